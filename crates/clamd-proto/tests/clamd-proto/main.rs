@@ -1,0 +1,1 @@
+//! Integration tests of `clamd-proto` against real components.

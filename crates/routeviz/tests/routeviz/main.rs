@@ -1,0 +1,1 @@
+//! Integration tests of `routeviz` against real components.

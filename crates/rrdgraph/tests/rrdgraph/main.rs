@@ -1,0 +1,1 @@
+//! Integration tests of `rrdgraph` against real components.

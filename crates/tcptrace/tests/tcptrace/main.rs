@@ -1,0 +1,1 @@
+//! Integration tests of `tcptrace` against real components.
