@@ -1,0 +1,3 @@
+//! Peer benchmark (under construction).
+
+fn main() {}

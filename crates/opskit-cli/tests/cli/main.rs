@@ -1,0 +1,3 @@
+//! Tests of the `opskit` binary, run as a user would run it.
+
+mod version;

@@ -1,0 +1,128 @@
+//! The crate's error type.
+
+use std::io;
+use std::net::IpAddr;
+
+/// What can go wrong when configuring or running a trace.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Opening or using a raw socket was refused: the process lacks `CAP_NET_RAW`.
+    #[error(
+        "{action}: permission denied; raw sockets need CAP_NET_RAW: run as root, or grant it \
+         once with `sudo setcap cap_net_raw+ep /path/to/binary`"
+    )]
+    PermissionDenied {
+        /// What was being done (for example "opening the raw IPv4 send socket").
+        action: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Another I/O failure, with what was being done.
+    #[error("{action}: {source}")]
+    Io {
+        /// What was being done, and to which address.
+        action: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// A target name could not be resolved by the system resolver.
+    #[error("cannot resolve {target:?}: {source}")]
+    Resolve {
+        /// The target as given.
+        target: String,
+        /// The resolver's error.
+        #[source]
+        source: io::Error,
+    },
+    /// A target name resolved to no address of a usable family.
+    #[error("{target:?} has no usable address")]
+    NoAddress {
+        /// The target as given.
+        target: String,
+    },
+    /// No route (no source address) to a target.
+    #[error("no route to {addr}: {source}")]
+    NoRoute {
+        /// The target address.
+        addr: IpAddr,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+}
+
+impl Error {
+    /// Wraps an I/O error, turning `EPERM`/`EACCES` into [`Error::PermissionDenied`].
+    pub(crate) fn io(action: impl Into<String>, source: io::Error) -> Self {
+        let action = action.into();
+        if source.kind() == io::ErrorKind::PermissionDenied {
+            Self::PermissionDenied { action, source }
+        } else {
+            Self::Io { action, source }
+        }
+    }
+}
+
+/// Why a [`TraceConfig`](crate::TraceConfig) could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No target was given.
+    #[error("no target given")]
+    NoTargets,
+    /// No port was given.
+    #[error("no port given")]
+    NoPorts,
+    /// Port 0 cannot be probed.
+    #[error("port 0 cannot be probed")]
+    ZeroPort,
+    /// A port list could not be parsed.
+    #[error("bad port list {0:?}: expected numbers 1-65535 separated by commas, or ranges like 80-90")]
+    BadPortList(String),
+    /// TTL 0 is not a TTL a probe can carry.
+    #[error("TTL 0 cannot be probed; TTLs are 1-255")]
+    ZeroTtl,
+    /// `min_ttl` is above `max_ttl`.
+    #[error("min TTL {min} is above max TTL {max}")]
+    TtlRange {
+        /// The minimum TTL.
+        min: u8,
+        /// The maximum TTL.
+        max: u8,
+    },
+    /// The timeout is zero, negative or not finite.
+    #[error("the timeout must be positive and finite")]
+    BadTimeout,
+    /// The pace is zero.
+    #[error("the pace must be at least 1 packet per second")]
+    ZeroPps,
+    /// The in-flight window is zero.
+    #[error("the in-flight window must be at least 1")]
+    ZeroInFlight,
+    /// The gap limit is zero.
+    #[error("the gap limit must be at least 1 (or none)")]
+    ZeroGapLimit,
+    /// The retry count is outside -64..=64.
+    #[error("retry {0} is outside -64..=64")]
+    RetryRange(i32),
+    /// The plan is too large (targets × ports × TTLs × attempts).
+    #[error("{0} probes is too many for one run (at most 16777216)")]
+    TooManyProbes(u64),
+    /// A flow's source and destination address families differ.
+    #[error("source {src} and destination {dst} are of different families")]
+    FamilyMismatch {
+        /// The source address.
+        src: IpAddr,
+        /// The destination address.
+        dst: IpAddr,
+    },
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,339 @@
+//! The result model of a run: [`TraceReport`] → [`Trace`] → [`Hop`] → [`Reply`].
+//!
+//! Everything here is plain data with public fields and serde support, so that other tools
+//! (AS annotation, route maps, JSON consumers) can read and build reports. Optional fields are
+//! skipped in JSON when they are empty or absent.
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// The result of one run: its parameters, when it started and one [`Trace`] per
+/// (target, port), in the order the targets and ports were given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceReport {
+    /// The parameters the run used.
+    pub params: TraceParams,
+    /// When the run started, as RFC 3339 UTC (`2026-01-02T03:04:05.678Z`).
+    pub started_at: String,
+    /// One trace per (target, port).
+    pub traces: Vec<Trace>,
+}
+
+impl TraceReport {
+    /// Serializes the report as pretty JSON, with the field names of the documented schema.
+    ///
+    /// # Errors
+    ///
+    /// Never fails in practice (the model has only JSON-representable data); the `Result` is
+    /// serde's.
+    pub fn to_json_pretty(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self)
+    }
+
+    /// Parses a report from JSON written by [`TraceReport::to_json_pretty`] or `opskit trace --json`.
+    ///
+    /// # Errors
+    ///
+    /// Returns serde's error when the text is not a report.
+    pub fn from_json(text: &str) -> serde_json::Result<Self> {
+        serde_json::from_str(text)
+    }
+}
+
+/// The parameters of a run, recorded in its report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceParams {
+    /// The first TTL (hop limit) probed.
+    pub min_ttl: u8,
+    /// The last TTL probed.
+    pub max_ttl: u8,
+    /// How long to wait for the answer to one probe, in seconds.
+    pub timeout_s: f64,
+    /// scapy's `retry`: a positive value resends unanswered probes that many times; a negative
+    /// value `-n` keeps resending until `n` rounds in a row bring no new answer.
+    pub retry: i32,
+    /// The sending pace in packets per second, or absent when pacing is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pps: Option<u32>,
+    /// The most probes in flight at once.
+    pub max_in_flight: u32,
+    /// Whether every TTL up to `max_ttl` was probed (scapy's behaviour) instead of stopping at
+    /// the first TTL where the destination answered.
+    pub all_ttls: bool,
+    /// Stop a trace after this many silent TTLs in a row, or absent for no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap_limit: Option<u8>,
+}
+
+/// The route to one (target, port).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// The target as it was given (a name or an address).
+    pub target: String,
+    /// The address the target resolved to.
+    pub addr: IpAddr,
+    /// The TCP destination port.
+    pub port: u16,
+    /// Whether the destination itself answered (SYN-ACK, RST or an unreachable from it).
+    pub reached: bool,
+    /// Why probing this trace stopped.
+    pub stop_reason: StopReason,
+    /// The TTLs that got at least one reply, in increasing TTL order.
+    pub hops: Vec<Hop>,
+}
+
+impl Trace {
+    /// The hop at `ttl`, if any reply came back at that TTL.
+    pub fn hop(&self, ttl: u8) -> Option<&Hop> {
+        self.hops.iter().find(|h| h.ttl == ttl)
+    }
+
+    /// The first (lowest) TTL at which the destination answered.
+    pub fn destination_ttl(&self) -> Option<u8> {
+        self.hops
+            .iter()
+            .find(|h| h.replies.iter().any(|r| r.from == self.addr && r.kind.is_final()))
+            .map(|h| h.ttl)
+    }
+}
+
+/// Why a trace stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StopReason {
+    /// The destination answered (the default stop condition).
+    Reached,
+    /// Every TTL up to the maximum was probed.
+    MaxTtl,
+    /// The gap limit of silent TTLs in a row was hit.
+    GapLimit,
+    /// The run's overall deadline passed before the trace finished.
+    Deadline,
+}
+
+/// The replies that came back for the probes sent with one TTL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hop {
+    /// The TTL (IPv6 hop limit) of the probes.
+    pub ttl: u8,
+    /// Every accepted reply, in arrival order. Under ECMP or per-packet load balancing there can
+    /// be several, from different addresses.
+    pub replies: Vec<Reply>,
+}
+
+impl Hop {
+    /// The distinct addresses that answered at this TTL, in order of first appearance.
+    pub fn addrs(&self) -> Vec<IpAddr> {
+        let mut out: Vec<IpAddr> = Vec::new();
+        for r in &self.replies {
+            if !out.contains(&r.from) {
+                out.push(r.from);
+            }
+        }
+        out
+    }
+}
+
+/// One reply to one probe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The address the reply came from.
+    pub from: IpAddr,
+    /// The round-trip time, from the probe's send timestamp, in milliseconds.
+    pub rtt_ms: f64,
+    /// What kind of reply it was.
+    pub kind: ReplyKind,
+    /// True when the reply came after the probe's timeout.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub late: bool,
+    /// MPLS label stack entries quoted in an RFC 4950 ICMP extension, outermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mpls: Vec<MplsLabel>,
+    /// The origin AS of `from`, when an AS resolver was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
+    /// The name of that AS, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_name: Option<String>,
+}
+
+impl Reply {
+    /// A reply with no MPLS labels and no AS data.
+    pub fn new(from: IpAddr, rtt: Duration, kind: ReplyKind) -> Self {
+        Self {
+            from,
+            rtt_ms: rtt.as_secs_f64() * 1000.0,
+            kind,
+            late: false,
+            mpls: Vec::new(),
+            asn: None,
+            as_name: None,
+        }
+    }
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if signature")]
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The kind of a reply. In JSON: `"time_exceeded"`, `"syn_ack"`, `"rst"` or
+/// `{"unreachable": CODE}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyKind {
+    /// ICMP time exceeded in transit (ICMPv6 type 3, ICMP type 11): a router on the way.
+    TimeExceeded,
+    /// A TCP SYN-ACK from the destination: the port is open.
+    SynAck,
+    /// A TCP RST(-ACK) from the destination: the port is closed.
+    Rst,
+    /// ICMP destination unreachable (ICMP type 3 or ICMPv6 type 1) with its code.
+    Unreachable(u8),
+}
+
+impl ReplyKind {
+    /// True for replies that end a path (everything except time exceeded).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::TimeExceeded)
+    }
+}
+
+/// One MPLS label stack entry (RFC 3032) as quoted in an RFC 4950 extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MplsLabel {
+    /// The 20-bit label.
+    pub label: u32,
+    /// The 3-bit traffic class (formerly EXP).
+    pub tc: u8,
+    /// The bottom-of-stack bit.
+    pub bottom: bool,
+    /// The label's TTL.
+    pub ttl: u8,
+}
+
+/// Formats a wall-clock time as RFC 3339 UTC with milliseconds.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let days = (secs / 86_400).cast_signed();
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> TraceReport {
+        TraceReport {
+            params: TraceParams {
+                min_ttl: 1,
+                max_ttl: 30,
+                timeout_s: 2.0,
+                retry: 0,
+                pps: None,
+                max_in_flight: 256,
+                all_ttls: false,
+                gap_limit: Some(5),
+            },
+            started_at: "2026-01-02T03:04:05.678Z".into(),
+            traces: vec![Trace {
+                target: "example".into(),
+                addr: "192.0.2.1".parse().unwrap(),
+                port: 80,
+                reached: true,
+                stop_reason: StopReason::Reached,
+                hops: vec![
+                    Hop {
+                        ttl: 1,
+                        replies: vec![Reply {
+                            from: "198.51.100.1".parse().unwrap(),
+                            rtt_ms: 0.1,
+                            kind: ReplyKind::TimeExceeded,
+                            late: false,
+                            mpls: vec![],
+                            asn: None,
+                            as_name: None,
+                        }],
+                    },
+                    Hop {
+                        ttl: 2,
+                        replies: vec![Reply {
+                            from: "192.0.2.1".parse().unwrap(),
+                            rtt_ms: 0.2,
+                            kind: ReplyKind::Unreachable(3),
+                            late: true,
+                            mpls: vec![MplsLabel { label: 16, tc: 0, bottom: true, ttl: 1 }],
+                            asn: Some(64500),
+                            as_name: Some("EXAMPLE".into()),
+                        }],
+                    },
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn json_field_names() {
+        let v: serde_json::Value = serde_json::to_value(sample()).unwrap();
+        let t = &v["traces"][0];
+        assert_eq!(t["target"], "example");
+        assert_eq!(t["port"], 80);
+        assert_eq!(t["reached"], true);
+        assert_eq!(t["stop_reason"], "reached");
+        let r0 = &t["hops"][0]["replies"][0];
+        assert_eq!(t["hops"][0]["ttl"], 1);
+        assert_eq!(r0["from"], "198.51.100.1");
+        assert_eq!(r0["rtt_ms"], 0.1);
+        assert_eq!(r0["kind"], "time_exceeded");
+        let mut keys: Vec<_> = r0.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["from", "kind", "rtt_ms"], "optional fields are skipped");
+        let r1 = &t["hops"][1]["replies"][0];
+        assert_eq!(r1["kind"], serde_json::json!({"unreachable": 3}));
+        assert_eq!(r1["late"], true);
+        assert_eq!(r1["asn"], 64500);
+        assert_eq!(r1["mpls"][0]["label"], 16);
+        assert!(v["params"].get("pps").is_none());
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let r = sample();
+        let back = TraceReport::from_json(&r.to_json_pretty().unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn destination_ttl() {
+        assert_eq!(sample().traces[0].destination_ttl(), Some(2));
+        assert_eq!(sample().traces[0].hop(1).unwrap().addrs().len(), 1);
+    }
+
+    #[test]
+    fn rfc3339_known_dates() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_123);
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56.123Z");
+    }
+}

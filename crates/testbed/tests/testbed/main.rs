@@ -1,0 +1,5 @@
+//! Each fixture's own tests: the fixtures must be right before anything is measured with them.
+
+mod clamd;
+mod netns;
+mod rrd;
