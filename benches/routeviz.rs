@@ -1,3 +1,396 @@
-//! Peer benchmark (under construction).
+//! Peer benchmark: routeviz against graphviz `dot` on scapy-style DOT of the same traces.
+//!
+//! - whole process against whole process: `opskit routemap` (or, when no release `opskit` is
+//!   built, this bench re-run as a child doing the same work) against `dot -Tsvg|-Tpng`;
+//! - our library call (JSON text to SVG/PNG bytes, in process) against `dot`;
+//! - PNG encoder settings, measured on the 50×30 map;
+//! - layout quality: edge crossings of our layout and of dot's (`dot -Tplain`) over 200
+//!   random inputs.
+//!
+//! Writes a Markdown section to `target/bench/routeviz.md` (or `$OPSKIT_BENCH_DIR`).
 
-fn main() {}
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::too_many_lines,
+    reason = "a benchmark: counts turned into ratios and percentages"
+)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opskit::routeviz::{
+    Hop, PngCompression, RenderOptions, Reply, ReplyKind, RouteMap, Trace, TraceSet, encode_png,
+};
+
+const CHILD_ENV: &str = "ROUTEVIZ_BENCH_CHILD";
+
+/// xorshift64*: a small deterministic generator, so every run draws the same traces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+}
+
+/// A router of the generated topology.
+struct Router {
+    addr: String,
+    asn: Option<u32>,
+    children: Vec<usize>,
+}
+
+/// Random traces over a tree-shaped network that the traces share near the source and that
+/// fans out towards the targets, with ECMP pairs, silent hops, loops, unreached targets and
+/// routers without AS data.
+fn traces(rng: &mut Rng, n_traces: usize, n_hops: usize) -> TraceSet {
+    let mut routers = vec![Router { addr: "198.18.0.1".into(), asn: Some(64496), children: vec![] }];
+    let mut next_addr = 1u32;
+    let mut new_router = |routers: &mut Vec<Router>, parent: usize, rng: &mut Rng| {
+        next_addr += 1;
+        let asn = if rng.chance(0.1) {
+            None
+        } else if rng.chance(0.75) {
+            routers[parent].asn.or(Some(64500))
+        } else {
+            Some(64500 + rng.below(12) as u32)
+        };
+        let addr = format!("198.18.{}.{}", next_addr / 250, next_addr % 250 + 1);
+        routers.push(Router { addr, asn, children: vec![] });
+        let id = routers.len() - 1;
+        routers[parent].children.push(id);
+        id
+    };
+    let mut out = Vec::new();
+    for t in 0..n_traces {
+        let target = format!("198.19.{}.{}", t / 200, t % 200 + 1);
+        let port = [80u16, 443, 22, 25][t % 4];
+        let reached = rng.chance(0.8);
+        let last = if reached { n_hops } else { n_hops.saturating_sub(1 + rng.below(4) as usize).max(2) };
+        let mut cur = 0usize;
+        let mut path: Vec<Vec<usize>> = vec![vec![0]];
+        for _ttl in 2..last {
+            let kids = routers[cur].children.clone();
+            let reuse = !kids.is_empty() && rng.chance(0.8 - 0.2 * (kids.len() as f64 - 1.0).min(2.0));
+            cur = if reuse { kids[rng.below(kids.len() as u64) as usize] } else { new_router(&mut routers, cur, rng) };
+            let mut hop = vec![cur];
+            if rng.chance(0.06) && path.len() >= 2 {
+                // A loop: an address from two hops back answers again.
+                hop = vec![path[path.len() - 2][0]];
+            } else if rng.chance(0.08) {
+                let sib = new_router(&mut routers, *path.last().map_or(&0, |p| &p[0]), rng);
+                hop.push(sib);
+            }
+            path.push(hop);
+        }
+        let mut tr = Trace::new(target.clone(), port);
+        tr.reached = reached;
+        for (i, hop) in path.iter().enumerate() {
+            if i > 0 && rng.chance(0.07) {
+                continue; // silent
+            }
+            let replies = hop
+                .iter()
+                .map(|&r| {
+                    let mut rep = Reply::new(routers[r].addr.parse().unwrap(), ReplyKind::TimeExceeded)
+                        .rtt_ms(0.3 + i as f64 * 1.7);
+                    if let Some(a) = routers[r].asn {
+                        rep = rep.asn(a, Some(&format!("NET-{a} Example Networks")));
+                    }
+                    rep
+                })
+                .collect();
+            tr.hops.push(Hop::new(i as u8 + 1, replies));
+        }
+        if reached {
+            let kind = if rng.chance(0.7) { ReplyKind::SynAck } else { ReplyKind::Rst };
+            tr.hops.push(Hop::new(last as u8, vec![Reply::new(target.parse().unwrap(), kind).rtt_ms(last as f64 * 1.8)]));
+        }
+        out.push(tr);
+    }
+    TraceSet::new(out)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time_process(mut make: impl FnMut() -> Command, reps: usize) -> Duration {
+    let mut times = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let mut cmd = make();
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let t0 = Instant::now();
+        let out = cmd.output().expect("spawn");
+        times.push(t0.elapsed());
+        assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    median(times)
+}
+
+fn time_call(mut f: impl FnMut(), reps: usize) -> Duration {
+    f(); // warm up (font database, page faults)
+    let mut times = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        f();
+        times.push(t0.elapsed());
+    }
+    median(times)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn ratio(peer: Duration, ours: Duration) -> String {
+    format!("{:.1}x", peer.as_secs_f64() / ours.as_secs_f64().max(1e-9))
+}
+
+/// Our renderer as a child process: the release `opskit` when it is built, else this bench.
+fn our_command(bin: &Option<PathBuf>, fmt: &str, input: &Path, output: &Path) -> Command {
+    match bin {
+        Some(b) => {
+            let mut c = Command::new(b);
+            c.arg("routemap").arg(input).arg("-o").arg(output);
+            c
+        }
+        None => {
+            let mut c = Command::new(std::env::current_exe().expect("own path"));
+            c.env(CHILD_ENV, fmt).arg(input).arg(output);
+            c
+        }
+    }
+}
+
+fn child_main(fmt: &str) {
+    let args: Vec<String> = std::env::args().collect();
+    let (input, output) = (&args[args.len() - 2], &args[args.len() - 1]);
+    let set = TraceSet::from_json(&std::fs::read_to_string(input).unwrap()).unwrap();
+    let map = RouteMap::new(&set).unwrap();
+    let opts = RenderOptions::default();
+    let bytes = if fmt == "png" { map.to_png(&opts).unwrap() } else { map.to_svg(&opts).into_bytes() };
+    std::fs::write(output, bytes).unwrap();
+}
+
+/// Whether segments p1-p2 and p3-p4 cross properly (touching ends do not count).
+fn cross(p1: (f64, f64), p2: (f64, f64), p3: (f64, f64), p4: (f64, f64)) -> bool {
+    let o = |a: (f64, f64), b: (f64, f64), c: (f64, f64)| {
+        let v = (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0);
+        if v.abs() < 1e-9 { 0 } else if v > 0.0 { 1 } else { -1 }
+    };
+    let (d1, d2, d3, d4) = (o(p3, p4, p1), o(p3, p4, p2), o(p1, p2, p3), o(p1, p2, p4));
+    d1 * d2 < 0 && d3 * d4 < 0
+}
+
+/// Crossings between polylines, each pair of edges' segments compared.
+fn crossings(lines: &[Vec<(f64, f64)>]) -> usize {
+    let mut n = 0;
+    for (i, a) in lines.iter().enumerate() {
+        for b in &lines[i + 1..] {
+            for sa in a.windows(2) {
+                for sb in b.windows(2) {
+                    if cross(sa[0], sa[1], sb[0], sb[1]) {
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
+/// The edges of `dot -Tplain` output as polylines of their spline control points, one per
+/// (tail, head) pair.
+fn dot_polylines(plain: &str) -> Vec<Vec<(f64, f64)>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for line in plain.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.first() != Some(&"edge") || f.len() < 4 {
+            continue;
+        }
+        if !seen.insert((f[1].to_owned(), f[2].to_owned())) {
+            continue;
+        }
+        let n: usize = f[3].parse().unwrap();
+        let pts = (0..n)
+            .map(|i| (f[4 + 2 * i].parse().unwrap(), f[5 + 2 * i].parse().unwrap()))
+            .collect();
+        out.push(pts);
+    }
+    out
+}
+
+fn run_dot(args: &[&str], input: &str) -> String {
+    let mut child = Command::new("dot")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("graphviz `dot` is installed");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn main() {
+    if let Ok(fmt) = std::env::var(CHILD_ENV) {
+        child_main(&fmt);
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bench_dir = std::env::var_os("OPSKIT_BENCH_DIR").map_or_else(|| root.join("target/bench"), PathBuf::from);
+    std::fs::create_dir_all(&bench_dir).unwrap();
+    let work = std::env::temp_dir().join(format!("routeviz-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let bin = std::env::var_os("OPSKIT_BIN").map(PathBuf::from).or_else(|| {
+        let p = root.join("target/release/opskit");
+        p.exists().then_some(p)
+    });
+    let who = match &bin {
+        Some(b) => format!("`{} routemap`", b.display()),
+        None => "this bench re-run as a child process (no release `opskit` found)".to_owned(),
+    };
+
+    let mut md = String::new();
+    let _ = writeln!(md, "## routeviz: route maps against graphviz `dot`\n");
+    let _ = writeln!(md, "Same random traces (ECMP, silent hops, loops, unreached targets, AS data) drawn by us and, as scapy-style DOT with AS clusters, by `dot`. Medians. Our process: {who}.\n");
+    let _ = writeln!(md, "### Whole process against whole process\n");
+    let _ = writeln!(md, "| traces × hops | nodes | ours SVG | `dot -Tsvg` | ratio | ours PNG | `dot -Tpng` | ratio |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+    let mut lib_rows = String::new();
+    let mut rng = Rng(0x5EED_0F_0B5_C0DE);
+    let mut big_map = None;
+    for (nt, nh) in [(3usize, 12usize), (10, 25), (50, 30)] {
+        let set = traces(&mut rng, nt, nh);
+        let map = RouteMap::new(&set).unwrap();
+        let json = serde_json::to_string(&set).unwrap();
+        let dot = map.to_dot(&RenderOptions::default());
+        let jp = work.join(format!("t{nt}x{nh}.json"));
+        let dp = work.join(format!("t{nt}x{nh}.dot"));
+        std::fs::write(&jp, &json).unwrap();
+        std::fs::write(&dp, &dot).unwrap();
+        let reps_svg = 9;
+        let reps_png = if nt >= 50 { 3 } else { 5 };
+        let ours_svg = time_process(|| our_command(&bin, "svg", &jp, &work.join("o.svg")), reps_svg);
+        let dot_svg = time_process(
+            || {
+                let mut c = Command::new("dot");
+                c.arg("-Tsvg").arg(&dp).arg("-o").arg(work.join("d.svg"));
+                c
+            },
+            reps_svg,
+        );
+        let ours_png = time_process(|| our_command(&bin, "png", &jp, &work.join("o.png")), reps_png);
+        let dot_png = time_process(
+            || {
+                let mut c = Command::new("dot");
+                c.arg("-Tpng").arg(&dp).arg("-o").arg(work.join("d.png"));
+                c
+            },
+            reps_png,
+        );
+        let nodes = map.layout().nodes().len();
+        let _ = writeln!(
+            md,
+            "| {nt}×{nh} | {nodes} | {} | {} | **{}** | {} | {} | **{}** |",
+            ms(ours_svg), ms(dot_svg), ratio(dot_svg, ours_svg), ms(ours_png), ms(dot_png), ratio(dot_png, ours_png)
+        );
+        let opts = RenderOptions::default();
+        let lib_svg = time_call(
+            || {
+                let set = TraceSet::from_json(&json).unwrap();
+                std::hint::black_box(RouteMap::new(&set).unwrap().to_svg(&opts));
+            },
+            15,
+        );
+        let lib_png = time_call(
+            || {
+                let set = TraceSet::from_json(&json).unwrap();
+                std::hint::black_box(RouteMap::new(&set).unwrap().to_png(&opts).unwrap());
+            },
+            reps_png,
+        );
+        let layout_only = time_call(|| { std::hint::black_box(RouteMap::new(&set).unwrap()); }, 15);
+        let _ = writeln!(
+            lib_rows,
+            "| {nt}×{nh} | {} | {} | {} | **{}** | {} | {} | **{}** |",
+            ms(layout_only), ms(lib_svg), ms(dot_svg), ratio(dot_svg, lib_svg), ms(lib_png), ms(dot_png), ratio(dot_png, lib_png)
+        );
+        eprintln!("{nt}x{nh}: process svg {} vs {}, png {} vs {}; lib svg {}", ms(ours_svg), ms(dot_svg), ms(ours_png), ms(dot_png), ms(lib_svg));
+        if nt == 50 {
+            big_map = Some(map);
+        }
+    }
+    let _ = writeln!(md, "\n### Library call (JSON text to SVG/PNG bytes, in process) against `dot`\n");
+    let _ = writeln!(md, "| traces × hops | graph + layout | ours SVG | `dot -Tsvg` | ratio | ours PNG | `dot -Tpng` | ratio |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+    md.push_str(&lib_rows);
+
+    // PNG encoders on the 50×30 map.
+    let map = big_map.unwrap();
+    let pix = map.to_pixmap(&RenderOptions::default()).unwrap();
+    let _ = writeln!(md, "\n### PNG encoding of the 50×30 map ({}×{} px)\n", pix.width(), pix.height());
+    let _ = writeln!(md, "| encoder | time | size |");
+    let _ = writeln!(md, "|---|---|---|");
+    let render = time_call(|| { std::hint::black_box(map.to_pixmap(&RenderOptions::default()).unwrap()); }, 3);
+    let _ = writeln!(md, "| (rasterizing with resvg, for scale) | {} | |", ms(render));
+    let base = pix.encode_png().unwrap().len();
+    let t = time_call(|| { std::hint::black_box(pix.encode_png().unwrap()); }, 5);
+    let _ = writeln!(md, "| tiny-skia `encode_png` (RGBA, png defaults) | {} | {} KiB |", ms(t), base / 1024);
+    for (name, c) in [("ours Fast (RGB, fdeflate, Up) — default", PngCompression::Fast), ("ours Balanced (RGB, zlib 6, adaptive)", PngCompression::Balanced), ("ours Small (RGB, zlib best, adaptive)", PngCompression::Small)] {
+        let size = encode_png(&pix, c).unwrap().len();
+        let t = time_call(|| { std::hint::black_box(encode_png(&pix, c).unwrap()); }, 3);
+        let _ = writeln!(md, "| {name} | {} | {} KiB |", ms(t), size / 1024);
+    }
+
+    // Layout quality.
+    let mut rng = Rng(0xC0FF_EE00_D0D0);
+    let (mut wins, mut total_ours, mut total_dot, mut strictly_better) = (0, 0usize, 0usize, 0);
+    let n = 200;
+    for _ in 0..n {
+        let nt = 2 + rng.below(9) as usize;
+        let nh = 6 + rng.below(9) as usize;
+        let set = traces(&mut rng, nt, nh);
+        let map = RouteMap::new(&set).unwrap();
+        let ours = crossings(&map.layout().polylines());
+        let plain = run_dot(&["-Tplain"], &map.to_dot(&RenderOptions::default()));
+        let theirs = crossings(&dot_polylines(&plain));
+        total_ours += ours;
+        total_dot += theirs;
+        if ours <= theirs {
+            wins += 1;
+        }
+        if ours < theirs {
+            strictly_better += 1;
+        }
+    }
+    let _ = writeln!(md, "\n### Layout quality: edge crossings over {n} random inputs (2–10 traces × 6–14 hops)\n");
+    let _ = writeln!(md, "Crossings between straight segments: ours through node centres and bend points, dot's through its spline control points (`dot -Tplain`), parallel edges counted once.\n");
+    let _ = writeln!(md, "| | ours | `dot` |\n|---|---|---|");
+    let _ = writeln!(md, "| total crossings | {total_ours} | {total_dot} |");
+    let _ = writeln!(md, "| inputs where ours ≤ dot | **{wins}/{n} ({:.0}%)** | |", wins as f64 * 100.0 / f64::from(n));
+    let _ = writeln!(md, "| inputs where ours < dot | {strictly_better}/{n} | |");
+
+    let _ = std::fs::remove_dir_all(&work);
+    let path = bench_dir.join("routeviz.md");
+    std::fs::write(&path, &md).unwrap();
+    println!("{md}");
+    println!("wrote {}", path.display());
+}

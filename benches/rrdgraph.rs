@@ -1,3 +1,242 @@
-//! Peer benchmark (under construction).
+//! Peer benchmark of rrdgraph, side by side in one run:
+//!
+//! 1. 500 renders of the recipe's Flow graph: our in-process render vs one `rrdtool graph`
+//!    process per graph vs Python's in-process `rrdtool.graphv` (pip package `rrdtool`);
+//! 2. the batch renderer with 2 worker processes vs single-threaded in-process renders;
+//! 3. parse + validate + emit of a corpus of graph definitions vs one render (the spec
+//!    overhead, as a percentage of a render).
+//!
+//! Prints a Markdown section and writes it to `target/bench/rrdgraph.md` (or the directory in
+//! `OPSKIT_BENCH_DIR`). `RRDGRAPH_BENCH_RENDERS` overrides the 500 renders.
 
-fn main() {}
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opskit::rrdgraph::{self, BatchRenderer, GraphSpec, TRAFFIC_RECIPE_ARGS, render_args};
+use testbed::rrd::{DEFAULT_END, TrafficRrd};
+
+fn main() {
+    // The batch renderer's workers are this program, started again with RRDGRAPH_BATCH_WORKER.
+    rrdgraph::serve_worker_if_requested();
+    if let Err(e) = run() {
+        eprintln!("rrdgraph bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The recipe's arguments over the fixture's last day, writing to `out`.
+fn flow_args(out: &str, rrd: &Path) -> Vec<String> {
+    let rrd = rrd.to_str().unwrap_or_default();
+    TRAFFIC_RECIPE_ARGS
+        .iter()
+        .map(|a| match *a {
+            "Flow.png" => out.to_owned(),
+            "-1d" => (DEFAULT_END - 86_400).to_string(),
+            a => a.replace("Flow.rrd", rrd),
+        })
+        .chain(["--end".to_owned(), DEFAULT_END.to_string()])
+        .collect()
+}
+
+struct Row {
+    case: String,
+    ours: String,
+    peer: String,
+    ratio: String,
+}
+
+fn per_graph(total: Duration, n: usize) -> Duration {
+    total / u32::try_from(n.max(1)).unwrap_or(u32::MAX)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::var("RRDGRAPH_BENCH_RENDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let rrd = TrafficRrd::create()?;
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+
+    // Warm-up: fontconfig and librrd's first-use costs are not what we measure.
+    let mem_args = flow_args("-", rrd.path());
+    for _ in 0..5 {
+        render_args(&mem_args)?;
+    }
+
+    // 1a. Ours, in-process, through the GraphSpec (parse once, render n times).
+    let spec = GraphSpec::parse_args(&mem_args)?;
+    let t = Instant::now();
+    let mut bytes = 0;
+    for _ in 0..n {
+        bytes += spec.render()?.image().map_or(0, <[u8]>::len);
+    }
+    let ours = t.elapsed();
+    eprintln!("ours: {n} renders in {ours:?} ({} KiB of PNG)", bytes / 1024);
+
+    // 1b. One `rrdtool graph` process per graph.
+    let out = rrd.dir().join("Flow.png");
+    let cli_args = flow_args(out.to_str().unwrap_or_default(), rrd.path());
+    let t = Instant::now();
+    for _ in 0..n {
+        let status = Command::new("rrdtool")
+            .arg("graph")
+            .args(&cli_args)
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(format!("rrdtool graph failed: {status}").into());
+        }
+    }
+    let cli = t.elapsed();
+    eprintln!("rrdtool CLI: {n} graphs in {cli:?}");
+    rows.push(Row {
+        case: format!("Flow graph, {n} renders: ours in-process vs one `rrdtool graph` per graph"),
+        ours: ms(per_graph(ours, n)),
+        peer: ms(per_graph(cli, n)),
+        ratio: format!("{:.2}x faster", cli.as_secs_f64() / ours.as_secs_f64()),
+    });
+
+    // 1c. Python's rrdtool.graphv, in-process, timed inside Python.
+    match python_graphv(&mem_args, n) {
+        Ok(py) => {
+            eprintln!("python rrdtool.graphv: {n} graphs in {py:?}");
+            rows.push(Row {
+                case: format!("Flow graph, {n} renders: ours vs Python `rrdtool.graphv`"),
+                ours: ms(per_graph(ours, n)),
+                peer: ms(per_graph(py, n)),
+                ratio: format!("{:.2}x", py.as_secs_f64() / ours.as_secs_f64()),
+            });
+        }
+        Err(e) => notes.push(format!("Python `rrdtool.graphv` was not measured: {e}")),
+    }
+
+    // 2. Batch renderer, 2 worker processes, vs single-threaded in-process.
+    let jobs: Vec<Vec<String>> = (0..n).map(|_| mem_args.clone()).collect();
+    let t = Instant::now();
+    for job in &jobs {
+        render_args(job)?;
+    }
+    let single = t.elapsed();
+    let mut batch = BatchRenderer::builder().workers(2).build()?;
+    // Start the workers (and warm them up) outside the measurement.
+    for r in batch.render_all(&jobs[..4]) {
+        r?;
+    }
+    let t = Instant::now();
+    let results = batch.render_all(&jobs);
+    let batched = t.elapsed();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if failed > 0 {
+        return Err(format!("{failed} batch renders failed").into());
+    }
+    eprintln!("batch: {n} graphs in {batched:?}; single-threaded {single:?}");
+    rows.push(Row {
+        case: format!("Batch renderer, 2 worker processes vs single-threaded, {n} graphs"),
+        ours: format!("{:.1} graphs/s", secs_rate(n, batched)),
+        peer: format!("{:.1} graphs/s", secs_rate(n, single)),
+        ratio: format!("{:.2}x throughput", single.as_secs_f64() / batched.as_secs_f64()),
+    });
+
+    // 3. Spec overhead: parse + validate + emit of a corpus, per graph, vs one render.
+    let corpus = GraphSpec::corpus(1000);
+    let reps = 5;
+    let t = Instant::now();
+    let mut emitted = 0;
+    for _ in 0..reps {
+        for args in &corpus {
+            let spec = GraphSpec::parse_args(args)?;
+            spec.validate()?;
+            emitted += spec.to_args().len();
+        }
+    }
+    let per_spec = per_graph(t.elapsed(), reps * corpus.len());
+    let per_render = per_graph(ours, n);
+    eprintln!("spec: {} definitions, {emitted} arguments emitted, {per_spec:?} each", corpus.len());
+    rows.push(Row {
+        case: format!(
+            "Parse + validate + emit, corpus of {} definitions, per graph vs one render",
+            corpus.len()
+        ),
+        ours: format!("{:.1} µs", per_spec.as_secs_f64() * 1e6),
+        peer: ms(per_render),
+        ratio: format!(
+            "{:.3}% of a render",
+            100.0 * per_spec.as_secs_f64() / per_render.as_secs_f64()
+        ),
+    });
+
+    let mut md = String::new();
+    let _ = writeln!(md, "## rrdgraph\n");
+    let _ = writeln!(
+        md,
+        "librrd {}, {} renders of the recipe's Flow graph (650x230 PNG, a day of 5-minute \
+         traffic). Peers: `rrdtool graph` (one process per graph) and Python's `rrdtool.graphv` \
+         (pip `rrdtool`), both on the same librrd.\n",
+        rrdgraph::librrd_version(),
+        n
+    );
+    let _ = writeln!(md, "| case | ours | peer | ratio |");
+    let _ = writeln!(md, "| --- | --- | --- | --- |");
+    for r in &rows {
+        let _ = writeln!(md, "| {} | {} | {} | {} |", r.case, r.ours, r.peer, r.ratio);
+    }
+    for n in &notes {
+        let _ = writeln!(md, "\n{n}");
+    }
+    print!("{md}");
+    let dir = std::env::var_os("OPSKIT_BENCH_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("rrdgraph.md");
+    std::fs::write(&file, md)?;
+    eprintln!("wrote {}", file.display());
+    Ok(())
+}
+
+#[expect(clippy::cast_precision_loss, reason = "render counts are small")]
+fn secs_rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+/// Times `n` calls of Python's `rrdtool.graphv` on `args` inside one Python process.
+fn python_graphv(args: &[String], n: usize) -> Result<Duration, String> {
+    let script = r#"
+import json, sys, time
+import rrdtool
+args = json.loads(sys.argv[1]); n = int(sys.argv[2])
+for _ in range(5):
+    rrdtool.graphv(*args)
+t = time.perf_counter()
+for _ in range(n):
+    rrdtool.graphv(*args)
+print(time.perf_counter() - t)
+"#;
+    let args_json = format!(
+        "[{}]",
+        args.iter()
+            .map(|a| format!("\"{}\"", a.replace('\\', "\\\\").replace('"', "\\\"")))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let out = Command::new("python3")
+        .args(["-c", script, &args_json, &n.to_string()])
+        .output()
+        .map_err(|e| format!("running python3: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse::<f64>()
+        .map(Duration::from_secs_f64)
+        .map_err(|e| format!("python output: {e}"))
+}

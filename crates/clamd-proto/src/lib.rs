@@ -1,1 +1,46 @@
-//! Under construction.
+#![doc = include_str!("../README.md")]
+//!
+//! # Layers
+//!
+//! - The sans-IO core: [`Command`] encoding, the [`Decoder`] that frames replies, typed
+//!   [`Reply`] values, [`Exchange`] for one command on its own connection and [`SessionCore`]
+//!   for IDSESSION. They take bytes and return bytes or values; they never touch a socket.
+//! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets.
+//! - [`AsyncClient`] (feature `tokio`).
+//! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
+
+mod client;
+mod command;
+mod decoder;
+mod endpoint;
+mod error;
+mod exchange;
+mod fleet;
+mod reply;
+mod session;
+#[cfg(feature = "tokio")]
+mod tokio_client;
+
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESULTS,
+    DEFAULT_SESSION_WINDOW, DEFAULT_TIMEOUT, Session,
+};
+pub use command::{Command, END_OF_STREAM, MAX_CHUNK, Mode, ScanMode, check_path, encode_chunk};
+pub use decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
+pub use endpoint::{DEFAULT_PORT, Endpoint};
+pub use error::{Error, Result};
+pub use exchange::{Exchange, Response};
+pub use fleet::{
+    Fleet, FleetReport, FleetStatus, HostReport, Progress, ScanPlan, Summary, Target,
+};
+pub use reply::{
+    MemStats, QueueStats, Reply, ScanResult, Stats, ThreadStats, Verdict, Version,
+    VersionCommands, command_error,
+};
+pub use session::{DEFAULT_KEEPALIVE, SessionCore};
+#[cfg(feature = "tokio")]
+pub use tokio_client::AsyncClient;
+
+/// The 68-byte EICAR anti-virus test string, which every anti-virus detects as a test.
+pub const EICAR: &[u8] =
+    br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";

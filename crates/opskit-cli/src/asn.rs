@@ -1,12 +1,237 @@
-//! Under construction.
+//! `opskit asn`: the autonomous system of addresses, from offline databases or whois.
+//!
+//! Prints one line per input: `address<TAB>asn<TAB>name`, with `-` in both columns for an
+//! address that is not routed and `?` when the backends cannot tell. `AS<n>` inputs look up
+//! the name of AS `n`. `--json` prints a JSON array of objects instead.
 
+use std::io::{self, BufRead, BufWriter, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-/// Arguments.
+use serde::Serialize;
+use tcptrace::{AsName, AsnResolver, Chain, Resolution, WhoisResolver, WhoisService, open_database};
+
+/// Addresses resolved per batch (whois gets one bulk query per batch).
+const BATCH: usize = 10_000;
+
+/// Arguments of `opskit asn`.
 #[derive(clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// Offline AS database: ip-location-db CSV, iptoasn TSV, pyasn .dat or MMDB (format
+    /// detected). Repeat to consult several in order, e.g. the IPv4 and IPv6 halves.
+    #[arg(long = "db", value_name = "FILE")]
+    db: Vec<PathBuf>,
+    /// Online backend, asked after the databases for what they leave unresolved.
+    #[arg(long, value_name = "SERVICE", value_parser = ["cymru", "ris", "radb"])]
+    whois: Option<String>,
+    /// Whois server to use instead of the service's public one.
+    #[arg(long, value_name = "HOST:PORT", requires = "whois")]
+    whois_server: Option<String>,
+    /// Overall time allowed for one whois exchange, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    whois_timeout: f64,
+    /// Print a JSON array instead of tab-separated lines.
+    #[arg(long)]
+    json: bool,
+    /// Addresses (or `AS<n>` for a name lookup); read from standard input, one or more per
+    /// line, when none are given.
+    #[arg(value_name = "ADDRESS")]
+    addresses: Vec<String>,
+}
 
-pub(crate) fn run(_args: Args) -> ExitCode {
-    eprintln!("opskit: this subcommand is not built yet");
-    ExitCode::from(2)
+enum Input {
+    Addr(IpAddr),
+    Asn(u32),
+}
+
+fn parse_input(token: &str) -> Option<Input> {
+    if let Some(n) = token.strip_prefix("AS").or_else(|| token.strip_prefix("as")) {
+        return n.parse().ok().map(Input::Asn);
+    }
+    token.parse().ok().map(Input::Addr)
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    address: String,
+    #[serde(flatten)]
+    resolution: &'a Resolution,
+}
+
+#[derive(Serialize)]
+struct JsonName<'a> {
+    asn: u32,
+    name: Option<&'a AsName>,
+}
+
+fn build_resolver(args: &Args) -> Result<Chain, String> {
+    if args.db.is_empty() && args.whois.is_none() {
+        return Err("give --db FILE and/or --whois cymru|ris|radb".into());
+    }
+    if !(args.whois_timeout.is_finite() && args.whois_timeout > 0.0 && args.whois_timeout <= 3600.0) {
+        return Err("--whois-timeout must be between 0 and 3600 seconds".into());
+    }
+    let mut chain = Chain::new();
+    for path in &args.db {
+        chain = chain.then_boxed(open_database(path).map_err(|e| e.to_string())?);
+    }
+    if let Some(name) = &args.whois {
+        let service: WhoisService = name.parse().map_err(|e: tcptrace::AsnError| e.to_string())?;
+        let deadline = Duration::from_secs_f64(args.whois_timeout);
+        let mut b = WhoisResolver::builder(service)
+            .deadline(deadline)
+            .read_timeout(deadline.min(Duration::from_secs(10)))
+            .connect_timeout(deadline.min(Duration::from_secs(5)));
+        if let Some(server) = &args.whois_server {
+            b = b.server(server);
+        }
+        chain = chain.then(b.build().map_err(|e| e.to_string())?);
+    }
+    Ok(chain)
+}
+
+struct Printer<W: Write> {
+    out: W,
+    json: bool,
+    first: bool,
+}
+
+impl<W: Write> Printer<W> {
+    fn start(&mut self) -> io::Result<()> {
+        if self.json {
+            self.out.write_all(b"[")?;
+        }
+        Ok(())
+    }
+
+    fn json_item(&mut self, value: &impl Serialize) -> io::Result<()> {
+        self.out.write_all(if self.first { b"\n  " } else { b",\n  " })?;
+        self.first = false;
+        serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)
+    }
+
+    fn resolution(&mut self, token: &str, r: &Resolution) -> io::Result<()> {
+        if self.json {
+            return self.json_item(&JsonLine { address: token.to_owned(), resolution: r });
+        }
+        match r {
+            Resolution::Found(info) => writeln!(self.out, "{token}\t{}\t{}", info.asn, info.name_or_empty()),
+            Resolution::NotRouted { .. } => writeln!(self.out, "{token}\t-\t-"),
+            _ => writeln!(self.out, "{token}\t?\t?"),
+        }
+    }
+
+    fn name(&mut self, asn: u32, name: Option<&AsName>) -> io::Result<()> {
+        if self.json {
+            return self.json_item(&JsonName { asn, name });
+        }
+        writeln!(self.out, "AS{asn}\t{asn}\t{}", name.map_or("?", AsName::as_str))
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if self.json {
+            self.out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Resolves one batch of tokens and prints them in order.
+fn flush_batch<W: Write>(
+    resolver: &Chain,
+    batch: &mut Vec<(String, Input)>,
+    printer: &mut Printer<W>,
+) -> Result<(), String> {
+    let ips: Vec<IpAddr> = batch
+        .iter()
+        .filter_map(|(_, i)| match i {
+            Input::Addr(a) => Some(*a),
+            Input::Asn(_) => None,
+        })
+        .collect();
+    let answers = resolver.resolve_many(&ips).map_err(|e| e.to_string())?;
+    let mut answers = answers.iter();
+    for (token, input) in batch.drain(..) {
+        let written = match input {
+            Input::Addr(_) => {
+                let r = answers.next().cloned().unwrap_or(Resolution::Unknown);
+                printer.resolution(&token, &r)
+            }
+            Input::Asn(n) => {
+                let name = resolver.as_name(n).map_err(|e| e.to_string())?;
+                printer.name(n, name.as_ref())
+            }
+        };
+        written.map_err(|e| format!("writing output: {e}"))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    let resolver = match build_resolver(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("opskit asn: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = io::stdout();
+    let mut printer = Printer { out: BufWriter::new(stdout.lock()), json: args.json, first: true };
+    let mut bad_input = false;
+    let mut batch: Vec<(String, Input)> = Vec::new();
+    let result = (|| -> Result<(), String> {
+        printer.start().map_err(|e| format!("writing output: {e}"))?;
+        let mut take = |token: &str, origin: &str, batch: &mut Vec<(String, Input)>| {
+            match parse_input(token) {
+                Some(input) => batch.push((token.to_owned(), input)),
+                None => {
+                    let shown: String = token.chars().take(80).collect();
+                    eprintln!("opskit asn: {origin}not an address or AS number: {shown:?}");
+                    bad_input = true;
+                }
+            }
+        };
+        if args.addresses.is_empty() {
+            let stdin = io::stdin();
+            let mut lines = stdin.lock();
+            let mut line = Vec::new();
+            let mut line_no = 0u64;
+            loop {
+                line.clear();
+                let n = io::Read::take(&mut lines, 64 * 1024).read_until(b'\n', &mut line).map_err(|e| format!("reading standard input: {e}"))?;
+                if n == 0 {
+                    break;
+                }
+                line_no += 1;
+                if line.last() != Some(&b'\n') && n == 64 * 1024 {
+                    return Err(format!("standard input line {line_no} is longer than 64 KiB"));
+                }
+                let text = String::from_utf8_lossy(&line);
+                let text = text.split('#').next().unwrap_or_default();
+                for token in text.split_whitespace() {
+                    take(token, &format!("line {line_no}: "), &mut batch);
+                }
+                if batch.len() >= BATCH {
+                    flush_batch(&resolver, &mut batch, &mut printer)?;
+                }
+            }
+        } else {
+            for token in &args.addresses {
+                take(token, "", &mut batch);
+            }
+        }
+        flush_batch(&resolver, &mut batch, &mut printer)?;
+        printer.finish().map_err(|e| format!("writing output: {e}"))
+    })();
+    match result {
+        Err(e) => {
+            let _ = printer.out.flush();
+            eprintln!("opskit asn: {e}");
+            ExitCode::from(2)
+        }
+        Ok(()) if bad_input => ExitCode::from(1),
+        Ok(()) => ExitCode::SUCCESS,
+    }
 }

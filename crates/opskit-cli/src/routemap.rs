@@ -1,12 +1,115 @@
-//! Under construction.
+//! `opskit routemap`: draw a route map from `opskit trace --json` output.
 
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Arguments.
-#[derive(clap::Args)]
-pub(crate) struct Args {}
+use routeviz::{RenderOptions, RouteMap, TraceSet};
 
-pub(crate) fn run(_args: Args) -> ExitCode {
-    eprintln!("opskit: this subcommand is not built yet");
-    ExitCode::from(2)
+/// The largest trace file read, in bytes.
+const MAX_INPUT: u64 = 64 * 1024 * 1024;
+
+/// The output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// SVG, our own writer.
+    Svg,
+    /// PNG, rasterized with the bundled font.
+    Png,
+    /// graphviz DOT in scapy's style.
+    Dot,
+}
+
+/// Draw a TTL-layered route map (SVG, PNG or DOT) from trace JSON.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Trace JSON as written by `opskit trace --json` (`-` reads standard input).
+    input: PathBuf,
+    /// Where to write the map; the extension (.svg, .png, .dot) picks the format. `-` writes
+    /// to standard output (then give --format).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The output format, instead of the output's extension.
+    #[arg(short, long, value_enum)]
+    format: Option<Format>,
+    /// A title drawn above the map.
+    #[arg(short, long)]
+    title: Option<String>,
+    /// PNG scale factor (0.1 to 8).
+    #[arg(short, long, default_value_t = 1.0)]
+    scale: f32,
+    /// Label edges with the RTT of the hop they lead to.
+    #[arg(long)]
+    rtt: bool,
+    /// Leave out the legend of trace colours.
+    #[arg(long)]
+    no_legend: bool,
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    match draw(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("opskit routemap: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn format_of(args: &Args) -> Result<Format, String> {
+    if let Some(f) = args.format {
+        return Ok(f);
+    }
+    let ext = args.output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("svg") => Ok(Format::Svg),
+        Some("png") => Ok(Format::Png),
+        Some("dot" | "gv") => Ok(Format::Dot),
+        _ => Err(format!(
+            "cannot tell the format of {}: use a .svg, .png or .dot name, or --format",
+            args.output.display()
+        )),
+    }
+}
+
+fn read_input(path: &Path) -> Result<String, String> {
+    let mut text = String::new();
+    let res = if path.as_os_str() == "-" {
+        std::io::stdin().take(MAX_INPUT + 1).read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_INPUT + 1).read_to_string(&mut text))
+    };
+    res.map_err(|e| format!("reading {}: {e}", path.display()))?;
+    if text.len() as u64 > MAX_INPUT {
+        return Err(format!("{} is larger than {MAX_INPUT} bytes", path.display()));
+    }
+    Ok(text)
+}
+
+fn draw(args: &Args) -> Result<(), String> {
+    let format = format_of(args)?;
+    let mut opts = RenderOptions::builder()
+        .scale(args.scale)
+        .rtt_labels(args.rtt)
+        .legend(!args.no_legend);
+    if let Some(t) = &args.title {
+        opts = opts.title(t);
+    }
+    let opts = opts.build().map_err(|e| e.to_string())?;
+    let text = read_input(&args.input)?;
+    let set = TraceSet::from_json(&text).map_err(|e| format!("{}: {e}", args.input.display()))?;
+    let map = RouteMap::new(&set).map_err(|e| e.to_string())?;
+    let bytes = match format {
+        Format::Svg => map.to_svg(&opts).into_bytes(),
+        Format::Png => map.to_png(&opts).map_err(|e| e.to_string())?,
+        Format::Dot => map.to_dot(&opts).into_bytes(),
+    };
+    if args.output.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&bytes).and_then(|()| out.flush()).map_err(|e| format!("writing to standard output: {e}"))
+    } else {
+        std::fs::write(&args.output, bytes)
+            .map_err(|e| format!("writing {}: {e}", args.output.display()))
+    }
 }

@@ -1,12 +1,169 @@
-//! Under construction.
+//! `opskit trace`: TCP SYN traceroute to many targets and ports at once.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Arguments.
-#[derive(clap::Args)]
-pub(crate) struct Args {}
+use tcptrace::{TraceConfig, TraceReport};
 
-pub(crate) fn run(_args: Args) -> ExitCode {
-    eprintln!("opskit: this subcommand is not built yet");
-    ExitCode::from(2)
+/// Arguments of `opskit trace`.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Like scapy's traceroute(targets, dport=[...]). Prints scapy's table (one row per TTL, one \
+                  column per target:port; cells are the hop address with 11 for ICMP time \
+                  exceeded, SA for SYN-ACK, RA for RST-ACK, or - for no answer).\n\n\
+                  Needs raw sockets: run as root, or grant the binary CAP_NET_RAW once with \
+                  `sudo setcap cap_net_raw+ep $(which opskit)`.\n\n\
+                  Exit status: 0 when the run completed, 2 on an error."
+)]
+pub(crate) struct Args {
+    /// Targets: host names or IPv4/IPv6 addresses.
+    #[arg(required = true, value_name = "TARGET")]
+    targets: Vec<String>,
+    /// Destination ports: a list such as 80,443 or 8000-8010.
+    #[arg(short = 'p', long = "port", default_value = "80", value_name = "PORTS")]
+    ports: String,
+    /// The first TTL to probe.
+    #[arg(long, default_value_t = 1, value_name = "TTL")]
+    min_ttl: u8,
+    /// The last TTL to probe.
+    #[arg(long, default_value_t = 30, value_name = "TTL")]
+    max_ttl: u8,
+    /// Seconds to wait for each probe's answer.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    timeout: f64,
+    /// scapy's retry: N resends unanswered probes N times; -N keeps resending until N rounds
+    /// in a row bring no new answer.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_name = "N")]
+    retry: i32,
+    /// Send at most this many probes per second (default: no pacing).
+    #[arg(long, value_name = "PPS")]
+    pps: Option<u32>,
+    /// The most probes in flight at once.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    max_in_flight: u32,
+    /// Probe every TTL up to --max-ttl, as scapy does, instead of stopping where the
+    /// destination answers. Implies --gap-limit 0 unless given.
+    #[arg(long)]
+    all_ttls: bool,
+    /// Stop a trace after N silent TTLs in a row; 0 for no limit [default: 5, or 0 with
+    /// --all-ttls].
+    #[arg(long, value_name = "N")]
+    gap_limit: Option<u8>,
+    /// Print the report as JSON instead of the table.
+    #[arg(long, conflicts_with = "summary")]
+    json: bool,
+    /// Print an mtr-like per-hop summary (loss, best/avg/worst RTT) instead of the table.
+    #[arg(long)]
+    summary: bool,
+    /// Annotate replies with their AS from this database (ip-location-db CSV, iptoasn TSV,
+    /// pyasn .dat or MaxMind MMDB).
+    #[arg(long, value_name = "FILE")]
+    asn_db: Option<PathBuf>,
+    /// Annotate replies with their AS from a whois service: cymru, ris or radb (queried after
+    /// --asn-db when both are given).
+    #[arg(long, value_name = "SERVICE")]
+    asn_whois: Option<String>,
+    /// Also draw the route map as SVG to this file.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Also draw the route map as PNG to this file.
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
+}
+
+fn config(args: &Args) -> Result<TraceConfig, tcptrace::ConfigError> {
+    let gap = match args.gap_limit {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None if args.all_ttls => None,
+        None => Some(5),
+    };
+    let mut b = TraceConfig::builder()
+        .targets(args.targets.iter().cloned())
+        .port_list(&args.ports)
+        .min_ttl(args.min_ttl)
+        .max_ttl(args.max_ttl)
+        .timeout_secs(args.timeout)
+        .retry(args.retry)
+        .max_in_flight(args.max_in_flight)
+        .all_ttls(args.all_ttls)
+        .gap_limit(gap);
+    if let Some(pps) = args.pps {
+        b = b.pps(pps);
+    }
+    b.build()
+}
+
+fn annotate(args: &Args, report: &mut TraceReport) -> Result<(), String> {
+    if args.asn_db.is_none() && args.asn_whois.is_none() {
+        return Ok(());
+    }
+    // The database first, then the whois service for what it left unresolved.
+    let mut chain = tcptrace::Chain::new();
+    if let Some(db) = &args.asn_db {
+        let backend = tcptrace::open_database(db).map_err(|e| format!("--asn-db {}: {e}", db.display()))?;
+        chain = chain.then_boxed(backend);
+    }
+    if let Some(service) = &args.asn_whois {
+        let backend = tcptrace::online_resolver(service, None).map_err(|e| format!("--asn-whois {service}: {e}"))?;
+        chain = chain.then(backend);
+    }
+    tcptrace::annotate(report, &chain).map_err(|e| format!("AS resolution: {e}"))?;
+    Ok(())
+}
+
+fn draw(args: &Args, report: &TraceReport) -> Result<(), String> {
+    if args.svg.is_none() && args.png.is_none() {
+        return Ok(());
+    }
+    let set = routeviz::TraceSet::from(report);
+    let map = routeviz::RouteMap::new(&set).map_err(|e| format!("route map: {e}"))?;
+    let opts = routeviz::RenderOptions::default();
+    if let Some(path) = &args.svg {
+        std::fs::write(path, map.to_svg(&opts)).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.png {
+        let png = map.to_png(&opts).map_err(|e| format!("route map PNG: {e}"))?;
+        std::fs::write(path, png).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("opskit trace: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut report = match tcptrace::trace(&config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("opskit trace: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = annotate(&args, &mut report) {
+        eprintln!("opskit trace: {e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = draw(&args, &report) {
+        eprintln!("opskit trace: {e}");
+        return ExitCode::from(2);
+    }
+    if args.json {
+        match report.to_json_pretty() {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("opskit trace: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else if args.summary {
+        print!("{}", report.summary());
+    } else {
+        print!("{}", report.scapy_table());
+    }
+    ExitCode::SUCCESS
 }

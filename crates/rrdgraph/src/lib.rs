@@ -1,8 +1,72 @@
-//! Under construction.
+#![doc = include_str!("../README.md")]
 //!
-//! Ownership while two people build this crate: the librrd work owns `render.rs`, `ops.rs`,
-//! `batch.rs`, `ffi.rs` (and folders of those names) and the block between the `librrd:`
-//! markers below; everything else belongs to the spec work.
+//! ## Modules at a glance
+//!
+//! Everything is exported at the crate root:
+//!
+//! - the spec: [`GraphSpec`], [`GraphSpecBuilder`], [`GraphOption`] (every librrd 1.7 option,
+//!   catalogued in [`OPTIONS`]) and [`Element`] with one struct per element kind;
+//! - validated values: [`VName`], [`Color`], [`Legend`] with [`ControlCode`], [`PrintFormat`],
+//!   [`AtTime`], [`XGrid`], [`YGrid`], [`DsName`], [`Cf`];
+//! - the typed RPN: [`Rpn`], [`Op`], [`Token`], [`VDefExpr`], [`VDefFunc`];
+//! - parsing and emitting: [`GraphSpec::parse_args`], [`GraphSpec::parse_command_line`],
+//!   [`GraphSpec::to_args`], [`GraphSpec::to_rust`], [`split_command_line`];
+//! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
+//! - samples for table tests and benchmarks: [`option_samples`], [`element_samples`],
+//!   [`GraphSpec::catalog`], [`GraphSpec::corpus`], [`GraphSpec::round_trip_all`];
+//! - rendering and RRD operations through librrd (see the librrd section below).
+
+mod catalog;
+mod codegen;
+mod element;
+mod emit;
+mod error;
+mod options;
+mod parse;
+mod preset;
+mod rpn;
+mod spec;
+mod value;
+
+pub use catalog::{element_samples, option_samples};
+pub use element::{
+    Area, CDef, Dashes, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift,
+    ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
+};
+pub use emit::element_arg;
+pub use error::{Error, ParseReason, Result, RpnError, ValueError};
+pub use options::{
+    AxisFormatter, ColorTag, Font, FontRenderMode, FontTag, GraphOption, GraphRenderMode,
+    GraphType, ImageFormat, LegendDirection, LegendPosition, OPTIONS, OptionInfo, Units,
+    option_info,
+};
+pub use parse::{MAX_ARGS, split_command_line};
+pub use preset::{TRAFFIC_RECIPE_ARGS, Traffic, traffic};
+pub use rpn::{Effect, MAX_RPN_TOKENS, Op, Rpn, Token, VDefExpr, VDefFunc};
+pub use spec::{GraphSpec, GraphSpecBuilder};
+pub use value::{
+    AtTime, Color, ColorForm, ControlCode, DsName, Legend, MAX_DS_NAME_LEN, MAX_LEGEND_LEN,
+    MAX_TEXT_LEN, MAX_VNAME_LEN, PrintFormat, TimeUnit, VName, XGrid, YGrid,
+};
+// `Cf` is exported with the librrd operations below (one type for DEFs, RRAs and fetches).
 
 // --- librrd: modules and exports ---
+#[expect(
+    unsafe_code,
+    reason = "librrd is a C library; ffi.rs is the one module that calls it, under one lock"
+)]
+mod ffi;
+
+mod batch;
+mod ops;
+mod render;
+
+pub use batch::{
+    BatchBuilder, BatchRenderer, WORKER_ENV, serve_worker, serve_worker_if_requested,
+};
+pub use ops::{
+    Cf, CreateSpec, DataSource, DsType, FetchRequest, Info, InfoValue, LastUpdate, Rra, Rrd,
+    RrdError, Series, Update, librrd_version, xport,
+};
+pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
 // --- librrd: end ---

@@ -55,6 +55,9 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
+    /// AS resolution failed.
+    #[error("AS resolution: {0}")]
+    Asn(#[from] crate::AsnError),
 }
 
 impl Error {
@@ -108,11 +111,11 @@ pub enum ConfigError {
     /// The gap limit is zero.
     #[error("the gap limit must be at least 1 (or none)")]
     ZeroGapLimit,
-    /// The retry count is outside -64..=64.
-    #[error("retry {0} is outside -64..=64")]
+    /// The retry count is outside -63..=63.
+    #[error("retry {0} is outside -63..=63")]
     RetryRange(i32),
     /// The plan is too large (targets × ports × TTLs × attempts).
-    #[error("{0} probes is too many for one run (at most 16777216)")]
+    #[error("{0} (target, port, TTL) slots is too many for one run (at most 1048576)")]
     TooManyProbes(u64),
     /// A flow's source and destination address families differ.
     #[error("source {src} and destination {dst} are of different families")]

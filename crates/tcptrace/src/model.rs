@@ -80,7 +80,8 @@ pub struct Trace {
     pub reached: bool,
     /// Why probing this trace stopped.
     pub stop_reason: StopReason,
-    /// The TTLs that got at least one reply, in increasing TTL order.
+    /// The probed TTLs, in increasing order, up to where the trace stopped. A hop with no
+    /// replies is a silent one (`-` in the table, `???` in the summary).
     pub hops: Vec<Hop>,
 }
 
@@ -119,12 +120,29 @@ pub enum StopReason {
 pub struct Hop {
     /// The TTL (IPv6 hop limit) of the probes.
     pub ttl: u8,
+    /// How many probes were sent with this TTL (0 when unknown, as in hand-built reports).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub probes: u32,
     /// Every accepted reply, in arrival order. Under ECMP or per-packet load balancing there can
     /// be several, from different addresses.
     pub replies: Vec<Reply>,
 }
 
 impl Hop {
+    /// A hop with its replies and an unknown probe count.
+    pub fn new(ttl: u8, replies: Vec<Reply>) -> Self {
+        Self { ttl, probes: 0, replies }
+    }
+
+    /// The fraction of probes that got no reply, when the probe count is known.
+    pub fn loss(&self) -> Option<f64> {
+        if self.probes == 0 {
+            return None;
+        }
+        let answered = f64::from((self.replies.len() as u32).min(self.probes));
+        Some(1.0 - answered / f64::from(self.probes))
+    }
+
     /// The distinct addresses that answered at this TTL, in order of first appearance.
     pub fn addrs(&self) -> Vec<IpAddr> {
         let mut out: Vec<IpAddr> = Vec::new();
@@ -173,6 +191,11 @@ impl Reply {
             as_name: None,
         }
     }
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if signature")]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if signature")]
@@ -266,6 +289,7 @@ mod tests {
                 hops: vec![
                     Hop {
                         ttl: 1,
+                        probes: 1,
                         replies: vec![Reply {
                             from: "198.51.100.1".parse().unwrap(),
                             rtt_ms: 0.1,
@@ -278,6 +302,7 @@ mod tests {
                     },
                     Hop {
                         ttl: 2,
+                        probes: 2,
                         replies: vec![Reply {
                             from: "192.0.2.1".parse().unwrap(),
                             rtt_ms: 0.2,

@@ -67,6 +67,8 @@ pub struct Rate {
     pub eth0_in: f64,
     /// Outbound bytes per second over the step.
     pub eth0_out: f64,
+    in_bytes: u32,
+    out_bytes: u32,
 }
 
 /// Settings of a [`TrafficRrd`]; see [`TrafficRrd::builder`].
@@ -189,8 +191,8 @@ impl TrafficRrdBuilder {
             [Datum::Int(counter_in), Datum::Int(counter_out)],
         ));
         for r in &rates {
-            counter_in += (r.eth0_in as u64) * STEP;
-            counter_out += (r.eth0_out as u64) * STEP;
+            counter_in += u64::from(r.in_bytes) * STEP;
+            counter_out += u64::from(r.out_bytes) * STEP;
             batch.push((
                 BatchTime::Timestamp(UNIX_EPOCH + Duration::from_secs(r.time)),
                 [Datum::Int(counter_in), Datum::Int(counter_out)],
@@ -262,20 +264,26 @@ impl TrafficRrd {
 
 /// The synthetic traffic of the step that ends at `time`: whole bytes per second, so that the
 /// counters grow by exact integers.
+#[expect(
+    clippy::cast_sign_loss,
+    reason = "the rates are rounded and at least 2500 - 300 - 200 by construction"
+)]
 pub fn rate_at(time: u64, seed: u64) -> Rate {
-    let day = (time % 86_400) as f64 / 86_400.0;
+    let day = f64::from((time % 86_400) as u32) / 86_400.0;
     // Lowest at 04:00 UTC, highest at 16:00 UTC.
     let shape = (1.0 - (std::f64::consts::TAU * (day - 4.0 / 24.0)).cos()) / 2.0;
     let jitter = |salt: u64| {
         let r = splitmix64(time ^ seed.rotate_left(17) ^ salt);
-        (r % 1001) as f64 / 1000.0 - 0.5
+        f64::from((r % 1001) as u32) / 1000.0 - 0.5
     };
-    let eth0_in = (2500.0 + 4200.0 * shape + 600.0 * jitter(0x1f)).round();
-    let eth0_out = (300.0 + 0.55 * eth0_in + 400.0 * jitter(0x2e)).round();
+    let in_bytes = (2500.0 + 4200.0 * shape + 600.0 * jitter(0x1f)).round() as u32;
+    let out_bytes = (300.0 + 0.55 * f64::from(in_bytes) + 400.0 * jitter(0x2e)).round() as u32;
     Rate {
         time,
-        eth0_in,
-        eth0_out,
+        eth0_in: f64::from(in_bytes),
+        eth0_out: f64::from(out_bytes),
+        in_bytes,
+        out_bytes,
     }
 }
 
@@ -305,7 +313,7 @@ pub struct Rrdcached {
     socket: PathBuf,
     base: PathBuf,
     // Dropped last: the socket and base live inside.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Rrdcached {
@@ -351,7 +359,7 @@ impl Rrdcached {
             child,
             socket,
             base,
-            _dir: dir,
+            dir,
         };
         me.wait_ready(Duration::from_secs(10))?;
         Ok(me)
@@ -361,15 +369,15 @@ impl Rrdcached {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait()? {
-                let log = std::fs::read_to_string(self._dir.path().join("log")).unwrap_or_default();
+                let log = std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default();
                 return Err(io::Error::other(format!(
                     "rrdcached exited with {status} before it was ready: {log}"
                 )));
             }
-            if let Ok(reply) = self.command("PING") {
-                if reply.first().is_some_and(|l| l.contains("PONG")) {
-                    return Ok(());
-                }
+            if let Ok(reply) = self.command("PING")
+                && reply.first().is_some_and(|l| l.contains("PONG"))
+            {
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(io::Error::new(

@@ -1,1 +1,19 @@
-//! Integration tests of `routeviz` against real components.
+//! Integration tests of `routeviz`: structure of the SVG, the PNG through resvg, DOT through the
+//! real graphviz, snapshots, properties of random inputs and hostile labels.
+
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::many_single_char_names,
+    clippy::type_complexity,
+    clippy::assigning_clones,
+    reason = "test code: pixel arithmetic and small fixtures"
+)]
+
+mod common;
+mod dot;
+mod hostile;
+mod png;
+mod props;
+mod snapshots;
+mod structure;

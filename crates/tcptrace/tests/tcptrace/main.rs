@@ -1,1 +1,8 @@
-//! Integration tests of `tcptrace` against real components.
+//! Integration tests of `tcptrace`: the engine against simulated hops (no root), the wire
+//! types' properties, and end-to-end runs over raw sockets in testbed namespaces (root).
+mod asn;
+mod e2e;
+mod engine;
+mod oracle;
+mod props;
+mod sim;

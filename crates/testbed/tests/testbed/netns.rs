@@ -1,1 +1,547 @@
-//! Tests of the netns fixture.
+//! Tests of the netns fixture: real namespaces, real kernel routers, real sockets.
+
+use std::collections::BTreeSet;
+use std::io::ErrorKind;
+use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Socket, Type};
+use testbed::netns::{Destination, Family, Reply, Topology, TopologyBuilder};
+
+/// `src - r1 - ... - r6 - dst`, with `silent` routers silent.
+fn six_routers(silent: &[usize], dest: Destination) -> TopologyBuilder {
+    let mut b = Topology::builder().source("src");
+    let mut chain = vec!["src".to_owned()];
+    for i in 1..=6 {
+        let name = format!("r{i}");
+        b = if silent.contains(&i) {
+            b.silent_router(&name)
+        } else {
+            b.router(&name)
+        };
+        chain.push(name);
+    }
+    chain.push("dst".to_owned());
+    b.destination("dst", dest).chain(chain)
+}
+
+/// What came back for one UDP probe.
+#[derive(Debug, PartialEq, Eq)]
+enum Icmp {
+    TimeExceeded(IpAddr),
+    Unreachable(IpAddr),
+}
+
+/// Sends one UDP datagram with `ttl` to `target:dport` from inside the current namespace and
+/// waits up to `wait` for the ICMP error that quotes it (matched by its destination port).
+fn udp_probe(target: IpAddr, ttl: u32, dport: u16, wait: Duration) -> Option<Icmp> {
+    let (domain, proto) = match target {
+        IpAddr::V4(_) => (Domain::IPV4, Protocol::ICMPV4),
+        IpAddr::V6(_) => (Domain::IPV6, Protocol::ICMPV6),
+    };
+    let raw: UdpSocket = Socket::new(domain, Type::RAW, Some(proto))
+        .expect("raw ICMP socket")
+        .into();
+    let udp = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).expect("UDP socket");
+    match target {
+        IpAddr::V4(_) => udp.set_ttl_v4(ttl).expect("set TTL"),
+        IpAddr::V6(_) => udp.set_unicast_hops_v6(ttl).expect("set hop limit"),
+    }
+    udp.send_to(b"testbed probe", &SocketAddr::new(target, dport).into())
+        .expect("send UDP probe");
+    let deadline = Instant::now() + wait;
+    let mut buf = [0u8; 2048];
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        raw.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .expect("set timeout");
+        let (n, from) = match raw.recv_from(&mut buf) {
+            Ok(x) => x,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return None;
+            }
+            Err(e) => panic!("recv on raw ICMP socket: {e}"),
+        };
+        if let Some(reply) = parse_icmp(&buf[..n], from.ip(), dport) {
+            return Some(reply);
+        }
+    }
+}
+
+/// Parses an ICMP(v6) error quoting a UDP datagram to `dport`.
+fn parse_icmp(pkt: &[u8], from: IpAddr, dport: u16) -> Option<Icmp> {
+    let (icmp, quoted_l4, te, unreach) = match from {
+        IpAddr::V4(_) => {
+            // A raw IPv4 socket hands over the IP header too.
+            let ihl = usize::from(pkt.first()? & 0x0f) * 4;
+            let icmp = pkt.get(ihl..)?;
+            let q = icmp.get(8..)?;
+            let qihl = usize::from(q.first()? & 0x0f) * 4;
+            if *q.get(9)? != 17 {
+                return None;
+            }
+            (icmp, q.get(qihl..)?, 11, 3)
+        }
+        IpAddr::V6(_) => {
+            let q = pkt.get(8..)?;
+            if *q.get(6)? != 17 {
+                return None;
+            }
+            (pkt, q.get(40..)?, 3, 1)
+        }
+    };
+    let qport = u16::from_be_bytes([*quoted_l4.get(2)?, *quoted_l4.get(3)?]);
+    if qport != dport {
+        return None;
+    }
+    match icmp[0] {
+        t if t == te => Some(Icmp::TimeExceeded(from)),
+        t if t == unreach => Some(Icmp::Unreachable(from)),
+        _ => None,
+    }
+}
+
+fn namespace_exists(name: &str) -> bool {
+    Path::new("/run/netns").join(name).exists()
+}
+
+#[test]
+fn tcp_connect_through_six_routers() {
+    if !testbed::require_root("netns::tcp_connect_through_six_routers") {
+        return;
+    }
+    let net = six_routers(&[], Destination::new().listen(80).drop_port(82))
+        .build()
+        .unwrap();
+    for family in [Family::V4, Family::V6] {
+        let target = net.address("dst", family).unwrap();
+        let truth = net.ground_truth(target).unwrap();
+        assert_eq!(truth.destination_ttl, 7);
+        assert_eq!(truth.reply(80), Reply::SynAck);
+        let (open, closed, dropped) = net
+            .run_in("src", move || {
+                let t = Duration::from_millis(1500);
+                let open = TcpStream::connect_timeout(&SocketAddr::new(target, 80), t)
+                    .map(|s| s.peer_addr().unwrap().ip());
+                let closed = TcpStream::connect_timeout(&SocketAddr::new(target, 81), t)
+                    .map_err(|e| e.kind());
+                let dropped = TcpStream::connect_timeout(
+                    &SocketAddr::new(target, 82),
+                    Duration::from_millis(400),
+                )
+                .map_err(|e| e.kind());
+                (open, closed, dropped)
+            })
+            .unwrap();
+        assert_eq!(open.unwrap(), target, "{family:?} connect to port 80");
+        assert_eq!(closed.unwrap_err(), ErrorKind::ConnectionRefused);
+        assert_eq!(dropped.unwrap_err(), ErrorKind::TimedOut);
+    }
+}
+
+#[test]
+fn udp_ttl_k_expires_at_router_k() {
+    if !testbed::require_root("netns::udp_ttl_k_expires_at_router_k") {
+        return;
+    }
+    // r4 is silent: TTL 4 gets nothing, the routers after it still answer.
+    let net = six_routers(&[4], Destination::new()).build().unwrap();
+    for family in [Family::V4, Family::V6] {
+        let target = net.address("dst", family).unwrap();
+        let truth = net.ground_truth(target).unwrap();
+        for hop in &truth.hops {
+            let ttl = u32::from(hop.ttl);
+            let dport = 33434 + u16::from(hop.ttl);
+            let got = net
+                .run_in("src", move || {
+                    udp_probe(target, ttl, dport, Duration::from_secs(1))
+                })
+                .unwrap();
+            if hop.is_silent() {
+                assert_eq!(got, None, "{family:?} TTL {ttl}: router {ttl} is silent");
+            } else {
+                let expected = net
+                    .interface_address(&format!("r{ttl}"), &format!("r{}", ttl - 1), family)
+                    .or_else(|_| net.interface_address("r1", "src", family))
+                    .unwrap();
+                assert_eq!(hop.addresses(), vec![expected]);
+                assert_eq!(
+                    got,
+                    Some(Icmp::TimeExceeded(expected)),
+                    "{family:?} TTL {ttl}"
+                );
+            }
+        }
+        // TTL 7 reaches the destination: port unreachable from the target itself.
+        let got = net
+            .run_in("src", move || {
+                udp_probe(target, 7, 40000, Duration::from_secs(1))
+            })
+            .unwrap();
+        assert_eq!(got, Some(Icmp::Unreachable(target)), "{family:?} TTL 7");
+    }
+}
+
+#[test]
+fn ipv6_chain_works() {
+    if !testbed::require_root("netns::ipv6_chain_works") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3"])
+        .destination("dst", Destination::new().listen(443).addresses(3))
+        .chain(["src", "r1", "r2", "r3", "dst"])
+        .build()
+        .unwrap();
+    let targets = net.targets("dst", Family::V6).unwrap();
+    assert_eq!(targets.len(), 3);
+    for &target in &targets {
+        assert!(target.is_ipv6());
+        let local = net
+            .run_in("src", move || {
+                TcpStream::connect_timeout(&SocketAddr::new(target, 443), Duration::from_secs(2))
+                    .map(|s| s.local_addr().unwrap().ip())
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(local, net.source_address(Family::V6));
+    }
+    let hop2 = net
+        .run_in("src", move || {
+            udp_probe(targets[0], 2, 33500, Duration::from_secs(1))
+        })
+        .unwrap();
+    let r2 = net.interface_address("r2", "r1", Family::V6).unwrap();
+    assert_eq!(hop2, Some(Icmp::TimeExceeded(r2)));
+}
+
+#[test]
+fn many_addresses_on_one_destination() {
+    if !testbed::require_root("netns::many_addresses_on_one_destination") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("a", Destination::new().listen(80).addresses(48))
+        .destination("b", Destination::new().listen(80).addresses(16))
+        .link("src", "r1")
+        .link("r1", "a")
+        .link("r1", "b")
+        .build()
+        .unwrap();
+    let mut targets = net.targets("a", Family::V4).unwrap();
+    targets.extend(net.targets("b", Family::V4).unwrap());
+    targets.extend(net.targets("b", Family::V6).unwrap());
+    let distinct: BTreeSet<IpAddr> = targets.iter().copied().collect();
+    assert_eq!(distinct.len(), 80);
+    let list = targets.clone();
+    let reached = net
+        .run_in("src", move || {
+            list.iter()
+                .filter(|&&t| {
+                    TcpStream::connect_timeout(&SocketAddr::new(t, 80), Duration::from_secs(2))
+                        .is_ok()
+                })
+                .count()
+        })
+        .unwrap();
+    assert_eq!(reached, 80);
+    for t in targets {
+        let truth = net.ground_truth(t).unwrap();
+        assert_eq!(truth.destination_ttl, 2);
+        assert_eq!(truth.answers_from(80), Some(t));
+    }
+}
+
+#[test]
+fn ecmp_diamond_is_stable_per_flow() {
+    if !testbed::require_root("netns::ecmp_diamond_is_stable_per_flow") {
+        return;
+    }
+    // src - r1 < (a | b) > r2 - dst
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "a", "b", "r2"])
+        .destination("dst", Destination::new().listen(80))
+        .chain(["src", "r1", "a", "r2", "dst"])
+        .link("r1", "b")
+        .link("b", "r2")
+        .build()
+        .unwrap();
+    let target = net.address("dst", Family::V4).unwrap();
+    let truth = net.ground_truth(target).unwrap();
+    assert_eq!(truth.hops[1].candidates.len(), 2);
+    let seen: Vec<Option<Icmp>> = net
+        .run_in("src", move || {
+            // Same 5-tuple except the port, which changes the flow: several flows, each
+            // probed twice, must each stick to one branch.
+            (0..16u16)
+                .flat_map(|i| {
+                    let a = udp_probe(target, 2, 34000 + i, Duration::from_secs(1));
+                    let b = udp_probe(target, 2, 34000 + i, Duration::from_secs(1));
+                    [a, b]
+                })
+                .collect()
+        })
+        .unwrap();
+    let mut branches = BTreeSet::new();
+    for pair in seen.chunks(2) {
+        let Some(Icmp::TimeExceeded(first)) = pair[0] else {
+            panic!("no answer at TTL 2: {pair:?}");
+        };
+        assert!(truth.accepts(2, 80, first), "{first} is not a branch");
+        // The source port of each probe differs (a new socket), so only check membership
+        // for the second one.
+        let Some(Icmp::TimeExceeded(second)) = pair[1] else {
+            panic!("no answer at TTL 2: {pair:?}");
+        };
+        assert!(truth.accepts(2, 80, second));
+        branches.insert(first);
+    }
+    // 16 flows over 2 branches under an L4 hash: both are used.
+    assert_eq!(branches.len(), 2, "only one ECMP branch used: {branches:?}");
+    // A fixed 5-tuple (one connected socket) always takes the same branch.
+    let stable = net
+        .run_in("src", move || {
+            let udp = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+            udp.set_ttl_v4(2).unwrap();
+            udp.connect(&SocketAddr::new(target, 35000).into()).unwrap();
+            let raw: UdpSocket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))
+                .unwrap()
+                .into();
+            raw.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+            let mut from = BTreeSet::new();
+            let mut buf = [0u8; 2048];
+            for _ in 0..10 {
+                udp.send(b"x").unwrap();
+                loop {
+                    let (n, addr) = raw.recv_from(&mut buf).expect("an answer at TTL 2");
+                    if parse_icmp(&buf[..n], addr.ip(), 35000).is_some() {
+                        from.insert(addr.ip());
+                        break;
+                    }
+                }
+            }
+            from
+        })
+        .unwrap();
+    assert_eq!(stable.len(), 1, "one flow split over branches: {stable:?}");
+    let reached = net
+        .run_in("src", move || {
+            TcpStream::connect_timeout(&SocketAddr::new(target, 80), Duration::from_secs(2)).is_ok()
+        })
+        .unwrap();
+    assert!(reached);
+}
+
+#[test]
+fn lossy_link_drops_some_packets() {
+    if !testbed::require_root("netns::lossy_link_drops_some_packets") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2"])
+        .destination("dst", Destination::new())
+        .link("src", "r1")
+        .lossy_link("r1", "r2", 50)
+        .link("r2", "dst")
+        .build()
+        .unwrap();
+    let target = net.address("dst", Family::V4).unwrap();
+    let answered = net
+        .run_in("src", move || {
+            (0..60u16)
+                .filter(|i| udp_probe(target, 2, 36000 + i, Duration::from_millis(150)).is_some())
+                .count()
+        })
+        .unwrap();
+    // Each probe crosses the lossy link twice (probe, then ICMP): about 25% come back.
+    assert!(answered > 0, "nothing crossed a 50% lossy link");
+    assert!(answered < 60, "a 50% lossy link lost nothing");
+    // The link before the lossy one is clean.
+    let clean = net
+        .run_in("src", move || {
+            (0..20u16)
+                .filter(|i| udp_probe(target, 1, 37000 + i, Duration::from_secs(1)).is_some())
+                .count()
+        })
+        .unwrap();
+    assert_eq!(clean, 20);
+}
+
+#[test]
+fn blackholed_destination_answers_nothing() {
+    if !testbed::require_root("netns::blackholed_destination_answers_nothing") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("hole", Destination::new().listen(80).blackhole())
+        .chain(["src", "r1", "hole"])
+        .build()
+        .unwrap();
+    let target = net.address("hole", Family::V4).unwrap();
+    assert_eq!(net.ground_truth(target).unwrap().reply(80), Reply::Nothing);
+    let (tcp, udp, hop1) = net
+        .run_in("src", move || {
+            let tcp = TcpStream::connect_timeout(
+                &SocketAddr::new(target, 80),
+                Duration::from_millis(400),
+            )
+            .map_err(|e| e.kind());
+            let udp = udp_probe(target, 64, 38000, Duration::from_millis(400));
+            let hop1 = udp_probe(target, 1, 38001, Duration::from_secs(1));
+            (tcp, udp, hop1)
+        })
+        .unwrap();
+    assert_eq!(tcp.unwrap_err(), ErrorKind::TimedOut);
+    assert_eq!(udp, None);
+    assert!(matches!(hop1, Some(Icmp::TimeExceeded(_))));
+}
+
+#[test]
+fn command_runs_inside_the_namespace() {
+    if !testbed::require_root("netns::command_runs_inside_the_namespace") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .destination("dst", Destination::new())
+        .link("src", "dst")
+        .build()
+        .unwrap();
+    let out = net
+        .command("src", "ip")
+        .unwrap()
+        .args(["-brief", "address", "show", "dev", "v0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&net.source_address(Family::V4).to_string()),
+        "{text}"
+    );
+    assert!(matches!(
+        net.command("nope", "true"),
+        Err(testbed::netns::Error::UnknownNode(_))
+    ));
+}
+
+#[test]
+fn teardown_leaves_no_namespace() {
+    if !testbed::require_root("netns::teardown_leaves_no_namespace") {
+        return;
+    }
+    let build = || {
+        six_routers(&[2], Destination::new().listen(80))
+            .build()
+            .unwrap()
+    };
+    // Explicit teardown.
+    let net = build();
+    let names = net.namespaces().to_vec();
+    assert_eq!(names.len(), 8);
+    assert!(names.iter().all(|n| namespace_exists(n)));
+    net.teardown().unwrap();
+    assert!(names.iter().all(|n| !namespace_exists(n)));
+    // Drop during a panic.
+    let mut seen = Vec::new();
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let net = build();
+        seen = net.namespaces().to_vec();
+        panic!("test body fails");
+    }));
+    assert!(res.is_err());
+    assert_eq!(seen.len(), 8);
+    assert!(seen.iter().all(|n| !namespace_exists(n)), "{seen:?}");
+}
+
+#[test]
+fn run_in_propagates_panics() {
+    if !testbed::require_root("netns::run_in_propagates_panics") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .destination("dst", Destination::new())
+        .link("src", "dst")
+        .build()
+        .unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        net.run_in("dst", || panic!("inside")).unwrap();
+    }));
+    assert!(r.is_err());
+    // The namespace is really different: the source cannot see the destination's loopback
+    // addresses as local.
+    let dst_addr = net.address("dst", Family::V4).unwrap();
+    let bound = net
+        .run_in("src", move || UdpSocket::bind((dst_addr, 0)).is_ok())
+        .unwrap();
+    assert!(!bound);
+    let bound = net
+        .run_in("dst", move || UdpSocket::bind((dst_addr, 0)).is_ok())
+        .unwrap();
+    assert!(bound);
+}
+
+#[test]
+fn bursts_are_neither_rate_limited_nor_queued_behind_arp() {
+    if !testbed::require_root("netns::bursts_are_neither_rate_limited_nor_queued_behind_arp") {
+        return;
+    }
+    let net = six_routers(&[], Destination::new()).build().unwrap();
+    for family in [Family::V4, Family::V6] {
+        let target = net.address("dst", family).unwrap();
+        let expected = net.ground_truth(target).unwrap().hops[3].addresses()[0];
+        // 200 probes at once that expire at r4, on a network that has carried nothing yet.
+        let answers = net
+            .run_in("src", move || {
+                let (domain, proto) = match family {
+                    Family::V4 => (Domain::IPV4, Protocol::ICMPV4),
+                    Family::V6 => (Domain::IPV6, Protocol::ICMPV6),
+                };
+                let raw: UdpSocket = Socket::new(domain, Type::RAW, Some(proto)).unwrap().into();
+                let udp = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+                match family {
+                    Family::V4 => udp.set_ttl_v4(4).unwrap(),
+                    Family::V6 => udp.set_unicast_hops_v6(4).unwrap(),
+                }
+                for port in 40000..40200u16 {
+                    udp.send_to(b"burst", &SocketAddr::new(target, port).into())
+                        .unwrap();
+                }
+                let mut ports = BTreeSet::new();
+                let mut buf = [0u8; 2048];
+                let deadline = Instant::now() + Duration::from_secs(3);
+                while ports.len() < 200 {
+                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                        break;
+                    };
+                    raw.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                        .unwrap();
+                    let Ok((n, from)) = raw.recv_from(&mut buf) else {
+                        break;
+                    };
+                    for port in 40000..40200u16 {
+                        if parse_icmp(&buf[..n], from.ip(), port)
+                            == Some(Icmp::TimeExceeded(expected))
+                        {
+                            ports.insert(port);
+                        }
+                    }
+                }
+                ports.len()
+            })
+            .unwrap();
+        assert_eq!(
+            answers, 200,
+            "{family:?}: ICMP rate limited or probes dropped"
+        );
+    }
+}

@@ -1,0 +1,639 @@
+//! The blocking client.
+
+mod session;
+mod transport;
+
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use session::Session;
+pub(crate) use transport::Conn;
+use transport::WriteError;
+
+use crate::command::{Command, END_OF_STREAM, Mode, ScanMode, check_path};
+use crate::decoder::DEFAULT_MAX_LINE;
+use crate::endpoint::Endpoint;
+use crate::exchange::{Exchange, Response};
+use crate::reply::{ScanResult, Stats, Version, VersionCommands};
+use crate::{Error, Result};
+
+/// The INSTREAM chunk size, chosen by `benches/clamd.rs`: 64 KiB to 1 MiB chunks stream a
+/// 64 MiB file at the same speed, smaller ones cost system calls, and larger ones only cost
+/// memory.
+pub const DEFAULT_CHUNK_SIZE: usize = 256 * 1024;
+
+/// The default deadline of one operation.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The default limit on the result lines of one path scan.
+pub const DEFAULT_MAX_RESULTS: usize = 1_000_000;
+
+/// The default number of requests in flight in an IDSESSION (below clamd's default
+/// `MaxQueue` of 100).
+pub const DEFAULT_SESSION_WINDOW: usize = 32;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) mode: Mode,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) chunk_size: usize,
+    pub(crate) max_line: usize,
+    pub(crate) max_results: usize,
+    pub(crate) stream_max_length: Option<u64>,
+    pub(crate) resolve_paths: bool,
+    pub(crate) keepalive: Duration,
+    pub(crate) session_window: usize,
+}
+
+/// Builder of a [`Client`]. Every setting has a sensible default.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    endpoint: Endpoint,
+    config: Config,
+    error: Option<String>,
+}
+
+impl ClientBuilder {
+    fn new(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            config: Config {
+                mode: Mode::Z,
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                timeout: DEFAULT_TIMEOUT,
+                chunk_size: DEFAULT_CHUNK_SIZE,
+                max_line: DEFAULT_MAX_LINE,
+                max_results: DEFAULT_MAX_RESULTS,
+                stream_max_length: None,
+                resolve_paths: true,
+                keepalive: crate::session::DEFAULT_KEEPALIVE,
+                session_window: DEFAULT_SESSION_WINDOW,
+            },
+            error: None,
+        }
+    }
+
+    pub(crate) fn set_endpoint(&mut self, endpoint: Endpoint) {
+        self.endpoint = endpoint;
+    }
+
+    fn fail(mut self, msg: String) -> Self {
+        if self.error.is_none() {
+            self.error = Some(msg);
+        }
+        self
+    }
+
+    /// z-mode (default) or n-mode.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.config.mode = mode;
+        self
+    }
+
+    /// How long a connect may take (default 5 s; never longer than the operation's deadline).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        if timeout.is_zero() {
+            return self.fail("connect timeout must be positive".into());
+        }
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// The deadline of each operation, from connect to the last byte of the reply (default
+    /// 300 s). A stalled clamd gives [`Error::Timeout`] by then.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        if timeout.is_zero() {
+            return self.fail("timeout must be positive".into());
+        }
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// INSTREAM chunk size in bytes (default [`DEFAULT_CHUNK_SIZE`], between 1 and 64 MiB).
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        if bytes == 0 || bytes > 64 << 20 {
+            return self.fail(format!("chunk size {bytes} is not in 1..=64 MiB"));
+        }
+        self.config.chunk_size = bytes;
+        self
+    }
+
+    /// The longest reply frame accepted (default 64 KiB). Longer replies are
+    /// [`Error::LineTooLong`], never an allocation.
+    pub fn max_line(mut self, bytes: usize) -> Self {
+        if bytes < 64 {
+            return self.fail(format!("max line {bytes} is below 64 bytes"));
+        }
+        self.config.max_line = bytes;
+        self
+    }
+
+    /// The most result lines one path scan may return (default 1,000,000).
+    pub fn max_results(mut self, lines: usize) -> Self {
+        self.config.max_results = lines.max(1);
+        self
+    }
+
+    /// clamd's `StreamMaxLength`, if known: longer streams are refused before they are sent
+    /// ([`Error::StreamTooLong`]).
+    pub fn stream_max_length(mut self, bytes: u64) -> Self {
+        self.config.stream_max_length = Some(bytes);
+        self
+    }
+
+    /// Whether relative paths are made absolute before they are sent (default yes), so that
+    /// clamd's working directory never decides what gets scanned.
+    pub fn resolve_paths(mut self, resolve: bool) -> Self {
+        self.config.resolve_paths = resolve;
+        self
+    }
+
+    /// The idle interval after which a session sends a keep-alive PING (default 10 s).
+    pub fn keepalive(mut self, interval: Duration) -> Self {
+        self.config.keepalive = interval;
+        self
+    }
+
+    /// Requests in flight in an IDSESSION (default 32). Keep it below clamd's `MaxQueue`.
+    pub fn session_window(mut self, requests: usize) -> Self {
+        if requests == 0 {
+            return self.fail("session window must be at least 1".into());
+        }
+        self.config.session_window = requests;
+        self
+    }
+
+    /// Builds the client. It does not connect: each operation opens its own connection.
+    ///
+    /// # Errors
+    ///
+    /// The first invalid setting, as [`Error::Config`].
+    pub fn build(self) -> Result<Client> {
+        if let Some(e) = self.error {
+            return Err(Error::Config(e));
+        }
+        if self.config.connect_timeout > self.config.timeout {
+            return Err(Error::Config(
+                "connect timeout is longer than the operation timeout".into(),
+            ));
+        }
+        Ok(Client {
+            endpoint: Arc::new(self.endpoint),
+            config: Arc::new(self.config),
+        })
+    }
+}
+
+/// A blocking clamd client. Cheap to clone; each operation uses its own connection, except a
+/// [`Session`].
+///
+/// Method names follow pyClamd: [`ping`](Self::ping), [`version`](Self::version),
+/// [`reload`](Self::reload), [`shutdown`](Self::shutdown), [`stats`](Self::stats),
+/// [`scan`](Self::scan), [`contscan`](Self::contscan), [`multiscan`](Self::multiscan),
+/// [`allmatchscan`](Self::allmatchscan), [`scan_stream`](Self::scan_stream) and
+/// [`scan_fd`](Self::scan_fd).
+#[derive(Debug, Clone)]
+pub struct Client {
+    endpoint: Arc<Endpoint>,
+    config: Arc<Config>,
+}
+
+impl Client {
+    /// A builder for a client of `endpoint`.
+    pub fn builder(endpoint: impl Into<Endpoint>) -> ClientBuilder {
+        ClientBuilder::new(endpoint.into())
+    }
+
+    /// A client with default settings.
+    pub fn new(endpoint: impl Into<Endpoint>) -> Self {
+        Self {
+            endpoint: Arc::new(endpoint.into()),
+            config: Arc::new(ClientBuilder::new(Endpoint::unix("/")).config),
+        }
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The same client with another operation deadline.
+    #[must_use]
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        let mut config = (*self.config).clone();
+        config.timeout = timeout.max(Duration::from_millis(1));
+        config.connect_timeout = config.connect_timeout.min(config.timeout);
+        Self {
+            endpoint: Arc::clone(&self.endpoint),
+            config: Arc::new(config),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn connect(&self, op: &'static str) -> Result<Conn> {
+        let deadline = Instant::now() + self.config.timeout;
+        Conn::connect(&self.endpoint, self.config.connect_timeout, op, deadline)
+    }
+
+    /// `PING`: succeeds when clamd answers `PONG`.
+    ///
+    /// # Errors
+    ///
+    /// Connection and protocol errors, as for every operation.
+    pub fn ping(&self) -> Result<()> {
+        match self.command(Command::Ping)? {
+            Response::Pong => Ok(()),
+            other => Err(unexpected("PING", &other)),
+        }
+    }
+
+    /// `VERSION`.
+    ///
+    /// # Errors
+    ///
+    /// Connection and protocol errors.
+    pub fn version(&self) -> Result<Version> {
+        match self.command(Command::Version)? {
+            Response::Version(v) => Ok(v),
+            other => Err(unexpected("VERSION", &other)),
+        }
+    }
+
+    /// `VERSIONCOMMANDS`.
+    ///
+    /// # Errors
+    ///
+    /// Connection and protocol errors.
+    pub fn version_commands(&self) -> Result<VersionCommands> {
+        match self.command(Command::VersionCommands)? {
+            Response::VersionCommands(v) => Ok(v),
+            other => Err(unexpected("VERSIONCOMMANDS", &other)),
+        }
+    }
+
+    /// `RELOAD`: clamd answers `RELOADING` and reloads its database in the background.
+    ///
+    /// # Errors
+    ///
+    /// Connection and protocol errors.
+    pub fn reload(&self) -> Result<()> {
+        match self.command(Command::Reload)? {
+            Response::Reloading => Ok(()),
+            other => Err(unexpected("RELOAD", &other)),
+        }
+    }
+
+    /// `SHUTDOWN`: clamd exits.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    pub fn shutdown(&self) -> Result<()> {
+        self.command(Command::Shutdown).map(|_| ())
+    }
+
+    /// `STATS`.
+    ///
+    /// # Errors
+    ///
+    /// Connection and protocol errors.
+    pub fn stats(&self) -> Result<Stats> {
+        match self.command(Command::Stats)? {
+            Response::Stats(s) => Ok(s),
+            other => Err(unexpected("STATS", &other)),
+        }
+    }
+
+    /// `SCAN`: scans a path on clamd's host, stopping at the first infected file.
+    ///
+    /// Returns every line clamd sent: usually one, `<path>: OK` for a clean tree.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PathContainsNul`], [`Error::ResolvePath`], connection and protocol errors.
+    /// A missing or unreadable path is a [`Verdict::Error`](crate::Verdict::Error) line, not an
+    /// error.
+    pub fn scan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+        self.scan_path(ScanMode::Scan, path)
+    }
+
+    /// `CONTSCAN`: scans a path and reports every infected file.
+    ///
+    /// # Errors
+    ///
+    /// As [`scan`](Self::scan).
+    pub fn contscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+        self.scan_path(ScanMode::ContScan, path)
+    }
+
+    /// `MULTISCAN`: like CONTSCAN, with clamd's threads in parallel.
+    ///
+    /// # Errors
+    ///
+    /// As [`scan`](Self::scan).
+    pub fn multiscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+        self.scan_path(ScanMode::MultiScan, path)
+    }
+
+    /// `ALLMATCHSCAN`: reports every signature that matches, not only the first.
+    ///
+    /// # Errors
+    ///
+    /// As [`scan`](Self::scan).
+    pub fn allmatchscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+        self.scan_path(ScanMode::AllMatchScan, path)
+    }
+
+    /// A path scan in any mode.
+    ///
+    /// # Errors
+    ///
+    /// As [`scan`](Self::scan).
+    pub fn scan_path(&self, mode: ScanMode, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+        let path = self.prepare_path(path.as_ref())?;
+        match self.command(Command::Path(mode, path))? {
+            Response::Scan(lines) => Ok(lines),
+            other => Err(unexpected(mode.name(), &other)),
+        }
+    }
+
+    pub(crate) fn prepare_path(&self, path: &Path) -> Result<PathBuf> {
+        check_path(path, self.config.mode)?;
+        let path = if self.config.resolve_paths && path.is_relative() {
+            std::path::absolute(path).map_err(|source| Error::ResolvePath {
+                path: path.to_path_buf(),
+                source,
+            })?
+        } else {
+            path.to_path_buf()
+        };
+        check_path(&path, self.config.mode)?;
+        Ok(path)
+    }
+
+    /// `INSTREAM`: streams everything `reader` yields to clamd in chunks and returns the
+    /// verdict (its path is `stream`). Memory use is one chunk, whatever the stream's size.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SizeLimitExceeded`] when clamd refuses the stream as longer than its
+    /// `StreamMaxLength`, also when it closes the socket while data is still being sent;
+    /// [`Error::StreamTooLong`] when a configured
+    /// [`stream_max_length`](ClientBuilder::stream_max_length) is crossed; [`Error::Read`] when
+    /// the reader fails; connection and protocol errors.
+    pub fn scan_stream(&self, reader: impl Read) -> Result<ScanResult> {
+        self.scan_stream_sized(reader, None, Path::new("<stream>"))
+    }
+
+    /// INSTREAM of a byte slice.
+    ///
+    /// # Errors
+    ///
+    /// As [`scan_stream`](Self::scan_stream); a slice longer than a configured
+    /// `stream_max_length` is refused before connecting.
+    pub fn scan_bytes(&self, data: &[u8]) -> Result<ScanResult> {
+        self.scan_stream_sized(data, Some(data.len() as u64), Path::new("<bytes>"))
+    }
+
+    /// INSTREAM of a local file. The result carries the local path instead of `stream`.
+    ///
+    /// # Errors
+    ///
+    /// As [`scan_stream`](Self::scan_stream), and [`Error::Read`] when the file cannot be
+    /// opened; a file longer than a configured `stream_max_length` is refused before connecting.
+    pub fn scan_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
+        let path = path.as_ref();
+        let read_err = |source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(read_err)?;
+        let len = file.metadata().map_err(read_err)?.len();
+        Ok(self
+            .scan_stream_sized(file, Some(len), path)?
+            .with_path(path))
+    }
+
+    fn scan_stream_sized(
+        &self,
+        mut reader: impl Read,
+        len: Option<u64>,
+        name: &Path,
+    ) -> Result<ScanResult> {
+        if let (Some(len), Some(limit)) = (len, self.config.stream_max_length)
+            && len > limit
+        {
+            return Err(Error::StreamTooLong { len, limit });
+        }
+        let mut conn = self.connect("INSTREAM")?;
+        let (mut ex, cmd) = Exchange::new(
+            Command::Instream,
+            self.config.mode,
+            self.config.max_line,
+            1,
+        )?;
+        conn.write_all(&cmd)?;
+        let chunk = match len {
+            // No need for a buffer larger than the stream.
+            Some(len) => self.config.chunk_size.min(usize::try_from(len).unwrap_or(usize::MAX)).max(1),
+            None => self.config.chunk_size,
+        };
+        let mut buf = vec![0u8; 4 + chunk];
+        let mut sent = 0u64;
+        loop {
+            let n = fill(&mut reader, &mut buf[4..]).map_err(|source| Error::Read {
+                path: name.to_path_buf(),
+                source,
+            })?;
+            if n == 0 {
+                break;
+            }
+            if let Some(limit) = self.config.stream_max_length
+                && sent + n as u64 > limit
+            {
+                return Err(Error::StreamTooLong {
+                    len: sent + n as u64,
+                    limit,
+                });
+            }
+            buf[..4].copy_from_slice(&(n as u32).to_be_bytes());
+            if let Err(e) = conn.write_all_raw(&buf[..4 + n]) {
+                return Err(late_reply(&mut conn, &mut ex, e, sent));
+            }
+            sent += n as u64;
+        }
+        if let Err(e) = conn.write_all_raw(&END_OF_STREAM) {
+            return Err(late_reply(&mut conn, &mut ex, e, sent));
+        }
+        let response = read_response(&mut conn, &mut ex).map_err(|e| with_sent(e, sent))?;
+        single(response, "INSTREAM")
+    }
+
+    /// `FILDES`: passes an open descriptor to clamd over the Unix socket (SCM_RIGHTS), so that
+    /// clamd reads the file itself and no data is copied. Works on regular files and pipes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on a TCP endpoint; connection and protocol errors.
+    pub fn scan_fd(&self, fd: impl AsFd) -> Result<ScanResult> {
+        if !self.endpoint.is_unix() {
+            return Err(Error::Unsupported(
+                "FILDES needs a Unix socket: a descriptor cannot cross TCP",
+            ));
+        }
+        let mut conn = self.connect("FILDES")?;
+        let (mut ex, cmd) =
+            Exchange::new(Command::Fildes, self.config.mode, self.config.max_line, 1)?;
+        conn.write_all(&cmd)?;
+        conn.send_fd(fd)?;
+        let response = read_response(&mut conn, &mut ex)?;
+        single(response, "FILDES")
+    }
+
+    /// FILDES of a local file opened here. The result carries the local path.
+    ///
+    /// # Errors
+    ///
+    /// As [`scan_fd`](Self::scan_fd), and [`Error::Read`] when the file cannot be opened.
+    pub fn scan_file_fd(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(self.scan_fd(&file)?.with_path(path))
+    }
+
+    /// Opens an IDSESSION: one connection for many pipelined commands.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    pub fn session(&self) -> Result<Session> {
+        Session::open(self.clone())
+    }
+
+    fn command(&self, command: Command) -> Result<Response> {
+        let name = command.name();
+        let (mut ex, bytes) = Exchange::new(
+            command,
+            self.config.mode,
+            self.config.max_line,
+            self.config.max_results,
+        )?;
+        let mut conn = self.connect(name)?;
+        conn.write_all(&bytes)?;
+        read_response(&mut conn, &mut ex)
+    }
+}
+
+/// Reads until the exchange is complete or clamd closes, before the connection's deadline.
+fn read_response(conn: &mut Conn, ex: &mut Exchange) -> Result<Response> {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(r) = ex.poll_response() {
+            return r;
+        }
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            return ex.handle_eof();
+        }
+        ex.handle_input(&buf[..n])?;
+    }
+}
+
+/// clamd closed (or stopped reading) while data was being sent: the reason is usually waiting
+/// in the socket, e.g. the size-limit reply.
+fn late_reply(conn: &mut Conn, ex: &mut Exchange, e: WriteError, sent: u64) -> Error {
+    let io = match e {
+        WriteError::Proto(Error::Timeout { .. }) | WriteError::Closed(_) => e,
+        WriteError::Proto(e) => return e,
+    };
+    match read_response(conn, ex) {
+        Err(e @ (Error::SizeLimitExceeded { .. } | Error::Server(_) | Error::CommandReadTimedOut)) => {
+            with_sent(e, sent)
+        }
+        Ok(Response::Scan(_)) | Err(_) | Ok(_) => match io {
+            WriteError::Closed(source) => Error::Io {
+                op: "writing INSTREAM data to",
+                endpoint: conn.endpoint().to_owned(),
+                source,
+            },
+            WriteError::Proto(e) => e,
+        },
+    }
+}
+
+fn with_sent(e: Error, sent: u64) -> Error {
+    match e {
+        Error::SizeLimitExceeded { .. } => Error::SizeLimitExceeded { sent },
+        e => e,
+    }
+}
+
+fn single(response: Response, op: &'static str) -> Result<ScanResult> {
+    match response {
+        Response::Scan(mut lines) if lines.len() == 1 => Ok(lines.remove(0)),
+        other => Err(unexpected(op, &other)),
+    }
+}
+
+fn unexpected(op: &'static str, r: &Response) -> Error {
+    Error::malformed(op, format!("{r:?}").as_bytes())
+}
+
+/// Reads until `buf` is full or the reader ends.
+fn fill(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_reports_the_first_bad_setting() {
+        let err = Client::builder(Endpoint::unix("/x"))
+            .chunk_size(0)
+            .timeout(Duration::ZERO)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("chunk size"), "{err}");
+        assert!(
+            Client::builder(Endpoint::unix("/x"))
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(1))
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn relative_paths_are_resolved() {
+        let c = Client::new(Endpoint::unix("/x"));
+        let p = c.prepare_path(Path::new("some/file")).unwrap();
+        assert!(p.is_absolute());
+        assert!(p.ends_with("some/file"));
+    }
+}

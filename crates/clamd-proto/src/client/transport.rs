@@ -1,0 +1,274 @@
+//! Blocking sockets with a deadline on every read and write.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::endpoint::Endpoint;
+use crate::{Error, Result};
+
+#[derive(Debug)]
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+/// One connection to clamd, with the deadline of the operation in progress.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    stream: Stream,
+    endpoint: String,
+    op: &'static str,
+    start: Instant,
+    deadline: Instant,
+}
+
+impl Conn {
+    /// Connects within `connect_timeout` and before `deadline`.
+    pub(crate) fn connect(
+        endpoint: &Endpoint,
+        connect_timeout: Duration,
+        op: &'static str,
+        deadline: Instant,
+    ) -> Result<Self> {
+        let start = Instant::now();
+        let name = endpoint.to_string();
+        let left = deadline.saturating_duration_since(start);
+        if left.is_zero() {
+            return Err(Error::Timeout {
+                op,
+                endpoint: name,
+                after: Duration::ZERO,
+            });
+        }
+        let limit = connect_timeout.min(left);
+        let connect_err = |source| Error::Connect {
+            endpoint: name.clone(),
+            source,
+        };
+        let stream = match endpoint {
+            Endpoint::Tcp { host, port } => {
+                let addrs: Vec<_> = (host.as_str(), *port)
+                    .to_socket_addrs()
+                    .map_err(connect_err)?
+                    .collect();
+                let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for host");
+                let mut found = None;
+                for addr in addrs {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    let socket =
+                        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+                            .map_err(connect_err)?;
+                    match socket.connect_timeout(&addr.into(), limit.min(left)) {
+                        Ok(()) => {
+                            socket.set_tcp_nodelay(true).map_err(connect_err)?;
+                            found = Some(socket);
+                            break;
+                        }
+                        Err(e) => last = e,
+                    }
+                }
+                match found {
+                    Some(s) => Stream::Tcp(s.into()),
+                    None if last.kind() == io::ErrorKind::TimedOut
+                        || last.kind() == io::ErrorKind::WouldBlock =>
+                    {
+                        return Err(Error::Timeout {
+                            op,
+                            endpoint: name,
+                            after: start.elapsed(),
+                        });
+                    }
+                    None => return Err(connect_err(last)),
+                }
+            }
+            Endpoint::Unix(path) => {
+                let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(connect_err)?;
+                let addr = SockAddr::unix(path).map_err(connect_err)?;
+                socket.connect_timeout(&addr, limit).map_err(|e| {
+                    if e.kind() == io::ErrorKind::TimedOut {
+                        Error::Timeout {
+                            op,
+                            endpoint: name.clone(),
+                            after: start.elapsed(),
+                        }
+                    } else {
+                        connect_err(e)
+                    }
+                })?;
+                Stream::Unix(socket.into())
+            }
+        };
+        Ok(Self {
+            stream,
+            endpoint: name,
+            op,
+            start,
+            deadline,
+        })
+    }
+
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub(crate) fn is_unix(&self) -> bool {
+        matches!(self.stream, Stream::Unix(_))
+    }
+
+    /// Starts a new operation on this connection (inside a session).
+    pub(crate) fn begin(&mut self, op: &'static str, deadline: Instant) {
+        self.op = op;
+        self.start = Instant::now();
+        self.deadline = deadline;
+    }
+
+    pub(crate) fn timeout_error(&self) -> Error {
+        Error::Timeout {
+            op: self.op,
+            endpoint: self.endpoint.clone(),
+            after: self.deadline.saturating_duration_since(self.start),
+        }
+    }
+
+    fn io_error(&self, op: &'static str, e: io::Error) -> Error {
+        if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+            self.timeout_error()
+        } else {
+            Error::Io {
+                op,
+                endpoint: self.endpoint.clone(),
+                source: e,
+            }
+        }
+    }
+
+    fn left(&self) -> Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(self.timeout_error())
+        } else {
+            Ok(left)
+        }
+    }
+
+    fn set_write_timeout(&self, t: Duration) -> io::Result<()> {
+        match &self.stream {
+            Stream::Tcp(s) => s.set_write_timeout(Some(t)),
+            Stream::Unix(s) => s.set_write_timeout(Some(t)),
+        }
+    }
+
+    fn set_read_timeout(&self, t: Duration) -> io::Result<()> {
+        match &self.stream {
+            Stream::Tcp(s) => s.set_read_timeout(Some(t)),
+            Stream::Unix(s) => s.set_read_timeout(Some(t)),
+        }
+    }
+
+    /// Writes everything before the deadline. A raw `io::Error` is returned for the caller to
+    /// tell a closed socket (EPIPE, ECONNRESET) from other failures.
+    pub(crate) fn write_all_raw(&mut self, mut data: &[u8]) -> std::result::Result<(), WriteError> {
+        while !data.is_empty() {
+            let left = self.left().map_err(WriteError::Proto)?;
+            self.set_write_timeout(left)
+                .map_err(|e| WriteError::Proto(self.io_error("configuring", e)))?;
+            let r = match &mut self.stream {
+                Stream::Tcp(s) => s.write(data),
+                Stream::Unix(s) => s.write(data),
+            };
+            match r {
+                Ok(0) => {
+                    return Err(WriteError::Closed(io::Error::from(io::ErrorKind::WriteZero)));
+                }
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_closed(&e) => return Err(WriteError::Closed(e)),
+                Err(e) => return Err(WriteError::Proto(self.io_error("writing to", e))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes everything before the deadline.
+    pub(crate) fn write_all(&mut self, data: &[u8]) -> Result<()> {
+        self.write_all_raw(data).map_err(|e| match e {
+            WriteError::Proto(e) => e,
+            WriteError::Closed(e) => Error::Io {
+                op: "writing to",
+                endpoint: self.endpoint.clone(),
+                source: e,
+            },
+        })
+    }
+
+    /// Reads what is available, waiting no later than the deadline. `Ok(0)` is end of stream.
+    pub(crate) fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            let left = self.left()?;
+            self.set_read_timeout(left)
+                .map_err(|e| self.io_error("configuring", e))?;
+            let r = match &mut self.stream {
+                Stream::Tcp(s) => s.read(buf),
+                Stream::Unix(s) => s.read(buf),
+            };
+            match r {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.io_error("reading from", e)),
+            }
+        }
+    }
+
+    /// Sends one descriptor with SCM_RIGHTS (and the one dummy byte clamd expects), through
+    /// rustix's safe wrapper.
+    pub(crate) fn send_fd(&mut self, fd: impl AsFd) -> Result<()> {
+        let Stream::Unix(sock) = &self.stream else {
+            return Err(Error::Unsupported(
+                "FILDES needs a Unix socket: a descriptor cannot cross TCP",
+            ));
+        };
+        let left = self.left()?;
+        sock.set_write_timeout(Some(left))
+            .map_err(|e| self.io_error("configuring", e))?;
+        let fds = [fd.as_fd()];
+        let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
+        if !control.push(rustix::net::SendAncillaryMessage::ScmRights(&fds)) {
+            return Err(Error::Unsupported("no room for the descriptor in the control buffer"));
+        }
+        loop {
+            match rustix::net::sendmsg(
+                sock,
+                &[IoSlice::new(&[0])],
+                &mut control,
+                rustix::net::SendFlags::NOSIGNAL,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(self.io_error("passing a descriptor to", e.into())),
+            }
+        }
+    }
+}
+
+/// A failed write: either the peer closed (so a reply may be waiting), or anything else.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    Closed(io::Error),
+    Proto(Error),
+}
+
+fn is_closed(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+    )
+}

@@ -1,0 +1,160 @@
+//! The crate's error type.
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The result of every fallible operation of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while talking to clamd.
+///
+/// A virus `FOUND` is never an error: it is a [`Verdict`](crate::Verdict) of a successful scan.
+/// A per-file `ERROR` line (for example a file clamd cannot open) is a verdict too; only failures
+/// of the command as a whole are errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Connecting to clamd failed.
+    #[error("connecting to clamd at {endpoint}: {source}")]
+    Connect {
+        /// The endpoint, as `host:port` or a socket path.
+        endpoint: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A read or write on an established connection failed.
+    #[error("{op} clamd at {endpoint}: {source}")]
+    Io {
+        /// What was being done, e.g. `writing INSTREAM data to`.
+        op: &'static str,
+        /// The endpoint.
+        endpoint: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading a local file or stream to send it failed.
+    #[error("reading {path} to send it to clamd: {source}")]
+    Read {
+        /// The local path, or `<stream>` for a reader.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The operation's deadline passed before clamd answered.
+    #[error("clamd at {endpoint} did not answer {op} within {after:?}")]
+    Timeout {
+        /// The command, e.g. `SCAN`.
+        op: &'static str,
+        /// The endpoint.
+        endpoint: String,
+        /// The deadline that passed, measured from the start of the operation.
+        after: Duration,
+    },
+    /// A path contains a NUL byte, which z-mode would cut short. Such a path is never sent.
+    #[error("path {0:?} contains a NUL byte and cannot be sent to clamd")]
+    PathContainsNul(PathBuf),
+    /// A path contains a newline and the client is in n-mode, where it would end the command.
+    /// z-mode (the default) sends such paths safely.
+    #[error("path {0:?} contains a newline, which n-mode cannot send; use z-mode")]
+    PathContainsNewline(PathBuf),
+    /// A relative path could not be made absolute.
+    #[error("resolving {path:?} against the current directory: {source}")]
+    ResolvePath {
+        /// The relative path.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// clamd answered `UNKNOWN COMMAND`.
+    #[error("clamd answered UNKNOWN COMMAND")]
+    UnknownCommand,
+    /// clamd answered `COMMAND READ TIMED OUT`: the command did not reach it in time
+    /// (its `CommandReadTimeout`).
+    #[error("clamd answered COMMAND READ TIMED OUT")]
+    CommandReadTimedOut,
+    /// clamd answered `INSTREAM size limit exceeded`: the stream is longer than its
+    /// `StreamMaxLength`. Reported even when clamd closed the socket while data was still being
+    /// sent.
+    #[error("clamd refused the stream: INSTREAM size limit exceeded (after {sent} bytes sent)")]
+    SizeLimitExceeded {
+        /// Stream bytes written before clamd's refusal was read.
+        sent: u64,
+    },
+    /// The stream is longer than the configured `StreamMaxLength`, so it was not sent.
+    #[error("the stream has {len} bytes, more than clamd's StreamMaxLength of {limit}")]
+    StreamTooLong {
+        /// The stream's length, or the bytes read when the limit was crossed.
+        len: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// clamd refused a command inside IDSESSION (`Command invalid inside IDSESSION`) and
+    /// ended the session.
+    #[error("clamd refused a command inside IDSESSION and ended the session")]
+    SessionCommandInvalid,
+    /// A session reply carried an id that no pending request has.
+    #[error("clamd sent a reply for session id {id}, which no pending request has")]
+    UnexpectedSessionId {
+        /// The id in the reply.
+        id: u64,
+    },
+    /// The session ended (clamd closed it, or END was sent) before this request's reply.
+    #[error("the IDSESSION ended before the reply to request {id}")]
+    SessionClosed {
+        /// The request's id.
+        id: u64,
+    },
+    /// The command is not allowed here, e.g. CONTSCAN inside IDSESSION or FILDES over TCP.
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// A reply line is longer than the configured limit. Nothing beyond the limit is buffered.
+    #[error("clamd sent a reply line longer than {limit} bytes")]
+    LineTooLong {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// The connection closed in the middle of a reply, or before any reply.
+    #[error("clamd's reply was truncated: the connection closed {0}")]
+    Truncated(&'static str),
+    /// A reply does not have the expected form.
+    #[error("malformed reply to {command}: {reply:?}")]
+    Malformed {
+        /// The command answered.
+        command: &'static str,
+        /// The reply, lossily decoded and cut to 200 characters.
+        reply: String,
+    },
+    /// clamd answered an error that is not about one path, e.g.
+    /// `FILDES: didn't receive file descriptor. ERROR`.
+    #[error("clamd error: {0}")]
+    Server(String),
+    /// A scan produced more result lines than the configured limit.
+    #[error("more than {limit} scan results; raise ClientBuilder::max_results")]
+    TooManyResults {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A builder got an invalid setting.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// Whether this error is a [`Timeout`](Error::Timeout).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    pub(crate) fn malformed(command: &'static str, reply: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(reply);
+        Error::Malformed {
+            command,
+            reply: text.chars().take(200).collect(),
+        }
+    }
+}

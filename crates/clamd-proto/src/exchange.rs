@@ -1,0 +1,199 @@
+//! One command on its own connection (sans-IO).
+
+use std::os::unix::ffi::OsStrExt;
+
+use crate::command::{Command, Mode};
+use crate::decoder::Decoder;
+use crate::reply::{Reply, ScanResult, Stats, Version, VersionCommands};
+use crate::{Error, Result};
+
+/// The complete answer to one command sent on its own connection.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Response {
+    /// `PONG`.
+    Pong,
+    /// `RELOADING`.
+    Reloading,
+    /// SHUTDOWN is not answered; clamd closes the connection.
+    Closed,
+    /// The VERSION reply.
+    Version(Version),
+    /// The VERSIONCOMMANDS reply.
+    VersionCommands(VersionCommands),
+    /// The STATS reply.
+    Stats(Stats),
+    /// The lines of a scan, in the order clamd sent them.
+    Scan(Vec<ScanResult>),
+}
+
+/// The state of one command on its own connection: clamd answers and closes.
+///
+/// Call order: [`new`](Self::new) gives the bytes to send; then, for each block read,
+/// [`handle_input`](Self::handle_input) and [`poll_response`](Self::poll_response) (which
+/// answers early for commands with a one-line reply); at end of stream,
+/// [`handle_eof`](Self::handle_eof). INSTREAM and FILDES bodies are sent by the transport
+/// between `new` and reading.
+#[derive(Debug)]
+pub struct Exchange {
+    command: Command,
+    decoder: Decoder,
+    results: Vec<ScanResult>,
+    max_results: usize,
+    done: Option<Result<Response>>,
+    root: Option<Vec<u8>>,
+}
+
+impl Exchange {
+    /// Starts an exchange and returns the encoded command.
+    ///
+    /// # Errors
+    ///
+    /// As [`Command::encode`].
+    pub fn new(
+        command: Command,
+        mode: Mode,
+        max_line: usize,
+        max_results: usize,
+    ) -> Result<(Self, Vec<u8>)> {
+        let bytes = command.to_bytes(mode)?;
+        let root = match &command {
+            Command::Path(_, p) => Some(p.as_os_str().as_bytes().to_vec()),
+            _ => None,
+        };
+        Ok((
+            Self {
+                command,
+                decoder: Decoder::new(mode, max_line),
+                results: Vec::new(),
+                max_results,
+                done: None,
+                root,
+            },
+            bytes,
+        ))
+    }
+
+    /// The command.
+    pub fn command(&self) -> &Command {
+        &self.command
+    }
+
+    /// Whether the command's reply is a number of scan lines ended by the close of the
+    /// connection.
+    fn multi_line(&self) -> bool {
+        matches!(self.command, Command::Path(..))
+    }
+
+    /// Feeds bytes read from clamd.
+    ///
+    /// # Errors
+    ///
+    /// A framing error ([`Error::LineTooLong`]), a command-level error reply, a malformed
+    /// reply, or [`Error::TooManyResults`].
+    pub fn handle_input(&mut self, data: &[u8]) -> Result<()> {
+        if self.done.is_some() {
+            // clamd answers once; anything after a one-line reply is ignored.
+            return Ok(());
+        }
+        self.decoder.handle_input(data)?;
+        while let Some(frame) = self.decoder.poll_frame() {
+            let frame = frame?;
+            let reply = Reply::parse(&self.command, &frame.body, self.root.as_deref())?;
+            match reply {
+                Reply::Scan(r) if self.multi_line() => {
+                    if self.results.len() >= self.max_results {
+                        return Err(Error::TooManyResults {
+                            limit: self.max_results,
+                        });
+                    }
+                    self.results.push(r);
+                }
+                Reply::Scan(r) => self.done = Some(Ok(Response::Scan(vec![r]))),
+                Reply::Pong => self.done = Some(Ok(Response::Pong)),
+                Reply::Reloading => self.done = Some(Ok(Response::Reloading)),
+                Reply::Version(v) => self.done = Some(Ok(Response::Version(v))),
+                Reply::VersionCommands(v) => self.done = Some(Ok(Response::VersionCommands(v))),
+                Reply::Stats(s) => self.done = Some(Ok(Response::Stats(s))),
+            }
+            if self.done.is_some() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The response, once complete before the end of stream.
+    #[must_use]
+    pub fn poll_response(&mut self) -> Option<Result<Response>> {
+        self.done.take()
+    }
+
+    /// Ends the exchange at end of stream.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Truncated`] when clamd closed before a complete reply.
+    pub fn handle_eof(&mut self) -> Result<Response> {
+        if let Some(done) = self.done.take() {
+            return done;
+        }
+        self.decoder.handle_eof()?;
+        match self.command {
+            Command::Shutdown => Ok(Response::Closed),
+            Command::Path(..) if !self.results.is_empty() => {
+                Ok(Response::Scan(std::mem::take(&mut self.results)))
+            }
+            _ => Err(Error::Truncated("before any reply")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::ScanMode;
+    use crate::reply::Verdict;
+
+    fn run(cmd: Command, input: &[&[u8]]) -> Result<Response> {
+        let (mut ex, _) = Exchange::new(cmd, Mode::Z, 1024, 10)?;
+        for block in input {
+            ex.handle_input(block)?;
+            if let Some(r) = ex.poll_response() {
+                return r;
+            }
+        }
+        ex.handle_eof()
+    }
+
+    #[test]
+    fn one_line_replies_finish_early() {
+        assert_eq!(run(Command::Ping, &[b"PONG\0"]).unwrap(), Response::Pong);
+        assert_eq!(run(Command::Reload, &[b"RELOADING\0"]).unwrap(), Response::Reloading);
+        assert_eq!(run(Command::Shutdown, &[]).unwrap(), Response::Closed);
+    }
+
+    #[test]
+    fn dev_null_gives_error_then_ok() {
+        let r = run(
+            Command::Path(ScanMode::Scan, "/dev/null".into()),
+            &[b"/dev/null: Not supported file type ERROR\0/dev/null: OK\0"],
+        )
+        .unwrap();
+        let Response::Scan(lines) = r else { panic!() };
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].is_error());
+        assert_eq!(lines[1].verdict(), &Verdict::Clean);
+    }
+
+    #[test]
+    fn truncation_and_limits() {
+        assert!(matches!(run(Command::Ping, &[b"PON"]), Err(Error::Truncated(_))));
+        assert!(matches!(run(Command::Ping, &[]), Err(Error::Truncated(_))));
+        let many: Vec<u8> = b"/a: X FOUND\0".repeat(11);
+        assert!(matches!(
+            run(Command::Path(ScanMode::ContScan, "/a".into()), &[&many]),
+            Err(Error::TooManyResults { limit: 10 })
+        ));
+    }
+}

@@ -1,0 +1,120 @@
+//! `opskit asn` with the fixture databases of tcptrace and a loopback Team Cymru server.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::thread;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tcptrace/tests/resources/asn").join(name)
+}
+
+fn opskit(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .arg("asn")
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run opskit asn");
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn addresses_as_arguments_print_tsv() {
+    let db = fixture("ranges.csv");
+    let o = opskit(
+        &["--db", db.to_str().unwrap(), "1.0.0.1", "5.5.5.5", "10.0.0.1", "2606:4700::1111", "AS15169"],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        stdout(&o),
+        "1.0.0.1\t13335\tCloudflare, Inc.\n5.5.5.5\t-\t-\n10.0.0.1\t-\t-\n2606:4700::1111\t13335\tCloudflare, Inc.\nAS15169\t15169\tGoogle LLC\n"
+    );
+}
+
+#[test]
+fn addresses_on_stdin_and_json() {
+    let db = fixture("asn.mmdb");
+    let o = opskit(&["--db", db.to_str().unwrap(), "--json"], Some("8.8.8.8 9.9.9.9\n# comment\n\n192.168.0.1\n"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["address"], "8.8.8.8");
+    assert_eq!(items[0]["status"], "found");
+    assert_eq!(items[0]["asn"], 15169);
+    assert_eq!(items[0]["name"], "Google LLC");
+    assert_eq!(items[0]["range"], "8.8.8.0/24");
+    assert_eq!(items[0]["source"], "mmdb");
+    assert_eq!(items[1]["name"], "Quad9\u{fffd}[31m", "control characters never reach the output");
+    assert_eq!(items[2]["status"], "not_routed");
+    assert_eq!(items[2]["special"]["name"], "private");
+}
+
+#[test]
+fn bad_inputs_and_missing_backends() {
+    let db = fixture("pyasn.dat");
+    let o = opskit(&["--db", db.to_str().unwrap(), "8.8.8.8", "not-an-ip"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "8.8.8.8\t15169\t\n");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not-an-ip"));
+    let o = opskit(&["8.8.8.8"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = opskit(&["--db", "/nonexistent/asn.csv", "8.8.8.8"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/asn.csv"));
+    let o = opskit(&["--whois", "bogus", "8.8.8.8"], None);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn whois_cymru_with_server_override() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut query = String::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 || line.trim() == "end" {
+                query.push_str(&line);
+                break;
+            }
+            query.push_str(&line);
+        }
+        let mut conn = conn;
+        conn.write_all(
+            b"Bulk mode; whois.cymru.com [2026-11-28 23:00:00 +0000]\n\
+AS      | IP               | BGP Prefix          | CC | Registry | Allocated  | AS Name\n\
+15169   | 8.8.8.8          | 8.8.8.0/24          | US | arin     | 1992-12-01 | GOOGLE, US\n\
+NA      | 5.5.5.5          | NA                  | NA | NA       | NA         | NA\n",
+        )
+        .unwrap();
+        query
+    });
+    let o = opskit(&["--whois", "cymru", "--whois-server", &addr, "8.8.8.8", "5.5.5.5", "127.0.0.1"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o), "8.8.8.8\t15169\tGOOGLE, US\n5.5.5.5\t-\t-\n127.0.0.1\t-\t-\n");
+    let query = server.join().unwrap();
+    assert_eq!(query, "begin\nverbose\n5.5.5.5\n8.8.8.8\nend\n");
+}
+
+#[test]
+fn whois_server_that_refuses_is_an_error() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let o = opskit(&["--whois", "ris", "--whois-server", &format!("127.0.0.1:{port}"), "8.8.8.8"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("connecting"));
+}

@@ -1,0 +1,151 @@
+//! `opskit graph OUTPUT ARGS...`: a drop-in for `rrdtool graph`.
+
+use std::process::{Command, Output};
+
+use testbed::rrd::{DEFAULT_END, TrafficRrd};
+
+fn opskit(args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .arg("graph")
+        .args(args)
+        .env_remove("RRDCACHED_ADDRESS")
+        .output()
+        .expect("run opskit")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The recipe's arguments over the fixture's last day, writing to `out`.
+fn recipe(out: &str, rrd: &str) -> Vec<String> {
+    rrdgraph::TRAFFIC_RECIPE_ARGS
+        .iter()
+        .map(|a| match *a {
+            "Flow.png" => out.to_owned(),
+            "-1d" => (DEFAULT_END - 86_400).to_string(),
+            a => a.replace("Flow.rrd", rrd),
+        })
+        .chain(["--end".to_owned(), DEFAULT_END.to_string()])
+        .collect()
+}
+
+#[test]
+fn renders_the_recipe_like_rrdtool_graph() {
+    let rrd = TrafficRrd::create().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("Flow.png");
+    let o = opskit(&recipe(out.to_str().unwrap(), rrd.path().to_str().unwrap()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // rrdtool graph prints the image size.
+    let text = stdout(&o);
+    let (w, h) = text.trim().split_once('x').expect("WxH");
+    assert!(w.parse::<u32>().unwrap() > 650 && h.parse::<u32>().unwrap() > 230, "{text}");
+    assert_eq!(&std::fs::read(&out).unwrap()[..4], b"\x89PNG");
+
+    // And the same as the real rrdtool, when it is installed.
+    if let Ok(real) = Command::new("rrdtool")
+        .arg("graph")
+        .args(recipe("/dev/null", rrd.path().to_str().unwrap()))
+        .output()
+    {
+        assert_eq!(String::from_utf8_lossy(&real.stdout), text);
+    }
+}
+
+#[test]
+fn png_to_stdout_with_dash() {
+    let rrd = TrafficRrd::create().unwrap();
+    let o = opskit(&recipe("-", rrd.path().to_str().unwrap()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(&o.stdout[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+#[test]
+fn info_prints_graphv_lines() {
+    let rrd = TrafficRrd::create().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("Flow.png");
+    let mut args = vec!["--info".to_owned()];
+    args.extend(recipe(out.to_str().unwrap(), rrd.path().to_str().unwrap()));
+    args.extend(["VDEF:peak=inoctets,MAXIMUM".to_owned(), "PRINT:peak:%.0lf".into()]);
+    let o = opskit(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let peak = rrd
+        .rates()
+        .iter()
+        .filter(|r| r.time > DEFAULT_END - 86_400)
+        .map(|r| r.eth0_in)
+        .fold(0.0, f64::max);
+    assert!(text.contains(&format!("print[0] = \"{peak:.0}\"\n")), "{text}");
+    assert!(text.contains("graph_width = 650\n"), "{text}");
+    assert!(text.contains("graph_height = 230\n"), "{text}");
+    assert!(text.contains("image_width = "), "{text}");
+    assert!(text.contains("legend[0] = \"  Total traffic\"\n"), "{text}");
+    assert!(out.exists());
+}
+
+#[test]
+fn check_emit_and_to_rust() {
+    // The recipe's exact argument list emits identically.
+    let args: Vec<String> = rrdgraph::TRAFFIC_RECIPE_ARGS
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    let mut check = vec!["--check".to_owned()];
+    check.extend(args.iter().cloned());
+    let o = opskit(&check);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "OK\n");
+
+    let mut emit = vec!["--emit".to_owned()];
+    emit.extend(args.iter().cloned());
+    let o = opskit(&emit);
+    assert!(o.status.success());
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    assert_eq!(lines, args);
+
+    let mut rust = vec!["--to-rust".to_owned()];
+    rust.extend(args.iter().cloned());
+    let o = opskit(&rust);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("GraphSpec::builder()"), "{}", stdout(&o));
+}
+
+#[test]
+fn invalid_graphs_exit_2_with_the_argument_and_field() {
+    let o = opskit(&[
+        "--check".into(),
+        "x.png".into(),
+        "DEF:a=x.rrd:in:AVERAGE".into(),
+        "CDEF:b=a,+".into(),
+        "LINE1:b#FF0000:b".into(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.starts_with("ERROR: "), "{err}");
+    assert!(err.contains("CDEF"), "{err}");
+    let o = opskit(&[
+        "x.png".into(),
+        "DEF:a=x.rrd:in:AVERAGE".into(),
+        "LINE1:undefined#FF0000".into(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("undefined"), "{}", stderr(&o));
+}
+
+#[test]
+fn librrd_errors_exit_1() {
+    let o = opskit(&[
+        "-".into(),
+        "DEF:a=/nonexistent/opskit/x.rrd:in:AVERAGE".into(),
+        "LINE1:a#FF0000".into(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/opskit/x.rrd"), "{}", stderr(&o));
+}

@@ -1,0 +1,114 @@
+//! `opskit routemap`, run as a user would run it.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+const TRACE_JSON: &str = r#"{"params":{"min_ttl":1,"max_ttl":30,"timeout_s":2.0,"retry":0,"max_in_flight":256,"all_ttls":false},
+"started_at":"2026-01-02T03:04:05.678Z",
+"traces":[
+ {"target":"www.example.test","addr":"198.19.10.20","port":80,"reached":true,"stop_reason":"reached","hops":[
+  {"ttl":1,"replies":[{"from":"198.18.0.1","rtt_ms":0.3,"kind":"time_exceeded","asn":64496,"as_name":"LAB"}]},
+  {"ttl":2,"replies":[{"from":"198.18.16.1","rtt_ms":2.1,"kind":"time_exceeded"},{"from":"198.18.16.5","rtt_ms":2.4,"kind":"time_exceeded"}]},
+  {"ttl":4,"replies":[{"from":"198.19.10.20","rtt_ms":8.2,"kind":"syn_ack"}]}]},
+ {"target":"198.18.200.9","addr":"198.18.200.9","port":443,"reached":false,"stop_reason":"gap_limit","hops":[
+  {"ttl":1,"replies":[{"from":"198.18.0.1","rtt_ms":0.3,"kind":"time_exceeded","asn":64496,"as_name":"LAB"}]}]}]}"#;
+
+fn opskit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_opskit"))
+}
+
+fn input(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let p = dir.path().join("trace.json");
+    std::fs::write(&p, TRACE_JSON).unwrap();
+    p
+}
+
+#[test]
+fn svg_png_and_dot_from_the_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = input(&dir);
+    for (name, check) in [
+        ("map.svg", (|b: &[u8]| b.starts_with(b"<svg")) as fn(&[u8]) -> bool),
+        ("map.png", |b: &[u8]| b.starts_with(b"\x89PNG\r\n\x1a\n")),
+        ("map.dot", |b: &[u8]| b.starts_with(b"digraph trace {")),
+    ] {
+        let out = dir.path().join(name);
+        let st = opskit().arg("routemap").arg(&json).arg("-o").arg(&out).status().unwrap();
+        assert!(st.success(), "{name}");
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(check(&bytes), "{name} has the wrong format");
+    }
+    let svg = std::fs::read_to_string(dir.path().join("map.svg")).unwrap();
+    assert!(svg.contains(">198.19.10.20<") && svg.contains(">80 SA<"));
+    assert!(svg.contains("198.18.200.9 443/tcp"), "blackhole for the unreached target");
+    assert!(svg.contains("AS64496 LAB"));
+    let dot = std::fs::read_to_string(dir.path().join("map.dot")).unwrap();
+    assert!(dot.contains("subgraph cluster_64496"));
+}
+
+#[test]
+fn options_title_rtt_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = input(&dir);
+    let svg_path = dir.path().join("t.svg");
+    let st = opskit()
+        .args(["routemap", "--title", "Office <uplinks>", "--rtt", "--no-legend"])
+        .arg(&json)
+        .arg("-o")
+        .arg(&svg_path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.contains("Office &lt;uplinks&gt;"));
+    assert!(svg.contains("class=\"rtt\""));
+    assert!(!svg.contains("id=\"legend\""));
+    let width: f64 = svg.split("width=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+
+    let png1 = dir.path().join("a.png");
+    let png2 = dir.path().join("b.png");
+    for (p, s) in [(&png1, "1"), (&png2, "2")] {
+        let st = opskit().args(["routemap", "--no-legend", "--title", "Office <uplinks>", "-s", s]).arg(&json).arg("-o").arg(p).status().unwrap();
+        assert!(st.success());
+    }
+    let w = |p: &std::path::Path| {
+        let b = std::fs::read(p).unwrap();
+        u32::from_be_bytes([b[16], b[17], b[18], b[19]])
+    };
+    assert_eq!(f64::from(w(&png1)), width.ceil());
+    assert_eq!(w(&png2), 2 * w(&png1));
+}
+
+#[test]
+fn stdin_to_stdout_with_format() {
+    let mut child = opskit()
+        .args(["routemap", "-", "-o", "-", "--format", "dot"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(TRACE_JSON.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().contains("\"198.18.0.1\" -> \"198.18.16.1\";"));
+}
+
+#[test]
+fn errors_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = input(&dir);
+    let bad_json = dir.path().join("bad.json");
+    std::fs::write(&bad_json, "{\"traces\": 5}").unwrap();
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (vec![json.clone().into(), "-o".into(), dir.path().join("map.gif").into()], "cannot tell the format"),
+        (vec![bad_json.into(), "-o".into(), dir.path().join("x.svg").into()], "invalid trace JSON"),
+        (vec![dir.path().join("missing.json").into(), "-o".into(), dir.path().join("x.svg").into()], "reading"),
+        (vec![json.into(), "-o".into(), dir.path().join("x.png").into(), "--scale".into(), "0".into()], "scale"),
+    ];
+    for (args, want) in cases {
+        let out = opskit().arg("routemap").args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}

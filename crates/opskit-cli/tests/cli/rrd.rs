@@ -1,0 +1,168 @@
+//! `opskit rrd`: create, update, info, first, last, lastupdate, fetch and xport.
+
+use std::process::{Command, Output};
+
+use testbed::rrd::{DEFAULT_END, Rrdcached, TrafficRrd};
+
+fn opskit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(args)
+        .env_remove("RRDCACHED_ADDRESS")
+        .output()
+        .expect("run opskit")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn create_update_and_inspect_like_the_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Flow.rrd");
+    let f = file.to_str().unwrap();
+    let o = opskit(&[
+        "rrd",
+        "create",
+        f,
+        "--step",
+        "300",
+        "--start",
+        "1767225000",
+        "DS:eth0_in:COUNTER:600:0:U",
+        "DS:eth0_out:COUNTER:600:0:U",
+        "RRA:AVERAGE:0.5:1:600",
+        "RRA:MAX:0.5:1:600",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = opskit(&[
+        "rrd",
+        "update",
+        f,
+        "1767225300:1000:500",
+        "1767225600:301000:150500",
+        "1767225900:601000:300500",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let info = stdout(&opskit(&["rrd", "info", f]));
+    assert!(info.contains("ds[eth0_in].type = \"COUNTER\"\n"), "{info}");
+    assert!(info.contains("ds[eth0_out].minimal_heartbeat = 600\n"), "{info}");
+    assert!(info.contains("step = 300\n"));
+
+    assert_eq!(stdout(&opskit(&["rrd", "last", f])), "1767225900\n");
+    assert_eq!(
+        stdout(&opskit(&["rrd", "first", f])),
+        format!("{}\n", 1_767_225_900 - 599 * 300)
+    );
+    let last = stdout(&opskit(&["rrd", "lastupdate", f]));
+    assert_eq!(last, " eth0_in eth0_out\n\n1767225900: 601000 300500\n");
+
+    let fetch = stdout(&opskit(&[
+        "rrd", "fetch", f, "AVERAGE", "--start", "1767225300", "--end", "1767225900",
+    ]));
+    assert!(fetch.starts_with("             eth0_in            eth0_out\n\n"), "{fetch}");
+    assert!(
+        fetch.contains("1767225900: 1.0000000000e+03 5.0000000000e+02\n"),
+        "{fetch}"
+    );
+    let json = stdout(&opskit(&[
+        "rrd", "fetch", f, "MAX", "-s", "1767225300", "-e", "1767225900", "--json",
+    ]));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["columns"], serde_json::json!(["eth0_in", "eth0_out"]));
+    assert_eq!(doc["rows"][1], serde_json::json!([1_767_225_900, 1000.0, 500.0]));
+
+    let xport = stdout(&opskit(&[
+        "rrd",
+        "xport",
+        "--json",
+        "--start",
+        "1767225300",
+        "--end",
+        "1767225900",
+        &format!("DEF:i={f}:eth0_in:AVERAGE"),
+        "CDEF:bits=i,8,*",
+        "XPORT:bits:in bits",
+    ]));
+    let doc: serde_json::Value = serde_json::from_str(&xport).unwrap();
+    assert_eq!(doc["columns"], serde_json::json!(["in bits"]));
+    assert!(
+        doc["rows"].as_array().unwrap().iter().any(|r| r[1] == serde_json::json!(8000.0)),
+        "{xport}"
+    );
+}
+
+#[test]
+fn librrd_errors_exit_1_with_rrdtools_message() {
+    let o = opskit(&["rrd", "info", "/nonexistent/opskit/x.rrd"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.starts_with("ERROR: "), "{err}");
+    assert!(err.contains("/nonexistent/opskit/x.rrd"), "{err}");
+
+    let rrd = TrafficRrd::builder().hours(1).create().unwrap();
+    let f = rrd.path().to_str().unwrap();
+    let o = opskit(&["rrd", "update", f, &format!("{DEFAULT_END}:1:2")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("minimum one second step"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_definitions_exit_2_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.rrd");
+    let o = opskit(&[
+        "rrd",
+        "create",
+        f.to_str().unwrap(),
+        "DS:in:COUNTR:600:0:U",
+        "RRA:AVERAGE:0.5:1:10",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("data source type"), "{}", stderr(&o));
+    assert!(!f.exists());
+    let o = opskit(&["rrd", "fetch", f.to_str().unwrap(), "AVG"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = opskit(&["rrd", "update", f.to_str().unwrap(), "now:1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn through_rrdcached_with_daemon() {
+    let cached = Rrdcached::start().unwrap();
+    let rrd = TrafficRrd::builder()
+        .hours(1)
+        .create_in(cached.base_dir())
+        .unwrap();
+    let f = rrd.path().to_str().unwrap();
+    let next = DEFAULT_END + 300;
+    let addr = cached.address();
+    let o = opskit(&[
+        "rrd",
+        "update",
+        "--daemon",
+        &addr,
+        f,
+        &format!("{next}:3300000000:1300000000"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Not on disk yet; the daemon knows it.
+    assert_eq!(stdout(&opskit(&["rrd", "last", f])), format!("{DEFAULT_END}\n"));
+    assert_eq!(
+        stdout(&opskit(&["rrd", "last", "-d", &addr, f])),
+        format!("{next}\n")
+    );
+    // RRDCACHED_ADDRESS works too: lastupdate flushes through it.
+    let o = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["rrd", "lastupdate", f])
+        .env("RRDCACHED_ADDRESS", &addr)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&format!("{next}: 3300000000 1300000000")), "{}", stdout(&o));
+}

@@ -1,0 +1,157 @@
+//! graphviz DOT in the style of scapy's `TracerouteResult.graph()`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+
+use crate::graph::{NodeKind, RouteGraph};
+use crate::options::RenderOptions;
+use crate::svg::{as_colors, trace_color};
+
+/// Escapes text for a DOT double-quoted string.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Escapes text for a field of a record label.
+fn record_field(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '{' | '}' | '|' | '<' | '>' | '"' | '\\') {
+            out.push('\\');
+        }
+        if !c.is_control() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The DOT name of a node: its address, `unkN` or `bhN` like scapy.
+fn names(graph: &RouteGraph) -> HashMap<NodeIndex, String> {
+    let mut unk = 0;
+    let mut bh = 0;
+    let mut out = HashMap::new();
+    for n in graph.graph().node_indices() {
+        let node = graph.node(n);
+        let name = match node.kind {
+            NodeKind::Router | NodeKind::Endpoint => {
+                node.addr.map_or_else(|| format!("n{}", n.index()), |a| a.to_string())
+            }
+            NodeKind::Unknown => {
+                unk += 1;
+                format!("unk{}", unk - 1)
+            }
+            NodeKind::Blackhole => {
+                bh += 1;
+                format!("bh{}", bh - 1)
+            }
+        };
+        out.insert(n, name);
+    }
+    out
+}
+
+/// Writes the DOT of `graph`.
+pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
+    let g = graph.graph();
+    let names = names(graph);
+    let mut s = String::with_capacity(1024 + g.edge_count() * 48);
+    s.push_str("digraph trace {\n");
+    if let Some(t) = &opts.title {
+        let _ = writeln!(s, "\tlabel = {};\n\tlabelloc = t;", quoted(t));
+    }
+    s.push_str("\n\tnode [shape=ellipse,color=black,style=solid];\n");
+
+    s.push_str("\n#ASN clustering\n");
+    for (rank, (&asn, name)) in graph.as_names().iter().enumerate() {
+        let (fill, stroke) = as_colors(rank);
+        let members: Vec<NodeIndex> = g.node_indices().filter(|&n| g[n].asn == Some(asn)).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\tsubgraph cluster_{asn} {{");
+        let _ = writeln!(s, "\t\tcolor=\"{stroke}\";");
+        let _ = writeln!(s, "\t\tnode [fillcolor=\"{fill}\",style=filled];");
+        s.push_str("\t\tfontsize = 10;\n");
+        let label = match name {
+            Some(n) => format!("{asn}\\n[{}]", &quoted(n)[1..quoted(n).len() - 1]),
+            None => format!("{asn}"),
+        };
+        let _ = writeln!(s, "\t\tlabel = \"{label}\";");
+        for n in members {
+            let _ = writeln!(s, "\t\t{};", quoted(&names[&n]));
+        }
+        s.push_str("\t}\n");
+    }
+
+    s.push_str("\n#endpoints\n");
+    for n in g.node_indices().filter(|&n| g[n].kind == NodeKind::Endpoint) {
+        let node = &g[n];
+        let mut label = record_field(&node.label);
+        for (p, st) in &node.ports {
+            let _ = write!(label, "|<T{p}> {p} {}", st.flags());
+        }
+        let _ = writeln!(
+            s,
+            "\t{} [shape=record,color=black,fillcolor=green,style=filled,label={}];",
+            quoted(&names[&n]),
+            quoted(&label)
+        );
+    }
+
+    s.push_str("\n#Blackholes\n");
+    for n in g.node_indices().filter(|&n| g[n].kind == NodeKind::Blackhole) {
+        let _ = writeln!(
+            s,
+            "\t{} [shape=octagon,color=black,fillcolor=red,style=filled,label={}];",
+            quoted(&names[&n]),
+            quoted(&g[n].label)
+        );
+    }
+
+    s.push_str("\n#Unknowns\n");
+    for n in g.node_indices().filter(|&n| g[n].kind == NodeKind::Unknown) {
+        let _ = writeln!(s, "\t{} [label=\"?\",style=dashed];", quoted(&names[&n]));
+    }
+
+    s.push_str("\n\tnode [shape=ellipse,color=black,style=solid];\n\n");
+    for (ti, t) in graph.traces().iter().enumerate() {
+        let _ = writeln!(s, "#---[{}", t.label().replace(['\n', '\r'], " "));
+        let _ = writeln!(s, "\t\tedge [color=\"{}\"];", trace_color(ti));
+        for e in g.edge_references().filter(|e| e.weight().trace == ti) {
+            let _ = writeln!(
+                s,
+                "\t{} -> {};",
+                quoted(&names[&e.source()]),
+                quoted(&names[&e.target()])
+            );
+        }
+    }
+    s.push_str("}\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(quoted("a\"b\\c\nd"), "\"a\\\"b\\\\cd\"");
+        assert_eq!(record_field("a|b{c}<d>"), "a\\|b\\{c\\}\\<d\\>");
+    }
+}

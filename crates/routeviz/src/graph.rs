@@ -1,0 +1,428 @@
+//! The route graph: one node per distinct address, built with petgraph.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+
+use crate::model::{PortState, Reply, ReplyKind, TraceSet};
+use crate::text::clean;
+use crate::{Error, Result};
+
+/// The most traces one map takes.
+pub const MAX_TRACES: usize = 4096;
+/// The most distinct addresses one hop of one trace may have (ECMP branches).
+pub const MAX_ECMP: usize = 32;
+/// The most edges one map takes.
+pub const MAX_EDGES: usize = 200_000;
+
+/// The longest target shown, in characters.
+pub(crate) const TARGET_CHARS: usize = 40;
+/// The longest AS name shown, in characters.
+pub(crate) const AS_NAME_CHARS: usize = 32;
+
+/// What a node of the route graph stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NodeKind {
+    /// An address that answered with time exceeded (a router on the way).
+    Router,
+    /// A destination that answered; drawn as a record of its port states.
+    Endpoint,
+    /// A hop that did not answer (`unk` in scapy's graphs).
+    Unknown,
+    /// A target that was never reached (a red octagon).
+    Blackhole,
+}
+
+/// One node of the route graph.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Node {
+    /// What the node stands for.
+    pub kind: NodeKind,
+    /// The address, for routers and endpoints.
+    pub addr: Option<IpAddr>,
+    /// The text drawn in the node: the address, `?`, or `target port/tcp` for a blackhole
+    /// (cleaned and bounded).
+    pub label: String,
+    /// The port states of an endpoint, in the order the traces came.
+    pub ports: Vec<(u16, PortState)>,
+    /// The origin AS of the address, when known.
+    pub asn: Option<u32>,
+    /// Every TTL at which the node was seen, ascending. More than one means the address appears
+    /// at several TTLs (asymmetric paths or a loop); the layout draws one occurrence per TTL.
+    pub ttls: Vec<u16>,
+}
+
+/// One edge of the route graph: a step of one trace from one TTL to the next.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Edge {
+    /// The index of the trace in [`RouteGraph::traces`].
+    pub trace: usize,
+    /// The TTL of the upper end.
+    pub from_ttl: u16,
+    /// The TTL of the lower end.
+    pub to_ttl: u16,
+    /// The round-trip time to the lower end, in milliseconds, when known.
+    pub rtt_ms: Option<f64>,
+}
+
+/// A trace as the map labels it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TraceInfo {
+    /// The target (cleaned and bounded).
+    pub target: String,
+    /// The TCP port.
+    pub port: u16,
+    /// Whether the destination answered.
+    pub reached: bool,
+}
+
+impl TraceInfo {
+    /// The legend text, `target:port`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.target, self.port)
+    }
+}
+
+/// The graph of a [`TraceSet`], ready to lay out.
+///
+/// Built once from the traces: addresses become nodes (one per distinct address), silent hops
+/// become unknown nodes (one per gap position between the same answered neighbours), reached
+/// destinations become endpoint nodes with their port states and unreached targets become
+/// blackholes one TTL below the last answer.
+#[derive(Clone, Debug)]
+pub struct RouteGraph {
+    graph: DiGraph<Node, Edge>,
+    traces: Vec<TraceInfo>,
+    as_names: BTreeMap<u32, Option<String>>,
+}
+
+impl RouteGraph {
+    /// Builds the graph of `set`.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::TooLarge`] when the input exceeds [`MAX_TRACES`], [`MAX_ECMP`] or
+    /// [`MAX_EDGES`].
+    pub fn new(set: &TraceSet) -> Result<Self> {
+        if set.traces.len() > MAX_TRACES {
+            return Err(Error::TooLarge { what: "traces", got: set.traces.len(), limit: MAX_TRACES });
+        }
+        let min_ttl = set.params.as_ref().and_then(|p| p.min_ttl);
+        let mut b = Builder::default();
+        for (ti, trace) in set.traces.iter().enumerate() {
+            b.add_trace(ti, trace, min_ttl)?;
+        }
+        let Builder { mut graph, traces, as_names, .. } = b;
+        for n in graph.node_weights_mut() {
+            n.ttls.sort_unstable();
+            n.ttls.dedup();
+        }
+        Ok(Self { graph, traces, as_names })
+    }
+
+    /// The petgraph graph.
+    pub fn graph(&self) -> &DiGraph<Node, Edge> {
+        &self.graph
+    }
+
+    /// The traces, in input order; [`Edge::trace`] indexes this.
+    pub fn traces(&self) -> &[TraceInfo] {
+        &self.traces
+    }
+
+    /// Every AS seen, with its name when one was given (cleaned and bounded).
+    pub fn as_names(&self) -> &BTreeMap<u32, Option<String>> {
+        &self.as_names
+    }
+
+    /// The label of an AS box: `AS64500 NAME` or `AS64500`.
+    pub fn as_label(&self, asn: u32) -> String {
+        match self.as_names.get(&asn) {
+            Some(Some(name)) => format!("AS{asn} {name}"),
+            _ => format!("AS{asn}"),
+        }
+    }
+
+    /// The node at `index`.
+    pub fn node(&self, index: NodeIndex) -> &Node {
+        &self.graph[index]
+    }
+
+    /// The edge at `index`.
+    pub fn edge(&self, index: EdgeIndex) -> &Edge {
+        &self.graph[index]
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    graph: DiGraph<Node, Edge>,
+    traces: Vec<TraceInfo>,
+    as_names: BTreeMap<u32, Option<String>>,
+    by_addr: HashMap<IpAddr, NodeIndex>,
+    unknowns: HashMap<(Vec<NodeIndex>, Vec<NodeIndex>, u16), NodeIndex>,
+}
+
+/// One TTL of one trace: the nodes that answered (empty while unresolved silent).
+struct Step {
+    ttl: u16,
+    nodes: Vec<(NodeIndex, Option<f64>)>,
+}
+
+fn is_final_from_dest(r: &Reply, dest: Option<IpAddr>, reached: bool) -> bool {
+    match r.kind {
+        ReplyKind::SynAck | ReplyKind::Rst => true,
+        ReplyKind::Unreachable(_) => Some(r.from) == dest,
+        ReplyKind::TimeExceeded | ReplyKind::Other => reached && Some(r.from) == dest,
+    }
+}
+
+impl Builder {
+    fn add_trace(&mut self, ti: usize, trace: &crate::Trace, min_ttl: Option<u8>) -> Result<()> {
+        let dest = trace.addr.or_else(|| trace.target.trim().parse().ok());
+        // Replies per TTL, in TTL order; duplicate TTL entries merge.
+        let mut by_ttl: BTreeMap<u8, Vec<&Reply>> = BTreeMap::new();
+        for hop in &trace.hops {
+            let e = by_ttl.entry(hop.ttl).or_default();
+            e.extend(hop.replies.iter());
+        }
+        by_ttl.retain(|_, v| !v.is_empty());
+        let dest_ttl = by_ttl
+            .iter()
+            .find(|(_, rs)| rs.iter().any(|r| is_final_from_dest(r, dest, trace.reached)))
+            .map(|(t, _)| *t);
+        let reached = dest_ttl.is_some();
+        self.traces.push(TraceInfo {
+            target: clean(&trace.target, TARGET_CHARS),
+            port: trace.port,
+            reached,
+        });
+
+        let last = dest_ttl.or_else(|| by_ttl.keys().next_back().copied());
+        let mut steps: Vec<Step> = Vec::new();
+        if let Some(last) = last {
+            let first = by_ttl.keys().next().copied().unwrap_or(last);
+            let start = match min_ttl {
+                Some(m) if m <= first => m,
+                _ => first,
+            };
+            for ttl in start..=last {
+                let ttl16 = u16::from(ttl);
+                let mut nodes: Vec<(NodeIndex, Option<f64>)> = Vec::new();
+                if let Some(replies) = by_ttl.get(&ttl) {
+                    let at_dest = Some(ttl) == dest_ttl;
+                    for r in replies {
+                        let final_reply = at_dest && is_final_from_dest(r, dest, trace.reached);
+                        let n = self.addr_node(r, final_reply.then_some(trace.port));
+                        let rtt = r.rtt_ms.filter(|v| v.is_finite() && *v >= 0.0);
+                        if let Some(slot) = nodes.iter_mut().find(|(m, _)| *m == n) {
+                            slot.1 = match (slot.1, rtt) {
+                                (Some(a), Some(b)) => Some(a.min(b)),
+                                (a, b) => a.or(b),
+                            };
+                        } else {
+                            if nodes.len() == MAX_ECMP {
+                                return Err(Error::TooLarge {
+                                    what: "addresses at one hop",
+                                    got: MAX_ECMP + 1,
+                                    limit: MAX_ECMP,
+                                });
+                            }
+                            nodes.push((n, rtt));
+                        }
+                    }
+                }
+                steps.push(Step { ttl: ttl16, nodes });
+            }
+            self.fill_gaps(&mut steps);
+        }
+        if !reached {
+            let ttl = last.map_or_else(|| u16::from(min_ttl.unwrap_or(1)), |t| u16::from(t) + 1);
+            let label = format!("{} {}/tcp", clean(&trace.target, TARGET_CHARS), trace.port);
+            let n = self.graph.add_node(Node {
+                kind: NodeKind::Blackhole,
+                addr: None,
+                label,
+                ports: Vec::new(),
+                asn: None,
+                ttls: Vec::new(),
+            });
+            steps.push(Step { ttl, nodes: vec![(n, None)] });
+        }
+        for step in &steps {
+            for (n, _) in &step.nodes {
+                self.graph[*n].ttls.push(step.ttl);
+            }
+        }
+        for pair in steps.windows(2) {
+            for (a, _) in &pair[0].nodes {
+                for (b, rtt) in &pair[1].nodes {
+                    if self.graph.edge_count() >= MAX_EDGES {
+                        return Err(Error::TooLarge {
+                            what: "edges",
+                            got: MAX_EDGES + 1,
+                            limit: MAX_EDGES,
+                        });
+                    }
+                    self.graph.add_edge(
+                        *a,
+                        *b,
+                        Edge { trace: ti, from_ttl: pair[0].ttl, to_ttl: pair[1].ttl, rtt_ms: *rtt },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn addr_node(&mut self, r: &Reply, port: Option<u16>) -> NodeIndex {
+        if let Some(asn) = r.asn {
+            let name = r
+                .as_name
+                .as_deref()
+                .map(|n| clean(n, AS_NAME_CHARS))
+                .filter(|n| !n.is_empty());
+            let slot = self.as_names.entry(asn).or_insert(None);
+            if slot.is_none() {
+                *slot = name;
+            }
+        }
+        let n = *self.by_addr.entry(r.from).or_insert_with(|| {
+            self.graph.add_node(Node {
+                kind: NodeKind::Router,
+                addr: Some(r.from),
+                label: r.from.to_string(),
+                ports: Vec::new(),
+                asn: None,
+                ttls: Vec::new(),
+            })
+        });
+        let node = &mut self.graph[n];
+        if node.asn.is_none() {
+            node.asn = r.asn;
+        }
+        if let Some(port) = port {
+            node.kind = NodeKind::Endpoint;
+            if let Some(state) = PortState::from_kind(r.kind)
+                && !node.ports.iter().any(|(p, _)| *p == port)
+            {
+                node.ports.push((port, state));
+            }
+        }
+        n
+    }
+
+    /// Replaces silent steps by unknown nodes, shared between traces that have the same gap
+    /// between the same answered neighbours.
+    fn fill_gaps(&mut self, steps: &mut [Step]) {
+        let mut i = 0;
+        while i < steps.len() {
+            if !steps[i].nodes.is_empty() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < steps.len() && steps[i].nodes.is_empty() {
+                i += 1;
+            }
+            let prev: Vec<NodeIndex> = if start > 0 {
+                steps[start - 1].nodes.iter().map(|(n, _)| *n).collect()
+            } else {
+                Vec::new()
+            };
+            let next: Vec<NodeIndex> =
+                steps.get(i).map(|s| s.nodes.iter().map(|(n, _)| *n).collect()).unwrap_or_default();
+            for step in &mut steps[start..i] {
+                let key = (prev.clone(), next.clone(), step.ttl);
+                let graph = &mut self.graph;
+                let n = *self.unknowns.entry(key).or_insert_with(|| {
+                    graph.add_node(Node {
+                        kind: NodeKind::Unknown,
+                        addr: None,
+                        label: "?".to_owned(),
+                        ports: Vec::new(),
+                        asn: None,
+                        ttls: Vec::new(),
+                    })
+                });
+                step.nodes.push((n, None));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Hop, Trace};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn te(s: &str) -> Reply {
+        Reply::new(ip(s), ReplyKind::TimeExceeded).rtt_ms(1.0)
+    }
+
+    #[test]
+    fn builds_nodes_gaps_endpoints_and_blackholes() {
+        let mut a = Trace::new("198.18.9.1", 80);
+        a.hops = vec![
+            Hop::new(1, vec![te("198.18.0.1")]),
+            Hop::new(3, vec![te("198.18.1.1"), te("198.18.1.2")]),
+            Hop::new(4, vec![Reply::new(ip("198.18.9.1"), ReplyKind::SynAck)]),
+        ];
+        let mut b = Trace::new("198.18.9.1", 443);
+        b.hops = vec![
+            Hop::new(1, vec![te("198.18.0.1")]),
+            Hop::new(3, vec![te("198.18.1.1"), te("198.18.1.2")]),
+            Hop::new(4, vec![Reply::new(ip("198.18.9.1"), ReplyKind::Rst)]),
+        ];
+        let mut c = Trace::new("unreached.example", 22);
+        c.hops = vec![Hop::new(1, vec![te("198.18.0.1")])];
+        let g = RouteGraph::new(&TraceSet::new(vec![a, b, c])).unwrap();
+        let kinds: Vec<NodeKind> = g.graph().node_weights().map(|n| n.kind).collect();
+        // 0.1, ?, 1.1, 1.2, 9.1 (endpoint), blackhole.
+        assert_eq!(kinds.iter().filter(|k| **k == NodeKind::Router).count(), 3);
+        assert_eq!(kinds.iter().filter(|k| **k == NodeKind::Unknown).count(), 1, "gap shared");
+        assert_eq!(kinds.iter().filter(|k| **k == NodeKind::Blackhole).count(), 1);
+        let ep = g.graph().node_weights().find(|n| n.kind == NodeKind::Endpoint).unwrap();
+        assert_eq!(ep.ports, vec![(80, PortState::Open), (443, PortState::Closed)]);
+        assert_eq!(ep.ttls, vec![4]);
+        let bh = g.graph().node_weights().find(|n| n.kind == NodeKind::Blackhole).unwrap();
+        assert_eq!(bh.label, "unreached.example 22/tcp");
+        assert_eq!(bh.ttls, vec![2]);
+        // a: 0.1-?, ?-1.1, ?-1.2, 1.1-9.1, 1.2-9.1 = 5; b the same; c: 0.1-bh = 1.
+        assert_eq!(g.graph().edge_count(), 11);
+        assert!(g.traces()[0].reached && !g.traces()[2].reached);
+    }
+
+    #[test]
+    fn repeated_address_gets_all_ttls() {
+        let mut a = Trace::new("x", 80);
+        a.hops = vec![
+            Hop::new(1, vec![te("198.18.0.1")]),
+            Hop::new(2, vec![te("198.18.0.2")]),
+            Hop::new(3, vec![te("198.18.0.1")]),
+        ];
+        let g = RouteGraph::new(&TraceSet::new(vec![a])).unwrap();
+        let n = g.graph().node_weights().find(|n| n.label == "198.18.0.1").unwrap();
+        assert_eq!(n.ttls, vec![1, 3]);
+    }
+
+    #[test]
+    fn too_many_ecmp_is_an_error() {
+        let mut a = Trace::new("x", 80);
+        let replies = (0..=MAX_ECMP).map(|i| te(&format!("198.18.0.{i}"))).collect();
+        a.hops = vec![Hop::new(1, replies)];
+        assert!(matches!(
+            RouteGraph::new(&TraceSet::new(vec![a])),
+            Err(Error::TooLarge { what: "addresses at one hop", .. })
+        ));
+    }
+}

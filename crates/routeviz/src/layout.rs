@@ -1,0 +1,428 @@
+//! Our own layered layout: one row per TTL, AS members kept together, Brandes–Köpf-style x.
+
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::many_single_char_names,
+    clippy::too_many_lines,
+    reason = "geometry: layer sizes and positions are small counts turned into coordinates, \
+              and the layout steps read best as one function each"
+)]
+
+mod order;
+mod place;
+
+use std::collections::HashMap;
+
+use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use crate::graph::{NodeKind, RouteGraph};
+use crate::text;
+
+/// Font size of node labels, in pixels.
+pub(crate) const NODE_FONT: f64 = 12.0;
+/// Font size of AS box labels, in pixels.
+pub(crate) const AS_FONT: f64 = 11.0;
+/// Height of a node.
+pub(crate) const NODE_H: f64 = 26.0;
+/// Height of a blackhole octagon.
+pub(crate) const BLACKHOLE_H: f64 = 30.0;
+/// Distance between two rows.
+pub(crate) const ROW_PITCH: f64 = 78.0;
+/// Padding between an AS box and its members.
+pub(crate) const BOX_PAD: f64 = 8.0;
+/// Band above the members of an AS box that holds its label.
+pub(crate) const BOX_LABEL_BAND: f64 = 16.0;
+/// Horizontal space between nodes of one row.
+pub(crate) const NODE_GAP: f64 = 16.0;
+/// Horizontal space between an AS box and whatever is next to it.
+pub(crate) const BOX_GAP: f64 = 12.0;
+/// Width reserved for an edge passing through a row (a dummy node).
+pub(crate) const DUMMY_W: f64 = 6.0;
+/// Horizontal padding inside one cell of a node.
+pub(crate) const CELL_PAD: f64 = 9.0;
+
+/// What a placed item is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ItemKind {
+    /// An occurrence of a graph node at one TTL.
+    Node(NodeIndex),
+    /// A bend point of an edge that spans several rows.
+    Dummy,
+}
+
+/// One item on a row: a node occurrence or a dummy.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub(crate) kind: ItemKind,
+    pub(crate) layer: usize,
+    pub(crate) group: Option<u32>,
+    pub(crate) w: f64,
+    pub(crate) h: f64,
+    pub(crate) x: f64,
+}
+
+/// A node occurrence with its place on the map.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct PlacedNode {
+    /// The graph node.
+    pub node: NodeIndex,
+    /// The TTL (row) of this occurrence.
+    pub ttl: u16,
+    /// Whether this is the node's first occurrence (the lowest TTL it was seen at).
+    pub first: bool,
+    /// Centre x.
+    pub x: f64,
+    /// Centre y.
+    pub y: f64,
+    /// Width.
+    pub w: f64,
+    /// Height.
+    pub h: f64,
+}
+
+/// An AS box: the members of one AS on a run of consecutive rows.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct AsBox {
+    /// The AS number.
+    pub asn: u32,
+    /// Which run of this AS, counted from the top (an AS that leaves and comes back has
+    /// several).
+    pub run: usize,
+    /// The first TTL of the run.
+    pub first_ttl: u16,
+    /// The last TTL of the run.
+    pub last_ttl: u16,
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub w: f64,
+    /// Height.
+    pub h: f64,
+    /// The label drawn in the box (`AS64500 NAME`).
+    pub label: String,
+    /// The graph nodes inside the box.
+    pub members: Vec<NodeIndex>,
+}
+
+/// A computed layout of a [`RouteGraph`]: rows, node places, edge routes and AS boxes, with the
+/// drawing's top-left corner at (0, 0).
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub(crate) items: Vec<Item>,
+    pub(crate) layers: Vec<Vec<usize>>,
+    pub(crate) min_ttl: u16,
+    /// Per graph edge: the items it passes through, top to bottom.
+    pub(crate) edge_paths: Vec<Vec<usize>>,
+    pub(crate) boxes: Vec<AsBox>,
+    pub(crate) width: f64,
+    pub(crate) height: f64,
+    pub(crate) crossings: usize,
+}
+
+impl Layout {
+    /// Lays out `graph`. Deterministic: the same graph gives the same layout.
+    pub fn new(graph: &RouteGraph) -> Self {
+        build(graph)
+    }
+
+    /// The drawing's width.
+    pub fn width(&self) -> f64 {
+        self.width
+    }
+
+    /// The drawing's height.
+    pub fn height(&self) -> f64 {
+        self.height
+    }
+
+    /// The TTLs of the rows, top to bottom (consecutive, one row per TTL).
+    pub fn ttls(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..self.layers.len()).map(|l| self.min_ttl + l as u16)
+    }
+
+    /// The y of the row of `ttl`'s node centres.
+    pub fn row_y(&self, ttl: u16) -> f64 {
+        row_y(usize::from(ttl.saturating_sub(self.min_ttl)))
+    }
+
+    /// Every node occurrence with its place.
+    pub fn nodes(&self) -> Vec<PlacedNode> {
+        let mut seen = vec![false; self.items.len()];
+        let mut out = Vec::new();
+        for layer in &self.layers {
+            for &i in layer {
+                let it = &self.items[i];
+                if let ItemKind::Node(n) = it.kind {
+                    let first = !seen.get(n.index()).copied().unwrap_or(false);
+                    if let Some(s) = seen.get_mut(n.index()) {
+                        *s = true;
+                    }
+                    out.push(PlacedNode {
+                        node: n,
+                        ttl: self.min_ttl + it.layer as u16,
+                        first,
+                        x: it.x,
+                        y: row_y(it.layer),
+                        w: it.w,
+                        h: it.h,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The AS boxes.
+    pub fn boxes(&self) -> &[AsBox] {
+        &self.boxes
+    }
+
+    /// The route of graph edge `edge` as points from the bottom of its upper node to the top of
+    /// its lower node, through the bend points of the rows it crosses.
+    pub fn edge_points(&self, edge: EdgeIndex) -> Vec<(f64, f64)> {
+        let Some(path) = self.edge_paths.get(edge.index()) else { return Vec::new() };
+        let mut pts = Vec::with_capacity(path.len());
+        for (k, &i) in path.iter().enumerate() {
+            let it = &self.items[i];
+            let y = row_y(it.layer);
+            let y = if k == 0 {
+                y + it.h / 2.0
+            } else if k + 1 == path.len() {
+                y - it.h / 2.0
+            } else {
+                y
+            };
+            pts.push((it.x, y));
+        }
+        pts
+    }
+
+    /// The drawn edges as straight polylines through their node centres and bend points, one
+    /// per pair of connected node occurrences (parallel edges of several traces count once), for
+    /// crossing counts.
+    pub fn polylines(&self) -> Vec<Vec<(f64, f64)>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for path in &self.edge_paths {
+            if path.len() < 2 || !seen.insert((path[0], path[path.len() - 1])) {
+                continue;
+            }
+            out.push(path.iter().map(|&i| (self.items[i].x, row_y(self.items[i].layer))).collect());
+        }
+        out
+    }
+
+    /// The number of edge crossings between consecutive rows of this layout.
+    pub fn crossings(&self) -> usize {
+        self.crossings
+    }
+}
+
+/// The y of the node centres of layer `l`.
+pub(crate) fn row_y(l: usize) -> f64 {
+    BOX_LABEL_BAND + BOX_PAD + BLACKHOLE_H / 2.0 + l as f64 * ROW_PITCH
+}
+
+/// The size of a graph node as drawn.
+pub(crate) fn node_size(graph: &RouteGraph, n: NodeIndex) -> (f64, f64) {
+    let node = graph.node(n);
+    match node.kind {
+        NodeKind::Router => (text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 4.0, NODE_H),
+        NodeKind::Endpoint => {
+            let w: f64 = endpoint_cells(node).iter().map(|c| cell_width(c)).sum();
+            (w, NODE_H)
+        }
+        NodeKind::Unknown => (38.0, NODE_H),
+        NodeKind::Blackhole => {
+            (text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 20.0, BLACKHOLE_H)
+        }
+    }
+}
+
+/// The cells of an endpoint record: the address, then `PORT FLAGS` per port.
+pub(crate) fn endpoint_cells(node: &crate::Node) -> Vec<String> {
+    let mut cells = vec![node.label.clone()];
+    cells.extend(node.ports.iter().map(|(p, s)| format!("{p} {}", s.flags())));
+    cells
+}
+
+/// The width of one record cell.
+pub(crate) fn cell_width(text: &str) -> f64 {
+    text::width(text, NODE_FONT) + 2.0 * CELL_PAD
+}
+
+fn build(graph: &RouteGraph) -> Layout {
+    let g = graph.graph();
+    let min_ttl = g.node_weights().flat_map(|n| n.ttls.iter().copied()).min().unwrap_or(1);
+    let max_ttl = g.node_weights().flat_map(|n| n.ttls.iter().copied()).max().unwrap_or(min_ttl);
+    let n_layers = usize::from(max_ttl - min_ttl) + 1;
+
+    // One item per (node, ttl) occurrence, created in node order then TTL order.
+    let mut items: Vec<Item> = Vec::new();
+    let mut occ: HashMap<(NodeIndex, u16), usize> = HashMap::new();
+    for n in g.node_indices() {
+        let (w, h) = node_size(graph, n);
+        for &t in &g[n].ttls {
+            occ.insert((n, t), items.len());
+            items.push(Item {
+                kind: ItemKind::Node(n),
+                layer: usize::from(t - min_ttl),
+                group: g[n].asn,
+                w,
+                h,
+                x: 0.0,
+            });
+        }
+    }
+
+    // Layout edges between consecutive layers, with dummies for longer spans.
+    let mut chains: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    let mut edge_paths = vec![Vec::new(); g.edge_count()];
+    let mut down: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
+    for e in g.edge_references() {
+        let w = e.weight();
+        let (Some(&a), Some(&b)) =
+            (occ.get(&(e.source(), w.from_ttl)), occ.get(&(e.target(), w.to_ttl)))
+        else {
+            continue;
+        };
+        if items[b].layer <= items[a].layer {
+            // Not produced by the graph builder; drawn straight, kept out of the layout.
+            edge_paths[e.id().index()] = vec![a, b];
+            continue;
+        }
+        let path = chains
+            .entry((a, b))
+            .or_insert_with(|| {
+                let mut path = vec![a];
+                for l in items[a].layer + 1..items[b].layer {
+                    path.push(items.len());
+                    items.push(Item {
+                        kind: ItemKind::Dummy,
+                        layer: l,
+                        group: None,
+                        w: DUMMY_W,
+                        h: 0.0,
+                        x: 0.0,
+                    });
+                    down.push(Vec::new());
+                }
+                path.push(b);
+                for w in path.windows(2) {
+                    down[w[0]].push(w[1]);
+                }
+                path
+            })
+            .clone();
+        edge_paths[e.id().index()] = path;
+    }
+    let mut up: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
+    for (u, vs) in down.iter().enumerate() {
+        for &v in vs {
+            up[v].push(u);
+        }
+    }
+
+    // Initial order: a depth-first walk from the top in creation order keeps traces together.
+    let mut layers: Vec<Vec<usize>> = vec![Vec::new(); n_layers];
+    let mut placed = vec![false; items.len()];
+    let mut stack = Vec::new();
+    let mut roots: Vec<usize> = (0..items.len()).collect();
+    roots.sort_by_key(|&i| items[i].layer);
+    for r in roots {
+        if placed[r] {
+            continue;
+        }
+        stack.push(r);
+        while let Some(v) = stack.pop() {
+            if placed[v] {
+                continue;
+            }
+            placed[v] = true;
+            layers[items[v].layer].push(v);
+            for &w in down[v].iter().rev() {
+                if !placed[w] {
+                    stack.push(w);
+                }
+            }
+        }
+    }
+
+    let groups: Vec<Option<u32>> = items.iter().map(|i| i.group).collect();
+    let (layers, crossings) = order::order(layers, &groups, &up, &down);
+
+    let label_w: HashMap<u32, f64> = graph
+        .as_names()
+        .keys()
+        .map(|&asn| (asn, text::width(&graph.as_label(asn), AS_FONT) + 2.0 * BOX_PAD))
+        .collect();
+    let runs = place::runs(&layers, &groups);
+    let xs = place::place(&layers, &items, &up, &down, &runs, &label_w);
+    for (it, x) in items.iter_mut().zip(xs) {
+        it.x = x;
+    }
+
+    // AS boxes from the runs.
+    let mut boxes = Vec::new();
+    let mut run_count: HashMap<u32, usize> = HashMap::new();
+    for run in &runs {
+        let members: Vec<usize> = run.members.clone();
+        let left = members.iter().map(|&i| items[i].x - items[i].w / 2.0).fold(f64::MAX, f64::min);
+        let right =
+            members.iter().map(|&i| items[i].x + items[i].w / 2.0).fold(f64::MIN, f64::max);
+        let x0 = left - BOX_PAD;
+        let lw = label_w.get(&run.asn).copied().unwrap_or(0.0);
+        let x1 = (right + BOX_PAD).max(x0 + lw);
+        let y0 = row_y(run.first) - BLACKHOLE_H / 2.0 - BOX_LABEL_BAND;
+        let y1 = row_y(run.last) + BLACKHOLE_H / 2.0 + BOX_PAD / 2.0;
+        let k = run_count.entry(run.asn).or_insert(0);
+        let mut nodes: Vec<NodeIndex> = Vec::new();
+        for &i in &members {
+            if let ItemKind::Node(n) = items[i].kind
+                && !nodes.contains(&n)
+            {
+                nodes.push(n);
+            }
+        }
+        boxes.push(AsBox {
+            asn: run.asn,
+            run: *k,
+            first_ttl: min_ttl + run.first as u16,
+            last_ttl: min_ttl + run.last as u16,
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+            label: graph.as_label(run.asn),
+            members: nodes,
+        });
+        *k += 1;
+    }
+
+    // Shift so the drawing starts at x = 0.
+    let min_x = items
+        .iter()
+        .map(|i| i.x - i.w / 2.0)
+        .chain(boxes.iter().map(|b| b.x))
+        .fold(f64::MAX, f64::min);
+    let min_x = if min_x.is_finite() { min_x } else { 0.0 };
+    for it in &mut items {
+        it.x -= min_x;
+    }
+    for b in &mut boxes {
+        b.x -= min_x;
+    }
+    let width = items
+        .iter()
+        .map(|i| i.x + i.w / 2.0)
+        .chain(boxes.iter().map(|b| b.x + b.w))
+        .fold(0.0, f64::max);
+    let height = row_y(n_layers - 1) + BLACKHOLE_H / 2.0 + BOX_PAD;
+    Layout { items, layers, min_ttl, edge_paths, boxes, width, height, crossings }
+}

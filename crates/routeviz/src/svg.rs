@@ -1,0 +1,558 @@
+//! The SVG writer: deterministic, every text escaped, stable ids and classes.
+
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::many_single_char_names,
+    clippy::too_many_lines,
+    reason = "geometry: layer sizes and positions are small counts turned into coordinates, \
+              and the writer reads best top to bottom"
+)]
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use petgraph::visit::EdgeRef;
+
+use crate::graph::{NodeKind, RouteGraph};
+use crate::layout::{
+    self, AS_FONT, BLACKHOLE_H, BOX_LABEL_BAND, BOX_PAD, Layout, NODE_FONT, ROW_PITCH,
+};
+use crate::model::PortState;
+use crate::options::RenderOptions;
+use crate::text::{self, FONT_FAMILY, xml_escape};
+
+const MARGIN: f64 = 16.0;
+const GUTTER: f64 = 58.0;
+const TITLE_H: f64 = 34.0;
+const TITLE_FONT: f64 = 16.0;
+const LEGEND_FONT: f64 = 11.5;
+const LEGEND_LINE: f64 = 18.0;
+const LEGEND_GAP: f64 = 28.0;
+const RTT_FONT: f64 = 9.0;
+const PARALLEL: f64 = 3.0;
+
+/// Strong, distinguishable colours for traces; more are generated around the hue circle.
+const TRACE_COLORS: [&str; 12] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#393b79", "#ad494a",
+];
+
+/// Pastel fill and matching stroke for AS boxes.
+const AS_COLORS: [(&str, &str); 8] = [
+    ("#e8f1fb", "#6b9bd1"),
+    ("#fdf1e3", "#d9a35b"),
+    ("#eaf6ea", "#72b372"),
+    ("#f4ecf8", "#a582c0"),
+    ("#fbeaea", "#d88080"),
+    ("#e9f7f7", "#5fb3b3"),
+    ("#f8f6e3", "#bdb257"),
+    ("#f0f0f0", "#9a9a9a"),
+];
+
+/// The colour of trace `i`.
+pub(crate) fn trace_color(i: usize) -> String {
+    if let Some(c) = TRACE_COLORS.get(i) {
+        return (*c).to_owned();
+    }
+    // Golden-angle hues, alternating lightness, converted to RGB.
+    let h = ((i as f64) * 137.508).rem_euclid(360.0);
+    let l = if i.is_multiple_of(2) { 0.42 } else { 0.32 };
+    let (r, g, b) = hsl(h, 0.65, l);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+fn hsl(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let hp = h / 60.0;
+    let x = c * (1.0 - (hp.rem_euclid(2.0) - 1.0).abs());
+    let (r, g, b) = match hp as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = l - c / 2.0;
+    let to = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    (to(r), to(g), to(b))
+}
+
+/// The fill and stroke of the AS with rank `i` among the map's ASes.
+pub(crate) fn as_colors(i: usize) -> (&'static str, &'static str) {
+    AS_COLORS[i % AS_COLORS.len()]
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    xml_escape(s, &mut out);
+    out
+}
+
+/// Where the drawing and the legend go on the canvas.
+struct Frame {
+    ox: f64,
+    oy: f64,
+    width: f64,
+    height: f64,
+    legend_x: f64,
+}
+
+fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> Frame {
+    let oy = MARGIN + if opts.title.is_some() { TITLE_H } else { 0.0 };
+    let ox = MARGIN + GUTTER;
+    let legend_x = ox + layout.width() + LEGEND_GAP;
+    let (lw, lh) = if opts.legend {
+        let w = graph
+            .traces()
+            .iter()
+            .map(|t| text::width(&t.label(), LEGEND_FONT))
+            .chain(std::iter::once(text::width(KEY_TEXT, LEGEND_FONT - 1.5)))
+            .fold(text::width("Traces (target:port)", LEGEND_FONT), f64::max);
+        (w + 34.0, (graph.traces().len() as f64 + 3.0) * LEGEND_LINE + 8.0)
+    } else {
+        (0.0, 0.0)
+    };
+    let mut width = if opts.legend { legend_x + lw + MARGIN } else { ox + layout.width() + MARGIN };
+    if let Some(t) = &opts.title {
+        width = width.max(MARGIN * 2.0 + text::width(t, TITLE_FONT));
+    }
+    let height = (oy + layout.height() + MARGIN).max(oy + lh + MARGIN);
+    Frame { ox, oy, width: width.ceil(), height: height.ceil(), legend_x }
+}
+
+const KEY_TEXT: &str = "SA open · RA closed · ? no reply";
+
+/// Writes the SVG of a laid-out graph. Returns the document and the number of `<text>`
+/// elements in it.
+pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> (String, usize) {
+    let g = graph.graph();
+    let f = frame(graph, layout, opts);
+    let (ox, oy) = (f.ox, f.oy);
+    let mut s = String::with_capacity(4096 + g.node_count() * 400 + g.edge_count() * 200);
+    let mut texts = 0usize;
+    let _ = writeln!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+         font-family=\"{FONT_FAMILY}\" font-size=\"{NODE_FONT}\" class=\"routeviz\">",
+        w = f.width,
+        h = f.height
+    );
+    let _ = writeln!(
+        s,
+        "<style>.edge{{fill:none;stroke-width:1.6;stroke-linecap:round}}.node text{{pointer-events:none}}</style>"
+    );
+    let _ = writeln!(s, "<rect id=\"background\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>", f.width, f.height);
+    if let Some(t) = &opts.title {
+        let _ = writeln!(
+            s,
+            "<text id=\"title\" class=\"title\" x=\"{MARGIN:.1}\" y=\"{:.1}\" font-size=\"{TITLE_FONT}\" fill=\"#222222\">{}</text>",
+            MARGIN + TITLE_FONT,
+            esc(t)
+        );
+        texts += 1;
+    }
+
+    // Rows: alternating bands with the TTL in the gutter.
+    s.push_str("<g id=\"rows\">\n");
+    let band_right = ox + layout.width() + LEGEND_GAP / 2.0;
+    for (l, ttl) in layout.ttls().enumerate() {
+        let y = oy + layout.row_y(ttl);
+        let top = (y - ROW_PITCH / 2.0).max(oy - BOX_LABEL_BAND);
+        let bottom = (y + ROW_PITCH / 2.0).min(oy + layout.height());
+        if l % 2 == 0 {
+            let _ = writeln!(
+                s,
+                "<rect class=\"row-band\" x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#f5f6f8\"/>",
+                MARGIN,
+                band_right - MARGIN,
+                bottom - top
+            );
+        }
+        let _ = writeln!(
+            s,
+            "<text id=\"ttl-{ttl}\" class=\"ttl\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#666666\" text-anchor=\"end\">TTL {ttl}</text>",
+            ox - 12.0,
+            y + 4.0
+        );
+        texts += 1;
+    }
+    s.push_str("</g>\n");
+
+    // AS boxes.
+    let as_rank: HashMap<u32, usize> =
+        graph.as_names().keys().enumerate().map(|(i, a)| (*a, i)).collect();
+    s.push_str("<g id=\"as-boxes\">\n");
+    let mut as_labels = String::new();
+    for b in layout.boxes() {
+        let (fill, stroke) = as_colors(as_rank.get(&b.asn).copied().unwrap_or(0));
+        let _ = writeln!(
+            s,
+            "<rect id=\"as-{}-{}\" class=\"as-box as-{}\" data-ttl-first=\"{}\" data-ttl-last=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\"/>",
+            b.asn,
+            b.run,
+            b.asn,
+            b.first_ttl,
+            b.last_ttl,
+            ox + b.x,
+            oy + b.y,
+            b.w,
+            b.h,
+        );
+        let _ = writeln!(
+            as_labels,
+            "<text id=\"as-{}-{}-label\" class=\"as-label as-{}\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"{AS_FONT}\" fill=\"#333333\" stroke=\"{fill}\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
+            b.asn,
+            b.run,
+            b.asn,
+            ox + b.x + BOX_PAD,
+            oy + b.y + BOX_LABEL_BAND - 3.0,
+            esc(&b.label)
+        );
+        texts += 1;
+    }
+    s.push_str("</g>\n");
+
+    // Edges, with parallel edges of several traces side by side.
+    s.push_str("<g id=\"edges\">\n");
+    let mut bundles: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    let mut bundle_of = vec![(0usize, 0usize); g.edge_count()];
+    for e in g.edge_references() {
+        let path = &layout.edge_paths[e.id().index()];
+        if path.len() < 2 {
+            continue;
+        }
+        let key = (path[0], path[path.len() - 1]);
+        let v = bundles.entry(key).or_default();
+        bundle_of[e.id().index()] = (v.len(), 0);
+        v.push(e.id().index());
+    }
+    for e in g.edge_references() {
+        let path = &layout.edge_paths[e.id().index()];
+        if path.len() < 2 {
+            continue;
+        }
+        let n = bundles[&(path[0], path[path.len() - 1])].len();
+        bundle_of[e.id().index()].1 = n;
+    }
+    let mut rtts = String::new();
+    for e in g.edge_references() {
+        let i = e.id().index();
+        let pts = layout.edge_points(e.id());
+        if pts.len() < 2 {
+            continue;
+        }
+        let (k, n) = bundle_of[i];
+        let off = (k as f64 - (n as f64 - 1.0) / 2.0) * PARALLEL;
+        let w = e.weight();
+        let color = trace_color(w.trace);
+        let mut d = String::new();
+        let _ = write!(d, "M{:.1},{:.1}", ox + pts[0].0 + off, oy + pts[0].1);
+        for p in pts.windows(2) {
+            let (x0, y0) = (ox + p[0].0 + off, oy + p[0].1);
+            let (x1, y1) = (ox + p[1].0 + off, oy + p[1].1);
+            let ym = f64::midpoint(y0, y1);
+            let _ = write!(d, " C{x0:.1},{ym:.1} {x1:.1},{ym:.1} {x1:.1},{y1:.1}");
+        }
+        let _ = writeln!(
+            s,
+            "<path id=\"edge-{i}\" class=\"edge trace-{}\" data-trace=\"{}\" data-ttl=\"{}\" d=\"{d}\" stroke=\"{color}\"/>",
+            w.trace, w.trace, w.to_ttl
+        );
+    }
+    if opts.rtt_labels {
+        rtt_labels(graph, layout, &bundle_of, (ox, oy), &mut rtts, &mut texts);
+    }
+    s.push_str("</g>\n");
+    if !rtts.is_empty() {
+        s.push_str("<g id=\"rtts\">\n");
+        s.push_str(&rtts);
+        s.push_str("</g>\n");
+    }
+    s.push_str("<g id=\"as-labels\">\n");
+    s.push_str(&as_labels);
+    s.push_str("</g>\n");
+
+    // Nodes.
+    s.push_str("<g id=\"nodes\">\n");
+    for p in layout.nodes() {
+        let node = graph.node(p.node);
+        let id = if p.first {
+            format!("node-{}", p.node.index())
+        } else {
+            format!("node-{}-ttl{}", p.node.index(), p.ttl)
+        };
+        let kind = match node.kind {
+            NodeKind::Router => "router",
+            NodeKind::Endpoint => "endpoint",
+            NodeKind::Unknown => "unknown",
+            NodeKind::Blackhole => "blackhole",
+        };
+        let as_class = node.asn.map(|a| format!(" as-{a}")).unwrap_or_default();
+        let repeat = if node.ttls.len() > 1 { " repeat" } else { "" };
+        let (cx, cy) = (ox + p.x, oy + p.y);
+        let (x0, y0) = (cx - p.w / 2.0, cy - p.h / 2.0);
+        let tip = match node.asn {
+            Some(a) => format!("{} ({})", node.label, graph.as_label(a)),
+            None => node.label.clone(),
+        };
+        let _ = write!(
+            s,
+            "<g id=\"{id}\" class=\"node {kind}{as_class}{repeat}\" data-ttl=\"{}\"><title>{}</title>",
+            p.ttl,
+            esc(&tip)
+        );
+        match node.kind {
+            NodeKind::Router => {
+                let stroke = if node.ttls.len() > 1 { "#b35900" } else { "#333333" };
+                let _ = write!(
+                    s,
+                    "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"5\" fill=\"#ffffff\" stroke=\"{stroke}\" stroke-width=\"1.2\"/>\
+                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#111111\">{}</text>",
+                    p.w,
+                    p.h,
+                    cy + 4.2,
+                    esc(&node.label)
+                );
+                texts += 1;
+            }
+            NodeKind::Endpoint => {
+                let _ = write!(
+                    s,
+                    "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\" fill=\"#c8ecc8\" stroke=\"#2e7d32\" stroke-width=\"1.4\"/>",
+                    p.w, p.h
+                );
+                let mut x = x0;
+                for (c, cell) in layout::endpoint_cells(node).iter().enumerate() {
+                    let cw = layout::cell_width(cell);
+                    if c > 0 {
+                        let fill = match node.ports.get(c - 1).map(|(_, st)| *st) {
+                            Some(PortState::Open) => "#8fd18f",
+                            Some(PortState::Closed) => "#f3b38a",
+                            _ => "#d6d6d6",
+                        };
+                        let _ = write!(
+                            s,
+                            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{cw:.1}\" height=\"{:.1}\" fill=\"{fill}\" stroke=\"#2e7d32\" stroke-width=\"1\"/>",
+                            y0 + 0.7,
+                            p.h - 1.4
+                        );
+                    }
+                    let _ = write!(
+                        s,
+                        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#0d3310\">{}</text>",
+                        x + cw / 2.0,
+                        cy + 4.2,
+                        esc(cell)
+                    );
+                    texts += 1;
+                    x += cw;
+                }
+            }
+            NodeKind::Unknown => {
+                let _ = write!(
+                    s,
+                    "<ellipse cx=\"{cx:.1}\" cy=\"{cy:.1}\" rx=\"{:.1}\" ry=\"{:.1}\" fill=\"#eeeeee\" stroke=\"#888888\" stroke-dasharray=\"3 2\"/>\
+                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555555\">?</text>",
+                    p.w / 2.0,
+                    p.h / 2.0,
+                    cy + 4.2
+                );
+                texts += 1;
+            }
+            NodeKind::Blackhole => {
+                let (hw, hh) = (p.w / 2.0, BLACKHOLE_H / 2.0);
+                let c = 9.0f64.min(hh);
+                let pts = [
+                    (cx - hw + c, cy - hh),
+                    (cx + hw - c, cy - hh),
+                    (cx + hw, cy - hh + c),
+                    (cx + hw, cy + hh - c),
+                    (cx + hw - c, cy + hh),
+                    (cx - hw + c, cy + hh),
+                    (cx - hw, cy + hh - c),
+                    (cx - hw, cy - hh + c),
+                ];
+                let mut ps = String::new();
+                for (i, (x, y)) in pts.iter().enumerate() {
+                    let _ = write!(ps, "{}{x:.1},{y:.1}", if i > 0 { " " } else { "" });
+                }
+                let _ = write!(
+                    s,
+                    "<polygon points=\"{ps}\" fill=\"#d32f2f\" stroke=\"#7f0000\" stroke-width=\"1.4\"/>\
+                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#ffffff\">{}</text>",
+                    cy + 4.2,
+                    esc(&node.label)
+                );
+                texts += 1;
+            }
+        }
+        s.push_str("</g>\n");
+    }
+    s.push_str("</g>\n");
+
+    if opts.legend {
+        let lx = f.legend_x;
+        let mut y = oy + 4.0;
+        s.push_str("<g id=\"legend\" class=\"legend\">\n");
+        let _ = writeln!(
+            s,
+            "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" fill=\"#222222\">Traces (target:port)</text>",
+            y + 9.0
+        );
+        texts += 1;
+        y += LEGEND_LINE;
+        for (i, t) in graph.traces().iter().enumerate() {
+            let color = trace_color(i);
+            let mark = if t.reached { "" } else { " ✗" };
+            let _ = writeln!(
+                s,
+                "<g id=\"legend-{i}\" class=\"legend-entry trace-{i}\"><line x1=\"{lx:.1}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"{color}\" stroke-width=\"3\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" fill=\"#222222\">{}{mark}</text></g>",
+                lx + 24.0,
+                lx + 30.0,
+                y + 9.0,
+                esc(&t.label()),
+                yy = y + 5.0
+            );
+            texts += 1;
+            y += LEGEND_LINE;
+        }
+        let _ = writeln!(
+            s,
+            "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{}\" fill=\"#666666\">{KEY_TEXT}</text>",
+            y + 14.0,
+            LEGEND_FONT - 1.5
+        );
+        texts += 1;
+        s.push_str("</g>\n");
+    }
+    s.push_str("</svg>\n");
+    (s, texts)
+}
+
+/// The point of the edge curve from `p0` to `p1` (vertical tangents at both ends) at height `y`.
+fn curve_x_at(p0: (f64, f64), p1: (f64, f64), y: f64) -> f64 {
+    let ym = f64::midpoint(p0.1, p1.1);
+    let at = |t: f64| {
+        let u = 1.0 - t;
+        let x = u * u * u * p0.0 + 3.0 * u * u * t * p0.0 + 3.0 * u * t * t * p1.0 + t * t * t * p1.0;
+        let yy = u * u * u * p0.1 + 3.0 * u * u * t * ym + 3.0 * u * t * t * ym + t * t * t * p1.1;
+        (x, yy)
+    };
+    let (mut lo, mut hi) = (0.0, 1.0);
+    for _ in 0..40 {
+        let mid = f64::midpoint(lo, hi);
+        if at(mid).1 < y {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    at(lo).0
+}
+
+/// One RTT label per node occurrence reached by edges: the fastest and slowest RTT of the
+/// replies that reached it, right of its rightmost incoming bundle, in the free band between
+/// the rows.
+fn rtt_labels(
+    graph: &RouteGraph,
+    layout: &Layout,
+    bundle_of: &[(usize, usize)],
+    (ox, oy): (f64, f64),
+    out: &mut String,
+    texts: &mut usize,
+) {
+    let g = graph.graph();
+    // Incoming edges per lower item, in edge order.
+    let mut by_target: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut slot: HashMap<usize, usize> = HashMap::new();
+    for e in g.edge_references() {
+        let path = &layout.edge_paths[e.id().index()];
+        if path.len() < 2 {
+            continue;
+        }
+        let t = path[path.len() - 1];
+        let k = *slot.entry(t).or_insert_with(|| {
+            by_target.push((t, Vec::new()));
+            by_target.len() - 1
+        });
+        by_target[k].1.push(e.id().index());
+    }
+    for (_, edges) in &by_target {
+        let rs: Vec<f64> = edges
+            .iter()
+            .filter_map(|&j| g[petgraph::graph::EdgeIndex::new(j)].rtt_ms)
+            .collect();
+        let (Some(lo), Some(hi)) =
+            (rs.iter().copied().reduce(f64::min), rs.iter().copied().reduce(f64::max))
+        else {
+            continue;
+        };
+        let label = if format_rtt(lo) == format_rtt(hi) {
+            format_rtt(lo)
+        } else {
+            format!("{}–{}", format_rtt(lo).trim_end_matches(" ms"), format_rtt(hi))
+        };
+        // The rightmost point among the incoming edges, at the label's height.
+        let mut best: Option<(f64, f64, usize)> = None;
+        for &j in edges {
+            let pts = layout.edge_points(petgraph::graph::EdgeIndex::new(j));
+            let (p0, p1) = (pts[pts.len() - 2], pts[pts.len() - 1]);
+            let y = p1.1 - (BOX_LABEL_BAND + BOX_PAD + 6.0);
+            let y = y.max(f64::midpoint(p0.1, p1.1));
+            let (k, n) = bundle_of[j];
+            let off = (k as f64 - (n as f64 - 1.0) / 2.0) * PARALLEL;
+            let x = curve_x_at(p0, p1, y) + off;
+            if best.is_none_or(|(bx, _, _)| x > bx) {
+                best = Some((x, y, j));
+            }
+        }
+        let Some((x, y, j)) = best else { continue };
+        let _ = writeln!(
+            out,
+            "<text id=\"rtt-{j}\" class=\"rtt\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"{RTT_FONT}\" fill=\"#444444\" stroke=\"#ffffff\" stroke-width=\"2.5\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
+            ox + x + 5.0,
+            oy + y + 3.0,
+            esc(&label)
+        );
+        *texts += 1;
+    }
+}
+
+/// `0.42 ms`, `12.3 ms`, `153 ms`.
+fn format_rtt(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_colors_are_distinct_and_valid() {
+        let cs: Vec<String> = (0..64).map(trace_color).collect();
+        for c in &cs {
+            assert_eq!(c.len(), 7, "{c}");
+            assert!(c.starts_with('#'));
+        }
+        let mut d = cs.clone();
+        d.sort();
+        d.dedup();
+        assert_eq!(d.len(), cs.len());
+    }
+
+    #[test]
+    fn rtt_format() {
+        assert_eq!(format_rtt(0.123), "0.12 ms");
+        assert_eq!(format_rtt(12.34), "12.3 ms");
+        assert_eq!(format_rtt(153.4), "153 ms");
+    }
+}

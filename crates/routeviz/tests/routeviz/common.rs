@@ -1,0 +1,192 @@
+//! Fixtures and SVG helpers shared by the tests.
+
+use std::net::IpAddr;
+
+use routeviz::{Hop, Reply, ReplyKind, Trace, TraceSet};
+
+pub(crate) fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+pub(crate) fn te(addr: &str, asn: Option<(u32, &str)>) -> Reply {
+    let r = Reply::new(ip(addr), ReplyKind::TimeExceeded).rtt_ms(1.5);
+    match asn {
+        Some((a, n)) => r.asn(a, Some(n)),
+        None => r,
+    }
+}
+
+/// Three traces: two ports on one target through an ECMP pair and a silent hop, and one target
+/// that is never reached.
+pub(crate) fn sample() -> TraceSet {
+    let lab = Some((64496, "LAB"));
+    let transit = Some((64500, "TRANSIT"));
+    let host = Some((64510, "HOSTING"));
+    let path = |port: u16, kind: ReplyKind| {
+        let mut t = Trace::new("www.example.test", port);
+        t.addr = Some(ip("198.19.10.20"));
+        t.hops = vec![
+            Hop::new(1, vec![te("198.18.0.1", lab)]),
+            Hop::new(2, vec![te("198.18.16.1", transit), te("198.18.16.5", transit)]),
+            Hop::new(3, vec![te("198.18.17.1", transit)]),
+            Hop::new(5, vec![te("198.19.10.1", host)]),
+            Hop::new(
+                6,
+                vec![Reply::new(ip("198.19.10.20"), kind).rtt_ms(8.25).asn(64510, Some("HOSTING"))],
+            ),
+        ];
+        t
+    };
+    let mut dark = Trace::new("198.18.200.9", 8443);
+    dark.hops = vec![Hop::new(1, vec![te("198.18.0.1", lab)]), Hop::new(2, vec![te("198.18.64.1", None)])];
+    TraceSet::new(vec![path(80, ReplyKind::SynAck), path(22, ReplyKind::Rst), dark])
+}
+
+/// A node group of the SVG: id, classes, TTL and bounding box.
+#[derive(Debug, Clone)]
+pub(crate) struct SvgNode {
+    pub(crate) id: String,
+    pub(crate) class: String,
+    pub(crate) ttl: u16,
+    pub(crate) bbox: (f64, f64, f64, f64),
+    pub(crate) texts: Vec<String>,
+}
+
+fn num(n: roxmltree::Node<'_, '_>, a: &str) -> f64 {
+    n.attribute(a).unwrap_or_else(|| panic!("{a} missing on {n:?}")).parse().unwrap()
+}
+
+pub(crate) fn shape_bbox(n: roxmltree::Node<'_, '_>) -> Option<(f64, f64, f64, f64)> {
+    match n.tag_name().name() {
+        "rect" => Some((num(n, "x"), num(n, "y"), num(n, "width"), num(n, "height"))),
+        "ellipse" => {
+            let (cx, cy, rx, ry) = (num(n, "cx"), num(n, "cy"), num(n, "rx"), num(n, "ry"));
+            Some((cx - rx, cy - ry, 2.0 * rx, 2.0 * ry))
+        }
+        "polygon" => {
+            let pts: Vec<(f64, f64)> = n
+                .attribute("points")?
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            let x0 = pts.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+            let x1 = pts.iter().map(|p| p.0).fold(f64::MIN, f64::max);
+            let y0 = pts.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+            let y1 = pts.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+            Some((x0, y0, x1 - x0, y1 - y0))
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn has_class(n: roxmltree::Node<'_, '_>, c: &str) -> bool {
+    n.attribute("class").is_some_and(|cl| cl.split_whitespace().any(|x| x == c))
+}
+
+pub(crate) fn svg_nodes(doc: &roxmltree::Document<'_>) -> Vec<SvgNode> {
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "g" && has_class(*n, "node"))
+        .map(|g| {
+            let shape = g.children().find_map(shape_bbox).expect("node has a shape");
+            SvgNode {
+                id: g.attribute("id").unwrap().to_owned(),
+                class: g.attribute("class").unwrap().to_owned(),
+                ttl: g.attribute("data-ttl").unwrap().parse().unwrap(),
+                bbox: shape,
+                texts: g
+                    .children()
+                    .filter(|c| c.tag_name().name() == "text")
+                    .map(|t| t.text().unwrap_or_default().to_owned())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The AS boxes: (asn, first TTL, last TTL, bbox).
+pub(crate) fn svg_boxes(doc: &roxmltree::Document<'_>) -> Vec<(u32, u16, u16, (f64, f64, f64, f64))> {
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "rect" && has_class(*n, "as-box"))
+        .map(|r| {
+            let id = r.attribute("id").unwrap();
+            let asn = id.split('-').nth(1).unwrap().parse().unwrap();
+            (
+                asn,
+                r.attribute("data-ttl-first").unwrap().parse().unwrap(),
+                r.attribute("data-ttl-last").unwrap().parse().unwrap(),
+                shape_bbox(r).unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn overlaps(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
+    a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
+}
+
+pub(crate) fn inside(inner: (f64, f64, f64, f64), outer: (f64, f64, f64, f64)) -> bool {
+    inner.0 >= outer.0 - 1e-6
+        && inner.1 >= outer.1 - 1e-6
+        && inner.0 + inner.2 <= outer.0 + outer.2 + 1e-6
+        && inner.1 + inner.3 <= outer.1 + outer.3 + 1e-6
+}
+
+/// Checks the invariants every map must keep; panics with a message otherwise.
+pub(crate) fn check_svg_invariants(svg: &str) {
+    let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
+    let root = doc.root_element();
+    let vb: Vec<f64> =
+        root.attribute("viewBox").unwrap().split(' ').map(|v| v.parse().unwrap()).collect();
+    let view = (vb[0], vb[1], vb[2], vb[3]);
+    let nodes = svg_nodes(&doc);
+    for n in &nodes {
+        assert!(inside(n.bbox, view), "{} outside the viewBox", n.id);
+    }
+    for (i, a) in nodes.iter().enumerate() {
+        for b in &nodes[i + 1..] {
+            assert!(!overlaps(a.bbox, b.bbox), "{} overlaps {}", a.id, b.id);
+            if a.ttl < b.ttl {
+                assert!(a.bbox.1 + a.bbox.3 < b.bbox.1, "{} (TTL {}) not above {}", a.id, a.ttl, b.id);
+            } else if a.ttl == b.ttl {
+                assert!((a.bbox.1 + a.bbox.3 / 2.0 - b.bbox.1 - b.bbox.3 / 2.0).abs() < 0.11, "{} and {} on one row", a.id, b.id);
+            }
+        }
+    }
+    let boxes = svg_boxes(&doc);
+    for (asn, first, last, bb) in &boxes {
+        assert!(inside(*bb, view), "AS box {asn} outside the viewBox");
+        for n in &nodes {
+            let member = n.class.split_whitespace().any(|c| c == format!("as-{asn}"))
+                && (*first..=*last).contains(&n.ttl);
+            if member {
+                assert!(inside(n.bbox, *bb), "{} not inside its AS box {asn}", n.id);
+            } else {
+                assert!(!overlaps(n.bbox, *bb), "{} inside the box of AS {asn}", n.id);
+            }
+        }
+    }
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            assert!(!overlaps(a.3, b.3), "AS boxes {} and {} overlap", a.0, b.0);
+        }
+    }
+    // Every coordinate of edges inside the view.
+    for p in doc.descendants().filter(|n| n.tag_name().name() == "path") {
+        let d = p.attribute("d").unwrap();
+        let nums: Vec<f64> = d
+            .split(|c: char| c == ' ' || c == ',' || c.is_ascii_alphabetic())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        for xy in nums.chunks(2) {
+            assert!(xy[0] >= 0.0 && xy[0] <= view.2 && xy[1] >= 0.0 && xy[1] <= view.3, "edge point {xy:?} outside");
+        }
+    }
+    for t in doc.descendants().filter(|n| n.tag_name().name() == "text") {
+        let (x, y) = (num(t, "x"), num(t, "y"));
+        assert!(x >= 0.0 && x <= view.2 && y >= 0.0 && y <= view.3, "text {:?} outside", t.text());
+    }
+}

@@ -1,0 +1,96 @@
+//! Properties of random multi-trace inputs: gaps, repeated addresses, loops, ECMP and missing AS
+//! data.
+
+use proptest::prelude::*;
+use routeviz::{Hop, RenderOptions, Reply, ReplyKind, RouteMap, Trace, TraceSet};
+
+use crate::common::check_svg_invariants;
+
+/// A hop: silent, or 1–3 addresses from a small pool (so addresses repeat across TTLs and
+/// traces), each with or without an AS.
+fn hop_strategy() -> impl Strategy<Value = Option<Vec<(u8, bool)>>> {
+    prop_oneof![
+        1 => Just(None),
+        5 => prop::collection::vec((0u8..14, any::<bool>()), 1..=3).prop_map(Some),
+    ]
+}
+
+fn trace_strategy() -> impl Strategy<Value = (Vec<Option<Vec<(u8, bool)>>>, u8, u16)> {
+    (prop::collection::vec(hop_strategy(), 0..10), 0u8..4, prop::sample::select(vec![22u16, 80, 443]))
+}
+
+fn build(spec: &[(Vec<Option<Vec<(u8, bool)>>>, u8, u16)]) -> TraceSet {
+    let traces = spec
+        .iter()
+        .enumerate()
+        .map(|(i, (hops, end, port))| {
+            let target = format!("198.19.0.{}", i % 3);
+            let mut t = Trace::new(target.clone(), *port);
+            let mut ttl = 1u8;
+            for h in hops {
+                if let Some(addrs) = h {
+                    let replies = addrs
+                        .iter()
+                        .map(|(a, with_as)| {
+                            let r = Reply::new(format!("198.18.0.{a}").parse().unwrap(), ReplyKind::TimeExceeded)
+                                .rtt_ms(f64::from(ttl));
+                            if *with_as { r.asn(64500 + u32::from(a / 4), Some("AS")) } else { r }
+                        })
+                        .collect();
+                    t.hops.push(Hop::new(ttl, replies));
+                }
+                ttl += 1;
+            }
+            let kind = match end {
+                0 => Some(ReplyKind::SynAck),
+                1 => Some(ReplyKind::Rst),
+                2 => Some(ReplyKind::Unreachable(3)),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                t.hops.push(Hop::new(ttl, vec![Reply::new(target.parse().unwrap(), kind)]));
+            }
+            t
+        })
+        .collect();
+    TraceSet::new(traces)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_maps_keep_their_invariants(spec in prop::collection::vec(trace_strategy(), 1..6)) {
+        let set = build(&spec);
+        let map = RouteMap::new(&set).unwrap();
+        let opts = RenderOptions::builder().rtt_labels(true).title("p").build().unwrap();
+        let svg = map.to_svg(&opts);
+        check_svg_invariants(&svg);
+        // Rows equal TTLs: every occurrence sits on its TTL's row, at a TTL of its node.
+        let layout = map.layout();
+        for p in layout.nodes() {
+            prop_assert!((p.y - layout.row_y(p.ttl)).abs() < 1e-9);
+            prop_assert!(map.graph().node(p.node).ttls.contains(&p.ttl));
+        }
+        let ttls: Vec<u16> = layout.ttls().collect();
+        prop_assert!(ttls.windows(2).all(|w| w[1] == w[0] + 1));
+        // No two occurrences overlap.
+        let nodes = layout.nodes();
+        for (i, a) in nodes.iter().enumerate() {
+            for b in &nodes[i + 1..] {
+                if a.ttl == b.ttl {
+                    prop_assert!((a.x - b.x).abs() >= f64::midpoint(a.w, b.w) - 1e-6);
+                }
+            }
+        }
+        // The same input gives byte-identical output.
+        let again = RouteMap::new(&set).unwrap();
+        prop_assert_eq!(&svg, &again.to_svg(&opts));
+        prop_assert_eq!(map.to_dot(&opts), again.to_dot(&opts));
+    }
+
+    #[test]
+    fn json_never_panics(s in ".{0,200}") {
+        let _ = TraceSet::from_json(&s);
+    }
+}

@@ -1,0 +1,117 @@
+//! Structural checks of the SVG, parsed with roxmltree.
+
+use routeviz::{NodeKind, RenderOptions, RouteMap};
+
+use crate::common::{check_svg_invariants, has_class, sample, svg_boxes, svg_nodes};
+
+fn render(rtt: bool) -> (RouteMap, String) {
+    let map = RouteMap::new(&sample()).unwrap();
+    let opts = RenderOptions::builder().title("Sample & <title>").rtt_labels(rtt).build().unwrap();
+    let svg = map.to_svg(&opts);
+    (map, svg)
+}
+
+#[test]
+fn node_and_edge_counts() {
+    let (map, svg) = render(false);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let nodes = svg_nodes(&doc);
+    assert_eq!(nodes.len(), map.layout().nodes().len());
+    // 0.1, 16.1, 16.5, 17.1, ?, 10.1, endpoint 10.20, 64.1, blackhole.
+    assert_eq!(map.graph().graph().node_count(), 9);
+    assert_eq!(nodes.len(), 9, "no address repeats across TTLs here");
+    let count = |c: &str| nodes.iter().filter(|n| n.class.split_whitespace().any(|x| x == c)).count();
+    assert_eq!(count("router"), 6);
+    assert_eq!(count("unknown"), 1);
+    assert_eq!(count("endpoint"), 1);
+    assert_eq!(count("blackhole"), 1);
+    let edges = doc.descendants().filter(|n| n.tag_name().name() == "path" && has_class(*n, "edge")).count();
+    // Per reached trace: 0.1->16.1, 0.1->16.5, 16.1->17.1, 16.5->17.1, 17.1->?, ?->10.1,
+    // 10.1->10.20 = 7; the dark trace: 0.1->64.1, 64.1->blackhole = 2.
+    assert_eq!(map.graph().graph().edge_count(), 16);
+    assert_eq!(edges, 16);
+    let ids: Vec<&str> = doc.descendants().filter_map(|n| n.attribute("id")).collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "ids are unique");
+    assert!(ids.contains(&"edge-0") && ids.contains(&"node-0") && ids.contains(&"as-64500-0"));
+}
+
+#[test]
+fn every_label_present() {
+    let (map, svg) = render(true);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "text")
+        .map(|t| t.text().unwrap_or_default().to_owned())
+        .collect();
+    for n in map.graph().graph().node_weights() {
+        assert!(texts.contains(&n.label), "label {} missing", n.label);
+    }
+    for want in [
+        "80 SA",
+        "22 RA",
+        "198.18.200.9 8443/tcp",
+        "AS64496 LAB",
+        "AS64500 TRANSIT",
+        "AS64510 HOSTING",
+        "www.example.test:80",
+        "www.example.test:22",
+        "198.18.200.9:8443 ✗",
+        "Sample & <title>",
+        "TTL 1",
+        "TTL 6",
+        "8.2 ms",
+    ] {
+        assert!(texts.iter().any(|t| t == want), "{want} missing from {texts:?}");
+    }
+    assert!(svg.contains("Sample &amp; &lt;title&gt;"));
+    assert!(svg.contains("font-family=\"DejaVu Sans\""));
+}
+
+#[test]
+fn boxes_rows_and_view() {
+    let (map, svg) = render(true);
+    check_svg_invariants(&svg);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let boxes = svg_boxes(&doc);
+    // LAB at TTL 1, TRANSIT at 2-3, HOSTING at 5-6.
+    let spans: Vec<(u32, u16, u16)> = boxes.iter().map(|b| (b.0, b.1, b.2)).collect();
+    assert!(spans.contains(&(64496, 1, 1)), "{spans:?}");
+    assert!(spans.contains(&(64500, 2, 3)), "{spans:?}");
+    assert!(spans.contains(&(64510, 5, 6)), "{spans:?}");
+    assert_eq!(map.layout().boxes().len(), boxes.len());
+    // y grows with TTL, row by row.
+    let ys: Vec<f64> = map.layout().ttls().map(|t| map.layout().row_y(t)).collect();
+    assert!(ys.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(map.layout().ttls().collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
+    for p in map.layout().nodes() {
+        assert!((p.y - map.layout().row_y(p.ttl)).abs() < 1e-9);
+    }
+    let bh = map.graph().graph().node_weights().find(|n| n.kind == NodeKind::Blackhole).unwrap();
+    assert_eq!(bh.ttls, vec![3]);
+}
+
+#[test]
+fn repeated_address_is_drawn_per_ttl() {
+    use routeviz::{Hop, Trace, TraceSet};
+    let mut t = Trace::new("198.18.9.9", 80);
+    t.hops = vec![
+        Hop::new(1, vec![crate::common::te("198.18.0.1", None)]),
+        Hop::new(2, vec![crate::common::te("198.18.0.2", None)]),
+        Hop::new(3, vec![crate::common::te("198.18.0.1", None)]),
+        Hop::new(4, vec![crate::common::te("198.18.0.2", None)]),
+    ];
+    let map = RouteMap::new(&TraceSet::new(vec![t])).unwrap();
+    let svg = map.to_svg(&RenderOptions::default());
+    check_svg_invariants(&svg);
+    assert_eq!(map.graph().graph().node_count(), 3, "two addresses and a blackhole");
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let nodes = svg_nodes(&doc);
+    assert_eq!(nodes.len(), 5, "each address once per TTL, plus the blackhole");
+    assert!(nodes.iter().any(|n| n.id == "node-0") && nodes.iter().any(|n| n.id == "node-0-ttl3"));
+    assert!(nodes.iter().filter(|n| n.class.contains("repeat")).count() == 4);
+    assert_eq!(map.layout().crossings(), 0);
+}

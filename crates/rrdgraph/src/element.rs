@@ -1,0 +1,714 @@
+//! Graph elements: data definitions, graph elements and print elements.
+
+use std::fmt;
+
+use crate::rpn::{Rpn, VDefExpr};
+use crate::value::{AtTime, Cf, Color, DsName, Legend, PrintFormat, VName};
+
+/// The kind of an [`Element`], as librrd names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ElementKind {
+    /// `DEF`
+    Def,
+    /// `CDEF`
+    CDef,
+    /// `VDEF`
+    VDef,
+    /// `LINE`
+    Line,
+    /// `AREA`
+    Area,
+    /// `STACK` (deprecated by librrd, still supported)
+    Stack,
+    /// `TICK`
+    Tick,
+    /// `SHIFT`
+    Shift,
+    /// `HRULE`
+    HRule,
+    /// `VRULE`
+    VRule,
+    /// `TEXTALIGN`
+    TextAlign,
+    /// `COMMENT`
+    Comment,
+    /// `PRINT`
+    Print,
+    /// `GPRINT`
+    GPrint,
+}
+
+impl ElementKind {
+    /// Every kind.
+    pub const ALL: [ElementKind; 14] = [
+        ElementKind::Def,
+        ElementKind::CDef,
+        ElementKind::VDef,
+        ElementKind::Line,
+        ElementKind::Area,
+        ElementKind::Stack,
+        ElementKind::Tick,
+        ElementKind::Shift,
+        ElementKind::HRule,
+        ElementKind::VRule,
+        ElementKind::TextAlign,
+        ElementKind::Comment,
+        ElementKind::Print,
+        ElementKind::GPrint,
+    ];
+
+    /// librrd's keyword.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ElementKind::Def => "DEF",
+            ElementKind::CDef => "CDEF",
+            ElementKind::VDef => "VDEF",
+            ElementKind::Line => "LINE",
+            ElementKind::Area => "AREA",
+            ElementKind::Stack => "STACK",
+            ElementKind::Tick => "TICK",
+            ElementKind::Shift => "SHIFT",
+            ElementKind::HRule => "HRULE",
+            ElementKind::VRule => "VRULE",
+            ElementKind::TextAlign => "TEXTALIGN",
+            ElementKind::Comment => "COMMENT",
+            ElementKind::Print => "PRINT",
+            ElementKind::GPrint => "GPRINT",
+        }
+    }
+
+    /// Whether elements of this kind define a vname.
+    pub const fn defines_vname(self) -> bool {
+        matches!(self, ElementKind::Def | ElementKind::CDef | ElementKind::VDef)
+    }
+
+    /// Whether elements of this kind draw or print something (a graph without any is empty).
+    pub const fn is_output(self) -> bool {
+        !matches!(
+            self,
+            ElementKind::Def
+                | ElementKind::CDef
+                | ElementKind::VDef
+                | ElementKind::Shift
+                | ElementKind::TextAlign
+        )
+    }
+}
+
+impl fmt::Display for ElementKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `DEF:vname=rrd:ds-name:CF[:step=step][:start=time][:end=time][:reduce=CF][:daemon=address]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Def {
+    /// The vname defined.
+    pub vname: VName,
+    /// The RRD file (any text; `:` is escaped on emit).
+    pub rrd: String,
+    /// The data source in the RRD.
+    pub ds: DsName,
+    /// The consolidation function of the RRA to read.
+    pub cf: Cf,
+    /// `step=`: the wanted resolution in seconds.
+    pub step: Option<u64>,
+    /// `start=`: fetch from this time instead of the graph start.
+    pub start: Option<AtTime>,
+    /// `end=`: fetch up to this time instead of the graph end.
+    pub end: Option<AtTime>,
+    /// `reduce=`: the consolidation used to fit the data to the pixels.
+    pub reduce: Option<Cf>,
+    /// `daemon=`: the rrdcached address for this DEF.
+    pub daemon: Option<String>,
+}
+
+impl Def {
+    /// `DEF:vname=rrd:ds:cf`.
+    pub fn new(vname: &VName, rrd: impl Into<String>, ds: DsName, cf: Cf) -> Self {
+        Def {
+            vname: vname.clone(),
+            rrd: rrd.into(),
+            ds,
+            cf,
+            step: None,
+            start: None,
+            end: None,
+            reduce: None,
+            daemon: None,
+        }
+    }
+
+    /// Sets `step=`.
+    #[must_use]
+    pub fn step(mut self, secs: u64) -> Self {
+        self.step = Some(secs);
+        self
+    }
+
+    /// Sets `start=`.
+    #[must_use]
+    pub fn start(mut self, t: AtTime) -> Self {
+        self.start = Some(t);
+        self
+    }
+
+    /// Sets `end=`.
+    #[must_use]
+    pub fn end(mut self, t: AtTime) -> Self {
+        self.end = Some(t);
+        self
+    }
+
+    /// Sets `reduce=`.
+    #[must_use]
+    pub fn reduce(mut self, cf: Cf) -> Self {
+        self.reduce = Some(cf);
+        self
+    }
+
+    /// Sets `daemon=`.
+    #[must_use]
+    pub fn daemon(mut self, address: impl Into<String>) -> Self {
+        self.daemon = Some(address.into());
+        self
+    }
+}
+
+/// `CDEF:vname=RPN`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CDef {
+    /// The vname defined.
+    pub vname: VName,
+    /// The expression.
+    pub rpn: Rpn,
+}
+
+impl CDef {
+    /// `CDEF:vname=rpn`.
+    pub fn new(vname: &VName, rpn: Rpn) -> Self {
+        CDef { vname: vname.clone(), rpn }
+    }
+}
+
+/// `VDEF:vname=src,FUNC`
+#[derive(Debug, Clone, PartialEq)]
+pub struct VDef {
+    /// The vname defined.
+    pub vname: VName,
+    /// The expression.
+    pub expr: VDefExpr,
+}
+
+impl VDef {
+    /// `VDEF:vname=expr`.
+    pub fn new(vname: &VName, expr: VDefExpr) -> Self {
+        VDef { vname: vname.clone(), expr }
+    }
+}
+
+/// A dash pattern: `dashes` (empty: librrd's default 5,5) or `dashes=on,off,…`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dashes(pub Vec<f64>);
+
+/// `LINE[width]:value[#color][:legend][:STACK][:skipscale][:dashes[=…]][:dash-offset=n]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The width in pixels; `None` writes plain `LINE` (width 1).
+    pub width: Option<f64>,
+    /// The vname drawn.
+    pub value: VName,
+    /// The color; without one the line is invisible.
+    pub color: Option<Color>,
+    /// The legend.
+    pub legend: Option<Legend>,
+    /// Stack on the previous LINE/AREA/STACK.
+    pub stack: bool,
+    /// Leave out of the autoscaling.
+    pub skipscale: bool,
+    /// Dash pattern.
+    pub dashes: Option<Dashes>,
+    /// Offset into the dash pattern.
+    pub dash_offset: Option<f64>,
+}
+
+impl Line {
+    /// `LINE1:value` (width 1, invisible until a color is set).
+    pub fn new(value: &VName) -> Self {
+        Line {
+            width: Some(1.0),
+            value: value.clone(),
+            color: None,
+            legend: None,
+            stack: false,
+            skipscale: false,
+            dashes: None,
+            dash_offset: None,
+        }
+    }
+
+    /// Sets the width (`None` for plain `LINE`).
+    #[must_use]
+    pub fn width(mut self, width: impl Into<Option<f64>>) -> Self {
+        self.width = width.into();
+        self
+    }
+
+    /// Sets the color.
+    #[must_use]
+    pub fn color(mut self, color: Color) -> Self {
+        self.color = Some(color);
+        self
+    }
+
+    /// Sets the legend.
+    #[must_use]
+    pub fn legend(mut self, legend: Legend) -> Self {
+        self.legend = Some(legend);
+        self
+    }
+
+    /// Stacks on the previous element.
+    #[must_use]
+    pub fn stack(mut self) -> Self {
+        self.stack = true;
+        self
+    }
+
+    /// Leaves the line out of autoscaling.
+    #[must_use]
+    pub fn skipscale(mut self) -> Self {
+        self.skipscale = true;
+        self
+    }
+
+    /// Sets a dash pattern (empty for librrd's default).
+    #[must_use]
+    pub fn dashes(mut self, pattern: Vec<f64>) -> Self {
+        self.dashes = Some(Dashes(pattern));
+        self
+    }
+
+    /// Sets the dash offset.
+    #[must_use]
+    pub fn dash_offset(mut self, offset: f64) -> Self {
+        self.dash_offset = Some(offset);
+        self
+    }
+}
+
+/// `AREA:value[#color[#color2]][:legend][:STACK][:skipscale][:gradheight=y]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area {
+    /// The vname drawn.
+    pub value: VName,
+    /// The fill color; without one the area is invisible.
+    pub color: Option<Color>,
+    /// The second color of a gradient fill.
+    pub gradient: Option<Color>,
+    /// The legend.
+    pub legend: Option<Legend>,
+    /// Stack on the previous LINE/AREA/STACK.
+    pub stack: bool,
+    /// Leave out of the autoscaling.
+    pub skipscale: bool,
+    /// `gradheight=`: gradient height in pixels (librrd's default is 50).
+    pub gradheight: Option<f64>,
+}
+
+impl Area {
+    /// `AREA:value` (invisible until a color is set).
+    pub fn new(value: &VName) -> Self {
+        Area {
+            value: value.clone(),
+            color: None,
+            gradient: None,
+            legend: None,
+            stack: false,
+            skipscale: false,
+            gradheight: None,
+        }
+    }
+
+    /// Sets the color.
+    #[must_use]
+    pub fn color(mut self, color: Color) -> Self {
+        self.color = Some(color);
+        self
+    }
+
+    /// Fills with a gradient from the color to `color2`.
+    #[must_use]
+    pub fn gradient(mut self, color2: Color, gradheight: Option<f64>) -> Self {
+        self.gradient = Some(color2);
+        self.gradheight = gradheight;
+        self
+    }
+
+    /// Sets the legend.
+    #[must_use]
+    pub fn legend(mut self, legend: Legend) -> Self {
+        self.legend = Some(legend);
+        self
+    }
+
+    /// Stacks on the previous element.
+    #[must_use]
+    pub fn stack(mut self) -> Self {
+        self.stack = true;
+        self
+    }
+
+    /// Leaves the area out of autoscaling.
+    #[must_use]
+    pub fn skipscale(mut self) -> Self {
+        self.skipscale = true;
+        self
+    }
+
+    /// Sets `gradheight=`.
+    #[must_use]
+    pub fn gradheight(mut self, height: f64) -> Self {
+        self.gradheight = Some(height);
+        self
+    }
+}
+
+/// `STACK:vname#color[:legend]` (deprecated form of `:STACK`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    /// The vname drawn.
+    pub value: VName,
+    /// The color.
+    pub color: Option<Color>,
+    /// The legend.
+    pub legend: Option<Legend>,
+}
+
+/// `TICK:vname#color:fraction[:legend]` — the fraction is always written (librrd 1.7.2 fails
+/// without it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tick {
+    /// The vname.
+    pub value: VName,
+    /// The color.
+    pub color: Color,
+    /// The tick length as a fraction of the y-axis (negative: from the top). Default 0.1.
+    pub fraction: f64,
+    /// The legend.
+    pub legend: Option<Legend>,
+}
+
+impl Tick {
+    /// `TICK:value#color:0.1`.
+    pub fn new(value: &VName, color: Color) -> Self {
+        Tick { value: value.clone(), color, fraction: 0.1, legend: None }
+    }
+
+    /// Sets the fraction.
+    #[must_use]
+    pub fn fraction(mut self, fraction: f64) -> Self {
+        self.fraction = fraction;
+        self
+    }
+
+    /// Sets the legend.
+    #[must_use]
+    pub fn legend(mut self, legend: Legend) -> Self {
+        self.legend = Some(legend);
+        self
+    }
+}
+
+/// The offset of a SHIFT: whole seconds or a VDEF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShiftOffset {
+    /// Seconds (librrd only accepts integers).
+    Seconds(i64),
+    /// A VDEF whose value is the offset.
+    VName(VName),
+}
+
+/// `SHIFT:vname:offset`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shift {
+    /// The DEF or CDEF shifted.
+    pub value: VName,
+    /// The offset.
+    pub offset: ShiftOffset,
+}
+
+/// A rule position: a number (value or epoch seconds) or a VDEF.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Position {
+    /// A number.
+    Num(f64),
+    /// A VDEF.
+    VName(VName),
+}
+
+/// `HRULE:value#color[:legend][:dashes[=…]][:dash-offset=n]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct HRule {
+    /// The value.
+    pub value: Position,
+    /// The color.
+    pub color: Color,
+    /// The legend.
+    pub legend: Option<Legend>,
+    /// Dash pattern.
+    pub dashes: Option<Dashes>,
+    /// Offset into the dash pattern.
+    pub dash_offset: Option<f64>,
+}
+
+impl HRule {
+    /// `HRULE:value#color`.
+    pub fn new(value: Position, color: Color) -> Self {
+        HRule { value, color, legend: None, dashes: None, dash_offset: None }
+    }
+
+    /// Sets the legend.
+    #[must_use]
+    pub fn legend(mut self, legend: Legend) -> Self {
+        self.legend = Some(legend);
+        self
+    }
+
+    /// Sets a dash pattern (empty for librrd's default).
+    #[must_use]
+    pub fn dashes(mut self, pattern: Vec<f64>) -> Self {
+        self.dashes = Some(Dashes(pattern));
+        self
+    }
+
+    /// Sets the dash offset.
+    #[must_use]
+    pub fn dash_offset(mut self, offset: f64) -> Self {
+        self.dash_offset = Some(offset);
+        self
+    }
+}
+
+/// `VRULE:time#color[:legend][:dashes[=…]][:dash-offset=n]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct VRule {
+    /// The time (epoch seconds) or a VDEF.
+    pub time: Position,
+    /// The color.
+    pub color: Color,
+    /// The legend.
+    pub legend: Option<Legend>,
+    /// Dash pattern.
+    pub dashes: Option<Dashes>,
+    /// Offset into the dash pattern.
+    pub dash_offset: Option<f64>,
+}
+
+impl VRule {
+    /// `VRULE:time#color`.
+    pub fn new(time: Position, color: Color) -> Self {
+        VRule { time, color, legend: None, dashes: None, dash_offset: None }
+    }
+
+    /// Sets the legend.
+    #[must_use]
+    pub fn legend(mut self, legend: Legend) -> Self {
+        self.legend = Some(legend);
+        self
+    }
+
+    /// Sets a dash pattern (empty for librrd's default).
+    #[must_use]
+    pub fn dashes(mut self, pattern: Vec<f64>) -> Self {
+        self.dashes = Some(Dashes(pattern));
+        self
+    }
+
+    /// Sets the dash offset.
+    #[must_use]
+    pub fn dash_offset(mut self, offset: f64) -> Self {
+        self.dash_offset = Some(offset);
+        self
+    }
+}
+
+/// `TEXTALIGN:{left|right|justified|center}`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAlign {
+    /// `left`
+    Left,
+    /// `right`
+    Right,
+    /// `justified`
+    Justified,
+    /// `center`
+    Center,
+}
+
+impl TextAlign {
+    /// librrd's keyword.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TextAlign::Left => "left",
+            TextAlign::Right => "right",
+            TextAlign::Justified => "justified",
+            TextAlign::Center => "center",
+        }
+    }
+}
+
+/// The format of a PRINT or GPRINT, with the style suffix.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Format {
+    /// A value format (`%6.2lf %S`).
+    Value(PrintFormat),
+    /// `:strftime`: the VDEF's time, as a strftime format.
+    Strftime(Legend),
+    /// `:valstrftime`: the VDEF's value as a time, as a strftime format.
+    ValStrftime(Legend),
+    /// `:valstrfduration`: the VDEF's value as a duration in milliseconds (`%H:%02M`).
+    ValStrfduration(Legend),
+}
+
+impl Format {
+    /// The format text and code.
+    pub fn legend(&self) -> &Legend {
+        match self {
+            Format::Value(f) => f.as_legend(),
+            Format::Strftime(l) | Format::ValStrftime(l) | Format::ValStrfduration(l) => l,
+        }
+    }
+
+    /// The style suffix keyword, if any.
+    pub const fn style(&self) -> Option<&'static str> {
+        match self {
+            Format::Value(_) => None,
+            Format::Strftime(_) => Some("strftime"),
+            Format::ValStrftime(_) => Some("valstrftime"),
+            Format::ValStrfduration(_) => Some("valstrfduration"),
+        }
+    }
+}
+
+/// `PRINT:vname:format[:style]` or the deprecated `PRINT:vname:CF:format` (GPRINT likewise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Print {
+    /// The vname printed: a VDEF, or a DEF/CDEF with `cf`.
+    pub vname: VName,
+    /// The consolidation for the deprecated DEF/CDEF form.
+    pub cf: Option<Cf>,
+    /// The format.
+    pub format: Format,
+}
+
+impl Print {
+    /// `PRINT:vdef:format`.
+    pub fn new(vname: &VName, format: PrintFormat) -> Self {
+        Print { vname: vname.clone(), cf: None, format: Format::Value(format) }
+    }
+
+    /// The deprecated `PRINT:vname:CF:format` over a DEF or CDEF.
+    pub fn with_cf(vname: &VName, cf: Cf, format: PrintFormat) -> Self {
+        Print { vname: vname.clone(), cf: Some(cf), format: Format::Value(format) }
+    }
+
+    /// A print with any format style.
+    pub fn with_format(vname: &VName, format: Format) -> Self {
+        Print { vname: vname.clone(), cf: None, format }
+    }
+}
+
+/// One element of a graph definition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Element {
+    /// `DEF`
+    Def(Def),
+    /// `CDEF`
+    CDef(CDef),
+    /// `VDEF`
+    VDef(VDef),
+    /// `LINE`
+    Line(Line),
+    /// `AREA`
+    Area(Area),
+    /// `STACK`
+    Stack(Stack),
+    /// `TICK`
+    Tick(Tick),
+    /// `SHIFT`
+    Shift(Shift),
+    /// `HRULE`
+    HRule(HRule),
+    /// `VRULE`
+    VRule(VRule),
+    /// `TEXTALIGN`
+    TextAlign(TextAlign),
+    /// `COMMENT`
+    Comment(Legend),
+    /// `PRINT`
+    Print(Print),
+    /// `GPRINT`
+    GPrint(Print),
+}
+
+impl Element {
+    /// The element's kind.
+    pub const fn kind(&self) -> ElementKind {
+        match self {
+            Element::Def(_) => ElementKind::Def,
+            Element::CDef(_) => ElementKind::CDef,
+            Element::VDef(_) => ElementKind::VDef,
+            Element::Line(_) => ElementKind::Line,
+            Element::Area(_) => ElementKind::Area,
+            Element::Stack(_) => ElementKind::Stack,
+            Element::Tick(_) => ElementKind::Tick,
+            Element::Shift(_) => ElementKind::Shift,
+            Element::HRule(_) => ElementKind::HRule,
+            Element::VRule(_) => ElementKind::VRule,
+            Element::TextAlign(_) => ElementKind::TextAlign,
+            Element::Comment(_) => ElementKind::Comment,
+            Element::Print(_) => ElementKind::Print,
+            Element::GPrint(_) => ElementKind::GPrint,
+        }
+    }
+
+    /// The vname this element defines, if it is a DEF, CDEF or VDEF.
+    pub fn defines(&self) -> Option<&VName> {
+        match self {
+            Element::Def(d) => Some(&d.vname),
+            Element::CDef(c) => Some(&c.vname),
+            Element::VDef(v) => Some(&v.vname),
+            _ => None,
+        }
+    }
+
+    /// The legend, for elements that have one (COMMENT text, GPRINT format included).
+    pub fn legend(&self) -> Option<&Legend> {
+        match self {
+            Element::Line(l) => l.legend.as_ref(),
+            Element::Area(a) => a.legend.as_ref(),
+            Element::Stack(s) => s.legend.as_ref(),
+            Element::Tick(t) => t.legend.as_ref(),
+            Element::HRule(h) => h.legend.as_ref(),
+            Element::VRule(v) => v.legend.as_ref(),
+            Element::Comment(c) => Some(c),
+            Element::GPrint(p) | Element::Print(p) => Some(p.format.legend()),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! into_element {
+    ($($t:ident => $v:ident),*) => {$(
+        impl From<$t> for Element {
+            fn from(x: $t) -> Self {
+                Element::$v(x)
+            }
+        }
+    )*};
+}
+
+into_element!(Def => Def, CDef => CDef, VDef => VDef, Line => Line, Area => Area, Stack => Stack,
+    Tick => Tick, Shift => Shift, HRule => HRule, VRule => VRule, TextAlign => TextAlign);

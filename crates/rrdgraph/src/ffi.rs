@@ -1,0 +1,560 @@
+//! The only module that calls librrd's C functions (through `rrd-sys`).
+//!
+//! Why `unsafe` is needed here: librrd is a C library. Its argv entry points (`rrd_graph_v`,
+//! `rrd_create`, `rrd_fetch`, `rrd_xport`, ...) take `char **`, return heap memory that must go
+//! back through `rrd_freemem`/`rrd_info_free`, and report errors through a per-thread context
+//! read with `rrd_get_error`. Each function below owns one such call: it builds the argv from
+//! owned `CString`s, copies every result into Rust values while the C memory is alive, frees it
+//! exactly once, and returns librrd's own error message on failure.
+//!
+//! # The librrd lock
+//!
+//! librrd's argv entry points are not safe to run in parallel: `rrd_graph` keeps global state
+//! (the `--week-fmt` buffer, `setlocale(LC_TIME/LC_CTYPE, "")` on every graph, the rrdcached
+//! client connection that `--daemon` opens and keeps) and the option parser of older releases is
+//! `getopt` with its global `optind`. Every call here therefore holds [`LIBRRD`], one
+//! process-wide mutex, for the whole call, including the copy of the results. The batch
+//! renderer gets parallelism from worker processes instead (see `batch.rs`).
+
+use std::ffi::{CStr, CString, c_char, c_int, c_ulong};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::ops::{InfoValue, RrdError};
+
+/// The process-wide lock around every librrd call. See the module docs.
+static LIBRRD: Mutex<()> = Mutex::new(());
+
+/// Takes the librrd lock. A panic while the lock was held cannot leave librrd half-called
+/// (the C call itself does not unwind), so a poisoned lock is still usable.
+fn lock() -> MutexGuard<'static, ()> {
+    LIBRRD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// An argv for librrd: owned C strings and the pointer array over them (NULL-terminated, as
+/// `getopt`-style parsers may look one past `argc`). librrd may permute the pointers while it
+/// parses options; it never sees the `CString`s' owners.
+struct Argv {
+    _strings: Vec<CString>,
+    ptrs: Vec<*mut c_char>,
+}
+
+impl Argv {
+    fn new(op: &'static str, args: &[&str]) -> Result<Self, RrdError> {
+        let strings = args
+            .iter()
+            .enumerate()
+            .map(|(index, a)| {
+                CString::new(*a).map_err(|_| RrdError::NulByte {
+                    op,
+                    // Index 0 is the command name that librrd expects first.
+                    index: index.saturating_sub(1),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut ptrs: Vec<*mut c_char> = strings.iter().map(|s| s.as_ptr().cast_mut()).collect();
+        ptrs.push(std::ptr::null_mut());
+        Ok(Self {
+            _strings: strings,
+            ptrs,
+        })
+    }
+
+    fn argc(&self, op: &'static str) -> Result<c_int, RrdError> {
+        c_int::try_from(self.ptrs.len() - 1).map_err(|_| RrdError::Invalid {
+            what: op,
+            reason: "too many arguments for librrd".into(),
+        })
+    }
+}
+
+/// Clears librrd's per-thread error before a call.
+fn clear_error() {
+    // SAFETY: rrd_clear_error only resets this thread's librrd error context.
+    unsafe { rrd_sys::rrd_clear_error() }
+}
+
+/// librrd's error message for the failed call `op`, cleared afterwards.
+fn take_error(op: &'static str) -> RrdError {
+    // SAFETY: rrd_get_error returns this thread's error buffer (or NULL); we copy it before
+    // clearing it.
+    let message = unsafe {
+        let p = rrd_sys::rrd_get_error();
+        if p.is_null() || *p == 0 {
+            String::new()
+        } else {
+            CStr::from_ptr(p).to_string_lossy().into_owned()
+        }
+    };
+    clear_error();
+    RrdError::Librrd {
+        op,
+        message: if message.is_empty() {
+            "librrd failed without a message".to_owned()
+        } else {
+            message
+        },
+    }
+}
+
+/// Which argv entry point that returns an info list to call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum InfoCall {
+    /// `rrd_graph_v`: `graphv <file> <args>...`
+    Graph,
+    /// `rrd_info`: `info [--daemon a] <file>`
+    Info,
+    /// `rrd_update_v`: `updatev [--daemon a] <file> <values>...`
+    UpdateV,
+}
+
+impl InfoCall {
+    fn op(self) -> &'static str {
+        match self {
+            Self::Graph => "graph",
+            Self::Info => "info",
+            Self::UpdateV => "updatev",
+        }
+    }
+}
+
+/// Calls one of librrd's info-returning entry points with `args` (without the command name)
+/// and copies the list out in librrd's order.
+pub(crate) fn call_info(
+    call: InfoCall,
+    args: &[&str],
+) -> Result<Vec<(String, InfoValue)>, RrdError> {
+    let op = call.op();
+    let mut full = Vec::with_capacity(args.len() + 1);
+    full.push(match call {
+        InfoCall::Graph => "graphv",
+        InfoCall::Info => "info",
+        InfoCall::UpdateV => "updatev",
+    });
+    full.extend_from_slice(args);
+    let mut argv = Argv::new(op, &full)?;
+    let argc = argv.argc(op)?;
+    let _guard = lock();
+    clear_error();
+    // SAFETY: argv is a valid NULL-terminated array of argc C strings that outlives the call.
+    let head = unsafe {
+        match call {
+            InfoCall::Graph => rrd_sys::rrd_graph_v(argc, argv.ptrs.as_mut_ptr()),
+            InfoCall::Info => rrd_sys::rrd_info(argc, argv.ptrs.as_mut_ptr()),
+            InfoCall::UpdateV => rrd_sys::rrd_update_v(argc, argv.ptrs.as_mut_ptr()),
+        }
+    };
+    if head.is_null() {
+        // A graph with nothing to draw and nothing to print (only COMMENTs, say) returns no
+        // list and sets no error: rrdtool's CLI prints nothing and succeeds. So do we.
+        // SAFETY: as in take_error.
+        let failed = unsafe {
+            let p = rrd_sys::rrd_get_error();
+            !p.is_null() && *p != 0
+        };
+        return if failed || !matches!(call, InfoCall::Graph) {
+            Err(take_error(op))
+        } else {
+            Ok(Vec::new())
+        };
+    }
+    // librrd can return a partial list and still have set an error (e.g. graphv when drawing
+    // failed after PRINT). rrdtool's CLI treats a set error as failure: so do we.
+    // SAFETY: head is a list returned by librrd that we own until rrd_info_free.
+    let list = unsafe { copy_info(head) };
+    // SAFETY: head came from librrd and is freed once.
+    unsafe { rrd_sys::rrd_info_free(head) };
+    // SAFETY: as in take_error.
+    let failed = unsafe {
+        let p = rrd_sys::rrd_get_error();
+        !p.is_null() && *p != 0
+    };
+    if failed {
+        return Err(take_error(op));
+    }
+    Ok(list)
+}
+
+/// Copies an `rrd_info_t` list.
+///
+/// # Safety
+///
+/// `head` must be a valid list returned by librrd, not yet freed.
+unsafe fn copy_info(head: *mut rrd_sys::rrd_info_t) -> Vec<(String, InfoValue)> {
+    let mut out = Vec::new();
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: cur is a node of the list (caller's contract); its key is a C string and the
+        // union member read is the one named by `type_`.
+        unsafe {
+            let node = &*cur;
+            let key = if node.key.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(node.key).to_string_lossy().into_owned()
+            };
+            let value = match node.type_ {
+                rrd_sys::rrd_info_type_RD_I_VAL => InfoValue::Value(node.value.u_val),
+                #[allow(clippy::useless_conversion, reason = "c_ulong is 32 bits elsewhere")]
+                rrd_sys::rrd_info_type_RD_I_CNT => InfoValue::Count(u64::from(node.value.u_cnt)),
+                rrd_sys::rrd_info_type_RD_I_INT => InfoValue::Int(i64::from(node.value.u_int)),
+                rrd_sys::rrd_info_type_RD_I_STR => {
+                    let p = node.value.u_str;
+                    InfoValue::Text(if p.is_null() {
+                        String::new()
+                    } else {
+                        CStr::from_ptr(p).to_string_lossy().into_owned()
+                    })
+                }
+                rrd_sys::rrd_info_type_RD_I_BLO => {
+                    let blob = node.value.u_blo;
+                    let len = usize::try_from(blob.size).unwrap_or(0);
+                    InfoValue::Blob(if blob.ptr.is_null() || len == 0 {
+                        Vec::new()
+                    } else {
+                        std::slice::from_raw_parts(blob.ptr, len).to_vec()
+                    })
+                }
+                other => InfoValue::Text(format!("<unknown librrd info type {other}>")),
+            };
+            out.push((key, value));
+            cur = node.next;
+        }
+    }
+    out
+}
+
+/// Which argv entry point that returns a status code to call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StatusCall {
+    /// `rrd_create`
+    Create,
+    /// `rrd_update`
+    Update,
+    /// `rrd_flushcached`
+    FlushCached,
+}
+
+/// Calls `rrd_create`, `rrd_update` or `rrd_flushcached` with `args` (without the command name).
+pub(crate) fn call_status(call: StatusCall, args: &[&str]) -> Result<(), RrdError> {
+    let (op, name) = match call {
+        StatusCall::Create => ("create", "create"),
+        StatusCall::Update => ("update", "update"),
+        StatusCall::FlushCached => ("flushcached", "flushcached"),
+    };
+    let mut full = vec![name];
+    full.extend_from_slice(args);
+    let mut argv = Argv::new(op, &full)?;
+    let argc = argv.argc(op)?;
+    let _guard = lock();
+    clear_error();
+    // SAFETY: argv is a valid NULL-terminated array of argc C strings that outlives the call.
+    let rc = unsafe {
+        match call {
+            StatusCall::Create => rrd_sys::rrd_create(argc, argv.ptrs.as_mut_ptr()),
+            StatusCall::Update => rrd_sys::rrd_update(argc, argv.ptrs.as_mut_ptr()),
+            StatusCall::FlushCached => rrd_sys::rrd_flushcached(argc, argv.ptrs.as_mut_ptr()),
+        }
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(take_error(op))
+    }
+}
+
+/// Calls `rrd_first` (`first [--rraindex n] [--daemon a] <file>`) or `rrd_last`.
+pub(crate) fn call_time(first: bool, args: &[&str]) -> Result<i64, RrdError> {
+    let op = if first { "first" } else { "last" };
+    let mut full = vec![op];
+    full.extend_from_slice(args);
+    let mut argv = Argv::new(op, &full)?;
+    let argc = argv.argc(op)?;
+    let _guard = lock();
+    clear_error();
+    // SAFETY: argv is a valid NULL-terminated array of argc C strings that outlives the call.
+    let t = unsafe {
+        if first {
+            rrd_sys::rrd_first(argc, argv.ptrs.as_mut_ptr())
+        } else {
+            rrd_sys::rrd_last(argc, argv.ptrs.as_mut_ptr())
+        }
+    };
+    if t == -1 {
+        return Err(take_error(op));
+    }
+    Ok(t)
+}
+
+/// A matrix of values as librrd's fetch and xport return it.
+#[derive(Debug)]
+pub(crate) struct Matrix {
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) step: u64,
+    pub(crate) names: Vec<String>,
+    pub(crate) values: Vec<f64>,
+}
+
+/// Copies and frees librrd's `char **` of `n` names.
+///
+/// # Safety
+///
+/// `names` must be NULL or an array of `n` C strings allocated by librrd, each and the array
+/// to be freed with `rrd_freemem`.
+unsafe fn take_names(names: *mut *mut c_char, n: usize) -> Vec<String> {
+    if names.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: caller's contract.
+    unsafe {
+        let out = (0..n)
+            .map(|i| {
+                let p = *names.add(i);
+                if p.is_null() {
+                    String::new()
+                } else {
+                    let s = CStr::from_ptr(p).to_string_lossy().into_owned();
+                    rrd_sys::rrd_freemem(p.cast());
+                    s
+                }
+            })
+            .collect();
+        rrd_sys::rrd_freemem(names.cast());
+        out
+    }
+}
+
+/// Copies and frees librrd's value array of `len` doubles.
+///
+/// # Safety
+///
+/// `data` must be NULL or an array of at least `len` doubles allocated by librrd.
+unsafe fn take_values(data: *mut f64, len: usize) -> Vec<f64> {
+    if data.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: caller's contract.
+    unsafe {
+        let out = std::slice::from_raw_parts(data, len).to_vec();
+        rrd_sys::rrd_freemem(data.cast());
+        out
+    }
+}
+
+/// Rows librrd holds for `(start, end]` at `step`: `(end - start) / step`, or `None` when the
+/// numbers are inconsistent.
+fn row_count(start: i64, end: i64, step: c_ulong) -> Option<usize> {
+    if step == 0 || end < start {
+        return None;
+    }
+    let span = u64::try_from(end - start).ok()?;
+    #[allow(clippy::useless_conversion, reason = "c_ulong is 32 bits elsewhere")]
+    let step = u64::from(step);
+    usize::try_from(span / step).ok()
+}
+
+/// The most cells we copy out of one fetch or xport: 2^28 doubles (2 GiB). A larger answer
+/// means librrd and we disagree on the layout, so we refuse rather than read out of bounds.
+const MAX_CELLS: usize = 1 << 28;
+
+/// Calls `rrd_fetch` (`fetch <file> <CF> [options]`).
+pub(crate) fn call_fetch(args: &[&str]) -> Result<Matrix, RrdError> {
+    let op = "fetch";
+    let mut full = vec![op];
+    full.extend_from_slice(args);
+    let mut argv = Argv::new(op, &full)?;
+    let argc = argv.argc(op)?;
+    let (mut start, mut end): (rrd_sys::time_t, rrd_sys::time_t) = (0, 0);
+    let (mut step, mut ds_cnt): (c_ulong, c_ulong) = (0, 0);
+    let mut names: *mut *mut c_char = std::ptr::null_mut();
+    let mut data: *mut f64 = std::ptr::null_mut();
+    let _guard = lock();
+    clear_error();
+    // SAFETY: argv is valid for the call; the out-pointers point to live locals.
+    let rc = unsafe {
+        rrd_sys::rrd_fetch(
+            argc,
+            argv.ptrs.as_mut_ptr(),
+            &raw mut start,
+            &raw mut end,
+            &raw mut step,
+            &raw mut ds_cnt,
+            &raw mut names,
+            &raw mut data,
+        )
+    };
+    if rc != 0 {
+        return Err(take_error(op));
+    }
+    finish_matrix(op, start, end, step, ds_cnt, names, data)
+}
+
+/// Calls `rrd_xport` (`xport [options] DEF:... XPORT:...`).
+pub(crate) fn call_xport(args: &[&str]) -> Result<Matrix, RrdError> {
+    let op = "xport";
+    let mut full = vec![op];
+    full.extend_from_slice(args);
+    let mut argv = Argv::new(op, &full)?;
+    let argc = argv.argc(op)?;
+    let mut unused: c_int = 0;
+    let (mut start, mut end): (rrd_sys::time_t, rrd_sys::time_t) = (0, 0);
+    let (mut step, mut col_cnt): (c_ulong, c_ulong) = (0, 0);
+    let mut legends: *mut *mut c_char = std::ptr::null_mut();
+    let mut data: *mut f64 = std::ptr::null_mut();
+    let _guard = lock();
+    clear_error();
+    // SAFETY: argv is valid for the call; the out-pointers point to live locals.
+    let rc = unsafe {
+        rrd_sys::rrd_xport(
+            argc,
+            argv.ptrs.as_mut_ptr(),
+            &raw mut unused,
+            &raw mut start,
+            &raw mut end,
+            &raw mut step,
+            &raw mut col_cnt,
+            &raw mut legends,
+            &raw mut data,
+        )
+    };
+    if rc != 0 {
+        return Err(take_error(op));
+    }
+    finish_matrix(op, start, end, step, col_cnt, legends, data)
+}
+
+fn finish_matrix(
+    op: &'static str,
+    start: i64,
+    end: i64,
+    step: c_ulong,
+    cols: c_ulong,
+    names: *mut *mut c_char,
+    data: *mut f64,
+) -> Result<Matrix, RrdError> {
+    let ncols = usize::try_from(cols).unwrap_or(usize::MAX);
+    let rows = row_count(start, end, step);
+    let cells = rows.and_then(|r| r.checked_mul(ncols));
+    // Names are freed whatever happens next.
+    // SAFETY: librrd returned `cols` names (or NULL).
+    let names = unsafe { take_names(names, if ncols > 4096 { 0 } else { ncols }) };
+    match cells {
+        Some(cells) if cells <= MAX_CELLS && ncols <= 4096 => {
+            // SAFETY: librrd returned rows * cols doubles (or NULL).
+            let values = unsafe { take_values(data, cells) };
+            #[allow(clippy::useless_conversion, reason = "c_ulong is 32 bits elsewhere")]
+            let step = u64::from(step);
+            Ok(Matrix {
+                start,
+                end,
+                step,
+                names,
+                values,
+            })
+        }
+        _ => {
+            if !data.is_null() {
+                // SAFETY: data came from librrd and is freed once.
+                unsafe { rrd_sys::rrd_freemem(data.cast()) };
+            }
+            Err(RrdError::Output {
+                op,
+                detail: format!(
+                    "inconsistent result shape: start {start}, end {end}, step {step}, {cols} columns"
+                ),
+            })
+        }
+    }
+}
+
+/// What `rrd_lastupdate_r` returns.
+#[derive(Debug)]
+pub(crate) struct LastUpdateRaw {
+    pub(crate) time: i64,
+    pub(crate) names: Vec<String>,
+    pub(crate) values: Vec<String>,
+}
+
+/// Calls `rrd_lastupdate_r(file)`.
+pub(crate) fn call_lastupdate(file: &str) -> Result<LastUpdateRaw, RrdError> {
+    let op = "lastupdate";
+    let file = CString::new(file).map_err(|_| RrdError::NulByte { op, index: 0 })?;
+    let mut time: rrd_sys::time_t = 0;
+    let mut count: c_ulong = 0;
+    let mut names: *mut *mut c_char = std::ptr::null_mut();
+    let mut values: *mut *mut c_char = std::ptr::null_mut();
+    let _guard = lock();
+    clear_error();
+    // SAFETY: file is a valid C string; the out-pointers point to live locals.
+    let rc = unsafe {
+        rrd_sys::rrd_lastupdate_r(
+            file.as_ptr(),
+            &raw mut time,
+            &raw mut count,
+            &raw mut names,
+            &raw mut values,
+        )
+    };
+    if rc != 0 {
+        return Err(take_error(op));
+    }
+    let n = usize::try_from(count).unwrap_or(0).min(1 << 16);
+    // SAFETY: librrd returned `count` names and values.
+    let (names, values) = unsafe { (take_names(names, n), take_names(values, n)) };
+    Ok(LastUpdateRaw {
+        time,
+        names,
+        values,
+    })
+}
+
+/// librrd's version string, e.g. `1.7.2`.
+pub(crate) fn version() -> String {
+    // SAFETY: rrd_strversion returns a pointer to a static C string.
+    unsafe {
+        let p = rrd_sys::rrd_strversion();
+        if p.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(p).to_string_lossy().into_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_rejects_nul_with_the_argument_index() {
+        let err = Argv::new("graph", &["graphv", "-", "a\0b"])
+            .err()
+            .expect("NUL must be refused");
+        assert!(matches!(err, RrdError::NulByte { op: "graph", index: 1 }));
+    }
+
+    #[test]
+    fn row_count_refuses_nonsense() {
+        assert_eq!(row_count(0, 600, 300), Some(2));
+        assert_eq!(row_count(600, 0, 300), None);
+        assert_eq!(row_count(0, 600, 0), None);
+    }
+
+    #[test]
+    fn version_is_1_7_or_later() {
+        let v = version();
+        assert!(v.starts_with("1."), "{v}");
+    }
+
+    #[test]
+    fn errors_keep_librrd_message() {
+        let err = call_time(false, &["/nonexistent/opskit.rrd"]).unwrap_err();
+        let RrdError::Librrd { op, message } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(op, "last");
+        assert!(message.contains("/nonexistent/opskit.rrd"), "{message}");
+    }
+}

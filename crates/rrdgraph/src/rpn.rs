@@ -1,0 +1,814 @@
+//! A typed RPN expression (CDEF) with every librrd 1.7 operator, and the VDEF expression.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{RpnError, ValueError};
+use crate::value::{VName, fmt_f64, parse_f64};
+
+/// The most tokens one expression may have (librrd has no limit; this bounds memory on untrusted
+/// input).
+pub const MAX_RPN_TOKENS: usize = 4096;
+
+macro_rules! ops {
+    ($( $(#[$doc:meta])* $var:ident = $name:literal, $effect:expr; )*) => {
+        /// An RPN operator of librrd 1.7 (`rrdgraph_rpn(1)`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Op {
+            $( $(#[$doc])* $var, )*
+        }
+
+        impl Op {
+            /// Every operator.
+            pub const ALL: &'static [Op] = &[$(Op::$var),*];
+
+            /// librrd's name of the operator.
+            pub const fn name(self) -> &'static str {
+                match self { $(Op::$var => $name,)* }
+            }
+
+            /// The operator's stack effect.
+            pub const fn effect(self) -> Effect {
+                match self { $(Op::$var => $effect,)* }
+            }
+        }
+    };
+}
+
+/// How an operator changes the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Pops `pop` values and pushes `push`.
+    Fixed {
+        /// Values popped.
+        pop: usize,
+        /// Values pushed.
+        push: usize,
+    },
+    /// `count,OP`: pops the count and then `count` values, pushes one (AVG, SMIN, SMAX, MEDIAN,
+    /// STDEV).
+    Reduce,
+    /// `count,OP`: pops the count, reorders the top `count` values in place (SORT, REV).
+    Reorder,
+    /// `percent,count,PERCENT`: pops both, then `count` values, pushes one.
+    Percent,
+    /// `n,COPY`: pops n, pushes copies of the top n values.
+    Copy,
+    /// `n,INDEX`: pops n, pushes a copy of the n-th value.
+    Index,
+    /// `n,m,ROLL`: pops both, rotates the top n values.
+    Roll,
+    /// `shifts…,n,window,x,PREDICT` (and PREDICTSIGMA): pops x, window and n, then n shifts
+    /// (or one shift multiplier if n is negative); pushes one.
+    Predict,
+    /// `shifts…,n,window,percentile,x,PREDICTPERC`.
+    PredictPerc,
+}
+
+use Effect::Fixed;
+
+const fn f(pop: usize, push: usize) -> Effect {
+    Fixed { pop, push }
+}
+
+ops! {
+    /// `a,b,LT`
+    Lt = "LT", f(2, 1);
+    /// `a,b,LE`
+    Le = "LE", f(2, 1);
+    /// `a,b,GT`
+    Gt = "GT", f(2, 1);
+    /// `a,b,GE`
+    Ge = "GE", f(2, 1);
+    /// `a,b,EQ`
+    Eq = "EQ", f(2, 1);
+    /// `a,b,NE`
+    Ne = "NE", f(2, 1);
+    /// `a,UN`: 1 if unknown.
+    Un = "UN", f(1, 1);
+    /// `a,ISINF`
+    IsInf = "ISINF", f(1, 1);
+    /// `cond,then,else,IF`
+    If = "IF", f(3, 1);
+    /// `a,b,MIN`
+    Min = "MIN", f(2, 1);
+    /// `a,b,MAX`
+    Max = "MAX", f(2, 1);
+    /// `a,b,MINNAN`
+    MinNan = "MINNAN", f(2, 1);
+    /// `a,b,MAXNAN`
+    MaxNan = "MAXNAN", f(2, 1);
+    /// `a,lower,upper,LIMIT`
+    Limit = "LIMIT", f(3, 1);
+    /// `a,b,+`
+    Add = "+", f(2, 1);
+    /// `a,b,-`
+    Sub = "-", f(2, 1);
+    /// `a,b,*`
+    Mul = "*", f(2, 1);
+    /// `a,b,/`
+    Div = "/", f(2, 1);
+    /// `a,b,%`
+    Mod = "%", f(2, 1);
+    /// `a,b,ADDNAN`
+    AddNan = "ADDNAN", f(2, 1);
+    /// `value,power,POW`
+    Pow = "POW", f(2, 1);
+    /// `a,SIN`
+    Sin = "SIN", f(1, 1);
+    /// `a,COS`
+    Cos = "COS", f(1, 1);
+    /// `a,LOG`
+    Log = "LOG", f(1, 1);
+    /// `a,EXP`
+    Exp = "EXP", f(1, 1);
+    /// `a,SQRT`
+    Sqrt = "SQRT", f(1, 1);
+    /// `a,ATAN`
+    Atan = "ATAN", f(1, 1);
+    /// `y,x,ATAN2`
+    Atan2 = "ATAN2", f(2, 1);
+    /// `a,FLOOR`
+    Floor = "FLOOR", f(1, 1);
+    /// `a,CEIL`
+    Ceil = "CEIL", f(1, 1);
+    /// `a,DEG2RAD`
+    Deg2Rad = "DEG2RAD", f(1, 1);
+    /// `a,RAD2DEG`
+    Rad2Deg = "RAD2DEG", f(1, 1);
+    /// `a,ABS`
+    Abs = "ABS", f(1, 1);
+    /// `…,count,SORT`
+    Sort = "SORT", Effect::Reorder;
+    /// `…,count,REV`
+    Rev = "REV", Effect::Reorder;
+    /// `…,count,AVG`
+    Avg = "AVG", Effect::Reduce;
+    /// `…,count,SMIN`
+    SMin = "SMIN", Effect::Reduce;
+    /// `…,count,SMAX`
+    SMax = "SMAX", Effect::Reduce;
+    /// `…,count,MEDIAN`
+    Median = "MEDIAN", Effect::Reduce;
+    /// `…,count,STDEV`
+    Stdev = "STDEV", Effect::Reduce;
+    /// `…,percent,count,PERCENT`
+    Percent = "PERCENT", Effect::Percent;
+    /// `a,window,TREND`
+    Trend = "TREND", f(2, 1);
+    /// `a,window,TRENDNAN`
+    TrendNan = "TRENDNAN", f(2, 1);
+    /// `shifts…,n,window,x,PREDICT`
+    Predict = "PREDICT", Effect::Predict;
+    /// `shifts…,n,window,x,PREDICTSIGMA`
+    PredictSigma = "PREDICTSIGMA", Effect::Predict;
+    /// `shifts…,n,window,percentile,x,PREDICTPERC`
+    PredictPerc = "PREDICTPERC", Effect::PredictPerc;
+    /// Pushes unknown.
+    Unkn = "UNKN", f(0, 1);
+    /// Pushes +infinity.
+    Inf = "INF", f(0, 1);
+    /// Pushes -infinity.
+    NegInf = "NEGINF", f(0, 1);
+    /// Pushes this CDEF's previous value.
+    Prev = "PREV", f(0, 1);
+    /// Pushes the position in the data set (1-based).
+    Count = "COUNT", f(0, 1);
+    /// Pushes the current time.
+    Now = "NOW", f(0, 1);
+    /// Pushes the step width in seconds.
+    StepWidth = "STEPWIDTH", f(0, 1);
+    /// 1 at the first step of a day.
+    NewDay = "NEWDAY", f(0, 1);
+    /// 1 at the first step of a week.
+    NewWeek = "NEWWEEK", f(0, 1);
+    /// 1 at the first step of a month.
+    NewMonth = "NEWMONTH", f(0, 1);
+    /// 1 at the first step of a year.
+    NewYear = "NEWYEAR", f(0, 1);
+    /// Pushes the time of the current value.
+    Time = "TIME", f(0, 1);
+    /// Pushes the local time of the current value.
+    LTime = "LTIME", f(0, 1);
+    /// Duplicates the top value.
+    Dup = "DUP", f(1, 2);
+    /// Drops the top value.
+    Pop = "POP", f(1, 0);
+    /// Exchanges the top two values.
+    Exc = "EXC", f(2, 2);
+    /// Pushes the stack depth.
+    Depth = "DEPTH", f(0, 1);
+    /// `…,n,COPY`
+    Copy = "COPY", Effect::Copy;
+    /// `…,n,INDEX`
+    Index = "INDEX", Effect::Index;
+    /// `…,n,m,ROLL`
+    Roll = "ROLL", Effect::Roll;
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Op {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Op::ALL.iter().copied().find(|o| o.name() == s).ok_or_else(|| ValueError::Keyword {
+            found: s.to_owned(),
+            allowed: "an RPN operator (see rrdgraph_rpn)",
+        })
+    }
+}
+
+/// Whether `name` is an RPN operator or VDEF function name (and so cannot be a vname).
+pub(crate) fn is_reserved(name: &str) -> bool {
+    Op::ALL.iter().any(|o| o.name() == name) || VDefFunc::NAMES.contains(&name)
+}
+
+/// One token of an RPN expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Token {
+    /// A finite number.
+    Num(f64),
+    /// A vname (DEF, CDEF or VDEF).
+    Var(VName),
+    /// An operator.
+    Op(Op),
+    /// `PREV(vname)`: the previous value of another vname.
+    PrevOf(VName),
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Token::Num(v) => f.write_str(&fmt_f64(*v)),
+            Token::Var(v) => f.write_str(v.as_str()),
+            Token::Op(o) => f.write_str(o.name()),
+            Token::PrevOf(v) => write!(f, "PREV({v})"),
+        }
+    }
+}
+
+/// An RPN expression for a CDEF, built in Rust or parsed from text. It is checked for stack
+/// depth when built ([`Rpn::check`]) and for vnames when the graph spec is built.
+///
+/// ```
+/// use rrdgraph::{Op, Rpn, VName};
+/// let a = VName::new("inoctets")?;
+/// let b = VName::new("outoctets")?;
+/// let total = Rpn::var(&a).push_var(&b).op(Op::Add).push_num(8.0).op(Op::Mul);
+/// assert_eq!(total.to_string(), "inoctets,outoctets,+,8,*");
+/// assert_eq!("inoctets,outoctets,+,8,*".parse::<Rpn>()?, total);
+/// assert!("inoctets,+".parse::<Rpn>().is_err()); // stack underflow
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rpn {
+    tokens: Vec<Token>,
+}
+
+impl Rpn {
+    /// An expression starting with a vname.
+    #[must_use]
+    pub fn var(v: &VName) -> Self {
+        Rpn { tokens: vec![Token::Var(v.clone())] }
+    }
+
+    /// An expression starting with a number.
+    #[must_use]
+    pub fn num(v: f64) -> Self {
+        Rpn { tokens: vec![Token::Num(v)] }
+    }
+
+    /// An expression from tokens (not checked until [`Rpn::check`] or build).
+    #[must_use]
+    pub fn from_tokens(tokens: Vec<Token>) -> Self {
+        Rpn { tokens }
+    }
+
+    /// Pushes a vname.
+    #[must_use]
+    pub fn push_var(mut self, v: &VName) -> Self {
+        self.tokens.push(Token::Var(v.clone()));
+        self
+    }
+
+    /// Pushes a number.
+    #[must_use]
+    pub fn push_num(mut self, v: f64) -> Self {
+        self.tokens.push(Token::Num(v));
+        self
+    }
+
+    /// Applies an operator.
+    #[must_use]
+    pub fn op(mut self, op: Op) -> Self {
+        self.tokens.push(Token::Op(op));
+        self
+    }
+
+    /// Pushes `PREV(vname)`.
+    #[must_use]
+    pub fn push_prev_of(mut self, v: &VName) -> Self {
+        self.tokens.push(Token::PrevOf(v.clone()));
+        self
+    }
+
+    /// Appends another expression's tokens (e.g. a sub-expression that pushes one value).
+    #[must_use]
+    pub fn then(mut self, other: Rpn) -> Self {
+        self.tokens.extend(other.tokens);
+        self
+    }
+
+    /// The tokens.
+    pub fn tokens(&self) -> &[Token] {
+        &self.tokens
+    }
+
+    /// The vnames the expression reads (including `PREV(vname)`), in order.
+    pub fn vnames(&self) -> impl Iterator<Item = &VName> {
+        self.tokens.iter().filter_map(|t| match t {
+            Token::Var(v) | Token::PrevOf(v) => Some(v),
+            _ => None,
+        })
+    }
+
+    /// Parses librrd's comma-separated text.
+    ///
+    /// # Errors
+    /// [`RpnError`] for empty or unknown tokens and for stack errors.
+    pub fn parse(text: &str) -> Result<Self, RpnError> {
+        if text.is_empty() {
+            return Err(RpnError::Empty);
+        }
+        let mut tokens = Vec::new();
+        for (pos, tok) in text.split(',').enumerate() {
+            if pos >= MAX_RPN_TOKENS {
+                return Err(RpnError::TooLong(text.split(',').count()));
+            }
+            tokens.push(parse_token(pos, tok)?);
+        }
+        let rpn = Rpn { tokens };
+        rpn.check()?;
+        Ok(rpn)
+    }
+
+    /// Checks numbers and the stack: every operator has its operands, and exactly one value is
+    /// left. Counts of SORT, AVG, COPY, … are checked when they are literal numbers; after a
+    /// computed count the depth is unknown and the rest is not depth-checked (librrd checks it
+    /// at run time).
+    ///
+    /// # Errors
+    /// [`RpnError::Underflow`], [`RpnError::Leftover`], [`RpnError::BadCount`],
+    /// [`RpnError::NotFinite`], [`RpnError::Empty`] or [`RpnError::TooLong`].
+    #[expect(clippy::too_many_lines, reason = "one arm per stack effect")]
+    pub fn check(&self) -> Result<(), RpnError> {
+        if self.tokens.is_empty() {
+            return Err(RpnError::Empty);
+        }
+        if self.tokens.len() > MAX_RPN_TOKENS {
+            return Err(RpnError::TooLong(self.tokens.len()));
+        }
+        // Each slot holds the literal value if it is a known constant.
+        let mut stack: Vec<Option<f64>> = Vec::new();
+        for (pos, tok) in self.tokens.iter().enumerate() {
+            let op = match tok {
+                Token::Num(v) => {
+                    if !v.is_finite() {
+                        return Err(RpnError::NotFinite { pos });
+                    }
+                    stack.push(Some(*v));
+                    continue;
+                }
+                Token::Var(_) | Token::PrevOf(_) => {
+                    stack.push(None);
+                    continue;
+                }
+                Token::Op(op) => *op,
+            };
+            let under = |needed: usize, depth: usize| RpnError::Underflow {
+                pos,
+                op: op.name(),
+                needed,
+                depth,
+            };
+            let depth = stack.len();
+            // Reads the literal count at `from_top` (0 = top); None if computed.
+            let count_at = |stack: &[Option<f64>], from_top: usize, negative_ok: bool| {
+                let v = stack[stack.len() - 1 - from_top]?;
+                Some(as_count(v, negative_ok).ok_or(RpnError::BadCount {
+                    pos,
+                    op: op.name(),
+                    count: fmt_f64(v),
+                }))
+            };
+            match op.effect() {
+                Fixed { pop, push } => {
+                    if depth < pop {
+                        return Err(under(pop, depth));
+                    }
+                    let kept = stack[depth - pop..].to_vec();
+                    stack.truncate(depth - pop);
+                    match op {
+                        Op::Dup => stack.extend([kept[0], kept[0]]),
+                        Op::Exc => stack.extend([kept[1], kept[0]]),
+                        _ => stack.extend(std::iter::repeat_n(None, push)),
+                    }
+                }
+                Effect::Reduce | Effect::Reorder | Effect::Copy | Effect::Index => {
+                    if depth < 1 {
+                        return Err(under(1, depth));
+                    }
+                    let Some(n) = count_at(&stack, 0, false) else { return Ok(()) };
+                    let n = n?;
+                    let needed = n + 1;
+                    if depth < needed {
+                        return Err(under(needed, depth));
+                    }
+                    stack.pop();
+                    match op.effect() {
+                        Effect::Reduce => {
+                            stack.truncate(stack.len() - n);
+                            stack.push(None);
+                        }
+                        Effect::Reorder => {
+                            let len = stack.len();
+                            stack[len - n..].iter_mut().for_each(|s| *s = None);
+                        }
+                        Effect::Copy => {
+                            let top = stack[stack.len() - n..].to_vec();
+                            stack.extend(top);
+                        }
+                        _ => {
+                            if n == 0 {
+                                return Err(RpnError::BadCount { pos, op: op.name(), count: "0".into() });
+                            }
+                            stack.push(stack[stack.len() - n]);
+                        }
+                    }
+                }
+                Effect::Percent => {
+                    if depth < 2 {
+                        return Err(under(2, depth));
+                    }
+                    let Some(n) = count_at(&stack, 0, false) else { return Ok(()) };
+                    let n = n?;
+                    if depth < n + 2 {
+                        return Err(under(n + 2, depth));
+                    }
+                    stack.truncate(depth - n - 2);
+                    stack.push(None);
+                }
+                Effect::Roll => {
+                    if depth < 2 {
+                        return Err(under(2, depth));
+                    }
+                    let Some(n) = count_at(&stack, 1, false) else { return Ok(()) };
+                    let n = n?;
+                    if depth < n + 2 {
+                        return Err(under(n + 2, depth));
+                    }
+                    stack.truncate(depth - 2);
+                    let len = stack.len();
+                    stack[len - n..].iter_mut().for_each(|s| *s = None);
+                }
+                Effect::Predict | Effect::PredictPerc => {
+                    let fixed = if op.effect() == Effect::Predict { 3 } else { 4 };
+                    if depth < fixed {
+                        return Err(under(fixed, depth));
+                    }
+                    let Some(n) = count_at(&stack, fixed - 1, true) else { return Ok(()) };
+                    let n = n?;
+                    // n < 0 (encoded as usize::MAX) means one shift multiplier.
+                    let shifts = if n == usize::MAX { 1 } else { n };
+                    if shifts == 0 {
+                        return Err(RpnError::BadCount { pos, op: op.name(), count: "0".into() });
+                    }
+                    if depth < fixed + shifts {
+                        return Err(under(fixed + shifts, depth));
+                    }
+                    stack.truncate(depth - fixed - shifts);
+                    stack.push(None);
+                }
+            }
+        }
+        if stack.len() == 1 { Ok(()) } else { Err(RpnError::Leftover { depth: stack.len() }) }
+    }
+}
+
+/// A literal count: a non-negative integer, or (for PREDICT) a negative integer encoded as
+/// `usize::MAX`.
+fn as_count(v: f64, negative_ok: bool) -> Option<usize> {
+    if v.fract() != 0.0 || v.abs() > 1e6 {
+        return None;
+    }
+    if v < 0.0 {
+        return negative_ok.then_some(usize::MAX);
+    }
+    #[expect(clippy::cast_sign_loss, reason = "checked non-negative and integral above")]
+    Some(v as usize)
+}
+
+fn parse_token(pos: usize, tok: &str) -> Result<Token, RpnError> {
+    if tok.is_empty() {
+        return Err(RpnError::EmptyToken { pos });
+    }
+    if let Ok(op) = tok.parse::<Op>() {
+        return Ok(Token::Op(op));
+    }
+    if tok.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
+        && let Ok(v) = parse_f64(tok)
+    {
+        return Ok(Token::Num(v));
+    }
+    if let Some(inner) = tok.strip_prefix("PREV(").and_then(|r| r.strip_suffix(')')) {
+        return VName::new(inner).map(Token::PrevOf).map_err(|e| RpnError::BadToken {
+            pos,
+            token: tok.chars().take(60).collect(),
+            reason: Box::new(e),
+        });
+    }
+    VName::new(tok).map(Token::Var).map_err(|e| RpnError::BadToken {
+        pos,
+        token: tok.chars().take(60).collect(),
+        reason: Box::new(e),
+    })
+}
+
+impl fmt::Display for Rpn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, t) in self.tokens.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            t.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Rpn {
+    type Err = RpnError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Rpn::parse(s)
+    }
+}
+
+/// A VDEF function.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VDefFunc {
+    /// `MAXIMUM` (value and time of the first maximum).
+    Maximum,
+    /// `MINIMUM`
+    Minimum,
+    /// `AVERAGE`
+    Average,
+    /// `STDEV`
+    Stdev,
+    /// `LAST`
+    Last,
+    /// `FIRST`
+    First,
+    /// `TOTAL`: rate × step summed.
+    Total,
+    /// `n,PERCENT`: the n-th percentile (0..=100), unknowns count as lowest.
+    Percent(f64),
+    /// `n,PERCENTNAN`: the n-th percentile ignoring unknowns.
+    PercentNan(f64),
+    /// `LSLSLOPE`
+    LslSlope,
+    /// `LSLINT`
+    LslInt,
+    /// `LSLCORREL`
+    LslCorrel,
+}
+
+impl VDefFunc {
+    const NAMES: &'static [&'static str] = &[
+        "MAXIMUM", "MINIMUM", "AVERAGE", "STDEV", "LAST", "FIRST", "TOTAL", "PERCENT",
+        "PERCENTNAN", "LSLSLOPE", "LSLINT", "LSLCORREL",
+    ];
+
+    /// Every function (percentiles with 95).
+    pub const ALL: [VDefFunc; 12] = [
+        VDefFunc::Maximum,
+        VDefFunc::Minimum,
+        VDefFunc::Average,
+        VDefFunc::Stdev,
+        VDefFunc::Last,
+        VDefFunc::First,
+        VDefFunc::Total,
+        VDefFunc::Percent(95.0),
+        VDefFunc::PercentNan(95.0),
+        VDefFunc::LslSlope,
+        VDefFunc::LslInt,
+        VDefFunc::LslCorrel,
+    ];
+
+    /// librrd's name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            VDefFunc::Maximum => "MAXIMUM",
+            VDefFunc::Minimum => "MINIMUM",
+            VDefFunc::Average => "AVERAGE",
+            VDefFunc::Stdev => "STDEV",
+            VDefFunc::Last => "LAST",
+            VDefFunc::First => "FIRST",
+            VDefFunc::Total => "TOTAL",
+            VDefFunc::Percent(_) => "PERCENT",
+            VDefFunc::PercentNan(_) => "PERCENTNAN",
+            VDefFunc::LslSlope => "LSLSLOPE",
+            VDefFunc::LslInt => "LSLINT",
+            VDefFunc::LslCorrel => "LSLCORREL",
+        }
+    }
+}
+
+/// A VDEF expression: `vname,FUNC` or `vname,percent,PERCENT[NAN]`.
+///
+/// ```
+/// use rrdgraph::{VDefExpr, VDefFunc};
+/// let e: VDefExpr = "traffic,95,PERCENT".parse()?;
+/// assert_eq!(e.func, VDefFunc::Percent(95.0));
+/// assert!("traffic,5,AVERAGE".parse::<VDefExpr>().is_err());
+/// assert!("traffic,8,*".parse::<VDefExpr>().is_err());
+/// # Ok::<(), rrdgraph::RpnError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct VDefExpr {
+    /// The DEF or CDEF the function runs over.
+    pub src: VName,
+    /// The function.
+    pub func: VDefFunc,
+}
+
+impl VDefExpr {
+    /// A VDEF expression.
+    pub fn new(src: VName, func: VDefFunc) -> Self {
+        VDefExpr { src, func }
+    }
+
+    /// Checks the percentile range.
+    ///
+    /// # Errors
+    /// [`RpnError::Percentile`] if a percentile is outside 0..=100.
+    pub fn check(&self) -> Result<(), RpnError> {
+        if let VDefFunc::Percent(p) | VDefFunc::PercentNan(p) = self.func
+            && !(0.0..=100.0).contains(&p)
+        {
+            return Err(RpnError::Percentile(fmt_f64(p)));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for VDefExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.func {
+            VDefFunc::Percent(p) | VDefFunc::PercentNan(p) => {
+                write!(f, "{},{},{}", self.src, fmt_f64(p), self.func.name())
+            }
+            func => write!(f, "{},{}", self.src, func.name()),
+        }
+    }
+}
+
+impl FromStr for VDefExpr {
+    type Err = RpnError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.splitn(4, ',').collect();
+        let src = |t: &str| {
+            VName::new(t).map_err(|e| RpnError::BadToken {
+                pos: 0,
+                token: t.chars().take(60).collect(),
+                reason: Box::new(e),
+            })
+        };
+        let e = match parts.as_slice() {
+            [v, name] => {
+                let func = match *name {
+                    "MAXIMUM" => VDefFunc::Maximum,
+                    "MINIMUM" => VDefFunc::Minimum,
+                    "AVERAGE" => VDefFunc::Average,
+                    "STDEV" => VDefFunc::Stdev,
+                    "LAST" => VDefFunc::Last,
+                    "FIRST" => VDefFunc::First,
+                    "TOTAL" => VDefFunc::Total,
+                    "LSLSLOPE" => VDefFunc::LslSlope,
+                    "LSLINT" => VDefFunc::LslInt,
+                    "LSLCORREL" => VDefFunc::LslCorrel,
+                    "PERCENT" | "PERCENTNAN" => {
+                        return Err(RpnError::VDefShape("PERCENT needs a percentile: vname,95,PERCENT"));
+                    }
+                    other if VDefFunc::NAMES.contains(&other) || other.parse::<Op>().is_ok() => {
+                        return Err(RpnError::VDefFunction(other.to_owned()));
+                    }
+                    other => return Err(RpnError::VDefFunction(other.chars().take(60).collect())),
+                };
+                VDefExpr { src: src(v)?, func }
+            }
+            [v, n, name] => {
+                let p = parse_f64(n).map_err(|_| RpnError::Percentile(n.chars().take(40).collect()))?;
+                let func = match *name {
+                    "PERCENT" => VDefFunc::Percent(p),
+                    "PERCENTNAN" => VDefFunc::PercentNan(p),
+                    other if VDefFunc::NAMES.contains(&other) => {
+                        return Err(RpnError::VDefShape("only PERCENT and PERCENTNAN take a parameter"));
+                    }
+                    _ => return Err(RpnError::VDefShape("three tokens must be vname,percent,PERCENT")),
+                };
+                VDefExpr { src: src(v)?, func }
+            }
+            [] | [_] => return Err(RpnError::VDefShape("too few tokens")),
+            _ => return Err(RpnError::VDefShape("too many tokens")),
+        };
+        e.check()?;
+        Ok(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) {
+        let r = Rpn::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert_eq!(r.to_string(), s);
+    }
+
+    #[test]
+    fn valid_expressions_round_trip() {
+        for s in [
+            "inoctets,outoctets,+",
+            "inoctets,8,*",
+            "a,b,c,3,AVG",
+            "a,b,c,d,95,4,PERCENT",
+            "a,b,c,3,SORT,POP,POP",
+            "a,b,2,COPY,+,+,+",
+            "a,b,c,2,INDEX,+,+,+",
+            "a,b,c,3,1,ROLL,+,+",
+            "86400,-2,1800,x,PREDICT",
+            "172800,86400,2,1800,x,PREDICTSIGMA",
+            "86400,-2,1800,95,x,PREDICTPERC",
+            "a,UN,0,a,IF",
+            "PREV(a),a,ADDNAN",
+            "a,DUP,*",
+            "a,b,EXC,-",
+            "TIME,LTIME,-",
+            "a,0.5,*",
+            "a,-3,+",
+        ] {
+            ok(s);
+        }
+    }
+
+    #[test]
+    fn every_op_has_a_unique_name_and_parses() {
+        for op in Op::ALL {
+            assert_eq!(op.name().parse::<Op>().unwrap(), *op);
+            assert!(VName::new(op.name()).is_err());
+        }
+        let mut names: Vec<_> = Op::ALL.iter().map(|o| o.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Op::ALL.len());
+    }
+
+    #[test]
+    fn invalid_expressions() {
+        assert_eq!(Rpn::parse(""), Err(RpnError::Empty));
+        assert_eq!(Rpn::parse("a,,+"), Err(RpnError::EmptyToken { pos: 1 }));
+        assert!(matches!(Rpn::parse("a,+"), Err(RpnError::Underflow { pos: 1, op: "+", needed: 2, depth: 1 })));
+        assert_eq!(Rpn::parse("a,1,2"), Err(RpnError::Leftover { depth: 3 }));
+        assert!(matches!(Rpn::parse("a,b,c,4,AVG"), Err(RpnError::Underflow { needed: 5, .. })));
+        assert!(matches!(Rpn::parse("a,b,1.5,AVG"), Err(RpnError::BadCount { .. })));
+        assert!(matches!(Rpn::parse("a,b c,+"), Err(RpnError::BadToken { pos: 1, .. })));
+        // An unknown word is a vname: the spec build reports it as undefined.
+        assert_eq!(Rpn::parse("a,ROUND"), Err(RpnError::Leftover { depth: 2 }));
+        assert!(matches!(Rpn::parse("a,b:c,+"), Err(RpnError::BadToken { pos: 1, .. })));
+        assert!(matches!(Rpn::parse("a,nan,+"), Err(RpnError::BadToken { .. })));
+        assert!(matches!(Rpn::parse("3,-2,x,PREDICT"), Err(RpnError::Underflow { .. })));
+        assert_eq!(Rpn::num(f64::NAN).check(), Err(RpnError::NotFinite { pos: 0 }));
+    }
+
+    #[test]
+    fn computed_counts_are_not_depth_checked() {
+        assert!(Rpn::parse("a,b,DEPTH,AVG").is_ok());
+    }
+
+    #[test]
+    fn vdef_shapes() {
+        assert_eq!("x,MAXIMUM".parse::<VDefExpr>().unwrap().func, VDefFunc::Maximum);
+        assert_eq!("x,5,PERCENTNAN".parse::<VDefExpr>().unwrap().to_string(), "x,5,PERCENTNAN");
+        assert!(matches!("x,PERCENT".parse::<VDefExpr>(), Err(RpnError::VDefShape(_))));
+        assert!(matches!("x,101,PERCENT".parse::<VDefExpr>(), Err(RpnError::Percentile(_))));
+        assert!(matches!("x,5,AVERAGE".parse::<VDefExpr>(), Err(RpnError::VDefShape(_))));
+        assert!(matches!("x,DUP".parse::<VDefExpr>(), Err(RpnError::VDefFunction(_))));
+        assert!(matches!("x".parse::<VDefExpr>(), Err(RpnError::VDefShape(_))));
+        assert!(matches!("x,1,2,PERCENT".parse::<VDefExpr>(), Err(RpnError::VDefShape(_))));
+    }
+}

@@ -1,0 +1,503 @@
+//! The graph spec, its builder and its build-time checks.
+
+use std::collections::HashMap;
+
+use crate::element::{Area, CDef, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift, ShiftOffset, Stack, TextAlign, Tick, VDef, VRule};
+use crate::error::{Error, Result, ValueError};
+use crate::options::{GraphOption, ImageFormat};
+use crate::value::{Legend, MAX_TEXT_LEN, check_duration_format, check_text};
+
+/// How an option was spelled in an argument list, so that a parsed script is emitted the way it
+/// was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ArgForm {
+    /// `--name value`
+    #[default]
+    Long,
+    /// `--name=value`
+    LongEq,
+    /// `-x value`
+    Short,
+    /// `-xvalue`
+    ShortJoined,
+}
+
+/// A validated rrdtool graph definition: the output file, the options in order, and the
+/// elements in order.
+///
+/// Build one with [`GraphSpec::builder`], parse one with [`GraphSpec::parse_args`] or
+/// [`GraphSpec::parse_command_line`], and turn it back into librrd's argument list with
+/// [`GraphSpec::to_args`]. Equality ignores how options were spelled (`--width 10` vs `-w10`).
+#[derive(Debug, Clone)]
+pub struct GraphSpec {
+    pub(crate) output: String,
+    pub(crate) options: Vec<GraphOption>,
+    pub(crate) forms: Vec<ArgForm>,
+    pub(crate) elements: Vec<Element>,
+}
+
+impl PartialEq for GraphSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.output == other.output
+            && self.options == other.options
+            && self.elements == other.elements
+    }
+}
+
+impl GraphSpec {
+    /// A builder for a spec.
+    pub fn builder() -> GraphSpecBuilder {
+        GraphSpecBuilder::default()
+    }
+
+    /// The output filename (`-` for stdout; librrd also accepts an empty image for PRINT-only
+    /// graphs written to `/dev/null`).
+    pub fn output(&self) -> &str {
+        &self.output
+    }
+
+    /// The options, in order.
+    pub fn options(&self) -> &[GraphOption] {
+        &self.options
+    }
+
+    /// The elements, in order.
+    pub fn elements(&self) -> &[Element] {
+        &self.elements
+    }
+
+    /// The image format (`--imgformat`, the last one wins; PNG by default).
+    pub fn image_format(&self) -> ImageFormat {
+        self.options
+            .iter()
+            .rev()
+            .find_map(|o| match o {
+                GraphOption::ImgFormat(f) => Some(*f),
+                _ => None,
+            })
+            .unwrap_or(ImageFormat::Png)
+    }
+
+    /// Whether the graph draws anything (it may only PRINT).
+    pub fn draws(&self) -> bool {
+        self.elements.iter().any(|e| e.kind().is_output() && e.kind() != ElementKind::Print)
+    }
+
+    /// The same spec writing to another file.
+    #[must_use]
+    pub fn with_output(mut self, output: impl Into<String>) -> Self {
+        self.output = output.into();
+        self
+    }
+
+    /// Runs every build-time check again (useful after editing a spec's parts).
+    ///
+    /// # Errors
+    /// As [`GraphSpecBuilder::build`].
+    pub fn validate(&self) -> Result<()> {
+        if self.output.is_empty() {
+            return Err(Error::NoOutput);
+        }
+        check_text(&self.output, MAX_TEXT_LEN).map_err(|e| Error::value("output", e))?;
+        if self.output.starts_with('-') && self.output != "-" {
+            return Err(Error::value("output", ValueError::Invalid("an output filename starting with `-` would be read as an option (use ./-name)")));
+        }
+        for o in &self.options {
+            o.validate().map_err(|reason| Error::Option { option: o.long_name(), reason })?;
+        }
+        check_elements(&self.elements)?;
+        if !self.elements.iter().any(|e| e.kind().is_output()) {
+            return Err(Error::Empty);
+        }
+        if self.image_format().is_data()
+            && !self.elements.iter().any(|e| {
+                matches!(e.kind(), ElementKind::Line | ElementKind::Area | ElementKind::Stack)
+            })
+        {
+            return Err(Error::Option {
+                option: "imgformat",
+                reason: ValueError::Invalid("data formats export LINE, AREA or STACK elements; there is none"),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn el(index: usize, e: &Element, field: &'static str, reason: impl Into<ValueError>) -> Error {
+    Error::Element { index, kind: e.kind(), field, reason: reason.into() }
+}
+
+fn check_legend(index: usize, e: &Element, legend: Option<&Legend>) -> Result<()> {
+    if let Some(l) = legend {
+        // Legends are validated on construction; re-check what public fields may have changed.
+        check_text(l.text(), crate::value::MAX_LEGEND_LEN).map_err(|r| el(index, e, "legend", r))?;
+    }
+    Ok(())
+}
+
+fn check_dashes(index: usize, e: &Element, d: Option<&crate::element::Dashes>, off: Option<f64>) -> Result<()> {
+    if let Some(d) = d {
+        if d.0.len() > 1 && d.0.len() % 2 == 1 {
+            return Err(el(index, e, "dashes", ValueError::Invalid("give one length or an even number of on,off lengths")));
+        }
+        if d.0.iter().any(|v| !v.is_finite() || *v <= 0.0) {
+            return Err(el(index, e, "dashes", ValueError::Invalid("dash lengths must be positive")));
+        }
+    }
+    if let Some(o) = off
+        && (!o.is_finite() || o < 0.0)
+    {
+        return Err(el(index, e, "dash-offset", ValueError::Invalid("must be a non-negative number")));
+    }
+    Ok(())
+}
+
+fn check_no_trailing_backslash(index: usize, e: &Element, field: &'static str, s: &str) -> Result<()> {
+    check_text(s, MAX_TEXT_LEN).map_err(|r| el(index, e, field, r))?;
+    if s.ends_with('\\') {
+        return Err(el(index, e, field, ValueError::TrailingBackslash));
+    }
+    Ok(())
+}
+
+/// Checks the elements in order: fields, vnames defined before use, reference kinds.
+#[expect(clippy::too_many_lines, reason = "one arm per element kind")]
+pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
+    use ElementKind as K;
+    let mut defined: HashMap<&str, (usize, ElementKind)> = HashMap::new();
+    let mut drawn_before = false;
+    for (index, e) in elements.iter().enumerate() {
+        let kind = e.kind();
+        let lookup = |field: &'static str, name: &crate::VName, expected: &'static str, ok: &[ElementKind]| -> Result<()> {
+            match defined.get(name.as_str()) {
+                None => Err(Error::Undefined { index, kind, field, name: name.clone() }),
+                Some((_, found)) if !ok.contains(found) => Err(Error::WrongKind {
+                    index,
+                    kind,
+                    field,
+                    name: name.clone(),
+                    found: *found,
+                    expected,
+                }),
+                Some(_) => Ok(()),
+            }
+        };
+        let any = [K::Def, K::CDef, K::VDef];
+        let series = [K::Def, K::CDef];
+        let vdef = [K::VDef];
+        match e {
+            Element::Def(d) => {
+                check_no_trailing_backslash(index, e, "rrd", &d.rrd)?;
+                if d.rrd.is_empty() {
+                    return Err(el(index, e, "rrd", ValueError::Empty));
+                }
+                if let Some(a) = &d.daemon {
+                    if a.is_empty() {
+                        return Err(el(index, e, "daemon", ValueError::Empty));
+                    }
+                    check_no_trailing_backslash(index, e, "daemon", a)?;
+                }
+                for (field, t) in [("start", &d.start), ("end", &d.end)] {
+                    if let Some(t) = t {
+                        check_no_trailing_backslash(index, e, field, t.as_str())?;
+                    }
+                }
+                if d.step == Some(0) {
+                    return Err(el(index, e, "step", ValueError::Invalid("step must be at least 1 second")));
+                }
+            }
+            Element::CDef(c) => {
+                c.rpn.check().map_err(|r| el(index, e, "rpn", r))?;
+                for v in c.rpn.vnames() {
+                    lookup("rpn", v, "DEF, CDEF or VDEF", &any)?;
+                }
+            }
+            Element::VDef(v) => {
+                v.expr.check().map_err(|r| el(index, e, "rpn", r))?;
+                lookup("rpn", &v.expr.src, "DEF or CDEF", &series)?;
+            }
+            Element::Line(Line { width, value, legend, stack, dashes, dash_offset, .. }) => {
+                if let Some(w) = width
+                    && (!w.is_finite() || *w < 0.0)
+                {
+                    return Err(el(index, e, "width", ValueError::Invalid("must be a non-negative number")));
+                }
+                lookup("value", value, "DEF, CDEF or VDEF", &any)?;
+                check_legend(index, e, legend.as_ref())?;
+                check_dashes(index, e, dashes.as_ref(), *dash_offset)?;
+                if *stack && !drawn_before {
+                    return Err(el(index, e, "stack", ValueError::Invalid("nothing to stack on: STACK needs an earlier LINE, AREA or STACK")));
+                }
+                drawn_before = true;
+            }
+            Element::Area(Area { value, legend, stack, gradient, color, gradheight, .. }) => {
+                lookup("value", value, "DEF, CDEF or VDEF", &any)?;
+                check_legend(index, e, legend.as_ref())?;
+                if gradient.is_some() && color.is_none() {
+                    return Err(el(index, e, "gradient", ValueError::Invalid("a gradient needs the first color")));
+                }
+                if let Some(h) = gradheight
+                    && !h.is_finite()
+                {
+                    return Err(el(index, e, "gradheight", ValueError::Invalid("must be finite")));
+                }
+                if *stack && !drawn_before {
+                    return Err(el(index, e, "stack", ValueError::Invalid("nothing to stack on: STACK needs an earlier LINE, AREA or STACK")));
+                }
+                drawn_before = true;
+            }
+            Element::Stack(Stack { value, legend, .. }) => {
+                lookup("value", value, "DEF, CDEF or VDEF", &any)?;
+                check_legend(index, e, legend.as_ref())?;
+                if !drawn_before {
+                    return Err(el(index, e, "value", ValueError::Invalid("nothing to stack on: STACK needs an earlier LINE, AREA or STACK")));
+                }
+            }
+            Element::Tick(Tick { value, fraction, legend, .. }) => {
+                lookup("value", value, "DEF, CDEF or VDEF", &any)?;
+                if !fraction.is_finite() || !(-1.0..=1.0).contains(fraction) {
+                    return Err(el(index, e, "fraction", ValueError::Invalid("must be within -1..=1")));
+                }
+                check_legend(index, e, legend.as_ref())?;
+            }
+            Element::Shift(Shift { value, offset }) => {
+                lookup("value", value, "DEF or CDEF", &series)?;
+                if let ShiftOffset::VName(v) = offset {
+                    lookup("offset", v, "VDEF", &vdef)?;
+                }
+            }
+            Element::HRule(HRule { value: pos, legend, dashes, dash_offset, .. })
+            | Element::VRule(VRule { time: pos, legend, dashes, dash_offset, .. }) => {
+                match pos {
+                    Position::VName(v) => lookup("value", v, "VDEF", &vdef)?,
+                    Position::Num(n) if !n.is_finite() => {
+                        return Err(el(index, e, "value", ValueError::Invalid("must be finite")));
+                    }
+                    Position::Num(n) if kind == K::VRule && n.fract() != 0.0 => {
+                        return Err(el(index, e, "value", ValueError::Invalid("a VRULE time is whole epoch seconds")));
+                    }
+                    Position::Num(_) => {}
+                }
+                check_legend(index, e, legend.as_ref())?;
+                check_dashes(index, e, dashes.as_ref(), *dash_offset)?;
+            }
+            Element::TextAlign(TextAlign::Left | TextAlign::Right | TextAlign::Justified | TextAlign::Center) => {}
+            Element::Comment(l) => check_legend(index, e, Some(l))?,
+            Element::Print(Print { vname, cf, format }) | Element::GPrint(Print { vname, cf, format }) => {
+                match (cf, format) {
+                    (Some(_), Format::Value(_)) => lookup("vname", vname, "DEF or CDEF (with a CF)", &series)?,
+                    (Some(_), _) => {
+                        return Err(el(index, e, "format", ValueError::Invalid("strftime styles need a VDEF, not the CF form")));
+                    }
+                    (None, _) => lookup("vname", vname, "VDEF (or give a CF)", &vdef)?,
+                }
+                if let Format::ValStrfduration(l) = format {
+                    check_duration_format(l.text()).map_err(|r| el(index, e, "format", r))?;
+                }
+                if matches!(format, Format::Strftime(_) | Format::ValStrftime(_) | Format::ValStrfduration(_))
+                    && format.legend().text().is_empty()
+                {
+                    return Err(el(index, e, "format", ValueError::Empty));
+                }
+            }
+        }
+        if let Some(name) = e.defines() {
+            if let Some((first, _)) = defined.get(name.as_str()) {
+                return Err(Error::Duplicate { index, kind, name: name.clone(), first: *first });
+            }
+            defined.insert(name.as_str(), (index, kind));
+        }
+    }
+    Ok(())
+}
+
+/// Builds a [`GraphSpec`]. Setters never fail; [`GraphSpecBuilder::args`] remembers the first
+/// parse error and [`GraphSpecBuilder::build`] reports it, after which `build` runs every
+/// cross-element check.
+///
+/// ```
+/// use rrdgraph::{Cf, CDef, Color, Def, DsName, GraphOption, GraphSpec, Legend, Line, VName};
+/// let inoctets = VName::new("inoctets")?;
+/// let bits = VName::new("bits")?;
+/// let spec = GraphSpec::builder()
+///     .output("in.png")
+///     .option(GraphOption::Width(650))
+///     .def(Def::new(&inoctets, "Flow.rrd", DsName::new("eth0_in")?, Cf::Average))
+///     .cdef(CDef::new(&bits, "inoctets,8,*".parse()?))
+///     .line(Line::new(&bits).color(Color::rgb(0, 0xFF, 0)).legend(Legend::new("In: bits")?))
+///     .build()?;
+/// assert_eq!(spec.to_args()[3], "DEF:inoctets=Flow.rrd:eth0_in:AVERAGE");
+/// assert_eq!(spec.to_args()[5], "LINE1:bits#00FF00:In\\: bits");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct GraphSpecBuilder {
+    output: Option<String>,
+    options: Vec<GraphOption>,
+    forms: Vec<ArgForm>,
+    elements: Vec<Element>,
+    arg_index: Vec<Option<usize>>,
+    opt_index: Vec<Option<usize>>,
+    error: Option<Error>,
+}
+
+macro_rules! element_setters {
+    ($($(#[$doc:meta])* $name:ident($ty:ty) => $var:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(self, e: $ty) -> Self {
+            self.element(Element::$var(e))
+        }
+    )*};
+}
+
+impl GraphSpecBuilder {
+    /// Sets the output filename.
+    pub fn output(mut self, path: impl Into<String>) -> Self {
+        self.output = Some(path.into());
+        self
+    }
+
+    /// Appends an option.
+    pub fn option(mut self, option: GraphOption) -> Self {
+        self.options.push(option);
+        self.forms.push(ArgForm::Long);
+        self.opt_index.push(None);
+        self
+    }
+
+    pub(crate) fn option_with_form(mut self, option: GraphOption, form: ArgForm) -> Self {
+        self.options.push(option);
+        self.forms.push(form);
+        self.opt_index.push(None);
+        self
+    }
+
+    pub(crate) fn push_parsed_option(&mut self, option: GraphOption, form: ArgForm, index: usize) {
+        self.options.push(option);
+        self.forms.push(form);
+        self.opt_index.push(Some(index));
+    }
+
+    pub(crate) fn push_parsed_element(&mut self, e: Element, index: usize) {
+        self.elements.push(e);
+        self.arg_index.push(Some(index));
+    }
+
+    /// Appends an element.
+    pub fn element(mut self, e: impl Into<Element>) -> Self {
+        self.elements.push(e.into());
+        self.arg_index.push(None);
+        self
+    }
+
+    element_setters! {
+        /// Appends a DEF.
+        def(Def) => Def;
+        /// Appends a CDEF.
+        cdef(CDef) => CDef;
+        /// Appends a VDEF.
+        vdef(VDef) => VDef;
+        /// Appends a LINE.
+        line(Line) => Line;
+        /// Appends an AREA.
+        area(Area) => Area;
+        /// Appends a (deprecated) STACK.
+        stack(Stack) => Stack;
+        /// Appends a TICK.
+        tick(Tick) => Tick;
+        /// Appends a SHIFT.
+        shift(Shift) => Shift;
+        /// Appends an HRULE.
+        hrule(HRule) => HRule;
+        /// Appends a VRULE.
+        vrule(VRule) => VRule;
+        /// Appends a TEXTALIGN.
+        text_align(TextAlign) => TextAlign;
+        /// Appends a COMMENT.
+        comment(Legend) => Comment;
+        /// Appends a PRINT.
+        print(Print) => Print;
+        /// Appends a GPRINT.
+        gprint(Print) => GPrint;
+    }
+
+    /// Parses rrdtool graph arguments (options and elements, no output filename) and appends
+    /// them. The first error is kept and returned by [`build`](Self::build).
+    pub fn args<S: AsRef<str>>(mut self, args: &[S]) -> Self {
+        if self.error.is_none()
+            && let Err(e) = crate::parse::parse_into(&mut self, args, 0, false)
+        {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    pub(crate) fn set_output_if_missing(&mut self, output: String) {
+        if self.output.is_none() {
+            self.output = Some(output);
+        }
+    }
+
+    pub(crate) fn has_output(&self) -> bool {
+        self.output.is_some()
+    }
+
+    /// Validates and builds the spec.
+    ///
+    /// # Errors
+    /// The first error remembered by [`args`](Self::args); [`Error::NoOutput`];
+    /// [`Error::Option`] for out-of-range option values; [`Error::Element`] for invalid element
+    /// fields (bad RPN, dash pattern, …); [`Error::Undefined`] for vnames used before they are
+    /// defined; [`Error::Duplicate`]; [`Error::WrongKind`] when a VDEF or SHIFT does not refer to
+    /// a DEF/CDEF, a rule does not refer to a VDEF, …; [`Error::Empty`] if nothing is drawn or
+    /// printed. Errors of parsed arguments are wrapped in [`Error::ParsedSpec`] with the
+    /// argument index.
+    pub fn build(self) -> Result<GraphSpec> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut elements = self.elements;
+        // An empty legend is the same as none; keep one representation.
+        for e in &mut elements {
+            let legend = match e {
+                Element::Line(l) => &mut l.legend,
+                Element::Area(a) => &mut a.legend,
+                Element::Stack(s) => &mut s.legend,
+                Element::Tick(t) => &mut t.legend,
+                Element::HRule(h) => &mut h.legend,
+                Element::VRule(v) => &mut v.legend,
+                _ => continue,
+            };
+            if legend.as_ref().is_some_and(Legend::is_empty) {
+                *legend = None;
+            }
+        }
+        let spec = GraphSpec {
+            output: self.output.unwrap_or_default(),
+            options: self.options,
+            forms: self.forms,
+            elements,
+        };
+        spec.validate().map_err(|e| {
+            let index = match &e {
+                Error::Element { index, .. }
+                | Error::Undefined { index, .. }
+                | Error::Duplicate { index, .. }
+                | Error::WrongKind { index, .. } => self.arg_index.get(*index).copied().flatten(),
+                Error::Option { option, .. } => spec
+                    .options
+                    .iter()
+                    .zip(&self.opt_index)
+                    .find(|(o, _)| o.long_name() == *option && o.validate().is_err())
+                    .and_then(|(_, i)| *i),
+                _ => None,
+            };
+            match index {
+                Some(index) => Error::ParsedSpec { index, source: Box::new(e) },
+                None => e,
+            }
+        })?;
+        Ok(spec)
+    }
+}

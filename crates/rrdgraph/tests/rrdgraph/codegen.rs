@@ -1,0 +1,55 @@
+//! Generated Rust code compiles and builds the same spec. The files in `codegen/` are the exact
+//! output of `to_rust()`; regenerate them with `OPSKIT_REGENERATE=1 cargo test -p rrdgraph codegen`.
+
+use rrdgraph::{GraphSpec, traffic};
+
+mod catalog_graph;
+mod recipe_graph;
+
+fn check_generated(path: &str, current: &str, expected: &str) {
+    if std::env::var_os("OPSKIT_REGENERATE").is_some() {
+        std::fs::write(path, expected).unwrap();
+        return;
+    }
+    assert_eq!(current, expected, "{path} is stale: regenerate it (see the module docs)");
+}
+
+fn catalog_spec() -> GraphSpec {
+    GraphSpec::catalog("out.png", "/srv/rrd/host:eth0.rrd", "value").unwrap().pop().unwrap()
+}
+
+#[test]
+fn generated_recipe_code_builds_the_recipe() {
+    let spec = traffic("Flow.png", "Flow.rrd").unwrap();
+    check_generated(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rrdgraph/codegen/recipe_graph.rs"),
+        include_str!("codegen/recipe_graph.rs"),
+        &spec.to_rust(),
+    );
+    assert_eq!(recipe_graph::graph().unwrap(), spec);
+}
+
+#[test]
+fn generated_catalog_code_builds_every_element() {
+    let spec = catalog_spec();
+    check_generated(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rrdgraph/codegen/catalog_graph.rs"),
+        include_str!("codegen/catalog_graph.rs"),
+        &spec.to_rust(),
+    );
+    assert_eq!(catalog_graph::graph().unwrap(), spec);
+}
+
+#[test]
+fn generated_code_for_odd_vnames_is_valid_rust() {
+    let spec = GraphSpec::parse_args(&[
+        "o.png", "DEF:1st=a.rrd:v:AVERAGE", "DEF:fn=a.rrd:v:AVERAGE", "DEF:a-b=a.rrd:v:AVERAGE",
+        "DEF:a_b=a.rrd:v:AVERAGE", "CDEF:sum=1st,fn,+,a-b,+,a_b,+", "LINE1:sum#FF0000",
+    ])
+    .unwrap();
+    let code = spec.to_rust();
+    assert!(code.contains("let v_1st = VName::new(\"1st\")?;"), "{code}");
+    assert!(code.contains("let v_fn = VName::new(\"fn\")?;"), "{code}");
+    assert!(code.contains("let a_b = VName::new(\"a-b\")?;"), "{code}");
+    assert!(code.contains("let a_b_2 = VName::new(\"a_b\")?;"), "{code}");
+}

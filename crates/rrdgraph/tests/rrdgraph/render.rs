@@ -1,0 +1,235 @@
+//! In-process rendering through the real librrd.
+
+use rrdgraph::{PINNED_OPTIONS, RrdError, render_args, render_to_memory};
+use testbed::rrd::{DEFAULT_END, TrafficRrd};
+
+/// The recipe's graph (`graph.py`), over the fixture's last day.
+pub(crate) fn flow_args(rrd: &std::path::Path, out: &str) -> Vec<String> {
+    let rrd = rrd.display();
+    let end = DEFAULT_END;
+    [
+        out.to_owned(),
+        "--start".into(),
+        format!("{}", end - 86_400),
+        "--end".into(),
+        format!("{end}"),
+        "--vertical-label=Bytes/s".into(),
+        "--x-grid".into(),
+        "MINUTE:12:HOUR:1:HOUR:1:0:%H".into(),
+        "--width".into(),
+        "650".into(),
+        "--height".into(),
+        "230".into(),
+        "--title".into(),
+        "Server network traffic flow (2026-01-01)".into(),
+        format!("DEF:inoctets={rrd}:eth0_in:AVERAGE"),
+        format!("DEF:outoctets={rrd}:eth0_out:AVERAGE"),
+        "CDEF:total=inoctets,outoctets,+".into(),
+        "LINE1:total#FF8833:Total traffic".into(),
+        "AREA:inoctets#00FF00:In traffic".into(),
+        "LINE1:outoctets#0000FF:Out traffic".into(),
+        "HRULE:6144#FF0000:Alarm value\\r".into(),
+        "CDEF:inbits=inoctets,8,*".into(),
+        "CDEF:outbits=outoctets,8,*".into(),
+        "COMMENT:\\r".into(),
+        "COMMENT:\\r".into(),
+        "GPRINT:inbits:AVERAGE:Avg In traffic\\: %6.2lf %Sbps".into(),
+        "COMMENT: ".into(),
+        "GPRINT:inbits:MAX:Max In traffic\\: %6.2lf %Sbps".into(),
+        "COMMENT: ".into(),
+        "GPRINT:inbits:MIN:MIN In traffic\\: %6.2lf %Sbps\\r".into(),
+        "COMMENT: ".into(),
+        "GPRINT:outbits:AVERAGE:Avg Out traffic\\: %6.2lf %Sbps".into(),
+        "COMMENT: ".into(),
+        "GPRINT:outbits:MAX:Max Out traffic\\: %6.2lf %Sbps".into(),
+        "COMMENT: ".into(),
+        "GPRINT:outbits:MIN:MIN Out traffic\\: %6.2lf %Sbps\\r".into(),
+    ]
+    .into()
+}
+
+#[test]
+fn flow_graph_renders_to_png_in_memory() {
+    let rrd = TrafficRrd::create().unwrap();
+    let r = render_args(&flow_args(rrd.path(), "-")).unwrap();
+    let png = r.image().expect("an image");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let m = r.meta().expect("geometry");
+    assert_eq!((m.graph_width, m.graph_height), (650, 230));
+    assert!(m.image_width > 650 && m.image_height > 230, "{m:?}");
+    assert_eq!(m.graph_end, i64::try_from(DEFAULT_END).unwrap());
+    // The y axis covers the traffic: the total peaks above 9000 B/s.
+    assert!(m.value_max > 9000.0, "{m:?}");
+    assert!(r.prints().is_empty());
+    let legends = r.legends();
+    assert!(legends.iter().any(|l| l.contains("Total traffic")), "{legends:?}");
+    assert!(legends.iter().any(|l| l.contains("Alarm value")), "{legends:?}");
+    let avg_in = legends
+        .iter()
+        .find(|l| l.starts_with("Avg In traffic:"))
+        .expect("the average GPRINT");
+    assert!(avg_in.ends_with("kbps"), "{avg_in}");
+    let text = r.to_graphv_text();
+    assert!(text.contains("graph_width = 650\n"), "{text}");
+    assert!(text.ends_with(&format!("image = BLOB_SIZE:{}\n", png.len())));
+}
+
+#[test]
+fn gprint_values_match_the_fixture_rates() {
+    // The same statistics, as PRINTs over the rates the fixture reports.
+    let rrd = TrafficRrd::builder().hours(24).create().unwrap();
+    let rates = rrd.rates();
+    let max_in = rates.iter().map(|r| r.eth0_in).fold(f64::MIN, f64::max);
+    let min_out = rates.iter().map(|r| r.eth0_out).fold(f64::MAX, f64::min);
+    let p = rrd.path().display();
+    let r = render_to_memory(&[
+        "--start".to_owned(),
+        (rrd.first_rate_time() - 300).to_string(),
+        "--end".into(),
+        rrd.last_update().to_string(),
+        format!("DEF:i={p}:eth0_in:AVERAGE"),
+        format!("DEF:o={p}:eth0_out:AVERAGE"),
+        "VDEF:imax=i,MAXIMUM".into(),
+        "VDEF:omin=o,MINIMUM".into(),
+        "PRINT:imax:%.0lf".into(),
+        "PRINT:omin:%.0lf".into(),
+    ])
+    .unwrap();
+    assert_eq!(r.prints(), [format!("{max_in:.0}"), format!("{min_out:.0}")]);
+}
+
+#[test]
+fn print_only_graph_has_prints_and_no_image() {
+    let rrd = TrafficRrd::builder().hours(2).create().unwrap();
+    let p = rrd.path().display();
+    let r = render_to_memory(&[
+        "--start".to_owned(),
+        (DEFAULT_END - 3600).to_string(),
+        "--end".into(),
+        DEFAULT_END.to_string(),
+        format!("DEF:i={p}:eth0_in:AVERAGE"),
+        "VDEF:m=i,MAXIMUM".into(),
+        "PRINT:m:%lf".into(),
+    ])
+    .unwrap();
+    assert_eq!(r.prints().len(), 1);
+    assert!(r.prints()[0].parse::<f64>().unwrap() > 0.0);
+    assert!(r.image().is_none());
+    assert!(r.meta().is_none());
+}
+
+#[test]
+fn librrd_errors_keep_rrdtools_message() {
+    let err = render_to_memory(&[
+        "DEF:x=/nonexistent/opskit/none.rrd:a:AVERAGE",
+        "LINE1:x#ff0000",
+    ])
+    .unwrap_err();
+    let RrdError::Librrd { op, message } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*op, "graph");
+    assert!(
+        message.contains("/nonexistent/opskit/none.rrd") && message.contains("No such file"),
+        "{message}"
+    );
+    // A bad element keeps librrd's words too.
+    let err = render_to_memory(&["CDEF:x=1,+", "LINE1:x#ff0000"]).unwrap_err();
+    assert!(matches!(err, RrdError::Librrd { .. }), "{err:?}");
+    // The lock and the error context are fine after a failure.
+    let rrd = TrafficRrd::builder().hours(1).create().unwrap();
+    let ok = render_to_memory(&[
+        format!("DEF:i={}:eth0_in:AVERAGE", rrd.path().display()),
+        "LINE1:i#ff0000".into(),
+    ]);
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[test]
+fn nul_bytes_are_refused_before_librrd() {
+    let err = render_to_memory(&["COMMENT:a\0b"]).unwrap_err();
+    assert!(matches!(err, RrdError::NulByte { op: "graph", .. }), "{err:?}");
+}
+
+#[test]
+fn named_output_file_is_written_by_librrd() {
+    let rrd = TrafficRrd::create().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("Flow.png");
+    let r = render_args(&flow_args(rrd.path(), out.to_str().unwrap())).unwrap();
+    assert!(r.image().is_none());
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..4], b"\x89PNG");
+    assert_eq!(r.meta().unwrap().graph_width, 650);
+}
+
+#[test]
+fn image_formats() {
+    let rrd = TrafficRrd::builder().hours(2).create().unwrap();
+    let def = format!("DEF:i={}:eth0_in:AVERAGE", rrd.path().display());
+    let fmt = |f: &str| {
+        render_to_memory(&["--imgformat", f, &def, "LINE1:i#ff0000:in"])
+            .unwrap()
+            .into_image()
+            .unwrap()
+    };
+    assert!(fmt("SVG").starts_with(b"<?xml"));
+    assert!(fmt("PDF").starts_with(b"%PDF"));
+    assert!(fmt("EPS").starts_with(b"%!PS"));
+    assert!(fmt("PNG").starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn week_format_does_not_leak_between_renders() {
+    let rrd = TrafficRrd::builder().hours(1).create().unwrap();
+    let def = format!("DEF:i={}:eth0_in:AVERAGE", rrd.path().display());
+    // Six weeks: the x axis is labelled with the week format.
+    let span = |extra: &[&str]| {
+        let mut args = vec![
+            "--start",
+            "1763596800",
+            "--end",
+            "1767225600",
+        ];
+        args.extend_from_slice(extra);
+        args.extend([def.as_str(), "LINE1:i#ff0000"]);
+        render_to_memory(&args).unwrap().into_image().unwrap()
+    };
+    // PNG: byte-stable within a process (cairo numbers SVG surfaces per process).
+    let plain = span(&[]);
+    let custom = span(&["--week-fmt", "Wk%V"]);
+    let again = span(&[]);
+    assert_ne!(plain, custom, "the week format must show on the axis");
+    assert_eq!(plain, again, "the custom week format leaked into the next graph");
+    assert_eq!(PINNED_OPTIONS[0], "--week-fmt");
+}
+
+#[test]
+fn renders_from_many_threads_are_serialised() {
+    let rrd = TrafficRrd::builder().hours(4).create().unwrap();
+    let p = rrd.path().display().to_string();
+    let expected = render_to_memory(&[
+        format!("DEF:i={p}:eth0_in:AVERAGE"),
+        "VDEF:m=i,AVERAGE".into(),
+        "PRINT:m:%.3lf".into(),
+        "LINE1:i#ff0000:in".into(),
+    ])
+    .unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..5 {
+                    let r = render_to_memory(&[
+                        format!("DEF:i={p}:eth0_in:AVERAGE"),
+                        "VDEF:m=i,AVERAGE".into(),
+                        "PRINT:m:%.3lf".into(),
+                        "LINE1:i#ff0000:in".into(),
+                    ])
+                    .unwrap();
+                    assert_eq!(r.prints(), expected.prints());
+                    assert_eq!(r.image(), expected.image());
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,48 @@
+//! Snapshots of emitted argument vectors and generated Rust code.
+
+use rrdgraph::{GraphSpec, option_samples, traffic};
+
+#[test]
+fn recipe_args_snapshot() {
+    insta::assert_debug_snapshot!(traffic("Flow.png", "Flow.rrd").unwrap().to_args());
+}
+
+#[test]
+fn element_catalog_args_snapshot() {
+    let specs = GraphSpec::catalog("out.png", "/srv/rrd/host:eth0.rrd", "value").unwrap();
+    insta::assert_debug_snapshot!(specs.last().unwrap().to_args());
+}
+
+#[test]
+fn option_catalog_args_snapshot() {
+    let args: Vec<Vec<String>> = option_samples()
+        .into_iter()
+        .map(|o| {
+            let spec = GraphSpec::builder()
+                .output("o.png")
+                .option(o)
+                .comment(rrdgraph::Legend::new("x").unwrap())
+                .build()
+                .unwrap();
+            spec.to_args()[1..spec.to_args().len() - 1].to_vec()
+        })
+        .collect();
+    insta::assert_debug_snapshot!(args);
+}
+
+#[test]
+fn recipe_rust_snapshot() {
+    insta::assert_snapshot!(traffic("Flow.png", "Flow.rrd").unwrap().to_rust());
+}
+
+#[test]
+fn color_and_font_order_is_kept() {
+    let args = [
+        "o.png", "--color", "BACK#000000", "--font", "TITLE:12:", "--color", "CANVAS#111",
+        "--color", "BACK#FFFFFF", "--font", "DEFAULT:0:Courier", "COMMENT:x",
+    ];
+    let spec = GraphSpec::parse_args(&args).unwrap();
+    for _ in 0..10 {
+        assert_eq!(spec.clone().to_args(), args);
+    }
+}

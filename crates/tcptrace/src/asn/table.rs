@@ -1,0 +1,580 @@
+//! The in-memory range table: sorted, disjoint ranges with binary search.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use super::parse::{self, LineError, Lines, RangeFormat, Row, Span};
+use super::{AsInfo, AsName, AsnError, AsnResolver, CountryCode, IpRange, Resolution, Source};
+
+/// What a table row says (deduplicated across rows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    asn: u32,
+    name: Option<AsName>,
+    country: Option<CountryCode>,
+}
+
+/// One row of a [`RangeTable`], borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TableEntry<'a> {
+    /// The AS number.
+    pub asn: u32,
+    /// The AS or organisation name.
+    pub name: Option<&'a AsName>,
+    /// The country, when the table has one.
+    pub country: Option<CountryCode>,
+    /// The range of the row (after overlaps were resolved).
+    pub range: IpRange,
+}
+
+/// Sorted, disjoint ranges of one family, with the entry index of each.
+#[derive(Debug, Default)]
+struct Family<K> {
+    starts: Vec<K>,
+    ends: Vec<K>,
+    vals: Vec<u32>,
+}
+
+/// The bucket index over IPv4 starts: `index[h]` is the number of ranges that start below
+/// `h << 16`.
+const V4_BUCKETS: usize = 1 << 16;
+
+/// An offline AS table held as sorted ranges.
+///
+/// Loads ip-location-db CSV, iptoasn TSV and pyasn `.dat` files (see [`RangeFormat`]), for
+/// IPv4 and IPv6, into one structure. Overlapping rows are flattened at load time: the most
+/// specific row wins where rows nest (longest-prefix match), the later-starting row where
+/// they merely overlap, and the later row in the file among identical ranges. Rows with AS 0
+/// are holes ("not routed").
+///
+/// ```
+/// use tcptrace::{AsnResolver, RangeFormat, RangeTable};
+///
+/// # fn main() -> Result<(), tcptrace::AsnError> {
+/// let csv = "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n2001:db8::,2001:db8::ffff,64500,Example\n";
+/// let table = RangeTable::from_reader(csv.as_bytes(), RangeFormat::Csv)?;
+/// let hit = table.lookup("1.0.0.7".parse().unwrap()).unwrap();
+/// assert_eq!(hit.asn, 13335);
+/// assert_eq!(hit.name.unwrap().as_str(), "Cloudflare, Inc.");
+/// assert!(table.lookup("1.0.1.0".parse().unwrap()).is_none());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct RangeTable {
+    v4: Family<u32>,
+    v4_index: Vec<u32>,
+    v6: Family<u128>,
+    entries: Vec<Entry>,
+    by_asn: FxHashMap<u32, u32>,
+    source: Source,
+}
+
+impl RangeTable {
+    /// A builder, to load several files (for example the IPv4 and IPv6 halves of
+    /// ip-location-db) into one table.
+    pub fn builder() -> RangeTableBuilder {
+        RangeTableBuilder::default()
+    }
+
+    /// Loads one file of the given format.
+    ///
+    /// # Errors
+    ///
+    /// [`AsnError::Io`] when the file cannot be read, [`AsnError::Malformed`] with the line
+    /// number for a bad line.
+    pub fn open(path: impl AsRef<Path>, format: RangeFormat) -> Result<Self, AsnError> {
+        Ok(Self::builder().add_file(path, format)?.build())
+    }
+
+    /// Loads a table from a reader (`<memory>` stands for the path in errors).
+    ///
+    /// # Errors
+    ///
+    /// As for [`RangeTable::open`].
+    pub fn from_reader(reader: impl BufRead, format: RangeFormat) -> Result<Self, AsnError> {
+        let mut b = Self::builder();
+        b.add_reader(reader, format, Path::new("<memory>"))?;
+        Ok(b.build())
+    }
+
+    /// Number of IPv4 ranges.
+    pub fn len_v4(&self) -> usize {
+        self.v4.starts.len()
+    }
+
+    /// Number of IPv6 ranges.
+    pub fn len_v6(&self) -> usize {
+        self.v6.starts.len()
+    }
+
+    /// Number of distinct (AS, name, country) entries.
+    pub fn distinct_entries(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the table has no ranges.
+    pub fn is_empty(&self) -> bool {
+        self.v4.starts.is_empty() && self.v6.starts.is_empty()
+    }
+
+    /// The source that loaded the table (the first file's format).
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The row that covers `ip` (IPv4-mapped IPv6 addresses are looked up as IPv4). This is
+    /// the fast path: no allocation, no special-range check.
+    #[inline]
+    pub fn lookup(&self, ip: IpAddr) -> Option<TableEntry<'_>> {
+        match ip.to_canonical() {
+            IpAddr::V4(a) => self.lookup_v4(a),
+            IpAddr::V6(a) => self.lookup_v6(a),
+        }
+    }
+
+    /// [`RangeTable::lookup`] for IPv4.
+    #[inline]
+    pub fn lookup_v4(&self, ip: Ipv4Addr) -> Option<TableEntry<'_>> {
+        let x = u32::from(ip);
+        let h = (x >> 16) as usize;
+        let lo = *self.v4_index.get(h)? as usize;
+        let hi = *self.v4_index.get(h + 1)? as usize;
+        let p = lo + self.v4.starts.get(lo..hi)?.partition_point(|&s| s <= x);
+        let i = p.checked_sub(1)?;
+        if self.v4.ends[i] < x {
+            return None;
+        }
+        Some(self.entry_at(self.v4.vals[i], IpRange::v4(self.v4.starts[i], self.v4.ends[i])))
+    }
+
+    /// [`RangeTable::lookup`] for IPv6 (no IPv4-mapped handling).
+    #[inline]
+    pub fn lookup_v6(&self, ip: Ipv6Addr) -> Option<TableEntry<'_>> {
+        let x = u128::from(ip);
+        let p = self.v6.starts.partition_point(|&s| s <= x);
+        let i = p.checked_sub(1)?;
+        if self.v6.ends[i] < x {
+            return None;
+        }
+        Some(self.entry_at(self.v6.vals[i], IpRange::v6(self.v6.starts[i], self.v6.ends[i])))
+    }
+
+    #[inline]
+    fn entry_at(&self, val: u32, range: IpRange) -> TableEntry<'_> {
+        let e = &self.entries[val as usize];
+        TableEntry { asn: e.asn, name: e.name.as_ref(), country: e.country, range }
+    }
+
+    /// Every row, IPv4 first, in address order.
+    pub fn rows(&self) -> impl Iterator<Item = TableEntry<'_>> + '_ {
+        let v4 = (0..self.v4.starts.len())
+            .map(|i| self.entry_at(self.v4.vals[i], IpRange::v4(self.v4.starts[i], self.v4.ends[i])));
+        let v6 = (0..self.v6.starts.len())
+            .map(|i| self.entry_at(self.v6.vals[i], IpRange::v6(self.v6.starts[i], self.v6.ends[i])));
+        v4.chain(v6)
+    }
+
+    /// Writes the table as a pyasn `.dat` prefix file (ranges split into CIDR prefixes).
+    ///
+    /// # Errors
+    ///
+    /// The writer's error.
+    pub fn write_pyasn(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        writeln!(out, "; IP-ASN32-DAT file")?;
+        writeln!(out, "; written by tcptrace from a range table")?;
+        for row in self.rows() {
+            for (addr, len) in row.range.to_prefixes() {
+                writeln!(out, "{addr}/{len}\t{}", row.asn)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn family_present(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(_) => !self.v4.starts.is_empty(),
+            IpAddr::V6(_) => !self.v6.starts.is_empty(),
+        }
+    }
+}
+
+impl AsnResolver for RangeTable {
+    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
+        if let Some(local) = super::local_answer(ip) {
+            return Ok(local);
+        }
+        let ip = ip.to_canonical();
+        Ok(match self.lookup(ip) {
+            Some(e) => Resolution::Found(
+                AsInfo::new(e.asn, e.range, self.source).with_name(e.name.cloned()).with_country(e.country),
+            ),
+            None if self.family_present(ip) => Resolution::NotRouted { special: None },
+            None => Resolution::Unknown,
+        })
+    }
+
+    fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
+        Ok(self.by_asn.get(&asn).and_then(|&i| self.entries[i as usize].name.clone()))
+    }
+}
+
+/// Loads rows from one or more files into a [`RangeTable`].
+#[derive(Debug, Default)]
+pub struct RangeTableBuilder {
+    v4: Vec<(u32, u32, u32)>,
+    v6: Vec<(u128, u128, u32)>,
+    names: FxHashMap<Box<[u8]>, Option<AsName>>,
+    entry_ids: FxHashMap<(u32, Option<AsName>, Option<CountryCode>), u32>,
+    entries: Vec<Entry>,
+    source: Option<Source>,
+}
+
+impl RangeTableBuilder {
+    /// Adds every row of a file.
+    ///
+    /// # Errors
+    ///
+    /// [`AsnError::Io`] or [`AsnError::Malformed`] (with the line number).
+    pub fn add_file(mut self, path: impl AsRef<Path>, format: RangeFormat) -> Result<Self, AsnError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| AsnError::Io { path: path.to_owned(), source })?;
+        self.add_reader(BufReader::with_capacity(256 * 1024, file), format, path)?;
+        Ok(self)
+    }
+
+    /// Adds every row read from `reader`; `path` names it in errors.
+    ///
+    /// # Errors
+    ///
+    /// As for [`RangeTableBuilder::add_file`].
+    pub fn add_reader(&mut self, reader: impl BufRead, format: RangeFormat, path: &Path) -> Result<(), AsnError> {
+        self.source.get_or_insert(match format {
+            RangeFormat::Csv => Source::RangeCsv,
+            RangeFormat::IptoasnTsv => Source::IptoasnTsv,
+            RangeFormat::Pyasn => Source::Pyasn,
+        });
+        let mut lines = Lines::new(reader);
+        let mut name = Vec::with_capacity(128);
+        let malformed = |line: u64, reason: String| AsnError::Malformed { path: path.to_owned(), line, reason };
+        // The last entry, since consecutive rows often share it.
+        let mut last: Option<(u32, Vec<u8>, Option<CountryCode>, u32)> = None;
+        loop {
+            let line_no = lines.line_no() + 1;
+            let line = match lines.next_line() {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(LineError::Io(source)) => return Err(AsnError::Io { path: path.to_owned(), source }),
+                Err(LineError::TooLong) => {
+                    return Err(malformed(lines.line_no(), format!("line longer than {} bytes", parse::MAX_LINE)));
+                }
+            };
+            let row = match parse::parse_line(format, line, &mut name) {
+                Ok(Some(row)) => row,
+                Ok(None) => continue,
+                Err(_) if line_no == 1 && format != RangeFormat::Pyasn && parse::looks_like_header(line) => {
+                    continue;
+                }
+                Err(reason) => return Err(malformed(line_no, reason)),
+            };
+            let id = match &last {
+                Some((asn, n, cc, id)) if *asn == row.asn && *cc == row.country && n[..] == name[..] => *id,
+                _ => {
+                    let id = self.entry_id(&row, &name);
+                    match &mut last {
+                        Some(l) => {
+                            l.0 = row.asn;
+                            l.1.clear();
+                            l.1.extend_from_slice(&name);
+                            l.2 = row.country;
+                            l.3 = id;
+                        }
+                        None => last = Some((row.asn, name.clone(), row.country, id)),
+                    }
+                    id
+                }
+            };
+            match row.span {
+                Span::V4(a, b) => self.v4.push((a, b, id)),
+                Span::V6(a, b) => self.v6.push((a, b, id)),
+            }
+        }
+        Ok(())
+    }
+
+    fn entry_id(&mut self, row: &Row, name: &[u8]) -> u32 {
+        let name = if row.has_name {
+            if let Some(n) = self.names.get(name) {
+                n.clone()
+            } else {
+                let n = AsName::from_bytes(name);
+                self.names.insert(name.into(), n.clone());
+                n
+            }
+        } else {
+            None
+        };
+        let key = (row.asn, name, row.country);
+        if let Some(&id) = self.entry_ids.get(&key) {
+            return id;
+        }
+        let id = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+        self.entries.push(Entry { asn: key.0, name: key.1.clone(), country: key.2 });
+        self.entry_ids.insert(key, id);
+        id
+    }
+
+    /// Sorts and flattens the rows into a table.
+    pub fn build(self) -> RangeTable {
+        let entries = self.entries;
+        let not_routed = |id: u32| entries[id as usize].asn == 0;
+        let v4 = finish(self.v4, not_routed, |a| a.checked_add(1), |a| a.checked_sub(1));
+        let v6 = finish(self.v6, not_routed, |a| a.checked_add(1), |a| a.checked_sub(1));
+        let mut v4_index = vec![0u32; V4_BUCKETS + 1];
+        let mut i = 0usize;
+        for (h, slot) in v4_index.iter_mut().enumerate() {
+            let bound = (h as u64) << 16;
+            while i < v4.starts.len() && u64::from(v4.starts[i]) < bound {
+                i += 1;
+            }
+            *slot = u32::try_from(i).unwrap_or(u32::MAX);
+        }
+        let mut by_asn = FxHashMap::default();
+        for (id, e) in entries.iter().enumerate() {
+            if e.name.is_some() {
+                by_asn.entry(e.asn).or_insert(id as u32);
+            }
+        }
+        RangeTable { v4, v4_index, v6, entries, by_asn, source: self.source.unwrap_or(Source::RangeCsv) }
+    }
+}
+
+/// Sorts (if needed), flattens overlaps and drops AS 0 holes.
+fn finish<K: Copy + Ord>(
+    mut rows: Vec<(K, K, u32)>,
+    is_hole: impl Fn(u32) -> bool,
+    succ: impl Fn(K) -> Option<K>,
+    pred: impl Fn(K) -> Option<K>,
+) -> Family<K> {
+    let disjoint = rows.windows(2).all(|w| w[0].1 < w[1].0);
+    if !disjoint {
+        rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        rows = flatten(&rows, succ, pred);
+    }
+    let n = rows.iter().filter(|r| !is_hole(r.2)).count();
+    let mut fam = Family { starts: Vec::with_capacity(n), ends: Vec::with_capacity(n), vals: Vec::with_capacity(n) };
+    for (a, b, v) in rows {
+        if !is_hole(v) {
+            fam.starts.push(a);
+            fam.ends.push(b);
+            fam.vals.push(v);
+        }
+    }
+    fam
+}
+
+/// Turns rows sorted by (start ascending, end descending) into disjoint pieces; the row that
+/// started last among those covering a point wins it.
+fn flatten<K: Copy + Ord>(
+    rows: &[(K, K, u32)],
+    succ: impl Fn(K) -> Option<K>,
+    pred: impl Fn(K) -> Option<K>,
+) -> Vec<(K, K, u32)> {
+    let mut out: Vec<(K, K, u32)> = Vec::with_capacity(rows.len() + rows.len() / 4);
+    let mut stack: Vec<(K, K, u32)> = Vec::new();
+    // `cur`: the first point not yet emitted; `None` once the whole space is emitted.
+    let mut cur: Option<K> = None;
+    let emit = |out: &mut Vec<(K, K, u32)>, a: K, b: K, v: u32| {
+        if a <= b {
+            out.push((a, b, v));
+        }
+    };
+    for &(start, end, val) in rows {
+        // Close what ends before this row starts.
+        while let Some(&(_, top_end, top_val)) = stack.last() {
+            if top_end >= start {
+                break;
+            }
+            if let Some(c) = cur
+                && c <= top_end
+            {
+                emit(&mut out, c, top_end, top_val);
+            }
+            cur = succ(top_end).map(|n| cur.map_or(n, |c| c.max(n)));
+            stack.pop();
+        }
+        if let (Some(&(_, _, top_val)), Some(c)) = (stack.last(), cur)
+            && c < start
+            && let Some(p) = pred(start)
+        {
+            emit(&mut out, c, p, top_val);
+        }
+        cur = Some(cur.map_or(start, |c| c.max(start)));
+        stack.push((start, end, val));
+    }
+    while let Some((_, top_end, top_val)) = stack.pop() {
+        let Some(c) = cur else { break };
+        if c <= top_end {
+            emit(&mut out, c, top_end, top_val);
+            cur = succ(top_end);
+        }
+    }
+    out
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::fmt::Write as _;
+
+    fn table(text: &str, format: RangeFormat) -> RangeTable {
+        RangeTable::from_reader(text.as_bytes(), format).unwrap()
+    }
+
+    fn asn(t: &RangeTable, ip: &str) -> Option<u32> {
+        t.lookup(ip.parse().unwrap()).map(|e| e.asn)
+    }
+
+    #[test]
+    fn edges_and_gaps() {
+        let t = table("1.0.0.0,1.0.0.255,1,a\n1.0.1.0,1.0.1.0,2,b\n1.0.2.0,1.0.3.255,3,c\n", RangeFormat::Csv);
+        assert_eq!(asn(&t, "0.255.255.255"), None);
+        assert_eq!(asn(&t, "1.0.0.0"), Some(1));
+        assert_eq!(asn(&t, "1.0.0.255"), Some(1));
+        assert_eq!(asn(&t, "1.0.1.0"), Some(2));
+        assert_eq!(asn(&t, "1.0.1.1"), None);
+        assert_eq!(asn(&t, "1.0.3.255"), Some(3));
+        assert_eq!(asn(&t, "1.0.4.0"), None);
+        assert_eq!(asn(&t, "255.255.255.255"), None);
+        assert_eq!(asn(&t, "::ffff:1.0.0.3"), Some(1));
+        assert_eq!(t.resolve("1.0.1.1".parse().unwrap()).unwrap(), Resolution::NotRouted { special: None });
+        assert_eq!(t.resolve("2600::".parse().unwrap()).unwrap(), Resolution::Unknown);
+        assert_eq!(t.as_name(3).unwrap().unwrap().as_str(), "c");
+        assert_eq!(t.as_name(9).unwrap(), None);
+    }
+
+    #[test]
+    fn extremes_of_the_space() {
+        let t = table("0.0.0.0,0.0.0.0,1,a\n255.255.255.255,255.255.255.255,2,b\n", RangeFormat::Csv);
+        assert_eq!(asn(&t, "0.0.0.0"), Some(1));
+        assert_eq!(asn(&t, "255.255.255.255"), Some(2));
+        assert_eq!(asn(&t, "0.0.0.1"), None);
+        let t = table("::,::,1\nffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,2\n", RangeFormat::Csv);
+        assert_eq!(asn(&t, "::"), Some(1));
+        assert_eq!(asn(&t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), Some(2));
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let dat = "; pyasn\n10.0.0.0/8\t1\n10.1.0.0/16\t2\n10.1.2.0/24\t3\n10.1.2.128/25\t0\n0.0.0.0/0\t9\n";
+        let t = table(dat, RangeFormat::Pyasn);
+        assert_eq!(asn(&t, "10.0.0.1"), Some(1));
+        assert_eq!(asn(&t, "10.1.0.1"), Some(2));
+        assert_eq!(asn(&t, "10.1.2.1"), Some(3));
+        assert_eq!(asn(&t, "10.1.2.200"), None, "AS 0 punches a hole");
+        assert_eq!(asn(&t, "10.1.3.0"), Some(2));
+        assert_eq!(asn(&t, "10.2.0.0"), Some(1));
+        assert_eq!(asn(&t, "11.0.0.0"), Some(9));
+        assert_eq!(asn(&t, "9.255.255.255"), Some(9));
+        assert_eq!(asn(&t, "255.255.255.255"), Some(9));
+        let r = t.lookup("10.1.3.0".parse().unwrap()).unwrap().range;
+        assert_eq!(r.to_string(), "10.1.3.0-10.1.255.255");
+    }
+
+    #[test]
+    fn partial_overlap_later_start_wins() {
+        let t = table("1.0.0.0,1.0.0.10,1\n1.0.0.5,1.0.0.20,2\n", RangeFormat::Csv);
+        assert_eq!(asn(&t, "1.0.0.4"), Some(1));
+        assert_eq!(asn(&t, "1.0.0.5"), Some(2));
+        assert_eq!(asn(&t, "1.0.0.20"), Some(2));
+        assert_eq!(asn(&t, "1.0.0.21"), None);
+        let t = table("1.0.0.0,1.0.0.10,1\n1.0.0.0,1.0.0.10,2\n", RangeFormat::Csv);
+        assert_eq!(asn(&t, "1.0.0.3"), Some(2), "the later duplicate wins");
+    }
+
+    #[test]
+    fn ipv6_longest_prefix() {
+        let t = table("2001:db8::/32\t1\n2001:db8:1::/48\t2\n::/0\t3\n", RangeFormat::Pyasn);
+        assert_eq!(asn(&t, "2001:db8:1::5"), Some(2));
+        assert_eq!(asn(&t, "2001:db8:2::5"), Some(1));
+        assert_eq!(asn(&t, "ffff::"), Some(3));
+        assert_eq!(asn(&t, "::"), Some(3));
+    }
+
+    #[test]
+    fn names_are_interned_and_sanitised() {
+        let t = table("1.0.0.0,1.0.0.1,1,\"A\x1bB\"\n1.0.0.2,1.0.0.3,1,\"A\x1bB\"\n1.0.0.4,1.0.0.5,2,\"A\x1bB\"\n", RangeFormat::Csv);
+        assert_eq!(t.distinct_entries(), 2);
+        let a = t.lookup("1.0.0.0".parse().unwrap()).unwrap().name.unwrap();
+        let b = t.lookup("1.0.0.4".parse().unwrap()).unwrap().name.unwrap();
+        assert_eq!(a.as_str(), "A\u{fffd}B");
+        assert!(std::ptr::eq(a.as_str(), b.as_str()), "one allocation per distinct name");
+    }
+
+    #[test]
+    fn malformed_lines_carry_the_line_number() {
+        let err = RangeTable::from_reader(&b"start,end,asn,org\n1.0.0.0,1.0.0.1,1,x\n\nbad line\n"[..], RangeFormat::Csv)
+            .unwrap_err();
+        match err {
+            AsnError::Malformed { line, path, .. } => {
+                assert_eq!(line, 4);
+                assert_eq!(path, Path::new("<memory>"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err_line("1.0.0.0,1.0.0.1,1,x\n1.0.0.0,1.0.0.1,1,\"x\n") == 2);
+    }
+
+    fn err_line(text: &str) -> u64 {
+        match RangeTable::from_reader(text.as_bytes(), RangeFormat::Csv) {
+            Err(AsnError::Malformed { line, .. }) => line,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn write_pyasn_round_trips() {
+        let t = table("1.0.0.1,1.0.1.0,5,x\n2001:db8::,2001:db8::1:0,6,y\n", RangeFormat::Csv);
+        let mut out = Vec::new();
+        t.write_pyasn(&mut out).unwrap();
+        let back = RangeTable::from_reader(&out[..], RangeFormat::Pyasn).unwrap();
+        for ip in ["1.0.0.0", "1.0.0.1", "1.0.0.200", "1.0.1.0", "1.0.1.1", "2001:db8::", "2001:db8::1:0", "2001:db8::1:1"] {
+            assert_eq!(asn(&back, ip), asn(&t, ip), "{ip}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn flatten_matches_most_specific(
+            rows in proptest::collection::vec((0u32..64, 0u32..6, 1u32..5), 0..20),
+            probe in 0u32..80,
+        ) {
+            // Prefix-like rows: aligned blocks of size 2^k.
+            let rows: Vec<(u32, u32, u32)> = rows
+                .into_iter()
+                .map(|(a, k, v)| { let size = 1u32 << k; let s = a / size * size; (s, s + size - 1, v) })
+                .collect();
+            let mut text = String::new();
+            for (s, e, v) in &rows {
+                writeln!(text, "{s},{e},{v}").unwrap();
+            }
+            let t = RangeTable::from_reader(text.as_bytes(), RangeFormat::Csv).unwrap();
+            // Reference: the smallest row containing the probe; among equals the last one.
+            let want = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, (s, e, _))| *s <= probe && probe <= *e)
+                .min_by_key(|(i, (s, e, _))| (e - s, usize::MAX - i))
+                .map(|(_, r)| r.2);
+            let got = t.lookup(IpAddr::V4(Ipv4Addr::from(probe))).map(|e| e.asn);
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+}

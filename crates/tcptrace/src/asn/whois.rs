@@ -1,0 +1,465 @@
+//! Online backends: whois over TCP port 43 (Team Cymru, RIPE RIS, RADB).
+//!
+//! The parsers in `cymru` and `rpsl` are sans-IO; this file holds the thin blocking transport
+//! (connect, send the query, read to end of stream) with its deadlines and size bound.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use super::{AsName, AsnError, AsnResolver, Resolution};
+
+mod cymru;
+mod rpsl;
+
+/// An online AS service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WhoisService {
+    /// Team Cymru IP to ASN bulk whois (`whois.cymru.com:43`).
+    Cymru,
+    /// RIPE RIS whois (`riswhois.ripe.net:43`).
+    Ris,
+    /// RADB (`whois.radb.net:43`).
+    Radb,
+}
+
+impl WhoisService {
+    /// The public server of the service.
+    pub fn default_server(self) -> &'static str {
+        match self {
+            Self::Cymru => "whois.cymru.com:43",
+            Self::Ris => "riswhois.ripe.net:43",
+            Self::Radb => "whois.radb.net:43",
+        }
+    }
+
+    /// The name accepted by [`FromStr`]: `cymru`, `ris` or `radb`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cymru => "cymru",
+            Self::Ris => "ris",
+            Self::Radb => "radb",
+        }
+    }
+}
+
+impl fmt::Display for WhoisService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for WhoisService {
+    type Err = AsnError;
+
+    fn from_str(s: &str) -> Result<Self, AsnError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cymru" | "team-cymru" => Ok(Self::Cymru),
+            "ris" | "riswhois" | "ripe" => Ok(Self::Ris),
+            "radb" => Ok(Self::Radb),
+            _ => Err(AsnError::UnknownService { name: s.chars().take(64).collect() }),
+        }
+    }
+}
+
+/// Builds a [`WhoisResolver`]; see [`WhoisResolver::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct WhoisBuilder {
+    service: WhoisService,
+    server: Option<String>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    deadline: Duration,
+    max_reply: usize,
+    batch: usize,
+    parallel: usize,
+}
+
+impl WhoisBuilder {
+    /// Uses `HOST:PORT` (or `HOST`, port 43; `[v6]:PORT` for IPv6 literals) instead of the
+    /// service's public server.
+    pub fn server(mut self, server: impl Into<String>) -> Self {
+        self.server = Some(server.into());
+        self
+    }
+
+    /// How long to wait for the TCP connection (default 5 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// The longest silence allowed while reading the reply (default 10 s).
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.read_timeout = t;
+        self
+    }
+
+    /// The longest a whole exchange (connect, query, reply) may take (default 30 s).
+    pub fn deadline(mut self, t: Duration) -> Self {
+        self.deadline = t;
+        self
+    }
+
+    /// The largest reply accepted, in bytes (default 4 MiB).
+    pub fn max_reply_bytes(mut self, n: usize) -> Self {
+        self.max_reply = n;
+        self
+    }
+
+    /// Addresses per Cymru bulk query (default 1000).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch = n;
+        self
+    }
+
+    /// Concurrent connections for RIS and RADB, which take one address per query (default 4).
+    pub fn parallel(mut self, n: usize) -> Self {
+        self.parallel = n;
+        self
+    }
+
+    /// Checks the settings.
+    ///
+    /// # Errors
+    ///
+    /// [`AsnError::BadServer`] for a server that is not `HOST[:PORT]`; [`AsnError::Config`] for
+    /// zero timeouts, a reply bound under 1 KiB, or a batch or parallelism of 0 (or over 64
+    /// connections).
+    pub fn build(self) -> Result<WhoisResolver, AsnError> {
+        let server = self.server.unwrap_or_else(|| self.service.default_server().to_owned());
+        let (host, port) = split_host_port(&server)?;
+        if self.connect_timeout.is_zero() || self.read_timeout.is_zero() || self.deadline.is_zero() {
+            return Err(AsnError::Config("whois timeouts must be positive".into()));
+        }
+        if self.max_reply < 1024 {
+            return Err(AsnError::Config("the reply bound must be at least 1024 bytes".into()));
+        }
+        if self.batch == 0 || !(1..=64).contains(&self.parallel) {
+            return Err(AsnError::Config("batch size must be positive and parallelism 1 to 64".into()));
+        }
+        Ok(WhoisResolver {
+            service: self.service,
+            server,
+            host,
+            port,
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+            deadline: self.deadline,
+            max_reply: self.max_reply,
+            batch: self.batch,
+            parallel: self.parallel,
+        })
+    }
+}
+
+fn split_host_port(s: &str) -> Result<(String, u16), AsnError> {
+    let bad = |reason: &str| AsnError::BadServer { server: s.chars().take(128).collect(), reason: reason.into() };
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(bad("empty"));
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| bad("bad port"))?,
+            None if after.is_empty() => 43,
+            None => return Err(bad("text after ]")),
+        };
+        host.parse::<std::net::Ipv6Addr>().map_err(|_| bad("bad IPv6 literal"))?;
+        return Ok((host.to_owned(), port));
+    }
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, _)) if h.contains(':') => return Err(bad("write IPv6 literals as [addr]:port")),
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad("bad port"))?),
+        None => (s, 43),
+    };
+    if port == 0 {
+        return Err(bad("port 0"));
+    }
+    if host.is_empty() || host.len() > 253 || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+        return Err(bad("bad host name"));
+    }
+    Ok((host.to_owned(), port))
+}
+
+/// An online AS resolver over whois (TCP port 43).
+///
+/// Team Cymru gets one bulk query per batch of addresses; RIS and RADB get one query per
+/// address, over up to [`WhoisBuilder::parallel`] connections at once. Every exchange has a
+/// connect timeout, a read (silence) timeout, an overall deadline and a reply size bound.
+/// Special-purpose addresses are answered locally and never sent.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tcptrace::{AsnResolver, WhoisResolver, WhoisService};
+///
+/// # fn main() -> Result<(), tcptrace::AsnError> {
+/// let cymru = WhoisResolver::builder(WhoisService::Cymru).deadline(Duration::from_secs(10)).build()?;
+/// let answers = cymru.resolve_many(&["8.8.8.8".parse().unwrap(), "10.0.0.1".parse().unwrap()])?;
+/// println!("{answers:?}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct WhoisResolver {
+    service: WhoisService,
+    server: String,
+    host: String,
+    port: u16,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    deadline: Duration,
+    max_reply: usize,
+    batch: usize,
+    parallel: usize,
+}
+
+impl WhoisResolver {
+    /// A builder with the service's public server and default timeouts.
+    pub fn builder(service: WhoisService) -> WhoisBuilder {
+        WhoisBuilder {
+            service,
+            server: None,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(30),
+            max_reply: 4 << 20,
+            batch: 1000,
+            parallel: 4,
+        }
+    }
+
+    /// The service.
+    pub fn service(&self) -> WhoisService {
+        self.service
+    }
+
+    /// The server as configured (`HOST:PORT`).
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    fn err_io(&self, source: std::io::Error) -> AsnError {
+        AsnError::WhoisIo { server: self.server.clone(), source }
+    }
+
+    fn timeout(&self) -> AsnError {
+        AsnError::Timeout { server: self.server.clone(), deadline: self.deadline }
+    }
+
+    fn protocol(&self, reason: String) -> AsnError {
+        AsnError::Protocol { server: self.server.clone(), reason }
+    }
+
+    /// One exchange: connect, send `query`, read until the server closes.
+    fn exchange(&self, query: &[u8]) -> Result<Vec<u8>, AsnError> {
+        let start = Instant::now();
+        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| AsnError::BadServer { server: self.server.clone(), reason: e.to_string() })?
+            .collect();
+        let mut last_err = std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the server");
+        let mut stream = None;
+        for addr in addrs {
+            let left = self.deadline.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Err(self.timeout());
+            }
+            match TcpStream::connect_timeout(&addr, self.connect_timeout.min(left)) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last_err = e,
+            }
+        }
+        let mut stream = stream.ok_or_else(|| AsnError::Connect { server: self.server.clone(), source: last_err })?;
+        let left = self.deadline.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Err(self.timeout());
+        }
+        stream.set_write_timeout(Some(self.read_timeout.min(left))).map_err(|e| self.err_io(e))?;
+        stream.write_all(query).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => self.timeout(),
+            _ => self.err_io(e),
+        })?;
+        let _ = stream.flush();
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let left = self.deadline.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Err(self.timeout());
+            }
+            stream.set_read_timeout(Some(self.read_timeout.min(left))).map_err(|e| self.err_io(e))?;
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if reply.len() + n > self.max_reply {
+                        return Err(AsnError::ReplyTooLarge { server: self.server.clone(), limit: self.max_reply });
+                    }
+                    reply.extend_from_slice(&buf[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    return Err(self.timeout());
+                }
+                // A reset after a complete reply still leaves a usable reply.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !reply.is_empty() => break,
+                Err(e) => return Err(self.err_io(e)),
+            }
+        }
+        Ok(reply)
+    }
+
+    fn query_one(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
+        let q = format!("{ip}\r\n");
+        let reply = self.exchange(q.as_bytes())?;
+        match self.service {
+            WhoisService::Ris => rpsl::parse_ris(&reply, ip),
+            WhoisService::Radb => rpsl::parse_radb(&reply, ip),
+            WhoisService::Cymru => cymru::parse_bulk(&reply, &[ip]).map(|mut v| v.pop().unwrap_or(Resolution::Unknown)),
+        }
+        .map_err(|r| self.protocol(r))
+    }
+
+    fn query_batch(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+        match self.service {
+            WhoisService::Cymru => {
+                let mut out = Vec::with_capacity(ips.len());
+                for chunk in ips.chunks(self.batch) {
+                    let reply = self.exchange(&cymru::bulk_query(chunk))?;
+                    out.extend(cymru::parse_bulk(&reply, chunk).map_err(|r| self.protocol(r))?);
+                }
+                Ok(out)
+            }
+            WhoisService::Ris | WhoisService::Radb => {
+                if ips.len() <= 1 || self.parallel == 1 {
+                    return ips.iter().map(|&ip| self.query_one(ip)).collect();
+                }
+                let per = ips.len().div_ceil(self.parallel);
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = ips
+                        .chunks(per)
+                        .map(|chunk| s.spawn(move || chunk.iter().map(|&ip| self.query_one(ip)).collect::<Vec<_>>()))
+                        .collect();
+                    let mut out = Vec::with_capacity(ips.len());
+                    for h in handles {
+                        let part = h.join().unwrap_or_else(|_| vec![Err(self.protocol("worker panicked".into()))]);
+                        for r in part {
+                            out.push(r?);
+                        }
+                    }
+                    Ok(out)
+                })
+            }
+        }
+    }
+}
+
+impl AsnResolver for WhoisResolver {
+    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
+        if let Some(local) = super::local_answer(ip) {
+            return Ok(local);
+        }
+        self.query_batch(&[ip.to_canonical()]).map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+    }
+
+    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+        let mut out: Vec<Option<Resolution>> = ips.iter().map(|&ip| super::local_answer(ip)).collect();
+        let mut todo: Vec<IpAddr> = ips
+            .iter()
+            .zip(&out)
+            .filter(|(_, r)| r.is_none())
+            .map(|(ip, _)| ip.to_canonical())
+            .collect();
+        todo.sort_unstable();
+        todo.dedup();
+        let answers: HashMap<IpAddr, Resolution> = todo.iter().copied().zip(self.query_batch(&todo)?).collect();
+        for (slot, ip) in out.iter_mut().zip(ips) {
+            if slot.is_none() {
+                *slot = answers.get(&ip.to_canonical()).cloned();
+            }
+        }
+        Ok(out.into_iter().map(|r| r.unwrap_or(Resolution::Unknown)).collect())
+    }
+
+    fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
+        match self.service {
+            WhoisService::Cymru => {
+                let reply = self.exchange(&cymru::names_query(&[asn]))?;
+                Ok(cymru::parse_names(&reply).remove(&asn))
+            }
+            WhoisService::Radb => {
+                let reply = self.exchange(format!("AS{asn}\r\n").as_bytes())?;
+                Ok(rpsl::parse_aut_num(&reply, asn))
+            }
+            // RIS has routes only, no AS objects.
+            WhoisService::Ris => Ok(None),
+        }
+    }
+}
+
+/// An online resolver by service name (`cymru`, `ris` or `radb`), optionally at another
+/// `HOST:PORT`, with default timeouts. This is what `opskit trace --asn-whois` uses.
+///
+/// # Errors
+///
+/// [`AsnError::UnknownService`] or [`AsnError::BadServer`].
+pub fn online_resolver(name: &str, server: Option<&str>) -> Result<WhoisResolver, AsnError> {
+    let mut b = WhoisResolver::builder(name.parse()?);
+    if let Some(s) = server {
+        b = b.server(s);
+    }
+    b.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port() {
+        assert_eq!(split_host_port("whois.cymru.com:43").unwrap(), ("whois.cymru.com".into(), 43));
+        assert_eq!(split_host_port("127.0.0.1:4343").unwrap(), ("127.0.0.1".into(), 4343));
+        assert_eq!(split_host_port("example.net").unwrap(), ("example.net".into(), 43));
+        assert_eq!(split_host_port("[::1]:99").unwrap(), ("::1".into(), 99));
+        for bad in ["", "::1:43", "host:0", "host:x", "ho st:43", "[::1", "[zz]:1"] {
+            assert!(split_host_port(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn services_by_name() {
+        assert_eq!("CYMRU".parse::<WhoisService>().unwrap(), WhoisService::Cymru);
+        assert_eq!("ris".parse::<WhoisService>().unwrap(), WhoisService::Ris);
+        assert_eq!("radb".parse::<WhoisService>().unwrap(), WhoisService::Radb);
+        assert!(matches!("x".parse::<WhoisService>(), Err(AsnError::UnknownService { .. })));
+        assert!(online_resolver("ris", Some("bad host:1")).is_err());
+        let r = online_resolver("radb", None).unwrap();
+        assert_eq!(r.server(), "whois.radb.net:43");
+    }
+
+    #[test]
+    fn builder_checks() {
+        let b = || WhoisResolver::builder(WhoisService::Cymru);
+        assert!(matches!(b().deadline(Duration::ZERO).build(), Err(AsnError::Config(_))));
+        assert!(matches!(b().max_reply_bytes(10).build(), Err(AsnError::Config(_))));
+        assert!(matches!(b().parallel(0).build(), Err(AsnError::Config(_))));
+        assert!(matches!(b().batch_size(0).build(), Err(AsnError::Config(_))));
+    }
+
+    #[test]
+    fn special_addresses_are_never_sent() {
+        // Nothing listens on loopback port 1: any query would fail the call.
+        let r = WhoisResolver::builder(WhoisService::Cymru).server("127.0.0.1:1").build().unwrap();
+        let answers = r.resolve_many(&["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()]).unwrap();
+        assert!(answers.iter().all(|a| matches!(a, Resolution::NotRouted { special: Some(_) })));
+    }
+}

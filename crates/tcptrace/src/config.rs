@@ -1,0 +1,377 @@
+//! The configuration of a run, built with a validating builder.
+
+use std::time::Duration;
+
+use crate::error::ConfigError;
+use crate::model::TraceParams;
+
+/// The largest plan (flows × TTLs) one run may schedule.
+pub(crate) const MAX_SLOTS: u64 = 1 << 20;
+/// The most attempts (first send + retries) per (flow, TTL).
+pub(crate) const MAX_ATTEMPTS: u32 = 64;
+
+/// What to trace and how. Build it with [`TraceConfig::builder`].
+///
+/// The defaults are scapy's where scapy has one: TTLs 1 to 30, port 80, a 2 s timeout and no
+/// retry. On top of that: stop at the first TTL where the destination answers, a gap limit of 5
+/// silent TTLs, at most 256 probes in flight and no pacing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceConfig {
+    pub(crate) targets: Vec<String>,
+    pub(crate) ports: Vec<u16>,
+    pub(crate) min_ttl: u8,
+    pub(crate) max_ttl: u8,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: i32,
+    pub(crate) pps: Option<u32>,
+    pub(crate) max_in_flight: u32,
+    pub(crate) all_ttls: bool,
+    pub(crate) gap_limit: Option<u8>,
+    pub(crate) deadline: Option<Duration>,
+}
+
+impl TraceConfig {
+    /// A builder with the defaults.
+    pub fn builder() -> TraceConfigBuilder {
+        TraceConfigBuilder::default()
+    }
+
+    /// The targets, as given.
+    pub fn targets(&self) -> &[String] {
+        &self.targets
+    }
+
+    /// The destination ports.
+    pub fn ports(&self) -> &[u16] {
+        &self.ports
+    }
+
+    /// The first TTL probed.
+    pub fn min_ttl(&self) -> u8 {
+        self.min_ttl
+    }
+
+    /// The last TTL probed.
+    pub fn max_ttl(&self) -> u8 {
+        self.max_ttl
+    }
+
+    /// How long to wait for the answer to one probe.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// scapy's `retry` value.
+    pub fn retry(&self) -> i32 {
+        self.retry
+    }
+
+    /// The pace in packets per second, if any.
+    pub fn pps(&self) -> Option<u32> {
+        self.pps
+    }
+
+    /// The most probes in flight at once.
+    pub fn max_in_flight(&self) -> u32 {
+        self.max_in_flight
+    }
+
+    /// Whether every TTL up to the maximum is probed.
+    pub fn all_ttls(&self) -> bool {
+        self.all_ttls
+    }
+
+    /// The gap limit, if any.
+    pub fn gap_limit(&self) -> Option<u8> {
+        self.gap_limit
+    }
+
+    /// The overall deadline of a blocking run: by default, enough for every attempt of every
+    /// probe at the configured pace plus one timeout per attempt.
+    pub fn deadline(&self) -> Duration {
+        self.deadline.unwrap_or_else(|| {
+            let attempts = 1 + self.retry.unsigned_abs().min(MAX_ATTEMPTS - 1);
+            let probes = self.targets.len() as u64
+                * self.ports.len() as u64
+                * u64::from(self.max_ttl - self.min_ttl + 1);
+            let pacing = self
+                .pps
+                .map_or(Duration::ZERO, |pps| Duration::from_millis(probes.saturating_mul(1000) / u64::from(pps)));
+            let per_attempt = self.timeout * attempts;
+            // Every attempt round can take a timeout; negative retries can run longer, so
+            // allow four times as long for them.
+            let rounds = if self.retry < 0 { per_attempt * 4 } else { per_attempt };
+            rounds + pacing * attempts + Duration::from_secs(1)
+        })
+    }
+
+    /// The parameters as recorded in a [`TraceReport`](crate::TraceReport).
+    pub fn params(&self) -> TraceParams {
+        TraceParams {
+            min_ttl: self.min_ttl,
+            max_ttl: self.max_ttl,
+            timeout_s: self.timeout.as_secs_f64(),
+            retry: self.retry,
+            pps: self.pps,
+            max_in_flight: self.max_in_flight,
+            all_ttls: self.all_ttls,
+            gap_limit: self.gap_limit,
+        }
+    }
+}
+
+/// Builds a [`TraceConfig`]. Setters never fail; [`TraceConfigBuilder::build`] reports the
+/// first problem.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct TraceConfigBuilder {
+    cfg: TraceConfig,
+    error: Option<ConfigError>,
+}
+
+impl Default for TraceConfigBuilder {
+    fn default() -> Self {
+        Self {
+            cfg: TraceConfig {
+                targets: Vec::new(),
+                ports: Vec::new(),
+                min_ttl: 1,
+                max_ttl: 30,
+                timeout: Duration::from_secs(2),
+                retry: 0,
+                pps: None,
+                max_in_flight: 256,
+                all_ttls: false,
+                gap_limit: Some(5),
+                deadline: None,
+            },
+            error: None,
+        }
+    }
+}
+
+impl TraceConfigBuilder {
+    fn fail(mut self, e: ConfigError) -> Self {
+        self.error.get_or_insert(e);
+        self
+    }
+
+    /// Adds a target: a host name or an IPv4 or IPv6 address.
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.cfg.targets.push(target.into());
+        self
+    }
+
+    /// Adds several targets.
+    pub fn targets<I, S>(mut self, targets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cfg.targets.extend(targets.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a destination port (the default, when none is added, is 80).
+    pub fn port(mut self, port: u16) -> Self {
+        if port == 0 {
+            return self.fail(ConfigError::ZeroPort);
+        }
+        self.cfg.ports.push(port);
+        self
+    }
+
+    /// Adds several destination ports.
+    pub fn ports(self, ports: impl IntoIterator<Item = u16>) -> Self {
+        ports.into_iter().fold(self, Self::port)
+    }
+
+    /// Adds ports from a list like `80,443,8000-8003`.
+    pub fn port_list(self, list: &str) -> Self {
+        match parse_port_list(list) {
+            Ok(ports) => self.ports(ports),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// The first TTL to probe (default 1).
+    pub fn min_ttl(mut self, ttl: u8) -> Self {
+        self.cfg.min_ttl = ttl;
+        self
+    }
+
+    /// The last TTL to probe (default 30).
+    pub fn max_ttl(mut self, ttl: u8) -> Self {
+        self.cfg.max_ttl = ttl;
+        self
+    }
+
+    /// How long to wait for each probe's answer (default 2 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.cfg.timeout = timeout;
+        self
+    }
+
+    /// The timeout in seconds, as the CLI takes it.
+    pub fn timeout_secs(self, secs: f64) -> Self {
+        match Duration::try_from_secs_f64(secs) {
+            Ok(d) if secs > 0.0 => self.timeout(d),
+            _ => self.fail(ConfigError::BadTimeout),
+        }
+    }
+
+    /// scapy's `retry` (default 0): `n > 0` resends each unanswered probe up to `n` times;
+    /// `-n` keeps resending while answers keep coming, and gives up on a probe after `n`
+    /// resends in a row during which the run got no new answer. At most 63 either way.
+    pub fn retry(mut self, retry: i32) -> Self {
+        self.cfg.retry = retry;
+        self
+    }
+
+    /// Paces sending to at most `pps` packets per second (default: no pacing).
+    pub fn pps(mut self, pps: u32) -> Self {
+        self.cfg.pps = Some(pps);
+        self
+    }
+
+    /// Turns pacing off (the default).
+    pub fn no_pacing(mut self) -> Self {
+        self.cfg.pps = None;
+        self
+    }
+
+    /// The most probes in flight at once (default 256).
+    pub fn max_in_flight(mut self, n: u32) -> Self {
+        self.cfg.max_in_flight = n;
+        self
+    }
+
+    /// Probe every TTL up to the maximum, as scapy does, instead of stopping at the first TTL
+    /// where the destination answered (default false).
+    pub fn all_ttls(mut self, all: bool) -> Self {
+        self.cfg.all_ttls = all;
+        self
+    }
+
+    /// Stop a trace after this many silent TTLs in a row; `None` for no limit (default 5).
+    /// A trace never probes further than this many TTLs beyond its highest answered TTL.
+    pub fn gap_limit(mut self, limit: Option<u8>) -> Self {
+        self.cfg.gap_limit = limit;
+        self
+    }
+
+    /// The overall deadline of a blocking run (default: see [`TraceConfig::deadline`]).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.cfg.deadline = Some(deadline);
+        self
+    }
+
+    /// Checks the settings and builds the configuration.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`]: no target, a bad port or port list, TTL 0 or min above max,
+    /// a bad timeout, zero pace, window or gap limit, retry outside -63..=63, or a plan above
+    /// 2^20 (flows × TTLs) probes.
+    pub fn build(self) -> Result<TraceConfig, ConfigError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut c = self.cfg;
+        if c.targets.is_empty() {
+            return Err(ConfigError::NoTargets);
+        }
+        if c.ports.is_empty() {
+            c.ports.push(80);
+        }
+        if c.min_ttl == 0 || c.max_ttl == 0 {
+            return Err(ConfigError::ZeroTtl);
+        }
+        if c.min_ttl > c.max_ttl {
+            return Err(ConfigError::TtlRange { min: c.min_ttl, max: c.max_ttl });
+        }
+        if c.timeout.is_zero() {
+            return Err(ConfigError::BadTimeout);
+        }
+        if c.pps == Some(0) {
+            return Err(ConfigError::ZeroPps);
+        }
+        if c.max_in_flight == 0 {
+            return Err(ConfigError::ZeroInFlight);
+        }
+        if c.gap_limit == Some(0) {
+            return Err(ConfigError::ZeroGapLimit);
+        }
+        if c.retry.unsigned_abs() >= MAX_ATTEMPTS {
+            return Err(ConfigError::RetryRange(c.retry));
+        }
+        let slots = c.targets.len() as u64 * c.ports.len() as u64 * u64::from(c.max_ttl - c.min_ttl + 1);
+        if slots > MAX_SLOTS {
+            return Err(ConfigError::TooManyProbes(slots));
+        }
+        Ok(c)
+    }
+}
+
+/// Parses `80,443,8000-8003` into ports.
+///
+/// # Errors
+///
+/// [`ConfigError::BadPortList`] for anything else, including port 0 and reversed ranges.
+pub fn parse_port_list(list: &str) -> Result<Vec<u16>, ConfigError> {
+    let bad = || ConfigError::BadPortList(list.to_owned());
+    let mut out = Vec::new();
+    for part in list.split(',').map(str::trim) {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.trim(), b.trim()),
+            None => (part, part),
+        };
+        let a: u16 = a.parse().map_err(|_| bad())?;
+        let b: u16 = b.parse().map_err(|_| bad())?;
+        if a == 0 || a > b || out.len() + usize::from(b - a) >= 65_536 {
+            return Err(bad());
+        }
+        out.extend(a..=b);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = TraceConfig::builder().target("192.0.2.1").build().unwrap();
+        assert_eq!(c.ports(), [80]);
+        assert_eq!((c.min_ttl(), c.max_ttl()), (1, 30));
+        assert_eq!(c.timeout(), Duration::from_secs(2));
+        assert_eq!(c.gap_limit(), Some(5));
+        assert!(c.deadline() >= Duration::from_secs(2));
+    }
+
+    #[test]
+    fn errors() {
+        let b = || TraceConfig::builder().target("x");
+        assert_eq!(TraceConfig::builder().build().unwrap_err(), ConfigError::NoTargets);
+        assert_eq!(b().min_ttl(5).max_ttl(4).build().unwrap_err(), ConfigError::TtlRange { min: 5, max: 4 });
+        assert_eq!(b().min_ttl(0).build().unwrap_err(), ConfigError::ZeroTtl);
+        assert_eq!(b().port(0).port(80).build().unwrap_err(), ConfigError::ZeroPort);
+        assert_eq!(b().timeout_secs(-1.0).build().unwrap_err(), ConfigError::BadTimeout);
+        assert_eq!(b().timeout_secs(f64::NAN).build().unwrap_err(), ConfigError::BadTimeout);
+        assert_eq!(b().pps(0).build().unwrap_err(), ConfigError::ZeroPps);
+        assert_eq!(b().retry(64).build().unwrap_err(), ConfigError::RetryRange(64));
+        assert_eq!(b().gap_limit(Some(0)).build().unwrap_err(), ConfigError::ZeroGapLimit);
+        assert!(matches!(b().port_list("80,x").build().unwrap_err(), ConfigError::BadPortList(_)));
+    }
+
+    #[test]
+    fn port_lists() {
+        assert_eq!(parse_port_list("80,443").unwrap(), [80, 443]);
+        assert_eq!(parse_port_list("1-3, 9").unwrap(), [1, 2, 3, 9]);
+        assert!(parse_port_list("0").is_err());
+        assert!(parse_port_list("5-3").is_err());
+        assert!(parse_port_list("").is_err());
+        assert!(parse_port_list("65536").is_err());
+    }
+}

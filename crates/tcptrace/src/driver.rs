@@ -1,0 +1,99 @@
+//! The blocking driver: resolve, open sockets, run the engine to the end or the deadline.
+
+use std::hash::{BuildHasher, RandomState};
+use std::net::{IpAddr, ToSocketAddrs};
+use std::time::{Instant, SystemTime};
+
+use crate::config::TraceConfig;
+use crate::engine::{Engine, Event, Flow};
+use crate::error::{Error, Result};
+use crate::model::{TraceReport, rfc3339};
+use crate::transport::RawSockets;
+
+/// Resolves a target with the system resolver (IPv4 and IPv6), or parses it as an address.
+///
+/// # Errors
+///
+/// [`Error::Resolve`] when the resolver fails, [`Error::NoAddress`] when it returns nothing.
+pub fn resolve(target: &str) -> Result<IpAddr> {
+    if let Ok(a) = target.parse::<IpAddr>() {
+        return Ok(a);
+    }
+    // Accept bracketed IPv6 literals as well.
+    if let Some(a) = target.strip_prefix('[').and_then(|t| t.strip_suffix(']')).and_then(|t| t.parse().ok()) {
+        return Ok(IpAddr::V6(a));
+    }
+    let mut addrs = (target, 0u16)
+        .to_socket_addrs()
+        .map_err(|source| Error::Resolve { target: target.to_owned(), source })?;
+    addrs.next().map(|a| a.ip()).ok_or_else(|| Error::NoAddress { target: target.to_owned() })
+}
+
+/// Resolves the targets and picks the source address of each, in config order × port order.
+///
+/// # Errors
+///
+/// As [`resolve`], and [`Error::NoRoute`] when there is no route to a target.
+pub fn plan_flows(config: &TraceConfig) -> Result<Vec<Flow>> {
+    let mut flows = Vec::with_capacity(config.targets.len() * config.ports.len());
+    for target in &config.targets {
+        let dst = resolve(target)?;
+        let src = crate::transport::source_for(dst)?;
+        for &port in &config.ports {
+            flows.push(Flow { target: target.clone(), src, dst, port });
+        }
+    }
+    Ok(flows)
+}
+
+/// A fresh random key for a run.
+pub(crate) fn run_key() -> u64 {
+    RandomState::new().hash_one((SystemTime::now(), std::process::id()))
+}
+
+/// Traces every (target, port) of `config` over raw sockets and returns the report. Blocks
+/// until every trace has stopped or the config's deadline has passed.
+///
+/// # Errors
+///
+/// [`Error::PermissionDenied`] without `CAP_NET_RAW`, resolution and routing errors from
+/// [`plan_flows`], and [`Error::Io`] for socket failures.
+pub fn trace(config: &TraceConfig) -> Result<TraceReport> {
+    trace_with(config, |_| {})
+}
+
+/// [`trace`], calling `on_event` with every event as it happens (for live output).
+///
+/// # Errors
+///
+/// As [`trace`].
+pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Result<TraceReport> {
+    let started_at = rfc3339(SystemTime::now());
+    let flows = plan_flows(config)?;
+    let v4 = flows.iter().any(|f| f.dst.is_ipv4());
+    let v6 = flows.iter().any(|f| f.dst.is_ipv6());
+    let mut sockets = RawSockets::open(v4, v6)?;
+    let mut engine = Engine::new(config, flows, run_key())?;
+    let deadline = Instant::now() + config.deadline();
+    let mut buf = Vec::with_capacity(64);
+    loop {
+        let now = Instant::now();
+        engine.handle_timeout(now);
+        while let Some(tx) = engine.poll_transmit(now, &mut buf) {
+            sockets.send(&tx, &buf)?;
+        }
+        while let Some(ev) = engine.poll_event() {
+            on_event(&ev);
+        }
+        if engine.is_done() || now >= deadline {
+            break;
+        }
+        let wake = engine.poll_timeout().unwrap_or(deadline).min(deadline);
+        sockets.recv_into(&mut engine, wake.saturating_duration_since(now))?;
+    }
+    while let Some(ev) = engine.poll_event() {
+        on_event(&ev);
+    }
+    tracing::debug!(stats = ?engine.stats(), send_errors = sockets.send_errors(), "trace finished");
+    Ok(TraceReport { params: config.params(), started_at, traces: engine.traces() })
+}

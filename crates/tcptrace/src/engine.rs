@@ -1,0 +1,823 @@
+//! The sans-IO probe engine: what to send, when, and what the replies mean.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use crate::config::{MAX_ATTEMPTS, TraceConfig};
+use crate::error::ConfigError;
+use crate::model::{Hop, Reply, ReplyKind, StopReason, Trace};
+use crate::wire::{
+    Ipv4Repr, Ipv6Repr, ParsedReply, ReplyBody, TcpFlags, TcpRepr, parse_reply,
+    parse_reply_v6_payload, proto,
+};
+
+/// One (target, port) to trace, with the addresses to use.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Flow {
+    /// The target as the user gave it (kept for the report).
+    pub target: String,
+    /// Our source address towards `dst`.
+    pub src: IpAddr,
+    /// The destination address.
+    pub dst: IpAddr,
+    /// The destination TCP port.
+    pub port: u16,
+}
+
+/// A probe to send, written by [`Engine::poll_transmit`] into the caller's buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// The index of the flow (in the order given to [`Engine::new`]).
+    pub flow: usize,
+    /// The destination address.
+    pub dst: IpAddr,
+    /// The TTL or hop limit the probe carries (already written in the IP header).
+    pub ttl: u8,
+    /// The length of the whole IP packet in the buffer.
+    pub len: usize,
+    /// Where the TCP header starts in the buffer: a transport that lets the kernel write the IP
+    /// header (IPv6 raw sockets) sends `buf[l4_offset..len]`.
+    pub l4_offset: usize,
+}
+
+/// Something that happened, returned by [`Engine::poll_event`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A reply was accepted.
+    Reply {
+        /// The flow index.
+        flow: usize,
+        /// The TTL of the probe it answers.
+        ttl: u8,
+        /// The reply.
+        reply: Reply,
+    },
+    /// A flow finished.
+    Done {
+        /// The flow index.
+        flow: usize,
+        /// Why it stopped.
+        reason: StopReason,
+    },
+}
+
+/// What [`Engine::handle_packet`] did with a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// It answered a probe and was recorded.
+    Matched,
+    /// It answered a probe after the probe's timeout and was recorded as late.
+    Late,
+    /// It answered a probe that was already answered; dropped.
+    Duplicate,
+    /// It answered a probe beyond where its trace stopped (past the destination or the gap);
+    /// dropped.
+    Ignored,
+    /// It is well formed but answers none of our probes (another program's traffic, a spoof,
+    /// a stale run); dropped.
+    Unmatched,
+    /// It could not be parsed, or is of a kind that never answers a probe; dropped.
+    Malformed,
+}
+
+/// Counters of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Probes sent, retries included.
+    pub sent: u64,
+    /// Of which retries.
+    pub retries: u64,
+    /// Replies recorded (late ones included).
+    pub replies: u64,
+    /// Of which late.
+    pub late: u64,
+    /// Duplicate replies dropped.
+    pub duplicates: u64,
+    /// Replies dropped because they answer probes beyond where their trace stopped.
+    pub ignored: u64,
+    /// Packets dropped because they match no probe.
+    pub unmatched: u64,
+    /// Packets dropped because they could not be parsed or never answer a probe.
+    pub malformed: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Send {
+    at: Instant,
+    answered: bool,
+    expired: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    sends: Vec<Send>,
+    answered: bool,
+    /// Answered, or every attempt timed out.
+    resolved: bool,
+    /// Beyond where the trace stopped: never (re)sent.
+    cancelled: bool,
+    budget: u32,
+    answers_at_send: u64,
+}
+
+#[derive(Clone, Debug)]
+struct FlowState {
+    flow: Flow,
+    sport: u16,
+    label: u32,
+    /// The next TTL never sent (u16 so that it can pass 255).
+    next_ttl: u16,
+    highest_answered: Option<u8>,
+    reached_ttl: Option<u8>,
+    stop_ttl: u8,
+    gap_stopped: bool,
+    done: Option<StopReason>,
+    in_ready: bool,
+    slots: Vec<Slot>,
+    replies: Vec<Vec<Reply>>,
+}
+
+/// The TCP SYN probe engine. It never touches a socket or a clock: every input carries `now`.
+///
+/// # Call order
+///
+/// 1. [`Engine::new`] with the configuration, the flows (resolved targets with their source
+///    addresses) and a random key for the run.
+/// 2. Loop until [`Engine::is_done`]:
+///    - call [`Engine::poll_transmit`] until it returns `None`, sending each probe;
+///    - call [`Engine::poll_event`] until it returns `None`;
+///    - wait for a packet or until [`Engine::poll_timeout`], whichever comes first;
+///    - give each received packet to [`Engine::handle_packet`] (whole IP datagrams) or
+///      [`Engine::handle_ipv6_payload`] (IPv6 payloads from raw sockets);
+///    - call [`Engine::handle_timeout`] with the current time.
+/// 3. Read the result with [`Engine::traces`] (also possible before the end, for a run cut
+///    short by a deadline: unfinished traces report [`StopReason::Deadline`]).
+///
+/// # Probes
+///
+/// Each (flow, TTL, attempt) has an index; the TCP sequence number is that index under a keyed
+/// 32-bit permutation, and the IPv4 ID a keyed hash of it, so that a reply is matched to
+/// exactly one probe and a forged reply must guess the key. The 5-tuple is constant per flow
+/// (Paris traceroute), and so is the IPv6 flow label, so that ECMP keeps a flow on one path.
+#[derive(Debug)]
+pub struct Engine {
+    flows: Vec<FlowState>,
+    min_ttl: u8,
+    max_ttl: u8,
+    nttl: usize,
+    timeout: Duration,
+    retry: i32,
+    interval: Option<Duration>,
+    next_send_at: Option<Instant>,
+    max_in_flight: u32,
+    all_ttls: bool,
+    gap_limit: Option<u8>,
+    keys: [u32; 4],
+    id_key: u32,
+    in_flight: u32,
+    ready: VecDeque<u32>,
+    retries: VecDeque<(u32, u8)>,
+    timeouts: VecDeque<(Instant, u32, u8, u8)>,
+    events: VecDeque<Event>,
+    answers: u64,
+    flows_done: usize,
+    stats: Stats,
+}
+
+/// How many intervals of sending a late caller may catch up on at once when pacing.
+const PACING_BURST: u32 = 4;
+/// The TCP window of probes (scapy's default).
+const PROBE_WINDOW: u16 = 8192;
+
+fn mix(x: u64) -> u64 {
+    // splitmix64's finalizer.
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn round(r: u16, k: u32) -> u16 {
+    let x = (u32::from(r) ^ k).wrapping_mul(0x9e37_79b1);
+    ((x >> 16) ^ x) as u16
+}
+
+impl Engine {
+    /// An engine for `flows` under `config` (its targets and ports are not used: `flows` says
+    /// what to trace). `key` should be random for each run; it keys probe identities.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::NoTargets`] without flows, [`ConfigError::FamilyMismatch`] when a flow's
+    /// source and destination families differ, [`ConfigError::ZeroPort`] for port 0, and
+    /// [`ConfigError::TooManyProbes`] for a plan above 2^20 (flow, TTL) slots.
+    pub fn new(config: &TraceConfig, flows: Vec<Flow>, key: u64) -> Result<Self, ConfigError> {
+        if flows.is_empty() {
+            return Err(ConfigError::NoTargets);
+        }
+        let nttl = usize::from(config.max_ttl - config.min_ttl) + 1;
+        let slots = flows.len() as u64 * nttl as u64;
+        if slots > crate::config::MAX_SLOTS {
+            return Err(ConfigError::TooManyProbes(slots));
+        }
+        let keys = [0u64, 1, 2, 3].map(|i| mix(key ^ mix(i)) as u32);
+        let sport_base = (mix(key ^ 0x5eed) % 32_768) as usize;
+        let mut states = Vec::with_capacity(flows.len());
+        for (i, flow) in flows.into_iter().enumerate() {
+            if flow.src.is_ipv4() != flow.dst.is_ipv4() {
+                return Err(ConfigError::FamilyMismatch { src: flow.src, dst: flow.dst });
+            }
+            if flow.port == 0 {
+                return Err(ConfigError::ZeroPort);
+            }
+            states.push(FlowState {
+                sport: 32_768 + ((sport_base + i) % 32_768) as u16,
+                label: (mix(key ^ (i as u64).rotate_left(32)) & 0xf_ffff) as u32,
+                next_ttl: u16::from(config.min_ttl),
+                highest_answered: None,
+                reached_ttl: None,
+                stop_ttl: config.max_ttl,
+                gap_stopped: false,
+                done: None,
+                in_ready: true,
+                slots: vec![Slot::default(); nttl],
+                replies: vec![Vec::new(); nttl],
+                flow,
+            });
+        }
+        let ready = (0..states.len() as u32).collect();
+        Ok(Self {
+            flows: states,
+            min_ttl: config.min_ttl,
+            max_ttl: config.max_ttl,
+            nttl,
+            timeout: config.timeout,
+            retry: config.retry,
+            interval: config.pps.map(|p| Duration::from_secs(1) / p),
+            next_send_at: None,
+            max_in_flight: config.max_in_flight,
+            all_ttls: config.all_ttls,
+            gap_limit: config.gap_limit,
+            keys,
+            id_key: mix(key ^ 0x1d) as u32,
+            in_flight: 0,
+            ready,
+            retries: VecDeque::new(),
+            timeouts: VecDeque::new(),
+            events: VecDeque::new(),
+            answers: 0,
+            flows_done: 0,
+            stats: Stats::default(),
+        })
+    }
+
+    /// The flows, in the order given.
+    pub fn flows(&self) -> impl ExactSizeIterator<Item = &Flow> {
+        self.flows.iter().map(|f| &f.flow)
+    }
+
+    /// The TCP source port of a flow (constant for the run).
+    pub fn source_port(&self, flow: usize) -> Option<u16> {
+        self.flows.get(flow).map(|f| f.sport)
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Probes sent whose answer is still awaited (neither answered nor timed out).
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+
+    /// True when every flow has finished.
+    pub fn is_done(&self) -> bool {
+        self.flows_done == self.flows.len()
+    }
+
+    fn permute(&self, id: u32) -> u32 {
+        let (mut l, mut r) = ((id >> 16) as u16, id as u16);
+        for k in self.keys {
+            (l, r) = (r, l ^ round(r, k));
+        }
+        (u32::from(l) << 16) | u32::from(r)
+    }
+
+    fn unpermute(&self, seq: u32) -> u32 {
+        let (mut l, mut r) = ((seq >> 16) as u16, seq as u16);
+        for k in self.keys.iter().rev() {
+            (l, r) = (r ^ round(l, *k), l);
+        }
+        (u32::from(l) << 16) | u32::from(r)
+    }
+
+    fn ident(&self, id: u32) -> u16 {
+        let x = (id ^ self.id_key).wrapping_mul(0x85eb_ca6b);
+        ((x >> 16) ^ x) as u16
+    }
+
+    fn probe_id(&self, flow: usize, ttl: u8, attempt: u8) -> u32 {
+        let slot = flow * self.nttl + usize::from(ttl - self.min_ttl);
+        (slot as u32) * MAX_ATTEMPTS + u32::from(attempt)
+    }
+
+    /// Decodes a probe id into (flow, ttl index, attempt) when it is one of ours.
+    fn decode(&self, seq: u32) -> Option<(usize, usize, usize)> {
+        let id = self.unpermute(seq);
+        let slot = (id / MAX_ATTEMPTS) as usize;
+        let attempt = (id % MAX_ATTEMPTS) as usize;
+        let flow = slot / self.nttl;
+        if flow >= self.flows.len() {
+            return None;
+        }
+        let ttl_idx = slot % self.nttl;
+        (attempt < self.flows[flow].slots[ttl_idx].sends.len()).then_some((flow, ttl_idx, attempt))
+    }
+
+    fn cap(&self, f: &FlowState) -> u16 {
+        let stop = u16::from(f.stop_ttl);
+        match self.gap_limit {
+            Some(g) => {
+                let base = f.highest_answered.map_or(u16::from(self.min_ttl) - 1, u16::from);
+                stop.min(base + u16::from(g))
+            }
+            None => stop,
+        }
+    }
+
+    fn maybe_ready(&mut self, f: usize) {
+        let cap = self.cap(&self.flows[f]);
+        let st = &mut self.flows[f];
+        if !st.in_ready && st.done.is_none() && st.next_ttl <= cap {
+            st.in_ready = true;
+            self.ready.push_back(f as u32);
+        }
+    }
+
+    fn next_probe(&mut self) -> Option<(usize, u8)> {
+        while let Some((f, ttl)) = self.retries.pop_front() {
+            let st = &self.flows[f as usize];
+            let slot = &st.slots[usize::from(ttl - self.min_ttl)];
+            if st.done.is_none() && !slot.answered && !slot.cancelled && !slot.resolved {
+                return Some((f as usize, ttl));
+            }
+        }
+        while let Some(f) = self.ready.pop_front() {
+            let f = f as usize;
+            let cap = self.cap(&self.flows[f]);
+            let st = &mut self.flows[f];
+            st.in_ready = false;
+            if st.done.is_some() || st.next_ttl > cap {
+                continue;
+            }
+            let ttl = st.next_ttl as u8;
+            st.next_ttl += 1;
+            if st.next_ttl <= cap {
+                st.in_ready = true;
+                self.ready.push_back(f as u32);
+            }
+            return Some((f, ttl));
+        }
+        None
+    }
+
+    /// The next probe to send, written into `buf` (cleared first) as a whole IP packet, or
+    /// `None` when nothing may be sent now (window full, pacing, or nothing left).
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        if self.in_flight >= self.max_in_flight {
+            return None;
+        }
+        if self.interval.is_some() && self.next_send_at.is_some_and(|at| now < at) {
+            return None;
+        }
+        let (f, ttl) = self.next_probe()?;
+        let ttl_idx = usize::from(ttl - self.min_ttl);
+        let attempt = self.flows[f].slots[ttl_idx].sends.len() as u8;
+        let id = self.probe_id(f, ttl, attempt);
+        let seq = self.permute(id);
+        let ident = self.ident(id);
+        let st = &self.flows[f];
+        let tcp = TcpRepr {
+            src_port: st.sport,
+            dst_port: st.flow.port,
+            seq_number: seq,
+            ack_number: 0,
+            flags: TcpFlags::SYN,
+            window: PROBE_WINDOW,
+            mss: None,
+        };
+        let (src, dst) = (st.flow.src, st.flow.dst);
+        let l4_offset = match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let ip = Ipv4Repr {
+                    src_addr: s,
+                    dst_addr: d,
+                    protocol: proto::TCP,
+                    ttl,
+                    ident,
+                    tos: 0,
+                    dont_frag: false,
+                    payload_len: tcp.header_len(),
+                };
+                buf.clear();
+                buf.resize(ip.buffer_len(), 0);
+                ip.emit(buf).ok()?;
+                ip.header_len()
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                let ip = Ipv6Repr {
+                    src_addr: s,
+                    dst_addr: d,
+                    next_header: proto::TCP,
+                    hop_limit: ttl,
+                    traffic_class: 0,
+                    flow_label: st.label,
+                    payload_len: tcp.header_len(),
+                };
+                buf.clear();
+                buf.resize(ip.buffer_len(), 0);
+                ip.emit(buf).ok()?;
+                ip.header_len()
+            }
+            _ => return None,
+        };
+        tcp.emit(&mut buf[l4_offset..], src, dst).ok()?;
+
+        let answers = self.answers;
+        let retry = self.retry;
+        let slot = &mut self.flows[f].slots[ttl_idx];
+        if attempt == 0 {
+            slot.budget = retry.unsigned_abs();
+        }
+        slot.sends.push(Send { at: now, answered: false, expired: false });
+        slot.answers_at_send = answers;
+        self.timeouts.push_back((now + self.timeout, f as u32, ttl, attempt));
+        self.in_flight += 1;
+        self.stats.sent += 1;
+        if attempt > 0 {
+            self.stats.retries += 1;
+        }
+        if let Some(interval) = self.interval {
+            let floor = now.checked_sub(interval * PACING_BURST).unwrap_or(now);
+            let base = self.next_send_at.map_or(now, |at| at.max(floor));
+            self.next_send_at = Some(base + interval);
+        }
+        Some(Transmit { flow: f, dst, ttl, len: buf.len(), l4_offset })
+    }
+
+    /// When [`Engine::handle_timeout`] should next be called (or when pacing allows the next
+    /// send), or `None` when nothing is pending.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let timeout = self.timeouts.front().map(|t| t.0);
+        let pending = !self.retries.is_empty() || !self.ready.is_empty();
+        let send = match self.next_send_at {
+            Some(at) if pending && self.in_flight < self.max_in_flight => Some(at),
+            _ => None,
+        };
+        match (timeout, send) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next event, if any. Call until `None` after each `handle_*` call.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Expires probes whose timeout has passed at `now`, scheduling retries or giving up.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(at, f, ttl, attempt)) = self.timeouts.front() {
+            if at > now {
+                break;
+            }
+            self.timeouts.pop_front();
+            let (f, ttl_idx, attempt) = (f as usize, usize::from(ttl - self.min_ttl), usize::from(attempt));
+            let answers = self.answers;
+            let negative = self.retry < 0;
+            let n = self.retry.unsigned_abs();
+            let st = &mut self.flows[f];
+            let slot = &mut st.slots[ttl_idx];
+            let send = &mut slot.sends[attempt];
+            if send.answered {
+                continue;
+            }
+            send.expired = true;
+            self.in_flight -= 1;
+            if st.done.is_some()
+                || slot.answered
+                || slot.cancelled
+                || slot.resolved
+                || attempt + 1 != slot.sends.len()
+            {
+                continue;
+            }
+            if negative && answers > slot.answers_at_send {
+                slot.budget = n;
+            }
+            if slot.budget > 0 && (slot.sends.len() as u32) < MAX_ATTEMPTS {
+                slot.budget -= 1;
+                self.retries.push_back((f as u32, ttl));
+            } else {
+                slot.resolved = true;
+                self.check_flow(f);
+            }
+        }
+    }
+
+    /// Handles a received IPv4 or IPv6 datagram (with its IP header).
+    pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) -> Disposition {
+        if let Ok(reply) = parse_reply(packet) {
+            self.handle_reply(now, reply)
+        } else {
+            self.stats.malformed += 1;
+            Disposition::Malformed
+        }
+    }
+
+    /// Handles the payload of an IPv6 packet from `from` with next header `next_header`, as
+    /// raw IPv6 sockets deliver it (without the IPv6 header).
+    pub fn handle_ipv6_payload(
+        &mut self,
+        now: Instant,
+        from: std::net::Ipv6Addr,
+        next_header: u8,
+        payload: &[u8],
+    ) -> Disposition {
+        if let Ok(reply) = parse_reply_v6_payload(from, next_header, payload) {
+            self.handle_reply(now, reply)
+        } else {
+            self.stats.malformed += 1;
+            Disposition::Malformed
+        }
+    }
+
+    /// Handles an already parsed reply.
+    pub fn handle_reply(&mut self, now: Instant, reply: ParsedReply) -> Disposition {
+        let found = match &reply.body {
+            ReplyBody::IcmpError { kind, probe, .. } => {
+                self.decode(probe.seq_number).and_then(|(f, t, a)| {
+                    let st = &self.flows[f];
+                    let id = self.probe_id(f, self.min_ttl + t as u8, a as u8);
+                    let ok = probe.dst == st.flow.dst
+                        && probe.src == st.flow.src
+                        && probe.src_port == st.sport
+                        && probe.dst_port == st.flow.port
+                        && probe.ident.is_none_or(|i| i == self.ident(id))
+                        && reply.to.is_none_or(|to| to == st.flow.src);
+                    ok.then_some((f, t, a, *kind))
+                })
+            }
+            ReplyBody::Tcp { src_port, dst_port, ack_number, flags, .. } => {
+                let answer = flags.contains(TcpFlags::ACK)
+                    && (flags.contains(TcpFlags::SYN) || flags.contains(TcpFlags::RST));
+                let kind = if flags.contains(TcpFlags::SYN) { ReplyKind::SynAck } else { ReplyKind::Rst };
+                answer
+                    .then(|| self.decode(ack_number.wrapping_sub(1)))
+                    .flatten()
+                    .and_then(|(f, t, a)| {
+                        let st = &self.flows[f];
+                        let ok = reply.from == st.flow.dst
+                            && *src_port == st.flow.port
+                            && *dst_port == st.sport
+                            && reply.to.is_none_or(|to| to == st.flow.src);
+                        ok.then_some((f, t, a, kind))
+                    })
+            }
+        };
+        let Some((f, ttl_idx, attempt, kind)) = found else {
+            self.stats.unmatched += 1;
+            return Disposition::Unmatched;
+        };
+        let mpls = match reply.body {
+            ReplyBody::IcmpError { mpls, .. } => mpls,
+            ReplyBody::Tcp { .. } => Vec::new(),
+        };
+        self.record(now, f, ttl_idx, attempt, reply.from, kind, mpls)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "an internal step with its natural inputs")]
+    fn record(
+        &mut self,
+        now: Instant,
+        f: usize,
+        ttl_idx: usize,
+        attempt: usize,
+        from: IpAddr,
+        kind: ReplyKind,
+        mpls: Vec<crate::MplsLabel>,
+    ) -> Disposition {
+        let ttl = self.min_ttl + ttl_idx as u8;
+        let timeout = self.timeout;
+        let st = &mut self.flows[f];
+        let slot = &mut st.slots[ttl_idx];
+        let send = &mut slot.sends[attempt];
+        if send.answered {
+            self.stats.duplicates += 1;
+            return Disposition::Duplicate;
+        }
+        send.answered = true;
+        if !send.expired {
+            self.in_flight -= 1;
+        }
+        let rtt = now.saturating_duration_since(send.at);
+        let late = send.expired || rtt > timeout;
+        // Beyond where the trace stopped: not part of it. Within it, a late reply is recorded
+        // even after the trace finished (while the run goes on for other traces).
+        if ttl > st.stop_ttl || slot.cancelled {
+            self.stats.ignored += 1;
+            return Disposition::Ignored;
+        }
+        let mut reply = Reply::new(from, rtt, kind);
+        reply.late = late;
+        reply.mpls = mpls;
+        st.replies[ttl_idx].push(reply.clone());
+        self.events.push_back(Event::Reply { flow: f, ttl, reply });
+        self.stats.replies += 1;
+        if late {
+            self.stats.late += 1;
+        }
+        if !slot.answered {
+            slot.answered = true;
+            slot.resolved = true;
+            self.answers += 1;
+        }
+        if st.done.is_some() {
+            return if late { Disposition::Late } else { Disposition::Matched };
+        }
+        st.highest_answered = Some(st.highest_answered.map_or(ttl, |h| h.max(ttl)));
+        if from == st.flow.dst && kind.is_final() {
+            st.reached_ttl = Some(st.reached_ttl.map_or(ttl, |r| r.min(ttl)));
+            if !self.all_ttls && ttl < st.stop_ttl {
+                st.stop_ttl = ttl;
+                self.cancel_above(f, ttl);
+            }
+        }
+        self.maybe_ready(f);
+        self.check_flow(f);
+        if late { Disposition::Late } else { Disposition::Matched }
+    }
+
+    fn cancel_above(&mut self, f: usize, ttl: u8) {
+        let from = usize::from(ttl - self.min_ttl) + 1;
+        for slot in &mut self.flows[f].slots[from..] {
+            slot.cancelled = true;
+        }
+    }
+
+    fn check_flow(&mut self, f: usize) {
+        let min = self.min_ttl;
+        if self.flows[f].done.is_some() {
+            return;
+        }
+        if let Some(g) = self.gap_limit {
+            let st = &self.flows[f];
+            let start = st.highest_answered.map_or(u16::from(min), |h| u16::from(h) + 1);
+            let mut run = 0u8;
+            let mut stop_at = None;
+            for t in start..=u16::from(st.stop_ttl) {
+                let slot = &st.slots[usize::from(t - u16::from(min))];
+                if slot.resolved && !slot.answered {
+                    run += 1;
+                    if run == g {
+                        stop_at = Some(t as u8);
+                        break;
+                    }
+                } else {
+                    break;
+                }
+            }
+            if let Some(t) = stop_at {
+                let st = &mut self.flows[f];
+                st.gap_stopped = true;
+                st.stop_ttl = t;
+                self.cancel_above(f, t);
+            }
+        }
+        let st = &mut self.flows[f];
+        let end = usize::from(st.stop_ttl - min);
+        if st.slots[..=end].iter().all(|s| s.resolved || s.cancelled) {
+            let reason = if st.gap_stopped {
+                StopReason::GapLimit
+            } else if st.reached_ttl.is_some() && !self.all_ttls {
+                StopReason::Reached
+            } else {
+                StopReason::MaxTtl
+            };
+            st.done = Some(reason);
+            self.flows_done += 1;
+            self.cancel_above(f, self.flows[f].stop_ttl);
+            self.events.push_back(Event::Done { flow: f, reason });
+        }
+    }
+
+    /// The traces so far, one per flow in the order given. A trace that has not finished
+    /// reports [`StopReason::Deadline`] and the TTLs probed so far.
+    pub fn traces(&self) -> Vec<Trace> {
+        self.flows
+            .iter()
+            .map(|st| {
+                let end = if st.done.is_some() {
+                    u16::from(st.stop_ttl)
+                } else {
+                    u16::from(st.stop_ttl).min(st.next_ttl.saturating_sub(1))
+                };
+                let hops = (u16::from(self.min_ttl)..=end)
+                    .filter_map(|t| {
+                        let i = usize::from(t - u16::from(self.min_ttl));
+                        let slot = &st.slots[i];
+                        (!slot.sends.is_empty()).then(|| Hop {
+                            ttl: t as u8,
+                            probes: slot.sends.len() as u32,
+                            replies: st.replies[i].clone(),
+                        })
+                    })
+                    .collect();
+                Trace {
+                    target: st.flow.target.clone(),
+                    addr: st.flow.dst,
+                    port: st.flow.port,
+                    reached: st.reached_ttl.is_some_and(|r| u16::from(r) <= end),
+                    stop_reason: st.done.unwrap_or(StopReason::Deadline),
+                    hops,
+                }
+            })
+            .collect()
+    }
+
+    /// The maximum TTL of the run.
+    pub fn max_ttl(&self) -> u8 {
+        self.max_ttl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(retry: i32) -> Engine {
+        let cfg = TraceConfig::builder().target("t").retry(retry).max_ttl(8).build().unwrap();
+        let flow = Flow {
+            target: "t".into(),
+            src: "198.18.0.2".parse().unwrap(),
+            dst: "198.19.0.1".parse().unwrap(),
+            port: 80,
+        };
+        Engine::new(&cfg, vec![flow], 42).unwrap()
+    }
+
+    #[test]
+    fn permutation_is_a_bijection_on_samples() {
+        let e = engine(0);
+        for id in (0..1_000_000u32).step_by(997).chain([u32::MAX, 0x8000_0000]) {
+            assert_eq!(e.unpermute(e.permute(id)), id);
+        }
+        assert_ne!(e.permute(1), 1);
+    }
+
+    #[test]
+    fn sends_syns_in_ttl_order_up_to_gap_frontier() {
+        let mut e = engine(0);
+        let now = Instant::now();
+        let mut buf = Vec::new();
+        let mut ttls = Vec::new();
+        while let Some(t) = e.poll_transmit(now, &mut buf) {
+            ttls.push(t.ttl);
+            let r = parse_reply(&buf[..t.len]);
+            // Our own SYN is not a reply.
+            assert!(matches!(r, Ok(ParsedReply { body: ReplyBody::Tcp { .. }, .. })));
+        }
+        // Gap limit 5: nothing answered yet, so TTLs 1..=5 only.
+        assert_eq!(ttls, [1, 2, 3, 4, 5]);
+        assert_eq!(e.in_flight(), 5);
+        // All time out: the gap limit stops the trace.
+        e.handle_timeout(now + Duration::from_secs(3));
+        assert!(e.is_done());
+        assert_eq!(e.traces()[0].stop_reason, StopReason::GapLimit);
+        assert_eq!(e.traces()[0].hops.len(), 5);
+    }
+
+    #[test]
+    fn positive_retry_resends_n_times() {
+        let mut e = engine(2);
+        let mut now = Instant::now();
+        let mut buf = Vec::new();
+        for _ in 0..3 {
+            while e.poll_transmit(now, &mut buf).is_some() {}
+            now += Duration::from_secs(3);
+            e.handle_timeout(now);
+        }
+        assert!(e.poll_transmit(now, &mut buf).is_none());
+        assert!(e.is_done());
+        assert_eq!(e.stats().sent, 15);
+        assert_eq!(e.stats().retries, 10);
+    }
+}

@@ -1,0 +1,25 @@
+//! Sockets under the engine. Only Linux raw sockets for now.
+
+#[cfg(target_os = "linux")]
+mod linux;
+
+#[cfg(target_os = "linux")]
+pub use linux::RawSockets;
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
+use crate::error::{Error, Result};
+
+/// Our source address towards `dst`, as the kernel's routing picks it (a connected UDP socket
+/// sends nothing).
+pub(crate) fn source_for(dst: IpAddr) -> Result<IpAddr> {
+    let bind: SocketAddr = if dst.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let sock = std::net::UdpSocket::bind(bind).map_err(|e| Error::io(format!("finding a source address for {dst}"), e))?;
+    sock.connect((dst, 33_434)).map_err(|source| Error::NoRoute { addr: dst, source })?;
+    let local = sock.local_addr().map_err(|source| Error::NoRoute { addr: dst, source })?;
+    Ok(local.ip())
+}

@@ -1,0 +1,231 @@
+//! End to end over raw sockets in testbed namespaces (root). Real kernel routers, real
+//! listeners, real RSTs.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tcptrace::{ReplyKind, StopReason, Trace, TraceConfig, TraceReport};
+use testbed::netns::{Destination, Family, GroundTruth, Reply, Topology};
+
+fn run(net: &Topology, config: TraceConfig) -> TraceReport {
+    net.run_in(net.source(), move || tcptrace::trace(&config))
+        .expect("entering the source namespace")
+        .expect("tracing")
+}
+
+fn base() -> tcptrace::TraceConfigBuilder {
+    TraceConfig::builder().timeout(Duration::from_millis(500)).max_ttl(12)
+}
+
+/// The answering address of each TTL, `None` for silence.
+fn addrs(t: &Trace) -> Vec<Option<IpAddr>> {
+    t.hops.iter().map(|h| h.replies.first().map(|r| r.from)).collect()
+}
+
+/// Every hop of `t` agrees with the ground truth, and the destination answered as it should.
+fn assert_matches_truth(t: &Trace, truth: &GroundTruth) {
+    for h in &t.hops {
+        for r in &h.replies {
+            assert!(truth.accepts(h.ttl, t.port, r.from), "TTL {} from {} is wrong for {truth:?}: {t:?}", h.ttl, r.from);
+        }
+        if h.ttl < truth.destination_ttl {
+            let hop = &truth.hops[usize::from(h.ttl) - 1];
+            assert_eq!(h.replies.is_empty(), hop.is_silent(), "TTL {}: {t:?}", h.ttl);
+        }
+    }
+    match truth.reply(t.port) {
+        Reply::Nothing => assert!(!t.reached, "{t:?}"),
+        reply => {
+            assert!(t.reached, "{t:?}");
+            assert_eq!(t.destination_ttl(), Some(truth.destination_ttl));
+            let last = t.hops.last().unwrap();
+            let kind = if reply == Reply::SynAck { ReplyKind::SynAck } else { ReplyKind::Rst };
+            assert_eq!(last.replies[0].kind, kind);
+        }
+    }
+}
+
+#[test]
+fn chain_of_six_routers_gives_exact_hops() {
+    if !testbed::require_root("tcptrace e2e chain_of_six_routers_gives_exact_hops") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3", "r4", "r5", "r6"])
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "r4", "r5", "r6", "web"])
+        .build()
+        .unwrap();
+    let target = net.address("web", Family::V4).unwrap();
+    let report = run(&net, base().target(target.to_string()).build().unwrap());
+    let t = &report.traces[0];
+    let truth = net.ground_truth(target).unwrap();
+    let mut expected: Vec<Option<IpAddr>> = truth.hops.iter().map(|h| Some(h.addresses()[0])).collect();
+    expected.push(Some(target));
+    assert_eq!(addrs(t), expected);
+    assert_eq!(t.hops.len(), 7);
+    assert_eq!(t.stop_reason, StopReason::Reached);
+    assert_matches_truth(t, &truth);
+}
+
+#[test]
+fn open_port_gives_sa_and_closed_port_ra() {
+    if !testbed::require_root("tcptrace e2e open_port_gives_sa_and_closed_port_ra") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2"])
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "web"])
+        .build()
+        .unwrap();
+    let target = net.address("web", Family::V4).unwrap();
+    let report = run(&net, base().target(target.to_string()).ports([80, 81]).build().unwrap());
+    let truth = net.ground_truth(target).unwrap();
+    assert_eq!(report.traces[0].hops[2].replies[0].kind, ReplyKind::SynAck);
+    assert_eq!(report.traces[1].hops[2].replies[0].kind, ReplyKind::Rst);
+    for t in &report.traces {
+        assert_matches_truth(t, &truth);
+    }
+    let table = report.scapy_table();
+    assert!(table.contains(&format!("{:<15} SA", target.to_string())), "{table}");
+    assert!(table.contains(&format!("{:<15} RA", target.to_string())), "{table}");
+}
+
+#[test]
+fn silent_router_gives_dash_and_later_hops_are_found() {
+    if !testbed::require_root("tcptrace e2e silent_router_gives_dash_and_later_hops_are_found") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r3"])
+        .silent_router("r2")
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .build()
+        .unwrap();
+    let target = net.address("web", Family::V4).unwrap();
+    let report = run(&net, base().target(target.to_string()).build().unwrap());
+    let t = &report.traces[0];
+    assert_eq!(t.hops.len(), 4);
+    assert!(t.hops[1].replies.is_empty(), "{t:?}");
+    assert!(t.reached);
+    assert_matches_truth(t, &net.ground_truth(target).unwrap());
+    // In scapy's table TTL 2 has no row (no reply at all), and TTLs 3 and 4 do.
+    let table = report.scapy_table();
+    let rows: Vec<&str> = table.lines().skip(1).map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(rows, ["1", "3", "4"], "{table}");
+}
+
+#[test]
+fn blackholed_target_stops_at_gap_limit() {
+    if !testbed::require_root("tcptrace e2e blackholed_target_stops_at_gap_limit") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2"])
+        .destination("hole", Destination::new().blackhole())
+        .chain(["src", "r1", "r2", "hole"])
+        .build()
+        .unwrap();
+    let target = net.address("hole", Family::V4).unwrap();
+    let report = run(&net, base().max_ttl(30).gap_limit(Some(3)).target(target.to_string()).build().unwrap());
+    let t = &report.traces[0];
+    assert_eq!(t.stop_reason, StopReason::GapLimit);
+    assert!(!t.reached);
+    assert_eq!(t.hops.len(), 2 + 3, "{t:?}");
+    assert!(t.hops[2..].iter().all(|h| h.replies.is_empty()));
+    assert_matches_truth(t, &net.ground_truth(target).unwrap());
+}
+
+#[test]
+fn three_targets_two_ports_at_once() {
+    if !testbed::require_root("tcptrace e2e three_targets_two_ports_at_once") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3"])
+        .destination("web", Destination::new().listen(80).listen(443))
+        .destination("db", Destination::new())
+        .destination("mail", Destination::new().listen(443).drop_port(80))
+        .chain(["src", "r1", "r2", "web"])
+        .link("r2", "r3")
+        .link("r3", "db")
+        .link("r1", "mail")
+        .build()
+        .unwrap();
+    let targets: Vec<IpAddr> = ["web", "db", "mail"].iter().map(|n| net.address(n, Family::V4).unwrap()).collect();
+    let report = run(&net, base().targets(targets.iter().map(ToString::to_string)).ports([80, 443]).build().unwrap());
+    assert_eq!(report.traces.len(), 6);
+    for t in &report.traces {
+        assert_matches_truth(t, &net.ground_truth(t.addr).unwrap());
+    }
+    // mail drops port 80: not reached, stopped by the gap limit; 443 answers.
+    assert!(!report.traces[4].reached);
+    assert!(report.traces[5].reached);
+    assert_eq!(report.scapy_table().lines().next().unwrap().split_whitespace().count(), 6);
+}
+
+#[test]
+fn ipv6_chain() {
+    if !testbed::require_root("tcptrace e2e ipv6_chain") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3"])
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .build()
+        .unwrap();
+    let target = net.address("web", Family::V6).unwrap();
+    let report = run(&net, base().target(target.to_string()).ports([80, 8080]).build().unwrap());
+    let truth = net.ground_truth(target).unwrap();
+    let mut expected: Vec<Option<IpAddr>> = truth.hops.iter().map(|h| Some(h.addresses()[0])).collect();
+    expected.push(Some(target));
+    for t in &report.traces {
+        assert_eq!(addrs(t), expected, "{t:?}");
+        assert_matches_truth(t, &truth);
+    }
+    assert_eq!(report.traces[0].hops[3].replies[0].kind, ReplyKind::SynAck);
+    assert_eq!(report.traces[1].hops[3].replies[0].kind, ReplyKind::Rst);
+}
+
+#[test]
+fn random_loss_is_recovered_by_retries() {
+    if !testbed::require_root("tcptrace e2e random_loss_is_recovered_by_retries") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3"])
+        .destination("web", Destination::new().listen(80).addresses(8))
+        .chain(["src", "r1"])
+        .lossy_link("r1", "r2", 20)
+        .chain(["r2", "r3", "web"])
+        .build()
+        .unwrap();
+    let targets = net.targets("web", Family::V4).unwrap();
+    let config = base()
+        .timeout(Duration::from_millis(300))
+        .retry(-5)
+        .gap_limit(None)
+        .max_ttl(6)
+        .targets(targets.iter().map(ToString::to_string))
+        .build()
+        .unwrap();
+    let report = run(&net, config);
+    for t in &report.traces {
+        let truth = net.ground_truth(t.addr).unwrap();
+        assert_matches_truth(t, &truth);
+        assert!(t.reached, "{t:?}");
+        assert!(t.hops.iter().all(|h| !h.replies.is_empty()), "a hop was lost for good: {t:?}");
+    }
+    // With 20% loss each way across 8 targets × 4 TTLs behind the link, some probe needed a retry.
+    assert!(report.traces.iter().flat_map(|t| &t.hops).any(|h| h.probes > 1));
+}

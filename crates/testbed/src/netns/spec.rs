@@ -1,0 +1,799 @@
+//! The declarative description of a test network, and the pure plan computed from it: names,
+//! addresses, routes and the ground truth. Nothing here touches the kernel.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::error::{Error, Result};
+use super::truth::{ExpectedHop, GroundTruth, HopCandidate, Reply};
+
+/// Most links a topology may have: each link gets one `/24` of `198.18.0.0/16`.
+pub(crate) const MAX_LINKS: usize = 256;
+/// Most destinations a topology may have: each gets one `/24` of `198.19.0.0/16`.
+pub(crate) const MAX_DESTINATIONS: usize = 256;
+/// Most service addresses on one destination.
+pub(crate) const MAX_ADDRESSES: u16 = 254;
+/// Longest node name.
+pub(crate) const MAX_NAME: usize = 24;
+
+/// An address family of the dual-stack test network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// IPv4, addresses from `198.18.0.0/15`.
+    V4,
+    /// IPv6, addresses from `2001:db8::/32`.
+    V6,
+}
+
+impl Family {
+    /// The family of an address.
+    pub fn of(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(_) => Self::V4,
+            IpAddr::V6(_) => Self::V6,
+        }
+    }
+}
+
+/// How a destination host treats TCP and UDP traffic sent to it.
+///
+/// Ports that are neither listened on nor dropped are closed: the kernel answers a SYN with a
+/// RST and a UDP datagram with an ICMP port unreachable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Destination {
+    pub(crate) listen: BTreeSet<u16>,
+    pub(crate) drop_ports: BTreeSet<u16>,
+    pub(crate) blackhole: bool,
+    pub(crate) addresses: u16,
+    pub(crate) error: Option<Error>,
+}
+
+impl Default for Destination {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Destination {
+    /// A destination with one service address per family and every port closed.
+    pub fn new() -> Self {
+        Self {
+            listen: BTreeSet::new(),
+            drop_ports: BTreeSet::new(),
+            blackhole: false,
+            addresses: 1,
+            error: None,
+        }
+    }
+
+    /// Listens on TCP `port` (IPv4 and IPv6) with a real socket, so a SYN gets a SYN-ACK.
+    #[must_use]
+    pub fn listen(mut self, port: u16) -> Self {
+        if port == 0 {
+            self.error
+                .get_or_insert(Error::InvalidSpec("cannot listen on port 0".into()));
+        }
+        self.listen.insert(port);
+        self
+    }
+
+    /// Drops every TCP packet to `port` with an nftables input rule, so a SYN gets no answer.
+    #[must_use]
+    pub fn drop_port(mut self, port: u16) -> Self {
+        self.drop_ports.insert(port);
+        self
+    }
+
+    /// Drops all TCP and UDP traffic to this host with an nftables input rule (a blackhole).
+    #[must_use]
+    pub fn blackhole(mut self) -> Self {
+        self.blackhole = true;
+        self
+    }
+
+    /// Gives the host `count` service addresses per family (1 to 254), all on its loopback.
+    #[must_use]
+    pub fn addresses(mut self, count: u16) -> Self {
+        if count == 0 || count > MAX_ADDRESSES {
+            self.error.get_or_insert(Error::InvalidSpec(format!(
+                "a destination has 1 to {MAX_ADDRESSES} addresses, not {count}"
+            )));
+        }
+        self.addresses = count;
+        self
+    }
+
+    /// What a TCP SYN to `port` gets back from this host.
+    pub fn reply(&self, port: u16) -> Reply {
+        if self.blackhole || self.drop_ports.contains(&port) {
+            Reply::Nothing
+        } else if self.listen.contains(&port) {
+            Reply::SynAck
+        } else {
+            Reply::Rst
+        }
+    }
+}
+
+/// The role of one node of the test network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Source,
+    Router { silent: bool },
+    Destination(Destination),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct NodeSpec {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct LinkSpec {
+    pub(crate) a: String,
+    pub(crate) b: String,
+    pub(crate) loss: u8,
+}
+
+/// The description of a test network: a source host, routers, destinations and the links
+/// between them. [`build`](Self::build) creates it in the kernel.
+///
+/// Every node is a network namespace with forwarding on and ICMP rate limits off; every link is
+/// a veth pair carrying a `/24` of `198.18.0.0/16` and a `/64` of `2001:db8::/48`. Routes are
+/// computed from the graph: each node gets shortest-path routes to every link and every
+/// destination, with a multipath route (ECMP, L4 hash) where several next hops tie.
+///
+/// Setters record the first error they meet and `build` reports it.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct TopologyBuilder {
+    pub(crate) nodes: Vec<NodeSpec>,
+    pub(crate) links: Vec<LinkSpec>,
+    pub(crate) error: Option<Error>,
+}
+
+impl TopologyBuilder {
+    /// An empty description.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn add_node(mut self, name: &str, role: Role) -> Self {
+        if self.error.is_some() {
+            return self;
+        }
+        if let Err(e) = check_name(name) {
+            self.error = Some(e);
+        } else if self.nodes.iter().any(|n| n.name == name) {
+            self.error = Some(Error::InvalidSpec(format!("node {name:?} declared twice")));
+        } else {
+            self.nodes.push(NodeSpec {
+                name: name.to_owned(),
+                role,
+            });
+        }
+        self
+    }
+
+    /// Declares the source host, where probes start. A topology has exactly one.
+    pub fn source(self, name: &str) -> Self {
+        self.add_node(name, Role::Source)
+    }
+
+    /// Declares a router that answers expiring packets with ICMP time-exceeded.
+    pub fn router(self, name: &str) -> Self {
+        self.add_node(name, Role::Router { silent: false })
+    }
+
+    /// Declares several routers at once.
+    pub fn routers<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for n in names {
+            self = self.router(n.as_ref());
+        }
+        self
+    }
+
+    /// Declares a router that forwards but drops the ICMP time-exceeded it would send (an
+    /// nftables output rule), so it shows as `-` in a trace.
+    pub fn silent_router(self, name: &str) -> Self {
+        self.add_node(name, Role::Router { silent: true })
+    }
+
+    /// Declares a destination host.
+    pub fn destination(mut self, name: &str, dest: Destination) -> Self {
+        if let Some(e) = &dest.error {
+            self.error.get_or_insert_with(|| e.clone());
+        }
+        self.add_node(name, Role::Destination(dest))
+    }
+
+    /// Joins two declared nodes with a veth pair.
+    pub fn link(self, a: &str, b: &str) -> Self {
+        self.lossy_link(a, b, 0)
+    }
+
+    /// Joins two declared nodes with a veth pair that drops `percent` of the packets in each
+    /// direction at random (nftables `numgen random mod 100 < percent drop` at both ends).
+    pub fn lossy_link(mut self, a: &str, b: &str, percent: u8) -> Self {
+        if self.error.is_some() {
+            return self;
+        }
+        if percent > 100 {
+            self.error = Some(Error::InvalidSpec(format!(
+                "loss on {a}-{b} is {percent}%, more than 100%"
+            )));
+        } else if a == b {
+            self.error = Some(Error::InvalidSpec(format!("link from {a:?} to itself")));
+        } else if self
+            .links
+            .iter()
+            .any(|l| (l.a == a && l.b == b) || (l.a == b && l.b == a))
+        {
+            self.error = Some(Error::InvalidSpec(format!("link {a}-{b} declared twice")));
+        } else {
+            self.links.push(LinkSpec {
+                a: a.to_owned(),
+                b: b.to_owned(),
+                loss: percent,
+            });
+        }
+        self
+    }
+
+    /// Links each node of `names` to the next one: `chain(["src", "r1", "r2", "dst"])`.
+    pub fn chain<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names: Vec<String> = names.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        for w in names.windows(2) {
+            self = self.link(&w[0], &w[1]);
+        }
+        self
+    }
+
+    /// Checks the description and computes its plan without touching the kernel.
+    pub(crate) fn plan(&self) -> Result<Plan> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        Plan::new(&self.nodes, &self.links)
+    }
+}
+
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidSpec(format!(
+            "node name {name:?} must be 1 to {MAX_NAME} of [A-Za-z0-9_-]"
+        )))
+    }
+}
+
+/// One end of a link in a node: its interface and addresses.
+#[derive(Clone, Debug)]
+pub(crate) struct Port {
+    pub(crate) link: usize,
+    pub(crate) ifname: String,
+    pub(crate) peer: usize,
+    pub(crate) v4: Ipv4Addr,
+    pub(crate) v6: Ipv6Addr,
+    /// Which end of the link this is: 1 (first named) or 2.
+    pub(crate) end: u8,
+    pub(crate) loss: u8,
+}
+
+impl Port {
+    /// This end's MAC address: fixed, so that neighbours can be entered permanently.
+    pub(crate) fn mac(&self) -> String {
+        link_mac(self.link, self.end)
+    }
+
+    /// The other end's MAC address.
+    pub(crate) fn peer_mac(&self) -> String {
+        link_mac(self.link, 3 - self.end)
+    }
+
+    /// The other end's addresses.
+    pub(crate) fn peer_v4(&self) -> Ipv4Addr {
+        link_v4(self.link, 3 - self.end)
+    }
+
+    /// The other end's IPv6 address.
+    pub(crate) fn peer_v6(&self) -> Ipv6Addr {
+        link_v6(self.link, 3 - self.end)
+    }
+}
+
+/// A locally administered unicast MAC: `02:74:62:<link>:00:<end>`.
+fn link_mac(link: usize, end: u8) -> String {
+    format!("02:74:62:{:02x}:00:{end:02x}", link as u8)
+}
+
+/// A route of one node: a prefix and its next hops (several for ECMP).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub(crate) prefix: String,
+    /// (next hop address, interface)
+    pub(crate) via: Vec<(IpAddr, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct PlannedNode {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) ports: Vec<Port>,
+    /// Service addresses on the loopback (destinations only).
+    pub(crate) service_v4: Vec<Ipv4Addr>,
+    pub(crate) service_v6: Vec<Ipv6Addr>,
+    pub(crate) routes: Vec<Route>,
+}
+
+/// Everything computed from a description: per node, its interfaces, addresses and routes.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub(crate) nodes: Vec<PlannedNode>,
+    pub(crate) links: Vec<(usize, usize, u8)>,
+    pub(crate) source: usize,
+    /// `adj[n]` = (neighbor, link index)
+    adj: Vec<Vec<(usize, usize)>>,
+}
+
+fn link_v4(link: usize, end: u8) -> Ipv4Addr {
+    Ipv4Addr::new(198, 18, link as u8, end)
+}
+
+fn link_v6(link: usize, end: u8) -> Ipv6Addr {
+    Ipv6Addr::new(0x2001, 0xdb8, 0, link as u16, 0, 0, 0, u16::from(end))
+}
+
+fn service_v4(dest: usize, i: u16) -> Ipv4Addr {
+    Ipv4Addr::new(198, 19, dest as u8, i as u8)
+}
+
+fn service_v6(dest: usize, i: u16) -> Ipv6Addr {
+    Ipv6Addr::new(0x2001, 0xdb8, 1, dest as u16, 0, 0, 0, i)
+}
+
+impl Plan {
+    fn new(specs: &[NodeSpec], links: &[LinkSpec]) -> Result<Self> {
+        let sources: Vec<usize> = specs
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.role == Role::Source)
+            .map(|(i, _)| i)
+            .collect();
+        let [source] = sources[..] else {
+            return Err(Error::InvalidSpec(format!(
+                "a topology has exactly one source, this one has {}",
+                sources.len()
+            )));
+        };
+        if links.len() > MAX_LINKS {
+            return Err(Error::InvalidSpec(format!(
+                "at most {MAX_LINKS} links, not {}",
+                links.len()
+            )));
+        }
+        let index = |name: &str| {
+            specs
+                .iter()
+                .position(|n| n.name == name)
+                .ok_or_else(|| Error::UnknownNode(name.to_owned()))
+        };
+        let mut nodes: Vec<PlannedNode> = specs
+            .iter()
+            .map(|s| PlannedNode {
+                name: s.name.clone(),
+                role: s.role.clone(),
+                ports: Vec::new(),
+                service_v4: Vec::new(),
+                service_v6: Vec::new(),
+                routes: Vec::new(),
+            })
+            .collect();
+        let mut adj = vec![Vec::new(); nodes.len()];
+        let mut plan_links = Vec::new();
+        for (li, l) in links.iter().enumerate() {
+            let (a, b) = (index(&l.a)?, index(&l.b)?);
+            let ifname = format!("v{li}");
+            nodes[a].ports.push(Port {
+                link: li,
+                ifname: ifname.clone(),
+                peer: b,
+                v4: link_v4(li, 1),
+                v6: link_v6(li, 1),
+                end: 1,
+                loss: l.loss,
+            });
+            nodes[b].ports.push(Port {
+                link: li,
+                ifname,
+                peer: a,
+                v4: link_v4(li, 2),
+                v6: link_v6(li, 2),
+                end: 2,
+                loss: l.loss,
+            });
+            adj[a].push((b, li));
+            adj[b].push((a, li));
+            plan_links.push((a, b, l.loss));
+        }
+        let mut dest_index = 0usize;
+        for n in &mut nodes {
+            if let Role::Destination(d) = &n.role {
+                if dest_index >= MAX_DESTINATIONS {
+                    return Err(Error::InvalidSpec(format!(
+                        "at most {MAX_DESTINATIONS} destinations"
+                    )));
+                }
+                n.service_v4 = (1..=d.addresses)
+                    .map(|i| service_v4(dest_index, i))
+                    .collect();
+                n.service_v6 = (1..=d.addresses)
+                    .map(|i| service_v6(dest_index, i))
+                    .collect();
+                dest_index += 1;
+            }
+            if n.ports.is_empty() {
+                return Err(Error::InvalidSpec(format!("node {:?} has no link", n.name)));
+            }
+        }
+        let mut plan = Self {
+            nodes,
+            links: plan_links,
+            source,
+            adj,
+        };
+        let from_source = plan.distances(&[source]);
+        if let Some(n) = from_source.iter().position(Option::is_none) {
+            return Err(Error::InvalidSpec(format!(
+                "node {:?} is not connected to the source",
+                plan.nodes[n].name
+            )));
+        }
+        plan.compute_routes();
+        Ok(plan)
+    }
+
+    /// Hop counts from the nearest of `targets` to every node (BFS).
+    fn distances(&self, targets: &[usize]) -> Vec<Option<usize>> {
+        let mut dist = vec![None; self.nodes.len()];
+        let mut queue = VecDeque::new();
+        for &t in targets {
+            dist[t] = Some(0);
+            queue.push_back(t);
+        }
+        while let Some(u) = queue.pop_front() {
+            let d = dist[u].unwrap_or(0);
+            for &(v, _) in &self.adj[u] {
+                if dist[v].is_none() {
+                    dist[v] = Some(d + 1);
+                    queue.push_back(v);
+                }
+            }
+        }
+        dist
+    }
+
+    /// Next hops of `u` toward the nodes at distance 0 of `dist`: (neighbor, link).
+    fn next_hops(&self, u: usize, dist: &[Option<usize>]) -> Vec<(usize, usize)> {
+        let Some(du) = dist[u] else { return Vec::new() };
+        self.adj[u]
+            .iter()
+            .copied()
+            .filter(|&(v, _)| du > 0 && dist[v] == Some(du - 1))
+            .collect()
+    }
+
+    fn compute_routes(&mut self) {
+        // Every prefix with the nodes that hold it.
+        let mut prefixes: Vec<(Vec<usize>, String, String)> = Vec::new();
+        for (li, &(a, b, _)) in self.links.iter().enumerate() {
+            prefixes.push((
+                vec![a, b],
+                format!("198.18.{li}.0/24"),
+                format!("2001:db8:0:{li:x}::/64"),
+            ));
+        }
+        let mut di = 0usize;
+        for (n, node) in self.nodes.iter().enumerate() {
+            if matches!(node.role, Role::Destination(_)) {
+                prefixes.push((
+                    vec![n],
+                    format!("198.19.{di}.0/24"),
+                    format!("2001:db8:1:{di:x}::/64"),
+                ));
+                di += 1;
+            }
+        }
+        let mut all_routes = vec![Vec::new(); self.nodes.len()];
+        for (holders, p4, p6) in &prefixes {
+            let dist = self.distances(holders);
+            for (u, routes) in all_routes.iter_mut().enumerate() {
+                if holders.contains(&u) {
+                    continue;
+                }
+                let hops = self.next_hops(u, &dist);
+                let v4 = hops
+                    .iter()
+                    .map(|&(v, li)| (IpAddr::V4(self.port_of(v, li).v4), format!("v{li}")))
+                    .collect();
+                let v6 = hops
+                    .iter()
+                    .map(|&(v, li)| (IpAddr::V6(self.port_of(v, li).v6), format!("v{li}")))
+                    .collect();
+                routes.push(Route {
+                    prefix: p4.clone(),
+                    via: v4,
+                });
+                routes.push(Route {
+                    prefix: p6.clone(),
+                    via: v6,
+                });
+            }
+        }
+        for (node, routes) in self.nodes.iter_mut().zip(all_routes) {
+            node.routes = routes;
+        }
+    }
+
+    fn port_of(&self, node: usize, link: usize) -> &Port {
+        self.nodes[node]
+            .ports
+            .iter()
+            .find(|p| p.link == link)
+            .expect("adjacency and ports agree")
+    }
+
+    pub(crate) fn index(&self, name: &str) -> Result<usize> {
+        self.nodes
+            .iter()
+            .position(|n| n.name == name)
+            .ok_or_else(|| Error::UnknownNode(name.to_owned()))
+    }
+
+    /// The node that holds `addr`, if any.
+    pub(crate) fn owner(&self, addr: IpAddr) -> Option<usize> {
+        self.nodes.iter().position(|n| {
+            n.ports
+                .iter()
+                .any(|p| IpAddr::V4(p.v4) == addr || IpAddr::V6(p.v6) == addr)
+                || n.service_v4.iter().any(|a| IpAddr::V4(*a) == addr)
+                || n.service_v6.iter().any(|a| IpAddr::V6(*a) == addr)
+        })
+    }
+
+    /// The expected trace from the source to `target`.
+    pub(crate) fn ground_truth(&self, target: IpAddr) -> Result<GroundTruth> {
+        let dest = self.owner(target).ok_or(Error::UnknownAddress(target))?;
+        let family = Family::of(target);
+        let from_src = self.distances(&[self.source]);
+        let to_dest = self.distances(&[dest]);
+        let total = to_dest[self.source].unwrap_or(0);
+        let on_path = |n: usize, k: usize| from_src[n] == Some(k) && to_dest[n] == Some(total - k);
+        let mut hops = Vec::new();
+        for k in 1..total {
+            let mut candidates = Vec::new();
+            for w in (0..self.nodes.len()).filter(|&w| on_path(w, k)) {
+                for &(v, li) in &self.adj[w] {
+                    if on_path(v, k - 1) {
+                        let port = self.port_of(w, li);
+                        let address = match family {
+                            Family::V4 => IpAddr::V4(port.v4),
+                            Family::V6 => IpAddr::V6(port.v6),
+                        };
+                        let silent = matches!(self.nodes[w].role, Role::Router { silent: true });
+                        candidates.push(HopCandidate {
+                            node: self.nodes[w].name.clone(),
+                            address,
+                            silent,
+                        });
+                    }
+                }
+            }
+            candidates.sort_by_key(|c| c.address);
+            hops.push(ExpectedHop {
+                ttl: k as u8,
+                candidates,
+            });
+        }
+        let dest_node = &self.nodes[dest];
+        let behaviour = match &dest_node.role {
+            Role::Destination(d) => d.clone(),
+            // Routers and the source listen on nothing: every port is closed.
+            _ => Destination::new(),
+        };
+        Ok(GroundTruth {
+            target,
+            destination: dest_node.name.clone(),
+            family,
+            hops,
+            destination_ttl: total as u8,
+            behaviour,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: usize) -> TopologyBuilder {
+        let routers: Vec<String> = (1..=n).map(|i| format!("r{i}")).collect();
+        let mut names = vec!["src".to_owned()];
+        names.extend(routers.iter().cloned());
+        names.push("dst".into());
+        TopologyBuilder::new()
+            .source("src")
+            .routers(&routers)
+            .destination("dst", Destination::new().listen(80).addresses(3))
+            .chain(&names)
+    }
+
+    #[test]
+    fn chain_addresses_and_truth() {
+        let plan = chain(3).plan().unwrap();
+        let dst = plan.index("dst").unwrap();
+        assert_eq!(
+            plan.nodes[dst].service_v4,
+            vec![
+                Ipv4Addr::new(198, 19, 0, 1),
+                Ipv4Addr::new(198, 19, 0, 2),
+                Ipv4Addr::new(198, 19, 0, 3)
+            ]
+        );
+        let gt = plan.ground_truth("198.19.0.2".parse().unwrap()).unwrap();
+        assert_eq!(gt.destination_ttl, 4);
+        let hops: Vec<Vec<IpAddr>> = gt.hops.iter().map(ExpectedHop::addresses).collect();
+        assert_eq!(
+            hops,
+            vec![
+                vec!["198.18.0.2".parse::<IpAddr>().unwrap()],
+                vec!["198.18.1.2".parse().unwrap()],
+                vec!["198.18.2.2".parse().unwrap()],
+            ]
+        );
+        assert_eq!(gt.reply(80), Reply::SynAck);
+        assert_eq!(gt.reply(81), Reply::Rst);
+        let gt6 = plan
+            .ground_truth("2001:db8:1:0::3".parse().unwrap())
+            .unwrap();
+        assert_eq!(
+            gt6.hops[2].addresses(),
+            vec!["2001:db8:0:2::2".parse::<IpAddr>().unwrap()]
+        );
+    }
+
+    #[test]
+    fn chain_routes() {
+        let plan = chain(2).plan().unwrap();
+        let src = &plan.nodes[plan.index("src").unwrap()];
+        let to_dest = src
+            .routes
+            .iter()
+            .find(|r| r.prefix == "198.19.0.0/24")
+            .unwrap();
+        assert_eq!(
+            to_dest.via,
+            vec![("198.18.0.2".parse().unwrap(), "v0".to_owned())]
+        );
+        let r2 = &plan.nodes[plan.index("r2").unwrap()];
+        let back = r2
+            .routes
+            .iter()
+            .find(|r| r.prefix == "2001:db8:0:0::/64")
+            .unwrap();
+        assert_eq!(
+            back.via,
+            vec![("2001:db8:0:1::1".parse().unwrap(), "v1".to_owned())]
+        );
+        // No route to the node's own links.
+        assert!(!r2.routes.iter().any(|r| r.prefix == "198.18.1.0/24"));
+    }
+
+    #[test]
+    fn diamond_is_multipath() {
+        let plan = TopologyBuilder::new()
+            .source("src")
+            .routers(["a", "b", "c", "d"])
+            .destination("dst", Destination::new())
+            .chain(["src", "a", "b", "d", "dst"])
+            .link("a", "c")
+            .link("c", "d")
+            .plan()
+            .unwrap();
+        let a = &plan.nodes[plan.index("a").unwrap()];
+        let r = a
+            .routes
+            .iter()
+            .find(|r| r.prefix == "198.19.0.0/24")
+            .unwrap();
+        assert_eq!(r.via.len(), 2);
+        let gt = plan.ground_truth("198.19.0.1".parse().unwrap()).unwrap();
+        assert_eq!(gt.hops.len(), 3);
+        let names: Vec<&str> = gt.hops[1]
+            .candidates
+            .iter()
+            .map(|c| c.node.as_str())
+            .collect();
+        assert_eq!(names, ["b", "c"]);
+        // d is entered from b or from c.
+        assert_eq!(gt.hops[2].candidates.len(), 2);
+    }
+
+    #[test]
+    fn silent_router_marked() {
+        let plan = TopologyBuilder::new()
+            .source("s")
+            .router("r1")
+            .silent_router("r2")
+            .router("r3")
+            .destination("d", Destination::new().blackhole())
+            .chain(["s", "r1", "r2", "r3", "d"])
+            .plan()
+            .unwrap();
+        let gt = plan.ground_truth("198.19.0.1".parse().unwrap()).unwrap();
+        let silent: Vec<bool> = gt.hops.iter().map(ExpectedHop::is_silent).collect();
+        assert_eq!(silent, [false, true, false]);
+        assert_eq!(gt.reply(80), Reply::Nothing);
+    }
+
+    #[test]
+    fn invalid_specs_are_errors() {
+        let two_sources = TopologyBuilder::new()
+            .source("a")
+            .source("b")
+            .link("a", "b")
+            .plan();
+        assert!(matches!(two_sources, Err(Error::InvalidSpec(_))));
+        let unknown = TopologyBuilder::new().source("a").link("a", "zz").plan();
+        assert!(matches!(unknown, Err(Error::UnknownNode(n)) if n == "zz"));
+        let bad_name = TopologyBuilder::new().source("a b").plan();
+        assert!(matches!(bad_name, Err(Error::InvalidSpec(_))));
+        let islands = TopologyBuilder::new()
+            .source("a")
+            .router("b")
+            .router("c")
+            .router("d")
+            .link("a", "b")
+            .link("c", "d")
+            .plan();
+        assert!(matches!(islands, Err(Error::InvalidSpec(_))));
+        let bad_loss = TopologyBuilder::new()
+            .source("a")
+            .router("b")
+            .lossy_link("a", "b", 101)
+            .plan();
+        assert!(matches!(bad_loss, Err(Error::InvalidSpec(_))));
+        let bad_count = TopologyBuilder::new()
+            .source("a")
+            .destination("b", Destination::new().addresses(0))
+            .link("a", "b")
+            .plan();
+        assert!(matches!(bad_count, Err(Error::InvalidSpec(_))));
+    }
+
+    #[test]
+    fn router_as_target_is_closed() {
+        let plan = chain(3).plan().unwrap();
+        // r3's far side address: reached at TTL 3, answers RST on any port.
+        let gt = plan.ground_truth("198.18.3.1".parse().unwrap()).unwrap();
+        assert_eq!(gt.destination, "r3");
+        assert_eq!(gt.destination_ttl, 3);
+        assert_eq!(gt.reply(80), Reply::Rst);
+        assert!(plan.ground_truth("10.0.0.1".parse().unwrap()).is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! The ground truth of a topology: what a correct traceroute from the source must find.
+
+use std::net::IpAddr;
+
+use super::spec::{Destination, Family};
+
+/// What the probed host sends back to a TCP SYN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reply {
+    /// A SYN-ACK: a real socket listens on the port.
+    SynAck,
+    /// A RST-ACK: the port is closed.
+    Rst,
+    /// Nothing: the SYN is dropped (blackhole).
+    Nothing,
+}
+
+/// One router that may answer at a TTL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HopCandidate {
+    /// The router's node name.
+    pub node: String,
+    /// The address it answers from: its interface facing the source.
+    pub address: IpAddr,
+    /// True when the router drops its ICMP time-exceeded, so nothing answers.
+    pub silent: bool,
+}
+
+/// The routers that may answer at one TTL. A chain has one candidate per TTL; an ECMP diamond
+/// has several, of which a fixed 5-tuple meets exactly one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedHop {
+    /// The TTL (IPv4) or hop limit (IPv6), from 1.
+    pub ttl: u8,
+    /// The routers at this TTL, sorted by address.
+    pub candidates: Vec<HopCandidate>,
+}
+
+impl ExpectedHop {
+    /// The addresses that may answer at this TTL, silent routers included.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        self.candidates.iter().map(|c| c.address).collect()
+    }
+
+    /// True when every candidate is silent: a correct trace shows no answer here.
+    pub fn is_silent(&self) -> bool {
+        self.candidates.iter().all(|c| c.silent)
+    }
+
+    /// True when `addr` is a legitimate answer at this TTL: a candidate that is not silent.
+    pub fn accepts(&self, addr: IpAddr) -> bool {
+        self.candidates
+            .iter()
+            .any(|c| !c.silent && c.address == addr)
+    }
+}
+
+/// The expected trace from the source to one target address.
+///
+/// TTLs `1..destination_ttl` are routers, listed in [`hops`](Self::hops); at
+/// `destination_ttl` the probed host itself answers, from the target address, as
+/// [`reply`](Self::reply) says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroundTruth {
+    /// The probed address.
+    pub target: IpAddr,
+    /// The node that holds the target address.
+    pub destination: String,
+    /// The address family of the trace.
+    pub family: Family,
+    /// The routers at TTL 1, 2, ...: `hops[i].ttl == i + 1`.
+    pub hops: Vec<ExpectedHop>,
+    /// The TTL at which the target answers (one more than the number of routers).
+    pub destination_ttl: u8,
+    pub(crate) behaviour: Destination,
+}
+
+impl GroundTruth {
+    /// What a TCP SYN to `port` of the target gets back.
+    pub fn reply(&self, port: u16) -> Reply {
+        self.behaviour.reply(port)
+    }
+
+    /// The address that answers a SYN to `port` at the destination TTL: the target itself, or
+    /// `None` when the SYN is dropped.
+    pub fn answers_from(&self, port: u16) -> Option<IpAddr> {
+        (self.reply(port) != Reply::Nothing).then_some(self.target)
+    }
+
+    /// Whether `addr` answering at `ttl` is correct for a TCP trace to `port`.
+    ///
+    /// Routers' answers must be a non-silent candidate of that TTL; at and past the
+    /// destination TTL only the target may answer, and only if it is not blackholed.
+    pub fn accepts(&self, ttl: u8, port: u16, addr: IpAddr) -> bool {
+        if ttl == 0 {
+            return false;
+        }
+        if ttl >= self.destination_ttl {
+            return self.answers_from(port) == Some(addr);
+        }
+        self.hops
+            .get(usize::from(ttl) - 1)
+            .is_some_and(|h| h.accepts(addr))
+    }
+}

@@ -1,0 +1,115 @@
+//! Draws a route map of several traces to `target/demo/route_map.{svg,png,dot}`.
+//!
+//! With no arguments it uses embedded traces shaped like the testbed's network: several targets
+//! and ports, an ECMP split, a silent hop, a target that is never reached, and AS names from a
+//! small table of the 198.18.0.0/15 testbed ranges. Given a path, it draws that
+//! `opskit trace --json` file instead. Output goes to `OPSKIT_DEMO_DIR` when set.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use opskit::routeviz::{Hop, RenderOptions, Reply, ReplyKind, RouteMap, Trace, TraceSet};
+
+/// The testbed's address ranges and the AS each stands for.
+const AS_TABLE: &[(&str, u8, u32, &str)] = &[
+    ("198.18.0.0", 22, 64496, "OPSKIT-LAB campus edge"),
+    ("198.18.16.0", 20, 64500, "TRANSIT-ONE backbone"),
+    ("198.18.64.0", 20, 64505, "TRANSIT-TWO backbone"),
+    ("198.19.10.0", 24, 64510, "EXAMPLE-HOSTING"),
+    ("198.19.20.0", 24, 64520, "MAILCO"),
+];
+
+fn as_of(addr: IpAddr) -> Option<(u32, &'static str)> {
+    let IpAddr::V4(v4) = addr else { return None };
+    AS_TABLE.iter().find_map(|(net, len, asn, name)| {
+        let net: std::net::Ipv4Addr = net.parse().ok()?;
+        let mask = u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0);
+        (u32::from(v4) & mask == u32::from(net) & mask).then_some((*asn, *name))
+    })
+}
+
+fn reply(addr: &str, rtt: f64, kind: ReplyKind) -> Reply {
+    let from: IpAddr = addr.parse().expect("demo addresses are valid");
+    let mut r = Reply::new(from, kind).rtt_ms(rtt);
+    if let Some((asn, name)) = as_of(from) {
+        r = r.asn(asn, Some(name));
+    }
+    r
+}
+
+type Hops = Vec<(u8, Vec<(&'static str, f64, ReplyKind)>)>;
+
+fn trace(target: &str, port: u16, hops: Hops) -> Trace {
+    let mut t = Trace::new(target, port);
+    t.hops = hops
+        .into_iter()
+        .map(|(ttl, rs)| Hop::new(ttl, rs.into_iter().map(|(a, rtt, k)| reply(a, rtt, k)).collect()))
+        .collect();
+    t
+}
+
+fn demo() -> TraceSet {
+    use ReplyKind::{Rst, SynAck, TimeExceeded as Te};
+    let edge = || -> Hops { vec![(1, vec![("198.18.0.1", 0.31, Te)]), (2, vec![("198.18.1.1", 0.88, Te)])] };
+    let web = |port: u16, kind: ReplyKind| {
+        let mut hops = edge();
+        hops.extend([
+            (3, vec![("198.18.16.1", 2.1, Te), ("198.18.16.5", 2.4, Te)]),
+            (4, vec![("198.18.17.1", 4.9, Te)]),
+            (5, vec![("198.19.10.1", 7.8, Te)]),
+            (6, vec![("198.19.10.20", 8.2, kind)]),
+        ]);
+        trace("www.example.test", port, hops)
+    };
+    let mail = |port: u16, kind: ReplyKind| {
+        let mut hops = edge();
+        hops.extend([
+            (3, vec![("198.18.64.1", 3.0, Te)]),
+            (4, vec![("198.18.65.9", 6.4, Te)]),
+            // TTL 5 stays silent: a router that does not send time exceeded.
+            (6, vec![("198.19.20.1", 11.7, Te)]),
+            (7, vec![("198.19.20.25", 12.1, kind)]),
+        ]);
+        trace("mx1.mailco.test", port, hops)
+    };
+    let mut dark_hops = edge();
+    dark_hops.extend([(3, vec![("198.18.64.1", 3.2, Te)]), (4, vec![("198.18.65.9", 6.1, Te)])]);
+    let mut dark = trace("198.18.200.9", 8443, dark_hops);
+    dark.addr = Some("198.18.200.9".parse().expect("valid"));
+    TraceSet::new(vec![
+        web(80, SynAck),
+        web(443, SynAck),
+        web(22, Rst),
+        mail(25, SynAck),
+        mail(587, Rst),
+        dark,
+    ])
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let set = match std::env::args_os().nth(1) {
+        Some(path) => TraceSet::from_json(&std::fs::read_to_string(path)?)?,
+        None => demo(),
+    };
+    let dir = std::env::var_os("OPSKIT_DEMO_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/demo"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir)?;
+    let map = RouteMap::new(&set)?;
+    let opts = RenderOptions::builder()
+        .title("Routes from the probe host (TCP SYN traceroute)")
+        .rtt_labels(true)
+        .scale(1.5)
+        .build()?;
+    for (name, bytes) in [
+        ("route_map.svg", map.to_svg(&opts).into_bytes()),
+        ("route_map.png", map.to_png(&opts)?),
+        ("route_map.dot", map.to_dot(&opts).into_bytes()),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
