@@ -36,6 +36,15 @@ fn load(dir: &Path) -> RangeTable {
         .build()
 }
 
+/// CPU time this thread has run, from the scheduler (`/proc/thread-self/schedstat`): the
+/// machine is shared, so rates are per CPU second, not per wall second.
+fn cpu_now() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
 /// Peak resident set size of this process, in KiB.
 fn vm_hwm_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -51,6 +60,7 @@ fn vm_hwm_kib() -> u64 {
 /// Child mode: load once (or not at all, for the baseline) and report time and peak RSS.
 fn child(mode: &str) {
     let start = Instant::now();
+    let cpu = cpu_now();
     let rows = if mode == "load" {
         let t = load(&data_dir());
         let rows = t.len_v4() + t.len_v6();
@@ -60,16 +70,18 @@ fn child(mode: &str) {
         0
     };
     let elapsed = start.elapsed();
-    println!("{} {} {}", elapsed.as_nanos(), vm_hwm_kib(), rows);
+    let cpu = cpu_now() - cpu;
+    println!("{} {} {} {}", elapsed.as_nanos(), vm_hwm_kib(), rows, cpu.as_nanos());
 }
 
-fn run_child(mode: &str) -> (Duration, u64, usize) {
+/// (wall, peak RSS KiB, rows, CPU) of one child run.
+fn run_child(mode: &str) -> (Duration, u64, usize, Duration) {
     let exe = std::env::current_exe().expect("current_exe");
     let out = Command::new(exe).env(CHILD_ENV, mode).output().expect("re-run the bench as a child");
     assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     let f: Vec<u128> = text.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
-    (Duration::from_nanos(f[0] as u64), f[1] as u64, f[2] as usize)
+    (Duration::from_nanos(f[0] as u64), f[1] as u64, f[2] as usize, Duration::from_nanos(f[3] as u64))
 }
 
 struct XorShift(u64);
@@ -88,20 +100,20 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Lookups per second of `f` over `addrs`, best of three passes; also returns a checksum.
+/// Lookups per CPU second of `f` over `addrs`, best of three passes; also returns a checksum.
 fn rate(addrs: &[IpAddr], mut f: impl FnMut(IpAddr) -> u32) -> (f64, u64) {
     let mut best = Duration::MAX;
     let mut sum = 0u64;
     for _ in 0..3 {
-        let start = Instant::now();
+        let start = cpu_now();
         let mut s = 0u64;
         for &a in addrs {
             s = s.wrapping_add(u64::from(f(black_box(a))));
         }
-        best = best.min(start.elapsed());
+        best = best.min(cpu_now() - start);
         sum = black_box(s);
     }
-    (addrs.len() as f64 / best.as_secs_f64(), sum)
+    (addrs.len() as f64 / best.as_secs_f64().max(1e-9), sum)
 }
 
 const PEER: &str = r#"
@@ -115,17 +127,19 @@ def hwm():
 dat, v4file, v6file, outfile = sys.argv[1:5]
 base = hwm()
 t0 = time.perf_counter()
+c0 = time.thread_time()
 db = pyasn.pyasn(dat)
+load_cpu = time.thread_time() - c0
 load = time.perf_counter() - t0
 mem = hwm()
-res = {"load_s": load, "hwm_kib": mem, "base_kib": base}
+res = {"load_s": load, "load_cpu_s": load_cpu, "hwm_kib": mem, "base_kib": base}
 for name, path in (("v4", v4file), ("v6", v6file)):
     addrs = open(path).read().split()
     best = None
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         out = [db.lookup(a)[0] for a in addrs]
-        dt = time.perf_counter() - t0
+        dt = time.thread_time() - t0
         best = dt if best is None else min(best, dt)
     res[name + "_rate"] = len(addrs) / best
     res[name + "_asns"] = [a or 0 for a in out]
@@ -134,6 +148,7 @@ json.dump(res, open(outfile, "w"))
 
 struct Peer {
     load_s: f64,
+    load_cpu_s: f64,
     hwm_kib: u64,
     v4_rate: f64,
     v6_rate: f64,
@@ -185,6 +200,7 @@ fn peer_in(dir: &Path, table: &RangeTable, v4: &[IpAddr], v6: &[IpAddr]) -> Resu
     };
     Ok(Peer {
         load_s: v["load_s"].as_f64().unwrap_or(f64::NAN),
+        load_cpu_s: v["load_cpu_s"].as_f64().unwrap_or(f64::NAN),
         hwm_kib: v["hwm_kib"].as_u64().unwrap_or(0).saturating_sub(v["base_kib"].as_u64().unwrap_or(0)),
         v4_rate: v["v4_rate"].as_f64().unwrap_or(f64::NAN),
         v6_rate: v["v6_rate"].as_f64().unwrap_or(f64::NAN),
@@ -210,17 +226,20 @@ fn main() {
     }
 
     // Load time and memory, each in a fresh process.
-    let (_, base_kib, _) = run_child("baseline");
+    let (_, base_kib, _, _) = run_child("baseline");
     let mut loads = Vec::new();
+    let mut load_cpus = Vec::new();
     let mut hwm = 0;
     let mut rows = 0;
     for _ in 0..LOAD_RUNS {
-        let (t, k, r) = run_child("load");
+        let (t, k, r, c) = run_child("load");
         loads.push(t);
+        load_cpus.push(c);
         hwm = hwm.max(k);
         rows = r;
     }
     let load_time = median(loads);
+    let load_cpu = median(load_cpus);
     let our_kib = hwm.saturating_sub(base_kib);
 
     let table = load(&dir);
@@ -254,8 +273,10 @@ fn main() {
         md,
         "Full ip-location-db `asn` table 2.3.2026061719 (IPv4 + IPv6 CSV, {rows} ranges after \
          flattening). pyasn {} loads the same table written as CIDR prefixes. {LOOKUPS} lookups per \
-         family on one core, best of 3; load and memory in fresh processes (median of {LOAD_RUNS} \
-         loads; memory is peak RSS above an idle process).\n",
+         family on one core, best of 3, per CPU second (the scheduler's on-CPU time of the \
+         measuring thread, since the machine is shared); load and memory in fresh processes \
+         (median of {LOAD_RUNS} loads; memory is peak RSS above an idle process). Load \
+         ratios use CPU time; wall time is shown beside it.\n",
         "(pip)"
     );
     md.push_str("| Measure | opskit | pyasn | ratio (opskit advantage) |\n|---|---:|---:|---:|\n");
@@ -263,10 +284,12 @@ fn main() {
         Ok(p) => {
             let _ = writeln!(
                 md,
-                "| Load full v4+v6 table | {:.3} s | {:.3} s | {:.1}x |",
+                "| Load full v4+v6 table, CPU (wall) | {:.3} s ({:.3} s) | {:.3} s ({:.3} s) | {:.1}x |",
+                load_cpu.as_secs_f64(),
                 load_time.as_secs_f64(),
+                p.load_cpu_s,
                 p.load_s,
-                p.load_s / load_time.as_secs_f64()
+                p.load_cpu_s / load_cpu.as_secs_f64()
             );
             let _ = writeln!(
                 md,
@@ -308,7 +331,12 @@ fn main() {
             );
         }
         Err(e) => {
-            let _ = writeln!(md, "| Load full v4+v6 table | {:.3} s | n/a | n/a |", load_time.as_secs_f64());
+            let _ = writeln!(
+                md,
+                "| Load full v4+v6 table, CPU (wall) | {:.3} s ({:.3} s) | n/a | n/a |",
+                load_cpu.as_secs_f64(),
+                load_time.as_secs_f64()
+            );
             let _ = writeln!(md, "| Peak memory for the table | {:.1} MiB | n/a | n/a |", mib(our_kib));
             let _ = writeln!(md, "| IPv4 lookups/s | {:.2} M/s | n/a | n/a |", our_v4 / 1e6);
             let _ = writeln!(md, "| IPv6 lookups/s | {:.2} M/s | n/a | n/a |", our_v6 / 1e6);
@@ -319,7 +347,7 @@ fn main() {
     let _ = writeln!(
         md,
         "\nTargets: load under 1 s: {}; at least 10 M IPv4 lookups/s: {}; at least 5x pyasn: {}.",
-        if load_time < Duration::from_secs(1) { "met" } else { "missed" },
+        if load_cpu < Duration::from_secs(1) { "met" } else { "missed" },
         if our_v4 >= 10e6 { "met" } else { "missed" },
         if ratio >= 5.0 { "met" } else { "missed" },
     );

@@ -333,7 +333,16 @@ fn main() {
             "| {nt}×{nh} | {} | {} | {} | **{}** | {} | {} | **{}** |",
             ms(layout_only), ms(lib_svg), ms(dot_svg), ratio(dot_svg, lib_svg), ms(lib_png), ms(dot_png), ratio(dot_png, lib_png)
         );
-        eprintln!("{nt}x{nh}: process svg {} vs {}, png {} vs {}; lib svg {}", ms(ours_svg), ms(dot_svg), ms(ours_png), ms(dot_png), ms(lib_svg));
+        eprintln!(
+            "{nt}x{nh}: {:.0}x{:.0} px; process svg {} vs {}, png {} vs {}; lib svg {}",
+            map.layout().width(),
+            map.layout().height(),
+            ms(ours_svg),
+            ms(dot_svg),
+            ms(ours_png),
+            ms(dot_png),
+            ms(lib_svg)
+        );
         if nt == 50 {
             big_map = Some(map);
         }

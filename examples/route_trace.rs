@@ -21,7 +21,11 @@ use testbed::netns::{Destination, Family, Topology};
 
 fn main() -> ExitCode {
     let targets: Vec<String> = std::env::args().skip(1).collect();
-    let result = if targets.is_empty() { demo() } else { recipe(targets) };
+    let result = if targets.is_empty() {
+        demo()
+    } else {
+        recipe(targets)
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -48,7 +52,10 @@ fn demo() -> Result<(), Box<dyn std::error::Error>> {
         .source("src")
         .routers(["edge", "core1", "core3"])
         .silent_router("core2")
-        .destination("web", Destination::new().listen(80).listen(443).addresses(2))
+        .destination(
+            "web",
+            Destination::new().listen(80).listen(443).addresses(2),
+        )
         .destination("db", Destination::new())
         .destination("mail", Destination::new().listen(443).drop_port(80))
         .chain(["src", "edge", "core1", "core2", "core3", "web"])
@@ -68,7 +75,8 @@ fn demo() -> Result<(), Box<dyn std::error::Error>> {
     let table = report.scapy_table();
     print!("{table}");
 
-    let dir = std::env::var_os("OPSKIT_DEMO_DIR").map_or_else(|| PathBuf::from("target/demo"), PathBuf::from);
+    let dir = std::env::var_os("OPSKIT_DEMO_DIR")
+        .map_or_else(|| PathBuf::from("target/demo"), PathBuf::from);
     std::fs::create_dir_all(&dir)?;
     let outputs = [
         ("route_trace.txt", table),

@@ -10,7 +10,13 @@ use tcptrace::{Engine, Flow, TraceConfig, parse_reply, parse_reply_v6_payload};
 
 fn config() -> &'static TraceConfig {
     static CONFIG: OnceLock<TraceConfig> = OnceLock::new();
-    CONFIG.get_or_init(|| TraceConfig::builder().target("t").ports([80, 443]).build().expect("valid config"))
+    CONFIG.get_or_init(|| {
+        TraceConfig::builder()
+            .target("t")
+            .ports([80, 443])
+            .build()
+            .expect("valid config")
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -20,8 +26,18 @@ fuzz_target!(|data: &[u8]| {
 
     // An engine with probes in flight, so that well-formed replies reach the matching code.
     let flows = vec![
-        Flow { target: "a".into(), src: "198.18.0.1".parse().unwrap(), dst: "198.19.0.1".parse().unwrap(), port: 80 },
-        Flow { target: "b".into(), src: "2001:db8::1".parse().unwrap(), dst: "2001:db8:1::1".parse().unwrap(), port: 443 },
+        Flow {
+            target: "a".into(),
+            src: "198.18.0.1".parse().unwrap(),
+            dst: "198.19.0.1".parse().unwrap(),
+            port: 80,
+        },
+        Flow {
+            target: "b".into(),
+            src: "2001:db8::1".parse().unwrap(),
+            dst: "2001:db8:1::1".parse().unwrap(),
+            port: 443,
+        },
     ];
     let mut engine = Engine::new(config(), flows, 7).expect("valid engine");
     let now = Instant::now();

@@ -438,16 +438,16 @@ impl Client {
             return Err(Error::StreamTooLong { len, limit });
         }
         let mut conn = self.connect("INSTREAM")?;
-        let (mut ex, cmd) = Exchange::new(
-            Command::Instream,
-            self.config.mode,
-            self.config.max_line,
-            1,
-        )?;
+        let (mut ex, cmd) =
+            Exchange::new(Command::Instream, self.config.mode, self.config.max_line, 1)?;
         conn.write_all(&cmd)?;
         let chunk = match len {
             // No need for a buffer larger than the stream.
-            Some(len) => self.config.chunk_size.min(usize::try_from(len).unwrap_or(usize::MAX)).max(1),
+            Some(len) => self
+                .config
+                .chunk_size
+                .min(usize::try_from(len).unwrap_or(usize::MAX))
+                .max(1),
             None => self.config.chunk_size,
         };
         let mut buf = vec![0u8; 4 + chunk];
@@ -481,13 +481,28 @@ impl Client {
         single(response, "INSTREAM")
     }
 
-    /// `FILDES`: passes an open descriptor to clamd over the Unix socket (SCM_RIGHTS), so that
-    /// clamd reads the file itself and no data is copied. Works on regular files and pipes.
+    /// `FILDES`: passes an open descriptor to clamd over the Unix socket (`SCM_RIGHTS`), so that
+    /// clamd reads the file itself and no data is copied. clamd accepts only regular files, so
+    /// any other descriptor (a pipe, a socket) is read here and sent with INSTREAM instead; its
+    /// result's path is then `stream`.
     ///
     /// # Errors
     ///
     /// [`Error::Unsupported`] on a TCP endpoint; connection and protocol errors.
     pub fn scan_fd(&self, fd: impl AsFd) -> Result<ScanResult> {
+        let fd = fd.as_fd();
+        // clamd refuses anything but a regular file (`Not a regular file ERROR`): stream the
+        // rest (pipes, sockets, character devices) with INSTREAM instead.
+        let regular = rustix::fs::fstat(fd).map_or(true, |st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+        });
+        if !regular {
+            let owned = fd.try_clone_to_owned().map_err(|source| Error::Read {
+                path: "<descriptor>".into(),
+                source,
+            })?;
+            return self.scan_stream_sized(File::from(owned), None, Path::new("<descriptor>"));
+        }
         if !self.endpoint.is_unix() {
             return Err(Error::Unsupported(
                 "FILDES needs a Unix socket: a descriptor cannot cross TCP",
@@ -562,10 +577,10 @@ fn late_reply(conn: &mut Conn, ex: &mut Exchange, e: WriteError, sent: u64) -> E
         WriteError::Proto(e) => return e,
     };
     match read_response(conn, ex) {
-        Err(e @ (Error::SizeLimitExceeded { .. } | Error::Server(_) | Error::CommandReadTimedOut)) => {
-            with_sent(e, sent)
-        }
-        Ok(Response::Scan(_)) | Err(_) | Ok(_) => match io {
+        Err(
+            e @ (Error::SizeLimitExceeded { .. } | Error::Server(_) | Error::CommandReadTimedOut),
+        ) => with_sent(e, sent),
+        _ => match io {
             WriteError::Closed(source) => Error::Io {
                 op: "writing INSTREAM data to",
                 endpoint: conn.endpoint().to_owned(),

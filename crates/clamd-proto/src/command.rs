@@ -309,7 +309,10 @@ mod tests {
 
     #[test]
     fn latin1_bytes_are_sent_as_is() {
-        let cmd = Command::Path(ScanMode::Scan, PathBuf::from(OsStr::from_bytes(b"/t/caf\xe9")));
+        let cmd = Command::Path(
+            ScanMode::Scan,
+            PathBuf::from(OsStr::from_bytes(b"/t/caf\xe9")),
+        );
         assert_eq!(cmd.to_bytes(Mode::Z).unwrap(), b"zSCAN /t/caf\xe9\0");
     }
 

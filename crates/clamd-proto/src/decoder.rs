@@ -146,10 +146,20 @@ impl Decoder {
     ///
     /// # Errors
     ///
-    /// [`Error::Truncated`] when a partial frame is left over.
+    /// [`Error::Truncated`] when a partial frame is left over, or the command error it holds
+    /// (clamd ends `COMMAND READ TIMED OUT` with a newline even in z-mode).
     pub fn handle_eof(&mut self) -> Result<()> {
         if self.buffered() > 0 && !self.failed {
             self.failed = true;
+            // clamd answers a command it could not read in time with a newline-terminated
+            // `COMMAND READ TIMED OUT`, whatever the mode.
+            let rest = &self.buf[self.start..];
+            if let Some(e) = rest
+                .strip_suffix(b"\n")
+                .and_then(crate::reply::command_error)
+            {
+                return Err(e);
+            }
             return Err(Error::Truncated("in the middle of a reply"));
         }
         Ok(())
@@ -162,21 +172,17 @@ impl Decoder {
         match self.mode {
             Mode::Z => {
                 let from = self.searched.min(data.len());
-                match data[from..].iter().position(|&b| b == term) {
-                    Some(i) => {
-                        let at = self.start + from + i;
-                        Ok(Some((at, at + 1)))
-                    }
-                    None => {
-                        self.searched = data.len();
-                        if data.len() > self.max_line {
-                            return Err(Error::LineTooLong {
-                                limit: self.max_line,
-                            });
-                        }
-                        Ok(None)
-                    }
+                if let Some(i) = data[from..].iter().position(|&b| b == term) {
+                    let at = self.start + from + i;
+                    return Ok(Some((at, at + 1)));
                 }
+                self.searched = data.len();
+                if data.len() > self.max_line {
+                    return Err(Error::LineTooLong {
+                        limit: self.max_line,
+                    });
+                }
+                Ok(None)
             }
             Mode::N => {
                 let Some(first) = data.iter().position(|&b| b == term) else {
@@ -260,23 +266,48 @@ mod tests {
     #[test]
     fn n_mode_stats_runs_to_end() {
         let mut d = Decoder::new(Mode::N, 1024);
-        d.handle_input(b"POOLS: 1\n\nSTATE: VALID PRIMARY\n").unwrap();
+        d.handle_input(b"POOLS: 1\n\nSTATE: VALID PRIMARY\n")
+            .unwrap();
         assert!(d.poll_frame().is_none());
         d.handle_input(b"END\nPONG\n").unwrap();
         assert_eq!(
             frames(&mut d),
-            vec![b"POOLS: 1\n\nSTATE: VALID PRIMARY\nEND".to_vec(), b"PONG".to_vec()]
+            vec![
+                b"POOLS: 1\n\nSTATE: VALID PRIMARY\nEND".to_vec(),
+                b"PONG".to_vec()
+            ]
         );
     }
 
     #[test]
     fn session_ids() {
         let mut d = Decoder::new(Mode::Z, 1024).with_session_ids(true);
-        d.handle_input(b"2: PONG\x0017: /a: OK\0UNKNOWN COMMAND\0").unwrap();
-        let f: Vec<Frame> = std::iter::from_fn(|| d.poll_frame()).map(Result::unwrap).collect();
-        assert_eq!(f[0], Frame { id: Some(2), body: b"PONG".to_vec() });
-        assert_eq!(f[1], Frame { id: Some(17), body: b"/a: OK".to_vec() });
-        assert_eq!(f[2], Frame { id: None, body: b"UNKNOWN COMMAND".to_vec() });
+        d.handle_input(b"2: PONG\x0017: /a: OK\0UNKNOWN COMMAND\0")
+            .unwrap();
+        let f: Vec<Frame> = std::iter::from_fn(|| d.poll_frame())
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            f[0],
+            Frame {
+                id: Some(2),
+                body: b"PONG".to_vec()
+            }
+        );
+        assert_eq!(
+            f[1],
+            Frame {
+                id: Some(17),
+                body: b"/a: OK".to_vec()
+            }
+        );
+        assert_eq!(
+            f[2],
+            Frame {
+                id: None,
+                body: b"UNKNOWN COMMAND".to_vec()
+            }
+        );
     }
 
     #[test]
@@ -292,7 +323,10 @@ mod tests {
         let mut d = Decoder::new(Mode::Z, 100);
         let block = [b'x'; 64];
         d.handle_input(&block).unwrap();
-        assert!(matches!(d.handle_input(&block), Err(Error::LineTooLong { limit: 100 })));
+        assert!(matches!(
+            d.handle_input(&block),
+            Err(Error::LineTooLong { limit: 100 })
+        ));
         assert!(d.buffered() <= 100);
         assert!(d.poll_frame().is_none());
         assert!(d.handle_input(b"\0").is_err());
@@ -306,6 +340,9 @@ mod tests {
         let mut data = vec![b'x'; 40];
         data.push(b'\n');
         d.handle_input(&data).unwrap();
-        assert!(matches!(d.poll_frame(), Some(Err(Error::LineTooLong { .. }))));
+        assert!(matches!(
+            d.poll_frame(),
+            Some(Err(Error::LineTooLong { .. }))
+        ));
     }
 }

@@ -81,17 +81,22 @@ impl FromStr for Endpoint {
         if s.is_empty() {
             return Err(bad("empty"));
         }
-        let port = |p: &str| p.parse::<u16>().map_err(|_| bad("the port is not a number 0-65535"));
+        let port = |p: &str| {
+            p.parse::<u16>()
+                .map_err(|_| bad("the port is not a number 0-65535"))
+        };
         if let Some(rest) = s.strip_prefix('[') {
             let (host, tail) = rest.split_once(']').ok_or_else(|| bad("missing ]"))?;
             let p = match tail {
                 "" => DEFAULT_PORT,
-                t => port(t.strip_prefix(':').ok_or_else(|| bad("expected :PORT after ]"))?)?,
+                t => port(
+                    t.strip_prefix(':')
+                        .ok_or_else(|| bad("expected :PORT after ]"))?,
+                )?,
             };
             return Ok(Endpoint::tcp(host, p));
         }
         match s.matches(':').count() {
-            0 => Ok(Endpoint::tcp(s, DEFAULT_PORT)),
             1 => {
                 let (host, p) = s.split_once(':').unwrap_or((s, ""));
                 if host.is_empty() {
@@ -99,7 +104,7 @@ impl FromStr for Endpoint {
                 }
                 Ok(Endpoint::tcp(host, port(p)?))
             }
-            // A bare IPv6 address.
+            // A host without port, or a bare IPv6 address.
             _ => Ok(Endpoint::tcp(s, DEFAULT_PORT)),
         }
     }
@@ -122,11 +127,23 @@ mod tests {
     #[test]
     fn parses_and_displays() {
         let cases = [
-            ("localhost", Endpoint::tcp("localhost", 3310), "localhost:3310"),
-            ("10.0.0.1:3311", Endpoint::tcp("10.0.0.1", 3311), "10.0.0.1:3311"),
+            (
+                "localhost",
+                Endpoint::tcp("localhost", 3310),
+                "localhost:3310",
+            ),
+            (
+                "10.0.0.1:3311",
+                Endpoint::tcp("10.0.0.1", 3311),
+                "10.0.0.1:3311",
+            ),
             ("[::1]:99", Endpoint::tcp("::1", 99), "[::1]:99"),
             ("::1", Endpoint::tcp("::1", 3310), "[::1]:3310"),
-            ("/run/clamd.sock", Endpoint::unix("/run/clamd.sock"), "/run/clamd.sock"),
+            (
+                "/run/clamd.sock",
+                Endpoint::unix("/run/clamd.sock"),
+                "/run/clamd.sock",
+            ),
             ("unix:rel.sock", Endpoint::unix("rel.sock"), "rel.sock"),
         ];
         for (text, ep, shown) in cases {

@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn one_line_replies_finish_early() {
         assert_eq!(run(Command::Ping, &[b"PONG\0"]).unwrap(), Response::Pong);
-        assert_eq!(run(Command::Reload, &[b"RELOADING\0"]).unwrap(), Response::Reloading);
+        assert_eq!(
+            run(Command::Reload, &[b"RELOADING\0"]).unwrap(),
+            Response::Reloading
+        );
         assert_eq!(run(Command::Shutdown, &[]).unwrap(), Response::Closed);
     }
 
@@ -188,7 +191,10 @@ mod tests {
 
     #[test]
     fn truncation_and_limits() {
-        assert!(matches!(run(Command::Ping, &[b"PON"]), Err(Error::Truncated(_))));
+        assert!(matches!(
+            run(Command::Ping, &[b"PON"]),
+            Err(Error::Truncated(_))
+        ));
         assert!(matches!(run(Command::Ping, &[]), Err(Error::Truncated(_))));
         let many: Vec<u8> = b"/a: X FOUND\0".repeat(11);
         assert!(matches!(

@@ -178,10 +178,8 @@ impl Summary {
     pub fn exit_code(&self) -> u8 {
         if self.hosts_failed > 0 || self.file_errors > 0 {
             2
-        } else if self.infected > 0 {
-            1
         } else {
-            0
+            u8::from(self.infected > 0)
         }
     }
 }
@@ -435,12 +433,8 @@ impl Fleet {
         for slot in slots {
             match slot.into_inner().ok().flatten() {
                 Some(Ok(lines)) => report.results.extend(lines),
-                Some(Err(e)) => {
-                    if report.error.is_none() {
-                        report.error = Some(e);
-                    }
-                }
-                None => {}
+                Some(Err(e)) if report.error.is_none() => report.error = Some(e),
+                Some(Err(_)) | None => {}
             }
         }
         report.elapsed = start.elapsed();

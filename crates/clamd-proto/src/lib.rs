@@ -30,17 +30,14 @@ pub use decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
 pub use endpoint::{DEFAULT_PORT, Endpoint};
 pub use error::{Error, Result};
 pub use exchange::{Exchange, Response};
-pub use fleet::{
-    Fleet, FleetReport, FleetStatus, HostReport, Progress, ScanPlan, Summary, Target,
-};
+pub use fleet::{Fleet, FleetReport, FleetStatus, HostReport, Progress, ScanPlan, Summary, Target};
 pub use reply::{
-    MemStats, QueueStats, Reply, ScanResult, Stats, ThreadStats, Verdict, Version,
-    VersionCommands, command_error,
+    MemStats, QueueStats, Reply, ScanResult, Stats, ThreadStats, Verdict, Version, VersionCommands,
+    command_error,
 };
 pub use session::{DEFAULT_KEEPALIVE, SessionCore};
 #[cfg(feature = "tokio")]
 pub use tokio_client::AsyncClient;
 
 /// The 68-byte EICAR anti-virus test string, which every anti-virus detects as a test.
-pub const EICAR: &[u8] =
-    br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";

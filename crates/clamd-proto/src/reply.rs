@@ -84,6 +84,24 @@ impl ScanResult {
         }
     }
 
+    /// Appends the line clamd would send for this result (without terminator): the inverse of
+    /// [`parse`](Self::parse).
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.path);
+        out.extend_from_slice(b": ");
+        match &self.verdict {
+            Verdict::Clean => out.extend_from_slice(b"OK"),
+            Verdict::Found(sig) => {
+                out.extend_from_slice(sig.as_bytes());
+                out.extend_from_slice(b" FOUND");
+            }
+            Verdict::Error(msg) => {
+                out.extend_from_slice(msg.as_bytes());
+                out.extend_from_slice(b" ERROR");
+            }
+        }
+    }
+
     /// Parses one scan line (without its terminator): `<path>: OK`, `<path>: <sig> FOUND` or
     /// `<path>: <message> ERROR`.
     ///
@@ -551,7 +569,10 @@ mod tests {
     #[test]
     fn scan_lines() {
         let r = ScanResult::parse(b"/tmp/a: OK", None).unwrap();
-        assert_eq!((r.path_bytes(), r.verdict()), (&b"/tmp/a"[..], &Verdict::Clean));
+        assert_eq!(
+            (r.path_bytes(), r.verdict()),
+            (&b"/tmp/a"[..], &Verdict::Clean)
+        );
         let r = ScanResult::parse(b"/tmp/x: y: Eicar-Test.UNOFFICIAL FOUND", None).unwrap();
         assert_eq!(r.path_bytes(), b"/tmp/x: y");
         assert_eq!(r.signature(), Some("Eicar-Test.UNOFFICIAL"));
@@ -563,8 +584,7 @@ mod tests {
 
     #[test]
     fn error_lines_with_colons_on_both_sides() {
-        let line =
-            b"/tmp/a: b: File path check failure: No such file or directory. ERROR";
+        let line = b"/tmp/a: b: File path check failure: No such file or directory. ERROR";
         let r = ScanResult::parse(line, Some(b"/tmp/a: b")).unwrap();
         assert_eq!(r.path_bytes(), b"/tmp/a: b");
         assert_eq!(
@@ -612,12 +632,21 @@ mod tests {
     #[test]
     fn versions() {
         let v = Version::parse(b"ClamAV 1.4.6").unwrap();
-        assert_eq!((v.engine.as_str(), v.database, v.database_date), ("1.4.6", None, None));
+        assert_eq!(
+            (v.engine.as_str(), v.database, v.database_date),
+            ("1.4.6", None, None)
+        );
         let v = Version::parse(b"ClamAV 1.0.7/27466/Mon Nov 25 08:31:22 2024").unwrap();
         assert_eq!(v.database, Some(27466));
         assert_eq!(v.database_date.as_deref(), Some("Mon Nov 25 08:31:22 2024"));
         assert_eq!(v.to_string(), "ClamAV 1.0.7/27466/Mon Nov 25 08:31:22 2024");
-        for bad in [&b"ClamAV"[..], b"ClamAV ", b"Clam 1.0", b"ClamAV 1.0/x", b"\xff"] {
+        for bad in [
+            &b"ClamAV"[..],
+            b"ClamAV ",
+            b"Clam 1.0",
+            b"ClamAV 1.0/x",
+            b"\xff",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -662,7 +691,10 @@ pools 1 pools_used 5.883M pools_total 5.964M\nEND";
         let q = s.queue.unwrap();
         assert_eq!((q.items, q.min_wait), (0, None));
         let m = s.memstats.unwrap();
-        assert_eq!((m.heap, m.pools, m.pools_used), (None, Some(1), Some(5.883)));
+        assert_eq!(
+            (m.heap, m.pools, m.pools_used),
+            (None, Some(1), Some(5.883))
+        );
         assert!(s.raw.contains("\tSTATS 0.000002"));
 
         let s = Stats::parse(STATS_BUSY).unwrap();
@@ -676,7 +708,10 @@ pools 1 pools_used 5.883M pools_total 5.964M\nEND";
     #[test]
     fn replies_and_command_errors() {
         let scan = Command::Path(ScanMode::Scan, "/x".into());
-        assert_eq!(Reply::parse(&Command::Ping, b"PONG", None).unwrap(), Reply::Pong);
+        assert_eq!(
+            Reply::parse(&Command::Ping, b"PONG", None).unwrap(),
+            Reply::Pong
+        );
         assert!(matches!(
             Reply::parse(&Command::Ping, b"UNKNOWN COMMAND", None),
             Err(Error::UnknownCommand)
@@ -686,7 +721,11 @@ pools 1 pools_used 5.883M pools_total 5.964M\nEND";
             Err(Error::CommandReadTimedOut)
         ));
         assert!(matches!(
-            Reply::parse(&Command::Instream, b"INSTREAM size limit exceeded. ERROR", None),
+            Reply::parse(
+                &Command::Instream,
+                b"INSTREAM size limit exceeded. ERROR",
+                None
+            ),
             Err(Error::SizeLimitExceeded { .. })
         ));
         assert!(matches!(
@@ -694,7 +733,11 @@ pools 1 pools_used 5.883M pools_total 5.964M\nEND";
             Err(Error::SessionCommandInvalid)
         ));
         assert!(matches!(
-            Reply::parse(&Command::Fildes, b"FILDES: didn't receive file descriptor. ERROR", None),
+            Reply::parse(
+                &Command::Fildes,
+                b"FILDES: didn't receive file descriptor. ERROR",
+                None
+            ),
             Err(Error::Server(_))
         ));
         let r = Reply::parse(&Command::Instream, b"stream: Eicar FOUND", None).unwrap();

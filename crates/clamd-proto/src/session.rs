@@ -269,12 +269,17 @@ mod tests {
     use crate::command::ScanMode;
 
     #[test]
+    #[expect(clippy::many_single_char_names, reason = "ids a, b, c read best in this test")]
     fn out_of_order_replies_are_matched_by_id() {
         let now = Instant::now();
         let mut s = SessionCore::new(Mode::Z, 1024, now);
-        let a = s.send(Command::Path(ScanMode::Scan, "/a".into()), now).unwrap();
+        let a = s
+            .send(Command::Path(ScanMode::Scan, "/a".into()), now)
+            .unwrap();
         let b = s.send(Command::Ping, now).unwrap();
-        let c = s.send(Command::Path(ScanMode::Scan, "/c".into()), now).unwrap();
+        let c = s
+            .send(Command::Path(ScanMode::Scan, "/c".into()), now)
+            .unwrap();
         assert_eq!((a, b, c), (1, 2, 3));
         assert_eq!(
             s.poll_transmit().unwrap(),
@@ -284,9 +289,13 @@ mod tests {
         assert!(s.poll_transmit().is_none());
         s.handle_input(b"2: PONG\x003: /c: X FOUND\x001: /a: OK\0", now)
             .unwrap();
-        let Some(Ok(Reply::Scan(r))) = s.take_reply(1) else { panic!() };
+        let Some(Ok(Reply::Scan(r))) = s.take_reply(1) else {
+            panic!()
+        };
         assert_eq!(r.path_bytes(), b"/a");
-        let order: Vec<u64> = std::iter::from_fn(|| s.poll_reply()).map(|(id, _)| id).collect();
+        let order: Vec<u64> = std::iter::from_fn(|| s.poll_reply())
+            .map(|(id, _)| id)
+            .collect();
         assert_eq!(order, vec![2, 3]);
         assert_eq!(s.pending(), 0);
     }
@@ -339,7 +348,10 @@ mod tests {
         s.send(Command::Stats, now).unwrap();
         s.handle_input(b"1: Command invalid inside IDSESSION. ERROR\0", now)
             .unwrap();
-        assert!(matches!(s.poll_reply(), Some((1, Err(Error::SessionCommandInvalid)))));
+        assert!(matches!(
+            s.poll_reply(),
+            Some((1, Err(Error::SessionCommandInvalid)))
+        ));
         assert!(s.is_ended());
     }
 }

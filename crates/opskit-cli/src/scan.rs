@@ -1,12 +1,391 @@
-//! Under construction.
+//! `opskit scan`: one scan plan on one or more clamd hosts, with clamdscan's exit status.
+//!
+//! Every host gets PING, then the optional RELOAD, VERSION and STATS, then the scan: a path
+//! scan on the host's own file system (`scan`, `contscan`, `multiscan`, `allmatch`), or local
+//! files sent with INSTREAM (`stream`) or passed by descriptor over a Unix socket (`fdpass`).
+//! Directories given to `stream` and `fdpass` are walked here.
+//!
+//! Exit status: 0 all clean, 1 something found, 2 an error on any host (as clamdscan).
+//!
+//! # JSON
+//!
+//! `--json` prints one object:
+//!
+//! ```text
+//! {"hosts":[{"host":"127.0.0.1:3310","ok":true,"version":"ClamAV 1.4.6","error":null,
+//!   "results":[{"path":"/srv/a","status":"infected","signature":"Eicar","message":null}]}]}
+//! ```
+//!
+//! `status` is `clean`, `infected` or `error`; `signature` is set for `infected` and `message`
+//! for `error`. Paths are JSON strings. A path that is not valid UTF-8 is still represented
+//! losslessly: each byte that is not part of valid UTF-8 is written as the escape of a lone
+//! low surrogate, `\udc80` to `\udcff` for bytes 0x80 to 0xff (PEP 383 "surrogateescape").
+//! No valid UTF-8 text can contain such a code point, so the encoding is unambiguous; in
+//! Python, `os.fsencode(json.loads(text)["hosts"][0]["results"][0]["path"])` gives back the
+//! exact bytes.
 
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-/// Arguments.
+use clamd_proto::{
+    Client, Endpoint, Fleet, FleetReport, HostReport, Progress, ScanMode, ScanPlan, Target, Verdict,
+};
+
+/// The socket of Debian's clamav-daemon, used when no host is given.
+const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
+
+/// Arguments of `opskit scan`. Its own `--version` asks the hosts for theirs, so clap's
+/// propagated version flag is turned off for this subcommand (`opskit --version` still works).
 #[derive(clap::Args)]
-pub(crate) struct Args {}
+#[command(disable_version_flag = true)]
+pub(crate) struct Args {
+    /// A clamd over TCP, as HOST or HOST:PORT (default port 3310). Repeatable.
+    #[arg(long = "host", value_name = "HOST[:PORT]")]
+    hosts: Vec<String>,
+    /// A clamd Unix socket. Repeatable. With neither --host nor --unix, Debian's
+    /// /run/clamav/clamd.ctl.
+    #[arg(long = "unix", value_name = "PATH")]
+    unix: Vec<PathBuf>,
+    /// How to scan: a path scan on the hosts, or local files streamed (stream) or passed by
+    /// descriptor (fdpass, Unix sockets only).
+    #[arg(long, value_enum, default_value_t = ModeArg::Contscan)]
+    mode: ModeArg,
+    /// Reload the virus database on each host first.
+    #[arg(long)]
+    reload: bool,
+    /// Print each host's PING round trip.
+    #[arg(long)]
+    ping: bool,
+    /// Print each host's version.
+    #[arg(long)]
+    version: bool,
+    /// Print each host's STATS (to standard error with --json).
+    #[arg(long)]
+    stats: bool,
+    /// Deadline for each host, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
+    timeout: f64,
+    /// Connections open at once, over all hosts and to each host.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    concurrency: usize,
+    /// Print one JSON object (see the module docs for the format).
+    #[arg(long)]
+    json: bool,
+    /// Paths to scan: on the hosts for path scans, local for stream and fdpass.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
 
-pub(crate) fn run(_args: Args) -> ExitCode {
-    eprintln!("opskit: this subcommand is not built yet");
-    ExitCode::from(2)
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ModeArg {
+    Scan,
+    Contscan,
+    Multiscan,
+    Allmatch,
+    Stream,
+    Fdpass,
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    match run_inner(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("opskit scan: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: &Args) -> Result<u8, String> {
+    let mut hosts = Vec::new();
+    for h in &args.hosts {
+        let ep: Endpoint = h.parse().map_err(|e| format!("--host {h}: {e}"))?;
+        if ep.is_unix() {
+            return Err(format!("--host {h}: a socket path goes to --unix"));
+        }
+        hosts.push(ep);
+    }
+    hosts.extend(args.unix.iter().map(Endpoint::unix));
+    if hosts.is_empty() {
+        hosts.push(Endpoint::unix(DEFAULT_SOCKET));
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(format!(
+            "--timeout {}: must be a positive number",
+            args.timeout
+        ));
+    }
+    let timeout = Duration::from_secs_f64(args.timeout.min(1e9));
+    let concurrency = args.concurrency.max(1);
+    let target = target(args)?;
+    let plan = ScanPlan::new()
+        .target(target)
+        .reload(args.reload)
+        .version(true)
+        .stats(args.stats);
+    let client = Client::builder(Endpoint::unix("/"))
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)));
+    let fleet = Fleet::new(hosts)
+        .client(client)
+        .concurrency(concurrency)
+        .per_host(concurrency)
+        .host_timeout(timeout);
+
+    let progress = Spinner::new(!args.json && std::io::stderr().is_terminal());
+    let report = fleet
+        .run_with_progress(&plan, |p| progress.update(p))
+        .map_err(|e| e.to_string())?;
+    progress.clear();
+
+    let mut out = std::io::stdout().lock();
+    let printed = if args.json {
+        if args.stats {
+            for h in &report.hosts {
+                if let Some(s) = &h.stats {
+                    eprintln!("{} STATS:\n{}", h.endpoint, s.raw);
+                }
+            }
+        }
+        writeln!(out, "{}", json(&report))
+    } else {
+        write!(out, "{}", text(&report, args))
+    };
+    if let Err(e) = printed.and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(format!("writing the report: {e}"));
+        }
+    }
+    Ok(report.summary().exit_code())
+}
+
+fn target(args: &Args) -> Result<Target, String> {
+    if args.paths.is_empty() {
+        return Ok(Target::Nothing);
+    }
+    let mode = match args.mode {
+        ModeArg::Scan => ScanMode::Scan,
+        ModeArg::Contscan => ScanMode::ContScan,
+        ModeArg::Multiscan => ScanMode::MultiScan,
+        ModeArg::Allmatch => ScanMode::AllMatchScan,
+        ModeArg::Stream | ModeArg::Fdpass => {
+            let mut files = Vec::new();
+            for p in &args.paths {
+                walk(p, &mut files).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+            return Ok(if args.mode == ModeArg::Stream {
+                Target::Stream { files }
+            } else {
+                Target::Fildes { files }
+            });
+        }
+    };
+    Ok(Target::Paths {
+        mode,
+        paths: args.paths.clone(),
+    })
+}
+
+/// Collects the regular files under `path` (symbolic links are not followed into
+/// directories), in a stable order.
+fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<std::io::Result<_>>()?;
+        entries.sort();
+        for e in entries {
+            walk(&e, files)?;
+        }
+    } else if meta.is_file() || std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        files.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn text(report: &FleetReport, args: &Args) -> String {
+    let mut s = String::new();
+    for h in &report.hosts {
+        host_text(&mut s, h, args);
+    }
+    let sum = report.summary();
+    let _ = writeln!(s, "----------- SCAN SUMMARY -----------");
+    let _ = writeln!(s, "Hosts: {} ({} failed)", sum.hosts, sum.hosts_failed);
+    let _ = writeln!(s, "Infected files: {}", sum.infected);
+    let _ = writeln!(s, "Errors: {}", sum.file_errors);
+    let status = match sum.status {
+        clamd_proto::FleetStatus::AllClean => "all clean",
+        clamd_proto::FleetStatus::Infected => "infected",
+        clamd_proto::FleetStatus::Incomplete => "incomplete",
+    };
+    let _ = writeln!(s, "Status: {status}");
+    let _ = writeln!(s, "Time: {:.3} s", report.elapsed.as_secs_f64());
+    s
+}
+
+fn host_text(s: &mut String, h: &HostReport, args: &Args) {
+    match (&h.error, h.latency) {
+        (Some(e), None) => {
+            let _ = writeln!(s, "{} connection [FAILED] {e}", h.endpoint);
+        }
+        _ => {
+            let _ = writeln!(s, "{} connection [OK]", h.endpoint);
+        }
+    }
+    if args.ping
+        && let Some(l) = h.latency
+    {
+        let _ = writeln!(s, "{} ping {:.3} ms", h.endpoint, l.as_secs_f64() * 1e3);
+    }
+    if args.version
+        && let Some(v) = &h.version
+    {
+        let _ = writeln!(s, "{} version {v}", h.endpoint);
+    }
+    if args.stats
+        && let Some(st) = &h.stats
+    {
+        let _ = writeln!(s, "{} stats:\n{}", h.endpoint, st.raw.trim_end());
+    }
+    for r in &h.results {
+        let _ = writeln!(s, "{r}");
+    }
+    if let (Some(e), Some(_)) = (&h.error, h.latency) {
+        let _ = writeln!(s, "{} ERROR {e}", h.endpoint);
+    }
+}
+
+fn json(report: &FleetReport) -> String {
+    let mut s = String::from("{\"hosts\":[");
+    for (i, h) in report.hosts.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str("{\"host\":");
+        s.push_str(&json_str(&h.endpoint.to_string()));
+        let _ = write!(s, ",\"ok\":{}", h.ok());
+        s.push_str(",\"version\":");
+        s.push_str(
+            &h.version
+                .as_ref()
+                .map_or("null".into(), |v| json_str(&v.to_string())),
+        );
+        s.push_str(",\"error\":");
+        s.push_str(
+            &h.error
+                .as_ref()
+                .map_or("null".into(), |e| json_str(&e.to_string())),
+        );
+        s.push_str(",\"results\":[");
+        for (j, r) in h.results.iter().enumerate() {
+            if j > 0 {
+                s.push(',');
+            }
+            s.push_str("{\"path\":");
+            s.push_str(&json_path(r.path_bytes()));
+            let (status, signature, message) = match r.verdict() {
+                Verdict::Clean => ("clean", None, None),
+                Verdict::Found(sig) => ("infected", Some(sig), None),
+                Verdict::Error(msg) => ("error", None, Some(msg)),
+            };
+            let _ = write!(s, ",\"status\":\"{status}\"");
+            s.push_str(",\"signature\":");
+            s.push_str(&signature.map_or("null".into(), |v| json_str(v)));
+            s.push_str(",\"message\":");
+            s.push_str(&message.map_or("null".into(), |v| json_str(v)));
+            s.push('}');
+        }
+        s.push_str("]}");
+    }
+    s.push_str("]}");
+    s
+}
+
+fn json_str(v: &str) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// A JSON string for path bytes: valid UTF-8 as is, every other byte as `\udcXX`.
+fn json_path(bytes: &[u8]) -> String {
+    let mut s = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        let valid = json_str(chunk.valid());
+        s.push_str(&valid[1..valid.len() - 1]);
+        for b in chunk.invalid() {
+            let _ = write!(s, "\\udc{b:02x}");
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// A progress line on standard error, only on a terminal and only once a scan takes a while.
+struct Spinner {
+    enabled: bool,
+    start: Instant,
+    shown: Mutex<bool>,
+}
+
+impl Spinner {
+    fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            start: Instant::now(),
+            shown: Mutex::new(false),
+        }
+    }
+
+    fn update(&self, p: Progress) {
+        if !self.enabled || self.start.elapsed() < Duration::from_millis(500) {
+            return;
+        }
+        if let Ok(mut shown) = self.shown.lock() {
+            *shown = true;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\rscanning: {}/{} ", p.done, p.total);
+            let _ = err.flush();
+        }
+    }
+
+    fn clear(&self) {
+        if self.shown.lock().is_ok_and(|s| *s) {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_paths_are_lossless() {
+        assert_eq!(json_path(b"/a \"b\"\n"), r#""/a \"b\"\n""#);
+        assert_eq!(json_path(b"/t/caf\xe9"), r#""/t/caf\udce9""#);
+        assert_eq!(json_path("/t/café".as_bytes()), "\"/t/café\"");
+        // Decoding the escapes back gives the original bytes.
+        let text = json_path(b"/x\xff\xfe");
+        let back: Vec<u8> = text
+            .trim_matches('"')
+            .split("\\udc")
+            .enumerate()
+            .flat_map(|(i, part)| {
+                if i == 0 {
+                    part.as_bytes().to_vec()
+                } else {
+                    let mut v = vec![u8::from_str_radix(&part[..2], 16).unwrap()];
+                    v.extend_from_slice(&part.as_bytes()[2..]);
+                    v
+                }
+            })
+            .collect();
+        assert_eq!(back, b"/x\xff\xfe");
+    }
 }

@@ -33,7 +33,12 @@ pub(crate) struct Args {
     timeout: f64,
     /// scapy's retry: N resends unanswered probes N times; -N keeps resending until N rounds
     /// in a row bring no new answer.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_name = "N"
+    )]
     retry: i32,
     /// Send at most this many probes per second (default: no pacing).
     #[arg(long, value_name = "PPS")]
@@ -101,11 +106,13 @@ fn annotate(args: &Args, report: &mut TraceReport) -> Result<(), String> {
     // The database first, then the whois service for what it left unresolved.
     let mut chain = tcptrace::Chain::new();
     if let Some(db) = &args.asn_db {
-        let backend = tcptrace::open_database(db).map_err(|e| format!("--asn-db {}: {e}", db.display()))?;
+        let backend =
+            tcptrace::open_database(db).map_err(|e| format!("--asn-db {}: {e}", db.display()))?;
         chain = chain.then_boxed(backend);
     }
     if let Some(service) = &args.asn_whois {
-        let backend = tcptrace::online_resolver(service, None).map_err(|e| format!("--asn-whois {service}: {e}"))?;
+        let backend = tcptrace::online_resolver(service, None)
+            .map_err(|e| format!("--asn-whois {service}: {e}"))?;
         chain = chain.then(backend);
     }
     tcptrace::annotate(report, &chain).map_err(|e| format!("AS resolution: {e}"))?;
@@ -120,10 +127,13 @@ fn draw(args: &Args, report: &TraceReport) -> Result<(), String> {
     let map = routeviz::RouteMap::new(&set).map_err(|e| format!("route map: {e}"))?;
     let opts = routeviz::RenderOptions::default();
     if let Some(path) = &args.svg {
-        std::fs::write(path, map.to_svg(&opts)).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        std::fs::write(path, map.to_svg(&opts))
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     if let Some(path) = &args.png {
-        let png = map.to_png(&opts).map_err(|e| format!("route map PNG: {e}"))?;
+        let png = map
+            .to_png(&opts)
+            .map_err(|e| format!("route map PNG: {e}"))?;
         std::fs::write(path, png).map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     Ok(())

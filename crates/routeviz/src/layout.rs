@@ -84,6 +84,8 @@ pub struct PlacedNode {
 }
 
 /// An AS box: the members of one AS on a run of consecutive rows.
+///
+/// `x`, `y`, `w` and `h` are its bounding box; the drawn shape is [`AsBox::outline`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AsBox {
@@ -108,6 +110,9 @@ pub struct AsBox {
     pub label: String,
     /// The graph nodes inside the box.
     pub members: Vec<NodeIndex>,
+    /// The outline, clockwise from the top-left corner: a rectangle, or a staircase of one
+    /// strip per row where the neighbours on a row leave less room.
+    pub outline: Vec<(f64, f64)>,
 }
 
 /// A computed layout of a [`RouteGraph`]: rows, node places, edge routes and AS boxes, with the
@@ -222,6 +227,159 @@ impl Layout {
     pub fn crossings(&self) -> usize {
         self.crossings
     }
+}
+
+/// The left and right edges of the members of `run` on layer `l`, padded, at least as wide as
+/// the label.
+fn natural_strip(items: &[Item], members: &[usize], lw: f64) -> (f64, f64) {
+    let left = members.iter().map(|&i| items[i].x - items[i].w / 2.0).fold(f64::MAX, f64::min);
+    let right = members.iter().map(|&i| items[i].x + items[i].w / 2.0).fold(f64::MIN, f64::max);
+    let x0 = left - BOX_PAD;
+    (x0, (right + BOX_PAD).max(x0 + lw))
+}
+
+/// The AS boxes: per run and layer a strip around the members, widened towards the run's
+/// overall extent as far as the neighbours on that layer allow (so most boxes come out as
+/// rectangles), and split where two consecutive strips do not overlap.
+fn as_boxes(
+    graph: &RouteGraph,
+    items: &[Item],
+    layers: &[Vec<usize>],
+    runs: &[place::Run],
+    label_w: &HashMap<u32, f64>,
+    min_ttl: u16,
+) -> Vec<AsBox> {
+    let mut run_of: HashMap<usize, usize> = HashMap::new();
+    for (r, run) in runs.iter().enumerate() {
+        for &m in &run.members {
+            run_of.insert(m, r);
+        }
+    }
+    let lw = |r: usize| label_w.get(&runs[r].asn).copied().unwrap_or(0.0);
+    // The run's overall extent from its natural strips.
+    let mut extent = vec![(f64::MAX, f64::MIN); runs.len()];
+    for l in layers {
+        let mut i = 0;
+        while i < l.len() {
+            let Some(&r) = run_of.get(&l[i]) else {
+                i += 1;
+                continue;
+            };
+            let mut j = i;
+            while j + 1 < l.len() && run_of.get(&l[j + 1]) == Some(&r) {
+                j += 1;
+            }
+            let (a, b) = natural_strip(items, &l[i..=j], lw(r));
+            extent[r] = (extent[r].0.min(a), extent[r].1.max(b));
+            i = j + 1;
+        }
+    }
+    // Final strips per (run, layer), left to right on each layer.
+    let mut strips: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
+    for (li, l) in layers.iter().enumerate() {
+        let mut prev_right = f64::MIN;
+        let mut i = 0;
+        while i < l.len() {
+            let Some(&r) = run_of.get(&l[i]) else {
+                let it = &items[l[i]];
+                prev_right = prev_right.max(it.x + it.w / 2.0);
+                i += 1;
+                continue;
+            };
+            let mut j = i;
+            while j + 1 < l.len() && run_of.get(&l[j + 1]) == Some(&r) {
+                j += 1;
+            }
+            let (a, b) = natural_strip(items, &l[i..=j], lw(r));
+            let right_limit = l.get(j + 1).map_or(f64::MAX, |&n| {
+                let it = &items[n];
+                it.x - it.w / 2.0 - if it.group.is_some() { BOX_PAD } else { 0.0 } - BOX_GAP
+            });
+            let left = a.min(extent[r].0.max(prev_right + BOX_GAP));
+            let right = b.max(extent[r].1.min(right_limit));
+            strips.insert((r, li), (left, right));
+            prev_right = right;
+            i = j + 1;
+        }
+    }
+    let mut boxes = Vec::new();
+    let mut count: HashMap<u32, usize> = HashMap::new();
+    for (r, run) in runs.iter().enumerate() {
+        // Split where consecutive strips do not overlap enough to read as one box.
+        let mut pieces: Vec<Vec<usize>> = vec![vec![run.first]];
+        for l in run.first + 1..=run.last {
+            let (a0, b0) = strips[&(r, l - 1)];
+            let (a1, b1) = strips[&(r, l)];
+            if a1.max(a0) + 2.0 * BOX_PAD > b1.min(b0) {
+                pieces.push(vec![l]);
+            } else if let Some(p) = pieces.last_mut() {
+                p.push(l);
+            }
+        }
+        for piece in pieces {
+            let first = piece[0];
+            let last = piece[piece.len() - 1];
+            let mut bounds = vec![row_y(first) - BLACKHOLE_H / 2.0 - BOX_LABEL_BAND];
+            for &l in &piece[1..] {
+                bounds.push(row_y(l) - ROW_PITCH / 2.0);
+            }
+            bounds.push(row_y(last) + BLACKHOLE_H / 2.0 + BOX_PAD / 2.0);
+            let sx: Vec<(f64, f64)> = piece.iter().map(|&l| strips[&(r, l)]).collect();
+            let mut outline = vec![(sx[0].0, bounds[0])];
+            for (k, &(_, b)) in sx.iter().enumerate() {
+                outline.push((b, bounds[k]));
+                outline.push((b, bounds[k + 1]));
+            }
+            for (k, &(a, _)) in sx.iter().enumerate().rev() {
+                outline.push((a, bounds[k + 1]));
+                outline.push((a, bounds[k]));
+            }
+            outline.dedup_by(|p, q| (p.0 - q.0).abs() < 1e-9 && (p.1 - q.1).abs() < 1e-9);
+            // Drop points in the middle of straight runs.
+            let mut clean: Vec<(f64, f64)> = Vec::with_capacity(outline.len());
+            for p in outline {
+                if clean.len() >= 2 {
+                    let (a, b) = (clean[clean.len() - 2], clean[clean.len() - 1]);
+                    let collinear = ((a.0 - b.0).abs() < 1e-9 && (b.0 - p.0).abs() < 1e-9)
+                        || ((a.1 - b.1).abs() < 1e-9 && (b.1 - p.1).abs() < 1e-9);
+                    if collinear {
+                        clean.pop();
+                    }
+                }
+                clean.push(p);
+            }
+            if clean.len() > 2 && clean[0] == clean[clean.len() - 1] {
+                clean.pop();
+            }
+            let x0 = sx.iter().map(|s| s.0).fold(f64::MAX, f64::min);
+            let x1 = sx.iter().map(|s| s.1).fold(f64::MIN, f64::max);
+            let mut nodes: Vec<NodeIndex> = Vec::new();
+            for &i in &run.members {
+                if piece.contains(&items[i].layer)
+                    && let ItemKind::Node(n) = items[i].kind
+                    && !nodes.contains(&n)
+                {
+                    nodes.push(n);
+                }
+            }
+            let k = count.entry(run.asn).or_insert(0);
+            boxes.push(AsBox {
+                asn: run.asn,
+                run: *k,
+                first_ttl: min_ttl + first as u16,
+                last_ttl: min_ttl + last as u16,
+                x: x0,
+                y: bounds[0],
+                w: x1 - x0,
+                h: bounds[bounds.len() - 1] - bounds[0],
+                label: graph.as_label(run.asn),
+                members: nodes,
+                outline: clean,
+            });
+            *k += 1;
+        }
+    }
+    boxes
 }
 
 /// The y of the node centres of layer `l`.
@@ -368,42 +526,7 @@ fn build(graph: &RouteGraph) -> Layout {
         it.x = x;
     }
 
-    // AS boxes from the runs.
-    let mut boxes = Vec::new();
-    let mut run_count: HashMap<u32, usize> = HashMap::new();
-    for run in &runs {
-        let members: Vec<usize> = run.members.clone();
-        let left = members.iter().map(|&i| items[i].x - items[i].w / 2.0).fold(f64::MAX, f64::min);
-        let right =
-            members.iter().map(|&i| items[i].x + items[i].w / 2.0).fold(f64::MIN, f64::max);
-        let x0 = left - BOX_PAD;
-        let lw = label_w.get(&run.asn).copied().unwrap_or(0.0);
-        let x1 = (right + BOX_PAD).max(x0 + lw);
-        let y0 = row_y(run.first) - BLACKHOLE_H / 2.0 - BOX_LABEL_BAND;
-        let y1 = row_y(run.last) + BLACKHOLE_H / 2.0 + BOX_PAD / 2.0;
-        let k = run_count.entry(run.asn).or_insert(0);
-        let mut nodes: Vec<NodeIndex> = Vec::new();
-        for &i in &members {
-            if let ItemKind::Node(n) = items[i].kind
-                && !nodes.contains(&n)
-            {
-                nodes.push(n);
-            }
-        }
-        boxes.push(AsBox {
-            asn: run.asn,
-            run: *k,
-            first_ttl: min_ttl + run.first as u16,
-            last_ttl: min_ttl + run.last as u16,
-            x: x0,
-            y: y0,
-            w: x1 - x0,
-            h: y1 - y0,
-            label: graph.as_label(run.asn),
-            members: nodes,
-        });
-        *k += 1;
-    }
+    let mut boxes = as_boxes(graph, &items, &layers, &runs, &label_w, min_ttl);
 
     // Shift so the drawing starts at x = 0.
     let min_x = items
@@ -417,6 +540,9 @@ fn build(graph: &RouteGraph) -> Layout {
     }
     for b in &mut boxes {
         b.x -= min_x;
+        for p in &mut b.outline {
+            p.0 -= min_x;
+        }
     }
     let width = items
         .iter()

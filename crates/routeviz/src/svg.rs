@@ -187,18 +187,15 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
     let mut as_labels = String::new();
     for b in layout.boxes() {
         let (fill, stroke) = as_colors(as_rank.get(&b.asn).copied().unwrap_or(0));
+        let mut d = String::new();
+        for (k, (x, y)) in b.outline.iter().enumerate() {
+            let _ = write!(d, "{}{:.1},{:.1} ", if k == 0 { "M" } else { "L" }, ox + x, oy + y);
+        }
+        d.push('Z');
         let _ = writeln!(
             s,
-            "<rect id=\"as-{}-{}\" class=\"as-box as-{}\" data-ttl-first=\"{}\" data-ttl-last=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\"/>",
-            b.asn,
-            b.run,
-            b.asn,
-            b.first_ttl,
-            b.last_ttl,
-            ox + b.x,
-            oy + b.y,
-            b.w,
-            b.h,
+            "<path id=\"as-{}-{}\" class=\"as-box as-{}\" data-ttl-first=\"{}\" data-ttl-last=\"{}\" d=\"{d}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\" stroke-linejoin=\"round\"/>",
+            b.asn, b.run, b.asn, b.first_ttl, b.last_ttl,
         );
         let _ = writeln!(
             as_labels,

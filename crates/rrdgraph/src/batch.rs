@@ -674,6 +674,7 @@ mod tests {
             ("image_width".into(), InfoValue::Count(481)),
             ("image_height".into(), InfoValue::Count(155)),
             ("value_min".into(), InfoValue::Value(-0.5)),
+            ("value_max".into(), InfoValue::Value(2.0)),
             ("x".into(), InfoValue::Int(-3)),
             ("image".into(), InfoValue::Blob(vec![0x89, b'P', b'N', b'G'])),
         ]))

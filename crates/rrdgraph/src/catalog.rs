@@ -14,7 +14,9 @@ use crate::value::{AtTime, Cf, Color, ControlCode, DsName, Legend, PrintFormat, 
 pub fn option_samples() -> Vec<GraphOption> {
     OPTIONS
         .iter()
-        .map(|o| GraphOption::from_name_value(o.long, o.example).expect("catalog examples are valid"))
+        .map(|o| {
+            GraphOption::from_name_value(o.long, o.example).expect("catalog examples are valid")
+        })
         .collect()
 }
 
@@ -25,7 +27,10 @@ pub fn option_samples() -> Vec<GraphOption> {
 ///
 /// # Panics
 /// If `ds` is not a valid data source name.
-#[expect(clippy::many_single_char_names, reason = "short sample vnames read like the graph")]
+#[expect(
+    clippy::many_single_char_names,
+    reason = "short sample vnames read like the graph"
+)]
 pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
     let v = |s: &str| VName::new(s).expect("sample vnames are valid");
     let (x, y, z, avg, first, last) = (v("x"), v("y"), v("z"), v("avg"), v("first"), v("last"));
@@ -36,10 +41,21 @@ pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
     let fmt = |s: &str| PrintFormat::new(s).expect("valid format");
     let mut e: Vec<Element> = vec![
         Def::new(&x, rrd, ds.clone(), Cf::Average).into(),
-        Def::new(&y, rrd, ds.clone(), Cf::Max).step(300).start(AtTime::new("end-1h").expect("valid"))
-            .reduce(Cf::Max).into(),
-        Def::new(&v("w"), rrd, ds, Cf::Last).end(AtTime::now()).into(),
-        CDef::new(&z, "x,y,+,2,/,PREV(x),ADDNAN,1,2,2,AVG,+".parse::<Rpn>().expect("valid")).into(),
+        Def::new(&y, rrd, ds.clone(), Cf::Max)
+            .step(300)
+            .start(AtTime::new("end-1h").expect("valid"))
+            .reduce(Cf::Max)
+            .into(),
+        Def::new(&v("w"), rrd, ds, Cf::Last)
+            .end(AtTime::now())
+            .into(),
+        CDef::new(
+            &z,
+            "x,y,+,2,/,PREV(x),ADDNAN,1,2,2,AVG,+"
+                .parse::<Rpn>()
+                .expect("valid"),
+        )
+        .into(),
         VDef::new(&avg, VDefExpr::new(x.clone(), VDefFunc::Average)).into(),
         VDef::new(&first, VDefExpr::new(x.clone(), VDefFunc::First)).into(),
         VDef::new(&last, VDefExpr::new(x.clone(), VDefFunc::Last)).into(),
@@ -50,33 +66,70 @@ pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
     e.extend([
         Element::TextAlign(TextAlign::Left),
         Line::new(&x).color(red).legend(l("x: plain")).into(),
-        Line::new(&y).width(2.5).color(blue).legend(l("y=dashed")).stack().skipscale()
-            .dashes(vec![5.0, 3.0]).dash_offset(1.0).into(),
+        Line::new(&y)
+            .width(2.5)
+            .color(blue)
+            .legend(l("y=dashed"))
+            .stack()
+            .skipscale()
+            .dashes(vec![5.0, 3.0])
+            .dash_offset(1.0)
+            .into(),
         Line::new(&z).width(None).dashes(vec![]).into(),
-        Area::new(&x).color(red).gradient(blue, Some(-20.0)).legend(l("area")).stack().into(),
+        Area::new(&x)
+            .color(red)
+            .gradient(blue, Some(-20.0))
+            .legend(l("area"))
+            .stack()
+            .into(),
         Area::new(&y).color(blue).skipscale().gradheight(0.0).into(),
-        Element::Stack(Stack { value: z.clone(), color: Some(red), legend: Some(l("stacked")) }),
+        Element::Stack(Stack {
+            value: z.clone(),
+            color: Some(red),
+            legend: Some(l("stacked")),
+        }),
         Tick::new(&x, red).fraction(-0.2).legend(l("tick")).into(),
         Element::TextAlign(TextAlign::Center),
-        HRule::new(Position::Num(1.5), red).legend(l("rule\\")).dashes(vec![2.0]).into(),
+        HRule::new(Position::Num(1.5), red)
+            .legend(l("rule\\"))
+            .dashes(vec![2.0])
+            .into(),
         HRule::new(Position::VName(avg.clone()), blue).into(),
-        VRule::new(Position::VName(first.clone()), red).legend(l("first")).dashes(vec![]).dash_offset(2.0).into(),
+        VRule::new(Position::VName(first.clone()), red)
+            .legend(l("first"))
+            .dashes(vec![])
+            .dash_offset(2.0)
+            .into(),
         VRule::new(Position::Num(1_700_000_000.0), blue).into(),
         Element::Comment(Legend::code_only(ControlCode::Space)),
     ]);
     for code in ControlCode::ALL {
-        e.push(Element::Comment(Legend::with(format!("code {}", code.as_char()), Some(code)).expect("valid")));
+        e.push(Element::Comment(
+            Legend::with(format!("code {}", code.as_char()), Some(code)).expect("valid"),
+        ));
     }
     e.extend([
         Element::Comment(l("colon: and = and STACK and a\\l")),
         Element::Print(Print::new(&avg, fmt("%lf"))),
         Element::Print(Print::with_cf(&z, Cf::Last, fmt("last %6.2lf %s"))),
-        Element::GPrint(Print::with_format(&first, Format::Strftime(l("%Y-%m-%d %H:%M")))),
+        Element::GPrint(Print::with_format(
+            &first,
+            Format::Strftime(l("%Y-%m-%d %H:%M")),
+        )),
         Element::GPrint(Print::with_format(&last, Format::ValStrftime(l("%H:%M")))),
-        Element::GPrint(Print::with_format(&avg, Format::ValStrfduration(l("%H:%02M:%02s")))),
-        Element::GPrint(Print::new(&avg, PrintFormat::with("avg=%5.1le%%\\", Some(ControlCode::Justify)).expect("valid"))),
+        Element::GPrint(Print::with_format(
+            &avg,
+            Format::ValStrfduration(l("%H:%02M:%02s")),
+        )),
+        Element::GPrint(Print::new(
+            &avg,
+            PrintFormat::with("avg=%5.1le%%\\", Some(ControlCode::Justify)).expect("valid"),
+        )),
         Shift::new_seconds(&x, 3600).into(),
-        Element::Shift(Shift { value: y, offset: ShiftOffset::VName(avg) }),
+        Element::Shift(Shift {
+            value: y,
+            offset: ShiftOffset::VName(avg),
+        }),
     ]);
     e
 }
@@ -84,10 +137,12 @@ pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
 impl Shift {
     /// `SHIFT:vname:seconds`.
     pub fn new_seconds(value: &VName, secs: i64) -> Self {
-        Shift { value: value.clone(), offset: ShiftOffset::Seconds(secs) }
+        Shift {
+            value: value.clone(),
+            offset: ShiftOffset::Seconds(secs),
+        }
     }
 }
-
 
 impl GraphSpec {
     /// Table-test specs: one graph per option (each with a DEF and a LINE of `ds` in `rrd`) and
@@ -105,7 +160,11 @@ impl GraphSpec {
                     .output(output)
                     .option(o)
                     .def(Def::new(&x, rrd, dsn.clone(), Cf::Average))
-                    .line(Line::new(&x).color(Color::rgb(0, 0, 0)).legend(Legend::new("x").expect("valid")))
+                    .line(
+                        Line::new(&x)
+                            .color(Color::rgb(0, 0, 0))
+                            .legend(Legend::new("x").expect("valid")),
+                    )
                     .build()?,
             );
         }
@@ -120,15 +179,22 @@ impl GraphSpec {
     /// A corpus of varied graph definitions as argument lists (the recipe, the catalog, and
     /// generated variants), for benchmarking parse → validate → emit.
     pub fn corpus(n: usize) -> Vec<Vec<String>> {
-        let mut base: Vec<Vec<String>> = vec![crate::TRAFFIC_RECIPE_ARGS.iter().map(|s| (*s).to_owned()).collect()];
+        let mut base: Vec<Vec<String>> = vec![
+            crate::TRAFFIC_RECIPE_ARGS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        ];
         if let Ok(specs) = GraphSpec::catalog("out.png", "data/host:1.rrd", "value") {
             base.extend(specs.iter().map(GraphSpec::to_args));
         }
-        (0..n).map(|i| {
-            let mut a = base[i % base.len()].clone();
-            a[0] = format!("graph-{i}.png");
-            a
-        }).collect()
+        (0..n)
+            .map(|i| {
+                let mut a = base[i % base.len()].clone();
+                a[0] = format!("graph-{i}.png");
+                a
+            })
+            .collect()
     }
 
     /// Parses, validates and emits every argument list of a corpus (see [`GraphSpec::corpus`]);

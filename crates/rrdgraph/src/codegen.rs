@@ -15,7 +15,11 @@ fn lit(s: &str) -> String {
 
 fn float(v: f64) -> String {
     let s = fmt_f64(v);
-    if s.contains(['.', 'e']) { s } else { format!("{s}.0") }
+    if s.contains(['.', 'e']) {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 thread_local! {
@@ -25,11 +29,17 @@ thread_local! {
 
 /// The Rust identifier of a vname (assigned uniquely by [`GraphSpec::to_rust`]).
 fn var(v: &VName) -> String {
-    IDENTS.with(|m| m.borrow().get(v.as_str()).cloned()).unwrap_or_else(|| ident(v))
+    IDENTS
+        .with(|m| m.borrow().get(v.as_str()).cloned())
+        .unwrap_or_else(|| ident(v))
 }
 
 fn ident(v: &VName) -> String {
-    let mut s: String = v.as_str().chars().map(|c| if c == '-' { '_' } else { c }).collect();
+    let mut s: String = v
+        .as_str()
+        .chars()
+        .map(|c| if c == '-' { '_' } else { c })
+        .collect();
     if s.starts_with(|c: char| c.is_ascii_digit()) || is_keyword(&s) || s.starts_with('_') {
         s.insert_str(0, "v_");
     }
@@ -39,25 +49,76 @@ fn ident(v: &VName) -> String {
 fn is_keyword(s: &str) -> bool {
     matches!(
         s.to_ascii_lowercase().as_str(),
-        "as" | "break" | "const" | "continue" | "crate" | "else" | "enum" | "extern" | "false"
-            | "fn" | "for" | "if" | "impl" | "in" | "let" | "loop" | "match" | "mod" | "move"
-            | "mut" | "pub" | "ref" | "return" | "self" | "static" | "struct" | "super"
-            | "trait" | "true" | "type" | "unsafe" | "use" | "where" | "while" | "async"
-            | "await" | "dyn" | "spec" | "abstract" | "become" | "box" | "do" | "final"
-            | "macro" | "override" | "priv" | "typeof" | "unsized" | "virtual" | "yield" | "try"
-            | "gen" | "_"
+        "as" | "break"
+            | "const"
+            | "continue"
+            | "crate"
+            | "else"
+            | "enum"
+            | "extern"
+            | "false"
+            | "fn"
+            | "for"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "pub"
+            | "ref"
+            | "return"
+            | "self"
+            | "static"
+            | "struct"
+            | "super"
+            | "trait"
+            | "true"
+            | "type"
+            | "unsafe"
+            | "use"
+            | "where"
+            | "while"
+            | "async"
+            | "await"
+            | "dyn"
+            | "spec"
+            | "abstract"
+            | "become"
+            | "box"
+            | "do"
+            | "final"
+            | "macro"
+            | "override"
+            | "priv"
+            | "typeof"
+            | "unsized"
+            | "virtual"
+            | "yield"
+            | "try"
+            | "gen"
+            | "_"
     )
 }
 
 fn legend(l: &Legend) -> String {
     match l.code() {
         None => format!("Legend::new({})?", lit(l.text())),
-        Some(c) if l.text().is_empty() => format!("Legend::code_only(ControlCode::{})", c.rust_name()),
+        Some(c) if l.text().is_empty() => {
+            format!("Legend::code_only(ControlCode::{})", c.rust_name())
+        }
         // `Legend::new` adds the no-op code itself where the text needs it.
         Some(ControlCode::Nop) if Legend::new(l.text()).is_ok_and(|n| n == *l) => {
             format!("Legend::new({})?", lit(l.text()))
         }
-        Some(c) => format!("Legend::new({})?.with_code(ControlCode::{})", lit(l.text()), c.rust_name()),
+        Some(c) => format!(
+            "Legend::new({})?.with_code(ControlCode::{})",
+            lit(l.text()),
+            c.rust_name()
+        ),
     }
 }
 
@@ -66,7 +127,10 @@ fn color(c: crate::Color) -> String {
 }
 
 fn dashes(d: &Dashes) -> String {
-    format!("vec![{}]", d.0.iter().map(|v| float(*v)).collect::<Vec<_>>().join(", "))
+    format!(
+        "vec![{}]",
+        d.0.iter().map(|v| float(*v)).collect::<Vec<_>>().join(", ")
+    )
 }
 
 fn position(p: &Position) -> String {
@@ -88,7 +152,13 @@ fn print(p: &Print) -> String {
                 ),
             };
             match p.cf {
-                Some(cf) => return format!("Print::with_cf(&{}, Cf::{}, {ctor})", var(&p.vname), cf.rust_name()),
+                Some(cf) => {
+                    return format!(
+                        "Print::with_cf(&{}, Cf::{}, {ctor})",
+                        var(&p.vname),
+                        cf.rust_name()
+                    );
+                }
                 None => return format!("Print::new(&{}, {ctor})", var(&p.vname)),
             }
         }
@@ -116,19 +186,30 @@ fn option(o: &GraphOption) -> String {
         GraphOption::WeekFmt(v) => format!("WeekFmt({})", s(v)),
         GraphOption::YGrid(YGrid::None) => "YGrid(YGrid::None)".to_owned(),
         GraphOption::YGrid(YGrid::Spec { step, factor }) => {
-            format!("YGrid(YGrid::Spec {{ step: {}, factor: {factor} }})", float(*step))
+            format!(
+                "YGrid(YGrid::Spec {{ step: {}, factor: {factor} }})",
+                float(*step)
+            )
         }
-        GraphOption::LeftAxisFormatter(f) => format!("LeftAxisFormatter(AxisFormatter::{})", f.rust_name()),
+        GraphOption::LeftAxisFormatter(f) => {
+            format!("LeftAxisFormatter(AxisFormatter::{})", f.rust_name())
+        }
         GraphOption::LeftAxisFormat(v) => format!("LeftAxisFormat({})", s(v)),
         GraphOption::UnitsExponent(v) => format!("UnitsExponent({v})"),
         GraphOption::UnitsLength(v) => format!("UnitsLength({v})"),
         GraphOption::Units(u) => format!("Units(Units::{})", u.rust_name()),
         GraphOption::RightAxis(a, b) => format!("RightAxis({}, {})", float(*a), float(*b)),
         GraphOption::RightAxisLabel(v) => format!("RightAxisLabel({})", s(v)),
-        GraphOption::RightAxisFormatter(f) => format!("RightAxisFormatter(AxisFormatter::{})", f.rust_name()),
+        GraphOption::RightAxisFormatter(f) => {
+            format!("RightAxisFormatter(AxisFormatter::{})", f.rust_name())
+        }
         GraphOption::RightAxisFormat(v) => format!("RightAxisFormat({})", s(v)),
-        GraphOption::LegendPosition(p) => format!("LegendPosition(LegendPosition::{})", p.rust_name()),
-        GraphOption::LegendDirection(d) => format!("LegendDirection(LegendDirection::{})", d.rust_name()),
+        GraphOption::LegendPosition(p) => {
+            format!("LegendPosition(LegendPosition::{})", p.rust_name())
+        }
+        GraphOption::LegendDirection(d) => {
+            format!("LegendDirection(LegendDirection::{})", d.rust_name())
+        }
         GraphOption::Daemon(v) => format!("Daemon({})", s(v)),
         GraphOption::ImgInfo(v) => format!("ImgInfo({})", s(v)),
         GraphOption::Color(t, c) => format!("Color(ColorTag::{}, {})", t.rust_name(), color(*c)),
@@ -144,9 +225,13 @@ fn option(o: &GraphOption) -> String {
                 None => "None".to_owned(),
             }
         ),
-        GraphOption::FontRenderMode(m) => format!("FontRenderMode(FontRenderMode::{})", m.rust_name()),
+        GraphOption::FontRenderMode(m) => {
+            format!("FontRenderMode(FontRenderMode::{})", m.rust_name())
+        }
         GraphOption::FontSmoothingThreshold(v) => format!("FontSmoothingThreshold({})", float(*v)),
-        GraphOption::GraphRenderMode(m) => format!("GraphRenderMode(GraphRenderMode::{})", m.rust_name()),
+        GraphOption::GraphRenderMode(m) => {
+            format!("GraphRenderMode(GraphRenderMode::{})", m.rust_name())
+        }
         GraphOption::ImgFormat(f) => format!("ImgFormat(ImageFormat::{})", f.rust_name()),
         GraphOption::TabWidth(v) => format!("TabWidth({v})"),
         GraphOption::Base(v) => format!("Base({v})"),
@@ -267,7 +352,9 @@ fn element(e: &Element) -> String {
                 let _ = write!(s, ".color({})", color(c));
             }
             if let Some(c) = a.gradient {
-                let h = a.gradheight.map_or("None".to_owned(), |h| format!("Some({})", float(h)));
+                let h = a
+                    .gradheight
+                    .map_or("None".to_owned(), |h| format!("Some({})", float(h)));
                 let _ = write!(s, ".gradient({}, {h})", color(c));
             }
             if let Some(leg) = &a.legend {
@@ -288,11 +375,19 @@ fn element(e: &Element) -> String {
         Element::Stack(st) => format!(
             ".stack(Stack {{ value: {}.clone(), color: {}, legend: {} }})",
             var(&st.value),
-            st.color.map_or("None".to_owned(), |c| format!("Some({})", color(c))),
-            st.legend.as_ref().map_or("None".to_owned(), |l| format!("Some({})", legend(l)))
+            st.color
+                .map_or("None".to_owned(), |c| format!("Some({})", color(c))),
+            st.legend
+                .as_ref()
+                .map_or("None".to_owned(), |l| format!("Some({})", legend(l)))
         ),
         Element::Tick(t) => {
-            let mut s = format!(".tick(Tick::new(&{}, {}).fraction({})", var(&t.value), color(t.color), float(t.fraction));
+            let mut s = format!(
+                ".tick(Tick::new(&{}, {}).fraction({})",
+                var(&t.value),
+                color(t.color),
+                float(t.fraction)
+            );
             if let Some(l) = &t.legend {
                 let _ = write!(s, ".legend({})", legend(l));
             }
@@ -307,20 +402,28 @@ fn element(e: &Element) -> String {
                 ShiftOffset::VName(v) => format!("ShiftOffset::VName({}.clone())", var(v)),
             }
         ),
-        Element::HRule(h) => rule("hrule", "HRule", &RuleParts {
-            pos: &h.value,
-            color: h.color,
-            legend: h.legend.as_ref(),
-            dashes: h.dashes.as_ref(),
-            offset: h.dash_offset,
-        }),
-        Element::VRule(v) => rule("vrule", "VRule", &RuleParts {
-            pos: &v.time,
-            color: v.color,
-            legend: v.legend.as_ref(),
-            dashes: v.dashes.as_ref(),
-            offset: v.dash_offset,
-        }),
+        Element::HRule(h) => rule(
+            "hrule",
+            "HRule",
+            &RuleParts {
+                pos: &h.value,
+                color: h.color,
+                legend: h.legend.as_ref(),
+                dashes: h.dashes.as_ref(),
+                offset: h.dash_offset,
+            },
+        ),
+        Element::VRule(v) => rule(
+            "vrule",
+            "VRule",
+            &RuleParts {
+                pos: &v.time,
+                color: v.color,
+                legend: v.legend.as_ref(),
+                dashes: v.dashes.as_ref(),
+                offset: v.dash_offset,
+            },
+        ),
         Element::TextAlign(a) => format!(".text_align(TextAlign::{a:?})"),
         Element::Comment(l) => format!(".comment({})", legend(l)),
         Element::Print(p) => format!(".print({})", print(p)),
@@ -373,8 +476,14 @@ fn element_vnames(e: &Element) -> Vec<&VName> {
                 v.push(n);
             }
         }
-        Element::HRule(HRule { value: Position::VName(n), .. })
-        | Element::VRule(VRule { time: Position::VName(n), .. }) => v.push(n),
+        Element::HRule(HRule {
+            value: Position::VName(n),
+            ..
+        })
+        | Element::VRule(VRule {
+            time: Position::VName(n),
+            ..
+        }) => v.push(n),
         Element::Print(p) | Element::GPrint(p) => v.push(&p.vname),
         _ => {}
     }

@@ -79,7 +79,10 @@ impl ElementKind {
 
     /// Whether elements of this kind define a vname.
     pub const fn defines_vname(self) -> bool {
-        matches!(self, ElementKind::Def | ElementKind::CDef | ElementKind::VDef)
+        matches!(
+            self,
+            ElementKind::Def | ElementKind::CDef | ElementKind::VDef
+        )
     }
 
     /// Whether elements of this kind draw or print something (a graph without any is empty).
@@ -188,7 +191,10 @@ pub struct CDef {
 impl CDef {
     /// `CDEF:vname=rpn`.
     pub fn new(vname: &VName, rpn: Rpn) -> Self {
-        CDef { vname: vname.clone(), rpn }
+        CDef {
+            vname: vname.clone(),
+            rpn,
+        }
     }
 }
 
@@ -204,7 +210,10 @@ pub struct VDef {
 impl VDef {
     /// `VDEF:vname=expr`.
     pub fn new(vname: &VName, expr: VDefExpr) -> Self {
-        VDef { vname: vname.clone(), expr }
+        VDef {
+            vname: vname.clone(),
+            expr,
+        }
     }
 }
 
@@ -403,7 +412,12 @@ pub struct Tick {
 impl Tick {
     /// `TICK:value#color:0.1`.
     pub fn new(value: &VName, color: Color) -> Self {
-        Tick { value: value.clone(), color, fraction: 0.1, legend: None }
+        Tick {
+            value: value.clone(),
+            color,
+            fraction: 0.1,
+            legend: None,
+        }
     }
 
     /// Sets the fraction.
@@ -466,7 +480,13 @@ pub struct HRule {
 impl HRule {
     /// `HRULE:value#color`.
     pub fn new(value: Position, color: Color) -> Self {
-        HRule { value, color, legend: None, dashes: None, dash_offset: None }
+        HRule {
+            value,
+            color,
+            legend: None,
+            dashes: None,
+            dash_offset: None,
+        }
     }
 
     /// Sets the legend.
@@ -509,7 +529,13 @@ pub struct VRule {
 impl VRule {
     /// `VRULE:time#color`.
     pub fn new(time: Position, color: Color) -> Self {
-        VRule { time, color, legend: None, dashes: None, dash_offset: None }
+        VRule {
+            time,
+            color,
+            legend: None,
+            dashes: None,
+            dash_offset: None,
+        }
     }
 
     /// Sets the legend.
@@ -606,17 +632,29 @@ pub struct Print {
 impl Print {
     /// `PRINT:vdef:format`.
     pub fn new(vname: &VName, format: PrintFormat) -> Self {
-        Print { vname: vname.clone(), cf: None, format: Format::Value(format) }
+        Print {
+            vname: vname.clone(),
+            cf: None,
+            format: Format::Value(format),
+        }
     }
 
     /// The deprecated `PRINT:vname:CF:format` over a DEF or CDEF.
     pub fn with_cf(vname: &VName, cf: Cf, format: PrintFormat) -> Self {
-        Print { vname: vname.clone(), cf: Some(cf), format: Format::Value(format) }
+        Print {
+            vname: vname.clone(),
+            cf: Some(cf),
+            format: Format::Value(format),
+        }
     }
 
     /// A print with any format style.
     pub fn with_format(vname: &VName, format: Format) -> Self {
-        Print { vname: vname.clone(), cf: None, format }
+        Print {
+            vname: vname.clone(),
+            cf: None,
+            format,
+        }
     }
 }
 

@@ -13,8 +13,14 @@ use crate::spec::{ArgForm, GraphSpec};
 use crate::value::{Legend, fmt_f64};
 
 /// Words librrd reads as flags in element fields.
-pub(crate) const FLAG_WORDS: &[&str] =
-    &["STACK", "skipscale", "dashes", "strftime", "valstrftime", "valstrfduration"];
+pub(crate) const FLAG_WORDS: &[&str] = &[
+    "STACK",
+    "skipscale",
+    "dashes",
+    "strftime",
+    "valstrftime",
+    "valstrfduration",
+];
 
 /// Escapes `:` so that text stays one field.
 pub(crate) fn esc(s: &str, out: &mut String) {
@@ -223,7 +229,11 @@ impl GraphSpec {
     pub fn to_args(&self) -> Vec<String> {
         let mut args = Vec::with_capacity(1 + 2 * self.options.len() + self.elements.len());
         args.push(self.output.clone());
-        for (o, form) in self.options.iter().zip(self.forms.iter().chain(std::iter::repeat(&ArgForm::Long))) {
+        for (o, form) in self
+            .options
+            .iter()
+            .zip(self.forms.iter().chain(std::iter::repeat(&ArgForm::Long)))
+        {
             let info = o.info();
             let value = o.value();
             let form = match (form, info.short) {
@@ -264,11 +274,26 @@ impl GraphSpec {
     }
 }
 
+impl std::fmt::Display for Element {
+    /// The element as librrd's argument (see [`element_arg`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&element_arg(self))
+    }
+}
+
+impl std::fmt::Display for GraphSpec {
+    /// The spec as one shell command line (see [`GraphSpec::to_command_line`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_command_line())
+    }
+}
+
 /// Quotes one word for POSIX sh.
 pub(crate) fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && !s.starts_with('#')
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=:,.+/#%@".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_=:,.+/#%@".contains(&b))
     {
         return s.to_owned();
     }
@@ -294,11 +319,21 @@ mod tests {
     #[test]
     fn legends_are_escaped() {
         let v = VName::new("x").unwrap();
-        let l = Line::new(&v).color(Color::rgb(255, 0, 0)).legend(Legend::new("a:b").unwrap());
+        let l = Line::new(&v)
+            .color(Color::rgb(255, 0, 0))
+            .legend(Legend::new("a:b").unwrap());
         assert_eq!(element_arg(&l.into()), "LINE1:x#FF0000:a\\:b");
-        let l = Line::new(&v).color(Color::rgb(255, 0, 0)).legend(Legend::new("dashes=3").unwrap()).stack();
-        assert_eq!(element_arg(&l.into()), "LINE1:x#FF0000:legend=dashes=3:STACK");
-        let l = Line::new(&v).color(Color::rgb(255, 0, 0)).legend(Legend::new("STACK").unwrap());
+        let l = Line::new(&v)
+            .color(Color::rgb(255, 0, 0))
+            .legend(Legend::new("dashes=3").unwrap())
+            .stack();
+        assert_eq!(
+            element_arg(&l.into()),
+            "LINE1:x#FF0000:legend=dashes=3:STACK"
+        );
+        let l = Line::new(&v)
+            .color(Color::rgb(255, 0, 0))
+            .legend(Legend::new("STACK").unwrap());
         assert_eq!(element_arg(&l.into()), "LINE1:x#FF0000:legend=STACK");
         let l = Line::new(&v).width(None).stack();
         assert_eq!(element_arg(&l.into()), "LINE:x::STACK");
@@ -309,12 +344,18 @@ mod tests {
     #[test]
     fn tick_always_has_fraction() {
         let v = VName::new("x").unwrap();
-        assert_eq!(element_arg(&Tick::new(&v, Color::rgb(0, 0, 0)).into()), "TICK:x#000000:0.1");
+        assert_eq!(
+            element_arg(&Tick::new(&v, Color::rgb(0, 0, 0)).into()),
+            "TICK:x#000000:0.1"
+        );
     }
 
     #[test]
     fn quoting() {
-        assert_eq!(shell_quote("DEF:a=b.rrd:x:AVERAGE"), "DEF:a=b.rrd:x:AVERAGE");
+        assert_eq!(
+            shell_quote("DEF:a=b.rrd:x:AVERAGE"),
+            "DEF:a=b.rrd:x:AVERAGE"
+        );
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
         assert_eq!(shell_quote(""), "''");
     }

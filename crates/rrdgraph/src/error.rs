@@ -95,7 +95,11 @@ pub enum ValueError {
 }
 
 fn hint_suffix(hint: &str) -> String {
-    if hint.is_empty() { String::new() } else { format!(" ({hint})") }
+    if hint.is_empty() {
+        String::new()
+    } else {
+        format!(" ({hint})")
+    }
 }
 
 /// Why an RPN expression (CDEF) or a VDEF expression is invalid.
@@ -321,10 +325,18 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn value(field: &'static str, reason: impl Into<ValueError>) -> Self {
-        Error::Value { field, reason: reason.into() }
+        Error::Value {
+            field,
+            reason: reason.into(),
+        }
     }
 
-    pub(crate) fn parse(index: usize, arg: &str, field: &'static str, reason: impl Into<ParseReason>) -> Self {
+    pub(crate) fn parse(
+        index: usize,
+        arg: &str,
+        field: &'static str,
+        reason: impl Into<ParseReason>,
+    ) -> Self {
         let mut arg = arg.to_owned();
         if arg.len() > 200 {
             let mut end = 200;
@@ -334,7 +346,12 @@ impl Error {
             arg.truncate(end);
             arg.push('…');
         }
-        Error::Parse { index, arg, field, reason: reason.into() }
+        Error::Parse {
+            index,
+            arg,
+            field,
+            reason: reason.into(),
+        }
     }
 
     /// The zero-based argument index for parse errors, if this error came from parsing.
@@ -348,6 +365,9 @@ impl Error {
 
 impl From<ValueError> for crate::RrdError {
     fn from(e: ValueError) -> Self {
-        crate::RrdError::Invalid { what: "value", reason: e.to_string() }
+        crate::RrdError::Invalid {
+            what: "value",
+            reason: e.to_string(),
+        }
     }
 }

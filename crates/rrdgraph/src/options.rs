@@ -74,7 +74,10 @@ keyword_enum!(
 impl ImageFormat {
     /// Whether this is a data (xport) format rather than an image.
     pub const fn is_data(self) -> bool {
-        !matches!(self, ImageFormat::Png | ImageFormat::Svg | ImageFormat::Eps | ImageFormat::Pdf)
+        !matches!(
+            self,
+            ImageFormat::Png | ImageFormat::Svg | ImageFormat::Eps | ImageFormat::Pdf
+        )
     }
 }
 
@@ -375,11 +378,18 @@ pub(crate) fn option_by_short(c: char) -> Option<&'static OptionInfo> {
 }
 
 fn shape(what: &'static str, text: &str, expected: &'static str) -> ValueError {
-    ValueError::Shape { what, text: text.chars().take(80).collect(), expected }
+    ValueError::Shape {
+        what,
+        text: text.chars().take(80).collect(),
+        expected,
+    }
 }
 
 fn int<T: std::str::FromStr>(s: &str, expected: &'static str) -> Result<T, ValueError> {
-    s.parse().map_err(|_| ValueError::Number { text: s.chars().take(40).collect(), expected })
+    s.parse().map_err(|_| ValueError::Number {
+        text: s.chars().take(40).collect(),
+        expected,
+    })
 }
 
 fn text(s: &str) -> Result<String, ValueError> {
@@ -411,11 +421,17 @@ fn check_imginfo(s: &str) -> Result<(), ValueError> {
                 rest = &after[w.len()..];
                 next = want.next();
             }
-            _ => return Err(ValueError::Format("--imginfo needs exactly %s, %lu, %lu in this order")),
+            _ => {
+                return Err(ValueError::Format(
+                    "--imginfo needs exactly %s, %lu, %lu in this order",
+                ));
+            }
         }
     }
     if next.is_some() {
-        return Err(ValueError::Format("--imginfo needs exactly %s, %lu, %lu in this order"));
+        return Err(ValueError::Format(
+            "--imginfo needs exactly %s, %lu, %lu in this order",
+        ));
     }
     Ok(())
 }
@@ -545,7 +561,9 @@ impl GraphOption {
             "daemon" => GraphOption::Daemon(text(v)?),
             "imginfo" => GraphOption::ImgInfo(text(v)?),
             "color" => {
-                let i = v.find('#').ok_or_else(|| shape("color", v, "TAG#RRGGBB[AA]"))?;
+                let i = v
+                    .find('#')
+                    .ok_or_else(|| shape("color", v, "TAG#RRGGBB[AA]"))?;
                 GraphOption::Color(v[..i].parse()?, Color::parse(&v[i..])?)
             }
             "grid-dash" => {
@@ -558,7 +576,9 @@ impl GraphOption {
             "font" => {
                 let mut it = v.splitn(3, ':');
                 let tag = it.next().unwrap_or_default().parse()?;
-                let size = it.next().ok_or_else(|| shape("font", v, "TAG:size[:font]"))?;
+                let size = it
+                    .next()
+                    .ok_or_else(|| shape("font", v, "TAG:size[:font]"))?;
                 let size = parse_f64(size).map_err(|_| shape("font", v, "TAG:size[:font]"))?;
                 let name = it.next().map(text).transpose()?;
                 GraphOption::Font(Font { tag, size, name })
@@ -649,7 +669,9 @@ impl GraphOption {
             GraphOption::Width(v) | GraphOption::Height(v) if *v > 100_000 => {
                 num(v.to_string(), "at most 100000 pixels")
             }
-            GraphOption::Zoom(v) if *v <= 0.0 || *v > 100.0 => num(fmt_f64(*v), "a zoom factor in (0, 100]"),
+            GraphOption::Zoom(v) if *v <= 0.0 || *v > 100.0 => {
+                num(fmt_f64(*v), "a zoom factor in (0, 100]")
+            }
             GraphOption::Base(v) if *v != 1000 && *v != 1024 => num(v.to_string(), "1000 or 1024"),
             GraphOption::UnitsExponent(v) if *v % 3 != 0 || !(-18..=18).contains(v) => {
                 num(v.to_string(), "a multiple of 3 in -18..=18")
@@ -657,9 +679,10 @@ impl GraphOption {
             GraphOption::RightAxis(scale, _) if *scale == 0.0 => {
                 num("0".into(), "a right-axis scale other than 0")
             }
-            GraphOption::GridDash(a, b) if *a < 0.0 || *b < 0.0 => {
-                num(format!("{}:{}", fmt_f64(*a), fmt_f64(*b)), "non-negative on:off lengths")
-            }
+            GraphOption::GridDash(a, b) if *a < 0.0 || *b < 0.0 => num(
+                format!("{}:{}", fmt_f64(*a), fmt_f64(*b)),
+                "non-negative on:off lengths",
+            ),
             GraphOption::Font(f) if f.size < 0.0 => num(fmt_f64(f.size), "a font size ≥ 0"),
             GraphOption::XGrid(g) => g.validate(),
             GraphOption::ImgInfo(s) => check_imginfo(s),
@@ -712,8 +735,14 @@ mod tests {
         assert!(matches!(e("width", "100x"), ValueError::Number { .. }));
         assert!(matches!(e("base", "999"), ValueError::Number { .. }));
         assert!(matches!(e("zoom", "0"), ValueError::Number { .. }));
-        assert!(matches!(e("units-exponent", "4"), ValueError::Number { .. }));
-        assert!(matches!(e("color", "FOO#FFFFFF"), ValueError::Keyword { .. }));
+        assert!(matches!(
+            e("units-exponent", "4"),
+            ValueError::Number { .. }
+        ));
+        assert!(matches!(
+            e("color", "FOO#FFFFFF"),
+            ValueError::Keyword { .. }
+        ));
         assert!(matches!(e("color", "BACK#FFFFF"), ValueError::Color(_)));
         assert!(matches!(e("font", "TITLE"), ValueError::Shape { .. }));
         assert!(matches!(e("right-axis", "0:1"), ValueError::Number { .. }));

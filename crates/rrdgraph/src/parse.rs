@@ -43,7 +43,15 @@ pub(crate) fn split_fields(arg: &str) -> Vec<String> {
 
 /// Keys librrd 1.7.2 reads as `key=value` that this parser does not model, per element
 /// (probed against librrd): such fields are errors rather than read differently from librrd.
-const DRAW_KEYS: &[&str] = &["vname", "color", "color2", "stack", "skipscale", "xaxis", "yaxis"];
+const DRAW_KEYS: &[&str] = &[
+    "vname",
+    "color",
+    "color2",
+    "stack",
+    "skipscale",
+    "xaxis",
+    "yaxis",
+];
 const RULE_KEYS: &[&str] = &["vname", "color", "color2", "xaxis", "yaxis"];
 const TICK_KEYS: &[&str] = &["vname", "color", "color2"];
 const PRINT_KEYS: &[&str] = &["vname", "strftime", "cf"];
@@ -65,7 +73,11 @@ impl Fields {
         flags: &[&'static str],
         unsupported: &[&str],
     ) -> Result<Self, FieldError> {
-        let mut f = Fields { positional: Vec::new(), keyed: Vec::new(), flags: Vec::new() };
+        let mut f = Fields {
+            positional: Vec::new(),
+            keyed: Vec::new(),
+            flags: Vec::new(),
+        };
         for s in fields {
             if let Some(flag) = flags.iter().find(|w| **w == s.as_str()) {
                 f.flags.push(flag);
@@ -103,7 +115,11 @@ impl Fields {
     }
 
     fn next_pos(&mut self) -> Option<String> {
-        if self.positional.is_empty() { None } else { Some(self.positional.remove(0)) }
+        if self.positional.is_empty() {
+            None
+        } else {
+            Some(self.positional.remove(0))
+        }
     }
 
     /// Errors if anything is left over.
@@ -160,7 +176,10 @@ fn dashes(f: &mut Fields) -> Result<(Option<Dashes>, Option<f64>), FieldError> {
     } else {
         None
     };
-    let off = f.key("dash-offset").map(|v| number(&v, "dash-offset")).transpose()?;
+    let off = f
+        .key("dash-offset")
+        .map(|v| number(&v, "dash-offset"))
+        .transpose()?;
     Ok((d, off))
 }
 
@@ -181,20 +200,30 @@ fn one_color(colors: &[Color], required: bool) -> Result<Option<Color>, FieldErr
         [] if required => Err(("color", ParseReason::MissingField)),
         [] => Ok(None),
         [c] => Ok(Some(*c)),
-        _ => Err(("color", ParseReason::Invalid(ValueError::Invalid("only AREA takes a second color")))),
+        _ => Err((
+            "color",
+            ParseReason::Invalid(ValueError::Invalid("only AREA takes a second color")),
+        )),
     }
 }
 
 fn def_like(fields: &[String], field: &'static str) -> Result<(VName, String), FieldError> {
     let first = fields.get(1).ok_or((field, ParseReason::MissingField))?;
-    let (name, rest) = first.split_once('=').ok_or(("vname", ParseReason::MissingField))?;
+    let (name, rest) = first
+        .split_once('=')
+        .ok_or(("vname", ParseReason::MissingField))?;
     Ok((vname(name, "vname")?, rest.to_owned()))
 }
 
 fn print_element(fields: &[String]) -> Result<Print, FieldError> {
     let name = fields.get(1).ok_or(("vname", ParseReason::MissingField))?;
     let v = vname(name, "vname")?;
-    let mut f = Fields::new(&fields[2..], &["format"], &["strftime", "valstrftime", "valstrfduration"], PRINT_KEYS)?;
+    let mut f = Fields::new(
+        &fields[2..],
+        &["format"],
+        &["strftime", "valstrftime", "valstrfduration"],
+        PRINT_KEYS,
+    )?;
     let keyed = f.key("format");
     let cf = match (&keyed, f.positional.as_slice()) {
         (Some(_), [cf]) | (None, [cf, _]) => Some(cf.parse::<Cf>().map_err(invalid("cf"))?),
@@ -217,7 +246,11 @@ fn print_element(fields: &[String]) -> Result<Print, FieldError> {
         Format::Value(PrintFormat::parse_raw(&text).map_err(invalid("format"))?)
     };
     f.finish()?;
-    Ok(Print { vname: v, cf, format })
+    Ok(Print {
+        vname: v,
+        cf,
+        format,
+    })
 }
 
 /// Parses one element argument (`DEF:…`, `LINE2:…`, …).
@@ -228,17 +261,34 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
     let name_len = head.bytes().take_while(u8::is_ascii_uppercase).count();
     let (name, width) = head.split_at(name_len);
     if !width.is_empty() && name != "LINE" {
-        return Err(("element", ParseReason::UnknownElement(head.chars().take(40).collect())));
+        return Err((
+            "element",
+            ParseReason::UnknownElement(head.chars().take(40).collect()),
+        ));
     }
     if fields.len() < 2 && name != "COMMENT" {
         if matches!(
             name,
-            "DEF" | "CDEF" | "VDEF" | "LINE" | "AREA" | "STACK" | "TICK" | "SHIFT" | "HRULE"
-                | "VRULE" | "TEXTALIGN" | "PRINT" | "GPRINT"
+            "DEF"
+                | "CDEF"
+                | "VDEF"
+                | "LINE"
+                | "AREA"
+                | "STACK"
+                | "TICK"
+                | "SHIFT"
+                | "HRULE"
+                | "VRULE"
+                | "TEXTALIGN"
+                | "PRINT"
+                | "GPRINT"
         ) {
             return Err(("fields", ParseReason::MissingField));
         }
-        return Err(("element", ParseReason::UnknownElement(head.chars().take(40).collect())));
+        return Err((
+            "element",
+            ParseReason::UnknownElement(head.chars().take(40).collect()),
+        ));
     }
     let e = match name {
         "DEF" => {
@@ -246,7 +296,12 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             if rrd.is_empty() {
                 return Err(("rrd", ParseReason::MissingField));
             }
-            let mut f = Fields::new(&fields[2..], &["step", "start", "end", "reduce", "daemon"], &[], &[])?;
+            let mut f = Fields::new(
+                &fields[2..],
+                &["step", "start", "end", "reduce", "daemon"],
+                &[],
+                &[],
+            )?;
             let ds = f.next_pos().ok_or(("ds", ParseReason::MissingField))?;
             let ds = DsName::new(ds).map_err(invalid("ds"))?;
             let cf = f.next_pos().ok_or(("cf", ParseReason::MissingField))?;
@@ -254,12 +309,27 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             let mut d = Def::new(&v, rrd, ds, cf);
             if let Some(s) = f.key("step") {
                 d.step = Some(s.parse().map_err(|_| {
-                    ("step", ParseReason::Invalid(ValueError::Number { text: s.chars().take(40).collect(), expected: "whole seconds" }))
+                    (
+                        "step",
+                        ParseReason::Invalid(ValueError::Number {
+                            text: s.chars().take(40).collect(),
+                            expected: "whole seconds",
+                        }),
+                    )
                 })?);
             }
-            d.start = f.key("start").map(|t| AtTime::new(t).map_err(invalid("start"))).transpose()?;
-            d.end = f.key("end").map(|t| AtTime::new(t).map_err(invalid("end"))).transpose()?;
-            d.reduce = f.key("reduce").map(|c| c.parse::<Cf>().map_err(invalid("reduce"))).transpose()?;
+            d.start = f
+                .key("start")
+                .map(|t| AtTime::new(t).map_err(invalid("start")))
+                .transpose()?;
+            d.end = f
+                .key("end")
+                .map(|t| AtTime::new(t).map_err(invalid("end")))
+                .transpose()?;
+            d.reduce = f
+                .key("reduce")
+                .map(|c| c.parse::<Cf>().map_err(invalid("reduce")))
+                .transpose()?;
             d.daemon = f.key("daemon");
             f.finish()?;
             Element::Def(d)
@@ -277,13 +347,24 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             if fields.len() > 2 {
                 return Err(("fields", ParseReason::UnusedFields(fields[2..].join(":"))));
             }
-            let expr = text.parse::<VDefExpr>().map_err(|e| ("rpn", ParseReason::Invalid(e.into())))?;
+            let expr = text
+                .parse::<VDefExpr>()
+                .map_err(|e| ("rpn", ParseReason::Invalid(e.into())))?;
             Element::VDef(VDef { vname: v, expr })
         }
         "LINE" => {
-            let width = if width.is_empty() { None } else { Some(number(width, "width")?) };
+            let width = if width.is_empty() {
+                None
+            } else {
+                Some(number(width, "width")?)
+            };
             let (value, colors) = value_colors(&fields[1])?;
-            let mut f = Fields::new(&fields[2..], &["legend", "dashes", "dash-offset"], &["STACK", "skipscale", "dashes"], DRAW_KEYS)?;
+            let mut f = Fields::new(
+                &fields[2..],
+                &["legend", "dashes", "dash-offset"],
+                &["STACK", "skipscale", "dashes"],
+                DRAW_KEYS,
+            )?;
             let stack = f.flag("STACK");
             let skipscale = f.flag("skipscale");
             let (dashes, dash_offset) = dashes(&mut f)?;
@@ -302,7 +383,12 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
         }
         "AREA" => {
             let (value, colors) = value_colors(&fields[1])?;
-            let mut f = Fields::new(&fields[2..], &["legend", "gradheight"], &["STACK", "skipscale"], DRAW_KEYS)?;
+            let mut f = Fields::new(
+                &fields[2..],
+                &["legend", "gradheight"],
+                &["STACK", "skipscale"],
+                DRAW_KEYS,
+            )?;
             let (color, gradient) = match colors.as_slice() {
                 [] => (None, None),
                 [a] => (Some(*a), None),
@@ -315,7 +401,10 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
                 gradient,
                 stack: f.flag("STACK"),
                 skipscale: f.flag("skipscale"),
-                gradheight: f.key("gradheight").map(|h| number(&h, "gradheight")).transpose()?,
+                gradheight: f
+                    .key("gradheight")
+                    .map(|h| number(&h, "gradheight"))
+                    .transpose()?,
                 legend: take_legend(&mut f)?,
             };
             f.finish()?;
@@ -324,7 +413,11 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
         "STACK" => {
             let (value, colors) = value_colors(&fields[1])?;
             let mut f = Fields::new(&fields[2..], &["legend"], &[], DRAW_KEYS)?;
-            let s = Stack { value: vname(value, "value")?, color: one_color(&colors, false)?, legend: take_legend(&mut f)? };
+            let s = Stack {
+                value: vname(value, "value")?,
+                color: one_color(&colors, false)?,
+                legend: take_legend(&mut f)?,
+            };
             f.finish()?;
             Element::Stack(s)
         }
@@ -355,7 +448,13 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             }
             let offset = if off.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') {
                 ShiftOffset::Seconds(off.parse().map_err(|_| {
-                    ("offset", ParseReason::Invalid(ValueError::Number { text: off.chars().take(40).collect(), expected: "whole seconds (librrd only accepts integers)" }))
+                    (
+                        "offset",
+                        ParseReason::Invalid(ValueError::Number {
+                            text: off.chars().take(40).collect(),
+                            expected: "whole seconds (librrd only accepts integers)",
+                        }),
+                    )
                 })?)
             } else {
                 ShiftOffset::VName(vname(off, "offset")?)
@@ -366,20 +465,45 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             let (value, colors) = value_colors(&fields[1])?;
             let pos = match parse_f64(value) {
                 Ok(n) => Position::Num(n),
-                Err(_) if value.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') => {
-                    return Err(("value", ParseReason::Invalid(ValueError::Number { text: value.chars().take(40).collect(), expected: "a number or a VDEF" })));
+                Err(_)
+                    if value.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') =>
+                {
+                    return Err((
+                        "value",
+                        ParseReason::Invalid(ValueError::Number {
+                            text: value.chars().take(40).collect(),
+                            expected: "a number or a VDEF",
+                        }),
+                    ));
                 }
                 Err(_) => Position::VName(vname(value, "value")?),
             };
             let color = one_color(&colors, true)?.unwrap_or(Color::rgb(0, 0, 0));
-            let mut f = Fields::new(&fields[2..], &["legend", "dashes", "dash-offset"], &["dashes"], RULE_KEYS)?;
+            let mut f = Fields::new(
+                &fields[2..],
+                &["legend", "dashes", "dash-offset"],
+                &["dashes"],
+                RULE_KEYS,
+            )?;
             let (dashes, dash_offset) = dashes(&mut f)?;
             let legend = take_legend(&mut f)?;
             f.finish()?;
             if name == "HRULE" {
-                Element::HRule(HRule { value: pos, color, legend, dashes, dash_offset })
+                Element::HRule(HRule {
+                    value: pos,
+                    color,
+                    legend,
+                    dashes,
+                    dash_offset,
+                })
             } else {
-                Element::VRule(VRule { time: pos, color, legend, dashes, dash_offset })
+                Element::VRule(VRule {
+                    time: pos,
+                    color,
+                    legend,
+                    dashes,
+                    dash_offset,
+                })
             }
         }
         "TEXTALIGN" => {
@@ -392,7 +516,13 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
                 "justified" => TextAlign::Justified,
                 "center" => TextAlign::Center,
                 other => {
-                    return Err(("align", ParseReason::Invalid(ValueError::Keyword { found: other.chars().take(40).collect(), allowed: "left|right|justified|center" })));
+                    return Err((
+                        "align",
+                        ParseReason::Invalid(ValueError::Keyword {
+                            found: other.chars().take(40).collect(),
+                            allowed: "left|right|justified|center",
+                        }),
+                    ));
                 }
             })
         }
@@ -404,7 +534,12 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
         }
         "PRINT" => Element::Print(print_element(&fields)?),
         "GPRINT" => Element::GPrint(print_element(&fields)?),
-        _ => return Err(("element", ParseReason::UnknownElement(head.chars().take(40).collect()))),
+        _ => {
+            return Err((
+                "element",
+                ParseReason::UnknownElement(head.chars().take(40).collect()),
+            ));
+        }
     };
     Ok(e)
 }
@@ -427,7 +562,11 @@ impl Element {
 
 /// Parses options and elements into `b`. With `expect_output`, the first positional argument is
 /// the output filename. Indexes in errors are `base + position`.
-#[expect(clippy::many_single_char_names, reason = "a small getopt loop")]
+#[expect(
+    clippy::many_single_char_names,
+    clippy::too_many_lines,
+    reason = "a getopt loop: long options, short clusters and positional arguments"
+)]
 pub(crate) fn parse_into<S: AsRef<str>>(
     b: &mut GraphSpecBuilder,
     args: &[S],
@@ -435,7 +574,15 @@ pub(crate) fn parse_into<S: AsRef<str>>(
     expect_output: bool,
 ) -> Result<()> {
     if args.len() > MAX_ARGS {
-        let e = Error::parse(base + MAX_ARGS, "", "arguments", ParseReason::Invalid(ValueError::TooLong { len: args.len(), max: MAX_ARGS }));
+        let e = Error::parse(
+            base + MAX_ARGS,
+            "",
+            "arguments",
+            ParseReason::Invalid(ValueError::TooLong {
+                len: args.len(),
+                max: MAX_ARGS,
+            }),
+        );
         return Err(e);
     }
     let mut i = 0;
@@ -472,7 +619,15 @@ pub(crate) fn parse_into<S: AsRef<str>>(
                 None => (long, None),
             };
             let Some(info) = option_info(name) else {
-                return Err(Error::parse(index, a, "option", ParseReason::UnknownOption(format!("--{}", name.chars().take(40).collect::<String>()))));
+                return Err(Error::parse(
+                    index,
+                    a,
+                    "option",
+                    ParseReason::UnknownOption(format!(
+                        "--{}",
+                        name.chars().take(40).collect::<String>()
+                    )),
+                ));
             };
             let field = info.long;
             let (value, form) = if info.takes_value() {
@@ -483,7 +638,9 @@ pub(crate) fn parse_into<S: AsRef<str>>(
                             i += 1;
                             (Some(v.as_ref()), ArgForm::Long)
                         }
-                        None => return Err(Error::parse(index, a, field, ParseReason::MissingValue)),
+                        None => {
+                            return Err(Error::parse(index, a, field, ParseReason::MissingValue));
+                        }
                     },
                 }
             } else {
@@ -503,7 +660,12 @@ pub(crate) fn parse_into<S: AsRef<str>>(
         let cluster = &a[1..];
         for (pos, c) in cluster.char_indices() {
             let Some(info) = option_by_short(c) else {
-                return Err(Error::parse(index, a, "option", ParseReason::UnknownOption(format!("-{c}"))));
+                return Err(Error::parse(
+                    index,
+                    a,
+                    "option",
+                    ParseReason::UnknownOption(format!("-{c}")),
+                ));
             };
             if info.takes_value() {
                 let rest = &cluster[pos + c.len_utf8()..];
@@ -513,7 +675,14 @@ pub(crate) fn parse_into<S: AsRef<str>>(
                             i += 1;
                             (v.as_ref(), ArgForm::Short)
                         }
-                        None => return Err(Error::parse(index, a, info.long, ParseReason::MissingValue)),
+                        None => {
+                            return Err(Error::parse(
+                                index,
+                                a,
+                                info.long,
+                                ParseReason::MissingValue,
+                            ));
+                        }
                     }
                 } else {
                     (rest, ArgForm::ShortJoined)
@@ -606,7 +775,15 @@ pub fn split_command_line(line: &str) -> Result<Vec<String>> {
             }
         }
         if words.len() > MAX_ARGS {
-            return Err(Error::parse(0, line, "command line", ParseReason::Invalid(ValueError::TooLong { len: words.len(), max: MAX_ARGS })));
+            return Err(Error::parse(
+                0,
+                line,
+                "command line",
+                ParseReason::Invalid(ValueError::TooLong {
+                    len: words.len(),
+                    max: MAX_ARGS,
+                }),
+            ));
         }
     }
     if in_word {
@@ -636,7 +813,12 @@ impl GraphSpec {
         let mut b = GraphSpec::builder();
         parse_into(&mut b, args, 0, true)?;
         if !b.has_output() {
-            return Err(Error::parse(args.len(), "", "output", ParseReason::MissingOutput));
+            return Err(Error::parse(
+                args.len(),
+                "",
+                "output",
+                ParseReason::MissingOutput,
+            ));
         }
         b.build()
     }
@@ -650,7 +832,10 @@ impl GraphSpec {
     pub fn parse_command_line(line: &str) -> Result<GraphSpec> {
         let words = split_command_line(line)?;
         let mut rest: &[String] = &words;
-        if rest.first().is_some_and(|w| w == "rrdtool" || w.ends_with("/rrdtool")) {
+        if rest
+            .first()
+            .is_some_and(|w| w == "rrdtool" || w.ends_with("/rrdtool"))
+        {
             rest = &rest[1..];
         }
         if rest.first().is_some_and(|w| w == "graph" || w == "graphv") {
@@ -675,27 +860,55 @@ mod tests {
 
     #[test]
     fn shell_words() {
-        let w = split_command_line(r#"rrdtool graph 'a b.png' "--title=x \"y\"" COMMENT:a\ b"#).unwrap();
-        assert_eq!(w, ["rrdtool", "graph", "a b.png", "--title=x \"y\"", "COMMENT:a b"]);
+        let w = split_command_line(r#"rrdtool graph 'a b.png' "--title=x \"y\"" COMMENT:a\ b"#)
+            .unwrap();
+        assert_eq!(
+            w,
+            [
+                "rrdtool",
+                "graph",
+                "a b.png",
+                "--title=x \"y\"",
+                "COMMENT:a b"
+            ]
+        );
         assert!(split_command_line("'open").is_err());
         assert!(split_command_line("\"open").is_err());
         assert!(split_command_line("trailing\\").is_err());
         assert_eq!(split_command_line("a \\\n b").unwrap(), ["a", "b"]);
-        assert_eq!(split_command_line("# comment\na b#c # d\ne").unwrap(), ["a", "b#c", "e"]);
+        assert_eq!(
+            split_command_line("# comment\na b#c # d\ne").unwrap(),
+            ["a", "b#c", "e"]
+        );
     }
 
     #[test]
     fn element_errors_name_the_field() {
         let e = |s| parse_element_fields(s).unwrap_err();
-        assert!(matches!(e("FOO:x"), ("element", ParseReason::UnknownElement(_))));
-        assert!(matches!(e("LINE1:x#FF00F:a"), ("color", ParseReason::Invalid(ValueError::Color(_)))));
-        assert!(matches!(e("DEF:x=a.rrd:ds"), ("cf", ParseReason::MissingField)));
+        assert!(matches!(
+            e("FOO:x"),
+            ("element", ParseReason::UnknownElement(_))
+        ));
+        assert!(matches!(
+            e("LINE1:x#FF00F:a"),
+            ("color", ParseReason::Invalid(ValueError::Color(_)))
+        ));
+        assert!(matches!(
+            e("DEF:x=a.rrd:ds"),
+            ("cf", ParseReason::MissingField)
+        ));
         assert!(matches!(e("DEF:x=a.rrd:d-s:AVERAGE"), ("ds", _)));
         assert!(matches!(e("CDEF:x=a,+"), ("rpn", _)));
         assert!(matches!(e("SHIFT:x:1.5"), ("offset", _)));
-        assert!(matches!(e("COMMENT:a:b"), ("fields", ParseReason::UnusedFields(_))));
+        assert!(matches!(
+            e("COMMENT:a:b"),
+            ("fields", ParseReason::UnusedFields(_))
+        ));
         assert!(matches!(e("GPRINT:x:AVERAGE:%lf %lf"), ("format", _)));
-        assert!(matches!(e("LINE1:x#FF0000:a\\q"), ("legend", ParseReason::Invalid(ValueError::ControlCode('q')))));
+        assert!(matches!(
+            e("LINE1:x#FF0000:a\\q"),
+            ("legend", ParseReason::Invalid(ValueError::ControlCode('q')))
+        ));
         assert!(matches!(e("TEXTALIGN:middle"), ("align", _)));
         assert!(matches!(e("VDEF:v=x,8,*"), ("rpn", _)));
         assert!(matches!(e("LINEx:x"), ("width", _)));
@@ -703,16 +916,29 @@ mod tests {
 
     #[test]
     fn flags_anywhere_and_keyed_fields() {
-        let Element::Area(a) = parse_element_fields("AREA:x#FF0000:STACK:foo").unwrap() else { panic!() };
+        let Element::Area(a) = parse_element_fields("AREA:x#FF0000:STACK:foo").unwrap() else {
+            panic!()
+        };
         assert!(a.stack);
         assert_eq!(a.legend.unwrap().text(), "foo");
-        let Element::Line(l) = parse_element_fields("LINE2:x#FF0000:legend=a=b:dashes=3,4:dash-offset=2").unwrap() else { panic!() };
+        let Element::Line(l) =
+            parse_element_fields("LINE2:x#FF0000:legend=a=b:dashes=3,4:dash-offset=2").unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(l.legend.unwrap().text(), "a=b");
         assert_eq!(l.dashes.unwrap().0, [3.0, 4.0]);
-        let Element::Line(l) = parse_element_fields("LINE1:x#FF0000:width=1").unwrap() else { panic!() };
+        let Element::Line(l) = parse_element_fields("LINE1:x#FF0000:width=1").unwrap() else {
+            panic!()
+        };
         assert_eq!(l.legend.unwrap().text(), "width=1");
-        assert!(matches!(parse_element_fields("LINE1:x#FF0000:vname=y"), Err(("fields", ParseReason::UnsupportedKey(_)))));
-        let Element::Comment(c) = parse_element_fields("COMMENT:color=red").unwrap() else { panic!() };
+        assert!(matches!(
+            parse_element_fields("LINE1:x#FF0000:vname=y"),
+            Err(("fields", ParseReason::UnsupportedKey(_)))
+        ));
+        let Element::Comment(c) = parse_element_fields("COMMENT:color=red").unwrap() else {
+            panic!()
+        };
         assert_eq!(c.text(), "color=red");
     }
 }

@@ -150,7 +150,10 @@ impl Traffic {
         let ds_in = DsName::new(self.ds_in).map_err(|e| Error::value("ds_in", e))?;
         let ds_out = DsName::new(self.ds_out).map_err(|e| Error::value("ds_out", e))?;
         let start = AtTime::new(self.start).map_err(|e| Error::value("--start", e))?;
-        let x_grid: XGrid = self.x_grid.parse().map_err(|e| Error::value("--x-grid", e))?;
+        let x_grid: XGrid = self
+            .x_grid
+            .parse()
+            .map_err(|e| Error::value("--x-grid", e))?;
         let legend = |s: &str| Legend::new(s).map_err(|e| Error::value("legend", e));
         let fmt = |s: &str, code| PrintFormat::with(s, code).map_err(|e| Error::value("format", e));
         let space = legend(" ")?;
@@ -158,17 +161,35 @@ impl Traffic {
         let mut b = GraphSpec::builder()
             .output(self.output)
             .option_with_form(GraphOption::Start(start), ArgForm::Long)
-            .option_with_form(GraphOption::VerticalLabel(self.vertical_label), ArgForm::LongEq)
+            .option_with_form(
+                GraphOption::VerticalLabel(self.vertical_label),
+                ArgForm::LongEq,
+            )
             .option(GraphOption::XGrid(x_grid))
             .option(GraphOption::Width(self.width))
             .option(GraphOption::Height(self.height))
             .option(GraphOption::Title(self.title))
             .def(Def::new(&inoctets, self.rrd.clone(), ds_in, Cf::Average))
             .def(Def::new(&outoctets, self.rrd, ds_out, Cf::Average))
-            .cdef(CDef::new(&total, Rpn::var(&inoctets).push_var(&outoctets).op(Op::Add)))
-            .line(Line::new(&total).color(Color::rgb(0xFF, 0x88, 0x33)).legend(legend("Total traffic")?))
-            .area(Area::new(&inoctets).color(Color::rgb(0, 0xFF, 0)).legend(legend("In traffic")?))
-            .line(Line::new(&outoctets).color(Color::rgb(0, 0, 0xFF)).legend(legend("Out traffic")?));
+            .cdef(CDef::new(
+                &total,
+                Rpn::var(&inoctets).push_var(&outoctets).op(Op::Add),
+            ))
+            .line(
+                Line::new(&total)
+                    .color(Color::rgb(0xFF, 0x88, 0x33))
+                    .legend(legend("Total traffic")?),
+            )
+            .area(
+                Area::new(&inoctets)
+                    .color(Color::rgb(0, 0xFF, 0))
+                    .legend(legend("In traffic")?),
+            )
+            .line(
+                Line::new(&outoctets)
+                    .color(Color::rgb(0, 0, 0xFF))
+                    .legend(legend("Out traffic")?),
+            );
         if let Some(alarm) = self.alarm {
             b = b.hrule(
                 HRule::new(Position::Num(alarm), Color::rgb(0xFF, 0, 0))
@@ -176,20 +197,34 @@ impl Traffic {
             );
         }
         b = b
-            .cdef(CDef::new(&inbits, Rpn::var(&inoctets).push_num(8.0).op(Op::Mul)))
-            .cdef(CDef::new(&outbits, Rpn::var(&outoctets).push_num(8.0).op(Op::Mul)))
+            .cdef(CDef::new(
+                &inbits,
+                Rpn::var(&inoctets).push_num(8.0).op(Op::Mul),
+            ))
+            .cdef(CDef::new(
+                &outbits,
+                Rpn::var(&outoctets).push_num(8.0).op(Op::Mul),
+            ))
             .comment(Legend::code_only(ControlCode::Right))
             .comment(Legend::code_only(ControlCode::Right));
         for (i, (name, bits)) in [("In", &inbits), ("Out", &outbits)].into_iter().enumerate() {
             if i > 0 {
                 b = b.comment(space.clone());
             }
-            let stats = [(Cf::Average, "Avg", None), (Cf::Max, "Max", None), (Cf::Min, "MIN", Some(ControlCode::Right))];
+            let stats = [
+                (Cf::Average, "Avg", None),
+                (Cf::Max, "Max", None),
+                (Cf::Min, "MIN", Some(ControlCode::Right)),
+            ];
             for (j, (cf, label, code)) in stats.into_iter().enumerate() {
                 if j > 0 {
                     b = b.comment(space.clone());
                 }
-                b = b.gprint(Print::with_cf(bits, cf, fmt(&format!("{label} {name} traffic: %6.2lf %Sbps"), code)?));
+                b = b.gprint(Print::with_cf(
+                    bits,
+                    cf,
+                    fmt(&format!("{label} {name} traffic: %6.2lf %Sbps"), code)?,
+                ));
             }
         }
         b.build()
@@ -211,18 +246,28 @@ mod tests {
 
     #[test]
     fn preset_emits_the_recipe() {
-        assert_eq!(traffic("Flow.png", "Flow.rrd").unwrap().to_args(), TRAFFIC_RECIPE_ARGS);
+        assert_eq!(
+            traffic("Flow.png", "Flow.rrd").unwrap().to_args(),
+            TRAFFIC_RECIPE_ARGS
+        );
     }
 
     #[test]
     fn preset_without_alarm() {
-        let args = Traffic::new("a.png", "a.rrd").alarm(None).build().unwrap().to_args();
+        let args = Traffic::new("a.png", "a.rrd")
+            .alarm(None)
+            .build()
+            .unwrap()
+            .to_args();
         assert!(!args.iter().any(|a| a.starts_with("HRULE")));
     }
 
     #[test]
     fn preset_rejects_bad_data_source() {
-        let e = Traffic::new("a.png", "a.rrd").data_sources("eth0:in", "x").build().unwrap_err();
+        let e = Traffic::new("a.png", "a.rrd")
+            .data_sources("eth0:in", "x")
+            .build()
+            .unwrap_err();
         assert!(matches!(e, Error::Value { field: "ds_in", .. }));
     }
 }

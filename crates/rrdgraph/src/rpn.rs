@@ -216,10 +216,14 @@ impl fmt::Display for Op {
 impl FromStr for Op {
     type Err = ValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Op::ALL.iter().copied().find(|o| o.name() == s).ok_or_else(|| ValueError::Keyword {
-            found: s.to_owned(),
-            allowed: "an RPN operator (see rrdgraph_rpn)",
-        })
+        Op::ALL
+            .iter()
+            .copied()
+            .find(|o| o.name() == s)
+            .ok_or_else(|| ValueError::Keyword {
+                found: s.to_owned(),
+                allowed: "an RPN operator (see rrdgraph_rpn)",
+            })
     }
 }
 
@@ -274,13 +278,17 @@ impl Rpn {
     /// An expression starting with a vname.
     #[must_use]
     pub fn var(v: &VName) -> Self {
-        Rpn { tokens: vec![Token::Var(v.clone())] }
+        Rpn {
+            tokens: vec![Token::Var(v.clone())],
+        }
     }
 
     /// An expression starting with a number.
     #[must_use]
     pub fn num(v: f64) -> Self {
-        Rpn { tokens: vec![Token::Num(v)] }
+        Rpn {
+            tokens: vec![Token::Num(v)],
+        }
     }
 
     /// An expression from tokens (not checked until [`Rpn::check`] or build).
@@ -423,7 +431,9 @@ impl Rpn {
                     if depth < 1 {
                         return Err(under(1, depth));
                     }
-                    let Some(n) = count_at(&stack, 0, false) else { return Ok(()) };
+                    let Some(n) = count_at(&stack, 0, false) else {
+                        return Ok(());
+                    };
                     let n = n?;
                     let needed = n + 1;
                     if depth < needed {
@@ -445,7 +455,11 @@ impl Rpn {
                         }
                         _ => {
                             if n == 0 {
-                                return Err(RpnError::BadCount { pos, op: op.name(), count: "0".into() });
+                                return Err(RpnError::BadCount {
+                                    pos,
+                                    op: op.name(),
+                                    count: "0".into(),
+                                });
                             }
                             stack.push(stack[stack.len() - n]);
                         }
@@ -455,7 +469,9 @@ impl Rpn {
                     if depth < 2 {
                         return Err(under(2, depth));
                     }
-                    let Some(n) = count_at(&stack, 0, false) else { return Ok(()) };
+                    let Some(n) = count_at(&stack, 0, false) else {
+                        return Ok(());
+                    };
                     let n = n?;
                     if depth < n + 2 {
                         return Err(under(n + 2, depth));
@@ -467,7 +483,9 @@ impl Rpn {
                     if depth < 2 {
                         return Err(under(2, depth));
                     }
-                    let Some(n) = count_at(&stack, 1, false) else { return Ok(()) };
+                    let Some(n) = count_at(&stack, 1, false) else {
+                        return Ok(());
+                    };
                     let n = n?;
                     if depth < n + 2 {
                         return Err(under(n + 2, depth));
@@ -481,12 +499,18 @@ impl Rpn {
                     if depth < fixed {
                         return Err(under(fixed, depth));
                     }
-                    let Some(n) = count_at(&stack, fixed - 1, true) else { return Ok(()) };
+                    let Some(n) = count_at(&stack, fixed - 1, true) else {
+                        return Ok(());
+                    };
                     let n = n?;
                     // n < 0 (encoded as usize::MAX) means one shift multiplier.
                     let shifts = if n == usize::MAX { 1 } else { n };
                     if shifts == 0 {
-                        return Err(RpnError::BadCount { pos, op: op.name(), count: "0".into() });
+                        return Err(RpnError::BadCount {
+                            pos,
+                            op: op.name(),
+                            count: "0".into(),
+                        });
                     }
                     if depth < fixed + shifts {
                         return Err(under(fixed + shifts, depth));
@@ -496,7 +520,11 @@ impl Rpn {
                 }
             }
         }
-        if stack.len() == 1 { Ok(()) } else { Err(RpnError::Leftover { depth: stack.len() }) }
+        if stack.len() == 1 {
+            Ok(())
+        } else {
+            Err(RpnError::Leftover { depth: stack.len() })
+        }
     }
 }
 
@@ -509,7 +537,10 @@ fn as_count(v: f64, negative_ok: bool) -> Option<usize> {
     if v < 0.0 {
         return negative_ok.then_some(usize::MAX);
     }
-    #[expect(clippy::cast_sign_loss, reason = "checked non-negative and integral above")]
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "checked non-negative and integral above"
+    )]
     Some(v as usize)
 }
 
@@ -526,17 +557,21 @@ fn parse_token(pos: usize, tok: &str) -> Result<Token, RpnError> {
         return Ok(Token::Num(v));
     }
     if let Some(inner) = tok.strip_prefix("PREV(").and_then(|r| r.strip_suffix(')')) {
-        return VName::new(inner).map(Token::PrevOf).map_err(|e| RpnError::BadToken {
+        return VName::new(inner)
+            .map(Token::PrevOf)
+            .map_err(|e| RpnError::BadToken {
+                pos,
+                token: tok.chars().take(60).collect(),
+                reason: Box::new(e),
+            });
+    }
+    VName::new(tok)
+        .map(Token::Var)
+        .map_err(|e| RpnError::BadToken {
             pos,
             token: tok.chars().take(60).collect(),
             reason: Box::new(e),
-        });
-    }
-    VName::new(tok).map(Token::Var).map_err(|e| RpnError::BadToken {
-        pos,
-        token: tok.chars().take(60).collect(),
-        reason: Box::new(e),
-    })
+        })
 }
 
 impl fmt::Display for Rpn {
@@ -589,8 +624,18 @@ pub enum VDefFunc {
 
 impl VDefFunc {
     const NAMES: &'static [&'static str] = &[
-        "MAXIMUM", "MINIMUM", "AVERAGE", "STDEV", "LAST", "FIRST", "TOTAL", "PERCENT",
-        "PERCENTNAN", "LSLSLOPE", "LSLINT", "LSLCORREL",
+        "MAXIMUM",
+        "MINIMUM",
+        "AVERAGE",
+        "STDEV",
+        "LAST",
+        "FIRST",
+        "TOTAL",
+        "PERCENT",
+        "PERCENTNAN",
+        "LSLSLOPE",
+        "LSLINT",
+        "LSLCORREL",
     ];
 
     /// Every function (percentiles with 95).
@@ -702,7 +747,9 @@ impl FromStr for VDefExpr {
                     "LSLINT" => VDefFunc::LslInt,
                     "LSLCORREL" => VDefFunc::LslCorrel,
                     "PERCENT" | "PERCENTNAN" => {
-                        return Err(RpnError::VDefShape("PERCENT needs a percentile: vname,95,PERCENT"));
+                        return Err(RpnError::VDefShape(
+                            "PERCENT needs a percentile: vname,95,PERCENT",
+                        ));
                     }
                     other if VDefFunc::NAMES.contains(&other) || other.parse::<Op>().is_ok() => {
                         return Err(RpnError::VDefFunction(other.to_owned()));
@@ -712,14 +759,21 @@ impl FromStr for VDefExpr {
                 VDefExpr { src: src(v)?, func }
             }
             [v, n, name] => {
-                let p = parse_f64(n).map_err(|_| RpnError::Percentile(n.chars().take(40).collect()))?;
+                let p =
+                    parse_f64(n).map_err(|_| RpnError::Percentile(n.chars().take(40).collect()))?;
                 let func = match *name {
                     "PERCENT" => VDefFunc::Percent(p),
                     "PERCENTNAN" => VDefFunc::PercentNan(p),
                     other if VDefFunc::NAMES.contains(&other) => {
-                        return Err(RpnError::VDefShape("only PERCENT and PERCENTNAN take a parameter"));
+                        return Err(RpnError::VDefShape(
+                            "only PERCENT and PERCENTNAN take a parameter",
+                        ));
                     }
-                    _ => return Err(RpnError::VDefShape("three tokens must be vname,percent,PERCENT")),
+                    _ => {
+                        return Err(RpnError::VDefShape(
+                            "three tokens must be vname,percent,PERCENT",
+                        ));
+                    }
                 };
                 VDefExpr { src: src(v)?, func }
             }
@@ -782,17 +836,46 @@ mod tests {
     fn invalid_expressions() {
         assert_eq!(Rpn::parse(""), Err(RpnError::Empty));
         assert_eq!(Rpn::parse("a,,+"), Err(RpnError::EmptyToken { pos: 1 }));
-        assert!(matches!(Rpn::parse("a,+"), Err(RpnError::Underflow { pos: 1, op: "+", needed: 2, depth: 1 })));
+        assert!(matches!(
+            Rpn::parse("a,+"),
+            Err(RpnError::Underflow {
+                pos: 1,
+                op: "+",
+                needed: 2,
+                depth: 1
+            })
+        ));
         assert_eq!(Rpn::parse("a,1,2"), Err(RpnError::Leftover { depth: 3 }));
-        assert!(matches!(Rpn::parse("a,b,c,4,AVG"), Err(RpnError::Underflow { needed: 5, .. })));
-        assert!(matches!(Rpn::parse("a,b,1.5,AVG"), Err(RpnError::BadCount { .. })));
-        assert!(matches!(Rpn::parse("a,b c,+"), Err(RpnError::BadToken { pos: 1, .. })));
+        assert!(matches!(
+            Rpn::parse("a,b,c,4,AVG"),
+            Err(RpnError::Underflow { needed: 5, .. })
+        ));
+        assert!(matches!(
+            Rpn::parse("a,b,1.5,AVG"),
+            Err(RpnError::BadCount { .. })
+        ));
+        assert!(matches!(
+            Rpn::parse("a,b c,+"),
+            Err(RpnError::BadToken { pos: 1, .. })
+        ));
         // An unknown word is a vname: the spec build reports it as undefined.
         assert_eq!(Rpn::parse("a,ROUND"), Err(RpnError::Leftover { depth: 2 }));
-        assert!(matches!(Rpn::parse("a,b:c,+"), Err(RpnError::BadToken { pos: 1, .. })));
-        assert!(matches!(Rpn::parse("a,nan,+"), Err(RpnError::BadToken { .. })));
-        assert!(matches!(Rpn::parse("3,-2,x,PREDICT"), Err(RpnError::Underflow { .. })));
-        assert_eq!(Rpn::num(f64::NAN).check(), Err(RpnError::NotFinite { pos: 0 }));
+        assert!(matches!(
+            Rpn::parse("a,b:c,+"),
+            Err(RpnError::BadToken { pos: 1, .. })
+        ));
+        assert!(matches!(
+            Rpn::parse("a,nan,+"),
+            Err(RpnError::BadToken { .. })
+        ));
+        assert!(matches!(
+            Rpn::parse("3,-2,x,PREDICT"),
+            Err(RpnError::Underflow { .. })
+        ));
+        assert_eq!(
+            Rpn::num(f64::NAN).check(),
+            Err(RpnError::NotFinite { pos: 0 })
+        );
     }
 
     #[test]
@@ -802,13 +885,37 @@ mod tests {
 
     #[test]
     fn vdef_shapes() {
-        assert_eq!("x,MAXIMUM".parse::<VDefExpr>().unwrap().func, VDefFunc::Maximum);
-        assert_eq!("x,5,PERCENTNAN".parse::<VDefExpr>().unwrap().to_string(), "x,5,PERCENTNAN");
-        assert!(matches!("x,PERCENT".parse::<VDefExpr>(), Err(RpnError::VDefShape(_))));
-        assert!(matches!("x,101,PERCENT".parse::<VDefExpr>(), Err(RpnError::Percentile(_))));
-        assert!(matches!("x,5,AVERAGE".parse::<VDefExpr>(), Err(RpnError::VDefShape(_))));
-        assert!(matches!("x,DUP".parse::<VDefExpr>(), Err(RpnError::VDefFunction(_))));
-        assert!(matches!("x".parse::<VDefExpr>(), Err(RpnError::VDefShape(_))));
-        assert!(matches!("x,1,2,PERCENT".parse::<VDefExpr>(), Err(RpnError::VDefShape(_))));
+        assert_eq!(
+            "x,MAXIMUM".parse::<VDefExpr>().unwrap().func,
+            VDefFunc::Maximum
+        );
+        assert_eq!(
+            "x,5,PERCENTNAN".parse::<VDefExpr>().unwrap().to_string(),
+            "x,5,PERCENTNAN"
+        );
+        assert!(matches!(
+            "x,PERCENT".parse::<VDefExpr>(),
+            Err(RpnError::VDefShape(_))
+        ));
+        assert!(matches!(
+            "x,101,PERCENT".parse::<VDefExpr>(),
+            Err(RpnError::Percentile(_))
+        ));
+        assert!(matches!(
+            "x,5,AVERAGE".parse::<VDefExpr>(),
+            Err(RpnError::VDefShape(_))
+        ));
+        assert!(matches!(
+            "x,DUP".parse::<VDefExpr>(),
+            Err(RpnError::VDefFunction(_))
+        ));
+        assert!(matches!(
+            "x".parse::<VDefExpr>(),
+            Err(RpnError::VDefShape(_))
+        ));
+        assert!(matches!(
+            "x,1,2,PERCENT".parse::<VDefExpr>(),
+            Err(RpnError::VDefShape(_))
+        ));
     }
 }

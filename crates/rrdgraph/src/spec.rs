@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use crate::element::{Area, CDef, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift, ShiftOffset, Stack, TextAlign, Tick, VDef, VRule};
+use crate::element::{
+    Area, CDef, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift,
+    ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
+};
 use crate::error::{Error, Result, ValueError};
 use crate::options::{GraphOption, ImageFormat};
 use crate::value::{Legend, MAX_TEXT_LEN, check_duration_format, check_text};
@@ -80,7 +83,9 @@ impl GraphSpec {
 
     /// Whether the graph draws anything (it may only PRINT).
     pub fn draws(&self) -> bool {
-        self.elements.iter().any(|e| e.kind().is_output() && e.kind() != ElementKind::Print)
+        self.elements
+            .iter()
+            .any(|e| e.kind().is_output() && e.kind() != ElementKind::Print)
     }
 
     /// The same spec writing to another file.
@@ -100,10 +105,18 @@ impl GraphSpec {
         }
         check_text(&self.output, MAX_TEXT_LEN).map_err(|e| Error::value("output", e))?;
         if self.output.starts_with('-') && self.output != "-" {
-            return Err(Error::value("output", ValueError::Invalid("an output filename starting with `-` would be read as an option (use ./-name)")));
+            return Err(Error::value(
+                "output",
+                ValueError::Invalid(
+                    "an output filename starting with `-` would be read as an option (use ./-name)",
+                ),
+            ));
         }
         for o in &self.options {
-            o.validate().map_err(|reason| Error::Option { option: o.long_name(), reason })?;
+            o.validate().map_err(|reason| Error::Option {
+                option: o.long_name(),
+                reason,
+            })?;
         }
         check_elements(&self.elements)?;
         if !self.elements.iter().any(|e| e.kind().is_output()) {
@@ -111,12 +124,17 @@ impl GraphSpec {
         }
         if self.image_format().is_data()
             && !self.elements.iter().any(|e| {
-                matches!(e.kind(), ElementKind::Line | ElementKind::Area | ElementKind::Stack)
+                matches!(
+                    e.kind(),
+                    ElementKind::Line | ElementKind::Area | ElementKind::Stack
+                )
             })
         {
             return Err(Error::Option {
                 option: "imgformat",
-                reason: ValueError::Invalid("data formats export LINE, AREA or STACK elements; there is none"),
+                reason: ValueError::Invalid(
+                    "data formats export LINE, AREA or STACK elements; there is none",
+                ),
             });
         }
         Ok(())
@@ -124,35 +142,66 @@ impl GraphSpec {
 }
 
 fn el(index: usize, e: &Element, field: &'static str, reason: impl Into<ValueError>) -> Error {
-    Error::Element { index, kind: e.kind(), field, reason: reason.into() }
+    Error::Element {
+        index,
+        kind: e.kind(),
+        field,
+        reason: reason.into(),
+    }
 }
 
 fn check_legend(index: usize, e: &Element, legend: Option<&Legend>) -> Result<()> {
     if let Some(l) = legend {
         // Legends are validated on construction; re-check what public fields may have changed.
-        check_text(l.text(), crate::value::MAX_LEGEND_LEN).map_err(|r| el(index, e, "legend", r))?;
+        check_text(l.text(), crate::value::MAX_LEGEND_LEN)
+            .map_err(|r| el(index, e, "legend", r))?;
     }
     Ok(())
 }
 
-fn check_dashes(index: usize, e: &Element, d: Option<&crate::element::Dashes>, off: Option<f64>) -> Result<()> {
+fn check_dashes(
+    index: usize,
+    e: &Element,
+    d: Option<&crate::element::Dashes>,
+    off: Option<f64>,
+) -> Result<()> {
     if let Some(d) = d {
         if d.0.len() > 1 && d.0.len() % 2 == 1 {
-            return Err(el(index, e, "dashes", ValueError::Invalid("give one length or an even number of on,off lengths")));
+            return Err(el(
+                index,
+                e,
+                "dashes",
+                ValueError::Invalid("give one length or an even number of on,off lengths"),
+            ));
         }
         if d.0.iter().any(|v| !v.is_finite() || *v <= 0.0) {
-            return Err(el(index, e, "dashes", ValueError::Invalid("dash lengths must be positive")));
+            return Err(el(
+                index,
+                e,
+                "dashes",
+                ValueError::Invalid("dash lengths must be positive"),
+            ));
         }
     }
     if let Some(o) = off
         && (!o.is_finite() || o < 0.0)
     {
-        return Err(el(index, e, "dash-offset", ValueError::Invalid("must be a non-negative number")));
+        return Err(el(
+            index,
+            e,
+            "dash-offset",
+            ValueError::Invalid("must be a non-negative number"),
+        ));
     }
     Ok(())
 }
 
-fn check_no_trailing_backslash(index: usize, e: &Element, field: &'static str, s: &str) -> Result<()> {
+fn check_no_trailing_backslash(
+    index: usize,
+    e: &Element,
+    field: &'static str,
+    s: &str,
+) -> Result<()> {
     check_text(s, MAX_TEXT_LEN).map_err(|r| el(index, e, field, r))?;
     if s.ends_with('\\') {
         return Err(el(index, e, field, ValueError::TrailingBackslash));
@@ -168,9 +217,18 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
     let mut drawn_before = false;
     for (index, e) in elements.iter().enumerate() {
         let kind = e.kind();
-        let lookup = |field: &'static str, name: &crate::VName, expected: &'static str, ok: &[ElementKind]| -> Result<()> {
+        let lookup = |field: &'static str,
+                      name: &crate::VName,
+                      expected: &'static str,
+                      ok: &[ElementKind]|
+         -> Result<()> {
             match defined.get(name.as_str()) {
-                None => Err(Error::Undefined { index, kind, field, name: name.clone() }),
+                None => Err(Error::Undefined {
+                    index,
+                    kind,
+                    field,
+                    name: name.clone(),
+                }),
                 Some((_, found)) if !ok.contains(found) => Err(Error::WrongKind {
                     index,
                     kind,
@@ -203,7 +261,12 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
                     }
                 }
                 if d.step == Some(0) {
-                    return Err(el(index, e, "step", ValueError::Invalid("step must be at least 1 second")));
+                    return Err(el(
+                        index,
+                        e,
+                        "step",
+                        ValueError::Invalid("step must be at least 1 second"),
+                    ));
                 }
             }
             Element::CDef(c) => {
@@ -216,33 +279,78 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
                 v.expr.check().map_err(|r| el(index, e, "rpn", r))?;
                 lookup("rpn", &v.expr.src, "DEF or CDEF", &series)?;
             }
-            Element::Line(Line { width, value, legend, stack, dashes, dash_offset, .. }) => {
+            Element::Line(Line {
+                width,
+                value,
+                legend,
+                stack,
+                dashes,
+                dash_offset,
+                ..
+            }) => {
                 if let Some(w) = width
                     && (!w.is_finite() || *w < 0.0)
                 {
-                    return Err(el(index, e, "width", ValueError::Invalid("must be a non-negative number")));
+                    return Err(el(
+                        index,
+                        e,
+                        "width",
+                        ValueError::Invalid("must be a non-negative number"),
+                    ));
                 }
                 lookup("value", value, "DEF, CDEF or VDEF", &any)?;
                 check_legend(index, e, legend.as_ref())?;
                 check_dashes(index, e, dashes.as_ref(), *dash_offset)?;
                 if *stack && !drawn_before {
-                    return Err(el(index, e, "stack", ValueError::Invalid("nothing to stack on: STACK needs an earlier LINE, AREA or STACK")));
+                    return Err(el(
+                        index,
+                        e,
+                        "stack",
+                        ValueError::Invalid(
+                            "nothing to stack on: STACK needs an earlier LINE, AREA or STACK",
+                        ),
+                    ));
                 }
                 drawn_before = true;
             }
-            Element::Area(Area { value, legend, stack, gradient, color, gradheight, .. }) => {
+            Element::Area(Area {
+                value,
+                legend,
+                stack,
+                gradient,
+                color,
+                gradheight,
+                ..
+            }) => {
                 lookup("value", value, "DEF, CDEF or VDEF", &any)?;
                 check_legend(index, e, legend.as_ref())?;
                 if gradient.is_some() && color.is_none() {
-                    return Err(el(index, e, "gradient", ValueError::Invalid("a gradient needs the first color")));
+                    return Err(el(
+                        index,
+                        e,
+                        "gradient",
+                        ValueError::Invalid("a gradient needs the first color"),
+                    ));
                 }
                 if let Some(h) = gradheight
                     && !h.is_finite()
                 {
-                    return Err(el(index, e, "gradheight", ValueError::Invalid("must be finite")));
+                    return Err(el(
+                        index,
+                        e,
+                        "gradheight",
+                        ValueError::Invalid("must be finite"),
+                    ));
                 }
                 if *stack && !drawn_before {
-                    return Err(el(index, e, "stack", ValueError::Invalid("nothing to stack on: STACK needs an earlier LINE, AREA or STACK")));
+                    return Err(el(
+                        index,
+                        e,
+                        "stack",
+                        ValueError::Invalid(
+                            "nothing to stack on: STACK needs an earlier LINE, AREA or STACK",
+                        ),
+                    ));
                 }
                 drawn_before = true;
             }
@@ -250,13 +358,30 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
                 lookup("value", value, "DEF, CDEF or VDEF", &any)?;
                 check_legend(index, e, legend.as_ref())?;
                 if !drawn_before {
-                    return Err(el(index, e, "value", ValueError::Invalid("nothing to stack on: STACK needs an earlier LINE, AREA or STACK")));
+                    return Err(el(
+                        index,
+                        e,
+                        "value",
+                        ValueError::Invalid(
+                            "nothing to stack on: STACK needs an earlier LINE, AREA or STACK",
+                        ),
+                    ));
                 }
             }
-            Element::Tick(Tick { value, fraction, legend, .. }) => {
+            Element::Tick(Tick {
+                value,
+                fraction,
+                legend,
+                ..
+            }) => {
                 lookup("value", value, "DEF, CDEF or VDEF", &any)?;
                 if !fraction.is_finite() || !(-1.0..=1.0).contains(fraction) {
-                    return Err(el(index, e, "fraction", ValueError::Invalid("must be within -1..=1")));
+                    return Err(el(
+                        index,
+                        e,
+                        "fraction",
+                        ValueError::Invalid("must be within -1..=1"),
+                    ));
                 }
                 check_legend(index, e, legend.as_ref())?;
             }
@@ -266,36 +391,65 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
                     lookup("offset", v, "VDEF", &vdef)?;
                 }
             }
-            Element::HRule(HRule { value: pos, legend, dashes, dash_offset, .. })
-            | Element::VRule(VRule { time: pos, legend, dashes, dash_offset, .. }) => {
+            Element::HRule(HRule {
+                value: pos,
+                legend,
+                dashes,
+                dash_offset,
+                ..
+            })
+            | Element::VRule(VRule {
+                time: pos,
+                legend,
+                dashes,
+                dash_offset,
+                ..
+            }) => {
                 match pos {
                     Position::VName(v) => lookup("value", v, "VDEF", &vdef)?,
                     Position::Num(n) if !n.is_finite() => {
                         return Err(el(index, e, "value", ValueError::Invalid("must be finite")));
                     }
                     Position::Num(n) if kind == K::VRule && n.fract() != 0.0 => {
-                        return Err(el(index, e, "value", ValueError::Invalid("a VRULE time is whole epoch seconds")));
+                        return Err(el(
+                            index,
+                            e,
+                            "value",
+                            ValueError::Invalid("a VRULE time is whole epoch seconds"),
+                        ));
                     }
                     Position::Num(_) => {}
                 }
                 check_legend(index, e, legend.as_ref())?;
                 check_dashes(index, e, dashes.as_ref(), *dash_offset)?;
             }
-            Element::TextAlign(TextAlign::Left | TextAlign::Right | TextAlign::Justified | TextAlign::Center) => {}
+            Element::TextAlign(
+                TextAlign::Left | TextAlign::Right | TextAlign::Justified | TextAlign::Center,
+            ) => {}
             Element::Comment(l) => check_legend(index, e, Some(l))?,
-            Element::Print(Print { vname, cf, format }) | Element::GPrint(Print { vname, cf, format }) => {
+            Element::Print(Print { vname, cf, format })
+            | Element::GPrint(Print { vname, cf, format }) => {
                 match (cf, format) {
-                    (Some(_), Format::Value(_)) => lookup("vname", vname, "DEF or CDEF (with a CF)", &series)?,
+                    (Some(_), Format::Value(_)) => {
+                        lookup("vname", vname, "DEF or CDEF (with a CF)", &series)?;
+                    }
                     (Some(_), _) => {
-                        return Err(el(index, e, "format", ValueError::Invalid("strftime styles need a VDEF, not the CF form")));
+                        return Err(el(
+                            index,
+                            e,
+                            "format",
+                            ValueError::Invalid("strftime styles need a VDEF, not the CF form"),
+                        ));
                     }
                     (None, _) => lookup("vname", vname, "VDEF (or give a CF)", &vdef)?,
                 }
                 if let Format::ValStrfduration(l) = format {
                     check_duration_format(l.text()).map_err(|r| el(index, e, "format", r))?;
                 }
-                if matches!(format, Format::Strftime(_) | Format::ValStrftime(_) | Format::ValStrfduration(_))
-                    && format.legend().text().is_empty()
+                if matches!(
+                    format,
+                    Format::Strftime(_) | Format::ValStrftime(_) | Format::ValStrfduration(_)
+                ) && format.legend().text().is_empty()
                 {
                     return Err(el(index, e, "format", ValueError::Empty));
                 }
@@ -303,7 +457,12 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
         }
         if let Some(name) = e.defines() {
             if let Some((first, _)) = defined.get(name.as_str()) {
-                return Err(Error::Duplicate { index, kind, name: name.clone(), first: *first });
+                return Err(Error::Duplicate {
+                    index,
+                    kind,
+                    name: name.clone(),
+                    first: *first,
+                });
             }
             defined.insert(name.as_str(), (index, kind));
         }
@@ -494,7 +653,10 @@ impl GraphSpecBuilder {
                 _ => None,
             };
             match index {
-                Some(index) => Error::ParsedSpec { index, source: Box::new(e) },
+                Some(index) => Error::ParsedSpec {
+                    index,
+                    source: Box::new(e),
+                },
                 None => e,
             }
         })?;

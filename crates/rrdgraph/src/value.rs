@@ -17,7 +17,11 @@ pub const MAX_TEXT_LEN: usize = 4096;
 
 pub(crate) fn check_text(s: &str, max: usize) -> Result<(), ValueError> {
     if let Some(pos) = s.find('\0') {
-        return Err(ValueError::BadChar { ch: '\0', pos, hint: "NUL cannot pass to librrd" });
+        return Err(ValueError::BadChar {
+            ch: '\0',
+            pos,
+            hint: "NUL cannot pass to librrd",
+        });
     }
     if s.len() > max {
         return Err(ValueError::TooLong { len: s.len(), max });
@@ -48,12 +52,20 @@ impl VName {
             return Err(ValueError::Empty);
         }
         if name.len() > MAX_VNAME_LEN {
-            return Err(ValueError::TooLong { len: name.len(), max: MAX_VNAME_LEN });
+            return Err(ValueError::TooLong {
+                len: name.len(),
+                max: MAX_VNAME_LEN,
+            });
         }
-        if let Some((pos, ch)) =
-            name.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        if let Some((pos, ch)) = name
+            .char_indices()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         {
-            return Err(ValueError::BadChar { ch, pos, hint: "allowed: A-Z a-z 0-9 _ -" });
+            return Err(ValueError::BadChar {
+                ch,
+                pos,
+                hint: "allowed: A-Z a-z 0-9 _ -",
+            });
         }
         if rpn::is_reserved(&name) || name.parse::<f64>().is_ok() {
             return Err(ValueError::Reserved(name));
@@ -128,12 +140,24 @@ pub struct Color {
 impl Color {
     /// An opaque color, written `#RRGGBB`.
     pub const fn rgb(r: u8, g: u8, b: u8) -> Self {
-        Color { r, g, b, a: 0xFF, form: ColorForm::Rgb6 }
+        Color {
+            r,
+            g,
+            b,
+            a: 0xFF,
+            form: ColorForm::Rgb6,
+        }
     }
 
     /// A color with alpha, written `#RRGGBBAA`.
     pub const fn rgba(r: u8, g: u8, b: u8, a: u8) -> Self {
-        Color { r, g, b, a, form: ColorForm::Rgba8 }
+        Color {
+            r,
+            g,
+            b,
+            a,
+            form: ColorForm::Rgba8,
+        }
     }
 
     /// Parses `#RGB`, `#RGBA`, `#RRGGBB` or `#RRGGBBAA` (case-insensitive).
@@ -153,15 +177,31 @@ impl Color {
                 r: nib(0).map_err(|_| bad())?,
                 g: nib(1).map_err(|_| bad())?,
                 b: nib(2).map_err(|_| bad())?,
-                a: if hex.len() == 4 { nib(3).map_err(|_| bad())? } else { 0xFF },
-                form: if hex.len() == 4 { ColorForm::Rgba4 } else { ColorForm::Rgb3 },
+                a: if hex.len() == 4 {
+                    nib(3).map_err(|_| bad())?
+                } else {
+                    0xFF
+                },
+                form: if hex.len() == 4 {
+                    ColorForm::Rgba4
+                } else {
+                    ColorForm::Rgb3
+                },
             },
             6 | 8 => Color {
                 r: byte(0).map_err(|_| bad())?,
                 g: byte(2).map_err(|_| bad())?,
                 b: byte(4).map_err(|_| bad())?,
-                a: if hex.len() == 8 { byte(6).map_err(|_| bad())? } else { 0xFF },
-                form: if hex.len() == 8 { ColorForm::Rgba8 } else { ColorForm::Rgb6 },
+                a: if hex.len() == 8 {
+                    byte(6).map_err(|_| bad())?
+                } else {
+                    0xFF
+                },
+                form: if hex.len() == 8 {
+                    ColorForm::Rgba8
+                } else {
+                    ColorForm::Rgb6
+                },
             },
             _ => return Err(bad()),
         };
@@ -184,11 +224,22 @@ impl fmt::Display for Color {
         match self.form {
             ColorForm::Rgb3 => write!(f, "#{:X}{:X}{:X}", self.r >> 4, self.g >> 4, self.b >> 4),
             ColorForm::Rgba4 => {
-                write!(f, "#{:X}{:X}{:X}{:X}", self.r >> 4, self.g >> 4, self.b >> 4, self.a >> 4)
+                write!(
+                    f,
+                    "#{:X}{:X}{:X}{:X}",
+                    self.r >> 4,
+                    self.g >> 4,
+                    self.b >> 4,
+                    self.a >> 4
+                )
             }
             ColorForm::Rgb6 => write!(f, "#{:02X}{:02X}{:02X}", self.r, self.g, self.b),
             ColorForm::Rgba8 => {
-                write!(f, "#{:02X}{:02X}{:02X}{:02X}", self.r, self.g, self.b, self.a)
+                write!(
+                    f,
+                    "#{:02X}{:02X}{:02X}{:02X}",
+                    self.r, self.g, self.b, self.a
+                )
             }
         }
     }
@@ -296,7 +347,10 @@ fn check_legend_text(text: &str, code: Option<ControlCode>) -> Result<(), ValueE
     check_text(text, MAX_LEGEND_LEN)?;
     let len = text.len() + if code.is_some() { 2 } else { 0 };
     if len > MAX_LEGEND_LEN {
-        return Err(ValueError::TooLong { len, max: MAX_LEGEND_LEN });
+        return Err(ValueError::TooLong {
+            len,
+            max: MAX_LEGEND_LEN,
+        });
     }
     Ok(())
 }
@@ -345,7 +399,10 @@ impl Legend {
 
     /// Only a control code, e.g. `COMMENT:\s`.
     pub fn code_only(code: ControlCode) -> Self {
-        Legend { text: String::new(), code: Some(code) }
+        Legend {
+            text: String::new(),
+            code: Some(code),
+        }
     }
 
     /// Parses librrd's legend text (after `\:` unescaping): a trailing `\x` is the control
@@ -491,7 +548,9 @@ fn check_value_format(s: &str) -> Result<(), ValueError> {
         }
         if b[i] == b's' || b[i] == b'S' {
             if !value_seen {
-                return Err(ValueError::Format("%s/%S must come after the %lf conversion"));
+                return Err(ValueError::Format(
+                    "%s/%S must come after the %lf conversion",
+                ));
             }
             if unit_seen {
                 return Err(ValueError::Format("more than one %s/%S"));
@@ -529,7 +588,11 @@ fn check_value_format(s: &str) -> Result<(), ValueError> {
                     value_seen = true;
                     i += 2;
                 }
-                _ => return Err(ValueError::Format("%l must be followed by one of e E f F g G")),
+                _ => {
+                    return Err(ValueError::Format(
+                        "%l must be followed by one of e E f F g G",
+                    ));
+                }
             }
         } else {
             return Err(ValueError::Format(
@@ -683,12 +746,20 @@ impl DsName {
             return Err(ValueError::Empty);
         }
         if name.len() > MAX_DS_NAME_LEN {
-            return Err(ValueError::TooLong { len: name.len(), max: MAX_DS_NAME_LEN });
+            return Err(ValueError::TooLong {
+                len: name.len(),
+                max: MAX_DS_NAME_LEN,
+            });
         }
-        if let Some((pos, ch)) =
-            name.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
+        if let Some((pos, ch)) = name
+            .char_indices()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
         {
-            return Err(ValueError::BadChar { ch, pos, hint: "allowed: A-Z a-z 0-9 _" });
+            return Err(ValueError::BadChar {
+                ch,
+                pos,
+                hint: "allowed: A-Z a-z 0-9 _",
+            });
         }
         Ok(DsName(name))
     }
@@ -706,13 +777,82 @@ impl fmt::Display for DsName {
 }
 
 const AT_WORDS: &[&str] = &[
-    "now", "n", "start", "s", "end", "e", "epoch", "midnight", "noon", "teatime", "today",
-    "tomorrow", "yesterday", "am", "pm", "second", "seconds", "sec", "minute", "minutes", "min",
-    "m", "hour", "hours", "hr", "h", "day", "days", "d", "week", "weeks", "wk", "w", "month",
-    "months", "mon", "year", "years", "yr", "y", "jan", "january", "feb", "february", "mar",
-    "march", "apr", "april", "may", "jun", "june", "jul", "july", "aug", "august", "sep",
-    "september", "oct", "october", "nov", "november", "dec", "december", "sun", "sunday", "mon",
-    "monday", "tue", "tuesday", "wed", "wednesday", "thu", "thursday", "fri", "friday", "sat",
+    "now",
+    "n",
+    "start",
+    "s",
+    "end",
+    "e",
+    "epoch",
+    "midnight",
+    "noon",
+    "teatime",
+    "today",
+    "tomorrow",
+    "yesterday",
+    "am",
+    "pm",
+    "second",
+    "seconds",
+    "sec",
+    "minute",
+    "minutes",
+    "min",
+    "m",
+    "hour",
+    "hours",
+    "hr",
+    "h",
+    "day",
+    "days",
+    "d",
+    "week",
+    "weeks",
+    "wk",
+    "w",
+    "month",
+    "months",
+    "mon",
+    "year",
+    "years",
+    "yr",
+    "y",
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+    "sun",
+    "sunday",
+    "mon",
+    "monday",
+    "tue",
+    "tuesday",
+    "wed",
+    "wednesday",
+    "thu",
+    "thursday",
+    "fri",
+    "friday",
+    "sat",
     "saturday",
 ];
 
@@ -730,7 +870,10 @@ impl AtTime {
     /// [`ValueError::Time`] if a word or character is not part of the at-style grammar.
     pub fn new(spec: impl Into<String>) -> Result<Self, ValueError> {
         let spec = spec.into();
-        let err = |reason| ValueError::Time { text: spec.chars().take(60).collect(), reason };
+        let err = |reason| ValueError::Time {
+            text: spec.chars().take(60).collect(),
+            reason,
+        };
         if spec.trim().is_empty() {
             return Err(err("empty"));
         }
@@ -752,7 +895,9 @@ impl AtTime {
                 }
                 let word = spec[i..end].to_ascii_lowercase();
                 if !AT_WORDS.contains(&word.as_str()) {
-                    return Err(err("unknown word (expected now, start, end, a unit, a month, …)"));
+                    return Err(err(
+                        "unknown word (expected now, start, end, a unit, a month, …)",
+                    ));
                 }
                 last_was_op = false;
             } else if c.is_ascii_digit() {
@@ -851,16 +996,18 @@ impl TimeUnit {
             TimeUnit::Year => "YEAR",
         }
     }
-
 }
 
 impl FromStr for TimeUnit {
     type Err = ValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TimeUnit::ALL.into_iter().find(|u| u.as_str() == s).ok_or_else(|| ValueError::Keyword {
-            found: s.to_owned(),
-            allowed: "SECOND|MINUTE|HOUR|DAY|WEEK|MONTH|YEAR",
-        })
+        TimeUnit::ALL
+            .into_iter()
+            .find(|u| u.as_str() == s)
+            .ok_or_else(|| ValueError::Keyword {
+                found: s.to_owned(),
+                allowed: "SECOND|MINUTE|HOUR|DAY|WEEK|MONTH|YEAR",
+            })
     }
 }
 
@@ -895,7 +1042,13 @@ impl fmt::Display for XGrid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             XGrid::None => f.write_str("none"),
-            XGrid::Spec { base, major, label, precision, format } => write!(
+            XGrid::Spec {
+                base,
+                major,
+                label,
+                precision,
+                format,
+            } => write!(
                 f,
                 "{}:{}:{}:{}:{}:{}:{}:{}",
                 base.0.as_str(),
@@ -947,7 +1100,14 @@ impl FromStr for XGrid {
 
 impl XGrid {
     pub(crate) fn validate(&self) -> Result<(), ValueError> {
-        if let XGrid::Spec { base, major, label, format, .. } = self {
+        if let XGrid::Spec {
+            base,
+            major,
+            label,
+            format,
+            ..
+        } = self
+        {
             for (what, n) in [("base", base.1), ("major", major.1), ("label", label.1)] {
                 if n == 0 {
                     return Err(ValueError::Shape {
@@ -1016,11 +1176,17 @@ impl FromStr for YGrid {
 
 /// Parses a finite number the way librrd's `strtod` would accept it, rejecting NaN/inf.
 pub(crate) fn parse_f64(s: &str) -> Result<f64, ValueError> {
-    let bad = || ValueError::Number { text: s.chars().take(40).collect(), expected: "a finite number" };
+    let bad = || ValueError::Number {
+        text: s.chars().take(40).collect(),
+        expected: "a finite number",
+    };
     if s.is_empty() || s.len() > 64 || s.starts_with('+') && s[1..].starts_with(['+', '-']) {
         return Err(bad());
     }
-    if !s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')) {
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+    {
         return Err(bad());
     }
     let v: f64 = s.parse().map_err(|_| bad())?;
@@ -1048,13 +1214,26 @@ mod tests {
     fn vnames() {
         assert!(VName::new("in-octets_2").is_ok());
         assert_eq!(VName::new(""), Err(ValueError::Empty));
-        assert!(matches!(VName::new("a b"), Err(ValueError::BadChar { ch: ' ', pos: 1, .. })));
+        assert!(matches!(
+            VName::new("a b"),
+            Err(ValueError::BadChar {
+                ch: ' ',
+                pos: 1,
+                ..
+            })
+        ));
         assert!(matches!(VName::new("DUP"), Err(ValueError::Reserved(_))));
-        assert!(matches!(VName::new("PERCENT"), Err(ValueError::Reserved(_))));
+        assert!(matches!(
+            VName::new("PERCENT"),
+            Err(ValueError::Reserved(_))
+        ));
         assert!(matches!(VName::new("12"), Err(ValueError::Reserved(_))));
         assert!(matches!(VName::new("inf"), Err(ValueError::Reserved(_))));
         assert!(VName::new("info").is_ok());
-        assert!(matches!(VName::new("a".repeat(256)), Err(ValueError::TooLong { .. })));
+        assert!(matches!(
+            VName::new("a".repeat(256)),
+            Err(ValueError::TooLong { .. })
+        ));
         assert!(VName::new("a".repeat(255)).is_ok());
     }
 
@@ -1063,8 +1242,21 @@ mod tests {
         for s in ["#FFF", "#FFFA", "#FF8833", "#FF883380"] {
             assert_eq!(Color::parse(s).unwrap().to_string(), s);
         }
-        assert_eq!(Color::parse("#abc").unwrap().components(), (0xAA, 0xBB, 0xCC, 0xFF));
-        for s in ["FF8833", "#FF88833", "#FF883", "#FF", "#FF8833 ", "#GG0000", "#", "#FF8833801", "#+F8833"] {
+        assert_eq!(
+            Color::parse("#abc").unwrap().components(),
+            (0xAA, 0xBB, 0xCC, 0xFF)
+        );
+        for s in [
+            "FF8833",
+            "#FF88833",
+            "#FF883",
+            "#FF",
+            "#FF8833 ",
+            "#GG0000",
+            "#",
+            "#FF8833801",
+            "#+F8833",
+        ] {
             assert!(matches!(Color::parse(s), Err(ValueError::Color(_))), "{s}");
         }
     }
@@ -1079,18 +1271,47 @@ mod tests {
         assert_eq!(Legend::new("OS\\2").unwrap().to_raw(), "OS\\2\\.");
         assert_eq!(Legend::new("ends\\").unwrap().to_raw(), "ends\\\\.");
         assert_eq!(Legend::new("plain").unwrap().to_raw(), "plain");
-        assert!(matches!(Legend::new("x".repeat(201)), Err(ValueError::TooLong { .. })));
-        assert!(matches!(Legend::new("a\0b"), Err(ValueError::BadChar { ch: '\0', .. })));
-        assert_eq!(Legend::parse_raw("\\s").unwrap(), Legend::code_only(ControlCode::Space));
+        assert!(matches!(
+            Legend::new("x".repeat(201)),
+            Err(ValueError::TooLong { .. })
+        ));
+        assert!(matches!(
+            Legend::new("a\0b"),
+            Err(ValueError::BadChar { ch: '\0', .. })
+        ));
+        assert_eq!(
+            Legend::parse_raw("\\s").unwrap(),
+            Legend::code_only(ControlCode::Space)
+        );
     }
 
     #[test]
     fn print_formats() {
-        for ok in ["%lf", "%6.2lf %Sbps", "Avg: %-8.3le%s", "100%% %lG", "%#lF", "%+5lg%%%S"] {
+        for ok in [
+            "%lf",
+            "%6.2lf %Sbps",
+            "Avg: %-8.3le%s",
+            "100%% %lG",
+            "%#lF",
+            "%+5lg%%%S",
+        ] {
             assert!(PrintFormat::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "%d", "%lf %lf", "%s %lf", "%lf %s %s", "%lf%", "%-+5lf", "%5.lf", "%lx"] {
-            assert!(matches!(PrintFormat::new(bad), Err(ValueError::Format(_))), "{bad}");
+        for bad in [
+            "",
+            "%d",
+            "%lf %lf",
+            "%s %lf",
+            "%lf %s %s",
+            "%lf%",
+            "%-+5lf",
+            "%5.lf",
+            "%lx",
+        ] {
+            assert!(
+                matches!(PrintFormat::new(bad), Err(ValueError::Format(_))),
+                "{bad}"
+            );
         }
         let f = PrintFormat::parse_raw("MIN: %6.2lf %Sbps\\r").unwrap();
         assert_eq!(f.code(), Some(ControlCode::Right));
@@ -1100,11 +1321,22 @@ mod tests {
 
     #[test]
     fn times() {
-        for ok in ["-1d", "now-2h", "end-1w", "1700000000", "noon yesterday", "20:00 2024-01-02", "start+30min"] {
+        for ok in [
+            "-1d",
+            "now-2h",
+            "end-1w",
+            "1700000000",
+            "noon yesterday",
+            "20:00 2024-01-02",
+            "start+30min",
+        ] {
             assert!(AtTime::new(ok).is_ok(), "{ok}");
         }
         for bad in ["", "-1dy", "now--1h", "now-", "rm -rf", "now;1"] {
-            assert!(matches!(AtTime::new(bad), Err(ValueError::Time { .. })), "{bad}");
+            assert!(
+                matches!(AtTime::new(bad), Err(ValueError::Time { .. })),
+                "{bad}"
+            );
         }
     }
 
@@ -1115,7 +1347,13 @@ mod tests {
         assert!("HOUR:8:DAY:1:DAY:1:86400".parse::<XGrid>().is_err());
         assert!("HOURS:8:DAY:1:DAY:1:0:%H".parse::<XGrid>().is_err());
         assert!("HOUR:0:DAY:1:DAY:1:0:%H".parse::<XGrid>().is_err());
-        assert_eq!("10:2".parse::<YGrid>().unwrap(), YGrid::Spec { step: 10.0, factor: 2 });
+        assert_eq!(
+            "10:2".parse::<YGrid>().unwrap(),
+            YGrid::Spec {
+                step: 10.0,
+                factor: 2
+            }
+        );
         assert!("0:2".parse::<YGrid>().is_err());
         assert!("x:2".parse::<YGrid>().is_err());
     }

@@ -94,13 +94,17 @@ impl TraceConfig {
             let probes = self.targets.len() as u64
                 * self.ports.len() as u64
                 * u64::from(self.max_ttl - self.min_ttl + 1);
-            let pacing = self
-                .pps
-                .map_or(Duration::ZERO, |pps| Duration::from_millis(probes.saturating_mul(1000) / u64::from(pps)));
+            let pacing = self.pps.map_or(Duration::ZERO, |pps| {
+                Duration::from_millis(probes.saturating_mul(1000) / u64::from(pps))
+            });
             let per_attempt = self.timeout * attempts;
             // Every attempt round can take a timeout; negative retries can run longer, so
             // allow four times as long for them.
-            let rounds = if self.retry < 0 { per_attempt * 4 } else { per_attempt };
+            let rounds = if self.retry < 0 {
+                per_attempt * 4
+            } else {
+                per_attempt
+            };
             rounds + pacing * attempts + Duration::from_secs(1)
         })
     }
@@ -288,7 +292,10 @@ impl TraceConfigBuilder {
             return Err(ConfigError::ZeroTtl);
         }
         if c.min_ttl > c.max_ttl {
-            return Err(ConfigError::TtlRange { min: c.min_ttl, max: c.max_ttl });
+            return Err(ConfigError::TtlRange {
+                min: c.min_ttl,
+                max: c.max_ttl,
+            });
         }
         if c.timeout.is_zero() {
             return Err(ConfigError::BadTimeout);
@@ -305,7 +312,8 @@ impl TraceConfigBuilder {
         if c.retry.unsigned_abs() >= MAX_ATTEMPTS {
             return Err(ConfigError::RetryRange(c.retry));
         }
-        let slots = c.targets.len() as u64 * c.ports.len() as u64 * u64::from(c.max_ttl - c.min_ttl + 1);
+        let slots =
+            c.targets.len() as u64 * c.ports.len() as u64 * u64::from(c.max_ttl - c.min_ttl + 1);
         if slots > MAX_SLOTS {
             return Err(ConfigError::TooManyProbes(slots));
         }
@@ -353,16 +361,40 @@ mod tests {
     #[test]
     fn errors() {
         let b = || TraceConfig::builder().target("x");
-        assert_eq!(TraceConfig::builder().build().unwrap_err(), ConfigError::NoTargets);
-        assert_eq!(b().min_ttl(5).max_ttl(4).build().unwrap_err(), ConfigError::TtlRange { min: 5, max: 4 });
+        assert_eq!(
+            TraceConfig::builder().build().unwrap_err(),
+            ConfigError::NoTargets
+        );
+        assert_eq!(
+            b().min_ttl(5).max_ttl(4).build().unwrap_err(),
+            ConfigError::TtlRange { min: 5, max: 4 }
+        );
         assert_eq!(b().min_ttl(0).build().unwrap_err(), ConfigError::ZeroTtl);
-        assert_eq!(b().port(0).port(80).build().unwrap_err(), ConfigError::ZeroPort);
-        assert_eq!(b().timeout_secs(-1.0).build().unwrap_err(), ConfigError::BadTimeout);
-        assert_eq!(b().timeout_secs(f64::NAN).build().unwrap_err(), ConfigError::BadTimeout);
+        assert_eq!(
+            b().port(0).port(80).build().unwrap_err(),
+            ConfigError::ZeroPort
+        );
+        assert_eq!(
+            b().timeout_secs(-1.0).build().unwrap_err(),
+            ConfigError::BadTimeout
+        );
+        assert_eq!(
+            b().timeout_secs(f64::NAN).build().unwrap_err(),
+            ConfigError::BadTimeout
+        );
         assert_eq!(b().pps(0).build().unwrap_err(), ConfigError::ZeroPps);
-        assert_eq!(b().retry(64).build().unwrap_err(), ConfigError::RetryRange(64));
-        assert_eq!(b().gap_limit(Some(0)).build().unwrap_err(), ConfigError::ZeroGapLimit);
-        assert!(matches!(b().port_list("80,x").build().unwrap_err(), ConfigError::BadPortList(_)));
+        assert_eq!(
+            b().retry(64).build().unwrap_err(),
+            ConfigError::RetryRange(64)
+        );
+        assert_eq!(
+            b().gap_limit(Some(0)).build().unwrap_err(),
+            ConfigError::ZeroGapLimit
+        );
+        assert!(matches!(
+            b().port_list("80,x").build().unwrap_err(),
+            ConfigError::BadPortList(_)
+        ));
     }
 
     #[test]

@@ -37,7 +37,9 @@ impl TraceReport {
         for trace in &self.traces {
             let col = format!("{}:tcp{}", trace.addr, trace.port);
             for hop in &trace.hops {
-                let Some(reply) = shown_reply(&hop.replies) else { continue };
+                let Some(reply) = shown_reply(&hop.replies) else {
+                    continue;
+                };
                 let cell = format!("{:<15} {}", reply.from.to_string(), kind_label(reply));
                 let w = widths.entry(col.clone()).or_insert(0);
                 *w = (*w).max(col.len()).max(cell.len());
@@ -84,7 +86,11 @@ fn summarize(s: &mut String, trace: &Trace) {
         trace.target,
         trace.addr,
         trace.port,
-        if trace.reached { "reached" } else { "not reached" },
+        if trace.reached {
+            "reached"
+        } else {
+            "not reached"
+        },
         match trace.stop_reason {
             crate::StopReason::Reached => "stopped at the destination",
             crate::StopReason::MaxTtl => "stopped at max TTL",
@@ -98,21 +104,43 @@ fn summarize(s: &mut String, trace: &Trace) {
         "TTL", "Host", "Loss%", "Snt", "Rcv", "Best", "Avg", "Worst"
     );
     for hop in &trace.hops {
-        let mut addrs: Vec<String> = hop.addrs().iter().map(|a| host_label(trace, *a, &hop.replies)).collect();
+        let mut addrs: Vec<String> = hop
+            .addrs()
+            .iter()
+            .map(|a| host_label(trace, *a, &hop.replies))
+            .collect();
         if addrs.is_empty() {
             addrs.push("???".into());
         }
-        let rtts: Vec<f64> = hop.replies.iter().filter(|r| !r.late).map(|r| r.rtt_ms).collect();
+        let rtts: Vec<f64> = hop
+            .replies
+            .iter()
+            .filter(|r| !r.late)
+            .map(|r| r.rtt_ms)
+            .collect();
         let sent = hop.probes.max(hop.replies.len() as u32);
-        let rcv = hop.replies.iter().filter(|r| !r.late).count().min(sent as usize);
-        let loss = if sent == 0 { 0.0 } else { 100.0 * (1.0 - f64::from(rcv as u32) / f64::from(sent)) };
+        let rcv = hop
+            .replies
+            .iter()
+            .filter(|r| !r.late)
+            .count()
+            .min(sent as usize);
+        let loss = if sent == 0 {
+            0.0
+        } else {
+            100.0 * (1.0 - f64::from(rcv as u32) / f64::from(sent))
+        };
         let (best, avg, worst) = if rtts.is_empty() {
             ("-".to_owned(), "-".to_owned(), "-".to_owned())
         } else {
             let min = rtts.iter().copied().fold(f64::INFINITY, f64::min);
             let max = rtts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let avg = rtts.iter().sum::<f64>() / f64::from(rtts.len() as u32);
-            (format!("{min:.3}"), format!("{avg:.3}"), format!("{max:.3}"))
+            (
+                format!("{min:.3}"),
+                format!("{avg:.3}"),
+                format!("{max:.3}"),
+            )
         };
         let _ = writeln!(
             s,
@@ -164,7 +192,11 @@ mod tests {
     use std::time::Duration;
 
     fn te(a: &str) -> Reply {
-        Reply::new(a.parse().unwrap(), Duration::from_micros(100), ReplyKind::TimeExceeded)
+        Reply::new(
+            a.parse().unwrap(),
+            Duration::from_micros(100),
+            ReplyKind::TimeExceeded,
+        )
     }
 
     fn report() -> TraceReport {
@@ -176,8 +208,20 @@ mod tests {
             stop_reason: StopReason::Reached,
             hops,
         };
-        let sa = |a: &str| Reply::new(a.parse().unwrap(), Duration::from_micros(300), ReplyKind::SynAck);
-        let ra = |a: &str| Reply::new(a.parse().unwrap(), Duration::from_micros(300), ReplyKind::Rst);
+        let sa = |a: &str| {
+            Reply::new(
+                a.parse().unwrap(),
+                Duration::from_micros(300),
+                ReplyKind::SynAck,
+            )
+        };
+        let ra = |a: &str| {
+            Reply::new(
+                a.parse().unwrap(),
+                Duration::from_micros(300),
+                ReplyKind::Rst,
+            )
+        };
         TraceReport {
             params: TraceParams {
                 min_ttl: 1,
@@ -194,7 +238,11 @@ mod tests {
                 trace("192.0.2.1", 80, vec![Hop::new(3, vec![te("10.0.0.1")])]),
                 trace("192.0.2.1", 443, vec![Hop::new(4, vec![sa("192.0.2.1")])]),
                 trace("192.0.2.10", 80, vec![Hop::new(12, vec![sa("192.0.2.1")])]),
-                trace("192.0.2.2", 22, vec![Hop::new(1, vec![]), Hop::new(2, vec![ra("192.0.2.2")])]),
+                trace(
+                    "192.0.2.2",
+                    22,
+                    vec![Hop::new(1, vec![]), Hop::new(2, vec![ra("192.0.2.2")])],
+                ),
             ],
         }
     }

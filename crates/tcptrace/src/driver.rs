@@ -20,13 +20,25 @@ pub fn resolve(target: &str) -> Result<IpAddr> {
         return Ok(a);
     }
     // Accept bracketed IPv6 literals as well.
-    if let Some(a) = target.strip_prefix('[').and_then(|t| t.strip_suffix(']')).and_then(|t| t.parse().ok()) {
+    if let Some(a) = target
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .and_then(|t| t.parse().ok())
+    {
         return Ok(IpAddr::V6(a));
     }
     let mut addrs = (target, 0u16)
         .to_socket_addrs()
-        .map_err(|source| Error::Resolve { target: target.to_owned(), source })?;
-    addrs.next().map(|a| a.ip()).ok_or_else(|| Error::NoAddress { target: target.to_owned() })
+        .map_err(|source| Error::Resolve {
+            target: target.to_owned(),
+            source,
+        })?;
+    addrs
+        .next()
+        .map(|a| a.ip())
+        .ok_or_else(|| Error::NoAddress {
+            target: target.to_owned(),
+        })
 }
 
 /// Resolves the targets and picks the source address of each, in config order × port order.
@@ -40,7 +52,12 @@ pub fn plan_flows(config: &TraceConfig) -> Result<Vec<Flow>> {
         let dst = resolve(target)?;
         let src = crate::transport::source_for(dst)?;
         for &port in &config.ports {
-            flows.push(Flow { target: target.clone(), src, dst, port });
+            flows.push(Flow {
+                target: target.clone(),
+                src,
+                dst,
+                port,
+            });
         }
     }
     Ok(flows)
@@ -95,5 +112,9 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
         on_event(&ev);
     }
     tracing::debug!(stats = ?engine.stats(), send_errors = sockets.send_errors(), "trace finished");
-    Ok(TraceReport { params: config.params(), started_at, traces: engine.traces() })
+    Ok(TraceReport {
+        params: config.params(),
+        started_at,
+        traces: engine.traces(),
+    })
 }

@@ -229,7 +229,10 @@ impl Engine {
         let mut states = Vec::with_capacity(flows.len());
         for (i, flow) in flows.into_iter().enumerate() {
             if flow.src.is_ipv4() != flow.dst.is_ipv4() {
-                return Err(ConfigError::FamilyMismatch { src: flow.src, dst: flow.dst });
+                return Err(ConfigError::FamilyMismatch {
+                    src: flow.src,
+                    dst: flow.dst,
+                });
             }
             if flow.port == 0 {
                 return Err(ConfigError::ZeroPort);
@@ -343,7 +346,9 @@ impl Engine {
         let stop = u16::from(f.stop_ttl);
         match self.gap_limit {
             Some(g) => {
-                let base = f.highest_answered.map_or(u16::from(self.min_ttl) - 1, u16::from);
+                let base = f
+                    .highest_answered
+                    .map_or(u16::from(self.min_ttl) - 1, u16::from);
                 stop.min(base + u16::from(g))
             }
             None => stop,
@@ -455,9 +460,14 @@ impl Engine {
         if attempt == 0 {
             slot.budget = retry.unsigned_abs();
         }
-        slot.sends.push(Send { at: now, answered: false, expired: false });
+        slot.sends.push(Send {
+            at: now,
+            answered: false,
+            expired: false,
+        });
         slot.answers_at_send = answers;
-        self.timeouts.push_back((now + self.timeout, f as u32, ttl, attempt));
+        self.timeouts
+            .push_back((now + self.timeout, f as u32, ttl, attempt));
         self.in_flight += 1;
         self.stats.sent += 1;
         if attempt > 0 {
@@ -468,7 +478,13 @@ impl Engine {
             let base = self.next_send_at.map_or(now, |at| at.max(floor));
             self.next_send_at = Some(base + interval);
         }
-        Some(Transmit { flow: f, dst, ttl, len: buf.len(), l4_offset })
+        Some(Transmit {
+            flow: f,
+            dst,
+            ttl,
+            len: buf.len(),
+            l4_offset,
+        })
     }
 
     /// When [`Engine::handle_timeout`] should next be called (or when pacing allows the next
@@ -500,7 +516,11 @@ impl Engine {
                 break;
             }
             self.timeouts.pop_front();
-            let (f, ttl_idx, attempt) = (f as usize, usize::from(ttl - self.min_ttl), usize::from(attempt));
+            let (f, ttl_idx, attempt) = (
+                f as usize,
+                usize::from(ttl - self.min_ttl),
+                usize::from(attempt),
+            );
             let answers = self.answers;
             let negative = self.retry < 0;
             let n = self.retry.unsigned_abs();
@@ -576,10 +596,20 @@ impl Engine {
                     ok.then_some((f, t, a, *kind))
                 })
             }
-            ReplyBody::Tcp { src_port, dst_port, ack_number, flags, .. } => {
+            ReplyBody::Tcp {
+                src_port,
+                dst_port,
+                ack_number,
+                flags,
+                ..
+            } => {
                 let answer = flags.contains(TcpFlags::ACK)
                     && (flags.contains(TcpFlags::SYN) || flags.contains(TcpFlags::RST));
-                let kind = if flags.contains(TcpFlags::SYN) { ReplyKind::SynAck } else { ReplyKind::Rst };
+                let kind = if flags.contains(TcpFlags::SYN) {
+                    ReplyKind::SynAck
+                } else {
+                    ReplyKind::Rst
+                };
                 answer
                     .then(|| self.decode(ack_number.wrapping_sub(1)))
                     .flatten()
@@ -604,7 +634,10 @@ impl Engine {
         self.record(now, f, ttl_idx, attempt, reply.from, kind, mpls)
     }
 
-    #[expect(clippy::too_many_arguments, reason = "an internal step with its natural inputs")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "an internal step with its natural inputs"
+    )]
     fn record(
         &mut self,
         now: Instant,
@@ -640,7 +673,11 @@ impl Engine {
         reply.late = late;
         reply.mpls = mpls;
         st.replies[ttl_idx].push(reply.clone());
-        self.events.push_back(Event::Reply { flow: f, ttl, reply });
+        self.events.push_back(Event::Reply {
+            flow: f,
+            ttl,
+            reply,
+        });
         self.stats.replies += 1;
         if late {
             self.stats.late += 1;
@@ -651,7 +688,11 @@ impl Engine {
             self.answers += 1;
         }
         if st.done.is_some() {
-            return if late { Disposition::Late } else { Disposition::Matched };
+            return if late {
+                Disposition::Late
+            } else {
+                Disposition::Matched
+            };
         }
         st.highest_answered = Some(st.highest_answered.map_or(ttl, |h| h.max(ttl)));
         if from == st.flow.dst && kind.is_final() {
@@ -663,7 +704,11 @@ impl Engine {
         }
         self.maybe_ready(f);
         self.check_flow(f);
-        if late { Disposition::Late } else { Disposition::Matched }
+        if late {
+            Disposition::Late
+        } else {
+            Disposition::Matched
+        }
     }
 
     fn cancel_above(&mut self, f: usize, ttl: u8) {
@@ -680,7 +725,9 @@ impl Engine {
         }
         if let Some(g) = self.gap_limit {
             let st = &self.flows[f];
-            let start = st.highest_answered.map_or(u16::from(min), |h| u16::from(h) + 1);
+            let start = st
+                .highest_answered
+                .map_or(u16::from(min), |h| u16::from(h) + 1);
             let mut run = 0u8;
             let mut stop_at = None;
             for t in start..=u16::from(st.stop_ttl) {
@@ -764,7 +811,12 @@ mod tests {
     use super::*;
 
     fn engine(retry: i32) -> Engine {
-        let cfg = TraceConfig::builder().target("t").retry(retry).max_ttl(8).build().unwrap();
+        let cfg = TraceConfig::builder()
+            .target("t")
+            .retry(retry)
+            .max_ttl(8)
+            .build()
+            .unwrap();
         let flow = Flow {
             target: "t".into(),
             src: "198.18.0.2".parse().unwrap(),
@@ -777,7 +829,10 @@ mod tests {
     #[test]
     fn permutation_is_a_bijection_on_samples() {
         let e = engine(0);
-        for id in (0..1_000_000u32).step_by(997).chain([u32::MAX, 0x8000_0000]) {
+        for id in (0..1_000_000u32)
+            .step_by(997)
+            .chain([u32::MAX, 0x8000_0000])
+        {
             assert_eq!(e.unpermute(e.permute(id)), id);
         }
         assert_ne!(e.permute(1), 1);
@@ -793,7 +848,13 @@ mod tests {
             ttls.push(t.ttl);
             let r = parse_reply(&buf[..t.len]);
             // Our own SYN is not a reply.
-            assert!(matches!(r, Ok(ParsedReply { body: ReplyBody::Tcp { .. }, .. })));
+            assert!(matches!(
+                r,
+                Ok(ParsedReply {
+                    body: ReplyBody::Tcp { .. },
+                    ..
+                })
+            ));
         }
         // Gap limit 5: nothing answered yet, so TTLs 1..=5 only.
         assert_eq!(ttls, [1, 2, 3, 4, 5]);

@@ -86,7 +86,9 @@ pub enum ConfigError {
     #[error("port 0 cannot be probed")]
     ZeroPort,
     /// A port list could not be parsed.
-    #[error("bad port list {0:?}: expected numbers 1-65535 separated by commas, or ranges like 80-90")]
+    #[error(
+        "bad port list {0:?}: expected numbers 1-65535 separated by commas, or ranges like 80-90"
+    )]
     BadPortList(String),
     /// TTL 0 is not a TTL a probe can carry.
     #[error("TTL 0 cannot be probed; TTLs are 1-255")]

@@ -95,7 +95,11 @@ impl Trace {
     pub fn destination_ttl(&self) -> Option<u8> {
         self.hops
             .iter()
-            .find(|h| h.replies.iter().any(|r| r.from == self.addr && r.kind.is_final()))
+            .find(|h| {
+                h.replies
+                    .iter()
+                    .any(|r| r.from == self.addr && r.kind.is_final())
+            })
             .map(|h| h.ttl)
     }
 }
@@ -131,7 +135,11 @@ pub struct Hop {
 impl Hop {
     /// A hop with its replies and an unknown probe count.
     pub fn new(ttl: u8, replies: Vec<Reply>) -> Self {
-        Self { ttl, probes: 0, replies }
+        Self {
+            ttl,
+            probes: 0,
+            replies,
+        }
     }
 
     /// The fraction of probes that got no reply, when the probe count is known.
@@ -193,12 +201,18 @@ impl Reply {
     }
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if signature")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if signature")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -308,7 +322,12 @@ mod tests {
                             rtt_ms: 0.2,
                             kind: ReplyKind::Unreachable(3),
                             late: true,
-                            mpls: vec![MplsLabel { label: 16, tc: 0, bottom: true, ttl: 1 }],
+                            mpls: vec![MplsLabel {
+                                label: 16,
+                                tc: 0,
+                                bottom: true,
+                                ttl: 1,
+                            }],
                             asn: Some(64500),
                             as_name: Some("EXAMPLE".into()),
                         }],
@@ -333,7 +352,11 @@ mod tests {
         assert_eq!(r0["kind"], "time_exceeded");
         let mut keys: Vec<_> = r0.as_object().unwrap().keys().cloned().collect();
         keys.sort();
-        assert_eq!(keys, ["from", "kind", "rtt_ms"], "optional fields are skipped");
+        assert_eq!(
+            keys,
+            ["from", "kind", "rtt_ms"],
+            "optional fields are skipped"
+        );
         let r1 = &t["hops"][1]["replies"][0];
         assert_eq!(r1["kind"], serde_json::json!({"unreachable": 3}));
         assert_eq!(r1["late"], true);

@@ -18,8 +18,12 @@ pub(crate) fn source_for(dst: IpAddr) -> Result<IpAddr> {
     } else {
         (Ipv6Addr::UNSPECIFIED, 0).into()
     };
-    let sock = std::net::UdpSocket::bind(bind).map_err(|e| Error::io(format!("finding a source address for {dst}"), e))?;
-    sock.connect((dst, 33_434)).map_err(|source| Error::NoRoute { addr: dst, source })?;
-    let local = sock.local_addr().map_err(|source| Error::NoRoute { addr: dst, source })?;
+    let sock = std::net::UdpSocket::bind(bind)
+        .map_err(|e| Error::io(format!("finding a source address for {dst}"), e))?;
+    sock.connect((dst, 33_434))
+        .map_err(|source| Error::NoRoute { addr: dst, source })?;
+    let local = sock
+        .local_addr()
+        .map_err(|source| Error::NoRoute { addr: dst, source })?;
     Ok(local.ip())
 }

@@ -54,6 +54,6 @@ mod truth;
 
 pub use enter::run_in_namespace;
 pub use error::{Error, Result};
-pub use setup::Topology;
+pub use setup::{Topology, clean_leftovers};
 pub use spec::{Destination, Family, TopologyBuilder};
 pub use truth::{ExpectedHop, GroundTruth, HopCandidate, Reply};

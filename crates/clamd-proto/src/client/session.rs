@@ -35,8 +35,8 @@ impl Session {
     pub(super) fn open(client: Client) -> Result<Self> {
         let conn = client.connect("IDSESSION")?;
         let cfg = client.config();
-        let core = SessionCore::new(cfg.mode, cfg.max_line, Instant::now())
-            .with_keepalive(cfg.keepalive);
+        let core =
+            SessionCore::new(cfg.mode, cfg.max_line, Instant::now()).with_keepalive(cfg.keepalive);
         let mut s = Self {
             client,
             conn,
@@ -253,9 +253,7 @@ impl Session {
         }
         ids.into_iter()
             .map(|id| match self.wait(id) {
-                Err(e @ (Error::Timeout { .. } | Error::Io { .. } | Error::Truncated(_))) => {
-                    Err(e)
-                }
+                Err(e @ (Error::Timeout { .. } | Error::Io { .. } | Error::Truncated(_))) => Err(e),
                 r => Ok(r.and_then(scan_reply)),
             })
             .collect()

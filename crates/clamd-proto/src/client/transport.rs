@@ -139,7 +139,10 @@ impl Conn {
     }
 
     fn io_error(&self, op: &'static str, e: io::Error) -> Error {
-        if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+        if matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
             self.timeout_error()
         } else {
             Error::Io {
@@ -186,7 +189,9 @@ impl Conn {
             };
             match r {
                 Ok(0) => {
-                    return Err(WriteError::Closed(io::Error::from(io::ErrorKind::WriteZero)));
+                    return Err(WriteError::Closed(io::Error::from(
+                        io::ErrorKind::WriteZero,
+                    )));
                 }
                 Ok(n) => data = &data[n..],
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -227,7 +232,7 @@ impl Conn {
         }
     }
 
-    /// Sends one descriptor with SCM_RIGHTS (and the one dummy byte clamd expects), through
+    /// Sends one descriptor with `SCM_RIGHTS` (and the one dummy byte clamd expects), through
     /// rustix's safe wrapper.
     pub(crate) fn send_fd(&mut self, fd: impl AsFd) -> Result<()> {
         let Stream::Unix(sock) = &self.stream else {
@@ -242,7 +247,9 @@ impl Conn {
         let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
         if !control.push(rustix::net::SendAncillaryMessage::ScmRights(&fds)) {
-            return Err(Error::Unsupported("no room for the descriptor in the control buffer"));
+            return Err(Error::Unsupported(
+                "no room for the descriptor in the control buffer",
+            ));
         }
         loop {
             match rustix::net::sendmsg(
@@ -269,6 +276,8 @@ pub(crate) enum WriteError {
 fn is_closed(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
     )
 }

@@ -6,3 +6,4 @@ mod version;
 mod routemap;
 mod graph;
 mod rrd;
+mod scan;

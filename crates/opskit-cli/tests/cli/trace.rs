@@ -19,8 +19,21 @@ fn help_lists_the_options() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     for opt in [
-        "--port", "--min-ttl", "--max-ttl", "--timeout", "--retry", "--pps", "--all-ttls", "--json",
-        "--asn-db", "--asn-whois", "--svg", "--png", "--gap-limit", "--summary", "cap_net_raw+ep",
+        "--port",
+        "--min-ttl",
+        "--max-ttl",
+        "--timeout",
+        "--retry",
+        "--pps",
+        "--all-ttls",
+        "--json",
+        "--asn-db",
+        "--asn-whois",
+        "--svg",
+        "--png",
+        "--gap-limit",
+        "--summary",
+        "cap_net_raw+ep",
     ] {
         assert!(text.contains(opt), "--help lacks {opt}:\n{text}");
     }
@@ -31,7 +44,10 @@ fn bad_arguments_exit_2_with_a_message() {
     for (args, needle) in [
         (vec!["trace", "192.0.2.1", "-p", "80,x"], "bad port list"),
         (vec!["trace", "192.0.2.1", "-p", "0"], "bad port list"),
-        (vec!["trace", "192.0.2.1", "--min-ttl", "9", "--max-ttl", "3"], "min TTL 9 is above max TTL 3"),
+        (
+            vec!["trace", "192.0.2.1", "--min-ttl", "9", "--max-ttl", "3"],
+            "min TTL 9 is above max TTL 3",
+        ),
         (vec!["trace", "192.0.2.1", "--timeout", "0"], "timeout"),
         (vec!["trace", "192.0.2.1", "--retry", "-99"], "retry -99"),
         (vec!["trace", "192.0.2.1", "--pps", "0"], "pace"),
@@ -52,7 +68,13 @@ fn without_cap_net_raw_says_how_to_fix_it() {
     }
     // Run the binary as nobody, with no capabilities, through util-linux's setpriv.
     let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+        ])
         .arg(env!("CARGO_BIN_EXE_opskit"))
         .args(["trace", "127.0.0.1", "--timeout", "0.2"])
         .output()
@@ -63,7 +85,10 @@ fn without_cap_net_raw_says_how_to_fix_it() {
         "nobody cannot execute the test binary here: {err}"
     );
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("CAP_NET_RAW") && err.contains("setcap cap_net_raw+ep"), "{err}");
+    assert!(
+        err.contains("CAP_NET_RAW") && err.contains("setcap cap_net_raw+ep"),
+        "{err}"
+    );
 }
 
 fn network() -> Topology {
@@ -101,11 +126,19 @@ fn table_json_summary_and_maps_in_a_test_network() {
     let common = ["--timeout", "0.5", "-p", "80,443"];
 
     // The scapy table.
-    let out = trace_in(&net, &[&[web.as_str(), db.as_str()][..], &common[..]].concat());
+    let out = trace_in(
+        &net,
+        &[&[web.as_str(), db.as_str()][..], &common[..]].concat(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let table = String::from_utf8(out.stdout).unwrap();
     let cell = |a: &str, k: &str| format!("{a:<15} {k}");
-    let mut cols = [format!("{web}:tcp443"), format!("{web}:tcp80"), format!("{db}:tcp443"), format!("{db}:tcp80")];
+    let mut cols = [
+        format!("{web}:tcp443"),
+        format!("{web}:tcp80"),
+        format!("{db}:tcp443"),
+        format!("{db}:tcp80"),
+    ];
     cols.sort();
     let w = cols.iter().map(String::len).max().unwrap().max(18);
     let mut expected_header = String::from("  ");
@@ -114,11 +147,20 @@ fn table_json_summary_and_maps_in_a_test_network() {
     }
     expected_header.push('\n');
     assert!(table.starts_with(&expected_header), "{table}");
-    let row = |ttl: u8| table.lines().find(|l| l.starts_with(&format!("{ttl} "))).unwrap_or_default().to_owned();
+    let row = |ttl: u8| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{ttl} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
     assert_eq!(row(1).matches(&cell(&r1, "11")).count(), 4, "{table}");
     assert!(row(2).contains(&cell(&db, "RA")), "{table}");
     assert!(row(3).contains(&cell(&r3, "11")), "{table}");
-    assert!(row(4).contains(&cell(&web, "SA")) && row(4).contains(&cell(&web, "RA")), "{table}");
+    assert!(
+        row(4).contains(&cell(&web, "SA")) && row(4).contains(&cell(&web, "RA")),
+        "{table}"
+    );
 
     // JSON with the documented field names.
     let out = trace_in(&net, &[&[web.as_str(), "--json"][..], &common[..]].concat());
@@ -148,10 +190,25 @@ fn table_json_summary_and_maps_in_a_test_network() {
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("map.svg");
     let png = dir.path().join("map.png");
-    let out = trace_in(&net, &[web.as_str(), "--timeout", "0.5", "--svg", svg.to_str().unwrap(), "--png", png.to_str().unwrap()]);
+    let out = trace_in(
+        &net,
+        &[
+            web.as_str(),
+            "--timeout",
+            "0.5",
+            "--svg",
+            svg.to_str().unwrap(),
+            "--png",
+            png.to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let svg_text = std::fs::read_to_string(&svg).unwrap();
-    assert!(svg_text.starts_with("<svg") || svg_text.starts_with("<?xml"), "{}", &svg_text[..80.min(svg_text.len())]);
+    assert!(
+        svg_text.starts_with("<svg") || svg_text.starts_with("<?xml"),
+        "{}",
+        &svg_text[..80.min(svg_text.len())]
+    );
     assert!(svg_text.contains(&r3), "the map names the hops");
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
 }
@@ -165,7 +222,16 @@ fn asn_db_annotates_and_a_missing_db_is_an_error() {
     let web = net.address("web", Family::V4).unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.csv");
-    let out = trace_in(&net, &[web.as_str(), "--timeout", "0.3", "--asn-db", missing.to_str().unwrap()]);
+    let out = trace_in(
+        &net,
+        &[
+            web.as_str(),
+            "--timeout",
+            "0.3",
+            "--asn-db",
+            missing.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--asn-db"), "{}", stderr(&out));
 
@@ -173,10 +239,24 @@ fn asn_db_annotates_and_a_missing_db_is_an_error() {
     // backend answers as not routed: the run succeeds and no reply carries an AS.
     let db = dir.path().join("asn.csv");
     std::fs::write(&db, "1.0.0.0,1.0.0.255,13335,Cloudflare\n").unwrap();
-    let out = trace_in(&net, &[web.as_str(), "--timeout", "0.3", "--json", "--asn-db", db.to_str().unwrap()]);
+    let out = trace_in(
+        &net,
+        &[
+            web.as_str(),
+            "--timeout",
+            "0.3",
+            "--json",
+            "--asn-db",
+            db.to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let first: IpAddr = v["traces"][0]["hops"][0]["replies"][0]["from"].as_str().unwrap().parse().unwrap();
+    let first: IpAddr = v["traces"][0]["hops"][0]["replies"][0]["from"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(matches!(first, IpAddr::V4(a) if a.octets()[0] == 198));
     assert!(v["traces"][0]["hops"][0]["replies"][0].get("asn").is_none());
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+
 use super::{BOX_GAP, BOX_PAD, Item, ItemKind, NODE_GAP};
 
 /// A run of one AS over consecutive layers.
@@ -193,13 +194,6 @@ fn extent(items: &[Item], x: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
-/// An entity of a layer for the box constraints: a whole AS run or a single item.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Ent {
-    Run(usize),
-    Item(usize),
-}
-
 /// Places every item; see the module docs.
 pub(super) fn place(
     layers: &[Vec<usize>],
@@ -239,65 +233,50 @@ pub(super) fn place(
         })
         .collect();
 
-    // Constraints x[b] >= x[a] + d.
+    // Constraints x[b] >= x[a] + d, all within one layer and pointing right, so they settle.
     let mut cons: Vec<(usize, usize, f64)> = Vec::new();
     for l in layers {
         for w in l.windows(2) {
             cons.push((w[0], w[1], sep(items, w[0], w[1])));
         }
     }
-    let spacing_only = cons.len();
-    // Box entities: for each layer, entity sequence; a box entity stands for all its members.
+    // Every block of an AS run is at least as wide as its box label: push the item after it.
     let mut run_of: HashMap<usize, usize> = HashMap::new();
     for (r, run) in runs.iter().enumerate() {
         for &m in &run.members {
             run_of.insert(m, r);
         }
     }
-    let mut pairs: HashSet<(Ent, Ent)> = HashSet::new();
-    let mut pair_list: Vec<(Ent, Ent)> = Vec::new();
     for l in layers {
-        let mut ents: Vec<Ent> = Vec::new();
-        for &v in l {
-            let e = run_of.get(&v).map_or(Ent::Item(v), |&r| Ent::Run(r));
-            if ents.last() != Some(&e) {
-                ents.push(e);
+        let mut i = 0;
+        while i < l.len() {
+            let Some(&r) = run_of.get(&l[i]) else {
+                i += 1;
+                continue;
+            };
+            let mut j = i;
+            while j + 1 < l.len() && run_of.get(&l[j + 1]) == Some(&r) {
+                j += 1;
             }
-        }
-        for w in ents.windows(2) {
-            if (matches!(w[0], Ent::Run(_)) || matches!(w[1], Ent::Run(_)))
-                && pairs.insert((w[0], w[1]))
-            {
-                pair_list.push((w[0], w[1]));
+            if let Some(&next) = l.get(j + 1) {
+                let lw = label_w.get(&runs[r].asn).copied().unwrap_or(0.0);
+                let first = l[i];
+                let npad = if items[next].group.is_some() { BOX_PAD } else { 0.0 };
+                let d = lw - items[first].w / 2.0 - BOX_PAD + BOX_GAP + npad + items[next].w / 2.0;
+                cons.push((first, next, d));
             }
-        }
-    }
-    for (e, f) in pair_list {
-        let (es, elw): (Vec<usize>, f64) = match e {
-            Ent::Run(r) => (runs[r].members.clone(), label_w.get(&runs[r].asn).copied().unwrap_or(0.0)),
-            Ent::Item(i) => (vec![i], 0.0),
-        };
-        let fs: Vec<usize> = match f {
-            Ent::Run(r) => runs[r].members.clone(),
-            Ent::Item(i) => vec![i],
-        };
-        let epad = if matches!(e, Ent::Run(_)) { BOX_PAD } else { 0.0 };
-        let fpad = if matches!(f, Ent::Run(_)) { BOX_PAD } else { 0.0 };
-        for &a in &es {
-            let wa = items[a].w / 2.0;
-            let right = (wa + epad).max(elw - wa - epad);
-            for &b in &fs {
-                if a != b {
-                    cons.push((a, b, right + BOX_GAP + items[b].w / 2.0 + fpad));
-                }
-            }
+            i = j + 1;
         }
     }
     let start = x.clone();
     if !relax(&mut x, &cons) {
-        // A cycle (inconsistent group order); keep rows free of overlaps at least.
+        // Cannot happen (every constraint points right within a layer); stay overlap-free.
         x = start;
-        relax(&mut x, &cons[..spacing_only]);
+        for l in layers {
+            for k in 1..l.len() {
+                x[l[k]] = x[l[k]].max(x[l[k - 1]] + sep(items, l[k - 1], l[k]));
+            }
+        }
     }
     x
 }

@@ -106,21 +106,59 @@ pub(crate) fn svg_nodes(doc: &roxmltree::Document<'_>) -> Vec<SvgNode> {
         .collect()
 }
 
-/// The AS boxes: (asn, first TTL, last TTL, bbox).
-pub(crate) fn svg_boxes(doc: &roxmltree::Document<'_>) -> Vec<(u32, u16, u16, (f64, f64, f64, f64))> {
+/// An AS box of the SVG: asn, first TTL, last TTL and outline polygon.
+pub(crate) type SvgBox = (u32, u16, u16, Vec<(f64, f64)>);
+
+/// The AS boxes.
+pub(crate) fn svg_boxes(doc: &roxmltree::Document<'_>) -> Vec<SvgBox> {
     doc.descendants()
-        .filter(|n| n.tag_name().name() == "rect" && has_class(*n, "as-box"))
+        .filter(|n| n.tag_name().name() == "path" && has_class(*n, "as-box"))
         .map(|r| {
             let id = r.attribute("id").unwrap();
             let asn = id.split('-').nth(1).unwrap().parse().unwrap();
+            let pts: Vec<(f64, f64)> = r
+                .attribute("d")
+                .unwrap()
+                .split(|c: char| c.is_ascii_alphabetic() || c == ' ')
+                .filter(|s| !s.is_empty())
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
             (
                 asn,
                 r.attribute("data-ttl-first").unwrap().parse().unwrap(),
                 r.attribute("data-ttl-last").unwrap().parse().unwrap(),
-                shape_bbox(r).unwrap(),
+                pts,
             )
         })
         .collect()
+}
+
+/// Whether `p` lies inside the polygon (ray casting).
+pub(crate) fn in_polygon(p: (f64, f64), poly: &[(f64, f64)]) -> bool {
+    let mut inside = false;
+    let mut j = poly.len() - 1;
+    for i in 0..poly.len() {
+        let (a, b) = (poly[i], poly[j]);
+        if (a.1 > p.1) != (b.1 > p.1) && p.0 < (b.0 - a.0) * (p.1 - a.1) / (b.1 - a.1) + a.0 {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+/// The corners of a box pulled in by `inset`, and its centre.
+pub(crate) fn probe_points(b: (f64, f64, f64, f64), inset: f64) -> [(f64, f64); 5] {
+    [
+        (b.0 + inset, b.1 + inset),
+        (b.0 + b.2 - inset, b.1 + inset),
+        (b.0 + inset, b.1 + b.3 - inset),
+        (b.0 + b.2 - inset, b.1 + b.3 - inset),
+        (b.0 + b.2 / 2.0, b.1 + b.3 / 2.0),
+    ]
 }
 
 pub(crate) fn overlaps(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
@@ -156,21 +194,34 @@ pub(crate) fn check_svg_invariants(svg: &str) {
         }
     }
     let boxes = svg_boxes(&doc);
-    for (asn, first, last, bb) in &boxes {
-        assert!(inside(*bb, view), "AS box {asn} outside the viewBox");
+    for (asn, first, last, poly) in &boxes {
+        for p in poly {
+            assert!(inside((p.0, p.1, 0.0, 0.0), view), "AS box {asn} outside the viewBox");
+        }
         for n in &nodes {
             let member = n.class.split_whitespace().any(|c| c == format!("as-{asn}"))
                 && (*first..=*last).contains(&n.ttl);
+            let probes = probe_points(n.bbox, 0.5);
             if member {
-                assert!(inside(n.bbox, *bb), "{} not inside its AS box {asn}", n.id);
+                assert!(probes.iter().all(|p| in_polygon(*p, poly)), "{} not inside its AS box {asn}", n.id);
             } else {
-                assert!(!overlaps(n.bbox, *bb), "{} inside the box of AS {asn}", n.id);
+                assert!(!probes.iter().any(|p| in_polygon(*p, poly)), "{} inside the box of AS {asn}", n.id);
+                let b = n.bbox;
+                assert!(
+                    !poly.iter().any(|p| p.0 > b.0 && p.0 < b.0 + b.2 && p.1 > b.1 && p.1 < b.1 + b.3),
+                    "the box of AS {asn} cuts into {}",
+                    n.id
+                );
             }
         }
     }
     for (i, a) in boxes.iter().enumerate() {
         for b in &boxes[i + 1..] {
-            assert!(!overlaps(a.3, b.3), "AS boxes {} and {} overlap", a.0, b.0);
+            let strictly_in = |p: &(f64, f64), poly: &[(f64, f64)]| {
+                probe_points((p.0 - 0.5, p.1 - 0.5, 1.0, 1.0), 0.0).iter().all(|q| in_polygon(*q, poly))
+            };
+            assert!(!a.3.iter().any(|p| strictly_in(p, &b.3)), "AS boxes {} and {} overlap", a.0, b.0);
+            assert!(!b.3.iter().any(|p| strictly_in(p, &a.3)), "AS boxes {} and {} overlap", b.0, a.0);
         }
     }
     // Every coordinate of edges inside the view.

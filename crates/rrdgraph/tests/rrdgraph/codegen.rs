@@ -3,7 +3,10 @@
 
 use rrdgraph::{GraphSpec, traffic};
 
+// Generated files stay byte-for-byte what `to_rust()` prints.
+#[rustfmt::skip]
 mod catalog_graph;
+#[rustfmt::skip]
 mod recipe_graph;
 
 fn check_generated(path: &str, current: &str, expected: &str) {
@@ -11,18 +14,27 @@ fn check_generated(path: &str, current: &str, expected: &str) {
         std::fs::write(path, expected).unwrap();
         return;
     }
-    assert_eq!(current, expected, "{path} is stale: regenerate it (see the module docs)");
+    assert_eq!(
+        current, expected,
+        "{path} is stale: regenerate it (see the module docs)"
+    );
 }
 
 fn catalog_spec() -> GraphSpec {
-    GraphSpec::catalog("out.png", "/srv/rrd/host:eth0.rrd", "value").unwrap().pop().unwrap()
+    GraphSpec::catalog("out.png", "/srv/rrd/host:eth0.rrd", "value")
+        .unwrap()
+        .pop()
+        .unwrap()
 }
 
 #[test]
 fn generated_recipe_code_builds_the_recipe() {
     let spec = traffic("Flow.png", "Flow.rrd").unwrap();
     check_generated(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rrdgraph/codegen/recipe_graph.rs"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/rrdgraph/codegen/recipe_graph.rs"
+        ),
         include_str!("codegen/recipe_graph.rs"),
         &spec.to_rust(),
     );
@@ -33,7 +45,10 @@ fn generated_recipe_code_builds_the_recipe() {
 fn generated_catalog_code_builds_every_element() {
     let spec = catalog_spec();
     check_generated(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rrdgraph/codegen/catalog_graph.rs"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/rrdgraph/codegen/catalog_graph.rs"
+        ),
         include_str!("codegen/catalog_graph.rs"),
         &spec.to_rust(),
     );
@@ -43,8 +58,13 @@ fn generated_catalog_code_builds_every_element() {
 #[test]
 fn generated_code_for_odd_vnames_is_valid_rust() {
     let spec = GraphSpec::parse_args(&[
-        "o.png", "DEF:1st=a.rrd:v:AVERAGE", "DEF:fn=a.rrd:v:AVERAGE", "DEF:a-b=a.rrd:v:AVERAGE",
-        "DEF:a_b=a.rrd:v:AVERAGE", "CDEF:sum=1st,fn,+,a-b,+,a_b,+", "LINE1:sum#FF0000",
+        "o.png",
+        "DEF:1st=a.rrd:v:AVERAGE",
+        "DEF:fn=a.rrd:v:AVERAGE",
+        "DEF:a-b=a.rrd:v:AVERAGE",
+        "DEF:a_b=a.rrd:v:AVERAGE",
+        "CDEF:sum=1st,fn,+,a-b,+,a_b,+",
+        "LINE1:sum#FF0000",
     ])
     .unwrap();
     let code = spec.to_rust();

@@ -1,9 +1,10 @@
 //! Each kind of invalid input gives its typed error, naming the argument, field and reason.
-#![expect(clippy::many_single_char_names, reason = "index, field, reason, error, value")]
+#![expect(
+    clippy::many_single_char_names,
+    reason = "index, field, reason, error, value"
+)]
 
-use rrdgraph::{
-    ElementKind, Error, GraphSpec, ParseReason, RpnError, ValueError, VName,
-};
+use rrdgraph::{ElementKind, Error, GraphSpec, ParseReason, RpnError, VName, ValueError};
 use test_case::test_case;
 
 const DEF_A: &str = "DEF:a=x.rrd:v:AVERAGE";
@@ -15,7 +16,12 @@ fn parse_err(args: &[&str]) -> Error {
 /// `(argument index, field, reason)` of a parse error.
 fn parse_parts(e: &Error) -> (usize, &'static str, &ParseReason) {
     match e {
-        Error::Parse { index, field, reason, .. } => (*index, *field, reason),
+        Error::Parse {
+            index,
+            field,
+            reason,
+            ..
+        } => (*index, *field, reason),
         other => panic!("expected a parse error, got {other:?}"),
     }
 }
@@ -55,7 +61,9 @@ fn field_errors(arg: &str, field: &str, reason: fn(&ValueError) -> bool) {
     let e = parse_err(&["x.png", DEF_A, arg]);
     let (i, f, r) = parse_parts(&e);
     assert_eq!((i, f), (2, field), "{e}");
-    let ParseReason::Invalid(v) = r else { panic!("expected an invalid value, got {r:?}") };
+    let ParseReason::Invalid(v) = r else {
+        panic!("expected an invalid value, got {r:?}")
+    };
     assert!(reason(v), "{e}");
 }
 
@@ -72,7 +80,9 @@ fn option_errors(option: &str, value: &str, reason: fn(&ValueError) -> bool) {
     let e = parse_err(&["x.png", option, value, DEF_A, "LINE1:a#FF0000"]);
     let (i, f, r) = parse_parts(&e);
     assert_eq!((i, f), (1, option.trim_start_matches('-')), "{e}");
-    let ParseReason::Invalid(v) = r else { panic!("expected an invalid value, got {r:?}") };
+    let ParseReason::Invalid(v) = r else {
+        panic!("expected an invalid value, got {r:?}")
+    };
     assert!(reason(v), "{e}");
 }
 
@@ -87,21 +97,44 @@ fn spec_err(args: &[&str]) -> (usize, Error) {
 fn undefined_vname_names_element_and_field() {
     let (arg, e) = spec_err(&["x.png", "LINE1:a#FF0000"]);
     assert_eq!(arg, 1);
-    assert!(matches!(e, Error::Undefined { index: 0, kind: ElementKind::Line, field: "value", ref name } if name.as_str() == "a"), "{e}");
+    assert!(
+        matches!(e, Error::Undefined { index: 0, kind: ElementKind::Line, field: "value", ref name } if name.as_str() == "a"),
+        "{e}"
+    );
 }
 
 #[test]
 fn vname_used_before_definition() {
     let (arg, e) = spec_err(&["x.png", "CDEF:b=a,8,*", DEF_A, "LINE1:b#FF0000"]);
     assert_eq!(arg, 1);
-    assert!(matches!(e, Error::Undefined { kind: ElementKind::CDef, field: "rpn", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Undefined {
+                kind: ElementKind::CDef,
+                field: "rpn",
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn duplicate_vname() {
     let (arg, e) = spec_err(&["x.png", DEF_A, DEF_A, "LINE1:a#FF0000"]);
     assert_eq!(arg, 2);
-    assert!(matches!(e, Error::Duplicate { index: 1, first: 0, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Duplicate {
+                index: 1,
+                first: 0,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test_case(&[DEF_A, "VDEF:m=a,MAXIMUM", "VDEF:n=m,MAXIMUM", "PRINT:n:%lf"], "rpn"; "VDEF over a VDEF")]
@@ -114,14 +147,27 @@ fn wrong_reference_kinds(elements: &[&str], field: &str) {
     let mut args = vec!["x.png"];
     args.extend_from_slice(elements);
     let (_, e) = spec_err(&args);
-    assert!(matches!(e, Error::WrongKind { field: f, .. } if f == field), "{e}");
+    assert!(
+        matches!(e, Error::WrongKind { field: f, .. } if f == field),
+        "{e}"
+    );
 }
 
 #[test]
 fn stack_needs_something_below() {
     let (arg, e) = spec_err(&["x.png", DEF_A, "AREA:a#FF0000::STACK"]);
     assert_eq!(arg, 2);
-    assert!(matches!(e, Error::Element { kind: ElementKind::Area, field: "stack", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Element {
+                kind: ElementKind::Area,
+                field: "stack",
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -129,35 +175,103 @@ fn empty_graph_and_missing_output() {
     assert!(matches!(parse_err(&["x.png", DEF_A]), Error::Empty));
     assert!(matches!(
         parse_err(&[]),
-        Error::Parse { reason: ParseReason::MissingOutput, .. }
+        Error::Parse {
+            reason: ParseReason::MissingOutput,
+            ..
+        }
     ));
-    let e = GraphSpec::builder().hrule(rrdgraph::HRule::new(rrdgraph::Position::Num(1.0), rrdgraph::Color::rgb(0, 0, 0))).build().unwrap_err();
+    let e = GraphSpec::builder()
+        .hrule(rrdgraph::HRule::new(
+            rrdgraph::Position::Num(1.0),
+            rrdgraph::Color::rgb(0, 0, 0),
+        ))
+        .build()
+        .unwrap_err();
     assert!(matches!(e, Error::NoOutput));
     let e = GraphSpec::parse_args(&["-x.png", "COMMENT:x"]).unwrap_err();
-    assert!(matches!(e, Error::Parse { index: 0, field: "x-grid", .. }), "{e}");
-    let e = GraphSpec::builder().output("-x.png").comment(rrdgraph::Legend::new("x").unwrap()).build().unwrap_err();
-    assert!(matches!(e, Error::Value { field: "output", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Parse {
+                index: 0,
+                field: "x-grid",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = GraphSpec::builder()
+        .output("-x.png")
+        .comment(rrdgraph::Legend::new("x").unwrap())
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Value {
+                field: "output",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(VName::new("in:octets").is_err());
 }
 
 #[test]
 fn data_formats_need_an_exported_series() {
-    let e = parse_err(&["x.json", "--imgformat", "JSON", DEF_A, "VDEF:m=a,MAXIMUM", "PRINT:m:%lf"]);
-    assert!(matches!(e, Error::Option { option: "imgformat", .. } | Error::ParsedSpec { .. }), "{e}");
+    let e = parse_err(&[
+        "x.json",
+        "--imgformat",
+        "JSON",
+        DEF_A,
+        "VDEF:m=a,MAXIMUM",
+        "PRINT:m:%lf",
+    ]);
+    assert!(
+        matches!(
+            e,
+            Error::Option {
+                option: "imgformat",
+                ..
+            } | Error::ParsedSpec { .. }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn print_only_graphs_are_valid() {
-    let spec = GraphSpec::parse_args(&["/dev/null", DEF_A, "VDEF:m=a,MAXIMUM", "PRINT:m:%lf"]).unwrap();
+    let spec =
+        GraphSpec::parse_args(&["/dev/null", DEF_A, "VDEF:m=a,MAXIMUM", "PRINT:m:%lf"]).unwrap();
     assert!(!spec.draws());
 }
 
 #[test]
 fn shell_errors_and_nul_bytes() {
     let e = GraphSpec::parse_command_line("rrdtool graph 'x.png").unwrap_err();
-    assert!(matches!(e, Error::Parse { reason: ParseReason::Shell(_), .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Parse {
+                reason: ParseReason::Shell(_),
+                ..
+            }
+        ),
+        "{e}"
+    );
     let e = parse_err(&["x.png", "COMMENT:a\0b"]);
-    assert!(matches!(e, Error::Parse { index: 1, reason: ParseReason::Nul, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Parse {
+                index: 1,
+                reason: ParseReason::Nul,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -168,15 +282,31 @@ fn builder_remembers_the_first_parse_error() {
         .args(&[DEF_A, "LINE1:a#FF0000"])
         .build()
         .unwrap_err();
-    assert!(matches!(e, Error::Parse { index: 0, field: "width", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Parse {
+                index: 0,
+                field: "width",
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn error_messages_name_element_and_field() {
     let e = parse_err(&["x.png", DEF_A, "GPRINT:a:AVERAGE:%lf %lf"]);
     let msg = e.to_string();
-    assert!(msg.contains("argument 2") && msg.contains("format"), "{msg}");
+    assert!(
+        msg.contains("argument 2") && msg.contains("format"),
+        "{msg}"
+    );
     let (_, e) = spec_err(&["x.png", "LINE1:nope#FF0000"]);
     let msg = e.to_string();
-    assert!(msg.contains("element 0 (LINE)") && msg.contains("value") && msg.contains("nope"), "{msg}");
+    assert!(
+        msg.contains("element 0 (LINE)") && msg.contains("value") && msg.contains("nope"),
+        "{msg}"
+    );
 }

@@ -3,7 +3,8 @@
 #![expect(
     clippy::many_single_char_names,
     clippy::cast_precision_loss,
-    reason = "generator closures read best with short names; test values stay far below 2^52"
+    clippy::too_many_lines,
+    reason = "generators read best with short names in one place; test values stay below 2^52"
 )]
 
 use proptest::prelude::*;
@@ -27,7 +28,10 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn legend() -> impl Strategy<Value = Option<Legend>> {
-    (text(), proptest::option::of(proptest::sample::select(ControlCode::ALL.to_vec())))
+    (
+        text(),
+        proptest::option::of(proptest::sample::select(ControlCode::ALL.to_vec())),
+    )
         .prop_map(|(t, c)| Legend::with(t, c).ok().filter(|l| !l.is_empty()))
 }
 
@@ -56,17 +60,42 @@ fn option() -> impl Strategy<Value = GraphOption> {
         (-1e9f64..1e9).prop_map(GraphOption::UpperLimit),
         (proptest::sample::select(ColorTag::ALL.to_vec()), color())
             .prop_map(|(t, c)| GraphOption::Color(t, c)),
-        (proptest::sample::select(FontTag::ALL.to_vec()), 0f64..40.0, proptest::option::of("[a-zA-Z :,]{0,20}"))
+        (
+            proptest::sample::select(FontTag::ALL.to_vec()),
+            0f64..40.0,
+            proptest::option::of("[a-zA-Z :,]{0,20}")
+        )
             .prop_map(|(tag, size, name)| GraphOption::Font(Font { tag, size, name })),
-        proptest::sample::select(vec!["-1d", "now-2h", "end-1w", "1700000000", "noon yesterday"])
-            .prop_map(|t| GraphOption::Start(AtTime::new(t).unwrap())),
+        proptest::sample::select(vec![
+            "-1d",
+            "now-2h",
+            "end-1w",
+            "1700000000",
+            "noon yesterday"
+        ])
+        .prop_map(|t| GraphOption::Start(AtTime::new(t).unwrap())),
     ]
 }
 
 #[derive(Debug, Clone)]
 enum Seed {
-    Line(u8, Option<f64>, Option<Color>, Option<Legend>, bool, bool, Option<Vec<f64>>),
-    Area(u8, Option<Color>, Option<Color>, Option<Legend>, bool, Option<f64>),
+    Line(
+        u8,
+        Option<f64>,
+        Option<Color>,
+        Option<Legend>,
+        bool,
+        bool,
+        Option<Vec<f64>>,
+    ),
+    Area(
+        u8,
+        Option<Color>,
+        Option<Color>,
+        Option<Legend>,
+        bool,
+        Option<f64>,
+    ),
     Stack(u8, Option<Color>, Option<Legend>),
     Tick(u8, Color, f64, Option<Legend>),
     HRule(Option<f64>, Color, Option<Legend>),
@@ -81,20 +110,50 @@ enum Seed {
 fn seed() -> impl Strategy<Value = Seed> {
     let pos = || (0.0f64..1000.0).prop_map(|v| (v * 8.0).round() / 8.0);
     prop_oneof![
-        (any::<u8>(), proptest::option::of(pos()), proptest::option::of(color()), legend(), any::<bool>(), any::<bool>(),
-         proptest::option::of(proptest::collection::vec(1.0f64..20.0, 0..3).prop_map(|mut v| { if v.len() == 1 { v.push(2.0) } v })))
+        (
+            any::<u8>(),
+            proptest::option::of(pos()),
+            proptest::option::of(color()),
+            legend(),
+            any::<bool>(),
+            any::<bool>(),
+            proptest::option::of(proptest::collection::vec(1.0f64..20.0, 0..3).prop_map(
+                |mut v| {
+                    if v.len() == 1 {
+                        v.push(2.0);
+                    }
+                    v
+                }
+            ))
+        )
             .prop_map(|(v, w, c, l, s, k, d)| Seed::Line(v, w, c, l, s, k, d)),
-        (any::<u8>(), proptest::option::of(color()), proptest::option::of(color()), legend(), any::<bool>(), proptest::option::of(-100.0f64..100.0))
+        (
+            any::<u8>(),
+            proptest::option::of(color()),
+            proptest::option::of(color()),
+            legend(),
+            any::<bool>(),
+            proptest::option::of(-100.0f64..100.0)
+        )
             .prop_map(|(v, c, g, l, s, h)| Seed::Area(v, c, g, l, s, h)),
-        (any::<u8>(), proptest::option::of(color()), legend()).prop_map(|(v, c, l)| Seed::Stack(v, c, l)),
-        (any::<u8>(), color(), -1.0f64..1.0, legend()).prop_map(|(v, c, f, l)| Seed::Tick(v, c, f, l)),
+        (any::<u8>(), proptest::option::of(color()), legend())
+            .prop_map(|(v, c, l)| Seed::Stack(v, c, l)),
+        (any::<u8>(), color(), -1.0f64..1.0, legend())
+            .prop_map(|(v, c, f, l)| Seed::Tick(v, c, f, l)),
         (proptest::option::of(num()), color(), legend()).prop_map(|(n, c, l)| Seed::HRule(n, c, l)),
-        (proptest::option::of(0i64..2_000_000_000), color(), legend()).prop_map(|(n, c, l)| Seed::VRule(n, c, l)),
+        (proptest::option::of(0i64..2_000_000_000), color(), legend())
+            .prop_map(|(n, c, l)| Seed::VRule(n, c, l)),
         legend().prop_map(Seed::Comment),
-        (any::<u8>(), any::<bool>(), "[a-zA-Z :=%]{0,10}%[-+ 0#]?[0-9]{0,2}(\\.[0-9]{1,2})?l[eEfFgG][a-z :=]{0,8}(%[sS])?", proptest::option::of(proptest::sample::select(ControlCode::ALL.to_vec())))
+        (
+            any::<u8>(),
+            any::<bool>(),
+            "[a-zA-Z :=%]{0,10}%[-+ 0#]?[0-9]{0,2}(\\.[0-9]{1,2})?l[eEfFgG][a-z :=]{0,8}(%[sS])?",
+            proptest::option::of(proptest::sample::select(ControlCode::ALL.to_vec()))
+        )
             .prop_map(|(v, cf, f, c)| Seed::GPrint(v, cf, f, c)),
         (any::<u8>(), "[a-zA-Z%: ]{1,12}").prop_map(|(v, f)| Seed::Styled(v, f)),
-        (any::<u8>(), proptest::option::of(-100_000i64..100_000)).prop_map(|(v, o)| Seed::Shift(v, o)),
+        (any::<u8>(), proptest::option::of(-100_000i64..100_000))
+            .prop_map(|(v, o)| Seed::Shift(v, o)),
         any::<u8>().prop_map(Seed::Align),
     ]
 }
@@ -103,7 +162,12 @@ fn vn(s: &str) -> VName {
     VName::new(s).unwrap()
 }
 
-fn build(output: String, options: Vec<GraphOption>, path: String, seeds: Vec<Seed>) -> Option<GraphSpec> {
+fn build(
+    output: String,
+    options: Vec<GraphOption>,
+    path: String,
+    seeds: Vec<Seed>,
+) -> Option<GraphSpec> {
     let (d0, d1, c0, v0) = (vn("d0"), vn("in-octets_1"), vn("c0"), vn("v0"));
     let series = [d0.clone(), d1.clone(), c0.clone()];
     let pick = |i: u8| series[usize::from(i) % series.len()].clone();
@@ -112,10 +176,29 @@ fn build(output: String, options: Vec<GraphOption>, path: String, seeds: Vec<See
         b = b.option(o);
     }
     b = b
-        .def(Def::new(&d0, path.clone(), DsName::new("eth0_in").unwrap(), Cf::Average))
-        .def(Def::new(&d1, path, DsName::new("v").unwrap(), Cf::Max).step(60).reduce(Cf::Min))
-        .cdef(CDef::new(&c0, Rpn::var(&d0).push_var(&d1).op(Op::AddNan).push_num(8.0).op(Op::Mul)))
-        .vdef(VDef::new(&v0, VDefExpr::new(c0.clone(), VDefFunc::Percent(95.0))));
+        .def(Def::new(
+            &d0,
+            path.clone(),
+            DsName::new("eth0_in").unwrap(),
+            Cf::Average,
+        ))
+        .def(
+            Def::new(&d1, path, DsName::new("v").unwrap(), Cf::Max)
+                .step(60)
+                .reduce(Cf::Min),
+        )
+        .cdef(CDef::new(
+            &c0,
+            Rpn::var(&d0)
+                .push_var(&d1)
+                .op(Op::AddNan)
+                .push_num(8.0)
+                .op(Op::Mul),
+        ))
+        .vdef(VDef::new(
+            &v0,
+            VDefExpr::new(c0.clone(), VDefFunc::Percent(95.0)),
+        ));
     let mut drawn = false;
     for s in seeds {
         let e: Element = match s {
@@ -139,7 +222,11 @@ fn build(output: String, options: Vec<GraphOption>, path: String, seeds: Vec<See
                 drawn = true;
                 a.into()
             }
-            Seed::Stack(v, c, l) if drawn => Element::Stack(Stack { value: pick(v), color: c, legend: l }),
+            Seed::Stack(v, c, l) if drawn => Element::Stack(Stack {
+                value: pick(v),
+                color: c,
+                legend: l,
+            }),
             Seed::Stack(..) => continue,
             Seed::Tick(v, c, f, l) => {
                 let mut t = Tick::new(&pick(v), c).fraction(f);
@@ -152,11 +239,16 @@ fn build(output: String, options: Vec<GraphOption>, path: String, seeds: Vec<See
                 h.into()
             }
             Seed::VRule(n, c, l) => {
-                let mut r = VRule::new(n.map_or(Position::VName(v0.clone()), |n| Position::Num(n as f64)), c);
+                let mut r = VRule::new(
+                    n.map_or(Position::VName(v0.clone()), |n| Position::Num(n as f64)),
+                    c,
+                );
                 r.legend = l;
                 r.into()
             }
-            Seed::Comment(l) => Element::Comment(l.unwrap_or(Legend::code_only(ControlCode::Space))),
+            Seed::Comment(l) => {
+                Element::Comment(l.unwrap_or(Legend::code_only(ControlCode::Space)))
+            }
             Seed::GPrint(v, cf, f, c) => {
                 let format = PrintFormat::with(f, c).ok()?;
                 if cf {
@@ -178,7 +270,14 @@ fn build(output: String, options: Vec<GraphOption>, path: String, seeds: Vec<See
                 value: series[usize::from(v) % 2].clone(),
                 offset: o.map_or(ShiftOffset::VName(v0.clone()), ShiftOffset::Seconds),
             }),
-            Seed::Align(a) => Element::TextAlign([TextAlign::Left, TextAlign::Right, TextAlign::Justified, TextAlign::Center][usize::from(a % 4)]),
+            Seed::Align(a) => Element::TextAlign(
+                [
+                    TextAlign::Left,
+                    TextAlign::Right,
+                    TextAlign::Justified,
+                    TextAlign::Center,
+                ][usize::from(a % 4)],
+            ),
         };
         b = b.element(e);
     }

@@ -4,7 +4,10 @@
 use rrdgraph::{ControlCode, Element, GraphSpec, TRAFFIC_RECIPE_ARGS, Traffic, traffic};
 
 fn recipe_args() -> Vec<String> {
-    include_str!("../resources/rrdgraph/flow_graph.args").lines().map(str::to_owned).collect()
+    include_str!("../resources/rrdgraph/flow_graph.args")
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
@@ -38,10 +41,17 @@ fn preset_is_the_recipe() {
 #[test]
 fn recipe_legends_and_formats_are_typed() {
     let spec = GraphSpec::parse_args(&recipe_args()).unwrap();
-    let Element::HRule(h) = &spec.elements()[6] else { panic!("element 6 is the alarm HRULE") };
+    let Element::HRule(h) = &spec.elements()[6] else {
+        panic!("element 6 is the alarm HRULE")
+    };
     let legend = h.legend.as_ref().unwrap();
-    assert_eq!((legend.text(), legend.code()), ("Alarm value", Some(ControlCode::Right)));
-    let Element::GPrint(g) = &spec.elements()[11] else { panic!("element 11 is a GPRINT") };
+    assert_eq!(
+        (legend.text(), legend.code()),
+        ("Alarm value", Some(ControlCode::Right))
+    );
+    let Element::GPrint(g) = &spec.elements()[11] else {
+        panic!("element 11 is a GPRINT")
+    };
     assert_eq!(g.format.legend().text(), "Avg In traffic: %6.2lf %Sbps");
     assert_eq!(g.cf, Some(rrdgraph::Cf::Average));
 }

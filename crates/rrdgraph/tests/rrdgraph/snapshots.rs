@@ -38,8 +38,18 @@ fn recipe_rust_snapshot() {
 #[test]
 fn color_and_font_order_is_kept() {
     let args = [
-        "o.png", "--color", "BACK#000000", "--font", "TITLE:12:", "--color", "CANVAS#111",
-        "--color", "BACK#FFFFFF", "--font", "DEFAULT:0:Courier", "COMMENT:x",
+        "o.png",
+        "--color",
+        "BACK#000000",
+        "--font",
+        "TITLE:12:",
+        "--color",
+        "CANVAS#111",
+        "--color",
+        "BACK#FFFFFF",
+        "--font",
+        "DEFAULT:0:Courier",
+        "COMMENT:x",
     ];
     let spec = GraphSpec::parse_args(&args).unwrap();
     for _ in 0..10 {

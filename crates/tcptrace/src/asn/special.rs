@@ -103,6 +103,10 @@ pub fn special_range(ip: IpAddr) -> Option<SpecialRange> {
     match ip.to_canonical() {
         IpAddr::V4(a) => {
             let x = u32::from(a);
+            // Fast path: most addresses are public; only these first octets hold special ranges.
+            if !matches!(x >> 24, 0 | 10 | 100 | 127 | 169 | 172 | 192 | 198 | 203 | 224..=255) {
+                return None;
+            }
             V4.iter().copied().find(|s| {
                 let IpAddr::V4(p) = s.prefix else { return false };
                 super::prefix_bounds_u32(u32::from(p), s.len).is_some_and(|(lo, hi)| lo <= x && x <= hi)
@@ -110,6 +114,9 @@ pub fn special_range(ip: IpAddr) -> Option<SpecialRange> {
         }
         IpAddr::V6(a) => {
             let x = u128::from(a);
+            if !matches!(x >> 112, 0..=0x1ff | 0x2001 | 0x3fff | 0x5f00 | 0xfc00..=0xffff) {
+                return None;
+            }
             V6.iter().copied().find(|s| {
                 let IpAddr::V6(p) = s.prefix else { return false };
                 super::prefix_bounds_u128(u128::from(p), s.len).is_some_and(|(lo, hi)| lo <= x && x <= hi)

@@ -40,9 +40,9 @@ struct Family<K> {
     vals: Vec<u32>,
 }
 
-/// The bucket index over IPv4 starts: `index[h]` is the number of ranges that start below
-/// `h << 16`.
-const V4_BUCKETS: usize = 1 << 16;
+/// The bucket indexes narrow a search by the top 16 bits of the address: `index[h]` is the
+/// number of ranges whose start's top 16 bits are below `h`.
+const BUCKETS: usize = 1 << 16;
 
 /// An offline AS table held as sorted ranges.
 ///
@@ -70,6 +70,7 @@ pub struct RangeTable {
     v4: Family<u32>,
     v4_index: Vec<u32>,
     v6: Family<u128>,
+    v6_index: Vec<u32>,
     entries: Vec<Entry>,
     by_asn: FxHashMap<u32, u32>,
     source: Source,
@@ -157,7 +158,10 @@ impl RangeTable {
     #[inline]
     pub fn lookup_v6(&self, ip: Ipv6Addr) -> Option<TableEntry<'_>> {
         let x = u128::from(ip);
-        let p = self.v6.starts.partition_point(|&s| s <= x);
+        let h = (x >> 112) as usize;
+        let lo = *self.v6_index.get(h)? as usize;
+        let hi = *self.v6_index.get(h + 1)? as usize;
+        let p = lo + self.v6.starts.get(lo..hi)?.partition_point(|&s| s <= x);
         let i = p.checked_sub(1)?;
         if self.v6.ends[i] < x {
             return None;
@@ -229,8 +233,9 @@ impl AsnResolver for RangeTable {
 pub struct RangeTableBuilder {
     v4: Vec<(u32, u32, u32)>,
     v6: Vec<(u128, u128, u32)>,
-    names: FxHashMap<Box<[u8]>, Option<AsName>>,
-    entry_ids: FxHashMap<(u32, Option<AsName>, Option<CountryCode>), u32>,
+    names: FxHashMap<Box<[u8]>, u32>,
+    name_list: Vec<Option<AsName>>,
+    entry_ids: FxHashMap<(u32, u32, Option<CountryCode>), u32>,
     entries: Vec<Entry>,
     source: Option<Source>,
 }
@@ -308,23 +313,28 @@ impl RangeTableBuilder {
     }
 
     fn entry_id(&mut self, row: &Row, name: &[u8]) -> u32 {
-        let name = if row.has_name {
-            if let Some(n) = self.names.get(name) {
-                n.clone()
+        // Name id 0 is "no name".
+        if self.name_list.is_empty() {
+            self.name_list.push(None);
+        }
+        let name_id = if row.has_name {
+            if let Some(&id) = self.names.get(name) {
+                id
             } else {
-                let n = AsName::from_bytes(name);
-                self.names.insert(name.into(), n.clone());
-                n
+                let id = u32::try_from(self.name_list.len()).unwrap_or(0);
+                self.name_list.push(AsName::from_bytes(name));
+                self.names.insert(name.into(), id);
+                id
             }
         } else {
-            None
+            0
         };
-        let key = (row.asn, name, row.country);
+        let key = (row.asn, name_id, row.country);
         if let Some(&id) = self.entry_ids.get(&key) {
             return id;
         }
         let id = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        self.entries.push(Entry { asn: key.0, name: key.1.clone(), country: key.2 });
+        self.entries.push(Entry { asn: key.0, name: self.name_list[name_id as usize].clone(), country: key.2 });
         self.entry_ids.insert(key, id);
         id
     }
@@ -335,23 +345,28 @@ impl RangeTableBuilder {
         let not_routed = |id: u32| entries[id as usize].asn == 0;
         let v4 = finish(self.v4, not_routed, |a| a.checked_add(1), |a| a.checked_sub(1));
         let v6 = finish(self.v6, not_routed, |a| a.checked_add(1), |a| a.checked_sub(1));
-        let mut v4_index = vec![0u32; V4_BUCKETS + 1];
-        let mut i = 0usize;
-        for (h, slot) in v4_index.iter_mut().enumerate() {
-            let bound = (h as u64) << 16;
-            while i < v4.starts.len() && u64::from(v4.starts[i]) < bound {
-                i += 1;
-            }
-            *slot = u32::try_from(i).unwrap_or(u32::MAX);
-        }
+        let v4_index = bucket_index(&v4.starts, |s| (s >> 16) as usize);
+        let v6_index = bucket_index(&v6.starts, |s| (s >> 112) as usize);
         let mut by_asn = FxHashMap::default();
         for (id, e) in entries.iter().enumerate() {
             if e.name.is_some() {
                 by_asn.entry(e.asn).or_insert(id as u32);
             }
         }
-        RangeTable { v4, v4_index, v6, entries, by_asn, source: self.source.unwrap_or(Source::RangeCsv) }
+        RangeTable { v4, v4_index, v6, v6_index, entries, by_asn, source: self.source.unwrap_or(Source::RangeCsv) }
     }
+}
+
+/// `index[h]` = the number of starts whose top 16 bits are below `h`, for `h` in `0..=65536`.
+fn bucket_index<K: Copy>(starts: &[K], bucket: impl Fn(K) -> usize) -> Vec<u32> {
+    let mut index = vec![0u32; BUCKETS + 1];
+    for &s in starts {
+        index[bucket(s) + 1] += 1;
+    }
+    for h in 1..=BUCKETS {
+        index[h] += index[h - 1];
+    }
+    index
 }
 
 /// Sorts (if needed), flattens overlaps and drops AS 0 holes.

@@ -50,7 +50,8 @@ pub struct RawSockets {
 fn open(domain: Domain, protocol: i32, what: &str) -> Result<Socket> {
     let s = Socket::new(domain, Type::RAW, Some(Protocol::from(protocol)))
         .map_err(|e| Error::io(format!("opening the {what} socket"), e))?;
-    s.set_nonblocking(true).map_err(|e| Error::io(format!("setting the {what} socket non-blocking"), e))?;
+    s.set_nonblocking(true)
+        .map_err(|e| Error::io(format!("setting the {what} socket non-blocking"), e))?;
     // Bursts of replies must not overflow the default buffer; failing to grow it is not fatal.
     let _ = s.set_recv_buffer_size(RECV_BUFFER);
     Ok(s)
@@ -71,12 +72,20 @@ impl RawSockets {
             s.set_header_included_v4(true)
                 .map_err(|e| Error::io("setting IP_HDRINCL on the raw IPv4 send socket", e))?;
             v4_send = Some(s);
-            recv.push((open(Domain::IPV4, i32::from(proto::ICMP), "raw ICMP receive")?, Kind::V4));
-            recv.push((open(Domain::IPV4, i32::from(proto::TCP), "raw IPv4 TCP receive")?, Kind::V4));
+            recv.push((
+                open(Domain::IPV4, i32::from(proto::ICMP), "raw ICMP receive")?,
+                Kind::V4,
+            ));
+            recv.push((
+                open(Domain::IPV4, i32::from(proto::TCP), "raw IPv4 TCP receive")?,
+                Kind::V4,
+            ));
         }
         if v6 {
             let s = open(Domain::IPV6, i32::from(proto::TCP), "raw IPv6 TCP")?;
-            let r = s.try_clone().map_err(|e| Error::io("duplicating the raw IPv6 TCP socket", e))?;
+            let r = s
+                .try_clone()
+                .map_err(|e| Error::io("duplicating the raw IPv6 TCP socket", e))?;
             recv.push((r, Kind::V6(proto::TCP)));
             v6_send = Some(s);
             recv.push((
@@ -84,7 +93,14 @@ impl RawSockets {
                 Kind::V6(proto::ICMPV6),
             ));
         }
-        Ok(Self { v4_send, v6_send, v6_hops: None, recv, buf: vec![0; 65_536], send_errors: 0 })
+        Ok(Self {
+            v4_send,
+            v6_send,
+            v6_hops: None,
+            recv,
+            buf: vec![0; 65_536],
+            send_errors: 0,
+        })
     }
 
     /// How many sends failed (the probes are then left to time out, as lost ones would).
@@ -109,8 +125,9 @@ impl RawSockets {
             IpAddr::V6(_) => {
                 let s = self.v6_send.as_ref().ok_or_else(|| no_socket("IPv6"))?;
                 if self.v6_hops != Some(tx.ttl) {
-                    s.set_unicast_hops_v6(u32::from(tx.ttl))
-                        .map_err(|e| Error::io("setting IPV6_UNICAST_HOPS on the raw IPv6 socket", e))?;
+                    s.set_unicast_hops_v6(u32::from(tx.ttl)).map_err(|e| {
+                        Error::io("setting IPV6_UNICAST_HOPS on the raw IPv6 socket", e)
+                    })?;
                     self.v6_hops = Some(tx.ttl);
                 }
                 s.send_to(&buf[tx.l4_offset..tx.len], &addr)
@@ -135,8 +152,11 @@ impl RawSockets {
             tv_nsec: wait.subsec_nanos().into(),
         };
         let ready: Vec<bool> = {
-            let mut fds: Vec<PollFd<'_>> =
-                self.recv.iter().map(|(s, _)| PollFd::new(s, PollFlags::IN)).collect();
+            let mut fds: Vec<PollFd<'_>> = self
+                .recv
+                .iter()
+                .map(|(s, _)| PollFd::new(s, PollFlags::IN))
+                .collect();
             match poll(&mut fds, Some(&ts)) {
                 Ok(_) | Err(Errno::INTR) => {}
                 Err(e) => return Err(Error::io("waiting for replies", io::Error::from(e))),

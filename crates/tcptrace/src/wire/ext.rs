@@ -56,7 +56,11 @@ impl<'a> Extensions<'a> {
             if len < 4 || len > rest.len() {
                 return None;
             }
-            let obj = ExtensionObject { class_num: rest[2], c_type: rest[3], payload: &rest[4..len] };
+            let obj = ExtensionObject {
+                class_num: rest[2],
+                c_type: rest[3],
+                payload: &rest[4..len],
+            };
             rest = &rest[len..];
             Some(obj)
         })
@@ -144,10 +148,17 @@ mod tests {
     use super::*;
 
     // Extension header (v2, checksum) + MPLS object with label 16, TC 0, S=1, TTL 1.
-    const FIXTURE: [u8; 12] = [0x20, 0x00, 0xdd, 0xf4, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01];
+    const FIXTURE: [u8; 12] = [
+        0x20, 0x00, 0xdd, 0xf4, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01,
+    ];
 
     fn label() -> MplsLabel {
-        MplsLabel { label: 16, tc: 0, bottom: true, ttl: 1 }
+        MplsLabel {
+            label: 16,
+            tc: 0,
+            bottom: true,
+            ttl: 1,
+        }
     }
 
     #[test]
@@ -185,6 +196,11 @@ mod tests {
         b[5] = 200;
         b[2] = 0;
         b[3] = 0;
-        assert!(Extensions::new_checked(&b).unwrap().mpls_labels().is_empty());
+        assert!(
+            Extensions::new_checked(&b)
+                .unwrap()
+                .mpls_labels()
+                .is_empty()
+        );
     }
 }

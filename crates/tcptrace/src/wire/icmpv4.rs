@@ -204,12 +204,23 @@ mod tests {
     fn parse_fixture() {
         let p = Icmpv4Packet::new_checked(&FIXTURE[..]).unwrap();
         let r = Icmpv4Repr::parse(&p).unwrap();
-        assert_eq!(r, Icmpv4Repr::TimeExceeded { code: 0, quoted: &FIXTURE[8..], mpls: vec![] });
+        assert_eq!(
+            r,
+            Icmpv4Repr::TimeExceeded {
+                code: 0,
+                quoted: &FIXTURE[8..],
+                mpls: vec![]
+            }
+        );
     }
 
     #[test]
     fn emit_fixture() {
-        let r = Icmpv4Repr::TimeExceeded { code: 0, quoted: &FIXTURE[8..], mpls: vec![] };
+        let r = Icmpv4Repr::TimeExceeded {
+            code: 0,
+            quoted: &FIXTURE[8..],
+            mpls: vec![],
+        };
         let mut b = [0u8; 16];
         r.emit(&mut b).unwrap();
         assert_eq!(b, FIXTURE);
@@ -218,14 +229,27 @@ mod tests {
     #[test]
     fn mpls_round_trip() {
         let quoted = [0x45u8; 28];
-        let mpls = vec![MplsLabel { label: 0xabcde, tc: 5, bottom: true, ttl: 254 }];
-        let repr = Icmpv4Repr::DstUnreachable { code: 3, quoted: &quoted, mpls: mpls.clone() };
+        let mpls = vec![MplsLabel {
+            label: 0xabcde,
+            tc: 5,
+            bottom: true,
+            ttl: 254,
+        }];
+        let repr = Icmpv4Repr::DstUnreachable {
+            code: 3,
+            quoted: &quoted,
+            mpls: mpls.clone(),
+        };
         let mut bytes = vec![0u8; repr.buffer_len()];
         repr.emit(&mut bytes).unwrap();
         assert_eq!(bytes[5], 32);
         let packet = Icmpv4Packet::new_checked(&bytes[..]).unwrap();
         match Icmpv4Repr::parse(&packet).unwrap() {
-            Icmpv4Repr::DstUnreachable { code: 3, quoted: q, mpls: m } => {
+            Icmpv4Repr::DstUnreachable {
+                code: 3,
+                quoted: q,
+                mpls: m,
+            } => {
                 assert_eq!(&q[..28], &quoted);
                 assert_eq!(q.len(), 128);
                 assert_eq!(m, mpls);
@@ -240,6 +264,9 @@ mod tests {
         b[9] ^= 1;
         let p = Icmpv4Packet::new_checked(&b[..]).unwrap();
         assert_eq!(Icmpv4Repr::parse(&p).unwrap_err(), WireError::Checksum);
-        assert_eq!(Icmpv4Packet::new_checked(&b[..7]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Icmpv4Packet::new_checked(&b[..7]).unwrap_err(),
+            WireError::Truncated
+        );
     }
 }

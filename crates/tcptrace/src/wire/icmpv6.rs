@@ -224,7 +224,10 @@ mod tests {
     use super::*;
 
     fn addrs() -> (Ipv6Addr, Ipv6Addr) {
-        ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap())
+        (
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        )
     }
 
     // Time exceeded quoting 8 bytes, 2001:db8::1 → 2001:db8::2.
@@ -235,14 +238,28 @@ mod tests {
         let (s, d) = addrs();
         let p = Icmpv6Packet::new_checked(&FIXTURE[..]).unwrap();
         let r = Icmpv6Repr::parse(&p, s, d).unwrap();
-        assert_eq!(r, Icmpv6Repr::TimeExceeded { code: 0, quoted: &FIXTURE[8..], mpls: vec![] });
-        assert_eq!(Icmpv6Repr::parse(&p, d, "2001:db8::3".parse().unwrap()).unwrap_err(), WireError::Checksum);
+        assert_eq!(
+            r,
+            Icmpv6Repr::TimeExceeded {
+                code: 0,
+                quoted: &FIXTURE[8..],
+                mpls: vec![]
+            }
+        );
+        assert_eq!(
+            Icmpv6Repr::parse(&p, d, "2001:db8::3".parse().unwrap()).unwrap_err(),
+            WireError::Checksum
+        );
     }
 
     #[test]
     fn emit_fixture() {
         let (s, d) = addrs();
-        let r = Icmpv6Repr::TimeExceeded { code: 0, quoted: &FIXTURE[8..], mpls: vec![] };
+        let r = Icmpv6Repr::TimeExceeded {
+            code: 0,
+            quoted: &FIXTURE[8..],
+            mpls: vec![],
+        };
         let mut b = [0u8; 16];
         r.emit(&mut b, s, d).unwrap();
         assert_eq!(b, FIXTURE);
@@ -253,10 +270,24 @@ mod tests {
         let (src, dst) = addrs();
         let quoted = [0x60u8; 48];
         let mpls = vec![
-            MplsLabel { label: 100, tc: 0, bottom: false, ttl: 1 },
-            MplsLabel { label: 200, tc: 7, bottom: true, ttl: 1 },
+            MplsLabel {
+                label: 100,
+                tc: 0,
+                bottom: false,
+                ttl: 1,
+            },
+            MplsLabel {
+                label: 200,
+                tc: 7,
+                bottom: true,
+                ttl: 1,
+            },
         ];
-        let repr = Icmpv6Repr::TimeExceeded { code: 0, quoted: &quoted, mpls: mpls.clone() };
+        let repr = Icmpv6Repr::TimeExceeded {
+            code: 0,
+            quoted: &quoted,
+            mpls: mpls.clone(),
+        };
         let mut bytes = vec![0u8; repr.buffer_len()];
         repr.emit(&mut bytes, src, dst).unwrap();
         assert_eq!(bytes[4], 16);

@@ -270,7 +270,11 @@ impl Ipv4Repr {
         b[field::TOS] = self.tos;
         write_u16(b, field::LENGTH.start, total);
         write_u16(b, field::IDENT.start, self.ident);
-        write_u16(b, field::FLG_OFF.start, if self.dont_frag { 0x4000 } else { 0 });
+        write_u16(
+            b,
+            field::FLG_OFF.start,
+            if self.dont_frag { 0x4000 } else { 0 },
+        );
         b[field::TTL] = self.ttl;
         b[field::PROTOCOL] = self.protocol;
         b[field::SRC].copy_from_slice(&self.src_addr.octets());
@@ -331,13 +335,22 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         let mut bytes = fixture();
-        assert_eq!(Ipv4Packet::new_checked(&bytes[..10]).unwrap_err(), WireError::Truncated);
-        assert_eq!(Ipv4Packet::new_checked(&bytes[..30]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Ipv4Packet::new_checked(&bytes[..10]).unwrap_err(),
+            WireError::Truncated
+        );
+        assert_eq!(
+            Ipv4Packet::new_checked(&bytes[..30]).unwrap_err(),
+            WireError::Truncated
+        );
         assert!(Ipv4Packet::new_quoted(&bytes[..28]).is_ok());
         bytes[10] ^= 1;
         let p = Ipv4Packet::new_checked(&bytes[..]).unwrap();
         assert_eq!(Ipv4Repr::parse(&p).unwrap_err(), WireError::Checksum);
         bytes[0] = 0x44;
-        assert_eq!(Ipv4Packet::new_checked(&bytes[..]).unwrap_err(), WireError::Malformed);
+        assert_eq!(
+            Ipv4Packet::new_checked(&bytes[..]).unwrap_err(),
+            WireError::Malformed
+        );
     }
 }

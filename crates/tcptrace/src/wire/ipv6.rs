@@ -244,8 +244,14 @@ mod tests {
 
     #[test]
     fn truncated() {
-        assert_eq!(Ipv6Packet::new_checked(&FIXTURE[..43]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Ipv6Packet::new_checked(&FIXTURE[..43]).unwrap_err(),
+            WireError::Truncated
+        );
         assert!(Ipv6Packet::new_quoted(&FIXTURE[..40]).is_ok());
-        assert_eq!(Ipv6Packet::new_quoted(&FIXTURE[..39]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Ipv6Packet::new_quoted(&FIXTURE[..39]).unwrap_err(),
+            WireError::Truncated
+        );
     }
 }

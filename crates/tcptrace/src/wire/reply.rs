@@ -98,7 +98,11 @@ pub fn parse_reply(bytes: &[u8]) -> Result<ParsedReply, WireError> {
                 proto::TCP => tcp(p.payload())?,
                 _ => return Err(WireError::Unsupported),
             };
-            Ok(ParsedReply { from, to: Some(to), body })
+            Ok(ParsedReply {
+                from,
+                to: Some(to),
+                body,
+            })
         }
         Some(6) => {
             let p = Ipv6Packet::new_checked(bytes)?;
@@ -112,7 +116,11 @@ pub fn parse_reply(bytes: &[u8]) -> Result<ParsedReply, WireError> {
                 proto::TCP => tcp(p.payload())?,
                 _ => return Err(WireError::Unsupported),
             };
-            Ok(ParsedReply { from, to: Some(to), body })
+            Ok(ParsedReply {
+                from,
+                to: Some(to),
+                body,
+            })
         }
         Some(_) => Err(WireError::Malformed),
         None => Err(WireError::Truncated),
@@ -139,7 +147,11 @@ pub fn parse_reply_v6_payload(
         proto::TCP => tcp(payload)?,
         _ => return Err(WireError::Unsupported),
     };
-    Ok(ParsedReply { from: IpAddr::V6(from), to: None, body })
+    Ok(ParsedReply {
+        from: IpAddr::V6(from),
+        to: None,
+        body,
+    })
 }
 
 fn icmpv6(repr: &Icmpv6Repr<'_>) -> Result<ReplyBody, WireError> {
@@ -165,7 +177,11 @@ fn tcp(bytes: &[u8]) -> Result<ReplyBody, WireError> {
     })
 }
 
-fn icmp_error(kind: ReplyKind, quoted: &[u8], mpls: Vec<MplsLabel>) -> Result<ReplyBody, WireError> {
+fn icmp_error(
+    kind: ReplyKind,
+    quoted: &[u8],
+    mpls: Vec<MplsLabel>,
+) -> Result<ReplyBody, WireError> {
     let (probe, l4) = match quoted.first().map(|b| b >> 4) {
         Some(4) => {
             let q = Ipv4Packet::new_quoted(quoted)?;
@@ -174,7 +190,12 @@ fn icmp_error(kind: ReplyKind, quoted: &[u8], mpls: Vec<MplsLabel>) -> Result<Re
             }
             let l4 = &quoted[q.header_len()..];
             (
-                (IpAddr::V4(q.src_addr()), IpAddr::V4(q.dst_addr()), Some(q.ident()), q.ttl()),
+                (
+                    IpAddr::V4(q.src_addr()),
+                    IpAddr::V4(q.dst_addr()),
+                    Some(q.ident()),
+                    q.ttl(),
+                ),
                 l4,
             )
         }
@@ -184,7 +205,15 @@ fn icmp_error(kind: ReplyKind, quoted: &[u8], mpls: Vec<MplsLabel>) -> Result<Re
                 return Err(WireError::Unsupported);
             }
             let l4 = &quoted[super::ipv6::HEADER_LEN..];
-            ((IpAddr::V6(q.src_addr()), IpAddr::V6(q.dst_addr()), None, q.hop_limit()), l4)
+            (
+                (
+                    IpAddr::V6(q.src_addr()),
+                    IpAddr::V6(q.dst_addr()),
+                    None,
+                    q.hop_limit(),
+                ),
+                l4,
+            )
         }
         Some(_) => return Err(WireError::Malformed),
         None => return Err(WireError::Truncated),
@@ -219,32 +248,75 @@ mod tests {
     /// 0x01020304, ID 0x1234), padded to 128 bytes (RFC 4884 length 32) and followed by an
     /// extension with one MPLS label (16, S, TTL 1).
     fn mpls_fixture() -> Vec<u8> {
-        let mut v = vec![0x45, 0x00, 0x00, 0xa8, 0x00, 0x01, 0x00, 0x00, 0x40, 0x01, 0xee, 0x2c, 0xc6, 0x12, 0x00, 0x02, 0xc6, 0x12, 0x00, 0x01, 0x0b, 0x00, 0x81, 0x22, 0x00, 0x20, 0x00, 0x00, 0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x01, 0x06, 0x1b, 0x75, 0xc6, 0x12, 0x00, 0x01, 0xc6, 0x13, 0x00, 0x01, 0x9c, 0x40, 0x00, 0x50, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0x20, 0x00, 0x63, 0x24, 0x00, 0x00];
+        let mut v = vec![
+            0x45, 0x00, 0x00, 0xa8, 0x00, 0x01, 0x00, 0x00, 0x40, 0x01, 0xee, 0x2c, 0xc6, 0x12,
+            0x00, 0x02, 0xc6, 0x12, 0x00, 0x01, 0x0b, 0x00, 0x81, 0x22, 0x00, 0x20, 0x00, 0x00,
+            0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x01, 0x06, 0x1b, 0x75, 0xc6, 0x12,
+            0x00, 0x01, 0xc6, 0x13, 0x00, 0x01, 0x9c, 0x40, 0x00, 0x50, 0x01, 0x02, 0x03, 0x04,
+            0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0x20, 0x00, 0x63, 0x24, 0x00, 0x00,
+        ];
         v.resize(168 - 12, 0);
-        v.extend_from_slice(&[0x20, 0x00, 0xdd, 0xf4, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01]);
+        v.extend_from_slice(&[
+            0x20, 0x00, 0xdd, 0xf4, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01,
+        ]);
         v
     }
 
-    const SYN_ACK: [u8; 40] = [0x45, 0x00, 0x00, 0x28, 0x00, 0x01, 0x00, 0x00, 0x40, 0x06, 0xee, 0xa7, 0xc6, 0x13, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x01, 0x00, 0x50, 0x9c, 0x40, 0x00, 0x00, 0x00, 0x05, 0x01, 0x02, 0x03, 0x05, 0x50, 0x12, 0x20, 0x00, 0x63, 0x0e, 0x00, 0x00];
+    const SYN_ACK: [u8; 40] = [
+        0x45, 0x00, 0x00, 0x28, 0x00, 0x01, 0x00, 0x00, 0x40, 0x06, 0xee, 0xa7, 0xc6, 0x13, 0x00,
+        0x01, 0xc6, 0x12, 0x00, 0x01, 0x00, 0x50, 0x9c, 0x40, 0x00, 0x00, 0x00, 0x05, 0x01, 0x02,
+        0x03, 0x05, 0x50, 0x12, 0x20, 0x00, 0x63, 0x0e, 0x00, 0x00,
+    ];
 
-    const ICMPV6_TIME_EXCEEDED: [u8; 108] = [0x60, 0x00, 0x00, 0x00, 0x00, 0x44, 0x3a, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x3b, 0x11, 0x00, 0x00, 0x00, 0x00, 0x60, 0x00, 0x00, 0x00, 0x00, 0x14, 0x06, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x9c, 0x41, 0x01, 0xbb, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0x20, 0x00, 0x96, 0x6a, 0x00, 0x00];
+    const ICMPV6_TIME_EXCEEDED: [u8; 108] = [
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x44, 0x3a, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x3b, 0x11, 0x00,
+        0x00, 0x00, 0x00, 0x60, 0x00, 0x00, 0x00, 0x00, 0x14, 0x06, 0x01, 0x20, 0x01, 0x0d, 0xb8,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d,
+        0xb8, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x9c, 0x41,
+        0x01, 0xbb, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0x20, 0x00, 0x96,
+        0x6a, 0x00, 0x00,
+    ];
 
     #[test]
     fn icmp_error_with_mpls() {
         let r = parse_reply(&mpls_fixture()).unwrap();
         assert_eq!(r.from, "198.18.0.2".parse::<IpAddr>().unwrap());
-        let ReplyBody::IcmpError { kind, probe, mpls } = r.body else { panic!("{r:?}") };
+        let ReplyBody::IcmpError { kind, probe, mpls } = r.body else {
+            panic!("{r:?}")
+        };
         assert_eq!(kind, ReplyKind::TimeExceeded);
-        assert_eq!((probe.src_port, probe.dst_port, probe.seq_number), (40000, 80, 0x0102_0304));
+        assert_eq!(
+            (probe.src_port, probe.dst_port, probe.seq_number),
+            (40000, 80, 0x0102_0304)
+        );
         assert_eq!(probe.ident, Some(0x1234));
         assert_eq!(probe.dst, "198.19.0.1".parse::<IpAddr>().unwrap());
-        assert_eq!(mpls, vec![MplsLabel { label: 16, tc: 0, bottom: true, ttl: 1 }]);
+        assert_eq!(
+            mpls,
+            vec![MplsLabel {
+                label: 16,
+                tc: 0,
+                bottom: true,
+                ttl: 1
+            }]
+        );
     }
 
     #[test]
     fn syn_ack() {
         let r = parse_reply(&SYN_ACK).unwrap();
-        let ReplyBody::Tcp { src_port, dst_port, ack_number, flags, .. } = r.body else { panic!() };
+        let ReplyBody::Tcp {
+            src_port,
+            dst_port,
+            ack_number,
+            flags,
+            ..
+        } = r.body
+        else {
+            panic!()
+        };
         assert_eq!((src_port, dst_port, ack_number), (80, 40000, 0x0102_0305));
         assert_eq!(flags, TcpFlags::SYN | TcpFlags::ACK);
     }
@@ -252,9 +324,19 @@ mod tests {
     #[test]
     fn icmpv6_time_exceeded_whole_and_headerless() {
         let r = parse_reply(&ICMPV6_TIME_EXCEEDED).unwrap();
-        let ReplyBody::IcmpError { kind, probe, .. } = &r.body else { panic!() };
+        let ReplyBody::IcmpError { kind, probe, .. } = &r.body else {
+            panic!()
+        };
         assert_eq!(*kind, ReplyKind::TimeExceeded);
-        assert_eq!((probe.src_port, probe.dst_port, probe.seq_number, probe.ident), (40001, 443, 7, None));
+        assert_eq!(
+            (
+                probe.src_port,
+                probe.dst_port,
+                probe.seq_number,
+                probe.ident
+            ),
+            (40001, 443, 7, None)
+        );
         let from: Ipv6Addr = "2001:db8::2".parse().unwrap();
         let r2 = parse_reply_v6_payload(from, 58, &ICMPV6_TIME_EXCEEDED[40..]).unwrap();
         assert_eq!(r2.body, r.body);
@@ -266,7 +348,11 @@ mod tests {
         // A well-formed error whose quote stops before the sequence number.
         let fixture = mpls_fixture();
         let quoted = &fixture[28..28 + 20 + 6];
-        let icmp = Icmpv4Repr::TimeExceeded { code: 0, quoted, mpls: vec![] };
+        let icmp = Icmpv4Repr::TimeExceeded {
+            code: 0,
+            quoted,
+            mpls: vec![],
+        };
         let ip = Ipv4Repr {
             src_addr: "198.18.0.2".parse().unwrap(),
             dst_addr: "198.18.0.1".parse().unwrap(),

@@ -207,7 +207,10 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         let Ok(len) = u32::try_from(b.len()) else {
             return false;
         };
-        checksum::of(&[checksum::pseudo(src, dst, proto::TCP, len), checksum::sum(b)]) == 0
+        checksum::of(&[
+            checksum::pseudo(src, dst, proto::TCP, len),
+            checksum::sum(b),
+        ]) == 0
     }
 }
 
@@ -217,7 +220,10 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
         let b = self.buffer.as_mut();
         write_u16(b, field::CHECKSUM.start, 0);
         let len = u32::try_from(b.len()).unwrap_or(u32::MAX);
-        let c = checksum::of(&[checksum::pseudo(src, dst, proto::TCP, len), checksum::sum(b)]);
+        let c = checksum::of(&[
+            checksum::pseudo(src, dst, proto::TCP, len),
+            checksum::sum(b),
+        ]);
         write_u16(b, field::CHECKSUM.start, c);
     }
 }
@@ -262,7 +268,11 @@ impl TcpRepr {
 
     /// The header length [`Self::emit`] writes (20, or 24 with MSS).
     pub const fn header_len(&self) -> usize {
-        if self.mss.is_some() { HEADER_LEN + 4 } else { HEADER_LEN }
+        if self.mss.is_some() {
+            HEADER_LEN + 4
+        } else {
+            HEADER_LEN
+        }
     }
 
     /// Writes the header into `buf[..header_len]` with the checksum for `src` → `dst`. The
@@ -281,7 +291,11 @@ impl TcpRepr {
         write_u16(b, field::DST_PORT.start, self.dst_port);
         write_u32(b, field::SEQ.start, self.seq_number);
         write_u32(b, field::ACK.start, self.ack_number);
-        write_u16(b, field::FLAGS.start, ((hl as u16 / 4) << 12) | self.flags.bits());
+        write_u16(
+            b,
+            field::FLAGS.start,
+            ((hl as u16 / 4) << 12) | self.flags.bits(),
+        );
         write_u16(b, field::WINDOW.start, self.window);
         write_u16(b, field::URGENT.start, 0);
         if let Some(mss) = self.mss {
@@ -299,7 +313,10 @@ mod tests {
     use super::*;
 
     fn addrs() -> (IpAddr, IpAddr) {
-        ("198.51.100.7".parse().unwrap(), "192.0.2.1".parse().unwrap())
+        (
+            "198.51.100.7".parse().unwrap(),
+            "192.0.2.1".parse().unwrap(),
+        )
     }
 
     // SYN 40000 → 80, seq 0x01020304, window 65535, MSS 1460. Checksum filled by the test.
@@ -347,9 +364,15 @@ mod tests {
     fn bad_offsets() {
         let mut b = FIXTURE;
         b[12] = 0x40;
-        assert_eq!(TcpPacket::new_checked(&b[..]).unwrap_err(), WireError::Malformed);
+        assert_eq!(
+            TcpPacket::new_checked(&b[..]).unwrap_err(),
+            WireError::Malformed
+        );
         b[12] = 0xf0;
-        assert_eq!(TcpPacket::new_checked(&b[..]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            TcpPacket::new_checked(&b[..]).unwrap_err(),
+            WireError::Truncated
+        );
         // A malformed option list yields no MSS, not a panic.
         let mut b = FIXTURE;
         b[21] = 9;

@@ -8,7 +8,13 @@ use tcptrace::{Disposition, Event, MplsLabel, ReplyKind, StopReason, TraceConfig
 
 use crate::sim::{Conditions, Dest, Node, Path, SRC4, Sim, icmp_error, ip_wrap, tcp_answer, v4};
 
-const CHAIN: [&str; 5] = ["198.18.1.1", "198.18.2.1", "198.18.3.1", "198.18.4.1", "198.18.5.1"];
+const CHAIN: [&str; 5] = [
+    "198.18.1.1",
+    "198.18.2.1",
+    "198.18.3.1",
+    "198.18.4.1",
+    "198.18.5.1",
+];
 const T1: &str = "198.19.1.1";
 
 fn cfg() -> tcptrace::TraceConfigBuilder {
@@ -16,7 +22,11 @@ fn cfg() -> tcptrace::TraceConfigBuilder {
 }
 
 fn hop_addrs(r: &TraceReport, i: usize) -> Vec<Option<IpAddr>> {
-    r.traces[i].hops.iter().map(|h| h.replies.first().map(|r| r.from)).collect()
+    r.traces[i]
+        .hops
+        .iter()
+        .map(|h| h.replies.first().map(|r| r.from))
+        .collect()
 }
 
 fn chain_with_dest() -> Vec<Option<IpAddr>> {
@@ -24,22 +34,38 @@ fn chain_with_dest() -> Vec<Option<IpAddr>> {
 }
 
 fn chain_to(target: &str) -> Vec<Option<IpAddr>> {
-    CHAIN.iter().map(|a| Some(v4(a))).chain([Some(v4(target))]).collect()
+    CHAIN
+        .iter()
+        .map(|a| Some(v4(a)))
+        .chain([Some(v4(target))])
+        .collect()
 }
 
 #[test]
 fn chain_gives_exact_hops_and_stops_at_destination() {
-    let mut sim = Sim::new(cfg().build().unwrap(), vec![(T1, Path::chain(&CHAIN, Dest::Open))], Conditions::default());
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        Conditions::default(),
+    );
     let r = sim.run();
     let t = &r.traces[0];
     assert_eq!(hop_addrs(&r, 0), chain_with_dest());
     assert!(t.reached);
     assert_eq!(t.stop_reason, StopReason::Reached);
     assert_eq!(t.hops.last().unwrap().replies[0].kind, ReplyKind::SynAck);
-    assert!(t.hops[..5].iter().all(|h| h.replies[0].kind == ReplyKind::TimeExceeded));
+    assert!(
+        t.hops[..5]
+            .iter()
+            .all(|h| h.replies[0].kind == ReplyKind::TimeExceeded)
+    );
     // Never probed beyond the gap frontier (highest answered + 5).
     assert!(sim.sends.iter().all(|s| s.2 <= 11), "{:?}", sim.sends);
-    assert!(t.hops.iter().all(|h| h.replies.iter().all(|r| r.rtt_ms > 0.0 && !r.late)));
+    assert!(
+        t.hops
+            .iter()
+            .all(|h| h.replies.iter().all(|r| r.rtt_ms > 0.0 && !r.late))
+    );
     assert_eq!(sim.engine.stats().unmatched, 0);
 }
 
@@ -63,10 +89,17 @@ fn closed_port_gives_rst_and_table_shows_ra() {
 
 #[test]
 fn unreachable_from_destination_counts_as_reached() {
-    let mut sim = Sim::new(cfg().build().unwrap(), vec![(T1, Path::chain(&CHAIN[..1], Dest::Unreachable))], Conditions::default());
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(T1, Path::chain(&CHAIN[..1], Dest::Unreachable))],
+        Conditions::default(),
+    );
     let r = sim.run();
     assert!(r.traces[0].reached);
-    assert_eq!(r.traces[0].hops[1].replies[0].kind, ReplyKind::Unreachable(3));
+    assert_eq!(
+        r.traces[0].hops[1].replies[0].kind,
+        ReplyKind::Unreachable(3)
+    );
     assert!(r.scapy_table().contains("198.19.1.1      3 "));
 }
 
@@ -74,12 +107,19 @@ fn unreachable_from_destination_counts_as_reached() {
 fn silent_router_gives_dash_and_later_hops_are_found() {
     let mut path = Path::chain(&CHAIN, Dest::Open);
     path.nodes[2] = Node::Silent;
-    let mut sim = Sim::new(cfg().retry(2).build().unwrap(), vec![(T1, path)], Conditions::default());
+    let mut sim = Sim::new(
+        cfg().retry(2).build().unwrap(),
+        vec![(T1, path)],
+        Conditions::default(),
+    );
     let r = sim.run();
     let mut expected = chain_with_dest();
     expected[2] = None;
     assert_eq!(hop_addrs(&r, 0), expected);
-    assert_eq!(r.traces[0].hops[2].probes, 3, "the silent TTL was retried twice");
+    assert_eq!(
+        r.traces[0].hops[2].probes, 3,
+        "the silent TTL was retried twice"
+    );
     assert!(r.traces[0].reached);
     // scapy's table has no row for a TTL without any reply.
     assert!(!r.scapy_table().lines().any(|l| l.starts_with("3 ")));
@@ -127,7 +167,11 @@ fn all_ttls_probes_past_the_destination_like_scapy() {
     assert_eq!(t.stop_reason, StopReason::MaxTtl);
     assert!(t.reached);
     assert_eq!(t.hops.len(), 10);
-    assert!(t.hops[2..].iter().all(|h| h.replies[0].kind == ReplyKind::SynAck));
+    assert!(
+        t.hops[2..]
+            .iter()
+            .all(|h| h.replies[0].kind == ReplyKind::SynAck)
+    );
     assert_eq!(t.destination_ttl(), Some(3));
     assert_eq!(r.scapy_table().lines().count(), 11);
 }
@@ -139,7 +183,11 @@ fn three_targets_two_ports_at_once() {
         ("198.19.2.1", Path::chain(&CHAIN[..4], Dest::Closed)),
         ("198.19.3.1", Path::chain(&CHAIN, Dest::Open)),
     ];
-    let mut sim = Sim::new(cfg().ports([80, 443]).build().unwrap(), targets, Conditions::default());
+    let mut sim = Sim::new(
+        cfg().ports([80, 443]).build().unwrap(),
+        targets,
+        Conditions::default(),
+    );
     let r = sim.run();
     assert_eq!(r.traces.len(), 6);
     let lens: Vec<usize> = r.traces.iter().map(|t| t.hops.len()).collect();
@@ -147,7 +195,15 @@ fn three_targets_two_ports_at_once() {
     let ports: Vec<u16> = r.traces.iter().map(|t| t.port).collect();
     assert_eq!(ports, [80, 443, 80, 443, 80, 443]);
     assert!(r.traces.iter().all(|t| t.reached));
-    assert_eq!(r.scapy_table().lines().next().unwrap().split_whitespace().count(), 6);
+    assert_eq!(
+        r.scapy_table()
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .count(),
+        6
+    );
     // Probes of different flows interleave: the first six sends are TTL 1 of each flow.
     let first: BTreeSet<usize> = sim.sends[..6].iter().map(|s| s.1).collect();
     assert_eq!(first.len(), 6);
@@ -159,24 +215,50 @@ fn random_loss_is_recovered_by_retries() {
         .into_iter()
         .map(|t| (t, Path::chain(&CHAIN, Dest::Open)))
         .collect();
-    let lossy = Conditions { loss: 0.3, ..Conditions::default() };
-    let mut without = Sim::new(cfg().gap_limit(None).max_ttl(8).build().unwrap(), targets.clone(), lossy.clone());
+    let lossy = Conditions {
+        loss: 0.3,
+        ..Conditions::default()
+    };
+    let mut without = Sim::new(
+        cfg().gap_limit(None).max_ttl(8).build().unwrap(),
+        targets.clone(),
+        lossy.clone(),
+    );
     let r0 = without.run();
-    let missing0: usize = r0.traces.iter().map(|t| t.hops.iter().filter(|h| h.replies.is_empty()).count()).sum();
+    let missing0: usize = r0
+        .traces
+        .iter()
+        .map(|t| t.hops.iter().filter(|h| h.replies.is_empty()).count())
+        .sum();
     assert!(missing0 > 0, "30% loss without retries loses hops");
 
-    let mut with = Sim::new(cfg().gap_limit(None).max_ttl(8).retry(-4).build().unwrap(), targets, lossy);
+    let mut with = Sim::new(
+        cfg().gap_limit(None).max_ttl(8).retry(-4).build().unwrap(),
+        targets,
+        lossy,
+    );
     let r = with.run();
     for (i, t) in r.traces.iter().enumerate() {
-        assert_eq!(hop_addrs(&r, i), chain_to(&t.target), "trace {i}: {:?}", t.hops);
+        assert_eq!(
+            hop_addrs(&r, i),
+            chain_to(&t.target),
+            "trace {i}: {:?}",
+            t.hops
+        );
     }
     assert!(with.engine.stats().retries > 0);
 }
 
 #[test]
 fn reordered_replies_are_matched_to_their_probes() {
-    let cond = Conditions { jitter_us: 200_000, ..Conditions::default() };
-    let targets = vec![("198.19.1.1", Path::chain(&CHAIN, Dest::Open)), ("198.19.1.2", Path::chain(&CHAIN, Dest::Closed))];
+    let cond = Conditions {
+        jitter_us: 200_000,
+        ..Conditions::default()
+    };
+    let targets = vec![
+        ("198.19.1.1", Path::chain(&CHAIN, Dest::Open)),
+        ("198.19.1.2", Path::chain(&CHAIN, Dest::Closed)),
+    ];
     let mut sim = Sim::new(cfg().build().unwrap(), targets, cond);
     let r = sim.run();
     assert_eq!(hop_addrs(&r, 0), chain_with_dest());
@@ -186,8 +268,15 @@ fn reordered_replies_are_matched_to_their_probes() {
 
 #[test]
 fn duplicates_are_dropped_and_counted() {
-    let cond = Conditions { duplicate: true, ..Conditions::default() };
-    let mut sim = Sim::new(cfg().build().unwrap(), vec![(T1, Path::chain(&CHAIN, Dest::Open))], cond);
+    let cond = Conditions {
+        duplicate: true,
+        ..Conditions::default()
+    };
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        cond,
+    );
     let r = sim.run();
     assert!(r.traces[0].hops.iter().all(|h| h.replies.len() == 1));
     assert!(sim.engine.stats().duplicates >= 5);
@@ -198,14 +287,34 @@ fn duplicates_are_dropped_and_counted() {
 fn late_replies_are_recorded_as_late() {
     // TTL 2 answers after 1.5 s with a 1 s timeout: the retry goes out at 1 s, and the first
     // probe's answer arrives while the trace waits for it.
-    let cond = Conditions { slow_ttl: Some((2, Duration::from_millis(1500))), ..Conditions::default() };
-    let mut sim = Sim::new(cfg().timeout(Duration::from_secs(1)).retry(1).build().unwrap(), vec![(T1, Path::chain(&CHAIN, Dest::Open))], cond);
+    let cond = Conditions {
+        slow_ttl: Some((2, Duration::from_millis(1500))),
+        ..Conditions::default()
+    };
+    let mut sim = Sim::new(
+        cfg()
+            .timeout(Duration::from_secs(1))
+            .retry(1)
+            .build()
+            .unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        cond,
+    );
     let r = sim.run();
     let hop2 = &r.traces[0].hops[1];
     assert_eq!(hop2.probes, 2);
     assert_eq!(hop2.replies.len(), 1, "{hop2:?}");
-    assert!(hop2.replies[0].late && hop2.replies[0].rtt_ms > 1000.0, "{hop2:?}");
-    assert!(r.traces[0].hops.iter().filter(|h| h.ttl != 2).all(|h| !h.replies[0].late));
+    assert!(
+        hop2.replies[0].late && hop2.replies[0].rtt_ms > 1000.0,
+        "{hop2:?}"
+    );
+    assert!(
+        r.traces[0]
+            .hops
+            .iter()
+            .filter(|h| h.ttl != 2)
+            .all(|h| !h.replies[0].late)
+    );
     assert_eq!(sim.engine.stats().late, 1);
     assert_eq!(sim.count(Disposition::Late), 1);
     // The late reply still shows in scapy's table.
@@ -214,7 +323,11 @@ fn late_replies_are_recorded_as_late() {
 
 #[test]
 fn late_reply_after_trace_finished_is_still_recorded_within_it() {
-    let mut sim = Sim::new(cfg().timeout(Duration::from_secs(1)).build().unwrap(), vec![(T1, Path::chain(&CHAIN, Dest::Open))], Conditions::default());
+    let mut sim = Sim::new(
+        cfg().timeout(Duration::from_secs(1)).build().unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        Conditions::default(),
+    );
     let mut buf = Vec::new();
     let t0 = sim.now;
     let mut probes = Vec::new();
@@ -225,7 +338,10 @@ fn late_reply_after_trace_finished_is_still_recorded_within_it() {
     for (ttl, p) in &probes {
         if *ttl != 2 {
             let r = icmp_error(v4(CHAIN[usize::from(*ttl) - 1]), p, 11, 0, &[]);
-            assert_eq!(sim.engine.handle_packet(t0 + Duration::from_millis(1), &r), Disposition::Matched);
+            assert_eq!(
+                sim.engine.handle_packet(t0 + Duration::from_millis(1), &r),
+                Disposition::Matched
+            );
         }
     }
     while let Some(tx) = sim.engine.poll_transmit(t0, &mut buf) {
@@ -235,13 +351,19 @@ fn late_reply_after_trace_finished_is_still_recorded_within_it() {
     let seq = u32::from_be_bytes(p6[24..28].try_into().unwrap());
     let sport = sim.engine.source_port(0).unwrap();
     let sa = tcp_answer(v4(T1), v4(SRC4), 80, sport, seq.wrapping_add(1), true);
-    assert_eq!(sim.engine.handle_packet(t0 + Duration::from_millis(2), &sa), Disposition::Matched);
+    assert_eq!(
+        sim.engine.handle_packet(t0 + Duration::from_millis(2), &sa),
+        Disposition::Matched
+    );
     sim.engine.handle_timeout(t0 + Duration::from_secs(2));
     assert!(sim.engine.is_done());
     // Now TTL 2's answer comes, 3 s late: recorded as late, the trace's end unchanged.
     let p2 = &probes.iter().find(|p| p.0 == 2).unwrap().1;
     let r = icmp_error(v4(CHAIN[1]), p2, 11, 0, &[]);
-    assert_eq!(sim.engine.handle_packet(t0 + Duration::from_secs(3), &r), Disposition::Late);
+    assert_eq!(
+        sim.engine.handle_packet(t0 + Duration::from_secs(3), &r),
+        Disposition::Late
+    );
     let t = &sim.engine.traces()[0];
     assert_eq!(t.hops[1].replies[0].from, v4(CHAIN[1]));
     assert!(t.hops[1].replies[0].late);
@@ -252,7 +374,11 @@ fn late_reply_after_trace_finished_is_still_recorded_within_it() {
 
 #[test]
 fn spoofed_and_mismatched_replies_are_dropped() {
-    let mut sim = Sim::new(cfg().build().unwrap(), vec![(T1, Path::chain(&CHAIN, Dest::Open))], Conditions::default());
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        Conditions::default(),
+    );
     let src = v4(SRC4);
     let dst = v4(T1);
     // Capture a real probe to forge variations of it.
@@ -273,12 +399,12 @@ fn spoofed_and_mismatched_replies_are_dropped() {
         icmp_error(router, &p, 11, 0, &[])
     };
     let cases = [
-        forged(&|p| p[27] ^= 1),                                  // another sequence number
-        forged(&|p| p[22] ^= 1),                                  // another destination port
-        forged(&|p| p[20] ^= 1),                                  // another source port
-        forged(&|p| p[19] ^= 1),                                  // another destination address
-        forged(&|p| p[5] ^= 1),                                   // another IP ID
-        tcp_answer(dst, src, 80, sport, seq, true),               // ack is seq, not seq + 1
+        forged(&|p| p[27] ^= 1),                    // another sequence number
+        forged(&|p| p[22] ^= 1),                    // another destination port
+        forged(&|p| p[20] ^= 1),                    // another source port
+        forged(&|p| p[19] ^= 1),                    // another destination address
+        forged(&|p| p[5] ^= 1),                     // another IP ID
+        tcp_answer(dst, src, 80, sport, seq, true), // ack is seq, not seq + 1
         tcp_answer(dst, src, 81, sport, seq.wrapping_add(1), true), // wrong port
         tcp_answer(v4("198.19.9.9"), src, 80, sport, seq.wrapping_add(1), true), // wrong host
         // A bare RST (no ACK) never answers a SYN.
@@ -310,7 +436,10 @@ fn spoofed_and_mismatched_replies_are_dropped() {
     // The genuine reply is still accepted afterwards.
     let genuine = icmp_error(router, &probe, 11, 0, &[]);
     assert_eq!(sim.engine.handle_packet(t, &genuine), Disposition::Matched);
-    assert_eq!(sim.engine.handle_packet(t, &genuine), Disposition::Duplicate);
+    assert_eq!(
+        sim.engine.handle_packet(t, &genuine),
+        Disposition::Duplicate
+    );
 }
 
 #[test]
@@ -318,8 +447,28 @@ fn ecmp_keeps_each_flow_on_one_path() {
     let mut path = Path::chain(&CHAIN, Dest::Open);
     path.nodes[1] = Node::Ecmp(vec!["198.18.2.1", "198.18.2.2"]);
     path.nodes[2] = Node::Ecmp(vec!["198.18.3.1", "198.18.3.2"]);
-    let targets: Vec<_> = (1..=8).map(|i| (["198.19.1.1", "198.19.1.2", "198.19.1.3", "198.19.1.4", "198.19.1.5", "198.19.1.6", "198.19.1.7", "198.19.1.8"][i - 1], path.clone())).collect();
-    let mut sim = Sim::new(cfg().retry(2).ports([80, 443]).build().unwrap(), targets, Conditions::default());
+    let targets: Vec<_> = (1..=8)
+        .map(|i| {
+            (
+                [
+                    "198.19.1.1",
+                    "198.19.1.2",
+                    "198.19.1.3",
+                    "198.19.1.4",
+                    "198.19.1.5",
+                    "198.19.1.6",
+                    "198.19.1.7",
+                    "198.19.1.8",
+                ][i - 1],
+                path.clone(),
+            )
+        })
+        .collect();
+    let mut sim = Sim::new(
+        cfg().retry(2).ports([80, 443]).build().unwrap(),
+        targets,
+        Conditions::default(),
+    );
     let r = sim.run();
     let mut branches = BTreeSet::new();
     for t in &r.traces {
@@ -328,15 +477,30 @@ fn ecmp_keeps_each_flow_on_one_path() {
         assert_eq!(a2.len(), 1);
         assert_eq!(a3.len(), 1);
         // The same flow hash picks the same branch at both ECMP stages.
-        assert_eq!(a2[0].to_string().ends_with(".1"), a3[0].to_string().ends_with(".1"));
+        assert_eq!(
+            a2[0].to_string().ends_with(".1"),
+            a3[0].to_string().ends_with(".1")
+        );
         branches.insert(a2[0]);
     }
-    assert_eq!(branches.len(), 2, "different flows spread over both branches");
+    assert_eq!(
+        branches.len(),
+        2,
+        "different flows spread over both branches"
+    );
 }
 
 #[test]
 fn per_packet_balancing_shows_several_replies_per_hop() {
-    let mut sim = Sim::new(cfg().timeout(Duration::from_secs(1)).retry(3).build().unwrap(), vec![(T1, Path::chain(&CHAIN, Dest::Open))], Conditions::default());
+    let mut sim = Sim::new(
+        cfg()
+            .timeout(Duration::from_secs(1))
+            .retry(3)
+            .build()
+            .unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        Conditions::default(),
+    );
     let mut buf = Vec::new();
     let t0 = sim.now;
     let tx = sim.engine.poll_transmit(t0, &mut buf).unwrap();
@@ -345,7 +509,10 @@ fn per_packet_balancing_shows_several_replies_per_hop() {
     while sim.engine.poll_transmit(t0, &mut buf).is_some() {}
     // Nothing answers in time; TTL 1 is retried.
     sim.engine.handle_timeout(t0 + Duration::from_secs(1));
-    let retry = sim.engine.poll_transmit(t0 + Duration::from_secs(1), &mut buf).unwrap();
+    let retry = sim
+        .engine
+        .poll_transmit(t0 + Duration::from_secs(1), &mut buf)
+        .unwrap();
     assert_eq!(retry.ttl, 1);
     let second = buf.clone();
     // Both probes of TTL 1 are answered, by two routers of a per-packet balancer.
@@ -358,21 +525,41 @@ fn per_packet_balancing_shows_several_replies_per_hop() {
     assert_eq!(hop1.addrs(), [v4("198.18.1.1"), v4("198.18.1.2")]);
     assert_eq!(hop1.probes, 2);
     // The table shows the reply that came in time.
-    let report = TraceReport { params: sim.config.params(), started_at: String::new(), traces: sim.engine.traces() };
+    let report = TraceReport {
+        params: sim.config.params(),
+        started_at: String::new(),
+        traces: sim.engine.traces(),
+    };
     assert!(report.scapy_table().contains("198.18.1.2      11"));
 }
 
 #[test]
 fn mpls_labels_are_reported() {
     let mut path = Path::chain(&CHAIN, Dest::Open);
-    let labels = vec![MplsLabel { label: 24_001, tc: 0, bottom: true, ttl: 1 }];
+    let labels = vec![MplsLabel {
+        label: 24_001,
+        tc: 0,
+        bottom: true,
+        ttl: 1,
+    }];
     path.nodes[3] = Node::MplsRouter("198.18.4.1", labels.clone());
-    let mut sim = Sim::new(cfg().build().unwrap(), vec![(T1, path)], Conditions::default());
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(T1, path)],
+        Conditions::default(),
+    );
     let r = sim.run();
     assert_eq!(r.traces[0].hops[3].replies[0].mpls, labels);
     let json = serde_json::to_value(&r).unwrap();
-    assert_eq!(json["traces"][0]["hops"][3]["replies"][0]["mpls"][0]["label"], 24_001);
-    assert!(json["traces"][0]["hops"][2]["replies"][0].get("mpls").is_none());
+    assert_eq!(
+        json["traces"][0]["hops"][3]["replies"][0]["mpls"][0]["label"],
+        24_001
+    );
+    assert!(
+        json["traces"][0]["hops"][2]["replies"][0]
+            .get("mpls")
+            .is_none()
+    );
 }
 
 #[test]
@@ -384,7 +571,11 @@ fn ipv6_chain() {
         Conditions::default(),
     );
     let r = sim.run();
-    let expected: Vec<Option<IpAddr>> = chain6.iter().chain(&["2001:db8:1:1::1"]).map(|a| Some(v4(a))).collect();
+    let expected: Vec<Option<IpAddr>> = chain6
+        .iter()
+        .chain(&["2001:db8:1:1::1"])
+        .map(|a| Some(v4(a)))
+        .collect();
     assert_eq!(hop_addrs(&r, 0), expected);
     assert_eq!(hop_addrs(&r, 1), expected);
     assert!(r.scapy_table().contains("2001:db8:0:1::1 3 "));
@@ -393,31 +584,68 @@ fn ipv6_chain() {
 #[test]
 fn ipv6_payloads_without_header_are_matched() {
     let dst = "2001:db8:1:1::1";
-    let mut sim = Sim::new(cfg().build().unwrap(), vec![(dst, Path::chain(&["2001:db8:0:1::1"], Dest::Open))], Conditions::default());
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(dst, Path::chain(&["2001:db8:0:1::1"], Dest::Open))],
+        Conditions::default(),
+    );
     let mut buf = Vec::new();
     let now = sim.now;
     let tx = sim.engine.poll_transmit(now, &mut buf).unwrap();
     assert_eq!(tx.l4_offset, 40);
     let reply = icmp_error(v4("2001:db8:0:1::1"), &buf, 11, 0, &[]);
-    let IpAddr::V6(from) = v4("2001:db8:0:1::1") else { unreachable!() };
-    let d = sim.engine.handle_ipv6_payload(now + Duration::from_millis(1), from, 58, &reply[40..]);
+    let IpAddr::V6(from) = v4("2001:db8:0:1::1") else {
+        unreachable!()
+    };
+    let d = sim
+        .engine
+        .handle_ipv6_payload(now + Duration::from_millis(1), from, 58, &reply[40..]);
     assert_eq!(d, Disposition::Matched);
     let tx2 = sim.engine.poll_transmit(now, &mut buf).unwrap();
     assert_eq!(tx2.ttl, 2);
     let seq = u32::from_be_bytes(buf[44..48].try_into().unwrap());
     let sport = sim.engine.source_port(0).unwrap();
-    let sa = tcp_answer(v4(dst), v4(crate::sim::SRC6), 80, sport, seq.wrapping_add(1), true);
-    let IpAddr::V6(from) = v4(dst) else { unreachable!() };
-    assert_eq!(sim.engine.handle_ipv6_payload(now, from, 6, &sa[40..]), Disposition::Matched);
+    let sa = tcp_answer(
+        v4(dst),
+        v4(crate::sim::SRC6),
+        80,
+        sport,
+        seq.wrapping_add(1),
+        true,
+    );
+    let IpAddr::V6(from) = v4(dst) else {
+        unreachable!()
+    };
+    assert_eq!(
+        sim.engine.handle_ipv6_payload(now, from, 6, &sa[40..]),
+        Disposition::Matched
+    );
     let events: Vec<Event> = std::iter::from_fn(|| sim.engine.poll_event()).collect();
-    assert!(events.iter().any(|e| matches!(e, Event::Done { reason: StopReason::Reached, .. })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Done {
+            reason: StopReason::Reached,
+            ..
+        }
+    )));
     assert!(sim.engine.is_done());
 }
 
 #[test]
 fn window_limits_probes_in_flight() {
-    let targets: Vec<_> = (1..=20).map(|i| (Box::leak(format!("198.19.2.{i}").into_boxed_str()) as &str, Path::chain(&CHAIN, Dest::Open))).collect();
-    let mut sim = Sim::new(cfg().max_in_flight(7).build().unwrap(), targets, Conditions::default());
+    let targets: Vec<_> = (1..=20)
+        .map(|i| {
+            (
+                Box::leak(format!("198.19.2.{i}").into_boxed_str()) as &str,
+                Path::chain(&CHAIN, Dest::Open),
+            )
+        })
+        .collect();
+    let mut sim = Sim::new(
+        cfg().max_in_flight(7).build().unwrap(),
+        targets,
+        Conditions::default(),
+    );
     let r = sim.run();
     assert!(sim.max_in_flight_seen <= 7, "{}", sim.max_in_flight_seen);
     assert!(r.traces.iter().all(|t| t.reached && t.hops.len() == 6));
@@ -425,15 +653,29 @@ fn window_limits_probes_in_flight() {
 
 #[test]
 fn pacing_spaces_sends() {
-    let targets: Vec<_> = (1..=10).map(|i| (Box::leak(format!("198.19.3.{i}").into_boxed_str()) as &str, Path::chain(&CHAIN, Dest::Open))).collect();
-    let mut sim = Sim::new(cfg().pps(100).build().unwrap(), targets, Conditions::default());
+    let targets: Vec<_> = (1..=10)
+        .map(|i| {
+            (
+                Box::leak(format!("198.19.3.{i}").into_boxed_str()) as &str,
+                Path::chain(&CHAIN, Dest::Open),
+            )
+        })
+        .collect();
+    let mut sim = Sim::new(
+        cfg().pps(100).build().unwrap(),
+        targets,
+        Conditions::default(),
+    );
     let r = sim.run();
     assert!(r.traces.iter().all(|t| t.reached));
     let n = sim.sends.len();
     assert!(n >= 60);
     let span = sim.sends[n - 1].0 - sim.sends[0].0;
     // 100 pps: n sends span at least (n - 1 - burst) / 100 s of virtual time.
-    assert!(span >= Duration::from_millis(10 * (n as u64 - 5)), "{span:?} for {n} sends");
+    assert!(
+        span >= Duration::from_millis(10 * (n as u64 - 5)),
+        "{span:?} for {n} sends"
+    );
     for w in sim.sends.windows(2) {
         assert!(w[1].0 >= w[0].0);
     }
@@ -445,7 +687,13 @@ fn negative_retry_gives_up_after_fruitless_rounds() {
     // all, each TTL gets 1 + 2 attempts, as scapy's autostop would.
     let mut sim = Sim::new(
         cfg().gap_limit(None).max_ttl(3).retry(-2).build().unwrap(),
-        vec![(T1, Path { nodes: vec![Node::Silent; 5], dest: Dest::Blackhole })],
+        vec![(
+            T1,
+            Path {
+                nodes: vec![Node::Silent; 5],
+                dest: Dest::Blackhole,
+            },
+        )],
         Conditions::default(),
     );
     let r = sim.run();
@@ -455,11 +703,35 @@ fn negative_retry_gives_up_after_fruitless_rounds() {
 
 #[test]
 fn deadline_reports_partial_traces() {
-    let mut sim = Sim::new(cfg().build().unwrap(), vec![(T1, Path::chain(&CHAIN, Dest::Open))], Conditions::default());
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        Conditions::default(),
+    );
     let mut buf = Vec::new();
     while sim.engine.poll_transmit(sim.now, &mut buf).is_some() {}
     let traces = sim.engine.traces();
     assert_eq!(traces[0].stop_reason, StopReason::Deadline);
     assert!(!traces[0].reached);
     assert_eq!(traces[0].hops.len(), 5);
+}
+
+#[test]
+fn displays_snapshot() {
+    // Three targets × two ports, a silent router and late, MPLS-labelled and unreachable
+    // replies: both displays and the JSON form, as a user sees them.
+    let mut silent = Path::chain(&CHAIN[..4], Dest::Open);
+    silent.nodes[1] = Node::Silent;
+    silent.nodes[2] = Node::MplsRouter("198.18.3.1", vec![MplsLabel { label: 24_001, tc: 0, bottom: true, ttl: 1 }]);
+    let targets = vec![
+        ("198.19.1.1", silent),
+        ("198.19.2.1", Path::chain(&CHAIN[..2], Dest::Closed)),
+        ("198.19.3.1", Path::chain(&CHAIN[..1], Dest::Unreachable)),
+    ];
+    let cond = Conditions { hop_delay: Duration::from_micros(250), ..Conditions::default() };
+    let mut sim = Sim::new(cfg().ports([80, 443]).gap_limit(Some(3)).build().unwrap(), targets, cond);
+    let r = sim.run();
+    insta::assert_snapshot!("scapy_table", r.scapy_table());
+    insta::assert_snapshot!("summary", r.summary());
+    insta::assert_snapshot!("json", serde_json::to_string_pretty(&r.traces[0]).unwrap());
 }

@@ -14,25 +14,35 @@ type Table = BTreeMap<(IpAddr, u16), BTreeMap<u8, BTreeSet<(IpAddr, String)>>>;
 const MAX_TTL: u8 = 8;
 const PORTS: [u16; 2] = [80, 443];
 
-/// scapy's `traceroute` over every target and port, printing one JSON row per answer.
+/// scapy's `traceroute` (IPv4) or `traceroute6` (IPv6) over every target and port at once,
+/// printing one JSON row per answer: `[dst, dport, ttl, from, kind]`.
 const SCAPY: &str = r#"
 import json, sys
 from scapy.all import conf, traceroute, ICMP, IP, TCP
+from scapy.layers.inet6 import traceroute6, IPv6, ICMPv6TimeExceeded, ICMPv6DestUnreach
 conf.verb = 0
 targets = sys.argv[1].split(",")
 ports = [int(p) for p in sys.argv[2].split(",")]
-res, _ = traceroute(targets, dport=ports, minttl=1, maxttl=int(sys.argv[3]),
-                    timeout=float(sys.argv[4]), verbose=0)
+v6 = ":" in targets[0]
+run = traceroute6 if v6 else traceroute
+res, _ = run(targets, dport=ports, minttl=1, maxttl=int(sys.argv[3]),
+             timeout=float(sys.argv[4]), verbose=0)
 rows = []
 for snd, rcv in res:
-    if rcv.haslayer(ICMP):
+    if v6 and rcv.haslayer(ICMPv6TimeExceeded):
+        kind = "11"
+    elif v6 and rcv.haslayer(ICMPv6DestUnreach):
+        kind = "3"
+    elif not v6 and rcv.haslayer(ICMP):
         kind = str(rcv[ICMP].type)
     elif rcv.haslayer(TCP):
         f = int(rcv[TCP].flags)
         kind = "SA" if f & 0x12 == 0x12 else ("RA" if f & 0x04 else str(f))
     else:
         kind = "?"
-    rows.append([snd[IP].dst, snd[TCP].dport, snd[IP].ttl, rcv[IP].src, kind])
+    ip_s, ip_r = (snd[IPv6], rcv[IPv6]) if v6 else (snd[IP], rcv[IP])
+    ttl = ip_s.hlim if v6 else ip_s.ttl
+    rows.append([ip_s.dst, snd[TCP].dport, ttl, ip_r.src, kind])
 print(json.dumps(rows))
 "#;
 
@@ -51,9 +61,9 @@ fn network() -> Topology {
         .expect("build the test network")
 }
 
-fn targets(net: &Topology) -> Vec<IpAddr> {
-    let mut t = net.targets("web", Family::V4).unwrap();
-    t.extend(net.targets("db", Family::V4).unwrap());
+fn targets(net: &Topology, family: Family) -> Vec<IpAddr> {
+    let mut t = net.targets("web", family).unwrap();
+    t.extend(net.targets("db", family).unwrap());
     t
 }
 
@@ -138,13 +148,11 @@ fn upto(table: &Table, key: (IpAddr, u16), last: u8) -> BTreeMap<u8, BTreeSet<(I
         .unwrap_or_default()
 }
 
-#[test]
-fn scapy_and_tcptrace_find_the_same_hops() {
-    if !testbed::require_root("tcptrace::oracle::scapy_and_tcptrace_find_the_same_hops") {
-        return;
-    }
+/// scapy and tcptrace (every TTL, and stopping at the destination) find the same hops, and
+/// scapy's agree with the ground truth.
+fn same_hops(family: Family) {
     let net = network();
-    let targets = targets(&net);
+    let targets = targets(&net, family);
     let theirs = scapy(&net, &targets);
     let (report, all) = ours(&net, &targets, true);
     let (_, stopped) = ours(&net, &targets, false);
@@ -208,4 +216,90 @@ fn scapy_and_tcptrace_find_the_same_hops() {
     let web = targets[0];
     assert!(!theirs[&(web, 80)].contains_key(&2));
     assert!(!all[&(web, 80)].contains_key(&2));
+}
+
+#[test]
+fn scapy_and_tcptrace_find_the_same_hops() {
+    if !testbed::require_root("tcptrace::oracle::scapy_and_tcptrace_find_the_same_hops") {
+        return;
+    }
+    same_hops(Family::V4);
+}
+
+#[test]
+fn scapy_and_tcptrace_find_the_same_hops_over_ipv6() {
+    if !testbed::require_root("tcptrace::oracle::scapy_and_tcptrace_find_the_same_hops_over_ipv6") {
+        return;
+    }
+    same_hops(Family::V6);
+}
+
+/// Under ECMP scapy changes its source port at every probe, so its hops may mix branches;
+/// tcptrace keeps one 5-tuple per (target, port). Both must only report legitimate routers,
+/// both must find the destination at the same TTL, and each tcptrace trace must be one path.
+#[test]
+fn under_ecmp_both_are_right_and_tcptrace_keeps_one_path() {
+    if !testbed::require_root(
+        "tcptrace::oracle::under_ecmp_both_are_right_and_tcptrace_keeps_one_path",
+    ) {
+        return;
+    }
+    // src - r1 < a | b > r2 < c | d > r3 - web: two diamonds in a row, 4 paths.
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "a", "b", "r2", "c", "d", "r3"])
+        .destination("web", Destination::new().listen(80).addresses(8))
+        .chain(["src", "r1", "a", "r2", "c", "r3", "web"])
+        .chain(["r1", "b", "r2", "d", "r3"])
+        .build()
+        .expect("build the test network");
+    let targets = net.targets("web", Family::V4).unwrap();
+    let theirs = scapy(&net, &targets);
+    let (_, all) = ours(&net, &targets, true);
+    let mut branches = BTreeSet::new();
+    let mut diffs = Vec::new();
+    for &target in &targets {
+        let truth = net.ground_truth(target).unwrap();
+        let dttl = truth.destination_ttl;
+        assert_eq!(truth.hops[1].candidates.len(), 2);
+        for port in PORTS {
+            let key = (target, port);
+            for (who, table) in [("scapy", &theirs), ("tcptrace", &all)] {
+                let rows = upto(table, key, MAX_TTL);
+                for ttl in 1..=MAX_TTL {
+                    let seen = rows.get(&ttl).cloned().unwrap_or_default();
+                    let ok =
+                        !seen.is_empty() && seen.iter().all(|(a, _)| truth.accepts(ttl, port, *a));
+                    if !ok {
+                        diffs.push(format!("{who} {target}:{port} TTL {ttl}: {seen:?}"));
+                    }
+                }
+            }
+            // tcptrace: exactly one answer per TTL, and the routers chain up.
+            let rows = upto(&all, key, dttl - 1);
+            let path: Vec<Option<IpAddr>> = (1..dttl)
+                .map(|ttl| {
+                    let r = rows.get(&ttl)?;
+                    (r.len() == 1).then(|| r.iter().next().map(|(a, _)| *a))?
+                })
+                .collect();
+            if path.iter().any(Option::is_none) || !truth.is_one_path(&path) {
+                diffs.push(format!(
+                    "tcptrace {target}:{port} is not one path: {rows:?}"
+                ));
+            }
+            branches.insert(path);
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} problems:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    // 16 flows over 4 paths under an L4 hash: more than one path is used.
+    assert!(
+        branches.len() > 1,
+        "every flow took the same path: {branches:?}"
+    );
 }

@@ -11,7 +11,14 @@ use tcptrace::{
 };
 
 fn label() -> impl Strategy<Value = MplsLabel> {
-    (0u32..1 << 20, 0u8..8, any::<bool>(), any::<u8>()).prop_map(|(label, tc, bottom, ttl)| MplsLabel { label, tc, bottom, ttl })
+    (0u32..1 << 20, 0u8..8, any::<bool>(), any::<u8>()).prop_map(|(label, tc, bottom, ttl)| {
+        MplsLabel {
+            label,
+            tc,
+            bottom,
+            ttl,
+        }
+    })
 }
 
 proptest! {

@@ -45,7 +45,10 @@ pub(crate) struct Path {
 
 impl Path {
     pub(crate) fn chain(addrs: &[&'static str], dest: Dest) -> Self {
-        Self { nodes: addrs.iter().map(|a| Node::Router(a)).collect(), dest }
+        Self {
+            nodes: addrs.iter().map(|a| Node::Router(a)).collect(),
+            dest,
+        }
     }
 }
 
@@ -96,7 +99,12 @@ impl Sim {
             let dst: IpAddr = t.parse().unwrap();
             let src = if dst.is_ipv4() { v4(SRC4) } else { v4(SRC6) };
             for &port in config.ports() {
-                flows.push(Flow { target: t.to_owned(), src, dst, port });
+                flows.push(Flow {
+                    target: t.to_owned(),
+                    src,
+                    dst,
+                    port,
+                });
                 paths.push(path.clone());
             }
         }
@@ -128,7 +136,7 @@ impl Sim {
     }
 
     fn chance(&mut self, p: f64) -> bool {
-        p > 0.0 && (self.rand() % 1_000_000) as f64 / 1_000_000.0 < p
+        p > 0.0 && f64::from((self.rand() % 1_000_000) as u32) / 1_000_000.0 < p
     }
 
     /// Queues a packet for delivery to the engine at `at`.
@@ -202,7 +210,9 @@ impl Sim {
             let next_packet = self.queue.peek().map(|Reverse((at, _, _))| *at);
             let next = match (self.engine.poll_timeout(), next_packet) {
                 (Some(a), Some(b)) => a.min(b),
-                (a, b) => a.or(b).expect("the engine stalled: nothing pending and not done"),
+                (a, b) => a
+                    .or(b)
+                    .expect("the engine stalled: nothing pending and not done"),
             };
             self.now = self.now.max(next);
             while let Some(Reverse((at, _, _))) = self.queue.peek() {
@@ -219,7 +229,11 @@ impl Sim {
     }
 
     pub(crate) fn report(&self) -> TraceReport {
-        TraceReport { params: self.config.params(), started_at: String::new(), traces: self.engine.traces() }
+        TraceReport {
+            params: self.config.params(),
+            started_at: String::new(),
+            traces: self.engine.traces(),
+        }
     }
 
     pub(crate) fn count(&self, d: Disposition) -> usize {
@@ -228,7 +242,13 @@ impl Sim {
 }
 
 /// An ICMP(v6) error from `from` quoting `probe`, with the quoted TTL at 1 as Linux quotes it.
-pub(crate) fn icmp_error(from: IpAddr, probe: &[u8], v4_type: u8, code: u8, mpls: &[MplsLabel]) -> Vec<u8> {
+pub(crate) fn icmp_error(
+    from: IpAddr,
+    probe: &[u8],
+    v4_type: u8,
+    code: u8,
+    mpls: &[MplsLabel],
+) -> Vec<u8> {
     match from {
         IpAddr::V4(from4) => {
             let p = Ipv4Packet::new_checked(probe).unwrap();
@@ -236,9 +256,17 @@ pub(crate) fn icmp_error(from: IpAddr, probe: &[u8], v4_type: u8, code: u8, mpls
             let mut quoted = probe.to_vec();
             quoted[8] = 1;
             let icmp = if v4_type == 11 {
-                Icmpv4Repr::TimeExceeded { code, quoted: &quoted, mpls: mpls.to_vec() }
+                Icmpv4Repr::TimeExceeded {
+                    code,
+                    quoted: &quoted,
+                    mpls: mpls.to_vec(),
+                }
             } else {
-                Icmpv4Repr::DstUnreachable { code, quoted: &quoted, mpls: mpls.to_vec() }
+                Icmpv4Repr::DstUnreachable {
+                    code,
+                    quoted: &quoted,
+                    mpls: mpls.to_vec(),
+                }
             };
             let ip = Ipv4Repr {
                 src_addr: from4,
@@ -261,9 +289,17 @@ pub(crate) fn icmp_error(from: IpAddr, probe: &[u8], v4_type: u8, code: u8, mpls
             let mut quoted = probe.to_vec();
             quoted[7] = 1;
             let icmp = if v4_type == 11 {
-                Icmpv6Repr::TimeExceeded { code, quoted: &quoted, mpls: mpls.to_vec() }
+                Icmpv6Repr::TimeExceeded {
+                    code,
+                    quoted: &quoted,
+                    mpls: mpls.to_vec(),
+                }
             } else {
-                Icmpv6Repr::DstUnreachable { code: 4, quoted: &quoted, mpls: mpls.to_vec() }
+                Icmpv6Repr::DstUnreachable {
+                    code: 4,
+                    quoted: &quoted,
+                    mpls: mpls.to_vec(),
+                }
             };
             let ip = Ipv6Repr {
                 src_addr: from6,
@@ -283,21 +319,40 @@ pub(crate) fn icmp_error(from: IpAddr, probe: &[u8], v4_type: u8, code: u8, mpls
 }
 
 /// A SYN-ACK (`open`) or RST-ACK from `from:port` to `to:dport` acknowledging `ack`.
-pub(crate) fn tcp_answer(from: IpAddr, to: IpAddr, port: u16, dport: u16, ack: u32, open: bool) -> Vec<u8> {
+pub(crate) fn tcp_answer(
+    from: IpAddr,
+    to: IpAddr,
+    port: u16,
+    dport: u16,
+    ack: u32,
+    open: bool,
+) -> Vec<u8> {
     let tcp = TcpRepr {
         src_port: port,
         dst_port: dport,
         seq_number: if open { 0x1111_2222 } else { 0 },
         ack_number: ack,
-        flags: if open { TcpFlags::SYN | TcpFlags::ACK } else { TcpFlags::RST | TcpFlags::ACK },
+        flags: if open {
+            TcpFlags::SYN | TcpFlags::ACK
+        } else {
+            TcpFlags::RST | TcpFlags::ACK
+        },
         window: if open { 64_240 } else { 0 },
         mss: open.then_some(1460),
     };
-    ip_wrap(from, to, 6, tcp.header_len(), |buf| tcp.emit(buf, from, to).unwrap())
+    ip_wrap(from, to, 6, tcp.header_len(), |buf| {
+        tcp.emit(buf, from, to).unwrap()
+    })
 }
 
 /// Wraps a payload written by `fill` in an IP header.
-pub(crate) fn ip_wrap(from: IpAddr, to: IpAddr, proto: u8, len: usize, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
+pub(crate) fn ip_wrap(
+    from: IpAddr,
+    to: IpAddr,
+    proto: u8,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> Vec<u8> {
     match (from, to) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             let ip = Ipv4Repr {

@@ -69,7 +69,11 @@ impl TopologyBuilder {
     /// step. Whatever was created is deleted again before the error is returned.
     pub fn build(&self) -> Result<Topology> {
         let plan = self.plan()?;
-        CLEANED.call_once(clean_leftovers);
+        CLEANED.call_once(|| {
+            if let Err(e) = clean_leftovers() {
+                eprintln!("testbed::netns: {e}");
+            }
+        });
         let id = format!(
             "{PREFIX}{}-{}",
             std::process::id(),
@@ -569,10 +573,18 @@ fn feed_and_wait(mut child: Child, input: &str) -> Result<(), String> {
     }
 }
 
-/// Deletes namespaces `tb-<pid>-...` whose process is gone (a test run that was killed).
-fn clean_leftovers() {
-    let Ok(dir) = std::fs::read_dir("/run/netns") else {
-        return;
+/// Deletes the namespaces left behind by test runs that were killed before their
+/// [`Topology`] could be dropped: those named `tb-<pid>-...` whose process `<pid>` is gone.
+/// Returns how many were deleted. [`TopologyBuilder::build`] calls it once per process.
+///
+/// # Errors
+///
+/// [`Error::Command`] when `ip netns del` fails.
+pub fn clean_leftovers() -> Result<usize> {
+    let dir = match std::fs::read_dir("/run/netns") {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(Error::io("list /run/netns", &e)),
     };
     let me = std::process::id();
     let stale: Vec<String> = dir
@@ -592,8 +604,9 @@ fn clean_leftovers() {
         .map(|name| format!("netns del {name}"))
         .collect();
     if !stale.is_empty() {
-        let _ = run_with_stdin("ip", &["-force", "-b", "-"], &stale.join("\n"));
+        ip_batch(None, &stale, "delete leftover namespaces")?;
     }
+    Ok(stale.len())
 }
 
 #[cfg(test)]
@@ -610,10 +623,12 @@ mod tests {
                 "dst",
                 Destination::new().listen(80).drop_port(81).drop_port(82),
             )
+            .router("r3")
             .link("src", "r1")
             .lossy_link("r1", "r2", 7)
             .link("r2", "dst")
-            .link("r1", "dst")
+            .link("r1", "r3")
+            .link("r3", "dst")
             .plan()
             .unwrap()
     }
@@ -646,16 +661,23 @@ mod tests {
         let src = &p.nodes[p.index("src").unwrap()];
         let lines = route_lines(src);
         assert!(lines.contains(&"route add 198.19.0.0/24 via 198.18.0.2 dev v0".to_owned()));
-        // r1 reaches r2-dst's link (2) through r2 or through dst: a tie.
+        assert!(lines.contains(&"route add 2001:db8:0:2::2/128 via 2001:db8::2 dev v0".to_owned()));
+        // r1 reaches dst through r2 or through r3: a tie.
         let r1 = &p.nodes[p.index("r1").unwrap()];
         let lines = route_lines(r1);
         assert!(
             lines.contains(
-                &"route add 198.18.2.0/24 nexthop via 198.18.1.2 dev v1 weight 1 \
+                &"route add 198.19.0.0/24 nexthop via 198.18.1.2 dev v1 weight 1 \
                   nexthop via 198.18.3.2 dev v3 weight 1"
                     .to_owned()
             ),
             "{lines:#?}"
+        );
+        // No route to a neighbour's address on a shared link.
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.starts_with("route add 198.18.1.2/32"))
         );
     }
 

@@ -141,8 +141,10 @@ pub(crate) struct LinkSpec {
 ///
 /// Every node is a network namespace with forwarding on and ICMP rate limits off; every link is
 /// a veth pair carrying a `/24` of `198.18.0.0/16` and a `/64` of `2001:db8::/48`. Routes are
-/// computed from the graph: each node gets shortest-path routes to every link and every
-/// destination, with a multipath route (ECMP, L4 hash) where several next hops tie.
+/// computed from the graph: each node gets shortest-path routes to every address of every
+/// other node (host routes to link addresses, a `/24` and a `/64` to each destination's
+/// service addresses), with a multipath route (ECMP, L4 hash) where several next hops tie.
+/// Neighbours are entered permanently, so no probe waits for ARP or neighbour discovery.
 ///
 /// Setters record the first error they meet and `build` reports it.
 #[derive(Clone, Debug, Default)]
@@ -499,20 +501,27 @@ impl Plan {
     }
 
     fn compute_routes(&mut self) {
-        // Every prefix with the nodes that hold it.
-        let mut prefixes: Vec<(Vec<usize>, String, String)> = Vec::new();
+        // Every destination of a route: (owner, nodes that need no route, IPv4, IPv6).
+        // Link addresses get host routes towards their owner, not a /24 towards the nearer
+        // end: that way a packet to a router's far-side address takes a shortest path to that
+        // router, as the ground truth says. The link's two ends reach each other directly.
+        let mut prefixes: Vec<(usize, [usize; 2], String, String)> = Vec::new();
         for (li, &(a, b, _)) in self.links.iter().enumerate() {
-            prefixes.push((
-                vec![a, b],
-                format!("198.18.{li}.0/24"),
-                format!("2001:db8:0:{li:x}::/64"),
-            ));
+            for (owner, end) in [(a, 1), (b, 2)] {
+                prefixes.push((
+                    owner,
+                    [a, b],
+                    format!("{}/32", link_v4(li, end)),
+                    format!("{}/128", link_v6(li, end)),
+                ));
+            }
         }
         let mut di = 0usize;
         for (n, node) in self.nodes.iter().enumerate() {
             if matches!(node.role, Role::Destination(_)) {
                 prefixes.push((
-                    vec![n],
+                    n,
+                    [n, n],
                     format!("198.19.{di}.0/24"),
                     format!("2001:db8:1:{di:x}::/64"),
                 ));
@@ -520,10 +529,10 @@ impl Plan {
             }
         }
         let mut all_routes = vec![Vec::new(); self.nodes.len()];
-        for (holders, p4, p6) in &prefixes {
-            let dist = self.distances(holders);
+        for (owner, skip, p4, p6) in &prefixes {
+            let dist = self.distances(&[*owner]);
             for (u, routes) in all_routes.iter_mut().enumerate() {
-                if holders.contains(&u) {
+                if skip.contains(&u) {
                     continue;
                 }
                 let hops = self.next_hops(u, &dist);
@@ -599,6 +608,7 @@ impl Plan {
                         candidates.push(HopCandidate {
                             node: self.nodes[w].name.clone(),
                             address,
+                            previous: self.nodes[v].name.clone(),
                             silent,
                         });
                     }
@@ -694,14 +704,15 @@ mod tests {
         let back = r2
             .routes
             .iter()
-            .find(|r| r.prefix == "2001:db8:0:0::/64")
+            .find(|r| r.prefix == "2001:db8::1/128")
             .unwrap();
         assert_eq!(
             back.via,
             vec![("2001:db8:0:1::1".parse().unwrap(), "v1".to_owned())]
         );
-        // No route to the node's own links.
-        assert!(!r2.routes.iter().any(|r| r.prefix == "198.18.1.0/24"));
+        // No route to the node's own links: they are connected.
+        assert!(!r2.routes.iter().any(|r| r.prefix.starts_with("198.18.1.")));
+        assert!(r2.routes.iter().any(|r| r.prefix == "198.18.0.2/32"));
     }
 
     #[test]
@@ -732,6 +743,33 @@ mod tests {
         assert_eq!(names, ["b", "c"]);
         // d is entered from b or from c.
         assert_eq!(gt.hops[2].candidates.len(), 2);
+        let addr = |ttl: usize, prev: &str| {
+            gt.hops[ttl]
+                .candidates
+                .iter()
+                .find(|c| c.previous == prev)
+                .map(|c| c.address)
+        };
+        let via_b = [addr(0, "src")];
+        // TTL 2's candidates are b and c, both entered from a.
+        let b_addr = gt.hops[1]
+            .candidates
+            .iter()
+            .find(|c| c.node == "b")
+            .unwrap()
+            .address;
+        let c_addr = gt.hops[1]
+            .candidates
+            .iter()
+            .find(|c| c.node == "c")
+            .unwrap()
+            .address;
+        assert!(gt.is_one_path(&[via_b[0], Some(b_addr), addr(2, "b")]));
+        assert!(gt.is_one_path(&[via_b[0], Some(c_addr), addr(2, "c")]));
+        // Entered d from c after b at TTL 2: two paths mixed.
+        assert!(!gt.is_one_path(&[via_b[0], Some(b_addr), addr(2, "c")]));
+        // A gap breaks no chain.
+        assert!(gt.is_one_path(&[via_b[0], None, addr(2, "c")]));
     }
 
     #[test]
@@ -795,5 +833,135 @@ mod tests {
         assert_eq!(gt.destination_ttl, 3);
         assert_eq!(gt.reply(80), Reply::Rst);
         assert!(plan.ground_truth("10.0.0.1".parse().unwrap()).is_err());
+    }
+
+    /// Whether `addr` is inside `prefix` (`a.b.c.d/len` or `x::/len`).
+    fn contains(prefix: &str, addr: IpAddr) -> bool {
+        let (net, len) = prefix.split_once('/').unwrap();
+        let len: u32 = len.parse().unwrap();
+        match (net.parse::<IpAddr>().unwrap(), addr) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+
+    /// Forwards a packet to `target` from the source through the planned routing tables, along
+    /// every multipath branch, and checks each step against the ground truth.
+    fn walk(plan: &Plan, gt: &GroundTruth, node: usize, ttl: u8, path: &mut Vec<Option<IpAddr>>) {
+        let target = gt.target;
+        let here = &plan.nodes[node];
+        if plan.owner(target) == Some(node) {
+            assert_eq!(ttl, gt.destination_ttl, "delivered at the wrong TTL");
+            assert!(gt.is_one_path(path), "{path:?}");
+            return;
+        }
+        assert!(
+            ttl < gt.destination_ttl,
+            "{} forwards past the destination TTL",
+            here.name
+        );
+        // A neighbour's address on a shared link is delivered directly (connected route).
+        if let Some(p) = here
+            .ports
+            .iter()
+            .find(|p| target == IpAddr::V4(p.peer_v4()) || target == IpAddr::V6(p.peer_v6()))
+        {
+            assert_eq!(ttl + 1, gt.destination_ttl);
+            path.push(Some(target));
+            walk(plan, gt, p.peer, ttl + 1, path);
+            path.pop();
+            return;
+        }
+        let route = here
+            .routes
+            .iter()
+            .find(|r| contains(&r.prefix, target))
+            .unwrap_or_else(|| panic!("{} has no route to {target}", here.name));
+        assert!(!route.via.is_empty());
+        for (via, dev) in &route.via {
+            let next = plan.owner(*via).expect("a next hop is a node's address");
+            assert!(
+                here.ports
+                    .iter()
+                    .any(|p| &p.ifname == dev && p.peer == next)
+            );
+            let next_ttl = ttl + 1;
+            if next_ttl < gt.destination_ttl {
+                let hop = &gt.hops[usize::from(next_ttl) - 1];
+                let c = hop.candidate(*via).unwrap_or_else(|| {
+                    panic!("TTL {next_ttl}: {via} is not a candidate of {hop:?}")
+                });
+                assert_eq!(c.previous, here.name);
+                assert_eq!(c.node, plan.nodes[next].name);
+            }
+            path.push(Some(*via));
+            walk(plan, gt, next, next_ttl, path);
+            path.pop();
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// On any connected graph, the routes lead every packet to its target along shortest
+        /// paths only, and the ground truth names exactly the routers met on the way.
+        #[test]
+        fn routes_agree_with_ground_truth(
+            parents in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 2..12),
+            extra in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<proptest::sample::Index>()), 0..8),
+            silent in proptest::collection::vec(proptest::prelude::any::<bool>(), 12),
+        ) {
+            let n = parents.len() + 1;
+            let name = |i: usize| format!("n{i}");
+            let mut b = TopologyBuilder::new().source("n0");
+            for (i, &quiet) in silent.iter().enumerate().take(n).skip(1) {
+                b = if i + 2 >= n {
+                    b.destination(&name(i), Destination::new().addresses(2))
+                } else if quiet {
+                    b.silent_router(&name(i))
+                } else {
+                    b.router(&name(i))
+                };
+            }
+            let mut edges = BTreeSet::new();
+            for (i, p) in parents.iter().enumerate() {
+                let child = i + 1;
+                edges.insert((p.index(child), child));
+            }
+            for (a, c) in &extra {
+                let (a, c) = (a.index(n), c.index(n));
+                if a != c && !edges.contains(&(a.min(c), a.max(c))) {
+                    edges.insert((a.min(c), a.max(c)));
+                }
+            }
+            for (a, c) in &edges {
+                b = b.link(&name(*a), &name(*c));
+            }
+            let plan = b.plan().unwrap();
+            for (i, node) in plan.nodes.iter().enumerate() {
+                let targets: Vec<IpAddr> = node
+                    .service_v4
+                    .iter()
+                    .map(|&a| IpAddr::V4(a))
+                    .chain(node.service_v6.iter().map(|&a| IpAddr::V6(a)))
+                    .chain(node.ports.iter().flat_map(|p| [IpAddr::V4(p.v4), IpAddr::V6(p.v6)]))
+                    .collect();
+                for target in targets {
+                    let gt = plan.ground_truth(target).unwrap();
+                    proptest::prop_assert_eq!(plan.owner(target), Some(i));
+                    proptest::prop_assert!(gt.hops.iter().all(|h| !h.candidates.is_empty()));
+                    if i != plan.source {
+                        walk(&plan, &gt, plan.source, 0, &mut Vec::new());
+                    }
+                }
+            }
+        }
     }
 }

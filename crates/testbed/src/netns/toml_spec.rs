@@ -78,6 +78,23 @@ impl TopologyBuilder {
     /// [`Error::Toml`] when the text is not a valid description, or the first error of the
     /// description itself ([`Error::InvalidSpec`], [`Error::UnknownNode`]).
     pub fn from_toml(text: &str) -> Result<Self> {
+        Self::parse_toml(text)
+    }
+
+    /// Reads a description from a TOML file; see [`from_toml`](Self::from_toml).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be read, otherwise as
+    /// [`from_toml`](Self::from_toml).
+    pub fn from_toml_file(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("read {}", path.display()), &e))?;
+        Self::parse_toml(&text)
+    }
+
+    fn parse_toml(text: &str) -> Result<Self> {
         let file: File = toml::from_str(text).map_err(|e| Error::Toml(e.to_string()))?;
         let mut b = Self::new().source(&file.source).routers(&file.routers);
         for r in &file.silent_routers {

@@ -22,6 +22,9 @@ pub struct HopCandidate {
     pub node: String,
     /// The address it answers from: its interface facing the source.
     pub address: IpAddr,
+    /// The node the probe came from on this path (the source, or the router one TTL lower):
+    /// `address` is on the link between the two.
+    pub previous: String,
     /// True when the router drops its ICMP time-exceeded, so nothing answers.
     pub silent: bool,
 }
@@ -49,9 +52,12 @@ impl ExpectedHop {
 
     /// True when `addr` is a legitimate answer at this TTL: a candidate that is not silent.
     pub fn accepts(&self, addr: IpAddr) -> bool {
-        self.candidates
-            .iter()
-            .any(|c| !c.silent && c.address == addr)
+        self.candidate(addr).is_some_and(|c| !c.silent)
+    }
+
+    /// The candidate that answers from `addr`, if any.
+    pub fn candidate(&self, addr: IpAddr) -> Option<&HopCandidate> {
+        self.candidates.iter().find(|c| c.address == addr)
     }
 }
 
@@ -85,6 +91,28 @@ impl GroundTruth {
     /// `None` when the SYN is dropped.
     pub fn answers_from(&self, port: u16) -> Option<IpAddr> {
         (self.reply(port) != Reply::Nothing).then_some(self.target)
+    }
+
+    /// Whether answers at consecutive TTLs form one path through the network, as a trace that
+    /// keeps its 5-tuple constant must find under ECMP: each router must have been entered
+    /// from the router found one TTL lower. `answers[i]` is who answered at TTL `i + 1`
+    /// (`None` for no answer, which breaks no chain).
+    pub fn is_one_path(&self, answers: &[Option<IpAddr>]) -> bool {
+        let mut previous: Option<&str> = None;
+        for (hop, answer) in self.hops.iter().zip(answers) {
+            let Some(addr) = answer else {
+                previous = None;
+                continue;
+            };
+            let Some(c) = hop.candidate(*addr) else {
+                return false;
+            };
+            if previous.is_some_and(|p| p != c.previous) {
+                return false;
+            }
+            previous = Some(&c.node);
+        }
+        true
     }
 
     /// Whether `addr` answering at `ttl` is correct for a TCP trace to `port`.

@@ -1,0 +1,183 @@
+//! Fleet scans over several real clamd instances, with a dead and a stalling host.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use clamd_proto::{Client, EICAR, Endpoint, Error, Fleet, FleetStatus, ScanMode, ScanPlan};
+use testbed::clamd::Clamd;
+
+use crate::{scratch, write};
+
+/// A TCP proxy to a real clamd that forwards the first `forward` connections and then accepts
+/// and stalls: a host that becomes slow in the middle of a scan.
+fn stalling_proxy(target: SocketAddr, forward: usize) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        let mut stalled = Vec::new();
+        for conn in listener.incoming() {
+            let Ok(client) = conn else { continue };
+            if count.fetch_add(1, Ordering::SeqCst) >= forward {
+                stalled.push(client);
+                continue;
+            }
+            let Ok(server) = TcpStream::connect(target) else {
+                continue;
+            };
+            pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+            pipe(server, client);
+        }
+    });
+    addr
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
+}
+
+fn dead_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+#[test]
+fn three_hosts_one_dead_one_slow_give_partial_results() {
+    let healthy = Clamd::builder().start().unwrap();
+    let slow_backend = Clamd::builder().start().unwrap();
+    let dir = scratch(&healthy, "fleet");
+    let clean = write(&dir, "clean.txt", b"nothing\n");
+    let infected = write(&dir, "eicar.txt", EICAR);
+    // Both clamds read the same local files; the paths exist for both.
+    let paths = vec![clean.clone(), infected.clone(), clean.clone()];
+    // PING, VERSION and the first path scan go through; the second scan stalls.
+    let slow = stalling_proxy(slow_backend.tcp_addr(), 3);
+    let dead = dead_port();
+    let hosts = vec![
+        Endpoint::from(healthy.tcp_addr()),
+        Endpoint::from(dead),
+        Endpoint::from(slow),
+    ];
+    let fleet = Fleet::new(hosts.clone())
+        .per_host(1)
+        .host_timeout(Duration::from_secs(3))
+        .client(Client::builder(Endpoint::unix("/")).connect_timeout(Duration::from_secs(1)));
+    let report = fleet
+        .run(&ScanPlan::paths(ScanMode::ContScan, &paths))
+        .unwrap();
+    assert_eq!(report.hosts.len(), 3);
+    let [h, d, s] = &report.hosts[..] else {
+        panic!()
+    };
+    assert_eq!(h.endpoint, hosts[0]);
+    assert!(h.ok(), "{:?}", h.error);
+    assert_eq!(h.results.len(), 3);
+    assert!(h.infected());
+    assert!(h.version.is_some() && h.latency.is_some());
+
+    assert!(
+        matches!(d.error, Some(Error::Connect { .. })),
+        "{:?}",
+        d.error
+    );
+    assert!(d.results.is_empty() && d.version.is_none());
+
+    assert!(
+        matches!(s.error, Some(Error::Timeout { .. })),
+        "{:?}",
+        s.error
+    );
+    assert!(
+        s.version.is_some(),
+        "the slow host answered VERSION before stalling"
+    );
+    assert_eq!(s.results.len(), 1, "partial results: {:?}", s.results);
+    assert_eq!(s.results[0].path(), clean);
+
+    let summary = report.summary();
+    assert_eq!(summary.status, FleetStatus::Infected);
+    assert_eq!(summary.hosts_failed, 2);
+    assert_eq!(summary.exit_code(), 2);
+}
+
+#[test]
+fn fleet_streams_local_files_with_bounded_concurrency() {
+    let a = Clamd::builder().start().unwrap();
+    let b = Clamd::builder().tcp(false).start().unwrap();
+    let dir = scratch(&a, "stream");
+    let files: Vec<_> = (0..12)
+        .map(|i| {
+            write(
+                &dir,
+                &format!("f{i}"),
+                if i == 5 { EICAR } else { b"plain" },
+            )
+        })
+        .collect();
+    let fleet = Fleet::new([
+        Endpoint::from(a.tcp_addr()),
+        Endpoint::unix(b.socket_path()),
+    ])
+    .concurrency(3)
+    .per_host(2);
+    let seen = AtomicUsize::new(0);
+    let report = fleet
+        .run_with_progress(&ScanPlan::stream(&files).stats(true), |p| {
+            assert!(p.done <= p.total);
+            seen.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    assert_eq!(seen.load(Ordering::SeqCst), 24);
+    for host in &report.hosts {
+        assert!(host.ok(), "{:?}", host.error);
+        assert!(host.stats.is_some());
+        let paths: Vec<_> = host
+            .results
+            .iter()
+            .map(|r| r.path().to_path_buf())
+            .collect();
+        assert_eq!(
+            paths, files,
+            "results keep the plan's order and local paths"
+        );
+        assert_eq!(host.results.iter().filter(|r| r.is_infected()).count(), 1);
+    }
+    assert_eq!(report.summary().status, FleetStatus::Infected);
+    assert_eq!(report.summary().exit_code(), 1);
+
+    let fildes = fleet
+        .run(&ScanPlan::new().target(clamd_proto::Target::Fildes {
+            files: files.clone(),
+        }))
+        .unwrap();
+    assert!(fildes.hosts[0].error.is_some(), "FILDES cannot cross TCP");
+    assert!(fildes.hosts[1].ok());
+    assert_eq!(fildes.hosts[1].results.len(), 12);
+}
+
+#[test]
+fn an_all_clean_fleet_with_reload() {
+    let a = Clamd::builder().start().unwrap();
+    let b = Clamd::builder().start().unwrap();
+    let dir = scratch(&a, "clean");
+    write(&dir, "x", b"x");
+    let report = Fleet::new([Endpoint::from(a.tcp_addr()), Endpoint::from(b.tcp_addr())])
+        .run(&ScanPlan::paths(ScanMode::MultiScan, [&dir]).reload(true))
+        .unwrap();
+    let s = report.summary();
+    assert_eq!(
+        (s.status, s.exit_code(), s.hosts),
+        (FleetStatus::AllClean, 0, 2)
+    );
+}

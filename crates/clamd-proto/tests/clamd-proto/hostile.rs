@@ -1,0 +1,185 @@
+//! Hostile servers: a local listener that misbehaves on purpose. Each case must give a typed
+//! error within the deadline and with bounded memory.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use clamd_proto::{Client, Endpoint, Error};
+
+/// Serves one behaviour to every connection: reads the command, then runs `act`.
+fn server(act: fn(&mut TcpStream)) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 256];
+                let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
+                let _ = conn.read(&mut buf);
+                act(&mut conn);
+            });
+        }
+    });
+    addr
+}
+
+fn client(addr: SocketAddr) -> Client {
+    Client::builder(Endpoint::from(addr))
+        .timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(1))
+        .max_line(4096)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn silent_listener_times_out() {
+    let addr = server(|c| {
+        std::thread::sleep(Duration::from_secs(30));
+        let _ = c.write_all(b"PONG\0");
+    });
+    let err = client(addr).ping().unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    let err = client(addr).scan_bytes(b"data").unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[test]
+fn listener_that_never_accepts_times_out_or_refuses() {
+    // Bound with a backlog but never accepted: connect succeeds (kernel backlog), then silence.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = client(listener.local_addr().unwrap())
+        .version()
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[test]
+fn drip_feeding_server_hits_the_operation_deadline() {
+    // One byte every 100 ms never trips a per-read timeout; the operation deadline must.
+    let addr = server(|c| {
+        for _ in 0..600 {
+            if c.write_all(b"x").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let err = client(addr).stats().unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[test]
+fn truncated_reply() {
+    let addr = server(|c| {
+        let _ = c.write_all(b"/tmp/x: Eicar FOU");
+    });
+    assert!(matches!(
+        client(addr).scan("/tmp/x"),
+        Err(Error::Truncated(_))
+    ));
+    let addr = server(|_| {});
+    assert!(matches!(client(addr).ping(), Err(Error::Truncated(_))));
+}
+
+#[test]
+fn garbage_reply() {
+    let addr = server(|c| {
+        let _ = c.write_all(b"\xff\xfe\x00garbage\0");
+    });
+    assert!(matches!(
+        client(addr).version(),
+        Err(Error::Malformed { .. })
+    ));
+    assert!(matches!(
+        client(addr).scan("/x"),
+        Err(Error::Malformed { .. })
+    ));
+    assert!(matches!(
+        client(addr).scan_bytes(b"x"),
+        Err(Error::Malformed { .. })
+    ));
+}
+
+#[test]
+fn ten_megabyte_line_without_terminator() {
+    let addr = server(|c| {
+        let block = vec![b'A'; 1 << 20];
+        for _ in 0..10 {
+            if c.write_all(&block).is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    for r in [
+        client(addr).stats().map(|_| ()),
+        client(addr).scan("/x").map(|_| ()),
+    ] {
+        assert!(
+            matches!(r, Err(Error::LineTooLong { limit: 4096 })),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn wrong_session_id() {
+    let addr = server(|c| {
+        // IDSESSION and a PING are read by `server`; answer with an id never issued.
+        let _ = c.write_all(b"42: PONG\0");
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let mut s = client(addr).session().unwrap();
+    let err = s.ping().unwrap_err();
+    assert!(
+        matches!(err, Error::UnexpectedSessionId { id: 42 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn session_reply_without_id() {
+    let addr = server(|c| {
+        let _ = c.write_all(b"UNKNOWN COMMAND\0");
+    });
+    let mut s = client(addr).session().unwrap();
+    assert!(matches!(s.ping(), Err(Error::UnknownCommand)));
+}
+
+#[test]
+fn size_limit_reply_while_the_client_is_still_sending() {
+    // The server answers the size-limit error and closes after 1 KiB, like clamd.
+    let addr = server(|c| {
+        let mut buf = [0u8; 1024];
+        let _ = c.read_exact(&mut buf);
+        let _ = c.write_all(b"INSTREAM size limit exceeded. ERROR\0");
+        let _ = c.shutdown(std::net::Shutdown::Both);
+    });
+    let data = vec![0u8; 32 << 20];
+    let err = client(addr).scan_bytes(&data).unwrap_err();
+    assert!(matches!(err, Error::SizeLimitExceeded { .. }), "{err:?}");
+}
+
+#[test]
+fn refused_connection_is_a_connect_error() {
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    assert!(matches!(client(addr).ping(), Err(Error::Connect { .. })));
+    let unix = Client::new(Endpoint::unix("/nonexistent/clamd.sock"));
+    assert!(matches!(unix.ping(), Err(Error::Connect { .. })));
+}
+
+#[test]
+fn unused_stream_for_lints() {
+    // Keeps the helper honest: a server that answers correctly works with the same client.
+    let addr = server(|c| {
+        let _ = c.write_all(b"PONG\0");
+    });
+    client(addr).ping().unwrap();
+    let _ = TcpStream::connect(addr);
+}

@@ -1,0 +1,82 @@
+//! The async client against the real clamd and a silent listener.
+
+use std::time::Duration;
+
+use clamd_proto::{AsyncClient, Client, EICAR, Endpoint, Error, Mode, Verdict};
+use testbed::clamd::Clamd;
+
+use crate::{scratch, shared, write};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn async_commands_in_both_modes() {
+    let clamd = shared();
+    let dir = scratch(clamd, "async");
+    let bad = write(&dir, "bad", EICAR);
+    rt().block_on(async {
+        for mode in [Mode::Z, Mode::N] {
+            for ep in [
+                Endpoint::from(clamd.tcp_addr()),
+                Endpoint::unix(clamd.socket_path()),
+            ] {
+                let c = AsyncClient::from(Client::builder(ep).mode(mode).build().unwrap());
+                c.ping().await.unwrap();
+                assert_eq!(c.version().await.unwrap(), c.blocking().version().unwrap());
+                assert!(c.version_commands().await.unwrap().supports("INSTREAM"));
+                assert!(c.stats().await.unwrap().threads.is_some());
+                for lines in [
+                    c.scan(&bad).await.unwrap(),
+                    c.contscan(&dir).await.unwrap(),
+                    c.multiscan(&dir).await.unwrap(),
+                    c.allmatchscan(&bad).await.unwrap(),
+                ] {
+                    assert_eq!(lines.len(), 1);
+                    assert_eq!(lines[0].signature(), Some(clamd.eicar_signature()));
+                }
+                assert!(c.scan_bytes(EICAR).await.unwrap().is_infected());
+                let r = c.scan_file(&bad).await.unwrap();
+                assert_eq!(r.path(), bad);
+                assert!(r.is_infected());
+                assert_eq!(c.scan_bytes(b"").await.unwrap().verdict(), &Verdict::Clean);
+            }
+        }
+    });
+}
+
+#[test]
+fn async_size_limit_reload_shutdown_and_timeout() {
+    let mut clamd = Clamd::builder().stream_max_length(1000).start().unwrap();
+    rt().block_on(async {
+        let c = AsyncClient::from(Client::new(Endpoint::from(clamd.tcp_addr())));
+        assert!(matches!(
+            c.scan_bytes(&vec![0u8; 8 << 20]).await,
+            Err(Error::SizeLimitExceeded { .. })
+        ));
+        c.reload().await.unwrap();
+        c.shutdown().await.unwrap();
+
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = AsyncClient::from(
+            Client::builder(Endpoint::from(silent.local_addr().unwrap()))
+                .timeout(Duration::from_millis(500))
+                .connect_timeout(Duration::from_millis(500))
+                .build()
+                .unwrap(),
+        );
+        assert!(c.ping().await.unwrap_err().is_timeout());
+    });
+    for _ in 0..500 {
+        if !clamd.is_running() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!clamd.is_running());
+}

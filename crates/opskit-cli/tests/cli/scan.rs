@@ -1,0 +1,202 @@
+//! `opskit scan` against private clamd instances.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use testbed::clamd::{Clamd, EICAR};
+
+fn opskit(args: &[&OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .arg("scan")
+        .args(args)
+        .output()
+        .expect("run opskit scan")
+}
+
+fn s(v: &str) -> &OsStr {
+    OsStr::new(v)
+}
+
+fn dir_with(clamd: &Clamd, files: &[(&[u8], &[u8])]) -> PathBuf {
+    let dir = tempfile::Builder::new()
+        .prefix("cli")
+        .tempdir_in(clamd.dir())
+        .unwrap()
+        .keep();
+    for (name, data) in files {
+        std::fs::write(dir.join(OsStr::from_bytes(name)), data).unwrap();
+    }
+    dir
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn clean_directory_exits_0_with_the_json_format() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"a.txt", b"hello"), (b"b.txt", b"world")]);
+    let host = clamd.tcp_addr().to_string();
+    let out = opskit(&[s("--host"), s(&host), s("--json"), dir.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json(&out);
+    let hosts = v["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 1);
+    let h = &hosts[0];
+    assert_eq!(h["host"], host.as_str());
+    assert_eq!(h["ok"], true);
+    assert!(h["version"].as_str().unwrap().starts_with("ClamAV "));
+    assert!(h["error"].is_null());
+    let r = &h["results"][0];
+    assert_eq!(r["path"], dir.to_str().unwrap());
+    assert_eq!(r["status"], "clean");
+    assert!(r["signature"].is_null() && r["message"].is_null());
+    let keys: Vec<&String> = h.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
+    assert_eq!(r.as_object().unwrap().len(), 4);
+}
+
+#[test]
+fn infected_file_exits_1_in_every_mode() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR), (b"ok.txt", b"fine")]);
+    let sock = clamd.socket_path().as_os_str().to_owned();
+    for mode in [
+        "scan",
+        "contscan",
+        "multiscan",
+        "allmatch",
+        "stream",
+        "fdpass",
+    ] {
+        let out = opskit(&[
+            s("--unix"),
+            &sock,
+            s("--mode"),
+            s(mode),
+            s("--json"),
+            dir.as_os_str(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {out:?}");
+        let v = json(&out);
+        let results = v["hosts"][0]["results"].as_array().unwrap();
+        let infected: Vec<_> = results
+            .iter()
+            .filter(|r| r["status"] == "infected")
+            .collect();
+        assert_eq!(infected.len(), 1, "{mode}: {results:?}");
+        assert_eq!(infected[0]["signature"], clamd.eicar_signature());
+        assert_eq!(infected[0]["path"], dir.join("eicar.com").to_str().unwrap());
+    }
+}
+
+#[test]
+fn dead_host_exits_2_and_others_still_report() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let out = opskit(&[
+        s("--host"),
+        s(&clamd.tcp_addr().to_string()),
+        s("--host"),
+        s(&dead),
+        s("--timeout"),
+        s("5"),
+        s("--json"),
+        dir.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["hosts"][0]["ok"], true);
+    assert_eq!(v["hosts"][0]["results"][0]["status"], "infected");
+    assert_eq!(v["hosts"][1]["ok"], false);
+    assert!(v["hosts"][1]["error"].as_str().unwrap().contains(&dead));
+    assert!(v["hosts"][1]["version"].is_null());
+}
+
+#[test]
+fn missing_path_is_an_error_line_and_exit_2() {
+    let clamd = Clamd::start().unwrap();
+    let out = opskit(&[
+        s("--host"),
+        s(&clamd.tcp_addr().to_string()),
+        s("--json"),
+        s("/nonexistent/opskit-scan-test"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v = json(&out);
+    let r = &v["hosts"][0]["results"][0];
+    assert_eq!(r["status"], "error");
+    assert!(r["message"].as_str().unwrap().contains("No such file"));
+}
+
+#[test]
+fn non_utf8_paths_are_lossless_in_json() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"caf\xe9.com", EICAR)]);
+    let out = opskit(&[
+        s("--unix"),
+        clamd.socket_path().as_os_str(),
+        s("--json"),
+        dir.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let want = format!("\"{}/caf\\udce9.com\"", dir.display());
+    assert!(text.contains(&want), "{text}");
+}
+
+#[test]
+fn text_output_pings_versions_and_summarises() {
+    let a = Clamd::start().unwrap();
+    let b = Clamd::start().unwrap();
+    let out = opskit(&[
+        s("--host"),
+        s(&a.tcp_addr().to_string()),
+        s("--unix"),
+        b.socket_path().as_os_str(),
+        s("--ping"),
+        s("--version"),
+        s("--stats"),
+        s("--reload"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("{} connection [OK]", a.tcp_addr())),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{} connection [OK]", b.socket_path().display())));
+    assert!(text.contains(" ping "), "{text}");
+    assert!(text.contains(" version ClamAV "), "{text}");
+    assert!(text.contains("POOLS: 1"), "{text}");
+    assert!(text.contains("Status: all clean"), "{text}");
+    // No terminal: no progress line.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("scanning:"));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    for args in [
+        vec![s("--host"), s("h:99999")],
+        vec![s("--timeout"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--mode"), s("bogus")],
+    ] {
+        let out = opskit(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+    }
+    let _ = Path::new("/");
+}
