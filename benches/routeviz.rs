@@ -59,14 +59,20 @@ struct Router {
 fn traces(rng: &mut Rng, n_traces: usize, n_hops: usize) -> TraceSet {
     let mut routers = vec![Router { addr: "198.18.0.1".into(), asn: Some(64496), children: vec![] }];
     let mut next_addr = 1u32;
+    let mut next_as = 64_510u32;
     let mut new_router = |routers: &mut Vec<Router>, parent: usize, rng: &mut Rng| {
         next_addr += 1;
-        let asn = if rng.chance(0.1) {
+        // Like the Internet: an AS continues along a path until a border, where the path enters
+        // a transit AS (a few, shared) or a new AS of its own; some routers have no AS data.
+        let asn = if rng.chance(0.08) {
             None
-        } else if rng.chance(0.75) {
-            routers[parent].asn.or(Some(64500))
+        } else if rng.chance(0.82) {
+            routers[parent].asn.or(Some(64_500))
+        } else if rng.chance(0.3) {
+            Some(64_500 + rng.below(3) as u32)
         } else {
-            Some(64500 + rng.below(12) as u32)
+            next_as += 1;
+            Some(next_as)
         };
         let addr = format!("198.18.{}.{}", next_addr / 250, next_addr % 250 + 1);
         routers.push(Router { addr, asn, children: vec![] });
@@ -363,7 +369,7 @@ fn main() {
     let base = pix.encode_png().unwrap().len();
     let t = time_call(|| { std::hint::black_box(pix.encode_png().unwrap()); }, 5);
     let _ = writeln!(md, "| tiny-skia `encode_png` (RGBA, png defaults) | {} | {} KiB |", ms(t), base / 1024);
-    for (name, c) in [("ours Fast (RGB, fdeflate, Up) — default", PngCompression::Fast), ("ours Balanced (RGB, zlib 6, adaptive)", PngCompression::Balanced), ("ours Small (RGB, zlib best, adaptive)", PngCompression::Small)] {
+    for (name, c) in [("ours Fast (RGB, fdeflate, Paeth), the default", PngCompression::Fast), ("ours Balanced (RGB, zlib 6, Sub)", PngCompression::Balanced), ("ours Small (RGB, zlib best, adaptive)", PngCompression::Small)] {
         let size = encode_png(&pix, c).unwrap().len();
         let t = time_call(|| { std::hint::black_box(encode_png(&pix, c).unwrap()); }, 3);
         let _ = writeln!(md, "| {name} | {} | {} KiB |", ms(t), size / 1024);

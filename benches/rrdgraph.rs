@@ -78,7 +78,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         bytes += spec.render()?.image().map_or(0, <[u8]>::len);
     }
     let ours = t.elapsed();
-    eprintln!("ours: {n} renders in {ours:?} ({} KiB of PNG)", bytes / 1024);
+    eprintln!(
+        "ours: {n} renders in {ours:?} ({} KiB of PNG)",
+        bytes / 1024
+    );
 
     // 1b. One `rrdtool graph` process per graph.
     let out = rrd.dir().join("Flow.png");
@@ -117,31 +120,39 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => notes.push(format!("Python `rrdtool.graphv` was not measured: {e}")),
     }
 
-    // 2. Batch renderer, 2 worker processes, vs single-threaded in-process.
+    // 2. Batch renderer, 2 worker processes, vs single-threaded in-process. The two run in
+    // alternating rounds, so that both see the same load on a shared machine.
     let jobs: Vec<Vec<String>> = (0..n).map(|_| mem_args.clone()).collect();
-    let t = Instant::now();
-    for job in &jobs {
-        render_args(job)?;
-    }
-    let single = t.elapsed();
     let mut batch = BatchRenderer::builder().workers(2).build()?;
     // Start the workers (and warm them up) outside the measurement.
     for r in batch.render_all(&jobs[..4]) {
         r?;
     }
-    let t = Instant::now();
-    let results = batch.render_all(&jobs);
-    let batched = t.elapsed();
-    let failed = results.iter().filter(|r| r.is_err()).count();
-    if failed > 0 {
-        return Err(format!("{failed} batch renders failed").into());
+    let rounds = 5;
+    let (mut single, mut batched) = (Duration::ZERO, Duration::ZERO);
+    for chunk in jobs.chunks(n.div_ceil(rounds).max(1)) {
+        let t = Instant::now();
+        for job in chunk {
+            render_args(job)?;
+        }
+        single += t.elapsed();
+        let t = Instant::now();
+        let results = batch.render_all(chunk);
+        batched += t.elapsed();
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        if failed > 0 {
+            return Err(format!("{failed} batch renders failed").into());
+        }
     }
     eprintln!("batch: {n} graphs in {batched:?}; single-threaded {single:?}");
     rows.push(Row {
         case: format!("Batch renderer, 2 worker processes vs single-threaded, {n} graphs"),
         ours: format!("{:.1} graphs/s", secs_rate(n, batched)),
         peer: format!("{:.1} graphs/s", secs_rate(n, single)),
-        ratio: format!("{:.2}x throughput", single.as_secs_f64() / batched.as_secs_f64()),
+        ratio: format!(
+            "{:.2}x throughput",
+            single.as_secs_f64() / batched.as_secs_f64()
+        ),
     });
 
     // 3. Spec overhead: parse + validate + emit of a corpus, per graph, vs one render.
@@ -158,7 +169,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let per_spec = per_graph(t.elapsed(), reps * corpus.len());
     let per_render = per_graph(ours, n);
-    eprintln!("spec: {} definitions, {emitted} arguments emitted, {per_spec:?} each", corpus.len());
+    eprintln!(
+        "spec: {} definitions, {emitted} arguments emitted, {per_spec:?} each",
+        corpus.len()
+    );
     rows.push(Row {
         case: format!(
             "Parse + validate + emit, corpus of {} definitions, per graph vs one render",

@@ -1,8 +1,10 @@
 //! Peer benchmark of `tcptrace`: 64 targets × ports 80 and 443, max TTL 30, in a namespace test
 //! network, against scapy's `traceroute`, a script loop of `traceroute -T` and `scamper` in TCP
 //! mode. Each tool runs in the same source namespace, in the same process run; we compare wall
-//! time, CPU time (ours: this process; peers: their processes, from the kernel's accounting of
-//! waited-for children) and hop accuracy against the topology's ground truth.
+//! time, CPU time (ours: the tracing thread, from its schedstat; peers: their processes, from
+//! the kernel's accounting of waited-for children, as `getrusage(RUSAGE_CHILDREN)` reports it)
+//! and hop accuracy against the topology's ground truth. Then the engine's probe rate with
+//! pacing off, alone and with its raw-socket transport.
 //!
 //! Run with `cargo bench --bench trace` as root. Writes `target/bench/trace.md` (or
 //! `$OPSKIT_BENCH_DIR/trace.md`).
@@ -367,6 +369,12 @@ fn tcptrace_run(net: &Topology, targets: &[IpAddr], all_ttls: bool) -> RunResult
         })
         .map_err(|e| e.to_string())?;
     let report = report.map_err(|e| e.to_string())?;
+    let obs = observed(&report);
+    Ok((obs, Some(cpu)))
+}
+
+/// Who answered, as the report says.
+fn observed(report: &tcptrace::TraceReport) -> Observed {
     let mut obs = Observed::new();
     for t in &report.traces {
         for hop in &t.hops {
@@ -381,7 +389,58 @@ fn tcptrace_run(net: &Topology, targets: &[IpAddr], all_ttls: bool) -> RunResult
             }
         }
     }
-    Ok((obs, Some(cpu)))
+    obs
+}
+
+/// A whole `tcptrace::trace` run with pacing off and a window as large as the plan: every
+/// probe of 64 × 2 × 30 sent at once, and every reply parsed and matched.
+struct FullRun {
+    probes: u64,
+    wall: Duration,
+    cpu: Duration,
+    right: usize,
+    total: usize,
+}
+
+fn full_run(
+    net: &Topology,
+    targets: &[IpAddr],
+    truth: &BTreeMap<IpAddr, GroundTruth>,
+) -> Result<FullRun, String> {
+    let config = TraceConfig::builder()
+        .targets(targets.iter().map(ToString::to_string))
+        .ports(PORTS)
+        .max_ttl(MAX_TTL)
+        .timeout(Duration::from_secs(TIMEOUT_S))
+        .all_ttls(true)
+        .gap_limit(None)
+        .no_pacing()
+        .max_in_flight(65_536)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let (report, wall, cpu) = net
+        .run_in(net.source(), move || {
+            let c0 = thread_cpu();
+            let t0 = Instant::now();
+            let report = tcptrace::trace(&config);
+            (report, t0.elapsed(), thread_cpu().saturating_sub(c0))
+        })
+        .map_err(|e| e.to_string())?;
+    let report = report.map_err(|e| e.to_string())?;
+    let probes = report
+        .traces
+        .iter()
+        .flat_map(|t| &t.hops)
+        .map(|h| u64::from(h.probes))
+        .sum();
+    let (right, total, _) = score(truth, &observed(&report));
+    Ok(FullRun {
+        probes,
+        wall,
+        cpu,
+        right,
+        total,
+    })
 }
 
 /// Probes per second of the engine alone and of the engine with its raw-socket transport,
@@ -533,6 +592,7 @@ fn render(
     targets: usize,
     rows: &[Result<Measured, (&'static str, String)>],
     rates: &Result<Rates, String>,
+    full: &Result<FullRun, String>,
 ) -> String {
     let mut md = String::new();
     let _ = writeln!(
@@ -628,11 +688,11 @@ fn render(
             );
         }
     }
-    render_rates(&mut md, rates);
+    render_rates(&mut md, rates, full);
     md
 }
 
-fn render_rates(md: &mut String, rates: &Result<Rates, String>) {
+fn render_rates(md: &mut String, rates: &Result<Rates, String>, full: &Result<FullRun, String>) {
     md.push_str(
         "\n**Probe rate, pacing off, no window** (target: ≥ 50,000 probes/s on one core)\n\n",
     );
@@ -675,6 +735,23 @@ fn render_rates(md: &mut String, rates: &Result<Rates, String>) {
         }
         Err(e) => {
             let _ = writeln!(md, "failed: {e}");
+        }
+    }
+    match full {
+        Ok(f) => {
+            let _ = writeln!(
+                md,
+                "| whole `tcptrace::trace`, all TTLs, window 65,536, in the test network (replies parsed and matched; CPU {} ms; hops right {}/{}) | {} | {} | {} | |",
+                ms(f.cpu),
+                f.right,
+                f.total,
+                f.probes,
+                ms(f.wall),
+                per_sec(f.probes, f.wall),
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(md, "\nwhole run failed: {e}");
         }
     }
 }
@@ -756,9 +833,10 @@ fn main() {
             ),
         ),
     ];
+    let full = full_run(&net, &targets, &truth);
     drop(net);
     let rates = engine_rates();
-    let md = render(targets.len(), &rows, &rates);
+    let md = render(targets.len(), &rows, &rates, &full);
     print!("{md}");
     std::fs::write(&path, &md).expect("write trace.md");
     println!("\nwrote {}", path.display());

@@ -66,7 +66,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     // 3. rrdtool info | first | last | fetch Flow.rrd
     let rrd = Rrd::new("Flow.rrd");
     let info = rrd.info()?;
-    println!("\n$ rrdtool info Flow.rrd   (selected lines of {})", info.len());
+    println!(
+        "\n$ rrdtool info Flow.rrd   (selected lines of {})",
+        info.len()
+    );
     for (key, value) in info.iter() {
         let wanted = matches!(key, "filename" | "rrd_version" | "step" | "last_update")
             || key.starts_with("ds[")
@@ -78,11 +81,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("\n$ rrdtool first Flow.rrd\n{}", rrd.first(0)?);
     let last = rrd.last()?;
     println!("\n$ rrdtool last Flow.rrd\n{last}");
-    let fetched = rrd.fetch(
-        &FetchRequest::new(Cf::Average)
-            .start(last - 3600)
-            .end(last),
-    )?;
+    let fetched = rrd.fetch(&FetchRequest::new(Cf::Average).start(last - 3600).end(last))?;
     println!(
         "\n$ rrdtool fetch Flow.rrd AVERAGE --start {} --end {last}",
         last - 3600

@@ -9,13 +9,17 @@ use libfuzzer_sys::fuzz_target;
 use tcptrace::{RangeFormat, RangeTable};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, text)) = data.split_first() else { return };
+    let Some((&selector, text)) = data.split_first() else {
+        return;
+    };
     let format = match selector % 3 {
         0 => RangeFormat::Csv,
         1 => RangeFormat::IptoasnTsv,
         _ => RangeFormat::Pyasn,
     };
-    let Ok(table) = RangeTable::from_reader(text, format) else { return };
+    let Ok(table) = RangeTable::from_reader(text, format) else {
+        return;
+    };
     let mut prev: Option<IpAddr> = None;
     for row in table.rows() {
         let (first, last) = (row.range.first(), row.range.last());

@@ -20,6 +20,8 @@ fuzz_target!(|data: &[u8]| {
         let back = GraphSpec::parse_command_line(&spec.to_command_line()).expect("quoted line parses");
         assert_eq!(back, spec);
     }
+    let problems = GraphSpec::diagnose(&args);
+    assert_eq!(problems.is_empty(), GraphSpec::parse_args(&args).is_ok());
     for arg in &args {
         let _ = rrdgraph::Element::parse(arg);
     }

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde::Serialize;
-use tcptrace::{AsName, AsnResolver, Chain, Resolution, WhoisResolver, WhoisService, open_database};
+use tcptrace::{
+    AsName, AsnResolver, Chain, Resolution, WhoisResolver, WhoisService, open_database,
+};
 
 /// Addresses resolved per batch (whois gets one bulk query per batch).
 const BATCH: usize = 10_000;
@@ -47,7 +49,10 @@ enum Input {
 }
 
 fn parse_input(token: &str) -> Option<Input> {
-    if let Some(n) = token.strip_prefix("AS").or_else(|| token.strip_prefix("as")) {
+    if let Some(n) = token
+        .strip_prefix("AS")
+        .or_else(|| token.strip_prefix("as"))
+    {
         return n.parse().ok().map(Input::Asn);
     }
     token.parse().ok().map(Input::Addr)
@@ -70,7 +75,8 @@ fn build_resolver(args: &Args) -> Result<Chain, String> {
     if args.db.is_empty() && args.whois.is_none() {
         return Err("give --db FILE and/or --whois cymru|ris|radb".into());
     }
-    if !(args.whois_timeout.is_finite() && args.whois_timeout > 0.0 && args.whois_timeout <= 3600.0) {
+    if !(args.whois_timeout.is_finite() && args.whois_timeout > 0.0 && args.whois_timeout <= 3600.0)
+    {
         return Err("--whois-timeout must be between 0 and 3600 seconds".into());
     }
     let mut chain = Chain::new();
@@ -78,7 +84,9 @@ fn build_resolver(args: &Args) -> Result<Chain, String> {
         chain = chain.then_boxed(open_database(path).map_err(|e| e.to_string())?);
     }
     if let Some(name) = &args.whois {
-        let service: WhoisService = name.parse().map_err(|e: tcptrace::AsnError| e.to_string())?;
+        let service: WhoisService = name
+            .parse()
+            .map_err(|e: tcptrace::AsnError| e.to_string())?;
         let deadline = Duration::from_secs_f64(args.whois_timeout);
         let mut b = WhoisResolver::builder(service)
             .deadline(deadline)
@@ -107,17 +115,23 @@ impl<W: Write> Printer<W> {
     }
 
     fn json_item(&mut self, value: &impl Serialize) -> io::Result<()> {
-        self.out.write_all(if self.first { b"\n  " } else { b",\n  " })?;
+        self.out
+            .write_all(if self.first { b"\n  " } else { b",\n  " })?;
         self.first = false;
         serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)
     }
 
     fn resolution(&mut self, token: &str, r: &Resolution) -> io::Result<()> {
         if self.json {
-            return self.json_item(&JsonLine { address: token.to_owned(), resolution: r });
+            return self.json_item(&JsonLine {
+                address: token.to_owned(),
+                resolution: r,
+            });
         }
         match r {
-            Resolution::Found(info) => writeln!(self.out, "{token}\t{}\t{}", info.asn, info.name_or_empty()),
+            Resolution::Found(info) => {
+                writeln!(self.out, "{token}\t{}\t{}", info.asn, info.name_or_empty())
+            }
             Resolution::NotRouted { .. } => writeln!(self.out, "{token}\t-\t-"),
             _ => writeln!(self.out, "{token}\t?\t?"),
         }
@@ -127,14 +141,33 @@ impl<W: Write> Printer<W> {
         if self.json {
             return self.json_item(&JsonName { asn, name });
         }
-        writeln!(self.out, "AS{asn}\t{asn}\t{}", name.map_or("?", AsName::as_str))
+        writeln!(
+            self.out,
+            "AS{asn}\t{asn}\t{}",
+            name.map_or("?", AsName::as_str)
+        )
     }
 
     fn finish(&mut self) -> io::Result<()> {
         if self.json {
-            self.out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+            self.out
+                .write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
         }
         self.out.flush()
+    }
+}
+
+/// Why a run stopped early.
+enum Failure {
+    /// Writing standard output failed (a closed pipe ends the run quietly).
+    Output(io::Error),
+    /// Anything else, with its message.
+    Other(String),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Self::Output(e)
     }
 }
 
@@ -143,7 +176,7 @@ fn flush_batch<W: Write>(
     resolver: &Chain,
     batch: &mut Vec<(String, Input)>,
     printer: &mut Printer<W>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let ips: Vec<IpAddr> = batch
         .iter()
         .filter_map(|(_, i)| match i {
@@ -151,22 +184,74 @@ fn flush_batch<W: Write>(
             Input::Asn(_) => None,
         })
         .collect();
-    let answers = resolver.resolve_many(&ips).map_err(|e| e.to_string())?;
+    let answers = resolver
+        .resolve_many(&ips)
+        .map_err(|e| Failure::Other(e.to_string()))?;
     let mut answers = answers.iter();
     for (token, input) in batch.drain(..) {
-        let written = match input {
+        match input {
             Input::Addr(_) => {
                 let r = answers.next().cloned().unwrap_or(Resolution::Unknown);
-                printer.resolution(&token, &r)
+                printer.resolution(&token, &r)?;
             }
             Input::Asn(n) => {
-                let name = resolver.as_name(n).map_err(|e| e.to_string())?;
-                printer.name(n, name.as_ref())
+                let name = resolver
+                    .as_name(n)
+                    .map_err(|e| Failure::Other(e.to_string()))?;
+                printer.name(n, name.as_ref())?;
             }
-        };
-        written.map_err(|e| format!("writing output: {e}"))?;
+        }
     }
     Ok(())
+}
+
+/// Queues a token, or reports it and remembers that the input had errors.
+fn take(token: &str, origin: &str, batch: &mut Vec<(String, Input)>, bad_input: &mut bool) {
+    if let Some(input) = parse_input(token) {
+        batch.push((token.to_owned(), input));
+    } else {
+        let shown: String = token.chars().take(80).collect();
+        eprintln!("opskit asn: {origin}not an address or AS number: {shown:?}");
+        *bad_input = true;
+    }
+}
+
+/// Reads tokens from standard input, resolving and printing every [`BATCH`].
+fn from_stdin<W: Write>(
+    resolver: &Chain,
+    printer: &mut Printer<W>,
+    bad_input: &mut bool,
+) -> Result<(), Failure> {
+    const MAX_LINE: u64 = 64 * 1024;
+    let stdin = io::stdin();
+    let mut lines = stdin.lock();
+    let mut line = Vec::new();
+    let mut batch = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = io::Read::take(&mut lines, MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Failure::Other(format!("reading standard input: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if line.last() != Some(&b'\n') && n as u64 == MAX_LINE {
+            return Err(Failure::Other(format!(
+                "standard input line {line_no} is longer than 64 KiB"
+            )));
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.split('#').next().unwrap_or_default();
+        for token in text.split_whitespace() {
+            take(token, &format!("line {line_no}: "), &mut batch, bad_input);
+        }
+        if batch.len() >= BATCH {
+            flush_batch(resolver, &mut batch, printer)?;
+        }
+    }
+    flush_batch(resolver, &mut batch, printer)
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
@@ -177,56 +262,35 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let Args {
+        json, addresses, ..
+    } = args;
     let stdout = io::stdout();
-    let mut printer = Printer { out: BufWriter::new(stdout.lock()), json: args.json, first: true };
+    let mut printer = Printer {
+        out: BufWriter::new(stdout.lock()),
+        json,
+        first: true,
+    };
     let mut bad_input = false;
-    let mut batch: Vec<(String, Input)> = Vec::new();
-    let result = (|| -> Result<(), String> {
-        printer.start().map_err(|e| format!("writing output: {e}"))?;
-        let mut take = |token: &str, origin: &str, batch: &mut Vec<(String, Input)>| {
-            match parse_input(token) {
-                Some(input) => batch.push((token.to_owned(), input)),
-                None => {
-                    let shown: String = token.chars().take(80).collect();
-                    eprintln!("opskit asn: {origin}not an address or AS number: {shown:?}");
-                    bad_input = true;
-                }
-            }
-        };
-        if args.addresses.is_empty() {
-            let stdin = io::stdin();
-            let mut lines = stdin.lock();
-            let mut line = Vec::new();
-            let mut line_no = 0u64;
-            loop {
-                line.clear();
-                let n = io::Read::take(&mut lines, 64 * 1024).read_until(b'\n', &mut line).map_err(|e| format!("reading standard input: {e}"))?;
-                if n == 0 {
-                    break;
-                }
-                line_no += 1;
-                if line.last() != Some(&b'\n') && n == 64 * 1024 {
-                    return Err(format!("standard input line {line_no} is longer than 64 KiB"));
-                }
-                let text = String::from_utf8_lossy(&line);
-                let text = text.split('#').next().unwrap_or_default();
-                for token in text.split_whitespace() {
-                    take(token, &format!("line {line_no}: "), &mut batch);
-                }
-                if batch.len() >= BATCH {
-                    flush_batch(&resolver, &mut batch, &mut printer)?;
-                }
-            }
+    let result = printer.start().map_err(Failure::from).and_then(|()| {
+        if addresses.is_empty() {
+            from_stdin(&resolver, &mut printer, &mut bad_input)?;
         } else {
-            for token in &args.addresses {
-                take(token, "", &mut batch);
+            let mut batch = Vec::new();
+            for token in &addresses {
+                take(token, "", &mut batch, &mut bad_input);
             }
+            flush_batch(&resolver, &mut batch, &mut printer)?;
         }
-        flush_batch(&resolver, &mut batch, &mut printer)?;
-        printer.finish().map_err(|e| format!("writing output: {e}"))
-    })();
+        printer.finish().map_err(Failure::from)
+    });
     match result {
-        Err(e) => {
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => {
+            eprintln!("opskit asn: writing output: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
             let _ = printer.out.flush();
             eprintln!("opskit asn: {e}");
             ExitCode::from(2)

@@ -24,6 +24,10 @@ use rrdgraph::{GraphSpec, RrdError};
 
 /// A drop-in for `rrdtool graph`.
 #[derive(clap::Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "four mutually exclusive command-line flags"
+)]
 pub(crate) struct Args {
     /// Validate only and print the diagnostics.
     #[arg(long, group = "mode")]
@@ -45,11 +49,18 @@ pub(crate) struct Args {
         trailing_var_arg = true,
         value_name = "OUTPUT ARGS"
     )]
-    args: Vec<String>,
+    graph: Vec<String>,
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
-    let spec = match GraphSpec::parse_args(&args.args) {
+    let Args {
+        check,
+        emit,
+        info,
+        to_rust,
+        graph,
+    } = args;
+    let spec = match GraphSpec::parse_args(&graph) {
         Ok(spec) => spec,
         Err(e) => {
             eprintln!("ERROR: {e}");
@@ -57,17 +68,17 @@ pub(crate) fn run(args: Args) -> ExitCode {
         }
     };
     let mut out = std::io::stdout().lock();
-    if args.check {
+    if check {
         let _ = writeln!(out, "OK");
         return ExitCode::SUCCESS;
     }
-    if args.emit {
+    if emit {
         for a in spec.to_args() {
             let _ = writeln!(out, "{a}");
         }
         return ExitCode::SUCCESS;
     }
-    if args.to_rust {
+    if to_rust {
         let _ = out.write_all(spec.to_rust().as_bytes());
         return ExitCode::SUCCESS;
     }
@@ -80,7 +91,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if args.info {
+    if info {
         let _ = out.write_all(rendered.to_graphv_text().as_bytes());
         return ExitCode::SUCCESS;
     }

@@ -4,6 +4,7 @@
 //! `--json` where a table is printed. Exit status: 0 on success, 1 when librrd refuses the
 //! operation (its message is printed as `ERROR: ...`, like rrdtool), 2 for bad arguments.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -136,7 +137,8 @@ impl Daemon {
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
-    match execute(args.command) {
+    let Args { command } = args;
+    match execute(command) {
         Ok(text) => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth reporting.
@@ -219,7 +221,7 @@ fn execute(op: Op) -> Result<String, RrdError> {
                 out.push_str(name);
             }
             out.push_str("\n\n");
-            out.push_str(&format!("{}:", last.time));
+            let _ = write!(out, "{}:", last.time);
             for (_, v) in &last.values {
                 out.push(' ');
                 out.push_str(v);

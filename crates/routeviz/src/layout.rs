@@ -232,6 +232,7 @@ impl Layout {
 /// The left and right edges of the members of `run` on layer `l`, padded, at least as wide as
 /// the label.
 fn natural_strip(items: &[Item], members: &[usize], lw: f64) -> (f64, f64) {
+    // Only the first row of a run carries the label.
     let left = members.iter().map(|&i| items[i].x - items[i].w / 2.0).fold(f64::MAX, f64::min);
     let right = members.iter().map(|&i| items[i].x + items[i].w / 2.0).fold(f64::MIN, f64::max);
     let x0 = left - BOX_PAD;
@@ -269,7 +270,8 @@ fn as_boxes(
             while j + 1 < l.len() && run_of.get(&l[j + 1]) == Some(&r) {
                 j += 1;
             }
-            let (a, b) = natural_strip(items, &l[i..=j], lw(r));
+            let first = runs[r].first == items[l[i]].layer;
+            let (a, b) = natural_strip(items, &l[i..=j], if first { lw(r) } else { 0.0 });
             extent[r] = (extent[r].0.min(a), extent[r].1.max(b));
             i = j + 1;
         }
@@ -290,7 +292,8 @@ fn as_boxes(
             while j + 1 < l.len() && run_of.get(&l[j + 1]) == Some(&r) {
                 j += 1;
             }
-            let (a, b) = natural_strip(items, &l[i..=j], lw(r));
+            let first = runs[r].first == li;
+            let (a, b) = natural_strip(items, &l[i..=j], if first { lw(r) } else { 0.0 });
             let right_limit = l.get(j + 1).map_or(f64::MAX, |&n| {
                 let it = &items[n];
                 it.x - it.w / 2.0 - if it.group.is_some() { BOX_PAD } else { 0.0 } - BOX_GAP

@@ -25,11 +25,12 @@ pub struct RenderOptions {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PngCompression {
-    /// fdeflate with the Up filter: the fastest, files a little larger (the default; see the
-    /// measurements in `benches/routeviz.rs`).
+    /// fdeflate with the Paeth filter: the fastest, files about twice the size of
+    /// [`PngCompression::Balanced`] (the default; see the measurements in
+    /// `benches/routeviz.rs`).
     #[default]
     Fast,
-    /// zlib level 6 with the adaptive filter, like most PNG writers.
+    /// zlib level 6 with the Sub filter, like most PNG writers: about ten times slower.
     Balanced,
     /// zlib's best level with the adaptive filter: the smallest files, the slowest.
     Small,

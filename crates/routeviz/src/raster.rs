@@ -116,11 +116,14 @@ pub fn encode_png(pixmap: &tiny_skia::Pixmap, compression: PngCompression) -> Re
         (png::ColorType::Rgba, data)
     };
     let (level, filter, adaptive) = match compression {
+        // Measured on route maps (10×25 traces, 2511×1966 px): fdeflate with Paeth took 23 ms
+        // for 1.2 MiB, with Sub 22 ms for 1.5 MiB, with Up 26 ms for 2.2 MiB, unfiltered 74 ms
+        // for 12 MiB; zlib level 6 with Sub 234 ms for 0.6 MiB, adaptive 292 ms for the same.
         PngCompression::Fast => {
-            (png::Compression::Fast, png::FilterType::Up, png::AdaptiveFilterType::NonAdaptive)
+            (png::Compression::Fast, png::FilterType::Paeth, png::AdaptiveFilterType::NonAdaptive)
         }
         PngCompression::Balanced => {
-            (png::Compression::Default, png::FilterType::Paeth, png::AdaptiveFilterType::Adaptive)
+            (png::Compression::Default, png::FilterType::Sub, png::AdaptiveFilterType::NonAdaptive)
         }
         PngCompression::Small => {
             (png::Compression::Best, png::FilterType::Paeth, png::AdaptiveFilterType::Adaptive)

@@ -205,7 +205,12 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
             b.asn,
             ox + b.x + BOX_PAD,
             oy + b.y + BOX_LABEL_BAND - 3.0,
-            esc(&b.label)
+            esc(&text::fit(
+                &b.label,
+                AS_FONT,
+                b.outline.get(1).map_or(b.w, |p| p.0) - b.outline.first().map_or(0.0, |p| p.0)
+                    - 2.0 * BOX_PAD
+            ))
         );
         texts += 1;
     }

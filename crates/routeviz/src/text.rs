@@ -109,6 +109,25 @@ pub(crate) fn width(text: &str, size: f64) -> f64 {
     units / m.units_per_em * size
 }
 
+/// `text` shortened with an ellipsis until it is at most `max_w` wide at `size` pixels.
+pub(crate) fn fit(text: &str, size: f64, max_w: f64) -> String {
+    if width(text, size) <= max_w {
+        return text.to_owned();
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        while chars.last() == Some(&' ') {
+            chars.pop();
+        }
+        let s: String = chars.iter().chain(std::iter::once(&'…')).collect();
+        if width(&s, size) <= max_w {
+            return s;
+        }
+    }
+    "…".to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +147,14 @@ mod tests {
         let mut s = String::new();
         xml_escape("<script>alert(\"x\")&'</script>", &mut s);
         assert_eq!(s, "&lt;script&gt;alert(&quot;x&quot;)&amp;&#39;&lt;/script&gt;");
+    }
+
+    #[test]
+    fn fit_shortens_to_width() {
+        assert_eq!(fit("AS64500 LAB", 11.0, 1000.0), "AS64500 LAB");
+        let f = fit("AS64500 A VERY LONG NAME INDEED", 11.0, 80.0);
+        assert!(f.ends_with('…') && width(&f, 11.0) <= 80.0, "{f}");
+        assert_eq!(fit("abc", 11.0, 1.0), "…");
     }
 
     #[test]

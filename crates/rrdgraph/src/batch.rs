@@ -45,7 +45,7 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::ops::{Info, InfoValue, RrdError};
 use crate::render::{Rendered, render_args};
@@ -119,7 +119,10 @@ fn read_request(r: &mut impl Read) -> io::Result<Option<Vec<String>>> {
     if n > MAX_ARGS {
         return Err(invalid(format!("{n} arguments in one request")));
     }
-    (0..n).map(|_| read_text(r, MAX_TEXT)).collect::<io::Result<_>>().map(Some)
+    (0..n)
+        .map(|_| read_text(r, MAX_TEXT))
+        .collect::<io::Result<_>>()
+        .map(Some)
 }
 
 fn write_request(w: &mut impl Write, args: &[&str]) -> io::Result<()> {
@@ -410,9 +413,10 @@ struct Worker {
 
 impl Worker {
     fn start(cmd: &WorkerCommand) -> Result<Self, RrdError> {
-        let mut child = cmd.command().spawn().map_err(|e| {
-            RrdError::Worker(format!("starting {}: {e}", cmd.program.display()))
-        })?;
+        let mut child = cmd
+            .command()
+            .spawn()
+            .map_err(|e| RrdError::Worker(format!("starting {}: {e}", cmd.program.display())))?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             let _ = child.wait();
@@ -609,28 +613,24 @@ fn run_job(
         return Err(RrdError::Worker("no worker".into()));
     };
     // A watchdog kills the worker if the graph overruns the deadline; the read below then
-    // ends with EOF.
-    let done = Arc::new(Mutex::new(false));
+    // ends with EOF. It wakes up as soon as the answer is in (no polling).
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let watchdog = {
         let child = Arc::clone(&worker.child);
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + timeout;
-            loop {
-                if *done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
-                    return false;
-                }
-                if Instant::now() >= deadline {
-                    let mut c = child.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let _ = c.kill();
-                    return true;
-                }
-                std::thread::sleep(Duration::from_millis(5).min(timeout));
+        std::thread::spawn(move || match done_rx.recv_timeout(timeout) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let mut c = child
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let _ = c.kill();
+                true
             }
+            _ => false,
         })
     };
-    let outcome = write_request(&mut worker.stdin, args).and_then(|()| read_answer(&mut worker.stdout));
-    *done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+    let outcome =
+        write_request(&mut worker.stdin, args).and_then(|()| read_answer(&mut worker.stdout));
+    let _ = done_tx.send(());
     let timed_out = watchdog.join().unwrap_or(false);
     match outcome {
         Ok(answer) => answer,
@@ -676,7 +676,10 @@ mod tests {
             ("value_min".into(), InfoValue::Value(-0.5)),
             ("value_max".into(), InfoValue::Value(2.0)),
             ("x".into(), InfoValue::Int(-3)),
-            ("image".into(), InfoValue::Blob(vec![0x89, b'P', b'N', b'G'])),
+            (
+                "image".into(),
+                InfoValue::Blob(vec![0x89, b'P', b'N', b'G']),
+            ),
         ]))
         .unwrap();
         let mut buf = Vec::new();
@@ -713,8 +716,11 @@ mod tests {
     #[test]
     fn serve_worker_answers_each_request() {
         let mut input = Vec::new();
-        write_request(&mut input, &["-", "DEF:x=/nonexistent/w.rrd:a:AVERAGE", "LINE1:x#f00"])
-            .unwrap();
+        write_request(
+            &mut input,
+            &["-", "DEF:x=/nonexistent/w.rrd:a:AVERAGE", "LINE1:x#f00"],
+        )
+        .unwrap();
         let mut output = Vec::new();
         serve_worker(&input[..], &mut output).unwrap();
         assert!(output.starts_with(HELLO));

@@ -257,11 +257,7 @@ pub(crate) fn call_status(call: StatusCall, args: &[&str]) -> Result<(), RrdErro
             StatusCall::FlushCached => rrd_sys::rrd_flushcached(argc, argv.ptrs.as_mut_ptr()),
         }
     };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(take_error(op))
-    }
+    if rc == 0 { Ok(()) } else { Err(take_error(op)) }
 }
 
 /// Calls `rrd_first` (`first [--rraindex n] [--daemon a] <file>`) or `rrd_last`.
@@ -532,7 +528,13 @@ mod tests {
         let err = Argv::new("graph", &["graphv", "-", "a\0b"])
             .err()
             .expect("NUL must be refused");
-        assert!(matches!(err, RrdError::NulByte { op: "graph", index: 1 }));
+        assert!(matches!(
+            err,
+            RrdError::NulByte {
+                op: "graph",
+                index: 1
+            }
+        ));
     }
 
     #[test]

@@ -324,15 +324,18 @@ impl DataSource {
                 ));
             };
             let heartbeat = hb.parse().map_err(|_| {
-                bad("data source heartbeat", format!("{hb:?} is not a whole number of seconds"))
+                bad(
+                    "data source heartbeat",
+                    format!("{hb:?} is not a whole number of seconds"),
+                )
             })?;
             let limit = |v: &str| -> Result<Option<f64>, RrdError> {
                 if v == "U" {
                     Ok(None)
                 } else {
-                    v.parse()
-                        .map(Some)
-                        .map_err(|_| bad("data source limits", format!("{v:?} is not a number or U")))
+                    v.parse().map(Some).map_err(|_| {
+                        bad("data source limits", format!("{v:?} is not a number or U"))
+                    })
                 }
             };
             Self {
@@ -527,8 +530,8 @@ impl CreateSpec {
         self
     }
 
-    /// The time of the first value: the RRD starts one second before (`--start`), as seconds
-    /// since the epoch.
+    /// The RRD's start (`--start`), seconds since the epoch: librrd accepts no update at or
+    /// before this time. Default: ten seconds ago.
     pub fn start(mut self, time: i64) -> Self {
         self.start = Some(time.to_string());
         self
@@ -679,9 +682,7 @@ impl Update {
 
     /// The `time:v1:v2` argument.
     pub fn to_arg(&self) -> String {
-        let mut s = self
-            .time
-            .map_or_else(|| "N".to_owned(), |t| t.to_string());
+        let mut s = self.time.map_or_else(|| "N".to_owned(), |t| t.to_string());
         for v in &self.values {
             s.push(':');
             match v {
@@ -1228,9 +1229,18 @@ mod tests {
             Err(RrdError::Invalid { what, .. }) => what,
             other => panic!("{other:?}"),
         };
-        assert_eq!(what(DataSource::parse("DS:x:FOO:1:U:U")), "data source type");
-        assert_eq!(what(DataSource::parse("DS:x:GAUGE:a:U:U")), "data source heartbeat");
-        assert_eq!(what(DataSource::parse("DS:x:GAUGE:1:z:U")), "data source limits");
+        assert_eq!(
+            what(DataSource::parse("DS:x:FOO:1:U:U")),
+            "data source type"
+        );
+        assert_eq!(
+            what(DataSource::parse("DS:x:GAUGE:a:U:U")),
+            "data source heartbeat"
+        );
+        assert_eq!(
+            what(DataSource::parse("DS:x:GAUGE:1:z:U")),
+            "data source limits"
+        );
         assert_eq!(what(DataSource::parse("DS:x:GAUGE:1:U")), "data source");
         assert_eq!(what(DataSource::parse("x")), "data source");
         assert!(Rra::parse("RRA:AVG:0.5:1:1").is_err());

@@ -5,7 +5,7 @@ use crate::element::{
     Stack, TextAlign, Tick, VDef, VRule,
 };
 use crate::error::{Error, ParseReason, Result, ValueError};
-use crate::options::{GraphOption, option_by_short, option_info};
+use crate::options::{GraphOption, OptionInfo, option_by_short, option_info};
 use crate::rpn::{Rpn, VDefExpr};
 use crate::spec::{ArgForm, GraphSpec, GraphSpecBuilder};
 use crate::value::{
@@ -821,6 +821,60 @@ impl GraphSpec {
             ));
         }
         b.build()
+    }
+
+    /// Every problem in an argument list, not just the first (for `opskit graph --check`): bad
+    /// arguments are reported and skipped, then the spec checks run over what parsed, reporting
+    /// and dropping one offending element at a time. Empty if the arguments are valid.
+    ///
+    /// ```
+    /// use rrdgraph::GraphSpec;
+    /// let args = ["x.png", "--width", "5", "LINE1:a#FF0000", "COMMENT:x:y", "COMMENT:ok"];
+    /// let problems = GraphSpec::diagnose(&args);
+    /// assert_eq!(problems.len(), 3);
+    /// assert_eq!(problems.iter().map(|e| e.arg_index()).collect::<Vec<_>>(), [Some(1), Some(4), Some(3)]);
+    /// ```
+    pub fn diagnose<S: AsRef<str>>(args: &[S]) -> Vec<Error> {
+        let mut errors = Vec::new();
+        let mut b = GraphSpec::builder();
+        let mut start = 0;
+        while start < args.len() && errors.len() < 100 {
+            match parse_into(&mut b, &args[start..], start, true) {
+                Ok(()) => break,
+                Err(e) => {
+                    let at = e.arg_index().unwrap_or(start).max(start);
+                    // Skip the bad argument, and the value of an option that takes one.
+                    let Some(arg) = args.get(at).map(AsRef::as_ref) else {
+                        errors.push(e);
+                        break;
+                    };
+                    let takes_value = if let Some(long) = arg.strip_prefix("--") {
+                        !long.contains('=')
+                            && option_info(long).is_some_and(OptionInfo::takes_value)
+                    } else {
+                        let mut c = arg.chars();
+                        c.next() == Some('-')
+                            && c.next()
+                                .and_then(option_by_short)
+                                .is_some_and(OptionInfo::takes_value)
+                            && c.next().is_none()
+                    };
+                    errors.push(e);
+                    start = at + if takes_value { 2 } else { 1 };
+                }
+            }
+        }
+        if !b.has_output() {
+            errors.push(Error::parse(
+                args.len(),
+                "",
+                "output",
+                ParseReason::MissingOutput,
+            ));
+            return errors;
+        }
+        errors.extend(b.into_diagnostics());
+        errors
     }
 
     /// Parses a shell-style command line such as a line from an old script. It may start with

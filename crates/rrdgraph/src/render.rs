@@ -5,7 +5,7 @@
 //! range ([`GraphMeta`]), and the `PRINT` values and legends in order. A graph that only
 //! `PRINT`s draws nothing: its `Rendered` has prints and no image or geometry.
 //!
-//! Renders are serialised by the librrd lock (see the crate docs, "Concurrency"). Before the
+//! Renders are serialised by the librrd lock (see [`render_args`], "Concurrency"). Before the
 //! caller's arguments, every render passes `--week-fmt Week %V`, librrd's default: librrd keeps
 //! that option in a global buffer, so one graph's `--week-fmt` would otherwise leak into the
 //! next graph drawn by the same process. A caller's own `--week-fmt` comes later and wins.
@@ -70,10 +70,12 @@ impl Rendered {
             info.indexed(name)
                 .into_iter()
                 .map(|v| {
-                    v.as_str().map(str::to_owned).ok_or_else(|| RrdError::Output {
-                        op: "graph",
-                        detail: format!("{name}[] holds {v:?}, not text"),
-                    })
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| RrdError::Output {
+                            op: "graph",
+                            detail: format!("{name}[] holds {v:?}, not text"),
+                        })
                 })
                 .collect()
         };
@@ -185,6 +187,19 @@ fn meta_from(info: &Info) -> Result<GraphMeta, RrdError> {
 ///
 /// With `-` as the output file the image comes back in [`Rendered::image`] and no file is
 /// written; with a path, librrd writes the file, as `rrdtool graph` does.
+///
+/// Before the caller's arguments, [`PINNED_OPTIONS`] are passed: librrd keeps their values in
+/// globals, so each render states them afresh (a caller's own value comes later and wins).
+///
+/// # Concurrency
+///
+/// librrd's graph code is not thread-safe (it keeps global option state, calls `setlocale`,
+/// and corrupts shared `GLib`/`Pango` state when graphs run in parallel; see
+/// [`BatchRenderer`](crate::BatchRenderer) for the evidence). Every librrd call of this crate
+/// (renders and the [`Rrd`](crate::Rrd) operations alike) therefore takes one process-wide
+/// lock, so this function may be called from any thread but renders run one at a time. For
+/// throughput, use [`BatchRenderer`](crate::BatchRenderer), which spreads graphs over worker
+/// processes.
 ///
 /// # Errors
 ///
@@ -299,18 +314,18 @@ mod tests {
         assert_eq!(r.legends(), ["  x"]);
         assert_eq!(r.image(), Some(&b"\x89PNG"[..]));
         let text = r.to_graphv_text();
-        assert!(text.starts_with("print[0] = \"1\"\ngraph_left = 51\n"), "{text}");
+        assert!(
+            text.starts_with("print[0] = \"1\"\ngraph_left = 51\n"),
+            "{text}"
+        );
         assert!(text.contains("value_max = 4.0000000000e-02\n"));
         assert!(text.ends_with("image_height = 155\nimage = BLOB_SIZE:4\n"));
     }
 
     #[test]
     fn wrong_types_are_output_errors() {
-        let err = Rendered::from_info(Info::new(vec![(
-            "print[0]".into(),
-            InfoValue::Count(3),
-        )]))
-        .unwrap_err();
+        let err = Rendered::from_info(Info::new(vec![("print[0]".into(), InfoValue::Count(3))]))
+            .unwrap_err();
         assert!(matches!(err, RrdError::Output { op: "graph", .. }));
         let err = Rendered::from_info(Info::new(vec![(
             "image_width".into(),
@@ -323,9 +338,6 @@ mod tests {
     #[test]
     fn empty_args_are_refused() {
         let none: [&str; 0] = [];
-        assert!(matches!(
-            render_args(&none),
-            Err(RrdError::Invalid { .. })
-        ));
+        assert!(matches!(render_args(&none), Err(RrdError::Invalid { .. })));
     }
 }

@@ -213,17 +213,20 @@ impl fmt::Display for Op {
     }
 }
 
+impl Op {
+    /// The operator named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Op> {
+        Op::ALL.iter().copied().find(|o| o.name() == name)
+    }
+}
+
 impl FromStr for Op {
     type Err = ValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Op::ALL
-            .iter()
-            .copied()
-            .find(|o| o.name() == s)
-            .ok_or_else(|| ValueError::Keyword {
-                found: s.to_owned(),
-                allowed: "an RPN operator (see rrdgraph_rpn)",
-            })
+        Op::from_name(s).ok_or_else(|| ValueError::Keyword {
+            found: s.to_owned(),
+            allowed: "an RPN operator (see rrdgraph_rpn)",
+        })
     }
 }
 
@@ -548,7 +551,7 @@ fn parse_token(pos: usize, tok: &str) -> Result<Token, RpnError> {
     if tok.is_empty() {
         return Err(RpnError::EmptyToken { pos });
     }
-    if let Ok(op) = tok.parse::<Op>() {
+    if let Some(op) = Op::from_name(tok) {
         return Ok(Token::Op(op));
     }
     if tok.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
@@ -751,7 +754,7 @@ impl FromStr for VDefExpr {
                             "PERCENT needs a percentile: vname,95,PERCENT",
                         ));
                     }
-                    other if VDefFunc::NAMES.contains(&other) || other.parse::<Op>().is_ok() => {
+                    other if VDefFunc::NAMES.contains(&other) || Op::from_name(other).is_some() => {
                         return Err(RpnError::VDefFunction(other.to_owned()));
                     }
                     other => return Err(RpnError::VDefFunction(other.chars().take(60).collect())),

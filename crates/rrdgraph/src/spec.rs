@@ -602,6 +602,42 @@ impl GraphSpecBuilder {
         self.output.is_some()
     }
 
+    /// Every remaining problem instead of the first: spec errors one by one, dropping the
+    /// offending element each time (at most 100).
+    pub(crate) fn into_diagnostics(mut self) -> Vec<Error> {
+        let mut out: Vec<Error> = self.error.take().into_iter().collect();
+        for _ in 0..100 {
+            let spec = GraphSpec {
+                output: self.output.clone().unwrap_or_default(),
+                options: self.options.clone(),
+                forms: self.forms.clone(),
+                elements: self.elements.clone(),
+            };
+            let Err(e) = spec.validate() else { break };
+            let element = match &e {
+                Error::Element { index, .. }
+                | Error::Undefined { index, .. }
+                | Error::Duplicate { index, .. }
+                | Error::WrongKind { index, .. } => Some(*index),
+                _ => None,
+            };
+            let Some(i) = element else {
+                out.push(e);
+                break;
+            };
+            match self.arg_index.get(i).copied().flatten() {
+                Some(index) => out.push(Error::ParsedSpec {
+                    index,
+                    source: Box::new(e),
+                }),
+                None => out.push(e),
+            }
+            self.elements.remove(i);
+            self.arg_index.remove(i);
+        }
+        out
+    }
+
     /// Validates and builds the spec.
     ///
     /// # Errors

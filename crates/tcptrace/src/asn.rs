@@ -288,11 +288,17 @@ impl IpRange {
     }
 
     pub(crate) fn v4(first: u32, last: u32) -> Self {
-        Self { first: IpAddr::V4(Ipv4Addr::from(first)), last: IpAddr::V4(Ipv4Addr::from(last)) }
+        Self {
+            first: IpAddr::V4(Ipv4Addr::from(first)),
+            last: IpAddr::V4(Ipv4Addr::from(last)),
+        }
     }
 
     pub(crate) fn v6(first: u128, last: u128) -> Self {
-        Self { first: IpAddr::V6(Ipv6Addr::from(first)), last: IpAddr::V6(Ipv6Addr::from(last)) }
+        Self {
+            first: IpAddr::V6(Ipv6Addr::from(first)),
+            last: IpAddr::V6(Ipv6Addr::from(last)),
+        }
     }
 
     /// The first address.
@@ -335,9 +341,17 @@ impl IpRange {
         let mut out = Vec::new();
         loop {
             // Largest block aligned at `a` that does not pass `b`.
-            let aligned = if a == 0 { u32::from(bits) } else { a.trailing_zeros().min(u32::from(bits)) };
+            let aligned = if a == 0 {
+                u32::from(bits)
+            } else {
+                a.trailing_zeros().min(u32::from(bits))
+            };
             let span = b - a;
-            let fits = if span == u128::MAX { 128 } else { (span + 1).ilog2() };
+            let fits = if span == u128::MAX {
+                128
+            } else {
+                (span + 1).ilog2()
+            };
             let k = aligned.min(fits);
             let len = bits - k as u8;
             let addr = if v4 {
@@ -346,7 +360,11 @@ impl IpRange {
                 IpAddr::V6(Ipv6Addr::from(a))
             };
             out.push((addr, len));
-            let last = if k >= 128 { u128::MAX } else { a + ((1u128 << k) - 1) };
+            let last = if k >= 128 {
+                u128::MAX
+            } else {
+                a + ((1u128 << k) - 1)
+            };
             if last >= b {
                 break;
             }
@@ -357,7 +375,9 @@ impl IpRange {
 
     fn as_u128(&self) -> (u128, u128, u8) {
         match (self.first, self.last) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                (u128::from(u32::from(a)), u128::from(u32::from(b)), 32)
+            }
             (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
             _ => unreachable!("IpRange families always match"),
         }
@@ -368,7 +388,11 @@ pub(crate) fn prefix_bounds_u32(addr: u32, len: u8) -> Option<(u32, u32)> {
     if len > 32 {
         return None;
     }
-    let host = if len == 0 { u32::MAX } else { (1u32 << (32 - len)).wrapping_sub(1) };
+    let host = if len == 0 {
+        u32::MAX
+    } else {
+        (1u32 << (32 - len)).wrapping_sub(1)
+    };
     Some((addr & !host, addr | host))
 }
 
@@ -376,7 +400,11 @@ pub(crate) fn prefix_bounds_u128(addr: u128, len: u8) -> Option<(u128, u128)> {
     if len > 128 {
         return None;
     }
-    let host = if len == 0 { u128::MAX } else { (1u128 << (128 - len)).wrapping_sub(1) };
+    let host = if len == 0 {
+        u128::MAX
+    } else {
+        (1u128 << (128 - len)).wrapping_sub(1)
+    };
     Some((addr & !host, addr | host))
 }
 
@@ -420,7 +448,14 @@ pub struct AsInfo {
 impl AsInfo {
     /// A bare answer: an AS number over a range, from a source.
     pub fn new(asn: u32, range: IpRange, source: Source) -> Self {
-        Self { asn, name: None, range, country: None, registry: None, source }
+        Self {
+            asn,
+            name: None,
+            range,
+            country: None,
+            registry: None,
+            source,
+        }
     }
 
     /// Sets the name.
@@ -579,7 +614,10 @@ pub struct AnnotateStats {
 /// # Errors
 ///
 /// Returns the resolver's error; the report is then left unchanged.
-pub fn annotate(report: &mut TraceReport, resolver: &dyn AsnResolver) -> Result<AnnotateStats, AsnError> {
+pub fn annotate(
+    report: &mut TraceReport,
+    resolver: &dyn AsnResolver,
+) -> Result<AnnotateStats, AsnError> {
     let mut addrs: Vec<IpAddr> = report
         .traces
         .iter()
@@ -589,9 +627,20 @@ pub fn annotate(report: &mut TraceReport, resolver: &dyn AsnResolver) -> Result<
     addrs.sort_unstable();
     addrs.dedup();
     let answers = resolver.resolve_many(&addrs)?;
-    let mut stats = AnnotateStats { addresses: addrs.len(), ..AnnotateStats::default() };
-    for reply in report.traces.iter_mut().flat_map(|t| t.hops.iter_mut()).flat_map(|h| h.replies.iter_mut()) {
-        let answer = addrs.binary_search(&reply.from).ok().and_then(|i| answers.get(i));
+    let mut stats = AnnotateStats {
+        addresses: addrs.len(),
+        ..AnnotateStats::default()
+    };
+    for reply in report
+        .traces
+        .iter_mut()
+        .flat_map(|t| t.hops.iter_mut())
+        .flat_map(|h| h.replies.iter_mut())
+    {
+        let answer = addrs
+            .binary_search(&reply.from)
+            .ok()
+            .and_then(|i| answers.get(i));
         match answer {
             Some(Resolution::Found(info)) => {
                 reply.asn = Some(info.asn);
@@ -635,7 +684,12 @@ mod tests {
         assert_eq!(r.to_string(), "10.0.0.1-10.0.0.2");
         assert_eq!(IpRange::v4(0, u32::MAX).prefix_len(), Some(0));
         assert_eq!(IpRange::v6(0, u128::MAX).prefix_len(), Some(0));
-        assert_eq!(IpRange::from_prefix(ip("2001:db8::1"), 32).unwrap().to_string(), "2001:db8::/32");
+        assert_eq!(
+            IpRange::from_prefix(ip("2001:db8::1"), 32)
+                .unwrap()
+                .to_string(),
+            "2001:db8::/32"
+        );
         assert!(IpRange::new(ip("10.0.0.2"), ip("10.0.0.1")).is_none());
         assert!(IpRange::new(ip("10.0.0.2"), ip("::1")).is_none());
         assert!(IpRange::from_prefix(ip("10.0.0.0"), 33).is_none());
@@ -646,16 +700,34 @@ mod tests {
         let r = IpRange::new(ip("1.0.0.1"), ip("1.0.1.0")).unwrap();
         let p = r.to_prefixes();
         assert_eq!(
-            p.iter().map(|(a, l)| format!("{a}/{l}")).collect::<Vec<_>>(),
+            p.iter()
+                .map(|(a, l)| format!("{a}/{l}"))
+                .collect::<Vec<_>>(),
             [
-                "1.0.0.1/32", "1.0.0.2/31", "1.0.0.4/30", "1.0.0.8/29", "1.0.0.16/28", "1.0.0.32/27",
-                "1.0.0.64/26", "1.0.0.128/25", "1.0.1.0/32"
+                "1.0.0.1/32",
+                "1.0.0.2/31",
+                "1.0.0.4/30",
+                "1.0.0.8/29",
+                "1.0.0.16/28",
+                "1.0.0.32/27",
+                "1.0.0.64/26",
+                "1.0.0.128/25",
+                "1.0.1.0/32"
             ]
         );
-        assert_eq!(IpRange::v4(0, u32::MAX).to_prefixes(), vec![(ip("0.0.0.0"), 0)]);
+        assert_eq!(
+            IpRange::v4(0, u32::MAX).to_prefixes(),
+            vec![(ip("0.0.0.0"), 0)]
+        );
         assert_eq!(IpRange::v6(0, u128::MAX).to_prefixes(), vec![(ip("::"), 0)]);
-        assert_eq!(IpRange::v6(u128::MAX, u128::MAX).to_prefixes(), vec![(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 128)]);
-        assert_eq!(IpRange::v6(1 << 127, u128::MAX).to_prefixes(), vec![(ip("8000::"), 1)]);
+        assert_eq!(
+            IpRange::v6(u128::MAX, u128::MAX).to_prefixes(),
+            vec![(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 128)]
+        );
+        assert_eq!(
+            IpRange::v6(1 << 127, u128::MAX).to_prefixes(),
+            vec![(ip("8000::"), 1)]
+        );
     }
 
     proptest::proptest! {

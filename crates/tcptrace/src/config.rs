@@ -86,26 +86,29 @@ impl TraceConfig {
         self.gap_limit
     }
 
-    /// The overall deadline of a blocking run: by default, enough for every attempt of every
-    /// probe at the configured pace plus one timeout per attempt.
+    /// The overall deadline of a blocking run. A run normally ends well before it, when every
+    /// trace has stopped; the deadline only bounds a run that keeps losing probes. By default
+    /// it allows every attempt of every TTL "wave" its timeout (a trace probes at most the gap
+    /// limit of TTLs beyond its highest answer, so a path is explored in waves), four times as
+    /// long with negative retries, plus the time pacing takes and one second.
     pub fn deadline(&self) -> Duration {
         self.deadline.unwrap_or_else(|| {
             let attempts = 1 + self.retry.unsigned_abs().min(MAX_ATTEMPTS - 1);
-            let probes = self.targets.len() as u64
-                * self.ports.len() as u64
-                * u64::from(self.max_ttl - self.min_ttl + 1);
+            let ttls = u32::from(self.max_ttl - self.min_ttl) + 1;
+            let waves = self.gap_limit.map_or(1, |g| ttls.div_ceil(u32::from(g)));
+            let probes = self.targets.len() as u64 * self.ports.len() as u64 * u64::from(ttls);
             let pacing = self.pps.map_or(Duration::ZERO, |pps| {
                 Duration::from_millis(probes.saturating_mul(1000) / u64::from(pps))
             });
-            let per_attempt = self.timeout * attempts;
-            // Every attempt round can take a timeout; negative retries can run longer, so
-            // allow four times as long for them.
+            let rounds = self.timeout.saturating_mul(attempts * waves);
             let rounds = if self.retry < 0 {
-                per_attempt * 4
+                rounds.saturating_mul(4)
             } else {
-                per_attempt
+                rounds
             };
-            rounds + pacing * attempts + Duration::from_secs(1)
+            rounds
+                .saturating_add(pacing.saturating_mul(attempts))
+                .saturating_add(Duration::from_secs(1))
         })
     }
 
@@ -355,7 +358,14 @@ mod tests {
         assert_eq!((c.min_ttl(), c.max_ttl()), (1, 30));
         assert_eq!(c.timeout(), Duration::from_secs(2));
         assert_eq!(c.gap_limit(), Some(5));
-        assert!(c.deadline() >= Duration::from_secs(2));
+        // 30 TTLs in waves of 5, 2 s each, plus a second.
+        assert_eq!(c.deadline(), Duration::from_secs(13));
+        let c = TraceConfig::builder()
+            .target("x")
+            .deadline(Duration::from_secs(3))
+            .build()
+            .unwrap();
+        assert_eq!(c.deadline(), Duration::from_secs(3));
     }
 
     #[test]

@@ -166,7 +166,14 @@ fn host_label(trace: &Trace, addr: IpAddr, replies: &[Reply]) -> String {
     if addr == trace.addr
         && let Some(r) = r
     {
-        let _ = write!(label, " [{}]", kind_label(r));
+        match r.kind {
+            ReplyKind::Unreachable(code) => {
+                let _ = write!(label, " [unreachable, code {code}]");
+            }
+            _ => {
+                let _ = write!(label, " [{}]", kind_label(r));
+            }
+        }
     }
     label
 }

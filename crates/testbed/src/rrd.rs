@@ -479,8 +479,12 @@ mod tests {
 
     #[test]
     fn rates_are_deterministic_and_cross_the_alarm() {
-        let day: Vec<Rate> = (1..=288).map(|i| rate_at(DEFAULT_END + i * STEP, 7)).collect();
-        let again: Vec<Rate> = (1..=288).map(|i| rate_at(DEFAULT_END + i * STEP, 7)).collect();
+        let day: Vec<Rate> = (1..=288)
+            .map(|i| rate_at(DEFAULT_END + i * STEP, 7))
+            .collect();
+        let again: Vec<Rate> = (1..=288)
+            .map(|i| rate_at(DEFAULT_END + i * STEP, 7))
+            .collect();
         assert_eq!(day, again);
         assert!(day.iter().any(|r| r.eth0_in > ALARM));
         assert!(day.iter().any(|r| r.eth0_in < ALARM / 2.0));
@@ -491,6 +495,9 @@ mod tests {
 
     #[test]
     fn end_is_rounded_to_a_step() {
-        assert_eq!(TrafficRrd::builder().end(DEFAULT_END + 299).end, DEFAULT_END);
+        assert_eq!(
+            TrafficRrd::builder().end(DEFAULT_END + 299).end,
+            DEFAULT_END
+        );
     }
 }

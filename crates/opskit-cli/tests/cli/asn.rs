@@ -7,20 +7,31 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tcptrace/tests/resources/asn").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tcptrace/tests/resources/asn")
+        .join(name)
 }
 
 fn opskit(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
         .arg("asn")
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run opskit asn");
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     child.wait_with_output().unwrap()
 }
@@ -33,7 +44,15 @@ fn stdout(o: &Output) -> String {
 fn addresses_as_arguments_print_tsv() {
     let db = fixture("ranges.csv");
     let o = opskit(
-        &["--db", db.to_str().unwrap(), "1.0.0.1", "5.5.5.5", "10.0.0.1", "2606:4700::1111", "AS15169"],
+        &[
+            "--db",
+            db.to_str().unwrap(),
+            "1.0.0.1",
+            "5.5.5.5",
+            "10.0.0.1",
+            "2606:4700::1111",
+            "AS15169",
+        ],
         None,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -46,7 +65,10 @@ fn addresses_as_arguments_print_tsv() {
 #[test]
 fn addresses_on_stdin_and_json() {
     let db = fixture("asn.mmdb");
-    let o = opskit(&["--db", db.to_str().unwrap(), "--json"], Some("8.8.8.8 9.9.9.9\n# comment\n\n192.168.0.1\n"));
+    let o = opskit(
+        &["--db", db.to_str().unwrap(), "--json"],
+        Some("8.8.8.8 9.9.9.9\n# comment\n\n192.168.0.1\n"),
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let items = v.as_array().unwrap();
@@ -57,7 +79,10 @@ fn addresses_on_stdin_and_json() {
     assert_eq!(items[0]["name"], "Google LLC");
     assert_eq!(items[0]["range"], "8.8.8.0/24");
     assert_eq!(items[0]["source"], "mmdb");
-    assert_eq!(items[1]["name"], "Quad9\u{fffd}[31m", "control characters never reach the output");
+    assert_eq!(
+        items[1]["name"], "Quad9\u{fffd}[31m",
+        "control characters never reach the output"
+    );
     assert_eq!(items[2]["status"], "not_routed");
     assert_eq!(items[2]["special"]["name"], "private");
 }
@@ -65,7 +90,10 @@ fn addresses_on_stdin_and_json() {
 #[test]
 fn bad_inputs_and_missing_backends() {
     let db = fixture("pyasn.dat");
-    let o = opskit(&["--db", db.to_str().unwrap(), "8.8.8.8", "not-an-ip"], None);
+    let o = opskit(
+        &["--db", db.to_str().unwrap(), "8.8.8.8", "not-an-ip"],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stdout(&o), "8.8.8.8\t15169\t\n");
     assert!(String::from_utf8_lossy(&o.stderr).contains("not-an-ip"));
@@ -104,17 +132,44 @@ NA      | 5.5.5.5          | NA                  | NA | NA       | NA         | 
         .unwrap();
         query
     });
-    let o = opskit(&["--whois", "cymru", "--whois-server", &addr, "8.8.8.8", "5.5.5.5", "127.0.0.1"], None);
+    let o = opskit(
+        &[
+            "--whois",
+            "cymru",
+            "--whois-server",
+            &addr,
+            "8.8.8.8",
+            "5.5.5.5",
+            "127.0.0.1",
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(stdout(&o), "8.8.8.8\t15169\tGOOGLE, US\n5.5.5.5\t-\t-\n127.0.0.1\t-\t-\n");
+    assert_eq!(
+        stdout(&o),
+        "8.8.8.8\t15169\tGOOGLE, US\n5.5.5.5\t-\t-\n127.0.0.1\t-\t-\n"
+    );
     let query = server.join().unwrap();
     assert_eq!(query, "begin\nverbose\n5.5.5.5\n8.8.8.8\nend\n");
 }
 
 #[test]
 fn whois_server_that_refuses_is_an_error() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let o = opskit(&["--whois", "ris", "--whois-server", &format!("127.0.0.1:{port}"), "8.8.8.8"], None);
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = opskit(
+        &[
+            "--whois",
+            "ris",
+            "--whois-server",
+            &format!("127.0.0.1:{port}"),
+            "8.8.8.8",
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("connecting"));
 }

@@ -44,7 +44,10 @@ fn renders_the_recipe_like_rrdtool_graph() {
     // rrdtool graph prints the image size.
     let text = stdout(&o);
     let (w, h) = text.trim().split_once('x').expect("WxH");
-    assert!(w.parse::<u32>().unwrap() > 650 && h.parse::<u32>().unwrap() > 230, "{text}");
+    assert!(
+        w.parse::<u32>().unwrap() > 650 && h.parse::<u32>().unwrap() > 230,
+        "{text}"
+    );
     assert_eq!(&std::fs::read(&out).unwrap()[..4], b"\x89PNG");
 
     // And the same as the real rrdtool, when it is installed.
@@ -72,7 +75,10 @@ fn info_prints_graphv_lines() {
     let out = dir.path().join("Flow.png");
     let mut args = vec!["--info".to_owned()];
     args.extend(recipe(out.to_str().unwrap(), rrd.path().to_str().unwrap()));
-    args.extend(["VDEF:peak=inoctets,MAXIMUM".to_owned(), "PRINT:peak:%.0lf".into()]);
+    args.extend([
+        "VDEF:peak=inoctets,MAXIMUM".to_owned(),
+        "PRINT:peak:%.0lf".into(),
+    ]);
     let o = opskit(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
@@ -82,7 +88,10 @@ fn info_prints_graphv_lines() {
         .filter(|r| r.time > DEFAULT_END - 86_400)
         .map(|r| r.eth0_in)
         .fold(0.0, f64::max);
-    assert!(text.contains(&format!("print[0] = \"{peak:.0}\"\n")), "{text}");
+    assert!(
+        text.contains(&format!("print[0] = \"{peak:.0}\"\n")),
+        "{text}"
+    );
     assert!(text.contains("graph_width = 650\n"), "{text}");
     assert!(text.contains("graph_height = 230\n"), "{text}");
     assert!(text.contains("image_width = "), "{text}");
@@ -114,7 +123,11 @@ fn check_emit_and_to_rust() {
     rust.extend(args.iter().cloned());
     let o = opskit(&rust);
     assert!(o.status.success());
-    assert!(stdout(&o).contains("GraphSpec::builder()"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("GraphSpec::builder()"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -147,5 +160,9 @@ fn librrd_errors_exit_1() {
         "LINE1:a#FF0000".into(),
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("/nonexistent/opskit/x.rrd"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/opskit/x.rrd"),
+        "{}",
+        stderr(&o)
+    );
 }

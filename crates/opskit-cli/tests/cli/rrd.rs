@@ -51,7 +51,10 @@ fn create_update_and_inspect_like_the_recipe() {
 
     let info = stdout(&opskit(&["rrd", "info", f]));
     assert!(info.contains("ds[eth0_in].type = \"COUNTER\"\n"), "{info}");
-    assert!(info.contains("ds[eth0_out].minimal_heartbeat = 600\n"), "{info}");
+    assert!(
+        info.contains("ds[eth0_out].minimal_heartbeat = 600\n"),
+        "{info}"
+    );
     assert!(info.contains("step = 300\n"));
 
     assert_eq!(stdout(&opskit(&["rrd", "last", f])), "1767225900\n");
@@ -63,19 +66,40 @@ fn create_update_and_inspect_like_the_recipe() {
     assert_eq!(last, " eth0_in eth0_out\n\n1767225900: 601000 300500\n");
 
     let fetch = stdout(&opskit(&[
-        "rrd", "fetch", f, "AVERAGE", "--start", "1767225300", "--end", "1767225900",
+        "rrd",
+        "fetch",
+        f,
+        "AVERAGE",
+        "--start",
+        "1767225300",
+        "--end",
+        "1767225900",
     ]));
-    assert!(fetch.starts_with("             eth0_in            eth0_out\n\n"), "{fetch}");
+    assert!(
+        fetch.starts_with("             eth0_in            eth0_out\n\n"),
+        "{fetch}"
+    );
     assert!(
         fetch.contains("1767225900: 1.0000000000e+03 5.0000000000e+02\n"),
         "{fetch}"
     );
     let json = stdout(&opskit(&[
-        "rrd", "fetch", f, "MAX", "-s", "1767225300", "-e", "1767225900", "--json",
+        "rrd",
+        "fetch",
+        f,
+        "MAX",
+        "-s",
+        "1767225300",
+        "-e",
+        "1767225900",
+        "--json",
     ]));
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["columns"], serde_json::json!(["eth0_in", "eth0_out"]));
-    assert_eq!(doc["rows"][1], serde_json::json!([1_767_225_900, 1000.0, 500.0]));
+    assert_eq!(
+        doc["rows"][1],
+        serde_json::json!([1_767_225_900, 1000.0, 500.0])
+    );
 
     let xport = stdout(&opskit(&[
         "rrd",
@@ -92,7 +116,11 @@ fn create_update_and_inspect_like_the_recipe() {
     let doc: serde_json::Value = serde_json::from_str(&xport).unwrap();
     assert_eq!(doc["columns"], serde_json::json!(["in bits"]));
     assert!(
-        doc["rows"].as_array().unwrap().iter().any(|r| r[1] == serde_json::json!(8000.0)),
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[1] == serde_json::json!(8000.0)),
         "{xport}"
     );
 }
@@ -109,7 +137,11 @@ fn librrd_errors_exit_1_with_rrdtools_message() {
     let f = rrd.path().to_str().unwrap();
     let o = opskit(&["rrd", "update", f, &format!("{DEFAULT_END}:1:2")]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("minimum one second step"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("minimum one second step"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -152,7 +184,10 @@ fn through_rrdcached_with_daemon() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     // Not on disk yet; the daemon knows it.
-    assert_eq!(stdout(&opskit(&["rrd", "last", f])), format!("{DEFAULT_END}\n"));
+    assert_eq!(
+        stdout(&opskit(&["rrd", "last", f])),
+        format!("{DEFAULT_END}\n")
+    );
     assert_eq!(
         stdout(&opskit(&["rrd", "last", "-d", &addr, f])),
         format!("{next}\n")
@@ -164,5 +199,9 @@ fn through_rrdcached_with_daemon() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains(&format!("{next}: 3300000000 1300000000")), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!("{next}: 3300000000 1300000000")),
+        "{}",
+        stdout(&o)
+    );
 }

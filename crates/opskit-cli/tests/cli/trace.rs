@@ -186,6 +186,28 @@ fn table_json_summary_and_maps_in_a_test_network() {
     assert!(summary.contains("  2. ???"), "{summary}");
     assert!(summary.contains(&format!("  4. {web} [SA]")), "{summary}");
 
+    // --all-ttls probes past the destination, as scapy does: SA rows up to --max-ttl.
+    let out = trace_in(
+        &net,
+        &[
+            web.as_str(),
+            "--all-ttls",
+            "--max-ttl",
+            "7",
+            "--timeout",
+            "0.5",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(rows, ["1", "3", "4", "5", "6", "7"], "{table}");
+    assert_eq!(table.matches(&cell(&web, "SA")).count(), 4, "{table}");
+
     // Route maps.
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("map.svg");

@@ -233,6 +233,21 @@ pub(super) fn place(
         })
         .collect();
 
+    // Brandes–Köpf can spread a tangled graph far wider than its widest row (long alignment
+    // chains pushing each other); then start from packed rows refined by neighbour averaging.
+    let packed = layers
+        .iter()
+        .map(|l| {
+            let seps: f64 = l.windows(2).map(|w| sep(items, w[0], w[1])).sum();
+            seps + l.first().map_or(0.0, |&v| items[v].w / 2.0)
+                + l.last().map_or(0.0, |&v| items[v].w / 2.0)
+        })
+        .fold(0.0, f64::max);
+    let (lo, hi) = extent(items, &x);
+    if hi - lo > 1.5 * packed + 200.0 {
+        x = refine(layers, items, up, down);
+    }
+
     // Constraints x[b] >= x[a] + d, all within one layer and pointing right, so they settle.
     let mut cons: Vec<(usize, usize, f64)> = Vec::new();
     for l in layers {
@@ -277,8 +292,163 @@ pub(super) fn place(
                 x[l[k]] = x[l[k]].max(x[l[k - 1]] + sep(items, l[k - 1], l[k]));
             }
         }
+        return x;
+    }
+    // Tidy boxes: try to make every AS box a rectangle, by keeping whatever is beside a run on
+    // any of its rows clear of all of the run's members. Kept unless it widens the map much.
+    let mut rect = x.clone();
+    let box_cons = rectangle_constraints(layers, items, runs, &run_of, label_w);
+    cons.extend(box_cons);
+    if relax(&mut rect, &cons) {
+        let (lo, hi) = extent(items, &x);
+        let (rlo, rhi) = extent(items, &rect);
+        if rhi - rlo <= 1.25 * (hi - lo) + 100.0 {
+            return rect;
+        }
     }
     x
+}
+
+/// A layer's run of one AS or a single item, for [`rectangle_constraints`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Ent {
+    Run(usize),
+    Item(usize),
+}
+
+/// Constraints that keep, for every pair of neighbouring entities on a row where one is an AS
+/// run, all members of the right one clear of all members of the left one (with box padding
+/// and label width), so every box can be drawn as a rectangle.
+fn rectangle_constraints(
+    layers: &[Vec<usize>],
+    items: &[Item],
+    runs: &[Run],
+    run_of: &HashMap<usize, usize>,
+    label_w: &HashMap<u32, f64>,
+) -> Vec<(usize, usize, f64)> {
+    let mut pairs: HashSet<(Ent, Ent)> = HashSet::new();
+    let mut pair_list: Vec<(Ent, Ent)> = Vec::new();
+    for l in layers {
+        let mut ents: Vec<Ent> = Vec::new();
+        for &v in l {
+            let e = run_of.get(&v).map_or(Ent::Item(v), |&r| Ent::Run(r));
+            if ents.last() != Some(&e) {
+                ents.push(e);
+            }
+        }
+        for w in ents.windows(2) {
+            if (matches!(w[0], Ent::Run(_)) || matches!(w[1], Ent::Run(_)))
+                && pairs.insert((w[0], w[1]))
+            {
+                pair_list.push((w[0], w[1]));
+            }
+        }
+    }
+    let mut cons = Vec::new();
+    for (e, f) in pair_list {
+        let (es, elw): (&[usize], f64) = match e {
+            Ent::Run(r) => (&runs[r].members, label_w.get(&runs[r].asn).copied().unwrap_or(0.0)),
+            Ent::Item(ref i) => (std::slice::from_ref(i), 0.0),
+        };
+        let fs: &[usize] = match f {
+            Ent::Run(r) => &runs[r].members,
+            Ent::Item(ref i) => std::slice::from_ref(i),
+        };
+        let epad = if matches!(e, Ent::Run(_)) { BOX_PAD } else { 0.0 };
+        let fpad = if matches!(f, Ent::Run(_)) { BOX_PAD } else { 0.0 };
+        for &a in es {
+            let wa = items[a].w / 2.0;
+            let right = (wa + epad).max(elw - wa - epad);
+            for &b in fs {
+                if a != b {
+                    cons.push((a, b, right + BOX_GAP + items[b].w / 2.0 + fpad));
+                }
+            }
+        }
+    }
+    cons
+}
+
+/// Rounds of neighbour averaging in [`refine`].
+const REFINE_ROUNDS: usize = 12;
+
+/// Placement by neighbour averaging: rows start packed and centred; each round moves every
+/// item towards the mean x of its neighbours in the row above (then below), and projects each
+/// row back onto its order and spacing with the least squared movement.
+fn refine(layers: &[Vec<usize>], items: &[Item], up: &[Vec<usize>], down: &[Vec<usize>]) -> Vec<f64> {
+    let mut x = vec![0.0; items.len()];
+    for l in layers {
+        let mut cur = 0.0;
+        for (k, &v) in l.iter().enumerate() {
+            if k > 0 {
+                cur += sep(items, l[k - 1], v);
+            }
+            x[v] = cur;
+        }
+        let mid = cur / 2.0;
+        for &v in l {
+            x[v] -= mid;
+        }
+    }
+    for round in 0..REFINE_ROUNDS {
+        let downward = round % 2 == 0;
+        let order: Vec<usize> = if downward {
+            (1..layers.len()).collect()
+        } else {
+            (0..layers.len().saturating_sub(1)).rev().collect()
+        };
+        for li in order {
+            let l = &layers[li];
+            let nbrs = if downward { up } else { down };
+            let want: Vec<f64> = l
+                .iter()
+                .map(|&v| {
+                    let ns = &nbrs[v];
+                    if ns.is_empty() {
+                        x[v]
+                    } else {
+                        ns.iter().map(|&u| x[u]).sum::<f64>() / ns.len() as f64
+                    }
+                })
+                .collect();
+            let placed = project(l, items, &want);
+            for (&v, p) in l.iter().zip(placed) {
+                x[v] = p;
+            }
+        }
+    }
+    x
+}
+
+/// The positions closest (least squares) to `want` that keep the row's order and spacing:
+/// isotonic regression by pooling adjacent violators, on positions less their offsets.
+fn project(l: &[usize], items: &[Item], want: &[f64]) -> Vec<f64> {
+    let mut offset = vec![0.0; l.len()];
+    for k in 1..l.len() {
+        offset[k] = offset[k - 1] + sep(items, l[k - 1], l[k]);
+    }
+    // Blocks of (sum, count) whose mean is non-decreasing.
+    let mut blocks: Vec<(f64, f64, usize)> = Vec::with_capacity(l.len());
+    for k in 0..l.len() {
+        blocks.push((want[k] - offset[k], 1.0, 1));
+        while blocks.len() >= 2 {
+            let (s1, c1, n1) = blocks[blocks.len() - 1];
+            let (s0, c0, n0) = blocks[blocks.len() - 2];
+            if s0 / c0 <= s1 / c1 {
+                break;
+            }
+            blocks.pop();
+            blocks.pop();
+            blocks.push((s0 + s1, c0 + c1, n0 + n1));
+        }
+    }
+    let mut out = Vec::with_capacity(l.len());
+    for (s, c, n) in blocks {
+        for _ in 0..n {
+            out.push(s / c + offset[out.len()]);
+        }
+    }
+    out
 }
 
 /// Pushes items right until every constraint holds. False if that does not settle (a cycle).

@@ -15,7 +15,12 @@ fn batch(workers: usize) -> BatchRenderer {
         .workers(workers)
         .worker_command(
             std::env::current_exe().unwrap(),
-            ["--exact", "batch::worker_entry", "--nocapture", "--test-threads=1"],
+            [
+                "--exact",
+                "batch::worker_entry",
+                "--nocapture",
+                "--test-threads=1",
+            ],
         )
         .build()
         .unwrap()
@@ -125,4 +130,25 @@ fn empty_batch() {
     let mut renderer = batch(2);
     let none: Vec<Vec<String>> = Vec::new();
     assert!(renderer.render_all(&none).is_empty());
+}
+
+#[test]
+fn specs_render_in_workers_like_in_process() {
+    let rrd = TrafficRrd::builder().hours(3).create().unwrap();
+    let specs: Vec<rrdgraph::GraphSpec> = (0..4)
+        .map(|i| {
+            rrdgraph::GraphSpec::parse_args(&flow_args(rrd.path(), &format!("graph-{i}.png")))
+                .unwrap()
+        })
+        .collect();
+    let mut renderer = batch(2);
+    let results = renderer.render_specs(&specs);
+    assert_eq!(results.len(), 4);
+    for (spec, r) in specs.iter().zip(results) {
+        let r = r.unwrap();
+        let local = spec.render().unwrap();
+        assert_eq!(r.legends(), local.legends());
+        assert_eq!(r.image().map(<[u8]>::len), local.image().map(<[u8]>::len));
+    }
+    assert!(!std::path::Path::new("graph-0.png").exists());
 }

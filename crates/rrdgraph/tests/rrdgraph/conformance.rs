@@ -81,8 +81,15 @@ fn assert_graphv(r: &Rendered, expected: &str) {
                 "graph_end" => m.graph_end.to_string(),
                 "value_min" | "value_max" => {
                     let want: f64 = v.parse().unwrap();
-                    let got = if k == "value_min" { m.value_min } else { m.value_max };
-                    assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{k}: {got} vs {want}");
+                    let got = if k == "value_min" {
+                        m.value_min
+                    } else {
+                        m.value_max
+                    };
+                    assert!(
+                        (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                        "{k}: {got} vs {want}"
+                    );
                     continue;
                 }
                 _ => continue,
@@ -193,7 +200,12 @@ fn assert_xport(s: &Series, expected: &str, digits: i32) {
     // librrd 1.7 returns the row that ends at the first step boundary after --start, which is
     // unknown here; the expected outputs come from a later rrdtool that no longer prints it.
     // Both end at the same time, so compare from the end and allow only unknown extra rows.
-    assert!(got.len() >= rows.len(), "{} rows, expected {}", got.len(), rows.len());
+    assert!(
+        got.len() >= rows.len(),
+        "{} rows, expected {}",
+        got.len(),
+        rows.len()
+    );
     let extra = got.len() - rows.len();
     assert!(extra <= 1, "{extra} extra rows");
     assert!(got[..extra].iter().all(|r| r.iter().all(|v| v.is_nan())));
@@ -229,8 +241,8 @@ fn rpn2() {
             .archive(Rra::new(Cf::Average, 0.5, 1, 30)),
     )
     .unwrap();
-    let updates: Vec<Update> = (0..19)
-        .map(|k| Update::at(1_167_487_200 + 7200 * k, [720.0 * f64::from(k as u8)]))
+    let updates: Vec<Update> = (0..19u8)
+        .map(|k| Update::at(1_167_487_200 + 7200 * i64::from(k), [720.0 * f64::from(k)]))
         .collect();
     rrd.update(&updates).unwrap();
     let def = format!("DEF:myspeed={}:speed:AVERAGE", rrd.path().display());
@@ -369,6 +381,10 @@ fn vformatter1() {
         ])
         .unwrap();
         assert_eq!(r.prints(), [expected], "{name}");
-        assert!(r.info().iter().all(|(_, v)| !matches!(v, InfoValue::Blob(_))));
+        assert!(
+            r.info()
+                .iter()
+                .all(|(_, v)| !matches!(v, InfoValue::Blob(_)))
+        );
     }
 }

@@ -310,3 +310,33 @@ fn error_messages_name_element_and_field() {
         "{msg}"
     );
 }
+
+#[test]
+fn diagnose_reports_every_problem() {
+    let args = [
+        "x.png",
+        "--width",
+        "5",
+        DEF_A,
+        "--bogus",
+        "LINE1:b#FF0000",
+        "GPRINT:a:AVERAGE:%lf %lf",
+        "CDEF:c=a,+",
+        "LINE1:a#FF0000:fine",
+    ];
+    let problems = GraphSpec::diagnose(&args);
+    let at: Vec<_> = problems.iter().map(Error::arg_index).collect();
+    assert_eq!(
+        at,
+        [Some(1), Some(4), Some(6), Some(7), Some(5)],
+        "{problems:#?}"
+    );
+    assert!(GraphSpec::diagnose(rrdgraph::TRAFFIC_RECIPE_ARGS).is_empty());
+    assert!(matches!(
+        GraphSpec::diagnose::<&str>(&[]).as_slice(),
+        [Error::Parse {
+            reason: ParseReason::MissingOutput,
+            ..
+        }]
+    ));
+}

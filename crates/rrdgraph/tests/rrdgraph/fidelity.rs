@@ -8,196 +8,39 @@ use testbed::rrd::{DEFAULT_END, TrafficRrd};
 
 use crate::ops::speed_rrd;
 
-fn real_argument_lists(flow: &str, speed: &str) -> Vec<(&'static str, Vec<String>)> {
+/// The recipe, and the argument lists in `tests/resources/fidelity/*.args`.
+fn real_argument_lists(flow: &str, speed: &str) -> Vec<(String, Vec<String>)> {
     let recipe: Vec<String> = rrdgraph::TRAFFIC_RECIPE_ARGS
         .iter()
         .map(|a| a.replace("Flow.rrd", flow))
-        .map(|a| if a == "-1d" { format!("{}", DEFAULT_END - 86_400) } else { a })
+        .map(|a| {
+            if a == "-1d" {
+                format!("{}", DEFAULT_END - 86_400)
+            } else {
+                a
+            }
+        })
         .chain(["--end".to_owned(), DEFAULT_END.to_string()])
         .collect();
-    let s = |v: &[&str]| -> Vec<String> {
-        v.iter()
+    let mut lists = vec![("the recipe's graph.py".to_owned(), recipe)];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/resources/fidelity");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "args"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let args = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
             .map(|a| a.replace("FLOW", flow).replace("SPEED", speed))
-            .collect()
-    };
-    vec![
-        ("the recipe's graph.py", recipe),
-        (
-            "rrdtool tests/rpn1",
-            s(&[
-                "rpn1.png",
-                "--start",
-                "920804400",
-                "--end",
-                "920808000",
-                "DEF:my-speed=SPEED:speed:AVERAGE",
-                "CDEF:nonans01=my-speed,UN,0,my-speed,IF",
-                "CDEF:kmh=nonans01,3600,*",
-                "CDEF:fast=kmh,100,GT,100,0,IF",
-                "CDEF:over=kmh,100,GT,kmh,100,-,0,IF",
-                "CDEF:good=kmh,100,GT,0,kmh,IF",
-                "VDEF:f=fast,AVERAGE",
-                "VDEF:g=good,MAXIMUM",
-                "VDEF:o=over,MINIMUM",
-                "VRULE:920806500#000000:foo",
-                "PRINT:f:%lf",
-                "PRINT:g:%lf",
-                "PRINT:o:%lf",
-            ]),
-        ),
-        (
-            "rrdtool tests/graph1 (PRINT only)",
-            s(&[
-                "graph1.png",
-                "--start",
-                "920804400",
-                "--end",
-                "920808000",
-                "DEF:my-speed=SPEED:speed:AVERAGE",
-                "VDEF:o=my-speed,MAXIMUM",
-                "PRINT:o:%lf",
-            ]),
-        ),
-        (
-            "munin-style interface graph",
-            s(&[
-                "if_eth0-day.png",
-                "--title",
-                "eth0 traffic - by day",
-                "--base",
-                "1000",
-                "-l",
-                "0",
-                "--vertical-label",
-                "bits in (-) / out (+) per ${graph_period}",
-                "--slope-mode",
-                "--height",
-                "175",
-                "--width",
-                "400",
-                "--font",
-                "DEFAULT:0:DejaVuSans,DejaVu Sans,DejaVu LGC Sans,Bitstream Vera Sans",
-                "--font",
-                "LEGEND:7:DejaVuSansMono,DejaVu Sans Mono,DejaVu LGC Sans Mono,Bitstream Vera Sans Mono,monospace",
-                "-W",
-                "Munin 2.0.67",
-                "--border",
-                "0",
-                "--color",
-                "BACK#F0F0F0",
-                "--color",
-                "FRAME#F0F0F0",
-                "--color",
-                "CANVAS#FFFFFF",
-                "--color",
-                "FONT#666666",
-                "--color",
-                "AXIS#CFD6F8",
-                "--color",
-                "ARROW#CFD6F8",
-                "--start",
-                "1767139200",
-                "--end",
-                "1767225600",
-                "DEF:adown=FLOW:eth0_in:AVERAGE",
-                "DEF:aup=FLOW:eth0_out:AVERAGE",
-                "DEF:mup=FLOW:eth0_out:MAX",
-                "CDEF:down=adown,8,*",
-                "CDEF:up=aup,8,*",
-                "CDEF:cup=mup,8,*",
-                "CDEF:negdown=down,-1,*",
-                "COMMENT:                    ",
-                "COMMENT:Cur\\:",
-                "COMMENT:Min\\:",
-                "COMMENT:Avg\\:",
-                "COMMENT:Max\\:  \\j",
-                "LINE1:negdown#00CC00",
-                "LINE1:up#00CC00:bps",
-                "GPRINT:down:LAST:%6.2lf%s/",
-                "GPRINT:up:LAST:%6.2lf%s",
-                "GPRINT:down:MIN:%6.2lf%s/",
-                "GPRINT:up:MIN:%6.2lf%s",
-                "GPRINT:down:AVERAGE:%6.2lf%s/",
-                "GPRINT:up:AVERAGE:%6.2lf%s",
-                "GPRINT:cup:MAX:%6.2lf%s\\j",
-                "VRULE:1767200000#999999:Last update\\: 2026-01-01 00\\:00\\:00 UTC\\r",
-            ]),
-        ),
-        (
-            "cacti-style graph with short options",
-            s(&[
-                "-",
-                "--imgformat=PNG",
-                "-s",
-                "1767139200",
-                "-e",
-                "1767225600",
-                "-t",
-                "Localhost - Traffic - eth0",
-                "--rigid",
-                "--base=1000",
-                "-h",
-                "120",
-                "-w",
-                "500",
-                "--alt-autoscale-max",
-                "--lower-limit=0",
-                "-v",
-                "bits per second",
-                "--slope-mode",
-                "DEF:a=FLOW:eth0_in:AVERAGE",
-                "DEF:b=FLOW:eth0_out:AVERAGE",
-                "CDEF:cdefa=a,8,*",
-                "CDEF:cdefe=b,8,*",
-                "AREA:cdefa#00CF00FF:Inbound",
-                "GPRINT:cdefa:LAST: Current\\:%8.2lf %s",
-                "GPRINT:cdefa:AVERAGE:Average\\:%8.2lf %s",
-                "GPRINT:cdefa:MAX:Maximum\\:%8.2lf %s\\n",
-                "LINE1:cdefe#002A97FF:Outbound",
-                "GPRINT:cdefe:LAST:Current\\:%8.2lf %s",
-                "GPRINT:cdefe:AVERAGE:Average\\:%8.2lf %s",
-                "GPRINT:cdefe:MAX:Maximum\\:%8.2lf %s\\n",
-                "TEXTALIGN:left",
-                "HRULE:40000#FF0000:Alarm at 40 kb/s",
-            ]),
-        ),
-        (
-            "stacked areas, ticks, shifts and trends",
-            s(&[
-                "-",
-                "--start",
-                "1767139200",
-                "--end",
-                "1767225600",
-                "--x-grid",
-                "HOUR:1:HOUR:6:HOUR:6:0:%H:%M",
-                "--y-grid",
-                "1000:2",
-                "--legend-position=east",
-                "--right-axis",
-                "8:0",
-                "--right-axis-label",
-                "bits/s",
-                "DEF:i=FLOW:eth0_in:AVERAGE",
-                "DEF:o=FLOW:eth0_out:AVERAGE",
-                "DEF:iy=FLOW:eth0_in:AVERAGE:start=1767052800:end=1767139200",
-                "SHIFT:iy:86400",
-                "CDEF:trend=i,3600,TREND",
-                "VDEF:peak=i,MAXIMUM",
-                "VDEF:p95=i,95,PERCENT",
-                "AREA:i#00FF0080:in",
-                "STACK:o#0000FF80:out",
-                "LINE2:trend#FF000080:one-hour trend:dashes=4,2",
-                "LINE1:iy#888888:yesterday",
-                "TICK:i#FF000040:0.1:ticks",
-                "HRULE:p95#000000:95th percentile\\l",
-                "VRULE:peak#FF0000:peak",
-                "GPRINT:peak:%6.1lf B/s at",
-                "GPRINT:peak:%H\\:%M:strftime",
-                "PRINT:p95:%.2lf",
-            ]),
-        ),
-    ]
+            .collect();
+        lists.push((name, args));
+    }
+    lists
 }
 
 #[test]
@@ -224,9 +67,16 @@ fn emit_of_parse_renders_like_the_original() {
             original.image().map(<[u8]>::len),
             "{name}: image size"
         );
-        assert!(ours.image() == original.image(), "{name}: image bytes differ");
+        assert!(
+            ours.image() == original.image(),
+            "{name}: image bytes differ"
+        );
         // And the round trip is stable.
-        assert_eq!(GraphSpec::parse_args(&spec.to_args()).unwrap(), spec, "{name}");
+        assert_eq!(
+            GraphSpec::parse_args(&spec.to_args()).unwrap(),
+            spec,
+            "{name}"
+        );
     }
 }
 

@@ -49,18 +49,24 @@ fn create_update_info_first_last_lastupdate() {
         info.get("ds[speed].type").and_then(InfoValue::as_str),
         Some("COUNTER")
     );
+    assert_eq!(info.get("rra[1].pdp_per_row"), Some(&InfoValue::Count(6)));
     assert_eq!(
-        info.get("rra[1].pdp_per_row"),
-        Some(&InfoValue::Count(6))
+        info.get("last_update"),
+        Some(&InfoValue::Count(920_808_900))
     );
-    assert_eq!(info.get("last_update"), Some(&InfoValue::Count(920_808_900)));
-    assert!(info.to_text().contains("ds[speed].minimal_heartbeat = 600\n"));
+    assert!(
+        info.to_text()
+            .contains("ds[speed].minimal_heartbeat = 600\n")
+    );
 
     assert_eq!(rrd.last().unwrap(), 920_808_900);
     // 24 rows of 300 s end at the last full step.
     assert_eq!(rrd.first(0).unwrap(), 920_808_900 - 23 * 300);
     assert_eq!(rrd.first(1).unwrap(), 920_808_000 - 9 * 1800);
-    assert!(matches!(rrd.first(7), Err(RrdError::Librrd { op: "first", .. })));
+    assert!(matches!(
+        rrd.first(7),
+        Err(RrdError::Librrd { op: "first", .. })
+    ));
 
     let last = rrd.lastupdate().unwrap();
     assert_eq!(last.time, 920_808_900);
@@ -84,7 +90,10 @@ fn fetch_returns_rates() {
     assert!(rows.iter().any(|(_, v)| *v == 0.0));
     let text = s.to_text();
     assert!(text.starts_with("               speed\n\n"), "{text}");
-    assert!(text.contains(&format!("{}: 4.0000000000e-02\n", T0 + 600)), "{text}");
+    assert!(
+        text.contains(&format!("{}: 4.0000000000e-02\n", T0 + 600)),
+        "{text}"
+    );
 
     let missing = Rrd::new(dir.path().join("missing.rrd"));
     assert!(matches!(
@@ -106,11 +115,15 @@ fn update_v_reports_the_consolidated_rows() {
     )
     .unwrap();
     let info = rrd
-        .update_v(&[Update::at(1_000_000_020, [5.0]), Update::at(1_000_000_080, [7.0])])
+        .update_v(&[
+            Update::at(1_000_000_020, [5.0]),
+            Update::at(1_000_000_080, [7.0]),
+        ])
         .unwrap();
     assert_eq!(info.get("return_value"), Some(&InfoValue::Int(0)));
     assert!(
-        info.iter().any(|(k, v)| k.ends_with("DS[g]") && *v == InfoValue::Value(7.0)),
+        info.iter()
+            .any(|(k, v)| k.ends_with("DS[g]") && *v == InfoValue::Value(7.0)),
         "{}",
         info.to_text()
     );
@@ -214,7 +227,11 @@ fn rrdcached_via_daemon_option() {
 
     // Fetch and info through the daemon.
     let s = rrd
-        .fetch(&FetchRequest::new(Cf::Average).start(920_808_600).end(920_809_200))
+        .fetch(
+            &FetchRequest::new(Cf::Average)
+                .start(920_808_600)
+                .end(920_809_200),
+        )
         .unwrap();
     // (rrdcached's fetch may add an unknown row after the end, as `rrdtool fetch` shows.)
     let at_end = s.rows().find(|(t, _)| *t == 920_809_200).map(|(_, r)| r[0]);
@@ -225,7 +242,13 @@ fn rrdcached_via_daemon_option() {
     );
     rrd.flush().unwrap();
     // Without a daemon (and without RRDCACHED_ADDRESS) librrd has nobody to flush.
-    assert!(matches!(on_disk.flush(), Err(RrdError::Librrd { op: "flushcached", .. })));
+    assert!(matches!(
+        on_disk.flush(),
+        Err(RrdError::Librrd {
+            op: "flushcached",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -238,10 +261,7 @@ fn rrdcached_via_def_daemon_field() {
     let next = DEFAULT_END + STEP;
     let handle = Rrd::new(rrd.path()).daemon(cached.address());
     handle
-        .update(&[Update::at(
-            i64::try_from(next).unwrap(),
-            [4e9, 2e9],
-        )])
+        .update(&[Update::at(i64::try_from(next).unwrap(), [4e9, 2e9])])
         .unwrap();
     let print_last = |def_extra: &str| {
         render_to_memory(&[
@@ -264,7 +284,10 @@ fn rrdcached_via_def_daemon_field() {
     let after = print_last(&format!(":daemon={socket}"));
     assert_eq!(before, [DEFAULT_END.to_string()]);
     assert_eq!(after, [next.to_string()]);
-    assert_eq!(Rrd::new(rrd.path()).last().unwrap(), i64::try_from(next).unwrap());
+    assert_eq!(
+        Rrd::new(rrd.path()).last().unwrap(),
+        i64::try_from(next).unwrap()
+    );
 }
 
 /// `RRDCACHED_ADDRESS` is read by librrd from the environment. The test re-runs itself in a

@@ -73,3 +73,24 @@ fn preset_is_adjustable() {
     assert!(!args.iter().any(|a| a.starts_with("HRULE")));
     assert_eq!(GraphSpec::parse_args(&args).unwrap(), spec);
 }
+
+/// The command lines of `resources/rrdgraph/scripts.txt`.
+fn scripts() -> Vec<&'static str> {
+    include_str!("../resources/rrdgraph/scripts.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+#[test]
+fn old_scripts_parse_and_emit_their_own_arguments() {
+    let scripts = scripts();
+    assert_eq!(scripts.len(), 8);
+    for line in scripts {
+        let words = rrdgraph::split_command_line(line).unwrap();
+        let spec = GraphSpec::parse_command_line(line).unwrap_or_else(|e| panic!("{line}\n{e}"));
+        assert_eq!(spec.to_args(), words[2..], "{line}");
+        let code = spec.to_rust();
+        assert!(code.contains(".build()?"), "{code}");
+    }
+}

@@ -62,8 +62,14 @@ fn flow_graph_renders_to_png_in_memory() {
     assert!(m.value_max > 9000.0, "{m:?}");
     assert!(r.prints().is_empty());
     let legends = r.legends();
-    assert!(legends.iter().any(|l| l.contains("Total traffic")), "{legends:?}");
-    assert!(legends.iter().any(|l| l.contains("Alarm value")), "{legends:?}");
+    assert!(
+        legends.iter().any(|l| l.contains("Total traffic")),
+        "{legends:?}"
+    );
+    assert!(
+        legends.iter().any(|l| l.contains("Alarm value")),
+        "{legends:?}"
+    );
     let avg_in = legends
         .iter()
         .find(|l| l.starts_with("Avg In traffic:"))
@@ -95,7 +101,10 @@ fn gprint_values_match_the_fixture_rates() {
         "PRINT:omin:%.0lf".into(),
     ])
     .unwrap();
-    assert_eq!(r.prints(), [format!("{max_in:.0}"), format!("{min_out:.0}")]);
+    assert_eq!(
+        r.prints(),
+        [format!("{max_in:.0}"), format!("{min_out:.0}")]
+    );
 }
 
 #[test]
@@ -148,7 +157,10 @@ fn librrd_errors_keep_rrdtools_message() {
 #[test]
 fn nul_bytes_are_refused_before_librrd() {
     let err = render_to_memory(&["COMMENT:a\0b"]).unwrap_err();
-    assert!(matches!(err, RrdError::NulByte { op: "graph", .. }), "{err:?}");
+    assert!(
+        matches!(err, RrdError::NulByte { op: "graph", .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -185,12 +197,7 @@ fn week_format_does_not_leak_between_renders() {
     let def = format!("DEF:i={}:eth0_in:AVERAGE", rrd.path().display());
     // Six weeks: the x axis is labelled with the week format.
     let span = |extra: &[&str]| {
-        let mut args = vec![
-            "--start",
-            "1763596800",
-            "--end",
-            "1767225600",
-        ];
+        let mut args = vec!["--start", "1763596800", "--end", "1767225600"];
         args.extend_from_slice(extra);
         args.extend([def.as_str(), "LINE1:i#ff0000"]);
         render_to_memory(&args).unwrap().into_image().unwrap()
@@ -200,7 +207,10 @@ fn week_format_does_not_leak_between_renders() {
     let custom = span(&["--week-fmt", "Wk%V"]);
     let again = span(&[]);
     assert_ne!(plain, custom, "the week format must show on the axis");
-    assert_eq!(plain, again, "the custom week format leaked into the next graph");
+    assert_eq!(
+        plain, again,
+        "the custom week format leaked into the next graph"
+    );
     assert_eq!(PINNED_OPTIONS[0], "--week-fmt");
 }
 
@@ -232,4 +242,42 @@ fn renders_from_many_threads_are_serialised() {
             });
         }
     });
+}
+
+#[test]
+fn a_graph_with_nothing_to_draw_succeeds_empty() {
+    // rrdtool graphv prints nothing and succeeds for a graph of comments only.
+    let r = render_to_memory(&["--start", "920804400", "--end", "920808000", "COMMENT:hello"])
+        .unwrap();
+    assert!(r.image().is_none() && r.meta().is_none());
+    assert!(r.prints().is_empty() && r.legends().is_empty());
+}
+
+#[test]
+fn traffic_preset_renders_the_recipe_graph() {
+    let rrd = TrafficRrd::create().unwrap();
+    let spec = rrdgraph::Traffic::new("Flow.png", rrd.path().to_str().unwrap())
+        .start((DEFAULT_END - 86_400).to_string())
+        .build()
+        .unwrap();
+    let r = spec.render().unwrap();
+    assert_eq!(&r.image().unwrap()[..4], b"\x89PNG");
+    let m = r.meta().unwrap();
+    assert_eq!((m.graph_width, m.graph_height), (650, 230));
+    for want in ["Total traffic", "In traffic", "Out traffic", "Alarm value"] {
+        assert!(
+            r.legends().iter().any(|l| l.trim() == want),
+            "{want} in {:?}",
+            r.legends()
+        );
+    }
+    for stat in ["Avg In traffic:", "Max In traffic:", "MIN Out traffic:"] {
+        assert!(
+            r.legends().iter().any(|l| l.starts_with(stat) && l.ends_with("bps")),
+            "{stat} in {:?}",
+            r.legends()
+        );
+    }
+    // render() never writes the spec's output file.
+    assert!(!std::path::Path::new("Flow.png").exists());
 }

@@ -71,8 +71,20 @@ fn every_element_kind_is_in_the_catalog_graph() {
     let all = specs.last().unwrap();
     let args = all.to_args();
     for prefix in [
-        "DEF:", "CDEF:", "VDEF:", "LINE", "AREA:", "STACK:", "TICK:", "SHIFT:", "HRULE:",
-        "VRULE:", "TEXTALIGN:", "COMMENT:", "PRINT:", "GPRINT:",
+        "DEF:",
+        "CDEF:",
+        "VDEF:",
+        "LINE",
+        "AREA:",
+        "STACK:",
+        "TICK:",
+        "SHIFT:",
+        "HRULE:",
+        "VRULE:",
+        "TEXTALIGN:",
+        "COMMENT:",
+        "PRINT:",
+        "GPRINT:",
     ] {
         assert!(
             args.iter().any(|a| a.starts_with(prefix)),

@@ -33,7 +33,9 @@ pub struct Chain {
 
 impl fmt::Debug for Chain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Chain").field("backends", &self.backends.len()).finish()
+        f.debug_struct("Chain")
+            .field("backends", &self.backends.len())
+            .finish()
     }
 }
 
@@ -70,7 +72,8 @@ impl Chain {
 
 impl AsnResolver for Chain {
     fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        self.resolve_many(&[ip]).map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+        self.resolve_many(&[ip])
+            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
     }
 
     fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
@@ -164,7 +167,11 @@ impl CacheState {
                 (*end >= x).then(|| Resolution::Found(info.clone()))
             }
         }
-        .or_else(|| self.not_routed.contains(&ip).then_some(Resolution::NotRouted { special: None }))
+        .or_else(|| {
+            self.not_routed
+                .contains(&ip)
+                .then_some(Resolution::NotRouted { special: None })
+        })
     }
 
     fn put(&mut self, ip: IpAddr, answer: &Resolution) {
@@ -211,20 +218,29 @@ pub struct Cache<R> {
 
 impl<R> fmt::Debug for Cache<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cache").field("capacity", &self.capacity).field("len", &self.len()).finish_non_exhaustive()
+        f.debug_struct("Cache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl<R: AsnResolver> Cache<R> {
     /// Caches `inner`, holding at most `capacity` entries (at least 1).
     pub fn new(inner: R, capacity: usize) -> Self {
-        Self { inner, capacity: capacity.max(1), state: Mutex::new(CacheState::default()) }
+        Self {
+            inner,
+            capacity: capacity.max(1),
+            state: Mutex::new(CacheState::default()),
+        }
     }
 }
 
 impl<R> Cache<R> {
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Lookups answered from the cache.
@@ -251,7 +267,11 @@ impl<R> Cache<R> {
     pub fn clear(&self) {
         let mut s = self.lock();
         let (hits, misses) = (s.hits, s.misses);
-        *s = CacheState { hits, misses, ..CacheState::default() };
+        *s = CacheState {
+            hits,
+            misses,
+            ..CacheState::default()
+        };
     }
 
     /// The inner resolver.
@@ -262,7 +282,8 @@ impl<R> Cache<R> {
 
 impl<R: AsnResolver> AsnResolver for Cache<R> {
     fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        self.resolve_many(&[ip]).map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+        self.resolve_many(&[ip])
+            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
     }
 
     fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
@@ -283,7 +304,10 @@ impl<R: AsnResolver> AsnResolver for Cache<R> {
             }
         }
         if miss.is_empty() {
-            return Ok(out.into_iter().map(|r| r.unwrap_or(Resolution::Unknown)).collect());
+            return Ok(out
+                .into_iter()
+                .map(|r| r.unwrap_or(Resolution::Unknown))
+                .collect());
         }
         miss.sort_unstable();
         miss.dedup();
@@ -291,7 +315,11 @@ impl<R: AsnResolver> AsnResolver for Cache<R> {
         let mut s = self.lock();
         if s.len() + miss.len() > self.capacity {
             let (hits, misses) = (s.hits, s.misses);
-            *s = CacheState { hits, misses, ..CacheState::default() };
+            *s = CacheState {
+                hits,
+                misses,
+                ..CacheState::default()
+            };
         }
         for (&ip, a) in miss.iter().zip(&answers) {
             s.put(ip, a);
@@ -300,10 +328,16 @@ impl<R: AsnResolver> AsnResolver for Cache<R> {
         for (slot, &ip) in out.iter_mut().zip(ips) {
             if slot.is_none() {
                 let ip = ip.to_canonical();
-                *slot = miss.binary_search(&ip).ok().and_then(|i| answers.get(i).cloned());
+                *slot = miss
+                    .binary_search(&ip)
+                    .ok()
+                    .and_then(|i| answers.get(i).cloned());
             }
         }
-        Ok(out.into_iter().map(|r| r.unwrap_or(Resolution::Unknown)).collect())
+        Ok(out
+            .into_iter()
+            .map(|r| r.unwrap_or(Resolution::Unknown))
+            .collect())
     }
 
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
@@ -355,7 +389,10 @@ mod tests {
     }
 
     fn counting(fail: bool) -> Counting {
-        Counting { asked: AtomicUsize::new(0), fail }
+        Counting {
+            asked: AtomicUsize::new(0),
+            fail,
+        }
     }
 
     fn ips(s: &[&str]) -> Vec<IpAddr> {
@@ -365,16 +402,30 @@ mod tests {
     #[test]
     fn cache_covers_the_block() {
         let cache = Cache::new(counting(false), 100);
-        let r = cache.resolve_many(&ips(&["1.0.0.1", "1.0.0.2", "10.0.0.1", "2.0.0.1", "3.0.0.1"])).unwrap();
+        let r = cache
+            .resolve_many(&ips(&[
+                "1.0.0.1", "1.0.0.2", "10.0.0.1", "2.0.0.1", "3.0.0.1",
+            ]))
+            .unwrap();
         assert_eq!(r[0].asn(), Some(64500));
         assert_eq!(r[1].asn(), Some(64500));
         assert!(matches!(r[2], Resolution::NotRouted { special: Some(_) }));
-        assert_eq!(cache.inner().asked.load(Ordering::SeqCst), 4, "special addresses are not asked");
-        let r = cache.resolve_many(&ips(&["1.0.0.255", "2.0.0.1", "3.0.0.1"])).unwrap();
+        assert_eq!(
+            cache.inner().asked.load(Ordering::SeqCst),
+            4,
+            "special addresses are not asked"
+        );
+        let r = cache
+            .resolve_many(&ips(&["1.0.0.255", "2.0.0.1", "3.0.0.1"]))
+            .unwrap();
         assert_eq!(r[0].asn(), Some(64500));
         assert_eq!(r[1], Resolution::NotRouted { special: None });
         assert_eq!(r[2], Resolution::Unknown);
-        assert_eq!(cache.inner().asked.load(Ordering::SeqCst), 5, "only the Unknown one is asked again");
+        assert_eq!(
+            cache.inner().asked.load(Ordering::SeqCst),
+            5,
+            "only the Unknown one is asked again"
+        );
         assert_eq!(cache.as_name(64500).unwrap().unwrap().as_str(), "EXAMPLE");
         assert_eq!(cache.as_name(64500).unwrap().unwrap().as_str(), "EXAMPLE");
         assert_eq!(cache.inner().asked.load(Ordering::SeqCst), 6);
@@ -386,7 +437,9 @@ mod tests {
     fn cache_is_bounded() {
         let cache = Cache::new(counting(false), 2);
         for i in 0..10 {
-            cache.resolve(format!("2.0.0.{i}").parse().unwrap()).unwrap();
+            cache
+                .resolve(format!("2.0.0.{i}").parse().unwrap())
+                .unwrap();
             assert!(cache.len() <= 2);
         }
     }
@@ -394,8 +447,12 @@ mod tests {
     #[test]
     fn chain_passes_only_unresolved() {
         let first = Cache::new(counting(false), 100);
-        let chain = Chain::new().then(Chain::new().then(counting(false))).then(first);
-        let r = chain.resolve_many(&ips(&["1.0.0.1", "2.0.0.1", "3.0.0.1", "192.168.1.1"])).unwrap();
+        let chain = Chain::new()
+            .then(Chain::new().then(counting(false)))
+            .then(first);
+        let r = chain
+            .resolve_many(&ips(&["1.0.0.1", "2.0.0.1", "3.0.0.1", "192.168.1.1"]))
+            .unwrap();
         assert_eq!(r[0].asn(), Some(64500));
         assert_eq!(r[1], Resolution::NotRouted { special: None });
         assert_eq!(r[2], Resolution::Unknown);
@@ -405,10 +462,16 @@ mod tests {
     #[test]
     fn chain_skips_failing_backends() {
         let chain = Chain::new().then(counting(true)).then(counting(false));
-        assert_eq!(chain.resolve("1.0.0.9".parse().unwrap()).unwrap().asn(), Some(64500));
+        assert_eq!(
+            chain.resolve("1.0.0.9".parse().unwrap()).unwrap().asn(),
+            Some(64500)
+        );
         let all_down = Chain::new().then(counting(true));
         assert!(all_down.resolve("1.0.0.9".parse().unwrap()).is_err());
-        assert_eq!(Chain::new().resolve("1.0.0.9".parse().unwrap()).unwrap(), Resolution::Unknown);
+        assert_eq!(
+            Chain::new().resolve("1.0.0.9".parse().unwrap()).unwrap(),
+            Resolution::Unknown
+        );
         assert_eq!(chain.as_name(64500).unwrap().unwrap().as_str(), "EXAMPLE");
     }
 }

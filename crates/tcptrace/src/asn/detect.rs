@@ -31,25 +31,41 @@ const MMDB_TAIL: u64 = 128 * 1024;
 /// (compressed files included: decompress them first).
 pub fn detect_format(path: impl AsRef<Path>) -> Result<DatabaseFormat, AsnError> {
     let path = path.as_ref();
-    let io = |source| AsnError::Io { path: path.to_owned(), source };
+    let io = |source| AsnError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut f = File::open(path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len();
     let mut head = Vec::with_capacity(16 * 1024);
-    (&mut f).take(16 * 1024).read_to_end(&mut head).map_err(io)?;
+    (&mut f)
+        .take(16 * 1024)
+        .read_to_end(&mut head)
+        .map_err(io)?;
     let mut tail = Vec::new();
-    f.seek(SeekFrom::Start(len.saturating_sub(MMDB_TAIL))).map_err(io)?;
+    f.seek(SeekFrom::Start(len.saturating_sub(MMDB_TAIL)))
+        .map_err(io)?;
     f.take(MMDB_TAIL).read_to_end(&mut tail).map_err(io)?;
     if memchr::memmem::rfind(&tail, MMDB_MARKER).is_some() {
         return Ok(DatabaseFormat::Mmdb);
     }
-    let unknown = |hint: &str| AsnError::UnknownFormat { path: path.to_owned(), hint: hint.to_owned() };
-    if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"BZh") || head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z']) {
+    let unknown = |hint: &str| AsnError::UnknownFormat {
+        path: path.to_owned(),
+        hint: hint.to_owned(),
+    };
+    if head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(b"BZh")
+        || head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z'])
+    {
         return Err(unknown("compressed; decompress it first"));
     }
     if let Some(f) = sniff_text(&head) {
         return Ok(f);
     }
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("mmdb") => Ok(DatabaseFormat::Mmdb),
         Some("dat") => Ok(DatabaseFormat::Range(RangeFormat::Pyasn)),
@@ -99,7 +115,9 @@ pub(crate) fn sniff_text(head: &[u8]) -> Option<DatabaseFormat> {
 /// # Errors
 ///
 /// As for [`detect_format`], [`RangeTable::open`] and [`MmdbDatabase::open`].
-pub fn open_database(path: impl AsRef<Path>) -> Result<Box<dyn AsnResolver + Send + Sync>, AsnError> {
+pub fn open_database(
+    path: impl AsRef<Path>,
+) -> Result<Box<dyn AsnResolver + Send + Sync>, AsnError> {
     let path = path.as_ref();
     Ok(match detect_format(path)? {
         DatabaseFormat::Range(format) => Box::new(RangeTable::open(path, format)?),
@@ -114,10 +132,22 @@ mod tests {
     #[test]
     fn sniffing() {
         let f = |s: &str| sniff_text(s.as_bytes());
-        assert_eq!(f("1.0.0.0,1.0.0.255,13335,x\n"), Some(DatabaseFormat::Range(RangeFormat::Csv)));
-        assert_eq!(f("1.0.0.0\t1.0.0.255\t13335\tUS\tX\n"), Some(DatabaseFormat::Range(RangeFormat::IptoasnTsv)));
-        assert_eq!(f("; IP-ASN32-DAT\n1.0.0.0/24\t1\n"), Some(DatabaseFormat::Range(RangeFormat::Pyasn)));
-        assert_eq!(f("\n1.0.0.0/24\t1\n"), Some(DatabaseFormat::Range(RangeFormat::Pyasn)));
+        assert_eq!(
+            f("1.0.0.0,1.0.0.255,13335,x\n"),
+            Some(DatabaseFormat::Range(RangeFormat::Csv))
+        );
+        assert_eq!(
+            f("1.0.0.0\t1.0.0.255\t13335\tUS\tX\n"),
+            Some(DatabaseFormat::Range(RangeFormat::IptoasnTsv))
+        );
+        assert_eq!(
+            f("; IP-ASN32-DAT\n1.0.0.0/24\t1\n"),
+            Some(DatabaseFormat::Range(RangeFormat::Pyasn))
+        );
+        assert_eq!(
+            f("\n1.0.0.0/24\t1\n"),
+            Some(DatabaseFormat::Range(RangeFormat::Pyasn))
+        );
         assert_eq!(f("hello world\n"), None);
         assert_eq!(f(""), None);
     }

@@ -44,7 +44,10 @@ impl MmdbDatabase {
     /// MMDB file.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AsnError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| AsnError::Io { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| AsnError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_bytes(bytes, path)
     }
 
@@ -54,10 +57,17 @@ impl MmdbDatabase {
     ///
     /// [`AsnError::Mmdb`] when the bytes are not a valid MMDB database.
     pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Self, AsnError> {
-        let err = |e: maxminddb::MaxMindDbError| AsnError::Mmdb { path: path.to_owned(), message: e.to_string() };
+        let err = |e: maxminddb::MaxMindDbError| AsnError::Mmdb {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
         let reader = maxminddb::Reader::from_source(bytes).map_err(err)?;
         reader.verify().map_err(err)?;
-        Ok(Self { reader, path: path.to_owned(), names: OnceLock::new() })
+        Ok(Self {
+            reader,
+            path: path.to_owned(),
+            names: OnceLock::new(),
+        })
     }
 
     /// The database type from the metadata (`GeoLite2-ASN` for `MaxMind`'s own).
@@ -66,17 +76,25 @@ impl MmdbDatabase {
     }
 
     fn error(&self, e: &maxminddb::MaxMindDbError) -> AsnError {
-        AsnError::Mmdb { path: self.path.clone(), message: e.to_string() }
+        AsnError::Mmdb {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
     }
 
     fn names(&self) -> &FxHashMap<u32, AsName> {
         self.names.get_or_init(|| {
             let mut map = FxHashMap::default();
-            let Ok(iter) = self.reader.networks(maxminddb::WithinOptions::default()) else { return map };
+            let Ok(iter) = self.reader.networks(maxminddb::WithinOptions::default()) else {
+                return map;
+            };
             for item in iter {
                 let Ok(item) = item else { break };
                 if let Ok(Some(rec)) = item.decode::<AsnRecord<'_>>()
-                    && let (Some(n), Some(name)) = (rec.autonomous_system_number, rec.autonomous_system_organization)
+                    && let (Some(n), Some(name)) = (
+                        rec.autonomous_system_number,
+                        rec.autonomous_system_organization,
+                    )
                     && let Some(name) = AsName::new(name)
                 {
                     map.entry(n).or_insert(name);
@@ -97,7 +115,10 @@ impl AsnResolver for MmdbDatabase {
             return Ok(Resolution::Unknown);
         }
         let found = self.reader.lookup(ip).map_err(|e| self.error(&e))?;
-        let Some(rec) = found.decode::<AsnRecord<'_>>().map_err(|e| self.error(&e))? else {
+        let Some(rec) = found
+            .decode::<AsnRecord<'_>>()
+            .map_err(|e| self.error(&e))?
+        else {
             return Ok(Resolution::NotRouted { special: None });
         };
         let Some(asn) = rec.autonomous_system_number.filter(|&n| n != 0) else {
@@ -108,7 +129,8 @@ impl AsnResolver for MmdbDatabase {
             .filter(|r| r.contains(ip))
             .unwrap_or_else(|| IpRange::new(ip, ip).unwrap_or(IpRange::v4(0, 0)));
         Ok(Resolution::Found(
-            AsInfo::new(asn, range, Source::Mmdb).with_name(rec.autonomous_system_organization.and_then(AsName::new)),
+            AsInfo::new(asn, range, Source::Mmdb)
+                .with_name(rec.autonomous_system_organization.and_then(AsName::new)),
         ))
     }
 

@@ -58,7 +58,11 @@ pub(crate) enum LineError {
 
 impl<R: BufRead> Lines<R> {
     pub(crate) fn new(inner: R) -> Self {
-        Self { inner, buf: Vec::with_capacity(256), line_no: 0 }
+        Self {
+            inner,
+            buf: Vec::with_capacity(256),
+            line_no: 0,
+        }
     }
 
     /// The number of the line last returned (1-based).
@@ -106,7 +110,11 @@ impl<R: BufRead> Lines<R> {
 }
 
 /// Parses one line. `Ok(None)` for blank and comment lines.
-pub(crate) fn parse_line(format: RangeFormat, line: &[u8], name: &mut Vec<u8>) -> Result<Option<Row>, String> {
+pub(crate) fn parse_line(
+    format: RangeFormat,
+    line: &[u8],
+    name: &mut Vec<u8>,
+) -> Result<Option<Row>, String> {
     name.clear();
     let line = trim(line);
     if line.is_empty() {
@@ -136,10 +144,15 @@ pub(crate) fn parse_line(format: RangeFormat, line: &[u8], name: &mut Vec<u8>) -
 
 /// Whether a first line that failed to parse looks like a header row.
 pub(crate) fn looks_like_header(line: &[u8]) -> bool {
-    let first = line.split(|&b| b == b',' || b == b'\t').next().unwrap_or_default();
+    let first = line
+        .split(|&b| b == b',' || b == b'\t')
+        .next()
+        .unwrap_or_default();
     let first = trim(first);
     !first.is_empty()
-        && first.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b' ' || *b == b'"')
+        && first
+            .iter()
+            .all(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b' ' || *b == b'"')
         && !first.contains(&b':')
 }
 
@@ -162,7 +175,12 @@ fn parse_csv(line: &[u8], name: &mut Vec<u8>) -> Result<Row, String> {
         }
         has_name = !name.is_empty();
     }
-    Ok(Row { span, asn, has_name, country: None })
+    Ok(Row {
+        span,
+        asn,
+        has_name,
+        country: None,
+    })
 }
 
 /// RFC 4180 field: `"..."` with `""` for a quote; only white space may follow.
@@ -187,7 +205,8 @@ fn unquote(field: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
 }
 
 fn parse_tsv(line: &[u8], name: &mut Vec<u8>) -> Result<Row, String> {
-    const SHAPE: &str = "expected range_start<TAB>range_end<TAB>AS_number<TAB>country_code<TAB>AS_description";
+    const SHAPE: &str =
+        "expected range_start<TAB>range_end<TAB>AS_number<TAB>country_code<TAB>AS_description";
     let (start, rest) = split_once(line, b'\t').ok_or(SHAPE)?;
     let (end, rest) = split_once(rest, b'\t').ok_or(SHAPE)?;
     let (asn, rest) = split_once(rest, b'\t').ok_or(SHAPE)?;
@@ -202,30 +221,45 @@ fn parse_tsv(line: &[u8], name: &mut Vec<u8>) -> Result<Row, String> {
     if asn != 0 && !desc.is_empty() && !desc.eq_ignore_ascii_case(b"Not routed") {
         name.extend_from_slice(desc);
     }
-    Ok(Row { span, asn, has_name: !name.is_empty(), country })
+    Ok(Row {
+        span,
+        asn,
+        has_name: !name.is_empty(),
+        country,
+    })
 }
 
 fn parse_pyasn(line: &[u8]) -> Result<Row, String> {
-    let mut fields = line.split(|b| *b == b'\t' || *b == b' ').filter(|f| !f.is_empty());
+    let mut fields = line
+        .split(|b| *b == b'\t' || *b == b' ')
+        .filter(|f| !f.is_empty());
     let prefix = fields.next().ok_or("expected prefix<TAB>asn")?;
     let asn = fields.next().ok_or("expected prefix<TAB>asn")?;
     if fields.next().is_some() {
         return Err("expected exactly two fields: prefix<TAB>asn".into());
     }
     let (addr, len) = split_once(prefix, b'/').ok_or("prefix without /length")?;
-    let len = parse_dec(len).filter(|l| *l <= 128).ok_or("bad prefix length")? as u8;
+    let len = parse_dec(len)
+        .filter(|l| *l <= 128)
+        .ok_or("bad prefix length")? as u8;
     let span = match parse_addr(addr)? {
         Addr::V4(a) => {
             let (lo, hi) = super::prefix_bounds_u32(a, len).ok_or("IPv4 prefix length over 32")?;
             Span::V4(lo, hi)
         }
         Addr::V6(a) => {
-            let (lo, hi) = super::prefix_bounds_u128(a, len).ok_or("IPv6 prefix length over 128")?;
+            let (lo, hi) =
+                super::prefix_bounds_u128(a, len).ok_or("IPv6 prefix length over 128")?;
             Span::V6(lo, hi)
         }
         Addr::Int(_) => return Err("prefix address must be dotted IPv4 or IPv6".into()),
     };
-    Ok(Row { span, asn: parse_asn(asn)?, has_name: false, country: None })
+    Ok(Row {
+        span,
+        asn: parse_asn(asn)?,
+        has_name: false,
+        country: None,
+    })
 }
 
 enum Addr {
@@ -241,9 +275,16 @@ fn parse_addr(f: &[u8]) -> Result<Addr, String> {
             .map(|a| Addr::V6(u128::from(a)))
             .map_err(|_| format!("bad IPv6 address {:?}", truncate(s)))
     } else if f.contains(&b'.') {
-        parse_v4(f).map(Addr::V4).ok_or_else(|| format!("bad IPv4 address {:?}", truncate(&String::from_utf8_lossy(f))))
+        parse_v4(f).map(Addr::V4).ok_or_else(|| {
+            format!(
+                "bad IPv4 address {:?}",
+                truncate(&String::from_utf8_lossy(f))
+            )
+        })
     } else {
-        parse_dec(f).map(Addr::Int).ok_or_else(|| format!("bad address {:?}", truncate(&String::from_utf8_lossy(f))))
+        parse_dec(f)
+            .map(Addr::Int)
+            .ok_or_else(|| format!("bad address {:?}", truncate(&String::from_utf8_lossy(f))))
     }
 }
 
@@ -364,13 +405,19 @@ mod tests {
         assert_eq!(n, "Hurricane Electric LLC");
         let (r, _) = csv("16777216,16777471,13335,x").unwrap();
         assert_eq!(r.span, Span::V4(16_777_216, 16_777_471));
-        let (r, _) = csv("42540488161975842760550356425300246528,42540488241204005274814694018844196863,6939,x").unwrap();
+        let (r, _) = csv(
+            "42540488161975842760550356425300246528,42540488241204005274814694018844196863,6939,x",
+        )
+        .unwrap();
         assert!(matches!(r.span, Span::V6(..)));
         let (r, _) = csv("1.2.3.4,1.2.3.4,AS64500").unwrap();
         assert_eq!((r.asn, r.has_name), (64500, false));
         let mut name = Vec::new();
         assert_eq!(parse_line(RangeFormat::Csv, b"  ", &mut name), Ok(None));
-        assert_eq!(parse_line(RangeFormat::Csv, b"# comment", &mut name), Ok(None));
+        assert_eq!(
+            parse_line(RangeFormat::Csv, b"# comment", &mut name),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -396,30 +443,67 @@ mod tests {
     #[test]
     fn tsv_rows() {
         let mut name = Vec::new();
-        let r = parse_line(RangeFormat::IptoasnTsv, b"1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET", &mut name)
-            .unwrap()
-            .unwrap();
+        let r = parse_line(
+            RangeFormat::IptoasnTsv,
+            b"1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET",
+            &mut name,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!((r.asn, r.country.unwrap().as_str()), (13335, "US"));
         assert_eq!(name, b"CLOUDFLARENET");
-        let r = parse_line(RangeFormat::IptoasnTsv, b"0.0.0.0\t0.255.255.255\t0\tNone\tNot routed", &mut name)
-            .unwrap()
-            .unwrap();
+        let r = parse_line(
+            RangeFormat::IptoasnTsv,
+            b"0.0.0.0\t0.255.255.255\t0\tNone\tNot routed",
+            &mut name,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!((r.asn, r.country, r.has_name), (0, None, false));
-        assert!(parse_line(RangeFormat::IptoasnTsv, b"1.0.0.0 1.0.0.255 13335 US X", &mut name).is_err());
+        assert!(
+            parse_line(
+                RangeFormat::IptoasnTsv,
+                b"1.0.0.0 1.0.0.255 13335 US X",
+                &mut name
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn pyasn_rows() {
         let mut name = Vec::new();
-        let r = parse_line(RangeFormat::Pyasn, b"1.0.0.0/24\t13335", &mut name).unwrap().unwrap();
+        let r = parse_line(RangeFormat::Pyasn, b"1.0.0.0/24\t13335", &mut name)
+            .unwrap()
+            .unwrap();
         assert_eq!(r.span, Span::V4(0x0100_0000, 0x0100_00ff));
-        let r = parse_line(RangeFormat::Pyasn, b"1.0.0.9/24\t13335", &mut name).unwrap().unwrap();
-        assert_eq!(r.span, Span::V4(0x0100_0000, 0x0100_00ff), "host bits are masked");
-        let r = parse_line(RangeFormat::Pyasn, b"2001:db8::/32\t64500", &mut name).unwrap().unwrap();
+        let r = parse_line(RangeFormat::Pyasn, b"1.0.0.9/24\t13335", &mut name)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            r.span,
+            Span::V4(0x0100_0000, 0x0100_00ff),
+            "host bits are masked"
+        );
+        let r = parse_line(RangeFormat::Pyasn, b"2001:db8::/32\t64500", &mut name)
+            .unwrap()
+            .unwrap();
         assert!(matches!(r.span, Span::V6(..)));
-        assert_eq!(parse_line(RangeFormat::Pyasn, b"; IP-ASN32-DAT file", &mut name), Ok(None));
-        for bad in ["1.0.0.0\t1", "1.0.0.0/33\t1", "1.0.0.0/24", "1.0.0.0/24\t1\t2", "16777216/8\t1"] {
-            assert!(parse_line(RangeFormat::Pyasn, bad.as_bytes(), &mut name).is_err(), "{bad}");
+        assert_eq!(
+            parse_line(RangeFormat::Pyasn, b"; IP-ASN32-DAT file", &mut name),
+            Ok(None)
+        );
+        for bad in [
+            "1.0.0.0\t1",
+            "1.0.0.0/33\t1",
+            "1.0.0.0/24",
+            "1.0.0.0/24\t1\t2",
+            "16777216/8\t1",
+        ] {
+            assert!(
+                parse_line(RangeFormat::Pyasn, bad.as_bytes(), &mut name).is_err(),
+                "{bad}"
+            );
         }
     }
 

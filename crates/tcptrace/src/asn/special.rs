@@ -36,7 +36,11 @@ impl SpecialRange {
 
 impl fmt::Display for SpecialRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{} ({}, {})", self.prefix, self.len, self.name, self.rfc)
+        write!(
+            f,
+            "{}/{} ({}, {})",
+            self.prefix, self.len, self.name, self.rfc
+        )
     }
 }
 
@@ -51,14 +55,32 @@ impl Serialize for SpecialRange {
     }
 }
 
-const fn v4(a: u8, b: u8, c: u8, d: u8, len: u8, name: &'static str, rfc: &'static str) -> SpecialRange {
-    SpecialRange { prefix: IpAddr::V4(Ipv4Addr::new(a, b, c, d)), len, name, rfc }
+const fn v4(
+    a: u8,
+    b: u8,
+    c: u8,
+    d: u8,
+    len: u8,
+    name: &'static str,
+    rfc: &'static str,
+) -> SpecialRange {
+    SpecialRange {
+        prefix: IpAddr::V4(Ipv4Addr::new(a, b, c, d)),
+        len,
+        name,
+        rfc,
+    }
 }
 
 #[allow(clippy::many_single_char_names)]
 const fn v6(seg: [u16; 8], len: u8, name: &'static str, rfc: &'static str) -> SpecialRange {
     let [a, b, c, d, e, f, g, h] = seg;
-    SpecialRange { prefix: IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h)), len, name, rfc }
+    SpecialRange {
+        prefix: IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h)),
+        len,
+        name,
+        rfc,
+    }
 }
 
 /// Most specific first where ranges nest.
@@ -73,7 +95,15 @@ const V4: &[SpecialRange] = &[
     v4(192, 0, 2, 0, 24, "documentation (TEST-NET-1)", "RFC 5737"),
     v4(192, 168, 0, 0, 16, "private", "RFC 1918"),
     v4(198, 18, 0, 0, 15, "benchmarking", "RFC 2544"),
-    v4(198, 51, 100, 0, 24, "documentation (TEST-NET-2)", "RFC 5737"),
+    v4(
+        198,
+        51,
+        100,
+        0,
+        24,
+        "documentation (TEST-NET-2)",
+        "RFC 5737",
+    ),
     v4(203, 0, 113, 0, 24, "documentation (TEST-NET-3)", "RFC 5737"),
     v4(224, 0, 0, 0, 4, "multicast", "RFC 5771"),
     v4(255, 255, 255, 255, 32, "limited broadcast", "RFC 919"),
@@ -83,15 +113,45 @@ const V4: &[SpecialRange] = &[
 const V6: &[SpecialRange] = &[
     v6([0, 0, 0, 0, 0, 0, 0, 0], 128, "unspecified", "RFC 4291"),
     v6([0, 0, 0, 0, 0, 0, 0, 1], 128, "loopback", "RFC 4291"),
-    v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48, "local-use IPv4/IPv6 translation", "RFC 8215"),
+    v6(
+        [0x64, 0xff9b, 1, 0, 0, 0, 0, 0],
+        48,
+        "local-use IPv4/IPv6 translation",
+        "RFC 8215",
+    ),
     v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64, "discard-only", "RFC 6666"),
-    v6([0x2001, 0x2, 0, 0, 0, 0, 0, 0], 48, "benchmarking", "RFC 5180"),
-    v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32, "documentation", "RFC 3849"),
-    v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20, "documentation", "RFC 9637"),
-    v6([0x5f00, 0, 0, 0, 0, 0, 0, 0], 16, "segment routing SIDs", "RFC 9602"),
+    v6(
+        [0x2001, 0x2, 0, 0, 0, 0, 0, 0],
+        48,
+        "benchmarking",
+        "RFC 5180",
+    ),
+    v6(
+        [0x2001, 0xdb8, 0, 0, 0, 0, 0, 0],
+        32,
+        "documentation",
+        "RFC 3849",
+    ),
+    v6(
+        [0x3fff, 0, 0, 0, 0, 0, 0, 0],
+        20,
+        "documentation",
+        "RFC 9637",
+    ),
+    v6(
+        [0x5f00, 0, 0, 0, 0, 0, 0, 0],
+        16,
+        "segment routing SIDs",
+        "RFC 9602",
+    ),
     v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7, "unique local", "RFC 4193"),
     v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10, "link-local", "RFC 4291"),
-    v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10, "site-local (deprecated)", "RFC 3879"),
+    v6(
+        [0xfec0, 0, 0, 0, 0, 0, 0, 0],
+        10,
+        "site-local (deprecated)",
+        "RFC 3879",
+    ),
     v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8, "multicast", "RFC 4291"),
     // Everything outside 2000::/3 except the ranges above is unallocated or reserved; the
     // IPv4-compatible and mapped forms are canonicalised before this table is consulted.
@@ -104,12 +164,18 @@ pub fn special_range(ip: IpAddr) -> Option<SpecialRange> {
         IpAddr::V4(a) => {
             let x = u32::from(a);
             // Fast path: most addresses are public; only these first octets hold special ranges.
-            if !matches!(x >> 24, 0 | 10 | 100 | 127 | 169 | 172 | 192 | 198 | 203 | 224..=255) {
+            if !matches!(
+                x >> 24,
+                0 | 10 | 100 | 127 | 169 | 172 | 192 | 198 | 203 | 224..=255
+            ) {
                 return None;
             }
             V4.iter().copied().find(|s| {
-                let IpAddr::V4(p) = s.prefix else { return false };
-                super::prefix_bounds_u32(u32::from(p), s.len).is_some_and(|(lo, hi)| lo <= x && x <= hi)
+                let IpAddr::V4(p) = s.prefix else {
+                    return false;
+                };
+                super::prefix_bounds_u32(u32::from(p), s.len)
+                    .is_some_and(|(lo, hi)| lo <= x && x <= hi)
             })
         }
         IpAddr::V6(a) => {
@@ -118,8 +184,11 @@ pub fn special_range(ip: IpAddr) -> Option<SpecialRange> {
                 return None;
             }
             V6.iter().copied().find(|s| {
-                let IpAddr::V6(p) = s.prefix else { return false };
-                super::prefix_bounds_u128(u128::from(p), s.len).is_some_and(|(lo, hi)| lo <= x && x <= hi)
+                let IpAddr::V6(p) = s.prefix else {
+                    return false;
+                };
+                super::prefix_bounds_u128(u128::from(p), s.len)
+                    .is_some_and(|(lo, hi)| lo <= x && x <= hi)
             })
         }
     }

@@ -151,7 +151,10 @@ impl RangeTable {
         if self.v4.ends[i] < x {
             return None;
         }
-        Some(self.entry_at(self.v4.vals[i], IpRange::v4(self.v4.starts[i], self.v4.ends[i])))
+        Some(self.entry_at(
+            self.v4.vals[i],
+            IpRange::v4(self.v4.starts[i], self.v4.ends[i]),
+        ))
     }
 
     /// [`RangeTable::lookup`] for IPv6 (no IPv4-mapped handling).
@@ -166,21 +169,37 @@ impl RangeTable {
         if self.v6.ends[i] < x {
             return None;
         }
-        Some(self.entry_at(self.v6.vals[i], IpRange::v6(self.v6.starts[i], self.v6.ends[i])))
+        Some(self.entry_at(
+            self.v6.vals[i],
+            IpRange::v6(self.v6.starts[i], self.v6.ends[i]),
+        ))
     }
 
     #[inline]
     fn entry_at(&self, val: u32, range: IpRange) -> TableEntry<'_> {
         let e = &self.entries[val as usize];
-        TableEntry { asn: e.asn, name: e.name.as_ref(), country: e.country, range }
+        TableEntry {
+            asn: e.asn,
+            name: e.name.as_ref(),
+            country: e.country,
+            range,
+        }
     }
 
     /// Every row, IPv4 first, in address order.
     pub fn rows(&self) -> impl Iterator<Item = TableEntry<'_>> + '_ {
-        let v4 = (0..self.v4.starts.len())
-            .map(|i| self.entry_at(self.v4.vals[i], IpRange::v4(self.v4.starts[i], self.v4.ends[i])));
-        let v6 = (0..self.v6.starts.len())
-            .map(|i| self.entry_at(self.v6.vals[i], IpRange::v6(self.v6.starts[i], self.v6.ends[i])));
+        let v4 = (0..self.v4.starts.len()).map(|i| {
+            self.entry_at(
+                self.v4.vals[i],
+                IpRange::v4(self.v4.starts[i], self.v4.ends[i]),
+            )
+        });
+        let v6 = (0..self.v6.starts.len()).map(|i| {
+            self.entry_at(
+                self.v6.vals[i],
+                IpRange::v6(self.v6.starts[i], self.v6.ends[i]),
+            )
+        });
         v4.chain(v6)
     }
 
@@ -216,7 +235,9 @@ impl AsnResolver for RangeTable {
         let ip = ip.to_canonical();
         Ok(match self.lookup(ip) {
             Some(e) => Resolution::Found(
-                AsInfo::new(e.asn, e.range, self.source).with_name(e.name.cloned()).with_country(e.country),
+                AsInfo::new(e.asn, e.range, self.source)
+                    .with_name(e.name.cloned())
+                    .with_country(e.country),
             ),
             None if self.family_present(ip) => Resolution::NotRouted { special: None },
             None => Resolution::Unknown,
@@ -224,7 +245,10 @@ impl AsnResolver for RangeTable {
     }
 
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
-        Ok(self.by_asn.get(&asn).and_then(|&i| self.entries[i as usize].name.clone()))
+        Ok(self
+            .by_asn
+            .get(&asn)
+            .and_then(|&i| self.entries[i as usize].name.clone()))
     }
 }
 
@@ -235,6 +259,9 @@ pub struct RangeTableBuilder {
     v6: Vec<(u128, u128, u32)>,
     names: FxHashMap<Box<[u8]>, u32>,
     name_list: Vec<Option<AsName>>,
+    /// The last entry id + 1 seen for each AS number below [`ASN_HINTS`] (0: none), so that
+    /// most rows find their entry without hashing their name.
+    asn_hint: Vec<u32>,
     entry_ids: FxHashMap<(u32, u32, Option<CountryCode>), u32>,
     entries: Vec<Entry>,
     source: Option<Source>,
@@ -246,9 +273,16 @@ impl RangeTableBuilder {
     /// # Errors
     ///
     /// [`AsnError::Io`] or [`AsnError::Malformed`] (with the line number).
-    pub fn add_file(mut self, path: impl AsRef<Path>, format: RangeFormat) -> Result<Self, AsnError> {
+    pub fn add_file(
+        mut self,
+        path: impl AsRef<Path>,
+        format: RangeFormat,
+    ) -> Result<Self, AsnError> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|source| AsnError::Io { path: path.to_owned(), source })?;
+        let file = File::open(path).map_err(|source| AsnError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         self.add_reader(BufReader::with_capacity(256 * 1024, file), format, path)?;
         Ok(self)
     }
@@ -258,7 +292,12 @@ impl RangeTableBuilder {
     /// # Errors
     ///
     /// As for [`RangeTableBuilder::add_file`].
-    pub fn add_reader(&mut self, reader: impl BufRead, format: RangeFormat, path: &Path) -> Result<(), AsnError> {
+    pub fn add_reader(
+        &mut self,
+        reader: impl BufRead,
+        format: RangeFormat,
+        path: &Path,
+    ) -> Result<(), AsnError> {
         self.source.get_or_insert(match format {
             RangeFormat::Csv => Source::RangeCsv,
             RangeFormat::IptoasnTsv => Source::IptoasnTsv,
@@ -266,7 +305,11 @@ impl RangeTableBuilder {
         });
         let mut lines = Lines::new(reader);
         let mut name = Vec::with_capacity(128);
-        let malformed = |line: u64, reason: String| AsnError::Malformed { path: path.to_owned(), line, reason };
+        let malformed = |line: u64, reason: String| AsnError::Malformed {
+            path: path.to_owned(),
+            line,
+            reason,
+        };
         // The last entry, since consecutive rows often share it.
         let mut last: Option<(u32, Vec<u8>, Option<CountryCode>, u32)> = None;
         loop {
@@ -274,21 +317,37 @@ impl RangeTableBuilder {
             let line = match lines.next_line() {
                 Ok(Some(l)) => l,
                 Ok(None) => break,
-                Err(LineError::Io(source)) => return Err(AsnError::Io { path: path.to_owned(), source }),
+                Err(LineError::Io(source)) => {
+                    return Err(AsnError::Io {
+                        path: path.to_owned(),
+                        source,
+                    });
+                }
                 Err(LineError::TooLong) => {
-                    return Err(malformed(lines.line_no(), format!("line longer than {} bytes", parse::MAX_LINE)));
+                    return Err(malformed(
+                        lines.line_no(),
+                        format!("line longer than {} bytes", parse::MAX_LINE),
+                    ));
                 }
             };
             let row = match parse::parse_line(format, line, &mut name) {
                 Ok(Some(row)) => row,
                 Ok(None) => continue,
-                Err(_) if line_no == 1 && format != RangeFormat::Pyasn && parse::looks_like_header(line) => {
+                Err(_)
+                    if line_no == 1
+                        && format != RangeFormat::Pyasn
+                        && parse::looks_like_header(line) =>
+                {
                     continue;
                 }
                 Err(reason) => return Err(malformed(line_no, reason)),
             };
             let id = match &last {
-                Some((asn, n, cc, id)) if *asn == row.asn && *cc == row.country && n[..] == name[..] => *id,
+                Some((asn, n, cc, id))
+                    if *asn == row.asn && *cc == row.country && n[..] == name[..] =>
+                {
+                    *id
+                }
                 _ => {
                     let id = self.entry_id(&row, &name);
                     match &mut last {
@@ -313,6 +372,31 @@ impl RangeTableBuilder {
     }
 
     fn entry_id(&mut self, row: &Row, name: &[u8]) -> u32 {
+        let slot = row.asn as usize;
+        if let Some(&hint) = self.asn_hint.get(slot)
+            && let Some(e) = hint
+                .checked_sub(1)
+                .and_then(|i| self.entries.get(i as usize))
+        {
+            let same_name = match &e.name {
+                Some(n) => row.has_name && n.as_str().as_bytes() == name,
+                None => !row.has_name,
+            };
+            if same_name && e.country == row.country {
+                return hint - 1;
+            }
+        }
+        let id = self.entry_id_slow(row, name);
+        if slot < ASN_HINTS {
+            if self.asn_hint.len() <= slot {
+                self.asn_hint.resize(slot + 1, 0);
+            }
+            self.asn_hint[slot] = id.saturating_add(1);
+        }
+        id
+    }
+
+    fn entry_id_slow(&mut self, row: &Row, name: &[u8]) -> u32 {
         // Name id 0 is "no name".
         if self.name_list.is_empty() {
             self.name_list.push(None);
@@ -334,7 +418,11 @@ impl RangeTableBuilder {
             return id;
         }
         let id = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        self.entries.push(Entry { asn: key.0, name: self.name_list[name_id as usize].clone(), country: key.2 });
+        self.entries.push(Entry {
+            asn: key.0,
+            name: self.name_list[name_id as usize].clone(),
+            country: key.2,
+        });
         self.entry_ids.insert(key, id);
         id
     }
@@ -343,8 +431,18 @@ impl RangeTableBuilder {
     pub fn build(self) -> RangeTable {
         let entries = self.entries;
         let not_routed = |id: u32| entries[id as usize].asn == 0;
-        let v4 = finish(self.v4, not_routed, |a| a.checked_add(1), |a| a.checked_sub(1));
-        let v6 = finish(self.v6, not_routed, |a| a.checked_add(1), |a| a.checked_sub(1));
+        let v4 = finish(
+            self.v4,
+            not_routed,
+            |a| a.checked_add(1),
+            |a| a.checked_sub(1),
+        );
+        let v6 = finish(
+            self.v6,
+            not_routed,
+            |a| a.checked_add(1),
+            |a| a.checked_sub(1),
+        );
         let v4_index = bucket_index(&v4.starts, |s| (s >> 16) as usize);
         let v6_index = bucket_index(&v6.starts, |s| (s >> 112) as usize);
         let mut by_asn = FxHashMap::default();
@@ -353,7 +451,15 @@ impl RangeTableBuilder {
                 by_asn.entry(e.asn).or_insert(id as u32);
             }
         }
-        RangeTable { v4, v4_index, v6, v6_index, entries, by_asn, source: self.source.unwrap_or(Source::RangeCsv) }
+        RangeTable {
+            v4,
+            v4_index,
+            v6,
+            v6_index,
+            entries,
+            by_asn,
+            source: self.source.unwrap_or(Source::RangeCsv),
+        }
     }
 }
 
@@ -369,6 +475,9 @@ fn bucket_index<K: Copy>(starts: &[K], bucket: impl Fn(K) -> usize) -> Vec<u32> 
     index
 }
 
+/// AS numbers below this get a direct-indexed entry hint while loading (4 MiB at most).
+const ASN_HINTS: usize = 1 << 20;
+
 /// Sorts (if needed), flattens overlaps and drops AS 0 holes.
 fn finish<K: Copy + Ord>(
     mut rows: Vec<(K, K, u32)>,
@@ -382,7 +491,11 @@ fn finish<K: Copy + Ord>(
         rows = flatten(&rows, succ, pred);
     }
     let n = rows.iter().filter(|r| !is_hole(r.2)).count();
-    let mut fam = Family { starts: Vec::with_capacity(n), ends: Vec::with_capacity(n), vals: Vec::with_capacity(n) };
+    let mut fam = Family {
+        starts: Vec::with_capacity(n),
+        ends: Vec::with_capacity(n),
+        vals: Vec::with_capacity(n),
+    };
     for (a, b, v) in rows {
         if !is_hole(v) {
             fam.starts.push(a);
@@ -442,7 +555,6 @@ fn flatten<K: Copy + Ord>(
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,7 +571,10 @@ mod tests {
 
     #[test]
     fn edges_and_gaps() {
-        let t = table("1.0.0.0,1.0.0.255,1,a\n1.0.1.0,1.0.1.0,2,b\n1.0.2.0,1.0.3.255,3,c\n", RangeFormat::Csv);
+        let t = table(
+            "1.0.0.0,1.0.0.255,1,a\n1.0.1.0,1.0.1.0,2,b\n1.0.2.0,1.0.3.255,3,c\n",
+            RangeFormat::Csv,
+        );
         assert_eq!(asn(&t, "0.255.255.255"), None);
         assert_eq!(asn(&t, "1.0.0.0"), Some(1));
         assert_eq!(asn(&t, "1.0.0.255"), Some(1));
@@ -469,19 +584,31 @@ mod tests {
         assert_eq!(asn(&t, "1.0.4.0"), None);
         assert_eq!(asn(&t, "255.255.255.255"), None);
         assert_eq!(asn(&t, "::ffff:1.0.0.3"), Some(1));
-        assert_eq!(t.resolve("1.0.1.1".parse().unwrap()).unwrap(), Resolution::NotRouted { special: None });
-        assert_eq!(t.resolve("2600::".parse().unwrap()).unwrap(), Resolution::Unknown);
+        assert_eq!(
+            t.resolve("1.0.1.1".parse().unwrap()).unwrap(),
+            Resolution::NotRouted { special: None }
+        );
+        assert_eq!(
+            t.resolve("2600::".parse().unwrap()).unwrap(),
+            Resolution::Unknown
+        );
         assert_eq!(t.as_name(3).unwrap().unwrap().as_str(), "c");
         assert_eq!(t.as_name(9).unwrap(), None);
     }
 
     #[test]
     fn extremes_of_the_space() {
-        let t = table("0.0.0.0,0.0.0.0,1,a\n255.255.255.255,255.255.255.255,2,b\n", RangeFormat::Csv);
+        let t = table(
+            "0.0.0.0,0.0.0.0,1,a\n255.255.255.255,255.255.255.255,2,b\n",
+            RangeFormat::Csv,
+        );
         assert_eq!(asn(&t, "0.0.0.0"), Some(1));
         assert_eq!(asn(&t, "255.255.255.255"), Some(2));
         assert_eq!(asn(&t, "0.0.0.1"), None);
-        let t = table("::,::,1\nffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,2\n", RangeFormat::Csv);
+        let t = table(
+            "::,::,1\nffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,2\n",
+            RangeFormat::Csv,
+        );
         assert_eq!(asn(&t, "::"), Some(1));
         assert_eq!(asn(&t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), Some(2));
     }
@@ -516,7 +643,10 @@ mod tests {
 
     #[test]
     fn ipv6_longest_prefix() {
-        let t = table("2001:db8::/32\t1\n2001:db8:1::/48\t2\n::/0\t3\n", RangeFormat::Pyasn);
+        let t = table(
+            "2001:db8::/32\t1\n2001:db8:1::/48\t2\n::/0\t3\n",
+            RangeFormat::Pyasn,
+        );
         assert_eq!(asn(&t, "2001:db8:1::5"), Some(2));
         assert_eq!(asn(&t, "2001:db8:2::5"), Some(1));
         assert_eq!(asn(&t, "ffff::"), Some(3));
@@ -525,18 +655,27 @@ mod tests {
 
     #[test]
     fn names_are_interned_and_sanitised() {
-        let t = table("1.0.0.0,1.0.0.1,1,\"A\x1bB\"\n1.0.0.2,1.0.0.3,1,\"A\x1bB\"\n1.0.0.4,1.0.0.5,2,\"A\x1bB\"\n", RangeFormat::Csv);
+        let t = table(
+            "1.0.0.0,1.0.0.1,1,\"A\x1bB\"\n1.0.0.2,1.0.0.3,1,\"A\x1bB\"\n1.0.0.4,1.0.0.5,2,\"A\x1bB\"\n",
+            RangeFormat::Csv,
+        );
         assert_eq!(t.distinct_entries(), 2);
         let a = t.lookup("1.0.0.0".parse().unwrap()).unwrap().name.unwrap();
         let b = t.lookup("1.0.0.4".parse().unwrap()).unwrap().name.unwrap();
         assert_eq!(a.as_str(), "A\u{fffd}B");
-        assert!(std::ptr::eq(a.as_str(), b.as_str()), "one allocation per distinct name");
+        assert!(
+            std::ptr::eq(a.as_str(), b.as_str()),
+            "one allocation per distinct name"
+        );
     }
 
     #[test]
     fn malformed_lines_carry_the_line_number() {
-        let err = RangeTable::from_reader(&b"start,end,asn,org\n1.0.0.0,1.0.0.1,1,x\n\nbad line\n"[..], RangeFormat::Csv)
-            .unwrap_err();
+        let err = RangeTable::from_reader(
+            &b"start,end,asn,org\n1.0.0.0,1.0.0.1,1,x\n\nbad line\n"[..],
+            RangeFormat::Csv,
+        )
+        .unwrap_err();
         match err {
             AsnError::Malformed { line, path, .. } => {
                 assert_eq!(line, 4);
@@ -556,11 +695,23 @@ mod tests {
 
     #[test]
     fn write_pyasn_round_trips() {
-        let t = table("1.0.0.1,1.0.1.0,5,x\n2001:db8::,2001:db8::1:0,6,y\n", RangeFormat::Csv);
+        let t = table(
+            "1.0.0.1,1.0.1.0,5,x\n2001:db8::,2001:db8::1:0,6,y\n",
+            RangeFormat::Csv,
+        );
         let mut out = Vec::new();
         t.write_pyasn(&mut out).unwrap();
         let back = RangeTable::from_reader(&out[..], RangeFormat::Pyasn).unwrap();
-        for ip in ["1.0.0.0", "1.0.0.1", "1.0.0.200", "1.0.1.0", "1.0.1.1", "2001:db8::", "2001:db8::1:0", "2001:db8::1:1"] {
+        for ip in [
+            "1.0.0.0",
+            "1.0.0.1",
+            "1.0.0.200",
+            "1.0.1.0",
+            "1.0.1.1",
+            "2001:db8::",
+            "2001:db8::1:0",
+            "2001:db8::1:1",
+        ] {
             assert_eq!(asn(&back, ip), asn(&t, ip), "{ip}");
         }
     }

@@ -32,7 +32,11 @@ impl AsName {
                 break;
             }
             out.push(if is_unsafe_char(c) {
-                if c == '\t' { ' ' } else { char::REPLACEMENT_CHARACTER }
+                if c == '\t' {
+                    ' '
+                } else {
+                    char::REPLACEMENT_CHARACTER
+                }
             } else {
                 c
             });
@@ -142,7 +146,11 @@ pub(crate) fn registry(text: &str) -> Option<String> {
         .take(16)
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    if s.is_empty() || s == "na" || s == "none" { None } else { Some(s) }
+    if s.is_empty() || s == "na" || s == "none" {
+        None
+    } else {
+        Some(s)
+    }
 }
 
 #[cfg(test)]
@@ -151,11 +159,23 @@ mod tests {
 
     #[test]
     fn names_are_plain_text() {
-        assert_eq!(AsName::new("  GOOGLE, US \n").unwrap().as_str(), "GOOGLE, US");
-        assert_eq!(AsName::new("a\x1b[31mred\x07").unwrap().as_str(), "a\u{fffd}[31mred\u{fffd}");
-        assert_eq!(AsName::new("x\u{202e}y\u{85}z").unwrap().as_str(), "x\u{fffd}y\u{fffd}z");
+        assert_eq!(
+            AsName::new("  GOOGLE, US \n").unwrap().as_str(),
+            "GOOGLE, US"
+        );
+        assert_eq!(
+            AsName::new("a\x1b[31mred\x07").unwrap().as_str(),
+            "a\u{fffd}[31mred\u{fffd}"
+        );
+        assert_eq!(
+            AsName::new("x\u{202e}y\u{85}z").unwrap().as_str(),
+            "x\u{fffd}y\u{fffd}z"
+        );
         assert_eq!(AsName::new("a\tb").unwrap().as_str(), "a b");
-        assert_eq!(AsName::from_bytes(b"caf\xe9").unwrap().as_str(), "caf\u{fffd}");
+        assert_eq!(
+            AsName::from_bytes(b"caf\xe9").unwrap().as_str(),
+            "caf\u{fffd}"
+        );
         assert!(AsName::new(" \t ").is_none());
         let long = AsName::new(&"é".repeat(1000)).unwrap();
         assert_eq!(long.as_str().chars().count(), AsName::MAX_CHARS);

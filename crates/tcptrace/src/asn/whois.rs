@@ -61,7 +61,9 @@ impl FromStr for WhoisService {
             "cymru" | "team-cymru" => Ok(Self::Cymru),
             "ris" | "riswhois" | "ripe" => Ok(Self::Ris),
             "radb" => Ok(Self::Radb),
-            _ => Err(AsnError::UnknownService { name: s.chars().take(64).collect() }),
+            _ => Err(AsnError::UnknownService {
+                name: s.chars().take(64).collect(),
+            }),
         }
     }
 }
@@ -132,16 +134,23 @@ impl WhoisBuilder {
     /// zero timeouts, a reply bound under 1 KiB, or a batch or parallelism of 0 (or over 64
     /// connections).
     pub fn build(self) -> Result<WhoisResolver, AsnError> {
-        let server = self.server.unwrap_or_else(|| self.service.default_server().to_owned());
+        let server = self
+            .server
+            .unwrap_or_else(|| self.service.default_server().to_owned());
         let (host, port) = split_host_port(&server)?;
-        if self.connect_timeout.is_zero() || self.read_timeout.is_zero() || self.deadline.is_zero() {
+        if self.connect_timeout.is_zero() || self.read_timeout.is_zero() || self.deadline.is_zero()
+        {
             return Err(AsnError::Config("whois timeouts must be positive".into()));
         }
         if self.max_reply < 1024 {
-            return Err(AsnError::Config("the reply bound must be at least 1024 bytes".into()));
+            return Err(AsnError::Config(
+                "the reply bound must be at least 1024 bytes".into(),
+            ));
         }
         if self.batch == 0 || !(1..=64).contains(&self.parallel) {
-            return Err(AsnError::Config("batch size must be positive and parallelism 1 to 64".into()));
+            return Err(AsnError::Config(
+                "batch size must be positive and parallelism 1 to 64".into(),
+            ));
         }
         Ok(WhoisResolver {
             service: self.service,
@@ -159,7 +168,10 @@ impl WhoisBuilder {
 }
 
 fn split_host_port(s: &str) -> Result<(String, u16), AsnError> {
-    let bad = |reason: &str| AsnError::BadServer { server: s.chars().take(128).collect(), reason: reason.into() };
+    let bad = |reason: &str| AsnError::BadServer {
+        server: s.chars().take(128).collect(),
+        reason: reason.into(),
+    };
     let s = s.trim();
     if s.is_empty() {
         return Err(bad("empty"));
@@ -171,7 +183,8 @@ fn split_host_port(s: &str) -> Result<(String, u16), AsnError> {
             None if after.is_empty() => 43,
             None => return Err(bad("text after ]")),
         };
-        host.parse::<std::net::Ipv6Addr>().map_err(|_| bad("bad IPv6 literal"))?;
+        host.parse::<std::net::Ipv6Addr>()
+            .map_err(|_| bad("bad IPv6 literal"))?;
         return Ok((host.to_owned(), port));
     }
     let (host, port) = match s.rsplit_once(':') {
@@ -182,7 +195,12 @@ fn split_host_port(s: &str) -> Result<(String, u16), AsnError> {
     if port == 0 {
         return Err(bad("port 0"));
     }
-    if host.is_empty() || host.len() > 253 || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+    if host.is_empty()
+        || host.len() > 253
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    {
         return Err(bad("bad host name"));
     }
     Ok((host.to_owned(), port))
@@ -246,15 +264,24 @@ impl WhoisResolver {
     }
 
     fn err_io(&self, source: std::io::Error) -> AsnError {
-        AsnError::WhoisIo { server: self.server.clone(), source }
+        AsnError::WhoisIo {
+            server: self.server.clone(),
+            source,
+        }
     }
 
     fn timeout(&self) -> AsnError {
-        AsnError::Timeout { server: self.server.clone(), deadline: self.deadline }
+        AsnError::Timeout {
+            server: self.server.clone(),
+            deadline: self.deadline,
+        }
     }
 
     fn protocol(&self, reason: String) -> AsnError {
-        AsnError::Protocol { server: self.server.clone(), reason }
+        AsnError::Protocol {
+            server: self.server.clone(),
+            reason,
+        }
     }
 
     /// One exchange: connect, send `query`, read until the server closes.
@@ -262,9 +289,13 @@ impl WhoisResolver {
         let start = Instant::now();
         let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
             .to_socket_addrs()
-            .map_err(|e| AsnError::BadServer { server: self.server.clone(), reason: e.to_string() })?
+            .map_err(|e| AsnError::BadServer {
+                server: self.server.clone(),
+                reason: e.to_string(),
+            })?
             .collect();
-        let mut last_err = std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the server");
+        let mut last_err =
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the server");
         let mut stream = None;
         for addr in addrs {
             let left = self.deadline.saturating_sub(start.elapsed());
@@ -279,12 +310,17 @@ impl WhoisResolver {
                 Err(e) => last_err = e,
             }
         }
-        let mut stream = stream.ok_or_else(|| AsnError::Connect { server: self.server.clone(), source: last_err })?;
+        let mut stream = stream.ok_or_else(|| AsnError::Connect {
+            server: self.server.clone(),
+            source: last_err,
+        })?;
         let left = self.deadline.saturating_sub(start.elapsed());
         if left.is_zero() {
             return Err(self.timeout());
         }
-        stream.set_write_timeout(Some(self.read_timeout.min(left))).map_err(|e| self.err_io(e))?;
+        stream
+            .set_write_timeout(Some(self.read_timeout.min(left)))
+            .map_err(|e| self.err_io(e))?;
         stream.write_all(query).map_err(|e| match e.kind() {
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => self.timeout(),
             _ => self.err_io(e),
@@ -297,21 +333,33 @@ impl WhoisResolver {
             if left.is_zero() {
                 return Err(self.timeout());
             }
-            stream.set_read_timeout(Some(self.read_timeout.min(left))).map_err(|e| self.err_io(e))?;
+            stream
+                .set_read_timeout(Some(self.read_timeout.min(left)))
+                .map_err(|e| self.err_io(e))?;
             match stream.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     if reply.len() + n > self.max_reply {
-                        return Err(AsnError::ReplyTooLarge { server: self.server.clone(), limit: self.max_reply });
+                        return Err(AsnError::ReplyTooLarge {
+                            server: self.server.clone(),
+                            limit: self.max_reply,
+                        });
                     }
                     reply.extend_from_slice(&buf[..n]);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
                     return Err(self.timeout());
                 }
                 // A reset after a complete reply still leaves a usable reply.
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !reply.is_empty() => break,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !reply.is_empty() => {
+                    break;
+                }
                 Err(e) => return Err(self.err_io(e)),
             }
         }
@@ -324,7 +372,9 @@ impl WhoisResolver {
         match self.service {
             WhoisService::Ris => rpsl::parse_ris(&reply, ip),
             WhoisService::Radb => rpsl::parse_radb(&reply, ip),
-            WhoisService::Cymru => cymru::parse_bulk(&reply, &[ip]).map(|mut v| v.pop().unwrap_or(Resolution::Unknown)),
+            WhoisService::Cymru => {
+                cymru::parse_bulk(&reply, &[ip]).map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+            }
         }
         .map_err(|r| self.protocol(r))
     }
@@ -347,11 +397,20 @@ impl WhoisResolver {
                 std::thread::scope(|s| {
                     let handles: Vec<_> = ips
                         .chunks(per)
-                        .map(|chunk| s.spawn(move || chunk.iter().map(|&ip| self.query_one(ip)).collect::<Vec<_>>()))
+                        .map(|chunk| {
+                            s.spawn(move || {
+                                chunk
+                                    .iter()
+                                    .map(|&ip| self.query_one(ip))
+                                    .collect::<Vec<_>>()
+                            })
+                        })
                         .collect();
                     let mut out = Vec::with_capacity(ips.len());
                     for h in handles {
-                        let part = h.join().unwrap_or_else(|_| vec![Err(self.protocol("worker panicked".into()))]);
+                        let part = h
+                            .join()
+                            .unwrap_or_else(|_| vec![Err(self.protocol("worker panicked".into()))]);
                         for r in part {
                             out.push(r?);
                         }
@@ -368,11 +427,13 @@ impl AsnResolver for WhoisResolver {
         if let Some(local) = super::local_answer(ip) {
             return Ok(local);
         }
-        self.query_batch(&[ip.to_canonical()]).map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+        self.query_batch(&[ip.to_canonical()])
+            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
     }
 
     fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
-        let mut out: Vec<Option<Resolution>> = ips.iter().map(|&ip| super::local_answer(ip)).collect();
+        let mut out: Vec<Option<Resolution>> =
+            ips.iter().map(|&ip| super::local_answer(ip)).collect();
         let mut todo: Vec<IpAddr> = ips
             .iter()
             .zip(&out)
@@ -381,13 +442,17 @@ impl AsnResolver for WhoisResolver {
             .collect();
         todo.sort_unstable();
         todo.dedup();
-        let answers: HashMap<IpAddr, Resolution> = todo.iter().copied().zip(self.query_batch(&todo)?).collect();
+        let answers: HashMap<IpAddr, Resolution> =
+            todo.iter().copied().zip(self.query_batch(&todo)?).collect();
         for (slot, ip) in out.iter_mut().zip(ips) {
             if slot.is_none() {
                 *slot = answers.get(&ip.to_canonical()).cloned();
             }
         }
-        Ok(out.into_iter().map(|r| r.unwrap_or(Resolution::Unknown)).collect())
+        Ok(out
+            .into_iter()
+            .map(|r| r.unwrap_or(Resolution::Unknown))
+            .collect())
     }
 
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
@@ -426,21 +491,38 @@ mod tests {
 
     #[test]
     fn host_port() {
-        assert_eq!(split_host_port("whois.cymru.com:43").unwrap(), ("whois.cymru.com".into(), 43));
-        assert_eq!(split_host_port("127.0.0.1:4343").unwrap(), ("127.0.0.1".into(), 4343));
-        assert_eq!(split_host_port("example.net").unwrap(), ("example.net".into(), 43));
+        assert_eq!(
+            split_host_port("whois.cymru.com:43").unwrap(),
+            ("whois.cymru.com".into(), 43)
+        );
+        assert_eq!(
+            split_host_port("127.0.0.1:4343").unwrap(),
+            ("127.0.0.1".into(), 4343)
+        );
+        assert_eq!(
+            split_host_port("example.net").unwrap(),
+            ("example.net".into(), 43)
+        );
         assert_eq!(split_host_port("[::1]:99").unwrap(), ("::1".into(), 99));
-        for bad in ["", "::1:43", "host:0", "host:x", "ho st:43", "[::1", "[zz]:1"] {
+        for bad in [
+            "", "::1:43", "host:0", "host:x", "ho st:43", "[::1", "[zz]:1",
+        ] {
             assert!(split_host_port(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn services_by_name() {
-        assert_eq!("CYMRU".parse::<WhoisService>().unwrap(), WhoisService::Cymru);
+        assert_eq!(
+            "CYMRU".parse::<WhoisService>().unwrap(),
+            WhoisService::Cymru
+        );
         assert_eq!("ris".parse::<WhoisService>().unwrap(), WhoisService::Ris);
         assert_eq!("radb".parse::<WhoisService>().unwrap(), WhoisService::Radb);
-        assert!(matches!("x".parse::<WhoisService>(), Err(AsnError::UnknownService { .. })));
+        assert!(matches!(
+            "x".parse::<WhoisService>(),
+            Err(AsnError::UnknownService { .. })
+        ));
         assert!(online_resolver("ris", Some("bad host:1")).is_err());
         let r = online_resolver("radb", None).unwrap();
         assert_eq!(r.server(), "whois.radb.net:43");
@@ -449,17 +531,35 @@ mod tests {
     #[test]
     fn builder_checks() {
         let b = || WhoisResolver::builder(WhoisService::Cymru);
-        assert!(matches!(b().deadline(Duration::ZERO).build(), Err(AsnError::Config(_))));
-        assert!(matches!(b().max_reply_bytes(10).build(), Err(AsnError::Config(_))));
+        assert!(matches!(
+            b().deadline(Duration::ZERO).build(),
+            Err(AsnError::Config(_))
+        ));
+        assert!(matches!(
+            b().max_reply_bytes(10).build(),
+            Err(AsnError::Config(_))
+        ));
         assert!(matches!(b().parallel(0).build(), Err(AsnError::Config(_))));
-        assert!(matches!(b().batch_size(0).build(), Err(AsnError::Config(_))));
+        assert!(matches!(
+            b().batch_size(0).build(),
+            Err(AsnError::Config(_))
+        ));
     }
 
     #[test]
     fn special_addresses_are_never_sent() {
         // Nothing listens on loopback port 1: any query would fail the call.
-        let r = WhoisResolver::builder(WhoisService::Cymru).server("127.0.0.1:1").build().unwrap();
-        let answers = r.resolve_many(&["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()]).unwrap();
-        assert!(answers.iter().all(|a| matches!(a, Resolution::NotRouted { special: Some(_) })));
+        let r = WhoisResolver::builder(WhoisService::Cymru)
+            .server("127.0.0.1:1")
+            .build()
+            .unwrap();
+        let answers = r
+            .resolve_many(&["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()])
+            .unwrap();
+        assert!(
+            answers
+                .iter()
+                .all(|a| matches!(a, Resolution::NotRouted { special: Some(_) }))
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! AS resolution: every database format, the full ip-location-db table against a linear-scan
 //! reference, and the whois backends against loopback servers written here.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -9,13 +10,16 @@ use std::thread;
 use std::time::Duration;
 
 use tcptrace::{
-    AsnError, AsnResolver, Cache, Chain, DatabaseFormat, MmdbDatabase, RangeFormat, RangeTable, Resolution, Source,
-    WhoisResolver, WhoisService, annotate, detect_format, open_database, online_resolver,
+    AsnError, AsnResolver, Cache, Chain, DatabaseFormat, MmdbDatabase, RangeFormat, RangeTable,
+    Resolution, Source, WhoisResolver, WhoisService, annotate, detect_format, online_resolver,
+    open_database,
 };
 use test_case::test_case;
 
 fn resource(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/resources/asn").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/resources/asn")
+        .join(name)
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -23,7 +27,9 @@ fn ip(s: &str) -> IpAddr {
 }
 
 fn found(r: &Resolution) -> (u32, String) {
-    let info = r.found().unwrap_or_else(|| panic!("expected Found, got {r:?}"));
+    let info = r
+        .found()
+        .unwrap_or_else(|| panic!("expected Found, got {r:?}"));
     (info.asn, info.name_or_empty().to_owned())
 }
 
@@ -45,9 +51,20 @@ fn every_format_loads_v4_and_v6(file: &str, format: DatabaseFormat, source: Sour
     let v6 = db.resolve(ip("2001:4860::8888")).unwrap();
     assert_eq!(v6.asn(), Some(15169), "{file}: {v6:?}");
     // Special addresses are answered locally by every backend.
-    for special in ["10.1.2.3", "192.168.1.1", "100.64.0.1", "198.18.0.1", "fe80::1", "2001:db8::1", "fd00::1"] {
+    for special in [
+        "10.1.2.3",
+        "192.168.1.1",
+        "100.64.0.1",
+        "198.18.0.1",
+        "fe80::1",
+        "2001:db8::1",
+        "fd00::1",
+    ] {
         let r = db.resolve(ip(special)).unwrap();
-        assert!(matches!(r, Resolution::NotRouted { special: Some(_) }), "{file} {special}: {r:?}");
+        assert!(
+            matches!(r, Resolution::NotRouted { special: Some(_) }),
+            "{file} {special}: {r:?}"
+        );
     }
     // IPv4-mapped IPv6 is looked up as IPv4.
     assert_eq!(db.resolve(ip("::ffff:8.8.8.8")).unwrap().asn(), Some(15169));
@@ -58,28 +75,69 @@ fn csv_edges_gaps_and_quoting() {
     let t = RangeTable::open(resource("ranges.csv"), RangeFormat::Csv).unwrap();
     assert_eq!(t.len_v4(), 7);
     assert_eq!(t.len_v6(), 4);
-    assert_eq!(found(&t.resolve(ip("1.0.0.0")).unwrap()), (13335, "Cloudflare, Inc.".into()));
+    assert_eq!(
+        found(&t.resolve(ip("1.0.0.0")).unwrap()),
+        (13335, "Cloudflare, Inc.".into())
+    );
     assert_eq!(found(&t.resolve(ip("1.0.0.255")).unwrap()).0, 13335);
-    assert_eq!(t.resolve(ip("1.0.1.0")).unwrap(), Resolution::NotRouted { special: None });
-    assert_eq!(t.resolve(ip("1.0.3.255")).unwrap(), Resolution::NotRouted { special: None });
-    assert_eq!(found(&t.resolve(ip("1.0.4.0")).unwrap()), (38803, "Gtelecom Pty Ltd".into()));
+    assert_eq!(
+        t.resolve(ip("1.0.1.0")).unwrap(),
+        Resolution::NotRouted { special: None }
+    );
+    assert_eq!(
+        t.resolve(ip("1.0.3.255")).unwrap(),
+        Resolution::NotRouted { special: None }
+    );
+    assert_eq!(
+        found(&t.resolve(ip("1.0.4.0")).unwrap()),
+        (38803, "Gtelecom Pty Ltd".into())
+    );
     assert_eq!(found(&t.resolve(ip("1.0.64.1")).unwrap()).1, "Enecom,Inc.");
-    assert_eq!(found(&t.resolve(ip("64.0.0.0")).unwrap()).1, "Say \"quoted\", then comma");
-    assert_eq!(t.resolve(ip("64.0.0.1")).unwrap(), Resolution::NotRouted { special: None });
+    assert_eq!(
+        found(&t.resolve(ip("64.0.0.0")).unwrap()).1,
+        "Say \"quoted\", then comma"
+    );
+    assert_eq!(
+        t.resolve(ip("64.0.0.1")).unwrap(),
+        Resolution::NotRouted { special: None }
+    );
     assert_eq!(found(&t.resolve(ip("223.255.255.255")).unwrap()).0, 4134);
     assert_eq!(found(&t.resolve(ip("2001::")).unwrap()).0, 6939);
-    assert_eq!(found(&t.resolve(ip("2001::ffff:ffff:ffff:ffff:ffff:ffff")).unwrap()).0, 6939);
-    assert_eq!(t.resolve(ip("2001:1::")).unwrap(), Resolution::NotRouted { special: None });
-    assert_eq!(found(&t.resolve(ip("2c0f:fff0:ffff:ffff:ffff:ffff:ffff:ffff")).unwrap()).0, 37125);
+    assert_eq!(
+        found(
+            &t.resolve(ip("2001::ffff:ffff:ffff:ffff:ffff:ffff"))
+                .unwrap()
+        )
+        .0,
+        6939
+    );
+    assert_eq!(
+        t.resolve(ip("2001:1::")).unwrap(),
+        Resolution::NotRouted { special: None }
+    );
+    assert_eq!(
+        found(
+            &t.resolve(ip("2c0f:fff0:ffff:ffff:ffff:ffff:ffff:ffff"))
+                .unwrap()
+        )
+        .0,
+        37125
+    );
     let info = t.resolve(ip("8.8.8.8")).unwrap().found().unwrap().clone();
     assert_eq!(info.range.to_string(), "8.8.8.0/24");
-    assert_eq!(t.as_name(38803).unwrap().unwrap().as_str(), "Gtelecom Pty Ltd");
+    assert_eq!(
+        t.as_name(38803).unwrap().unwrap().as_str(),
+        "Gtelecom Pty Ltd"
+    );
 }
 
 #[test]
 fn iptoasn_not_routed_rows_and_countries() {
     let t = RangeTable::open(resource("iptoasn.tsv"), RangeFormat::IptoasnTsv).unwrap();
-    assert_eq!(t.resolve(ip("1.0.2.1")).unwrap(), Resolution::NotRouted { special: None });
+    assert_eq!(
+        t.resolve(ip("1.0.2.1")).unwrap(),
+        Resolution::NotRouted { special: None }
+    );
     let cf = t.resolve(ip("1.0.0.1")).unwrap();
     assert_eq!(cf.found().unwrap().country.unwrap().as_str(), "US");
     assert_eq!(found(&cf).1, "CLOUDFLARENET");
@@ -94,14 +152,32 @@ fn pyasn_longest_prefix_match() {
     assert_eq!(t.resolve(ip("8.8.8.8")).unwrap().asn(), Some(15169));
     assert_eq!(t.resolve(ip("8.8.8.200")).unwrap().asn(), Some(64512));
     assert_eq!(t.resolve(ip("8.8.9.1")).unwrap().asn(), Some(3356));
-    assert_eq!(t.resolve(ip("8.128.0.0")).unwrap().asn(), Some(65000), "outside /9: the default route");
+    assert_eq!(
+        t.resolve(ip("8.128.0.0")).unwrap().asn(),
+        Some(65000),
+        "outside /9: the default route"
+    );
     assert_eq!(t.resolve(ip("1.0.0.9")).unwrap().asn(), Some(13335));
-    assert_eq!(t.resolve(ip("2001:4860:4860::8888")).unwrap().asn(), Some(64513));
+    assert_eq!(
+        t.resolve(ip("2001:4860:4860::8888")).unwrap().asn(),
+        Some(64513)
+    );
     assert_eq!(t.resolve(ip("2001:4860:1::")).unwrap().asn(), Some(15169));
-    assert_eq!(t.resolve(ip("2606:4701::")).unwrap(), Resolution::NotRouted { special: None });
+    assert_eq!(
+        t.resolve(ip("2606:4701::")).unwrap(),
+        Resolution::NotRouted { special: None }
+    );
     let piece = t.resolve(ip("8.8.9.1")).unwrap().found().unwrap().range;
-    assert_eq!(piece.to_string(), "8.8.9.0-8.127.255.255", "the /9 minus its more specific /24");
-    assert_eq!(t.as_name(15169).unwrap(), None, "pyasn files carry no names");
+    assert_eq!(
+        piece.to_string(),
+        "8.8.9.0-8.127.255.255",
+        "the /9 minus its more specific /24"
+    );
+    assert_eq!(
+        t.as_name(15169).unwrap(),
+        None,
+        "pyasn files carry no names"
+    );
 }
 
 #[test]
@@ -111,12 +187,32 @@ fn mmdb_lookups_and_names() {
     let g = db.resolve(ip("8.8.8.8")).unwrap();
     assert_eq!(found(&g), (15169, "Google LLC".into()));
     assert_eq!(g.found().unwrap().range.to_string(), "8.8.8.0/24");
-    assert_eq!(db.resolve(ip("8.8.9.9")).unwrap().asn(), Some(3356), "the wider /9 around it");
-    assert_eq!(found(&db.resolve(ip("193.0.0.1")).unwrap()).1, "Reseaux IP Europeens \"RIPE NCC\"");
-    assert_eq!(found(&db.resolve(ip("9.9.9.9")).unwrap()).1, "Quad9\u{fffd}[31m", "control characters replaced");
-    assert_eq!(db.resolve(ip("5.5.5.5")).unwrap(), Resolution::NotRouted { special: None });
-    assert_eq!(db.resolve(ip("2a00:1450:4001::1")).unwrap().asn(), Some(15169));
-    assert_eq!(db.as_name(13335).unwrap().unwrap().as_str(), "Cloudflare, Inc.");
+    assert_eq!(
+        db.resolve(ip("8.8.9.9")).unwrap().asn(),
+        Some(3356),
+        "the wider /9 around it"
+    );
+    assert_eq!(
+        found(&db.resolve(ip("193.0.0.1")).unwrap()).1,
+        "Reseaux IP Europeens \"RIPE NCC\""
+    );
+    assert_eq!(
+        found(&db.resolve(ip("9.9.9.9")).unwrap()).1,
+        "Quad9\u{fffd}[31m",
+        "control characters replaced"
+    );
+    assert_eq!(
+        db.resolve(ip("5.5.5.5")).unwrap(),
+        Resolution::NotRouted { special: None }
+    );
+    assert_eq!(
+        db.resolve(ip("2a00:1450:4001::1")).unwrap().asn(),
+        Some(15169)
+    );
+    assert_eq!(
+        db.as_name(13335).unwrap().unwrap().as_str(),
+        "Cloudflare, Inc."
+    );
     assert_eq!(db.as_name(1).unwrap(), None);
 }
 
@@ -126,7 +222,10 @@ fn corrupt_mmdb_is_an_error_not_a_panic() {
     let path = Path::new("corrupt.mmdb");
     // Truncations, including cutting the metadata marker.
     for cut in [0, 1, 16, good.len() / 2, good.len() - 20, good.len() - 1] {
-        assert!(MmdbDatabase::from_bytes(good[..cut].to_vec(), path).is_err(), "cut at {cut}");
+        assert!(
+            MmdbDatabase::from_bytes(good[..cut].to_vec(), path).is_err(),
+            "cut at {cut}"
+        );
     }
     // Every single-byte corruption either fails to open or still answers without panicking.
     let mut opened = 0;
@@ -182,21 +281,34 @@ fn malformed_files_name_path_and_line() {
     assert!(msg.contains("bad.dat:3:"), "{msg}");
     let p = dir.path().join("bad.tsv");
     std::fs::write(&p, "1.0.0.0\t1.0.0.255\t1\tUS\tX\n1.0.0.0\t1.0.0.255\n").unwrap();
-    assert!(matches!(open_database(&p), Err(AsnError::Malformed { line: 2, .. })));
+    assert!(matches!(
+        open_database(&p),
+        Err(AsnError::Malformed { line: 2, .. })
+    ));
     let p = dir.path().join("long.csv");
     std::fs::write(&p, format!("1.0.0.0,1.0.0.255,1,{}\n", "x".repeat(100_000))).unwrap();
-    assert!(matches!(open_database(&p), Err(AsnError::Malformed { line: 1, .. })));
+    assert!(matches!(
+        open_database(&p),
+        Err(AsnError::Malformed { line: 1, .. })
+    ));
     let p = dir.path().join("x.bin");
     std::fs::write(&p, b"\x1f\x8b\x08\x00compressed").unwrap();
-    assert!(matches!(open_database(&p), Err(AsnError::UnknownFormat { .. })));
-    assert!(matches!(open_database(dir.path().join("missing.csv")), Err(AsnError::Io { .. })));
+    assert!(matches!(
+        open_database(&p),
+        Err(AsnError::UnknownFormat { .. })
+    ));
+    assert!(matches!(
+        open_database(dir.path().join("missing.csv")),
+        Err(AsnError::Io { .. })
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
 // The full ip-location-db table
 
 fn full_table_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/data/ip-location-db-asn/package");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/data/ip-location-db-asn/package");
     if dir.join("asn-ipv4.csv").is_file() && dir.join("asn-ipv6.csv").is_file() {
         return Some(dir);
     }
@@ -207,25 +319,37 @@ fn full_table_dir() -> Option<PathBuf> {
     );
     eprintln!();
     eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-    eprintln!("!!! SKIPPED full ip-location-db table test: {} is missing.", dir.display());
+    eprintln!(
+        "!!! SKIPPED full ip-location-db table test: {} is missing.",
+        dir.display()
+    );
     eprintln!("!!! Run `cargo xtask setup` to fetch @ip-location-db/asn.");
     eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
     None
 }
 
 /// A deliberately naive parser for the reference: `str::split` and std address parsing.
-fn reference_rows(path: &Path) -> Vec<(u128, u128, bool, u32, String)> {
+/// (first, last, is IPv4, AS number, name) of one reference row.
+type RefRow = (u128, u128, bool, u32, String);
+
+fn reference_rows(path: &Path) -> Vec<RefRow> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut out = Vec::new();
     for line in text.lines() {
         let mut parts = line.splitn(4, ',');
-        let (a, b, asn) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let (a, b, asn) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
         let mut name = parts.next().unwrap_or("").to_owned();
         if name.starts_with('"') {
             name = name[1..name.len() - 1].replace("\"\"", "\"");
         }
         let (lo, hi, v4) = match (a.parse::<IpAddr>().unwrap(), b.parse::<IpAddr>().unwrap()) {
-            (IpAddr::V4(x), IpAddr::V4(y)) => (u128::from(u32::from(x)), u128::from(u32::from(y)), true),
+            (IpAddr::V4(x), IpAddr::V4(y)) => {
+                (u128::from(u32::from(x)), u128::from(u32::from(y)), true)
+            }
             (IpAddr::V6(x), IpAddr::V6(y)) => (u128::from(x), u128::from(y), false),
             _ => panic!("mixed row {line}"),
         };
@@ -276,7 +400,11 @@ fn full_table_matches_linear_scan_reference() {
                     2 => row.1.saturating_add(1),
                     _ => row.0 + u128::from(rng.next()) % (row.1 - row.0 + 1),
                 };
-                let max = if row.2 { u128::from(u32::MAX) } else { u128::MAX };
+                let max = if row.2 {
+                    u128::from(u32::MAX)
+                } else {
+                    u128::MAX
+                };
                 probes.push((row.2, x.min(max)));
             }
         }
@@ -287,13 +415,18 @@ fn full_table_matches_linear_scan_reference() {
     // (The table has one partial overlap, 214.95.0.0-215.0.255.255 and 215.0.0.0-215.1.3.255.)
     let mut want: Vec<Option<(u32, String)>> = vec![None; probes.len()];
     for family in [true, false] {
-        let mut fam: Vec<(usize, &(u128, u128, bool, u32, String))> =
-            rows.iter().enumerate().filter(|(_, r)| r.2 == family).collect();
+        let mut fam: Vec<(usize, &RefRow)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.2 == family)
+            .collect();
         fam.sort_by_key(|(i, r)| (r.0, *i));
-        let mut order: Vec<usize> = (0..probes.len()).filter(|&i| probes[i].0 == family).collect();
+        let mut order: Vec<usize> = (0..probes.len())
+            .filter(|&i| probes[i].0 == family)
+            .collect();
         order.sort_by_key(|&i| probes[i].1);
         let mut next = 0;
-        let mut active: Vec<(usize, &(u128, u128, bool, u32, String))> = Vec::new();
+        let mut active: Vec<(usize, &RefRow)> = Vec::new();
         for i in order {
             let x = probes[i].1;
             while next < fam.len() && fam[next].1.0 <= x {
@@ -301,7 +434,10 @@ fn full_table_matches_linear_scan_reference() {
                 next += 1;
             }
             active.retain(|(_, r)| r.1 >= x);
-            if let Some((_, r)) = active.iter().min_by_key(|(idx, r)| (r.1 - r.0, usize::MAX - idx)) {
+            if let Some((_, r)) = active
+                .iter()
+                .min_by_key(|(idx, r)| (r.1 - r.0, usize::MAX - idx))
+            {
                 want[i] = Some((r.3, r.4.clone()));
             }
         }
@@ -309,13 +445,25 @@ fn full_table_matches_linear_scan_reference() {
 
     let mut hits = 0;
     for (i, &(v4, x)) in probes.iter().enumerate() {
-        let addr = if v4 { IpAddr::V4(Ipv4Addr::from(x as u32)) } else { IpAddr::V6(Ipv6Addr::from(x)) };
-        let got = table.lookup(addr).map(|e| (e.asn, e.name.map_or(String::new(), |n| n.as_str().to_owned())));
+        let addr = if v4 {
+            IpAddr::V4(Ipv4Addr::from(x as u32))
+        } else {
+            IpAddr::V6(Ipv6Addr::from(x))
+        };
+        let got = table.lookup(addr).map(|e| {
+            (
+                e.asn,
+                e.name.map_or(String::new(), |n| n.as_str().to_owned()),
+            )
+        });
         // Names are sanitised; the reference keeps raw text, which in this table is plain.
         assert_eq!(got, want[i], "address {addr}");
         hits += usize::from(got.is_some());
     }
-    assert!(hits > 3000, "the probes must exercise found rows too ({hits})");
+    assert!(
+        hits > 3000,
+        "the probes must exercise found rows too ({hits})"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,18 +491,30 @@ const ROUTES: &[(&str, u8, u32, &str, &str)] = &[
     ("8.8.8.0", 24, 15169, "GOOGLE, US", "US"),
     ("8.0.0.0", 9, 3356, "LEVEL3, US", "US"),
     ("1.0.0.0", 24, 13335, "CLOUDFLARENET, US", "US"),
-    ("193.0.0.0", 21, 3333, "RIPE-NCC-AS Reseaux IP Europeens Network Coordination Centre (RIPE NCC), NL", "NL"),
+    (
+        "193.0.0.0",
+        21,
+        3333,
+        "RIPE-NCC-AS Reseaux IP Europeens Network Coordination Centre (RIPE NCC), NL",
+        "NL",
+    ),
     ("2606:4700::", 32, 13335, "CLOUDFLARENET, US", "US"),
 ];
 
 fn routes_for(addr: IpAddr) -> Vec<(String, u32, &'static str, &'static str)> {
     let mut out: Vec<(u8, String, u32, &str, &str)> = ROUTES
         .iter()
-        .filter(|(net, len, ..)| tcptrace::IpRange::from_prefix(ip(net), *len).unwrap().contains(addr))
+        .filter(|(net, len, ..)| {
+            tcptrace::IpRange::from_prefix(ip(net), *len)
+                .unwrap()
+                .contains(addr)
+        })
         .map(|(net, len, asn, name, cc)| (*len, format!("{net}/{len}"), *asn, *name, *cc))
         .collect();
-    out.sort_by(|a, b| b.0.cmp(&a.0));
-    out.into_iter().map(|(_, p, a, n, c)| (p, a, n, c)).collect()
+    out.sort_by_key(|r| std::cmp::Reverse(r.0));
+    out.into_iter()
+        .map(|(_, p, a, n, c)| (p, a, n, c))
+        .collect()
 }
 
 fn cymru_reply(query: &str) -> String {
@@ -370,15 +530,19 @@ fn cymru_reply(query: &str) -> String {
                 out.push_str("AS      | CC | Registry | Allocated  | AS Name\n");
                 header_done = true;
             }
-            if let Some((_, _, name, cc)) = ROUTES.iter().find(|r| r.2 == asn).map(|r| (r.0, r.2, r.3, r.4)) {
-                out.push_str(&format!("{asn:<7} | {cc} | arin     | 1992-12-01 | {name}\n"));
+            if let Some((_, _, name, cc)) = ROUTES
+                .iter()
+                .find(|r| r.2 == asn)
+                .map(|r| (r.0, r.2, r.3, r.4))
+            {
+                let _ = writeln!(out, "{asn:<7} | {cc} | arin     | 1992-12-01 | {name}");
             } else {
-                out.push_str(&format!("Error: no ASN or IP match on line {}.\n", n + 1));
+                let _ = writeln!(out, "Error: no ASN or IP match on line {}.", n + 1);
             }
             continue;
         }
         let Ok(addr) = line.parse::<IpAddr>() else {
-            out.push_str(&format!("Error: no ASN or IP match on line {}.\n", n + 1));
+            let _ = writeln!(out, "Error: no ASN or IP match on line {}.", n + 1);
             continue;
         };
         if !header_done {
@@ -387,9 +551,17 @@ fn cymru_reply(query: &str) -> String {
         }
         match routes_for(addr).first() {
             Some((prefix, asn, name, cc)) => {
-                out.push_str(&format!("{asn:<7} | {addr:<16} | {prefix:<19} | {cc} | arin     | 1992-12-01 | {name}\n"));
+                let _ = writeln!(
+                    out,
+                    "{asn:<7} | {addr:<16} | {prefix:<19} | {cc} | arin     | 1992-12-01 | {name}"
+                );
             }
-            None => out.push_str(&format!("NA      | {addr:<16} | NA                  | NA | NA       | NA         | NA\n")),
+            None => {
+                let _ = writeln!(
+                    out,
+                    "NA      | {addr:<16} | NA                  | NA | NA       | NA         | NA"
+                );
+            }
         }
     }
     out
@@ -400,16 +572,25 @@ fn ris_reply(query: &str) -> String {
         "% This is RIPE NCC's Routing Information Service\n% whois gateway to collected BGP Routing Tables, version 2.0\n\
 % IPv4 or IPv6 address to origin prefix match\n%\n% For more information visit http://www.ripe.net/ris/riswhois.html\n\n",
     );
-    let routes = query.trim().parse::<IpAddr>().map(routes_for).unwrap_or_default();
+    let routes = query
+        .trim()
+        .parse::<IpAddr>()
+        .map(routes_for)
+        .unwrap_or_default();
     if routes.is_empty() {
         out.push_str("% No entries found\n");
     }
     for (prefix, asn, name, _) in routes.iter().take(1) {
-        let key = if prefix.contains(':') { "route6" } else { "route" };
-        out.push_str(&format!(
+        let key = if prefix.contains(':') {
+            "route6"
+        } else {
+            "route"
+        };
+        let _ = write!(
+            out,
             "{key}:        {prefix}\norigin:       AS{asn}\ndescr:        {name}\nlastupd-frst: 2024-01-01 00:00Z  192.0.2.1@rrc00\n\
 lastupd-last: 2026-11-28 00:00Z  192.0.2.1@rrc00\nseen-at:      rrc00,rrc01\nnum-rispeers: 300\nsource:       RISWHOIS\n\n"
-        ));
+        );
     }
     out
 }
@@ -433,10 +614,15 @@ fn radb_reply(query: &str) -> String {
     }
     let mut out = String::new();
     for (prefix, asn, name, _) in routes.iter().rev() {
-        let key = if prefix.contains(':') { "route6" } else { "route" };
-        out.push_str(&format!(
+        let key = if prefix.contains(':') {
+            "route6"
+        } else {
+            "route"
+        };
+        let _ = write!(
+            out,
             "{key}:      {prefix}\ndescr:      {name}\norigin:     AS{asn}\nmnt-by:     MAINT-AS{asn}\nchanged:    noc@example.net 20260101\nsource:     RADB\n\n"
-        ));
+        );
     }
     out
 }
@@ -512,7 +698,9 @@ fn serve(mut conn: TcpStream, service: WhoisService, mode: Mode, queries: &Mutex
                 break Ok(());
             }
         },
-        Mode::Garbage => conn.write_all(b"\x00\xff\xfeHTTP/1.1 400 Bad Request\r\n<html>\xc3\x28 | | \r\n"),
+        Mode::Garbage => {
+            conn.write_all(b"\x00\xff\xfeHTTP/1.1 400 Bad Request\r\n<html>\xc3\x28 | | \r\n")
+        }
         Mode::Flood => {
             let chunk = vec![b'A'; 64 * 1024];
             loop {
@@ -532,10 +720,17 @@ fn serve(mut conn: TcpStream, service: WhoisService, mode: Mode, queries: &Mutex
 fn cymru_bulk_against_loopback() {
     let server = Server::start(WhoisService::Cymru, Mode::Proper);
     let r = server.resolver(WhoisService::Cymru);
-    let ips: Vec<IpAddr> = ["8.8.8.8", "5.5.5.5", "10.0.0.1", "2606:4700::1111", "8.1.2.3", "8.8.8.8"]
-        .iter()
-        .map(|s| ip(s))
-        .collect();
+    let ips: Vec<IpAddr> = [
+        "8.8.8.8",
+        "5.5.5.5",
+        "10.0.0.1",
+        "2606:4700::1111",
+        "8.1.2.3",
+        "8.8.8.8",
+    ]
+    .iter()
+    .map(|s| ip(s))
+    .collect();
     let answers = r.resolve_many(&ips).unwrap();
     let g = answers[0].found().unwrap();
     assert_eq!((g.asn, g.name_or_empty()), (15169, "GOOGLE, US"));
@@ -544,16 +739,33 @@ fn cymru_bulk_against_loopback() {
     assert_eq!(g.registry.as_deref(), Some("arin"));
     assert_eq!(g.source, Source::Cymru);
     assert_eq!(answers[1], Resolution::NotRouted { special: None });
-    assert!(matches!(answers[2], Resolution::NotRouted { special: Some(_) }));
+    assert!(matches!(
+        answers[2],
+        Resolution::NotRouted { special: Some(_) }
+    ));
     assert_eq!(answers[3].asn(), Some(13335));
     assert_eq!(answers[4].asn(), Some(3356));
     assert_eq!(answers[5], answers[0]);
     let q = server.queries();
     assert_eq!(q.len(), 1, "one bulk query");
-    assert!(q[0].starts_with("begin\nverbose\n") && q[0].ends_with("end\n"), "{:?}", q[0]);
-    assert!(!q[0].contains("10.0.0.1"), "special addresses never leave the host");
-    assert_eq!(q[0].matches("8.8.8.8").count(), 1, "duplicates are asked once");
-    assert_eq!(r.as_name(3333).unwrap().unwrap().as_str(), "RIPE-NCC-AS Reseaux IP Europeens Network Coordination Centre (RIPE NCC), NL");
+    assert!(
+        q[0].starts_with("begin\nverbose\n") && q[0].ends_with("end\n"),
+        "{:?}",
+        q[0]
+    );
+    assert!(
+        !q[0].contains("10.0.0.1"),
+        "special addresses never leave the host"
+    );
+    assert_eq!(
+        q[0].matches("8.8.8.8").count(),
+        1,
+        "duplicates are asked once"
+    );
+    assert_eq!(
+        r.as_name(3333).unwrap().unwrap().as_str(),
+        "RIPE-NCC-AS Reseaux IP Europeens Network Coordination Centre (RIPE NCC), NL"
+    );
     assert_eq!(r.as_name(64999).unwrap(), None);
 }
 
@@ -566,10 +778,29 @@ fn ris_against_loopback() {
     assert_eq!(info.asn, 3333);
     assert_eq!(info.range.to_string(), "193.0.0.0/21");
     assert_eq!(info.source, Source::Ris);
-    assert_eq!(r.resolve(ip("5.5.5.5")).unwrap(), Resolution::NotRouted { special: None });
-    let many = r.resolve_many(&[ip("8.8.8.8"), ip("1.0.0.1"), ip("2606:4700::1"), ip("9.9.9.9"), ip("8.9.9.9")]).unwrap();
-    assert_eq!(many.iter().map(Resolution::asn).collect::<Vec<_>>(), [Some(15169), Some(13335), Some(13335), None, Some(3356)]);
-    assert!(server.queries().iter().all(|q| q.ends_with("\r\n") && q.lines().count() == 1));
+    assert_eq!(
+        r.resolve(ip("5.5.5.5")).unwrap(),
+        Resolution::NotRouted { special: None }
+    );
+    let many = r
+        .resolve_many(&[
+            ip("8.8.8.8"),
+            ip("1.0.0.1"),
+            ip("2606:4700::1"),
+            ip("9.9.9.9"),
+            ip("8.9.9.9"),
+        ])
+        .unwrap();
+    assert_eq!(
+        many.iter().map(Resolution::asn).collect::<Vec<_>>(),
+        [Some(15169), Some(13335), Some(13335), None, Some(3356)]
+    );
+    assert!(
+        server
+            .queries()
+            .iter()
+            .all(|q| q.ends_with("\r\n") && q.lines().count() == 1)
+    );
     assert_eq!(r.as_name(3333).unwrap(), None, "RIS has no AS objects");
 }
 
@@ -578,9 +809,17 @@ fn radb_against_loopback() {
     let server = Server::start(WhoisService::Radb, Mode::Proper);
     let r = server.resolver(WhoisService::Radb);
     let a = r.resolve(ip("8.8.8.8")).unwrap();
-    assert_eq!((a.asn(), a.found().unwrap().name_or_empty()), (Some(15169), "GOOGLE, US"), "most specific of the routes");
+    assert_eq!(
+        (a.asn(), a.found().unwrap().name_or_empty()),
+        (Some(15169), "GOOGLE, US"),
+        "most specific of the routes"
+    );
     assert_eq!(r.resolve(ip("8.9.0.1")).unwrap().asn(), Some(3356));
-    assert_eq!(r.resolve(ip("5.5.5.5")).unwrap(), Resolution::Unknown, "no IRR object is not proof of no route");
+    assert_eq!(
+        r.resolve(ip("5.5.5.5")).unwrap(),
+        Resolution::Unknown,
+        "no IRR object is not proof of no route"
+    );
     assert_eq!(r.as_name(15169).unwrap().unwrap().as_str(), "GOOGLE");
     assert_eq!(r.as_name(64999).unwrap(), None);
 }
@@ -594,7 +833,10 @@ fn slow_servers_time_out(service: WhoisService) {
     assert!(matches!(err, AsnError::Timeout { .. }), "{err:?}");
     let server = Server::start(service, Mode::Drip);
     let err = server.resolver(service).resolve(ip("8.8.8.8")).unwrap_err();
-    assert!(matches!(err, AsnError::Timeout { .. }), "a trickle must not outlive the deadline: {err:?}");
+    assert!(
+        matches!(err, AsnError::Timeout { .. }),
+        "a trickle must not outlive the deadline: {err:?}"
+    );
 }
 
 #[test_case(WhoisService::Cymru; "cymru")]
@@ -606,7 +848,10 @@ fn garbage_floods_and_hangups_are_errors(service: WhoisService) {
     assert!(matches!(err, AsnError::Protocol { .. }), "{err:?}");
     let server = Server::start(service, Mode::Flood);
     let err = server.resolver(service).resolve(ip("8.8.8.8")).unwrap_err();
-    assert!(matches!(err, AsnError::ReplyTooLarge { limit: 65_536, .. }), "{err:?}");
+    assert!(
+        matches!(err, AsnError::ReplyTooLarge { limit: 65_536, .. }),
+        "{err:?}"
+    );
     let server = Server::start(service, Mode::Hangup);
     let err = server.resolver(service).resolve(ip("8.8.8.8")).unwrap_err();
     assert!(matches!(err, AsnError::Protocol { .. }), "{err:?}");
@@ -619,18 +864,33 @@ fn refused_connection_is_a_connect_error() {
         l.local_addr().unwrap().port()
     };
     let r = online_resolver("cymru", Some(&format!("127.0.0.1:{port}"))).unwrap();
-    assert!(matches!(r.resolve(ip("8.8.8.8")), Err(AsnError::Connect { .. })));
+    assert!(matches!(
+        r.resolve(ip("8.8.8.8")),
+        Err(AsnError::Connect { .. })
+    ));
 }
 
 #[test]
 fn chain_passes_only_unresolved_addresses_to_whois() {
     let server = Server::start(WhoisService::Cymru, Mode::Proper);
     let table = RangeTable::open(resource("ranges.csv"), RangeFormat::Csv).unwrap();
-    let chain = Chain::new().then(table).then(server.resolver(WhoisService::Cymru));
-    let answers = chain.resolve_many(&[ip("1.0.0.1"), ip("193.0.0.5"), ip("192.168.0.1"), ip("5.5.5.5")]).unwrap();
+    let chain = Chain::new()
+        .then(table)
+        .then(server.resolver(WhoisService::Cymru));
+    let answers = chain
+        .resolve_many(&[
+            ip("1.0.0.1"),
+            ip("193.0.0.5"),
+            ip("192.168.0.1"),
+            ip("5.5.5.5"),
+        ])
+        .unwrap();
     assert_eq!(answers[0].found().unwrap().source, Source::RangeCsv);
     assert_eq!(answers[1].found().unwrap().source, Source::Cymru);
-    assert!(matches!(answers[2], Resolution::NotRouted { special: Some(_) }));
+    assert!(matches!(
+        answers[2],
+        Resolution::NotRouted { special: Some(_) }
+    ));
     assert_eq!(answers[3], Resolution::NotRouted { special: None });
     let q = server.queries();
     assert_eq!(q.len(), 1);
@@ -642,7 +902,9 @@ fn cache_keyed_by_prefix_saves_queries() {
     let server = Server::start(WhoisService::Ris, Mode::Proper);
     let cache = Cache::new(server.resolver(WhoisService::Ris), 1000);
     for last in 1..=20u8 {
-        let a = cache.resolve(IpAddr::V4(Ipv4Addr::new(193, 0, 1, last))).unwrap();
+        let a = cache
+            .resolve(IpAddr::V4(Ipv4Addr::new(193, 0, 1, last)))
+            .unwrap();
         assert_eq!(a.asn(), Some(3333));
     }
     assert_eq!(server.queries().len(), 1, "one answer covers its /21");
@@ -652,7 +914,8 @@ fn cache_keyed_by_prefix_saves_queries() {
 #[test]
 fn annotate_fills_every_reply() {
     use tcptrace::{Hop, Reply, ReplyKind, StopReason, Trace, TraceParams, TraceReport};
-    let reply = |from: &str| Reply::new(ip(from), Duration::from_millis(1), ReplyKind::TimeExceeded);
+    let reply =
+        |from: &str| Reply::new(ip(from), Duration::from_millis(1), ReplyKind::TimeExceeded);
     let mut report = TraceReport {
         params: TraceParams {
             min_ttl: 1,
@@ -673,18 +936,32 @@ fn annotate_fills_every_reply() {
             stop_reason: StopReason::Reached,
             hops: vec![
                 Hop::new(1, vec![reply("192.168.1.1")]),
-                Hop::new(2, vec![reply("1.0.0.1"), reply("1.0.0.2"), reply("5.5.5.5")]),
+                Hop::new(
+                    2,
+                    vec![reply("1.0.0.1"), reply("1.0.0.2"), reply("5.5.5.5")],
+                ),
                 Hop::new(3, vec![reply("8.8.8.8")]),
             ],
         }],
     };
     let table = RangeTable::open(resource("ranges.csv"), RangeFormat::Csv).unwrap();
     let stats = annotate(&mut report, &table).unwrap();
-    assert_eq!((stats.addresses, stats.found, stats.not_routed, stats.unknown), (5, 3, 2, 0));
+    assert_eq!(
+        (
+            stats.addresses,
+            stats.found,
+            stats.not_routed,
+            stats.unknown
+        ),
+        (5, 3, 2, 0)
+    );
     let hops = &report.traces[0].hops;
     assert_eq!(hops[0].replies[0].asn, None);
     assert_eq!(hops[1].replies[0].asn, Some(13335));
-    assert_eq!(hops[1].replies[0].as_name.as_deref(), Some("Cloudflare, Inc."));
+    assert_eq!(
+        hops[1].replies[0].as_name.as_deref(),
+        Some("Cloudflare, Inc.")
+    );
     assert_eq!(hops[1].replies[2].asn, None);
     assert_eq!(hops[2].replies[0].as_name.as_deref(), Some("Google LLC"));
 }

@@ -310,3 +310,50 @@ fn random_loss_is_recovered_by_retries() {
             .any(|h| h.probes > 1)
     );
 }
+
+#[test]
+fn ecmp_diamond_keeps_each_flow_on_one_branch() {
+    if !testbed::require_root("tcptrace e2e ecmp_diamond_keeps_each_flow_on_one_branch") {
+        return;
+    }
+    // src - r1 - {a | b} - r2 - web: two equal-cost branches, hashed on the 5-tuple (L4).
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "a", "b", "r2"])
+        .destination("web", Destination::new().listen(80).addresses(8))
+        .chain(["src", "r1", "a", "r2", "web"])
+        .link("r1", "b")
+        .link("b", "r2")
+        .build()
+        .unwrap();
+    let v4 = Family::V4;
+    let a = net.interface_address("a", "r1", v4).unwrap();
+    let b = net.interface_address("b", "r1", v4).unwrap();
+    let r2_from_a = net.interface_address("r2", "a", v4).unwrap();
+    let r2_from_b = net.interface_address("r2", "b", v4).unwrap();
+    let targets = net.targets("web", v4).unwrap();
+    let config = base()
+        .targets(targets.iter().map(ToString::to_string))
+        .ports([80, 443])
+        .retry(2)
+        .build()
+        .unwrap();
+    let report = run(&net, config);
+    let mut branches = std::collections::BTreeSet::new();
+    for t in &report.traces {
+        assert_matches_truth(t, &net.ground_truth(t.addr).unwrap());
+        let hop2 = t.hops[1].addrs();
+        let hop3 = t.hops[2].addrs();
+        assert_eq!(hop2.len(), 1, "one branch per flow: {t:?}");
+        assert_eq!(hop3.len(), 1, "{t:?}");
+        let expected3 = if hop2[0] == a {
+            r2_from_a
+        } else {
+            assert_eq!(hop2[0], b);
+            r2_from_b
+        };
+        assert_eq!(hop3[0], expected3, "TTL 3 is on the branch of TTL 2: {t:?}");
+        branches.insert(hop2[0]);
+    }
+    assert_eq!(branches.len(), 2, "16 flows spread over both branches");
+}

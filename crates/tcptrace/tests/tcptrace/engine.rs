@@ -722,14 +722,29 @@ fn displays_snapshot() {
     // replies: both displays and the JSON form, as a user sees them.
     let mut silent = Path::chain(&CHAIN[..4], Dest::Open);
     silent.nodes[1] = Node::Silent;
-    silent.nodes[2] = Node::MplsRouter("198.18.3.1", vec![MplsLabel { label: 24_001, tc: 0, bottom: true, ttl: 1 }]);
+    silent.nodes[2] = Node::MplsRouter(
+        "198.18.3.1",
+        vec![MplsLabel {
+            label: 24_001,
+            tc: 0,
+            bottom: true,
+            ttl: 1,
+        }],
+    );
     let targets = vec![
         ("198.19.1.1", silent),
         ("198.19.2.1", Path::chain(&CHAIN[..2], Dest::Closed)),
         ("198.19.3.1", Path::chain(&CHAIN[..1], Dest::Unreachable)),
     ];
-    let cond = Conditions { hop_delay: Duration::from_micros(250), ..Conditions::default() };
-    let mut sim = Sim::new(cfg().ports([80, 443]).gap_limit(Some(3)).build().unwrap(), targets, cond);
+    let cond = Conditions {
+        hop_delay: Duration::from_micros(250),
+        ..Conditions::default()
+    };
+    let mut sim = Sim::new(
+        cfg().ports([80, 443]).gap_limit(Some(3)).build().unwrap(),
+        targets,
+        cond,
+    );
     let r = sim.run();
     insta::assert_snapshot!("scapy_table", r.scapy_table());
     insta::assert_snapshot!("summary", r.summary());

@@ -6,3 +6,4 @@ mod engine;
 mod oracle;
 mod props;
 mod sim;
+mod wire;

@@ -57,3 +57,17 @@ where
         Err(payload) => panic::resume_unwind(payload),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_namespace_is_an_io_error() {
+        let err = run_in_namespace("tb-0-0-no-such-namespace", || 1).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { context, .. } if context.contains("/run/netns/tb-0-0-no-such-namespace")),
+            "{err}"
+        );
+    }
+}

@@ -429,6 +429,69 @@ impl Drop for Topology {
     }
 }
 
+/// A description of the network for people: one line per node with its role and
+/// namespace, then its interfaces (peer, addresses, loss) and service addresses.
+impl std::fmt::Display for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (node, ns) in self.plan.nodes.iter().zip(&self.namespaces) {
+            describe_node(f, &self.plan, node, ns)?;
+        }
+        Ok(())
+    }
+}
+
+fn describe_node(
+    f: &mut std::fmt::Formatter<'_>,
+    plan: &Plan,
+    node: &PlannedNode,
+    ns: &str,
+) -> std::fmt::Result {
+    let role = match &node.role {
+        Role::Source => "source".to_owned(),
+        Role::Router { silent: false } => "router".to_owned(),
+        Role::Router { silent: true } => "silent router".to_owned(),
+        Role::Destination(d) => {
+            let mut r = "destination".to_owned();
+            if d.blackhole {
+                r.push_str(", blackhole");
+            }
+            if !d.listen.is_empty() {
+                let ports: Vec<String> = d.listen.iter().map(u16::to_string).collect();
+                let _ = write!(r, ", listens on {}", ports.join(","));
+            }
+            if !d.drop_ports.is_empty() {
+                let ports: Vec<String> = d.drop_ports.iter().map(u16::to_string).collect();
+                let _ = write!(r, ", drops {}", ports.join(","));
+            }
+            r
+        }
+    };
+    writeln!(f, "{} ({role}) in netns {ns}", node.name)?;
+    for p in &node.ports {
+        write!(
+            f,
+            "  {} to {}: {} {}",
+            p.ifname, plan.nodes[p.peer].name, p.v4, p.v6
+        )?;
+        if p.loss > 0 {
+            write!(f, " (loses {}%)", p.loss)?;
+        }
+        writeln!(f)?;
+    }
+    if let (Some(first), Some(last)) = (node.service_v4.first(), node.service_v4.last()) {
+        let (f6, l6) = (
+            node.service_v6[0],
+            node.service_v6[node.service_v6.len() - 1],
+        );
+        writeln!(
+            f,
+            "  {} service addresses: {first}..{last} {f6}..{l6}",
+            node.service_v4.len()
+        )?;
+    }
+    Ok(())
+}
+
 fn write_sysctls(ns: &str) -> Result<()> {
     for (key, value) in SYSCTLS {
         let path = format!("/proc/sys/{key}");
@@ -679,6 +742,34 @@ mod tests {
                 .iter()
                 .any(|l| l.starts_with("route add 198.18.1.2/32"))
         );
+    }
+
+    #[test]
+    fn description_names_roles_and_addresses() {
+        struct Shown<'a>(&'a Plan);
+        impl std::fmt::Display for Shown<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                for node in &self.0.nodes {
+                    describe_node(f, self.0, node, &format!("tb-1-0-{}", node.name))?;
+                }
+                Ok(())
+            }
+        }
+        let text = Shown(&plan()).to_string();
+        assert!(
+            text.starts_with(
+                "src (source) in netns tb-1-0-src\n  v0 to r1: 198.18.0.1 2001:db8::1\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("r1 (silent router) in netns tb-1-0-r1\n"));
+        assert!(text.contains("  v1 to r2: 198.18.1.1 2001:db8:0:1::1 (loses 7%)\n"));
+        assert!(
+            text.contains("dst (destination, listens on 80, drops 81,82) in netns tb-1-0-dst\n")
+        );
+        assert!(text.contains(
+            "  1 service addresses: 198.19.0.1..198.19.0.1 2001:db8:1::1..2001:db8:1::1\n"
+        ));
     }
 
     #[test]

@@ -549,6 +549,12 @@ fn command_runs_inside_the_namespace() {
         text.contains(&net.source_address(Family::V4).to_string()),
         "{text}"
     );
+    // The description names every namespace.
+    let text = net.to_string();
+    assert!(
+        net.namespaces().iter().all(|ns| text.contains(ns.as_str())),
+        "{text}"
+    );
     assert!(matches!(
         net.command("nope", "true"),
         Err(testbed::netns::Error::UnknownNode(_))

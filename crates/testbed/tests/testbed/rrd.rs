@@ -34,12 +34,18 @@ fn info_shows_both_data_sources() {
         );
     }
     assert_eq!(info.get("step"), Some(&InfoValue::Count(STEP)));
-    assert_eq!(info.get("last_update"), Some(&InfoValue::Count(DEFAULT_END)));
+    assert_eq!(
+        info.get("last_update"),
+        Some(&InfoValue::Count(DEFAULT_END))
+    );
     assert_eq!(
         info.get("rra[0].cf"),
         Some(&InfoValue::String("AVERAGE".into()))
     );
-    assert_eq!(info.get("rra[11].pdp_per_row"), Some(&InfoValue::Count(444)));
+    assert_eq!(
+        info.get("rra[11].pdp_per_row"),
+        Some(&InfoValue::Count(444))
+    );
     // A day or more of traffic.
     assert!(rrd.rates().len() >= 288);
     assert_eq!(rrd.last_update(), DEFAULT_END);
@@ -61,13 +67,31 @@ fn fetch_reads_back_every_rate() {
     let rows: Vec<_> = data.rows().iter().collect();
     // librrd may add a row past the end, with no data yet.
     assert!(rows.len() >= rates.len(), "{} rows", rows.len());
-    assert!(rows[rates.len()..].iter().all(|r| r.as_slice().iter().all(|v| v.is_nan())));
+    assert!(
+        rows[rates.len()..]
+            .iter()
+            .all(|r| r.as_slice().iter().all(|v| v.is_nan()))
+    );
     for (row, rate) in rows.iter().zip(rates) {
-        let t = row.timestamp().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let t = row
+            .timestamp()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         assert_eq!(t, rate.time);
         let v = row.as_slice();
-        assert!((v[0] - rate.eth0_in).abs() < 1e-6, "{t}: {} vs {}", v[0], rate.eth0_in);
-        assert!((v[1] - rate.eth0_out).abs() < 1e-6, "{t}: {} vs {}", v[1], rate.eth0_out);
+        assert!(
+            (v[0] - rate.eth0_in).abs() < 1e-6,
+            "{t}: {} vs {}",
+            v[0],
+            rate.eth0_in
+        );
+        assert!(
+            (v[1] - rate.eth0_out).abs() < 1e-6,
+            "{t}: {} vs {}",
+            v[1],
+            rate.eth0_out
+        );
     }
 }
 

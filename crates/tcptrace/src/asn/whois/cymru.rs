@@ -38,7 +38,11 @@ fn fields(line: &str) -> Vec<&str> {
 
 fn is_noise(line: &str) -> bool {
     let l = line.trim();
-    l.is_empty() || l.starts_with("Bulk mode") || l.starts_with("Error:") || l.starts_with('%') || l.starts_with('#')
+    l.is_empty()
+        || l.starts_with("Bulk mode")
+        || l.starts_with("Error:")
+        || l.starts_with('%')
+        || l.starts_with('#')
 }
 
 /// Parses a bulk reply into one answer per queried address (in the order of `ips`; addresses
@@ -50,7 +54,8 @@ pub(crate) fn parse_bulk(reply: &[u8], ips: &[IpAddr]) -> Result<Vec<Resolution>
     let mut recognised = false;
     for line in text.lines() {
         if is_noise(line) {
-            recognised |= line.trim_start().starts_with("Bulk mode") || line.trim_start().starts_with("Error:");
+            recognised |= line.trim_start().starts_with("Bulk mode")
+                || line.trim_start().starts_with("Error:");
             continue;
         }
         let f = fields(line);
@@ -61,7 +66,9 @@ pub(crate) fn parse_bulk(reply: &[u8], ips: &[IpAddr]) -> Result<Vec<Resolution>
             recognised = true;
             continue;
         }
-        let Ok(ip) = f[1].parse::<IpAddr>() else { continue };
+        let Ok(ip) = f[1].parse::<IpAddr>() else {
+            continue;
+        };
         let ip = ip.to_canonical();
         recognised = true;
         if by_ip.contains_key(&ip) {
@@ -86,7 +93,11 @@ pub(crate) fn parse_bulk(reply: &[u8], ips: &[IpAddr]) -> Result<Vec<Resolution>
             } else {
                 Resolution::Found(
                     AsInfo::new(asn, range, Source::Cymru)
-                        .with_name(if name == "NA" { None } else { AsName::new(&name) })
+                        .with_name(if name == "NA" {
+                            None
+                        } else {
+                            AsName::new(&name)
+                        })
                         .with_country(cc.and_then(CountryCode::new))
                         .with_registry(registry),
                 )
@@ -99,7 +110,15 @@ pub(crate) fn parse_bulk(reply: &[u8], ips: &[IpAddr]) -> Result<Vec<Resolution>
     if !recognised && !ips.is_empty() {
         return Err("reply has no Cymru bulk line".into());
     }
-    Ok(ips.iter().map(|ip| by_ip.get(&ip.to_canonical()).cloned().unwrap_or(Resolution::Unknown)).collect())
+    Ok(ips
+        .iter()
+        .map(|ip| {
+            by_ip
+                .get(&ip.to_canonical())
+                .cloned()
+                .unwrap_or(Resolution::Unknown)
+        })
+        .collect())
 }
 
 /// Parses the reply to an AS-name query: AS number to name.
@@ -114,8 +133,14 @@ pub(crate) fn parse_names(reply: &[u8]) -> HashMap<u32, AsName> {
         if f.len() < 2 {
             continue;
         }
-        let Some(asn) = f[0].strip_prefix("AS").unwrap_or(f[0]).parse::<u32>().ok() else { continue };
-        let name = if f.len() >= 5 { f[4..].join("|") } else { f[f.len() - 1].to_owned() };
+        let Some(asn) = f[0].strip_prefix("AS").unwrap_or(f[0]).parse::<u32>().ok() else {
+            continue;
+        };
+        let name = if f.len() >= 5 {
+            f[4..].join("|")
+        } else {
+            f[f.len() - 1].to_owned()
+        };
         if name != "NA"
             && let Some(n) = AsName::new(&name)
         {
@@ -145,8 +170,16 @@ Error: no ASN or IP match on line 7.\n";
 
     #[test]
     fn bulk_reply() {
-        let ips: Vec<IpAddr> =
-            ["8.8.8.8", "100.0.0.1", "2606:4700::1111", "4.2.2.2", "9.9.9.9"].iter().map(|s| s.parse().unwrap()).collect();
+        let ips: Vec<IpAddr> = [
+            "8.8.8.8",
+            "100.0.0.1",
+            "2606:4700::1111",
+            "4.2.2.2",
+            "9.9.9.9",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
         let r = parse_bulk(REPLY, &ips).unwrap();
         let google = r[0].found().unwrap();
         assert_eq!(google.asn, 15169);
@@ -157,7 +190,10 @@ Error: no ASN or IP match on line 7.\n";
         assert_eq!(r[1], Resolution::NotRouted { special: None });
         assert_eq!(r[2].asn(), Some(13335));
         assert_eq!(r[3].asn(), Some(3356), "the first origin of a MOAS prefix");
-        assert_eq!(r[3].found().unwrap().name.as_ref().unwrap().as_str(), "LEVEL3\u{fffd}[0m, US");
+        assert_eq!(
+            r[3].found().unwrap().name.as_ref().unwrap().as_str(),
+            "LEVEL3\u{fffd}[0m, US"
+        );
         assert_eq!(r[4], Resolution::Unknown);
     }
 
@@ -168,7 +204,11 @@ Error: no ASN or IP match on line 7.\n";
         assert!(parse_bulk(b"", &ips).is_err());
         assert_eq!(parse_bulk(b"", &[]).unwrap(), vec![]);
         // A line with a bad AS field is Unknown, not an error.
-        let r = parse_bulk(b"Bulk mode; x\nAS|IP|x\nxyz | 8.8.8.8 | 8.8.8.0/99 | US\n", &ips).unwrap();
+        let r = parse_bulk(
+            b"Bulk mode; x\nAS|IP|x\nxyz | 8.8.8.8 | 8.8.8.0/99 | US\n",
+            &ips,
+        )
+        .unwrap();
         assert_eq!(r, vec![Resolution::Unknown]);
     }
 

@@ -46,7 +46,11 @@ fn objects(text: &str) -> Vec<Vec<(String, String)>> {
         }
         if let Some((k, v)) = line.split_once(':') {
             let k = k.trim();
-            if !k.is_empty() && k.len() <= 32 && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            if !k.is_empty()
+                && k.len() <= 32
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
                 cur.push((k.to_ascii_lowercase(), v.trim().to_owned()));
             }
         }
@@ -59,20 +63,35 @@ fn objects(text: &str) -> Vec<Vec<(String, String)>> {
 
 fn parse_asn(v: &str) -> Option<u32> {
     let v = v.split_whitespace().next()?;
-    let digits = v.strip_prefix("AS").or_else(|| v.strip_prefix("as")).unwrap_or(v);
+    let digits = v
+        .strip_prefix("AS")
+        .or_else(|| v.strip_prefix("as"))
+        .unwrap_or(v);
     digits.parse().ok()
 }
 
-/// Every route object of a reply.
-pub(crate) fn routes(reply: &[u8]) -> Vec<Route> {
+/// Every route object of a reply. An object with an `origin:` but no `route:` (RIS has
+/// answered that way) covers just the queried address.
+pub(crate) fn routes(reply: &[u8], ip: IpAddr) -> Vec<Route> {
     let text = String::from_utf8_lossy(reply);
     let mut out = Vec::new();
     for obj in objects(&text) {
         let get = |key: &str| obj.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-        let Some(prefix) = get("route").or_else(|| get("route6")) else { continue };
-        let Some(range) = parse_prefix(prefix) else { continue };
-        let Some(origin) = get("origin").and_then(parse_asn) else { continue };
-        out.push(Route { range, origin, descr: get("descr").and_then(AsName::new) });
+        let Some(origin) = get("origin").and_then(parse_asn) else {
+            continue;
+        };
+        let range = match get("route").or_else(|| get("route6")) {
+            Some(prefix) => parse_prefix(prefix),
+            None => IpRange::new(ip, ip),
+        };
+        let Some(range) = range else {
+            continue;
+        };
+        out.push(Route {
+            range,
+            origin,
+            descr: get("descr").and_then(AsName::new),
+        });
     }
     out
 }
@@ -83,11 +102,14 @@ fn best(routes: &[Route], ip: IpAddr, source: Source) -> Option<Resolution> {
         .iter()
         .filter(|r| r.range.contains(ip) && r.origin != 0)
         .max_by_key(|r| r.range.prefix_len().unwrap_or(0))
-        .map(|r| Resolution::Found(AsInfo::new(r.origin, r.range, source).with_name(r.descr.clone())))
+        .map(|r| {
+            Resolution::Found(AsInfo::new(r.origin, r.range, source).with_name(r.descr.clone()))
+        })
 }
 
 fn says_no_entries(text: &str) -> bool {
-    text.lines().any(|l| l.starts_with('%') && l.to_ascii_lowercase().contains("no entries found"))
+    text.lines()
+        .any(|l| l.starts_with('%') && l.to_ascii_lowercase().contains("no entries found"))
 }
 
 fn is_comment_only(text: &str) -> bool {
@@ -108,7 +130,7 @@ fn is_comment_only(text: &str) -> bool {
 /// A RIS reply for `ip`. `Err` for a reply that is neither objects nor `%` comments.
 pub(crate) fn parse_ris(reply: &[u8], ip: IpAddr) -> Result<Resolution, String> {
     let ip = ip.to_canonical();
-    let routes = routes(reply);
+    let routes = routes(reply, ip);
     if let Some(r) = best(&routes, ip, Source::Ris) {
         return Ok(r);
     }
@@ -123,7 +145,7 @@ pub(crate) fn parse_ris(reply: &[u8], ip: IpAddr) -> Result<Resolution, String> 
 /// A RADB reply for `ip`. `Err` for a reply that is neither objects nor `%` comments.
 pub(crate) fn parse_radb(reply: &[u8], ip: IpAddr) -> Result<Resolution, String> {
     let ip = ip.to_canonical();
-    let routes = routes(reply);
+    let routes = routes(reply, ip);
     if let Some(r) = best(&routes, ip, Source::Radb) {
         return Ok(r);
     }
@@ -143,7 +165,9 @@ pub(crate) fn parse_aut_num(reply: &[u8], asn: u32) -> Option<AsName> {
         if get("aut-num").and_then(parse_asn) != Some(asn) {
             return None;
         }
-        get("as-name").or_else(|| get("descr")).and_then(AsName::new)
+        get("as-name")
+            .or_else(|| get("descr"))
+            .and_then(AsName::new)
     })
 }
 
@@ -176,11 +200,31 @@ route:      8.8.8.0/24\ndescr:      Google\n            continued\norigin:     A
         let info = r.found().unwrap();
         assert_eq!(info.asn, 3333);
         assert_eq!(info.range.to_string(), "193.0.0.0/21");
-        assert!(info.name.as_ref().unwrap().as_str().starts_with("RIPE-NCC-AS"));
+        assert!(
+            info.name
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .starts_with("RIPE-NCC-AS")
+        );
         assert_eq!(info.source, Source::Ris);
         let none = b"% This is RIPE NCC's Routing Information Service\n\n% No entries found\n";
-        assert_eq!(parse_ris(none, "1.2.3.4".parse().unwrap()).unwrap(), Resolution::NotRouted { special: None });
+        assert_eq!(
+            parse_ris(none, "1.2.3.4".parse().unwrap()).unwrap(),
+            Resolution::NotRouted { special: None }
+        );
         assert!(parse_ris(b"HTTP/1.1 400 Bad Request\r\n", "1.2.3.4".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn ris_reply_without_route_line() {
+        let reply = b"% This is RIPE NCC's Routing Information Service\n\
+% Connected to backend ris-whois15.ripe.net\n\n\
+origin:       AS3333\ndescr:        RIPE-NCC-AS\nsource:       RISWHOIS\n";
+        let r = parse_ris(reply, "193.0.0.1".parse().unwrap()).unwrap();
+        let info = r.found().unwrap();
+        assert_eq!(info.asn, 3333);
+        assert_eq!(info.range.to_string(), "193.0.0.1/32");
     }
 
     #[test]
@@ -192,15 +236,22 @@ route:      8.8.8.0/24\ndescr:      Google\n            continued\norigin:     A
         let r = parse_radb(RADB, "8.1.1.1".parse().unwrap()).unwrap();
         assert_eq!(r.asn(), Some(3356));
         let none = b"%  No entries found for the selected source(s).\n";
-        assert_eq!(parse_radb(none, "1.2.3.4".parse().unwrap()).unwrap(), Resolution::Unknown);
+        assert_eq!(
+            parse_radb(none, "1.2.3.4".parse().unwrap()).unwrap(),
+            Resolution::Unknown
+        );
         let err = b"%ERROR:101: no entries found\n%\n% No entries found\n";
-        assert_eq!(parse_radb(err, "1.2.3.4".parse().unwrap()).unwrap(), Resolution::Unknown);
+        assert_eq!(
+            parse_radb(err, "1.2.3.4".parse().unwrap()).unwrap(),
+            Resolution::Unknown
+        );
         assert!(parse_radb(b"\x00\x01garbage", "1.2.3.4".parse().unwrap()).is_err());
     }
 
     #[test]
     fn aut_num() {
-        let reply = b"aut-num:    AS15169\nas-name:    GOOGLE\ndescr:      Google LLC\nsource: RADB\n";
+        let reply =
+            b"aut-num:    AS15169\nas-name:    GOOGLE\ndescr:      Google LLC\nsource: RADB\n";
         assert_eq!(parse_aut_num(reply, 15169).unwrap().as_str(), "GOOGLE");
         assert_eq!(parse_aut_num(reply, 1), None);
     }
