@@ -7,7 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use rrdgraph::GraphSpec;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let args: Vec<&str> = text.split('\0').collect();
     if let Ok(spec) = GraphSpec::parse_args(&args) {
         let emitted = spec.to_args();
@@ -17,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = spec.to_rust();
     }
     if let Ok(spec) = GraphSpec::parse_command_line(text) {
-        let back = GraphSpec::parse_command_line(&spec.to_command_line()).expect("quoted line parses");
+        let back =
+            GraphSpec::parse_command_line(&spec.to_command_line()).expect("quoted line parses");
         assert_eq!(back, spec);
     }
     let problems = GraphSpec::diagnose(&args);

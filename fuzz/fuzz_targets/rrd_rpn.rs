@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use rrdgraph::{Rpn, VDefExpr};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(rpn) = text.parse::<Rpn>() {
         assert!(rpn.check().is_ok());
         let back: Rpn = rpn.to_string().parse().expect("printed RPN parses");

@@ -9,8 +9,8 @@ use crate::decoder::Decoder;
 use crate::reply::{Reply, command_error};
 use crate::{Error, Result};
 
-/// The default interval after which an idle session sends PING (clamd's default
-/// `IdleTimeout` is 30 s).
+/// The default interval after which an idle session sends PING. clamd ends a session that
+/// sends nothing for its `ReadTimeout` (120 s by default) with `COMMAND READ TIMED OUT`.
 pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]

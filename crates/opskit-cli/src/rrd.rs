@@ -221,7 +221,7 @@ fn execute(op: Op) -> Result<String, RrdError> {
                 out.push_str(name);
             }
             out.push_str("\n\n");
-            let _ = write!(out, "{}:", last.time);
+            let _ = write!(out, "{:>10}:", last.time);
             for (_, v) in &last.values {
                 out.push(' ');
                 out.push_str(v);

@@ -60,8 +60,8 @@ pub(crate) struct Args {
     /// Print an mtr-like per-hop summary (loss, best/avg/worst RTT) instead of the table.
     #[arg(long)]
     summary: bool,
-    /// Annotate replies with their AS from this database (ip-location-db CSV, iptoasn TSV,
-    /// pyasn .dat or MaxMind MMDB).
+    /// Annotate replies with their AS from this database (an ip-location-db CSV, iptoasn TSV,
+    /// pyasn .dat or MMDB file).
     #[arg(long, value_name = "FILE")]
     asn_db: Option<PathBuf>,
     /// Annotate replies with their AS from a whois service: cymru, ris or radb (queried after
@@ -76,7 +76,7 @@ pub(crate) struct Args {
     png: Option<PathBuf>,
 }
 
-fn config(args: &Args) -> Result<TraceConfig, tcptrace::ConfigError> {
+fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::ConfigError> {
     let gap = match args.gap_limit {
         Some(0) => None,
         Some(n) => Some(n),
@@ -84,7 +84,7 @@ fn config(args: &Args) -> Result<TraceConfig, tcptrace::ConfigError> {
         None => Some(5),
     };
     let mut b = TraceConfig::builder()
-        .targets(args.targets.iter().cloned())
+        .targets(targets)
         .port_list(&args.ports)
         .min_ttl(args.min_ttl)
         .max_ttl(args.max_ttl)
@@ -139,8 +139,9 @@ fn draw(args: &Args, report: &TraceReport) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn run(args: Args) -> ExitCode {
-    let config = match config(&args) {
+pub(crate) fn run(mut args: Args) -> ExitCode {
+    let targets = std::mem::take(&mut args.targets);
+    let config = match config(&args, targets) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("opskit trace: {e}");

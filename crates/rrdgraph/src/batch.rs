@@ -320,6 +320,7 @@ pub struct BatchBuilder {
     workers: usize,
     command: Option<WorkerCommand>,
     timeout: Duration,
+    start_timeout: Duration,
 }
 
 impl BatchBuilder {
@@ -368,6 +369,13 @@ impl BatchBuilder {
         self
     }
 
+    /// The longest a worker may take to start and announce itself before it is killed and
+    /// the job fails. Default 30 s.
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
     /// Checks the settings. Workers start lazily, on the first batch.
     ///
     /// # Errors
@@ -381,7 +389,7 @@ impl BatchBuilder {
                 reason: "at least one worker is needed".into(),
             });
         }
-        if self.timeout.is_zero() {
+        if self.timeout.is_zero() || self.start_timeout.is_zero() {
             return Err(RrdError::Invalid {
                 what: "batch timeout",
                 reason: "must be longer than zero".into(),
@@ -399,6 +407,7 @@ impl BatchBuilder {
         Ok(BatchRenderer {
             command,
             timeout: self.timeout,
+            start_timeout: self.start_timeout,
             pool: (0..self.workers).map(|_| None).collect(),
         })
     }
@@ -412,7 +421,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(cmd: &WorkerCommand) -> Result<Self, RrdError> {
+    fn start(cmd: &WorkerCommand, start_timeout: Duration) -> Result<Self, RrdError> {
         let mut child = cmd
             .command()
             .spawn()
@@ -427,7 +436,14 @@ impl Worker {
             stdin,
             stdout: BufReader::new(stdout),
         };
-        if let Err(e) = w.wait_hello() {
+        let child = Arc::clone(&w.child);
+        let (hello, timed_out) = with_deadline(&child, start_timeout, || w.wait_hello());
+        if let Err(e) = hello {
+            let e = if timed_out {
+                format!("no hello within {start_timeout:?}")
+            } else {
+                e.to_string()
+            };
             w.kill();
             return Err(RrdError::Worker(format!(
                 "{} did not start as a worker ({e}); does its main call \
@@ -508,6 +524,7 @@ impl Drop for Worker {
 pub struct BatchRenderer {
     command: WorkerCommand,
     timeout: Duration,
+    start_timeout: Duration,
     pool: Vec<Option<Worker>>,
 }
 
@@ -518,7 +535,8 @@ impl std::fmt::Debug for BatchRenderer {
             .field("workers", &self.pool.len())
             .field("running", &self.pool.iter().filter(|w| w.is_some()).count())
             .field("timeout", &self.timeout)
-            .finish()
+            .field("start_timeout", &self.start_timeout)
+            .finish_non_exhaustive()
     }
 }
 
@@ -529,6 +547,7 @@ impl BatchRenderer {
             workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             command: None,
             timeout: Duration::from_secs(60),
+            start_timeout: Duration::from_secs(30),
         }
     }
 
@@ -554,7 +573,7 @@ impl BatchRenderer {
             jobs.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let command = &self.command;
-        let timeout = self.timeout;
+        let (timeout, start_timeout) = (self.timeout, self.start_timeout);
         let active = self.pool.len().min(jobs.len());
         std::thread::scope(|s| {
             for slot in self.pool.iter_mut().take(active) {
@@ -564,7 +583,7 @@ impl BatchRenderer {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
                         let args: Vec<&str> = job.as_ref().iter().map(AsRef::as_ref).collect();
-                        let r = run_job(slot, command, timeout, &args);
+                        let r = run_job(slot, command, (timeout, start_timeout), &args);
                         *results[i]
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
@@ -599,24 +618,17 @@ impl BatchRenderer {
     }
 }
 
-/// Runs one job on the worker in `slot`, starting or replacing it as needed.
-fn run_job(
-    slot: &mut Option<Worker>,
-    command: &WorkerCommand,
+/// Runs `f` while a watchdog kills `child` if `f` takes longer than `timeout` (the blocked
+/// read in `f` then ends with EOF). Returns `f`'s result and whether the watchdog fired. The
+/// watchdog wakes up as soon as `f` is done: no polling.
+fn with_deadline<R>(
+    child: &Arc<Mutex<Child>>,
     timeout: Duration,
-    args: &[&str],
-) -> Result<Rendered, RrdError> {
-    if slot.is_none() {
-        *slot = Some(Worker::start(command)?);
-    }
-    let Some(worker) = slot.as_mut() else {
-        return Err(RrdError::Worker("no worker".into()));
-    };
-    // A watchdog kills the worker if the graph overruns the deadline; the read below then
-    // ends with EOF. It wakes up as soon as the answer is in (no polling).
+    f: impl FnOnce() -> R,
+) -> (R, bool) {
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let watchdog = {
-        let child = Arc::clone(&worker.child);
+        let child = Arc::clone(child);
         std::thread::spawn(move || match done_rx.recv_timeout(timeout) {
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 let mut c = child
@@ -628,10 +640,29 @@ fn run_job(
             _ => false,
         })
     };
-    let outcome =
-        write_request(&mut worker.stdin, args).and_then(|()| read_answer(&mut worker.stdout));
+    let r = f();
     let _ = done_tx.send(());
-    let timed_out = watchdog.join().unwrap_or(false);
+    let fired = watchdog.join().unwrap_or(false);
+    (r, fired)
+}
+
+/// Runs one job on the worker in `slot`, starting or replacing it as needed.
+fn run_job(
+    slot: &mut Option<Worker>,
+    command: &WorkerCommand,
+    (timeout, start_timeout): (Duration, Duration),
+    args: &[&str],
+) -> Result<Rendered, RrdError> {
+    if slot.is_none() {
+        *slot = Some(Worker::start(command, start_timeout)?);
+    }
+    let Some(worker) = slot.as_mut() else {
+        return Err(RrdError::Worker("no worker".into()));
+    };
+    let child = Arc::clone(&worker.child);
+    let (outcome, timed_out) = with_deadline(&child, timeout, || {
+        write_request(&mut worker.stdin, args).and_then(|()| read_answer(&mut worker.stdout))
+    });
     match outcome {
         Ok(answer) => answer,
         Err(e) => {
@@ -729,6 +760,14 @@ mod tests {
             matches!(&answer, Err(RrdError::Librrd { op: "graph", message }) if message.contains("/nonexistent/w.rrd")),
             "{answer:?}"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_answers_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = read_answer(&mut &bytes[..]);
+            let _ = read_request(&mut &bytes[..]);
+        }
     }
 
     #[test]

@@ -750,3 +750,40 @@ macro_rules! into_element {
 
 into_element!(Def => Def, CDef => CDef, VDef => VDef, Line => Line, Area => Area, Stack => Stack,
     Tick => Tick, Shift => Shift, HRule => HRule, VRule => VRule, TextAlign => TextAlign);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::ControlCode;
+
+    #[test]
+    fn kinds_and_definitions() {
+        let x = VName::new("x").unwrap();
+        let def: Element = Def::new(&x, "a.rrd", DsName::new("v").unwrap(), Cf::Average).into();
+        assert_eq!(def.kind(), ElementKind::Def);
+        assert_eq!(def.defines(), Some(&x));
+        let line: Element = Line::new(&x).legend(Legend::new("l").unwrap()).into();
+        assert_eq!(line.defines(), None);
+        assert_eq!(line.legend().map(Legend::text), Some("l"));
+        let c = Element::Comment(Legend::code_only(ControlCode::Space));
+        assert_eq!(c.legend().and_then(Legend::code), Some(ControlCode::Space));
+        for k in ElementKind::ALL {
+            assert_eq!(
+                k.defines_vname(),
+                matches!(k.as_str(), "DEF" | "CDEF" | "VDEF")
+            );
+        }
+        assert!(!ElementKind::Shift.is_output() && ElementKind::Print.is_output());
+    }
+
+    #[test]
+    fn formats_know_their_style() {
+        let l = Legend::new("%H").unwrap();
+        assert_eq!(Format::Strftime(l.clone()).style(), Some("strftime"));
+        assert_eq!(Format::ValStrfduration(l.clone()).legend(), &l);
+        assert_eq!(
+            Format::Value(PrintFormat::new("%lf").unwrap()).style(),
+            None
+        );
+    }
+}

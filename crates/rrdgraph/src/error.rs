@@ -143,6 +143,17 @@ pub enum RpnError {
         /// Final stack depth.
         depth: usize,
     },
+    /// An operator whose operands must have a particular form (librrd: `vname,window,TREND`
+    /// needs a vname and a literal window).
+    #[error("token {pos} {op}: {reason}")]
+    Malformed {
+        /// Zero-based token position.
+        pos: usize,
+        /// The operator.
+        op: &'static str,
+        /// What librrd requires.
+        reason: &'static str,
+    },
     /// A count operand (SORT, AVG, PERCENT, COPY, …) is not a non-negative integer.
     #[error("token {pos} {op}: count {count} is not a non-negative integer")]
     BadCount {

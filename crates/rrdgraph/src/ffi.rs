@@ -7,6 +7,16 @@
 //! owned `CString`s, copies every result into Rust values while the C memory is alive, frees it
 //! exactly once, and returns librrd's own error message on failure.
 //!
+//! # Why not only the `rrd` crate
+//!
+//! The `rrd` crate wraps librrd's `_r` entry points (`rrd_info_r`, `rrd_fetch_r`,
+//! `rrd_create_r2`, `rrd_updatex_r`). Those bypass rrdcached entirely: no `--daemon`, and
+//! `RRDCACHED_ADDRESS` is ignored, so a graph or fetch would read stale files on an
+//! installation with a cache. Its `graph` refuses graphs that only PRINT (it requires the
+//! image keys) and returns graphv's answer as a `HashMap`, losing the order of `print[]` and
+//! `legend[]`. So this module calls the argv entry points, the ones `rrdtool` itself calls;
+//! the crate is still used where it fits (the testbed's traffic RRDs, the version string).
+//!
 //! # The librrd lock
 //!
 //! librrd's argv entry points are not safe to run in parallel: `rrd_graph` keeps global state
@@ -506,19 +516,6 @@ pub(crate) fn call_lastupdate(file: &str) -> Result<LastUpdateRaw, RrdError> {
     })
 }
 
-/// librrd's version string, e.g. `1.7.2`.
-pub(crate) fn version() -> String {
-    // SAFETY: rrd_strversion returns a pointer to a static C string.
-    unsafe {
-        let p = rrd_sys::rrd_strversion();
-        if p.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(p).to_string_lossy().into_owned()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,12 +539,6 @@ mod tests {
         assert_eq!(row_count(0, 600, 300), Some(2));
         assert_eq!(row_count(600, 0, 300), None);
         assert_eq!(row_count(0, 600, 0), None);
-    }
-
-    #[test]
-    fn version_is_1_7_or_later() {
-        let v = version();
-        assert!(v.starts_with("1."), "{v}");
     }
 
     #[test]

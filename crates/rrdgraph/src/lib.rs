@@ -16,6 +16,7 @@
 //!   [`GraphSpec::catalog`], [`GraphSpec::corpus`], [`GraphSpec::round_trip_all`];
 //! - rendering and RRD operations through librrd (see the librrd section below).
 
+mod attime;
 mod catalog;
 mod codegen;
 mod element;
@@ -61,12 +62,10 @@ mod batch;
 mod ops;
 mod render;
 
-pub use batch::{
-    BatchBuilder, BatchRenderer, WORKER_ENV, serve_worker, serve_worker_if_requested,
-};
+pub use batch::{BatchBuilder, BatchRenderer, WORKER_ENV, serve_worker, serve_worker_if_requested};
 pub use ops::{
     Cf, CreateSpec, DataSource, DsType, FetchRequest, Info, InfoValue, LastUpdate, Rra, Rrd,
-    RrdError, Series, Update, librrd_version, xport,
+    RrdError, Series, Update, XportRequest, librrd_version, xport,
 };
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
 // --- librrd: end ---

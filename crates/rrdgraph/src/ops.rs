@@ -862,16 +862,16 @@ impl Series {
         Some(self.rows().map(|(_, r)| r[idx]).collect())
     }
 
-    /// The table as `rrdtool fetch` prints it: a header of names, then `time: v v` lines
-    /// with values as `%0.10e` (`nan` for unknown).
+    /// The table exactly as `rrdtool fetch` prints it: a header of names, then `time: v v`
+    /// lines with values as `%0.10e` (`-nan` for unknown).
     pub fn to_text(&self) -> String {
-        let mut out = String::new();
+        let mut out = " ".repeat(11);
         for n in &self.names {
             let _ = write!(out, "{n:>20}");
         }
         out.push_str("\n\n");
         for (t, row) in self.rows() {
-            let _ = write!(out, "{t}:");
+            let _ = write!(out, "{t:>10}:");
             for v in row {
                 if v.is_nan() {
                     out.push_str(" -nan");
@@ -1114,6 +1114,166 @@ fn daemon_from_env() -> bool {
     std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|v| !v.is_empty())
 }
 
+/// A typed `rrdtool xport`: DEF, CDEF and VDEF elements of the graph model, then the series to
+/// export with their legends.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use rrdgraph::{Cf, Def, DsName, Rpn, CDef, VName, XportRequest};
+///
+/// let octets = VName::new("octets")?;
+/// let bits = VName::new("bits")?;
+/// let series = XportRequest::new()
+///     .start_at("-1d")
+///     .step(300)
+///     .element(Def::new(&octets, "Flow.rrd", DsName::new("eth0_in")?, Cf::Average))
+///     .element(CDef::new(&bits, "octets,8,*".parse::<Rpn>()?))
+///     .export(&bits, "in bits/s")
+///     .run()?;
+/// print!("{}", series.to_text());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct XportRequest {
+    options: Vec<String>,
+    elements: Vec<crate::Element>,
+    exports: Vec<(crate::VName, String)>,
+}
+
+impl XportRequest {
+    /// An empty request (rrdtool's defaults: the last day, the best resolution).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn option(mut self, name: &str, value: String) -> Self {
+        self.options.push(name.to_owned());
+        self.options.push(value);
+        self
+    }
+
+    /// Start, seconds since the epoch (`--start`).
+    pub fn start(self, time: i64) -> Self {
+        self.option("--start", time.to_string())
+    }
+
+    /// Start as an at-style time (`-1d`, `end-2h`, ...).
+    pub fn start_at(self, at: impl Into<String>) -> Self {
+        self.option("--start", at.into())
+    }
+
+    /// End, seconds since the epoch (`--end`).
+    pub fn end(self, time: i64) -> Self {
+        self.option("--end", time.to_string())
+    }
+
+    /// End as an at-style time.
+    pub fn end_at(self, at: impl Into<String>) -> Self {
+        self.option("--end", at.into())
+    }
+
+    /// Preferred step in seconds (`--step`).
+    pub fn step(self, seconds: u64) -> Self {
+        self.option("--step", seconds.to_string())
+    }
+
+    /// At most this many rows (`--maxrows`).
+    pub fn maxrows(self, rows: u64) -> Self {
+        self.option("--maxrows", rows.to_string())
+    }
+
+    /// Read through the rrdcached at `address` (`--daemon`).
+    pub fn daemon(self, address: impl Into<String>) -> Self {
+        self.option("--daemon", address.into())
+    }
+
+    /// Adds a DEF, CDEF or VDEF.
+    pub fn element(mut self, element: impl Into<crate::Element>) -> Self {
+        self.elements.push(element.into());
+        self
+    }
+
+    /// Exports the series `vname` under `legend`.
+    pub fn export(mut self, vname: &crate::VName, legend: impl Into<String>) -> Self {
+        self.exports.push((vname.clone(), legend.into()));
+        self
+    }
+
+    /// Checks the request.
+    ///
+    /// # Errors
+    ///
+    /// [`RrdError::Invalid`] for an element that is not DEF/CDEF/VDEF, nothing to export, an
+    /// export of an undefined vname or of a VDEF (a single value, not a series), and a legend
+    /// with a NUL byte.
+    pub fn validate(&self) -> Result<(), RrdError> {
+        use crate::ElementKind;
+        let bad = |what: &'static str, reason: String| RrdError::Invalid { what, reason };
+        for (i, e) in self.elements.iter().enumerate() {
+            if !matches!(
+                e.kind(),
+                ElementKind::Def | ElementKind::CDef | ElementKind::VDef
+            ) {
+                return Err(bad(
+                    "xport element",
+                    format!(
+                        "element {i} is a {:?}: xport takes DEF, CDEF and VDEF",
+                        e.kind()
+                    ),
+                ));
+            }
+        }
+        if self.exports.is_empty() {
+            return Err(bad("xport", "nothing to export".into()));
+        }
+        for (vname, legend) in &self.exports {
+            let def = self
+                .elements
+                .iter()
+                .find(|e| e.defines() == Some(vname))
+                .ok_or_else(|| bad("xport vname", format!("{vname} is not defined")))?;
+            if def.kind() == ElementKind::VDef {
+                return Err(bad(
+                    "xport vname",
+                    format!("{vname} is a VDEF (one value), not a series"),
+                ));
+            }
+            if legend.contains('\0') {
+                return Err(bad(
+                    "xport legend",
+                    format!("{legend:?} contains a NUL byte"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The arguments after `xport`, as librrd takes them.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = self.options.clone();
+        args.extend(self.elements.iter().map(crate::element_arg));
+        for (vname, legend) in &self.exports {
+            // A `:` would start a new field; a trailing backslash would escape nothing.
+            let legend = legend.replace(':', "\\:");
+            args.push(format!("XPORT:{vname}:{legend}"));
+        }
+        args
+    }
+
+    /// Runs the export.
+    ///
+    /// # Errors
+    ///
+    /// [`RrdError::Invalid`] from [`XportRequest::validate`], [`RrdError::Librrd`] with
+    /// librrd's message (a missing file, a data source that the RRD does not have, ...).
+    pub fn run(&self) -> Result<Series, RrdError> {
+        self.validate()?;
+        xport(&self.to_args())
+    }
+}
+
 /// Exports computed series (`rrdtool xport`). `args` are the arguments after `xport`: options
 /// (`--start`, `--end`, `--step`, `--maxrows`, `--daemon`, ...) and `DEF`, `CDEF`, `VDEF` and
 /// `XPORT` elements.
@@ -1128,7 +1288,7 @@ pub fn xport<S: AsRef<str>>(args: &[S]) -> Result<Series, RrdError> {
 
 /// The version of the librrd that this process runs, such as `1.7.2`.
 pub fn librrd_version() -> String {
-    ffi::version()
+    rrd::ops::version::librrd_version()
 }
 
 #[cfg(test)]
@@ -1299,6 +1459,14 @@ mod tests {
         assert_eq!(rows[1].0, 600);
         assert_eq!(s.column("a"), Some(vec![1.0, 3.0]));
         assert!(s.to_text().contains("600: 3.0000000000e+00 -nan"));
+    }
+
+    #[test]
+    fn librrd_is_1_7_or_later() {
+        let v = librrd_version();
+        let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        assert!((major, minor) >= (1, 7), "{v}");
     }
 
     #[test]

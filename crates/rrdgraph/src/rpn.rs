@@ -401,6 +401,17 @@ impl Rpn {
                 }
                 Token::Op(op) => *op,
             };
+            if matches!(op, Op::Trend | Op::TrendNan)
+                && !(pos >= 2
+                    && matches!(self.tokens[pos - 2], Token::Var(_))
+                    && matches!(self.tokens[pos - 1], Token::Num(_)))
+            {
+                return Err(RpnError::Malformed {
+                    pos,
+                    op: op.name(),
+                    reason: "librrd needs `vname,window,TREND`: a vname and a literal window",
+                });
+            }
             let under = |needed: usize, depth: usize| RpnError::Underflow {
                 pos,
                 op: op.name(),
@@ -884,6 +895,18 @@ mod tests {
     #[test]
     fn computed_counts_are_not_depth_checked() {
         assert!(Rpn::parse("a,b,DEPTH,AVG").is_ok());
+    }
+
+    #[test]
+    fn trend_needs_a_vname_and_a_literal_window() {
+        assert!(Rpn::parse("x,300,TREND").is_ok());
+        assert!(Rpn::parse("x,x,1800,TRENDNAN,+").is_ok());
+        for bad in ["x,2,+,300,TREND", "300,x,TREND", "x,300,2,*,TREND"] {
+            assert!(
+                matches!(Rpn::parse(bad), Err(RpnError::Malformed { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -274,6 +274,22 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
                 for v in c.rpn.vnames() {
                     lookup("rpn", v, "DEF, CDEF or VDEF", &any)?;
                 }
+                let series = c.rpn.vnames().any(|v| {
+                    v == &c.vname
+                        || defined
+                            .get(v.as_str())
+                            .is_some_and(|(_, k)| matches!(k, K::Def | K::CDef))
+                });
+                if !series {
+                    return Err(el(
+                        index,
+                        e,
+                        "rpn",
+                        ValueError::Invalid(
+                            "librrd needs at least one DEF or CDEF vname in a CDEF expression",
+                        ),
+                    ));
+                }
             }
             Element::VDef(v) => {
                 v.expr.check().map_err(|r| el(index, e, "rpn", r))?;
@@ -606,6 +622,9 @@ impl GraphSpecBuilder {
     /// offending element each time (at most 100).
     pub(crate) fn into_diagnostics(mut self) -> Vec<Error> {
         let mut out: Vec<Error> = self.error.take().into_iter().collect();
+        // Element indexes in the caller's list, as elements get dropped.
+        let mut original: Vec<usize> = (0..self.elements.len()).collect();
+        let mut dropped = false;
         for _ in 0..100 {
             let spec = GraphSpec {
                 output: self.output.clone().unwrap_or_default(),
@@ -613,16 +632,26 @@ impl GraphSpecBuilder {
                 forms: self.forms.clone(),
                 elements: self.elements.clone(),
             };
-            let Err(e) = spec.validate() else { break };
-            let element = match &e {
+            let Err(mut e) = spec.validate() else { break };
+            let element = match &mut e {
                 Error::Element { index, .. }
                 | Error::Undefined { index, .. }
                 | Error::Duplicate { index, .. }
-                | Error::WrongKind { index, .. } => Some(*index),
+                | Error::WrongKind { index, .. } => {
+                    let i = *index;
+                    *index = original[i];
+                    Some(i)
+                }
                 _ => None,
             };
+            if let Error::Duplicate { first, .. } = &mut e {
+                *first = original[*first];
+            }
             let Some(i) = element else {
-                out.push(e);
+                // After dropping bad elements, "nothing to draw" is only their echo.
+                if !(dropped && matches!(e, Error::Empty)) {
+                    out.push(e);
+                }
                 break;
             };
             match self.arg_index.get(i).copied().flatten() {
@@ -634,6 +663,8 @@ impl GraphSpecBuilder {
             }
             self.elements.remove(i);
             self.arg_index.remove(i);
+            original.remove(i);
+            dropped = true;
         }
         out
     }
@@ -697,5 +728,54 @@ impl GraphSpecBuilder {
             }
         })?;
         Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{Color, VName};
+
+    #[test]
+    fn equality_ignores_option_spelling() {
+        let a = GraphSpec::parse_args(&["o.png", "-w", "400", "COMMENT:x"]).unwrap();
+        let b = GraphSpec::parse_args(&["o.png", "--width=400", "COMMENT:x"]).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_args(), ["o.png", "-w", "400", "COMMENT:x"]);
+        assert_eq!(b.to_args(), ["o.png", "--width=400", "COMMENT:x"]);
+    }
+
+    #[test]
+    fn empty_legends_are_none() {
+        let x = VName::new("x").unwrap();
+        let spec = GraphSpec::builder()
+            .output("o.png")
+            .def(Def::new(
+                &x,
+                "a.rrd",
+                crate::DsName::new("v").unwrap(),
+                crate::Cf::Average,
+            ))
+            .line(
+                Line::new(&x)
+                    .color(Color::rgb(0, 0, 0))
+                    .legend(Legend::new("").unwrap()),
+            )
+            .build()
+            .unwrap();
+        let Element::Line(l) = &spec.elements()[1] else {
+            panic!("a LINE")
+        };
+        assert_eq!(l.legend, None);
+        assert_eq!(GraphSpec::parse_args(&spec.to_args()).unwrap(), spec);
+    }
+
+    #[test]
+    fn image_format_is_the_last_given() {
+        let spec =
+            GraphSpec::parse_args(&["o", "-a", "SVG", "--imgformat=PDF", "COMMENT:x"]).unwrap();
+        assert_eq!(spec.image_format(), ImageFormat::Pdf);
+        assert!(spec.draws());
+        assert_eq!(spec.clone().with_output("p").output(), "p");
     }
 }

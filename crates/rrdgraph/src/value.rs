@@ -776,90 +776,11 @@ impl fmt::Display for DsName {
     }
 }
 
-const AT_WORDS: &[&str] = &[
-    "now",
-    "n",
-    "start",
-    "s",
-    "end",
-    "e",
-    "epoch",
-    "midnight",
-    "noon",
-    "teatime",
-    "today",
-    "tomorrow",
-    "yesterday",
-    "am",
-    "pm",
-    "second",
-    "seconds",
-    "sec",
-    "minute",
-    "minutes",
-    "min",
-    "m",
-    "hour",
-    "hours",
-    "hr",
-    "h",
-    "day",
-    "days",
-    "d",
-    "week",
-    "weeks",
-    "wk",
-    "w",
-    "month",
-    "months",
-    "mon",
-    "year",
-    "years",
-    "yr",
-    "y",
-    "jan",
-    "january",
-    "feb",
-    "february",
-    "mar",
-    "march",
-    "apr",
-    "april",
-    "may",
-    "jun",
-    "june",
-    "jul",
-    "july",
-    "aug",
-    "august",
-    "sep",
-    "september",
-    "oct",
-    "october",
-    "nov",
-    "november",
-    "dec",
-    "december",
-    "sun",
-    "sunday",
-    "mon",
-    "monday",
-    "tue",
-    "tuesday",
-    "wed",
-    "wednesday",
-    "thu",
-    "thursday",
-    "fri",
-    "friday",
-    "sat",
-    "saturday",
-];
-
 /// An at-style time (see rrdfetch(1) "AT-STYLE TIME SPECIFICATION"): `-1d`, `now-2h`,
-/// `end-1w`, `1700000000`, `noon yesterday`, `20:00 2024-01-02`, …
+/// `end-1w`, `1700000000`, `noon yesterday`, `20:00 12/31/2023`, …
 ///
-/// The words are checked against librrd's vocabulary, so typos like `-1dy` fail at build time.
+/// The text is checked against librrd's at-style grammar (reference, time of day, day, and
+/// `+`/`-` offsets with units), so typos like `-1dy` or `now-` fail at build time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AtTime(String);
 
@@ -867,7 +788,7 @@ impl AtTime {
     /// Validates an at-style time.
     ///
     /// # Errors
-    /// [`ValueError::Time`] if a word or character is not part of the at-style grammar.
+    /// [`ValueError::Time`] if the text does not follow the at-style grammar.
     pub fn new(spec: impl Into<String>) -> Result<Self, ValueError> {
         let spec = spec.into();
         let err = |reason| ValueError::Time {
@@ -880,42 +801,7 @@ impl AtTime {
         if spec.len() > 128 {
             return Err(err("longer than 128 bytes"));
         }
-        let mut chars = spec.char_indices().peekable();
-        let mut last_was_op = false;
-        while let Some((i, c)) = chars.next() {
-            if c.is_ascii_alphabetic() {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = chars.peek() {
-                    if d.is_ascii_alphabetic() {
-                        end = j + d.len_utf8();
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-                let word = spec[i..end].to_ascii_lowercase();
-                if !AT_WORDS.contains(&word.as_str()) {
-                    return Err(err(
-                        "unknown word (expected now, start, end, a unit, a month, …)",
-                    ));
-                }
-                last_was_op = false;
-            } else if c.is_ascii_digit() {
-                last_was_op = false;
-            } else if c == '+' || c == '-' {
-                if last_was_op {
-                    return Err(err("two signs in a row"));
-                }
-                last_was_op = true;
-            } else if matches!(c, ':' | '.' | '/' | ' ' | ',' | '@') {
-                last_was_op = false;
-            } else {
-                return Err(err("character not allowed in an at-style time"));
-            }
-        }
-        if last_was_op {
-            return Err(err("ends with a sign"));
-        }
+        crate::attime::check(&spec).map_err(err)?;
         Ok(AtTime(spec))
     }
 
@@ -1327,7 +1213,6 @@ mod tests {
             "end-1w",
             "1700000000",
             "noon yesterday",
-            "20:00 2024-01-02",
             "start+30min",
         ] {
             assert!(AtTime::new(ok).is_ok(), "{ok}");

@@ -118,3 +118,51 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
         traces: engine.traces(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_literals_and_names() {
+        assert_eq!(
+            resolve("192.0.2.1").unwrap(),
+            "192.0.2.1".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            resolve("2001:db8::1").unwrap(),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            resolve("[2001:db8::1]").unwrap(),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
+        );
+        assert!(resolve("localhost").unwrap().is_loopback());
+        assert!(matches!(
+            resolve("no-such-host.invalid"),
+            Err(Error::Resolve { .. } | Error::NoAddress { .. })
+        ));
+    }
+
+    #[test]
+    fn plans_flows_in_target_then_port_order() {
+        let config = TraceConfig::builder()
+            .targets(["127.0.0.1", "127.0.0.2"])
+            .ports([80, 443])
+            .build()
+            .unwrap();
+        let flows = plan_flows(&config).unwrap();
+        let got: Vec<(String, u16)> = flows.iter().map(|f| (f.target.clone(), f.port)).collect();
+        assert_eq!(
+            got,
+            [
+                ("127.0.0.1".into(), 80),
+                ("127.0.0.1".into(), 443),
+                ("127.0.0.2".into(), 80),
+                ("127.0.0.2".into(), 443)
+            ]
+        );
+        assert!(flows.iter().all(|f| f.src.is_loopback()));
+        assert_ne!(run_key(), run_key());
+    }
+}

@@ -881,4 +881,128 @@ mod tests {
         assert_eq!(e.stats().sent, 15);
         assert_eq!(e.stats().retries, 10);
     }
+
+    fn three_flows(retry: i32) -> Engine {
+        let cfg = TraceConfig::builder()
+            .target("t")
+            .retry(retry)
+            .max_ttl(1)
+            .gap_limit(None)
+            .build()
+            .unwrap();
+        let flows = ["198.19.0.1", "198.19.0.2", "198.19.0.3"]
+            .map(|d| Flow {
+                target: d.into(),
+                src: "198.18.0.2".parse().unwrap(),
+                dst: d.parse().unwrap(),
+                port: 80,
+            })
+            .to_vec();
+        Engine::new(&cfg, flows, 9).unwrap()
+    }
+
+    /// A SYN-ACK to the probe in `buf` (as written by `poll_transmit`).
+    fn syn_ack(e: &Engine, flow: usize, probe: &[u8]) -> Vec<u8> {
+        let seq = u32::from_be_bytes(probe[24..28].try_into().unwrap());
+        let st = &e.flows[flow];
+        let tcp = TcpRepr {
+            src_port: st.flow.port,
+            dst_port: st.sport,
+            seq_number: 1,
+            ack_number: seq.wrapping_add(1),
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window: 1000,
+            mss: None,
+        };
+        let (IpAddr::V4(s), IpAddr::V4(d)) = (st.flow.dst, st.flow.src) else {
+            unreachable!()
+        };
+        let ip = Ipv4Repr {
+            src_addr: s,
+            dst_addr: d,
+            protocol: proto::TCP,
+            ttl: 64,
+            ident: 0,
+            tos: 0,
+            dont_frag: false,
+            payload_len: 20,
+        };
+        let mut out = vec![0; 40];
+        ip.emit(&mut out).unwrap();
+        tcp.emit(&mut out[20..], st.flow.dst, st.flow.src).unwrap();
+        out
+    }
+
+    #[test]
+    fn negative_retry_keeps_going_while_the_run_progresses() {
+        let mut e = three_flows(-1);
+        let t0 = Instant::now();
+        let mut buf = Vec::new();
+        let mut probes = Vec::new();
+        while let Some(tx) = e.poll_transmit(t0, &mut buf) {
+            probes.push((tx.flow, buf.clone()));
+        }
+        assert_eq!(probes.len(), 3);
+        // Flow 1 answers: a new answer since flows 0 and 2 were sent.
+        let sa = syn_ack(&e, 1, &probes[1].1);
+        assert_eq!(
+            e.handle_packet(t0 + Duration::from_millis(5), &sa),
+            Disposition::Matched
+        );
+        let t1 = t0 + Duration::from_secs(2);
+        e.handle_timeout(t1);
+        let mut again = Vec::new();
+        while let Some(tx) = e.poll_transmit(t1, &mut buf) {
+            again.push((tx.flow, buf.clone()));
+        }
+        assert_eq!(again.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 2]);
+        // Flow 2's retry answers: progress again, so flow 0 gets a third probe.
+        let sa = syn_ack(&e, 2, &again[1].1);
+        assert_eq!(
+            e.handle_packet(t1 + Duration::from_millis(5), &sa),
+            Disposition::Matched
+        );
+        let t2 = t1 + Duration::from_secs(2);
+        e.handle_timeout(t2);
+        let tx = e.poll_transmit(t2, &mut buf).unwrap();
+        assert_eq!(tx.flow, 0);
+        assert!(e.poll_transmit(t2, &mut buf).is_none());
+        // Nothing new after that: flow 0 gives up.
+        e.handle_timeout(t2 + Duration::from_secs(2));
+        assert!(e.is_done());
+        assert_eq!(e.traces()[0].hops[0].probes, 3);
+        assert_eq!(e.stats().retries, 3);
+    }
+
+    #[test]
+    fn pacing_and_window_drive_poll_timeout() {
+        let cfg = TraceConfig::builder()
+            .target("t")
+            .pps(1000)
+            .max_in_flight(2)
+            .build()
+            .unwrap();
+        let flow = Flow {
+            target: "t".into(),
+            src: "198.18.0.2".parse().unwrap(),
+            dst: "198.19.0.1".parse().unwrap(),
+            port: 80,
+        };
+        let mut e = Engine::new(&cfg, vec![flow], 3).unwrap();
+        let t0 = Instant::now();
+        let mut buf = Vec::new();
+        assert!(e.poll_transmit(t0, &mut buf).is_some());
+        // Paced: the next send is 1 ms later.
+        assert!(e.poll_transmit(t0, &mut buf).is_none());
+        assert_eq!(e.poll_timeout(), Some(t0 + Duration::from_millis(1)));
+        let t1 = t0 + Duration::from_millis(1);
+        assert!(e.poll_transmit(t1, &mut buf).is_some());
+        // Window full: only the first probe's timeout is pending.
+        assert!(
+            e.poll_transmit(t1 + Duration::from_millis(5), &mut buf)
+                .is_none()
+        );
+        assert_eq!(e.poll_timeout(), Some(t0 + Duration::from_secs(2)));
+        assert_eq!(e.in_flight(), 2);
+    }
 }

@@ -27,3 +27,20 @@ pub(crate) fn source_for(dst: IpAddr) -> Result<IpAddr> {
         .map_err(|source| Error::NoRoute { addr: dst, source })?;
     Ok(local.ip())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_towards_loopback_is_loopback() {
+        let v4: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(source_for(v4).unwrap(), v4);
+        let v6: IpAddr = "::1".parse().unwrap();
+        // Hosts without IPv6 loopback fail with a typed error rather than a wrong address.
+        match source_for(v6) {
+            Ok(a) => assert_eq!(a, v6),
+            Err(e) => assert!(matches!(e, Error::NoRoute { .. } | Error::Io { .. }), "{e}"),
+        }
+    }
+}

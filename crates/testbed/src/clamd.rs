@@ -122,7 +122,8 @@ impl ClamdBuilder {
         self
     }
 
-    /// `ReadTimeout`: seconds clamd waits for INSTREAM data.
+    /// `ReadTimeout`: seconds clamd waits for INSTREAM data, and for the next command of an
+    /// IDSESSION before it ends the session.
     pub fn read_timeout(mut self, seconds: u32) -> Self {
         self.read_timeout = Some(seconds);
         self
@@ -134,7 +135,7 @@ impl ClamdBuilder {
         self
     }
 
-    /// `IdleTimeout`: seconds an IDSESSION may stay idle before clamd closes it.
+    /// `IdleTimeout`: seconds an idle worker thread waits for a job before it exits.
     pub fn idle_timeout(mut self, seconds: u32) -> Self {
         self.idle_timeout = Some(seconds);
         self

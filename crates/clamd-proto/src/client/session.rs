@@ -91,6 +91,8 @@ impl Session {
     pub fn send(&mut self, command: Command) -> Result<u64> {
         self.begin(command.name());
         self.make_room()?;
+        // A session idle for the keep-alive interval pings first.
+        self.core.handle_timeout(Instant::now());
         let id = self.core.send(command, Instant::now())?;
         self.flush()?;
         Ok(id)
@@ -299,7 +301,7 @@ impl Session {
     }
 
     /// Sends a PING if the session has been idle for the keep-alive interval, so that clamd's
-    /// `IdleTimeout` does not close it; waits for its PONG.
+    /// `ReadTimeout` does not close it; waits for its PONG.
     ///
     /// # Errors
     ///

@@ -513,3 +513,34 @@ fn allmatchscan_disabled_is_an_error_line() {
     assert!(matches!(r[0].verdict(), Verdict::Error(m) if m.contains("ALLMATCHSCAN")));
     assert_eq!(r[0].path(), clamd.dir());
 }
+
+#[test]
+fn keepalive_holds_a_session_open_past_the_read_timeout() {
+    // clamd closes a session that sends nothing for ReadTimeout, with a
+    // `COMMAND READ TIMED OUT` that carries no id.
+    let clamd = Clamd::builder()
+        .command_read_timeout(1)
+        .read_timeout(1)
+        .start()
+        .unwrap();
+    let client = Client::builder(Endpoint::unix(clamd.socket_path()))
+        .keepalive(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let mut kept = client.session().unwrap();
+    let mut idle = client.session().unwrap();
+    kept.ping().unwrap();
+    idle.ping().unwrap();
+    for _ in 0..10 {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        kept.keepalive().unwrap();
+    }
+    // Three seconds later: clamd closed the idle session, not the kept one.
+    kept.ping().unwrap();
+    let err = idle.ping().unwrap_err();
+    assert!(
+        matches!(err, Error::CommandReadTimedOut | Error::Io { .. }),
+        "{err:?}"
+    );
+    kept.end().unwrap();
+}

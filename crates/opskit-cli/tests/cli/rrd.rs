@@ -76,7 +76,7 @@ fn create_update_and_inspect_like_the_recipe() {
         "1767225900",
     ]));
     assert!(
-        fetch.starts_with("             eth0_in            eth0_out\n\n"),
+        fetch.starts_with(&format!("{}{:>20}{:>20}\n\n", " ".repeat(11), "eth0_in", "eth0_out")),
         "{fetch}"
     );
     assert!(
@@ -204,4 +204,30 @@ fn through_rrdcached_with_daemon() {
         "{}",
         stdout(&o)
     );
+}
+
+/// The inspection commands the recipe names print exactly what `rrdtool` prints.
+#[test]
+fn info_first_last_lastupdate_fetch_match_rrdtool_byte_for_byte() {
+    let rrd = TrafficRrd::builder().hours(3).create().unwrap();
+    let f = rrd.path().to_str().unwrap();
+    let start = (DEFAULT_END - 3600).to_string();
+    let end = DEFAULT_END.to_string();
+    for args in [
+        vec!["info", f],
+        vec!["first", f],
+        vec!["last", f],
+        vec!["lastupdate", f],
+        vec!["fetch", f, "AVERAGE", "--start", &start, "--end", &end],
+        vec!["fetch", f, "MAX", "--start", &start, "--end", &end],
+    ] {
+        let ours = opskit(&[&["rrd"][..], &args].concat());
+        assert!(ours.status.success(), "{args:?}: {}", stderr(&ours));
+        let real = Command::new("rrdtool")
+            .args(&args)
+            .output()
+            .expect("rrdtool (Debian package rrdtool) is installed");
+        assert!(real.status.success(), "{args:?}");
+        assert_eq!(stdout(&ours), stdout(&real), "{args:?}");
+    }
 }

@@ -152,3 +152,18 @@ fn specs_render_in_workers_like_in_process() {
     }
     assert!(!std::path::Path::new("graph-0.png").exists());
 }
+
+#[test]
+fn a_worker_that_never_starts_is_killed_at_the_deadline() {
+    let mut renderer = BatchRenderer::builder()
+        .workers(1)
+        .worker_command("/bin/sleep", ["600"])
+        .start_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let results = renderer.render_all(&[vec!["-", "COMMENT:x"]]);
+    assert!(
+        matches!(&results[0], Err(RrdError::Worker(m)) if m.contains("no hello within")),
+        "{results:?}"
+    );
+}

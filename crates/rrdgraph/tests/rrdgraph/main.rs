@@ -10,3 +10,6 @@ mod errors;
 mod props;
 mod recipe;
 mod snapshots;
+mod defects;
+mod rpn;
+mod agreement;

@@ -89,11 +89,20 @@ fn fetch_returns_rates() {
     assert!((rows[1].1 - 12.0 / 300.0).abs() < 1e-12, "{rows:?}");
     assert!(rows.iter().any(|(_, v)| *v == 0.0));
     let text = s.to_text();
-    assert!(text.starts_with("               speed\n\n"), "{text}");
+    // Byte for byte what `rrdtool fetch` prints.
+    assert!(text.starts_with(&format!("{}speed\n\n", " ".repeat(26))), "{text}");
     assert!(
-        text.contains(&format!("{}: 4.0000000000e-02\n", T0 + 600)),
+        text.contains(&format!(" {}: 4.0000000000e-02\n", T0 + 600)),
         "{text}"
     );
+    let real = std::process::Command::new("rrdtool")
+        .args(["fetch", rrd.path().to_str().unwrap(), "AVERAGE", "-s"])
+        .arg(T0.to_string())
+        .arg("-e")
+        .arg((T0 + 3600).to_string())
+        .output()
+        .expect("rrdtool (Debian package rrdtool) is installed");
+    assert_eq!(String::from_utf8_lossy(&real.stdout), text);
 
     let missing = Rrd::new(dir.path().join("missing.rrd"));
     assert!(matches!(
@@ -324,4 +333,76 @@ fn rrdcached_via_environment() {
     assert_eq!(rrd.last().unwrap(), 920_808_900);
     cached.flush_all().unwrap();
     assert_eq!(rrd.last().unwrap(), 920_809_200);
+}
+
+#[test]
+fn typed_xport_matches_the_raw_one() {
+    use rrdgraph::{CDef, Def, DsName, Rpn, VDef, VDefExpr, VDefFunc, VName, XportRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = speed_rrd(dir.path());
+    let p = rrd.path().to_str().unwrap();
+    let (s, kmh, peak) = (
+        VName::new("s").unwrap(),
+        VName::new("kmh").unwrap(),
+        VName::new("peak").unwrap(),
+    );
+    let request = XportRequest::new()
+        .start(T0)
+        .end(T0 + 3600)
+        .element(Def::new(&s, p, DsName::new("speed").unwrap(), Cf::Average))
+        .element(CDef::new(&kmh, "s,3600,*".parse::<Rpn>().unwrap()))
+        .element(VDef::new(
+            &peak,
+            VDefExpr::new(kmh.clone(), VDefFunc::Maximum),
+        ))
+        .export(&s, "speed")
+        .export(&kmh, "km/h: rounded");
+    let typed = request.run().unwrap();
+    assert_eq!(typed.names(), ["speed", "km/h: rounded"]);
+    let raw = xport(&[
+        "--start".to_owned(),
+        T0.to_string(),
+        "--end".into(),
+        (T0 + 3600).to_string(),
+        format!("DEF:s={p}:speed:AVERAGE"),
+        "CDEF:kmh=s,3600,*".into(),
+        "XPORT:s:speed".into(),
+        "XPORT:kmh:km/h\\: rounded".into(),
+    ])
+    .unwrap();
+    assert_eq!(typed.len(), raw.len());
+    for ((t1, a), (t2, b)) in typed.rows().zip(raw.rows()) {
+        assert_eq!(t1, t2);
+        for (x, y) in a.iter().zip(b) {
+            assert!(x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()));
+        }
+    }
+
+    let invalid = |r: XportRequest, what: &str| match r.validate() {
+        Err(RrdError::Invalid { what: w, .. }) => assert_eq!(w, what),
+        other => panic!("{other:?}"),
+    };
+    invalid(
+        XportRequest::new().element(Def::new(&s, p, DsName::new("speed").unwrap(), Cf::Average)),
+        "xport",
+    );
+    invalid(XportRequest::new().export(&kmh, "x"), "xport vname");
+    invalid(
+        XportRequest::new()
+            .element(Def::new(&s, p, DsName::new("speed").unwrap(), Cf::Average))
+            .element(VDef::new(
+                &peak,
+                VDefExpr::new(s.clone(), VDefFunc::Maximum),
+            ))
+            .export(&peak, "peak"),
+        "xport vname",
+    );
+    invalid(
+        XportRequest::new()
+            .element(rrdgraph::Element::Comment(
+                rrdgraph::Legend::new("x").unwrap(),
+            ))
+            .export(&s, "s"),
+        "xport element",
+    );
 }

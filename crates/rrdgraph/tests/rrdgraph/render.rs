@@ -247,8 +247,14 @@ fn renders_from_many_threads_are_serialised() {
 #[test]
 fn a_graph_with_nothing_to_draw_succeeds_empty() {
     // rrdtool graphv prints nothing and succeeds for a graph of comments only.
-    let r = render_to_memory(&["--start", "920804400", "--end", "920808000", "COMMENT:hello"])
-        .unwrap();
+    let r = render_to_memory(&[
+        "--start",
+        "920804400",
+        "--end",
+        "920808000",
+        "COMMENT:hello",
+    ])
+    .unwrap();
     assert!(r.image().is_none() && r.meta().is_none());
     assert!(r.prints().is_empty() && r.legends().is_empty());
 }
@@ -273,11 +279,66 @@ fn traffic_preset_renders_the_recipe_graph() {
     }
     for stat in ["Avg In traffic:", "Max In traffic:", "MIN Out traffic:"] {
         assert!(
-            r.legends().iter().any(|l| l.starts_with(stat) && l.ends_with("bps")),
+            r.legends()
+                .iter()
+                .any(|l| l.starts_with(stat) && l.ends_with("bps")),
             "{stat} in {:?}",
             r.legends()
         );
     }
     // render() never writes the spec's output file.
     assert!(!std::path::Path::new("Flow.png").exists());
+}
+
+/// No option leaks into the next graph: for every option of the catalog, a plain graph drawn
+/// after a graph with that option is byte-identical to the plain graph drawn before it. (This
+/// is what found `--week-fmt`, which librrd keeps in a global; see `PINNED_OPTIONS`.)
+#[test]
+fn no_option_leaks_into_the_next_graph() {
+    let cached = testbed::rrd::Rrdcached::start().unwrap();
+    let rrd = TrafficRrd::builder()
+        .hours(1)
+        .create_in(cached.base_dir())
+        .unwrap();
+    let def = format!("DEF:i={}:eth0_in:AVERAGE", rrd.path().display());
+    // Six weeks, so that the x axis shows week labels.
+    let plain: Vec<String> = [
+        "-",
+        "--start",
+        "1763596800",
+        "--end",
+        "1767225600",
+        &def,
+        "LINE1:i#ff0000:in",
+        "GPRINT:i:AVERAGE:%6.2lf %S",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let reference = render_args(&plain).unwrap();
+    let mut leaks = Vec::new();
+    // (The time range options are the graph's own and are set by `plain`.)
+    for info in rrdgraph::OPTIONS
+        .iter()
+        .filter(|o| !matches!(o.long, "start" | "end"))
+    {
+        let mut with = plain.clone();
+        with.push(format!("--{}", info.long));
+        if let Some(example) = info.example {
+            with.push(match info.long {
+                "daemon" => cached.address(),
+                // The catalog's example is librrd's default, which would hide a leak.
+                "week-fmt" => "Wk%V".to_owned(),
+                _ => example.to_owned(),
+            });
+        }
+        if let Err(e) = render_args(&with) {
+            leaks.push(format!("--{}: {e}", info.long));
+            continue;
+        }
+        let after = render_args(&plain).unwrap();
+        if after != reference {
+            leaks.push(format!("--{} changed the next graph", info.long));
+        }
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}");
 }

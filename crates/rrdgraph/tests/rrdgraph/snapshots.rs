@@ -56,3 +56,32 @@ fn color_and_font_order_is_kept() {
         assert_eq!(spec.clone().to_args(), args);
     }
 }
+
+#[test]
+fn diagnostics_snapshot() {
+    let args = [
+        "x.png",
+        "--width",
+        "5",
+        "--start",
+        "now-",
+        "DEF:in=x.rrd:eth0_in:AVERAGE",
+        "DEF:in=x.rrd:eth0_in:AVERAGE",
+        "CDEF:bits=in,8,*,*",
+        "VDEF:top=in,MAXIMUM",
+        "VDEF:toptop=top,MAXIMUM",
+        "LINE1:bits#FF000",
+        "AREA:out#00FF00:Out",
+        "GPRINT:in:%lf",
+        "GPRINT:in:AVERAGE:%lf %lf",
+        "HRULE:in#FF0000:Alarm",
+        "SHIFT:in:1.5",
+        "COMMENT:Ends\\x",
+        "TICK:in#FF0000:0.1:a:b",
+    ];
+    let text: Vec<String> = GraphSpec::diagnose(&args)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    insta::assert_snapshot!(text.join("\n"));
+}

@@ -522,6 +522,33 @@ mod tests {
         assert_eq!(lines.next_line().unwrap(), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn quoted_names_round_trip(name in "[^\r\n]{0,40}", a: u32, b: u32, asn: u32) {
+            let (lo, hi) = (a.min(b), a.max(b));
+            let line = format!(
+                "{},{},{asn},\"{}\"",
+                std::net::Ipv4Addr::from(lo),
+                std::net::Ipv4Addr::from(hi),
+                name.replace('"', "\"\"")
+            );
+            let mut out = Vec::new();
+            let row = parse_line(RangeFormat::Csv, line.as_bytes(), &mut out).unwrap().unwrap();
+            proptest::prop_assert_eq!(row.span, Span::V4(lo, hi));
+            proptest::prop_assert_eq!(row.asn, asn);
+            // Surrounding white space is trimmed from the field before unquoting only.
+            proptest::prop_assert_eq!(out, name.as_bytes());
+        }
+
+        #[test]
+        fn no_line_panics(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let mut out = Vec::new();
+            for format in [RangeFormat::Csv, RangeFormat::IptoasnTsv, RangeFormat::Pyasn] {
+                let _ = parse_line(format, &line, &mut out);
+            }
+        }
+    }
+
     #[test]
     fn headers() {
         assert!(looks_like_header(b"start,end,asn,org"));

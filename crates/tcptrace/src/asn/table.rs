@@ -71,6 +71,8 @@ pub struct RangeTable {
     v4_index: Vec<u32>,
     v6: Family<u128>,
     v6_index: Vec<u32>,
+    /// The top 64 bits of each IPv6 start: half the bytes to search through.
+    v6_hi: Vec<u64>,
     entries: Vec<Entry>,
     by_asn: FxHashMap<u32, u32>,
     source: Source,
@@ -160,13 +162,24 @@ impl RangeTable {
     /// [`RangeTable::lookup`] for IPv6 (no IPv4-mapped handling).
     #[inline]
     pub fn lookup_v6(&self, ip: Ipv6Addr) -> Option<TableEntry<'_>> {
-        let x = u128::from(ip);
-        let h = (x >> 112) as usize;
-        let lo = *self.v6_index.get(h)? as usize;
-        let hi = *self.v6_index.get(h + 1)? as usize;
-        let p = lo + self.v6.starts.get(lo..hi)?.partition_point(|&s| s <= x);
-        let i = p.checked_sub(1)?;
-        if self.v6.ends[i] < x {
+        let addr = u128::from(ip);
+        let top16 = (addr >> 112) as usize;
+        let lo = *self.v6_index.get(top16)? as usize;
+        let hi = *self.v6_index.get(top16 + 1)? as usize;
+        let key = (addr >> 64) as u64;
+        let bucket = self.v6_hi.get(lo..hi)?;
+        let upper = bucket.partition_point(|&s| s <= key);
+        // Starts that share the top 64 bits with the address are ordered by their low bits.
+        let equal = bucket[..upper].partition_point(|&s| s < key);
+        let after = lo
+            + equal
+            + self
+                .v6
+                .starts
+                .get(lo + equal..lo + upper)?
+                .partition_point(|&s| s <= addr);
+        let i = after.checked_sub(1)?;
+        if self.v6.ends[i] < addr {
             return None;
         }
         Some(self.entry_at(
@@ -445,6 +458,7 @@ impl RangeTableBuilder {
         );
         let v4_index = bucket_index(&v4.starts, |s| (s >> 16) as usize);
         let v6_index = bucket_index(&v6.starts, |s| (s >> 112) as usize);
+        let v6_hi = v6.starts.iter().map(|&s| (s >> 64) as u64).collect();
         let mut by_asn = FxHashMap::default();
         for (id, e) in entries.iter().enumerate() {
             if e.name.is_some() {
@@ -456,6 +470,7 @@ impl RangeTableBuilder {
             v4_index,
             v6,
             v6_index,
+            v6_hi,
             entries,
             by_asn,
             source: self.source.unwrap_or(Source::RangeCsv),
@@ -716,7 +731,62 @@ mod tests {
         }
     }
 
+    /// Rows near the ends of the space too, so that successor/predecessor overflow is covered.
+    fn edge_value(x: u8, top: u128) -> u128 {
+        if x < 128 {
+            u128::from(x)
+        } else {
+            top - u128::from(255 - x)
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn arbitrary_overlaps_follow_the_documented_rule(
+            rows in proptest::collection::vec((0u8..=255, 0u8..=255, 0u32..4), 0..12),
+            probes in proptest::collection::vec(0u8..=255, 1..16),
+            v6 in proptest::prelude::any::<bool>(),
+        ) {
+            let top = if v6 { u128::MAX } else { u128::from(u32::MAX) };
+            let rows: Vec<(u128, u128, u32)> = rows
+                .into_iter()
+                .map(|(a, b, v)| {
+                    let (a, b) = (edge_value(a, top), edge_value(b, top));
+                    (a.min(b), a.max(b), v)
+                })
+                .collect();
+            let addr = |x: u128| -> String {
+                if v6 { Ipv6Addr::from(x).to_string() } else { Ipv4Addr::from(x as u32).to_string() }
+            };
+            let mut text = String::new();
+            for (a, b, v) in &rows {
+                writeln!(text, "{},{},{v},n{v}", addr(*a), addr(*b)).unwrap();
+            }
+            let t = RangeTable::from_reader(text.as_bytes(), RangeFormat::Csv).unwrap();
+            for p in probes {
+                let x = edge_value(p, top);
+                // Among the rows containing x: the latest start, then the narrowest, then the
+                // later in the file. AS 0 rows are holes.
+                let want = rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (a, b, _))| *a <= x && x <= *b)
+                    .max_by_key(|(i, (a, b, _))| (*a, std::cmp::Reverse(*b), *i))
+                    .map(|(_, r)| r.2)
+                    .filter(|v| *v != 0);
+                let got = t.lookup(addr(x).parse().unwrap()).map(|e| e.asn);
+                proptest::prop_assert_eq!(got, want, "probe {}", addr(x));
+            }
+            // Rows come out sorted and disjoint.
+            let mut prev: Option<IpAddr> = None;
+            for row in t.rows() {
+                if let Some(p) = prev {
+                    proptest::prop_assert!(p < row.range.first());
+                }
+                prev = Some(row.range.last());
+            }
+        }
+
         #[test]
         fn flatten_matches_most_specific(
             rows in proptest::collection::vec((0u32..64, 0u32..6, 1u32..5), 0..20),

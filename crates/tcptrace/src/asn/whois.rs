@@ -211,7 +211,8 @@ fn split_host_port(s: &str) -> Result<(String, u16), AsnError> {
 /// Team Cymru gets one bulk query per batch of addresses; RIS and RADB get one query per
 /// address, over up to [`WhoisBuilder::parallel`] connections at once. Every exchange has a
 /// connect timeout, a read (silence) timeout, an overall deadline and a reply size bound.
-/// Special-purpose addresses are answered locally and never sent.
+/// Special-purpose addresses are answered locally and never sent. A server given by name is
+/// looked up with the system resolver first, under the resolver's own timeouts.
 ///
 /// ```no_run
 /// use std::time::Duration;

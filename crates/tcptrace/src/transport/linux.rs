@@ -25,6 +25,8 @@ use crate::wire::proto;
 
 const IPPROTO_RAW: i32 = 255;
 const RECV_BUFFER: usize = 4 << 20;
+/// The most packets read from one socket per [`RawSockets::recv_into`] call.
+const MAX_BATCH: usize = 1024;
 
 /// What each receive socket delivers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,8 +142,9 @@ impl RawSockets {
         Ok(())
     }
 
-    /// Waits up to `wait` for replies and hands every available one to `engine`. Returns the
-    /// number of packets handed over.
+    /// Waits up to `wait` for replies and hands the available ones to `engine` (at most 1024
+    /// per socket, so that the caller gets back to its timeouts even under a flood). Returns
+    /// the number of packets handed over.
     ///
     /// # Errors
     ///
@@ -168,7 +171,9 @@ impl RawSockets {
             if !ready[i] {
                 continue;
             }
-            loop {
+            // Bounded, so that a flood of unrelated traffic cannot keep the caller from its
+            // timeouts and deadline.
+            for _ in 0..MAX_BATCH {
                 match rustix::net::recvfrom(sock, &mut self.buf[..], RecvFlags::DONTWAIT) {
                     Ok((len, _, from)) => {
                         let now = Instant::now();

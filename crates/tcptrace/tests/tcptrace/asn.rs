@@ -635,7 +635,11 @@ struct Server {
 
 impl Server {
     fn start(service: WhoisService, mode: Mode) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), service, mode)
+    }
+
+    fn start_on(listener: TcpListener, service: WhoisService, mode: Mode) -> Self {
+        // `SocketAddr` displays IPv6 as `[::1]:port`, the form the builder takes.
         let addr = listener.local_addr().unwrap().to_string();
         let queries = Arc::new(Mutex::new(Vec::new()));
         let q = Arc::clone(&queries);
@@ -964,4 +968,20 @@ fn annotate_fills_every_reply() {
     );
     assert_eq!(hops[1].replies[2].asn, None);
     assert_eq!(hops[2].replies[0].as_name.as_deref(), Some("Google LLC"));
+}
+
+#[test]
+fn whois_over_ipv6_loopback() {
+    let Ok(listener) = TcpListener::bind("[::1]:0") else {
+        eprintln!("!!! SKIPPED whois_over_ipv6_loopback: no IPv6 loopback in this environment");
+        assert!(!testbed::in_ci(), "CI must have an IPv6 loopback");
+        return;
+    };
+    let server = Server::start_on(listener, WhoisService::Radb, Mode::Proper);
+    assert!(server.addr.starts_with("[::1]:"));
+    let r = server.resolver(WhoisService::Radb);
+    assert_eq!(
+        r.resolve(ip("2606:4700::6810:84e5")).unwrap().asn(),
+        Some(13335)
+    );
 }

@@ -341,7 +341,7 @@ pub(crate) fn tcp_answer(
         mss: open.then_some(1460),
     };
     ip_wrap(from, to, 6, tcp.header_len(), |buf| {
-        tcp.emit(buf, from, to).unwrap()
+        tcp.emit(buf, from, to).unwrap();
     })
 }
 

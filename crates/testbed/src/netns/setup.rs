@@ -664,12 +664,22 @@ pub fn clean_leftovers() -> Result<usize> {
                         )
                 })
         })
-        .map(|name| format!("netns del {name}"))
         .collect();
-    if !stale.is_empty() {
-        ip_batch(None, &stale, "delete leftover namespaces")?;
+    if stale.is_empty() {
+        return Ok(0);
     }
-    Ok(stale.len())
+    // Another process may be deleting the same leftovers right now: go on past a name that is
+    // already gone, and fail only if some leftover is still there afterwards.
+    let lines: Vec<String> = stale.iter().map(|n| format!("netns del {n}")).collect();
+    let outcome = run_with_stdin("ip", &["-force", "-b", "-"], &lines.join("\n"));
+    let left: Vec<&String> = stale.iter().filter(|n| netns_path(n).exists()).collect();
+    if let (false, Err(message)) = (left.is_empty(), outcome) {
+        return Err(Error::Command {
+            context: format!("delete leftover namespaces {left:?}"),
+            message,
+        });
+    }
+    Ok(stale.len() - left.len())
 }
 
 #[cfg(test)]
