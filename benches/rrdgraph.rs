@@ -55,7 +55,9 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn run() -> BenchResult<()> {
     let n: usize = std::env::var("RRDGRAPH_BENCH_RENDERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -69,9 +71,23 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..5 {
         render_args(&mem_args)?;
     }
+    let ours = single_renders(&rrd, &mem_args, n, &mut rows, &mut notes)?;
+    batch_renders(&mem_args, n, &mut rows)?;
+    spec_overhead(per_graph(ours, n), &mut rows)?;
+    write_report(n, &rows, &notes)
+}
 
-    // 1a. Ours, in-process, through the GraphSpec (parse once, render n times).
-    let spec = GraphSpec::parse_args(&mem_args)?;
+/// Part 1: our in-process render vs `rrdtool graph` processes vs Python's `rrdtool.graphv`.
+/// Returns our total time.
+fn single_renders(
+    rrd: &TrafficRrd,
+    mem_args: &[String],
+    n: usize,
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) -> BenchResult<Duration> {
+    // Ours, in-process, through the GraphSpec (parsed once, rendered n times).
+    let spec = GraphSpec::parse_args(mem_args)?;
     let t = Instant::now();
     let mut bytes = 0;
     for _ in 0..n {
@@ -83,7 +99,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         bytes / 1024
     );
 
-    // 1b. One `rrdtool graph` process per graph.
+    // One `rrdtool graph` process per graph.
     let out = rrd.dir().join("Flow.png");
     let cli_args = flow_args(out.to_str().unwrap_or_default(), rrd.path());
     let t = Instant::now();
@@ -106,8 +122,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         ratio: format!("{:.2}x faster", cli.as_secs_f64() / ours.as_secs_f64()),
     });
 
-    // 1c. Python's rrdtool.graphv, in-process, timed inside Python.
-    match python_graphv(&mem_args, n) {
+    // Python's rrdtool.graphv, in-process, timed inside Python.
+    match python_graphv(mem_args, n) {
         Ok(py) => {
             eprintln!("python rrdtool.graphv: {n} graphs in {py:?}");
             rows.push(Row {
@@ -119,13 +135,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(e) => notes.push(format!("Python `rrdtool.graphv` was not measured: {e}")),
     }
+    Ok(ours)
+}
 
-    // 2. Batch renderer, 2 worker processes, vs single-threaded in-process. The two run in
-    // alternating rounds, so that both see the same load on a shared machine.
-    let jobs: Vec<Vec<String>> = (0..n).map(|_| mem_args.clone()).collect();
+/// Part 2: the batch renderer with 2 worker processes vs single-threaded in-process renders. The
+/// two run in alternating rounds, so that both see the same load on a shared machine.
+fn batch_renders(mem_args: &[String], n: usize, rows: &mut Vec<Row>) -> BenchResult<()> {
+    let jobs: Vec<Vec<String>> = (0..n).map(|_| mem_args.to_vec()).collect();
     let mut batch = BatchRenderer::builder().workers(2).build()?;
     // Start the workers (and warm them up) outside the measurement.
-    for r in batch.render_all(&jobs[..4]) {
+    for r in batch.render_all(&jobs[..4.min(n)]) {
         r?;
     }
     let rounds = 5;
@@ -154,8 +173,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             single.as_secs_f64() / batched.as_secs_f64()
         ),
     });
+    Ok(())
+}
 
-    // 3. Spec overhead: parse + validate + emit of a corpus, per graph, vs one render.
+/// Part 3: spec overhead: parse + validate + emit of a corpus, per graph, vs one render.
+fn spec_overhead(per_render: Duration, rows: &mut Vec<Row>) -> BenchResult<()> {
     let corpus = GraphSpec::corpus(1000);
     let reps = 5;
     let t = Instant::now();
@@ -168,7 +190,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let per_spec = per_graph(t.elapsed(), reps * corpus.len());
-    let per_render = per_graph(ours, n);
     eprintln!(
         "spec: {} definitions, {emitted} arguments emitted, {per_spec:?} each",
         corpus.len()
@@ -185,7 +206,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             100.0 * per_spec.as_secs_f64() / per_render.as_secs_f64()
         ),
     });
+    Ok(())
+}
 
+fn write_report(n: usize, rows: &[Row], notes: &[String]) -> BenchResult<()> {
     let mut md = String::new();
     let _ = writeln!(md, "## rrdgraph\n");
     let _ = writeln!(
@@ -198,12 +222,21 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     );
     let _ = writeln!(md, "| case | ours | peer | ratio |");
     let _ = writeln!(md, "| --- | --- | --- | --- |");
-    for r in &rows {
+    for r in rows {
         let _ = writeln!(md, "| {} | {} | {} | {} |", r.case, r.ours, r.peer, r.ratio);
     }
-    for n in &notes {
-        let _ = writeln!(md, "\n{n}");
+    for note in notes {
+        let _ = writeln!(md, "\n{note}");
     }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().next().unwrap_or("?");
+    let _ = writeln!(
+        md,
+        "\nMachine: {cores} cores, 1-minute load average {load} at the end of the run. The \
+         batch ratio can only exceed 1 by as much as there are idle cores: on a machine busy \
+         with other work it shrinks towards 1."
+    );
     print!("{md}");
     let dir = std::env::var_os("OPSKIT_BENCH_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"),
@@ -223,7 +256,7 @@ fn secs_rate(n: usize, d: Duration) -> f64 {
 
 /// Times `n` calls of Python's `rrdtool.graphv` on `args` inside one Python process.
 fn python_graphv(args: &[String], n: usize) -> Result<Duration, String> {
-    let script = r#"
+    let script = r"
 import json, sys, time
 import rrdtool
 args = json.loads(sys.argv[1]); n = int(sys.argv[2])
@@ -233,7 +266,7 @@ t = time.perf_counter()
 for _ in range(n):
     rrdtool.graphv(*args)
 print(time.perf_counter() - t)
-"#;
+";
     let args_json = format!(
         "[{}]",
         args.iter()

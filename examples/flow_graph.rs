@@ -73,7 +73,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     for (key, value) in info.iter() {
         let wanted = matches!(key, "filename" | "rrd_version" | "step" | "last_update")
             || key.starts_with("ds[")
-            || (key.starts_with("rra[") && (key.ends_with(".cf") || key.ends_with(".rows")));
+            || (key.starts_with("rra[")
+                && matches!(key.rsplit_once('.'), Some((_, "cf" | "rows"))));
         if wanted && !matches!(value, InfoValue::Blob(_)) {
             println!("{key} = {value}");
         }

@@ -477,6 +477,7 @@ impl Client {
         if let Err(e) = conn.write_all_raw(&END_OF_STREAM) {
             return Err(late_reply(&mut conn, &mut ex, e, sent));
         }
+        tracing::debug!(endpoint = %self.endpoint, bytes = sent, "INSTREAM sent");
         let response = read_response(&mut conn, &mut ex).map_err(|e| with_sent(e, sent))?;
         single(response, "INSTREAM")
     }
@@ -542,6 +543,7 @@ impl Client {
 
     fn command(&self, command: Command) -> Result<Response> {
         let name = command.name();
+        tracing::debug!(endpoint = %self.endpoint, command = name, "clamd command");
         let (mut ex, bytes) = Exchange::new(
             command,
             self.config.mode,

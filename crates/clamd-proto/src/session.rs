@@ -200,6 +200,7 @@ impl SessionCore {
                     continue;
                 }
                 self.closed = true;
+                tracing::debug!(id, "IDSESSION reply with an id no request has");
                 return Err(Error::UnexpectedSessionId { id });
             };
             self.done.insert(id);

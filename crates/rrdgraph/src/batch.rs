@@ -484,15 +484,21 @@ impl Worker {
         let _ = c.wait();
     }
 
+    /// Why the worker stopped: its exit status when it exited (waiting briefly for it, as the
+    /// pipe closes just before the process ends), or that it stopped answering.
     fn exit_note(&self) -> String {
         let mut c = self
             .child
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match c.try_wait() {
-            Ok(Some(status)) => format!("the worker exited ({status})"),
-            _ => "the worker stopped answering".into(),
+        for _ in 0..50 {
+            match c.try_wait() {
+                Ok(Some(status)) => return format!("the worker exited ({status})"),
+                Ok(None) => std::thread::sleep(Duration::from_millis(4)),
+                Err(_) => break,
+            }
         }
+        "the worker stopped answering".into()
     }
 }
 
@@ -562,8 +568,13 @@ impl BatchRenderer {
     }
 
     /// Renders every job (an argument list as for [`render_args`]: output file first) and
-    /// returns the results in the jobs' order. Workers start on first use and stay up for the
-    /// next batch.
+    /// returns the results in the jobs' order. With `-` as the output file the image comes
+    /// back in the result; a named file is written by the worker (workers run in this
+    /// process's working directory).
+    ///
+    /// Workers start on first use and stay up for the next batch. A job whose worker cannot
+    /// start, dies or overruns the deadline fails with [`RrdError::Worker`]; the next job gets
+    /// a new worker.
     pub fn render_all<J, S>(&mut self, jobs: &[J]) -> Vec<Result<Rendered, RrdError>>
     where
         J: AsRef<[S]> + Sync,

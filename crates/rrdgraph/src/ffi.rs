@@ -42,31 +42,41 @@ fn lock() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// An argv for librrd: owned C strings and the pointer array over them (NULL-terminated, as
-/// `getopt`-style parsers may look one past `argc`). librrd may permute the pointers while it
-/// parses options; it never sees the `CString`s' owners.
+/// An argv for librrd: owned, mutable, NUL-terminated byte buffers and the pointer array over
+/// them (itself NULL-terminated, as `getopt`-style parsers may look one past `argc`). librrd
+/// may permute the pointers while it parses options, and some of its parsers write into the
+/// strings; both only touch memory this struct owns, which is freed as plain `Vec`s.
 struct Argv {
-    _strings: Vec<CString>,
+    _buffers: Vec<Vec<u8>>,
     ptrs: Vec<*mut c_char>,
 }
 
 impl Argv {
     fn new(op: &'static str, args: &[&str]) -> Result<Self, RrdError> {
-        let strings = args
+        let mut buffers = args
             .iter()
             .enumerate()
             .map(|(index, a)| {
-                CString::new(*a).map_err(|_| RrdError::NulByte {
-                    op,
-                    // Index 0 is the command name that librrd expects first.
-                    index: index.saturating_sub(1),
-                })
+                if a.as_bytes().contains(&0) {
+                    return Err(RrdError::NulByte {
+                        op,
+                        // Index 0 is the command name that librrd expects first.
+                        index: index.saturating_sub(1),
+                    });
+                }
+                let mut buf = Vec::with_capacity(a.len() + 1);
+                buf.extend_from_slice(a.as_bytes());
+                buf.push(0);
+                Ok(buf)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut ptrs: Vec<*mut c_char> = strings.iter().map(|s| s.as_ptr().cast_mut()).collect();
+        let mut ptrs: Vec<*mut c_char> = buffers
+            .iter_mut()
+            .map(|b| b.as_mut_ptr().cast::<c_char>())
+            .collect();
         ptrs.push(std::ptr::null_mut());
         Ok(Self {
-            _strings: strings,
+            _buffers: buffers,
             ptrs,
         })
     }

@@ -10,11 +10,13 @@
 //!   [`AtTime`], [`XGrid`], [`YGrid`], [`DsName`], [`Cf`];
 //! - the typed RPN: [`Rpn`], [`Op`], [`Token`], [`VDefExpr`], [`VDefFunc`];
 //! - parsing and emitting: [`GraphSpec::parse_args`], [`GraphSpec::parse_command_line`],
-//!   [`GraphSpec::to_args`], [`GraphSpec::to_rust`], [`split_command_line`];
+//!   [`GraphSpec::diagnose`], [`GraphSpec::to_args`], [`GraphSpec::to_rust`],
+//!   [`split_command_line`];
 //! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
 //! - samples for table tests and benchmarks: [`option_samples`], [`element_samples`],
 //!   [`GraphSpec::catalog`], [`GraphSpec::corpus`], [`GraphSpec::round_trip_all`];
-//! - rendering and RRD operations through librrd (see the librrd section below).
+//! - rendering and RRD operations through librrd: [`render_args`], [`Rendered`], [`Rrd`],
+//!   [`BatchRenderer`].
 
 mod attime;
 mod catalog;

@@ -859,7 +859,11 @@ impl Series {
     /// The column named `name`, one value per row.
     pub fn column(&self, name: &str) -> Option<Vec<f64>> {
         let idx = self.names.iter().position(|n| n == name)?;
-        Some(self.rows().map(|(_, r)| r[idx]).collect())
+        Some(
+            self.rows()
+                .map(|(_, r)| r.get(idx).copied().unwrap_or(f64::NAN))
+                .collect(),
+        )
     }
 
     /// The table exactly as `rrdtool fetch` prints it: a header of names, then `time: v v`
@@ -932,6 +936,11 @@ impl Rrd {
     /// Go through the rrdcached at `address` (`unix:/path`, `/path`, `host:port`): every
     /// operation gets `--daemon <address>`. Without it, librrd still uses `RRDCACHED_ADDRESS`
     /// when that variable is set.
+    ///
+    /// librrd 1.7's client has no timeout: a daemon that accepts the connection and never
+    /// answers blocks the call (and, through the librrd lock, the other librrd calls of the
+    /// process). Where that matters, render through [`BatchRenderer`](crate::BatchRenderer),
+    /// whose workers are killed at a deadline.
     #[must_use]
     pub fn daemon(mut self, address: impl Into<String>) -> Self {
         self.daemon = Some(address.into());
@@ -1459,6 +1468,42 @@ mod tests {
         assert_eq!(rows[1].0, 600);
         assert_eq!(s.column("a"), Some(vec![1.0, 3.0]));
         assert!(s.to_text().contains("600: 3.0000000000e+00 -nan"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn update_parse_emit_round_trip(
+            time in proptest::option::of(0i64..4_000_000_000),
+            values in proptest::collection::vec(proptest::option::of(-1e12f64..1e12), 1..6),
+        ) {
+            let u = Update { time, values };
+            let parsed = Update::parse(&u.to_arg()).unwrap();
+            proptest::prop_assert_eq!(parsed.to_arg(), u.to_arg());
+            proptest::prop_assert_eq!(parsed, u);
+        }
+
+        #[test]
+        fn ds_parse_emit_round_trip(
+            name in "[A-Za-z0-9_]{1,19}",
+            kind in 0usize..6,
+            heartbeat in 1u64..100_000,
+            min in proptest::option::of(-1e9f64..0.0),
+            max in proptest::option::of(1.0f64..1e9),
+        ) {
+            let kind = [DsType::Gauge, DsType::Counter, DsType::DCounter, DsType::Derive,
+                DsType::DDerive, DsType::Absolute][kind].clone();
+            let ds = DataSource { name, kind, heartbeat, min, max };
+            proptest::prop_assert_eq!(DataSource::parse(&ds.to_arg()).unwrap(), ds);
+        }
+
+        #[test]
+        fn no_text_panics_the_parsers(arg in "\\PC{0,40}") {
+            let _ = Update::parse(&arg);
+            let _ = DataSource::parse(&arg);
+            let _ = Rra::parse(&arg);
+            let _ = DataSource::parse(&format!("DS:{arg}"));
+            let _ = Rra::parse(&format!("RRA:{arg}"));
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The sans-IO probe engine: what to send, when, and what the replies mean.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -103,6 +103,9 @@ pub struct Stats {
     pub unmatched: u64,
     /// Packets dropped because they could not be parsed or never answer a probe.
     pub malformed: u64,
+    /// ICMP errors matched by the IPv4 ID because the quoted sequence number was not ours (a
+    /// middlebox rewrote it).
+    pub by_ident: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -160,8 +163,10 @@ struct FlowState {
 /// # Probes
 ///
 /// Each (flow, TTL, attempt) has an index; the TCP sequence number is that index under a keyed
-/// 32-bit permutation, and the IPv4 ID a keyed hash of it, so that a reply is matched to
-/// exactly one probe and a forged reply must guess the key. The 5-tuple is constant per flow
+/// 32-bit permutation, so that a reply is matched to exactly one probe and a forged reply must
+/// guess the key. The IPv4 ID is the probe's index within its flow under a keyed 16-bit
+/// permutation: it must agree with the sequence number, and it alone identifies the probe when
+/// a middlebox has rewritten the sequence number (counted in [`Stats::by_ident`]). The 5-tuple is constant per flow
 /// (Paris traceroute), and so is the IPv6 flow label, so that ECMP keeps a flow on one path.
 #[derive(Debug)]
 pub struct Engine {
@@ -178,6 +183,8 @@ pub struct Engine {
     gap_limit: Option<u8>,
     keys: [u32; 4],
     id_key: u32,
+    /// (source port, destination port, destination) → flow, for the IPv4 ID fallback.
+    by_ports: HashMap<(u16, u16, IpAddr), usize>,
     in_flight: u32,
     ready: VecDeque<u32>,
     retries: VecDeque<(u32, u8)>,
@@ -253,6 +260,11 @@ impl Engine {
             });
         }
         let ready = (0..states.len() as u32).collect();
+        let by_ports = states
+            .iter()
+            .enumerate()
+            .map(|(i, st)| ((st.sport, st.flow.port, st.flow.dst), i))
+            .collect();
         Ok(Self {
             flows: states,
             min_ttl: config.min_ttl,
@@ -267,6 +279,7 @@ impl Engine {
             gap_limit: config.gap_limit,
             keys,
             id_key: mix(key ^ 0x1d) as u32,
+            by_ports,
             in_flight: 0,
             ready,
             retries: VecDeque::new(),
@@ -298,6 +311,10 @@ impl Engine {
         self.in_flight
     }
 
+    fn flow_by_ports(&self, sport: u16, dport: u16, dst: IpAddr) -> Option<usize> {
+        self.by_ports.get(&(sport, dport, dst)).copied()
+    }
+
     /// True when every flow has finished.
     pub fn is_done(&self) -> bool {
         self.flows_done == self.flows.len()
@@ -319,9 +336,30 @@ impl Engine {
         (u32::from(l) << 16) | u32::from(r)
     }
 
-    fn ident(&self, id: u32) -> u16 {
-        let x = (id ^ self.id_key).wrapping_mul(0x85eb_ca6b);
-        ((x >> 16) ^ x) as u16
+    /// The IPv4 ID of a probe: a keyed 16-bit permutation of its index within its flow
+    /// (TTL index × 64 + attempt < 2^14), so that it is unique within the flow and names the
+    /// probe on its own when a middlebox rewrites the sequence number.
+    fn ident(&self, flow: usize, ttl_idx: usize, attempt: usize) -> u16 {
+        let x = (ttl_idx * MAX_ATTEMPTS as usize + attempt) as u16;
+        let k = self.id_key ^ (mix(flow as u64) as u32);
+        let (mut l, mut r) = ((x >> 8) as u8, x as u8);
+        for i in 0..4u32 {
+            (l, r) = (r, l ^ round(u16::from(r), k.rotate_left(8 * i)) as u8);
+        }
+        (u16::from(l) << 8) | u16::from(r)
+    }
+
+    /// Inverts [`Engine::ident`] into (TTL index, attempt) when they name a probe sent.
+    fn decode_ident(&self, flow: usize, ident: u16) -> Option<(usize, usize)> {
+        let k = self.id_key ^ (mix(flow as u64) as u32);
+        let (mut l, mut r) = ((ident >> 8) as u8, ident as u8);
+        for i in (0..4u32).rev() {
+            (l, r) = (r ^ round(u16::from(l), k.rotate_left(8 * i)) as u8, l);
+        }
+        let x = (usize::from(l) << 8) | usize::from(r);
+        let (ttl_idx, attempt) = (x / MAX_ATTEMPTS as usize, x % MAX_ATTEMPTS as usize);
+        let slot = self.flows[flow].slots.get(ttl_idx)?;
+        (attempt < slot.sends.len()).then_some((ttl_idx, attempt))
     }
 
     fn probe_id(&self, flow: usize, ttl: u8, attempt: u8) -> u32 {
@@ -406,7 +444,7 @@ impl Engine {
         let attempt = self.flows[f].slots[ttl_idx].sends.len() as u8;
         let id = self.probe_id(f, ttl, attempt);
         let seq = self.permute(id);
-        let ident = self.ident(id);
+        let ident = self.ident(f, ttl_idx, usize::from(attempt));
         let st = &self.flows[f];
         let tcp = TcpRepr {
             src_port: st.sport,
@@ -584,17 +622,30 @@ impl Engine {
     pub fn handle_reply(&mut self, now: Instant, reply: ParsedReply) -> Disposition {
         let found = match &reply.body {
             ReplyBody::IcmpError { kind, probe, .. } => {
-                self.decode(probe.seq_number).and_then(|(f, t, a)| {
-                    let st = &self.flows[f];
-                    let id = self.probe_id(f, self.min_ttl + t as u8, a as u8);
-                    let ok = probe.dst == st.flow.dst
+                let same_flow = |st: &FlowState| {
+                    probe.dst == st.flow.dst
                         && probe.src == st.flow.src
                         && probe.src_port == st.sport
                         && probe.dst_port == st.flow.port
-                        && probe.ident.is_none_or(|i| i == self.ident(id))
-                        && reply.to.is_none_or(|to| to == st.flow.src);
-                    ok.then_some((f, t, a, *kind))
-                })
+                        && reply.to.is_none_or(|to| to == st.flow.src)
+                };
+                let by_seq = self.decode(probe.seq_number).filter(|&(f, t, a)| {
+                    same_flow(&self.flows[f])
+                        && probe.ident.is_none_or(|i| i == self.ident(f, t, a))
+                });
+                let found = by_seq.or_else(|| {
+                    // A middlebox may have rewritten the sequence number (some firewalls
+                    // randomize it); the IPv4 ID still names the probe within its flow.
+                    let ident = probe.ident?;
+                    let f = self.flow_by_ports(probe.src_port, probe.dst_port, probe.dst)?;
+                    if !same_flow(&self.flows[f]) {
+                        return None;
+                    }
+                    let (t, a) = self.decode_ident(f, ident)?;
+                    self.stats.by_ident += 1;
+                    Some((f, t, a))
+                });
+                found.map(|(f, t, a)| (f, t, a, *kind))
             }
             ReplyBody::Tcp {
                 src_port,
@@ -836,6 +887,18 @@ mod tests {
             assert_eq!(e.unpermute(e.permute(id)), id);
         }
         assert_ne!(e.permute(1), 1);
+    }
+
+    #[test]
+    fn ip_ids_are_unique_within_a_flow() {
+        let e = engine(0);
+        let mut seen = std::collections::HashSet::new();
+        for ttl_idx in 0..255 {
+            for attempt in 0..64 {
+                assert!(seen.insert(e.ident(0, ttl_idx, attempt)));
+            }
+        }
+        assert_ne!(e.ident(0, 0, 0), e.ident(1, 0, 0), "flows use different keys");
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl Conn {
                 Stream::Unix(socket.into())
             }
         };
+        tracing::trace!(endpoint = %name, op, elapsed = ?start.elapsed(), "connected");
         Ok(Self {
             stream,
             endpoint: name,

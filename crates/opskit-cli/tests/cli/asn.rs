@@ -173,3 +173,48 @@ fn whois_server_that_refuses_is_an_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("connecting"));
 }
+
+#[test]
+fn several_databases_are_consulted_in_order() {
+    let first = fixture("iptoasn.tsv");
+    let second = fixture("ranges.csv");
+    let o = opskit(
+        &[
+            "--db",
+            first.to_str().unwrap(),
+            "--db",
+            second.to_str().unwrap(),
+            "1.0.0.1",
+            "1.1.1.1",
+            "1.0.2.1",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        stdout(&o),
+        "1.0.0.1\t13335\tCLOUDFLARENET\n1.1.1.1\t13335\tCloudflare, Inc.\n1.0.2.1\t-\t-\n",
+        "the TSV answers first; what it has no row for goes to the CSV"
+    );
+}
+
+#[test]
+fn long_stdin_is_resolved_in_batches() {
+    let db = fixture("pyasn.dat");
+    let mut input = String::new();
+    for i in 0..25_000u32 {
+        let [_, b, c, d] = (0x0800_0000 + i * 7).to_be_bytes();
+        input.push_str(&format!("8.{b}.{c}.{d}\n"));
+    }
+    let o = opskit(&["--db", db.to_str().unwrap()], Some(&input));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 25_000);
+    assert!(lines.iter().all(|l| l.split('\t').count() == 3));
+    assert_eq!(lines[0], "8.0.0.0\t3356\t");
+    assert_eq!(
+        lines[24_999],
+        format!("{}\t3356\t", input.lines().last().unwrap())
+    );
+}

@@ -167,3 +167,28 @@ fn a_worker_that_never_starts_is_killed_at_the_deadline() {
         "{results:?}"
     );
 }
+
+#[test]
+fn a_worker_that_dies_fails_only_its_job() {
+    // Says hello, then dies before answering: every job fails with the exit status, and the
+    // renderer starts a new worker for each next job.
+    let mut renderer = BatchRenderer::builder()
+        .workers(1)
+        .worker_command(
+            "/bin/sh",
+            [
+                "-c",
+                "printf 'RRDGRAPH-WORKER-1\\n'; head -c 4 >/dev/null; exit 3",
+            ],
+        )
+        .build()
+        .unwrap();
+    let results = renderer.render_all(&[vec!["-", "COMMENT:a"], vec!["-", "COMMENT:b"]]);
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        assert!(
+            matches!(r, Err(RrdError::Worker(m)) if m.contains("exit status: 3")),
+            "{r:?}"
+        );
+    }
+}

@@ -399,11 +399,14 @@ fn spoofed_and_mismatched_replies_are_dropped() {
         icmp_error(router, &p, 11, 0, &[])
     };
     let cases = [
-        forged(&|p| p[27] ^= 1),                    // another sequence number
-        forged(&|p| p[22] ^= 1),                    // another destination port
-        forged(&|p| p[20] ^= 1),                    // another source port
-        forged(&|p| p[19] ^= 1),                    // another destination address
-        forged(&|p| p[5] ^= 1),                     // another IP ID
+        forged(&|p| {
+            p[27] ^= 1;
+            p[5] ^= 1;
+        }), // another sequence number
+        forged(&|p| p[22] ^= 1), // another destination port
+        forged(&|p| p[20] ^= 1), // another source port
+        forged(&|p| p[19] ^= 1), // another destination address
+        forged(&|p| p[5] ^= 1),  // another IP ID
         tcp_answer(dst, src, 80, sport, seq, true), // ack is seq, not seq + 1
         tcp_answer(dst, src, 81, sport, seq.wrapping_add(1), true), // wrong port
         tcp_answer(v4("198.19.9.9"), src, 80, sport, seq.wrapping_add(1), true), // wrong host
@@ -440,6 +443,25 @@ fn spoofed_and_mismatched_replies_are_dropped() {
         sim.engine.handle_packet(t, &genuine),
         Disposition::Duplicate
     );
+}
+
+#[test]
+fn rewritten_sequence_numbers_are_matched_by_ip_id() {
+    let cond = Conditions {
+        rewrite_seq: true,
+        ..Conditions::default()
+    };
+    let mut sim = Sim::new(
+        cfg().ports([80, 443]).build().unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        cond,
+    );
+    let r = sim.run();
+    assert_eq!(hop_addrs(&r, 0), chain_with_dest());
+    assert_eq!(hop_addrs(&r, 1), chain_with_dest());
+    // Every time exceeded (5 routers × 2 flows) was matched through the IP ID.
+    assert_eq!(sim.engine.stats().by_ident, 10);
+    assert_eq!(sim.engine.stats().unmatched, 0);
 }
 
 #[test]

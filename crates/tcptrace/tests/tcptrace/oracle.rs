@@ -13,6 +13,10 @@ type Table = BTreeMap<(IpAddr, u16), BTreeMap<u8, BTreeSet<(IpAddr, String)>>>;
 
 const MAX_TTL: u8 = 8;
 const PORTS: [u16; 2] = [80, 443];
+/// Both tools get the same per-probe timeout and retries: a reply delayed by a loaded machine
+/// must not pass for a difference between them.
+const TIMEOUT_S: u64 = 1;
+const RETRY: i32 = 2;
 
 /// scapy's `traceroute` (IPv4) or `traceroute6` (IPv6) over every target and port at once,
 /// printing one JSON row per answer: `[dst, dport, ttl, from, kind]`.
@@ -26,7 +30,7 @@ ports = [int(p) for p in sys.argv[2].split(",")]
 v6 = ":" in targets[0]
 run = traceroute6 if v6 else traceroute
 res, _ = run(targets, dport=ports, minttl=1, maxttl=int(sys.argv[3]),
-             timeout=float(sys.argv[4]), verbose=0)
+             timeout=float(sys.argv[4]), retry=int(sys.argv[5]), verbose=0)
 rows = []
 for snd, rcv in res:
     if v6 and rcv.haslayer(ICMPv6TimeExceeded):
@@ -77,7 +81,8 @@ fn scapy(net: &Topology, targets: &[IpAddr]) -> Table {
         .arg(list.join(","))
         .arg(ports.join(","))
         .arg(MAX_TTL.to_string())
-        .arg("1")
+        .arg(TIMEOUT_S.to_string())
+        .arg(RETRY.to_string())
         .output()
         .expect("run python3 (scapy is installed by `cargo xtask setup`: pip install scapy)");
     assert!(
@@ -105,7 +110,8 @@ fn ours(net: &Topology, targets: &[IpAddr], all_ttls: bool) -> (TraceReport, Tab
         .targets(targets.iter().map(ToString::to_string))
         .ports(PORTS)
         .max_ttl(MAX_TTL)
-        .timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(TIMEOUT_S))
+        .retry(RETRY)
         .all_ttls(all_ttls)
         .build()
         .unwrap();

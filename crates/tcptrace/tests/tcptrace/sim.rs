@@ -65,6 +65,9 @@ pub(crate) struct Conditions {
     pub(crate) slow_ttl: Option<(u8, Duration)>,
     /// Per-hop one-way delay.
     pub(crate) hop_delay: Duration,
+    /// A firewall next to the source rewrites the TCP sequence number of outgoing SYNs (and
+    /// translates acknowledgments back), so routers quote a sequence number that is not ours.
+    pub(crate) rewrite_seq: bool,
 }
 
 pub(crate) struct Sim {
@@ -162,7 +165,16 @@ impl Sim {
                 Node::Silent => return,
                 Node::Ecmp(addrs) => (v4(addrs[usize::from(sport) % addrs.len()]), vec![]),
             };
-            icmp_error(from, probe, 11, 0, &mpls)
+            if self.cond.rewrite_seq {
+                let mut rewritten = probe.to_vec();
+                let off = if f.dst.is_ipv4() { 24 } else { 44 };
+                for b in &mut rewritten[off..off + 4] {
+                    *b ^= 0x5a;
+                }
+                icmp_error(from, &rewritten, 11, 0, &mpls)
+            } else {
+                icmp_error(from, probe, 11, 0, &mpls)
+            }
         } else {
             match path.dest {
                 Dest::Open => tcp_answer(f.dst, f.src, f.port, sport, seq.wrapping_add(1), true),
