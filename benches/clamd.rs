@@ -13,6 +13,11 @@
 //! Needs `clamdscan` (clamav-daemon), GNU `time` and `pyclamd` (pip, or Debian's
 //! python3-pyclamd).
 
+#![allow(
+    clippy::cast_precision_loss,
+    reason = "figures for a report: counts far below 2^52"
+)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +25,12 @@ use std::time::{Duration, Instant};
 
 use opskit::clamd::{Client, Endpoint, Fleet, Reply, ScanMode, ScanPlan};
 use testbed::clamd::Clamd;
+
+/// Builds the command line of one measured peer for a target path.
+type Maker<'a> = Box<dyn Fn(&Path) -> Command + 'a>;
+
+/// One of our in-process modes, by name.
+type Ours<'a> = (&'static str, Box<dyn Fn(&[PathBuf]) + 'a>);
 
 const CHILD_ENV: &str = "OPSKIT_CLAMD_BENCH_CHILD";
 /// 64 MiB plus a little: pyclamd 0.4 mis-frames a buffer whose length is an exact multiple of
@@ -131,7 +142,11 @@ fn timed(cmd: &mut Command) -> Run {
     let wall = start.elapsed();
     // clamdscan exits 1 when it finds something (never here: the content is random); anything
     // but 0 is a failed run.
-    assert!(status.success(), "{:?} failed: {status}", cmd.get_program());
+    assert!(
+        status.success(),
+        "{} failed: {status}",
+        cmd.get_program().display()
+    );
     let rss_kib = std::fs::read_to_string(&out)
         .ok()
         .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()));
@@ -235,7 +250,7 @@ const PY_MANY: &str = concat!(
 fn instream_64mib(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) {
     let sock = clamd.socket_path();
     let chunks = [8 << 10, 64 << 10, 256 << 10, 1 << 20];
-    let mut makers: Vec<Box<dyn Fn(&Path) -> Command + '_>> = vec![
+    let mut makers: Vec<Maker<'_>> = vec![
         Box::new(|f| self_cmd("ours", sock, f)),
         Box::new(|f| self_cmd("clamav-client", sock, f)),
         Box::new(|f| clamdscan(clamd, &["--stream"], f)),
@@ -312,13 +327,13 @@ fn instream_64mib(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) {
     );
 }
 
+#[expect(clippy::too_many_lines, reason = "one table: setup, rounds and report")]
 fn many_small_files(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) {
     let sock = clamd.socket_path();
     let client = Client::builder(Endpoint::unix(sock))
         .session_window(48)
         .build()
         .expect("client");
-    type Ours<'a> = (&'static str, Box<dyn Fn(&[PathBuf]) + 'a>);
     let ours: Vec<Ours<'_>> = vec![
         (
             "ours: INSTREAM, one connection per file",
@@ -356,7 +371,7 @@ fn many_small_files(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) 
             }),
         ),
     ];
-    let peers: Vec<Box<dyn Fn(&Path) -> Command + '_>> = vec![
+    let peers: Vec<Maker<'_>> = vec![
         Box::new(|d| clamdscan(clamd, &["--stream", "-m"], d)),
         Box::new(|d| pyclamd_cmd(PY_MANY, sock, d)),
     ];

@@ -16,6 +16,9 @@ use std::time::Duration;
 use opskit::clamd::{Client, EICAR, Endpoint, Error, ScanResult, Version};
 use testbed::clamd::Clamd;
 
+/// A host's version and scan lines, or why it failed.
+type Outcome = Result<(Version, Vec<ScanResult>), Error>;
+
 struct Host {
     name: String,
     client: Client,
@@ -43,7 +46,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Both hosts at once, each scanning its own web root with MULTISCAN.
-    type Outcome = Result<(Version, Vec<ScanResult>), Error>;
     let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
         let jobs: Vec<_> = hosts
             .iter()

@@ -43,14 +43,24 @@ fn trace(target: &str, port: u16, hops: Hops) -> Trace {
     let mut t = Trace::new(target, port);
     t.hops = hops
         .into_iter()
-        .map(|(ttl, rs)| Hop::new(ttl, rs.into_iter().map(|(a, rtt, k)| reply(a, rtt, k)).collect()))
+        .map(|(ttl, rs)| {
+            Hop::new(
+                ttl,
+                rs.into_iter().map(|(a, rtt, k)| reply(a, rtt, k)).collect(),
+            )
+        })
         .collect();
     t
 }
 
 fn demo() -> TraceSet {
     use ReplyKind::{Rst, SynAck, TimeExceeded as Te};
-    let edge = || -> Hops { vec![(1, vec![("198.18.0.1", 0.31, Te)]), (2, vec![("198.18.1.1", 0.88, Te)])] };
+    let edge = || -> Hops {
+        vec![
+            (1, vec![("198.18.0.1", 0.31, Te)]),
+            (2, vec![("198.18.1.1", 0.88, Te)]),
+        ]
+    };
     let web = |port: u16, kind: ReplyKind| {
         let mut hops = edge();
         hops.extend([
@@ -73,7 +83,10 @@ fn demo() -> TraceSet {
         trace("mx1.mailco.test", port, hops)
     };
     let mut dark_hops = edge();
-    dark_hops.extend([(3, vec![("198.18.64.1", 3.2, Te)]), (4, vec![("198.18.65.9", 6.1, Te)])]);
+    dark_hops.extend([
+        (3, vec![("198.18.64.1", 3.2, Te)]),
+        (4, vec![("198.18.65.9", 6.1, Te)]),
+    ]);
     let mut dark = trace("198.18.200.9", 8443, dark_hops);
     dark.addr = Some("198.18.200.9".parse().expect("valid"));
     TraceSet::new(vec![

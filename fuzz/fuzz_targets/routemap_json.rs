@@ -7,14 +7,22 @@ use libfuzzer_sys::fuzz_target;
 use routeviz::{RenderOptions, RouteMap, TraceSet};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(set) = TraceSet::from_json(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(set) = TraceSet::from_json(text) else {
+        return;
+    };
     // Keep each run fast; the limits themselves are tested by the crate.
     if set.traces.len() > 64 {
         return;
     }
     let Ok(map) = RouteMap::new(&set) else { return };
-    let opts = RenderOptions::builder().rtt_labels(true).title("fuzz").build().unwrap();
+    let opts = RenderOptions::builder()
+        .rtt_labels(true)
+        .title("fuzz")
+        .build()
+        .unwrap();
     let svg = map.to_svg(&opts);
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
     assert!(!svg.contains("<script"));

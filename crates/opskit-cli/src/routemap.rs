@@ -47,7 +47,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
-    match draw(&args) {
+    match draw(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("opskit routemap: {e}");
@@ -56,18 +56,21 @@ pub(crate) fn run(args: Args) -> ExitCode {
     }
 }
 
-fn format_of(args: &Args) -> Result<Format, String> {
-    if let Some(f) = args.format {
+fn format_of(output: &Path, format: Option<Format>) -> Result<Format, String> {
+    if let Some(f) = format {
         return Ok(f);
     }
-    let ext = args.output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("svg") => Ok(Format::Svg),
         Some("png") => Ok(Format::Png),
         Some("dot" | "gv") => Ok(Format::Dot),
         _ => Err(format!(
             "cannot tell the format of {}: use a .svg, .png or .dot name, or --format",
-            args.output.display()
+            output.display()
         )),
     }
 }
@@ -75,41 +78,55 @@ fn format_of(args: &Args) -> Result<Format, String> {
 fn read_input(path: &Path) -> Result<String, String> {
     let mut text = String::new();
     let res = if path.as_os_str() == "-" {
-        std::io::stdin().take(MAX_INPUT + 1).read_to_string(&mut text)
+        std::io::stdin()
+            .take(MAX_INPUT + 1)
+            .read_to_string(&mut text)
     } else {
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_INPUT + 1).read_to_string(&mut text))
+        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT + 1).read_to_string(&mut text))
     };
     res.map_err(|e| format!("reading {}: {e}", path.display()))?;
     if text.len() as u64 > MAX_INPUT {
-        return Err(format!("{} is larger than {MAX_INPUT} bytes", path.display()));
+        return Err(format!(
+            "{} is larger than {MAX_INPUT} bytes",
+            path.display()
+        ));
     }
     Ok(text)
 }
 
-fn draw(args: &Args) -> Result<(), String> {
-    let format = format_of(args)?;
+fn draw(args: Args) -> Result<(), String> {
+    let Args {
+        input,
+        output,
+        format,
+        title,
+        scale,
+        rtt,
+        no_legend,
+    } = args;
+    let format = format_of(&output, format)?;
     let mut opts = RenderOptions::builder()
-        .scale(args.scale)
-        .rtt_labels(args.rtt)
-        .legend(!args.no_legend);
-    if let Some(t) = &args.title {
+        .scale(scale)
+        .rtt_labels(rtt)
+        .legend(!no_legend);
+    if let Some(t) = title {
         opts = opts.title(t);
     }
     let opts = opts.build().map_err(|e| e.to_string())?;
-    let text = read_input(&args.input)?;
-    let set = TraceSet::from_json(&text).map_err(|e| format!("{}: {e}", args.input.display()))?;
+    let text = read_input(&input)?;
+    let set = TraceSet::from_json(&text).map_err(|e| format!("{}: {e}", input.display()))?;
     let map = RouteMap::new(&set).map_err(|e| e.to_string())?;
     let bytes = match format {
         Format::Svg => map.to_svg(&opts).into_bytes(),
         Format::Png => map.to_png(&opts).map_err(|e| e.to_string())?,
         Format::Dot => map.to_dot(&opts).into_bytes(),
     };
-    if args.output.as_os_str() == "-" {
+    if output.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
-        out.write_all(&bytes).and_then(|()| out.flush()).map_err(|e| format!("writing to standard output: {e}"))
+        out.write_all(&bytes)
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("writing to standard output: {e}"))
     } else {
-        std::fs::write(&args.output, bytes)
-            .map_err(|e| format!("writing {}: {e}", args.output.display()))
+        std::fs::write(&output, bytes).map_err(|e| format!("writing {}: {e}", output.display()))
     }
 }

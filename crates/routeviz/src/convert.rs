@@ -35,7 +35,10 @@ impl From<&tcptrace::Trace> for Trace {
             hops: t
                 .hops
                 .iter()
-                .map(|h| Hop { ttl: h.ttl, replies: h.replies.iter().map(Reply::from).collect() })
+                .map(|h| Hop {
+                    ttl: h.ttl,
+                    replies: h.replies.iter().map(Reply::from).collect(),
+                })
                 .collect(),
         }
     }
@@ -44,7 +47,9 @@ impl From<&tcptrace::Trace> for Trace {
 impl From<&tcptrace::TraceReport> for TraceSet {
     fn from(r: &tcptrace::TraceReport) -> Self {
         Self {
-            params: Some(TraceParams { min_ttl: Some(r.params.min_ttl) }),
+            params: Some(TraceParams {
+                min_ttl: Some(r.params.min_ttl),
+            }),
             traces: r.traces.iter().map(Trace::from).collect(),
         }
     }
@@ -67,10 +72,18 @@ mod tests {
         assert_eq!(set.traces[0].addr, Some("198.18.9.1".parse().unwrap()));
         assert_eq!(set.traces[0].hops[0].replies[0].rtt_ms, Some(0.5));
         let g = RouteGraph::new(&set).unwrap();
-        let ep = g.graph().node_weights().find(|n| n.kind == NodeKind::Endpoint).unwrap();
+        let ep = g
+            .graph()
+            .node_weights()
+            .find(|n| n.kind == NodeKind::Endpoint)
+            .unwrap();
         assert_eq!(ep.ports, vec![(443, PortState::Closed)]);
         // min_ttl 1 and a first answer at TTL 2: one silent hop drawn at TTL 1.
-        assert!(g.graph().node_weights().any(|n| n.kind == NodeKind::Unknown && n.ttls == vec![1]));
+        assert!(
+            g.graph()
+                .node_weights()
+                .any(|n| n.kind == NodeKind::Unknown && n.ttls == vec![1])
+        );
         // The same JSON read directly gives the same graph.
         let direct = RouteGraph::new(&TraceSet::from_json(json).unwrap()).unwrap();
         assert_eq!(direct.graph().node_count(), g.graph().node_count());

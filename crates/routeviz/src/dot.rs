@@ -48,9 +48,9 @@ fn names(graph: &RouteGraph) -> HashMap<NodeIndex, String> {
     for n in graph.graph().node_indices() {
         let node = graph.node(n);
         let name = match node.kind {
-            NodeKind::Router | NodeKind::Endpoint => {
-                node.addr.map_or_else(|| format!("n{}", n.index()), |a| a.to_string())
-            }
+            NodeKind::Router | NodeKind::Endpoint => node
+                .addr
+                .map_or_else(|| format!("n{}", n.index()), |a| a.to_string()),
             NodeKind::Unknown => {
                 unk += 1;
                 format!("unk{}", unk - 1)
@@ -79,7 +79,10 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
     s.push_str("\n#ASN clustering\n");
     for (rank, (&asn, name)) in graph.as_names().iter().enumerate() {
         let (fill, stroke) = as_colors(rank);
-        let members: Vec<NodeIndex> = g.node_indices().filter(|&n| g[n].asn == Some(asn)).collect();
+        let members: Vec<NodeIndex> = g
+            .node_indices()
+            .filter(|&n| g[n].asn == Some(asn))
+            .collect();
         if members.is_empty() {
             continue;
         }
@@ -99,7 +102,10 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
     }
 
     s.push_str("\n#endpoints\n");
-    for n in g.node_indices().filter(|&n| g[n].kind == NodeKind::Endpoint) {
+    for n in g
+        .node_indices()
+        .filter(|&n| g[n].kind == NodeKind::Endpoint)
+    {
         let node = &g[n];
         let mut label = record_field(&node.label);
         for (p, st) in &node.ports {
@@ -114,7 +120,10 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
     }
 
     s.push_str("\n#Blackholes\n");
-    for n in g.node_indices().filter(|&n| g[n].kind == NodeKind::Blackhole) {
+    for n in g
+        .node_indices()
+        .filter(|&n| g[n].kind == NodeKind::Blackhole)
+    {
         let _ = writeln!(
             s,
             "\t{} [shape=octagon,color=black,fillcolor=red,style=filled,label={}];",
@@ -125,7 +134,12 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
 
     s.push_str("\n#Unknowns\n");
     for n in g.node_indices().filter(|&n| g[n].kind == NodeKind::Unknown) {
-        let _ = writeln!(s, "\t{} [label=\"?\",style=dashed];", quoted(&names[&n]));
+        let _ = writeln!(
+            s,
+            "\t{} [label={},style=dashed];",
+            quoted(&names[&n]),
+            quoted(&g[n].label)
+        );
     }
 
     s.push_str("\n\tnode [shape=ellipse,color=black,style=solid];\n\n");

@@ -29,7 +29,9 @@ pub enum Error {
     #[error("SVG could not be parsed for rasterizing: {0}")]
     Svg(String),
     /// Some text was not laid out, so the PNG would silently lack labels.
-    #[error("text was not laid out: {drawn} of {expected} text elements have glyphs (font missing?)")]
+    #[error(
+        "text was not laid out: {drawn} of {expected} text elements have glyphs (font missing?)"
+    )]
     TextNotRendered {
         /// Text elements in the SVG.
         expected: usize,

@@ -29,7 +29,8 @@ pub enum NodeKind {
     Router,
     /// A destination that answered; drawn as a record of its port states.
     Endpoint,
-    /// A hop that did not answer (`unk` in scapy's graphs).
+    /// Hops that did not answer (`unk` in scapy's graphs): one node per gap, at its first TTL,
+    /// labelled `?` or `?×N` for N silent TTLs in a row.
     Unknown,
     /// A target that was never reached (a red octagon).
     Blackhole,
@@ -90,8 +91,9 @@ impl TraceInfo {
 
 /// The graph of a [`TraceSet`], ready to lay out.
 ///
-/// Built once from the traces: addresses become nodes (one per distinct address), silent hops
-/// become unknown nodes (one per gap position between the same answered neighbours), reached
+/// Built once from the traces: addresses become nodes (one per distinct address), each gap of
+/// silent hops becomes one unknown node (shared by traces with the same gap between the same
+/// answered neighbours), reached
 /// destinations become endpoint nodes with their port states and unreached targets become
 /// blackholes one TTL below the last answer.
 #[derive(Clone, Debug)]
@@ -110,19 +112,32 @@ impl RouteGraph {
     /// [`MAX_EDGES`].
     pub fn new(set: &TraceSet) -> Result<Self> {
         if set.traces.len() > MAX_TRACES {
-            return Err(Error::TooLarge { what: "traces", got: set.traces.len(), limit: MAX_TRACES });
+            return Err(Error::TooLarge {
+                what: "traces",
+                got: set.traces.len(),
+                limit: MAX_TRACES,
+            });
         }
         let min_ttl = set.params.as_ref().and_then(|p| p.min_ttl);
         let mut b = Builder::default();
         for (ti, trace) in set.traces.iter().enumerate() {
             b.add_trace(ti, trace, min_ttl)?;
         }
-        let Builder { mut graph, traces, as_names, .. } = b;
+        let Builder {
+            mut graph,
+            traces,
+            as_names,
+            ..
+        } = b;
         for n in graph.node_weights_mut() {
             n.ttls.sort_unstable();
             n.ttls.dedup();
         }
-        Ok(Self { graph, traces, as_names })
+        Ok(Self {
+            graph,
+            traces,
+            as_names,
+        })
     }
 
     /// The petgraph graph.
@@ -165,7 +180,7 @@ struct Builder {
     traces: Vec<TraceInfo>,
     as_names: BTreeMap<u32, Option<String>>,
     by_addr: HashMap<IpAddr, NodeIndex>,
-    unknowns: HashMap<(Vec<NodeIndex>, Vec<NodeIndex>, u16), NodeIndex>,
+    unknowns: HashMap<(Vec<NodeIndex>, Vec<NodeIndex>, u16, usize), NodeIndex>,
 }
 
 /// One TTL of one trace: the nodes that answered (empty while unresolved silent).
@@ -194,7 +209,10 @@ impl Builder {
         by_ttl.retain(|_, v| !v.is_empty());
         let dest_ttl = by_ttl
             .iter()
-            .find(|(_, rs)| rs.iter().any(|r| is_final_from_dest(r, dest, trace.reached)))
+            .find(|(_, rs)| {
+                rs.iter()
+                    .any(|r| is_final_from_dest(r, dest, trace.reached))
+            })
             .map(|(t, _)| *t);
         let reached = dest_ttl.is_some();
         self.traces.push(TraceInfo {
@@ -252,13 +270,22 @@ impl Builder {
                 asn: None,
                 ttls: Vec::new(),
             });
-            steps.push(Step { ttl, nodes: vec![(n, None)] });
+            steps.push(Step {
+                ttl,
+                nodes: vec![(n, None)],
+            });
         }
         for step in &steps {
             for (n, _) in &step.nodes {
                 self.graph[*n].ttls.push(step.ttl);
             }
         }
+        self.add_edges(ti, &steps)
+    }
+
+    /// Adds the edges of trace `ti` between consecutive steps (every address of one step to
+    /// every address of the next).
+    fn add_edges(&mut self, ti: usize, steps: &[Step]) -> Result<()> {
         for pair in steps.windows(2) {
             for (a, _) in &pair[0].nodes {
                 for (b, rtt) in &pair[1].nodes {
@@ -269,11 +296,13 @@ impl Builder {
                             limit: MAX_EDGES,
                         });
                     }
-                    self.graph.add_edge(
-                        *a,
-                        *b,
-                        Edge { trace: ti, from_ttl: pair[0].ttl, to_ttl: pair[1].ttl, rtt_ms: *rtt },
-                    );
+                    let edge = Edge {
+                        trace: ti,
+                        from_ttl: pair[0].ttl,
+                        to_ttl: pair[1].ttl,
+                        rtt_ms: *rtt,
+                    };
+                    self.graph.add_edge(*a, *b, edge);
                 }
             }
         }
@@ -317,12 +346,18 @@ impl Builder {
         n
     }
 
-    /// Replaces silent steps by unknown nodes, shared between traces that have the same gap
-    /// between the same answered neighbours.
-    fn fill_gaps(&mut self, steps: &mut [Step]) {
+    /// Replaces each gap of silent steps by one unknown node at the gap's first TTL (shared
+    /// between traces with the same gap between the same answered neighbours); the edge from
+    /// it to the next answer spans the rest of the gap.
+    fn fill_gaps(&mut self, steps: &mut Vec<Step>) {
+        let mut out: Vec<Step> = Vec::with_capacity(steps.len());
         let mut i = 0;
         while i < steps.len() {
             if !steps[i].nodes.is_empty() {
+                out.push(Step {
+                    ttl: steps[i].ttl,
+                    nodes: std::mem::take(&mut steps[i].nodes),
+                });
                 i += 1;
                 continue;
             }
@@ -330,29 +365,38 @@ impl Builder {
             while i < steps.len() && steps[i].nodes.is_empty() {
                 i += 1;
             }
-            let prev: Vec<NodeIndex> = if start > 0 {
-                steps[start - 1].nodes.iter().map(|(n, _)| *n).collect()
-            } else {
-                Vec::new()
-            };
-            let next: Vec<NodeIndex> =
-                steps.get(i).map(|s| s.nodes.iter().map(|(n, _)| *n).collect()).unwrap_or_default();
-            for step in &mut steps[start..i] {
-                let key = (prev.clone(), next.clone(), step.ttl);
-                let graph = &mut self.graph;
-                let n = *self.unknowns.entry(key).or_insert_with(|| {
-                    graph.add_node(Node {
-                        kind: NodeKind::Unknown,
-                        addr: None,
-                        label: "?".to_owned(),
-                        ports: Vec::new(),
-                        asn: None,
-                        ttls: Vec::new(),
-                    })
-                });
-                step.nodes.push((n, None));
-            }
+            let prev: Vec<NodeIndex> = out
+                .last()
+                .map(|s| s.nodes.iter().map(|(n, _)| *n).collect())
+                .unwrap_or_default();
+            let next: Vec<NodeIndex> = steps
+                .get(i)
+                .map(|s| s.nodes.iter().map(|(n, _)| *n).collect())
+                .unwrap_or_default();
+            let ttl = steps[start].ttl;
+            let len = i - start;
+            let key = (prev, next, ttl, len);
+            let graph = &mut self.graph;
+            let n = *self.unknowns.entry(key).or_insert_with(|| {
+                graph.add_node(Node {
+                    kind: NodeKind::Unknown,
+                    addr: None,
+                    label: if len == 1 {
+                        "?".to_owned()
+                    } else {
+                        format!("?×{len}")
+                    },
+                    ports: Vec::new(),
+                    asn: None,
+                    ttls: Vec::new(),
+                })
+            });
+            out.push(Step {
+                ttl,
+                nodes: vec![(n, None)],
+            });
         }
+        *steps = out;
     }
 }
 
@@ -389,17 +433,61 @@ mod tests {
         let kinds: Vec<NodeKind> = g.graph().node_weights().map(|n| n.kind).collect();
         // 0.1, ?, 1.1, 1.2, 9.1 (endpoint), blackhole.
         assert_eq!(kinds.iter().filter(|k| **k == NodeKind::Router).count(), 3);
-        assert_eq!(kinds.iter().filter(|k| **k == NodeKind::Unknown).count(), 1, "gap shared");
-        assert_eq!(kinds.iter().filter(|k| **k == NodeKind::Blackhole).count(), 1);
-        let ep = g.graph().node_weights().find(|n| n.kind == NodeKind::Endpoint).unwrap();
-        assert_eq!(ep.ports, vec![(80, PortState::Open), (443, PortState::Closed)]);
+        assert_eq!(
+            kinds.iter().filter(|k| **k == NodeKind::Unknown).count(),
+            1,
+            "gap shared"
+        );
+        assert_eq!(
+            kinds.iter().filter(|k| **k == NodeKind::Blackhole).count(),
+            1
+        );
+        let ep = g
+            .graph()
+            .node_weights()
+            .find(|n| n.kind == NodeKind::Endpoint)
+            .unwrap();
+        assert_eq!(
+            ep.ports,
+            vec![(80, PortState::Open), (443, PortState::Closed)]
+        );
         assert_eq!(ep.ttls, vec![4]);
-        let bh = g.graph().node_weights().find(|n| n.kind == NodeKind::Blackhole).unwrap();
+        let bh = g
+            .graph()
+            .node_weights()
+            .find(|n| n.kind == NodeKind::Blackhole)
+            .unwrap();
         assert_eq!(bh.label, "unreached.example 22/tcp");
         assert_eq!(bh.ttls, vec![2]);
         // a: 0.1-?, ?-1.1, ?-1.2, 1.1-9.1, 1.2-9.1 = 5; b the same; c: 0.1-bh = 1.
         assert_eq!(g.graph().edge_count(), 11);
         assert!(g.traces()[0].reached && !g.traces()[2].reached);
+    }
+
+    #[test]
+    fn a_long_gap_is_one_unknown_node_with_a_long_edge() {
+        let mut a = Trace::new("x", 80);
+        a.hops = vec![
+            Hop::new(1, vec![te("198.18.0.1")]),
+            Hop::new(5, vec![te("198.18.0.5")]),
+        ];
+        let g = RouteGraph::new(&TraceSet::new(vec![a])).unwrap();
+        let unk: Vec<&Node> = g
+            .graph()
+            .node_weights()
+            .filter(|n| n.kind == NodeKind::Unknown)
+            .collect();
+        assert_eq!(unk.len(), 1);
+        assert_eq!(
+            (unk[0].label.as_str(), unk[0].ttls.as_slice()),
+            ("?×3", &[2u16][..])
+        );
+        let long = g
+            .graph()
+            .edge_weights()
+            .find(|e| e.to_ttl - e.from_ttl > 1)
+            .unwrap();
+        assert_eq!((long.from_ttl, long.to_ttl), (2, 5));
     }
 
     #[test]
@@ -411,18 +499,40 @@ mod tests {
             Hop::new(3, vec![te("198.18.0.1")]),
         ];
         let g = RouteGraph::new(&TraceSet::new(vec![a])).unwrap();
-        let n = g.graph().node_weights().find(|n| n.label == "198.18.0.1").unwrap();
+        let n = g
+            .graph()
+            .node_weights()
+            .find(|n| n.label == "198.18.0.1")
+            .unwrap();
         assert_eq!(n.ttls, vec![1, 3]);
+    }
+
+    #[test]
+    fn too_many_traces_is_an_error() {
+        let set = TraceSet::new(vec![Trace::new("x", 80); MAX_TRACES + 1]);
+        assert_eq!(
+            RouteGraph::new(&set).unwrap_err(),
+            Error::TooLarge {
+                what: "traces",
+                got: MAX_TRACES + 1,
+                limit: MAX_TRACES
+            }
+        );
     }
 
     #[test]
     fn too_many_ecmp_is_an_error() {
         let mut a = Trace::new("x", 80);
-        let replies = (0..=MAX_ECMP).map(|i| te(&format!("198.18.0.{i}"))).collect();
+        let replies = (0..=MAX_ECMP)
+            .map(|i| te(&format!("198.18.0.{i}")))
+            .collect();
         a.hops = vec![Hop::new(1, replies)];
         assert!(matches!(
             RouteGraph::new(&TraceSet::new(vec![a])),
-            Err(Error::TooLarge { what: "addresses at one hop", .. })
+            Err(Error::TooLarge {
+                what: "addresses at one hop",
+                ..
+            })
         ));
     }
 }

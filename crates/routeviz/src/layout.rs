@@ -191,7 +191,9 @@ impl Layout {
     /// The route of graph edge `edge` as points from the bottom of its upper node to the top of
     /// its lower node, through the bend points of the rows it crosses.
     pub fn edge_points(&self, edge: EdgeIndex) -> Vec<(f64, f64)> {
-        let Some(path) = self.edge_paths.get(edge.index()) else { return Vec::new() };
+        let Some(path) = self.edge_paths.get(edge.index()) else {
+            return Vec::new();
+        };
         let mut pts = Vec::with_capacity(path.len());
         for (k, &i) in path.iter().enumerate() {
             let it = &self.items[i];
@@ -218,7 +220,11 @@ impl Layout {
             if path.len() < 2 || !seen.insert((path[0], path[path.len() - 1])) {
                 continue;
             }
-            out.push(path.iter().map(|&i| (self.items[i].x, row_y(self.items[i].layer))).collect());
+            out.push(
+                path.iter()
+                    .map(|&i| (self.items[i].x, row_y(self.items[i].layer)))
+                    .collect(),
+            );
         }
         out
     }
@@ -233,15 +239,21 @@ impl Layout {
 /// the label.
 fn natural_strip(items: &[Item], members: &[usize], lw: f64) -> (f64, f64) {
     // Only the first row of a run carries the label.
-    let left = members.iter().map(|&i| items[i].x - items[i].w / 2.0).fold(f64::MAX, f64::min);
-    let right = members.iter().map(|&i| items[i].x + items[i].w / 2.0).fold(f64::MIN, f64::max);
+    let left = members
+        .iter()
+        .map(|&i| items[i].x - items[i].w / 2.0)
+        .fold(f64::MAX, f64::min);
+    let right = members
+        .iter()
+        .map(|&i| items[i].x + items[i].w / 2.0)
+        .fold(f64::MIN, f64::max);
     let x0 = left - BOX_PAD;
     (x0, (right + BOX_PAD).max(x0 + lw))
 }
 
-/// The AS boxes: per run and layer a strip around the members, widened towards the run's
-/// overall extent as far as the neighbours on that layer allow (so most boxes come out as
-/// rectangles), and split where two consecutive strips do not overlap.
+/// The AS boxes: a rectangle over the run's overall extent where that is free of everything
+/// else on all its rows, else per row a tight strip around the members, split where two
+/// consecutive strips do not overlap.
 fn as_boxes(
     graph: &RouteGraph,
     items: &[Item],
@@ -276,15 +288,16 @@ fn as_boxes(
             i = j + 1;
         }
     }
-    // Final strips per (run, layer), left to right on each layer.
+    // Natural strips, and per layer the obstacles in x order: items outside runs and the
+    // natural strips of runs.
     let mut strips: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
+    let mut obstacles: Vec<Vec<(f64, f64, Option<usize>)>> = vec![Vec::new(); layers.len()];
     for (li, l) in layers.iter().enumerate() {
-        let mut prev_right = f64::MIN;
         let mut i = 0;
         while i < l.len() {
             let Some(&r) = run_of.get(&l[i]) else {
                 let it = &items[l[i]];
-                prev_right = prev_right.max(it.x + it.w / 2.0);
+                obstacles[li].push((it.x - it.w / 2.0, it.x + it.w / 2.0, None));
                 i += 1;
                 continue;
             };
@@ -294,15 +307,30 @@ fn as_boxes(
             }
             let first = runs[r].first == li;
             let (a, b) = natural_strip(items, &l[i..=j], if first { lw(r) } else { 0.0 });
-            let right_limit = l.get(j + 1).map_or(f64::MAX, |&n| {
-                let it = &items[n];
-                it.x - it.w / 2.0 - if it.group.is_some() { BOX_PAD } else { 0.0 } - BOX_GAP
-            });
-            let left = a.min(extent[r].0.max(prev_right + BOX_GAP));
-            let right = b.max(extent[r].1.min(right_limit));
-            strips.insert((r, li), (left, right));
-            prev_right = right;
+            strips.insert((r, li), (a, b));
+            obstacles[li].push((a, b, Some(r)));
             i = j + 1;
+        }
+    }
+    // A run whose overall extent is free on all its rows becomes a rectangle (first come,
+    // first served); the others keep their tight per-row strips.
+    let mut widened: Vec<Vec<(f64, f64)>> = vec![Vec::new(); layers.len()];
+    for (r, run) in runs.iter().enumerate() {
+        let (lo, hi) = extent[r];
+        let fits = (run.first..=run.last).all(|li| {
+            let obs = &obstacles[li];
+            let start = obs.partition_point(|o| o.1 + BOX_GAP <= lo);
+            obs[start..]
+                .iter()
+                .take_while(|o| o.0 - BOX_GAP < hi)
+                .all(|o| o.2 == Some(r))
+                && widened[li].iter().all(|&(a, b)| b + BOX_GAP <= lo || a - BOX_GAP >= hi)
+        });
+        if fits {
+            for (li, w) in widened.iter_mut().enumerate().take(run.last + 1).skip(run.first) {
+                strips.insert((r, li), (lo, hi));
+                w.push((lo, hi));
+            }
         }
     }
     let mut boxes = Vec::new();
@@ -394,15 +422,22 @@ pub(crate) fn row_y(l: usize) -> f64 {
 pub(crate) fn node_size(graph: &RouteGraph, n: NodeIndex) -> (f64, f64) {
     let node = graph.node(n);
     match node.kind {
-        NodeKind::Router => (text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 4.0, NODE_H),
+        NodeKind::Router => (
+            text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 4.0,
+            NODE_H,
+        ),
         NodeKind::Endpoint => {
             let w: f64 = endpoint_cells(node).iter().map(|c| cell_width(c)).sum();
             (w, NODE_H)
         }
-        NodeKind::Unknown => (38.0, NODE_H),
-        NodeKind::Blackhole => {
-            (text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 20.0, BLACKHOLE_H)
-        }
+        NodeKind::Unknown => (
+            (text::width(&node.label, NODE_FONT) + 26.0).max(38.0),
+            NODE_H,
+        ),
+        NodeKind::Blackhole => (
+            text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 20.0,
+            BLACKHOLE_H,
+        ),
     }
 }
 
@@ -420,8 +455,16 @@ pub(crate) fn cell_width(text: &str) -> f64 {
 
 fn build(graph: &RouteGraph) -> Layout {
     let g = graph.graph();
-    let min_ttl = g.node_weights().flat_map(|n| n.ttls.iter().copied()).min().unwrap_or(1);
-    let max_ttl = g.node_weights().flat_map(|n| n.ttls.iter().copied()).max().unwrap_or(min_ttl);
+    let min_ttl = g
+        .node_weights()
+        .flat_map(|n| n.ttls.iter().copied())
+        .min()
+        .unwrap_or(1);
+    let max_ttl = g
+        .node_weights()
+        .flat_map(|n| n.ttls.iter().copied())
+        .max()
+        .unwrap_or(min_ttl);
     let n_layers = usize::from(max_ttl - min_ttl) + 1;
 
     // One item per (node, ttl) occurrence, created in node order then TTL order.
@@ -448,9 +491,10 @@ fn build(graph: &RouteGraph) -> Layout {
     let mut down: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
     for e in g.edge_references() {
         let w = e.weight();
-        let (Some(&a), Some(&b)) =
-            (occ.get(&(e.source(), w.from_ttl)), occ.get(&(e.target(), w.to_ttl)))
-        else {
+        let (Some(&a), Some(&b)) = (
+            occ.get(&(e.source(), w.from_ttl)),
+            occ.get(&(e.target(), w.to_ttl)),
+        ) else {
             continue;
         };
         if items[b].layer <= items[a].layer {
@@ -521,7 +565,12 @@ fn build(graph: &RouteGraph) -> Layout {
     let label_w: HashMap<u32, f64> = graph
         .as_names()
         .keys()
-        .map(|&asn| (asn, text::width(&graph.as_label(asn), AS_FONT) + 2.0 * BOX_PAD))
+        .map(|&asn| {
+            (
+                asn,
+                text::width(&graph.as_label(asn), AS_FONT) + 2.0 * BOX_PAD,
+            )
+        })
         .collect();
     let runs = place::runs(&layers, &groups);
     let xs = place::place(&layers, &items, &up, &down, &runs, &label_w);
@@ -553,5 +602,14 @@ fn build(graph: &RouteGraph) -> Layout {
         .chain(boxes.iter().map(|b| b.x + b.w))
         .fold(0.0, f64::max);
     let height = row_y(n_layers - 1) + BLACKHOLE_H / 2.0 + BOX_PAD;
-    Layout { items, layers, min_ttl, edge_paths, boxes, width, height, crossings }
+    Layout {
+        items,
+        layers,
+        min_ttl,
+        edge_paths,
+        boxes,
+        width,
+        height,
+        crossings,
+    }
 }

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "tcptrace")]
+mod convert;
 mod dot;
 mod error;
 mod graph;
@@ -10,8 +12,6 @@ mod options;
 mod raster;
 mod svg;
 mod text;
-#[cfg(feature = "tcptrace")]
-mod convert;
 
 pub use error::{Error, Result};
 pub use graph::{Edge, MAX_ECMP, MAX_EDGES, MAX_TRACES, Node, NodeKind, RouteGraph, TraceInfo};

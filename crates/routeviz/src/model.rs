@@ -21,7 +21,10 @@ pub struct TraceSet {
 impl TraceSet {
     /// A set of traces with no parameters.
     pub fn new(traces: Vec<Trace>) -> Self {
-        Self { params: None, traces }
+        Self {
+            params: None,
+            traces,
+        }
     }
 
     /// Parses a trace set from JSON, such as the output of `opskit trace --json`.
@@ -65,7 +68,13 @@ pub struct Trace {
 impl Trace {
     /// A trace with no hops yet.
     pub fn new(target: impl Into<String>, port: u16) -> Self {
-        Self { target: target.into(), addr: None, port, reached: false, hops: Vec::new() }
+        Self {
+            target: target.into(),
+            addr: None,
+            port,
+            reached: false,
+            hops: Vec::new(),
+        }
     }
 }
 
@@ -109,7 +118,13 @@ pub struct Reply {
 impl Reply {
     /// A reply of `kind` from `from`, with no RTT and no AS data.
     pub fn new(from: IpAddr, kind: ReplyKind) -> Self {
-        Self { from, rtt_ms: None, kind, asn: None, as_name: None }
+        Self {
+            from,
+            rtt_ms: None,
+            kind,
+            asn: None,
+            as_name: None,
+        }
     }
 
     /// Sets the round-trip time in milliseconds.
@@ -200,14 +215,25 @@ mod tests {
 
     #[test]
     fn bad_json_is_typed() {
-        assert!(matches!(TraceSet::from_json("{\"traces\":3}"), Err(crate::Error::Json(_))));
+        assert!(matches!(
+            TraceSet::from_json("{\"traces\":3}"),
+            Err(crate::Error::Json(_))
+        ));
     }
 
     #[test]
     fn port_flags() {
-        assert_eq!(PortState::from_kind(ReplyKind::SynAck).unwrap().flags(), "SA");
+        assert_eq!(
+            PortState::from_kind(ReplyKind::SynAck).unwrap().flags(),
+            "SA"
+        );
         assert_eq!(PortState::from_kind(ReplyKind::Rst).unwrap().flags(), "RA");
-        assert_eq!(PortState::from_kind(ReplyKind::Unreachable(13)).unwrap().flags(), "U13");
+        assert_eq!(
+            PortState::from_kind(ReplyKind::Unreachable(13))
+                .unwrap()
+                .flags(),
+            "U13"
+        );
         assert_eq!(PortState::from_kind(ReplyKind::TimeExceeded), None);
     }
 }

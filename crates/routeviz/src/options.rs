@@ -51,7 +51,10 @@ impl Default for RenderOptions {
 impl RenderOptions {
     /// A builder starting from the defaults.
     pub fn builder() -> RenderOptionsBuilder {
-        RenderOptionsBuilder { opts: Self::default(), error: None }
+        RenderOptionsBuilder {
+            opts: Self::default(),
+            error: None,
+        }
     }
 
     /// The title, cleaned and bounded.
@@ -152,16 +155,29 @@ mod tests {
     fn scale_is_validated() {
         assert!(RenderOptions::builder().scale(2.0).build().is_ok());
         for bad in [0.0, -1.0, f32::NAN, f32::INFINITY, 100.0] {
-            let e = RenderOptions::builder().scale(bad).scale(1.0).build().unwrap_err();
-            assert!(matches!(e, Error::InvalidOption { name: "scale", .. }), "{bad}");
+            let e = RenderOptions::builder()
+                .scale(bad)
+                .scale(1.0)
+                .build()
+                .unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidOption { name: "scale", .. }),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn title_is_cleaned() {
-        let o = RenderOptions::builder().title("a\u{0}b\n c").build().unwrap();
+        let o = RenderOptions::builder()
+            .title("a\u{0}b\n c")
+            .build()
+            .unwrap();
         assert_eq!(o.title(), Some("ab c"));
-        let o = RenderOptions::builder().title("x".repeat(10_000)).build().unwrap();
+        let o = RenderOptions::builder()
+            .title("x".repeat(10_000))
+            .build()
+            .unwrap();
         assert_eq!(o.title().unwrap().chars().count(), TITLE_CHARS);
     }
 }

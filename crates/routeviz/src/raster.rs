@@ -58,7 +58,10 @@ pub(crate) fn parse(svg: &str, expected_texts: usize) -> Result<usvg::Tree> {
     let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| Error::Svg(e.to_string()))?;
     let drawn = drawn_texts(tree.root());
     if drawn < expected_texts {
-        return Err(Error::TextNotRendered { expected: expected_texts, drawn });
+        return Err(Error::TextNotRendered {
+            expected: expected_texts,
+            drawn,
+        });
     }
     Ok(tree)
 }
@@ -68,11 +71,16 @@ pub(crate) fn rasterize(svg: &str, expected_texts: usize, scale: f32) -> Result<
     let tree = parse(svg, expected_texts)?;
     let size = tree.size();
     let w = (f64::from(size.width()) * f64::from(scale)).ceil().max(1.0);
-    let h = (f64::from(size.height()) * f64::from(scale)).ceil().max(1.0);
+    let h = (f64::from(size.height()) * f64::from(scale))
+        .ceil()
+        .max(1.0);
     let (wu, hu) = (w as u64, h as u64);
-    if wu.saturating_mul(hu) > MAX_PIXELS || wu > u64::from(u32::MAX) || hu > u64::from(u32::MAX)
-    {
-        return Err(Error::ImageTooLarge { width: wu, height: hu, limit: MAX_PIXELS });
+    if wu.saturating_mul(hu) > MAX_PIXELS || wu > u64::from(u32::MAX) || hu > u64::from(u32::MAX) {
+        return Err(Error::ImageTooLarge {
+            width: wu,
+            height: hu,
+            limit: MAX_PIXELS,
+        });
     }
     let mut pixmap = tiny_skia::Pixmap::new(wu as u32, hu as u32).ok_or(Error::ImageTooLarge {
         width: wu,
@@ -80,14 +88,21 @@ pub(crate) fn rasterize(svg: &str, expected_texts: usize, scale: f32) -> Result<
         limit: MAX_PIXELS,
     })?;
     pixmap.fill(tiny_skia::Color::WHITE);
-    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
     Ok(pixmap)
 }
 
 /// Rasterizes `svg` at `scale` and encodes it as an RGB PNG.
 #[cfg(test)]
 fn render(svg: &str, expected_texts: usize, scale: f32) -> Result<Vec<u8>> {
-    encode_png(&rasterize(svg, expected_texts, scale)?, PngCompression::Fast)
+    encode_png(
+        &rasterize(svg, expected_texts, scale)?,
+        PngCompression::Fast,
+    )
 }
 
 /// Encodes a pixmap as an 8-bit PNG.
@@ -103,7 +118,14 @@ fn render(svg: &str, expected_texts: usize, scale: f32) -> Result<Vec<u8>> {
 pub fn encode_png(pixmap: &tiny_skia::Pixmap, compression: PngCompression) -> Result<Vec<u8>> {
     let opaque = pixmap.data().chunks_exact(4).all(|p| p[3] == 255);
     let (color, data): (png::ColorType, Vec<u8>) = if opaque {
-        (png::ColorType::Rgb, pixmap.data().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect())
+        (
+            png::ColorType::Rgb,
+            pixmap
+                .data()
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect(),
+        )
     } else {
         let data = pixmap
             .pixels()
@@ -119,15 +141,21 @@ pub fn encode_png(pixmap: &tiny_skia::Pixmap, compression: PngCompression) -> Re
         // Measured on route maps (10×25 traces, 2511×1966 px): fdeflate with Paeth took 23 ms
         // for 1.2 MiB, with Sub 22 ms for 1.5 MiB, with Up 26 ms for 2.2 MiB, unfiltered 74 ms
         // for 12 MiB; zlib level 6 with Sub 234 ms for 0.6 MiB, adaptive 292 ms for the same.
-        PngCompression::Fast => {
-            (png::Compression::Fast, png::FilterType::Paeth, png::AdaptiveFilterType::NonAdaptive)
-        }
-        PngCompression::Balanced => {
-            (png::Compression::Default, png::FilterType::Sub, png::AdaptiveFilterType::NonAdaptive)
-        }
-        PngCompression::Small => {
-            (png::Compression::Best, png::FilterType::Paeth, png::AdaptiveFilterType::Adaptive)
-        }
+        PngCompression::Fast => (
+            png::Compression::Fast,
+            png::FilterType::Paeth,
+            png::AdaptiveFilterType::NonAdaptive,
+        ),
+        PngCompression::Balanced => (
+            png::Compression::Default,
+            png::FilterType::Sub,
+            png::AdaptiveFilterType::NonAdaptive,
+        ),
+        PngCompression::Small => (
+            png::Compression::Best,
+            png::FilterType::Paeth,
+            png::AdaptiveFilterType::Adaptive,
+        ),
     };
     let mut out = Vec::with_capacity(data.len() / 8);
     {
@@ -138,7 +166,9 @@ pub fn encode_png(pixmap: &tiny_skia::Pixmap, compression: PngCompression) -> Re
         enc.set_filter(filter);
         enc.set_adaptive_filter(adaptive);
         let mut writer = enc.write_header().map_err(|e| Error::Png(e.to_string()))?;
-        writer.write_image_data(&data).map_err(|e| Error::Png(e.to_string()))?;
+        writer
+            .write_image_data(&data)
+            .map_err(|e| Error::Png(e.to_string()))?;
         writer.finish().map_err(|e| Error::Png(e.to_string()))?;
     }
     Ok(out)
@@ -154,25 +184,43 @@ mod tests {
         assert!(parse(ok, 1).is_ok());
         // resvg silently drops text whose family is not in the database: we report it.
         let other = r#"<svg xmlns="http://www.w3.org/2000/svg" width="80" height="20"><text x="2" y="14" font-family="Nonexistent">hi</text></svg>"#;
-        assert_eq!(parse(other, 1).unwrap_err(), Error::TextNotRendered { expected: 1, drawn: 0 });
+        assert_eq!(
+            parse(other, 1).unwrap_err(),
+            Error::TextNotRendered {
+                expected: 1,
+                drawn: 0
+            }
+        );
     }
 
     #[test]
     fn text_without_glyphs_is_an_error() {
         // An empty font database cannot lay out anything.
-        let opt = usvg::Options { fontdb: Arc::new(usvg::fontdb::Database::new()), ..usvg::Options::default() };
+        let opt = usvg::Options {
+            fontdb: Arc::new(usvg::fontdb::Database::new()),
+            ..usvg::Options::default()
+        };
         let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="80" height="20"><text x="2" y="14">hi</text></svg>"#;
         let tree = usvg::Tree::from_str(svg, &opt).unwrap();
         assert_eq!(drawn_texts(tree.root()), 0);
         // And our own check reports more expected text than drawn.
         let svg2 = r#"<svg xmlns="http://www.w3.org/2000/svg" width="80" height="20"><text x="2" y="14"> </text></svg>"#;
-        assert!(matches!(parse(svg2, 1), Err(Error::TextNotRendered { expected: 1, drawn: 0 })));
+        assert!(matches!(
+            parse(svg2, 1),
+            Err(Error::TextNotRendered {
+                expected: 1,
+                drawn: 0
+            })
+        ));
     }
 
     #[test]
     fn too_large_is_refused() {
         let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="20000" height="20000"></svg>"#;
-        assert!(matches!(render(svg, 0, 1.0), Err(Error::ImageTooLarge { .. })));
+        assert!(matches!(
+            render(svg, 0, 1.0),
+            Err(Error::ImageTooLarge { .. })
+        ));
     }
 
     #[test]

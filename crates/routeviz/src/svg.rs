@@ -110,16 +110,29 @@ fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> Frame {
             .map(|t| text::width(&t.label(), LEGEND_FONT))
             .chain(std::iter::once(text::width(KEY_TEXT, LEGEND_FONT - 1.5)))
             .fold(text::width("Traces (target:port)", LEGEND_FONT), f64::max);
-        (w + 34.0, (graph.traces().len() as f64 + 3.0) * LEGEND_LINE + 8.0)
+        (
+            w + 34.0,
+            (graph.traces().len() as f64 + 3.0) * LEGEND_LINE + 8.0,
+        )
     } else {
         (0.0, 0.0)
     };
-    let mut width = if opts.legend { legend_x + lw + MARGIN } else { ox + layout.width() + MARGIN };
+    let mut width = if opts.legend {
+        legend_x + lw + MARGIN
+    } else {
+        ox + layout.width() + MARGIN
+    };
     if let Some(t) = &opts.title {
         width = width.max(MARGIN * 2.0 + text::width(t, TITLE_FONT));
     }
     let height = (oy + layout.height() + MARGIN).max(oy + lh + MARGIN);
-    Frame { ox, oy, width: width.ceil(), height: height.ceil(), legend_x }
+    Frame {
+        ox,
+        oy,
+        width: width.ceil(),
+        height: height.ceil(),
+        legend_x,
+    }
 }
 
 const KEY_TEXT: &str = "SA open · RA closed · ? no reply";
@@ -143,7 +156,11 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
         s,
         "<style>.edge{{fill:none;stroke-width:1.6;stroke-linecap:round}}.node text{{pointer-events:none}}</style>"
     );
-    let _ = writeln!(s, "<rect id=\"background\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>", f.width, f.height);
+    let _ = writeln!(
+        s,
+        "<rect id=\"background\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>",
+        f.width, f.height
+    );
     if let Some(t) = &opts.title {
         let _ = writeln!(
             s,
@@ -181,15 +198,25 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
     s.push_str("</g>\n");
 
     // AS boxes.
-    let as_rank: HashMap<u32, usize> =
-        graph.as_names().keys().enumerate().map(|(i, a)| (*a, i)).collect();
+    let as_rank: HashMap<u32, usize> = graph
+        .as_names()
+        .keys()
+        .enumerate()
+        .map(|(i, a)| (*a, i))
+        .collect();
     s.push_str("<g id=\"as-boxes\">\n");
     let mut as_labels = String::new();
     for b in layout.boxes() {
         let (fill, stroke) = as_colors(as_rank.get(&b.asn).copied().unwrap_or(0));
         let mut d = String::new();
         for (k, (x, y)) in b.outline.iter().enumerate() {
-            let _ = write!(d, "{}{:.1},{:.1} ", if k == 0 { "M" } else { "L" }, ox + x, oy + y);
+            let _ = write!(
+                d,
+                "{}{:.1},{:.1} ",
+                if k == 0 { "M" } else { "L" },
+                ox + x,
+                oy + y
+            );
         }
         d.push('Z');
         let _ = writeln!(
@@ -208,7 +235,8 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
             esc(&text::fit(
                 &b.label,
                 AS_FONT,
-                b.outline.get(1).map_or(b.w, |p| p.0) - b.outline.first().map_or(0.0, |p| p.0)
+                b.outline.get(1).map_or(b.w, |p| p.0)
+                    - b.outline.first().map_or(0.0, |p| p.0)
                     - 2.0 * BOX_PAD
             ))
         );
@@ -259,8 +287,17 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
         }
         let _ = writeln!(
             s,
-            "<path id=\"edge-{i}\" class=\"edge trace-{}\" data-trace=\"{}\" data-ttl=\"{}\" d=\"{d}\" stroke=\"{color}\"/>",
-            w.trace, w.trace, w.to_ttl
+            "<path id=\"edge-{i}\" class=\"edge trace-{}\" data-trace=\"{}\" data-ttl=\"{}\" d=\"{d}\" stroke=\"{color}\"><title>{} TTL {}→{}</title></path>",
+            w.trace,
+            w.trace,
+            w.to_ttl,
+            esc(&graph
+                .traces()
+                .get(w.trace)
+                .map(crate::TraceInfo::label)
+                .unwrap_or_default()),
+            w.from_ttl,
+            w.to_ttl
         );
     }
     if opts.rtt_labels {
@@ -307,7 +344,11 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
         );
         match node.kind {
             NodeKind::Router => {
-                let stroke = if node.ttls.len() > 1 { "#b35900" } else { "#333333" };
+                let stroke = if node.ttls.len() > 1 {
+                    "#b35900"
+                } else {
+                    "#333333"
+                };
                 let _ = write!(
                     s,
                     "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"5\" fill=\"#ffffff\" stroke=\"{stroke}\" stroke-width=\"1.2\"/>\
@@ -356,10 +397,11 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
                 let _ = write!(
                     s,
                     "<ellipse cx=\"{cx:.1}\" cy=\"{cy:.1}\" rx=\"{:.1}\" ry=\"{:.1}\" fill=\"#eeeeee\" stroke=\"#888888\" stroke-dasharray=\"3 2\"/>\
-                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555555\">?</text>",
+                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555555\">{}</text>",
                     p.w / 2.0,
                     p.h / 2.0,
-                    cy + 4.2
+                    cy + 4.2,
+                    esc(&node.label)
                 );
                 texts += 1;
             }
@@ -439,7 +481,8 @@ fn curve_x_at(p0: (f64, f64), p1: (f64, f64), y: f64) -> f64 {
     let ym = f64::midpoint(p0.1, p1.1);
     let at = |t: f64| {
         let u = 1.0 - t;
-        let x = u * u * u * p0.0 + 3.0 * u * u * t * p0.0 + 3.0 * u * t * t * p1.0 + t * t * t * p1.0;
+        let x =
+            u * u * u * p0.0 + 3.0 * u * u * t * p0.0 + 3.0 * u * t * t * p1.0 + t * t * t * p1.0;
         let yy = u * u * u * p0.1 + 3.0 * u * u * t * ym + 3.0 * u * t * t * ym + t * t * t * p1.1;
         (x, yy)
     };
@@ -487,15 +530,20 @@ fn rtt_labels(
             .iter()
             .filter_map(|&j| g[petgraph::graph::EdgeIndex::new(j)].rtt_ms)
             .collect();
-        let (Some(lo), Some(hi)) =
-            (rs.iter().copied().reduce(f64::min), rs.iter().copied().reduce(f64::max))
-        else {
+        let (Some(lo), Some(hi)) = (
+            rs.iter().copied().reduce(f64::min),
+            rs.iter().copied().reduce(f64::max),
+        ) else {
             continue;
         };
         let label = if format_rtt(lo) == format_rtt(hi) {
             format_rtt(lo)
         } else {
-            format!("{}–{}", format_rtt(lo).trim_end_matches(" ms"), format_rtt(hi))
+            format!(
+                "{}–{}",
+                format_rtt(lo).trim_end_matches(" ms"),
+                format_rtt(hi)
+            )
         };
         // The rightmost point among the incoming edges, at the label's height.
         let mut best: Option<(f64, f64, usize)> = None;

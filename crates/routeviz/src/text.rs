@@ -88,7 +88,11 @@ fn metrics() -> &'static Metrics {
             let c = char::from(i as u8);
             *slot = advance(&face, c);
         }
-        Metrics { face, units_per_em, ascii }
+        Metrics {
+            face,
+            units_per_em,
+            ascii,
+        }
     })
 }
 
@@ -104,7 +108,13 @@ pub(crate) fn width(text: &str, size: f64) -> f64 {
     let m = metrics();
     let units: f64 = text
         .chars()
-        .map(|c| if (c as u32) < 128 { m.ascii[c as usize] } else { advance(&m.face, c) })
+        .map(|c| {
+            if (c as u32) < 128 {
+                m.ascii[c as usize]
+            } else {
+                advance(&m.face, c)
+            }
+        })
         .sum();
     units / m.units_per_em * size
 }
@@ -146,7 +156,10 @@ mod tests {
     fn escape_all_markup() {
         let mut s = String::new();
         xml_escape("<script>alert(\"x\")&'</script>", &mut s);
-        assert_eq!(s, "&lt;script&gt;alert(&quot;x&quot;)&amp;&#39;&lt;/script&gt;");
+        assert_eq!(
+            s,
+            "&lt;script&gt;alert(&quot;x&quot;)&amp;&#39;&lt;/script&gt;"
+        );
     }
 
     #[test]

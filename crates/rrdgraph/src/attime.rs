@@ -6,7 +6,7 @@
 //!            | seconds-since-epoch
 //!            | time-of-day [day]
 //!            | month-name day-of-month [year]
-//! time      := HH[:MM | .MM] [am | pm] | midnight | noon | teatime
+//! time      := HH[:MM] [am | pm] | midnight | noon | teatime   (librrd reads HH.MM as a date)
 //! day       := yesterday | today | tomorrow | weekday-name | month-name dom [year]
 //!            | MM/DD/[YY]YY | DD.MM.[YY]YY | YYYYMMDD
 //! offset    := (+ | -) (number [unit])+
@@ -115,6 +115,25 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, &'static str> {
     Ok(out)
 }
 
+/// A year librrd reads as one: two digits, or four digits from 1980 (graphs cannot start
+/// earlier) to 2199.
+fn check_year(digits: &str) -> Result<(), &'static str> {
+    let y: u64 = digits.parse().unwrap_or(0);
+    match digits.len() {
+        2 => Ok(()),
+        4 if (1980..=2199).contains(&y) => Ok(()),
+        _ => Err("a year has 2 digits or is 1980..=2199"),
+    }
+}
+
+fn check_date(month: u64, day: u64) -> Result<(), &'static str> {
+    if (1..=12).contains(&month) && (1..=31).contains(&day) {
+        Ok(())
+    } else {
+        Err("a date needs a month 1..=12 and a day 1..=31")
+    }
+}
+
 struct P {
     t: Vec<Tok>,
     i: usize,
@@ -143,6 +162,18 @@ impl P {
         }
     }
 
+    /// A year token.
+    fn year(&mut self, missing: &'static str) -> Result<(), &'static str> {
+        match self.peek() {
+            Some(Tok::Num(y)) => {
+                check_year(y)?;
+                self.i += 1;
+                Ok(())
+            }
+            _ => Err(missing),
+        }
+    }
+
     /// `month-name dom [year]`
     fn month_day(&mut self) -> Result<(), &'static str> {
         self.i += 1;
@@ -150,7 +181,8 @@ impl P {
             Some(1..=31) => {}
             _ => return Err("a month name needs a day of the month"),
         }
-        if matches!(self.peek(), Some(Tok::Num(_))) {
+        if let Some(Tok::Num(year)) = self.peek() {
+            check_year(year)?;
             self.num();
         }
         Ok(())
@@ -169,24 +201,31 @@ impl P {
             let n8 = n.len() == 8;
             match self.peek_at(1) {
                 Some(Tok::Slash) => {
-                    self.i += 2;
-                    self.num().ok_or("MM/DD/[YY]YY needs a day")?;
+                    let month = self.num().unwrap_or(0);
+                    self.i += 1;
+                    let day = self.num().ok_or("MM/DD/[YY]YY needs a day")?;
+                    check_date(month, day)?;
                     if self.peek() == Some(&Tok::Slash) {
                         self.i += 1;
-                        self.num()
-                            .ok_or("MM/DD/[YY]YY needs a year after the second /")?;
+                        self.year("MM/DD/[YY]YY needs a year after the second /")?;
                     }
                 }
                 Some(Tok::Dot) => {
-                    self.i += 2;
-                    self.num().ok_or("DD.MM.[YY]YY needs a month")?;
+                    let day = self.num().unwrap_or(0);
+                    self.i += 1;
+                    let month = self.num().ok_or("DD.MM.[YY]YY needs a month")?;
+                    check_date(month, day)?;
                     if self.peek() != Some(&Tok::Dot) {
                         return Err("DD.MM.[YY]YY needs a year");
                     }
                     self.i += 1;
-                    self.num().ok_or("DD.MM.[YY]YY needs a year")?;
+                    self.year("DD.MM.[YY]YY needs a year")?;
                 }
-                _ if n8 => self.i += 1,
+                _ if n8 => {
+                    check_year(&n[..4])?;
+                    let v = self.num().unwrap_or(0);
+                    check_date(v / 100 % 100, v % 100)?;
+                }
                 _ => return Err("a date must be MM/DD/[YY]YY, DD.MM.[YY]YY or YYYYMMDD"),
             }
         }
@@ -199,15 +238,20 @@ impl P {
         if h > 24 {
             return Err("an hour must be 0..=24");
         }
-        if matches!(self.peek(), Some(Tok::Colon | Tok::Dot))
-            && matches!(self.peek_at(1), Some(Tok::Num(_)))
-        {
+        if self.peek() == Some(&Tok::Dot) {
+            // Documented, but librrd 1.7 reads `HH.MM` as a `DD.MM` date ("month 30?").
+            return Err("write the time of day as HH:MM (librrd reads HH.MM as a date)");
+        }
+        if self.peek() == Some(&Tok::Colon) && matches!(self.peek_at(1), Some(Tok::Num(_))) {
             self.i += 1;
             if self.num().unwrap_or(u64::MAX) > 59 {
                 return Err("minutes must be 0..=59");
             }
         }
         if self.word_in(&["am", "pm"]) {
+            if !(1..=12).contains(&h) {
+                return Err("with am/pm the hour must be 1..=12");
+            }
             self.i += 1;
         }
         self.day()
@@ -237,15 +281,38 @@ impl P {
                 _ => Err("unknown word (expected now, start, end, epoch, a time or a month)"),
             },
             Some(Tok::Num(n)) => {
-                let timeish = matches!(self.peek_at(1), Some(Tok::Colon | Tok::Dot))
-                    && matches!(self.peek_at(2), Some(Tok::Num(_)))
+                if matches!(self.peek_at(1), Some(Tok::Slash | Tok::Dot)) {
+                    // A date as the reference: MM/DD/[YY]YY or DD.MM.[YY]YY; like YYYYMMDD,
+                    // librrd takes no offset after it.
+                    self.day()?;
+                    if self.peek().is_some() {
+                        return Err("librrd takes no offset after a bare numeric date \
+                                    (write 00:00 MM/DD/YYYY-1d)");
+                    }
+                    return Ok(());
+                }
+                let clock = matches!(self.peek_at(1), Some(Tok::Colon))
                     || matches!(self.peek_at(1), Some(Tok::Word(w)) if w == "am" || w == "pm");
-                if !timeish && n.len() >= 8 {
-                    // Seconds since the epoch, or YYYYMMDD.
-                    self.i += 1;
-                    Ok(())
-                } else {
-                    self.time_of_day()
+                // librrd reads a number above 315360000 (ten years of seconds) as seconds
+                // since the epoch, eight digits below it as YYYYMMDD, and small ones as hours.
+                let value: u64 = n.parse().unwrap_or(u64::MAX);
+                match n.len() {
+                    _ if clock => self.time_of_day(),
+                    _ if value > 315_360_000 => {
+                        self.i += 1;
+                        Ok(())
+                    }
+                    8 => {
+                        self.day()?;
+                        if self.peek().is_some() {
+                            return Err("librrd takes no offset after a bare YYYYMMDD date \
+                                        (write 00:00 YYYYMMDD-1d)");
+                        }
+                        Ok(())
+                    }
+                    len if len > 8 => Err("librrd reads numbers up to 315360000 as dates, not \
+                                           seconds (write epoch+Ns)"),
+                    _ => self.time_of_day(),
                 }
             }
             Some(_) => Err("an at-style time starts with a reference or a + or - offset"),
@@ -277,6 +344,26 @@ impl P {
     }
 }
 
+/// What an at-style time is relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Anchor {
+    /// The graph start (`start`, `s`).
+    Start,
+    /// The graph end (`end`, `e`).
+    End,
+    /// Anything else (now, a date, epoch seconds).
+    Other,
+}
+
+/// The reference word of a (valid) at-style time.
+pub(crate) fn anchor(spec: &str) -> Anchor {
+    match tokenize(spec).ok().and_then(|t| t.into_iter().next()) {
+        Some(Tok::Word(w)) if w == "start" || w == "s" => Anchor::Start,
+        Some(Tok::Word(w)) if w == "end" || w == "e" => Anchor::End,
+        _ => Anchor::Other,
+    }
+}
+
 /// Checks `spec` against the at-style grammar; the reason on failure.
 pub(crate) fn check(spec: &str) -> Result<(), &'static str> {
     let t = tokenize(spec)?;
@@ -294,6 +381,13 @@ mod tests {
 
     /// Accepted by librrd 1.7.2 as `--start` (checked with `rrdtool graph`).
     const LIBRRD_ACCEPTS: &[&str] = &[
+        "20231231",
+        "920804400",
+        "315360001",
+        "12/31/2023",
+        "1700000000 -1d",
+        "00:00 20231231-1d",
+        "00:00 12/31/2023 -1d",
         "-1d",
         "now-2h",
         "end-1w",
@@ -325,6 +419,19 @@ mod tests {
     ];
 
     /// Refused by librrd 1.7.2.
+    /// Refused by librrd 1.7.2 (eight digits are YYYYMMDD; no offset after a bare one).
+    const LIBRRD_REFUSES_DATES: &[&str] = &[
+        "20000000",
+        "20231231-1d",
+        "20231231 +1h",
+        "123456789",
+        "315360000",
+        "19700101",
+        "25000601",
+        "1/1/2000+1s",
+        "31.12.2023-1d",
+    ];
+
     const LIBRRD_REFUSES: &[&str] = &[
         "today",
         "yesterday noon",
@@ -343,14 +450,18 @@ mod tests {
     ];
 
     /// Accepted by librrd 1.7.2 but refused here, as almost certainly mistakes.
-    const STRICTER: &[&str] = &["-1x", "-1dy", "Jan 32"];
+    const STRICTER: &[&str] = &["-1x", "-1dy", "Jan 32", "Jan 1 20000000"];
 
     #[test]
     fn agrees_with_librrd() {
         for ok in LIBRRD_ACCEPTS {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
-        for bad in LIBRRD_REFUSES.iter().chain(STRICTER) {
+        for bad in LIBRRD_REFUSES
+            .iter()
+            .chain(LIBRRD_REFUSES_DATES)
+            .chain(STRICTER)
+        {
             assert!(check(bad).is_err(), "{bad}");
         }
     }

@@ -232,6 +232,10 @@ impl FromStr for Op {
 
 /// Whether `name` is an RPN operator or VDEF function name (and so cannot be a vname).
 pub(crate) fn is_reserved(name: &str) -> bool {
+    // Every operator and function name is upper case (or punctuation).
+    if name.bytes().any(|b| b.is_ascii_lowercase()) {
+        return false;
+    }
     Op::ALL.iter().any(|o| o.name() == name) || VDefFunc::NAMES.contains(&name)
 }
 

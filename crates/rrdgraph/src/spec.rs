@@ -7,8 +7,8 @@ use crate::element::{
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
 };
 use crate::error::{Error, Result, ValueError};
-use crate::options::{GraphOption, ImageFormat};
-use crate::value::{Legend, MAX_TEXT_LEN, check_duration_format, check_text};
+use crate::options::{AxisFormatter, GraphOption, ImageFormat};
+use crate::value::{Legend, MAX_TEXT_LEN, check_axis_format, check_duration_format, check_text};
 
 /// How an option was spelled in an argument list, so that a parsed script is emitted the way it
 /// was written.
@@ -118,6 +118,8 @@ impl GraphSpec {
                 reason,
             })?;
         }
+        self.check_axis_formats()?;
+        self.check_time_range()?;
         check_elements(&self.elements)?;
         if !self.elements.iter().any(|e| e.kind().is_output()) {
             return Err(Error::Empty);
@@ -136,6 +138,70 @@ impl GraphSpec {
                     "data formats export LINE, AREA or STACK elements; there is none",
                 ),
             });
+        }
+        Ok(())
+    }
+}
+
+impl GraphSpec {
+    /// `--start` may not be relative to itself, `--end` neither, and not both to each other
+    /// (librrd refuses these at render time).
+    fn check_time_range(&self) -> Result<()> {
+        use crate::attime::{Anchor, anchor};
+        let last = |start: bool| {
+            self.options.iter().rev().find_map(|o| match o {
+                GraphOption::Start(t) if start => Some(anchor(t.as_str())),
+                GraphOption::End(t) if !start => Some(anchor(t.as_str())),
+                _ => None,
+            })
+        };
+        let (start, end) = (last(true), last(false));
+        let invalid = |option, reason| {
+            Err(Error::Option {
+                option,
+                reason: ValueError::Invalid(reason),
+            })
+        };
+        match (start, end) {
+            (Some(Anchor::Start), _) => invalid("start", "the start cannot be relative to itself"),
+            (_, Some(Anchor::End)) => invalid("end", "the end cannot be relative to itself"),
+            (Some(Anchor::End), Some(Anchor::Start)) => {
+                invalid("end", "start and end cannot be relative to each other")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `--left-axis-format`/`--right-axis-format` follow their formatter: numeric (the default)
+    /// takes one `%l[eEfFgG]` and no unit, duration takes duration conversions, timestamp takes
+    /// any strftime text.
+    fn check_axis_formats(&self) -> Result<()> {
+        let formatter = |left: bool| {
+            self.options
+                .iter()
+                .rev()
+                .find_map(|o| match o {
+                    GraphOption::LeftAxisFormatter(f) if left => Some(*f),
+                    GraphOption::RightAxisFormatter(f) if !left => Some(*f),
+                    _ => None,
+                })
+                .unwrap_or(AxisFormatter::Numeric)
+        };
+        for o in &self.options {
+            let (text, left) = match o {
+                GraphOption::LeftAxisFormat(s) => (s, true),
+                GraphOption::RightAxisFormat(s) => (s, false),
+                _ => continue,
+            };
+            let checked = match formatter(left) {
+                AxisFormatter::Numeric => check_axis_format(text),
+                AxisFormatter::Duration => check_duration_format(text),
+                AxisFormatter::Timestamp => Ok(()),
+            };
+            checked.map_err(|reason| Error::Option {
+                option: o.long_name(),
+                reason,
+            })?;
         }
         Ok(())
     }
@@ -715,8 +781,10 @@ impl GraphSpecBuilder {
                     .options
                     .iter()
                     .zip(&self.opt_index)
-                    .find(|(o, _)| o.long_name() == *option && o.validate().is_err())
-                    .and_then(|(_, i)| *i),
+                    .filter(|(o, _)| o.long_name() == *option)
+                    .map(|(o, i)| (o.validate().is_err(), *i))
+                    .max_by_key(|(bad, _)| *bad)
+                    .and_then(|(_, i)| i),
                 _ => None,
             };
             match index {

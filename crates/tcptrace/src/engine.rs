@@ -898,7 +898,11 @@ mod tests {
                 assert!(seen.insert(e.ident(0, ttl_idx, attempt)));
             }
         }
-        assert_ne!(e.ident(0, 0, 0), e.ident(1, 0, 0), "flows use different keys");
+        assert_ne!(
+            e.ident(0, 0, 0),
+            e.ident(1, 0, 0),
+            "flows use different keys"
+        );
     }
 
     #[test]

@@ -44,6 +44,15 @@
 //! ```
 //!
 //! The same description can be written in TOML, see [`TopologyBuilder::from_toml`].
+//!
+//! Code runs inside a node with [`Topology::run_in`] (a thread that entered the namespace;
+//! sockets it opens stay there) and programs with [`Topology::command`] (`ip netns exec`).
+//!
+//! Needs root, iproute2 (`ip`) and, for silent routers, lossy links and dropped ports,
+//! nftables (`nft`). Silent routers drop their ICMP time-exceeded in an nftables output chain;
+//! a lossy link drops with `numgen random mod 100 < N` at both ends' prerouting; a dropped
+//! port or a blackhole is an nftables input drop; a listening port is a real `TcpListener`
+//! whose connections are accepted and closed by a thread of the topology.
 
 mod enter;
 mod error;

@@ -1,5 +1,6 @@
 //! `opskit trace`: argument handling without root, and real runs in a testbed network (root).
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::process::{Command, Output};
 
@@ -114,8 +115,8 @@ fn trace_in(net: &Topology, args: &[&str]) -> Output {
 }
 
 #[test]
-fn table_json_summary_and_maps_in_a_test_network() {
-    if !testbed::require_root("opskit trace table_json_summary_and_maps_in_a_test_network") {
+fn table_and_json_in_a_test_network() {
+    if !testbed::require_root("opskit trace table_and_json_in_a_test_network") {
         return;
     }
     let net = network();
@@ -143,7 +144,7 @@ fn table_json_summary_and_maps_in_a_test_network() {
     let w = cols.iter().map(String::len).max().unwrap().max(18);
     let mut expected_header = String::from("  ");
     for c in &cols {
-        expected_header.push_str(&format!("{c:<w$} "));
+        let _ = write!(expected_header, "{c:<w$} ");
     }
     expected_header.push('\n');
     assert!(table.starts_with(&expected_header), "{table}");
@@ -178,6 +179,17 @@ fn table_json_summary_and_maps_in_a_test_network() {
     assert_eq!(v["traces"][1]["hops"][3]["replies"][0]["kind"], "rst");
     let report = tcptrace::TraceReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
     assert_eq!(report.traces.len(), 2);
+}
+
+#[test]
+fn summary_all_ttls_and_maps_in_a_test_network() {
+    if !testbed::require_root("opskit trace summary_all_ttls_and_maps_in_a_test_network") {
+        return;
+    }
+    let net = network();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    let r3 = net.ground_truth(web.parse().unwrap()).unwrap().hops[2].addresses()[0].to_string();
+    let cell = |a: &str, k: &str| format!("{a:<15} {k}");
 
     // The mtr-like summary.
     let out = trace_in(&net, &[web.as_str(), "--summary", "--timeout", "0.5"]);

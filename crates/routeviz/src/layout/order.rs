@@ -1,5 +1,7 @@
 //! Crossing reduction: barycenter sweeps with AS groups kept contiguous, then transposition.
 
+use std::collections::{HashMap, HashSet};
+
 /// How many down+up sweep rounds to try at most.
 const MAX_ROUNDS: usize = 16;
 /// Stop after this many rounds without improvement.
@@ -107,19 +109,25 @@ fn sweep(
 type Entity = (f64, usize, Vec<(f64, usize, usize)>);
 
 /// Sorts layer `l` by `keys` (one per current position), groups first by their mean key.
-fn arrange(layers: &mut [Vec<usize>], l: usize, groups: &[Option<u32>], keys: &[f64], _pos: &mut [usize]) {
+fn arrange(
+    layers: &mut [Vec<usize>],
+    l: usize,
+    groups: &[Option<u32>],
+    keys: &[f64],
+    _pos: &mut [usize],
+) {
     let layer = &layers[l];
     // Entities: (key, first position, members with their keys).
     let mut entities: Vec<Entity> = Vec::new();
-    let mut group_slot: Vec<(u32, usize)> = Vec::new();
+    let mut group_slot: HashMap<u32, usize> = HashMap::new();
     for (i, &v) in layer.iter().enumerate() {
         let k = keys[i];
         match groups[v] {
             Some(g) => {
-                if let Some(&(_, e)) = group_slot.iter().find(|(gg, _)| *gg == g) {
+                if let Some(&e) = group_slot.get(&g) {
                     entities[e].2.push((k, i, v));
                 } else {
-                    group_slot.push((g, entities.len()));
+                    group_slot.insert(g, entities.len());
                     entities.push((0.0, i, vec![(k, i, v)]));
                 }
             }
@@ -131,20 +139,20 @@ fn arrange(layers: &mut [Vec<usize>], l: usize, groups: &[Option<u32>], keys: &[
         e.2.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     }
     entities.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    layers[l] = entities.into_iter().flat_map(|e| e.2.into_iter().map(|m| m.2)).collect();
+    layers[l] = entities
+        .into_iter()
+        .flat_map(|e| e.2.into_iter().map(|m| m.2))
+        .collect();
 }
 
 /// The groups of a layer in order of first appearance.
 fn group_order(layer: &[usize], groups: &[Option<u32>]) -> Vec<u32> {
-    let mut out: Vec<u32> = Vec::new();
-    for &v in layer {
-        if let Some(g) = groups[v]
-            && !out.contains(&g)
-        {
-            out.push(g);
-        }
-    }
-    out
+    let mut seen: HashSet<u32> = HashSet::new();
+    layer
+        .iter()
+        .filter_map(|&v| groups[v])
+        .filter(|g| seen.insert(*g))
+        .collect()
 }
 
 /// Permutes the groups of layer `l` that also occur on layer `r` into `r`'s relative order,
@@ -156,31 +164,44 @@ fn fix_against(
     groups: &[Option<u32>],
     pos: &mut [usize],
 ) {
-    let ref_order = group_order(&layers[r], groups);
-    let mine = group_order(&layers[l], groups);
-    let continuing: Vec<u32> = mine.iter().copied().filter(|g| ref_order.contains(g)).collect();
+    let ref_rank: HashMap<u32, usize> = group_order(&layers[r], groups)
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| (g, i))
+        .collect();
+    let continuing: Vec<u32> = group_order(&layers[l], groups)
+        .into_iter()
+        .filter(|g| ref_rank.contains_key(g))
+        .collect();
     if continuing.len() < 2 {
         return;
     }
     let mut wanted: Vec<u32> = continuing.clone();
-    wanted.sort_by_key(|g| ref_order.iter().position(|x| x == g));
+    wanted.sort_by_key(|g| ref_rank[g]);
     if wanted == continuing {
         return;
     }
-    // Rebuild: walk entities; each continuing-group slot takes the next wanted group.
+    // Rebuild: each continuing-group slot takes the next wanted group.
     let layer = &layers[l];
+    let mut members: HashMap<u32, Vec<usize>> = HashMap::new();
+    for &v in layer {
+        if let Some(g) = groups[v]
+            && ref_rank.contains_key(&g)
+        {
+            members.entry(g).or_default().push(v);
+        }
+    }
     let mut next = wanted.iter();
     let mut out = Vec::with_capacity(layer.len());
-    let mut done: Vec<u32> = Vec::new();
+    let mut done: HashSet<u32> = HashSet::new();
     for &v in layer {
         match groups[v] {
-            Some(g) if continuing.contains(&g) => {
-                if done.contains(&g) {
+            Some(g) if ref_rank.contains_key(&g) => {
+                if !done.insert(g) {
                     continue;
                 }
-                done.push(g);
-                if let Some(&h) = next.next() {
-                    out.extend(layer.iter().copied().filter(|&w| groups[w] == Some(h)));
+                if let Some(h) = next.next() {
+                    out.extend(members.get(h).into_iter().flatten().copied());
                 }
             }
             _ => out.push(v),
@@ -269,9 +290,15 @@ fn transpose(
     for _ in 0..MAX_TRANSPOSE {
         let mut improved = false;
         for l in 0..layers.len() {
-            let above: Vec<u32> = if l > 0 { group_order(&layers[l - 1], groups) } else { vec![] };
-            let below: Vec<u32> =
-                if l + 1 < layers.len() { group_order(&layers[l + 1], groups) } else { vec![] };
+            let set = |k: usize| -> HashSet<u32> {
+                layers[k].iter().filter_map(|&v| groups[v]).collect()
+            };
+            let above: HashSet<u32> = if l > 0 { set(l - 1) } else { HashSet::new() };
+            let below: HashSet<u32> = if l + 1 < layers.len() {
+                set(l + 1)
+            } else {
+                HashSet::new()
+            };
             // Entities of the layer as ranges.
             let mut ents: Vec<Vec<usize>> = Vec::new();
             for &v in &layers[l] {

@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-
 use super::{BOX_GAP, BOX_PAD, Item, ItemKind, NODE_GAP};
 
 /// A run of one AS over consecutive layers.
@@ -19,24 +18,30 @@ pub(super) struct Run {
 /// The AS runs of an ordering, in order of first layer then position.
 pub(super) fn runs(layers: &[Vec<usize>], groups: &[Option<u32>]) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::new();
-    let mut open: Vec<(u32, usize)> = Vec::new(); // asn -> run index, for runs ending at l-1
+    // AS number to run index, for runs that reach layer l - 1.
+    let mut open: HashMap<u32, usize> = HashMap::new();
     for (l, layer) in layers.iter().enumerate() {
-        let mut now: Vec<(u32, usize)> = Vec::new();
+        let mut now: HashMap<u32, usize> = HashMap::new();
         for &v in layer {
             let Some(g) = groups[v] else { continue };
-            if let Some(&(_, r)) = now.iter().find(|(a, _)| *a == g) {
+            if let Some(&r) = now.get(&g) {
                 out[r].members.push(v);
                 continue;
             }
-            let r = if let Some(&(_, r)) = open.iter().find(|(a, _)| *a == g) {
+            let r = if let Some(&r) = open.get(&g) {
                 out[r].last = l;
                 r
             } else {
-                out.push(Run { asn: g, first: l, last: l, members: Vec::new() });
+                out.push(Run {
+                    asn: g,
+                    first: l,
+                    last: l,
+                    members: Vec::new(),
+                });
                 out.len() - 1
             };
             out[r].members.push(v);
-            now.push((g, r));
+            now.insert(g, r);
         }
         open = now;
     }
@@ -55,7 +60,11 @@ fn sep(items: &[Item], a: usize, b: usize) -> f64 {
         0.0
     } else {
         f64::from(u8::from(ia.group.is_some()) + u8::from(ib.group.is_some())) * BOX_PAD
-            + if ia.group.is_some() || ib.group.is_some() { BOX_GAP } else { 0.0 }
+            + if ia.group.is_some() || ib.group.is_some() {
+                BOX_GAP
+            } else {
+                0.0
+            }
     };
     f64::midpoint(ia.w, ib.w) + gap + boxes
 }
@@ -75,7 +84,13 @@ fn bk_pass(
     let mut hpos = vec![0usize; n];
     let ordered: Vec<Vec<usize>> = layers
         .iter()
-        .map(|l| if hleft { l.clone() } else { l.iter().rev().copied().collect() })
+        .map(|l| {
+            if hleft {
+                l.clone()
+            } else {
+                l.iter().rev().copied().collect()
+            }
+        })
         .collect();
     for l in &ordered {
         for (i, &v) in l.iter().enumerate() {
@@ -83,8 +98,11 @@ fn bk_pass(
         }
     }
     let nbrs = if vdown { up } else { down };
-    let layer_seq: Vec<usize> =
-        if vdown { (0..ordered.len()).collect() } else { (0..ordered.len()).rev().collect() };
+    let layer_seq: Vec<usize> = if vdown {
+        (0..ordered.len()).collect()
+    } else {
+        (0..ordered.len()).rev().collect()
+    };
 
     // Type 1 conflicts: a non-inner segment crossing an inner (dummy-dummy) segment.
     let is_dummy = |v: usize| items[v].kind == ItemKind::Dummy;
@@ -106,7 +124,10 @@ fn bk_pass(
         }
         for &(u, v) in &other {
             let (pu, pv) = (hpos[u], hpos[v]);
-            if inner.iter().any(|&(iu, iv)| (pu < iu && pv > iv) || (pu > iu && pv < iv)) {
+            if inner
+                .iter()
+                .any(|&(iu, iv)| (pu < iu && pv > iv) || (pu > iu && pv < iv))
+            {
                 marked.insert((u, v));
             }
         }
@@ -150,7 +171,11 @@ fn bk_pass(
     for l in &ordered {
         for w in l.windows(2) {
             let (a, b) = (w[0], w[1]);
-            let s = if hleft { sep(items, a, b) } else { sep(items, b, a) };
+            let s = if hleft {
+                sep(items, a, b)
+            } else {
+                sep(items, b, a)
+            };
             succ[root[a]].push((root[b], s));
             indeg[root[b]] += 1;
         }
@@ -177,20 +202,40 @@ fn bk_pass(
             let mut cur = 0.0;
             for (i, &v) in l.iter().enumerate() {
                 if i > 0 {
-                    cur += if hleft { sep(items, l[i - 1], v) } else { sep(items, v, l[i - 1]) };
+                    cur += if hleft {
+                        sep(items, l[i - 1], v)
+                    } else {
+                        sep(items, v, l[i - 1])
+                    };
                 }
                 x[v] = cur;
             }
         }
-        return if hleft { x } else { x.iter().map(|v| -v).collect() };
+        return if hleft {
+            x
+        } else {
+            x.iter().map(|v| -v).collect()
+        };
     }
     let out: Vec<f64> = (0..n).map(|v| x[root[v]]).collect();
-    if hleft { out } else { out.iter().map(|v| -v).collect() }
+    if hleft {
+        out
+    } else {
+        out.iter().map(|v| -v).collect()
+    }
 }
 
 fn extent(items: &[Item], x: &[f64]) -> (f64, f64) {
-    let lo = items.iter().zip(x).map(|(i, x)| x - i.w / 2.0).fold(f64::MAX, f64::min);
-    let hi = items.iter().zip(x).map(|(i, x)| x + i.w / 2.0).fold(f64::MIN, f64::max);
+    let lo = items
+        .iter()
+        .zip(x)
+        .map(|(i, x)| x - i.w / 2.0)
+        .fold(f64::MAX, f64::min);
+    let hi = items
+        .iter()
+        .zip(x)
+        .map(|(i, x)| x + i.w / 2.0)
+        .fold(f64::MIN, f64::max);
     (lo, hi)
 }
 
@@ -207,10 +252,11 @@ pub(super) fn place(
     if n == 0 {
         return Vec::new();
     }
-    let passes: Vec<(bool, Vec<f64>)> = [(true, true), (true, false), (false, true), (false, false)]
-        .into_iter()
-        .map(|(vd, hl)| (hl, bk_pass(layers, items, up, down, vd, hl)))
-        .collect();
+    let passes: Vec<(bool, Vec<f64>)> =
+        [(true, true), (true, false), (false, true), (false, false)]
+            .into_iter()
+            .map(|(vd, hl)| (hl, bk_pass(layers, items, up, down, vd, hl)))
+            .collect();
     // Align to the narrowest pass, then take the average median.
     let exts: Vec<(f64, f64)> = passes.iter().map(|(_, x)| extent(items, x)).collect();
     let narrowest = (0..4)
@@ -276,15 +322,27 @@ pub(super) fn place(
             if let Some(&next) = l.get(j + 1) {
                 let lw = label_w.get(&runs[r].asn).copied().unwrap_or(0.0);
                 let first = l[i];
-                let npad = if items[next].group.is_some() { BOX_PAD } else { 0.0 };
+                let npad = if items[next].group.is_some() {
+                    BOX_PAD
+                } else {
+                    0.0
+                };
                 let d = lw - items[first].w / 2.0 - BOX_PAD + BOX_GAP + npad + items[next].w / 2.0;
                 cons.push((first, next, d));
             }
             i = j + 1;
         }
     }
+    // In row order, left to right, one pass settles them (the second checks).
+    let mut pos = vec![0usize; items.len()];
+    for l in layers {
+        for (k, &v) in l.iter().enumerate() {
+            pos[v] = k;
+        }
+    }
+    cons.sort_by_key(|&(a, _, _)| (items[a].layer, pos[a]));
     let start = x.clone();
-    if !relax(&mut x, &cons) {
+    if !relax(&mut x, &cons, items.len() + 2) {
         // Cannot happen (every constraint points right within a layer); stay overlap-free.
         x = start;
         for l in layers {
@@ -297,9 +355,11 @@ pub(super) fn place(
     // Tidy boxes: try to make every AS box a rectangle, by keeping whatever is beside a run on
     // any of its rows clear of all of the run's members. Kept unless it widens the map much.
     let mut rect = x.clone();
-    let box_cons = rectangle_constraints(layers, items, runs, &run_of, label_w);
+    let Some(box_cons) = rectangle_constraints(layers, items, runs, &run_of, label_w) else {
+        return x;
+    };
     cons.extend(box_cons);
-    if relax(&mut rect, &cons) {
+    if relax(&mut rect, &cons, MAX_RECT_PASSES) {
         let (lo, hi) = extent(items, &x);
         let (rlo, rhi) = extent(items, &rect);
         if rhi - rlo <= 1.25 * (hi - lo) + 100.0 {
@@ -325,7 +385,7 @@ fn rectangle_constraints(
     runs: &[Run],
     run_of: &HashMap<usize, usize>,
     label_w: &HashMap<u32, f64>,
-) -> Vec<(usize, usize, f64)> {
+) -> Option<Vec<(usize, usize, f64)>> {
     let mut pairs: HashSet<(Ent, Ent)> = HashSet::new();
     let mut pair_list: Vec<(Ent, Ent)> = Vec::new();
     for l in layers {
@@ -347,15 +407,29 @@ fn rectangle_constraints(
     let mut cons = Vec::new();
     for (e, f) in pair_list {
         let (es, elw): (&[usize], f64) = match e {
-            Ent::Run(r) => (&runs[r].members, label_w.get(&runs[r].asn).copied().unwrap_or(0.0)),
+            Ent::Run(r) => (
+                &runs[r].members,
+                label_w.get(&runs[r].asn).copied().unwrap_or(0.0),
+            ),
             Ent::Item(ref i) => (std::slice::from_ref(i), 0.0),
         };
         let fs: &[usize] = match f {
             Ent::Run(r) => &runs[r].members,
             Ent::Item(ref i) => std::slice::from_ref(i),
         };
-        let epad = if matches!(e, Ent::Run(_)) { BOX_PAD } else { 0.0 };
-        let fpad = if matches!(f, Ent::Run(_)) { BOX_PAD } else { 0.0 };
+        if cons.len() + es.len() * fs.len() > MAX_RECT_CONSTRAINTS {
+            return None;
+        }
+        let epad = if matches!(e, Ent::Run(_)) {
+            BOX_PAD
+        } else {
+            0.0
+        };
+        let fpad = if matches!(f, Ent::Run(_)) {
+            BOX_PAD
+        } else {
+            0.0
+        };
         for &a in es {
             let wa = items[a].w / 2.0;
             let right = (wa + epad).max(elw - wa - epad);
@@ -366,8 +440,13 @@ fn rectangle_constraints(
             }
         }
     }
-    cons
+    Some(cons)
 }
+
+/// Past this many constraints, boxes are left as staircases (bounded work on huge inputs).
+const MAX_RECT_CONSTRAINTS: usize = 2_000_000;
+/// Relaxation passes allowed for rectangular boxes before giving up on them.
+const MAX_RECT_PASSES: usize = 64;
 
 /// Rounds of neighbour averaging in [`refine`].
 const REFINE_ROUNDS: usize = 12;
@@ -375,7 +454,12 @@ const REFINE_ROUNDS: usize = 12;
 /// Placement by neighbour averaging: rows start packed and centred; each round moves every
 /// item towards the mean x of its neighbours in the row above (then below), and projects each
 /// row back onto its order and spacing with the least squared movement.
-fn refine(layers: &[Vec<usize>], items: &[Item], up: &[Vec<usize>], down: &[Vec<usize>]) -> Vec<f64> {
+fn refine(
+    layers: &[Vec<usize>],
+    items: &[Item],
+    up: &[Vec<usize>],
+    down: &[Vec<usize>],
+) -> Vec<f64> {
     let mut x = vec![0.0; items.len()];
     for l in layers {
         let mut cur = 0.0;
@@ -452,8 +536,8 @@ fn project(l: &[usize], items: &[Item], want: &[f64]) -> Vec<f64> {
 }
 
 /// Pushes items right until every constraint holds. False if that does not settle (a cycle).
-fn relax(x: &mut [f64], cons: &[(usize, usize, f64)]) -> bool {
-    for _ in 0..=x.len() + 1 {
+fn relax(x: &mut [f64], cons: &[(usize, usize, f64)], max_passes: usize) -> bool {
+    for _ in 0..max_passes {
         let mut changed = false;
         for &(a, b, d) in cons {
             let want = x[a] + d;
@@ -479,7 +563,10 @@ mod tests {
         let groups = vec![Some(1), Some(1), None, Some(1)];
         let r = runs(&layers, &groups);
         assert_eq!(r.len(), 2);
-        assert_eq!((r[0].first, r[0].last, r[0].members.clone()), (0, 1, vec![0, 1]));
+        assert_eq!(
+            (r[0].first, r[0].last, r[0].members.clone()),
+            (0, 1, vec![0, 1])
+        );
         assert_eq!((r[1].first, r[1].last), (3, 3));
     }
 }

@@ -27,19 +27,33 @@ pub(crate) fn sample() -> TraceSet {
         t.addr = Some(ip("198.19.10.20"));
         t.hops = vec![
             Hop::new(1, vec![te("198.18.0.1", lab)]),
-            Hop::new(2, vec![te("198.18.16.1", transit), te("198.18.16.5", transit)]),
+            Hop::new(
+                2,
+                vec![te("198.18.16.1", transit), te("198.18.16.5", transit)],
+            ),
             Hop::new(3, vec![te("198.18.17.1", transit)]),
             Hop::new(5, vec![te("198.19.10.1", host)]),
             Hop::new(
                 6,
-                vec![Reply::new(ip("198.19.10.20"), kind).rtt_ms(8.25).asn(64510, Some("HOSTING"))],
+                vec![
+                    Reply::new(ip("198.19.10.20"), kind)
+                        .rtt_ms(8.25)
+                        .asn(64510, Some("HOSTING")),
+                ],
             ),
         ];
         t
     };
     let mut dark = Trace::new("198.18.200.9", 8443);
-    dark.hops = vec![Hop::new(1, vec![te("198.18.0.1", lab)]), Hop::new(2, vec![te("198.18.64.1", None)])];
-    TraceSet::new(vec![path(80, ReplyKind::SynAck), path(22, ReplyKind::Rst), dark])
+    dark.hops = vec![
+        Hop::new(1, vec![te("198.18.0.1", lab)]),
+        Hop::new(2, vec![te("198.18.64.1", None)]),
+    ];
+    TraceSet::new(vec![
+        path(80, ReplyKind::SynAck),
+        path(22, ReplyKind::Rst),
+        dark,
+    ])
 }
 
 /// A node group of the SVG: id, classes, TTL and bounding box.
@@ -53,7 +67,10 @@ pub(crate) struct SvgNode {
 }
 
 fn num(n: roxmltree::Node<'_, '_>, a: &str) -> f64 {
-    n.attribute(a).unwrap_or_else(|| panic!("{a} missing on {n:?}")).parse().unwrap()
+    n.attribute(a)
+        .unwrap_or_else(|| panic!("{a} missing on {n:?}"))
+        .parse()
+        .unwrap()
 }
 
 pub(crate) fn shape_bbox(n: roxmltree::Node<'_, '_>) -> Option<(f64, f64, f64, f64)> {
@@ -83,7 +100,8 @@ pub(crate) fn shape_bbox(n: roxmltree::Node<'_, '_>) -> Option<(f64, f64, f64, f
 }
 
 pub(crate) fn has_class(n: roxmltree::Node<'_, '_>, c: &str) -> bool {
-    n.attribute("class").is_some_and(|cl| cl.split_whitespace().any(|x| x == c))
+    n.attribute("class")
+        .is_some_and(|cl| cl.split_whitespace().any(|x| x == c))
 }
 
 pub(crate) fn svg_nodes(doc: &roxmltree::Document<'_>) -> Vec<SvgNode> {
@@ -176,8 +194,12 @@ pub(crate) fn inside(inner: (f64, f64, f64, f64), outer: (f64, f64, f64, f64)) -
 pub(crate) fn check_svg_invariants(svg: &str) {
     let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
     let root = doc.root_element();
-    let vb: Vec<f64> =
-        root.attribute("viewBox").unwrap().split(' ').map(|v| v.parse().unwrap()).collect();
+    let vb: Vec<f64> = root
+        .attribute("viewBox")
+        .unwrap()
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
     let view = (vb[0], vb[1], vb[2], vb[3]);
     let nodes = svg_nodes(&doc);
     for n in &nodes {
@@ -187,28 +209,52 @@ pub(crate) fn check_svg_invariants(svg: &str) {
         for b in &nodes[i + 1..] {
             assert!(!overlaps(a.bbox, b.bbox), "{} overlaps {}", a.id, b.id);
             if a.ttl < b.ttl {
-                assert!(a.bbox.1 + a.bbox.3 < b.bbox.1, "{} (TTL {}) not above {}", a.id, a.ttl, b.id);
+                assert!(
+                    a.bbox.1 + a.bbox.3 < b.bbox.1,
+                    "{} (TTL {}) not above {}",
+                    a.id,
+                    a.ttl,
+                    b.id
+                );
             } else if a.ttl == b.ttl {
-                assert!((a.bbox.1 + a.bbox.3 / 2.0 - b.bbox.1 - b.bbox.3 / 2.0).abs() < 0.11, "{} and {} on one row", a.id, b.id);
+                assert!(
+                    (a.bbox.1 + a.bbox.3 / 2.0 - b.bbox.1 - b.bbox.3 / 2.0).abs() < 0.11,
+                    "{} and {} on one row",
+                    a.id,
+                    b.id
+                );
             }
         }
     }
     let boxes = svg_boxes(&doc);
     for (asn, first, last, poly) in &boxes {
         for p in poly {
-            assert!(inside((p.0, p.1, 0.0, 0.0), view), "AS box {asn} outside the viewBox");
+            assert!(
+                inside((p.0, p.1, 0.0, 0.0), view),
+                "AS box {asn} outside the viewBox"
+            );
         }
         for n in &nodes {
             let member = n.class.split_whitespace().any(|c| c == format!("as-{asn}"))
                 && (*first..=*last).contains(&n.ttl);
             let probes = probe_points(n.bbox, 0.5);
             if member {
-                assert!(probes.iter().all(|p| in_polygon(*p, poly)), "{} not inside its AS box {asn}", n.id);
+                assert!(
+                    probes.iter().all(|p| in_polygon(*p, poly)),
+                    "{} not inside its AS box {asn}",
+                    n.id
+                );
             } else {
-                assert!(!probes.iter().any(|p| in_polygon(*p, poly)), "{} inside the box of AS {asn}", n.id);
+                assert!(
+                    !probes.iter().any(|p| in_polygon(*p, poly)),
+                    "{} inside the box of AS {asn}",
+                    n.id
+                );
                 let b = n.bbox;
                 assert!(
-                    !poly.iter().any(|p| p.0 > b.0 && p.0 < b.0 + b.2 && p.1 > b.1 && p.1 < b.1 + b.3),
+                    !poly
+                        .iter()
+                        .any(|p| p.0 > b.0 && p.0 < b.0 + b.2 && p.1 > b.1 && p.1 < b.1 + b.3),
                     "the box of AS {asn} cuts into {}",
                     n.id
                 );
@@ -218,10 +264,22 @@ pub(crate) fn check_svg_invariants(svg: &str) {
     for (i, a) in boxes.iter().enumerate() {
         for b in &boxes[i + 1..] {
             let strictly_in = |p: &(f64, f64), poly: &[(f64, f64)]| {
-                probe_points((p.0 - 0.5, p.1 - 0.5, 1.0, 1.0), 0.0).iter().all(|q| in_polygon(*q, poly))
+                probe_points((p.0 - 0.5, p.1 - 0.5, 1.0, 1.0), 0.0)
+                    .iter()
+                    .all(|q| in_polygon(*q, poly))
             };
-            assert!(!a.3.iter().any(|p| strictly_in(p, &b.3)), "AS boxes {} and {} overlap", a.0, b.0);
-            assert!(!b.3.iter().any(|p| strictly_in(p, &a.3)), "AS boxes {} and {} overlap", b.0, a.0);
+            assert!(
+                !a.3.iter().any(|p| strictly_in(p, &b.3)),
+                "AS boxes {} and {} overlap",
+                a.0,
+                b.0
+            );
+            assert!(
+                !b.3.iter().any(|p| strictly_in(p, &a.3)),
+                "AS boxes {} and {} overlap",
+                b.0,
+                a.0
+            );
         }
     }
     // Every coordinate of edges inside the view.
@@ -233,11 +291,18 @@ pub(crate) fn check_svg_invariants(svg: &str) {
             .map(|s| s.parse().unwrap())
             .collect();
         for xy in nums.chunks(2) {
-            assert!(xy[0] >= 0.0 && xy[0] <= view.2 && xy[1] >= 0.0 && xy[1] <= view.3, "edge point {xy:?} outside");
+            assert!(
+                xy[0] >= 0.0 && xy[0] <= view.2 && xy[1] >= 0.0 && xy[1] <= view.3,
+                "edge point {xy:?} outside"
+            );
         }
     }
     for t in doc.descendants().filter(|n| n.tag_name().name() == "text") {
         let (x, y) = (num(t, "x"), num(t, "y"));
-        assert!(x >= 0.0 && x <= view.2 && y >= 0.0 && y <= view.3, "text {:?} outside", t.text());
+        assert!(
+            x >= 0.0 && x <= view.2 && y >= 0.0 && y <= view.3,
+            "text {:?} outside",
+            t.text()
+        );
     }
 }

@@ -19,12 +19,20 @@ fn graphviz(input: &str, format: &str) -> Option<std::process::Output> {
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "graphviz `dot` is needed in CI: {e}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "graphviz `dot` is needed in CI: {e}"
+            );
             eprintln!("SKIPPED: graphviz `dot` not found ({e}); install the graphviz package");
             return None;
         }
     };
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     Some(child.wait_with_output().unwrap())
 }
 
@@ -49,12 +57,21 @@ fn graphviz_reads_it() {
     set.traces[0].hops[0].replies[0].as_name = Some("A\"S|{x}\\".into());
     let map = RouteMap::new(&set).unwrap();
     let dot = map.to_dot(&RenderOptions::builder().title("t \"q\"").build().unwrap());
-    let Some(out) = graphviz(&dot, "plain") else { return };
-    assert!(out.status.success(), "dot failed: {}", String::from_utf8_lossy(&out.stderr));
+    let Some(out) = graphviz(&dot, "plain") else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "dot failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let plain = String::from_utf8(out.stdout).unwrap();
     let nodes = plain.lines().filter(|l| l.starts_with("node ")).count();
     assert_eq!(nodes, map.graph().graph().node_count());
     let edges = plain.lines().filter(|l| l.starts_with("edge ")).count();
     assert_eq!(edges, map.graph().graph().edge_count());
-    assert!(!plain.contains("\"x\""), "no node injected by the target name");
+    assert!(
+        !plain.contains("\"x\""),
+        "no node injected by the target name"
+    );
 }

@@ -25,17 +25,28 @@ fn hostile_set() -> routeviz::TraceSet {
 #[test]
 fn escaped_and_bounded_in_svg() {
     let map = RouteMap::new(&hostile_set()).unwrap();
-    let opts = RenderOptions::builder().title(format!("{NASTY}{}", "T".repeat(10_000))).rtt_labels(true).build().unwrap();
+    let opts = RenderOptions::builder()
+        .title(format!("{NASTY}{}", "T".repeat(10_000)))
+        .rtt_labels(true)
+        .build()
+        .unwrap();
     let svg = map.to_svg(&opts);
     assert!(!svg.contains("<script"), "markup got through");
     assert!(svg.contains("&lt;script&gt;"));
-    assert!(!svg.chars().any(|c| c.is_control() && c != '\n'), "control characters got through");
+    assert!(
+        !svg.chars().any(|c| c.is_control() && c != '\n'),
+        "control characters got through"
+    );
     assert!(!svg.contains('\u{202E}'));
     assert!(svg.len() < 64 * 1024, "size bounded: {}", svg.len());
     let doc = roxmltree::Document::parse(&svg).unwrap();
     for t in doc.descendants().filter(|n| n.tag_name().name() == "text") {
         let text = t.text().unwrap_or_default();
-        assert!(text.chars().count() <= 124, "unbounded label of {} chars", text.chars().count());
+        assert!(
+            text.chars().count() <= 124,
+            "unbounded label of {} chars",
+            text.chars().count()
+        );
     }
     for t in doc.descendants().filter(|n| n.tag_name().name() == "title") {
         assert!(t.text().unwrap_or_default().chars().count() <= 80);
@@ -52,9 +63,16 @@ fn escaped_in_dot_and_png_still_renders() {
     for line in dot.lines() {
         // Every quote inside a quoted string is escaped: quotes pair up on each line.
         let unescaped = line.replace("\\\\", "").replace("\\\"", "");
-        assert_eq!(unescaped.matches('"').count() % 2, 0, "unbalanced quotes in {line}");
+        assert_eq!(
+            unescaped.matches('"').count() % 2,
+            0,
+            "unbalanced quotes in {line}"
+        );
     }
-    assert!(!dot.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+    assert!(
+        !dot.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+    );
     let png = map.to_png(&RenderOptions::default()).unwrap();
     assert!(png.starts_with(b"\x89PNG"));
 }

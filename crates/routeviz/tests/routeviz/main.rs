@@ -7,6 +7,7 @@
     clippy::many_single_char_names,
     clippy::type_complexity,
     clippy::assigning_clones,
+    clippy::too_many_lines,
     reason = "test code: pixel arithmetic and small fixtures"
 )]
 

@@ -17,19 +17,29 @@ fn decode(png: &[u8]) -> (u32, u32, Vec<u8>) {
 fn svg_size(svg: &str) -> (f64, f64) {
     let doc = roxmltree::Document::parse(svg).unwrap();
     let r = doc.root_element();
-    (r.attribute("width").unwrap().parse().unwrap(), r.attribute("height").unwrap().parse().unwrap())
+    (
+        r.attribute("width").unwrap().parse().unwrap(),
+        r.attribute("height").unwrap().parse().unwrap(),
+    )
 }
 
 #[test]
 fn size_follows_scale_and_ink_is_there() {
     let map = RouteMap::new(&sample()).unwrap();
     for scale in [1.0f32, 2.0] {
-        let opts = RenderOptions::builder().scale(scale).title("Sample").build().unwrap();
+        let opts = RenderOptions::builder()
+            .scale(scale)
+            .title("Sample")
+            .build()
+            .unwrap();
         let (w, h) = svg_size(&map.to_svg(&opts));
         let (pw, ph, px) = decode(&map.to_png(&opts).unwrap());
         assert_eq!(pw, (w * f64::from(scale)).ceil() as u32);
         assert_eq!(ph, (h * f64::from(scale)).ceil() as u32);
-        let non_white = px.chunks_exact(3).filter(|p| p.iter().any(|&c| c < 250)).count();
+        let non_white = px
+            .chunks_exact(3)
+            .filter(|p| p.iter().any(|&c| c < 250))
+            .count();
         let frac = non_white as f64 / f64::from(pw * ph);
         assert!(frac > 0.10, "only {frac:.3} of the pixels are drawn");
     }
@@ -50,7 +60,10 @@ fn text_is_drawn_in_nodes() {
             continue;
         }
         // The router's box is white with a thin border; text makes dark pixels inside.
-        let n = nodes.iter().find(|n| n.texts.first() == Some(&map.graph().node(p.node).label)).unwrap();
+        let n = nodes
+            .iter()
+            .find(|n| n.texts.first() == Some(&map.graph().node(p.node).label))
+            .unwrap();
         let (x0, y0, w, h) = n.bbox;
         let s = f64::from(scale);
         let (ix0, ix1) = (((x0 + 4.0) * s) as u32, ((x0 + w - 4.0) * s) as u32);

@@ -16,7 +16,11 @@ fn hop_strategy() -> impl Strategy<Value = Option<Vec<(u8, bool)>>> {
 }
 
 fn trace_strategy() -> impl Strategy<Value = (Vec<Option<Vec<(u8, bool)>>>, u8, u16)> {
-    (prop::collection::vec(hop_strategy(), 0..10), 0u8..4, prop::sample::select(vec![22u16, 80, 443]))
+    (
+        prop::collection::vec(hop_strategy(), 0..10),
+        0u8..4,
+        prop::sample::select(vec![22u16, 80, 443]),
+    )
 }
 
 fn build(spec: &[(Vec<Option<Vec<(u8, bool)>>>, u8, u16)]) -> TraceSet {
@@ -32,9 +36,16 @@ fn build(spec: &[(Vec<Option<Vec<(u8, bool)>>>, u8, u16)]) -> TraceSet {
                     let replies = addrs
                         .iter()
                         .map(|(a, with_as)| {
-                            let r = Reply::new(format!("198.18.0.{a}").parse().unwrap(), ReplyKind::TimeExceeded)
-                                .rtt_ms(f64::from(ttl));
-                            if *with_as { r.asn(64500 + u32::from(a / 4), Some("AS")) } else { r }
+                            let r = Reply::new(
+                                format!("198.18.0.{a}").parse().unwrap(),
+                                ReplyKind::TimeExceeded,
+                            )
+                            .rtt_ms(f64::from(ttl));
+                            if *with_as {
+                                r.asn(64500 + u32::from(a / 4), Some("AS"))
+                            } else {
+                                r
+                            }
                         })
                         .collect();
                     t.hops.push(Hop::new(ttl, replies));
@@ -48,7 +59,10 @@ fn build(spec: &[(Vec<Option<Vec<(u8, bool)>>>, u8, u16)]) -> TraceSet {
                 _ => None,
             };
             if let Some(kind) = kind {
-                t.hops.push(Hop::new(ttl, vec![Reply::new(target.parse().unwrap(), kind)]));
+                t.hops.push(Hop::new(
+                    ttl,
+                    vec![Reply::new(target.parse().unwrap(), kind)],
+                ));
             }
             t
         })
@@ -57,7 +71,7 @@ fn build(spec: &[(Vec<Option<Vec<(u8, bool)>>>, u8, u16)]) -> TraceSet {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn random_maps_keep_their_invariants(spec in prop::collection::vec(trace_strategy(), 1..6)) {
@@ -92,5 +106,45 @@ proptest! {
     #[test]
     fn json_never_panics(s in ".{0,200}") {
         let _ = TraceSet::from_json(&s);
+    }
+}
+
+/// A larger map than proptest draws: 40 traces of up to 24 hops over a shared tree.
+#[test]
+fn a_large_map_keeps_its_invariants() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let spec: Vec<(Vec<Option<Vec<(u8, bool)>>>, u8, u16)> = (0..40)
+        .map(|_| {
+            let hops = (0..next(24))
+                .map(|_| {
+                    (next(8) != 0).then(|| {
+                        (0..=next(2))
+                            .map(|_| (next(14) as u8, next(5) != 0))
+                            .collect()
+                    })
+                })
+                .collect();
+            (hops, next(4) as u8, [22u16, 80, 443][next(3) as usize])
+        })
+        .collect();
+    let set = build(&spec);
+    let map = RouteMap::new(&set).unwrap();
+    let opts = RenderOptions::builder().rtt_labels(true).build().unwrap();
+    let svg = map.to_svg(&opts);
+    check_svg_invariants(&svg);
+    assert!(map.layout().nodes().len() > 40);
+    assert_eq!(svg, RouteMap::new(&set).unwrap().to_svg(&opts));
+    for e in map.graph().graph().edge_indices() {
+        let pts = map.layout().edge_points(e);
+        assert!(
+            pts.windows(2).all(|w| w[0].1 < w[1].1),
+            "edges run downwards"
+        );
     }
 }

@@ -8,7 +8,10 @@ fn tiny() -> TraceSet {
     let mut t = Trace::new("198.18.9.1", 443);
     t.hops = vec![
         Hop::new(1, vec![te("198.18.0.1", Some((64496, "LAB")))]),
-        Hop::new(2, vec![Reply::new(ip("198.18.9.1"), ReplyKind::SynAck).rtt_ms(0.5)]),
+        Hop::new(
+            2,
+            vec![Reply::new(ip("198.18.9.1"), ReplyKind::SynAck).rtt_ms(0.5)],
+        ),
     ];
     TraceSet::new(vec![t])
 }
@@ -16,7 +19,11 @@ fn tiny() -> TraceSet {
 #[test]
 fn tiny_svg() {
     let map = RouteMap::new(&tiny()).unwrap();
-    let opts = RenderOptions::builder().title("tiny").rtt_labels(true).build().unwrap();
+    let opts = RenderOptions::builder()
+        .title("tiny")
+        .rtt_labels(true)
+        .build()
+        .unwrap();
     insta::assert_snapshot!("tiny_svg", map.to_svg(&opts));
 }
 

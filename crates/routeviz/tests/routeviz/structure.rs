@@ -6,7 +6,11 @@ use crate::common::{check_svg_invariants, has_class, sample, svg_boxes, svg_node
 
 fn render(rtt: bool) -> (RouteMap, String) {
     let map = RouteMap::new(&sample()).unwrap();
-    let opts = RenderOptions::builder().title("Sample & <title>").rtt_labels(rtt).build().unwrap();
+    let opts = RenderOptions::builder()
+        .title("Sample & <title>")
+        .rtt_labels(rtt)
+        .build()
+        .unwrap();
     let svg = map.to_svg(&opts);
     (map, svg)
 }
@@ -20,17 +24,28 @@ fn node_and_edge_counts() {
     // 0.1, 16.1, 16.5, 17.1, ?, 10.1, endpoint 10.20, 64.1, blackhole.
     assert_eq!(map.graph().graph().node_count(), 9);
     assert_eq!(nodes.len(), 9, "no address repeats across TTLs here");
-    let count = |c: &str| nodes.iter().filter(|n| n.class.split_whitespace().any(|x| x == c)).count();
+    let count = |c: &str| {
+        nodes
+            .iter()
+            .filter(|n| n.class.split_whitespace().any(|x| x == c))
+            .count()
+    };
     assert_eq!(count("router"), 6);
     assert_eq!(count("unknown"), 1);
     assert_eq!(count("endpoint"), 1);
     assert_eq!(count("blackhole"), 1);
-    let edges = doc.descendants().filter(|n| n.tag_name().name() == "path" && has_class(*n, "edge")).count();
+    let edges = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "path" && has_class(*n, "edge"))
+        .count();
     // Per reached trace: 0.1->16.1, 0.1->16.5, 16.1->17.1, 16.5->17.1, 17.1->?, ?->10.1,
     // 10.1->10.20 = 7; the dark trace: 0.1->64.1, 64.1->blackhole = 2.
     assert_eq!(map.graph().graph().edge_count(), 16);
     assert_eq!(edges, 16);
-    let ids: Vec<&str> = doc.descendants().filter_map(|n| n.attribute("id")).collect();
+    let ids: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.attribute("id"))
+        .collect();
     let mut unique = ids.clone();
     unique.sort_unstable();
     unique.dedup();
@@ -65,7 +80,10 @@ fn every_label_present() {
         "TTL 6",
         "8.2 ms",
     ] {
-        assert!(texts.iter().any(|t| t == want), "{want} missing from {texts:?}");
+        assert!(
+            texts.iter().any(|t| t == want),
+            "{want} missing from {texts:?}"
+        );
     }
     assert!(svg.contains("Sample &amp; &lt;title&gt;"));
     assert!(svg.contains("font-family=\"DejaVu Sans\""));
@@ -86,12 +104,48 @@ fn boxes_rows_and_view() {
     // y grows with TTL, row by row.
     let ys: Vec<f64> = map.layout().ttls().map(|t| map.layout().row_y(t)).collect();
     assert!(ys.windows(2).all(|w| w[0] < w[1]));
-    assert_eq!(map.layout().ttls().collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
+    assert_eq!(
+        map.layout().ttls().collect::<Vec<_>>(),
+        (1..=6).collect::<Vec<_>>()
+    );
     for p in map.layout().nodes() {
         assert!((p.y - map.layout().row_y(p.ttl)).abs() < 1e-9);
     }
-    let bh = map.graph().graph().node_weights().find(|n| n.kind == NodeKind::Blackhole).unwrap();
+    let bh = map
+        .graph()
+        .graph()
+        .node_weights()
+        .find(|n| n.kind == NodeKind::Blackhole)
+        .unwrap();
     assert_eq!(bh.ttls, vec![3]);
+}
+
+#[test]
+fn long_edges_bend_through_every_row() {
+    use routeviz::{Hop, Trace, TraceSet};
+    let mut a = Trace::new("198.18.9.9", 80);
+    a.hops = vec![
+        Hop::new(1, vec![crate::common::te("198.18.0.1", None)]),
+        Hop::new(6, vec![crate::common::te("198.18.0.6", None)]),
+    ];
+    let mut b = Trace::new("198.18.9.8", 80);
+    b.hops = (1..=6)
+        .map(|t| Hop::new(t, vec![crate::common::te(&format!("198.18.1.{t}"), None)]))
+        .collect();
+    let map = RouteMap::new(&TraceSet::new(vec![a, b])).unwrap();
+    let svg = map.to_svg(&RenderOptions::default());
+    check_svg_invariants(&svg);
+    let g = map.graph().graph();
+    let long = g
+        .edge_indices()
+        .find(|&e| g[e].to_ttl - g[e].from_ttl > 1)
+        .unwrap();
+    let pts = map.layout().edge_points(long);
+    // From ?×4 at TTL 2 down to TTL 6: bend points on rows 3, 4 and 5.
+    assert_eq!(pts.len(), 5, "{pts:?}");
+    assert!(pts.windows(2).all(|w| w[0].1 < w[1].1));
+    assert!(svg.contains(">?×4<"));
+    assert_eq!(map.layout().crossings(), 0);
 }
 
 #[test]
@@ -107,10 +161,18 @@ fn repeated_address_is_drawn_per_ttl() {
     let map = RouteMap::new(&TraceSet::new(vec![t])).unwrap();
     let svg = map.to_svg(&RenderOptions::default());
     check_svg_invariants(&svg);
-    assert_eq!(map.graph().graph().node_count(), 3, "two addresses and a blackhole");
+    assert_eq!(
+        map.graph().graph().node_count(),
+        3,
+        "two addresses and a blackhole"
+    );
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let nodes = svg_nodes(&doc);
-    assert_eq!(nodes.len(), 5, "each address once per TTL, plus the blackhole");
+    assert_eq!(
+        nodes.len(),
+        5,
+        "each address once per TTL, plus the blackhole"
+    );
     assert!(nodes.iter().any(|n| n.id == "node-0") && nodes.iter().any(|n| n.id == "node-0-ttl3"));
     assert!(nodes.iter().filter(|n| n.class.contains("repeat")).count() == 4);
     assert_eq!(map.layout().crossings(), 0);

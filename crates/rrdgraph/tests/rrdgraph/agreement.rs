@@ -74,6 +74,8 @@ fn invalid_options_are_refused_by_both() {
         ["--imgformat", "GIF"],
         ["--legend-position", "up"],
         ["--start", "now-"],
+        ["--left-axis-format", "%5.1lf %s"],
+        ["--right-axis-format", "%d"],
     ] {
         let args = graph(&path, &option, OK_ELEMENT);
         assert!(
@@ -145,34 +147,40 @@ fn refused_before_librrd_crashes() {
     use std::os::unix::process::ExitStatusExt as _;
     let dir = tempfile::tempdir().unwrap();
     let path = rrd(dir.path());
-    // librrd 1.7.2 divides by zero (SIGFPE) on a zero x-grid step.
+    // librrd 1.7.2 divides by zero (SIGFPE) on a zero x-grid step, and reads an uninitialised
+    // offset (SIGSEGV; fixed in rrdtool 1.11) on a spec without the label format field.
+    for spec in ["MINUTE:0:HOUR:1:HOUR:1:0:%H", "MINUTE:10:HOUR:1:HOUR:4:0"] {
+        let args = graph(&path, &["--x-grid", spec], OK_ELEMENT);
+        let e = GraphSpec::parse_args(&args).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                rrdgraph::Error::Parse {
+                    index: 5,
+                    field: "x-grid",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let status = std::process::Command::new("rrdtool")
+            .arg("graphv")
+            .args(&args)
+            .output()
+            .expect("rrdtool is installed")
+            .status;
+        assert!(
+            status.signal().is_some(),
+            "librrd survived --x-grid {spec}: {status}"
+        );
+    }
+    // An empty label format is fine for both.
     let args = graph(
         &path,
-        &["--x-grid", "MINUTE:0:HOUR:1:HOUR:1:0:%H"],
+        &["--x-grid", "MINUTE:10:HOUR:1:HOUR:4:0:"],
         OK_ELEMENT,
     );
-    let e = GraphSpec::parse_args(&args).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            rrdgraph::Error::Parse {
-                index: 5,
-                field: "x-grid",
-                ..
-            }
-        ),
-        "{e}"
-    );
-    let status = std::process::Command::new("rrdtool")
-        .arg("graphv")
-        .args(&args)
-        .output()
-        .expect("rrdtool is installed")
-        .status;
-    assert!(
-        status.signal().is_some(),
-        "librrd survived a zero x-grid step: {status}"
-    );
+    assert!(GraphSpec::parse_args(&args).is_ok() && rrdtool_accepts(&args));
 }
 
 #[test]
@@ -185,4 +193,151 @@ fn tick_without_fraction_is_completed() {
     let emitted = GraphSpec::parse_args(&args).unwrap().to_args();
     assert_eq!(emitted.last().unwrap(), "TICK:x#FF0000:0.1");
     assert!(rrdtool_accepts(&emitted));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+    /// The print-format rule is librrd's own: a format is valid for the spec exactly when
+    /// librrd accepts it.
+    #[test]
+    fn print_format_rule_matches_librrd(format in proptest::prop_oneof![
+        "[a-z %.0-9lfeEgGsSd#+-]{0,10}",
+        "[a-z ]{0,3}%[-+ 0#]{0,2}[0-9]{0,2}(\\.[0-9]{0,2})?l?[eEfFgGd][a-z ]{0,3}(%[sSd%l])?[a-z %]{0,2}",
+    ]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = rrd(dir.path());
+        let ours = rrdgraph::PrintFormat::new(format.clone()).is_ok();
+        let args = graph(&path, &[], &format!("GPRINT:x:AVERAGE:{format}"));
+        let mut with_line = args.clone();
+        with_line.push(OK_ELEMENT.to_owned());
+        proptest::prop_assert_eq!(ours, rrdtool_accepts(&with_line), "{:?}", format);
+        proptest::prop_assert_eq!(ours, GraphSpec::parse_args(&with_line).is_ok(), "{:?}", format);
+    }
+}
+
+#[test]
+fn every_vdef_function_agrees_with_librrd() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = rrd(dir.path());
+    for f in rrdgraph::VDefFunc::ALL {
+        let expr = rrdgraph::VDefExpr::new(rrdgraph::VName::new("x").unwrap(), f);
+        let args = graph(&path, &[], &format!("VDEF:f={expr}"));
+        let mut args = args;
+        args.push("PRINT:f:%lf".to_owned());
+        let spec = GraphSpec::parse_args(&args).unwrap();
+        let rendered =
+            rrdgraph::render_args(&spec.to_args()).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        assert_eq!(rendered.prints().len(), 1, "{expr}");
+    }
+}
+
+#[test]
+fn axis_formats_follow_their_formatter_like_librrd() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = rrd(dir.path());
+    for (options, ok) in [
+        (&["--left-axis-format", "%5.1lf"][..], true),
+        (
+            &[
+                "--left-axis-formatter",
+                "timestamp",
+                "--left-axis-format",
+                "%H:%M",
+            ][..],
+            true,
+        ),
+        (
+            &[
+                "--left-axis-formatter",
+                "duration",
+                "--left-axis-format",
+                "%H:%02M",
+            ][..],
+            true,
+        ),
+        (&["--left-axis-format", "%H:%M"][..], false),
+        (
+            &["--right-axis", "1:0", "--right-axis-format", "%5.1lf %S"][..],
+            false,
+        ),
+    ] {
+        let args = graph(&path, options, OK_ELEMENT);
+        assert_eq!(GraphSpec::parse_args(&args).is_ok(), ok, "{options:?}");
+        assert_eq!(rrdtool_accepts(&args), ok, "{options:?}");
+    }
+}
+
+/// Plausible at-style times, valid and not: a reference, maybe a day, and offsets.
+fn at_time() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let reference = prop_oneof![
+        Just(String::new()),
+        Just("now".to_owned()),
+        Just("n".to_owned()),
+        Just("midnight".to_owned()),
+        Just("noon".to_owned()),
+        Just("teatime".to_owned()),
+        "[0-9]{1,2}(:[0-9]{1,2})?( ?(am|pm))?",
+        "[0-9]{1,2}\\.[0-9]{1,2}",
+        "(Jan|Feb|March|dec) [0-9]{1,2}( 20[0-2][0-9])?",
+        "1[67][0-9]{8}",
+        "[1-9][0-9]{6,8}",
+    ];
+    let day = prop_oneof![
+        Just(String::new()),
+        " (yesterday|today|tomorrow|mon|friday|sun)",
+        " [0-9]{1,2}/[0-9]{1,2}/20[0-2][0-9]",
+        " [0-9]{1,2}\\.[0-9]{1,2}\\.20[0-2][0-9]",
+        " 20[0-2][0-9][01][0-9][0-3][0-9]",
+    ];
+    let offsets =
+        proptest::collection::vec("[+-][1-9] ?(s|min|h|d|w|mon|y|days|weeks|hours|x)", 0..3);
+    (reference, day, offsets).prop_map(|(r, d, o)| format!("{r}{d}{}", o.concat()))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+    /// Whatever at-style time the spec accepts, librrd accepts too.
+    #[test]
+    fn accepted_at_times_are_accepted_by_librrd(t in at_time()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = rrd(dir.path());
+        if rrdgraph::AtTime::new(t.clone()).is_ok() {
+            let args = vec![
+                "-".to_owned(), "--start".into(), t.clone(), "--end".into(), "now+40y".into(),
+                format!("DEF:x={path}:v:AVERAGE"), "VDEF:m=x,MAXIMUM".into(), "PRINT:m:%lf".into(),
+            ];
+            proptest::prop_assert!(rrdtool_accepts(&args), "librrd refused --start {:?}", t);
+        }
+    }
+}
+
+#[test]
+fn start_and_end_references_agree_with_librrd() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = rrd(dir.path());
+    for (start, end, ok) in [
+        ("end-1h", "now", true),
+        ("now-1d", "start+1h", true),
+        ("start-1h", "now", false),
+        ("-1d", "end+1h", false),
+        ("end-1h", "start+1h", false),
+    ] {
+        let mut args = vec![
+            "-".to_owned(),
+            "--start".into(),
+            start.into(),
+            "--end".into(),
+            end.into(),
+        ];
+        args.extend([
+            format!("DEF:x={path}:v:AVERAGE"),
+            "VDEF:m=x,MAXIMUM".into(),
+            "PRINT:m:%lf".into(),
+        ]);
+        assert_eq!(GraphSpec::parse_args(&args).is_ok(), ok, "{start} {end}");
+        assert_eq!(rrdtool_accepts(&args), ok, "{start} {end}");
+    }
 }

@@ -479,20 +479,28 @@ fn lossy_link_drops_some_packets() {
         .link("r2", "dst")
         .build()
         .unwrap();
-    let target = net.address("dst", Family::V4).unwrap();
-    let (lossy, clean) = net
-        .run_in("src", move || {
-            (
-                udp_burst(target, 2, 36000..36100, Duration::from_secs(1)),
-                udp_burst(target, 1, 37000..37100, Duration::from_secs(2)),
-            )
-        })
-        .unwrap();
-    // Each probe crosses the lossy link twice (probe, then ICMP): about 25% come back.
-    assert!(!lossy.is_empty(), "nothing crossed a 50% lossy link");
-    assert!(lossy.len() < 100, "a 50% lossy link lost nothing");
-    // The link before the lossy one is clean.
-    assert_eq!(clean.len(), 100);
+    for family in [Family::V4, Family::V6] {
+        let target = net.address("dst", family).unwrap();
+        let (lossy, clean) = net
+            .run_in("src", move || {
+                (
+                    udp_burst(target, 2, 36000..36100, Duration::from_secs(1)),
+                    udp_burst(target, 1, 37000..37100, Duration::from_secs(2)),
+                )
+            })
+            .unwrap();
+        // Each probe crosses the lossy link twice (probe, then ICMP): about 25% come back.
+        assert!(
+            !lossy.is_empty(),
+            "{family:?}: nothing crossed a 50% lossy link"
+        );
+        assert!(
+            lossy.len() < 100,
+            "{family:?}: a 50% lossy link lost nothing"
+        );
+        // The link before the lossy one is clean.
+        assert_eq!(clean.len(), 100, "{family:?}: the clean link lost probes");
+    }
 }
 
 #[test]
