@@ -6,7 +6,7 @@
 //!   [`Reply`] values, [`Exchange`] for one command on its own connection and [`SessionCore`]
 //!   for IDSESSION. They take bytes and return bytes or values; they never touch a socket.
 //! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets.
-//! - [`AsyncClient`] (feature `tokio`).
+//! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
 
 mod client;
@@ -37,7 +37,7 @@ pub use reply::{
 };
 pub use session::{DEFAULT_KEEPALIVE, SessionCore};
 #[cfg(feature = "tokio")]
-pub use tokio_client::AsyncClient;
+pub use tokio_client::{AsyncClient, AsyncSession};
 
 /// The 68-byte EICAR anti-virus test string, which every anti-virus detects as a test.
 pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";

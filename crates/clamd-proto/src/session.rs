@@ -270,7 +270,10 @@ mod tests {
     use crate::command::ScanMode;
 
     #[test]
-    #[expect(clippy::many_single_char_names, reason = "ids a, b, c read best in this test")]
+    #[expect(
+        clippy::many_single_char_names,
+        reason = "ids a, b, c read best in this test"
+    )]
     fn out_of_order_replies_are_matched_by_id() {
         let now = Instant::now();
         let mut s = SessionCore::new(Mode::Z, 1024, now);

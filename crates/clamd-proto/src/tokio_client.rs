@@ -10,11 +10,13 @@ use crate::client::{Client, Config};
 use crate::command::{Command, END_OF_STREAM, ScanMode};
 use crate::endpoint::Endpoint;
 use crate::exchange::{Exchange, Response};
+use crate::reply::Reply;
 use crate::reply::{ScanResult, Stats, Version, VersionCommands};
+use crate::session::SessionCore;
 use crate::{Error, Result};
 
-/// An async clamd client on tokio: the commands of [`Client`] (all but FILDES and IDSESSION),
-/// with the same settings, deadlines and errors.
+/// An async clamd client on tokio: the commands of [`Client`] (all but FILDES) and an
+/// IDSESSION ([`AsyncSession`]), with the same settings, deadlines and errors.
 ///
 /// ```no_run
 /// # async fn demo() -> clamd_proto::Result<()> {
@@ -50,6 +52,11 @@ struct Conn {
 }
 
 impl Conn {
+    fn begin(&mut self, op: &'static str) {
+        self.op = op;
+        self.deadline = tokio::time::Instant::now() + self.timeout;
+    }
+
     fn timeout_error(&self) -> Error {
         Error::Timeout {
             op: self.op,
@@ -341,6 +348,26 @@ impl AsyncClient {
         }
     }
 
+    /// Opens an IDSESSION.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    pub async fn session(&self) -> Result<AsyncSession> {
+        let cfg = self.config();
+        let conn = self.connect("IDSESSION").await?;
+        let core =
+            SessionCore::new(cfg.mode, cfg.max_line, Instant::now()).with_keepalive(cfg.keepalive);
+        let mut s = AsyncSession {
+            client: self.clone(),
+            conn,
+            core,
+            eof: false,
+        };
+        s.flush().await?;
+        Ok(s)
+    }
+
     /// INSTREAM of bytes.
     ///
     /// # Errors
@@ -377,6 +404,186 @@ impl AsyncClient {
             return Err(Error::StreamTooLong { len, limit });
         }
         Ok(self.scan_stream(file).await?.with_path(path))
+    }
+}
+
+/// An IDSESSION on tokio: the same pipelining, out-of-order matching, window and keep-alive as
+/// the blocking [`Session`](crate::Session), on the same [`SessionCore`]. Every call has the
+/// client's timeout as its deadline.
+pub struct AsyncSession {
+    client: AsyncClient,
+    conn: Conn,
+    core: SessionCore,
+    eof: bool,
+}
+
+impl std::fmt::Debug for AsyncSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncSession")
+            .field("endpoint", &self.conn.endpoint)
+            .field("core", &self.core)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsyncSession {
+    async fn flush(&mut self) -> Result<()> {
+        while let Some(data) = self.core.poll_transmit() {
+            let n = data.len();
+            let data = data.to_vec();
+            self.conn
+                .write_all(&data)
+                .await
+                .map_err(|e| self.conn.write_error(e))?;
+            self.core.advance_transmit(n);
+        }
+        Ok(())
+    }
+
+    async fn read_some(&mut self) -> Result<()> {
+        if self.eof {
+            return Err(Error::Truncated("the session is closed"));
+        }
+        let mut buf = vec![0u8; 16 * 1024];
+        let n = self.conn.read(&mut buf).await?;
+        if n == 0 {
+            self.eof = true;
+            return self.core.handle_eof();
+        }
+        self.core.handle_input(&buf[..n], Instant::now())
+    }
+
+    /// Queues a command and returns its id (reading replies first when the window is full).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::send`](crate::Session::send).
+    pub async fn send(&mut self, command: Command) -> Result<u64> {
+        self.conn.begin(command.name());
+        while self.core.pending() >= self.client.config().session_window && !self.eof {
+            Box::pin(self.read_some()).await?;
+        }
+        self.core.handle_timeout(Instant::now());
+        let id = self.core.send(command, Instant::now())?;
+        self.flush().await?;
+        Ok(id)
+    }
+
+    /// Queues a SCAN of a path on clamd's host.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::send_scan`](crate::Session::send_scan).
+    pub async fn send_scan(&mut self, path: impl AsRef<Path>) -> Result<u64> {
+        let path = self.client.inner.prepare_path(path.as_ref())?;
+        self.send(Command::Path(ScanMode::Scan, path)).await
+    }
+
+    /// Queues an INSTREAM of bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send); [`Error::StreamTooLong`] over a configured
+    /// `stream_max_length`.
+    pub async fn send_bytes(&mut self, data: &[u8]) -> Result<u64> {
+        if let Some(limit) = self.client.config().stream_max_length
+            && data.len() as u64 > limit
+        {
+            return Err(Error::StreamTooLong {
+                len: data.len() as u64,
+                limit,
+            });
+        }
+        let id = self.send(Command::Instream).await?;
+        for chunk in data.chunks(self.client.config().chunk_size) {
+            self.core.send_chunk(chunk);
+            self.flush().await?;
+        }
+        self.core.send_chunk(&[]);
+        self.flush().await?;
+        Ok(id)
+    }
+
+    /// The next reply in order of arrival, with its request's id.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::recv`](crate::Session::recv).
+    pub async fn recv(&mut self) -> Result<(u64, Result<Reply>)> {
+        self.conn.begin("IDSESSION");
+        loop {
+            if let Some(r) = self.core.poll_reply() {
+                return Ok(r);
+            }
+            if self.core.pending_requests() == 0 {
+                return Err(Error::Truncated("no request is pending in the session"));
+            }
+            Box::pin(self.read_some()).await?;
+        }
+    }
+
+    /// Waits for the reply to request `id`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::wait`](crate::Session::wait).
+    pub async fn wait(&mut self, id: u64) -> Result<Reply> {
+        self.conn.begin("IDSESSION");
+        loop {
+            if let Some(r) = self.core.take_reply(id) {
+                return r;
+            }
+            if self.eof {
+                return Err(Error::SessionClosed { id });
+            }
+            Box::pin(self.read_some()).await?;
+        }
+    }
+
+    /// SCAN of one path, waiting for its verdict.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::scan`](crate::Session::scan).
+    pub async fn scan(&mut self, path: impl AsRef<Path>) -> Result<ScanResult> {
+        let id = self.send_scan(path).await?;
+        match self.wait(id).await? {
+            Reply::Scan(r) => Ok(r),
+            other => Err(Error::malformed("SCAN", format!("{other:?}").as_bytes())),
+        }
+    }
+
+    /// PING inside the session.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::ping`](crate::Session::ping).
+    pub async fn ping(&mut self) -> Result<()> {
+        let id = self.send(Command::Ping).await?;
+        match self.wait(id).await? {
+            Reply::Pong => Ok(()),
+            other => Err(Error::malformed("PING", format!("{other:?}").as_bytes())),
+        }
+    }
+
+    /// Requests in flight.
+    pub fn pending(&self) -> usize {
+        self.core.pending_requests()
+    }
+
+    /// Sends END and reads until clamd closes; returns the replies not yet collected.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::end`](crate::Session::end).
+    pub async fn end(mut self) -> Result<Vec<(u64, Result<Reply>)>> {
+        self.conn.begin("END");
+        self.core.end();
+        self.flush().await?;
+        while !self.eof {
+            Box::pin(self.read_some()).await?;
+        }
+        Ok(std::iter::from_fn(|| self.core.poll_reply()).collect())
     }
 }
 

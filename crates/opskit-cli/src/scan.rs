@@ -42,6 +42,10 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
 /// propagated version flag is turned off for this subcommand (`opskit --version` still works).
 #[derive(clap::Args)]
 #[command(disable_version_flag = true)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
 pub(crate) struct Args {
     /// A clamd over TCP, as HOST or HOST:PORT (default port 3310). Repeatable.
     #[arg(long = "host", value_name = "HOST[:PORT]")]
@@ -90,6 +94,10 @@ enum ModeArg {
     Fdpass,
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the interface every subcommand shares with main.rs"
+)]
 pub(crate) fn run(args: Args) -> ExitCode {
     match run_inner(&args) {
         Ok(code) => ExitCode::from(code),
@@ -155,10 +163,10 @@ fn run_inner(args: &Args) -> Result<u8, String> {
     } else {
         write!(out, "{}", text(&report, args))
     };
-    if let Err(e) = printed.and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(format!("writing the report: {e}"));
-        }
+    if let Err(e) = printed.and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(format!("writing the report: {e}"));
     }
     Ok(report.summary().exit_code())
 }

@@ -16,6 +16,9 @@ pub const MAX_ECMP: usize = 32;
 /// The most edges one map takes.
 pub const MAX_EDGES: usize = 200_000;
 
+/// RTTs above this (about three hours) are treated as unknown.
+const MAX_RTT_MS: f64 = 1e7;
+
 /// The longest target shown, in characters.
 pub(crate) const TARGET_CHARS: usize = 40;
 /// The longest AS name shown, in characters.
@@ -237,7 +240,7 @@ impl Builder {
                     for r in replies {
                         let final_reply = at_dest && is_final_from_dest(r, dest, trace.reached);
                         let n = self.addr_node(r, final_reply.then_some(trace.port));
-                        let rtt = r.rtt_ms.filter(|v| v.is_finite() && *v >= 0.0);
+                        let rtt = r.rtt_ms.filter(|v| (0.0..=MAX_RTT_MS).contains(v));
                         if let Some(slot) = nodes.iter_mut().find(|(m, _)| *m == n) {
                             slot.1 = match (slot.1, rtt) {
                                 (Some(a), Some(b)) => Some(a.min(b)),

@@ -324,10 +324,17 @@ fn as_boxes(
                 .iter()
                 .take_while(|o| o.0 - BOX_GAP < hi)
                 .all(|o| o.2 == Some(r))
-                && widened[li].iter().all(|&(a, b)| b + BOX_GAP <= lo || a - BOX_GAP >= hi)
+                && widened[li]
+                    .iter()
+                    .all(|&(a, b)| b + BOX_GAP <= lo || a - BOX_GAP >= hi)
         });
         if fits {
-            for (li, w) in widened.iter_mut().enumerate().take(run.last + 1).skip(run.first) {
+            for (li, w) in widened
+                .iter_mut()
+                .enumerate()
+                .take(run.last + 1)
+                .skip(run.first)
+            {
                 strips.insert((r, li), (lo, hi));
                 w.push((lo, hi));
             }
@@ -444,9 +451,20 @@ pub(crate) fn node_size(graph: &RouteGraph, n: NodeIndex) -> (f64, f64) {
 /// The cells of an endpoint record: the address, then `PORT FLAGS` per port.
 pub(crate) fn endpoint_cells(node: &crate::Node) -> Vec<String> {
     let mut cells = vec![node.label.clone()];
-    cells.extend(node.ports.iter().map(|(p, s)| format!("{p} {}", s.flags())));
+    cells.extend(
+        node.ports
+            .iter()
+            .take(MAX_PORT_CELLS)
+            .map(|(p, s)| format!("{p} {}", s.flags())),
+    );
+    if node.ports.len() > MAX_PORT_CELLS {
+        cells.push(format!("+{} more", node.ports.len() - MAX_PORT_CELLS));
+    }
     cells
 }
+
+/// The most port cells drawn in one endpoint record; the rest are counted in a last cell.
+pub(crate) const MAX_PORT_CELLS: usize = 12;
 
 /// The width of one record cell.
 pub(crate) fn cell_width(text: &str) -> f64 {

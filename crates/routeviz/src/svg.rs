@@ -370,7 +370,12 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
                 for (c, cell) in layout::endpoint_cells(node).iter().enumerate() {
                     let cw = layout::cell_width(cell);
                     if c > 0 {
-                        let fill = match node.ports.get(c - 1).map(|(_, st)| *st) {
+                        let fill = match node
+                            .ports
+                            .get(c - 1)
+                            .filter(|_| c - 1 < layout::MAX_PORT_CELLS)
+                            .map(|(_, st)| *st)
+                        {
                             Some(PortState::Open) => "#8fd18f",
                             Some(PortState::Closed) => "#f3b38a",
                             _ => "#d6d6d6",

@@ -181,3 +181,95 @@ fn an_all_clean_fleet_with_reload() {
         (FleetStatus::AllClean, 0, 2)
     );
 }
+
+/// A TCP proxy to a real clamd that records how many of its connections are open at once;
+/// `active` and `peak` may be shared by several proxies.
+fn counting_proxy(
+    target: SocketAddr,
+    active: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut client) = conn else { continue };
+            let Ok(mut server) = TcpStream::connect(target) else {
+                continue;
+            };
+            let (active, peak) = (Arc::clone(&active), Arc::clone(&peak));
+            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut up = client.try_clone().unwrap();
+                let mut down = server.try_clone().unwrap();
+                let upstream = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up, &mut down);
+                    let _ = down.shutdown(Shutdown::Write);
+                });
+                // The connection stops counting before its reply's terminator reaches the
+                // client: the client cannot open its next connection before that, so the
+                // count never overlaps a finished request with the next one.
+                let mut counted = true;
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = server.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if counted && buf[..n].contains(&0) {
+                        active.fetch_sub(1, Ordering::SeqCst);
+                        counted = false;
+                    }
+                    if client.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                if counted {
+                    active.fetch_sub(1, Ordering::SeqCst);
+                }
+                let _ = client.shutdown(Shutdown::Both);
+                let _ = upstream.join();
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn concurrency_is_bounded_per_host_and_globally() {
+    let a = Clamd::builder().start().unwrap();
+    let b = Clamd::builder().start().unwrap();
+    let dir = scratch(&a, "bound");
+    // Big enough that scans overlap if the fleet lets them.
+    let files: Vec<_> = (0..16)
+        .map(|i| write(&dir, &format!("f{i}"), &vec![b'a' + (i as u8); 2 << 20]))
+        .collect();
+    let active = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let one = counting_proxy(a.tcp_addr(), Arc::clone(&active), Arc::clone(&peak));
+    let report = Fleet::new([Endpoint::from(one)])
+        .concurrency(8)
+        .per_host(2)
+        .run(&ScanPlan::stream(&files))
+        .unwrap();
+    assert!(report.hosts[0].ok(), "{:?}", report.hosts[0].error);
+    assert_eq!(report.hosts[0].results.len(), 16);
+    let per_host_peak = peak.swap(0, Ordering::SeqCst);
+    assert!(
+        (1..=2).contains(&per_host_peak),
+        "per-host bound 2, saw {per_host_peak}"
+    );
+
+    let two = counting_proxy(b.tcp_addr(), Arc::clone(&active), Arc::clone(&peak));
+    let report = Fleet::new([Endpoint::from(one), Endpoint::from(two)])
+        .concurrency(3)
+        .per_host(3)
+        .run(&ScanPlan::stream(&files))
+        .unwrap();
+    assert!(report.hosts.iter().all(clamd_proto::HostReport::ok));
+    let global_peak = peak.load(Ordering::SeqCst);
+    assert!(
+        (1..=3).contains(&global_peak),
+        "global bound 3, saw {global_peak}"
+    );
+}

@@ -80,3 +80,51 @@ fn async_size_limit_reload_shutdown_and_timeout() {
     }
     assert!(!clamd.is_running());
 }
+
+#[test]
+fn async_session_pipelines_and_matches_replies() {
+    let clamd = shared();
+    let dir = scratch(clamd, "asess");
+    let paths: Vec<_> = (0..200)
+        .map(|i| {
+            let data: &[u8] = if i % 7 == 0 { EICAR } else { b"clean" };
+            write(&dir, &format!("f{i}"), data)
+        })
+        .collect();
+    rt().block_on(async {
+        let c = AsyncClient::from(
+            Client::builder(Endpoint::unix(clamd.socket_path()))
+                .session_window(16)
+                .build()
+                .unwrap(),
+        );
+        let mut s = c.session().await.unwrap();
+        s.ping().await.unwrap();
+        let mut by_id = std::collections::HashMap::new();
+        for p in &paths {
+            by_id.insert(s.send_scan(p).await.unwrap(), p.clone());
+        }
+        let stream = s.send_bytes(EICAR).await.unwrap();
+        let mut seen = 0;
+        while s.pending() > 0 {
+            let (id, reply) = s.recv().await.unwrap();
+            let clamd_proto::Reply::Scan(r) = reply.unwrap() else {
+                panic!()
+            };
+            if id == stream {
+                assert!(r.is_infected());
+            } else {
+                assert_eq!(r.path(), by_id[&id]);
+            }
+            seen += 1;
+        }
+        for (id, reply) in s.end().await.unwrap() {
+            let clamd_proto::Reply::Scan(r) = reply.unwrap() else {
+                panic!()
+            };
+            assert!(id == stream || r.path() == by_id[&id]);
+            seen += 1;
+        }
+        assert_eq!(seen, 201);
+    });
+}

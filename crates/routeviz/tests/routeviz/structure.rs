@@ -177,3 +177,45 @@ fn repeated_address_is_drawn_per_ttl() {
     assert!(nodes.iter().filter(|n| n.class.contains("repeat")).count() == 4);
     assert_eq!(map.layout().crossings(), 0);
 }
+
+#[test]
+fn many_ports_and_absurd_rtts_stay_bounded() {
+    use routeviz::{Hop, Reply, ReplyKind, Trace, TraceSet};
+    let traces = (0..20u16)
+        .map(|p| {
+            let mut t = Trace::new("198.18.9.9", 1000 + p);
+            t.hops = vec![
+                Hop::new(1, vec![crate::common::te("198.18.0.1", None)]),
+                Hop::new(
+                    2,
+                    vec![crate::common::te("198.18.0.2", None).rtt_ms(f64::NAN)],
+                ),
+                Hop::new(
+                    3,
+                    vec![
+                        Reply::new("198.18.9.9".parse().unwrap(), ReplyKind::SynAck).rtt_ms(1e300),
+                    ],
+                ),
+            ];
+            t
+        })
+        .collect();
+    let map = RouteMap::new(&TraceSet::new(traces)).unwrap();
+    let svg = map.to_svg(&RenderOptions::builder().rtt_labels(true).build().unwrap());
+    check_svg_invariants(&svg);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let ep = svg_nodes(&doc)
+        .into_iter()
+        .find(|n| n.class.contains("endpoint"))
+        .unwrap();
+    assert_eq!(
+        ep.texts.len(),
+        1 + 12 + 1,
+        "address, 12 ports, and a count of the rest"
+    );
+    assert_eq!(ep.texts.last().unwrap(), "+8 more");
+    assert!(
+        !svg.contains("class=\"rtt\""),
+        "no RTT label from absurd or missing values"
+    );
+}
