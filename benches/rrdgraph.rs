@@ -7,7 +7,8 @@
 //!    overhead, as a percentage of a render).
 //!
 //! Prints a Markdown section and writes it to `target/bench/rrdgraph.md` (or the directory in
-//! `OPSKIT_BENCH_DIR`). `RRDGRAPH_BENCH_RENDERS` overrides the 500 renders.
+//! `OPSKIT_BENCH_DIR`). `RRDGRAPH_BENCH_RENDERS` overrides the 500 renders;
+//! `RRDGRAPH_BENCH_PARTS=batch` measures only the batch renderer (printed, not written).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -70,6 +71,11 @@ fn run() -> BenchResult<()> {
     let mem_args = flow_args("-", rrd.path());
     for _ in 0..5 {
         render_args(&mem_args)?;
+    }
+    // `RRDGRAPH_BENCH_PARTS=batch` re-measures the batch renderer alone (no report file).
+    if std::env::var("RRDGRAPH_BENCH_PARTS").is_ok_and(|p| p == "batch") {
+        batch_renders(&mem_args, n, &mut rows)?;
+        return Ok(());
     }
     let ours = single_renders(&rrd, &mem_args, n, &mut rows, &mut notes)?;
     batch_renders(&mem_args, n, &mut rows)?;
@@ -142,12 +148,16 @@ fn single_renders(
 /// two run in alternating rounds, so that both see the same load on a shared machine.
 fn batch_renders(mem_args: &[String], n: usize, rows: &mut Vec<Row>) -> BenchResult<()> {
     let jobs: Vec<Vec<String>> = (0..n).map(|_| mem_args.to_vec()).collect();
-    let mut batch = BatchRenderer::builder().workers(2).build()?;
+    let workers = std::env::var("RRDGRAPH_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let mut batch = BatchRenderer::builder().workers(workers).build()?;
     // Start the workers (and warm them up) outside the measurement.
     for r in batch.render_all(&jobs[..4.min(n)]) {
         r?;
     }
-    let rounds = 5;
+    let rounds = 25;
     let (mut single, mut batched) = (Duration::ZERO, Duration::ZERO);
     for chunk in jobs.chunks(n.div_ceil(rounds).max(1)) {
         let t = Instant::now();
@@ -163,9 +173,9 @@ fn batch_renders(mem_args: &[String], n: usize, rows: &mut Vec<Row>) -> BenchRes
             return Err(format!("{failed} batch renders failed").into());
         }
     }
-    eprintln!("batch: {n} graphs in {batched:?}; single-threaded {single:?}");
+    eprintln!("batch ({workers} workers): {n} graphs in {batched:?}; single-threaded {single:?}");
     rows.push(Row {
-        case: format!("Batch renderer, 2 worker processes vs single-threaded, {n} graphs"),
+        case: format!("Batch renderer, {workers} worker processes vs single-threaded, {n} graphs"),
         ours: format!("{:.1} graphs/s", secs_rate(n, batched)),
         peer: format!("{:.1} graphs/s", secs_rate(n, single)),
         ratio: format!(

@@ -216,11 +216,8 @@ pub fn check_path(path: &Path, mode: Mode) -> Result<()> {
 pub const MAX_CHUNK: usize = u32::MAX as usize;
 
 /// Appends one INSTREAM chunk: a 4-byte big-endian length, then the data. An empty `data`
-/// appends the zero-length chunk that ends the stream.
-///
-/// # Panics
-///
-/// Never for `data.len() <= MAX_CHUNK`; longer data is split into several chunks.
+/// appends the zero-length chunk that ends the stream. Data longer than [`MAX_CHUNK`] is split
+/// into several chunks.
 pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
     if data.is_empty() {
         out.extend_from_slice(&0u32.to_be_bytes());

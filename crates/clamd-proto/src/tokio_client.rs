@@ -428,14 +428,13 @@ impl std::fmt::Debug for AsyncSession {
 
 impl AsyncSession {
     async fn flush(&mut self) -> Result<()> {
-        while let Some(data) = self.core.poll_transmit() {
+        let Self { core, conn, .. } = self;
+        while let Some(data) = core.poll_transmit() {
             let n = data.len();
-            let data = data.to_vec();
-            self.conn
-                .write_all(&data)
-                .await
-                .map_err(|e| self.conn.write_error(e))?;
-            self.core.advance_transmit(n);
+            if let Err(e) = conn.write_all(data).await {
+                return Err(conn.write_error(e));
+            }
+            core.advance_transmit(n);
         }
         Ok(())
     }
@@ -494,7 +493,11 @@ impl AsyncSession {
                 limit,
             });
         }
-        let id = self.send(Command::Instream).await?;
+        self.conn.begin("INSTREAM");
+        while self.core.pending() >= self.client.config().session_window && !self.eof {
+            Box::pin(self.read_some()).await?;
+        }
+        let id = self.core.send(Command::Instream, Instant::now())?;
         for chunk in data.chunks(self.client.config().chunk_size) {
             self.core.send_chunk(chunk);
             self.flush().await?;

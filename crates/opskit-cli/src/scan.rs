@@ -7,6 +7,9 @@
 //!
 //! Exit status: 0 all clean, 1 something found, 2 an error on any host (as clamdscan).
 //!
+//! When standard error is a terminal, a progress line (`scanning: done/total`) shows for long
+//! scans: 50 jobs (paths or files times hosts) or more, or once a second has passed.
+//!
 //! # JSON
 //!
 //! `--json` prints one object:
@@ -332,7 +335,8 @@ fn json_path(bytes: &[u8]) -> String {
     s
 }
 
-/// A progress line on standard error, only on a terminal and only once a scan takes a while.
+/// A progress line on standard error, only on a terminal and only for long scans (50 jobs or
+/// more, or once a second has passed).
 struct Spinner {
     enabled: bool,
     start: Instant,
@@ -349,7 +353,9 @@ impl Spinner {
     }
 
     fn update(&self, p: Progress) {
-        if !self.enabled || self.start.elapsed() < Duration::from_millis(500) {
+        // A long scan: many jobs, or a few that take a while.
+        let long = p.total >= 50 || self.start.elapsed() >= Duration::from_secs(1);
+        if !self.enabled || !long {
             return;
         }
         if let Ok(mut shown) = self.shown.lock() {

@@ -471,6 +471,62 @@ pub(crate) fn cell_width(text: &str) -> f64 {
     text::width(text, NODE_FONT) + 2.0 * CELL_PAD
 }
 
+/// Up to this many items, crossing reduction is tried from every [`Start`]; bigger maps take
+/// the first only, to keep the layout fast.
+const MULTI_START_ITEMS: usize = 1000;
+
+/// How [`initial_order`] walks the graph.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Start {
+    DepthFirst,
+    DepthFirstReversed,
+    BreadthFirst,
+}
+
+/// A first order of every layer from a walk down the graph.
+fn initial_order(
+    items: &[Item],
+    down: &[Vec<usize>],
+    n_layers: usize,
+    start: Start,
+) -> Vec<Vec<usize>> {
+    let mut layers: Vec<Vec<usize>> = vec![Vec::new(); n_layers];
+    let mut placed = vec![false; items.len()];
+    let mut roots: Vec<usize> = (0..items.len()).collect();
+    if start == Start::DepthFirstReversed {
+        roots.reverse();
+    }
+    roots.sort_by_key(|&i| items[i].layer);
+    let mut work: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    for r in roots {
+        if placed[r] {
+            continue;
+        }
+        work.push_back(r);
+        while let Some(v) = if start == Start::BreadthFirst {
+            work.pop_front()
+        } else {
+            work.pop_back()
+        } {
+            if placed[v] {
+                continue;
+            }
+            placed[v] = true;
+            layers[items[v].layer].push(v);
+            let next: Vec<usize> = match start {
+                Start::DepthFirst => down[v].iter().rev().copied().collect(),
+                Start::DepthFirstReversed | Start::BreadthFirst => down[v].clone(),
+            };
+            for w in next {
+                if !placed[w] {
+                    work.push_back(w);
+                }
+            }
+        }
+    }
+    layers
+}
+
 fn build(graph: &RouteGraph) -> Layout {
     let g = graph.graph();
     let min_ttl = g
@@ -552,33 +608,30 @@ fn build(graph: &RouteGraph) -> Layout {
         }
     }
 
-    // Initial order: a depth-first walk from the top in creation order keeps traces together.
-    let mut layers: Vec<Vec<usize>> = vec![Vec::new(); n_layers];
-    let mut placed = vec![false; items.len()];
-    let mut stack = Vec::new();
-    let mut roots: Vec<usize> = (0..items.len()).collect();
-    roots.sort_by_key(|&i| items[i].layer);
-    for r in roots {
-        if placed[r] {
-            continue;
+    // Crossing reduction from a few starts, keeping the best: depth-first walks from the top
+    // (which keep traces together) in creation order and in reverse, and a breadth-first one.
+    let groups: Vec<Option<u32>> = items.iter().map(|i| i.group).collect();
+    let mut best: Option<(Vec<Vec<usize>>, usize)> = None;
+    let starts: &[Start] = if items.len() <= MULTI_START_ITEMS {
+        &[
+            Start::DepthFirst,
+            Start::DepthFirstReversed,
+            Start::BreadthFirst,
+        ]
+    } else {
+        &[Start::DepthFirst]
+    };
+    for &start in starts {
+        let initial = initial_order(&items, &down, n_layers, start);
+        let (layers, c) = order::order(initial, &groups, &up, &down);
+        if best.as_ref().is_none_or(|(_, bc)| c < *bc) {
+            best = Some((layers, c));
         }
-        stack.push(r);
-        while let Some(v) = stack.pop() {
-            if placed[v] {
-                continue;
-            }
-            placed[v] = true;
-            layers[items[v].layer].push(v);
-            for &w in down[v].iter().rev() {
-                if !placed[w] {
-                    stack.push(w);
-                }
-            }
+        if c == 0 {
+            break;
         }
     }
-
-    let groups: Vec<Option<u32>> = items.iter().map(|i| i.group).collect();
-    let (layers, crossings) = order::order(layers, &groups, &up, &down);
+    let (layers, crossings) = best.unwrap_or_default();
 
     let label_w: HashMap<u32, f64> = graph
         .as_names()

@@ -53,11 +53,11 @@ impl Session {
     }
 
     fn flush(&mut self) -> Result<()> {
-        while let Some(data) = self.core.poll_transmit() {
+        let Self { core, conn, .. } = self;
+        while let Some(data) = core.poll_transmit() {
             let n = data.len();
-            let data = data.to_vec();
-            self.conn.write_all(&data)?;
-            self.core.advance_transmit(n);
+            conn.write_all(data)?;
+            core.advance_transmit(n);
         }
         Ok(())
     }
@@ -139,7 +139,10 @@ impl Session {
         let id = self.core.send(Command::Instream, Instant::now())?;
         while n > 0 {
             self.core.send_chunk(&buf[..n]);
-            self.flush()?;
+            // Small streams go out in one write with their command and end marker.
+            if self.core.poll_transmit().is_some_and(|t| t.len() >= chunk) {
+                self.flush()?;
+            }
             sent += n as u64;
             n = fill(&mut reader, &mut buf).map_err(|source| Error::Read {
                 path: "<stream>".into(),

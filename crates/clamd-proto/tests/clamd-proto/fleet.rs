@@ -241,8 +241,8 @@ fn concurrency_is_bounded_per_host_and_globally() {
     let b = Clamd::builder().start().unwrap();
     let dir = scratch(&a, "bound");
     // Big enough that scans overlap if the fleet lets them.
-    let files: Vec<_> = (0..16)
-        .map(|i| write(&dir, &format!("f{i}"), &vec![b'a' + (i as u8); 2 << 20]))
+    let files: Vec<_> = (0u8..16)
+        .map(|i| write(&dir, &format!("f{i}"), &vec![b'a' + i; 2 << 20]))
         .collect();
     let active = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));

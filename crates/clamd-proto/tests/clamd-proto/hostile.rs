@@ -175,11 +175,41 @@ fn refused_connection_is_a_connect_error() {
 }
 
 #[test]
-fn unused_stream_for_lints() {
-    // Keeps the helper honest: a server that answers correctly works with the same client.
+fn a_well_behaved_server_works_with_the_same_client() {
+    // The control case: the helper and the client settings are not what fails above.
     let addr = server(|c| {
         let _ = c.write_all(b"PONG\0");
     });
     client(addr).ping().unwrap();
-    let _ = TcpStream::connect(addr);
+}
+
+#[test]
+fn truncated_and_garbage_session_replies() {
+    let addr = server(|c| {
+        let _ = c.write_all(b"1: PON");
+    });
+    let mut s = client(addr).session().unwrap();
+    let err = s.ping().unwrap_err();
+    assert!(matches!(err, Error::Truncated(_)), "{err:?}");
+
+    let addr = server(|c| {
+        let _ = c.write_all(b"\x01\x02 garbage\0");
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let mut s = client(addr).session().unwrap();
+    let err = s.ping().unwrap_err();
+    assert!(matches!(err, Error::Malformed { .. }), "{err:?}");
+
+    let addr = server(|c| {
+        let block = vec![b'7'; 1 << 20];
+        for _ in 0..10 {
+            if c.write_all(&block).is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let mut s = client(addr).session().unwrap();
+    let err = s.ping().unwrap_err();
+    assert!(matches!(err, Error::LineTooLong { limit: 4096 }), "{err:?}");
 }

@@ -1,5 +1,6 @@
 //! `opskit asn` with the fixture databases of tcptrace and a loopback Team Cymru server.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -25,15 +26,18 @@ fn opskit(args: &[&str], stdin: Option<&str>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run opskit asn");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+    // Feed stdin from another thread: the child writes while we write, and a full stdout pipe
+    // would otherwise block both.
+    let feeder = stdin.map(|text| {
+        let mut pipe = child.stdin.take().unwrap();
+        let text = text.to_owned();
+        thread::spawn(move || pipe.write_all(text.as_bytes()))
+    });
+    let out = child.wait_with_output().unwrap();
+    if let Some(f) = feeder {
+        f.join().unwrap().unwrap();
     }
-    child.wait_with_output().unwrap()
+    out
 }
 
 fn stdout(o: &Output) -> String {
@@ -204,7 +208,7 @@ fn long_stdin_is_resolved_in_batches() {
     let mut input = String::new();
     for i in 0..25_000u32 {
         let [_, b, c, d] = (0x0800_0000 + i * 7).to_be_bytes();
-        input.push_str(&format!("8.{b}.{c}.{d}\n"));
+        writeln!(input, "8.{b}.{c}.{d}").unwrap();
     }
     let o = opskit(&["--db", db.to_str().unwrap()], Some(&input));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

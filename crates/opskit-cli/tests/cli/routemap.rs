@@ -193,3 +193,102 @@ fn errors_exit_2_with_a_message() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+/// End to end in a network of real kernel routers: `opskit trace --json` in the source
+/// namespace, then `opskit routemap` on its output.
+#[test]
+fn maps_a_real_trace_from_a_test_network() {
+    use testbed::netns::{Destination, Family, Topology};
+    if !testbed::require_root("opskit routemap maps_a_real_trace_from_a_test_network") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r3"])
+        .silent_router("r2")
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .build()
+        .unwrap();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    let truth = net.ground_truth(web.parse().unwrap()).unwrap();
+    let r1 = truth.hops[0].addresses()[0].to_string();
+    let r3 = truth.hops[2].addresses()[0].to_string();
+    let trace = |extra: &[&str]| {
+        let out = net
+            .command("src", env!("CARGO_BIN_EXE_opskit"))
+            .unwrap()
+            .args([
+                "trace",
+                web.as_str(),
+                "--json",
+                "--timeout",
+                "0.5",
+                "-p",
+                "80,443",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Reached on both ports.
+    let json = dir.path().join("reached.json");
+    std::fs::write(&json, trace(&[])).unwrap();
+    let svg_path = dir.path().join("reached.svg");
+    let st = opskit()
+        .arg("routemap")
+        .arg(&json)
+        .arg("-o")
+        .arg(&svg_path)
+        .arg("--rtt")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    for want in [
+        format!(">{r1}<"),
+        format!(">{r3}<"),
+        format!(">{web}<"),
+        ">80 SA<".into(),
+        ">443 RA<".into(),
+        ">?<".into(),
+    ] {
+        assert!(svg.contains(&want), "{want} missing from the map");
+    }
+    assert!(
+        svg.contains(">TTL 4<") && !svg.contains(">TTL 5<"),
+        "one row per TTL up to the web server"
+    );
+    // Cut short before the destination: a blackhole per port.
+    let json = dir.path().join("short.json");
+    std::fs::write(&json, trace(&["--max-ttl", "3"])).unwrap();
+    let png_path = dir.path().join("short.png");
+    let st = opskit()
+        .arg("routemap")
+        .arg(&json)
+        .arg("-o")
+        .arg(&png_path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(std::fs::read(&png_path).unwrap().starts_with(b"\x89PNG"));
+    let dot_path = dir.path().join("short.dot");
+    let st = opskit()
+        .arg("routemap")
+        .arg(&json)
+        .arg("-o")
+        .arg(&dot_path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let dot = std::fs::read_to_string(&dot_path).unwrap();
+    assert_eq!(dot.matches("shape=octagon").count(), 2, "{dot}");
+    assert!(dot.contains(&format!("\"{web} 80/tcp\"")), "{dot}");
+}

@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use testbed::clamd::{Clamd, EICAR};
@@ -198,5 +198,38 @@ fn bad_arguments_exit_2() {
         let out = opskit(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
     }
-    let _ = Path::new("/");
+}
+
+#[test]
+fn progress_shows_on_a_terminal_for_long_scans() {
+    // `script` (bsdutils) runs the command on a pseudo-terminal.
+    let clamd = Clamd::start().unwrap();
+    let files: Vec<(Vec<u8>, Vec<u8>)> = (0..200)
+        .map(|i| {
+            (
+                format!("f{i}").into_bytes(),
+                format!("file {i}").into_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&[u8], &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_slice(), d.as_slice()))
+        .collect();
+    let dir = dir_with(&clamd, &refs);
+    let cmd = format!(
+        "{} scan --unix {} --mode stream --concurrency 1 {}",
+        env!("CARGO_BIN_EXE_opskit"),
+        clamd.socket_path().display(),
+        dir.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .expect("run script(1)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("scanning: "), "no progress line: {text:.400}");
+    assert!(text.contains("/200"), "{text:.400}");
+    assert!(text.contains("Status: all clean"));
 }

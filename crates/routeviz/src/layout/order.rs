@@ -6,8 +6,13 @@ use std::collections::{HashMap, HashSet};
 const MAX_ROUNDS: usize = 16;
 /// Stop after this many rounds without improvement.
 const PATIENCE: usize = 4;
-/// The most transposition passes.
+/// The most transposition passes at the end.
 const MAX_TRANSPOSE: usize = 24;
+/// Transposition passes within each sweep round.
+const ROUND_TRANSPOSE: usize = 1;
+/// Up to this many items, every sweep round also transposes; bigger maps transpose once at the
+/// end, to keep the layout fast.
+const ROUND_TRANSPOSE_ITEMS: usize = 1000;
 
 /// Orders every layer to reduce crossings, keeping the members of each group (AS) contiguous
 /// on each layer and the relative order of groups consistent between consecutive layers.
@@ -40,6 +45,9 @@ pub(super) fn order(
             sweep(&mut layers, l, l + 1, groups, down, &mut pos);
         }
         make_consistent(&mut layers, groups, &mut pos);
+        if groups.len() <= ROUND_TRANSPOSE_ITEMS {
+            transpose(&mut layers, groups, up, down, &mut pos, ROUND_TRANSPOSE);
+        }
         let c = crossings(&layers, &pos, down);
         if c < best_c {
             best_c = c;
@@ -56,7 +64,7 @@ pub(super) fn order(
     for l in &layers {
         set_pos(l, &mut pos);
     }
-    transpose(&mut layers, groups, up, down, &mut pos);
+    transpose(&mut layers, groups, up, down, &mut pos, MAX_TRANSPOSE);
     let c = crossings(&layers, &pos, down);
     (layers, c)
 }
@@ -286,8 +294,9 @@ fn transpose(
     up: &[Vec<usize>],
     down: &[Vec<usize>],
     pos: &mut [usize],
+    max_passes: usize,
 ) {
-    for _ in 0..MAX_TRANSPOSE {
+    for _ in 0..max_passes {
         let mut improved = false;
         for l in 0..layers.len() {
             let set = |k: usize| -> HashSet<u32> {
