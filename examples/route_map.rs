@@ -2,8 +2,10 @@
 //!
 //! With no arguments it uses embedded traces shaped like the testbed's network: several targets
 //! and ports, an ECMP split, a silent hop, a target that is never reached, and AS names from a
-//! small table of the 198.18.0.0/15 testbed ranges. Given a path, it draws that
-//! `opskit trace --json` file instead. Output goes to `OPSKIT_DEMO_DIR` when set.
+//! small table of the 198.18.0.0/15 testbed ranges. When the demo's real trace
+//! (`route_trace.json`, written by `examples/route_trace.rs`) is in the output directory, it
+//! draws that too, as `route_trace_map.*`, labelled from the same kind of table. Given a path, it
+//! draws that `opskit trace --json` file instead. Output goes to `OPSKIT_DEMO_DIR` when set.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -19,9 +21,21 @@ const AS_TABLE: &[(&str, u8, u32, &str)] = &[
     ("198.19.20.0", 24, 64520, "MAILCO"),
 ];
 
+/// The ranges of the testbed network that `examples/route_trace.rs` builds: its router links
+/// and its destinations' service addresses.
+const TESTBED_AS_TABLE: &[(&str, u8, u32, &str)] = &[
+    ("198.18.0.0", 23, 64496, "OPSKIT-LAB campus edge"),
+    ("198.18.2.0", 23, 64500, "TRANSIT-ONE backbone"),
+    ("198.19.0.0", 16, 64510, "EXAMPLE-HOSTING"),
+];
+
 fn as_of(addr: IpAddr) -> Option<(u32, &'static str)> {
+    lookup(AS_TABLE, addr)
+}
+
+fn lookup(table: &[(&str, u8, u32, &'static str)], addr: IpAddr) -> Option<(u32, &'static str)> {
     let IpAddr::V4(v4) = addr else { return None };
-    AS_TABLE.iter().find_map(|(net, len, asn, name)| {
+    table.iter().find_map(|(net, len, asn, name)| {
         let net: std::net::Ipv4Addr = net.parse().ok()?;
         let mask = u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0);
         (u32::from(v4) & mask == u32::from(net) & mask).then_some((*asn, *name))
@@ -100,27 +114,57 @@ fn demo() -> TraceSet {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let set = match std::env::args_os().nth(1) {
-        Some(path) => TraceSet::from_json(&std::fs::read_to_string(path)?)?,
-        None => demo(),
-    };
     let dir = std::env::var_os("OPSKIT_DEMO_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/demo"),
         PathBuf::from,
     );
     std::fs::create_dir_all(&dir)?;
-    let map = RouteMap::new(&set)?;
+    if let Some(path) = std::env::args_os().nth(1) {
+        let set = TraceSet::from_json(&std::fs::read_to_string(path)?)?;
+        return draw(&set, &dir, "route_map");
+    }
+    draw(&demo(), &dir, "route_map")?;
+    let real = dir.join("route_trace.json");
+    if real.is_file() {
+        let mut set = TraceSet::from_json(&std::fs::read_to_string(&real)?)?;
+        label_testbed_ases(&mut set);
+        draw(&set, &dir, "route_trace_map")?;
+    }
+    Ok(())
+}
+
+/// Fills in the AS of replies that the trace left without one, from the testbed's table.
+fn label_testbed_ases(set: &mut TraceSet) {
+    let replies = set
+        .traces
+        .iter_mut()
+        .flat_map(|t| t.hops.iter_mut())
+        .flat_map(|h| h.replies.iter_mut());
+    for reply in replies.filter(|r| r.asn.is_none()) {
+        if let Some((asn, name)) = lookup(TESTBED_AS_TABLE, reply.from) {
+            reply.asn = Some(asn);
+            reply.as_name = Some(name.to_owned());
+        }
+    }
+}
+
+fn draw(
+    set: &TraceSet,
+    dir: &std::path::Path,
+    stem: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let map = RouteMap::new(set)?;
     let opts = RenderOptions::builder()
         .title("Routes from the probe host (TCP SYN traceroute)")
         .rtt_labels(true)
         .scale(1.5)
         .build()?;
-    for (name, bytes) in [
-        ("route_map.svg", map.to_svg(&opts).into_bytes()),
-        ("route_map.png", map.to_png(&opts)?),
-        ("route_map.dot", map.to_dot(&opts).into_bytes()),
+    for (ext, bytes) in [
+        ("svg", map.to_svg(&opts).into_bytes()),
+        ("png", map.to_png(&opts)?),
+        ("dot", map.to_dot(&opts).into_bytes()),
     ] {
-        let path = dir.join(name);
+        let path = dir.join(format!("{stem}.{ext}"));
         std::fs::write(&path, bytes)?;
         println!("wrote {}", path.display());
     }

@@ -24,6 +24,7 @@ const APT: &[&str] = &[
     "tcptraceroute",
     "scamper",
     "fonts-dejavu-core",
+    "time",
 ];
 
 /// Commands that some machines bring from elsewhere (this image's Node.js is not Debian's):

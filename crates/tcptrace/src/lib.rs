@@ -1,8 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-// Ownership while two people build this crate: the AS resolution work owns `asn.rs`, `asn/`
-// and the block between the `asn:` markers below; everything else belongs to the engine work.
-
 mod config;
 mod display;
 #[cfg(target_os = "linux")]
@@ -27,11 +24,10 @@ pub use wire::{
     TcpRepr, WireError, emit_mpls_extension, parse_reply, parse_reply_v6_payload,
 };
 
-// --- asn: modules and exports ---
 mod asn;
 pub use asn::{
-    AnnotateStats, AsInfo, AsName, AsnError, AsnResolver, Cache, Chain, CountryCode, DatabaseFormat, IpRange,
-    MmdbDatabase, RangeFormat, RangeTable, RangeTableBuilder, Resolution, Source, SpecialRange, TableEntry,
-    WhoisBuilder, WhoisResolver, WhoisService, annotate, detect_format, online_resolver, open_database, special_range,
+    AnnotateStats, AsInfo, AsName, AsnError, AsnResolver, Cache, Chain, CountryCode,
+    DatabaseFormat, IpRange, MmdbDatabase, RangeFormat, RangeTable, RangeTableBuilder, Resolution,
+    Source, SpecialRange, TableEntry, WhoisBuilder, WhoisResolver, WhoisService, annotate,
+    detect_format, online_resolver, open_database, special_range,
 };
-// --- asn: end ---
