@@ -1,9 +1,9 @@
 //! Tests of the `opskit` binary, run as a user would run it.
 
 mod asn;
-mod trace;
-mod version;
-mod routemap;
 mod graph;
+mod routemap;
 mod rrd;
 mod scan;
+mod trace;
+mod version;

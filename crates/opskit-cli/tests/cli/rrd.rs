@@ -76,7 +76,12 @@ fn create_update_and_inspect_like_the_recipe() {
         "1767225900",
     ]));
     assert!(
-        fetch.starts_with(&format!("{}{:>20}{:>20}\n\n", " ".repeat(11), "eth0_in", "eth0_out")),
+        fetch.starts_with(&format!(
+            "{}{:>20}{:>20}\n\n",
+            " ".repeat(11),
+            "eth0_in",
+            "eth0_out"
+        )),
         "{fetch}"
     );
     assert!(
