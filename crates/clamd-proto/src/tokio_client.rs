@@ -1,5 +1,6 @@
 //! The async client on tokio, built on the same sans-IO core as the blocking one.
 
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -15,8 +16,8 @@ use crate::reply::{ScanResult, Stats, Version, VersionCommands};
 use crate::session::SessionCore;
 use crate::{Error, Result};
 
-/// An async clamd client on tokio: the commands of [`Client`] (all but FILDES) and an
-/// IDSESSION ([`AsyncSession`]), with the same settings, deadlines and errors.
+/// An async clamd client on tokio: the commands of [`Client`] and an IDSESSION
+/// ([`AsyncSession`]), with the same settings, deadlines and errors.
 ///
 /// ```no_run
 /// # async fn demo() -> clamd_proto::Result<()> {
@@ -385,6 +386,74 @@ impl AsyncClient {
         self.scan_stream(data).await
     }
 
+    /// `FILDES`: passes an open descriptor over the Unix socket, so clamd reads the file itself
+    /// and no byte is copied. clamd refuses anything but a regular file, so pipes, sockets and
+    /// devices are streamed with INSTREAM instead, as [`Client::scan_fd`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::scan_fd`]: [`Error::Unsupported`] over TCP, where a descriptor cannot go.
+    pub async fn scan_fd(&self, fd: impl AsFd) -> Result<ScanResult> {
+        let fd = fd.as_fd();
+        let regular = rustix::fs::fstat(fd).map_or(true, |st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+        });
+        if !regular {
+            let owned = fd.try_clone_to_owned().map_err(|source| Error::Read {
+                path: "<descriptor>".into(),
+                source,
+            })?;
+            let file = tokio::fs::File::from_std(std::fs::File::from(owned));
+            return self.scan_stream(file).await;
+        }
+        let Endpoint::Unix(path) = self.inner.endpoint() else {
+            return Err(Error::Unsupported(
+                "FILDES needs a Unix socket: a descriptor cannot cross TCP",
+            ));
+        };
+        let cfg = self.config();
+        let (mut ex, cmd) = Exchange::new(Command::Fildes, cfg.mode, cfg.max_line, 1)?;
+        let name = self.inner.endpoint().to_string();
+        let connect_by = tokio::time::Instant::now() + cfg.connect_timeout.min(cfg.timeout);
+        let deadline = tokio::time::Instant::now() + cfg.timeout;
+        let timeout = || Error::Timeout {
+            op: "FILDES",
+            endpoint: name.clone(),
+            after: cfg.timeout,
+        };
+        let mut stream = tokio::time::timeout_at(connect_by, UnixStream::connect(path))
+            .await
+            .map_err(|_| timeout())?
+            .map_err(|source| Error::Connect {
+                endpoint: name.clone(),
+                source,
+            })?;
+        let io_error = |source| Error::Io {
+            op: "passing a descriptor to",
+            endpoint: name.clone(),
+            source,
+        };
+        tokio::time::timeout_at(deadline, stream.write_all(&cmd))
+            .await
+            .map_err(|_| timeout())?
+            .map_err(io_error)?;
+        tokio::time::timeout_at(deadline, send_fd(&stream, fd))
+            .await
+            .map_err(|_| timeout())?
+            .map_err(io_error)?;
+        let mut conn = Conn {
+            io: Box::new(stream),
+            endpoint: name.clone(),
+            op: "FILDES",
+            timeout: cfg.timeout,
+            deadline,
+        };
+        match read_response(&mut conn, &mut ex).await? {
+            Response::Scan(mut lines) if lines.len() == 1 => Ok(lines.remove(0)),
+            other => Err(unexpected("FILDES", &other)),
+        }
+    }
+
     /// INSTREAM of a local file; the result carries the local path.
     ///
     /// # Errors
@@ -587,6 +656,36 @@ impl AsyncSession {
             Box::pin(self.read_some()).await?;
         }
         Ok(std::iter::from_fn(|| self.core.poll_reply()).collect())
+    }
+}
+
+/// Sends one descriptor with `SCM_RIGHTS` (and the one dummy byte clamd expects) once the socket
+/// is writable, through rustix's safe wrapper.
+async fn send_fd(stream: &UnixStream, fd: BorrowedFd<'_>) -> std::io::Result<()> {
+    loop {
+        stream.writable().await?;
+        let sent = stream.try_io(tokio::io::Interest::WRITABLE, || {
+            let fds = [fd];
+            let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+            let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
+            if !control.push(rustix::net::SendAncillaryMessage::ScmRights(&fds)) {
+                return Err(std::io::Error::other(
+                    "no room for the descriptor in the control buffer",
+                ));
+            }
+            rustix::net::sendmsg(
+                stream,
+                &[std::io::IoSlice::new(&[0])],
+                &mut control,
+                rustix::net::SendFlags::NOSIGNAL,
+            )
+            .map_err(std::io::Error::from)
+        });
+        match sent {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -128,3 +128,35 @@ fn async_session_pipelines_and_matches_replies() {
         assert_eq!(seen, 201);
     });
 }
+
+#[test]
+fn async_fildes_on_a_file_and_a_pipe() {
+    use std::io::Write;
+
+    let clamd = shared();
+    let file = write(&scratch(clamd, "afd"), "f", EICAR);
+    rt().block_on(async {
+        let unix = AsyncClient::from(Client::new(Endpoint::unix(clamd.socket_path())));
+        let r = unix
+            .scan_fd(std::fs::File::open(&file).unwrap())
+            .await
+            .unwrap();
+        assert!(r.path_bytes().starts_with(b"fd["), "{r:?}");
+        assert_eq!(r.signature(), Some(clamd.eicar_signature()));
+
+        // A pipe is not a regular file: it goes by INSTREAM, and its verdict still comes back.
+        for payload in [EICAR, &b"just text"[..]] {
+            let (reader, mut writer) = std::io::pipe().unwrap();
+            let feeder = std::thread::spawn(move || writer.write_all(payload).unwrap());
+            let r = unix.scan_fd(&reader).await.unwrap();
+            feeder.join().unwrap();
+            assert_eq!(r.is_infected(), payload == EICAR, "{r:?}");
+        }
+
+        let tcp = AsyncClient::from(Client::new(Endpoint::from(clamd.tcp_addr())));
+        assert!(matches!(
+            tcp.scan_fd(std::fs::File::open(&file).unwrap()).await,
+            Err(Error::Unsupported(_))
+        ));
+    });
+}
