@@ -25,6 +25,7 @@ const APT: &[&str] = &[
     "scamper",
     "fonts-dejavu-core",
     "time",
+    "tzdata",
 ];
 
 /// Commands that some machines bring from elsewhere (this image's Node.js is not Debian's):

@@ -20,10 +20,9 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-#[test]
-fn create_update_and_inspect_like_the_recipe() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("Flow.rrd");
+/// `opskit rrd create` and `update` of a small Flow.rrd in `dir`; returns its path.
+fn recipe_rrd(dir: &std::path::Path) -> String {
+    let file = dir.join("Flow.rrd");
     let f = file.to_str().unwrap();
     let o = opskit(&[
         "rrd",
@@ -48,7 +47,14 @@ fn create_update_and_inspect_like_the_recipe() {
         "1767225900:601000:300500",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    f.to_owned()
+}
 
+#[test]
+fn create_update_and_inspect_like_the_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = recipe_rrd(dir.path());
+    let f = file.as_str();
     let info = stdout(&opskit(&["rrd", "info", f]));
     assert!(info.contains("ds[eth0_in].type = \"COUNTER\"\n"), "{info}");
     assert!(
@@ -105,7 +111,13 @@ fn create_update_and_inspect_like_the_recipe() {
         doc["rows"][1],
         serde_json::json!([1_767_225_900, 1000.0, 500.0])
     );
+}
 
+#[test]
+fn xport_exports_computed_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = recipe_rrd(dir.path());
+    let f = file.as_str();
     let xport = stdout(&opskit(&[
         "rrd",
         "xport",

@@ -1,15 +1,15 @@
 //! Integration tests of `rrdgraph` against real components.
-mod render;
-mod ops;
+mod agreement;
 mod batch;
-mod conformance;
-mod table;
-mod fidelity;
 mod codegen;
+mod conformance;
+mod defects;
 mod errors;
+mod fidelity;
+mod ops;
 mod props;
 mod recipe;
-mod snapshots;
-mod defects;
+mod render;
 mod rpn;
-mod agreement;
+mod snapshots;
+mod table;

@@ -90,7 +90,10 @@ fn fetch_returns_rates() {
     assert!(rows.iter().any(|(_, v)| *v == 0.0));
     let text = s.to_text();
     // Byte for byte what `rrdtool fetch` prints.
-    assert!(text.starts_with(&format!("{}speed\n\n", " ".repeat(26))), "{text}");
+    assert!(
+        text.starts_with(&format!("{}speed\n\n", " ".repeat(26))),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(" {}: 4.0000000000e-02\n", T0 + 600)),
         "{text}"
