@@ -345,6 +345,15 @@ fn needs_nop(text: &str) -> bool {
 
 fn check_legend_text(text: &str, code: Option<ControlCode>) -> Result<(), ValueError> {
     check_text(text, MAX_LEGEND_LEN)?;
+    // librrd turns every `\t` of a legend into a tab and has no escape for it, so literal text
+    // with that pair could not come back unchanged: refuse it and let the caller write a tab.
+    if let Some(pos) = text.find("\\t") {
+        return Err(ValueError::BadChar {
+            ch: 't',
+            pos: pos + 1,
+            hint: "librrd reads `\\t` in a legend as a tab; write a tab character instead",
+        });
+    }
     let len = text.len() + if code.is_some() { 2 } else { 0 };
     if len > MAX_LEGEND_LEN {
         return Err(ValueError::TooLong {
@@ -378,7 +387,8 @@ impl Legend {
     /// Literal legend text without a control code.
     ///
     /// # Errors
-    /// [`ValueError::BadChar`] for a NUL byte, [`ValueError::TooLong`] beyond 200 bytes.
+    /// [`ValueError::BadChar`] for a NUL byte or a backslash followed by `t` (librrd would show
+    /// a tab: write the tab itself), [`ValueError::TooLong`] beyond 200 bytes.
     pub fn new(text: impl Into<String>) -> Result<Self, ValueError> {
         Self::with(text, None)
     }
@@ -406,13 +416,15 @@ impl Legend {
     }
 
     /// Parses librrd's legend text (after `\:` unescaping): a trailing `\x` is the control
-    /// code.
+    /// code, and `\t` is a tab, as librrd reads them.
     ///
     /// # Errors
     /// [`ValueError::ControlCode`] for an unknown code, and the errors of [`Legend::new`].
     pub fn parse_raw(raw: &str) -> Result<Self, ValueError> {
         let (text, code) = split_code(raw)?;
-        Self::with(text, code)
+        // What librrd shows for `\t` is a tab: keep the meaning, so that the literal text of
+        // the spec is what librrd prints.
+        Self::with(text.replace("\\t", "\t"), code)
     }
 
     /// Replaces the control code.
@@ -1105,6 +1117,24 @@ pub(crate) fn fmt_f64(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backslash_t_is_a_tab_in_librrd_so_literal_text_refuses_it() {
+        assert!(matches!(
+            Legend::new("in\\tout"),
+            Err(ValueError::BadChar {
+                ch: 't',
+                pos: 3,
+                ..
+            })
+        ));
+        // A real tab passes through as it is.
+        assert_eq!(Legend::new("in\tout").unwrap().to_raw(), "in\tout");
+        // An old script's `\t` means the tab librrd shows.
+        let parsed = Legend::parse_raw("in\\tout\\l").unwrap();
+        assert_eq!(parsed.text(), "in\tout");
+        assert_eq!(parsed.code(), Some(ControlCode::Left));
+    }
 
     #[test]
     fn vnames() {
