@@ -433,14 +433,17 @@ fn element(e: &Element) -> String {
 
 struct RuleParts<'a> {
     pos: &'a Position,
-    color: crate::Color,
+    color: Option<crate::Color>,
     legend: Option<&'a Legend>,
     dashes: Option<&'a Dashes>,
     offset: Option<f64>,
 }
 
 fn rule(method: &str, ty: &str, r: &RuleParts<'_>) -> String {
-    let mut s = format!("{ty}::new({}, {})", position(r.pos), color(r.color));
+    let mut s = match r.color {
+        Some(c) => format!("{ty}::new({}, {})", position(r.pos), color(c)),
+        None => format!("{ty}::uncolored({})", position(r.pos)),
+    };
     if let Some(l) = r.legend {
         let _ = write!(s, ".legend({})", legend(l));
     }

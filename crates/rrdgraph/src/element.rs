@@ -462,13 +462,13 @@ pub enum Position {
     VName(VName),
 }
 
-/// `HRULE:value#color[:legend][:dashes[=…]][:dash-offset=n]`
+/// `HRULE:value[#color][:legend][:dashes[=…]][:dash-offset=n]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct HRule {
     /// The value.
     pub value: Position,
-    /// The color.
-    pub color: Color,
+    /// The color; `None` draws no rule, only its legend (librrd accepts a rule without color).
+    pub color: Option<Color>,
     /// The legend.
     pub legend: Option<Legend>,
     /// Dash pattern.
@@ -478,11 +478,22 @@ pub struct HRule {
 }
 
 impl HRule {
+    /// A rule without color: librrd draws no line, but the legend entry stays.
+    pub fn uncolored(value: Position) -> Self {
+        HRule {
+            value,
+            color: None,
+            legend: None,
+            dashes: None,
+            dash_offset: None,
+        }
+    }
+
     /// `HRULE:value#color`.
     pub fn new(value: Position, color: Color) -> Self {
         HRule {
             value,
-            color,
+            color: Some(color),
             legend: None,
             dashes: None,
             dash_offset: None,
@@ -511,13 +522,13 @@ impl HRule {
     }
 }
 
-/// `VRULE:time#color[:legend][:dashes[=…]][:dash-offset=n]`
+/// `VRULE:time[#color][:legend][:dashes[=…]][:dash-offset=n]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VRule {
     /// The time (epoch seconds) or a VDEF.
     pub time: Position,
-    /// The color.
-    pub color: Color,
+    /// The color; `None` draws no rule, only its legend (librrd accepts a rule without color).
+    pub color: Option<Color>,
     /// The legend.
     pub legend: Option<Legend>,
     /// Dash pattern.
@@ -527,11 +538,22 @@ pub struct VRule {
 }
 
 impl VRule {
+    /// A rule without color: librrd draws no line, but the legend entry stays.
+    pub fn uncolored(time: Position) -> Self {
+        VRule {
+            time,
+            color: None,
+            legend: None,
+            dashes: None,
+            dash_offset: None,
+        }
+    }
+
     /// `VRULE:time#color`.
     pub fn new(time: Position, color: Color) -> Self {
         VRule {
             time,
-            color,
+            color: Some(color),
             legend: None,
             dashes: None,
             dash_offset: None,

@@ -184,7 +184,10 @@ pub fn element_arg(e: &Element) -> String {
             let _ = write!(out, "SHIFT:{}:{off}", s.value);
         }
         Element::HRule(h) => {
-            let _ = write!(out, "HRULE:{}{}", position(&h.value), h.color);
+            let _ = write!(out, "HRULE:{}", position(&h.value));
+            if let Some(c) = h.color {
+                let _ = write!(out, "{c}");
+            }
             let tail = h.dashes.is_some() || h.dash_offset.is_some();
             match h.legend.as_ref().filter(|g| !g.is_empty()) {
                 Some(l) => legend_field(&mut out, "legend", l),
@@ -194,7 +197,10 @@ pub fn element_arg(e: &Element) -> String {
             dashes_fields(&mut out, h.dashes.as_ref(), h.dash_offset);
         }
         Element::VRule(v) => {
-            let _ = write!(out, "VRULE:{}{}", position(&v.time), v.color);
+            let _ = write!(out, "VRULE:{}", position(&v.time));
+            if let Some(c) = v.color {
+                let _ = write!(out, "{c}");
+            }
             let tail = v.dashes.is_some() || v.dash_offset.is_some();
             match v.legend.as_ref().filter(|g| !g.is_empty()) {
                 Some(l) => legend_field(&mut out, "legend", l),

@@ -478,7 +478,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
                 }
                 Err(_) => Position::VName(vname(value, "value")?),
             };
-            let color = one_color(&colors, true)?.unwrap_or(Color::rgb(0, 0, 0));
+            let color = one_color(&colors, false)?;
             let mut f = Fields::new(
                 &fields[2..],
                 &["legend", "dashes", "dash-offset"],
@@ -902,6 +902,18 @@ impl GraphSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_may_go_without_color_as_in_librrd() {
+        let args = ["-", "VRULE:920806500:foo", "HRULE:5"];
+        let spec = GraphSpec::parse_args(&args).unwrap();
+        let Element::VRule(v) = &spec.elements()[0] else {
+            panic!("{spec:?}")
+        };
+        assert_eq!(v.color, None);
+        assert_eq!(spec.to_args(), args);
+        assert!(spec.to_rust().contains("VRule::uncolored("));
+    }
 
     #[test]
     fn fields_split_like_librrd() {
