@@ -444,7 +444,19 @@ impl Rrdcached {
         Ok(reply)
     }
 
-    /// Writes every cached update to disk (`FLUSHALL`) and waits until the queue is empty.
+    /// Writes the cached updates of one file to disk (`FLUSH`); rrdcached answers only once
+    /// they are written, so the file is unlocked and current when this returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`Rrdcached::command`].
+    pub fn flush(&self, rrd: &Path) -> io::Result<()> {
+        self.command(&format!("FLUSH {}", rrd.display())).map(drop)
+    }
+
+    /// Queues every cached update for writing (`FLUSHALL`) and waits until the queue is empty.
+    /// The last file may still be being written when this returns: use
+    /// [`flush`](Self::flush) to wait for one file.
     ///
     /// # Errors
     ///

@@ -165,8 +165,14 @@ fn rrdcached_caches_updates_until_flushed() {
         .unwrap();
     assert_eq!(pending.len(), 2, "{pending:?}");
 
-    cached.flush_all().unwrap();
+    cached.flush(rrd.path()).unwrap();
     assert_eq!(last_update(rrd.path()), next);
+    // FLUSHALL empties the queue too (nothing is left pending).
+    cached.flush_all().unwrap();
+    let pending = cached
+        .command(&format!("PENDING {}", rrd.path().display()))
+        .unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
 }
 
 #[test]
