@@ -73,12 +73,13 @@ fn test(root: &Path) -> Result<(), String> {
     )
     .env("RUSTDOCFLAGS", "-D warnings")
     .run()?;
+    fuzz::run(root, fuzz::SECONDS)?;
+    // Last, so that the test runner's own summary closes the output.
     Step::new(
         "tests",
         cargo(root, &["test", "--workspace", "--all-features"]),
     )
-    .run()?;
-    fuzz::run(root, fuzz::SECONDS)
+    .run()
 }
 
 /// The recipes, in the order the book gives them; each writes into `target/demo/`.
