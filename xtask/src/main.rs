@@ -133,6 +133,12 @@ fn bench(root: &Path, only: &[String]) -> Result<(), String> {
         .copied()
         .filter(|b| only.is_empty() || only.iter().any(|o| o == b))
         .collect();
+    // The whole-process comparisons run the release `opskit` binary against the peers' binaries.
+    Step::new(
+        "build opskit",
+        cargo(root, &["build", "--release", "-p", "opskit-cli"]),
+    )
+    .run()?;
     for b in &chosen {
         Step::new(b, cargo(root, &["bench", "--bench", b]))
             .env("OPSKIT_BENCH_DIR", &dir)
