@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::element::{Dashes, Element, Format, HRule, Position, Print, ShiftOffset, VRule};
+use crate::element::{
+    Dashes, Element, Format, HRule, Position, Print, RuleParts, ShiftOffset, VRule,
+};
 use crate::options::{Font, GraphOption};
 use crate::rpn::VDefFunc;
 use crate::spec::GraphSpec;
@@ -402,41 +404,13 @@ fn element(e: &Element) -> String {
                 ShiftOffset::VName(v) => format!("ShiftOffset::VName({}.clone())", var(v)),
             }
         ),
-        Element::HRule(h) => rule(
-            "hrule",
-            "HRule",
-            &RuleParts {
-                pos: &h.value,
-                color: h.color,
-                legend: h.legend.as_ref(),
-                dashes: h.dashes.as_ref(),
-                offset: h.dash_offset,
-            },
-        ),
-        Element::VRule(v) => rule(
-            "vrule",
-            "VRule",
-            &RuleParts {
-                pos: &v.time,
-                color: v.color,
-                legend: v.legend.as_ref(),
-                dashes: v.dashes.as_ref(),
-                offset: v.dash_offset,
-            },
-        ),
+        Element::HRule(h) => rule("hrule", "HRule", &h.parts()),
+        Element::VRule(v) => rule("vrule", "VRule", &v.parts()),
         Element::TextAlign(a) => format!(".text_align(TextAlign::{a:?})"),
         Element::Comment(l) => format!(".comment({})", legend(l)),
         Element::Print(p) => format!(".print({})", print(p)),
         Element::GPrint(p) => format!(".gprint({})", print(p)),
     }
-}
-
-struct RuleParts<'a> {
-    pos: &'a Position,
-    color: Option<crate::Color>,
-    legend: Option<&'a Legend>,
-    dashes: Option<&'a Dashes>,
-    offset: Option<f64>,
 }
 
 fn rule(method: &str, ty: &str, r: &RuleParts<'_>) -> String {

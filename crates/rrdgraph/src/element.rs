@@ -522,6 +522,39 @@ impl HRule {
     }
 }
 
+/// What HRULE and VRULE share, so that emit and code generation treat them alike.
+pub(crate) struct RuleParts<'a> {
+    pub(crate) pos: &'a Position,
+    pub(crate) color: Option<Color>,
+    pub(crate) legend: Option<&'a Legend>,
+    pub(crate) dashes: Option<&'a Dashes>,
+    pub(crate) offset: Option<f64>,
+}
+
+impl HRule {
+    pub(crate) fn parts(&self) -> RuleParts<'_> {
+        RuleParts {
+            pos: &self.value,
+            color: self.color,
+            legend: self.legend.as_ref(),
+            dashes: self.dashes.as_ref(),
+            offset: self.dash_offset,
+        }
+    }
+}
+
+impl VRule {
+    pub(crate) fn parts(&self) -> RuleParts<'_> {
+        RuleParts {
+            pos: &self.time,
+            color: self.color,
+            legend: self.legend.as_ref(),
+            dashes: self.dashes.as_ref(),
+            offset: self.dash_offset,
+        }
+    }
+}
+
 /// `VRULE:time[#color][:legend][:dashes[=…]][:dash-offset=n]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct VRule {

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::element::{Dashes, Element, Position, Print, ShiftOffset};
+use crate::element::{Dashes, Element, Position, Print, RuleParts, ShiftOffset};
 use crate::spec::{ArgForm, GraphSpec};
 use crate::value::{Legend, fmt_f64};
 
@@ -58,6 +58,21 @@ fn dashes_fields(out: &mut String, d: Option<&Dashes>, offset: Option<f64>) {
     if let Some(o) = offset {
         let _ = write!(out, ":dash-offset={}", fmt_f64(o));
     }
+}
+
+/// `KEYWORD:pos[#color][:legend][:dashes[=…]][:dash-offset=n]`
+fn rule(out: &mut String, keyword: &str, r: &RuleParts<'_>) {
+    let _ = write!(out, "{keyword}:{}", position(r.pos));
+    if let Some(c) = r.color {
+        let _ = write!(out, "{c}");
+    }
+    let tail = r.dashes.is_some() || r.offset.is_some();
+    match r.legend.filter(|g| !g.is_empty()) {
+        Some(l) => legend_field(out, "legend", l),
+        None if tail => out.push(':'),
+        None => {}
+    }
+    dashes_fields(out, r.dashes, r.offset);
 }
 
 fn position(p: &Position) -> String {
@@ -183,32 +198,8 @@ pub fn element_arg(e: &Element) -> String {
             };
             let _ = write!(out, "SHIFT:{}:{off}", s.value);
         }
-        Element::HRule(h) => {
-            let _ = write!(out, "HRULE:{}", position(&h.value));
-            if let Some(c) = h.color {
-                let _ = write!(out, "{c}");
-            }
-            let tail = h.dashes.is_some() || h.dash_offset.is_some();
-            match h.legend.as_ref().filter(|g| !g.is_empty()) {
-                Some(l) => legend_field(&mut out, "legend", l),
-                None if tail => out.push(':'),
-                None => {}
-            }
-            dashes_fields(&mut out, h.dashes.as_ref(), h.dash_offset);
-        }
-        Element::VRule(v) => {
-            let _ = write!(out, "VRULE:{}", position(&v.time));
-            if let Some(c) = v.color {
-                let _ = write!(out, "{c}");
-            }
-            let tail = v.dashes.is_some() || v.dash_offset.is_some();
-            match v.legend.as_ref().filter(|g| !g.is_empty()) {
-                Some(l) => legend_field(&mut out, "legend", l),
-                None if tail => out.push(':'),
-                None => {}
-            }
-            dashes_fields(&mut out, v.dashes.as_ref(), v.dash_offset);
-        }
+        Element::HRule(h) => rule(&mut out, "HRULE", &h.parts()),
+        Element::VRule(v) => rule(&mut out, "VRULE", &v.parts()),
         Element::TextAlign(a) => {
             let _ = write!(out, "TEXTALIGN:{}", a.as_str());
         }
