@@ -7,13 +7,14 @@
 use std::io::{self, BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use serde::Serialize;
 use tcptrace::{
     AsName, AsnResolver, Chain, Resolution, WhoisResolver, WhoisService, open_database,
 };
+
+use crate::error::{Context as _, Error, Exit, warn};
 
 /// Addresses resolved per batch (whois gets one bulk query per batch).
 const BATCH: usize = 10_000;
@@ -71,22 +72,25 @@ struct JsonName<'a> {
     name: Option<&'a AsName>,
 }
 
-fn build_resolver(args: &Args) -> Result<Chain, String> {
+fn build_resolver(args: &Args) -> crate::error::Result<Chain> {
     if args.db.is_empty() && args.whois.is_none() {
-        return Err("give --db FILE and/or --whois cymru|ris|radb".into());
+        return Err(Error::Usage(
+            "give --db FILE and/or --whois cymru|ris|radb".into(),
+        ));
     }
     if !(args.whois_timeout.is_finite() && args.whois_timeout > 0.0 && args.whois_timeout <= 3600.0)
     {
-        return Err("--whois-timeout must be between 0 and 3600 seconds".into());
+        return Err(Error::Usage(
+            "--whois-timeout must be between 0 and 3600 seconds".into(),
+        ));
     }
     let mut chain = Chain::new();
     for path in &args.db {
-        chain = chain.then_boxed(open_database(path).map_err(|e| e.to_string())?);
+        chain =
+            chain.then_boxed(open_database(path).context(format_args!("--db {}", path.display()))?);
     }
     if let Some(name) = &args.whois {
-        let service: WhoisService = name
-            .parse()
-            .map_err(|e: tcptrace::AsnError| e.to_string())?;
+        let service: WhoisService = name.parse().context(format_args!("--whois {name}"))?;
         let deadline = Duration::from_secs_f64(args.whois_timeout);
         let mut b = WhoisResolver::builder(service)
             .deadline(deadline)
@@ -95,7 +99,7 @@ fn build_resolver(args: &Args) -> Result<Chain, String> {
         if let Some(server) = &args.whois_server {
             b = b.server(server);
         }
-        chain = chain.then(b.build().map_err(|e| e.to_string())?);
+        chain = chain.then(b.build().context(format_args!("--whois {name}"))?);
     }
     Ok(chain)
 }
@@ -161,8 +165,8 @@ impl<W: Write> Printer<W> {
 enum Failure {
     /// Writing standard output failed (a closed pipe ends the run quietly).
     Output(io::Error),
-    /// Anything else, with its message.
-    Other(String),
+    /// Anything else.
+    Other(Error),
 }
 
 impl From<io::Error> for Failure {
@@ -186,7 +190,7 @@ fn flush_batch<W: Write>(
         .collect();
     let answers = resolver
         .resolve_many(&ips)
-        .map_err(|e| Failure::Other(e.to_string()))?;
+        .map_err(|e| Failure::Other(e.into()))?;
     let mut answers = answers.iter();
     for (token, input) in batch.drain(..) {
         match input {
@@ -195,9 +199,7 @@ fn flush_batch<W: Write>(
                 printer.resolution(&token, &r)?;
             }
             Input::Asn(n) => {
-                let name = resolver
-                    .as_name(n)
-                    .map_err(|e| Failure::Other(e.to_string()))?;
+                let name = resolver.as_name(n).map_err(|e| Failure::Other(e.into()))?;
                 printer.name(n, name.as_ref())?;
             }
         }
@@ -211,7 +213,9 @@ fn take(token: &str, origin: &str, batch: &mut Vec<(String, Input)>, bad_input: 
         batch.push((token.to_owned(), input));
     } else {
         let shown: String = token.chars().take(80).collect();
-        eprintln!("opskit asn: {origin}not an address or AS number: {shown:?}");
+        warn(format_args!(
+            "{origin}not an address or AS number: {shown:?}"
+        ));
         *bad_input = true;
     }
 }
@@ -232,15 +236,15 @@ fn from_stdin<W: Write>(
         line.clear();
         let n = io::Read::take(&mut lines, MAX_LINE)
             .read_until(b'\n', &mut line)
-            .map_err(|e| Failure::Other(format!("reading standard input: {e}")))?;
+            .map_err(|e| Failure::Other(Error::io("reading standard input", e)))?;
         if n == 0 {
             break;
         }
         line_no += 1;
         if line.last() != Some(&b'\n') && n as u64 == MAX_LINE {
-            return Err(Failure::Other(format!(
+            return Err(Failure::Other(Error::Usage(format!(
                 "standard input line {line_no} is longer than 64 KiB"
-            )));
+            ))));
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.split('#').next().unwrap_or_default();
@@ -254,14 +258,8 @@ fn from_stdin<W: Write>(
     flush_batch(resolver, &mut batch, printer)
 }
 
-pub(crate) fn run(args: Args) -> ExitCode {
-    let resolver = match build_resolver(&args) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("opskit asn: {e}");
-            return ExitCode::from(2);
-        }
-    };
+pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
+    let resolver = build_resolver(&args)?;
     let Args {
         json, addresses, ..
     } = args;
@@ -285,17 +283,13 @@ pub(crate) fn run(args: Args) -> ExitCode {
         printer.finish().map_err(Failure::from)
     });
     match result {
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Failure::Output(e)) => {
-            eprintln!("opskit asn: writing output: {e}");
-            ExitCode::from(2)
-        }
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Exit::SUCCESS),
+        Err(Failure::Output(e)) => Err(Error::io("writing output", e)),
         Err(Failure::Other(e)) => {
             let _ = printer.out.flush();
-            eprintln!("opskit asn: {e}");
-            ExitCode::from(2)
+            Err(e)
         }
-        Ok(()) if bad_input => ExitCode::from(1),
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) if bad_input => Ok(Exit::PARTIAL),
+        Ok(()) => Ok(Exit::SUCCESS),
     }
 }

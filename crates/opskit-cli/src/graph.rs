@@ -14,13 +14,12 @@
 //!   `graph_width = ...`, `legend[0] = "..."`, ...); the image is still written to OUTPUT;
 //! - `--to-rust`: print Rust builder code for the graph.
 //!
-//! Exit status: 0 on success, 1 when librrd refuses the graph (`ERROR: <librrd's message>`),
-//! 2 when the arguments are invalid.
+//! Exit status: 0 on success, 1 on any error (invalid arguments, or librrd refusing the graph,
+//! with librrd's own message), as rrdtool.
 
-use std::io::Write as _;
-use std::process::ExitCode;
+use rrdgraph::GraphSpec;
 
-use rrdgraph::{GraphSpec, RrdError};
+use crate::error::{Exit, Result, write_stdout};
 
 /// A drop-in for `rrdtool graph`.
 #[derive(clap::Args)]
@@ -52,7 +51,7 @@ pub(crate) struct Args {
     graph: Vec<String>,
 }
 
-pub(crate) fn run(args: Args) -> ExitCode {
+pub(crate) fn run(args: Args) -> Result<Exit> {
     let Args {
         check,
         emit,
@@ -60,60 +59,43 @@ pub(crate) fn run(args: Args) -> ExitCode {
         to_rust,
         graph,
     } = args;
-    let spec = match GraphSpec::parse_args(&graph) {
-        Ok(spec) => spec,
-        Err(e) => {
-            eprintln!("ERROR: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut out = std::io::stdout().lock();
+    let spec = GraphSpec::parse_args(&graph)?;
     if check {
-        let _ = writeln!(out, "OK");
-        return ExitCode::SUCCESS;
+        write_stdout(b"OK\n")?;
+        return Ok(Exit::SUCCESS);
     }
     if emit {
+        let mut text = String::new();
         for a in spec.to_args() {
-            let _ = writeln!(out, "{a}");
+            text.push_str(&a);
+            text.push('\n');
         }
-        return ExitCode::SUCCESS;
+        write_stdout(text.as_bytes())?;
+        return Ok(Exit::SUCCESS);
     }
     if to_rust {
-        let _ = out.write_all(spec.to_rust().as_bytes());
-        return ExitCode::SUCCESS;
+        write_stdout(spec.to_rust().as_bytes())?;
+        return Ok(Exit::SUCCESS);
     }
     let to_stdout = spec.output() == "-";
     // With `-`, the image comes back in memory; otherwise librrd writes the file itself.
-    let rendered = match spec.render_to_output() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("ERROR: {}", message(&e));
-            return ExitCode::from(1);
-        }
-    };
+    let rendered = spec.render_to_output()?;
     if info {
-        let _ = out.write_all(rendered.to_graphv_text().as_bytes());
-        return ExitCode::SUCCESS;
-    }
-    if to_stdout {
+        write_stdout(rendered.to_graphv_text().as_bytes())?;
+    } else if to_stdout {
         if let Some(img) = rendered.image() {
-            let _ = out.write_all(img);
+            write_stdout(img)?;
         }
-        return ExitCode::SUCCESS;
+    } else {
+        let (w, h) = rendered
+            .meta()
+            .map_or((0, 0), |m| (m.image_width, m.image_height));
+        let mut text = format!("{w}x{h}\n");
+        for p in rendered.prints() {
+            text.push_str(p);
+            text.push('\n');
+        }
+        write_stdout(text.as_bytes())?;
     }
-    let (w, h) = rendered
-        .meta()
-        .map_or((0, 0), |m| (m.image_width, m.image_height));
-    let _ = writeln!(out, "{w}x{h}");
-    for p in rendered.prints() {
-        let _ = writeln!(out, "{p}");
-    }
-    ExitCode::SUCCESS
-}
-
-fn message(e: &RrdError) -> String {
-    match e {
-        RrdError::Librrd { message, .. } => message.clone(),
-        other => other.to_string(),
-    }
+    Ok(Exit::SUCCESS)
 }

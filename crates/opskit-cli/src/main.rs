@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod asn;
+mod duration;
+mod error;
 mod graph;
 mod routemap;
 mod rrd;
@@ -37,12 +39,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Scan(args) => scan::run(args),
-        Command::Graph(args) => graph::run(args),
-        Command::Rrd(args) => rrd::run(args),
-        Command::Trace(args) => trace::run(args),
-        Command::Asn(args) => asn::run(args),
-        Command::Routemap(args) => routemap::run(args),
+    // `graph` and `rrd` are rrdtool drop-ins, and rrdtool exits 1 on every error; the other
+    // commands exit 2 on an error, as clamdscan does and as clap does for usage errors.
+    let (result, error_status) = match cli.command {
+        Command::Scan(args) => (scan::run(args), 2),
+        Command::Graph(args) => (graph::run(args), 1),
+        Command::Rrd(args) => (rrd::run(args), 1),
+        Command::Trace(args) => (trace::run(args), 2),
+        Command::Asn(args) => (asn::run(args), 2),
+        Command::Routemap(args) => (routemap::run(args), 2),
+    };
+    match result {
+        Ok(exit) => exit.exit_code(),
+        Err(e) => {
+            error::report(&e);
+            ExitCode::from(if e.is_usage() { 2 } else { error_status })
+        }
     }
 }

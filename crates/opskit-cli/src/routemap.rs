@@ -1,10 +1,11 @@
 //! `opskit routemap`: draw a route map from `opskit trace --json` output.
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use routeviz::{RenderOptions, RouteMap, TraceSet};
+
+use crate::error::{Context as _, Error, Exit, Result, write_stdout};
 
 /// The largest trace file read, in bytes.
 const MAX_INPUT: u64 = 64 * 1024 * 1024;
@@ -46,17 +47,12 @@ pub(crate) struct Args {
     no_legend: bool,
 }
 
-pub(crate) fn run(args: Args) -> ExitCode {
-    match draw(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("opskit routemap: {e}");
-            ExitCode::from(2)
-        }
-    }
+pub(crate) fn run(args: Args) -> Result<Exit> {
+    draw(args)?;
+    Ok(Exit::SUCCESS)
 }
 
-fn format_of(output: &Path, format: Option<Format>) -> Result<Format, String> {
+fn format_of(output: &Path, format: Option<Format>) -> Result<Format> {
     if let Some(f) = format {
         return Ok(f);
     }
@@ -68,14 +64,14 @@ fn format_of(output: &Path, format: Option<Format>) -> Result<Format, String> {
         Some("svg") => Ok(Format::Svg),
         Some("png") => Ok(Format::Png),
         Some("dot" | "gv") => Ok(Format::Dot),
-        _ => Err(format!(
+        _ => Err(Error::Usage(format!(
             "cannot tell the format of {}: use a .svg, .png or .dot name, or --format",
             output.display()
-        )),
+        ))),
     }
 }
 
-fn read_input(path: &Path) -> Result<String, String> {
+fn read_input(path: &Path) -> Result<String> {
     let mut text = String::new();
     let res = if path.as_os_str() == "-" {
         std::io::stdin()
@@ -84,17 +80,17 @@ fn read_input(path: &Path) -> Result<String, String> {
     } else {
         std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT + 1).read_to_string(&mut text))
     };
-    res.map_err(|e| format!("reading {}: {e}", path.display()))?;
+    res.map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     if text.len() as u64 > MAX_INPUT {
-        return Err(format!(
+        return Err(Error::Usage(format!(
             "{} is larger than {MAX_INPUT} bytes",
             path.display()
-        ));
+        )));
     }
     Ok(text)
 }
 
-fn draw(args: Args) -> Result<(), String> {
+fn draw(args: Args) -> Result<()> {
     let Args {
         input,
         output,
@@ -112,21 +108,19 @@ fn draw(args: Args) -> Result<(), String> {
     if let Some(t) = title {
         opts = opts.title(t);
     }
-    let opts = opts.build().map_err(|e| e.to_string())?;
+    let opts = opts.build()?;
     let text = read_input(&input)?;
-    let set = TraceSet::from_json(&text).map_err(|e| format!("{}: {e}", input.display()))?;
-    let map = RouteMap::new(&set).map_err(|e| e.to_string())?;
+    let set = TraceSet::from_json(&text).context(input.display())?;
+    let map = RouteMap::new(&set)?;
     let bytes = match format {
         Format::Svg => map.to_svg(&opts).into_bytes(),
-        Format::Png => map.to_png(&opts).map_err(|e| e.to_string())?,
+        Format::Png => map.to_png(&opts)?,
         Format::Dot => map.to_dot(&opts).into_bytes(),
     };
     if output.as_os_str() == "-" {
-        let mut out = std::io::stdout().lock();
-        out.write_all(&bytes)
-            .and_then(|()| out.flush())
-            .map_err(|e| format!("writing to standard output: {e}"))
+        write_stdout(&bytes)
     } else {
-        std::fs::write(&output, bytes).map_err(|e| format!("writing {}: {e}", output.display()))
+        std::fs::write(&output, bytes)
+            .map_err(|e| Error::io(format!("writing {}", output.display()), e))
     }
 }

@@ -1,13 +1,13 @@
 //! `opskit rrd`: create, update, info, first, last, lastupdate, fetch and xport through librrd.
 //!
 //! Output follows `rrdtool`'s own formats (`key = value` for info, the fetch table, ...), with
-//! `--json` where a table is printed. Exit status: 0 on success, 1 when librrd refuses the
-//! operation (its message is printed as `ERROR: ...`, like rrdtool), 2 for bad arguments.
+//! `--json` where a table is printed. Exit status: 0 on success, 1 on any error (librrd's own
+//! message is kept), as rrdtool.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
+
+use crate::error::{Exit, write_stdout};
 
 use rrdgraph::{Cf, CreateSpec, DataSource, FetchRequest, Rra, Rrd, RrdError, Series, Update};
 
@@ -136,31 +136,11 @@ impl Daemon {
     }
 }
 
-pub(crate) fn run(args: Args) -> ExitCode {
+pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
     let Args { command } = args;
-    match execute(command) {
-        Ok(text) => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("ERROR: {}", message(&e));
-            match e {
-                RrdError::Invalid { .. } => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
-        }
-    }
-}
-
-/// librrd's own message for librrd failures (as rrdtool prints it), ours otherwise.
-fn message(e: &RrdError) -> String {
-    match e {
-        RrdError::Librrd { message, .. } => message.clone(),
-        other => other.to_string(),
-    }
+    let text = execute(command)?;
+    write_stdout(text.as_bytes())?;
+    Ok(Exit::SUCCESS)
 }
 
 fn execute(op: Op) -> Result<String, RrdError> {

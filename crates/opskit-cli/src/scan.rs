@@ -30,13 +30,14 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clamd_proto::{
     Client, Endpoint, Fleet, FleetReport, HostReport, Progress, ScanMode, ScanPlan, Target, Verdict,
 };
+
+use crate::error::{Error, Exit, Result};
 
 /// The socket of Debian's clamav-daemon, used when no host is given.
 const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
@@ -73,9 +74,9 @@ pub(crate) struct Args {
     /// Print each host's STATS (to standard error with --json).
     #[arg(long)]
     stats: bool,
-    /// Deadline for each host, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
-    timeout: f64,
+    /// Deadline for each host: seconds, or a span such as 10m.
+    #[arg(long, value_name = "SPAN", default_value = "600", value_parser = crate::duration::parse)]
+    timeout: Duration,
     /// Connections open at once, over all hosts and to each host.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
@@ -101,22 +102,16 @@ enum ModeArg {
     clippy::needless_pass_by_value,
     reason = "the interface every subcommand shares with main.rs"
 )]
-pub(crate) fn run(args: Args) -> ExitCode {
-    match run_inner(&args) {
-        Ok(code) => ExitCode::from(code),
-        Err(msg) => {
-            eprintln!("opskit scan: {msg}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn run_inner(args: &Args) -> Result<u8, String> {
+pub(crate) fn run(args: Args) -> Result<Exit> {
     let mut hosts = Vec::new();
     for h in &args.hosts {
-        let ep: Endpoint = h.parse().map_err(|e| format!("--host {h}: {e}"))?;
+        let ep: Endpoint = h
+            .parse()
+            .map_err(|e| Error::Usage(format!("--host {h}: {e}")))?;
         if ep.is_unix() {
-            return Err(format!("--host {h}: a socket path goes to --unix"));
+            return Err(Error::Usage(format!(
+                "--host {h}: a socket path goes to --unix"
+            )));
         }
         hosts.push(ep);
     }
@@ -124,15 +119,9 @@ fn run_inner(args: &Args) -> Result<u8, String> {
     if hosts.is_empty() {
         hosts.push(Endpoint::unix(DEFAULT_SOCKET));
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(format!(
-            "--timeout {}: must be a positive number",
-            args.timeout
-        ));
-    }
-    let timeout = Duration::from_secs_f64(args.timeout.min(1e9));
+    let timeout = args.timeout;
     let concurrency = args.concurrency.max(1);
-    let target = target(args)?;
+    let target = target(&args)?;
     let plan = ScanPlan::new()
         .target(target)
         .reload(args.reload)
@@ -148,9 +137,7 @@ fn run_inner(args: &Args) -> Result<u8, String> {
         .host_timeout(timeout);
 
     let progress = Spinner::new(!args.json && std::io::stderr().is_terminal());
-    let report = fleet
-        .run_with_progress(&plan, |p| progress.update(p))
-        .map_err(|e| e.to_string())?;
+    let report = fleet.run_with_progress(&plan, |p| progress.update(p))?;
     progress.clear();
 
     let mut out = std::io::stdout().lock();
@@ -164,17 +151,17 @@ fn run_inner(args: &Args) -> Result<u8, String> {
         }
         writeln!(out, "{}", json(&report))
     } else {
-        write!(out, "{}", text(&report, args))
+        write!(out, "{}", text(&report, &args))
     };
     if let Err(e) = printed.and_then(|()| out.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        return Err(format!("writing the report: {e}"));
+        return Err(Error::io("writing the report", e));
     }
-    Ok(report.summary().exit_code())
+    Ok(Exit::code(report.summary().exit_code()))
 }
 
-fn target(args: &Args) -> Result<Target, String> {
+fn target(args: &Args) -> Result<Target> {
     if args.paths.is_empty() {
         return Ok(Target::Nothing);
     }
@@ -186,7 +173,7 @@ fn target(args: &Args) -> Result<Target, String> {
         ModeArg::Stream | ModeArg::Fdpass => {
             let mut files = Vec::new();
             for p in &args.paths {
-                walk(p, &mut files).map_err(|e| format!("{}: {e}", p.display()))?;
+                walk(p, &mut files).map_err(|e| Error::io(p.display().to_string(), e))?;
             }
             return Ok(if args.mode == ModeArg::Stream {
                 Target::Stream { files }

@@ -1,9 +1,10 @@
 //! `opskit trace`: TCP SYN traceroute to many targets and ports at once.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use tcptrace::{TraceConfig, TraceReport};
+
+use crate::error::{Context as _, Error, Exit, Result, write_stdout};
 
 /// Arguments of `opskit trace`.
 #[derive(clap::Args)]
@@ -99,7 +100,7 @@ fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::Co
     b.build()
 }
 
-fn annotate(args: &Args, report: &mut TraceReport) -> Result<(), String> {
+fn annotate(args: &Args, report: &mut TraceReport) -> Result<()> {
     if args.asn_db.is_none() && args.asn_whois.is_none() {
         return Ok(());
     }
@@ -107,74 +108,53 @@ fn annotate(args: &Args, report: &mut TraceReport) -> Result<(), String> {
     let mut chain = tcptrace::Chain::new();
     if let Some(db) = &args.asn_db {
         let backend =
-            tcptrace::open_database(db).map_err(|e| format!("--asn-db {}: {e}", db.display()))?;
+            tcptrace::open_database(db).context(format_args!("--asn-db {}", db.display()))?;
         chain = chain.then_boxed(backend);
     }
     if let Some(service) = &args.asn_whois {
         let backend = tcptrace::online_resolver(service, None)
-            .map_err(|e| format!("--asn-whois {service}: {e}"))?;
+            .context(format_args!("--asn-whois {service}"))?;
         chain = chain.then(backend);
     }
-    tcptrace::annotate(report, &chain).map_err(|e| format!("AS resolution: {e}"))?;
+    tcptrace::annotate(report, &chain).context("AS resolution")?;
     Ok(())
 }
 
-fn draw(args: &Args, report: &TraceReport) -> Result<(), String> {
+fn draw(args: &Args, report: &TraceReport) -> Result<()> {
     if args.svg.is_none() && args.png.is_none() {
         return Ok(());
     }
     let set = routeviz::TraceSet::from(report);
-    let map = routeviz::RouteMap::new(&set).map_err(|e| format!("route map: {e}"))?;
+    let map = routeviz::RouteMap::new(&set).context("route map")?;
     let opts = routeviz::RenderOptions::default();
     if let Some(path) = &args.svg {
         std::fs::write(path, map.to_svg(&opts))
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     }
     if let Some(path) = &args.png {
-        let png = map
-            .to_png(&opts)
-            .map_err(|e| format!("route map PNG: {e}"))?;
-        std::fs::write(path, png).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        let png = map.to_png(&opts).context("route map PNG")?;
+        std::fs::write(path, png)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     }
     Ok(())
 }
 
-pub(crate) fn run(mut args: Args) -> ExitCode {
+pub(crate) fn run(mut args: Args) -> Result<Exit> {
     let targets = std::mem::take(&mut args.targets);
-    let config = match config(&args, targets) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("opskit trace: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut report = match tcptrace::trace(&config) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("opskit trace: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = annotate(&args, &mut report) {
-        eprintln!("opskit trace: {e}");
-        return ExitCode::from(2);
-    }
-    if let Err(e) = draw(&args, &report) {
-        eprintln!("opskit trace: {e}");
-        return ExitCode::from(2);
-    }
+    let config = config(&args, targets)?;
+    let mut report = tcptrace::trace(&config)?;
+    annotate(&args, &mut report)?;
+    draw(&args, &report)?;
     if args.json {
-        match report.to_json_pretty() {
-            Ok(j) => println!("{j}"),
-            Err(e) => {
-                eprintln!("opskit trace: {e}");
-                return ExitCode::from(2);
-            }
-        }
+        let mut j = report
+            .to_json_pretty()
+            .map_err(|e| Error::io("writing the JSON report", e.into()))?;
+        j.push('\n');
+        write_stdout(j.as_bytes())?;
     } else if args.summary {
-        print!("{}", report.summary());
+        write_stdout(report.summary().as_bytes())?;
     } else {
-        print!("{}", report.scapy_table());
+        write_stdout(report.scapy_table().as_bytes())?;
     }
-    ExitCode::SUCCESS
+    Ok(Exit::SUCCESS)
 }

@@ -131,7 +131,7 @@ fn check_emit_and_to_rust() {
 }
 
 #[test]
-fn invalid_graphs_exit_2_with_the_argument_and_field() {
+fn invalid_graphs_exit_1_with_the_argument_and_field() {
     let o = opskit(&[
         "--check".into(),
         "x.png".into(),
@@ -139,16 +139,16 @@ fn invalid_graphs_exit_2_with_the_argument_and_field() {
         "CDEF:b=a,+".into(),
         "LINE1:b#FF0000:b".into(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.starts_with("ERROR: "), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains("CDEF"), "{err}");
     let o = opskit(&[
         "x.png".into(),
         "DEF:a=x.rrd:in:AVERAGE".into(),
         "LINE1:undefined#FF0000".into(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("undefined"), "{}", stderr(&o));
 }
 

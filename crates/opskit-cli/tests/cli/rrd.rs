@@ -147,7 +147,7 @@ fn librrd_errors_exit_1_with_rrdtools_message() {
     let o = opskit(&["rrd", "info", "/nonexistent/opskit/x.rrd"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.starts_with("ERROR: "), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains("/nonexistent/opskit/x.rrd"), "{err}");
 
     let rrd = TrafficRrd::builder().hours(1).create().unwrap();
@@ -162,7 +162,7 @@ fn librrd_errors_exit_1_with_rrdtools_message() {
 }
 
 #[test]
-fn bad_definitions_exit_2_naming_the_field() {
+fn bad_definitions_exit_1_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("x.rrd");
     let o = opskit(&[
@@ -172,13 +172,13 @@ fn bad_definitions_exit_2_naming_the_field() {
         "DS:in:COUNTR:600:0:U",
         "RRA:AVERAGE:0.5:1:10",
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("data source type"), "{}", stderr(&o));
     assert!(!f.exists());
     let o = opskit(&["rrd", "fetch", f.to_str().unwrap(), "AVG"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     let o = opskit(&["rrd", "update", f.to_str().unwrap(), "now:1"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
