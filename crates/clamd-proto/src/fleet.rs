@@ -174,12 +174,19 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// clamdscan's exit status: 0 all clean, 1 something found, 2 an error anywhere.
+    /// clamdscan's exit status: 1 if anything was found, otherwise 2 if any host or file had
+    /// an error, otherwise 0.
+    ///
+    /// An infection outranks errors, as in clamdscan 1.x (`return infected ? 1 : (errors ? 2 :
+    /// 0)`): a run that found a virus and also failed on another file or host exits 1, and the
+    /// errors are counted in the summary.
     pub fn exit_code(&self) -> u8 {
-        if self.hosts_failed > 0 || self.file_errors > 0 {
+        if self.infected > 0 {
+            1
+        } else if self.hosts_failed > 0 || self.file_errors > 0 {
             2
         } else {
-            u8::from(self.infected > 0)
+            0
         }
     }
 }
@@ -540,7 +547,18 @@ mod tests {
             elapsed: Duration::ZERO,
         };
         assert_eq!(r.summary().status, FleetStatus::Infected);
-        assert_eq!(r.summary().exit_code(), 2);
+        assert_eq!(r.summary().exit_code(), 1, "an infection outranks errors");
         assert_eq!(r.summary().hosts_failed, 1);
+        let r = FleetReport {
+            hosts: vec![host(vec![clean()], Some(Error::UnknownCommand))],
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(r.summary().exit_code(), 2);
+        let error_line = ScanResult::new("/c", crate::Verdict::Error("lstat() failed".into()));
+        let r = FleetReport {
+            hosts: vec![host(vec![clean(), error_line], None)],
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(r.summary().exit_code(), 2);
     }
 }

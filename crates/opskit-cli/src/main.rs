@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan paths or streams on one or more clamd hosts (exit 0 clean, 1 found, 2 error).
+    /// Scan paths or streams on one or more clamd hosts (exit 1 found, else 2 error, else 0).
     Scan(scan::Args),
     /// A drop-in for `rrdtool graph`, with validation, canonical emit and Rust code generation.
     Graph(graph::Args),

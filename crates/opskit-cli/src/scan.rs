@@ -5,7 +5,8 @@
 //! files sent with INSTREAM (`stream`) or passed by descriptor over a Unix socket (`fdpass`).
 //! Directories given to `stream` and `fdpass` are walked here.
 //!
-//! Exit status: 0 all clean, 1 something found, 2 an error on any host (as clamdscan).
+//! Exit status, as clamdscan's: 1 if anything was found (even if other files or hosts had
+//! errors), otherwise 2 if any file or host had an error, otherwise 0.
 //!
 //! When standard error is a terminal, a progress line (`scanning: done/total`) shows for long
 //! scans: 50 jobs (paths or files times hosts) or more, or once a second has passed.
@@ -45,7 +46,12 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
 /// Arguments of `opskit scan`. Its own `--version` asks the hosts for theirs, so clap's
 /// propagated version flag is turned off for this subcommand (`opskit --version` still works).
 #[derive(clap::Args)]
-#[command(disable_version_flag = true)]
+#[command(
+    disable_version_flag = true,
+    after_help = "Exit status (as clamdscan's): 1 if anything was found, even when other files or \
+                  hosts had errors; otherwise 2 if any file or host had an error; otherwise 0. \
+                  Errors are counted in the summary either way."
+)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "independent command-line switches"

@@ -100,7 +100,7 @@ fn infected_file_exits_1_in_every_mode() {
 }
 
 #[test]
-fn dead_host_exits_2_and_others_still_report() {
+fn dead_host_with_infection_elsewhere_exits_1_as_clamdscan() {
     let clamd = Clamd::start().unwrap();
     let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
@@ -118,7 +118,8 @@ fn dead_host_exits_2_and_others_still_report() {
         s("--json"),
         dir.as_os_str(),
     ]);
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // clamdscan exits 1 when it found something, even if other paths or hosts failed.
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
     let v = json(&out);
     assert_eq!(v["hosts"][0]["ok"], true);
     assert_eq!(v["hosts"][0]["results"][0]["status"], "infected");
