@@ -590,6 +590,12 @@ fn spawn_now(clamd: &Path, conf: &Path) -> io::Result<Child> {
     } else {
         Command::new(clamd)
     };
+    // clamd's working directory is its private root, not the test's (cargo runs tests in the
+    // crate directory): a file clamd ever opens by a relative name then lands in the temporary
+    // directory that `Drop` removes, never in the source tree.
+    if let Some(root) = conf.parent() {
+        cmd.current_dir(root);
+    }
     cmd.arg("-c")
         .arg(conf)
         .stdin(Stdio::null())
