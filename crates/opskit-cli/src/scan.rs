@@ -43,11 +43,10 @@ use crate::error::{Error, Exit, Result};
 /// The socket of Debian's clamav-daemon, used when no host is given.
 const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
 
-/// Arguments of `opskit scan`. Its own `--version` asks the hosts for theirs, so clap's
-/// propagated version flag is turned off for this subcommand (`opskit --version` still works).
+/// Arguments of `opskit scan`. `-V/--version` is opskit's own, as in every subcommand; the
+/// hosts' versions are asked for with `--server-version`.
 #[derive(clap::Args)]
 #[command(
-    disable_version_flag = true,
     after_help = "Exit status (as clamdscan's): 1 if anything was found, even when other files or \
                   hosts had errors; otherwise 2 if any file or host had an error; otherwise 0. \
                   Errors are counted in the summary either way."
@@ -74,15 +73,15 @@ pub(crate) struct Args {
     /// Print each host's PING round trip.
     #[arg(long)]
     ping: bool,
-    /// Print each host's version.
+    /// Print each host's clamd version (VERSION).
     #[arg(long)]
-    version: bool,
+    server_version: bool,
     /// Print each host's STATS (to standard error with --json).
     #[arg(long)]
     stats: bool,
-    /// Deadline for each host: seconds, or a span such as 10m.
+    /// Deadline for each host's whole session: seconds, or a span such as 10m (default 600 s).
     #[arg(long, value_name = "SPAN", default_value = "600", value_parser = crate::duration::parse)]
-    timeout: Duration,
+    host_timeout: Duration,
     /// Connections open at once, over all hosts and to each host.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
@@ -125,7 +124,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     if hosts.is_empty() {
         hosts.push(Endpoint::unix(DEFAULT_SOCKET));
     }
-    let timeout = args.timeout;
+    let timeout = args.host_timeout;
     let concurrency = args.concurrency.max(1);
     let target = target(&args)?;
     let plan = ScanPlan::new()
@@ -246,7 +245,7 @@ fn host_text(s: &mut String, h: &HostReport, args: &Args) {
     {
         let _ = writeln!(s, "{} ping {:.3} ms", h.endpoint, l.as_secs_f64() * 1e3);
     }
-    if args.version
+    if args.server_version
         && let Some(v) = &h.version
     {
         let _ = writeln!(s, "{} version {v}", h.endpoint);

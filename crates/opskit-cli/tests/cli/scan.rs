@@ -113,7 +113,7 @@ fn dead_host_with_infection_elsewhere_exits_1_as_clamdscan() {
         s(&clamd.tcp_addr().to_string()),
         s("--host"),
         s(&dead),
-        s("--timeout"),
+        s("--host-timeout"),
         s("5"),
         s("--json"),
         dir.as_os_str(),
@@ -170,7 +170,7 @@ fn text_output_pings_versions_and_summarises() {
         s("--unix"),
         b.socket_path().as_os_str(),
         s("--ping"),
-        s("--version"),
+        s("--server-version"),
         s("--stats"),
         s("--reload"),
     ]);
@@ -190,10 +190,20 @@ fn text_output_pings_versions_and_summarises() {
 }
 
 #[test]
+fn scan_version_flag_is_opskits_own() {
+    for flag in ["--version", "-V"] {
+        let out = opskit(&[s(flag)]);
+        assert_eq!(out.status.code(), Some(0), "{flag}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("opskit"), "{flag}: {text}");
+    }
+}
+
+#[test]
 fn bad_arguments_exit_2() {
     for args in [
         vec![s("--host"), s("h:99999")],
-        vec![s("--timeout"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--host-timeout"), s("0"), s("--host"), s("127.0.0.1")],
         vec![s("--mode"), s("bogus")],
     ] {
         let out = opskit(&args);
