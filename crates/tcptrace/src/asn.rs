@@ -210,6 +210,13 @@ pub enum AsnError {
         /// The name as given.
         name: String,
     },
+    /// A database file holds no range at all (empty, or only headers and comments), in any
+    /// format; an empty MMDB file is this too.
+    #[error("AS database {path} is empty: it holds no range")]
+    EmptyDatabase {
+        /// The file.
+        path: PathBuf,
+    },
     /// A builder was given an invalid setting.
     #[error("invalid setting: {0}")]
     Config(String),

@@ -217,6 +217,33 @@ fn mmdb_lookups_and_names() {
 }
 
 #[test]
+fn empty_database_files_are_errors() {
+    let dir = std::env::temp_dir().join(format!("opskit-asn-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let header_only = dir.join("header.csv");
+    std::fs::write(&header_only, b"range_start,range_end,asn,name\n# nothing\n").unwrap();
+    let is_empty = |r: Result<(), AsnError>| matches!(r, Err(AsnError::EmptyDatabase { .. }));
+    assert!(is_empty(open_database(&empty).map(drop)));
+    assert!(is_empty(MmdbDatabase::open(&empty).map(drop)));
+    for format in [
+        RangeFormat::Csv,
+        RangeFormat::IptoasnTsv,
+        RangeFormat::Pyasn,
+    ] {
+        assert!(
+            is_empty(RangeTable::open(&empty, format).map(drop)),
+            "{format:?}"
+        );
+    }
+    assert!(is_empty(
+        RangeTable::open(&header_only, RangeFormat::Csv).map(drop)
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn corrupt_mmdb_is_an_error_not_a_panic() {
     let good = std::fs::read(resource("asn.mmdb")).unwrap();
     let path = Path::new("corrupt.mmdb");
