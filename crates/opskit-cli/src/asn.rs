@@ -32,7 +32,10 @@ pub(crate) struct Args {
     /// Whois server to use instead of the service's public one.
     #[arg(long, value_name = "HOST:PORT", requires = "whois")]
     whois_server: Option<String>,
-    /// Overall time allowed for one whois exchange, in seconds.
+    /// Time allowed for each batch of up to 10,000 whois lookups, name lookup of the server
+    /// included, in seconds. When it passes, or the server is unreachable, every address of the
+    /// batch is printed as unresolved (`?`, with `error` in JSON), stderr says how many and
+    /// why, and the exit status is 1.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     whois_timeout: f64,
     /// Print a JSON array instead of tab-separated lines.
@@ -64,6 +67,16 @@ struct JsonLine<'a> {
     address: String,
     #[serde(flatten)]
     resolution: &'a Resolution,
+    /// Why the address is unresolved, when its batch failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+/// Addresses left unresolved because their batch failed, and the first reason.
+#[derive(Default)]
+struct Shortfall {
+    unresolved: usize,
+    reason: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -125,11 +138,12 @@ impl<W: Write> Printer<W> {
         serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)
     }
 
-    fn resolution(&mut self, token: &str, r: &Resolution) -> io::Result<()> {
+    fn resolution(&mut self, token: &str, r: &Resolution, error: Option<&str>) -> io::Result<()> {
         if self.json {
             return self.json_item(&JsonLine {
                 address: token.to_owned(),
                 resolution: r,
+                error,
             });
         }
         match r {
@@ -175,11 +189,13 @@ impl From<io::Error> for Failure {
     }
 }
 
-/// Resolves one batch of tokens and prints them in order.
+/// Resolves one batch of tokens and prints them in order. A failed batch (a dead or silent
+/// whois server) still prints every address, as unresolved (`?`), and counts it in `short`.
 fn flush_batch<W: Write>(
     resolver: &Chain,
     batch: &mut Vec<(String, Input)>,
     printer: &mut Printer<W>,
+    short: &mut Shortfall,
 ) -> Result<(), Failure> {
     let ips: Vec<IpAddr> = batch
         .iter()
@@ -188,21 +204,28 @@ fn flush_batch<W: Write>(
             Input::Asn(_) => None,
         })
         .collect();
-    let answers = resolver
-        .resolve_many(&ips)
-        .map_err(|e| Failure::Other(e.into()))?;
+    let (answers, failure) = match resolver.resolve_many(&ips) {
+        Ok(a) => (a, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
     let mut answers = answers.iter();
     for (token, input) in batch.drain(..) {
         match input {
             Input::Addr(_) => {
                 let r = answers.next().cloned().unwrap_or(Resolution::Unknown);
-                printer.resolution(&token, &r)?;
+                if failure.is_some() {
+                    short.unresolved += 1;
+                }
+                printer.resolution(&token, &r, failure.as_deref())?;
             }
             Input::Asn(n) => {
                 let name = resolver.as_name(n).map_err(|e| Failure::Other(e.into()))?;
                 printer.name(n, name.as_ref())?;
             }
         }
+    }
+    if short.reason.is_none() {
+        short.reason = failure;
     }
     Ok(())
 }
@@ -225,6 +248,7 @@ fn from_stdin<W: Write>(
     resolver: &Chain,
     printer: &mut Printer<W>,
     bad_input: &mut bool,
+    short: &mut Shortfall,
 ) -> Result<(), Failure> {
     const MAX_LINE: u64 = 64 * 1024;
     let stdin = io::stdin();
@@ -252,10 +276,10 @@ fn from_stdin<W: Write>(
             take(token, &format!("line {line_no}: "), &mut batch, bad_input);
         }
         if batch.len() >= BATCH {
-            flush_batch(resolver, &mut batch, printer)?;
+            flush_batch(resolver, &mut batch, printer, short)?;
         }
     }
-    flush_batch(resolver, &mut batch, printer)
+    flush_batch(resolver, &mut batch, printer, short)
 }
 
 pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
@@ -270,18 +294,25 @@ pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
         first: true,
     };
     let mut bad_input = false;
+    let mut short = Shortfall::default();
     let result = printer.start().map_err(Failure::from).and_then(|()| {
         if addresses.is_empty() {
-            from_stdin(&resolver, &mut printer, &mut bad_input)?;
+            from_stdin(&resolver, &mut printer, &mut bad_input, &mut short)?;
         } else {
             let mut batch = Vec::new();
             for token in &addresses {
                 take(token, "", &mut batch, &mut bad_input);
             }
-            flush_batch(&resolver, &mut batch, &mut printer)?;
+            flush_batch(&resolver, &mut batch, &mut printer, &mut short)?;
         }
         printer.finish().map_err(Failure::from)
     });
+    if let Some(reason) = &short.reason {
+        warn(format_args!(
+            "{} address(es) unresolved: {reason}",
+            short.unresolved
+        ));
+    }
     match result {
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Exit::SUCCESS),
         Err(Failure::Output(e)) => Err(Error::io("writing output", e)),
@@ -289,7 +320,7 @@ pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
             let _ = printer.out.flush();
             Err(e)
         }
-        Ok(()) if bad_input => Ok(Exit::PARTIAL),
+        Ok(()) if bad_input || short.reason.is_some() => Ok(Exit::PARTIAL),
         Ok(()) => Ok(Exit::SUCCESS),
     }
 }

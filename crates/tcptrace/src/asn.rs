@@ -210,6 +210,13 @@ pub enum AsnError {
         /// The name as given.
         name: String,
     },
+    /// A database file holds no range at all (empty, or only headers and comments), in any
+    /// format; an empty MMDB file is this too.
+    #[error("AS database {path} is empty: it holds no range")]
+    EmptyDatabase {
+        /// The file.
+        path: PathBuf,
+    },
     /// A builder was given an invalid setting.
     #[error("invalid setting: {0}")]
     Config(String),
@@ -283,11 +290,11 @@ impl IpRange {
     pub fn from_prefix(addr: IpAddr, len: u8) -> Option<Self> {
         match addr {
             IpAddr::V4(a) => {
-                let (lo, hi) = prefix_bounds_u32(u32::from(a), len)?;
+                let (lo, hi) = prefix_bounds(u32::from(a), len)?;
                 Some(Self::v4(lo, hi))
             }
             IpAddr::V6(a) => {
-                let (lo, hi) = prefix_bounds_u128(u128::from(a), len)?;
+                let (lo, hi) = prefix_bounds(u128::from(a), len)?;
                 Some(Self::v6(lo, hi))
             }
         }
@@ -390,26 +397,44 @@ impl IpRange {
     }
 }
 
-pub(crate) fn prefix_bounds_u32(addr: u32, len: u8) -> Option<(u32, u32)> {
-    if len > 32 {
-        return None;
-    }
-    let host = if len == 0 {
-        u32::MAX
-    } else {
-        (1u32 << (32 - len)).wrapping_sub(1)
-    };
-    Some((addr & !host, addr | host))
+/// An address as an unsigned integer (`u32` for IPv4, `u128` for IPv6), so that prefix
+/// arithmetic is written once for both families.
+pub(crate) trait AddrBits:
+    Copy
+    + std::ops::Not<Output = Self>
+    + std::ops::BitAnd<Output = Self>
+    + std::ops::BitOr<Output = Self>
+{
+    /// The width in bits.
+    const BITS: u8;
+    /// The mask of the low `n` bits, `n < BITS`.
+    fn low_bits(n: u8) -> Self;
+    /// All bits set.
+    const ALL: Self;
 }
 
-pub(crate) fn prefix_bounds_u128(addr: u128, len: u8) -> Option<(u128, u128)> {
-    if len > 128 {
-        return None;
+impl AddrBits for u32 {
+    const BITS: u8 = 32;
+    const ALL: Self = u32::MAX;
+    fn low_bits(n: u8) -> Self {
+        (1u32 << n) - 1
     }
-    let host = if len == 0 {
-        u128::MAX
-    } else {
-        (1u128 << (128 - len)).wrapping_sub(1)
+}
+
+impl AddrBits for u128 {
+    const BITS: u8 = 128;
+    const ALL: Self = u128::MAX;
+    fn low_bits(n: u8) -> Self {
+        (1u128 << n) - 1
+    }
+}
+
+/// The first and last address of `addr/len`, or `None` when `len` exceeds the width.
+pub(crate) fn prefix_bounds<T: AddrBits>(addr: T, len: u8) -> Option<(T, T)> {
+    let host = match len {
+        0 => T::ALL,
+        l if l <= T::BITS => T::low_bits(T::BITS - l),
+        _ => return None,
     };
     Some((addr & !host, addr | host))
 }
@@ -675,6 +700,22 @@ pub(crate) fn local_answer(ip: IpAddr) -> Option<Resolution> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn prefix_bounds_both_widths() {
+        assert_eq!(
+            prefix_bounds(0x0a01_0203u32, 8),
+            Some((0x0a00_0000, 0x0aff_ffff))
+        );
+        assert_eq!(prefix_bounds(7u32, 0), Some((0, u32::MAX)));
+        assert_eq!(prefix_bounds(7u32, 32), Some((7, 7)));
+        assert_eq!(prefix_bounds(7u32, 33), None);
+        assert_eq!(prefix_bounds(5u128, 0), Some((0, u128::MAX)));
+        assert_eq!(prefix_bounds(5u128, 127), Some((4, 5)));
+        assert_eq!(prefix_bounds(5u128, 128), Some((5, 5)));
+        assert_eq!(prefix_bounds(5u128, 129), None);
+    }
+
     use super::*;
 
     fn ip(s: &str) -> IpAddr {

@@ -158,7 +158,7 @@ NA      | 5.5.5.5          | NA                  | NA | NA       | NA         | 
 }
 
 #[test]
-fn whois_server_that_refuses_is_an_error() {
+fn whois_server_that_refuses_leaves_every_address_unresolved() {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -171,11 +171,64 @@ fn whois_server_that_refuses_is_an_error() {
             "--whois-server",
             &format!("127.0.0.1:{port}"),
             "8.8.8.8",
+            "9.9.9.9",
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("connecting"));
+    assert_eq!(o.status.code(), Some(1), "partial");
+    assert_eq!(stdout(&o), "8.8.8.8\t?\t?\n9.9.9.9\t?\t?\n");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("2 address(es) unresolved") && err.contains("connecting"),
+        "{err}"
+    );
+}
+
+#[test]
+fn silent_whois_server_ends_within_the_deadline_with_every_line() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    // Accepts, reads, and never answers.
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let mut input = String::new();
+    for i in 1..=40 {
+        writeln!(input, "8.8.4.{i}").unwrap();
+    }
+    let start = std::time::Instant::now();
+    let o = opskit(
+        &[
+            "--whois",
+            "ris",
+            "--whois-server",
+            &addr,
+            "--whois-timeout",
+            "2",
+            "--json",
+        ],
+        Some(&input),
+    );
+    // Generous: the deadline is 2 s for the whole batch.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(1), "partial");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lines = v.as_array().unwrap();
+    assert_eq!(lines.len(), 40);
+    assert!(lines.iter().all(|l| {
+        l["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("did not answer"))
+    }));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("40 address(es) unresolved"), "{err}");
 }
 
 #[test]

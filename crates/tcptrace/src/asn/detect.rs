@@ -37,6 +37,11 @@ pub fn detect_format(path: impl AsRef<Path>) -> Result<DatabaseFormat, AsnError>
     };
     let mut f = File::open(path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len();
+    if len == 0 {
+        return Err(AsnError::EmptyDatabase {
+            path: path.to_owned(),
+        });
+    }
     let mut head = Vec::with_capacity(16 * 1024);
     (&mut f)
         .take(16 * 1024)

@@ -48,6 +48,11 @@ impl MmdbDatabase {
             path: path.to_owned(),
             source,
         })?;
+        if bytes.is_empty() {
+            return Err(AsnError::EmptyDatabase {
+                path: path.to_owned(),
+            });
+        }
         Self::from_bytes(bytes, path)
     }
 

@@ -244,12 +244,11 @@ fn parse_pyasn(line: &[u8]) -> Result<Row, String> {
         .ok_or("bad prefix length")? as u8;
     let span = match parse_addr(addr)? {
         Addr::V4(a) => {
-            let (lo, hi) = super::prefix_bounds_u32(a, len).ok_or("IPv4 prefix length over 32")?;
+            let (lo, hi) = super::prefix_bounds(a, len).ok_or("IPv4 prefix length over 32")?;
             Span::V4(lo, hi)
         }
         Addr::V6(a) => {
-            let (lo, hi) =
-                super::prefix_bounds_u128(a, len).ok_or("IPv6 prefix length over 128")?;
+            let (lo, hi) = super::prefix_bounds(a, len).ok_or("IPv6 prefix length over 128")?;
             Span::V6(lo, hi)
         }
         Addr::Int(_) => return Err("prefix address must be dotted IPv4 or IPv6".into()),

@@ -174,8 +174,7 @@ pub fn special_range(ip: IpAddr) -> Option<SpecialRange> {
                 let IpAddr::V4(p) = s.prefix else {
                     return false;
                 };
-                super::prefix_bounds_u32(u32::from(p), s.len)
-                    .is_some_and(|(lo, hi)| lo <= x && x <= hi)
+                super::prefix_bounds(u32::from(p), s.len).is_some_and(|(lo, hi)| lo <= x && x <= hi)
             })
         }
         IpAddr::V6(a) => {
@@ -187,7 +186,7 @@ pub fn special_range(ip: IpAddr) -> Option<SpecialRange> {
                 let IpAddr::V6(p) = s.prefix else {
                     return false;
                 };
-                super::prefix_bounds_u128(u128::from(p), s.len)
+                super::prefix_bounds(u128::from(p), s.len)
                     .is_some_and(|(lo, hi)| lo <= x && x <= hi)
             })
         }

@@ -285,7 +285,8 @@ impl RangeTableBuilder {
     ///
     /// # Errors
     ///
-    /// [`AsnError::Io`] or [`AsnError::Malformed`] (with the line number).
+    /// [`AsnError::Io`], [`AsnError::Malformed`] (with the line number), or
+    /// [`AsnError::EmptyDatabase`] for a file without a single range.
     pub fn add_file(
         mut self,
         path: impl AsRef<Path>,
@@ -325,6 +326,7 @@ impl RangeTableBuilder {
         };
         // The last entry, since consecutive rows often share it.
         let mut last: Option<(u32, Vec<u8>, Option<CountryCode>, u32)> = None;
+        let mut rows = 0u64;
         loop {
             let line_no = lines.line_no() + 1;
             let line = match lines.next_line() {
@@ -380,6 +382,14 @@ impl RangeTableBuilder {
                 Span::V4(a, b) => self.v4.push((a, b, id)),
                 Span::V6(a, b) => self.v6.push((a, b, id)),
             }
+            rows += 1;
+        }
+        // A file with no range at all (empty, or only a header or comments) is almost always a
+        // failed download; answering "not routed" for every address would hide that.
+        if rows == 0 {
+            return Err(AsnError::EmptyDatabase {
+                path: path.to_owned(),
+            });
         }
         Ok(())
     }
@@ -743,7 +753,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn arbitrary_overlaps_follow_the_documented_rule(
-            rows in proptest::collection::vec((0u8..=255, 0u8..=255, 0u32..4), 0..12),
+            rows in proptest::collection::vec((0u8..=255, 0u8..=255, 0u32..4), 1..12),
             probes in proptest::collection::vec(0u8..=255, 1..16),
             v6 in proptest::prelude::any::<bool>(),
         ) {
@@ -789,7 +799,7 @@ mod tests {
 
         #[test]
         fn flatten_matches_most_specific(
-            rows in proptest::collection::vec((0u32..64, 0u32..6, 1u32..5), 0..20),
+            rows in proptest::collection::vec((0u32..64, 0u32..6, 1u32..5), 1..20),
             probe in 0u32..80,
         ) {
             // Prefix-like rows: aligned blocks of size 2^k.

@@ -8,6 +8,7 @@ use std::fmt;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{AsName, AsnError, AsnResolver, Resolution};
@@ -102,7 +103,8 @@ impl WhoisBuilder {
         self
     }
 
-    /// The longest a whole exchange (connect, query, reply) may take (default 30 s).
+    /// The longest a whole batch of exchanges (name lookup, connects, queries, replies) may
+    /// take (default 30 s). One call of `resolve_many` is one batch.
     pub fn deadline(mut self, t: Duration) -> Self {
         self.deadline = t;
         self
@@ -210,9 +212,10 @@ fn split_host_port(s: &str) -> Result<(String, u16), AsnError> {
 ///
 /// Team Cymru gets one bulk query per batch of addresses; RIS and RADB get one query per
 /// address, over up to [`WhoisBuilder::parallel`] connections at once. Every exchange has a
-/// connect timeout, a read (silence) timeout, an overall deadline and a reply size bound.
+/// connect timeout, a read (silence) timeout and a reply size bound; one deadline covers the
+/// whole batch, and the first failed exchange ends it. A reply cut by a reset is an error.
 /// Special-purpose addresses are answered locally and never sent. A server given by name is
-/// looked up with the system resolver first, under the resolver's own timeouts.
+/// looked up with the system resolver within the batch's deadline.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -285,21 +288,41 @@ impl WhoisResolver {
         }
     }
 
-    /// One exchange: connect, send `query`, read until the server closes.
-    fn exchange(&self, query: &[u8]) -> Result<Vec<u8>, AsnError> {
-        let start = Instant::now();
-        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .map_err(|e| AsnError::BadServer {
+    /// The server's addresses. A name is looked up on a helper thread so that a slow system
+    /// resolver cannot outlive the batch's deadline `until`.
+    fn server_addrs(&self, until: Instant) -> Result<Vec<SocketAddr>, AsnError> {
+        if let Ok(ip) = self.host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, self.port)]);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (host, port) = (self.host.clone(), self.port);
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                (host.as_str(), port)
+                    .to_socket_addrs()
+                    .map(Iterator::collect),
+            );
+        });
+        match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok(Ok(addrs)) => Ok(addrs),
+            Ok(Err(e)) => Err(AsnError::BadServer {
                 server: self.server.clone(),
                 reason: e.to_string(),
-            })?
-            .collect();
+            }),
+            Err(_) => Err(self.timeout()),
+        }
+    }
+
+    /// One exchange: connect, send `query`, read until the server closes, all by `until` (the
+    /// batch's deadline) at the latest.
+    fn exchange(&self, query: &[u8], until: Instant) -> Result<Vec<u8>, AsnError> {
+        let remaining = || until.saturating_duration_since(Instant::now());
+        let addrs = self.server_addrs(until)?;
         let mut last_err =
             std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the server");
         let mut stream = None;
         for addr in addrs {
-            let left = self.deadline.saturating_sub(start.elapsed());
+            let left = remaining();
             if left.is_zero() {
                 return Err(self.timeout());
             }
@@ -315,7 +338,7 @@ impl WhoisResolver {
             server: self.server.clone(),
             source: last_err,
         })?;
-        let left = self.deadline.saturating_sub(start.elapsed());
+        let left = remaining();
         if left.is_zero() {
             return Err(self.timeout());
         }
@@ -330,7 +353,7 @@ impl WhoisResolver {
         let mut reply = Vec::new();
         let mut buf = [0u8; 16 * 1024];
         loop {
-            let left = self.deadline.saturating_sub(start.elapsed());
+            let left = remaining();
             if left.is_zero() {
                 return Err(self.timeout());
             }
@@ -357,19 +380,17 @@ impl WhoisResolver {
                 {
                     return Err(self.timeout());
                 }
-                // A reset after a complete reply still leaves a usable reply.
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !reply.is_empty() => {
-                    break;
-                }
+                // A reset cuts the reply: what came before it may be any prefix of the answer,
+                // so it is an error, never a complete reply.
                 Err(e) => return Err(self.err_io(e)),
             }
         }
         Ok(reply)
     }
 
-    fn query_one(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
+    fn query_one(&self, ip: IpAddr, until: Instant) -> Result<Resolution, AsnError> {
         let q = format!("{ip}\r\n");
-        let reply = self.exchange(q.as_bytes())?;
+        let reply = self.exchange(q.as_bytes(), until)?;
         match self.service {
             WhoisService::Ris => rpsl::parse_ris(&reply, ip),
             WhoisService::Radb => rpsl::parse_radb(&reply, ip),
@@ -380,30 +401,46 @@ impl WhoisResolver {
         .map_err(|r| self.protocol(r))
     }
 
+    /// Resolves `ips` under one deadline for the whole batch. The first failed exchange ends the
+    /// batch: a server that is unreachable or silent for one address is so for the rest, and
+    /// waiting on each in turn would take hours for a large batch.
     fn query_batch(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+        let until = Instant::now() + self.deadline;
         match self.service {
             WhoisService::Cymru => {
                 let mut out = Vec::with_capacity(ips.len());
                 for chunk in ips.chunks(self.batch) {
-                    let reply = self.exchange(&cymru::bulk_query(chunk))?;
+                    let reply = self.exchange(&cymru::bulk_query(chunk), until)?;
                     out.extend(cymru::parse_bulk(&reply, chunk).map_err(|r| self.protocol(r))?);
                 }
                 Ok(out)
             }
             WhoisService::Ris | WhoisService::Radb => {
                 if ips.len() <= 1 || self.parallel == 1 {
-                    return ips.iter().map(|&ip| self.query_one(ip)).collect();
+                    return ips.iter().map(|&ip| self.query_one(ip, until)).collect();
                 }
                 let per = ips.len().div_ceil(self.parallel);
+                let failed = AtomicBool::new(false);
+                let failed = &failed;
                 std::thread::scope(|s| {
                     let handles: Vec<_> = ips
                         .chunks(per)
                         .map(|chunk| {
                             s.spawn(move || {
-                                chunk
-                                    .iter()
-                                    .map(|&ip| self.query_one(ip))
-                                    .collect::<Vec<_>>()
+                                let mut part = Vec::with_capacity(chunk.len());
+                                for &ip in chunk {
+                                    if failed.load(Ordering::Relaxed) {
+                                        break;
+                                    }
+                                    let r = self.query_one(ip, until);
+                                    let stop = r.is_err();
+                                    part.push(r);
+                                    if stop {
+                                        failed.store(true, Ordering::Relaxed);
+                                        break;
+                                    }
+                                }
+                                part
                             })
                         })
                         .collect();
@@ -459,11 +496,13 @@ impl AsnResolver for WhoisResolver {
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
         match self.service {
             WhoisService::Cymru => {
-                let reply = self.exchange(&cymru::names_query(&[asn]))?;
+                let until = Instant::now() + self.deadline;
+                let reply = self.exchange(&cymru::names_query(&[asn]), until)?;
                 Ok(cymru::parse_names(&reply).remove(&asn))
             }
             WhoisService::Radb => {
-                let reply = self.exchange(format!("AS{asn}\r\n").as_bytes())?;
+                let until = Instant::now() + self.deadline;
+                let reply = self.exchange(format!("AS{asn}\r\n").as_bytes(), until)?;
                 Ok(rpsl::parse_aut_num(&reply, asn))
             }
             // RIS has routes only, no AS objects.

@@ -217,6 +217,33 @@ fn mmdb_lookups_and_names() {
 }
 
 #[test]
+fn empty_database_files_are_errors() {
+    let dir = std::env::temp_dir().join(format!("opskit-asn-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let header_only = dir.join("header.csv");
+    std::fs::write(&header_only, b"range_start,range_end,asn,name\n# nothing\n").unwrap();
+    let is_empty = |r: Result<(), AsnError>| matches!(r, Err(AsnError::EmptyDatabase { .. }));
+    assert!(is_empty(open_database(&empty).map(drop)));
+    assert!(is_empty(MmdbDatabase::open(&empty).map(drop)));
+    for format in [
+        RangeFormat::Csv,
+        RangeFormat::IptoasnTsv,
+        RangeFormat::Pyasn,
+    ] {
+        assert!(
+            is_empty(RangeTable::open(&empty, format).map(drop)),
+            "{format:?}"
+        );
+    }
+    assert!(is_empty(
+        RangeTable::open(&header_only, RangeFormat::Csv).map(drop)
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn corrupt_mmdb_is_an_error_not_a_panic() {
     let good = std::fs::read(resource("asn.mmdb")).unwrap();
     let path = Path::new("corrupt.mmdb");
@@ -484,6 +511,12 @@ enum Mode {
     Flood,
     /// Closes without a word.
     Hangup,
+    /// Reads the query and never answers.
+    Silent,
+    /// Sends the first half of the reply and then resets the connection.
+    ResetMidReply,
+    /// Sends the first half of the reply and then stalls.
+    StallMidReply,
 }
 
 /// The routes our fake services know.
@@ -714,6 +747,24 @@ fn serve(mut conn: TcpStream, service: WhoisService, mode: Mode, queries: &Mutex
             }
         }
         Mode::Hangup => Ok(()),
+        Mode::Silent => {
+            thread::sleep(Duration::from_secs(20));
+            Ok(())
+        }
+        Mode::ResetMidReply => {
+            let _ = conn.write_all(&reply.as_bytes()[..reply.len() / 2]);
+            let _ = conn.flush();
+            thread::sleep(Duration::from_millis(50));
+            let sock = socket2::SockRef::from(&conn);
+            let _ = sock.set_linger(Some(Duration::ZERO));
+            // Dropping the stream with a zero linger sends RST.
+            return;
+        }
+        Mode::StallMidReply => {
+            let _ = conn.write_all(&reply.as_bytes()[..reply.len() / 2]);
+            thread::sleep(Duration::from_secs(20));
+            Ok(())
+        }
     };
     let _ = conn.shutdown(std::net::Shutdown::Both);
     let mut sink = Vec::new();
@@ -859,6 +910,86 @@ fn garbage_floods_and_hangups_are_errors(service: WhoisService) {
     let server = Server::start(service, Mode::Hangup);
     let err = server.resolver(service).resolve(ip("8.8.8.8")).unwrap_err();
     assert!(matches!(err, AsnError::Protocol { .. }), "{err:?}");
+}
+
+/// A resolver whose deadline (2 s) covers the whole batch, with per-read waits (1 s) that,
+/// summed over the 10 addresses each of the 4 connections takes, would be far longer.
+fn batch_resolver(addr: &str, service: WhoisService) -> WhoisResolver {
+    WhoisResolver::builder(service)
+        .server(addr)
+        .connect_timeout(Duration::from_secs(2))
+        .read_timeout(Duration::from_secs(1))
+        .deadline(Duration::from_secs(2))
+        .parallel(4)
+        .build()
+        .unwrap()
+}
+
+fn forty_addresses() -> Vec<IpAddr> {
+    (1..=40)
+        .map(|i| IpAddr::V4(Ipv4Addr::new(8, 8, 4, i)))
+        .collect()
+}
+
+#[test_case(WhoisService::Cymru; "cymru")]
+#[test_case(WhoisService::Ris; "ris")]
+#[test_case(WhoisService::Radb; "radb")]
+fn silent_server_batch_ends_within_its_deadline(service: WhoisService) {
+    let server = Server::start(service, Mode::Silent);
+    let start = std::time::Instant::now();
+    let err = batch_resolver(&server.addr, service)
+        .resolve_many(&forty_addresses())
+        .unwrap_err();
+    assert!(matches!(err, AsnError::Timeout { .. }), "{err:?}");
+    // Generous: the deadline is 2 s; 10 reads of 1 s per connection would take 10 s.
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test_case(WhoisService::Cymru; "cymru")]
+#[test_case(WhoisService::Ris; "ris")]
+fn stall_mid_reply_batch_ends_within_its_deadline(service: WhoisService) {
+    let server = Server::start(service, Mode::StallMidReply);
+    let start = std::time::Instant::now();
+    let err = batch_resolver(&server.addr, service)
+        .resolve_many(&forty_addresses())
+        .unwrap_err();
+    assert!(matches!(err, AsnError::Timeout { .. }), "{err:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test_case(WhoisService::Cymru; "cymru")]
+#[test_case(WhoisService::Ris; "ris")]
+#[test_case(WhoisService::Radb; "radb")]
+fn reply_cut_by_a_reset_is_an_error(service: WhoisService) {
+    let server = Server::start(service, Mode::ResetMidReply);
+    let err = server.resolver(service).resolve(ip("8.8.8.8")).unwrap_err();
+    assert!(matches!(err, AsnError::WhoisIo { .. }), "{err:?}");
+}
+
+#[test]
+fn refused_server_batch_fails_fast() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let start = std::time::Instant::now();
+    let err = batch_resolver(&format!("127.0.0.1:{port}"), WhoisService::Ris)
+        .resolve_many(&forty_addresses())
+        .unwrap_err();
+    assert!(matches!(err, AsnError::Connect { .. }), "{err:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
