@@ -26,6 +26,7 @@ const APT: &[&str] = &[
     "fonts-dejavu-core",
     "time",
     "tzdata",
+    "groff-base",
 ];
 
 /// Commands that some machines bring from elsewhere (this image's Node.js is not Debian's):

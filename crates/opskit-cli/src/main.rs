@@ -2,12 +2,14 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 mod asn;
+mod completions;
 mod duration;
 mod error;
 mod graph;
+mod man;
 mod routemap;
 mod rrd;
 mod scan;
@@ -35,6 +37,10 @@ enum Command {
     Asn(asn::Args),
     /// Draw a route map from `opskit trace --json` output.
     Routemap(routemap::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the opskit(1) manual page, or write every page with `--out DIR`.
+    Man(man::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
         Command::Trace(args) => (trace::run(args), 2),
         Command::Asn(args) => (asn::run(args), 2),
         Command::Routemap(args) => (routemap::run(args), 2),
+        Command::Completions(args) => (completions::run(&args, Cli::command()), 2),
+        Command::Man(args) => (man::run(&args, Cli::command()), 2),
     };
     match result {
         Ok(exit) => exit.exit_code(),

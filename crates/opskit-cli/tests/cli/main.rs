@@ -1,6 +1,7 @@
 //! Tests of the `opskit` binary, run as a user would run it.
 
 mod asn;
+mod docs;
 mod graph;
 mod routemap;
 mod rrd;

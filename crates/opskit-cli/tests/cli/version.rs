@@ -10,3 +10,45 @@ fn version_names_the_program_and_the_workspace_version() {
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert_eq!(text.trim(), format!("opskit {}", env!("CARGO_PKG_VERSION")));
 }
+
+fn opskit(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(args)
+        .output()
+        .expect("run opskit")
+}
+
+/// `-V` in any subcommand is opskit's own version. `scan` is checked only once its help lists
+/// `-V` (its clamdscan-style `--version` flag is being renamed to `--server-version`).
+#[test]
+fn every_subcommand_reports_opskits_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    for sub in [
+        "graph",
+        "rrd",
+        "trace",
+        "asn",
+        "routemap",
+        "completions",
+        "man",
+        "scan",
+    ] {
+        let help = String::from_utf8(opskit(&[sub, "--help"]).stdout).expect("utf-8");
+        if !help.contains("-V, --version") {
+            assert_eq!(
+                sub, "scan",
+                "{sub} --help does not list -V, --version:\n{help}"
+            );
+            continue;
+        }
+        let out = opskit(&[sub, "-V"]);
+        assert!(out.status.success(), "{sub} -V failed");
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        assert_eq!(text.trim(), format!("opskit-{sub} {version}"), "{sub} -V");
+    }
+    let out = opskit(&["-V"]);
+    assert_eq!(
+        String::from_utf8(out.stdout).expect("utf-8").trim(),
+        format!("opskit {version}")
+    );
+}
