@@ -25,11 +25,17 @@ pub const MAX_FORMAT_WIDTH: usize = 255;
 pub const MAX_TEXT_LEN: usize = 4096;
 
 pub(crate) fn check_text(s: &str, max: usize) -> Result<(), ValueError> {
-    if let Some(pos) = s.find('\0') {
+    // A newline would become an extra argument in `--emit` (one argument per line), and librrd
+    // draws no control character but the tab (a tab stop), so only the tab passes.
+    if let Some((pos, ch)) = s.char_indices().find(|&(_, c)| c.is_control() && c != '\t') {
         return Err(ValueError::BadChar {
-            ch: '\0',
+            ch,
             pos,
-            hint: "NUL cannot pass to librrd",
+            hint: if ch == '\0' {
+                "NUL cannot pass to librrd"
+            } else {
+                "control characters cannot pass to librrd or to one-argument-per-line output"
+            },
         });
     }
     if s.len() > max {
@@ -1140,6 +1146,17 @@ pub(crate) fn fmt_f64(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_text_are_refused() {
+        for bad in ["a\nb", "a\rb", "a\u{1b}[2J", "a\u{85}b"] {
+            assert!(
+                matches!(Legend::new(bad), Err(ValueError::BadChar { .. })),
+                "{bad:?}"
+            );
+            assert!(check_text(bad, MAX_TEXT_LEN).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn format_widths_and_precisions_librrd_cannot_hold_are_refused() {
