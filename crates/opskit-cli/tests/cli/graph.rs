@@ -199,3 +199,21 @@ fn check_refuses_what_crashes_librrd() {
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| (*a).to_owned()).collect()
 }
+
+#[test]
+fn emit_refuses_a_line_break_in_text() {
+    for bad in [
+        "--title=a\nb",
+        "COMMENT:x\n--foo",
+        "LINE1:a#ff0000:l\r\n--foo",
+    ] {
+        let o = opskit(&strings(&["--emit", "x.png", "DEF:a=x.rrd:a:AVERAGE", bad]));
+        assert_eq!(o.status.code(), Some(1), "{bad:?}");
+        assert!(stdout(&o).is_empty(), "{bad:?}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("not allowed"),
+            "{bad:?}: {}",
+            stderr(&o)
+        );
+    }
+}
