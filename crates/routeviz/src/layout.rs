@@ -425,6 +425,31 @@ pub(crate) fn row_y(l: usize) -> f64 {
     BOX_LABEL_BAND + BOX_PAD + BLACKHOLE_H / 2.0 + l as f64 * ROW_PITCH
 }
 
+/// A cheap lower bound on the drawn size, from the graph alone: the widest layer's nodes side
+/// by side and every layer's row. The layout can only be larger (it adds dummies and boxes), so
+/// a graph whose bound is over budget is refused before the costly layout runs.
+pub(crate) fn size_lower_bound(graph: &RouteGraph) -> (f64, f64) {
+    let mut layers: HashMap<u16, (f64, usize)> = HashMap::new();
+    for n in graph.graph().node_indices() {
+        let (w, _) = node_size(graph, n);
+        for &t in &graph.node(n).ttls {
+            let e = layers.entry(t).or_insert((0.0, 0));
+            e.0 += w;
+            e.1 += 1;
+        }
+    }
+    let width = layers
+        .values()
+        .map(|&(w, k)| w + k.saturating_sub(1) as f64 * NODE_GAP)
+        .fold(0.0, f64::max);
+    let (lo, hi) = (layers.keys().min(), layers.keys().max());
+    let height = match (lo, hi) {
+        (Some(&lo), Some(&hi)) => row_y(usize::from(hi - lo)) + BLACKHOLE_H / 2.0,
+        _ => 0.0,
+    };
+    (width, height)
+}
+
 /// The size of a graph node as drawn.
 pub(crate) fn node_size(graph: &RouteGraph, n: NodeIndex) -> (f64, f64) {
     let node = graph.node(n);
