@@ -21,8 +21,17 @@ use rrdgraph::GraphSpec;
 
 use crate::error::{Exit, Result, write_stdout};
 
+/// The limits `--check` (and every render) enforces so that librrd's C code never crashes.
+const LIMITS_HELP: &str = "\
+Limits (refused by validation, so librrd never crashes or exhausts memory):
+  PRINT/GPRINT, axis and duration format width and precision: at most 255
+    (librrd allocates what the width asks; a width of 2^31 segfaults it)
+  TREND/TRENDNAN/PREDICT window: 1 to 2147483647 s; PREDICT shift: at most 2147483647 s
+    (librrd casts window/step to an int)";
+
 /// A drop-in for `rrdtool graph`.
 #[derive(clap::Args)]
+#[command(after_help = LIMITS_HELP)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "four mutually exclusive command-line flags"

@@ -22,6 +22,11 @@ enum Format {
 }
 
 /// Draw a TTL-layered route map (SVG, PNG or DOT) from trace JSON.
+///
+/// Limits: the input file is at most 64 MiB; at most 4096 traces, 32 replies per hop and
+/// 200,000 edges. A map whose size (checked before layout, from its widest TTL layer and its
+/// number of layers) is over 134,217,728 pixels (16384x8192) is refused with its size and that
+/// budget, exit status 2.
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Trace JSON as written by `opskit trace --json` (`-` reads standard input).

@@ -148,6 +148,29 @@ impl RouteGraph {
         &self.graph
     }
 
+    /// How many nodes the graph has.
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// How many edges the graph has.
+    pub fn edge_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    /// The nodes, in insertion order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> + '_ {
+        self.graph.node_weights()
+    }
+
+    /// The edges, in insertion order, each with its source and target nodes.
+    pub fn edges(&self) -> impl Iterator<Item = (&Node, &Node, &Edge)> + '_ {
+        self.graph
+            .edge_indices()
+            .filter_map(|e| self.graph.edge_endpoints(e).map(|(a, b)| (e, a, b)))
+            .map(|(e, a, b)| (&self.graph[a], &self.graph[b], &self.graph[e]))
+    }
+
     /// The traces, in input order; [`Edge::trace`] indexes this.
     pub fn traces(&self) -> &[TraceInfo] {
         &self.traces

@@ -254,6 +254,28 @@ fn natural_strip(items: &[Item], members: &[usize], lw: f64) -> (f64, f64) {
 /// The AS boxes: a rectangle over the run's overall extent where that is free of everything
 /// else on all its rows, else per row a tight strip around the members, split where two
 /// consecutive strips do not overlap.
+/// Splits a layer into its stretches: each maximal stretch of consecutive members of one AS
+/// run, with that run, and each item outside any run on its own, with `None`.
+fn segments<'a>(
+    layer: &'a [usize],
+    run_of: &HashMap<usize, usize>,
+) -> Vec<(Option<usize>, &'a [usize])> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < layer.len() {
+        let run = run_of.get(&layer[i]).copied();
+        let mut j = i;
+        if run.is_some() {
+            while j + 1 < layer.len() && run_of.get(&layer[j + 1]).copied() == run {
+                j += 1;
+            }
+        }
+        out.push((run, &layer[i..=j]));
+        i = j + 1;
+    }
+    out
+}
+
 fn as_boxes(
     graph: &RouteGraph,
     items: &[Item],
@@ -272,20 +294,11 @@ fn as_boxes(
     // The run's overall extent from its natural strips.
     let mut extent = vec![(f64::MAX, f64::MIN); runs.len()];
     for l in layers {
-        let mut i = 0;
-        while i < l.len() {
-            let Some(&r) = run_of.get(&l[i]) else {
-                i += 1;
-                continue;
-            };
-            let mut j = i;
-            while j + 1 < l.len() && run_of.get(&l[j + 1]) == Some(&r) {
-                j += 1;
-            }
-            let first = runs[r].first == items[l[i]].layer;
-            let (a, b) = natural_strip(items, &l[i..=j], if first { lw(r) } else { 0.0 });
+        for (run, seg) in segments(l, &run_of) {
+            let Some(r) = run else { continue };
+            let first = runs[r].first == items[seg[0]].layer;
+            let (a, b) = natural_strip(items, seg, if first { lw(r) } else { 0.0 });
             extent[r] = (extent[r].0.min(a), extent[r].1.max(b));
-            i = j + 1;
         }
     }
     // Natural strips, and per layer the obstacles in x order: items outside runs and the
@@ -293,23 +306,16 @@ fn as_boxes(
     let mut strips: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
     let mut obstacles: Vec<Vec<(f64, f64, Option<usize>)>> = vec![Vec::new(); layers.len()];
     for (li, l) in layers.iter().enumerate() {
-        let mut i = 0;
-        while i < l.len() {
-            let Some(&r) = run_of.get(&l[i]) else {
-                let it = &items[l[i]];
+        for (run, seg) in segments(l, &run_of) {
+            let Some(r) = run else {
+                let it = &items[seg[0]];
                 obstacles[li].push((it.x - it.w / 2.0, it.x + it.w / 2.0, None));
-                i += 1;
                 continue;
             };
-            let mut j = i;
-            while j + 1 < l.len() && run_of.get(&l[j + 1]) == Some(&r) {
-                j += 1;
-            }
             let first = runs[r].first == li;
-            let (a, b) = natural_strip(items, &l[i..=j], if first { lw(r) } else { 0.0 });
+            let (a, b) = natural_strip(items, seg, if first { lw(r) } else { 0.0 });
             strips.insert((r, li), (a, b));
             obstacles[li].push((a, b, Some(r)));
-            i = j + 1;
         }
     }
     // A run whose overall extent is free on all its rows becomes a rectangle (first come,
@@ -423,6 +429,31 @@ fn as_boxes(
 /// The y of the node centres of layer `l`.
 pub(crate) fn row_y(l: usize) -> f64 {
     BOX_LABEL_BAND + BOX_PAD + BLACKHOLE_H / 2.0 + l as f64 * ROW_PITCH
+}
+
+/// A cheap lower bound on the drawn size, from the graph alone: the widest layer's nodes side
+/// by side and every layer's row. The layout can only be larger (it adds dummies and boxes), so
+/// a graph whose bound is over budget is refused before the costly layout runs.
+pub(crate) fn size_lower_bound(graph: &RouteGraph) -> (f64, f64) {
+    let mut layers: HashMap<u16, (f64, usize)> = HashMap::new();
+    for n in graph.graph().node_indices() {
+        let (w, _) = node_size(graph, n);
+        for &t in &graph.node(n).ttls {
+            let e = layers.entry(t).or_insert((0.0, 0));
+            e.0 += w;
+            e.1 += 1;
+        }
+    }
+    let width = layers
+        .values()
+        .map(|&(w, k)| w + k.saturating_sub(1) as f64 * NODE_GAP)
+        .fold(0.0, f64::max);
+    let (lo, hi) = (layers.keys().min(), layers.keys().max());
+    let height = match (lo, hi) {
+        (Some(&lo), Some(&hi)) => row_y(usize::from(hi - lo)) + BLACKHOLE_H / 2.0,
+        _ => 0.0,
+    };
+    (width, height)
 }
 
 /// The size of a graph node as drawn.

@@ -20,9 +20,26 @@ impl RouteMap {
     /// # Errors
     ///
     /// Returns [`Error::TooLarge`](crate::Error::TooLarge) when the input exceeds the limits of
-    /// [`RouteGraph::new`].
+    /// [`RouteGraph::new`], and [`Error::ImageTooLarge`](crate::Error::ImageTooLarge) when a
+    /// cheap lower bound on the map's size (the widest TTL layer by the number of layers, at
+    /// 1 px per unit) is over [`MAX_PIXELS`](crate::MAX_PIXELS). That check runs before the
+    /// layout, so an oversized map (say 100,000 hops) fails in milliseconds and bounded memory.
     pub fn new(set: &TraceSet) -> Result<Self> {
         let graph = RouteGraph::new(set)?;
+        let (w, h) = crate::layout::size_lower_bound(&graph);
+        #[expect(
+            clippy::cast_sign_loss,
+            clippy::cast_possible_truncation,
+            reason = "the bound is a sum of positive sizes; `as` saturates"
+        )]
+        let (wu, hu) = (w.ceil() as u64, h.ceil() as u64);
+        if wu.saturating_mul(hu) > raster::MAX_PIXELS {
+            return Err(crate::Error::ImageTooLarge {
+                width: wu,
+                height: hu,
+                limit: raster::MAX_PIXELS,
+            });
+        }
         let layout = Layout::new(&graph);
         Ok(Self { graph, layout })
     }
@@ -68,5 +85,52 @@ impl RouteMap {
     /// Writes the map as graphviz DOT in scapy's style.
     pub fn to_dot(&self, opts: &RenderOptions) -> String {
         dot::write(&self.graph, opts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::model::{Hop, Reply, ReplyKind, Trace};
+
+    /// 4,000 traces of 25 distinct routers each: 100,000 hops, whose widest layer alone is far
+    /// past the pixel budget. Without the check before the layout this takes many seconds and
+    /// gigabytes; with it the error comes back (generous deadline, not a speed claim).
+    #[test]
+    fn hundred_thousand_hops_fail_before_layout() {
+        let traces = (0..4000u32)
+            .map(|t| {
+                let mut tr = Trace::new(format!("198.18.{}.{}", t / 256, t % 256), 80);
+                tr.hops = (1..=25u8)
+                    .map(|ttl| {
+                        let a = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + t * 32 + u32::from(ttl)));
+                        Hop::new(ttl, vec![Reply::new(a, ReplyKind::TimeExceeded)])
+                    })
+                    .collect();
+                tr
+            })
+            .collect();
+        let set = TraceSet::new(traces);
+        let start = Instant::now();
+        let err = RouteMap::new(&set).unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            start.elapsed()
+        );
+        match err {
+            crate::Error::ImageTooLarge {
+                width,
+                height,
+                limit,
+            } => {
+                assert_eq!(limit, raster::MAX_PIXELS);
+                assert!(width * height > limit, "{width}x{height}");
+            }
+            other => panic!("expected ImageTooLarge, got {other:?}"),
+        }
     }
 }

@@ -48,6 +48,17 @@ pub enum ValueError {
     /// followed by one `%s`/`%S`.
     #[error("bad print format: {0}")]
     Format(&'static str),
+    /// A format's width or precision is larger than librrd's C code can hold
+    /// (see [`MAX_FORMAT_WIDTH`](crate::MAX_FORMAT_WIDTH)).
+    #[error("format {what} {value} is larger than {max} (librrd would crash or exhaust memory)")]
+    FormatTooWide {
+        /// `"width"` or `"precision"`.
+        what: &'static str,
+        /// The digits found.
+        value: String,
+        /// The largest value allowed.
+        max: usize,
+    },
     /// A number that does not parse or is out of range.
     #[error("{text:?} is not {expected}")]
     Number {
@@ -163,6 +174,21 @@ pub enum RpnError {
         op: &'static str,
         /// The count found.
         count: String,
+    },
+    /// A TREND, TRENDNAN or PREDICT window, or a PREDICT shift, outside what librrd's `int`
+    /// arithmetic holds (see [`MAX_RPN_WINDOW`](crate::MAX_RPN_WINDOW)).
+    #[error("token {pos} {op}: {what} {value} is outside 1..={max} seconds")]
+    Window {
+        /// Zero-based token position of the operator.
+        pos: usize,
+        /// The operator.
+        op: &'static str,
+        /// `"window"` or `"shift"`.
+        what: &'static str,
+        /// The value found.
+        value: String,
+        /// The largest value allowed.
+        max: i64,
     },
     /// A number that is NaN or infinite (use `UNKN`, `INF` or `NEGINF`).
     #[error("token {pos}: numbers must be finite (use UNKN, INF or NEGINF)")]

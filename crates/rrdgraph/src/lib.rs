@@ -45,11 +45,11 @@ pub use options::{
 };
 pub use parse::{MAX_ARGS, split_command_line};
 pub use preset::{TRAFFIC_RECIPE_ARGS, Traffic, traffic};
-pub use rpn::{Effect, MAX_RPN_TOKENS, Op, Rpn, Token, VDefExpr, VDefFunc};
+pub use rpn::{Effect, MAX_RPN_TOKENS, MAX_RPN_WINDOW, Op, Rpn, Token, VDefExpr, VDefFunc};
 pub use spec::{GraphSpec, GraphSpecBuilder};
 pub use value::{
-    AtTime, Color, ColorForm, ControlCode, DsName, Legend, MAX_DS_NAME_LEN, MAX_LEGEND_LEN,
-    MAX_TEXT_LEN, MAX_VNAME_LEN, PrintFormat, TimeUnit, VName, XGrid, YGrid,
+    AtTime, Color, ColorForm, ControlCode, DsName, Legend, MAX_DS_NAME_LEN, MAX_FORMAT_WIDTH,
+    MAX_LEGEND_LEN, MAX_TEXT_LEN, MAX_VNAME_LEN, PrintFormat, TimeUnit, VName, XGrid, YGrid,
 };
 // `Cf` is exported with the librrd operations below (one type for DEFs, RRAs and fetches).
 

@@ -10,6 +10,35 @@ use crate::value::{VName, fmt_f64, parse_f64};
 /// input).
 pub const MAX_RPN_TOKENS: usize = 4096;
 
+/// The largest TREND, TRENDNAN or PREDICT window, and the largest PREDICT shift, in seconds
+/// (2^31 - 1, about 68 years).
+///
+/// librrd 1.7 turns a window into a step count with an `int` cast (`(int) (dur / step)`): a
+/// larger window overflows it and librrd reads outside the data (`x,1e12,TREND` segfaults).
+pub const MAX_RPN_WINDOW: i64 = i32::MAX as i64;
+
+/// Refuses a window (which must be at least 1 s) or shift (either sign) librrd cannot hold.
+fn check_window(pos: usize, op: Op, what: &'static str, v: f64) -> Result<(), RpnError> {
+    #[expect(clippy::cast_precision_loss, reason = "2^31 - 1 is exact in an f64")]
+    let max = MAX_RPN_WINDOW as f64;
+    let ok = if what == "window" {
+        (1.0..=max).contains(&v)
+    } else {
+        v.abs() <= max
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(RpnError::Window {
+            pos,
+            op: op.name(),
+            what,
+            value: fmt_f64(v),
+            max: MAX_RPN_WINDOW,
+        })
+    }
+}
+
 macro_rules! ops {
     ($( $(#[$doc:meta])* $var:ident = $name:literal, $effect:expr; )*) => {
         /// An RPN operator of librrd 1.7 (`rrdgraph_rpn(1)`).
@@ -416,6 +445,11 @@ impl Rpn {
                     reason: "librrd needs `vname,window,TREND`: a vname and a literal window",
                 });
             }
+            if matches!(op, Op::Trend | Op::TrendNan)
+                && let Token::Num(w) = self.tokens[pos - 1]
+            {
+                check_window(pos, op, "window", w)?;
+            }
             let under = |needed: usize, depth: usize| RpnError::Underflow {
                 pos,
                 op: op.name(),
@@ -532,6 +566,15 @@ impl Rpn {
                     }
                     if depth < fixed + shifts {
                         return Err(under(fixed + shifts, depth));
+                    }
+                    if let Some(w) = stack[depth - 1 - (fixed - 2)] {
+                        check_window(pos, op, "window", w)?;
+                    }
+                    for s in stack[depth - fixed - shifts..depth - fixed]
+                        .iter()
+                        .flatten()
+                    {
+                        check_window(pos, op, "shift", *s)?;
                     }
                     stack.truncate(depth - fixed - shifts);
                     stack.push(None);
@@ -899,6 +942,27 @@ mod tests {
     #[test]
     fn computed_counts_are_not_depth_checked() {
         assert!(Rpn::parse("a,b,DEPTH,AVG").is_ok());
+    }
+
+    #[test]
+    fn windows_librrd_cannot_hold_are_refused() {
+        assert!(Rpn::parse("x,2147483647,TREND").is_ok());
+        assert!(Rpn::parse("2147483647,-2,2147483647,x,PREDICT").is_ok());
+        for bad in [
+            "x,1e12,TREND",
+            "x,2147483648,TRENDNAN",
+            "x,0,TREND",
+            "x,-300,TREND",
+            "86400,-2,1e12,x,PREDICT",
+            "1e12,-2,1800,x,PREDICTSIGMA",
+            "86400,-2,0,95,x,PREDICTPERC",
+        ] {
+            assert!(
+                matches!(Rpn::parse(bad), Err(RpnError::Window { .. })),
+                "{bad}: {:?}",
+                Rpn::parse(bad)
+            );
+        }
     }
 
     #[test]

@@ -12,15 +12,30 @@ pub const MAX_LEGEND_LEN: usize = 200;
 pub const MAX_VNAME_LEN: usize = 255;
 /// The longest data source name librrd accepts.
 pub const MAX_DS_NAME_LEN: usize = 19;
+/// The largest width, and the largest precision, in a PRINT/GPRINT, axis or duration format.
+///
+/// librrd formats PRINT values with `sprintf_alloc`, which allocates as much as the width asks
+/// (`%2147483647lf` allocates 2 GiB), and GPRINT values with `snprintf`, whose `int` result
+/// overflows at a width of 2^31 (librrd then segfaults). Anything GPRINT writes lands in a
+/// [`MAX_LEGEND_LEN`]-byte legend, so a width past a few hundred can only waste memory; 255 keeps
+/// every real format (the widest `%lf` of a double is 309 digits before the point) and bounds
+/// PRINT's allocation to a few hundred bytes.
+pub const MAX_FORMAT_WIDTH: usize = 255;
 /// The longest free text (titles, labels, paths) this crate accepts.
 pub const MAX_TEXT_LEN: usize = 4096;
 
 pub(crate) fn check_text(s: &str, max: usize) -> Result<(), ValueError> {
-    if let Some(pos) = s.find('\0') {
+    // A newline would become an extra argument in `--emit` (one argument per line), and librrd
+    // draws no control character but the tab (a tab stop), so only the tab passes.
+    if let Some((pos, ch)) = s.char_indices().find(|&(_, c)| c.is_control() && c != '\t') {
         return Err(ValueError::BadChar {
-            ch: '\0',
+            ch,
             pos,
-            hint: "NUL cannot pass to librrd",
+            hint: if ch == '\0' {
+                "NUL cannot pass to librrd"
+            } else {
+                "control characters cannot pass to librrd or to one-argument-per-line output"
+            },
         });
     }
     if s.len() > max {
@@ -596,15 +611,11 @@ fn check_format(s: &str, allow_unit: bool) -> Result<(), ValueError> {
         if matches!(b[i], b'-' | b'+' | b' ' | b'0' | b'#') {
             i += 1;
         }
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
+        i = bounded_digits(b, i, "width")?;
         if i < b.len() && b[i] == b'.' {
             i += 1;
             let start = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
+            i = bounded_digits(b, i, "precision")?;
             if i == start {
                 return Err(ValueError::Format("a precision needs digits after the dot"));
             }
@@ -634,6 +645,28 @@ fn check_format(s: &str, allow_unit: bool) -> Result<(), ValueError> {
     }
 }
 
+/// Skips the digits at `i`, refusing a number above [`MAX_FORMAT_WIDTH`]; returns the index
+/// after them.
+fn bounded_digits(b: &[u8], mut i: usize, what: &'static str) -> Result<usize, ValueError> {
+    let start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let digits = &b[start..i];
+    let significant = digits.iter().skip_while(|&&d| d == b'0').count();
+    let value = digits.iter().fold(0usize, |acc, &d| {
+        acc.saturating_mul(10).saturating_add(usize::from(d - b'0'))
+    });
+    if significant > 4 || value > MAX_FORMAT_WIDTH {
+        return Err(ValueError::FormatTooWide {
+            what,
+            value: String::from_utf8_lossy(digits).chars().take(40).collect(),
+            max: MAX_FORMAT_WIDTH,
+        });
+    }
+    Ok(i)
+}
+
 /// Checks a valstrfduration format: `%` [`0`] [width] [`.` precision] one of `%WdDhHmMsSf`.
 pub(crate) fn check_duration_format(s: &str) -> Result<(), ValueError> {
     let b = s.as_bytes();
@@ -647,14 +680,10 @@ pub(crate) fn check_duration_format(s: &str) -> Result<(), ValueError> {
         if b.get(i) == Some(&b'0') {
             i += 1;
         }
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
+        i = bounded_digits(b, i, "width")?;
         if b.get(i) == Some(&b'.') {
             i += 1;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
+            i = bounded_digits(b, i, "precision")?;
         }
         match b.get(i) {
             Some(b'%' | b'W' | b'd' | b'D' | b'h' | b'H' | b'm' | b'M' | b's' | b'S' | b'f') => {
@@ -1117,6 +1146,37 @@ pub(crate) fn fmt_f64(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_text_are_refused() {
+        for bad in ["a\nb", "a\rb", "a\u{1b}[2J", "a\u{85}b"] {
+            assert!(
+                matches!(Legend::new(bad), Err(ValueError::BadChar { .. })),
+                "{bad:?}"
+            );
+            assert!(check_text(bad, MAX_TEXT_LEN).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn format_widths_and_precisions_librrd_cannot_hold_are_refused() {
+        assert!(PrintFormat::new("%255.255lf").is_ok());
+        assert!(PrintFormat::new("%000255lf").is_ok());
+        for bad in [
+            "%2147483648lf",
+            "%2147483647lf",
+            "%256lf",
+            "%.256lf",
+            "%.99999999999999999999lf",
+        ] {
+            assert!(
+                matches!(PrintFormat::new(bad), Err(ValueError::FormatTooWide { .. })),
+                "{bad}"
+            );
+        }
+        assert!(check_axis_format("%.2147483647lf").is_err());
+        assert!(check_duration_format("%2147483648H").is_err());
+    }
 
     #[test]
     fn backslash_t_is_a_tab_in_librrd_so_literal_text_refuses_it() {

@@ -166,3 +166,54 @@ fn librrd_errors_exit_1() {
         stderr(&o)
     );
 }
+
+#[test]
+fn check_refuses_what_crashes_librrd() {
+    // Each of these crashed or exhausted librrd 1.7.2 before validation bounded it.
+    for (bad, field) in [
+        ("GPRINT:a:AVERAGE:%2147483648lf", "width"),
+        ("PRINT:a:AVERAGE:%2147483647lf", "width"),
+        ("GPRINT:a:AVERAGE:%.2147483647lf", "precision"),
+        ("CDEF:t=a,1e12,TREND", "window"),
+        ("CDEF:t=86400,-2,1e12,a,PREDICT", "window"),
+    ] {
+        let o = opskit(&strings(&[
+            "--check",
+            "x.png",
+            "DEF:a=x.rrd:a:AVERAGE",
+            bad,
+        ]));
+        assert_eq!(o.status.code(), Some(1), "{bad}");
+        assert!(stderr(&o).contains(field), "{bad}: {}", stderr(&o));
+    }
+    let o = opskit(&strings(&[
+        "--check",
+        "x.png",
+        "DEF:a=x.rrd:a:AVERAGE",
+        "CDEF:t=a,2147483647,TREND",
+        "GPRINT:a:AVERAGE:%255.255lf",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| (*a).to_owned()).collect()
+}
+
+#[test]
+fn emit_refuses_a_line_break_in_text() {
+    for bad in [
+        "--title=a\nb",
+        "COMMENT:x\n--foo",
+        "LINE1:a#ff0000:l\r\n--foo",
+    ] {
+        let o = opskit(&strings(&["--emit", "x.png", "DEF:a=x.rrd:a:AVERAGE", bad]));
+        assert_eq!(o.status.code(), Some(1), "{bad:?}");
+        assert!(stdout(&o).is_empty(), "{bad:?}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("not allowed"),
+            "{bad:?}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -292,3 +292,70 @@ fn maps_a_real_trace_from_a_test_network() {
     assert_eq!(dot.matches("shape=octagon").count(), 2, "{dot}");
     assert!(dot.contains(&format!("\"{web} 80/tcp\"")), "{dot}");
 }
+
+/// 100,000 hops (4,000 traces of 25 distinct routers): the map is over the pixel budget, and
+/// the run says so with the size and the budget. It runs under a 1.5 GiB address-space limit
+/// (before the size was checked ahead of the layout this input took 2.3 GB) and must end within
+/// a generous deadline.
+#[test]
+fn hundred_thousand_hops_fail_fast_in_bounded_memory() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut json = String::from(r#"{"traces":["#);
+    for t in 0..4000u32 {
+        if t > 0 {
+            json.push(',');
+        }
+        write!(
+            json,
+            r#"{{"target":"198.18.{}.{}","port":80,"hops":["#,
+            t / 256,
+            t % 256
+        )
+        .unwrap();
+        for ttl in 1..=25u32 {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + t * 32 + ttl);
+            if ttl > 1 {
+                json.push(',');
+            }
+            write!(
+                json,
+                r#"{{"ttl":{ttl},"replies":[{{"from":"{a}","kind":"time_exceeded"}}]}}"#
+            )
+            .unwrap();
+        }
+        json.push_str("]}");
+    }
+    json.push_str("]}");
+    let input = dir.path().join("big.json");
+    std::fs::write(&input, json).unwrap();
+    let out = dir.path().join("map.png");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -v 1572864 && exec "$0" routemap "$1" -o "$2""#)
+        .arg(env!("CARGO_BIN_EXE_opskit"))
+        .arg(&input)
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("opskit routemap did not end within 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("too large") && stderr.contains("limit 134217728"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

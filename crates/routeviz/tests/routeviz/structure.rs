@@ -22,7 +22,8 @@ fn node_and_edge_counts() {
     let nodes = svg_nodes(&doc);
     assert_eq!(nodes.len(), map.layout().nodes().len());
     // 0.1, 16.1, 16.5, 17.1, ?, 10.1, endpoint 10.20, 64.1, blackhole.
-    assert_eq!(map.graph().graph().node_count(), 9);
+    assert_eq!(map.graph().node_count(), 9);
+    assert_eq!(map.graph().nodes().count(), 9);
     assert_eq!(nodes.len(), 9, "no address repeats across TTLs here");
     let count = |c: &str| {
         nodes
@@ -40,7 +41,8 @@ fn node_and_edge_counts() {
         .count();
     // Per reached trace: 0.1->16.1, 0.1->16.5, 16.1->17.1, 16.5->17.1, 17.1->?, ?->10.1,
     // 10.1->10.20 = 7; the dark trace: 0.1->64.1, 64.1->blackhole = 2.
-    assert_eq!(map.graph().graph().edge_count(), 16);
+    assert_eq!(map.graph().edge_count(), 16);
+    assert_eq!(map.graph().edges().count(), 16);
     assert_eq!(edges, 16);
     let ids: Vec<&str> = doc
         .descendants()

@@ -324,6 +324,27 @@ proptest! {
         prop_assert_eq!(back.color, Some(Color::rgb(1, 2, 3)));
     }
 
+    /// `--emit` prints one argument per line: no accepted text may add a line.
+    #[test]
+    fn emitted_arguments_never_hold_a_line_break(
+        text in "(\\PC|[\\x00-\\x1f\\x7f\\u{85}\\u{2028}])+",
+        place in 0usize..5,
+    ) {
+        let arg = match place {
+            0 => format!("COMMENT:{text}"),
+            1 => format!("LINE1:a#ff0000:{text}"),
+            2 => format!("--title={text}"),
+            3 => format!("--vertical-label={text}"),
+            _ => format!("GPRINT:a:AVERAGE:{text} %lf"),
+        };
+        let args = ["x.png".to_owned(), "DEF:a=x.rrd:a:AVERAGE".to_owned(), arg];
+        if let Ok(spec) = GraphSpec::parse_args(&args) {
+            let emitted = spec.to_args();
+            let joined = emitted.join("\n");
+            prop_assert_eq!(joined.lines().count(), emitted.len(), "{:?}", emitted);
+        }
+    }
+
     #[test]
     fn element_parser_never_panics(s in "\\PC{0,80}") {
         let _ = Element::parse(&s);
