@@ -62,6 +62,10 @@ fn u64_at(buf: &[u8], at: usize) -> u64 {
 /// [`RrdError::BadHeader`] naming the field: `cookie`, `version`, `float_cookie`, `ds_cnt`,
 /// `rra_cnt`, `pdp_step`, `rra_def.row_cnt` or `length` (a file shorter than its header says).
 /// A file that cannot be opened or read is not an error here (librrd reports it).
+///
+/// [`Rrd`](crate::Rrd)'s reads, [`xport`](crate::xport) and the renders call it for each file
+/// (each DEF's), except when an rrdcached daemon serves the file: [`Rrd::daemon`](crate::Rrd::daemon),
+/// `RRDCACHED_ADDRESS`, a `--daemon` option or a DEF's `daemon=` (the file may be remote).
 pub fn check(path: &Path) -> Result<(), RrdError> {
     let Ok(mut file) = File::open(path) else {
         return Ok(());

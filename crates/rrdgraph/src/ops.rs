@@ -953,6 +953,11 @@ impl Rrd {
     /// answers blocks the call (and, through the librrd lock, the other librrd calls of the
     /// process). Where that matters, render through [`BatchRenderer`](crate::BatchRenderer),
     /// whose workers are killed at a deadline.
+    ///
+    /// Without a daemon, every read ([`Rrd::info`], [`Rrd::first`], [`Rrd::last`],
+    /// [`Rrd::lastupdate`], [`Rrd::fetch`]) first checks the file's header in Rust
+    /// ([`check_header`](crate::check_header)); through a daemon (this one or
+    /// `RRDCACHED_ADDRESS`) it does not, as the file may be remote.
     #[must_use]
     pub fn daemon(mut self, address: impl Into<String>) -> Self {
         self.daemon = Some(address.into());
