@@ -3,6 +3,12 @@
 //! Output follows `rrdtool`'s own formats (`key = value` for info, the fetch table, ...), with
 //! `--json` where a table is printed. Exit status: 0 on success, 1 on any error (librrd's own
 //! message is kept), as rrdtool.
+//!
+//! Before librrd opens a file, its header is checked in Rust (librrd crashes on a `ds_cnt` or
+//! `pdp_step` of 0 or an absurd `rra_cnt`): `info`, `first`, `last`, `lastupdate`, `fetch` and
+//! `xport`'s DEFs refuse a corrupt file with `error: FILE: bad RRD header: FIELD: ...`. The check
+//! is skipped when an rrdcached daemon is used (`--daemon`, `RRDCACHED_ADDRESS`, a DEF's
+//! `daemon=`): the file may not be local.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -121,7 +127,7 @@ enum Op {
 #[derive(clap::Args)]
 struct Daemon {
     /// rrdcached address (`unix:/path`, `host:port`). Without it, `RRDCACHED_ADDRESS` is used
-    /// when set.
+    /// when set. Through a daemon the file's header is not checked (the file may be remote).
     #[arg(long, short = 'd')]
     daemon: Option<String>,
 }

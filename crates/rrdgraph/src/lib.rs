@@ -61,10 +61,12 @@ pub use value::{
 mod ffi;
 
 mod batch;
+mod header;
 mod ops;
 mod render;
 
 pub use batch::{BatchBuilder, BatchRenderer, WORKER_ENV, serve_worker, serve_worker_if_requested};
+pub use header::{MAX_DS, MAX_RRA, check as check_header};
 pub use ops::{
     Cf, CreateSpec, DataSource, DsType, FetchRequest, Info, InfoValue, LastUpdate, Rra, Rrd,
     RrdError, Series, Update, XportRequest, librrd_version, xport,

@@ -55,6 +55,18 @@ pub enum RrdError {
         /// What was wrong.
         detail: String,
     },
+    /// The file's header is corrupt or not an RRD: refused before librrd (which would crash on
+    /// it) opened the file. See [`check_header`](crate::check_header).
+    #[error("{}: bad RRD header: {field}: {reason}", path.display())]
+    BadHeader {
+        /// The file.
+        path: PathBuf,
+        /// The header field: `cookie`, `version`, `float_cookie`, `ds_cnt`, `rra_cnt`,
+        /// `pdp_step`, `rra_def.row_cnt` or `length`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A batch worker process failed (it could not start, died, or broke the protocol).
     #[error("batch worker: {0}")]
     Worker(String),
@@ -941,6 +953,11 @@ impl Rrd {
     /// answers blocks the call (and, through the librrd lock, the other librrd calls of the
     /// process). Where that matters, render through [`BatchRenderer`](crate::BatchRenderer),
     /// whose workers are killed at a deadline.
+    ///
+    /// Without a daemon, every read ([`Rrd::info`], [`Rrd::first`], [`Rrd::last`],
+    /// [`Rrd::lastupdate`], [`Rrd::fetch`]) first checks the file's header in Rust
+    /// ([`check_header`](crate::check_header)); through a daemon (this one or
+    /// `RRDCACHED_ADDRESS`) it does not, as the file may be remote.
     #[must_use]
     pub fn daemon(mut self, address: impl Into<String>) -> Self {
         self.daemon = Some(address.into());
@@ -950,6 +967,14 @@ impl Rrd {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Checks the header unless a daemon serves the file (it may be remote).
+    fn check_header(&self) -> Result<(), RrdError> {
+        if self.daemon.is_some() || daemon_from_env() {
+            return Ok(());
+        }
+        crate::header::check(&self.path)
     }
 
     fn args<'a>(&'a self, file: &'a str, before: &[&'a str]) -> Vec<&'a str> {
@@ -1047,6 +1072,7 @@ impl Rrd {
     ///
     /// [`RrdError::Librrd`] when the file cannot be read.
     pub fn info(&self) -> Result<Info, RrdError> {
+        self.check_header()?;
         let file = path_str(&self.path)?;
         ffi::call_info(ffi::InfoCall::Info, &self.args(file, &[])).map(Info::new)
     }
@@ -1057,6 +1083,7 @@ impl Rrd {
     ///
     /// [`RrdError::Librrd`] when the file cannot be read or has no such archive.
     pub fn first(&self, rra: usize) -> Result<i64, RrdError> {
+        self.check_header()?;
         let file = path_str(&self.path)?;
         let idx = rra.to_string();
         ffi::call_time(true, &self.args(file, &["--rraindex", &idx]))
@@ -1068,6 +1095,7 @@ impl Rrd {
     ///
     /// [`RrdError::Librrd`] when the file cannot be read.
     pub fn last(&self) -> Result<i64, RrdError> {
+        self.check_header()?;
         let file = path_str(&self.path)?;
         ffi::call_time(false, &self.args(file, &[]))
     }
@@ -1079,6 +1107,7 @@ impl Rrd {
     ///
     /// [`RrdError::Librrd`] when the file cannot be read or flushed.
     pub fn lastupdate(&self) -> Result<LastUpdate, RrdError> {
+        self.check_header()?;
         let file = path_str(&self.path)?;
         if self.daemon.is_some() || daemon_from_env() {
             self.flush()?;
@@ -1096,6 +1125,7 @@ impl Rrd {
     ///
     /// [`RrdError::Librrd`] when the file cannot be read or has no archive for `cf`.
     pub fn fetch(&self, request: &FetchRequest) -> Result<Series, RrdError> {
+        self.check_header()?;
         let file = path_str(&self.path)?;
         let rest = request.to_args();
         let mut args = vec![file];
@@ -1118,10 +1148,7 @@ impl Rrd {
     }
 }
 
-/// True when librrd will use `RRDCACHED_ADDRESS`.
-fn daemon_from_env() -> bool {
-    std::env::var_os("RRDCACHED_ADDRESS").is_some_and(|v| !v.is_empty())
-}
+use crate::header::daemon_from_env;
 
 /// A typed `rrdtool xport`: DEF, CDEF and VDEF elements of the graph model, then the series to
 /// export with their legends.
@@ -1291,6 +1318,7 @@ impl XportRequest {
 ///
 /// [`RrdError::Librrd`] with librrd's message when the arguments or files are wrong.
 pub fn xport<S: AsRef<str>>(args: &[S]) -> Result<Series, RrdError> {
+    crate::header::check_defs(args)?;
     let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     ffi::call_xport(&args).map(Series::from_matrix)
 }

@@ -216,6 +216,7 @@ pub fn render_args<S: AsRef<str>>(args: &[S]) -> Result<Rendered, RrdError> {
     full.push(file.as_ref());
     full.extend_from_slice(&PINNED_OPTIONS);
     full.extend(rest.iter().map(AsRef::as_ref));
+    crate::header::check_defs(rest)?;
     let info = ffi::call_info(ffi::InfoCall::Graph, &full)?;
     Rendered::from_info(Info::new(info))
 }

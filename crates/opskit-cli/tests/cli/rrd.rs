@@ -248,3 +248,96 @@ fn info_first_last_lastupdate_fetch_match_rrdtool_byte_for_byte() {
         assert_eq!(stdout(&ours), stdout(&real), "{args:?}");
     }
 }
+
+type Patch = dyn Fn(&mut Vec<u8>);
+
+/// Copies of a real RRD with a corrupt header, and the field each one must be refused for.
+pub(crate) fn corrupt_rrds(dir: &std::path::Path) -> Vec<(String, &'static str)> {
+    let good = std::fs::read(recipe_rrd(dir)).unwrap();
+    let set =
+        |at: usize, v: u64| move |b: &mut Vec<u8>| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    let cases: Vec<(&str, &str, Box<Patch>)> = vec![
+        ("ds0.rrd", "ds_cnt", Box::new(set(24, 0))),
+        ("step0.rrd", "pdp_step", Box::new(set(40, 0))),
+        ("rra40.rrd", "rra_cnt", Box::new(set(32, 1 << 40))),
+        (
+            "short.rrd",
+            "length",
+            Box::new(|b| b.truncate(b.len() - 100)),
+        ),
+        ("cookie.rrd", "cookie", Box::new(|b| b[0] = b'X')),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, field, patch)| {
+            let mut bytes = good.clone();
+            patch(&mut bytes);
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            (path.to_str().unwrap().to_owned(), field)
+        })
+        .collect()
+}
+
+/// Exit 1 and one `error:` line naming the file and the field, not a signal.
+pub(crate) fn assert_refused(o: &Output, file: &str, field: &str, what: &str) {
+    let err = stderr(o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{what} on {file}: {:?} {err}",
+        o.status
+    );
+    assert!(err.starts_with("error: "), "{what}: {err}");
+    assert!(
+        err.contains(file) && err.contains(&format!("bad RRD header: {field}:")),
+        "{what}: {err}"
+    );
+}
+
+#[test]
+fn corrupt_headers_are_refused_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for (f, field) in corrupt_rrds(dir.path()) {
+        let def = format!("DEF:i={f}:eth0_in:AVERAGE");
+        let runs: [&[&str]; 7] = [
+            &["rrd", "info", &f],
+            &["rrd", "first", &f],
+            &["rrd", "last", &f],
+            &["rrd", "lastupdate", &f],
+            &[
+                "rrd",
+                "fetch",
+                &f,
+                "AVERAGE",
+                "--start",
+                "1767225300",
+                "--end",
+                "1767225900",
+            ],
+            &[
+                "rrd",
+                "xport",
+                "--start",
+                "1767225300",
+                "--end",
+                "1767225900",
+                &def,
+                "XPORT:i:in",
+            ],
+            &[
+                "graph",
+                "-",
+                "--start",
+                "1767225300",
+                "--end",
+                "1767225900",
+                &def,
+                "LINE1:i#ff0000",
+            ],
+        ];
+        for args in runs {
+            assert_refused(&opskit(args), &f, field, &args[..2].join(" "));
+        }
+    }
+}

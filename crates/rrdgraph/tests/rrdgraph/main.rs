@@ -6,6 +6,7 @@ mod conformance;
 mod defects;
 mod errors;
 mod fidelity;
+mod header;
 mod ops;
 mod props;
 mod recipe;
