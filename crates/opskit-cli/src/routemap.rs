@@ -26,7 +26,9 @@ enum Format {
 /// Limits: the input file is at most 64 MiB; at most 4096 traces, 32 replies per hop and
 /// 200,000 edges. A map whose size (checked before layout, from its widest TTL layer and its
 /// number of layers) is over 134,217,728 pixels (16384x8192) is refused with its size and that
-/// budget, exit status 2.
+/// budget, exit status 2. For PNG the size is checked at the --scale asked for; with --fit a
+/// PNG over the budget is drawn at the largest smaller scale (down to 0.1) that fits, and only
+/// a map over the budget even at scale 0.1 is refused.
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Trace JSON as written by `opskit trace --json` (`-` reads standard input).
@@ -50,6 +52,13 @@ pub(crate) struct Args {
     /// Leave out the legend of trace colours.
     #[arg(long)]
     no_legend: bool,
+    /// PNG only: when the map at --scale would be over the pixel budget, draw it at the largest
+    /// smaller scale (down to 0.1) that fits instead of refusing it.
+    #[arg(long)]
+    fit: bool,
+    /// PNG only: the pixel budget, from 1 to 134217728 (the default, 16384x8192).
+    #[arg(long, value_name = "PIXELS", default_value_t = routeviz::MAX_PIXELS)]
+    max_pixels: u64,
 }
 
 pub(crate) fn run(args: Args) -> Result<Exit> {
@@ -104,19 +113,27 @@ fn draw(args: Args) -> Result<()> {
         scale,
         rtt,
         no_legend,
+        fit,
+        max_pixels,
     } = args;
     let format = format_of(&output, format)?;
     let mut opts = RenderOptions::builder()
         .scale(scale)
         .rtt_labels(rtt)
-        .legend(!no_legend);
+        .legend(!no_legend)
+        .fit(fit)
+        .max_pixels(max_pixels);
     if let Some(t) = title {
         opts = opts.title(t);
     }
     let opts = opts.build()?;
     let text = read_input(&input)?;
     let set = TraceSet::from_json(&text).context(input.display())?;
-    let map = RouteMap::new(&set)?;
+    let map = if format == Format::Png {
+        RouteMap::for_png(&set, &opts)?
+    } else {
+        RouteMap::new(&set)?
+    };
     let bytes = match format {
         Format::Svg => map.to_svg(&opts).into_bytes(),
         Format::Png => map.to_png(&opts)?,

@@ -1,5 +1,6 @@
 //! Render options and their builder.
 
+use crate::raster::MAX_PIXELS;
 use crate::text::clean;
 use crate::{Error, Result};
 
@@ -11,7 +12,8 @@ pub const MIN_SCALE: f32 = 0.1;
 pub const MAX_SCALE: f32 = 8.0;
 
 /// How to draw a route map. Build with [`RenderOptions::builder`]; `Default` draws a legend,
-/// no title, no RTT labels, at scale 1.
+/// no title, no RTT labels, at scale 1, within [`MAX_PIXELS`], refusing a PNG over that budget
+/// rather than shrinking it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RenderOptions {
     pub(crate) title: Option<String>,
@@ -19,6 +21,8 @@ pub struct RenderOptions {
     pub(crate) legend: bool,
     pub(crate) scale: f32,
     pub(crate) png_compression: PngCompression,
+    pub(crate) fit: bool,
+    pub(crate) max_pixels: u64,
 }
 
 /// How hard the PNG encoder compresses: speed against file size.
@@ -44,6 +48,8 @@ impl Default for RenderOptions {
             legend: true,
             scale: 1.0,
             png_compression: PngCompression::Fast,
+            fit: false,
+            max_pixels: MAX_PIXELS,
         }
     }
 }
@@ -80,6 +86,16 @@ impl RenderOptions {
     /// The PNG compression.
     pub fn png_compression(&self) -> PngCompression {
         self.png_compression
+    }
+
+    /// Whether a PNG over the pixel budget is drawn at a smaller scale instead of refused.
+    pub fn fit(&self) -> bool {
+        self.fit
+    }
+
+    /// The most pixels a PNG may have ([`MAX_PIXELS`] by default).
+    pub fn max_pixels(&self) -> u64 {
+        self.max_pixels
     }
 }
 
@@ -134,6 +150,29 @@ impl RenderOptionsBuilder {
         self
     }
 
+    /// When the PNG at the requested scale would be over the pixel budget, draws it at the
+    /// largest smaller scale (down to [`MIN_SCALE`]) that fits, instead of returning
+    /// [`Error::ImageTooLarge`] (off by default).
+    #[must_use]
+    pub fn fit(mut self, on: bool) -> Self {
+        self.opts.fit = on;
+        self
+    }
+
+    /// The most pixels a PNG may have, from 1 to [`MAX_PIXELS`] (the default).
+    #[must_use]
+    pub fn max_pixels(mut self, pixels: u64) -> Self {
+        if (1..=MAX_PIXELS).contains(&pixels) {
+            self.opts.max_pixels = pixels;
+        } else if self.error.is_none() {
+            self.error = Some(Error::InvalidOption {
+                name: "max_pixels",
+                reason: format!("{pixels} is not within 1..={MAX_PIXELS}"),
+            });
+        }
+        self
+    }
+
     /// The options.
     ///
     /// # Errors
@@ -162,6 +201,32 @@ mod tests {
                 .unwrap_err();
             assert!(
                 matches!(e, Error::InvalidOption { name: "scale", .. }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_pixels_is_validated() {
+        let o = RenderOptions::builder()
+            .max_pixels(100)
+            .fit(true)
+            .build()
+            .unwrap();
+        assert_eq!((o.max_pixels(), o.fit()), (100, true));
+        for bad in [0, MAX_PIXELS + 1] {
+            let e = RenderOptions::builder()
+                .max_pixels(bad)
+                .build()
+                .unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidOption {
+                        name: "max_pixels",
+                        ..
+                    }
+                ),
                 "{bad}"
             );
         }

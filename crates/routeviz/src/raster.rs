@@ -66,8 +66,13 @@ pub(crate) fn parse(svg: &str, expected_texts: usize) -> Result<usvg::Tree> {
     Ok(tree)
 }
 
-/// Rasterizes `svg` at `scale` on white.
-pub(crate) fn rasterize(svg: &str, expected_texts: usize, scale: f32) -> Result<tiny_skia::Pixmap> {
+/// Rasterizes `svg` at `scale` on white, refusing an image of more than `limit` pixels.
+pub(crate) fn rasterize(
+    svg: &str,
+    expected_texts: usize,
+    scale: f32,
+    limit: u64,
+) -> Result<tiny_skia::Pixmap> {
     let tree = parse(svg, expected_texts)?;
     let size = tree.size();
     let w = (f64::from(size.width()) * f64::from(scale)).ceil().max(1.0);
@@ -75,17 +80,17 @@ pub(crate) fn rasterize(svg: &str, expected_texts: usize, scale: f32) -> Result<
         .ceil()
         .max(1.0);
     let (wu, hu) = (w as u64, h as u64);
-    if wu.saturating_mul(hu) > MAX_PIXELS || wu > u64::from(u32::MAX) || hu > u64::from(u32::MAX) {
+    if wu.saturating_mul(hu) > limit || wu > u64::from(u32::MAX) || hu > u64::from(u32::MAX) {
         return Err(Error::ImageTooLarge {
             width: wu,
             height: hu,
-            limit: MAX_PIXELS,
+            limit,
         });
     }
     let mut pixmap = tiny_skia::Pixmap::new(wu as u32, hu as u32).ok_or(Error::ImageTooLarge {
         width: wu,
         height: hu,
-        limit: MAX_PIXELS,
+        limit,
     })?;
     pixmap.fill(tiny_skia::Color::WHITE);
     resvg::render(
@@ -100,7 +105,7 @@ pub(crate) fn rasterize(svg: &str, expected_texts: usize, scale: f32) -> Result<
 #[cfg(test)]
 fn render(svg: &str, expected_texts: usize, scale: f32) -> Result<Vec<u8>> {
     encode_png(
-        &rasterize(svg, expected_texts, scale)?,
+        &rasterize(svg, expected_texts, scale, MAX_PIXELS)?,
         PngCompression::Fast,
     )
 }

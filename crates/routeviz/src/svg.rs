@@ -135,6 +135,12 @@ fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> Frame {
     }
 }
 
+/// The size of the SVG [`write`] would produce, in user units, without writing it.
+pub(crate) fn size(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> (f64, f64) {
+    let f = frame(graph, layout, opts);
+    (f.width, f.height)
+}
+
 const KEY_TEXT: &str = "SA open · RA closed · ? no reply";
 
 /// Writes the SVG of a laid-out graph. Returns the document and the number of `<text>`

@@ -359,3 +359,145 @@ fn hundred_thousand_hops_fail_fast_in_bounded_memory() {
     );
     assert!(!out.exists());
 }
+
+/// The width and height in a PNG's IHDR chunk.
+fn ihdr(png: &[u8]) -> (u64, u64) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && &png[12..16] == b"IHDR");
+    let be = |b: &[u8]| u64::from(u32::from_be_bytes(b.try_into().unwrap()));
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+/// A map over the pixel budget at scale 1 is refused (exit 2, with the budget) without --fit,
+/// and drawn scaled down within the budget with --fit. The budget is made small with
+/// --max-pixels, since drawing a map at the full 16384x8192 budget takes minutes in a debug
+/// build; `--fit` alone with the default budget is checked in `fit_lets_a_large_map_through`.
+#[test]
+fn fit_draws_an_over_budget_png_scaled_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = input(&dir);
+    let full = dir.path().join("full.png");
+    let st = opskit()
+        .arg("routemap")
+        .arg(&json)
+        .arg("-o")
+        .arg(&full)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (w, h) = ihdr(&std::fs::read(&full).unwrap());
+    let budget = w * h / 4;
+    let out = dir.path().join("fit.png");
+    let refused = opskit()
+        .arg("routemap")
+        .arg(&json)
+        .arg("-o")
+        .arg(&out)
+        .args(["--max-pixels", &budget.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("too large") && err.contains(&format!("limit {budget} pixels")),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let st = opskit()
+        .arg("routemap")
+        .arg(&json)
+        .arg("-o")
+        .arg(&out)
+        .args(["--max-pixels", &budget.to_string(), "--fit"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (fw, fh) = ihdr(&std::fs::read(&out).unwrap());
+    assert!(
+        fw * fh <= budget && budget <= 134_217_728,
+        "{fw}x{fh} over {budget}"
+    );
+    assert!(
+        fw < w && fh < h && fw * fh > budget / 2,
+        "{fw}x{fh} from {w}x{h}"
+    );
+}
+
+/// 15,600 hops whose map is over the default 16384x8192 budget at scale 1: refused before the
+/// layout without --fit, and with --fit past that check and shrunk to scale 0.1.
+#[test]
+fn fit_lets_a_large_map_through() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut json = String::from(r#"{"traces":["#);
+    for t in 0..600u32 {
+        if t > 0 {
+            json.push(',');
+        }
+        write!(
+            json,
+            r#"{{"target":"198.18.{}.{}","port":80,"hops":["#,
+            t / 256,
+            t % 256
+        )
+        .unwrap();
+        for ttl in 1..=26u32 {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + t * 32 + ttl);
+            if ttl > 1 {
+                json.push(',');
+            }
+            write!(
+                json,
+                r#"{{"ttl":{ttl},"replies":[{{"from":"{a}","kind":"time_exceeded"}}]}}"#
+            )
+            .unwrap();
+        }
+        json.push_str("]}");
+    }
+    json.push_str("]}");
+    let input = dir.path().join("big.json");
+    std::fs::write(&input, json).unwrap();
+    let out = dir.path().join("map.png");
+    let refused = opskit()
+        .arg("routemap")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("limit 134217728 pixels"));
+    // With --fit it gets past the check before the layout (the bound at scale 0.1 fits) and is
+    // shrunk down to scale 0.1, where this map is still over a 4,000,000-pixel budget: the
+    // error gives its size at that scale. (Drawing it within a budget takes a minute in a
+    // debug build; the drawn size is checked in `fit_draws_an_over_budget_png_scaled_down`.)
+    let st = opskit()
+        .arg("routemap")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .args(["--fit", "--max-pixels", "4000000"])
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&st.stderr);
+    let Some((size, _)) = err
+        .strip_prefix("error: image of ")
+        .and_then(|r| r.split_once(' '))
+    else {
+        panic!("{err}")
+    };
+    let (w, h) = size.split_once('x').unwrap();
+    let (w, h): (u64, u64) = (w.parse().unwrap(), h.parse().unwrap());
+    assert!(w * h > 4_000_000 && w * h < 134_217_728 / 4, "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn help_documents_fit() {
+    let out = opskit().args(["routemap", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains("--fit") && help.contains("--max-pixels"),
+        "{help}"
+    );
+}

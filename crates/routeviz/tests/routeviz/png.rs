@@ -91,3 +91,123 @@ fn unicode_and_hostile_names_still_render() {
     let png = map.to_png(&RenderOptions::default()).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
 }
+
+/// The width and height in a PNG's IHDR chunk.
+fn ihdr(png: &[u8]) -> (u64, u64) {
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |b: &[u8]| u64::from(u32::from_be_bytes(b.try_into().unwrap()));
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+/// A map over the pixel budget at scale 1 is refused without `fit`, and with `fit` drawn at a
+/// smaller scale whose PNG is within the budget; a budget it cannot meet even at `MIN_SCALE`
+/// is refused before the layout.
+#[test]
+fn fit_draws_an_over_budget_map_scaled_down() {
+    let set = sample();
+    let map = RouteMap::new(&set).unwrap();
+    let (w, h) = svg_size(&map.to_svg(&RenderOptions::default()));
+    let budget = (w * h / 5.0) as u64;
+    let strict = RenderOptions::builder().max_pixels(budget).build().unwrap();
+    match map.to_png(&strict).unwrap_err() {
+        routeviz::Error::ImageTooLarge {
+            width,
+            height,
+            limit,
+        } => {
+            assert_eq!(limit, budget);
+            assert!(width * height > budget, "{width}x{height}");
+        }
+        other => panic!("expected ImageTooLarge, got {other:?}"),
+    }
+    let fit = RenderOptions::builder()
+        .max_pixels(budget)
+        .fit(true)
+        .build()
+        .unwrap();
+    let map = RouteMap::for_png(&set, &fit).unwrap();
+    let png = map.to_png(&fit).unwrap();
+    let (pw, ph) = ihdr(&png);
+    assert!(
+        pw * ph <= budget && budget <= routeviz::MAX_PIXELS,
+        "{pw}x{ph} over {budget}"
+    );
+    assert!(
+        pw * ph > budget / 2,
+        "{pw}x{ph} shrank more than needed for {budget}"
+    );
+    let (dw, dh, _) = decode(&png);
+    assert_eq!((u64::from(dw), u64::from(dh)), (pw, ph));
+
+    let tiny = RenderOptions::builder()
+        .max_pixels(4)
+        .fit(true)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        RouteMap::for_png(&set, &tiny).unwrap_err(),
+        routeviz::Error::ImageTooLarge { limit: 4, .. }
+    ));
+}
+
+/// The check before the layout is made at the PNG's scale: a budget met at scale 0.5 but not
+/// at 1 is accepted for a PNG at 0.5.
+#[test]
+fn png_bound_uses_the_requested_scale() {
+    let set = sample();
+    let map = RouteMap::new(&set).unwrap();
+    let (w, h) = svg_size(&map.to_svg(&RenderOptions::default()));
+    let budget = (w * h / 3.0) as u64;
+    let at = |scale: f32| {
+        RenderOptions::builder()
+            .max_pixels(budget)
+            .scale(scale)
+            .build()
+            .unwrap()
+    };
+    assert!(map.to_png(&at(1.0)).is_err());
+    let half = at(0.5);
+    let png = RouteMap::for_png(&set, &half)
+        .unwrap()
+        .to_png(&half)
+        .unwrap();
+    let (pw, ph) = ihdr(&png);
+    assert!(pw * ph <= budget);
+}
+
+/// 15,600 hops (600 traces of 26 distinct routers): over [`routeviz::MAX_PIXELS`] at 1 px per
+/// unit, so refused before the layout for scale 1, but accepted for a PNG at scale 0.25 or
+/// with `fit`, since the check is made at the scale the PNG is drawn at. (Drawing it at the
+/// full budget takes minutes in a debug build, so the drawn size is checked against smaller
+/// budgets above.)
+#[test]
+fn real_budget_is_checked_at_the_png_scale() {
+    use routeviz::{Hop, Reply, ReplyKind, Trace, TraceSet};
+    use std::net::{IpAddr, Ipv4Addr};
+    let traces = (0..600u32)
+        .map(|t| {
+            let mut tr = Trace::new(format!("198.18.{}.{}", t / 256, t % 256), 80);
+            tr.hops = (1..=26u8)
+                .map(|ttl| {
+                    let a = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + t * 32 + u32::from(ttl)));
+                    Hop::new(ttl, vec![Reply::new(a, ReplyKind::TimeExceeded)])
+                })
+                .collect();
+            tr
+        })
+        .collect();
+    let set = TraceSet::new(traces);
+    assert!(matches!(
+        RouteMap::new(&set).unwrap_err(),
+        routeviz::Error::ImageTooLarge { .. }
+    ));
+    let quarter = RenderOptions::builder().scale(0.25).build().unwrap();
+    let strict = RenderOptions::default();
+    assert!(matches!(
+        RouteMap::for_png(&set, &strict).unwrap_err(),
+        routeviz::Error::ImageTooLarge { .. }
+    ));
+    RouteMap::for_png(&set, &quarter).unwrap();
+    let fit = RenderOptions::builder().fit(true).build().unwrap();
+    RouteMap::for_png(&set, &fit).unwrap();
+}
