@@ -106,7 +106,7 @@ mod table;
 mod text;
 mod whois;
 
-pub use combinator::{Cache, Chain};
+pub use combinator::{Cache, Chain, ChainBatch};
 pub use detect::{DatabaseFormat, detect_format, open_database};
 pub use mmdb::MmdbDatabase;
 pub use parse::RangeFormat;

@@ -1116,3 +1116,40 @@ fn whois_over_ipv6_loopback() {
         Some(13335)
     );
 }
+
+#[test]
+fn chain_keeps_database_answers_when_whois_fails() {
+    let db = std::env::temp_dir().join(format!("tcptrace-asn-chain-{}.csv", std::process::id()));
+    std::fs::write(&db, "1.0.0.0,1.0.0.255,13335,Cloudflare\n").unwrap();
+    let refusing = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let ips = [ip("1.0.0.1"), ip("8.8.8.8"), ip("10.0.0.1"), ip("1.0.0.9")];
+    for server in [refusing, silent] {
+        let chain = Chain::new()
+            .then(RangeTable::open(&db, RangeFormat::Csv).unwrap())
+            .then(batch_resolver(&server, WhoisService::Ris));
+        let batch = chain.resolve_partial(&ips);
+        assert_eq!(batch.answers[0].asn(), Some(13335));
+        // The table's gap answer is kept, but the address is listed as unresolved.
+        assert_eq!(batch.answers[1], Resolution::NotRouted { special: None });
+        assert!(matches!(
+            batch.answers[2],
+            Resolution::NotRouted { special: Some(_) }
+        ));
+        assert_eq!(batch.answers[3].asn(), Some(13335));
+        assert_eq!(batch.unresolved, vec![1]);
+        assert!(batch.error.is_some());
+    }
+    std::fs::remove_file(&db).ok();
+}
