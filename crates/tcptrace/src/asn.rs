@@ -196,7 +196,7 @@ pub enum AsnError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// A whois reply could not be understood at all.
+    /// A whois reply could not be understood at all, or was cut short.
     #[error("whois server {server}: {reason}")]
     Protocol {
         /// The server.
