@@ -33,9 +33,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "HOST:PORT", requires = "whois")]
     whois_server: Option<String>,
     /// Time allowed for each batch of up to 10,000 whois lookups, name lookup of the server
-    /// included, in seconds. When it passes, or the server is unreachable, every address of the
-    /// batch is printed as unresolved (`?`, with `error` in JSON), stderr says how many and
-    /// why, and the exit status is 1.
+    /// included, in seconds. When it passes, or the server is unreachable, the databases'
+    /// answers are still printed, every other address of the batch is printed as unresolved
+    /// (`?`, with `error` in JSON), stderr says how many and why, and the exit status is 1.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     whois_timeout: f64,
     /// Print a JSON array instead of tab-separated lines.
@@ -189,34 +189,45 @@ impl From<io::Error> for Failure {
     }
 }
 
-/// Resolves one batch of tokens and prints them in order. A failed batch (a dead or silent
-/// whois server) still prints every address, as unresolved (`?`), and counts it in `short`.
+/// Resolves one batch of tokens and prints them in order. A failed backend (a dead or silent
+/// whois server) does not lose what the databases before it answered: only the addresses it
+/// left open are printed as unresolved (`?`) and counted in `short`.
 fn flush_batch<W: Write>(
     resolver: &Chain,
-    batch: &mut Vec<(String, Input)>,
+    batch_tokens: &mut Vec<(String, Input)>,
     printer: &mut Printer<W>,
     short: &mut Shortfall,
 ) -> Result<(), Failure> {
-    let ips: Vec<IpAddr> = batch
+    let ips: Vec<IpAddr> = batch_tokens
         .iter()
         .filter_map(|(_, i)| match i {
             Input::Addr(a) => Some(*a),
             Input::Asn(_) => None,
         })
         .collect();
-    let (answers, failure) = match resolver.resolve_many(&ips) {
-        Ok(a) => (a, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
-    };
-    let mut answers = answers.iter();
-    for (token, input) in batch.drain(..) {
+    let batch = resolver.resolve_partial(&ips);
+    let failure = batch.error.as_ref().map(ToString::to_string);
+    let mut failed = vec![false; ips.len()];
+    for &i in &batch.unresolved {
+        failed[i] = true;
+    }
+    let mut answers = batch.answers.iter().zip(failed);
+    for (token, input) in batch_tokens.drain(..) {
         match input {
             Input::Addr(_) => {
-                let r = answers.next().cloned().unwrap_or(Resolution::Unknown);
-                if failure.is_some() {
+                let (r, failed) = answers
+                    .next()
+                    .map_or((Resolution::Unknown, true), |(r, f)| (r.clone(), f));
+                let error = if failed { failure.as_deref() } else { None };
+                // A database's "not routed" is not the last word when the whois backend after
+                // it failed: the address is unresolved.
+                let r = if error.is_some() {
                     short.unresolved += 1;
-                }
-                printer.resolution(&token, &r, failure.as_deref())?;
+                    Resolution::Unknown
+                } else {
+                    r
+                };
+                printer.resolution(&token, &r, error)?;
             }
             Input::Asn(n) => {
                 let name = resolver.as_name(n).map_err(|e| Failure::Other(e.into()))?;
@@ -224,7 +235,7 @@ fn flush_batch<W: Write>(
             }
         }
     }
-    if short.reason.is_none() {
+    if short.reason.is_none() && !batch.unresolved.is_empty() {
         short.reason = failure;
     }
     Ok(())

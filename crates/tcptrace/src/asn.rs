@@ -106,7 +106,7 @@ mod table;
 mod text;
 mod whois;
 
-pub use combinator::{Cache, Chain};
+pub use combinator::{Cache, Chain, ChainBatch};
 pub use detect::{DatabaseFormat, detect_format, open_database};
 pub use mmdb::MmdbDatabase;
 pub use parse::RangeFormat;
@@ -196,7 +196,7 @@ pub enum AsnError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// A whois reply could not be understood at all.
+    /// A whois reply could not be understood at all, or was cut short.
     #[error("whois server {server}: {reason}")]
     Protocol {
         /// The server.

@@ -26,7 +26,7 @@ pub use wire::{
 
 mod asn;
 pub use asn::{
-    AnnotateStats, AsInfo, AsName, AsnError, AsnResolver, Cache, Chain, CountryCode,
+    AnnotateStats, AsInfo, AsName, AsnError, AsnResolver, Cache, Chain, ChainBatch, CountryCode,
     DatabaseFormat, IpRange, MmdbDatabase, RangeFormat, RangeTable, RangeTableBuilder, Resolution,
     Source, SpecialRange, TableEntry, WhoisBuilder, WhoisResolver, WhoisService, annotate,
     detect_format, online_resolver, open_database, special_range,

@@ -275,3 +275,61 @@ fn long_stdin_is_resolved_in_batches() {
         format!("{}\t3356\t", input.lines().last().unwrap())
     );
 }
+
+#[test]
+fn failed_whois_after_a_database_keeps_the_database_answers() {
+    let db = std::env::temp_dir().join(format!("opskit-asn-chain-{}.csv", std::process::id()));
+    std::fs::write(&db, "1.0.0.0,1.0.0.255,13335,Cloudflare\n").unwrap();
+    // A refusing server (bound, then closed) and a silent one (accepts, never answers).
+    let refusing = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    for (server, why) in [(&refusing, "connecting"), (&silent, "did not answer")] {
+        let args = [
+            "--db",
+            db.to_str().unwrap(),
+            "--whois",
+            "ris",
+            "--whois-server",
+            server,
+            "--whois-timeout",
+            "2",
+        ];
+        let mut tsv = args.to_vec();
+        tsv.extend(["1.0.0.1", "8.8.8.8", "10.0.0.1", "1.0.0.9"]);
+        let o = opskit(&tsv, None);
+        assert_eq!(o.status.code(), Some(1), "partial");
+        assert_eq!(
+            stdout(&o),
+            "1.0.0.1\t13335\tCloudflare\n8.8.8.8\t?\t?\n10.0.0.1\t-\t-\n1.0.0.9\t13335\tCloudflare\n"
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("1 address(es) unresolved") && err.contains(why),
+            "{err}"
+        );
+        let mut json = args.to_vec();
+        json.extend(["--json", "1.0.0.1", "8.8.8.8"]);
+        let o = opskit(&json, None);
+        assert_eq!(o.status.code(), Some(1), "partial");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v[0]["asn"], 13335);
+        assert!(v[0].get("error").is_none(), "{v}");
+        assert_eq!(v[1]["status"], "unknown");
+        assert!(
+            v[1]["error"].as_str().is_some_and(|e| e.contains(why)),
+            "{v}"
+        );
+    }
+    std::fs::remove_file(&db).ok();
+}

@@ -70,13 +70,40 @@ impl Chain {
     }
 }
 
-impl AsnResolver for Chain {
-    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        self.resolve_many(&[ip])
-            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
-    }
+/// What [`Chain::resolve_partial`] found for a batch: every answer the backends gave, and the
+/// addresses a failing backend left unresolved.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ChainBatch {
+    /// One answer per address, in the order asked. An address in `unresolved` holds the best
+    /// answer the backends that did answer gave (`Unknown` or `NotRouted`).
+    pub answers: Vec<Resolution>,
+    /// Indices (into the addresses asked) that no backend resolved although a backend that
+    /// would have been asked about them failed. Empty when no backend failed.
+    pub unresolved: Vec<usize>,
+    /// The last backend error, if any backend failed.
+    pub error: Option<AsnError>,
+    any_ok: bool,
+}
 
-    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+impl Chain {
+    /// Resolves a batch like [`AsnResolver::resolve_many`], but never fails as a whole: when a
+    /// backend fails (a dead or silent whois server after a database), the answers earlier
+    /// backends gave are kept and the addresses still open are listed in
+    /// [`ChainBatch::unresolved`] with the error.
+    ///
+    /// ```
+    /// use tcptrace::{Chain, RangeFormat, RangeTable};
+    ///
+    /// # fn main() -> Result<(), tcptrace::AsnError> {
+    /// let table = RangeTable::from_reader(&b"1.0.0.0,1.0.0.255,1,One\n"[..], RangeFormat::Csv)?;
+    /// let batch = Chain::new().then(table).resolve_partial(&["1.0.0.1".parse().unwrap()]);
+    /// assert_eq!(batch.answers[0].asn(), Some(1));
+    /// assert!(batch.unresolved.is_empty() && batch.error.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn resolve_partial(&self, ips: &[IpAddr]) -> ChainBatch {
         let mut best: Vec<Resolution> = Vec::with_capacity(ips.len());
         let mut pending: Vec<usize> = Vec::new();
         for (i, &ip) in ips.iter().enumerate() {
@@ -116,9 +143,32 @@ impl AsnResolver for Chain {
                 }
             }
         }
-        match last_err {
-            Some(e) if !any_ok => Err(e),
-            _ => Ok(best),
+        // Pending only shrinks, so every address still pending was asked of the failed backend.
+        let unresolved = if last_err.is_some() {
+            pending
+        } else {
+            Vec::new()
+        };
+        ChainBatch {
+            answers: best,
+            unresolved,
+            error: last_err,
+            any_ok,
+        }
+    }
+}
+
+impl AsnResolver for Chain {
+    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
+        self.resolve_many(&[ip])
+            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+    }
+
+    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+        let batch = self.resolve_partial(ips);
+        match batch.error {
+            Some(e) if !batch.any_ok => Err(e),
+            _ => Ok(batch.answers),
         }
     }
 

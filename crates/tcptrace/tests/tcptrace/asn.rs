@@ -517,6 +517,8 @@ enum Mode {
     ResetMidReply,
     /// Sends the first half of the reply and then stalls.
     StallMidReply,
+    /// Sends the first half of the reply and then closes cleanly (FIN).
+    CloseMidReply,
 }
 
 /// The routes our fake services know.
@@ -760,6 +762,7 @@ fn serve(mut conn: TcpStream, service: WhoisService, mode: Mode, queries: &Mutex
             // Dropping the stream with a zero linger sends RST.
             return;
         }
+        Mode::CloseMidReply => conn.write_all(&reply.as_bytes()[..reply.len() / 2]),
         Mode::StallMidReply => {
             let _ = conn.write_all(&reply.as_bytes()[..reply.len() / 2]);
             thread::sleep(Duration::from_secs(20));
@@ -908,8 +911,11 @@ fn garbage_floods_and_hangups_are_errors(service: WhoisService) {
         "{err:?}"
     );
     let server = Server::start(service, Mode::Hangup);
-    let err = server.resolver(service).resolve(ip("8.8.8.8")).unwrap_err();
-    assert!(matches!(err, AsnError::Protocol { .. }), "{err:?}");
+    // Routed, and not routed (a cut "no entries" reply must not read as "not routed").
+    for addr in ["8.8.8.8", "5.5.5.5"] {
+        let err = server.resolver(service).resolve(ip(addr)).unwrap_err();
+        assert!(matches!(err, AsnError::Protocol { .. }), "{addr}: {err:?}");
+    }
 }
 
 /// A resolver whose deadline (2 s) covers the whole batch, with per-read waits (1 s) that,
@@ -1115,4 +1121,56 @@ fn whois_over_ipv6_loopback() {
         r.resolve(ip("2606:4700::6810:84e5")).unwrap().asn(),
         Some(13335)
     );
+}
+
+#[test]
+fn chain_keeps_database_answers_when_whois_fails() {
+    let db = std::env::temp_dir().join(format!("tcptrace-asn-chain-{}.csv", std::process::id()));
+    std::fs::write(&db, "1.0.0.0,1.0.0.255,13335,Cloudflare\n").unwrap();
+    let refusing = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let ips = [ip("1.0.0.1"), ip("8.8.8.8"), ip("10.0.0.1"), ip("1.0.0.9")];
+    for server in [refusing, silent] {
+        let chain = Chain::new()
+            .then(RangeTable::open(&db, RangeFormat::Csv).unwrap())
+            .then(batch_resolver(&server, WhoisService::Ris));
+        let batch = chain.resolve_partial(&ips);
+        assert_eq!(batch.answers[0].asn(), Some(13335));
+        // The table's gap answer is kept, but the address is listed as unresolved.
+        assert_eq!(batch.answers[1], Resolution::NotRouted { special: None });
+        assert!(matches!(
+            batch.answers[2],
+            Resolution::NotRouted { special: Some(_) }
+        ));
+        assert_eq!(batch.answers[3].asn(), Some(13335));
+        assert_eq!(batch.unresolved, vec![1]);
+        assert!(batch.error.is_some());
+    }
+    std::fs::remove_file(&db).ok();
+}
+
+#[test_case(WhoisService::Cymru; "cymru")]
+#[test_case(WhoisService::Ris; "ris")]
+#[test_case(WhoisService::Radb; "radb")]
+fn reply_cut_by_a_clean_close_is_an_error(service: WhoisService) {
+    let server = Server::start(service, Mode::CloseMidReply);
+    let ips = [ip("8.8.8.8"), ip("193.0.0.5"), ip("2606:4700::1111")];
+    let err = server.resolver(service).resolve_many(&ips).unwrap_err();
+    assert!(matches!(err, AsnError::Protocol { .. }), "{err:?}");
+    // Routed, and not routed (a cut "no entries" reply must not read as "not routed").
+    for addr in ["8.8.8.8", "5.5.5.5"] {
+        let err = server.resolver(service).resolve(ip(addr)).unwrap_err();
+        assert!(matches!(err, AsnError::Protocol { .. }), "{addr}: {err:?}");
+    }
 }

@@ -45,14 +45,18 @@ fn is_noise(line: &str) -> bool {
         || l.starts_with('#')
 }
 
-/// Parses a bulk reply into one answer per queried address (in the order of `ips`; addresses
-/// the reply does not mention are `Unknown`). `Err` when the reply has no recognisable line at
-/// all.
+/// Parses a bulk reply into one answer per queried address (in the order of `ips`). `Err` when
+/// the reply has no recognisable line at all, or leaves a queried address unanswered (a reply
+/// cut short).
 pub(crate) fn parse_bulk(reply: &[u8], ips: &[IpAddr]) -> Result<Vec<Resolution>, String> {
     let text = String::from_utf8_lossy(reply);
     let mut by_ip: HashMap<IpAddr, Resolution> = HashMap::new();
     let mut recognised = false;
+    let mut error_lines = 0;
     for line in text.lines() {
+        if line.trim_start().starts_with("Error:") {
+            error_lines += 1;
+        }
         if is_noise(line) {
             recognised |= line.trim_start().starts_with("Bulk mode")
                 || line.trim_start().starts_with("Error:");
@@ -109,6 +113,19 @@ pub(crate) fn parse_bulk(reply: &[u8], ips: &[IpAddr]) -> Result<Vec<Resolution>
     }
     if !recognised && !ips.is_empty() {
         return Err("reply has no Cymru bulk line".into());
+    }
+    // Bulk mode answers every address it is sent: a line for it (`NA` when unrouted) or an
+    // `Error:` line. More missing than error lines means the reply was cut short, even by a
+    // clean close.
+    let mut distinct: Vec<IpAddr> = ips.iter().map(IpAddr::to_canonical).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let missing = distinct.iter().filter(|ip| !by_ip.contains_key(ip)).count();
+    if missing > error_lines {
+        return Err(format!(
+            "reply ends before answering {missing} of {} addresses",
+            distinct.len()
+        ));
     }
     Ok(ips
         .iter()
@@ -181,6 +198,13 @@ Error: no ASN or IP match on line 7.\n";
         .map(|s| s.parse().unwrap())
         .collect();
         let r = parse_bulk(REPLY, &ips).unwrap();
+        // Cut after the header and two answers (a clean close): an error.
+        let cut = REPLY
+            .split(|&b| b == b'\n')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(&b'\n');
+        assert!(parse_bulk(&cut, &ips).is_err());
         let google = r[0].found().unwrap();
         assert_eq!(google.asn, 15169);
         assert_eq!(google.name.as_ref().unwrap().as_str(), "GOOGLE, US");

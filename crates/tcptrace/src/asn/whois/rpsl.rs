@@ -127,8 +127,28 @@ fn is_comment_only(text: &str) -> bool {
     any
 }
 
-/// A RIS reply for `ip`. `Err` for a reply that is neither objects nor `%` comments.
+/// `Err` when a reply was cut short, even by a clean close: it does not end with a line break,
+/// or its last object has no `source:` (the attribute RIS and `IRRd` print last in every object).
+fn check_complete(reply: &[u8]) -> Result<(), String> {
+    if reply.is_empty() {
+        return Ok(());
+    }
+    if !reply.ends_with(b"\n") {
+        return Err("reply ends in the middle of a line".into());
+    }
+    let text = String::from_utf8_lossy(reply);
+    if let Some(last) = objects(&text).last()
+        && !last.iter().any(|(k, _)| k == "source")
+    {
+        return Err("reply ends in the middle of an object (no source: line)".into());
+    }
+    Ok(())
+}
+
+/// A RIS reply for `ip`. `Err` for a reply that is neither objects nor `%` comments, or is cut
+/// short.
 pub(crate) fn parse_ris(reply: &[u8], ip: IpAddr) -> Result<Resolution, String> {
+    check_complete(reply)?;
     let ip = ip.to_canonical();
     let routes = routes(reply, ip);
     if let Some(r) = best(&routes, ip, Source::Ris) {
@@ -142,8 +162,10 @@ pub(crate) fn parse_ris(reply: &[u8], ip: IpAddr) -> Result<Resolution, String> 
     Err("reply has neither route objects nor comments".into())
 }
 
-/// A RADB reply for `ip`. `Err` for a reply that is neither objects nor `%` comments.
+/// A RADB reply for `ip`. `Err` for a reply that is neither objects nor `%` comments, or is
+/// cut short.
 pub(crate) fn parse_radb(reply: &[u8], ip: IpAddr) -> Result<Resolution, String> {
+    check_complete(reply)?;
     let ip = ip.to_canonical();
     let routes = routes(reply, ip);
     if let Some(r) = best(&routes, ip, Source::Radb) {
