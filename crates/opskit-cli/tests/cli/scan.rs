@@ -244,3 +244,59 @@ fn progress_shows_on_a_terminal_for_long_scans() {
     assert!(text.contains("/200"), "{text:.400}");
     assert!(text.contains("Status: all clean"));
 }
+
+#[test]
+fn concurrency_is_capped_to_the_open_file_limit_with_a_warning() {
+    let clamd = Clamd::start().unwrap();
+    // Files large enough that many streams are open at once.
+    let names: Vec<Vec<u8>> = (0..120).map(|i| format!("f{i}.txt").into_bytes()).collect();
+    let data = vec![b'a'; 1 << 18];
+    let mut files: Vec<(&[u8], &[u8])> = names.iter().map(|n| (&n[..], &data[..])).collect();
+    files.push((b"eicar.com", EICAR));
+    let dir = dir_with(&clamd, &files);
+    for mode in ["stream", "fdpass"] {
+        // Soft and hard limit 64: 500 connections (plus their files) cannot fit.
+        let out = Command::new("prlimit")
+            .arg("--nofile=64:64")
+            .arg(env!("CARGO_BIN_EXE_opskit"))
+            .args(["scan", "--unix"])
+            .arg(clamd.socket_path())
+            .args(["--mode", mode, "--concurrency", "500", "--json"])
+            .arg(&dir)
+            .output()
+            .expect("run opskit scan under prlimit");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let v = json(&out);
+        let results = v["hosts"][0]["results"].as_array().unwrap();
+        let errors = results.iter().filter(|r| r["status"] == "error").count();
+        assert_eq!(errors, 0, "{mode}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
+        assert!(
+            stderr.contains("warning: --concurrency 500") && stderr.contains("using 16"),
+            "{mode}: {stderr}"
+        );
+        assert_eq!(v["hosts"][0]["ok"], true, "{mode}: {v}");
+        let results = v["hosts"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 121, "{mode}: {results:?}");
+        let errors = results.iter().filter(|r| r["status"] == "error").count();
+        let infected = results.iter().filter(|r| r["status"] == "infected").count();
+        assert_eq!((errors, infected), (0, 1), "{mode}: {results:?}");
+
+        // A soft limit below the hard one is raised first: 100 connections then fit.
+        let out = Command::new("prlimit")
+            .arg("--nofile=64:1024")
+            .arg(env!("CARGO_BIN_EXE_opskit"))
+            .args(["scan", "--unix"])
+            .arg(clamd.socket_path())
+            .args(["--mode", mode, "--concurrency", "100", "--json"])
+            .arg(&dir)
+            .output()
+            .expect("run opskit scan under prlimit");
+        assert_eq!(out.status.code(), Some(1), "{mode}: {out:?}");
+        assert!(out.stderr.is_empty(), "{mode}: {out:?}");
+        let v = json(&out);
+        let results = v["hosts"][0]["results"].as_array().unwrap();
+        let errors = results.iter().filter(|r| r["status"] == "error").count();
+        assert_eq!((results.len(), errors), (121, 0), "{mode}: {results:?}");
+    }
+}
