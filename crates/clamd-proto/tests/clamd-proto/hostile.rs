@@ -251,3 +251,16 @@ fn verdicts_for_the_path_or_under_it_are_accepted() {
     let r = client(addr).contscan("/tmp/asked/").unwrap();
     assert_eq!(r.len(), 2, "{r:?}");
 }
+
+#[test]
+fn results_before_a_stall_are_kept_with_the_error() {
+    let addr = server(|c| {
+        let _ = c.write_all(b"/tmp/asked/a: Eicar FOUND\0");
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let (results, err) =
+        client(addr).scan_path_partial(clamd_proto::ScanMode::ContScan, "/tmp/asked");
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert!(results[0].is_infected(), "{results:?}");
+    assert!(err.as_ref().is_some_and(Error::is_timeout), "{err:?}");
+}
