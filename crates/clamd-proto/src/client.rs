@@ -369,6 +369,37 @@ impl Client {
         }
     }
 
+    /// A path scan that keeps what arrived before a failure: the result lines received so far,
+    /// and the error that ended the scan, if any (a stall, a deadline, a truncated or garbled
+    /// line, a reset).
+    pub fn scan_path_partial(
+        &self,
+        mode: ScanMode,
+        path: impl AsRef<Path>,
+    ) -> (Vec<ScanResult>, Option<Error>) {
+        let run = |ex: &mut Option<Exchange>| -> Result<Vec<ScanResult>> {
+            let path = self.prepare_path(path.as_ref())?;
+            let (new, bytes) = Exchange::new(
+                Command::Path(mode, path),
+                self.config.mode,
+                self.config.max_line,
+                self.config.max_results,
+            )?;
+            let ex = ex.insert(new);
+            let mut conn = self.connect(mode.name())?;
+            conn.write_all(&bytes)?;
+            match read_response(&mut conn, ex)? {
+                Response::Scan(lines) => Ok(lines),
+                other => Err(unexpected(mode.name(), &other)),
+            }
+        };
+        let mut ex = None;
+        match run(&mut ex) {
+            Ok(lines) => (lines, None),
+            Err(e) => (ex.map(Exchange::into_results).unwrap_or_default(), Some(e)),
+        }
+    }
+
     pub(crate) fn prepare_path(&self, path: &Path) -> Result<PathBuf> {
         check_path(path, self.config.mode)?;
         let path = if self.config.resolve_paths && path.is_relative() {

@@ -129,6 +129,18 @@ pub enum Error {
         /// The reply, lossily decoded and cut to 200 characters.
         reply: String,
     },
+    /// A scan verdict names a path that is neither the path asked nor under it, e.g. a verdict
+    /// for another file or `stream: OK` given to a path scan. Such a verdict is never taken as
+    /// a clean (or any) result.
+    #[error("clamd's reply to {command} of {asked:?} names another path: {reply:?}")]
+    PathMismatch {
+        /// The command answered.
+        command: &'static str,
+        /// The path asked, lossily decoded and cut to 200 characters.
+        asked: String,
+        /// The reply, lossily decoded and cut to 200 characters.
+        reply: String,
+    },
     /// clamd answered an error that is not about one path, e.g.
     /// `FILDES: didn't receive file descriptor. ERROR`.
     #[error("clamd error: {0}")]

@@ -74,7 +74,12 @@ impl Exchange {
         ))
     }
 
-    /// The command.
+    /// The result lines received so far (kept when the exchange fails).
+    pub fn into_results(self) -> Vec<ScanResult> {
+        self.results
+    }
+
+    /// The command being answered.
     pub fn command(&self) -> &Command {
         &self.command
     }

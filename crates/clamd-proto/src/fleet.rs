@@ -126,7 +126,8 @@ pub struct HostReport {
     /// Every scan line, in the order of the plan's paths or files. Stream and FILDES results
     /// carry the local file's path.
     pub results: Vec<ScanResult>,
-    /// The first error on this host; the host is incomplete when set.
+    /// The first error on this host; the host is incomplete when set. Results that arrived
+    /// before it (e.g. FOUND lines before a stall) are still in `results`.
     pub error: Option<Error>,
     /// The PING round trip, when PING succeeded.
     pub latency: Option<Duration>,
@@ -408,8 +409,7 @@ impl Fleet {
         }
         let jobs = plan.jobs();
         let next = AtomicUsize::new(0);
-        let slots: Vec<Mutex<Option<Result<Vec<ScanResult>>>>> =
-            (0..jobs).map(|_| Mutex::new(None)).collect();
+        let slots: Vec<Mutex<Option<JobOutcome>>> = (0..jobs).map(|_| Mutex::new(None)).collect();
         let workers = self.per_host.min(jobs);
         std::thread::scope(|scope| {
             for _ in 0..workers {
@@ -420,11 +420,12 @@ impl Fleet {
                             break;
                         }
                         let r = if Instant::now() >= deadline {
-                            Err(Error::Timeout {
+                            let e = Error::Timeout {
                                 op: "the fleet scan",
                                 endpoint: client.endpoint().to_string(),
                                 after: self.host_timeout,
-                            })
+                            };
+                            (Vec::new(), Some(e))
                         } else {
                             let _permit = permits.acquire();
                             run_job(&timed(client), &plan.target, i)
@@ -438,10 +439,14 @@ impl Fleet {
             }
         });
         for slot in slots {
-            match slot.into_inner().ok().flatten() {
-                Some(Ok(lines)) => report.results.extend(lines),
-                Some(Err(e)) if report.error.is_none() => report.error = Some(e),
-                Some(Err(_)) | None => {}
+            if let Some((lines, error)) = slot.into_inner().ok().flatten() {
+                // Results that arrived before a failure are kept, with the error.
+                report.results.extend(lines);
+                if let Some(e) = error
+                    && report.error.is_none()
+                {
+                    report.error = Some(e);
+                }
             }
         }
         report.elapsed = start.elapsed();
@@ -449,12 +454,19 @@ impl Fleet {
     }
 }
 
-fn run_job(client: &Client, target: &Target, i: usize) -> Result<Vec<ScanResult>> {
+/// The result lines of one job, and the error that ended it early, if any.
+type JobOutcome = (Vec<ScanResult>, Option<Error>);
+
+fn run_job(client: &Client, target: &Target, i: usize) -> JobOutcome {
+    let one = |r: Result<ScanResult>| match r {
+        Ok(r) => (vec![r], None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
     match target {
-        Target::Nothing => Ok(Vec::new()),
-        Target::Paths { mode, paths } => client.scan_path(*mode, &paths[i]),
-        Target::Stream { files } => Ok(vec![client.scan_file(&files[i])?]),
-        Target::Fildes { files } => Ok(vec![client.scan_file_fd(&files[i])?]),
+        Target::Nothing => (Vec::new(), None),
+        Target::Paths { mode, paths } => client.scan_path_partial(*mode, &paths[i]),
+        Target::Stream { files } => one(client.scan_file(&files[i])),
+        Target::Fildes { files } => one(client.scan_file_fd(&files[i])),
     }
 }
 

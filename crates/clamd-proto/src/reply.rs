@@ -538,7 +538,18 @@ impl Reply {
             Command::Version => Reply::Version(Version::parse(frame)?),
             Command::VersionCommands => Reply::VersionCommands(VersionCommands::parse(frame)?),
             Command::Stats => Reply::Stats(Stats::parse(frame)?),
-            Command::Path(..) => Reply::Scan(ScanResult::parse(frame, root)?),
+            Command::Path(_, asked) => {
+                let result = ScanResult::parse(frame, root)?;
+                let asked = asked.as_os_str().as_bytes();
+                if !names_path_under(&result.path, asked) {
+                    return Err(Error::PathMismatch {
+                        command: command.name(),
+                        asked: String::from_utf8_lossy(asked).chars().take(200).collect(),
+                        reply: String::from_utf8_lossy(frame).chars().take(200).collect(),
+                    });
+                }
+                Reply::Scan(result)
+            }
             Command::Instream => Reply::Scan(parse_anonymous(frame, b"stream", "INSTREAM")?),
             Command::Fildes => Reply::Scan(parse_anonymous(frame, b"fd[", "FILDES")?),
             Command::Shutdown | Command::IdSession | Command::End => {
@@ -547,6 +558,22 @@ impl Reply {
         };
         Ok(reply)
     }
+}
+
+/// Whether a verdict for `path` can answer a scan of `asked`: the path itself, or (for a
+/// directory) an entry under it. clamd drops trailing slashes of the path it was given.
+fn names_path_under(path: &[u8], asked: &[u8]) -> bool {
+    let mut root = asked;
+    while root.len() > 1 && root.ends_with(b"/") {
+        root = &root[..root.len() - 1];
+    }
+    if path == root {
+        return true;
+    }
+    if root == b"/" {
+        return path.starts_with(b"/");
+    }
+    path.len() > root.len() && path.starts_with(root) && path[root.len()] == b'/'
 }
 
 /// Parses the result of INSTREAM (`stream: ...`) or FILDES (`fd[N]: ...`); any other ERROR

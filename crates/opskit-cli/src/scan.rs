@@ -82,7 +82,8 @@ pub(crate) struct Args {
     /// Deadline for each host's whole session: seconds, or a span such as 10m (default 600 s).
     #[arg(long, value_name = "SPAN", default_value = "600", value_parser = crate::duration::parse)]
     host_timeout: Duration,
-    /// Connections open at once, over all hosts and to each host.
+    /// Connections open at once, over all hosts and to each host. The soft open-file limit is
+    /// raised to the hard one, and N is capped (with a warning) to (limit - 32) / 2.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
     /// Print one JSON object (see the module docs for the format).
@@ -125,7 +126,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         hosts.push(Endpoint::unix(DEFAULT_SOCKET));
     }
     let timeout = args.host_timeout;
-    let concurrency = args.concurrency.max(1);
+    let concurrency = fit_concurrency(args.concurrency.max(1));
     let target = target(&args)?;
     let plan = ScanPlan::new()
         .target(target)
@@ -164,6 +165,45 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         return Err(Error::io("writing the report", e));
     }
     Ok(Exit::code(report.summary().exit_code()))
+}
+
+/// File descriptors kept free for everything but scan connections (standard streams, the
+/// walk, the allocator, libraries).
+const SPARE_FDS: u64 = 32;
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit and caps `wanted` connections to what
+/// fits in it: two descriptors per connection (the socket, and the file sent by `stream` or
+/// `fdpass`), after [`SPARE_FDS`]. A cap is a warning, not an error, so that no scan fails
+/// with EMFILE.
+fn fit_concurrency(wanted: usize) -> usize {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => limit = getrlimit(Resource::Nofile),
+            Err(e) => crate::error::warn(format_args!(
+                "raising the open-file limit to its hard limit: {e}"
+            )),
+        }
+    }
+    let Some(soft) = limit.current else {
+        return wanted;
+    };
+    let fits = usize::try_from(soft.saturating_sub(SPARE_FDS) / 2)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    if wanted > fits {
+        crate::error::warn(format_args!(
+            "--concurrency {wanted} needs more file descriptors than the open-file limit of \
+             {soft} allows; using {fits}"
+        ));
+        return fits;
+    }
+    wanted
 }
 
 fn target(args: &Args) -> Result<Target> {

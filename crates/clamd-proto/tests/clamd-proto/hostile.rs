@@ -213,3 +213,54 @@ fn truncated_and_garbage_session_replies() {
     let err = s.ping().unwrap_err();
     assert!(matches!(err, Error::LineTooLong { limit: 4096 }), "{err:?}");
 }
+
+#[test]
+fn verdict_for_another_path_is_a_protocol_error() {
+    // A lying clamd: every path scan is answered "clean" for some other file.
+    let addr = server(|c| {
+        let _ = c.write_all(b"/etc/other: OK\0");
+    });
+    let err = client(addr).scan("/tmp/asked").unwrap_err();
+    assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
+    let err = client(addr).contscan("/tmp/asked").unwrap_err();
+    assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
+    // A sibling that only shares the prefix is another path too.
+    let addr = server(|c| {
+        let _ = c.write_all(b"/tmp/asked-not: Eicar FOUND\0");
+    });
+    let err = client(addr).scan("/tmp/asked").unwrap_err();
+    assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
+}
+
+#[test]
+fn stream_ok_to_a_path_scan_is_a_protocol_error() {
+    let addr = server(|c| {
+        let _ = c.write_all(b"stream: OK\0");
+    });
+    let err = client(addr).scan("/tmp/asked").unwrap_err();
+    assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
+    let err = client(addr).multiscan("/tmp/asked").unwrap_err();
+    assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
+}
+
+#[test]
+fn verdicts_for_the_path_or_under_it_are_accepted() {
+    let addr = server(|c| {
+        let _ = c.write_all(b"/tmp/asked/sub/f: Eicar FOUND\0/tmp/asked: OK\0");
+    });
+    let r = client(addr).contscan("/tmp/asked/").unwrap();
+    assert_eq!(r.len(), 2, "{r:?}");
+}
+
+#[test]
+fn results_before_a_stall_are_kept_with_the_error() {
+    let addr = server(|c| {
+        let _ = c.write_all(b"/tmp/asked/a: Eicar FOUND\0");
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let (results, err) =
+        client(addr).scan_path_partial(clamd_proto::ScanMode::ContScan, "/tmp/asked");
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert!(results[0].is_infected(), "{results:?}");
+    assert!(err.as_ref().is_some_and(Error::is_timeout), "{err:?}");
+}

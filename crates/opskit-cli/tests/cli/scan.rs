@@ -244,3 +244,118 @@ fn progress_shows_on_a_terminal_for_long_scans() {
     assert!(text.contains("/200"), "{text:.400}");
     assert!(text.contains("Status: all clean"));
 }
+
+#[test]
+fn concurrency_is_capped_to_the_open_file_limit_with_a_warning() {
+    let clamd = Clamd::start().unwrap();
+    // Files large enough that many streams are open at once.
+    let names: Vec<Vec<u8>> = (0..120).map(|i| format!("f{i}.txt").into_bytes()).collect();
+    let data = vec![b'a'; 1 << 18];
+    let mut files: Vec<(&[u8], &[u8])> = names.iter().map(|n| (&n[..], &data[..])).collect();
+    files.push((b"eicar.com", EICAR));
+    let dir = dir_with(&clamd, &files);
+    for mode in ["stream", "fdpass"] {
+        // Soft and hard limit 64: 500 connections (plus their files) cannot fit.
+        let out = Command::new("prlimit")
+            .arg("--nofile=64:64")
+            .arg(env!("CARGO_BIN_EXE_opskit"))
+            .args(["scan", "--unix"])
+            .arg(clamd.socket_path())
+            .args(["--mode", mode, "--concurrency", "500", "--json"])
+            .arg(&dir)
+            .output()
+            .expect("run opskit scan under prlimit");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let v = json(&out);
+        let results = v["hosts"][0]["results"].as_array().unwrap();
+        let errors = results.iter().filter(|r| r["status"] == "error").count();
+        assert_eq!(errors, 0, "{mode}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
+        assert!(
+            stderr.contains("warning: --concurrency 500") && stderr.contains("using 16"),
+            "{mode}: {stderr}"
+        );
+        assert_eq!(v["hosts"][0]["ok"], true, "{mode}: {v}");
+        let results = v["hosts"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 121, "{mode}: {results:?}");
+        let errors = results.iter().filter(|r| r["status"] == "error").count();
+        let infected = results.iter().filter(|r| r["status"] == "infected").count();
+        assert_eq!((errors, infected), (0, 1), "{mode}: {results:?}");
+
+        // A soft limit below the hard one is raised first: 100 connections then fit.
+        let out = Command::new("prlimit")
+            .arg("--nofile=64:1024")
+            .arg(env!("CARGO_BIN_EXE_opskit"))
+            .args(["scan", "--unix"])
+            .arg(clamd.socket_path())
+            .args(["--mode", mode, "--concurrency", "100", "--json"])
+            .arg(&dir)
+            .output()
+            .expect("run opskit scan under prlimit");
+        assert_eq!(out.status.code(), Some(1), "{mode}: {out:?}");
+        assert!(out.stderr.is_empty(), "{mode}: {out:?}");
+        let v = json(&out);
+        let results = v["hosts"][0]["results"].as_array().unwrap();
+        let errors = results.iter().filter(|r| r["status"] == "error").count();
+        assert_eq!((results.len(), errors), (121, 0), "{mode}: {results:?}");
+    }
+}
+
+/// A fake clamd on loopback: answers PING and VERSION, and to a scan sends one FOUND line for
+/// `<path>/evil` and then stalls.
+fn found_then_stall_server() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut cmd = Vec::new();
+                let mut b = [0u8; 1];
+                while conn.read(&mut b).is_ok_and(|n| n == 1) && b[0] != 0 && b[0] != b'\n' {
+                    cmd.push(b[0]);
+                }
+                let cmd = String::from_utf8_lossy(&cmd).into_owned();
+                let cmd = cmd.trim_start_matches(['z', 'n']);
+                if cmd == "PING" {
+                    let _ = conn.write_all(b"PONG\0");
+                } else if cmd == "VERSION" {
+                    let _ = conn.write_all(b"ClamAV 1.4.6/27000/Mon Jan  1 00:00:00 2026\0");
+                } else if let Some((_, path)) = cmd.split_once(' ') {
+                    let _ = conn.write_all(format!("{path}/evil: Eicar FOUND\0").as_bytes());
+                    std::thread::sleep(std::time::Duration::from_secs(30));
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn found_before_a_stall_is_kept_and_exits_1() {
+    let addr = found_then_stall_server().to_string();
+    let args = [
+        s("--host"),
+        s(&addr),
+        s("--host-timeout"),
+        s("1"),
+        s("/srv/tree"),
+    ];
+    let out = opskit(&[&args[..], &[s("--json")]].concat());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = json(&out);
+    let h = &v["hosts"][0];
+    assert_eq!(h["ok"], false, "{v}");
+    assert!(h["error"].is_string(), "{v}");
+    let results = h["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{v}");
+    assert_eq!(results[0]["path"], "/srv/tree/evil");
+    assert_eq!(results[0]["status"], "infected");
+
+    let out = opskit(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stdout.contains("/srv/tree/evil: Eicar FOUND"), "{stdout}");
+    assert!(stdout.contains("Infected files: 1"), "{stdout}");
+}
