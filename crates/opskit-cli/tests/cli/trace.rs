@@ -41,6 +41,18 @@ fn help_lists_the_options() {
 }
 
 #[test]
+fn unusable_targets_are_refused_before_any_socket() {
+    // Validated before sockets open, so this needs no root.
+    for target in ["224.0.0.1", "0.0.0.0", "::", "ff02::1", "255.255.255.255"] {
+        let out = opskit().args(["trace", target]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{target}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.starts_with("error:"), "{target}: {err}");
+        assert!(err.contains(&format!("{target:?}")), "{target}: {err}");
+    }
+}
+
+#[test]
 fn bad_arguments_exit_2_with_a_message() {
     for (args, needle) in [
         (vec!["trace", "192.0.2.1", "-p", "80,x"], "bad port list"),
