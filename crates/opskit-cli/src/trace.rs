@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tcptrace::{TraceConfig, TraceReport};
 
-use crate::error::{Context as _, Error, Exit, Result, write_stdout};
+use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
 
 /// Arguments of `opskit trace`.
 #[derive(clap::Args)]
@@ -14,7 +14,9 @@ use crate::error::{Context as _, Error, Exit, Result, write_stdout};
                   exceeded, SA for SYN-ACK, RA for RST-ACK, or - for no answer).\n\n\
                   Needs raw sockets: run as root, or grant the binary CAP_NET_RAW once with \
                   `sudo setcap cap_net_raw+ep $(which opskit)`.\n\n\
-                  Exit status: 0 when the run completed, 2 on an error."
+                  Exit status: 0 when the run completed; 1 when the trace was printed but a later \
+                  step failed (AS resolution, writing --svg/--png, a map over its size limit), \
+                  with a warning on stderr; 2 on an error."
 )]
 pub(crate) struct Args {
     /// Targets: host names or IPv4/IPv6 addresses.
@@ -143,8 +145,12 @@ pub(crate) fn run(mut args: Args) -> Result<Exit> {
     let targets = std::mem::take(&mut args.targets);
     let config = config(&args, targets)?;
     let mut report = tcptrace::trace(&config)?;
-    annotate(&args, &mut report)?;
-    draw(&args, &report)?;
+    // The trace is done: a later step that fails costs only its own part of the result.
+    let mut partial = false;
+    if let Err(e) = annotate(&args, &mut report) {
+        warn(format_args!("{e}; the trace is printed without AS data"));
+        partial = true;
+    }
     if args.json {
         let mut j = report
             .to_json_pretty()
@@ -156,5 +162,13 @@ pub(crate) fn run(mut args: Args) -> Result<Exit> {
     } else {
         write_stdout(report.scapy_table().as_bytes())?;
     }
-    Ok(Exit::SUCCESS)
+    if let Err(e) = draw(&args, &report) {
+        warn(format_args!("{e}; the route map was not written"));
+        partial = true;
+    }
+    Ok(if partial {
+        Exit::PARTIAL
+    } else {
+        Exit::SUCCESS
+    })
 }

@@ -1,5 +1,6 @@
 //! The configuration of a run, built with a validating builder.
 
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use crate::error::ConfigError;
@@ -288,6 +289,15 @@ impl TraceConfigBuilder {
         if c.targets.is_empty() {
             return Err(ConfigError::NoTargets);
         }
+        for target in &mut c.targets {
+            if let Some(addr) = parse_literal(target) {
+                let addr = check_target(target, addr)?;
+                if let (IpAddr::V4(v4), true) = (addr, target.contains(':')) {
+                    // An IPv4-mapped IPv6 address is traced as the IPv4 address it maps.
+                    *target = v4.to_string();
+                }
+            }
+        }
         if c.ports.is_empty() {
             c.ports.push(80);
         }
@@ -322,6 +332,39 @@ impl TraceConfigBuilder {
         }
         Ok(c)
     }
+}
+
+/// Parses an address literal, IPv6 literals with or without brackets.
+pub(crate) fn parse_literal(target: &str) -> Option<IpAddr> {
+    target.parse().ok().or_else(|| {
+        target
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .and_then(|t| t.parse::<Ipv6Addr>().ok())
+            .map(IpAddr::V6)
+    })
+}
+
+/// Maps an IPv4-mapped IPv6 address to IPv4, and refuses addresses no trace can reach.
+///
+/// # Errors
+///
+/// [`ConfigError::UnusableTarget`] for unspecified, multicast and limited broadcast addresses.
+pub(crate) fn check_target(target: &str, addr: IpAddr) -> Result<IpAddr, ConfigError> {
+    let addr = addr.to_canonical();
+    let kind = if addr.is_unspecified() {
+        "an unspecified"
+    } else if addr.is_multicast() {
+        "a multicast"
+    } else if matches!(addr, IpAddr::V4(a) if a.is_broadcast()) {
+        "the broadcast"
+    } else {
+        return Ok(addr);
+    };
+    Err(ConfigError::UnusableTarget {
+        target: target.to_owned(),
+        kind,
+    })
 }
 
 /// Parses `80,443,8000-8003` into ports.
@@ -405,6 +448,44 @@ mod tests {
             b().port_list("80,x").build().unwrap_err(),
             ConfigError::BadPortList(_)
         ));
+    }
+
+    #[test]
+    fn odd_targets() {
+        let c = TraceConfig::builder()
+            .targets(["::ffff:192.0.2.7", "[::ffff:198.51.100.1]", "2001:db8::1"])
+            .build()
+            .unwrap();
+        assert_eq!(c.targets(), ["192.0.2.7", "198.51.100.1", "2001:db8::1"]);
+        for (target, kind) in [
+            ("0.0.0.0", "an unspecified"),
+            ("::", "an unspecified"),
+            ("[::]", "an unspecified"),
+            ("::ffff:0.0.0.0", "an unspecified"),
+            ("224.0.0.1", "a multicast"),
+            ("239.255.255.250", "a multicast"),
+            ("ff02::1", "a multicast"),
+            ("::ffff:224.0.0.5", "a multicast"),
+            ("255.255.255.255", "the broadcast"),
+        ] {
+            let e = TraceConfig::builder()
+                .targets(["192.0.2.1", target])
+                .build()
+                .unwrap_err();
+            assert_eq!(
+                e,
+                ConfigError::UnusableTarget {
+                    target: target.to_owned(),
+                    kind
+                }
+            );
+            assert!(e.to_string().contains(target), "{e}");
+        }
+        // Near misses are fine.
+        TraceConfig::builder()
+            .targets(["223.255.255.255", "240.0.0.1", "255.255.255.254", "fe80::1"])
+            .build()
+            .unwrap();
     }
 
     #[test]

@@ -14,18 +14,11 @@ use crate::transport::RawSockets;
 ///
 /// # Errors
 ///
-/// [`Error::Resolve`] when the resolver fails, [`Error::NoAddress`] when it returns nothing.
+/// [`Error::Resolve`] when the resolver fails, [`Error::NoAddress`] when it returns nothing,
+/// [`Error::Config`] for an address no trace can reach. IPv4-mapped IPv6 addresses become IPv4.
 pub fn resolve(target: &str) -> Result<IpAddr> {
-    if let Ok(a) = target.parse::<IpAddr>() {
-        return Ok(a);
-    }
-    // Accept bracketed IPv6 literals as well.
-    if let Some(a) = target
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .and_then(|t| t.parse().ok())
-    {
-        return Ok(IpAddr::V6(a));
+    if let Some(a) = crate::config::parse_literal(target) {
+        return Ok(crate::config::check_target(target, a)?);
     }
     let mut addrs = (target, 0u16)
         .to_socket_addrs()
@@ -33,12 +26,13 @@ pub fn resolve(target: &str) -> Result<IpAddr> {
             target: target.to_owned(),
             source,
         })?;
-    addrs
+    let addr = addrs
         .next()
         .map(|a| a.ip())
         .ok_or_else(|| Error::NoAddress {
             target: target.to_owned(),
-        })
+        })?;
+    Ok(crate::config::check_target(target, addr)?)
 }
 
 /// Resolves the targets and picks the source address of each, in config order × port order.

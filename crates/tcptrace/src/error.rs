@@ -119,6 +119,15 @@ pub enum ConfigError {
     /// The plan is too large (targets × ports × TTLs × attempts).
     #[error("{0} (target, port, TTL) slots is too many for one run (at most 1048576)")]
     TooManyProbes(u64),
+    /// A target is an address no trace can reach: unspecified (`0.0.0.0`, `::`), multicast
+    /// (`224.0.0.0/4`, `ff00::/8`) or the limited broadcast address `255.255.255.255`.
+    #[error("cannot trace {target:?}: it is {kind} address")]
+    UnusableTarget {
+        /// The target as given.
+        target: String,
+        /// What kind of address it is ("an unspecified", "a multicast", "the broadcast").
+        kind: &'static str,
+    },
     /// A flow's source and destination address families differ.
     #[error("source {src} and destination {dst} are of different families")]
     FamilyMismatch {

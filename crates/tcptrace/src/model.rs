@@ -168,7 +168,9 @@ impl Hop {
 pub struct Reply {
     /// The address the reply came from.
     pub from: IpAddr,
-    /// The round-trip time, from the probe's send timestamp, in milliseconds.
+    /// The round-trip time, from the probe's send timestamp, in milliseconds. JSON carries it
+    /// to the microsecond (3 decimals), the precision of the timestamps.
+    #[serde(serialize_with = "serialize_ms")]
     pub rtt_ms: f64,
     /// What kind of reply it was.
     pub kind: ReplyKind,
@@ -199,6 +201,14 @@ impl Reply {
             as_name: None,
         }
     }
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with signature"
+)]
+fn serialize_ms<S: serde::Serializer>(ms: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((ms * 1000.0).round() / 1000.0)
 }
 
 #[expect(
@@ -363,6 +373,15 @@ mod tests {
         assert_eq!(r1["asn"], 64500);
         assert_eq!(r1["mpls"][0]["label"], 16);
         assert!(v["params"].get("pps").is_none());
+
+        // RTTs are written to the microsecond, not with float noise.
+        let mut r = sample();
+        r.traces[0].hops[0].replies[0].rtt_ms = 0.168_190_999_999_999_98;
+        r.traces[0].hops[1].replies[0].rtt_ms = 12.345_6;
+        let text = r.to_json_pretty().unwrap();
+        assert!(text.contains("\"rtt_ms\": 0.168,"), "{text}");
+        assert!(text.contains("\"rtt_ms\": 12.346,"), "{text}");
+        assert!(!text.contains("0.16819"), "{text}");
     }
 
     #[test]

@@ -41,6 +41,18 @@ fn help_lists_the_options() {
 }
 
 #[test]
+fn unusable_targets_are_refused_before_any_socket() {
+    // Validated before sockets open, so this needs no root.
+    for target in ["224.0.0.1", "0.0.0.0", "::", "ff02::1", "255.255.255.255"] {
+        let out = opskit().args(["trace", target]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{target}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.starts_with("error:"), "{target}: {err}");
+        assert!(err.contains(&format!("{target:?}")), "{target}: {err}");
+    }
+}
+
+#[test]
 fn bad_arguments_exit_2_with_a_message() {
     for (args, needle) in [
         (vec!["trace", "192.0.2.1", "-p", "80,x"], "bad port list"),
@@ -248,6 +260,57 @@ fn summary_all_ttls_and_maps_in_a_test_network() {
 }
 
 #[test]
+fn a_failing_later_step_keeps_the_trace_and_exits_1() {
+    if !testbed::require_root("opskit trace a_failing_later_step_keeps_the_trace_and_exits_1") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    for (extra, needle) in [
+        (
+            vec!["--svg", "/nonexistent-dir/x.svg"],
+            "/nonexistent-dir/x.svg",
+        ),
+        (
+            vec!["--png", "/nonexistent-dir/x.png"],
+            "/nonexistent-dir/x.png",
+        ),
+        (vec!["--asn-db", empty.to_str().unwrap()], "--asn-db"),
+    ] {
+        let out = opskit()
+            .args(["trace", "127.0.0.1", "--max-ttl", "2", "--timeout", "0.5"])
+            .args(&extra)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {err}");
+        let table = String::from_utf8_lossy(&out.stdout);
+        assert!(table.contains("127.0.0.1:tcp80"), "{extra:?}: {table}");
+        assert!(err.contains("warning: "), "{extra:?}: {err}");
+        assert!(err.contains(needle), "{extra:?}: {err}");
+        assert!(!err.contains("error:"), "{extra:?}: {err}");
+    }
+    // The JSON report is kept too.
+    let out = opskit()
+        .args([
+            "trace",
+            "127.0.0.1",
+            "--max-ttl",
+            "2",
+            "--timeout",
+            "0.5",
+            "--json",
+        ])
+        .args(["--svg", "/nonexistent-dir/x.svg"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["traces"][0]["addr"], "127.0.0.1");
+}
+
+#[test]
 fn asn_db_annotates_and_a_missing_db_is_an_error() {
     if !testbed::require_root("opskit trace asn_db_annotates_and_a_missing_db_is_an_error") {
         return;
@@ -266,8 +329,14 @@ fn asn_db_annotates_and_a_missing_db_is_an_error() {
             missing.to_str().unwrap(),
         ],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--asn-db"), "{}", stderr(&out));
+    // The trace is kept: printed, with a warning, and exit 1 for a partial result.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: --asn-db"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&web));
 
     // The testbed's addresses are in the benchmarking range 198.18.0.0/15, which every AS
     // backend answers as not routed: the run succeeds and no reply carries an AS.
