@@ -299,36 +299,8 @@ fn maps_a_real_trace_from_a_test_network() {
 /// a generous deadline.
 #[test]
 fn hundred_thousand_hops_fail_fast_in_bounded_memory() {
-    use std::fmt::Write as _;
     let dir = tempfile::tempdir().unwrap();
-    let mut json = String::from(r#"{"traces":["#);
-    for t in 0..4000u32 {
-        if t > 0 {
-            json.push(',');
-        }
-        write!(
-            json,
-            r#"{{"target":"198.18.{}.{}","port":80,"hops":["#,
-            t / 256,
-            t % 256
-        )
-        .unwrap();
-        for ttl in 1..=25u32 {
-            let a = std::net::Ipv4Addr::from(0x0a00_0000 + t * 32 + ttl);
-            if ttl > 1 {
-                json.push(',');
-            }
-            write!(
-                json,
-                r#"{{"ttl":{ttl},"replies":[{{"from":"{a}","kind":"time_exceeded"}}]}}"#
-            )
-            .unwrap();
-        }
-        json.push_str("]}");
-    }
-    json.push_str("]}");
-    let input = dir.path().join("big.json");
-    std::fs::write(&input, json).unwrap();
+    let input = distinct_routes(dir.path(), 4000, 25);
     let out = dir.path().join("map.png");
     let mut child = Command::new("sh")
         .arg("-c")
@@ -426,36 +398,8 @@ fn fit_draws_an_over_budget_png_scaled_down() {
 /// layout without --fit, and with --fit past that check and shrunk to scale 0.1.
 #[test]
 fn fit_lets_a_large_map_through() {
-    use std::fmt::Write as _;
     let dir = tempfile::tempdir().unwrap();
-    let mut json = String::from(r#"{"traces":["#);
-    for t in 0..600u32 {
-        if t > 0 {
-            json.push(',');
-        }
-        write!(
-            json,
-            r#"{{"target":"198.18.{}.{}","port":80,"hops":["#,
-            t / 256,
-            t % 256
-        )
-        .unwrap();
-        for ttl in 1..=26u32 {
-            let a = std::net::Ipv4Addr::from(0x0a00_0000 + t * 32 + ttl);
-            if ttl > 1 {
-                json.push(',');
-            }
-            write!(
-                json,
-                r#"{{"ttl":{ttl},"replies":[{{"from":"{a}","kind":"time_exceeded"}}]}}"#
-            )
-            .unwrap();
-        }
-        json.push_str("]}");
-    }
-    json.push_str("]}");
-    let input = dir.path().join("big.json");
-    std::fs::write(&input, json).unwrap();
+    let input = distinct_routes(dir.path(), 600, 26);
     let out = dir.path().join("map.png");
     let refused = opskit()
         .arg("routemap")
@@ -500,4 +444,39 @@ fn help_documents_fit() {
         help.contains("--fit") && help.contains("--max-pixels"),
         "{help}"
     );
+}
+
+/// Writes trace JSON of `traces` traces, each through `hops` routers no other trace shares, and
+/// returns its path: the widest map a hop count can make.
+fn distinct_routes(dir: &std::path::Path, traces: u32, hops: u32) -> std::path::PathBuf {
+    use std::fmt::Write as _;
+    let mut json = String::from(r#"{"traces":["#);
+    for t in 0..traces {
+        if t > 0 {
+            json.push(',');
+        }
+        write!(
+            json,
+            r#"{{"target":"198.18.{}.{}","port":80,"hops":["#,
+            t / 256,
+            t % 256
+        )
+        .unwrap();
+        for ttl in 1..=hops {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + t * 32 + ttl);
+            if ttl > 1 {
+                json.push(',');
+            }
+            write!(
+                json,
+                r#"{{"ttl":{ttl},"replies":[{{"from":"{a}","kind":"time_exceeded"}}]}}"#
+            )
+            .unwrap();
+        }
+        json.push_str("]}");
+    }
+    json.push_str("]}");
+    let input = dir.join("big.json");
+    std::fs::write(&input, json).unwrap();
+    input
 }
