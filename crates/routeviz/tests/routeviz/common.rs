@@ -306,3 +306,23 @@ pub(crate) fn check_svg_invariants(svg: &str) {
         );
     }
 }
+
+/// `traces` traces, each through `hops` routers that no other trace shares: the widest map a
+/// hop count can make, for the size-budget tests.
+pub(crate) fn distinct_routes(traces: u32, hops: u8) -> TraceSet {
+    let traces = (0..traces)
+        .map(|t| {
+            let mut tr = Trace::new(format!("198.18.{}.{}", t / 256, t % 256), 80);
+            tr.hops = (1..=hops)
+                .map(|ttl| {
+                    let a = IpAddr::V4(std::net::Ipv4Addr::from(
+                        0x0a00_0000 + t * 32 + u32::from(ttl),
+                    ));
+                    Hop::new(ttl, vec![Reply::new(a, ReplyKind::TimeExceeded)])
+                })
+                .collect();
+            tr
+        })
+        .collect();
+    TraceSet::new(traces)
+}

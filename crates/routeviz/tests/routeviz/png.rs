@@ -182,21 +182,7 @@ fn png_bound_uses_the_requested_scale() {
 /// budgets above.)
 #[test]
 fn real_budget_is_checked_at_the_png_scale() {
-    use routeviz::{Hop, Reply, ReplyKind, Trace, TraceSet};
-    use std::net::{IpAddr, Ipv4Addr};
-    let traces = (0..600u32)
-        .map(|t| {
-            let mut tr = Trace::new(format!("198.18.{}.{}", t / 256, t % 256), 80);
-            tr.hops = (1..=26u8)
-                .map(|ttl| {
-                    let a = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + t * 32 + u32::from(ttl)));
-                    Hop::new(ttl, vec![Reply::new(a, ReplyKind::TimeExceeded)])
-                })
-                .collect();
-            tr
-        })
-        .collect();
-    let set = TraceSet::new(traces);
+    let set = crate::common::distinct_routes(600, 26);
     assert!(matches!(
         RouteMap::new(&set).unwrap_err(),
         routeviz::Error::ImageTooLarge { .. }
@@ -210,4 +196,31 @@ fn real_budget_is_checked_at_the_png_scale() {
     RouteMap::for_png(&set, &quarter).unwrap();
     let fit = RenderOptions::builder().fit(true).build().unwrap();
     RouteMap::for_png(&set, &fit).unwrap();
+}
+
+/// 4,000 traces of 25 distinct routers each: 100,000 hops, whose widest layer alone is far past
+/// the pixel budget. Without the check before the layout this takes many seconds and gigabytes;
+/// with it the error comes back (generous deadline, not a speed claim).
+#[test]
+fn hundred_thousand_hops_fail_before_layout() {
+    use std::time::{Duration, Instant};
+    let set = crate::common::distinct_routes(4000, 25);
+    let start = Instant::now();
+    let err = RouteMap::new(&set).unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+    match err {
+        routeviz::Error::ImageTooLarge {
+            width,
+            height,
+            limit,
+        } => {
+            assert_eq!(limit, routeviz::MAX_PIXELS);
+            assert!(width * height > limit, "{width}x{height}");
+        }
+        other => panic!("expected ImageTooLarge, got {other:?}"),
+    }
 }
