@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use crate::client::{Client, ClientBuilder};
 use crate::command::ScanMode;
 use crate::endpoint::Endpoint;
-use crate::reply::{ScanResult, Stats, Version};
+use crate::reply::{ScanResult, Stats, Verdict, Version};
+use crate::walk::{Skipped, Walk, WalkError};
 use crate::{Error, Result};
 
 /// What a fleet scan sends to every host after PING.
@@ -46,6 +47,8 @@ pub struct ScanPlan {
     version: bool,
     stats: bool,
     target: Target,
+    walk_errors: Vec<WalkError>,
+    skipped: Vec<Skipped>,
 }
 
 impl Default for ScanPlan {
@@ -55,6 +58,8 @@ impl Default for ScanPlan {
             version: true,
             stats: false,
             target: Target::Nothing,
+            walk_errors: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 }
@@ -78,6 +83,26 @@ impl ScanPlan {
         Self::new().target(Target::Stream {
             files: files.into_iter().map(Into::into).collect(),
         })
+    }
+
+    /// Stream the files of a local walk to every host. The walk's errors and skipped entries
+    /// go into the report as they are ([`FleetReport::walk_errors`], [`FleetReport::skipped`]),
+    /// and its errors are counted in the [`Summary`].
+    pub fn stream_walk(walk: Walk) -> Self {
+        Self::new().walked(walk, |files| Target::Stream { files })
+    }
+
+    /// Pass the files of a local walk by descriptor (Unix-socket hosts only); otherwise as
+    /// [`stream_walk`](Self::stream_walk).
+    pub fn fildes_walk(walk: Walk) -> Self {
+        Self::new().walked(walk, |files| Target::Fildes { files })
+    }
+
+    fn walked(mut self, walk: Walk, target: impl FnOnce(Vec<PathBuf>) -> Target) -> Self {
+        self.target = target(walk.files);
+        self.walk_errors = walk.errors;
+        self.skipped = walk.skipped;
+        self
     }
 
     /// Sets the target.
@@ -170,13 +195,19 @@ pub struct Summary {
     pub infected: usize,
     /// Scan lines that are errors.
     pub file_errors: usize,
+    /// Entries of the local walk that could not be scanned (counted once, whatever the
+    /// number of hosts).
+    pub walk_errors: usize,
+    /// Every error, as clamdscan's `Total errors`: `walk_errors + file_errors +
+    /// hosts_failed`.
+    pub errors: usize,
     /// The conclusion.
     pub status: FleetStatus,
 }
 
 impl Summary {
-    /// clamdscan's exit status: 1 if anything was found, otherwise 2 if any host or file had
-    /// an error, otherwise 0.
+    /// clamdscan's exit status: 1 if anything was found, otherwise 2 if there was any error
+    /// (a host, a scan line or an entry of the local walk), otherwise 0.
     ///
     /// An infection outranks errors, as in clamdscan 1.x (`return infected ? 1 : (errors ? 2 :
     /// 0)`): a run that found a virus and also failed on another file or host exits 1, and the
@@ -184,7 +215,7 @@ impl Summary {
     pub fn exit_code(&self) -> u8 {
         if self.infected > 0 {
             1
-        } else if self.hosts_failed > 0 || self.file_errors > 0 {
+        } else if self.errors > 0 {
             2
         } else {
             0
@@ -199,6 +230,11 @@ pub struct FleetReport {
     pub hosts: Vec<HostReport>,
     /// Wall time of the whole run.
     pub elapsed: Duration,
+    /// Entries of the plan's local walk that could not be scanned, each with its path and
+    /// reason ([`ScanPlan::stream_walk`]).
+    pub walk_errors: Vec<WalkError>,
+    /// Entries of the plan's local walk skipped on purpose.
+    pub skipped: Vec<Skipped>,
 }
 
 impl FleetReport {
@@ -217,9 +253,11 @@ impl FleetReport {
             .flat_map(|h| &h.results)
             .filter(|r| r.is_error())
             .count();
+        let walk_errors = self.walk_errors.len();
+        let errors = walk_errors + file_errors + hosts_failed;
         let status = if infected > 0 {
             FleetStatus::Infected
-        } else if hosts_failed > 0 || file_errors > 0 {
+        } else if errors > 0 {
             FleetStatus::Incomplete
         } else {
             FleetStatus::AllClean
@@ -229,6 +267,8 @@ impl FleetReport {
             hosts_failed,
             infected,
             file_errors,
+            walk_errors,
+            errors,
             status,
         }
     }
@@ -361,6 +401,8 @@ impl Fleet {
         Ok(FleetReport {
             hosts,
             elapsed: start.elapsed(),
+            walk_errors: plan.walk_errors.clone(),
+            skipped: plan.skipped.clone(),
         })
     }
 
@@ -458,15 +500,25 @@ impl Fleet {
 type JobOutcome = (Vec<ScanResult>, Option<Error>);
 
 fn run_job(client: &Client, target: &Target, i: usize) -> JobOutcome {
-    let one = |r: Result<ScanResult>| match r {
-        Ok(r) => (vec![r], None),
-        Err(e) => (Vec::new(), Some(e)),
-    };
     match target {
         Target::Nothing => (Vec::new(), None),
         Target::Paths { mode, paths } => client.scan_path_partial(*mode, &paths[i]),
-        Target::Stream { files } => one(client.scan_file(&files[i])),
-        Target::Fildes { files } => one(client.scan_file_fd(&files[i])),
+        Target::Stream { files } => local(&files[i], client.scan_file(&files[i])),
+        Target::Fildes { files } => local(&files[i], client.scan_file_fd(&files[i])),
+    }
+}
+
+/// A local file that cannot be opened or read (it vanished or changed after the walk) is an
+/// `ERROR` line for that file, not a failure of the host: the host's other files are scanned
+/// and every such file is named.
+fn local(path: &std::path::Path, r: Result<ScanResult>) -> JobOutcome {
+    match r {
+        Ok(r) => (vec![r], None),
+        Err(Error::Read { source, .. }) => {
+            let line = ScanResult::new(path, Verdict::Error(source.to_string()));
+            (vec![line], None)
+        }
+        Err(e) => (Vec::new(), Some(e)),
     }
 }
 
@@ -537,21 +589,27 @@ mod tests {
             latency: None,
             elapsed: Duration::ZERO,
         };
-        let clean = || ScanResult::new("/a", crate::Verdict::Clean);
-        let found = || ScanResult::new("/b", crate::Verdict::Found("X".into()));
+        let clean = || ScanResult::new("/a", Verdict::Clean);
+        let found = || ScanResult::new("/b", Verdict::Found("X".into()));
         let r = FleetReport {
+            walk_errors: Vec::new(),
+            skipped: Vec::new(),
             hosts: vec![host(vec![clean()], None)],
             elapsed: Duration::ZERO,
         };
         assert_eq!(r.summary().status, FleetStatus::AllClean);
         assert_eq!(r.summary().exit_code(), 0);
         let r = FleetReport {
+            walk_errors: Vec::new(),
+            skipped: Vec::new(),
             hosts: vec![host(vec![clean()], None), host(vec![found()], None)],
             elapsed: Duration::ZERO,
         };
         assert_eq!(r.summary().status, FleetStatus::Infected);
         assert_eq!(r.summary().exit_code(), 1);
         let r = FleetReport {
+            walk_errors: Vec::new(),
+            skipped: Vec::new(),
             hosts: vec![
                 host(vec![found()], None),
                 host(vec![], Some(Error::UnknownCommand)),
@@ -562,15 +620,49 @@ mod tests {
         assert_eq!(r.summary().exit_code(), 1, "an infection outranks errors");
         assert_eq!(r.summary().hosts_failed, 1);
         let r = FleetReport {
+            walk_errors: Vec::new(),
+            skipped: Vec::new(),
             hosts: vec![host(vec![clean()], Some(Error::UnknownCommand))],
             elapsed: Duration::ZERO,
         };
         assert_eq!(r.summary().exit_code(), 2);
-        let error_line = ScanResult::new("/c", crate::Verdict::Error("lstat() failed".into()));
+        let error_line = ScanResult::new("/c", Verdict::Error("lstat() failed".into()));
         let r = FleetReport {
+            walk_errors: Vec::new(),
+            skipped: Vec::new(),
             hosts: vec![host(vec![clean(), error_line], None)],
             elapsed: Duration::ZERO,
         };
         assert_eq!(r.summary().exit_code(), 2);
+        // Walk errors are counted once with the others, as clamdscan's `Total errors`.
+        let denied = || WalkError::new("/d", crate::WalkReason::PermissionDenied);
+        let r = FleetReport {
+            walk_errors: vec![denied(), denied()],
+            skipped: Vec::new(),
+            hosts: vec![host(vec![clean()], Some(Error::UnknownCommand))],
+            elapsed: Duration::ZERO,
+        };
+        let sum = r.summary();
+        assert_eq!((sum.walk_errors, sum.errors), (2, 3));
+        assert_eq!(sum.status, FleetStatus::Incomplete);
+        assert_eq!(sum.exit_code(), 2);
+        let r = FleetReport {
+            walk_errors: vec![denied()],
+            skipped: Vec::new(),
+            hosts: vec![host(vec![clean()], None)],
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(r.summary().exit_code(), 2, "a walk error alone is an error");
+        let r = FleetReport {
+            walk_errors: vec![denied()],
+            skipped: Vec::new(),
+            hosts: vec![host(vec![found()], None)],
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(
+            r.summary().exit_code(),
+            1,
+            "an infection outranks walk errors"
+        );
     }
 }

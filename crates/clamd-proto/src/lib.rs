@@ -8,6 +8,9 @@
 //! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets.
 //! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
+//! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
+//!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
+//!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
 
 mod client;
 mod command;
@@ -20,6 +23,7 @@ mod reply;
 mod session;
 #[cfg(feature = "tokio")]
 mod tokio_client;
+mod walk;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESULTS,
@@ -38,6 +42,10 @@ pub use reply::{
 pub use session::{DEFAULT_KEEPALIVE, SessionCore};
 #[cfg(feature = "tokio")]
 pub use tokio_client::{AsyncClient, AsyncSession};
+pub use walk::{
+    SkipReason, Skipped, SpecialKind, Walk, WalkEntry, WalkError, WalkReason, WalkTally, Walker,
+    walk,
+};
 
 /// The 68-byte EICAR anti-virus test string, which every anti-virus detects as a test.
 pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";

@@ -3,10 +3,19 @@
 //! Every host gets PING, then the optional RELOAD, VERSION and STATS, then the scan: a path
 //! scan on the host's own file system (`scan`, `contscan`, `multiscan`, `allmatch`), or local
 //! files sent with INSTREAM (`stream`) or passed by descriptor over a Unix socket (`fdpass`).
-//! Directories given to `stream` and `fdpass` are walked here.
+//! Directories given to `stream` and `fdpass` are walked here with [`clamd_proto::walk`],
+//! which never aborts: an unreadable file or directory, a path longer than the kernel's
+//! 4096-byte `PATH_MAX`, a symbolic link loop or dangling link, a special file (device, FIFO,
+//! socket) and an entry that vanishes during the walk are each an error for that entry
+//! (`<path>: <reason> ERROR`), and the rest is scanned. Links to files are followed; links to
+//! directories below a named path are not (`<path>: symbolic link to a directory, not
+//! followed SKIPPED`). A file that vanishes between the walk and its scan is an `ERROR` line
+//! for that file on each host.
 //!
 //! Exit status, as clamdscan's: 1 if anything was found (even if other files or hosts had
-//! errors), otherwise 2 if any file or host had an error, otherwise 0.
+//! errors), otherwise 2 if there was any error (a walk entry, a scan line or a host),
+//! otherwise 0. The summary's `Errors:` is clamdscan's `Total errors`: walk errors (once) plus
+//! error lines plus failed hosts.
 //!
 //! When standard error is a terminal, a progress line (`scanning: done/total`) shows for long
 //! scans: 50 jobs (paths or files times hosts) or more, or once a second has passed.
@@ -17,11 +26,19 @@
 //!
 //! ```text
 //! {"hosts":[{"host":"127.0.0.1:3310","ok":true,"version":"ClamAV 1.4.6","error":null,
-//!   "results":[{"path":"/srv/a","status":"infected","signature":"Eicar","message":null}]}]}
+//!   "results":[{"path":"/srv/a","status":"infected","signature":"Eicar","message":null}]}],
+//!  "walk_errors":[{"path":"/srv/p","reason":"permission_denied","message":"permission denied"}],
+//!  "skipped":[{"path":"/srv/l","reason":"directory_symlink",
+//!   "message":"symbolic link to a directory, not followed"}],
+//!  "summary":{"hosts":1,"hosts_failed":0,"infected":1,"file_errors":0,"walk_errors":1,
+//!   "errors":1,"status":"infected"}}
 //! ```
 //!
 //! `status` is `clean`, `infected` or `error`; `signature` is set for `infected` and `message`
-//! for `error`. Paths are JSON strings. A path that is not valid UTF-8 is still represented
+//! for `error`. A walk error's `reason` is one of `permission_denied`, `name_too_long`,
+//! `symlink_loop`, `dangling_symlink`, `special_file`, `vanished`, `not_found`,
+//! `contains_nul`, `os_error`, and `message` says it in words. `summary.errors` is the total
+//! of `walk_errors`, `file_errors` and `hosts_failed`. Paths are JSON strings. A path that is not valid UTF-8 is still represented
 //! losslessly: each byte that is not part of valid UTF-8 is written as the escape of a lone
 //! low surrogate, `\udc80` to `\udcff` for bytes 0x80 to 0xff (PEP 383 "surrogateescape").
 //! No valid UTF-8 text can contain such a code point, so the encoding is unambiguous; in
@@ -30,12 +47,13 @@
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clamd_proto::{
-    Client, Endpoint, Fleet, FleetReport, HostReport, Progress, ScanMode, ScanPlan, Target, Verdict,
+    Client, Endpoint, Fleet, FleetReport, HostReport, Progress, ScanMode, ScanPlan, Verdict,
 };
 
 use crate::error::{Error, Exit, Result};
@@ -49,7 +67,14 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
 #[command(
     after_help = "Exit status (as clamdscan's): 1 if anything was found, even when other files or \
                   hosts had errors; otherwise 2 if any file or host had an error; otherwise 0. \
-                  Errors are counted in the summary either way."
+                  Errors are counted in the summary either way.\n\n\
+                  Local walks (stream, fdpass) never abort: an unreadable file or directory, a \
+                  path longer than the kernel's PATH_MAX (4096 bytes), a symbolic link loop or \
+                  dangling link, a special file (device, FIFO, socket) and an entry that \
+                  vanishes are each an ERROR line for that entry, counted in Errors, and the \
+                  rest is scanned. Links to files are followed; links to directories inside a \
+                  named directory are not (a SKIPPED line). Order: as given, then names in byte \
+                  order, depth first."
 )]
 #[expect(
     clippy::struct_excessive_bools,
@@ -127,9 +152,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     }
     let timeout = args.host_timeout;
     let concurrency = fit_concurrency(args.concurrency.max(1));
-    let target = target(&args)?;
-    let plan = ScanPlan::new()
-        .target(target)
+    let plan = target(&args)
         .reload(args.reload)
         .version(true)
         .stats(args.stats);
@@ -206,53 +229,27 @@ fn fit_concurrency(wanted: usize) -> usize {
     wanted
 }
 
-fn target(args: &Args) -> Result<Target> {
+/// The plan's target. For `stream` and `fdpass` the paths are walked here with
+/// [`clamd_proto::walk`], which never aborts: its errors and skipped entries go into the plan
+/// and so into the report.
+fn target(args: &Args) -> ScanPlan {
     if args.paths.is_empty() {
-        return Ok(Target::Nothing);
+        return ScanPlan::new();
     }
     let mode = match args.mode {
         ModeArg::Scan => ScanMode::Scan,
         ModeArg::Contscan => ScanMode::ContScan,
         ModeArg::Multiscan => ScanMode::MultiScan,
         ModeArg::Allmatch => ScanMode::AllMatchScan,
-        ModeArg::Stream | ModeArg::Fdpass => {
-            let mut files = Vec::new();
-            for p in &args.paths {
-                walk(p, &mut files).map_err(|e| Error::io(p.display().to_string(), e))?;
-            }
-            return Ok(if args.mode == ModeArg::Stream {
-                Target::Stream { files }
-            } else {
-                Target::Fildes { files }
-            });
-        }
+        ModeArg::Stream => return ScanPlan::stream_walk(clamd_proto::walk(&args.paths)),
+        ModeArg::Fdpass => return ScanPlan::fildes_walk(clamd_proto::walk(&args.paths)),
     };
-    Ok(Target::Paths {
-        mode,
-        paths: args.paths.clone(),
-    })
-}
-
-/// Collects the regular files under `path` (symbolic links are not followed into
-/// directories), in a stable order.
-fn walk(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let meta = std::fs::symlink_metadata(path)?;
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<std::io::Result<_>>()?;
-        entries.sort();
-        for e in entries {
-            walk(&e, files)?;
-        }
-    } else if meta.is_file() || std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        files.push(path.to_path_buf());
-    }
-    Ok(())
+    ScanPlan::paths(mode, &args.paths)
 }
 
 fn text(report: &FleetReport, args: &Args) -> String {
     let mut s = String::new();
+    walk_text(&mut s, report);
     for h in &report.hosts {
         host_text(&mut s, h, args);
     }
@@ -260,7 +257,7 @@ fn text(report: &FleetReport, args: &Args) -> String {
     let _ = writeln!(s, "----------- SCAN SUMMARY -----------");
     let _ = writeln!(s, "Hosts: {} ({} failed)", sum.hosts, sum.hosts_failed);
     let _ = writeln!(s, "Infected files: {}", sum.infected);
-    let _ = writeln!(s, "Errors: {}", sum.file_errors);
+    let _ = writeln!(s, "Errors: {}", sum.errors);
     let status = match sum.status {
         clamd_proto::FleetStatus::AllClean => "all clean",
         clamd_proto::FleetStatus::Infected => "infected",
@@ -269,6 +266,16 @@ fn text(report: &FleetReport, args: &Args) -> String {
     let _ = writeln!(s, "Status: {status}");
     let _ = writeln!(s, "Time: {:.3} s", report.elapsed.as_secs_f64());
     s
+}
+
+/// The local walk's errors and skips, in clamdscan's line form.
+fn walk_text(s: &mut String, report: &FleetReport) {
+    for e in &report.walk_errors {
+        let _ = writeln!(s, "{e} ERROR");
+    }
+    for k in &report.skipped {
+        let _ = writeln!(s, "{k} SKIPPED");
+    }
 }
 
 fn host_text(s: &mut String, h: &HostReport, args: &Args) {
@@ -345,8 +352,38 @@ fn json(report: &FleetReport) -> String {
         }
         s.push_str("]}");
     }
-    s.push_str("]}");
+    s.push(']');
+    walk_json(&mut s, report);
+    s.push('}');
     s
+}
+
+/// The local walk's errors and skips, and the summary, as members of the top-level object.
+fn walk_json(s: &mut String, report: &FleetReport) {
+    let entry = |path: &Path, reason: &str, message: String| {
+        format!(
+            "{{\"path\":{},\"reason\":\"{reason}\",\"message\":{}}}",
+            json_path(path.as_os_str().as_bytes()),
+            json_str(&message)
+        )
+    };
+    let errors: Vec<String> = report
+        .walk_errors
+        .iter()
+        .map(|e| entry(&e.path, e.reason.name(), e.reason.to_string()))
+        .collect();
+    let skipped: Vec<String> = report
+        .skipped
+        .iter()
+        .map(|k| entry(&k.path, k.reason.name(), k.reason.to_string()))
+        .collect();
+    let summary = serde_json::to_string(&report.summary()).unwrap_or_else(|_| "null".into());
+    let _ = write!(
+        s,
+        ",\"walk_errors\":[{}],\"skipped\":[{}],\"summary\":{summary}",
+        errors.join(","),
+        skipped.join(",")
+    );
 }
 
 fn json_str(v: &str) -> String {

@@ -4,7 +4,9 @@
 //!
 //! - `clamd`: [`clamd::Clamd`], a private clamd with a signature database written by the test;
 //! - `netns`: [`netns::Topology`], a test network of namespaces and veth pairs;
-//! - `rrd`: [`rrd::TrafficRrd`], an RRD like the recipe's `Flow.rrd`, and a private rrdcached.
+//! - `rrd`: [`rrd::TrafficRrd`], an RRD like the recipe's `Flow.rrd`, and a private rrdcached;
+//! - `tree`: [`tree::BadTree`], a tree with every entry kind a local walk must report, and
+//!   [`tree::as_nobody`] to walk it unprivileged.
 //!
 //! Fixtures clean up on drop, also after a panic.
 
@@ -14,6 +16,8 @@ pub mod clamd;
 pub mod netns;
 #[cfg(feature = "rrd")]
 pub mod rrd;
+#[cfg(feature = "tree")]
+pub mod tree;
 
 mod privileges;
 pub use privileges::{in_ci, require_root};

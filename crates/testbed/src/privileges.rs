@@ -5,7 +5,7 @@ pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // /proc/self/status has the effective uid as the second field of `Uid:`; reading it needs no
     // unsafe libc call.
     std::fs::read_to_string("/proc/self/status")

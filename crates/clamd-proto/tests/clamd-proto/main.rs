@@ -1,6 +1,6 @@
 //! Integration tests of `clamd-proto`: against a real private clamd from the testbed, against
-//! hostile local listeners (a test double, since no real server misbehaves on demand), and
-//! property tests of the sans-IO core.
+//! hostile local listeners (a test double, since no real server misbehaves on demand),
+//! property tests of the sans-IO core, and the local walk on real trees as `nobody`.
 
 mod fleet;
 mod hostile;
@@ -8,6 +8,7 @@ mod props;
 mod real;
 #[cfg(feature = "tokio")]
 mod tokio_client;
+mod walk;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
