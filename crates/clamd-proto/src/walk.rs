@@ -5,39 +5,8 @@
 //! [`WalkReason`]), or an entry skipped on purpose ([`Skipped`]). [`Walk::tally`] counts them
 //! against the entries met.
 //!
-//! # Behaviour
-//!
-//! - **Order.** Roots in the order given; inside a directory, names in byte order; depth
-//!   first, a directory before its contents. The same tree always gives the same order.
-//! - **Symbolic links.** A root is followed whatever it points to (as clamscan's default
-//!   `--follow-dir-symlinks=1` follows links named on the command line). Below a root, a link
-//!   to a regular file is followed and the file is scanned under the link's path; a link to a
-//!   directory is not followed and is [`Skipped`] with [`SkipReason::DirectorySymlink`], so a
-//!   walk never leaves its tree through a link and never cycles. clamdscan's defaults
-//!   (`FollowDirectorySymlinks no`, `FollowFileSymlinks no`) skip both kinds silently; here a
-//!   skip is always in the result. A link that cannot be resolved is an error: a loop (`ELOOP`,
-//!   e.g. `a -> b -> a`) is [`WalkReason::SymlinkLoop`], a missing target
-//!   [`WalkReason::DanglingSymlink`].
-//! - **Errors for one entry.** An unreadable directory or file
-//!   ([`WalkReason::PermissionDenied`], checked with the caller's effective ids), a path longer
-//!   than the kernel allows ([`WalkReason::NameTooLong`]: Linux's `PATH_MAX` of 4096 bytes for
-//!   a whole path, `NAME_MAX` of 255 for a name), a special file ([`WalkReason::Special`]:
-//!   device, FIFO, socket; never opened, since opening a FIFO blocks and opening a device can
-//!   have side effects), and an entry that its directory listed but that is gone when examined
-//!   ([`WalkReason::Vanished`]). The rest of the tree is still walked. A directory whose
-//!   listing fails part-way is an error, and the names it did list are still walked.
-//! - **File systems.** Mount points are crossed. A file reached twice (directly and through a
-//!   link) is listed twice.
-//! - **Resources.** At most one directory is open at a time: a directory is listed in full and
-//!   closed before anything below it is examined, so a deep tree costs no descriptors. Memory
-//!   is the names still to visit in the directories on the current path (plus, for [`walk`],
-//!   the result). Paths are built by joining names, so depth is bounded by `PATH_MAX`: an entry
-//!   whose path would be longer is a [`WalkReason::NameTooLong`] error, and nothing below it
-//!   is visited. No recursion: a deep tree cannot overflow the stack.
-//! - **Paths** are [`PathBuf`]s built from the names' bytes; names that are not UTF-8 survive.
-//!
-//! A file can still vanish between the walk and its scan; a [`Fleet`](crate::Fleet) then
-//! reports an `ERROR` line for that file on each host, and scans the rest.
+//! The behaviour (order, symbolic links, errors, resources) is documented on [`Walker`], the
+//! public face of this module.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -248,9 +217,48 @@ pub enum WalkEntry {
     Skipped(Skipped),
 }
 
-/// A lazy walk: an iterator of [`WalkEntry`] values in the walk's order (see the
-/// [module docs](self)). Each directory is listed when the walk reaches it, so an entry that
-/// disappears after its directory was listed is a [`WalkReason::Vanished`] error.
+/// A lazy walk of local roots: an iterator of [`WalkEntry`] values in the walk's order.
+///
+/// A walk never aborts: every entry it meets is yielded as exactly one entry: a file to scan,
+/// a directory walked, an error for that entry alone ([`WalkError`], with a [`WalkReason`]),
+/// or an entry skipped on purpose ([`Skipped`]). [`met`](Self::met) counts the entries met,
+/// and [`Walk::tally`] checks them against what was yielded. Each directory is listed when
+/// the walk reaches it, so an entry that disappears after its directory was listed is a
+/// [`WalkReason::Vanished`] error.
+///
+/// # Behaviour
+///
+/// - **Order.** Roots in the order given; inside a directory, names in byte order; depth
+///   first, a directory before its contents. The same tree always gives the same order.
+/// - **Symbolic links.** A root is followed whatever it points to: the caller named it.
+///   Below a root, a link
+///   to a regular file is followed and the file is scanned under the link's path; a link to a
+///   directory is not followed and is [`Skipped`] with [`SkipReason::DirectorySymlink`], so a
+///   walk never leaves its tree through a link and never cycles. clamd's defaults for
+///   clamdscan's walks (`FollowDirectorySymlinks no`, `FollowFileSymlinks no` in
+///   `clamd.conf`) skip both kinds without a word; here a skip is always in the result. A link that cannot be resolved is an error: a loop (`ELOOP`,
+///   e.g. `a -> b -> a`) is [`WalkReason::SymlinkLoop`], a missing target
+///   [`WalkReason::DanglingSymlink`].
+/// - **Errors for one entry.** An unreadable directory or file
+///   ([`WalkReason::PermissionDenied`], checked with the caller's effective ids), a path longer
+///   than the kernel allows ([`WalkReason::NameTooLong`]: Linux's `PATH_MAX` of 4096 bytes for
+///   a whole path, `NAME_MAX` of 255 for a name), a special file ([`WalkReason::Special`]:
+///   device, FIFO, socket; never opened, since opening a FIFO blocks and opening a device can
+///   have side effects), and an entry that its directory listed but that is gone when examined
+///   ([`WalkReason::Vanished`]). The rest of the tree is still walked. A directory whose
+///   listing fails part-way is an error, and the names it did list are still walked.
+/// - **File systems.** Mount points are crossed (as clamd's `CrossFilesystems yes`). A file reached twice (directly and through a
+///   link) is listed twice.
+/// - **Resources.** At most one directory is open at a time: a directory is listed in full and
+///   closed before anything below it is examined, so a deep tree costs no descriptors. Memory
+///   is the names still to visit in the directories on the current path (plus, for [`walk()`],
+///   the result). Paths are built by joining names, so depth is bounded by `PATH_MAX`: an entry
+///   whose path would be longer is a [`WalkReason::NameTooLong`] error, and nothing below it
+///   is visited. No recursion: a deep tree cannot overflow the stack.
+/// - **Paths** are [`PathBuf`]s built from the names' bytes; names that are not UTF-8 survive.
+///
+/// A file can still vanish between the walk and its scan; a [`Fleet`](crate::Fleet) then
+/// reports an `ERROR` line for that file on each host, and scans the rest.
 #[derive(Debug)]
 pub struct Walker {
     roots: std::vec::IntoIter<PathBuf>,

@@ -215,6 +215,16 @@ fn chmod(p: &Path, mode: u32) -> io::Result<()> {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
 }
 
+/// Makes `cmd` run as `nobody` ([`NOBODY`]; std drops the supplementary groups) when the
+/// caller is root; otherwise it runs as the caller, who is already unprivileged.
+pub fn unprivileged(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    if crate::privileges::is_root() {
+        cmd.uid(NOBODY).gid(NOBODY);
+    }
+    cmd
+}
+
 /// Runs `f` on a thread of its own as `nobody` ([`NOBODY`], no supplementary groups) when the
 /// caller is root, so that permissions apply; otherwise the caller is already unprivileged and
 /// `f` runs as it. Only that thread's credentials change (Linux keeps them per thread, and the

@@ -8,3 +8,4 @@ mod rrd;
 mod scan;
 mod trace;
 mod version;
+mod walk;
