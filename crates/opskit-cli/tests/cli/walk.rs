@@ -64,6 +64,17 @@ fn entries(v: &serde_json::Value) -> Vec<(String, String)> {
     e
 }
 
+/// The tree's expected errors as [`entries`] gives them.
+fn want_errors(tree: &BadTree) -> Vec<(String, String)> {
+    let mut e: Vec<_> = tree
+        .errors
+        .iter()
+        .map(|(p, r)| (key(p), (*r).to_owned()))
+        .collect();
+    e.sort();
+    e
+}
+
 #[test]
 fn walk_errors_are_named_and_counted_and_the_rest_is_scanned_as_nobody() {
     let clamd = clamd_for_nobody();
@@ -76,12 +87,7 @@ fn walk_errors_are_named_and_counted_and_the_rest_is_scanned_as_nobody() {
             [OsStr::new("--unix"), clamd.socket_path().as_os_str()],
         ),
     ];
-    let mut want_errors: Vec<(String, String)> = tree
-        .errors
-        .iter()
-        .map(|(p, r)| (key(p), (*r).to_owned()))
-        .collect();
-    want_errors.sort();
+    let want_errors = want_errors(&tree);
     for (mode, host) in cases {
         let mut args = host.to_vec();
         args.extend([
@@ -206,4 +212,63 @@ fn walk_errors_without_an_infection_exit_2() {
     );
     assert!(text.contains("Errors: 2\n"), "{text}");
     assert!(text.contains("Status: incomplete"), "{text}");
+}
+
+/// `/proc/self/fd` lists the descriptor of its own listing, which is closed before the walk
+/// examines that entry: a real entry that vanishes during the walk.
+#[test]
+fn an_entry_that_vanishes_during_the_walk_is_a_named_error() {
+    let clamd = clamd_for_nobody();
+    let out = opskit_as_nobody(&[
+        OsStr::new("--host"),
+        OsStr::new(&clamd.tcp_addr().to_string()),
+        OsStr::new("--mode"),
+        OsStr::new("stream"),
+        OsStr::new("--json"),
+        OsStr::new("/proc/self/fd"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v = json(&out);
+    let errors = entries(&v["walk_errors"]);
+    let vanished: Vec<_> = errors.iter().filter(|e| e.1 == "vanished").collect();
+    assert_eq!(vanished.len(), 1, "{errors:?}");
+    assert!(vanished[0].0.starts_with("/proc/self/fd/"), "{errors:?}");
+    // Standard output and error are pipes to the test.
+    for fd in ["1", "2"] {
+        let want = (format!("/proc/self/fd/{fd}"), "special_file".to_owned());
+        assert!(errors.contains(&want), "{errors:?}");
+    }
+    assert_eq!(v["summary"]["walk_errors"], errors.len());
+}
+
+/// The chain of directories that outgrows `PATH_MAX` is deeper than the open-file limit
+/// given here, so a walk that kept a descriptor per level would fail with EMFILE.
+#[test]
+fn a_walk_deeper_than_the_open_file_limit_needs_no_descriptor_per_level() {
+    let clamd = clamd_for_nobody();
+    let tree = BadTree::build().unwrap();
+    let levels = tree
+        .errors
+        .iter()
+        .find(|e| e.1 == "name_too_long")
+        .map(|e| e.0.strip_prefix(tree.root()).unwrap().components().count())
+        .unwrap();
+    let limit = 16;
+    assert!(levels > limit, "{levels} levels");
+    let out = unprivileged(Command::new("prlimit").arg(format!("--nofile={limit}:{limit}")))
+        .arg(env!("CARGO_BIN_EXE_opskit"))
+        .arg("scan")
+        .args(["--unix".as_ref(), clamd.socket_path().as_os_str()])
+        .args(["--mode", "fdpass", "--json"])
+        .arg(tree.root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = json(&out);
+    assert_eq!(entries(&v["walk_errors"]), want_errors(&tree));
+    assert_eq!(
+        v["hosts"][0]["results"].as_array().unwrap().len(),
+        tree.files.len(),
+        "{v}"
+    );
 }
