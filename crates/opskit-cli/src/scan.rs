@@ -74,7 +74,8 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   vanishes are each an ERROR line for that entry, counted in Errors, and the \
                   rest is scanned. Links to files are followed; links to directories inside a \
                   named directory are not (a SKIPPED line). Order: as given, then names in byte \
-                  order, depth first."
+                  order, depth first. The summary's Errors is clamdscan's Total errors: walk \
+                  errors (once), error lines and failed hosts."
 )]
 #[expect(
     clippy::struct_excessive_bools,

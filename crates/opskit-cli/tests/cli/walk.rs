@@ -172,7 +172,7 @@ fn walk_errors_are_named_and_counted_and_the_rest_is_scanned_as_nobody() {
 }
 
 #[test]
-fn walk_errors_without_an_infection_exit_2() {
+fn walk_and_host_errors_without_an_infection_exit_2() {
     let clamd = clamd_for_nobody();
     let dir = tempfile::Builder::new()
         .prefix("walk-")
@@ -182,9 +182,17 @@ fn walk_errors_without_an_infection_exit_2() {
     std::fs::write(dir.path().join("ok.txt"), b"fine").unwrap();
     testbed::tree::mkfifo(&dir.path().join("pipe")).unwrap();
     let missing: PathBuf = dir.path().join("missing");
+    // A host that refuses connections: its error is counted with the walk's.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
     let out = opskit_as_nobody(&[
         OsStr::new("--unix"),
         clamd.socket_path().as_os_str(),
+        OsStr::new("--host"),
+        OsStr::new(&dead),
         OsStr::new("--mode"),
         OsStr::new("fdpass"),
         dir.path().as_os_str(),
@@ -210,7 +218,11 @@ fn walk_errors_without_an_infection_exit_2() {
         )),
         "{text}"
     );
-    assert!(text.contains("Errors: 2\n"), "{text}");
+    assert!(text.contains("Hosts: 2 (1 failed)\n"), "{text}");
+    assert!(
+        text.contains("Errors: 3\n"),
+        "two walk errors and a failed host: {text}"
+    );
     assert!(text.contains("Status: incomplete"), "{text}");
 }
 
