@@ -57,13 +57,20 @@ pub fn plan_flows(config: &TraceConfig) -> Result<Vec<Flow>> {
     Ok(flows)
 }
 
+/// How long the loop waits for replies when nothing is pending and there is no deadline.
+const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A fresh random key for a run.
 pub(crate) fn run_key() -> u64 {
     RandomState::new().hash_one((SystemTime::now(), std::process::id()))
 }
 
 /// Traces every (target, port) of `config` over raw sockets and returns the report. Blocks
-/// until every trace has stopped or the config's deadline has passed.
+/// until every trace has stopped or the config's deadline ([`TraceConfig::deadline`]) has
+/// passed. Every (target, port) is in the report: a trace the deadline cut short ends with
+/// [`StopReason::Deadline`](crate::StopReason::Deadline), one whose probe could not be sent
+/// with [`StopReason::SendFailed`](crate::StopReason::SendFailed); see
+/// [`TraceReport::tally`].
 ///
 /// # Errors
 ///
@@ -85,21 +92,29 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
     let v6 = flows.iter().any(|f| f.dst.is_ipv6());
     let mut sockets = RawSockets::open(v4, v6)?;
     let mut engine = Engine::new(config, flows, run_key())?;
-    let deadline = Instant::now() + config.deadline();
+    // A deadline too far away to represent is no deadline.
+    let deadline = Instant::now().checked_add(config.deadline());
     let mut buf = Vec::with_capacity(64);
     loop {
         let now = Instant::now();
         engine.handle_timeout(now);
         while let Some(tx) = engine.poll_transmit(now, &mut buf) {
-            sockets.send(&tx, &buf)?;
+            match sockets.send(&tx, &buf) {
+                Ok(()) => {}
+                Err(e @ Error::Send { .. }) => engine.handle_send_error(&tx, &e.to_string()),
+                Err(e) => return Err(e),
+            }
         }
         while let Some(ev) = engine.poll_event() {
             on_event(&ev);
         }
-        if engine.is_done() || now >= deadline {
+        if engine.is_done() || deadline.is_some_and(|d| now >= d) {
             break;
         }
-        let wake = engine.poll_timeout().unwrap_or(deadline).min(deadline);
+        let wake = match (engine.poll_timeout(), deadline) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(now + IDLE_WAIT),
+        };
         sockets.recv_into(&mut engine, wake.saturating_duration_since(now))?;
     }
     while let Some(ev) = engine.poll_event() {
