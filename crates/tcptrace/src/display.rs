@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::model::{Reply, ReplyKind, StopReason, Trace, TraceReport};
+use crate::model::{Reply, ReplyKind, Trace, TraceReport};
 
 impl TraceReport {
     /// scapy's `TracerouteResult.show()` table, byte for byte: one row per TTL that got at
@@ -91,7 +91,7 @@ fn summarize(s: &mut String, trace: &Trace) {
         } else {
             "not reached"
         },
-        stop_label(&trace.stop_reason)
+        trace.stop_reason
     );
     let _ = writeln!(
         s,
@@ -149,17 +149,6 @@ fn summarize(s: &mut String, trace: &Trace) {
             avg,
             worst
         );
-    }
-}
-
-fn stop_label(reason: &StopReason) -> String {
-    match reason {
-        StopReason::Reached => "stopped at the destination".into(),
-        StopReason::Unreachable => "stopped by an unreachable".into(),
-        StopReason::MaxTtl => "stopped at max TTL".into(),
-        StopReason::GapLimit => "stopped at the gap limit".into(),
-        StopReason::Deadline => "cut short by the deadline".into(),
-        StopReason::SendFailed { error } => format!("failed: {error}"),
     }
 }
 

@@ -168,6 +168,22 @@ impl StopReason {
     }
 }
 
+/// How a trace ended, as the summary says it: `stopped at the destination`, `stopped by an
+/// unreachable`, `stopped at max TTL`, `stopped at the gap limit`, `cut short by the deadline`
+/// or `failed: ERROR`.
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Reached => f.write_str("stopped at the destination"),
+            Self::Unreachable => f.write_str("stopped by an unreachable"),
+            Self::MaxTtl => f.write_str("stopped at max TTL"),
+            Self::GapLimit => f.write_str("stopped at the gap limit"),
+            Self::Deadline => f.write_str("cut short by the deadline"),
+            Self::SendFailed { error } => write!(f, "failed: {error}"),
+        }
+    }
+}
+
 /// How the traces of a report ended: every planned (target, port) is counted once, as
 /// complete, cut short by the deadline, or failed. From [`TraceReport::tally`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
