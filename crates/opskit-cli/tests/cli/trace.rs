@@ -279,6 +279,16 @@ fn summary_all_ttls_and_maps_in_a_test_network() {
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
 }
 
+/// A quick trace of the loopback: two TTLs, half a second per probe.
+const LOOPBACK_TRACE: [&str; 6] = [
+    "trace",
+    "127.0.0.1",
+    "--max-ttl",
+    "2",
+    "--probe-timeout",
+    "0.5",
+];
+
 #[test]
 fn a_failing_later_step_keeps_the_trace_and_exits_1() {
     if !testbed::require_root("opskit trace a_failing_later_step_keeps_the_trace_and_exits_1") {
@@ -298,18 +308,7 @@ fn a_failing_later_step_keeps_the_trace_and_exits_1() {
         ),
         (vec!["--asn-db", empty.to_str().unwrap()], "--asn-db"),
     ] {
-        let out = opskit()
-            .args([
-                "trace",
-                "127.0.0.1",
-                "--max-ttl",
-                "2",
-                "--probe-timeout",
-                "0.5",
-            ])
-            .args(&extra)
-            .output()
-            .unwrap();
+        let out = opskit().args(LOOPBACK_TRACE).args(&extra).output().unwrap();
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{extra:?}: {err}");
         let table = String::from_utf8_lossy(&out.stdout);
@@ -320,16 +319,8 @@ fn a_failing_later_step_keeps_the_trace_and_exits_1() {
     }
     // The JSON report is kept too.
     let out = opskit()
-        .args([
-            "trace",
-            "127.0.0.1",
-            "--max-ttl",
-            "2",
-            "--probe-timeout",
-            "0.5",
-            "--json",
-        ])
-        .args(["--svg", "/nonexistent-dir/x.svg"])
+        .args(LOOPBACK_TRACE)
+        .args(["--json", "--svg", "/nonexistent-dir/x.svg"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
