@@ -18,8 +18,8 @@ use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
                   `sudo setcap cap_net_raw+ep $(which opskit)`.\n\n\
                   Every (target, port) is in the output. A trace ends by a stop condition (the \
                   destination answered, an ICMP unreachable, --max-ttl, or --gap-limit silent \
-                  TTLs in a row), or is cut short by the --deadline, or failed because its probes \
-                  could not be sent; the last two are marked in the output (a `!` line after the \
+                  TTLs in a row), or is cut short by the --deadline, or failed because there is \
+                  no route to its target or its probes could not be sent; the last two are marked in the output (a `!` line after the \
                   table, `stop_reason` in --json) and counted on stderr.\n\n\
                   The default --deadline covers the whole plan even if no probe is ever \
                   answered: with P = targets x ports x TTLs x attempts (1 + --retry; 4 x (1 + N), \
@@ -183,12 +183,12 @@ fn incomplete(config: &TraceConfig, report: &TraceReport) -> bool {
             .traces
             .iter()
             .find_map(|t| match &t.stop_reason {
-                tcptrace::StopReason::SendFailed { error } => Some(error.as_str()),
+                tcptrace::StopReason::Failed { error } => Some(error.as_str()),
                 _ => None,
             })
             .unwrap_or_default();
         warn(format_args!(
-            "{} of {} traces failed: their probes could not be sent ({first})",
+            "{} of {} traces failed (first: {first})",
             tally.failed, tally.planned
         ));
     }

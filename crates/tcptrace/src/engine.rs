@@ -845,7 +845,7 @@ impl Engine {
 
     /// Reports that the probe `tx`, the last one [`Engine::poll_transmit`] returned, could not
     /// be sent, with the transport's error. The probe is taken back (it is neither in flight
-    /// nor counted as sent), and its trace ends at once with [`StopReason::SendFailed`] and
+    /// nor counted as sent), and its trace ends at once with [`StopReason::Failed`] and
     /// that error: a failed send (no route, a local firewall) would fail again, and its
     /// silence must not be read as a silent hop.
     pub fn handle_send_error(&mut self, tx: &Transmit, error: &str) {
@@ -871,7 +871,7 @@ impl Engine {
         self.stats.send_errors += 1;
         self.finish(
             tx.flow,
-            StopReason::SendFailed {
+            StopReason::Failed {
                 error: error.to_owned(),
             },
         );

@@ -54,7 +54,7 @@ pub enum Error {
     },
     /// One probe could not be sent (no route, a local firewall). [`trace`](crate::trace)
     /// does not fail for it: it ends that probe's trace with
-    /// [`StopReason::SendFailed`](crate::StopReason::SendFailed) and this message.
+    /// [`StopReason::Failed`](crate::StopReason::Failed) and this message.
     #[error("sending a probe to {dst} with TTL {ttl}: {source}")]
     Send {
         /// The probe's destination.

@@ -50,7 +50,7 @@ impl TraceReport {
         for trace in &self.traces {
             match trace.stop_reason {
                 StopReason::Deadline => t.cut += 1,
-                StopReason::SendFailed { .. } => t.failed += 1,
+                StopReason::Failed { .. } => t.failed += 1,
                 _ => t.complete += 1,
             }
         }
@@ -128,9 +128,10 @@ impl Trace {
 }
 
 /// Why a trace ended. Every trace of a report has one: a stop condition
-/// ([`StopReason::is_stop_condition`]), the run's deadline, or a failure to send its probes.
+/// ([`StopReason::is_stop_condition`]), the run's deadline, or a failure that kept its probes
+/// from being sent.
 /// In JSON: `"reached"`, `"unreachable"`, `"max_ttl"`, `"gap_limit"`, `"deadline"` or
-/// `{"send_failed": {"error": "..."}}`.
+/// `{"failed": {"error": "..."}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -147,10 +148,10 @@ pub enum StopReason {
     /// The run's overall deadline passed before the trace reached a stop condition: the TTLs
     /// it had not probed yet were never sent.
     Deadline,
-    /// A probe of this trace could not be sent (no route, a local firewall); the trace sent
-    /// nothing more.
-    SendFailed {
-        /// The operating system's error for the failed send.
+    /// The trace could not go on: there is no route to the target (nothing was sent), or a
+    /// probe could not be sent (a local firewall) and the trace sent nothing more.
+    Failed {
+        /// What failed, with the operating system's error.
         error: String,
     },
 }
@@ -159,7 +160,7 @@ impl StopReason {
     /// True for the stop conditions of a completed trace: [`Reached`](Self::Reached),
     /// [`Unreachable`](Self::Unreachable), [`MaxTtl`](Self::MaxTtl) and
     /// [`GapLimit`](Self::GapLimit); false for [`Deadline`](Self::Deadline) and
-    /// [`SendFailed`](Self::SendFailed).
+    /// [`Failed`](Self::Failed).
     pub fn is_stop_condition(&self) -> bool {
         matches!(
             self,
@@ -179,7 +180,7 @@ impl std::fmt::Display for StopReason {
             Self::MaxTtl => f.write_str("stopped at max TTL"),
             Self::GapLimit => f.write_str("stopped at the gap limit"),
             Self::Deadline => f.write_str("cut short by the deadline"),
-            Self::SendFailed { error } => write!(f, "failed: {error}"),
+            Self::Failed { error } => write!(f, "failed: {error}"),
         }
     }
 }
@@ -196,7 +197,8 @@ pub struct Tally {
     /// Traces cut short by the deadline ([`StopReason::Deadline`]): skipped probes, with
     /// their reason.
     pub cut: usize,
-    /// Traces whose probes could not be sent ([`StopReason::SendFailed`], with the error).
+    /// Traces that failed: no route, or a probe could not be sent ([`StopReason::Failed`],
+    /// with the error).
     pub failed: usize,
 }
 

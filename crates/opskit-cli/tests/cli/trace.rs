@@ -455,3 +455,29 @@ fn a_deadline_that_cuts_traces_marks_them_and_exits_1() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!String::from_utf8(out.stdout).unwrap().contains("\n!"));
 }
+
+#[test]
+fn a_target_without_a_route_fails_alone_and_exits_1() {
+    if !testbed::require_root("opskit trace a_target_without_a_route_fails_alone_and_exits_1") {
+        return;
+    }
+    let net = network();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    // The source has no route to TEST-NET-3: nothing is sent there, and web is still traced.
+    let out = trace_in(
+        &net,
+        &[web.as_str(), "203.0.113.9", "--probe-timeout", "0.5"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("warning: 1 of 2 traces failed (first: no route to 203.0.113.9"),
+        "{err}"
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains(&format!("{web}:tcp80")), "{table}");
+    assert!(
+        table.contains("\n! 203.0.113.9:tcp80: failed: no route to 203.0.113.9"),
+        "{table}"
+    );
+}

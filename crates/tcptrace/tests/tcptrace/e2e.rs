@@ -438,3 +438,88 @@ fn ten_thousand_targets_behind_rate_limited_routers() {
     }
     every_target_ends_by_a_stop_condition(8_000, 2_000);
 }
+
+#[test]
+fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
+    if !testbed::require_root(
+        "tcptrace e2e unroutable_and_firewalled_targets_fail_in_their_own_traces",
+    ) {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("web", Destination::new().listen(80))
+        .destination("db", Destination::new().listen(80))
+        .chain(["src", "r1", "web"])
+        .link("r1", "db")
+        .build()
+        .unwrap();
+    let web = net.address("web", Family::V4).unwrap();
+    let db = net.address("db", Family::V4).unwrap();
+    // A local firewall refuses every packet to db (sendto fails with EPERM), and the source
+    // has no route at all to TEST-NET-3.
+    let db_rule = format!("add rule ip fw out ip daddr {db} drop");
+    for rule in [
+        "add table ip fw",
+        "add chain ip fw out { type filter hook output priority 0 ; }",
+        db_rule.as_str(),
+    ] {
+        let out = net
+            .command("src", "nft")
+            .unwrap()
+            .args(rule.split(' '))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "nft {rule}: {out:?}");
+    }
+    let targets = [web.to_string(), "203.0.113.9".into(), db.to_string()];
+    let report = run(
+        &net,
+        base()
+            .targets(targets.clone())
+            .ports([80, 443])
+            .build()
+            .unwrap(),
+    );
+    let got: Vec<(String, u16)> = report
+        .traces
+        .iter()
+        .map(|t| (t.target.clone(), t.port))
+        .collect();
+    let expected: Vec<(String, u16)> = targets
+        .iter()
+        .flat_map(|t| [(t.clone(), 80), (t.clone(), 443)])
+        .collect();
+    assert_eq!(got, expected, "every (target, port), in order");
+    let tally = report.tally();
+    assert_eq!(
+        (tally.planned, tally.complete, tally.cut, tally.failed),
+        (6, 2, 0, 4),
+        "{tally:?}"
+    );
+    for t in &report.traces[..2] {
+        assert_eq!(t.stop_reason, StopReason::Reached, "{t:?}");
+    }
+    for t in &report.traces[2..4] {
+        let StopReason::Failed { error } = &t.stop_reason else {
+            panic!("{t:?}")
+        };
+        assert!(error.contains("no route to 203.0.113.9"), "{error}");
+        assert!(t.hops.is_empty(), "{t:?}");
+    }
+    for t in &report.traces[4..] {
+        let StopReason::Failed { error } = &t.stop_reason else {
+            panic!("{t:?}")
+        };
+        assert!(
+            error.contains(&format!("sending a probe to {db}")),
+            "{error}"
+        );
+        assert!(error.contains("Operation not permitted"), "{error}");
+        assert!(
+            t.hops.is_empty(),
+            "the refused probe is not a silent hop: {t:?}"
+        );
+    }
+}

@@ -783,7 +783,7 @@ fn a_failed_send_ends_its_trace_with_the_error() {
     let error = "Operation not permitted (os error 1)".to_owned();
     assert_eq!(
         r.traces[1].stop_reason,
-        StopReason::SendFailed {
+        StopReason::Failed {
             error: error.clone()
         }
     );
@@ -801,7 +801,7 @@ fn a_failed_send_ends_its_trace_with_the_error() {
     let json = serde_json::to_value(&r.traces[1]).unwrap();
     assert_eq!(
         json["stop_reason"],
-        serde_json::json!({"send_failed": {"error": error}})
+        serde_json::json!({"failed": {"error": error}})
     );
     assert!(r.summary().contains("failed: Operation not permitted"));
 }
