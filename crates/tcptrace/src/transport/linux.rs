@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::wire::proto;
 
 const IPPROTO_RAW: i32 = 255;
+/// The receive buffer of each raw socket: 4 MiB, room for thousands of replies at once.
 const RECV_BUFFER: usize = 4 << 20;
 /// The most packets read from one socket per [`RawSockets::recv_into`] call.
 const MAX_BATCH: usize = 1024;
@@ -54,8 +55,11 @@ fn open(domain: Domain, protocol: i32, what: &str) -> Result<Socket> {
         .map_err(|e| Error::io(format!("opening the {what} socket"), e))?;
     s.set_nonblocking(true)
         .map_err(|e| Error::io(format!("setting the {what} socket non-blocking"), e))?;
-    // Bursts of replies must not overflow the default buffer; failing to grow it is not fatal.
-    let _ = s.set_recv_buffer_size(RECV_BUFFER);
+    // Bursts of replies must not overflow the default buffer. Past net.core.rmem_max only
+    // with CAP_NET_ADMIN (SO_RCVBUFFORCE); failing to grow it is not fatal.
+    if rustix::net::sockopt::set_socket_recv_buffer_size_force(&s, RECV_BUFFER).is_err() {
+        let _ = s.set_recv_buffer_size(RECV_BUFFER);
+    }
     Ok(s)
 }
 
