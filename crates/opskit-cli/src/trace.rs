@@ -21,12 +21,12 @@ use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
                   TTLs in a row), or is cut short by the --deadline, or failed because there is \
                   no route to its target or its probes could not be sent; the last two are marked in the output (a `!` line after the \
                   table, `stop_reason` in --json) and counted on stderr.\n\n\
-                  The default --deadline covers the whole plan even if no probe is ever \
-                  answered: with P = targets x ports x TTLs x attempts (1 + --retry; 4 x (1 + N), \
-                  at most 64, for --retry -N), W = --max-in-flight, T = --probe-timeout and G = \
-                  --gap-limit, it is ceil(P / W) x T + ceil(TTLs / G) x attempts x T + P / --pps \
-                  + 1 s: 15 s for one target on one port with the defaults, 2357 s for 10,000 \
-                  targets. A run normally ends long before it.\n\n\
+                  The default --deadline covers the whole plan even when answers are lost or \
+                  late: with P = targets x ports x TTLs x attempts (1 + --retry, or 64 for a \
+                  negative --retry), W = --max-in-flight and T = --probe-timeout, it is \
+                  ceil(P / W) x T + TTLs x attempts x T + P / --pps + 1 s: 63 s for one target \
+                  on one port with the defaults, 2405 s for 10,000 targets. A run normally ends \
+                  long before it (a dead target stops at the --gap-limit after one timeout).\n\n\
                   Exit status: 0 when every trace ended by a stop condition; 1 when the traces \
                   were printed but some were cut short by the deadline or failed, or a later \
                   step failed (AS resolution, writing --svg/--png, a map over its size limit), \

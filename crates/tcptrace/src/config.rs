@@ -10,9 +10,6 @@ use crate::model::TraceParams;
 pub(crate) const MAX_SLOTS: u64 = 1 << 20;
 /// The most attempts (first send + retries) per (flow, TTL).
 pub(crate) const MAX_ATTEMPTS: u32 = 64;
-/// A negative retry `-n` counts as this many times `1 + n` attempts in the default deadline:
-/// it keeps resending while answers come, so its attempts are not bounded by `n`.
-pub(crate) const NEGATIVE_RETRY_FACTOR: u32 = 4;
 /// What the default deadline adds for the driver loop itself.
 pub(crate) const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 
@@ -105,34 +102,29 @@ impl TraceConfig {
     }
 
     /// The default deadline, derived from the plan so that it covers every planned probe even
-    /// when none of them is ever answered. With `F` = targets × ports, `N` = TTLs
-    /// (`max_ttl - min_ttl + 1`), `A` = attempts per (flow, TTL) (`1 + retry`; for a negative
-    /// retry `-n`, `4 × (1 + n)`, at most 64, since it keeps resending while answers come),
-    /// `P = F × N × A` probes, `W` = the in-flight window, `T` = the probe timeout and `G` =
-    /// the gap limit:
+    /// when the answers are lost or come late. With `F` = targets × ports, `N` = TTLs
+    /// (`max_ttl - min_ttl + 1`), `A` = attempts per (flow, TTL) (`1 + retry`; 64, the most
+    /// there can be, for a negative retry, which keeps resending while answers come),
+    /// `P = F × N × A` probes, `W` = the in-flight window and `T` = the probe timeout:
     ///
     /// ```text
     /// deadline = ceil(P / W) × T      every probe through the window, each holding its slot
     ///                                 for at most T
-    ///          + ceil(N / G) × A × T  one flow's TTL waves (a trace probes at most G TTLs
-    ///                                 beyond its highest answer); ceil(N / G) is 1 without
-    ///                                 a gap limit
+    ///          + N × A × T            one flow's longest chain: each TTL it reaches may wait
+    ///                                 for the answer of the one before, every attempt
     ///          + P / pps              the pace, when pacing is on
     ///          + 1 s                  slack for the loop
     /// ```
     ///
-    /// The defaults (one target, one port, TTLs 1 to 30, T = 2 s, no retry, W = 256, G = 5)
-    /// give 1 × 2 s + 6 × 2 s + 1 s = 15 s; 10,000 targets on one port give
-    /// 1172 × 2 s + 12 s + 1 s = 2357 s. A run normally ends well before it, when every
-    /// trace has reached a stop condition.
+    /// The defaults (one target, one port, TTLs 1 to 30, T = 2 s, no retry, W = 256) give
+    /// 1 × 2 s + 30 × 2 s + 1 s = 63 s; 10,000 targets on one port give
+    /// 1172 × 2 s + 60 s + 1 s = 2405 s. A run normally ends long before it, when every
+    /// trace has reached a stop condition: a dead target, for one, stops at the gap limit
+    /// after one probe timeout.
     pub fn plan_deadline(&self) -> Duration {
         let ttls = u32::from(self.max_ttl - self.min_ttl) + 1;
         let n = self.retry.unsigned_abs().min(MAX_ATTEMPTS - 1);
-        let attempts = if self.retry < 0 {
-            (NEGATIVE_RETRY_FACTOR * (1 + n)).min(MAX_ATTEMPTS)
-        } else {
-            1 + n
-        };
+        let attempts = if self.retry < 0 { MAX_ATTEMPTS } else { 1 + n };
         let probes = self.targets.len() as u64
             * self.ports.len() as u64
             * u64::from(ttls)
@@ -141,8 +133,7 @@ impl TraceConfig {
         let window = self
             .timeout
             .saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX));
-        let waves = self.gap_limit.map_or(1, |g| ttls.div_ceil(u32::from(g)));
-        let path = self.timeout.saturating_mul(waves * attempts);
+        let path = self.timeout.saturating_mul(ttls * attempts);
         let pacing = self.pps.map_or(Duration::ZERO, |pps| {
             let nanos = u128::from(probes) * 1_000_000_000 / u128::from(pps);
             Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
@@ -442,8 +433,8 @@ mod tests {
         assert_eq!((c.min_ttl(), c.max_ttl()), (1, 30));
         assert_eq!(c.timeout(), Duration::from_secs(2));
         assert_eq!(c.gap_limit(), Some(5));
-        // 30 probes through a window of 256 (2 s), 30 TTLs in waves of 5 (2 s each), a second.
-        assert_eq!(c.deadline(), Duration::from_secs(15));
+        // 30 probes through a window of 256 (2 s), a chain of 30 TTLs (2 s each), a second.
+        assert_eq!(c.deadline(), Duration::from_secs(63));
         assert!(!c.has_explicit_deadline());
         let c = TraceConfig::builder()
             .target("x")
@@ -460,8 +451,8 @@ mod tests {
             .targets(targets(10_000))
             .build()
             .unwrap();
-        // 300,000 probes through 256 slots: 1172 rounds of 2 s, six waves of 2 s, a second.
-        assert_eq!(c.deadline(), Duration::from_secs(1172 * 2 + 12 + 1));
+        // 300,000 probes through 256 slots: 1172 rounds of 2 s, 30 TTLs of 2 s, a second.
+        assert_eq!(c.deadline(), Duration::from_secs(1172 * 2 + 60 + 1));
         let c = TraceConfig::builder()
             .targets(targets(3_000))
             .max_ttl(12)
@@ -471,16 +462,16 @@ mod tests {
             .pps(100_000)
             .build()
             .unwrap();
-        // P = 3000 × 12 × 2 = 72,000: 36 rounds, 3 waves × 2 attempts, 0.72 s of pacing.
-        let ms = 36 * 300 + 3 * 2 * 300 + 720 + 1000;
+        // P = 3000 × 12 × 2 = 72,000: 36 rounds, 12 TTLs × 2 attempts, 0.72 s of pacing.
+        let ms = 36 * 300 + 12 * 2 * 300 + 720 + 1000;
         assert_eq!(c.deadline(), Duration::from_millis(ms));
-        // A negative retry counts four times its attempts.
+        // A negative retry may take all 64 attempts: 30 × 64 probes in 8 rounds.
         let c = TraceConfig::builder()
             .target("x")
             .retry(-2)
             .build()
             .unwrap();
-        assert_eq!(c.deadline(), Duration::from_secs(2 * 2 + 6 * 12 * 2 + 1));
+        assert_eq!(c.deadline(), Duration::from_secs(8 * 2 + 30 * 64 * 2 + 1));
         // Given, it is kept.
         let c = TraceConfig::builder()
             .targets(targets(10_000))

@@ -44,8 +44,8 @@ fn help_lists_the_options() {
     // The default deadline's formula and numbers.
     for needle in [
         "ceil(P / W) x T",
-        "15 s for one target",
-        "2357 s for 10,000",
+        "63 s for one target",
+        "2405 s for 10,000",
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }

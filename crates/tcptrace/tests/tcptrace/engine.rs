@@ -891,3 +891,59 @@ fn displays_snapshot() {
     insta::assert_snapshot!("summary", r.summary());
     insta::assert_snapshot!("json", serde_json::to_string_pretty(&r.traces[0]).unwrap());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// The default deadline covers the whole plan: whatever answers, late answers, silence,
+    /// loss, window, pace, gap limit and retries, no trace is cut short by it.
+    #[test]
+    fn the_default_deadline_covers_the_whole_plan(
+        paths in proptest::collection::vec((0usize..6, 0u8..4, proptest::collection::vec(proptest::prelude::any::<bool>(), 6)), 1..8),
+        ports in 1u16..3,
+        retry in -2i32..3,
+        window in 1u32..512,
+        gap in proptest::option::of(1u8..6),
+        max_ttl in 1u8..12,
+        pps in proptest::option::of(20u32..2000),
+        loss in 0.0f64..0.9,
+        jitter_ms in 0u64..1500,
+    ) {
+        let names: Vec<String> = (0..paths.len()).map(|i| format!("198.19.{}.1", i + 1)).collect();
+        let targets = names
+            .iter()
+            .zip(&paths)
+            .map(|(n, (depth, d, silent))| {
+                let dest = [Dest::Open, Dest::Closed, Dest::Blackhole, Dest::Unreachable][usize::from(*d)];
+                let mut path = Path::chain(&CHAIN[..*depth], dest);
+                for (node, &quiet) in path.nodes.iter_mut().zip(silent) {
+                    if quiet {
+                        *node = Node::Silent;
+                    }
+                }
+                (n.as_str(), path)
+            })
+            .collect();
+        let cond = Conditions { loss, jitter_us: jitter_ms * 1000, ..Conditions::default() };
+        // The deadline is planned from the config's targets: the same as the simulated ones.
+        let mut b = TraceConfig::builder()
+            .targets(&names)
+            .ports(80..80 + ports)
+            .timeout(Duration::from_secs(1))
+            .retry(retry)
+            .max_in_flight(window)
+            .gap_limit(gap)
+            .max_ttl(max_ttl);
+        if let Some(pps) = pps {
+            b = b.pps(pps);
+        }
+        let config = b.build().unwrap();
+        let deadline = config.deadline();
+        let mut sim = Sim::new(config, targets, cond);
+        let start = sim.now;
+        let r = sim.run_until(Some(start + deadline));
+        let tally = r.tally();
+        proptest::prop_assert_eq!(tally.cut, 0, "{:?} of {:?}", tally, deadline);
+        proptest::prop_assert_eq!(tally.complete, tally.planned);
+    }
+}
