@@ -470,8 +470,13 @@ fn describe_node(
 ) -> std::fmt::Result {
     let role = match &node.role {
         Role::Source => "source".to_owned(),
-        Role::Router { silent: false } => "router".to_owned(),
-        Role::Router { silent: true } => "silent router".to_owned(),
+        Role::Router { silent } => {
+            let mut r = if *silent { "silent router" } else { "router" }.to_owned();
+            if plan.linux_icmp_rate_limits {
+                r.push_str(", Linux ICMP rate limits");
+            }
+            r
+        }
         Role::Destination(d) => {
             let mut r = "destination".to_owned();
             if d.blackhole {
@@ -802,6 +807,12 @@ mod tests {
         assert!(text.contains(
             "  1 service addresses: 198.19.0.1..198.19.0.1 2001:db8:1::1..2001:db8:1::1\n"
         ));
+        let mut limited = plan();
+        limited.linux_icmp_rate_limits = true;
+        let text = Shown(&limited).to_string();
+        assert!(text.contains("r1 (silent router, Linux ICMP rate limits) in netns tb-1-0-r1\n"));
+        assert!(text.contains("r2 (router, Linux ICMP rate limits) in netns tb-1-0-r2\n"));
+        assert!(text.contains("src (source) in netns"));
     }
 
     #[test]
