@@ -398,21 +398,21 @@ fn a_deadline_that_cuts_traces_marks_them_and_exits_1() {
         .unwrap();
     let web = net.address("web", Family::V4).unwrap().to_string();
     let hole = net.address("hole", Family::V4).unwrap().to_string();
-    // web is reached within milliseconds; hole's silent TTLs take the 5 s probe timeout to
-    // resolve, so a 300 ms deadline cuts it short.
+    // web is reached within milliseconds; hole's silent TTLs take the 30 s probe timeout to
+    // resolve, so a 2 s deadline cuts it short.
     let common = [
         web.as_str(),
         hole.as_str(),
         "--deadline",
-        "300ms",
+        "2s",
         "--probe-timeout",
-        "5",
+        "30",
     ];
     let out = trace_in(&net, &[&common[..], &["--json"][..]].concat());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("warning: 1 of 2 traces were cut short by the deadline (--deadline 300ms)"),
+        err.contains("warning: 1 of 2 traces were cut short by the deadline (--deadline 2s)"),
         "{err}"
     );
     let report = tcptrace::TraceReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
