@@ -580,8 +580,11 @@ fn engine_rates() -> Result<Rates, String> {
         let now = Instant::now();
         let mut sent = 0u64;
         while let Some(tx) = engine.poll_transmit(now, &mut buf) {
-            sockets.send(&tx, &buf).map_err(|e| e.to_string())?;
-            sent += 1;
+            // A failed send is counted in send_errors; the rate counts every attempt.
+            match sockets.send(&tx, &buf) {
+                Ok(()) | Err(tcptrace::Error::Send { .. }) => sent += 1,
+                Err(e) => return Err(e.to_string()),
+            }
         }
         Ok(Rates {
             engine_probes,

@@ -1,6 +1,8 @@
 //! `opskit trace`: TCP SYN traceroute to many targets and ports at once.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use tcptrace::{TraceConfig, TraceReport};
 
@@ -14,7 +16,19 @@ use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
                   exceeded, SA for SYN-ACK, RA for RST-ACK, or - for no answer).\n\n\
                   Needs raw sockets: run as root, or grant the binary CAP_NET_RAW once with \
                   `sudo setcap cap_net_raw+ep $(which opskit)`.\n\n\
-                  Exit status: 0 when the run completed; 1 when the trace was printed but a later \
+                  Every (target, port) is in the output. A trace ends by a stop condition (the \
+                  destination answered, an ICMP unreachable, --max-ttl, or --gap-limit silent \
+                  TTLs in a row), or is cut short by the --deadline, or failed because there is \
+                  no route to its target or its probes could not be sent; the last two are marked in the output (a `!` line after the \
+                  table, `stop_reason` in --json) and counted on stderr.\n\n\
+                  The default --deadline covers the whole plan even when answers are lost or \
+                  late: with P = targets x ports x TTLs x attempts (1 + --retry, or 64 for a \
+                  negative --retry), W = --max-in-flight and T = --probe-timeout, it is \
+                  ceil(P / W) x T + TTLs x attempts x T + P / --pps + 1 s: 63 s for one target \
+                  on one port with the defaults, 2405 s for 10,000 targets. A run normally ends \
+                  long before it (a dead target stops at the --gap-limit after one timeout).\n\n\
+                  Exit status: 0 when every trace ended by a stop condition; 1 when the traces \
+                  were printed but some were cut short by the deadline or failed, or a later \
                   step failed (AS resolution, writing --svg/--png, a map over its size limit), \
                   with a warning on stderr; 2 on an error."
 )]
@@ -31,9 +45,14 @@ pub(crate) struct Args {
     /// The last TTL to probe.
     #[arg(long, default_value_t = 30, value_name = "TTL")]
     max_ttl: u8,
-    /// Seconds to wait for each probe's answer.
-    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
-    timeout: f64,
+    /// How long to wait for each probe's answer: seconds or a span such as 500ms.
+    #[arg(long, default_value = "2", value_name = "SPAN", value_parser = crate::duration::parse)]
+    probe_timeout: Duration,
+    /// The deadline of the whole run, such as 90s or 10m; traces still unfinished then are
+    /// printed as cut short and the exit status is 1 [default: derived from the plan, see
+    /// below].
+    #[arg(long, value_name = "SPAN", value_parser = crate::duration::parse)]
+    deadline: Option<Duration>,
     /// scapy's retry: N resends unanswered probes N times; -N keeps resending until N rounds
     /// in a row bring no new answer.
     #[arg(
@@ -91,13 +110,16 @@ fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::Co
         .port_list(&args.ports)
         .min_ttl(args.min_ttl)
         .max_ttl(args.max_ttl)
-        .timeout_secs(args.timeout)
+        .timeout(args.probe_timeout)
         .retry(args.retry)
         .max_in_flight(args.max_in_flight)
         .all_ttls(args.all_ttls)
         .gap_limit(gap);
     if let Some(pps) = args.pps {
         b = b.pps(pps);
+    }
+    if let Some(deadline) = args.deadline {
+        b = b.deadline(deadline);
     }
     b.build()
 }
@@ -141,12 +163,58 @@ fn draw(args: &Args, report: &TraceReport) -> Result<()> {
     Ok(())
 }
 
+/// Warns about traces cut short by the deadline or failed; true when there are any.
+fn incomplete(config: &TraceConfig, report: &TraceReport) -> bool {
+    let tally = report.tally();
+    if tally.cut > 0 {
+        let deadline = config.deadline();
+        let hint = if config.has_explicit_deadline() {
+            format!("--deadline {deadline:?}")
+        } else {
+            format!("the default deadline of {deadline:?}; give a longer --deadline")
+        };
+        warn(format_args!(
+            "{} of {} traces were cut short by the deadline ({hint})",
+            tally.cut, tally.planned
+        ));
+    }
+    if tally.failed > 0 {
+        let first = report
+            .traces
+            .iter()
+            .find_map(|t| match &t.stop_reason {
+                tcptrace::StopReason::Failed { error } => Some(error.as_str()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        warn(format_args!(
+            "{} of {} traces failed (first: {first})",
+            tally.failed, tally.planned
+        ));
+    }
+    tally.cut + tally.failed > 0
+}
+
+/// One `! ADDR:tcpPORT: REASON` line per trace that did not end by a stop condition, for the
+/// table (scapy's table itself has no place for it).
+fn unfinished_lines(report: &TraceReport) -> String {
+    let mut s = String::new();
+    for t in report
+        .traces
+        .iter()
+        .filter(|t| !t.stop_reason.is_stop_condition())
+    {
+        let _ = writeln!(s, "! {}:tcp{}: {}", t.addr, t.port, t.stop_reason);
+    }
+    s
+}
+
 pub(crate) fn run(mut args: Args) -> Result<Exit> {
     let targets = std::mem::take(&mut args.targets);
     let config = config(&args, targets)?;
     let mut report = tcptrace::trace(&config)?;
     // The trace is done: a later step that fails costs only its own part of the result.
-    let mut partial = false;
+    let mut partial = incomplete(&config, &report);
     if let Err(e) = annotate(&args, &mut report) {
         warn(format_args!("{e}; the trace is printed without AS data"));
         partial = true;
@@ -160,7 +228,9 @@ pub(crate) fn run(mut args: Args) -> Result<Exit> {
     } else if args.summary {
         write_stdout(report.summary().as_bytes())?;
     } else {
-        write_stdout(report.scapy_table().as_bytes())?;
+        let mut table = report.scapy_table();
+        table.push_str(&unfinished_lines(&report));
+        write_stdout(table.as_bytes())?;
     }
     if let Err(e) = draw(&args, &report) {
         warn(format_args!("{e}; the route map was not written"));

@@ -10,6 +10,8 @@ use crate::model::TraceParams;
 pub(crate) const MAX_SLOTS: u64 = 1 << 20;
 /// The most attempts (first send + retries) per (flow, TTL).
 pub(crate) const MAX_ATTEMPTS: u32 = 64;
+/// What the default deadline adds for the driver loop itself.
+pub(crate) const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 
 /// What to trace and how. Build it with [`TraceConfig::builder`].
 ///
@@ -87,30 +89,59 @@ impl TraceConfig {
         self.gap_limit
     }
 
-    /// The overall deadline of a blocking run. A run normally ends well before it, when every
-    /// trace has stopped; the deadline only bounds a run that keeps losing probes. By default
-    /// it allows every attempt of every TTL "wave" its timeout (a trace probes at most the gap
-    /// limit of TTLs beyond its highest answer, so a path is explored in waves), four times as
-    /// long with negative retries, plus the time pacing takes and one second.
+    /// The overall deadline of a blocking run: the one given to
+    /// [`TraceConfigBuilder::deadline`], or else [`TraceConfig::plan_deadline`].
     pub fn deadline(&self) -> Duration {
-        self.deadline.unwrap_or_else(|| {
-            let attempts = 1 + self.retry.unsigned_abs().min(MAX_ATTEMPTS - 1);
-            let ttls = u32::from(self.max_ttl - self.min_ttl) + 1;
-            let waves = self.gap_limit.map_or(1, |g| ttls.div_ceil(u32::from(g)));
-            let probes = self.targets.len() as u64 * self.ports.len() as u64 * u64::from(ttls);
-            let pacing = self.pps.map_or(Duration::ZERO, |pps| {
-                Duration::from_millis(probes.saturating_mul(1000) / u64::from(pps))
-            });
-            let rounds = self.timeout.saturating_mul(attempts * waves);
-            let rounds = if self.retry < 0 {
-                rounds.saturating_mul(4)
-            } else {
-                rounds
-            };
-            rounds
-                .saturating_add(pacing.saturating_mul(attempts))
-                .saturating_add(Duration::from_secs(1))
-        })
+        self.deadline.unwrap_or_else(|| self.plan_deadline())
+    }
+
+    /// Whether the deadline was given ([`TraceConfigBuilder::deadline`]) rather than derived
+    /// from the plan.
+    pub fn has_explicit_deadline(&self) -> bool {
+        self.deadline.is_some()
+    }
+
+    /// The default deadline, derived from the plan so that it covers every planned probe even
+    /// when the answers are lost or come late. With `F` = targets × ports, `N` = TTLs
+    /// (`max_ttl - min_ttl + 1`), `A` = attempts per (flow, TTL) (`1 + retry`; 64, the most
+    /// there can be, for a negative retry, which keeps resending while answers come),
+    /// `P = F × N × A` probes, `W` = the in-flight window and `T` = the probe timeout:
+    ///
+    /// ```text
+    /// deadline = ceil(P / W) × T      every probe through the window, each holding its slot
+    ///                                 for at most T
+    ///          + N × A × T            one flow's longest chain: each TTL it reaches may wait
+    ///                                 for the answer of the one before, every attempt
+    ///          + P / pps              the pace, when pacing is on
+    ///          + 1 s                  slack for the loop
+    /// ```
+    ///
+    /// The defaults (one target, one port, TTLs 1 to 30, T = 2 s, no retry, W = 256) give
+    /// 1 × 2 s + 30 × 2 s + 1 s = 63 s; 10,000 targets on one port give
+    /// 1172 × 2 s + 60 s + 1 s = 2405 s. A run normally ends long before it, when every
+    /// trace has reached a stop condition: a dead target, for one, stops at the gap limit
+    /// after one probe timeout.
+    pub fn plan_deadline(&self) -> Duration {
+        let ttls = u32::from(self.max_ttl - self.min_ttl) + 1;
+        let n = self.retry.unsigned_abs().min(MAX_ATTEMPTS - 1);
+        let attempts = if self.retry < 0 { MAX_ATTEMPTS } else { 1 + n };
+        let probes = self.targets.len() as u64
+            * self.ports.len() as u64
+            * u64::from(ttls)
+            * u64::from(attempts);
+        let rounds = probes.div_ceil(u64::from(self.max_in_flight));
+        let window = self
+            .timeout
+            .saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX));
+        let path = self.timeout.saturating_mul(ttls * attempts);
+        let pacing = self.pps.map_or(Duration::ZERO, |pps| {
+            let nanos = u128::from(probes) * 1_000_000_000 / u128::from(pps);
+            Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+        });
+        window
+            .saturating_add(path)
+            .saturating_add(pacing)
+            .saturating_add(DEADLINE_SLACK)
     }
 
     /// The parameters as recorded in a [`TraceReport`](crate::TraceReport).
@@ -268,7 +299,8 @@ impl TraceConfigBuilder {
         self
     }
 
-    /// The overall deadline of a blocking run (default: see [`TraceConfig::deadline`]).
+    /// The overall deadline of a blocking run (default: derived from the plan, see
+    /// [`TraceConfig::plan_deadline`]).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.cfg.deadline = Some(deadline);
         self
@@ -401,14 +433,53 @@ mod tests {
         assert_eq!((c.min_ttl(), c.max_ttl()), (1, 30));
         assert_eq!(c.timeout(), Duration::from_secs(2));
         assert_eq!(c.gap_limit(), Some(5));
-        // 30 TTLs in waves of 5, 2 s each, plus a second.
-        assert_eq!(c.deadline(), Duration::from_secs(13));
+        // 30 probes through a window of 256 (2 s), a chain of 30 TTLs (2 s each), a second.
+        assert_eq!(c.deadline(), Duration::from_secs(63));
+        assert!(!c.has_explicit_deadline());
         let c = TraceConfig::builder()
             .target("x")
             .deadline(Duration::from_secs(3))
             .build()
             .unwrap();
         assert_eq!(c.deadline(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn the_default_deadline_grows_with_the_plan() {
+        let targets = |n: u32| (0..n).map(|i| format!("198.19.{}.{}", i / 250, i % 250 + 1));
+        let c = TraceConfig::builder()
+            .targets(targets(10_000))
+            .build()
+            .unwrap();
+        // 300,000 probes through 256 slots: 1172 rounds of 2 s, 30 TTLs of 2 s, a second.
+        assert_eq!(c.deadline(), Duration::from_secs(1172 * 2 + 60 + 1));
+        let c = TraceConfig::builder()
+            .targets(targets(3_000))
+            .max_ttl(12)
+            .timeout(Duration::from_millis(300))
+            .max_in_flight(2048)
+            .retry(1)
+            .pps(100_000)
+            .build()
+            .unwrap();
+        // P = 3000 × 12 × 2 = 72,000: 36 rounds, 12 TTLs × 2 attempts, 0.72 s of pacing.
+        let ms = 36 * 300 + 12 * 2 * 300 + 720 + 1000;
+        assert_eq!(c.deadline(), Duration::from_millis(ms));
+        // A negative retry may take all 64 attempts: 30 × 64 probes in 8 rounds.
+        let c = TraceConfig::builder()
+            .target("x")
+            .retry(-2)
+            .build()
+            .unwrap();
+        assert_eq!(c.deadline(), Duration::from_secs(8 * 2 + 30 * 64 * 2 + 1));
+        // Given, it is kept.
+        let c = TraceConfig::builder()
+            .targets(targets(10_000))
+            .deadline(Duration::from_millis(5))
+            .build()
+            .unwrap();
+        assert_eq!(c.deadline(), Duration::from_millis(5));
+        assert!(c.has_explicit_deadline());
     }
 
     #[test]

@@ -91,12 +91,7 @@ fn summarize(s: &mut String, trace: &Trace) {
         } else {
             "not reached"
         },
-        match trace.stop_reason {
-            crate::StopReason::Reached => "stopped at the destination",
-            crate::StopReason::MaxTtl => "stopped at max TTL",
-            crate::StopReason::GapLimit => "stopped at the gap limit",
-            crate::StopReason::Deadline => "stopped at the deadline",
-        }
+        trace.stop_reason
     );
     let _ = writeln!(
         s,

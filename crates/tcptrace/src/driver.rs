@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 use crate::config::TraceConfig;
 use crate::engine::{Engine, Event, Flow};
 use crate::error::{Error, Result};
-use crate::model::{TraceReport, rfc3339};
+use crate::model::{StopReason, Trace, TraceReport, rfc3339};
 use crate::transport::RawSockets;
 
 /// Resolves a target with the system resolver (IPv4 and IPv6), or parses it as an address.
@@ -42,20 +42,45 @@ pub fn resolve(target: &str) -> Result<IpAddr> {
 /// As [`resolve`], and [`Error::NoRoute`] when there is no route to a target.
 pub fn plan_flows(config: &TraceConfig) -> Result<Vec<Flow>> {
     let mut flows = Vec::with_capacity(config.targets.len() * config.ports.len());
-    for target in &config.targets {
-        let dst = resolve(target)?;
-        let src = crate::transport::source_for(dst)?;
-        for &port in &config.ports {
-            flows.push(Flow {
-                target: target.clone(),
-                src,
-                dst,
-                port,
-            });
-        }
+    for (target, dst, src) in plan_targets(config)? {
+        flows.extend(flows_to(target, dst, src?, &config.ports));
     }
     Ok(flows)
 }
+
+/// The flows to one target, one per port.
+fn flows_to<'a>(
+    target: &'a str,
+    dst: IpAddr,
+    src: IpAddr,
+    ports: &'a [u16],
+) -> impl Iterator<Item = Flow> + 'a {
+    ports.iter().map(move |&port| Flow {
+        target: target.to_owned(),
+        src,
+        dst,
+        port,
+    })
+}
+
+/// Each target, its address and the source address towards it, or why there is none.
+///
+/// # Errors
+///
+/// As [`resolve`]: a target that cannot be resolved fails the whole plan.
+fn plan_targets(config: &TraceConfig) -> Result<Vec<(&str, IpAddr, Result<IpAddr>)>> {
+    config
+        .targets
+        .iter()
+        .map(|target| {
+            let dst = resolve(target)?;
+            Ok((target.as_str(), dst, crate::transport::source_for(dst)))
+        })
+        .collect()
+}
+
+/// How long the loop waits for replies when nothing is pending and there is no deadline.
+const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A fresh random key for a run.
 pub(crate) fn run_key() -> u64 {
@@ -63,12 +88,15 @@ pub(crate) fn run_key() -> u64 {
 }
 
 /// Traces every (target, port) of `config` over raw sockets and returns the report. Blocks
-/// until every trace has stopped or the config's deadline has passed.
+/// until every trace has stopped or the config's deadline ([`TraceConfig::deadline`]) has
+/// passed. Every (target, port) is in the report, in order: a trace the deadline cut short
+/// ends with [`StopReason::Deadline`], one to a target without a route or whose probe could
+/// not be sent with [`StopReason::Failed`] and the error; see [`TraceReport::tally`].
 ///
 /// # Errors
 ///
-/// [`Error::PermissionDenied`] without `CAP_NET_RAW`, resolution and routing errors from
-/// [`plan_flows`], and [`Error::Io`] for socket failures.
+/// [`Error::PermissionDenied`] without `CAP_NET_RAW`, resolution errors from [`resolve`]
+/// (before any probe is sent), and [`Error::Io`] for socket failures.
 pub fn trace(config: &TraceConfig) -> Result<TraceReport> {
     trace_with(config, |_| {})
 }
@@ -78,39 +106,93 @@ pub fn trace(config: &TraceConfig) -> Result<TraceReport> {
 /// # Errors
 ///
 /// As [`trace`].
-pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Result<TraceReport> {
+pub fn trace_with(config: &TraceConfig, on_event: impl FnMut(&Event)) -> Result<TraceReport> {
     let started_at = rfc3339(SystemTime::now());
-    let flows = plan_flows(config)?;
+    // Per (target, port) in order: `None` for a flow the engine traces, or the trace of a
+    // target without a route, failed before any probe.
+    let mut flows = Vec::new();
+    let mut planned: Vec<Option<Trace>> = Vec::new();
+    for (target, dst, src) in plan_targets(config)? {
+        let src = match src {
+            Ok(src) => src,
+            Err(e @ Error::NoRoute { .. }) => {
+                let error = e.to_string();
+                planned.extend(config.ports.iter().map(|&port| {
+                    Some(Trace {
+                        target: target.to_owned(),
+                        addr: dst,
+                        port,
+                        reached: false,
+                        stop_reason: StopReason::Failed {
+                            error: error.clone(),
+                        },
+                        hops: Vec::new(),
+                    })
+                }));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        flows.extend(flows_to(target, dst, src, &config.ports));
+        planned.extend(std::iter::repeat_n(None, config.ports.len()));
+    }
+    let mut traced = if flows.is_empty() {
+        Vec::new()
+    } else {
+        run(config, flows, on_event)?
+    }
+    .into_iter();
+    let traces = planned
+        .into_iter()
+        .filter_map(|failed| failed.or_else(|| traced.next()))
+        .collect();
+    Ok(TraceReport {
+        params: config.params(),
+        started_at,
+        traces,
+    })
+}
+
+/// Runs the engine over raw sockets until every trace has stopped or the deadline passes.
+fn run(
+    config: &TraceConfig,
+    flows: Vec<Flow>,
+    mut on_event: impl FnMut(&Event),
+) -> Result<Vec<Trace>> {
     let v4 = flows.iter().any(|f| f.dst.is_ipv4());
     let v6 = flows.iter().any(|f| f.dst.is_ipv6());
     let mut sockets = RawSockets::open(v4, v6)?;
     let mut engine = Engine::new(config, flows, run_key())?;
-    let deadline = Instant::now() + config.deadline();
+    // A deadline too far away to represent is no deadline.
+    let deadline = Instant::now().checked_add(config.deadline());
     let mut buf = Vec::with_capacity(64);
     loop {
         let now = Instant::now();
         engine.handle_timeout(now);
         while let Some(tx) = engine.poll_transmit(now, &mut buf) {
-            sockets.send(&tx, &buf)?;
+            match sockets.send(&tx, &buf) {
+                Ok(()) => {}
+                Err(e @ Error::Send { .. }) => engine.handle_send_error(&tx, &e.to_string()),
+                Err(e) => return Err(e),
+            }
         }
         while let Some(ev) = engine.poll_event() {
             on_event(&ev);
         }
-        if engine.is_done() || now >= deadline {
+        if engine.is_done() || deadline.is_some_and(|d| now >= d) {
             break;
         }
-        let wake = engine.poll_timeout().unwrap_or(deadline).min(deadline);
+        let wake = match (engine.poll_timeout(), deadline) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(now + IDLE_WAIT),
+        };
         sockets.recv_into(&mut engine, wake.saturating_duration_since(now))?;
     }
     while let Some(ev) = engine.poll_event() {
         on_event(&ev);
     }
     tracing::debug!(stats = ?engine.stats(), send_errors = sockets.send_errors(), "trace finished");
-    Ok(TraceReport {
-        params: config.params(),
-        started_at,
-        traces: engine.traces(),
-    })
+    Ok(engine.traces())
 }
 
 #[cfg(test)]

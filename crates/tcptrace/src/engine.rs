@@ -103,6 +103,8 @@ pub struct Stats {
     pub unmatched: u64,
     /// Packets dropped because they could not be parsed or never answer a probe.
     pub malformed: u64,
+    /// Traces ended because a probe could not be sent ([`Engine::handle_send_error`]).
+    pub send_errors: u64,
     /// ICMP errors matched by the IPv4 ID because the quoted sequence number was not ours (a
     /// middlebox rewrote it).
     pub by_ident: u64,
@@ -136,6 +138,8 @@ struct FlowState {
     next_ttl: u16,
     highest_answered: Option<u8>,
     reached_ttl: Option<u8>,
+    /// The lowest TTL an ICMP unreachable came from (a router's or the destination's).
+    unreachable_ttl: Option<u8>,
     stop_ttl: u8,
     gap_stopped: bool,
     done: Option<StopReason>,
@@ -151,7 +155,8 @@ struct FlowState {
 /// 1. [`Engine::new`] with the configuration, the flows (resolved targets with their source
 ///    addresses) and a random key for the run.
 /// 2. Loop until [`Engine::is_done`]:
-///    - call [`Engine::poll_transmit`] until it returns `None`, sending each probe;
+///    - call [`Engine::poll_transmit`] until it returns `None`, sending each probe; when a
+///      send fails, tell the engine with [`Engine::handle_send_error`];
 ///    - call [`Engine::poll_event`] until it returns `None`;
 ///    - wait for a packet or until [`Engine::poll_timeout`], whichever comes first;
 ///    - give each received packet to [`Engine::handle_packet`] (whole IP datagrams) or
@@ -250,6 +255,7 @@ impl Engine {
                 next_ttl: u16::from(config.min_ttl),
                 highest_answered: None,
                 reached_ttl: None,
+                unreachable_ttl: None,
                 stop_ttl: config.max_ttl,
                 gap_stopped: false,
                 done: None,
@@ -564,8 +570,11 @@ impl Engine {
             let n = self.retry.unsigned_abs();
             let st = &mut self.flows[f];
             let slot = &mut st.slots[ttl_idx];
-            let send = &mut slot.sends[attempt];
-            if send.answered {
+            let Some(send) = slot.sends.get_mut(attempt) else {
+                // Taken back by handle_send_error.
+                continue;
+            };
+            if send.answered || send.expired {
                 continue;
             }
             send.expired = true;
@@ -746,12 +755,19 @@ impl Engine {
             };
         }
         st.highest_answered = Some(st.highest_answered.map_or(ttl, |h| h.max(ttl)));
-        if from == st.flow.dst && kind.is_final() {
+        let reached = from == st.flow.dst && kind.is_final();
+        let unreachable = matches!(kind, ReplyKind::Unreachable(_));
+        if reached {
             st.reached_ttl = Some(st.reached_ttl.map_or(ttl, |r| r.min(ttl)));
-            if !self.all_ttls && ttl < st.stop_ttl {
-                st.stop_ttl = ttl;
-                self.cancel_above(f, ttl);
-            }
+        }
+        if unreachable {
+            st.unreachable_ttl = Some(st.unreachable_ttl.map_or(ttl, |r| r.min(ttl)));
+        }
+        // The path ends where the destination answers or an unreachable comes back (from the
+        // destination or a router: nothing beyond it gets through).
+        if (reached || unreachable) && !self.all_ttls && ttl < st.stop_ttl {
+            st.stop_ttl = ttl;
+            self.cancel_above(f, ttl);
         }
         self.maybe_ready(f);
         self.check_flow(f);
@@ -803,18 +819,62 @@ impl Engine {
         let st = &mut self.flows[f];
         let end = usize::from(st.stop_ttl - min);
         if st.slots[..=end].iter().all(|s| s.resolved || s.cancelled) {
+            let at_stop = |t: Option<u8>| t == Some(st.stop_ttl);
             let reason = if st.gap_stopped {
                 StopReason::GapLimit
-            } else if st.reached_ttl.is_some() && !self.all_ttls {
+            } else if self.all_ttls {
+                StopReason::MaxTtl
+            } else if at_stop(st.unreachable_ttl) {
+                StopReason::Unreachable
+            } else if at_stop(st.reached_ttl) {
                 StopReason::Reached
             } else {
                 StopReason::MaxTtl
             };
-            st.done = Some(reason);
-            self.flows_done += 1;
-            self.cancel_above(f, self.flows[f].stop_ttl);
-            self.events.push_back(Event::Done { flow: f, reason });
+            self.finish(f, reason);
         }
+    }
+
+    fn finish(&mut self, f: usize, reason: StopReason) {
+        let st = &mut self.flows[f];
+        st.done = Some(reason.clone());
+        self.flows_done += 1;
+        self.cancel_above(f, self.flows[f].stop_ttl);
+        self.events.push_back(Event::Done { flow: f, reason });
+    }
+
+    /// Reports that the probe `tx`, the last one [`Engine::poll_transmit`] returned, could not
+    /// be sent, with the transport's error. The probe is taken back (it is neither in flight
+    /// nor counted as sent), and its trace ends at once with [`StopReason::Failed`] and
+    /// that error: a failed send (no route, a local firewall) would fail again, and its
+    /// silence must not be read as a silent hop.
+    pub fn handle_send_error(&mut self, tx: &Transmit, error: &str) {
+        let Some(ttl_idx) = tx.ttl.checked_sub(self.min_ttl).map(usize::from) else {
+            return;
+        };
+        let Some(st) = self.flows.get_mut(tx.flow).filter(|st| st.done.is_none()) else {
+            return;
+        };
+        let Some(slot) = st.slots.get_mut(ttl_idx) else {
+            return;
+        };
+        // Its timeout entry finds no send at its attempt index and is skipped.
+        if let Some(send) = slot.sends.pop() {
+            if !send.answered && !send.expired {
+                self.in_flight -= 1;
+            }
+            self.stats.sent -= 1;
+            if !slot.sends.is_empty() {
+                self.stats.retries -= 1;
+            }
+        }
+        self.stats.send_errors += 1;
+        self.finish(
+            tx.flow,
+            StopReason::Failed {
+                error: error.to_owned(),
+            },
+        );
     }
 
     /// The traces so far, one per flow in the order given. A trace that has not finished
@@ -844,7 +904,7 @@ impl Engine {
                     addr: st.flow.dst,
                     port: st.flow.port,
                     reached: st.reached_ttl.is_some_and(|r| u16::from(r) <= end),
-                    stop_reason: st.done.unwrap_or(StopReason::Deadline),
+                    stop_reason: st.done.clone().unwrap_or(StopReason::Deadline),
                     hops,
                 }
             })

@@ -52,6 +52,19 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// One probe could not be sent (no route, a local firewall). [`trace`](crate::trace)
+    /// does not fail for it: it ends that probe's trace with
+    /// [`StopReason::Failed`](crate::StopReason::Failed) and this message.
+    #[error("sending a probe to {dst} with TTL {ttl}: {source}")]
+    Send {
+        /// The probe's destination.
+        dst: IpAddr,
+        /// The probe's TTL or hop limit.
+        ttl: u8,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),

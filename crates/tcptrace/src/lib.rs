@@ -15,7 +15,9 @@ pub use config::{TraceConfig, TraceConfigBuilder, parse_port_list};
 pub use driver::{plan_flows, resolve, trace, trace_with};
 pub use engine::{Disposition, Engine, Event, Flow, Stats, Transmit};
 pub use error::{ConfigError, Error, Result};
-pub use model::{Hop, MplsLabel, Reply, ReplyKind, StopReason, Trace, TraceParams, TraceReport};
+pub use model::{
+    Hop, MplsLabel, Reply, ReplyKind, StopReason, Tally, Trace, TraceParams, TraceReport,
+};
 #[cfg(target_os = "linux")]
 pub use transport::RawSockets;
 pub use wire::{

@@ -40,6 +40,29 @@ impl TraceReport {
     pub fn from_json(text: &str) -> serde_json::Result<Self> {
         serde_json::from_str(text)
     }
+
+    /// How the traces ended: `planned == complete + cut + failed` always holds.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally {
+            planned: self.traces.len(),
+            ..Tally::default()
+        };
+        for trace in &self.traces {
+            match trace.stop_reason {
+                StopReason::Deadline => t.cut += 1,
+                StopReason::Failed { .. } => t.failed += 1,
+                _ => t.complete += 1,
+            }
+        }
+        t
+    }
+
+    /// The traces cut short by the deadline, in report order.
+    pub fn cut_traces(&self) -> impl Iterator<Item = &Trace> {
+        self.traces
+            .iter()
+            .filter(|t| t.stop_reason == StopReason::Deadline)
+    }
 }
 
 /// The parameters of a run, recorded in its report.
@@ -104,19 +127,79 @@ impl Trace {
     }
 }
 
-/// Why a trace stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Why a trace ended. Every trace of a report has one: a stop condition
+/// ([`StopReason::is_stop_condition`]), the run's deadline, or a failure that kept its probes
+/// from being sent.
+/// In JSON: `"reached"`, `"unreachable"`, `"max_ttl"`, `"gap_limit"`, `"deadline"` or
+/// `{"failed": {"error": "..."}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StopReason {
-    /// The destination answered (the default stop condition).
+    /// The destination answered with a SYN-ACK or a RST (the default stop condition).
     Reached,
+    /// An ICMP destination unreachable, from the destination or from a router on the way,
+    /// ended the path.
+    Unreachable,
     /// Every TTL up to the maximum was probed.
     MaxTtl,
     /// The gap limit of silent TTLs in a row was hit.
     GapLimit,
-    /// The run's overall deadline passed before the trace finished.
+    /// The run's overall deadline passed before the trace reached a stop condition: the TTLs
+    /// it had not probed yet were never sent.
     Deadline,
+    /// The trace could not go on: there is no route to the target (nothing was sent), or a
+    /// probe could not be sent (a local firewall) and the trace sent nothing more.
+    Failed {
+        /// What failed, with the operating system's error.
+        error: String,
+    },
+}
+
+impl StopReason {
+    /// True for the stop conditions of a completed trace: [`Reached`](Self::Reached),
+    /// [`Unreachable`](Self::Unreachable), [`MaxTtl`](Self::MaxTtl) and
+    /// [`GapLimit`](Self::GapLimit); false for [`Deadline`](Self::Deadline) and
+    /// [`Failed`](Self::Failed).
+    pub fn is_stop_condition(&self) -> bool {
+        matches!(
+            self,
+            Self::Reached | Self::Unreachable | Self::MaxTtl | Self::GapLimit
+        )
+    }
+}
+
+/// How a trace ended, as the summary says it: `stopped at the destination`, `stopped by an
+/// unreachable`, `stopped at max TTL`, `stopped at the gap limit`, `cut short by the deadline`
+/// or `failed: ERROR`.
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Reached => f.write_str("stopped at the destination"),
+            Self::Unreachable => f.write_str("stopped by an unreachable"),
+            Self::MaxTtl => f.write_str("stopped at max TTL"),
+            Self::GapLimit => f.write_str("stopped at the gap limit"),
+            Self::Deadline => f.write_str("cut short by the deadline"),
+            Self::Failed { error } => write!(f, "failed: {error}"),
+        }
+    }
+}
+
+/// How the traces of a report ended: every planned (target, port) is counted once, as
+/// complete, cut short by the deadline, or failed. From [`TraceReport::tally`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Tally {
+    /// Traces in the report: one per planned (target, port).
+    pub planned: usize,
+    /// Traces that ended by a stop condition ([`StopReason::is_stop_condition`]).
+    pub complete: usize,
+    /// Traces cut short by the deadline ([`StopReason::Deadline`]): skipped probes, with
+    /// their reason.
+    pub cut: usize,
+    /// Traces that failed: no route, or a probe could not be sent ([`StopReason::Failed`],
+    /// with the error).
+    pub failed: usize,
 }
 
 /// The replies that came back for the probes sent with one TTL.

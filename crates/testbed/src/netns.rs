@@ -4,7 +4,8 @@
 //! silent), destination hosts that listen on ports, leave them closed or drop SYNs, and the
 //! links between them (some of them lossy). [`TopologyBuilder::build`] creates it: one
 //! namespace per node, named `tb-<pid>-<counter>-<node>` so that tests may run in parallel
-//! within and across processes, with forwarding on, ICMP rate limits off, IPv6 DAD off and
+//! within and across processes, with forwarding on, ICMP rate limits off (or, with
+//! [`TopologyBuilder::linux_icmp_rate_limits`], Linux's defaults kept in the routers), IPv6 DAD off and
 //! L4 multipath hashing (a fixed 5-tuple always takes the same ECMP branch). Dropping the
 //! [`Topology`] deletes every namespace, also when a test panics; namespaces left behind by a
 //! process that was killed are deleted by the next build.
@@ -13,8 +14,11 @@
 //!
 //! - link *i* (in declaration order) carries `198.18.i.0/24` and `2001:db8:0:i::/64` (hex), the
 //!   first-named end has `.1`/`::1`, the other `.2`/`::2`;
-//! - destination *j* (in declaration order) holds service addresses `198.19.j.1..` and
-//!   `2001:db8:1:j::1..` on its loopback, as many as [`Destination::addresses`] says.
+//! - destination *j* (in declaration order) holds service addresses `2001:db8:1:j::1..` and,
+//!   254 to a `/24`, IPv4 addresses `198.19.b.1..198.19.b.254`, `198.19.(b+1).1..` on its
+//!   loopback, as many as [`Destination::addresses`] says (up to 65,024; the `/24`s follow
+//!   those of the destinations before it, so with at most 254 addresses each, destination
+//!   *j* holds `198.19.j.1..`).
 //!
 //! [`Topology::ground_truth`] tells what a correct trace finds: for each TTL, the routers that
 //! may answer (their interface facing the source, which is where Linux sends ICMP errors from

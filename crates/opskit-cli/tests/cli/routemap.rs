@@ -222,7 +222,7 @@ fn maps_a_real_trace_from_a_test_network() {
                 "trace",
                 web.as_str(),
                 "--json",
-                "--timeout",
+                "--probe-timeout",
                 "0.5",
                 "-p",
                 "80,443",

@@ -23,7 +23,8 @@ fn help_lists_the_options() {
         "--port",
         "--min-ttl",
         "--max-ttl",
-        "--timeout",
+        "--probe-timeout",
+        "--deadline",
         "--retry",
         "--pps",
         "--all-ttls",
@@ -37,6 +38,16 @@ fn help_lists_the_options() {
         "cap_net_raw+ep",
     ] {
         assert!(text.contains(opt), "--help lacks {opt}:\n{text}");
+    }
+    // One flag, one meaning across subcommands: the per-probe wait is --probe-timeout.
+    assert!(!text.contains("--timeout"), "{text}");
+    // The default deadline's formula and numbers.
+    for needle in [
+        "ceil(P / W) x T",
+        "63 s for one target",
+        "2405 s for 10,000",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }
 }
 
@@ -61,9 +72,18 @@ fn bad_arguments_exit_2_with_a_message() {
             vec!["trace", "192.0.2.1", "--min-ttl", "9", "--max-ttl", "3"],
             "min TTL 9 is above max TTL 3",
         ),
-        (vec!["trace", "192.0.2.1", "--timeout", "0"], "timeout"),
+        (
+            vec!["trace", "192.0.2.1", "--probe-timeout", "0"],
+            "timeout",
+        ),
         (vec!["trace", "192.0.2.1", "--retry", "-99"], "retry -99"),
         (vec!["trace", "192.0.2.1", "--pps", "0"], "pace"),
+        (vec!["trace", "192.0.2.1", "--deadline", "0"], "--deadline"),
+        (
+            vec!["trace", "192.0.2.1", "--deadline", "soon"],
+            "--deadline",
+        ),
+        (vec!["trace", "192.0.2.1", "--timeout", "2"], "--timeout"),
     ] {
         let out = opskit().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
@@ -89,7 +109,7 @@ fn without_cap_net_raw_says_how_to_fix_it() {
             "--bounding-set=-all",
         ])
         .arg(env!("CARGO_BIN_EXE_opskit"))
-        .args(["trace", "127.0.0.1", "--timeout", "0.2"])
+        .args(["trace", "127.0.0.1", "--probe-timeout", "0.2"])
         .output()
         .unwrap();
     let err = stderr(&out);
@@ -136,7 +156,7 @@ fn table_and_json_in_a_test_network() {
     let db = net.address("db", Family::V4).unwrap().to_string();
     let r1 = net.ground_truth(web.parse().unwrap()).unwrap().hops[0].addresses()[0].to_string();
     let r3 = net.ground_truth(web.parse().unwrap()).unwrap().hops[2].addresses()[0].to_string();
-    let common = ["--timeout", "0.5", "-p", "80,443"];
+    let common = ["--probe-timeout", "0.5", "-p", "80,443"];
 
     // The scapy table.
     let out = trace_in(
@@ -204,7 +224,7 @@ fn summary_all_ttls_and_maps_in_a_test_network() {
     let cell = |a: &str, k: &str| format!("{a:<15} {k}");
 
     // The mtr-like summary.
-    let out = trace_in(&net, &[web.as_str(), "--summary", "--timeout", "0.5"]);
+    let out = trace_in(&net, &[web.as_str(), "--summary", "--probe-timeout", "0.5"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let summary = String::from_utf8(out.stdout).unwrap();
     assert!(summary.contains("  2. ???"), "{summary}");
@@ -218,7 +238,7 @@ fn summary_all_ttls_and_maps_in_a_test_network() {
             "--all-ttls",
             "--max-ttl",
             "7",
-            "--timeout",
+            "--probe-timeout",
             "0.5",
         ],
     );
@@ -240,7 +260,7 @@ fn summary_all_ttls_and_maps_in_a_test_network() {
         &net,
         &[
             web.as_str(),
-            "--timeout",
+            "--probe-timeout",
             "0.5",
             "--svg",
             svg.to_str().unwrap(),
@@ -258,6 +278,16 @@ fn summary_all_ttls_and_maps_in_a_test_network() {
     assert!(svg_text.contains(&r3), "the map names the hops");
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
 }
+
+/// A quick trace of the loopback: two TTLs, half a second per probe.
+const LOOPBACK_TRACE: [&str; 6] = [
+    "trace",
+    "127.0.0.1",
+    "--max-ttl",
+    "2",
+    "--probe-timeout",
+    "0.5",
+];
 
 #[test]
 fn a_failing_later_step_keeps_the_trace_and_exits_1() {
@@ -278,11 +308,7 @@ fn a_failing_later_step_keeps_the_trace_and_exits_1() {
         ),
         (vec!["--asn-db", empty.to_str().unwrap()], "--asn-db"),
     ] {
-        let out = opskit()
-            .args(["trace", "127.0.0.1", "--max-ttl", "2", "--timeout", "0.5"])
-            .args(&extra)
-            .output()
-            .unwrap();
+        let out = opskit().args(LOOPBACK_TRACE).args(&extra).output().unwrap();
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{extra:?}: {err}");
         let table = String::from_utf8_lossy(&out.stdout);
@@ -293,16 +319,8 @@ fn a_failing_later_step_keeps_the_trace_and_exits_1() {
     }
     // The JSON report is kept too.
     let out = opskit()
-        .args([
-            "trace",
-            "127.0.0.1",
-            "--max-ttl",
-            "2",
-            "--timeout",
-            "0.5",
-            "--json",
-        ])
-        .args(["--svg", "/nonexistent-dir/x.svg"])
+        .args(LOOPBACK_TRACE)
+        .args(["--json", "--svg", "/nonexistent-dir/x.svg"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -323,7 +341,7 @@ fn asn_db_annotates_and_a_missing_db_is_an_error() {
         &net,
         &[
             web.as_str(),
-            "--timeout",
+            "--probe-timeout",
             "0.3",
             "--asn-db",
             missing.to_str().unwrap(),
@@ -346,7 +364,7 @@ fn asn_db_annotates_and_a_missing_db_is_an_error() {
         &net,
         &[
             web.as_str(),
-            "--timeout",
+            "--probe-timeout",
             "0.3",
             "--json",
             "--asn-db",
@@ -362,4 +380,104 @@ fn asn_db_annotates_and_a_missing_db_is_an_error() {
         .unwrap();
     assert!(matches!(first, IpAddr::V4(a) if a.octets()[0] == 198));
     assert!(v["traces"][0]["hops"][0]["replies"][0].get("asn").is_none());
+}
+
+#[test]
+fn a_deadline_that_cuts_traces_marks_them_and_exits_1() {
+    if !testbed::require_root("opskit trace a_deadline_that_cuts_traces_marks_them_and_exits_1") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("web", Destination::new().listen(80))
+        .destination("hole", Destination::new().blackhole())
+        .chain(["src", "r1", "web"])
+        .link("r1", "hole")
+        .build()
+        .unwrap();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    let hole = net.address("hole", Family::V4).unwrap().to_string();
+    // web is reached within milliseconds; hole's silent TTLs take the 30 s probe timeout to
+    // resolve, so a 2 s deadline cuts it short.
+    let common = [
+        web.as_str(),
+        hole.as_str(),
+        "--deadline",
+        "2s",
+        "--probe-timeout",
+        "30",
+    ];
+    let out = trace_in(&net, &[&common[..], &["--json"][..]].concat());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("warning: 1 of 2 traces were cut short by the deadline (--deadline 2s)"),
+        "{err}"
+    );
+    let report = tcptrace::TraceReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    let tally = report.tally();
+    assert_eq!(
+        (tally.planned, tally.complete, tally.cut, tally.failed),
+        (2, 1, 1, 0),
+        "{tally:?}"
+    );
+    assert_eq!(report.traces[0].stop_reason, tcptrace::StopReason::Reached);
+    assert_eq!(report.traces[1].stop_reason, tcptrace::StopReason::Deadline);
+    assert_eq!(report.traces[1].addr.to_string(), hole);
+    // The TTLs it had probed are kept.
+    assert!(!report.traces[1].hops.is_empty());
+
+    // The table marks the cut trace after scapy's rows; the summary says it too.
+    let out = trace_in(&net, &common);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.ends_with(&format!("! {hole}:tcp80: cut short by the deadline\n")),
+        "{table}"
+    );
+    assert_eq!(table.matches("\n!").count(), 1, "{table}");
+    let out = trace_in(&net, &[&common[..], &["--summary"][..]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        summary.contains(&format!(
+            "{hole} ({hole}) port 80: not reached, cut short by the deadline"
+        )),
+        "{summary}"
+    );
+
+    // With the default deadline, derived from the plan, both traces end by a stop condition.
+    let out = trace_in(
+        &net,
+        &[web.as_str(), hole.as_str(), "--probe-timeout", "0.3"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!String::from_utf8(out.stdout).unwrap().contains("\n!"));
+}
+
+#[test]
+fn a_target_without_a_route_fails_alone_and_exits_1() {
+    if !testbed::require_root("opskit trace a_target_without_a_route_fails_alone_and_exits_1") {
+        return;
+    }
+    let net = network();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    // The source has no route to TEST-NET-3: nothing is sent there, and web is still traced.
+    let out = trace_in(
+        &net,
+        &[web.as_str(), "203.0.113.9", "--probe-timeout", "0.5"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("warning: 1 of 2 traces failed (first: no route to 203.0.113.9"),
+        "{err}"
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains(&format!("{web}:tcp80")), "{table}");
+    assert!(
+        table.contains("\n! 203.0.113.9:tcp80: failed: no route to 203.0.113.9"),
+        "{table}"
+    );
 }

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::wire::proto;
 
 const IPPROTO_RAW: i32 = 255;
+/// The receive buffer of each raw socket: 4 MiB, room for thousands of replies at once.
 const RECV_BUFFER: usize = 4 << 20;
 /// The most packets read from one socket per [`RawSockets::recv_into`] call.
 const MAX_BATCH: usize = 1024;
@@ -54,8 +55,11 @@ fn open(domain: Domain, protocol: i32, what: &str) -> Result<Socket> {
         .map_err(|e| Error::io(format!("opening the {what} socket"), e))?;
     s.set_nonblocking(true)
         .map_err(|e| Error::io(format!("setting the {what} socket non-blocking"), e))?;
-    // Bursts of replies must not overflow the default buffer; failing to grow it is not fatal.
-    let _ = s.set_recv_buffer_size(RECV_BUFFER);
+    // Bursts of replies must not overflow the default buffer. Past net.core.rmem_max only
+    // with CAP_NET_ADMIN (SO_RCVBUFFORCE); failing to grow it is not fatal.
+    if rustix::net::sockopt::set_socket_recv_buffer_size_force(&s, RECV_BUFFER).is_err() {
+        let _ = s.set_recv_buffer_size(RECV_BUFFER);
+    }
     Ok(s)
 }
 
@@ -105,7 +109,7 @@ impl RawSockets {
         })
     }
 
-    /// How many sends failed (the probes are then left to time out, as lost ones would).
+    /// How many sends failed.
     pub fn send_errors(&self) -> u64 {
         self.send_errors
     }
@@ -114,9 +118,10 @@ impl RawSockets {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] when no socket is open for the probe's family. Failures of the send itself
-    /// (no route, a local firewall) are counted in [`RawSockets::send_errors`] and the probe
-    /// is left to time out.
+    /// [`Error::Io`] when no socket is open for the probe's family; [`Error::Send`] when the
+    /// send itself fails (no route, a local firewall), also counted in
+    /// [`RawSockets::send_errors`]. The caller passes the latter on to
+    /// [`Engine::handle_send_error`], so that the probe's trace says why it went no further.
     pub fn send(&mut self, tx: &Transmit, buf: &[u8]) -> Result<()> {
         let addr = SockAddr::from(SocketAddr::new(tx.dst, 0));
         let res = match tx.dst {
@@ -135,11 +140,15 @@ impl RawSockets {
                 s.send_to(&buf[tx.l4_offset..tx.len], &addr)
             }
         };
-        if let Err(e) = res {
-            tracing::debug!(dst = %tx.dst, ttl = tx.ttl, error = %e, "probe send failed");
+        res.map(drop).map_err(|source| {
+            tracing::debug!(dst = %tx.dst, ttl = tx.ttl, error = %source, "probe send failed");
             self.send_errors += 1;
-        }
-        Ok(())
+            Error::Send {
+                dst: tx.dst,
+                ttl: tx.ttl,
+                source,
+            }
+        })
     }
 
     /// Waits up to `wait` for replies and hands the available ones to `engine` (at most 1024

@@ -357,3 +357,169 @@ fn ecmp_diamond_keeps_each_flow_on_one_branch() {
     }
     assert_eq!(branches.len(), 2, "16 flows spread over both branches");
 }
+
+/// `src - r1 - r2 - r3 - web` and `r3 - hole`, whose routers keep Linux's default ICMP rate
+/// limits (about one time exceeded per second towards the source): `web` has `answering`
+/// addresses, all ports closed (RST), and `hole` has `silent` addresses that answer nothing.
+/// Traces every address on port 80 with the default deadline and checks that each one is in
+/// the report and ends by a stop condition.
+fn every_target_ends_by_a_stop_condition(answering: u16, silent: u16) {
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3"])
+        .destination("web", Destination::new().addresses(answering))
+        .destination("hole", Destination::new().blackhole().addresses(silent))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .link("r3", "hole")
+        .linux_icmp_rate_limits()
+        .build()
+        .unwrap();
+    let web = net.targets("web", Family::V4).unwrap();
+    let hole = net.targets("hole", Family::V4).unwrap();
+    let targets: Vec<IpAddr> = web.iter().chain(&hole).copied().collect();
+    assert_eq!(targets.len(), usize::from(answering) + usize::from(silent));
+    // A short probe timeout and a wide window keep the run short; the deadline is the default
+    // one, derived from this plan.
+    let config = base()
+        .timeout(Duration::from_millis(300))
+        .max_in_flight(1024)
+        .targets(targets.iter().map(ToString::to_string))
+        .build()
+        .unwrap();
+    let report = run(&net, config);
+
+    let tally = report.tally();
+    assert_eq!(tally.planned, targets.len(), "{tally:?}");
+    assert_eq!(
+        tally.planned,
+        tally.complete + tally.cut + tally.failed,
+        "{tally:?}"
+    );
+    assert_eq!((tally.cut, tally.failed), (0, 0), "{tally:?}");
+    let traced: Vec<IpAddr> = report.traces.iter().map(|t| t.addr).collect();
+    assert_eq!(traced, targets, "every target once, in the order given");
+    let web: std::collections::HashSet<IpAddr> = web.into_iter().collect();
+    for t in &report.traces {
+        let expected = if web.contains(&t.addr) {
+            StopReason::Reached
+        } else {
+            StopReason::GapLimit
+        };
+        assert_eq!(t.stop_reason, expected, "{t:?}");
+        assert_eq!(t.reached, expected == StopReason::Reached, "{t:?}");
+        assert!(!t.hops.is_empty() && t.hops[0].probes > 0, "{t:?}");
+    }
+    // The rate limit was in force: the routers stayed silent for almost every probe.
+    let router_probes = report.traces.len() * 3;
+    let router_answers = report
+        .traces
+        .iter()
+        .flat_map(|t| &t.hops)
+        .filter(|h| h.ttl <= 3 && !h.replies.is_empty())
+        .count();
+    assert!(
+        router_answers * 10 < router_probes,
+        "{router_answers} of {router_probes} router hops answered: not rate limited"
+    );
+}
+
+#[test]
+fn three_thousand_targets_behind_rate_limited_routers() {
+    if !testbed::require_root("tcptrace e2e three_thousand_targets_behind_rate_limited_routers") {
+        return;
+    }
+    every_target_ends_by_a_stop_condition(2_000, 1_000);
+}
+
+#[test]
+fn ten_thousand_targets_behind_rate_limited_routers() {
+    if !testbed::require_root("tcptrace e2e ten_thousand_targets_behind_rate_limited_routers") {
+        return;
+    }
+    every_target_ends_by_a_stop_condition(8_000, 2_000);
+}
+
+#[test]
+fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
+    if !testbed::require_root(
+        "tcptrace e2e unroutable_and_firewalled_targets_fail_in_their_own_traces",
+    ) {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("web", Destination::new().listen(80))
+        .destination("db", Destination::new().listen(80))
+        .chain(["src", "r1", "web"])
+        .link("r1", "db")
+        .build()
+        .unwrap();
+    let web = net.address("web", Family::V4).unwrap();
+    let db = net.address("db", Family::V4).unwrap();
+    // A local firewall refuses every packet to db (sendto fails with EPERM), and the source
+    // has no route at all to TEST-NET-3.
+    let db_rule = format!("add rule ip fw out ip daddr {db} drop");
+    for rule in [
+        "add table ip fw",
+        "add chain ip fw out { type filter hook output priority 0 ; }",
+        db_rule.as_str(),
+    ] {
+        let out = net
+            .command("src", "nft")
+            .unwrap()
+            .args(rule.split(' '))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "nft {rule}: {out:?}");
+    }
+    let targets = [web.to_string(), "203.0.113.9".into(), db.to_string()];
+    let report = run(
+        &net,
+        base()
+            .targets(targets.clone())
+            .ports([80, 443])
+            .build()
+            .unwrap(),
+    );
+    let got: Vec<(String, u16)> = report
+        .traces
+        .iter()
+        .map(|t| (t.target.clone(), t.port))
+        .collect();
+    let expected: Vec<(String, u16)> = targets
+        .iter()
+        .flat_map(|t| [(t.clone(), 80), (t.clone(), 443)])
+        .collect();
+    assert_eq!(got, expected, "every (target, port), in order");
+    let tally = report.tally();
+    assert_eq!(
+        (tally.planned, tally.complete, tally.cut, tally.failed),
+        (6, 2, 0, 4),
+        "{tally:?}"
+    );
+    for t in &report.traces[..2] {
+        assert_eq!(t.stop_reason, StopReason::Reached, "{t:?}");
+    }
+    for t in &report.traces[2..4] {
+        let StopReason::Failed { error } = &t.stop_reason else {
+            panic!("{t:?}")
+        };
+        assert!(error.contains("no route to 203.0.113.9"), "{error}");
+        assert!(t.hops.is_empty(), "{t:?}");
+    }
+    for t in &report.traces[4..] {
+        let StopReason::Failed { error } = &t.stop_reason else {
+            panic!("{t:?}")
+        };
+        assert!(
+            error.contains(&format!("sending a probe to {db}")),
+            "{error}"
+        );
+        assert!(error.contains("Operation not permitted"), "{error}");
+        assert!(
+            t.hops.is_empty(),
+            "the refused probe is not a silent hop: {t:?}"
+        );
+    }
+}

@@ -96,6 +96,7 @@ fn unreachable_from_destination_counts_as_reached() {
     );
     let r = sim.run();
     assert!(r.traces[0].reached);
+    assert_eq!(r.traces[0].stop_reason, StopReason::Unreachable);
     assert_eq!(
         r.traces[0].hops[1].replies[0].kind,
         ReplyKind::Unreachable(3)
@@ -736,6 +737,124 @@ fn deadline_reports_partial_traces() {
     assert_eq!(traces[0].stop_reason, StopReason::Deadline);
     assert!(!traces[0].reached);
     assert_eq!(traces[0].hops.len(), 5);
+    let tally = sim.report().tally();
+    assert_eq!((tally.planned, tally.complete, tally.cut), (1, 0, 1));
+    assert_eq!(sim.report().cut_traces().count(), 1);
+    let json = serde_json::to_value(&traces[0]).unwrap();
+    assert_eq!(json["stop_reason"], "deadline");
+}
+
+#[test]
+fn unreachable_from_a_router_ends_the_trace() {
+    let mut path = Path::chain(&CHAIN, Dest::Open);
+    path.nodes[1] = Node::Unreachable("198.18.2.1");
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(T1, path)],
+        Conditions::default(),
+    );
+    let r = sim.run();
+    let t = &r.traces[0];
+    assert_eq!(t.stop_reason, StopReason::Unreachable, "{t:?}");
+    assert!(!t.reached);
+    assert_eq!(t.hops.len(), 2, "nothing beyond the unreachable: {t:?}");
+    assert_eq!(t.hops[1].replies[0].kind, ReplyKind::Unreachable(1));
+    assert_eq!(t.hops[1].replies[0].from, v4("198.18.2.1"));
+    let json = serde_json::to_value(t).unwrap();
+    assert_eq!(json["stop_reason"], "unreachable");
+}
+
+#[test]
+fn a_failed_send_ends_its_trace_with_the_error() {
+    let cond = Conditions {
+        refuse_flow: Some(1),
+        ..Conditions::default()
+    };
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![
+            (T1, Path::chain(&CHAIN, Dest::Open)),
+            ("198.19.2.1", Path::chain(&CHAIN, Dest::Open)),
+        ],
+        cond,
+    );
+    let r = sim.run();
+    assert_eq!(r.traces[0].stop_reason, StopReason::Reached);
+    let error = "Operation not permitted (os error 1)".to_owned();
+    assert_eq!(
+        r.traces[1].stop_reason,
+        StopReason::Failed {
+            error: error.clone()
+        }
+    );
+    // The failed probe was taken back: not sent, not in flight, not a silent hop.
+    assert!(r.traces[1].hops.is_empty(), "{:?}", r.traces[1]);
+    assert_eq!(sim.engine.in_flight(), 0);
+    assert_eq!(sim.engine.stats().send_errors, 1);
+    let flow0 = sim.sends.iter().filter(|s| s.1 == 0).count() as u64;
+    assert_eq!(sim.engine.stats().sent, flow0, "flow 1 sent nothing");
+    let tally = r.tally();
+    assert_eq!(
+        (tally.planned, tally.complete, tally.cut, tally.failed),
+        (2, 1, 0, 1)
+    );
+    let json = serde_json::to_value(&r.traces[1]).unwrap();
+    assert_eq!(
+        json["stop_reason"],
+        serde_json::json!({"failed": {"error": error}})
+    );
+    assert!(r.summary().contains("failed: Operation not permitted"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever the paths, the loss, a failing flow and where the deadline falls, every
+    /// planned (target, port) is in the report once, in order, as complete, cut or failed.
+    #[test]
+    fn every_planned_trace_is_accounted_for(
+        dests in proptest::collection::vec((0u8..4, 0usize..5), 1..10),
+        ports in 1u16..3,
+        loss in 0.0f64..0.6,
+        retry in -2i32..3,
+        cut_ms in proptest::option::of(0u64..8_000),
+        refuse in proptest::option::of(0usize..20),
+    ) {
+        let names: Vec<String> = (0..dests.len()).map(|i| format!("198.19.{}.1", i + 1)).collect();
+        let targets = names
+            .iter()
+            .zip(&dests)
+            .map(|(n, &(d, depth))| {
+                let dest = [Dest::Open, Dest::Closed, Dest::Blackhole, Dest::Unreachable][usize::from(d)];
+                (n.as_str(), Path::chain(&CHAIN[..depth], dest))
+            })
+            .collect();
+        let cond = Conditions { loss, refuse_flow: refuse, ..Conditions::default() };
+        let config = cfg()
+            .ports(80..80 + ports)
+            .timeout(Duration::from_secs(1))
+            .retry(retry)
+            .max_ttl(10)
+            .build()
+            .unwrap();
+        let mut sim = Sim::new(config, targets, cond);
+        let start = sim.now;
+        let r = sim.run_until(cut_ms.map(|ms| start + Duration::from_millis(ms)));
+        let planned = names.len() * usize::from(ports);
+        let tally = r.tally();
+        proptest::prop_assert_eq!(tally.planned, planned);
+        proptest::prop_assert_eq!(tally.planned, tally.complete + tally.cut + tally.failed);
+        for (i, t) in r.traces.iter().enumerate() {
+            proptest::prop_assert_eq!(&t.target, &names[i / usize::from(ports)]);
+            proptest::prop_assert_eq!(t.port, 80 + (i % usize::from(ports)) as u16);
+        }
+        let refused = refuse.filter(|&f| f < planned);
+        proptest::prop_assert_eq!(tally.failed, usize::from(refused.is_some()));
+        if cut_ms.is_none() {
+            proptest::prop_assert_eq!(tally.cut, 0);
+        }
+        proptest::prop_assert_eq!(tally.cut, r.cut_traces().count());
+    }
 }
 
 #[test]
@@ -771,4 +890,60 @@ fn displays_snapshot() {
     insta::assert_snapshot!("scapy_table", r.scapy_table());
     insta::assert_snapshot!("summary", r.summary());
     insta::assert_snapshot!("json", serde_json::to_string_pretty(&r.traces[0]).unwrap());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// The default deadline covers the whole plan: whatever answers, late answers, silence,
+    /// loss, window, pace, gap limit and retries, no trace is cut short by it.
+    #[test]
+    fn the_default_deadline_covers_the_whole_plan(
+        paths in proptest::collection::vec((0usize..6, 0u8..4, proptest::collection::vec(proptest::prelude::any::<bool>(), 6)), 1..8),
+        ports in 1u16..3,
+        retry in -2i32..3,
+        window in 1u32..512,
+        gap in proptest::option::of(1u8..6),
+        max_ttl in 1u8..12,
+        pps in proptest::option::of(20u32..2000),
+        loss in 0.0f64..0.9,
+        jitter_ms in 0u64..1500,
+    ) {
+        let names: Vec<String> = (0..paths.len()).map(|i| format!("198.19.{}.1", i + 1)).collect();
+        let targets = names
+            .iter()
+            .zip(&paths)
+            .map(|(n, (depth, d, silent))| {
+                let dest = [Dest::Open, Dest::Closed, Dest::Blackhole, Dest::Unreachable][usize::from(*d)];
+                let mut path = Path::chain(&CHAIN[..*depth], dest);
+                for (node, &quiet) in path.nodes.iter_mut().zip(silent) {
+                    if quiet {
+                        *node = Node::Silent;
+                    }
+                }
+                (n.as_str(), path)
+            })
+            .collect();
+        let cond = Conditions { loss, jitter_us: jitter_ms * 1000, ..Conditions::default() };
+        // The deadline is planned from the config's targets: the same as the simulated ones.
+        let mut b = TraceConfig::builder()
+            .targets(&names)
+            .ports(80..80 + ports)
+            .timeout(Duration::from_secs(1))
+            .retry(retry)
+            .max_in_flight(window)
+            .gap_limit(gap)
+            .max_ttl(max_ttl);
+        if let Some(pps) = pps {
+            b = b.pps(pps);
+        }
+        let config = b.build().unwrap();
+        let deadline = config.deadline();
+        let mut sim = Sim::new(config, targets, cond);
+        let start = sim.now;
+        let r = sim.run_until(Some(start + deadline));
+        let tally = r.tally();
+        proptest::prop_assert_eq!(tally.cut, 0, "{:?} of {:?}", tally, deadline);
+        proptest::prop_assert_eq!(tally.complete, tally.planned);
+    }
 }

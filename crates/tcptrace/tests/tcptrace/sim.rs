@@ -22,6 +22,8 @@ pub(crate) enum Node {
     Silent,
     /// ECMP by flow hash (source port): each flow sticks to one address.
     Ecmp(Vec<&'static str>),
+    /// Answers every probe that reaches it with ICMP host unreachable, and forwards nothing.
+    Unreachable(&'static str),
 }
 
 /// What the destination does.
@@ -65,6 +67,8 @@ pub(crate) struct Conditions {
     pub(crate) slow_ttl: Option<(u8, Duration)>,
     /// Per-hop one-way delay.
     pub(crate) hop_delay: Duration,
+    /// Sends to this flow fail (a local firewall), reported with `handle_send_error`.
+    pub(crate) refuse_flow: Option<usize>,
     /// A firewall next to the source rewrites the TCP sequence number of outgoing SYNs (and
     /// translates acknowledgments back), so routers quote a sequence number that is not ours.
     pub(crate) rewrite_seq: bool,
@@ -158,11 +162,21 @@ impl Sim {
             let t = TcpPacket::new_checked(&probe[off..]).unwrap();
             (t.src_port(), t.seq_number())
         };
-        let reply = if usize::from(ttl) <= depth {
+        // An unreachable router answers every probe that gets to it, whatever its TTL.
+        let blocked = path.nodes[..usize::from(ttl).min(depth)]
+            .iter()
+            .find_map(|n| match n {
+                Node::Unreachable(a) => Some(*a),
+                _ => None,
+            });
+        let reply = if let Some(a) = blocked {
+            icmp_error(v4(a), probe, 3, 1, &[])
+        } else if usize::from(ttl) <= depth {
             let (from, mpls) = match &path.nodes[usize::from(ttl) - 1] {
                 Node::Router(a) => (v4(a), vec![]),
                 Node::MplsRouter(a, l) => (v4(a), l.clone()),
                 Node::Silent => return,
+                Node::Unreachable(_) => unreachable!("answered above"),
                 Node::Ecmp(addrs) => (v4(addrs[usize::from(sport) % addrs.len()]), vec![]),
             };
             if self.cond.rewrite_seq {
@@ -205,18 +219,29 @@ impl Sim {
 
     /// Runs until the engine is done; panics if it stalls.
     pub(crate) fn run(&mut self) -> TraceReport {
+        self.run_until(None)
+    }
+
+    /// Runs until the engine is done or virtual time reaches `deadline` (as the driver
+    /// does); panics if it stalls.
+    pub(crate) fn run_until(&mut self, deadline: Option<Instant>) -> TraceReport {
         let mut buf = Vec::new();
         for _ in 0..1_000_000 {
             while let Some(tx) = self.engine.poll_transmit(self.now, &mut buf) {
                 assert_eq!(tx.len, buf.len());
                 self.max_in_flight_seen = self.max_in_flight_seen.max(self.engine.in_flight());
+                if self.cond.refuse_flow == Some(tx.flow) {
+                    self.engine
+                        .handle_send_error(&tx, "Operation not permitted (os error 1)");
+                    continue;
+                }
                 let probe = buf.clone();
                 self.on_transmit(tx.flow, tx.ttl, &probe);
             }
             while let Some(ev) = self.engine.poll_event() {
                 self.events.push(ev);
             }
-            if self.engine.is_done() {
+            if self.engine.is_done() || deadline.is_some_and(|d| self.now >= d) {
                 return self.report();
             }
             let next_packet = self.queue.peek().map(|Reverse((at, _, _))| *at);
@@ -227,6 +252,9 @@ impl Sim {
                     .expect("the engine stalled: nothing pending and not done"),
             };
             self.now = self.now.max(next);
+            if let Some(d) = deadline {
+                self.now = self.now.min(d);
+            }
             while let Some(Reverse((at, _, _))) = self.queue.peek() {
                 if *at > self.now {
                     break;

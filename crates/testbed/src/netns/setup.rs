@@ -43,6 +43,20 @@ const SYSCTLS: &[(&str, &str)] = &[
     ("net/ipv6/bindv6only", "0"),
 ];
 
+/// Linux's default ICMP rate limits, written in routers after [`SYSCTLS`] when the topology
+/// keeps them ([`TopologyBuilder::linux_icmp_rate_limits`]): per destination one error per
+/// 1000 ms (burst 6), globally 1000 per second (burst 50), for the error types of the
+/// kernel's default masks (IPv4 6168 = unreachable, source quench, time exceeded, parameter
+/// problem; IPv6 every error type).
+const LINUX_ICMP_RATE_LIMITS: &[(&str, &str)] = &[
+    ("net/ipv4/icmp_ratelimit", "1000"),
+    ("net/ipv4/icmp_ratemask", "6168"),
+    ("net/ipv4/icmp_msgs_per_sec", "1000"),
+    ("net/ipv4/icmp_msgs_burst", "50"),
+    ("net/ipv6/icmp/ratelimit", "1000"),
+    ("net/ipv6/icmp/ratemask", "0-1,3-127"),
+];
+
 /// A live test network. Dropping it deletes its namespaces (and so its links).
 ///
 /// Nodes are named as in the [`TopologyBuilder`]; methods taking a node name return
@@ -113,8 +127,16 @@ impl Topology {
             .map(|n| format!("netns add {n}"))
             .collect();
         ip_batch(None, &adds, "create namespaces")?;
-        for ns in &self.namespaces {
-            run_in_namespace(ns, || write_sysctls(ns))??;
+        for (node, ns) in self.plan.nodes.iter().zip(&self.namespaces) {
+            let limited =
+                self.plan.linux_icmp_rate_limits && matches!(node.role, Role::Router { .. });
+            run_in_namespace(ns, || {
+                write_sysctls(ns, SYSCTLS)?;
+                if limited {
+                    write_sysctls(ns, LINUX_ICMP_RATE_LIMITS)?;
+                }
+                Ok::<_, Error>(())
+            })??;
         }
         let veths: Vec<String> = self
             .plan
@@ -448,8 +470,13 @@ fn describe_node(
 ) -> std::fmt::Result {
     let role = match &node.role {
         Role::Source => "source".to_owned(),
-        Role::Router { silent: false } => "router".to_owned(),
-        Role::Router { silent: true } => "silent router".to_owned(),
+        Role::Router { silent } => {
+            let mut r = if *silent { "silent router" } else { "router" }.to_owned();
+            if plan.linux_icmp_rate_limits {
+                r.push_str(", Linux ICMP rate limits");
+            }
+            r
+        }
         Role::Destination(d) => {
             let mut r = "destination".to_owned();
             if d.blackhole {
@@ -492,8 +519,8 @@ fn describe_node(
     Ok(())
 }
 
-fn write_sysctls(ns: &str) -> Result<()> {
-    for (key, value) in SYSCTLS {
+fn write_sysctls(ns: &str, sysctls: &[(&str, &str)]) -> Result<()> {
+    for (key, value) in sysctls {
         let path = format!("/proc/sys/{key}");
         std::fs::write(&path, value)
             .map_err(|e| Error::io(format!("write {path} in namespace {ns}"), &e))?;
@@ -780,6 +807,12 @@ mod tests {
         assert!(text.contains(
             "  1 service addresses: 198.19.0.1..198.19.0.1 2001:db8:1::1..2001:db8:1::1\n"
         ));
+        let mut limited = plan();
+        limited.linux_icmp_rate_limits = true;
+        let text = Shown(&limited).to_string();
+        assert!(text.contains("r1 (silent router, Linux ICMP rate limits) in netns tb-1-0-r1\n"));
+        assert!(text.contains("r2 (router, Linux ICMP rate limits) in netns tb-1-0-r2\n"));
+        assert!(text.contains("src (source) in netns"));
     }
 
     #[test]

@@ -9,10 +9,14 @@ use super::truth::{ExpectedHop, GroundTruth, HopCandidate, Reply};
 
 /// Most links a topology may have: each link gets one `/24` of `198.18.0.0/16`.
 pub(crate) const MAX_LINKS: usize = 256;
-/// Most destinations a topology may have: each gets one `/24` of `198.19.0.0/16`.
+/// Most destinations a topology may have: each gets a `/64` of `2001:db8:1::/48`.
 pub(crate) const MAX_DESTINATIONS: usize = 256;
-/// Most service addresses on one destination.
-pub(crate) const MAX_ADDRESSES: u16 = 254;
+/// IPv4 service addresses per `/24` of `198.19.0.0/16` (`.1` to `.254`).
+pub(crate) const ADDRESSES_PER_BLOCK: u16 = 254;
+/// The `/24`s of `198.19.0.0/16` that all destinations share.
+pub(crate) const MAX_BLOCKS: usize = 256;
+/// Most service addresses on one destination: all 256 `/24`s of `198.19.0.0/16`.
+pub(crate) const MAX_ADDRESSES: u16 = 254 * 256;
 /// Longest node name.
 pub(crate) const MAX_NAME: usize = 24;
 
@@ -91,7 +95,9 @@ impl Destination {
         self
     }
 
-    /// Gives the host `count` service addresses per family (1 to 254), all on its loopback.
+    /// Gives the host `count` service addresses per family (1 to 65,024), all on its
+    /// loopback. IPv4 addresses fill `/24`s of `198.19.0.0/16`, 254 to a `/24`, so that all
+    /// destinations together have at most 256 such `/24`s (65,024 addresses).
     #[must_use]
     pub fn addresses(mut self, count: u16) -> Self {
         if count == 0 || count > MAX_ADDRESSES {
@@ -139,7 +145,8 @@ pub(crate) struct LinkSpec {
 /// The description of a test network: a source host, routers, destinations and the links
 /// between them. [`build`](Self::build) creates it in the kernel.
 ///
-/// Every node is a network namespace with forwarding on and ICMP rate limits off; every link is
+/// Every node is a network namespace with forwarding on and ICMP rate limits off (routers may
+/// keep Linux's, see [`linux_icmp_rate_limits`](Self::linux_icmp_rate_limits)); every link is
 /// a veth pair carrying a `/24` of `198.18.0.0/16` and a `/64` of `2001:db8::/48`. Routes are
 /// computed from the graph: each node gets shortest-path routes to every address of every
 /// other node (host routes to link addresses, a `/24` and a `/64` to each destination's
@@ -152,6 +159,7 @@ pub(crate) struct LinkSpec {
 pub struct TopologyBuilder {
     pub(crate) nodes: Vec<NodeSpec>,
     pub(crate) links: Vec<LinkSpec>,
+    pub(crate) linux_icmp_rate_limits: bool,
     pub(crate) error: Option<Error>,
 }
 
@@ -247,6 +255,20 @@ impl TopologyBuilder {
         self
     }
 
+    /// Keeps Linux's default ICMP rate limits in the routers instead of turning them off, so
+    /// that they answer as routers in the wild do: per destination host a token bucket of
+    /// one ICMP error per 1000 ms with a burst of 6 (`net.ipv4.icmp_ratelimit = 1000`,
+    /// `net.ipv6.icmp.ratelimit = 1000`), over all destinations 1000 per second with a burst
+    /// of 50 (`icmp_msgs_per_sec = 1000`, `icmp_msgs_burst = 50`), applied to time exceeded,
+    /// unreachable, source quench and parameter problem (`icmp_ratemask = 6168`) and, for
+    /// IPv6, to every error type (`icmp/ratemask = 0-1,3-127`). Since every time exceeded
+    /// goes to the one source host, a router then answers about one probe per second and
+    /// stays silent for the rest. The source and the destinations keep the limits off.
+    pub fn linux_icmp_rate_limits(mut self) -> Self {
+        self.linux_icmp_rate_limits = true;
+        self
+    }
+
     /// Links each node of `names` to the next one: `chain(["src", "r1", "r2", "dst"])`.
     pub fn chain<I, S>(mut self, names: I) -> Self
     where
@@ -265,7 +287,9 @@ impl TopologyBuilder {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        Plan::new(&self.nodes, &self.links)
+        let mut plan = Plan::new(&self.nodes, &self.links)?;
+        plan.linux_icmp_rate_limits = self.linux_icmp_rate_limits;
+        Ok(plan)
     }
 }
 
@@ -324,6 +348,9 @@ fn link_mac(link: usize, end: u8) -> String {
     format!("02:74:62:{:02x}:00:{end:02x}", link as u8)
 }
 
+/// Prefixes of one family that route to the same node.
+type Prefixes = Vec<String>;
+
 /// A route of one node: a prefix and its next hops (several for ECMP).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Route {
@@ -349,6 +376,8 @@ pub(crate) struct Plan {
     pub(crate) nodes: Vec<PlannedNode>,
     pub(crate) links: Vec<(usize, usize, u8)>,
     pub(crate) source: usize,
+    /// Whether routers keep Linux's default ICMP rate limits.
+    pub(crate) linux_icmp_rate_limits: bool,
     /// `adj[n]` = (neighbor, link index)
     adj: Vec<Vec<(usize, usize)>>,
 }
@@ -361,12 +390,47 @@ fn link_v6(link: usize, end: u8) -> Ipv6Addr {
     Ipv6Addr::new(0x2001, 0xdb8, 0, link as u16, 0, 0, 0, u16::from(end))
 }
 
-fn service_v4(dest: usize, i: u16) -> Ipv4Addr {
-    Ipv4Addr::new(198, 19, dest as u8, i as u8)
+/// The `i`-th (from 0) IPv4 service address of a destination whose `/24`s start at `block`.
+fn service_v4(block: usize, i: u16) -> Ipv4Addr {
+    let block = block + usize::from(i / ADDRESSES_PER_BLOCK);
+    Ipv4Addr::new(198, 19, block as u8, (i % ADDRESSES_PER_BLOCK + 1) as u8)
 }
 
 fn service_v6(dest: usize, i: u16) -> Ipv6Addr {
     Ipv6Addr::new(0x2001, 0xdb8, 1, dest as u16, 0, 0, 0, i)
+}
+
+/// Gives each destination its service addresses: a `/64` of `2001:db8:1::/48` each, and
+/// consecutive `/24`s of `198.19.0.0/16`, 254 addresses to a `/24`.
+fn assign_service_addresses(nodes: &mut [PlannedNode]) -> Result<()> {
+    let mut dest_index = 0usize;
+    let mut block = 0usize;
+    for n in nodes.iter_mut() {
+        if let Role::Destination(d) = &n.role {
+            if dest_index >= MAX_DESTINATIONS {
+                return Err(Error::InvalidSpec(format!(
+                    "at most {MAX_DESTINATIONS} destinations"
+                )));
+            }
+            let blocks = usize::from(d.addresses.div_ceil(ADDRESSES_PER_BLOCK));
+            if block + blocks > MAX_BLOCKS {
+                return Err(Error::InvalidSpec(format!(
+                    "the destinations' IPv4 service addresses need more than the \
+                     {MAX_BLOCKS} /24s of 198.19.0.0/16 ({ADDRESSES_PER_BLOCK} to a /24)"
+                )));
+            }
+            n.service_v4 = (0..d.addresses).map(|i| service_v4(block, i)).collect();
+            block += blocks;
+            n.service_v6 = (1..=d.addresses)
+                .map(|i| service_v6(dest_index, i))
+                .collect();
+            dest_index += 1;
+        }
+        if n.ports.is_empty() {
+            return Err(Error::InvalidSpec(format!("node {:?} has no link", n.name)));
+        }
+    }
+    Ok(())
 }
 
 impl Plan {
@@ -433,30 +497,12 @@ impl Plan {
             adj[b].push((a, li));
             plan_links.push((a, b, l.loss));
         }
-        let mut dest_index = 0usize;
-        for n in &mut nodes {
-            if let Role::Destination(d) = &n.role {
-                if dest_index >= MAX_DESTINATIONS {
-                    return Err(Error::InvalidSpec(format!(
-                        "at most {MAX_DESTINATIONS} destinations"
-                    )));
-                }
-                n.service_v4 = (1..=d.addresses)
-                    .map(|i| service_v4(dest_index, i))
-                    .collect();
-                n.service_v6 = (1..=d.addresses)
-                    .map(|i| service_v6(dest_index, i))
-                    .collect();
-                dest_index += 1;
-            }
-            if n.ports.is_empty() {
-                return Err(Error::InvalidSpec(format!("node {:?} has no link", n.name)));
-            }
-        }
+        assign_service_addresses(&mut nodes)?;
         let mut plan = Self {
             nodes,
             links: plan_links,
             source,
+            linux_icmp_rate_limits: false,
             adj,
         };
         let from_source = plan.distances(&[source]);
@@ -505,26 +551,31 @@ impl Plan {
         // Link addresses get host routes towards their owner, not a /24 towards the nearer
         // end: that way a packet to a router's far-side address takes a shortest path to that
         // router, as the ground truth says. The link's two ends reach each other directly.
-        let mut prefixes: Vec<(usize, [usize; 2], String, String)> = Vec::new();
+        // Each entry: (owner, nodes that need no route, IPv4 prefixes, IPv6 prefixes).
+        let mut prefixes: Vec<(usize, [usize; 2], Prefixes, Prefixes)> = Vec::new();
         for (li, &(a, b, _)) in self.links.iter().enumerate() {
             for (owner, end) in [(a, 1), (b, 2)] {
                 prefixes.push((
                     owner,
                     [a, b],
-                    format!("{}/32", link_v4(li, end)),
-                    format!("{}/128", link_v6(li, end)),
+                    vec![format!("{}/32", link_v4(li, end))],
+                    vec![format!("{}/128", link_v6(li, end))],
                 ));
             }
         }
         let mut di = 0usize;
         for (n, node) in self.nodes.iter().enumerate() {
             if matches!(node.role, Role::Destination(_)) {
-                prefixes.push((
-                    n,
-                    [n, n],
-                    format!("198.19.{di}.0/24"),
-                    format!("2001:db8:1:{di:x}::/64"),
-                ));
+                // One /24 per block of service addresses, in order.
+                let mut v4: Vec<String> = Vec::new();
+                for a in &node.service_v4 {
+                    let [_, _, c, _] = a.octets();
+                    let p = format!("198.19.{c}.0/24");
+                    if v4.last() != Some(&p) {
+                        v4.push(p);
+                    }
+                }
+                prefixes.push((n, [n, n], v4, vec![format!("2001:db8:1:{di:x}::/64")]));
                 di += 1;
             }
         }
@@ -544,14 +595,18 @@ impl Plan {
                     .iter()
                     .map(|&(v, li)| (IpAddr::V6(self.port_of(v, li).v6), format!("v{li}")))
                     .collect();
-                routes.push(Route {
-                    prefix: p4.clone(),
-                    via: v4,
-                });
-                routes.push(Route {
-                    prefix: p6.clone(),
-                    via: v6,
-                });
+                for p in p4 {
+                    routes.push(Route {
+                        prefix: p.clone(),
+                        via: Vec::clone(&v4),
+                    });
+                }
+                for p in p6 {
+                    routes.push(Route {
+                        prefix: p.clone(),
+                        via: Vec::clone(&v6),
+                    });
+                }
             }
         }
         for (node, routes) in self.nodes.iter_mut().zip(all_routes) {
@@ -787,6 +842,62 @@ mod tests {
         let silent: Vec<bool> = gt.hops.iter().map(ExpectedHop::is_silent).collect();
         assert_eq!(silent, [false, true, false]);
         assert_eq!(gt.reply(80), Reply::Nothing);
+    }
+
+    #[test]
+    fn many_addresses_fill_consecutive_blocks() {
+        let plan = TopologyBuilder::new()
+            .source("s")
+            .router("r")
+            .destination("a", Destination::new().addresses(600))
+            .destination("b", Destination::new().addresses(2))
+            .chain(["s", "r", "a"])
+            .link("r", "b")
+            .linux_icmp_rate_limits()
+            .plan()
+            .unwrap();
+        assert!(plan.linux_icmp_rate_limits);
+        let a = &plan.nodes[plan.index("a").unwrap()];
+        assert_eq!(a.service_v4.len(), 600);
+        assert_eq!(a.service_v4[253], Ipv4Addr::new(198, 19, 0, 254));
+        assert_eq!(a.service_v4[254], Ipv4Addr::new(198, 19, 1, 1));
+        assert_eq!(a.service_v4[599], Ipv4Addr::new(198, 19, 2, 92));
+        assert_eq!(
+            a.service_v6[599],
+            "2001:db8:1::258".parse::<Ipv6Addr>().unwrap()
+        );
+        // b takes the next /24 after a's three.
+        let b = &plan.nodes[plan.index("b").unwrap()];
+        assert_eq!(b.service_v4[0], Ipv4Addr::new(198, 19, 3, 1));
+        let r = &plan.nodes[plan.index("r").unwrap()];
+        let prefixes: Vec<&str> = r
+            .routes
+            .iter()
+            .map(|r| r.prefix.as_str())
+            .filter(|p| p.starts_with("198.19."))
+            .collect();
+        assert_eq!(
+            prefixes,
+            [
+                "198.19.0.0/24",
+                "198.19.1.0/24",
+                "198.19.2.0/24",
+                "198.19.3.0/24"
+            ]
+        );
+        let gt = plan.ground_truth(IpAddr::V4(a.service_v4[599])).unwrap();
+        assert_eq!(gt.destination, "a");
+        // 256 /24s at most, over all destinations.
+        let full = TopologyBuilder::new()
+            .source("s")
+            .destination("a", Destination::new().addresses(MAX_ADDRESSES))
+            .destination("b", Destination::new())
+            .link("s", "a")
+            .link("s", "b")
+            .plan();
+        assert!(matches!(full, Err(Error::InvalidSpec(m)) if m.contains("256 /24s")));
+        let too_many = Destination::new().addresses(MAX_ADDRESSES + 1);
+        assert!(too_many.error.is_some());
     }
 
     #[test]

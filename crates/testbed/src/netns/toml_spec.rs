@@ -19,6 +19,8 @@ struct File {
     chains: Vec<Vec<String>>,
     #[serde(default)]
     links: Vec<LinkFile>,
+    #[serde(default)]
+    linux_icmp_rate_limits: bool,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ impl TopologyBuilder {
     ///     routers = ["r1", "r2"]
     ///     silent_routers = ["r3"]
     ///     chains = [["src", "r1", "r2", "r3", "web"]]
+    ///     linux_icmp_rate_limits = false  # true: routers keep Linux's default ICMP limits
     ///
     ///     [[destinations]]
     ///     name = "web"
@@ -119,6 +122,9 @@ impl TopologyBuilder {
         for l in &file.links {
             b = b.lossy_link(&l.a, &l.b, l.loss);
         }
+        if file.linux_icmp_rate_limits {
+            b = b.linux_icmp_rate_limits();
+        }
         b.plan()?;
         Ok(b)
     }
@@ -136,6 +142,7 @@ mod tests {
             source = "s"
             routers = ["a", "b"]
             chains = [["s", "a", "b", "d"]]
+            linux_icmp_rate_limits = true
             [[destinations]]
             name = "d"
             listen = [443]
@@ -144,6 +151,7 @@ mod tests {
         )
         .unwrap();
         let plan = b.plan().unwrap();
+        assert!(plan.linux_icmp_rate_limits);
         let gt = plan.ground_truth("198.19.0.2".parse().unwrap()).unwrap();
         assert_eq!(gt.destination_ttl, 3);
         assert_eq!(gt.reply(443), Reply::SynAck);

@@ -326,6 +326,20 @@ fn ipv6_chain_works() {
     assert_eq!(hop2, Some(Icmp::TimeExceeded(r2)));
 }
 
+/// How many of `targets` accept a TCP connection on `port` from the source.
+fn connectable(net: &Topology, targets: &[IpAddr], port: u16) -> usize {
+    let list = targets.to_vec();
+    net.run_in("src", move || {
+        list.iter()
+            .filter(|&&t| {
+                TcpStream::connect_timeout(&SocketAddr::new(t, port), Duration::from_secs(2))
+                    .is_ok()
+            })
+            .count()
+    })
+    .unwrap()
+}
+
 #[test]
 fn many_addresses_on_one_destination() {
     if !testbed::require_root("netns::many_addresses_on_one_destination") {
@@ -346,17 +360,7 @@ fn many_addresses_on_one_destination() {
     targets.extend(net.targets("b", Family::V6).unwrap());
     let distinct: BTreeSet<IpAddr> = targets.iter().copied().collect();
     assert_eq!(distinct.len(), 80);
-    let list = targets.clone();
-    let reached = net
-        .run_in("src", move || {
-            list.iter()
-                .filter(|&&t| {
-                    TcpStream::connect_timeout(&SocketAddr::new(t, 80), Duration::from_secs(2))
-                        .is_ok()
-                })
-                .count()
-        })
-        .unwrap();
+    let reached = connectable(&net, &targets, 80);
     assert_eq!(reached, 80);
     for t in targets {
         let truth = net.ground_truth(t).unwrap();
@@ -650,6 +654,81 @@ fn bursts_are_neither_rate_limited_nor_queued_behind_arp() {
             "{family:?}: ICMP rate limited or probes dropped"
         );
     }
+}
+
+#[test]
+fn routers_can_keep_linux_icmp_rate_limits() {
+    if !testbed::require_root("netns::routers_can_keep_linux_icmp_rate_limits") {
+        return;
+    }
+    let net = six_routers(&[], Destination::new())
+        .linux_icmp_rate_limits()
+        .build()
+        .unwrap();
+    let sysctl = |node: &str, key: &'static str| {
+        net.run_in(node, move || {
+            std::fs::read_to_string(format!("/proc/sys/{key}")).unwrap()
+        })
+        .unwrap()
+        .trim()
+        .to_owned()
+    };
+    for (key, value) in [
+        ("net/ipv4/icmp_ratelimit", "1000"),
+        ("net/ipv4/icmp_ratemask", "6168"),
+        ("net/ipv4/icmp_msgs_per_sec", "1000"),
+        ("net/ipv4/icmp_msgs_burst", "50"),
+        ("net/ipv6/icmp/ratelimit", "1000"),
+    ] {
+        assert_eq!(sysctl("r4", key), value, "{key}");
+    }
+    assert_eq!(sysctl("src", "net/ipv4/icmp_ratelimit"), "0");
+    assert_eq!(sysctl("dst", "net/ipv4/icmp_ratelimit"), "0");
+    for family in [Family::V4, Family::V6] {
+        let target = net.address("dst", family).unwrap();
+        // The same 200-probe burst that an unlimited r4 answers in full.
+        let answers = net
+            .run_in("src", move || {
+                udp_burst(target, 4, 40000..40200, Duration::from_secs(2))
+            })
+            .unwrap();
+        assert!(
+            answers.len() < 50,
+            "{family:?}: r4 answered {} of 200 probes despite its rate limit",
+            answers.len()
+        );
+    }
+}
+
+#[test]
+fn a_destination_spans_several_slash_24s() {
+    if !testbed::require_root("netns::a_destination_spans_several_slash_24s") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("a", Destination::new().listen(80).addresses(600))
+        .destination("b", Destination::new().listen(80))
+        .link("src", "r1")
+        .link("r1", "a")
+        .link("r1", "b")
+        .build()
+        .unwrap();
+    let a = net.targets("a", Family::V4).unwrap();
+    assert_eq!(a.len(), 600);
+    let mut probe = vec![
+        a[0],
+        a[253],
+        a[254],
+        a[599],
+        net.address("b", Family::V4).unwrap(),
+    ];
+    probe.push(net.targets("a", Family::V6).unwrap()[599]);
+    assert_eq!(probe[3].to_string(), "198.19.2.92");
+    assert_eq!(probe[4].to_string(), "198.19.3.1");
+    let reached = connectable(&net, &probe, 80);
+    assert_eq!(reached, probe.len());
 }
 
 #[test]
