@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 mod ext;
+mod icmp;
 mod icmpv4;
 mod icmpv6;
 mod ipv4;
@@ -14,6 +15,7 @@ mod reply;
 mod tcp;
 
 pub use ext::{ExtensionObject, Extensions, emit_mpls_extension};
+pub use icmp::{IcmpPacket, IcmpVersion, Icmpv4, Icmpv6};
 pub use icmpv4::{Icmpv4Packet, Icmpv4Repr};
 pub use icmpv6::{Icmpv6Packet, Icmpv6Repr};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
