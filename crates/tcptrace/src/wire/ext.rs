@@ -1,6 +1,6 @@
 //! ICMP multi-part messages (RFC 4884) and their MPLS label stack object (RFC 4950).
 
-use super::{WireError, pnet, read_u16, read_u32, write_u16, write_u32};
+use super::{WireError, checksum, read_u16, read_u32, write_u16, write_u32};
 use crate::MplsLabel;
 
 mod field {
@@ -37,8 +37,9 @@ impl<'a> Extensions<'a> {
         if buffer[field::VERSION] >> 4 != 2 {
             return Err(WireError::Malformed);
         }
-        let field = read_u16(buffer, field::CHECKSUM.start);
-        if field != 0 && pnet::checksum(buffer, 1, None) != field {
+        if read_u16(buffer, field::CHECKSUM.start) != 0
+            && checksum::of(&[checksum::sum(buffer)]) != 0
+        {
             return Err(WireError::Checksum);
         }
         Ok(Self { buffer })
@@ -111,7 +112,7 @@ pub fn emit_mpls_extension(labels: &[MplsLabel], out: &mut Vec<u8>) {
         write_u32(&mut e, 0, v);
         out.extend_from_slice(&e);
     }
-    let c = pnet::checksum(&out[start..], 1, None);
+    let c = checksum::of(&[checksum::sum(&out[start..])]);
     write_u16(&mut out[start..], field::CHECKSUM.start, c);
 }
 

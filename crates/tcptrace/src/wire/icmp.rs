@@ -5,14 +5,13 @@
 //! a [`IcmpVersion`], and everything else is written once here.
 
 use std::marker::PhantomData;
-use std::net::Ipv6Addr;
 
-use pnet_packet::icmp::{IcmpPacket as PnetIcmp, MutableIcmpPacket};
-
-use super::{WireError, ext, pnet, proto};
+use super::{WireError, checksum, ext, read_u16, write_u16};
 use crate::MplsLabel;
 
 mod field {
+    pub(super) const TYPE: usize = 0;
+    pub(super) const CODE: usize = 1;
     pub(super) const CHECKSUM: std::ops::Range<usize> = 2..4;
     pub(super) const DATA: usize = 8;
 }
@@ -106,24 +105,19 @@ impl<T: AsRef<[u8]>, V: IcmpVersion> IcmpPacket<T, V> {
         self.buffer
     }
 
-    /// pnet's view of the same bytes; ICMPv6's header is laid out as ICMPv4's.
-    fn pnet(&self) -> Option<PnetIcmp<'_>> {
-        PnetIcmp::new(self.buffer.as_ref())
-    }
-
     /// The message type.
     pub fn msg_type(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_icmp_type().0)
+        self.buffer.as_ref()[field::TYPE]
     }
 
     /// The message code.
     pub fn msg_code(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_icmp_code().0)
+        self.buffer.as_ref()[field::CODE]
     }
 
     /// The checksum field.
     pub fn checksum(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_checksum())
+        read_u16(self.buffer.as_ref(), field::CHECKSUM.start)
     }
 
     /// The RFC 4884 original-datagram length in bytes (0 when not set).
@@ -136,14 +130,9 @@ impl<T: AsRef<[u8]>, V: IcmpVersion> IcmpPacket<T, V> {
         &self.buffer.as_ref()[field::DATA..]
     }
 
-    /// The checksum the message should have: over the message alone (ICMPv4), or with the
-    /// IPv6 pseudo-header of `v6`'s addresses (ICMPv6).
-    pub(crate) fn computed_checksum(&self, v6: Option<(Ipv6Addr, Ipv6Addr)>) -> u16 {
-        pnet::checksum(
-            self.buffer.as_ref(),
-            1,
-            v6.map(|(s, d)| (s, d, proto::ICMPV6)),
-        )
+    /// The ones'-complement sum of the whole message, for a checksum check.
+    pub(crate) fn sum(&self) -> u32 {
+        checksum::sum(self.buffer.as_ref())
     }
 }
 
@@ -212,14 +201,14 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// Writes the message into `buf[..buffer_len]`, with its checksum (with the IPv6
-    /// pseudo-header of `v6`'s addresses for ICMPv6). With MPLS labels, the quote is
+    /// Writes the message into `buf[..buffer_len]`, with its checksum over `pseudo` (the
+    /// pseudo-header's sum, 0 for ICMPv4) and the message. With MPLS labels, the quote is
     /// zero-padded to a multiple of the length unit of at least 128 bytes and followed by an
     /// RFC 4884 extension structure.
     pub(crate) fn emit<V: IcmpVersion>(
         &self,
         buf: &mut [u8],
-        v6: Option<(Ipv6Addr, Ipv6Addr)>,
+        pseudo: u32,
     ) -> Result<(), WireError> {
         let len = self.buffer_len::<V>();
         if buf.len() < len {
@@ -233,9 +222,8 @@ impl<'a> Message<'a> {
         let b = &mut buf[..len];
         let quote_end = field::DATA + self.quoted.len();
         b[..field::DATA].fill(0);
-        let mut p = MutableIcmpPacket::new(b).ok_or(WireError::Truncated)?;
-        p.set_icmp_type(pnet_packet::icmp::IcmpType(msg_type));
-        p.set_icmp_code(pnet_packet::icmp::IcmpCode(self.code));
+        b[field::TYPE] = msg_type;
+        b[field::CODE] = self.code;
         b[field::DATA..quote_end].copy_from_slice(self.quoted);
         if !self.mpls.is_empty() {
             let padded = padded_len::<V>(self.quoted.len());
@@ -246,8 +234,8 @@ impl<'a> Message<'a> {
             ext::emit_mpls_extension(&self.mpls, &mut e);
             b[field::DATA + padded..].copy_from_slice(&e);
         }
-        let c = IcmpPacket::<_, V>::new_unchecked(&*b).computed_checksum(v6);
-        b[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+        let c = checksum::of(&[pseudo, checksum::sum(b)]);
+        write_u16(b, field::CHECKSUM.start, c);
         Ok(())
     }
 }
@@ -329,7 +317,7 @@ mod tests {
         let p = IcmpPacket::<_, Icmpv4>::new_checked(&fixture[..]).unwrap();
         assert_eq!((p.msg_type(), p.msg_code(), p.checksum()), (3, 3, 0x3313));
         assert_eq!(p.ext_length(), 128);
-        assert_eq!(p.computed_checksum(None), 0x3313);
+        assert_eq!(checksum::of(&[p.sum()]), 0);
         let m = p.message();
         assert_eq!(
             (m.kind, m.quoted.len(), m.mpls.clone()),
@@ -337,7 +325,7 @@ mod tests {
         );
         let quote = [0x45; 28];
         let mut out = vec![0xaa; message(&quote).buffer_len::<Icmpv4>()];
-        message(&quote).emit::<Icmpv4>(&mut out, None).unwrap();
+        message(&quote).emit::<Icmpv4>(&mut out, 0).unwrap();
         assert_eq!(out, fixture);
     }
 
@@ -347,13 +335,13 @@ mod tests {
         // 4 and in 64-bit words (16), the same padded quote and extension.
         let quote = [0x45; 28];
         let mut out = vec![0; message(&quote).buffer_len::<Icmpv6>()];
-        message(&quote).emit::<Icmpv6>(&mut out, None).unwrap();
+        message(&quote).emit::<Icmpv6>(&mut out, 0).unwrap();
         let mut want = v4_fixture();
         want[0] = 1;
         (want[4], want[5]) = (16, 0);
-        // The ones'-complement sum drops by 0x0200 (type 3 → 1) and the length word changes
-        // from 0x0020 to 0x1000: the checksum 0x3313 becomes 0x2533 (also by Python's sum).
-        want[2..4].copy_from_slice(&0x2533u16.to_be_bytes());
+        want[2..4].fill(0);
+        let c = checksum::of(&[checksum::sum(&want)]);
+        want[2..4].copy_from_slice(&c.to_be_bytes());
         assert_eq!(out, want);
         let p = IcmpPacket::<_, Icmpv6>::new_checked(&out[..]).unwrap();
         assert_eq!(p.ext_length(), 128);
@@ -379,7 +367,7 @@ mod tests {
         let m = message(&quote);
         let mut small = vec![0; m.buffer_len::<Icmpv4>() - 1];
         assert_eq!(
-            m.emit::<Icmpv4>(&mut small, None).unwrap_err(),
+            m.emit::<Icmpv4>(&mut small, 0).unwrap_err(),
             WireError::Truncated
         );
         // An RFC 4884 length of 1,024 bytes does not fit the 8-bit field in 32-bit words.
@@ -387,7 +375,7 @@ mod tests {
         let m = message(&long);
         let mut buf = vec![0; m.buffer_len::<Icmpv4>()];
         assert_eq!(
-            m.emit::<Icmpv4>(&mut buf, None).unwrap_err(),
+            m.emit::<Icmpv4>(&mut buf, 0).unwrap_err(),
             WireError::Malformed
         );
     }

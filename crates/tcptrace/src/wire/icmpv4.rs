@@ -1,8 +1,8 @@
 //! ICMP for IPv4 (RFC 792): the error messages a traceroute receives. The header, the quote
 //! and the extensions are [`IcmpPacket`]'s and [`Message`]'s, shared with ICMPv6.
 
-use super::WireError;
 use super::icmp::{IcmpPacket, Icmpv4};
+use super::{WireError, checksum};
 use crate::MplsLabel;
 
 /// A read/write view of an ICMP message.
@@ -11,7 +11,7 @@ pub type Icmpv4Packet<T> = IcmpPacket<T, Icmpv4>;
 impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
     /// Whether the checksum over the whole message is right.
     pub fn verify_checksum(&self) -> bool {
-        self.computed_checksum(None) == self.checksum()
+        checksum::of(&[self.sum()]) == 0
     }
 }
 
@@ -74,7 +74,7 @@ impl<'a> Icmpv4Repr<'a> {
     /// [`WireError::Truncated`] when `buf` is too short, [`WireError::Malformed`] when the
     /// quote is too long for the RFC 4884 length field.
     pub fn emit(&self, buf: &mut [u8]) -> Result<(), WireError> {
-        self.message().emit::<Icmpv4>(buf, None)
+        self.message().emit::<Icmpv4>(buf, 0)
     }
 }
 

@@ -2,19 +2,30 @@
 //! extensions are [`IcmpPacket`]'s and [`Message`]'s, shared with ICMPv4; what is ICMPv6's own
 //! is the pseudo-header in its checksum.
 
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
-use super::WireError;
 use super::icmp::{IcmpPacket, Icmpv6};
+use super::{WireError, checksum, proto};
 use crate::MplsLabel;
 
 /// A read/write view of an ICMPv6 message.
 pub type Icmpv6Packet<T> = IcmpPacket<T, Icmpv6>;
 
+/// The sum of the IPv6 pseudo-header of an ICMPv6 message of `len` bytes.
+fn pseudo(src: Ipv6Addr, dst: Ipv6Addr, len: usize) -> Result<u32, WireError> {
+    let len = u32::try_from(len).map_err(|_| WireError::Malformed)?;
+    Ok(checksum::pseudo(
+        IpAddr::V6(src),
+        IpAddr::V6(dst),
+        proto::ICMPV6,
+        len,
+    ))
+}
+
 impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
     /// Whether the checksum (with the IPv6 pseudo-header) is right.
     pub fn verify_checksum(&self, src: Ipv6Addr, dst: Ipv6Addr) -> bool {
-        self.computed_checksum(Some((src, dst))) == self.checksum()
+        pseudo(src, dst, self.data().len() + 8).is_ok_and(|ph| checksum::of(&[ph, self.sum()]) == 0)
     }
 }
 
@@ -94,7 +105,8 @@ impl<'a> Icmpv6Repr<'a> {
     /// [`WireError::Truncated`] when `buf` is too short, [`WireError::Malformed`] when the
     /// quote is too long for the RFC 4884 length field.
     pub fn emit(&self, buf: &mut [u8], src: Ipv6Addr, dst: Ipv6Addr) -> Result<(), WireError> {
-        self.message().emit::<Icmpv6>(buf, Some((src, dst)))
+        let message = self.message();
+        message.emit::<Icmpv6>(buf, pseudo(src, dst, message.buffer_len::<Icmpv6>())?)
     }
 }
 

@@ -2,10 +2,21 @@
 
 use std::net::Ipv4Addr;
 
-use pnet_packet::ip::IpNextHeaderProtocol;
-use pnet_packet::ipv4::{self, Ipv4Packet as PnetIpv4, MutableIpv4Packet};
+use super::{WireError, checksum, read_u16, write_u16};
 
-use super::WireError;
+mod field {
+    use std::ops::Range;
+    pub(super) const VER_IHL: usize = 0;
+    pub(super) const TOS: usize = 1;
+    pub(super) const LENGTH: Range<usize> = 2..4;
+    pub(super) const IDENT: Range<usize> = 4..6;
+    pub(super) const FLG_OFF: Range<usize> = 6..8;
+    pub(super) const TTL: usize = 8;
+    pub(super) const PROTOCOL: usize = 9;
+    pub(super) const CHECKSUM: Range<usize> = 10..12;
+    pub(super) const SRC: Range<usize> = 12..16;
+    pub(super) const DST: Range<usize> = 16..20;
+}
 
 /// The length of an IPv4 header without options.
 pub(crate) const HEADER_LEN: usize = 20;
@@ -83,85 +94,76 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         self.buffer
     }
 
-    /// pnet's view of the same bytes (`None` only for a buffer `check_len` refuses).
-    fn pnet(&self) -> Option<PnetIpv4<'_>> {
-        PnetIpv4::new(self.buffer.as_ref())
-    }
-
     /// The version field (4 for IPv4).
     pub fn version(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_version())
+        self.buffer.as_ref()[field::VER_IHL] >> 4
     }
 
     /// The header length in bytes.
     pub fn header_len(&self) -> usize {
-        self.pnet()
-            .map_or(0, |p| usize::from(p.get_header_length()) * 4)
+        usize::from(self.buffer.as_ref()[field::VER_IHL] & 0x0f) * 4
     }
 
     /// The type-of-service byte (DSCP and ECN).
     pub fn tos(&self) -> u8 {
-        self.pnet().map_or(0, |p| (p.get_dscp() << 2) | p.get_ecn())
+        self.buffer.as_ref()[field::TOS]
     }
 
     /// The total length field.
     pub fn total_len(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_total_length())
+        read_u16(self.buffer.as_ref(), field::LENGTH.start)
     }
 
     /// The identification field.
     pub fn ident(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_identification())
+        read_u16(self.buffer.as_ref(), field::IDENT.start)
     }
 
     /// The don't-fragment flag.
     pub fn dont_frag(&self) -> bool {
-        self.pnet()
-            .is_some_and(|p| p.get_flags() & ipv4::Ipv4Flags::DontFragment != 0)
+        self.buffer.as_ref()[field::FLG_OFF.start] & 0x40 != 0
     }
 
     /// The more-fragments flag.
     pub fn more_frags(&self) -> bool {
-        self.pnet()
-            .is_some_and(|p| p.get_flags() & ipv4::Ipv4Flags::MoreFragments != 0)
+        self.buffer.as_ref()[field::FLG_OFF.start] & 0x20 != 0
     }
 
     /// The fragment offset in bytes.
     pub fn frag_offset(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_fragment_offset() << 3)
+        (read_u16(self.buffer.as_ref(), field::FLG_OFF.start) & 0x1fff) << 3
     }
 
     /// The time-to-live field.
     pub fn ttl(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_ttl())
+        self.buffer.as_ref()[field::TTL]
     }
 
     /// The protocol of the payload.
     pub fn protocol(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_next_level_protocol().0)
+        self.buffer.as_ref()[field::PROTOCOL]
     }
 
     /// The header checksum field.
     pub fn checksum(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_checksum())
+        read_u16(self.buffer.as_ref(), field::CHECKSUM.start)
     }
 
     /// The source address.
     pub fn src_addr(&self) -> Ipv4Addr {
-        self.pnet()
-            .map_or(Ipv4Addr::UNSPECIFIED, |p| p.get_source())
+        let b = self.buffer.as_ref();
+        Ipv4Addr::new(b[12], b[13], b[14], b[15])
     }
 
     /// The destination address.
     pub fn dst_addr(&self) -> Ipv4Addr {
-        self.pnet()
-            .map_or(Ipv4Addr::UNSPECIFIED, |p| p.get_destination())
+        let b = self.buffer.as_ref();
+        Ipv4Addr::new(b[16], b[17], b[18], b[19])
     }
 
     /// Whether the header checksum is right.
     pub fn verify_checksum(&self) -> bool {
-        self.pnet()
-            .is_some_and(|p| ipv4::checksum(&p) == p.get_checksum())
+        checksum::of(&[checksum::sum(&self.buffer.as_ref()[..self.header_len()])]) == 0
     }
 
     /// The payload: from the end of the header to the total length, or to the end of the
@@ -183,10 +185,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
 
     /// Recomputes and writes the header checksum.
     pub fn fill_checksum(&mut self) {
-        if let Some(mut p) = MutableIpv4Packet::new(self.buffer.as_mut()) {
-            let c = ipv4::checksum(&p.to_immutable());
-            p.set_checksum(c);
-        }
+        let hl = self.header_len();
+        let b = self.buffer.as_mut();
+        write_u16(b, field::CHECKSUM.start, 0);
+        let c = checksum::of(&[checksum::sum(&b[..hl])]);
+        write_u16(b, field::CHECKSUM.start, c);
     }
 }
 
@@ -262,25 +265,21 @@ impl Ipv4Repr {
             return Err(WireError::Truncated);
         }
         let total = u16::try_from(self.buffer_len()).map_err(|_| WireError::Malformed)?;
-        let mut p = MutableIpv4Packet::new(&mut buf[..HEADER_LEN]).ok_or(WireError::Truncated)?;
-        p.set_version(4);
-        p.set_header_length(5);
-        p.set_dscp(self.tos >> 2);
-        p.set_ecn(self.tos & 3);
-        p.set_total_length(total);
-        p.set_identification(self.ident);
-        p.set_flags(if self.dont_frag {
-            ipv4::Ipv4Flags::DontFragment
-        } else {
-            0
-        });
-        p.set_fragment_offset(0);
-        p.set_ttl(self.ttl);
-        p.set_next_level_protocol(IpNextHeaderProtocol(self.protocol));
-        p.set_source(self.src_addr);
-        p.set_destination(self.dst_addr);
-        let c = ipv4::checksum(&p.to_immutable());
-        p.set_checksum(c);
+        let b = &mut buf[..HEADER_LEN];
+        b[field::VER_IHL] = 0x45;
+        b[field::TOS] = self.tos;
+        write_u16(b, field::LENGTH.start, total);
+        write_u16(b, field::IDENT.start, self.ident);
+        write_u16(
+            b,
+            field::FLG_OFF.start,
+            if self.dont_frag { 0x4000 } else { 0 },
+        );
+        b[field::TTL] = self.ttl;
+        b[field::PROTOCOL] = self.protocol;
+        b[field::SRC].copy_from_slice(&self.src_addr.octets());
+        b[field::DST].copy_from_slice(&self.dst_addr.octets());
+        Ipv4Packet::new_unchecked(b).fill_checksum();
         Ok(())
     }
 }

@@ -3,10 +3,17 @@
 
 use std::net::Ipv6Addr;
 
-use pnet_packet::ip::IpNextHeaderProtocol;
-use pnet_packet::ipv6::{Ipv6Packet as PnetIpv6, MutableIpv6Packet};
+use super::{WireError, read_u16, read_u32, write_u16, write_u32};
 
-use super::WireError;
+mod field {
+    use std::ops::Range;
+    pub(super) const VER_TC_FLOW: Range<usize> = 0..4;
+    pub(super) const LENGTH: Range<usize> = 4..6;
+    pub(super) const NXT_HDR: usize = 6;
+    pub(super) const HOP_LIMIT: usize = 7;
+    pub(super) const SRC: Range<usize> = 8..24;
+    pub(super) const DST: Range<usize> = 24..40;
+}
 
 /// The length of the IPv6 fixed header.
 pub(crate) const HEADER_LEN: usize = 40;
@@ -65,51 +72,48 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
         self.buffer
     }
 
-    /// pnet's view of the same bytes (`None` only for a buffer shorter than the header).
-    fn pnet(&self) -> Option<PnetIpv6<'_>> {
-        PnetIpv6::new(self.buffer.as_ref())
-    }
-
     /// The version field (6 for IPv6).
     pub fn version(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_version())
+        self.buffer.as_ref()[0] >> 4
     }
 
     /// The traffic class.
     pub fn traffic_class(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_traffic_class())
+        ((read_u32(self.buffer.as_ref(), field::VER_TC_FLOW.start) >> 20) & 0xff) as u8
     }
 
     /// The 20-bit flow label.
     pub fn flow_label(&self) -> u32 {
-        self.pnet().map_or(0, |p| p.get_flow_label())
+        read_u32(self.buffer.as_ref(), field::VER_TC_FLOW.start) & 0x000f_ffff
     }
 
     /// The payload length field.
     pub fn payload_len(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_payload_length())
+        read_u16(self.buffer.as_ref(), field::LENGTH.start)
     }
 
     /// The next header (payload protocol).
     pub fn next_header(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_next_header().0)
+        self.buffer.as_ref()[field::NXT_HDR]
     }
 
     /// The hop limit.
     pub fn hop_limit(&self) -> u8 {
-        self.pnet().map_or(0, |p| p.get_hop_limit())
+        self.buffer.as_ref()[field::HOP_LIMIT]
     }
 
     /// The source address.
     pub fn src_addr(&self) -> Ipv6Addr {
-        self.pnet()
-            .map_or(Ipv6Addr::UNSPECIFIED, |p| p.get_source())
+        let mut o = [0; 16];
+        o.copy_from_slice(&self.buffer.as_ref()[field::SRC]);
+        Ipv6Addr::from(o)
     }
 
     /// The destination address.
     pub fn dst_addr(&self) -> Ipv6Addr {
-        self.pnet()
-            .map_or(Ipv6Addr::UNSPECIFIED, |p| p.get_destination())
+        let mut o = [0; 16];
+        o.copy_from_slice(&self.buffer.as_ref()[field::DST]);
+        Ipv6Addr::from(o)
     }
 
     /// The payload: up to the payload length, or to the end of a cut-short quote.
@@ -185,15 +189,17 @@ impl Ipv6Repr {
         if self.flow_label > 0x000f_ffff {
             return Err(WireError::Malformed);
         }
-        let mut p = MutableIpv6Packet::new(&mut buf[..HEADER_LEN]).ok_or(WireError::Truncated)?;
-        p.set_version(6);
-        p.set_traffic_class(self.traffic_class);
-        p.set_flow_label(self.flow_label);
-        p.set_payload_length(len);
-        p.set_next_header(IpNextHeaderProtocol(self.next_header));
-        p.set_hop_limit(self.hop_limit);
-        p.set_source(self.src_addr);
-        p.set_destination(self.dst_addr);
+        let b = &mut buf[..HEADER_LEN];
+        write_u32(
+            b,
+            field::VER_TC_FLOW.start,
+            (6 << 28) | (u32::from(self.traffic_class) << 20) | self.flow_label,
+        );
+        write_u16(b, field::LENGTH.start, len);
+        b[field::NXT_HDR] = self.next_header;
+        b[field::HOP_LIMIT] = self.hop_limit;
+        b[field::SRC].copy_from_slice(&self.src_addr.octets());
+        b[field::DST].copy_from_slice(&self.dst_addr.octets());
         Ok(())
     }
 }

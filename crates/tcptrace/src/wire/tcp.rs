@@ -3,12 +3,18 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use pnet_packet::MutablePacket as _;
-use pnet_packet::tcp::{MutableTcpPacket, TcpPacket as PnetTcp};
-
-use super::{WireError, pnet, read_u16};
+use super::{WireError, checksum, proto, read_u16, read_u32, write_u16, write_u32};
 
 mod field {
+    use std::ops::Range;
+    pub(super) const SRC_PORT: Range<usize> = 0..2;
+    pub(super) const DST_PORT: Range<usize> = 2..4;
+    pub(super) const SEQ: Range<usize> = 4..8;
+    pub(super) const ACK: Range<usize> = 8..12;
+    pub(super) const FLAGS: Range<usize> = 12..14;
+    pub(super) const WINDOW: Range<usize> = 14..16;
+    pub(super) const CHECKSUM: Range<usize> = 16..18;
+    pub(super) const URGENT: Range<usize> = 18..20;
     pub(super) const OPTIONS: usize = 20;
 }
 
@@ -127,53 +133,44 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         self.buffer
     }
 
-    /// pnet's view of the same bytes (`None` only for a buffer `check_len` refuses).
-    fn pnet(&self) -> Option<PnetTcp<'_>> {
-        PnetTcp::new(self.buffer.as_ref())
-    }
-
     /// The source port.
     pub fn src_port(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_source())
+        read_u16(self.buffer.as_ref(), field::SRC_PORT.start)
     }
 
     /// The destination port.
     pub fn dst_port(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_destination())
+        read_u16(self.buffer.as_ref(), field::DST_PORT.start)
     }
 
     /// The sequence number.
     pub fn seq_number(&self) -> u32 {
-        self.pnet().map_or(0, |p| p.get_sequence())
+        read_u32(self.buffer.as_ref(), field::SEQ.start)
     }
 
     /// The acknowledgment number.
     pub fn ack_number(&self) -> u32 {
-        self.pnet().map_or(0, |p| p.get_acknowledgement())
+        read_u32(self.buffer.as_ref(), field::ACK.start)
     }
 
     /// The header length in bytes (data offset × 4).
     pub fn header_len(&self) -> usize {
-        self.pnet()
-            .map_or(0, |p| usize::from(p.get_data_offset()) * 4)
+        usize::from(self.buffer.as_ref()[field::FLAGS.start] >> 4) * 4
     }
 
     /// The control flags.
     pub fn flags(&self) -> TcpFlags {
-        // pnet keeps the ninth flag (NS) as the low bit of its `reserved` nibble.
-        self.pnet().map_or(TcpFlags::default(), |p| {
-            TcpFlags::from_bits(u16::from(p.get_flags()) | (u16::from(p.get_reserved() & 1) << 8))
-        })
+        TcpFlags::from_bits(read_u16(self.buffer.as_ref(), field::FLAGS.start))
     }
 
     /// The window size.
     pub fn window(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_window())
+        read_u16(self.buffer.as_ref(), field::WINDOW.start)
     }
 
     /// The checksum field.
     pub fn checksum(&self) -> u16 {
-        self.pnet().map_or(0, |p| p.get_checksum())
+        read_u16(self.buffer.as_ref(), field::CHECKSUM.start)
     }
 
     /// The options bytes.
@@ -206,18 +203,28 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// Whether the checksum is right for a segment between `src` and `dst` (the whole buffer
     /// is the segment).
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> bool {
-        self.pnet()
-            .is_some_and(|p| pnet::tcp_checksum(&p, src, dst) == p.get_checksum())
+        let b = self.buffer.as_ref();
+        let Ok(len) = u32::try_from(b.len()) else {
+            return false;
+        };
+        checksum::of(&[
+            checksum::pseudo(src, dst, proto::TCP, len),
+            checksum::sum(b),
+        ]) == 0
     }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     /// Recomputes and writes the checksum over the whole buffer.
     pub fn fill_checksum(&mut self, src: IpAddr, dst: IpAddr) {
-        if let Some(mut p) = MutableTcpPacket::new(self.buffer.as_mut()) {
-            let c = pnet::tcp_checksum(&p.to_immutable(), src, dst);
-            p.set_checksum(c);
-        }
+        let b = self.buffer.as_mut();
+        write_u16(b, field::CHECKSUM.start, 0);
+        let len = u32::try_from(b.len()).unwrap_or(u32::MAX);
+        let c = checksum::of(&[
+            checksum::pseudo(src, dst, proto::TCP, len),
+            checksum::sum(b),
+        ]);
+        write_u16(b, field::CHECKSUM.start, c);
     }
 }
 
@@ -280,24 +287,23 @@ impl TcpRepr {
             return Err(WireError::Truncated);
         }
         let b = &mut buf[..hl];
-        let mut p = MutableTcpPacket::new(b).ok_or(WireError::Truncated)?;
-        p.set_source(self.src_port);
-        p.set_destination(self.dst_port);
-        p.set_sequence(self.seq_number);
-        p.set_acknowledgement(self.ack_number);
-        p.set_data_offset((hl / 4) as u8);
-        let bits = self.flags.bits();
-        p.set_reserved((bits >> 8) as u8 & 1);
-        p.set_flags(bits as u8);
-        p.set_window(self.window);
-        p.set_urgent_ptr(0);
+        write_u16(b, field::SRC_PORT.start, self.src_port);
+        write_u16(b, field::DST_PORT.start, self.dst_port);
+        write_u32(b, field::SEQ.start, self.seq_number);
+        write_u32(b, field::ACK.start, self.ack_number);
+        write_u16(
+            b,
+            field::FLAGS.start,
+            ((hl as u16 / 4) << 12) | self.flags.bits(),
+        );
+        write_u16(b, field::WINDOW.start, self.window);
+        write_u16(b, field::URGENT.start, 0);
         if let Some(mss) = self.mss {
-            let mut opt = [2, 4, 0, 0];
-            opt[2..].copy_from_slice(&mss.to_be_bytes());
-            p.packet_mut()[field::OPTIONS..field::OPTIONS + 4].copy_from_slice(&opt);
+            b[20] = 2;
+            b[21] = 4;
+            write_u16(b, 22, mss);
         }
-        let c = pnet::tcp_checksum(&p.to_immutable(), src, dst);
-        p.set_checksum(c);
+        TcpPacket::new_unchecked(b).fill_checksum(src, dst);
         Ok(())
     }
 }
