@@ -259,14 +259,18 @@ fn output_in(net: &Topology, mut cmd: Command) -> Result<String, String> {
 /// scapy's `traceroute` (or `traceroute6`) over every target and port at once, in one python3
 /// process (testbed's oracle, the one the oracle test runs too).
 fn scapy(net: &Topology, targets: &[IpAddr]) -> RunResult {
-    let answers = Traceroute::new()
+    let run = Traceroute::new()
         .ports(PORTS)
         .max_ttl(MAX_TTL)
         .timeout(Duration::from_secs(TIMEOUT_S))
         .run(net, targets)
         .map_err(|e| e.to_string())?;
+    let tally = run.tally();
+    if !tally.is_complete() {
+        return Err(format!("scapy lost probes: {tally:?}"));
+    }
     let mut obs = Observed::new();
-    for a in answers {
+    for a in run.answers {
         let kind = match a.kind {
             AnswerKind::TimeExceeded => Kind::TimeExceeded,
             AnswerKind::SynAck => Kind::SynAck,

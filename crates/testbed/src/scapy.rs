@@ -12,13 +12,15 @@
 //! let shape = Network::new().routers(3).silent(2);
 //! let net = shape.build()?;
 //! let targets = Network::targets(&net, Family::V4)?;
-//! let answers = Traceroute::new()
+//! let run = Traceroute::new()
 //!     .max_ttl(8)
 //!     .timeout(Duration::from_secs(1))
 //!     .run(&net, &targets)?;
-//! for a in &answers {
+//! for a in &run.answers {
 //!     println!("{}:{} TTL {}: {} {:?}", a.target, a.port, a.ttl, a.from, a.kind);
 //! }
+//! // Every probe is answered or unanswered (the silent r2 leaves some unanswered).
+//! assert!(run.tally().is_complete());
 //! # Ok(())
 //! # }
 //! ```
@@ -31,8 +33,9 @@ use std::time::Duration;
 use crate::netns::{self, Destination, Family, Topology};
 
 /// scapy's `traceroute` or `traceroute6` over every target and port at once (the family is the
-/// first target's), printing one line per answer: `dst dport ttl from kind`. ICMPv6 kinds are
-/// written with ICMPv4's numbers (`11`, `3`) so that one parser reads both.
+/// first target's), printing one line per answered probe, `A dst dport ttl from kind`, and one
+/// per probe still unanswered after the retries, `U dst dport ttl`. ICMPv6 kinds are written
+/// with ICMPv4's numbers (`11`, `3`) so that one parser reads both.
 const SCRIPT: &str = r#"
 import sys
 from scapy.all import conf, traceroute, ICMP, IP, TCP
@@ -42,7 +45,7 @@ targets = sys.argv[1].split(",")
 ports = [int(p) for p in sys.argv[2].split(",")]
 v6 = ":" in targets[0]
 run = traceroute6 if v6 else traceroute
-res, _ = run(targets, dport=ports, minttl=1, maxttl=int(sys.argv[3]),
+res, unans = run(targets, dport=ports, minttl=1, maxttl=int(sys.argv[3]),
              timeout=float(sys.argv[4]), retry=int(sys.argv[5]), verbose=0)
 for snd, rcv in res:
     if v6 and rcv.haslayer(ICMPv6TimeExceeded):
@@ -58,7 +61,10 @@ for snd, rcv in res:
         kind = "?"
     ip_s, ip_r = (snd[IPv6], rcv[IPv6]) if v6 else (snd[IP], rcv[IP])
     ttl = ip_s.hlim if v6 else ip_s.ttl
-    print(ip_s.dst, snd[TCP].dport, ttl, ip_r.src, kind)
+    print("A", ip_s.dst, snd[TCP].dport, ttl, ip_r.src, kind)
+for snd in unans:
+    ip_s = snd[IPv6] if v6 else snd[IP]
+    print("U", ip_s.dst, snd[TCP].dport, ip_s.hlim if v6 else ip_s.ttl)
 "#;
 
 /// The variable naming the Python interpreter that has scapy, as for `cargo xtask setup`, which
@@ -167,23 +173,93 @@ pub struct Answer {
     pub kind: AnswerKind,
 }
 
-impl Answer {
-    fn parse(line: &str) -> Result<Self, Error> {
-        let bad = |reason| Error::Output {
-            line: line.to_owned(),
-            reason,
+/// A probe scapy sent: to which target and port, with which TTL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Probe {
+    /// The probe's destination.
+    pub target: IpAddr,
+    /// The probe's destination port.
+    pub port: u16,
+    /// The probe's TTL (hop limit).
+    pub ttl: u8,
+}
+
+/// What one run of scapy gave: every probe it sent, answered or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Run {
+    /// The answers, in the order scapy printed them.
+    pub answers: Vec<Answer>,
+    /// The probes still unanswered after scapy's retries.
+    pub unanswered: Vec<Probe>,
+    /// How many probes were asked for: targets × ports × TTLs.
+    given: usize,
+}
+
+/// How a [`Run`] accounts for the probes it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    /// Probes asked for: targets × ports × TTLs 1 to the maximum.
+    pub given: usize,
+    /// Probes that got an answer.
+    pub answered: usize,
+    /// Probes without one after the retries.
+    pub unanswered: usize,
+}
+
+impl Tally {
+    /// Whether every probe given is answered or unanswered, once.
+    pub const fn is_complete(&self) -> bool {
+        self.given == self.answered + self.unanswered
+    }
+}
+
+impl Run {
+    /// The run's tally: a complete run has `given == answered + unanswered`.
+    pub fn tally(&self) -> Tally {
+        Tally {
+            given: self.given,
+            answered: self.answers.len(),
+            unanswered: self.unanswered.len(),
+        }
+    }
+
+    /// Reads the script's output for a run of `given` probes.
+    fn parse(stdout: &str, given: usize) -> Result<Self, Error> {
+        let mut run = Self {
+            answers: Vec::new(),
+            unanswered: Vec::new(),
+            given,
         };
-        let w: Vec<&str> = line.split_whitespace().collect();
-        let [target, port, ttl, from, kind] = w[..] else {
-            return Err(bad("not five words"));
-        };
-        Ok(Self {
-            target: target.parse().map_err(|_| bad("bad target address"))?,
-            port: port.parse().map_err(|_| bad("bad port"))?,
-            ttl: ttl.parse().map_err(|_| bad("bad TTL"))?,
-            from: from.parse().map_err(|_| bad("bad source address"))?,
-            kind: AnswerKind::parse(kind),
-        })
+        for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
+            let bad = |reason| Error::Output {
+                line: line.to_owned(),
+                reason,
+            };
+            let w: Vec<&str> = line.split_whitespace().collect();
+            let probe = |target: &str, port: &str, ttl: &str| {
+                Ok::<_, Error>(Probe {
+                    target: target.parse().map_err(|_| bad("bad target address"))?,
+                    port: port.parse().map_err(|_| bad("bad port"))?,
+                    ttl: ttl.parse().map_err(|_| bad("bad TTL"))?,
+                })
+            };
+            match w[..] {
+                ["A", target, port, ttl, from, kind] => {
+                    let Probe { target, port, ttl } = probe(target, port, ttl)?;
+                    run.answers.push(Answer {
+                        target,
+                        port,
+                        ttl,
+                        from: from.parse().map_err(|_| bad("bad source address"))?,
+                        kind: AnswerKind::parse(kind),
+                    });
+                }
+                ["U", target, port, ttl] => run.unanswered.push(probe(target, port, ttl)?),
+                _ => return Err(bad("neither an answer nor an unanswered probe")),
+            }
+        }
+        Ok(run)
     }
 }
 
@@ -243,16 +319,16 @@ impl Traceroute {
     }
 
     /// Runs scapy in `net`'s source namespace, from a thread that entered it (so that a
-    /// benchmark's figures hold no `ip netns exec`), over every target at once, and returns its
-    /// answers in the order it printed them. Blocks until scapy is done: its own timeout
-    /// bounds the run.
+    /// benchmark's figures hold no `ip netns exec`), over every target at once, and returns
+    /// every probe it sent, answered or not ([`Run::tally`]). Blocks until scapy is done: its
+    /// own timeout bounds the run.
     ///
     /// # Errors
     ///
     /// [`Error::Invalid`] for no target, no port, a TTL of 0 or targets of both families;
     /// [`Error::Network`], [`Error::Spawn`], [`Error::Failed`] or [`Error::Output`] when the
     /// run or its output goes wrong.
-    pub fn run(&self, net: &Topology, targets: &[IpAddr]) -> Result<Vec<Answer>, Error> {
+    pub fn run(&self, net: &Topology, targets: &[IpAddr]) -> Result<Run, Error> {
         let Some(first) = targets.first() else {
             return Err(Error::Invalid("no target".to_owned()));
         };
@@ -283,11 +359,8 @@ impl Traceroute {
                 stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
             });
         }
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(Answer::parse)
-            .collect()
+        let given = targets.len() * self.ports.len() * usize::from(self.max_ttl);
+        Run::parse(&String::from_utf8_lossy(&out.stdout), given)
     }
 }
 
@@ -420,30 +493,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn answers_parse_from_the_script_lines() {
-        let a = Answer::parse("2001:db8::1 443 3 2001:db8:0:1::1 11").unwrap();
+    fn runs_parse_from_the_script_lines() {
+        let out = "A 2001:db8::1 443 3 2001:db8:0:1::1 11\n\
+                   A 198.19.0.1 80 4 198.19.0.1 flags-20\n\
+                   U 198.19.0.1 80 2\n";
+        let run = Run::parse(out, 3).unwrap();
+        let a = &run.answers[0];
         assert_eq!(
-            (a.target, a.port, a.ttl, a.kind),
+            (a.target, a.port, a.ttl, &a.kind),
             (
                 "2001:db8::1".parse().unwrap(),
                 443,
                 3,
-                AnswerKind::TimeExceeded
+                &AnswerKind::TimeExceeded
             )
         );
         assert_eq!(
-            Answer::parse("198.19.0.1 80 4 198.19.0.1 flags-20")
-                .unwrap()
-                .kind,
+            run.answers[1].kind,
             AnswerKind::Other("flags-20".to_owned())
         );
+        assert_eq!(
+            run.unanswered,
+            vec![Probe {
+                target: "198.19.0.1".parse().unwrap(),
+                port: 80,
+                ttl: 2
+            }]
+        );
+        let t = run.tally();
+        assert_eq!((t.given, t.answered, t.unanswered), (3, 2, 1));
+        assert!(t.is_complete());
+        // A probe missing from the output shows in the tally.
+        assert!(!Run::parse(out, 4).unwrap().tally().is_complete());
         for (line, reason) in [
-            ("198.19.0.1 80 4 198.19.0.1", "not five words"),
-            ("198.19.0.1 80 300 198.19.0.1 SA", "bad TTL"),
-            ("www 80 3 198.19.0.1 SA", "bad target address"),
+            (
+                "A 198.19.0.1 80 4 198.19.0.1",
+                "neither an answer nor an unanswered probe",
+            ),
+            ("U 198.19.0.1 80 300", "bad TTL"),
+            ("A www 80 3 198.19.0.1 SA", "bad target address"),
+            ("A 198.19.0.1 80 3 r1 SA", "bad source address"),
         ] {
             assert_eq!(
-                Answer::parse(line).unwrap_err(),
+                Run::parse(line, 1).unwrap_err(),
                 Error::Output {
                     line: line.to_owned(),
                     reason

@@ -33,15 +33,22 @@ fn network() -> Topology {
 
 /// scapy's answers as a [`Table`].
 fn scapy(net: &Topology, targets: &[IpAddr]) -> Table {
-    let answers = Traceroute::new()
+    let run = Traceroute::new()
         .ports(PORTS)
         .max_ttl(MAX_TTL)
         .timeout(Duration::from_secs(TIMEOUT_S))
         .retry(RETRY)
         .run(net, targets)
         .unwrap_or_else(|e| panic!("{e}"));
+    // Every probe scapy was given is answered or unanswered, once.
+    let tally = run.tally();
+    assert!(tally.is_complete(), "{tally:?}");
+    assert_eq!(
+        tally.given,
+        targets.len() * PORTS.len() * usize::from(MAX_TTL)
+    );
     let mut table = Table::new();
-    for a in answers {
+    for a in run.answers {
         table
             .entry((a.target, a.port))
             .or_default()
