@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use opskit::tcptrace::{self, Engine, Flow, RawSockets, ReplyKind, TraceConfig};
 use testbed::netns::{Destination, Family, GroundTruth, Reply, Topology};
+use testbed::scapy::{AnswerKind, Network, Traceroute};
 
-const PORTS: [u16; 2] = [80, 443];
+const PORTS: [u16; 2] = Network::PORTS;
 const MAX_TTL: u8 = 30;
 /// Per-probe timeout given to every tool, in seconds.
 const TIMEOUT_S: u64 = 1;
@@ -255,59 +256,28 @@ fn output_in(net: &Topology, mut cmd: Command) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-const SCAPY_SCRIPT: &str = r#"
-import json, sys
-from scapy.all import conf, traceroute, ICMP, IP, TCP
-from scapy.layers.inet6 import traceroute6, IPv6, ICMPv6TimeExceeded, ICMPv6DestUnreach
-conf.verb = 0
-targets = sys.argv[1].split(",")
-ports = [int(p) for p in sys.argv[2].split(",")]
-v6 = ":" in targets[0]
-run = traceroute6 if v6 else traceroute
-res, _ = run(targets, dport=ports, minttl=1, maxttl=int(sys.argv[3]),
-             timeout=float(sys.argv[4]), verbose=0)
-out = []
-for snd, rcv in res:
-    if v6 and rcv.haslayer(ICMPv6TimeExceeded):
-        kind = "11"
-    elif v6 and rcv.haslayer(ICMPv6DestUnreach):
-        kind = "3"
-    elif not v6 and rcv.haslayer(ICMP):
-        kind = str(rcv[ICMP].type)
-    elif rcv.haslayer(TCP):
-        f = int(rcv[TCP].flags)
-        kind = "SA" if f & 0x12 == 0x12 else ("RA" if f & 0x04 else str(f))
-    else:
-        kind = "?"
-    ip_s, ip_r = (snd[IPv6], rcv[IPv6]) if v6 else (snd[IP], rcv[IP])
-    out.append([ip_s.dst, snd[TCP].dport, ip_s.hlim if v6 else ip_s.ttl, ip_r.src, kind])
-print(json.dumps(out))
-"#;
-
+/// scapy's `traceroute` (or `traceroute6`) over every target and port at once, in one python3
+/// process (testbed's oracle, the one the oracle test runs too).
 fn scapy(net: &Topology, targets: &[IpAddr]) -> RunResult {
-    let list: Vec<String> = targets.iter().map(ToString::to_string).collect();
-    let ports: Vec<String> = PORTS.iter().map(ToString::to_string).collect();
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", SCAPY_SCRIPT])
-        .arg(list.join(","))
-        .arg(ports.join(","))
-        .arg(MAX_TTL.to_string())
-        .arg(TIMEOUT_S.to_string());
-    let text = output_in(net, cmd)?;
-    let rows: Vec<(String, u16, u8, String, String)> =
-        serde_json::from_str(text.trim()).map_err(|e| format!("scapy output: {e}: {text}"))?;
+    let run = Traceroute::new()
+        .ports(PORTS)
+        .max_ttl(MAX_TTL)
+        .timeout(Duration::from_secs(TIMEOUT_S))
+        .run(net, targets)
+        .map_err(|e| e.to_string())?;
+    let tally = run.tally();
+    if !tally.is_complete() {
+        return Err(format!("scapy lost probes: {tally:?}"));
+    }
     let mut obs = Observed::new();
-    for (dst, port, ttl, src, kind) in rows {
-        let kind = match kind.as_str() {
-            "11" => Kind::TimeExceeded,
-            "SA" => Kind::SynAck,
-            "RA" => Kind::Rst,
+    for a in run.answers {
+        let kind = match a.kind {
+            AnswerKind::TimeExceeded => Kind::TimeExceeded,
+            AnswerKind::SynAck => Kind::SynAck,
+            AnswerKind::Rst => Kind::Rst,
             _ => Kind::Other,
         };
-        let (Ok(dst), Ok(src)) = (dst.parse(), src.parse()) else {
-            return Err(format!("scapy printed a bad address: {dst} {src}"));
-        };
-        record(&mut obs, dst, port, ttl, src, kind);
+        record(&mut obs, a.target, a.port, a.ttl, a.from, kind);
     }
     Ok((obs, None))
 }
@@ -600,14 +570,12 @@ fn engine_rates() -> Result<Rates, String> {
 
 /// `src - r1 - r2 - r3 - r4 - r5 - web` (48 addresses, 80 open, 443 closed), and a branch
 /// `r2 - r6 - db` (16 addresses, 443 open, 80 closed): 64 targets, every probe answered.
-fn topology() -> Result<Topology, testbed::netns::Error> {
-    Topology::builder()
-        .source("src")
-        .routers(["r1", "r2", "r3", "r4", "r5", "r6"])
-        .destination("web", Destination::new().listen(80).addresses(48))
-        .destination("db", Destination::new().listen(443).addresses(16))
-        .chain(["src", "r1", "r2", "r3", "r4", "r5", "web"])
-        .chain(["r2", "r6", "db"])
+fn topology() -> Result<Topology, testbed::scapy::Error> {
+    Network::new()
+        .routers(5)
+        .branch_at(2)
+        .web_addresses(48)
+        .db_addresses(16)
         .build()
 }
 
@@ -902,8 +870,7 @@ fn main() {
     let mut md = String::new();
     let mut v4 = (Vec::new(), BTreeMap::new());
     for family in [Family::V4, Family::V6] {
-        let mut targets = net.targets("web", family).expect("web targets");
-        targets.extend(net.targets("db", family).expect("db targets"));
+        let targets = Network::targets(&net, family).expect("web and db targets");
         let truth: BTreeMap<IpAddr, GroundTruth> = targets
             .iter()
             .map(|&t| (t, net.ground_truth(t).expect("ground truth")))

@@ -122,7 +122,7 @@ fn demo(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-const BENCHES: &[&str] = &["clamd", "rrdgraph", "trace", "asn", "routeviz"];
+const BENCHES: &[&str] = &["clamd", "rrdgraph", "trace", "asn", "routeviz", "wire"];
 
 fn bench(root: &Path, only: &[String]) -> Result<(), String> {
     setup::run(root)?;

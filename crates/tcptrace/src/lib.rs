@@ -21,9 +21,10 @@ pub use model::{
 #[cfg(target_os = "linux")]
 pub use transport::RawSockets;
 pub use wire::{
-    ExtensionObject, Extensions, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, Ipv4Packet,
-    Ipv4Repr, Ipv6Packet, Ipv6Repr, ParsedReply, QuotedProbe, ReplyBody, TcpFlags, TcpPacket,
-    TcpRepr, WireError, emit_mpls_extension, parse_reply, parse_reply_v6_payload,
+    ExtensionObject, Extensions, IcmpPacket, IcmpVersion, Icmpv4, Icmpv4Packet, Icmpv4Repr, Icmpv6,
+    Icmpv6Packet, Icmpv6Repr, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, ParsedReply, QuotedProbe,
+    ReplyBody, TcpFlags, TcpPacket, TcpRepr, WireError, emit_mpls_extension, parse_reply,
+    parse_reply_v6_payload,
 };
 
 mod asn;

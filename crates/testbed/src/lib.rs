@@ -4,6 +4,8 @@
 //!
 //! - `clamd`: [`clamd::Clamd`], a private clamd with a signature database written by the test;
 //! - `netns`: [`netns::Topology`], a test network of namespaces and veth pairs;
+//! - `scapy`: [`scapy::Traceroute`], scapy's `traceroute` run as an oracle in a
+//!   [`scapy::Network`], the test network the oracle test and the trace benchmark share;
 //! - `rrd`: [`rrd::TrafficRrd`], an RRD like the recipe's `Flow.rrd`, and a private rrdcached;
 //! - `tree`: [`tree::BadTree`], a tree with every entry kind a local walk must report, and
 //!   [`tree::as_nobody`] to walk it unprivileged.
@@ -16,6 +18,8 @@ pub mod clamd;
 pub mod netns;
 #[cfg(feature = "rrd")]
 pub mod rrd;
+#[cfg(feature = "scapy")]
+pub mod scapy;
 #[cfg(feature = "tree")]
 pub mod tree;
 

@@ -144,15 +144,15 @@ pub(crate) fn split(data: &[u8], length: usize) -> (&[u8], Vec<MplsLabel>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     // Extension header (v2, checksum) + MPLS object with label 16, TC 0, S=1, TTL 1.
-    const FIXTURE: [u8; 12] = [
+    pub(crate) const FIXTURE: [u8; 12] = [
         0x20, 0x00, 0xdd, 0xf4, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01,
     ];
 
-    fn label() -> MplsLabel {
+    pub(crate) fn label() -> MplsLabel {
         MplsLabel {
             label: 16,
             tc: 0,

@@ -1,83 +1,17 @@
-//! ICMP for IPv4 (RFC 792): the error messages a traceroute receives.
+//! ICMP for IPv4 (RFC 792): the error messages a traceroute receives. The header, the quote
+//! and the extensions are [`IcmpPacket`]'s and [`Message`]'s, shared with ICMPv6.
 
-use super::{WireError, checksum, ext, read_u16, write_u16};
+use super::icmp::{IcmpPacket, Icmpv4};
+use super::{WireError, checksum};
 use crate::MplsLabel;
 
-mod field {
-    pub(super) const TYPE: usize = 0;
-    pub(super) const CODE: usize = 1;
-    pub(super) const CHECKSUM: std::ops::Range<usize> = 2..4;
-    /// RFC 4884 length of the original datagram, in 32-bit words.
-    pub(super) const LENGTH: usize = 5;
-    pub(super) const DATA: usize = 8;
-}
-
-const DST_UNREACHABLE: u8 = 3;
-const TIME_EXCEEDED: u8 = 11;
-
 /// A read/write view of an ICMP message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Icmpv4Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+pub type Icmpv4Packet<T> = IcmpPacket<T, Icmpv4>;
 
 impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
-    /// Wraps a buffer without checking it. Accessors may panic until [`Self::check_len`] passes.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        Self { buffer }
-    }
-
-    /// Wraps a buffer and checks that the 8-byte header fits.
-    ///
-    /// # Errors
-    ///
-    /// [`WireError::Truncated`] when it does not.
-    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
-    /// Checks that the 8-byte header fits in the buffer.
-    ///
-    /// # Errors
-    ///
-    /// [`WireError::Truncated`] when it does not.
-    pub fn check_len(&self) -> Result<(), WireError> {
-        if self.buffer.as_ref().len() < field::DATA {
-            return Err(WireError::Truncated);
-        }
-        Ok(())
-    }
-
-    /// The message type.
-    pub fn msg_type(&self) -> u8 {
-        self.buffer.as_ref()[field::TYPE]
-    }
-
-    /// The message code.
-    pub fn msg_code(&self) -> u8 {
-        self.buffer.as_ref()[field::CODE]
-    }
-
-    /// The checksum field.
-    pub fn checksum(&self) -> u16 {
-        read_u16(self.buffer.as_ref(), field::CHECKSUM.start)
-    }
-
-    /// The RFC 4884 original-datagram length in bytes (0 when not set).
-    pub fn ext_length(&self) -> usize {
-        usize::from(self.buffer.as_ref()[field::LENGTH]) * 4
-    }
-
-    /// Everything after the 8-byte header.
-    pub fn data(&self) -> &[u8] {
-        &self.buffer.as_ref()[field::DATA..]
-    }
-
     /// Whether the checksum over the whole message is right.
     pub fn verify_checksum(&self) -> bool {
-        checksum::of(&[checksum::sum(self.buffer.as_ref())]) == 0
+        checksum::of(&[self.sum()]) == 0
     }
 }
 
@@ -123,37 +57,12 @@ impl<'a> Icmpv4Repr<'a> {
         if !packet.verify_checksum() {
             return Err(WireError::Checksum);
         }
-        let data: &'a [u8] = &packet.buffer.as_ref()[field::DATA..];
-        let code = packet.msg_code();
-        Ok(match packet.msg_type() {
-            t @ (TIME_EXCEEDED | DST_UNREACHABLE) => {
-                let (quoted, mpls) = ext::split(data, packet.ext_length());
-                if t == TIME_EXCEEDED {
-                    Self::TimeExceeded { code, quoted, mpls }
-                } else {
-                    Self::DstUnreachable { code, quoted, mpls }
-                }
-            }
-            msg_type => Self::Other { msg_type, code },
-        })
-    }
-
-    fn parts(&self) -> (u8, u8, &[u8], &[MplsLabel]) {
-        match self {
-            Self::TimeExceeded { code, quoted, mpls } => (TIME_EXCEEDED, *code, quoted, mpls),
-            Self::DstUnreachable { code, quoted, mpls } => (DST_UNREACHABLE, *code, quoted, mpls),
-            Self::Other { msg_type, code } => (*msg_type, *code, &[], &[]),
-        }
+        Ok(packet.message().into())
     }
 
     /// The length of the message [`Self::emit`] writes.
     pub fn buffer_len(&self) -> usize {
-        let (_, _, quoted, mpls) = self.parts();
-        if mpls.is_empty() {
-            field::DATA + quoted.len()
-        } else {
-            field::DATA + padded_len(quoted.len()) + 8 + 4 * mpls.len()
-        }
+        self.message().buffer_len::<Icmpv4>()
     }
 
     /// Writes the message with its checksum into `buf[..buffer_len]`. With MPLS labels, the
@@ -165,33 +74,11 @@ impl<'a> Icmpv4Repr<'a> {
     /// [`WireError::Truncated`] when `buf` is too short, [`WireError::Malformed`] when the
     /// quote is too long for the RFC 4884 length field.
     pub fn emit(&self, buf: &mut [u8]) -> Result<(), WireError> {
-        let len = self.buffer_len();
-        if buf.len() < len {
-            return Err(WireError::Truncated);
-        }
-        let (t, code, quoted, mpls) = self.parts();
-        let b = &mut buf[..len];
-        b[..field::DATA].fill(0);
-        b[field::TYPE] = t;
-        b[field::CODE] = code;
-        b[field::DATA..field::DATA + quoted.len()].copy_from_slice(quoted);
-        if !mpls.is_empty() {
-            let padded = padded_len(quoted.len());
-            b[field::LENGTH] = u8::try_from(padded / 4).map_err(|_| WireError::Malformed)?;
-            b[field::DATA + quoted.len()..field::DATA + padded].fill(0);
-            let mut e = Vec::with_capacity(8 + 4 * mpls.len());
-            ext::emit_mpls_extension(mpls, &mut e);
-            b[field::DATA + padded..].copy_from_slice(&e);
-        }
-        let c = checksum::of(&[checksum::sum(b)]);
-        write_u16(b, field::CHECKSUM.start, c);
-        Ok(())
+        self.message().emit::<Icmpv4>(buf, 0)
     }
 }
 
-fn padded_len(quoted: usize) -> usize {
-    quoted.max(ext::ORIGINAL_DATAGRAM_LEN).next_multiple_of(4)
-}
+super::icmp::message_conversions!(Icmpv4Repr);
 
 #[cfg(test)]
 mod tests {

@@ -7,100 +7,54 @@ use std::time::Duration;
 
 use tcptrace::{ReplyKind, TraceConfig, TraceReport};
 use testbed::netns::{Destination, Family, Reply, Topology};
+use testbed::scapy::{AnswerKind, Network, Traceroute};
 
-/// Per (target, port), per TTL: who answered, and how (`11`, `SA`, `RA`, `3`).
-type Table = BTreeMap<(IpAddr, u16), BTreeMap<u8, BTreeSet<(IpAddr, String)>>>;
+/// Per (target, port), per TTL: who answered, and how.
+type Table = BTreeMap<(IpAddr, u16), BTreeMap<u8, BTreeSet<(IpAddr, AnswerKind)>>>;
 
 const MAX_TTL: u8 = 8;
-const PORTS: [u16; 2] = [80, 443];
+const PORTS: [u16; 2] = Network::PORTS;
 /// Both tools get the same per-probe timeout and retries: a reply delayed by a loaded machine
 /// must not pass for a difference between them.
 const TIMEOUT_S: u64 = 1;
 const RETRY: i32 = 2;
 
-/// scapy's `traceroute` (IPv4) or `traceroute6` (IPv6) over every target and port at once,
-/// printing one JSON row per answer: `[dst, dport, ttl, from, kind]`.
-const SCAPY: &str = r#"
-import json, sys
-from scapy.all import conf, traceroute, ICMP, IP, TCP
-from scapy.layers.inet6 import traceroute6, IPv6, ICMPv6TimeExceeded, ICMPv6DestUnreach
-conf.verb = 0
-targets = sys.argv[1].split(",")
-ports = [int(p) for p in sys.argv[2].split(",")]
-v6 = ":" in targets[0]
-run = traceroute6 if v6 else traceroute
-res, _ = run(targets, dport=ports, minttl=1, maxttl=int(sys.argv[3]),
-             timeout=float(sys.argv[4]), retry=int(sys.argv[5]), verbose=0)
-rows = []
-for snd, rcv in res:
-    if v6 and rcv.haslayer(ICMPv6TimeExceeded):
-        kind = "11"
-    elif v6 and rcv.haslayer(ICMPv6DestUnreach):
-        kind = "3"
-    elif not v6 and rcv.haslayer(ICMP):
-        kind = str(rcv[ICMP].type)
-    elif rcv.haslayer(TCP):
-        f = int(rcv[TCP].flags)
-        kind = "SA" if f & 0x12 == 0x12 else ("RA" if f & 0x04 else str(f))
-    else:
-        kind = "?"
-    ip_s, ip_r = (snd[IPv6], rcv[IPv6]) if v6 else (snd[IP], rcv[IP])
-    ttl = ip_s.hlim if v6 else ip_s.ttl
-    rows.append([ip_s.dst, snd[TCP].dport, ttl, ip_r.src, kind])
-print(json.dumps(rows))
-"#;
-
 /// `src - r1 - r2 (silent) - r3 - web` (2 addresses, 80 open, 443 closed) and
 /// `r1 - r4 - db` (443 open, 80 closed).
 fn network() -> Topology {
-    Topology::builder()
-        .source("src")
-        .routers(["r1", "r3", "r4"])
-        .silent_router("r2")
-        .destination("web", Destination::new().listen(80).addresses(2))
-        .destination("db", Destination::new().listen(443))
-        .chain(["src", "r1", "r2", "r3", "web"])
-        .chain(["r1", "r4", "db"])
+    Network::new()
+        .routers(3)
+        .silent(2)
+        .branch_at(1)
+        .web_addresses(2)
         .build()
-        .expect("build the test network")
+        .unwrap_or_else(|e| panic!("build the test network: {e}"))
 }
 
-fn targets(net: &Topology, family: Family) -> Vec<IpAddr> {
-    let mut t = net.targets("web", family).unwrap();
-    t.extend(net.targets("db", family).unwrap());
-    t
-}
-
+/// scapy's answers as a [`Table`].
 fn scapy(net: &Topology, targets: &[IpAddr]) -> Table {
-    let list: Vec<String> = targets.iter().map(ToString::to_string).collect();
-    let ports: Vec<String> = PORTS.iter().map(ToString::to_string).collect();
-    let out = net
-        .command("src", "python3")
-        .unwrap()
-        .args(["-c", SCAPY])
-        .arg(list.join(","))
-        .arg(ports.join(","))
-        .arg(MAX_TTL.to_string())
-        .arg(TIMEOUT_S.to_string())
-        .arg(RETRY.to_string())
-        .output()
-        .expect("run python3 (scapy is installed by `cargo xtask setup`: pip install scapy)");
-    assert!(
-        out.status.success(),
-        "scapy failed ({}); `pip install scapy` is part of `cargo xtask setup`: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+    let run = Traceroute::new()
+        .ports(PORTS)
+        .max_ttl(MAX_TTL)
+        .timeout(Duration::from_secs(TIMEOUT_S))
+        .retry(RETRY)
+        .run(net, targets)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Every probe scapy was given is answered or unanswered, once.
+    let tally = run.tally();
+    assert!(tally.is_complete(), "{tally:?}");
+    assert_eq!(
+        tally.given,
+        targets.len() * PORTS.len() * usize::from(MAX_TTL)
     );
-    let rows: Vec<(IpAddr, u16, u8, IpAddr, String)> =
-        serde_json::from_slice(&out.stdout).expect("scapy's JSON rows");
     let mut table = Table::new();
-    for (dst, port, ttl, from, kind) in rows {
+    for a in run.answers {
         table
-            .entry((dst, port))
+            .entry((a.target, a.port))
             .or_default()
-            .entry(ttl)
+            .entry(a.ttl)
             .or_default()
-            .insert((from, kind));
+            .insert((a.from, a.kind));
     }
     table
 }
@@ -124,10 +78,10 @@ fn ours(net: &Topology, targets: &[IpAddr], all_ttls: bool) -> (TraceReport, Tab
         for hop in &t.hops {
             for r in &hop.replies {
                 let kind = match r.kind {
-                    ReplyKind::TimeExceeded => "11".to_owned(),
-                    ReplyKind::SynAck => "SA".to_owned(),
-                    ReplyKind::Rst => "RA".to_owned(),
-                    ReplyKind::Unreachable(_) => "3".to_owned(),
+                    ReplyKind::TimeExceeded => AnswerKind::TimeExceeded,
+                    ReplyKind::SynAck => AnswerKind::SynAck,
+                    ReplyKind::Rst => AnswerKind::Rst,
+                    ReplyKind::Unreachable(_) => AnswerKind::Unreachable,
                 };
                 table
                     .entry((t.addr, t.port))
@@ -142,7 +96,11 @@ fn ours(net: &Topology, targets: &[IpAddr], all_ttls: bool) -> (TraceReport, Tab
 }
 
 /// The rows of `table` for one (target, port), up to and including `last` TTL.
-fn upto(table: &Table, key: (IpAddr, u16), last: u8) -> BTreeMap<u8, BTreeSet<(IpAddr, String)>> {
+fn upto(
+    table: &Table,
+    key: (IpAddr, u16),
+    last: u8,
+) -> BTreeMap<u8, BTreeSet<(IpAddr, AnswerKind)>> {
     table
         .get(&key)
         .map(|rows| {
@@ -158,7 +116,7 @@ fn upto(table: &Table, key: (IpAddr, u16), last: u8) -> BTreeMap<u8, BTreeSet<(I
 /// scapy's agree with the ground truth.
 fn same_hops(family: Family) {
     let net = network();
-    let targets = targets(&net, family);
+    let targets = Network::targets(&net, family).unwrap();
     let theirs = scapy(&net, &targets);
     let (report, all) = ours(&net, &targets, true);
     let (_, stopped) = ours(&net, &targets, false);
@@ -189,7 +147,9 @@ fn same_hops(family: Family) {
             for hop in &truth.hops {
                 let ok = match s.get(&hop.ttl) {
                     None => hop.is_silent(),
-                    Some(r) => r.iter().all(|(a, k)| hop.accepts(*a) && k == "11"),
+                    Some(r) => r
+                        .iter()
+                        .all(|(a, k)| hop.accepts(*a) && *k == AnswerKind::TimeExceeded),
                 };
                 if !ok {
                     diffs.push(format!(
@@ -200,14 +160,14 @@ fn same_hops(family: Family) {
                 }
             }
             let want = match truth.reply(port) {
-                Reply::SynAck => "SA",
-                Reply::Rst => "RA",
+                Reply::SynAck => AnswerKind::SynAck,
+                Reply::Rst => AnswerKind::Rst,
                 Reply::Nothing => unreachable!("no destination here drops SYNs"),
             };
             let at_dest: Vec<_> = s.get(&dttl).into_iter().flatten().cloned().collect();
-            if at_dest != vec![(target, want.to_owned())] {
+            if at_dest != vec![(target, want.clone())] {
                 diffs.push(format!(
-                    "{target}:{port} TTL {dttl}: scapy saw {at_dest:?}, truth {want} from {target}"
+                    "{target}:{port} TTL {dttl}: scapy saw {at_dest:?}, truth {want:?} from {target}"
                 ));
             }
         }
