@@ -6,7 +6,8 @@
 //! - `netns`: [`netns::Topology`], a test network of namespaces and veth pairs;
 //! - `rrd`: [`rrd::TrafficRrd`], an RRD like the recipe's `Flow.rrd`, and a private rrdcached.
 //!
-//! Fixtures clean up on drop, also after a panic.
+//! Fixtures clean up on drop, also after a panic. [`run_measured`] (always built) runs a
+//! child process and reads its peak resident set size, for tests that bound memory.
 
 #[cfg(feature = "clamd")]
 pub mod clamd;
@@ -15,5 +16,7 @@ pub mod netns;
 #[cfg(feature = "rrd")]
 pub mod rrd;
 
+mod peak;
 mod privileges;
+pub use peak::{Measured, run_measured};
 pub use privileges::{in_ci, require_root};
