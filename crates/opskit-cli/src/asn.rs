@@ -45,7 +45,9 @@ pub(crate) struct Args {
     /// detected). Repeat to consult several in order, e.g. the IPv4 and IPv6 halves.
     #[arg(long = "db", value_name = "FILE")]
     db: Vec<PathBuf>,
-    /// Online backend, asked after the databases for what they leave unresolved.
+    /// Online backend, asked after the databases for what they leave unresolved: Team Cymru
+    /// gets one bulk query per 1,000 addresses, RIS and RADB one query per address over 4
+    /// connections at once; replies over 4 MiB are refused.
     #[arg(long, value_name = "SERVICE", value_parser = ["cymru", "ris", "radb"])]
     whois: Option<String>,
     /// Whois server to use instead of the service's public one.

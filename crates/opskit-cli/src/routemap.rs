@@ -30,9 +30,10 @@ refused with its size and that budget, exit status 2, in bounded memory and time
 the size is checked at the --scale asked for.
 
 With --fit, a PNG over the budget is drawn at the largest smaller scale (down to 0.1) that
-fits. A map too large even for that, or of more than 10,000 nodes (one per TTL an address
+fits. A map too large even for that, of more than 10,000 nodes (one per TTL an address
 answered at, plus the bend points of long edges: about what 16384x8192 pixels show legibly
-at scale 1), is drawn from its first traces only, as many as fit both; nothing is dropped
+at scale 1), or over the trace or edge limits, is drawn from its first traces only, as many
+as fit all of them; nothing is dropped
 silently: the map carries a note at the top (`N of M traces (H of T hops) not drawn`),
 stderr repeats it as a warning, and the exit status is 1. Only a map whose first trace alone
 is over the budget at scale 0.1 is refused.";

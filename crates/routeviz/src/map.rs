@@ -36,11 +36,12 @@ impl RouteMap {
     /// ([`RenderOptions::scale`], or [`MIN_SCALE`] when [`RenderOptions::fit`] is on) against
     /// [`RenderOptions::max_pixels`]. A map that fits at a smaller scale is thus accepted.
     ///
-    /// With [`RenderOptions::fit`], a map over [`MAX_FIT_NODES`] layout items, or over the
-    /// pixel budget even at [`MIN_SCALE`] (legend and title included), is cut to the longest
-    /// run of its first traces that is within both, found from the graph before any layout
-    /// (so 100,000 distinct hops are cut in bounded memory, not laid out whole). What is left
-    /// out is counted in [`RouteMap::report`] and drawn as a note at the top of the map.
+    /// With [`RenderOptions::fit`], a map over [`MAX_FIT_NODES`] layout items, over the pixel
+    /// budget even at [`MIN_SCALE`] (legend and title included), or over
+    /// [`MAX_TRACES`](crate::MAX_TRACES) or [`MAX_EDGES`](crate::MAX_EDGES), is cut to the
+    /// longest run of its first traces within all of them, found from the graph before any
+    /// layout (so 100,000 distinct hops are cut in bounded memory, not laid out whole). What is
+    /// left out is counted in [`RouteMap::report`] and drawn as a note at the top of the map.
     ///
     /// # Errors
     ///
