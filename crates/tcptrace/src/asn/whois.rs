@@ -423,6 +423,18 @@ impl WhoisResolver {
                             .and_then(|reply| {
                                 cymru::parse_bulk(&reply, chunk).map_err(|r| self.protocol(r))
                             });
+                    // One answer per address, or the exchange failed: never a shifted list.
+                    let answers = answers.and_then(|a| {
+                        if a.len() == chunk.len() {
+                            Ok(a)
+                        } else {
+                            Err(self.protocol(format!(
+                                "{} answers to {} addresses",
+                                a.len(),
+                                chunk.len()
+                            )))
+                        }
+                    });
                     match answers {
                         Ok(a) => results.extend(a.into_iter().map(|r| Some(Ok(r)))),
                         Err(e) => {
