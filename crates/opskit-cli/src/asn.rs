@@ -1,8 +1,10 @@
 //! `opskit asn`: the autonomous system of addresses, from offline databases or whois.
 //!
-//! Prints one line per input: `address<TAB>asn<TAB>name`, with `-` in both columns for an
-//! address that is not routed and `?` when the backends cannot tell. `AS<n>` inputs look up
-//! the name of AS `n`. `--json` prints a JSON array of objects instead.
+//! Prints one line per input: `address<TAB>asn<TAB>name` for an address whose AS was found;
+//! `address<TAB>-<TAB>-<TAB>reason` for one that is not routed and
+//! `address<TAB>?<TAB>?<TAB>reason` for one the backends could not tell about, with the
+//! library's [`UnresolvedReason`] as the reason. `AS<n>` inputs look up the name of AS `n`.
+//! `--json` prints a JSON array of objects instead.
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::net::IpAddr;
@@ -11,7 +13,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tcptrace::{
-    AsName, AsnResolver, Chain, Resolution, WhoisResolver, WhoisService, open_database,
+    AsName, AsnResolver, BatchTally, Chain, Outcome, Resolution, UnresolvedReason, WhoisResolver,
+    WhoisService, open_database,
 };
 
 use crate::error::{Context as _, Error, Exit, warn};
@@ -19,23 +22,44 @@ use crate::error::{Context as _, Error, Exit, warn};
 /// Addresses resolved per batch (whois gets one bulk query per batch).
 const BATCH: usize = 10_000;
 
+/// The output and its reasons, for `--help`.
+const OUTPUT_HELP: &str = "\
+Output: one line per input, tab-separated. An address whose AS was found prints
+`address  asn  name`. Any other address prints a fourth column with the reason:
+`address  -  -  reason` when no AS announces it, `address  ?  ?  reason` when it could not
+be told. Reasons: special (a private or other special-purpose address, never sent anywhere),
+not_announced (a database or whois service says no AS announces it), no_data (no backend
+has data for it), and the failures: deadline (the whois batch's --whois-timeout passed, or
+the server was silent for 10 s), unreachable (connection refused or timed out, or the
+server's name did not resolve), reset (the connection was reset mid-reply), bad_reply (not
+a whois reply, cut short, or over 4 MiB), backend_failed (anything else), not_asked (never
+sent: an earlier exchange of the batch failed). With --json each object has `status`
+(found, not_routed, unknown), `reason` and, for failures, `error`. A failure anywhere makes
+the exit status 1, and stderr counts the failed addresses by reason.";
+
 /// Arguments of `opskit asn`.
 #[derive(clap::Args)]
+#[command(after_long_help = OUTPUT_HELP)]
 pub(crate) struct Args {
     /// Offline AS database: ip-location-db CSV, iptoasn TSV, pyasn .dat or MMDB (format
     /// detected). Repeat to consult several in order, e.g. the IPv4 and IPv6 halves.
     #[arg(long = "db", value_name = "FILE")]
     db: Vec<PathBuf>,
-    /// Online backend, asked after the databases for what they leave unresolved.
+    /// Online backend, asked after the databases for what they leave unresolved: Team Cymru
+    /// gets one bulk query per 1,000 addresses, RIS and RADB one query per address over 4
+    /// connections at once; replies over 4 MiB are refused.
     #[arg(long, value_name = "SERVICE", value_parser = ["cymru", "ris", "radb"])]
     whois: Option<String>,
     /// Whois server to use instead of the service's public one.
     #[arg(long, value_name = "HOST:PORT", requires = "whois")]
     whois_server: Option<String>,
     /// Time allowed for each batch of up to 10,000 whois lookups, name lookup of the server
-    /// included, in seconds. When it passes, or the server is unreachable, the databases'
-    /// answers are still printed, every other address of the batch is printed as unresolved
-    /// (`?`, with `error` in JSON), stderr says how many and why, and the exit status is 1.
+    /// included, in seconds (default 30; at most 3600). Connects wait at most 5 s and reads
+    /// at most 10 s of silence within it. The first failed exchange ends the batch. The
+    /// answers that came before are printed; every other address of the batch is printed as
+    /// unresolved (`?`) with its reason (listed below), the addresses never sent included
+    /// (`reason` and `error` in JSON). Stderr counts them by reason with the first error, and
+    /// the exit status is 1.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     whois_timeout: f64,
     /// Print a JSON array instead of tab-separated lines.
@@ -64,19 +88,22 @@ fn parse_input(token: &str) -> Option<Input> {
 
 #[derive(Serialize)]
 struct JsonLine<'a> {
-    address: String,
+    address: &'a str,
     #[serde(flatten)]
-    resolution: &'a Resolution,
-    /// Why the address is unresolved, when its batch failed.
+    resolution: Resolution,
+    /// Why the address has no AS, when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
+    reason: Option<UnresolvedReason>,
+    /// The failure behind that reason, when something failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
-/// Addresses left unresolved because their batch failed, and the first reason.
+/// Every address of the run by outcome, and the first failure.
 #[derive(Default)]
 struct Shortfall {
-    unresolved: usize,
-    reason: Option<String>,
+    tally: BatchTally,
+    first_error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -138,20 +165,29 @@ impl<W: Write> Printer<W> {
         serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)
     }
 
-    fn resolution(&mut self, token: &str, r: &Resolution, error: Option<&str>) -> io::Result<()> {
+    fn outcome(&mut self, token: &str, outcome: Option<&Outcome>) -> io::Result<()> {
         if self.json {
             return self.json_item(&JsonLine {
-                address: token.to_owned(),
-                resolution: r,
-                error,
+                address: token,
+                resolution: outcome.map_or(Resolution::Unknown, Outcome::resolution),
+                reason: outcome.map_or(Some(UnresolvedReason::NotAsked), Outcome::reason),
+                error: outcome.and_then(Outcome::error).map(ToString::to_string),
             });
         }
-        match r {
-            Resolution::Found(info) => {
+        let found = outcome.and_then(Outcome::found);
+        let reason = outcome.map_or(Some(UnresolvedReason::NotAsked), Outcome::reason);
+        match (found, reason) {
+            (Some(info), _) => {
                 writeln!(self.out, "{token}\t{}\t{}", info.asn, info.name_or_empty())
             }
-            Resolution::NotRouted { .. } => writeln!(self.out, "{token}\t-\t-"),
-            _ => writeln!(self.out, "{token}\t?\t?"),
+            (None, Some(r @ (UnresolvedReason::Special | UnresolvedReason::NotAnnounced))) => {
+                writeln!(self.out, "{token}\t-\t-\t{r}")
+            }
+            (None, r) => writeln!(
+                self.out,
+                "{token}\t?\t?\t{}",
+                r.unwrap_or(UnresolvedReason::NoData)
+            ),
         }
     }
 
@@ -189,9 +225,10 @@ impl From<io::Error> for Failure {
     }
 }
 
-/// Resolves one batch of tokens and prints them in order. A failed backend (a dead or silent
-/// whois server) does not lose what the databases before it answered: only the addresses it
-/// left open are printed as unresolved (`?`) and counted in `short`.
+/// Resolves one batch of tokens and prints them in order, each address with its outcome. A
+/// failed backend (a dead or silent whois server) does not lose what the databases before it
+/// answered: only the addresses it left open are printed as unresolved, with their reason,
+/// and counted in `short`.
 fn flush_batch<W: Write>(
     resolver: &Chain,
     batch_tokens: &mut Vec<(String, Input)>,
@@ -205,38 +242,24 @@ fn flush_batch<W: Write>(
             Input::Asn(_) => None,
         })
         .collect();
-    let batch = resolver.resolve_partial(&ips);
-    let failure = batch.error.as_ref().map(ToString::to_string);
-    let mut failed = vec![false; ips.len()];
-    for &i in &batch.unresolved {
-        failed[i] = true;
+    let batch = resolver.resolve_batch(&ips);
+    short.tally.add(&batch.tally());
+    if short.first_error.is_none() {
+        short.first_error = batch.first_error().map(ToString::to_string);
     }
-    let mut answers = batch.answers.iter().zip(failed);
+    let mut outcomes = batch.into_entries().into_iter().map(|e| e.outcome);
     for (token, input) in batch_tokens.drain(..) {
         match input {
             Input::Addr(_) => {
-                let (r, failed) = answers
-                    .next()
-                    .map_or((Resolution::Unknown, true), |(r, f)| (r.clone(), f));
-                let error = if failed { failure.as_deref() } else { None };
-                // A database's "not routed" is not the last word when the whois backend after
-                // it failed: the address is unresolved.
-                let r = if error.is_some() {
-                    short.unresolved += 1;
-                    Resolution::Unknown
-                } else {
-                    r
-                };
-                printer.resolution(&token, &r, error)?;
+                // The report has one entry per address asked, in order; were one missing, the
+                // address would still be printed, as never asked.
+                printer.outcome(&token, outcomes.next().as_ref())?;
             }
             Input::Asn(n) => {
                 let name = resolver.as_name(n).map_err(|e| Failure::Other(e.into()))?;
                 printer.name(n, name.as_ref())?;
             }
         }
-    }
-    if short.reason.is_none() && !batch.unresolved.is_empty() {
-        short.reason = failure;
     }
     Ok(())
 }
@@ -318,10 +341,20 @@ pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
         }
         printer.finish().map_err(Failure::from)
     });
-    if let Some(reason) = &short.reason {
+    let failed = short.tally.failed();
+    if failed > 0 {
+        let reasons: Vec<String> = short
+            .tally
+            .unresolved
+            .iter()
+            .filter(|(r, _)| r.is_failure())
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
         warn(format_args!(
-            "{} address(es) unresolved: {reason}",
-            short.unresolved
+            "{failed} address(es) unresolved ({}) of {} given: {}",
+            reasons.join(", "),
+            short.tally.given,
+            short.first_error.as_deref().unwrap_or("a backend failed")
         ));
     }
     match result {
@@ -331,7 +364,7 @@ pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
             let _ = printer.out.flush();
             Err(e)
         }
-        Ok(()) if bad_input || short.reason.is_some() => Ok(Exit::PARTIAL),
+        Ok(()) if bad_input || failed > 0 => Ok(Exit::PARTIAL),
         Ok(()) => Ok(Exit::SUCCESS),
     }
 }

@@ -3,9 +3,9 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use routeviz::{RenderOptions, RouteMap, TraceSet};
+use routeviz::{MapReport, RenderOptions, RouteMap, TraceSet};
 
-use crate::error::{Context as _, Error, Exit, Result, write_stdout};
+use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
 
 /// The largest trace file read, in bytes.
 const MAX_INPUT: u64 = 64 * 1024 * 1024;
@@ -21,15 +21,26 @@ enum Format {
     Dot,
 }
 
+/// Limits and --fit, for `--help`.
+const LIMITS_HELP: &str = "\
+Limits: the input file is at most 64 MiB; at most 4096 traces, 32 replies per hop and
+200,000 edges. A map whose size (checked before the layout, from its widest TTL layer and
+its number of layers) is over 134,217,728 pixels (16384x8192, or --max-pixels for PNG) is
+refused with its size and that budget, exit status 2, in bounded memory and time. For PNG
+the size is checked at the --scale asked for.
+
+With --fit, a PNG over the budget is drawn at the largest smaller scale (down to 0.1) that
+fits. A map too large even for that, of more than 10,000 nodes (one per TTL an address
+answered at, plus the bend points of long edges: about what 16384x8192 pixels show legibly
+at scale 1), or over the trace or edge limits, is drawn from its first traces only, as many
+as fit all of them; nothing is dropped
+silently: the map carries a note at the top (`N of M traces (H of T hops) not drawn`),
+stderr repeats it as a warning, and the exit status is 1. Only a map whose first trace alone
+is over the budget at scale 0.1 is refused.";
+
 /// Draw a TTL-layered route map (SVG, PNG or DOT) from trace JSON.
-///
-/// Limits: the input file is at most 64 MiB; at most 4096 traces, 32 replies per hop and
-/// 200,000 edges. A map whose size (checked before layout, from its widest TTL layer and its
-/// number of layers) is over 134,217,728 pixels (16384x8192) is refused with its size and that
-/// budget, exit status 2. For PNG the size is checked at the --scale asked for; with --fit a
-/// PNG over the budget is drawn at the largest smaller scale (down to 0.1) that fits, and only
-/// a map over the budget even at scale 0.1 is refused.
 #[derive(clap::Args)]
+#[command(after_long_help = LIMITS_HELP)]
 pub(crate) struct Args {
     /// Trace JSON as written by `opskit trace --json` (`-` reads standard input).
     input: PathBuf,
@@ -53,7 +64,9 @@ pub(crate) struct Args {
     #[arg(long)]
     no_legend: bool,
     /// PNG only: when the map at --scale would be over the pixel budget, draw it at the largest
-    /// smaller scale (down to 0.1) that fits instead of refusing it.
+    /// smaller scale (down to 0.1) that fits instead of refusing it; a map too large even so
+    /// (or of more than 10,000 nodes) is drawn from its first traces, with the rest counted in
+    /// a note, a warning and exit status 1.
     #[arg(long)]
     fit: bool,
     /// PNG only: the pixel budget, from 1 to 134217728 (the default, 16384x8192).
@@ -62,7 +75,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Result<Exit> {
-    draw(args)?;
+    let report = draw(args)?;
+    if let Some(note) = report.note() {
+        warn(format_args!("{note}"));
+        return Ok(Exit::PARTIAL);
+    }
     Ok(Exit::SUCCESS)
 }
 
@@ -104,7 +121,8 @@ fn read_input(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-fn draw(args: Args) -> Result<()> {
+/// Draws the map and writes it; returns what it drew of the input.
+fn draw(args: Args) -> Result<MapReport> {
     let Args {
         input,
         output,
@@ -140,9 +158,10 @@ fn draw(args: Args) -> Result<()> {
         Format::Dot => map.to_dot(&opts).into_bytes(),
     };
     if output.as_os_str() == "-" {
-        write_stdout(&bytes)
+        write_stdout(&bytes)?;
     } else {
         std::fs::write(&output, bytes)
-            .map_err(|e| Error::io(format!("writing {}", output.display()), e))
+            .map_err(|e| Error::io(format!("writing {}", output.display()), e))?;
     }
+    Ok(*map.report())
 }

@@ -114,16 +114,22 @@ impl RouteGraph {
     /// Returns [`Error::TooLarge`] when the input exceeds [`MAX_TRACES`], [`MAX_ECMP`] or
     /// [`MAX_EDGES`].
     pub fn new(set: &TraceSet) -> Result<Self> {
-        if set.traces.len() > MAX_TRACES {
+        Self::of_first(set, set.traces.len())
+    }
+
+    /// The graph of the first `k` traces of `set` (all of them when `k` is larger).
+    pub(crate) fn of_first(set: &TraceSet, k: usize) -> Result<Self> {
+        let traces = &set.traces[..k.min(set.traces.len())];
+        if traces.len() > MAX_TRACES {
             return Err(Error::TooLarge {
                 what: "traces",
-                got: set.traces.len(),
+                got: traces.len(),
                 limit: MAX_TRACES,
             });
         }
         let min_ttl = set.params.as_ref().and_then(|p| p.min_ttl);
         let mut b = Builder::default();
-        for (ti, trace) in set.traces.iter().enumerate() {
+        for (ti, trace) in traces.iter().enumerate() {
             b.add_trace(ti, trace, min_ttl)?;
         }
         let Builder {
@@ -141,6 +147,18 @@ impl RouteGraph {
             traces,
             as_names,
         })
+    }
+
+    /// An upper bound on the items the layout places: one per node occurrence (a node per TTL
+    /// it was seen at) and one per row an edge passes through without a node there.
+    pub(crate) fn layout_items(&self) -> usize {
+        let occurrences: usize = self.graph.node_weights().map(|n| n.ttls.len()).sum();
+        let bends: usize = self
+            .graph
+            .edge_weights()
+            .map(|e| usize::from(e.to_ttl.saturating_sub(e.from_ttl)).saturating_sub(1))
+            .sum();
+        occurrences + bends
     }
 
     /// The petgraph graph.

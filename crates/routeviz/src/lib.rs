@@ -4,6 +4,7 @@
 mod convert;
 mod dot;
 mod error;
+mod fit;
 mod graph;
 mod layout;
 mod map;
@@ -14,6 +15,7 @@ mod svg;
 mod text;
 
 pub use error::{Error, Result};
+pub use fit::{MAX_FIT_NODES, MapReport, MapTally};
 pub use graph::{Edge, MAX_ECMP, MAX_EDGES, MAX_TRACES, Node, NodeKind, RouteGraph, TraceInfo};
 pub use layout::{AsBox, Layout, PlacedNode};
 pub use map::RouteMap;

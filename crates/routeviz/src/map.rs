@@ -1,10 +1,11 @@
 //! The one-call entry point: traces in, SVG, PNG or DOT out.
 
+use crate::fit::{MAX_FIT_NODES, MapReport};
 use crate::graph::RouteGraph;
 use crate::layout::Layout;
 use crate::model::TraceSet;
 use crate::options::{MIN_SCALE, RenderOptions};
-use crate::{Result, dot, raster, svg};
+use crate::{Error, Result, dot, raster, svg};
 use resvg::tiny_skia;
 
 /// A route map: the graph of a [`TraceSet`] and its layout, ready to draw.
@@ -12,6 +13,8 @@ use resvg::tiny_skia;
 pub struct RouteMap {
     graph: RouteGraph,
     layout: Layout,
+    report: MapReport,
+    note: Option<String>,
 }
 
 impl RouteMap {
@@ -31,36 +34,120 @@ impl RouteMap {
     /// Builds the graph of `set` and lays it out, to be drawn as PNG with `opts`: as
     /// [`RouteMap::new`], but the lower bound is checked at the scale the PNG is drawn at
     /// ([`RenderOptions::scale`], or [`MIN_SCALE`] when [`RenderOptions::fit`] is on) against
-    /// [`RenderOptions::max_pixels`]. A map that fits at a smaller scale is thus accepted, and a
-    /// map that cannot fit even at [`MIN_SCALE`] is refused before the layout.
+    /// [`RenderOptions::max_pixels`]. A map that fits at a smaller scale is thus accepted.
+    ///
+    /// With [`RenderOptions::fit`], a map over [`MAX_FIT_NODES`] layout items, over the pixel
+    /// budget even at [`MIN_SCALE`] (legend and title included), or over
+    /// [`MAX_TRACES`](crate::MAX_TRACES) or [`MAX_EDGES`](crate::MAX_EDGES), is cut to the
+    /// longest run of its first traces within all of them, found from the graph before any
+    /// layout (so 100,000 distinct hops are cut in bounded memory, not laid out whole). What is
+    /// left out is counted in [`RouteMap::report`] and drawn as a note at the top of the map.
     ///
     /// # Errors
     ///
-    /// As [`RouteMap::new`].
+    /// As [`RouteMap::new`]; with `fit`, [`Error::ImageTooLarge`] only when even the first
+    /// trace alone is over the pixel budget at [`MIN_SCALE`].
     pub fn for_png(set: &TraceSet, opts: &RenderOptions) -> Result<Self> {
-        let scale = if opts.fit { MIN_SCALE } else { opts.scale };
-        Self::checked(set, scale, opts.max_pixels)
+        if opts.fit {
+            Self::fitted(set, opts)
+        } else {
+            Self::checked(set, opts.scale, opts.max_pixels)
+        }
     }
 
     fn checked(set: &TraceSet, scale: f32, limit: u64) -> Result<Self> {
         let graph = RouteGraph::new(set)?;
-        let (w, h) = crate::layout::size_lower_bound(&graph);
+        Self::check_bound(&graph, scale, limit)?;
+        Ok(Self::laid_out(graph, MapReport::of(set, set.traces.len())))
+    }
+
+    /// Refuses a graph whose lower bound on the drawn size is over `limit` pixels at `scale`.
+    fn check_bound(graph: &RouteGraph, scale: f32, limit: u64) -> Result<()> {
+        let (w, h) = crate::layout::size_lower_bound(graph);
         let (wu, hu) = pixels(w, h, scale);
         if wu.saturating_mul(hu) > limit {
-            return Err(crate::Error::ImageTooLarge {
+            return Err(Error::ImageTooLarge {
                 width: wu,
                 height: hu,
                 limit,
             });
         }
+        Ok(())
+    }
+
+    fn laid_out(graph: RouteGraph, report: MapReport) -> Self {
         let layout = Layout::new(&graph);
-        Ok(Self { graph, layout })
+        Self {
+            graph,
+            layout,
+            note: report.note(),
+            report,
+        }
+    }
+
+    /// The map of the longest run of first traces of `set` within [`MAX_FIT_NODES`] and the
+    /// pixel budget at [`MIN_SCALE`].
+    fn fitted(set: &TraceSet, opts: &RenderOptions) -> Result<Self> {
+        let limit = opts.max_pixels;
+        // Whether the graph of the first `k` traces passes the checks that need no layout.
+        // Both only grow with `k`, so the longest passing run is found by bisection.
+        let passes = |k: usize| -> Result<bool> {
+            match RouteGraph::of_first(set, k) {
+                Ok(g) => Ok(g.layout_items() <= MAX_FIT_NODES
+                    && Self::check_bound(&g, MIN_SCALE, limit).is_ok()),
+                Err(Error::TooLarge {
+                    what: "edges" | "traces",
+                    ..
+                }) => Ok(false),
+                Err(e) => Err(e),
+            }
+        };
+        let n = set.traces.len();
+        let mut k = if passes(n)? {
+            n
+        } else {
+            // passes(lo) and !passes(hi).
+            let (mut lo, mut hi) = (0, n);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if passes(mid)? {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        if k == 0 {
+            // Even the first trace is over: say by how much.
+            Self::check_bound(&RouteGraph::of_first(set, 1)?, MIN_SCALE, limit)?;
+            k = 1;
+        }
+        // The layout and the legend can make the map larger than its bound: draw fewer traces
+        // until it fits at the smallest scale (each round cuts by the excess, at least one).
+        loop {
+            let map = Self::laid_out(RouteGraph::of_first(set, k)?, MapReport::of(set, k));
+            let (w, h) = svg::size(&map.graph, &map.layout, opts, map.note.as_deref());
+            let (wu, hu) = pixels(w, h, MIN_SCALE);
+            let area = wu.saturating_mul(hu);
+            if area <= limit || k == 1 {
+                return Ok(map);
+            }
+            #[expect(
+                clippy::cast_precision_loss,
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "an estimate of how many traces fit, clamped below"
+            )]
+            let shrunk = (k as f64 * limit as f64 / area as f64) as usize;
+            k = shrunk.clamp(1, k - 1);
+        }
     }
 
     /// The scale the PNG is drawn at: the options' scale, or with [`RenderOptions::fit`] the
     /// largest scale down to [`MIN_SCALE`] at which it has at most `max_pixels`.
     fn png_scale(&self, opts: &RenderOptions) -> Result<f32> {
-        let (w, h) = svg::size(&self.graph, &self.layout, opts);
+        let (w, h) = svg::size(&self.graph, &self.layout, opts, self.note.as_deref());
         let limit = opts.max_pixels;
         let fits = |s: f32| {
             let (wu, hu) = pixels(w, h, s);
@@ -83,12 +170,18 @@ impl RouteMap {
             Ok(scale)
         } else {
             let (width, height) = pixels(w, h, scale);
-            Err(crate::Error::ImageTooLarge {
+            Err(Error::ImageTooLarge {
                 width,
                 height,
                 limit,
             })
         }
+    }
+
+    /// What the map drew of the traces it was given: everything, except for a map cut by
+    /// [`RenderOptions::fit`] (see [`RouteMap::for_png`]).
+    pub fn report(&self) -> &MapReport {
+        &self.report
     }
 
     /// The graph.
@@ -103,7 +196,7 @@ impl RouteMap {
 
     /// Draws the map as SVG.
     pub fn to_svg(&self, opts: &RenderOptions) -> String {
-        svg::write(&self.graph, &self.layout, opts).0
+        svg::write(&self.graph, &self.layout, opts, self.note.as_deref()).0
     }
 
     /// Draws the map as PNG at the options' scale, with the bundled `DejaVu Sans` font. With
@@ -129,13 +222,17 @@ impl RouteMap {
     /// As [`RouteMap::to_png`], except for encoding.
     pub fn to_pixmap(&self, opts: &RenderOptions) -> Result<tiny_skia::Pixmap> {
         let scale = self.png_scale(opts)?;
-        let (svg, texts) = svg::write(&self.graph, &self.layout, opts);
+        let (svg, texts) = svg::write(&self.graph, &self.layout, opts, self.note.as_deref());
         raster::rasterize(&svg, texts, scale, opts.max_pixels)
     }
 
-    /// Writes the map as graphviz DOT in scapy's style.
+    /// Writes the map as graphviz DOT in scapy's style (with what it leaves out as a comment).
     pub fn to_dot(&self, opts: &RenderOptions) -> String {
-        dot::write(&self.graph, opts)
+        let dot = dot::write(&self.graph, opts);
+        match &self.note {
+            Some(note) => format!("// {note}\n{dot}"),
+            None => dot,
+        }
     }
 }
 

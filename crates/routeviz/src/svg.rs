@@ -30,6 +30,9 @@ const LEGEND_FONT: f64 = 11.5;
 const LEGEND_LINE: f64 = 18.0;
 const LEGEND_GAP: f64 = 28.0;
 const RTT_FONT: f64 = 9.0;
+/// Font size and band height of the note on what a map leaves out.
+const NOTE_FONT: f64 = 13.0;
+const NOTE_H: f64 = 34.0;
 const PARALLEL: f64 = 3.0;
 
 /// Strong, distinguishable colours for traces; more are generated around the hue circle.
@@ -99,8 +102,10 @@ struct Frame {
     legend_x: f64,
 }
 
-fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> Frame {
-    let oy = MARGIN + if opts.title.is_some() { TITLE_H } else { 0.0 };
+fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions, note: Option<&str>) -> Frame {
+    let oy = MARGIN
+        + if opts.title.is_some() { TITLE_H } else { 0.0 }
+        + if note.is_some() { NOTE_H } else { 0.0 };
     let ox = MARGIN + GUTTER;
     let legend_x = ox + layout.width() + LEGEND_GAP;
     let (lw, lh) = if opts.legend {
@@ -125,6 +130,9 @@ fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> Frame {
     if let Some(t) = &opts.title {
         width = width.max(MARGIN * 2.0 + text::width(t, TITLE_FONT));
     }
+    if let Some(n) = note {
+        width = width.max(MARGIN * 2.0 + text::width(n, NOTE_FONT));
+    }
     let height = (oy + layout.height() + MARGIN).max(oy + lh + MARGIN);
     Frame {
         ox,
@@ -136,18 +144,28 @@ fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> Frame {
 }
 
 /// The size of the SVG [`write`] would produce, in user units, without writing it.
-pub(crate) fn size(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> (f64, f64) {
-    let f = frame(graph, layout, opts);
+pub(crate) fn size(
+    graph: &RouteGraph,
+    layout: &Layout,
+    opts: &RenderOptions,
+    note: Option<&str>,
+) -> (f64, f64) {
+    let f = frame(graph, layout, opts, note);
     (f.width, f.height)
 }
 
 const KEY_TEXT: &str = "SA open · RA closed · ? no reply";
 
-/// Writes the SVG of a laid-out graph. Returns the document and the number of `<text>`
-/// elements in it.
-pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -> (String, usize) {
+/// Writes the SVG of a laid-out graph, with `note` (what the map leaves out) under the title.
+/// Returns the document and the number of `<text>` elements in it.
+pub(crate) fn write(
+    graph: &RouteGraph,
+    layout: &Layout,
+    opts: &RenderOptions,
+    note: Option<&str>,
+) -> (String, usize) {
     let g = graph.graph();
-    let f = frame(graph, layout, opts);
+    let f = frame(graph, layout, opts, note);
     let (ox, oy) = (f.ox, f.oy);
     let mut s = String::with_capacity(4096 + g.node_count() * 400 + g.edge_count() * 200);
     let mut texts = 0usize;
@@ -173,6 +191,16 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions) -
             "<text id=\"title\" class=\"title\" x=\"{MARGIN:.1}\" y=\"{:.1}\" font-size=\"{TITLE_FONT}\" fill=\"#222222\">{}</text>",
             MARGIN + TITLE_FONT,
             esc(t)
+        );
+        texts += 1;
+    }
+    if let Some(n) = note {
+        let _ = writeln!(
+            s,
+            "<text id=\"omitted\" class=\"omitted\" x=\"{MARGIN:.1}\" y=\"{:.1}\" font-size=\"{NOTE_FONT}\" fill=\"#b00020\">{}</text>",
+            // Clear of the first row's band, which starts 16 above the drawing.
+            f.oy - NOTE_H + NOTE_FONT + 2.0,
+            esc(n)
         );
         texts += 1;
     }

@@ -39,7 +39,8 @@
 //! # Online backends
 //!
 //! [`WhoisResolver`] speaks to whois servers over TCP port 43, with a connect timeout, a read
-//! timeout, an overall deadline per exchange and a bound on the reply size:
+//! timeout, one deadline over the whole batch and a bound on the reply size (defaults under
+//! [Accounting for every address](#accounting-for-every-address)):
 //!
 //! - Team Cymru bulk whois (`begin` / `verbose` / addresses / `end`, one connection per batch);
 //! - RIPE RIS whois (`riswhois.ripe.net`, `route:` / `origin:` / `descr:` objects);
@@ -60,6 +61,28 @@
 //!   specific prefix inside it announced by another AS and not yet queried is then answered
 //!   from the wider entry — the usual trade of prefix caches.
 //!
+//! # Accounting for every address
+//!
+//! [`AsnResolver::resolve_batch`] never fails as a whole: its [`BatchReport`] has one
+//! [`Outcome`] per address given, in order, either resolved (an [`AsInfo`]) or unresolved
+//! with an [`UnresolvedReason`]: `Special`, `NotAnnounced` or `NoData` when the backends
+//! answered, and for failures `Deadline`, `Unreachable`, `Reset` (a reply cut by a reset is
+//! never taken as complete), `BadReply` (garbage, cut short by a clean close, over the size
+//! bound), `BackendFailed`, and `NotAsked` for the addresses a whois batch never sent because
+//! an earlier exchange failed; each failure carries its [`AsnError`]. [`BatchReport::tally`]
+//! counts them ([`BatchTally`]: given = resolved + unresolved by reason). A whois batch keeps
+//! the answers that came before its first failure; a [`Chain`] passes failed addresses on to
+//! its later backends and keeps every earlier answer. [`AsnResolver::resolve_many`] is the
+//! strict form: it fails when any address failed.
+//!
+//! Whois defaults ([`WhoisResolver::builder`]): 5 s to connect, 10 s of silence while
+//! reading, 30 s for the whole batch (name lookup, connects, every query and reply), replies
+//! of at most 4 MiB, 1000 addresses per Team Cymru bulk query, 4 connections at once for RIS
+//! and RADB (one query per address). A server that is silent, dead or resets therefore costs
+//! a batch at most its deadline, not a timeout per address: 40 addresses against a silent RIS
+//! server end after one read timeout with 1 to 4 addresses `Deadline` and the rest
+//! `NotAsked`.
+//!
 //! # Untrusted text
 //!
 //! AS names, registries and countries come from files and servers that we do not control.
@@ -71,7 +94,9 @@
 //! # Annotating traces
 //!
 //! [`annotate`] resolves every distinct reply address of a [`TraceReport`] in one batch and
-//! fills `asn` and `as_name` of each [`Reply`](crate::Reply).
+//! fills `asn` and `as_name` of each [`Reply`](crate::Reply); [`AnnotateStats::tally`] counts
+//! the addresses, and when any failed it returns [`AsnError::Incomplete`] with the count
+//! (the resolved replies are filled all the same).
 //!
 //! ```no_run
 //! use tcptrace::{AsnResolver, Resolution, open_database};
@@ -97,6 +122,7 @@ use serde::Serialize;
 
 use crate::TraceReport;
 
+mod batch;
 mod combinator;
 mod detect;
 mod mmdb;
@@ -106,7 +132,8 @@ mod table;
 mod text;
 mod whois;
 
-pub use combinator::{Cache, Chain, ChainBatch};
+pub use batch::{AddressOutcome, BatchReport, BatchTally, Outcome, UnresolvedReason};
+pub use combinator::{Cache, Chain};
 pub use detect::{DatabaseFormat, detect_format, open_database};
 pub use mmdb::MmdbDatabase;
 pub use parse::RangeFormat;
@@ -220,6 +247,18 @@ pub enum AsnError {
     /// A builder was given an invalid setting.
     #[error("invalid setting: {0}")]
     Config(String),
+    /// [`annotate`] could not resolve every address: `failed` of the `given` distinct
+    /// addresses failed (the others are annotated).
+    #[error("{failed} of {given} addresses unresolved: {source}")]
+    Incomplete {
+        /// Distinct addresses that failed.
+        failed: usize,
+        /// Distinct addresses asked.
+        given: usize,
+        /// The first failure.
+        #[source]
+        source: Box<AsnError>,
+    },
 }
 
 /// Which backend produced an answer.
@@ -548,35 +587,47 @@ impl Resolution {
     pub fn asn(&self) -> Option<u32> {
         self.found().map(|i| i.asn)
     }
-
-    /// Whether the answer is final for a [`Chain`]: found, or not routed because the address is
-    /// special.
-    pub(crate) fn is_final(&self) -> bool {
-        matches!(self, Self::Found(_) | Self::NotRouted { special: Some(_) })
-    }
 }
 
 /// A source of AS data for addresses.
 ///
 /// Implementations answer special-purpose addresses locally (see [`special_range`]) and treat
 /// IPv4-mapped IPv6 addresses as IPv4.
+///
+/// An implementation provides [`AsnResolver::resolve`] or [`AsnResolver::resolve_many`] (each
+/// defaults to the other), and [`AsnResolver::resolve_batch`] when it can tell failed addresses
+/// apart (then `resolve_many` is `resolve_batch(ips).into_result()`).
 pub trait AsnResolver {
-    /// Resolves one address.
+    /// Resolves one address. The default asks [`AsnResolver::resolve_many`].
     ///
     /// # Errors
     ///
     /// Online backends fail when the service cannot be reached or its reply is unusable as a
     /// whole; offline backends fail only on a corrupt database.
-    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError>;
+    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
+        self.resolve_many(&[ip])
+            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+    }
 
     /// Resolves many addresses; the answers are in the order of `ips`. Online backends send
-    /// one batch query where the service allows it.
+    /// one batch query where the service allows it. The default asks
+    /// [`AsnResolver::resolve`] for each.
     ///
     /// # Errors
     ///
     /// As for [`AsnResolver::resolve`]: the whole batch fails.
     fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
         ips.iter().map(|&ip| self.resolve(ip)).collect()
+    }
+
+    /// Resolves many addresses and accounts for every one: the report has one
+    /// [`Outcome`] per address, in the order of `ips`, resolved or unresolved with its
+    /// [`UnresolvedReason`]. It never fails as a whole. The default asks
+    /// [`AsnResolver::resolve_many`] and, when that fails, reports every address that is not
+    /// special-purpose as unresolved with that error; [`WhoisResolver`] and [`Chain`] keep the
+    /// answers that came before a failure and tell failed addresses from those never asked.
+    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
+        BatchReport::from_result(ips, self.resolve_many(ips))
     }
 
     /// The name of AS `asn`, when the backend knows it.
@@ -594,6 +645,9 @@ impl<R: AsnResolver + ?Sized> AsnResolver for Box<R> {
     fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
         (**self).resolve_many(ips)
     }
+    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
+        (**self).resolve_batch(ips)
+    }
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
         (**self).as_name(asn)
     }
@@ -605,6 +659,9 @@ impl<R: AsnResolver + ?Sized> AsnResolver for Arc<R> {
     }
     fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
         (**self).resolve_many(ips)
+    }
+    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
+        (**self).resolve_batch(ips)
     }
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
         (**self).as_name(asn)
@@ -618,13 +675,16 @@ impl<R: AsnResolver + ?Sized> AsnResolver for &R {
     fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
         (**self).resolve_many(ips)
     }
+    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
+        (**self).resolve_batch(ips)
+    }
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
         (**self).as_name(asn)
     }
 }
 
-/// How many replies [`annotate`] labelled.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How many replies [`annotate`] labelled, and what became of each distinct address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AnnotateStats {
     /// Distinct reply addresses resolved.
@@ -633,18 +693,22 @@ pub struct AnnotateStats {
     pub found: usize,
     /// Replies whose address is not routed (special-purpose ranges included).
     pub not_routed: usize,
-    /// Replies the resolver could not tell about.
+    /// Replies the resolver could not tell about (failures included).
     pub unknown: usize,
+    /// The batch of distinct addresses: given, resolved, unresolved by reason.
+    pub tally: BatchTally,
 }
 
 /// Fills `asn` and `as_name` of every reply in `report`, resolving each distinct address once,
-/// in one [`AsnResolver::resolve_many`] batch.
+/// in one [`AsnResolver::resolve_batch`].
 ///
 /// Replies that are not found get `asn: None` and `as_name: None`.
 ///
 /// # Errors
 ///
-/// Returns the resolver's error; the report is then left unchanged.
+/// [`AsnError::Incomplete`] when the resolver failed on any address (a dead or silent whois
+/// server): the replies whose address was resolved are annotated all the same, and the error
+/// counts the rest and carries the first failure.
 pub fn annotate(
     report: &mut TraceReport,
     resolver: &dyn AsnResolver,
@@ -657,7 +721,9 @@ pub fn annotate(
         .collect();
     addrs.sort_unstable();
     addrs.dedup();
-    let answers = resolver.resolve_many(&addrs)?;
+    let batch = resolver.resolve_batch(&addrs);
+    let tally = batch.tally();
+    let answers = batch.resolutions();
     let mut stats = AnnotateStats {
         addresses: addrs.len(),
         ..AnnotateStats::default()
@@ -690,6 +756,19 @@ pub fn annotate(
             }
         }
     }
+    if tally.failed() > 0 {
+        let failed = tally.failed();
+        let given = tally.given;
+        return Err(match batch.into_result() {
+            Err(source) => AsnError::Incomplete {
+                failed,
+                given,
+                source: Box::new(source),
+            },
+            Ok(_) => AsnError::Config("the batch failed".into()),
+        });
+    }
+    stats.tally = tally;
     Ok(stats)
 }
 

@@ -29,8 +29,9 @@ pub use wire::{
 
 mod asn;
 pub use asn::{
-    AnnotateStats, AsInfo, AsName, AsnError, AsnResolver, Cache, Chain, ChainBatch, CountryCode,
-    DatabaseFormat, IpRange, MmdbDatabase, RangeFormat, RangeTable, RangeTableBuilder, Resolution,
-    Source, SpecialRange, TableEntry, WhoisBuilder, WhoisResolver, WhoisService, annotate,
-    detect_format, online_resolver, open_database, special_range,
+    AddressOutcome, AnnotateStats, AsInfo, AsName, AsnError, AsnResolver, BatchReport, BatchTally,
+    Cache, Chain, CountryCode, DatabaseFormat, IpRange, MmdbDatabase, Outcome, RangeFormat,
+    RangeTable, RangeTableBuilder, Resolution, Source, SpecialRange, TableEntry, UnresolvedReason,
+    WhoisBuilder, WhoisResolver, WhoisService, annotate, detect_format, online_resolver,
+    open_database, special_range,
 };

@@ -10,7 +10,8 @@
 //! - `tree`: [`tree::BadTree`], a tree with every entry kind a local walk must report, and
 //!   [`tree::as_nobody`] to walk it unprivileged.
 //!
-//! Fixtures clean up on drop, also after a panic.
+//! Fixtures clean up on drop, also after a panic. [`run_measured`] (always built) runs a
+//! child process and reads its peak resident set size, for tests that bound memory.
 
 #[cfg(feature = "clamd")]
 pub mod clamd;
@@ -23,5 +24,7 @@ pub mod scapy;
 #[cfg(feature = "tree")]
 pub mod tree;
 
+mod peak;
 mod privileges;
+pub use peak::{Measured, run_measured};
 pub use privileges::{in_ci, require_root};

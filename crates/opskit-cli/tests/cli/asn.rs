@@ -62,7 +62,7 @@ fn addresses_as_arguments_print_tsv() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         stdout(&o),
-        "1.0.0.1\t13335\tCloudflare, Inc.\n5.5.5.5\t-\t-\n10.0.0.1\t-\t-\n2606:4700::1111\t13335\tCloudflare, Inc.\nAS15169\t15169\tGoogle LLC\n"
+        "1.0.0.1\t13335\tCloudflare, Inc.\n5.5.5.5\t-\t-\tnot_announced\n10.0.0.1\t-\t-\tspecial\n2606:4700::1111\t13335\tCloudflare, Inc.\nAS15169\t15169\tGoogle LLC\n"
     );
 }
 
@@ -151,7 +151,7 @@ NA      | 5.5.5.5          | NA                  | NA | NA       | NA         | 
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         stdout(&o),
-        "8.8.8.8\t15169\tGOOGLE, US\n5.5.5.5\t-\t-\n127.0.0.1\t-\t-\n"
+        "8.8.8.8\t15169\tGOOGLE, US\n5.5.5.5\t-\t-\tnot_announced\n127.0.0.1\t-\t-\tspecial\n"
     );
     let query = server.join().unwrap();
     assert_eq!(query, "begin\nverbose\n5.5.5.5\n8.8.8.8\nend\n");
@@ -176,7 +176,23 @@ fn whois_server_that_refuses_leaves_every_address_unresolved() {
         None,
     );
     assert_eq!(o.status.code(), Some(1), "partial");
-    assert_eq!(stdout(&o), "8.8.8.8\t?\t?\n9.9.9.9\t?\t?\n");
+    // One query per address over parallel connections: each address is refused, or never sent
+    // once the other's was refused.
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for (line, addr) in lines.iter().zip(["8.8.8.8", "9.9.9.9"]) {
+        assert!(
+            [
+                format!("{addr}\t?\t?\tunreachable"),
+                format!("{addr}\t?\t?\tnot_asked")
+            ]
+            .iter()
+            .any(|want| want == line),
+            "{out}"
+        );
+    }
+    assert!(out.contains("\tunreachable\n"), "{out}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("2 address(es) unresolved") && err.contains("connecting"),
@@ -227,8 +243,18 @@ fn silent_whois_server_ends_within_the_deadline_with_every_line() {
             .as_str()
             .is_some_and(|e| e.contains("did not answer"))
     }));
+    // Each of the four connections waited for the deadline; the rest were never sent.
+    let deadline = lines.iter().filter(|l| l["reason"] == "deadline").count();
+    let not_asked = lines.iter().filter(|l| l["reason"] == "not_asked").count();
+    assert!((1..=4).contains(&deadline), "{v}");
+    assert_eq!(deadline + not_asked, 40, "{v}");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("40 address(es) unresolved"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "40 address(es) unresolved ({deadline} deadline, {not_asked} not_asked) of 40 given"
+        )),
+        "{err}"
+    );
 }
 
 #[test]
@@ -250,7 +276,7 @@ fn several_databases_are_consulted_in_order() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         stdout(&o),
-        "1.0.0.1\t13335\tCLOUDFLARENET\n1.1.1.1\t13335\tCloudflare, Inc.\n1.0.2.1\t-\t-\n",
+        "1.0.0.1\t13335\tCLOUDFLARENET\n1.1.1.1\t13335\tCloudflare, Inc.\n1.0.2.1\t-\t-\tnot_announced\n",
         "the TSV answers first; what it has no row for goes to the CSV"
     );
 }
@@ -294,7 +320,10 @@ fn failed_whois_after_a_database_keeps_the_database_answers() {
             held.push(conn);
         }
     });
-    for (server, why) in [(&refusing, "connecting"), (&silent, "did not answer")] {
+    for (server, why, reason) in [
+        (&refusing, "connecting", "unreachable"),
+        (&silent, "did not answer", "deadline"),
+    ] {
         let args = [
             "--db",
             db.to_str().unwrap(),
@@ -311,7 +340,9 @@ fn failed_whois_after_a_database_keeps_the_database_answers() {
         assert_eq!(o.status.code(), Some(1), "partial");
         assert_eq!(
             stdout(&o),
-            "1.0.0.1\t13335\tCloudflare\n8.8.8.8\t?\t?\n10.0.0.1\t-\t-\n1.0.0.9\t13335\tCloudflare\n"
+            format!(
+                "1.0.0.1\t13335\tCloudflare\n8.8.8.8\t?\t?\t{reason}\n10.0.0.1\t-\t-\tspecial\n1.0.0.9\t13335\tCloudflare\n"
+            )
         );
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
@@ -326,10 +357,110 @@ fn failed_whois_after_a_database_keeps_the_database_answers() {
         assert_eq!(v[0]["asn"], 13335);
         assert!(v[0].get("error").is_none(), "{v}");
         assert_eq!(v[1]["status"], "unknown");
+        assert_eq!(v[1]["reason"], reason);
         assert!(
             v[1]["error"].as_str().is_some_and(|e| e.contains(why)),
             "{v}"
         );
     }
     std::fs::remove_file(&db).ok();
+}
+
+/// A Team Cymru server whose reply is cut by a reset: it reads only the start of the query and
+/// closes with the rest unread, which makes the kernel send RST after half the reply.
+fn resetting_cymru_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut start = [0u8; 5];
+            let _ = std::io::Read::read_exact(&mut conn, &mut start);
+            let _ = conn.write_all(
+                b"Bulk mode; whois.cymru.com [2026-11-28 23:00:00 +0000]\n\
+AS      | IP               | BGP Prefix          | CC | Registry | Allocated  | AS Name\n\
+3356    | 8.8.4.1          | 8.0.0.0/9",
+            );
+            // Let the whole query arrive, so that closing with it unread resets.
+            thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
+    addr
+}
+
+/// Each address is printed with its own outcome: the database's answer, the special address,
+/// and the whois addresses with the reason their exchange failed (a reset), in TSV and JSON;
+/// stderr counts them by reason.
+#[test]
+fn each_address_shows_its_reason_after_a_reset() {
+    let db = fixture("ranges.csv");
+    let server = resetting_cymru_server();
+    let args = [
+        "--db",
+        db.to_str().unwrap(),
+        "--whois",
+        "cymru",
+        "--whois-server",
+        &server,
+        "1.0.0.1",
+        "8.8.4.1",
+        "8.8.4.2",
+        "10.0.0.1",
+    ];
+    let o = opskit(&args, None);
+    assert_eq!(o.status.code(), Some(1), "partial");
+    assert_eq!(
+        stdout(&o),
+        "1.0.0.1\t13335\tCloudflare, Inc.\n8.8.4.1\t?\t?\treset\n8.8.4.2\t?\t?\treset\n10.0.0.1\t-\t-\tspecial\n"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("2 address(es) unresolved (2 reset) of 4 given: whois exchange with"),
+        "{err}"
+    );
+    let mut json = args.to_vec();
+    json.push("--json");
+    let o = opskit(&json, None);
+    assert_eq!(o.status.code(), Some(1), "partial");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let reasons: Vec<&serde_json::Value> =
+        v.as_array().unwrap().iter().map(|l| &l["reason"]).collect();
+    assert_eq!(
+        reasons,
+        [
+            &serde_json::Value::Null,
+            &"reset".into(),
+            &"reset".into(),
+            &"special".into()
+        ]
+    );
+    assert!(
+        v[1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("whois exchange with")),
+        "{v}"
+    );
+    assert_eq!(v[3]["status"], "not_routed");
+}
+
+#[test]
+fn help_documents_the_reasons() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["asn", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for word in [
+        "not_announced",
+        "no_data",
+        "special",
+        "deadline",
+        "unreachable",
+        "reset",
+        "bad_reply",
+        "not_asked",
+        "default 30",
+    ] {
+        assert!(help.contains(word), "{word} missing from --help:\n{help}");
+    }
 }

@@ -295,41 +295,81 @@ fn maps_a_real_trace_from_a_test_network() {
 
 /// 100,000 hops (4,000 traces of 25 distinct routers): the map is over the pixel budget, and
 /// the run says so with the size and the budget. It runs under a 1.5 GiB address-space limit
-/// (before the size was checked ahead of the layout this input took 2.3 GB) and must end within
-/// a generous deadline.
+/// (before the size was checked ahead of the layout this input took 2.3 GB), its peak resident
+/// set stays under 256 MiB, and it must end within a generous deadline.
 #[test]
 fn hundred_thousand_hops_fail_fast_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let input = distinct_routes(dir.path(), 4000, 25);
     let out = dir.path().join("map.png");
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(r#"ulimit -v 1572864 && exec "$0" routemap "$1" -o "$2""#)
-        .arg(env!("CARGO_BIN_EXE_opskit"))
-        .arg(&input)
-        .arg(&out)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("opskit routemap did not end within 60 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.code(), Some(2), "{stderr}");
+    let m = testbed::run_measured(
+        Command::new("sh")
+            .arg("-c")
+            .arg(r#"ulimit -v 1572864 && exec "$0" routemap "$1" -o "$2""#)
+            .arg(env!("CARGO_BIN_EXE_opskit"))
+            .arg(&input)
+            .arg(&out),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(m.status.code(), Some(2), "{}", m.stderr);
     assert!(
-        stderr.contains("too large") && stderr.contains("limit 134217728"),
-        "{stderr}"
+        m.stderr.contains("too large") && m.stderr.contains("limit 134217728"),
+        "{}",
+        m.stderr
     );
     assert!(!out.exists());
+    assert!(
+        m.peak_rss_kib > 0 && m.peak_rss_kib < 256 * 1024,
+        "peak RSS {} KiB",
+        m.peak_rss_kib
+    );
+}
+
+/// The same 100,000 hops with --fit: drawn scaled down from their first traces within a
+/// 100,000-pixel budget, the rest counted in a warning (and the map's note), exit status 1,
+/// with a peak resident set under 200 MiB (about 85 MiB in a debug build). Before the node
+/// budget, --fit laid the whole map out and then refused it.
+#[test]
+fn fit_draws_100k_hops_from_their_first_traces_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = distinct_routes(dir.path(), 4000, 25);
+    let out = dir.path().join("map.png");
+    let m = testbed::run_measured(
+        opskit()
+            .arg("routemap")
+            .arg(&input)
+            .arg("-o")
+            .arg(&out)
+            .args(["--fit", "--max-pixels", "100000"]),
+        std::time::Duration::from_secs(300),
+    );
+    eprintln!("peak RSS {} KiB in {:?}", m.peak_rss_kib, m.elapsed);
+    assert_eq!(m.status.code(), Some(1), "partial: {}", m.stderr);
+    let warning = m
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("warning: "))
+        .unwrap_or_else(|| panic!("no warning: {}", m.stderr));
+    let (omitted, rest) = warning
+        .strip_prefix("warning: ")
+        .and_then(|w| w.split_once(" of 4000 traces ("))
+        .unwrap_or_else(|| panic!("{warning}"));
+    let omitted: u64 = omitted.parse().unwrap();
+    let hops: u64 = rest
+        .split_once(" of 100000 hops) not drawn")
+        .unwrap()
+        .0
+        .parse()
+        .unwrap();
+    assert!(omitted > 3500 && omitted < 4000, "{warning}");
+    assert_eq!(hops, omitted * 25, "{warning}");
+    let (w, h) = ihdr(&std::fs::read(&out).unwrap());
+    assert!(w * h <= 100_000, "{w}x{h}");
+    assert!(
+        m.peak_rss_kib > 0 && m.peak_rss_kib < 200 * 1024,
+        "peak RSS {} KiB",
+        m.peak_rss_kib
+    );
 }
 
 /// The width and height in a PNG's IHDR chunk.
@@ -395,7 +435,8 @@ fn fit_draws_an_over_budget_png_scaled_down() {
 }
 
 /// 15,600 hops whose map is over the default 16384x8192 budget at scale 1: refused before the
-/// layout without --fit, and with --fit past that check and shrunk to scale 0.1.
+/// layout without --fit; with --fit past that check, shrunk to scale 0.1 and, being still over
+/// a 250,000-pixel budget there, drawn from its first traces with the rest counted.
 #[test]
 fn fit_lets_a_large_map_through() {
     let dir = tempfile::tempdir().unwrap();
@@ -410,40 +451,41 @@ fn fit_lets_a_large_map_through() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("limit 134217728 pixels"));
-    // With --fit it gets past the check before the layout (the bound at scale 0.1 fits) and is
-    // shrunk down to scale 0.1, where this map is still over a 4,000,000-pixel budget: the
-    // error gives its size at that scale. (Drawing it within a budget takes a minute in a
-    // debug build; the drawn size is checked in `fit_draws_an_over_budget_png_scaled_down`.)
+    assert!(!out.exists());
     let st = opskit()
         .arg("routemap")
         .arg(&input)
         .arg("-o")
         .arg(&out)
-        .args(["--fit", "--max-pixels", "4000000"])
+        .args(["--fit", "--max-pixels", "250000"])
         .output()
         .unwrap();
-    assert_eq!(st.status.code(), Some(2));
     let err = String::from_utf8_lossy(&st.stderr);
-    let Some((size, _)) = err
-        .strip_prefix("error: image of ")
-        .and_then(|r| r.split_once(' '))
-    else {
-        panic!("{err}")
-    };
-    let (w, h) = size.split_once('x').unwrap();
-    let (w, h): (u64, u64) = (w.parse().unwrap(), h.parse().unwrap());
-    assert!(w * h > 4_000_000 && w * h < 134_217_728 / 4, "{err}");
-    assert!(!out.exists());
+    assert_eq!(st.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("warning: ")
+            && err.contains(" of 600 traces (")
+            && err.contains(" of 15600 hops) not drawn"),
+        "{err}"
+    );
+    let (w, h) = ihdr(&std::fs::read(&out).unwrap());
+    assert!(w * h <= 250_000, "{w}x{h}");
 }
 
 #[test]
 fn help_documents_fit() {
     let out = opskit().args(["routemap", "--help"]).output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        help.contains("--fit") && help.contains("--max-pixels"),
-        "{help}"
-    );
+    for want in [
+        "--fit",
+        "--max-pixels",
+        "134,217,728",
+        "10,000 nodes",
+        "not drawn",
+        "exit status 1",
+    ] {
+        assert!(help.contains(want), "{want} missing:\n{help}");
+    }
 }
 
 /// Writes trace JSON of `traces` traces, each through `hops` routers no other trace shares, and

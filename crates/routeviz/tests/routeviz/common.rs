@@ -326,3 +326,20 @@ pub(crate) fn distinct_routes(traces: u32, hops: u8) -> TraceSet {
         .collect();
     TraceSet::new(traces)
 }
+
+/// The width and height attributes of an SVG document.
+pub(crate) fn svg_size(svg: &str) -> (f64, f64) {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let r = doc.root_element();
+    (
+        r.attribute("width").unwrap().parse().unwrap(),
+        r.attribute("height").unwrap().parse().unwrap(),
+    )
+}
+
+/// The width and height in a PNG's IHDR chunk.
+pub(crate) fn ihdr(png: &[u8]) -> (u64, u64) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && &png[12..16] == b"IHDR");
+    let be = |b: &[u8]| u64::from(u32::from_be_bytes(b.try_into().unwrap()));
+    (be(&png[16..20]), be(&png[20..24]))
+}

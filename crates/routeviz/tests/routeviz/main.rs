@@ -13,6 +13,7 @@
 
 mod common;
 mod dot;
+mod fit;
 mod hostile;
 mod png;
 mod props;

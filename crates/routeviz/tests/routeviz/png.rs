@@ -2,7 +2,7 @@
 
 use routeviz::{NodeKind, RenderOptions, RouteMap};
 
-use crate::common::sample;
+use crate::common::{ihdr, sample, svg_size};
 
 fn decode(png: &[u8]) -> (u32, u32, Vec<u8>) {
     let dec = png::Decoder::new(std::io::Cursor::new(png));
@@ -12,15 +12,6 @@ fn decode(png: &[u8]) -> (u32, u32, Vec<u8>) {
     assert_eq!(info.color_type, png::ColorType::Rgb);
     buf.truncate(info.buffer_size());
     (info.width, info.height, buf)
-}
-
-fn svg_size(svg: &str) -> (f64, f64) {
-    let doc = roxmltree::Document::parse(svg).unwrap();
-    let r = doc.root_element();
-    (
-        r.attribute("width").unwrap().parse().unwrap(),
-        r.attribute("height").unwrap().parse().unwrap(),
-    )
 }
 
 #[test]
@@ -90,13 +81,6 @@ fn unicode_and_hostile_names_still_render() {
     let map = RouteMap::new(&set).unwrap();
     let png = map.to_png(&RenderOptions::default()).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
-}
-
-/// The width and height in a PNG's IHDR chunk.
-fn ihdr(png: &[u8]) -> (u64, u64) {
-    assert_eq!(&png[12..16], b"IHDR");
-    let be = |b: &[u8]| u64::from(u32::from_be_bytes(b.try_into().unwrap()));
-    (be(&png[16..20]), be(&png[20..24]))
 }
 
 /// A map over the pixel budget at scale 1 is refused without `fit`, and with `fit` drawn at a

@@ -5,15 +5,19 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use super::{AsInfo, AsName, AsnError, AsnResolver, Resolution};
+use super::{
+    AsInfo, AsName, AsnError, AsnResolver, BatchReport, Outcome, Resolution, UnresolvedReason,
+};
 
 /// Asks its backends in order; each one sees only the addresses still unresolved.
 ///
 /// An address is resolved once a backend finds its AS, or when it is special-purpose.
 /// `NotRouted` from one backend (a table without a row for it) and `Unknown` are passed on;
 /// if no later backend finds the AS, the answer is `NotRouted` when any backend said so,
-/// else `Unknown`. A backend that fails is skipped (and logged through `tracing`); the chain
-/// fails only when every backend asked failed.
+/// else `Unknown`. A backend that fails is skipped (and logged through `tracing`) and the
+/// addresses it failed on are passed on; [`AsnResolver::resolve_batch`] reports each address
+/// that no backend resolved with that failure, while [`AsnResolver::resolve_many`] fails when
+/// any address did.
 ///
 /// ```
 /// use tcptrace::{AsnResolver, Chain, RangeFormat, RangeTable};
@@ -70,106 +74,81 @@ impl Chain {
     }
 }
 
-/// What [`Chain::resolve_partial`] found for a batch: every answer the backends gave, and the
-/// addresses a failing backend left unresolved.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct ChainBatch {
-    /// One answer per address, in the order asked. An address in `unresolved` holds the best
-    /// answer the backends that did answer gave (`Unknown` or `NotRouted`).
-    pub answers: Vec<Resolution>,
-    /// Indices (into the addresses asked) that no backend resolved although a backend that
-    /// would have been asked about them failed. Empty when no backend failed.
-    pub unresolved: Vec<usize>,
-    /// The last backend error, if any backend failed.
-    pub error: Option<AsnError>,
-    any_ok: bool,
-}
+impl AsnResolver for Chain {
+    /// As [`Chain::resolve_batch`], failing when any address failed (with the first cause).
+    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+        self.resolve_batch(ips).into_result()
+    }
 
-impl Chain {
-    /// Resolves a batch like [`AsnResolver::resolve_many`], but never fails as a whole: when a
-    /// backend fails (a dead or silent whois server after a database), the answers earlier
-    /// backends gave are kept and the addresses still open are listed in
-    /// [`ChainBatch::unresolved`] with the error.
+    /// Asks each backend in turn about the addresses still open. An address a backend failed
+    /// on (a dead or silent whois server after a database) is passed on like an unresolved
+    /// one; if no later backend finds its AS it is reported with that failure, even when an
+    /// earlier backend said "not routed" (a table gap is not the last word). Answers given
+    /// before a failure are kept.
     ///
     /// ```
-    /// use tcptrace::{Chain, RangeFormat, RangeTable};
+    /// use tcptrace::{AsnResolver, Chain, RangeFormat, RangeTable, UnresolvedReason};
     ///
     /// # fn main() -> Result<(), tcptrace::AsnError> {
     /// let table = RangeTable::from_reader(&b"1.0.0.0,1.0.0.255,1,One\n"[..], RangeFormat::Csv)?;
-    /// let batch = Chain::new().then(table).resolve_partial(&["1.0.0.1".parse().unwrap()]);
-    /// assert_eq!(batch.answers[0].asn(), Some(1));
-    /// assert!(batch.unresolved.is_empty() && batch.error.is_none());
+    /// let ips = ["1.0.0.1".parse().unwrap(), "2.0.0.1".parse().unwrap()];
+    /// let batch = Chain::new().then(table).resolve_batch(&ips);
+    /// assert_eq!(batch.entries()[0].outcome.found().map(|i| i.asn), Some(1));
+    /// assert_eq!(batch.entries()[1].outcome.reason(), Some(UnresolvedReason::NotAnnounced));
+    /// let tally = batch.tally();
+    /// assert_eq!((tally.given, tally.resolved, tally.unresolved()), (2, 1, 1));
     /// # Ok(())
     /// # }
     /// ```
-    pub fn resolve_partial(&self, ips: &[IpAddr]) -> ChainBatch {
-        let mut best: Vec<Resolution> = Vec::with_capacity(ips.len());
+    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
+        let mut done: Vec<Option<Outcome>> = Vec::with_capacity(ips.len());
         let mut pending: Vec<usize> = Vec::new();
         for (i, &ip) in ips.iter().enumerate() {
             if let Some(r) = super::local_answer(ip) {
-                best.push(r);
+                done.push(Some(Outcome::of_resolution(r)));
             } else {
-                best.push(Resolution::Unknown);
+                done.push(None);
                 pending.push(i);
             }
         }
-        let mut last_err = None;
-        let mut any_ok = false;
+        let mut not_routed = vec![false; ips.len()];
+        let mut failure: Vec<Option<Outcome>> = vec![None; ips.len()];
         for backend in &self.backends {
             if pending.is_empty() {
                 break;
             }
             let ask: Vec<IpAddr> = pending.iter().map(|&i| ips[i]).collect();
-            match backend.resolve_many(&ask) {
-                Ok(answers) => {
-                    any_ok = true;
-                    let mut still = Vec::new();
-                    for (&i, answer) in pending.iter().zip(answers) {
-                        if answer.is_final() {
-                            best[i] = answer;
-                        } else {
-                            if matches!(answer, Resolution::NotRouted { .. }) {
-                                best[i] = answer;
-                            }
-                            still.push(i);
-                        }
+            let report = backend.resolve_batch(&ask);
+            if let Some(e) = report.first_error() {
+                tracing::warn!(error = %e, "AS resolver in chain failed; passing on");
+            }
+            let mut still = Vec::new();
+            for (&i, entry) in pending.iter().zip(report.into_entries()) {
+                match entry.outcome.reason() {
+                    None | Some(UnresolvedReason::Special) => done[i] = Some(entry.outcome),
+                    Some(UnresolvedReason::NotAnnounced) => {
+                        not_routed[i] = true;
+                        still.push(i);
                     }
-                    pending = still;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "AS resolver in chain failed; passing on");
-                    last_err = Some(e);
+                    Some(UnresolvedReason::NoData) => still.push(i),
+                    Some(_) => {
+                        failure[i] = Some(entry.outcome);
+                        still.push(i);
+                    }
                 }
             }
+            pending = still;
         }
-        // Pending only shrinks, so every address still pending was asked of the failed backend.
-        let unresolved = if last_err.is_some() {
-            pending
-        } else {
-            Vec::new()
-        };
-        ChainBatch {
-            answers: best,
-            unresolved,
-            error: last_err,
-            any_ok,
+        for i in pending {
+            done[i] = Some(failure[i].take().unwrap_or_else(|| {
+                Outcome::answered(if not_routed[i] {
+                    UnresolvedReason::NotAnnounced
+                } else {
+                    UnresolvedReason::NoData
+                })
+            }));
         }
-    }
-}
-
-impl AsnResolver for Chain {
-    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        self.resolve_many(&[ip])
-            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
-    }
-
-    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
-        let batch = self.resolve_partial(ips);
-        match batch.error {
-            Some(e) if !batch.any_ok => Err(e),
-            _ => Ok(batch.answers),
-        }
+        BatchReport::from_slots(ips, done)
     }
 
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
@@ -331,13 +310,15 @@ impl<R> Cache<R> {
 }
 
 impl<R: AsnResolver> AsnResolver for Cache<R> {
-    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        self.resolve_many(&[ip])
-            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+        self.resolve_batch(ips).into_result()
     }
 
-    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
-        let mut out: Vec<Option<Resolution>> = Vec::with_capacity(ips.len());
+    /// Answers what it holds, and asks the inner resolver's
+    /// [`resolve_batch`](AsnResolver::resolve_batch) about the rest (each distinct address
+    /// once); failed addresses keep the inner report's reason and are not cached.
+    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
+        let mut out: Vec<Option<Outcome>> = Vec::with_capacity(ips.len());
         let mut miss: Vec<IpAddr> = Vec::new();
         {
             let mut s = self.lock();
@@ -350,44 +331,44 @@ impl<R: AsnResolver> AsnResolver for Cache<R> {
                     s.misses += 1;
                     miss.push(ip);
                 }
-                out.push(hit);
+                out.push(hit.map(Outcome::of_resolution));
             }
         }
-        if miss.is_empty() {
-            return Ok(out
+        if !miss.is_empty() {
+            miss.sort_unstable();
+            miss.dedup();
+            let answers: Vec<Outcome> = self
+                .inner
+                .resolve_batch(&miss)
+                .into_entries()
                 .into_iter()
-                .map(|r| r.unwrap_or(Resolution::Unknown))
-                .collect());
-        }
-        miss.sort_unstable();
-        miss.dedup();
-        let answers = self.inner.resolve_many(&miss)?;
-        let mut s = self.lock();
-        if s.len() + miss.len() > self.capacity {
-            let (hits, misses) = (s.hits, s.misses);
-            *s = CacheState {
-                hits,
-                misses,
-                ..CacheState::default()
-            };
-        }
-        for (&ip, a) in miss.iter().zip(&answers) {
-            s.put(ip, a);
-        }
-        drop(s);
-        for (slot, &ip) in out.iter_mut().zip(ips) {
-            if slot.is_none() {
-                let ip = ip.to_canonical();
-                *slot = miss
-                    .binary_search(&ip)
-                    .ok()
-                    .and_then(|i| answers.get(i).cloned());
+                .map(|e| e.outcome)
+                .collect();
+            let mut s = self.lock();
+            if s.len() + miss.len() > self.capacity {
+                let (hits, misses) = (s.hits, s.misses);
+                *s = CacheState {
+                    hits,
+                    misses,
+                    ..CacheState::default()
+                };
+            }
+            for (&ip, a) in miss.iter().zip(&answers) {
+                if !a.reason().is_some_and(UnresolvedReason::is_failure) {
+                    s.put(ip, &a.resolution());
+                }
+            }
+            drop(s);
+            for (slot, &ip) in out.iter_mut().zip(ips) {
+                if slot.is_none() {
+                    *slot = miss
+                        .binary_search(&ip.to_canonical())
+                        .ok()
+                        .and_then(|i| answers.get(i).cloned());
+                }
             }
         }
-        Ok(out
-            .into_iter()
-            .map(|r| r.unwrap_or(Resolution::Unknown))
-            .collect())
+        BatchReport::from_slots(ips, out)
     }
 
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {

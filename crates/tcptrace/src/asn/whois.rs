@@ -8,10 +8,11 @@ use std::fmt;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{AsName, AsnError, AsnResolver, Resolution};
+use super::{AsName, AsnError, AsnResolver, BatchReport, Outcome, Resolution, UnresolvedReason};
 
 mod cymru;
 mod rpsl;
@@ -401,96 +402,153 @@ impl WhoisResolver {
         .map_err(|r| self.protocol(r))
     }
 
-    /// Resolves `ips` under one deadline for the whole batch. The first failed exchange ends the
-    /// batch: a server that is unreachable or silent for one address is so for the rest, and
-    /// waiting on each in turn would take hours for a large batch.
-    fn query_batch(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+    /// Resolves `ips` (distinct, none special-purpose) under one deadline for the whole
+    /// batch, one outcome per address in order. The first failed exchange ends the batch: a
+    /// server that is unreachable or silent for one address is so for the rest, and waiting on
+    /// each in turn would take hours for a large batch. The addresses of the failed exchange
+    /// carry its error; those never sent are [`UnresolvedReason::NotAsked`] with it.
+    fn query_batch(&self, ips: &[IpAddr]) -> Vec<Outcome> {
         let until = Instant::now() + self.deadline;
+        // Per address: its answer, its exchange's error, or nothing when it was never sent.
+        let mut results: Vec<Option<Result<Resolution, Arc<AsnError>>>> = Vec::new();
         match self.service {
             WhoisService::Cymru => {
-                let mut out = Vec::with_capacity(ips.len());
                 for chunk in ips.chunks(self.batch) {
-                    let reply = self.exchange(&cymru::bulk_query(chunk), until)?;
-                    out.extend(cymru::parse_bulk(&reply, chunk).map_err(|r| self.protocol(r))?);
-                }
-                Ok(out)
-            }
-            WhoisService::Ris | WhoisService::Radb => {
-                if ips.len() <= 1 || self.parallel == 1 {
-                    return ips.iter().map(|&ip| self.query_one(ip, until)).collect();
-                }
-                let per = ips.len().div_ceil(self.parallel);
-                let failed = AtomicBool::new(false);
-                let failed = &failed;
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = ips
-                        .chunks(per)
-                        .map(|chunk| {
-                            s.spawn(move || {
-                                let mut part = Vec::with_capacity(chunk.len());
-                                for &ip in chunk {
-                                    if failed.load(Ordering::Relaxed) {
-                                        break;
-                                    }
-                                    let r = self.query_one(ip, until);
-                                    let stop = r.is_err();
-                                    part.push(r);
-                                    if stop {
-                                        failed.store(true, Ordering::Relaxed);
-                                        break;
-                                    }
-                                }
-                                part
-                            })
-                        })
-                        .collect();
-                    let mut out = Vec::with_capacity(ips.len());
-                    for h in handles {
-                        let part = h
-                            .join()
-                            .unwrap_or_else(|_| vec![Err(self.protocol("worker panicked".into()))]);
-                        for r in part {
-                            out.push(r?);
+                    if results.iter().any(|r| matches!(r, Some(Err(_)))) {
+                        results.extend(chunk.iter().map(|_| None));
+                        continue;
+                    }
+                    let answers =
+                        self.exchange(&cymru::bulk_query(chunk), until)
+                            .and_then(|reply| {
+                                cymru::parse_bulk(&reply, chunk).map_err(|r| self.protocol(r))
+                            });
+                    // One answer per address, or the exchange failed: never a shifted list.
+                    let answers = answers.and_then(|a| {
+                        if a.len() == chunk.len() {
+                            Ok(a)
+                        } else {
+                            Err(self.protocol(format!(
+                                "{} answers to {} addresses",
+                                a.len(),
+                                chunk.len()
+                            )))
+                        }
+                    });
+                    match answers {
+                        Ok(a) => results.extend(a.into_iter().map(|r| Some(Ok(r)))),
+                        Err(e) => {
+                            let e = Arc::new(e);
+                            results.extend(chunk.iter().map(|_| Some(Err(Arc::clone(&e)))));
                         }
                     }
-                    Ok(out)
-                })
+                }
+            }
+            WhoisService::Ris | WhoisService::Radb => {
+                let failed = AtomicBool::new(false);
+                let failed = &failed;
+                // Each worker takes a share of the addresses, one query each, and stops at the
+                // first failure anywhere in the batch.
+                let work = |chunk: &[IpAddr]| {
+                    let mut part = Vec::with_capacity(chunk.len());
+                    for &ip in chunk {
+                        if failed.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let r = self.query_one(ip, until).map_err(Arc::new);
+                        let stop = r.is_err();
+                        part.push(r);
+                        if stop {
+                            failed.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                    part
+                };
+                let per = ips.len().div_ceil(self.parallel).max(1);
+                let parts: Vec<Vec<Result<Resolution, Arc<AsnError>>>> = if ips.len() <= per {
+                    vec![work(ips)]
+                } else {
+                    std::thread::scope(|s| {
+                        let handles: Vec<_> = ips
+                            .chunks(per)
+                            .map(|chunk| s.spawn(move || work(chunk)))
+                            .collect();
+                        handles
+                            .into_iter()
+                            .map(|h| {
+                                h.join().unwrap_or_else(|_| {
+                                    vec![Err(Arc::new(self.protocol("worker panicked".into())))]
+                                })
+                            })
+                            .collect()
+                    })
+                };
+                for (chunk, part) in ips.chunks(per).zip(parts) {
+                    let n = part.len();
+                    results.extend(part.into_iter().map(Some));
+                    results.extend(chunk.iter().skip(n).map(|_| None));
+                }
             }
         }
+        let stop = results
+            .iter()
+            .find_map(|r| match r {
+                Some(Err(e)) => Some(Arc::clone(e)),
+                _ => None,
+            })
+            .unwrap_or_else(|| Arc::new(self.timeout()));
+        results
+            .into_iter()
+            .map(|r| match r {
+                Some(Ok(answer)) => Outcome::of_resolution(answer),
+                Some(Err(e)) => Outcome::failed(UnresolvedReason::of_error(&e), &e),
+                None => Outcome::failed(UnresolvedReason::NotAsked, &stop),
+            })
+            .collect()
     }
 }
 
 impl AsnResolver for WhoisResolver {
-    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        if let Some(local) = super::local_answer(ip) {
-            return Ok(local);
-        }
-        self.query_batch(&[ip.to_canonical()])
-            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
+    /// As [`WhoisResolver::resolve_batch`], failing when any address failed (with the first
+    /// failed exchange's error).
+    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+        self.resolve_batch(ips).into_result()
     }
 
-    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
-        let mut out: Vec<Option<Resolution>> =
+    /// Special-purpose addresses are answered locally; the others are asked once each
+    /// (duplicates and IPv4-mapped forms share one query) under the batch's one deadline.
+    /// Answers that came before a failure are kept; the addresses of the failed exchange carry
+    /// its reason (deadline, unreachable, reset, bad reply), and those never sent because the
+    /// batch stopped are [`UnresolvedReason::NotAsked`].
+    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
+        let local: Vec<Option<Resolution>> =
             ips.iter().map(|&ip| super::local_answer(ip)).collect();
         let mut todo: Vec<IpAddr> = ips
             .iter()
-            .zip(&out)
+            .zip(&local)
             .filter(|(_, r)| r.is_none())
             .map(|(ip, _)| ip.to_canonical())
             .collect();
         todo.sort_unstable();
         todo.dedup();
-        let answers: HashMap<IpAddr, Resolution> =
-            todo.iter().copied().zip(self.query_batch(&todo)?).collect();
-        for (slot, ip) in out.iter_mut().zip(ips) {
-            if slot.is_none() {
-                *slot = answers.get(&ip.to_canonical()).cloned();
-            }
-        }
-        Ok(out
-            .into_iter()
-            .map(|r| r.unwrap_or(Resolution::Unknown))
-            .collect())
+        let answers: HashMap<IpAddr, Outcome> = if todo.is_empty() {
+            HashMap::new()
+        } else {
+            todo.iter().copied().zip(self.query_batch(&todo)).collect()
+        };
+        let outcomes = ips
+            .iter()
+            .zip(local)
+            .map(|(ip, local)| match local {
+                Some(r) => Outcome::of_resolution(r),
+                None => answers
+                    .get(&ip.to_canonical())
+                    .cloned()
+                    .unwrap_or_else(|| Outcome::answered(UnresolvedReason::NotAsked)),
+            })
+            .collect();
+        BatchReport::new(ips, outcomes)
     }
 
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {

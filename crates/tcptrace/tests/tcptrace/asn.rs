@@ -11,18 +11,18 @@ use std::time::Duration;
 
 use tcptrace::{
     AsnError, AsnResolver, Cache, Chain, DatabaseFormat, MmdbDatabase, RangeFormat, RangeTable,
-    Resolution, Source, WhoisResolver, WhoisService, annotate, detect_format, online_resolver,
-    open_database,
+    Resolution, Source, UnresolvedReason, WhoisResolver, WhoisService, annotate, detect_format,
+    online_resolver, open_database,
 };
 use test_case::test_case;
 
-fn resource(name: &str) -> PathBuf {
+pub(crate) fn resource(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/resources/asn")
         .join(name)
 }
 
-fn ip(s: &str) -> IpAddr {
+pub(crate) fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
@@ -497,8 +497,8 @@ fn full_table_matches_linear_scan_reference() {
 // Whois backends against loopback servers
 
 /// How a loopback whois server behaves.
-#[derive(Clone, Copy)]
-enum Mode {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Mode {
     /// Answers in the service's documented format.
     Proper,
     /// Sleeps before answering.
@@ -519,6 +519,8 @@ enum Mode {
     StallMidReply,
     /// Sends the first half of the reply and then closes cleanly (FIN).
     CloseMidReply,
+    /// Answers the first `n` queries properly, then as [`Mode::ResetMidReply`].
+    ResetAfter(usize),
 }
 
 /// The routes our fake services know.
@@ -663,13 +665,13 @@ fn radb_reply(query: &str) -> String {
 }
 
 /// A whois server on 127.0.0.1 that records the queries it gets.
-struct Server {
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) addr: String,
     queries: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
-    fn start(service: WhoisService, mode: Mode) -> Self {
+    pub(crate) fn start(service: WhoisService, mode: Mode) -> Self {
         Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), service, mode)
     }
 
@@ -688,7 +690,7 @@ impl Server {
         Self { addr, queries }
     }
 
-    fn queries(&self) -> Vec<String> {
+    pub(crate) fn queries(&self) -> Vec<String> {
         self.queries.lock().unwrap().clone()
     }
 
@@ -719,7 +721,16 @@ fn serve(mut conn: TcpStream, service: WhoisService, mode: Mode, queries: &Mutex
             break;
         }
     }
-    queries.lock().unwrap().push(query.clone());
+    let nth = {
+        let mut q = queries.lock().unwrap();
+        q.push(query.clone());
+        q.len() - 1
+    };
+    let mode = match mode {
+        Mode::ResetAfter(n) if nth < n => Mode::Proper,
+        Mode::ResetAfter(_) => Mode::ResetMidReply,
+        m => m,
+    };
     let reply = match service {
         WhoisService::Cymru => cymru_reply(&query),
         WhoisService::Ris => ris_reply(&query),
@@ -763,6 +774,7 @@ fn serve(mut conn: TcpStream, service: WhoisService, mode: Mode, queries: &Mutex
             return;
         }
         Mode::CloseMidReply => conn.write_all(&reply.as_bytes()[..reply.len() / 2]),
+        Mode::ResetAfter(_) => unreachable!("resolved above"),
         Mode::StallMidReply => {
             let _ = conn.write_all(&reply.as_bytes()[..reply.len() / 2]);
             thread::sleep(Duration::from_secs(20));
@@ -1048,12 +1060,13 @@ fn cache_keyed_by_prefix_saves_queries() {
     assert_eq!((cache.hits(), cache.misses()), (19, 1));
 }
 
-#[test]
-fn annotate_fills_every_reply() {
+/// A trace through a private router, two Cloudflare addresses, one in a gap of the table and
+/// Google's resolver: five distinct addresses.
+pub(crate) fn sample_report() -> tcptrace::TraceReport {
     use tcptrace::{Hop, Reply, ReplyKind, StopReason, Trace, TraceParams, TraceReport};
     let reply =
         |from: &str| Reply::new(ip(from), Duration::from_millis(1), ReplyKind::TimeExceeded);
-    let mut report = TraceReport {
+    TraceReport {
         params: TraceParams {
             min_ttl: 1,
             max_ttl: 30,
@@ -1080,7 +1093,12 @@ fn annotate_fills_every_reply() {
                 Hop::new(3, vec![reply("8.8.8.8")]),
             ],
         }],
-    };
+    }
+}
+
+#[test]
+fn annotate_fills_every_reply() {
+    let mut report = sample_report();
     let table = RangeTable::open(resource("ranges.csv"), RangeFormat::Csv).unwrap();
     let stats = annotate(&mut report, &table).unwrap();
     assert_eq!(
@@ -1091,6 +1109,14 @@ fn annotate_fills_every_reply() {
             stats.unknown
         ),
         (5, 3, 2, 0)
+    );
+    assert_eq!(
+        (
+            stats.tally.given,
+            stats.tally.resolved,
+            stats.tally.unresolved()
+        ),
+        (5, 3, 2)
     );
     let hops = &report.traces[0].hops;
     assert_eq!(hops[0].replies[0].asn, None);
@@ -1141,17 +1167,22 @@ fn chain_keeps_database_answers_when_whois_fails() {
         let chain = Chain::new()
             .then(RangeTable::open(&db, RangeFormat::Csv).unwrap())
             .then(batch_resolver(&server, WhoisService::Ris));
-        let batch = chain.resolve_partial(&ips);
-        assert_eq!(batch.answers[0].asn(), Some(13335));
-        // The table's gap answer is kept, but the address is listed as unresolved.
-        assert_eq!(batch.answers[1], Resolution::NotRouted { special: None });
-        assert!(matches!(
-            batch.answers[2],
-            Resolution::NotRouted { special: Some(_) }
-        ));
-        assert_eq!(batch.answers[3].asn(), Some(13335));
-        assert_eq!(batch.unresolved, vec![1]);
-        assert!(batch.error.is_some());
+        let batch = chain.resolve_batch(&ips);
+        let e = batch.entries();
+        assert_eq!(e[0].outcome.found().unwrap().asn, 13335);
+        // The table's gap answer is not the last word: the whois failure is.
+        assert!(
+            e[1].outcome
+                .reason()
+                .is_some_and(|r| r.is_failure() && r != UnresolvedReason::NotAsked),
+            "{:?}",
+            e[1].outcome
+        );
+        assert!(e[1].outcome.error().is_some());
+        assert_eq!(e[2].outcome.reason(), Some(UnresolvedReason::Special));
+        assert_eq!(e[3].outcome.found().unwrap().asn, 13335);
+        let t = batch.tally();
+        assert_eq!((t.given, t.resolved, t.failed()), (4, 2, 1));
     }
     std::fs::remove_file(&db).ok();
 }
