@@ -6,11 +6,24 @@
 //! (`route_trace.json`, written by `examples/route_trace.rs`) is in the output directory, it
 //! draws that too, as `route_trace_map.*`, labelled from the same kind of table. Given a path, it
 //! draws that `opskit trace --json` file instead. Output goes to `OPSKIT_DEMO_DIR` when set.
+//!
+//! ```text
+//! cargo run --example route_map -- [TRACE.json]
+//! ```
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 use opskit::routeviz::{Hop, RenderOptions, Reply, ReplyKind, RouteMap, Trace, TraceSet};
+
+#[path = "support/cli.rs"]
+#[allow(dead_code, reason = "route_map takes one path and no options")]
+mod cli;
+
+const USAGE: &str = "usage: route_map [TRACE.json]
+
+Draws route_map.{svg,png,dot} in target/demo (or $OPSKIT_DEMO_DIR) from TRACE.json, an
+`opskit trace --json` report. With no arguments: embedded traces, and route_trace.json of
+the demo directory, when there, as route_trace_map.*.";
 
 /// The testbed's address ranges and the AS each stands for.
 const AS_TABLE: &[(&str, u8, u32, &str)] = &[
@@ -114,12 +127,11 @@ fn demo() -> TraceSet {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::var_os("OPSKIT_DEMO_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/demo"),
-        PathBuf::from,
-    );
-    std::fs::create_dir_all(&dir)?;
-    if let Some(path) = std::env::args_os().nth(1) {
+    let dir = cli::demo_dir()?;
+    if let Some(args) = cli::args(USAGE) {
+        let [path] = args.as_slice() else {
+            return Err(USAGE.into());
+        };
         let set = TraceSet::from_json(&std::fs::read_to_string(path)?)?;
         return draw(&set, &dir, "route_map");
     }

@@ -7,7 +7,8 @@
 //! - `rrdgraph`: [`rrdgraph`], rrdtool graph specs rendered through librrd;
 //! - `tcptrace`: [`tcptrace`], the TCP SYN traceroute engine and AS resolution;
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
-//! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT.
+//! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT; with `tcptrace` also on, a
+//!   `TraceReport` converts to a map's `TraceSet` (`TraceSet::from(&report)`).
 
 /// rrdtool graph specs: build, validate, parse old argument lists, render through librrd.
 #[cfg(feature = "rrdgraph")]
