@@ -14,6 +14,7 @@ pub use session::Session;
 pub(crate) use transport::Conn;
 use transport::WriteError;
 
+use crate::budget::{Budget, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 use crate::command::{Command, END_OF_STREAM, Mode, ScanMode, check_path};
 use crate::decoder::DEFAULT_MAX_LINE;
 use crate::endpoint::Endpoint;
@@ -32,9 +33,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The default limit on the result lines of one path scan.
-pub const DEFAULT_MAX_RESULTS: usize = 1_000_000;
-
 /// The default number of requests in flight in an IDSESSION (below clamd's default
 /// `MaxQueue` of 100).
 pub const DEFAULT_SESSION_WINDOW: usize = 32;
@@ -47,10 +45,36 @@ pub(crate) struct Config {
     pub(crate) chunk_size: usize,
     pub(crate) max_line: usize,
     pub(crate) max_results: usize,
+    pub(crate) max_result_bytes: usize,
     pub(crate) stream_max_length: Option<u64>,
     pub(crate) resolve_paths: bool,
     pub(crate) keepalive: Duration,
     pub(crate) session_window: usize,
+}
+
+impl Config {
+    /// A fresh budget with the configured result limits.
+    pub(crate) fn budget(&self) -> Budget {
+        Budget::new(self.max_results, self.max_result_bytes)
+    }
+
+    /// The exchange of a path scan, with the configured limits.
+    pub(crate) fn path_exchange(
+        &self,
+        mode: ScanMode,
+        path: PathBuf,
+    ) -> Result<(Exchange, Vec<u8>)> {
+        let (ex, bytes) = Exchange::new(
+            Command::Path(mode, path),
+            self.mode,
+            self.max_line,
+            self.max_results,
+        )?;
+        Ok((
+            ex.with_limits(self.max_results, self.max_result_bytes),
+            bytes,
+        ))
+    }
 }
 
 /// Builder of a [`Client`]. Every setting has a sensible default.
@@ -73,6 +97,7 @@ impl ClientBuilder {
                 chunk_size: DEFAULT_CHUNK_SIZE,
                 max_line: DEFAULT_MAX_LINE,
                 max_results: DEFAULT_MAX_RESULTS,
+                max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
                 stream_max_length: None,
                 resolve_paths: true,
                 keepalive: crate::session::DEFAULT_KEEPALIVE,
@@ -137,9 +162,27 @@ impl ClientBuilder {
         self
     }
 
-    /// The most result lines one path scan may return (default 1,000,000).
+    /// The most result lines one path scan keeps (default [`DEFAULT_MAX_RESULTS`], 1,000,000;
+    /// in a [`Fleet`](crate::Fleet), the most one host keeps over all its scans). Past it the
+    /// scan ends with [`Error::TooManyResults`]; the results before it are kept.
     pub fn max_results(mut self, lines: usize) -> Self {
-        self.config.max_results = lines.max(1);
+        if lines == 0 {
+            return self.fail("max results must be at least 1".into());
+        }
+        self.config.max_results = lines;
+        self
+    }
+
+    /// The byte budget of the results one path scan keeps, as counted by
+    /// [`ScanResult::footprint`] (default [`DEFAULT_MAX_RESULT_BYTES`], 64 MiB; in a
+    /// [`Fleet`](crate::Fleet), one host's budget over all its scans). Past it the scan ends with
+    /// [`Error::ResultBytesExceeded`]; the results within it are kept. Together with
+    /// [`max_line`](Self::max_line) this bounds the memory a flooding server can take.
+    pub fn max_result_bytes(mut self, bytes: usize) -> Self {
+        if bytes == 0 {
+            return self.fail("max result bytes must be at least 1".into());
+        }
+        self.config.max_result_bytes = bytes;
         self
     }
 
@@ -362,30 +405,37 @@ impl Client {
     ///
     /// As [`scan`](Self::scan).
     pub fn scan_path(&self, mode: ScanMode, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
-        let path = self.prepare_path(path.as_ref())?;
-        match self.command(Command::Path(mode, path))? {
-            Response::Scan(lines) => Ok(lines),
-            other => Err(unexpected(mode.name(), &other)),
+        match self.scan_path_budget(mode, path.as_ref(), Arc::new(self.config.budget())) {
+            (lines, None) => Ok(lines),
+            (_, Some(e)) => Err(e),
         }
     }
 
     /// A path scan that keeps what arrived before a failure: the result lines received so far,
     /// and the error that ended the scan, if any (a stall, a deadline, a truncated or garbled
     /// line, a reset).
+    ///
+    /// The results kept are capped by [`max_results`](ClientBuilder::max_results) and
+    /// [`max_result_bytes`](ClientBuilder::max_result_bytes); past them the error is
+    /// [`Error::TooManyResults`] or [`Error::ResultBytesExceeded`].
     pub fn scan_path_partial(
         &self,
         mode: ScanMode,
         path: impl AsRef<Path>,
     ) -> (Vec<ScanResult>, Option<Error>) {
+        self.scan_path_budget(mode, path.as_ref(), Arc::new(self.config.budget()))
+    }
+
+    /// [`scan_path_partial`](Self::scan_path_partial), counting the results against `budget`.
+    pub(crate) fn scan_path_budget(
+        &self,
+        mode: ScanMode,
+        path: &Path,
+        budget: Arc<Budget>,
+    ) -> (Vec<ScanResult>, Option<Error>) {
         let run = |ex: &mut Option<Exchange>| -> Result<Vec<ScanResult>> {
-            let path = self.prepare_path(path.as_ref())?;
-            let (new, bytes) = Exchange::new(
-                Command::Path(mode, path),
-                self.config.mode,
-                self.config.max_line,
-                self.config.max_results,
-            )?;
-            let ex = ex.insert(new);
+            let (new, bytes) = self.config.path_exchange(mode, self.prepare_path(path)?)?;
+            let ex = ex.insert(new.with_budget(budget));
             let mut conn = self.connect(mode.name())?;
             conn.write_all(&bytes)?;
             match read_response(&mut conn, ex)? {
@@ -575,12 +625,13 @@ impl Client {
     fn command(&self, command: Command) -> Result<Response> {
         let name = command.name();
         tracing::debug!(endpoint = %self.endpoint, command = name, "clamd command");
-        let (mut ex, bytes) = Exchange::new(
+        let (ex, bytes) = Exchange::new(
             command,
             self.config.mode,
             self.config.max_line,
             self.config.max_results,
         )?;
+        let mut ex = ex.with_limits(self.config.max_results, self.config.max_result_bytes);
         let mut conn = self.connect(name)?;
         conn.write_all(&bytes)?;
         read_response(&mut conn, &mut ex)

@@ -145,10 +145,23 @@ pub enum Error {
     /// `FILDES: didn't receive file descriptor. ERROR`.
     #[error("clamd error: {0}")]
     Server(String),
-    /// A scan produced more result lines than the configured limit.
+    /// A scan (or, in a [`Fleet`](crate::Fleet), one host's scans together) produced more
+    /// result lines than the configured limit. The scan ends there; the results before the
+    /// limit are kept.
     #[error("more than {limit} scan results; raise ClientBuilder::max_results")]
     TooManyResults {
         /// The configured limit.
+        limit: usize,
+    },
+    /// The results of a scan (or, in a [`Fleet`](crate::Fleet), of one host's scans together)
+    /// would take more than the configured byte budget, as counted by
+    /// [`ScanResult::footprint`](crate::ScanResult::footprint). The scan ends there; the
+    /// results within the budget are kept.
+    #[error(
+        "the scan results would take more than {limit} bytes; raise ClientBuilder::max_result_bytes"
+    )]
+    ResultBytesExceeded {
+        /// The configured budget in bytes.
         limit: usize,
     },
     /// A builder got an invalid setting.

@@ -9,6 +9,7 @@
 //! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
 
+mod budget;
 mod client;
 mod command;
 mod decoder;
@@ -21,19 +22,24 @@ mod session;
 #[cfg(feature = "tokio")]
 mod tokio_client;
 
+pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESULTS,
-    DEFAULT_SESSION_WINDOW, DEFAULT_TIMEOUT, Session,
+    Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SESSION_WINDOW,
+    DEFAULT_TIMEOUT, Session,
 };
 pub use command::{Command, END_OF_STREAM, MAX_CHUNK, Mode, ScanMode, check_path, encode_chunk};
 pub use decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
 pub use endpoint::{DEFAULT_PORT, Endpoint};
 pub use error::{Error, Result};
 pub use exchange::{Exchange, Response};
-pub use fleet::{Fleet, FleetReport, FleetStatus, HostReport, Progress, ScanPlan, Summary, Target};
+pub use fleet::{
+    DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, Fleet, FleetBuilder, FleetReport,
+    FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan, SkipReason,
+    Summary, Tally, Target,
+};
 pub use reply::{
-    MemStats, QueueStats, Reply, ScanResult, Stats, ThreadStats, Verdict, Version, VersionCommands,
-    command_error,
+    MemStats, QueueStats, RESULT_OVERHEAD, Reply, ScanResult, Stats, ThreadStats, Verdict, Version,
+    VersionCommands, command_error,
 };
 pub use session::{DEFAULT_KEEPALIVE, SessionCore};
 #[cfg(feature = "tokio")]

@@ -32,6 +32,10 @@
 //! # }
 //! ```
 
+mod staller;
+
+pub use staller::Staller;
+
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

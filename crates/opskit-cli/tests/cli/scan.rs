@@ -1,11 +1,14 @@
 //! `opskit scan` against private clamd instances.
 
 use std::ffi::OsStr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::time::Duration;
 
-use testbed::clamd::{Clamd, EICAR};
+use testbed::clamd::{Clamd, EICAR, Staller};
 
 fn opskit(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
@@ -60,8 +63,14 @@ fn clean_directory_exits_0_with_the_json_format() {
     assert_eq!(r["path"], dir.to_str().unwrap());
     assert_eq!(r["status"], "clean");
     assert!(r["signature"].is_null() && r["message"].is_null());
+    assert_eq!(h["state"], "done");
+    assert!(h["reason"].is_null());
+    assert_eq!(h["tally"]["given"], 1);
+    assert_eq!(h["tally"]["done"], 1);
+    assert_eq!(h["incomplete"].as_array().unwrap().len(), 0);
     let keys: Vec<&String> = h.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 5, "{keys:?}");
+    assert_eq!(keys.len(), 9, "{keys:?}");
+    assert_eq!(v["summary"]["status"], "all_clean");
     assert_eq!(r.as_object().unwrap().len(), 4);
 }
 
@@ -103,7 +112,7 @@ fn infected_file_exits_1_in_every_mode() {
 fn dead_host_with_infection_elsewhere_exits_1_as_clamdscan() {
     let clamd = Clamd::start().unwrap();
     let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+    let dead = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
@@ -205,6 +214,17 @@ fn bad_arguments_exit_2() {
         vec![s("--host"), s("h:99999")],
         vec![s("--host-timeout"), s("0"), s("--host"), s("127.0.0.1")],
         vec![s("--mode"), s("bogus")],
+        vec![s("--concurrency"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--deadline"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--connect-timeout"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--max-results"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--max-result-bytes"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![
+            s("--max-result-bytes"),
+            s("12TB"),
+            s("--host"),
+            s("127.0.0.1"),
+        ],
     ] {
         let out = opskit(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
@@ -301,11 +321,10 @@ fn concurrency_is_capped_to_the_open_file_limit_with_a_warning() {
     }
 }
 
-/// A fake clamd on loopback: answers PING and VERSION, and to a scan sends one FOUND line for
-/// `<path>/evil` and then stalls.
-fn found_then_stall_server() -> std::net::SocketAddr {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// A fake clamd on loopback: answers PING and VERSION, and hands a path scan's connection
+/// and path to `on_scan`.
+fn fake_clamd(on_scan: fn(&mut TcpStream, &str)) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
@@ -323,13 +342,95 @@ fn found_then_stall_server() -> std::net::SocketAddr {
                 } else if cmd == "VERSION" {
                     let _ = conn.write_all(b"ClamAV 1.4.6/27000/Mon Jan  1 00:00:00 2026\0");
                 } else if let Some((_, path)) = cmd.split_once(' ') {
-                    let _ = conn.write_all(format!("{path}/evil: Eicar FOUND\0").as_bytes());
-                    std::thread::sleep(std::time::Duration::from_secs(30));
+                    on_scan(&mut conn, path);
                 }
             });
         }
     });
     addr
+}
+
+/// To a scan, one FOUND line for `<path>/evil`, then a stall.
+fn found_then_stall_server() -> SocketAddr {
+    fake_clamd(|conn, path| {
+        let _ = conn.write_all(format!("{path}/evil: Eicar FOUND\0").as_bytes());
+        std::thread::sleep(Duration::from_secs(30));
+    })
+}
+
+#[test]
+fn a_run_deadline_reports_unstarted_hosts_as_not_scanned() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    let mut stalled = Vec::new();
+    for _ in 0..5 {
+        let staller = Staller::start().unwrap();
+        args.extend(["--host".into(), staller.addr().to_string().into()]);
+        stalled.push(staller);
+    }
+    let healthy = clamd.tcp_addr().to_string();
+    args.extend(["--host".into(), healthy.clone().into()]);
+    for a in [
+        "--concurrency",
+        "1",
+        "--host-timeout",
+        "1",
+        "--deadline",
+        "2500ms",
+    ] {
+        args.push(a.into());
+    }
+    args.push(dir.clone().into());
+    let refs: Vec<&OsStr> = args.iter().map(std::ffi::OsString::as_os_str).collect();
+    let out = opskit(&[&refs[..], &[s("--json")]].concat());
+    let v = json(&out);
+    let hosts = v["hosts"].as_array().unwrap();
+    let not_scanned: Vec<_> = hosts
+        .iter()
+        .filter(|h| h["state"] == "not_scanned")
+        .collect();
+    // One connection at a time, each stalled host holding it for its second: at most three
+    // hosts start before the run's deadline.
+    assert!(not_scanned.len() >= 3, "{v}");
+    for h in &not_scanned {
+        assert_eq!(h["reason"], "the run's deadline passed", "{h}");
+        assert_eq!(h["ok"], false);
+        assert!(h["results"].as_array().unwrap().is_empty());
+        assert_eq!(h["tally"]["skipped"], 1);
+        assert_eq!(h["incomplete"][0]["state"], "not_scanned");
+        if let Some(st) = stalled.iter().find(|st| h["host"] == st.addr().to_string()) {
+            assert_eq!(st.accepted(), 0, "{h} connected");
+        }
+    }
+    let summary = &v["summary"];
+    assert_eq!(summary["hosts_not_scanned"], not_scanned.len());
+    let jobs = &summary["jobs"];
+    assert_eq!(jobs["given"], 6);
+    assert_eq!(
+        jobs["given"].as_u64(),
+        Some(
+            jobs["done"].as_u64().unwrap()
+                + jobs["failed"].as_u64().unwrap()
+                + jobs["skipped"].as_u64().unwrap()
+        )
+    );
+    let healthy_done = hosts
+        .iter()
+        .any(|h| h["host"] == healthy.as_str() && h["state"] == "done");
+    assert_eq!(
+        out.status.code(),
+        Some(if healthy_done { 1 } else { 2 }),
+        "{v}"
+    );
+
+    let out = opskit(&refs);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(" not scanned: the run's deadline passed"),
+        "{text}"
+    );
+    assert!(text.contains(" not scanned)"), "{text}");
 }
 
 #[test]
