@@ -32,9 +32,9 @@
 //! # }
 //! ```
 
-mod staller;
+mod fake;
 
-pub use staller::Staller;
+pub use fake::{Staller, fake_clamd};
 
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};

@@ -316,3 +316,45 @@ fn concurrency_is_bounded_per_host_and_globally() {
         "global bound 3, saw {global_peak}"
     );
 }
+
+#[test]
+fn a_host_past_its_result_cap_stops_and_keeps_what_fits() {
+    // Valid result lines for the path asked, forever.
+    let flood = testbed::clamd::fake_clamd(|conn, path| {
+        let block: Vec<u8> = (0..100)
+            .flat_map(|i| format!("{path}/f{i:03}: OK\0").into_bytes())
+            .collect();
+        while conn.write_all(&block).is_ok() {}
+    })
+    .unwrap();
+    let paths = ["/srv/a", "/srv/b", "/srv/c"];
+    let per_result = "/srv/a/f000".len() + clamd_proto::RESULT_OVERHEAD;
+    for (results, bytes, cap) in [(1_000_000, 1000 * per_result, 1000), (700, 1 << 30, 700)] {
+        let report = Fleet::builder([Endpoint::from(flood)])
+            .per_host(1)
+            .max_results(results)
+            .max_result_bytes(bytes)
+            .host_timeout(Duration::from_secs(60))
+            .build()
+            .unwrap()
+            .run(&ScanPlan::paths(ScanMode::ContScan, paths));
+        let h = &report.hosts[0];
+        assert_eq!(h.results.len(), cap, "the results within the cap are kept");
+        let statuses: Vec<_> = h.jobs.iter().map(|j| &j.status).collect();
+        assert!(
+            matches!(
+                statuses[..],
+                [
+                    JobStatus::Failed(
+                        Error::ResultBytesExceeded { .. } | Error::TooManyResults { .. }
+                    ),
+                    JobStatus::Skipped(SkipReason::ResultLimit),
+                    JobStatus::Skipped(SkipReason::ResultLimit),
+                ]
+            ),
+            "{statuses:?}"
+        );
+        let t = report.tally();
+        assert_eq!((t.given, t.done, t.failed, t.skipped), (3, 0, 1, 2));
+    }
+}

@@ -1,14 +1,14 @@
 //! `opskit scan` against private clamd instances.
 
 use std::ffi::OsStr;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use testbed::clamd::{Clamd, EICAR, Staller};
+use testbed::clamd::{Clamd, EICAR, Staller, fake_clamd};
 
 fn opskit(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
@@ -321,41 +321,13 @@ fn concurrency_is_capped_to_the_open_file_limit_with_a_warning() {
     }
 }
 
-/// A fake clamd on loopback: answers PING and VERSION, and hands a path scan's connection
-/// and path to `on_scan`.
-fn fake_clamd(on_scan: fn(&mut TcpStream, &str)) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut cmd = Vec::new();
-                let mut b = [0u8; 1];
-                while conn.read(&mut b).is_ok_and(|n| n == 1) && b[0] != 0 && b[0] != b'\n' {
-                    cmd.push(b[0]);
-                }
-                let cmd = String::from_utf8_lossy(&cmd).into_owned();
-                let cmd = cmd.trim_start_matches(['z', 'n']);
-                if cmd == "PING" {
-                    let _ = conn.write_all(b"PONG\0");
-                } else if cmd == "VERSION" {
-                    let _ = conn.write_all(b"ClamAV 1.4.6/27000/Mon Jan  1 00:00:00 2026\0");
-                } else if let Some((_, path)) = cmd.split_once(' ') {
-                    on_scan(&mut conn, path);
-                }
-            });
-        }
-    });
-    addr
-}
-
 /// To a scan, one FOUND line for `<path>/evil`, then a stall.
 fn found_then_stall_server() -> SocketAddr {
     fake_clamd(|conn, path| {
         let _ = conn.write_all(format!("{path}/evil: Eicar FOUND\0").as_bytes());
         std::thread::sleep(Duration::from_secs(30));
     })
+    .unwrap()
 }
 
 #[test]
@@ -459,4 +431,87 @@ fn found_before_a_stall_is_kept_and_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(stdout.contains("/srv/tree/evil: Eicar FOUND"), "{stdout}");
     assert!(stdout.contains("Infected files: 1"), "{stdout}");
+}
+
+/// Runs `opskit scan` under GNU time and returns its output and peak resident set in bytes.
+fn opskit_peak_rss(args: &[&OsStr]) -> (Output, u64) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_opskit"))
+        .arg("scan")
+        .args(args)
+        .output()
+        .expect("run opskit scan under /usr/bin/time");
+    let text = std::fs::read_to_string(report.path()).unwrap();
+    let kib: u64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("GNU time's report: {text:?}"));
+    (out, kib * 1024)
+}
+
+#[test]
+fn a_clamd_that_floods_results_is_cut_at_the_byte_budget() {
+    const BUDGET: u64 = 32 << 20;
+    // Fixed margin over the baseline and the budget: allocator slack, the JSON writer's buffers.
+    const MARGIN: u64 = 16 << 20;
+    // Valid result lines for the path asked, forever.
+    let addr = fake_clamd(|conn, path| {
+        let block: Vec<u8> = (0..1000)
+            .flat_map(|i| format!("{path}/dir/file{i:06}.txt: OK\0").into_bytes())
+            .collect();
+        while conn.write_all(&block).is_ok() {}
+    })
+    .unwrap()
+    .to_string();
+    let run = |host: &str, budget: &str| {
+        opskit_peak_rss(&[
+            s("--host"),
+            s(host),
+            s("--host-timeout"),
+            s("120"),
+            s("--max-result-bytes"),
+            s(budget),
+            s("--json"),
+            s("/srv/flood"),
+        ])
+    };
+    // The same run against a host that refuses the connection: the process's own baseline.
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let (_, baseline) = run(&dead, "32MiB");
+    let (out, peak) = run(&addr, "32MiB");
+    assert!(
+        peak <= baseline + BUDGET + MARGIN,
+        "peak RSS {} MiB over the {} MiB baseline, budget 32 MiB",
+        peak >> 20,
+        baseline >> 20
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let h = &v["hosts"][0];
+    assert_eq!(h["state"], "failed");
+    let error = h["error"].as_str().unwrap();
+    assert!(error.contains("more than 33554432 bytes"), "{error}");
+    assert_eq!(h["incomplete"][0]["state"], "failed");
+    // The results within the budget are kept and printed: each counts its path and 128 bytes.
+    let results = h["results"].as_array().unwrap();
+    let per_result = "/srv/flood/dir/file000000.txt".len() as u64 + 128;
+    assert_eq!(
+        results.len() as u64,
+        BUDGET / per_result,
+        "{:?}",
+        &results[..3]
+    );
 }
