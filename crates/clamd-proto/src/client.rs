@@ -52,6 +52,24 @@ pub(crate) struct Config {
     pub(crate) session_window: usize,
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Z,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            max_line: DEFAULT_MAX_LINE,
+            max_results: DEFAULT_MAX_RESULTS,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            stream_max_length: None,
+            resolve_paths: true,
+            keepalive: crate::session::DEFAULT_KEEPALIVE,
+            session_window: DEFAULT_SESSION_WINDOW,
+        }
+    }
+}
+
 impl Config {
     /// A fresh budget with the configured result limits.
     pub(crate) fn budget(&self) -> Budget {
@@ -90,19 +108,7 @@ impl ClientBuilder {
     fn new(endpoint: Endpoint) -> Self {
         Self {
             endpoint,
-            config: Config {
-                mode: Mode::Z,
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                timeout: DEFAULT_TIMEOUT,
-                chunk_size: DEFAULT_CHUNK_SIZE,
-                max_line: DEFAULT_MAX_LINE,
-                max_results: DEFAULT_MAX_RESULTS,
-                max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
-                stream_max_length: None,
-                resolve_paths: true,
-                keepalive: crate::session::DEFAULT_KEEPALIVE,
-                session_window: DEFAULT_SESSION_WINDOW,
-            },
+            config: Config::default(),
             error: None,
         }
     }
@@ -260,7 +266,7 @@ impl Client {
     pub fn new(endpoint: impl Into<Endpoint>) -> Self {
         Self {
             endpoint: Arc::new(endpoint.into()),
-            config: Arc::new(ClientBuilder::new(Endpoint::unix("/")).config),
+            config: Arc::new(Config::default()),
         }
     }
 

@@ -2,6 +2,7 @@
 //! hostile local listeners (a test double, since no real server misbehaves on demand), and
 //! property tests of the sans-IO core.
 
+mod accounting;
 mod deadlines;
 mod fleet;
 mod hostile;

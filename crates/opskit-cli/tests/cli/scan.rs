@@ -515,3 +515,47 @@ fn a_clamd_that_floods_results_is_cut_at_the_byte_budget() {
         &results[..3]
     );
 }
+
+#[test]
+fn connect_timeout_ends_a_connect_that_never_completes() {
+    // A listener whose accept queue is full and never accepted: the kernel drops further SYNs,
+    // so a connect neither succeeds nor fails.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let fill: Vec<_> = (0..4)
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()
+        })
+        .collect();
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err(),
+        "the queue is full"
+    );
+    let t = std::time::Instant::now();
+    let out = opskit(&[
+        s("--host"),
+        s(&addr.to_string()),
+        s("--host-timeout"),
+        s("60"),
+        s("--connect-timeout"),
+        s("500ms"),
+        s("--json"),
+        s("/srv"),
+    ]);
+    // Ten times the connect timeout, and far below the host's deadline (and below the 10 s
+    // connect limit opskit had before --connect-timeout).
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v = json(&out);
+    let h = &v["hosts"][0];
+    assert_eq!(h["state"], "failed");
+    assert!(
+        h["error"].as_str().unwrap().contains("did not answer PING"),
+        "{v}"
+    );
+    drop(fill);
+}
