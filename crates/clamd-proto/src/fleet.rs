@@ -358,19 +358,28 @@ impl Fleet {
             Some(d) if d < host_deadline => (d, SkipReason::RunDeadline),
             _ => (host_deadline, SkipReason::HostDeadline),
         };
-        let timed = |c: &Client| c.with_timeout(deadline.saturating_duration_since(Instant::now()));
+        // Each operation gets what is left of the host's deadline; once it has passed, nothing
+        // more connects.
+        let timed = |op: &'static str| match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(client.with_timeout(left)),
+            _ => Err(Error::Timeout {
+                op,
+                endpoint: client.endpoint().to_string(),
+                after: deadline.saturating_duration_since(start),
+            }),
+        };
         let setup = (|| -> Result<()> {
             let t = Instant::now();
-            timed(client).ping()?;
+            timed("PING")?.ping()?;
             report.latency = Some(t.elapsed());
             if plan.reload {
-                timed(client).reload()?;
+                timed("RELOAD")?.reload()?;
             }
             if plan.version {
-                report.version = Some(timed(client).version()?);
+                report.version = Some(timed("VERSION")?.version()?);
             }
             if plan.stats {
-                report.stats = Some(timed(client).stats()?);
+                report.stats = Some(timed("STATS")?.stats()?);
             }
             Ok(())
         })();
@@ -388,17 +397,17 @@ impl Fleet {
         let run_one = |i: usize| {
             let (lines, status) = if *capped.lock().unwrap_or_else(PoisonError::into_inner) {
                 (Vec::new(), JobStatus::Skipped(SkipReason::ResultLimit))
-            } else if Instant::now() >= deadline {
-                // A job whose host has run out of time never connects.
-                (Vec::new(), JobStatus::Skipped(late))
-            } else {
-                let (lines, error) = run_job(&timed(client), &plan.target, i, &budget);
+            } else if let Ok(client) = timed("a scan") {
+                let (lines, error) = run_job(&client, &plan.target, i, &budget);
                 if let Some(Error::TooManyResults { .. } | Error::ResultBytesExceeded { .. }) =
                     &error
                 {
                     *capped.lock().unwrap_or_else(PoisonError::into_inner) = true;
                 }
                 (lines, error.map_or(JobStatus::Done, JobStatus::Failed))
+            } else {
+                // A job whose host has run out of time never connects.
+                (Vec::new(), JobStatus::Skipped(late))
             };
             *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some((lines, status));
             tick();
