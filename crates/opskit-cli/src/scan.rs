@@ -58,16 +58,16 @@
 //! Python, `os.fsencode(json.loads(text)["hosts"][0]["results"][0]["path"])` gives back the
 //! exact bytes.
 
-use std::fmt::Write as _;
+mod json;
+
 use std::io::{IsTerminal, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clamd_proto::{
     Endpoint, Fleet, FleetReport, HostReport, JobStatus, Progress, ScanMode, ScanPlan, SkipReason,
-    Target, Verdict,
+    Target,
 };
 
 use crate::error::{Error, Exit, Result};
@@ -218,7 +218,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     // Written as it goes: the report of a host at its result cap is as large as the cap.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let printed = if args.json {
-        json(&mut out, &report)
+        json::write(&mut out, &report)
     } else {
         text(&mut out, &report, &args)
     };
@@ -385,95 +385,6 @@ fn host_text(out: &mut impl Write, h: &HostReport, args: &Args) -> std::io::Resu
     Ok(())
 }
 
-fn json(out: &mut impl Write, report: &FleetReport) -> std::io::Result<()> {
-    out.write_all(b"{\"hosts\":[")?;
-    for (i, h) in report.hosts.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        host_json(out, h)?;
-    }
-    write!(out, "],\"summary\":{}}}", to_json(&report.summary()))?;
-    writeln!(out)
-}
-
-fn host_json(out: &mut impl Write, h: &HostReport) -> std::io::Result<()> {
-    let opt = |v: Option<String>| v.map_or("null".into(), |v| json_str(&v));
-    write!(
-        out,
-        "{{\"host\":{},\"ok\":{},\"state\":{},\"reason\":{},\"version\":{},\"error\":{},\"tally\":{}",
-        json_str(&h.endpoint.to_string()),
-        h.ok(),
-        to_json(&h.state()),
-        opt(h.not_scanned.map(|r| r.to_string())),
-        opt(h.version.as_ref().map(ToString::to_string)),
-        opt(h.first_error().map(ToString::to_string)),
-        to_json(&h.tally()),
-    )?;
-    out.write_all(b",\"results\":[")?;
-    for (j, r) in h.results.iter().enumerate() {
-        if j > 0 {
-            out.write_all(b",")?;
-        }
-        let (status, signature, message) = match r.verdict() {
-            Verdict::Clean => ("clean", None, None),
-            Verdict::Found(sig) => ("infected", Some(sig), None),
-            Verdict::Error(msg) => ("error", None, Some(msg)),
-        };
-        write!(
-            out,
-            "{{\"path\":{},\"status\":\"{status}\",\"signature\":{},\"message\":{}}}",
-            json_path(r.path_bytes()),
-            opt(signature.cloned()),
-            opt(message.cloned()),
-        )?;
-    }
-    // The jobs that did not complete, each with its error or the reason it was not started.
-    out.write_all(b"],\"incomplete\":[")?;
-    let mut first = true;
-    for j in &h.jobs {
-        let (state, error, reason) = match &j.status {
-            JobStatus::Failed(e) => ("failed", Some(e.to_string()), None),
-            JobStatus::Skipped(r) => ("not_scanned", None, Some(r.to_string())),
-            _ => continue,
-        };
-        if !first {
-            out.write_all(b",")?;
-        }
-        first = false;
-        write!(
-            out,
-            "{{\"path\":{},\"state\":\"{state}\",\"error\":{},\"reason\":{}}}",
-            json_path(j.path.as_os_str().as_bytes()),
-            opt(error),
-            opt(reason),
-        )?;
-    }
-    out.write_all(b"]}")
-}
-
-fn to_json(v: &impl serde::Serialize) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-fn json_str(v: &str) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-/// A JSON string for path bytes: valid UTF-8 as is, every other byte as `\udcXX`.
-fn json_path(bytes: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for chunk in bytes.utf8_chunks() {
-        let valid = json_str(chunk.valid());
-        s.push_str(&valid[1..valid.len() - 1]);
-        for b in chunk.invalid() {
-            let _ = write!(s, "\\udc{b:02x}");
-        }
-    }
-    s.push('"');
-    s
-}
-
 /// A progress line on standard error, only on a terminal and only for long scans (50 jobs or
 /// more, or once a second has passed).
 struct Spinner {
@@ -511,34 +422,5 @@ impl Spinner {
             let _ = write!(err, "\r\x1b[K");
             let _ = err.flush();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_paths_are_lossless() {
-        assert_eq!(json_path(b"/a \"b\"\n"), r#""/a \"b\"\n""#);
-        assert_eq!(json_path(b"/t/caf\xe9"), r#""/t/caf\udce9""#);
-        assert_eq!(json_path("/t/café".as_bytes()), "\"/t/café\"");
-        // Decoding the escapes back gives the original bytes.
-        let text = json_path(b"/x\xff\xfe");
-        let back: Vec<u8> = text
-            .trim_matches('"')
-            .split("\\udc")
-            .enumerate()
-            .flat_map(|(i, part)| {
-                if i == 0 {
-                    part.as_bytes().to_vec()
-                } else {
-                    let mut v = vec![u8::from_str_radix(&part[..2], 16).unwrap()];
-                    v.extend_from_slice(&part.as_bytes()[2..]);
-                    v
-                }
-            })
-            .collect();
-        assert_eq!(back, b"/x\xff\xfe");
     }
 }
