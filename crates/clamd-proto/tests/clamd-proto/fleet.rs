@@ -358,3 +358,36 @@ fn a_host_past_its_result_cap_stops_and_keeps_what_fits() {
         assert_eq!((t.given, t.done, t.failed, t.skipped), (3, 0, 1, 2));
     }
 }
+
+#[test]
+fn the_result_cap_is_the_hosts_over_all_its_jobs() {
+    // 400 valid result lines for the path asked, then a clean close: each job alone is well
+    // under the cap of 1,000, three of them are not.
+    let host = testbed::clamd::fake_clamd(|conn, path| {
+        let block: Vec<u8> = (0..400)
+            .flat_map(|i| format!("{path}/f{i:03}: OK\0").into_bytes())
+            .collect();
+        let _ = conn.write_all(&block);
+    })
+    .unwrap();
+    let report = Fleet::builder([Endpoint::from(host)])
+        .per_host(1)
+        .max_results(1000)
+        .build()
+        .unwrap()
+        .run(&ScanPlan::paths(ScanMode::ContScan, ["/a", "/b", "/c"]));
+    let h = &report.hosts[0];
+    assert_eq!(h.results.len(), 1000, "the results within the cap are kept");
+    let statuses: Vec<_> = h.jobs.iter().map(|j| &j.status).collect();
+    assert!(
+        matches!(
+            statuses[..],
+            [
+                JobStatus::Done,
+                JobStatus::Done,
+                JobStatus::Failed(Error::TooManyResults { limit: 1000 })
+            ]
+        ),
+        "{statuses:?}"
+    );
+}
