@@ -88,7 +88,7 @@ proptest! {
         let mut fleet = Fleet::builder(chosen.iter().map(|(_, a)| Endpoint::from(*a)))
             .concurrency(concurrency)
             .per_host(per_host)
-            .host_timeout(Duration::from_millis(300))
+            .host_timeout(Duration::from_secs(1))
             .connect_timeout(Duration::from_millis(300))
             .max_results(50);
         if let Some(d) = run_deadline {

@@ -363,8 +363,8 @@ fn a_run_deadline_reports_unstarted_hosts_as_not_scanned() {
         .filter(|h| h["state"] == "not_scanned")
         .collect();
     // One connection at a time, each stalled host holding it for its second: at most three
-    // hosts start before the run's deadline.
-    assert!(not_scanned.len() >= 3, "{v}");
+    // stalled hosts, and the healthy one, start before the run's deadline.
+    assert!(not_scanned.len() >= 2, "{v}");
     for h in &not_scanned {
         assert_eq!(h["reason"], "the run's deadline passed", "{h}");
         assert_eq!(h["ok"], false);
