@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -527,12 +527,10 @@ fn connect_timeout_ends_a_connect_that_never_completes() {
     socket.listen(0).unwrap();
     let addr = socket.local_addr().unwrap().as_socket().unwrap();
     let fill: Vec<_> = (0..4)
-        .filter_map(|_| {
-            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()
-        })
+        .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok())
         .collect();
     assert!(
-        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err(),
+        TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err(),
         "the queue is full"
     );
     let t = std::time::Instant::now();
@@ -558,4 +556,59 @@ fn connect_timeout_ends_a_connect_that_never_completes() {
         "{v}"
     );
     drop(fill);
+}
+
+#[test]
+fn found_before_a_reset_a_garbled_or_a_cut_line_is_kept_with_the_error() {
+    type OnScan = fn(&mut TcpStream, &str);
+    fn found(conn: &mut TcpStream, path: &str) {
+        let _ = conn.write_all(format!("{path}/evil: Eicar FOUND\0").as_bytes());
+    }
+    let cases: [(OnScan, &str); 3] = [
+        (
+            |c, p| {
+                found(c, p);
+                // Let the line arrive first: a reset discards what the client has not read.
+                std::thread::sleep(Duration::from_millis(300));
+                let _ = socket2::SockRef::from(&*c).set_linger(Some(Duration::ZERO));
+            },
+            "reset",
+        ),
+        (
+            |c, p| {
+                found(c, p);
+                let _ = c.write_all(b"\xff garbage\0");
+            },
+            "malformed",
+        ),
+        (
+            |c, p| {
+                found(c, p);
+                let _ = c.write_all(b"/srv/tree/b: Eic");
+            },
+            "truncated",
+        ),
+    ];
+    for (server, error) in cases {
+        let addr = fake_clamd(server).unwrap().to_string();
+        let args = [s("--host"), s(&addr), s("/srv/tree")];
+        let out = opskit(&[&args[..], &[s("--json")]].concat());
+        assert_eq!(out.status.code(), Some(1), "{error}: {out:?}");
+        let v = json(&out);
+        let h = &v["hosts"][0];
+        assert_eq!(h["state"], "failed", "{v}");
+        assert_eq!(h["results"][0]["path"], "/srv/tree/evil", "{v}");
+        assert_eq!(h["results"][0]["status"], "infected", "{v}");
+        let job = &h["incomplete"][0];
+        assert_eq!(
+            (&job["path"], &job["state"]),
+            (&"/srv/tree".into(), &"failed".into())
+        );
+        assert!(job["error"].as_str().unwrap().contains(error), "{v}");
+
+        let out = opskit(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("/srv/tree/evil: Eicar FOUND"), "{text}");
+        assert!(text.contains(&format!("{addr} /srv/tree ERROR")), "{text}");
+    }
 }
