@@ -45,7 +45,7 @@ pub enum Error {
         source: io::Error,
     },
     /// The operation's deadline passed before clamd answered.
-    #[error("clamd at {endpoint} did not answer {op} within {after:?}")]
+    #[error("clamd at {endpoint} did not answer {op} within {}", span(after))]
     Timeout {
         /// The command, e.g. `SCAN`.
         op: &'static str,
@@ -169,6 +169,15 @@ pub enum Error {
     Config(String),
 }
 
+/// A span as people read it: `250 ms`, `1.500 s`.
+fn span(d: &Duration) -> String {
+    if d.as_secs() == 0 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.3} s", d.as_secs_f64())
+    }
+}
+
 impl Error {
     /// Whether this error is a [`Timeout`](Error::Timeout).
     pub fn is_timeout(&self) -> bool {
@@ -181,5 +190,30 @@ impl Error {
             command,
             reply: text.chars().take(200).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_read_in_milliseconds_or_seconds() {
+        let t = |after| {
+            Error::Timeout {
+                op: "PING",
+                endpoint: "h:1".into(),
+                after,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            t(Duration::from_micros(474_745)),
+            "clamd at h:1 did not answer PING within 474 ms"
+        );
+        assert_eq!(
+            t(Duration::from_millis(1500)),
+            "clamd at h:1 did not answer PING within 1.500 s"
+        );
     }
 }
