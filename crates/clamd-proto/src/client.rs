@@ -96,25 +96,28 @@ impl Config {
 }
 
 /// Builder of a [`Client`]. Every setting has a sensible default.
-#[derive(Debug, Clone)]
+///
+/// [`Client::builder`] starts with an endpoint. [`ClientBuilder::new`] starts with none: such a
+/// builder holds settings only, e.g. for [`FleetBuilder::client`](crate::FleetBuilder::client),
+/// which gives it each host's endpoint.
+#[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct ClientBuilder {
-    endpoint: Endpoint,
+    endpoint: Option<Endpoint>,
     config: Config,
     error: Option<String>,
 }
 
 impl ClientBuilder {
-    fn new(endpoint: Endpoint) -> Self {
-        Self {
-            endpoint,
-            config: Config::default(),
-            error: None,
-        }
+    /// Default settings and no endpoint yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    pub(crate) fn set_endpoint(&mut self, endpoint: Endpoint) {
-        self.endpoint = endpoint;
+    /// The endpoint, replacing any set before.
+    pub fn endpoint(mut self, endpoint: impl Into<Endpoint>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
     }
 
     fn fail(mut self, msg: String) -> Self {
@@ -225,18 +228,24 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// The first invalid setting, as [`Error::Config`].
+    /// The first invalid setting, or a missing [`endpoint`](Self::endpoint), as
+    /// [`Error::Config`].
     pub fn build(self) -> Result<Client> {
         if let Some(e) = self.error {
             return Err(Error::Config(e));
         }
+        let Some(endpoint) = self.endpoint else {
+            return Err(Error::Config(
+                "the client has no endpoint: set ClientBuilder::endpoint".into(),
+            ));
+        };
         if self.config.connect_timeout > self.config.timeout {
             return Err(Error::Config(
                 "connect timeout is longer than the operation timeout".into(),
             ));
         }
         Ok(Client {
-            endpoint: Arc::new(self.endpoint),
+            endpoint: Arc::new(endpoint),
             config: Arc::new(self.config),
         })
     }
@@ -259,7 +268,7 @@ pub struct Client {
 impl Client {
     /// A builder for a client of `endpoint`.
     pub fn builder(endpoint: impl Into<Endpoint>) -> ClientBuilder {
-        ClientBuilder::new(endpoint.into())
+        ClientBuilder::new().endpoint(endpoint)
     }
 
     /// A client with default settings.
@@ -729,6 +738,15 @@ mod tests {
             Client::builder(Endpoint::unix("/x"))
                 .connect_timeout(Duration::from_secs(10))
                 .timeout(Duration::from_secs(1))
+                .build()
+                .is_err()
+        );
+        let err = ClientBuilder::new().max_results(10).build().unwrap_err();
+        assert!(err.to_string().contains("no endpoint"), "{err}");
+        assert!(
+            ClientBuilder::new()
+                .max_results(0)
+                .endpoint(Endpoint::unix("/x"))
                 .build()
                 .is_err()
         );

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::Fleet;
-use crate::client::{Client, ClientBuilder};
+use crate::client::ClientBuilder;
 use crate::endpoint::Endpoint;
 use crate::{Error, Result};
 
@@ -22,7 +22,7 @@ pub const DEFAULT_HOST_TIMEOUT: Duration = Duration::from_secs(600);
 #[must_use]
 pub struct FleetBuilder {
     hosts: Vec<Endpoint>,
-    client: Option<ClientBuilder>,
+    client: ClientBuilder,
     max_results: Option<usize>,
     max_result_bytes: Option<usize>,
     concurrency: usize,
@@ -36,7 +36,7 @@ impl FleetBuilder {
     pub(super) fn new(hosts: Vec<Endpoint>) -> Self {
         Self {
             hosts,
-            client: None,
+            client: ClientBuilder::new(),
             max_results: None,
             max_result_bytes: None,
             concurrency: DEFAULT_CONCURRENCY,
@@ -47,11 +47,12 @@ impl FleetBuilder {
         }
     }
 
-    /// Client settings for every host: mode, result caps (each host's cap over all its jobs),
-    /// line limit, chunk size. The builder's endpoint and operation timeout are not used: each
-    /// operation gets what is left of its host's deadline.
+    /// Client settings for every host, as a [`ClientBuilder::new`] without an endpoint: mode,
+    /// result caps (each host's cap over all its jobs), line limit, chunk size. Each host's
+    /// endpoint replaces any the builder has, and each operation's timeout is what is left of
+    /// its host's deadline.
     pub fn client(mut self, builder: ClientBuilder) -> Self {
-        self.client = Some(builder);
+        self.client = builder;
         self
     }
 
@@ -159,13 +160,7 @@ impl FleetBuilder {
         let clients = self
             .hosts
             .iter()
-            .map(|h| {
-                let b = match &self.client {
-                    Some(b) => b.clone().endpoint(h.clone()),
-                    None => Client::builder(h.clone()),
-                };
-                settings(b).build()
-            })
+            .map(|h| settings(self.client.clone().endpoint(h.clone())).build())
             .collect::<Result<Vec<_>>>()?;
         Ok(Fleet {
             hosts: self.hosts,
@@ -175,13 +170,5 @@ impl FleetBuilder {
             host_timeout: self.host_timeout,
             deadline: self.deadline,
         })
-    }
-}
-
-impl ClientBuilder {
-    /// Replaces the endpoint (used by [`Fleet`] to reuse one set of settings).
-    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.set_endpoint(endpoint);
-        self
     }
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use clamd_proto::{
-    EICAR, Endpoint, Error, Fleet, FleetStatus, HostState, JobStatus, ScanMode, ScanPlan,
-    SkipReason, Tally,
+    ClientBuilder, EICAR, Endpoint, Error, Fleet, FleetStatus, HostState, JobStatus, Mode,
+    ScanMode, ScanPlan, SkipReason, Tally,
 };
 use testbed::clamd::Clamd;
 
@@ -169,6 +169,8 @@ fn fleet_streams_local_files_with_bounded_concurrency() {
     ])
     .concurrency(3)
     .per_host(2)
+    // Settings without an endpoint: each host's own is set by the fleet.
+    .client(ClientBuilder::new().chunk_size(4096).mode(Mode::N))
     .build()
     .unwrap();
     let seen = AtomicUsize::new(0);
