@@ -33,6 +33,21 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The longest timeout or deadline accepted anywhere (100 days), so that adding one to the
+/// current time never overflows.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 86_400);
+
+/// Refuses a span that is zero or longer than [`MAX_TIMEOUT`].
+pub(crate) fn check_span(what: &str, d: Duration) -> std::result::Result<(), String> {
+    if d.is_zero() {
+        Err(format!("{what} must be positive"))
+    } else if d > MAX_TIMEOUT {
+        Err(format!("{what} of {d:?} is longer than 100 days"))
+    } else {
+        Ok(())
+    }
+}
+
 /// The default number of requests in flight in an IDSESSION (below clamd's default
 /// `MaxQueue` of 100).
 pub const DEFAULT_SESSION_WINDOW: usize = 32;
@@ -133,20 +148,21 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a connect may take (default 5 s; never longer than the operation's deadline).
+    /// How long a connect may take (default 5 s; never longer than the operation's deadline;
+    /// at most [`MAX_TIMEOUT`]).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        if timeout.is_zero() {
-            return self.fail("connect timeout must be positive".into());
+        if let Err(e) = check_span("connect timeout", timeout) {
+            return self.fail(e);
         }
         self.config.connect_timeout = timeout;
         self
     }
 
     /// The deadline of each operation, from connect to the last byte of the reply (default
-    /// 300 s). A stalled clamd gives [`Error::Timeout`] by then.
+    /// 300 s, at most [`MAX_TIMEOUT`]). A stalled clamd gives [`Error::Timeout`] by then.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        if timeout.is_zero() {
-            return self.fail("timeout must be positive".into());
+        if let Err(e) = check_span("timeout", timeout) {
+            return self.fail(e);
         }
         self.config.timeout = timeout;
         self
@@ -288,7 +304,7 @@ impl Client {
     #[must_use]
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         let mut config = (*self.config).clone();
-        config.timeout = timeout.max(Duration::from_millis(1));
+        config.timeout = timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
         config.connect_timeout = config.connect_timeout.min(config.timeout);
         Self {
             endpoint: Arc::clone(&self.endpoint),
@@ -741,6 +757,11 @@ mod tests {
                 .build()
                 .is_err()
         );
+        let err = Client::builder(Endpoint::unix("/x"))
+            .timeout(Duration::MAX)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("100 days"), "{err}");
         let err = ClientBuilder::new().max_results(10).build().unwrap_err();
         assert!(err.to_string().contains("no endpoint"), "{err}");
         assert!(

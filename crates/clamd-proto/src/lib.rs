@@ -25,7 +25,7 @@ mod tokio_client;
 pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 pub use client::{
     Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SESSION_WINDOW,
-    DEFAULT_TIMEOUT, Session,
+    DEFAULT_TIMEOUT, MAX_TIMEOUT, Session,
 };
 pub use command::{Command, END_OF_STREAM, MAX_CHUNK, Mode, ScanMode, check_path, encode_chunk};
 pub use decoder::{DEFAULT_MAX_LINE, Decoder, Frame};

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::Fleet;
-use crate::client::ClientBuilder;
+use crate::client::{ClientBuilder, check_span};
 use crate::endpoint::Endpoint;
 use crate::{Error, Result};
 
@@ -89,7 +89,8 @@ impl FleetBuilder {
         self
     }
 
-    /// Each host's deadline (default [`DEFAULT_HOST_TIMEOUT`], 10 minutes), from the moment it
+    /// Each host's deadline (default [`DEFAULT_HOST_TIMEOUT`], 10 minutes; at most
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT), 100 days), from the moment it
     /// obtains its first connection permit: time spent waiting for a permit behind other
     /// hosts does not count. A job not started by then is skipped
     /// ([`SkipReason::HostDeadline`](crate::SkipReason::HostDeadline)) and never connects.
@@ -106,7 +107,8 @@ impl FleetBuilder {
         self
     }
 
-    /// A deadline for the whole run, from [`Fleet::run`] (default none). A host that has not
+    /// A deadline for the whole run, from [`Fleet::run`] (default none; at most
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT), 100 days). A host that has not
     /// obtained a connection permit by then is never contacted and is reported as not scanned
     /// ([`SkipReason::RunDeadline`](crate::SkipReason::RunDeadline)); a started host's deadline
     /// is cut to it.
@@ -119,8 +121,10 @@ impl FleetBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] for a zero concurrency, per-host bound, host timeout, connect timeout,
-    /// run deadline or result cap, and for the client builder's own invalid settings.
+    /// [`Error::Config`] for a zero concurrency, per-host bound or result cap, a host timeout,
+    /// connect timeout or run deadline that is zero or longer than
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (100 days), and for the client builder's own
+    /// invalid settings.
     pub fn build(self) -> Result<Fleet> {
         let zero = |what: &str| {
             Err(Error::Config(format!(
@@ -133,14 +137,15 @@ impl FleetBuilder {
         if self.per_host == 0 {
             return zero("per-host concurrency");
         }
-        if self.host_timeout.is_zero() {
-            return zero("host timeout");
-        }
-        if self.deadline.is_some_and(|d| d.is_zero()) {
-            return zero("run deadline");
-        }
-        if self.connect_timeout.is_some_and(|t| t.is_zero()) {
-            return zero("connect timeout");
+        let spans = [
+            ("host timeout", Some(self.host_timeout)),
+            ("run deadline", self.deadline),
+            ("connect timeout", self.connect_timeout),
+        ];
+        for (what, span) in spans {
+            if let Some(d) = span {
+                check_span(what, d).map_err(Error::Config)?;
+            }
         }
         let settings = |mut b: ClientBuilder| {
             if let Some(t) = self.connect_timeout {
@@ -170,5 +175,36 @@ impl FleetBuilder {
             host_timeout: self.host_timeout,
             deadline: self.deadline,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_refuses_what_it_would_have_to_change() {
+        let fleet = || Fleet::builder([Endpoint::unix("/x")]);
+        let bad = [
+            fleet().concurrency(0),
+            fleet().per_host(0),
+            fleet().host_timeout(Duration::ZERO),
+            fleet().host_timeout(Duration::MAX),
+            fleet().deadline(Duration::ZERO),
+            fleet().deadline(Duration::MAX),
+            fleet().connect_timeout(Duration::ZERO),
+            fleet().max_results(0),
+            fleet().max_result_bytes(0),
+        ];
+        for b in bad {
+            let err = b.clone().build().unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{b:?}: {err}");
+        }
+        let f = fleet()
+            .connect_timeout(Duration::from_secs(30))
+            .host_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        assert_eq!(f.hosts(), [Endpoint::unix("/x")]);
     }
 }

@@ -88,6 +88,10 @@ fn truncated_reply() {
 fn garbage_reply() {
     let addr = server(|c| {
         let _ = c.write_all(b"\xff\xfe\x00garbage\0");
+        // Read what the client is still sending (the rest of an INSTREAM) before closing:
+        // closing with unread data resets the connection, and the reset can discard the reply
+        // before the client reads it.
+        let _ = std::io::copy(c, &mut std::io::sink());
     });
     assert!(matches!(
         client(addr).version(),
@@ -97,10 +101,8 @@ fn garbage_reply() {
         client(addr).scan("/x"),
         Err(Error::Malformed { .. })
     ));
-    assert!(matches!(
-        client(addr).scan_bytes(b"x"),
-        Err(Error::Malformed { .. })
-    ));
+    let r = client(addr).scan_bytes(b"x");
+    assert!(matches!(r, Err(Error::Malformed { .. })), "{r:?}");
 }
 
 #[test]
