@@ -514,12 +514,14 @@ fn fleet(seed: &mut u64, md: &mut String) {
     // Wall time, and the CPU seconds all clamds spent meanwhile.
     let run = |eps: Vec<Endpoint>, seed: &mut u64| {
         let (dir, _) = fresh_small(&work, seed, FLEET_FILES);
-        let fleet = Fleet::new(eps).concurrency(FLEET_HOSTS).per_host(1);
+        let fleet = Fleet::builder(eps)
+            .concurrency(FLEET_HOSTS)
+            .per_host(1)
+            .build()
+            .expect("fleet settings");
         let cpu = clamd_cpu();
         let t = Instant::now();
-        let report = fleet
-            .run(&ScanPlan::paths(ScanMode::MultiScan, [dir]))
-            .expect("fleet");
+        let report = fleet.run(&ScanPlan::paths(ScanMode::MultiScan, [dir]));
         let wall = t.elapsed();
         assert!(report.hosts.iter().all(opskit::clamd::HostReport::ok));
         (wall, clamd_cpu() - cpu)

@@ -111,7 +111,7 @@ fn scan(recipe: &Recipe) -> Result<(FleetReport, String), Box<dyn std::error::Er
     let plan = ScanPlan::paths(recipe.mode, [&recipe.path])
         .reload(true)
         .version(false);
-    let report = Fleet::new(recipe.hosts.clone()).run(&plan)?;
+    let report = Fleet::new(recipe.hosts.clone()).run(&plan);
     let text = report_text(&report)?;
     print!("{text}");
     Ok((report, text))

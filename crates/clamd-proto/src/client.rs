@@ -14,6 +14,7 @@ pub use session::Session;
 pub(crate) use transport::Conn;
 use transport::WriteError;
 
+use crate::budget::{Budget, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 use crate::command::{Command, END_OF_STREAM, Mode, ScanMode, check_path};
 use crate::decoder::DEFAULT_MAX_LINE;
 use crate::endpoint::Endpoint;
@@ -32,8 +33,20 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The default limit on the result lines of one path scan.
-pub const DEFAULT_MAX_RESULTS: usize = 1_000_000;
+/// The longest timeout or deadline accepted anywhere (100 days), so that adding one to the
+/// current time never overflows.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 86_400);
+
+/// Refuses a span that is zero or longer than [`MAX_TIMEOUT`].
+pub(crate) fn check_span(what: &str, d: Duration) -> std::result::Result<(), String> {
+    if d.is_zero() {
+        Err(format!("{what} must be positive"))
+    } else if d > MAX_TIMEOUT {
+        Err(format!("{what} of {d:?} is longer than 100 days"))
+    } else {
+        Ok(())
+    }
+}
 
 /// The default number of requests in flight in an IDSESSION (below clamd's default
 /// `MaxQueue` of 100).
@@ -47,43 +60,79 @@ pub(crate) struct Config {
     pub(crate) chunk_size: usize,
     pub(crate) max_line: usize,
     pub(crate) max_results: usize,
+    pub(crate) max_result_bytes: usize,
     pub(crate) stream_max_length: Option<u64>,
     pub(crate) resolve_paths: bool,
     pub(crate) keepalive: Duration,
     pub(crate) session_window: usize,
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Z,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            max_line: DEFAULT_MAX_LINE,
+            max_results: DEFAULT_MAX_RESULTS,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            stream_max_length: None,
+            resolve_paths: true,
+            keepalive: crate::session::DEFAULT_KEEPALIVE,
+            session_window: DEFAULT_SESSION_WINDOW,
+        }
+    }
+}
+
+impl Config {
+    /// A fresh budget with the configured result limits.
+    pub(crate) fn budget(&self) -> Budget {
+        Budget::new(self.max_results, self.max_result_bytes)
+    }
+
+    /// The exchange of a path scan, with the configured limits.
+    pub(crate) fn path_exchange(
+        &self,
+        mode: ScanMode,
+        path: PathBuf,
+    ) -> Result<(Exchange, Vec<u8>)> {
+        let (ex, bytes) = Exchange::new(
+            Command::Path(mode, path),
+            self.mode,
+            self.max_line,
+            self.max_results,
+        )?;
+        Ok((
+            ex.with_limits(self.max_results, self.max_result_bytes),
+            bytes,
+        ))
+    }
+}
+
 /// Builder of a [`Client`]. Every setting has a sensible default.
-#[derive(Debug, Clone)]
+///
+/// [`Client::builder`] starts with an endpoint. [`ClientBuilder::new`] starts with none: such a
+/// builder holds settings only, e.g. for [`FleetBuilder::client`](crate::FleetBuilder::client),
+/// which gives it each host's endpoint.
+#[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct ClientBuilder {
-    endpoint: Endpoint,
+    endpoint: Option<Endpoint>,
     config: Config,
     error: Option<String>,
 }
 
 impl ClientBuilder {
-    fn new(endpoint: Endpoint) -> Self {
-        Self {
-            endpoint,
-            config: Config {
-                mode: Mode::Z,
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                timeout: DEFAULT_TIMEOUT,
-                chunk_size: DEFAULT_CHUNK_SIZE,
-                max_line: DEFAULT_MAX_LINE,
-                max_results: DEFAULT_MAX_RESULTS,
-                stream_max_length: None,
-                resolve_paths: true,
-                keepalive: crate::session::DEFAULT_KEEPALIVE,
-                session_window: DEFAULT_SESSION_WINDOW,
-            },
-            error: None,
-        }
+    /// Default settings and no endpoint yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    pub(crate) fn set_endpoint(&mut self, endpoint: Endpoint) {
-        self.endpoint = endpoint;
+    /// The endpoint, replacing any set before.
+    pub fn endpoint(mut self, endpoint: impl Into<Endpoint>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
     }
 
     fn fail(mut self, msg: String) -> Self {
@@ -99,20 +148,21 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a connect may take (default 5 s; never longer than the operation's deadline).
+    /// How long a connect may take (default 5 s; never longer than the operation's deadline;
+    /// at most [`MAX_TIMEOUT`]).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        if timeout.is_zero() {
-            return self.fail("connect timeout must be positive".into());
+        if let Err(e) = check_span("connect timeout", timeout) {
+            return self.fail(e);
         }
         self.config.connect_timeout = timeout;
         self
     }
 
     /// The deadline of each operation, from connect to the last byte of the reply (default
-    /// 300 s). A stalled clamd gives [`Error::Timeout`] by then.
+    /// 300 s, at most [`MAX_TIMEOUT`]). A stalled clamd gives [`Error::Timeout`] by then.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        if timeout.is_zero() {
-            return self.fail("timeout must be positive".into());
+        if let Err(e) = check_span("timeout", timeout) {
+            return self.fail(e);
         }
         self.config.timeout = timeout;
         self
@@ -137,9 +187,27 @@ impl ClientBuilder {
         self
     }
 
-    /// The most result lines one path scan may return (default 1,000,000).
+    /// The most result lines one path scan keeps (default [`DEFAULT_MAX_RESULTS`], 1,000,000;
+    /// in a [`Fleet`](crate::Fleet), the most one host keeps over all its scans). Past it the
+    /// scan ends with [`Error::TooManyResults`]; the results before it are kept.
     pub fn max_results(mut self, lines: usize) -> Self {
-        self.config.max_results = lines.max(1);
+        if lines == 0 {
+            return self.fail("max results must be at least 1".into());
+        }
+        self.config.max_results = lines;
+        self
+    }
+
+    /// The byte budget of the results one path scan keeps, as counted by
+    /// [`ScanResult::footprint`] (default [`DEFAULT_MAX_RESULT_BYTES`], 64 MiB; in a
+    /// [`Fleet`](crate::Fleet), one host's budget over all its scans). Past it the scan ends with
+    /// [`Error::ResultBytesExceeded`]; the results within it are kept. Together with
+    /// [`max_line`](Self::max_line) this bounds the memory a flooding server can take.
+    pub fn max_result_bytes(mut self, bytes: usize) -> Self {
+        if bytes == 0 {
+            return self.fail("max result bytes must be at least 1".into());
+        }
+        self.config.max_result_bytes = bytes;
         self
     }
 
@@ -176,18 +244,24 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// The first invalid setting, as [`Error::Config`].
+    /// The first invalid setting, or a missing [`endpoint`](Self::endpoint), as
+    /// [`Error::Config`].
     pub fn build(self) -> Result<Client> {
         if let Some(e) = self.error {
             return Err(Error::Config(e));
         }
+        let Some(endpoint) = self.endpoint else {
+            return Err(Error::Config(
+                "the client has no endpoint: set ClientBuilder::endpoint".into(),
+            ));
+        };
         if self.config.connect_timeout > self.config.timeout {
             return Err(Error::Config(
                 "connect timeout is longer than the operation timeout".into(),
             ));
         }
         Ok(Client {
-            endpoint: Arc::new(self.endpoint),
+            endpoint: Arc::new(endpoint),
             config: Arc::new(self.config),
         })
     }
@@ -210,14 +284,14 @@ pub struct Client {
 impl Client {
     /// A builder for a client of `endpoint`.
     pub fn builder(endpoint: impl Into<Endpoint>) -> ClientBuilder {
-        ClientBuilder::new(endpoint.into())
+        ClientBuilder::new().endpoint(endpoint)
     }
 
     /// A client with default settings.
     pub fn new(endpoint: impl Into<Endpoint>) -> Self {
         Self {
             endpoint: Arc::new(endpoint.into()),
-            config: Arc::new(ClientBuilder::new(Endpoint::unix("/")).config),
+            config: Arc::new(Config::default()),
         }
     }
 
@@ -230,7 +304,7 @@ impl Client {
     #[must_use]
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         let mut config = (*self.config).clone();
-        config.timeout = timeout.max(Duration::from_millis(1));
+        config.timeout = timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
         config.connect_timeout = config.connect_timeout.min(config.timeout);
         Self {
             endpoint: Arc::clone(&self.endpoint),
@@ -362,30 +436,37 @@ impl Client {
     ///
     /// As [`scan`](Self::scan).
     pub fn scan_path(&self, mode: ScanMode, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
-        let path = self.prepare_path(path.as_ref())?;
-        match self.command(Command::Path(mode, path))? {
-            Response::Scan(lines) => Ok(lines),
-            other => Err(unexpected(mode.name(), &other)),
+        match self.scan_path_budget(mode, path.as_ref(), Arc::new(self.config.budget())) {
+            (lines, None) => Ok(lines),
+            (_, Some(e)) => Err(e),
         }
     }
 
     /// A path scan that keeps what arrived before a failure: the result lines received so far,
     /// and the error that ended the scan, if any (a stall, a deadline, a truncated or garbled
     /// line, a reset).
+    ///
+    /// The results kept are capped by [`max_results`](ClientBuilder::max_results) and
+    /// [`max_result_bytes`](ClientBuilder::max_result_bytes); past them the error is
+    /// [`Error::TooManyResults`] or [`Error::ResultBytesExceeded`].
     pub fn scan_path_partial(
         &self,
         mode: ScanMode,
         path: impl AsRef<Path>,
     ) -> (Vec<ScanResult>, Option<Error>) {
+        self.scan_path_budget(mode, path.as_ref(), Arc::new(self.config.budget()))
+    }
+
+    /// [`scan_path_partial`](Self::scan_path_partial), counting the results against `budget`.
+    pub(crate) fn scan_path_budget(
+        &self,
+        mode: ScanMode,
+        path: &Path,
+        budget: Arc<Budget>,
+    ) -> (Vec<ScanResult>, Option<Error>) {
         let run = |ex: &mut Option<Exchange>| -> Result<Vec<ScanResult>> {
-            let path = self.prepare_path(path.as_ref())?;
-            let (new, bytes) = Exchange::new(
-                Command::Path(mode, path),
-                self.config.mode,
-                self.config.max_line,
-                self.config.max_results,
-            )?;
-            let ex = ex.insert(new);
+            let (new, bytes) = self.config.path_exchange(mode, self.prepare_path(path)?)?;
+            let ex = ex.insert(new.with_budget(budget));
             let mut conn = self.connect(mode.name())?;
             conn.write_all(&bytes)?;
             match read_response(&mut conn, ex)? {
@@ -575,12 +656,13 @@ impl Client {
     fn command(&self, command: Command) -> Result<Response> {
         let name = command.name();
         tracing::debug!(endpoint = %self.endpoint, command = name, "clamd command");
-        let (mut ex, bytes) = Exchange::new(
+        let (ex, bytes) = Exchange::new(
             command,
             self.config.mode,
             self.config.max_line,
             self.config.max_results,
         )?;
+        let mut ex = ex.with_limits(self.config.max_results, self.config.max_result_bytes);
         let mut conn = self.connect(name)?;
         conn.write_all(&bytes)?;
         read_response(&mut conn, &mut ex)
@@ -672,6 +754,20 @@ mod tests {
             Client::builder(Endpoint::unix("/x"))
                 .connect_timeout(Duration::from_secs(10))
                 .timeout(Duration::from_secs(1))
+                .build()
+                .is_err()
+        );
+        let err = Client::builder(Endpoint::unix("/x"))
+            .timeout(Duration::MAX)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("100 days"), "{err}");
+        let err = ClientBuilder::new().max_results(10).build().unwrap_err();
+        assert!(err.to_string().contains("no endpoint"), "{err}");
+        assert!(
+            ClientBuilder::new()
+                .max_results(0)
+                .endpoint(Endpoint::unix("/x"))
                 .build()
                 .is_err()
         );

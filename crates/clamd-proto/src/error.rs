@@ -45,7 +45,7 @@ pub enum Error {
         source: io::Error,
     },
     /// The operation's deadline passed before clamd answered.
-    #[error("clamd at {endpoint} did not answer {op} within {after:?}")]
+    #[error("clamd at {endpoint} did not answer {op} within {}", span(after))]
     Timeout {
         /// The command, e.g. `SCAN`.
         op: &'static str,
@@ -145,15 +145,37 @@ pub enum Error {
     /// `FILDES: didn't receive file descriptor. ERROR`.
     #[error("clamd error: {0}")]
     Server(String),
-    /// A scan produced more result lines than the configured limit.
+    /// A scan (or, in a [`Fleet`](crate::Fleet), one host's scans together) produced more
+    /// result lines than the configured limit. The scan ends there; the results before the
+    /// limit are kept.
     #[error("more than {limit} scan results; raise ClientBuilder::max_results")]
     TooManyResults {
         /// The configured limit.
         limit: usize,
     },
+    /// The results of a scan (or, in a [`Fleet`](crate::Fleet), of one host's scans together)
+    /// would take more than the configured byte budget, as counted by
+    /// [`ScanResult::footprint`](crate::ScanResult::footprint). The scan ends there; the
+    /// results within the budget are kept.
+    #[error(
+        "the scan results would take more than {limit} bytes; raise ClientBuilder::max_result_bytes"
+    )]
+    ResultBytesExceeded {
+        /// The configured budget in bytes.
+        limit: usize,
+    },
     /// A builder got an invalid setting.
     #[error("invalid configuration: {0}")]
     Config(String),
+}
+
+/// A span as people read it: `250 ms`, `1.500 s`.
+fn span(d: &Duration) -> String {
+    if d.as_secs() == 0 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.3} s", d.as_secs_f64())
+    }
 }
 
 impl Error {
@@ -168,5 +190,30 @@ impl Error {
             command,
             reply: text.chars().take(200).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_read_in_milliseconds_or_seconds() {
+        let t = |after| {
+            Error::Timeout {
+                op: "PING",
+                endpoint: "h:1".into(),
+                after,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            t(Duration::from_micros(474_745)),
+            "clamd at h:1 did not answer PING within 474 ms"
+        );
+        assert_eq!(
+            t(Duration::from_millis(1500)),
+            "clamd at h:1 did not answer PING within 1.500 s"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! One command on its own connection (sans-IO).
 
 use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
 
+use crate::budget::Budget;
 use crate::command::{Command, Mode};
 use crate::decoder::Decoder;
 use crate::reply::{Reply, ScanResult, Stats, Version, VersionCommands};
@@ -39,13 +41,15 @@ pub struct Exchange {
     command: Command,
     decoder: Decoder,
     results: Vec<ScanResult>,
-    max_results: usize,
+    budget: Arc<Budget>,
     done: Option<Result<Response>>,
     root: Option<Vec<u8>>,
 }
 
 impl Exchange {
-    /// Starts an exchange and returns the encoded command.
+    /// Starts an exchange and returns the encoded command. A path scan keeps at most
+    /// `max_results` result lines; [`with_limits`](Self::with_limits) sets a byte budget
+    /// too.
     ///
     /// # Errors
     ///
@@ -66,12 +70,29 @@ impl Exchange {
                 command,
                 decoder: Decoder::new(mode, max_line),
                 results: Vec::new(),
-                max_results,
+                budget: Arc::new(Budget::new(max_results, usize::MAX)),
                 done: None,
                 root,
             },
             bytes,
         ))
+    }
+
+    /// The same exchange with new limits on its results: a number of lines and a byte budget,
+    /// counted by
+    /// [`ScanResult::footprint`]: past it, [`handle_input`](Self::handle_input) fails with
+    /// [`Error::ResultBytesExceeded`] and the results before it are kept.
+    #[must_use]
+    pub fn with_limits(mut self, max_results: usize, max_bytes: usize) -> Self {
+        self.budget = Arc::new(Budget::new(max_results, max_bytes));
+        self
+    }
+
+    /// Counts this exchange's results against a budget shared with other exchanges (the scans
+    /// of one fleet host).
+    pub(crate) fn with_budget(mut self, budget: Arc<Budget>) -> Self {
+        self.budget = budget;
+        self
     }
 
     /// The result lines received so far (kept when the exchange fails).
@@ -95,7 +116,8 @@ impl Exchange {
     /// # Errors
     ///
     /// A framing error ([`Error::LineTooLong`]), a command-level error reply, a malformed
-    /// reply, or [`Error::TooManyResults`].
+    /// reply, [`Error::TooManyResults`] or [`Error::ResultBytesExceeded`]. The results before
+    /// the error are kept ([`into_results`](Self::into_results)).
     pub fn handle_input(&mut self, data: &[u8]) -> Result<()> {
         if self.done.is_some() {
             // clamd answers once; anything after a one-line reply is ignored.
@@ -107,11 +129,7 @@ impl Exchange {
             let reply = Reply::parse(&self.command, &frame.body, self.root.as_deref())?;
             match reply {
                 Reply::Scan(r) if self.multi_line() => {
-                    if self.results.len() >= self.max_results {
-                        return Err(Error::TooManyResults {
-                            limit: self.max_results,
-                        });
-                    }
+                    self.budget.charge(&r)?;
                     self.results.push(r);
                 }
                 Reply::Scan(r) => self.done = Some(Ok(Response::Scan(vec![r]))),
@@ -206,5 +224,22 @@ mod tests {
             run(Command::Path(ScanMode::ContScan, "/a".into()), &[&many]),
             Err(Error::TooManyResults { limit: 10 })
         ));
+    }
+
+    #[test]
+    fn the_byte_budget_keeps_what_fits() {
+        let line = b"/a/x: OK\0";
+        let cost = ScanResult::new("/a/x", Verdict::Clean).footprint();
+        let (ex, _) = Exchange::new(
+            Command::Path(ScanMode::ContScan, "/a".into()),
+            Mode::Z,
+            1024,
+            100,
+        )
+        .unwrap();
+        let mut ex = ex.with_limits(100, 3 * cost);
+        let err = ex.handle_input(&line.repeat(5)).unwrap_err();
+        assert!(matches!(err, Error::ResultBytesExceeded { .. }), "{err:?}");
+        assert_eq!(ex.into_results().len(), 3);
     }
 }

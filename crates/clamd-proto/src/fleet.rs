@@ -1,14 +1,23 @@
 //! Running one scan plan on many clamd hosts.
 
+mod builder;
+mod report;
+mod semaphore;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, ClientBuilder};
+pub use builder::{DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, FleetBuilder};
+pub use report::{HostReport, HostState, JobReport, JobStatus, SkipReason, Tally};
+use semaphore::{Permit, Semaphore};
+
+use crate::budget::Budget;
+use crate::client::Client;
 use crate::command::ScanMode;
 use crate::endpoint::Endpoint;
-use crate::reply::{ScanResult, Stats, Verdict, Version};
+use crate::reply::{ScanResult, Verdict};
 use crate::walk::{Skipped, Walk, WalkError};
 use crate::{Error, Result};
 
@@ -130,45 +139,16 @@ impl ScanPlan {
     }
 
     fn jobs(&self) -> usize {
+        self.job_paths().len()
+    }
+
+    /// The path or local file of each job, in order.
+    fn job_paths(&self) -> &[PathBuf] {
         match &self.target {
-            Target::Nothing => 0,
-            Target::Paths { paths, .. } => paths.len(),
-            Target::Stream { files } | Target::Fildes { files } => files.len(),
+            Target::Nothing => &[],
+            Target::Paths { paths, .. } => paths,
+            Target::Stream { files } | Target::Fildes { files } => files,
         }
-    }
-}
-
-/// The outcome on one host. Results gathered before a failure are kept.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct HostReport {
-    /// The host.
-    pub endpoint: Endpoint,
-    /// Its VERSION, when asked and answered.
-    pub version: Option<Version>,
-    /// Its STATS, when asked and answered.
-    pub stats: Option<Stats>,
-    /// Every scan line, in the order of the plan's paths or files. Stream and FILDES results
-    /// carry the local file's path.
-    pub results: Vec<ScanResult>,
-    /// The first error on this host; the host is incomplete when set. Results that arrived
-    /// before it (e.g. FOUND lines before a stall) are still in `results`.
-    pub error: Option<Error>,
-    /// The PING round trip, when PING succeeded.
-    pub latency: Option<Duration>,
-    /// Time spent on the host.
-    pub elapsed: Duration,
-}
-
-impl HostReport {
-    /// Whether the host answered everything asked (scan lines may still hold per-file errors).
-    pub fn ok(&self) -> bool {
-        self.error.is_none()
-    }
-
-    /// Whether any result is infected.
-    pub fn infected(&self) -> bool {
-        self.results.iter().any(ScanResult::is_infected)
     }
 }
 
@@ -180,7 +160,8 @@ pub enum FleetStatus {
     AllClean,
     /// Something was found on at least one host.
     Infected,
-    /// Nothing was found, but a host or a file failed, so it is not known to be clean.
+    /// Nothing was found, but a host or a file failed or was not scanned, so it is not known
+    /// to be clean.
     Incomplete,
 }
 
@@ -189,8 +170,13 @@ pub enum FleetStatus {
 pub struct Summary {
     /// Hosts in the fleet.
     pub hosts: usize,
-    /// Hosts with an error.
+    /// Hosts that failed, or whose jobs did not all complete ([`HostState::Failed`]).
     pub hosts_failed: usize,
+    /// Hosts never contacted ([`HostState::NotScanned`]), e.g. because the run's deadline
+    /// passed first.
+    pub hosts_not_scanned: usize,
+    /// The jobs over all hosts: given, done, failed, skipped.
+    pub jobs: Tally,
     /// Scan lines that are infected.
     pub infected: usize,
     /// Scan lines that are errors.
@@ -198,8 +184,8 @@ pub struct Summary {
     /// Entries of the local walk that could not be scanned (counted once, whatever the
     /// number of hosts).
     pub walk_errors: usize,
-    /// Every error, as clamdscan's `Total errors`: `walk_errors + file_errors +
-    /// hosts_failed`.
+    /// Every error, as clamdscan's `Total errors`: the sum of `walk_errors`, `file_errors`,
+    /// `hosts_failed` and `hosts_not_scanned`.
     pub errors: usize,
     /// The conclusion.
     pub status: FleetStatus,
@@ -207,7 +193,8 @@ pub struct Summary {
 
 impl Summary {
     /// clamdscan's exit status: 1 if anything was found, otherwise 2 if there was any error
-    /// (a host, a scan line or an entry of the local walk), otherwise 0.
+    /// (a host, a scan line or an entry of the local walk) or a host was not scanned,
+    /// otherwise 0.
     ///
     /// An infection outranks errors, as in clamdscan 1.x (`return infected ? 1 : (errors ? 2 :
     /// 0)`): a run that found a virus and also failed on another file or host exits 1, and the
@@ -238,9 +225,20 @@ pub struct FleetReport {
 }
 
 impl FleetReport {
+    /// Every job of every host, accounted for: `given == done + failed + skipped`.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for h in &self.hosts {
+            t += h.tally();
+        }
+        t
+    }
+
     /// Counts and conclusion.
     pub fn summary(&self) -> Summary {
-        let hosts_failed = self.hosts.iter().filter(|h| !h.ok()).count();
+        let count = |state| self.hosts.iter().filter(|h| h.state() == state).count();
+        let hosts_failed = count(HostState::Failed);
+        let hosts_not_scanned = count(HostState::NotScanned);
         let infected = self
             .hosts
             .iter()
@@ -254,7 +252,7 @@ impl FleetReport {
             .filter(|r| r.is_error())
             .count();
         let walk_errors = self.walk_errors.len();
-        let errors = walk_errors + file_errors + hosts_failed;
+        let errors = walk_errors + file_errors + hosts_failed + hosts_not_scanned;
         let status = if infected > 0 {
             FleetStatus::Infected
         } else if errors > 0 {
@@ -265,6 +263,8 @@ impl FleetReport {
         Summary {
             hosts: self.hosts.len(),
             hosts_failed,
+            hosts_not_scanned,
+            jobs: self.tally(),
             infected,
             file_errors,
             walk_errors,
@@ -284,53 +284,38 @@ pub struct Progress {
     pub total: usize,
 }
 
-/// Many clamd hosts, scanned with one plan. Concurrency is bounded globally and per host, and
-/// every host has its own deadline.
+/// Many clamd hosts, scanned with one plan. Concurrency is bounded globally and per host;
+/// every host has its own deadline, which starts when the host obtains its first connection
+/// permit, and the run may have a deadline of its own. Built by [`Fleet::builder`], where the
+/// defaults are listed.
 #[derive(Debug, Clone)]
-#[must_use]
 pub struct Fleet {
     hosts: Vec<Endpoint>,
-    client: ClientBuilder,
+    clients: Vec<Client>,
     concurrency: usize,
     per_host: usize,
     host_timeout: Duration,
+    deadline: Option<Duration>,
 }
 
 impl Fleet {
-    /// A fleet of these hosts, with default client settings, 16 connections at once, 4 per
-    /// host and a 10-minute deadline per host.
+    /// A fleet of these hosts with the defaults of [`FleetBuilder`]: default client settings,
+    /// 16 connections at once, 4 per host, a 10-minute deadline per host and none for the run.
     pub fn new(hosts: impl IntoIterator<Item = Endpoint>) -> Self {
+        let hosts: Vec<Endpoint> = hosts.into_iter().collect();
         Self {
-            hosts: hosts.into_iter().collect(),
-            client: Client::builder(Endpoint::unix("/")),
-            concurrency: 16,
-            per_host: 4,
-            host_timeout: Duration::from_secs(600),
+            clients: hosts.iter().cloned().map(Client::new).collect(),
+            hosts,
+            concurrency: DEFAULT_CONCURRENCY,
+            per_host: DEFAULT_PER_HOST,
+            host_timeout: DEFAULT_HOST_TIMEOUT,
+            deadline: None,
         }
     }
 
-    /// Client settings for every host (the builder's endpoint is ignored).
-    pub fn client(mut self, builder: ClientBuilder) -> Self {
-        self.client = builder;
-        self
-    }
-
-    /// The most connections open at once over the whole fleet (at least 1).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// The most connections open at once to one host (at least 1).
-    pub fn per_host(mut self, n: usize) -> Self {
-        self.per_host = n.max(1);
-        self
-    }
-
-    /// Each host's deadline, from its first connection.
-    pub fn host_timeout(mut self, timeout: Duration) -> Self {
-        self.host_timeout = timeout;
-        self
+    /// A builder for a fleet of these hosts.
+    pub fn builder(hosts: impl IntoIterator<Item = Endpoint>) -> FleetBuilder {
+        FleetBuilder::new(hosts.into_iter().collect())
     }
 
     /// The hosts.
@@ -338,72 +323,55 @@ impl Fleet {
         &self.hosts
     }
 
-    /// Runs the plan on every host.
-    ///
-    /// # Errors
-    ///
-    /// Only an invalid client configuration ([`Error::Config`]); host failures are in the
-    /// report.
-    pub fn run(&self, plan: &ScanPlan) -> Result<FleetReport> {
+    /// Runs the plan on every host. Every host and every job is in the report: done, failed
+    /// (with its error) or skipped (with the reason), see [`FleetReport::tally`].
+    pub fn run(&self, plan: &ScanPlan) -> FleetReport {
         self.run_with_progress(plan, |_| {})
     }
 
-    /// Runs the plan, calling `progress` after each scan job.
-    ///
-    /// # Errors
-    ///
-    /// As [`run`](Self::run).
+    /// Runs the plan, calling `progress` after each scan job (also for jobs skipped).
     pub fn run_with_progress(
         &self,
         plan: &ScanPlan,
         progress: impl Fn(Progress) + Sync,
-    ) -> Result<FleetReport> {
+    ) -> FleetReport {
         let start = Instant::now();
-        let clients = self
-            .hosts
-            .iter()
-            .map(|h| self.client.clone().endpoint(h.clone()).build())
-            .collect::<Result<Vec<_>>>()?;
+        let run_deadline = self.deadline.map(|d| start + d);
         let permits = Semaphore::new(self.concurrency);
         let done = AtomicUsize::new(0);
         let total = plan.jobs() * self.hosts.len();
-        let progress = &progress;
+        let tick = || {
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress(Progress { done: d, total });
+        };
         let hosts = std::thread::scope(|scope| {
-            let handles: Vec<_> = clients
+            let handles: Vec<_> = self
+                .clients
                 .iter()
                 .map(|client| {
-                    let permits = &permits;
-                    let done = &done;
-                    scope.spawn(move || {
-                        self.run_host(client, plan, permits, &|| {
-                            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                            progress(Progress { done: d, total });
-                        })
-                    })
+                    let (permits, tick) = (&permits, &tick);
+                    scope.spawn(move || self.run_host(client, plan, permits, run_deadline, tick))
                 })
                 .collect();
             handles
                 .into_iter()
-                .zip(&clients)
+                .zip(&self.clients)
                 .map(|(h, c)| {
-                    h.join().unwrap_or_else(|_| HostReport {
-                        endpoint: c.endpoint().clone(),
-                        version: None,
-                        stats: None,
-                        results: Vec::new(),
-                        error: Some(Error::Server("the host's worker thread panicked".into())),
-                        latency: None,
-                        elapsed: Duration::ZERO,
+                    h.join().unwrap_or_else(|_| {
+                        let mut r = HostReport::new(c.endpoint().clone());
+                        r.error = Some(Error::Server("the host's worker thread panicked".into()));
+                        r.jobs = skipped(plan, SkipReason::HostFailed);
+                        r
                     })
                 })
                 .collect()
         });
-        Ok(FleetReport {
+        FleetReport {
             hosts,
             elapsed: start.elapsed(),
             walk_errors: plan.walk_errors.clone(),
             skipped: plan.skipped.clone(),
-        })
+        }
     }
 
     fn run_host(
@@ -411,166 +379,173 @@ impl Fleet {
         client: &Client,
         plan: &ScanPlan,
         permits: &Semaphore,
+        run_deadline: Option<Instant>,
         tick: &(dyn Fn() + Sync),
     ) -> HostReport {
-        let start = Instant::now();
-        let deadline = start + self.host_timeout;
-        let mut report = HostReport {
-            endpoint: client.endpoint().clone(),
-            version: None,
-            stats: None,
-            results: Vec::new(),
-            error: None,
-            latency: None,
-            elapsed: Duration::ZERO,
+        let mut report = HostReport::new(client.endpoint().clone());
+        let skip_all = |report: &mut HostReport, reason| {
+            report.jobs = skipped(plan, reason);
+            plan.job_paths().iter().for_each(|_| tick());
         };
-        let timed = |c: &Client| c.with_timeout(deadline.saturating_duration_since(Instant::now()));
+        // The host's clock starts with its first permit: time spent waiting behind other
+        // hosts is theirs, not this host's.
+        let first = permits.acquire_until(run_deadline);
+        let start = Instant::now();
+        let Some(first) = first.filter(|_| run_deadline.is_none_or(|d| start < d)) else {
+            report.not_scanned = Some(SkipReason::RunDeadline);
+            skip_all(&mut report, SkipReason::RunDeadline);
+            return report;
+        };
+        let host_deadline = start + self.host_timeout;
+        let (deadline, late) = match run_deadline {
+            Some(d) if d < host_deadline => (d, SkipReason::RunDeadline),
+            _ => (host_deadline, SkipReason::HostDeadline),
+        };
+        // Each operation gets what is left of the host's deadline; once it has passed, nothing
+        // more connects.
+        let timed = |op: &'static str| match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(client.with_timeout(left)),
+            _ => Err(Error::Timeout {
+                op,
+                endpoint: client.endpoint().to_string(),
+                after: deadline.saturating_duration_since(start),
+            }),
+        };
         let setup = (|| -> Result<()> {
-            let _permit = permits.acquire();
             let t = Instant::now();
-            timed(client).ping()?;
+            timed("PING")?.ping()?;
             report.latency = Some(t.elapsed());
             if plan.reload {
-                timed(client).reload()?;
+                timed("RELOAD")?.reload()?;
             }
             if plan.version {
-                report.version = Some(timed(client).version()?);
+                report.version = Some(timed("VERSION")?.version()?);
             }
             if plan.stats {
-                report.stats = Some(timed(client).stats()?);
+                report.stats = Some(timed("STATS")?.stats()?);
             }
             Ok(())
         })();
         if let Err(e) = setup {
             report.error = Some(e);
-            for _ in 0..plan.jobs() {
-                tick();
-            }
+            skip_all(&mut report, SkipReason::HostFailed);
             report.elapsed = start.elapsed();
             return report;
         }
         let jobs = plan.jobs();
+        let budget = Arc::new(client.config().budget());
+        let capped = Mutex::new(false);
         let next = AtomicUsize::new(0);
         let slots: Vec<Mutex<Option<JobOutcome>>> = (0..jobs).map(|_| Mutex::new(None)).collect();
-        let workers = self.per_host.min(jobs);
+        let run_one = |i: usize| {
+            let (lines, status) = if *capped.lock().unwrap_or_else(PoisonError::into_inner) {
+                (Vec::new(), JobStatus::Skipped(SkipReason::ResultLimit))
+            } else if let Ok(client) = timed("a scan") {
+                let (lines, error) = run_job(&client, &plan.target, i, &budget);
+                if let Some(Error::TooManyResults { .. } | Error::ResultBytesExceeded { .. }) =
+                    &error
+                {
+                    *capped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+                }
+                (lines, error.map_or(JobStatus::Done, JobStatus::Failed))
+            } else {
+                // A job whose host has run out of time never connects.
+                (Vec::new(), JobStatus::Skipped(late))
+            };
+            *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some((lines, status));
+            tick();
+        };
+        let claim = || Some(next.fetch_add(1, Ordering::Relaxed)).filter(|&i| i < jobs);
         std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= jobs {
-                            break;
-                        }
-                        let r = if Instant::now() >= deadline {
-                            let e = Error::Timeout {
-                                op: "the fleet scan",
-                                endpoint: client.endpoint().to_string(),
-                                after: self.host_timeout,
-                            };
-                            (Vec::new(), Some(e))
-                        } else {
-                            let _permit = permits.acquire();
-                            run_job(&timed(client), &plan.target, i)
-                        };
-                        if let Ok(mut slot) = slots[i].lock() {
-                            *slot = Some(r);
-                        }
-                        tick();
-                    }
-                });
+            let (run_one, claim) = (&run_one, &claim);
+            let mut connections = 1;
+            while let Some(i) = claim() {
+                // More jobs are waiting: open another connection to this host if a permit is
+                // free now. Never wait for one, so that a started host is not held up by
+                // others.
+                if connections < self.per_host
+                    && next.load(Ordering::Relaxed) < jobs
+                    && let Some(permit) = permits.try_acquire()
+                {
+                    connections += 1;
+                    scope.spawn(move || helper(permit, claim, run_one));
+                }
+                run_one(i);
             }
         });
-        for slot in slots {
-            if let Some((lines, error)) = slot.into_inner().ok().flatten() {
-                // Results that arrived before a failure are kept, with the error.
-                report.results.extend(lines);
-                if let Some(e) = error
-                    && report.error.is_none()
-                {
-                    report.error = Some(e);
-                }
-            }
+        drop(first);
+        for (slot, path) in slots.into_iter().zip(plan.job_paths()) {
+            let (lines, status) = slot
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(|| {
+                    let e = Error::Server("the job's worker thread panicked".into());
+                    (Vec::new(), JobStatus::Failed(e))
+                });
+            // Results that arrived before a failure are kept, with the job's error.
+            report.results.extend(lines);
+            report.jobs.push(JobReport {
+                path: path.clone(),
+                status,
+            });
         }
         report.elapsed = start.elapsed();
         report
     }
 }
 
-/// The result lines of one job, and the error that ended it early, if any.
-type JobOutcome = (Vec<ScanResult>, Option<Error>);
+/// A further connection to one host: runs jobs while any are left, then gives its permit back.
+fn helper(permit: Permit<'_>, claim: &dyn Fn() -> Option<usize>, run_one: &(dyn Fn(usize) + Sync)) {
+    while let Some(i) = claim() {
+        run_one(i);
+    }
+    drop(permit);
+}
 
-fn run_job(client: &Client, target: &Target, i: usize) -> JobOutcome {
+/// Every job of the plan, skipped for `reason`.
+fn skipped(plan: &ScanPlan, reason: SkipReason) -> Vec<JobReport> {
+    plan.job_paths()
+        .iter()
+        .map(|p| JobReport {
+            path: p.clone(),
+            status: JobStatus::Skipped(reason),
+        })
+        .collect()
+}
+
+/// The result lines of one job, and what became of it.
+type JobOutcome = (Vec<ScanResult>, JobStatus);
+
+/// Runs job `i`, counting its results against the host's `budget`; returns the lines received
+/// (also before a failure) and the error that ended it, if any.
+fn run_job(
+    client: &Client,
+    target: &Target,
+    i: usize,
+    budget: &Arc<Budget>,
+) -> (Vec<ScanResult>, Option<Error>) {
+    // A local file that cannot be opened or read (it vanished or changed after the walk) is
+    // an `ERROR` line for that file, not a failure of the host: the host's other files are
+    // scanned and every such file is named.
+    let local = |path: &std::path::Path, r: Result<ScanResult>| {
+        let r = match r {
+            Err(Error::Read { source, .. }) => {
+                Ok(ScanResult::new(path, Verdict::Error(source.to_string())))
+            }
+            r => r,
+        };
+        match r.and_then(|r| budget.charge(&r).map(|()| r)) {
+            Ok(r) => (vec![r], None),
+            Err(e) => (Vec::new(), Some(e)),
+        }
+    };
     match target {
         Target::Nothing => (Vec::new(), None),
-        Target::Paths { mode, paths } => client.scan_path_partial(*mode, &paths[i]),
+        Target::Paths { mode, paths } => {
+            client.scan_path_budget(*mode, &paths[i], Arc::clone(budget))
+        }
         Target::Stream { files } => local(&files[i], client.scan_file(&files[i])),
         Target::Fildes { files } => local(&files[i], client.scan_file_fd(&files[i])),
-    }
-}
-
-/// A local file that cannot be opened or read (it vanished or changed after the walk) is an
-/// `ERROR` line for that file, not a failure of the host: the host's other files are scanned
-/// and every such file is named.
-fn local(path: &std::path::Path, r: Result<ScanResult>) -> JobOutcome {
-    match r {
-        Ok(r) => (vec![r], None),
-        Err(Error::Read { source, .. }) => {
-            let line = ScanResult::new(path, Verdict::Error(source.to_string()));
-            (vec![line], None)
-        }
-        Err(e) => (Vec::new(), Some(e)),
-    }
-}
-
-impl ClientBuilder {
-    /// Replaces the endpoint (used by [`Fleet`] to reuse one set of settings).
-    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.set_endpoint(endpoint);
-        self
-    }
-}
-
-/// A counting semaphore on std primitives.
-struct Semaphore {
-    free: Mutex<usize>,
-    cv: Condvar,
-}
-
-struct Permit<'a>(&'a Semaphore);
-
-impl Semaphore {
-    fn new(n: usize) -> Self {
-        Self {
-            free: Mutex::new(n),
-            cv: Condvar::new(),
-        }
-    }
-
-    fn acquire(&self) -> Permit<'_> {
-        let mut free = self
-            .free
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        while *free == 0 {
-            free = self
-                .cv
-                .wait(free)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-        *free -= 1;
-        Permit(self)
-    }
-}
-
-impl Drop for Permit<'_> {
-    fn drop(&mut self) {
-        let mut free = self
-            .0
-            .free
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *free += 1;
-        self.0.cv.notify_one();
     }
 }
 
@@ -578,91 +553,89 @@ impl Drop for Permit<'_> {
 mod tests {
     use super::*;
 
+    fn host(results: Vec<ScanResult>, error: Option<Error>) -> HostReport {
+        let mut h = HostReport::new(Endpoint::unix("/s"));
+        h.results = results;
+        h.error = error;
+        h
+    }
+
+    fn report(hosts: Vec<HostReport>) -> FleetReport {
+        FleetReport {
+            hosts,
+            elapsed: Duration::ZERO,
+            walk_errors: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
     #[test]
     fn summary_and_exit_codes() {
-        let host = |results: Vec<ScanResult>, error: Option<Error>| HostReport {
-            endpoint: Endpoint::unix("/s"),
-            version: None,
-            stats: None,
-            results,
-            error,
-            latency: None,
-            elapsed: Duration::ZERO,
-        };
         let clean = || ScanResult::new("/a", Verdict::Clean);
         let found = || ScanResult::new("/b", Verdict::Found("X".into()));
-        let r = FleetReport {
-            walk_errors: Vec::new(),
-            skipped: Vec::new(),
-            hosts: vec![host(vec![clean()], None)],
-            elapsed: Duration::ZERO,
-        };
+        let r = report(vec![host(vec![clean()], None)]);
         assert_eq!(r.summary().status, FleetStatus::AllClean);
         assert_eq!(r.summary().exit_code(), 0);
-        let r = FleetReport {
-            walk_errors: Vec::new(),
-            skipped: Vec::new(),
-            hosts: vec![host(vec![clean()], None), host(vec![found()], None)],
-            elapsed: Duration::ZERO,
-        };
+        let r = report(vec![host(vec![clean()], None), host(vec![found()], None)]);
         assert_eq!(r.summary().status, FleetStatus::Infected);
         assert_eq!(r.summary().exit_code(), 1);
-        let r = FleetReport {
-            walk_errors: Vec::new(),
-            skipped: Vec::new(),
-            hosts: vec![
-                host(vec![found()], None),
-                host(vec![], Some(Error::UnknownCommand)),
-            ],
-            elapsed: Duration::ZERO,
-        };
+        let r = report(vec![
+            host(vec![found()], None),
+            host(vec![], Some(Error::UnknownCommand)),
+        ]);
         assert_eq!(r.summary().status, FleetStatus::Infected);
         assert_eq!(r.summary().exit_code(), 1, "an infection outranks errors");
         assert_eq!(r.summary().hosts_failed, 1);
-        let r = FleetReport {
-            walk_errors: Vec::new(),
-            skipped: Vec::new(),
-            hosts: vec![host(vec![clean()], Some(Error::UnknownCommand))],
-            elapsed: Duration::ZERO,
-        };
+        let r = report(vec![host(vec![clean()], Some(Error::UnknownCommand))]);
         assert_eq!(r.summary().exit_code(), 2);
         let error_line = ScanResult::new("/c", Verdict::Error("lstat() failed".into()));
-        let r = FleetReport {
-            walk_errors: Vec::new(),
-            skipped: Vec::new(),
-            hosts: vec![host(vec![clean(), error_line], None)],
-            elapsed: Duration::ZERO,
-        };
+        let r = report(vec![host(vec![clean(), error_line], None)]);
         assert_eq!(r.summary().exit_code(), 2);
         // Walk errors are counted once with the others, as clamdscan's `Total errors`.
         let denied = || WalkError::new("/d", crate::WalkReason::PermissionDenied);
-        let r = FleetReport {
-            walk_errors: vec![denied(), denied()],
-            skipped: Vec::new(),
-            hosts: vec![host(vec![clean()], Some(Error::UnknownCommand))],
-            elapsed: Duration::ZERO,
+        let walked = |walk_errors: Vec<WalkError>, hosts| FleetReport {
+            walk_errors,
+            ..report(hosts)
         };
-        let sum = r.summary();
+        let sum = walked(
+            vec![denied(), denied()],
+            vec![host(vec![clean()], Some(Error::UnknownCommand))],
+        )
+        .summary();
         assert_eq!((sum.walk_errors, sum.errors), (2, 3));
         assert_eq!(sum.status, FleetStatus::Incomplete);
         assert_eq!(sum.exit_code(), 2);
-        let r = FleetReport {
-            walk_errors: vec![denied()],
-            skipped: Vec::new(),
-            hosts: vec![host(vec![clean()], None)],
-            elapsed: Duration::ZERO,
-        };
+        let r = walked(vec![denied()], vec![host(vec![clean()], None)]);
         assert_eq!(r.summary().exit_code(), 2, "a walk error alone is an error");
-        let r = FleetReport {
-            walk_errors: vec![denied()],
-            skipped: Vec::new(),
-            hosts: vec![host(vec![found()], None)],
-            elapsed: Duration::ZERO,
-        };
+        let r = walked(vec![denied()], vec![host(vec![found()], None)]);
         assert_eq!(
             r.summary().exit_code(),
             1,
             "an infection outranks walk errors"
+        );
+    }
+
+    #[test]
+    fn a_host_not_scanned_is_incomplete_and_counted() {
+        let mut h = host(vec![], None);
+        h.not_scanned = Some(SkipReason::RunDeadline);
+        h.jobs = skipped(
+            &ScanPlan::paths(ScanMode::Scan, ["/a", "/b"]),
+            SkipReason::RunDeadline,
+        );
+        assert_eq!(h.state(), HostState::NotScanned);
+        let r = report(vec![host(vec![], None), h]);
+        let s = r.summary();
+        assert_eq!((s.hosts_failed, s.hosts_not_scanned), (0, 1));
+        assert_eq!((s.status, s.exit_code()), (FleetStatus::Incomplete, 2));
+        assert_eq!(
+            r.tally(),
+            Tally {
+                given: 2,
+                done: 0,
+                failed: 0,
+                skipped: 2
+            }
         );
     }
 }

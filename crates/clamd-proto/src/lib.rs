@@ -12,6 +12,7 @@
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
 
+mod budget;
 mod client;
 mod command;
 mod decoder;
@@ -25,26 +26,30 @@ mod session;
 mod tokio_client;
 mod walk;
 
+pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESULTS,
-    DEFAULT_SESSION_WINDOW, DEFAULT_TIMEOUT, Session,
+    Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SESSION_WINDOW,
+    DEFAULT_TIMEOUT, MAX_TIMEOUT, Session,
 };
 pub use command::{Command, END_OF_STREAM, MAX_CHUNK, Mode, ScanMode, check_path, encode_chunk};
 pub use decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
 pub use endpoint::{DEFAULT_PORT, Endpoint};
 pub use error::{Error, Result};
 pub use exchange::{Exchange, Response};
-pub use fleet::{Fleet, FleetReport, FleetStatus, HostReport, Progress, ScanPlan, Summary, Target};
+pub use fleet::{
+    DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, Fleet, FleetBuilder, FleetReport,
+    FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan, SkipReason,
+    Summary, Tally, Target,
+};
 pub use reply::{
-    MemStats, QueueStats, Reply, ScanResult, Stats, ThreadStats, Verdict, Version, VersionCommands,
-    command_error,
+    MemStats, QueueStats, RESULT_OVERHEAD, Reply, ScanResult, Stats, ThreadStats, Verdict, Version,
+    VersionCommands, command_error,
 };
 pub use session::{DEFAULT_KEEPALIVE, SessionCore};
 #[cfg(feature = "tokio")]
 pub use tokio_client::{AsyncClient, AsyncSession};
 pub use walk::{
-    SkipReason, Skipped, SpecialKind, Walk, WalkEntry, WalkError, WalkReason, WalkTally, Walker,
-    walk,
+    Skipped, SpecialKind, Walk, WalkEntry, WalkError, WalkReason, WalkSkip, WalkTally, Walker, walk,
 };
 
 /// The 68-byte EICAR anti-virus test string, which every anti-virus detects as a test.

@@ -20,6 +20,11 @@ pub enum Verdict {
     Error(String),
 }
 
+/// The bytes counted for every [`ScanResult`] on top of its path and text
+/// ([`ScanResult::footprint`]): the result's own size, its share of the list that holds it
+/// (which grows by doubling) and the allocator's bookkeeping.
+pub const RESULT_OVERHEAD: usize = 128;
+
 /// One scan line: a path as clamd wrote it, and its verdict.
 ///
 /// The path is kept as raw bytes, never a lossy string: [`path`](Self::path) gives it back as
@@ -64,6 +69,17 @@ impl ScanResult {
     pub fn with_path(mut self, path: impl AsRef<Path>) -> Self {
         self.path = path.as_ref().as_os_str().as_bytes().to_vec();
         self
+    }
+
+    /// The bytes this result counts against a result budget
+    /// ([`ClientBuilder::max_result_bytes`](crate::ClientBuilder::max_result_bytes)): its path,
+    /// its signature or message, and [`RESULT_OVERHEAD`].
+    pub fn footprint(&self) -> usize {
+        let text = match &self.verdict {
+            Verdict::Clean => 0,
+            Verdict::Found(s) | Verdict::Error(s) => s.len(),
+        };
+        RESULT_OVERHEAD + self.path.len() + text
     }
 
     /// Whether a signature matched.

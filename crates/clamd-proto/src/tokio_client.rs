@@ -153,7 +153,8 @@ impl AsyncClient {
     async fn command(&self, command: Command) -> Result<Response> {
         let cfg = self.config();
         let name = command.name();
-        let (mut ex, bytes) = Exchange::new(command, cfg.mode, cfg.max_line, cfg.max_results)?;
+        let (ex, bytes) = Exchange::new(command, cfg.mode, cfg.max_line, cfg.max_results)?;
+        let mut ex = ex.with_limits(cfg.max_results, cfg.max_result_bytes);
         let mut conn = self.connect(name).await?;
         conn.write_all(&bytes)
             .await
@@ -240,8 +241,40 @@ impl AsyncClient {
         mode: ScanMode,
         path: impl AsRef<Path>,
     ) -> Result<Vec<ScanResult>> {
-        let path = self.inner.prepare_path(path.as_ref())?;
-        match self.command(Command::Path(mode, path)).await? {
+        self.scan_path_into(mode, path.as_ref(), &mut None).await
+    }
+
+    /// A path scan that keeps what arrived before a failure, as
+    /// [`Client::scan_path_partial`]: the result lines received so far, and the error that
+    /// ended the scan, if any (a stall, a deadline, a truncated or garbled line, a reset, a
+    /// result cap).
+    pub async fn scan_path_partial(
+        &self,
+        mode: ScanMode,
+        path: impl AsRef<Path>,
+    ) -> (Vec<ScanResult>, Option<Error>) {
+        let mut ex = None;
+        match self.scan_path_into(mode, path.as_ref(), &mut ex).await {
+            Ok(lines) => (lines, None),
+            Err(e) => (ex.map(Exchange::into_results).unwrap_or_default(), Some(e)),
+        }
+    }
+
+    /// Runs a path scan in `ex`, which keeps the results received when it fails.
+    async fn scan_path_into(
+        &self,
+        mode: ScanMode,
+        path: &Path,
+        ex: &mut Option<Exchange>,
+    ) -> Result<Vec<ScanResult>> {
+        let cfg = self.config();
+        let (new, bytes) = cfg.path_exchange(mode, self.inner.prepare_path(path)?)?;
+        let ex = ex.insert(new);
+        let mut conn = self.connect(mode.name()).await?;
+        conn.write_all(&bytes)
+            .await
+            .map_err(|e| conn.write_error(e))?;
+        match read_response(&mut conn, ex).await? {
             Response::Scan(lines) => Ok(lines),
             other => Err(unexpected(mode.name(), &other)),
         }

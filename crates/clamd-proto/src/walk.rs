@@ -172,17 +172,17 @@ impl WalkError {
 /// Why an entry was deliberately not scanned. Not an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
-pub enum SkipReason {
+pub enum WalkSkip {
     /// A symbolic link to a directory below a root: not followed.
     #[error("symbolic link to a directory, not followed")]
     DirectorySymlink,
 }
 
-impl SkipReason {
+impl WalkSkip {
     /// A stable `snake_case` name for machine-readable output: `directory_symlink`.
     pub fn name(&self) -> &'static str {
         match self {
-            SkipReason::DirectorySymlink => "directory_symlink",
+            WalkSkip::DirectorySymlink => "directory_symlink",
         }
     }
 }
@@ -194,7 +194,7 @@ pub struct Skipped {
     /// The entry's path.
     pub path: PathBuf,
     /// Why it was skipped.
-    pub reason: SkipReason,
+    pub reason: WalkSkip,
 }
 
 impl fmt::Display for Skipped {
@@ -233,7 +233,7 @@ pub enum WalkEntry {
 /// - **Symbolic links.** A root is followed whatever it points to: the caller named it.
 ///   Below a root, a link
 ///   to a regular file is followed and the file is scanned under the link's path; a link to a
-///   directory is not followed and is [`Skipped`] with [`SkipReason::DirectorySymlink`], so a
+///   directory is not followed and is [`Skipped`] with [`WalkSkip::DirectorySymlink`], so a
 ///   walk never leaves its tree through a link and never cycles. clamd's defaults for
 ///   clamdscan's walks (`FollowDirectorySymlinks no`, `FollowFileSymlinks no` in
 ///   `clamd.conf`) skip both kinds without a word; here a skip is always in the result. A link that cannot be resolved is an error: a loop (`ELOOP`,
@@ -309,7 +309,7 @@ impl Walker {
         match std::fs::metadata(&path) {
             Ok(target) if target.is_dir() && !root => WalkEntry::Skipped(Skipped {
                 path,
-                reason: SkipReason::DirectorySymlink,
+                reason: WalkSkip::DirectorySymlink,
             }),
             Ok(target) => self.examine(path, &target, missing),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

@@ -13,6 +13,7 @@ mod man;
 mod routemap;
 mod rrd;
 mod scan;
+mod size;
 mod trace;
 
 /// Operations toolkit: rrdtool graphs, TCP SYN route tracing with AS data, clamd fleet scanning.

@@ -13,9 +13,26 @@
 //! for that file on each host.
 //!
 //! Exit status, as clamdscan's: 1 if anything was found (even if other files or hosts had
-//! errors), otherwise 2 if there was any error (a walk entry, a scan line or a host),
-//! otherwise 0. The summary's `Errors:` is clamdscan's `Total errors`: walk errors (once) plus
-//! error lines plus failed hosts.
+//! errors), otherwise 2 if there was any error (a walk entry, a scan line or a host) or a host
+//! was not scanned, otherwise 0. The summary's `Errors:` is clamdscan's `Total errors`: walk
+//! errors (once) plus error lines plus failed and unscanned hosts.
+//!
+//! # Deadlines and limits
+//!
+//! - `--host-timeout` (600 s): each host's deadline, from when it gets its first connection;
+//!   time spent waiting behind other hosts for `--concurrency` does not count, so a stalled
+//!   host never makes a healthy one miss its deadline. A path or file not started by then is
+//!   not scanned and never connects.
+//! - `--connect-timeout` (5 s): one connect, never longer than what is left of the host's
+//!   deadline.
+//! - `--deadline` (none): the whole run. Hosts not started by then are never contacted and
+//!   are reported as not scanned, with the reason.
+//! - `--max-results` (1,000,000) and `--max-result-bytes` (64 MiB, each result counting its
+//!   path and message plus 128 bytes): the results kept per host. Past either, the host's scan
+//!   ends with an error and the results so far are kept and printed.
+//!
+//! Results that arrived before a failure (a stall, a deadline, a reset, a cut or garbled
+//! line, a result cap) are always printed, with the error next to the host or path.
 //!
 //! When standard error is a terminal, a progress line (`scanning: done/total`) shows for long
 //! scans: 50 jobs (paths or files times hosts) or more, or once a second has passed.
@@ -25,35 +42,49 @@
 //! `--json` prints one object:
 //!
 //! ```text
-//! {"hosts":[{"host":"127.0.0.1:3310","ok":true,"version":"ClamAV 1.4.6","error":null,
-//!   "results":[{"path":"/srv/a","status":"infected","signature":"Eicar","message":null}]}],
+//! {"hosts":[{"host":"127.0.0.1:3310","ok":true,"state":"done","reason":null,
+//!   "version":"ClamAV 1.4.6","error":null,
+//!   "tally":{"given":1,"done":1,"failed":0,"skipped":0},
+//!   "results":[{"path":"/srv/a","status":"infected","signature":"Eicar","message":null}],
+//!   "incomplete":[]}],
 //!  "walk_errors":[{"path":"/srv/p","reason":"permission_denied","message":"permission denied"}],
 //!  "skipped":[{"path":"/srv/l","reason":"directory_symlink",
 //!   "message":"symbolic link to a directory, not followed"}],
-//!  "summary":{"hosts":1,"hosts_failed":0,"infected":1,"file_errors":0,"walk_errors":1,
-//!   "errors":1,"status":"infected"}}
+//!  "summary":{"hosts":1,"hosts_failed":0,"hosts_not_scanned":0,
+//!   "jobs":{"given":1,"done":1,"failed":0,"skipped":0},"infected":1,"file_errors":0,
+//!   "walk_errors":1,"errors":1,"status":"infected"}}
 //! ```
 //!
-//! `status` is `clean`, `infected` or `error`; `signature` is set for `infected` and `message`
-//! for `error`. A walk error's `reason` is one of `permission_denied`, `name_too_long`,
+//! `walk_errors` and `skipped` are the local walk's entries that were not scanned (`stream`
+//! and `fdpass`). A walk error's `reason` is one of `permission_denied`, `name_too_long`,
 //! `symlink_loop`, `dangling_symlink`, `special_file`, `vanished`, `not_found`,
-//! `contains_nul`, `os_error`, and `message` says it in words. `summary.errors` is the total
-//! of `walk_errors`, `file_errors` and `hosts_failed`. Paths are JSON strings. A path that is not valid UTF-8 is still represented
+//! `contains_nul`, `os_error`, and `message` says it in words. `summary.errors` is the total of
+//! `walk_errors`, `file_errors`, `hosts_failed` and `hosts_not_scanned`.
+//!
+//! A host's `state` is `done`, `failed` or `not_scanned`; `reason` says why a host was not
+//! scanned (e.g. `the run's deadline passed`), and `error` is the host's first error. `tally`
+//! counts its paths or files (jobs): `given` is always `done + failed + skipped`.
+//! `incomplete` lists the jobs that did not complete: `state` `failed` with its `error`, or
+//! `not_scanned` with its `reason`. A result's `status` is `clean`, `infected` or `error`;
+//! `signature` is set for `infected` and `message` for `error`. Results that arrived before a
+//! failure are in `results`.
+//!
+//! Paths are JSON strings. A path that is not valid UTF-8 is still represented
 //! losslessly: each byte that is not part of valid UTF-8 is written as the escape of a lone
 //! low surrogate, `\udc80` to `\udcff` for bytes 0x80 to 0xff (PEP 383 "surrogateescape").
 //! No valid UTF-8 text can contain such a code point, so the encoding is unambiguous; in
 //! Python, `os.fsencode(json.loads(text)["hosts"][0]["results"][0]["path"])` gives back the
 //! exact bytes.
 
-use std::fmt::Write as _;
+mod json;
+
 use std::io::{IsTerminal, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clamd_proto::{
-    Client, Endpoint, Fleet, FleetReport, HostReport, Progress, ScanMode, ScanPlan, Verdict,
+    Endpoint, Fleet, FleetReport, HostReport, JobStatus, Progress, ScanMode, ScanPlan, SkipReason,
 };
 
 use crate::error::{Error, Exit, Result};
@@ -66,8 +97,10 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
 #[derive(clap::Args)]
 #[command(
     after_help = "Exit status (as clamdscan's): 1 if anything was found, even when other files or \
-                  hosts had errors; otherwise 2 if any file or host had an error; otherwise 0. \
-                  Errors are counted in the summary either way.\n\n\
+                  hosts had errors; otherwise 2 if any file or host had an error or was not \
+                  scanned; otherwise 0. Errors are counted in the summary either way. Results \
+                  that arrived before a failure (a stall, a deadline, a reset, a result cap) \
+                  are kept and printed with the error.\n\n\
                   Local walks (stream, fdpass) never abort: an unreadable file or directory, a \
                   path longer than the kernel's PATH_MAX (4096 bytes), a symbolic link loop or \
                   dangling link, a special file (device, FIFO, socket) and an entry that \
@@ -75,7 +108,7 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   rest is scanned. Links to files are followed; links to directories inside a \
                   named directory are not (a SKIPPED line). Order: as given, then names in byte \
                   order, depth first. The summary's Errors is clamdscan's Total errors: walk \
-                  errors (once), error lines and failed hosts."
+                  errors (once), error lines, and failed and unscanned hosts."
 )]
 #[expect(
     clippy::struct_excessive_bools,
@@ -105,11 +138,31 @@ pub(crate) struct Args {
     /// Print each host's STATS (to standard error with --json).
     #[arg(long)]
     stats: bool,
-    /// Deadline for each host's whole session: seconds, or a span such as 10m (default 600 s).
+    /// Deadline for each host's whole session, from when the host gets its first connection
+    /// (waiting for --concurrency behind other hosts does not count): seconds, or a span such
+    /// as 10m (default 600 s). A path or file not started by then is reported as not scanned.
     #[arg(long, value_name = "SPAN", default_value = "600", value_parser = crate::duration::parse)]
     host_timeout: Duration,
-    /// Connections open at once, over all hosts and to each host. The soft open-file limit is
-    /// raised to the hard one, and N is capped (with a warning) to (limit - 32) / 2.
+    /// Deadline for one connect, never longer than what is left of the host's deadline
+    /// (default 5 s).
+    #[arg(long, value_name = "SPAN", default_value = "5", value_parser = crate::duration::parse)]
+    connect_timeout: Duration,
+    /// Deadline for the whole run (default none). Hosts that have not started by then are
+    /// never contacted and are reported as not scanned; a started host's deadline is cut to it.
+    #[arg(long, value_name = "SPAN", value_parser = crate::duration::parse)]
+    deadline: Option<Duration>,
+    /// The most result lines kept per host (default 1000000). Past it the host's scan ends
+    /// with an error; the results so far are kept and reported.
+    #[arg(long, value_name = "N", default_value_t = clamd_proto::DEFAULT_MAX_RESULTS)]
+    max_results: usize,
+    /// The memory budget of the results kept per host: each result counts its path and
+    /// message plus 128 bytes (default 64MiB; units KiB, MiB, GiB). Past it the host's scan
+    /// ends with an error; the results so far are kept and reported.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = crate::size::parse)]
+    max_result_bytes: usize,
+    /// Connections open at once, over all hosts and to each host (at least 1). The soft
+    /// open-file limit is raised to the hard one, and N is capped (with a warning) to
+    /// (limit - 32) / 2.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
     /// Print one JSON object (see the module docs for the format).
@@ -151,37 +204,46 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     if hosts.is_empty() {
         hosts.push(Endpoint::unix(DEFAULT_SOCKET));
     }
-    let timeout = args.host_timeout;
-    let concurrency = fit_concurrency(args.concurrency.max(1));
+    if args.concurrency == 0 {
+        return Err(Error::Usage("--concurrency must be at least 1".into()));
+    }
+    if args.max_results == 0 {
+        return Err(Error::Usage("--max-results must be at least 1".into()));
+    }
+    let concurrency = fit_concurrency(args.concurrency);
     let plan = target(&args)
         .reload(args.reload)
         .version(true)
         .stats(args.stats);
-    let client = Client::builder(Endpoint::unix("/"))
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)));
-    let fleet = Fleet::new(hosts)
-        .client(client)
+    let mut fleet = Fleet::builder(hosts)
         .concurrency(concurrency)
         .per_host(concurrency)
-        .host_timeout(timeout);
+        .host_timeout(args.host_timeout)
+        .connect_timeout(args.connect_timeout)
+        .max_results(args.max_results)
+        .max_result_bytes(args.max_result_bytes);
+    if let Some(d) = args.deadline {
+        fleet = fleet.deadline(d);
+    }
+    let fleet = fleet.build()?;
 
     let progress = Spinner::new(!args.json && std::io::stderr().is_terminal());
-    let report = fleet.run_with_progress(&plan, |p| progress.update(p))?;
+    let report = fleet.run_with_progress(&plan, |p| progress.update(p));
     progress.clear();
 
-    let mut out = std::io::stdout().lock();
-    let printed = if args.json {
-        if args.stats {
-            for h in &report.hosts {
-                if let Some(s) = &h.stats {
-                    eprintln!("{} STATS:\n{}", h.endpoint, s.raw);
-                }
+    if args.json && args.stats {
+        for h in &report.hosts {
+            if let Some(s) = &h.stats {
+                eprintln!("{} STATS:\n{}", h.endpoint, s.raw);
             }
         }
-        writeln!(out, "{}", json(&report))
+    }
+    // Written as it goes: the report of a host at its result cap is as large as the cap.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let printed = if args.json {
+        json::write(&mut out, &report)
     } else {
-        write!(out, "{}", text(&report, &args))
+        text(&mut out, &report, &args)
     };
     if let Err(e) = printed.and_then(|()| out.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -230,9 +292,9 @@ fn fit_concurrency(wanted: usize) -> usize {
     wanted
 }
 
-/// The plan's target. For `stream` and `fdpass` the paths are walked here with
-/// [`clamd_proto::walk`], which never aborts: its errors and skipped entries go into the plan
-/// and so into the report.
+/// The plan for the paths given: a path scan on the hosts, or, for `stream` and `fdpass`, the
+/// files of [`clamd_proto::walk`], which never aborts: its errors and skipped entries go into
+/// the plan and so into the report.
 fn target(args: &Args) -> ScanPlan {
     if args.paths.is_empty() {
         return ScanPlan::new();
@@ -248,161 +310,87 @@ fn target(args: &Args) -> ScanPlan {
     ScanPlan::paths(mode, &args.paths)
 }
 
-fn text(report: &FleetReport, args: &Args) -> String {
-    let mut s = String::new();
-    walk_text(&mut s, report);
+fn text(out: &mut impl Write, report: &FleetReport, args: &Args) -> std::io::Result<()> {
+    walk_text(out, report)?;
     for h in &report.hosts {
-        host_text(&mut s, h, args);
+        host_text(out, h, args)?;
     }
     let sum = report.summary();
-    let _ = writeln!(s, "----------- SCAN SUMMARY -----------");
-    let _ = writeln!(s, "Hosts: {} ({} failed)", sum.hosts, sum.hosts_failed);
-    let _ = writeln!(s, "Infected files: {}", sum.infected);
-    let _ = writeln!(s, "Errors: {}", sum.errors);
+    let jobs = sum.jobs;
+    writeln!(out, "----------- SCAN SUMMARY -----------")?;
+    writeln!(
+        out,
+        "Hosts: {} ({} failed, {} not scanned)",
+        sum.hosts, sum.hosts_failed, sum.hosts_not_scanned
+    )?;
+    writeln!(
+        out,
+        "Scans: {} ({} done, {} failed, {} not scanned)",
+        jobs.given, jobs.done, jobs.failed, jobs.skipped
+    )?;
+    writeln!(out, "Infected files: {}", sum.infected)?;
+    writeln!(out, "Errors: {}", sum.errors)?;
     let status = match sum.status {
         clamd_proto::FleetStatus::AllClean => "all clean",
         clamd_proto::FleetStatus::Infected => "infected",
         clamd_proto::FleetStatus::Incomplete => "incomplete",
     };
-    let _ = writeln!(s, "Status: {status}");
-    let _ = writeln!(s, "Time: {:.3} s", report.elapsed.as_secs_f64());
-    s
+    writeln!(out, "Status: {status}")?;
+    writeln!(out, "Time: {:.3} s", report.elapsed.as_secs_f64())
 }
 
 /// The local walk's errors and skips, in clamdscan's line form.
-fn walk_text(s: &mut String, report: &FleetReport) {
+fn walk_text(out: &mut impl Write, report: &FleetReport) -> std::io::Result<()> {
     for e in &report.walk_errors {
-        let _ = writeln!(s, "{e} ERROR");
+        writeln!(out, "{e} ERROR")?;
     }
     for k in &report.skipped {
-        let _ = writeln!(s, "{k} SKIPPED");
+        writeln!(out, "{k} SKIPPED")?;
     }
+    Ok(())
 }
 
-fn host_text(s: &mut String, h: &HostReport, args: &Args) {
-    match (&h.error, h.latency) {
-        (Some(e), None) => {
-            let _ = writeln!(s, "{} connection [FAILED] {e}", h.endpoint);
-        }
-        _ => {
-            let _ = writeln!(s, "{} connection [OK]", h.endpoint);
-        }
+fn host_text(out: &mut impl Write, h: &HostReport, args: &Args) -> std::io::Result<()> {
+    let host = &h.endpoint;
+    if let Some(reason) = h.not_scanned {
+        return writeln!(out, "{host} not scanned: {reason}");
+    }
+    match &h.error {
+        Some(e) if h.latency.is_none() => writeln!(out, "{host} connection [FAILED] {e}")?,
+        _ => writeln!(out, "{host} connection [OK]")?,
     }
     if args.ping
         && let Some(l) = h.latency
     {
-        let _ = writeln!(s, "{} ping {:.3} ms", h.endpoint, l.as_secs_f64() * 1e3);
+        writeln!(out, "{host} ping {:.3} ms", l.as_secs_f64() * 1e3)?;
     }
     if args.server_version
         && let Some(v) = &h.version
     {
-        let _ = writeln!(s, "{} version {v}", h.endpoint);
+        writeln!(out, "{host} version {v}")?;
     }
     if args.stats
         && let Some(st) = &h.stats
     {
-        let _ = writeln!(s, "{} stats:\n{}", h.endpoint, st.raw.trim_end());
+        writeln!(out, "{host} stats:\n{}", st.raw.trim_end())?;
     }
     for r in &h.results {
-        let _ = writeln!(s, "{r}");
+        writeln!(out, "{r}")?;
     }
     if let (Some(e), Some(_)) = (&h.error, h.latency) {
-        let _ = writeln!(s, "{} ERROR {e}", h.endpoint);
+        writeln!(out, "{host} ERROR {e}")?;
     }
-}
-
-fn json(report: &FleetReport) -> String {
-    let mut s = String::from("{\"hosts\":[");
-    for (i, h) in report.hosts.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str("{\"host\":");
-        s.push_str(&json_str(&h.endpoint.to_string()));
-        let _ = write!(s, ",\"ok\":{}", h.ok());
-        s.push_str(",\"version\":");
-        s.push_str(
-            &h.version
-                .as_ref()
-                .map_or("null".into(), |v| json_str(&v.to_string())),
-        );
-        s.push_str(",\"error\":");
-        s.push_str(
-            &h.error
-                .as_ref()
-                .map_or("null".into(), |e| json_str(&e.to_string())),
-        );
-        s.push_str(",\"results\":[");
-        for (j, r) in h.results.iter().enumerate() {
-            if j > 0 {
-                s.push(',');
-            }
-            s.push_str("{\"path\":");
-            s.push_str(&json_path(r.path_bytes()));
-            let (status, signature, message) = match r.verdict() {
-                Verdict::Clean => ("clean", None, None),
-                Verdict::Found(sig) => ("infected", Some(sig), None),
-                Verdict::Error(msg) => ("error", None, Some(msg)),
-            };
-            let _ = write!(s, ",\"status\":\"{status}\"");
-            s.push_str(",\"signature\":");
-            s.push_str(&signature.map_or("null".into(), |v| json_str(v)));
-            s.push_str(",\"message\":");
-            s.push_str(&message.map_or("null".into(), |v| json_str(v)));
-            s.push('}');
-        }
-        s.push_str("]}");
-    }
-    s.push(']');
-    walk_json(&mut s, report);
-    s.push('}');
-    s
-}
-
-/// The local walk's errors and skips, and the summary, as members of the top-level object.
-fn walk_json(s: &mut String, report: &FleetReport) {
-    let entry = |path: &Path, reason: &str, message: String| {
-        format!(
-            "{{\"path\":{},\"reason\":\"{reason}\",\"message\":{}}}",
-            json_path(path.as_os_str().as_bytes()),
-            json_str(&message)
-        )
-    };
-    let errors: Vec<String> = report
-        .walk_errors
-        .iter()
-        .map(|e| entry(&e.path, e.reason.name(), e.reason.to_string()))
-        .collect();
-    let skipped: Vec<String> = report
-        .skipped
-        .iter()
-        .map(|k| entry(&k.path, k.reason.name(), k.reason.to_string()))
-        .collect();
-    let summary = serde_json::to_string(&report.summary()).unwrap_or_else(|_| "null".into());
-    let _ = write!(
-        s,
-        ",\"walk_errors\":[{}],\"skipped\":[{}],\"summary\":{summary}",
-        errors.join(","),
-        skipped.join(",")
-    );
-}
-
-fn json_str(v: &str) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-/// A JSON string for path bytes: valid UTF-8 as is, every other byte as `\udcXX`.
-fn json_path(bytes: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for chunk in bytes.utf8_chunks() {
-        let valid = json_str(chunk.valid());
-        s.push_str(&valid[1..valid.len() - 1]);
-        for b in chunk.invalid() {
-            let _ = write!(s, "\\udc{b:02x}");
+    for j in &h.jobs {
+        let path = j.path.display();
+        match &j.status {
+            JobStatus::Done => {}
+            JobStatus::Failed(e) => writeln!(out, "{host} {path} ERROR {e}")?,
+            JobStatus::Skipped(SkipReason::HostFailed) if h.error.is_some() => {}
+            JobStatus::Skipped(reason) => writeln!(out, "{host} {path} not scanned: {reason}")?,
+            _ => writeln!(out, "{host} {path} not scanned")?,
         }
     }
-    s.push('"');
-    s
+    Ok(())
 }
 
 /// A progress line on standard error, only on a terminal and only for long scans (50 jobs or
@@ -442,34 +430,5 @@ impl Spinner {
             let _ = write!(err, "\r\x1b[K");
             let _ = err.flush();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_paths_are_lossless() {
-        assert_eq!(json_path(b"/a \"b\"\n"), r#""/a \"b\"\n""#);
-        assert_eq!(json_path(b"/t/caf\xe9"), r#""/t/caf\udce9""#);
-        assert_eq!(json_path("/t/café".as_bytes()), "\"/t/café\"");
-        // Decoding the escapes back gives the original bytes.
-        let text = json_path(b"/x\xff\xfe");
-        let back: Vec<u8> = text
-            .trim_matches('"')
-            .split("\\udc")
-            .enumerate()
-            .flat_map(|(i, part)| {
-                if i == 0 {
-                    part.as_bytes().to_vec()
-                } else {
-                    let mut v = vec![u8::from_str_radix(&part[..2], 16).unwrap()];
-                    v.extend_from_slice(&part.as_bytes()[2..]);
-                    v
-                }
-            })
-            .collect();
-        assert_eq!(back, b"/x\xff\xfe");
     }
 }

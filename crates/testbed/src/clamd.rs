@@ -32,6 +32,10 @@
 //! # }
 //! ```
 
+mod fake;
+
+pub use fake::{Staller, fake_clamd};
+
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

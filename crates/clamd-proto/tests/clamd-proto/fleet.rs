@@ -6,17 +6,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use clamd_proto::{Client, EICAR, Endpoint, Error, Fleet, FleetStatus, ScanMode, ScanPlan};
+use clamd_proto::{
+    ClientBuilder, EICAR, Endpoint, Error, Fleet, FleetStatus, HostState, JobStatus, Mode,
+    ScanMode, ScanPlan, SkipReason, Tally,
+};
 use testbed::clamd::Clamd;
 
 use crate::{scratch, write};
 
 /// A TCP proxy to a real clamd that forwards the first `forward` connections and then accepts
-/// and stalls: a host that becomes slow in the middle of a scan.
-fn stalling_proxy(target: SocketAddr, forward: usize) -> SocketAddr {
+/// and stalls: a host that becomes slow in the middle of a scan. Also gives the count of
+/// connections accepted.
+fn stalling_proxy(target: SocketAddr, forward: usize) -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let count = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&count);
     std::thread::spawn(move || {
         let mut stalled = Vec::new();
         for conn in listener.incoming() {
@@ -32,7 +37,7 @@ fn stalling_proxy(target: SocketAddr, forward: usize) -> SocketAddr {
             pipe(server, client);
         }
     });
-    addr
+    (addr, counted)
 }
 
 fn pipe(mut from: TcpStream, mut to: TcpStream) {
@@ -62,20 +67,20 @@ fn three_hosts_one_dead_one_slow_give_partial_results() {
     // Both clamds read the same local files; the paths exist for both.
     let paths = vec![clean.clone(), infected.clone(), clean.clone()];
     // PING, VERSION and the first path scan go through; the second scan stalls.
-    let slow = stalling_proxy(slow_backend.tcp_addr(), 3);
+    let (slow, connections) = stalling_proxy(slow_backend.tcp_addr(), 3);
     let dead = dead_port();
     let hosts = vec![
         Endpoint::from(healthy.tcp_addr()),
         Endpoint::from(dead),
         Endpoint::from(slow),
     ];
-    let fleet = Fleet::new(hosts.clone())
+    let fleet = Fleet::builder(hosts.clone())
         .per_host(1)
         .host_timeout(Duration::from_secs(3))
-        .client(Client::builder(Endpoint::unix("/")).connect_timeout(Duration::from_secs(1)));
-    let report = fleet
-        .run(&ScanPlan::paths(ScanMode::ContScan, &paths))
+        .connect_timeout(Duration::from_secs(1))
+        .build()
         .unwrap();
+    let report = fleet.run(&ScanPlan::paths(ScanMode::ContScan, &paths));
     assert_eq!(report.hosts.len(), 3);
     let [h, d, s] = &report.hosts[..] else {
         panic!()
@@ -92,11 +97,31 @@ fn three_hosts_one_dead_one_slow_give_partial_results() {
         d.error
     );
     assert!(d.results.is_empty() && d.version.is_none());
-
     assert!(
-        matches!(s.error, Some(Error::Timeout { .. })),
-        "{:?}",
-        s.error
+        d.jobs
+            .iter()
+            .all(|j| matches!(j.status, JobStatus::Skipped(SkipReason::HostFailed)))
+    );
+
+    assert_eq!(s.state(), HostState::Failed);
+    assert!(s.error.is_none(), "the host itself answered: {:?}", s.error);
+    let statuses: Vec<_> = s.jobs.iter().map(|j| &j.status).collect();
+    assert!(
+        matches!(
+            statuses[..],
+            [
+                JobStatus::Done,
+                JobStatus::Failed(Error::Timeout { .. }),
+                JobStatus::Skipped(SkipReason::HostDeadline)
+            ]
+        ),
+        "{statuses:?}"
+    );
+    assert!(s.first_error().is_some_and(Error::is_timeout));
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        4,
+        "PING, VERSION, two scans: the job after the deadline never connects"
     );
     assert!(
         s.version.is_some(),
@@ -108,6 +133,15 @@ fn three_hosts_one_dead_one_slow_give_partial_results() {
     let summary = report.summary();
     assert_eq!(summary.status, FleetStatus::Infected);
     assert_eq!(summary.hosts_failed, 2);
+    assert_eq!(
+        report.tally(),
+        Tally {
+            given: 9,
+            done: 4,
+            failed: 1,
+            skipped: 4
+        }
+    );
     assert_eq!(
         summary.exit_code(),
         1,
@@ -129,19 +163,21 @@ fn fleet_streams_local_files_with_bounded_concurrency() {
             )
         })
         .collect();
-    let fleet = Fleet::new([
+    let fleet = Fleet::builder([
         Endpoint::from(a.tcp_addr()),
         Endpoint::unix(b.socket_path()),
     ])
     .concurrency(3)
-    .per_host(2);
+    .per_host(2)
+    // Settings without an endpoint: each host's own is set by the fleet.
+    .client(ClientBuilder::new().chunk_size(4096).mode(Mode::N))
+    .build()
+    .unwrap();
     let seen = AtomicUsize::new(0);
-    let report = fleet
-        .run_with_progress(&ScanPlan::stream(&files).stats(true), |p| {
-            assert!(p.done <= p.total);
-            seen.fetch_add(1, Ordering::SeqCst);
-        })
-        .unwrap();
+    let report = fleet.run_with_progress(&ScanPlan::stream(&files).stats(true), |p| {
+        assert!(p.done <= p.total);
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
     assert_eq!(seen.load(Ordering::SeqCst), 24);
     for host in &report.hosts {
         assert!(host.ok(), "{:?}", host.error);
@@ -160,12 +196,16 @@ fn fleet_streams_local_files_with_bounded_concurrency() {
     assert_eq!(report.summary().status, FleetStatus::Infected);
     assert_eq!(report.summary().exit_code(), 1);
 
-    let fildes = fleet
-        .run(&ScanPlan::new().target(clamd_proto::Target::Fildes {
-            files: files.clone(),
-        }))
-        .unwrap();
-    assert!(fildes.hosts[0].error.is_some(), "FILDES cannot cross TCP");
+    let fildes = fleet.run(&ScanPlan::new().target(clamd_proto::Target::Fildes {
+        files: files.clone(),
+    }));
+    assert!(
+        fildes.hosts[0]
+            .jobs
+            .iter()
+            .all(|j| matches!(j.status, JobStatus::Failed(Error::Unsupported(_)))),
+        "FILDES cannot cross TCP"
+    );
     assert!(fildes.hosts[1].ok());
     assert_eq!(fildes.hosts[1].results.len(), 12);
 }
@@ -177,8 +217,7 @@ fn an_all_clean_fleet_with_reload() {
     let dir = scratch(&a, "clean");
     write(&dir, "x", b"x");
     let report = Fleet::new([Endpoint::from(a.tcp_addr()), Endpoint::from(b.tcp_addr())])
-        .run(&ScanPlan::paths(ScanMode::MultiScan, [&dir]).reload(true))
-        .unwrap();
+        .run(&ScanPlan::paths(ScanMode::MultiScan, [&dir]).reload(true));
     let s = report.summary();
     assert_eq!(
         (s.status, s.exit_code(), s.hosts),
@@ -251,11 +290,12 @@ fn concurrency_is_bounded_per_host_and_globally() {
     let active = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
     let one = counting_proxy(a.tcp_addr(), Arc::clone(&active), Arc::clone(&peak));
-    let report = Fleet::new([Endpoint::from(one)])
+    let report = Fleet::builder([Endpoint::from(one)])
         .concurrency(8)
         .per_host(2)
-        .run(&ScanPlan::stream(&files))
-        .unwrap();
+        .build()
+        .unwrap()
+        .run(&ScanPlan::stream(&files));
     assert!(report.hosts[0].ok(), "{:?}", report.hosts[0].error);
     assert_eq!(report.hosts[0].results.len(), 16);
     let per_host_peak = peak.swap(0, Ordering::SeqCst);
@@ -265,15 +305,91 @@ fn concurrency_is_bounded_per_host_and_globally() {
     );
 
     let two = counting_proxy(b.tcp_addr(), Arc::clone(&active), Arc::clone(&peak));
-    let report = Fleet::new([Endpoint::from(one), Endpoint::from(two)])
+    let report = Fleet::builder([Endpoint::from(one), Endpoint::from(two)])
         .concurrency(3)
         .per_host(3)
-        .run(&ScanPlan::stream(&files))
-        .unwrap();
+        .build()
+        .unwrap()
+        .run(&ScanPlan::stream(&files));
     assert!(report.hosts.iter().all(clamd_proto::HostReport::ok));
     let global_peak = peak.load(Ordering::SeqCst);
     assert!(
         (1..=3).contains(&global_peak),
         "global bound 3, saw {global_peak}"
+    );
+}
+
+#[test]
+fn a_host_past_its_result_cap_stops_and_keeps_what_fits() {
+    // Valid result lines for the path asked, forever.
+    let flood = testbed::clamd::fake_clamd(|conn, path| {
+        let block: Vec<u8> = (0..100)
+            .flat_map(|i| format!("{path}/f{i:03}: OK\0").into_bytes())
+            .collect();
+        while conn.write_all(&block).is_ok() {}
+    })
+    .unwrap();
+    let paths = ["/srv/a", "/srv/b", "/srv/c"];
+    let per_result = "/srv/a/f000".len() + clamd_proto::RESULT_OVERHEAD;
+    for (results, bytes, cap) in [(1_000_000, 1000 * per_result, 1000), (700, 1 << 30, 700)] {
+        let report = Fleet::builder([Endpoint::from(flood)])
+            .per_host(1)
+            .max_results(results)
+            .max_result_bytes(bytes)
+            .host_timeout(Duration::from_secs(60))
+            .build()
+            .unwrap()
+            .run(&ScanPlan::paths(ScanMode::ContScan, paths));
+        let h = &report.hosts[0];
+        assert_eq!(h.results.len(), cap, "the results within the cap are kept");
+        let statuses: Vec<_> = h.jobs.iter().map(|j| &j.status).collect();
+        assert!(
+            matches!(
+                statuses[..],
+                [
+                    JobStatus::Failed(
+                        Error::ResultBytesExceeded { .. } | Error::TooManyResults { .. }
+                    ),
+                    JobStatus::Skipped(SkipReason::ResultLimit),
+                    JobStatus::Skipped(SkipReason::ResultLimit),
+                ]
+            ),
+            "{statuses:?}"
+        );
+        let t = report.tally();
+        assert_eq!((t.given, t.done, t.failed, t.skipped), (3, 0, 1, 2));
+    }
+}
+
+#[test]
+fn the_result_cap_is_the_hosts_over_all_its_jobs() {
+    // 400 valid result lines for the path asked, then a clean close: each job alone is well
+    // under the cap of 1,000, three of them are not.
+    let host = testbed::clamd::fake_clamd(|conn, path| {
+        let block: Vec<u8> = (0..400)
+            .flat_map(|i| format!("{path}/f{i:03}: OK\0").into_bytes())
+            .collect();
+        let _ = conn.write_all(&block);
+    })
+    .unwrap();
+    let report = Fleet::builder([Endpoint::from(host)])
+        .per_host(1)
+        .max_results(1000)
+        .build()
+        .unwrap()
+        .run(&ScanPlan::paths(ScanMode::ContScan, ["/a", "/b", "/c"]));
+    let h = &report.hosts[0];
+    assert_eq!(h.results.len(), 1000, "the results within the cap are kept");
+    let statuses: Vec<_> = h.jobs.iter().map(|j| &j.status).collect();
+    assert!(
+        matches!(
+            statuses[..],
+            [
+                JobStatus::Done,
+                JobStatus::Done,
+                JobStatus::Failed(Error::TooManyResults { limit: 1000 })
+            ]
+        ),
+        "{statuses:?}"
     );
 }

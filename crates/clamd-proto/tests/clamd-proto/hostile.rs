@@ -5,10 +5,10 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use clamd_proto::{Client, Endpoint, Error};
+use clamd_proto::{Client, Endpoint, Error, ScanMode};
 
 /// Serves one behaviour to every connection: reads the command, then runs `act`.
-fn server(act: fn(&mut TcpStream)) -> SocketAddr {
+pub(crate) fn server(act: fn(&mut TcpStream)) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -88,6 +88,10 @@ fn truncated_reply() {
 fn garbage_reply() {
     let addr = server(|c| {
         let _ = c.write_all(b"\xff\xfe\x00garbage\0");
+        // Read what the client is still sending (the rest of an INSTREAM) before closing:
+        // closing with unread data resets the connection, and the reset can discard the reply
+        // before the client reads it.
+        let _ = std::io::copy(c, &mut std::io::sink());
     });
     assert!(matches!(
         client(addr).version(),
@@ -97,10 +101,8 @@ fn garbage_reply() {
         client(addr).scan("/x"),
         Err(Error::Malformed { .. })
     ));
-    assert!(matches!(
-        client(addr).scan_bytes(b"x"),
-        Err(Error::Malformed { .. })
-    ));
+    let r = client(addr).scan_bytes(b"x");
+    assert!(matches!(r, Err(Error::Malformed { .. })), "{r:?}");
 }
 
 #[test]
@@ -252,15 +254,73 @@ fn verdicts_for_the_path_or_under_it_are_accepted() {
     assert_eq!(r.len(), 2, "{r:?}");
 }
 
+/// Scans `/tmp/asked` on `addr` with CONTSCAN through the blocking client and (with the
+/// `tokio` feature) the async one; both must keep the one FOUND line clamd sent before the
+/// failure, and give an error that `is_expected` accepts.
+fn found_line_is_kept_by_both_clients(addr: SocketAddr, is_expected: fn(&Error) -> bool) {
+    let check = |client: &str, (results, err): (Vec<clamd_proto::ScanResult>, Option<Error>)| {
+        assert_eq!(results.len(), 1, "{client}: {results:?} {err:?}");
+        assert!(results[0].is_infected(), "{client}: {results:?}");
+        assert_eq!(results[0].path(), std::path::Path::new("/tmp/asked/a"));
+        assert!(err.as_ref().is_some_and(is_expected), "{client}: {err:?}");
+    };
+    check(
+        "blocking",
+        client(addr).scan_path_partial(ScanMode::ContScan, "/tmp/asked"),
+    );
+    #[cfg(feature = "tokio")]
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let c = clamd_proto::AsyncClient::from(client(addr));
+        check(
+            "async",
+            rt.block_on(c.scan_path_partial(ScanMode::ContScan, "/tmp/asked")),
+        );
+    }
+}
+
+const FOUND: &[u8] = b"/tmp/asked/a: Eicar FOUND\0";
+
 #[test]
 fn results_before_a_stall_are_kept_with_the_error() {
     let addr = server(|c| {
-        let _ = c.write_all(b"/tmp/asked/a: Eicar FOUND\0");
+        let _ = c.write_all(FOUND);
         std::thread::sleep(Duration::from_secs(30));
     });
-    let (results, err) =
-        client(addr).scan_path_partial(clamd_proto::ScanMode::ContScan, "/tmp/asked");
-    assert_eq!(results.len(), 1, "{results:?}");
-    assert!(results[0].is_infected(), "{results:?}");
-    assert!(err.as_ref().is_some_and(Error::is_timeout), "{err:?}");
+    found_line_is_kept_by_both_clients(addr, Error::is_timeout);
+}
+
+#[test]
+fn results_before_a_reset_are_kept_with_the_error() {
+    let addr = server(|c| {
+        let _ = c.write_all(FOUND);
+        // Let the line reach the client first: a reset discards what it has not read yet.
+        std::thread::sleep(Duration::from_millis(300));
+        // Linger 0: close sends RST instead of FIN.
+        let _ = socket2::SockRef::from(&*c).set_linger(Some(Duration::ZERO));
+    });
+    found_line_is_kept_by_both_clients(
+        addr,
+        |e| matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::ConnectionReset),
+    );
+}
+
+#[test]
+fn results_before_a_garbled_line_are_kept_with_the_error() {
+    let addr = server(|c| {
+        let _ = c.write_all(&[FOUND, b"\xff\xfe not a scan line\0"].concat());
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    found_line_is_kept_by_both_clients(addr, |e| matches!(e, Error::Malformed { .. }));
+}
+
+#[test]
+fn results_before_a_line_cut_by_the_close_are_kept_with_the_error() {
+    let addr = server(|c| {
+        let _ = c.write_all(&[FOUND, b"/tmp/asked/b: Eic"].concat());
+    });
+    found_line_is_kept_by_both_clients(addr, |e| matches!(e, Error::Truncated(_)));
 }

@@ -2,6 +2,8 @@
 //! hostile local listeners (a test double, since no real server misbehaves on demand),
 //! property tests of the sans-IO core, and the local walk on real trees as `nobody`.
 
+mod accounting;
+mod deadlines;
 mod fleet;
 mod hostile;
 mod props;

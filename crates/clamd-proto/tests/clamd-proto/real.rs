@@ -544,3 +544,65 @@ fn keepalive_holds_a_session_open_past_the_read_timeout() {
     );
     kept.end().unwrap();
 }
+
+/// A tree that clamd's CONTSCAN walks in name order: `a-infected/` with `infected` EICAR files
+/// first, then `b-bulk/` with `bulk` clean files of distinct content (so that clamd's cache of
+/// clean files does not skip any).
+fn big_tree(clamd: &Clamd, infected: usize, bulk: usize) -> (PathBuf, Vec<PathBuf>) {
+    let root = scratch(clamd, "big");
+    let first = root.join("a-infected");
+    std::fs::create_dir(&first).unwrap();
+    let found = (0..infected)
+        .map(|i| write(&first, &format!("eicar{i}.com"), EICAR))
+        .collect();
+    for d in 0..bulk.div_ceil(500) {
+        let dir = root.join("b-bulk").join(format!("{d:03}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in (d * 500)..((d + 1) * 500).min(bulk) {
+            write(
+                &dir,
+                &format!("{f:06}.txt"),
+                format!("file {f}\n").as_bytes(),
+            );
+        }
+    }
+    (root, found)
+}
+
+#[test]
+fn contscan_past_its_deadline_keeps_the_infections_found_before_it() {
+    // Its own clamd: dropping it at the end stops the scan that outlives the deadline.
+    let clamd = Clamd::builder().start().unwrap();
+    // clamd took 0.2 to 2.6 ms a file here (measured on an idle and a busy machine): 40,000
+    // files take 8 s or more, eight times the deadline. The five infected files come first
+    // and take a few milliseconds.
+    let (root, infected) = big_tree(&clamd, 5, 40_000);
+    let t = std::time::Instant::now();
+    let report = clamd_proto::Fleet::builder([Endpoint::from(clamd.tcp_addr())])
+        .host_timeout(std::time::Duration::from_secs(1))
+        .build()
+        .unwrap()
+        .run(&clamd_proto::ScanPlan::paths(ScanMode::ContScan, [&root]));
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(30),
+        "did not hang"
+    );
+    let host = &report.hosts[0];
+    assert!(
+        matches!(
+            host.jobs[0].status,
+            clamd_proto::JobStatus::Failed(Error::Timeout { .. })
+        ),
+        "the scan must outlast the deadline: {:?}",
+        host.jobs[0].status
+    );
+    let found: BTreeSet<PathBuf> = host
+        .results
+        .iter()
+        .filter(|r| r.signature() == Some(clamd.eicar_signature()))
+        .map(|r| r.path().to_path_buf())
+        .collect();
+    assert_eq!(found, infected.into_iter().collect(), "{:?}", host.results);
+    let s = report.summary();
+    assert_eq!((s.infected, s.hosts_failed, s.exit_code()), (5, 1, 1));
+}

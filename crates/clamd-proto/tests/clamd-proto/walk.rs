@@ -8,8 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use clamd_proto::{
-    Endpoint, Fleet, FleetStatus, ScanPlan, SkipReason, SpecialKind, Verdict, Walk, WalkEntry,
-    WalkReason, Walker, walk,
+    Endpoint, Fleet, FleetStatus, ScanPlan, SpecialKind, Verdict, Walk, WalkEntry, WalkReason,
+    WalkSkip, Walker, walk,
 };
 use proptest::prelude::*;
 use testbed::tree::{BadTree, as_nobody};
@@ -36,7 +36,7 @@ fn assert_walk_matches(walk: &Walk, tree: &BadTree) {
     assert!(
         walk.skipped
             .iter()
-            .all(|s| s.reason == SkipReason::DirectorySymlink)
+            .all(|s| s.reason == WalkSkip::DirectorySymlink)
     );
     let tally = walk.tally();
     assert!(tally.is_complete(), "{tally:?}");
@@ -183,7 +183,7 @@ fn fleet_scans_a_walked_bad_tree_in_stream_and_fdpass_modes() {
         } else {
             ScanPlan::fildes_walk(w)
         };
-        let report = Fleet::new(hosts.clone()).run(&plan).unwrap();
+        let report = Fleet::new(hosts.clone()).run(&plan);
         std::fs::write(&gone, kept).unwrap();
 
         assert_eq!(report.walk_errors, walk_errors, "{mode}");
@@ -225,9 +225,7 @@ fn walk_errors_alone_exit_2() {
     std::fs::write(dir.path().join("ok.txt"), b"fine").unwrap();
     std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
     let plan = ScanPlan::stream_walk(walk([dir.path()]));
-    let report = Fleet::new([Endpoint::from(clamd.tcp_addr())])
-        .run(&plan)
-        .unwrap();
+    let report = Fleet::new([Endpoint::from(clamd.tcp_addr())]).run(&plan);
     let sum = report.summary();
     assert_eq!((sum.infected, sum.walk_errors, sum.errors), (0, 1, 1));
     assert_eq!(sum.status, FleetStatus::Incomplete);

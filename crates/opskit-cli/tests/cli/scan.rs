@@ -1,11 +1,14 @@
 //! `opskit scan` against private clamd instances.
 
 use std::ffi::OsStr;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::time::Duration;
 
-use testbed::clamd::{Clamd, EICAR};
+use testbed::clamd::{Clamd, EICAR, Staller, fake_clamd};
 
 fn opskit(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
@@ -60,8 +63,14 @@ fn clean_directory_exits_0_with_the_json_format() {
     assert_eq!(r["path"], dir.to_str().unwrap());
     assert_eq!(r["status"], "clean");
     assert!(r["signature"].is_null() && r["message"].is_null());
+    assert_eq!(h["state"], "done");
+    assert!(h["reason"].is_null());
+    assert_eq!(h["tally"]["given"], 1);
+    assert_eq!(h["tally"]["done"], 1);
+    assert_eq!(h["incomplete"].as_array().unwrap().len(), 0);
     let keys: Vec<&String> = h.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 5, "{keys:?}");
+    assert_eq!(keys.len(), 9, "{keys:?}");
+    assert_eq!(v["summary"]["status"], "all_clean");
     assert_eq!(r.as_object().unwrap().len(), 4);
 }
 
@@ -103,7 +112,7 @@ fn infected_file_exits_1_in_every_mode() {
 fn dead_host_with_infection_elsewhere_exits_1_as_clamdscan() {
     let clamd = Clamd::start().unwrap();
     let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+    let dead = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
@@ -205,6 +214,17 @@ fn bad_arguments_exit_2() {
         vec![s("--host"), s("h:99999")],
         vec![s("--host-timeout"), s("0"), s("--host"), s("127.0.0.1")],
         vec![s("--mode"), s("bogus")],
+        vec![s("--concurrency"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--deadline"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--connect-timeout"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--max-results"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![s("--max-result-bytes"), s("0"), s("--host"), s("127.0.0.1")],
+        vec![
+            s("--max-result-bytes"),
+            s("12TB"),
+            s("--host"),
+            s("127.0.0.1"),
+        ],
     ] {
         let out = opskit(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
@@ -301,35 +321,88 @@ fn concurrency_is_capped_to_the_open_file_limit_with_a_warning() {
     }
 }
 
-/// A fake clamd on loopback: answers PING and VERSION, and to a scan sends one FOUND line for
-/// `<path>/evil` and then stalls.
-fn found_then_stall_server() -> std::net::SocketAddr {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut cmd = Vec::new();
-                let mut b = [0u8; 1];
-                while conn.read(&mut b).is_ok_and(|n| n == 1) && b[0] != 0 && b[0] != b'\n' {
-                    cmd.push(b[0]);
-                }
-                let cmd = String::from_utf8_lossy(&cmd).into_owned();
-                let cmd = cmd.trim_start_matches(['z', 'n']);
-                if cmd == "PING" {
-                    let _ = conn.write_all(b"PONG\0");
-                } else if cmd == "VERSION" {
-                    let _ = conn.write_all(b"ClamAV 1.4.6/27000/Mon Jan  1 00:00:00 2026\0");
-                } else if let Some((_, path)) = cmd.split_once(' ') {
-                    let _ = conn.write_all(format!("{path}/evil: Eicar FOUND\0").as_bytes());
-                    std::thread::sleep(std::time::Duration::from_secs(30));
-                }
-            });
+/// To a scan, one FOUND line for `<path>/evil`, then a stall.
+fn found_then_stall_server() -> SocketAddr {
+    fake_clamd(|conn, path| {
+        let _ = conn.write_all(format!("{path}/evil: Eicar FOUND\0").as_bytes());
+        std::thread::sleep(Duration::from_secs(30));
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_run_deadline_reports_unstarted_hosts_as_not_scanned() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    let mut stalled = Vec::new();
+    for _ in 0..5 {
+        let staller = Staller::start().unwrap();
+        args.extend(["--host".into(), staller.addr().to_string().into()]);
+        stalled.push(staller);
+    }
+    let healthy = clamd.tcp_addr().to_string();
+    args.extend(["--host".into(), healthy.clone().into()]);
+    for a in [
+        "--concurrency",
+        "1",
+        "--host-timeout",
+        "1",
+        "--deadline",
+        "2500ms",
+    ] {
+        args.push(a.into());
+    }
+    args.push(dir.clone().into());
+    let refs: Vec<&OsStr> = args.iter().map(std::ffi::OsString::as_os_str).collect();
+    let out = opskit(&[&refs[..], &[s("--json")]].concat());
+    let v = json(&out);
+    let hosts = v["hosts"].as_array().unwrap();
+    let not_scanned: Vec<_> = hosts
+        .iter()
+        .filter(|h| h["state"] == "not_scanned")
+        .collect();
+    // One connection at a time, each stalled host holding it for its second: at most three
+    // stalled hosts, and the healthy one, start before the run's deadline.
+    assert!(not_scanned.len() >= 2, "{v}");
+    for h in &not_scanned {
+        assert_eq!(h["reason"], "the run's deadline passed", "{h}");
+        assert_eq!(h["ok"], false);
+        assert!(h["results"].as_array().unwrap().is_empty());
+        assert_eq!(h["tally"]["skipped"], 1);
+        assert_eq!(h["incomplete"][0]["state"], "not_scanned");
+        if let Some(st) = stalled.iter().find(|st| h["host"] == st.addr().to_string()) {
+            assert_eq!(st.accepted(), 0, "{h} connected");
         }
-    });
-    addr
+    }
+    let summary = &v["summary"];
+    assert_eq!(summary["hosts_not_scanned"], not_scanned.len());
+    let jobs = &summary["jobs"];
+    assert_eq!(jobs["given"], 6);
+    assert_eq!(
+        jobs["given"].as_u64(),
+        Some(
+            jobs["done"].as_u64().unwrap()
+                + jobs["failed"].as_u64().unwrap()
+                + jobs["skipped"].as_u64().unwrap()
+        )
+    );
+    let healthy_done = hosts
+        .iter()
+        .any(|h| h["host"] == healthy.as_str() && h["state"] == "done");
+    assert_eq!(
+        out.status.code(),
+        Some(if healthy_done { 1 } else { 2 }),
+        "{v}"
+    );
+
+    let out = opskit(&refs);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(" not scanned: the run's deadline passed"),
+        "{text}"
+    );
+    assert!(text.contains(" not scanned)"), "{text}");
 }
 
 #[test]
@@ -358,4 +431,184 @@ fn found_before_a_stall_is_kept_and_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(stdout.contains("/srv/tree/evil: Eicar FOUND"), "{stdout}");
     assert!(stdout.contains("Infected files: 1"), "{stdout}");
+}
+
+/// Runs `opskit scan` under GNU time and returns its output and peak resident set in bytes.
+fn opskit_peak_rss(args: &[&OsStr]) -> (Output, u64) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_opskit"))
+        .arg("scan")
+        .args(args)
+        .output()
+        .expect("run opskit scan under /usr/bin/time");
+    let text = std::fs::read_to_string(report.path()).unwrap();
+    let kib: u64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("GNU time's report: {text:?}"));
+    (out, kib * 1024)
+}
+
+#[test]
+fn a_clamd_that_floods_results_is_cut_at_the_byte_budget() {
+    const BUDGET: u64 = 32 << 20;
+    // Fixed margin over the baseline and the budget: allocator slack, the JSON writer's buffers.
+    const MARGIN: u64 = 16 << 20;
+    // Valid result lines for the path asked, forever.
+    let addr = fake_clamd(|conn, path| {
+        let block: Vec<u8> = (0..1000)
+            .flat_map(|i| format!("{path}/dir/file{i:06}.txt: OK\0").into_bytes())
+            .collect();
+        while conn.write_all(&block).is_ok() {}
+    })
+    .unwrap()
+    .to_string();
+    let run = |host: &str, budget: &str| {
+        opskit_peak_rss(&[
+            s("--host"),
+            s(host),
+            s("--host-timeout"),
+            s("120"),
+            s("--max-result-bytes"),
+            s(budget),
+            s("--json"),
+            s("/srv/flood"),
+        ])
+    };
+    // The same run against a host that refuses the connection: the process's own baseline.
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let (_, baseline) = run(&dead, "32MiB");
+    let (out, peak) = run(&addr, "32MiB");
+    assert!(
+        peak <= baseline + BUDGET + MARGIN,
+        "peak RSS {} MiB over the {} MiB baseline, budget 32 MiB",
+        peak >> 20,
+        baseline >> 20
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let h = &v["hosts"][0];
+    assert_eq!(h["state"], "failed");
+    let error = h["error"].as_str().unwrap();
+    assert!(error.contains("more than 33554432 bytes"), "{error}");
+    assert_eq!(h["incomplete"][0]["state"], "failed");
+    // The results within the budget are kept and printed: each counts its path and 128 bytes.
+    let results = h["results"].as_array().unwrap();
+    let per_result = "/srv/flood/dir/file000000.txt".len() as u64 + 128;
+    assert_eq!(
+        results.len() as u64,
+        BUDGET / per_result,
+        "{:?}",
+        &results[..3]
+    );
+}
+
+#[test]
+fn connect_timeout_ends_a_connect_that_never_completes() {
+    // A listener whose accept queue is full and never accepted: the kernel drops further SYNs,
+    // so a connect neither succeeds nor fails.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let fill: Vec<_> = (0..4)
+        .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok())
+        .collect();
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err(),
+        "the queue is full"
+    );
+    let t = std::time::Instant::now();
+    let out = opskit(&[
+        s("--host"),
+        s(&addr.to_string()),
+        s("--host-timeout"),
+        s("60"),
+        s("--connect-timeout"),
+        s("500ms"),
+        s("--json"),
+        s("/srv"),
+    ]);
+    // Ten times the connect timeout, and far below the host's deadline (and below the 10 s
+    // connect limit opskit had before --connect-timeout).
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v = json(&out);
+    let h = &v["hosts"][0];
+    assert_eq!(h["state"], "failed");
+    assert!(
+        h["error"].as_str().unwrap().contains("did not answer PING"),
+        "{v}"
+    );
+    drop(fill);
+}
+
+#[test]
+fn found_before_a_reset_a_garbled_or_a_cut_line_is_kept_with_the_error() {
+    type OnScan = fn(&mut TcpStream, &str);
+    fn found(conn: &mut TcpStream, path: &str) {
+        let _ = conn.write_all(format!("{path}/evil: Eicar FOUND\0").as_bytes());
+    }
+    let cases: [(OnScan, &str); 3] = [
+        (
+            |c, p| {
+                found(c, p);
+                // Let the line arrive first: a reset discards what the client has not read.
+                std::thread::sleep(Duration::from_millis(300));
+                let _ = socket2::SockRef::from(&*c).set_linger(Some(Duration::ZERO));
+            },
+            "reset",
+        ),
+        (
+            |c, p| {
+                found(c, p);
+                let _ = c.write_all(b"\xff garbage\0");
+            },
+            "malformed",
+        ),
+        (
+            |c, p| {
+                found(c, p);
+                let _ = c.write_all(b"/srv/tree/b: Eic");
+            },
+            "truncated",
+        ),
+    ];
+    for (server, error) in cases {
+        let addr = fake_clamd(server).unwrap().to_string();
+        let args = [s("--host"), s(&addr), s("/srv/tree")];
+        let out = opskit(&[&args[..], &[s("--json")]].concat());
+        assert_eq!(out.status.code(), Some(1), "{error}: {out:?}");
+        let v = json(&out);
+        let h = &v["hosts"][0];
+        assert_eq!(h["state"], "failed", "{v}");
+        assert_eq!(h["results"][0]["path"], "/srv/tree/evil", "{v}");
+        assert_eq!(h["results"][0]["status"], "infected", "{v}");
+        let job = &h["incomplete"][0];
+        assert_eq!(
+            (&job["path"], &job["state"]),
+            (&"/srv/tree".into(), &"failed".into())
+        );
+        assert!(job["error"].as_str().unwrap().contains(error), "{v}");
+
+        let out = opskit(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("/srv/tree/evil: Eicar FOUND"), "{text}");
+        assert!(text.contains(&format!("{addr} /srv/tree ERROR")), "{text}");
+    }
 }

@@ -1,0 +1,210 @@
+//! The settings of a [`Fleet`], checked once by [`FleetBuilder::build`].
+
+use std::time::Duration;
+
+use super::Fleet;
+use crate::client::{ClientBuilder, check_span};
+use crate::endpoint::Endpoint;
+use crate::{Error, Result};
+
+/// The default number of connections open at once over the whole fleet.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// The default number of connections open at once to one host.
+pub const DEFAULT_PER_HOST: usize = 4;
+
+/// The default deadline of one host: 10 minutes from its first connection permit.
+pub const DEFAULT_HOST_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Builder of a [`Fleet`]. Every setting has a default; [`build`](Self::build) refuses a zero
+/// count or span instead of quietly changing it.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct FleetBuilder {
+    hosts: Vec<Endpoint>,
+    client: ClientBuilder,
+    max_results: Option<usize>,
+    max_result_bytes: Option<usize>,
+    concurrency: usize,
+    per_host: usize,
+    host_timeout: Duration,
+    connect_timeout: Option<Duration>,
+    deadline: Option<Duration>,
+}
+
+impl FleetBuilder {
+    pub(super) fn new(hosts: Vec<Endpoint>) -> Self {
+        Self {
+            hosts,
+            client: ClientBuilder::new(),
+            max_results: None,
+            max_result_bytes: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            per_host: DEFAULT_PER_HOST,
+            host_timeout: DEFAULT_HOST_TIMEOUT,
+            connect_timeout: None,
+            deadline: None,
+        }
+    }
+
+    /// Client settings for every host, as a [`ClientBuilder::new`] without an endpoint: mode,
+    /// result caps (each host's cap over all its jobs), line limit, chunk size. Each host's
+    /// endpoint replaces any the builder has, and each operation's timeout is what is left of
+    /// its host's deadline.
+    pub fn client(mut self, builder: ClientBuilder) -> Self {
+        self.client = builder;
+        self
+    }
+
+    /// The most result lines one host keeps over all its jobs (default
+    /// [`DEFAULT_MAX_RESULTS`](crate::DEFAULT_MAX_RESULTS), 1,000,000). Past it the host's scan
+    /// ends with [`Error::TooManyResults`]; its results so far are kept and its remaining jobs
+    /// are skipped ([`SkipReason::ResultLimit`](crate::SkipReason::ResultLimit)).
+    pub fn max_results(mut self, lines: usize) -> Self {
+        self.max_results = Some(lines);
+        self
+    }
+
+    /// The byte budget of the results one host keeps over all its jobs, as counted by
+    /// [`ScanResult::footprint`](crate::ScanResult::footprint) (default
+    /// [`DEFAULT_MAX_RESULT_BYTES`](crate::DEFAULT_MAX_RESULT_BYTES), 64 MiB). Past it the
+    /// host's scan ends with [`Error::ResultBytesExceeded`]; its results so far are kept.
+    pub fn max_result_bytes(mut self, bytes: usize) -> Self {
+        self.max_result_bytes = Some(bytes);
+        self
+    }
+
+    /// The most connections open at once over the whole fleet (default
+    /// [`DEFAULT_CONCURRENCY`], 16; at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n;
+        self
+    }
+
+    /// The most connections open at once to one host (default [`DEFAULT_PER_HOST`], 4; at
+    /// least 1). A host's first connection waits for a fleet permit; its further ones only
+    /// take permits that are free, so a host never waits behind others once it has started.
+    pub fn per_host(mut self, n: usize) -> Self {
+        self.per_host = n;
+        self
+    }
+
+    /// Each host's deadline (default [`DEFAULT_HOST_TIMEOUT`], 10 minutes; at most
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT), 100 days), from the moment it
+    /// obtains its first connection permit: time spent waiting for a permit behind other
+    /// hosts does not count. A job not started by then is skipped
+    /// ([`SkipReason::HostDeadline`](crate::SkipReason::HostDeadline)) and never connects.
+    pub fn host_timeout(mut self, timeout: Duration) -> Self {
+        self.host_timeout = timeout;
+        self
+    }
+
+    /// How long one connect may take (default the client's,
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), 5 s), never longer than
+    /// what is left of the host's deadline.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// A deadline for the whole run, from [`Fleet::run`] (default none; at most
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT), 100 days). A host that has not
+    /// obtained a connection permit by then is never contacted and is reported as not scanned
+    /// ([`SkipReason::RunDeadline`](crate::SkipReason::RunDeadline)); a started host's deadline
+    /// is cut to it.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Builds the fleet and each host's client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a zero concurrency, per-host bound or result cap, a host timeout,
+    /// connect timeout or run deadline that is zero or longer than
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (100 days), and for the client builder's own
+    /// invalid settings.
+    pub fn build(self) -> Result<Fleet> {
+        let zero = |what: &str| {
+            Err(Error::Config(format!(
+                "the fleet's {what} must be positive"
+            )))
+        };
+        if self.concurrency == 0 {
+            return zero("concurrency");
+        }
+        if self.per_host == 0 {
+            return zero("per-host concurrency");
+        }
+        let spans = [
+            ("host timeout", Some(self.host_timeout)),
+            ("run deadline", self.deadline),
+            ("connect timeout", self.connect_timeout),
+        ];
+        for (what, span) in spans {
+            if let Some(d) = span {
+                check_span(what, d).map_err(Error::Config)?;
+            }
+        }
+        let settings = |mut b: ClientBuilder| {
+            if let Some(t) = self.connect_timeout {
+                // The operation timeout is replaced by what is left of the host's deadline at
+                // each operation; it is set here only so that the builder takes the connect
+                // timeout whatever its length.
+                b = b.timeout(t).connect_timeout(t);
+            }
+            if let Some(n) = self.max_results {
+                b = b.max_results(n);
+            }
+            if let Some(n) = self.max_result_bytes {
+                b = b.max_result_bytes(n);
+            }
+            b
+        };
+        let clients = self
+            .hosts
+            .iter()
+            .map(|h| settings(self.client.clone().endpoint(h.clone())).build())
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Fleet {
+            hosts: self.hosts,
+            clients,
+            concurrency: self.concurrency,
+            per_host: self.per_host,
+            host_timeout: self.host_timeout,
+            deadline: self.deadline,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_refuses_what_it_would_have_to_change() {
+        let fleet = || Fleet::builder([Endpoint::unix("/x")]);
+        let bad = [
+            fleet().concurrency(0),
+            fleet().per_host(0),
+            fleet().host_timeout(Duration::ZERO),
+            fleet().host_timeout(Duration::MAX),
+            fleet().deadline(Duration::ZERO),
+            fleet().deadline(Duration::MAX),
+            fleet().connect_timeout(Duration::ZERO),
+            fleet().max_results(0),
+            fleet().max_result_bytes(0),
+        ];
+        for b in bad {
+            let err = b.clone().build().unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{b:?}: {err}");
+        }
+        let f = fleet()
+            .connect_timeout(Duration::from_secs(30))
+            .host_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        assert_eq!(f.hosts(), [Endpoint::unix("/x")]);
+    }
+}
