@@ -218,7 +218,10 @@ fn walk_and_host_errors_without_an_infection_exit_2() {
         )),
         "{text}"
     );
-    assert!(text.contains("Hosts: 2 (1 failed)\n"), "{text}");
+    assert!(
+        text.contains("Hosts: 2 (1 failed, 0 not scanned)\n"),
+        "{text}"
+    );
     assert!(
         text.contains("Errors: 3\n"),
         "two walk errors and a failed host: {text}"
