@@ -527,12 +527,7 @@ impl Client {
     /// opened; a file longer than a configured `stream_max_length` is refused before connecting.
     pub fn scan_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let path = path.as_ref();
-        let read_err = |source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = File::open(path).map_err(read_err)?;
-        let len = file.metadata().map_err(read_err)?.len();
+        let (file, len) = crate::local::open_regular(path)?;
         Ok(self
             .scan_stream_sized(file, Some(len), path)?
             .with_path(path))
@@ -604,12 +599,7 @@ impl Client {
     /// [`Error::Unsupported`] on a TCP endpoint; connection and protocol errors.
     pub fn scan_fd(&self, fd: impl AsFd) -> Result<ScanResult> {
         let fd = fd.as_fd();
-        // clamd refuses anything but a regular file (`Not a regular file ERROR`): stream the
-        // rest (pipes, sockets, character devices) with INSTREAM instead.
-        let regular = rustix::fs::fstat(fd).map_or(true, |st| {
-            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
-        });
-        if !regular {
+        if !crate::local::fildes_accepts(fd) {
             let owned = fd.try_clone_to_owned().map_err(|source| Error::Read {
                 path: "<descriptor>".into(),
                 source,
@@ -637,10 +627,7 @@ impl Client {
     /// As [`scan_fd`](Self::scan_fd), and [`Error::Read`] when the file cannot be opened.
     pub fn scan_file_fd(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let (file, _) = crate::local::open_regular(path)?;
         Ok(self.scan_fd(&file)?.with_path(path))
     }
 

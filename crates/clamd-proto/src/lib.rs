@@ -20,6 +20,7 @@ mod endpoint;
 mod error;
 mod exchange;
 mod fleet;
+mod local;
 mod reply;
 mod session;
 #[cfg(feature = "tokio")]

@@ -428,10 +428,7 @@ impl AsyncClient {
     /// As [`Client::scan_fd`]: [`Error::Unsupported`] over TCP, where a descriptor cannot go.
     pub async fn scan_fd(&self, fd: impl AsFd) -> Result<ScanResult> {
         let fd = fd.as_fd();
-        let regular = rustix::fs::fstat(fd).map_or(true, |st| {
-            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
-        });
-        if !regular {
+        if !crate::local::fildes_accepts(fd) {
             let owned = fd.try_clone_to_owned().map_err(|source| Error::Read {
                 path: "<descriptor>".into(),
                 source,
@@ -494,12 +491,10 @@ impl AsyncClient {
     /// As [`Client::scan_file`].
     pub async fn scan_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let path = path.as_ref();
-        let read_err = |source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = tokio::fs::File::open(path).await.map_err(read_err)?;
-        let len = file.metadata().await.map_err(read_err)?.len();
+        // A non-blocking open of a local file is a short system call: no need for the blocking
+        // pool, and one place decides what may be sent.
+        let (file, len) = crate::local::open_regular(path)?;
+        let file = tokio::fs::File::from_std(file);
         if let Some(limit) = self.config().stream_max_length
             && len > limit
         {

@@ -389,3 +389,46 @@ proptest! {
         prop_assert!(w.files.is_sorted());
     }
 }
+
+/// A file swapped for a FIFO between the walk and its scan is an ERROR line for that file, in
+/// both modes and in both clients, and never blocks: opening a FIFO for reading waits for a
+/// writer unless the open is non-blocking. The scan runs on a thread so that a regression
+/// fails here instead of hanging the suite.
+#[test]
+fn a_file_swapped_for_a_fifo_after_the_walk_is_an_error_not_a_hang() {
+    let clamd = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let ok = dir.path().join("ok.txt");
+    let swapped = dir.path().join("swapped.txt");
+    std::fs::write(&ok, b"clean\n").unwrap();
+    std::fs::write(&swapped, b"clean too\n").unwrap();
+    let w = walk([dir.path()]);
+    assert_eq!(w.files, [ok.clone(), swapped.clone()]);
+    std::fs::remove_file(&swapped).unwrap();
+    testbed::tree::mkfifo(&swapped).unwrap();
+
+    let socket = Endpoint::unix(clamd.socket_path());
+    let plans = [
+        ("stream", ScanPlan::stream(w.files.clone())),
+        ("fdpass", ScanPlan::fildes_walk(w.clone())),
+    ];
+    for (mode, plan) in plans {
+        let hosts = vec![socket.clone()];
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(Fleet::new(hosts).run(&plan)));
+        let report = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{mode}: the scan of a FIFO blocked"));
+        let h = &report.hosts[0];
+        assert!(h.ok(), "{mode}: {:?}", h.error);
+        assert_eq!(h.results.len(), 2, "{mode}: {:?}", h.results);
+        assert_eq!(*h.results[0].verdict(), Verdict::Clean, "{mode}");
+        assert_eq!(h.results[1].path(), swapped.as_path(), "{mode}");
+        assert!(
+            matches!(h.results[1].verdict(), Verdict::Error(m) if m.contains("not a regular file")),
+            "{mode}: {:?}",
+            h.results[1]
+        );
+        assert_eq!(report.summary().exit_code(), 2, "{mode}");
+    }
+}
