@@ -36,30 +36,18 @@ const DST6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 1);
 const HOP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, 1);
 
 fn syn(seq: u32) -> TcpRepr {
-    TcpRepr {
-        src_port: 40_000,
-        dst_port: 443,
-        seq_number: seq,
-        ack_number: 0,
-        flags: TcpFlags::SYN,
-        window: 1024,
-        mss: None,
-    }
+    let mut tcp = TcpRepr::new(40_000, 443, TcpFlags::SYN);
+    tcp.seq_number = seq;
+    tcp.window = 1024;
+    tcp
 }
 
 /// A probe as the engine writes it: IPv4 header, then the SYN with its checksum.
 fn probe_v4(buf: &mut [u8; 40], ttl: u8, seq: u32) {
     let tcp = syn(seq);
-    let ip = Ipv4Repr {
-        src_addr: SRC4,
-        dst_addr: DST4,
-        protocol: 6,
-        ttl,
-        ident: 0x1234,
-        tos: 0,
-        dont_frag: false,
-        payload_len: tcp.header_len(),
-    };
+    let mut ip = Ipv4Repr::new(SRC4, DST4, 6, tcp.header_len());
+    ip.ttl = ttl;
+    ip.ident = 0x1234;
     ip.emit(buf).expect("room for the header");
     tcp.emit(&mut buf[20..], IpAddr::V4(SRC4), IpAddr::V4(DST4))
         .expect("room for the SYN");
@@ -67,15 +55,9 @@ fn probe_v4(buf: &mut [u8; 40], ttl: u8, seq: u32) {
 
 fn probe_v6(buf: &mut [u8; 60], ttl: u8, seq: u32) {
     let tcp = syn(seq);
-    let ip = Ipv6Repr {
-        src_addr: SRC6,
-        dst_addr: DST6,
-        next_header: 6,
-        hop_limit: ttl,
-        traffic_class: 0,
-        flow_label: 0x1_2345,
-        payload_len: tcp.header_len(),
-    };
+    let mut ip = Ipv6Repr::new(SRC6, DST6, 6, tcp.header_len());
+    ip.hop_limit = ttl;
+    ip.flow_label = 0x1_2345;
     ip.emit(buf).expect("room for the header");
     tcp.emit(&mut buf[40..], IpAddr::V6(SRC6), IpAddr::V6(DST6))
         .expect("room for the SYN");
@@ -83,16 +65,9 @@ fn probe_v6(buf: &mut [u8; 60], ttl: u8, seq: u32) {
 
 /// An IPv4 datagram from `HOP4` carrying `icmp`.
 fn in_ipv4(icmp: &Icmpv4Repr<'_>) -> Vec<u8> {
-    let ip = Ipv4Repr {
-        src_addr: HOP4,
-        dst_addr: SRC4,
-        protocol: 1,
-        ttl: 63,
-        ident: 7,
-        tos: 0,
-        dont_frag: false,
-        payload_len: icmp.buffer_len(),
-    };
+    let mut ip = Ipv4Repr::new(HOP4, SRC4, 1, icmp.buffer_len());
+    ip.ttl = 63;
+    ip.ident = 7;
     let mut out = vec![0; ip.buffer_len()];
     ip.emit(&mut out).expect("sized");
     icmp.emit(&mut out[20..]).expect("sized");
@@ -114,61 +89,30 @@ fn replies() -> Replies {
     probe_v4(&mut probe, 3, 0x0102_0304);
     // Routers quote the probe with its TTL run down to 1.
     probe[8] = 1;
-    let time_exceeded = in_ipv4(&Icmpv4Repr::TimeExceeded {
-        code: 0,
-        quoted: &probe[..28],
-        mpls: vec![],
-    });
-    let time_exceeded_mpls = in_ipv4(&Icmpv4Repr::TimeExceeded {
-        code: 0,
-        quoted: &probe,
-        mpls: vec![MplsLabel {
-            label: 16,
-            tc: 0,
-            bottom: true,
-            ttl: 1,
-        }],
-    });
-    let mut syn_ack = [0u8; 40];
-    let tcp = TcpRepr {
-        src_port: 443,
-        dst_port: 40_000,
-        seq_number: 99,
-        ack_number: 0x0102_0305,
-        flags: TcpFlags::SYN | TcpFlags::ACK,
-        window: 64_240,
-        mss: None,
+    let time_exceeded = in_ipv4(&Icmpv4Repr::time_exceeded(0, &probe[..28], vec![]));
+    let label = MplsLabel {
+        label: 16,
+        tc: 0,
+        bottom: true,
+        ttl: 1,
     };
-    Ipv4Repr {
-        src_addr: DST4,
-        dst_addr: SRC4,
-        protocol: 6,
-        ttl: 61,
-        ident: 0,
-        tos: 0,
-        dont_frag: true,
-        payload_len: 20,
-    }
-    .emit(&mut syn_ack)
-    .expect("sized");
+    let time_exceeded_mpls = in_ipv4(&Icmpv4Repr::time_exceeded(0, &probe, vec![label]));
+    let mut syn_ack = [0u8; 40];
+    let mut tcp = TcpRepr::new(443, 40_000, TcpFlags::SYN | TcpFlags::ACK);
+    tcp.seq_number = 99;
+    tcp.ack_number = 0x0102_0305;
+    tcp.window = 64_240;
+    let mut ip = Ipv4Repr::new(DST4, SRC4, 6, 20);
+    ip.ttl = 61;
+    ip.dont_frag = true;
+    ip.emit(&mut syn_ack).expect("sized");
     tcp.emit(&mut syn_ack[20..], IpAddr::V4(DST4), IpAddr::V4(SRC4))
         .expect("sized");
     let mut probe6 = [0u8; 60];
     probe_v6(&mut probe6, 2, 7);
-    let icmp = Icmpv6Repr::TimeExceeded {
-        code: 0,
-        quoted: &probe6,
-        mpls: vec![],
-    };
-    let ip = Ipv6Repr {
-        src_addr: HOP6,
-        dst_addr: SRC6,
-        next_header: 58,
-        hop_limit: 63,
-        traffic_class: 0,
-        flow_label: 0,
-        payload_len: icmp.buffer_len(),
-    };
+    let icmp = Icmpv6Repr::time_exceeded(0, &probe6, vec![]);
+    let mut ip = Ipv6Repr::new(HOP6, SRC6, 58, icmp.buffer_len());
+    ip.hop_limit = 63;
     let mut icmpv6 = vec![0; ip.buffer_len()];
     ip.emit(&mut icmpv6).expect("sized");
     icmp.emit(&mut icmpv6[40..], HOP6, SRC6).expect("sized");

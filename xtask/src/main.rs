@@ -1,7 +1,7 @@
 //! `cargo xtask`: the project's task runner.
 //!
 //! - `setup`: installs what the tests, demo and benchmarks need, only what is missing;
-//! - `test`: setup, then format, lint, docs and every test of the workspace;
+//! - `test`: setup, then format, packaging, lint, docs and every test of the workspace;
 //! - `demo`: setup, then every recipe end to end, with its pictures and reports in `target/demo/`;
 //! - `bench`: setup, then the peer benchmarks, gathered into `target/bench/REPORT.md`;
 //! - `fuzz`: runs each cargo-fuzz target for a few seconds.
@@ -51,6 +51,18 @@ fn workspace_root() -> PathBuf {
 fn test(root: &Path) -> Result<(), String> {
     setup::run(root)?;
     Step::new("format", cargo(root, &["fmt", "--all", "--check"])).run()?;
+    // What a publish would refuse: a dependency without a version, a readme or license file
+    // that is missing, a manifest crates.io cannot read. `--no-verify` skips building the
+    // tarballs (the steps below build the same code), which keeps this step to seconds;
+    // `--allow-dirty` lets it run on a work tree with changes.
+    Step::new(
+        "package",
+        cargo(
+            root,
+            &["package", "--workspace", "--no-verify", "--allow-dirty"],
+        ),
+    )
+    .run()?;
     Step::new(
         "clippy",
         cargo(

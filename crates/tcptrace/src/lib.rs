@@ -23,8 +23,7 @@ pub use transport::RawSockets;
 pub use wire::{
     ExtensionObject, Extensions, IcmpPacket, IcmpVersion, Icmpv4, Icmpv4Packet, Icmpv4Repr, Icmpv6,
     Icmpv6Packet, Icmpv6Repr, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, ParsedReply, QuotedProbe,
-    ReplyBody, TcpFlags, TcpPacket, TcpRepr, WireError, emit_mpls_extension, parse_reply,
-    parse_reply_v6_payload,
+    ReplyBody, TcpFlags, TcpPacket, TcpRepr, WireError, parse_reply, parse_reply_v6_payload,
 };
 
 mod asn;

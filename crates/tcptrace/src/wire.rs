@@ -18,7 +18,7 @@ mod ipv6;
 mod reply;
 mod tcp;
 
-pub use ext::{ExtensionObject, Extensions, emit_mpls_extension};
+pub use ext::{ExtensionObject, Extensions};
 pub use icmp::{IcmpPacket, IcmpVersion, Icmpv4, Icmpv6};
 pub use icmpv4::{Icmpv4Packet, Icmpv4Repr};
 pub use icmpv6::{Icmpv6Packet, Icmpv6Repr};
@@ -119,6 +119,97 @@ pub(crate) fn v6_octets(a: IpAddr) -> [u8; 16] {
         IpAddr::V6(v) => v.octets(),
     }
 }
+
+/// Adding a field to a public wire type is not a breaking change: outside this crate, no struct
+/// expression builds one (E0639), so users go through the constructors, and patterns need `..`.
+/// Each block must fail to compile; it compiled before the types were `#[non_exhaustive]`.
+///
+/// ```compile_fail,E0639
+/// use std::net::Ipv4Addr;
+/// let _ = tcptrace::Ipv4Repr {
+///     src_addr: Ipv4Addr::LOCALHOST,
+///     dst_addr: Ipv4Addr::LOCALHOST,
+///     protocol: 6,
+///     ttl: 1,
+///     ident: 0,
+///     tos: 0,
+///     dont_frag: false,
+///     payload_len: 20,
+/// };
+/// ```
+///
+/// ```compile_fail,E0639
+/// use std::net::Ipv6Addr;
+/// let _ = tcptrace::Ipv6Repr {
+///     src_addr: Ipv6Addr::LOCALHOST,
+///     dst_addr: Ipv6Addr::LOCALHOST,
+///     next_header: 6,
+///     hop_limit: 1,
+///     traffic_class: 0,
+///     flow_label: 0,
+///     payload_len: 20,
+/// };
+/// ```
+///
+/// ```compile_fail,E0639
+/// let _ = tcptrace::TcpRepr {
+///     src_port: 1,
+///     dst_port: 2,
+///     seq_number: 0,
+///     ack_number: 0,
+///     flags: tcptrace::TcpFlags::SYN,
+///     window: 0,
+///     mss: None,
+/// };
+/// ```
+///
+/// ```compile_fail,E0639
+/// let _ = tcptrace::Icmpv4Repr::TimeExceeded { code: 0, quoted: &[], mpls: vec![] };
+/// ```
+///
+/// ```compile_fail,E0639
+/// let _ = tcptrace::Icmpv6Repr::DstUnreachable { code: 4, quoted: &[], mpls: vec![] };
+/// ```
+///
+/// ```compile_fail,E0639
+/// let _ = tcptrace::ExtensionObject { class_num: 1, c_type: 1, payload: &[] };
+/// ```
+///
+/// ```compile_fail,E0639
+/// use std::net::{IpAddr, Ipv4Addr};
+/// let _ = tcptrace::QuotedProbe {
+///     src: IpAddr::V4(Ipv4Addr::LOCALHOST),
+///     dst: IpAddr::V4(Ipv4Addr::LOCALHOST),
+///     ident: None,
+///     ttl: 1,
+///     src_port: 1,
+///     dst_port: 2,
+///     seq_number: 0,
+/// };
+/// ```
+///
+/// ```compile_fail,E0639
+/// let _ = tcptrace::ReplyBody::Tcp {
+///     src_port: 1,
+///     dst_port: 2,
+///     seq_number: 0,
+///     ack_number: 0,
+///     flags: tcptrace::TcpFlags::RST,
+/// };
+/// ```
+///
+/// ```compile_fail,E0639
+/// let r = tcptrace::parse_reply(&[]).unwrap();
+/// let _ = tcptrace::ParsedReply { from: r.from, to: r.to, body: r.body };
+/// ```
+///
+/// The extension emitter is the ICMP `Repr`s' (their `emit` with MPLS labels), not public:
+///
+/// ```compile_fail,E0432
+/// use tcptrace::emit_mpls_extension;
+/// ```
+#[cfg(doctest)]
+pub struct NonExhaustive;
 
 #[cfg(test)]
 mod tests {

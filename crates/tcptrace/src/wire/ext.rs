@@ -85,8 +85,9 @@ impl<'a> Extensions<'a> {
     }
 }
 
-/// One object of an extension structure.
+/// One object of an extension structure, as [`Extensions::objects`] reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ExtensionObject<'a> {
     /// The class number (1 is the MPLS label stack).
     pub class_num: u8,
@@ -96,8 +97,9 @@ pub struct ExtensionObject<'a> {
     pub payload: &'a [u8],
 }
 
-/// Appends an extension structure holding one MPLS label stack object to `out`.
-pub fn emit_mpls_extension(labels: &[MplsLabel], out: &mut Vec<u8>) {
+/// Appends an extension structure holding one MPLS label stack object to `out`. Users reach it
+/// through the ICMP `Repr`s' `emit`, which also sets the RFC 4884 length and pads the quote.
+pub(crate) fn emit_mpls_extension(labels: &[MplsLabel], out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&[0x20, 0, 0, 0]);
     let obj_len = 4 + 4 * labels.len();

@@ -240,11 +240,37 @@ impl<'a> Message<'a> {
     }
 }
 
-/// The two ways between a version's `Repr` (whose variants have the same names and fields in
-/// both versions) and a [`Message`].
+/// A version's `Repr` (whose variants have the same names and fields in both versions): its
+/// constructors, and the two ways between it and a [`Message`].
 macro_rules! message_conversions {
     ($repr:ident) => {
         impl<'a> $repr<'a> {
+            /// A time-exceeded message with `code` (0 in transit), quoting `quoted` (the start
+            /// of the expired datagram), with the RFC 4950 MPLS labels `mpls` (none: `vec![]`).
+            pub const fn time_exceeded(
+                code: u8,
+                quoted: &'a [u8],
+                mpls: Vec<$crate::MplsLabel>,
+            ) -> Self {
+                Self::TimeExceeded { code, quoted, mpls }
+            }
+
+            /// A destination-unreachable message with the reason `code`, quoting `quoted`, with
+            /// the RFC 4950 MPLS labels `mpls` (none: `vec![]`).
+            pub const fn dst_unreachable(
+                code: u8,
+                quoted: &'a [u8],
+                mpls: Vec<$crate::MplsLabel>,
+            ) -> Self {
+                Self::DstUnreachable { code, quoted, mpls }
+            }
+
+            /// Any other message, by type and code only: it is written as its 8-byte header
+            /// with the rest of the header zero.
+            pub const fn other(msg_type: u8, code: u8) -> Self {
+                Self::Other { msg_type, code }
+            }
+
             fn message(&self) -> $crate::wire::icmp::Message<'a> {
                 use $crate::wire::icmp::{Kind, Message};
                 match self {

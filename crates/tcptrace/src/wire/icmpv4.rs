@@ -16,10 +16,15 @@ impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
 }
 
 /// The ICMP messages a traceroute cares about.
+///
+/// Build one with [`Icmpv4Repr::time_exceeded`], [`Icmpv4Repr::dst_unreachable`] or
+/// [`Icmpv4Repr::other`]; match the variants with `..`, so that a field added later is not a
+/// breaking change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Icmpv4Repr<'a> {
     /// Time exceeded (type 11).
+    #[non_exhaustive]
     TimeExceeded {
         /// 0 in transit, 1 in reassembly.
         code: u8,
@@ -29,6 +34,7 @@ pub enum Icmpv4Repr<'a> {
         mpls: Vec<MplsLabel>,
     },
     /// Destination unreachable (type 3).
+    #[non_exhaustive]
     DstUnreachable {
         /// The reason code (3 port, 13 administratively prohibited, ...).
         code: u8,
@@ -38,6 +44,7 @@ pub enum Icmpv4Repr<'a> {
         mpls: Vec<MplsLabel>,
     },
     /// Any other message, kept only by type and code.
+    #[non_exhaustive]
     Other {
         /// The type.
         msg_type: u8,
@@ -103,11 +110,7 @@ mod tests {
 
     #[test]
     fn emit_fixture() {
-        let r = Icmpv4Repr::TimeExceeded {
-            code: 0,
-            quoted: &FIXTURE[8..],
-            mpls: vec![],
-        };
+        let r = Icmpv4Repr::time_exceeded(0, &FIXTURE[8..], vec![]);
         let mut b = [0u8; 16];
         r.emit(&mut b).unwrap();
         assert_eq!(b, FIXTURE);
@@ -122,11 +125,7 @@ mod tests {
             bottom: true,
             ttl: 254,
         }];
-        let repr = Icmpv4Repr::DstUnreachable {
-            code: 3,
-            quoted: &quoted,
-            mpls: mpls.clone(),
-        };
+        let repr = Icmpv4Repr::dst_unreachable(3, &quoted, mpls.clone());
         let mut bytes = vec![0u8; repr.buffer_len()];
         repr.emit(&mut bytes).unwrap();
         assert_eq!(bytes[5], 32);
@@ -143,6 +142,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn other_is_its_header() {
+        let mut b = [0u8; 8];
+        Icmpv4Repr::other(8, 0).emit(&mut b).unwrap();
+        // An echo request's header: the checksum is !0x0800.
+        assert_eq!(b, [8, 0, 0xf7, 0xff, 0, 0, 0, 0]);
+        let p = Icmpv4Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(Icmpv4Repr::parse(&p).unwrap(), Icmpv4Repr::other(8, 0));
     }
 
     #[test]

@@ -30,10 +30,15 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
 }
 
 /// The ICMPv6 messages a traceroute cares about.
+///
+/// Build one with [`Icmpv6Repr::time_exceeded`], [`Icmpv6Repr::dst_unreachable`] or
+/// [`Icmpv6Repr::other`]; match the variants with `..`, so that a field added later is not a
+/// breaking change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Icmpv6Repr<'a> {
     /// Time exceeded (type 3).
+    #[non_exhaustive]
     TimeExceeded {
         /// 0 hop limit exceeded in transit, 1 reassembly.
         code: u8,
@@ -43,6 +48,7 @@ pub enum Icmpv6Repr<'a> {
         mpls: Vec<MplsLabel>,
     },
     /// Destination unreachable (type 1).
+    #[non_exhaustive]
     DstUnreachable {
         /// The reason code (4 port unreachable, 1 administratively prohibited, ...).
         code: u8,
@@ -52,6 +58,7 @@ pub enum Icmpv6Repr<'a> {
         mpls: Vec<MplsLabel>,
     },
     /// Any other message, kept only by type and code.
+    #[non_exhaustive]
     Other {
         /// The type.
         msg_type: u8,
@@ -148,11 +155,7 @@ mod tests {
     #[test]
     fn emit_fixture() {
         let (s, d) = addrs();
-        let r = Icmpv6Repr::TimeExceeded {
-            code: 0,
-            quoted: &FIXTURE[8..],
-            mpls: vec![],
-        };
+        let r = Icmpv6Repr::time_exceeded(0, &FIXTURE[8..], vec![]);
         let mut b = [0u8; 16];
         r.emit(&mut b, s, d).unwrap();
         assert_eq!(b, FIXTURE);
@@ -176,11 +179,7 @@ mod tests {
                 ttl: 1,
             },
         ];
-        let repr = Icmpv6Repr::TimeExceeded {
-            code: 0,
-            quoted: &quoted,
-            mpls: mpls.clone(),
-        };
+        let repr = Icmpv6Repr::time_exceeded(0, &quoted, mpls.clone());
         let mut bytes = vec![0u8; repr.buffer_len()];
         repr.emit(&mut bytes, src, dst).unwrap();
         assert_eq!(bytes[4], 16);

@@ -194,7 +194,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
 }
 
 /// The fields of an IPv4 header this crate reads and writes (no options).
+///
+/// Build one with [`Ipv4Repr::new`] and set the other fields on it; the fields stay public, and
+/// a field added later gets its default in `new`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Ipv4Repr {
     /// Source address.
     pub src_addr: Ipv4Addr,
@@ -215,6 +219,30 @@ pub struct Ipv4Repr {
 }
 
 impl Ipv4Repr {
+    /// The TTL [`Ipv4Repr::new`] sets: 64, Linux's default (`net.ipv4.ip_default_ttl`).
+    pub const DEFAULT_TTL: u8 = 64;
+
+    /// A header from `src_addr` to `dst_addr` carrying `payload_len` bytes of `protocol` (an IP
+    /// protocol number: 1 ICMP, 6 TCP), with TTL [`Self::DEFAULT_TTL`], identification 0, type
+    /// of service 0 and don't-fragment clear.
+    pub const fn new(
+        src_addr: Ipv4Addr,
+        dst_addr: Ipv4Addr,
+        protocol: u8,
+        payload_len: usize,
+    ) -> Self {
+        Self {
+            src_addr,
+            dst_addr,
+            protocol,
+            ttl: Self::DEFAULT_TTL,
+            ident: 0,
+            tos: 0,
+            dont_frag: false,
+            payload_len,
+        }
+    }
+
     /// Parses a checked packet, verifying the version, the checksum and that it is not a fragment.
     ///
     /// # Errors
@@ -302,16 +330,21 @@ mod tests {
     }
 
     fn repr() -> Ipv4Repr {
-        Ipv4Repr {
-            src_addr: Ipv4Addr::new(198, 51, 100, 7),
-            dst_addr: Ipv4Addr::new(192, 0, 2, 1),
-            protocol: 6,
-            ttl: 3,
-            ident: 0x1234,
-            tos: 0,
-            dont_frag: true,
-            payload_len: 20,
-        }
+        let mut r = Ipv4Repr::new(
+            Ipv4Addr::new(198, 51, 100, 7),
+            Ipv4Addr::new(192, 0, 2, 1),
+            6,
+            20,
+        );
+        (r.ttl, r.ident, r.dont_frag) = (3, 0x1234, true);
+        r
+    }
+
+    #[test]
+    fn new_sets_the_documented_defaults() {
+        let mut want = repr();
+        (want.ttl, want.ident, want.tos, want.dont_frag) = (64, 0, 0, false);
+        assert_eq!(Ipv4Repr::new(want.src_addr, want.dst_addr, 6, 20), want);
     }
 
     #[test]

@@ -125,7 +125,11 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
 }
 
 /// The fields of an IPv6 fixed header.
+///
+/// Build one with [`Ipv6Repr::new`] and set the other fields on it; the fields stay public, and
+/// a field added later gets its default in `new`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Ipv6Repr {
     /// Source address.
     pub src_addr: Ipv6Addr,
@@ -144,6 +148,30 @@ pub struct Ipv6Repr {
 }
 
 impl Ipv6Repr {
+    /// The hop limit [`Ipv6Repr::new`] sets: 64, Linux's default
+    /// (`net.ipv6.conf.all.hop_limit`).
+    pub const DEFAULT_HOP_LIMIT: u8 = 64;
+
+    /// A fixed header from `src_addr` to `dst_addr` carrying `payload_len` bytes of
+    /// `next_header` (58 ICMPv6, 6 TCP), with hop limit [`Self::DEFAULT_HOP_LIMIT`], traffic
+    /// class 0 and flow label 0.
+    pub const fn new(
+        src_addr: Ipv6Addr,
+        dst_addr: Ipv6Addr,
+        next_header: u8,
+        payload_len: usize,
+    ) -> Self {
+        Self {
+            src_addr,
+            dst_addr,
+            next_header,
+            hop_limit: Self::DEFAULT_HOP_LIMIT,
+            traffic_class: 0,
+            flow_label: 0,
+            payload_len,
+        }
+    }
+
     /// Parses a checked packet.
     ///
     /// # Errors
@@ -216,15 +244,21 @@ mod tests {
     ];
 
     fn repr() -> Ipv6Repr {
-        Ipv6Repr {
-            src_addr: "2001:db8::1".parse().unwrap(),
-            dst_addr: "2001:db8::2".parse().unwrap(),
-            next_header: 6,
-            hop_limit: 5,
-            traffic_class: 0,
-            flow_label: 0x12345,
-            payload_len: 4,
-        }
+        let mut r = Ipv6Repr::new(
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+            6,
+            4,
+        );
+        (r.hop_limit, r.flow_label) = (5, 0x12345);
+        r
+    }
+
+    #[test]
+    fn new_sets_the_documented_defaults() {
+        let mut want = repr();
+        (want.hop_limit, want.traffic_class, want.flow_label) = (64, 0, 0);
+        assert_eq!(Ipv6Repr::new(want.src_addr, want.dst_addr, 6, 4), want);
     }
 
     #[test]

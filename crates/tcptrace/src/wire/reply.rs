@@ -8,8 +8,12 @@ use super::{
 };
 use crate::{MplsLabel, ReplyKind};
 
-/// A received packet that may answer a probe.
+/// A received packet that may answer a probe, as [`parse_reply`] and [`parse_reply_v6_payload`]
+/// read it (the input of [`Engine::handle_reply`]).
+///
+/// [`Engine::handle_reply`]: crate::Engine::handle_reply
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParsedReply {
     /// The sender of the reply.
     pub from: IpAddr,
@@ -19,11 +23,12 @@ pub struct ParsedReply {
     pub body: ReplyBody,
 }
 
-/// The content of a [`ParsedReply`].
+/// The content of a [`ParsedReply`]. Match the variants with `..`: fields may be added.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplyBody {
     /// An ICMP or ICMPv6 time-exceeded or unreachable error quoting a TCP probe.
+    #[non_exhaustive]
     IcmpError {
         /// [`ReplyKind::TimeExceeded`] or [`ReplyKind::Unreachable`].
         kind: ReplyKind,
@@ -33,6 +38,7 @@ pub enum ReplyBody {
         mpls: Vec<MplsLabel>,
     },
     /// A TCP segment.
+    #[non_exhaustive]
     Tcp {
         /// Its source port (the probe's destination port if it is an answer).
         src_port: u16,
@@ -49,6 +55,7 @@ pub enum ReplyBody {
 
 /// The headers of a probe as quoted inside an ICMP error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct QuotedProbe {
     /// The probe's source address.
     pub src: IpAddr,
@@ -348,21 +355,14 @@ mod tests {
         // A well-formed error whose quote stops before the sequence number.
         let fixture = mpls_fixture();
         let quoted = &fixture[28..28 + 20 + 6];
-        let icmp = Icmpv4Repr::TimeExceeded {
-            code: 0,
-            quoted,
-            mpls: vec![],
-        };
-        let ip = Ipv4Repr {
-            src_addr: "198.18.0.2".parse().unwrap(),
-            dst_addr: "198.18.0.1".parse().unwrap(),
-            protocol: proto::ICMP,
-            ttl: 64,
-            ident: 1,
-            tos: 0,
-            dont_frag: false,
-            payload_len: icmp.buffer_len(),
-        };
+        let icmp = Icmpv4Repr::time_exceeded(0, quoted, vec![]);
+        let mut ip = Ipv4Repr::new(
+            "198.18.0.2".parse().unwrap(),
+            "198.18.0.1".parse().unwrap(),
+            proto::ICMP,
+            icmp.buffer_len(),
+        );
+        ip.ident = 1;
         let mut short = vec![0; ip.buffer_len()];
         ip.emit(&mut short).unwrap();
         icmp.emit(&mut short[20..]).unwrap();

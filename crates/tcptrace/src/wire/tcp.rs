@@ -229,7 +229,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
 }
 
 /// The fields of a TCP header this crate reads and writes.
+///
+/// Build one with [`TcpRepr::new`] and set the other fields on it; the fields stay public, and
+/// a field added later gets its default in `new`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TcpRepr {
     /// Source port.
     pub src_port: u16,
@@ -248,6 +252,24 @@ pub struct TcpRepr {
 }
 
 impl TcpRepr {
+    /// The window [`TcpRepr::new`] sets: 65,535, the largest a header without window scaling
+    /// can offer.
+    pub const DEFAULT_WINDOW: u16 = u16::MAX;
+
+    /// A segment from `src_port` to `dst_port` with `flags`, sequence and acknowledgment numbers
+    /// 0, window [`Self::DEFAULT_WINDOW`] and no MSS option.
+    pub const fn new(src_port: u16, dst_port: u16, flags: TcpFlags) -> Self {
+        Self {
+            src_port,
+            dst_port,
+            seq_number: 0,
+            ack_number: 0,
+            flags,
+            window: Self::DEFAULT_WINDOW,
+            mss: None,
+        }
+    }
+
     /// Parses a checked segment (without verifying the checksum, which needs the addresses).
     ///
     /// # Errors
@@ -326,15 +348,16 @@ mod tests {
     ];
 
     fn repr() -> TcpRepr {
-        TcpRepr {
-            src_port: 40000,
-            dst_port: 80,
-            seq_number: 0x0102_0304,
-            ack_number: 0,
-            flags: TcpFlags::SYN,
-            window: 65535,
-            mss: Some(1460),
-        }
+        let mut r = TcpRepr::new(40000, 80, TcpFlags::SYN);
+        (r.seq_number, r.mss) = (0x0102_0304, Some(1460));
+        r
+    }
+
+    #[test]
+    fn new_sets_the_documented_defaults() {
+        let mut want = repr();
+        (want.seq_number, want.ack_number, want.window, want.mss) = (0, 0, 65535, None);
+        assert_eq!(TcpRepr::new(40000, 80, TcpFlags::SYN), want);
     }
 
     #[test]

@@ -413,17 +413,10 @@ fn spoofed_and_mismatched_replies_are_dropped() {
         tcp_answer(v4("198.19.9.9"), src, 80, sport, seq.wrapping_add(1), true), // wrong host
         // A bare RST (no ACK) never answers a SYN.
         ip_wrap(dst, src, 6, 20, |b| {
-            tcptrace::TcpRepr {
-                src_port: 80,
-                dst_port: sport,
-                seq_number: 0,
-                ack_number: seq.wrapping_add(1),
-                flags: tcptrace::TcpFlags::RST,
-                window: 0,
-                mss: None,
-            }
-            .emit(b, dst, src)
-            .unwrap();
+            let mut rst = tcptrace::TcpRepr::new(80, sport, tcptrace::TcpFlags::RST);
+            rst.ack_number = seq.wrapping_add(1);
+            rst.window = 0;
+            rst.emit(b, dst, src).unwrap();
         }),
     ];
     for bytes in &cases {

@@ -51,7 +51,8 @@ proptest! {
 
     #[test]
     fn ipv4_round_trip(src in any::<[u8; 4]>(), dst in any::<[u8; 4]>(), protocol: u8, ttl: u8, ident: u16, tos: u8, dont_frag: bool, payload_len in 0usize..100) {
-        let repr = Ipv4Repr { src_addr: Ipv4Addr::from(src), dst_addr: Ipv4Addr::from(dst), protocol, ttl, ident, tos, dont_frag, payload_len };
+        let mut repr = Ipv4Repr::new(Ipv4Addr::from(src), Ipv4Addr::from(dst), protocol, payload_len);
+        (repr.ttl, repr.ident, repr.tos, repr.dont_frag) = (ttl, ident, tos, dont_frag);
         let mut buf = vec![0; repr.buffer_len()];
         repr.emit(&mut buf).unwrap();
         let p = Ipv4Packet::new_checked(&buf[..]).unwrap();
@@ -60,7 +61,8 @@ proptest! {
 
     #[test]
     fn ipv6_round_trip(src in any::<[u8; 16]>(), dst in any::<[u8; 16]>(), next_header: u8, hop_limit: u8, traffic_class: u8, flow_label in 0u32..1 << 20, payload_len in 0usize..100) {
-        let repr = Ipv6Repr { src_addr: Ipv6Addr::from(src), dst_addr: Ipv6Addr::from(dst), next_header, hop_limit, traffic_class, flow_label, payload_len };
+        let mut repr = Ipv6Repr::new(Ipv6Addr::from(src), Ipv6Addr::from(dst), next_header, payload_len);
+        (repr.hop_limit, repr.traffic_class, repr.flow_label) = (hop_limit, traffic_class, flow_label);
         let mut buf = vec![0; repr.buffer_len()];
         repr.emit(&mut buf).unwrap();
         let p = Ipv6Packet::new_checked(&buf[..]).unwrap();
@@ -69,7 +71,8 @@ proptest! {
 
     #[test]
     fn tcp_round_trip(src_port: u16, dst_port: u16, seq_number: u32, ack_number: u32, flags in 0u16..0x200, window: u16, mss: Option<u16>) {
-        let repr = TcpRepr { src_port, dst_port, seq_number, ack_number, flags: TcpFlags::from_bits(flags), window, mss };
+        let mut repr = TcpRepr::new(src_port, dst_port, TcpFlags::from_bits(flags));
+        (repr.seq_number, repr.ack_number, repr.window, repr.mss) = (seq_number, ack_number, window, mss);
         let (s, d) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
         let mut buf = vec![0; repr.header_len()];
         repr.emit(&mut buf, s, d).unwrap();
@@ -81,9 +84,9 @@ proptest! {
     #[test]
     fn icmpv4_round_trip(code: u8, quoted in proptest::collection::vec(any::<u8>(), 0..200), labels in proptest::collection::vec(label(), 0..4), te: bool) {
         let repr = if te {
-            Icmpv4Repr::TimeExceeded { code, quoted: &quoted, mpls: labels.clone() }
+            Icmpv4Repr::time_exceeded(code, &quoted, labels.clone())
         } else {
-            Icmpv4Repr::DstUnreachable { code, quoted: &quoted, mpls: labels.clone() }
+            Icmpv4Repr::dst_unreachable(code, &quoted, labels.clone())
         };
         let mut buf = vec![0; repr.buffer_len()];
         repr.emit(&mut buf).unwrap();
@@ -101,7 +104,7 @@ proptest! {
     #[test]
     fn icmpv6_round_trip(code: u8, quoted in proptest::collection::vec(any::<u8>(), 0..200), labels in proptest::collection::vec(label(), 0..4)) {
         let (s, d): (Ipv6Addr, Ipv6Addr) = ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap());
-        let repr = Icmpv6Repr::TimeExceeded { code, quoted: &quoted, mpls: labels.clone() };
+        let repr = Icmpv6Repr::time_exceeded(code, &quoted, labels.clone());
         let mut buf = vec![0; repr.buffer_len()];
         repr.emit(&mut buf, s, d).unwrap();
         let p = Icmpv6Packet::new_checked(&buf[..]).unwrap();

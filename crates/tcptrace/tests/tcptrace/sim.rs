@@ -296,28 +296,11 @@ pub(crate) fn icmp_error(
             let mut quoted = probe.to_vec();
             quoted[8] = 1;
             let icmp = if v4_type == 11 {
-                Icmpv4Repr::TimeExceeded {
-                    code,
-                    quoted: &quoted,
-                    mpls: mpls.to_vec(),
-                }
+                Icmpv4Repr::time_exceeded(code, &quoted, mpls.to_vec())
             } else {
-                Icmpv4Repr::DstUnreachable {
-                    code,
-                    quoted: &quoted,
-                    mpls: mpls.to_vec(),
-                }
+                Icmpv4Repr::dst_unreachable(code, &quoted, mpls.to_vec())
             };
-            let ip = Ipv4Repr {
-                src_addr: from4,
-                dst_addr: to,
-                protocol: 1,
-                ttl: 64,
-                ident: 0,
-                tos: 0,
-                dont_frag: false,
-                payload_len: icmp.buffer_len(),
-            };
+            let ip = Ipv4Repr::new(from4, to, 1, icmp.buffer_len());
             let mut out = vec![0; ip.buffer_len()];
             ip.emit(&mut out).unwrap();
             icmp.emit(&mut out[20..]).unwrap();
@@ -329,27 +312,11 @@ pub(crate) fn icmp_error(
             let mut quoted = probe.to_vec();
             quoted[7] = 1;
             let icmp = if v4_type == 11 {
-                Icmpv6Repr::TimeExceeded {
-                    code,
-                    quoted: &quoted,
-                    mpls: mpls.to_vec(),
-                }
+                Icmpv6Repr::time_exceeded(code, &quoted, mpls.to_vec())
             } else {
-                Icmpv6Repr::DstUnreachable {
-                    code: 4,
-                    quoted: &quoted,
-                    mpls: mpls.to_vec(),
-                }
+                Icmpv6Repr::dst_unreachable(4, &quoted, mpls.to_vec())
             };
-            let ip = Ipv6Repr {
-                src_addr: from6,
-                dst_addr: to,
-                next_header: 58,
-                hop_limit: 64,
-                traffic_class: 0,
-                flow_label: 0,
-                payload_len: icmp.buffer_len(),
-            };
+            let ip = Ipv6Repr::new(from6, to, 58, icmp.buffer_len());
             let mut out = vec![0; ip.buffer_len()];
             ip.emit(&mut out).unwrap();
             icmp.emit(&mut out[40..], from6, to).unwrap();
@@ -367,19 +334,16 @@ pub(crate) fn tcp_answer(
     ack: u32,
     open: bool,
 ) -> Vec<u8> {
-    let tcp = TcpRepr {
-        src_port: port,
-        dst_port: dport,
-        seq_number: if open { 0x1111_2222 } else { 0 },
-        ack_number: ack,
-        flags: if open {
-            TcpFlags::SYN | TcpFlags::ACK
-        } else {
-            TcpFlags::RST | TcpFlags::ACK
-        },
-        window: if open { 64_240 } else { 0 },
-        mss: open.then_some(1460),
+    let flags = if open {
+        TcpFlags::SYN | TcpFlags::ACK
+    } else {
+        TcpFlags::RST | TcpFlags::ACK
     };
+    let mut tcp = TcpRepr::new(port, dport, flags);
+    tcp.seq_number = if open { 0x1111_2222 } else { 0 };
+    tcp.ack_number = ack;
+    tcp.window = if open { 64_240 } else { 0 };
+    tcp.mss = open.then_some(1460);
     ip_wrap(from, to, 6, tcp.header_len(), |buf| {
         tcp.emit(buf, from, to).unwrap();
     })
@@ -395,31 +359,16 @@ pub(crate) fn ip_wrap(
 ) -> Vec<u8> {
     match (from, to) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let ip = Ipv4Repr {
-                src_addr: s,
-                dst_addr: d,
-                protocol: proto,
-                ttl: 64,
-                ident: 7,
-                tos: 0,
-                dont_frag: true,
-                payload_len: len,
-            };
+            let mut ip = Ipv4Repr::new(s, d, proto, len);
+            ip.ident = 7;
+            ip.dont_frag = true;
             let mut out = vec![0; ip.buffer_len()];
             ip.emit(&mut out).unwrap();
             fill(&mut out[20..]);
             out
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let ip = Ipv6Repr {
-                src_addr: s,
-                dst_addr: d,
-                next_header: proto,
-                hop_limit: 64,
-                traffic_class: 0,
-                flow_label: 0,
-                payload_len: len,
-            };
+            let ip = Ipv6Repr::new(s, d, proto, len);
             let mut out = vec![0; ip.buffer_len()];
             ip.emit(&mut out).unwrap();
             fill(&mut out[40..]);
