@@ -440,10 +440,9 @@ fn ten_thousand_targets_behind_rate_limited_routers() {
 }
 
 #[test]
-fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
-    if !testbed::require_root(
-        "tcptrace e2e unroutable_and_firewalled_targets_fail_in_their_own_traces",
-    ) {
+fn unusable_unroutable_and_firewalled_targets_fail_alone() {
+    if !testbed::require_root("tcptrace e2e unusable_unroutable_and_firewalled_targets_fail_alone")
+    {
         return;
     }
     let net = Topology::builder()
@@ -474,14 +473,24 @@ fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
         assert!(out.status.success(), "nft {rule}: {out:?}");
     }
     let targets = [web.to_string(), "203.0.113.9".into(), db.to_string()];
+    // Two targets without an address: a name with a NUL byte, which fails in the process
+    // before any resolver, and a multicast address.
+    let given = [
+        "bad\0name".into(),
+        targets[0].clone(),
+        targets[1].clone(),
+        "224.0.0.1".into(),
+        targets[2].clone(),
+    ];
     let report = run(
         &net,
         base()
-            .targets(targets.clone())
+            .targets(given.clone())
             .ports([80, 443])
             .build()
             .unwrap(),
     );
+    assert_nul_and_multicast_failed(&report, &given[0]);
     let got: Vec<(String, u16)> = report
         .traces
         .iter()
@@ -495,7 +504,7 @@ fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
     let tally = report.tally();
     assert_eq!(
         (tally.planned, tally.complete, tally.cut, tally.failed),
-        (6, 2, 0, 4),
+        (10, 2, 0, 8),
         "{tally:?}"
     );
     for t in &report.traces[..2] {
@@ -522,4 +531,26 @@ fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
             "the refused probe is not a silent hop: {t:?}"
         );
     }
+}
+
+/// The report lists `nul_name` and `224.0.0.1`, in that order, as failed on ports 80 and 443.
+fn assert_nul_and_multicast_failed(report: &TraceReport, nul_name: &str) {
+    let failed: Vec<(&str, &[u16])> = report
+        .failed_targets
+        .iter()
+        .map(|f| (f.target.as_str(), &f.ports[..]))
+        .collect();
+    assert_eq!(
+        failed,
+        [(nul_name, &[80, 443][..]), ("224.0.0.1", &[80, 443][..])],
+        "in the order given"
+    );
+    assert!(matches!(
+        report.failed_targets[0].reason,
+        tcptrace::TargetError::Resolve { .. }
+    ));
+    assert!(matches!(
+        &report.failed_targets[1].reason,
+        tcptrace::TargetError::Unusable { kind, .. } if kind == "multicast"
+    ));
 }
