@@ -148,8 +148,12 @@ pub fn trace(config: &TraceConfig) -> Result<TraceReport> {
     trace_with(config, |_| {})
 }
 
-/// [`trace`], calling `on_event` with every event as it happens (for live output), and an
-/// [`Event::TargetFailed`] per failed target before the run starts.
+/// [`trace`], calling `on_event` with every event as it happens (for live output). Every
+/// (target, port) gets exactly one end, so that a consumer of the events accounts for all of
+/// them: an [`Event::TargetFailed`] per failed target and an [`Event::Done`] per trace with
+/// the trace's [`StopReason`]. The `flow` of [`Event::Done`] and [`Event::Reply`] is the index
+/// of the trace in [`TraceReport::traces`]. Traces that fail for want of a route, and failed
+/// targets, end before the run starts; the others as they stop, or when the deadline passes.
 ///
 /// # Errors
 ///
@@ -160,11 +164,14 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
     // target without a route, failed before any probe.
     let mut planned: Vec<Option<Trace>> = Vec::new();
     let mut flows = Vec::new();
+    // The report index of each engine flow.
+    let mut in_report = Vec::new();
     let mut failed_targets = Vec::new();
     for plan in plan_targets(config)? {
         match plan {
             Plan::Trace { target, dst, src } => {
                 for flow in flows_to(target, dst, src, &config.ports) {
+                    in_report.push(planned.len());
                     planned.push(None);
                     flows.push(flow);
                 }
@@ -174,6 +181,10 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
                     error: error.to_string(),
                 };
                 for &port in &config.ports {
+                    on_event(&Event::Done {
+                        flow: planned.len(),
+                        reason: reason.clone(),
+                    });
                     planned.push(Some(Trace {
                         target: target.to_owned(),
                         addr: dst,
@@ -195,7 +206,12 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
     let mut traced = if flows.is_empty() {
         Vec::new()
     } else {
-        run(config, flows, |ev| on_event(&ev))?
+        run(config, flows, |mut ev| {
+            if let Event::Reply { flow, .. } | Event::Done { flow, .. } = &mut ev {
+                *flow = in_report[*flow];
+            }
+            on_event(&ev);
+        })?
     }
     .into_iter();
     let traces = planned
@@ -246,7 +262,17 @@ fn run(
         on_event(ev);
     }
     tracing::debug!(stats = ?engine.stats(), send_errors = sockets.send_errors(), "trace finished");
-    Ok(engine.traces())
+    let traces = engine.traces();
+    // The deadline ends the traces still going: their end is an event like any other.
+    for (flow, t) in traces.iter().enumerate() {
+        if t.stop_reason == StopReason::Deadline {
+            on_event(Event::Done {
+                flow,
+                reason: StopReason::Deadline,
+            });
+        }
+    }
+    Ok(traces)
 }
 
 #[cfg(test)]

@@ -4,13 +4,51 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use tcptrace::{ReplyKind, StopReason, Trace, TraceConfig, TraceReport};
+use tcptrace::{Event, ReplyKind, StopReason, Trace, TraceConfig, TraceReport};
 use testbed::netns::{Destination, Family, GroundTruth, Reply, Topology};
 
 fn run(net: &Topology, config: TraceConfig) -> TraceReport {
     net.run_in(net.source(), move || tcptrace::trace(&config))
         .expect("entering the source namespace")
         .expect("tracing")
+}
+
+/// [`tcptrace::trace_with`], checking that its events account for every (target, port) of
+/// the report: one [`Event::TargetFailed`] per failed target and one [`Event::Done`] per
+/// trace, with the trace's index and end, and each reply on the trace it answers.
+fn run_with_events(net: &Topology, config: TraceConfig) -> TraceReport {
+    let (report, events) = net
+        .run_in(net.source(), move || {
+            let mut events = Vec::new();
+            let report = tcptrace::trace_with(&config, |ev| events.push(ev.clone()));
+            (report, events)
+        })
+        .expect("entering the source namespace");
+    let report = report.expect("tracing");
+    let mut ends = vec![Vec::new(); report.traces.len()];
+    let mut failed = Vec::new();
+    for ev in events {
+        match ev {
+            Event::Done { flow, reason } => ends[flow].push(reason),
+            Event::Reply { flow, ttl, reply } => {
+                let hop = report.traces[flow].hop(ttl);
+                assert!(
+                    hop.is_some_and(|h| h.replies.contains(&reply)),
+                    "{reply:?} is not on trace {flow} at TTL {ttl}: {report:?}"
+                );
+            }
+            Event::TargetFailed { target } => failed.push(target),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let expected: Vec<Vec<StopReason>> = report
+        .traces
+        .iter()
+        .map(|t| vec![t.stop_reason.clone()])
+        .collect();
+    assert_eq!(ends, expected, "one end per trace, as in the report");
+    assert_eq!(failed, report.failed_targets);
+    report
 }
 
 fn base() -> tcptrace::TraceConfigBuilder {
@@ -482,7 +520,7 @@ fn unusable_unroutable_and_firewalled_targets_fail_alone() {
         "224.0.0.1".into(),
         targets[2].clone(),
     ];
-    let report = run(
+    let report = run_with_events(
         &net,
         base()
             .targets(given.clone())
@@ -553,4 +591,34 @@ fn assert_nul_and_multicast_failed(report: &TraceReport, nul_name: &str) {
         &report.failed_targets[1].reason,
         tcptrace::TargetError::Unusable { kind, .. } if kind == "multicast"
     ));
+}
+
+#[test]
+fn a_trace_cut_by_the_deadline_ends_in_an_event_too() {
+    if !testbed::require_root("tcptrace e2e a_trace_cut_by_the_deadline_ends_in_an_event_too") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("web", Destination::new().listen(80))
+        .destination("hole", Destination::new().blackhole())
+        .chain(["src", "r1", "web"])
+        .link("r1", "hole")
+        .build()
+        .unwrap();
+    let web = net.address("web", Family::V4).unwrap();
+    let hole = net.address("hole", Family::V4).unwrap();
+    // hole's silent TTLs wait for the 30 s probe timeout: the 1 s deadline cuts it.
+    let report = run_with_events(
+        &net,
+        base()
+            .targets([hole.to_string(), web.to_string()])
+            .timeout(Duration::from_secs(30))
+            .deadline(Duration::from_secs(1))
+            .build()
+            .unwrap(),
+    );
+    let ends: Vec<&StopReason> = report.traces.iter().map(|t| &t.stop_reason).collect();
+    assert_eq!(ends, [&StopReason::Deadline, &StopReason::Reached]);
 }
