@@ -457,6 +457,39 @@ mod tests {
     }
 
     #[test]
+    fn params_record_what_the_run_used() {
+        let c = TraceConfig::builder()
+            .targets(["192.0.2.1", "192.0.2.2"])
+            .timeout(Duration::from_millis(250))
+            .retry(-2)
+            .build()
+            .unwrap();
+        let p = c.params();
+        assert_eq!((p.timeout_s, p.retry), (0.25, -2));
+        assert_eq!(p.deadline_s, Some(c.plan_deadline().as_secs_f64()));
+        assert!(!p.deadline_given);
+        let c = TraceConfig::builder()
+            .target("192.0.2.1")
+            .deadline(Duration::from_millis(1500))
+            .build()
+            .unwrap();
+        assert_eq!(
+            (c.params().deadline_s, c.params().deadline_given),
+            (Some(1.5), true)
+        );
+        // The default parameters are those of one target with the builder's defaults.
+        let one = TraceConfig::builder().target("192.0.2.1").build().unwrap();
+        assert_eq!(TraceParams::default(), one.params());
+        assert_eq!(TraceParams::default().deadline_s, Some(63.0));
+        // A report written before the deadline was recorded still reads, without one.
+        let old: TraceParams = serde_json::from_str(
+            r#"{"min_ttl":1,"max_ttl":30,"timeout_s":2.0,"retry":0,"max_in_flight":256,"all_ttls":false}"#,
+        )
+        .unwrap();
+        assert_eq!((old.deadline_s, old.deadline_given), (None, false));
+    }
+
+    #[test]
     fn the_default_deadline_grows_with_the_plan() {
         let targets = |n: u32| (0..n).map(|i| format!("198.19.{}.{}", i / 250, i % 250 + 1));
         let c = TraceConfig::builder()

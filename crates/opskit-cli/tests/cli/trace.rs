@@ -436,6 +436,12 @@ fn a_deadline_that_cuts_traces_marks_them_and_exits_1() {
         (2, 1, 1, 0),
         "{tally:?}"
     );
+    // The report says which deadline cut it, and the probe timeout.
+    let p = &report.params;
+    assert_eq!(
+        (p.deadline_s, p.deadline_given, p.timeout_s),
+        (Some(2.0), true, 30.0)
+    );
     assert_eq!(report.traces[0].stop_reason, tcptrace::StopReason::Reached);
     assert_eq!(report.traces[1].stop_reason, tcptrace::StopReason::Deadline);
     assert_eq!(report.traces[1].addr.to_string(), hole);
