@@ -399,9 +399,9 @@ fn ecmp_diamond_keeps_each_flow_on_one_branch() {
 /// `src - r1 - r2 - r3 - web` and `r3 - hole`, whose routers keep Linux's default ICMP rate
 /// limits (about one time exceeded per second towards the source): `web` has `answering`
 /// addresses, all ports closed (RST), and `hole` has `silent` addresses that answer nothing.
-/// Traces every address on port 80 with the default deadline and checks that each one is in
-/// the report and ends by a stop condition.
-fn every_target_ends_by_a_stop_condition(answering: u16, silent: u16) {
+/// Traces every address of `family` on port 80 with the default deadline and checks that
+/// each one is in the report and ends by a stop condition.
+fn every_target_ends_by_a_stop_condition(family: Family, answering: u16, silent: u16) {
     let net = Topology::builder()
         .source("src")
         .routers(["r1", "r2", "r3"])
@@ -412,10 +412,11 @@ fn every_target_ends_by_a_stop_condition(answering: u16, silent: u16) {
         .linux_icmp_rate_limits()
         .build()
         .unwrap();
-    let web = net.targets("web", Family::V4).unwrap();
-    let hole = net.targets("hole", Family::V4).unwrap();
+    let web = net.targets("web", family).unwrap();
+    let hole = net.targets("hole", family).unwrap();
     let targets: Vec<IpAddr> = web.iter().chain(&hole).copied().collect();
     assert_eq!(targets.len(), usize::from(answering) + usize::from(silent));
+    assert!(targets.iter().all(|a| Family::of(*a) == family));
     // A short probe timeout and a wide window keep the run short; the deadline is the default
     // one, derived from this plan.
     let config = base()
@@ -466,7 +467,17 @@ fn three_thousand_targets_behind_rate_limited_routers() {
     if !testbed::require_root("tcptrace e2e three_thousand_targets_behind_rate_limited_routers") {
         return;
     }
-    every_target_ends_by_a_stop_condition(2_000, 1_000);
+    every_target_ends_by_a_stop_condition(Family::V4, 2_000, 1_000);
+}
+
+#[test]
+fn three_thousand_ipv6_targets_behind_rate_limited_routers() {
+    if !testbed::require_root(
+        "tcptrace e2e three_thousand_ipv6_targets_behind_rate_limited_routers",
+    ) {
+        return;
+    }
+    every_target_ends_by_a_stop_condition(Family::V6, 2_000, 1_000);
 }
 
 #[test]
@@ -474,7 +485,7 @@ fn ten_thousand_targets_behind_rate_limited_routers() {
     if !testbed::require_root("tcptrace e2e ten_thousand_targets_behind_rate_limited_routers") {
         return;
     }
-    every_target_ends_by_a_stop_condition(8_000, 2_000);
+    every_target_ends_by_a_stop_condition(Family::V4, 8_000, 2_000);
 }
 
 #[test]
