@@ -46,6 +46,8 @@ fn help_lists_the_options() {
         "ceil(P / W) x T",
         "63 s for one target",
         "2405 s for 10,000",
+        "! TARGET:tcpPORT: not traced, REASON",
+        "failed_targets",
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }
