@@ -530,6 +530,10 @@ impl NamespaceHosts {
 impl Drop for NamespaceHosts {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        // /etc/netns itself too, unless another test's files are in it.
+        if let Some(parent) = self.0.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
     }
 }
 
