@@ -19,8 +19,12 @@ use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
                   Every (target, port) is in the output. A trace ends by a stop condition (the \
                   destination answered, an ICMP unreachable, --max-ttl, or --gap-limit silent \
                   TTLs in a row), or is cut short by the --deadline, or failed because there is \
-                  no route to its target or its probes could not be sent; the last two are marked in the output (a `!` line after the \
-                  table, `stop_reason` in --json) and counted on stderr.\n\n\
+                  no route to its target or its probes could not be sent; the last two are \
+                  marked in the output (a `!` line after the table, `stop_reason` in --json) \
+                  and counted on stderr. A target whose name does not resolve, or whose address \
+                  no trace can reach (unspecified, multicast, broadcast), is not traced and the \
+                  others still are: it gets a `! TARGET:tcpPORT: not traced, REASON` line per \
+                  port (`failed_targets` in --json) and a warning.\n\n\
                   The default --deadline covers the whole plan even when answers are lost or \
                   late: with P = targets x ports x TTLs x attempts (1 + --retry, or 64 for a \
                   negative --retry), W = --max-in-flight and T = --probe-timeout, it is \
@@ -28,7 +32,8 @@ use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
                   on one port with the defaults, 2405 s for 10,000 targets. A run normally ends \
                   long before it (a dead target stops at the --gap-limit after one timeout).\n\n\
                   Exit status: 0 when every trace ended by a stop condition; 1 when the traces \
-                  were printed but some were cut short by the deadline or failed, or a later \
+                  were printed but some target could not be traced, some traces were cut short \
+                  by the deadline or failed, or a later \
                   step failed (AS resolution, writing --svg/--png, a map over its size limit), \
                   with a warning on stderr; 2 on an error."
 )]
@@ -163,9 +168,17 @@ fn draw(args: &Args, report: &TraceReport) -> Result<()> {
     Ok(())
 }
 
-/// Warns about traces cut short by the deadline or failed; true when there are any.
+/// Warns about targets that could not be traced and traces cut short by the deadline or
+/// failed; true when there are any.
 fn incomplete(config: &TraceConfig, report: &TraceReport) -> bool {
     let tally = report.tally();
+    if let Some(first) = report.failed_targets.first() {
+        warn(format_args!(
+            "{} of {} targets could not be traced (first: {first})",
+            report.failed_targets.len(),
+            config.targets().len()
+        ));
+    }
     if tally.cut > 0 {
         let deadline = config.deadline();
         let hint = if config.has_explicit_deadline() {
@@ -178,25 +191,23 @@ fn incomplete(config: &TraceConfig, report: &TraceReport) -> bool {
             tally.cut, tally.planned
         ));
     }
-    if tally.failed > 0 {
-        let first = report
-            .traces
-            .iter()
-            .find_map(|t| match &t.stop_reason {
-                tcptrace::StopReason::Failed { error } => Some(error.as_str()),
-                _ => None,
-            })
-            .unwrap_or_default();
+    let mut failed = report.traces.iter().filter_map(|t| match &t.stop_reason {
+        tcptrace::StopReason::Failed { error } => Some(error.as_str()),
+        _ => None,
+    });
+    if let Some(first) = failed.next() {
         warn(format_args!(
             "{} of {} traces failed (first: {first})",
-            tally.failed, tally.planned
+            1 + failed.count(),
+            tally.planned
         ));
     }
     tally.cut + tally.failed > 0
 }
 
-/// One `! ADDR:tcpPORT: REASON` line per trace that did not end by a stop condition, for the
-/// table (scapy's table itself has no place for it).
+/// One `! ADDR:tcpPORT: REASON` line per trace that did not end by a stop condition, then
+/// one `! TARGET:tcpPORT: not traced, REASON` per port of a target that could not be traced,
+/// for the table (scapy's table itself has no place for them).
 fn unfinished_lines(report: &TraceReport) -> String {
     let mut s = String::new();
     for t in report
@@ -205,6 +216,11 @@ fn unfinished_lines(report: &TraceReport) -> String {
         .filter(|t| !t.stop_reason.is_stop_condition())
     {
         let _ = writeln!(s, "! {}:tcp{}: {}", t.addr, t.port, t.stop_reason);
+    }
+    for f in &report.failed_targets {
+        for port in &f.ports {
+            let _ = writeln!(s, "! {}:tcp{port}: not traced, {}", f.target, f.reason);
+        }
     }
     s
 }

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use crate::error::ConfigError;
-use crate::model::TraceParams;
+use crate::model::{TargetError, TraceParams};
 
 /// The largest plan (flows × TTLs) one run may schedule.
 pub(crate) const MAX_SLOTS: u64 = 1 << 20;
@@ -155,7 +155,19 @@ impl TraceConfig {
             max_in_flight: self.max_in_flight,
             all_ttls: self.all_ttls,
             gap_limit: self.gap_limit,
+            deadline_s: Some(self.deadline().as_secs_f64()),
+            deadline_given: self.has_explicit_deadline(),
         }
+    }
+}
+
+/// The parameters of a run of one target on port 80 with the builder's defaults.
+impl Default for TraceParams {
+    fn default() -> Self {
+        let mut c = TraceConfigBuilder::default().cfg;
+        c.targets.push(String::new());
+        c.ports.push(80);
+        c.params()
     }
 }
 
@@ -321,13 +333,13 @@ impl TraceConfigBuilder {
         if c.targets.is_empty() {
             return Err(ConfigError::NoTargets);
         }
+        // An address no trace can reach is not refused here: it fails alone, in the report.
         for target in &mut c.targets {
-            if let Some(addr) = parse_literal(target) {
-                let addr = check_target(target, addr)?;
-                if let (IpAddr::V4(v4), true) = (addr, target.contains(':')) {
-                    // An IPv4-mapped IPv6 address is traced as the IPv4 address it maps.
-                    *target = v4.to_string();
-                }
+            // An IPv4-mapped IPv6 address is traced as the IPv4 address it maps.
+            if let Some(IpAddr::V4(v4)) = parse_literal(target).map(|a| a.to_canonical())
+                && target.contains(':')
+            {
+                *target = v4.to_string();
             }
         }
         if c.ports.is_empty() {
@@ -381,21 +393,21 @@ pub(crate) fn parse_literal(target: &str) -> Option<IpAddr> {
 ///
 /// # Errors
 ///
-/// [`ConfigError::UnusableTarget`] for unspecified, multicast and limited broadcast addresses.
-pub(crate) fn check_target(target: &str, addr: IpAddr) -> Result<IpAddr, ConfigError> {
+/// [`TargetError::Unusable`] for unspecified, multicast and limited broadcast addresses.
+pub(crate) fn check_target(addr: IpAddr) -> Result<IpAddr, TargetError> {
     let addr = addr.to_canonical();
     let kind = if addr.is_unspecified() {
-        "an unspecified"
+        "unspecified"
     } else if addr.is_multicast() {
-        "a multicast"
+        "multicast"
     } else if matches!(addr, IpAddr::V4(a) if a.is_broadcast()) {
-        "the broadcast"
+        "broadcast"
     } else {
         return Ok(addr);
     };
-    Err(ConfigError::UnusableTarget {
-        target: target.to_owned(),
-        kind,
+    Err(TargetError::Unusable {
+        addr,
+        kind: kind.to_owned(),
     })
 }
 
@@ -442,6 +454,39 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(c.deadline(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn params_record_what_the_run_used() {
+        let c = TraceConfig::builder()
+            .targets(["192.0.2.1", "192.0.2.2"])
+            .timeout(Duration::from_millis(250))
+            .retry(-2)
+            .build()
+            .unwrap();
+        let p = c.params();
+        assert_eq!((p.timeout_s, p.retry), (0.25, -2));
+        assert_eq!(p.deadline_s, Some(c.plan_deadline().as_secs_f64()));
+        assert!(!p.deadline_given);
+        let c = TraceConfig::builder()
+            .target("192.0.2.1")
+            .deadline(Duration::from_millis(1500))
+            .build()
+            .unwrap();
+        assert_eq!(
+            (c.params().deadline_s, c.params().deadline_given),
+            (Some(1.5), true)
+        );
+        // The default parameters are those of one target with the builder's defaults.
+        let one = TraceConfig::builder().target("192.0.2.1").build().unwrap();
+        assert_eq!(TraceParams::default(), one.params());
+        assert_eq!(TraceParams::default().deadline_s, Some(63.0));
+        // A report written before the deadline was recorded still reads, without one.
+        let old: TraceParams = serde_json::from_str(
+            r#"{"min_ttl":1,"max_ttl":30,"timeout_s":2.0,"retry":0,"max_in_flight":256,"all_ttls":false}"#,
+        )
+        .unwrap();
+        assert_eq!((old.deadline_s, old.deadline_given), (None, false));
     }
 
     #[test]
@@ -528,35 +573,33 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(c.targets(), ["192.0.2.7", "198.51.100.1", "2001:db8::1"]);
-        for (target, kind) in [
-            ("0.0.0.0", "an unspecified"),
-            ("::", "an unspecified"),
-            ("[::]", "an unspecified"),
-            ("::ffff:0.0.0.0", "an unspecified"),
-            ("224.0.0.1", "a multicast"),
-            ("239.255.255.250", "a multicast"),
-            ("ff02::1", "a multicast"),
-            ("::ffff:224.0.0.5", "a multicast"),
-            ("255.255.255.255", "the broadcast"),
+        for (target, addr, kind) in [
+            ("0.0.0.0", "0.0.0.0", "an unspecified"),
+            ("::", "::", "an unspecified"),
+            ("[::]", "::", "an unspecified"),
+            ("::ffff:0.0.0.0", "0.0.0.0", "an unspecified"),
+            ("224.0.0.1", "224.0.0.1", "a multicast"),
+            ("239.255.255.250", "239.255.255.250", "a multicast"),
+            ("ff02::1", "ff02::1", "a multicast"),
+            ("::ffff:224.0.0.5", "224.0.0.5", "a multicast"),
+            ("255.255.255.255", "255.255.255.255", "the broadcast"),
         ] {
-            let e = TraceConfig::builder()
+            // Built, so that it fails alone in the report.
+            TraceConfig::builder()
                 .targets(["192.0.2.1", target])
                 .build()
-                .unwrap_err();
+                .unwrap();
+            let e = check_target(parse_literal(target).unwrap()).unwrap_err();
             assert_eq!(
-                e,
-                ConfigError::UnusableTarget {
-                    target: target.to_owned(),
-                    kind
-                }
+                e.to_string(),
+                format!("{addr} is {kind} address, which no trace can reach")
             );
-            assert!(e.to_string().contains(target), "{e}");
         }
         // Near misses are fine.
-        TraceConfig::builder()
-            .targets(["223.255.255.255", "240.0.0.1", "255.255.255.254", "fe80::1"])
-            .build()
-            .unwrap();
+        for target in ["223.255.255.255", "240.0.0.1", "255.255.255.254", "fe80::1"] {
+            let a = parse_literal(target).unwrap();
+            assert_eq!(check_target(a), Ok(a));
+        }
     }
 
     #[test]

@@ -66,7 +66,8 @@ impl TraceReport {
     }
 
     /// An mtr-like summary: for each trace, one line per probed TTL with the addresses that
-    /// answered (`???` for none), the loss, and the minimum, average and maximum RTT.
+    /// answered (`???` for none), the loss, and the minimum, average and maximum RTT; then
+    /// for each port of each failed target, `TARGET port PORT: not traced, REASON`.
     pub fn summary(&self) -> String {
         let mut s = String::new();
         for (i, trace) in self.traces.iter().enumerate() {
@@ -74,6 +75,14 @@ impl TraceReport {
                 s.push('\n');
             }
             summarize(&mut s, trace);
+        }
+        if !self.traces.is_empty() && !self.failed_targets.is_empty() {
+            s.push('\n');
+        }
+        for f in &self.failed_targets {
+            for port in &f.ports {
+                let _ = writeln!(s, "{} port {port}: not traced, {}", f.target, f.reason);
+            }
         }
         s
     }
@@ -225,16 +234,8 @@ mod tests {
             )
         };
         TraceReport {
-            params: TraceParams {
-                min_ttl: 1,
-                max_ttl: 30,
-                timeout_s: 2.0,
-                retry: 0,
-                pps: None,
-                max_in_flight: 256,
-                all_ttls: false,
-                gap_limit: Some(5),
-            },
+            params: TraceParams::default(),
+            failed_targets: Vec::new(),
             started_at: String::new(),
             traces: vec![
                 trace("192.0.2.1", 80, vec![Hop::new(3, vec![te("10.0.0.1")])]),

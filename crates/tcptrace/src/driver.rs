@@ -7,43 +7,60 @@ use std::time::{Instant, SystemTime};
 use crate::config::TraceConfig;
 use crate::engine::{Engine, Event, Flow};
 use crate::error::{Error, Result};
-use crate::model::{StopReason, Trace, TraceReport, rfc3339};
+use crate::model::{FailedTarget, StopReason, TargetError, Trace, TraceReport, rfc3339};
 use crate::transport::RawSockets;
 
-/// Resolves a target with the system resolver (IPv4 and IPv6), or parses it as an address.
+/// Resolves a target with the system resolver (IPv4 and IPv6), or parses it as an address
+/// (the fast path: a literal never reaches the resolver). IPv4-mapped IPv6 addresses become
+/// IPv4.
 ///
 /// # Errors
 ///
-/// [`Error::Resolve`] when the resolver fails, [`Error::NoAddress`] when it returns nothing,
-/// [`Error::Config`] for an address no trace can reach. IPv4-mapped IPv6 addresses become IPv4.
+/// [`Error::Target`] with the [`TargetError`]: the resolver failed, it returned nothing, or
+/// the address is one no trace can reach.
 pub fn resolve(target: &str) -> Result<IpAddr> {
+    lookup(target).map_err(|reason| Error::Target {
+        target: target.to_owned(),
+        reason,
+    })
+}
+
+/// [`resolve`], with the bare reason.
+fn lookup(target: &str) -> Result<IpAddr, TargetError> {
     if let Some(a) = crate::config::parse_literal(target) {
-        return Ok(crate::config::check_target(target, a)?);
+        return crate::config::check_target(a);
     }
     let mut addrs = (target, 0u16)
         .to_socket_addrs()
-        .map_err(|source| Error::Resolve {
-            target: target.to_owned(),
-            source,
+        .map_err(|e| TargetError::Resolve {
+            error: e.to_string(),
         })?;
-    let addr = addrs
-        .next()
-        .map(|a| a.ip())
-        .ok_or_else(|| Error::NoAddress {
-            target: target.to_owned(),
-        })?;
-    Ok(crate::config::check_target(target, addr)?)
+    let addr = addrs.next().ok_or(TargetError::NoAddress)?.ip();
+    crate::config::check_target(addr)
 }
 
 /// Resolves the targets and picks the source address of each, in config order × port order.
+/// Unlike [`trace`], which traces the other targets, this fails for the first target that
+/// cannot be traced.
 ///
 /// # Errors
 ///
 /// As [`resolve`], and [`Error::NoRoute`] when there is no route to a target.
 pub fn plan_flows(config: &TraceConfig) -> Result<Vec<Flow>> {
     let mut flows = Vec::with_capacity(config.targets.len() * config.ports.len());
-    for (target, dst, src) in plan_targets(config)? {
-        flows.extend(flows_to(target, dst, src?, &config.ports));
+    for plan in plan_targets(config)? {
+        match plan {
+            Plan::Trace { target, dst, src } => {
+                flows.extend(flows_to(target, dst, src, &config.ports));
+            }
+            Plan::NoRoute { error, .. } => return Err(error),
+            Plan::Failed(f) => {
+                return Err(Error::Target {
+                    target: f.target,
+                    reason: f.reason,
+                });
+            }
+        }
     }
     Ok(flows)
 }
@@ -63,18 +80,46 @@ fn flows_to<'a>(
     })
 }
 
-/// Each target, its address and the source address towards it, or why there is none.
+/// What a run does with one target.
+enum Plan<'a> {
+    /// Trace it from `src`.
+    Trace {
+        target: &'a str,
+        dst: IpAddr,
+        src: IpAddr,
+    },
+    /// Fail its traces at once: there is no route to it.
+    NoRoute {
+        target: &'a str,
+        dst: IpAddr,
+        error: Error,
+    },
+    /// List it as failed: it has no address to trace.
+    Failed(FailedTarget),
+}
+
+/// What to do with each target, in config order.
 ///
 /// # Errors
 ///
-/// As [`resolve`]: a target that cannot be resolved fails the whole plan.
-fn plan_targets(config: &TraceConfig) -> Result<Vec<(&str, IpAddr, Result<IpAddr>)>> {
+/// [`Error::Io`] when the route lookup fails for another reason than a missing route.
+fn plan_targets(config: &TraceConfig) -> Result<Vec<Plan<'_>>> {
     config
         .targets
         .iter()
         .map(|target| {
-            let dst = resolve(target)?;
-            Ok((target.as_str(), dst, crate::transport::source_for(dst)))
+            let dst = match lookup(target) {
+                Ok(dst) => dst,
+                Err(reason) => {
+                    let ports = config.ports.clone();
+                    return Ok(Plan::Failed(FailedTarget::new(target, ports, reason)));
+                }
+            };
+            Ok(match crate::transport::source_for(dst) {
+                Ok(src) => Plan::Trace { target, dst, src },
+                Err(error @ Error::NoRoute { .. }) => Plan::NoRoute { target, dst, error },
+                Err(e) => return Err(e),
+            })
         })
         .collect()
 }
@@ -89,75 +134,100 @@ pub(crate) fn run_key() -> u64 {
 
 /// Traces every (target, port) of `config` over raw sockets and returns the report. Blocks
 /// until every trace has stopped or the config's deadline ([`TraceConfig::deadline`]) has
-/// passed. Every (target, port) is in the report, in order: a trace the deadline cut short
+/// passed. Every (target, port) is in the report, in order: a target without an address (its
+/// name does not resolve, or no trace can reach it) in [`TraceReport::failed_targets`] with
+/// the [`TargetError`], the others in [`TraceReport::traces`]; a trace the deadline cut short
 /// ends with [`StopReason::Deadline`], one to a target without a route or whose probe could
-/// not be sent with [`StopReason::Failed`] and the error; see [`TraceReport::tally`].
+/// not be sent with [`StopReason::Failed`] and the error; see [`TraceReport::tally`]. When no
+/// target can be traced, no socket is opened.
 ///
 /// # Errors
 ///
-/// [`Error::PermissionDenied`] without `CAP_NET_RAW`, resolution errors from [`resolve`]
-/// (before any probe is sent), and [`Error::Io`] for socket failures.
+/// [`Error::PermissionDenied`] without `CAP_NET_RAW`, and [`Error::Io`] for socket failures.
 pub fn trace(config: &TraceConfig) -> Result<TraceReport> {
     trace_with(config, |_| {})
 }
 
-/// [`trace`], calling `on_event` with every event as it happens (for live output).
+/// [`trace`], calling `on_event` with every event as it happens (for live output). Every
+/// (target, port) gets exactly one end, so that a consumer of the events accounts for all of
+/// them: an [`Event::TargetFailed`] per failed target and an [`Event::Done`] per trace with
+/// the trace's [`StopReason`]. The `flow` of [`Event::Done`] and [`Event::Reply`] is the index
+/// of the trace in [`TraceReport::traces`]. Traces that fail for want of a route, and failed
+/// targets, end before the run starts; the others as they stop, or when the deadline passes.
 ///
 /// # Errors
 ///
 /// As [`trace`].
-pub fn trace_with(config: &TraceConfig, on_event: impl FnMut(&Event)) -> Result<TraceReport> {
+pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Result<TraceReport> {
     let started_at = rfc3339(SystemTime::now());
-    // Per (target, port) in order: `None` for a flow the engine traces, or the trace of a
+    // Per trace in report order: `None` for a flow the engine traces, or the trace of a
     // target without a route, failed before any probe.
-    let mut flows = Vec::new();
     let mut planned: Vec<Option<Trace>> = Vec::new();
-    for (target, dst, src) in plan_targets(config)? {
-        let src = match src {
-            Ok(src) => src,
-            Err(e @ Error::NoRoute { .. }) => {
-                let error = e.to_string();
-                planned.extend(config.ports.iter().map(|&port| {
-                    Some(Trace {
+    let mut flows = Vec::new();
+    // The report index of each engine flow.
+    let mut in_report = Vec::new();
+    let mut failed_targets = Vec::new();
+    for plan in plan_targets(config)? {
+        match plan {
+            Plan::Trace { target, dst, src } => {
+                for flow in flows_to(target, dst, src, &config.ports) {
+                    in_report.push(planned.len());
+                    planned.push(None);
+                    flows.push(flow);
+                }
+            }
+            Plan::NoRoute { target, dst, error } => {
+                let reason = StopReason::Failed {
+                    error: error.to_string(),
+                };
+                for &port in &config.ports {
+                    on_event(&Event::Done {
+                        flow: planned.len(),
+                        reason: reason.clone(),
+                    });
+                    planned.push(Some(Trace {
                         target: target.to_owned(),
                         addr: dst,
                         port,
                         reached: false,
-                        stop_reason: StopReason::Failed {
-                            error: error.clone(),
-                        },
+                        stop_reason: reason.clone(),
                         hops: Vec::new(),
-                    })
-                }));
-                continue;
+                    }));
+                }
             }
-            Err(e) => return Err(e),
-        };
-        flows.extend(flows_to(target, dst, src, &config.ports));
-        planned.extend(std::iter::repeat_n(None, config.ports.len()));
+            Plan::Failed(target) => {
+                on_event(&Event::TargetFailed {
+                    target: target.clone(),
+                });
+                failed_targets.push(target);
+            }
+        }
     }
     let mut traced = if flows.is_empty() {
         Vec::new()
     } else {
-        run(config, flows, on_event)?
+        run(config, flows, |mut ev| {
+            if let Event::Reply { flow, .. } | Event::Done { flow, .. } = &mut ev {
+                *flow = in_report[*flow];
+            }
+            on_event(&ev);
+        })?
     }
     .into_iter();
     let traces = planned
         .into_iter()
         .filter_map(|failed| failed.or_else(|| traced.next()))
         .collect();
-    Ok(TraceReport {
-        params: config.params(),
-        started_at,
-        traces,
-    })
+    let mut report = TraceReport::new(config.params(), started_at, traces);
+    report.failed_targets = failed_targets;
+    Ok(report)
 }
 
 /// Runs the engine over raw sockets until every trace has stopped or the deadline passes.
 fn run(
     config: &TraceConfig,
     flows: Vec<Flow>,
-    mut on_event: impl FnMut(&Event),
+    mut on_event: impl FnMut(Event),
 ) -> Result<Vec<Trace>> {
     let v4 = flows.iter().any(|f| f.dst.is_ipv4());
     let v6 = flows.iter().any(|f| f.dst.is_ipv6());
@@ -177,7 +247,7 @@ fn run(
             }
         }
         while let Some(ev) = engine.poll_event() {
-            on_event(&ev);
+            on_event(ev);
         }
         if engine.is_done() || deadline.is_some_and(|d| now >= d) {
             break;
@@ -189,10 +259,20 @@ fn run(
         sockets.recv_into(&mut engine, wake.saturating_duration_since(now))?;
     }
     while let Some(ev) = engine.poll_event() {
-        on_event(&ev);
+        on_event(ev);
     }
     tracing::debug!(stats = ?engine.stats(), send_errors = sockets.send_errors(), "trace finished");
-    Ok(engine.traces())
+    let traces = engine.traces();
+    // The deadline ends the traces still going: their end is an event like any other.
+    for (flow, t) in traces.iter().enumerate() {
+        if t.stop_reason == StopReason::Deadline {
+            on_event(Event::Done {
+                flow,
+                reason: StopReason::Deadline,
+            });
+        }
+    }
+    Ok(traces)
 }
 
 #[cfg(test)]
@@ -200,7 +280,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resolves_literals_and_names() {
+    fn resolves_literals_and_refuses_unusable_targets() {
         assert_eq!(
             resolve("192.0.2.1").unwrap(),
             "192.0.2.1".parse::<IpAddr>().unwrap()
@@ -213,11 +293,19 @@ mod tests {
             resolve("[2001:db8::1]").unwrap(),
             "2001:db8::1".parse::<IpAddr>().unwrap()
         );
-        assert!(resolve("localhost").unwrap().is_loopback());
-        assert!(matches!(
-            resolve("no-such-host.invalid"),
-            Err(Error::Resolve { .. } | Error::NoAddress { .. })
-        ));
+        // Rust refuses a name with a NUL byte before the resolver sees it: a resolver error
+        // that never leaves the process. (Names are never looked up here: the machine's
+        // resolver may ask the network.)
+        let e = resolve("no\0such").unwrap_err();
+        assert!(
+            matches!(&e, Error::Target { target, reason: TargetError::Resolve { .. } } if target == "no\0such"),
+            "{e}"
+        );
+        let e = resolve("224.0.0.1").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "\"224.0.0.1\": 224.0.0.1 is a multicast address, which no trace can reach"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{MAX_ATTEMPTS, TraceConfig};
 use crate::error::ConfigError;
-use crate::model::{Hop, Reply, ReplyKind, StopReason, Trace};
+use crate::model::{FailedTarget, Hop, Reply, ReplyKind, StopReason, Trace};
 use crate::wire::{
     Ipv4Repr, Ipv6Repr, ParsedReply, ReplyBody, TcpFlags, TcpRepr, parse_reply,
     parse_reply_v6_payload, proto,
@@ -60,6 +60,12 @@ pub enum Event {
         flow: usize,
         /// Why it stopped.
         reason: StopReason,
+    },
+    /// A target has no address to trace, so none of its flows is traced. Only
+    /// [`trace_with`](crate::trace_with) reports it; an engine is given flows, never targets.
+    TargetFailed {
+        /// The target, its ports and why.
+        target: FailedTarget,
     },
 }
 

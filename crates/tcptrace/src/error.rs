@@ -28,20 +28,16 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// A target name could not be resolved by the system resolver.
-    #[error("cannot resolve {target:?}: {source}")]
-    Resolve {
+    /// A target has no address to trace (from [`resolve`](crate::resolve)).
+    /// [`trace`](crate::trace) does not fail for it: it lists the target in
+    /// [`TraceReport::failed_targets`](crate::TraceReport::failed_targets) with the reason.
+    #[error("{target:?}: {reason}")]
+    Target {
         /// The target as given.
         target: String,
-        /// The resolver's error.
+        /// Why it has no address.
         #[source]
-        source: io::Error,
-    },
-    /// A target name resolved to no address of a usable family.
-    #[error("{target:?} has no usable address")]
-    NoAddress {
-        /// The target as given.
-        target: String,
+        reason: crate::TargetError,
     },
     /// No route (no source address) to a target.
     #[error("no route to {addr}: {source}")]
@@ -132,15 +128,6 @@ pub enum ConfigError {
     /// The plan is too large (targets × ports × TTLs × attempts).
     #[error("{0} (target, port, TTL) slots is too many for one run (at most 1048576)")]
     TooManyProbes(u64),
-    /// A target is an address no trace can reach: unspecified (`0.0.0.0`, `::`), multicast
-    /// (`224.0.0.0/4`, `ff00::/8`) or the limited broadcast address `255.255.255.255`.
-    #[error("cannot trace {target:?}: it is {kind} address")]
-    UnusableTarget {
-        /// The target as given.
-        target: String,
-        /// What kind of address it is ("an unspecified", "a multicast", "the broadcast").
-        kind: &'static str,
-    },
     /// A flow's source and destination address families differ.
     #[error("source {src} and destination {dst} are of different families")]
     FamilyMismatch {

@@ -16,7 +16,8 @@ pub use driver::{plan_flows, resolve, trace, trace_with};
 pub use engine::{Disposition, Engine, Event, Flow, Stats, Transmit};
 pub use error::{ConfigError, Error, Result};
 pub use model::{
-    Hop, MplsLabel, Reply, ReplyKind, StopReason, Tally, Trace, TraceParams, TraceReport,
+    FailedTarget, Hop, MplsLabel, Reply, ReplyKind, StopReason, Tally, TargetError, Trace,
+    TraceParams, TraceReport,
 };
 #[cfg(target_os = "linux")]
 pub use transport::RawSockets;

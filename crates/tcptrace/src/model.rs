@@ -9,19 +9,35 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-/// The result of one run: its parameters, when it started and one [`Trace`] per
-/// (target, port), in the order the targets and ports were given.
+/// The result of one run: its parameters, when it started, one [`Trace`] per (target, port)
+/// and the targets that could not be traced at all, each list in the order the targets and
+/// ports were given. Every (target, port) of the run is in exactly one of the two lists.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TraceReport {
     /// The parameters the run used.
     pub params: TraceParams,
     /// When the run started, as RFC 3339 UTC (`2026-01-02T03:04:05.678Z`).
     pub started_at: String,
-    /// One trace per (target, port).
+    /// One trace per (target, port) of every target that has an address.
     pub traces: Vec<Trace>,
+    /// The targets without a trace: their name did not resolve, or their address is one no
+    /// trace can reach. Absent from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_targets: Vec<FailedTarget>,
 }
 
 impl TraceReport {
+    /// A report of `traces` and no failed target.
+    pub fn new(params: TraceParams, started_at: String, traces: Vec<Trace>) -> Self {
+        Self {
+            params,
+            started_at,
+            traces,
+            failed_targets: Vec::new(),
+        }
+    }
+
     /// Serializes the report as pretty JSON, with the field names of the documented schema.
     ///
     /// # Errors
@@ -41,10 +57,13 @@ impl TraceReport {
         serde_json::from_str(text)
     }
 
-    /// How the traces ended: `planned == complete + cut + failed` always holds.
+    /// How every (target, port) of the run ended: `planned == complete + cut + failed` always
+    /// holds. Each port of a failed target counts as planned and failed.
     pub fn tally(&self) -> Tally {
+        let untraced = self.failed_targets.iter().map(|t| t.ports.len()).sum();
         let mut t = Tally {
-            planned: self.traces.len(),
+            planned: self.traces.len() + untraced,
+            failed: untraced,
             ..Tally::default()
         };
         for trace in &self.traces {
@@ -65,8 +84,10 @@ impl TraceReport {
     }
 }
 
-/// The parameters of a run, recorded in its report.
+/// The parameters of a run, recorded in its report. [`Default`] gives the defaults of
+/// [`TraceConfig`](crate::TraceConfig); change its public fields to describe another run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TraceParams {
     /// The first TTL (hop limit) probed.
     pub min_ttl: u8,
@@ -88,6 +109,15 @@ pub struct TraceParams {
     /// Stop a trace after this many silent TTLs in a row, or absent for no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap_limit: Option<u8>,
+    /// The deadline of the whole run, in seconds: the one given, or the default derived from
+    /// the plan ([`TraceConfig::plan_deadline`](crate::TraceConfig::plan_deadline)). Traces
+    /// still unfinished then end with [`StopReason::Deadline`]. Absent in reports written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_s: Option<f64>,
+    /// Whether the deadline was given rather than derived from the plan.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deadline_given: bool,
 }
 
 /// The route to one (target, port).
@@ -185,20 +215,87 @@ impl std::fmt::Display for StopReason {
     }
 }
 
-/// How the traces of a report ended: every planned (target, port) is counted once, as
+/// A target given to the run that has no trace: each of its ports counts as failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FailedTarget {
+    /// The target as it was given.
+    pub target: String,
+    /// The ports it was to be traced on, none of which was probed.
+    pub ports: Vec<u16>,
+    /// Why it has no trace.
+    pub reason: TargetError,
+}
+
+impl FailedTarget {
+    /// The failure of `target` on `ports`.
+    pub fn new(target: impl Into<String>, ports: Vec<u16>, reason: TargetError) -> Self {
+        Self {
+            target: target.into(),
+            ports,
+            reason,
+        }
+    }
+}
+
+/// `"TARGET": REASON`, as the warnings and the summary say it.
+impl std::fmt::Display for FailedTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.target, self.reason)
+    }
+}
+
+/// Why a target has no address to trace. In JSON: `{"resolve": {"error": "..."}}`,
+/// `"no_address"` or `{"unusable": {"addr": "224.0.0.1", "kind": "multicast"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TargetError {
+    /// The system resolver failed for the name.
+    #[error("cannot resolve it: {error}")]
+    Resolve {
+        /// The resolver's error.
+        error: String,
+    },
+    /// The name resolved to no address.
+    #[error("it resolved to no address")]
+    NoAddress,
+    /// The target's address is one no trace can reach.
+    #[error("{addr} is {} address, which no trace can reach", article(kind))]
+    Unusable {
+        /// The address, as given or resolved.
+        addr: IpAddr,
+        /// What kind of address it is: `unspecified` (`0.0.0.0`, `::`), `multicast`
+        /// (`224.0.0.0/4`, `ff00::/8`) or `broadcast` (`255.255.255.255`).
+        kind: String,
+    },
+}
+
+fn article(kind: &str) -> String {
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {kind}")
+    } else if kind == "broadcast" {
+        "the broadcast".to_owned()
+    } else {
+        format!("a {kind}")
+    }
+}
+
+/// How the (target, port) pairs of a report ended: every planned one is counted once, as
 /// complete, cut short by the deadline, or failed. From [`TraceReport::tally`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Tally {
-    /// Traces in the report: one per planned (target, port).
+    /// Every (target, port) of the run: the traces and the ports of the failed targets.
     pub planned: usize,
     /// Traces that ended by a stop condition ([`StopReason::is_stop_condition`]).
     pub complete: usize,
     /// Traces cut short by the deadline ([`StopReason::Deadline`]): skipped probes, with
     /// their reason.
     pub cut: usize,
-    /// Traces that failed: no route, or a probe could not be sent ([`StopReason::Failed`],
-    /// with the error).
+    /// Pairs that failed: the target has no address ([`TraceReport::failed_targets`], with
+    /// the reason), there is no route to it, or a probe could not be sent
+    /// ([`StopReason::Failed`], with the error).
     pub failed: usize,
 }
 
@@ -345,29 +442,15 @@ pub struct MplsLabel {
     pub ttl: u8,
 }
 
-/// Formats a wall-clock time as RFC 3339 UTC with milliseconds.
+/// The last millisecond RFC 3339 can write: 9999-12-31T23:59:59.999Z.
+const LAST_RFC3339: Duration = Duration::from_millis(253_402_300_799_999);
+
+/// Formats a wall-clock time as RFC 3339 UTC with milliseconds. A clock set before 1970 or
+/// past 9999 (which humantime refuses, by a panic or an error) is written as the nearest
+/// time it can write.
 pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let days = (secs / 86_400).cast_signed();
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+    let t = t.clamp(UNIX_EPOCH, UNIX_EPOCH + LAST_RFC3339);
+    humantime::format_rfc3339_millis(t).to_string()
 }
 
 #[cfg(test)]
@@ -376,16 +459,8 @@ mod tests {
 
     fn sample() -> TraceReport {
         TraceReport {
-            params: TraceParams {
-                min_ttl: 1,
-                max_ttl: 30,
-                timeout_s: 2.0,
-                retry: 0,
-                pps: None,
-                max_in_flight: 256,
-                all_ttls: false,
-                gap_limit: Some(5),
-            },
+            params: TraceParams::default(),
+            failed_targets: Vec::new(),
             started_at: "2026-01-02T03:04:05.678Z".into(),
             traces: vec![Trace {
                 target: "example".into(),
@@ -485,5 +560,10 @@ mod tests {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
         let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_123);
         assert_eq!(rfc3339(t), "2024-02-29T12:34:56.123Z");
+        // Clocks set wrong are written, not refused.
+        let before = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(rfc3339(before), "1970-01-01T00:00:00.000Z");
+        let after = UNIX_EPOCH + Duration::from_secs(300_000_000_000);
+        assert_eq!(rfc3339(after), "9999-12-31T23:59:59.999Z");
     }
 }

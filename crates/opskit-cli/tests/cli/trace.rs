@@ -46,20 +46,36 @@ fn help_lists_the_options() {
         "ceil(P / W) x T",
         "63 s for one target",
         "2405 s for 10,000",
+        "! TARGET:tcpPORT: not traced, REASON",
+        "failed_targets",
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }
 }
 
 #[test]
-fn unusable_targets_are_refused_before_any_socket() {
-    // Validated before sockets open, so this needs no root.
-    for target in ["224.0.0.1", "0.0.0.0", "::", "ff02::1", "255.255.255.255"] {
+fn unusable_targets_fail_alone_without_any_socket() {
+    // Refused before sockets open: nothing is traced, the report lists them, exit 1.
+    for (target, addr, kind) in [
+        ("224.0.0.1", "224.0.0.1", "a multicast"),
+        ("0.0.0.0", "0.0.0.0", "an unspecified"),
+        ("::", "::", "an unspecified"),
+        ("ff02::1", "ff02::1", "a multicast"),
+        ("255.255.255.255", "255.255.255.255", "the broadcast"),
+    ] {
         let out = opskit().args(["trace", target]).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{target}: {}", stderr(&out));
         let err = stderr(&out);
-        assert!(err.starts_with("error:"), "{target}: {err}");
-        assert!(err.contains(&format!("{target:?}")), "{target}: {err}");
+        assert_eq!(out.status.code(), Some(1), "{target}: {err}");
+        let reason = format!("{addr} is {kind} address, which no trace can reach");
+        assert_eq!(
+            err,
+            format!("warning: 1 of 1 targets could not be traced (first: {target:?}: {reason})\n"),
+        );
+        let table = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            table.ends_with(&format!("! {target}:tcp80: not traced, {reason}\n")),
+            "{target}: {table}"
+        );
     }
 }
 
@@ -422,6 +438,12 @@ fn a_deadline_that_cuts_traces_marks_them_and_exits_1() {
         (2, 1, 1, 0),
         "{tally:?}"
     );
+    // The report says which deadline cut it, and the probe timeout.
+    let p = &report.params;
+    assert_eq!(
+        (p.deadline_s, p.deadline_given, p.timeout_s),
+        (Some(2.0), true, 30.0)
+    );
     assert_eq!(report.traces[0].stop_reason, tcptrace::StopReason::Reached);
     assert_eq!(report.traces[1].stop_reason, tcptrace::StopReason::Deadline);
     assert_eq!(report.traces[1].addr.to_string(), hole);
@@ -479,5 +501,125 @@ fn a_target_without_a_route_fails_alone_and_exits_1() {
     assert!(
         table.contains("\n! 203.0.113.9:tcp80: failed: no route to 203.0.113.9"),
         "{table}"
+    );
+}
+
+/// Name resolution inside the source namespace of `net`, from files the test writes:
+/// `ip netns exec` mounts `/etc/netns/NS/*` over `/etc`, so programs started with
+/// [`Topology::command`] read this `hosts` file, look names up in files only (`nsswitch.conf`)
+/// and never ask the machine's resolver. Removed on drop.
+struct NamespaceHosts(std::path::PathBuf);
+
+impl NamespaceHosts {
+    fn new(net: &Topology, hosts: &[(&str, IpAddr)]) -> Self {
+        let dir = std::path::Path::new("/etc/netns").join(net.netns(net.source()).unwrap());
+        std::fs::create_dir_all(&dir).unwrap();
+        let guard = Self(dir);
+        let mut text = String::new();
+        for (name, addr) in hosts {
+            let _ = writeln!(text, "{addr} {name}");
+        }
+        std::fs::write(guard.0.join("hosts"), text).unwrap();
+        std::fs::write(guard.0.join("nsswitch.conf"), "hosts: files\n").unwrap();
+        // Were DNS asked anyway, it would go to the namespace's own loopback.
+        std::fs::write(guard.0.join("resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
+        guard
+    }
+}
+
+impl Drop for NamespaceHosts {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        // /etc/netns itself too, unless another test's files are in it.
+        if let Some(parent) = self.0.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+}
+
+#[test]
+fn a_name_that_does_not_resolve_fails_alone_and_exits_1() {
+    if !testbed::require_root("opskit trace a_name_that_does_not_resolve_fails_alone_and_exits_1") {
+        return;
+    }
+    let net = network();
+    let web = net.address("web", Family::V4).unwrap();
+    let _hosts = NamespaceHosts::new(&net, &[("web.test", web)]);
+    let targets = ["nowhere.test", "web.test", "224.0.0.1"];
+    let out = trace_in(
+        &net,
+        &[
+            &targets[..],
+            &["-p", "80,443", "--probe-timeout", "0.5", "--json"][..],
+        ]
+        .concat(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(
+            "warning: 2 of 3 targets could not be traced (first: \"nowhere.test\": cannot resolve it: "
+        ),
+        "{err}"
+    );
+    let report = tcptrace::TraceReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    // The name in the hosts file is traced...
+    let traced: Vec<(&str, IpAddr, u16)> = report
+        .traces
+        .iter()
+        .map(|t| (t.target.as_str(), t.addr, t.port))
+        .collect();
+    assert_eq!(traced, [("web.test", web, 80), ("web.test", web, 443)]);
+    assert!(report.traces.iter().all(|t| t.reached), "{report:?}");
+    // ...and the others are listed, in the order given, with their reasons.
+    let failed: Vec<&str> = report
+        .failed_targets
+        .iter()
+        .map(|f| f.target.as_str())
+        .collect();
+    assert_eq!(failed, ["nowhere.test", "224.0.0.1"]);
+    assert!(matches!(
+        report.failed_targets[0].reason,
+        tcptrace::TargetError::Resolve { .. }
+    ));
+    let tally = report.tally();
+    assert_eq!(
+        (tally.planned, tally.complete, tally.cut, tally.failed),
+        (6, 2, 0, 4),
+        "{tally:?}"
+    );
+
+    // The table and the summary say it too.
+    let out = trace_in(
+        &net,
+        &[&targets[..], &["--probe-timeout", "0.5"][..]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains(&format!("{web}:tcp80")), "{table}");
+    assert!(
+        table.contains("\n! nowhere.test:tcp80: not traced, cannot resolve it: "),
+        "{table}"
+    );
+    assert!(
+        table.ends_with(
+            "! 224.0.0.1:tcp80: not traced, 224.0.0.1 is a multicast address, which no trace \
+             can reach\n"
+        ),
+        "{table}"
+    );
+    let out = trace_in(
+        &net,
+        &[&targets[..], &["--probe-timeout", "0.5", "--summary"][..]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        summary.contains(&format!("web.test ({web}) port 80: reached")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("nowhere.test port 80: not traced, cannot resolve it: "),
+        "{summary}"
     );
 }

@@ -1066,19 +1066,12 @@ pub(crate) fn sample_report() -> tcptrace::TraceReport {
     use tcptrace::{Hop, Reply, ReplyKind, StopReason, Trace, TraceParams, TraceReport};
     let reply =
         |from: &str| Reply::new(ip(from), Duration::from_millis(1), ReplyKind::TimeExceeded);
-    TraceReport {
-        params: TraceParams {
-            min_ttl: 1,
-            max_ttl: 30,
-            timeout_s: 2.0,
-            retry: 0,
-            pps: None,
-            max_in_flight: 16,
-            all_ttls: false,
-            gap_limit: None,
-        },
-        started_at: "2026-11-28T23:00:00.000Z".into(),
-        traces: vec![Trace {
+    let mut params = TraceParams::default();
+    (params.max_in_flight, params.gap_limit) = (16, None);
+    TraceReport::new(
+        params,
+        "2026-11-28T23:00:00.000Z".into(),
+        vec![Trace {
             target: "dns.google".into(),
             addr: ip("8.8.8.8"),
             port: 443,
@@ -1093,7 +1086,7 @@ pub(crate) fn sample_report() -> tcptrace::TraceReport {
                 Hop::new(3, vec![reply("8.8.8.8")]),
             ],
         }],
-    }
+    )
 }
 
 #[test]

@@ -4,13 +4,51 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use tcptrace::{ReplyKind, StopReason, Trace, TraceConfig, TraceReport};
+use tcptrace::{Event, ReplyKind, StopReason, Trace, TraceConfig, TraceReport};
 use testbed::netns::{Destination, Family, GroundTruth, Reply, Topology};
 
 fn run(net: &Topology, config: TraceConfig) -> TraceReport {
     net.run_in(net.source(), move || tcptrace::trace(&config))
         .expect("entering the source namespace")
         .expect("tracing")
+}
+
+/// [`tcptrace::trace_with`], checking that its events account for every (target, port) of
+/// the report: one [`Event::TargetFailed`] per failed target and one [`Event::Done`] per
+/// trace, with the trace's index and end, and each reply on the trace it answers.
+fn run_with_events(net: &Topology, config: TraceConfig) -> TraceReport {
+    let (report, events) = net
+        .run_in(net.source(), move || {
+            let mut events = Vec::new();
+            let report = tcptrace::trace_with(&config, |ev| events.push(ev.clone()));
+            (report, events)
+        })
+        .expect("entering the source namespace");
+    let report = report.expect("tracing");
+    let mut ends = vec![Vec::new(); report.traces.len()];
+    let mut failed = Vec::new();
+    for ev in events {
+        match ev {
+            Event::Done { flow, reason } => ends[flow].push(reason),
+            Event::Reply { flow, ttl, reply } => {
+                let hop = report.traces[flow].hop(ttl);
+                assert!(
+                    hop.is_some_and(|h| h.replies.contains(&reply)),
+                    "{reply:?} is not on trace {flow} at TTL {ttl}: {report:?}"
+                );
+            }
+            Event::TargetFailed { target } => failed.push(target),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let expected: Vec<Vec<StopReason>> = report
+        .traces
+        .iter()
+        .map(|t| vec![t.stop_reason.clone()])
+        .collect();
+    assert_eq!(ends, expected, "one end per trace, as in the report");
+    assert_eq!(failed, report.failed_targets);
+    report
 }
 
 fn base() -> tcptrace::TraceConfigBuilder {
@@ -361,9 +399,9 @@ fn ecmp_diamond_keeps_each_flow_on_one_branch() {
 /// `src - r1 - r2 - r3 - web` and `r3 - hole`, whose routers keep Linux's default ICMP rate
 /// limits (about one time exceeded per second towards the source): `web` has `answering`
 /// addresses, all ports closed (RST), and `hole` has `silent` addresses that answer nothing.
-/// Traces every address on port 80 with the default deadline and checks that each one is in
-/// the report and ends by a stop condition.
-fn every_target_ends_by_a_stop_condition(answering: u16, silent: u16) {
+/// Traces every address of `family` on port 80 with the default deadline and checks that
+/// each one is in the report and ends by a stop condition.
+fn every_target_ends_by_a_stop_condition(family: Family, answering: u16, silent: u16) {
     let net = Topology::builder()
         .source("src")
         .routers(["r1", "r2", "r3"])
@@ -374,10 +412,11 @@ fn every_target_ends_by_a_stop_condition(answering: u16, silent: u16) {
         .linux_icmp_rate_limits()
         .build()
         .unwrap();
-    let web = net.targets("web", Family::V4).unwrap();
-    let hole = net.targets("hole", Family::V4).unwrap();
+    let web = net.targets("web", family).unwrap();
+    let hole = net.targets("hole", family).unwrap();
     let targets: Vec<IpAddr> = web.iter().chain(&hole).copied().collect();
     assert_eq!(targets.len(), usize::from(answering) + usize::from(silent));
+    assert!(targets.iter().all(|a| Family::of(*a) == family));
     // A short probe timeout and a wide window keep the run short; the deadline is the default
     // one, derived from this plan.
     let config = base()
@@ -428,7 +467,17 @@ fn three_thousand_targets_behind_rate_limited_routers() {
     if !testbed::require_root("tcptrace e2e three_thousand_targets_behind_rate_limited_routers") {
         return;
     }
-    every_target_ends_by_a_stop_condition(2_000, 1_000);
+    every_target_ends_by_a_stop_condition(Family::V4, 2_000, 1_000);
+}
+
+#[test]
+fn three_thousand_ipv6_targets_behind_rate_limited_routers() {
+    if !testbed::require_root(
+        "tcptrace e2e three_thousand_ipv6_targets_behind_rate_limited_routers",
+    ) {
+        return;
+    }
+    every_target_ends_by_a_stop_condition(Family::V6, 2_000, 1_000);
 }
 
 #[test]
@@ -436,14 +485,13 @@ fn ten_thousand_targets_behind_rate_limited_routers() {
     if !testbed::require_root("tcptrace e2e ten_thousand_targets_behind_rate_limited_routers") {
         return;
     }
-    every_target_ends_by_a_stop_condition(8_000, 2_000);
+    every_target_ends_by_a_stop_condition(Family::V4, 8_000, 2_000);
 }
 
 #[test]
-fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
-    if !testbed::require_root(
-        "tcptrace e2e unroutable_and_firewalled_targets_fail_in_their_own_traces",
-    ) {
+fn unusable_unroutable_and_firewalled_targets_fail_alone() {
+    if !testbed::require_root("tcptrace e2e unusable_unroutable_and_firewalled_targets_fail_alone")
+    {
         return;
     }
     let net = Topology::builder()
@@ -474,14 +522,24 @@ fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
         assert!(out.status.success(), "nft {rule}: {out:?}");
     }
     let targets = [web.to_string(), "203.0.113.9".into(), db.to_string()];
-    let report = run(
+    // Two targets without an address: a name with a NUL byte, which fails in the process
+    // before any resolver, and a multicast address.
+    let given = [
+        "bad\0name".into(),
+        targets[0].clone(),
+        targets[1].clone(),
+        "224.0.0.1".into(),
+        targets[2].clone(),
+    ];
+    let report = run_with_events(
         &net,
         base()
-            .targets(targets.clone())
+            .targets(given.clone())
             .ports([80, 443])
             .build()
             .unwrap(),
     );
+    assert_nul_and_multicast_failed(&report, &given[0]);
     let got: Vec<(String, u16)> = report
         .traces
         .iter()
@@ -495,7 +553,7 @@ fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
     let tally = report.tally();
     assert_eq!(
         (tally.planned, tally.complete, tally.cut, tally.failed),
-        (6, 2, 0, 4),
+        (10, 2, 0, 8),
         "{tally:?}"
     );
     for t in &report.traces[..2] {
@@ -522,4 +580,56 @@ fn unroutable_and_firewalled_targets_fail_in_their_own_traces() {
             "the refused probe is not a silent hop: {t:?}"
         );
     }
+}
+
+/// The report lists `nul_name` and `224.0.0.1`, in that order, as failed on ports 80 and 443.
+fn assert_nul_and_multicast_failed(report: &TraceReport, nul_name: &str) {
+    let failed: Vec<(&str, &[u16])> = report
+        .failed_targets
+        .iter()
+        .map(|f| (f.target.as_str(), &f.ports[..]))
+        .collect();
+    assert_eq!(
+        failed,
+        [(nul_name, &[80, 443][..]), ("224.0.0.1", &[80, 443][..])],
+        "in the order given"
+    );
+    assert!(matches!(
+        report.failed_targets[0].reason,
+        tcptrace::TargetError::Resolve { .. }
+    ));
+    assert!(matches!(
+        &report.failed_targets[1].reason,
+        tcptrace::TargetError::Unusable { kind, .. } if kind == "multicast"
+    ));
+}
+
+#[test]
+fn a_trace_cut_by_the_deadline_ends_in_an_event_too() {
+    if !testbed::require_root("tcptrace e2e a_trace_cut_by_the_deadline_ends_in_an_event_too") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("web", Destination::new().listen(80))
+        .destination("hole", Destination::new().blackhole())
+        .chain(["src", "r1", "web"])
+        .link("r1", "hole")
+        .build()
+        .unwrap();
+    let web = net.address("web", Family::V4).unwrap();
+    let hole = net.address("hole", Family::V4).unwrap();
+    // hole's silent TTLs wait for the 30 s probe timeout: the 1 s deadline cuts it.
+    let report = run_with_events(
+        &net,
+        base()
+            .targets([hole.to_string(), web.to_string()])
+            .timeout(Duration::from_secs(30))
+            .deadline(Duration::from_secs(1))
+            .build()
+            .unwrap(),
+    );
+    let ends: Vec<&StopReason> = report.traces.iter().map(|t| &t.stop_reason).collect();
+    assert_eq!(ends, [&StopReason::Deadline, &StopReason::Reached]);
 }

@@ -541,11 +541,7 @@ fn per_packet_balancing_shows_several_replies_per_hop() {
     assert_eq!(hop1.addrs(), [v4("198.18.1.1"), v4("198.18.1.2")]);
     assert_eq!(hop1.probes, 2);
     // The table shows the reply that came in time.
-    let report = TraceReport {
-        params: sim.config.params(),
-        started_at: String::new(),
-        traces: sim.engine.traces(),
-    };
+    let report = TraceReport::new(sim.config.params(), String::new(), sim.engine.traces());
     assert!(report.scapy_table().contains("198.18.1.2      11"));
 }
 

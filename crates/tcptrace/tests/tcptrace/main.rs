@@ -6,5 +6,6 @@ mod e2e;
 mod engine;
 mod oracle;
 mod props;
+mod report;
 mod sim;
 mod wire;

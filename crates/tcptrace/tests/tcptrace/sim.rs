@@ -269,11 +269,7 @@ impl Sim {
     }
 
     pub(crate) fn report(&self) -> TraceReport {
-        TraceReport {
-            params: self.config.params(),
-            started_at: String::new(),
-            traces: self.engine.traces(),
-        }
+        TraceReport::new(self.config.params(), String::new(), self.engine.traces())
     }
 
     pub(crate) fn count(&self, d: Disposition) -> usize {
