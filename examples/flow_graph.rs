@@ -244,16 +244,7 @@ fn step_now() -> u64 {
 
 /// Today's date in UTC as `YYYY-MM-DD` (the recipe uses the local date; the demo is UTC).
 fn today() -> String {
-    let days = i64::try_from(now() / 86_400).unwrap_or(0);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let mut stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    stamp.truncate("YYYY-MM-DD".len());
+    stamp
 }

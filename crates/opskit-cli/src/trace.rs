@@ -232,7 +232,9 @@ pub(crate) fn run(mut args: Args) -> Result<Exit> {
     // The trace is done: a later step that fails costs only its own part of the result.
     let mut partial = incomplete(&config, &report);
     if let Err(e) = annotate(&args, &mut report) {
-        warn(format_args!("{e}; the trace is printed without AS data"));
+        warn(format_args!(
+            "{e}; the trace is printed with the AS data that was found"
+        ));
         partial = true;
     }
     if args.json {
