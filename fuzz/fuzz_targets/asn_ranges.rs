@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use libfuzzer_sys::fuzz_target;
-use tcptrace::{RangeFormat, RangeTable};
+use asn_lookup::{RangeFormat, RangeTable};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, text)) = data.split_first() else {

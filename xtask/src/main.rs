@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's task runner.
 //!
 //! - `setup`: installs what the tests, demo and benchmarks need, only what is missing;
-//! - `test`: setup, then format, lint, docs and every test of the workspace;
+//! - `test`: setup, then format, the dependency boundaries (`tcptrace` pulls in neither
+//!   `maxminddb` nor `asn-lookup`), lint, docs and every test of the workspace;
 //! - `demo`: setup, then every recipe end to end, with its pictures and reports in `target/demo/`;
 //! - `bench`: setup, then the peer benchmarks, gathered into `target/bench/REPORT.md`;
 //! - `fuzz`: runs each cargo-fuzz target for a few seconds.
@@ -11,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod deps;
 mod fuzz;
 mod run;
 mod setup;
@@ -51,6 +53,7 @@ fn workspace_root() -> PathBuf {
 fn test(root: &Path) -> Result<(), String> {
     setup::run(root)?;
     Step::new("format", cargo(root, &["fmt", "--all", "--check"])).run()?;
+    deps::check(root)?;
     Step::new(
         "clippy",
         cargo(

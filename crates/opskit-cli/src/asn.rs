@@ -11,13 +11,20 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-use tcptrace::{
+use asn_lookup::{
     AsName, AsnResolver, BatchTally, Chain, Outcome, Resolution, UnresolvedReason, WhoisResolver,
     WhoisService, open_database,
 };
+use serde::Serialize;
 
 use crate::error::{Context as _, Error, Exit, warn};
+
+/// The paths `trace.rs` writes as `tcptrace::…`: the engine's crate, and the AS resolvers
+/// that used to be in it and are now `asn_lookup`'s.
+pub(crate) mod trace_paths {
+    pub(crate) use ::tcptrace::*;
+    pub(crate) use asn_lookup::{Chain, annotate, online_resolver, open_database};
+}
 
 /// Addresses resolved per batch (whois gets one bulk query per batch).
 const BATCH: usize = 10_000;

@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use tcptrace::{TraceConfig, TraceReport};
+use ::tcptrace::{TraceConfig, TraceReport};
+
+// `tcptrace::` below is the engine plus the resolvers that moved to `asn_lookup`, until the
+// AS lines of this file name `asn_lookup` themselves.
+use crate::asn::trace_paths as tcptrace;
 
 use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
 

@@ -220,9 +220,9 @@ fn split_host_port(s: &str) -> Result<(String, u16), AsnError> {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use tcptrace::{AsnResolver, WhoisResolver, WhoisService};
+/// use asn_lookup::{AsnResolver, WhoisResolver, WhoisService};
 ///
-/// # fn main() -> Result<(), tcptrace::AsnError> {
+/// # fn main() -> Result<(), asn_lookup::AsnError> {
 /// let cymru = WhoisResolver::builder(WhoisService::Cymru).deadline(Duration::from_secs(10)).build()?;
 /// let answers = cymru.resolve_many(&["8.8.8.8".parse().unwrap(), "10.0.0.1".parse().unwrap()])?;
 /// println!("{answers:?}");
