@@ -20,7 +20,10 @@ pub use mmdb::MmdbDatabase;
 pub use parse::RangeFormat;
 pub use resolver::AsnResolver;
 pub use table::{RangeTable, RangeTableBuilder, TableEntry};
-pub use whois::{WhoisBuilder, WhoisResolver, WhoisService, online_resolver};
+pub use whois::{
+    WhoisBuilder, WhoisEvent, WhoisExchange, WhoisLimits, WhoisQuery, WhoisResolver, WhoisService,
+    online_resolver,
+};
 
 /// The AS model, defined once in `tcptrace` and re-exported here.
 pub use tcptrace::{
