@@ -57,50 +57,27 @@ pub trait AsnResolver {
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError>;
 }
 
-impl<R: AsnResolver + ?Sized> AsnResolver for Box<R> {
-    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        (**self).resolve(ip)
-    }
-    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
-        (**self).resolve_many(ips)
-    }
-    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
-        (**self).resolve_batch(ips)
-    }
-    fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
-        (**self).as_name(asn)
-    }
+/// A resolver behind a pointer resolves as the resolver itself: one body for every pointer.
+macro_rules! forward_resolver {
+    ($($ptr:ty),+) => {$(
+        impl<R: AsnResolver + ?Sized> AsnResolver for $ptr {
+            fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
+                (**self).resolve(ip)
+            }
+            fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
+                (**self).resolve_many(ips)
+            }
+            fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
+                (**self).resolve_batch(ips)
+            }
+            fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
+                (**self).as_name(asn)
+            }
+        }
+    )+};
 }
 
-impl<R: AsnResolver + ?Sized> AsnResolver for Arc<R> {
-    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        (**self).resolve(ip)
-    }
-    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
-        (**self).resolve_many(ips)
-    }
-    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
-        (**self).resolve_batch(ips)
-    }
-    fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
-        (**self).as_name(asn)
-    }
-}
-
-impl<R: AsnResolver + ?Sized> AsnResolver for &R {
-    fn resolve(&self, ip: IpAddr) -> Result<Resolution, AsnError> {
-        (**self).resolve(ip)
-    }
-    fn resolve_many(&self, ips: &[IpAddr]) -> Result<Vec<Resolution>, AsnError> {
-        (**self).resolve_many(ips)
-    }
-    fn resolve_batch(&self, ips: &[IpAddr]) -> BatchReport {
-        (**self).resolve_batch(ips)
-    }
-    fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
-        (**self).as_name(asn)
-    }
-}
+forward_resolver!(Box<R>, Arc<R>, &R);
 
 /// Resolves special-purpose addresses locally; `None` means "look it up".
 pub(crate) fn local_answer(ip: IpAddr) -> Option<Resolution> {
