@@ -1,4 +1,4 @@
-//! Peer benchmark of `tcptrace`'s offline AS lookups against pyasn, on the same data.
+//! Peer benchmark of `asn-lookup`'s offline AS lookups against pyasn, on the same data.
 //!
 //! The full ip-location-db `asn` table (IPv4 + IPv6 CSV, from `cargo xtask setup`) is loaded
 //! into a `RangeTable`; the table is written out as a pyasn `.dat` prefix file (ranges split
@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use opskit::tcptrace::{AsnResolver, RangeFormat, RangeTable};
+use opskit::asn::{AsnResolver, RangeFormat, RangeTable};
 
 const LOOKUPS: usize = 1_000_000;
 const LOAD_RUNS: usize = 3;

@@ -5,7 +5,9 @@
 //! Each library is one feature, all on by default:
 //!
 //! - `rrdgraph`: [`rrdgraph`], rrdtool graph specs rendered through librrd;
-//! - `tcptrace`: [`tcptrace`], the TCP SYN traceroute engine and AS resolution;
+//! - `tcptrace`: [`tcptrace`], the TCP SYN traceroute engine, the hop model and the AS model;
+//! - `asn`: [`asn`], AS resolution (range tables, MMDB, whois) and trace annotation (turns on
+//!   `tcptrace`);
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
 //! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT; with `tcptrace` also on, a
 //!   `TraceReport` converts to a map's `TraceSet` (`TraceSet::from(&report)`).
@@ -16,10 +18,16 @@ pub mod rrdgraph {
     pub use ::rrdgraph::*;
 }
 
-/// TCP SYN traceroute over raw sockets, with a hop model and AS resolution.
+/// TCP SYN traceroute over raw sockets, with the hop model and the AS model.
 #[cfg(feature = "tcptrace")]
 pub mod tcptrace {
     pub use ::tcptrace::*;
+}
+
+/// AS resolution from range tables, MMDB and whois, and AS annotation of trace reports.
+#[cfg(feature = "asn")]
+pub mod asn {
+    pub use ::asn_lookup::*;
 }
 
 /// The clamd protocol over TCP and Unix sockets, and fleet scanning.

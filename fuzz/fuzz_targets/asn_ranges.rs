@@ -1,12 +1,12 @@
-//! The range-file parser of `tcptrace`'s AS tables: ip-location-db CSV, iptoasn TSV and pyasn
+//! The range-file parser of `asn-lookup`'s AS tables: ip-location-db CSV, iptoasn TSV and pyasn
 //! `.dat`. The first byte picks the format; the rest is the file. Loading must never panic,
 //! and a table that loads must be sorted, disjoint and find each of its rows at both ends.
 #![no_main]
 
 use std::net::IpAddr;
 
+use asn_lookup::{RangeFormat, RangeTable};
 use libfuzzer_sys::fuzz_target;
-use tcptrace::{RangeFormat, RangeTable};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, text)) = data.split_first() else {

@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's task runner.
 //!
 //! - `setup`: installs what the tests, demo and benchmarks need, only what is missing;
-//! - `test`: setup, then format, packaging, lint, docs and every test of the workspace;
+//! - `test`: setup, then format, packaging, the dependency boundaries (`tcptrace` pulls in
+//!   neither `maxminddb` nor `asn-lookup`), lint, docs and every test of the workspace;
+//! - `deps`: only the dependency boundaries;
 //! - `demo`: setup, then every recipe end to end, with its pictures and reports in `target/demo/`;
 //! - `bench`: setup, then the peer benchmarks, gathered into `target/bench/REPORT.md`;
 //! - `fuzz`: runs each cargo-fuzz target for a few seconds.
@@ -11,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod deps;
 mod fuzz;
 mod run;
 mod setup;
@@ -24,10 +27,11 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(&root),
         Some("test") => test(&root),
         Some("demo") => demo(&root),
+        Some("deps") => deps::check(&root),
         Some("bench") => bench(&root, &args[1..]),
         Some("fuzz") => setup::run(&root).and_then(|()| fuzz::run(&root, fuzz::SECONDS)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|test|demo|bench [NAME...]|fuzz>");
+            eprintln!("usage: cargo xtask <setup|test|deps|demo|bench [NAME...]|fuzz>");
             return ExitCode::from(2);
         }
     };
@@ -63,6 +67,7 @@ fn test(root: &Path) -> Result<(), String> {
         ),
     )
     .run()?;
+    deps::check(root)?;
     Step::new(
         "clippy",
         cargo(

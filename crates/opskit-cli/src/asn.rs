@@ -11,11 +11,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-use tcptrace::{
+use asn_lookup::{
     AsName, AsnResolver, BatchTally, Chain, Outcome, Resolution, UnresolvedReason, WhoisResolver,
     WhoisService, open_database,
 };
+use serde::Serialize;
 
 use crate::error::{Context as _, Error, Exit, warn};
 

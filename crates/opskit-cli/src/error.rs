@@ -75,7 +75,7 @@ pub(crate) enum Error {
     TraceConfig(#[from] tcptrace::ConfigError),
     /// AS resolution.
     #[error(transparent)]
-    Asn(#[from] tcptrace::AsnError),
+    Asn(#[from] asn_lookup::AsnError),
     /// Drawing a route map.
     #[error(transparent)]
     Map(#[from] routeviz::Error),

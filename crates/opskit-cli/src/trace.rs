@@ -134,18 +134,18 @@ fn annotate(args: &Args, report: &mut TraceReport) -> Result<()> {
         return Ok(());
     }
     // The database first, then the whois service for what it left unresolved.
-    let mut chain = tcptrace::Chain::new();
+    let mut chain = asn_lookup::Chain::new();
     if let Some(db) = &args.asn_db {
         let backend =
-            tcptrace::open_database(db).context(format_args!("--asn-db {}", db.display()))?;
+            asn_lookup::open_database(db).context(format_args!("--asn-db {}", db.display()))?;
         chain = chain.then_boxed(backend);
     }
     if let Some(service) = &args.asn_whois {
-        let backend = tcptrace::online_resolver(service, None)
+        let backend = asn_lookup::online_resolver(service, None)
             .context(format_args!("--asn-whois {service}"))?;
         chain = chain.then(backend);
     }
-    tcptrace::annotate(report, &chain).context("AS resolution")?;
+    asn_lookup::annotate(report, &chain).context("AS resolution")?;
     Ok(())
 }
 

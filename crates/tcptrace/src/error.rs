@@ -64,9 +64,6 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
-    /// AS resolution failed.
-    #[error("AS resolution: {0}")]
-    Asn(#[from] crate::AsnError),
 }
 
 impl Error {

@@ -27,11 +27,9 @@ pub use wire::{
     ReplyBody, TcpFlags, TcpPacket, TcpRepr, WireError, parse_reply, parse_reply_v6_payload,
 };
 
+// The AS model only; the resolvers are in the `asn-lookup` crate, which depends on this one.
 mod asn;
 pub use asn::{
-    AddressOutcome, AnnotateStats, AsInfo, AsName, AsnError, AsnResolver, BatchReport, BatchTally,
-    Cache, Chain, CountryCode, DatabaseFormat, IpRange, MmdbDatabase, Outcome, RangeFormat,
-    RangeTable, RangeTableBuilder, Resolution, Source, SpecialRange, TableEntry, UnresolvedReason,
-    WhoisBuilder, WhoisResolver, WhoisService, annotate, detect_format, online_resolver,
-    open_database, special_range,
+    AddrBits, AsInfo, AsName, CountryCode, IpRange, Resolution, Source, SpecialRange,
+    prefix_bounds, special_range,
 };

@@ -1,4 +1,4 @@
-//! `opskit asn` with the fixture databases of tcptrace and a loopback Team Cymru server.
+//! `opskit asn` with the fixture databases of asn-lookup and a loopback Team Cymru server.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -9,7 +9,7 @@ use std::thread;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tcptrace/tests/resources/asn")
+        .join("../asn-lookup/tests/resources")
         .join(name)
 }
 

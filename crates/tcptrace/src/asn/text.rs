@@ -96,7 +96,8 @@ impl CountryCode {
         Self::from_bytes(text.trim().as_bytes())
     }
 
-    pub(crate) fn from_bytes(b: &[u8]) -> Option<Self> {
+    /// As [`CountryCode::new`], from bytes that are not trimmed.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
         match b {
             [a, c] if a.is_ascii_alphabetic() && c.is_ascii_alphabetic() => {
                 let code = [a.to_ascii_uppercase(), c.to_ascii_uppercase()];

@@ -1,7 +1,5 @@
 //! Integration tests of `tcptrace`: the engine against simulated hops (no root), the wire
 //! types' properties, and end-to-end runs over raw sockets in testbed namespaces (root).
-mod asn;
-mod asn_batch;
 mod e2e;
 mod engine;
 mod oracle;

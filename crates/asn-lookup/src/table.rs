@@ -53,9 +53,9 @@ const BUCKETS: usize = 1 << 16;
 /// are holes ("not routed").
 ///
 /// ```
-/// use tcptrace::{AsnResolver, RangeFormat, RangeTable};
+/// use asn_lookup::{AsnResolver, RangeFormat, RangeTable};
 ///
-/// # fn main() -> Result<(), tcptrace::AsnError> {
+/// # fn main() -> Result<(), asn_lookup::AsnError> {
 /// let csv = "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n2001:db8::,2001:db8::ffff,64500,Example\n";
 /// let table = RangeTable::from_reader(csv.as_bytes(), RangeFormat::Csv)?;
 /// let hit = table.lookup("1.0.0.7".parse().unwrap()).unwrap();
@@ -223,7 +223,7 @@ impl RangeTable {
     /// The writer's error.
     pub fn write_pyasn(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
         writeln!(out, "; IP-ASN32-DAT file")?;
-        writeln!(out, "; written by tcptrace from a range table")?;
+        writeln!(out, "; written by asn-lookup from a range table")?;
         for row in self.rows() {
             for (addr, len) in row.range.to_prefixes() {
                 writeln!(out, "{addr}/{len}\t{}", row.asn)?;

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 use super::cymru::parse_prefix;
-use crate::asn::{AsInfo, AsName, IpRange, Resolution, Source};
+use crate::{AsInfo, AsName, IpRange, Resolution, Source};
 
 /// One `route:`/`route6:` object.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,11 +1,13 @@
 //! Online backends: whois over TCP port 43 (Team Cymru, RIPE RIS, RADB).
 //!
-//! The parsers in `cymru` and `rpsl` are sans-IO; this file holds the thin blocking transport
-//! (connect, send the query, read to end of stream) with its deadlines and size bound.
+//! The protocol is sans-IO: [`WhoisExchange`] (in `exchange`) holds one exchange's state,
+//! deadlines and size bound, and parses replies with `cymru` and `rpsl`. This file holds the
+//! settings, the batch logic and the thin blocking transport (connect, then a loop that moves
+//! bytes and time between the socket and the core).
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{Read as _, Write as _};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -15,7 +17,16 @@ use std::time::{Duration, Instant};
 use super::{AsName, AsnError, AsnResolver, BatchReport, Outcome, Resolution, UnresolvedReason};
 
 mod cymru;
+mod exchange;
 mod rpsl;
+
+pub use exchange::{WhoisEvent, WhoisExchange, WhoisLimits, WhoisQuery};
+
+/// What one blocking socket call did.
+enum Io {
+    Sent(usize),
+    Read(usize),
+}
 
 /// An online AS service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -220,9 +231,9 @@ fn split_host_port(s: &str) -> Result<(String, u16), AsnError> {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use tcptrace::{AsnResolver, WhoisResolver, WhoisService};
+/// use asn_lookup::{AsnResolver, WhoisResolver, WhoisService};
 ///
-/// # fn main() -> Result<(), tcptrace::AsnError> {
+/// # fn main() -> Result<(), asn_lookup::AsnError> {
 /// let cymru = WhoisResolver::builder(WhoisService::Cymru).deadline(Duration::from_secs(10)).build()?;
 /// let answers = cymru.resolve_many(&["8.8.8.8".parse().unwrap(), "10.0.0.1".parse().unwrap()])?;
 /// println!("{answers:?}");
@@ -268,13 +279,6 @@ impl WhoisResolver {
         &self.server
     }
 
-    fn err_io(&self, source: std::io::Error) -> AsnError {
-        AsnError::WhoisIo {
-            server: self.server.clone(),
-            source,
-        }
-    }
-
     fn timeout(&self) -> AsnError {
         AsnError::Timeout {
             server: self.server.clone(),
@@ -314,64 +318,77 @@ impl WhoisResolver {
         }
     }
 
-    /// One exchange: connect, send `query`, read until the server closes, all by `until` (the
-    /// batch's deadline) at the latest.
-    fn exchange(&self, query: &[u8], until: Instant) -> Result<Vec<u8>, AsnError> {
-        let remaining = || until.saturating_duration_since(Instant::now());
+    /// Connects to the server by `until` at the latest.
+    fn connect(&self, until: Instant) -> Result<TcpStream, AsnError> {
         let addrs = self.server_addrs(until)?;
         let mut last_err =
             std::io::Error::new(std::io::ErrorKind::NotFound, "no address for the server");
-        let mut stream = None;
         for addr in addrs {
-            let left = remaining();
+            let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(self.timeout());
             }
             match TcpStream::connect_timeout(&addr, self.connect_timeout.min(left)) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
+                Ok(s) => return Ok(s),
                 Err(e) => last_err = e,
             }
         }
-        let mut stream = stream.ok_or_else(|| AsnError::Connect {
+        Err(AsnError::Connect {
             server: self.server.clone(),
             source: last_err,
-        })?;
-        let left = remaining();
-        if left.is_zero() {
-            return Err(self.timeout());
-        }
-        stream
-            .set_write_timeout(Some(self.read_timeout.min(left)))
-            .map_err(|e| self.err_io(e))?;
-        stream.write_all(query).map_err(|e| match e.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => self.timeout(),
-            _ => self.err_io(e),
-        })?;
-        let _ = stream.flush();
-        let mut reply = Vec::new();
+        })
+    }
+
+    /// One exchange: connect, then move bytes and time between the socket and the sans-IO
+    /// [`WhoisExchange`] until it gives its event. This loop knows nothing of whois.
+    fn exchange(&self, query: WhoisQuery, until: Instant) -> Result<WhoisEvent, AsnError> {
+        let mut stream = self.connect(until)?;
+        let limits = WhoisLimits {
+            read_timeout: self.read_timeout,
+            max_reply: self.max_reply,
+        };
+        let mut core = WhoisExchange::new(
+            query,
+            &self.server,
+            limits,
+            Instant::now(),
+            until,
+            self.deadline,
+        );
         let mut buf = [0u8; 16 * 1024];
         loop {
-            let left = remaining();
-            if left.is_zero() {
-                return Err(self.timeout());
+            if let Some(event) = core.poll_event() {
+                return match event {
+                    WhoisEvent::Failed(e) => Err(e),
+                    done => Ok(done),
+                };
             }
-            stream
-                .set_read_timeout(Some(self.read_timeout.min(left)))
-                .map_err(|e| self.err_io(e))?;
-            match stream.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if reply.len() + n > self.max_reply {
-                        return Err(AsnError::ReplyTooLarge {
-                            server: self.server.clone(),
-                            limit: self.max_reply,
-                        });
-                    }
-                    reply.extend_from_slice(&buf[..n]);
-                }
+            let now = Instant::now();
+            let Some(at) = core.poll_timeout() else {
+                return Err(self.protocol("the exchange ended without an answer".into()));
+            };
+            let left = at.saturating_duration_since(now);
+            if left.is_zero() {
+                core.handle_timeout(now);
+                continue;
+            }
+            let io = if let Some(out) = core.poll_transmit() {
+                stream
+                    .set_write_timeout(Some(left))
+                    .and_then(|()| stream.write(out))
+                    .map(Io::Sent)
+            } else {
+                stream
+                    .set_read_timeout(Some(left))
+                    .and_then(|()| stream.read(&mut buf))
+                    .map(Io::Read)
+            };
+            let now = Instant::now();
+            match io {
+                Ok(Io::Sent(0)) => core.handle_reset(now, std::io::ErrorKind::WriteZero.into()),
+                Ok(Io::Sent(n)) => core.handle_sent(now, n),
+                Ok(Io::Read(0)) => core.handle_eof(now),
+                Ok(Io::Read(n)) => core.handle_input(now, &buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e)
                     if matches!(
@@ -379,27 +396,29 @@ impl WhoisResolver {
                         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                     ) =>
                 {
-                    return Err(self.timeout());
+                    core.handle_timeout(now);
                 }
-                // A reset cuts the reply: what came before it may be any prefix of the answer,
-                // so it is an error, never a complete reply.
-                Err(e) => return Err(self.err_io(e)),
+                Err(e) => core.handle_reset(now, e),
             }
         }
-        Ok(reply)
+    }
+
+    /// The answers of an address query.
+    fn answers(&self, query: WhoisQuery, until: Instant) -> Result<Vec<Resolution>, AsnError> {
+        match self.exchange(query, until)? {
+            WhoisEvent::Answers(a) => Ok(a),
+            other => Err(self.protocol(format!("expected answers, got {other:?}"))),
+        }
     }
 
     fn query_one(&self, ip: IpAddr, until: Instant) -> Result<Resolution, AsnError> {
-        let q = format!("{ip}\r\n");
-        let reply = self.exchange(q.as_bytes(), until)?;
-        match self.service {
-            WhoisService::Ris => rpsl::parse_ris(&reply, ip),
-            WhoisService::Radb => rpsl::parse_radb(&reply, ip),
-            WhoisService::Cymru => {
-                cymru::parse_bulk(&reply, &[ip]).map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
-            }
-        }
-        .map_err(|r| self.protocol(r))
+        let query = match self.service {
+            WhoisService::Ris => WhoisQuery::Ris(ip),
+            WhoisService::Radb => WhoisQuery::Radb(ip),
+            WhoisService::Cymru => WhoisQuery::CymruBulk(vec![ip]),
+        };
+        self.answers(query, until)
+            .map(|mut v| v.pop().unwrap_or(Resolution::Unknown))
     }
 
     /// Resolves `ips` (distinct, none special-purpose) under one deadline for the whole
@@ -418,23 +437,7 @@ impl WhoisResolver {
                         results.extend(chunk.iter().map(|_| None));
                         continue;
                     }
-                    let answers =
-                        self.exchange(&cymru::bulk_query(chunk), until)
-                            .and_then(|reply| {
-                                cymru::parse_bulk(&reply, chunk).map_err(|r| self.protocol(r))
-                            });
-                    // One answer per address, or the exchange failed: never a shifted list.
-                    let answers = answers.and_then(|a| {
-                        if a.len() == chunk.len() {
-                            Ok(a)
-                        } else {
-                            Err(self.protocol(format!(
-                                "{} answers to {} addresses",
-                                a.len(),
-                                chunk.len()
-                            )))
-                        }
-                    });
+                    let answers = self.answers(WhoisQuery::CymruBulk(chunk.to_vec()), until);
                     match answers {
                         Ok(a) => results.extend(a.into_iter().map(|r| Some(Ok(r)))),
                         Err(e) => {
@@ -553,15 +556,17 @@ impl AsnResolver for WhoisResolver {
 
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
         match self.service {
-            WhoisService::Cymru => {
+            WhoisService::Cymru | WhoisService::Radb => {
                 let until = Instant::now() + self.deadline;
-                let reply = self.exchange(&cymru::names_query(&[asn]), until)?;
-                Ok(cymru::parse_names(&reply).remove(&asn))
-            }
-            WhoisService::Radb => {
-                let until = Instant::now() + self.deadline;
-                let reply = self.exchange(format!("AS{asn}\r\n").as_bytes(), until)?;
-                Ok(rpsl::parse_aut_num(&reply, asn))
+                let query = if self.service == WhoisService::Cymru {
+                    WhoisQuery::CymruName(asn)
+                } else {
+                    WhoisQuery::AutNum(asn)
+                };
+                match self.exchange(query, until)? {
+                    WhoisEvent::Name(name) => Ok(name),
+                    other => Err(self.protocol(format!("expected a name, got {other:?}"))),
+                }
             }
             // RIS has routes only, no AS objects.
             WhoisService::Ris => Ok(None),

@@ -4,14 +4,14 @@
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
 
-use proptest::prelude::*;
-use tcptrace::{
+use asn_lookup::{
     AsnResolver, BatchReport, Chain, RangeFormat, RangeTable, UnresolvedReason, WhoisResolver,
     WhoisService,
 };
+use proptest::prelude::*;
 use test_case::test_case;
 
-use crate::asn::{Mode, Server, ip, resource, sample_report};
+use crate::lookup::{Mode, Server, ip, resource, sample_report};
 
 /// Where the hostile server is.
 #[derive(Clone, Copy, Debug)]
@@ -154,8 +154,8 @@ fn answers_before_a_reset_are_kept(service: WhoisService) {
     assert_eq!(&reasons[..3], &[None, None, Some(UnresolvedReason::Reset)]);
     assert_eq!(count(&reasons, Some(UnresolvedReason::NotAsked)), 37);
     let source = match service {
-        WhoisService::Ris => tcptrace::Source::Ris,
-        _ => tcptrace::Source::Radb,
+        WhoisService::Ris => asn_lookup::Source::Ris,
+        _ => asn_lookup::Source::Radb,
     };
     for e in &batch.entries()[4..6] {
         let info = e.outcome.found().unwrap();
@@ -227,14 +227,14 @@ fn annotate_reports_what_it_could_not_resolve() {
         WhoisService::Cymru,
         Duration::from_secs(2),
     );
-    let err = tcptrace::annotate(&mut report, &chain).unwrap_err();
+    let err = asn_lookup::annotate(&mut report, &chain).unwrap_err();
     match &err {
-        tcptrace::AsnError::Incomplete {
+        asn_lookup::AsnError::Incomplete {
             failed: 1,
             given: 5,
             source,
         } => assert!(
-            matches!(**source, tcptrace::AsnError::Connect { .. }),
+            matches!(**source, asn_lookup::AsnError::Connect { .. }),
             "{err}"
         ),
         other => panic!("expected Incomplete, got {other:?}"),

@@ -20,9 +20,9 @@ use super::{
 /// any address did.
 ///
 /// ```
-/// use tcptrace::{AsnResolver, Chain, RangeFormat, RangeTable};
+/// use asn_lookup::{AsnResolver, Chain, RangeFormat, RangeTable};
 ///
-/// # fn main() -> Result<(), tcptrace::AsnError> {
+/// # fn main() -> Result<(), asn_lookup::AsnError> {
 /// let first = RangeTable::from_reader(&b"1.0.0.0,1.0.0.255,1,One\n"[..], RangeFormat::Csv)?;
 /// let second = RangeTable::from_reader(&b"2.0.0.0/8\t2\n"[..], RangeFormat::Pyasn)?;
 /// let chain = Chain::new().then(first).then(second);
@@ -87,9 +87,9 @@ impl AsnResolver for Chain {
     /// before a failure are kept.
     ///
     /// ```
-    /// use tcptrace::{AsnResolver, Chain, RangeFormat, RangeTable, UnresolvedReason};
+    /// use asn_lookup::{AsnResolver, Chain, RangeFormat, RangeTable, UnresolvedReason};
     ///
-    /// # fn main() -> Result<(), tcptrace::AsnError> {
+    /// # fn main() -> Result<(), asn_lookup::AsnError> {
     /// let table = RangeTable::from_reader(&b"1.0.0.0,1.0.0.255,1,One\n"[..], RangeFormat::Csv)?;
     /// let ips = ["1.0.0.1".parse().unwrap(), "2.0.0.1".parse().unwrap()];
     /// let batch = Chain::new().then(table).resolve_batch(&ips);
@@ -228,9 +228,9 @@ impl CacheState {
 /// full. Safe to share between threads.
 ///
 /// ```
-/// use tcptrace::{AsnResolver, Cache, RangeFormat, RangeTable};
+/// use asn_lookup::{AsnResolver, Cache, RangeFormat, RangeTable};
 ///
-/// # fn main() -> Result<(), tcptrace::AsnError> {
+/// # fn main() -> Result<(), asn_lookup::AsnError> {
 /// let table = RangeTable::from_reader(&b"1.0.0.0,1.0.0.255,13335,Cloudflare\n"[..], RangeFormat::Csv)?;
 /// let cache = Cache::new(table, 10_000);
 /// cache.resolve("1.0.0.1".parse().unwrap())?;
@@ -390,7 +390,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::asn::{IpRange, Source};
+    use crate::{IpRange, Source};
 
     /// Answers AS 64500 for 1.0.0.0/24, counting addresses asked.
     struct Counting {

@@ -151,7 +151,8 @@ impl Outcome {
             Resolution::NotRouted { special: None } => {
                 Self::answered(UnresolvedReason::NotAnnounced)
             }
-            Resolution::Unknown => Self::answered(UnresolvedReason::NoData),
+            // `Unknown`, and any kind of answer a later model adds: the backend did not tell.
+            _ => Self::answered(UnresolvedReason::NoData),
         }
     }
 

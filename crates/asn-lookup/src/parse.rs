@@ -5,7 +5,7 @@
 
 use std::io::BufRead;
 
-use super::CountryCode;
+use crate::CountryCode;
 
 /// The longest line accepted; longer lines are malformed (and never buffered whole).
 pub(crate) const MAX_LINE: usize = 64 * 1024;

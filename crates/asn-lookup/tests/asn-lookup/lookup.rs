@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use tcptrace::{
+use asn_lookup::{
     AsnError, AsnResolver, Cache, Chain, DatabaseFormat, MmdbDatabase, RangeFormat, RangeTable,
     Resolution, Source, UnresolvedReason, WhoisResolver, WhoisService, annotate, detect_format,
     online_resolver, open_database,
@@ -18,7 +18,7 @@ use test_case::test_case;
 
 pub(crate) fn resource(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/resources/asn")
+        .join("tests/resources")
         .join(name)
 }
 
@@ -542,7 +542,7 @@ fn routes_for(addr: IpAddr) -> Vec<(String, u32, &'static str, &'static str)> {
     let mut out: Vec<(u8, String, u32, &str, &str)> = ROUTES
         .iter()
         .filter(|(net, len, ..)| {
-            tcptrace::IpRange::from_prefix(ip(net), *len)
+            asn_lookup::IpRange::from_prefix(ip(net), *len)
                 .unwrap()
                 .contains(addr)
         })

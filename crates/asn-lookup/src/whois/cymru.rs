@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::asn::{AsInfo, AsName, CountryCode, IpRange, Resolution, Source};
+use crate::{AsInfo, AsName, CountryCode, IpRange, Resolution, Source};
 
 /// The bulk query for `ips`.
 pub(crate) fn bulk_query(ips: &[IpAddr]) -> Vec<u8> {
