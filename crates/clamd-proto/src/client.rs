@@ -86,6 +86,21 @@ impl Default for Config {
 }
 
 impl Config {
+    /// `path` checked for the mode and, if so configured, made absolute.
+    pub(crate) fn prepare_path(&self, path: &Path) -> Result<PathBuf> {
+        check_path(path, self.mode)?;
+        let path = if self.resolve_paths && path.is_relative() {
+            std::path::absolute(path).map_err(|source| Error::ResolvePath {
+                path: path.to_path_buf(),
+                source,
+            })?
+        } else {
+            path.to_path_buf()
+        };
+        check_path(&path, self.mode)?;
+        Ok(path)
+    }
+
     /// A fresh budget with the configured result limits.
     pub(crate) fn budget(&self) -> Budget {
         Budget::new(self.max_results, self.max_result_bytes)
@@ -133,6 +148,12 @@ impl ClientBuilder {
     pub fn endpoint(mut self, endpoint: impl Into<Endpoint>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
+    }
+
+    /// Whether an endpoint is set: [`FleetBuilder::client`](crate::FleetBuilder::client) takes
+    /// settings only.
+    pub(crate) fn has_endpoint(&self) -> bool {
+        self.endpoint.is_some()
     }
 
     fn fail(mut self, msg: String) -> Self {
@@ -250,16 +271,16 @@ impl ClientBuilder {
         if let Some(e) = self.error {
             return Err(Error::Config(e));
         }
-        let Some(endpoint) = self.endpoint else {
-            return Err(Error::Config(
-                "the client has no endpoint: set ClientBuilder::endpoint".into(),
-            ));
-        };
         if self.config.connect_timeout > self.config.timeout {
             return Err(Error::Config(
                 "connect timeout is longer than the operation timeout".into(),
             ));
         }
+        let Some(endpoint) = self.endpoint else {
+            return Err(Error::Config(
+                "the client has no endpoint: set ClientBuilder::endpoint".into(),
+            ));
+        };
         Ok(Client {
             endpoint: Arc::new(endpoint),
             config: Arc::new(self.config),
@@ -482,17 +503,7 @@ impl Client {
     }
 
     pub(crate) fn prepare_path(&self, path: &Path) -> Result<PathBuf> {
-        check_path(path, self.config.mode)?;
-        let path = if self.config.resolve_paths && path.is_relative() {
-            std::path::absolute(path).map_err(|source| Error::ResolvePath {
-                path: path.to_path_buf(),
-                source,
-            })?
-        } else {
-            path.to_path_buf()
-        };
-        check_path(&path, self.config.mode)?;
-        Ok(path)
+        self.config.prepare_path(path)
     }
 
     /// `INSTREAM`: streams everything `reader` yields to clamd in chunks and returns the
@@ -731,39 +742,32 @@ mod tests {
 
     #[test]
     fn builder_reports_the_first_bad_setting() {
-        let err = Client::builder(Endpoint::unix("/x"))
+        let err = ClientBuilder::new()
             .chunk_size(0)
             .timeout(Duration::ZERO)
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("chunk size"), "{err}");
-        assert!(
-            Client::builder(Endpoint::unix("/x"))
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(1))
-                .build()
-                .is_err()
-        );
-        let err = Client::builder(Endpoint::unix("/x"))
+        let err = ClientBuilder::new()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("connect timeout"), "{err}");
+        let err = ClientBuilder::new()
             .timeout(Duration::MAX)
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("100 days"), "{err}");
         let err = ClientBuilder::new().max_results(10).build().unwrap_err();
         assert!(err.to_string().contains("no endpoint"), "{err}");
-        assert!(
-            ClientBuilder::new()
-                .max_results(0)
-                .endpoint(Endpoint::unix("/x"))
-                .build()
-                .is_err()
-        );
+        let err = ClientBuilder::new().max_results(0).build().unwrap_err();
+        assert!(err.to_string().contains("max results"), "{err}");
     }
 
     #[test]
     fn relative_paths_are_resolved() {
-        let c = Client::new(Endpoint::unix("/x"));
-        let p = c.prepare_path(Path::new("some/file")).unwrap();
+        let p = Config::default().prepare_path(Path::new("some/file")).unwrap();
         assert!(p.is_absolute());
         assert!(p.ends_with("some/file"));
     }

@@ -554,7 +554,7 @@ mod tests {
     use super::*;
 
     fn host(results: Vec<ScanResult>, error: Option<Error>) -> HostReport {
-        let mut h = HostReport::new(Endpoint::unix("/s"));
+        let mut h = HostReport::new(Endpoint::unix("/run/clamav/clamd.ctl"));
         h.results = results;
         h.error = error;
         h

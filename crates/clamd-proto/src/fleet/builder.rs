@@ -48,9 +48,9 @@ impl FleetBuilder {
     }
 
     /// Client settings for every host, as a [`ClientBuilder::new`] without an endpoint: mode,
-    /// result caps (each host's cap over all its jobs), line limit, chunk size. Each host's
-    /// endpoint replaces any the builder has, and each operation's timeout is what is left of
-    /// its host's deadline.
+    /// result caps (each host's cap over all its jobs), line limit, chunk size. Each host gets
+    /// its own endpoint (a builder that has one is refused by [`build`](Self::build)), and each
+    /// operation's timeout is what is left of its host's deadline.
     pub fn client(mut self, builder: ClientBuilder) -> Self {
         self.client = builder;
         self
@@ -124,8 +124,16 @@ impl FleetBuilder {
     /// [`Error::Config`] for a zero concurrency, per-host bound or result cap, a host timeout,
     /// connect timeout or run deadline that is zero or longer than
     /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (100 days), and for the client builder's own
-    /// invalid settings.
+    /// invalid settings or an endpoint given to it ([`client`](Self::client) takes settings
+    /// only; the hosts are the fleet's).
     pub fn build(self) -> Result<Fleet> {
+        if self.client.has_endpoint() {
+            return Err(Error::Config(
+                "FleetBuilder::client takes settings without an endpoint (ClientBuilder::new()); \
+                 the hosts are the fleet's"
+                    .into(),
+            ));
+        }
         let zero = |what: &str| {
             Err(Error::Config(format!(
                 "the fleet's {what} must be positive"
@@ -184,7 +192,8 @@ mod tests {
 
     #[test]
     fn build_refuses_what_it_would_have_to_change() {
-        let fleet = || Fleet::builder([Endpoint::unix("/x")]);
+        let socket = Endpoint::unix("/run/clamav/clamd.ctl");
+        let fleet = || Fleet::builder([socket.clone()]);
         let bad = [
             fleet().concurrency(0),
             fleet().per_host(0),
@@ -195,6 +204,7 @@ mod tests {
             fleet().connect_timeout(Duration::ZERO),
             fleet().max_results(0),
             fleet().max_result_bytes(0),
+            fleet().client(ClientBuilder::new().endpoint(socket.clone())),
         ];
         for b in bad {
             let err = b.clone().build().unwrap_err();
@@ -205,6 +215,6 @@ mod tests {
             .host_timeout(Duration::from_secs(1))
             .build()
             .unwrap();
-        assert_eq!(f.hosts(), [Endpoint::unix("/x")]);
+        assert_eq!(f.hosts(), [socket]);
     }
 }
