@@ -767,7 +767,9 @@ mod tests {
 
     #[test]
     fn relative_paths_are_resolved() {
-        let p = Config::default().prepare_path(Path::new("some/file")).unwrap();
+        let p = Config::default()
+            .prepare_path(Path::new("some/file"))
+            .unwrap();
         assert!(p.is_absolute());
         assert!(p.ends_with("some/file"));
     }

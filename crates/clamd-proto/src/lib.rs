@@ -22,6 +22,7 @@ mod exchange;
 mod fleet;
 mod local;
 mod reply;
+mod serialize;
 mod session;
 #[cfg(feature = "tokio")]
 mod tokio_client;
