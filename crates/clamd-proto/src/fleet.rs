@@ -13,11 +13,11 @@ pub use builder::{DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, F
 pub use report::{HostReport, HostState, JobReport, JobStatus, SkipReason, Tally};
 use semaphore::{Permit, Semaphore};
 
+use crate::blocking::Client;
 use crate::budget::Budget;
-use crate::client::Client;
-use crate::command::ScanMode;
 use crate::endpoint::Endpoint;
-use crate::reply::{ScanResult, Verdict};
+use crate::proto::command::ScanMode;
+use crate::proto::reply::{ScanResult, Verdict};
 use crate::walk::{Skipped, Walk, WalkError};
 use crate::{Error, Result};
 

@@ -2,6 +2,9 @@
 //!
 //! # Layers
 //!
+//! Each layer is one module: `proto` (the core), `blocking`, `async_client`, `fleet` and
+//! `walk`; everything public is re-exported here.
+//!
 //! - The sans-IO core: [`Command`] encoding, the [`Decoder`] that frames replies, typed
 //!   [`Reply`] values, [`Exchange`] for one command on its own connection and [`SessionCore`]
 //!   for IDSESSION. They take bytes and return bytes or values; they never touch a socket.
@@ -12,44 +15,42 @@
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
 
+#[cfg(feature = "tokio")]
+mod async_client;
+mod blocking;
 mod budget;
-mod client;
-mod command;
-mod decoder;
 mod endpoint;
 mod error;
-mod exchange;
 mod fleet;
 mod local;
-mod reply;
+mod proto;
 mod serialize;
-mod session;
-#[cfg(feature = "tokio")]
-mod tokio_client;
 mod walk;
 
-pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
-pub use client::{
+#[cfg(feature = "tokio")]
+pub use async_client::{AsyncClient, AsyncSession};
+pub use blocking::{
     Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SESSION_WINDOW,
     DEFAULT_TIMEOUT, MAX_TIMEOUT, Session,
 };
-pub use command::{Command, END_OF_STREAM, MAX_CHUNK, Mode, ScanMode, check_path, encode_chunk};
-pub use decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
+pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 pub use endpoint::{DEFAULT_PORT, Endpoint};
 pub use error::{Error, Result};
-pub use exchange::{Exchange, Response};
 pub use fleet::{
     DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, Fleet, FleetBuilder, FleetReport,
     FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan, SkipReason,
     Summary, Tally, Target,
 };
-pub use reply::{
+pub use proto::command::{
+    Command, END_OF_STREAM, MAX_CHUNK, Mode, ScanMode, check_path, encode_chunk,
+};
+pub use proto::decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
+pub use proto::exchange::{Exchange, Response};
+pub use proto::reply::{
     MemStats, QueueStats, RESULT_OVERHEAD, Reply, ScanResult, Stats, ThreadStats, Verdict, Version,
     VersionCommands, command_error,
 };
-pub use session::{DEFAULT_KEEPALIVE, SessionCore};
-#[cfg(feature = "tokio")]
-pub use tokio_client::{AsyncClient, AsyncSession};
+pub use proto::session::{DEFAULT_KEEPALIVE, SessionCore};
 pub use walk::{
     Skipped, SpecialKind, Walk, WalkEntry, WalkError, WalkReason, WalkSkip, WalkTally, Walker, walk,
 };

@@ -11,7 +11,7 @@ use serde::ser::{Error as _, SerializeStruct, Serializer};
 use serde_json::value::RawValue;
 
 use crate::fleet::{FleetReport, HostReport, JobReport, JobStatus};
-use crate::reply::{ScanResult, Verdict};
+use crate::proto::reply::{ScanResult, Verdict};
 use crate::walk::{Skipped, WalkError};
 
 /// Path bytes as a JSON string: valid UTF-8 as is, every other byte as the lone surrogate

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::Fleet;
-use crate::client::{ClientBuilder, check_span};
+use crate::blocking::{ClientBuilder, check_span};
 use crate::endpoint::Endpoint;
 use crate::{Error, Result};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::endpoint::Endpoint;
-use crate::reply::{ScanResult, Stats, Version};
+use crate::proto::reply::{ScanResult, Stats, Version};
 
 /// Why a job, or a whole host, was not scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{Client, Conn, fill};
-use crate::command::{Command, ScanMode};
-use crate::reply::{Reply, ScanResult, Stats, Version};
-use crate::session::SessionCore;
+use crate::proto::command::{Command, ScanMode};
+use crate::proto::reply::{Reply, ScanResult, Stats, Version};
+use crate::proto::session::SessionCore;
 use crate::{Error, Result};
 
 /// An IDSESSION: many commands pipelined over one connection.

@@ -5,7 +5,7 @@ use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::command::Command;
+use crate::proto::command::Command;
 use crate::{Error, Result};
 
 /// What clamd concluded about one path.
@@ -607,7 +607,7 @@ fn parse_anonymous(frame: &[u8], prefix: &[u8], command: &'static str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::ScanMode;
+    use crate::proto::command::ScanMode;
 
     #[test]
     fn scan_lines() {

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::client::{Client, Config};
-use crate::command::{Command, END_OF_STREAM, ScanMode};
+use crate::blocking::{Client, Config};
 use crate::endpoint::Endpoint;
-use crate::exchange::{Exchange, Response};
-use crate::reply::Reply;
-use crate::reply::{ScanResult, Stats, Version, VersionCommands};
-use crate::session::SessionCore;
+use crate::proto::command::{Command, END_OF_STREAM, ScanMode};
+use crate::proto::exchange::{Exchange, Response};
+use crate::proto::reply::Reply;
+use crate::proto::reply::{ScanResult, Stats, Version, VersionCommands};
+use crate::proto::session::SessionCore;
 use crate::{Error, Result};
 
 /// An async clamd client on tokio: the commands of [`Client`] and an IDSESSION

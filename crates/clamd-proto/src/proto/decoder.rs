@@ -1,6 +1,6 @@
 //! Reply framing (sans-IO): splits the byte stream from clamd into frames, with bounded memory.
 
-use crate::command::Mode;
+use crate::proto::command::Mode;
 use crate::{Error, Result};
 
 /// The default limit on one reply frame: far above any path clamd can print plus a signature
@@ -156,7 +156,7 @@ impl Decoder {
             let rest = &self.buf[self.start..];
             if let Some(e) = rest
                 .strip_suffix(b"\n")
-                .and_then(crate::reply::command_error)
+                .and_then(crate::proto::reply::command_error)
             {
                 return Err(e);
             }

@@ -1,4 +1,4 @@
-//! The blocking client.
+//! The blocking client, over TCP (socket2) and Unix sockets, built on the sans-IO core.
 
 mod session;
 mod transport;
@@ -15,11 +15,11 @@ pub(crate) use transport::Conn;
 use transport::WriteError;
 
 use crate::budget::{Budget, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
-use crate::command::{Command, END_OF_STREAM, Mode, ScanMode, check_path};
-use crate::decoder::DEFAULT_MAX_LINE;
 use crate::endpoint::Endpoint;
-use crate::exchange::{Exchange, Response};
-use crate::reply::{ScanResult, Stats, Version, VersionCommands};
+use crate::proto::command::{Command, END_OF_STREAM, Mode, ScanMode, check_path};
+use crate::proto::decoder::DEFAULT_MAX_LINE;
+use crate::proto::exchange::{Exchange, Response};
+use crate::proto::reply::{ScanResult, Stats, Version, VersionCommands};
 use crate::{Error, Result};
 
 /// The INSTREAM chunk size, chosen by `benches/clamd.rs`: of 8 KiB, 64 KiB, 256 KiB and 1 MiB
@@ -79,7 +79,7 @@ impl Default for Config {
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             stream_max_length: None,
             resolve_paths: true,
-            keepalive: crate::session::DEFAULT_KEEPALIVE,
+            keepalive: crate::proto::session::DEFAULT_KEEPALIVE,
             session_window: DEFAULT_SESSION_WINDOW,
         }
     }
