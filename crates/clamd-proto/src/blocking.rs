@@ -291,11 +291,18 @@ impl ClientBuilder {
 /// A blocking clamd client. Cheap to clone; each operation uses its own connection, except a
 /// [`Session`].
 ///
-/// Method names follow pyClamd: [`ping`](Self::ping), [`version`](Self::version),
-/// [`reload`](Self::reload), [`shutdown`](Self::shutdown), [`stats`](Self::stats),
-/// [`scan`](Self::scan), [`contscan`](Self::contscan), [`multiscan`](Self::multiscan),
-/// [`allmatchscan`](Self::allmatchscan), [`scan_stream`](Self::scan_stream) and
-/// [`scan_fd`](Self::scan_fd).
+/// Method names follow pyClamd, and say where the file is (the mapping is in the crate's
+/// README):
+///
+/// - a path **on clamd's host**, read by clamd: [`scan_file`](Self::scan_file) (SCAN),
+///   [`contscan_file`](Self::contscan_file), [`multiscan_file`](Self::multiscan_file),
+///   [`allmatchscan`](Self::allmatchscan), [`scan_path`](Self::scan_path) in any mode;
+/// - data **from this process**: [`scan_stream`](Self::scan_stream) and
+///   [`scan_bytes`](Self::scan_bytes) (INSTREAM), [`stream_file`](Self::stream_file) (a local
+///   file by INSTREAM), [`scan_fd`](Self::scan_fd) and [`fildes_file`](Self::fildes_file)
+///   (FILDES over a Unix socket);
+/// - [`ping`](Self::ping), [`version`](Self::version), [`reload`](Self::reload),
+///   [`shutdown`](Self::shutdown), [`stats`](Self::stats).
 #[derive(Debug, Clone)]
 pub struct Client {
     endpoint: Arc<Endpoint>,
@@ -411,7 +418,9 @@ impl Client {
         }
     }
 
-    /// `SCAN`: scans a path on clamd's host, stopping at the first infected file.
+    /// `SCAN` (pyClamd's `scan_file`): scans a path **on clamd's host**, read by clamd,
+    /// stopping at the first infected file. To send a local file, see
+    /// [`stream_file`](Self::stream_file).
     ///
     /// Returns every line clamd sent: usually one, `<path>: OK` for a clean tree.
     ///
@@ -420,7 +429,7 @@ impl Client {
     /// [`Error::PathContainsNul`], [`Error::ResolvePath`], connection and protocol errors.
     /// A missing or unreadable path is a [`Verdict::Error`](crate::Verdict::Error) line, not an
     /// error.
-    pub fn scan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    pub fn scan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::Scan, path)
     }
 
@@ -428,8 +437,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`scan`](Self::scan).
-    pub fn contscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    /// As [`scan_file`](Self::scan_file).
+    pub fn contscan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::ContScan, path)
     }
 
@@ -437,8 +446,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`scan`](Self::scan).
-    pub fn multiscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    /// As [`scan_file`](Self::scan_file).
+    pub fn multiscan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::MultiScan, path)
     }
 
@@ -446,7 +455,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`scan`](Self::scan).
+    /// As [`scan_file`](Self::scan_file).
     pub fn allmatchscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::AllMatchScan, path)
     }
@@ -455,7 +464,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`scan`](Self::scan).
+    /// As [`scan_file`](Self::scan_file).
     pub fn scan_path(&self, mode: ScanMode, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         match self.scan_path_budget(mode, path.as_ref(), Arc::new(self.config.budget())) {
             (lines, None) => Ok(lines),
@@ -530,13 +539,15 @@ impl Client {
         self.scan_stream_sized(data, Some(data.len() as u64), Path::new("<bytes>"))
     }
 
-    /// INSTREAM of a local file. The result carries the local path instead of `stream`.
+    /// INSTREAM of a file **on this host**, read here and streamed to clamd (pyClamd has no such
+    /// method; its `scan_file` is [`scan_file`](Self::scan_file), a path on clamd's host). The
+    /// result carries the local path instead of `stream`.
     ///
     /// # Errors
     ///
     /// As [`scan_stream`](Self::scan_stream), and [`Error::Read`] when the file cannot be
     /// opened; a file longer than a configured `stream_max_length` is refused before connecting.
-    pub fn scan_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
+    pub fn stream_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let path = path.as_ref();
         let (file, len) = crate::local::open_regular(path)?;
         Ok(self
@@ -631,12 +642,13 @@ impl Client {
         single(response, "FILDES")
     }
 
-    /// FILDES of a local file opened here. The result carries the local path.
+    /// FILDES of a file **on this host**, opened here and passed to clamd over the Unix socket.
+    /// The result carries the local path.
     ///
     /// # Errors
     ///
     /// As [`scan_fd`](Self::scan_fd), and [`Error::Read`] when the file cannot be opened.
-    pub fn scan_file_fd(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
+    pub fn fildes_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let path = path.as_ref();
         let (file, _) = crate::local::open_regular(path)?;
         Ok(self.scan_fd(&file)?.with_path(path))

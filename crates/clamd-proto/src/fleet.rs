@@ -544,8 +544,8 @@ fn run_job(
         Target::Paths { mode, paths } => {
             client.scan_path_budget(*mode, &paths[i], Arc::clone(budget))
         }
-        Target::Stream { files } => local(&files[i], client.scan_file(&files[i])),
-        Target::Fildes { files } => local(&files[i], client.scan_file_fd(&files[i])),
+        Target::Stream { files } => local(&files[i], client.stream_file(&files[i])),
+        Target::Fildes { files } => local(&files[i], client.fildes_file(&files[i])),
     }
 }
 
