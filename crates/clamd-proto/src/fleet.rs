@@ -167,6 +167,7 @@ pub enum FleetStatus {
 
 /// Counts over all hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Hosts in the fleet.
     pub hosts: usize,
@@ -212,6 +213,7 @@ impl Summary {
 
 /// The reports of all hosts, in the fleet's order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct FleetReport {
     /// One report per host.
     pub hosts: Vec<HostReport>,

@@ -41,14 +41,12 @@ pub use fleet::{
     FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan, SkipReason,
     Summary, Tally, Target,
 };
-pub use proto::command::{
-    Command, END_OF_STREAM, MAX_CHUNK, Mode, ScanMode, check_path, encode_chunk,
-};
+pub use proto::command::{Command, Mode, ScanMode};
 pub use proto::decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
 pub use proto::exchange::{Exchange, Response};
 pub use proto::reply::{
     MemStats, QueueStats, RESULT_OVERHEAD, Reply, ScanResult, Stats, ThreadStats, Verdict, Version,
-    VersionCommands, command_error,
+    VersionCommands,
 };
 pub use proto::session::{DEFAULT_KEEPALIVE, SessionCore};
 pub use walk::{

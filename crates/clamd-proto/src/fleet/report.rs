@@ -79,6 +79,7 @@ pub enum HostState {
 
 /// Jobs given, and what became of them: `given == done + failed + skipped` always holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[non_exhaustive]
 pub struct Tally {
     /// Jobs the plan gave (paths or files, times hosts).
     pub given: usize,

@@ -9,6 +9,7 @@ pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
 
 /// One reply frame: its session id (inside IDSESSION) and its body, without the terminator.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Frame {
     /// The `<id>: ` prefix of a session reply, parsed; `None` outside a session.
     pub id: Option<u64>,
