@@ -303,6 +303,37 @@ impl ClientBuilder {
 ///   (FILDES over a Unix socket);
 /// - [`ping`](Self::ping), [`version`](Self::version), [`reload`](Self::reload),
 ///   [`shutdown`](Self::shutdown), [`stats`](Self::stats).
+///
+/// # Example
+///
+/// Against a private clamd from the testbed, whose signature database detects EICAR:
+///
+/// ```
+/// use clamd_proto::{Client, EICAR, Endpoint, Verdict};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let clamd = testbed::clamd::Clamd::start()?;
+/// let client = Client::builder(Endpoint::unix(clamd.socket_path()))
+///     .timeout(std::time::Duration::from_secs(30))
+///     .build()?;
+/// client.ping()?;
+///
+/// // Bytes from this process, by INSTREAM: a virus found is a verdict, not an error.
+/// let result = client.scan_bytes(EICAR)?;
+/// assert_eq!(result.verdict(), &Verdict::Found(clamd.eicar_signature().into()));
+///
+/// // A path on clamd's host (here the same machine), read by clamd: SCAN.
+/// let file = clamd.dir().join("eicar.txt");
+/// std::fs::write(&file, EICAR)?;
+/// let lines = client.scan_file(&file)?;
+/// assert_eq!(lines[0].path(), file);
+/// assert!(lines[0].is_infected());
+///
+/// // The same file of this host, streamed: the result carries its local path.
+/// assert!(client.stream_file(&file)?.is_infected());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Client {
     endpoint: Arc<Endpoint>,
