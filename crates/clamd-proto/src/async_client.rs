@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::blocking::{Client, Config};
+use crate::blocking::{Client, ClientConfig};
 use crate::endpoint::Endpoint;
 use crate::proto::command::{Command, END_OF_STREAM, ScanMode};
 use crate::proto::exchange::{Exchange, Response};
@@ -104,7 +104,7 @@ impl AsyncClient {
         &self.inner
     }
 
-    fn config(&self) -> &Config {
+    fn config(&self) -> &ClientConfig {
         self.inner.config()
     }
 

@@ -52,8 +52,12 @@ pub(crate) fn check_span(what: &str, d: Duration) -> std::result::Result<(), Str
 /// `MaxQueue` of 100).
 pub const DEFAULT_SESSION_WINDOW: usize = 32;
 
+/// Client settings, apart from any endpoint: one value that many clients share, e.g. every
+/// host of a [`Fleet`](crate::Fleet) ([`FleetBuilder::client`](crate::FleetBuilder::client)).
+/// Built and checked by [`ClientBuilder::build_config`]; [`Client::with_config`] gives a client
+/// of an endpoint with it. The defaults are [`ClientBuilder`]'s.
 #[derive(Debug, Clone)]
-pub(crate) struct Config {
+pub struct ClientConfig {
     pub(crate) mode: Mode,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
@@ -67,7 +71,7 @@ pub(crate) struct Config {
     pub(crate) session_window: usize,
 }
 
-impl Default for Config {
+impl Default for ClientConfig {
     fn default() -> Self {
         Self {
             mode: Mode::Z,
@@ -85,7 +89,22 @@ impl Default for Config {
     }
 }
 
-impl Config {
+impl ClientConfig {
+    /// z-mode or n-mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The deadline of each operation.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// `path` checked for the mode and, if so configured, made absolute.
     pub(crate) fn prepare_path(&self, path: &Path) -> Result<PathBuf> {
         check_path(path, self.mode)?;
@@ -127,14 +146,15 @@ impl Config {
 
 /// Builder of a [`Client`]. Every setting has a sensible default.
 ///
-/// [`Client::builder`] starts with an endpoint. [`ClientBuilder::new`] starts with none: such a
-/// builder holds settings only, e.g. for [`FleetBuilder::client`](crate::FleetBuilder::client),
-/// which gives it each host's endpoint.
+/// [`Client::builder`] starts with an endpoint and [`build`](Self::build) gives a [`Client`].
+/// [`ClientBuilder::new`] starts with none, and [`build_config`](Self::build_config) gives the
+/// settings alone, a [`ClientConfig`] that many endpoints share (e.g. a
+/// [`Fleet`](crate::Fleet)'s hosts).
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct ClientBuilder {
     endpoint: Option<Endpoint>,
-    config: Config,
+    config: ClientConfig,
     error: Option<String>,
 }
 
@@ -150,10 +170,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether an endpoint is set: [`FleetBuilder::client`](crate::FleetBuilder::client) takes
-    /// settings only.
-    pub(crate) fn has_endpoint(&self) -> bool {
-        self.endpoint.is_some()
+    /// A builder that starts from `config`, so that its setters check further changes.
+    pub(crate) fn from_config(config: ClientConfig) -> Self {
+        Self {
+            endpoint: None,
+            config,
+            error: None,
+        }
     }
 
     fn fail(mut self, msg: String) -> Self {
@@ -261,13 +284,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Checks the settings and returns them without an endpoint, to share among clients
+    /// ([`Client::with_config`], [`FleetBuilder::client`](crate::FleetBuilder::client)). An
+    /// endpoint set on the builder is not part of them.
+    ///
+    /// # Errors
+    ///
+    /// The first invalid setting, or a connect timeout longer than the operation timeout, as
+    /// [`Error::Config`].
+    pub fn build_config(self) -> Result<ClientConfig> {
+        self.check().map(|(config, _)| config)
+    }
+
     /// Builds the client. It does not connect: each operation opens its own connection.
     ///
     /// # Errors
     ///
-    /// The first invalid setting, or a missing [`endpoint`](Self::endpoint), as
+    /// As [`build_config`](Self::build_config), and a missing [`endpoint`](Self::endpoint), as
     /// [`Error::Config`].
     pub fn build(self) -> Result<Client> {
+        let (config, endpoint) = self.check()?;
+        let Some(endpoint) = endpoint else {
+            return Err(Error::Config(
+                "the client has no endpoint: set ClientBuilder::endpoint".into(),
+            ));
+        };
+        Ok(Client::with_config(endpoint, config))
+    }
+
+    fn check(self) -> Result<(ClientConfig, Option<Endpoint>)> {
         if let Some(e) = self.error {
             return Err(Error::Config(e));
         }
@@ -276,15 +321,7 @@ impl ClientBuilder {
                 "connect timeout is longer than the operation timeout".into(),
             ));
         }
-        let Some(endpoint) = self.endpoint else {
-            return Err(Error::Config(
-                "the client has no endpoint: set ClientBuilder::endpoint".into(),
-            ));
-        };
-        Ok(Client {
-            endpoint: Arc::new(endpoint),
-            config: Arc::new(self.config),
-        })
+        Ok((self.config, self.endpoint))
     }
 }
 
@@ -337,7 +374,7 @@ impl ClientBuilder {
 #[derive(Debug, Clone)]
 pub struct Client {
     endpoint: Arc<Endpoint>,
-    config: Arc<Config>,
+    config: Arc<ClientConfig>,
 }
 
 impl Client {
@@ -348,9 +385,14 @@ impl Client {
 
     /// A client with default settings.
     pub fn new(endpoint: impl Into<Endpoint>) -> Self {
+        Self::with_config(endpoint, ClientConfig::default())
+    }
+
+    /// A client of `endpoint` with settings built by [`ClientBuilder::build_config`].
+    pub fn with_config(endpoint: impl Into<Endpoint>, config: ClientConfig) -> Self {
         Self {
             endpoint: Arc::new(endpoint.into()),
-            config: Arc::new(Config::default()),
+            config: Arc::new(config),
         }
     }
 
@@ -371,7 +413,8 @@ impl Client {
         }
     }
 
-    pub(crate) fn config(&self) -> &Config {
+    /// The settings.
+    pub fn config(&self) -> &ClientConfig {
         &self.config
     }
 
@@ -809,8 +852,28 @@ mod tests {
     }
 
     #[test]
+    fn settings_are_shared_by_endpoints() {
+        let config = ClientBuilder::new()
+            .mode(Mode::N)
+            .timeout(Duration::from_secs(7))
+            .build_config()
+            .unwrap();
+        let unix = Client::with_config(Endpoint::unix("/run/clamav/clamd.ctl"), config.clone());
+        let tcp = Client::with_config("127.0.0.1:3310".parse::<Endpoint>().unwrap(), config);
+        for c in [unix, tcp] {
+            assert_eq!(c.config().mode(), Mode::N);
+            assert_eq!(c.config().timeout(), Duration::from_secs(7));
+        }
+        let err = ClientBuilder::new()
+            .chunk_size(0)
+            .build_config()
+            .unwrap_err();
+        assert!(err.to_string().contains("chunk size"), "{err}");
+    }
+
+    #[test]
     fn relative_paths_are_resolved() {
-        let p = Config::default()
+        let p = ClientConfig::default()
             .prepare_path(Path::new("some/file"))
             .unwrap();
         assert!(p.is_absolute());

@@ -8,7 +8,8 @@
 //! - The sans-IO core: [`Command`] encoding, the [`Decoder`] that frames replies, typed
 //!   [`Reply`] values, [`Exchange`] for one command on its own connection and [`SessionCore`]
 //!   for IDSESSION. They take bytes and return bytes or values; they never touch a socket.
-//! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets.
+//! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets. Its
+//!   settings are a [`ClientConfig`] of their own, which many endpoints share.
 //! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
@@ -30,8 +31,8 @@ mod walk;
 #[cfg(feature = "tokio")]
 pub use async_client::{AsyncClient, AsyncSession};
 pub use blocking::{
-    Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SESSION_WINDOW,
-    DEFAULT_TIMEOUT, MAX_TIMEOUT, Session,
+    Client, ClientBuilder, ClientConfig, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_SESSION_WINDOW, DEFAULT_TIMEOUT, MAX_TIMEOUT, Session,
 };
 pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 pub use endpoint::{DEFAULT_PORT, Endpoint};

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::Fleet;
-use crate::blocking::{ClientBuilder, check_span};
+use crate::blocking::Client;
+use crate::blocking::{ClientBuilder, ClientConfig, check_span};
 use crate::endpoint::Endpoint;
 use crate::{Error, Result};
 
@@ -22,7 +23,7 @@ pub const DEFAULT_HOST_TIMEOUT: Duration = Duration::from_secs(600);
 #[must_use]
 pub struct FleetBuilder {
     hosts: Vec<Endpoint>,
-    client: ClientBuilder,
+    client: ClientConfig,
     max_results: Option<usize>,
     max_result_bytes: Option<usize>,
     concurrency: usize,
@@ -36,7 +37,7 @@ impl FleetBuilder {
     pub(super) fn new(hosts: Vec<Endpoint>) -> Self {
         Self {
             hosts,
-            client: ClientBuilder::new(),
+            client: ClientConfig::default(),
             max_results: None,
             max_result_bytes: None,
             concurrency: DEFAULT_CONCURRENCY,
@@ -47,12 +48,14 @@ impl FleetBuilder {
         }
     }
 
-    /// Client settings for every host, as a [`ClientBuilder::new`] without an endpoint: mode,
-    /// result caps (each host's cap over all its jobs), line limit, chunk size. Each host gets
-    /// its own endpoint (a builder that has one is refused by [`build`](Self::build)), and each
-    /// operation's timeout is what is left of its host's deadline.
-    pub fn client(mut self, builder: ClientBuilder) -> Self {
-        self.client = builder;
+    /// Client settings for every host, from [`ClientBuilder::build_config`]: mode, result caps
+    /// (each host's cap over all its jobs), line limit, chunk size. They hold no endpoint: each
+    /// host's client gets its own. Each operation's timeout is what is left of its host's
+    /// deadline; the fleet's own [`max_results`](Self::max_results),
+    /// [`max_result_bytes`](Self::max_result_bytes) and
+    /// [`connect_timeout`](Self::connect_timeout) replace the settings' when set.
+    pub fn client(mut self, config: ClientConfig) -> Self {
+        self.client = config;
         self
     }
 
@@ -124,16 +127,8 @@ impl FleetBuilder {
     /// [`Error::Config`] for a zero concurrency, per-host bound or result cap, a host timeout,
     /// connect timeout or run deadline that is zero or longer than
     /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (100 days), and for the client builder's own
-    /// invalid settings or an endpoint given to it ([`client`](Self::client) takes settings
-    /// only; the hosts are the fleet's).
+    /// invalid settings.
     pub fn build(self) -> Result<Fleet> {
-        if self.client.has_endpoint() {
-            return Err(Error::Config(
-                "FleetBuilder::client takes settings without an endpoint (ClientBuilder::new()); \
-                 the hosts are the fleet's"
-                    .into(),
-            ));
-        }
         let zero = |what: &str| {
             Err(Error::Config(format!(
                 "the fleet's {what} must be positive"
@@ -170,11 +165,12 @@ impl FleetBuilder {
             }
             b
         };
+        let config = settings(ClientBuilder::from_config(self.client)).build_config()?;
         let clients = self
             .hosts
             .iter()
-            .map(|h| settings(self.client.clone().endpoint(h.clone())).build())
-            .collect::<Result<Vec<_>>>()?;
+            .map(|h| Client::with_config(h.clone(), config.clone()))
+            .collect();
         Ok(Fleet {
             hosts: self.hosts,
             clients,
@@ -204,7 +200,6 @@ mod tests {
             fleet().connect_timeout(Duration::ZERO),
             fleet().max_results(0),
             fleet().max_result_bytes(0),
-            fleet().client(ClientBuilder::new().endpoint(socket.clone())),
         ];
         for b in bad {
             let err = b.clone().build().unwrap_err();

@@ -163,7 +163,13 @@ fn fleet_streams_local_files_with_bounded_concurrency() {
     .concurrency(3)
     .per_host(2)
     // Settings without an endpoint: each host's own is set by the fleet.
-    .client(ClientBuilder::new().chunk_size(4096).mode(Mode::N))
+    .client(
+        ClientBuilder::new()
+            .chunk_size(4096)
+            .mode(Mode::N)
+            .build_config()
+            .unwrap(),
+    )
     .build()
     .unwrap();
     let seen = AtomicUsize::new(0);
