@@ -101,7 +101,7 @@ fn child(mode: &str) {
                 .chunk_size(chunk)
                 .build()
                 .expect("client");
-            let r = client.scan_file(file).expect("scan");
+            let r = client.stream_file(file).expect("scan");
             println!("{r}");
         }
         "clamav-client" => {
@@ -346,7 +346,7 @@ fn many_small_files(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) 
             "ours: INSTREAM, one connection per file",
             Box::new(|files: &[PathBuf]| {
                 for f in files {
-                    assert!(!client.scan_file(f).expect("scan").is_error());
+                    assert!(!client.stream_file(f).expect("scan").is_error());
                 }
             }),
         ),
@@ -354,7 +354,7 @@ fn many_small_files(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) 
             "ours: FILDES, one connection per file",
             Box::new(|files: &[PathBuf]| {
                 for f in files {
-                    assert!(!client.scan_file_fd(f).expect("scan").is_error());
+                    assert!(!client.fildes_file(f).expect("scan").is_error());
                 }
             }),
         ),

@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use crate::reply::ScanResult;
+use crate::proto::reply::ScanResult;
 use crate::{Error, Result};
 
 /// The default limit on the result lines kept by one path scan (and by one fleet host).
@@ -57,7 +57,7 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::{RESULT_OVERHEAD, Verdict};
+    use crate::proto::reply::{RESULT_OVERHEAD, Verdict};
 
     #[test]
     fn both_limits_refuse_the_result_that_crosses_them() {

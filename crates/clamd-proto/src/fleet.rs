@@ -13,11 +13,11 @@ pub use builder::{DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, F
 pub use report::{HostReport, HostState, JobReport, JobStatus, SkipReason, Tally};
 use semaphore::{Permit, Semaphore};
 
+use crate::blocking::Client;
 use crate::budget::Budget;
-use crate::client::Client;
-use crate::command::ScanMode;
 use crate::endpoint::Endpoint;
-use crate::reply::{ScanResult, Verdict};
+use crate::proto::command::ScanMode;
+use crate::proto::reply::{ScanResult, Verdict};
 use crate::walk::{Skipped, Walk, WalkError};
 use crate::{Error, Result};
 
@@ -49,6 +49,40 @@ pub enum Target {
 
 /// The plan a [`Fleet`] runs on every host: PING, optionally RELOAD, VERSION and STATS, then
 /// the target.
+///
+/// # Example
+///
+/// A plan that walks a local tree and streams its files to clamd (INSTREAM), as for hosts that
+/// cannot see the files; what the walk could not read is in the report, not lost:
+///
+/// ```
+/// use clamd_proto::{EICAR, Endpoint, Fleet, ScanPlan, walk};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let clamd = testbed::clamd::Clamd::start()?;
+/// let tree = clamd.dir().join("tree");
+/// std::fs::create_dir_all(tree.join("sub"))?;
+/// std::fs::write(tree.join("a.txt"), "clean")?;
+/// std::fs::write(tree.join("sub/eicar.com"), EICAR)?;
+/// std::os::unix::fs::symlink(tree.join("gone"), tree.join("dangling"))?;
+///
+/// let plan = ScanPlan::stream_walk(walk([&tree])).version(false);
+/// let report = Fleet::new([Endpoint::unix(clamd.socket_path())]).run(&plan);
+///
+/// let host = &report.hosts[0];
+/// let infected: Vec<_> = host.results.iter().filter(|r| r.is_infected()).collect();
+/// assert_eq!(infected.len(), 1);
+/// assert_eq!(infected[0].path(), tree.join("sub/eicar.com"));
+/// // The dangling link is a walk error with its path, and counts as an error.
+/// assert_eq!(report.walk_errors.len(), 1);
+/// assert_eq!(report.walk_errors[0].path, tree.join("dangling"));
+/// assert_eq!(report.summary().errors, 1);
+/// // Two files given, two sent.
+/// let tally = report.tally();
+/// assert_eq!((tally.given, tally.done), (2, 2));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct ScanPlan {
@@ -167,6 +201,7 @@ pub enum FleetStatus {
 
 /// Counts over all hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Hosts in the fleet.
     pub hosts: usize,
@@ -212,6 +247,7 @@ impl Summary {
 
 /// The reports of all hosts, in the fleet's order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct FleetReport {
     /// One report per host.
     pub hosts: Vec<HostReport>,
@@ -288,6 +324,46 @@ pub struct Progress {
 /// every host has its own deadline, which starts when the host obtains its first connection
 /// permit, and the run may have a deadline of its own. Built by [`Fleet::builder`], where the
 /// defaults are listed.
+///
+/// # Example
+///
+/// One private clamd from the testbed, reached over TCP and over its Unix socket, as a fleet
+/// of two hosts; each scans a directory on its own host with MULTISCAN:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use clamd_proto::{EICAR, Endpoint, Fleet, FleetStatus, ScanMode, ScanPlan};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let clamd = testbed::clamd::Clamd::start()?;
+/// let www = clamd.dir().join("www");
+/// std::fs::create_dir(&www)?;
+/// std::fs::write(www.join("index.html"), "<p>hello</p>")?;
+/// std::fs::write(www.join("upload.bin"), EICAR)?;
+///
+/// let hosts = [
+///     Endpoint::from(clamd.tcp_addr()),
+///     Endpoint::unix(clamd.socket_path()),
+/// ];
+/// let fleet = Fleet::builder(hosts)
+///     .concurrency(4)
+///     .host_timeout(Duration::from_secs(60))
+///     .build()?;
+/// let report = fleet.run(&ScanPlan::paths(ScanMode::MultiScan, [&www]).reload(true));
+///
+/// for host in &report.hosts {
+///     assert!(host.ok(), "{}: {:?}", host.endpoint, host.first_error());
+///     assert_eq!(host.results.iter().filter(|r| r.is_infected()).count(), 1);
+/// }
+/// let summary = report.summary();
+/// assert_eq!(summary.status, FleetStatus::Infected);
+/// assert_eq!(summary.exit_code(), 1);
+/// let tally = report.tally();
+/// assert_eq!((tally.given, tally.done), (2, 2));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Fleet {
     hosts: Vec<Endpoint>,
@@ -544,8 +620,8 @@ fn run_job(
         Target::Paths { mode, paths } => {
             client.scan_path_budget(*mode, &paths[i], Arc::clone(budget))
         }
-        Target::Stream { files } => local(&files[i], client.scan_file(&files[i])),
-        Target::Fildes { files } => local(&files[i], client.scan_file_fd(&files[i])),
+        Target::Stream { files } => local(&files[i], client.stream_file(&files[i])),
+        Target::Fildes { files } => local(&files[i], client.fildes_file(&files[i])),
     }
 }
 
@@ -554,7 +630,7 @@ mod tests {
     use super::*;
 
     fn host(results: Vec<ScanResult>, error: Option<Error>) -> HostReport {
-        let mut h = HostReport::new(Endpoint::unix("/s"));
+        let mut h = HostReport::new(Endpoint::unix("/run/clamav/clamd.ctl"));
         h.results = results;
         h.error = error;
         h

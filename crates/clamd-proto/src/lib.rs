@@ -2,53 +2,54 @@
 //!
 //! # Layers
 //!
+//! Each layer is one module: `proto` (the core), `blocking`, `async_client`, `fleet` and
+//! `walk`; everything public is re-exported here.
+//!
 //! - The sans-IO core: [`Command`] encoding, the [`Decoder`] that frames replies, typed
 //!   [`Reply`] values, [`Exchange`] for one command on its own connection and [`SessionCore`]
 //!   for IDSESSION. They take bytes and return bytes or values; they never touch a socket.
-//! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets.
+//! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets. Its
+//!   settings are a [`ClientConfig`] of their own, which many endpoints share.
 //! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
 
+#[cfg(feature = "tokio")]
+mod async_client;
+mod blocking;
 mod budget;
-mod client;
-mod command;
-mod decoder;
 mod endpoint;
 mod error;
-mod exchange;
 mod fleet;
 mod local;
-mod reply;
-mod session;
-#[cfg(feature = "tokio")]
-mod tokio_client;
+mod proto;
+mod serialize;
 mod walk;
 
-pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
-pub use client::{
-    Client, ClientBuilder, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SESSION_WINDOW,
-    DEFAULT_TIMEOUT, MAX_TIMEOUT, Session,
+#[cfg(feature = "tokio")]
+pub use async_client::{AsyncClient, AsyncSession};
+pub use blocking::{
+    Client, ClientBuilder, ClientConfig, DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_SESSION_WINDOW, DEFAULT_TIMEOUT, MAX_TIMEOUT, Session,
 };
-pub use command::{Command, END_OF_STREAM, MAX_CHUNK, Mode, ScanMode, check_path, encode_chunk};
-pub use decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
+pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 pub use endpoint::{DEFAULT_PORT, Endpoint};
 pub use error::{Error, Result};
-pub use exchange::{Exchange, Response};
 pub use fleet::{
     DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, Fleet, FleetBuilder, FleetReport,
     FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan, SkipReason,
     Summary, Tally, Target,
 };
-pub use reply::{
+pub use proto::command::{Command, Mode, ScanMode};
+pub use proto::decoder::{DEFAULT_MAX_LINE, Decoder, Frame};
+pub use proto::exchange::{Exchange, Response};
+pub use proto::reply::{
     MemStats, QueueStats, RESULT_OVERHEAD, Reply, ScanResult, Stats, ThreadStats, Verdict, Version,
-    VersionCommands, command_error,
+    VersionCommands,
 };
-pub use session::{DEFAULT_KEEPALIVE, SessionCore};
-#[cfg(feature = "tokio")]
-pub use tokio_client::{AsyncClient, AsyncSession};
+pub use proto::session::{DEFAULT_KEEPALIVE, SessionCore};
 pub use walk::{
     Skipped, SpecialKind, Walk, WalkEntry, WalkError, WalkReason, WalkSkip, WalkTally, Walker, walk,
 };

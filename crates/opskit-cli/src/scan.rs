@@ -39,7 +39,7 @@
 //!
 //! # JSON
 //!
-//! `--json` prints one object:
+//! `--json` prints one object, the library's `clamd_proto::FleetReport` serialized:
 //!
 //! ```text
 //! {"hosts":[{"host":"127.0.0.1:3310","ok":true,"state":"done","reason":null,

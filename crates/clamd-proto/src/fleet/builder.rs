@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::Fleet;
-use crate::client::{ClientBuilder, check_span};
+use crate::blocking::Client;
+use crate::blocking::{ClientBuilder, ClientConfig, check_span};
 use crate::endpoint::Endpoint;
 use crate::{Error, Result};
 
@@ -22,7 +23,7 @@ pub const DEFAULT_HOST_TIMEOUT: Duration = Duration::from_secs(600);
 #[must_use]
 pub struct FleetBuilder {
     hosts: Vec<Endpoint>,
-    client: ClientBuilder,
+    client: ClientConfig,
     max_results: Option<usize>,
     max_result_bytes: Option<usize>,
     concurrency: usize,
@@ -36,7 +37,7 @@ impl FleetBuilder {
     pub(super) fn new(hosts: Vec<Endpoint>) -> Self {
         Self {
             hosts,
-            client: ClientBuilder::new(),
+            client: ClientConfig::default(),
             max_results: None,
             max_result_bytes: None,
             concurrency: DEFAULT_CONCURRENCY,
@@ -47,12 +48,14 @@ impl FleetBuilder {
         }
     }
 
-    /// Client settings for every host, as a [`ClientBuilder::new`] without an endpoint: mode,
-    /// result caps (each host's cap over all its jobs), line limit, chunk size. Each host's
-    /// endpoint replaces any the builder has, and each operation's timeout is what is left of
-    /// its host's deadline.
-    pub fn client(mut self, builder: ClientBuilder) -> Self {
-        self.client = builder;
+    /// Client settings for every host, from [`ClientBuilder::build_config`]: mode, result caps
+    /// (each host's cap over all its jobs), line limit, chunk size. They hold no endpoint: each
+    /// host's client gets its own. Each operation's timeout is what is left of its host's
+    /// deadline; the fleet's own [`max_results`](Self::max_results),
+    /// [`max_result_bytes`](Self::max_result_bytes) and
+    /// [`connect_timeout`](Self::connect_timeout) replace the settings' when set.
+    pub fn client(mut self, config: ClientConfig) -> Self {
+        self.client = config;
         self
     }
 
@@ -162,11 +165,12 @@ impl FleetBuilder {
             }
             b
         };
+        let config = settings(ClientBuilder::from_config(self.client)).build_config()?;
         let clients = self
             .hosts
             .iter()
-            .map(|h| settings(self.client.clone().endpoint(h.clone())).build())
-            .collect::<Result<Vec<_>>>()?;
+            .map(|h| Client::with_config(h.clone(), config.clone()))
+            .collect();
         Ok(Fleet {
             hosts: self.hosts,
             clients,
@@ -184,7 +188,8 @@ mod tests {
 
     #[test]
     fn build_refuses_what_it_would_have_to_change() {
-        let fleet = || Fleet::builder([Endpoint::unix("/x")]);
+        let socket = Endpoint::unix("/run/clamav/clamd.ctl");
+        let fleet = || Fleet::builder([socket.clone()]);
         let bad = [
             fleet().concurrency(0),
             fleet().per_host(0),
@@ -205,6 +210,6 @@ mod tests {
             .host_timeout(Duration::from_secs(1))
             .build()
             .unwrap();
-        assert_eq!(f.hosts(), [Endpoint::unix("/x")]);
+        assert_eq!(f.hosts(), [socket]);
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::endpoint::Endpoint;
-use crate::reply::{ScanResult, Stats, Version};
+use crate::proto::reply::{ScanResult, Stats, Version};
 
 /// Why a job, or a whole host, was not scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -79,6 +79,7 @@ pub enum HostState {
 
 /// Jobs given, and what became of them: `given == done + failed + skipped` always holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[non_exhaustive]
 pub struct Tally {
     /// Jobs the plan gave (paths or files, times hosts).
     pub given: usize,

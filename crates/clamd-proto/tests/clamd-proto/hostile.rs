@@ -77,7 +77,7 @@ fn truncated_reply() {
         let _ = c.write_all(b"/tmp/x: Eicar FOU");
     });
     assert!(matches!(
-        client(addr).scan("/tmp/x"),
+        client(addr).scan_file("/tmp/x"),
         Err(Error::Truncated(_))
     ));
     let addr = server(|_| {});
@@ -98,7 +98,7 @@ fn garbage_reply() {
         Err(Error::Malformed { .. })
     ));
     assert!(matches!(
-        client(addr).scan("/x"),
+        client(addr).scan_file("/x"),
         Err(Error::Malformed { .. })
     ));
     let r = client(addr).scan_bytes(b"x");
@@ -118,7 +118,7 @@ fn ten_megabyte_line_without_terminator() {
     });
     for r in [
         client(addr).stats().map(|_| ()),
-        client(addr).scan("/x").map(|_| ()),
+        client(addr).scan_file("/x").map(|_| ()),
     ] {
         assert!(
             matches!(r, Err(Error::LineTooLong { limit: 4096 })),
@@ -222,15 +222,15 @@ fn verdict_for_another_path_is_a_protocol_error() {
     let addr = server(|c| {
         let _ = c.write_all(b"/etc/other: OK\0");
     });
-    let err = client(addr).scan("/tmp/asked").unwrap_err();
+    let err = client(addr).scan_file("/tmp/asked").unwrap_err();
     assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
-    let err = client(addr).contscan("/tmp/asked").unwrap_err();
+    let err = client(addr).contscan_file("/tmp/asked").unwrap_err();
     assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
     // A sibling that only shares the prefix is another path too.
     let addr = server(|c| {
         let _ = c.write_all(b"/tmp/asked-not: Eicar FOUND\0");
     });
-    let err = client(addr).scan("/tmp/asked").unwrap_err();
+    let err = client(addr).scan_file("/tmp/asked").unwrap_err();
     assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
 }
 
@@ -239,9 +239,9 @@ fn stream_ok_to_a_path_scan_is_a_protocol_error() {
     let addr = server(|c| {
         let _ = c.write_all(b"stream: OK\0");
     });
-    let err = client(addr).scan("/tmp/asked").unwrap_err();
+    let err = client(addr).scan_file("/tmp/asked").unwrap_err();
     assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
-    let err = client(addr).multiscan("/tmp/asked").unwrap_err();
+    let err = client(addr).multiscan_file("/tmp/asked").unwrap_err();
     assert!(matches!(err, Error::PathMismatch { .. }), "{err:?}");
 }
 
@@ -250,7 +250,7 @@ fn verdicts_for_the_path_or_under_it_are_accepted() {
     let addr = server(|c| {
         let _ = c.write_all(b"/tmp/asked/sub/f: Eicar FOUND\0/tmp/asked: OK\0");
     });
-    let r = client(addr).contscan("/tmp/asked/").unwrap();
+    let r = client(addr).contscan_file("/tmp/asked/").unwrap();
     assert_eq!(r.len(), 2, "{r:?}");
 }
 

@@ -3,13 +3,13 @@
 //! property tests of the sans-IO core, and the local walk on real trees as `nobody`.
 
 mod accounting;
+#[cfg(feature = "tokio")]
+mod async_client;
 mod deadlines;
 mod fleet;
 mod hostile;
 mod props;
 mod real;
-#[cfg(feature = "tokio")]
-mod tokio_client;
 mod walk;
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! The blocking client.
+//! The blocking client, over TCP (socket2) and Unix sockets, built on the sans-IO core.
 
 mod session;
 mod transport;
@@ -15,11 +15,11 @@ pub(crate) use transport::Conn;
 use transport::WriteError;
 
 use crate::budget::{Budget, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
-use crate::command::{Command, END_OF_STREAM, Mode, ScanMode, check_path};
-use crate::decoder::DEFAULT_MAX_LINE;
 use crate::endpoint::Endpoint;
-use crate::exchange::{Exchange, Response};
-use crate::reply::{ScanResult, Stats, Version, VersionCommands};
+use crate::proto::command::{Command, END_OF_STREAM, Mode, ScanMode, check_path};
+use crate::proto::decoder::DEFAULT_MAX_LINE;
+use crate::proto::exchange::{Exchange, Response};
+use crate::proto::reply::{ScanResult, Stats, Version, VersionCommands};
 use crate::{Error, Result};
 
 /// The INSTREAM chunk size, chosen by `benches/clamd.rs`: of 8 KiB, 64 KiB, 256 KiB and 1 MiB
@@ -52,8 +52,12 @@ pub(crate) fn check_span(what: &str, d: Duration) -> std::result::Result<(), Str
 /// `MaxQueue` of 100).
 pub const DEFAULT_SESSION_WINDOW: usize = 32;
 
+/// Client settings, apart from any endpoint: one value that many clients share, e.g. every
+/// host of a [`Fleet`](crate::Fleet) ([`FleetBuilder::client`](crate::FleetBuilder::client)).
+/// Built and checked by [`ClientBuilder::build_config`]; [`Client::with_config`] gives a client
+/// of an endpoint with it. The defaults are [`ClientBuilder`]'s.
 #[derive(Debug, Clone)]
-pub(crate) struct Config {
+pub struct ClientConfig {
     pub(crate) mode: Mode,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
@@ -67,7 +71,7 @@ pub(crate) struct Config {
     pub(crate) session_window: usize,
 }
 
-impl Default for Config {
+impl Default for ClientConfig {
     fn default() -> Self {
         Self {
             mode: Mode::Z,
@@ -79,13 +83,43 @@ impl Default for Config {
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             stream_max_length: None,
             resolve_paths: true,
-            keepalive: crate::session::DEFAULT_KEEPALIVE,
+            keepalive: crate::proto::session::DEFAULT_KEEPALIVE,
             session_window: DEFAULT_SESSION_WINDOW,
         }
     }
 }
 
-impl Config {
+impl ClientConfig {
+    /// z-mode or n-mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The deadline of each operation.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// `path` checked for the mode and, if so configured, made absolute.
+    pub(crate) fn prepare_path(&self, path: &Path) -> Result<PathBuf> {
+        check_path(path, self.mode)?;
+        let path = if self.resolve_paths && path.is_relative() {
+            std::path::absolute(path).map_err(|source| Error::ResolvePath {
+                path: path.to_path_buf(),
+                source,
+            })?
+        } else {
+            path.to_path_buf()
+        };
+        check_path(&path, self.mode)?;
+        Ok(path)
+    }
+
     /// A fresh budget with the configured result limits.
     pub(crate) fn budget(&self) -> Budget {
         Budget::new(self.max_results, self.max_result_bytes)
@@ -112,14 +146,15 @@ impl Config {
 
 /// Builder of a [`Client`]. Every setting has a sensible default.
 ///
-/// [`Client::builder`] starts with an endpoint. [`ClientBuilder::new`] starts with none: such a
-/// builder holds settings only, e.g. for [`FleetBuilder::client`](crate::FleetBuilder::client),
-/// which gives it each host's endpoint.
+/// [`Client::builder`] starts with an endpoint and [`build`](Self::build) gives a [`Client`].
+/// [`ClientBuilder::new`] starts with none, and [`build_config`](Self::build_config) gives the
+/// settings alone, a [`ClientConfig`] that many endpoints share (e.g. a
+/// [`Fleet`](crate::Fleet)'s hosts).
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct ClientBuilder {
     endpoint: Option<Endpoint>,
-    config: Config,
+    config: ClientConfig,
     error: Option<String>,
 }
 
@@ -133,6 +168,15 @@ impl ClientBuilder {
     pub fn endpoint(mut self, endpoint: impl Into<Endpoint>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
+    }
+
+    /// A builder that starts from `config`, so that its setters check further changes.
+    pub(crate) fn from_config(config: ClientConfig) -> Self {
+        Self {
+            endpoint: None,
+            config,
+            error: None,
+        }
     }
 
     fn fail(mut self, msg: String) -> Self {
@@ -240,45 +284,97 @@ impl ClientBuilder {
         self
     }
 
+    /// Checks the settings and returns them without an endpoint, to share among clients
+    /// ([`Client::with_config`], [`FleetBuilder::client`](crate::FleetBuilder::client)). An
+    /// endpoint set on the builder is not part of them.
+    ///
+    /// # Errors
+    ///
+    /// The first invalid setting, or a connect timeout longer than the operation timeout, as
+    /// [`Error::Config`].
+    pub fn build_config(self) -> Result<ClientConfig> {
+        self.check().map(|(config, _)| config)
+    }
+
     /// Builds the client. It does not connect: each operation opens its own connection.
     ///
     /// # Errors
     ///
-    /// The first invalid setting, or a missing [`endpoint`](Self::endpoint), as
+    /// As [`build_config`](Self::build_config), and a missing [`endpoint`](Self::endpoint), as
     /// [`Error::Config`].
     pub fn build(self) -> Result<Client> {
-        if let Some(e) = self.error {
-            return Err(Error::Config(e));
-        }
-        let Some(endpoint) = self.endpoint else {
+        let (config, endpoint) = self.check()?;
+        let Some(endpoint) = endpoint else {
             return Err(Error::Config(
                 "the client has no endpoint: set ClientBuilder::endpoint".into(),
             ));
         };
+        Ok(Client::with_config(endpoint, config))
+    }
+
+    fn check(self) -> Result<(ClientConfig, Option<Endpoint>)> {
+        if let Some(e) = self.error {
+            return Err(Error::Config(e));
+        }
         if self.config.connect_timeout > self.config.timeout {
             return Err(Error::Config(
                 "connect timeout is longer than the operation timeout".into(),
             ));
         }
-        Ok(Client {
-            endpoint: Arc::new(endpoint),
-            config: Arc::new(self.config),
-        })
+        Ok((self.config, self.endpoint))
     }
 }
 
 /// A blocking clamd client. Cheap to clone; each operation uses its own connection, except a
 /// [`Session`].
 ///
-/// Method names follow pyClamd: [`ping`](Self::ping), [`version`](Self::version),
-/// [`reload`](Self::reload), [`shutdown`](Self::shutdown), [`stats`](Self::stats),
-/// [`scan`](Self::scan), [`contscan`](Self::contscan), [`multiscan`](Self::multiscan),
-/// [`allmatchscan`](Self::allmatchscan), [`scan_stream`](Self::scan_stream) and
-/// [`scan_fd`](Self::scan_fd).
+/// Method names follow pyClamd, and say where the file is (the mapping is in the crate's
+/// README):
+///
+/// - a path **on clamd's host**, read by clamd: [`scan_file`](Self::scan_file) (SCAN),
+///   [`contscan_file`](Self::contscan_file), [`multiscan_file`](Self::multiscan_file),
+///   [`allmatchscan`](Self::allmatchscan), [`scan_path`](Self::scan_path) in any mode;
+/// - data **from this process**: [`scan_stream`](Self::scan_stream) and
+///   [`scan_bytes`](Self::scan_bytes) (INSTREAM), [`stream_file`](Self::stream_file) (a local
+///   file by INSTREAM), [`scan_fd`](Self::scan_fd) and [`fildes_file`](Self::fildes_file)
+///   (FILDES over a Unix socket);
+/// - [`ping`](Self::ping), [`version`](Self::version), [`reload`](Self::reload),
+///   [`shutdown`](Self::shutdown), [`stats`](Self::stats).
+///
+/// # Example
+///
+/// Against a private clamd from the testbed, whose signature database detects EICAR:
+///
+/// ```
+/// use clamd_proto::{Client, EICAR, Endpoint, Verdict};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let clamd = testbed::clamd::Clamd::start()?;
+/// let client = Client::builder(Endpoint::unix(clamd.socket_path()))
+///     .timeout(std::time::Duration::from_secs(30))
+///     .build()?;
+/// client.ping()?;
+///
+/// // Bytes from this process, by INSTREAM: a virus found is a verdict, not an error.
+/// let result = client.scan_bytes(EICAR)?;
+/// assert_eq!(result.verdict(), &Verdict::Found(clamd.eicar_signature().into()));
+///
+/// // A path on clamd's host (here the same machine), read by clamd: SCAN.
+/// let file = clamd.dir().join("eicar.txt");
+/// std::fs::write(&file, EICAR)?;
+/// let lines = client.scan_file(&file)?;
+/// assert_eq!(lines[0].path(), file);
+/// assert!(lines[0].is_infected());
+///
+/// // The same file of this host, streamed: the result carries its local path.
+/// assert!(client.stream_file(&file)?.is_infected());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Client {
     endpoint: Arc<Endpoint>,
-    config: Arc<Config>,
+    config: Arc<ClientConfig>,
 }
 
 impl Client {
@@ -289,9 +385,14 @@ impl Client {
 
     /// A client with default settings.
     pub fn new(endpoint: impl Into<Endpoint>) -> Self {
+        Self::with_config(endpoint, ClientConfig::default())
+    }
+
+    /// A client of `endpoint` with settings built by [`ClientBuilder::build_config`].
+    pub fn with_config(endpoint: impl Into<Endpoint>, config: ClientConfig) -> Self {
         Self {
             endpoint: Arc::new(endpoint.into()),
-            config: Arc::new(Config::default()),
+            config: Arc::new(config),
         }
     }
 
@@ -312,7 +413,8 @@ impl Client {
         }
     }
 
-    pub(crate) fn config(&self) -> &Config {
+    /// The settings.
+    pub fn config(&self) -> &ClientConfig {
         &self.config
     }
 
@@ -390,7 +492,9 @@ impl Client {
         }
     }
 
-    /// `SCAN`: scans a path on clamd's host, stopping at the first infected file.
+    /// `SCAN` (pyClamd's `scan_file`): scans a path **on clamd's host**, read by clamd,
+    /// stopping at the first infected file. To send a local file, see
+    /// [`stream_file`](Self::stream_file).
     ///
     /// Returns every line clamd sent: usually one, `<path>: OK` for a clean tree.
     ///
@@ -399,7 +503,7 @@ impl Client {
     /// [`Error::PathContainsNul`], [`Error::ResolvePath`], connection and protocol errors.
     /// A missing or unreadable path is a [`Verdict::Error`](crate::Verdict::Error) line, not an
     /// error.
-    pub fn scan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    pub fn scan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::Scan, path)
     }
 
@@ -407,8 +511,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`scan`](Self::scan).
-    pub fn contscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    /// As [`scan_file`](Self::scan_file).
+    pub fn contscan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::ContScan, path)
     }
 
@@ -416,8 +520,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`scan`](Self::scan).
-    pub fn multiscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    /// As [`scan_file`](Self::scan_file).
+    pub fn multiscan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::MultiScan, path)
     }
 
@@ -425,7 +529,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`scan`](Self::scan).
+    /// As [`scan_file`](Self::scan_file).
     pub fn allmatchscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::AllMatchScan, path)
     }
@@ -434,7 +538,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`scan`](Self::scan).
+    /// As [`scan_file`](Self::scan_file).
     pub fn scan_path(&self, mode: ScanMode, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         match self.scan_path_budget(mode, path.as_ref(), Arc::new(self.config.budget())) {
             (lines, None) => Ok(lines),
@@ -482,17 +586,7 @@ impl Client {
     }
 
     pub(crate) fn prepare_path(&self, path: &Path) -> Result<PathBuf> {
-        check_path(path, self.config.mode)?;
-        let path = if self.config.resolve_paths && path.is_relative() {
-            std::path::absolute(path).map_err(|source| Error::ResolvePath {
-                path: path.to_path_buf(),
-                source,
-            })?
-        } else {
-            path.to_path_buf()
-        };
-        check_path(&path, self.config.mode)?;
-        Ok(path)
+        self.config.prepare_path(path)
     }
 
     /// `INSTREAM`: streams everything `reader` yields to clamd in chunks and returns the
@@ -519,13 +613,15 @@ impl Client {
         self.scan_stream_sized(data, Some(data.len() as u64), Path::new("<bytes>"))
     }
 
-    /// INSTREAM of a local file. The result carries the local path instead of `stream`.
+    /// INSTREAM of a file **on this host**, read here and streamed to clamd (pyClamd has no such
+    /// method; its `scan_file` is [`scan_file`](Self::scan_file), a path on clamd's host). The
+    /// result carries the local path instead of `stream`.
     ///
     /// # Errors
     ///
     /// As [`scan_stream`](Self::scan_stream), and [`Error::Read`] when the file cannot be
     /// opened; a file longer than a configured `stream_max_length` is refused before connecting.
-    pub fn scan_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
+    pub fn stream_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let path = path.as_ref();
         let (file, len) = crate::local::open_regular(path)?;
         Ok(self
@@ -620,12 +716,13 @@ impl Client {
         single(response, "FILDES")
     }
 
-    /// FILDES of a local file opened here. The result carries the local path.
+    /// FILDES of a file **on this host**, opened here and passed to clamd over the Unix socket.
+    /// The result carries the local path.
     ///
     /// # Errors
     ///
     /// As [`scan_fd`](Self::scan_fd), and [`Error::Read`] when the file cannot be opened.
-    pub fn scan_file_fd(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
+    pub fn fildes_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let path = path.as_ref();
         let (file, _) = crate::local::open_regular(path)?;
         Ok(self.scan_fd(&file)?.with_path(path))
@@ -731,39 +828,54 @@ mod tests {
 
     #[test]
     fn builder_reports_the_first_bad_setting() {
-        let err = Client::builder(Endpoint::unix("/x"))
+        let err = ClientBuilder::new()
             .chunk_size(0)
             .timeout(Duration::ZERO)
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("chunk size"), "{err}");
-        assert!(
-            Client::builder(Endpoint::unix("/x"))
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(1))
-                .build()
-                .is_err()
-        );
-        let err = Client::builder(Endpoint::unix("/x"))
+        let err = ClientBuilder::new()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("connect timeout"), "{err}");
+        let err = ClientBuilder::new()
             .timeout(Duration::MAX)
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("100 days"), "{err}");
         let err = ClientBuilder::new().max_results(10).build().unwrap_err();
         assert!(err.to_string().contains("no endpoint"), "{err}");
-        assert!(
-            ClientBuilder::new()
-                .max_results(0)
-                .endpoint(Endpoint::unix("/x"))
-                .build()
-                .is_err()
-        );
+        let err = ClientBuilder::new().max_results(0).build().unwrap_err();
+        assert!(err.to_string().contains("max results"), "{err}");
+    }
+
+    #[test]
+    fn settings_are_shared_by_endpoints() {
+        let config = ClientBuilder::new()
+            .mode(Mode::N)
+            .timeout(Duration::from_secs(7))
+            .build_config()
+            .unwrap();
+        let unix = Client::with_config(Endpoint::unix("/run/clamav/clamd.ctl"), config.clone());
+        let tcp = Client::with_config("127.0.0.1:3310".parse::<Endpoint>().unwrap(), config);
+        for c in [unix, tcp] {
+            assert_eq!(c.config().mode(), Mode::N);
+            assert_eq!(c.config().timeout(), Duration::from_secs(7));
+        }
+        let err = ClientBuilder::new()
+            .chunk_size(0)
+            .build_config()
+            .unwrap_err();
+        assert!(err.to_string().contains("chunk size"), "{err}");
     }
 
     #[test]
     fn relative_paths_are_resolved() {
-        let c = Client::new(Endpoint::unix("/x"));
-        let p = c.prepare_path(Path::new("some/file")).unwrap();
+        let p = ClientConfig::default()
+            .prepare_path(Path::new("some/file"))
+            .unwrap();
         assert!(p.is_absolute());
         assert!(p.ends_with("some/file"));
     }

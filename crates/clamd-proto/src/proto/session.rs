@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-use crate::command::{Command, Mode, encode_chunk};
-use crate::decoder::Decoder;
-use crate::reply::{Reply, command_error};
+use crate::proto::command::{Command, Mode, encode_chunk};
+use crate::proto::decoder::Decoder;
+use crate::proto::reply::{Reply, command_error};
 use crate::{Error, Result};
 
 /// The default interval after which an idle session sends PING. clamd ends a session that
@@ -267,7 +267,7 @@ impl SessionCore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::ScanMode;
+    use crate::proto::command::ScanMode;
 
     #[test]
     #[expect(

@@ -5,7 +5,7 @@ use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::command::Command;
+use crate::proto::command::Command;
 use crate::{Error, Result};
 
 /// What clamd concluded about one path.
@@ -222,6 +222,7 @@ fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// clamd's VERSION reply: the engine version, and the database version and date when the
 /// database has them (a custom database has neither).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Version {
     /// The engine version, e.g. `1.4.6`.
     pub engine: String,
@@ -275,6 +276,7 @@ fn valid_word(s: &str) -> bool {
 
 /// clamd's VERSIONCOMMANDS reply: the version and the commands it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct VersionCommands {
     /// The version part.
     pub version: Version,
@@ -306,6 +308,7 @@ impl VersionCommands {
 
 /// clamd's STATS reply: typed where the format is stable, and the raw text always.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Stats {
     /// `POOLS:` the number of thread pools.
     pub pools: Option<u32>,
@@ -323,6 +326,7 @@ pub struct Stats {
 
 /// The `THREADS:` line of STATS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ThreadStats {
     /// Threads alive.
     pub live: u32,
@@ -336,6 +340,7 @@ pub struct ThreadStats {
 
 /// The `QUEUE:` line of STATS.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QueueStats {
     /// Items queued.
     pub items: u32,
@@ -349,6 +354,7 @@ pub struct QueueStats {
 
 /// The `MEMSTATS:` line of STATS. Sizes are in MiB as clamd prints them; `N/A` is `None`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemStats {
     /// Heap in use.
     pub heap: Option<f64>,
@@ -515,7 +521,7 @@ pub enum Reply {
 /// Maps a reply that is a failure of the command as a whole to its error.
 ///
 /// Returns `None` for anything else.
-pub fn command_error(reply: &[u8]) -> Option<Error> {
+pub(crate) fn command_error(reply: &[u8]) -> Option<Error> {
     match reply {
         b"UNKNOWN COMMAND" => Some(Error::UnknownCommand),
         b"COMMAND READ TIMED OUT" => Some(Error::CommandReadTimedOut),
@@ -532,7 +538,9 @@ impl Reply {
     ///
     /// # Errors
     ///
-    /// The command-level errors of [`command_error`], [`Error::Server`] for other errors not
+    /// The failures of the command as a whole ([`Error::UnknownCommand`],
+    /// [`Error::CommandReadTimedOut`], [`Error::SizeLimitExceeded`],
+    /// [`Error::SessionCommandInvalid`]), [`Error::Server`] for other errors not
     /// tied to a path, and [`Error::Malformed`] for anything unexpected.
     pub fn parse(command: &Command, frame: &[u8], root: Option<&[u8]>) -> Result<Self> {
         if let Some(e) = command_error(frame) {
@@ -607,7 +615,7 @@ fn parse_anonymous(frame: &[u8], prefix: &[u8], command: &'static str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::ScanMode;
+    use crate::proto::command::ScanMode;
 
     #[test]
     fn scan_lines() {

@@ -1,6 +1,6 @@
 //! Reply framing (sans-IO): splits the byte stream from clamd into frames, with bounded memory.
 
-use crate::command::Mode;
+use crate::proto::command::Mode;
 use crate::{Error, Result};
 
 /// The default limit on one reply frame: far above any path clamd can print plus a signature
@@ -9,6 +9,7 @@ pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
 
 /// One reply frame: its session id (inside IDSESSION) and its body, without the terminator.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Frame {
     /// The `<id>: ` prefix of a session reply, parsed; `None` outside a session.
     pub id: Option<u64>,
@@ -156,7 +157,7 @@ impl Decoder {
             let rest = &self.buf[self.start..];
             if let Some(e) = rest
                 .strip_suffix(b"\n")
-                .and_then(crate::reply::command_error)
+                .and_then(crate::proto::reply::command_error)
             {
                 return Err(e);
             }

@@ -4,9 +4,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 
 use crate::budget::Budget;
-use crate::command::{Command, Mode};
-use crate::decoder::Decoder;
-use crate::reply::{Reply, ScanResult, Stats, Version, VersionCommands};
+use crate::proto::command::{Command, Mode};
+use crate::proto::decoder::Decoder;
+use crate::proto::reply::{Reply, ScanResult, Stats, Version, VersionCommands};
 use crate::{Error, Result};
 
 /// The complete answer to one command sent on its own connection.
@@ -175,8 +175,8 @@ impl Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::ScanMode;
-    use crate::reply::Verdict;
+    use crate::proto::command::ScanMode;
+    use crate::proto::reply::Verdict;
 
     fn run(cmd: Command, input: &[&[u8]]) -> Result<Response> {
         let (mut ex, _) = Exchange::new(cmd, Mode::Z, 1024, 10)?;

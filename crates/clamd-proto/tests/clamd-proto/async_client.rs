@@ -32,16 +32,16 @@ fn async_commands_in_both_modes() {
                 assert!(c.version_commands().await.unwrap().supports("INSTREAM"));
                 assert!(c.stats().await.unwrap().threads.is_some());
                 for lines in [
-                    c.scan(&bad).await.unwrap(),
-                    c.contscan(&dir).await.unwrap(),
-                    c.multiscan(&dir).await.unwrap(),
+                    c.scan_file(&bad).await.unwrap(),
+                    c.contscan_file(&dir).await.unwrap(),
+                    c.multiscan_file(&dir).await.unwrap(),
                     c.allmatchscan(&bad).await.unwrap(),
                 ] {
                     assert_eq!(lines.len(), 1);
                     assert_eq!(lines[0].signature(), Some(clamd.eicar_signature()));
                 }
                 assert!(c.scan_bytes(EICAR).await.unwrap().is_infected());
-                let r = c.scan_file(&bad).await.unwrap();
+                let r = c.stream_file(&bad).await.unwrap();
                 assert_eq!(r.path(), bad);
                 assert!(r.is_infected());
                 assert_eq!(c.scan_bytes(b"").await.unwrap().verdict(), &Verdict::Clean);

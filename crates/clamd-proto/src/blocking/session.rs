@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{Client, Conn, fill};
-use crate::command::{Command, ScanMode};
-use crate::reply::{Reply, ScanResult, Stats, Version};
-use crate::session::SessionCore;
+use crate::proto::command::{Command, ScanMode};
+use crate::proto::reply::{Reply, ScanResult, Stats, Version};
+use crate::proto::session::SessionCore;
 use crate::{Error, Result};
 
 /// An IDSESSION: many commands pipelined over one connection.
@@ -102,7 +102,7 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// As [`send`](Self::send), and the path errors of [`Client::scan`].
+    /// As [`send`](Self::send), and the path errors of [`Client::scan_file`].
     pub fn send_scan(&mut self, path: impl AsRef<Path>) -> Result<u64> {
         let path = self.client.prepare_path(path.as_ref())?;
         self.send(Command::Path(ScanMode::Scan, path))
@@ -221,7 +221,7 @@ impl Session {
     /// # Errors
     ///
     /// As [`send_scan`](Self::send_scan) and [`wait`](Self::wait).
-    pub fn scan(&mut self, path: impl AsRef<Path>) -> Result<ScanResult> {
+    pub fn scan_file(&mut self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let id = self.send_scan(path)?;
         scan_reply(self.wait(id)?)
     }

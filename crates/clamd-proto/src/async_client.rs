@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::client::{Client, Config};
-use crate::command::{Command, END_OF_STREAM, ScanMode};
+use crate::blocking::{Client, ClientConfig};
 use crate::endpoint::Endpoint;
-use crate::exchange::{Exchange, Response};
-use crate::reply::Reply;
-use crate::reply::{ScanResult, Stats, Version, VersionCommands};
-use crate::session::SessionCore;
+use crate::proto::command::{Command, END_OF_STREAM, ScanMode};
+use crate::proto::exchange::{Exchange, Response};
+use crate::proto::reply::Reply;
+use crate::proto::reply::{ScanResult, Stats, Version, VersionCommands};
+use crate::proto::session::SessionCore;
 use crate::{Error, Result};
 
 /// An async clamd client on tokio: the commands of [`Client`] and an IDSESSION
@@ -104,7 +104,7 @@ impl AsyncClient {
         &self.inner
     }
 
-    fn config(&self) -> &Config {
+    fn config(&self) -> &ClientConfig {
         self.inner.config()
     }
 
@@ -235,7 +235,7 @@ impl AsyncClient {
     ///
     /// # Errors
     ///
-    /// As [`Client::scan`].
+    /// As [`Client::scan_file`].
     pub async fn scan_path(
         &self,
         mode: ScanMode,
@@ -280,38 +280,38 @@ impl AsyncClient {
         }
     }
 
-    /// `SCAN`.
+    /// `SCAN` of a path on clamd's host (pyClamd's `scan_file`).
     ///
     /// # Errors
     ///
-    /// As [`Client::scan`].
-    pub async fn scan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    /// As [`Client::scan_file`].
+    pub async fn scan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::Scan, path).await
     }
 
-    /// `CONTSCAN`.
+    /// `CONTSCAN` of a path on clamd's host (pyClamd's `contscan_file`).
     ///
     /// # Errors
     ///
-    /// As [`Client::scan`].
-    pub async fn contscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    /// As [`Client::scan_file`].
+    pub async fn contscan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::ContScan, path).await
     }
 
-    /// `MULTISCAN`.
+    /// `MULTISCAN` of a path on clamd's host (pyClamd's `multiscan_file`).
     ///
     /// # Errors
     ///
-    /// As [`Client::scan`].
-    pub async fn multiscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
+    /// As [`Client::scan_file`].
+    pub async fn multiscan_file(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::MultiScan, path).await
     }
 
-    /// `ALLMATCHSCAN`.
+    /// `ALLMATCHSCAN` of a path on clamd's host (pyClamd's `allmatchscan`).
     ///
     /// # Errors
     ///
-    /// As [`Client::scan`].
+    /// As [`Client::scan_file`].
     pub async fn allmatchscan(&self, path: impl AsRef<Path>) -> Result<Vec<ScanResult>> {
         self.scan_path(ScanMode::AllMatchScan, path).await
     }
@@ -484,12 +484,12 @@ impl AsyncClient {
         }
     }
 
-    /// INSTREAM of a local file; the result carries the local path.
+    /// INSTREAM of a file on this host; the result carries the local path.
     ///
     /// # Errors
     ///
-    /// As [`Client::scan_file`].
-    pub async fn scan_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
+    /// As [`Client::stream_file`].
+    pub async fn stream_file(&self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let path = path.as_ref();
         // A non-blocking open of a local file is a short system call: no need for the blocking
         // pool, and one place decides what may be sent.
@@ -644,8 +644,8 @@ impl AsyncSession {
     ///
     /// # Errors
     ///
-    /// As [`Session::scan`](crate::Session::scan).
-    pub async fn scan(&mut self, path: impl AsRef<Path>) -> Result<ScanResult> {
+    /// As [`Session::scan_file`](crate::Session::scan_file).
+    pub async fn scan_file(&mut self, path: impl AsRef<Path>) -> Result<ScanResult> {
         let id = self.send_scan(path).await?;
         match self.wait(id).await? {
             Reply::Scan(r) => Ok(r),

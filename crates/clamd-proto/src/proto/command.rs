@@ -80,7 +80,7 @@ pub enum Command {
     Stats,
     /// A path scan in the given mode. The path is sent as its bytes.
     Path(ScanMode, PathBuf),
-    /// `INSTREAM`: the command only; the chunks follow (see [`encode_chunk`]).
+    /// `INSTREAM`: the command only; the chunks follow (each a 4-byte big-endian length and the data, then a zero length).
     Instream,
     /// `FILDES`: the command only; the descriptor follows over the Unix socket.
     Fildes,
@@ -201,7 +201,7 @@ impl Command {
 /// # Errors
 ///
 /// [`Error::PathContainsNul`], or [`Error::PathContainsNewline`] in n-mode.
-pub fn check_path(path: &Path, mode: Mode) -> Result<()> {
+pub(crate) fn check_path(path: &Path, mode: Mode) -> Result<()> {
     let bytes = path.as_os_str().as_bytes();
     if bytes.contains(&0) {
         return Err(Error::PathContainsNul(path.to_path_buf()));
@@ -213,12 +213,12 @@ pub fn check_path(path: &Path, mode: Mode) -> Result<()> {
 }
 
 /// The largest INSTREAM chunk the wire format can describe.
-pub const MAX_CHUNK: usize = u32::MAX as usize;
+pub(crate) const MAX_CHUNK: usize = u32::MAX as usize;
 
 /// Appends one INSTREAM chunk: a 4-byte big-endian length, then the data. An empty `data`
 /// appends the zero-length chunk that ends the stream. Data longer than [`MAX_CHUNK`] is split
 /// into several chunks.
-pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
     if data.is_empty() {
         out.extend_from_slice(&0u32.to_be_bytes());
         return;
@@ -231,7 +231,7 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
 }
 
 /// The zero-length chunk that ends an INSTREAM body.
-pub const END_OF_STREAM: [u8; 4] = [0; 4];
+pub(crate) const END_OF_STREAM: [u8; 4] = [0; 4];
 
 #[cfg(test)]
 mod tests {
