@@ -5,10 +5,11 @@
 //! Each library is one feature, all on by default:
 //!
 //! - `rrdgraph`: [`rrdgraph`], rrdtool graph specs rendered through librrd;
-//! - `tcptrace`: [`tcptrace`], the TCP SYN traceroute engine and AS resolution;
+//! - `tcptrace`: [`tcptrace`], the TCP SYN traceroute engine, the project's one trace model
+//!   (`TraceReport`, `Trace`, `Hop`, `Reply`) and AS resolution;
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
-//! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT; with `tcptrace` also on, a
-//!   `TraceReport` converts to a map's `TraceSet` (`TraceSet::from(&report)`).
+//! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT. A map draws tcptrace's model
+//!   directly (`RouteMap::new(&report)`), so this feature turns on `tcptrace` too.
 
 /// rrdtool graph specs: build, validate, parse old argument lists, render through librrd.
 #[cfg(feature = "rrdgraph")]
@@ -16,7 +17,7 @@ pub mod rrdgraph {
     pub use ::rrdgraph::*;
 }
 
-/// TCP SYN traceroute over raw sockets, with a hop model and AS resolution.
+/// TCP SYN traceroute over raw sockets, with the trace model and AS resolution.
 #[cfg(feature = "tcptrace")]
 pub mod tcptrace {
     pub use ::tcptrace::*;
