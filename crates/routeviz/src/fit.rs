@@ -27,7 +27,7 @@ pub struct MapReport {
     pub traces_given: usize,
     /// Traces drawn: the first `traces_drawn` of the input.
     pub traces_drawn: usize,
-    /// Hops given: the [`Hop`](crate::Hop) entries of every trace, silent ones included.
+    /// Hops given: the [`Hop`](tcptrace::Hop) entries of every trace, silent ones included.
     pub hops_given: usize,
     /// Hops of the traces drawn.
     pub hops_drawn: usize,
