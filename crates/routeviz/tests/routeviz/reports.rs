@@ -96,3 +96,20 @@ fn a_slice_starts_at_the_first_answer() {
         count(&from_two, NodeKind::Unknown)
     );
 }
+
+/// A trace must say where it went: JSON without a trace's `addr` (routeviz's own input format
+/// before the one model, where the target's text stood in for it) is refused with serde's
+/// message naming the field, not drawn with a guessed destination.
+#[test]
+fn a_trace_without_its_address_is_refused() {
+    let mut report = load("report-reached.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&report.to_json_pretty().unwrap()).unwrap();
+    value["traces"][0].as_object_mut().unwrap().remove("addr");
+    let err = TraceReport::from_json(&value.to_string()).unwrap_err();
+    assert!(err.to_string().contains("missing field `addr`"), "{err}");
+    // Put back, it loads.
+    value["traces"][0]["addr"] = "198.19.10.20".into();
+    report.traces[0].addr = "198.19.10.20".parse().unwrap();
+    assert_eq!(TraceReport::from_json(&value.to_string()).unwrap(), report);
+}
