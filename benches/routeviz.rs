@@ -23,9 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use opskit::routeviz::{
-    Hop, PngCompression, RenderOptions, Reply, ReplyKind, RouteMap, Trace, TraceSet, encode_png,
-};
+use opskit::routeviz::{PngCompression, RenderOptions, RouteMap, encode_png};
+use opskit::tcptrace::{Hop, Reply, ReplyKind, StopReason, Trace, TraceConfig, TraceReport};
 
 const CHILD_ENV: &str = "ROUTEVIZ_BENCH_CHILD";
 
@@ -57,7 +56,7 @@ struct Router {
 /// Random traces over a tree-shaped network that the traces share near the source and that
 /// fans out towards the targets, with ECMP pairs, silent hops, loops, unreached targets and
 /// routers without AS data.
-fn traces(rng: &mut Rng, n_traces: usize, n_hops: usize) -> TraceSet {
+fn traces(rng: &mut Rng, n_traces: usize, n_hops: usize) -> TraceReport {
     let mut routers = vec![Router {
         addr: "198.18.0.1".into(),
         asn: Some(64496),
@@ -120,7 +119,12 @@ fn traces(rng: &mut Rng, n_traces: usize, n_hops: usize) -> TraceSet {
             }
             path.push(hop);
         }
-        let mut tr = Trace::new(target.clone(), port);
+        let stop = if reached {
+            StopReason::Reached
+        } else {
+            StopReason::GapLimit
+        };
+        let mut tr = Trace::new(target.clone(), target.parse().unwrap(), port, stop);
         tr.reached = reached;
         for (i, hop) in path.iter().enumerate() {
             if i > 0 && rng.chance(0.07) {
@@ -129,11 +133,11 @@ fn traces(rng: &mut Rng, n_traces: usize, n_hops: usize) -> TraceSet {
             let replies = hop
                 .iter()
                 .map(|&r| {
-                    let mut rep =
-                        Reply::new(routers[r].addr.parse().unwrap(), ReplyKind::TimeExceeded)
-                            .rtt_ms(0.3 + i as f64 * 1.7);
+                    let from = routers[r].addr.parse().unwrap();
+                    let mut rep = Reply::new(from, Duration::ZERO, ReplyKind::TimeExceeded)
+                        .with_rtt_ms(0.3 + i as f64 * 1.7);
                     if let Some(a) = routers[r].asn {
-                        rep = rep.asn(a, Some(&format!("NET-{a} Example Networks")));
+                        rep = rep.with_asn(a, Some(&format!("NET-{a} Example Networks")));
                     }
                     rep
                 })
@@ -148,12 +152,21 @@ fn traces(rng: &mut Rng, n_traces: usize, n_hops: usize) -> TraceSet {
             };
             tr.hops.push(Hop::new(
                 last as u8,
-                vec![Reply::new(target.parse().unwrap(), kind).rtt_ms(last as f64 * 1.8)],
+                vec![
+                    Reply::new(target.parse().unwrap(), Duration::ZERO, kind)
+                        .with_rtt_ms(last as f64 * 1.8),
+                ],
             ));
         }
         out.push(tr);
     }
-    TraceSet::new(out)
+    // The parameters of a plain run: every trace starts at TTL 1, as the generated ones do.
+    let params = TraceConfig::builder()
+        .targets(["198.19.0.1"])
+        .build()
+        .expect("a literal target")
+        .params();
+    TraceReport::new(params, "2026-01-02T03:04:05.678Z", out)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -213,7 +226,7 @@ fn our_command(bin: Option<&PathBuf>, fmt: &str, input: &Path, output: &Path) ->
 fn child_main(fmt: &str) {
     let args: Vec<String> = std::env::args().collect();
     let (input, output) = (&args[args.len() - 2], &args[args.len() - 1]);
-    let set = TraceSet::from_json(&std::fs::read_to_string(input).unwrap()).unwrap();
+    let set = TraceReport::from_json(&std::fs::read_to_string(input).unwrap()).unwrap();
     let map = RouteMap::new(&set).unwrap();
     let opts = RenderOptions::default();
     let bytes = if fmt == "png" {
@@ -413,14 +426,14 @@ fn main() {
         let opts = RenderOptions::default();
         let lib_svg = time_call(
             || {
-                let set = TraceSet::from_json(&json).unwrap();
+                let set = TraceReport::from_json(&json).unwrap();
                 std::hint::black_box(RouteMap::new(&set).unwrap().to_svg(&opts));
             },
             15,
         );
         let lib_png = time_call(
             || {
-                let set = TraceSet::from_json(&json).unwrap();
+                let set = TraceReport::from_json(&json).unwrap();
                 std::hint::black_box(RouteMap::new(&set).unwrap().to_png(&opts).unwrap());
             },
             reps_png,

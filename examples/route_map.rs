@@ -12,8 +12,10 @@
 //! ```
 
 use std::net::IpAddr;
+use std::time::Duration;
 
-use opskit::routeviz::{Hop, RenderOptions, Reply, ReplyKind, RouteMap, Trace, TraceSet};
+use opskit::routeviz::{RenderOptions, RouteMap};
+use opskit::tcptrace::{Hop, Reply, ReplyKind, StopReason, Trace, TraceReport};
 
 #[path = "support/cli.rs"]
 #[allow(dead_code, reason = "route_map takes one path and no options")]
@@ -57,17 +59,28 @@ fn lookup(table: &[(&str, u8, u32, &'static str)], addr: IpAddr) -> Option<(u32,
 
 fn reply(addr: &str, rtt: f64, kind: ReplyKind) -> Reply {
     let from: IpAddr = addr.parse().expect("demo addresses are valid");
-    let mut r = Reply::new(from, kind).rtt_ms(rtt);
+    let mut r = Reply::new(from, Duration::ZERO, kind).with_rtt_ms(rtt);
     if let Some((asn, name)) = as_of(from) {
-        r = r.asn(asn, Some(name));
+        r = r.with_asn(asn, Some(name));
     }
     r
 }
 
 type Hops = Vec<(u8, Vec<(&'static str, f64, ReplyKind)>)>;
 
-fn trace(target: &str, port: u16, hops: Hops) -> Trace {
-    let mut t = Trace::new(target, port);
+/// A trace of `target` at `addr`: reached when its last reply ends the path.
+fn trace(target: &str, addr: &str, port: u16, hops: Hops) -> Trace {
+    let addr = addr.parse().expect("demo addresses are valid");
+    let reached = hops
+        .last()
+        .is_some_and(|(_, rs)| rs.iter().any(|(_, _, k)| k.is_final()));
+    let stop = if reached {
+        StopReason::Reached
+    } else {
+        StopReason::GapLimit
+    };
+    let mut t = Trace::new(target, addr, port, stop);
+    t.reached = reached;
     t.hops = hops
         .into_iter()
         .map(|(ttl, rs)| {
@@ -80,7 +93,7 @@ fn trace(target: &str, port: u16, hops: Hops) -> Trace {
     t
 }
 
-fn demo() -> TraceSet {
+fn demo() -> Vec<Trace> {
     use ReplyKind::{Rst, SynAck, TimeExceeded as Te};
     let edge = || -> Hops {
         vec![
@@ -96,7 +109,7 @@ fn demo() -> TraceSet {
             (5, vec![("198.19.10.1", 7.8, Te)]),
             (6, vec![("198.19.10.20", 8.2, kind)]),
         ]);
-        trace("www.example.test", port, hops)
+        trace("www.example.test", "198.19.10.20", port, hops)
     };
     let mail = |port: u16, kind: ReplyKind| {
         let mut hops = edge();
@@ -107,23 +120,22 @@ fn demo() -> TraceSet {
             (6, vec![("198.19.20.1", 11.7, Te)]),
             (7, vec![("198.19.20.25", 12.1, kind)]),
         ]);
-        trace("mx1.mailco.test", port, hops)
+        trace("mx1.mailco.test", "198.19.20.25", port, hops)
     };
     let mut dark_hops = edge();
     dark_hops.extend([
         (3, vec![("198.18.64.1", 3.2, Te)]),
         (4, vec![("198.18.65.9", 6.1, Te)]),
     ]);
-    let mut dark = trace("198.18.200.9", 8443, dark_hops);
-    dark.addr = Some("198.18.200.9".parse().expect("valid"));
-    TraceSet::new(vec![
+    let dark = trace("198.18.200.9", "198.18.200.9", 8443, dark_hops);
+    vec![
         web(80, SynAck),
         web(443, SynAck),
         web(22, Rst),
         mail(25, SynAck),
         mail(587, Rst),
         dark,
-    ])
+    ]
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -132,22 +144,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let [path] = args.as_slice() else {
             return Err(USAGE.into());
         };
-        let set = TraceSet::from_json(&std::fs::read_to_string(path)?)?;
-        return draw(&set, &dir, "route_map");
+        let report = TraceReport::from_json(&std::fs::read_to_string(path)?)?;
+        return draw(&RouteMap::new(&report)?, &dir, "route_map");
     }
-    draw(&demo(), &dir, "route_map")?;
+    draw(&RouteMap::new(&demo())?, &dir, "route_map")?;
     let real = dir.join("route_trace.json");
     if real.is_file() {
-        let mut set = TraceSet::from_json(&std::fs::read_to_string(&real)?)?;
-        label_testbed_ases(&mut set);
-        draw(&set, &dir, "route_trace_map")?;
+        let mut report = TraceReport::from_json(&std::fs::read_to_string(&real)?)?;
+        label_testbed_ases(&mut report);
+        draw(&RouteMap::new(&report)?, &dir, "route_trace_map")?;
     }
     Ok(())
 }
 
 /// Fills in the AS of replies that the trace left without one, from the testbed's table.
-fn label_testbed_ases(set: &mut TraceSet) {
-    let replies = set
+fn label_testbed_ases(report: &mut TraceReport) {
+    let replies = report
         .traces
         .iter_mut()
         .flat_map(|t| t.hops.iter_mut())
@@ -161,11 +173,10 @@ fn label_testbed_ases(set: &mut TraceSet) {
 }
 
 fn draw(
-    set: &TraceSet,
+    map: &RouteMap,
     dir: &std::path::Path,
     stem: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let map = RouteMap::new(set)?;
     let opts = RenderOptions::builder()
         .title("Routes from the probe host (TCP SYN traceroute)")
         .rtt_labels(true)

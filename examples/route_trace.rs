@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use opskit::routeviz::{RenderOptions, RouteMap, TraceSet};
+use opskit::routeviz::{RenderOptions, RouteMap};
 use opskit::tcptrace::{TraceConfig, TraceReport, trace};
 use testbed::netns::{Destination, Family, Topology};
 
@@ -83,7 +83,7 @@ fn recipe(args: &[String]) -> Result<(), BoxError> {
 /// Prints scapy's table and draws the map to `svg` and the PNG beside it.
 fn show(report: &TraceReport, svg: &Path) -> Result<(), BoxError> {
     print!("{}", report.scapy_table());
-    let map = RouteMap::new(&TraceSet::from(report))?;
+    let map = RouteMap::new(report)?;
     let opts = RenderOptions::default();
     let png = svg.with_extension("png");
     std::fs::write(svg, map.to_svg(&opts))

@@ -5,12 +5,35 @@
 //! Each library is one feature, all on by default:
 //!
 //! - `rrdgraph`: [`rrdgraph`], rrdtool graph specs rendered through librrd;
-//! - `tcptrace`: [`tcptrace`], the TCP SYN traceroute engine, the hop model and the AS model;
+//! - `tcptrace`: [`tcptrace`], the TCP SYN traceroute engine, the project's one trace model
+//!   (`TraceReport`, `Trace`, `Hop`, `Reply`) and the AS model;
 //! - `asn`: [`asn`], AS resolution (range tables, MMDB, whois) and trace annotation (turns on
 //!   `tcptrace`);
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
-//! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT; with `tcptrace` also on, a
-//!   `TraceReport` converts to a map's `TraceSet` (`TraceSet::from(&report)`).
+//! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT. A map draws tcptrace's model
+//!   directly (`RouteMap::new(&report)`), so this feature turns on `tcptrace` too.
+//!
+//! With the default features, a trace report (here read back from `opskit trace --json`
+//! output) draws as a map with no conversion:
+//!
+//! ```
+//! # #[cfg(all(feature = "tcptrace", feature = "routeviz"))]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use opskit::routeviz::{RenderOptions, RouteMap};
+//! use opskit::tcptrace::TraceReport;
+//!
+//! let report = TraceReport::from_json(r#"{"params":{"min_ttl":1,"max_ttl":30,"timeout_s":2.0,
+//!     "retry":0,"max_in_flight":256,"all_ttls":false},"started_at":"2026-01-02T03:04:05.678Z",
+//!     "traces":[{"target":"198.18.9.1","addr":"198.18.9.1","port":80,"reached":true,
+//!     "stop_reason":"reached","hops":[{"ttl":1,"replies":[{"from":"198.18.9.1","rtt_ms":0.3,
+//!     "kind":"syn_ack"}]}]}]}"#)?;
+//! let svg = RouteMap::new(&report)?.to_svg(&RenderOptions::default());
+//! assert!(svg.contains(">80 SA<"));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "tcptrace", feature = "routeviz")))]
+//! # fn main() {}
+//! ```
 
 /// rrdtool graph specs: build, validate, parse old argument lists, render through librrd.
 #[cfg(feature = "rrdgraph")]
@@ -18,7 +41,7 @@ pub mod rrdgraph {
     pub use ::rrdgraph::*;
 }
 
-/// TCP SYN traceroute over raw sockets, with the hop model and the AS model.
+/// TCP SYN traceroute over raw sockets, with the trace model and the AS model.
 #[cfg(feature = "tcptrace")]
 pub mod tcptrace {
     pub use ::tcptrace::*;

@@ -1,16 +1,17 @@
-//! Trace JSON (untrusted: it may come from anywhere) through the whole route map: graph,
-//! layout, SVG and DOT. Must never panic, and the SVG must stay well-formed XML.
+//! Trace JSON (untrusted: it may come from anywhere) read into tcptrace's trace model, as
+//! `opskit routemap` reads it, and through the whole route map: graph, layout, SVG and DOT. Must never panic, and the SVG must stay well-formed XML.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use routeviz::{RenderOptions, RouteMap, TraceSet};
+use routeviz::{RenderOptions, RouteMap};
+use tcptrace::TraceReport;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(set) = TraceSet::from_json(text) else {
+    let Ok(set) = TraceReport::from_json(text) else {
         return;
     };
     // Keep each run fast; the limits themselves are tested by the crate.

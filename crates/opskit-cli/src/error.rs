@@ -79,6 +79,9 @@ pub(crate) enum Error {
     /// Drawing a route map.
     #[error(transparent)]
     Map(#[from] routeviz::Error),
+    /// Trace JSON that is not a trace report (`opskit routemap`'s input).
+    #[error("invalid trace JSON: {0}")]
+    TraceJson(serde_json::Error),
     /// Any of the above, with what was being done.
     #[error("{context}: {source}")]
     Context {

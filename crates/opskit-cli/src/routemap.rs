@@ -3,7 +3,8 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use routeviz::{MapReport, RenderOptions, RouteMap, TraceSet};
+use routeviz::{MapReport, RenderOptions, RouteMap};
+use tcptrace::TraceReport;
 
 use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
 
@@ -42,7 +43,8 @@ is over the budget at scale 0.1 is refused.";
 #[derive(clap::Args)]
 #[command(after_long_help = LIMITS_HELP)]
 pub(crate) struct Args {
-    /// Trace JSON as written by `opskit trace --json` (`-` reads standard input).
+    /// Trace JSON as written by `opskit trace --json` (`-` reads standard input): a trace
+    /// report, read into the same types the tracer fills.
     input: PathBuf,
     /// Where to write the map; the extension (.svg, .png, .dot) picks the format. `-` writes
     /// to standard output (then give --format).
@@ -146,11 +148,13 @@ fn draw(args: Args) -> Result<MapReport> {
     }
     let opts = opts.build()?;
     let text = read_input(&input)?;
-    let set = TraceSet::from_json(&text).context(input.display())?;
+    let report = TraceReport::from_json(&text)
+        .map_err(Error::TraceJson)
+        .context(input.display())?;
     let map = if format == Format::Png {
-        RouteMap::for_png(&set, &opts)?
+        RouteMap::for_png(&report, &opts)?
     } else {
-        RouteMap::new(&set)?
+        RouteMap::new(&report)?
     };
     let bytes = match format {
         Format::Svg => map.to_svg(&opts).into_bytes(),

@@ -153,8 +153,7 @@ fn draw(args: &Args, report: &TraceReport) -> Result<()> {
     if args.svg.is_none() && args.png.is_none() {
         return Ok(());
     }
-    let set = routeviz::TraceSet::from(report);
-    let map = routeviz::RouteMap::new(&set).context("route map")?;
+    let map = routeviz::RouteMap::new(report).context("route map")?;
     let opts = routeviz::RenderOptions::default();
     if let Some(path) = &args.svg {
         std::fs::write(path, map.to_svg(&opts))

@@ -1,12 +1,10 @@
 //! The crate's error type.
 
-/// Everything that can go wrong when reading traces or drawing a route map.
+/// Everything that can go wrong when drawing a route map. (Reading trace JSON is
+/// [`tcptrace::TraceReport::from_json`]'s, with serde's error.)
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The input was not a valid trace set.
-    #[error("invalid trace JSON: {0}")]
-    Json(String),
     /// The input is larger than a route map can sensibly show.
     #[error("input too large: {what} is {got}, the limit is {limit}")]
     TooLarge {

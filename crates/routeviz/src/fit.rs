@@ -1,6 +1,6 @@
 //! What a map drew of its input, and the budget a map drawn with `fit` is cut to.
 
-use crate::model::TraceSet;
+use tcptrace::Trace;
 
 /// With [`RenderOptions::fit`](crate::RenderOptions::fit), the most layout items (node
 /// occurrences, one per TTL a node was seen at, plus the bend points of edges that span
@@ -27,7 +27,7 @@ pub struct MapReport {
     pub traces_given: usize,
     /// Traces drawn: the first `traces_drawn` of the input.
     pub traces_drawn: usize,
-    /// Hops given: the [`Hop`](crate::Hop) entries of every trace, silent ones included.
+    /// Hops given: the [`Hop`](tcptrace::Hop) entries of every trace, silent ones included.
     pub hops_given: usize,
     /// Hops of the traces drawn.
     pub hops_drawn: usize,
@@ -47,14 +47,14 @@ pub struct MapTally {
 
 impl MapReport {
     /// The report of a map of the first `drawn` traces of `set`.
-    pub(crate) fn of(set: &TraceSet, drawn: usize) -> Self {
-        let drawn = drawn.min(set.traces.len());
-        let hops = |ts: &[crate::Trace]| ts.iter().map(|t| t.hops.len()).sum::<usize>();
+    pub(crate) fn of(traces: &[Trace], drawn: usize) -> Self {
+        let drawn = drawn.min(traces.len());
+        let hops = |ts: &[Trace]| ts.iter().map(|t| t.hops.len()).sum::<usize>();
         Self {
-            traces_given: set.traces.len(),
+            traces_given: traces.len(),
             traces_drawn: drawn,
-            hops_given: hops(&set.traces),
-            hops_drawn: hops(&set.traces[..drawn]),
+            hops_given: hops(traces),
+            hops_drawn: hops(&traces[..drawn]),
         }
     }
 

@@ -5,7 +5,10 @@ use std::net::IpAddr;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 
-use crate::model::{PortState, Reply, ReplyKind, TraceSet};
+use tcptrace::{Reply, ReplyKind, Trace};
+
+use crate::input::Traces;
+use crate::port::PortState;
 use crate::text::clean;
 use crate::{Error, Result};
 
@@ -92,7 +95,7 @@ impl TraceInfo {
     }
 }
 
-/// The graph of a [`TraceSet`], ready to lay out.
+/// The graph of some [`Traces`], ready to lay out.
 ///
 /// Built once from the traces: addresses become nodes (one per distinct address), each gap of
 /// silent hops becomes one unknown node (shared by traces with the same gap between the same
@@ -107,19 +110,21 @@ pub struct RouteGraph {
 }
 
 impl RouteGraph {
-    /// Builds the graph of `set`.
+    /// Builds the graph of `traces`: a [`tcptrace::TraceReport`], a slice of
+    /// [`tcptrace::Trace`]s or a [`Traces`] view.
     ///
     /// # Errors
     ///
     /// Returns [`Error::TooLarge`] when the input exceeds [`MAX_TRACES`], [`MAX_ECMP`] or
     /// [`MAX_EDGES`].
-    pub fn new(set: &TraceSet) -> Result<Self> {
-        Self::of_first(set, set.traces.len())
+    pub fn new<'a>(traces: impl Into<Traces<'a>>) -> Result<Self> {
+        let traces = traces.into();
+        Self::of_first(traces, traces.traces.len())
     }
 
-    /// The graph of the first `k` traces of `set` (all of them when `k` is larger).
-    pub(crate) fn of_first(set: &TraceSet, k: usize) -> Result<Self> {
-        let traces = &set.traces[..k.min(set.traces.len())];
+    /// The graph of the first `k` traces (all of them when `k` is larger).
+    pub(crate) fn of_first(input: Traces<'_>, k: usize) -> Result<Self> {
+        let Traces { traces, min_ttl } = input.first(k);
         if traces.len() > MAX_TRACES {
             return Err(Error::TooLarge {
                 what: "traces",
@@ -127,7 +132,6 @@ impl RouteGraph {
                 limit: MAX_TRACES,
             });
         }
-        let min_ttl = set.params.as_ref().and_then(|p| p.min_ttl);
         let mut b = Builder::default();
         for (ti, trace) in traces.iter().enumerate() {
             b.add_trace(ti, trace, min_ttl)?;
@@ -233,17 +237,17 @@ struct Step {
     nodes: Vec<(NodeIndex, Option<f64>)>,
 }
 
-fn is_final_from_dest(r: &Reply, dest: Option<IpAddr>, reached: bool) -> bool {
+fn is_final_from_dest(r: &Reply, dest: IpAddr, reached: bool) -> bool {
     match r.kind {
         ReplyKind::SynAck | ReplyKind::Rst => true,
-        ReplyKind::Unreachable(_) => Some(r.from) == dest,
-        ReplyKind::TimeExceeded | ReplyKind::Other => reached && Some(r.from) == dest,
+        ReplyKind::Unreachable(_) => r.from == dest,
+        ReplyKind::TimeExceeded => reached && r.from == dest,
     }
 }
 
 impl Builder {
-    fn add_trace(&mut self, ti: usize, trace: &crate::Trace, min_ttl: Option<u8>) -> Result<()> {
-        let dest = trace.addr.or_else(|| trace.target.trim().parse().ok());
+    fn add_trace(&mut self, ti: usize, trace: &Trace, min_ttl: Option<u8>) -> Result<()> {
+        let dest = trace.addr;
         // Replies per TTL, in TTL order; duplicate TTL entries merge.
         let mut by_ttl: BTreeMap<u8, Vec<&Reply>> = BTreeMap::new();
         for hop in &trace.hops {
@@ -281,7 +285,7 @@ impl Builder {
                     for r in replies {
                         let final_reply = at_dest && is_final_from_dest(r, dest, trace.reached);
                         let n = self.addr_node(r, final_reply.then_some(trace.port));
-                        let rtt = r.rtt_ms.filter(|v| (0.0..=MAX_RTT_MS).contains(v));
+                        let rtt = Some(r.rtt_ms).filter(|v| (0.0..=MAX_RTT_MS).contains(v));
                         if let Some(slot) = nodes.iter_mut().find(|(m, _)| *m == n) {
                             slot.1 = match (slot.1, rtt) {
                                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -447,33 +451,46 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Hop, Trace};
+    use std::time::Duration;
+
+    use tcptrace::{Hop, StopReason};
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
 
     fn te(s: &str) -> Reply {
-        Reply::new(ip(s), ReplyKind::TimeExceeded).rtt_ms(1.0)
+        Reply::new(ip(s), Duration::from_millis(1), ReplyKind::TimeExceeded)
+    }
+
+    fn reply(s: &str, kind: ReplyKind) -> Reply {
+        Reply::new(ip(s), Duration::ZERO, kind)
+    }
+
+    /// A trace of `target`, at its address when it is one and otherwise at one that never
+    /// answers in these tests.
+    fn trace(target: &str, port: u16) -> Trace {
+        let addr = target.parse().unwrap_or(ip("192.0.2.255"));
+        Trace::new(target, addr, port, StopReason::MaxTtl)
     }
 
     #[test]
     fn builds_nodes_gaps_endpoints_and_blackholes() {
-        let mut a = Trace::new("198.18.9.1", 80);
+        let mut a = trace("198.18.9.1", 80);
         a.hops = vec![
             Hop::new(1, vec![te("198.18.0.1")]),
             Hop::new(3, vec![te("198.18.1.1"), te("198.18.1.2")]),
-            Hop::new(4, vec![Reply::new(ip("198.18.9.1"), ReplyKind::SynAck)]),
+            Hop::new(4, vec![reply("198.18.9.1", ReplyKind::SynAck)]),
         ];
-        let mut b = Trace::new("198.18.9.1", 443);
+        let mut b = trace("198.18.9.1", 443);
         b.hops = vec![
             Hop::new(1, vec![te("198.18.0.1")]),
             Hop::new(3, vec![te("198.18.1.1"), te("198.18.1.2")]),
-            Hop::new(4, vec![Reply::new(ip("198.18.9.1"), ReplyKind::Rst)]),
+            Hop::new(4, vec![reply("198.18.9.1", ReplyKind::Rst)]),
         ];
-        let mut c = Trace::new("unreached.example", 22);
+        let mut c = trace("unreached.example", 22);
         c.hops = vec![Hop::new(1, vec![te("198.18.0.1")])];
-        let g = RouteGraph::new(&TraceSet::new(vec![a, b, c])).unwrap();
+        let g = RouteGraph::new(&vec![a, b, c]).unwrap();
         let kinds: Vec<NodeKind> = g.graph().node_weights().map(|n| n.kind).collect();
         // 0.1, ?, 1.1, 1.2, 9.1 (endpoint), blackhole.
         assert_eq!(kinds.iter().filter(|k| **k == NodeKind::Router).count(), 3);
@@ -510,12 +527,12 @@ mod tests {
 
     #[test]
     fn a_long_gap_is_one_unknown_node_with_a_long_edge() {
-        let mut a = Trace::new("x", 80);
+        let mut a = trace("x", 80);
         a.hops = vec![
             Hop::new(1, vec![te("198.18.0.1")]),
             Hop::new(5, vec![te("198.18.0.5")]),
         ];
-        let g = RouteGraph::new(&TraceSet::new(vec![a])).unwrap();
+        let g = RouteGraph::new(&vec![a]).unwrap();
         let unk: Vec<&Node> = g
             .graph()
             .node_weights()
@@ -536,13 +553,13 @@ mod tests {
 
     #[test]
     fn repeated_address_gets_all_ttls() {
-        let mut a = Trace::new("x", 80);
+        let mut a = trace("x", 80);
         a.hops = vec![
             Hop::new(1, vec![te("198.18.0.1")]),
             Hop::new(2, vec![te("198.18.0.2")]),
             Hop::new(3, vec![te("198.18.0.1")]),
         ];
-        let g = RouteGraph::new(&TraceSet::new(vec![a])).unwrap();
+        let g = RouteGraph::new(&vec![a]).unwrap();
         let n = g
             .graph()
             .node_weights()
@@ -553,7 +570,7 @@ mod tests {
 
     #[test]
     fn too_many_traces_is_an_error() {
-        let set = TraceSet::new(vec![Trace::new("x", 80); MAX_TRACES + 1]);
+        let set = vec![trace("x", 80); MAX_TRACES + 1];
         assert_eq!(
             RouteGraph::new(&set).unwrap_err(),
             Error::TooLarge {
@@ -566,13 +583,13 @@ mod tests {
 
     #[test]
     fn too_many_ecmp_is_an_error() {
-        let mut a = Trace::new("x", 80);
+        let mut a = trace("x", 80);
         let replies = (0..=MAX_ECMP)
             .map(|i| te(&format!("198.18.0.{i}")))
             .collect();
         a.hops = vec![Hop::new(1, replies)];
         assert!(matches!(
-            RouteGraph::new(&TraceSet::new(vec![a])),
+            RouteGraph::new(&vec![a]),
             Err(Error::TooLarge {
                 what: "addresses at one hop",
                 ..

@@ -2,13 +2,13 @@
 
 use crate::fit::{MAX_FIT_NODES, MapReport};
 use crate::graph::RouteGraph;
+use crate::input::Traces;
 use crate::layout::Layout;
-use crate::model::TraceSet;
 use crate::options::{MIN_SCALE, RenderOptions};
 use crate::{Error, Result, dot, raster, svg};
 use resvg::tiny_skia;
 
-/// A route map: the graph of a [`TraceSet`] and its layout, ready to draw.
+/// A route map: the graph of some [`Traces`] and its layout, ready to draw.
 #[derive(Clone, Debug)]
 pub struct RouteMap {
     graph: RouteGraph,
@@ -18,7 +18,8 @@ pub struct RouteMap {
 }
 
 impl RouteMap {
-    /// Builds the graph of `set` and lays it out.
+    /// Builds the graph of `traces` (a [`tcptrace::TraceReport`], a slice of
+    /// [`tcptrace::Trace`]s or a [`Traces`] view) and lays it out.
     ///
     /// # Errors
     ///
@@ -27,11 +28,11 @@ impl RouteMap {
     /// cheap lower bound on the map's size (the widest TTL layer by the number of layers, at
     /// 1 px per unit) is over [`MAX_PIXELS`](crate::MAX_PIXELS). That check runs before the
     /// layout, so an oversized map (say 100,000 hops) fails in milliseconds and bounded memory.
-    pub fn new(set: &TraceSet) -> Result<Self> {
-        Self::checked(set, 1.0, raster::MAX_PIXELS)
+    pub fn new<'a>(traces: impl Into<Traces<'a>>) -> Result<Self> {
+        Self::checked(traces.into(), 1.0, raster::MAX_PIXELS)
     }
 
-    /// Builds the graph of `set` and lays it out, to be drawn as PNG with `opts`: as
+    /// Builds the graph of `traces` and lays it out, to be drawn as PNG with `opts`: as
     /// [`RouteMap::new`], but the lower bound is checked at the scale the PNG is drawn at
     /// ([`RenderOptions::scale`], or [`MIN_SCALE`] when [`RenderOptions::fit`] is on) against
     /// [`RenderOptions::max_pixels`]. A map that fits at a smaller scale is thus accepted.
@@ -47,7 +48,8 @@ impl RouteMap {
     ///
     /// As [`RouteMap::new`]; with `fit`, [`Error::ImageTooLarge`] only when even the first
     /// trace alone is over the pixel budget at [`MIN_SCALE`].
-    pub fn for_png(set: &TraceSet, opts: &RenderOptions) -> Result<Self> {
+    pub fn for_png<'a>(traces: impl Into<Traces<'a>>, opts: &RenderOptions) -> Result<Self> {
+        let set = traces.into();
         if opts.fit {
             Self::fitted(set, opts)
         } else {
@@ -55,10 +57,13 @@ impl RouteMap {
         }
     }
 
-    fn checked(set: &TraceSet, scale: f32, limit: u64) -> Result<Self> {
+    fn checked(set: Traces<'_>, scale: f32, limit: u64) -> Result<Self> {
         let graph = RouteGraph::new(set)?;
         Self::check_bound(&graph, scale, limit)?;
-        Ok(Self::laid_out(graph, MapReport::of(set, set.traces.len())))
+        Ok(Self::laid_out(
+            graph,
+            MapReport::of(set.traces, set.traces.len()),
+        ))
     }
 
     /// Refuses a graph whose lower bound on the drawn size is over `limit` pixels at `scale`.
@@ -87,7 +92,7 @@ impl RouteMap {
 
     /// The map of the longest run of first traces of `set` within [`MAX_FIT_NODES`] and the
     /// pixel budget at [`MIN_SCALE`].
-    fn fitted(set: &TraceSet, opts: &RenderOptions) -> Result<Self> {
+    fn fitted(set: Traces<'_>, opts: &RenderOptions) -> Result<Self> {
         let limit = opts.max_pixels;
         // Whether the graph of the first `k` traces passes the checks that need no layout.
         // Both only grow with `k`, so the longest passing run is found by bisection.
@@ -126,7 +131,7 @@ impl RouteMap {
         // The layout and the legend can make the map larger than its bound: draw fewer traces
         // until it fits at the smallest scale (each round cuts by the excess, at least one).
         loop {
-            let map = Self::laid_out(RouteGraph::of_first(set, k)?, MapReport::of(set, k));
+            let map = Self::laid_out(RouteGraph::of_first(set, k)?, MapReport::of(set.traces, k));
             let (w, h) = svg::size(&map.graph, &map.layout, opts, map.note.as_deref());
             let (wu, hu) = pixels(w, h, MIN_SCALE);
             let area = wu.saturating_mul(hu);

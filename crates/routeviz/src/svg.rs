@@ -18,8 +18,8 @@ use crate::graph::{NodeKind, RouteGraph};
 use crate::layout::{
     self, AS_FONT, BLACKHOLE_H, BOX_LABEL_BAND, BOX_PAD, Layout, NODE_FONT, ROW_PITCH,
 };
-use crate::model::PortState;
 use crate::options::RenderOptions;
+use crate::port::PortState;
 use crate::text::{self, FONT_FAMILY, xml_escape};
 
 const MARGIN: f64 = 16.0;

@@ -1,8 +1,12 @@
 //! The result model of a run: [`TraceReport`] → [`Trace`] → [`Hop`] → [`Reply`].
 //!
-//! Everything here is plain data with public fields and serde support, so that other tools
-//! (AS annotation, route maps, JSON consumers) can read and build reports. Optional fields are
-//! skipped in JSON when they are empty or absent.
+//! This is the project's one model of traces. Every producer fills it (the tracer, and
+//! importers of other tools' output through the constructors) and every consumer reads it
+//! (the table and summary, `opskit trace --json`, routeviz's maps, AS annotation); routeviz has
+//! no trace types of its own. Everything here is plain data with public fields and serde
+//! support both ways, so `opskit routemap` reads `opskit trace --json` back into these types.
+//! Optional fields are skipped in JSON when they are empty or absent and read as absent when
+//! missing.
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,11 +32,14 @@ pub struct TraceReport {
 }
 
 impl TraceReport {
-    /// A report of `traces` and no failed target.
-    pub fn new(params: TraceParams, started_at: String, traces: Vec<Trace>) -> Self {
+    /// A report of `traces` run with `params`, started at `started_at` (RFC 3339 UTC), with no
+    /// failed target: what an importer of another tool's output builds
+    /// ([`TraceConfig::params`](crate::TraceConfig::params) gives the parameters of a
+    /// configuration).
+    pub fn new(params: TraceParams, started_at: impl Into<String>, traces: Vec<Trace>) -> Self {
         Self {
             params,
-            started_at,
+            started_at: started_at.into(),
             traces,
             failed_targets: Vec::new(),
         }
@@ -139,6 +146,25 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// A trace of `target` (as given) at `addr`, `port`, that ended by `stop_reason`, with no
+    /// hops yet and not reached. Producers (the tracer, importers of other tools' output) fill
+    /// `hops` and `reached` as they learn them.
+    pub fn new(
+        target: impl Into<String>,
+        addr: IpAddr,
+        port: u16,
+        stop_reason: StopReason,
+    ) -> Self {
+        Self {
+            target: target.into(),
+            addr,
+            port,
+            reached: false,
+            stop_reason,
+            hops: Vec::new(),
+        }
+    }
+
     /// The hop at `ttl`, if any reply came back at that TTL.
     pub fn hop(&self, ttl: u8) -> Option<&Hop> {
         self.hops.iter().find(|h| h.ttl == ttl)
@@ -380,6 +406,21 @@ impl Reply {
             asn: None,
             as_name: None,
         }
+    }
+
+    /// Sets the round-trip time in milliseconds, as tools that print RTTs (`1.234 ms`) give it.
+    #[must_use]
+    pub fn with_rtt_ms(mut self, rtt_ms: f64) -> Self {
+        self.rtt_ms = rtt_ms;
+        self
+    }
+
+    /// Sets the origin AS of `from` and the AS's name, when known.
+    #[must_use]
+    pub fn with_asn(mut self, asn: u32, name: Option<&str>) -> Self {
+        self.asn = Some(asn);
+        self.as_name = name.map(str::to_owned);
+        self
     }
 }
 

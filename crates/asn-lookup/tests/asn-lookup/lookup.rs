@@ -1070,7 +1070,7 @@ pub(crate) fn sample_report() -> tcptrace::TraceReport {
     (params.max_in_flight, params.gap_limit) = (16, None);
     TraceReport::new(
         params,
-        "2026-11-28T23:00:00.000Z".into(),
+        "2026-11-28T23:00:00.000Z",
         vec![Trace {
             target: "dns.google".into(),
             addr: ip("8.8.8.8"),

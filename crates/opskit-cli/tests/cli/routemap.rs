@@ -492,14 +492,16 @@ fn help_documents_fit() {
 /// returns its path: the widest map a hop count can make.
 fn distinct_routes(dir: &std::path::Path, traces: u32, hops: u32) -> std::path::PathBuf {
     use std::fmt::Write as _;
-    let mut json = String::from(r#"{"traces":["#);
+    let mut json = String::from(
+        r#"{"params":{"min_ttl":1,"max_ttl":30,"timeout_s":2.0,"retry":0,"max_in_flight":256,"all_ttls":false},"started_at":"2026-01-02T03:04:05.678Z","traces":["#,
+    );
     for t in 0..traces {
         if t > 0 {
             json.push(',');
         }
         write!(
             json,
-            r#"{{"target":"198.18.{}.{}","port":80,"hops":["#,
+            r#"{{"target":"198.18.{0}.{1}","addr":"198.18.{0}.{1}","port":80,"reached":false,"stop_reason":"max_ttl","hops":["#,
             t / 256,
             t % 256
         )
@@ -511,7 +513,7 @@ fn distinct_routes(dir: &std::path::Path, traces: u32, hops: u32) -> std::path::
             }
             write!(
                 json,
-                r#"{{"ttl":{ttl},"replies":[{{"from":"{a}","kind":"time_exceeded"}}]}}"#
+                r#"{{"ttl":{ttl},"replies":[{{"from":"{a}","rtt_ms":1.0,"kind":"time_exceeded"}}]}}"#
             )
             .unwrap();
         }

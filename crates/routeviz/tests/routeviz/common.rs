@@ -2,29 +2,29 @@
 
 use std::net::IpAddr;
 
-use routeviz::{Hop, Reply, ReplyKind, Trace, TraceSet};
+use tcptrace::{Hop, Reply, ReplyKind, Trace};
 
 pub(crate) fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
 pub(crate) fn te(addr: &str, asn: Option<(u32, &str)>) -> Reply {
-    let r = Reply::new(ip(addr), ReplyKind::TimeExceeded).rtt_ms(1.5);
+    let r = reply(ip(addr), ReplyKind::TimeExceeded).with_rtt_ms(1.5);
     match asn {
-        Some((a, n)) => r.asn(a, Some(n)),
+        Some((a, n)) => r.with_asn(a, Some(n)),
         None => r,
     }
 }
 
 /// Three traces: two ports on one target through an ECMP pair and a silent hop, and one target
 /// that is never reached.
-pub(crate) fn sample() -> TraceSet {
+pub(crate) fn sample() -> Vec<Trace> {
     let lab = Some((64496, "LAB"));
     let transit = Some((64500, "TRANSIT"));
     let host = Some((64510, "HOSTING"));
     let path = |port: u16, kind: ReplyKind| {
-        let mut t = Trace::new("www.example.test", port);
-        t.addr = Some(ip("198.19.10.20"));
+        let mut t = trace("www.example.test", port);
+        t.addr = ip("198.19.10.20");
         t.hops = vec![
             Hop::new(1, vec![te("198.18.0.1", lab)]),
             Hop::new(
@@ -36,24 +36,20 @@ pub(crate) fn sample() -> TraceSet {
             Hop::new(
                 6,
                 vec![
-                    Reply::new(ip("198.19.10.20"), kind)
-                        .rtt_ms(8.25)
-                        .asn(64510, Some("HOSTING")),
+                    reply(ip("198.19.10.20"), kind)
+                        .with_rtt_ms(8.25)
+                        .with_asn(64510, Some("HOSTING")),
                 ],
             ),
         ];
         t
     };
-    let mut dark = Trace::new("198.18.200.9", 8443);
+    let mut dark = trace("198.18.200.9", 8443);
     dark.hops = vec![
         Hop::new(1, vec![te("198.18.0.1", lab)]),
         Hop::new(2, vec![te("198.18.64.1", None)]),
     ];
-    TraceSet::new(vec![
-        path(80, ReplyKind::SynAck),
-        path(22, ReplyKind::Rst),
-        dark,
-    ])
+    vec![path(80, ReplyKind::SynAck), path(22, ReplyKind::Rst), dark]
 }
 
 /// A node group of the SVG: id, classes, TTL and bounding box.
@@ -309,22 +305,21 @@ pub(crate) fn check_svg_invariants(svg: &str) {
 
 /// `traces` traces, each through `hops` routers that no other trace shares: the widest map a
 /// hop count can make, for the size-budget tests.
-pub(crate) fn distinct_routes(traces: u32, hops: u8) -> TraceSet {
-    let traces = (0..traces)
+pub(crate) fn distinct_routes(traces: u32, hops: u8) -> Vec<Trace> {
+    (0..traces)
         .map(|t| {
-            let mut tr = Trace::new(format!("198.18.{}.{}", t / 256, t % 256), 80);
+            let mut tr = trace(format!("198.18.{}.{}", t / 256, t % 256), 80);
             tr.hops = (1..=hops)
                 .map(|ttl| {
                     let a = IpAddr::V4(std::net::Ipv4Addr::from(
                         0x0a00_0000 + t * 32 + u32::from(ttl),
                     ));
-                    Hop::new(ttl, vec![Reply::new(a, ReplyKind::TimeExceeded)])
+                    Hop::new(ttl, vec![reply(a, ReplyKind::TimeExceeded)])
                 })
                 .collect();
             tr
         })
-        .collect();
-    TraceSet::new(traces)
+        .collect()
 }
 
 /// The width and height attributes of an SVG document.
@@ -342,4 +337,20 @@ pub(crate) fn ihdr(png: &[u8]) -> (u64, u64) {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && &png[12..16] == b"IHDR");
     let be = |b: &[u8]| u64::from(u32::from_be_bytes(b.try_into().unwrap()));
     (be(&png[16..20]), be(&png[20..24]))
+}
+
+/// The address that no test network answers from: a trace's address when its target is a
+/// name (traces of tcptrace's model always carry the address they went to).
+pub(crate) const SILENT: &str = "192.0.2.255";
+
+/// A trace of `target`, at its address when it is one and otherwise at [`SILENT`].
+pub(crate) fn trace(target: impl Into<String>, port: u16) -> Trace {
+    let target = target.into();
+    let addr = target.parse().unwrap_or(ip(SILENT));
+    Trace::new(target, addr, port, tcptrace::StopReason::MaxTtl)
+}
+
+/// A reply of `kind` from `addr` with a zero RTT (set one with `with_rtt_ms`).
+pub(crate) fn reply(addr: IpAddr, kind: ReplyKind) -> Reply {
+    Reply::new(addr, std::time::Duration::ZERO, kind)
 }

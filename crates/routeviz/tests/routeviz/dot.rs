@@ -53,8 +53,8 @@ fn scapy_style() {
 #[test]
 fn graphviz_reads_it() {
     let mut set = sample();
-    set.traces[0].target = "evil\"} -> x [label=\"<b>\\".into();
-    set.traces[0].hops[0].replies[0].as_name = Some("A\"S|{x}\\".into());
+    set[0].target = "evil\"} -> x [label=\"<b>\\".into();
+    set[0].hops[0].replies[0].as_name = Some("A\"S|{x}\\".into());
     let map = RouteMap::new(&set).unwrap();
     let dot = map.to_dot(&RenderOptions::builder().title("t \"q\"").build().unwrap());
     let Some(out) = graphviz(&dot, "plain") else {

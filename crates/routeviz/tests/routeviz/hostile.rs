@@ -6,11 +6,11 @@ use crate::common::{check_svg_invariants, sample};
 
 const NASTY: &str = "<script>alert('x')</script> \"quoted\" & co\u{0}\u{7}\u{1b}[31m\r\n\u{202E}";
 
-fn hostile_set() -> routeviz::TraceSet {
+fn hostile_set() -> Vec<tcptrace::Trace> {
     let mut set = sample();
-    set.traces[0].target = format!("{NASTY}{}", "A".repeat(10_000));
-    set.traces[2].target = NASTY.to_owned();
-    for t in &mut set.traces {
+    set[0].target = format!("{NASTY}{}", "A".repeat(10_000));
+    set[2].target = NASTY.to_owned();
+    for t in &mut set {
         for h in &mut t.hops {
             for r in &mut h.replies {
                 if r.asn.is_some() {

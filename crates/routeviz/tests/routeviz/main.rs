@@ -1,5 +1,6 @@
 //! Integration tests of `routeviz`: structure of the SVG, the PNG through resvg, DOT through the
-//! real graphviz, snapshots, properties of random inputs and hostile labels.
+//! real graphviz, snapshots, properties of random inputs, hostile labels and trace reports read from
+//! `tests/resources/`.
 
 #![allow(
     clippy::cast_precision_loss,
@@ -17,5 +18,6 @@ mod fit;
 mod hostile;
 mod png;
 mod props;
+mod reports;
 mod snapshots;
 mod structure;

@@ -77,7 +77,7 @@ fn text_is_drawn_in_nodes() {
 #[test]
 fn unicode_and_hostile_names_still_render() {
     let mut set = sample();
-    set.traces[0].target = "日本語.example <&> \u{202E}evil".into();
+    set[0].target = "日本語.example <&> \u{202E}evil".into();
     let map = RouteMap::new(&set).unwrap();
     let png = map.to_png(&RenderOptions::default()).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));

@@ -2,7 +2,8 @@
 //! data.
 
 use proptest::prelude::*;
-use routeviz::{Hop, RenderOptions, Reply, ReplyKind, RouteMap, Trace, TraceSet};
+use routeviz::{RenderOptions, RouteMap};
+use tcptrace::{Hop, ReplyKind, Trace};
 
 use crate::common::check_svg_invariants;
 
@@ -23,26 +24,25 @@ fn trace_strategy() -> impl Strategy<Value = (Vec<Option<Vec<(u8, bool)>>>, u8, 
     )
 }
 
-fn build(spec: &[(Vec<Option<Vec<(u8, bool)>>>, u8, u16)]) -> TraceSet {
-    let traces = spec
-        .iter()
+fn build(spec: &[(Vec<Option<Vec<(u8, bool)>>>, u8, u16)]) -> Vec<Trace> {
+    spec.iter()
         .enumerate()
         .map(|(i, (hops, end, port))| {
             let target = format!("198.19.0.{}", i % 3);
-            let mut t = Trace::new(target.clone(), *port);
+            let mut t = crate::common::trace(target.clone(), *port);
             let mut ttl = 1u8;
             for h in hops {
                 if let Some(addrs) = h {
                     let replies = addrs
                         .iter()
                         .map(|(a, with_as)| {
-                            let r = Reply::new(
+                            let r = crate::common::reply(
                                 format!("198.18.0.{a}").parse().unwrap(),
                                 ReplyKind::TimeExceeded,
                             )
-                            .rtt_ms(f64::from(ttl));
+                            .with_rtt_ms(f64::from(ttl));
                             if *with_as {
-                                r.asn(64500 + u32::from(a / 4), Some("AS"))
+                                r.with_asn(64500 + u32::from(a / 4), Some("AS"))
                             } else {
                                 r
                             }
@@ -61,13 +61,12 @@ fn build(spec: &[(Vec<Option<Vec<(u8, bool)>>>, u8, u16)]) -> TraceSet {
             if let Some(kind) = kind {
                 t.hops.push(Hop::new(
                     ttl,
-                    vec![Reply::new(target.parse().unwrap(), kind)],
+                    vec![crate::common::reply(target.parse().unwrap(), kind)],
                 ));
             }
             t
         })
-        .collect();
-    TraceSet::new(traces)
+        .collect()
 }
 
 proptest! {
@@ -105,7 +104,7 @@ proptest! {
 
     #[test]
     fn json_never_panics(s in ".{0,200}") {
-        let _ = TraceSet::from_json(&s);
+        let _ = tcptrace::TraceReport::from_json(&s);
     }
 }
 

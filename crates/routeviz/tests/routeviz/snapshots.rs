@@ -1,19 +1,20 @@
 //! Snapshots of small maps.
 
-use routeviz::{Hop, RenderOptions, Reply, ReplyKind, RouteMap, Trace, TraceSet};
+use routeviz::{RenderOptions, RouteMap};
+use tcptrace::{Hop, ReplyKind, Trace};
 
 use crate::common::{ip, sample, te};
 
-fn tiny() -> TraceSet {
-    let mut t = Trace::new("198.18.9.1", 443);
+fn tiny() -> Vec<Trace> {
+    let mut t = crate::common::trace("198.18.9.1", 443);
     t.hops = vec![
         Hop::new(1, vec![te("198.18.0.1", Some((64496, "LAB")))]),
         Hop::new(
             2,
-            vec![Reply::new(ip("198.18.9.1"), ReplyKind::SynAck).rtt_ms(0.5)],
+            vec![crate::common::reply(ip("198.18.9.1"), ReplyKind::SynAck).with_rtt_ms(0.5)],
         ),
     ];
-    TraceSet::new(vec![t])
+    vec![t]
 }
 
 #[test]

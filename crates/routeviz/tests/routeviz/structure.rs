@@ -124,17 +124,17 @@ fn boxes_rows_and_view() {
 
 #[test]
 fn long_edges_bend_through_every_row() {
-    use routeviz::{Hop, Trace, TraceSet};
-    let mut a = Trace::new("198.18.9.9", 80);
+    use tcptrace::Hop;
+    let mut a = crate::common::trace("198.18.9.9", 80);
     a.hops = vec![
         Hop::new(1, vec![crate::common::te("198.18.0.1", None)]),
         Hop::new(6, vec![crate::common::te("198.18.0.6", None)]),
     ];
-    let mut b = Trace::new("198.18.9.8", 80);
+    let mut b = crate::common::trace("198.18.9.8", 80);
     b.hops = (1..=6)
         .map(|t| Hop::new(t, vec![crate::common::te(&format!("198.18.1.{t}"), None)]))
         .collect();
-    let map = RouteMap::new(&TraceSet::new(vec![a, b])).unwrap();
+    let map = RouteMap::new(&[a, b]).unwrap();
     let svg = map.to_svg(&RenderOptions::default());
     check_svg_invariants(&svg);
     let g = map.graph().graph();
@@ -152,15 +152,15 @@ fn long_edges_bend_through_every_row() {
 
 #[test]
 fn repeated_address_is_drawn_per_ttl() {
-    use routeviz::{Hop, Trace, TraceSet};
-    let mut t = Trace::new("198.18.9.9", 80);
+    use tcptrace::Hop;
+    let mut t = crate::common::trace("198.18.9.9", 80);
     t.hops = vec![
         Hop::new(1, vec![crate::common::te("198.18.0.1", None)]),
         Hop::new(2, vec![crate::common::te("198.18.0.2", None)]),
         Hop::new(3, vec![crate::common::te("198.18.0.1", None)]),
         Hop::new(4, vec![crate::common::te("198.18.0.2", None)]),
     ];
-    let map = RouteMap::new(&TraceSet::new(vec![t])).unwrap();
+    let map = RouteMap::new(&[t]).unwrap();
     let svg = map.to_svg(&RenderOptions::default());
     check_svg_invariants(&svg);
     assert_eq!(
@@ -182,27 +182,28 @@ fn repeated_address_is_drawn_per_ttl() {
 
 #[test]
 fn many_ports_and_absurd_rtts_stay_bounded() {
-    use routeviz::{Hop, Reply, ReplyKind, Trace, TraceSet};
-    let traces = (0..20u16)
+    use tcptrace::{Hop, ReplyKind, Trace};
+    let traces: Vec<Trace> = (0..20u16)
         .map(|p| {
-            let mut t = Trace::new("198.18.9.9", 1000 + p);
+            let mut t = crate::common::trace("198.18.9.9", 1000 + p);
             t.hops = vec![
                 Hop::new(1, vec![crate::common::te("198.18.0.1", None)]),
                 Hop::new(
                     2,
-                    vec![crate::common::te("198.18.0.2", None).rtt_ms(f64::NAN)],
+                    vec![crate::common::te("198.18.0.2", None).with_rtt_ms(f64::NAN)],
                 ),
                 Hop::new(
                     3,
                     vec![
-                        Reply::new("198.18.9.9".parse().unwrap(), ReplyKind::SynAck).rtt_ms(1e300),
+                        crate::common::reply("198.18.9.9".parse().unwrap(), ReplyKind::SynAck)
+                            .with_rtt_ms(1e300),
                     ],
                 ),
             ];
             t
         })
         .collect();
-    let map = RouteMap::new(&TraceSet::new(traces)).unwrap();
+    let map = RouteMap::new(&traces).unwrap();
     let svg = map.to_svg(&RenderOptions::builder().rtt_labels(true).build().unwrap());
     check_svg_invariants(&svg);
     let doc = roxmltree::Document::parse(&svg).unwrap();
