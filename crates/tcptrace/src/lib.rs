@@ -7,6 +7,8 @@ mod driver;
 mod engine;
 mod error;
 mod model;
+#[cfg(feature = "schema")]
+mod schema;
 mod transport;
 mod wire;
 

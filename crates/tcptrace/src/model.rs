@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// The result of one run: its parameters, when it started, one [`Trace`] per (target, port)
 /// and the targets that could not be traced at all, each list in the order the targets and
 /// ports were given. Every (target, port) of the run is in exactly one of the two lists.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TraceReport {
@@ -86,6 +87,7 @@ impl TraceReport {
 
 /// The parameters of a run, recorded in its report. [`Default`] gives the defaults of
 /// [`TraceConfig`](crate::TraceConfig); change its public fields to describe another run.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TraceParams {
@@ -121,11 +123,13 @@ pub struct TraceParams {
 }
 
 /// The route to one (target, port).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
     /// The target as it was given (a name or an address).
     pub target: String,
     /// The address the target resolved to.
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
     pub addr: IpAddr,
     /// The TCP destination port.
     pub port: u16,
@@ -162,6 +166,7 @@ impl Trace {
 /// from being sent.
 /// In JSON: `"reached"`, `"unreachable"`, `"max_ttl"`, `"gap_limit"`, `"deadline"` or
 /// `{"failed": {"error": "..."}}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -216,6 +221,7 @@ impl std::fmt::Display for StopReason {
 }
 
 /// A target given to the run that has no trace: each of its ports counts as failed.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FailedTarget {
@@ -247,6 +253,7 @@ impl std::fmt::Display for FailedTarget {
 
 /// Why a target has no address to trace. In JSON: `{"resolve": {"error": "..."}}`,
 /// `"no_address"` or `{"unusable": {"addr": "224.0.0.1", "kind": "multicast"}}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -264,6 +271,7 @@ pub enum TargetError {
     #[error("{addr} is {} address, which no trace can reach", article(kind))]
     Unusable {
         /// The address, as given or resolved.
+        #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
         addr: IpAddr,
         /// What kind of address it is: `unspecified` (`0.0.0.0`, `::`), `multicast`
         /// (`224.0.0.0/4`, `ff00::/8`) or `broadcast` (`255.255.255.255`).
@@ -300,6 +308,7 @@ pub struct Tally {
 }
 
 /// The replies that came back for the probes sent with one TTL.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hop {
     /// The TTL (IPv6 hop limit) of the probes.
@@ -344,13 +353,16 @@ impl Hop {
 }
 
 /// One reply to one probe.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
     /// The address the reply came from.
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
     pub from: IpAddr,
     /// The round-trip time, from the probe's send timestamp, in milliseconds. JSON carries it
     /// to the microsecond (3 decimals), the precision of the timestamps.
     #[serde(serialize_with = "serialize_ms")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::rtt_ms"))]
     pub rtt_ms: f64,
     /// What kind of reply it was.
     pub kind: ReplyKind,
@@ -409,6 +421,7 @@ fn is_false(b: &bool) -> bool {
 
 /// The kind of a reply. In JSON: `"time_exceeded"`, `"syn_ack"`, `"rst"` or
 /// `{"unreachable": CODE}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplyKind {
@@ -430,11 +443,14 @@ impl ReplyKind {
 }
 
 /// One MPLS label stack entry (RFC 3032) as quoted in an RFC 4950 extension.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MplsLabel {
     /// The 20-bit label.
+    #[cfg_attr(feature = "schema", schemars(range(max = 0xF_FFFF)))]
     pub label: u32,
     /// The 3-bit traffic class (formerly EXP).
+    #[cfg_attr(feature = "schema", schemars(range(max = 7)))]
     pub tc: u8,
     /// The bottom-of-stack bit.
     pub bottom: bool,
