@@ -37,3 +37,18 @@ pub use asn::{
     WhoisBuilder, WhoisResolver, WhoisService, annotate, detect_format, online_resolver,
     open_database, special_range,
 };
+
+/// The public structs of the engine and the model are built by their constructors, so that a
+/// new field is no breaking change:
+///
+/// ```compile_fail,E0639
+/// let _ = tcptrace::MplsLabel { label: 16, tc: 0, bottom: true, ttl: 1 };
+/// ```
+///
+/// ```compile_fail,E0639
+/// use std::net::{IpAddr, Ipv4Addr};
+/// let a = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// let _ = tcptrace::Flow { target: "t".into(), src: a, dst: a, port: 80 };
+/// ```
+#[cfg(doctest)]
+pub struct NonExhaustive;

@@ -445,17 +445,46 @@ impl ReplyKind {
 /// One MPLS label stack entry (RFC 3032) as quoted in an RFC 4950 extension.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MplsLabel {
     /// The 20-bit label.
-    #[cfg_attr(feature = "schema", schemars(range(max = 0xF_FFFF)))]
+    #[cfg_attr(feature = "schema", schemars(range(max = MplsLabel::MAX_LABEL)))]
     pub label: u32,
     /// The 3-bit traffic class (formerly EXP).
-    #[cfg_attr(feature = "schema", schemars(range(max = 7)))]
+    #[cfg_attr(feature = "schema", schemars(range(max = MplsLabel::MAX_TC)))]
     pub tc: u8,
     /// The bottom-of-stack bit.
     pub bottom: bool,
     /// The label's TTL.
     pub ttl: u8,
+}
+
+impl MplsLabel {
+    /// The largest label: labels have 20 bits.
+    pub const MAX_LABEL: u32 = 0xF_FFFF;
+    /// The largest traffic class: it has 3 bits.
+    pub const MAX_TC: u8 = 7;
+
+    /// A label stack entry, or `None` when `label` is above [`MAX_LABEL`](Self::MAX_LABEL) or
+    /// `tc` above [`MAX_TC`](Self::MAX_TC): such an entry has no wire form.
+    pub fn new(label: u32, tc: u8, bottom: bool, ttl: u8) -> Option<Self> {
+        (label <= Self::MAX_LABEL && tc <= Self::MAX_TC).then_some(Self {
+            label,
+            tc,
+            bottom,
+            ttl,
+        })
+    }
+
+    /// Decodes a 32-bit label stack entry (RFC 3032 section 2.1), which always fits.
+    pub(crate) fn from_entry(v: u32) -> Self {
+        Self {
+            label: v >> 12,
+            tc: ((v >> 9) & 0x7) as u8,
+            bottom: v & 0x100 != 0,
+            ttl: (v & 0xff) as u8,
+        }
+    }
 }
 
 /// The last millisecond RFC 3339 can write: 9999-12-31T23:59:59.999Z.
@@ -506,12 +535,7 @@ mod tests {
                             rtt_ms: 0.2,
                             kind: ReplyKind::Unreachable(3),
                             late: true,
-                            mpls: vec![MplsLabel {
-                                label: 16,
-                                tc: 0,
-                                bottom: true,
-                                ttl: 1,
-                            }],
+                            mpls: vec![MplsLabel::new(16, 0, true, 1).unwrap()],
                             asn: Some(64500),
                             as_name: Some("EXAMPLE".into()),
                         }],
@@ -569,6 +593,21 @@ mod tests {
     fn destination_ttl() {
         assert_eq!(sample().traces[0].destination_ttl(), Some(2));
         assert_eq!(sample().traces[0].hop(1).unwrap().addrs().len(), 1);
+    }
+
+    #[test]
+    fn mpls_label_new_refuses_what_has_no_wire_form() {
+        let max = MplsLabel::new(MplsLabel::MAX_LABEL, MplsLabel::MAX_TC, true, 255).unwrap();
+        assert_eq!(
+            (max.label, max.tc, max.bottom, max.ttl),
+            (0xF_FFFF, 7, true, 255)
+        );
+        assert_eq!(MplsLabel::new(0x10_0000, 0, true, 1), None);
+        assert_eq!(MplsLabel::new(16, 8, true, 1), None);
+        assert_eq!(
+            MplsLabel::from_entry(0x0001_0b01),
+            MplsLabel::new(16, 5, true, 1).unwrap()
+        );
     }
 
     #[test]
