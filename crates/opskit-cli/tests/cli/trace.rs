@@ -468,15 +468,7 @@ fn a_deadline_that_cuts_traces_marks_them_and_exits_1() {
     if !testbed::require_root("opskit trace a_deadline_that_cuts_traces_marks_them_and_exits_1") {
         return;
     }
-    let net = Topology::builder()
-        .source("src")
-        .router("r1")
-        .destination("web", Destination::new().listen(80))
-        .destination("hole", Destination::new().blackhole())
-        .chain(["src", "r1", "web"])
-        .link("r1", "hole")
-        .build()
-        .unwrap();
+    let net = testbed::netns::web_and_hole().unwrap();
     let web = net.address("web", Family::V4).unwrap().to_string();
     let hole = net.address("hole", Family::V4).unwrap().to_string();
     // web is reached within milliseconds; hole's silent TTLs take the 30 s probe timeout to
