@@ -51,6 +51,7 @@ fn help_lists_the_options() {
         "2405 s for 10,000",
         "! TARGET:tcpPORT: not traced, REASON",
         "failed_targets",
+        "schemas/trace.json",
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }
