@@ -9,6 +9,11 @@
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
 //! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT; with `tcptrace` also on, a
 //!   `TraceReport` converts to a map's `TraceSet` (`TraceSet::from(&report)`).
+//!
+//! And one off by default:
+//!
+//! - `schema`: `schemars::JsonSchema` on the report types of the libraries that are on
+//!   (`tcptrace`'s `TraceReport`), the types the JSON Schemas in `schemas/` come from.
 
 /// rrdtool graph specs: build, validate, parse old argument lists, render through librrd.
 #[cfg(feature = "rrdgraph")]
