@@ -484,12 +484,9 @@ fn flows_for(src: IpAddr, targets: &[IpAddr], ports: &[u16]) -> Vec<Flow> {
     targets
         .iter()
         .flat_map(|&dst| {
-            ports.iter().map(move |&port| Flow {
-                target: dst.to_string(),
-                src,
-                dst,
-                port,
-            })
+            ports
+                .iter()
+                .map(move |&port| Flow::new(dst.to_string(), src, dst, port))
         })
         .collect()
 }

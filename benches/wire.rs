@@ -90,12 +90,7 @@ fn replies() -> Replies {
     // Routers quote the probe with its TTL run down to 1.
     probe[8] = 1;
     let time_exceeded = in_ipv4(&Icmpv4Repr::time_exceeded(0, &probe[..28], vec![]));
-    let label = MplsLabel {
-        label: 16,
-        tc: 0,
-        bottom: true,
-        ttl: 1,
-    };
+    let label = MplsLabel::new(16, 0, true, 1).unwrap();
     let time_exceeded_mpls = in_ipv4(&Icmpv4Repr::time_exceeded(0, &probe, vec![label]));
     let mut syn_ack = [0u8; 40];
     let mut tcp = TcpRepr::new(443, 40_000, TcpFlags::SYN | TcpFlags::ACK);
@@ -238,12 +233,7 @@ fn engine_per_probe() -> Figures {
     let flows: Vec<Flow> = targets
         .iter()
         .flat_map(|&dst| {
-            (1..=16u16).map(move |port| Flow {
-                target: dst.to_string(),
-                src: IpAddr::V4(SRC4),
-                dst,
-                port,
-            })
+            (1..=16u16).map(move |port| Flow::new(dst.to_string(), IpAddr::V4(SRC4), dst, port))
         })
         .collect();
     let rounds = (0..ROUNDS)

@@ -34,6 +34,11 @@
 //! # #[cfg(not(all(feature = "tcptrace", feature = "routeviz")))]
 //! # fn main() {}
 //! ```
+//!
+//! And one off by default:
+//!
+//! - `schema`: `schemars::JsonSchema` on the report types of the libraries that are on
+//!   (`tcptrace`'s `TraceReport`), the types the JSON Schemas in `schemas/` come from.
 
 /// rrdtool graph specs: build, validate, parse old argument lists, render through librrd.
 #[cfg(feature = "rrdgraph")]

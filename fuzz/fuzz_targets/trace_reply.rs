@@ -26,18 +26,18 @@ fuzz_target!(|data: &[u8]| {
 
     // An engine with probes in flight, so that well-formed replies reach the matching code.
     let flows = vec![
-        Flow {
-            target: "a".into(),
-            src: "198.18.0.1".parse().unwrap(),
-            dst: "198.19.0.1".parse().unwrap(),
-            port: 80,
-        },
-        Flow {
-            target: "b".into(),
-            src: "2001:db8::1".parse().unwrap(),
-            dst: "2001:db8:1::1".parse().unwrap(),
-            port: 443,
-        },
+        Flow::new(
+            "a",
+            "198.18.0.1".parse().unwrap(),
+            "198.19.0.1".parse().unwrap(),
+            80,
+        ),
+        Flow::new(
+            "b",
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8:1::1".parse().unwrap(),
+            443,
+        ),
     ];
     let mut engine = Engine::new(config(), flows, 7).expect("valid engine");
     let now = Instant::now();

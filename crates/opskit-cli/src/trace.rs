@@ -81,7 +81,8 @@ pub(crate) struct Args {
     /// --all-ttls].
     #[arg(long, value_name = "N")]
     gap_limit: Option<u8>,
-    /// Print the report as JSON instead of the table.
+    /// Print the report as JSON instead of the table: one document, described by the JSON
+    /// Schema `schemas/trace.json` of the opskit sources.
     #[arg(long, conflicts_with = "summary")]
     json: bool,
     /// Print an mtr-like per-hop summary (loss, best/avg/worst RTT) instead of the table.

@@ -72,12 +72,9 @@ fn flows_to<'a>(
     src: IpAddr,
     ports: &'a [u16],
 ) -> impl Iterator<Item = Flow> + 'a {
-    ports.iter().map(move |&port| Flow {
-        target: target.to_owned(),
-        src,
-        dst,
-        port,
-    })
+    ports
+        .iter()
+        .map(move |&port| Flow::new(target.to_owned(), src, dst, port))
 }
 
 /// What a run does with one target.

@@ -14,6 +14,7 @@ use crate::wire::{
 
 /// One (target, port) to trace, with the addresses to use.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Flow {
     /// The target as the user gave it (kept for the report).
     pub target: String,
@@ -23,6 +24,18 @@ pub struct Flow {
     pub dst: IpAddr,
     /// The destination TCP port.
     pub port: u16,
+}
+
+impl Flow {
+    /// The flow to `dst` on `port` from `src`, for `target` as the user gave it.
+    pub fn new(target: impl Into<String>, src: IpAddr, dst: IpAddr, port: u16) -> Self {
+        Self {
+            target: target.into(),
+            src,
+            dst,
+            port,
+        }
+    }
 }
 
 /// A probe to send, written by [`Engine::poll_transmit`] into the caller's buffer.
@@ -934,12 +947,12 @@ mod tests {
             .max_ttl(8)
             .build()
             .unwrap();
-        let flow = Flow {
-            target: "t".into(),
-            src: "198.18.0.2".parse().unwrap(),
-            dst: "198.19.0.1".parse().unwrap(),
-            port: 80,
-        };
+        let flow = Flow::new(
+            "t",
+            "198.18.0.2".parse().unwrap(),
+            "198.19.0.1".parse().unwrap(),
+            80,
+        );
         Engine::new(&cfg, vec![flow], 42).unwrap()
     }
 
@@ -1024,12 +1037,7 @@ mod tests {
             .build()
             .unwrap();
         let flows = ["198.19.0.1", "198.19.0.2", "198.19.0.3"]
-            .map(|d| Flow {
-                target: d.into(),
-                src: "198.18.0.2".parse().unwrap(),
-                dst: d.parse().unwrap(),
-                port: 80,
-            })
+            .map(|d| Flow::new(d, "198.18.0.2".parse().unwrap(), d.parse().unwrap(), 80))
             .to_vec();
         Engine::new(&cfg, flows, 9).unwrap()
     }
@@ -1115,12 +1123,12 @@ mod tests {
             .max_in_flight(2)
             .build()
             .unwrap();
-        let flow = Flow {
-            target: "t".into(),
-            src: "198.18.0.2".parse().unwrap(),
-            dst: "198.19.0.1".parse().unwrap(),
-            port: 80,
-        };
+        let flow = Flow::new(
+            "t",
+            "198.18.0.2".parse().unwrap(),
+            "198.19.0.1".parse().unwrap(),
+            80,
+        );
         let mut e = Engine::new(&cfg, vec![flow], 3).unwrap();
         let t0 = Instant::now();
         let mut buf = Vec::new();

@@ -7,6 +7,8 @@ mod driver;
 mod engine;
 mod error;
 mod model;
+#[cfg(feature = "schema")]
+mod schema;
 mod transport;
 mod wire;
 
@@ -33,3 +35,18 @@ pub use asn::{
     AddrBits, AsInfo, AsName, CountryCode, IpRange, Resolution, Source, SpecialRange,
     prefix_bounds, special_range,
 };
+
+/// The public structs of the engine and the model are built by their constructors, so that a
+/// new field is no breaking change:
+///
+/// ```compile_fail,E0639
+/// let _ = tcptrace::MplsLabel { label: 16, tc: 0, bottom: true, ttl: 1 };
+/// ```
+///
+/// ```compile_fail,E0639
+/// use std::net::{IpAddr, Ipv4Addr};
+/// let a = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// let _ = tcptrace::Flow { target: "t".into(), src: a, dst: a, port: 80 };
+/// ```
+#[cfg(doctest)]
+pub struct NonExhaustive;

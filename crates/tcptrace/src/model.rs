@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 /// The result of one run: its parameters, when it started, one [`Trace`] per (target, port)
 /// and the targets that could not be traced at all, each list in the order the targets and
 /// ports were given. Every (target, port) of the run is in exactly one of the two lists.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TraceReport {
@@ -93,6 +94,7 @@ impl TraceReport {
 
 /// The parameters of a run, recorded in its report. [`Default`] gives the defaults of
 /// [`TraceConfig`](crate::TraceConfig); change its public fields to describe another run.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TraceParams {
@@ -128,11 +130,13 @@ pub struct TraceParams {
 }
 
 /// The route to one (target, port).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
     /// The target as it was given (a name or an address).
     pub target: String,
     /// The address the target resolved to.
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
     pub addr: IpAddr,
     /// The TCP destination port.
     pub port: u16,
@@ -188,6 +192,7 @@ impl Trace {
 /// from being sent.
 /// In JSON: `"reached"`, `"unreachable"`, `"max_ttl"`, `"gap_limit"`, `"deadline"` or
 /// `{"failed": {"error": "..."}}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -242,6 +247,7 @@ impl std::fmt::Display for StopReason {
 }
 
 /// A target given to the run that has no trace: each of its ports counts as failed.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FailedTarget {
@@ -273,6 +279,7 @@ impl std::fmt::Display for FailedTarget {
 
 /// Why a target has no address to trace. In JSON: `{"resolve": {"error": "..."}}`,
 /// `"no_address"` or `{"unusable": {"addr": "224.0.0.1", "kind": "multicast"}}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -290,6 +297,7 @@ pub enum TargetError {
     #[error("{addr} is {} address, which no trace can reach", article(kind))]
     Unusable {
         /// The address, as given or resolved.
+        #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
         addr: IpAddr,
         /// What kind of address it is: `unspecified` (`0.0.0.0`, `::`), `multicast`
         /// (`224.0.0.0/4`, `ff00::/8`) or `broadcast` (`255.255.255.255`).
@@ -326,6 +334,7 @@ pub struct Tally {
 }
 
 /// The replies that came back for the probes sent with one TTL.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hop {
     /// The TTL (IPv6 hop limit) of the probes.
@@ -370,13 +379,16 @@ impl Hop {
 }
 
 /// One reply to one probe.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
     /// The address the reply came from.
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
     pub from: IpAddr,
     /// The round-trip time, from the probe's send timestamp, in milliseconds. JSON carries it
     /// to the microsecond (3 decimals), the precision of the timestamps.
     #[serde(serialize_with = "serialize_ms")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::rtt_ms"))]
     pub rtt_ms: f64,
     /// What kind of reply it was.
     pub kind: ReplyKind,
@@ -450,6 +462,7 @@ fn is_false(b: &bool) -> bool {
 
 /// The kind of a reply. In JSON: `"time_exceeded"`, `"syn_ack"`, `"rst"` or
 /// `{"unreachable": CODE}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplyKind {
@@ -471,16 +484,48 @@ impl ReplyKind {
 }
 
 /// One MPLS label stack entry (RFC 3032) as quoted in an RFC 4950 extension.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MplsLabel {
     /// The 20-bit label.
+    #[cfg_attr(feature = "schema", schemars(range(max = MplsLabel::MAX_LABEL)))]
     pub label: u32,
     /// The 3-bit traffic class (formerly EXP).
+    #[cfg_attr(feature = "schema", schemars(range(max = MplsLabel::MAX_TC)))]
     pub tc: u8,
     /// The bottom-of-stack bit.
     pub bottom: bool,
     /// The label's TTL.
     pub ttl: u8,
+}
+
+impl MplsLabel {
+    /// The largest label: labels have 20 bits.
+    pub const MAX_LABEL: u32 = 0xF_FFFF;
+    /// The largest traffic class: it has 3 bits.
+    pub const MAX_TC: u8 = 7;
+
+    /// A label stack entry, or `None` when `label` is above [`MAX_LABEL`](Self::MAX_LABEL) or
+    /// `tc` above [`MAX_TC`](Self::MAX_TC): such an entry has no wire form.
+    pub fn new(label: u32, tc: u8, bottom: bool, ttl: u8) -> Option<Self> {
+        (label <= Self::MAX_LABEL && tc <= Self::MAX_TC).then_some(Self {
+            label,
+            tc,
+            bottom,
+            ttl,
+        })
+    }
+
+    /// Decodes a 32-bit label stack entry (RFC 3032 section 2.1), which always fits.
+    pub(crate) fn from_entry(v: u32) -> Self {
+        Self {
+            label: v >> 12,
+            tc: ((v >> 9) & 0x7) as u8,
+            bottom: v & 0x100 != 0,
+            ttl: (v & 0xff) as u8,
+        }
+    }
 }
 
 /// The last millisecond RFC 3339 can write: 9999-12-31T23:59:59.999Z.
@@ -531,12 +576,7 @@ mod tests {
                             rtt_ms: 0.2,
                             kind: ReplyKind::Unreachable(3),
                             late: true,
-                            mpls: vec![MplsLabel {
-                                label: 16,
-                                tc: 0,
-                                bottom: true,
-                                ttl: 1,
-                            }],
+                            mpls: vec![MplsLabel::new(16, 0, true, 1).unwrap()],
                             asn: Some(64500),
                             as_name: Some("EXAMPLE".into()),
                         }],
@@ -594,6 +634,21 @@ mod tests {
     fn destination_ttl() {
         assert_eq!(sample().traces[0].destination_ttl(), Some(2));
         assert_eq!(sample().traces[0].hop(1).unwrap().addrs().len(), 1);
+    }
+
+    #[test]
+    fn mpls_label_new_refuses_what_has_no_wire_form() {
+        let max = MplsLabel::new(MplsLabel::MAX_LABEL, MplsLabel::MAX_TC, true, 255).unwrap();
+        assert_eq!(
+            (max.label, max.tc, max.bottom, max.ttl),
+            (0xF_FFFF, 7, true, 255)
+        );
+        assert_eq!(MplsLabel::new(0x10_0000, 0, true, 1), None);
+        assert_eq!(MplsLabel::new(16, 8, true, 1), None);
+        assert_eq!(
+            MplsLabel::from_entry(0x0001_0b01),
+            MplsLabel::new(16, 5, true, 1).unwrap()
+        );
     }
 
     #[test]

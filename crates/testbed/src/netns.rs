@@ -47,7 +47,8 @@
 //! # }
 //! ```
 //!
-//! The same description can be written in TOML, see [`TopologyBuilder::from_toml`].
+//! The same description can be written in TOML, see [`TopologyBuilder::from_toml`]. Topologies
+//! that tests of several crates share are functions here: [`web_and_hole`].
 //!
 //! Code runs inside a node with [`Topology::run_in`] (a thread that entered the namespace;
 //! sockets it opens stay there) and programs with [`Topology::command`] (`ip netns exec`).
@@ -60,6 +61,7 @@
 
 mod enter;
 mod error;
+mod fixture;
 mod setup;
 mod spec;
 mod toml_spec;
@@ -67,6 +69,7 @@ mod truth;
 
 pub use enter::run_in_namespace;
 pub use error::{Error, Result};
+pub use fixture::web_and_hole;
 pub use setup::{Topology, clean_leftovers};
 pub use spec::{Destination, Family, TopologyBuilder};
 pub use truth::{ExpectedHop, GroundTruth, HopCandidate, Reply};

@@ -6,6 +6,7 @@ mod graph;
 mod routemap;
 mod rrd;
 mod scan;
+mod schema;
 mod trace;
 mod version;
 mod walk;

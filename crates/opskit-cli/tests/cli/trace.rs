@@ -6,6 +6,9 @@ use std::process::{Command, Output};
 
 use testbed::netns::{Destination, Family, Topology};
 
+/// Makes a valid JSON report invalid in one way.
+type Spoil = fn(&mut serde_json::Value);
+
 fn opskit() -> Command {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
 }
@@ -48,6 +51,7 @@ fn help_lists_the_options() {
         "2405 s for 10,000",
         "! TARGET:tcpPORT: not traced, REASON",
         "failed_targets",
+        "schemas/trace.json",
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }
@@ -230,6 +234,68 @@ fn table_and_json_in_a_test_network() {
 }
 
 #[test]
+fn json_output_validates_against_its_schema() {
+    if !testbed::require_root("opskit trace json_output_validates_against_its_schema") {
+        return;
+    }
+    let net = network();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    let db = net.address("db", Family::V4).unwrap().to_string();
+    // Reached (SYN-ACK, RST), an unreachable, a silent hop and a failed target.
+    let out = trace_in(
+        &net,
+        &[
+            web.as_str(),
+            db.as_str(),
+            "224.0.0.1",
+            "-p",
+            "80,443",
+            "--probe-timeout",
+            "0.5",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["traces"].as_array().unwrap().len(), 4, "{doc:#}");
+    assert_eq!(doc["failed_targets"][0]["target"], "224.0.0.1", "{doc:#}");
+    crate::schema::assert_valid("trace", &doc);
+
+    // The schema refuses what the report never writes.
+    let broken: [(&str, Spoil); 6] = [
+        ("an RTT as text", |d| {
+            d["traces"][0]["hops"][0]["replies"][0]["rtt_ms"] = "0.1 ms".into();
+        }),
+        ("a negative RTT", |d| {
+            d["traces"][0]["hops"][0]["replies"][0]["rtt_ms"] = (-1.0).into();
+        }),
+        ("a reply from no address", |d| {
+            d["traces"][0]["hops"][0]["replies"][0]["from"] = "router-1".into();
+        }),
+        ("an unknown stop reason", |d| {
+            d["traces"][0]["stop_reason"] = "finished".into();
+        }),
+        ("a trace without its port", |d| {
+            d["traces"][0].as_object_mut().unwrap().remove("port");
+        }),
+        ("a failed target without a reason", |d| {
+            d["failed_targets"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("reason");
+        }),
+    ];
+    for (what, spoil) in broken {
+        let mut bad = doc.clone();
+        spoil(&mut bad);
+        assert!(
+            crate::schema::validate("trace", &bad).is_err(),
+            "the schema accepts {what}"
+        );
+    }
+}
+
+#[test]
 fn summary_all_ttls_and_maps_in_a_test_network() {
     if !testbed::require_root("opskit trace summary_all_ttls_and_maps_in_a_test_network") {
         return;
@@ -403,15 +469,7 @@ fn a_deadline_that_cuts_traces_marks_them_and_exits_1() {
     if !testbed::require_root("opskit trace a_deadline_that_cuts_traces_marks_them_and_exits_1") {
         return;
     }
-    let net = Topology::builder()
-        .source("src")
-        .router("r1")
-        .destination("web", Destination::new().listen(80))
-        .destination("hole", Destination::new().blackhole())
-        .chain(["src", "r1", "web"])
-        .link("r1", "hole")
-        .build()
-        .unwrap();
+    let net = testbed::netns::web_and_hole().unwrap();
     let web = net.address("web", Family::V4).unwrap().to_string();
     let hole = net.address("hole", Family::V4).unwrap().to_string();
     // web is reached within milliseconds; hole's silent TTLs take the 30 s probe timeout to
@@ -431,6 +489,7 @@ fn a_deadline_that_cuts_traces_marks_them_and_exits_1() {
         err.contains("warning: 1 of 2 traces were cut short by the deadline (--deadline 2s)"),
         "{err}"
     );
+    crate::schema::assert_valid("trace", &serde_json::from_slice(&out.stdout).unwrap());
     let report = tcptrace::TraceReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
     let tally = report.tally();
     assert_eq!(
@@ -562,6 +621,7 @@ fn a_name_that_does_not_resolve_fails_alone_and_exits_1() {
         ),
         "{err}"
     );
+    crate::schema::assert_valid("trace", &serde_json::from_slice(&out.stdout).unwrap());
     let report = tcptrace::TraceReport::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
     // The name in the hosts file is traced...
     let traced: Vec<(&str, IpAddr, u16)> = report

@@ -71,15 +71,9 @@ impl<'a> Extensions<'a> {
         self.objects()
             .filter(|o| o.class_num == MPLS_CLASS && o.c_type == MPLS_CTYPE)
             .flat_map(|o| {
-                o.payload.chunks_exact(4).map(|c| {
-                    let v = read_u32(c, 0);
-                    MplsLabel {
-                        label: v >> 12,
-                        tc: ((v >> 9) & 0x7) as u8,
-                        bottom: v & 0x100 != 0,
-                        ttl: (v & 0xff) as u8,
-                    }
-                })
+                o.payload
+                    .chunks_exact(4)
+                    .map(|c| MplsLabel::from_entry(read_u32(c, 0)))
             })
             .collect()
     }
@@ -155,12 +149,7 @@ pub(super) mod tests {
     ];
 
     pub(crate) fn label() -> MplsLabel {
-        MplsLabel {
-            label: 16,
-            tc: 0,
-            bottom: true,
-            ttl: 1,
-        }
+        MplsLabel::new(16, 0, true, 1).unwrap()
     }
 
     #[test]

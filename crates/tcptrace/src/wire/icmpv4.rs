@@ -119,12 +119,7 @@ mod tests {
     #[test]
     fn mpls_round_trip() {
         let quoted = [0x45u8; 28];
-        let mpls = vec![MplsLabel {
-            label: 0xabcde,
-            tc: 5,
-            bottom: true,
-            ttl: 254,
-        }];
+        let mpls = vec![MplsLabel::new(0xabcde, 5, true, 254).unwrap()];
         let repr = Icmpv4Repr::dst_unreachable(3, &quoted, mpls.clone());
         let mut bytes = vec![0u8; repr.buffer_len()];
         repr.emit(&mut bytes).unwrap();

@@ -166,18 +166,8 @@ mod tests {
         let (src, dst) = addrs();
         let quoted = [0x60u8; 48];
         let mpls = vec![
-            MplsLabel {
-                label: 100,
-                tc: 0,
-                bottom: false,
-                ttl: 1,
-            },
-            MplsLabel {
-                label: 200,
-                tc: 7,
-                bottom: true,
-                ttl: 1,
-            },
+            MplsLabel::new(100, 0, false, 1).unwrap(),
+            MplsLabel::new(200, 7, true, 1).unwrap(),
         ];
         let repr = Icmpv6Repr::time_exceeded(0, &quoted, mpls.clone());
         let mut bytes = vec![0u8; repr.buffer_len()];

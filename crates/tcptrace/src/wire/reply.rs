@@ -300,15 +300,7 @@ mod tests {
         );
         assert_eq!(probe.ident, Some(0x1234));
         assert_eq!(probe.dst, "198.19.0.1".parse::<IpAddr>().unwrap());
-        assert_eq!(
-            mpls,
-            vec![MplsLabel {
-                label: 16,
-                tc: 0,
-                bottom: true,
-                ttl: 1
-            }]
-        );
+        assert_eq!(mpls, vec![MplsLabel::new(16, 0, true, 1).unwrap()]);
     }
 
     #[test]

@@ -609,15 +609,7 @@ fn a_trace_cut_by_the_deadline_ends_in_an_event_too() {
     if !testbed::require_root("tcptrace e2e a_trace_cut_by_the_deadline_ends_in_an_event_too") {
         return;
     }
-    let net = Topology::builder()
-        .source("src")
-        .router("r1")
-        .destination("web", Destination::new().listen(80))
-        .destination("hole", Destination::new().blackhole())
-        .chain(["src", "r1", "web"])
-        .link("r1", "hole")
-        .build()
-        .unwrap();
+    let net = testbed::netns::web_and_hole().unwrap();
     let web = net.address("web", Family::V4).unwrap();
     let hole = net.address("hole", Family::V4).unwrap();
     // hole's silent TTLs wait for the 30 s probe timeout: the 1 s deadline cuts it.

@@ -548,12 +548,7 @@ fn per_packet_balancing_shows_several_replies_per_hop() {
 #[test]
 fn mpls_labels_are_reported() {
     let mut path = Path::chain(&CHAIN, Dest::Open);
-    let labels = vec![MplsLabel {
-        label: 24_001,
-        tc: 0,
-        bottom: true,
-        ttl: 1,
-    }];
+    let labels = vec![MplsLabel::new(24_001, 0, true, 1).unwrap()];
     path.nodes[3] = Node::MplsRouter("198.18.4.1", labels.clone());
     let mut sim = Sim::new(
         cfg().build().unwrap(),
@@ -854,12 +849,7 @@ fn displays_snapshot() {
     silent.nodes[1] = Node::Silent;
     silent.nodes[2] = Node::MplsRouter(
         "198.18.3.1",
-        vec![MplsLabel {
-            label: 24_001,
-            tc: 0,
-            bottom: true,
-            ttl: 1,
-        }],
+        vec![MplsLabel::new(24_001, 0, true, 1).unwrap()],
     );
     let targets = vec![
         ("198.19.1.1", silent),

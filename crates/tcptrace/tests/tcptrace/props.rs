@@ -11,14 +11,8 @@ use tcptrace::{
 };
 
 fn label() -> impl Strategy<Value = MplsLabel> {
-    (0u32..1 << 20, 0u8..8, any::<bool>(), any::<u8>()).prop_map(|(label, tc, bottom, ttl)| {
-        MplsLabel {
-            label,
-            tc,
-            bottom,
-            ttl,
-        }
-    })
+    (0u32..1 << 20, 0u8..8, any::<bool>(), any::<u8>())
+        .prop_map(|(label, tc, bottom, ttl)| MplsLabel::new(label, tc, bottom, ttl).unwrap())
 }
 
 proptest! {
@@ -38,7 +32,7 @@ proptest! {
     #[test]
     fn engine_never_panics_on_input(packets in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..120), 0..20)) {
         let cfg = TraceConfig::builder().target("t").build().unwrap();
-        let flow = Flow { target: "t".into(), src: "198.18.0.2".parse().unwrap(), dst: "198.19.0.1".parse().unwrap(), port: 80 };
+        let flow = Flow::new("t", "198.18.0.2".parse().unwrap(), "198.19.0.1".parse().unwrap(), 80);
         let mut e = Engine::new(&cfg, vec![flow], 1).unwrap();
         let now = Instant::now();
         let mut buf = Vec::new();

@@ -106,12 +106,7 @@ impl Sim {
             let dst: IpAddr = t.parse().unwrap();
             let src = if dst.is_ipv4() { v4(SRC4) } else { v4(SRC6) };
             for &port in config.ports() {
-                flows.push(Flow {
-                    target: t.to_owned(),
-                    src,
-                    dst,
-                    port,
-                });
+                flows.push(Flow::new(t.to_owned(), src, dst, port));
                 paths.push(path.clone());
             }
         }

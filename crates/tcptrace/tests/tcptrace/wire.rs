@@ -55,18 +55,8 @@ fn mpls_labels_in_order() {
     assert_eq!(
         mpls,
         [
-            MplsLabel {
-                label: 16,
-                tc: 0,
-                bottom: false,
-                ttl: 1
-            },
-            MplsLabel {
-                label: 24_001,
-                tc: 5,
-                bottom: true,
-                ttl: 255
-            }
+            MplsLabel::new(16, 0, false, 1).unwrap(),
+            MplsLabel::new(24_001, 5, true, 255).unwrap()
         ]
     );
 }

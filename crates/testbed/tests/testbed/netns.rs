@@ -539,6 +539,32 @@ fn blackholed_destination_answers_nothing() {
 }
 
 #[test]
+fn web_and_hole_answers_on_one_side_only() {
+    if !testbed::require_root("netns::web_and_hole_answers_on_one_side_only") {
+        return;
+    }
+    let net = testbed::netns::web_and_hole().unwrap();
+    let web = net.address("web", Family::V4).unwrap();
+    let hole = net.address("hole", Family::V4).unwrap();
+    let web_truth = net.ground_truth(web).unwrap();
+    assert_eq!(web_truth.destination_ttl, 2);
+    assert_eq!(web_truth.reply(80), Reply::SynAck);
+    assert_eq!(net.ground_truth(hole).unwrap().reply(80), Reply::Nothing);
+    let (to_web, to_hole) = net
+        .run_in("src", move || {
+            let connect = |addr| {
+                TcpStream::connect_timeout(&SocketAddr::new(addr, 80), Duration::from_millis(400))
+                    .map(drop)
+                    .map_err(|e| e.kind())
+            };
+            (connect(web), connect(hole))
+        })
+        .unwrap();
+    assert_eq!(to_web, Ok(()));
+    assert_eq!(to_hole, Err(ErrorKind::TimedOut));
+}
+
+#[test]
 fn command_runs_inside_the_namespace() {
     if !testbed::require_root("netns::command_runs_inside_the_namespace") {
         return;
