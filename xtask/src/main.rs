@@ -2,8 +2,9 @@
 //!
 //! - `setup`: installs what the tests, demo and benchmarks need, only what is missing;
 //! - `test`: setup, then format, packaging, the dependency boundaries (`tcptrace` pulls in
-//!   neither `maxminddb` nor `asn-lookup`), lint, docs and every test of the workspace;
+//!   neither `maxminddb` nor `asn-lookup`), module import cycles, lint, docs and every test of the workspace;
 //! - `deps`: only the dependency boundaries;
+//! - `cycles`: only the check that no module imports a module that imports it back;
 //! - `demo`: setup, then every recipe end to end, with its pictures and reports in `target/demo/`;
 //! - `bench`: setup, then the peer benchmarks, gathered into `target/bench/REPORT.md`;
 //! - `fuzz`: runs each cargo-fuzz target for a few seconds;
@@ -15,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod cycles;
 mod deps;
 mod fuzz;
 mod run;
@@ -30,11 +32,14 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("demo") => demo(&root),
         Some("deps") => deps::check(&root),
+        Some("cycles") => cycles::check(&root),
         Some("bench") => bench(&root, &args[1..]),
         Some("fuzz") => setup::run(&root).and_then(|()| fuzz::run(&root, fuzz::SECONDS)),
         Some("schemas") => schemas(&root),
         _ => {
-            eprintln!("usage: cargo xtask <setup|test|deps|demo|bench [NAME...]|fuzz|schemas>");
+            eprintln!(
+                "usage: cargo xtask <setup|test|deps|cycles|demo|bench [NAME...]|fuzz|schemas>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -71,6 +76,7 @@ fn test(root: &Path) -> Result<(), String> {
     )
     .run()?;
     deps::check(root)?;
+    cycles::check(root)?;
     Step::new(
         "clippy",
         cargo(
