@@ -19,8 +19,10 @@ pub use graph::{Edge, MAX_ECMP, MAX_EDGES, MAX_TRACES, Node, NodeKind, RouteGrap
 pub use input::Traces;
 pub use layout::{AsBox, Layout, PlacedNode};
 pub use map::RouteMap;
-pub use options::{MAX_SCALE, MIN_SCALE, PngCompression, RenderOptions, RenderOptionsBuilder};
+pub use options::{
+    MAX_PIXELS, MAX_SCALE, MIN_SCALE, PngCompression, RenderOptions, RenderOptionsBuilder,
+};
 pub use petgraph;
 pub use port::PortState;
-pub use raster::{MAX_PIXELS, encode_png};
+pub use raster::encode_png;
 pub use resvg::tiny_skia;

@@ -29,7 +29,7 @@ impl RouteMap {
     /// 1 px per unit) is over [`MAX_PIXELS`](crate::MAX_PIXELS). That check runs before the
     /// layout, so an oversized map (say 100,000 hops) fails in milliseconds and bounded memory.
     pub fn new<'a>(traces: impl Into<Traces<'a>>) -> Result<Self> {
-        Self::checked(traces.into(), 1.0, raster::MAX_PIXELS)
+        Self::checked(traces.into(), 1.0, crate::MAX_PIXELS)
     }
 
     /// Builds the graph of `traces` and lays it out, to be drawn as PNG with `opts`: as

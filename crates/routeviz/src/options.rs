@@ -1,6 +1,5 @@
 //! Render options and their builder.
 
-use crate::raster::MAX_PIXELS;
 use crate::text::clean;
 use crate::{Error, Result};
 
@@ -10,6 +9,8 @@ const TITLE_CHARS: usize = 120;
 pub const MIN_SCALE: f32 = 0.1;
 /// The largest PNG scale.
 pub const MAX_SCALE: f32 = 8.0;
+/// The most pixels a PNG may have (a 16384×8192 image).
+pub const MAX_PIXELS: u64 = 16_384 * 8_192;
 
 /// How to draw a route map. Build with [`RenderOptions::builder`]; `Default` draws a legend,
 /// no title, no RTT labels, at scale 1, within [`MAX_PIXELS`], refusing a PNG over that budget

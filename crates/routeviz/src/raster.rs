@@ -14,9 +14,6 @@ use crate::options::PngCompression;
 use crate::text::{FONT, FONT_FAMILY};
 use crate::{Error, Result};
 
-/// The most pixels a PNG may have (a 16384×8192 image).
-pub const MAX_PIXELS: u64 = 16_384 * 8_192;
-
 /// A font database holding only the bundled font.
 fn fontdb() -> Arc<usvg::fontdb::Database> {
     static DB: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
@@ -105,7 +102,7 @@ pub(crate) fn rasterize(
 #[cfg(test)]
 fn render(svg: &str, expected_texts: usize, scale: f32) -> Result<Vec<u8>> {
     encode_png(
-        &rasterize(svg, expected_texts, scale, MAX_PIXELS)?,
+        &rasterize(svg, expected_texts, scale, crate::MAX_PIXELS)?,
         PngCompression::Fast,
     )
 }
