@@ -5,6 +5,7 @@ mod batch;
 mod combinator;
 mod detect;
 mod error;
+mod local;
 mod mmdb;
 mod parse;
 mod resolver;
@@ -30,5 +31,5 @@ pub use tcptrace::{
     AsInfo, AsName, CountryCode, IpRange, Resolution, Source, SpecialRange, special_range,
 };
 
-use resolver::local_answer;
+use local::local_answer;
 use tcptrace::prefix_bounds;

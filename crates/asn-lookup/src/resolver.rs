@@ -1,17 +1,16 @@
-//! The [`AsnResolver`] trait every backend implements, and the local answer for
-//! special-purpose addresses that every backend gives before looking anything up.
+//! The [`AsnResolver`] trait every backend implements.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use tcptrace::{AsName, Resolution, special_range};
+use tcptrace::{AsName, Resolution};
 
 use crate::{AsnError, BatchReport};
 
 /// A source of AS data for addresses.
 ///
-/// Implementations answer special-purpose addresses locally (see [`special_range`]) and treat
-/// IPv4-mapped IPv6 addresses as IPv4.
+/// Implementations answer special-purpose addresses locally (see
+/// [`special_range`](crate::special_range)) and treat IPv4-mapped IPv6 addresses as IPv4.
 ///
 /// An implementation provides [`AsnResolver::resolve`] or [`AsnResolver::resolve_many`] (each
 /// defaults to the other), and [`AsnResolver::resolve_batch`] when it can tell failed addresses
@@ -78,8 +77,3 @@ macro_rules! forward_resolver {
 }
 
 forward_resolver!(Box<R>, Arc<R>, &R);
-
-/// Resolves special-purpose addresses locally; `None` means "look it up".
-pub(crate) fn local_answer(ip: IpAddr) -> Option<Resolution> {
-    special_range(ip).map(|s| Resolution::NotRouted { special: Some(s) })
-}
