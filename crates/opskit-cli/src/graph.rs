@@ -26,8 +26,17 @@ const LIMITS_HELP: &str = "\
 Limits (refused by validation, so librrd never crashes or exhausts memory):
   PRINT/GPRINT, axis and duration format width and precision: at most 255
     (librrd allocates what the width asks; a width of 2^31 segfaults it)
-  TREND/TRENDNAN/PREDICT window: 1 to 2147483647 s; PREDICT shift: at most 2147483647 s
-    (librrd casts window/step to an int)";
+  TREND/TRENDNAN/PREDICT/PREDICTSIGMA/PREDICTPERC window: 1 to 4194304 s (2^22)
+    (librrd turns window/step into an int through a float, exact only up to 2^24)
+  PREDICT shifts: at most 31 of them, each (or count x multiplier) at most 1073741824 s
+  RPN counts (SORT, AVG, COPY, INDEX, ROLL, PERCENT, PREDICT): literal numbers or DEPTH;
+    PREDICT's window and shifts: literal numbers (librrd trusts them at run time)
+  RPN stack: at most 4096 values
+  Image: at most 33554432 pixels (2^25), zoom included, counting the canvas
+    (--width x --height) and an upper bound of the margins, legend rows, fonts and border
+  --x-grid: intervals and label placement at most 2147483647 s, and at most 200000 lines
+    or labels over the time range
+  --step: at most 2147483647 s (librrd reads it with atoi)";
 
 /// A drop-in for `rrdtool graph`.
 #[derive(clap::Args)]

@@ -176,8 +176,11 @@ pub enum RpnError {
         count: String,
     },
     /// A TREND, TRENDNAN or PREDICT window, or a PREDICT shift, outside what librrd's `int`
-    /// arithmetic holds (see [`MAX_RPN_WINDOW`](crate::MAX_RPN_WINDOW)).
-    #[error("token {pos} {op}: {what} {value} is outside 1..={max} seconds")]
+    /// arithmetic holds (see [`MAX_RPN_WINDOW`](crate::MAX_RPN_WINDOW) and
+    /// [`MAX_PREDICT_SHIFT`](crate::MAX_PREDICT_SHIFT)).
+    #[error(
+        "token {pos} {op}: {what} {value} is outside what librrd holds (at most {max} seconds)"
+    )]
     Window {
         /// Zero-based token position of the operator.
         pos: usize,
@@ -328,6 +331,19 @@ pub enum Error {
         option: &'static str,
         /// Why it is invalid.
         reason: ValueError,
+    },
+    /// The image would be larger than the pixel budget: an upper bound of librrd's image
+    /// (canvas, margins, legend rows, fonts, border, all times the zoom squared) is over
+    /// [`MAX_IMAGE_PIXELS`](crate::MAX_IMAGE_PIXELS).
+    #[error(
+        "the image would have up to {pixels} pixels (zoom included), more than the budget of \
+         {max}: reduce --width, --height, --zoom, the font sizes, the border or the legend"
+    )]
+    ImageTooLarge {
+        /// The estimated upper bound of the image's pixels.
+        pixels: u64,
+        /// The budget.
+        max: u64,
     },
     /// The spec has no output filename.
     #[error("the graph has no output filename")]

@@ -526,6 +526,51 @@ pub(crate) fn call_lastupdate(file: &str) -> Result<LastUpdateRaw, RrdError> {
     })
 }
 
+/// librrd's `rrd_time_value_t`, kept opaque: 72 bytes on `x86_64` Linux (`rrd-sys`'s
+/// pre-generated binding has a 44-byte layout from another platform, so it is not used). The
+/// buffer is larger and more aligned than any platform's struct, and only librrd reads it.
+#[repr(C, align(16))]
+struct TimeValue([u8; 256]);
+
+unsafe extern "C" {
+    fn rrd_parsetime(spec: *const c_char, ptv: *mut TimeValue) -> *mut c_char;
+    fn rrd_proc_start_end(
+        start: *mut TimeValue,
+        end: *mut TimeValue,
+        start_out: *mut rrd_sys::time_t,
+        end_out: *mut rrd_sys::time_t,
+    ) -> c_int;
+}
+
+/// The start and end that librrd makes of two at-style times (`--start`, `--end`), now.
+pub(crate) fn start_end(start: &str, end: &str) -> Result<(i64, i64), RrdError> {
+    let op = "parsetime";
+    let cstr = |text: &str| CString::new(text).map_err(|_| RrdError::NulByte { op, index: 0 });
+    let (start, end) = (cstr(start)?, cstr(end)?);
+    let mut tv = [TimeValue([0; 256]), TimeValue([0; 256])];
+    let _guard = lock();
+    clear_error();
+    for (spec, tv) in [&start, &end].into_iter().zip(tv.iter_mut()) {
+        // SAFETY: spec is a C string and tv a buffer larger than librrd's struct.
+        let err = unsafe { rrd_parsetime(spec.as_ptr(), tv) };
+        if !err.is_null() {
+            // SAFETY: librrd returns a NUL-terminated message; it is copied at once.
+            let message = unsafe { CStr::from_ptr(err) }
+                .to_string_lossy()
+                .into_owned();
+            return Err(RrdError::Librrd { op, message });
+        }
+    }
+    let (mut first, mut last): (rrd_sys::time_t, rrd_sys::time_t) = (0, 0);
+    let [start_tv, end_tv] = &mut tv;
+    // SAFETY: both buffers were filled by rrd_parsetime; the out-pointers are live locals.
+    let rc = unsafe { rrd_proc_start_end(start_tv, end_tv, &raw mut first, &raw mut last) };
+    if rc == -1 {
+        return Err(take_error(op));
+    }
+    Ok((first, last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,6 +594,17 @@ mod tests {
         assert_eq!(row_count(0, 600, 300), Some(2));
         assert_eq!(row_count(600, 0, 300), None);
         assert_eq!(row_count(0, 600, 0), None);
+    }
+
+    #[test]
+    fn start_and_end_are_librrd_s() {
+        let (a, b) = (1_000_000_000, 1_000_007_200);
+        assert_eq!(start_end(&a.to_string(), &b.to_string()).unwrap(), (a, b));
+        assert_eq!(start_end("end-1h", &b.to_string()).unwrap(), (b - 3600, b));
+        let (s, e) = start_end("-1d", "now").unwrap();
+        assert_eq!(e - s, 86_400);
+        assert!(start_end("end-1h", "start+1h").is_err());
+        assert!(start_end("now-", "now").is_err());
     }
 
     #[test]

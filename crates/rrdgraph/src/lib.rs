@@ -24,6 +24,7 @@ mod codegen;
 mod element;
 mod emit;
 mod error;
+mod image_size;
 mod options;
 mod parse;
 mod preset;
@@ -38,18 +39,23 @@ pub use element::{
 };
 pub use emit::element_arg;
 pub use error::{Error, ParseReason, Result, RpnError, ValueError};
+pub use image_size::MAX_IMAGE_PIXELS;
 pub use options::{
     AxisFormatter, ColorTag, Font, FontRenderMode, FontTag, GraphOption, GraphRenderMode,
-    GraphType, ImageFormat, LegendDirection, LegendPosition, OPTIONS, OptionInfo, Units,
+    GraphType, ImageFormat, LegendDirection, LegendPosition, MAX_STEP, OPTIONS, OptionInfo, Units,
     option_info,
 };
 pub use parse::{MAX_ARGS, split_command_line};
 pub use preset::{TRAFFIC_RECIPE_ARGS, Traffic, traffic};
-pub use rpn::{Effect, MAX_RPN_TOKENS, MAX_RPN_WINDOW, Op, Rpn, Token, VDefExpr, VDefFunc};
+pub use rpn::{
+    Effect, MAX_PREDICT_SHIFT, MAX_PREDICT_SHIFTS, MAX_RPN_TOKENS, MAX_RPN_WINDOW, Op, Rpn, Token,
+    VDefExpr, VDefFunc,
+};
 pub use spec::{GraphSpec, GraphSpecBuilder};
 pub use value::{
     AtTime, Color, ColorForm, ControlCode, DsName, Legend, MAX_DS_NAME_LEN, MAX_FORMAT_WIDTH,
-    MAX_LEGEND_LEN, MAX_TEXT_LEN, MAX_VNAME_LEN, PrintFormat, TimeUnit, VName, XGrid, YGrid,
+    MAX_GRID_INTERVAL, MAX_GRID_LINES, MAX_LEGEND_LEN, MAX_TEXT_LEN, MAX_VNAME_LEN, PrintFormat,
+    TimeUnit, VName, XGrid, YGrid,
 };
 // `Cf` is exported with the librrd operations below (one type for DEFs, RRAs and fetches).
 

@@ -368,6 +368,9 @@ options! {
     GraphType(GraphType) = "graph-type", None, Some("TIME");
 }
 
+/// The largest `--step`, in seconds: librrd reads it with `atoi` into an `int`.
+pub const MAX_STEP: u64 = i32::MAX as u64;
+
 /// Finds an option by long name.
 pub fn option_info(long: &str) -> Option<&'static OptionInfo> {
     OPTIONS.iter().find(|o| o.long == long)
@@ -668,6 +671,10 @@ impl GraphOption {
             }
             GraphOption::Width(v) | GraphOption::Height(v) if *v > 100_000 => {
                 num(v.to_string(), "at most 100000 pixels")
+            }
+            // librrd reads `--step` with `atoi`.
+            GraphOption::Step(v) if *v > MAX_STEP => {
+                num(v.to_string(), "a step of at most 2147483647 seconds")
             }
             GraphOption::Zoom(v) if *v <= 0.0 || *v > 100.0 => {
                 num(fmt_f64(*v), "a zoom factor in (0, 100]")

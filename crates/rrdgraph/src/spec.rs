@@ -7,8 +7,11 @@ use crate::element::{
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
 };
 use crate::error::{Error, Result, ValueError};
+use crate::image_size::MAX_IMAGE_PIXELS;
 use crate::options::{AxisFormatter, GraphOption, ImageFormat};
-use crate::value::{Legend, MAX_TEXT_LEN, check_axis_format, check_duration_format, check_text};
+use crate::value::{
+    Legend, MAX_GRID_LINES, MAX_TEXT_LEN, check_axis_format, check_duration_format, check_text,
+};
 
 /// How an option was spelled in an argument list, so that a parsed script is emitted the way it
 /// was written.
@@ -120,6 +123,20 @@ impl GraphSpec {
         }
         self.check_axis_formats()?;
         self.check_time_range()?;
+        self.check_grid_density()?;
+        let pixels = crate::image_size::estimate(&self.options, &self.elements);
+        #[expect(clippy::cast_precision_loss, reason = "a power of two")]
+        if pixels.is_nan() || pixels > MAX_IMAGE_PIXELS as f64 {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a positive estimate, saturated"
+            )]
+            return Err(Error::ImageTooLarge {
+                pixels: pixels as u64,
+                max: MAX_IMAGE_PIXELS,
+            });
+        }
         check_elements(&self.elements)?;
         if !self.elements.iter().any(|e| e.kind().is_output()) {
             return Err(Error::Empty);
@@ -170,6 +187,46 @@ impl GraphSpec {
             }
             _ => Ok(()),
         }
+    }
+
+    /// An `--x-grid` draws at most [`MAX_GRID_LINES`] lines or labels over the time range that
+    /// librrd makes of `--start` and `--end` (now, for relative times).
+    fn check_grid_density(&self) -> Result<()> {
+        let Some(shortest) = self.options.iter().rev().find_map(|o| match o {
+            GraphOption::XGrid(g) => Some(g.shortest_interval()),
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        let Some(shortest) = shortest else {
+            return Ok(());
+        };
+        let last = |start: bool| {
+            self.options.iter().rev().find_map(|o| match o {
+                GraphOption::Start(t) if start => Some(t.as_str()),
+                GraphOption::End(t) if !start => Some(t.as_str()),
+                _ => None,
+            })
+        };
+        // librrd's own defaults; times it refuses are left for it to report.
+        let (start, end) = (
+            last(true).unwrap_or("end-24h"),
+            last(false).unwrap_or("now"),
+        );
+        let Ok((start, end)) = crate::ffi::start_end(start, end) else {
+            return Ok(());
+        };
+        let span = u64::try_from(end.saturating_sub(start)).unwrap_or(0);
+        if span / shortest.max(1) > MAX_GRID_LINES {
+            return Err(Error::Option {
+                option: "x-grid",
+                reason: ValueError::Invalid(
+                    "the grid would draw more than MAX_GRID_LINES (200000) lines or labels over \
+                     the time range",
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// `--left-axis-format`/`--right-axis-format` follow their formatter: numeric (the default)

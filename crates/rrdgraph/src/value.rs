@@ -926,6 +926,19 @@ impl TimeUnit {
         TimeUnit::Year,
     ];
 
+    /// The unit's shortest and longest length in seconds (months and years vary).
+    pub(crate) const fn seconds(self) -> (u64, u64) {
+        match self {
+            TimeUnit::Second => (1, 1),
+            TimeUnit::Minute => (60, 60),
+            TimeUnit::Hour => (3600, 3600),
+            TimeUnit::Day => (86_400, 86_400),
+            TimeUnit::Week => (604_800, 604_800),
+            TimeUnit::Month => (28 * 86_400, 31 * 86_400),
+            TimeUnit::Year => (365 * 86_400, 366 * 86_400),
+        }
+    }
+
     /// librrd's name.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -1044,8 +1057,8 @@ impl XGrid {
             base,
             major,
             label,
+            precision,
             format,
-            ..
         } = self
         {
             for (what, n) in [("base", base.1), ("major", major.1), ("label", label.1)] {
@@ -1062,10 +1075,45 @@ impl XGrid {
                 }
             }
             check_text(format, MAX_LEGEND_LEN)?;
+            // librrd steps through the grid with `struct tm` and `int` arithmetic.
+            let too_long = [base, major, label]
+                .iter()
+                .any(|(unit, n)| u64::from(*n) * unit.seconds().1 > MAX_GRID_INTERVAL)
+                || u64::from(*precision) > MAX_GRID_INTERVAL;
+            if too_long {
+                return Err(ValueError::Shape {
+                    what: "x-grid",
+                    text: self.to_string(),
+                    expected: "intervals and a label placement of at most 2147483647 seconds \
+                               (librrd steps through them in an int)",
+                });
+            }
         }
         Ok(())
     }
+
+    /// The shortest interval (seconds) between two lines or labels of the grid.
+    pub(crate) fn shortest_interval(&self) -> Option<u64> {
+        match self {
+            XGrid::None => None,
+            XGrid::Spec {
+                base, major, label, ..
+            } => [base, major, label]
+                .iter()
+                .map(|(unit, n)| u64::from(*n) * unit.seconds().0)
+                .min(),
+        }
+    }
 }
+
+/// The longest `--x-grid` interval and label placement, in seconds: librrd adds them to a
+/// `struct tm` and a `time_t` through `int`s.
+pub const MAX_GRID_INTERVAL: u64 = i32::MAX as u64;
+
+/// The most lines or labels an `--x-grid` may draw over the graph's time range: librrd draws
+/// every one of them (200,000 labelled lines take librrd about 5 s of CPU), and a second grid
+/// over decades (`SECOND:1` over 60 years) never ends.
+pub const MAX_GRID_LINES: u64 = 200_000;
 
 /// The `--y-grid` spec: `grid step:label factor`, or `none`.
 #[derive(Debug, Clone, Copy, PartialEq)]

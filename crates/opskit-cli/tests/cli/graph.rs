@@ -176,6 +176,9 @@ fn check_refuses_what_crashes_librrd() {
         ("GPRINT:a:AVERAGE:%.2147483647lf", "precision"),
         ("CDEF:t=a,1e12,TREND", "window"),
         ("CDEF:t=86400,-2,1e12,a,PREDICT", "window"),
+        ("CDEF:t=a,2147483647,TREND", "window"),
+        ("CDEF:t=a,a,0,1,-,SORT,POP", "count"),
+        ("--zoom=100", "pixels"),
     ] {
         let o = opskit(&strings(&[
             "--check",
@@ -190,7 +193,7 @@ fn check_refuses_what_crashes_librrd() {
         "--check",
         "x.png",
         "DEF:a=x.rrd:a:AVERAGE",
-        "CDEF:t=a,2147483647,TREND",
+        "CDEF:t=a,4194304,TREND",
         "GPRINT:a:AVERAGE:%255.255lf",
     ]));
     assert!(o.status.success(), "{}", stderr(&o));
