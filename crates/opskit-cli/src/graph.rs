@@ -6,8 +6,10 @@
 //! is rendered in-process through librrd.
 //!
 //! Like `rrdtool graph`, the command prints the image size (`481x155`, `0x0` for a graph that
-//! only prints) and then each PRINT value on its own line; with `-` as the output file the
-//! image goes to stdout instead. Modes:
+//! only prints), then the `--imginfo` line, then each PRINT value on its own line; with `-` as
+//! the output file the image goes to stdout instead. As in rrdtool, the `--imginfo` line
+//! replaces the size when the option is written `--imginfo FORMAT` or `-f FORMAT`. PRINT
+//! writes its format text as it is: `PRINT:v:%lf\t` prints the value and `\t`. Modes:
 //! - `--check`: validate only; print `OK` or the diagnostics;
 //! - `--emit`: print the canonical argument list, one argument per line;
 //! - `--info`: render and print what `rrdtool graphv` prints (`print[0] = "..."`,
@@ -16,6 +18,9 @@
 //!
 //! Exit status: 0 on success, 1 on any error (invalid arguments, or librrd refusing the graph,
 //! with librrd's own message), as rrdtool.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt as _;
 
 use rrdgraph::GraphSpec;
 
@@ -59,14 +64,16 @@ pub(crate) struct Args {
     #[arg(long, group = "mode")]
     to_rust: bool,
     /// The output file (`-` for stdout), then the options and elements of `rrdtool graph`.
+    /// A DEF's RRD file path may be any bytes (it need not be UTF-8).
     #[arg(
         required = true,
         num_args = 1..,
         allow_hyphen_values = true,
         trailing_var_arg = true,
-        value_name = "OUTPUT ARGS"
+        value_name = "OUTPUT ARGS",
+        value_parser = clap::value_parser!(OsString)
     )]
-    graph: Vec<String>,
+    graph: Vec<OsString>,
 }
 
 pub(crate) fn run(args: Args) -> Result<Exit> {
@@ -77,18 +84,18 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         to_rust,
         graph,
     } = args;
-    let spec = GraphSpec::parse_args(&graph)?;
+    let spec = GraphSpec::parse_os_args(&graph)?;
     if check {
         write_stdout(b"OK\n")?;
         return Ok(Exit::SUCCESS);
     }
     if emit {
-        let mut text = String::new();
-        for a in spec.to_args() {
-            text.push_str(&a);
-            text.push('\n');
+        let mut text = Vec::new();
+        for a in spec.to_os_args() {
+            text.extend_from_slice(a.as_bytes());
+            text.push(b'\n');
         }
-        write_stdout(text.as_bytes())?;
+        write_stdout(&text)?;
         return Ok(Exit::SUCCESS);
     }
     if to_rust {
@@ -105,10 +112,19 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
             write_stdout(img)?;
         }
     } else {
-        let (w, h) = rendered
-            .meta()
-            .map_or((0, 0), |m| (m.image_width, m.image_height));
-        let mut text = format!("{w}x{h}\n");
+        let mut text = String::new();
+        // rrdtool prints the --imginfo line in place of the size, but it only looks for the
+        // arguments `--imginfo` and `-f` themselves (`--imginfo=...` gets both lines).
+        if !graph.iter().any(|a| a == "--imginfo" || a == "-f") {
+            let (w, h) = rendered
+                .meta()
+                .map_or((0, 0), |m| (m.image_width, m.image_height));
+            text = format!("{w}x{h}\n");
+        }
+        if let Some(line) = rendered.image_info() {
+            text.push_str(line);
+            text.push('\n');
+        }
         for p in rendered.prints() {
             text.push_str(p);
             text.push('\n');

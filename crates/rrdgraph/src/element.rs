@@ -1,6 +1,7 @@
 //! Graph elements: data definitions, graph elements and print elements.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use crate::rpn::{Rpn, VDefExpr};
 use crate::value::{AtTime, Cf, Color, DsName, Legend, PrintFormat, VName};
@@ -109,8 +110,8 @@ impl fmt::Display for ElementKind {
 pub struct Def {
     /// The vname defined.
     pub vname: VName,
-    /// The RRD file (any text; `:` is escaped on emit).
-    pub rrd: String,
+    /// The RRD file (any path, UTF-8 or not; `:` is escaped on emit).
+    pub rrd: PathBuf,
     /// The data source in the RRD.
     pub ds: DsName,
     /// The consolidation function of the RRA to read.
@@ -129,7 +130,7 @@ pub struct Def {
 
 impl Def {
     /// `DEF:vname=rrd:ds:cf`.
-    pub fn new(vname: &VName, rrd: impl Into<String>, ds: DsName, cf: Cf) -> Self {
+    pub fn new(vname: &VName, rrd: impl Into<PathBuf>, ds: DsName, cf: Cf) -> Self {
         Def {
             vname: vname.clone(),
             rrd: rrd.into(),

@@ -251,6 +251,9 @@ pub enum ParseReason {
     /// The argument contains a NUL byte.
     #[error("contains a NUL byte")]
     Nul,
+    /// The argument is not UTF-8 (only a DEF's RRD path may be).
+    #[error("is not UTF-8 (only a DEF's RRD file path may be)")]
+    NotUtf8,
 }
 
 /// The error type of this crate.

@@ -26,7 +26,8 @@
 //! process-wide mutex, for the whole call, including the copy of the results. The batch
 //! renderer gets parallelism from worker processes instead (see `batch.rs`).
 
-use std::ffi::{CStr, CString, c_char, c_int, c_ulong};
+use std::ffi::{CStr, CString, OsStr, c_char, c_int, c_ulong};
+use std::os::unix::ffi::OsStrExt as _;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::ops::{InfoValue, RrdError};
@@ -52,7 +53,7 @@ struct Argv {
 }
 
 impl Argv {
-    fn new(op: &'static str, args: &[&str]) -> Result<Self, RrdError> {
+    fn new(op: &'static str, args: &[&OsStr]) -> Result<Self, RrdError> {
         let mut buffers = args
             .iter()
             .enumerate()
@@ -143,15 +144,15 @@ impl InfoCall {
 /// and copies the list out in librrd's order.
 pub(crate) fn call_info(
     call: InfoCall,
-    args: &[&str],
+    args: &[&OsStr],
 ) -> Result<Vec<(String, InfoValue)>, RrdError> {
     let op = call.op();
     let mut full = Vec::with_capacity(args.len() + 1);
-    full.push(match call {
+    full.push(OsStr::new(match call {
         InfoCall::Graph => "graphv",
         InfoCall::Info => "info",
         InfoCall::UpdateV => "updatev",
-    });
+    }));
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -257,13 +258,13 @@ pub(crate) enum StatusCall {
 }
 
 /// Calls `rrd_create`, `rrd_update` or `rrd_flushcached` with `args` (without the command name).
-pub(crate) fn call_status(call: StatusCall, args: &[&str]) -> Result<(), RrdError> {
+pub(crate) fn call_status(call: StatusCall, args: &[&OsStr]) -> Result<(), RrdError> {
     let (op, name) = match call {
         StatusCall::Create => ("create", "create"),
         StatusCall::Update => ("update", "update"),
         StatusCall::FlushCached => ("flushcached", "flushcached"),
     };
-    let mut full = vec![name];
+    let mut full = vec![OsStr::new(name)];
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -281,9 +282,9 @@ pub(crate) fn call_status(call: StatusCall, args: &[&str]) -> Result<(), RrdErro
 }
 
 /// Calls `rrd_first` (`first [--rraindex n] [--daemon a] <file>`) or `rrd_last`.
-pub(crate) fn call_time(first: bool, args: &[&str]) -> Result<i64, RrdError> {
+pub(crate) fn call_time(first: bool, args: &[&OsStr]) -> Result<i64, RrdError> {
     let op = if first { "first" } else { "last" };
-    let mut full = vec![op];
+    let mut full = vec![OsStr::new(op)];
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -376,9 +377,9 @@ fn row_count(start: i64, end: i64, step: c_ulong) -> Option<usize> {
 const MAX_CELLS: usize = 1 << 28;
 
 /// Calls `rrd_fetch` (`fetch <file> <CF> [options]`).
-pub(crate) fn call_fetch(args: &[&str]) -> Result<Matrix, RrdError> {
+pub(crate) fn call_fetch(args: &[&OsStr]) -> Result<Matrix, RrdError> {
     let op = "fetch";
-    let mut full = vec![op];
+    let mut full = vec![OsStr::new(op)];
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -408,9 +409,9 @@ pub(crate) fn call_fetch(args: &[&str]) -> Result<Matrix, RrdError> {
 }
 
 /// Calls `rrd_xport` (`xport [options] DEF:... XPORT:...`).
-pub(crate) fn call_xport(args: &[&str]) -> Result<Matrix, RrdError> {
+pub(crate) fn call_xport(args: &[&OsStr]) -> Result<Matrix, RrdError> {
     let op = "xport";
-    let mut full = vec![op];
+    let mut full = vec![OsStr::new(op)];
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -494,9 +495,9 @@ pub(crate) struct LastUpdateRaw {
 }
 
 /// Calls `rrd_lastupdate_r(file)`.
-pub(crate) fn call_lastupdate(file: &str) -> Result<LastUpdateRaw, RrdError> {
+pub(crate) fn call_lastupdate(file: &OsStr) -> Result<LastUpdateRaw, RrdError> {
     let op = "lastupdate";
-    let file = CString::new(file).map_err(|_| RrdError::NulByte { op, index: 0 })?;
+    let file = CString::new(file.as_bytes()).map_err(|_| RrdError::NulByte { op, index: 0 })?;
     let mut time: rrd_sys::time_t = 0;
     let mut count: c_ulong = 0;
     let mut names: *mut *mut c_char = std::ptr::null_mut();
@@ -577,7 +578,8 @@ mod tests {
 
     #[test]
     fn argv_rejects_nul_with_the_argument_index() {
-        let err = Argv::new("graph", &["graphv", "-", "a\0b"])
+        let args = ["graphv", "-", "a\0b"].map(OsStr::new);
+        let err = Argv::new("graph", &args)
             .err()
             .expect("NUL must be refused");
         assert!(matches!(
@@ -609,7 +611,7 @@ mod tests {
 
     #[test]
     fn errors_keep_librrd_message() {
-        let err = call_time(false, &["/nonexistent/opskit.rrd"]).unwrap_err();
+        let err = call_time(false, &[OsStr::new("/nonexistent/opskit.rrd")]).unwrap_err();
         let RrdError::Librrd { op, message } = err else {
             panic!("{err:?}")
         };

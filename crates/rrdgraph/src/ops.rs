@@ -8,6 +8,7 @@
 //! - the `RRDCACHED_ADDRESS` environment variable is honoured by librrd when no daemon is given;
 //! - a graph's or xport's `DEF:...:daemon=<address>` and `--daemon` arguments pass through.
 
+use std::ffi::OsStr;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -32,12 +33,6 @@ pub enum RrdError {
         op: &'static str,
         /// Index of the argument (0 is the first argument after the command name).
         index: usize,
-    },
-    /// A path is not valid UTF-8: librrd takes text file names.
-    #[error("path {} is not valid UTF-8, which librrd needs", path.display())]
-    NonUtf8Path {
-        /// The path.
-        path: PathBuf,
     },
     /// An argument was refused before librrd was called.
     #[error("{what}: {reason}")]
@@ -901,10 +896,9 @@ impl Series {
     }
 }
 
-fn path_str(path: &Path) -> Result<&str, RrdError> {
-    path.to_str().ok_or_else(|| RrdError::NonUtf8Path {
-        path: path.to_owned(),
-    })
+/// Borrows each text argument as an `OsStr` for librrd's argv.
+fn os_args<'a>(args: &[&'a str]) -> Vec<&'a OsStr> {
+    args.iter().map(|a| OsStr::new(*a)).collect()
 }
 
 /// A handle on one RRD file, optionally served through rrdcached.
@@ -977,14 +971,16 @@ impl Rrd {
         crate::header::check(&self.path)
     }
 
-    fn args<'a>(&'a self, file: &'a str, before: &[&'a str]) -> Vec<&'a str> {
+    /// `[--daemon ADDRESS] BEFORE... FILE`; the file's path goes to librrd as its bytes (it
+    /// need not be UTF-8).
+    fn args<'a>(&'a self, before: &[&'a str]) -> Vec<&'a OsStr> {
         let mut args = Vec::with_capacity(before.len() + 3);
         if let Some(d) = &self.daemon {
-            args.push("--daemon");
-            args.push(d.as_str());
+            args.push(OsStr::new("--daemon"));
+            args.push(OsStr::new(d.as_str()));
         }
-        args.extend_from_slice(before);
-        args.push(file);
+        args.extend(os_args(before));
+        args.push(self.path.as_os_str());
         args
     }
 
@@ -995,10 +991,9 @@ impl Rrd {
     /// [`RrdError::Invalid`] for a bad layout, [`RrdError::Librrd`] when librrd refuses it.
     pub fn create(&self, spec: &CreateSpec) -> Result<(), RrdError> {
         spec.validate()?;
-        let file = path_str(&self.path)?;
         let rest = spec.to_args();
-        let mut args = self.args(file, &[]);
-        args.extend(rest.iter().map(String::as_str));
+        let mut args = self.args(&[]);
+        args.extend(rest.iter().map(OsStr::new));
         ffi::call_status(ffi::StatusCall::Create, &args)
     }
 
@@ -1028,20 +1023,19 @@ impl Rrd {
                 reason: "no values given".into(),
             });
         }
-        let file = path_str(&self.path)?;
         let template = template.map(|t| t.join(":"));
         let values: Vec<String> = updates.iter().map(Update::to_arg).collect();
-        let mut args = Vec::new();
+        let mut args: Vec<&OsStr> = Vec::new();
         if let Some(d) = &self.daemon {
-            args.extend(["--daemon", d.as_str()]);
+            args.extend(os_args(&["--daemon", d.as_str()]));
         }
         if let Some(t) = &template {
-            args.extend(["--template", t.as_str()]);
+            args.extend(os_args(&["--template", t.as_str()]));
         }
-        args.push(file);
+        args.push(self.path.as_os_str());
         // A value starting with '-' (a negative time) must not be read as an option.
-        args.push("--");
-        args.extend(values.iter().map(String::as_str));
+        args.push(OsStr::new("--"));
+        args.extend(values.iter().map(OsStr::new));
         ffi::call_status(ffi::StatusCall::Update, &args)
     }
 
@@ -1058,11 +1052,10 @@ impl Rrd {
                 reason: "no values given".into(),
             });
         }
-        let file = path_str(&self.path)?;
         let values: Vec<String> = updates.iter().map(Update::to_arg).collect();
-        let mut args = self.args(file, &[]);
-        args.push("--");
-        args.extend(values.iter().map(String::as_str));
+        let mut args = self.args(&[]);
+        args.push(OsStr::new("--"));
+        args.extend(values.iter().map(OsStr::new));
         ffi::call_info(ffi::InfoCall::UpdateV, &args).map(Info::new)
     }
 
@@ -1073,8 +1066,7 @@ impl Rrd {
     /// [`RrdError::Librrd`] when the file cannot be read.
     pub fn info(&self) -> Result<Info, RrdError> {
         self.check_header()?;
-        let file = path_str(&self.path)?;
-        ffi::call_info(ffi::InfoCall::Info, &self.args(file, &[])).map(Info::new)
+        ffi::call_info(ffi::InfoCall::Info, &self.args(&[])).map(Info::new)
     }
 
     /// The time of the first value kept by archive `rra` (`rrdtool first --rraindex`).
@@ -1084,9 +1076,8 @@ impl Rrd {
     /// [`RrdError::Librrd`] when the file cannot be read or has no such archive.
     pub fn first(&self, rra: usize) -> Result<i64, RrdError> {
         self.check_header()?;
-        let file = path_str(&self.path)?;
         let idx = rra.to_string();
-        ffi::call_time(true, &self.args(file, &["--rraindex", &idx]))
+        ffi::call_time(true, &self.args(&["--rraindex", &idx]))
     }
 
     /// The time of the last update (`rrdtool last`).
@@ -1096,8 +1087,7 @@ impl Rrd {
     /// [`RrdError::Librrd`] when the file cannot be read.
     pub fn last(&self) -> Result<i64, RrdError> {
         self.check_header()?;
-        let file = path_str(&self.path)?;
-        ffi::call_time(false, &self.args(file, &[]))
+        ffi::call_time(false, &self.args(&[]))
     }
 
     /// The time and values of the last update (`rrdtool lastupdate`). Through a daemon, the
@@ -1108,11 +1098,10 @@ impl Rrd {
     /// [`RrdError::Librrd`] when the file cannot be read or flushed.
     pub fn lastupdate(&self) -> Result<LastUpdate, RrdError> {
         self.check_header()?;
-        let file = path_str(&self.path)?;
         if self.daemon.is_some() || daemon_from_env() {
             self.flush()?;
         }
-        let raw = ffi::call_lastupdate(file)?;
+        let raw = ffi::call_lastupdate(self.path.as_os_str())?;
         Ok(LastUpdate {
             time: raw.time,
             values: raw.names.into_iter().zip(raw.values).collect(),
@@ -1126,12 +1115,11 @@ impl Rrd {
     /// [`RrdError::Librrd`] when the file cannot be read or has no archive for `cf`.
     pub fn fetch(&self, request: &FetchRequest) -> Result<Series, RrdError> {
         self.check_header()?;
-        let file = path_str(&self.path)?;
         let rest = request.to_args();
-        let mut args = vec![file];
-        args.extend(rest.iter().map(String::as_str));
+        let mut args = vec![self.path.as_os_str()];
+        args.extend(rest.iter().map(OsStr::new));
         if let Some(d) = &self.daemon {
-            args.extend(["--daemon", d.as_str()]);
+            args.extend(os_args(&["--daemon", d.as_str()]));
         }
         ffi::call_fetch(&args).map(Series::from_matrix)
     }
@@ -1143,8 +1131,7 @@ impl Rrd {
     ///
     /// [`RrdError::Librrd`] when no daemon is known or the daemon refuses.
     pub fn flush(&self) -> Result<(), RrdError> {
-        let file = path_str(&self.path)?;
-        ffi::call_status(ffi::StatusCall::FlushCached, &self.args(file, &[]))
+        ffi::call_status(ffi::StatusCall::FlushCached, &self.args(&[]))
     }
 }
 
@@ -1317,9 +1304,11 @@ impl XportRequest {
 /// # Errors
 ///
 /// [`RrdError::Librrd`] with librrd's message when the arguments or files are wrong.
-pub fn xport<S: AsRef<str>>(args: &[S]) -> Result<Series, RrdError> {
+///
+/// The arguments go to librrd as their bytes: a DEF's file need not be UTF-8.
+pub fn xport<S: AsRef<OsStr>>(args: &[S]) -> Result<Series, RrdError> {
     crate::header::check_defs(args)?;
-    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let args: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
     ffi::call_xport(&args).map(Series::from_matrix)
 }
 

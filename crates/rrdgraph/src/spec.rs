@@ -368,8 +368,8 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
         let vdef = [K::VDef];
         match e {
             Element::Def(d) => {
-                check_no_trailing_backslash(index, e, "rrd", &d.rrd)?;
-                if d.rrd.is_empty() {
+                check_no_trailing_backslash(index, e, "rrd", &d.rrd.to_string_lossy())?;
+                if d.rrd.as_os_str().is_empty() {
                     return Err(el(index, e, "rrd", ValueError::Empty));
                 }
                 if let Some(a) = &d.daemon {
@@ -581,6 +581,10 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
                         ));
                     }
                     (None, _) => lookup("vname", vname, "VDEF (or give a CF)", &vdef)?,
+                }
+                // A format that ends in a backslash escapes the `:` of a style field after it.
+                if format.style().is_some() && format.legend().to_raw().ends_with('\\') {
+                    return Err(el(index, e, "format", ValueError::TrailingBackslash));
                 }
                 if let Format::ValStrfduration(l) = format {
                     check_duration_format(l.text()).map_err(|r| el(index, e, "format", r))?;

@@ -342,7 +342,8 @@ impl ControlCode {
 /// Splits a trailing `\x` control code off librrd text (already colon-unescaped).
 fn split_code(raw: &str) -> Result<(&str, Option<ControlCode>), ValueError> {
     let b = raw.as_bytes();
-    if b.len() >= 2 && b[b.len() - 2] == b'\\' {
+    // librrd reads a final `\t` as a tab, not as a control code.
+    if b.len() >= 2 && b[b.len() - 2] == b'\\' && b[b.len() - 1] != b't' {
         let c = char::from(b[b.len() - 1]);
         let code = ControlCode::from_char(c).ok_or(ValueError::ControlCode(c))?;
         Ok((&raw[..raw.len() - 2], Some(code)))
@@ -442,6 +443,38 @@ impl Legend {
         Self::with(text.replace("\\t", "\t"), code)
     }
 
+    /// Text exactly as librrd's PRINT writes it: PRINT does not read control codes, tabs or a
+    /// final backslash, so `\t` stays two characters and a final `\` stays as it is. A known
+    /// control code at the end is still split off (it is written back unchanged), so the text
+    /// round-trips through [`Legend::to_raw`].
+    ///
+    /// ```
+    /// use rrdgraph::Legend;
+    /// assert_eq!(Legend::literal("%lf\\")?.to_raw(), "%lf\\");
+    /// assert_eq!(Legend::literal("a\\tb")?.to_raw(), "a\\tb");
+    /// # Ok::<(), rrdgraph::ValueError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ValueError::BadChar`] for a control character, [`ValueError::TooLong`] beyond 200
+    /// bytes.
+    pub fn literal(raw: impl Into<String>) -> Result<Self, ValueError> {
+        let raw = raw.into();
+        let (text, code) = match split_code(&raw) {
+            Ok((text, Some(code))) => (text.to_owned(), Some(code)),
+            _ => (raw, None),
+        };
+        check_text(&text, MAX_LEGEND_LEN)?;
+        let len = text.len() + if code.is_some() { 2 } else { 0 };
+        if len > MAX_LEGEND_LEN {
+            return Err(ValueError::TooLong {
+                len,
+                max: MAX_LEGEND_LEN,
+            });
+        }
+        Ok(Legend { text, code })
+    }
+
     /// Replaces the control code.
     #[must_use]
     pub fn with_code(mut self, code: ControlCode) -> Self {
@@ -527,6 +560,17 @@ impl PrintFormat {
     /// As [`PrintFormat::new`], and [`ValueError::ControlCode`].
     pub fn parse_raw(raw: &str) -> Result<Self, ValueError> {
         let l = Legend::parse_raw(raw)?;
+        check_value_format(l.text())?;
+        Ok(PrintFormat(l))
+    }
+
+    /// A PRINT format exactly as librrd's PRINT writes it (see [`Legend::literal`]): `%lf\t`
+    /// prints the value and `\t`, `%lf\\` the value and a backslash, as `rrdtool graph` does.
+    ///
+    /// # Errors
+    /// As [`PrintFormat::new`].
+    pub fn literal(raw: impl Into<String>) -> Result<Self, ValueError> {
+        let l = Legend::literal(raw)?;
         check_value_format(l.text())?;
         Ok(PrintFormat(l))
     }
