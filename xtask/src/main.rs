@@ -1,7 +1,10 @@
 //! `cargo xtask`: the project's task runner.
 //!
 //! - `setup`: installs what the tests, demo and benchmarks need, only what is missing;
-//! - `test`: setup, then format, lint, docs and every test of the workspace;
+//! - `test`: setup, then format, lint, docs, the cargo-fuzz targets briefly and every test of
+//!   the workspace, including rrdgraph's differential fuzzing against librrd (at most
+//!   `DIFF_FUZZ_CASES` (400) generated graphs or `DIFF_FUZZ_SECONDS` (60) seconds, whichever ends
+//!   first);
 //! - `demo`: setup, then every recipe end to end, with its pictures and reports in `target/demo/`;
 //! - `bench`: setup, then the peer benchmarks, gathered into `target/bench/REPORT.md`;
 //! - `fuzz`: runs each cargo-fuzz target for a few seconds.
@@ -47,6 +50,11 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Graphs that rrdgraph's differential fuzz test (`difffuzz`) draws with librrd in CI.
+const DIFF_FUZZ_CASES: &str = "400";
+/// The time budget of that test in CI, in seconds (on top of the time to set it up).
+const DIFF_FUZZ_SECONDS: &str = "60";
+
 /// Everything CI checks, in the order that fails fastest.
 fn test(root: &Path) -> Result<(), String> {
     setup::run(root)?;
@@ -79,6 +87,8 @@ fn test(root: &Path) -> Result<(), String> {
         "tests",
         cargo(root, &["test", "--workspace", "--all-features"]),
     )
+    .env("RRDGRAPH_FUZZ_CASES", DIFF_FUZZ_CASES)
+    .env("RRDGRAPH_FUZZ_SECS", DIFF_FUZZ_SECONDS)
     .run()
 }
 
