@@ -41,6 +41,7 @@ Limits (refused by validation, so librrd never crashes or exhausts memory):
     (--width x --height) and an upper bound of the margins, legend rows, fonts and border
   --x-grid: intervals and label placement at most 2147483647 s, and at most 200000 lines
     or labels over the time range
+  LINE width: at most 100000 pixels (cairo needs gigabytes for 10^11)
   --step: at most 2147483647 s (librrd reads it with atoi)";
 
 /// A drop-in for `rrdtool graph`.

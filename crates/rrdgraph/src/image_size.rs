@@ -22,6 +22,11 @@ use crate::value::MAX_LEGEND_LEN;
 /// much again.
 pub const MAX_IMAGE_PIXELS: u64 = 1 << 25;
 
+/// The widest LINE, in pixels (100,000, the widest canvas): cairo strokes a line of 10^10
+/// pixels with a quarter of a GiB and one of 10^11 with more than 10 s of CPU and 700 MiB
+/// (found by the differential fuzzer).
+pub const MAX_LINE_WIDTH: f64 = 100_000.0;
+
 /// librrd's default font sizes (points): default, title, axis, unit, legend, watermark.
 const DEFAULT_FONT_SIZE: f64 = 9.0;
 

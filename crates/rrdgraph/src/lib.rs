@@ -39,7 +39,7 @@ pub use element::{
 };
 pub use emit::element_arg;
 pub use error::{Error, ParseReason, Result, RpnError, ValueError};
-pub use image_size::MAX_IMAGE_PIXELS;
+pub use image_size::{MAX_IMAGE_PIXELS, MAX_LINE_WIDTH};
 pub use options::{
     AxisFormatter, ColorTag, Font, FontRenderMode, FontTag, GraphOption, GraphRenderMode,
     GraphType, ImageFormat, LegendDirection, LegendPosition, MAX_STEP, OPTIONS, OptionInfo, Units,

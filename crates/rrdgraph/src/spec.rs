@@ -7,7 +7,7 @@ use crate::element::{
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
 };
 use crate::error::{Error, Result, ValueError};
-use crate::image_size::MAX_IMAGE_PIXELS;
+use crate::image_size::{MAX_IMAGE_PIXELS, MAX_LINE_WIDTH};
 use crate::options::{AxisFormatter, GraphOption, ImageFormat};
 use crate::value::{
     Legend, MAX_GRID_LINES, MAX_TEXT_LEN, check_axis_format, check_duration_format, check_text,
@@ -428,13 +428,13 @@ pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
                 ..
             }) => {
                 if let Some(w) = width
-                    && (!w.is_finite() || *w < 0.0)
+                    && (!w.is_finite() || *w < 0.0 || *w > MAX_LINE_WIDTH)
                 {
                     return Err(el(
                         index,
                         e,
                         "width",
-                        ValueError::Invalid("must be a non-negative number"),
+                        ValueError::Invalid("must be a number of pixels from 0 to 100000"),
                     ));
                 }
                 lookup("value", value, "DEF, CDEF or VDEF", &any)?;
