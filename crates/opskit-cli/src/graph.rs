@@ -39,7 +39,7 @@ Limits (refused by validation, so librrd never crashes or exhausts memory):
   RPN stack: at most 4096 values
   Image: at most 33554432 pixels (2^25), zoom included, counting the canvas
     (--width x --height) and an upper bound of the margins, legend rows, fonts and border
-  --x-grid: intervals and label placement at most 2147483647 s, and at most 200000 lines
+  --x-grid: intervals and label placement at most 2147483647 s, and at most 100000 lines
     or labels over the time range
   LINE width: at most 100000 pixels (cairo needs gigabytes for 10^11)
   --step: at most 2147483647 s (librrd reads it with atoi)";

@@ -221,7 +221,7 @@ impl GraphSpec {
             return Err(Error::Option {
                 option: "x-grid",
                 reason: ValueError::Invalid(
-                    "the grid would draw more than MAX_GRID_LINES (200000) lines or labels over \
+                    "the grid would draw more than MAX_GRID_LINES (100000) lines or labels over \
                      the time range",
                 ),
             });

@@ -1155,9 +1155,9 @@ impl XGrid {
 pub const MAX_GRID_INTERVAL: u64 = i32::MAX as u64;
 
 /// The most lines or labels an `--x-grid` may draw over the graph's time range: librrd draws
-/// every one of them (200,000 labelled lines take librrd about 5 s of CPU), and a second grid
+/// every one of them (100,000 labelled lines take librrd about 3 s of CPU), and a second grid
 /// over decades (`SECOND:1` over 60 years) never ends.
-pub const MAX_GRID_LINES: u64 = 200_000;
+pub const MAX_GRID_LINES: u64 = 100_000;
 
 /// The `--y-grid` spec: `grid step:label factor`, or `none`.
 #[derive(Debug, Clone, Copy, PartialEq)]
