@@ -30,7 +30,8 @@ use std::ffi::{CStr, CString, OsStr, c_char, c_int, c_ulong};
 use std::os::unix::ffi::OsStrExt as _;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::ops::{InfoValue, RrdError};
+use crate::info::InfoValue;
+use crate::rrd_error::RrdError;
 
 /// The process-wide lock around every librrd call. See the module docs.
 static LIBRRD: Mutex<()> = Mutex::new(());

@@ -67,15 +67,27 @@ pub use value::{
 mod ffi;
 
 mod batch;
+mod create;
+mod fetch;
+mod handle;
 mod header;
-mod ops;
+mod info;
 mod render;
+mod rrd_error;
+mod update;
+mod xport;
 
 pub use batch::{BatchBuilder, BatchRenderer, WORKER_ENV, serve_worker, serve_worker_if_requested};
+pub use create::{CreateSpec, DataSource, DsType, Rra};
+pub use fetch::{FetchRequest, Series};
+pub use handle::{Rrd, librrd_version};
 pub use header::{MAX_DS, MAX_RRA, check as check_header};
-pub use ops::{
-    Cf, CreateSpec, DataSource, DsType, FetchRequest, Info, InfoValue, LastUpdate, Rra, Rrd,
-    RrdError, Series, Update, XportRequest, librrd_version, xport,
-};
+pub use info::{Info, InfoValue};
+pub use rrd_error::RrdError;
+pub use update::{LastUpdate, Update};
+// One consolidation-function type for the whole crate: the spec half defines it (with the
+// Holt-Winters CFs a DEF may read) in value.rs; RRAs and fetches use the same type.
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
+pub use value::Cf;
+pub use xport::{XportRequest, xport};
 // --- librrd: end ---

@@ -14,7 +14,8 @@ use std::ffi::OsStr;
 use std::fmt::Write as _;
 
 use crate::ffi;
-use crate::ops::{Info, InfoValue, RrdError};
+use crate::info::{Info, InfoValue};
+use crate::rrd_error::RrdError;
 
 /// The options whose values librrd keeps in globals, with librrd's defaults. Every render
 /// passes them first, so that a render never sees the previous render's value.
