@@ -22,15 +22,18 @@ mod attime;
 mod catalog;
 mod codegen;
 mod element;
+mod element_kind;
 mod emit;
 mod error;
 mod image_size;
+mod op;
 mod options;
 mod parse;
 mod preset;
 mod rpn;
 mod spec;
 mod value;
+mod value_error;
 
 pub use catalog::{element_samples, option_samples};
 pub use element::{
@@ -38,8 +41,9 @@ pub use element::{
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
 };
 pub use emit::element_arg;
-pub use error::{Error, ParseReason, Result, RpnError, ValueError};
+pub use error::{Error, ParseReason, Result};
 pub use image_size::{MAX_IMAGE_PIXELS, MAX_LINE_WIDTH};
+pub use op::{Effect, Op};
 pub use options::{
     AxisFormatter, ColorTag, Font, FontRenderMode, FontTag, GraphOption, GraphRenderMode,
     GraphType, ImageFormat, LegendDirection, LegendPosition, MAX_STEP, OPTIONS, OptionInfo, Units,
@@ -48,8 +52,8 @@ pub use options::{
 pub use parse::{MAX_ARGS, split_command_line};
 pub use preset::{TRAFFIC_RECIPE_ARGS, Traffic, traffic};
 pub use rpn::{
-    Effect, MAX_PREDICT_SHIFT, MAX_PREDICT_SHIFTS, MAX_RPN_TOKENS, MAX_RPN_WINDOW, Op, Rpn, Token,
-    VDefExpr, VDefFunc,
+    MAX_PREDICT_SHIFT, MAX_PREDICT_SHIFTS, MAX_RPN_TOKENS, MAX_RPN_WINDOW, Rpn, Token, VDefExpr,
+    VDefFunc,
 };
 pub use spec::{GraphSpec, GraphSpecBuilder};
 pub use value::{
@@ -57,6 +61,7 @@ pub use value::{
     MAX_GRID_INTERVAL, MAX_GRID_LINES, MAX_LEGEND_LEN, MAX_TEXT_LEN, MAX_VNAME_LEN, PrintFormat,
     TimeUnit, VName, XGrid, YGrid,
 };
+pub use value_error::{RpnError, ValueError};
 // `Cf` is exported with the librrd operations below (one type for DEFs, RRAs and fetches).
 
 // --- librrd: modules and exports ---

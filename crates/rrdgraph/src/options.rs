@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::error::ValueError;
 use crate::value::{AtTime, Color, MAX_TEXT_LEN, XGrid, YGrid, check_text, fmt_f64, parse_f64};
+use crate::value_error::ValueError;
 
 macro_rules! keyword_enum {
     ($(#[$doc:meta])* $name:ident, $allowed:literal, { $( $(#[$vdoc:meta])* $var:ident = $kw:literal ),* $(,)? }) => {

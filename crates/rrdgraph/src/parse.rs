@@ -4,13 +4,14 @@ use crate::element::{
     Area, CDef, Dashes, Def, Element, Format, HRule, Line, Position, Print, Shift, ShiftOffset,
     Stack, TextAlign, Tick, VDef, VRule,
 };
-use crate::error::{Error, ParseReason, Result, ValueError};
+use crate::error::{Error, ParseReason, Result};
 use crate::options::{GraphOption, OptionInfo, option_by_short, option_info};
 use crate::rpn::{Rpn, VDefExpr};
 use crate::spec::{ArgForm, GraphSpec, GraphSpecBuilder};
 use crate::value::{
     AtTime, Cf, Color, DsName, Legend, MAX_TEXT_LEN, PrintFormat, VName, check_text, parse_f64,
 };
+use crate::value_error::ValueError;
 
 /// The most arguments one graph may have (bounds memory on untrusted input).
 pub const MAX_ARGS: usize = 100_000;
@@ -833,6 +834,20 @@ pub fn split_command_line(line: &str) -> Result<Vec<String>> {
         words.push(cur);
     }
     Ok(words)
+}
+
+// Here rather than in spec.rs, so that the spec does not import its parser.
+impl GraphSpecBuilder {
+    /// Parses rrdtool graph arguments (options and elements, no output filename) and appends
+    /// them. The first error is kept and returned by [`build`](Self::build).
+    pub fn args<S: AsRef<str>>(mut self, args: &[S]) -> Self {
+        if !self.has_error()
+            && let Err(e) = parse_into(&mut self, args, 0, false)
+        {
+            self.remember_error(e);
+        }
+        self
+    }
 }
 
 impl GraphSpec {

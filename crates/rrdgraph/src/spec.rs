@@ -6,12 +6,13 @@ use crate::element::{
     Area, CDef, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift,
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
 };
-use crate::error::{Error, Result, ValueError};
+use crate::error::{Error, Result};
 use crate::image_size::{MAX_IMAGE_PIXELS, MAX_LINE_WIDTH};
 use crate::options::{AxisFormatter, GraphOption, ImageFormat};
 use crate::value::{
     Legend, MAX_GRID_LINES, MAX_TEXT_LEN, check_axis_format, check_duration_format, check_text,
 };
+use crate::value_error::ValueError;
 
 /// How an option was spelled in an argument list, so that a parsed script is emitted the way it
 /// was written.
@@ -724,15 +725,16 @@ impl GraphSpecBuilder {
         gprint(Print) => GPrint;
     }
 
-    /// Parses rrdtool graph arguments (options and elements, no output filename) and appends
-    /// them. The first error is kept and returned by [`build`](Self::build).
-    pub fn args<S: AsRef<str>>(mut self, args: &[S]) -> Self {
-        if self.error.is_none()
-            && let Err(e) = crate::parse::parse_into(&mut self, args, 0, false)
-        {
+    /// Keeps the first error of a setter that parses (see [`GraphSpecBuilder::args`]) for
+    /// [`build`](Self::build) to report.
+    pub(crate) fn remember_error(&mut self, e: Error) {
+        if self.error.is_none() {
             self.error = Some(e);
         }
-        self
+    }
+
+    pub(crate) fn has_error(&self) -> bool {
+        self.error.is_some()
     }
 
     pub(crate) fn set_output_if_missing(&mut self, output: String) {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ValueError;
+use crate::value_error::ValueError;
 
 /// An at-style time (see rrdfetch(1) "AT-STYLE TIME SPECIFICATION"): `-1d`, `now-2h`,
 /// `end-1w`, `1700000000`, `noon yesterday`, `20:00 12/31/2023`, …

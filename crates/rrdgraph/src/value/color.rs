@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ValueError;
+use crate::value_error::ValueError;
 
 /// How many hex digits a [`Color`] was written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

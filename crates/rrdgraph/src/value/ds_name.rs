@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::ValueError;
+use crate::value_error::ValueError;
 
 /// The longest data source name librrd accepts.
 pub const MAX_DS_NAME_LEN: usize = 19;

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use super::number::parse_f64;
 use super::text::{MAX_LEGEND_LEN, check_text};
-use crate::error::ValueError;
+use crate::value_error::ValueError;
 
 /// A time unit of the `--x-grid` spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

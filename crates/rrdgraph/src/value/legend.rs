@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::text::{MAX_LEGEND_LEN, check_text};
-use crate::error::ValueError;
+use crate::value_error::ValueError;
 
 /// A legend control code: the `\x` suffix that tells librrd how to place the pending legend text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,6 +1,6 @@
 //! Numbers as librrd's `strtod` reads them and as this crate writes them.
 
-use crate::error::ValueError;
+use crate::value_error::ValueError;
 
 /// Parses a finite number the way librrd's `strtod` would accept it, rejecting NaN/inf.
 pub(crate) fn parse_f64(s: &str) -> Result<f64, ValueError> {

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::legend::{ControlCode, Legend};
-use crate::error::ValueError;
+use crate::value_error::ValueError;
 
 /// The largest width, and the largest precision, in a PRINT/GPRINT, axis or duration format.
 ///

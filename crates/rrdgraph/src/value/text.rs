@@ -1,6 +1,6 @@
 //! Free text: the control characters and lengths librrd can hold.
 
-use crate::error::ValueError;
+use crate::value_error::ValueError;
 
 /// The longest legend or format librrd keeps (`FMT_LEG_LEN`); longer text is silently cut.
 pub const MAX_LEGEND_LEN: usize = 200;

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::ValueError;
-use crate::rpn;
+use crate::op;
+use crate::value_error::ValueError;
 
 /// The longest vname librrd accepts.
 pub const MAX_VNAME_LEN: usize = 255;
@@ -47,7 +47,7 @@ impl VName {
                 hint: "allowed: A-Z a-z 0-9 _ -",
             });
         }
-        if rpn::is_reserved(&name) || name.parse::<f64>().is_ok() {
+        if op::is_reserved(&name) || name.parse::<f64>().is_ok() {
             return Err(ValueError::Reserved(name));
         }
         Ok(VName(name))
