@@ -20,6 +20,7 @@
 
 mod attime;
 mod catalog;
+mod check;
 mod codegen;
 mod element;
 mod element_kind;
