@@ -63,37 +63,56 @@ pub use value::{
     TimeUnit, VName, XGrid, YGrid,
 };
 pub use value_error::{RpnError, ValueError};
-// `Cf` is exported with the librrd operations below (one type for DEFs, RRAs and fetches).
+// One consolidation-function type for the whole crate: the spec half defines it (with the
+// Holt-Winters CFs a DEF may read) in value.rs; RRAs and fetches use the same type.
+pub use value::Cf;
+// The librrd error is part of the spec's error type, so it builds without librrd too.
+mod rrd_error;
+pub use rrd_error::RrdError;
 
-// --- librrd: modules and exports ---
+// --- librrd: modules and exports (the `librrd` feature) ---
+#[cfg(feature = "librrd")]
 #[expect(
     unsafe_code,
     reason = "librrd is a C library; ffi.rs is the one module that calls it, under one lock"
 )]
 mod ffi;
 
+#[cfg(feature = "librrd")]
 mod batch;
+#[cfg(feature = "librrd")]
 mod create;
+#[cfg(feature = "librrd")]
 mod fetch;
+#[cfg(feature = "librrd")]
 mod handle;
+#[cfg(feature = "librrd")]
 mod header;
+#[cfg(feature = "librrd")]
 mod info;
+#[cfg(feature = "librrd")]
 mod render;
-mod rrd_error;
+#[cfg(feature = "librrd")]
 mod update;
+#[cfg(feature = "librrd")]
 mod xport;
 
+#[cfg(feature = "librrd")]
 pub use batch::{BatchBuilder, BatchRenderer, WORKER_ENV, serve_worker, serve_worker_if_requested};
+#[cfg(feature = "librrd")]
 pub use create::{CreateSpec, DataSource, DsType, Rra};
+#[cfg(feature = "librrd")]
 pub use fetch::{FetchRequest, Series};
+#[cfg(feature = "librrd")]
 pub use handle::{Rrd, librrd_version};
+#[cfg(feature = "librrd")]
 pub use header::{MAX_DS, MAX_RRA, check as check_header};
+#[cfg(feature = "librrd")]
 pub use info::{Info, InfoValue};
-pub use rrd_error::RrdError;
-pub use update::{LastUpdate, Update};
-// One consolidation-function type for the whole crate: the spec half defines it (with the
-// Holt-Winters CFs a DEF may read) in value.rs; RRAs and fetches use the same type.
+#[cfg(feature = "librrd")]
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
-pub use value::Cf;
+#[cfg(feature = "librrd")]
+pub use update::{LastUpdate, Update};
+#[cfg(feature = "librrd")]
 pub use xport::{XportRequest, xport};
 // --- librrd: end ---

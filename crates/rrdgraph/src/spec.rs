@@ -213,7 +213,7 @@ impl GraphSpec {
             last(true).unwrap_or("end-24h"),
             last(false).unwrap_or("now"),
         );
-        let Ok((start, end)) = crate::ffi::start_end(start, end) else {
+        let Some((start, end)) = time_range(start, end) else {
             return Ok(());
         };
         let span = u64::try_from(end.saturating_sub(start)).unwrap_or(0);
@@ -262,6 +262,19 @@ impl GraphSpec {
         }
         Ok(())
     }
+}
+
+/// The start and end librrd makes of `--start` and `--end` now; `None` where librrd would refuse
+/// them (it reports that itself).
+#[cfg(feature = "librrd")]
+fn time_range(start: &str, end: &str) -> Option<(i64, i64)> {
+    crate::ffi::start_end(start, end).ok()
+}
+
+/// Without librrd, only times in epoch seconds are known (and nothing is drawn in-process).
+#[cfg(not(feature = "librrd"))]
+fn time_range(start: &str, end: &str) -> Option<(i64, i64)> {
+    Some((start.parse().ok()?, end.parse().ok()?))
 }
 
 /// Builds a [`GraphSpec`]. Setters never fail; [`GraphSpecBuilder::args`] remembers the first
