@@ -41,6 +41,8 @@ Limits (refused by validation, so librrd never crashes or exhausts memory):
     (--width x --height) and an upper bound of the margins, legend rows, fonts and border
   --x-grid: intervals and label placement at most 2147483647 s, and at most 100000 lines
     or labels over the time range
+  --y-grid: label factor at most 10000, and (|--lower-limit| + |--upper-limit|) / step
+    at most 10000 lines (a step far below the data's own range still draws for long)
   LINE width: at most 100000 pixels (cairo needs gigabytes for 10^11)
   --step: at most 2147483647 s (librrd reads it with atoi)";
 

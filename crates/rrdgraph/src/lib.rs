@@ -59,8 +59,8 @@ pub use rpn::{
 pub use spec::{GraphSpec, GraphSpecBuilder};
 pub use value::{
     AtTime, Color, ColorForm, ControlCode, DsName, Legend, MAX_DS_NAME_LEN, MAX_FORMAT_WIDTH,
-    MAX_GRID_INTERVAL, MAX_GRID_LINES, MAX_LEGEND_LEN, MAX_TEXT_LEN, MAX_VNAME_LEN, PrintFormat,
-    TimeUnit, VName, XGrid, YGrid,
+    MAX_GRID_INTERVAL, MAX_GRID_LINES, MAX_LEGEND_LEN, MAX_TEXT_LEN, MAX_VNAME_LEN,
+    MAX_Y_GRID_LINES, PrintFormat, TimeUnit, VName, XGrid, YGrid,
 };
 pub use value_error::{RpnError, ValueError};
 // One consolidation-function type for the whole crate: the spec half defines it (with the

@@ -692,6 +692,7 @@ impl GraphOption {
             ),
             GraphOption::Font(f) if f.size < 0.0 => num(fmt_f64(f.size), "a font size ≥ 0"),
             GraphOption::XGrid(g) => g.validate(),
+            GraphOption::YGrid(g) => g.validate(),
             GraphOption::ImgInfo(s) => check_imginfo(s),
             GraphOption::Title(s)
             | GraphOption::VerticalLabel(s)

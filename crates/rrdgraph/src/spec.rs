@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::image_size::MAX_IMAGE_PIXELS;
 use crate::options::{AxisFormatter, GraphOption, ImageFormat};
 use crate::value::{
-    Legend, MAX_GRID_LINES, MAX_TEXT_LEN, check_axis_format, check_duration_format, check_text,
+    Legend, MAX_GRID_LINES, MAX_TEXT_LEN, MAX_Y_GRID_LINES, YGrid, check_axis_format,
+    check_duration_format, check_text,
 };
 use crate::value_error::ValueError;
 
@@ -124,6 +125,7 @@ impl GraphSpec {
         self.check_axis_formats()?;
         self.check_time_range()?;
         self.check_grid_density()?;
+        self.check_y_grid_density()?;
         let pixels = crate::image_size::estimate(&self.options, &self.elements);
         #[expect(clippy::cast_precision_loss, reason = "a power of two")]
         if pixels.is_nan() || pixels > MAX_IMAGE_PIXELS as f64 {
@@ -223,6 +225,39 @@ impl GraphSpec {
                 reason: ValueError::Invalid(
                     "the grid would draw more than MAX_GRID_LINES (100000) lines or labels over \
                      the time range",
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// A `--y-grid` draws at most [`MAX_Y_GRID_LINES`] lines over what the spec decides of the
+    /// value range: librrd's range reaches `--lower-limit` and `--upper-limit` (and 0 and the
+    /// data, which the spec cannot know), so `(|lower| + |upper|) / step` is bounded.
+    fn check_y_grid_density(&self) -> Result<()> {
+        let last = |f: fn(&GraphOption) -> Option<f64>| self.options.iter().rev().find_map(f);
+        let step = last(|o| match o {
+            GraphOption::YGrid(YGrid::Spec { step, .. }) => Some(*step),
+            _ => None,
+        });
+        let lower = last(|o| match o {
+            GraphOption::LowerLimit(v) => Some(*v),
+            _ => None,
+        });
+        let upper = last(|o| match o {
+            GraphOption::UpperLimit(v) => Some(*v),
+            _ => None,
+        });
+        let span = lower.unwrap_or(0.0).abs() + upper.unwrap_or(0.0).abs();
+        if let Some(step) = step
+            && let lines = span / step
+            && (lines.is_nan() || lines > f64::from(MAX_Y_GRID_LINES))
+        {
+            return Err(Error::Option {
+                option: "y-grid",
+                reason: ValueError::Invalid(
+                    "the grid would draw more than MAX_Y_GRID_LINES (10000) lines up to the \
+                     --lower-limit/--upper-limit",
                 ),
             });
         }

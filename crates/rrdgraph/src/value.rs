@@ -16,7 +16,7 @@ pub use at_time::AtTime;
 pub use cf::Cf;
 pub use color::{Color, ColorForm};
 pub use ds_name::{DsName, MAX_DS_NAME_LEN};
-pub use grid::{MAX_GRID_INTERVAL, MAX_GRID_LINES, TimeUnit, XGrid, YGrid};
+pub use grid::{MAX_GRID_INTERVAL, MAX_GRID_LINES, MAX_Y_GRID_LINES, TimeUnit, XGrid, YGrid};
 pub use legend::{ControlCode, Legend};
 pub(crate) use number::{fmt_f64, parse_f64};
 pub use print_format::{MAX_FORMAT_WIDTH, PrintFormat};

@@ -267,7 +267,35 @@ impl FromStr for YGrid {
         if step <= 0.0 || factor == 0 {
             return Err(bad());
         }
-        Ok(YGrid::Spec { step, factor })
+        let g = YGrid::Spec { step, factor };
+        g.validate()?;
+        Ok(g)
+    }
+}
+
+/// The most horizontal grid lines a `--y-grid` may make librrd draw where the spec decides it:
+/// librrd widens the value range to a multiple of `factor × step`, so a label factor draws at
+/// least that many lines, and the range reaches `--lower-limit` and `--upper-limit`. librrd draws every line (10,000 take it about 0.6 s of CPU; 100,000 six seconds,
+/// and a step of 10^-6 over a range of 1 never ends).
+///
+/// The rest of the range is the data's, which no spec can know: a step far below the data's
+/// range still makes librrd draw for a long time.
+pub const MAX_Y_GRID_LINES: u32 = 10_000;
+
+impl YGrid {
+    pub(crate) fn validate(&self) -> Result<(), ValueError> {
+        match self {
+            YGrid::Spec { step, factor }
+                if step.is_nan() || *step <= 0.0 || *factor == 0 || *factor > MAX_Y_GRID_LINES =>
+            {
+                Err(ValueError::Shape {
+                    what: "y-grid",
+                    text: self.to_string(),
+                    expected: "a step > 0 and a label factor of 1 to 10000 (MAX_Y_GRID_LINES)",
+                })
+            }
+            _ => Ok(()),
+        }
     }
 }
 
