@@ -458,9 +458,12 @@ fn what_validation_accepts_never_crashes_librrd() {
     let fixture = Fixture::new();
     let cases = env_or("RRDGRAPH_FUZZ_CASES", DEFAULT_CASES);
     let budget = Duration::from_secs(env_or("RRDGRAPH_FUZZ_SECS", DEFAULT_BUDGET.as_secs()));
+    // No shrinking: each step would run librrd again, up to its limits, and the spec found is
+    // printed whole.
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
+        max_shrink_iters: 0,
         ..Config::default()
     });
     let started = Instant::now();
