@@ -232,8 +232,8 @@ impl GraphSpec {
     }
 
     /// A `--y-grid` draws at most [`MAX_Y_GRID_LINES`] lines over what the spec decides of the
-    /// value range: librrd's range reaches `--lower-limit` and `--upper-limit` (and 0 and the
-    /// data, which the spec cannot know), so `(|lower| + |upper|) / step` is bounded.
+    /// value range: librrd's range reaches `--lower-limit` and `--upper-limit` (and the data,
+    /// which the spec cannot know), so `(|lower| + |upper|) / step` is bounded.
     fn check_y_grid_density(&self) -> Result<()> {
         let last = |f: fn(&GraphOption) -> Option<f64>| self.options.iter().rev().find_map(f);
         let step = last(|o| match o {
