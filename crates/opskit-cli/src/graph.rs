@@ -44,6 +44,8 @@ Limits (refused by validation, so librrd never crashes or exhausts memory):
   --y-grid: label factor at most 10000, and (|--lower-limit| + |--upper-limit|) / step
     at most 10000 lines (a step far below the data's own range still draws for long)
   LINE width: at most 100000 pixels (cairo needs gigabytes for 10^11)
+  SHIFT: refused with the data formats (--imgformat CSV, JSON, XML, ...; librrd 1.7.2's
+    export path segfaults once a shift leaves the RRD's archive)
   --step: at most 2147483647 s (librrd reads it with atoi)";
 
 /// A drop-in for `rrdtool graph`.

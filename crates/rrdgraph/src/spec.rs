@@ -143,6 +143,25 @@ impl GraphSpec {
         if !self.elements.iter().any(|e| e.kind().is_output()) {
             return Err(Error::Empty);
         }
+        // librrd 1.7.2's export path reads outside the data of a SHIFTed series once the shift
+        // leaves the RRD's archive (SIGSEGV at 10^7 s over a 300 s RRD; found by the fuzzer),
+        // and the bound depends on the RRD, which the spec cannot know.
+        if self.image_format().is_data()
+            && let Some(index) = self
+                .elements
+                .iter()
+                .position(|e| e.kind() == ElementKind::Shift)
+        {
+            return Err(Error::Element {
+                index,
+                kind: ElementKind::Shift,
+                field: "offset",
+                reason: ValueError::Invalid(
+                    "librrd 1.7.2 crashes exporting a SHIFTed series (--imgformat CSV, JSON, XML, \
+                     ...): draw it as an image instead",
+                ),
+            });
+        }
         if self.image_format().is_data()
             && !self.elements.iter().any(|e| {
                 matches!(
