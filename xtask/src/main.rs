@@ -3,7 +3,7 @@
 //! - `setup`: installs what the tests, demo and benchmarks need, only what is missing;
 //! - `test`: setup, then format, lint, docs, the cargo-fuzz targets briefly and every test of
 //!   the workspace, including rrdgraph's differential fuzzing against librrd (at most
-//!   `DIFF_FUZZ_CASES` (400) generated graphs or `DIFF_FUZZ_SECONDS` (60) seconds, whichever ends
+//!   `DIFF_FUZZ_CASES` (3000) generated graphs or `DIFF_FUZZ_SECONDS` (60) seconds, whichever ends
 //!   first);
 //! - `demo`: setup, then every recipe end to end, with its pictures and reports in `target/demo/`;
 //! - `bench`: setup, then the peer benchmarks, gathered into `target/bench/REPORT.md`;
@@ -51,7 +51,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Graphs that rrdgraph's differential fuzz test (`difffuzz`) draws with librrd in CI.
-const DIFF_FUZZ_CASES: &str = "400";
+const DIFF_FUZZ_CASES: &str = "3000";
 /// The time budget of that test in CI, in seconds (on top of the time to set it up).
 const DIFF_FUZZ_SECONDS: &str = "60";
 
