@@ -46,6 +46,7 @@ Limits (refused by validation, so librrd never crashes or exhausts memory):
   LINE width: at most 100000 pixels (cairo needs gigabytes for 10^11)
   SHIFT: refused with the data formats (--imgformat CSV, JSON, XML, ...; librrd 1.7.2's
     export path segfaults once a shift leaves the RRD's archive)
+  VRULE: not at time 0 (librrd 1.7.2 then reads a VDEF that is not there)
   --step: at most 2147483647 s (librrd reads it with atoi)";
 
 /// A drop-in for `rrdtool graph`.

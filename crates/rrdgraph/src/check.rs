@@ -138,6 +138,11 @@ impl Cx<'_> {
             Position::Num(n) if self.kind() == K::VRule && n.fract() != 0.0 => {
                 return self.invalid("value", "a VRULE time is whole epoch seconds");
             }
+            // librrd 1.7.2 takes a VRULE time of 0 for "the time of my VDEF" and reads the VDEF
+            // of index -1 (SIGSEGV; found by the differential fuzzer).
+            Position::Num(n) if self.kind() == K::VRule && *n == 0.0 => {
+                return self.invalid("value", "librrd 1.7.2 crashes on a VRULE at time 0");
+            }
             Position::Num(_) => {}
         }
         self.legend(legend)?;
