@@ -718,7 +718,10 @@ mod tests {
                 "wire.rs",
                 "mod tcp;\npub use tcp::Packet;\npub struct Error;\npub(crate) fn read() {}",
             ),
-            ("wire/tcp.rs", "use super::{Error, read};\npub struct Packet;"),
+            (
+                "wire/tcp.rs",
+                "use super::{Error, read};\npub struct Packet;",
+            ),
         ]);
         assert!(g.cycles().is_empty(), "{:?}", g.cycles());
         // The parent's own code using the child is an edge, and with the child's use of the

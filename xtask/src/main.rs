@@ -2,7 +2,10 @@
 //!
 //! - `setup`: installs what the tests, demo and benchmarks need, only what is missing;
 //! - `test`: setup, then format, packaging, the dependency boundaries (`tcptrace` pulls in
-//!   neither `maxminddb` nor `asn-lookup`), module import cycles, lint, docs and every test of the workspace;
+//!   neither `maxminddb` nor `asn-lookup`), module import cycles, lint, docs, the cargo-fuzz
+//!   targets briefly and every test of the workspace, including rrdgraph's differential fuzzing
+//!   against librrd (at most `DIFF_FUZZ_CASES` (3000) generated graphs or `DIFF_FUZZ_SECONDS`
+//!   (60) seconds, whichever ends first);
 //! - `deps`: only the dependency boundaries;
 //! - `cycles`: only the check that no module imports a module that imports it back;
 //! - `demo`: setup, then every recipe end to end, with its pictures and reports in `target/demo/`;
@@ -59,6 +62,11 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Graphs that rrdgraph's differential fuzz test (`difffuzz`) draws with librrd in CI.
+const DIFF_FUZZ_CASES: &str = "3000";
+/// The time budget of that test in CI, in seconds (on top of the time to set it up).
+const DIFF_FUZZ_SECONDS: &str = "60";
+
 /// Everything CI checks, in the order that fails fastest.
 fn test(root: &Path) -> Result<(), String> {
     setup::run(root)?;
@@ -105,6 +113,8 @@ fn test(root: &Path) -> Result<(), String> {
         "tests",
         cargo(root, &["test", "--workspace", "--all-features"]),
     )
+    .env("RRDGRAPH_FUZZ_CASES", DIFF_FUZZ_CASES)
+    .env("RRDGRAPH_FUZZ_SECS", DIFF_FUZZ_SECONDS)
     .run()
 }
 

@@ -6,8 +6,10 @@
 //! is rendered in-process through librrd.
 //!
 //! Like `rrdtool graph`, the command prints the image size (`481x155`, `0x0` for a graph that
-//! only prints) and then each PRINT value on its own line; with `-` as the output file the
-//! image goes to stdout instead. Modes:
+//! only prints), then the `--imginfo` line, then each PRINT value on its own line; with `-` as
+//! the output file the image goes to stdout instead. As in rrdtool, the `--imginfo` line
+//! replaces the size when the option is written `--imginfo FORMAT` or `-f FORMAT`. PRINT
+//! writes its format text as it is: `PRINT:v:%lf\t` prints the value and `\t`. Modes:
 //! - `--check`: validate only; print `OK` or the diagnostics;
 //! - `--emit`: print the canonical argument list, one argument per line;
 //! - `--info`: render and print what `rrdtool graphv` prints (`print[0] = "..."`,
@@ -16,6 +18,9 @@
 //!
 //! Exit status: 0 on success, 1 on any error (invalid arguments, or librrd refusing the graph,
 //! with librrd's own message), as rrdtool.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt as _;
 
 use rrdgraph::GraphSpec;
 
@@ -26,8 +31,23 @@ const LIMITS_HELP: &str = "\
 Limits (refused by validation, so librrd never crashes or exhausts memory):
   PRINT/GPRINT, axis and duration format width and precision: at most 255
     (librrd allocates what the width asks; a width of 2^31 segfaults it)
-  TREND/TRENDNAN/PREDICT window: 1 to 2147483647 s; PREDICT shift: at most 2147483647 s
-    (librrd casts window/step to an int)";
+  TREND/TRENDNAN/PREDICT/PREDICTSIGMA/PREDICTPERC window: 1 to 4194304 s (2^22)
+    (librrd turns window/step into an int through a float, exact only up to 2^24)
+  PREDICT shifts: at most 31 of them, each (or count x multiplier) at most 1073741824 s
+  RPN counts (SORT, AVG, COPY, INDEX, ROLL, PERCENT, PREDICT): literal numbers or DEPTH;
+    PREDICT's window and shifts: literal numbers (librrd trusts them at run time)
+  RPN stack: at most 4096 values
+  Image: at most 33554432 pixels (2^25), zoom included, counting the canvas
+    (--width x --height) and an upper bound of the margins, legend rows, fonts and border
+  --x-grid: intervals and label placement at most 2147483647 s, and at most 100000 lines
+    or labels over the time range
+  --y-grid: label factor at most 10000, and (|--lower-limit| + |--upper-limit|) / step
+    at most 10000 lines (a step far below the data's own range still draws for long)
+  LINE width: at most 100000 pixels (cairo needs gigabytes for 10^11)
+  SHIFT: refused with the data formats (--imgformat CSV, JSON, XML, ...; librrd 1.7.2's
+    export path segfaults once a shift leaves the RRD's archive)
+  VRULE: not at time 0 (librrd 1.7.2 then reads a VDEF that is not there)
+  --step: at most 2147483647 s (librrd reads it with atoi)";
 
 /// A drop-in for `rrdtool graph`.
 #[derive(clap::Args)]
@@ -50,14 +70,16 @@ pub(crate) struct Args {
     #[arg(long, group = "mode")]
     to_rust: bool,
     /// The output file (`-` for stdout), then the options and elements of `rrdtool graph`.
+    /// A DEF's RRD file path may be any bytes (it need not be UTF-8).
     #[arg(
         required = true,
         num_args = 1..,
         allow_hyphen_values = true,
         trailing_var_arg = true,
-        value_name = "OUTPUT ARGS"
+        value_name = "OUTPUT ARGS",
+        value_parser = clap::value_parser!(OsString)
     )]
-    graph: Vec<String>,
+    graph: Vec<OsString>,
 }
 
 pub(crate) fn run(args: Args) -> Result<Exit> {
@@ -68,18 +90,18 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         to_rust,
         graph,
     } = args;
-    let spec = GraphSpec::parse_args(&graph)?;
+    let spec = GraphSpec::parse_os_args(&graph)?;
     if check {
         write_stdout(b"OK\n")?;
         return Ok(Exit::SUCCESS);
     }
     if emit {
-        let mut text = String::new();
-        for a in spec.to_args() {
-            text.push_str(&a);
-            text.push('\n');
+        let mut text = Vec::new();
+        for a in spec.to_os_args() {
+            text.extend_from_slice(a.as_bytes());
+            text.push(b'\n');
         }
-        write_stdout(text.as_bytes())?;
+        write_stdout(&text)?;
         return Ok(Exit::SUCCESS);
     }
     if to_rust {
@@ -96,10 +118,19 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
             write_stdout(img)?;
         }
     } else {
-        let (w, h) = rendered
-            .meta()
-            .map_or((0, 0), |m| (m.image_width, m.image_height));
-        let mut text = format!("{w}x{h}\n");
+        let mut text = String::new();
+        // rrdtool prints the --imginfo line in place of the size, but it only looks for the
+        // arguments `--imginfo` and `-f` themselves (`--imginfo=...` gets both lines).
+        if !graph.iter().any(|a| a == "--imginfo" || a == "-f") {
+            let (w, h) = rendered
+                .meta()
+                .map_or((0, 0), |m| (m.image_width, m.image_height));
+            text = format!("{w}x{h}\n");
+        }
+        if let Some(line) = rendered.image_info() {
+            text.push_str(line);
+            text.push('\n');
+        }
         for p in rendered.prints() {
             text.push_str(p);
             text.push('\n');

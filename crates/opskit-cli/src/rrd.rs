@@ -1,5 +1,7 @@
 //! `opskit rrd`: create, update, info, first, last, lastupdate, fetch and xport through librrd.
 //!
+//! File paths (and xport's DEF files) go to librrd as their bytes: they need not be UTF-8.
+//!
 //! Output follows `rrdtool`'s own formats (`key = value` for info, the fetch table, ...), with
 //! `--json` where a table is printed. Exit status: 0 on success, 1 on any error (librrd's own
 //! message is kept), as rrdtool.
@@ -118,9 +120,16 @@ enum Op {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
-        /// `--start`, `--end`, `--step`, `--daemon`, ..., then `DEF:`, `CDEF:`, `XPORT:`.
-        #[arg(required = true, num_args = 1.., allow_hyphen_values = true, trailing_var_arg = true)]
-        args: Vec<String>,
+        /// `--start`, `--end`, `--step`, `--daemon`, ..., then `DEF:`, `CDEF:`, `XPORT:`. A DEF's
+        /// file may be any bytes (it need not be UTF-8).
+        #[arg(
+            required = true,
+            num_args = 1..,
+            allow_hyphen_values = true,
+            trailing_var_arg = true,
+            value_parser = clap::value_parser!(std::ffi::OsString)
+        )]
+        args: Vec<std::ffi::OsString>,
     },
 }
 

@@ -235,8 +235,9 @@ impl P {
     /// `HH[:MM|.MM] [am|pm]` already at a number.
     fn time_of_day(&mut self) -> Result<(), &'static str> {
         let h = self.num().unwrap_or(u64::MAX);
-        if h > 24 {
-            return Err("an hour must be 0..=24");
+        // librrd 1.7.2 refuses hour 24 too ("did you really mean month 24?").
+        if h > 23 {
+            return Err("an hour must be 0..=23");
         }
         if self.peek() == Some(&Tok::Dot) {
             // Documented, but librrd 1.7 reads `HH.MM` as a `DD.MM` date ("month 30?").

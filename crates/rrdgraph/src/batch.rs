@@ -47,8 +47,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::ops::{Info, InfoValue, RrdError};
+use crate::info::{Info, InfoValue};
 use crate::render::{Rendered, render_args};
+use crate::rrd_error::RrdError;
 
 /// The environment variable that makes a process a batch worker (see
 /// [`serve_worker_if_requested`]).

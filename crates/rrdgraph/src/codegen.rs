@@ -107,6 +107,10 @@ fn is_keyword(s: &str) -> bool {
 }
 
 fn legend(l: &Legend) -> String {
+    // PRINT's literal text (a `\t`, a final backslash) has no builder spelling.
+    if Legend::with(l.text(), l.code()).ok().as_ref() != Some(l) {
+        return format!("Legend::literal({})?", lit(&l.to_raw()));
+    }
     match l.code() {
         None => format!("Legend::new({})?", lit(l.text())),
         Some(c) if l.text().is_empty() => {
@@ -120,6 +124,18 @@ fn legend(l: &Legend) -> String {
             "Legend::new({})?.with_code(ControlCode::{})",
             lit(l.text()),
             c.rust_name()
+        ),
+    }
+}
+
+/// A path literal: a string, or its bytes when it is not UTF-8.
+fn path(p: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt as _;
+    match p.to_str() {
+        Some(s) => lit(s),
+        None => format!(
+            "<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b\"{}\")",
+            p.as_os_str().as_bytes().escape_ascii()
         ),
     }
 }
@@ -145,7 +161,11 @@ fn position(p: &Position) -> String {
 fn print(p: &Print) -> String {
     let format = match &p.format {
         Format::Value(f) => {
+            let rebuilt = crate::PrintFormat::with(f.text(), f.code());
             let ctor = match f.code() {
+                _ if rebuilt.ok().as_ref() != Some(f) => {
+                    format!("PrintFormat::literal({})?", lit(&f.as_legend().to_raw()))
+                }
                 None => format!("PrintFormat::new({})?", lit(f.text())),
                 Some(c) => format!(
                     "PrintFormat::with({}, Some(ControlCode::{}))?",
@@ -283,7 +303,7 @@ fn element(e: &Element) -> String {
             let mut s = format!(
                 ".def(Def::new(&{}, {}, DsName::new({})?, Cf::{})",
                 var(&d.vname),
-                lit(&d.rrd),
+                path(&d.rrd),
                 lit(d.ds.as_str()),
                 d.cf.rust_name()
             );

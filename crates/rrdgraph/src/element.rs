@@ -1,116 +1,18 @@
 //! Graph elements: data definitions, graph elements and print elements.
 
-use std::fmt;
+use std::path::PathBuf;
 
+pub use crate::element_kind::ElementKind;
 use crate::rpn::{Rpn, VDefExpr};
 use crate::value::{AtTime, Cf, Color, DsName, Legend, PrintFormat, VName};
-
-/// The kind of an [`Element`], as librrd names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ElementKind {
-    /// `DEF`
-    Def,
-    /// `CDEF`
-    CDef,
-    /// `VDEF`
-    VDef,
-    /// `LINE`
-    Line,
-    /// `AREA`
-    Area,
-    /// `STACK` (deprecated by librrd, still supported)
-    Stack,
-    /// `TICK`
-    Tick,
-    /// `SHIFT`
-    Shift,
-    /// `HRULE`
-    HRule,
-    /// `VRULE`
-    VRule,
-    /// `TEXTALIGN`
-    TextAlign,
-    /// `COMMENT`
-    Comment,
-    /// `PRINT`
-    Print,
-    /// `GPRINT`
-    GPrint,
-}
-
-impl ElementKind {
-    /// Every kind.
-    pub const ALL: [ElementKind; 14] = [
-        ElementKind::Def,
-        ElementKind::CDef,
-        ElementKind::VDef,
-        ElementKind::Line,
-        ElementKind::Area,
-        ElementKind::Stack,
-        ElementKind::Tick,
-        ElementKind::Shift,
-        ElementKind::HRule,
-        ElementKind::VRule,
-        ElementKind::TextAlign,
-        ElementKind::Comment,
-        ElementKind::Print,
-        ElementKind::GPrint,
-    ];
-
-    /// librrd's keyword.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ElementKind::Def => "DEF",
-            ElementKind::CDef => "CDEF",
-            ElementKind::VDef => "VDEF",
-            ElementKind::Line => "LINE",
-            ElementKind::Area => "AREA",
-            ElementKind::Stack => "STACK",
-            ElementKind::Tick => "TICK",
-            ElementKind::Shift => "SHIFT",
-            ElementKind::HRule => "HRULE",
-            ElementKind::VRule => "VRULE",
-            ElementKind::TextAlign => "TEXTALIGN",
-            ElementKind::Comment => "COMMENT",
-            ElementKind::Print => "PRINT",
-            ElementKind::GPrint => "GPRINT",
-        }
-    }
-
-    /// Whether elements of this kind define a vname.
-    pub const fn defines_vname(self) -> bool {
-        matches!(
-            self,
-            ElementKind::Def | ElementKind::CDef | ElementKind::VDef
-        )
-    }
-
-    /// Whether elements of this kind draw or print something (a graph without any is empty).
-    pub const fn is_output(self) -> bool {
-        !matches!(
-            self,
-            ElementKind::Def
-                | ElementKind::CDef
-                | ElementKind::VDef
-                | ElementKind::Shift
-                | ElementKind::TextAlign
-        )
-    }
-}
-
-impl fmt::Display for ElementKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// `DEF:vname=rrd:ds-name:CF[:step=step][:start=time][:end=time][:reduce=CF][:daemon=address]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Def {
     /// The vname defined.
     pub vname: VName,
-    /// The RRD file (any text; `:` is escaped on emit).
-    pub rrd: String,
+    /// The RRD file (any path, UTF-8 or not; `:` is escaped on emit).
+    pub rrd: PathBuf,
     /// The data source in the RRD.
     pub ds: DsName,
     /// The consolidation function of the RRA to read.
@@ -129,7 +31,7 @@ pub struct Def {
 
 impl Def {
     /// `DEF:vname=rrd:ds:cf`.
-    pub fn new(vname: &VName, rrd: impl Into<String>, ds: DsName, cf: Cf) -> Self {
+    pub fn new(vname: &VName, rrd: impl Into<PathBuf>, ds: DsName, cf: Cf) -> Self {
         Def {
             vname: vname.clone(),
             rrd: rrd.into(),

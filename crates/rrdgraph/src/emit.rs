@@ -6,7 +6,9 @@
 //! form `legend=…` / `format=…`, which librrd reads up to the end of the field. Legends whose
 //! text would end in a backslash sequence carry the no-op code `\.` (see [`Legend`]).
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
+use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 
 use crate::element::{Dashes, Element, Position, Print, RuleParts, ShiftOffset};
 use crate::spec::{ArgForm, GraphSpec};
@@ -95,6 +97,23 @@ fn print_fields(out: &mut String, p: &Print) {
     }
 }
 
+/// A DEF's argument with its RRD path as bytes.
+fn def_os_arg(d: &crate::element::Def) -> OsString {
+    let head = format!("DEF:{}=", d.vname);
+    let mut blank = d.clone();
+    blank.rrd = std::path::PathBuf::new();
+    let tail = element_arg(&Element::Def(blank));
+    let mut out = head.clone().into_bytes();
+    for &b in d.rrd.as_os_str().as_bytes() {
+        if b == b':' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.extend_from_slice(&tail.as_bytes()[head.len()..]);
+    OsString::from_vec(out)
+}
+
 /// One element as librrd's argument.
 #[expect(clippy::too_many_lines, reason = "one arm per element kind")]
 pub fn element_arg(e: &Element) -> String {
@@ -102,7 +121,7 @@ pub fn element_arg(e: &Element) -> String {
     match e {
         Element::Def(d) => {
             let _ = write!(out, "DEF:{}=", d.vname);
-            esc(&d.rrd, &mut out);
+            esc(&d.rrd.to_string_lossy(), &mut out);
             let _ = write!(out, ":{}:{}", d.ds, d.cf);
             if let Some(s) = d.step {
                 let _ = write!(out, ":step={s}");
@@ -258,6 +277,23 @@ impl GraphSpec {
         }
         args.extend(self.elements.iter().map(element_arg));
         args
+    }
+
+    /// The argument list as librrd takes it, with each DEF's RRD path as its bytes (a path
+    /// need not be UTF-8; [`GraphSpec::to_args`] shows such a path lossily). The renders pass
+    /// this list.
+    pub fn to_os_args(&self) -> Vec<OsString> {
+        let args = self.to_args();
+        let first_element = args.len() - self.elements.len();
+        args.into_iter()
+            .enumerate()
+            .map(
+                |(i, a)| match i.checked_sub(first_element).map(|k| &self.elements[k]) {
+                    Some(Element::Def(d)) if d.rrd.to_str().is_none() => def_os_arg(d),
+                    _ => a.into(),
+                },
+            )
+            .collect()
     }
 
     /// The argument list as one shell command line (`rrdtool graph …`), quoted for POSIX sh.

@@ -26,10 +26,12 @@
 //! process-wide mutex, for the whole call, including the copy of the results. The batch
 //! renderer gets parallelism from worker processes instead (see `batch.rs`).
 
-use std::ffi::{CStr, CString, c_char, c_int, c_ulong};
+use std::ffi::{CStr, CString, OsStr, c_char, c_int, c_ulong};
+use std::os::unix::ffi::OsStrExt as _;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::ops::{InfoValue, RrdError};
+use crate::info::InfoValue;
+use crate::rrd_error::RrdError;
 
 /// The process-wide lock around every librrd call. See the module docs.
 static LIBRRD: Mutex<()> = Mutex::new(());
@@ -52,7 +54,7 @@ struct Argv {
 }
 
 impl Argv {
-    fn new(op: &'static str, args: &[&str]) -> Result<Self, RrdError> {
+    fn new(op: &'static str, args: &[&OsStr]) -> Result<Self, RrdError> {
         let mut buffers = args
             .iter()
             .enumerate()
@@ -143,15 +145,15 @@ impl InfoCall {
 /// and copies the list out in librrd's order.
 pub(crate) fn call_info(
     call: InfoCall,
-    args: &[&str],
+    args: &[&OsStr],
 ) -> Result<Vec<(String, InfoValue)>, RrdError> {
     let op = call.op();
     let mut full = Vec::with_capacity(args.len() + 1);
-    full.push(match call {
+    full.push(OsStr::new(match call {
         InfoCall::Graph => "graphv",
         InfoCall::Info => "info",
         InfoCall::UpdateV => "updatev",
-    });
+    }));
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -257,13 +259,13 @@ pub(crate) enum StatusCall {
 }
 
 /// Calls `rrd_create`, `rrd_update` or `rrd_flushcached` with `args` (without the command name).
-pub(crate) fn call_status(call: StatusCall, args: &[&str]) -> Result<(), RrdError> {
+pub(crate) fn call_status(call: StatusCall, args: &[&OsStr]) -> Result<(), RrdError> {
     let (op, name) = match call {
         StatusCall::Create => ("create", "create"),
         StatusCall::Update => ("update", "update"),
         StatusCall::FlushCached => ("flushcached", "flushcached"),
     };
-    let mut full = vec![name];
+    let mut full = vec![OsStr::new(name)];
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -281,9 +283,9 @@ pub(crate) fn call_status(call: StatusCall, args: &[&str]) -> Result<(), RrdErro
 }
 
 /// Calls `rrd_first` (`first [--rraindex n] [--daemon a] <file>`) or `rrd_last`.
-pub(crate) fn call_time(first: bool, args: &[&str]) -> Result<i64, RrdError> {
+pub(crate) fn call_time(first: bool, args: &[&OsStr]) -> Result<i64, RrdError> {
     let op = if first { "first" } else { "last" };
-    let mut full = vec![op];
+    let mut full = vec![OsStr::new(op)];
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -376,9 +378,9 @@ fn row_count(start: i64, end: i64, step: c_ulong) -> Option<usize> {
 const MAX_CELLS: usize = 1 << 28;
 
 /// Calls `rrd_fetch` (`fetch <file> <CF> [options]`).
-pub(crate) fn call_fetch(args: &[&str]) -> Result<Matrix, RrdError> {
+pub(crate) fn call_fetch(args: &[&OsStr]) -> Result<Matrix, RrdError> {
     let op = "fetch";
-    let mut full = vec![op];
+    let mut full = vec![OsStr::new(op)];
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -408,9 +410,9 @@ pub(crate) fn call_fetch(args: &[&str]) -> Result<Matrix, RrdError> {
 }
 
 /// Calls `rrd_xport` (`xport [options] DEF:... XPORT:...`).
-pub(crate) fn call_xport(args: &[&str]) -> Result<Matrix, RrdError> {
+pub(crate) fn call_xport(args: &[&OsStr]) -> Result<Matrix, RrdError> {
     let op = "xport";
-    let mut full = vec![op];
+    let mut full = vec![OsStr::new(op)];
     full.extend_from_slice(args);
     let mut argv = Argv::new(op, &full)?;
     let argc = argv.argc(op)?;
@@ -494,9 +496,9 @@ pub(crate) struct LastUpdateRaw {
 }
 
 /// Calls `rrd_lastupdate_r(file)`.
-pub(crate) fn call_lastupdate(file: &str) -> Result<LastUpdateRaw, RrdError> {
+pub(crate) fn call_lastupdate(file: &OsStr) -> Result<LastUpdateRaw, RrdError> {
     let op = "lastupdate";
-    let file = CString::new(file).map_err(|_| RrdError::NulByte { op, index: 0 })?;
+    let file = CString::new(file.as_bytes()).map_err(|_| RrdError::NulByte { op, index: 0 })?;
     let mut time: rrd_sys::time_t = 0;
     let mut count: c_ulong = 0;
     let mut names: *mut *mut c_char = std::ptr::null_mut();
@@ -526,13 +528,59 @@ pub(crate) fn call_lastupdate(file: &str) -> Result<LastUpdateRaw, RrdError> {
     })
 }
 
+/// librrd's `rrd_time_value_t`, kept opaque: 72 bytes on `x86_64` Linux (`rrd-sys`'s
+/// pre-generated binding has a 44-byte layout from another platform, so it is not used). The
+/// buffer is larger and more aligned than any platform's struct, and only librrd reads it.
+#[repr(C, align(16))]
+struct TimeValue([u8; 256]);
+
+unsafe extern "C" {
+    fn rrd_parsetime(spec: *const c_char, ptv: *mut TimeValue) -> *mut c_char;
+    fn rrd_proc_start_end(
+        start: *mut TimeValue,
+        end: *mut TimeValue,
+        start_out: *mut rrd_sys::time_t,
+        end_out: *mut rrd_sys::time_t,
+    ) -> c_int;
+}
+
+/// The start and end that librrd makes of two at-style times (`--start`, `--end`), now.
+pub(crate) fn start_end(start: &str, end: &str) -> Result<(i64, i64), RrdError> {
+    let op = "parsetime";
+    let cstr = |text: &str| CString::new(text).map_err(|_| RrdError::NulByte { op, index: 0 });
+    let (start, end) = (cstr(start)?, cstr(end)?);
+    let mut tv = [TimeValue([0; 256]), TimeValue([0; 256])];
+    let _guard = lock();
+    clear_error();
+    for (spec, tv) in [&start, &end].into_iter().zip(tv.iter_mut()) {
+        // SAFETY: spec is a C string and tv a buffer larger than librrd's struct.
+        let err = unsafe { rrd_parsetime(spec.as_ptr(), tv) };
+        if !err.is_null() {
+            // SAFETY: librrd returns a NUL-terminated message; it is copied at once.
+            let message = unsafe { CStr::from_ptr(err) }
+                .to_string_lossy()
+                .into_owned();
+            return Err(RrdError::Librrd { op, message });
+        }
+    }
+    let (mut first, mut last): (rrd_sys::time_t, rrd_sys::time_t) = (0, 0);
+    let [start_tv, end_tv] = &mut tv;
+    // SAFETY: both buffers were filled by rrd_parsetime; the out-pointers are live locals.
+    let rc = unsafe { rrd_proc_start_end(start_tv, end_tv, &raw mut first, &raw mut last) };
+    if rc == -1 {
+        return Err(take_error(op));
+    }
+    Ok((first, last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn argv_rejects_nul_with_the_argument_index() {
-        let err = Argv::new("graph", &["graphv", "-", "a\0b"])
+        let args = ["graphv", "-", "a\0b"].map(OsStr::new);
+        let err = Argv::new("graph", &args)
             .err()
             .expect("NUL must be refused");
         assert!(matches!(
@@ -552,8 +600,19 @@ mod tests {
     }
 
     #[test]
+    fn start_and_end_are_librrd_s() {
+        let (a, b) = (1_000_000_000, 1_000_007_200);
+        assert_eq!(start_end(&a.to_string(), &b.to_string()).unwrap(), (a, b));
+        assert_eq!(start_end("end-1h", &b.to_string()).unwrap(), (b - 3600, b));
+        let (s, e) = start_end("-1d", "now").unwrap();
+        assert_eq!(e - s, 86_400);
+        assert!(start_end("end-1h", "start+1h").is_err());
+        assert!(start_end("now-", "now").is_err());
+    }
+
+    #[test]
     fn errors_keep_librrd_message() {
-        let err = call_time(false, &["/nonexistent/opskit.rrd"]).unwrap_err();
+        let err = call_time(false, &[OsStr::new("/nonexistent/opskit.rrd")]).unwrap_err();
         let RrdError::Librrd { op, message } = err else {
             panic!("{err:?}")
         };

@@ -22,8 +22,10 @@
 //! [`Rrd::daemon`](crate::Rrd::daemon), `RRDCACHED_ADDRESS`, a `--daemon` option, or a DEF's
 //! `daemon=`. A file that cannot be opened is left to librrd, whose message says why.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 
 use crate::RrdError;
@@ -202,31 +204,35 @@ pub(crate) fn daemon_from_env() -> bool {
 }
 
 /// Checks the file of every DEF in graph or xport arguments, unless a daemon is in use
-/// (`--daemon`, `-d`, `RRDCACHED_ADDRESS`; a DEF's `daemon=` skips that DEF).
-pub(crate) fn check_defs<S: AsRef<str>>(args: &[S]) -> Result<(), RrdError> {
+/// (`--daemon`, `-d`, `RRDCACHED_ADDRESS`; a DEF's `daemon=` skips that DEF). The arguments
+/// are read as bytes: a DEF's file need not be UTF-8.
+pub(crate) fn check_defs<S: AsRef<OsStr>>(args: &[S]) -> Result<(), RrdError> {
     if daemon_from_env() {
         return Ok(());
     }
-    let global_daemon = args.iter().map(AsRef::as_ref).any(|a| {
-        a == "--daemon"
-            || a.starts_with("--daemon=")
-            || (a.starts_with("-d") && !a.starts_with("--"))
+    let global_daemon = args.iter().map(|a| a.as_ref().as_bytes()).any(|a| {
+        a == b"--daemon"
+            || a.starts_with(b"--daemon=")
+            || (a.starts_with(b"-d") && !a.starts_with(b"--"))
     });
     if global_daemon {
         return Ok(());
     }
-    for a in args.iter().map(AsRef::as_ref) {
-        let Some(_) = a.strip_prefix("DEF:") else {
-            continue;
-        };
-        let fields = crate::parse::split_fields(a);
-        if fields.iter().skip(2).any(|f| f.starts_with("daemon=")) {
+    for a in args.iter().map(|a| a.as_ref().as_bytes()) {
+        if !a.starts_with(b"DEF:") {
             continue;
         }
-        let Some((_, file)) = fields.get(1).and_then(|f| f.split_once('=')) else {
+        let fields = crate::parse::split_field_bytes(a);
+        if fields.iter().skip(2).any(|f| f.starts_with(b"daemon=")) {
+            continue;
+        }
+        let Some(file) = fields
+            .get(1)
+            .and_then(|f| f.iter().position(|&b| b == b'=').map(|i| &f[i + 1..]))
+        else {
             continue;
         };
-        check(Path::new(file))?;
+        check(Path::new(OsStr::from_bytes(file)))?;
     }
     Ok(())
 }

@@ -20,16 +20,21 @@
 
 mod attime;
 mod catalog;
+mod check;
 mod codegen;
 mod element;
+mod element_kind;
 mod emit;
 mod error;
+mod image_size;
+mod op;
 mod options;
 mod parse;
 mod preset;
 mod rpn;
 mod spec;
 mod value;
+mod value_error;
 
 pub use catalog::{element_samples, option_samples};
 pub use element::{
@@ -37,39 +42,77 @@ pub use element::{
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
 };
 pub use emit::element_arg;
-pub use error::{Error, ParseReason, Result, RpnError, ValueError};
+pub use error::{Error, ParseReason, Result};
+pub use image_size::{MAX_IMAGE_PIXELS, MAX_LINE_WIDTH};
+pub use op::{Effect, Op};
 pub use options::{
     AxisFormatter, ColorTag, Font, FontRenderMode, FontTag, GraphOption, GraphRenderMode,
-    GraphType, ImageFormat, LegendDirection, LegendPosition, OPTIONS, OptionInfo, Units,
+    GraphType, ImageFormat, LegendDirection, LegendPosition, MAX_STEP, OPTIONS, OptionInfo, Units,
     option_info,
 };
 pub use parse::{MAX_ARGS, split_command_line};
 pub use preset::{TRAFFIC_RECIPE_ARGS, Traffic, traffic};
-pub use rpn::{Effect, MAX_RPN_TOKENS, MAX_RPN_WINDOW, Op, Rpn, Token, VDefExpr, VDefFunc};
+pub use rpn::{
+    MAX_PREDICT_SHIFT, MAX_PREDICT_SHIFTS, MAX_RPN_TOKENS, MAX_RPN_WINDOW, Rpn, Token, VDefExpr,
+    VDefFunc,
+};
 pub use spec::{GraphSpec, GraphSpecBuilder};
 pub use value::{
     AtTime, Color, ColorForm, ControlCode, DsName, Legend, MAX_DS_NAME_LEN, MAX_FORMAT_WIDTH,
-    MAX_LEGEND_LEN, MAX_TEXT_LEN, MAX_VNAME_LEN, PrintFormat, TimeUnit, VName, XGrid, YGrid,
+    MAX_GRID_INTERVAL, MAX_GRID_LINES, MAX_LEGEND_LEN, MAX_TEXT_LEN, MAX_VNAME_LEN,
+    MAX_Y_GRID_LINES, PrintFormat, TimeUnit, VName, XGrid, YGrid,
 };
-// `Cf` is exported with the librrd operations below (one type for DEFs, RRAs and fetches).
+pub use value_error::{RpnError, ValueError};
+// One consolidation-function type for the whole crate: the spec half defines it (with the
+// Holt-Winters CFs a DEF may read) in value.rs; RRAs and fetches use the same type.
+pub use value::Cf;
+// The librrd error is part of the spec's error type, so it builds without librrd too.
+mod rrd_error;
+pub use rrd_error::RrdError;
 
-// --- librrd: modules and exports ---
+// --- librrd: modules and exports (the `librrd` feature) ---
+#[cfg(feature = "librrd")]
 #[expect(
     unsafe_code,
     reason = "librrd is a C library; ffi.rs is the one module that calls it, under one lock"
 )]
 mod ffi;
 
+#[cfg(feature = "librrd")]
 mod batch;
+#[cfg(feature = "librrd")]
+mod create;
+#[cfg(feature = "librrd")]
+mod fetch;
+#[cfg(feature = "librrd")]
+mod handle;
+#[cfg(feature = "librrd")]
 mod header;
-mod ops;
+#[cfg(feature = "librrd")]
+mod info;
+#[cfg(feature = "librrd")]
 mod render;
+#[cfg(feature = "librrd")]
+mod update;
+#[cfg(feature = "librrd")]
+mod xport;
 
+#[cfg(feature = "librrd")]
 pub use batch::{BatchBuilder, BatchRenderer, WORKER_ENV, serve_worker, serve_worker_if_requested};
+#[cfg(feature = "librrd")]
+pub use create::{CreateSpec, DataSource, DsType, Rra};
+#[cfg(feature = "librrd")]
+pub use fetch::{FetchRequest, Series};
+#[cfg(feature = "librrd")]
+pub use handle::{Rrd, librrd_version};
+#[cfg(feature = "librrd")]
 pub use header::{MAX_DS, MAX_RRA, check as check_header};
-pub use ops::{
-    Cf, CreateSpec, DataSource, DsType, FetchRequest, Info, InfoValue, LastUpdate, Rra, Rrd,
-    RrdError, Series, Update, XportRequest, librrd_version, xport,
-};
+#[cfg(feature = "librrd")]
+pub use info::{Info, InfoValue};
+#[cfg(feature = "librrd")]
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
+#[cfg(feature = "librrd")]
+pub use update::{LastUpdate, Update};
+#[cfg(feature = "librrd")]
+pub use xport::{XportRequest, xport};
 // --- librrd: end ---

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::error::ValueError;
 use crate::value::{AtTime, Color, MAX_TEXT_LEN, XGrid, YGrid, check_text, fmt_f64, parse_f64};
+use crate::value_error::ValueError;
 
 macro_rules! keyword_enum {
     ($(#[$doc:meta])* $name:ident, $allowed:literal, { $( $(#[$vdoc:meta])* $var:ident = $kw:literal ),* $(,)? }) => {
@@ -368,6 +368,9 @@ options! {
     GraphType(GraphType) = "graph-type", None, Some("TIME");
 }
 
+/// The largest `--step`, in seconds: librrd reads it with `atoi` into an `int`.
+pub const MAX_STEP: u64 = i32::MAX as u64;
+
 /// Finds an option by long name.
 pub fn option_info(long: &str) -> Option<&'static OptionInfo> {
     OPTIONS.iter().find(|o| o.long == long)
@@ -669,6 +672,10 @@ impl GraphOption {
             GraphOption::Width(v) | GraphOption::Height(v) if *v > 100_000 => {
                 num(v.to_string(), "at most 100000 pixels")
             }
+            // librrd reads `--step` with `atoi`.
+            GraphOption::Step(v) if *v > MAX_STEP => {
+                num(v.to_string(), "a step of at most 2147483647 seconds")
+            }
             GraphOption::Zoom(v) if *v <= 0.0 || *v > 100.0 => {
                 num(fmt_f64(*v), "a zoom factor in (0, 100]")
             }
@@ -685,6 +692,7 @@ impl GraphOption {
             ),
             GraphOption::Font(f) if f.size < 0.0 => num(fmt_f64(f.size), "a font size ≥ 0"),
             GraphOption::XGrid(g) => g.validate(),
+            GraphOption::YGrid(g) => g.validate(),
             GraphOption::ImgInfo(s) => check_imginfo(s),
             GraphOption::Title(s)
             | GraphOption::VerticalLabel(s)

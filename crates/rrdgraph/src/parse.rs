@@ -4,13 +4,14 @@ use crate::element::{
     Area, CDef, Dashes, Def, Element, Format, HRule, Line, Position, Print, Shift, ShiftOffset,
     Stack, TextAlign, Tick, VDef, VRule,
 };
-use crate::error::{Error, ParseReason, Result, ValueError};
+use crate::error::{Error, ParseReason, Result};
 use crate::options::{GraphOption, OptionInfo, option_by_short, option_info};
 use crate::rpn::{Rpn, VDefExpr};
 use crate::spec::{ArgForm, GraphSpec, GraphSpecBuilder};
 use crate::value::{
     AtTime, Cf, Color, DsName, Legend, MAX_TEXT_LEN, PrintFormat, VName, check_text, parse_f64,
 };
+use crate::value_error::ValueError;
 
 /// The most arguments one graph may have (bounds memory on untrusted input).
 pub const MAX_ARGS: usize = 100_000;
@@ -24,17 +25,49 @@ fn invalid(field: &'static str) -> impl Fn(ValueError) -> FieldError {
 /// Splits an element argument at unescaped `:` the way librrd 1.7 does: `\:` is a literal colon
 /// and every other backslash is kept.
 pub(crate) fn split_fields(arg: &str) -> Vec<String> {
+    split_field_bytes(arg.as_bytes())
+        .into_iter()
+        // Splitting at ASCII bytes keeps every field UTF-8.
+        .map(|f| String::from_utf8(f).unwrap_or_default())
+        .collect()
+}
+
+/// A DEF argument whose RRD path is not UTF-8, as the text before and after the path and the
+/// path (unescaped); `None` if it is not a DEF or anything but the path is not UTF-8.
+fn split_def_path(arg: &[u8]) -> Option<(String, &str, std::path::PathBuf)> {
+    use std::os::unix::ffi::OsStringExt as _;
+    let rest = arg.strip_prefix(b"DEF:")?;
+    let eq = rest.iter().position(|&b| b == b'=')?;
+    let after = &rest[eq + 1..];
+    // The path runs to the first `:` that is not written `\:`.
+    let mut end = 0;
+    let mut path = Vec::new();
+    while end < after.len() && after[end] != b':' {
+        if after[end] == b'\\' && after.get(end + 1) == Some(&b':') {
+            end += 1;
+        }
+        path.push(after[end]);
+        end += 1;
+    }
+    let head = std::str::from_utf8(&rest[..eq]).ok()?;
+    let tail = std::str::from_utf8(&after[end..]).ok()?;
+    let path = std::path::PathBuf::from(std::ffi::OsString::from_vec(path));
+    Some((format!("DEF:{head}="), tail, path))
+}
+
+/// [`split_fields`] over bytes: an RRD path need not be UTF-8.
+pub(crate) fn split_field_bytes(arg: &[u8]) -> Vec<Vec<u8>> {
     let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut chars = arg.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&':') => {
-                cur.push(':');
-                chars.next();
+    let mut cur = Vec::new();
+    let mut bytes = arg.iter().copied().peekable();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'\\' if bytes.peek() == Some(&b':') => {
+                cur.push(b':');
+                bytes.next();
             }
-            ':' => fields.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
+            b':' => fields.push(std::mem::take(&mut cur)),
+            b => cur.push(b),
         }
     }
     fields.push(cur);
@@ -215,7 +248,9 @@ fn def_like(fields: &[String], field: &'static str) -> Result<(VName, String), F
     Ok((vname(name, "vname")?, rest.to_owned()))
 }
 
-fn print_element(fields: &[String]) -> Result<Print, FieldError> {
+/// A PRINT or GPRINT; `literal` for PRINT, which writes its format text as it is (no tabs, no
+/// control codes, a final backslash kept).
+fn print_element(fields: &[String], literal: bool) -> Result<Print, FieldError> {
     let name = fields.get(1).ok_or(("vname", ParseReason::MissingField))?;
     let v = vname(name, "vname")?;
     let mut f = Fields::new(
@@ -236,12 +271,21 @@ fn print_element(fields: &[String]) -> Result<Print, FieldError> {
         Some(t) => t,
         None => f.next_pos().ok_or(("format", ParseReason::MissingField))?,
     };
+    let text_legend = |t: &str| {
+        if literal {
+            Legend::literal(t).map_err(invalid("format"))
+        } else {
+            legend(t)
+        }
+    };
     let format = if f.flag("strftime") {
-        Format::Strftime(legend(&text)?)
+        Format::Strftime(text_legend(&text)?)
     } else if f.flag("valstrftime") {
-        Format::ValStrftime(legend(&text)?)
+        Format::ValStrftime(text_legend(&text)?)
     } else if f.flag("valstrfduration") {
-        Format::ValStrfduration(legend(&text)?)
+        Format::ValStrfduration(text_legend(&text)?)
+    } else if literal {
+        Format::Value(PrintFormat::literal(&*text).map_err(invalid("format"))?)
     } else {
         Format::Value(PrintFormat::parse_raw(&text).map_err(invalid("format"))?)
     };
@@ -532,8 +576,8 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             f.finish()?;
             Element::Comment(l)
         }
-        "PRINT" => Element::Print(print_element(&fields)?),
-        "GPRINT" => Element::GPrint(print_element(&fields)?),
+        "PRINT" => Element::Print(print_element(&fields, true)?),
+        "GPRINT" => Element::GPrint(print_element(&fields, false)?),
         _ => {
             return Err((
                 "element",
@@ -792,6 +836,20 @@ pub fn split_command_line(line: &str) -> Result<Vec<String>> {
     Ok(words)
 }
 
+// Here rather than in spec.rs, so that the spec does not import its parser.
+impl GraphSpecBuilder {
+    /// Parses rrdtool graph arguments (options and elements, no output filename) and appends
+    /// them. The first error is kept and returned by [`build`](Self::build).
+    pub fn args<S: AsRef<str>>(mut self, args: &[S]) -> Self {
+        if !self.has_error()
+            && let Err(e) = parse_into(&mut self, args, 0, false)
+        {
+            self.remember_error(e);
+        }
+        self
+    }
+}
+
 impl GraphSpec {
     /// Parses the arguments of `rrdtool graph` — the list after `graph`, starting with the output
     /// filename — into a validated spec.
@@ -821,6 +879,58 @@ impl GraphSpec {
             ));
         }
         b.build()
+    }
+
+    /// Parses like [`GraphSpec::parse_args`] from arguments that need not be UTF-8, as a
+    /// program's command line has them: a DEF's RRD path is taken as its bytes (librrd opens
+    /// any path). Every other argument must be UTF-8.
+    ///
+    /// ```
+    /// use std::ffi::OsStr;
+    /// use std::os::unix::ffi::OsStrExt as _;
+    /// use rrdgraph::{Element, GraphSpec};
+    /// let def = OsStr::from_bytes(b"DEF:in=caf\xe9.rrd:eth0_in:AVERAGE");
+    /// let spec = GraphSpec::parse_os_args(&[OsStr::new("x.png"), def, OsStr::new("LINE1:in#F00")])?;
+    /// let Element::Def(d) = &spec.elements()[0] else { unreachable!() };
+    /// assert_eq!(d.rrd.as_os_str().as_bytes(), b"caf\xe9.rrd");
+    /// assert_eq!(spec.to_os_args()[1], def);
+    /// # Ok::<(), rrdgraph::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`GraphSpec::parse_args`], and [`Error::Parse`] with [`ParseReason::NotUtf8`] for
+    /// another argument that is not UTF-8.
+    pub fn parse_os_args<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<GraphSpec> {
+        use std::os::unix::ffi::OsStrExt as _;
+        let mut texts = Vec::with_capacity(args.len());
+        let mut paths = Vec::new();
+        for (index, a) in args.iter().enumerate() {
+            let a = a.as_ref();
+            if let Some(s) = a.to_str() {
+                texts.push(s.to_owned());
+                continue;
+            }
+            let lossy = a.to_string_lossy();
+            let not_utf8 = || Error::parse(index, &lossy, "argument", ParseReason::NotUtf8);
+            let (head, tail, path) = split_def_path(a.as_bytes()).ok_or_else(not_utf8)?;
+            // A stand-in path that no argument can contain, swapped back after parsing.
+            let stand_in = format!("\u{fffd}rrdgraph-path-{}\u{fffd}", paths.len());
+            texts.push(format!("{head}{stand_in}{tail}"));
+            paths.push((stand_in, path));
+        }
+        let mut spec = GraphSpec::parse_args(&texts)?;
+        if paths.is_empty() {
+            return Ok(spec);
+        }
+        for e in &mut spec.elements {
+            if let Element::Def(d) = e
+                && let Some((_, p)) = paths.iter().find(|(s, _)| d.rrd.as_os_str() == s.as_str())
+            {
+                d.rrd.clone_from(p);
+            }
+        }
+        spec.validate()?;
+        Ok(spec)
     }
 
     /// Every problem in an argument list, not just the first (for `opskit graph --check`): bad

@@ -2,8 +2,9 @@
 
 use crate::element::{Area, CDef, Def, HRule, Line, Position, Print};
 use crate::error::{Error, Result};
+use crate::op::Op;
 use crate::options::GraphOption;
-use crate::rpn::{Op, Rpn};
+use crate::rpn::Rpn;
 use crate::spec::{ArgForm, GraphSpec};
 use crate::value::{AtTime, Cf, Color, ControlCode, DsName, Legend, PrintFormat, VName, XGrid};
 

@@ -10,10 +10,12 @@
 //! that option in a global buffer, so one graph's `--week-fmt` would otherwise leak into the
 //! next graph drawn by the same process. A caller's own `--week-fmt` comes later and wins.
 
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 
 use crate::ffi;
-use crate::ops::{Info, InfoValue, RrdError};
+use crate::info::{Info, InfoValue};
+use crate::rrd_error::RrdError;
 
 /// The options whose values librrd keeps in globals, with librrd's defaults. Every render
 /// passes them first, so that a render never sees the previous render's value.
@@ -116,6 +118,11 @@ impl Rendered {
         &self.prints
     }
 
+    /// The `--imginfo` line librrd formatted (`image_info`), if the graph asked for one.
+    pub fn image_info(&self) -> Option<&str> {
+        self.info.get("image_info").and_then(InfoValue::as_str)
+    }
+
     /// The legend texts librrd drew, in order (`legend[0]`, ...), as `graphv` reports them.
     pub fn legends(&self) -> &[String] {
         &self.legends
@@ -183,7 +190,8 @@ fn meta_from(info: &Info) -> Result<GraphMeta, RrdError> {
 }
 
 /// Renders a graph from an `rrdtool graph` argument list: the output file first, then options
-/// and elements, exactly as after `rrdtool graph`.
+/// and elements, exactly as after `rrdtool graph`. The arguments go to librrd as their bytes,
+/// so a DEF's file (or the output file) need not be UTF-8.
 ///
 /// With `-` as the output file the image comes back in [`Rendered::image`] and no file is
 /// written; with a path, librrd writes the file, as `rrdtool graph` does.
@@ -205,16 +213,16 @@ fn meta_from(info: &Info) -> Result<GraphMeta, RrdError> {
 ///
 /// [`RrdError::Invalid`] for an empty list, [`RrdError::NulByte`] for an argument with a NUL
 /// byte, [`RrdError::Librrd`] with rrdtool's own message when librrd refuses the graph.
-pub fn render_args<S: AsRef<str>>(args: &[S]) -> Result<Rendered, RrdError> {
+pub fn render_args<S: AsRef<OsStr>>(args: &[S]) -> Result<Rendered, RrdError> {
     let Some((file, rest)) = args.split_first() else {
         return Err(RrdError::Invalid {
             what: "graph arguments",
             reason: "the output file name is missing".into(),
         });
     };
-    let mut full: Vec<&str> = Vec::with_capacity(args.len() + PINNED_OPTIONS.len());
+    let mut full: Vec<&OsStr> = Vec::with_capacity(args.len() + PINNED_OPTIONS.len());
     full.push(file.as_ref());
-    full.extend_from_slice(&PINNED_OPTIONS);
+    full.extend(PINNED_OPTIONS.iter().map(OsStr::new));
     full.extend(rest.iter().map(AsRef::as_ref));
     crate::header::check_defs(rest)?;
     let info = ffi::call_info(ffi::InfoCall::Graph, &full)?;
@@ -227,9 +235,9 @@ pub fn render_args<S: AsRef<str>>(args: &[S]) -> Result<Rendered, RrdError> {
 /// # Errors
 ///
 /// As [`render_args`].
-pub fn render_to_memory<S: AsRef<str>>(args: &[S]) -> Result<Rendered, RrdError> {
-    let mut full: Vec<&str> = Vec::with_capacity(args.len() + 1);
-    full.push("-");
+pub fn render_to_memory<S: AsRef<OsStr>>(args: &[S]) -> Result<Rendered, RrdError> {
+    let mut full: Vec<&OsStr> = Vec::with_capacity(args.len() + 1);
+    full.push(OsStr::new("-"));
     full.extend(args.iter().map(AsRef::as_ref));
     render_args(&full)
 }
@@ -253,9 +261,9 @@ impl crate::GraphSpec {
     /// missing RRD file, an unknown data source, ...): the spec itself was validated when it
     /// was built.
     pub fn render(&self) -> Result<Rendered, RrdError> {
-        let mut args = self.to_args();
+        let mut args = self.to_os_args();
         if let Some(first) = args.first_mut() {
-            "-".clone_into(first);
+            *first = "-".into();
         }
         render_args(&args)
     }
@@ -269,7 +277,7 @@ impl crate::GraphSpec {
     ///
     /// As [`GraphSpec::render`](crate::GraphSpec::render).
     pub fn render_to_output(&self) -> Result<Rendered, RrdError> {
-        render_args(&self.to_args())
+        render_args(&self.to_os_args())
     }
 }
 

@@ -3,28 +3,53 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{RpnError, ValueError};
+use crate::op::Effect::Fixed;
+use crate::op::{Effect, Op, VDEF_FUNCTION_NAMES};
 use crate::value::{VName, fmt_f64, parse_f64};
+use crate::value_error::RpnError;
 
 /// The most tokens one expression may have (librrd has no limit; this bounds memory on untrusted
 /// input).
 pub const MAX_RPN_TOKENS: usize = 4096;
 
-/// The largest TREND, TRENDNAN or PREDICT window, and the largest PREDICT shift, in seconds
-/// (2^31 - 1, about 68 years).
+/// The largest TREND, TRENDNAN, PREDICT, PREDICTSIGMA or PREDICTPERC window, in seconds
+/// (2^22, about 48.5 days).
 ///
-/// librrd 1.7 turns a window into a step count with an `int` cast (`(int) (dur / step)`): a
-/// larger window overflows it and librrd reads outside the data (`x,1e12,TREND` segfaults).
-pub const MAX_RPN_WINDOW: i64 = i32::MAX as i64;
+/// librrd 1.7 turns a window into a step count as `(int) ceil((float) window / (float) step)`,
+/// with a step as small as one second. A `float` holds every integer up to 2^24 exactly, so the
+/// count is right and far from `int`'s range; at 2^31 - 1 the `float` rounds up to 2^31, the
+/// cast overflows to a negative count, and TREND reads outside its data (`x,2147483647,TREND`
+/// over a one-second RRD segfaults; `x,1e12,TREND` over any RRD). PREDICT walks the whole window
+/// for every shift and every output value, and PREDICTPERC allocates
+/// `(shifts + 1) × (window / step + 2)` doubles in an `int`: with [`MAX_PREDICT_SHIFTS`]
+/// shifts and a one-second step that is at most 2^27 doubles (1 GiB), still within `int`.
+pub const MAX_RPN_WINDOW: i64 = 1 << 22;
 
-/// Refuses a window (which must be at least 1 s) or shift (either sign) librrd cannot hold.
+/// The largest PREDICT shift, in seconds (2^30, about 34 years), and the largest
+/// `count × multiplier` of a negative shift count.
+///
+/// librrd converts a shift to steps through a `float` and adds the window's steps to it in an
+/// `int`; 2^30 plus [`MAX_RPN_WINDOW`] stays below 2^31.
+pub const MAX_PREDICT_SHIFT: i64 = 1 << 30;
+
+/// The most shifts one PREDICT, PREDICTSIGMA or PREDICTPERC may have (the absolute value of
+/// its count), so that PREDICTPERC's buffer stays within `int` and 1 GiB (see
+/// [`MAX_RPN_WINDOW`]).
+pub const MAX_PREDICT_SHIFTS: u32 = 31;
+
+/// Refuses a window (1 s to [`MAX_RPN_WINDOW`]) or a shift (either sign, at most
+/// [`MAX_PREDICT_SHIFT`]) that librrd cannot hold.
 fn check_window(pos: usize, op: Op, what: &'static str, v: f64) -> Result<(), RpnError> {
-    #[expect(clippy::cast_precision_loss, reason = "2^31 - 1 is exact in an f64")]
-    let max = MAX_RPN_WINDOW as f64;
-    let ok = if what == "window" {
-        (1.0..=max).contains(&v)
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "2^22 and 2^30 are exact in an f64"
+    )]
+    let (ok, max) = if what == "window" {
+        let max = MAX_RPN_WINDOW;
+        ((1.0..=max as f64).contains(&v), max)
     } else {
-        v.abs() <= max
+        let max = MAX_PREDICT_SHIFT;
+        (v.abs() <= max as f64, max)
     };
     if ok {
         Ok(())
@@ -34,238 +59,9 @@ fn check_window(pos: usize, op: Op, what: &'static str, v: f64) -> Result<(), Rp
             op: op.name(),
             what,
             value: fmt_f64(v),
-            max: MAX_RPN_WINDOW,
+            max,
         })
     }
-}
-
-macro_rules! ops {
-    ($( $(#[$doc:meta])* $var:ident = $name:literal, $effect:expr; )*) => {
-        /// An RPN operator of librrd 1.7 (`rrdgraph_rpn(1)`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum Op {
-            $( $(#[$doc])* $var, )*
-        }
-
-        impl Op {
-            /// Every operator.
-            pub const ALL: &'static [Op] = &[$(Op::$var),*];
-
-            /// librrd's name of the operator.
-            pub const fn name(self) -> &'static str {
-                match self { $(Op::$var => $name,)* }
-            }
-
-            /// The operator's stack effect.
-            pub const fn effect(self) -> Effect {
-                match self { $(Op::$var => $effect,)* }
-            }
-        }
-    };
-}
-
-/// How an operator changes the stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
-    /// Pops `pop` values and pushes `push`.
-    Fixed {
-        /// Values popped.
-        pop: usize,
-        /// Values pushed.
-        push: usize,
-    },
-    /// `count,OP`: pops the count and then `count` values, pushes one (AVG, SMIN, SMAX, MEDIAN,
-    /// STDEV).
-    Reduce,
-    /// `count,OP`: pops the count, reorders the top `count` values in place (SORT, REV).
-    Reorder,
-    /// `percent,count,PERCENT`: pops both, then `count` values, pushes one.
-    Percent,
-    /// `n,COPY`: pops n, pushes copies of the top n values.
-    Copy,
-    /// `n,INDEX`: pops n, pushes a copy of the n-th value.
-    Index,
-    /// `n,m,ROLL`: pops both, rotates the top n values.
-    Roll,
-    /// `shifts…,n,window,x,PREDICT` (and PREDICTSIGMA): pops x, window and n, then n shifts
-    /// (or one shift multiplier if n is negative); pushes one.
-    Predict,
-    /// `shifts…,n,window,percentile,x,PREDICTPERC`.
-    PredictPerc,
-}
-
-use Effect::Fixed;
-
-const fn f(pop: usize, push: usize) -> Effect {
-    Fixed { pop, push }
-}
-
-ops! {
-    /// `a,b,LT`
-    Lt = "LT", f(2, 1);
-    /// `a,b,LE`
-    Le = "LE", f(2, 1);
-    /// `a,b,GT`
-    Gt = "GT", f(2, 1);
-    /// `a,b,GE`
-    Ge = "GE", f(2, 1);
-    /// `a,b,EQ`
-    Eq = "EQ", f(2, 1);
-    /// `a,b,NE`
-    Ne = "NE", f(2, 1);
-    /// `a,UN`: 1 if unknown.
-    Un = "UN", f(1, 1);
-    /// `a,ISINF`
-    IsInf = "ISINF", f(1, 1);
-    /// `cond,then,else,IF`
-    If = "IF", f(3, 1);
-    /// `a,b,MIN`
-    Min = "MIN", f(2, 1);
-    /// `a,b,MAX`
-    Max = "MAX", f(2, 1);
-    /// `a,b,MINNAN`
-    MinNan = "MINNAN", f(2, 1);
-    /// `a,b,MAXNAN`
-    MaxNan = "MAXNAN", f(2, 1);
-    /// `a,lower,upper,LIMIT`
-    Limit = "LIMIT", f(3, 1);
-    /// `a,b,+`
-    Add = "+", f(2, 1);
-    /// `a,b,-`
-    Sub = "-", f(2, 1);
-    /// `a,b,*`
-    Mul = "*", f(2, 1);
-    /// `a,b,/`
-    Div = "/", f(2, 1);
-    /// `a,b,%`
-    Mod = "%", f(2, 1);
-    /// `a,b,ADDNAN`
-    AddNan = "ADDNAN", f(2, 1);
-    /// `value,power,POW`
-    Pow = "POW", f(2, 1);
-    /// `a,SIN`
-    Sin = "SIN", f(1, 1);
-    /// `a,COS`
-    Cos = "COS", f(1, 1);
-    /// `a,LOG`
-    Log = "LOG", f(1, 1);
-    /// `a,EXP`
-    Exp = "EXP", f(1, 1);
-    /// `a,SQRT`
-    Sqrt = "SQRT", f(1, 1);
-    /// `a,ATAN`
-    Atan = "ATAN", f(1, 1);
-    /// `y,x,ATAN2`
-    Atan2 = "ATAN2", f(2, 1);
-    /// `a,FLOOR`
-    Floor = "FLOOR", f(1, 1);
-    /// `a,CEIL`
-    Ceil = "CEIL", f(1, 1);
-    /// `a,DEG2RAD`
-    Deg2Rad = "DEG2RAD", f(1, 1);
-    /// `a,RAD2DEG`
-    Rad2Deg = "RAD2DEG", f(1, 1);
-    /// `a,ABS`
-    Abs = "ABS", f(1, 1);
-    /// `…,count,SORT`
-    Sort = "SORT", Effect::Reorder;
-    /// `…,count,REV`
-    Rev = "REV", Effect::Reorder;
-    /// `…,count,AVG`
-    Avg = "AVG", Effect::Reduce;
-    /// `…,count,SMIN`
-    SMin = "SMIN", Effect::Reduce;
-    /// `…,count,SMAX`
-    SMax = "SMAX", Effect::Reduce;
-    /// `…,count,MEDIAN`
-    Median = "MEDIAN", Effect::Reduce;
-    /// `…,count,STDEV`
-    Stdev = "STDEV", Effect::Reduce;
-    /// `…,percent,count,PERCENT`
-    Percent = "PERCENT", Effect::Percent;
-    /// `a,window,TREND`
-    Trend = "TREND", f(2, 1);
-    /// `a,window,TRENDNAN`
-    TrendNan = "TRENDNAN", f(2, 1);
-    /// `shifts…,n,window,x,PREDICT`
-    Predict = "PREDICT", Effect::Predict;
-    /// `shifts…,n,window,x,PREDICTSIGMA`
-    PredictSigma = "PREDICTSIGMA", Effect::Predict;
-    /// `shifts…,n,window,percentile,x,PREDICTPERC`
-    PredictPerc = "PREDICTPERC", Effect::PredictPerc;
-    /// Pushes unknown.
-    Unkn = "UNKN", f(0, 1);
-    /// Pushes +infinity.
-    Inf = "INF", f(0, 1);
-    /// Pushes -infinity.
-    NegInf = "NEGINF", f(0, 1);
-    /// Pushes this CDEF's previous value.
-    Prev = "PREV", f(0, 1);
-    /// Pushes the position in the data set (1-based).
-    Count = "COUNT", f(0, 1);
-    /// Pushes the current time.
-    Now = "NOW", f(0, 1);
-    /// Pushes the step width in seconds.
-    StepWidth = "STEPWIDTH", f(0, 1);
-    /// 1 at the first step of a day.
-    NewDay = "NEWDAY", f(0, 1);
-    /// 1 at the first step of a week.
-    NewWeek = "NEWWEEK", f(0, 1);
-    /// 1 at the first step of a month.
-    NewMonth = "NEWMONTH", f(0, 1);
-    /// 1 at the first step of a year.
-    NewYear = "NEWYEAR", f(0, 1);
-    /// Pushes the time of the current value.
-    Time = "TIME", f(0, 1);
-    /// Pushes the local time of the current value.
-    LTime = "LTIME", f(0, 1);
-    /// Duplicates the top value.
-    Dup = "DUP", f(1, 2);
-    /// Drops the top value.
-    Pop = "POP", f(1, 0);
-    /// Exchanges the top two values.
-    Exc = "EXC", f(2, 2);
-    /// Pushes the stack depth.
-    Depth = "DEPTH", f(0, 1);
-    /// `…,n,COPY`
-    Copy = "COPY", Effect::Copy;
-    /// `…,n,INDEX`
-    Index = "INDEX", Effect::Index;
-    /// `…,n,m,ROLL`
-    Roll = "ROLL", Effect::Roll;
-}
-
-impl fmt::Display for Op {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Op {
-    /// The operator named `name`, if any.
-    pub fn from_name(name: &str) -> Option<Op> {
-        Op::ALL.iter().copied().find(|o| o.name() == name)
-    }
-}
-
-impl FromStr for Op {
-    type Err = ValueError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Op::from_name(s).ok_or_else(|| ValueError::Keyword {
-            found: s.to_owned(),
-            allowed: "an RPN operator (see rrdgraph_rpn)",
-        })
-    }
-}
-
-/// Whether `name` is an RPN operator or VDEF function name (and so cannot be a vname).
-pub(crate) fn is_reserved(name: &str) -> bool {
-    // Every operator and function name is upper case (or punctuation).
-    if name.bytes().any(|b| b.is_ascii_lowercase()) {
-        return false;
-    }
-    Op::ALL.iter().any(|o| o.name() == name) || VDefFunc::NAMES.contains(&name)
 }
 
 /// One token of an RPN expression.
@@ -445,6 +241,18 @@ impl Rpn {
                     reason: "librrd needs `vname,window,TREND`: a vname and a literal window",
                 });
             }
+            // librrd reads the series' data and step from the token right before PREDICT
+            // without checking that it is a vname: anything else has no step, and PREDICT
+            // then divides by zero and yields only unknowns.
+            if matches!(op.effect(), Effect::Predict | Effect::PredictPerc)
+                && !(pos >= 1 && matches!(self.tokens[pos - 1], Token::Var(_)))
+            {
+                return Err(RpnError::Malformed {
+                    pos,
+                    op: op.name(),
+                    reason: "librrd needs a vname right before PREDICT: `…,window,x,PREDICT`",
+                });
+            }
             if matches!(op, Op::Trend | Op::TrendNan)
                 && let Token::Num(w) = self.tokens[pos - 1]
             {
@@ -457,14 +265,21 @@ impl Rpn {
                 depth,
             };
             let depth = stack.len();
-            // Reads the literal count at `from_top` (0 = top); None if computed.
+            // Reads the literal count at `from_top` (0 = top). librrd reads a count at run time
+            // and trusts it: a computed one can be negative or NaN (an `int` of INT_MIN), and
+            // librrd's qsort, memcpy and stack walks then run outside the stack.
             let count_at = |stack: &[Option<f64>], from_top: usize, negative_ok: bool| {
-                let v = stack[stack.len() - 1 - from_top]?;
-                Some(as_count(v, negative_ok).ok_or(RpnError::BadCount {
+                let v = stack[stack.len() - 1 - from_top].ok_or(RpnError::Malformed {
+                    pos,
+                    op: op.name(),
+                    reason: "the count must be a literal number (or DEPTH): librrd trusts a \
+                             computed count, and a negative or NaN one crashes it",
+                })?;
+                as_count(v, negative_ok).ok_or(RpnError::BadCount {
                     pos,
                     op: op.name(),
                     count: fmt_f64(v),
-                }))
+                })
             };
             match op.effect() {
                 Fixed { pop, push } => {
@@ -474,6 +289,9 @@ impl Rpn {
                     let kept = stack[depth - pop..].to_vec();
                     stack.truncate(depth - pop);
                     match op {
+                        // The depth is known here, so `DEPTH` is a literal count.
+                        #[expect(clippy::cast_precision_loss, reason = "a depth of at most 4096")]
+                        Op::Depth => stack.push(Some(depth as f64)),
                         Op::Dup => stack.extend([kept[0], kept[0]]),
                         Op::Exc => stack.extend([kept[1], kept[0]]),
                         _ => stack.extend(std::iter::repeat_n(None, push)),
@@ -483,10 +301,7 @@ impl Rpn {
                     if depth < 1 {
                         return Err(under(1, depth));
                     }
-                    let Some(n) = count_at(&stack, 0, false) else {
-                        return Ok(());
-                    };
-                    let n = n?;
+                    let n = count_at(&stack, 0, false)?;
                     let needed = n + 1;
                     if depth < needed {
                         return Err(under(needed, depth));
@@ -521,10 +336,7 @@ impl Rpn {
                     if depth < 2 {
                         return Err(under(2, depth));
                     }
-                    let Some(n) = count_at(&stack, 0, false) else {
-                        return Ok(());
-                    };
-                    let n = n?;
+                    let n = count_at(&stack, 0, false)?;
                     if depth < n + 2 {
                         return Err(under(n + 2, depth));
                     }
@@ -535,10 +347,7 @@ impl Rpn {
                     if depth < 2 {
                         return Err(under(2, depth));
                     }
-                    let Some(n) = count_at(&stack, 1, false) else {
-                        return Ok(());
-                    };
-                    let n = n?;
+                    let n = count_at(&stack, 1, false)?;
                     if depth < n + 2 {
                         return Err(under(n + 2, depth));
                     }
@@ -551,34 +360,52 @@ impl Rpn {
                     if depth < fixed {
                         return Err(under(fixed, depth));
                     }
-                    let Some(n) = count_at(&stack, fixed - 1, true) else {
-                        return Ok(());
+                    let n = count_at(&stack, fixed - 1, true)?;
+                    let literal = |v: Option<f64>, what| {
+                        v.ok_or(RpnError::Malformed {
+                            pos,
+                            op: op.name(),
+                            reason: what,
+                        })
                     };
-                    let n = n?;
-                    // n < 0 (encoded as usize::MAX) means one shift multiplier.
-                    let shifts = if n == usize::MAX { 1 } else { n };
-                    if shifts == 0 {
+                    let count = stack[depth - fixed].unwrap_or_default();
+                    if count == 0.0 || count.abs() > f64::from(MAX_PREDICT_SHIFTS) {
                         return Err(RpnError::BadCount {
                             pos,
                             op: op.name(),
-                            count: "0".into(),
+                            count: fmt_f64(count),
                         });
                     }
+                    // A negative count means one shift multiplier.
+                    let shifts = if n == usize::MAX { 1 } else { n };
                     if depth < fixed + shifts {
                         return Err(under(fixed + shifts, depth));
                     }
-                    if let Some(w) = stack[depth - 1 - (fixed - 2)] {
-                        check_window(pos, op, "window", w)?;
-                    }
-                    for s in stack[depth - fixed - shifts..depth - fixed]
-                        .iter()
-                        .flatten()
-                    {
-                        check_window(pos, op, "shift", *s)?;
+                    // librrd takes the window and the shifts from the stack at run time: only
+                    // literal ones can be bounded.
+                    let window = literal(
+                        stack[depth - 1 - (fixed - 2)],
+                        "the window must be a literal number of seconds",
+                    )?;
+                    check_window(pos, op, "window", window)?;
+                    for s in &stack[depth - fixed - shifts..depth - fixed] {
+                        let s = literal(*s, "the shifts must be literal numbers of seconds")?;
+                        // A negative count's multiplier spans count × multiplier seconds.
+                        let span = if count < 0.0 { s * -count } else { s };
+                        check_window(pos, op, "shift", span)?;
                     }
                     stack.truncate(depth - fixed - shifts);
                     stack.push(None);
                 }
+            }
+            // COPY can double the stack at every step: bound what librrd (and this check)
+            // would hold.
+            if stack.len() > MAX_RPN_TOKENS {
+                return Err(RpnError::Malformed {
+                    pos,
+                    op: op.name(),
+                    reason: "the stack would hold more than MAX_RPN_TOKENS (4096) values",
+                });
             }
         }
         if stack.len() == 1 {
@@ -684,20 +511,7 @@ pub enum VDefFunc {
 }
 
 impl VDefFunc {
-    const NAMES: &'static [&'static str] = &[
-        "MAXIMUM",
-        "MINIMUM",
-        "AVERAGE",
-        "STDEV",
-        "LAST",
-        "FIRST",
-        "TOTAL",
-        "PERCENT",
-        "PERCENTNAN",
-        "LSLSLOPE",
-        "LSLINT",
-        "LSLCORREL",
-    ];
+    const NAMES: &'static [&'static str] = VDEF_FUNCTION_NAMES;
 
     /// Every function (percentiles with 95).
     pub const ALL: [VDefFunc; 12] = [
@@ -940,15 +754,58 @@ mod tests {
     }
 
     #[test]
-    fn computed_counts_are_not_depth_checked() {
+    fn depth_is_a_literal_count() {
         assert!(Rpn::parse("a,b,DEPTH,AVG").is_ok());
+        assert!(matches!(
+            Rpn::parse("a,b,DEPTH,1,+,AVG"),
+            Err(RpnError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn computed_counts_are_refused() {
+        // librrd trusts a count from the stack: `0,1,-` is -1, and SORT then hands qsort a
+        // length of 2^64 - 1.
+        for bad in [
+            "a,b,0,1,-,SORT",
+            "a,b,a,AVG",
+            "a,b,a,REV,+",
+            "a,b,c,95,a,PERCENT",
+            "a,a,COPY",
+            "a,b,a,INDEX",
+            "a,b,a,1,ROLL",
+            "86400,a,1800,x,PREDICT",
+        ] {
+            assert!(
+                matches!(Rpn::parse(bad), Err(RpnError::Malformed { .. })),
+                "{bad}: {:?}",
+                Rpn::parse(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn the_stack_is_bounded() {
+        let mut e = "a".to_owned();
+        for _ in 0..13 {
+            e.push_str(",DEPTH,COPY");
+        }
+        assert!(
+            matches!(Rpn::parse(&e), Err(RpnError::Malformed { .. })),
+            "{e}"
+        );
     }
 
     #[test]
     fn windows_librrd_cannot_hold_are_refused() {
-        assert!(Rpn::parse("x,2147483647,TREND").is_ok());
-        assert!(Rpn::parse("2147483647,-2,2147483647,x,PREDICT").is_ok());
+        assert!(Rpn::parse("x,4194304,TREND").is_ok());
+        assert!(Rpn::parse("1073741824,-1,4194304,x,PREDICT").is_ok());
+        assert!(Rpn::parse("33554432,-31,4194304,95,x,PREDICTPERC").is_ok());
         for bad in [
+            // Each of these crashed librrd 1.7.2 over a one-second RRD (the float rounding of
+            // 2^31 - 1 overflows librrd's int), or over any RRD.
+            "x,2147483647,TREND",
+            "x,4194305,TREND",
             "x,1e12,TREND",
             "x,2147483648,TRENDNAN",
             "x,0,TREND",
@@ -956,9 +813,31 @@ mod tests {
             "86400,-2,1e12,x,PREDICT",
             "1e12,-2,1800,x,PREDICTSIGMA",
             "86400,-2,0,95,x,PREDICTPERC",
+            "1073741825,1,1800,x,PREDICT",
+            "1073741824,-2,1800,x,PREDICT",
         ] {
             assert!(
                 matches!(Rpn::parse(bad), Err(RpnError::Window { .. })),
+                "{bad}: {:?}",
+                Rpn::parse(bad)
+            );
+        }
+        // More shifts than PREDICTPERC's int-sized buffer holds.
+        assert!(matches!(
+            Rpn::parse("86400,-32,1800,95,x,PREDICTPERC"),
+            Err(RpnError::BadCount { .. })
+        ));
+    }
+
+    #[test]
+    fn predict_needs_a_vname_before_it() {
+        // librrd reads the step of the token before PREDICT: an operator there has none.
+        for bad in [
+            "86400,-2,1800,x,2,*,PREDICT",
+            "86400,-2,1800,PREV(x),PREDICTSIGMA",
+        ] {
+            assert!(
+                matches!(Rpn::parse(bad), Err(RpnError::Malformed { .. })),
                 "{bad}: {:?}",
                 Rpn::parse(bad)
             );

@@ -1,14 +1,18 @@
-//! The graph spec, its builder and its build-time checks.
-
-use std::collections::HashMap;
+//! The graph spec, its builder and its build-time checks of the options (the elements check
+//! themselves, in check.rs).
 
 use crate::element::{
-    Area, CDef, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift,
-    ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
+    Area, CDef, Def, Element, ElementKind, HRule, Line, Print, Shift, Stack, TextAlign, Tick, VDef,
+    VRule,
 };
-use crate::error::{Error, Result, ValueError};
+use crate::error::{Error, Result};
+use crate::image_size::MAX_IMAGE_PIXELS;
 use crate::options::{AxisFormatter, GraphOption, ImageFormat};
-use crate::value::{Legend, MAX_TEXT_LEN, check_axis_format, check_duration_format, check_text};
+use crate::value::{
+    Legend, MAX_GRID_LINES, MAX_TEXT_LEN, MAX_Y_GRID_LINES, YGrid, check_axis_format,
+    check_duration_format, check_text,
+};
+use crate::value_error::ValueError;
 
 /// How an option was spelled in an argument list, so that a parsed script is emitted the way it
 /// was written.
@@ -120,9 +124,43 @@ impl GraphSpec {
         }
         self.check_axis_formats()?;
         self.check_time_range()?;
-        check_elements(&self.elements)?;
+        self.check_grid_density()?;
+        self.check_y_grid_density()?;
+        let pixels = crate::image_size::estimate(&self.options, &self.elements);
+        #[expect(clippy::cast_precision_loss, reason = "a power of two")]
+        if pixels.is_nan() || pixels > MAX_IMAGE_PIXELS as f64 {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a positive estimate, saturated"
+            )]
+            return Err(Error::ImageTooLarge {
+                pixels: pixels as u64,
+                max: MAX_IMAGE_PIXELS,
+            });
+        }
+        crate::check::check_elements(&self.elements)?;
         if !self.elements.iter().any(|e| e.kind().is_output()) {
             return Err(Error::Empty);
+        }
+        // librrd 1.7.2's export path reads outside the data of a SHIFTed series once the shift
+        // leaves the RRD's archive (SIGSEGV at 10^7 s over a 300 s RRD; found by the fuzzer),
+        // and the bound depends on the RRD, which the spec cannot know.
+        if self.image_format().is_data()
+            && let Some(index) = self
+                .elements
+                .iter()
+                .position(|e| e.kind() == ElementKind::Shift)
+        {
+            return Err(Error::Element {
+                index,
+                kind: ElementKind::Shift,
+                field: "offset",
+                reason: ValueError::Invalid(
+                    "librrd 1.7.2 crashes exporting a SHIFTed series (--imgformat CSV, JSON, XML, \
+                     ...): draw it as an image instead",
+                ),
+            });
         }
         if self.image_format().is_data()
             && !self.elements.iter().any(|e| {
@@ -172,6 +210,79 @@ impl GraphSpec {
         }
     }
 
+    /// An `--x-grid` draws at most [`MAX_GRID_LINES`] lines or labels over the time range that
+    /// librrd makes of `--start` and `--end` (now, for relative times).
+    fn check_grid_density(&self) -> Result<()> {
+        let Some(shortest) = self.options.iter().rev().find_map(|o| match o {
+            GraphOption::XGrid(g) => Some(g.shortest_interval()),
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        let Some(shortest) = shortest else {
+            return Ok(());
+        };
+        let last = |start: bool| {
+            self.options.iter().rev().find_map(|o| match o {
+                GraphOption::Start(t) if start => Some(t.as_str()),
+                GraphOption::End(t) if !start => Some(t.as_str()),
+                _ => None,
+            })
+        };
+        // librrd's own defaults; times it refuses are left for it to report.
+        let (start, end) = (
+            last(true).unwrap_or("end-24h"),
+            last(false).unwrap_or("now"),
+        );
+        let Some((start, end)) = time_range(start, end) else {
+            return Ok(());
+        };
+        let span = u64::try_from(end.saturating_sub(start)).unwrap_or(0);
+        if span / shortest.max(1) > MAX_GRID_LINES {
+            return Err(Error::Option {
+                option: "x-grid",
+                reason: ValueError::Invalid(
+                    "the grid would draw more than MAX_GRID_LINES (100000) lines or labels over \
+                     the time range",
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// A `--y-grid` draws at most [`MAX_Y_GRID_LINES`] lines over what the spec decides of the
+    /// value range: librrd's range reaches `--lower-limit` and `--upper-limit` (and the data,
+    /// which the spec cannot know), so `(|lower| + |upper|) / step` is bounded.
+    fn check_y_grid_density(&self) -> Result<()> {
+        let last = |f: fn(&GraphOption) -> Option<f64>| self.options.iter().rev().find_map(f);
+        let step = last(|o| match o {
+            GraphOption::YGrid(YGrid::Spec { step, .. }) => Some(*step),
+            _ => None,
+        });
+        let lower = last(|o| match o {
+            GraphOption::LowerLimit(v) => Some(*v),
+            _ => None,
+        });
+        let upper = last(|o| match o {
+            GraphOption::UpperLimit(v) => Some(*v),
+            _ => None,
+        });
+        let span = lower.unwrap_or(0.0).abs() + upper.unwrap_or(0.0).abs();
+        if let Some(step) = step
+            && let lines = span / step
+            && (lines.is_nan() || lines > f64::from(MAX_Y_GRID_LINES))
+        {
+            return Err(Error::Option {
+                option: "y-grid",
+                reason: ValueError::Invalid(
+                    "the grid would draw more than MAX_Y_GRID_LINES (10000) lines up to the \
+                     --lower-limit/--upper-limit",
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// `--left-axis-format`/`--right-axis-format` follow their formatter: numeric (the default)
     /// takes one `%l[eEfFgG]` and no unit, duration takes duration conversions, timestamp takes
     /// any strftime text.
@@ -207,349 +318,17 @@ impl GraphSpec {
     }
 }
 
-fn el(index: usize, e: &Element, field: &'static str, reason: impl Into<ValueError>) -> Error {
-    Error::Element {
-        index,
-        kind: e.kind(),
-        field,
-        reason: reason.into(),
-    }
+/// The start and end librrd makes of `--start` and `--end` now; `None` where librrd would refuse
+/// them (it reports that itself).
+#[cfg(feature = "librrd")]
+fn time_range(start: &str, end: &str) -> Option<(i64, i64)> {
+    crate::ffi::start_end(start, end).ok()
 }
 
-fn check_legend(index: usize, e: &Element, legend: Option<&Legend>) -> Result<()> {
-    if let Some(l) = legend {
-        // Legends are validated on construction; re-check what public fields may have changed.
-        check_text(l.text(), crate::value::MAX_LEGEND_LEN)
-            .map_err(|r| el(index, e, "legend", r))?;
-    }
-    Ok(())
-}
-
-fn check_dashes(
-    index: usize,
-    e: &Element,
-    d: Option<&crate::element::Dashes>,
-    off: Option<f64>,
-) -> Result<()> {
-    if let Some(d) = d {
-        if d.0.len() > 1 && d.0.len() % 2 == 1 {
-            return Err(el(
-                index,
-                e,
-                "dashes",
-                ValueError::Invalid("give one length or an even number of on,off lengths"),
-            ));
-        }
-        if d.0.iter().any(|v| !v.is_finite() || *v <= 0.0) {
-            return Err(el(
-                index,
-                e,
-                "dashes",
-                ValueError::Invalid("dash lengths must be positive"),
-            ));
-        }
-    }
-    if let Some(o) = off
-        && (!o.is_finite() || o < 0.0)
-    {
-        return Err(el(
-            index,
-            e,
-            "dash-offset",
-            ValueError::Invalid("must be a non-negative number"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_no_trailing_backslash(
-    index: usize,
-    e: &Element,
-    field: &'static str,
-    s: &str,
-) -> Result<()> {
-    check_text(s, MAX_TEXT_LEN).map_err(|r| el(index, e, field, r))?;
-    if s.ends_with('\\') {
-        return Err(el(index, e, field, ValueError::TrailingBackslash));
-    }
-    Ok(())
-}
-
-/// Checks the elements in order: fields, vnames defined before use, reference kinds.
-#[expect(clippy::too_many_lines, reason = "one arm per element kind")]
-pub(crate) fn check_elements(elements: &[Element]) -> Result<()> {
-    use ElementKind as K;
-    let mut defined: HashMap<&str, (usize, ElementKind)> = HashMap::new();
-    let mut drawn_before = false;
-    for (index, e) in elements.iter().enumerate() {
-        let kind = e.kind();
-        let lookup = |field: &'static str,
-                      name: &crate::VName,
-                      expected: &'static str,
-                      ok: &[ElementKind]|
-         -> Result<()> {
-            match defined.get(name.as_str()) {
-                None => Err(Error::Undefined {
-                    index,
-                    kind,
-                    field,
-                    name: name.clone(),
-                }),
-                Some((_, found)) if !ok.contains(found) => Err(Error::WrongKind {
-                    index,
-                    kind,
-                    field,
-                    name: name.clone(),
-                    found: *found,
-                    expected,
-                }),
-                Some(_) => Ok(()),
-            }
-        };
-        let any = [K::Def, K::CDef, K::VDef];
-        let series = [K::Def, K::CDef];
-        let vdef = [K::VDef];
-        match e {
-            Element::Def(d) => {
-                check_no_trailing_backslash(index, e, "rrd", &d.rrd)?;
-                if d.rrd.is_empty() {
-                    return Err(el(index, e, "rrd", ValueError::Empty));
-                }
-                if let Some(a) = &d.daemon {
-                    if a.is_empty() {
-                        return Err(el(index, e, "daemon", ValueError::Empty));
-                    }
-                    check_no_trailing_backslash(index, e, "daemon", a)?;
-                }
-                for (field, t) in [("start", &d.start), ("end", &d.end)] {
-                    if let Some(t) = t {
-                        check_no_trailing_backslash(index, e, field, t.as_str())?;
-                    }
-                }
-                if d.step == Some(0) {
-                    return Err(el(
-                        index,
-                        e,
-                        "step",
-                        ValueError::Invalid("step must be at least 1 second"),
-                    ));
-                }
-            }
-            Element::CDef(c) => {
-                c.rpn.check().map_err(|r| el(index, e, "rpn", r))?;
-                for v in c.rpn.vnames() {
-                    lookup("rpn", v, "DEF, CDEF or VDEF", &any)?;
-                }
-                let series = c.rpn.vnames().any(|v| {
-                    v == &c.vname
-                        || defined
-                            .get(v.as_str())
-                            .is_some_and(|(_, k)| matches!(k, K::Def | K::CDef))
-                });
-                if !series {
-                    return Err(el(
-                        index,
-                        e,
-                        "rpn",
-                        ValueError::Invalid(
-                            "librrd needs at least one DEF or CDEF vname in a CDEF expression",
-                        ),
-                    ));
-                }
-            }
-            Element::VDef(v) => {
-                v.expr.check().map_err(|r| el(index, e, "rpn", r))?;
-                lookup("rpn", &v.expr.src, "DEF or CDEF", &series)?;
-            }
-            Element::Line(Line {
-                width,
-                value,
-                legend,
-                stack,
-                dashes,
-                dash_offset,
-                ..
-            }) => {
-                if let Some(w) = width
-                    && (!w.is_finite() || *w < 0.0)
-                {
-                    return Err(el(
-                        index,
-                        e,
-                        "width",
-                        ValueError::Invalid("must be a non-negative number"),
-                    ));
-                }
-                lookup("value", value, "DEF, CDEF or VDEF", &any)?;
-                check_legend(index, e, legend.as_ref())?;
-                check_dashes(index, e, dashes.as_ref(), *dash_offset)?;
-                if *stack && !drawn_before {
-                    return Err(el(
-                        index,
-                        e,
-                        "stack",
-                        ValueError::Invalid(
-                            "nothing to stack on: STACK needs an earlier LINE, AREA or STACK",
-                        ),
-                    ));
-                }
-                drawn_before = true;
-            }
-            Element::Area(Area {
-                value,
-                legend,
-                stack,
-                gradient,
-                color,
-                gradheight,
-                ..
-            }) => {
-                lookup("value", value, "DEF, CDEF or VDEF", &any)?;
-                check_legend(index, e, legend.as_ref())?;
-                if gradient.is_some() && color.is_none() {
-                    return Err(el(
-                        index,
-                        e,
-                        "gradient",
-                        ValueError::Invalid("a gradient needs the first color"),
-                    ));
-                }
-                if let Some(h) = gradheight
-                    && !h.is_finite()
-                {
-                    return Err(el(
-                        index,
-                        e,
-                        "gradheight",
-                        ValueError::Invalid("must be finite"),
-                    ));
-                }
-                if *stack && !drawn_before {
-                    return Err(el(
-                        index,
-                        e,
-                        "stack",
-                        ValueError::Invalid(
-                            "nothing to stack on: STACK needs an earlier LINE, AREA or STACK",
-                        ),
-                    ));
-                }
-                drawn_before = true;
-            }
-            Element::Stack(Stack { value, legend, .. }) => {
-                lookup("value", value, "DEF, CDEF or VDEF", &any)?;
-                check_legend(index, e, legend.as_ref())?;
-                if !drawn_before {
-                    return Err(el(
-                        index,
-                        e,
-                        "value",
-                        ValueError::Invalid(
-                            "nothing to stack on: STACK needs an earlier LINE, AREA or STACK",
-                        ),
-                    ));
-                }
-            }
-            Element::Tick(Tick {
-                value,
-                fraction,
-                legend,
-                ..
-            }) => {
-                lookup("value", value, "DEF, CDEF or VDEF", &any)?;
-                if !fraction.is_finite() || !(-1.0..=1.0).contains(fraction) {
-                    return Err(el(
-                        index,
-                        e,
-                        "fraction",
-                        ValueError::Invalid("must be within -1..=1"),
-                    ));
-                }
-                check_legend(index, e, legend.as_ref())?;
-            }
-            Element::Shift(Shift { value, offset }) => {
-                lookup("value", value, "DEF or CDEF", &series)?;
-                if let ShiftOffset::VName(v) = offset {
-                    lookup("offset", v, "VDEF", &vdef)?;
-                }
-            }
-            Element::HRule(HRule {
-                value: pos,
-                legend,
-                dashes,
-                dash_offset,
-                ..
-            })
-            | Element::VRule(VRule {
-                time: pos,
-                legend,
-                dashes,
-                dash_offset,
-                ..
-            }) => {
-                match pos {
-                    Position::VName(v) => lookup("value", v, "VDEF", &vdef)?,
-                    Position::Num(n) if !n.is_finite() => {
-                        return Err(el(index, e, "value", ValueError::Invalid("must be finite")));
-                    }
-                    Position::Num(n) if kind == K::VRule && n.fract() != 0.0 => {
-                        return Err(el(
-                            index,
-                            e,
-                            "value",
-                            ValueError::Invalid("a VRULE time is whole epoch seconds"),
-                        ));
-                    }
-                    Position::Num(_) => {}
-                }
-                check_legend(index, e, legend.as_ref())?;
-                check_dashes(index, e, dashes.as_ref(), *dash_offset)?;
-            }
-            Element::TextAlign(
-                TextAlign::Left | TextAlign::Right | TextAlign::Justified | TextAlign::Center,
-            ) => {}
-            Element::Comment(l) => check_legend(index, e, Some(l))?,
-            Element::Print(Print { vname, cf, format })
-            | Element::GPrint(Print { vname, cf, format }) => {
-                match (cf, format) {
-                    (Some(_), Format::Value(_)) => {
-                        lookup("vname", vname, "DEF or CDEF (with a CF)", &series)?;
-                    }
-                    (Some(_), _) => {
-                        return Err(el(
-                            index,
-                            e,
-                            "format",
-                            ValueError::Invalid("strftime styles need a VDEF, not the CF form"),
-                        ));
-                    }
-                    (None, _) => lookup("vname", vname, "VDEF (or give a CF)", &vdef)?,
-                }
-                if let Format::ValStrfduration(l) = format {
-                    check_duration_format(l.text()).map_err(|r| el(index, e, "format", r))?;
-                }
-                if matches!(
-                    format,
-                    Format::Strftime(_) | Format::ValStrftime(_) | Format::ValStrfduration(_)
-                ) && format.legend().text().is_empty()
-                {
-                    return Err(el(index, e, "format", ValueError::Empty));
-                }
-            }
-        }
-        if let Some(name) = e.defines() {
-            if let Some((first, _)) = defined.get(name.as_str()) {
-                return Err(Error::Duplicate {
-                    index,
-                    kind,
-                    name: name.clone(),
-                    first: *first,
-                });
-            }
-            defined.insert(name.as_str(), (index, kind));
-        }
-    }
-    Ok(())
+/// Without librrd, only times in epoch seconds are known (and nothing is drawn in-process).
+#[cfg(not(feature = "librrd"))]
+fn time_range(start: &str, end: &str) -> Option<(i64, i64)> {
+    Some((start.parse().ok()?, end.parse().ok()?))
 }
 
 /// Builds a [`GraphSpec`]. Setters never fail; [`GraphSpecBuilder::args`] remembers the first
@@ -663,15 +442,16 @@ impl GraphSpecBuilder {
         gprint(Print) => GPrint;
     }
 
-    /// Parses rrdtool graph arguments (options and elements, no output filename) and appends
-    /// them. The first error is kept and returned by [`build`](Self::build).
-    pub fn args<S: AsRef<str>>(mut self, args: &[S]) -> Self {
-        if self.error.is_none()
-            && let Err(e) = crate::parse::parse_into(&mut self, args, 0, false)
-        {
+    /// Keeps the first error of a setter that parses (see [`GraphSpecBuilder::args`]) for
+    /// [`build`](Self::build) to report.
+    pub(crate) fn remember_error(&mut self, e: Error) {
+        if self.error.is_none() {
             self.error = Some(e);
         }
-        self
+    }
+
+    pub(crate) fn has_error(&self) -> bool {
+        self.error.is_some()
     }
 
     pub(crate) fn set_output_if_missing(&mut self, output: String) {

@@ -176,6 +176,9 @@ fn check_refuses_what_crashes_librrd() {
         ("GPRINT:a:AVERAGE:%.2147483647lf", "precision"),
         ("CDEF:t=a,1e12,TREND", "window"),
         ("CDEF:t=86400,-2,1e12,a,PREDICT", "window"),
+        ("CDEF:t=a,2147483647,TREND", "window"),
+        ("CDEF:t=a,a,0,1,-,SORT,POP", "count"),
+        ("--zoom=100", "pixels"),
     ] {
         let o = opskit(&strings(&[
             "--check",
@@ -190,7 +193,7 @@ fn check_refuses_what_crashes_librrd() {
         "--check",
         "x.png",
         "DEF:a=x.rrd:a:AVERAGE",
-        "CDEF:t=a,2147483647,TREND",
+        "CDEF:t=a,4194304,TREND",
         "GPRINT:a:AVERAGE:%255.255lf",
     ]));
     assert!(o.status.success(), "{}", stderr(&o));
@@ -214,6 +217,131 @@ fn emit_refuses_a_line_break_in_text() {
             stderr(&o).contains("not allowed"),
             "{bad:?}: {}",
             stderr(&o)
+        );
+    }
+}
+
+/// A small RRD with two values, and the arguments that graph it over its range.
+fn small_rrd(dir: &std::path::Path) -> (String, Vec<String>) {
+    let file = dir.join("s.rrd").to_str().unwrap().to_owned();
+    let ok = |args: &[&str]| {
+        let o = Command::new("rrdtool")
+            .args(args)
+            .output()
+            .expect("rrdtool");
+        assert!(o.status.success(), "{}", stdout(&o));
+    };
+    let mut create = vec!["create", file.as_str()];
+    create.extend(crate::SMALL_RRD_LAYOUT);
+    ok(&create);
+    ok(&["update", &file, "1767225300:1", "1767225600:3"]);
+    let base = strings(&[
+        "--start",
+        "1767225000",
+        "--end",
+        "1767225600",
+        &format!("DEF:a={file}:v:AVERAGE"),
+        "VDEF:m=a,AVERAGE",
+        "LINE1:a#FF0000:a",
+    ]);
+    (file, base)
+}
+
+/// `opskit graph` and `rrdtool graph` of `out` and `args`: their standard outputs.
+fn both(out: &str, args: &[String]) -> (String, String) {
+    let mut full = vec![out.to_owned()];
+    full.extend_from_slice(args);
+    let ours = opskit(&full);
+    assert!(ours.status.success(), "{args:?}: {}", stderr(&ours));
+    let real = Command::new("rrdtool")
+        .arg("graph")
+        .args(&full)
+        .output()
+        .expect("rrdtool is installed");
+    (stdout(&ours), stdout(&real))
+}
+
+#[test]
+fn print_formats_with_backslashes_match_rrdtool() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, base) = small_rrd(dir.path());
+    for format in [
+        "%lf\\",
+        "%lf\\t",
+        "a\\tb %lf\\l",
+        "%lf\\.",
+        "%lf\\\\",
+        "%lf \\x",
+    ] {
+        let mut args = base.clone();
+        args.push(format!("PRINT:m:{format}"));
+        let (ours, real) = both("/dev/null", &args);
+        assert_eq!(ours, real, "PRINT:m:{format}");
+        assert!(ours.contains("2.000000"), "{ours}");
+    }
+    // GPRINT reads `\t` as a tab, at the end too.
+    for format in ["%lf\\t", "x\\ty %lf", "%lf\\"] {
+        let mut args = base.clone();
+        args.push(format!("GPRINT:m:{format}"));
+        let mut full = vec!["--info".to_owned(), "/dev/null".to_owned()];
+        full.extend_from_slice(&args);
+        let ours = opskit(&full);
+        assert!(ours.status.success(), "{format}: {}", stderr(&ours));
+        let real = Command::new("rrdtool")
+            .arg("graphv")
+            .arg("/dev/null")
+            .args(&args)
+            .output()
+            .unwrap();
+        let legends = |t: String| -> Vec<String> {
+            t.lines()
+                .filter(|l| l.starts_with("legend["))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(
+            legends(stdout(&ours)),
+            legends(stdout(&real)),
+            "GPRINT:m:{format}"
+        );
+    }
+}
+
+#[test]
+fn imginfo_replaces_the_size_line_like_rrdtool() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, base) = small_rrd(dir.path());
+    let info = "<IMG SRC=\"%s\" WIDTH=\"%lu\" HEIGHT=\"%lu\">";
+    let forms = [
+        vec!["--imginfo".to_owned(), info.to_owned()],
+        vec![format!("--imginfo={info}")],
+        vec!["-f".to_owned(), info.to_owned()],
+        vec![format!("-f{info}")],
+    ];
+    for (i, form) in forms.iter().enumerate() {
+        let mut args = form.clone();
+        args.extend_from_slice(&base);
+        args.push("PRINT:m:%lf".into());
+        // Both write g.png (the line names the file), each in a directory of its own.
+        let ours_dir = dir.path().join(format!("ours{i}"));
+        let real_dir = dir.path().join(format!("real{i}"));
+        std::fs::create_dir_all(&ours_dir).unwrap();
+        std::fs::create_dir_all(&real_dir).unwrap();
+        let mut full = vec![ours_dir.join("g.png").to_str().unwrap().to_owned()];
+        full.extend_from_slice(&args);
+        let ours = opskit(&full);
+        assert!(ours.status.success(), "{form:?}: {}", stderr(&ours));
+        full[0] = real_dir.join("g.png").to_str().unwrap().to_owned();
+        let real = Command::new("rrdtool")
+            .arg("graph")
+            .args(&full)
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&ours), stdout(&real), "{form:?}");
+        assert!(
+            stdout(&ours).contains("<IMG SRC=\"g.png\" WIDTH="),
+            "{}",
+            stdout(&ours)
         );
     }
 }

@@ -10,3 +10,13 @@ mod schema;
 mod trace;
 mod version;
 mod walk;
+
+/// The layout of the small two-value RRD that the rrdtool comparisons create (after the file).
+const SMALL_RRD_LAYOUT: [&str; 6] = [
+    "--step",
+    "300",
+    "--start",
+    "1767225000",
+    "DS:v:GAUGE:600:U:U",
+    "RRA:AVERAGE:0.5:1:600",
+];

@@ -341,3 +341,105 @@ fn corrupt_headers_are_refused_by_every_command() {
         }
     }
 }
+
+/// Runs `program args` and returns its output; `args` may hold any bytes.
+fn run_os(program: &str, args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(program)
+        .args(args)
+        .env_remove("RRDCACHED_ADDRESS")
+        .output()
+        .expect("run the program")
+}
+
+#[test]
+fn paths_that_are_not_utf8_work_like_rrdtool() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    // `café.rrd` in Latin-1: not UTF-8, and a fine file name for librrd.
+    let file = dir.path().join(OsStr::from_bytes(b"caf\xe9.rrd"));
+    let f = file.as_os_str();
+    let os = |s: &'static str| OsStr::new(s);
+    let opskit_bin = env!("CARGO_BIN_EXE_opskit");
+    let mut create = vec![os("rrd"), os("create"), f];
+    create.extend(crate::SMALL_RRD_LAYOUT.map(OsStr::new));
+    let o = run_os(opskit_bin, &create);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_os(
+        opskit_bin,
+        &[
+            os("rrd"),
+            os("update"),
+            f,
+            os("1767225300:1"),
+            os("1767225600:3"),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Every reading command prints what rrdtool prints for the same file.
+    for cmd in [
+        &[os("last"), f][..],
+        &[os("first"), f],
+        &[os("lastupdate"), f],
+        &[
+            os("fetch"),
+            f,
+            os("AVERAGE"),
+            os("--start"),
+            os("1767225000"),
+            os("--end"),
+            os("1767225600"),
+        ],
+    ] {
+        let mut ours = vec![os("rrd")];
+        ours.extend_from_slice(cmd);
+        let o = run_os(opskit_bin, &ours);
+        assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
+        let real = run_os("rrdtool", cmd);
+        assert!(real.status.success(), "{cmd:?}: {}", stdout(&real));
+        assert_eq!(stdout(&o), stdout(&real), "{cmd:?}");
+    }
+    // A graph and an xport whose DEF names the file by its bytes.
+    let mut def = b"DEF:a=".to_vec();
+    def.extend_from_slice(f.as_bytes());
+    def.extend_from_slice(b":v:AVERAGE");
+    let def = OsStr::from_bytes(&def);
+    let range = ["--start", "1767225000", "--end", "1767225600"].map(OsStr::new);
+    let mut graph = vec![os("graph"), os("/dev/null")];
+    graph.extend_from_slice(&range);
+    graph.extend([
+        def,
+        os("VDEF:m=a,AVERAGE"),
+        os("PRINT:m:%lf"),
+        os("LINE1:a#FF0000"),
+    ]);
+    let o = run_os(opskit_bin, &graph);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let real = run_os("rrdtool", &graph);
+    assert_eq!(stdout(&o), stdout(&real));
+    assert!(stdout(&o).ends_with("\n2.000000\n"), "{}", stdout(&o));
+    let mut emit = vec![
+        os("graph"),
+        os("--emit"),
+        os("/dev/null"),
+        def,
+        os("LINE1:a#FF0000"),
+    ];
+    let o = run_os(opskit_bin, &emit);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut want = b"/dev/null\n".to_vec();
+    want.extend_from_slice(def.as_bytes());
+    want.extend_from_slice(b"\nLINE1:a#FF0000\n");
+    assert_eq!(o.stdout, want);
+    emit.clear();
+    let mut xport = vec![os("xport")];
+    xport.extend_from_slice(&range);
+    xport.extend([def, os("XPORT:a:v")]);
+    let real = run_os("rrdtool", &xport);
+    assert!(real.status.success(), "{}", stdout(&real));
+    let mut ours = vec![os("rrd")];
+    ours.extend_from_slice(&xport);
+    let o = run_os(opskit_bin, &ours);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1767225600: 3"), "{}", stdout(&o));
+}

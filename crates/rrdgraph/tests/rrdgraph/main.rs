@@ -4,6 +4,7 @@ mod batch;
 mod codegen;
 mod conformance;
 mod defects;
+mod difffuzz;
 mod errors;
 mod fidelity;
 mod header;

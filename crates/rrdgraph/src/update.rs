@@ -1,0 +1,135 @@
+//! Updates (`rrdtool update`) and the last update of an RRD (`rrdtool lastupdate`).
+
+use std::fmt::Write as _;
+
+use crate::rrd_error::RrdError;
+
+/// One update: a time and one value per data source (`None` is unknown, `U`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    time: Option<i64>,
+    values: Vec<Option<f64>>,
+}
+
+impl Update {
+    /// Values at `time` (seconds since the epoch).
+    pub fn at(time: i64, values: impl IntoIterator<Item = f64>) -> Self {
+        Self {
+            time: Some(time),
+            values: values.into_iter().map(Some).collect(),
+        }
+    }
+
+    /// Values at the current time (`N`).
+    pub fn now(values: impl IntoIterator<Item = f64>) -> Self {
+        Self {
+            time: None,
+            values: values.into_iter().map(Some).collect(),
+        }
+    }
+
+    /// Values where some are unknown.
+    pub fn with_unknowns(time: i64, values: impl IntoIterator<Item = Option<f64>>) -> Self {
+        Self {
+            time: Some(time),
+            values: values.into_iter().collect(),
+        }
+    }
+
+    /// Parses a `time:v1:v2...` argument as `rrdtool update` takes it: the time is `N` or
+    /// seconds since the epoch, each value a number or `U`.
+    ///
+    /// # Errors
+    ///
+    /// [`RrdError::Invalid`] naming what is wrong.
+    pub fn parse(arg: &str) -> Result<Self, RrdError> {
+        let bad = |reason: String| RrdError::Invalid {
+            what: "update",
+            reason,
+        };
+        let mut f = arg.split(':');
+        let time = match f.next().unwrap_or_default() {
+            "N" => None,
+            t => Some(
+                t.parse::<i64>()
+                    .map_err(|_| bad(format!("{arg:?}: time {t:?} is not N or seconds")))?,
+            ),
+        };
+        let values = f
+            .map(|v| match v {
+                "U" => Ok(None),
+                v => v
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| bad(format!("{arg:?}: {v:?} is not a number or U"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if values.is_empty() {
+            return Err(bad(format!("{arg:?} has no values")));
+        }
+        Ok(Self { time, values })
+    }
+
+    /// The `time:v1:v2` argument.
+    pub fn to_arg(&self) -> String {
+        let mut s = self.time.map_or_else(|| "N".to_owned(), |t| t.to_string());
+        for v in &self.values {
+            s.push(':');
+            match v {
+                Some(v) if v.is_finite() => {
+                    let _ = write!(s, "{v}");
+                }
+                _ => s.push('U'),
+            }
+        }
+        s
+    }
+}
+
+/// The last update of an RRD: its time and the last value given to each data source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastUpdate {
+    /// Time of the last update, seconds since the epoch.
+    pub time: i64,
+    /// `(data source, last value as given)` in the RRD's order. Values are kept as the text
+    /// librrd stored (`U` for unknown).
+    pub values: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_args() {
+        assert_eq!(Update::parse("10:1:U").unwrap().to_arg(), "10:1:U");
+        assert_eq!(Update::parse("N:2.5").unwrap().to_arg(), "N:2.5");
+        assert!(Update::parse("10").is_err());
+        assert!(Update::parse("x:1").is_err());
+        assert!(Update::parse("10:abc").is_err());
+        assert_eq!(Update::at(10, [1.0, 2.5]).to_arg(), "10:1:2.5");
+        assert_eq!(Update::now([3.0]).to_arg(), "N:3");
+        assert_eq!(
+            Update::with_unknowns(10, [None, Some(f64::NAN), Some(1e300)]).to_arg(),
+            format!("10:U:U:{}", 1e300)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_text_panics_the_parser(arg in "\\PC{0,40}") {
+            let _ = Update::parse(&arg);
+        }
+
+        #[test]
+        fn update_parse_emit_round_trip(
+            time in proptest::option::of(0i64..4_000_000_000),
+            values in proptest::collection::vec(proptest::option::of(-1e12f64..1e12), 1..6),
+        ) {
+            let u = Update { time, values };
+            let parsed = Update::parse(&u.to_arg()).unwrap();
+            proptest::prop_assert_eq!(parsed.to_arg(), u.to_arg());
+            proptest::prop_assert_eq!(parsed, u);
+        }
+    }
+}
