@@ -728,15 +728,6 @@ impl Client {
         Ok(self.scan_fd(&file)?.with_path(path))
     }
 
-    /// Opens an IDSESSION: one connection for many pipelined commands.
-    ///
-    /// # Errors
-    ///
-    /// Connection errors.
-    pub fn session(&self) -> Result<Session> {
-        Session::open(self.clone())
-    }
-
     fn command(&self, command: Command) -> Result<Response> {
         let name = command.name();
         tracing::debug!(endpoint = %self.endpoint, command = name, "clamd command");

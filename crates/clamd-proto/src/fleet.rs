@@ -375,25 +375,6 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// A fleet of these hosts with the defaults of [`FleetBuilder`]: default client settings,
-    /// 16 connections at once, 4 per host, a 10-minute deadline per host and none for the run.
-    pub fn new(hosts: impl IntoIterator<Item = Endpoint>) -> Self {
-        let hosts: Vec<Endpoint> = hosts.into_iter().collect();
-        Self {
-            clients: hosts.iter().cloned().map(Client::new).collect(),
-            hosts,
-            concurrency: DEFAULT_CONCURRENCY,
-            per_host: DEFAULT_PER_HOST,
-            host_timeout: DEFAULT_HOST_TIMEOUT,
-            deadline: None,
-        }
-    }
-
-    /// A builder for a fleet of these hosts.
-    pub fn builder(hosts: impl IntoIterator<Item = Endpoint>) -> FleetBuilder {
-        FleetBuilder::new(hosts.into_iter().collect())
-    }
-
     /// The hosts.
     pub fn hosts(&self) -> &[Endpoint] {
         &self.hosts

@@ -11,6 +11,19 @@ use crate::proto::reply::{Reply, ScanResult, Stats, Version};
 use crate::proto::session::SessionCore;
 use crate::{Error, Result};
 
+// `Client::session` lives here, beside what it opens, so that the client's own code needs
+// nothing from this module.
+impl Client {
+    /// Opens an IDSESSION: one connection for many pipelined commands.
+    ///
+    /// # Errors
+    ///
+    /// Connection errors.
+    pub fn session(&self) -> Result<Session> {
+        Session::open(self.clone())
+    }
+}
+
 /// An IDSESSION: many commands pipelined over one connection.
 ///
 /// [`send`](Self::send) and its variants queue a request and return its id without waiting;

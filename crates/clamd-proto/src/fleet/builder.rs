@@ -182,6 +182,29 @@ impl FleetBuilder {
     }
 }
 
+// The constructors live beside the defaults and the builder they share, so that `fleet.rs`
+// needs nothing from this module but its re-exports.
+impl Fleet {
+    /// A fleet of these hosts with the defaults of [`FleetBuilder`]: default client settings,
+    /// 16 connections at once, 4 per host, a 10-minute deadline per host and none for the run.
+    pub fn new(hosts: impl IntoIterator<Item = Endpoint>) -> Self {
+        let hosts: Vec<Endpoint> = hosts.into_iter().collect();
+        Self {
+            clients: hosts.iter().cloned().map(Client::new).collect(),
+            hosts,
+            concurrency: DEFAULT_CONCURRENCY,
+            per_host: DEFAULT_PER_HOST,
+            host_timeout: DEFAULT_HOST_TIMEOUT,
+            deadline: None,
+        }
+    }
+
+    /// A builder for a fleet of these hosts.
+    pub fn builder(hosts: impl IntoIterator<Item = Endpoint>) -> FleetBuilder {
+        FleetBuilder::new(hosts.into_iter().collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
