@@ -59,6 +59,7 @@
 //! port or a blackhole is an nftables input drop; a listening port is a real `TcpListener`
 //! whose connections are accepted and closed by a thread of the topology.
 
+mod destination;
 mod enter;
 mod error;
 mod fixture;
@@ -67,9 +68,10 @@ mod spec;
 mod toml_spec;
 mod truth;
 
+pub use destination::{Destination, Family, Reply};
 pub use enter::run_in_namespace;
 pub use error::{Error, Result};
 pub use fixture::web_and_hole;
 pub use setup::{Topology, clean_leftovers};
-pub use spec::{Destination, Family, TopologyBuilder};
-pub use truth::{ExpectedHop, GroundTruth, HopCandidate, Reply};
+pub use spec::TopologyBuilder;
+pub use truth::{ExpectedHop, GroundTruth, HopCandidate};

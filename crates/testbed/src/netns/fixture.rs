@@ -1,8 +1,8 @@
 //! Topologies that several crates' tests use, built in one place so that they stay the same.
 
+use super::destination::Destination;
 use super::error::Result;
 use super::setup::Topology;
-use super::spec::Destination;
 
 /// A destination that answers at once beside one that never answers: `src — r1 — web` with
 /// `hole` linked to `r1` too. `web` listens on port 80, so a trace to it ends at TTL 2 within

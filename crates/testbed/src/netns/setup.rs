@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::destination::Family;
 use super::enter::{netns_path, run_in_namespace};
 use super::error::{Error, Result};
-use super::spec::{Family, Plan, PlannedNode, Role, TopologyBuilder};
+use super::spec::{Plan, PlannedNode, Role, TopologyBuilder};
 use super::truth::GroundTruth;
 
 /// Prefix of every namespace this module creates.

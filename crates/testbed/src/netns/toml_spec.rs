@@ -2,8 +2,9 @@
 
 use serde::Deserialize;
 
+use super::destination::Destination;
 use super::error::{Error, Result};
-use super::spec::{Destination, TopologyBuilder};
+use super::spec::TopologyBuilder;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

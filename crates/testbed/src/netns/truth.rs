@@ -2,18 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::spec::{Destination, Family};
-
-/// What the probed host sends back to a TCP SYN.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Reply {
-    /// A SYN-ACK: a real socket listens on the port.
-    SynAck,
-    /// A RST-ACK: the port is closed.
-    Rst,
-    /// Nothing: the SYN is dropped (blackhole).
-    Nothing,
-}
+use super::destination::{Destination, Family, Reply};
 
 /// One router that may answer at a TTL.
 #[derive(Clone, Debug, PartialEq, Eq)]
