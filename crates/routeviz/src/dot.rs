@@ -46,7 +46,7 @@ fn names(graph: &RouteGraph) -> HashMap<NodeIndex, String> {
     let mut bh = 0;
     let mut out = HashMap::new();
     for n in graph.graph().node_indices() {
-        let node = graph.node(n);
+        let node = &graph.graph()[n];
         let name = match node.kind {
             NodeKind::Router | NodeKind::Endpoint => node
                 .addr

@@ -1,4 +1,4 @@
-//! The route graph: one node per distinct address, built with petgraph.
+//! The route graph: one node per distinct address, built with petgraph (kept private).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -74,6 +74,30 @@ pub struct Edge {
     pub to_ttl: u16,
     /// The round-trip time to the lower end, in milliseconds, when known.
     pub rtt_ms: Option<f64>,
+}
+
+/// The id of a node of one [`RouteGraph`]: what [`PlacedNode::node`](crate::PlacedNode::node)
+/// and [`AsBox::members`](crate::AsBox::members) name, looked up with [`RouteGraph::node`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub(crate) NodeIndex);
+
+impl NodeId {
+    /// The node's position in [`RouteGraph::nodes`] (insertion order).
+    pub fn index(self) -> usize {
+        self.0.index()
+    }
+}
+
+/// The id of an edge of one [`RouteGraph`], for [`RouteGraph::edge`] and
+/// [`Layout::edge_points`](crate::Layout::edge_points).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EdgeId(pub(crate) EdgeIndex);
+
+impl EdgeId {
+    /// The edge's position in [`RouteGraph::edges`] (insertion order).
+    pub fn index(self) -> usize {
+        self.0.index()
+    }
 }
 
 /// A trace as the map labels it.
@@ -165,8 +189,9 @@ impl RouteGraph {
         occurrences + bends
     }
 
-    /// The petgraph graph.
-    pub fn graph(&self) -> &DiGraph<Node, Edge> {
+    /// The petgraph graph, for the crate's own passes; the public API names [`NodeId`] and
+    /// [`EdgeId`] instead so that petgraph stays an implementation detail.
+    pub(crate) fn graph(&self) -> &DiGraph<Node, Edge> {
         &self.graph
     }
 
@@ -183,6 +208,21 @@ impl RouteGraph {
     /// The nodes, in insertion order.
     pub fn nodes(&self) -> impl Iterator<Item = &Node> + '_ {
         self.graph.node_weights()
+    }
+
+    /// The node ids with their nodes, in insertion order.
+    pub fn node_ids(&self) -> impl Iterator<Item = (NodeId, &Node)> + '_ {
+        self.graph
+            .node_indices()
+            .map(|n| (NodeId(n), &self.graph[n]))
+    }
+
+    /// The edge ids with the ids of their upper and lower nodes, in insertion order.
+    pub fn edge_ids(&self) -> impl Iterator<Item = (EdgeId, NodeId, NodeId)> + '_ {
+        self.graph
+            .edge_indices()
+            .filter_map(|e| self.graph.edge_endpoints(e).map(|(a, b)| (e, a, b)))
+            .map(|(e, a, b)| (EdgeId(e), NodeId(a), NodeId(b)))
     }
 
     /// The edges, in insertion order, each with its source and target nodes.
@@ -211,14 +251,14 @@ impl RouteGraph {
         }
     }
 
-    /// The node at `index`.
-    pub fn node(&self, index: NodeIndex) -> &Node {
-        &self.graph[index]
+    /// The node `id`, or `None` for an id of another graph past this one's nodes.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.graph.node_weight(id.0)
     }
 
-    /// The edge at `index`.
-    pub fn edge(&self, index: EdgeIndex) -> &Edge {
-        &self.graph[index]
+    /// The edge `id`, or `None` for an id of another graph past this one's edges.
+    pub fn edge(&self, id: EdgeId) -> Option<&Edge> {
+        self.graph.edge_weight(id.0)
     }
 }
 

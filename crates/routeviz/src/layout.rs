@@ -14,10 +14,10 @@ mod place;
 
 use std::collections::HashMap;
 
-use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
-use crate::graph::{NodeKind, RouteGraph};
+use crate::graph::{EdgeId, NodeId, NodeKind, RouteGraph};
 use crate::text;
 
 /// Font size of node labels, in pixels.
@@ -68,7 +68,7 @@ pub(crate) struct Item {
 #[non_exhaustive]
 pub struct PlacedNode {
     /// The graph node.
-    pub node: NodeIndex,
+    pub node: NodeId,
     /// The TTL (row) of this occurrence.
     pub ttl: u16,
     /// Whether this is the node's first occurrence (the lowest TTL it was seen at).
@@ -109,7 +109,7 @@ pub struct AsBox {
     /// The label drawn in the box (`AS64500 NAME`).
     pub label: String,
     /// The graph nodes inside the box.
-    pub members: Vec<NodeIndex>,
+    pub members: Vec<NodeId>,
     /// The outline, clockwise from the top-left corner: a rectangle, or a staircase of one
     /// strip per row where the neighbours on a row leave less room.
     pub outline: Vec<(f64, f64)>,
@@ -169,7 +169,7 @@ impl Layout {
                         *s = true;
                     }
                     out.push(PlacedNode {
-                        node: n,
+                        node: NodeId(n),
                         ttl: self.min_ttl + it.layer as u16,
                         first,
                         x: it.x,
@@ -190,8 +190,14 @@ impl Layout {
 
     /// The route of graph edge `edge` as points from the bottom of its upper node to the top of
     /// its lower node, through the bend points of the rows it crosses.
-    pub fn edge_points(&self, edge: EdgeIndex) -> Vec<(f64, f64)> {
-        let Some(path) = self.edge_paths.get(edge.index()) else {
+    /// Empty for an edge this layout does not have.
+    pub fn edge_points(&self, edge: EdgeId) -> Vec<(f64, f64)> {
+        self.edge_points_at(edge.index())
+    }
+
+    /// [`Layout::edge_points`] of the edge at `index`.
+    pub(crate) fn edge_points_at(&self, index: usize) -> Vec<(f64, f64)> {
+        let Some(path) = self.edge_paths.get(index) else {
             return Vec::new();
         };
         let mut pts = Vec::with_capacity(path.len());
@@ -417,7 +423,7 @@ fn as_boxes(
                 w: x1 - x0,
                 h: bounds[bounds.len() - 1] - bounds[0],
                 label: graph.as_label(run.asn),
-                members: nodes,
+                members: nodes.into_iter().map(NodeId).collect(),
                 outline: clean,
             });
             *k += 1;
@@ -438,7 +444,7 @@ pub(crate) fn size_lower_bound(graph: &RouteGraph) -> (f64, f64) {
     let mut layers: HashMap<u16, (f64, usize)> = HashMap::new();
     for n in graph.graph().node_indices() {
         let (w, _) = node_size(graph, n);
-        for &t in &graph.node(n).ttls {
+        for &t in &graph.graph()[n].ttls {
             let e = layers.entry(t).or_insert((0.0, 0));
             e.0 += w;
             e.1 += 1;
@@ -458,7 +464,7 @@ pub(crate) fn size_lower_bound(graph: &RouteGraph) -> (f64, f64) {
 
 /// The size of a graph node as drawn.
 pub(crate) fn node_size(graph: &RouteGraph, n: NodeIndex) -> (f64, f64) {
-    let node = graph.node(n);
+    let node = &graph.graph()[n];
     match node.kind {
         NodeKind::Router => (
             text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 4.0,

@@ -4,6 +4,7 @@ mod dot;
 mod error;
 mod fit;
 mod graph;
+mod image;
 mod input;
 mod layout;
 mod map;
@@ -15,14 +16,15 @@ mod text;
 
 pub use error::{Error, Result};
 pub use fit::{MAX_FIT_NODES, MapReport, MapTally};
-pub use graph::{Edge, MAX_ECMP, MAX_EDGES, MAX_TRACES, Node, NodeKind, RouteGraph, TraceInfo};
+pub use graph::{
+    Edge, EdgeId, MAX_ECMP, MAX_EDGES, MAX_TRACES, Node, NodeId, NodeKind, RouteGraph, TraceInfo,
+};
+pub use image::Image;
 pub use input::Traces;
 pub use layout::{AsBox, Layout, PlacedNode};
 pub use map::RouteMap;
 pub use options::{
     MAX_PIXELS, MAX_SCALE, MIN_SCALE, PngCompression, RenderOptions, RenderOptionsBuilder,
 };
-pub use petgraph;
 pub use port::PortState;
 pub use raster::encode_png;
-pub use resvg::tiny_skia;

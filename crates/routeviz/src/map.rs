@@ -2,11 +2,11 @@
 
 use crate::fit::{MAX_FIT_NODES, MapReport};
 use crate::graph::RouteGraph;
+use crate::image::Image;
 use crate::input::Traces;
 use crate::layout::Layout;
 use crate::options::{MIN_SCALE, RenderOptions};
 use crate::{Error, Result, dot, raster, svg};
-use resvg::tiny_skia;
 
 /// A route map: the graph of some [`Traces`] and its layout, ready to draw.
 #[derive(Clone, Debug)]
@@ -216,16 +216,16 @@ impl RouteMap {
     /// [`RenderOptions::max_pixels`] (at [`MIN_SCALE`] with `fit`), and [`Error::Svg`](crate::Error::Svg) or
     /// [`Error::Png`](crate::Error::Png) if rasterizing or encoding failed.
     pub fn to_png(&self, opts: &RenderOptions) -> Result<Vec<u8>> {
-        raster::encode_png(&self.to_pixmap(opts)?, opts.png_compression)
+        raster::encode_png(&self.to_image(opts)?, opts.png_compression)
     }
 
-    /// Draws the map into an opaque pixmap at the options' scale, for callers that compose
+    /// Draws the map into an opaque [`Image`] at the options' scale, for callers that compose
     /// images or encode them themselves (see [`encode_png`](crate::encode_png)).
     ///
     /// # Errors
     ///
     /// As [`RouteMap::to_png`], except for encoding.
-    pub fn to_pixmap(&self, opts: &RenderOptions) -> Result<tiny_skia::Pixmap> {
+    pub fn to_image(&self, opts: &RenderOptions) -> Result<Image> {
         let scale = self.png_scale(opts)?;
         let (svg, texts) = svg::write(&self.graph, &self.layout, opts, self.note.as_deref());
         raster::rasterize(&svg, texts, scale, opts.max_pixels)

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use resvg::tiny_skia;
 use resvg::usvg;
 
+use crate::image::Image;
 use crate::options::PngCompression;
 use crate::text::{FONT, FONT_FAMILY};
 use crate::{Error, Result};
@@ -64,12 +65,7 @@ pub(crate) fn parse(svg: &str, expected_texts: usize) -> Result<usvg::Tree> {
 }
 
 /// Rasterizes `svg` at `scale` on white, refusing an image of more than `limit` pixels.
-pub(crate) fn rasterize(
-    svg: &str,
-    expected_texts: usize,
-    scale: f32,
-    limit: u64,
-) -> Result<tiny_skia::Pixmap> {
+pub(crate) fn rasterize(svg: &str, expected_texts: usize, scale: f32, limit: u64) -> Result<Image> {
     let tree = parse(svg, expected_texts)?;
     let size = tree.size();
     let w = (f64::from(size.width()) * f64::from(scale)).ceil().max(1.0);
@@ -95,7 +91,7 @@ pub(crate) fn rasterize(
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    Ok(pixmap)
+    Ok(Image { pixmap })
 }
 
 /// Rasterizes `svg` at `scale` and encodes it as an RGB PNG.
@@ -107,9 +103,9 @@ fn render(svg: &str, expected_texts: usize, scale: f32) -> Result<Vec<u8>> {
     )
 }
 
-/// Encodes a pixmap as an 8-bit PNG.
+/// Encodes an image as an 8-bit PNG.
 ///
-/// An opaque pixmap (like those [`RouteMap::to_pixmap`](crate::RouteMap::to_pixmap) makes) is
+/// An opaque image (like those [`RouteMap::to_image`](crate::RouteMap::to_image) makes) is
 /// written as RGB, dropping the alpha channel; otherwise the pixels are demultiplied and
 /// written as RGBA. The encoder settings per [`PngCompression`] were chosen by measurement in
 /// `benches/routeviz.rs` against tiny-skia's own `encode_png`.
@@ -117,7 +113,8 @@ fn render(svg: &str, expected_texts: usize, scale: f32) -> Result<Vec<u8>> {
 /// # Errors
 ///
 /// Returns [`Error::Png`] if the encoder fails.
-pub fn encode_png(pixmap: &tiny_skia::Pixmap, compression: PngCompression) -> Result<Vec<u8>> {
+pub fn encode_png(image: &Image, compression: PngCompression) -> Result<Vec<u8>> {
+    let pixmap = &image.pixmap;
     let opaque = pixmap.data().chunks_exact(4).all(|p| p[3] == 255);
     let (color, data): (png::ColorType, Vec<u8>) = if opaque {
         (

@@ -303,7 +303,7 @@ pub(crate) fn write(
     let mut rtts = String::new();
     for e in g.edge_references() {
         let i = e.id().index();
-        let pts = layout.edge_points(e.id());
+        let pts = layout.edge_points_at(i);
         if pts.len() < 2 {
             continue;
         }
@@ -350,7 +350,7 @@ pub(crate) fn write(
     // Nodes.
     s.push_str("<g id=\"nodes\">\n");
     for p in layout.nodes() {
-        let node = graph.node(p.node);
+        let node = &g[p.node.0];
         let id = if p.first {
             format!("node-{}", p.node.index())
         } else {
@@ -587,7 +587,7 @@ fn rtt_labels(
         // The rightmost point among the incoming edges, at the label's height.
         let mut best: Option<(f64, f64, usize)> = None;
         for &j in edges {
-            let pts = layout.edge_points(petgraph::graph::EdgeIndex::new(j));
+            let pts = layout.edge_points_at(j);
             let (p0, p1) = (pts[pts.len() - 2], pts[pts.len() - 1]);
             let y = p1.1 - (BOX_LABEL_BAND + BOX_PAD + 6.0);
             let y = y.max(f64::midpoint(p0.1, p1.1));

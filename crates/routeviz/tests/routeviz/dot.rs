@@ -67,9 +67,9 @@ fn graphviz_reads_it() {
     );
     let plain = String::from_utf8(out.stdout).unwrap();
     let nodes = plain.lines().filter(|l| l.starts_with("node ")).count();
-    assert_eq!(nodes, map.graph().graph().node_count());
+    assert_eq!(nodes, map.graph().node_count());
     let edges = plain.lines().filter(|l| l.starts_with("edge ")).count();
-    assert_eq!(edges, map.graph().graph().edge_count());
+    assert_eq!(edges, map.graph().edge_count());
     assert!(
         !plain.contains("\"x\""),
         "no node injected by the target name"

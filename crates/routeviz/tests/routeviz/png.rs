@@ -47,13 +47,13 @@ fn text_is_drawn_in_nodes() {
     let nodes = crate::common::svg_nodes(&doc);
     let mut checked = 0;
     for p in map.layout().nodes() {
-        if map.graph().node(p.node).kind != NodeKind::Router {
+        if map.graph().node(p.node).unwrap().kind != NodeKind::Router {
             continue;
         }
         // The router's box is white with a thin border; text makes dark pixels inside.
         let n = nodes
             .iter()
-            .find(|n| n.texts.first() == Some(&map.graph().node(p.node).label))
+            .find(|n| n.texts.first() == Some(&map.graph().node(p.node).unwrap().label))
             .unwrap();
         let (x0, y0, w, h) = n.bbox;
         let s = f64::from(scale);
@@ -207,4 +207,24 @@ fn hundred_thousand_hops_fail_before_layout() {
         }
         other => panic!("expected ImageTooLarge, got {other:?}"),
     }
+}
+
+#[test]
+fn image_is_the_png_pixels() {
+    let map = RouteMap::new(&sample()).unwrap();
+    let opts = RenderOptions::default();
+    let img = map.to_image(&opts).unwrap();
+    assert_eq!(
+        img.data().len(),
+        img.width() as usize * img.height() as usize * 4
+    );
+    assert!(img.data().chunks_exact(4).all(|p| p[3] == 255), "opaque");
+    let (pw, ph, px) = decode(&routeviz::encode_png(&img, opts.png_compression()).unwrap());
+    assert_eq!((pw, ph), (img.width(), img.height()));
+    let rgb: Vec<u8> = img
+        .into_data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    assert_eq!(px, rgb);
 }

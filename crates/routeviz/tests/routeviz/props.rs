@@ -83,7 +83,7 @@ proptest! {
         let layout = map.layout();
         for p in layout.nodes() {
             prop_assert!((p.y - layout.row_y(p.ttl)).abs() < 1e-9);
-            prop_assert!(map.graph().node(p.node).ttls.contains(&p.ttl));
+            prop_assert!(map.graph().node(p.node).is_some_and(|n| n.ttls.contains(&p.ttl)));
         }
         let ttls: Vec<u16> = layout.ttls().collect();
         prop_assert!(ttls.windows(2).all(|w| w[1] == w[0] + 1));
@@ -139,7 +139,7 @@ fn a_large_map_keeps_its_invariants() {
     check_svg_invariants(&svg);
     assert!(map.layout().nodes().len() > 40);
     assert_eq!(svg, RouteMap::new(&set).unwrap().to_svg(&opts));
-    for e in map.graph().graph().edge_indices() {
+    for (e, _, _) in map.graph().edge_ids() {
         let pts = map.layout().edge_points(e);
         assert!(
             pts.windows(2).all(|w| w[0].1 < w[1].1),

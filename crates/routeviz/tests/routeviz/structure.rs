@@ -64,7 +64,7 @@ fn every_label_present() {
         .filter(|n| n.tag_name().name() == "text")
         .map(|t| t.text().unwrap_or_default().to_owned())
         .collect();
-    for n in map.graph().graph().node_weights() {
+    for n in map.graph().nodes() {
         assert!(texts.contains(&n.label), "label {} missing", n.label);
     }
     for want in [
@@ -115,8 +115,7 @@ fn boxes_rows_and_view() {
     }
     let bh = map
         .graph()
-        .graph()
-        .node_weights()
+        .nodes()
         .find(|n| n.kind == NodeKind::Blackhole)
         .unwrap();
     assert_eq!(bh.ttls, vec![3]);
@@ -137,10 +136,10 @@ fn long_edges_bend_through_every_row() {
     let map = RouteMap::new(&[a, b]).unwrap();
     let svg = map.to_svg(&RenderOptions::default());
     check_svg_invariants(&svg);
-    let g = map.graph().graph();
-    let long = g
-        .edge_indices()
-        .find(|&e| g[e].to_ttl - g[e].from_ttl > 1)
+    let g = map.graph();
+    let (long, _, _) = g
+        .edge_ids()
+        .find(|&(e, _, _)| g.edge(e).is_some_and(|e| e.to_ttl - e.from_ttl > 1))
         .unwrap();
     let pts = map.layout().edge_points(long);
     // From ?×4 at TTL 2 down to TTL 6: bend points on rows 3, 4 and 5.
@@ -163,11 +162,7 @@ fn repeated_address_is_drawn_per_ttl() {
     let map = RouteMap::new(&[t]).unwrap();
     let svg = map.to_svg(&RenderOptions::default());
     check_svg_invariants(&svg);
-    assert_eq!(
-        map.graph().graph().node_count(),
-        3,
-        "two addresses and a blackhole"
-    );
+    assert_eq!(map.graph().node_count(), 3, "two addresses and a blackhole");
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let nodes = svg_nodes(&doc);
     assert_eq!(
@@ -221,4 +216,36 @@ fn many_ports_and_absurd_rtts_stay_bounded() {
         !svg.contains("class=\"rtt\""),
         "no RTT label from absurd or missing values"
     );
+}
+
+#[test]
+fn ids_name_the_nodes_and_edges_they_came_from() {
+    let (map, _) = render(false);
+    let g = map.graph();
+    let ids: Vec<_> = g.node_ids().collect();
+    assert_eq!(ids.len(), g.node_count());
+    for (k, (id, node)) in ids.iter().enumerate() {
+        assert_eq!(id.index(), k);
+        assert_eq!(g.node(*id), Some(*node));
+    }
+    let by_ids: Vec<_> = g
+        .edge_ids()
+        .map(|(e, a, b)| (g.node(a).unwrap(), g.node(b).unwrap(), g.edge(e).unwrap()))
+        .collect();
+    assert_eq!(by_ids, g.edges().collect::<Vec<_>>());
+    for p in map.layout().nodes() {
+        assert!(g.node(p.node).unwrap().ttls.contains(&p.ttl));
+    }
+    for b in map.layout().boxes() {
+        assert!(
+            b.members
+                .iter()
+                .all(|&m| g.node(m).unwrap().asn == Some(b.asn))
+        );
+    }
+    // An id of a larger graph is not in a smaller one: `None`, not a panic.
+    let (last, _) = ids[ids.len() - 1];
+    let small = RouteMap::new(&sample()[..1]).unwrap();
+    assert!(small.graph().node_count() <= last.index());
+    assert_eq!(small.graph().node(last), None);
 }
