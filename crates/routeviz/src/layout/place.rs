@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{BOX_GAP, BOX_PAD, Item, ItemKind, NODE_GAP};
+use super::item::{BOX_GAP, BOX_PAD, Item, ItemKind, NODE_GAP};
 
 /// A run of one AS over consecutive layers.
 #[derive(Clone, Debug)]
