@@ -198,7 +198,7 @@ fn batch_renders(mem_args: &[String], n: usize, rows: &mut Vec<Row>) -> BenchRes
 
 /// Part 3: spec overhead: parse + validate + emit of a corpus, per graph, vs one render.
 fn spec_overhead(per_render: Duration, rows: &mut Vec<Row>) -> BenchResult<()> {
-    let corpus = GraphSpec::corpus(1000);
+    let corpus = testbed::rrdgraph::corpus(1000);
     let reps = 5;
     let t = Instant::now();
     let mut emitted = 0;

@@ -355,6 +355,16 @@ pub struct Shift {
     pub offset: ShiftOffset,
 }
 
+impl Shift {
+    /// `SHIFT:vname:seconds`.
+    pub fn new_seconds(value: &VName, secs: i64) -> Self {
+        Shift {
+            value: value.clone(),
+            offset: ShiftOffset::Seconds(secs),
+        }
+    }
+}
+
 /// A rule position: a number (value or epoch seconds) or a VDEF.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Position {

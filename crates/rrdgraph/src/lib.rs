@@ -13,13 +13,10 @@
 //!   [`GraphSpec::diagnose`], [`GraphSpec::to_args`], [`GraphSpec::to_rust`],
 //!   [`split_command_line`];
 //! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
-//! - samples for table tests and benchmarks: [`option_samples`], [`element_samples`],
-//!   [`GraphSpec::catalog`], [`GraphSpec::corpus`], [`GraphSpec::round_trip_all`];
 //! - rendering and RRD operations through librrd: [`render_args`], [`Rendered`], [`Rrd`],
 //!   [`BatchRenderer`].
 
 mod attime;
-mod catalog;
 mod check;
 mod codegen;
 mod element;
@@ -36,7 +33,6 @@ mod spec;
 mod value;
 mod value_error;
 
-pub use catalog::{element_samples, option_samples};
 pub use element::{
     Area, CDef, Dashes, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift,
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,

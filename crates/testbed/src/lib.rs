@@ -7,6 +7,9 @@
 //! - `scapy`: [`scapy::Traceroute`], scapy's `traceroute` run as an oracle in a
 //!   [`scapy::Network`], the test network the oracle test and the trace benchmark share;
 //! - `rrd`: [`rrd::TrafficRrd`], an RRD like the recipe's `Flow.rrd`, and a private rrdcached;
+//! - `rrdgraph`: [`rrdgraph::option_samples`], [`rrdgraph::element_samples`],
+//!   [`rrdgraph::catalog`] and [`rrdgraph::corpus`], samples of every rrdgraph option and
+//!   element for table tests, snapshots and benchmarks;
 //! - `tree`: [`tree::BadTree`], a tree with every entry kind a local walk must report, and
 //!   [`tree::as_nobody`] to walk it unprivileged.
 //!
@@ -19,6 +22,8 @@ pub mod clamd;
 pub mod netns;
 #[cfg(feature = "rrd")]
 pub mod rrd;
+#[cfg(feature = "rrdgraph")]
+pub mod rrdgraph;
 #[cfg(feature = "scapy")]
 pub mod scapy;
 #[cfg(feature = "tree")]

@@ -21,8 +21,7 @@ fn check_generated(path: &str, current: &str, expected: &str) {
 }
 
 fn catalog_spec() -> GraphSpec {
-    GraphSpec::catalog("out.png", "/srv/rrd/host:eth0.rrd", "value")
-        .unwrap()
+    testbed::rrdgraph::catalog("out.png", "/srv/rrd/host:eth0.rrd", "value")
         .pop()
         .unwrap()
 }

@@ -12,8 +12,8 @@ use rrdgraph::{
     Area, AtTime, CDef, Cf, Color, ColorTag, ControlCode, Def, DsName, Element, Font, FontTag,
     Format, GraphOption, GraphSpec, HRule, Legend, Line, Op, Position, Print, PrintFormat, Rpn,
     Shift, ShiftOffset, Stack, TextAlign, Tick, VDef, VDefExpr, VDefFunc, VName, VRule,
-    option_samples,
 };
+use testbed::rrdgraph::option_samples;
 
 /// Text with the characters that matter to librrd's parser (`:`, `=`, `\`, `%`, `#`, `,`),
 /// plus any printable Unicode.

@@ -1,11 +1,11 @@
 //! librrd accepts every option and every element that the spec model can emit.
 //!
-//! The spec half's catalog ([`GraphSpec::catalog`]) holds one graph per option, with the
+//! The samples' catalog ([`testbed::rrdgraph::catalog`]) holds one graph per option, with the
 //! option's example value, and one graph with every element kind and feature. Each one is
 //! emitted and rendered by the installed librrd; every failure is collected and reported at
 //! once, with librrd's own message.
 
-use rrdgraph::{GraphSpec, OPTIONS, render_args};
+use rrdgraph::{OPTIONS, render_args};
 use testbed::rrd::{Rrdcached, TrafficRrd};
 
 #[test]
@@ -20,7 +20,7 @@ fn librrd_accepts_every_option_and_element_we_emit() {
         .unwrap();
     let end = rrd.last_update();
     let path = rrd.path().to_str().unwrap().to_owned();
-    let specs = GraphSpec::catalog("-", &path, "eth0_in").unwrap();
+    let specs = testbed::rrdgraph::catalog("-", &path, "eth0_in");
     // One per option, plus the all-elements graph.
     assert_eq!(specs.len(), OPTIONS.len() + 1);
 
@@ -67,7 +67,7 @@ fn librrd_accepts_every_option_and_element_we_emit() {
 
 #[test]
 fn every_element_kind_is_in_the_catalog_graph() {
-    let specs = GraphSpec::catalog("-", "/tmp/x.rrd", "eth0_in").unwrap();
+    let specs = testbed::rrdgraph::catalog("-", "/tmp/x.rrd", "eth0_in");
     let all = specs.last().unwrap();
     let args = all.to_args();
     for prefix in [

@@ -1,14 +1,12 @@
-//! Samples of every option and element, for table tests against librrd and for benchmarks.
+//! Samples of every rrdgraph option and element, for the table tests against librrd, the
+//! snapshots and the benchmarks. Built through rrdgraph's public API only: they are test
+//! fixtures, not part of rrdgraph.
 
-use crate::element::{
-    Area, CDef, Def, Element, Format, HRule, Line, Position, Print, Shift, ShiftOffset, Stack,
-    TextAlign, Tick, VDef, VRule,
+use rrdgraph::{
+    Area, AtTime, CDef, Cf, Color, ControlCode, Def, DsName, Element, Format, GraphOption,
+    GraphSpec, HRule, Legend, Line, OPTIONS, Position, Print, PrintFormat, Rpn, Shift, ShiftOffset,
+    Stack, TRAFFIC_RECIPE_ARGS, TextAlign, Tick, VDef, VDefExpr, VDefFunc, VName, VRule,
 };
-use crate::error::Result;
-use crate::options::{GraphOption, OPTIONS};
-use crate::rpn::{Rpn, VDefExpr, VDefFunc};
-use crate::spec::GraphSpec;
-use crate::value::{AtTime, Cf, Color, ControlCode, DsName, Legend, PrintFormat, VName};
 
 /// One sample of every option librrd 1.7 knows, built from the catalog's example values.
 pub fn option_samples() -> Vec<GraphOption> {
@@ -134,103 +132,57 @@ pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
     e
 }
 
-impl Shift {
-    /// `SHIFT:vname:seconds`.
-    pub fn new_seconds(value: &VName, secs: i64) -> Self {
-        Shift {
-            value: value.clone(),
-            offset: ShiftOffset::Seconds(secs),
-        }
+/// Table-test specs: one graph per option of [`option_samples`] (each with a DEF and a LINE of
+/// `ds` in `rrd`), then one graph with [`element_samples`]. All write to `output`.
+///
+/// # Panics
+/// If `ds` is not a valid data source name or `rrd` makes an invalid DEF.
+pub fn catalog(output: &str, rrd: &str, ds: &str) -> Vec<GraphSpec> {
+    let x = VName::new("x").expect("valid");
+    let dsn = DsName::new(ds).expect("a valid data source name");
+    let mut specs: Vec<GraphSpec> = option_samples()
+        .into_iter()
+        .map(|o| {
+            GraphSpec::builder()
+                .output(output)
+                .option(o)
+                .def(Def::new(&x, rrd, dsn.clone(), Cf::Average))
+                .line(
+                    Line::new(&x)
+                        .color(Color::rgb(0, 0, 0))
+                        .legend(Legend::new("x").expect("valid")),
+                )
+                .build()
+                .expect("a valid DEF")
+        })
+        .collect();
+    let mut b = GraphSpec::builder().output(output);
+    for e in element_samples(rrd, ds) {
+        b = b.element(e);
     }
+    specs.push(b.build().expect("the element samples make a valid graph"));
+    specs
 }
 
-impl GraphSpec {
-    /// Table-test specs: one graph per option (each with a DEF and a LINE of `ds` in `rrd`) and
-    /// one graph with [`element_samples`]. All write to `output`.
-    ///
-    /// # Errors
-    /// Only if `rrd` or `ds` make an invalid DEF.
-    pub fn catalog(output: &str, rrd: &str, ds: &str) -> Result<Vec<GraphSpec>> {
-        let x = VName::new("x").expect("valid");
-        let dsn = DsName::new(ds).map_err(|e| crate::Error::value("ds", e))?;
-        let mut specs = Vec::new();
-        for o in option_samples() {
-            specs.push(
-                GraphSpec::builder()
-                    .output(output)
-                    .option(o)
-                    .def(Def::new(&x, rrd, dsn.clone(), Cf::Average))
-                    .line(
-                        Line::new(&x)
-                            .color(Color::rgb(0, 0, 0))
-                            .legend(Legend::new("x").expect("valid")),
-                    )
-                    .build()?,
-            );
-        }
-        let mut b = GraphSpec::builder().output(output);
-        for e in element_samples(rrd, ds) {
-            b = b.element(e);
-        }
-        specs.push(b.build()?);
-        Ok(specs)
-    }
-
-    /// A corpus of varied graph definitions as argument lists (the recipe, the catalog, and
-    /// generated variants), for benchmarking parse → validate → emit.
-    pub fn corpus(n: usize) -> Vec<Vec<String>> {
-        let mut base: Vec<Vec<String>> = vec![
-            crate::TRAFFIC_RECIPE_ARGS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-        ];
-        if let Ok(specs) = GraphSpec::catalog("out.png", "data/host:1.rrd", "value") {
-            base.extend(specs.iter().map(GraphSpec::to_args));
-        }
-        (0..n)
-            .map(|i| {
-                let mut a = base[i % base.len()].clone();
-                a[0] = format!("graph-{i}.png");
-                a
-            })
-            .collect()
-    }
-
-    /// Parses, validates and emits every argument list of a corpus (see [`GraphSpec::corpus`]);
-    /// returns how many arguments were emitted. One call is the spec overhead the benchmark
-    /// compares with a render.
-    ///
-    /// # Errors
-    /// The first parse or validation error.
-    pub fn round_trip_all(corpus: &[Vec<String>]) -> Result<usize> {
-        let mut n = 0;
-        for args in corpus {
-            n += GraphSpec::parse_args(args)?.to_args().len();
-        }
-        Ok(n)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn catalog_builds_and_round_trips() {
-        let specs = GraphSpec::catalog("out.png", "/tmp/a:b.rrd", "value").unwrap();
-        assert_eq!(specs.len(), OPTIONS.len() + 1);
-        for s in &specs {
-            let back = GraphSpec::parse_args(&s.to_args()).unwrap();
-            assert_eq!(&back, s);
-            assert_eq!(back.to_args(), s.to_args());
-        }
-    }
-
-    #[test]
-    fn corpus_round_trips() {
-        let c = GraphSpec::corpus(50);
-        assert_eq!(c.len(), 50);
-        assert!(GraphSpec::round_trip_all(&c).unwrap() > 50);
-    }
+/// `n` varied graph definitions as argument lists (the recipe and the [`catalog`], each
+/// writing to its own file), for benchmarking parse, validate and emit.
+pub fn corpus(n: usize) -> Vec<Vec<String>> {
+    let mut base: Vec<Vec<String>> = vec![
+        TRAFFIC_RECIPE_ARGS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    ];
+    base.extend(
+        catalog("out.png", "data/host:1.rrd", "value")
+            .iter()
+            .map(GraphSpec::to_args),
+    );
+    (0..n)
+        .map(|i| {
+            let mut a = base[i % base.len()].clone();
+            a[0] = format!("graph-{i}.png");
+            a
+        })
+        .collect()
 }
