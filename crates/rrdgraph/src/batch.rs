@@ -31,7 +31,7 @@
 //! # The worker entry point
 //!
 //! By default a worker is the current executable started with the environment variable
-//! [`WORKER_ENV`] set. The program must call [`serve_worker_if_requested`] first thing in
+//! [`WORKER_ENV`] (`RRDGRAPH_BATCH_WORKER`) set. The program must call [`serve_worker_if_requested`] first thing in
 //! `main`: in a worker it serves render requests on stdin/stdout and exits; otherwise it
 //! returns at once. A program that cannot do that (a test harness, say) passes its own
 //! command with [`BatchBuilder::worker_command`].
@@ -52,8 +52,9 @@ use crate::render::{Rendered, render_args};
 use crate::rrd_error::RrdError;
 
 /// The environment variable that makes a process a batch worker (see
-/// [`serve_worker_if_requested`]).
-pub const WORKER_ENV: &str = "RRDGRAPH_BATCH_WORKER";
+/// [`serve_worker_if_requested`]). Private: the one entry point users call is
+/// [`serve_worker_if_requested`], and the protocol between parent and worker may change.
+pub(crate) const WORKER_ENV: &str = "RRDGRAPH_BATCH_WORKER";
 
 /// The line a worker writes before its first answer. Anything the process printed before it
 /// (a test harness's banner, say) is skipped.
@@ -68,12 +69,14 @@ const MAX_ARGS: u32 = 100_000;
 /// How much junk may precede the worker's hello line.
 const MAX_BANNER: usize = 64 << 10;
 
-/// If this process was started as a batch worker ([`WORKER_ENV`] is set), serves render
+/// If this process was started as a batch worker (the environment variable
+/// `RRDGRAPH_BATCH_WORKER` is set), serves render
 /// requests on stdin/stdout until stdin closes, then exits the process. Otherwise returns at
 /// once.
 ///
 /// Call it first thing in `main` of any program that uses [`BatchRenderer`] with the default
-/// worker command.
+/// worker command (the current executable), and in any program given to
+/// [`BatchBuilder::worker_command`]: it is the one worker entry point.
 pub fn serve_worker_if_requested() {
     if std::env::var_os(WORKER_ENV).is_none() {
         return;
@@ -97,7 +100,7 @@ pub fn serve_worker_if_requested() {
 /// # Errors
 ///
 /// I/O errors on either stream, and malformed requests.
-pub fn serve_worker(mut input: impl Read, mut output: impl Write) -> io::Result<()> {
+pub(crate) fn serve_worker(mut input: impl Read, mut output: impl Write) -> io::Result<()> {
     output.write_all(HELLO)?;
     output.flush()?;
     while let Some(args) = read_request(&mut input)? {
@@ -332,8 +335,8 @@ impl BatchBuilder {
     }
 
     /// Start workers with this program and arguments instead of the current executable. The
-    /// program must reach [`serve_worker_if_requested`] (the variable [`WORKER_ENV`] is set
-    /// for it) or otherwise call [`serve_worker`] on its stdin and stdout.
+    /// program must reach [`serve_worker_if_requested`] (the variable `RRDGRAPH_BATCH_WORKER`
+    /// is set for it), which then serves render requests on its stdin and stdout.
     pub fn worker_command<I, A>(mut self, program: impl Into<PathBuf>, args: I) -> Self
     where
         I: IntoIterator<Item = A>,

@@ -14,7 +14,9 @@
 //!   [`split_command_line`];
 //! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
 //! - rendering and RRD operations through librrd: [`render_args`], [`Rendered`], [`Rrd`],
-//!   [`BatchRenderer`].
+//!   [`BatchRenderer`]. A program that uses [`BatchRenderer`] must call
+//!   [`serve_worker_if_requested`] first thing in `main`: the workers are that program
+//!   re-executed, and that call is where they serve render requests.
 
 mod attime;
 mod check;
@@ -94,7 +96,7 @@ mod update;
 mod xport;
 
 #[cfg(feature = "librrd")]
-pub use batch::{BatchBuilder, BatchRenderer, WORKER_ENV, serve_worker, serve_worker_if_requested};
+pub use batch::{BatchBuilder, BatchRenderer, serve_worker_if_requested};
 #[cfg(feature = "librrd")]
 pub use create::{CreateSpec, DataSource, DsType, Rra};
 #[cfg(feature = "librrd")]
