@@ -14,7 +14,10 @@ use schemars::{Schema, schema_for};
 type Generate = fn() -> Schema;
 
 /// Each `--json` output: its file in `schemas/` (without `.json`) and the type it serializes.
-const SCHEMAS: &[(&str, Generate)] = &[("trace", || schema_for!(tcptrace::TraceReport))];
+const SCHEMAS: &[(&str, Generate)] = &[
+    ("trace", || schema_for!(tcptrace::TraceReport)),
+    ("scan", || schema_for!(clamd_proto::FleetReport)),
+];
 
 /// When set (to anything), [`checked_in_schemas_are_up_to_date`] writes the files.
 const WRITE_ENV: &str = "OPSKIT_WRITE_SCHEMAS";
