@@ -5,6 +5,7 @@ mod batch;
 mod combinator;
 mod detect;
 mod error;
+mod json;
 mod mmdb;
 mod parse;
 mod resolver;
@@ -16,6 +17,7 @@ pub use batch::{AddressOutcome, BatchReport, BatchTally, Outcome, UnresolvedReas
 pub use combinator::{Cache, Chain};
 pub use detect::{DatabaseFormat, detect_format, open_database};
 pub use error::AsnError;
+pub use json::{AddressLine, LookupLine, NameLine};
 pub use mmdb::MmdbDatabase;
 pub use parse::RangeFormat;
 pub use resolver::AsnResolver;
