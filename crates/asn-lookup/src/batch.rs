@@ -15,6 +15,7 @@ use super::{AsInfo, AsnError, Resolution, SpecialRange};
 /// ([`UnresolvedReason::is_failure`]): the address may well be announced, but the batch could
 /// not find out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum UnresolvedReason {

@@ -5,6 +5,7 @@ mod batch;
 mod combinator;
 mod detect;
 mod error;
+mod json;
 mod local;
 mod mmdb;
 mod parse;
@@ -17,6 +18,7 @@ pub use batch::{AddressOutcome, BatchReport, BatchTally, Outcome, UnresolvedReas
 pub use combinator::{Cache, Chain};
 pub use detect::{DatabaseFormat, detect_format, open_database};
 pub use error::AsnError;
+pub use json::{AddressLine, LookupLine, NameLine};
 pub use mmdb::MmdbDatabase;
 pub use parse::RangeFormat;
 pub use resolver::AsnResolver;

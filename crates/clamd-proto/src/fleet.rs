@@ -188,6 +188,7 @@ impl ScanPlan {
 
 /// The overall conclusion of a fleet scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FleetStatus {
     /// Every host answered and nothing was found.
@@ -201,6 +202,9 @@ pub enum FleetStatus {
 
 /// Counts over all hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+// The JSON has exactly these fields: the schema says so.
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct Summary {
     /// Hosts in the fleet.

@@ -15,6 +15,8 @@
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
+//! - `serialize` and `schema` (feature `schema`): the JSON of [`FleetReport`] and its JSON
+//!   Schema.
 
 #[cfg(feature = "tokio")]
 mod async_client;
@@ -25,6 +27,8 @@ mod error;
 mod fleet;
 mod local;
 mod proto;
+#[cfg(feature = "schema")]
+mod schema;
 mod serialize;
 mod walk;
 

@@ -4,7 +4,8 @@
 //! `address<TAB>-<TAB>-<TAB>reason` for one that is not routed and
 //! `address<TAB>?<TAB>?<TAB>reason` for one the backends could not tell about, with the
 //! library's [`UnresolvedReason`] as the reason. `AS<n>` inputs look up the name of AS `n`.
-//! `--json` prints a JSON array of objects instead.
+//! `--json` prints a JSON array of objects instead, the library's
+//! [`LookupLine`]s, which the JSON Schema `schemas/asn.json` of the opskit sources describes.
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::net::IpAddr;
@@ -12,8 +13,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use asn_lookup::{
-    AsName, AsnResolver, BatchTally, Chain, Outcome, Resolution, UnresolvedReason, WhoisResolver,
-    WhoisService, open_database,
+    AddressLine, AsName, AsnResolver, BatchTally, Chain, LookupLine, NameLine, Outcome,
+    UnresolvedReason, WhoisResolver, WhoisService, open_database,
 };
 use serde::Serialize;
 
@@ -62,7 +63,8 @@ pub(crate) struct Args {
     /// the exit status is 1.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     whois_timeout: f64,
-    /// Print a JSON array instead of tab-separated lines.
+    /// Print a JSON array instead of tab-separated lines, described by the JSON Schema
+    /// `schemas/asn.json` of the opskit sources.
     #[arg(long)]
     json: bool,
     /// Addresses (or `AS<n>` for a name lookup); read from standard input, one or more per
@@ -86,30 +88,11 @@ fn parse_input(token: &str) -> Option<Input> {
     token.parse().ok().map(Input::Addr)
 }
 
-#[derive(Serialize)]
-struct JsonLine<'a> {
-    address: &'a str,
-    #[serde(flatten)]
-    resolution: Resolution,
-    /// Why the address has no AS, when it has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<UnresolvedReason>,
-    /// The failure behind that reason, when something failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
 /// Every address of the run by outcome, and the first failure.
 #[derive(Default)]
 struct Shortfall {
     tally: BatchTally,
     first_error: Option<String>,
-}
-
-#[derive(Serialize)]
-struct JsonName<'a> {
-    asn: u32,
-    name: Option<&'a AsName>,
 }
 
 fn build_resolver(args: &Args) -> crate::error::Result<Chain> {
@@ -167,12 +150,7 @@ impl<W: Write> Printer<W> {
 
     fn outcome(&mut self, token: &str, outcome: Option<&Outcome>) -> io::Result<()> {
         if self.json {
-            return self.json_item(&JsonLine {
-                address: token,
-                resolution: outcome.map_or(Resolution::Unknown, Outcome::resolution),
-                reason: outcome.map_or(Some(UnresolvedReason::NotAsked), Outcome::reason),
-                error: outcome.and_then(Outcome::error).map(ToString::to_string),
-            });
+            return self.json_item(&LookupLine::Address(AddressLine::new(token, outcome)));
         }
         let found = outcome.and_then(Outcome::found);
         let reason = outcome.map_or(Some(UnresolvedReason::NotAsked), Outcome::reason);
@@ -193,7 +171,7 @@ impl<W: Write> Printer<W> {
 
     fn name(&mut self, asn: u32, name: Option<&AsName>) -> io::Result<()> {
         if self.json {
-            return self.json_item(&JsonName { asn, name });
+            return self.json_item(&LookupLine::Name(NameLine::new(asn, name.cloned())));
         }
         writeln!(
             self.out,

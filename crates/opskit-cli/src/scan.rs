@@ -39,7 +39,8 @@
 //!
 //! # JSON
 //!
-//! `--json` prints one object, the library's `clamd_proto::FleetReport` serialized:
+//! `--json` prints one object, the library's `clamd_proto::FleetReport` serialized, which
+//! the JSON Schema `schemas/scan.json` of the opskit sources describes:
 //!
 //! ```text
 //! {"hosts":[{"host":"127.0.0.1:3310","ok":true,"state":"done","reason":null,
@@ -165,7 +166,8 @@ pub(crate) struct Args {
     /// (limit - 32) / 2.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
-    /// Print one JSON object (see the module docs for the format).
+    /// Print one JSON object: the format in the module docs, described by the JSON Schema
+    /// `schemas/scan.json` of the opskit sources.
     #[arg(long)]
     json: bool,
     /// Paths to scan: on the hosts for path scans, local for stream and fdpass.

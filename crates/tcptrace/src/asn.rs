@@ -20,6 +20,7 @@ pub use text::{AsName, CountryCode};
 
 /// Which backend produced an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Source {
@@ -271,21 +272,25 @@ impl Serialize for IpRange {
 
 /// What a backend knows about the AS of an address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct AsInfo {
     /// The origin AS number.
     pub asn: u32,
     /// The AS (or organisation) name, when the source has one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "AsName", default))]
     pub name: Option<AsName>,
     /// The range over which this answer holds: the table row (or the piece of it left after
     /// more specific rows), or the BGP prefix an online service matched.
     pub range: IpRange,
     /// The country the source associates with the range or AS.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "CountryCode", default))]
     pub country: Option<CountryCode>,
     /// The regional registry (`arin`, `ripencc`, ...), when the source says.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", default))]
     pub registry: Option<String>,
     /// Which backend answered.
     pub source: Source,
@@ -333,6 +338,7 @@ impl AsInfo {
 
 /// The answer for one address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Resolution {
@@ -343,6 +349,7 @@ pub enum Resolution {
     NotRouted {
         /// The special-purpose range the address is in, if any.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "schema", schemars(with = "SpecialRange", default))]
         special: Option<SpecialRange>,
     },
     /// The backend cannot tell (no data for this family, or a per-address error from an

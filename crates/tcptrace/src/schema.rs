@@ -1,6 +1,6 @@
-//! JSON Schemas of the fields whose JSON is not what their Rust type says (the `schema`
-//! feature), so that the schema of a [`TraceReport`](crate::TraceReport) describes the JSON
-//! serde really writes.
+//! JSON Schemas of the fields and types whose JSON is not what their Rust type says (the
+//! `schema` feature), so that the schemas of a [`TraceReport`](crate::TraceReport) and of the
+//! AS model ([`Resolution`](crate::Resolution)) describe the JSON serde really writes.
 
 use schemars::{Schema, SchemaGenerator, json_schema};
 
@@ -20,4 +20,58 @@ pub(crate) fn rtt_ms(_: &mut SchemaGenerator) -> Schema {
         "type": "number",
         "minimum": 0
     })
+}
+
+/// The AS model's types whose `Serialize` is written by hand: each is written as text, or
+/// (a special range) as an object of texts.
+mod asn {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    use crate::{AsName, CountryCode, IpRange, SpecialRange};
+
+    /// Implements `JsonSchema` with the type's name and the schema `$schema`.
+    macro_rules! text {
+        ($t:ident, $schema:tt) => {
+            impl JsonSchema for $t {
+                fn schema_name() -> Cow<'static, str> {
+                    Cow::Borrowed(stringify!($t))
+                }
+
+                fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                    json_schema!($schema)
+                }
+            }
+        };
+    }
+
+    text!(AsName, {
+        "type": "string",
+        "description": "The AS (or organisation) name, as the source gives it."
+    });
+
+    text!(CountryCode, {
+        "type": "string",
+        "description": "A two-letter country code (ISO 3166-1 alpha-2, upper case; also registry codes such as EU and AP).",
+        "pattern": "^[A-Z]{2}$"
+    });
+
+    text!(IpRange, {
+        "type": "string",
+        "description": "A range of addresses: `first/len` when it is one prefix, else `first-last`.",
+        "pattern": "^[0-9A-Fa-f.:]+(/[0-9]{1,3}|-[0-9A-Fa-f.:]+)$"
+    });
+
+    text!(SpecialRange, {
+        "type": "object",
+        "description": "The special-purpose range (IANA registries) an address is in.",
+        "properties": {
+            "range": { "type": "string", "description": "The range as `prefix/len`.", "pattern": "^[0-9A-Fa-f.:]+/[0-9]{1,3}$" },
+            "name": { "type": "string", "description": "The registry's name for it." },
+            "rfc": { "type": "string", "description": "The RFC that reserves it." }
+        },
+        "required": ["range", "name", "rfc"],
+        "additionalProperties": false
+    });
 }

@@ -66,6 +66,7 @@ pub struct JobReport {
 
 /// Where a host ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum HostState {
@@ -79,6 +80,9 @@ pub enum HostState {
 
 /// Jobs given, and what became of them: `given == done + failed + skipped` always holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+// The JSON has exactly these fields: the schema says so.
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct Tally {
     /// Jobs the plan gave (paths or files, times hosts).

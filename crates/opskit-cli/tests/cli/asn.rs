@@ -71,12 +71,15 @@ fn addresses_on_stdin_and_json() {
     let db = fixture("asn.mmdb");
     let o = opskit(
         &["--db", db.to_str().unwrap(), "--json"],
-        Some("8.8.8.8 9.9.9.9\n# comment\n\n192.168.0.1\n"),
+        Some("8.8.8.8 9.9.9.9\n# comment\n\n192.168.0.1\nAS15169\n"),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    crate::schema::assert_valid("asn", &v);
     let items = v.as_array().unwrap();
-    assert_eq!(items.len(), 3);
+    assert_eq!(items.len(), 4);
+    assert_eq!(items[3]["asn"], 15169);
+    assert_eq!(items[3]["name"], "Google LLC");
     assert_eq!(items[0]["address"], "8.8.8.8");
     assert_eq!(items[0]["status"], "found");
     assert_eq!(items[0]["asn"], 15169);
@@ -89,6 +92,22 @@ fn addresses_on_stdin_and_json() {
     );
     assert_eq!(items[2]["status"], "not_routed");
     assert_eq!(items[2]["special"]["name"], "private");
+
+    // The schema refuses what the output never writes.
+    let broken: [crate::schema::Spoil; 7] = [
+        ("an unknown status", |d| d[0]["status"] = "routed".into()),
+        ("a found address without its AS", |d| {
+            d[0].as_object_mut().unwrap().remove("asn");
+        }),
+        ("an unknown source", |d| d[0]["source"] = "dns".into()),
+        ("an unknown reason", |d| d[2]["reason"] = "private".into()),
+        ("a null error", |d| d[2]["error"] = serde_json::Value::Null),
+        ("a range that is no range", |d| {
+            d[0]["range"] = "Google".into();
+        }),
+        ("an AS number as text", |d| d[3]["asn"] = "AS15169".into()),
+    ];
+    crate::schema::assert_refused("asn", &v, &broken);
 }
 
 #[test]
@@ -236,6 +255,7 @@ fn silent_whois_server_ends_within_the_deadline_with_every_line() {
     );
     assert_eq!(o.status.code(), Some(1), "partial");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    crate::schema::assert_valid("asn", &v);
     let lines = v.as_array().unwrap();
     assert_eq!(lines.len(), 40);
     assert!(lines.iter().all(|l| {
@@ -423,6 +443,7 @@ fn each_address_shows_its_reason_after_a_reset() {
     let o = opskit(&json, None);
     assert_eq!(o.status.code(), Some(1), "partial");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    crate::schema::assert_valid("asn", &v);
     let reasons: Vec<&serde_json::Value> =
         v.as_array().unwrap().iter().map(|l| &l["reason"]).collect();
     assert_eq!(

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::schema::Spoil;
 use testbed::clamd::{Clamd, EICAR, Staller, fake_clamd};
 
 fn opskit(args: &[&OsStr]) -> Output {
@@ -151,6 +152,72 @@ fn missing_path_is_an_error_line_and_exit_2() {
     let r = &v["hosts"][0]["results"][0];
     assert_eq!(r["status"], "error");
     assert!(r["message"].as_str().unwrap().contains("No such file"));
+}
+
+#[test]
+fn json_output_validates_against_its_schema() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR), (b"ok.txt", b"fine")]);
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    // Clean and infected lines, an error line (the missing path) and a failed host.
+    let out = opskit(&[
+        s("--unix"),
+        clamd.socket_path().as_os_str(),
+        s("--host"),
+        s(&dead),
+        s("--mode"),
+        s("multiscan"),
+        s("--json"),
+        dir.join("eicar.com").as_os_str(),
+        dir.join("ok.txt").as_os_str(),
+        s("/nonexistent/opskit-scan-test"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let doc = json(&out);
+    // The --host hosts come before the --unix ones.
+    assert_eq!(doc["hosts"][0]["host"], dead.as_str(), "{doc:#}");
+    let statuses: Vec<&serde_json::Value> = doc["hosts"][1]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["status"])
+        .collect();
+    assert_eq!(statuses, ["infected", "clean", "error"], "{doc:#}");
+    assert_eq!(doc["hosts"][0]["state"], "failed", "{doc:#}");
+    crate::schema::assert_valid("scan", &doc);
+
+    // The schema refuses what the report never writes.
+    let broken: [Spoil; 8] = [
+        ("an unknown status", |d| {
+            d["hosts"][1]["results"][1]["status"] = "suspicious".into();
+        }),
+        ("an infected line without its signature", |d| {
+            d["hosts"][1]["results"][0]["signature"] = serde_json::Value::Null;
+        }),
+        ("a clean line with a signature", |d| {
+            d["hosts"][1]["results"][1]["signature"] = "Eicar".into();
+        }),
+        ("a path that is no string", |d| {
+            d["hosts"][1]["results"][0]["path"] = serde_json::json!([47, 120]);
+        }),
+        ("a failed host that is ok", |d| {
+            d["hosts"][0]["ok"] = true.into();
+        }),
+        ("a host without its tally", |d| {
+            d["hosts"][0].as_object_mut().unwrap().remove("tally");
+        }),
+        ("a field the report never writes", |d| {
+            d["summary"]["warnings"] = 0.into();
+        }),
+        ("a negative count", |d| {
+            d["summary"]["infected"] = (-1).into();
+        }),
+    ];
+    crate::schema::assert_refused("scan", &doc, &broken);
 }
 
 #[test]
@@ -357,6 +424,7 @@ fn a_run_deadline_reports_unstarted_hosts_as_not_scanned() {
     let refs: Vec<&OsStr> = args.iter().map(std::ffi::OsString::as_os_str).collect();
     let out = opskit(&[&refs[..], &[s("--json")]].concat());
     let v = json(&out);
+    crate::schema::assert_valid("scan", &v);
     let hosts = v["hosts"].as_array().unwrap();
     let not_scanned: Vec<_> = hosts
         .iter()

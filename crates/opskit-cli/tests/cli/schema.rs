@@ -14,7 +14,11 @@ use schemars::{Schema, schema_for};
 type Generate = fn() -> Schema;
 
 /// Each `--json` output: its file in `schemas/` (without `.json`) and the type it serializes.
-const SCHEMAS: &[(&str, Generate)] = &[("trace", || schema_for!(tcptrace::TraceReport))];
+const SCHEMAS: &[(&str, Generate)] = &[
+    ("trace", || schema_for!(tcptrace::TraceReport)),
+    ("scan", || schema_for!(clamd_proto::FleetReport)),
+    ("asn", || schema_for!(Vec<asn_lookup::LookupLine>)),
+];
 
 /// When set (to anything), [`checked_in_schemas_are_up_to_date`] writes the files.
 const WRITE_ENV: &str = "OPSKIT_WRITE_SCHEMAS";
@@ -77,5 +81,20 @@ pub(crate) fn validate(name: &str, doc: &serde_json::Value) -> Result<(), String
 pub(crate) fn assert_valid(name: &str, doc: &serde_json::Value) {
     if let Err(e) = validate(name, doc) {
         panic!("the {name} JSON does not match schemas/{name}.json:\n{e}\n{doc:#}");
+    }
+}
+
+/// Makes a valid document invalid in one way: what it makes of it, and the change.
+pub(crate) type Spoil = (&'static str, fn(&mut serde_json::Value));
+
+/// Panics unless `schemas/<name>.json` refuses `doc` spoiled by each of `broken`.
+pub(crate) fn assert_refused(name: &str, doc: &serde_json::Value, broken: &[Spoil]) {
+    for (what, spoil) in broken {
+        let mut bad = doc.clone();
+        spoil(&mut bad);
+        assert!(
+            validate(name, &bad).is_err(),
+            "the {name} schema accepts {what}"
+        );
     }
 }

@@ -99,6 +99,7 @@ fn walk_errors_are_named_and_counted_and_the_rest_is_scanned_as_nobody() {
         let out = opskit_as_nobody(&args);
         assert_eq!(out.status.code(), Some(1), "{mode}: {out:?}");
         let v = json(&out);
+        crate::schema::assert_valid("scan", &v);
         assert_eq!(entries(&v["walk_errors"]), want_errors, "{mode}");
         let skipped: Vec<String> = entries(&v["skipped"]).into_iter().map(|e| e.0).collect();
         let mut want_skipped: Vec<String> = tree.skipped.iter().map(|p| key(p)).collect();
