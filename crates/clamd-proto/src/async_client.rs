@@ -428,13 +428,8 @@ impl AsyncClient {
     /// As [`Client::scan_fd`]: [`Error::Unsupported`] over TCP, where a descriptor cannot go.
     pub async fn scan_fd(&self, fd: impl AsFd) -> Result<ScanResult> {
         let fd = fd.as_fd();
-        if !crate::local::fildes_accepts(fd) {
-            let owned = fd.try_clone_to_owned().map_err(|source| Error::Read {
-                path: "<descriptor>".into(),
-                source,
-            })?;
-            let file = tokio::fs::File::from_std(std::fs::File::from(owned));
-            return self.scan_stream(file).await;
+        if let Some(file) = crate::local::instream_instead(fd)? {
+            return self.scan_stream(tokio::fs::File::from_std(file)).await;
         }
         let Endpoint::Unix(path) = self.inner.endpoint() else {
             return Err(Error::Unsupported(

@@ -3,7 +3,6 @@
 mod session;
 mod transport;
 
-use std::fs::File;
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -695,12 +694,8 @@ impl Client {
     /// [`Error::Unsupported`] on a TCP endpoint; connection and protocol errors.
     pub fn scan_fd(&self, fd: impl AsFd) -> Result<ScanResult> {
         let fd = fd.as_fd();
-        if !crate::local::fildes_accepts(fd) {
-            let owned = fd.try_clone_to_owned().map_err(|source| Error::Read {
-                path: "<descriptor>".into(),
-                source,
-            })?;
-            return self.scan_stream_sized(File::from(owned), None, Path::new("<descriptor>"));
+        if let Some(file) = crate::local::instream_instead(fd)? {
+            return self.scan_stream_sized(file, None, Path::new("<descriptor>"));
         }
         if !self.endpoint.is_unix() {
             return Err(Error::Unsupported(

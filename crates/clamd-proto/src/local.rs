@@ -39,12 +39,25 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, u64)> {
     Ok((file, meta.len()))
 }
 
-/// Whether clamd can take `fd` with FILDES. clamd refuses anything but a regular file (`Not a
-/// regular file ERROR`), so both clients stream the rest (pipes, sockets, character devices)
-/// with INSTREAM instead. A descriptor that can't be examined is tried with FILDES, and clamd
-/// then says what is wrong with it.
-pub(crate) fn fildes_accepts(fd: BorrowedFd<'_>) -> bool {
-    rustix::fs::fstat(fd).map_or(true, |st| {
+/// What to stream with INSTREAM instead of passing `fd` with FILDES, if anything. clamd
+/// refuses anything but a regular file (`Not a regular file ERROR`), so both clients stream the
+/// rest (pipes, sockets, character devices) through a duplicate of the descriptor. A
+/// descriptor that can't be examined is tried with FILDES, and clamd then says what is wrong
+/// with it.
+///
+/// # Errors
+///
+/// [`Error::Read`] when the descriptor can't be duplicated.
+pub(crate) fn instream_instead(fd: BorrowedFd<'_>) -> Result<Option<File>> {
+    let regular = rustix::fs::fstat(fd).map_or(true, |st| {
         rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
-    })
+    });
+    if regular {
+        return Ok(None);
+    }
+    let owned = fd.try_clone_to_owned().map_err(|source| Error::Read {
+        path: "<descriptor>".into(),
+        source,
+    })?;
+    Ok(Some(File::from(owned)))
 }
