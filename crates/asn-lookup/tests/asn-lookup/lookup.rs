@@ -15,6 +15,7 @@ use asn_lookup::{
     online_resolver, open_database,
 };
 use test_case::test_case;
+use testbed::clamd::Staller;
 
 pub(crate) fn resource(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1147,14 +1148,7 @@ fn chain_keeps_database_answers_when_whois_fails() {
         .local_addr()
         .unwrap()
         .to_string();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let silent = listener.local_addr().unwrap().to_string();
-    thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming() {
-            held.push(conn);
-        }
-    });
+    let silent = Staller::start().unwrap().addr().to_string();
     let ips = [ip("1.0.0.1"), ip("8.8.8.8"), ip("10.0.0.1"), ip("1.0.0.9")];
     for server in [refusing, silent] {
         let chain = Chain::new()

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::thread;
 
+use testbed::clamd::Staller;
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../asn-lookup/tests/resources")
@@ -221,15 +223,8 @@ fn whois_server_that_refuses_leaves_every_address_unresolved() {
 
 #[test]
 fn silent_whois_server_ends_within_the_deadline_with_every_line() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    // Accepts, reads, and never answers.
-    thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming() {
-            held.push(conn);
-        }
-    });
+    // Accepts and never answers.
+    let addr = Staller::start().unwrap().addr().to_string();
     let mut input = String::new();
     for i in 1..=40 {
         writeln!(input, "8.8.4.{i}").unwrap();
@@ -332,14 +327,7 @@ fn failed_whois_after_a_database_keeps_the_database_answers() {
         .local_addr()
         .unwrap()
         .to_string();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let silent = listener.local_addr().unwrap().to_string();
-    thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming() {
-            held.push(conn);
-        }
-    });
+    let silent = Staller::start().unwrap().addr().to_string();
     for (server, why, reason) in [
         (&refusing, "connecting", "unreachable"),
         (&silent, "did not answer", "deadline"),
