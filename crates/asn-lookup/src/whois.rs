@@ -81,18 +81,38 @@ impl FromStr for WhoisService {
     }
 }
 
-/// Builds a [`WhoisResolver`]; see [`WhoisResolver::builder`].
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct WhoisBuilder {
-    service: WhoisService,
-    server: Option<String>,
+/// The settings a [`WhoisBuilder`] collects and a [`WhoisResolver`] runs with, kept in one place
+/// so that a new setting is added once.
+#[derive(Clone, Copy, Debug)]
+struct Settings {
     connect_timeout: Duration,
     read_timeout: Duration,
     deadline: Duration,
     max_reply: usize,
     batch: usize,
     parallel: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(30),
+            max_reply: 4 << 20,
+            batch: 1000,
+            parallel: 4,
+        }
+    }
+}
+
+/// Builds a [`WhoisResolver`]; see [`WhoisResolver::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct WhoisBuilder {
+    service: WhoisService,
+    server: Option<String>,
+    settings: Settings,
 }
 
 impl WhoisBuilder {
@@ -105,38 +125,38 @@ impl WhoisBuilder {
 
     /// How long to wait for the TCP connection (default 5 s).
     pub fn connect_timeout(mut self, t: Duration) -> Self {
-        self.connect_timeout = t;
+        self.settings.connect_timeout = t;
         self
     }
 
     /// The longest silence allowed while reading the reply (default 10 s).
     pub fn read_timeout(mut self, t: Duration) -> Self {
-        self.read_timeout = t;
+        self.settings.read_timeout = t;
         self
     }
 
     /// The longest a whole batch of exchanges (name lookup, connects, queries, replies) may
     /// take (default 30 s). One call of `resolve_many` is one batch.
     pub fn deadline(mut self, t: Duration) -> Self {
-        self.deadline = t;
+        self.settings.deadline = t;
         self
     }
 
     /// The largest reply accepted, in bytes (default 4 MiB).
     pub fn max_reply_bytes(mut self, n: usize) -> Self {
-        self.max_reply = n;
+        self.settings.max_reply = n;
         self
     }
 
     /// Addresses per Cymru bulk query (default 1000).
     pub fn batch_size(mut self, n: usize) -> Self {
-        self.batch = n;
+        self.settings.batch = n;
         self
     }
 
     /// Concurrent connections for RIS and RADB, which take one address per query (default 4).
     pub fn parallel(mut self, n: usize) -> Self {
-        self.parallel = n;
+        self.settings.parallel = n;
         self
     }
 
@@ -152,16 +172,18 @@ impl WhoisBuilder {
             .server
             .unwrap_or_else(|| self.service.default_server().to_owned());
         let (host, port) = split_host_port(&server)?;
-        if self.connect_timeout.is_zero() || self.read_timeout.is_zero() || self.deadline.is_zero()
+        if self.settings.connect_timeout.is_zero()
+            || self.settings.read_timeout.is_zero()
+            || self.settings.deadline.is_zero()
         {
             return Err(AsnError::Config("whois timeouts must be positive".into()));
         }
-        if self.max_reply < 1024 {
+        if self.settings.max_reply < 1024 {
             return Err(AsnError::Config(
                 "the reply bound must be at least 1024 bytes".into(),
             ));
         }
-        if self.batch == 0 || !(1..=64).contains(&self.parallel) {
+        if self.settings.batch == 0 || !(1..=64).contains(&self.settings.parallel) {
             return Err(AsnError::Config(
                 "batch size must be positive and parallelism 1 to 64".into(),
             ));
@@ -171,12 +193,7 @@ impl WhoisBuilder {
             server,
             host,
             port,
-            connect_timeout: self.connect_timeout,
-            read_timeout: self.read_timeout,
-            deadline: self.deadline,
-            max_reply: self.max_reply,
-            batch: self.batch,
-            parallel: self.parallel,
+            settings: self.settings,
         })
     }
 }
@@ -246,12 +263,7 @@ pub struct WhoisResolver {
     server: String,
     host: String,
     port: u16,
-    connect_timeout: Duration,
-    read_timeout: Duration,
-    deadline: Duration,
-    max_reply: usize,
-    batch: usize,
-    parallel: usize,
+    settings: Settings,
 }
 
 impl WhoisResolver {
@@ -260,12 +272,7 @@ impl WhoisResolver {
         WhoisBuilder {
             service,
             server: None,
-            connect_timeout: Duration::from_secs(5),
-            read_timeout: Duration::from_secs(10),
-            deadline: Duration::from_secs(30),
-            max_reply: 4 << 20,
-            batch: 1000,
-            parallel: 4,
+            settings: Settings::default(),
         }
     }
 
@@ -282,7 +289,7 @@ impl WhoisResolver {
     fn timeout(&self) -> AsnError {
         AsnError::Timeout {
             server: self.server.clone(),
-            deadline: self.deadline,
+            deadline: self.settings.deadline,
         }
     }
 
@@ -328,7 +335,7 @@ impl WhoisResolver {
             if left.is_zero() {
                 return Err(self.timeout());
             }
-            match TcpStream::connect_timeout(&addr, self.connect_timeout.min(left)) {
+            match TcpStream::connect_timeout(&addr, self.settings.connect_timeout.min(left)) {
                 Ok(s) => return Ok(s),
                 Err(e) => last_err = e,
             }
@@ -344,8 +351,8 @@ impl WhoisResolver {
     fn exchange(&self, query: WhoisQuery, until: Instant) -> Result<WhoisEvent, AsnError> {
         let mut stream = self.connect(until)?;
         let limits = WhoisLimits {
-            read_timeout: self.read_timeout,
-            max_reply: self.max_reply,
+            read_timeout: self.settings.read_timeout,
+            max_reply: self.settings.max_reply,
         };
         let mut core = WhoisExchange::new(
             query,
@@ -353,7 +360,7 @@ impl WhoisResolver {
             limits,
             Instant::now(),
             until,
-            self.deadline,
+            self.settings.deadline,
         );
         let mut buf = [0u8; 16 * 1024];
         loop {
@@ -427,12 +434,12 @@ impl WhoisResolver {
     /// each in turn would take hours for a large batch. The addresses of the failed exchange
     /// carry its error; those never sent are [`UnresolvedReason::NotAsked`] with it.
     fn query_batch(&self, ips: &[IpAddr]) -> Vec<Outcome> {
-        let until = Instant::now() + self.deadline;
+        let until = Instant::now() + self.settings.deadline;
         // Per address: its answer, its exchange's error, or nothing when it was never sent.
         let mut results: Vec<Option<Result<Resolution, Arc<AsnError>>>> = Vec::new();
         match self.service {
             WhoisService::Cymru => {
-                for chunk in ips.chunks(self.batch) {
+                for chunk in ips.chunks(self.settings.batch) {
                     if results.iter().any(|r| matches!(r, Some(Err(_)))) {
                         results.extend(chunk.iter().map(|_| None));
                         continue;
@@ -468,7 +475,7 @@ impl WhoisResolver {
                     }
                     part
                 };
-                let per = ips.len().div_ceil(self.parallel).max(1);
+                let per = ips.len().div_ceil(self.settings.parallel).max(1);
                 let parts: Vec<Vec<Result<Resolution, Arc<AsnError>>>> = if ips.len() <= per {
                     vec![work(ips)]
                 } else {
@@ -557,7 +564,7 @@ impl AsnResolver for WhoisResolver {
     fn as_name(&self, asn: u32) -> Result<Option<AsName>, AsnError> {
         match self.service {
             WhoisService::Cymru | WhoisService::Radb => {
-                let until = Instant::now() + self.deadline;
+                let until = Instant::now() + self.settings.deadline;
                 let query = if self.service == WhoisService::Cymru {
                     WhoisQuery::CymruName(asn)
                 } else {

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory as _, Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod asn;
 mod completions;
@@ -44,8 +44,22 @@ enum Command {
     Man(man::Args),
 }
 
+/// Clap names a subcommand's version `opskit-graph`; `-V` in any subcommand is opskit's own
+/// version, so every level is shown under opskit's own name. Only parsing uses this: the man
+/// pages keep clap's per-subcommand names for their titles.
+fn parsing_command(command: clap::Command) -> clap::Command {
+    command
+        .display_name("opskit")
+        .mut_subcommands(parsing_command)
+}
+
+fn parse() -> Cli {
+    let matches = parsing_command(Cli::command()).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     // `graph` and `rrd` are rrdtool drop-ins, and rrdtool exits 1 on every error; the other
     // commands exit 2 on an error, as clamdscan does and as clap does for usage errors.
     let (result, error_status) = match cli.command {

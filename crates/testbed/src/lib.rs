@@ -1,17 +1,18 @@
 //! Real components for opskit's tests, examples and benchmarks, started and stopped by code.
 //!
-//! Each fixture is a feature, so that a crate's tests build only what they use:
+//! Each fixture is a feature, so that a crate's tests build only what they use. The names below
+//! are not links, because a module exists only with its feature (docs.rs builds them all):
 //!
-//! - `clamd`: [`clamd::Clamd`], a private clamd with a signature database written by the test;
-//! - `netns`: [`netns::Topology`], a test network of namespaces and veth pairs;
-//! - `scapy`: [`scapy::Traceroute`], scapy's `traceroute` run as an oracle in a
-//!   [`scapy::Network`], the test network the oracle test and the trace benchmark share;
-//! - `rrd`: [`rrd::TrafficRrd`], an RRD like the recipe's `Flow.rrd`, and a private rrdcached;
-//! - `rrdgraph`: [`rrdgraph::option_samples`], [`rrdgraph::element_samples`],
-//!   [`rrdgraph::catalog`] and [`rrdgraph::corpus`], samples of every rrdgraph option and
-//!   element for table tests, snapshots and benchmarks;
-//! - `tree`: [`tree::BadTree`], a tree with every entry kind a local walk must report, and
-//!   [`tree::as_nobody`] to walk it unprivileged.
+//! - `clamd`: `clamd::Clamd`, a private clamd with a signature database written by the test;
+//! - `netns`: `netns::Topology`, a test network of namespaces and veth pairs;
+//! - `scapy`: `scapy::Traceroute`, scapy's `traceroute` run as an oracle in a `scapy::Network`,
+//!   the test network the oracle test and the trace benchmark share;
+//! - `rrd`: `rrd::TrafficRrd`, an RRD like the recipe's `Flow.rrd`, and a private rrdcached;
+//! - `rrdgraph`: `rrdgraph::option_samples`, `rrdgraph::element_samples`, `rrdgraph::catalog`
+//!   and `rrdgraph::corpus`, samples of every rrdgraph option and element for table tests,
+//!   snapshots and benchmarks;
+//! - `tree`: `tree::BadTree`, a tree with every entry kind a local walk must report, and
+//!   `tree::as_nobody` to walk it unprivileged.
 //!
 //! Fixtures clean up on drop, also after a panic. [`run_measured`] (always built) runs a
 //! child process and reads its peak resident set size, for tests that bound memory.
