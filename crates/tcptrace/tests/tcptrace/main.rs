@@ -5,5 +5,6 @@ mod engine;
 mod oracle;
 mod props;
 mod report;
+mod rounds;
 mod sim;
 mod wire;
