@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::model::{EngineStats, MplsLabel, Reply, ReplyKind, Trace, TraceReport, Unreachable};
+use crate::model::{
+    EngineStats, MplsLabel, Reply, ReplyKind, StopReason, Trace, TraceReport, Unreachable,
+};
 
 impl TraceReport {
     /// scapy's `TracerouteResult.show()` table, byte for byte: one row per TTL that got at
@@ -87,12 +89,23 @@ impl TraceReport {
     /// REASON`, and last, when the report has them, the engine's counters (probes sent,
     /// replies, and the packets dropped as unmatched, late or rewritten).
     pub fn summary(&self) -> String {
+        self.summary_of(false)
+    }
+
+    /// [`TraceReport::summary`] of a report taken while the run goes on (as
+    /// [`Observer::on_progress`](crate::Observer::on_progress) gives it): the traces not
+    /// finished yet, which such a report ends by [`StopReason::Deadline`], say `in progress`.
+    pub fn live_summary(&self) -> String {
+        self.summary_of(true)
+    }
+
+    fn summary_of(&self, live: bool) -> String {
         let mut s = String::new();
         for (i, trace) in self.traces.iter().enumerate() {
             if i > 0 {
                 s.push('\n');
             }
-            summarize(&mut s, trace);
+            summarize(&mut s, trace, live);
         }
         if !self.traces.is_empty() && !self.failed_targets.is_empty() {
             s.push('\n');
@@ -150,10 +163,10 @@ fn mpls_text(l: MplsLabel) -> String {
     )
 }
 
-fn summarize(s: &mut String, trace: &Trace) {
-    let _ = writeln!(
+fn summarize(s: &mut String, trace: &Trace, live: bool) {
+    let _ = write!(
         s,
-        "{} ({}) port {}: {}, {}",
+        "{} ({}) port {}: {}, ",
         trace.target,
         trace.addr,
         trace.port,
@@ -162,8 +175,12 @@ fn summarize(s: &mut String, trace: &Trace) {
         } else {
             "not reached"
         },
-        trace.stop_reason
     );
+    let _ = if live && trace.stop_reason == StopReason::Deadline {
+        writeln!(s, "in progress")
+    } else {
+        writeln!(s, "{}", trace.stop_reason)
+    };
     let _ = writeln!(
         s,
         "{:>3}  {:<40} {:>6} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -245,7 +262,7 @@ fn kind_label(r: &Reply) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Hop, StopReason, TraceParams};
+    use crate::model::{Hop, TraceParams};
     use std::time::Duration;
 
     fn te(a: &str) -> Reply {

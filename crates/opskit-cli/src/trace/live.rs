@@ -93,7 +93,7 @@ impl Observer for Live {
         if self.summary && p.rounds_done > self.rounds_drawn {
             self.rounds_drawn = p.rounds_done;
             self.clear_progress();
-            let text = snapshot().summary();
+            let text = snapshot().live_summary();
             let mut out = std::io::stdout().lock();
             self.erase_summary(&mut out);
             let _ = out.write_all(text.as_bytes());

@@ -6,5 +6,6 @@ mod oracle;
 mod props;
 mod report;
 mod rounds;
+mod rounds_e2e;
 mod sim;
 mod wire;

@@ -1,0 +1,255 @@
+//! Rounds and ICMP unreachables over raw sockets in testbed namespaces (root): loss counted
+//! against nftables rules that drop an exact share of a router's answers, mtr as the peer, and
+//! routers that reject with each ICMP unreachable.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tcptrace::{ReplyKind, StopReason, TraceConfig, TraceReport, Unreachable};
+use testbed::netns::{Destination, Family, Topology};
+
+use crate::e2e::nft;
+
+const ROUNDS: u32 = 8;
+
+/// Makes `node` drop one in `every` of the ICMP time exceeded it sends (in both families),
+/// exactly: nftables numbers them with `numgen inc` and drops those that are 0 modulo `every`.
+fn drop_one_in(net: &Topology, node: &str, every: u32) {
+    let mut rules = vec![
+        "add table inet loss".to_owned(),
+        "add chain inet loss out { type filter hook output priority 0 ; }".to_owned(),
+    ];
+    for m in ["icmp type time-exceeded", "icmpv6 type time-exceeded"] {
+        rules.push(format!(
+            "add rule inet loss out {m} numgen inc mod {every} == 0 drop"
+        ));
+    }
+    nft(net, node, &rules);
+}
+
+/// `src - r1 - r2 - r3 - web`, web listening on 80; r2 drops half of its time exceeded and
+/// r3 a quarter: per TTL, the loss is exactly 0, 50, 25 and 0%.
+fn lossy_chain() -> (Topology, [f64; 4]) {
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3"])
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .build()
+        .unwrap();
+    drop_one_in(&net, "r2", 2);
+    drop_one_in(&net, "r3", 4);
+    (net, [0.0, 50.0, 25.0, 0.0])
+}
+
+fn rounds_report(net: &Topology, target: IpAddr) -> TraceReport {
+    let config = TraceConfig::builder()
+        .target(target.to_string())
+        .rounds(ROUNDS)
+        .interval(Duration::from_millis(100))
+        .timeout(Duration::from_millis(500))
+        .max_ttl(8)
+        .build()
+        .unwrap();
+    net.run_in(net.source(), move || tcptrace::trace(&config))
+        .unwrap()
+        .expect("tracing")
+}
+
+/// mtr's report per hop, from `mtr --report --json -c N --tcp --port 80`: (loss %, sent,
+/// average RTT in ms).
+fn mtr(net: &Topology, target: IpAddr) -> Vec<(f64, u64, f64)> {
+    let out = net
+        .command(net.source(), "mtr")
+        .unwrap()
+        .args(["--report", "--json", "--no-dns", "--tcp", "--port", "80"])
+        .args(["-c", &ROUNDS.to_string(), "-i", "0.1", "--timeout", "1"])
+        .arg(target.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "mtr: {out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["report"]["hubs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc:#}"))
+        .iter()
+        .map(|h| {
+            (
+                h["Loss%"].as_f64().unwrap(),
+                h["Snt"].as_u64().unwrap(),
+                h["Avg"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn rounds_agree_with_truth_and_mtr(family: Family) {
+    let (net, truth) = lossy_chain();
+    let target = net.address("web", family).unwrap();
+    let report = rounds_report(&net, target);
+    let t = &report.traces[0];
+    assert_eq!(t.stop_reason, StopReason::Reached, "{t:?}");
+    assert_eq!(t.hops.len(), 4, "{t:?}");
+    let path = net.ground_truth(target).unwrap();
+    for (h, loss) in t.hops.iter().zip(truth) {
+        let st = h.stats();
+        assert_eq!(st.sent, ROUNDS, "TTL {}: {h:?}", h.ttl);
+        assert!((st.loss_pct - loss).abs() < 1e-9, "TTL {}: {st:?}", h.ttl);
+        for r in &h.replies {
+            assert!(path.accepts(h.ttl, 80, r.from), "TTL {}: {r:?}", h.ttl);
+        }
+        assert!(st.avg_ms.is_some_and(|a| a < 100.0), "{st:?}");
+    }
+    let s = report.summary();
+    assert!(s.contains(" 50.0%     8     4 "), "{s}");
+    assert!(s.contains(" 25.0%     8     6 "), "{s}");
+
+    // mtr, in the same network, through the same rules.
+    let theirs = mtr(&net, target);
+    assert_eq!(theirs.len(), t.hops.len(), "mtr's hops: {theirs:?}");
+    for ((loss, sent, avg), h) in theirs.iter().zip(&t.hops) {
+        let st = h.stats();
+        assert_eq!(*sent, u64::from(ROUNDS), "{theirs:?}");
+        // One probe either way: mtr may still be waiting for its last one.
+        assert!(
+            (loss - st.loss_pct).abs() <= 100.0 / f64::from(ROUNDS) + 1e-9,
+            "TTL {}: mtr {loss}%, ours {}%",
+            h.ttl,
+            st.loss_pct
+        );
+        let ours = st.avg_ms.unwrap();
+        // Sub-millisecond veth paths on a shared machine: agreement within 5 ms.
+        assert!(
+            (avg - ours).abs() < 5.0,
+            "TTL {}: mtr {avg} ms, ours {ours} ms",
+            h.ttl
+        );
+    }
+}
+
+#[test]
+fn rounds_count_loss_exactly_and_agree_with_mtr() {
+    if !testbed::require_root("tcptrace rounds_count_loss_exactly_and_agree_with_mtr") {
+        return;
+    }
+    rounds_agree_with_truth_and_mtr(Family::V4);
+}
+
+#[test]
+fn ipv6_rounds_count_loss_exactly_and_agree_with_mtr() {
+    if !testbed::require_root("tcptrace ipv6_rounds_count_loss_exactly_and_agree_with_mtr") {
+        return;
+    }
+    rounds_agree_with_truth_and_mtr(Family::V6);
+}
+
+/// `src - r1 - r2 - web`, where r2 rejects the probes to each of web's addresses with another
+/// ICMP unreachable (nftables `reject with icmp type ...` in its forward chain): the probes
+/// with TTL 2 expire at r2, those with TTL 3 are rejected there, so each trace ends at TTL 3
+/// with r2's unreachable, its code, its typed meaning and traceroute's mark.
+fn unreachables_end_the_trace(family: Family, rejects: &[(&str, u8, Unreachable, &str)]) {
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2"])
+        .destination(
+            "web",
+            Destination::new()
+                .listen(80)
+                .addresses(rejects.len() as u16),
+        )
+        .chain(["src", "r1", "r2", "web"])
+        .build()
+        .unwrap();
+    let targets = net.targets("web", family).unwrap();
+    assert_eq!(targets.len(), rejects.len());
+    let (ip, icmp) = match family {
+        Family::V4 => ("ip", "icmp"),
+        Family::V6 => ("ip6", "icmpv6"),
+    };
+    let mut rules = vec![
+        "add table inet rej".to_owned(),
+        "add chain inet rej filt { type filter hook forward priority 0 ; }".to_owned(),
+    ];
+    for (addr, (kind, ..)) in targets.iter().zip(rejects) {
+        rules.push(format!(
+            "add rule inet rej filt {ip} daddr {addr} tcp dport 80 reject with {icmp} type {kind}"
+        ));
+    }
+    nft(&net, "r2", &rules);
+    let r2 = net.interface_address("r2", "r1", family).unwrap();
+    let config = TraceConfig::builder()
+        .targets(targets.iter().map(ToString::to_string))
+        .timeout(Duration::from_millis(500))
+        .max_ttl(8)
+        .build()
+        .unwrap();
+    let report = net
+        .run_in(net.source(), move || tcptrace::trace(&config))
+        .unwrap()
+        .expect("tracing");
+    let table = report.scapy_table();
+    let summary = report.summary();
+    for (t, (kind, code, meaning, mark)) in report.traces.iter().zip(rejects) {
+        assert_eq!(t.stop_reason, StopReason::Unreachable, "{kind}: {t:?}");
+        assert!(!t.reached, "{kind}: {t:?}");
+        assert_eq!(t.hops.len(), 3, "{kind}: nothing beyond the reject: {t:?}");
+        assert_eq!(t.hops[1].replies[0].kind, ReplyKind::TimeExceeded, "{t:?}");
+        let reply = &t.hops[2].replies[0];
+        assert_eq!(reply.from, r2, "{kind}");
+        assert_eq!(reply.kind, ReplyKind::Unreachable(*code), "{kind}");
+        assert_eq!(reply.unreachable, Some(*meaning), "{kind}");
+        let json = serde_json::to_value(reply).unwrap();
+        assert_eq!(
+            json["unreachable"],
+            serde_json::to_value(meaning).unwrap(),
+            "{kind}"
+        );
+        let label = if family == Family::V4 { 3 } else { 1 };
+        let cell = format!("{:<15} {label}", r2.to_string());
+        let line = if mark.is_empty() {
+            assert!(table.contains(&format!("{cell}  ")), "{kind}: {table}");
+            format!("  3. {r2} [port unreachable] ")
+        } else {
+            assert!(
+                table.contains(&format!("{cell} {mark} ")),
+                "{kind}: {table}"
+            );
+            format!("  3. {r2} {mark} ")
+        };
+        assert!(summary.contains(&line), "{kind}: {summary}");
+    }
+}
+
+#[test]
+fn icmp_unreachables_end_the_trace_with_traceroutes_marks() {
+    if !testbed::require_root("tcptrace icmp_unreachables_end_the_trace_with_traceroutes_marks") {
+        return;
+    }
+    unreachables_end_the_trace(
+        Family::V4,
+        &[
+            ("net-unreachable", 0, Unreachable::Net, "!N"),
+            ("host-unreachable", 1, Unreachable::Host, "!H"),
+            ("prot-unreachable", 2, Unreachable::Protocol, "!P"),
+            ("port-unreachable", 3, Unreachable::Port, ""),
+            ("admin-prohibited", 13, Unreachable::AdminProhibited, "!X"),
+        ],
+    );
+}
+
+#[test]
+fn icmpv6_unreachables_end_the_trace_with_traceroutes_marks() {
+    if !testbed::require_root("tcptrace icmpv6_unreachables_end_the_trace_with_traceroutes_marks") {
+        return;
+    }
+    unreachables_end_the_trace(
+        Family::V6,
+        &[
+            ("no-route", 0, Unreachable::Net, "!N"),
+            ("addr-unreachable", 3, Unreachable::Host, "!H"),
+            ("port-unreachable", 4, Unreachable::Port, ""),
+            ("admin-prohibited", 1, Unreachable::AdminProhibited, "!X"),
+            ("reject-route", 6, Unreachable::Other, "!<6>"),
+        ],
+    );
+}
