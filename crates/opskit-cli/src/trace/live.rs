@@ -74,6 +74,21 @@ impl Live {
     }
 }
 
+/// The terminal's (rows, columns), or a classic 24 × 80 when it does not say.
+fn screen_size() -> (usize, usize) {
+    match rustix::termios::tcgetwinsize(std::io::stdout()) {
+        Ok(w) if w.ws_row > 0 && w.ws_col > 0 => (usize::from(w.ws_row), usize::from(w.ws_col)),
+        _ => (24, 80),
+    }
+}
+
+/// How many screen lines `text` takes on a terminal `cols` wide, long lines wrapping.
+fn screen_lines(text: &str, cols: usize) -> usize {
+    text.lines()
+        .map(|l| l.chars().count().div_ceil(cols.max(1)).max(1))
+        .sum()
+}
+
 /// The progress line: `3/10 traces done, 412 probes sent, 380 replies`, and the rounds when
 /// there are several.
 pub(super) fn progress_line(p: &Progress) -> String {
@@ -96,9 +111,14 @@ impl Observer for Live {
             let text = snapshot().live_summary();
             let mut out = std::io::stdout().lock();
             self.erase_summary(&mut out);
-            let _ = out.write_all(text.as_bytes());
+            // A summary taller than the screen could not be drawn over: it waits for the end.
+            let (rows, cols) = screen_size();
+            let lines = screen_lines(&text, cols);
+            if lines < rows {
+                let _ = out.write_all(text.as_bytes());
+                self.summary_lines = lines;
+            }
             let _ = out.flush();
-            self.summary_lines = text.lines().count();
         }
         if self.progress && shown {
             eprint!("{CLEAR_LINE}{}", progress_line(p));
@@ -110,6 +130,12 @@ impl Observer for Live {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_wrap() {
+        assert_eq!(screen_lines("a\n\nbcd\n", 2), 1 + 1 + 2);
+        assert_eq!(screen_lines("", 80), 0);
+    }
 
     #[test]
     fn nothing_live_off_a_terminal_or_with_json() {
