@@ -5,7 +5,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use tcptrace::{ReplyKind, StopReason, TraceConfig, TraceReport, Unreachable};
+use tcptrace::{
+    Event, Observer, Progress, ReplyKind, StopReason, TraceConfig, TraceReport, Unreachable,
+};
 use testbed::netns::{Destination, Family, Topology};
 
 use crate::e2e::nft;
@@ -42,6 +44,54 @@ fn lossy_chain() -> (Topology, [f64; 4]) {
     (net, [0.0, 50.0, 25.0, 0.0])
 }
 
+/// Keeps what [`tcptrace::trace_observed`] told it: the progress, with the snapshot's
+/// probe count at TTL 1, and the rounds each event said ended.
+#[derive(Default)]
+struct Watch {
+    progress: Vec<(Progress, u32)>,
+    rounds_ended: Vec<u32>,
+}
+
+impl Observer for Watch {
+    fn on_event(&mut self, event: &Event) {
+        if let Event::RoundDone { round, .. } = event {
+            self.rounds_ended.push(*round);
+        }
+    }
+
+    fn on_progress(&mut self, progress: &Progress, snapshot: &dyn Fn() -> TraceReport) {
+        let probes = snapshot().traces[0].hops.first().map_or(0, |h| h.probes);
+        self.progress.push((*progress, probes));
+    }
+}
+
+/// The run's progress only grows, each snapshot has as many probes at TTL 1 as rounds
+/// begun, and every round ends once, in order.
+fn check_progress(watch: &Watch) {
+    assert_eq!(watch.rounds_ended, (1..=ROUNDS).collect::<Vec<_>>());
+    assert!(watch.progress.len() >= 2, "{} ticks", watch.progress.len());
+    for w in watch.progress.windows(2) {
+        let (a, b) = (&w[0].0, &w[1].0);
+        assert!(
+            a.rounds_done <= b.rounds_done && a.stats.sent <= b.stats.sent,
+            "{w:?}"
+        );
+    }
+    for (p, probes) in &watch.progress {
+        assert_eq!(
+            (p.traces, p.rounds, p.traces_done),
+            (1, u64::from(ROUNDS), 0),
+            "{p:?}"
+        );
+        assert!(p.rounds_done < u64::from(ROUNDS), "{p:?}");
+        let begun = u32::try_from(p.rounds_done).unwrap();
+        assert!(
+            (begun..=begun + 1).contains(probes),
+            "{p:?}: {probes} probes at TTL 1"
+        );
+    }
+}
+
 fn rounds_report(net: &Topology, target: IpAddr) -> TraceReport {
     let config = TraceConfig::builder()
         .target(target.to_string())
@@ -51,9 +101,15 @@ fn rounds_report(net: &Topology, target: IpAddr) -> TraceReport {
         .max_ttl(8)
         .build()
         .unwrap();
-    net.run_in(net.source(), move || tcptrace::trace(&config))
-        .unwrap()
-        .expect("tracing")
+    let (report, watch) = net
+        .run_in(net.source(), move || {
+            let mut watch = Watch::default();
+            let report = tcptrace::trace_observed(&config, &mut watch);
+            (report, watch)
+        })
+        .unwrap();
+    check_progress(&watch);
+    report.expect("tracing")
 }
 
 /// mtr's report per hop, from `mtr --report --json -c N --tcp --port 80`: (loss %, sent,
