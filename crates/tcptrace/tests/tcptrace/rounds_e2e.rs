@@ -92,11 +92,12 @@ fn check_progress(watch: &Watch) {
     }
 }
 
-fn rounds_report(net: &Topology, target: IpAddr) -> TraceReport {
+/// Traces `target` with [`ROUNDS`] rounds `interval` apart.
+fn rounds_report(net: &Topology, target: IpAddr, interval: Duration) -> TraceReport {
     let config = TraceConfig::builder()
         .target(target.to_string())
         .rounds(ROUNDS)
-        .interval(Duration::from_millis(100))
+        .interval(interval)
         .timeout(Duration::from_millis(500))
         .max_ttl(8)
         .build()
@@ -142,7 +143,7 @@ fn mtr(net: &Topology, target: IpAddr) -> Vec<(f64, u64, f64)> {
 fn rounds_agree_with_truth_and_mtr(family: Family) {
     let (net, truth) = lossy_chain();
     let target = net.address("web", family).unwrap();
-    let report = rounds_report(&net, target);
+    let report = rounds_report(&net, target, Duration::from_millis(100));
     let t = &report.traces[0];
     assert_eq!(t.stop_reason, StopReason::Reached, "{t:?}");
     assert_eq!(t.hops.len(), 4, "{t:?}");
@@ -307,5 +308,49 @@ fn icmpv6_unreachables_end_the_trace_with_traceroutes_marks() {
             ("admin-prohibited", 1, Unreachable::AdminProhibited, "!X"),
             ("reject-route", 6, Unreachable::Other, "!<6>"),
         ],
+    );
+}
+
+#[test]
+fn another_tracers_replies_are_counted_unmatched() {
+    if !testbed::require_root("tcptrace another_tracers_replies_are_counted_unmatched") {
+        return;
+    }
+    let (net, _) = lossy_chain();
+    let target = net.address("web", Family::V4).unwrap();
+    // traceroute -T runs in the same namespace while the rounds go on: the time exceeded its
+    // probes bring back reach our raw sockets too, and answer none of our probes.
+    let theirs = net
+        .command(net.source(), "sh")
+        .unwrap()
+        .arg("-c")
+        .arg(format!(
+            "sleep 0.5; traceroute -n -T -p 80 -q 3 -w 1 -m 3 {target}"
+        ))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // About 2 s of rounds, which traceroute's half a second falls well within.
+    let report = rounds_report(&net, target, Duration::from_millis(300));
+    let out = theirs.wait_with_output().unwrap();
+    assert!(out.status.success(), "traceroute: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // traceroute prints one `N.NNN ms` per answer; with -m 3 all of them are routers'.
+    let answers = text.matches(" ms").count();
+    assert!(answers >= 3, "traceroute got {answers} answers: {text}");
+    let stats = report.engine_stats.expect("the tracer's counters");
+    assert!(
+        stats.unmatched >= answers as u64,
+        "{answers} time exceeded of traceroute's, {stats:?}"
+    );
+    // Ours are all accounted for (the routers' drop rules now also number traceroute's
+    // answers, so which of ours they drop moves).
+    for h in &report.traces[0].hops {
+        assert_eq!(h.stats().sent, ROUNDS, "{h:?}");
+    }
+    assert!(
+        report
+            .summary()
+            .contains(&format!("dropped {} unmatched", stats.unmatched))
     );
 }
