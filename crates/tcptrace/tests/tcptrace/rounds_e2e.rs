@@ -1,6 +1,7 @@
-//! Rounds and ICMP unreachables over raw sockets in testbed namespaces (root): loss counted
-//! against nftables rules that drop an exact share of a router's answers, mtr as the peer, and
-//! routers that reject with each ICMP unreachable.
+//! Rounds, ICMP unreachables, MPLS labels and the engine's counters over raw sockets in
+//! testbed namespaces (root): loss counted against nftables rules that drop an exact share of
+//! a router's answers, mtr as the peer, routers that reject with each ICMP unreachable, a
+//! router (scapy) that labels its answers, and traceroute running beside a run.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -352,5 +353,118 @@ fn another_tracers_replies_are_counted_unmatched() {
         report
             .summary()
             .contains(&format!("dropped {} unmatched", stats.unmatched))
+    );
+}
+
+/// A router that labels its answers as an MPLS label switching router does (RFC 4950): the
+/// kernel's own time exceeded are dropped, and scapy answers each SYN that expires here with
+/// a time exceeded quoting it, padded to 128 bytes (RFC 4884) and followed by the label stack
+/// object. Arguments: the interface to the source, the router's address on it, the label.
+const MPLS_ROUTER: &str = r#"
+import sys
+from scapy.all import Ether, IP, ICMP, TCP, Raw, sendp, sniff
+from scapy.contrib.icmp_extensions import ICMPExtensionHeader, ICMPExtensionMPLS
+from scapy.contrib.mpls import MPLS
+
+iface, me, label = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def answer(p):
+    ip = p[IP]
+    quote = bytes(ip)[: ip.ihl * 4 + 20].ljust(128, b"\0")
+    reply = (
+        Ether(src=p[Ether].dst, dst=p[Ether].src)
+        / IP(src=me, dst=ip.src)
+        / ICMP(type=11, code=0, length=32)
+        / Raw(quote)
+        / ICMPExtensionHeader()
+        / ICMPExtensionMPLS(stack=[MPLS(label=label, cos=5, s=1, ttl=1)])
+    )
+    sendp(reply, iface=iface, verbose=False)
+
+sniff(
+    iface=iface,
+    filter="ip[8] = 1 and tcp[tcpflags] & tcp-syn != 0",
+    prn=answer,
+    store=False,
+    timeout=30,
+    started_callback=lambda: print("ready", flush=True),
+)
+"#;
+
+#[test]
+fn mpls_labels_from_a_labelling_router_are_in_the_table_and_summary() {
+    if !testbed::require_root(
+        "tcptrace mpls_labels_from_a_labelling_router_are_in_the_table_and_summary",
+    ) {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2"])
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "web"])
+        .build()
+        .unwrap();
+    nft(
+        &net,
+        "r1",
+        &[
+            "add table ip lsr".into(),
+            "add chain ip lsr out { type filter hook output priority 0 ; }".into(),
+            "add rule ip lsr out icmp type time-exceeded drop".into(),
+        ],
+    );
+    let iface = net.interface("r1", "src").unwrap().to_owned();
+    let r1 = net.interface_address("r1", "src", Family::V4).unwrap();
+    let mut router = net
+        .command(
+            "r1",
+            std::env::var_os(testbed::scapy::PYTHON_ENV).unwrap_or_else(|| "python3".into()),
+        )
+        .unwrap()
+        .args(["-c", MPLS_ROUTER, &iface, &r1.to_string(), "24000"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(router.stdout.as_mut().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready.trim(), "ready", "the labelling router did not start");
+    let target = net.address("web", Family::V4).unwrap();
+    let config = TraceConfig::builder()
+        .target(target.to_string())
+        .timeout(Duration::from_secs(1))
+        .retry(2)
+        .build()
+        .unwrap();
+    let report = net
+        .run_in(net.source(), move || tcptrace::trace(&config))
+        .unwrap()
+        .expect("tracing");
+    let _ = router.kill();
+    let _ = router.wait();
+    let t = &report.traces[0];
+    assert_eq!(t.stop_reason, StopReason::Reached, "{t:?}");
+    let hop1 = &t.hops[0].replies[0];
+    assert_eq!(hop1.from, r1, "{t:?}");
+    let label = tcptrace::MplsLabel::new(24000, 5, true, 1).unwrap();
+    assert_eq!(hop1.mpls, [label], "{t:?}");
+    assert!(
+        t.hops[1].replies[0].mpls.is_empty(),
+        "r2 labels nothing: {t:?}"
+    );
+    let mark = "[MPLS: Lbl 24000 Exp 5 S 1 TTL 1]";
+    let table = report.scapy_table();
+    assert!(
+        table.contains(&format!("{:<15} 11 {mark}", r1.to_string())),
+        "{table}"
+    );
+    let summary = report.summary();
+    assert!(
+        summary.contains(&format!("\n     {mark}\n  2. ")),
+        "{summary}"
     );
 }
