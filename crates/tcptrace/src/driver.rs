@@ -207,6 +207,33 @@ pub fn trace_with(config: &TraceConfig, on_event: impl FnMut(&Event)) -> Result<
 /// [`trace_with`], telling `observer` of every event and, while the run goes on, of its
 /// [`Progress`] with a snapshot of the report so far.
 ///
+/// ```no_run
+/// use std::time::Duration;
+/// use tcptrace::{Observer, Progress, TraceConfig, TraceReport};
+///
+/// /// Prints the progress, and the summary after every round.
+/// struct Live(u64);
+///
+/// impl Observer for Live {
+///     fn on_progress(&mut self, p: &Progress, snapshot: &dyn Fn() -> TraceReport) {
+///         eprintln!("{}/{} traces, {} probes sent", p.traces_done, p.traces, p.stats.sent);
+///         if p.rounds_done > self.0 {
+///             self.0 = p.rounds_done;
+///             print!("{}", snapshot().live_summary());
+///         }
+///     }
+/// }
+///
+/// let config = TraceConfig::builder()
+///     .target("192.0.2.1")
+///     .rounds(10)
+///     .interval(Duration::from_millis(500))
+///     .build()?;
+/// let report = tcptrace::trace_observed(&config, &mut Live(0))?;
+/// print!("{}", report.summary());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 ///
 /// As [`trace`].

@@ -36,6 +36,8 @@ fn help_lists_the_options() {
         "--png",
         "--gap-limit",
         "--summary",
+        "--rounds",
+        "--interval",
         "cap_net_raw+ep",
     ] {
         assert!(text.contains(opt), "--help lacks {opt}:\n{text}");
@@ -50,6 +52,11 @@ fn help_lists_the_options() {
         "! TARGET:tcpPORT: not traced, REASON",
         "failed_targets",
         "schemas/trace.json",
+        "mtr's Javg",
+        "!N (network), !H (host), !P (protocol), !X",
+        "[MPLS: Lbl 24000 Exp 0 S 1",
+        "engine_stats",
+        "progress line on",
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }
