@@ -926,8 +926,10 @@ impl Engine {
         st.rounds.done += 1;
         let round = st.rounds.done;
         self.events.push_back(Event::RoundDone { flow: f, round });
-        if round < self.rounds {
-            let started = st.rounds.started_at.unwrap_or_else(Instant::now);
+        // A round has begun with its first send, so it has a start time.
+        if round < self.rounds
+            && let Some(started) = st.rounds.started_at
+        {
             self.rounds_due
                 .push(Reverse((started + interval, f as u32)));
         } else if let Some(reason) = st.rounds.discovered.clone() {
