@@ -23,6 +23,7 @@ const APT: &[&str] = &[
     "traceroute",
     "tcptraceroute",
     "scamper",
+    "mtr-tiny",
     "fonts-dejavu-core",
     "time",
     "tzdata",

@@ -8,6 +8,8 @@ use tcptrace::{TraceConfig, TraceReport};
 
 use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
 
+mod live;
+
 /// Arguments of `opskit trace`.
 #[derive(clap::Args)]
 #[command(
@@ -25,10 +27,30 @@ use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
                   no trace can reach (unspecified, multicast, broadcast), is not traced and the \
                   others still are: it gets a `! TARGET:tcpPORT: not traced, REASON` line per \
                   port (`failed_targets` in --json) and a warning.\n\n\
+                  --rounds N sends N probes to each hop, one per round, --interval apart, as \
+                  mtr -c N does, and prints the summary (unless --json): per hop the loss, \
+                  probes sent (Snt) and answered in time (Rcv), the best, average and worst \
+                  RTT, their standard deviation (StDev) and the jitter (Jttr: the mean \
+                  absolute difference of the RTTs of consecutive probes, mtr's Javg); --json \
+                  has them in each hop's `stats`. The first round finds the path; the later \
+                  ones probe it to where it ended. On a terminal the summary is redrawn after \
+                  every round, and any run longer than a second shows a progress line on \
+                  stderr (traces done, probes sent, replies); a pipe or a file gets the final \
+                  result only.\n\n\
+                  An ICMP unreachable ends its trace at that hop, marked as traceroute marks \
+                  it: !N (network), !H (host), !P (protocol), !X (administratively \
+                  prohibited), !F, !S, !V, !C, !<CODE>; a port unreachable has no mark in the \
+                  table and says so in the summary; --json has `unreachable` on the reply \
+                  (net, host, protocol, port, admin_prohibited...). MPLS labels quoted by a \
+                  router follow its cell and its summary line as [MPLS: Lbl 24000 Exp 0 S 1 \
+                  TTL 1]. The summary ends with the engine's counters (probes sent, replies, \
+                  and the packets dropped as unmatched, duplicate, late or rewritten); --json \
+                  has them in `engine_stats`.\n\n\
                   The default --deadline covers the whole plan even when answers are lost or \
                   late: with P = targets x ports x TTLs x attempts (1 + --retry, or 64 for a \
-                  negative --retry), W = --max-in-flight and T = --probe-timeout, it is \
-                  ceil(P / W) x T + TTLs x attempts x T + P / --pps + 1 s: 63 s for one target \
+                  negative --retry) x --rounds, W = --max-in-flight and T = --probe-timeout, \
+                  it is ceil(P / W) x T + TTLs x attempts x T + (rounds - 1) x (--interval + \
+                  T) + P / --pps + 1 s: 63 s for one target \
                   on one port with the defaults, 2405 s for 10,000 targets. A run normally ends \
                   long before it (a dead target stops at the --gap-limit after one timeout).\n\n\
                   Exit status: 0 when every trace ended by a stop condition; 1 when the traces \
@@ -67,6 +89,13 @@ pub(crate) struct Args {
         value_name = "N"
     )]
     retry: i32,
+    /// Probes per hop, one per round, --interval apart (mtr's -c); 1 to 256. Prints the
+    /// summary with per-hop statistics unless --json. Cannot be combined with --retry.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    rounds: u32,
+    /// The time between the starts of consecutive rounds: seconds or a span such as 500ms.
+    #[arg(long, default_value = "1", value_name = "SPAN", value_parser = crate::duration::parse)]
+    interval: Duration,
     /// Send at most this many probes per second (default: no pacing).
     #[arg(long, value_name = "PPS")]
     pps: Option<u32>,
@@ -85,7 +114,8 @@ pub(crate) struct Args {
     /// Schema `schemas/trace.json` of the opskit sources.
     #[arg(long, conflicts_with = "summary")]
     json: bool,
-    /// Print an mtr-like per-hop summary (loss, best/avg/worst RTT) instead of the table.
+    /// Print an mtr-like per-hop summary (loss, best/avg/worst RTT, standard deviation,
+    /// jitter, and the engine's counters) instead of the table.
     #[arg(long)]
     summary: bool,
     /// Annotate replies with their AS from this database (an ip-location-db CSV, iptoasn TSV,
@@ -120,7 +150,9 @@ fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::Co
         .retry(args.retry)
         .max_in_flight(args.max_in_flight)
         .all_ttls(args.all_ttls)
-        .gap_limit(gap);
+        .gap_limit(gap)
+        .rounds(args.rounds)
+        .interval(args.interval);
     if let Some(pps) = args.pps {
         b = b.pps(pps);
     }
@@ -228,7 +260,12 @@ fn unfinished_lines(report: &TraceReport) -> String {
 pub(crate) fn run(mut args: Args) -> Result<Exit> {
     let targets = std::mem::take(&mut args.targets);
     let config = config(&args, targets)?;
-    let mut report = tcptrace::trace(&config)?;
+    // Rounds are mtr's: their result is the summary.
+    let summary = args.summary || (args.rounds > 1 && !args.json);
+    let mut live = live::Live::new(summary, args.json);
+    let traced = tcptrace::trace_observed(&config, &mut live);
+    live.finish();
+    let mut report = traced?;
     // The trace is done: a later step that fails costs only its own part of the result.
     let mut partial = incomplete(&config, &report);
     if let Err(e) = annotate(&args, &mut report) {
@@ -243,7 +280,7 @@ pub(crate) fn run(mut args: Args) -> Result<Exit> {
             .map_err(|e| Error::io("writing the JSON report", e.into()))?;
         j.push('\n');
         write_stdout(j.as_bytes())?;
-    } else if args.summary {
+    } else if summary {
         write_stdout(report.summary().as_bytes())?;
     } else {
         let mut table = report.scapy_table();

@@ -10,6 +10,8 @@ use crate::model::{TargetError, TraceParams};
 pub(crate) const MAX_SLOTS: u64 = 1 << 20;
 /// The most attempts (first send + retries) per (flow, TTL).
 pub(crate) const MAX_ATTEMPTS: u32 = 64;
+/// The most rounds one run may have: each (flow, TTL) numbers its probes in 8 bits.
+pub(crate) const MAX_ROUNDS: u32 = 256;
 /// What the default deadline adds for the driver loop itself.
 pub(crate) const DEADLINE_SLACK: Duration = Duration::from_secs(1);
 
@@ -31,6 +33,8 @@ pub struct TraceConfig {
     pub(crate) all_ttls: bool,
     pub(crate) gap_limit: Option<u8>,
     pub(crate) deadline: Option<Duration>,
+    pub(crate) rounds: u32,
+    pub(crate) interval: Duration,
 }
 
 impl TraceConfig {
@@ -89,6 +93,16 @@ impl TraceConfig {
         self.gap_limit
     }
 
+    /// How many probes each hop gets, one per round (mtr's `-c`; default 1).
+    pub fn rounds(&self) -> u32 {
+        self.rounds
+    }
+
+    /// The time between the starts of consecutive rounds of a trace (default 1 s).
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
     /// The overall deadline of a blocking run: the one given to
     /// [`TraceConfigBuilder::deadline`], or else [`TraceConfig::plan_deadline`].
     pub fn deadline(&self) -> Duration {
@@ -105,13 +119,16 @@ impl TraceConfig {
     /// when the answers are lost or come late. With `F` = targets × ports, `N` = TTLs
     /// (`max_ttl - min_ttl + 1`), `A` = attempts per (flow, TTL) (`1 + retry`; 64, the most
     /// there can be, for a negative retry, which keeps resending while answers come),
-    /// `P = F × N × A` probes, `W` = the in-flight window and `T` = the probe timeout:
+    /// `R` = rounds, `P = F × N × A × R` probes, `W` = the in-flight window, `T` = the probe
+    /// timeout and `I` = the interval between rounds:
     ///
     /// ```text
     /// deadline = ceil(P / W) × T      every probe through the window, each holding its slot
     ///                                 for at most T
     ///          + N × A × T            one flow's longest chain: each TTL it reaches may wait
     ///                                 for the answer of the one before, every attempt
+    ///          + (R - 1) × (I + T)    the later rounds, each started I after the one before
+    ///                                 and waiting up to T for its last answer
     ///          + P / pps              the pace, when pacing is on
     ///          + 1 s                  slack for the loop
     /// ```
@@ -128,7 +145,8 @@ impl TraceConfig {
         let probes = self.targets.len() as u64
             * self.ports.len() as u64
             * u64::from(ttls)
-            * u64::from(attempts);
+            * u64::from(attempts)
+            * u64::from(self.rounds);
         let rounds = probes.div_ceil(u64::from(self.max_in_flight));
         let window = self
             .timeout
@@ -138,8 +156,10 @@ impl TraceConfig {
             let nanos = u128::from(probes) * 1_000_000_000 / u128::from(pps);
             Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
         });
+        let rounds = (self.interval.saturating_add(self.timeout)).saturating_mul(self.rounds - 1);
         window
             .saturating_add(path)
+            .saturating_add(rounds)
             .saturating_add(pacing)
             .saturating_add(DEADLINE_SLACK)
     }
@@ -157,6 +177,8 @@ impl TraceConfig {
             gap_limit: self.gap_limit,
             deadline_s: Some(self.deadline().as_secs_f64()),
             deadline_given: self.has_explicit_deadline(),
+            rounds: self.rounds,
+            interval_s: (self.rounds > 1).then_some(self.interval.as_secs_f64()),
         }
     }
 }
@@ -195,6 +217,8 @@ impl Default for TraceConfigBuilder {
                 all_ttls: false,
                 gap_limit: Some(5),
                 deadline: None,
+                rounds: 1,
+                interval: Duration::from_secs(1),
             },
             error: None,
         }
@@ -318,13 +342,32 @@ impl TraceConfigBuilder {
         self
     }
 
+    /// Sends `n` probes to each hop, one per round, as mtr's `-c` does (default 1). The first
+    /// round finds the path as a single probe would (where it stops: the destination, an
+    /// unreachable, the gap limit); each later round probes every TTL of that path once,
+    /// [`interval`](Self::interval) after the start of the one before. A probe unanswered
+    /// within the timeout is a loss: rounds cannot be combined with retries, which would
+    /// hide the loss they measure. At most 256.
+    pub fn rounds(mut self, n: u32) -> Self {
+        self.cfg.rounds = n;
+        self
+    }
+
+    /// The time between the starts of consecutive rounds of a trace (default 1 s, mtr's
+    /// `-i`). A round whose replies take longer delays the next one until they are in
+    /// or timed out.
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.cfg.interval = interval;
+        self
+    }
+
     /// Checks the settings and builds the configuration.
     ///
     /// # Errors
     ///
     /// The first [`ConfigError`]: no target, a bad port or port list, TTL 0 or min above max,
-    /// a bad timeout, zero pace, window or gap limit, retry outside -63..=63, or a plan above
-    /// 2^20 (flows × TTLs) probes.
+    /// a bad timeout, zero pace, window or gap limit, retry outside -63..=63, rounds outside
+    /// 1..=256 or combined with retries, or a plan above 2^20 (flows × TTLs) probes.
     pub fn build(self) -> Result<TraceConfig, ConfigError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -368,6 +411,12 @@ impl TraceConfigBuilder {
         }
         if c.retry.unsigned_abs() >= MAX_ATTEMPTS {
             return Err(ConfigError::RetryRange(c.retry));
+        }
+        if c.rounds == 0 || c.rounds > MAX_ROUNDS {
+            return Err(ConfigError::RoundsRange(c.rounds));
+        }
+        if c.rounds > 1 && c.retry != 0 {
+            return Err(ConfigError::RoundsWithRetry);
         }
         let slots =
             c.targets.len() as u64 * c.ports.len() as u64 * u64::from(c.max_ttl - c.min_ttl + 1);

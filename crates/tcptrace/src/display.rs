@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::model::{Reply, ReplyKind, Trace, TraceReport};
+use crate::model::{
+    EngineStats, MplsLabel, Reply, ReplyKind, StopReason, Trace, TraceReport, Unreachable,
+};
 
 impl TraceReport {
     /// scapy's `TracerouteResult.show()` table, byte for byte: one row per TTL that got at
@@ -12,6 +14,11 @@ impl TraceReport {
     /// cells `ADDR 11` (time exceeded; `3` for ICMPv6), `ADDR SA`, `ADDR RA`,
     /// `ADDR 3` (unreachable; `1` for ICMPv6) or `-`. The address is left-aligned in 15
     /// columns, and every cell is followed by a space.
+    ///
+    /// Beyond scapy, whose table has no place for them: an unreachable's cell ends with
+    /// traceroute's mark (`ADDR 3 !H`; see [`Unreachable::mark`]), and a reply that quoted
+    /// MPLS labels (RFC 4950) ends with each, as traceroute and mtr print them:
+    /// `ADDR 11 [MPLS: Lbl 24000 Exp 0 S 1 TTL 1]`.
     ///
     /// Columns use the target address, as scapy's do. Where a TTL has several replies, the
     /// first reply in time is shown, preferring one that came before the timeout.
@@ -40,7 +47,13 @@ impl TraceReport {
                 let Some(reply) = shown_reply(&hop.replies) else {
                     continue;
                 };
-                let cell = format!("{:<15} {}", reply.from.to_string(), kind_label(reply));
+                let mut cell = format!("{:<15} {}", reply.from.to_string(), kind_label(reply));
+                if let Some(mark) = unreachable_mark(reply).filter(|m| !m.is_empty()) {
+                    let _ = write!(cell, " {mark}");
+                }
+                for label in &reply.mpls {
+                    let _ = write!(cell, " {}", mpls_text(*label));
+                }
                 let w = widths.entry(col.clone()).or_insert(0);
                 *w = (*w).max(col.len()).max(cell.len());
                 rows.insert(hop.ttl);
@@ -66,15 +79,33 @@ impl TraceReport {
     }
 
     /// An mtr-like summary: for each trace, one line per probed TTL with the addresses that
-    /// answered (`???` for none), the loss, and the minimum, average and maximum RTT; then
-    /// for each port of each failed target, `TARGET port PORT: not traced, REASON`.
+    /// answered (`???` for none) and mtr's columns ([`Hop::stats`](crate::Hop::stats)): the
+    /// loss, probes sent and answered in time, the best, average and worst RTT, their
+    /// standard deviation and the jitter (the mean absolute difference of consecutive RTTs,
+    /// as mtr's `Javg`). An address that sent an ICMP unreachable carries traceroute's mark
+    /// (`!N`, `!H`, `!P`, `!X`...; a port unreachable says so in words), and the MPLS label
+    /// stacks quoted at a hop follow its line, one `[MPLS: Lbl 24000 Exp 0 S 1 TTL 1]` per
+    /// entry. Then for each port of each failed target, `TARGET port PORT: not traced,
+    /// REASON`, and last, when the report has them, the engine's counters (probes sent,
+    /// replies, and the packets dropped as unmatched, late or rewritten).
     pub fn summary(&self) -> String {
+        self.summary_of(false)
+    }
+
+    /// [`TraceReport::summary`] of a report taken while the run goes on (as
+    /// [`Observer::on_progress`](crate::Observer::on_progress) gives it): the traces not
+    /// finished yet, which such a report ends by [`StopReason::Deadline`], say `in progress`.
+    pub fn live_summary(&self) -> String {
+        self.summary_of(true)
+    }
+
+    fn summary_of(&self, live: bool) -> String {
         let mut s = String::new();
         for (i, trace) in self.traces.iter().enumerate() {
             if i > 0 {
                 s.push('\n');
             }
-            summarize(&mut s, trace);
+            summarize(&mut s, trace, live);
         }
         if !self.traces.is_empty() && !self.failed_targets.is_empty() {
             s.push('\n');
@@ -84,14 +115,58 @@ impl TraceReport {
                 let _ = writeln!(s, "{} port {port}: not traced, {}", f.target, f.reason);
             }
         }
+        if let Some(stats) = &self.engine_stats {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            engine_lines(&mut s, stats);
+        }
         s
     }
 }
 
-fn summarize(s: &mut String, trace: &Trace) {
+/// The engine's counters, in two lines.
+fn engine_lines(s: &mut String, e: &EngineStats) {
     let _ = writeln!(
         s,
-        "{} ({}) port {}: {}, {}",
+        "engine: {} probes sent ({} retries), {} replies ({} late)",
+        e.sent, e.retries, e.replies, e.late
+    );
+    let _ = writeln!(
+        s,
+        "engine: dropped {} unmatched, {} duplicate, {} beyond the path, {} malformed; \
+         {} rewritten, {} matched by IP ID, {} send errors",
+        e.unmatched, e.duplicates, e.ignored, e.malformed, e.rewritten, e.by_ident, e.send_errors
+    );
+}
+
+/// traceroute's mark of an unreachable reply (empty for a port unreachable), or `None` for
+/// other replies.
+fn unreachable_mark(r: &Reply) -> Option<String> {
+    let ReplyKind::Unreachable(code) = r.kind else {
+        return None;
+    };
+    let u = r
+        .unreachable
+        .unwrap_or_else(|| Unreachable::from_code(r.from.is_ipv6(), code));
+    Some(u.mark(code))
+}
+
+/// An MPLS label stack entry as traceroute and mtr print it.
+fn mpls_text(l: MplsLabel) -> String {
+    format!(
+        "[MPLS: Lbl {} Exp {} S {} TTL {}]",
+        l.label,
+        l.tc,
+        u8::from(l.bottom),
+        l.ttl
+    )
+}
+
+fn summarize(s: &mut String, trace: &Trace, live: bool) {
+    let _ = write!(
+        s,
+        "{} ({}) port {}: {}, ",
         trace.target,
         trace.addr,
         trace.port,
@@ -100,12 +175,16 @@ fn summarize(s: &mut String, trace: &Trace) {
         } else {
             "not reached"
         },
-        trace.stop_reason
     );
+    let _ = if live && trace.stop_reason == StopReason::Deadline {
+        writeln!(s, "in progress")
+    } else {
+        writeln!(s, "{}", trace.stop_reason)
+    };
     let _ = writeln!(
         s,
-        "{:>3}  {:<40} {:>6} {:>5} {:>5} {:>9} {:>9} {:>9}",
-        "TTL", "Host", "Loss%", "Snt", "Rcv", "Best", "Avg", "Worst"
+        "{:>3}  {:<40} {:>6} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "TTL", "Host", "Loss%", "Snt", "Rcv", "Best", "Avg", "Worst", "StDev", "Jttr"
     );
     for hop in &trace.hops {
         let mut addrs: Vec<String> = hop
@@ -116,48 +195,31 @@ fn summarize(s: &mut String, trace: &Trace) {
         if addrs.is_empty() {
             addrs.push("???".into());
         }
-        let rtts: Vec<f64> = hop
-            .replies
-            .iter()
-            .filter(|r| !r.late)
-            .map(|r| r.rtt_ms)
-            .collect();
-        let sent = hop.probes.max(hop.replies.len() as u32);
-        let rcv = hop
-            .replies
-            .iter()
-            .filter(|r| !r.late)
-            .count()
-            .min(sent as usize);
-        let loss = if sent == 0 {
-            0.0
-        } else {
-            100.0 * (1.0 - f64::from(rcv as u32) / f64::from(sent))
-        };
-        let (best, avg, worst) = if rtts.is_empty() {
-            ("-".to_owned(), "-".to_owned(), "-".to_owned())
-        } else {
-            let min = rtts.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = rtts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let avg = rtts.iter().sum::<f64>() / f64::from(rtts.len() as u32);
-            (
-                format!("{min:.3}"),
-                format!("{avg:.3}"),
-                format!("{max:.3}"),
-            )
-        };
+        let st = hop.stats();
+        let ms = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
         let _ = writeln!(
             s,
-            "{:>3}. {:<40} {:>5.1}% {:>5} {:>5} {:>9} {:>9} {:>9}",
+            "{:>3}. {:<40} {:>5.1}% {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}",
             hop.ttl,
             addrs.join(" "),
-            loss,
-            sent,
-            rcv,
-            best,
-            avg,
-            worst
+            st.loss_pct,
+            st.sent,
+            st.received,
+            ms(st.best_ms),
+            ms(st.avg_ms),
+            ms(st.worst_ms),
+            ms(st.stdev_ms),
+            ms(st.jitter_ms),
         );
+        let mut stacks: Vec<&[MplsLabel]> = Vec::new();
+        for r in hop.replies.iter().filter(|r| !r.mpls.is_empty()) {
+            if !stacks.contains(&r.mpls.as_slice()) {
+                stacks.push(&r.mpls);
+            }
+        }
+        for label in stacks.into_iter().flatten() {
+            let _ = writeln!(s, "     {}", mpls_text(*label));
+        }
     }
 }
 
@@ -167,17 +229,18 @@ fn host_label(trace: &Trace, addr: IpAddr, replies: &[Reply]) -> String {
     if let Some(asn) = r.and_then(|r| r.asn) {
         let _ = write!(label, " AS{asn}");
     }
-    if addr == trace.addr
-        && let Some(r) = r
-    {
-        match r.kind {
-            ReplyKind::Unreachable(code) => {
-                let _ = write!(label, " [unreachable, code {code}]");
-            }
-            _ => {
-                let _ = write!(label, " [{}]", kind_label(r));
-            }
+    let Some(r) = r else {
+        return label;
+    };
+    match unreachable_mark(r) {
+        Some(mark) if mark.is_empty() => label.push_str(" [port unreachable]"),
+        Some(mark) => {
+            let _ = write!(label, " {mark}");
         }
+        None if addr == trace.addr => {
+            let _ = write!(label, " [{}]", kind_label(r));
+        }
+        None => {}
     }
     label
 }
@@ -199,7 +262,7 @@ fn kind_label(r: &Reply) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Hop, StopReason, TraceParams};
+    use crate::model::{Hop, TraceParams};
     use std::time::Duration;
 
     fn te(a: &str) -> Reply {
@@ -236,6 +299,7 @@ mod tests {
         TraceReport {
             params: TraceParams::default(),
             failed_targets: Vec::new(),
+            engine_stats: None,
             started_at: String::new(),
             traces: vec![
                 trace("192.0.2.1", 80, vec![Hop::new(3, vec![te("10.0.0.1")])]),
@@ -278,5 +342,98 @@ mod tests {
         assert!(s.contains("  3. 10.0.0.1"), "{s}");
         assert!(s.contains("192.0.2.2 [RA]"), "{s}");
         assert!(s.contains("0.300"), "{s}");
+    }
+
+    #[test]
+    fn unreachable_marks_mpls_and_engine_counters() {
+        let unreach = |a: &str, code| {
+            Reply::new(
+                a.parse().unwrap(),
+                Duration::from_micros(200),
+                ReplyKind::Unreachable(code),
+            )
+        };
+        let mut labelled = te("10.0.0.1");
+        labelled.mpls = vec![
+            MplsLabel::new(24000, 0, false, 1).unwrap(),
+            MplsLabel::new(16, 5, true, 1).unwrap(),
+        ];
+        let mut r = report();
+        r.traces = vec![Trace {
+            target: "t".into(),
+            addr: "192.0.2.9".parse().unwrap(),
+            port: 80,
+            reached: false,
+            stop_reason: StopReason::Unreachable,
+            hops: vec![
+                Hop::new(1, vec![labelled]),
+                Hop::new(2, vec![unreach("10.0.0.2", 13)]),
+            ],
+        }];
+        let mut v6 = report();
+        v6.traces = vec![Trace {
+            target: "v6".into(),
+            addr: "2001:db8::9".parse().unwrap(),
+            port: 80,
+            reached: false,
+            stop_reason: StopReason::Unreachable,
+            hops: vec![Hop::new(1, vec![unreach("2001:db8::1", 3)])],
+        }];
+        let table = r.scapy_table();
+        assert!(
+            table.contains(
+                "10.0.0.1        11 [MPLS: Lbl 24000 Exp 0 S 0 TTL 1] [MPLS: Lbl 16 Exp 5 S 1 TTL 1] "
+            ),
+            "{table}"
+        );
+        assert!(table.contains("10.0.0.2        3 !X "), "{table}");
+        assert!(
+            v6.scapy_table().contains("2001:db8::1     1 !H "),
+            "{}",
+            v6.scapy_table()
+        );
+
+        let mut stats = EngineStats::default();
+        (stats.sent, stats.unmatched, stats.late) = (7, 3, 1);
+        r.engine_stats = Some(stats);
+        let s = r.summary();
+        assert!(s.contains("  2. 10.0.0.2 !X "), "{s}");
+        assert!(s.contains("\n     [MPLS: Lbl 24000 Exp 0 S 0 TTL 1]\n     [MPLS: Lbl 16 Exp 5 S 1 TTL 1]\n  2."), "{s}");
+        assert!(
+            s.contains("engine: 7 probes sent (0 retries), 0 replies (1 late)"),
+            "{s}"
+        );
+        assert!(s.contains("dropped 3 unmatched"), "{s}");
+        let mut port = report();
+        port.traces[0].hops = vec![Hop::new(3, vec![unreach("192.0.2.1", 3)])];
+        assert!(
+            port.summary().contains("192.0.2.1 [port unreachable]"),
+            "{}",
+            port.summary()
+        );
+    }
+
+    #[test]
+    fn summary_has_mtr_columns() {
+        let rtts = [1.0, 3.0, 2.0];
+        let replies = rtts
+            .iter()
+            .map(|ms| te("10.0.0.1").with_rtt_ms(*ms))
+            .collect();
+        let mut r = report();
+        r.traces.truncate(1);
+        r.traces[0].hops = vec![Hop::measured(
+            1,
+            4,
+            replies,
+            crate::HopStats::from_rtts(4, &rtts),
+        )];
+        let s = r.summary();
+        assert!(s.contains("StDev      Jttr"), "{s}");
+        // Loss 25%, 4 sent, 3 received, best 1, avg 2, worst 3, stdev 1, jitter (2 + 1) / 2.
+        assert!(
+            s.contains("  1. 10.0.0.1                                  25.0%     4     3     1.000     2.000     3.000     1.000     1.500"),
+            "{s}"
+        );
     }
 }

@@ -2,12 +2,14 @@
 
 use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, ToSocketAddrs};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::TraceConfig;
 use crate::engine::{Engine, Event, Flow};
 use crate::error::{Error, Result};
-use crate::model::{FailedTarget, StopReason, TargetError, Trace, TraceReport, rfc3339};
+use crate::model::{
+    EngineStats, FailedTarget, StopReason, TargetError, Trace, TraceReport, rfc3339,
+};
 use crate::transport::RawSockets;
 
 /// Resolves a target with the system resolver (IPv4 and IPv6), or parses it as an address
@@ -122,7 +124,50 @@ fn plan_targets(config: &TraceConfig) -> Result<Vec<Plan<'_>>> {
 }
 
 /// How long the loop waits for replies when nothing is pending and there is no deadline.
-const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+/// How often an [`Observer`] hears of the progress of a run, at most and at least.
+const TICK: Duration = Duration::from_millis(200);
+
+/// How far a run has come, as [`Observer::on_progress`] hears it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Traces finished (those that failed before the run started included).
+    pub traces_done: usize,
+    /// Traces in the run.
+    pub traces: usize,
+    /// Rounds finished, over all traces ([`TraceConfig::rounds`] per trace).
+    pub rounds_done: u64,
+    /// Rounds in the run: traces × rounds.
+    pub rounds: u64,
+    /// The engine's counters so far (probes sent, replies...).
+    pub stats: EngineStats,
+}
+
+/// Watches a run of [`trace_observed`]: its events as they happen, and its progress about five
+/// times a second and after every round, with a snapshot of the report so far (for a live
+/// display that redraws as rounds end).
+pub trait Observer {
+    /// An event, as [`trace_with`] reports them.
+    fn on_event(&mut self, event: &Event) {
+        let _ = event;
+    }
+
+    /// The progress of the run; `snapshot` builds the report so far (traces not finished yet
+    /// end in [`StopReason::Deadline`] in it). Not called after the run ends.
+    fn on_progress(&mut self, progress: &Progress, snapshot: &dyn Fn() -> TraceReport) {
+        let _ = (progress, snapshot);
+    }
+}
+
+/// [`trace_with`]'s observer: events only.
+struct Events<F>(F);
+
+impl<F: FnMut(&Event)> Observer for Events<F> {
+    fn on_event(&mut self, event: &Event) {
+        (self.0)(event);
+    }
+}
 
 /// A fresh random key for a run.
 pub(crate) fn run_key() -> u64 {
@@ -155,7 +200,44 @@ pub fn trace(config: &TraceConfig) -> Result<TraceReport> {
 /// # Errors
 ///
 /// As [`trace`].
-pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Result<TraceReport> {
+pub fn trace_with(config: &TraceConfig, on_event: impl FnMut(&Event)) -> Result<TraceReport> {
+    trace_observed(config, &mut Events(on_event))
+}
+
+/// [`trace_with`], telling `observer` of every event and, while the run goes on, of its
+/// [`Progress`] with a snapshot of the report so far.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tcptrace::{Observer, Progress, TraceConfig, TraceReport};
+///
+/// /// Prints the progress, and the summary after every round.
+/// struct Live(u64);
+///
+/// impl Observer for Live {
+///     fn on_progress(&mut self, p: &Progress, snapshot: &dyn Fn() -> TraceReport) {
+///         eprintln!("{}/{} traces, {} probes sent", p.traces_done, p.traces, p.stats.sent);
+///         if p.rounds_done > self.0 {
+///             self.0 = p.rounds_done;
+///             print!("{}", snapshot().live_summary());
+///         }
+///     }
+/// }
+///
+/// let config = TraceConfig::builder()
+///     .target("192.0.2.1")
+///     .rounds(10)
+///     .interval(Duration::from_millis(500))
+///     .build()?;
+/// let report = tcptrace::trace_observed(&config, &mut Live(0))?;
+/// print!("{}", report.summary());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`trace`].
+pub fn trace_observed(config: &TraceConfig, observer: &mut impl Observer) -> Result<TraceReport> {
     let started_at = rfc3339(SystemTime::now());
     // Per trace in report order: `None` for a flow the engine traces, or the trace of a
     // target without a route, failed before any probe.
@@ -178,7 +260,7 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
                     error: error.to_string(),
                 };
                 for &port in &config.ports {
-                    on_event(&Event::Done {
+                    observer.on_event(&Event::Done {
                         flow: planned.len(),
                         reason: reason.clone(),
                     });
@@ -193,39 +275,69 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
                 }
             }
             Plan::Failed(target) => {
-                on_event(&Event::TargetFailed {
+                observer.on_event(&Event::TargetFailed {
                     target: target.clone(),
                 });
                 failed_targets.push(target);
             }
         }
     }
-    let mut traced = if flows.is_empty() {
-        Vec::new()
-    } else {
-        run(config, flows, |mut ev| {
-            if let Event::Reply { flow, .. } | Event::Done { flow, .. } = &mut ev {
+    // The report of the engine's traces so far, with the traces failed before the run.
+    let assemble = |traced: Vec<Trace>, stats: Option<EngineStats>| {
+        let mut traced = traced.into_iter();
+        let traces = planned
+            .iter()
+            .filter_map(|failed| failed.clone().or_else(|| traced.next()))
+            .collect();
+        let mut report = TraceReport::new(config.params(), started_at.clone(), traces);
+        report.failed_targets.clone_from(&failed_targets);
+        report.engine_stats = stats;
+        report
+    };
+    let failed_early = planned.iter().filter(|t| t.is_some()).count();
+    if flows.is_empty() {
+        // No engine ran: the report has no counters.
+        return Ok(assemble(Vec::new(), None));
+    }
+    let (traced, stats) = run(config, flows, |step| match step {
+        Step::Event(mut ev) => {
+            if let Event::Reply { flow, .. }
+            | Event::Done { flow, .. }
+            | Event::RoundDone { flow, .. } = &mut ev
+            {
                 *flow = in_report[*flow];
             }
-            on_event(&ev);
-        })?
-    }
-    .into_iter();
-    let traces = planned
-        .into_iter()
-        .filter_map(|failed| failed.or_else(|| traced.next()))
-        .collect();
-    let mut report = TraceReport::new(config.params(), started_at, traces);
-    report.failed_targets = failed_targets;
-    Ok(report)
+            observer.on_event(&ev);
+        }
+        Step::Tick(engine) => {
+            let (rounds_done, rounds) = engine.rounds_progress();
+            let progress = Progress {
+                traces_done: failed_early + engine.flows_done(),
+                traces: planned.len(),
+                rounds_done,
+                rounds,
+                stats: engine.stats(),
+            };
+            observer.on_progress(&progress, &|| {
+                assemble(engine.traces(), Some(engine.stats()))
+            });
+        }
+    })?;
+    Ok(assemble(traced, Some(stats)))
+}
+
+/// What [`run`] tells its caller: an event, or a moment to look at the engine.
+enum Step<'a> {
+    Event(Event),
+    Tick(&'a Engine),
 }
 
 /// Runs the engine over raw sockets until every trace has stopped or the deadline passes.
 fn run(
     config: &TraceConfig,
     flows: Vec<Flow>,
-    mut on_event: impl FnMut(Event),
-) -> Result<Vec<Trace>> {
+    mut on_step: impl FnMut(Step<'_>),
+) -> Result<(Vec<Trace>, EngineStats)> {
     let v4 = flows.iter().any(|f| f.dst.is_ipv4());
     let v6 = flows.iter().any(|f| f.dst.is_ipv6());
     let mut sockets = RawSockets::open(v4, v6)?;
@@ -233,6 +345,7 @@ fn run(
     // A deadline too far away to represent is no deadline.
     let deadline = Instant::now().checked_add(config.deadline());
     let mut buf = Vec::with_capacity(64);
+    let mut last_tick = Instant::now();
     loop {
         let now = Instant::now();
         engine.handle_timeout(now);
@@ -243,33 +356,40 @@ fn run(
                 Err(e) => return Err(e),
             }
         }
+        let mut round_ended = false;
         while let Some(ev) = engine.poll_event() {
-            on_event(ev);
+            round_ended |= matches!(ev, Event::RoundDone { .. });
+            on_step(Step::Event(ev));
         }
         if engine.is_done() || deadline.is_some_and(|d| now >= d) {
             break;
         }
+        if round_ended || now >= last_tick + TICK {
+            on_step(Step::Tick(&engine));
+            last_tick = now;
+        }
         let wake = match (engine.poll_timeout(), deadline) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b).unwrap_or(now + IDLE_WAIT),
-        };
+        }
+        .min(now + TICK);
         sockets.recv_into(&mut engine, wake.saturating_duration_since(now))?;
     }
     while let Some(ev) = engine.poll_event() {
-        on_event(ev);
+        on_step(Step::Event(ev));
     }
     tracing::debug!(stats = ?engine.stats(), send_errors = sockets.send_errors(), "trace finished");
     let traces = engine.traces();
     // The deadline ends the traces still going: their end is an event like any other.
     for (flow, t) in traces.iter().enumerate() {
         if t.stop_reason == StopReason::Deadline {
-            on_event(Event::Done {
+            on_step(Step::Event(Event::Done {
                 flow,
                 reason: StopReason::Deadline,
-            });
+            }));
         }
     }
-    Ok(traces)
+    Ok((traces, engine.stats()))
 }
 
 #[cfg(test)]

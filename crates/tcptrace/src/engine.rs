@@ -1,12 +1,13 @@
 //! The sans-IO probe engine: what to send, when, and what the replies mean.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::config::{MAX_ATTEMPTS, TraceConfig};
 use crate::error::ConfigError;
-use crate::model::{FailedTarget, Hop, Reply, ReplyKind, StopReason, Trace};
+use crate::model::{EngineStats, FailedTarget, Hop, HopStats, Reply, ReplyKind, StopReason, Trace};
 use crate::wire::{
     Ipv4Repr, Ipv6Repr, ParsedReply, ReplyBody, TcpFlags, TcpRepr, parse_reply,
     parse_reply_v6_payload, proto,
@@ -74,6 +75,14 @@ pub enum Event {
         /// Why it stopped.
         reason: StopReason,
     },
+    /// A flow finished a round: every probe of it is answered or timed out. With
+    /// [`TraceConfig::rounds`] above 1 only; the first round ends where the path is known.
+    RoundDone {
+        /// The flow index.
+        flow: usize,
+        /// How many rounds the flow has finished (1 for the first).
+        round: u32,
+    },
     /// A target has no address to trace, so none of its flows is traced. Only
     /// [`trace_with`](crate::trace_with) reports it; an engine is given flows, never targets.
     TargetFailed {
@@ -102,38 +111,16 @@ pub enum Disposition {
     Malformed,
 }
 
-/// Counters of a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Probes sent, retries included.
-    pub sent: u64,
-    /// Of which retries.
-    pub retries: u64,
-    /// Replies recorded (late ones included).
-    pub replies: u64,
-    /// Of which late.
-    pub late: u64,
-    /// Duplicate replies dropped.
-    pub duplicates: u64,
-    /// Replies dropped because they answer probes beyond where their trace stopped.
-    pub ignored: u64,
-    /// Packets dropped because they match no probe.
-    pub unmatched: u64,
-    /// Packets dropped because they could not be parsed or never answer a probe.
-    pub malformed: u64,
-    /// Traces ended because a probe could not be sent ([`Engine::handle_send_error`]).
-    pub send_errors: u64,
-    /// ICMP errors matched by the IPv4 ID because the quoted sequence number was not ours (a
-    /// middlebox rewrote it).
-    pub by_ident: u64,
-}
+/// Counters of a run: the model's [`EngineStats`], which the report records.
+pub type Stats = EngineStats;
 
 #[derive(Clone, Copy, Debug)]
 struct Send {
     at: Instant,
     answered: bool,
     expired: bool,
+    /// The RTT of an answer that came in time, in milliseconds.
+    rtt_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -165,6 +152,20 @@ struct FlowState {
     in_ready: bool,
     slots: Vec<Slot>,
     replies: Vec<Vec<Reply>>,
+    rounds: FlowRounds,
+}
+
+/// Where a flow is in its rounds ([`TraceConfig::rounds`]).
+#[derive(Clone, Debug, Default)]
+struct FlowRounds {
+    /// How the path ended in the first round, once known: later rounds probe up to it.
+    discovered: Option<StopReason>,
+    /// Rounds finished.
+    done: u32,
+    /// When the current round started (its first probe, for the first round).
+    started_at: Option<Instant>,
+    /// Probes of the current later round neither answered nor timed out (queued included).
+    outstanding: u32,
 }
 
 /// The TCP SYN probe engine. It never touches a socket or a clock: every input carries `now`.
@@ -217,7 +218,17 @@ pub struct Engine {
     answers: u64,
     flows_done: usize,
     stats: Stats,
+    rounds: u32,
+    round_interval: Duration,
+    /// When each flow waiting for its next round starts it.
+    rounds_due: BinaryHeap<Reverse<(Instant, u32)>>,
+    /// Probes of later rounds waiting for the window.
+    round_probes: VecDeque<(u32, u8)>,
 }
+
+/// How many probes one (flow, TTL) may send, rounds and retries together: a probe's number
+/// within its (flow, TTL) takes 8 bits of its IP ID and sequence number.
+const SENDS_PER_SLOT: u32 = 256;
 
 /// How many intervals of sending a late caller may catch up on at once when pacing.
 const PACING_BURST: u32 = 4;
@@ -235,6 +246,13 @@ fn mix(x: u64) -> u64 {
 fn round(r: u16, k: u32) -> u16 {
     let x = (u32::from(r) ^ k).wrapping_mul(0x9e37_79b1);
     ((x >> 16) ^ x) as u16
+}
+
+impl FlowState {
+    /// Past the search for the path: finished, or in its later rounds.
+    fn settled(&self) -> bool {
+        self.done.is_some() || self.rounds.discovered.is_some()
+    }
 }
 
 impl Engine {
@@ -281,6 +299,7 @@ impl Engine {
                 in_ready: true,
                 slots: vec![Slot::default(); nttl],
                 replies: vec![Vec::new(); nttl],
+                rounds: FlowRounds::default(),
                 flow,
             });
         }
@@ -313,6 +332,10 @@ impl Engine {
             answers: 0,
             flows_done: 0,
             stats: Stats::default(),
+            rounds: config.rounds,
+            round_interval: config.interval,
+            rounds_due: BinaryHeap::new(),
+            round_probes: VecDeque::new(),
         })
     }
 
@@ -362,10 +385,10 @@ impl Engine {
     }
 
     /// The IPv4 ID of a probe: a keyed 16-bit permutation of its index within its flow
-    /// (TTL index × 64 + attempt < 2^14), so that it is unique within the flow and names the
+    /// (TTL index × 256 + attempt < 2^16), so that it is unique within the flow and names the
     /// probe on its own when a middlebox rewrites the sequence number.
     fn ident(&self, flow: usize, ttl_idx: usize, attempt: usize) -> u16 {
-        let x = (ttl_idx * MAX_ATTEMPTS as usize + attempt) as u16;
+        let x = (ttl_idx * SENDS_PER_SLOT as usize + attempt) as u16;
         let k = self.id_key ^ (mix(flow as u64) as u32);
         let (mut l, mut r) = ((x >> 8) as u8, x as u8);
         for i in 0..4u32 {
@@ -382,21 +405,21 @@ impl Engine {
             (l, r) = (r ^ round(u16::from(l), k.rotate_left(8 * i)) as u8, l);
         }
         let x = (usize::from(l) << 8) | usize::from(r);
-        let (ttl_idx, attempt) = (x / MAX_ATTEMPTS as usize, x % MAX_ATTEMPTS as usize);
+        let (ttl_idx, attempt) = (x / SENDS_PER_SLOT as usize, x % SENDS_PER_SLOT as usize);
         let slot = self.flows[flow].slots.get(ttl_idx)?;
         (attempt < slot.sends.len()).then_some((ttl_idx, attempt))
     }
 
     fn probe_id(&self, flow: usize, ttl: u8, attempt: u8) -> u32 {
         let slot = flow * self.nttl + usize::from(ttl - self.min_ttl);
-        (slot as u32) * MAX_ATTEMPTS + u32::from(attempt)
+        (slot as u32) * SENDS_PER_SLOT + u32::from(attempt)
     }
 
     /// Decodes a probe id into (flow, ttl index, attempt) when it is one of ours.
     fn decode(&self, seq: u32) -> Option<(usize, usize, usize)> {
         let id = self.unpermute(seq);
-        let slot = (id / MAX_ATTEMPTS) as usize;
-        let attempt = (id % MAX_ATTEMPTS) as usize;
+        let slot = (id / SENDS_PER_SLOT) as usize;
+        let attempt = (id % SENDS_PER_SLOT) as usize;
         let flow = slot / self.nttl;
         if flow >= self.flows.len() {
             return None;
@@ -421,7 +444,7 @@ impl Engine {
     fn maybe_ready(&mut self, f: usize) {
         let cap = self.cap(&self.flows[f]);
         let st = &mut self.flows[f];
-        if !st.in_ready && st.done.is_none() && st.next_ttl <= cap {
+        if !st.in_ready && !st.settled() && st.next_ttl <= cap {
             st.in_ready = true;
             self.ready.push_back(f as u32);
         }
@@ -431,7 +454,12 @@ impl Engine {
         while let Some((f, ttl)) = self.retries.pop_front() {
             let st = &self.flows[f as usize];
             let slot = &st.slots[usize::from(ttl - self.min_ttl)];
-            if st.done.is_none() && !slot.answered && !slot.cancelled && !slot.resolved {
+            if !st.settled() && !slot.answered && !slot.cancelled && !slot.resolved {
+                return Some((f as usize, ttl));
+            }
+        }
+        while let Some((f, ttl)) = self.round_probes.pop_front() {
+            if self.flows[f as usize].done.is_none() {
                 return Some((f as usize, ttl));
             }
         }
@@ -440,7 +468,7 @@ impl Engine {
             let cap = self.cap(&self.flows[f]);
             let st = &mut self.flows[f];
             st.in_ready = false;
-            if st.done.is_some() || st.next_ttl > cap {
+            if st.settled() || st.next_ttl > cap {
                 continue;
             }
             let ttl = st.next_ttl as u8;
@@ -464,6 +492,7 @@ impl Engine {
         if self.interval.is_some() && self.next_send_at.is_some_and(|at| now < at) {
             return None;
         }
+        self.start_due_rounds(now);
         let (f, ttl) = self.next_probe()?;
         let ttl_idx = usize::from(ttl - self.min_ttl);
         let attempt = self.flows[f].slots[ttl_idx].sends.len() as u8;
@@ -519,7 +548,9 @@ impl Engine {
 
         let answers = self.answers;
         let retry = self.retry;
-        let slot = &mut self.flows[f].slots[ttl_idx];
+        let st = &mut self.flows[f];
+        st.rounds.started_at.get_or_insert(now);
+        let slot = &mut st.slots[ttl_idx];
         if attempt == 0 {
             slot.budget = retry.unsigned_abs();
         }
@@ -527,13 +558,14 @@ impl Engine {
             at: now,
             answered: false,
             expired: false,
+            rtt_ms: None,
         });
         slot.answers_at_send = answers;
         self.timeouts
             .push_back((now + self.timeout, f as u32, ttl, attempt));
         self.in_flight += 1;
         self.stats.sent += 1;
-        if attempt > 0 {
+        if attempt > 0 && self.rounds == 1 {
             self.stats.retries += 1;
         }
         if let Some(interval) = self.interval {
@@ -555,15 +587,14 @@ impl Engine {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let timeout = self.timeouts.front().map(|t| t.0);
-        let pending = !self.retries.is_empty() || !self.ready.is_empty();
+        let pending =
+            !self.retries.is_empty() || !self.ready.is_empty() || !self.round_probes.is_empty();
         let send = match self.next_send_at {
             Some(at) if pending && self.in_flight < self.max_in_flight => Some(at),
             _ => None,
         };
-        match (timeout, send) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let round = self.rounds_due.peek().map(|Reverse((at, _))| *at);
+        [timeout, send, round].into_iter().flatten().min()
     }
 
     /// The next event, if any. Call until `None` after each `handle_*` call.
@@ -574,6 +605,7 @@ impl Engine {
 
     /// Expires probes whose timeout has passed at `now`, scheduling retries or giving up.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.start_due_rounds(now);
         while let Some(&(at, f, ttl, attempt)) = self.timeouts.front() {
             if at > now {
                 break;
@@ -588,6 +620,7 @@ impl Engine {
             let negative = self.retry < 0;
             let n = self.retry.unsigned_abs();
             let st = &mut self.flows[f];
+            let settled = st.settled();
             let slot = &mut st.slots[ttl_idx];
             let Some(send) = slot.sends.get_mut(attempt) else {
                 // Taken back by handle_send_error.
@@ -598,7 +631,11 @@ impl Engine {
             }
             send.expired = true;
             self.in_flight -= 1;
-            if st.done.is_some()
+            if self.rounds > 1 && attempt > 0 {
+                self.round_probe_resolved(f);
+                continue;
+            }
+            if settled
                 || slot.answered
                 || slot.cancelled
                 || slot.resolved
@@ -609,7 +646,7 @@ impl Engine {
             if negative && answers > slot.answers_at_send {
                 slot.budget = n;
             }
-            if slot.budget > 0 && (slot.sends.len() as u32) < MAX_ATTEMPTS {
+            if slot.budget > 0 && (slot.sends.len() as u32) < MAX_ATTEMPTS.min(SENDS_PER_SLOT) {
                 slot.budget -= 1;
                 self.retries.push_back((f as u32, ttl));
             } else {
@@ -737,15 +774,25 @@ impl Engine {
             return Disposition::Duplicate;
         }
         send.answered = true;
+        let rtt = now.saturating_duration_since(send.at);
+        let late = send.expired || rtt > timeout;
+        if !late {
+            send.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
+        }
+        // A probe of a later round that is answered in time ends its wait; the round may end
+        // with it, after the reply is recorded.
+        let round_probe = !send.expired && self.rounds > 1 && attempt > 0;
         if !send.expired {
             self.in_flight -= 1;
         }
-        let rtt = now.saturating_duration_since(send.at);
-        let late = send.expired || rtt > timeout;
         // Beyond where the trace stopped: not part of it. Within it, a late reply is recorded
         // even after the trace finished (while the run goes on for other traces).
         if ttl > st.stop_ttl || slot.cancelled {
+            slot.sends[attempt].rtt_ms = None;
             self.stats.ignored += 1;
+            if round_probe {
+                self.round_probe_resolved(f);
+            }
             return Disposition::Ignored;
         }
         let mut reply = Reply::new(from, rtt, kind);
@@ -766,7 +813,10 @@ impl Engine {
             slot.resolved = true;
             self.answers += 1;
         }
-        if st.done.is_some() {
+        if st.settled() {
+            if round_probe {
+                self.round_probe_resolved(f);
+            }
             return if late {
                 Disposition::Late
             } else {
@@ -806,7 +856,7 @@ impl Engine {
 
     fn check_flow(&mut self, f: usize) {
         let min = self.min_ttl;
-        if self.flows[f].done.is_some() {
+        if self.flows[f].settled() {
             return;
         }
         if let Some(g) = self.gap_limit {
@@ -856,10 +906,74 @@ impl Engine {
 
     fn finish(&mut self, f: usize, reason: StopReason) {
         let st = &mut self.flows[f];
+        if self.rounds > 1 && reason.is_stop_condition() && st.rounds.discovered.is_none() {
+            // The first round found the path; the others probe it.
+            st.rounds.discovered = Some(reason);
+            self.cancel_above(f, self.flows[f].stop_ttl);
+            self.end_round(f);
+            return;
+        }
         st.done = Some(reason.clone());
         self.flows_done += 1;
         self.cancel_above(f, self.flows[f].stop_ttl);
         self.events.push_back(Event::Done { flow: f, reason });
+    }
+
+    /// Counts a flow's round finished, then schedules its next round or ends the flow.
+    fn end_round(&mut self, f: usize) {
+        let interval = self.round_interval;
+        let st = &mut self.flows[f];
+        st.rounds.done += 1;
+        let round = st.rounds.done;
+        self.events.push_back(Event::RoundDone { flow: f, round });
+        // A round has begun with its first send, so it has a start time.
+        if round < self.rounds
+            && let Some(started) = st.rounds.started_at
+        {
+            self.rounds_due
+                .push(Reverse((started + interval, f as u32)));
+        } else if let Some(reason) = st.rounds.discovered.clone() {
+            self.finish(f, reason);
+        }
+    }
+
+    /// A probe of a later round was answered or timed out.
+    fn round_probe_resolved(&mut self, f: usize) {
+        let r = &mut self.flows[f].rounds;
+        r.outstanding = r.outstanding.saturating_sub(1);
+        if r.outstanding == 0 && self.flows[f].done.is_none() {
+            self.end_round(f);
+        }
+    }
+
+    /// Queues one probe per TTL of the path for every flow whose next round is due.
+    fn start_due_rounds(&mut self, now: Instant) {
+        while let Some(&Reverse((at, f))) = self.rounds_due.peek() {
+            if at > now {
+                break;
+            }
+            self.rounds_due.pop();
+            let st = &mut self.flows[f as usize];
+            if st.done.is_some() {
+                continue;
+            }
+            st.rounds.started_at = Some(now);
+            st.rounds.outstanding = u32::from(st.stop_ttl - self.min_ttl) + 1;
+            for ttl in self.min_ttl..=st.stop_ttl {
+                self.round_probes.push_back((f, ttl));
+            }
+        }
+    }
+
+    /// How many rounds the flows have finished, all together, and how many there are.
+    pub fn rounds_progress(&self) -> (u64, u64) {
+        let done = self.flows.iter().map(|f| u64::from(f.rounds.done)).sum();
+        (done, self.flows.len() as u64 * u64::from(self.rounds))
+    }
+
+    /// How many flows have finished.
+    pub fn flows_done(&self) -> usize {
+        self.flows_done
     }
 
     /// Reports that the probe `tx`, the last one [`Engine::poll_transmit`] returned, could not
@@ -883,7 +997,7 @@ impl Engine {
                 self.in_flight -= 1;
             }
             self.stats.sent -= 1;
-            if !slot.sends.is_empty() {
+            if !slot.sends.is_empty() && self.rounds == 1 {
                 self.stats.retries -= 1;
             }
         }
@@ -902,7 +1016,7 @@ impl Engine {
         self.flows
             .iter()
             .map(|st| {
-                let end = if st.done.is_some() {
+                let end = if st.settled() {
                     u16::from(st.stop_ttl)
                 } else {
                     u16::from(st.stop_ttl).min(st.next_ttl.saturating_sub(1))
@@ -911,10 +1025,12 @@ impl Engine {
                     .filter_map(|t| {
                         let i = usize::from(t - u16::from(self.min_ttl));
                         let slot = &st.slots[i];
-                        (!slot.sends.is_empty()).then(|| Hop {
-                            ttl: t as u8,
-                            probes: slot.sends.len() as u32,
-                            replies: st.replies[i].clone(),
+                        (!slot.sends.is_empty()).then(|| {
+                            let rtts: Vec<f64> =
+                                slot.sends.iter().filter_map(|s| s.rtt_ms).collect();
+                            let probes = slot.sends.len() as u32;
+                            let stats = HopStats::from_rtts(probes, &rtts);
+                            Hop::measured(t as u8, probes, st.replies[i].clone(), stats)
                         })
                     })
                     .collect();

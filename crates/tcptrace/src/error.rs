@@ -122,6 +122,12 @@ pub enum ConfigError {
     /// The retry count is outside -63..=63.
     #[error("retry {0} is outside -63..=63")]
     RetryRange(i32),
+    /// The number of rounds is outside 1..=256.
+    #[error("{0} rounds is outside 1..=256")]
+    RoundsRange(u32),
+    /// Rounds were combined with retries, which would hide the loss the rounds measure.
+    #[error("rounds cannot be combined with retries: an unanswered probe of a round is a loss")]
+    RoundsWithRetry,
     /// The plan is too large (targets × ports × TTLs × attempts).
     #[error("{0} (target, port, TTL) slots is too many for one run (at most 1048576)")]
     TooManyProbes(u64),

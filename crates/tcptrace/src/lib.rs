@@ -14,12 +14,12 @@ mod wire;
 
 pub use config::{TraceConfig, TraceConfigBuilder, parse_port_list};
 #[cfg(target_os = "linux")]
-pub use driver::{plan_flows, resolve, trace, trace_with};
+pub use driver::{Observer, Progress, plan_flows, resolve, trace, trace_observed, trace_with};
 pub use engine::{Disposition, Engine, Event, Flow, Stats, Transmit};
 pub use error::{ConfigError, Error, Result};
 pub use model::{
-    FailedTarget, Hop, MplsLabel, Reply, ReplyKind, StopReason, Tally, TargetError, Trace,
-    TraceParams, TraceReport,
+    EngineStats, FailedTarget, Hop, HopStats, MplsLabel, Reply, ReplyKind, StopReason, Tally,
+    TargetError, Trace, TraceParams, TraceReport, Unreachable,
 };
 #[cfg(target_os = "linux")]
 pub use transport::RawSockets;

@@ -13,6 +13,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+mod stats;
+mod unreachable;
+
+pub use stats::{EngineStats, HopStats};
+pub use unreachable::Unreachable;
+
 /// The result of one run: its parameters, when it started, one [`Trace`] per (target, port)
 /// and the targets that could not be traced at all, each list in the order the targets and
 /// ports were given. Every (target, port) of the run is in exactly one of the two lists.
@@ -30,6 +36,10 @@ pub struct TraceReport {
     /// trace can reach. Absent from JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_targets: Vec<FailedTarget>,
+    /// The engine's counters of the run (probes sent, replies dropped as unmatched, late or
+    /// rewritten...), or absent in reports the tracer did not write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_stats: Option<EngineStats>,
 }
 
 impl TraceReport {
@@ -43,6 +53,7 @@ impl TraceReport {
             started_at: started_at.into(),
             traces,
             failed_targets: Vec::new(),
+            engine_stats: None,
         }
     }
 
@@ -127,6 +138,13 @@ pub struct TraceParams {
     /// Whether the deadline was given rather than derived from the plan.
     #[serde(default, skip_serializing_if = "is_false")]
     pub deadline_given: bool,
+    /// How many probes each hop got, one per round (mtr's `-c`); 1 when absent.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub rounds: u32,
+    /// The time between the starts of consecutive rounds of a trace, in seconds; absent
+    /// with one round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_s: Option<f64>,
 }
 
 /// The route to one (target, port).
@@ -336,6 +354,7 @@ pub struct Tally {
 /// The replies that came back for the probes sent with one TTL.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Hop {
     /// The TTL (IPv6 hop limit) of the probes.
     pub ttl: u8,
@@ -345,6 +364,11 @@ pub struct Hop {
     /// Every accepted reply, in arrival order. Under ECMP or per-packet load balancing there can
     /// be several, from different addresses.
     pub replies: Vec<Reply>,
+    /// mtr's statistics of the hop, as the tracer measured them (RTTs in the order the
+    /// probes were sent); absent in hand-built hops, for which [`Hop::stats`] computes them
+    /// from the replies.
+    #[serde(default, rename = "stats", skip_serializing_if = "Option::is_none")]
+    pub measured: Option<HopStats>,
 }
 
 impl Hop {
@@ -354,7 +378,32 @@ impl Hop {
             ttl,
             probes: 0,
             replies,
+            measured: None,
         }
+    }
+
+    /// A hop of `probes` probes with its replies and the statistics measured by the tracer.
+    pub fn measured(ttl: u8, probes: u32, replies: Vec<Reply>, stats: HopStats) -> Self {
+        Self {
+            ttl,
+            probes,
+            replies,
+            measured: Some(stats),
+        }
+    }
+
+    /// mtr's statistics of the hop: the ones measured, or else computed from the replies in
+    /// arrival order (those before their timeout) and the probe count.
+    pub fn stats(&self) -> HopStats {
+        self.measured.unwrap_or_else(|| {
+            let rtts: Vec<f64> = self
+                .replies
+                .iter()
+                .filter(|r| !r.late)
+                .map(|r| r.rtt_ms)
+                .collect();
+            HopStats::from_rtts(self.probes, &rtts)
+        })
     }
 
     /// The fraction of probes that got no reply, when the probe count is known.
@@ -381,6 +430,7 @@ impl Hop {
 /// One reply to one probe.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Reply {
     /// The address the reply came from.
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
@@ -392,6 +442,10 @@ pub struct Reply {
     pub rtt_ms: f64,
     /// What kind of reply it was.
     pub kind: ReplyKind,
+    /// For an ICMP unreachable, what it says, decoded from the code in `kind` for the
+    /// reply's family ([`Reply::new`] fills it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<Unreachable>,
     /// True when the reply came after the probe's timeout.
     #[serde(default, skip_serializing_if = "is_false")]
     pub late: bool,
@@ -413,6 +467,10 @@ impl Reply {
             from,
             rtt_ms: rtt.as_secs_f64() * 1000.0,
             kind,
+            unreachable: match kind {
+                ReplyKind::Unreachable(code) => Some(Unreachable::from_code(from.is_ipv6(), code)),
+                _ => None,
+            },
             late: false,
             mpls: Vec::new(),
             asn: None,
@@ -458,6 +516,18 @@ fn is_zero(n: &u32) -> bool {
 )]
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// The kind of a reply. In JSON: `"time_exceeded"`, `"syn_ack"`, `"rst"` or
@@ -547,6 +617,7 @@ mod tests {
         TraceReport {
             params: TraceParams::default(),
             failed_targets: Vec::new(),
+            engine_stats: None,
             started_at: "2026-01-02T03:04:05.678Z".into(),
             traces: vec![Trace {
                 target: "example".into(),
@@ -558,10 +629,12 @@ mod tests {
                     Hop {
                         ttl: 1,
                         probes: 1,
+                        measured: None,
                         replies: vec![Reply {
                             from: "198.51.100.1".parse().unwrap(),
                             rtt_ms: 0.1,
                             kind: ReplyKind::TimeExceeded,
+                            unreachable: None,
                             late: false,
                             mpls: vec![],
                             asn: None,
@@ -571,10 +644,12 @@ mod tests {
                     Hop {
                         ttl: 2,
                         probes: 2,
+                        measured: None,
                         replies: vec![Reply {
                             from: "192.0.2.1".parse().unwrap(),
                             rtt_ms: 0.2,
                             kind: ReplyKind::Unreachable(3),
+                            unreachable: Some(Unreachable::Port),
                             late: true,
                             mpls: vec![MplsLabel::new(16, 0, true, 1).unwrap()],
                             asn: Some(64500),

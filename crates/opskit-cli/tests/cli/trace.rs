@@ -36,6 +36,8 @@ fn help_lists_the_options() {
         "--png",
         "--gap-limit",
         "--summary",
+        "--rounds",
+        "--interval",
         "cap_net_raw+ep",
     ] {
         assert!(text.contains(opt), "--help lacks {opt}:\n{text}");
@@ -50,6 +52,11 @@ fn help_lists_the_options() {
         "! TARGET:tcpPORT: not traced, REASON",
         "failed_targets",
         "schemas/trace.json",
+        "mtr's Javg",
+        "!N (network), !H (host), !P (protocol), !X",
+        "[MPLS: Lbl 24000 Exp 0 S 1",
+        "engine_stats",
+        "progress line on",
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }
@@ -673,4 +680,117 @@ fn a_name_that_does_not_resolve_fails_alone_and_exits_1() {
         summary.contains("nowhere.test port 80: not traced, cannot resolve it: "),
         "{summary}"
     );
+}
+
+#[test]
+fn rounds_print_mtr_statistics_once_off_a_terminal() {
+    if !testbed::require_root("opskit trace rounds_print_mtr_statistics_once_off_a_terminal") {
+        return;
+    }
+    let net = network();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    let r1 = net.ground_truth(web.parse().unwrap()).unwrap().hops[0].addresses()[0].to_string();
+    let rounds = [
+        "--rounds",
+        "3",
+        "--interval",
+        "200ms",
+        "--probe-timeout",
+        "0.5",
+    ];
+
+    // --rounds prints the summary, once, with no terminal control in a pipe.
+    let out = trace_in(&net, &[&[web.as_str()][..], &rounds[..]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(summary.matches("StDev      Jttr").count(), 1, "{summary}");
+    assert!(
+        !summary.contains('\x1b') && !err.contains('\x1b'),
+        "{summary}{err}"
+    );
+    let line = |ttl: u8| {
+        summary
+            .lines()
+            .find(|l| l.starts_with(&format!("  {ttl}. ")))
+            .unwrap_or_else(|| panic!("no TTL {ttl}: {summary}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    // TTL, host, loss, sent, received: r1 answers every round, r2 (silent) none.
+    assert_eq!(line(1)[..5], ["1.", &r1, "0.0%", "3", "3"], "{summary}");
+    assert_eq!(line(2)[..5], ["2.", "???", "100.0%", "3", "0"], "{summary}");
+    assert_eq!(line(4)[1..6], [&web, "[SA]", "0.0%", "3", "3"], "{summary}");
+    assert!(summary.contains("engine: "), "{summary}");
+
+    // --json: each hop's stats and the engine's counters, valid against the schema.
+    let out = trace_in(&net, &[&[web.as_str(), "--json"][..], &rounds[..]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::schema::assert_valid("trace", &doc);
+    assert_eq!(doc["params"]["rounds"], 3);
+    let hops = &doc["traces"][0]["hops"];
+    assert_eq!(hops[0]["stats"]["sent"], 3, "{doc:#}");
+    assert_eq!(hops[0]["stats"]["received"], 3, "{doc:#}");
+    assert_eq!(hops[1]["stats"]["loss_pct"], 100.0, "{doc:#}");
+    assert!(hops[0]["stats"]["jitter_ms"].as_f64().unwrap() >= 0.0);
+    assert!(
+        doc["engine_stats"]["sent"].as_u64().unwrap() >= 12,
+        "{doc:#}"
+    );
+    assert_eq!(doc["engine_stats"]["rewritten"], 0);
+
+    // Rounds hide no loss behind retries.
+    let out = trace_in(&net, &[web.as_str(), "--rounds", "3", "--retry", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("rounds cannot be combined with retries"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn on_a_terminal_the_summary_redraws_and_progress_shows() {
+    if !testbed::require_root("opskit trace on_a_terminal_the_summary_redraws_and_progress_shows") {
+        return;
+    }
+    let net = network();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    // script(1) gives the run a terminal for stdout and stderr alike; 5 rounds 400 ms apart
+    // take about 2 s, past the second after which progress shows.
+    let command = format!(
+        "{} trace {web} --rounds 5 --interval 400ms --probe-timeout 0.3",
+        env!("CARGO_BIN_EXE_opskit")
+    );
+    let out = net
+        .command("src", "script")
+        .unwrap()
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("1/1 traces done") || screen.contains("0/1 traces done"),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("probes sent") && screen.contains("rounds"),
+        "{screen:?}"
+    );
+    // The summary was drawn after rounds and drawn over (cursor up, erase below).
+    assert!(screen.matches("StDev      Jttr").count() >= 3, "{screen:?}");
+    assert!(screen.contains("A\r\x1b[J"), "{screen:?}");
+    // While the rounds go on, the trace is in progress, not cut short.
+    assert!(
+        screen.contains("port 80: reached, in progress\r\n"),
+        "{screen:?}"
+    );
+    assert!(!screen.contains("deadline"), "{screen:?}");
+    // The final one is last, with every round in it.
+    let last = screen.rsplit("\x1b[J").next().unwrap();
+    assert!(last.contains("StDev"), "{last:?}");
+    assert!(last.contains(" 100.0%     5     0 "), "{last:?}");
 }

@@ -51,6 +51,19 @@ fn run_with_events(net: &Topology, config: TraceConfig) -> TraceReport {
     report
 }
 
+/// Runs `nft` with each of `rules` (words separated by single spaces) in `node`.
+pub(crate) fn nft(net: &Topology, node: &str, rules: &[String]) {
+    for rule in rules {
+        let out = net
+            .command(node, "nft")
+            .unwrap()
+            .args(rule.split(' '))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{node}: nft {rule}: {out:?}");
+    }
+}
+
 fn base() -> tcptrace::TraceConfigBuilder {
     TraceConfig::builder()
         .timeout(Duration::from_millis(500))
@@ -507,20 +520,15 @@ fn unusable_unroutable_and_firewalled_targets_fail_alone() {
     let db = net.address("db", Family::V4).unwrap();
     // A local firewall refuses every packet to db (sendto fails with EPERM), and the source
     // has no route at all to TEST-NET-3.
-    let db_rule = format!("add rule ip fw out ip daddr {db} drop");
-    for rule in [
-        "add table ip fw",
-        "add chain ip fw out { type filter hook output priority 0 ; }",
-        db_rule.as_str(),
-    ] {
-        let out = net
-            .command("src", "nft")
-            .unwrap()
-            .args(rule.split(' '))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "nft {rule}: {out:?}");
-    }
+    nft(
+        &net,
+        "src",
+        &[
+            "add table ip fw".into(),
+            "add chain ip fw out { type filter hook output priority 0 ; }".into(),
+            format!("add rule ip fw out ip daddr {db} drop"),
+        ],
+    );
     let targets = [web.to_string(), "203.0.113.9".into(), db.to_string()];
     // Two targets without an address: a name with a NUL byte, which fails in the process
     // before any resolver, and a multicast address.

@@ -875,7 +875,7 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
 
     /// The default deadline covers the whole plan: whatever answers, late answers, silence,
-    /// loss, window, pace, gap limit and retries, no trace is cut short by it.
+    /// loss, window, pace, gap limit, retries and rounds, no trace is cut short by it.
     #[test]
     fn the_default_deadline_covers_the_whole_plan(
         paths in proptest::collection::vec((0usize..6, 0u8..4, proptest::collection::vec(proptest::prelude::any::<bool>(), 6)), 1..8),
@@ -887,6 +887,7 @@ proptest::proptest! {
         pps in proptest::option::of(20u32..2000),
         loss in 0.0f64..0.9,
         jitter_ms in 0u64..1500,
+        rounds in proptest::option::of((2u32..5, 0u64..1500)),
     ) {
         let names: Vec<String> = (0..paths.len()).map(|i| format!("198.19.{}.1", i + 1)).collect();
         let targets = names
@@ -915,6 +916,10 @@ proptest::proptest! {
             .max_ttl(max_ttl);
         if let Some(pps) = pps {
             b = b.pps(pps);
+        }
+        // Rounds exclude retries.
+        if let Some((n, interval_ms)) = rounds {
+            b = b.retry(0).rounds(n).interval(Duration::from_millis(interval_ms));
         }
         let config = b.build().unwrap();
         let deadline = config.deadline();

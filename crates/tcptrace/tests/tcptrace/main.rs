@@ -5,5 +5,7 @@ mod engine;
 mod oracle;
 mod props;
 mod report;
+mod rounds;
+mod rounds_e2e;
 mod sim;
 mod wire;
