@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::model::{Reply, ReplyKind, Trace, TraceReport};
+use crate::rewrite;
 
 impl TraceReport {
     /// scapy's `TracerouteResult.show()` table, byte for byte: one row per TTL that got at
@@ -15,6 +16,10 @@ impl TraceReport {
     ///
     /// Columns use the target address, as scapy's do. Where a TTL has several replies, the
     /// first reply in time is shown, preferring one that came before the timeout.
+    ///
+    /// Beyond scapy: a cell where a middlebox's rewrite first shows ends in ` *`, and a line
+    /// under the table per middlebox says what it changed (`* ADDR:tcpPORT middlebox before
+    /// TTL 3: mss 1460→1300`); with reverse DNS, a cell carries the name after the kind.
     ///
     /// ```
     /// # use tcptrace::*;
@@ -40,7 +45,11 @@ impl TraceReport {
                 let Some(reply) = shown_reply(&hop.replies) else {
                     continue;
                 };
-                let cell = format!("{:<15} {}", reply.from.to_string(), kind_label(reply));
+                let mut cell = format!("{:<15} {}", reply.from.to_string(), kind_label(reply));
+                if let Some(name) = &reply.name {
+                    let _ = write!(cell, " {name}");
+                }
+                cell.push_str(rewrite::cell_mark(trace, hop.ttl));
                 let w = widths.entry(col.clone()).or_insert(0);
                 *w = (*w).max(col.len()).max(cell.len());
                 rows.insert(hop.ttl);
@@ -62,11 +71,14 @@ impl TraceReport {
             }
             s.push('\n');
         }
+        s.push_str(&rewrite::middlebox_lines(self));
         s
     }
 
     /// An mtr-like summary: for each trace, one line per probed TTL with the addresses that
-    /// answered (`???` for none), the loss, and the minimum, average and maximum RTT; then
+    /// answered (`NAME (ADDR)` with reverse DNS, `???` for none), the loss, and the minimum,
+    /// average and maximum RTT, and under a TTL where a middlebox's rewrite first shows, a
+    /// line `* middlebox before TTL 3: mss 1460→1300` per middlebox; then
     /// for each port of each failed target, `TARGET port PORT: not traced, REASON`.
     pub fn summary(&self) -> String {
         let mut s = String::new();
@@ -158,12 +170,16 @@ fn summarize(s: &mut String, trace: &Trace) {
             avg,
             worst
         );
+        s.push_str(&rewrite::summary_lines(trace, hop.ttl));
     }
 }
 
 fn host_label(trace: &Trace, addr: IpAddr, replies: &[Reply]) -> String {
     let r = replies.iter().find(|r| r.from == addr);
-    let mut label = addr.to_string();
+    let mut label = match r.and_then(|r| r.name.as_deref()) {
+        Some(name) => format!("{name} ({addr})"),
+        None => addr.to_string(),
+    };
     if let Some(asn) = r.and_then(|r| r.asn) {
         let _ = write!(label, " AS{asn}");
     }
@@ -218,6 +234,7 @@ mod tests {
             reached: true,
             stop_reason: StopReason::Reached,
             hops,
+            middleboxes: vec![],
         };
         let sa = |a: &str| {
             Reply::new(

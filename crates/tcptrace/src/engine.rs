@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 use crate::config::{MAX_ATTEMPTS, TraceConfig};
 use crate::error::ConfigError;
 use crate::model::{FailedTarget, Hop, Reply, ReplyKind, StopReason, Trace};
+use crate::rewrite::{Rewrite, SentProbe, compare_answer, compare_quote};
 use crate::wire::{
     Ipv4Repr, Ipv6Repr, ParsedReply, ReplyBody, TcpFlags, TcpRepr, parse_reply,
     parse_reply_v6_payload, proto,
 };
+
+mod matching;
 
 /// One (target, port) to trace, with the addresses to use.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -127,6 +130,9 @@ pub struct Stats {
     /// ICMP errors matched by the IPv4 ID because the quoted sequence number was not ours (a
     /// middlebox rewrote it).
     pub by_ident: u64,
+    /// Replies recorded whose quote (or answer) shows fields of the probe rewritten on the way
+    /// ([`Reply::rewrites`]).
+    pub rewritten: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -146,6 +152,14 @@ struct Slot {
     cancelled: bool,
     budget: u32,
     answers_at_send: u64,
+}
+
+/// What a matched reply carries besides its sender and kind.
+#[derive(Debug)]
+struct Detail {
+    mpls: Vec<crate::MplsLabel>,
+    rewrites: Vec<Rewrite>,
+    quoted_tcp: Option<u16>,
 }
 
 #[derive(Clone, Debug)]
@@ -209,6 +223,9 @@ pub struct Engine {
     id_key: u32,
     /// (source port, destination port, destination) → flow, for the IPv4 ID fallback.
     by_ports: HashMap<(u16, u16, IpAddr), usize>,
+    /// (destination, destination port) → flows, for the IPv4 ID fallback when a middlebox
+    /// rewrote the source port too.
+    by_dest: HashMap<(IpAddr, u16), Vec<usize>>,
     in_flight: u32,
     ready: VecDeque<u32>,
     retries: VecDeque<(u32, u8)>,
@@ -223,6 +240,12 @@ pub struct Engine {
 const PACING_BURST: u32 = 4;
 /// The TCP window of probes (scapy's default).
 const PROBE_WINDOW: u16 = 8192;
+/// The MSS option of probes: what a 1500-byte Ethernet MTU gives (1500 − 40 for IPv4, − 60
+/// for IPv6), the value MSS clamping lowers.
+const PROBE_MSS_V4: u16 = 1460;
+const PROBE_MSS_V6: u16 = 1440;
+/// The window scale of probes (Linux's for its default buffers).
+const PROBE_WINDOW_SCALE: u8 = 7;
 
 fn mix(x: u64) -> u64 {
     // splitmix64's finalizer.
@@ -290,6 +313,13 @@ impl Engine {
             .enumerate()
             .map(|(i, st)| ((st.sport, st.flow.port, st.flow.dst), i))
             .collect();
+        let mut by_dest: HashMap<(IpAddr, u16), Vec<usize>> = HashMap::new();
+        for (i, st) in states.iter().enumerate() {
+            by_dest
+                .entry((st.flow.dst, st.flow.port))
+                .or_default()
+                .push(i);
+        }
         Ok(Self {
             flows: states,
             min_ttl: config.min_ttl,
@@ -305,6 +335,7 @@ impl Engine {
             keys,
             id_key: mix(key ^ 0x1d) as u32,
             by_ports,
+            by_dest,
             in_flight: 0,
             ready,
             retries: VecDeque::new(),
@@ -385,6 +416,32 @@ impl Engine {
         let (ttl_idx, attempt) = (x / MAX_ATTEMPTS as usize, x % MAX_ATTEMPTS as usize);
         let slot = self.flows[flow].slots.get(ttl_idx)?;
         (attempt < slot.sends.len()).then_some((ttl_idx, attempt))
+    }
+
+    /// The headers of the probe (flow, TTL index, attempt) with sequence number `seq`: what
+    /// [`Engine::poll_transmit`] sends, and what a quote is compared with. A SYN with the
+    /// options of a Linux SYN (MSS, SACK permitted, timestamps with the sequence number as
+    /// `TSval`, window scale), so that a middlebox that rewrites or strips options shows it.
+    fn sent_probe(&self, f: usize, ttl_idx: usize, attempt: usize, seq: u32) -> SentProbe {
+        let st = &self.flows[f];
+        let v4 = st.flow.dst.is_ipv4();
+        let mut tcp = TcpRepr::new(st.sport, st.flow.port, TcpFlags::SYN);
+        tcp.seq_number = seq;
+        tcp.window = PROBE_WINDOW;
+        tcp.mss = Some(if v4 { PROBE_MSS_V4 } else { PROBE_MSS_V6 });
+        tcp.sack_permitted = true;
+        tcp.timestamp = Some((seq, 0));
+        tcp.window_scale = Some(PROBE_WINDOW_SCALE);
+        SentProbe {
+            src: st.flow.src,
+            dst: st.flow.dst,
+            ident: v4.then(|| self.ident(f, ttl_idx, attempt)),
+            // The kernel writes the IPv6 header of a raw socket's packets, with a flow label
+            // of its own (auto flow labels), so the one a probe left with is not known.
+            flow_label: None,
+            tos: 0,
+            tcp,
+        }
     }
 
     fn probe_id(&self, flow: usize, ttl: u8, attempt: u8) -> u32 {
@@ -469,18 +526,8 @@ impl Engine {
         let attempt = self.flows[f].slots[ttl_idx].sends.len() as u8;
         let id = self.probe_id(f, ttl, attempt);
         let seq = self.permute(id);
-        let ident = self.ident(f, ttl_idx, usize::from(attempt));
-        let st = &self.flows[f];
-        let tcp = TcpRepr {
-            src_port: st.sport,
-            dst_port: st.flow.port,
-            seq_number: seq,
-            ack_number: 0,
-            flags: TcpFlags::SYN,
-            window: PROBE_WINDOW,
-            mss: None,
-        };
-        let (src, dst) = (st.flow.src, st.flow.dst);
+        let probe = self.sent_probe(f, ttl_idx, usize::from(attempt), seq);
+        let (tcp, src, dst) = (probe.tcp, probe.src, probe.dst);
         let l4_offset = match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 let ip = Ipv4Repr {
@@ -488,8 +535,8 @@ impl Engine {
                     dst_addr: d,
                     protocol: proto::TCP,
                     ttl,
-                    ident,
-                    tos: 0,
+                    ident: probe.ident.unwrap_or_default(),
+                    tos: probe.tos,
                     dont_frag: false,
                     payload_len: tcp.header_len(),
                 };
@@ -504,8 +551,8 @@ impl Engine {
                     dst_addr: d,
                     next_header: proto::TCP,
                     hop_limit: ttl,
-                    traffic_class: 0,
-                    flow_label: st.label,
+                    traffic_class: probe.tos,
+                    flow_label: self.flows[f].label,
                     payload_len: tcp.header_len(),
                 };
                 buf.clear();
@@ -650,30 +697,10 @@ impl Engine {
     pub fn handle_reply(&mut self, now: Instant, reply: ParsedReply) -> Disposition {
         let found = match &reply.body {
             ReplyBody::IcmpError { kind, probe, .. } => {
-                let same_flow = |st: &FlowState| {
-                    probe.dst == st.flow.dst
-                        && probe.src == st.flow.src
-                        && probe.src_port == st.sport
-                        && probe.dst_port == st.flow.port
-                        && reply.to.is_none_or(|to| to == st.flow.src)
-                };
-                let by_seq = self.decode(probe.seq_number).filter(|&(f, t, a)| {
-                    same_flow(&self.flows[f])
-                        && probe.ident.is_none_or(|i| i == self.ident(f, t, a))
-                });
-                let found = by_seq.or_else(|| {
-                    // A middlebox may have rewritten the sequence number (some firewalls
-                    // randomize it); the IPv4 ID still names the probe within its flow.
-                    let ident = probe.ident?;
-                    let f = self.flow_by_ports(probe.src_port, probe.dst_port, probe.dst)?;
-                    if !same_flow(&self.flows[f]) {
-                        return None;
-                    }
-                    let (t, a) = self.decode_ident(f, ident)?;
-                    self.stats.by_ident += 1;
-                    Some((f, t, a))
-                });
-                found.map(|(f, t, a)| (f, t, a, *kind))
+                self.match_quote(reply.to, probe).map(|(f, t, a)| {
+                    let sent = self.sent_probe(f, t, a, self.seq_of(f, t, a));
+                    (f, t, a, *kind, compare_quote(&sent, probe))
+                })
             }
             ReplyBody::Tcp {
                 src_port,
@@ -694,23 +721,37 @@ impl Engine {
                     .flatten()
                     .and_then(|(f, t, a)| {
                         let st = &self.flows[f];
+                        // A destination port other than ours: a NAT on the way rewrote our
+                        // source port and did not translate the answer back. The
+                        // acknowledgment names the probe all the same.
                         let ok = reply.from == st.flow.dst
                             && *src_port == st.flow.port
-                            && *dst_port == st.sport
                             && reply.to.is_none_or(|to| to == st.flow.src);
-                        ok.then_some((f, t, a, kind))
+                        let seq = ack_number.wrapping_sub(1);
+                        ok.then(|| {
+                            let sent = self.sent_probe(f, t, a, seq);
+                            (f, t, a, kind, compare_answer(&sent, *src_port, *dst_port))
+                        })
                     })
             }
         };
-        let Some((f, ttl_idx, attempt, kind)) = found else {
+        let Some((f, ttl_idx, attempt, kind, rewrites)) = found else {
             self.stats.unmatched += 1;
             return Disposition::Unmatched;
         };
-        let mpls = match reply.body {
-            ReplyBody::IcmpError { mpls, .. } => mpls,
-            ReplyBody::Tcp { .. } => Vec::new(),
+        let detail = match reply.body {
+            ReplyBody::IcmpError { mpls, probe, .. } => Detail {
+                mpls,
+                rewrites,
+                quoted_tcp: Some(probe.tcp.len() as u16),
+            },
+            ReplyBody::Tcp { .. } => Detail {
+                mpls: Vec::new(),
+                rewrites,
+                quoted_tcp: None,
+            },
         };
-        self.record(now, f, ttl_idx, attempt, reply.from, kind, mpls)
+        self.record(now, f, ttl_idx, attempt, reply.from, kind, detail)
     }
 
     #[expect(
@@ -725,7 +766,7 @@ impl Engine {
         attempt: usize,
         from: IpAddr,
         kind: ReplyKind,
-        mpls: Vec<crate::MplsLabel>,
+        detail: Detail,
     ) -> Disposition {
         let ttl = self.min_ttl + ttl_idx as u8;
         let timeout = self.timeout;
@@ -750,7 +791,12 @@ impl Engine {
         }
         let mut reply = Reply::new(from, rtt, kind);
         reply.late = late;
-        reply.mpls = mpls;
+        reply.mpls = detail.mpls;
+        if !detail.rewrites.is_empty() {
+            self.stats.rewritten += 1;
+        }
+        reply.rewrites = detail.rewrites;
+        reply.quoted_tcp = detail.quoted_tcp;
         st.replies[ttl_idx].push(reply.clone());
         self.events.push_back(Event::Reply {
             flow: f,
@@ -918,14 +964,17 @@ impl Engine {
                         })
                     })
                     .collect();
-                Trace {
+                let mut trace = Trace {
                     target: st.flow.target.clone(),
                     addr: st.flow.dst,
                     port: st.flow.port,
                     reached: st.reached_ttl.is_some_and(|r| u16::from(r) <= end),
                     stop_reason: st.done.clone().unwrap_or(StopReason::Deadline),
                     hops,
-                }
+                    middleboxes: Vec::new(),
+                };
+                trace.middleboxes = trace.locate_middleboxes();
+                trace
             })
             .collect()
     }
@@ -1054,6 +1103,9 @@ mod tests {
             flags: TcpFlags::SYN | TcpFlags::ACK,
             window: 1000,
             mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamp: None,
         };
         let (IpAddr::V4(s), IpAddr::V4(d)) = (st.flow.dst, st.flow.src) else {
             unreachable!()
