@@ -7,6 +7,7 @@ mod driver;
 mod engine;
 mod error;
 mod model;
+mod rdns;
 mod rewrite;
 #[cfg(feature = "schema")]
 mod schema;
@@ -22,6 +23,7 @@ pub use model::{
     FailedTarget, Hop, MplsLabel, Reply, ReplyKind, StopReason, Tally, TargetError, Trace,
     TraceParams, TraceReport,
 };
+pub use rdns::{RdnsOutcome, ReverseDns, parse_resolv_conf};
 pub use rewrite::{FieldValue, Middlebox, Rewrite, RewriteField};
 #[cfg(target_os = "linux")]
 pub use transport::RawSockets;

@@ -5,6 +5,7 @@ mod engine;
 mod middlebox;
 mod oracle;
 mod props;
+mod rdns;
 mod report;
 mod sim;
 mod wire;
