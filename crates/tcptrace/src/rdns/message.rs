@@ -321,6 +321,21 @@ mod tests {
         assert_eq!(parse_answer(&fwd, 7, addr), Err(NotOurs::Malformed));
     }
 
+    proptest::proptest! {
+        /// No datagram panics the parser, and every name it accepts is printable ASCII.
+        #[test]
+        fn no_datagram_panics(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), rcode in 0u8..16, count in 0u16..4) {
+            let addr = a("198.18.0.2");
+            let mut q = Vec::new();
+            query(7, addr, &mut q);
+            let m = answer(&q, rcode, count, &tail);
+            if let Ok(Answer::Name(n)) = parse_answer(&m, 7, addr) {
+                proptest::prop_assert!(n.bytes().all(|b| b.is_ascii_graphic()), "{}", n);
+            }
+            let _ = parse_answer(&tail, 7, addr);
+        }
+    }
+
     #[test]
     fn hostile_names_are_escaped() {
         let addr = a("198.18.0.2");
