@@ -203,9 +203,12 @@ struct FlowState {
 /// Each (flow, TTL, attempt) has an index; the TCP sequence number is that index under a keyed
 /// 32-bit permutation, so that a reply is matched to exactly one probe and a forged reply must
 /// guess the key. The IPv4 ID is the probe's index within its flow under a keyed 16-bit
-/// permutation: it must agree with the sequence number, and it alone identifies the probe when
-/// a middlebox has rewritten the sequence number (counted in [`Stats::by_ident`]). The 5-tuple is constant per flow
-/// (Paris traceroute), and so is the IPv6 flow label, so that ECMP keeps a flow on one path.
+/// permutation: it alone identifies the probe when a middlebox has rewritten the sequence
+/// number (counted in [`Stats::by_ident`]). A quote whose source address, source port, IPv4
+/// ID or other fields differ from the probe's is matched all the same and carries the
+/// differences ([`Reply::rewrites`], counted in [`Stats::rewritten`]). The 5-tuple is constant
+/// per flow (Paris traceroute), and so is the IPv6 flow label, so that ECMP keeps a flow on one
+/// path.
 #[derive(Debug)]
 pub struct Engine {
     flows: Vec<FlowState>,

@@ -190,7 +190,48 @@ fn mss_clamping_dscp_and_ecn_rewrites_are_located() {
     );
 }
 
-/// Stateless NAT on r2: the source address becomes r2's own on the r2–r3 link and the source
+/// A scrubber that zeroes the IPv4 ID, shrinks the window and overwrites the timestamps and
+/// SACK-permitted options with NOPs (`reset tcp option`): each shows from TTL 3, options by
+/// value and in the layout of the list.
+#[test]
+fn ip_id_window_and_stripped_options_are_located() {
+    if !testbed::require_root("tcptrace middlebox ip_id_window_and_stripped_options_are_located") {
+        return;
+    }
+    let net = network_with(|_, out| {
+        format!(
+            "table inet scrub {{
+  chain forward {{
+    type filter hook forward priority mangle; policy accept;
+    oifname \"{out}\" ip id set 0
+    oifname \"{out}\" tcp flags syn tcp window set 1024
+    oifname \"{out}\" tcp flags syn reset tcp option timestamp
+    oifname \"{out}\" tcp flags syn reset tcp option sack-perm
+  }}
+}}"
+        )
+    });
+    let v4 = net.address("web", Family::V4).unwrap();
+    let report = trace(&net, &[v4]);
+    let t = &report.traces[0];
+    let want = [
+        F::IpId,
+        F::Window,
+        F::SackPermitted,
+        F::Timestamp,
+        F::TcpOptions,
+    ];
+    assert_rewritten_after_r2(&net, t, &want);
+    assert_eq!(rewritten(t, 3, F::Window), "window 8192→1024");
+    assert_eq!(rewritten(t, 3, F::SackPermitted), "sack_permitted yes→no");
+    assert_eq!(
+        rewritten(t, 4, F::TcpOptions),
+        "tcp_options [2,4,8,1,3]→[2,1,1,1,1,1,1,1,1,1,1,1,1,1,3]"
+    );
+    assert!(rewritten(t, 3, F::IpId).ends_with("→0x0"), "{t:?}");
+}
+
+/// Stateless NAT on r2, IPv4 and IPv6: the source address becomes r2's own on the r2–r3 link and the source
 /// port has a bit flipped; r2 translates the answers' destination back (and the SYN-ACK's
 /// port), but not the quotes inside ICMP errors, which a stateless rule never looks into.
 #[test]
@@ -200,36 +241,43 @@ fn stateless_source_address_and_port_rewrites_are_matched_and_flagged() {
     ) {
         return;
     }
-    let sides = |net: &Topology| {
-        let outside = net.interface_address("r2", "r3", Family::V4).unwrap();
-        (net.source_address(Family::V4), outside)
+    let sides = |net: &Topology, family| {
+        let outside = net.interface_address("r2", "r3", family).unwrap();
+        (net.source_address(family), outside)
     };
     let net = network_with(|net, out| {
-        let (inside, outside) = sides(net);
+        let (inside, outside) = sides(net, Family::V4);
+        let (inside6, outside6) = sides(net, Family::V6);
         format!(
-            "table ip nat {{
+            "table inet nat {{
   chain out {{
     type filter hook postrouting priority srcnat; policy accept;
     oifname \"{out}\" ip saddr {inside} ip saddr set {outside}
     oifname \"{out}\" ip saddr {outside} tcp sport set tcp sport ^ 256
+    oifname \"{out}\" ip6 saddr {inside6} ip6 saddr set {outside6}
+    oifname \"{out}\" ip6 saddr {outside6} tcp sport set tcp sport ^ 256
   }}
   chain back {{
     type filter hook prerouting priority raw; policy accept;
     iifname \"{out}\" ip daddr {outside} tcp dport set tcp dport ^ 256
     iifname \"{out}\" ip daddr {outside} ip daddr set {inside}
+    iifname \"{out}\" ip6 daddr {outside6} tcp dport set tcp dport ^ 256
+    iifname \"{out}\" ip6 daddr {outside6} ip6 daddr set {inside6}
   }}
 }}"
         )
     });
-    let (inside, outside) = sides(&net);
     let v4 = net.address("web", Family::V4).unwrap();
-    let report = trace(&net, &[v4]);
-    let t = &report.traces[0];
-    assert_rewritten_after_r2(&net, t, &[F::SrcAddr, F::SrcPort]);
-    assert_eq!(
-        rewritten(t, 3, F::SrcAddr),
-        format!("src_addr {inside}→{outside}")
-    );
+    let v6 = net.address("web", Family::V6).unwrap();
+    let report = trace(&net, &[v4, v6]);
+    for (t, family) in report.traces.iter().zip([Family::V4, Family::V6]) {
+        assert_rewritten_after_r2(&net, t, &[F::SrcAddr, F::SrcPort]);
+        let (inside, outside) = sides(&net, family);
+        assert_eq!(
+            rewritten(t, 3, F::SrcAddr),
+            format!("src_addr {inside}→{outside}")
+        );
+    }
     // The peer: dublin-traceroute's NAT ID is 0 up to TTL 2, as our rewrites are empty there.
     // Past the NAT, dublin-traceroute 0.4.2 drops the errors whose quote has a source that is
     // not its own (it finds no hop from TTL 3 on), where we match and flag them; should it
