@@ -512,6 +512,44 @@ fn rewritten_quotes_are_matched_and_flagged() {
     assert_eq!(TraceReport::from_json(&json).unwrap(), r);
 }
 
+/// A NAT that rewrote the source port and did not translate the destination's answer back:
+/// the acknowledgment still names the probe, and the answer shows the port the destination saw.
+#[test]
+fn an_answer_to_a_rewritten_source_port_is_matched_and_flagged() {
+    let mut sim = Sim::new(
+        cfg().max_ttl(1).build().unwrap(),
+        vec![(T1, Path::chain(&[], Dest::Open))],
+        Conditions::default(),
+    );
+    let mut buf = Vec::new();
+    let tx = sim.engine.poll_transmit(sim.now, &mut buf).unwrap();
+    assert_eq!(tx.ttl, 1);
+    let sport = sim.engine.source_port(0).unwrap();
+    let seq = u32::from_be_bytes(buf[24..28].try_into().unwrap());
+    let answer = tcp_answer(
+        v4(T1),
+        v4(SRC4),
+        80,
+        sport ^ 0x100,
+        seq.wrapping_add(1),
+        true,
+    );
+    let t = sim.now + Duration::from_millis(1);
+    assert_eq!(sim.engine.handle_packet(t, &answer), Disposition::Matched);
+    let report = sim.run();
+    let r = &report.traces[0].hops[0].replies[0];
+    assert_eq!(r.kind, ReplyKind::SynAck);
+    assert_eq!(r.quoted_tcp, None);
+    assert_eq!(
+        r.rewrites
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [format!("src_port {sport}→{}", sport ^ 0x100)]
+    );
+    assert_eq!(sim.engine.stats().rewritten, 1);
+}
+
 #[test]
 fn rewritten_sequence_numbers_are_matched_by_ip_id() {
     let cond = Conditions {
