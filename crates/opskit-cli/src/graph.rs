@@ -110,7 +110,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     }
     let to_stdout = spec.output() == "-";
     // With `-`, the image comes back in memory; otherwise librrd writes the file itself.
-    let rendered = spec.render_to_output()?;
+    let rendered = spec.render()?;
     if info {
         write_stdout(rendered.to_graphv_text().as_bytes())?;
     } else if to_stdout {

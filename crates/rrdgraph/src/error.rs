@@ -146,9 +146,6 @@ pub enum Error {
     /// The spec has no output filename.
     #[error("the graph has no output filename")]
     NoOutput,
-    /// The spec draws and prints nothing (librrd needs at least one graph or print element).
-    #[error("the graph has no graph or print element")]
-    Empty,
     /// Parsing an argument list failed.
     #[error("argument {index} ({arg:?}): {field}: {reason}")]
     Parse {

@@ -193,6 +193,27 @@ fn value_colors(s: &str) -> Result<(&str, Vec<Color>), FieldError> {
     Ok((value, colors))
 }
 
+/// What a drawing element draws: a number, as librrd reads one when the text is not a vname
+/// (`LINE1:100`, `HRULE:6144`), or a vname. Text that starts like a number but is not one is
+/// an error rather than an undefined vname.
+fn position(value: &str, expected: &'static str) -> Result<Position, FieldError> {
+    match parse_f64(value) {
+        Ok(n) => Ok(Position::Num(n)),
+        Err(_)
+            if value.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) =>
+        {
+            Err((
+                "value",
+                ParseReason::Invalid(ValueError::Number {
+                    text: value.chars().take(40).collect(),
+                    expected,
+                }),
+            ))
+        }
+        Err(_) => Ok(Position::VName(vname(value, "value")?)),
+    }
+}
+
 fn number(s: &str, field: &'static str) -> Result<f64, FieldError> {
     parse_f64(s).map_err(invalid(field))
 }
@@ -414,7 +435,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             let (dashes, dash_offset) = dashes(&mut f)?;
             let l = Line {
                 width,
-                value: vname(value, "value")?,
+                value: position(value, "a number or a vname")?,
                 color: one_color(&colors, false)?,
                 legend: take_legend(&mut f)?,
                 stack,
@@ -440,7 +461,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
                 _ => return Err(("color", ParseReason::UnusedFields("a third color".into()))),
             };
             let a = Area {
-                value: vname(value, "value")?,
+                value: position(value, "a number or a vname")?,
                 color,
                 gradient,
                 stack: f.flag("STACK"),
@@ -458,7 +479,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             let (value, colors) = value_colors(&fields[1])?;
             let mut f = Fields::new(&fields[2..], &["legend"], &[], DRAW_KEYS)?;
             let s = Stack {
-                value: vname(value, "value")?,
+                value: position(value, "a number or a vname")?,
                 color: one_color(&colors, false)?,
                 legend: take_legend(&mut f)?,
             };
@@ -476,8 +497,8 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
                 },
             };
             let t = Tick {
-                value: vname(value, "value")?,
-                color: one_color(&colors, true)?.unwrap_or(Color::rgb(0, 0, 0)),
+                value: position(value, "a number or a vname")?,
+                color: one_color(&colors, false)?,
                 fraction,
                 legend: take_legend(&mut f)?,
             };
@@ -507,21 +528,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
         }
         "HRULE" | "VRULE" => {
             let (value, colors) = value_colors(&fields[1])?;
-            let pos = match parse_f64(value) {
-                Ok(n) => Position::Num(n),
-                Err(_)
-                    if value.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') =>
-                {
-                    return Err((
-                        "value",
-                        ParseReason::Invalid(ValueError::Number {
-                            text: value.chars().take(40).collect(),
-                            expected: "a number or a VDEF",
-                        }),
-                    ));
-                }
-                Err(_) => Position::VName(vname(value, "value")?),
-            };
+            let pos = position(value, "a number or a VDEF")?;
             let color = one_color(&colors, false)?;
             let mut f = Fields::new(
                 &fields[2..],
@@ -1022,7 +1029,10 @@ mod tests {
         };
         assert_eq!(v.color, None);
         assert_eq!(spec.to_args(), args);
-        assert!(spec.to_rust().contains("VRule::uncolored("));
+        assert!(
+            spec.to_rust()
+                .contains(".vrule(VRule::new(920806500.0).legend(")
+        );
     }
 
     #[test]

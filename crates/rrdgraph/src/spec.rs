@@ -7,10 +7,10 @@ use crate::element::{
 };
 use crate::error::{Error, Result};
 use crate::image_size::MAX_IMAGE_PIXELS;
-use crate::options::{AxisFormatter, GraphOption, ImageFormat};
+use crate::options::{AxisFormatter, ColorTag, GraphOption, ImageFormat, LegendPosition};
 use crate::value::{
-    Legend, MAX_GRID_LINES, MAX_TEXT_LEN, MAX_Y_GRID_LINES, YGrid, check_axis_format,
-    check_duration_format, check_text,
+    AtTime, Color, Legend, MAX_GRID_LINES, MAX_TEXT_LEN, MAX_Y_GRID_LINES, YGrid,
+    check_axis_format, check_duration_format, check_text,
 };
 use crate::value_error::ValueError;
 
@@ -139,10 +139,9 @@ impl GraphSpec {
                 max: MAX_IMAGE_PIXELS,
             });
         }
+        // A graph that draws and prints nothing is valid, as in rrdtool: librrd reads its DEFs
+        // and writes no image.
         crate::check::check_elements(&self.elements)?;
-        if !self.elements.iter().any(|e| e.kind().is_output()) {
-            return Err(Error::Empty);
-        }
         // librrd 1.7.2's export path reads outside the data of a SHIFTed series once the shift
         // leaves the RRD's archive (SIGSEGV at 10^7 s over a 300 s RRD; found by the fuzzer),
         // and the bound depends on the RRD, which the spec cannot know.
@@ -331,23 +330,38 @@ fn time_range(start: &str, end: &str) -> Option<(i64, i64)> {
     Some((start.parse().ok()?, end.parse().ok()?))
 }
 
-/// Builds a [`GraphSpec`]. Setters never fail; [`GraphSpecBuilder::args`] remembers the first
-/// parse error and [`GraphSpecBuilder::build`] reports it, after which `build` runs every
+/// Builds a [`GraphSpec`]. Setters never fail: the common options have typed setters
+/// (`.width(650)`, `.start("-1d")`, …) next to the generic [`GraphSpecBuilder::option`];
+/// [`GraphSpecBuilder::args`], `start` and `end` remember the first parse error, and
+/// [`GraphSpecBuilder::build`] reports it, then validates every option and runs every
 /// cross-element check.
 ///
 /// ```
-/// use rrdgraph::{Cf, CDef, Color, Def, DsName, GraphOption, GraphSpec, Legend, Line, VName};
+/// use rrdgraph::{
+///     Cf, CDef, Color, ControlCode, Def, DsName, GraphOption, GraphSpec, HRule, Legend, Line,
+///     VName,
+/// };
 /// let inoctets = VName::new("inoctets")?;
 /// let bits = VName::new("bits")?;
 /// let spec = GraphSpec::builder()
 ///     .output("in.png")
-///     .option(GraphOption::Width(650))
+///     .width(650)
+///     .start("-1d")
+///     .option(GraphOption::SlopeMode) // every option also has the generic form
 ///     .def(Def::new(&inoctets, "Flow.rrd", DsName::new("eth0_in")?, Cf::Average))
 ///     .cdef(CDef::new(&bits, "inoctets,8,*".parse()?))
 ///     .line(Line::new(&bits).color(Color::rgb(0, 0xFF, 0)).legend(Legend::new("In: bits")?))
+///     .hrule(HRule::new(6144.0).color(Color::rgb(0xFF, 0, 0))
+///         .legend(Legend::new("Alarm")?.with_code(ControlCode::Right)))
 ///     .build()?;
-/// assert_eq!(spec.to_args()[3], "DEF:inoctets=Flow.rrd:eth0_in:AVERAGE");
-/// assert_eq!(spec.to_args()[5], "LINE1:bits#00FF00:In\\: bits");
+/// let args = spec.to_args();
+/// assert_eq!(args[1..6], ["--width", "650", "--start", "-1d", "--slope-mode"]);
+/// assert_eq!(args[6], "DEF:inoctets=Flow.rrd:eth0_in:AVERAGE");
+/// assert_eq!(args[8], "LINE1:bits#00FF00:In\\: bits");
+/// assert_eq!(args[9], "HRULE:6144#FF0000:Alarm\\r");
+/// // Values are checked when the spec is built.
+/// assert!(GraphSpec::builder().output("x.png").width(5).build().is_err());
+/// assert!(GraphSpec::builder().output("x.png").start("yesterday-ish").build().is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Default)]
@@ -360,6 +374,17 @@ pub struct GraphSpecBuilder {
     arg_index: Vec<Option<usize>>,
     opt_index: Vec<Option<usize>>,
     error: Option<Error>,
+}
+
+/// Typed setters for the common options: each appends its [`GraphOption`], as
+/// [`GraphSpecBuilder::option`] does, and [`GraphSpecBuilder::build`] validates it.
+macro_rules! option_setters {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) => $var:ident $(($($val:expr),*))?;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(self $(, $arg: $ty)*) -> Self {
+            self.option(GraphOption::$var $(($($val),*))?)
+        }
+    )*};
 }
 
 macro_rules! element_setters {
@@ -384,6 +409,88 @@ impl GraphSpecBuilder {
         self.forms.push(ArgForm::Long);
         self.opt_index.push(None);
         self
+    }
+
+    option_setters! {
+        /// `--step`: the wanted resolution, in seconds.
+        step(seconds: u64) => Step(seconds);
+        /// `--title`.
+        title(title: impl Into<String>) => Title(title.into());
+        /// `--vertical-label`.
+        vertical_label(label: impl Into<String>) => VerticalLabel(label.into());
+        /// `--width` of the canvas in pixels (10 to 100000).
+        width(pixels: u32) => Width(pixels);
+        /// `--height` of the canvas in pixels (10 to 100000).
+        height(pixels: u32) => Height(pixels);
+        /// `--upper-limit` of the y axis.
+        upper_limit(value: f64) => UpperLimit(value);
+        /// `--lower-limit` of the y axis.
+        lower_limit(value: f64) => LowerLimit(value);
+        /// `--rigid`: keep the limits even when the data goes beyond them.
+        rigid() => Rigid;
+        /// `--alt-autoscale`.
+        alt_autoscale() => AltAutoscale;
+        /// `--logarithmic` y axis.
+        logarithmic() => Logarithmic;
+        /// `--base` (1000, or 1024 for memory sizes).
+        base(base: u32) => Base(base);
+        /// `--units-exponent` (a multiple of 3 in -18..=18).
+        units_exponent(exponent: i32) => UnitsExponent(exponent);
+        /// `--right-axis scale:shift`.
+        right_axis(scale: f64, shift: f64) => RightAxis(scale, shift);
+        /// `--right-axis-label`.
+        right_axis_label(label: impl Into<String>) => RightAxisLabel(label.into());
+        /// `--no-legend`.
+        no_legend() => NoLegend;
+        /// `--only-graph`.
+        only_graph() => OnlyGraph;
+        /// `--full-size-mode`: width and height are those of the whole image.
+        full_size_mode() => FullSizeMode;
+        /// `--slope-mode`.
+        slope_mode() => SlopeMode;
+        /// `--imgformat`.
+        image_format(format: ImageFormat) => ImgFormat(format);
+        /// `--color TAG#color` (repeatable, applied in order).
+        color(tag: ColorTag, color: Color) => Color(tag, color);
+        /// `--watermark`.
+        watermark(text: impl Into<String>) => Watermark(text.into());
+        /// `--daemon`: the rrdcached address for every DEF.
+        daemon(address: impl Into<String>) => Daemon(address.into());
+        /// `--zoom` factor (> 0).
+        zoom(factor: f64) => Zoom(factor);
+        /// `--border` width in pixels.
+        border(pixels: u32) => Border(pixels);
+        /// `--legend-position`.
+        legend_position(position: LegendPosition) => LegendPosition(position);
+        /// `--disable-rrdtool-tag`.
+        disable_rrdtool_tag() => DisableRrdtoolTag;
+    }
+
+    /// `--start`, an at-style time (`-1d`, `end-24h`, `920804400`). A time that does not
+    /// parse is reported by [`build`](Self::build).
+    pub fn start(self, time: impl AsRef<str>) -> Self {
+        self.time_option("start", time.as_ref(), GraphOption::Start)
+    }
+
+    /// `--end`, an at-style time (`now`, `start+1d`, `920808000`). A time that does not parse
+    /// is reported by [`build`](Self::build).
+    pub fn end(self, time: impl AsRef<str>) -> Self {
+        self.time_option("end", time.as_ref(), GraphOption::End)
+    }
+
+    fn time_option(
+        mut self,
+        option: &'static str,
+        text: &str,
+        f: fn(AtTime) -> GraphOption,
+    ) -> Self {
+        match AtTime::new(text) {
+            Ok(t) => self.option(f(t)),
+            Err(reason) => {
+                self.remember_error(Error::Option { option, reason });
+                self
+            }
+        }
     }
 
     pub(crate) fn option_with_form(mut self, option: GraphOption, form: ArgForm) -> Self {
@@ -470,7 +577,6 @@ impl GraphSpecBuilder {
         let mut out: Vec<Error> = self.error.take().into_iter().collect();
         // Element indexes in the caller's list, as elements get dropped.
         let mut original: Vec<usize> = (0..self.elements.len()).collect();
-        let mut dropped = false;
         for _ in 0..100 {
             let spec = GraphSpec {
                 output: self.output.clone().unwrap_or_default(),
@@ -494,10 +600,7 @@ impl GraphSpecBuilder {
                 *first = original[*first];
             }
             let Some(i) = element else {
-                // After dropping bad elements, "nothing to draw" is only their echo.
-                if !(dropped && matches!(e, Error::Empty)) {
-                    out.push(e);
-                }
+                out.push(e);
                 break;
             };
             match self.arg_index.get(i).copied().flatten() {
@@ -510,7 +613,6 @@ impl GraphSpecBuilder {
             self.elements.remove(i);
             self.arg_index.remove(i);
             original.remove(i);
-            dropped = true;
         }
         out
     }
@@ -522,8 +624,8 @@ impl GraphSpecBuilder {
     /// [`Error::Option`] for out-of-range option values; [`Error::Element`] for invalid element
     /// fields (bad RPN, dash pattern, …); [`Error::Undefined`] for vnames used before they are
     /// defined; [`Error::Duplicate`]; [`Error::WrongKind`] when a VDEF or SHIFT does not refer to
-    /// a DEF/CDEF, a rule does not refer to a VDEF, …; [`Error::Empty`] if nothing is drawn or
-    /// printed. Errors of parsed arguments are wrapped in [`Error::ParsedSpec`] with the
+    /// a DEF/CDEF, a rule does not refer to a VDEF, …. A graph with no elements is valid, as in
+    /// rrdtool (it draws nothing). Errors of parsed arguments are wrapped in [`Error::ParsedSpec`] with the
     /// argument index.
     pub fn build(self) -> Result<GraphSpec> {
         if let Some(e) = self.error {

@@ -32,7 +32,14 @@ fn legend() -> impl Strategy<Value = Option<Legend>> {
         text(),
         proptest::option::of(proptest::sample::select(ControlCode::ALL.to_vec())),
     )
-        .prop_map(|(t, c)| Legend::with(t, c).ok().filter(|l| !l.is_empty()))
+        .prop_map(|(t, c)| {
+            let l = Legend::new(t).ok()?;
+            Some(match c {
+                Some(c) => l.with_code(c),
+                None => l,
+            })
+            .filter(|l| !l.is_empty())
+        })
 }
 
 fn color() -> impl Strategy<Value = Color> {
@@ -203,7 +210,7 @@ fn build(
     for s in seeds {
         let e: Element = match s {
             Seed::Line(v, w, c, l, st, sk, d) => {
-                let mut line = Line::new(&pick(v)).width(w);
+                let mut line = Line::new(pick(v)).width(w);
                 line.color = c;
                 line.legend = l;
                 line.stack = st && drawn;
@@ -213,7 +220,7 @@ fn build(
                 line.into()
             }
             Seed::Area(v, c, g, l, st, h) => {
-                let mut a = Area::new(&pick(v));
+                let mut a = Area::new(pick(v));
                 a.color = c.or(g.map(|_| Color::rgb(0, 0, 0)));
                 a.gradient = g;
                 a.legend = l;
@@ -222,27 +229,28 @@ fn build(
                 drawn = true;
                 a.into()
             }
-            Seed::Stack(v, c, l) if drawn => Element::Stack(Stack {
-                value: pick(v),
-                color: c,
-                legend: l,
-            }),
+            Seed::Stack(v, c, l) if drawn => {
+                let mut s = Stack::new(pick(v));
+                s.color = c;
+                s.legend = l;
+                s.into()
+            }
             Seed::Stack(..) => continue,
             Seed::Tick(v, c, f, l) => {
-                let mut t = Tick::new(&pick(v), c).fraction(f);
+                let mut t = Tick::new(pick(v)).color(c).fraction(f);
                 t.legend = l;
                 t.into()
             }
             Seed::HRule(n, c, l) => {
-                let mut h = HRule::new(n.map_or(Position::VName(v0.clone()), Position::Num), c);
+                let mut h =
+                    HRule::new(n.map_or(Position::VName(v0.clone()), Position::Num)).color(c);
                 h.legend = l;
                 h.into()
             }
             Seed::VRule(n, c, l) => {
-                let mut r = VRule::new(
-                    n.map_or(Position::VName(v0.clone()), |n| Position::Num(n as f64)),
-                    c,
-                );
+                let mut r =
+                    VRule::new(n.map_or(Position::VName(v0.clone()), |n| Position::Num(n as f64)))
+                        .color(c);
                 r.legend = l;
                 r.into()
             }
@@ -250,7 +258,11 @@ fn build(
                 Element::Comment(l.unwrap_or(Legend::code_only(ControlCode::Space)))
             }
             Seed::GPrint(v, cf, f, c) => {
-                let format = PrintFormat::with(f, c).ok()?;
+                let format = PrintFormat::new(f).ok()?;
+                let format = match c {
+                    Some(c) => format.with_code(c),
+                    None => format,
+                };
                 if cf {
                     Element::GPrint(Print::with_cf(&pick(v), Cf::Last, format))
                 } else {
