@@ -268,16 +268,6 @@ impl Tick {
         if !self.fraction.is_finite() || !(-1.0..=1.0).contains(&self.fraction) {
             return cx.invalid("fraction", "must be within -1..=1");
         }
-        // librrd 1.7.2 dereferences a missing vname for the legend of a TICK at a constant
-        // (SIGSEGV for `TICK:5#ff0000:0.3:text`, probed with rrdtool 1.7.2).
-        if matches!(self.value, Position::Num(_))
-            && self.legend.as_ref().is_some_and(|l| !l.is_empty())
-        {
-            return cx.invalid(
-                "legend",
-                "librrd 1.7.2 crashes on a TICK at a constant with a legend: tick a CDEF instead",
-            );
-        }
         cx.legend(self.legend.as_ref())
     }
 }

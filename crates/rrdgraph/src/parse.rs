@@ -670,6 +670,16 @@ pub(crate) fn parse_into<S: AsRef<str>>(
                 None => (long, None),
             };
             let Some(info) = option_info(name) else {
+                if let Some((head, _)) = name.split_once([' ', '\t'])
+                    && option_info(head).is_some_and(OptionInfo::takes_value)
+                {
+                    return Err(Error::parse(
+                        index,
+                        a,
+                        "option",
+                        ParseReason::JoinedLongValue(head.to_owned()),
+                    ));
+                }
                 return Err(Error::parse(
                     index,
                     a,
@@ -992,6 +1002,35 @@ impl GraphSpec {
         }
         errors.extend(b.into_diagnostics());
         errors
+    }
+
+    /// [`GraphSpec::diagnose`] over arguments that need not be UTF-8, as a program's command
+    /// line has them (see [`GraphSpec::parse_os_args`]): a DEF's RRD path may be any bytes,
+    /// every other argument that is not UTF-8 is one more problem ([`ParseReason::NotUtf8`]).
+    pub fn diagnose_os<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<Error> {
+        use std::os::unix::ffi::OsStrExt as _;
+        let mut not_utf8 = Vec::new();
+        let texts: Vec<String> = args
+            .iter()
+            .enumerate()
+            .map(|(index, a)| {
+                let a = a.as_ref();
+                let lossy = a.to_string_lossy();
+                if a.to_str().is_none() && split_def_path(a.as_bytes()).is_none() {
+                    not_utf8.push(Error::parse(
+                        index,
+                        &lossy,
+                        "argument",
+                        ParseReason::NotUtf8,
+                    ));
+                }
+                lossy.into_owned()
+            })
+            .collect();
+        let mut problems = not_utf8;
+        problems.extend(GraphSpec::diagnose(&texts));
+        problems.sort_by_key(|e| e.arg_index().unwrap_or(usize::MAX));
+        problems
     }
 
     /// Parses a shell-style command line such as a line from an old script. It may start with

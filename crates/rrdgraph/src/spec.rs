@@ -104,6 +104,13 @@ impl GraphSpec {
     /// # Errors
     /// As [`GraphSpecBuilder::build`].
     pub fn validate(&self) -> Result<()> {
+        self.validate_options()?;
+        self.validate_elements()
+    }
+
+    /// The option half of [`GraphSpec::validate`]: the output, each option, the checks across
+    /// options, and the image size (which the elements' legends count in).
+    fn validate_options(&self) -> Result<()> {
         if self.output.is_empty() {
             return Err(Error::NoOutput);
         }
@@ -139,6 +146,12 @@ impl GraphSpec {
                 max: MAX_IMAGE_PIXELS,
             });
         }
+        Ok(())
+    }
+
+    /// The element half of [`GraphSpec::validate`]: each element's own checks, in order, and
+    /// what the data formats refuse.
+    fn validate_elements(&self) -> Result<()> {
         // A graph that draws and prints nothing is valid, as in rrdtool: librrd reads its DEFs
         // and writes no image.
         crate::check::check_elements(&self.elements)?;
@@ -571,20 +584,42 @@ impl GraphSpecBuilder {
         self.output.is_some()
     }
 
-    /// Every remaining problem instead of the first: spec errors one by one, dropping the
-    /// offending element each time (at most 100).
+    /// Every remaining problem instead of the first, each with its argument index where it has
+    /// one: option errors one by one, dropping the offending option each time, then element
+    /// errors one by one, dropping the offending element each time (at most 100 of each).
     pub(crate) fn into_diagnostics(mut self) -> Vec<Error> {
         let mut out: Vec<Error> = self.error.take().into_iter().collect();
+        let output = self.output.clone().unwrap_or_default();
+        let spec = |options: &[GraphOption], elements: &[Element]| GraphSpec {
+            output: output.clone(),
+            options: options.to_vec(),
+            forms: vec![ArgForm::Long; options.len()],
+            elements: elements.to_vec(),
+        };
+        for _ in 0..100 {
+            let e = match spec(&self.options, &self.elements).validate_options() {
+                Ok(()) => break,
+                Err(e) => e,
+            };
+            let Error::Option { option, .. } = &e else {
+                // The output or the image size: nothing to drop, the elements still get checked.
+                out.push(e);
+                break;
+            };
+            let Some(at) = offending_option(&self.options, option) else {
+                out.push(e);
+                break;
+            };
+            out.push(with_index(e, self.opt_index[at]));
+            self.options.remove(at);
+            self.opt_index.remove(at);
+        }
         // Element indexes in the caller's list, as elements get dropped.
         let mut original: Vec<usize> = (0..self.elements.len()).collect();
         for _ in 0..100 {
-            let spec = GraphSpec {
-                output: self.output.clone().unwrap_or_default(),
-                options: self.options.clone(),
-                forms: self.forms.clone(),
-                elements: self.elements.clone(),
+            let Err(mut e) = spec(&self.options, &self.elements).validate_elements() else {
+                break;
             };
-            let Err(mut e) = spec.validate() else { break };
             let element = match &mut e {
                 Error::Element { index, .. }
                 | Error::Undefined { index, .. }
@@ -600,16 +635,16 @@ impl GraphSpecBuilder {
                 *first = original[*first];
             }
             let Some(i) = element else {
-                out.push(e);
+                let index = match &e {
+                    Error::Option { option, .. } => {
+                        offending_option(&self.options, option).and_then(|at| self.opt_index[at])
+                    }
+                    _ => None,
+                };
+                out.push(with_index(e, index));
                 break;
             };
-            match self.arg_index.get(i).copied().flatten() {
-                Some(index) => out.push(Error::ParsedSpec {
-                    index,
-                    source: Box::new(e),
-                }),
-                None => out.push(e),
-            }
+            out.push(with_index(e, self.arg_index.get(i).copied().flatten()));
             self.elements.remove(i);
             self.arg_index.remove(i);
             original.remove(i);
@@ -659,25 +694,34 @@ impl GraphSpecBuilder {
                 | Error::Undefined { index, .. }
                 | Error::Duplicate { index, .. }
                 | Error::WrongKind { index, .. } => self.arg_index.get(*index).copied().flatten(),
-                Error::Option { option, .. } => spec
-                    .options
-                    .iter()
-                    .zip(&self.opt_index)
-                    .filter(|(o, _)| o.long_name() == *option)
-                    .map(|(o, i)| (o.validate().is_err(), *i))
-                    .max_by_key(|(bad, _)| *bad)
-                    .and_then(|(_, i)| i),
+                Error::Option { option, .. } => {
+                    offending_option(&spec.options, option).and_then(|at| self.opt_index[at])
+                }
                 _ => None,
             };
-            match index {
-                Some(index) => Error::ParsedSpec {
-                    index,
-                    source: Box::new(e),
-                },
-                None => e,
-            }
+            with_index(e, index)
         })?;
         Ok(spec)
+    }
+}
+
+/// The option an [`Error::Option`] about `name` is about: the one whose own value is bad, or
+/// else the last one of that name (the one librrd uses).
+fn offending_option(options: &[GraphOption], name: &str) -> Option<usize> {
+    options
+        .iter()
+        .rposition(|o| o.long_name() == name && o.validate().is_err())
+        .or_else(|| options.iter().rposition(|o| o.long_name() == name))
+}
+
+/// `e` with the argument index it came from, when it came from a parsed argument.
+fn with_index(e: Error, index: Option<usize>) -> Error {
+    match index {
+        Some(index) => Error::ParsedSpec {
+            index,
+            source: Box::new(e),
+        },
+        None => e,
     }
 }
 
