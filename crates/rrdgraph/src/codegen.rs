@@ -197,6 +197,45 @@ fn print(p: &Print) -> String {
     format!("Print::with_format(&{}, {format})", var(&p.vname))
 }
 
+/// The builder's typed setter for a common option, if it has one (`.width(650)`).
+fn setter(o: &GraphOption) -> Option<String> {
+    Some(match o {
+        GraphOption::Start(t) => format!("start({})", lit(t.as_str())),
+        GraphOption::End(t) => format!("end({})", lit(t.as_str())),
+        GraphOption::Step(v) => format!("step({v})"),
+        GraphOption::Title(v) => format!("title({})", lit(v)),
+        GraphOption::VerticalLabel(v) => format!("vertical_label({})", lit(v)),
+        GraphOption::Width(v) => format!("width({v})"),
+        GraphOption::Height(v) => format!("height({v})"),
+        GraphOption::UpperLimit(v) => format!("upper_limit({})", float(*v)),
+        GraphOption::LowerLimit(v) => format!("lower_limit({})", float(*v)),
+        GraphOption::Rigid => "rigid()".to_owned(),
+        GraphOption::AltAutoscale => "alt_autoscale()".to_owned(),
+        GraphOption::Logarithmic => "logarithmic()".to_owned(),
+        GraphOption::Base(v) => format!("base({v})"),
+        GraphOption::UnitsExponent(v) => format!("units_exponent({v})"),
+        GraphOption::RightAxis(a, b) => format!("right_axis({}, {})", float(*a), float(*b)),
+        GraphOption::RightAxisLabel(v) => format!("right_axis_label({})", lit(v)),
+        GraphOption::NoLegend => "no_legend()".to_owned(),
+        GraphOption::OnlyGraph => "only_graph()".to_owned(),
+        GraphOption::FullSizeMode => "full_size_mode()".to_owned(),
+        GraphOption::SlopeMode => "slope_mode()".to_owned(),
+        GraphOption::ImgFormat(f) => format!("image_format(ImageFormat::{})", f.rust_name()),
+        GraphOption::Color(tag, c) => {
+            format!("color(ColorTag::{}, {})", tag.rust_name(), color(*c))
+        }
+        GraphOption::Watermark(v) => format!("watermark({})", lit(v)),
+        GraphOption::Daemon(v) => format!("daemon({})", lit(v)),
+        GraphOption::Zoom(v) => format!("zoom({})", float(*v)),
+        GraphOption::Border(v) => format!("border({v})"),
+        GraphOption::LegendPosition(p) => {
+            format!("legend_position(LegendPosition::{})", p.rust_name())
+        }
+        GraphOption::DisableRrdtoolTag => "disable_rrdtool_tag()".to_owned(),
+        _ => return None,
+    })
+}
+
 fn option(o: &GraphOption) -> String {
     let s = |v: &str| format!("{}.into()", lit(v));
     let inner = match o {
@@ -550,7 +589,14 @@ impl GraphSpec {
         out.push_str("    let spec = GraphSpec::builder()\n");
         let _ = writeln!(out, "        .output({})", lit(&self.output));
         for o in &self.options {
-            let _ = writeln!(out, "        .option({})", option(o));
+            match setter(o) {
+                Some(call) => {
+                    let _ = writeln!(out, "        .{call}");
+                }
+                None => {
+                    let _ = writeln!(out, "        .option({})", option(o));
+                }
+            }
         }
         for e in &self.elements {
             let _ = writeln!(out, "        {}", element(e));
