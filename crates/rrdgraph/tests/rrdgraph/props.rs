@@ -105,6 +105,8 @@ enum Seed {
     ),
     Stack(u8, Option<Color>, Option<Legend>),
     Tick(u8, Color, f64, Option<Legend>),
+    /// A LINE, AREA, STACK or TICK (by the `u8`) drawing a number.
+    Constant(u8, f64, Option<Color>, Option<Legend>),
     HRule(Option<f64>, Color, Option<Legend>),
     VRule(Option<i64>, Color, Option<Legend>),
     Comment(Option<Legend>),
@@ -147,6 +149,8 @@ fn seed() -> impl Strategy<Value = Seed> {
             .prop_map(|(v, c, l)| Seed::Stack(v, c, l)),
         (any::<u8>(), color(), -1.0f64..1.0, legend())
             .prop_map(|(v, c, f, l)| Seed::Tick(v, c, f, l)),
+        (any::<u8>(), num(), proptest::option::of(color()), legend())
+            .prop_map(|(k, n, c, l)| Seed::Constant(k, n, c, l)),
         (proptest::option::of(num()), color(), legend()).prop_map(|(n, c, l)| Seed::HRule(n, c, l)),
         (proptest::option::of(0i64..2_000_000_000), color(), legend())
             .prop_map(|(n, c, l)| Seed::VRule(n, c, l)),
@@ -236,6 +240,23 @@ fn build(
                 s.into()
             }
             Seed::Stack(..) => continue,
+            Seed::Constant(kind, n, c, l) => {
+                let mut e: Element = match kind % 4 {
+                    0 => Line::new(n).into(),
+                    1 => Area::new(n).into(),
+                    2 if drawn => Stack::new(n).into(),
+                    _ => Tick::new(n).into(),
+                };
+                match &mut e {
+                    Element::Line(x) => (x.color, x.legend) = (c, l),
+                    Element::Area(x) => (x.color, x.legend) = (c, l),
+                    Element::Stack(x) => (x.color, x.legend) = (c, l),
+                    Element::Tick(x) => (x.color, x.legend) = (c, l),
+                    _ => unreachable!("a drawing element"),
+                }
+                drawn |= !matches!(e, Element::Tick(_));
+                e
+            }
             Seed::Tick(v, c, f, l) => {
                 let mut t = Tick::new(pick(v)).color(c).fraction(f);
                 t.legend = l;
