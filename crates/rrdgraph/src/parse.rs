@@ -194,11 +194,14 @@ fn value_colors(s: &str) -> Result<(&str, Vec<Color>), FieldError> {
 }
 
 /// What a drawing element draws: a number, as librrd reads one when the text is not a vname
-/// (`LINE1:100`, `HRULE:6144`), or a vname. Text that starts like a number but is not one is
-/// an error rather than an undefined vname.
+/// (`LINE1:100`, `HRULE:6144`), or a vname. Text that starts like a number but is neither is
+/// a number error.
 fn position(value: &str, expected: &'static str) -> Result<Position, FieldError> {
     match parse_f64(value) {
         Ok(n) => Ok(Position::Num(n)),
+        // A vname may start with a digit or `-` (`1st`, `-x`): like librrd, the parser takes a
+        // valid vname for one before calling it "not a number".
+        Err(_) if VName::new(value).is_ok() => Ok(Position::VName(vname(value, "value")?)),
         Err(_)
             if value.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) =>
         {
@@ -1072,6 +1075,23 @@ mod tests {
             spec.to_rust()
                 .contains(".vrule(VRule::new(920806500.0).legend(")
         );
+    }
+
+    #[test]
+    fn drawing_elements_take_numbers_and_vnames_that_look_like_numbers() {
+        let value = |arg| match parse_element_fields(arg) {
+            Ok(Element::Line(l)) => Ok(l.value),
+            Ok(Element::Tick(t)) => Ok(t.value),
+            Ok(e) => panic!("{e:?}"),
+            Err((field, _)) => Err(field),
+        };
+        assert_eq!(value("LINE1:100#FF0000"), Ok(Position::Num(100.0)));
+        assert_eq!(value("LINE1:-1.5e3"), Ok(Position::Num(-1500.0)));
+        assert_eq!(value("TICK:+2:0.5"), Ok(Position::Num(2.0)));
+        let v = |s| Ok(Position::VName(VName::new(s).unwrap()));
+        assert_eq!(value("LINE1:1st#FF0000"), v("1st"));
+        assert_eq!(value("LINE1:-x"), v("-x"));
+        assert_eq!(value("LINE1:1.2.3"), Err("value"));
     }
 
     #[test]
