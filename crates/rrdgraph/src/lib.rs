@@ -13,10 +13,15 @@
 //!   [`GraphSpec::diagnose`], [`GraphSpec::to_args`], [`GraphSpec::to_rust`],
 //!   [`split_command_line`];
 //! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
-//! - rendering and RRD operations through librrd: [`render_args`], [`Rendered`], [`Rrd`],
-//!   [`BatchRenderer`]. A program that uses [`BatchRenderer`] must call
-//!   [`serve_worker_if_requested`] first thing in `main`: the workers are that program
-//!   re-executed, and that call is where they serve render requests.
+//! - rendering through librrd, one way: [`GraphSpec::render`] (the spec's output `-` gives the
+//!   image in memory, a path makes librrd write the file), in parallel
+//!   [`BatchRenderer::render`]; both give a [`Rendered`]. [`render_raw_args`] is the
+//!   unvalidated lower level, for argument lists that must reach librrd unchanged. A program
+//!   that uses [`BatchRenderer`] must call [`serve_worker_if_requested`] first thing in
+//!   `main`: the workers are that program re-executed, and that call is where they serve
+//!   render requests;
+//! - RRD operations through librrd: [`Rrd`], [`CreateSpec`], [`Update`], [`FetchRequest`],
+//!   [`xport`].
 
 mod attime;
 mod check;
@@ -108,7 +113,7 @@ pub use header::{MAX_DS, MAX_RRA, check as check_header};
 #[cfg(feature = "librrd")]
 pub use info::{Info, InfoValue};
 #[cfg(feature = "librrd")]
-pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
+pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_raw_args};
 #[cfg(feature = "librrd")]
 pub use update::{LastUpdate, Update};
 #[cfg(feature = "librrd")]

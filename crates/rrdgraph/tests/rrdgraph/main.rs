@@ -5,6 +5,7 @@ mod codegen;
 mod conformance;
 mod defects;
 mod difffuzz;
+mod dropin;
 mod errors;
 mod fidelity;
 mod header;
