@@ -21,6 +21,8 @@
 mod attime;
 mod check;
 mod codegen;
+mod collect;
+mod counters;
 mod element;
 mod element_kind;
 mod emit;
@@ -35,6 +37,10 @@ mod spec;
 mod value;
 mod value_error;
 
+pub use collect::{
+    CLOCK_STEP_TOLERANCE, CollectCore, CollectEvent, Decision, PlannedUpdate, Sample,
+};
+pub use counters::{IfaceCounters, PROC_NET_DEV, parse_proc_net_dev, read_counters};
 pub use element::{
     Area, CDef, Dashes, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift,
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
@@ -79,6 +85,8 @@ mod ffi;
 #[cfg(feature = "librrd")]
 mod batch;
 #[cfg(feature = "librrd")]
+mod collector;
+#[cfg(feature = "librrd")]
 mod create;
 #[cfg(feature = "librrd")]
 mod fetch;
@@ -97,6 +105,11 @@ mod xport;
 
 #[cfg(feature = "librrd")]
 pub use batch::{BatchBuilder, BatchRenderer, serve_worker_if_requested};
+#[cfg(feature = "librrd")]
+pub use collector::{
+    Collector, CollectorBuilder, MAX_IFACE_LEN, RECIPE_ARCHIVES, RECIPE_STEP, Report,
+    data_source_names, recipe_layout,
+};
 #[cfg(feature = "librrd")]
 pub use create::{CreateSpec, DataSource, DsType, Rra};
 #[cfg(feature = "librrd")]
