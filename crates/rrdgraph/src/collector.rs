@@ -126,7 +126,7 @@ impl CollectorBuilder {
             rrd = rrd.daemon(d.clone());
         }
         let names = data_source_names(&self.iface);
-        let local = self.daemon.is_none() && std::env::var_os("RRDCACHED_ADDRESS").is_none();
+        let local = self.daemon.is_none() && !crate::header::daemon_from_env();
         let missing = if local {
             self.path.symlink_metadata().is_err()
         } else {
@@ -321,7 +321,10 @@ impl Collector {
     /// [`RrdError::Counters`] when the counters cannot be read; the update's error when it
     /// failed for longer than the heartbeat (until then, a failed update is retried with
     /// each sample and reported as [`Report::Retrying`]).
-    pub fn next(&mut self, mut report: impl FnMut(Report<'_>)) -> Result<PlannedUpdate, RrdError> {
+    pub fn next_update(
+        &mut self,
+        mut report: impl FnMut(Report<'_>),
+    ) -> Result<PlannedUpdate, RrdError> {
         let template: Vec<&str> = self.names.iter().map(String::as_str).collect();
         let mut failing_since: Option<Instant> = None;
         let mut behind = false;
@@ -376,7 +379,7 @@ impl Collector {
     ///
     /// # Errors
     ///
-    /// As [`Collector::next`]; the updates written before the error stay in the RRD.
+    /// As [`Collector::next_update`]; the updates written before the error stay in the RRD.
     pub fn run(
         &mut self,
         count: Option<u64>,
@@ -384,7 +387,7 @@ impl Collector {
     ) -> Result<u64, RrdError> {
         let mut written = 0;
         while count.is_none_or(|n| written < n) {
-            self.next(&mut report)?;
+            self.next_update(&mut report)?;
             written += 1;
         }
         Ok(written)

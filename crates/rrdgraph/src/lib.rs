@@ -13,6 +13,8 @@
 //!   [`GraphSpec::diagnose`], [`GraphSpec::to_args`], [`GraphSpec::to_rust`],
 //!   [`split_command_line`];
 //! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
+//! - the recipe's collector: [`CollectCore`] (its decisions, without I/O), [`read_counters`]
+//!   (`/proc/net/dev`) and [`Collector`] (creates the recipe's RRD, one update per step);
 //! - rendering and RRD operations through librrd: [`render_args`], [`Rendered`], [`Rrd`],
 //!   [`BatchRenderer`]. A program that uses [`BatchRenderer`] must call
 //!   [`serve_worker_if_requested`] first thing in `main`: the workers are that program

@@ -343,3 +343,63 @@ fn collects_through_rrdcached() {
     let [_, got_out] = rrd_bytes(&file, baseline.time, last, Some(&address));
     assert_bytes(got_out, out);
 }
+
+/// `opskit rrd collect ARGS` outside any namespace: for the refusals, which read no counters.
+fn refused(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["rrd", "collect"])
+        .args(args)
+        .env_remove("RRDCACHED_ADDRESS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_rrd_that_does_not_fit_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Flow.rrd");
+    let f = file.to_str().unwrap();
+    // The recipe's layout for eth0, with the recipe's step.
+    let created = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["rrd", "create", f, "--step", "300"])
+        .args(["DS:eth0_in:COUNTER:600:0:U", "DS:eth0_out:COUNTER:600:0:U"])
+        .arg("RRA:AVERAGE:0.5:1:600")
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let before = std::fs::read(&file).unwrap();
+    let e = refused(&["--iface", "lo", "--count", "1", f]);
+    assert!(
+        e.contains("has no data source lo_in for interface lo"),
+        "{e}"
+    );
+    let e = refused(&["--iface", "eth0", "--step", "1m", "--count", "1", f]);
+    assert!(e.contains("has a step of 300 s, not 60 s"), "{e}");
+    let e = refused(&["--iface", "eth0", "--step", "1500ms", f]);
+    assert!(e.contains("whole seconds"), "{e}");
+    let e = refused(&["--iface", "eth0:1", f]);
+    assert!(e.contains("not a Linux interface name"), "{e}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn a_gauge_is_not_fed_counters() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("g.rrd");
+    let f = file.to_str().unwrap();
+    let created = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["rrd", "create", f, "--step", "60"])
+        .args(["DS:lo_in:GAUGE:120:U:U", "DS:lo_out:GAUGE:120:U:U"])
+        .arg("RRA:AVERAGE:0.5:1:10")
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let e = refused(&["--iface", "lo", "--count", "1", f]);
+    assert!(
+        e.contains("lo_in is GAUGE; interface counters need COUNTER or DERIVE"),
+        "{e}"
+    );
+}
