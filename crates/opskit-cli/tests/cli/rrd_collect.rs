@@ -357,19 +357,32 @@ fn refused(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `opskit rrd create FILE ARGS`.
+fn create(file: &str, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["rrd", "create", file])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
 #[test]
 fn an_rrd_that_does_not_fit_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("Flow.rrd");
     let f = file.to_str().unwrap();
     // The recipe's layout for eth0, with the recipe's step.
-    let created = Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .args(["rrd", "create", f, "--step", "300"])
-        .args(["DS:eth0_in:COUNTER:600:0:U", "DS:eth0_out:COUNTER:600:0:U"])
-        .arg("RRA:AVERAGE:0.5:1:600")
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{created:?}");
+    create(
+        f,
+        &[
+            "--step",
+            "300",
+            "DS:eth0_in:COUNTER:600:0:U",
+            "DS:eth0_out:COUNTER:600:0:U",
+            "RRA:AVERAGE:0.5:1:600",
+        ],
+    );
     let before = std::fs::read(&file).unwrap();
     let e = refused(&["--iface", "lo", "--count", "1", f]);
     assert!(
@@ -390,13 +403,16 @@ fn a_gauge_is_not_fed_counters() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("g.rrd");
     let f = file.to_str().unwrap();
-    let created = Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .args(["rrd", "create", f, "--step", "60"])
-        .args(["DS:lo_in:GAUGE:120:U:U", "DS:lo_out:GAUGE:120:U:U"])
-        .arg("RRA:AVERAGE:0.5:1:10")
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{created:?}");
+    create(
+        f,
+        &[
+            "--step",
+            "60",
+            "DS:lo_in:GAUGE:120:U:U",
+            "DS:lo_out:GAUGE:120:U:U",
+            "RRA:AVERAGE:0.5:1:10",
+        ],
+    );
     let e = refused(&["--iface", "lo", "--count", "1", f]);
     assert!(
         e.contains("lo_in is GAUGE; interface counters need COUNTER or DERIVE"),
