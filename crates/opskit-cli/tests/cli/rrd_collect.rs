@@ -419,3 +419,26 @@ fn a_gauge_is_not_fed_counters() {
         "{e}"
     );
 }
+
+#[test]
+fn counters_are_read_in_the_calling_threads_namespace() {
+    let net = net();
+    let proc_net_dev = Path::new(rrdgraph::PROC_NET_DEV);
+    // This thread is in the host's namespace, which has no such veth end.
+    assert_eq!(
+        rrdgraph::read_counters(proc_net_dev, &net.iface).unwrap(),
+        None
+    );
+    let sent = net.send("a", 10, 100);
+    let iface = net.iface.clone();
+    let there = net
+        .topo
+        .run_in("a", move || rrdgraph::read_counters(proc_net_dev, &iface))
+        .unwrap()
+        .unwrap()
+        .expect("the veth end in namespace a");
+    assert!(
+        there.tx_bytes >= sent && there.tx_bytes <= sent + BACKGROUND,
+        "{there:?}"
+    );
+}
