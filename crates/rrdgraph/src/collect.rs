@@ -50,7 +50,10 @@ pub const CLOCK_STEP_TOLERANCE: Duration = Duration::from_secs(1);
 pub struct Sample {
     /// Wall-clock time of the reading, seconds since the epoch.
     pub wall: f64,
-    /// Monotonic time of the reading (any fixed origin within one run).
+    /// Steady time of the reading (any fixed origin within one run). [`Collector`] uses the
+    /// time since boot with suspend included, so that a suspended machine is no clock step.
+    ///
+    /// [`Collector`]: https://docs.rs/rrdgraph/latest/rrdgraph/struct.Collector.html
     pub mono: Duration,
     /// The counters, one per data source, or `None` when the interface does not exist.
     pub counters: Option<Vec<u64>>,

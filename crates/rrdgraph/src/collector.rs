@@ -205,7 +205,7 @@ impl CollectorBuilder {
             names,
             core,
             heartbeat: Duration::from_secs(heartbeat),
-            origin: Instant::now(),
+            clock: SteadyClock::new(),
         })
     }
 }
@@ -246,6 +246,42 @@ fn slot_start(now: f64, step: u64) -> i64 {
     now - now.rem_euclid(step.max(1) as i64)
 }
 
+/// The clock that wall-clock steps are measured against: the time since boot including
+/// suspend (`CLOCK_BOOTTIME`, the first field of `/proc/uptime`), so that a suspended machine is
+/// not mistaken for a wall-clock step; `Instant` (which stops during suspend) where
+/// `/proc/uptime` cannot be read. The choice is made once: the two never mix.
+#[derive(Debug)]
+enum SteadyClock {
+    Uptime,
+    Instant(Instant),
+}
+
+impl SteadyClock {
+    fn new() -> Self {
+        if uptime().is_some() {
+            Self::Uptime
+        } else {
+            Self::Instant(Instant::now())
+        }
+    }
+
+    fn now(&self) -> Duration {
+        match self {
+            // An unreadable /proc/uptime later on reads as no time passed: at worst one
+            // interval is taken for a clock step and written as unknown.
+            Self::Uptime => uptime().unwrap_or_default(),
+            Self::Instant(origin) => origin.elapsed(),
+        }
+    }
+}
+
+/// Seconds since boot, suspend included (`/proc/uptime`, 10 ms resolution).
+fn uptime() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    let secs: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Duration::try_from_secs_f64(secs).ok()
+}
+
 /// How long the collector sleeps at most between two looks at the clocks, so that a clock step
 /// is noticed within it.
 const MAX_NAP: Duration = Duration::from_secs(1);
@@ -272,7 +308,7 @@ pub struct Collector {
     names: [String; 2],
     core: CollectCore,
     heartbeat: Duration,
-    origin: Instant,
+    clock: SteadyClock,
 }
 
 impl Collector {
@@ -307,7 +343,7 @@ impl Collector {
     ///
     /// [`RrdError::Counters`] when `/proc/net/dev` cannot be read or parsed.
     pub fn sample(&self) -> Result<Sample, RrdError> {
-        let mono = self.origin.elapsed();
+        let mono = self.clock.now();
         let wall = unix_now();
         let counters = read_counters(Path::new(PROC_NET_DEV), &self.iface)?
             .map(|c| vec![c.rx_bytes, c.tx_bytes]);
@@ -436,6 +472,19 @@ mod tests {
             assert!(validate_iface(bad).is_err(), "{bad:?}");
         }
         validate_iface("veth-a.10").unwrap();
+    }
+
+    #[test]
+    fn the_steady_clock_runs_with_the_wall_clock() {
+        let clock = SteadyClock::new();
+        assert!(
+            matches!(clock, SteadyClock::Uptime),
+            "/proc/uptime is readable here"
+        );
+        let (wall, steady) = (unix_now(), clock.now());
+        std::thread::sleep(Duration::from_millis(300));
+        let drift = (unix_now() - wall) - clock.now().saturating_sub(steady).as_secs_f64();
+        assert!(drift.abs() < 0.05, "{drift}");
     }
 
     #[test]
