@@ -12,6 +12,7 @@ mod graph;
 mod man;
 mod routemap;
 mod rrd;
+mod rrd_collect;
 mod scan;
 mod size;
 mod trace;

@@ -131,6 +131,7 @@ enum Op {
         )]
         args: Vec<std::ffi::OsString>,
     },
+    Collect(crate::rrd_collect::Args),
 }
 
 #[derive(clap::Args)]
@@ -250,6 +251,7 @@ fn execute(op: Op) -> Result<String, RrdError> {
             let s = daemon.rrd(file).fetch(&req)?;
             Ok(if json { series_json(&s) } else { s.to_text() })
         }
+        Op::Collect(args) => crate::rrd_collect::run(args),
         Op::Xport { json, args } => {
             let s = rrdgraph::xport(&args)?;
             Ok(if json { series_json(&s) } else { s.to_text() })

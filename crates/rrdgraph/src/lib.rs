@@ -13,6 +13,8 @@
 //!   [`GraphSpec::diagnose`], [`GraphSpec::to_args`], [`GraphSpec::to_rust`],
 //!   [`split_command_line`];
 //! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
+//! - the recipe's collector: [`CollectCore`] (its decisions, without I/O), [`read_counters`]
+//!   (`/proc/net/dev`) and [`Collector`] (creates the recipe's RRD, one update per step);
 //! - rendering through librrd, one way: [`GraphSpec::render`] (the spec's output `-` gives the
 //!   image in memory, a path makes librrd write the file), in parallel
 //!   [`BatchRenderer::render`]; both give a [`Rendered`]. [`render_raw_args`] is the
@@ -26,6 +28,8 @@
 mod attime;
 mod check;
 mod codegen;
+mod collect;
+mod counters;
 mod element;
 mod element_kind;
 mod emit;
@@ -40,6 +44,10 @@ mod spec;
 mod value;
 mod value_error;
 
+pub use collect::{
+    CLOCK_STEP_TOLERANCE, CollectCore, CollectEvent, Decision, PlannedUpdate, Sample,
+};
+pub use counters::{IfaceCounters, PROC_NET_DEV, parse_proc_net_dev, read_counters};
 pub use element::{
     Area, CDef, Dashes, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift,
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
@@ -84,6 +92,8 @@ mod ffi;
 #[cfg(feature = "librrd")]
 mod batch;
 #[cfg(feature = "librrd")]
+mod collector;
+#[cfg(feature = "librrd")]
 mod create;
 #[cfg(feature = "librrd")]
 mod fetch;
@@ -102,6 +112,11 @@ mod xport;
 
 #[cfg(feature = "librrd")]
 pub use batch::{BatchBuilder, BatchRenderer, serve_worker_if_requested};
+#[cfg(feature = "librrd")]
+pub use collector::{
+    Collector, CollectorBuilder, MAX_IFACE_LEN, RECIPE_ARCHIVES, RECIPE_STEP, Report,
+    data_source_names, recipe_layout,
+};
 #[cfg(feature = "librrd")]
 pub use create::{CreateSpec, DataSource, DsType, Rra};
 #[cfg(feature = "librrd")]

@@ -9,7 +9,14 @@ use crate::rrd_error::RrdError;
 pub struct Update {
     time: Option<i64>,
     values: Vec<Option<f64>>,
+    /// Counter values beyond f64's exact integers (2^53), kept exactly: librrd subtracts COUNTER
+    /// values as decimal text, so rounding them would skew the rate. Index-aligned with
+    /// `values` where present.
+    exact: Vec<Option<u64>>,
 }
+
+/// The largest integer that every f64 holds exactly.
+const F64_EXACT: u64 = 1 << 53;
 
 impl Update {
     /// Values at `time` (seconds since the epoch).
@@ -17,6 +24,7 @@ impl Update {
         Self {
             time: Some(time),
             values: values.into_iter().map(Some).collect(),
+            exact: Vec::new(),
         }
     }
 
@@ -25,6 +33,7 @@ impl Update {
         Self {
             time: None,
             values: values.into_iter().map(Some).collect(),
+            exact: Vec::new(),
         }
     }
 
@@ -33,6 +42,22 @@ impl Update {
         Self {
             time: Some(time),
             values: values.into_iter().collect(),
+            exact: Vec::new(),
+        }
+    }
+
+    /// Counter readings, exact to the last unit (a 64-bit byte counter passes 2^53 after 9 PB),
+    /// where some are unknown: for COUNTER and DERIVE data sources.
+    pub fn counters(time: i64, values: impl IntoIterator<Item = Option<u64>>) -> Self {
+        let exact: Vec<Option<u64>> = values.into_iter().collect();
+        Self {
+            time: Some(time),
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "the exact value is kept beside it for the argument"
+            )]
+            values: exact.iter().map(|v| v.map(|v| v as f64)).collect(),
+            exact,
         }
     }
 
@@ -67,14 +92,33 @@ impl Update {
         if values.is_empty() {
             return Err(bad(format!("{arg:?} has no values")));
         }
-        Ok(Self { time, values })
+        // A counter reading that f64 would round keeps its digits.
+        let exact: Vec<Option<u64>> = arg
+            .split(':')
+            .skip(1)
+            .map(|v| v.parse::<u64>().ok().filter(|&v| v > F64_EXACT))
+            .collect();
+        let exact = if exact.iter().any(Option::is_some) {
+            exact
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
+            time,
+            values,
+            exact,
+        })
     }
 
     /// The `time:v1:v2` argument.
     pub fn to_arg(&self) -> String {
         let mut s = self.time.map_or_else(|| "N".to_owned(), |t| t.to_string());
-        for v in &self.values {
+        for (i, v) in self.values.iter().enumerate() {
             s.push(':');
+            if let Some(Some(exact)) = self.exact.get(i) {
+                let _ = write!(s, "{exact}");
+                continue;
+            }
             match v {
                 Some(v) if v.is_finite() => {
                     let _ = write!(s, "{v}");
@@ -109,6 +153,16 @@ mod tests {
         assert!(Update::parse("10:abc").is_err());
         assert_eq!(Update::at(10, [1.0, 2.5]).to_arg(), "10:1:2.5");
         assert_eq!(Update::now([3.0]).to_arg(), "N:3");
+        // Counters past 2^53 keep every digit, through parse too.
+        let big = u64::MAX - 1;
+        assert_eq!(
+            Update::counters(10, [Some(big), None, Some(7)]).to_arg(),
+            format!("10:{big}:U:7")
+        );
+        assert_eq!(
+            Update::parse(&format!("10:{big}:1.5")).unwrap().to_arg(),
+            format!("10:{big}:1.5")
+        );
         assert_eq!(
             Update::with_unknowns(10, [None, Some(f64::NAN), Some(1e300)]).to_arg(),
             format!("10:U:U:{}", 1e300)
@@ -126,7 +180,7 @@ mod tests {
             time in proptest::option::of(0i64..4_000_000_000),
             values in proptest::collection::vec(proptest::option::of(-1e12f64..1e12), 1..6),
         ) {
-            let u = Update { time, values };
+            let u = Update { time, values, exact: Vec::new() };
             let parsed = Update::parse(&u.to_arg()).unwrap();
             proptest::prop_assert_eq!(parsed.to_arg(), u.to_arg());
             proptest::prop_assert_eq!(parsed, u);

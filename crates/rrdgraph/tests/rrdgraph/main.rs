@@ -3,6 +3,7 @@ mod agreement;
 mod batch;
 mod codegen;
 mod conformance;
+mod corpus;
 mod defects;
 mod difffuzz;
 mod dropin;
