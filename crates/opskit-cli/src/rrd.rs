@@ -12,12 +12,13 @@
 //! is skipped when an rrdcached daemon is used (`--daemon`, `RRDCACHED_ADDRESS`, a DEF's
 //! `daemon=`): the file may not be local.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::error::{Exit, write_stdout};
 
-use rrdgraph::{Cf, CreateSpec, DataSource, FetchRequest, Rra, Rrd, RrdError, Series, Update};
+use rrdgraph::{CreateSpec, DataSource, Rra, Rrd, RrdError, Update};
+
+mod read;
 
 /// RRD operations through librrd.
 #[derive(clap::Args)]
@@ -26,6 +27,8 @@ pub(crate) struct Args {
     command: Op,
 }
 
+/// One `opskit rrd` command. Each command's arguments are its own type, in the file that runs
+/// it.
 #[derive(clap::Subcommand)]
 enum Op {
     /// Create an RRD: `opskit rrd create FILE --step 300 DS:... RRA:...`.
@@ -60,81 +63,23 @@ enum Op {
         #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
         values: Vec<String>,
     },
-    /// Print the header and archive state, as `rrdtool info`.
-    Info {
-        /// The RRD.
-        file: PathBuf,
-        #[command(flatten)]
-        daemon: Daemon,
-    },
+    /// Print the header and archive state, as `rrdtool info` (`--json`: typed, grouped by
+    /// data source and archive).
+    Info(read::Read),
     /// Print the time of the first value of an archive.
-    First {
-        /// The RRD.
-        file: PathBuf,
-        /// Which archive.
-        #[arg(long, default_value_t = 0)]
-        rraindex: usize,
-        #[command(flatten)]
-        daemon: Daemon,
-    },
+    First(read::First),
     /// Print the time of the last update.
-    Last {
-        /// The RRD.
-        file: PathBuf,
-        #[command(flatten)]
-        daemon: Daemon,
-    },
+    Last(read::Read),
     /// Print the time and values of the last update.
-    Lastupdate {
-        /// The RRD.
-        file: PathBuf,
-        #[command(flatten)]
-        daemon: Daemon,
-    },
+    Lastupdate(read::Read),
     /// Print consolidated values over a time range, as `rrdtool fetch`.
-    Fetch {
-        /// The RRD.
-        file: PathBuf,
-        /// Consolidation function: AVERAGE, MIN, MAX or LAST.
-        cf: String,
-        /// Start (seconds or at-style time). Default: one day before the end.
-        #[arg(long, short = 's', allow_hyphen_values = true)]
-        start: Option<String>,
-        /// End (seconds or at-style time). Default: now.
-        #[arg(long, short = 'e', allow_hyphen_values = true)]
-        end: Option<String>,
-        /// Preferred resolution in seconds.
-        #[arg(long, short = 'r')]
-        resolution: Option<u64>,
-        /// Align the start to the resolution.
-        #[arg(long, short = 'a')]
-        align_start: bool,
-        /// Print JSON instead of rrdtool's table.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        daemon: Daemon,
-    },
+    Fetch(read::Fetch),
     /// Export computed series: the arguments of `rrdtool xport` (options, DEF, CDEF, XPORT).
-    Xport {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// `--start`, `--end`, `--step`, `--daemon`, ..., then `DEF:`, `CDEF:`, `XPORT:`. A DEF's
-        /// file may be any bytes (it need not be UTF-8).
-        #[arg(
-            required = true,
-            num_args = 1..,
-            allow_hyphen_values = true,
-            trailing_var_arg = true,
-            value_parser = clap::value_parser!(std::ffi::OsString)
-        )]
-        args: Vec<std::ffi::OsString>,
-    },
+    Xport(read::Xport),
 }
 
 #[derive(clap::Args)]
-struct Daemon {
+pub(crate) struct Daemon {
     /// rrdcached address (`unix:/path`, `host:port`). Without it, `RRDCACHED_ADDRESS` is used
     /// when set. Through a daemon the file's header is not checked (the file may be remote).
     #[arg(long, short = 'd')]
@@ -142,7 +87,7 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn rrd(&self, file: PathBuf) -> Rrd {
+    pub(crate) fn rrd(&self, file: PathBuf) -> Rrd {
         let rrd = Rrd::new(file);
         match &self.daemon {
             Some(d) => rrd.daemon(d.clone()),
@@ -201,84 +146,11 @@ fn execute(op: Op) -> Result<String, RrdError> {
                 .update_with_template(names.as_deref(), &updates)?;
             Ok(String::new())
         }
-        Op::Info { file, daemon } => Ok(daemon.rrd(file).info()?.to_text()),
-        Op::First {
-            file,
-            rraindex,
-            daemon,
-        } => Ok(format!("{}\n", daemon.rrd(file).first(rraindex)?)),
-        Op::Last { file, daemon } => Ok(format!("{}\n", daemon.rrd(file).last()?)),
-        Op::Lastupdate { file, daemon } => {
-            let last = daemon.rrd(file).lastupdate()?;
-            let mut out = String::new();
-            for (name, _) in &last.values {
-                out.push(' ');
-                out.push_str(name);
-            }
-            out.push_str("\n\n");
-            let _ = write!(out, "{:>10}:", last.time);
-            for (_, v) in &last.values {
-                out.push(' ');
-                out.push_str(v);
-            }
-            out.push('\n');
-            Ok(out)
-        }
-        Op::Fetch {
-            file,
-            cf,
-            start,
-            end,
-            resolution,
-            align_start,
-            json,
-            daemon,
-        } => {
-            let mut req = FetchRequest::new(cf.parse::<Cf>()?);
-            if let Some(s) = start {
-                req = req.start_at(s);
-            }
-            if let Some(e) = end {
-                req = req.end_at(e);
-            }
-            if let Some(r) = resolution {
-                req = req.resolution(r);
-            }
-            if align_start {
-                req = req.align_start();
-            }
-            let s = daemon.rrd(file).fetch(&req)?;
-            Ok(if json { series_json(&s) } else { s.to_text() })
-        }
-        Op::Xport { json, args } => {
-            let s = rrdgraph::xport(&args)?;
-            Ok(if json { series_json(&s) } else { s.to_text() })
-        }
+        Op::Info(a) => read::info(a),
+        Op::First(a) => read::first(a),
+        Op::Last(a) => read::last(a),
+        Op::Lastupdate(a) => read::lastupdate(a),
+        Op::Fetch(a) => read::fetch(a),
+        Op::Xport(a) => read::xport(a),
     }
-}
-
-/// `{"start":..,"end":..,"step":..,"columns":[..],"rows":[[time, v|null, ...], ...]}`.
-fn series_json(s: &Series) -> String {
-    let rows: Vec<serde_json::Value> = s
-        .rows()
-        .map(|(t, r)| {
-            let mut row = vec![serde_json::Value::from(t)];
-            row.extend(r.iter().map(|v| {
-                if v.is_finite() {
-                    serde_json::Value::from(*v)
-                } else {
-                    serde_json::Value::Null
-                }
-            }));
-            serde_json::Value::Array(row)
-        })
-        .collect();
-    let doc = serde_json::json!({
-        "start": s.start(),
-        "end": s.end(),
-        "step": s.step(),
-        "columns": s.names(),
-        "rows": rows,
-    });
-    format!("{doc}\n")
 }

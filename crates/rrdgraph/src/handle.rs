@@ -12,10 +12,11 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::create::CreateSpec;
-use crate::fetch::{FetchRequest, Series};
+use crate::fetch::FetchRequest;
 use crate::ffi;
 use crate::info::Info;
 use crate::rrd_error::RrdError;
+use crate::series::Series;
 use crate::update::{LastUpdate, Update};
 
 /// Borrows each text argument as an `OsStr` for librrd's argv.
@@ -224,10 +225,10 @@ impl Rrd {
             self.flush()?;
         }
         let raw = ffi::call_lastupdate(self.path.as_os_str())?;
-        Ok(LastUpdate {
-            time: raw.time,
-            values: raw.names.into_iter().zip(raw.values).collect(),
-        })
+        Ok(LastUpdate::new(
+            raw.time,
+            raw.names.into_iter().zip(raw.values).collect(),
+        ))
     }
 
     /// Values over a time range (`rrdtool fetch`).

@@ -67,6 +67,9 @@ pub use value::Cf;
 // The librrd error is part of the spec's error type, so it builds without librrd too.
 mod rrd_error;
 pub use rrd_error::RrdError;
+// How every `--json` output writes a value (UNKN as null, the infinities as text).
+mod sample;
+pub use sample::Sample;
 
 // --- librrd: modules and exports (the `librrd` feature) ---
 #[cfg(feature = "librrd")]
@@ -91,6 +94,12 @@ mod info;
 #[cfg(feature = "librrd")]
 mod render;
 #[cfg(feature = "librrd")]
+mod rrd_info;
+#[cfg(feature = "librrd")]
+mod series;
+#[cfg(feature = "librrd")]
+mod times;
+#[cfg(feature = "librrd")]
 mod update;
 #[cfg(feature = "librrd")]
 mod xport;
@@ -100,7 +109,7 @@ pub use batch::{BatchBuilder, BatchRenderer, serve_worker_if_requested};
 #[cfg(feature = "librrd")]
 pub use create::{CreateSpec, DataSource, DsType, Rra};
 #[cfg(feature = "librrd")]
-pub use fetch::{FetchRequest, Series};
+pub use fetch::FetchRequest;
 #[cfg(feature = "librrd")]
 pub use handle::{Rrd, librrd_version};
 #[cfg(feature = "librrd")]
@@ -109,6 +118,12 @@ pub use header::{MAX_DS, MAX_RRA, check as check_header};
 pub use info::{Info, InfoValue};
 #[cfg(feature = "librrd")]
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
+#[cfg(feature = "librrd")]
+pub use rrd_info::{CdpPrep, DsInfo, RraInfo, RrdInfo};
+#[cfg(feature = "librrd")]
+pub use series::Series;
+#[cfg(feature = "librrd")]
+pub use times::{FirstTime, LastTime};
 #[cfg(feature = "librrd")]
 pub use update::{LastUpdate, Update};
 #[cfg(feature = "librrd")]

@@ -4,6 +4,8 @@ use std::process::{Command, Output};
 
 use testbed::rrd::{DEFAULT_END, Rrdcached, TrafficRrd};
 
+mod json;
+
 fn opskit(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
         .args(args)
