@@ -16,8 +16,9 @@ use std::path::PathBuf;
 
 use crate::error::{Exit, write_stdout};
 
-use rrdgraph::{CreateSpec, DataSource, Rra, Rrd, RrdError, Update};
+use rrdgraph::{Rrd, RrdError, Update};
 
+mod create;
 mod read;
 
 /// RRD operations through librrd.
@@ -31,25 +32,8 @@ pub(crate) struct Args {
 /// it.
 #[derive(clap::Subcommand)]
 enum Op {
-    /// Create an RRD: `opskit rrd create FILE --step 300 DS:... RRA:...`.
-    Create {
-        /// The new file.
-        file: PathBuf,
-        /// Base interval in seconds.
-        #[arg(long, short = 's', default_value_t = 300)]
-        step: u64,
-        /// Time of the first value (seconds or an at-style time such as `now-1d`).
-        #[arg(long, short = 'b', allow_hyphen_values = true)]
-        start: Option<String>,
-        /// Refuse to overwrite an existing file.
-        #[arg(long, short = 'O')]
-        no_overwrite: bool,
-        #[command(flatten)]
-        daemon: Daemon,
-        /// `DS:name:TYPE:heartbeat:min:max` and `RRA:CF:xff:steps:rows` definitions.
-        #[arg(required = true, num_args = 1..)]
-        definitions: Vec<String>,
-    },
+    /// Create an RRD, as `rrdtool create`: `opskit rrd create FILE --step 5m DS:... RRA:...`.
+    Create(create::Create),
     /// Add values: `opskit rrd update FILE TIME:V1:V2 ...` (`N` for now, `U` for unknown).
     Update {
         /// The RRD.
@@ -105,31 +89,7 @@ pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
 
 fn execute(op: Op) -> Result<String, RrdError> {
     match op {
-        Op::Create {
-            file,
-            step,
-            start,
-            no_overwrite,
-            daemon,
-            definitions,
-        } => {
-            let mut spec = CreateSpec::new().step(step);
-            if let Some(s) = start {
-                spec = spec.start_at(s);
-            }
-            if no_overwrite {
-                spec = spec.no_overwrite();
-            }
-            for d in &definitions {
-                spec = if d.starts_with("DS:") {
-                    spec.data_source(DataSource::parse(d)?)
-                } else {
-                    spec.archive(Rra::parse(d)?)
-                };
-            }
-            daemon.rrd(file).create(&spec)?;
-            Ok(String::new())
-        }
+        Op::Create(a) => create::create(a),
         Op::Update {
             file,
             template,

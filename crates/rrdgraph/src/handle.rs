@@ -8,7 +8,7 @@
 //! - the `RRDCACHED_ADDRESS` environment variable is honoured by librrd when no daemon is given;
 //! - a graph's or xport's `DEF:...:daemon=<address>` and `--daemon` arguments pass through.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use crate::create::CreateSpec;
@@ -109,14 +109,51 @@ impl Rrd {
 
     /// Creates the file (`rrdtool create`).
     ///
+    /// The template and source files are librrd opens of local files: their headers are
+    /// checked first ([`check_header`](crate::check_header)), unless a daemon is used. A
+    /// template without [`CreateSpec::step`] gives its step, which the layout's durations are
+    /// then checked and scaled by.
+    ///
     /// # Errors
     ///
-    /// [`RrdError::Invalid`] for a bad layout, [`RrdError::Librrd`] when librrd refuses it.
+    /// [`RrdError::Invalid`] for a bad layout, [`RrdError::BadHeader`] for a corrupt template
+    /// or source, [`RrdError::Librrd`] when librrd refuses it (an existing file with
+    /// `--no-overwrite`, a data source the sources lack, ...).
     pub fn create(&self, spec: &CreateSpec) -> Result<(), RrdError> {
+        let local = self.daemon.is_none() && !daemon_from_env();
+        if local {
+            for file in spec
+                .template_path()
+                .into_iter()
+                .chain(spec.sources().iter().map(PathBuf::as_path))
+            {
+                crate::header::check(file)?;
+            }
+        }
+        let filled;
+        let spec = match spec.template_path() {
+            Some(template) if !spec.has_step() => {
+                let info = Rrd {
+                    path: template.to_path_buf(),
+                    daemon: self.daemon.clone(),
+                }
+                .info()?;
+                let step = info
+                    .get("step")
+                    .and_then(crate::InfoValue::as_u64)
+                    .ok_or_else(|| RrdError::Output {
+                        op: "info",
+                        detail: format!("{}: no step", template.display()),
+                    })?;
+                filled = spec.clone().step(step);
+                &filled
+            }
+            _ => spec,
+        };
         spec.validate()?;
         let rest = spec.to_args();
         let mut args = self.args(&[]);
-        args.extend(rest.iter().map(OsStr::new));
+        args.extend(rest.iter().map(OsString::as_os_str));
         ffi::call_status(ffi::StatusCall::Create, &args)
     }
 

@@ -84,6 +84,8 @@ mod batch;
 #[cfg(feature = "librrd")]
 mod create;
 #[cfg(feature = "librrd")]
+mod data_source;
+#[cfg(feature = "librrd")]
 mod fetch;
 #[cfg(feature = "librrd")]
 mod handle;
@@ -94,9 +96,13 @@ mod info;
 #[cfg(feature = "librrd")]
 mod render;
 #[cfg(feature = "librrd")]
+mod rra;
+#[cfg(feature = "librrd")]
 mod rrd_info;
 #[cfg(feature = "librrd")]
 mod series;
+#[cfg(feature = "librrd")]
+mod span;
 #[cfg(feature = "librrd")]
 mod times;
 #[cfg(feature = "librrd")]
@@ -107,7 +113,9 @@ mod xport;
 #[cfg(feature = "librrd")]
 pub use batch::{BatchBuilder, BatchRenderer, serve_worker_if_requested};
 #[cfg(feature = "librrd")]
-pub use create::{CreateSpec, DataSource, DsType, Rra};
+pub use create::{CreateSpec, DEFAULT_STEP};
+#[cfg(feature = "librrd")]
+pub use data_source::{DataSource, DsType};
 #[cfg(feature = "librrd")]
 pub use fetch::FetchRequest;
 #[cfg(feature = "librrd")]
@@ -119,9 +127,13 @@ pub use info::{Info, InfoValue};
 #[cfg(feature = "librrd")]
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
 #[cfg(feature = "librrd")]
+pub use rra::{MAX_FAILURES_WINDOW, Rra};
+#[cfg(feature = "librrd")]
 pub use rrd_info::{CdpPrep, DsInfo, RraInfo, RrdInfo};
 #[cfg(feature = "librrd")]
 pub use series::Series;
+#[cfg(feature = "librrd")]
+pub use span::Span;
 #[cfg(feature = "librrd")]
 pub use times::{FirstTime, LastTime};
 #[cfg(feature = "librrd")]

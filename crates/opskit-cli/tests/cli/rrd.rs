@@ -4,6 +4,7 @@ use std::process::{Command, Output};
 
 use testbed::rrd::{DEFAULT_END, Rrdcached, TrafficRrd};
 
+mod create;
 mod json;
 
 fn opskit(args: &[&str]) -> Output {
