@@ -1,14 +1,18 @@
-//! `opskit rrd`: create, update, info, first, last, lastupdate, fetch and xport through librrd.
+//! `opskit rrd`: create, update, info, first, last, lastupdate, fetch, xport, dump, restore,
+//! tune, resize and list through librrd.
 //!
 //! File paths (and xport's DEF files) go to librrd as their bytes: they need not be UTF-8.
 //!
 //! Output follows `rrdtool`'s own formats (`key = value` for info, the fetch table, ...), with
-//! `--json` where a table is printed. Exit status: 0 on success, 1 on any error (librrd's own
+//! `--json` on every read command (info, first, last, lastupdate, fetch, xport): the JSON of
+//! the library's types, whose schemas are `schemas/rrd-*.json` (UNKN is `null`, the
+//! infinities `"inf"` and `"-inf"`). Exit status: 0 on success, 1 on any error (librrd's own
 //! message is kept), as rrdtool.
 //!
 //! Before librrd opens a file, its header is checked in Rust (librrd crashes on a `ds_cnt` or
-//! `pdp_step` of 0 or an absurd `rra_cnt`): `info`, `first`, `last`, `lastupdate`, `fetch` and
-//! `xport`'s DEFs refuse a corrupt file with `error: FILE: bad RRD header: FIELD: ...`. The check
+//! `pdp_step` of 0 or an absurd `rra_cnt`): `info`, `first`, `last`, `lastupdate`, `fetch`,
+//! `xport`'s DEFs, `dump`, `tune`, `resize` and `create`'s `--template` and `--source` refuse
+//! a corrupt file with `error: FILE: bad RRD header: FIELD: ...`. The check
 //! is skipped when an rrdcached daemon is used (`--daemon`, `RRDCACHED_ADDRESS`, a DEF's
 //! `daemon=`): the file may not be local.
 
@@ -19,6 +23,7 @@ use crate::error::{Exit, write_stdout};
 use rrdgraph::{Rrd, RrdError, Update};
 
 mod create;
+mod maintain;
 mod read;
 
 /// RRD operations through librrd.
@@ -60,6 +65,16 @@ enum Op {
     Fetch(read::Fetch),
     /// Export computed series: the arguments of `rrdtool xport` (options, DEF, CDEF, XPORT).
     Xport(read::Xport),
+    /// Write an RRD as XML, as `rrdtool dump`.
+    Dump(maintain::Dump),
+    /// Create an RRD from the XML of a dump, as `rrdtool restore`.
+    Restore(maintain::Restore),
+    /// Change an RRD's header, data sources or archives, as `rrdtool tune`.
+    Tune(maintain::Tune),
+    /// Grow or shrink an archive into resize.rrd, as `rrdtool resize`.
+    Resize(maintain::ResizeArgs),
+    /// List the RRDs and directories of a directory, as `rrdtool list`.
+    List(maintain::List),
 }
 
 #[derive(clap::Args)]
@@ -71,6 +86,11 @@ pub(crate) struct Daemon {
 }
 
 impl Daemon {
+    /// The address given, if any.
+    pub(crate) fn address(&self) -> Option<&str> {
+        self.daemon.as_deref()
+    }
+
     pub(crate) fn rrd(&self, file: PathBuf) -> Rrd {
         let rrd = Rrd::new(file);
         match &self.daemon {
@@ -112,5 +132,10 @@ fn execute(op: Op) -> Result<String, RrdError> {
         Op::Lastupdate(a) => read::lastupdate(a),
         Op::Fetch(a) => read::fetch(a),
         Op::Xport(a) => read::xport(a),
+        Op::Dump(a) => maintain::dump(a),
+        Op::Restore(a) => maintain::restore(a),
+        Op::Tune(a) => maintain::tune(a),
+        Op::Resize(a) => maintain::resize(a),
+        Op::List(a) => maintain::list(&a),
     }
 }

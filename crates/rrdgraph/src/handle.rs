@@ -86,9 +86,14 @@ impl Rrd {
         &self.path
     }
 
+    /// True when a daemon serves the file ([`Rrd::daemon`] or `RRDCACHED_ADDRESS`).
+    pub(crate) fn through_daemon(&self) -> bool {
+        self.daemon.is_some() || daemon_from_env()
+    }
+
     /// Checks the header unless a daemon serves the file (it may be remote).
     fn check_header(&self) -> Result<(), RrdError> {
-        if self.daemon.is_some() || daemon_from_env() {
+        if self.through_daemon() {
             return Ok(());
         }
         crate::header::check(&self.path)

@@ -14,7 +14,9 @@
 //!   [`split_command_line`];
 //! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
 //! - rendering and RRD operations through librrd: [`render_args`], [`Rendered`], [`Rrd`],
-//!   [`BatchRenderer`]. A program that uses [`BatchRenderer`] must call
+//!   [`BatchRenderer`]; creating ([`CreateSpec`], [`Rra`], [`Span`]), reading ([`RrdInfo`],
+//!   [`Series`], [`LastUpdate`]) and maintaining files ([`Rrd::dump`], [`Rrd::restore`],
+//!   [`Rrd::tune`], [`Rrd::resize`], [`list`]). A program that uses [`BatchRenderer`] must call
 //!   [`serve_worker_if_requested`] first thing in `main`: the workers are that program
 //!   re-executed, and that call is where they serve render requests.
 
@@ -94,6 +96,8 @@ mod header;
 #[cfg(feature = "librrd")]
 mod info;
 #[cfg(feature = "librrd")]
+mod maintain;
+#[cfg(feature = "librrd")]
 mod render;
 #[cfg(feature = "librrd")]
 mod rra;
@@ -124,6 +128,8 @@ pub use handle::{Rrd, librrd_version};
 pub use header::{MAX_DS, MAX_RRA, check as check_header};
 #[cfg(feature = "librrd")]
 pub use info::{Info, InfoValue};
+#[cfg(feature = "librrd")]
+pub use maintain::{DumpHeader, ListRequest, RESIZE_OUTPUT, Resize, RestoreOptions, list};
 #[cfg(feature = "librrd")]
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
 #[cfg(feature = "librrd")]

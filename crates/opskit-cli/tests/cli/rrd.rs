@@ -6,6 +6,7 @@ use testbed::rrd::{DEFAULT_END, Rrdcached, TrafficRrd};
 
 mod create;
 mod json;
+mod maintain;
 
 fn opskit(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
@@ -223,6 +224,22 @@ fn through_rrdcached_with_daemon() {
         stdout(&o).contains(&format!("{next}: 3300000000 1300000000")),
         "{}",
         stdout(&o)
+    );
+    // dump flushes through the daemon first, as rrdtool does.
+    let later = next + 300;
+    let o = opskit(&[
+        "rrd",
+        "update",
+        "-d",
+        &addr,
+        f,
+        &format!("{later}:3400000000:1400000000"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dump = stdout(&opskit(&["rrd", "dump", "-d", &addr, f]));
+    assert!(
+        dump.contains(&format!("<lastupdate>{later}</lastupdate>")),
+        "{dump}"
     );
 }
 
