@@ -8,6 +8,7 @@ mod difffuzz;
 mod errors;
 mod fidelity;
 mod header;
+mod maintain;
 mod ops;
 mod props;
 mod recipe;
