@@ -10,9 +10,9 @@
 //! message is kept), as rrdtool.
 //!
 //! Before librrd opens a file, its header is checked in Rust (librrd crashes on a `ds_cnt` or
-//! `pdp_step` of 0 or an absurd `rra_cnt`): `info`, `first`, `last`, `lastupdate`, `fetch`,
-//! `xport`'s DEFs, `dump`, `tune`, `resize` and `create`'s `--template` and `--source` refuse
-//! a corrupt file with `error: FILE: bad RRD header: FIELD: ...`. The check
+//! `pdp_step` of 0 or an absurd `rra_cnt`): `update`, `info`, `first`, `last`, `lastupdate`,
+//! `fetch`, `xport`'s DEFs, `dump`, `tune`, `resize` and `create`'s `--template` and
+//! `--source` refuse a corrupt file with `error: FILE: bad RRD header: FIELD: ...`. The check
 //! is skipped when an rrdcached daemon is used (`--daemon`, `RRDCACHED_ADDRESS`, a DEF's
 //! `daemon=`): the file may not be local.
 

@@ -72,7 +72,7 @@ impl Rrd {
     /// whose workers are killed at a deadline.
     ///
     /// Without a daemon, every read ([`Rrd::info`], [`Rrd::first`], [`Rrd::last`],
-    /// [`Rrd::lastupdate`], [`Rrd::fetch`]) first checks the file's header in Rust
+    /// [`Rrd::lastupdate`], [`Rrd::fetch`]) and every update first checks the file's header in Rust
     /// ([`check_header`](crate::check_header)); through a daemon (this one or
     /// `RRDCACHED_ADDRESS`) it does not, as the file may be remote.
     #[must_use]
@@ -188,6 +188,7 @@ impl Rrd {
                 reason: "no values given".into(),
             });
         }
+        self.check_header()?;
         let template = template.map(|t| t.join(":"));
         let values: Vec<String> = updates.iter().map(Update::to_arg).collect();
         let mut args: Vec<&OsStr> = Vec::new();
@@ -217,6 +218,7 @@ impl Rrd {
                 reason: "no values given".into(),
             });
         }
+        self.check_header()?;
         let values: Vec<String> = updates.iter().map(Update::to_arg).collect();
         let mut args = self.args(&[]);
         args.push(OsStr::new("--"));

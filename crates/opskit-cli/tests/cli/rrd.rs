@@ -320,8 +320,9 @@ fn corrupt_headers_are_refused_by_every_command() {
     let dir = tempfile::tempdir().unwrap();
     for (f, field) in corrupt_rrds(dir.path()) {
         let def = format!("DEF:i={f}:eth0_in:AVERAGE");
-        let runs: [&[&str]; 7] = [
+        let runs: [&[&str]; 8] = [
             &["rrd", "info", &f],
+            &["rrd", "update", &f, "1767226200:1:2"],
             &["rrd", "first", &f],
             &["rrd", "last", &f],
             &["rrd", "lastupdate", &f],

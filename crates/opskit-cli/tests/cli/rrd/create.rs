@@ -311,3 +311,36 @@ fn corrupt_templates_and_sources_are_refused_before_librrd() {
         }
     }
 }
+
+/// Where we are stricter than rrdtool on purpose: a Holt-Winters `rra-num` that names no
+/// archive, or one of the wrong kind, is refused (librrd 1.7.2 writes the file, whose updates
+/// then read the wrong archive).
+#[test]
+fn a_dangling_holt_winters_rra_num_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, defs) in [
+        &["RRA:HWPREDICT:100:0.5:0.5:12", "RRA:FAILURES:10:3:9:0"][..],
+        &["RRA:HWPREDICT:100:0.5:0.5:12:9"],
+        &["RRA:AVERAGE:0.5:1:10", "RRA:DEVPREDICT:100:1"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = dir.path().join(format!("{i}.rrd"));
+        let f = f.to_str().unwrap();
+        let args = [&["rrd", "create", f, "DS:a:GAUGE:600:U:U"][..], defs].concat();
+        let o = opskit(&args);
+        assert_eq!(o.status.code(), Some(1), "{defs:?}");
+        assert!(stderr(&o).contains("RRA rra-num"), "{}", stderr(&o));
+        assert!(!Path::new(f).exists());
+        // rrdtool writes these files.
+        let r = rrdtool(
+            &[
+                &["create", &format!("{f}.rrdtool"), "DS:a:GAUGE:600:U:U"][..],
+                defs,
+            ]
+            .concat(),
+        );
+        assert!(r.status.success(), "{defs:?}: {}", stderr(&r));
+    }
+}
