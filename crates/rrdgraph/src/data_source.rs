@@ -212,7 +212,7 @@ impl DataSource {
 }
 
 /// A data source name: 1 to 19 of `[A-Za-z0-9_-]`, as librrd requires.
-fn check_name(name: &str) -> Result<(), RrdError> {
+pub(crate) fn check_name(name: &str) -> Result<(), RrdError> {
     let ok = !name.is_empty()
         && name.len() <= 19
         && name

@@ -110,6 +110,8 @@ mod span;
 #[cfg(feature = "librrd")]
 mod times;
 #[cfg(feature = "librrd")]
+mod tune;
+#[cfg(feature = "librrd")]
 mod update;
 #[cfg(feature = "librrd")]
 mod xport;
@@ -142,6 +144,8 @@ pub use series::Series;
 pub use span::Span;
 #[cfg(feature = "librrd")]
 pub use times::{FirstTime, LastTime};
+#[cfg(feature = "librrd")]
+pub use tune::{MAX_TUNE_STEP, TuneSpec};
 #[cfg(feature = "librrd")]
 pub use update::{LastUpdate, Update};
 #[cfg(feature = "librrd")]

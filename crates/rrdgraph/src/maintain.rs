@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::ffi;
 use crate::handle::Rrd;
+use crate::info::Info;
 use crate::rrd_error::RrdError;
+use crate::tune::TuneSpec;
 
 /// Which document type declaration a dump starts with (`rrdtool dump --header`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -114,26 +116,25 @@ impl Rrd {
         result
     }
 
-    /// Changes the header (`rrdtool tune FILE OPTIONS...`): `options` are rrdtool's, such as
-    /// `--heartbeat in:600`, `--maximum in:1e9`, `--data-source-rename in:rx`,
-    /// `--data-source-type in:DERIVE`, `--step 60`, `DEL:in`, `DS:...`, `RRA:...` and the
-    /// Holt-Winters parameters (`--alpha 0.1`, `--failure-threshold 5`, ...). The header is
-    /// checked first.
+    /// Changes the header, data sources or archives (`rrdtool tune`). The header is checked
+    /// first, then `spec` against the file's layout ([`TuneSpec`] says what is refused), and
+    /// only then does librrd change the file.
     ///
     /// # Errors
     ///
-    /// [`RrdError::Invalid`] when no option is given, [`RrdError::BadHeader`],
-    /// [`RrdError::Librrd`] with librrd's message for a bad option or data source.
-    pub fn tune<S: AsRef<OsStr>>(&self, options: &[S]) -> Result<(), RrdError> {
-        if options.is_empty() {
-            return Err(RrdError::Invalid {
-                what: "tune",
-                reason: "no change given".into(),
-            });
-        }
+    /// [`RrdError::Invalid`] for no change or a change the file can't take,
+    /// [`RrdError::BadHeader`], [`RrdError::Librrd`] with librrd's message.
+    pub fn tune(&self, spec: &TuneSpec) -> Result<(), RrdError> {
         crate::header::check(self.path())?;
+        let info = Info::new(ffi::call_info(
+            ffi::InfoCall::Info,
+            &[self.path().as_os_str()],
+        )?);
+        spec.validate(&info)?;
+        let step = info.get("step").and_then(crate::InfoValue::as_u64);
+        let rest = spec.to_args(step);
         let mut args = vec![self.path().as_os_str()];
-        args.extend(options.iter().map(AsRef::as_ref));
+        args.extend(rest.iter().map(std::ffi::OsString::as_os_str));
         ffi::call_status(ffi::StatusCall::Tune, &args)
     }
 

@@ -1,10 +1,9 @@
 //! The maintenance commands: dump, restore, tune, resize and list, as rrdtool runs them.
 
-use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use rrdgraph::{DumpHeader, ListRequest, Resize, RestoreOptions, Rrd, RrdError};
+use rrdgraph::{DumpHeader, ListRequest, Resize, RestoreOptions, Rrd, RrdError, TuneSpec};
 
 use super::Daemon;
 
@@ -52,17 +51,20 @@ pub(crate) struct Restore {
 pub(crate) struct Tune {
     /// The RRD.
     file: PathBuf,
-    /// rrdtool's tune options: `--heartbeat ds:600`, `--minimum ds:0`, `--maximum ds:1e9`,
-    /// `--data-source-type ds:DERIVE`, `--data-source-rename old:new`, `--step 60`, `DEL:ds`,
-    /// `DS:...`, `RRA:...`, `--alpha`, `--beta`, `--gamma`, `--failure-threshold`, ...
+    /// rrdtool's tune options: `--heartbeat|-h ds:600`, `--minimum|-i ds:0`,
+    /// `--maximum|-a ds:1e9`, `--data-source-type|-d ds:DERIVE`, `--data-source-rename|-r
+    /// old:new`, `--step 60`, `--alpha`, `--beta`, `--gamma`, `--gamma-deviation`,
+    /// `--smoothing-window`, `--smoothing-window-deviation`, `--deltapos`, `--deltaneg`,
+    /// `--window-length`, `--failure-threshold`, `--aberrant-reset ds`, `DEL:ds`, `DS:...`,
+    /// `RRA:...` (not Holt-Winters), `DELRRA:n`, `RRA#n:[+-=]rows`. Each change is checked
+    /// against the file before librrd writes it.
     #[arg(
         required = true,
         num_args = 1..,
         allow_hyphen_values = true,
-        trailing_var_arg = true,
-        value_parser = clap::value_parser!(OsString)
+        trailing_var_arg = true
     )]
-    options: Vec<OsString>,
+    options: Vec<String>,
 }
 
 /// `opskit rrd resize`.
@@ -145,7 +147,7 @@ pub(crate) fn restore(a: Restore) -> Result<String, RrdError> {
 }
 
 pub(crate) fn tune(a: Tune) -> Result<String, RrdError> {
-    Rrd::new(a.file).tune(&a.options)?;
+    Rrd::new(a.file).tune(&TuneSpec::parse_args(&a.options)?)?;
     Ok(String::new())
 }
 

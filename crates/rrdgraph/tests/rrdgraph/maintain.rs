@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
-use rrdgraph::{DumpHeader, ListRequest, Resize, RestoreOptions, Rrd, RrdError, RrdInfo, list};
+use rrdgraph::{
+    DumpHeader, ListRequest, Resize, RestoreOptions, Rrd, RrdError, RrdInfo, TuneSpec, list,
+};
 use testbed::rrd::TrafficRrd;
 
 /// A writer that fails after `left` bytes, as a full disk or a closed pipe does.
@@ -79,14 +81,25 @@ fn restore_tune_resize_and_list_round_trip() {
     let info = RrdInfo::from_info(&copy.info().unwrap()).unwrap();
     let ds = info.ds[0].name.clone();
 
-    copy.tune(&["--heartbeat", &format!("{ds}:1234")]).unwrap();
+    copy.tune(&TuneSpec::parse_args(&["--heartbeat", &format!("{ds}:1234")]).unwrap())
+        .unwrap();
     let info = RrdInfo::from_info(&copy.info().unwrap()).unwrap();
     assert_eq!(info.ds[0].minimal_heartbeat, Some(1234));
     assert!(matches!(
-        copy.tune::<&str>(&[]),
+        copy.tune(&TuneSpec::new()),
         Err(RrdError::Invalid { what: "tune", .. })
     ));
     assert!(copy.resize(0, Resize::Grow, 0).is_err());
+    // What crashes librrd 1.7.2's tune (SIGFPE) is refused before it runs.
+    assert!(TuneSpec::parse_args(&["RRA:HWPREDICT:1:0.5:0.5:0"]).is_err());
+    let delete_all: Vec<String> = info.ds.iter().map(|d| format!("DEL:{}", d.name)).collect();
+    assert!(matches!(
+        copy.tune(&TuneSpec::parse_args(&delete_all).unwrap()),
+        Err(RrdError::Invalid {
+            what: "tune DEL",
+            ..
+        })
+    ));
 
     let mut names = list(&dir, &ListRequest::new()).unwrap();
     names.sort();

@@ -221,6 +221,39 @@ fn tune_changes_the_file_as_rrdtool_does() {
     let o = ours_in(d, &["tune", traffic, "--heartbeat", "nosuch:900"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nosuch"), "{}", stderr(&o));
+    // What librrd 1.7.2's tune crashes on (SIGFPE) or turns into a file it can't open again
+    // (no data source, an archive of no rows) exits 1, before librrd touches the file.
+    let before = std::fs::read(traffic).unwrap();
+    let del_all: Vec<String> = ds
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("ds[")?
+                .split_once("].index")
+                .map(|(n, _)| format!("DEL:{n}"))
+        })
+        .collect();
+    let hostile: Vec<Vec<String>> = vec![
+        vec!["RRA:HWPREDICT:1:0.5:0.5:0".into()],
+        vec!["RRA:HWPREDICT:100:0.5:0.5:12".into()],
+        del_all,
+        vec!["RRA#0:-100000".into()],
+        vec!["RRA#99:+1".into()],
+        vec!["--heartbeat".into(), format!("{first_ds}:0")],
+        vec!["--step".into(), "0".into()],
+        vec!["--data-source-type".into(), format!("{first_ds}:COMPUTE")],
+    ];
+    for args in hostile {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = ours_in(d, &[&["tune", traffic.as_str()][..], &args].concat());
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{args:?}: {:?} {}",
+            o.status,
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read(traffic).unwrap(), before, "{args:?}");
+    }
 }
 
 #[test]
