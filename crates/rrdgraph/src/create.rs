@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::data_source::DataSource;
-use crate::rra::Rra;
+use crate::rra::{Rra, check_data_size};
 use crate::rrd_error::RrdError;
 
 /// rrdtool's step when neither `--step` nor a template gives one.
@@ -181,6 +181,21 @@ impl CreateSpec {
             if self.template.is_none() {
                 rra.validate_dependency(&self.archives)?;
             }
+        }
+        if let Some(step) = step {
+            // Holt-Winters archives librrd adds on its own are as long as the HWPREDICT's
+            // seasonal period at most: counting the HWPREDICT's rows five times bounds them.
+            let rows = self.archives.iter().fold(0u64, |sum, r| {
+                let n = r.rows(step).unwrap_or(0);
+                let n = if matches!(r.cf(), crate::Cf::HwPredict | crate::Cf::MhwPredict) {
+                    n.saturating_mul(5)
+                } else {
+                    n
+                };
+                sum.saturating_add(n)
+            });
+            let ds = u64::try_from(self.data_sources.len()).unwrap_or(u64::MAX);
+            check_data_size(rows, ds)?;
         }
         Ok(())
     }

@@ -135,7 +135,7 @@ pub use maintain::{DumpHeader, ListRequest, RESIZE_OUTPUT, Resize, RestoreOption
 #[cfg(feature = "librrd")]
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
 #[cfg(feature = "librrd")]
-pub use rra::{MAX_FAILURES_WINDOW, Rra};
+pub use rra::{MAX_DATA_BYTES, MAX_FAILURES_WINDOW, MAX_ROWS, Rra};
 #[cfg(feature = "librrd")]
 pub use rrd_info::{CdpPrep, DsInfo, RraInfo, RrdInfo};
 #[cfg(feature = "librrd")]

@@ -144,8 +144,10 @@ impl Rrd {
     ///
     /// # Errors
     ///
-    /// [`RrdError::Invalid`] for zero rows, [`RrdError::BadHeader`], [`RrdError::Librrd`] for
-    /// an archive that does not exist or a shrink below one row.
+    /// [`RrdError::Invalid`] for zero rows or a grow past [`MAX_ROWS`](crate::MAX_ROWS) rows or
+    /// [`MAX_DATA_BYTES`](crate::MAX_DATA_BYTES) (librrd would write it all),
+    /// [`RrdError::BadHeader`], [`RrdError::Librrd`] for an archive that does not exist or a
+    /// shrink below one row.
     pub fn resize(&self, rra: usize, how: Resize, rows: u64) -> Result<PathBuf, RrdError> {
         if rows == 0 {
             return Err(RrdError::Invalid {
@@ -154,6 +156,20 @@ impl Rrd {
             });
         }
         crate::header::check(self.path())?;
+        if how == Resize::Grow {
+            let info = Info::new(ffi::call_info(
+                ffi::InfoCall::Info,
+                &[self.path().as_os_str()],
+            )?);
+            let layout = crate::RrdInfo::from_info(&info)?;
+            let now = layout.rra.get(rra).map_or(0, |r| r.rows);
+            crate::rra::check_rows("resize rows", now.saturating_add(rows))?;
+            let total = layout
+                .rra
+                .iter()
+                .fold(rows, |a, r| a.saturating_add(r.rows));
+            crate::rra::check_data_size(total, u64::try_from(layout.ds.len()).unwrap_or(u64::MAX))?;
+        }
         let (rra, rows) = (rra.to_string(), rows.to_string());
         let how = match how {
             Resize::Grow => "GROW",

@@ -9,6 +9,37 @@ use crate::value::Cf;
 /// The longest FAILURES window librrd keeps (`MAX_FAILURES_WINDOW_LEN`).
 pub const MAX_FAILURES_WINDOW: u64 = 28;
 
+/// The most rows an archive may have (at create, tune and resize). librrd writes every row
+/// when it creates or grows a file, so a slip such as `RRA:AVERAGE:0.5:1s:10y` would fill the
+/// disk: 10^8 rows is over three years of one-second rows.
+pub const MAX_ROWS: u64 = 100_000_000;
+
+/// The most bytes of values a layout may hold (rows × data sources × 8, over all archives):
+/// 8 GiB.
+pub const MAX_DATA_BYTES: u64 = 8 << 30;
+
+/// Refuses `rows` above [`MAX_ROWS`].
+pub(crate) fn check_rows(what: &'static str, rows: u64) -> Result<(), RrdError> {
+    if rows > MAX_ROWS {
+        return Err(bad(what, format!("{rows} rows (at most {MAX_ROWS})")));
+    }
+    Ok(())
+}
+
+/// Refuses a layout of `rows` (over all archives) × `ds` data sources above [`MAX_DATA_BYTES`].
+pub(crate) fn check_data_size(rows: u64, ds: u64) -> Result<(), RrdError> {
+    let bytes = rows.saturating_mul(ds).saturating_mul(8);
+    if bytes > MAX_DATA_BYTES {
+        return Err(bad(
+            "RRD size",
+            format!(
+                "{rows} rows of {ds} data sources are {bytes} bytes (at most {MAX_DATA_BYTES})"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A round-robin archive of [`CreateSpec`](crate::CreateSpec), any of librrd's kinds:
 ///
 /// - `RRA:AVERAGE|MIN|MAX|LAST:xff:steps:rows` ([`Rra::new`], [`Rra::spans`]);
@@ -223,6 +254,11 @@ impl Rra {
         }
     }
 
+    /// The rows the archive keeps, with the step known; `None` when a duration does not fit.
+    pub(crate) fn rows(&self, step: u64) -> Option<u64> {
+        self.counts(step).ok().map(|(_, rows)| rows)
+    }
+
     /// Checks the archive alone; with `step` (seconds) when known, its durations too.
     pub(crate) fn validate(&self, step: Option<u64>) -> Result<(), RrdError> {
         let fraction = |what: &'static str, v: f64, open: bool| {
@@ -346,6 +382,7 @@ impl Rra {
         if steps == 0 || rows == 0 {
             return Err(bad("RRA size", "steps and rows must be at least 1"));
         }
+        check_rows("RRA rows", rows)?;
         Ok((steps, rows))
     }
 

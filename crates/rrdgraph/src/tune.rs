@@ -6,7 +6,7 @@ use std::ffi::OsString;
 
 use crate::data_source::{DataSource, check_name};
 use crate::info::Info;
-use crate::rra::{MAX_FAILURES_WINDOW, Rra};
+use crate::rra::{MAX_FAILURES_WINDOW, Rra, check_data_size, check_rows};
 use crate::rrd_error::RrdError;
 use crate::value::Cf;
 
@@ -395,6 +395,11 @@ impl Layout {
         }
     }
 
+    fn check_size(&self) -> Result<(), RrdError> {
+        let ds = u64::try_from(self.names.len()).unwrap_or(u64::MAX);
+        check_data_size(self.rows.iter().fold(0u64, |a, r| a.saturating_add(*r)), ds)
+    }
+
     fn apply(&mut self, change: &Change) -> Result<(), RrdError> {
         match change {
             Change::Heartbeat(ds, _)
@@ -440,12 +445,12 @@ impl Layout {
                     ));
                 }
                 self.names.push(ds.name().to_owned());
-                Ok(())
+                self.check_size()
             }
             Change::AddArchive(rra) => {
                 rra.validate(Some(self.step))?;
-                self.rows.push(1);
-                Ok(())
+                self.rows.push(rra.rows(self.step).unwrap_or(1));
+                self.check_size()
             }
             Change::DeleteArchive(i) => {
                 if *i >= self.rows.len() {
@@ -472,8 +477,9 @@ impl Layout {
                 };
                 match new {
                     Some(new) if new >= 1 => {
+                        check_rows("tune RRA#", new)?;
                         *r = new;
-                        Ok(())
+                        self.check_size()
                     }
                     _ => Err(bad(
                         "tune RRA#",
@@ -584,6 +590,8 @@ mod tests {
         assert_eq!(what(&["--colour", "1"]), "tune option");
         assert_eq!(what(&["--heartbeat"]), "tune option");
         assert_eq!(what(&["whatever"]), "tune option");
+        assert_eq!(what(&["RRA#0:+100000000"]), "tune RRA#");
+        assert_eq!(what(&["RRA:AVERAGE:0.5:1:100000001"]), "RRA rows");
     }
 
     proptest::proptest! {

@@ -344,3 +344,49 @@ fn a_dangling_holt_winters_rra_num_is_refused() {
         assert!(r.status.success(), "{defs:?}: {}", stderr(&r));
     }
 }
+
+/// librrd writes every row of a new file: a layout past the documented bounds (`MAX_ROWS`
+/// rows per archive, `MAX_DATA_BYTES` of values) is refused before it fills the disk. (Not run
+/// through rrdtool, which would write it.)
+#[test]
+fn a_layout_too_large_to_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.rrd");
+    let f = f.to_str().unwrap();
+    for (defs, field) in [
+        (
+            &["DS:a:GAUGE:600:U:U", "RRA:AVERAGE:0.5:1:100000000000"][..],
+            "RRA rows",
+        ),
+        (
+            &[
+                "--step",
+                "1",
+                "DS:a:GAUGE:600:U:U",
+                "RRA:AVERAGE:0.5:1s:10y",
+            ],
+            "RRA rows",
+        ),
+        (
+            &[
+                // 8 × 180,000,000 rows × 8 bytes: 11.5 GB, past 8 GiB.
+                "DS:a:GAUGE:600:U:U",
+                "DS:b:GAUGE:600:U:U",
+                "DS:c:GAUGE:600:U:U",
+                "DS:d:GAUGE:600:U:U",
+                "DS:e:GAUGE:600:U:U",
+                "DS:f:GAUGE:600:U:U",
+                "DS:g:GAUGE:600:U:U",
+                "DS:h:GAUGE:600:U:U",
+                "RRA:AVERAGE:0.5:1:90000000",
+                "RRA:MAX:0.5:1:90000000",
+            ],
+            "RRD size",
+        ),
+    ] {
+        let o = opskit(&[&["rrd", "create", f][..], defs].concat());
+        assert_eq!(o.status.code(), Some(1), "{defs:?}");
+        assert!(stderr(&o).contains(field), "{defs:?}: {}", stderr(&o));
+        assert!(!Path::new(f).exists());
+    }
+}

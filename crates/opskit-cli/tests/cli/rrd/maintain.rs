@@ -285,6 +285,11 @@ fn resize_writes_rrdtools_resize_rrd() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let o = ours_in(d, &["resize", &files[0], "0", "WIDEN", "1"]);
     assert!(!o.status.success());
+    // librrd would write every row of a huge grow (10^11 rows: 800 GB); we refuse it first.
+    let o = ours_in(d, &["resize", &files[0], "0", "GROW", "100000000000"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("at most 100000000"), "{}", stderr(&o));
+    assert!(!d.join("resize.rrd").exists());
 }
 
 #[test]
