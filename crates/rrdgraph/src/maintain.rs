@@ -88,7 +88,9 @@ impl Rrd {
 
     /// Creates this file from the XML of [`Rrd::dump`] (`rrdtool restore`). When the XML is
     /// refused, a file that librrd began to write is removed (rrdtool leaves it), unless it
-    /// existed before.
+    /// existed before. The file written is checked as [`check_header`](crate::check_header)
+    /// checks every file librrd opens: XML that says `<step>0</step>` gives a file librrd
+    /// crashes on, which is removed and reported as [`RrdError::BadHeader`].
     ///
     /// # Errors
     ///
@@ -107,8 +109,13 @@ impl Rrd {
         args.push(xml.as_ref().as_os_str());
         args.push(self.path().as_os_str());
         let existed = self.path().symlink_metadata().is_ok();
-        let result = ffi::call_status(ffi::StatusCall::Restore, &args);
-        if result.is_err() && !existed {
+        // librrd restores what the XML says, a step of 0 included: a file that librrd then
+        // crashes on. It is checked like any file librrd is about to open, and removed if bad.
+        let result = ffi::call_status(ffi::StatusCall::Restore, &args)
+            .and_then(|()| crate::header::check(self.path()));
+        if matches!(result, Err(RrdError::BadHeader { .. })) {
+            let _ = std::fs::remove_file(self.path());
+        } else if result.is_err() && !existed {
             // librrd leaves what it wrote before the XML failed: a file that is no RRD. It was
             // not there before, so it goes (rrdtool leaves it).
             let _ = std::fs::remove_file(self.path());

@@ -155,6 +155,22 @@ fn restore_round_trips_and_refuses_what_rrdtool_refuses() {
         d.join("bad2.rrd").to_str().unwrap(),
     ]);
     assert_eq!(t.status.code(), Some(1));
+    // XML librrd restores into a file it then crashes on (a step of 0): refused, removed.
+    let good = stdout(&rrdtool(&["dump", &fixtures(d)[1]]));
+    let step0 = d.join("step0.xml");
+    std::fs::write(&step0, good.replace("<step>300</step>", "<step>0</step>")).unwrap();
+    let out0 = d.join("step0.rrd");
+    let o = ours_in(
+        d,
+        &["restore", step0.to_str().unwrap(), out0.to_str().unwrap()],
+    );
+    assert_refused(
+        &o,
+        out0.to_str().unwrap(),
+        "pdp_step",
+        "restore of <step>0</step>",
+    );
+    assert!(!out0.exists());
 }
 
 #[test]
