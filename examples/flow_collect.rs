@@ -173,12 +173,11 @@ fn graph(rrd_path: &std::path::Path, first: i64, last: i64) -> Result<(), Box<dy
         .x_grid("SECOND:1:SECOND:5:SECOND:5:0:%M:%S")
         .alarm(None)
         .build()?;
-    let spec_args = spec.to_args();
-    let mut args: Vec<String> = spec_args;
+    let mut args = spec.to_args();
     // The recipe's graph ends now; this one ends at the last update.
     args.push("--end".into());
     args.push(last.to_string());
-    let rendered = opskit::rrdgraph::render_args(&args)?;
+    let rendered = opskit::rrdgraph::GraphSpec::parse_args(&args)?.render()?;
     let meta = rendered.meta().ok_or("the graph drew nothing")?;
     println!(
         "wrote {} ({}x{} PNG), beside the synthetic day's Flow.png",

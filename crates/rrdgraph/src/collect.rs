@@ -1,7 +1,7 @@
 //! The collector's decisions, without I/O: what to write to a COUNTER RRD for each sample of
 //! interface counters, given the RRD's last update, its step and the clocks.
 //!
-//! [`CollectCore`] is fed [`Sample`]s (wall clock, monotonic clock, counters or `None` for an
+//! [`CollectCore`] is fed [`CounterSample`]s (wall clock, monotonic clock, counters or `None` for an
 //! interface that is gone) and answers with a [`Decision`]. The rules:
 //!
 //! - **One write per step slot.** Slot `k` is the wall-clock interval `[k·step, (k+1)·step)`.
@@ -27,14 +27,14 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use rrdgraph::{CollectCore, Decision, Sample};
+//! use rrdgraph::{CollectCore, Decision, CounterSample};
 //!
 //! // A step of 60 s; the RRD was last updated at 600 with counters 1000 and 50.
 //! let mut core = CollectCore::new(60, 2).resume(600, vec![Some(1000), Some(50)]);
 //! // 630 is still in the slot of 600: nothing to write yet, wake at 660.
-//! let s = Sample::new(630.2, Duration::from_secs(0), Some(vec![1600, 80]));
+//! let s = CounterSample::new(630.2, Duration::from_secs(0), Some(vec![1600, 80]));
 //! assert!(matches!(core.decide(&s), Decision::Wait { until: 660, .. }));
-//! let s = Sample::new(660.01, Duration::from_secs_f64(29.81), Some(vec![2200, 110]));
+//! let s = CounterSample::new(660.01, Duration::from_secs_f64(29.81), Some(vec![2200, 110]));
 //! let Decision::Write(w) = core.decide(&s) else { panic!() };
 //! assert_eq!((w.time, w.values.clone()), (660, vec![Some(2200), Some(110)]));
 //! ```
@@ -47,7 +47,7 @@ pub const CLOCK_STEP_TOLERANCE: Duration = Duration::from_secs(1);
 
 /// One reading of the counters.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
+pub struct CounterSample {
     /// Wall-clock time of the reading, seconds since the epoch.
     pub wall: f64,
     /// Steady time of the reading (any fixed origin within one run). [`Collector`] uses the
@@ -59,7 +59,7 @@ pub struct Sample {
     pub counters: Option<Vec<u64>>,
 }
 
-impl Sample {
+impl CounterSample {
     /// A reading at wall time `wall` (seconds since the epoch) and monotonic time `mono`.
     pub fn new(wall: f64, mono: Duration, counters: Option<Vec<u64>>) -> Self {
         Self {
@@ -195,7 +195,7 @@ impl CollectCore {
 
     /// Decides what to do with `sample`. A [`Decision::Write`] must be followed by
     /// [`CollectCore::written`] once the RRD took it (or the same sample is decided again).
-    pub fn decide(&mut self, sample: &Sample) -> Decision {
+    pub fn decide(&mut self, sample: &CounterSample) -> Decision {
         let mut events = Vec::new();
         if let Some((wall, mono)) = self.previous {
             let drift = (sample.wall - wall) - sample.mono.saturating_sub(mono).as_secs_f64();
@@ -292,12 +292,12 @@ mod tests {
 
     const STEP: u64 = 300;
 
-    fn at(wall: f64, mono: f64, counters: &[u64]) -> Sample {
-        Sample::new(wall, Duration::from_secs_f64(mono), Some(counters.to_vec()))
+    fn at(wall: f64, mono: f64, counters: &[u64]) -> CounterSample {
+        CounterSample::new(wall, Duration::from_secs_f64(mono), Some(counters.to_vec()))
     }
 
     /// Decides `sample`, expects a write, records it and returns it.
-    fn write(core: &mut CollectCore, sample: &Sample) -> PlannedUpdate {
+    fn write(core: &mut CollectCore, sample: &CounterSample) -> PlannedUpdate {
         match core.decide(sample) {
             Decision::Write(w) => {
                 core.written(&w);
@@ -398,14 +398,14 @@ mod tests {
     #[test]
     fn an_interface_that_is_gone_is_unknown_and_comes_back_as_a_new_baseline() {
         let mut core = CollectCore::new(STEP, 2).resume(0, vec![Some(500), Some(600)]);
-        let w = write(&mut core, &Sample::new(300.0, Duration::ZERO, None));
+        let w = write(&mut core, &CounterSample::new(300.0, Duration::ZERO, None));
         assert_eq!(
             (w.values, w.events),
             (vec![None, None], vec![CollectEvent::Missing])
         );
         let w = write(
             &mut core,
-            &Sample::new(600.0, Duration::from_secs(300), None),
+            &CounterSample::new(600.0, Duration::from_secs(300), None),
         );
         assert_eq!(w.values, vec![None, None]);
         // Recreated with counters from zero: no reset to report, a new baseline.
@@ -463,8 +463,8 @@ mod tests {
     fn no_sample_panics_the_core() {
         let mut core = CollectCore::new(0, 2).resume(i64::MAX - 1, vec![Some(u64::MAX), None]);
         for wall in [f64::NAN, -1e30, 0.0, 1e30, f64::INFINITY] {
-            let _ = core.decide(&Sample::new(wall, Duration::MAX, Some(vec![0])));
-            let _ = core.decide(&Sample::new(wall, Duration::ZERO, Some(vec![])));
+            let _ = core.decide(&CounterSample::new(wall, Duration::MAX, Some(vec![0])));
+            let _ = core.decide(&CounterSample::new(wall, Duration::ZERO, Some(vec![])));
         }
     }
 }

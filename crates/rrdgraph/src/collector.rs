@@ -5,10 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::collect::{CollectCore, CollectEvent, Decision, PlannedUpdate, Sample};
+use crate::collect::{CollectCore, CollectEvent, CounterSample, Decision, PlannedUpdate};
 use crate::counters::{PROC_NET_DEV, read_counters};
-use crate::create::{CreateSpec, DataSource, Rra};
+use crate::create::CreateSpec;
+use crate::data_source::DataSource;
 use crate::handle::Rrd;
+use crate::rra::Rra;
 use crate::rrd_error::RrdError;
 use crate::update::Update;
 use crate::value::Cf;
@@ -342,12 +344,12 @@ impl Collector {
     /// # Errors
     ///
     /// [`RrdError::Counters`] when `/proc/net/dev` cannot be read or parsed.
-    pub fn sample(&self) -> Result<Sample, RrdError> {
+    pub fn sample(&self) -> Result<CounterSample, RrdError> {
         let mono = self.clock.now();
         let wall = unix_now();
         let counters = read_counters(Path::new(PROC_NET_DEV), &self.iface)?
             .map(|c| vec![c.rx_bytes, c.tx_bytes]);
-        Ok(Sample::new(wall, mono, counters))
+        Ok(CounterSample::new(wall, mono, counters))
     }
 
     /// Waits for the next step and writes its update; returns it.

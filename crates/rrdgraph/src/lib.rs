@@ -22,8 +22,10 @@
 //!   that uses [`BatchRenderer`] must call [`serve_worker_if_requested`] first thing in
 //!   `main`: the workers are that program re-executed, and that call is where they serve
 //!   render requests;
-//! - RRD operations through librrd: [`Rrd`], [`CreateSpec`], [`Update`], [`FetchRequest`],
-//!   [`xport`].
+//! - RRD operations through librrd: [`Rrd`], [`FetchRequest`], [`xport`]; creating
+//!   ([`CreateSpec`], [`Rra`], [`Span`]), reading ([`RrdInfo`], [`Series`], [`LastUpdate`]) and
+//!   maintaining files ([`Rrd::dump`], [`Rrd::restore`], [`Rrd::tune`], [`Rrd::resize`],
+//!   [`list`]).
 
 mod attime;
 mod check;
@@ -45,7 +47,7 @@ mod value;
 mod value_error;
 
 pub use collect::{
-    CLOCK_STEP_TOLERANCE, CollectCore, CollectEvent, Decision, PlannedUpdate, Sample,
+    CLOCK_STEP_TOLERANCE, CollectCore, CollectEvent, CounterSample, Decision, PlannedUpdate,
 };
 pub use counters::{IfaceCounters, PROC_NET_DEV, parse_proc_net_dev, read_counters};
 pub use element::{
@@ -80,6 +82,9 @@ pub use value::Cf;
 // The librrd error is part of the spec's error type, so it builds without librrd too.
 mod rrd_error;
 pub use rrd_error::RrdError;
+// How every `--json` output writes a value (UNKN as null, the infinities as text).
+mod sample;
+pub use sample::Sample;
 
 // --- librrd: modules and exports (the `librrd` feature) ---
 #[cfg(feature = "librrd")]
@@ -96,6 +101,8 @@ mod collector;
 #[cfg(feature = "librrd")]
 mod create;
 #[cfg(feature = "librrd")]
+mod data_source;
+#[cfg(feature = "librrd")]
 mod fetch;
 #[cfg(feature = "librrd")]
 mod handle;
@@ -104,7 +111,21 @@ mod header;
 #[cfg(feature = "librrd")]
 mod info;
 #[cfg(feature = "librrd")]
+mod maintain;
+#[cfg(feature = "librrd")]
 mod render;
+#[cfg(feature = "librrd")]
+mod rra;
+#[cfg(feature = "librrd")]
+mod rrd_info;
+#[cfg(feature = "librrd")]
+mod series;
+#[cfg(feature = "librrd")]
+mod span;
+#[cfg(feature = "librrd")]
+mod times;
+#[cfg(feature = "librrd")]
+mod tune;
 #[cfg(feature = "librrd")]
 mod update;
 #[cfg(feature = "librrd")]
@@ -117,10 +138,11 @@ pub use collector::{
     Collector, CollectorBuilder, MAX_IFACE_LEN, RECIPE_ARCHIVES, RECIPE_STEP, Report,
     data_source_names, recipe_layout,
 };
+pub use create::{CreateSpec, DEFAULT_STEP};
 #[cfg(feature = "librrd")]
-pub use create::{CreateSpec, DataSource, DsType, Rra};
+pub use data_source::{DataSource, DsType};
 #[cfg(feature = "librrd")]
-pub use fetch::{FetchRequest, Series};
+pub use fetch::FetchRequest;
 #[cfg(feature = "librrd")]
 pub use handle::{Rrd, librrd_version};
 #[cfg(feature = "librrd")]
@@ -128,7 +150,21 @@ pub use header::{MAX_DS, MAX_RRA, check as check_header};
 #[cfg(feature = "librrd")]
 pub use info::{Info, InfoValue};
 #[cfg(feature = "librrd")]
+pub use maintain::{DumpHeader, ListRequest, RESIZE_OUTPUT, Resize, RestoreOptions, list};
+#[cfg(feature = "librrd")]
 pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_raw_args};
+#[cfg(feature = "librrd")]
+pub use rra::{MAX_DATA_BYTES, MAX_FAILURES_WINDOW, MAX_ROWS, Rra};
+#[cfg(feature = "librrd")]
+pub use rrd_info::{CdpPrep, DsInfo, RraInfo, RrdInfo};
+#[cfg(feature = "librrd")]
+pub use series::Series;
+#[cfg(feature = "librrd")]
+pub use span::Span;
+#[cfg(feature = "librrd")]
+pub use times::{FirstTime, LastTime};
+#[cfg(feature = "librrd")]
+pub use tune::{MAX_TUNE_STEP, TuneSpec};
 #[cfg(feature = "librrd")]
 pub use update::{LastUpdate, Update};
 #[cfg(feature = "librrd")]

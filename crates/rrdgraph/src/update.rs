@@ -2,7 +2,11 @@
 
 use std::fmt::Write as _;
 
+use serde::ser::SerializeStruct as _;
+use serde::{Serialize, Serializer};
+
 use crate::rrd_error::RrdError;
+use crate::sample::Sample;
 
 /// One update: a time and one value per data source (`None` is unknown, `U`).
 #[derive(Debug, Clone, PartialEq)]
@@ -131,13 +135,86 @@ impl Update {
 }
 
 /// The last update of an RRD: its time and the last value given to each data source.
+///
+/// Its JSON (`opskit rrd lastupdate --json`) is
+/// `{"time": T, "values": [{"name": "eth0_in", "value": 601000.0, "text": "601000"}]}`: the
+/// value as a [`Sample`] (`null` for `U`), and the text exactly as librrd stored it, which keeps
+/// 64-bit counters exact where a JSON number would round them.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LastUpdate {
     /// Time of the last update, seconds since the epoch.
     pub time: i64,
     /// `(data source, last value as given)` in the RRD's order. Values are kept as the text
     /// librrd stored (`U` for unknown).
     pub values: Vec<(String, String)>,
+}
+
+impl LastUpdate {
+    /// A last update at `time` with `(data source, text)` values.
+    pub fn new(time: i64, values: Vec<(String, String)>) -> Self {
+        Self { time, values }
+    }
+}
+
+/// The value librrd stored as text, as a number: `U` (and anything that is not a number) is
+/// UNKN.
+fn stored_value(text: &str) -> Sample {
+    Sample(text.parse().unwrap_or(f64::NAN))
+}
+
+impl Serialize for LastUpdate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let values: Vec<LastValue<'_>> = self
+            .values
+            .iter()
+            .map(|(name, text)| LastValue {
+                name,
+                value: stored_value(text),
+                text,
+            })
+            .collect();
+        let mut doc = s.serialize_struct("LastUpdate", 2)?;
+        doc.serialize_field("time", &self.time)?;
+        doc.serialize_field("values", &values)?;
+        doc.end()
+    }
+}
+
+/// One data source's last value in the JSON of [`LastUpdate`].
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+struct LastValue<'a> {
+    /// The data source.
+    name: &'a str,
+    /// The value, `null` when unknown (`U`).
+    value: Sample,
+    /// The value exactly as librrd stored it (`U` for unknown).
+    text: &'a str,
+}
+
+/// The JSON shape of [`LastUpdate`], for its schema.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "LastUpdate", deny_unknown_fields)]
+#[expect(dead_code, reason = "only its schema is used")]
+struct LastUpdateShape {
+    /// Time of the last update, seconds since the epoch.
+    time: i64,
+    /// The last value of each data source, in the RRD's order.
+    values: Vec<LastValue<'static>>,
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for LastUpdate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        LastUpdateShape::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        LastUpdateShape::json_schema(generator)
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +243,21 @@ mod tests {
         assert_eq!(
             Update::with_unknowns(10, [None, Some(f64::NAN), Some(1e300)]).to_arg(),
             format!("10:U:U:{}", 1e300)
+        );
+    }
+
+    #[test]
+    fn lastupdate_json_keeps_the_stored_text() {
+        let last = LastUpdate::new(
+            10,
+            vec![
+                ("a".into(), "18446744073709551615".into()),
+                ("b".into(), "U".into()),
+            ],
+        );
+        assert_eq!(
+            serde_json::to_string(&last).unwrap(),
+            r#"{"time":10,"values":[{"name":"a","value":1.8446744073709552e+19,"text":"18446744073709551615"},{"name":"b","value":null,"text":"U"}]}"#
         );
     }
 

@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rrdgraph::{Cf, CreateSpec, DataSource, GraphSpec, Rra, Update, render_args};
+use rrdgraph::{Cf, CreateSpec, DataSource, GraphSpec, Rra, Update, render_raw_args};
 
 /// The drawn day: 2026-01-01 00:00 UTC to 2026-01-02 00:00 UTC.
 const START: i64 = 1_767_225_600;
@@ -131,7 +131,7 @@ fn create_rrd(path: &Path, ds: &[String], seed: usize) {
         spec = spec.archive(Rra::new(cf, 0.5, 1, 500));
         spec = spec.archive(Rra::new(cf, 0.5, 12, 100));
     }
-    let updates: Vec<String> = (START - 43_200..=END)
+    let updates: Vec<std::ffi::OsString> = (START - 43_200..=END)
         .step_by(300)
         .map(|t| {
             let values = (0..ds.len()).map(|i| {
@@ -139,7 +139,7 @@ fn create_rrd(path: &Path, ds: &[String], seed: usize) {
                 let (k, x) = ((seed * 7 + i * 3 + 1) as f64, (t - START) as f64 / 3600.0);
                 k * 10.0 * (1.5 + (x / (2.0 + k * 0.1)).sin()) + (x * 7.0 + k).cos() * k
             });
-            Update::at(t, values).to_arg()
+            Update::at(t, values).to_arg().into()
         })
         .collect();
     for (op, args) in [("create", spec.to_args()), ("update", updates)] {
@@ -245,7 +245,7 @@ fn the_corpus_renders_like_rrdtool() {
                 d.name
             )),
             (None, Err(e)) => failures.push(format!("{}: our parser refuses it: {e}", d.name)),
-            (None, Ok(spec)) => match render_args(&spec.to_args()) {
+            (None, Ok(spec)) => match render_raw_args(&spec.to_args()) {
                 Err(e) => failures.push(format!("{}: emit(parse) does not render: {e}", d.name)),
                 Ok(ours) => {
                     let ours = ours.to_graphv_text();

@@ -10,6 +10,7 @@ mod dropin;
 mod errors;
 mod fidelity;
 mod header;
+mod maintain;
 mod ops;
 mod props;
 mod recipe;
