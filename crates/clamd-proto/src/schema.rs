@@ -25,7 +25,7 @@ const WALK_REASONS: &[&str] = &[
 ];
 
 /// The stable names of [`WalkSkip::name`](crate::WalkSkip::name).
-const WALK_SKIPS: &[&str] = &["directory_symlink"];
+const WALK_SKIPS: &[&str] = &["directory_symlink", "excluded"];
 
 /// A path, as `serialize::PathBytes` writes it.
 fn path() -> Schema {
@@ -262,7 +262,14 @@ mod tests {
         }
         let names: Vec<&str> = reasons.iter().map(WalkReason::name).collect();
         assert_eq!(names, WALK_REASONS);
-        let WalkSkip::DirectorySymlink = WalkSkip::DirectorySymlink;
-        assert_eq!([WalkSkip::DirectorySymlink.name()], WALK_SKIPS);
+        let skips = [WalkSkip::DirectorySymlink, WalkSkip::Excluded];
+        for k in skips {
+            // A new skip reason must be added here and to WALK_SKIPS.
+            match k {
+                WalkSkip::DirectorySymlink | WalkSkip::Excluded => {}
+            }
+        }
+        let names: Vec<&str> = skips.iter().map(WalkSkip::name).collect();
+        assert_eq!(names, WALK_SKIPS);
     }
 }
