@@ -178,6 +178,11 @@ impl ScanPlan {
         self.job_paths().len()
     }
 
+    /// The scan jobs each host runs: the paths of a path scan, or the local files sent.
+    pub fn jobs_per_host(&self) -> usize {
+        self.jobs()
+    }
+
     /// The path or local file of each job, in order.
     fn job_paths(&self) -> &[PathBuf] {
         match &self.target {

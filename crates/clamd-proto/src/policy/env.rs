@@ -324,16 +324,24 @@ impl Environment {
             e => on_event(e),
         });
         if path_scan {
+            let mut listed: std::collections::HashSet<PathBuf> =
+                report.skipped.iter().map(|k| k.path.clone()).collect();
             for host in &mut report.hosts {
                 let (gone, kept) = std::mem::take(&mut host.results)
                     .into_iter()
                     .partition(|r| exclude.is_match(r.path()));
                 host.results = kept;
                 let gone: Vec<crate::ScanResult> = gone;
-                report.skipped.extend(gone.into_iter().map(|r| Skipped {
-                    path: r.path().to_path_buf(),
-                    reason: WalkSkip::Excluded,
-                }));
+                // Each excluded path once, whatever the number of hosts that reported it.
+                for r in gone {
+                    let skip = Skipped {
+                        path: r.path().to_path_buf(),
+                        reason: WalkSkip::Excluded,
+                    };
+                    if listed.insert(skip.path.clone()) {
+                        report.skipped.push(skip);
+                    }
+                }
             }
         }
         let db_warnings = match self.max_db_age {
