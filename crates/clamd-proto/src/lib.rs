@@ -15,6 +15,8 @@
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
+//! - `policy` (feature `policy`): scan policies, one TOML table per environment, with
+//!   schedules and signature-age checks, run through a [`Fleet`].
 //! - `serialize` and `schema` (feature `schema`): the JSON of [`FleetReport`] and its JSON
 //!   Schema.
 
