@@ -235,7 +235,16 @@ pub(crate) struct Args {
     #[arg(long)]
     json: bool,
     /// Run the environments of this scan policy (TOML) instead of --host/--unix and paths.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["hosts", "unix", "paths", "file_list"])]
+    /// The policy sets each environment's hosts, mode, paths, RELOAD, --host-timeout and
+    /// --concurrency; --connect-timeout, --deadline and the result caps still apply.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = [
+            "hosts", "unix", "paths", "file_list", "mode", "multiscan", "stream", "fdpass",
+            "reload", "host_timeout", "concurrency"
+        ]
+    )]
     policy: Option<PathBuf>,
     /// With --policy: run only this environment.
     #[arg(long = "env", value_name = "NAME", requires = "policy")]

@@ -11,7 +11,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use super::schedule::Schedule;
 use crate::Result;
 use crate::endpoint::Endpoint;
-use crate::fleet::{Fleet, FleetEvent, FleetReport, ScanPlan};
+use crate::fleet::{Fleet, FleetBuilder, FleetEvent, FleetReport, ScanPlan};
 use crate::proto::command::ScanMode;
 use crate::walk::{Skipped, Walk, WalkSkip, Walker};
 
@@ -285,38 +285,47 @@ impl Environment {
         plan.reload(self.reload).version(true)
     }
 
-    /// The fleet of the environment's hosts, with its `concurrency` (over all hosts and per
-    /// host) and `timeout` (per host).
-    ///
-    /// # Errors
-    ///
-    /// As [`FleetBuilder::build`](crate::FleetBuilder::build).
-    pub fn fleet(&self) -> Result<Fleet> {
+    /// A builder of the fleet of the environment's hosts, with its `concurrency` (over all
+    /// hosts and per host) and `timeout` (per host); a caller may add settings the policy does
+    /// not hold (connect timeout, result caps, a run deadline) before
+    /// [`run_on`](Self::run_on).
+    pub fn fleet_builder(&self) -> FleetBuilder {
         Fleet::builder(self.hosts.clone())
             .concurrency(self.concurrency)
             .per_host(self.concurrency)
             .host_timeout(self.timeout)
-            .build()
     }
 
-    /// Runs the environment once through [`fleet`](Self::fleet) with [`plan`](Self::plan),
-    /// giving `on_event` every event as it happens ([`Fleet::run_with_events`]), and checks
-    /// each host's signature date against `max_db_age` at `now`.
-    ///
-    /// For path scans clamd walks the tree itself and the protocol cannot leave files out, so
-    /// a result line whose path `exclude` matches is not reported (no event, not counted)
-    /// and is listed in the report's `skipped` as excluded instead; to keep clamd from reading
-    /// such files at all, set `ExcludePath` in the hosts' `clamd.conf`.
+    /// Runs the environment once through a fleet of [`fleet_builder`](Self::fleet_builder)'s
+    /// settings; see [`run_on`](Self::run_on).
     ///
     /// # Errors
     ///
-    /// As [`fleet`](Self::fleet). A host that fails is in the report, not an error.
+    /// As [`FleetBuilder::build`](crate::FleetBuilder::build). A host that fails is in the
+    /// report, not an error.
     pub fn run(
         &self,
         now: SystemTime,
         on_event: impl Fn(FleetEvent<'_>) + Sync,
     ) -> Result<EnvReport> {
-        let fleet = self.fleet()?;
+        Ok(self.run_on(&self.fleet_builder().build()?, now, on_event))
+    }
+
+    /// Runs the environment once on `fleet` (built from
+    /// [`fleet_builder`](Self::fleet_builder)) with [`plan`](Self::plan), giving `on_event`
+    /// every event as it happens ([`Fleet::run_with_events`]), and checks each host's
+    /// signature date against `max_db_age` at `now`.
+    ///
+    /// For path scans clamd walks the tree itself and the protocol cannot leave files out, so
+    /// a result line whose path `exclude` matches is not reported (no event, not counted)
+    /// and is listed once in the report's `skipped` as excluded instead; to keep clamd from
+    /// reading such files at all, set `ExcludePath` in the hosts' `clamd.conf`.
+    pub fn run_on(
+        &self,
+        fleet: &Fleet,
+        now: SystemTime,
+        on_event: impl Fn(FleetEvent<'_>) + Sync,
+    ) -> EnvReport {
         let exclude = Arc::new(self.exclude.clone());
         let path_scan = self.mode.scan_mode().is_some();
         let mut report = fleet.run_with_events(&self.plan(), |e| match e {
@@ -352,11 +361,11 @@ impl Environment {
                 .collect(),
             None => Vec::new(),
         };
-        Ok(EnvReport {
+        EnvReport {
             name: self.name.clone(),
             report,
             db_warnings,
-        })
+        }
     }
 }
 

@@ -62,6 +62,10 @@ fn select<'p>(policy: &'p Policy, only: Option<&str>) -> Result<Vec<&'p Environm
 #[expect(clippy::struct_excessive_bools, reason = "independent output switches")]
 struct RunOpts {
     show: live::Show,
+    connect_timeout: Duration,
+    deadline: Option<Duration>,
+    max_results: usize,
+    max_result_bytes: usize,
     json: bool,
     bars: bool,
     infected: bool,
@@ -75,6 +79,10 @@ impl RunOpts {
         show.version = true;
         Self {
             show,
+            connect_timeout: args.connect_timeout,
+            deadline: args.deadline,
+            max_results: args.max_results,
+            max_result_bytes: args.max_result_bytes,
             json: args.json,
             bars: bars(args),
             infected: args.infected,
@@ -109,8 +117,26 @@ pub(super) fn run(args: &Args, file: &Path) -> Result<Exit> {
 /// Runs one environment and prints it; `label` prefixes every line (the daemon's runs).
 fn run_env(opts: RunOpts, env: &Environment, label: Option<&str>) -> Result<EnvReport> {
     let hosts: Vec<String> = env.hosts.iter().map(ToString::to_string).collect();
+    // The policy holds the hosts, mode, paths, timeout and concurrency; the command line the
+    // rest of the fleet's settings.
+    // As for --concurrency: capped, with a warning, to what the open-file limit allows.
+    let connections = super::fit_concurrency(env.concurrency);
+    let mut fleet = env
+        .fleet_builder()
+        .concurrency(connections)
+        .per_host(connections)
+        .connect_timeout(opts.connect_timeout)
+        .max_results(opts.max_results)
+        .max_result_bytes(opts.max_result_bytes);
+    if let Some(d) = opts.deadline {
+        fleet = fleet.deadline(d);
+    }
+    let fleet = fleet.build().map_err(|e| Error::Context {
+        context: format!("env {}", env.name),
+        source: Box::new(e.into()),
+    })?;
     let report = if opts.json {
-        let report = env.run(SystemTime::now(), |_| {})?;
+        let report = env.run_on(&fleet, SystemTime::now(), |_| {});
         for w in &report.db_warnings {
             crate::error::warn(format_args!("env {}: {w}", env.name));
         }
@@ -133,17 +159,7 @@ fn run_env(opts: RunOpts, env: &Environment, label: Option<&str>) -> Result<EnvR
                 .collect::<Vec<_>>()
                 .join(" ")
         ));
-        let report = env.run(SystemTime::now(), |e| live.event(e));
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = live.finish();
-                return Err(Error::Context {
-                    context: format!("env {}", env.name),
-                    source: Box::new(e.into()),
-                });
-            }
-        };
+        let report = env.run_on(&fleet, SystemTime::now(), |e| live.event(e));
         let mut tail = Vec::new();
         let _ = super::walk_text(&mut tail, &report.report, opts.infected);
         for w in &report.db_warnings {

@@ -1093,6 +1093,26 @@ fn policy_mistakes_are_refused_with_their_line() {
             "{stderr}"
         );
     }
+    // The policy owns its hosts, mode, paths, RELOAD, timeout and concurrency.
+    let f = write_policy(
+        dir.path(),
+        "[env.web]\nhosts = [\"127.0.0.1\"]\npaths = [\"/a\"]\n",
+    );
+    for extra in [
+        &["--host", "127.0.0.1"][..],
+        &["-m"],
+        &["--host-timeout", "5"],
+        &["/b"],
+    ] {
+        let mut args = vec![s("--policy"), f.as_os_str()];
+        args.extend(extra.iter().map(|a| s(a)));
+        let out = opskit(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+            "{out:?}"
+        );
+    }
     // --daemon needs a schedule in every environment it runs.
     let f = write_policy(
         dir.path(),
@@ -1186,4 +1206,36 @@ fn the_daemon_runs_each_environment_on_its_schedule_and_stops_on_signals() {
             "{lines:#?}"
         );
     }
+}
+
+#[test]
+fn a_policy_timeout_is_each_hosts_deadline() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    let staller = Staller::start().unwrap();
+    let policy = write_policy(
+        clamd.dir(),
+        &format!(
+            "[env.web]\nhosts = [\"{}\", \"{}\"]\npaths = [\"{}\"]\ntimeout = \"1s\"\n",
+            staller.addr(),
+            clamd.tcp_addr(),
+            dir.display()
+        ),
+    );
+    let out = opskit(&[s("--policy"), policy.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The stalled host fails at its deadline; the healthy one is scanned.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{0} connection [FAILED] clamd at {0} did not answer PING within",
+            staller.addr()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Hosts: 2 (1 failed, 0 not scanned)"),
+        "{text}"
+    );
+    assert!(text.contains("Infected files: 1"), "{text}");
 }
