@@ -58,7 +58,10 @@
 //! concurrency. `--env NAME` runs one. Each host's signature version and date (from VERSION)
 //! is printed, with a warning when it is older than the environment's `max_db_age`. The exit
 //! status is clamdscan's over all environments. With `--json`, one JSON document (the format
-//! below) per environment, one per line, in name order; the warnings go to standard error.
+//! below) per environment, one per line, in name order, each with an `environment` object:
+//! its `name` and `db_warnings`, one per host whose signatures are `stale` (with `date`,
+//! `age_seconds`, `max_seconds`) or `undated`, each with a `message`. The warnings also go to
+//! standard error.
 //!
 //! `--daemon` runs each environment on its schedule (`every`: at start, then at that
 //! interval; `cron`: at the cron times, UTC) until SIGTERM or SIGINT. Results are printed as

@@ -141,8 +141,7 @@ fn run_env(opts: RunOpts, env: &Environment, label: Option<&str>) -> Result<EnvR
             crate::error::warn(format_args!("env {}: {w}", env.name));
         }
         let mut out = std::io::stdout().lock();
-        super::json::write(&mut out, &report.report)
-            .map_err(|e| Error::io("writing the report", e))?;
+        super::json::write(&mut out, &report).map_err(|e| Error::io("writing the report", e))?;
         return Ok(report);
     } else {
         let jobs = env.plan().jobs_per_host();

@@ -1051,6 +1051,43 @@ max_db_age = "30d"
         !String::from_utf8_lossy(&out.stderr).contains("warning"),
         "{out:?}"
     );
+    assert_eq!(v["environment"]["name"], "files", "{v}");
+    assert_eq!(
+        v["environment"]["db_warnings"],
+        serde_json::json!([]),
+        "{v}"
+    );
+
+    // JSON of the web environment: its stale signatures, per host, with their ages.
+    let out = opskit(&[
+        s("--policy"),
+        policy.as_os_str(),
+        s("--env"),
+        s("web"),
+        s("--json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = json(&out);
+    crate::schema::assert_valid("scan", &v);
+    let warnings = v["environment"]["db_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{v}");
+    for w in warnings {
+        assert_eq!(w["kind"], "stale", "{w}");
+        assert_eq!(w["max_seconds"], 2 * 86_400, "{w}");
+        assert!(
+            w["age_seconds"].as_u64().unwrap() >= 5 * 86_400 + 3600,
+            "{w}"
+        );
+    }
+    let broken: [Spoil; 2] = [
+        ("an undated warning with an age", |d| {
+            d["environment"]["db_warnings"][0]["kind"] = "undated".into();
+        }),
+        ("an environment without its name", |d| {
+            d["environment"].as_object_mut().unwrap().remove("name");
+        }),
+    ];
+    crate::schema::assert_refused("scan", &v, &broken);
 
     // Both environments, one after the other; an unknown --env is refused.
     let out = opskit(&[s("--policy"), policy.as_os_str()]);
