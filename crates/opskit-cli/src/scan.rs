@@ -72,6 +72,13 @@
 //! (even of its whole fleet) never stops the others. The exit status is 0 after a clean stop,
 //! 2 when a run was interrupted.
 //!
+//! `--db PATH` records every policy run (once or by the daemon) in an `SQLite` file compiled
+//! into opskit: each run's environment, policy, start, end and status, each host's state,
+//! version, time and error, every infected file with its signature and every per-file error.
+//! A run's start and each finished host are committed as they happen, so a daemon killed
+//! with SIGKILL leaves a consistent file whose cut run is still `running`; one stopped by
+//! SIGTERM or SIGINT is marked `interrupted`. Nothing is recorded without `--db`.
+//!
 //! # JSON
 //!
 //! `--json` prints one object, the library's `clamd_proto::FleetReport` serialized, which
@@ -112,6 +119,7 @@
 //! Python, `os.fsencode(json.loads(text)["hosts"][0]["results"][0]["path"])` gives back the
 //! exact bytes.
 
+mod history;
 mod json;
 mod live;
 mod policy;
@@ -157,7 +165,8 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   --policy FILE runs a scan policy (TOML, one [env.NAME] table per environment: \
                   hosts, mode, paths, exclude, reload, timeout, concurrency, every or cron, \
                   max_db_age); --daemon runs each environment on its schedule until SIGTERM or \
-                  SIGINT, and SIGHUP reloads the policy."
+                  SIGINT, and SIGHUP reloads the policy; --db PATH records every run in an \
+                  SQLite history file."
 )]
 #[expect(
     clippy::struct_excessive_bools,
@@ -256,6 +265,12 @@ pub(crate) struct Args {
     /// reloads the policy.
     #[arg(long, requires = "policy")]
     daemon: bool,
+    /// With --policy: record every run in this `SQLite` history file (created if missing):
+    /// each run's environment, policy, start, end and status, each host's state, version,
+    /// time and error, every infected file and every per-file error. Each write is a
+    /// transaction; a run killed midway stays `running`, with the hosts it finished.
+    #[arg(long, value_name = "PATH", requires = "policy")]
+    db: Option<PathBuf>,
     /// Paths to scan: on the hosts for path scans, local for stream and fdpass; `-` streams
     /// standard input.
     #[arg(value_name = "PATH")]

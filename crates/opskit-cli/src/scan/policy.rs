@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use clamd_proto::policy::{EnvReport, Environment, Policy};
 use clamd_proto::{FleetStatus, Summary};
 
+use super::history::History;
 use super::{Args, bars, live, summary_text};
 use crate::error::{Error, Exit, Result};
 
@@ -58,9 +60,11 @@ fn select<'p>(policy: &'p Policy, only: Option<&str>) -> Result<Vec<&'p Environm
 
 /// What a run of an environment needs from the command line (owned, for the daemon's
 /// threads).
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 #[expect(clippy::struct_excessive_bools, reason = "independent output switches")]
 struct RunOpts {
+    /// Where runs are recorded (`--db`), and the policy file they name.
+    history: Option<(Arc<History>, PathBuf)>,
     show: live::Show,
     connect_timeout: Duration,
     deadline: Option<Duration>,
@@ -73,11 +77,16 @@ struct RunOpts {
 }
 
 impl RunOpts {
-    fn new(args: &Args) -> Self {
+    fn new(args: &Args, file: &Path) -> Result<Self> {
         let mut show = args.show();
         // A policy run always shows each host's signature version and date.
         show.version = true;
-        Self {
+        let history = match &args.db {
+            Some(db) => Some((Arc::new(History::open(db)?), file.to_path_buf())),
+            None => None,
+        };
+        Ok(Self {
+            history,
             show,
             connect_timeout: args.connect_timeout,
             deadline: args.deadline,
@@ -87,7 +96,7 @@ impl RunOpts {
             bars: bars(args),
             infected: args.infected,
             no_summary: args.no_summary,
-        }
+        })
     }
 }
 
@@ -102,8 +111,9 @@ pub(super) fn run(args: &Args, file: &Path) -> Result<Exit> {
         return daemon(args, file, &policy);
     }
     let mut status = Status::default();
+    let opts = RunOpts::new(args, file)?;
     for env in select(&policy, args.env.as_deref())? {
-        match run_env(RunOpts::new(args), env, None) {
+        match run_env(&opts, env, None) {
             Ok(r) => status.add(&r.report.summary()),
             Err(e) => {
                 crate::error::report(&e);
@@ -115,7 +125,7 @@ pub(super) fn run(args: &Args, file: &Path) -> Result<Exit> {
 }
 
 /// Runs one environment and prints it; `label` prefixes every line (the daemon's runs).
-fn run_env(opts: RunOpts, env: &Environment, label: Option<&str>) -> Result<EnvReport> {
+fn run_env(opts: &RunOpts, env: &Environment, label: Option<&str>) -> Result<EnvReport> {
     let hosts: Vec<String> = env.hosts.iter().map(ToString::to_string).collect();
     // The policy holds the hosts, mode, paths, timeout and concurrency; the command line the
     // rest of the fleet's settings.
@@ -135,8 +145,29 @@ fn run_env(opts: RunOpts, env: &Environment, label: Option<&str>) -> Result<EnvR
         context: format!("env {}", env.name),
         source: Box::new(e.into()),
     })?;
+    let started = SystemTime::now();
+    let run = match &opts.history {
+        Some((h, file)) => Some((h, h.start(&env.name, file, started)?)),
+        None => None,
+    };
+    // Each host is recorded when it is done, so that a run killed midway keeps them.
+    let record = |e: &clamd_proto::FleetEvent<'_>| {
+        if let (Some((h, id)), clamd_proto::FleetEvent::HostDone { report, .. }) = (&run, e)
+            && let Err(err) = h.host(*id, report)
+        {
+            crate::error::warn(&err);
+        }
+    };
+    let finish = |report: &EnvReport| {
+        if let Some((h, id)) = &run
+            && let Err(err) = h.finish(*id, &report.report, SystemTime::now())
+        {
+            crate::error::warn(&err);
+        }
+    };
     let report = if opts.json {
-        let report = env.run_on(&fleet, SystemTime::now(), |_| {});
+        let report = env.run_on(&fleet, started, |e| record(&e));
+        finish(&report);
         for w in &report.db_warnings {
             crate::error::warn(format_args!("env {}: {w}", env.name));
         }
@@ -158,7 +189,11 @@ fn run_env(opts: RunOpts, env: &Environment, label: Option<&str>) -> Result<EnvR
                 .collect::<Vec<_>>()
                 .join(" ")
         ));
-        let report = env.run_on(&fleet, SystemTime::now(), |e| live.event(e));
+        let report = env.run_on(&fleet, started, |e| {
+            record(&e);
+            live.event(e);
+        });
+        finish(&report);
         let mut tail = Vec::new();
         let _ = super::walk_text(&mut tail, &report.report, opts.infected);
         for w in &report.db_warnings {
@@ -202,7 +237,7 @@ fn scheduled(policy: &Policy, only: Option<&str>) -> Result<Vec<Environment>> {
 fn daemon(args: &Args, file: &Path, policy: &Policy) -> Result<Exit> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let only = args.env.as_deref();
-    let opts = RunOpts::new(args);
+    let opts = RunOpts::new(args, file)?;
     let mut envs = scheduled(policy, only)?;
     let (tx, rx) = mpsc::channel::<Msg>();
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
@@ -229,7 +264,7 @@ fn daemon(args: &Args, file: &Path, policy: &Policy) -> Result<Exit> {
             if due && !running.contains_key(&env.name) {
                 running.insert(env.name.clone(), now);
                 next.remove(&env.name);
-                spawn_run(opts, env.clone(), now, tx.clone());
+                spawn_run(opts.clone(), env.clone(), now, tx.clone());
             }
         }
         let wait = next
@@ -293,6 +328,11 @@ fn daemon(args: &Args, file: &Path, policy: &Policy) -> Result<Exit> {
         );
     }
     let _ = out.flush();
+    if let Some((h, _)) = &opts.history
+        && let Err(e) = h.interrupt_active(SystemTime::now())
+    {
+        crate::error::report(&e);
+    }
     eprintln!("opskit: {name}: stopped");
     Ok(Exit::code(if running.is_empty() { 0 } else { 2 }))
 }
@@ -301,7 +341,8 @@ fn daemon(args: &Args, file: &Path, policy: &Policy) -> Result<Exit> {
 /// when it failed or panicked: one environment's failure never stops the others.
 fn spawn_run(opts: RunOpts, env: Environment, started: SystemTime, tx: mpsc::Sender<Msg>) {
     std::thread::spawn(move || {
-        let r = std::panic::catch_unwind(AssertUnwindSafe(|| run_env(opts, &env, Some(&env.name))));
+        let r =
+            std::panic::catch_unwind(AssertUnwindSafe(|| run_env(&opts, &env, Some(&env.name))));
         match r {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => crate::error::report(&e),

@@ -1245,20 +1245,26 @@ fn the_daemon_runs_each_environment_on_its_schedule_and_stops_on_signals() {
     }
 }
 
+/// A policy of one environment `web` scanning `dir` on `hosts`, with `extra` keys.
+fn web_policy(clamd: &Clamd, hosts: &[String], dir: &std::path::Path, extra: &str) -> PathBuf {
+    let hosts: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
+    write_policy(
+        clamd.dir(),
+        &format!(
+            "[env.web]\nhosts = [{}]\npaths = [{:?}]\n{extra}",
+            hosts.join(", "),
+            dir.display().to_string()
+        ),
+    )
+}
+
 #[test]
 fn a_policy_timeout_is_each_hosts_deadline() {
     let clamd = Clamd::start().unwrap();
     let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
     let staller = Staller::start().unwrap();
-    let policy = write_policy(
-        clamd.dir(),
-        &format!(
-            "[env.web]\nhosts = [\"{}\", \"{}\"]\npaths = [\"{}\"]\ntimeout = \"1s\"\n",
-            staller.addr(),
-            clamd.tcp_addr(),
-            dir.display()
-        ),
-    );
+    let hosts = [staller.addr().to_string(), clamd.tcp_addr().to_string()];
+    let policy = web_policy(&clamd, &hosts, &dir, "timeout = \"1s\"\n");
     let out = opskit(&[s("--policy"), policy.as_os_str()]);
     let text = String::from_utf8_lossy(&out.stdout);
     // The stalled host fails at its deadline; the healthy one is scanned.
@@ -1275,4 +1281,148 @@ fn a_policy_timeout_is_each_hosts_deadline() {
         "{text}"
     );
     assert!(text.contains("Infected files: 1"), "{text}");
+}
+
+/// One row of a query on the history file, as text.
+fn history_rows(db: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut st = conn.prepare(sql).unwrap();
+    let n = st.column_count();
+    st.query_map([], |row| {
+        (0..n)
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => "NULL".to_owned(),
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        String::from_utf8_lossy(t).into_owned()
+                    }
+                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                })
+            })
+            .collect()
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[test]
+fn a_policy_run_is_recorded_in_the_history() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR), (b"ok.txt", b"fine")]);
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let hosts = [clamd.socket_path().display().to_string(), dead.to_string()];
+    let policy = web_policy(&clamd, &hosts, &dir, "");
+    let db = clamd.dir().join("history.db");
+    for _ in 0..2 {
+        let out = opskit(&[s("--policy"), policy.as_os_str(), s("--db"), db.as_os_str()]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+    }
+    let runs = history_rows(
+        &db,
+        "SELECT id, environment, status, ended_at >= started_at FROM runs ORDER BY id",
+    );
+    assert_eq!(
+        runs,
+        [["1", "web", "infected", "1"], ["2", "web", "infected", "1"]]
+    );
+    let hosts = history_rows(
+        &db,
+        "SELECT host, state, version IS NOT NULL, error IS NOT NULL FROM hosts WHERE run_id = 2 ORDER BY host",
+    );
+    let sock = clamd.socket_path().display().to_string();
+    let mut want = vec![
+        vec![sock.clone(), "done".into(), "1".into(), "0".into()],
+        vec![dead.to_string(), "failed".into(), "0".into(), "1".into()],
+    ];
+    want.sort();
+    assert_eq!(hosts, want);
+    let findings = history_rows(
+        &db,
+        "SELECT host, path, kind, detail FROM findings WHERE run_id = 2",
+    );
+    assert_eq!(
+        findings,
+        [[
+            sock,
+            dir.join("eicar.com").display().to_string(),
+            "infected".into(),
+            clamd.eicar_signature().to_owned()
+        ]]
+    );
+}
+
+#[test]
+fn a_daemon_killed_midway_leaves_a_consistent_history() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    // The stalled host keeps each run going for its 30 s timeout.
+    let staller = Staller::start().unwrap();
+    let hosts = [
+        clamd.socket_path().display().to_string(),
+        staller.addr().to_string(),
+    ];
+    let policy = web_policy(&clamd, &hosts, &dir, "every = \"1h\"\ntimeout = \"30s\"\n");
+    let db = clamd.dir().join("history.db");
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .args(["scan", "--daemon", "--policy"])
+            .arg(&policy)
+            .arg("--db")
+            .arg(&db)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Waits until run `run` has recorded its healthy host.
+    let host_recorded = |run: u32| {
+        let until = std::time::Instant::now() + Duration::from_secs(20);
+        let sql = format!("SELECT count(*) FROM hosts WHERE run_id = {run}");
+        // The file and its tables appear while the daemon starts.
+        let recorded = || {
+            rusqlite::Connection::open(&db)
+                .and_then(|c| c.query_row(&sql, [], |r| r.get::<_, i64>(0)))
+                .is_ok_and(|n| n == 1)
+        };
+        while !recorded() {
+            assert!(
+                std::time::Instant::now() < until,
+                "run {run} recorded no host"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mut child = start();
+    host_recorded(1);
+    kill_process(Pid::from_child(&child), Signal::KILL).unwrap();
+    child.wait().unwrap();
+    assert_eq!(history_rows(&db, "PRAGMA integrity_check"), [["ok"]]);
+    // Killed: the run stays `running`, without an end, with the host it finished.
+    assert_eq!(
+        history_rows(&db, "SELECT status, ended_at FROM runs"),
+        [["running", "NULL"]]
+    );
+    assert_eq!(history_rows(&db, "SELECT state FROM hosts"), [["done"]]);
+    assert_eq!(
+        history_rows(&db, "SELECT kind FROM findings"),
+        [["infected"]]
+    );
+
+    // Stopped by SIGTERM: the run is marked interrupted.
+    let child = start();
+    host_recorded(2);
+    kill_process(Pid::from_child(&child), Signal::TERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let runs = history_rows(
+        &db,
+        "SELECT id, status, ended_at IS NOT NULL FROM runs ORDER BY id",
+    );
+    assert_eq!(runs, [["1", "running", "0"], ["2", "interrupted", "1"]]);
 }
