@@ -217,4 +217,17 @@ mod tests {
             assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn tls_endpoints_are_refused_before_anything_is_sent() {
+        // Nothing listens there: the refusal comes before any connect.
+        let ep: Endpoint = "tls://127.0.0.1:1".parse().unwrap();
+        assert!(ep.is_tls());
+        let err = crate::Client::new(ep).ping().unwrap_err();
+        assert!(matches!(err, Error::TlsUnsupported { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "tls://127.0.0.1:1: TLS not supported yet (clamd behind stunnel cannot be reached)"
+        );
+    }
 }
