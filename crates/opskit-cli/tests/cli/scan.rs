@@ -1425,4 +1425,15 @@ fn a_daemon_killed_midway_leaves_a_consistent_history() {
         "SELECT id, status, ended_at IS NOT NULL FROM runs ORDER BY id",
     );
     assert_eq!(runs, [["1", "running", "0"], ["2", "interrupted", "1"]]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("opskit: SIGTERM: stopped"));
+
+    // SIGINT (Ctrl-C) too.
+    let child = start();
+    host_recorded(3);
+    kill_process(Pid::from_child(&child), Signal::INT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("opskit: SIGINT: stopped"));
+    let runs = history_rows(&db, "SELECT status FROM runs WHERE id = 3");
+    assert_eq!(runs, [["interrupted"]]);
 }
