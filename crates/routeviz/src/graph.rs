@@ -280,7 +280,7 @@ struct Step {
 fn is_final_from_dest(r: &Reply, dest: IpAddr, reached: bool) -> bool {
     match r.kind {
         ReplyKind::SynAck | ReplyKind::Rst => true,
-        ReplyKind::Unreachable(_) => r.from == dest,
+        ReplyKind::Unreachable(_) | ReplyKind::EchoReply => r.from == dest,
         ReplyKind::TimeExceeded => reached && r.from == dest,
     }
 }

@@ -193,6 +193,7 @@ fn kind_label(r: &Reply) -> String {
         ReplyKind::SynAck => "SA".to_owned(),
         ReplyKind::Rst => "RA".to_owned(),
         ReplyKind::Unreachable(_) => if v6 { "1" } else { "3" }.to_owned(),
+        ReplyKind::EchoReply => if v6 { "129" } else { "0" }.to_owned(),
     }
 }
 
@@ -218,6 +219,7 @@ mod tests {
             reached: true,
             stop_reason: StopReason::Reached,
             hops,
+            source: None,
         };
         let sa = |a: &str| {
             Reply::new(

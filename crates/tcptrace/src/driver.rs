@@ -189,6 +189,7 @@ pub fn trace_with(config: &TraceConfig, mut on_event: impl FnMut(&Event)) -> Res
                         reached: false,
                         stop_reason: reason.clone(),
                         hops: Vec::new(),
+                        source: None,
                     }));
                 }
             }

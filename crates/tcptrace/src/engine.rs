@@ -915,6 +915,7 @@ impl Engine {
                             ttl: t as u8,
                             probes: slot.sends.len() as u32,
                             replies: st.replies[i].clone(),
+                            summary: None,
                         })
                     })
                     .collect();
@@ -925,6 +926,7 @@ impl Engine {
                     reached: st.reached_ttl.is_some_and(|r| u16::from(r) <= end),
                     stop_reason: st.done.clone().unwrap_or(StopReason::Deadline),
                     hops,
+                    source: None,
                 }
             })
             .collect()

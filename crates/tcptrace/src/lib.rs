@@ -18,8 +18,8 @@ pub use driver::{plan_flows, resolve, trace, trace_with};
 pub use engine::{Disposition, Engine, Event, Flow, Stats, Transmit};
 pub use error::{ConfigError, Error, Result};
 pub use model::{
-    FailedTarget, Hop, MplsLabel, Reply, ReplyKind, StopReason, Tally, TargetError, Trace,
-    TraceParams, TraceReport,
+    FailedTarget, Hop, HopSummary, MplsLabel, Protocol, Reply, ReplyKind, StopReason, Tally,
+    TargetError, Trace, TraceParams, TraceReport, TraceSource,
 };
 #[cfg(target_os = "linux")]
 pub use transport::RawSockets;
