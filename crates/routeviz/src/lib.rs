@@ -5,6 +5,7 @@ mod error;
 mod fit;
 mod graph;
 mod image;
+pub mod import;
 mod input;
 mod layout;
 mod map;
