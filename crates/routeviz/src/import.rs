@@ -51,6 +51,7 @@
 mod atlas;
 mod detect;
 mod error;
+mod merge;
 mod mtr;
 mod records;
 mod report;
@@ -60,6 +61,7 @@ use tcptrace::TraceReport;
 
 pub use detect::{ImportFormat, detect};
 pub use error::ImportError;
+pub use merge::merge;
 pub use report::{MAX_PACKETS, MAX_RECORDS};
 
 /// Reads `text` as `format`, or as the format [`detect`] finds when `format` is `None`, into

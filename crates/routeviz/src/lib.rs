@@ -10,6 +10,7 @@ mod input;
 mod layout;
 mod map;
 mod options;
+mod palette;
 mod port;
 mod raster;
 mod svg;

@@ -524,3 +524,131 @@ fn distinct_routes(dir: &std::path::Path, traces: u32, hops: u32) -> std::path::
     std::fs::write(&input, json).unwrap();
     input
 }
+
+/// RIPE Atlas results published in the test suite of RIPE's parser (see the README beside
+/// them), one per line.
+fn atlas_lines() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../routeviz/tests/resources/import/atlas-sagan-tests.jsonl"
+    );
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The results of one Atlas probe, as a file of one result per line.
+fn atlas_probe(dir: &std::path::Path, probe: u64) -> std::path::PathBuf {
+    let lines: Vec<String> = atlas_lines()
+        .into_iter()
+        .filter(|l| l.contains(&format!("\"prb_id\":{probe},")))
+        .collect();
+    assert!(!lines.is_empty(), "probe {probe}");
+    let p = dir.join(format!("probe-{probe}.jsonl"));
+    std::fs::write(&p, lines.join("\n")).unwrap();
+    p
+}
+
+/// Two Atlas probes and two opskit runs merge into one map: a hop the runs share is drawn
+/// once, the router both probes crossed (63.243.128.38, at TTL 9 from one and 7 from the
+/// other) once per TTL, and each vantage point has its own legend section.
+#[test]
+fn merges_vantage_points_into_one_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = atlas_probe(dir.path(), 190);
+    let b = atlas_probe(dir.path(), 426);
+    let ours = input(&dir);
+    let other = dir.path().join("other-host.json");
+    std::fs::write(&other, TRACE_JSON).unwrap();
+    let svg_path = dir.path().join("merged.svg");
+    let out = opskit()
+        .arg("routemap")
+        .args([&a, &b, &ours, &other])
+        .arg("-o")
+        .arg(&svg_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert_eq!(
+        svg.matches(">198.18.0.1</text>").count(),
+        1,
+        "a shared hop is drawn once"
+    );
+    assert_eq!(
+        svg.matches(">198.19.10.20</text>").count(),
+        1,
+        "so is a shared destination"
+    );
+    assert_eq!(svg.matches(">63.243.128.38</text>").count(), 2, "{svg}");
+    let sections: Vec<&str> = svg
+        .match_indices("class=\"legend-section\"")
+        .map(|(i, _)| {
+            let rest = &svg[i..];
+            let start = rest.find('>').unwrap() + 1;
+            &rest[start..rest.find("</text>").unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            "probe 190",
+            "probe 426",
+            ours.display().to_string().as_str(),
+            other.display().to_string().as_str()
+        ]
+    );
+    // 2 + 5 results of the probes and the 2 traces of each opskit run, each in the legend.
+    assert_eq!(svg.matches("class=\"legend-entry").count(), 11);
+}
+
+/// `-o FILE.json` converts: the merged traces, as opskit trace JSON that validates against
+/// schemas/trace.json and reads back; a named format that the file is not is refused.
+#[test]
+fn converts_imports_to_trace_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("atlas.jsonl");
+    std::fs::write(&all, atlas_lines().join("\n")).unwrap();
+    let json_path = dir.path().join("converted.json");
+    let out = opskit()
+        .arg("routemap")
+        .arg(&all)
+        .arg(input(&dir))
+        .arg("-o")
+        .arg(&json_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&json_path).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    crate::schema::assert_valid("trace", &doc);
+    let report = tcptrace::TraceReport::from_json(&text).unwrap();
+    assert_eq!(report.traces.len(), 20 + 2);
+    assert_eq!(
+        report.failed_targets.len(),
+        1,
+        "the result whose name did not resolve"
+    );
+    let mpls = report.traces[3].hops[9].replies[0].mpls[0];
+    assert_eq!((mpls.label, mpls.tc, mpls.bottom), (407_904, 1, true));
+    let out = opskit()
+        .arg("routemap")
+        .arg(&all)
+        .args(["--from", "mtr", "-o"])
+        .arg(dir.path().join("x.svg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mtr record 1 (line 1)"), "{err}");
+}

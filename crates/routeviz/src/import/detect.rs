@@ -91,7 +91,7 @@ pub fn detect(text: &str) -> Option<ImportFormat> {
         Some("cycle-start" | "cycle-stop" | "cycle-def" | "list" | "trace" | "tracelb")
     ) {
         Some(ImportFormat::Scamper)
-    } else if keys.traces.is_some() && keys.params.is_some() {
+    } else if keys.traces.is_some() || keys.params.is_some() {
         Some(ImportFormat::Opskit)
     } else {
         None
@@ -122,6 +122,8 @@ mod tests {
         assert_eq!(detect(r#"{"report":{"mtr":{}}}"#), Some(ImportFormat::Mtr));
         let ours = r#"{"params":{},"started_at":"x","traces":[]}"#;
         assert_eq!(detect(ours), Some(ImportFormat::Opskit));
+        // A broken report is still ours, for its parser to say what is wrong.
+        assert_eq!(detect(r#"{"traces": 5}"#), Some(ImportFormat::Opskit));
         assert_eq!(detect("[1]"), None);
         assert_eq!(detect("not json"), None);
         assert_eq!(detect(""), None);
