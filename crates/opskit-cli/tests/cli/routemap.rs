@@ -652,3 +652,134 @@ fn converts_imports_to_trace_json() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("mtr record 1 (line 1)"), "{err}");
 }
+
+/// scamper (trace and tracelb, through `sc_warts2json`) and `mtr --json`, run in a network of
+/// real kernel routers, convert to traces that find what the network is: each router at its
+/// TTL, nothing from the silent one, the destination at its TTL.
+#[test]
+fn imports_scamper_and_mtr_run_in_a_test_network() {
+    use testbed::netns::{Destination, Family, Topology};
+    if !testbed::require_root("opskit routemap imports_scamper_and_mtr_run_in_a_test_network") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r3"])
+        .silent_router("r2")
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .build()
+        .unwrap();
+    let web = net.address("web", Family::V4).unwrap();
+    let truth = net.ground_truth(web).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let warts = dir.path().join("scamper.warts");
+    let st = net
+        .command("src", "scamper")
+        .unwrap()
+        .arg("-O")
+        .arg("warts")
+        .arg("-o")
+        .arg(&warts)
+        .args(["-I", &format!("trace -P icmp-paris -q 1 -w 1 {web}")])
+        .args(["-I", &format!("trace -P udp-paris -q 1 -w 1 {web}")])
+        .args(["-I", &format!("tracelb -P icmp-echo -w 1 {web}")])
+        .status()
+        .unwrap();
+    assert!(st.success(), "scamper");
+    let json = Command::new("sc_warts2json").arg(&warts).output().unwrap();
+    assert!(json.status.success(), "sc_warts2json");
+    let scamper_json = dir.path().join("scamper.json");
+    std::fs::write(&scamper_json, &json.stdout).unwrap();
+    let mtr = net
+        .command("src", "mtr")
+        .unwrap()
+        .args(["-n", "--json", "-c", "2", "-i", "0.2", "--gracetime", "1"])
+        .arg(web.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        mtr.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mtr.stderr)
+    );
+    let mtr_json = dir.path().join("mtr.json");
+    std::fs::write(&mtr_json, &mtr.stdout).unwrap();
+
+    let converted = dir.path().join("both.json");
+    let out = opskit()
+        .arg("routemap")
+        .args([&scamper_json, &mtr_json])
+        .arg("-o")
+        .arg(&converted)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&converted).unwrap();
+    crate::schema::assert_valid("trace", &serde_json::from_str(&text).unwrap());
+    let report = tcptrace::TraceReport::from_json(&text).unwrap();
+    let tools: Vec<&str> = report
+        .traces
+        .iter()
+        .map(|t| t.source.as_ref().unwrap().tool.as_str())
+        .collect();
+    assert_eq!(tools, ["scamper", "scamper", "scamper", "mtr"]);
+    let dest_ttl = truth.destination_ttl;
+    for t in &report.traces {
+        let what = format!("{:?}", t.source);
+        assert!(t.reached, "{what}");
+        assert_eq!(t.addr, web);
+        assert_eq!(t.destination_ttl(), Some(dest_ttl), "{what}");
+        for expected in &truth.hops {
+            let found: Vec<_> = t.hop(expected.ttl).map(|h| h.addrs()).unwrap_or_default();
+            if expected.is_silent() {
+                assert!(
+                    found.is_empty(),
+                    "{what}: TTL {} is silent: {found:?}",
+                    expected.ttl
+                );
+            } else {
+                assert_eq!(found.len(), 1, "{what}: TTL {}", expected.ttl);
+                assert!(
+                    expected.accepts(found[0]),
+                    "{what}: TTL {}: {found:?}",
+                    expected.ttl
+                );
+            }
+        }
+    }
+    let mtr_trace = &report.traces[3];
+    let first = mtr_trace.hop(1).unwrap();
+    assert_eq!(first.probes, 2);
+    assert_eq!(first.loss(), Some(0.0));
+    assert_eq!(
+        mtr_trace.hop(2).unwrap().loss(),
+        Some(1.0),
+        "the silent router"
+    );
+    // And one map of the four.
+    let svg = dir.path().join("both.svg");
+    let out = opskit()
+        .arg("routemap")
+        .args([&scamper_json, &mtr_json])
+        .arg("-o")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(svg.matches("class=\"node endpoint\"").count(), 1, "{svg}");
+    assert_eq!(
+        svg.matches(&format!("<title>{web}</title>")).count(),
+        1,
+        "{svg}"
+    );
+}
