@@ -673,39 +673,8 @@ fn imports_scamper_and_mtr_run_in_a_test_network() {
     let web = net.address("web", Family::V4).unwrap();
     let truth = net.ground_truth(web).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let warts = dir.path().join("scamper.warts");
-    let st = net
-        .command("src", "scamper")
-        .unwrap()
-        .arg("-O")
-        .arg("warts")
-        .arg("-o")
-        .arg(&warts)
-        .args(["-I", &format!("trace -P icmp-paris -q 1 -w 1 {web}")])
-        .args(["-I", &format!("trace -P udp-paris -q 1 -w 1 {web}")])
-        .args(["-I", &format!("tracelb -P icmp-echo -w 1 {web}")])
-        .status()
-        .unwrap();
-    assert!(st.success(), "scamper");
-    let json = Command::new("sc_warts2json").arg(&warts).output().unwrap();
-    assert!(json.status.success(), "sc_warts2json");
-    let scamper_json = dir.path().join("scamper.json");
-    std::fs::write(&scamper_json, &json.stdout).unwrap();
-    let mtr = net
-        .command("src", "mtr")
-        .unwrap()
-        .args(["-n", "--json", "-c", "2", "-i", "0.2", "--gracetime", "1"])
-        .arg(web.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        mtr.status.success(),
-        "{}",
-        String::from_utf8_lossy(&mtr.stderr)
-    );
-    let mtr_json = dir.path().join("mtr.json");
-    std::fs::write(&mtr_json, &mtr.stdout).unwrap();
-
+    let scamper_json = run_scamper(&net, web, dir.path());
+    let mtr_json = run_mtr(&net, web, dir.path());
     let converted = dir.path().join("both.json");
     let out = opskit()
         .arg("routemap")
@@ -735,7 +704,10 @@ fn imports_scamper_and_mtr_run_in_a_test_network() {
         assert_eq!(t.addr, web);
         assert_eq!(t.destination_ttl(), Some(dest_ttl), "{what}");
         for expected in &truth.hops {
-            let found: Vec<_> = t.hop(expected.ttl).map(|h| h.addrs()).unwrap_or_default();
+            let found: Vec<_> = t
+                .hop(expected.ttl)
+                .map(tcptrace::Hop::addrs)
+                .unwrap_or_default();
             if expected.is_silent() {
                 assert!(
                     found.is_empty(),
@@ -782,4 +754,56 @@ fn imports_scamper_and_mtr_run_in_a_test_network() {
         1,
         "{svg}"
     );
+}
+
+/// Runs scamper's trace (ICMP and UDP Paris) and tracelb from the source to `web`, and
+/// converts its warts file with `sc_warts2json`; returns the JSON file.
+fn run_scamper(
+    net: &testbed::netns::Topology,
+    web: std::net::IpAddr,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    let warts = dir.join("scamper.warts");
+    let st = net
+        .command("src", "scamper")
+        .unwrap()
+        .arg("-O")
+        .arg("warts")
+        .arg("-o")
+        .arg(&warts)
+        .args(["-I", &format!("trace -P icmp-paris -q 1 -w 1 {web}")])
+        .args(["-I", &format!("trace -P udp-paris -q 1 -w 1 {web}")])
+        .args(["-I", &format!("tracelb -P icmp-echo -w 1 {web}")])
+        .status()
+        .unwrap();
+    assert!(st.success(), "scamper");
+    let json = Command::new("sc_warts2json").arg(&warts).output().unwrap();
+    assert!(json.status.success(), "sc_warts2json");
+    let scamper_json = dir.join("scamper.json");
+    std::fs::write(&scamper_json, &json.stdout).unwrap();
+    scamper_json
+}
+
+/// Runs `mtr -n --json` from the source to `web`; returns the JSON file.
+fn run_mtr(
+    net: &testbed::netns::Topology,
+    web: std::net::IpAddr,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    let mtr = net
+        .command("src", "mtr")
+        .unwrap()
+        .args(["-n", "--json", "-c", "2", "-i", "0.2", "--gracetime", "1"])
+        .arg(web.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        mtr.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mtr.stderr)
+    );
+    let mtr_json = dir.join("mtr.json");
+    std::fs::write(&mtr_json, &mtr.stdout).unwrap();
+
+    mtr_json
 }
