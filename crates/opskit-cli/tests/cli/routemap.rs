@@ -198,18 +198,11 @@ fn errors_exit_2_with_a_message() {
 /// namespace, then `opskit routemap` on its output.
 #[test]
 fn maps_a_real_trace_from_a_test_network() {
-    use testbed::netns::{Destination, Family, Topology};
+    use testbed::netns::Family;
     if !testbed::require_root("opskit routemap maps_a_real_trace_from_a_test_network") {
         return;
     }
-    let net = Topology::builder()
-        .source("src")
-        .routers(["r1", "r3"])
-        .silent_router("r2")
-        .destination("web", Destination::new().listen(80))
-        .chain(["src", "r1", "r2", "r3", "web"])
-        .build()
-        .unwrap();
+    let net = silent_second_router();
     let web = net.address("web", Family::V4).unwrap().to_string();
     let truth = net.ground_truth(web.parse().unwrap()).unwrap();
     let r1 = truth.hops[0].addresses()[0].to_string();
@@ -563,18 +556,7 @@ fn merges_vantage_points_into_one_map() {
     let other = dir.path().join("other-host.json");
     std::fs::write(&other, TRACE_JSON).unwrap();
     let svg_path = dir.path().join("merged.svg");
-    let out = opskit()
-        .arg("routemap")
-        .args([&a, &b, &ours, &other])
-        .arg("-o")
-        .arg(&svg_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    routemap_ok(&[&a, &b, &ours, &other], &svg_path);
     let svg = std::fs::read_to_string(&svg_path).unwrap();
     assert_eq!(
         svg.matches(">198.18.0.1</text>").count(),
@@ -616,19 +598,7 @@ fn converts_imports_to_trace_json() {
     let all = dir.path().join("atlas.jsonl");
     std::fs::write(&all, atlas_lines().join("\n")).unwrap();
     let json_path = dir.path().join("converted.json");
-    let out = opskit()
-        .arg("routemap")
-        .arg(&all)
-        .arg(input(&dir))
-        .arg("-o")
-        .arg(&json_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    routemap_ok(&[&all, &input(&dir)], &json_path);
     let text = std::fs::read_to_string(&json_path).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     crate::schema::assert_valid("trace", &doc);
@@ -658,36 +628,18 @@ fn converts_imports_to_trace_json() {
 /// TTL, nothing from the silent one, the destination at its TTL.
 #[test]
 fn imports_scamper_and_mtr_run_in_a_test_network() {
-    use testbed::netns::{Destination, Family, Topology};
+    use testbed::netns::Family;
     if !testbed::require_root("opskit routemap imports_scamper_and_mtr_run_in_a_test_network") {
         return;
     }
-    let net = Topology::builder()
-        .source("src")
-        .routers(["r1", "r3"])
-        .silent_router("r2")
-        .destination("web", Destination::new().listen(80))
-        .chain(["src", "r1", "r2", "r3", "web"])
-        .build()
-        .unwrap();
+    let net = silent_second_router();
     let web = net.address("web", Family::V4).unwrap();
     let truth = net.ground_truth(web).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let scamper_json = run_scamper(&net, web, dir.path());
     let mtr_json = run_mtr(&net, web, dir.path());
     let converted = dir.path().join("both.json");
-    let out = opskit()
-        .arg("routemap")
-        .args([&scamper_json, &mtr_json])
-        .arg("-o")
-        .arg(&converted)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    routemap_ok(&[&scamper_json, &mtr_json], &converted);
     let text = std::fs::read_to_string(&converted).unwrap();
     crate::schema::assert_valid("trace", &serde_json::from_str(&text).unwrap());
     let report = tcptrace::TraceReport::from_json(&text).unwrap();
@@ -735,18 +687,7 @@ fn imports_scamper_and_mtr_run_in_a_test_network() {
     );
     // And one map of the four.
     let svg = dir.path().join("both.svg");
-    let out = opskit()
-        .arg("routemap")
-        .args([&scamper_json, &mtr_json])
-        .arg("-o")
-        .arg(&svg)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    routemap_ok(&[&scamper_json, &mtr_json], &svg);
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert_eq!(svg.matches("class=\"node endpoint\"").count(), 1, "{svg}");
     assert_eq!(
@@ -806,4 +747,33 @@ fn run_mtr(
     std::fs::write(&mtr_json, &mtr.stdout).unwrap();
 
     mtr_json
+}
+
+/// `src — r1 — r2 — r3 — web` of kernel routers, r2 silent, web listening on port 80.
+fn silent_second_router() -> testbed::netns::Topology {
+    use testbed::netns::{Destination, Topology};
+    Topology::builder()
+        .source("src")
+        .routers(["r1", "r3"])
+        .silent_router("r2")
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .build()
+        .unwrap()
+}
+
+/// Runs `opskit routemap INPUTS -o OUTPUT` and asserts that it succeeded.
+fn routemap_ok(inputs: &[&std::path::Path], output: &std::path::Path) {
+    let out = opskit()
+        .arg("routemap")
+        .args(inputs)
+        .arg("-o")
+        .arg(output)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
