@@ -63,7 +63,8 @@ silently: the map carries a note at the top (`N of M traces (H of T hops) not dr
 stderr repeats it as a warning, and the exit status is 1. Only a map whose first trace alone
 is over the budget at scale 0.1 is refused.";
 
-/// Draw a TTL-layered route map (SVG, PNG or DOT) from trace JSON.
+/// Draw a TTL-layered route map (SVG, PNG or DOT) from trace files of several formats, or
+/// convert them to trace JSON.
 #[derive(clap::Args)]
 #[command(after_long_help = LIMITS_HELP)]
 pub(crate) struct Args {

@@ -476,6 +476,14 @@ fn help_documents_fit() {
         "10,000 nodes",
         "not drawn",
         "exit status 1",
+        // The imports, merging and converting.
+        "--from <FORMAT>",
+        "RIPE Atlas",
+        "scamper",
+        "mtr --json",
+        "legend section",
+        "FILE.json",
+        "200,000 records",
     ] {
         assert!(help.contains(want), "{want} missing:\n{help}");
     }
