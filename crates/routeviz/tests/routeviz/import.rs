@@ -285,3 +285,86 @@ fn imported_report_round_trips_as_trace_json() {
         assert_eq!(a.reached, b.reached);
     }
 }
+
+/// scamper's trace by ICMP, UDP and TCP and its tracelb, as it wrote them: one router, then
+/// the destination answering in each protocol's way.
+#[test]
+fn scamper_trace_and_tracelb() {
+    let text = resource("scamper-veth.json");
+    assert_eq!(detect(&text), Some(ImportFormat::Scamper));
+    let report = import(&text, None).unwrap();
+    let got: Vec<_> = report
+        .traces
+        .iter()
+        .map(|t| {
+            let s = t.source.as_ref().unwrap();
+            (s.protocol, t.port, t.hops.len(), t.hops[1].replies[0].kind)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(Protocol::Icmp), 0, 2, ReplyKind::EchoReply),
+            (Some(Protocol::Udp), 33435, 2, ReplyKind::Unreachable(3)),
+            (Some(Protocol::Tcp), 80, 2, ReplyKind::Rst),
+            (Some(Protocol::Icmp), 0, 2, ReplyKind::EchoReply),
+        ]
+    );
+    for t in &report.traces {
+        assert!(t.reached);
+        assert_eq!(t.stop_reason, StopReason::Reached);
+        assert_eq!(
+            t.hops[0].addrs(),
+            ["10.77.1.1".parse::<std::net::IpAddr>().unwrap()]
+        );
+        assert_eq!(t.destination_ttl(), Some(2));
+        assert_eq!(t.vantage(), Some("10.77.1.2"));
+    }
+    assert!(report.traces[0].hops[0].replies[0].rtt_ms > 0.0);
+}
+
+/// mtr's statistics: a reply per hop with its last RTT, and the summary.
+#[test]
+fn mtr_report() {
+    let text = resource("mtr-veth.json");
+    assert_eq!(detect(&text), Some(ImportFormat::Mtr));
+    let report = import(&text, None).unwrap();
+    let [t] = report.traces.as_slice() else {
+        panic!("{report:?}")
+    };
+    assert!(t.reached);
+    assert_eq!(t.hops.len(), 2);
+    let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for (hop, hub) in t.hops.iter().zip(raw["report"]["hubs"].as_array().unwrap()) {
+        assert_eq!(hop.probes, 3);
+        assert_eq!(
+            hop.replies[0].from.to_string(),
+            hub["host"].as_str().unwrap()
+        );
+        assert!((hop.replies[0].rtt_ms - hub["Last"].as_f64().unwrap()).abs() < 1e-9);
+        let s = hop.summary.unwrap();
+        assert_eq!(
+            (s.best_ms, s.worst_ms),
+            (hub["Best"].as_f64().unwrap(), hub["Wrst"].as_f64().unwrap())
+        );
+        assert_eq!(s.received, 3);
+    }
+    assert_eq!(t.hops[1].replies[0].kind, ReplyKind::EchoReply);
+    // mtr without -n names hosts it can't place.
+    let named = text.replace("\"10.77.1.1\"", "\"router.example\"");
+    let e = import(&named, None).unwrap_err();
+    assert!(e.to_string().contains("run mtr with -n"), "{e}");
+}
+
+/// Atlas TCP traceroutes: the destination's flags tell SYN-ACK from RST.
+#[test]
+fn atlas_tcp_flags() {
+    let r = |flags: &str| {
+        format!(
+            r#"{{"type":"traceroute","af":4,"dst_addr":"192.0.2.1","prb_id":7,"proto":"TCP","result":[{{"hop":1,"result":[{{"from":"192.0.2.1","rtt":1.0,"flags":"{flags}"}}]}}]}}"#
+        )
+    };
+    let kind = |flags| import(&r(flags), None).unwrap().traces[0].hops[0].replies[0].kind;
+    assert_eq!(kind("SA"), ReplyKind::SynAck);
+    assert_eq!(kind("RA"), ReplyKind::Rst);
+}
