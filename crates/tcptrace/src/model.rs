@@ -138,7 +138,8 @@ pub struct Trace {
     /// The address the target resolved to.
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
     pub addr: IpAddr,
-    /// The TCP destination port.
+    /// The TCP destination port (of an imported trace: the UDP or TCP destination port its
+    /// tool recorded, or 0 when it records none, as for Atlas results and ICMP traces).
     pub port: u16,
     /// Whether the destination itself answered (SYN-ACK, RST or an unreachable from it).
     pub reached: bool,
