@@ -230,6 +230,11 @@ pub struct TraceSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
     pub src_addr: Option<IpAddr>,
+    /// The vantage point's public address, when it is not `src_addr` (Atlas `from`: a probe
+    /// behind NAT sends from a private address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
+    pub public_addr: Option<IpAddr>,
     /// The probe protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,

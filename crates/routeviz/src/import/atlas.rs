@@ -26,6 +26,8 @@ struct Result<'a> {
     dst_name: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "addr")]
     src_addr: Option<IpAddr>,
+    #[serde(default, deserialize_with = "addr")]
+    from: Option<IpAddr>,
     #[serde(default)]
     prb_id: Option<u64>,
     #[serde(default)]
@@ -184,6 +186,7 @@ fn convert(at: At, r: Result<'_>) -> std::result::Result<Converted, ImportError>
     source.probe_id = r.prb_id;
     source.measurement_id = r.msm_id;
     source.src_addr = r.src_addr;
+    source.public_addr = r.from.filter(|f| Some(*f) != r.src_addr);
     source.protocol = protocol;
     source.paris_id = r.paris_id;
     source.started_at = r.timestamp.map(report::rfc3339);

@@ -218,6 +218,18 @@ fn atlas_reply_kinds() {
     assert_eq!(gap.stop_reason, StopReason::GapLimit);
     assert_eq!(gap.hops.last().unwrap().ttl, 255);
     assert_eq!(report.failed_targets[0].target, "syndication.exoclick.com");
+    // Probe 190 sends from 192.168.1.107 behind NAT; Atlas saw it as 107.3.81.49.
+    let nat = by_probe(190).source.as_ref().unwrap();
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().ok();
+    assert_eq!(
+        (nat.src_addr, nat.public_addr),
+        (ip("192.168.1.107"), ip("107.3.81.49"))
+    );
+    assert_eq!(
+        by_probe(426).source.as_ref().unwrap().public_addr,
+        None,
+        "not behind NAT"
+    );
 }
 
 fn atlas_error(text: &str) -> String {
