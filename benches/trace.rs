@@ -409,7 +409,7 @@ fn observed(report: &tcptrace::TraceReport) -> Observed {
                     ReplyKind::TimeExceeded => Kind::TimeExceeded,
                     ReplyKind::SynAck => Kind::SynAck,
                     ReplyKind::Rst => Kind::Rst,
-                    ReplyKind::Unreachable(_) => Kind::Other,
+                    ReplyKind::Unreachable(_) | ReplyKind::EchoReply => Kind::Other,
                 };
                 record(&mut obs, t.addr, t.port, hop.ttl, r.from, kind);
             }

@@ -188,7 +188,9 @@ fn demo(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-const BENCHES: &[&str] = &["clamd", "rrdgraph", "trace", "asn", "routeviz", "wire"];
+const BENCHES: &[&str] = &[
+    "clamd", "rrdgraph", "trace", "asn", "routeviz", "wire", "import",
+];
 
 fn bench(root: &Path, only: &[String]) -> Result<(), String> {
     setup::run(root)?;

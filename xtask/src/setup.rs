@@ -37,12 +37,14 @@ const APT: &[&str] = &[
 /// the Debian package is installed only when the command is missing.
 const APT_IF_NO_COMMAND: &[(&str, &str)] = &[("npm", "npm"), ("python3", "python3")];
 
-/// Python peers for the benchmarks and the scapy oracle test: (pip name, import name).
+/// Python peers for the benchmarks and the oracle tests (scapy; RIPE's Atlas result parser
+/// sagan, for the Atlas import): (pip name, import name).
 const PIP: &[(&str, &str)] = &[
     ("scapy", "scapy"),
     ("pyclamd", "pyclamd"),
     ("rrdtool", "rrdtool"),
     ("pyasn", "pyasn"),
+    ("ripe.atlas.sagan", "ripe.atlas.sagan"),
 ];
 
 /// The ip-location-db ASN table (CC BY 4.0), from the npm registry.

@@ -79,6 +79,9 @@ pub(crate) enum Error {
     /// Drawing a route map.
     #[error(transparent)]
     Map(#[from] routeviz::Error),
+    /// Another tool's traceroute output that could not be imported (`opskit routemap`).
+    #[error(transparent)]
+    Import(#[from] routeviz::import::ImportError),
     /// Trace JSON that is not a trace report (`opskit routemap`'s input).
     #[error("invalid trace JSON: {0}")]
     TraceJson(serde_json::Error),

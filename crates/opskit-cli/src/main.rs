@@ -37,7 +37,8 @@ enum Command {
     Trace(trace::Args),
     /// Look up the autonomous system of addresses.
     Asn(asn::Args),
-    /// Draw a route map from `opskit trace --json` output.
+    /// Draw a route map from `opskit trace --json`, RIPE Atlas, scamper or mtr results, merged
+    /// from any number of runs and vantage points, or convert them to trace JSON.
     Routemap(routemap::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),

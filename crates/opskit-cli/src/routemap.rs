@@ -1,15 +1,20 @@
-//! `opskit routemap`: draw a route map from `opskit trace --json` output.
+//! `opskit routemap`: draw a route map from `opskit trace --json` output, or from RIPE Atlas,
+//! scamper or mtr results, merged from any number of runs and vantage points; or convert
+//! them to opskit's trace JSON.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use routeviz::import::{self, ImportFormat};
 use routeviz::{MapReport, RenderOptions, RouteMap};
-use tcptrace::TraceReport;
+use tcptrace::{TraceReport, TraceSource};
 
 use crate::error::{Context as _, Error, Exit, Result, warn, write_stdout};
 
-/// The largest trace file read, in bytes.
+/// The largest input file read, in bytes.
 const MAX_INPUT: u64 = 64 * 1024 * 1024;
+/// The most input bytes of one run, all files together.
+const MAX_TOTAL_INPUT: u64 = 256 * 1024 * 1024;
 
 /// The output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -20,11 +25,30 @@ enum Format {
     Png,
     /// graphviz DOT in scapy's style.
     Dot,
+    /// opskit's own trace JSON (the schema of `opskit trace --json`): the merged, imported
+    /// traces, converted.
+    Json,
+}
+
+/// `--from`: the input format.
+fn parse_from(s: &str) -> std::result::Result<ImportFormat, String> {
+    s.parse()
 }
 
 /// Limits and --fit, for `--help`.
 const LIMITS_HELP: &str = "\
-Limits: the input file is at most 64 MiB; at most 4096 traces, 32 replies per hop and
+Inputs: opskit trace --json reports; RIPE Atlas traceroute results (a JSON array as the API
+serves it, or one result per line; each probe is a vantage point: `probe 6021`); scamper JSON
+(sc_warts2json: trace and tracelb); mtr --json (run with -n). The format of each file is
+detected from its content, or given with --from. Several files are merged into one map: a
+hop shared by several traces is drawn once, and each vantage point has its own colour group
+and legend section (opskit's own reports count as one vantage point per file when several
+are given). With -o FILE.json nothing is drawn: the merged traces are written as opskit trace
+JSON, so routemap converts between the formats. A result without a destination address is
+kept as a failed target; Atlas late replies are counted in the trace's source, not drawn.
+
+Limits: each input file is at most 64 MiB and all of them 256 MiB; at most 200,000 records
+per file and 64 packets per hop; at most 4096 traces, 32 replies per hop and
 200,000 edges. A map whose size (checked before the layout, from its widest TTL layer and
 its number of layers) is over 134,217,728 pixels (16384x8192, or --max-pixels for PNG) is
 refused with its size and that budget, exit status 2, in bounded memory and time. For PNG
@@ -39,15 +63,21 @@ silently: the map carries a note at the top (`N of M traces (H of T hops) not dr
 stderr repeats it as a warning, and the exit status is 1. Only a map whose first trace alone
 is over the budget at scale 0.1 is refused.";
 
-/// Draw a TTL-layered route map (SVG, PNG or DOT) from trace JSON.
+/// Draw a TTL-layered route map (SVG, PNG or DOT) from trace files of several formats, or
+/// convert them to trace JSON.
 #[derive(clap::Args)]
 #[command(after_long_help = LIMITS_HELP)]
 pub(crate) struct Args {
-    /// Trace JSON as written by `opskit trace --json` (`-` reads standard input): a trace
-    /// report, read into the same types the tracer fills.
-    input: PathBuf,
-    /// Where to write the map; the extension (.svg, .png, .dot) picks the format. `-` writes
-    /// to standard output (then give --format).
+    /// Trace files: `opskit trace --json` reports, RIPE Atlas results, scamper JSON or
+    /// `mtr --json` (`-` reads standard input). Several are merged into one map.
+    #[arg(required = true, num_args = 1..)]
+    inputs: Vec<PathBuf>,
+    /// The format of every input (atlas, scamper, mtr or opskit), instead of detecting it
+    /// from each file's content.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_from)]
+    from: Option<ImportFormat>,
+    /// Where to write the map; the extension (.svg, .png, .dot, or .json to convert) picks
+    /// the format. `-` writes to standard output (then give --format).
     #[arg(short, long)]
     output: PathBuf,
     /// The output format, instead of the output's extension.
@@ -77,7 +107,9 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Result<Exit> {
-    let report = draw(args)?;
+    let Some(report) = draw(args)? else {
+        return Ok(Exit::SUCCESS);
+    };
     if let Some(note) = report.note() {
         warn(format_args!("{note}"));
         return Ok(Exit::PARTIAL);
@@ -97,36 +129,66 @@ fn format_of(output: &Path, format: Option<Format>) -> Result<Format> {
         Some("svg") => Ok(Format::Svg),
         Some("png") => Ok(Format::Png),
         Some("dot" | "gv") => Ok(Format::Dot),
+        Some("json") => Ok(Format::Json),
         _ => Err(Error::Usage(format!(
-            "cannot tell the format of {}: use a .svg, .png or .dot name, or --format",
+            "cannot tell the format of {}: use a .svg, .png, .dot or .json name, or --format",
             output.display()
         ))),
     }
 }
 
-fn read_input(path: &Path) -> Result<String> {
+fn read_input(path: &Path, budget: u64) -> Result<String> {
+    let limit = MAX_INPUT.min(budget);
     let mut text = String::new();
     let res = if path.as_os_str() == "-" {
-        std::io::stdin()
-            .take(MAX_INPUT + 1)
-            .read_to_string(&mut text)
+        std::io::stdin().take(limit + 1).read_to_string(&mut text)
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT + 1).read_to_string(&mut text))
+        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_string(&mut text))
     };
     res.map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    if text.len() as u64 > MAX_INPUT {
-        return Err(Error::Usage(format!(
-            "{} is larger than {MAX_INPUT} bytes",
-            path.display()
-        )));
+    if text.len() as u64 > limit {
+        let what = if limit < MAX_INPUT {
+            format!("the inputs together are larger than {MAX_TOTAL_INPUT} bytes")
+        } else {
+            format!("{} is larger than {MAX_INPUT} bytes", path.display())
+        };
+        return Err(Error::Usage(what));
     }
     Ok(text)
 }
 
-/// Draws the map and writes it; returns what it drew of the input.
-fn draw(args: Args) -> Result<MapReport> {
+/// Reads every input in its format and merges them, in the order given.
+fn read_all(inputs: &[PathBuf], from: Option<ImportFormat>) -> Result<TraceReport> {
+    let mut budget = MAX_TOTAL_INPUT;
+    let mut reports = Vec::with_capacity(inputs.len());
+    for path in inputs {
+        let text = read_input(path, budget)?;
+        budget -= text.len() as u64;
+        let format = from.or_else(|| import::detect(&text));
+        let mut report = if format == Some(ImportFormat::Opskit) {
+            TraceReport::from_json(&text)
+                .map_err(Error::TraceJson)
+                .context(path.display())?
+        } else {
+            import::import(&text, format).context(path.display())?
+        };
+        if inputs.len() > 1 {
+            // Several of opskit's own runs: each file is a vantage point of its own.
+            for t in report.traces.iter_mut().filter(|t| t.source.is_none()) {
+                t.source = Some(TraceSource::new("opskit").vantage(path.display().to_string()));
+            }
+        }
+        reports.push(report);
+    }
+    import::merge(reports).ok_or_else(|| Error::Usage("no input given".to_owned()))
+}
+
+/// Draws the map and writes it, and returns what it drew of the input; or, for JSON, writes
+/// the merged traces.
+fn draw(args: Args) -> Result<Option<MapReport>> {
     let Args {
-        input,
+        inputs,
+        from,
         output,
         format,
         title,
@@ -147,25 +209,32 @@ fn draw(args: Args) -> Result<MapReport> {
         opts = opts.title(t);
     }
     let opts = opts.build()?;
-    let text = read_input(&input)?;
-    let report = TraceReport::from_json(&text)
-        .map_err(Error::TraceJson)
-        .context(input.display())?;
+    let report = read_all(&inputs, from)?;
+    if format == Format::Json {
+        let mut text = report.to_json_pretty().map_err(Error::TraceJson)?;
+        text.push('\n');
+        write_output(&output, text.as_bytes())?;
+        return Ok(None);
+    }
     let map = if format == Format::Png {
         RouteMap::for_png(&report, &opts)?
     } else {
         RouteMap::new(&report)?
     };
     let bytes = match format {
-        Format::Svg => map.to_svg(&opts).into_bytes(),
         Format::Png => map.to_png(&opts)?,
         Format::Dot => map.to_dot(&opts).into_bytes(),
+        Format::Svg | Format::Json => map.to_svg(&opts).into_bytes(),
     };
+    write_output(&output, &bytes)?;
+    Ok(Some(*map.report()))
+}
+
+fn write_output(output: &Path, bytes: &[u8]) -> Result<()> {
     if output.as_os_str() == "-" {
-        write_stdout(&bytes)?;
+        write_stdout(bytes)
     } else {
-        std::fs::write(&output, bytes)
-            .map_err(|e| Error::io(format!("writing {}", output.display()), e))?;
+        std::fs::write(output, bytes)
+            .map_err(|e| Error::io(format!("writing {}", output.display()), e))
     }
-    Ok(*map.report())
 }

@@ -8,7 +8,8 @@ use petgraph::visit::EdgeRef;
 
 use crate::graph::{NodeKind, RouteGraph};
 use crate::options::RenderOptions;
-use crate::svg::{as_colors, trace_color};
+use crate::palette::TraceColors;
+use crate::svg::as_colors;
 
 /// Escapes text for a DOT double-quoted string.
 fn quoted(s: &str) -> String {
@@ -143,9 +144,10 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
     }
 
     s.push_str("\n\tnode [shape=ellipse,color=black,style=solid];\n\n");
+    let colors = TraceColors::new(graph.traces());
     for (ti, t) in graph.traces().iter().enumerate() {
         let _ = writeln!(s, "#---[{}", t.label().replace(['\n', '\r'], " "));
-        let _ = writeln!(s, "\t\tedge [color=\"{}\"];", trace_color(ti));
+        let _ = writeln!(s, "\t\tedge [color=\"{}\"];", colors.color(ti));
         for e in g.edge_references().filter(|e| e.weight().trace == ti) {
             let _ = writeln!(
                 s,

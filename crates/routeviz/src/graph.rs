@@ -110,11 +110,18 @@ pub struct TraceInfo {
     pub port: u16,
     /// Whether the destination answered.
     pub reached: bool,
+    /// The vantage point the trace was measured from, when it was imported (cleaned and
+    /// bounded): its legend section and colour group.
+    pub vantage: Option<String>,
 }
 
 impl TraceInfo {
-    /// The legend text, `target:port`.
+    /// The legend text, `target:port`, or the target alone for port 0 (imported traces of
+    /// tools that record no port).
     pub fn label(&self) -> String {
+        if self.port == 0 {
+            return self.target.clone();
+        }
         format!("{}:{}", self.target, self.port)
     }
 }
@@ -280,7 +287,7 @@ struct Step {
 fn is_final_from_dest(r: &Reply, dest: IpAddr, reached: bool) -> bool {
     match r.kind {
         ReplyKind::SynAck | ReplyKind::Rst => true,
-        ReplyKind::Unreachable(_) => r.from == dest,
+        ReplyKind::Unreachable(_) | ReplyKind::EchoReply => r.from == dest,
         ReplyKind::TimeExceeded => reached && r.from == dest,
     }
 }
@@ -307,6 +314,7 @@ impl Builder {
             target: clean(&trace.target, TARGET_CHARS),
             port: trace.port,
             reached,
+            vantage: trace.vantage().map(|v| clean(v, TARGET_CHARS)),
         });
 
         let last = dest_ttl.or_else(|| by_ttl.keys().next_back().copied());
@@ -349,7 +357,13 @@ impl Builder {
         }
         if !reached {
             let ttl = last.map_or_else(|| u16::from(min_ttl.unwrap_or(1)), |t| u16::from(t) + 1);
-            let label = format!("{} {}/tcp", clean(&trace.target, TARGET_CHARS), trace.port);
+            let target = clean(&trace.target, TARGET_CHARS);
+            // Imported traces of tools that record no port (port 0) name their protocol.
+            let label = match (trace.port, trace.source.as_ref().and_then(|s| s.protocol)) {
+                (0, Some(p)) => format!("{target} {p}"),
+                (0, None) => target,
+                (port, _) => format!("{target} {port}/tcp"),
+            };
             let n = self.graph.add_node(Node {
                 kind: NodeKind::Blackhole,
                 addr: None,

@@ -12,6 +12,8 @@ pub enum PortState {
     Closed,
     /// ICMP unreachable from the destination, with its code (`U3`).
     Unreachable(u8),
+    /// An ICMP echo reply, to the echo requests of an imported ICMP trace (`ER`).
+    EchoReply,
 }
 
 impl PortState {
@@ -21,16 +23,18 @@ impl PortState {
             ReplyKind::SynAck => Some(Self::Open),
             ReplyKind::Rst => Some(Self::Closed),
             ReplyKind::Unreachable(c) => Some(Self::Unreachable(c)),
+            ReplyKind::EchoReply => Some(Self::EchoReply),
             ReplyKind::TimeExceeded => None,
         }
     }
 
-    /// The short flag text scapy draws: `SA`, `RA` or `U<code>`.
+    /// The short flag text scapy draws: `SA`, `RA` or `U<code>`, and `ER` for an echo reply.
     pub fn flags(self) -> String {
         match self {
             Self::Open => "SA".to_owned(),
             Self::Closed => "RA".to_owned(),
             Self::Unreachable(c) => format!("U{c}"),
+            Self::EchoReply => "ER".to_owned(),
         }
     }
 }

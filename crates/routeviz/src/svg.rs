@@ -19,6 +19,7 @@ use crate::layout::{
     self, AS_FONT, BLACKHOLE_H, BOX_LABEL_BAND, BOX_PAD, Layout, NODE_FONT, ROW_PITCH,
 };
 use crate::options::RenderOptions;
+use crate::palette::TraceColors;
 use crate::port::PortState;
 use crate::text::{self, FONT_FAMILY, xml_escape};
 
@@ -35,12 +36,6 @@ const NOTE_FONT: f64 = 13.0;
 const NOTE_H: f64 = 34.0;
 const PARALLEL: f64 = 3.0;
 
-/// Strong, distinguishable colours for traces; more are generated around the hue circle.
-const TRACE_COLORS: [&str; 12] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-    "#7f7f7f", "#bcbd22", "#393b79", "#ad494a",
-];
-
 /// Pastel fill and matching stroke for AS boxes.
 const AS_COLORS: [(&str, &str); 8] = [
     ("#e8f1fb", "#6b9bd1"),
@@ -52,35 +47,6 @@ const AS_COLORS: [(&str, &str); 8] = [
     ("#f8f6e3", "#bdb257"),
     ("#f0f0f0", "#9a9a9a"),
 ];
-
-/// The colour of trace `i`.
-pub(crate) fn trace_color(i: usize) -> String {
-    if let Some(c) = TRACE_COLORS.get(i) {
-        return (*c).to_owned();
-    }
-    // Golden-angle hues, alternating lightness, converted to RGB.
-    let h = ((i as f64) * 137.508).rem_euclid(360.0);
-    let l = if i.is_multiple_of(2) { 0.42 } else { 0.32 };
-    let (r, g, b) = hsl(h, 0.65, l);
-    format!("#{r:02x}{g:02x}{b:02x}")
-}
-
-fn hsl(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
-    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
-    let hp = h / 60.0;
-    let x = c * (1.0 - (hp.rem_euclid(2.0) - 1.0).abs());
-    let (r, g, b) = match hp as u32 {
-        0 => (c, x, 0.0),
-        1 => (x, c, 0.0),
-        2 => (0.0, c, x),
-        3 => (0.0, x, c),
-        4 => (x, 0.0, c),
-        _ => (c, 0.0, x),
-    };
-    let m = l - c / 2.0;
-    let to = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
-    (to(r), to(g), to(b))
-}
 
 /// The fill and stroke of the AS with rank `i` among the map's ASes.
 pub(crate) fn as_colors(i: usize) -> (&'static str, &'static str) {
@@ -109,15 +75,26 @@ fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions, note: Option
     let ox = MARGIN + GUTTER;
     let legend_x = ox + layout.width() + LEGEND_GAP;
     let (lw, lh) = if opts.legend {
+        let colors = TraceColors::new(graph.traces());
+        let headings: Vec<&str> = if colors.grouped() {
+            colors
+                .sections()
+                .iter()
+                .map(|s| section_title(s.vantage.as_deref()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let w = graph
             .traces()
             .iter()
             .map(|t| text::width(&t.label(), LEGEND_FONT))
+            .chain(headings.iter().map(|h| text::width(h, LEGEND_FONT) - 24.0))
             .chain(std::iter::once(text::width(KEY_TEXT, LEGEND_FONT - 1.5)))
             .fold(text::width("Traces (target:port)", LEGEND_FONT), f64::max);
         (
             w + 34.0,
-            (graph.traces().len() as f64 + 3.0) * LEGEND_LINE + 8.0,
+            ((graph.traces().len() + headings.len()) as f64 + 3.0) * LEGEND_LINE + 8.0,
         )
     } else {
         (0.0, 0.0)
@@ -167,6 +144,7 @@ pub(crate) fn write(
     let g = graph.graph();
     let f = frame(graph, layout, opts, note);
     let (ox, oy) = (f.ox, f.oy);
+    let colors = TraceColors::new(graph.traces());
     let mut s = String::with_capacity(4096 + g.node_count() * 400 + g.edge_count() * 200);
     let mut texts = 0usize;
     let _ = writeln!(
@@ -310,7 +288,7 @@ pub(crate) fn write(
         let (k, n) = bundle_of[i];
         let off = (k as f64 - (n as f64 - 1.0) / 2.0) * PARALLEL;
         let w = e.weight();
-        let color = trace_color(w.trace);
+        let color = colors.color(w.trace);
         let mut d = String::new();
         let _ = write!(d, "M{:.1},{:.1}", ox + pts[0].0 + off, oy + pts[0].1);
         for p in pts.windows(2) {
@@ -486,21 +464,34 @@ pub(crate) fn write(
         );
         texts += 1;
         y += LEGEND_LINE;
-        for (i, t) in graph.traces().iter().enumerate() {
-            let color = trace_color(i);
-            let mark = if t.reached { "" } else { " ✗" };
-            let _ = writeln!(
-                s,
-                "<g id=\"legend-{i}\" class=\"legend-entry trace-{i}\"><line x1=\"{lx:.1}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"{color}\" stroke-width=\"3\"/>\
+        for section in colors.sections() {
+            if colors.grouped() {
+                let _ = writeln!(
+                    s,
+                    "<text class=\"legend-section\" x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" font-weight=\"bold\" fill=\"#222222\">{}</text>",
+                    y + 9.0,
+                    esc(section_title(section.vantage.as_deref()))
+                );
+                texts += 1;
+                y += LEGEND_LINE;
+            }
+            for &i in &section.traces {
+                let t = &graph.traces()[i];
+                let color = colors.color(i);
+                let mark = if t.reached { "" } else { " ✗" };
+                let _ = writeln!(
+                    s,
+                    "<g id=\"legend-{i}\" class=\"legend-entry trace-{i}\"><line x1=\"{lx:.1}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"{color}\" stroke-width=\"3\"/>\
                  <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" fill=\"#222222\">{}{mark}</text></g>",
-                lx + 24.0,
-                lx + 30.0,
-                y + 9.0,
-                esc(&t.label()),
-                yy = y + 5.0
-            );
-            texts += 1;
-            y += LEGEND_LINE;
+                    lx + 24.0,
+                    lx + 30.0,
+                    y + 9.0,
+                    esc(&t.label()),
+                    yy = y + 5.0
+                );
+                texts += 1;
+                y += LEGEND_LINE;
+            }
         }
         let _ = writeln!(
             s,
@@ -513,6 +504,11 @@ pub(crate) fn write(
     }
     s.push_str("</svg>\n");
     (s, texts)
+}
+
+/// The heading of a legend section: the vantage point, or what traces without one are.
+fn section_title(vantage: Option<&str>) -> &str {
+    vantage.unwrap_or("this host")
 }
 
 /// The point of the edge curve from `p0` to `p1` (vertical tangents at both ends) at height `y`.
@@ -624,19 +620,6 @@ fn format_rtt(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn trace_colors_are_distinct_and_valid() {
-        let cs: Vec<String> = (0..64).map(trace_color).collect();
-        for c in &cs {
-            assert_eq!(c.len(), 7, "{c}");
-            assert!(c.starts_with('#'));
-        }
-        let mut d = cs.clone();
-        d.sort();
-        d.dedup();
-        assert_eq!(d.len(), cs.len());
-    }
 
     #[test]
     fn rtt_format() {

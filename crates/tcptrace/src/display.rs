@@ -272,6 +272,7 @@ fn kind_label(r: &Reply) -> String {
         ReplyKind::SynAck => "SA".to_owned(),
         ReplyKind::Rst => "RA".to_owned(),
         ReplyKind::Unreachable(_) => if v6 { "1" } else { "3" }.to_owned(),
+        ReplyKind::EchoReply => if v6 { "129" } else { "0" }.to_owned(),
     }
 }
 
@@ -298,6 +299,7 @@ mod tests {
             stop_reason: StopReason::Reached,
             hops,
             middleboxes: vec![],
+            source: None,
         };
         let sa = |a: &str| {
             Reply::new(
@@ -387,6 +389,7 @@ mod tests {
                 Hop::new(2, vec![unreach("10.0.0.2", 13)]),
             ],
             middleboxes: vec![],
+            source: None,
         }];
         let mut v6 = report();
         v6.traces = vec![Trace {
@@ -397,6 +400,7 @@ mod tests {
             stop_reason: StopReason::Unreachable,
             hops: vec![Hop::new(1, vec![unreach("2001:db8::1", 3)])],
             middleboxes: vec![],
+            source: None,
         }];
         let table = r.scapy_table();
         assert!(

@@ -272,6 +272,7 @@ pub fn trace_observed(config: &TraceConfig, observer: &mut impl Observer) -> Res
                         stop_reason: reason.clone(),
                         hops: Vec::new(),
                         middleboxes: Vec::new(),
+                        source: None,
                     }));
                 }
             }

@@ -1088,6 +1088,7 @@ impl Engine {
                     stop_reason: st.done.clone().unwrap_or(StopReason::Deadline),
                     hops,
                     middleboxes: Vec::new(),
+                    source: None,
                 };
                 trace.middleboxes = trace.locate_middleboxes();
                 trace

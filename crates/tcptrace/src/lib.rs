@@ -20,8 +20,8 @@ pub use driver::{Observer, Progress, plan_flows, resolve, trace, trace_observed,
 pub use engine::{Disposition, Engine, Event, Flow, Stats, Transmit};
 pub use error::{ConfigError, Error, Result};
 pub use model::{
-    EngineStats, FailedTarget, Hop, HopStats, MplsLabel, Reply, ReplyKind, StopReason, Tally,
-    TargetError, Trace, TraceParams, TraceReport, Unreachable,
+    EngineStats, FailedTarget, Hop, HopStats, MplsLabel, Protocol, Reply, ReplyKind, StopReason,
+    Tally, TargetError, Trace, TraceParams, TraceReport, TraceSource, Unreachable,
 };
 pub use rdns::{RdnsOutcome, ReverseDns, parse_resolv_conf};
 pub use rewrite::{FieldValue, Middlebox, Rewrite, RewriteField};

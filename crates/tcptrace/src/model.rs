@@ -157,7 +157,8 @@ pub struct Trace {
     /// The address the target resolved to.
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
     pub addr: IpAddr,
-    /// The TCP destination port.
+    /// The TCP destination port (of an imported trace: the UDP or TCP destination port its
+    /// tool recorded, or 0 when it records none, as for Atlas results and ICMP traces).
     pub port: u16,
     /// Whether the destination itself answered (SYN-ACK, RST or an unreachable from it).
     pub reached: bool,
@@ -171,6 +172,11 @@ pub struct Trace {
     /// from JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub middleboxes: Vec<Middlebox>,
+    /// Where the trace was measured from and how, when it was imported from another tool
+    /// (a RIPE Atlas probe, scamper, mtr). Absent for opskit's own traces, which are all
+    /// TCP SYN traces from the host that ran them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<TraceSource>,
 }
 
 impl Trace {
@@ -191,7 +197,21 @@ impl Trace {
             stop_reason,
             hops: Vec::new(),
             middleboxes: Vec::new(),
+            source: None,
         }
+    }
+
+    /// Sets where and how the trace was measured (see [`Trace::source`]).
+    #[must_use]
+    pub fn with_source(mut self, source: TraceSource) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The vantage point the trace was measured from, when known: the `vantage` of its
+    /// [`source`](Self::source).
+    pub fn vantage(&self) -> Option<&str> {
+        self.source.as_ref().and_then(|s| s.vantage.as_deref())
     }
 
     /// The hop at `ttl`, if any reply came back at that TTL.
@@ -209,6 +229,116 @@ impl Trace {
                     .any(|r| r.from == self.addr && r.kind.is_final())
             })
             .map(|h| h.ttl)
+    }
+}
+
+/// Where and how an imported trace was measured: the tool, the vantage point and the probing
+/// method, as the tool recorded them. Build it with [`TraceSource::new`] and the setters.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TraceSource {
+    /// The tool or platform that measured it: `atlas`, `scamper` or `mtr`.
+    pub tool: String,
+    /// The vantage point, as the tool names it: `probe 6021` for an Atlas probe, the source
+    /// address for scamper, the host name for mtr. Traces of one vantage point share a colour
+    /// group and a legend section in a merged map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vantage: Option<String>,
+    /// The RIPE Atlas probe id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_id: Option<u64>,
+    /// The RIPE Atlas measurement id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measurement_id: Option<u64>,
+    /// The address the probes were sent from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
+    pub src_addr: Option<IpAddr>,
+    /// The vantage point's public address, when it is not `src_addr` (Atlas `from`: a probe
+    /// behind NAT sends from a private address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr"))]
+    pub public_addr: Option<IpAddr>,
+    /// The probe protocol.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    /// The Paris traceroute flow identifier (Atlas `paris_id`; 0 is classic traceroute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paris_id: Option<u32>,
+    /// When the trace started, as RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// Replies the tool saw but matched to no probe in time and recorded without an RTT
+    /// (Atlas `late` packets): counted here, not drawn, as RIPE's own parser does.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub late_replies: u32,
+    /// Probes the tool failed to send or whose result it recorded only as an error, with
+    /// the tool's text (Atlas per-packet `error`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe_errors: Vec<String>,
+}
+
+impl TraceSource {
+    /// The source of a trace measured by `tool`, with nothing else known yet.
+    pub fn new(tool: impl Into<String>) -> Self {
+        Self {
+            tool: tool.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the vantage point.
+    #[must_use]
+    pub fn vantage(mut self, vantage: impl Into<String>) -> Self {
+        self.vantage = Some(vantage.into());
+        self
+    }
+
+    /// Sets the probe protocol.
+    #[must_use]
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// Sets the Paris traceroute flow identifier.
+    #[must_use]
+    pub fn paris_id(mut self, id: u32) -> Self {
+        self.paris_id = Some(id);
+        self
+    }
+
+    /// Sets the source address of the probes.
+    #[must_use]
+    pub fn src_addr(mut self, addr: IpAddr) -> Self {
+        self.src_addr = Some(addr);
+        self
+    }
+}
+
+/// The protocol of a trace's probes. In JSON: `"tcp"`, `"udp"` or `"icmp"`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Protocol {
+    /// TCP SYN probes (opskit's own, Atlas `TCP`, scamper `tcp`).
+    Tcp,
+    /// UDP probes (classic and Paris traceroute).
+    Udp,
+    /// ICMP echo requests.
+    Icmp,
+}
+
+/// `tcp`, `udp` or `icmp`.
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+            Self::Icmp => "icmp",
+        })
     }
 }
 
@@ -413,12 +543,17 @@ impl Hop {
         })
     }
 
-    /// The fraction of probes that got no reply, when the probe count is known.
+    /// The fraction of probes that got no reply, when the probe count is known (from the
+    /// measured [`stats`](Self::stats)' received count when there are any: a tool such as
+    /// mtr reports one reply per address and counts the rest).
     pub fn loss(&self) -> Option<f64> {
         if self.probes == 0 {
             return None;
         }
-        let answered = f64::from((self.replies.len() as u32).min(self.probes));
+        let received = self
+            .measured
+            .map_or(self.replies.len() as u32, |s| s.received);
+        let answered = f64::from(received.min(self.probes));
         Some(1.0 - answered / f64::from(self.probes))
     }
 
@@ -553,7 +688,7 @@ fn is_one(n: &u32) -> bool {
     *n == 1
 }
 
-/// The kind of a reply. In JSON: `"time_exceeded"`, `"syn_ack"`, `"rst"` or
+/// The kind of a reply. In JSON: `"time_exceeded"`, `"syn_ack"`, `"rst"`, `"echo_reply"` or
 /// `{"unreachable": CODE}`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -567,6 +702,9 @@ pub enum ReplyKind {
     Rst,
     /// ICMP destination unreachable (ICMP type 3 or ICMPv6 type 1) with its code.
     Unreachable(u8),
+    /// An ICMP echo reply from the destination, to the echo requests of ICMP traces (imported
+    /// from Atlas, scamper or mtr; opskit's own traces are TCP).
+    EchoReply,
 }
 
 impl ReplyKind {
@@ -687,6 +825,7 @@ mod tests {
                     },
                 ],
                 middleboxes: vec![],
+                source: None,
             }],
         }
     }
@@ -733,6 +872,32 @@ mod tests {
         let r = sample();
         let back = TraceReport::from_json(&r.to_json_pretty().unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn imported_fields_round_trip_and_summary_loss() {
+        let mut r = sample();
+        let src = TraceSource::new("atlas")
+            .vantage("probe 6021")
+            .protocol(Protocol::Udp)
+            .paris_id(3)
+            .src_addr("192.0.2.9".parse().unwrap());
+        r.traces[0] = r.traces[0].clone().with_source(src);
+        r.traces[0].hops[0].replies[0].kind = ReplyKind::EchoReply;
+        r.traces[0].hops[0].probes = 10;
+        r.traces[0].hops[0].measured = Some(HopStats::reported(10, 30.0, 0.1, 0.2, 0.3, 0.05));
+        let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+        let t = &v["traces"][0];
+        assert_eq!(t["source"]["protocol"], "udp");
+        assert_eq!(t["source"]["paris_id"], 3);
+        assert_eq!(t["hops"][0]["replies"][0]["kind"], "echo_reply");
+        assert!(t["source"].get("late_replies").is_none());
+        let back = TraceReport::from_json(&r.to_json_pretty().unwrap()).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.traces[0].vantage(), Some("probe 6021"));
+        // Seven of ten answered, though one reply stands for them.
+        let loss = back.traces[0].hops[0].loss().unwrap();
+        assert!((loss - 0.3).abs() < 1e-9, "{loss}");
     }
 
     #[test]

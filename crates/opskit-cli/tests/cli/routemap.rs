@@ -198,18 +198,11 @@ fn errors_exit_2_with_a_message() {
 /// namespace, then `opskit routemap` on its output.
 #[test]
 fn maps_a_real_trace_from_a_test_network() {
-    use testbed::netns::{Destination, Family, Topology};
+    use testbed::netns::Family;
     if !testbed::require_root("opskit routemap maps_a_real_trace_from_a_test_network") {
         return;
     }
-    let net = Topology::builder()
-        .source("src")
-        .routers(["r1", "r3"])
-        .silent_router("r2")
-        .destination("web", Destination::new().listen(80))
-        .chain(["src", "r1", "r2", "r3", "web"])
-        .build()
-        .unwrap();
+    let net = silent_second_router();
     let web = net.address("web", Family::V4).unwrap().to_string();
     let truth = net.ground_truth(web.parse().unwrap()).unwrap();
     let r1 = truth.hops[0].addresses()[0].to_string();
@@ -483,6 +476,14 @@ fn help_documents_fit() {
         "10,000 nodes",
         "not drawn",
         "exit status 1",
+        // The imports, merging and converting.
+        "--from <FORMAT>",
+        "RIPE Atlas",
+        "scamper",
+        "mtr --json",
+        "legend section",
+        "FILE.json",
+        "200,000 records",
     ] {
         assert!(help.contains(want), "{want} missing:\n{help}");
     }
@@ -523,4 +524,264 @@ fn distinct_routes(dir: &std::path::Path, traces: u32, hops: u32) -> std::path::
     let input = dir.join("big.json");
     std::fs::write(&input, json).unwrap();
     input
+}
+
+/// RIPE Atlas results published in the test suite of RIPE's parser (see the README beside
+/// them), one per line.
+fn atlas_lines() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../routeviz/tests/resources/import/atlas-sagan-tests.jsonl"
+    );
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The results of one Atlas probe, as a file of one result per line.
+fn atlas_probe(dir: &std::path::Path, probe: u64) -> std::path::PathBuf {
+    let lines: Vec<String> = atlas_lines()
+        .into_iter()
+        .filter(|l| l.contains(&format!("\"prb_id\":{probe},")))
+        .collect();
+    assert!(!lines.is_empty(), "probe {probe}");
+    let p = dir.join(format!("probe-{probe}.jsonl"));
+    std::fs::write(&p, lines.join("\n")).unwrap();
+    p
+}
+
+/// Two Atlas probes and two opskit runs merge into one map: a hop the runs share is drawn
+/// once, the router both probes crossed (63.243.128.38, at TTL 9 from one and 7 from the
+/// other) once per TTL, and each vantage point has its own legend section.
+#[test]
+fn merges_vantage_points_into_one_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = atlas_probe(dir.path(), 190);
+    let b = atlas_probe(dir.path(), 426);
+    let ours = input(&dir);
+    let other = dir.path().join("other-host.json");
+    std::fs::write(&other, TRACE_JSON).unwrap();
+    let svg_path = dir.path().join("merged.svg");
+    routemap_ok(&[&a, &b, &ours, &other], &svg_path);
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert_eq!(
+        svg.matches(">198.18.0.1</text>").count(),
+        1,
+        "a shared hop is drawn once"
+    );
+    assert_eq!(
+        svg.matches(">198.19.10.20</text>").count(),
+        1,
+        "so is a shared destination"
+    );
+    assert_eq!(svg.matches(">63.243.128.38</text>").count(), 2, "{svg}");
+    let sections: Vec<&str> = svg
+        .match_indices("class=\"legend-section\"")
+        .map(|(i, _)| {
+            let rest = &svg[i..];
+            let start = rest.find('>').unwrap() + 1;
+            &rest[start..rest.find("</text>").unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            "probe 190",
+            "probe 426",
+            ours.display().to_string().as_str(),
+            other.display().to_string().as_str()
+        ]
+    );
+    // 2 + 5 results of the probes and the 2 traces of each opskit run, each in the legend.
+    assert_eq!(svg.matches("class=\"legend-entry").count(), 11);
+}
+
+/// `-o FILE.json` converts: the merged traces, as opskit trace JSON that validates against
+/// schemas/trace.json and reads back; a named format that the file is not is refused.
+#[test]
+fn converts_imports_to_trace_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("atlas.jsonl");
+    std::fs::write(&all, atlas_lines().join("\n")).unwrap();
+    let json_path = dir.path().join("converted.json");
+    routemap_ok(&[&all, &input(&dir)], &json_path);
+    let text = std::fs::read_to_string(&json_path).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    crate::schema::assert_valid("trace", &doc);
+    let report = tcptrace::TraceReport::from_json(&text).unwrap();
+    assert_eq!(report.traces.len(), 20 + 2);
+    assert_eq!(
+        report.failed_targets.len(),
+        1,
+        "the result whose name did not resolve"
+    );
+    let mpls = report.traces[3].hops[9].replies[0].mpls[0];
+    assert_eq!((mpls.label, mpls.tc, mpls.bottom), (407_904, 1, true));
+    let out = opskit()
+        .arg("routemap")
+        .arg(&all)
+        .args(["--from", "mtr", "-o"])
+        .arg(dir.path().join("x.svg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mtr record 1 (line 1)"), "{err}");
+}
+
+/// scamper (trace and tracelb, through `sc_warts2json`) and `mtr --json`, run in a network of
+/// real kernel routers, convert to traces that find what the network is: each router at its
+/// TTL, nothing from the silent one, the destination at its TTL.
+#[test]
+fn imports_scamper_and_mtr_run_in_a_test_network() {
+    use testbed::netns::Family;
+    if !testbed::require_root("opskit routemap imports_scamper_and_mtr_run_in_a_test_network") {
+        return;
+    }
+    let net = silent_second_router();
+    let web = net.address("web", Family::V4).unwrap();
+    let truth = net.ground_truth(web).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scamper_json = run_scamper(&net, web, dir.path());
+    let mtr_json = run_mtr(&net, web, dir.path());
+    let converted = dir.path().join("both.json");
+    routemap_ok(&[&scamper_json, &mtr_json], &converted);
+    let text = std::fs::read_to_string(&converted).unwrap();
+    crate::schema::assert_valid("trace", &serde_json::from_str(&text).unwrap());
+    let report = tcptrace::TraceReport::from_json(&text).unwrap();
+    let tools: Vec<&str> = report
+        .traces
+        .iter()
+        .map(|t| t.source.as_ref().unwrap().tool.as_str())
+        .collect();
+    assert_eq!(tools, ["scamper", "scamper", "scamper", "mtr"]);
+    let dest_ttl = truth.destination_ttl;
+    for t in &report.traces {
+        let what = format!("{:?}", t.source);
+        assert!(t.reached, "{what}");
+        assert_eq!(t.addr, web);
+        assert_eq!(t.destination_ttl(), Some(dest_ttl), "{what}");
+        for expected in &truth.hops {
+            let found: Vec<_> = t
+                .hop(expected.ttl)
+                .map(tcptrace::Hop::addrs)
+                .unwrap_or_default();
+            if expected.is_silent() {
+                assert!(
+                    found.is_empty(),
+                    "{what}: TTL {} is silent: {found:?}",
+                    expected.ttl
+                );
+            } else {
+                assert_eq!(found.len(), 1, "{what}: TTL {}", expected.ttl);
+                assert!(
+                    expected.accepts(found[0]),
+                    "{what}: TTL {}: {found:?}",
+                    expected.ttl
+                );
+            }
+        }
+    }
+    let mtr_trace = &report.traces[3];
+    let first = mtr_trace.hop(1).unwrap();
+    assert_eq!(first.probes, 2);
+    assert_eq!(first.loss(), Some(0.0));
+    assert_eq!(
+        mtr_trace.hop(2).unwrap().loss(),
+        Some(1.0),
+        "the silent router"
+    );
+    // And one map of the four.
+    let svg = dir.path().join("both.svg");
+    routemap_ok(&[&scamper_json, &mtr_json], &svg);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(svg.matches("class=\"node endpoint\"").count(), 1, "{svg}");
+    assert_eq!(
+        svg.matches(&format!("<title>{web}</title>")).count(),
+        1,
+        "{svg}"
+    );
+}
+
+/// Runs scamper's trace (ICMP and UDP Paris) and tracelb from the source to `web`, and
+/// converts its warts file with `sc_warts2json`; returns the JSON file.
+fn run_scamper(
+    net: &testbed::netns::Topology,
+    web: std::net::IpAddr,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    let warts = dir.join("scamper.warts");
+    let st = net
+        .command("src", "scamper")
+        .unwrap()
+        .arg("-O")
+        .arg("warts")
+        .arg("-o")
+        .arg(&warts)
+        .args(["-I", &format!("trace -P icmp-paris -q 1 -w 1 {web}")])
+        .args(["-I", &format!("trace -P udp-paris -q 1 -w 1 {web}")])
+        .args(["-I", &format!("tracelb -P icmp-echo -w 1 {web}")])
+        .status()
+        .unwrap();
+    assert!(st.success(), "scamper");
+    let json = Command::new("sc_warts2json").arg(&warts).output().unwrap();
+    assert!(json.status.success(), "sc_warts2json");
+    let scamper_json = dir.join("scamper.json");
+    std::fs::write(&scamper_json, &json.stdout).unwrap();
+    scamper_json
+}
+
+/// Runs `mtr -n --json` from the source to `web`; returns the JSON file.
+fn run_mtr(
+    net: &testbed::netns::Topology,
+    web: std::net::IpAddr,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    let mtr = net
+        .command("src", "mtr")
+        .unwrap()
+        .args(["-n", "--json", "-c", "2", "-i", "0.2", "--gracetime", "1"])
+        .arg(web.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        mtr.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mtr.stderr)
+    );
+    let mtr_json = dir.join("mtr.json");
+    std::fs::write(&mtr_json, &mtr.stdout).unwrap();
+
+    mtr_json
+}
+
+/// `src — r1 — r2 — r3 — web` of kernel routers, r2 silent, web listening on port 80.
+fn silent_second_router() -> testbed::netns::Topology {
+    use testbed::netns::{Destination, Topology};
+    Topology::builder()
+        .source("src")
+        .routers(["r1", "r3"])
+        .silent_router("r2")
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .build()
+        .unwrap()
+}
+
+/// Runs `opskit routemap INPUTS -o OUTPUT` and asserts that it succeeded.
+fn routemap_ok(inputs: &[&std::path::Path], output: &std::path::Path) {
+    let out = opskit()
+        .arg("routemap")
+        .args(inputs)
+        .arg("-o")
+        .arg(output)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

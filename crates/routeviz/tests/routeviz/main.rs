@@ -16,6 +16,7 @@ mod common;
 mod dot;
 mod fit;
 mod hostile;
+mod import;
 mod png;
 mod props;
 mod reports;

@@ -62,6 +62,38 @@ pub struct HopStats {
 }
 
 impl HopStats {
+    /// The statistics another tool reports for a hop, such as `mtr --json`'s `Snt`, `Loss%`,
+    /// `Best`, `Avg`, `Wrst` and `StDev` (RTTs in milliseconds); the received count is derived
+    /// from the loss, and the jitter is unknown.
+    pub fn reported(
+        sent: u32,
+        loss_pct: f64,
+        best_ms: f64,
+        avg_ms: f64,
+        worst_ms: f64,
+        stdev_ms: f64,
+    ) -> Self {
+        let loss_pct = loss_pct.clamp(0.0, 100.0);
+        let lost = (f64::from(sent) * loss_pct / 100.0).round();
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "0 <= lost <= sent"
+        )]
+        let received = sent.saturating_sub(lost as u32);
+        let answered = received > 0;
+        Self {
+            sent,
+            received,
+            loss_pct,
+            best_ms: answered.then_some(best_ms),
+            avg_ms: answered.then_some(avg_ms),
+            worst_ms: answered.then_some(worst_ms),
+            stdev_ms: answered.then_some(stdev_ms),
+            jitter_ms: None,
+        }
+    }
+
     /// The statistics of `sent` probes of which those answered in time took `rtts_ms`, in
     /// the order the probes were sent. More RTTs than probes (a hand-built hop) count as
     /// `sent` answers.

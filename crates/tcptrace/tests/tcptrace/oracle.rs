@@ -82,6 +82,7 @@ fn ours(net: &Topology, targets: &[IpAddr], all_ttls: bool) -> (TraceReport, Tab
                     ReplyKind::SynAck => AnswerKind::SynAck,
                     ReplyKind::Rst => AnswerKind::Rst,
                     ReplyKind::Unreachable(_) => AnswerKind::Unreachable,
+                    ReplyKind::EchoReply => panic!("a TCP trace got an echo reply: {r:?}"),
                 };
                 table
                     .entry((t.addr, t.port))
