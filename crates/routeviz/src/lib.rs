@@ -4,6 +4,7 @@ mod dot;
 mod error;
 mod fit;
 mod graph;
+mod ids;
 mod image;
 mod input;
 mod layout;

@@ -354,3 +354,16 @@ pub(crate) fn trace(target: impl Into<String>, port: u16) -> Trace {
 pub(crate) fn reply(addr: IpAddr, kind: ReplyKind) -> Reply {
     Reply::new(addr, std::time::Duration::ZERO, kind)
 }
+
+/// Every id of the document, checked unique.
+pub(crate) fn unique_ids<'a>(doc: &'a roxmltree::Document<'a>) -> Vec<&'a str> {
+    let ids: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.attribute("id"))
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "ids are unique: {ids:?}");
+    ids
+}

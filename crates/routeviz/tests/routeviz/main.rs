@@ -16,6 +16,7 @@ mod common;
 mod dot;
 mod fit;
 mod hostile;
+mod marks;
 mod png;
 mod props;
 mod reports;
