@@ -459,10 +459,15 @@ pub(crate) fn node_size(graph: &RouteGraph, n: NodeIndex) -> (f64, f64) {
             (text::width(&node.label, NODE_FONT) + 26.0).max(38.0),
             NODE_H,
         ),
-        NodeKind::Blackhole => (
-            text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 20.0,
-            BLACKHOLE_H,
-        ),
+        NodeKind::Blackhole => {
+            let (host, ports) = blackhole_lines(node);
+            (
+                text::width(host, NODE_FONT).max(text::width(ports, ANNOTATION_FONT))
+                    + 2.0 * CELL_PAD
+                    + 20.0,
+                BLACKHOLE_H,
+            )
+        }
     }
 }
 
@@ -479,6 +484,14 @@ pub(crate) fn endpoint_cells(node: &crate::Node) -> Vec<String> {
         cells.push(format!("+{} more", node.ports.len() - MAX_PORT_CELLS));
     }
     cells
+}
+
+/// The two lines of a blackhole: the host, and under it its ports (`80,443/tcp`), so that
+/// a row of many unreached hosts stays narrow.
+pub(crate) fn blackhole_lines(node: &crate::Node) -> (&str, &str) {
+    node.label
+        .rsplit_once(' ')
+        .unwrap_or((node.label.as_str(), ""))
 }
 
 /// The width of a node's annotation line, 0 without one.

@@ -25,7 +25,8 @@ pub use input::Traces;
 pub use layout::{AsBox, Layout, PlacedNode};
 pub use map::RouteMap;
 pub use options::{
-    MAX_PIXELS, MAX_SCALE, MIN_SCALE, PngCompression, RenderOptions, RenderOptionsBuilder,
+    MAX_PIXELS, MAX_PNG_WIDTH, MAX_SCALE, MIN_SCALE, PngCompression, RenderOptions,
+    RenderOptionsBuilder,
 };
 pub use port::PortState;
 pub use raster::encode_png;

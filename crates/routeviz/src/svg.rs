@@ -517,14 +517,18 @@ pub(crate) fn write(
                 for (i, (x, y)) in pts.iter().enumerate() {
                     let _ = write!(ps, "{}{x:.1},{y:.1}", if i > 0 { " " } else { "" });
                 }
+                let (host, ports) = layout::blackhole_lines(node);
                 let _ = write!(
                     s,
                     "<polygon points=\"{ps}\" fill=\"#d32f2f\" stroke=\"#7f0000\" stroke-width=\"1.4\"/>\
-                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#ffffff\">{}</text>",
-                    cy + 4.2,
-                    esc(&node.label)
+                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#ffffff\">{}</text>\
+                     <text class=\"ports\" x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"{ANNOTATION_FONT}\" text-anchor=\"middle\" fill=\"#ffffff\">{}</text>",
+                    cy - 1.5,
+                    esc(host),
+                    cy + 10.5,
+                    esc(ports)
                 );
-                texts += 1;
+                texts += 2;
             }
         }
         s.push_str("</g>\n");

@@ -20,5 +20,6 @@ mod marks;
 mod png;
 mod props;
 mod reports;
+mod scale;
 mod snapshots;
 mod structure;

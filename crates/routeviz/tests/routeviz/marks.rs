@@ -139,7 +139,8 @@ fn unreached_host_is_one_node_with_its_ports_grouped() {
         holes[0].attribute("id"),
         Some("node-unreached-dark-example")
     );
-    assert_eq!(texts_of(holes[0]), ["dark.example 80,443/tcp"]);
+    assert_eq!(texts_of(holes[0]), ["dark.example", "80,443/tcp"]);
+    assert_eq!(title_of(holes[0]), "dark.example 80,443/tcp");
     assert_eq!(
         holes[0].attribute("data-ttl"),
         Some("3"),
