@@ -36,6 +36,8 @@ const RTT_FONT: f64 = 9.0;
 const NOTE_FONT: f64 = 13.0;
 const NOTE_H: f64 = 34.0;
 const PARALLEL: f64 = 3.0;
+/// How far the outermost line of a bundle stays from the sides of its nodes.
+const BUNDLE_INSET: f64 = 6.0;
 
 /// Strong, distinguishable colours for traces; more are generated around the hue circle.
 const TRACE_COLORS: [&str; 12] = [
@@ -324,7 +326,7 @@ pub(crate) fn write(
             continue;
         };
         let (k, n) = bundle_of[i];
-        let off = (k as f64 - (n as f64 - 1.0) / 2.0) * PARALLEL;
+        let off = bundle_offset(layout, &layout.edge_paths[i], k, n);
         let w = e.weight();
         let color = trace_color(w.trace);
         let mut d = String::new();
@@ -575,6 +577,24 @@ pub(crate) fn write(
     (s, texts)
 }
 
+/// The x offset of line `k` of a bundle of `n` parallel lines along `path`: [`PARALLEL`]
+/// apart, closer where that would spread the bundle wider than the narrower of its two ends
+/// (dozens of traces through one router stay on its node instead of fanning past it).
+fn bundle_offset(layout: &Layout, path: &[usize], k: usize, n: usize) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    let ends = [path.first(), path.last()];
+    let room = ends
+        .iter()
+        .filter_map(|i| i.and_then(|&i| layout.items.get(i)))
+        .map(|it| it.w - 2.0 * BUNDLE_INSET)
+        .fold(f64::MAX, f64::min)
+        .max(0.0);
+    let step = PARALLEL.min(room / (n as f64 - 1.0));
+    (k as f64 - (n as f64 - 1.0) / 2.0) * step
+}
+
 /// Writes a node's annotation (marks, MPLS labels, loss) under its label, centred on `cx`.
 fn annotate(s: &mut String, texts: &mut usize, annotation: Option<&str>, cx: f64, cy: f64) {
     let Some(a) = annotation else { return };
@@ -664,7 +684,7 @@ fn rtt_labels(
             let y = p1.1 - (BOX_LABEL_BAND + BOX_PAD + 6.0);
             let y = y.max(f64::midpoint(p0.1, p1.1));
             let (k, n) = bundle_of[j];
-            let off = (k as f64 - (n as f64 - 1.0) / 2.0) * PARALLEL;
+            let off = bundle_offset(layout, &layout.edge_paths[j], k, n);
             let x = curve_x_at(p0, p1, y) + off;
             if best.is_none_or(|(bx, _, _)| x > bx) {
                 best = Some((x, y, j));

@@ -5,7 +5,9 @@ use tcptrace::{Hop, ReplyKind, Trace};
 
 use routeviz::{MAX_PNG_WIDTH, RenderOptions, RouteMap};
 
-use crate::common::{check_svg_invariants, has_class, ihdr, ip, reply, svg_size, te, trace};
+use crate::common::{
+    check_svg_invariants, has_class, ihdr, ip, reply, svg_nodes, svg_size, te, trace,
+};
 
 /// 33 targets on ports 80 and 443: the first 3 answer, the other 30 go dark after hop 3.
 pub(crate) fn dark_scan() -> Vec<Trace> {
@@ -59,6 +61,32 @@ fn a_dark_scan_is_one_node_per_host_and_a_png_of_bounded_width() {
         assert_eq!(texts.len(), 2, "{texts:?}");
         assert!(texts[0].starts_with("198.51.100.") && texts[1] == "80,443/tcp");
     }
+    // 66 traces share the first hops: their parallel lines stay on the nodes they join
+    // instead of fanning out past them.
+    let nodes = svg_nodes(&doc);
+    let bbox = |id: &str| nodes.iter().find(|n| n.id == id).unwrap().bbox;
+    let mut lines = 0;
+    for g in doc.descendants().filter(|n| has_class(*n, "edge-bundle")) {
+        let (from, to) = (
+            bbox(g.attribute("data-from").unwrap()),
+            bbox(g.attribute("data-to").unwrap()),
+        );
+        for p in g.children().filter(|c| c.tag_name().name() == "path") {
+            let nums: Vec<f64> = p
+                .attribute("d")
+                .unwrap()
+                .split(|c: char| c == ' ' || c == ',' || c.is_ascii_alphabetic())
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap())
+                .collect();
+            let (x0, x1) = (nums[0], nums[nums.len() - 2]);
+            assert!(x0 > from.0 && x0 < from.0 + from.2, "{x0} off {from:?}");
+            assert!(x1 > to.0 && x1 < to.0 + to.2, "{x1} off {to:?}");
+            lines += 1;
+        }
+    }
+    assert_eq!(lines, 66 * 3, "every step of every trace is drawn");
+
     // Each host is two short lines: the layout is narrower than one line per port (7,318
     // with `host 80,443/tcp` on one line, 9,132 with one octagon per port).
     let (w, h) = svg_size(&svg);
