@@ -201,6 +201,17 @@ pub(crate) fn check_svg_invariants(svg: &str) {
     for n in &nodes {
         assert!(inside(n.bbox, view), "{} outside the viewBox", n.id);
     }
+    // Ids are unique, and every edge group joins two drawn nodes.
+    let ids = unique_ids(&doc);
+    for g in doc.descendants().filter(|n| has_class(*n, "edge-bundle")) {
+        for end in ["data-from", "data-to"] {
+            let id = g.attribute(end).unwrap_or_default();
+            assert!(
+                ids.contains(&id) && nodes.iter().any(|n| n.id == id),
+                "{end} {id} names no node"
+            );
+        }
+    }
     for (i, a) in nodes.iter().enumerate() {
         for b in &nodes[i + 1..] {
             assert!(!overlaps(a.bbox, b.bbox), "{} overlaps {}", a.id, b.id);

@@ -6,7 +6,7 @@ use tcptrace::{Hop, HopStats, MplsLabel, ReplyKind, Trace};
 
 use routeviz::{RenderOptions, RouteMap};
 
-use crate::common::{check_svg_invariants, has_class, ip, reply, sample, te, trace, unique_ids};
+use crate::common::{check_svg_invariants, has_class, ip, reply, sample, te, trace};
 
 /// The node group with id `id`, and the texts in it.
 fn node<'a>(doc: &'a roxmltree::Document<'a>, id: &str) -> roxmltree::Node<'a, 'a> {
@@ -86,13 +86,7 @@ fn ids_are_keyed_by_content_with_data_attributes_and_escaped() {
     node(&doc, "edge-198-18-0-1-2001-db8--7");
 
     // Every id is unique; every edge group names nodes that exist.
-    let ids = unique_ids(&doc);
-    for g in doc.descendants().filter(|n| has_class(*n, "edge-bundle")) {
-        for end in ["data-from", "data-to"] {
-            let id = g.attribute(end).unwrap();
-            assert!(ids.contains(&id), "{end} {id} names no node");
-        }
-    }
+    check_svg_invariants(&svg);
 }
 
 #[test]
