@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use opskit::rrdgraph::{self, BatchRenderer, GraphSpec, TRAFFIC_RECIPE_ARGS, render_args};
+use opskit::rrdgraph::{self, BatchRenderer, GraphSpec, TRAFFIC_RECIPE_ARGS};
 use testbed::rrd::{DEFAULT_END, TrafficRrd};
 
 fn main() {
@@ -69,16 +69,17 @@ fn run() -> BenchResult<()> {
 
     // Warm-up: fontconfig and librrd's first-use costs are not what we measure.
     let mem_args = flow_args("-", rrd.path());
+    let mem_spec = GraphSpec::parse_args(&mem_args)?;
     for _ in 0..5 {
-        render_args(&mem_args)?;
+        mem_spec.render()?;
     }
     // `RRDGRAPH_BENCH_PARTS=batch` re-measures the batch renderer alone (no report file).
     if std::env::var("RRDGRAPH_BENCH_PARTS").is_ok_and(|p| p == "batch") {
-        batch_renders(&mem_args, n, &mut rows)?;
+        batch_renders(&mem_spec, n, &mut rows)?;
         return Ok(());
     }
     let ours = single_renders(&rrd, &mem_args, n, &mut rows, &mut notes)?;
-    batch_renders(&mem_args, n, &mut rows)?;
+    batch_renders(&mem_spec, n, &mut rows)?;
     spec_overhead(per_graph(ours, n), &mut rows)?;
     write_report(n, &rows, &notes)
 }
@@ -156,15 +157,15 @@ fn single_renders(
 
 /// Part 2: the batch renderer with 2 worker processes vs single-threaded in-process renders. The
 /// two run in alternating rounds, so that both see the same load on a shared machine.
-fn batch_renders(mem_args: &[String], n: usize, rows: &mut Vec<Row>) -> BenchResult<()> {
-    let jobs: Vec<Vec<String>> = (0..n).map(|_| mem_args.to_vec()).collect();
+fn batch_renders(mem_spec: &GraphSpec, n: usize, rows: &mut Vec<Row>) -> BenchResult<()> {
+    let jobs: Vec<GraphSpec> = (0..n).map(|_| mem_spec.clone()).collect();
     let workers = std::env::var("RRDGRAPH_BENCH_WORKERS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2);
     let mut batch = BatchRenderer::builder().workers(workers).build()?;
     // Start the workers (and warm them up) outside the measurement.
-    for r in batch.render_all(&jobs[..4.min(n)]) {
+    for r in batch.render(&jobs[..4.min(n)]) {
         r?;
     }
     let rounds = 25;
@@ -172,11 +173,11 @@ fn batch_renders(mem_args: &[String], n: usize, rows: &mut Vec<Row>) -> BenchRes
     for chunk in jobs.chunks(n.div_ceil(rounds).max(1)) {
         let t = Instant::now();
         for job in chunk {
-            render_args(job)?;
+            job.render()?;
         }
         single += t.elapsed();
         let t = Instant::now();
-        let results = batch.render_all(chunk);
+        let results = batch.render(chunk);
         batched += t.elapsed();
         let failed = results.iter().filter(|r| r.is_err()).count();
         if failed > 0 {

@@ -189,7 +189,7 @@ fn graph(path: &Path) -> Result<(), Box<dyn Error>> {
     let spec = Traffic::new(text(&png)?, text(path)?)
         .title(format!("Server network traffic flow ({})", today()))
         .build()?;
-    let rendered = spec.render_to_output()?;
+    let rendered = spec.render()?;
     let meta = rendered.meta().ok_or("the graph drew nothing")?;
     println!(
         "wrote {} ({}x{} PNG, graph area {}x{})",

@@ -148,6 +148,10 @@ fn schemas(root: &Path) -> Result<(), String> {
 const DEMOS: &[(&str, &str)] = &[
     ("flow_graph", "rrdtool traffic graph (Flow.rrd -> Flow.png)"),
     (
+        "flow_collect",
+        "the recipe's collector on a namespace veth (Collect.rrd -> Collect.png)",
+    ),
+    (
         "route_trace",
         "TCP SYN route trace in a namespace test network",
     ),

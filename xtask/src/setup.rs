@@ -7,7 +7,8 @@ use std::process::Command;
 use crate::run::{Step, succeeds};
 
 /// Debian packages: librrd and its tools, clamd and its test files, the namespace testbed's
-/// tools, the benchmark peers, and the font routeviz bundles a copy of.
+/// tools, the benchmark and oracle peers (dublin-traceroute for NATs, dnsmasq's binary without
+/// its system service for reverse DNS), and the font routeviz bundles a copy of.
 const APT: &[&str] = &[
     "pkg-config",
     "libclang-dev",
@@ -24,6 +25,8 @@ const APT: &[&str] = &[
     "tcptraceroute",
     "scamper",
     "mtr-tiny",
+    "dublin-traceroute",
+    "dnsmasq-base",
     "fonts-dejavu-core",
     "time",
     "tzdata",

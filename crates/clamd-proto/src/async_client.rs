@@ -140,6 +140,12 @@ impl AsyncClient {
                     .map_err(|_| timeout())?
                     .map_err(connect_err)?,
             ),
+            // Nothing is sent to a TLS terminator in clear text.
+            Endpoint::Tls { .. } => {
+                return Err(Error::TlsUnsupported {
+                    endpoint: name.clone(),
+                });
+            }
         };
         Ok(Conn {
             io,

@@ -560,6 +560,21 @@ impl Client {
         self.scan_path_budget(mode, path.as_ref(), Arc::new(self.config.budget()))
     }
 
+    /// [`scan_path_partial`](Self::scan_path_partial) that calls `on_result` with each result
+    /// line as soon as clamd sends it: CONTSCAN, MULTISCAN and ALLMATCHSCAN replies arrive
+    /// line by line over the whole scan, so a caller can show them then rather than at the
+    /// end. Every line given to `on_result` is also in the returned results (also when the
+    /// scan then fails), and in the same order.
+    pub fn scan_path_each(
+        &self,
+        mode: ScanMode,
+        path: impl AsRef<Path>,
+        mut on_result: impl FnMut(&ScanResult),
+    ) -> (Vec<ScanResult>, Option<Error>) {
+        let budget = Arc::new(self.config.budget());
+        self.scan_path_budget_each(mode, path.as_ref(), budget, &mut on_result)
+    }
+
     /// [`scan_path_partial`](Self::scan_path_partial), counting the results against `budget`.
     pub(crate) fn scan_path_budget(
         &self,
@@ -567,12 +582,24 @@ impl Client {
         path: &Path,
         budget: Arc<Budget>,
     ) -> (Vec<ScanResult>, Option<Error>) {
+        self.scan_path_budget_each(mode, path, budget, &mut |_| {})
+    }
+
+    /// [`scan_path_budget`](Self::scan_path_budget), calling `on_result` with each line as
+    /// it arrives.
+    pub(crate) fn scan_path_budget_each(
+        &self,
+        mode: ScanMode,
+        path: &Path,
+        budget: Arc<Budget>,
+        on_result: &mut dyn FnMut(&ScanResult),
+    ) -> (Vec<ScanResult>, Option<Error>) {
         let run = |ex: &mut Option<Exchange>| -> Result<Vec<ScanResult>> {
             let (new, bytes) = self.config.path_exchange(mode, self.prepare_path(path)?)?;
             let ex = ex.insert(new.with_budget(budget));
             let mut conn = self.connect(mode.name())?;
             conn.write_all(&bytes)?;
-            match read_response(&mut conn, ex)? {
+            match read_response_each(&mut conn, ex, on_result)? {
                 Response::Scan(lines) => Ok(lines),
                 other => Err(unexpected(mode.name(), &other)),
             }
@@ -741,7 +768,18 @@ impl Client {
 
 /// Reads until the exchange is complete or clamd closes, before the connection's deadline.
 fn read_response(conn: &mut Conn, ex: &mut Exchange) -> Result<Response> {
+    read_response_each(conn, ex, &mut |_| {})
+}
+
+/// [`read_response`], giving each scan line to `on_result` once it is complete, before the
+/// next read: what clamd sent is shown even when a later read stalls or fails.
+fn read_response_each(
+    conn: &mut Conn,
+    ex: &mut Exchange,
+    on_result: &mut dyn FnMut(&ScanResult),
+) -> Result<Response> {
     let mut buf = [0u8; 16 * 1024];
+    let mut shown = 0;
     loop {
         if let Some(r) = ex.poll_response() {
             return r;
@@ -750,7 +788,12 @@ fn read_response(conn: &mut Conn, ex: &mut Exchange) -> Result<Response> {
         if n == 0 {
             return ex.handle_eof();
         }
-        ex.handle_input(&buf[..n])?;
+        let fed = ex.handle_input(&buf[..n]);
+        for r in &ex.results()[shown..] {
+            on_result(r);
+        }
+        shown = ex.results().len();
+        fed?;
     }
 }
 

@@ -10,8 +10,14 @@ use crate::Error;
 /// clamd's default TCP port.
 pub const DEFAULT_PORT: u16 = 3310;
 
-/// A clamd address: a TCP host and port, or a Unix socket path.
+/// A clamd address: a TCP host and port, a Unix socket path, or a TLS endpoint (stunnel in
+/// front of clamd).
+///
+/// TLS endpoints are parsed and kept so that every host of a policy is accounted for, but this
+/// version does not speak TLS: connecting to one fails with [`Error::TlsUnsupported`] before
+/// anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Endpoint {
     /// A host name or IP address, and a port.
     Tcp {
@@ -22,6 +28,14 @@ pub enum Endpoint {
     },
     /// A Unix socket path.
     Unix(PathBuf),
+    /// `tls://HOST:PORT`: clamd behind a TLS terminator such as stunnel. Not supported yet:
+    /// connecting fails with [`Error::TlsUnsupported`].
+    Tls {
+        /// Host name or address (IPv6 without brackets).
+        host: String,
+        /// Port (no default: a TLS terminator has no standard port).
+        port: u16,
+    },
 }
 
 impl Endpoint {
@@ -41,6 +55,11 @@ impl Endpoint {
     /// Whether this is a Unix socket (where FILDES works).
     pub fn is_unix(&self) -> bool {
         matches!(self, Endpoint::Unix(_))
+    }
+
+    /// Whether this is a `tls://` endpoint.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Endpoint::Tls { .. })
     }
 }
 
@@ -66,9 +85,21 @@ impl FromStr for Endpoint {
     type Err = Error;
 
     /// Parses `unix:PATH`, an absolute path (a Unix socket), `HOST`, `HOST:PORT`, `[V6]:PORT`
-    /// or a bare IPv6 address. The default port is 3310.
+    /// or a bare IPv6 address (the default port is 3310), or `tls://HOST:PORT` (the port is
+    /// required).
     fn from_str(s: &str) -> Result<Self, Error> {
         let bad = |why: &str| Error::Config(format!("bad clamd address {s:?}: {why}"));
+        if let Some(rest) = s.strip_prefix("tls://") {
+            return match rest.parse::<Endpoint>() {
+                Ok(Endpoint::Tcp { host, port }) if rest.ends_with(&format!(":{port}")) => {
+                    Ok(Endpoint::Tls { host, port })
+                }
+                Ok(Endpoint::Tcp { .. }) => Err(bad("a tls:// address needs its port")),
+                Ok(_) => Err(bad("a tls:// address is HOST:PORT")),
+                Err(Error::Config(e)) => Err(Error::Config(format!("tls://{e}"))),
+                Err(e) => Err(e),
+            };
+        }
         if let Some(path) = s.strip_prefix("unix:") {
             if path.is_empty() {
                 return Err(bad("empty socket path"));
@@ -116,6 +147,10 @@ impl fmt::Display for Endpoint {
             Endpoint::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
             Endpoint::Tcp { host, port } => write!(f, "{host}:{port}"),
             Endpoint::Unix(p) => write!(f, "{}", p.display()),
+            Endpoint::Tls { host, port } if host.contains(':') => {
+                write!(f, "tls://[{host}]:{port}")
+            }
+            Endpoint::Tls { host, port } => write!(f, "tls://{host}:{port}"),
         }
     }
 }
@@ -145,13 +180,54 @@ mod tests {
                 "/run/clamd.sock",
             ),
             ("unix:rel.sock", Endpoint::unix("rel.sock"), "rel.sock"),
+            (
+                "tls://scan1.example:3311",
+                Endpoint::Tls {
+                    host: "scan1.example".into(),
+                    port: 3311,
+                },
+                "tls://scan1.example:3311",
+            ),
+            (
+                "tls://[::1]:3311",
+                Endpoint::Tls {
+                    host: "::1".into(),
+                    port: 3311,
+                },
+                "tls://[::1]:3311",
+            ),
         ];
         for (text, ep, shown) in cases {
             assert_eq!(text.parse::<Endpoint>().unwrap(), ep);
             assert_eq!(ep.to_string(), shown);
         }
-        for bad in ["", "h:", "h:99999", ":1", "[::1", "[::1]x", "unix:"] {
+        for bad in [
+            "",
+            "h:",
+            "h:99999",
+            ":1",
+            "[::1",
+            "[::1]x",
+            "unix:",
+            "tls://h",
+            "tls://",
+            "tls:///run/c.sock",
+            "tls://[::1]",
+        ] {
             assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tls_endpoints_are_refused_before_anything_is_sent() {
+        // Nothing listens there: the refusal comes before any connect.
+        let ep: Endpoint = "tls://127.0.0.1:1".parse().unwrap();
+        assert!(ep.is_tls());
+        let err = crate::Client::new(ep).ping().unwrap_err();
+        assert!(matches!(err, Error::TlsUnsupported { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "tls://127.0.0.1:1: TLS not supported yet (clamd behind stunnel cannot be reached)"
+        );
     }
 }

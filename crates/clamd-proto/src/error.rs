@@ -167,6 +167,39 @@ pub enum Error {
     /// A builder got an invalid setting.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A scan policy file has a mistake; the error says where.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// A scan policy file could not be read.
+    #[error("reading the policy {path}: {source}")]
+    PolicyRead {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The endpoint is `tls://`, which this version cannot reach. Nothing was sent.
+    #[error("{endpoint}: TLS not supported yet (clamd behind stunnel cannot be reached)")]
+    TlsUnsupported {
+        /// The endpoint, as `tls://host:port`.
+        endpoint: String,
+    },
+}
+
+/// A mistake in a policy file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}:{line}:{column}: {message}")]
+#[non_exhaustive]
+pub struct PolicyError {
+    /// The file (or `<policy>` for text parsed from memory).
+    pub origin: String,
+    /// The line, from 1.
+    pub line: usize,
+    /// The column, from 1 (in characters).
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
 }
 
 /// A span as people read it: `250 ms`, `1.500 s`.

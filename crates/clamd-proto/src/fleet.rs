@@ -1,6 +1,7 @@
 //! Running one scan plan on many clamd hosts.
 
 mod builder;
+mod event;
 mod report;
 mod semaphore;
 
@@ -10,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub use builder::{DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, FleetBuilder};
+pub use event::{FleetEvent, Progress};
 pub use report::{HostReport, HostState, JobReport, JobStatus, SkipReason, Tally};
 use semaphore::{Permit, Semaphore};
 
@@ -91,7 +93,7 @@ pub struct ScanPlan {
     stats: bool,
     target: Target,
     walk_errors: Vec<WalkError>,
-    skipped: Vec<Skipped>,
+    pub(crate) skipped: Vec<Skipped>,
 }
 
 impl Default for ScanPlan {
@@ -174,6 +176,11 @@ impl ScanPlan {
 
     fn jobs(&self) -> usize {
         self.job_paths().len()
+    }
+
+    /// The scan jobs each host runs: the paths of a path scan, or the local files sent.
+    pub fn jobs_per_host(&self) -> usize {
+        self.jobs()
     }
 
     /// The path or local file of each job, in order.
@@ -314,16 +321,6 @@ impl FleetReport {
     }
 }
 
-/// Progress of a fleet run, given to the callback of [`Fleet::run_with_progress`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Progress {
-    /// Scan jobs (paths or files times hosts) finished so far.
-    pub done: usize,
-    /// All scan jobs.
-    pub total: usize,
-}
-
 /// Many clamd hosts, scanned with one plan. Concurrency is bounded globally and per host;
 /// every host has its own deadline, which starts when the host obtains its first connection
 /// permit, and the run may have a deadline of its own. Built by [`Fleet::builder`], where the
@@ -396,22 +393,55 @@ impl Fleet {
         plan: &ScanPlan,
         progress: impl Fn(Progress) + Sync,
     ) -> FleetReport {
+        self.run_with_events(plan, |e| {
+            if let FleetEvent::JobDone { progress: p, .. } = e {
+                progress(p);
+            }
+        })
+    }
+
+    /// Runs the plan, calling `on_event` as things happen: each host ready, each scan line as
+    /// clamd sends it, each job finished and each host finished ([`FleetEvent`]). The callback
+    /// runs on the hosts' worker threads, so it should be quick; the report is the same as
+    /// [`run`](Self::run)'s.
+    pub fn run_with_events(
+        &self,
+        plan: &ScanPlan,
+        on_event: impl Fn(FleetEvent<'_>) + Sync,
+    ) -> FleetReport {
         let start = Instant::now();
         let run_deadline = self.deadline.map(|d| start + d);
         let permits = Semaphore::new(self.concurrency);
         let done = AtomicUsize::new(0);
         let total = plan.jobs() * self.hosts.len();
-        let tick = || {
+        let tick = |host: usize| {
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress(Progress { done: d, total });
+            on_event(FleetEvent::JobDone {
+                host,
+                progress: Progress { done: d, total },
+            });
         };
         let hosts = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .clients
                 .iter()
-                .map(|client| {
-                    let (permits, tick) = (&permits, &tick);
-                    scope.spawn(move || self.run_host(client, plan, permits, run_deadline, tick))
+                .enumerate()
+                .map(|(i, client)| {
+                    let (permits, tick, on_event) = (&permits, &tick, &on_event);
+                    scope.spawn(move || {
+                        let host = Host {
+                            index: i,
+                            client,
+                            tick: &|| tick(i),
+                            on_event,
+                        };
+                        let report = self.run_host(&host, plan, permits, run_deadline);
+                        on_event(FleetEvent::HostDone {
+                            host: i,
+                            report: &report,
+                        });
+                        report
+                    })
                 })
                 .collect();
             handles
@@ -437,12 +467,12 @@ impl Fleet {
 
     fn run_host(
         &self,
-        client: &Client,
+        host: &Host<'_>,
         plan: &ScanPlan,
         permits: &Semaphore,
         run_deadline: Option<Instant>,
-        tick: &(dyn Fn() + Sync),
     ) -> HostReport {
+        let (client, tick) = (host.client, host.tick);
         let mut report = HostReport::new(client.endpoint().clone());
         let skip_all = |report: &mut HostReport, reason| {
             report.jobs = skipped(plan, reason);
@@ -472,27 +502,25 @@ impl Fleet {
                 after: deadline.saturating_duration_since(start),
             }),
         };
-        let setup = (|| -> Result<()> {
-            let t = Instant::now();
-            timed("PING")?.ping()?;
-            report.latency = Some(t.elapsed());
-            if plan.reload {
-                timed("RELOAD")?.reload()?;
-            }
-            if plan.version {
-                report.version = Some(timed("VERSION")?.version()?);
-            }
-            if plan.stats {
-                report.stats = Some(timed("STATS")?.stats()?);
-            }
-            Ok(())
-        })();
+        let setup = setup(&mut report, plan, &timed);
         if let Err(e) = setup {
             report.error = Some(e);
             skip_all(&mut report, SkipReason::HostFailed);
             report.elapsed = start.elapsed();
             return report;
         }
+        (host.on_event)(FleetEvent::HostReady {
+            host: host.index,
+            endpoint: client.endpoint(),
+            version: report.version.as_ref(),
+        });
+        let on_result = |result: &ScanResult| {
+            (host.on_event)(FleetEvent::Result {
+                host: host.index,
+                endpoint: client.endpoint(),
+                result,
+            });
+        };
         let jobs = plan.jobs();
         let budget = Arc::new(client.config().budget());
         let capped = Mutex::new(false);
@@ -502,7 +530,7 @@ impl Fleet {
             let (lines, status) = if *capped.lock().unwrap_or_else(PoisonError::into_inner) {
                 (Vec::new(), JobStatus::Skipped(SkipReason::ResultLimit))
             } else if let Ok(client) = timed("a scan") {
-                let (lines, error) = run_job(&client, &plan.target, i, &budget);
+                let (lines, error) = run_job(&client, &plan.target, i, &budget, &on_result);
                 if let Some(Error::TooManyResults { .. } | Error::ResultBytesExceeded { .. }) =
                     &error
                 {
@@ -555,6 +583,36 @@ impl Fleet {
     }
 }
 
+/// PING, then RELOAD, VERSION and STATS as the plan asks, each with what is left of the
+/// host's deadline (`timed`), recorded in the host's report.
+fn setup(
+    report: &mut HostReport,
+    plan: &ScanPlan,
+    timed: &dyn Fn(&'static str) -> Result<Client>,
+) -> Result<()> {
+    let t = Instant::now();
+    timed("PING")?.ping()?;
+    report.latency = Some(t.elapsed());
+    if plan.reload {
+        timed("RELOAD")?.reload()?;
+    }
+    if plan.version {
+        report.version = Some(timed("VERSION")?.version()?);
+    }
+    if plan.stats {
+        report.stats = Some(timed("STATS")?.stats()?);
+    }
+    Ok(())
+}
+
+/// One host of a running fleet, and where its events go.
+struct Host<'a> {
+    index: usize,
+    client: &'a Client,
+    tick: &'a (dyn Fn() + Sync),
+    on_event: &'a (dyn Fn(FleetEvent<'_>) + Sync),
+}
+
 /// A further connection to one host: runs jobs while any are left, then gives its permit back.
 fn helper(permit: Permit<'_>, claim: &dyn Fn() -> Option<usize>, run_one: &(dyn Fn(usize) + Sync)) {
     while let Some(i) = claim() {
@@ -577,13 +635,15 @@ fn skipped(plan: &ScanPlan, reason: SkipReason) -> Vec<JobReport> {
 /// The result lines of one job, and what became of it.
 type JobOutcome = (Vec<ScanResult>, JobStatus);
 
-/// Runs job `i`, counting its results against the host's `budget`; returns the lines received
-/// (also before a failure) and the error that ended it, if any.
+/// Runs job `i`, counting its results against the host's `budget` and giving each line to
+/// `on_result` as it arrives; returns the lines received (also before a failure) and the error
+/// that ended it, if any.
 fn run_job(
     client: &Client,
     target: &Target,
     i: usize,
     budget: &Arc<Budget>,
+    on_result: &(dyn Fn(&ScanResult) + Sync),
 ) -> (Vec<ScanResult>, Option<Error>) {
     // A local file that cannot be opened or read (it vanished or changed after the walk) is
     // an `ERROR` line for that file, not a failure of the host: the host's other files are
@@ -596,14 +656,19 @@ fn run_job(
             r => r,
         };
         match r.and_then(|r| budget.charge(&r).map(|()| r)) {
-            Ok(r) => (vec![r], None),
+            Ok(r) => {
+                on_result(&r);
+                (vec![r], None)
+            }
             Err(e) => (Vec::new(), Some(e)),
         }
     };
     match target {
         Target::Nothing => (Vec::new(), None),
         Target::Paths { mode, paths } => {
-            client.scan_path_budget(*mode, &paths[i], Arc::clone(budget))
+            client.scan_path_budget_each(*mode, &paths[i], Arc::clone(budget), &mut |r| {
+                on_result(r);
+            })
         }
         Target::Stream { files } => local(&files[i], client.stream_file(&files[i])),
         Target::Fildes { files } => local(&files[i], client.fildes_file(&files[i])),

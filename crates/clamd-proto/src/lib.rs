@@ -15,6 +15,8 @@
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
+//! - `policy` (feature `policy`): scan policies, one TOML table per environment, with
+//!   schedules and signature-age checks, run through a [`Fleet`].
 //! - `serialize` and `schema` (feature `schema`): the JSON of [`FleetReport`] and its JSON
 //!   Schema.
 
@@ -22,10 +24,13 @@
 mod async_client;
 mod blocking;
 mod budget;
+mod calendar;
 mod endpoint;
 mod error;
 mod fleet;
 mod local;
+#[cfg(feature = "policy")]
+pub mod policy;
 mod proto;
 #[cfg(feature = "schema")]
 mod schema;
@@ -40,11 +45,11 @@ pub use blocking::{
 };
 pub use budget::{DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULTS};
 pub use endpoint::{DEFAULT_PORT, Endpoint};
-pub use error::{Error, Result};
+pub use error::{Error, PolicyError, Result};
 pub use fleet::{
-    DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, Fleet, FleetBuilder, FleetReport,
-    FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan, SkipReason,
-    Summary, Tally, Target,
+    DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, Fleet, FleetBuilder, FleetEvent,
+    FleetReport, FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan,
+    SkipReason, Summary, Tally, Target,
 };
 pub use proto::command::{Command, Mode, ScanMode};
 pub use proto::decoder::{DEFAULT_MAX_LINE, Decoder, Frame};

@@ -25,7 +25,7 @@ const WALK_REASONS: &[&str] = &[
 ];
 
 /// The stable names of [`WalkSkip::name`](crate::WalkSkip::name).
-const WALK_SKIPS: &[&str] = &["directory_symlink"];
+const WALK_SKIPS: &[&str] = &["directory_symlink", "excluded"];
 
 /// A path, as `serialize::PathBytes` writes it.
 fn path() -> Schema {
@@ -105,14 +105,47 @@ schema!(FleetReport, |g| {
         },
         "summary": g.subschema_for::<crate::Summary>(),
     }));
+    // Only the runs of a policy (`opskit scan --policy`) have `environment`.
+    if let Some(p) = s.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        p.insert("environment".into(), environment());
+    }
     s.insert(
         "description".into(),
         "The document of `opskit scan --json`: each host's outcome, the local walk's \
-         entries that were not scanned, and the counts over the run."
+         entries that were not scanned, and the counts over the run; for a run of a \
+         policy's environment, also the environment and its signature warnings."
             .into(),
     );
     s
 });
+
+/// The `environment` of a policy run: its name and each host's signature warning.
+fn environment() -> serde_json::Value {
+    let count = serde_json::json!({ "type": ["integer", "null"], "minimum": 0 });
+    let warning = closed(serde_json::json!({
+        "host": { "type": "string" },
+        "kind": { "enum": ["stale", "undated"], "description": "`stale`: older than `max_db_age`; `undated`: VERSION gave no date." },
+        "date": text_or_null("The database date as clamd wrote it (`stale`), else null."),
+        "age_seconds": count,
+        "max_seconds": count,
+        "message": { "type": "string" },
+    }));
+    let mut warning = warning.to_value();
+    warning["oneOf"] = serde_json::json!([
+        { "properties": { "kind": { "const": "stale" }, "date": { "type": "string" },
+            "age_seconds": { "type": "integer" }, "max_seconds": { "type": "integer" } } },
+        { "properties": { "kind": { "const": "undated" }, "date": { "type": "null" },
+            "age_seconds": { "type": "null" }, "max_seconds": { "type": "null" } } }
+    ]);
+    let mut env = closed(serde_json::json!({
+        "name": { "type": "string", "description": "The environment's name (`[env.NAME]`)." },
+        "db_warnings": { "type": "array", "items": warning },
+    }))
+    .to_value();
+    env["description"] =
+        "The policy environment this run is of (runs of `opskit scan --policy` only).".into();
+    env
+}
 
 schema!(HostReport, |g| {
     let mut s = closed(serde_json::json!({
@@ -262,7 +295,14 @@ mod tests {
         }
         let names: Vec<&str> = reasons.iter().map(WalkReason::name).collect();
         assert_eq!(names, WALK_REASONS);
-        let WalkSkip::DirectorySymlink = WalkSkip::DirectorySymlink;
-        assert_eq!([WalkSkip::DirectorySymlink.name()], WALK_SKIPS);
+        let skips = [WalkSkip::DirectorySymlink, WalkSkip::Excluded];
+        for k in skips {
+            // A new skip reason must be added here and to WALK_SKIPS.
+            match k {
+                WalkSkip::DirectorySymlink | WalkSkip::Excluded => {}
+            }
+        }
+        let names: Vec<&str> = skips.iter().map(WalkSkip::name).collect();
+        assert_eq!(names, WALK_SKIPS);
     }
 }

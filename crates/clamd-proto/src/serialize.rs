@@ -56,10 +56,70 @@ fn escaped(bytes: &[u8]) -> String {
 impl Serialize for FleetReport {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("FleetReport", 4)?;
-        st.serialize_field("hosts", &self.hosts)?;
-        st.serialize_field("walk_errors", &self.walk_errors)?;
-        st.serialize_field("skipped", &self.skipped)?;
-        st.serialize_field("summary", &self.summary())?;
+        report_fields::<S>(&mut st, self)?;
+        st.end()
+    }
+}
+
+fn report_fields<S: Serializer>(
+    st: &mut S::SerializeStruct,
+    report: &FleetReport,
+) -> Result<(), S::Error> {
+    st.serialize_field("hosts", &report.hosts)?;
+    st.serialize_field("walk_errors", &report.walk_errors)?;
+    st.serialize_field("skipped", &report.skipped)?;
+    st.serialize_field("summary", &report.summary())
+}
+
+/// The run of one policy environment: its [`FleetReport`]'s fields, and
+/// `"environment":{"name","db_warnings":[…]}`.
+#[cfg(feature = "policy")]
+impl Serialize for crate::policy::EnvReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Env<'a>(&'a crate::policy::EnvReport);
+        impl Serialize for Env<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut st = s.serialize_struct("Environment", 2)?;
+                st.serialize_field("name", &self.0.name)?;
+                st.serialize_field("db_warnings", &self.0.db_warnings)?;
+                st.end()
+            }
+        }
+        let mut st = s.serialize_struct("EnvReport", 5)?;
+        report_fields::<S>(&mut st, &self.report)?;
+        st.serialize_field("environment", &Env(self))?;
+        st.end()
+    }
+}
+
+/// `{"host","kind","date","age_seconds","max_seconds","message"}`: `kind` is `stale` (with
+/// the date and ages) or `undated` (the others null).
+#[cfg(feature = "policy")]
+impl Serialize for crate::policy::DbWarning {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::policy::DbWarning;
+        let mut st = s.serialize_struct("DbWarning", 6)?;
+        let (endpoint, kind, date, age, max) = match self {
+            DbWarning::Stale {
+                endpoint,
+                date,
+                age,
+                max,
+            } => (
+                endpoint,
+                "stale",
+                Some(date.as_str()),
+                Some(age.as_secs()),
+                Some(max.as_secs()),
+            ),
+            DbWarning::NoDate { endpoint, .. } => (endpoint, "undated", None, None, None),
+        };
+        st.serialize_field("host", &endpoint.to_string())?;
+        st.serialize_field("kind", kind)?;
+        st.serialize_field("date", &date)?;
+        st.serialize_field("age_seconds", &age)?;
+        st.serialize_field("max_seconds", &max)?;
+        st.serialize_field("message", &self.to_string())?;
         st.end()
     }
 }

@@ -176,13 +176,19 @@ pub enum WalkSkip {
     /// A symbolic link to a directory below a root: not followed.
     #[error("symbolic link to a directory, not followed")]
     DirectorySymlink,
+    /// The path matches an exclude pattern ([`Walker::exclude`], a policy's `exclude`); a
+    /// directory excluded is not listed.
+    #[error("excluded")]
+    Excluded,
 }
 
 impl WalkSkip {
-    /// A stable `snake_case` name for machine-readable output: `directory_symlink`.
+    /// A stable `snake_case` name for machine-readable output: `directory_symlink` or
+    /// `excluded`.
     pub fn name(&self) -> &'static str {
         match self {
             WalkSkip::DirectorySymlink => "directory_symlink",
+            WalkSkip::Excluded => "excluded",
         }
     }
 }
@@ -259,12 +265,26 @@ pub enum WalkEntry {
 ///
 /// A file can still vanish between the walk and its scan; a [`Fleet`](crate::Fleet) then
 /// reports an `ERROR` line for that file on each host, and scans the rest.
-#[derive(Debug)]
 pub struct Walker {
     roots: std::vec::IntoIter<PathBuf>,
     /// The directories on the current path, each with the names still to visit.
     stack: Vec<Frame>,
     met: usize,
+    exclude: Option<Exclude>,
+}
+
+/// Whether a path is excluded from a walk.
+type Exclude = Box<dyn Fn(&Path) -> bool + Send + Sync>;
+
+impl fmt::Debug for Walker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Walker")
+            .field("roots", &self.roots)
+            .field("stack", &self.stack)
+            .field("met", &self.met)
+            .field("exclude", &self.exclude.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -284,7 +304,17 @@ impl Walker {
                 .into_iter(),
             stack: Vec::new(),
             met: 0,
+            exclude: None,
         }
+    }
+
+    /// Skips every entry (root or below) for which `excluded` is true, before it is examined:
+    /// it is [`Skipped`] with [`WalkSkip::Excluded`], and an excluded directory is not listed,
+    /// so nothing below it is met.
+    #[must_use]
+    pub fn exclude(mut self, excluded: impl Fn(&Path) -> bool + Send + Sync + 'static) -> Self {
+        self.exclude = Some(Box::new(excluded));
+        self
     }
 
     /// Entries met so far: the roots taken and every name the directories listed. Once the
@@ -294,6 +324,12 @@ impl Walker {
     }
 
     fn visit(&mut self, path: PathBuf, root: bool) -> WalkEntry {
+        if self.exclude.as_ref().is_some_and(|x| x(&path)) {
+            return WalkEntry::Skipped(Skipped {
+                path,
+                reason: WalkSkip::Excluded,
+            });
+        }
         let missing = if root {
             WalkReason::NotFound
         } else {

@@ -5,12 +5,20 @@
 //! reported with the argument index and the field instead of a librrd message; then the graph
 //! is rendered in-process through librrd.
 //!
+//! The arguments are read the way rrdtool 1.7.2's getopt reads them: options may follow
+//! elements, a short option and its value may be one argument (`"-h 200"`, as PHP and shell
+//! scripts produce), LINE, AREA, STACK and TICK may draw a number (`LINE1:100#FF0000`), and a
+//! graph may have no elements at all (rrdtool then draws and prints nothing). The mode flags
+//! below may stand anywhere on the line; an argument that is the value of the option before it
+//! (`--title --check`) stays that value.
+//!
 //! Like `rrdtool graph`, the command prints the image size (`481x155`, `0x0` for a graph that
 //! only prints), then the `--imginfo` line, then each PRINT value on its own line; with `-` as
 //! the output file the image goes to stdout instead. As in rrdtool, the `--imginfo` line
 //! replaces the size when the option is written `--imginfo FORMAT` or `-f FORMAT`. PRINT
 //! writes its format text as it is: `PRINT:v:%lf\t` prints the value and `\t`. Modes:
-//! - `--check`: validate only; print `OK` or the diagnostics;
+//! - `--check`: validate only; print `OK`, or every problem (not only the first), one line
+//!   each with its argument index, and exit 1;
 //! - `--emit`: print the canonical argument list, one argument per line;
 //! - `--info`: render and print what `rrdtool graphv` prints (`print[0] = "..."`,
 //!   `graph_width = ...`, `legend[0] = "..."`, ...); the image is still written to OUTPUT;
@@ -22,9 +30,9 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt as _;
 
-use rrdgraph::GraphSpec;
+use rrdgraph::{GraphSpec, OPTIONS, OptionInfo, option_info};
 
-use crate::error::{Exit, Result, write_stdout};
+use crate::error::{Error, Exit, Result, report, write_stdout};
 
 /// The limits `--check` (and every render) enforces so that librrd's C code never crashes.
 const LIMITS_HELP: &str = "\
@@ -47,7 +55,14 @@ Limits (refused by validation, so librrd never crashes or exhausts memory):
   SHIFT: refused with the data formats (--imgformat CSV, JSON, XML, ...; librrd 1.7.2's
     export path segfaults once a shift leaves the RRD's archive)
   VRULE: not at time 0 (librrd 1.7.2 then reads a VDEF that is not there)
-  --step: at most 2147483647 s (librrd reads it with atoi)";
+  --step: at most 2147483647 s (librrd reads it with atoi)
+
+Read like rrdtool 1.7.2: options before or after elements; a short option and its value
+in one argument (\"-h 200\"); LINE/AREA/STACK/TICK drawing a number (LINE1:100#FF0000);
+a graph with no elements (nothing drawn or printed). Refused like rrdtool: a long option
+and its value in one argument (\"--height 200\": write --height=200). Stricter than
+rrdtool: trailing text after a number option (--width 300px), a drawn number that is not
+finite (AREA:inf). Every error exits 1, as rrdtool.";
 
 /// A drop-in for `rrdtool graph`.
 #[derive(clap::Args)]
@@ -57,7 +72,8 @@ Limits (refused by validation, so librrd never crashes or exhausts memory):
     reason = "four mutually exclusive command-line flags"
 )]
 pub(crate) struct Args {
-    /// Validate only and print the diagnostics.
+    /// Validate only: print OK, or every problem with its argument index (exit 1). This and
+    /// the other mode flags may also stand anywhere after OUTPUT.
     #[arg(long, group = "mode")]
     check: bool,
     /// Print the canonical argument list, one argument per line.
@@ -82,19 +98,85 @@ pub(crate) struct Args {
     graph: Vec<OsString>,
 }
 
+/// The mode flags, as they are written.
+const MODES: [&str; 4] = ["--check", "--emit", "--info", "--to-rust"];
+
+/// Takes our mode flags out of the graph's arguments, wherever they stand, the way getopt
+/// would read them: the value of an option that takes one (`--title --check`, `-t --check`)
+/// stays a value, and nothing after `--` is a flag.
+fn take_modes(graph: Vec<OsString>) -> (Vec<OsString>, Vec<&'static str>) {
+    let by_short = |c: char| OPTIONS.iter().find(|o| o.short == Some(c));
+    let (mut rest, mut modes) = (Vec::with_capacity(graph.len()), Vec::new());
+    let (mut value_next, mut positional_only) = (false, false);
+    for a in graph {
+        if std::mem::take(&mut value_next) || positional_only {
+            rest.push(a);
+            continue;
+        }
+        let Some(s) = a.to_str() else {
+            rest.push(a);
+            continue;
+        };
+        if let Some(mode) = MODES.iter().find(|m| **m == s) {
+            modes.push(*mode);
+            continue;
+        }
+        if s == "--" {
+            positional_only = true;
+        } else if let Some(long) = s.strip_prefix("--") {
+            value_next =
+                !long.contains('=') && option_info(long).is_some_and(OptionInfo::takes_value);
+        } else if let Some(cluster) = s.strip_prefix('-') {
+            for (i, c) in cluster.char_indices() {
+                match by_short(c) {
+                    Some(o) if o.takes_value() => {
+                        value_next = cluster[i + c.len_utf8()..].is_empty();
+                        break;
+                    }
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
+        rest.push(a);
+    }
+    (rest, modes)
+}
+
 pub(crate) fn run(args: Args) -> Result<Exit> {
     let Args {
-        check,
-        emit,
-        info,
-        to_rust,
+        mut check,
+        mut emit,
+        mut info,
+        mut to_rust,
         graph,
     } = args;
-    let spec = GraphSpec::parse_os_args(&graph)?;
-    if check {
-        write_stdout(b"OK\n")?;
-        return Ok(Exit::SUCCESS);
+    let (graph, modes) = take_modes(graph);
+    for m in &modes {
+        match *m {
+            "--check" => check = true,
+            "--emit" => emit = true,
+            "--info" => info = true,
+            _ => to_rust = true,
+        }
     }
+    if [check, emit, info, to_rust].iter().filter(|m| **m).count() > 1 {
+        return Err(Error::Usage(
+            "--check, --emit, --info and --to-rust exclude each other".into(),
+        ));
+    }
+    if check {
+        let problems = GraphSpec::diagnose_os(&graph);
+        if problems.is_empty() {
+            write_stdout(b"OK\n")?;
+            return Ok(Exit::SUCCESS);
+        }
+        for p in problems {
+            report(&Error::Graph(p));
+        }
+        return Ok(Exit::code(1));
+    }
+    let spec = GraphSpec::parse_os_args(&graph)?;
     if emit {
         let mut text = Vec::new();
         for a in spec.to_os_args() {
@@ -110,13 +192,19 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     }
     let to_stdout = spec.output() == "-";
     // With `-`, the image comes back in memory; otherwise librrd writes the file itself.
-    let rendered = spec.render_to_output()?;
+    let rendered = spec.render()?;
     if info {
         write_stdout(rendered.to_graphv_text().as_bytes())?;
     } else if to_stdout {
         if let Some(img) = rendered.image() {
             write_stdout(img)?;
         }
+    } else if rendered.meta().is_none()
+        && rendered.prints().is_empty()
+        && rendered.image_info().is_none()
+    {
+        // A graph that neither draws nor prints (no elements, only COMMENTs, only DEFs): librrd
+        // answers nothing, and rrdtool prints nothing, not even `0x0`.
     } else {
         let mut text = String::new();
         // rrdtool prints the --imginfo line in place of the size, but it only looks for the

@@ -12,6 +12,7 @@ mod graph;
 mod man;
 mod routemap;
 mod rrd;
+mod rrd_collect;
 mod scan;
 mod size;
 mod trace;
@@ -53,15 +54,25 @@ fn parsing_command(command: clap::Command) -> clap::Command {
         .mut_subcommands(parsing_command)
 }
 
-fn parse() -> Cli {
-    let matches = parsing_command(Cli::command()).get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+fn parse() -> Result<Cli, clap::Error> {
+    let matches = parsing_command(Cli::command()).try_get_matches()?;
+    Cli::from_arg_matches(&matches)
 }
 
 fn main() -> ExitCode {
-    let cli = parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        // `opskit graph` is a drop-in for `rrdtool graph`, which exits 1 on every error, usage
+        // errors included.
+        Err(e) if e.use_stderr() && std::env::args_os().nth(1).is_some_and(|a| a == "graph") => {
+            let _ = e.print();
+            return ExitCode::from(1);
+        }
+        Err(e) => e.exit(),
+    };
     // `graph` and `rrd` are rrdtool drop-ins, and rrdtool exits 1 on every error; the other
     // commands exit 2 on an error, as clamdscan does and as clap does for usage errors.
+    let graph = matches!(cli.command, Command::Graph(_));
     let (result, error_status) = match cli.command {
         Command::Scan(args) => (scan::run(args), 2),
         Command::Graph(args) => (graph::run(args), 1),
@@ -76,7 +87,11 @@ fn main() -> ExitCode {
         Ok(exit) => exit.exit_code(),
         Err(e) => {
             error::report(&e);
-            ExitCode::from(if e.is_usage() { 2 } else { error_status })
+            ExitCode::from(if e.is_usage() && !graph {
+                2
+            } else {
+                error_status
+            })
         }
     }
 }

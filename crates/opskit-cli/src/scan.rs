@@ -34,8 +34,50 @@
 //! Results that arrived before a failure (a stall, a deadline, a reset, a cut or garbled
 //! line, a result cap) are always printed, with the error next to the host or path.
 //!
-//! When standard error is a terminal, a progress line (`scanning: done/total`) shows for long
-//! scans: 50 jobs (paths or files times hosts) or more, or once a second has passed.
+//! # Live output
+//!
+//! Results are printed as clamd sends them: CONTSCAN, MULTISCAN and ALLMATCHSCAN send one line
+//! per infected or failed file during the scan, and each line is shown then, not when the
+//! fleet is done. Each host's `connection [OK]` line comes when it has answered PING (and
+//! RELOAD, VERSION), its errors when it is done. With several hosts, scan lines start with
+//! the host. When standard error is a terminal (and without `--json`), a progress bar per
+//! host shows files scanned, infected, errors and elapsed time; it is cleared at the end.
+//!
+//! # clamdscan's flags
+//!
+//! `-m/--multiscan`, `--stream` and `--fdpass` choose the mode as `--mode` does;
+//! `-i/--infected` prints only infected lines; `--no-summary` leaves out the summary;
+//! `-f/--file-list FILE` reads paths to scan, one per line; a path `-` streams standard
+//! input (spooled once, then sent to every host; its lines read `stdin: ...`). Running with
+//! no path is an error, not an empty "all clean" run.
+//!
+//! # Policies
+//!
+//! `--policy FILE` runs the environments of a policy file (`clamd_proto::policy` documents
+//! the format): each environment's hosts, mode, paths, excludes, RELOAD, per-host timeout and
+//! concurrency. `--env NAME` runs one. Each host's signature version and date (from VERSION)
+//! is printed, with a warning when it is older than the environment's `max_db_age`. The exit
+//! status is clamdscan's over all environments. With `--json`, one JSON document (the format
+//! below) per environment, one per line, in name order, each with an `environment` object:
+//! its `name` and `db_warnings`, one per host whose signatures are `stale` (with `date`,
+//! `age_seconds`, `max_seconds`) or `undated`, each with a `message`. The warnings also go to
+//! standard error.
+//!
+//! `--daemon` runs each environment on its schedule (`every`: at start, then at that
+//! interval; `cron`: at the cron times, UTC) until SIGTERM or SIGINT. Results are printed as
+//! they arrive, so everything received is on standard output when it stops; a run cut short
+//! by the signal is reported as interrupted, with the results it received. SIGHUP reads the
+//! policy again: new environments start, removed ones stop being scheduled, and a policy
+//! with a mistake is refused with a warning and the old one kept. One environment's failure
+//! (even of its whole fleet) never stops the others. The exit status is 0 after a clean stop,
+//! 2 when a run was interrupted.
+//!
+//! `--db PATH` records every policy run (once or by the daemon) in an `SQLite` file compiled
+//! into opskit: each run's environment, policy, start, end and status, each host's state,
+//! version, time and error, every infected file with its signature and every per-file error.
+//! A run's start and each finished host are committed as they happen, so a daemon killed
+//! with SIGKILL leaves a consistent file whose cut run is still `running`; one stopped by
+//! SIGTERM or SIGINT is marked `interrupted`. Nothing is recorded without `--db`.
 //!
 //! # JSON
 //!
@@ -77,16 +119,16 @@
 //! Python, `os.fsencode(json.loads(text)["hosts"][0]["results"][0]["path"])` gives back the
 //! exact bytes.
 
+mod history;
 mod json;
+mod live;
+mod policy;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use clamd_proto::{
-    Endpoint, Fleet, FleetReport, HostReport, JobStatus, Progress, ScanMode, ScanPlan, SkipReason,
-};
+use clamd_proto::{Endpoint, Fleet, FleetReport, ScanMode, ScanPlan};
 
 use crate::error::{Error, Exit, Result};
 
@@ -102,6 +144,16 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   scanned; otherwise 0. Errors are counted in the summary either way. Results \
                   that arrived before a failure (a stall, a deadline, a reset, a result cap) \
                   are kept and printed with the error.\n\n\
+                  Results are printed as clamd sends them (CONTSCAN and MULTISCAN stream one \
+                  line per infected or failed file); on a terminal a progress bar per host \
+                  shows files scanned, infected, errors and elapsed time.\n\n\
+                  Modes: scan stops at the first infected file; contscan and multiscan report \
+                  every infected file (multiscan with clamd's threads in parallel); allmatch \
+                  reports every signature that matches each file. A clamd that stops at the \
+                  first match (AllowAllMatchScan no in clamd.conf) refuses ALLMATCHSCAN: each \
+                  path gets clamd's ERROR line (ALLMATCHSCAN command disabled by clamd \
+                  configuration.), counted in Errors, and nothing under it is scanned or \
+                  reported clean; use contscan there for the first match of each file.\n\n\
                   Local walks (stream, fdpass) never abort: an unreadable file or directory, a \
                   path longer than the kernel's PATH_MAX (4096 bytes), a symbolic link loop or \
                   dangling link, a special file (device, FIFO, socket) and an entry that \
@@ -109,7 +161,12 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   rest is scanned. Links to files are followed; links to directories inside a \
                   named directory are not (a SKIPPED line). Order: as given, then names in byte \
                   order, depth first. The summary's Errors is clamdscan's Total errors: walk \
-                  errors (once), error lines, and failed and unscanned hosts."
+                  errors (once), error lines, and failed and unscanned hosts.\n\n\
+                  --policy FILE runs a scan policy (TOML, one [env.NAME] table per environment: \
+                  hosts, mode, paths, exclude, reload, timeout, concurrency, every or cron, \
+                  max_db_age); --daemon runs each environment on its schedule until SIGTERM or \
+                  SIGINT, and SIGHUP reloads the policy; --db PATH records every run in an \
+                  SQLite history file."
 )]
 #[expect(
     clippy::struct_excessive_bools,
@@ -124,9 +181,28 @@ pub(crate) struct Args {
     #[arg(long = "unix", value_name = "PATH")]
     unix: Vec<PathBuf>,
     /// How to scan: a path scan on the hosts, or local files streamed (stream) or passed by
-    /// descriptor (fdpass, Unix sockets only).
+    /// descriptor (fdpass, Unix sockets only). allmatch on a clamd with `AllowAllMatchScan
+    /// no` gives an ERROR line for every path of that host (see below).
     #[arg(long, value_enum, default_value_t = ModeArg::Contscan)]
     mode: ModeArg,
+    /// clamdscan's -m: MULTISCAN, as --mode multiscan.
+    #[arg(short = 'm', long, conflicts_with_all = ["stream", "fdpass"])]
+    multiscan: bool,
+    /// clamdscan's --stream: send local files with INSTREAM, as --mode stream.
+    #[arg(long, conflicts_with = "fdpass")]
+    stream: bool,
+    /// clamdscan's --fdpass: pass local files by descriptor, as --mode fdpass.
+    #[arg(long)]
+    fdpass: bool,
+    /// clamdscan's -i: print only infected lines (and failures of hosts and paths).
+    #[arg(short = 'i', long)]
+    infected: bool,
+    /// clamdscan's --no-summary: leave out the summary.
+    #[arg(long)]
+    no_summary: bool,
+    /// clamdscan's -f: read the paths to scan from FILE, one per line (after those given).
+    #[arg(short = 'f', long, value_name = "FILE")]
+    file_list: Option<PathBuf>,
     /// Reload the virus database on each host first.
     #[arg(long)]
     reload: bool,
@@ -170,7 +246,33 @@ pub(crate) struct Args {
     /// `schemas/scan.json` of the opskit sources.
     #[arg(long)]
     json: bool,
-    /// Paths to scan: on the hosts for path scans, local for stream and fdpass.
+    /// Run the environments of this scan policy (TOML) instead of --host/--unix and paths.
+    /// The policy sets each environment's hosts, mode, paths, RELOAD, --host-timeout and
+    /// --concurrency; --connect-timeout, --deadline and the result caps still apply.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = [
+            "hosts", "unix", "paths", "file_list", "mode", "multiscan", "stream", "fdpass",
+            "reload", "host_timeout", "concurrency"
+        ]
+    )]
+    policy: Option<PathBuf>,
+    /// With --policy: run only this environment.
+    #[arg(long = "env", value_name = "NAME", requires = "policy")]
+    env: Option<String>,
+    /// With --policy: run each environment on its schedule until SIGTERM or SIGINT; SIGHUP
+    /// reloads the policy.
+    #[arg(long, requires = "policy")]
+    daemon: bool,
+    /// With --policy: record every run in this `SQLite` history file (created if missing):
+    /// each run's environment, policy, start, end and status, each host's state, version,
+    /// time and error, every infected file and every per-file error. Each write is a
+    /// transaction; a run killed midway stays `running`, with the hosts it finished.
+    #[arg(long, value_name = "PATH", requires = "policy")]
+    db: Option<PathBuf>,
+    /// Paths to scan: on the hosts for path scans, local for stream and fdpass; `-` streams
+    /// standard input.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
@@ -185,11 +287,49 @@ enum ModeArg {
     Fdpass,
 }
 
+impl Args {
+    /// The mode, with clamdscan's aliases.
+    fn mode(&self) -> ModeArg {
+        if self.multiscan {
+            ModeArg::Multiscan
+        } else if self.stream {
+            ModeArg::Stream
+        } else if self.fdpass {
+            ModeArg::Fdpass
+        } else {
+            self.mode
+        }
+    }
+
+    fn show(&self) -> live::Show {
+        live::Show {
+            ping: self.ping,
+            version: self.server_version,
+            stats: self.stats,
+            infected_only: self.infected,
+        }
+    }
+}
+
+/// Whether progress bars are drawn: on a terminal, never with --json.
+fn bars(args: &Args) -> bool {
+    !args.json && std::io::stderr().is_terminal()
+}
+
 #[expect(
     clippy::needless_pass_by_value,
     reason = "the interface every subcommand shares with main.rs"
 )]
 pub(crate) fn run(args: Args) -> Result<Exit> {
+    if args.concurrency == 0 {
+        return Err(Error::Usage("--concurrency must be at least 1".into()));
+    }
+    if args.max_results == 0 {
+        return Err(Error::Usage("--max-results must be at least 1".into()));
+    }
+    if let Some(file) = &args.policy {
+        return policy::run(&args, file);
+    }
     let mut hosts = Vec::new();
     for h in &args.hosts {
         let ep: Endpoint = h
@@ -206,17 +346,34 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     if hosts.is_empty() {
         hosts.push(Endpoint::unix(DEFAULT_SOCKET));
     }
-    if args.concurrency == 0 {
-        return Err(Error::Usage("--concurrency must be at least 1".into()));
+    let mut paths = args.paths.clone();
+    if let Some(list) = &args.file_list {
+        paths.extend(file_list(list)?);
     }
-    if args.max_results == 0 {
-        return Err(Error::Usage("--max-results must be at least 1".into()));
+    if paths.is_empty() {
+        return Err(Error::Usage(
+            "no path to scan: give paths, -f FILE, or - for standard input (a run with \
+             nothing to scan would report nothing, not \"all clean\")"
+                .into(),
+        ));
+    }
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && paths.len() > 1 {
+        return Err(Error::Usage(
+            "- (standard input) must be the only path".into(),
+        ));
     }
     let concurrency = fit_concurrency(args.concurrency);
-    let plan = target(&args)
-        .reload(args.reload)
-        .version(true)
-        .stats(args.stats);
+    // Standard input is read once, into an unnamed-on-close temporary file that every host
+    // is sent.
+    let spool = if stdin { Some(spool_stdin()?) } else { None };
+    let plan = match &spool {
+        Some(f) => ScanPlan::stream([f.path()]),
+        None => target(args.mode(), &paths),
+    }
+    .reload(args.reload)
+    .version(true)
+    .stats(args.stats);
     let mut fleet = Fleet::builder(hosts)
         .concurrency(concurrency)
         .per_host(concurrency)
@@ -229,10 +386,46 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     }
     let fleet = fleet.build()?;
 
-    let progress = Spinner::new(!args.json && std::io::stderr().is_terminal());
-    let report = fleet.run_with_progress(&plan, |p| progress.update(p));
-    progress.clear();
+    let report = if args.json {
+        fleet.run(&plan)
+    } else {
+        let names: Vec<String> = fleet.hosts().iter().map(ToString::to_string).collect();
+        let show = args.show();
+        let live = live::Live::new(show, &names, plan.jobs_per_host(), bars(&args));
+        let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
+        let report = fleet.run_with_events(&plan, |e| match (&stdin_name, e) {
+            (
+                Some(tmp),
+                clamd_proto::FleetEvent::Result {
+                    host,
+                    endpoint,
+                    result,
+                },
+            ) if result.path() == tmp => {
+                let renamed = result.clone().with_path("stdin");
+                live.event(clamd_proto::FleetEvent::Result {
+                    host,
+                    endpoint,
+                    result: &renamed,
+                });
+            }
+            (_, e) => live.event(e),
+        });
+        live.finish()
+            .map_err(|e| Error::io("writing the report", e))?;
+        report
+    };
+    let report = match &spool {
+        Some(f) => rename_stdin(report, f.path()),
+        None => report,
+    };
+    print_report(&args, &report)?;
+    Ok(Exit::code(report.summary().exit_code()))
+}
 
+/// Prints the end of a run: JSON, or the walk's entries not scanned and the summary (the
+/// hosts' lines were printed live).
+fn print_report(args: &Args, report: &FleetReport) -> Result<()> {
     if args.json && args.stats {
         for h in &report.hosts {
             if let Some(s) = &h.stats {
@@ -243,16 +436,64 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     // Written as it goes: the report of a host at its result cap is as large as the cap.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let printed = if args.json {
-        json::write(&mut out, &report)
+        json::write(&mut out, report)
     } else {
-        text(&mut out, &report, &args)
+        walk_text(&mut out, report, args.infected).and_then(|()| {
+            if args.no_summary {
+                Ok(())
+            } else {
+                summary_text(&mut out, report, None)
+            }
+        })
     };
     if let Err(e) = printed.and_then(|()| out.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         return Err(Error::io("writing the report", e));
     }
-    Ok(Exit::code(report.summary().exit_code()))
+    Ok(())
+}
+
+/// Paths from a clamdscan `-f` file: one per line, empty lines ignored.
+fn file_list(path: &Path) -> Result<Vec<PathBuf>> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    Ok(bytes
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .map(|l| PathBuf::from(std::ffi::OsStr::from_bytes(l)))
+        .collect())
+}
+
+/// Standard input, copied into a temporary file (removed when dropped) so that every host
+/// gets the same bytes.
+fn spool_stdin() -> Result<tempfile::NamedTempFile> {
+    let mut f = tempfile::Builder::new()
+        .prefix("opskit-stdin")
+        .tempfile()
+        .map_err(|e| Error::io("creating a temporary file for standard input", e))?;
+    std::io::copy(&mut std::io::stdin().lock(), f.as_file_mut())
+        .map_err(|e| Error::io("reading standard input", e))?;
+    Ok(f)
+}
+
+/// The report with the spool file's path replaced by `stdin`, as clamdscan names it.
+fn rename_stdin(mut report: FleetReport, tmp: &Path) -> FleetReport {
+    for h in &mut report.hosts {
+        for r in &mut h.results {
+            if r.path() == tmp {
+                *r = r.clone().with_path("stdin");
+            }
+        }
+        for j in &mut h.jobs {
+            if j.path == tmp {
+                j.path = PathBuf::from("stdin");
+            }
+        }
+    }
+    report
 }
 
 /// File descriptors kept free for everything but scan connections (standard streams, the
@@ -297,29 +538,30 @@ fn fit_concurrency(wanted: usize) -> usize {
 /// The plan for the paths given: a path scan on the hosts, or, for `stream` and `fdpass`, the
 /// files of [`clamd_proto::walk`], which never aborts: its errors and skipped entries go into
 /// the plan and so into the report.
-fn target(args: &Args) -> ScanPlan {
-    if args.paths.is_empty() {
-        return ScanPlan::new();
-    }
-    let mode = match args.mode {
+fn target(mode: ModeArg, paths: &[PathBuf]) -> ScanPlan {
+    let mode = match mode {
         ModeArg::Scan => ScanMode::Scan,
         ModeArg::Contscan => ScanMode::ContScan,
         ModeArg::Multiscan => ScanMode::MultiScan,
         ModeArg::Allmatch => ScanMode::AllMatchScan,
-        ModeArg::Stream => return ScanPlan::stream_walk(clamd_proto::walk(&args.paths)),
-        ModeArg::Fdpass => return ScanPlan::fildes_walk(clamd_proto::walk(&args.paths)),
+        ModeArg::Stream => return ScanPlan::stream_walk(clamd_proto::walk(paths)),
+        ModeArg::Fdpass => return ScanPlan::fildes_walk(clamd_proto::walk(paths)),
     };
-    ScanPlan::paths(mode, &args.paths)
+    ScanPlan::paths(mode, paths)
 }
 
-fn text(out: &mut impl Write, report: &FleetReport, args: &Args) -> std::io::Result<()> {
-    walk_text(out, report)?;
-    for h in &report.hosts {
-        host_text(out, h, args)?;
-    }
+/// The summary block; `env` names the environment of a policy run.
+fn summary_text(
+    out: &mut impl Write,
+    report: &FleetReport,
+    env: Option<&str>,
+) -> std::io::Result<()> {
     let sum = report.summary();
     let jobs = sum.jobs;
-    writeln!(out, "----------- SCAN SUMMARY -----------")?;
+    match env {
+        Some(name) => writeln!(out, "----------- SCAN SUMMARY ({name}) -----------")?,
+        None => writeln!(out, "----------- SCAN SUMMARY -----------")?,
+    }
     writeln!(
         out,
         "Hosts: {} ({} failed, {} not scanned)",
@@ -341,96 +583,19 @@ fn text(out: &mut impl Write, report: &FleetReport, args: &Args) -> std::io::Res
     writeln!(out, "Time: {:.3} s", report.elapsed.as_secs_f64())
 }
 
-/// The local walk's errors and skips, in clamdscan's line form.
-fn walk_text(out: &mut impl Write, report: &FleetReport) -> std::io::Result<()> {
+/// The local walk's errors and skips, in clamdscan's line form (with `-i`, only errors).
+fn walk_text(
+    out: &mut impl Write,
+    report: &FleetReport,
+    infected_only: bool,
+) -> std::io::Result<()> {
     for e in &report.walk_errors {
         writeln!(out, "{e} ERROR")?;
     }
-    for k in &report.skipped {
-        writeln!(out, "{k} SKIPPED")?;
-    }
-    Ok(())
-}
-
-fn host_text(out: &mut impl Write, h: &HostReport, args: &Args) -> std::io::Result<()> {
-    let host = &h.endpoint;
-    if let Some(reason) = h.not_scanned {
-        return writeln!(out, "{host} not scanned: {reason}");
-    }
-    match &h.error {
-        Some(e) if h.latency.is_none() => writeln!(out, "{host} connection [FAILED] {e}")?,
-        _ => writeln!(out, "{host} connection [OK]")?,
-    }
-    if args.ping
-        && let Some(l) = h.latency
-    {
-        writeln!(out, "{host} ping {:.3} ms", l.as_secs_f64() * 1e3)?;
-    }
-    if args.server_version
-        && let Some(v) = &h.version
-    {
-        writeln!(out, "{host} version {v}")?;
-    }
-    if args.stats
-        && let Some(st) = &h.stats
-    {
-        writeln!(out, "{host} stats:\n{}", st.raw.trim_end())?;
-    }
-    for r in &h.results {
-        writeln!(out, "{r}")?;
-    }
-    if let (Some(e), Some(_)) = (&h.error, h.latency) {
-        writeln!(out, "{host} ERROR {e}")?;
-    }
-    for j in &h.jobs {
-        let path = j.path.display();
-        match &j.status {
-            JobStatus::Done => {}
-            JobStatus::Failed(e) => writeln!(out, "{host} {path} ERROR {e}")?,
-            JobStatus::Skipped(SkipReason::HostFailed) if h.error.is_some() => {}
-            JobStatus::Skipped(reason) => writeln!(out, "{host} {path} not scanned: {reason}")?,
-            _ => writeln!(out, "{host} {path} not scanned")?,
+    if !infected_only {
+        for k in &report.skipped {
+            writeln!(out, "{k} SKIPPED")?;
         }
     }
     Ok(())
-}
-
-/// A progress line on standard error, only on a terminal and only for long scans (50 jobs or
-/// more, or once a second has passed).
-struct Spinner {
-    enabled: bool,
-    start: Instant,
-    shown: Mutex<bool>,
-}
-
-impl Spinner {
-    fn new(enabled: bool) -> Self {
-        Self {
-            enabled,
-            start: Instant::now(),
-            shown: Mutex::new(false),
-        }
-    }
-
-    fn update(&self, p: Progress) {
-        // A long scan: many jobs, or a few that take a while.
-        let long = p.total >= 50 || self.start.elapsed() >= Duration::from_secs(1);
-        if !self.enabled || !long {
-            return;
-        }
-        if let Ok(mut shown) = self.shown.lock() {
-            *shown = true;
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\rscanning: {}/{} ", p.done, p.total);
-            let _ = err.flush();
-        }
-    }
-
-    fn clear(&self) {
-        if self.shown.lock().is_ok_and(|s| *s) {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
-        }
-    }
 }

@@ -53,11 +53,19 @@ mod live;
                   T) + P / --pps + 1 s: 63 s for one target \
                   on one port with the defaults, 2405 s for 10,000 targets. A run normally ends \
                   long before it (a dead target stops at the --gap-limit after one timeout).\n\n\
+                  Middleboxes: each ICMP error's quote of the probe is compared with the probe \
+                  sent (addresses, ports, IP ID, DSCP, ECN, sequence number, flags, window, MSS \
+                  and the other TCP options; past the sequence number only as far as the router \
+                  quoted). A cell where a rewrite first shows ends in ` *`, and a `* ...` line \
+                  under the table says what changed; `rewrites` and `middleboxes` in --json.\n\n\
+                  With --rdns, names come from one nameserver (--dns-server, or the first of \
+                  /etc/resolv.conf) within --rdns-deadline for all lookups together.\n\n\
                   Exit status: 0 when every trace ended by a stop condition; 1 when the traces \
                   were printed but some target could not be traced, some traces were cut short \
                   by the deadline or failed, or a later \
-                  step failed (AS resolution, writing --svg/--png, a map over its size limit), \
-                  with a warning on stderr; 2 on an error."
+                  step failed (AS resolution, reverse DNS lookups that failed or timed out, \
+                  writing --svg/--png, a map over its size limit), with a warning on stderr; 2 on \
+                  an error."
 )]
 pub(crate) struct Args {
     /// Targets: host names or IPv4/IPv6 addresses.
@@ -132,6 +140,60 @@ pub(crate) struct Args {
     /// Also draw the route map as PNG to this file.
     #[arg(long, value_name = "FILE")]
     png: Option<PathBuf>,
+    #[command(flatten)]
+    rdns: RdnsArgs,
+}
+
+/// The reverse DNS arguments of `opskit trace`.
+#[derive(clap::Args)]
+struct RdnsArgs {
+    /// Look up the name (PTR record) of every address that answered, after the trace, and show
+    /// it beside the address (off by default, as in scapy).
+    #[arg(long)]
+    rdns: bool,
+    /// The nameserver for --rdns: an address, with an optional port (`192.0.2.53`,
+    /// `[2001:db8::53]:5353`) [default: the first nameserver of /etc/resolv.conf].
+    #[arg(long, value_name = "ADDR", requires = "rdns", value_parser = parse_dns_server)]
+    dns_server: Option<std::net::SocketAddr>,
+    /// The deadline of all --rdns lookups together: seconds or a span such as 500ms; names not
+    /// found by then are left out, with a warning.
+    #[arg(long, default_value = "5", value_name = "SPAN", value_parser = crate::duration::parse)]
+    rdns_deadline: Duration,
+}
+
+/// A nameserver address: `ADDR` (port 53) or `ADDR:PORT` (`[V6]:PORT` for IPv6).
+fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(a) = s.parse::<std::net::IpAddr>() {
+        return Ok(std::net::SocketAddr::new(a, 53));
+    }
+    s.parse().map_err(|_| {
+        format!("{s:?} is not an address (192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53)")
+    })
+}
+
+/// Puts the names of the addresses that answered on the report (--rdns); true when some
+/// lookups failed or timed out, with a warning.
+fn reverse_dns(args: &RdnsArgs, report: &mut TraceReport) -> Result<bool> {
+    if !args.rdns {
+        return Ok(false);
+    }
+    let rdns = match args.dns_server {
+        Some(server) => tcptrace::ReverseDns::new(server),
+        None => tcptrace::ReverseDns::from_resolv_conf()?,
+    };
+    let mut rdns = rdns.deadline(args.rdns_deadline);
+    let out = rdns.annotate(report)?;
+    if out.is_partial() {
+        warn(format_args!(
+            "reverse DNS via {}: {} of {} addresses got no answer by the deadline and {} failed; \
+             the trace is printed with the names that were found",
+            rdns.server(),
+            out.timed_out.len(),
+            out.names.len() + out.no_name.len() + out.timed_out.len() + out.failed.len(),
+            out.failed.len()
+        ));
+    }
+    Ok(out.is_partial())
 }
 
 fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::ConfigError> {
@@ -273,6 +335,13 @@ pub(crate) fn run(mut args: Args) -> Result<Exit> {
             "{e}; the trace is printed with the AS data that was found"
         ));
         partial = true;
+    }
+    match reverse_dns(&args.rdns, &mut report) {
+        Ok(p) => partial |= p,
+        Err(e) => {
+            warn(format_args!("{e}; the trace is printed without names"));
+            partial = true;
+        }
     }
     if args.json {
         let mut j = report

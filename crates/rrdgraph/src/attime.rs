@@ -16,7 +16,8 @@
 enum Tok {
     Num(String),
     Word(String),
-    Sign,
+    /// `+` or `-` (true).
+    Sign(bool),
     Colon,
     Dot,
     Slash,
@@ -94,7 +95,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, &'static str> {
                 out.push(Tok::Word(s[start..i].to_ascii_lowercase()));
             }
             b'+' | b'-' => {
-                out.push(Tok::Sign);
+                out.push(Tok::Sign(c == b'-'));
                 i += 1;
             }
             b':' => {
@@ -137,7 +138,17 @@ fn check_date(month: u64, day: u64) -> Result<(), &'static str> {
 struct P {
     t: Vec<Tok>,
     i: usize,
+    /// A seconds-since-epoch reference, the one kind whose absolute time is known here.
+    epoch: Option<u64>,
+    /// The earliest the offsets can move that reference, in seconds: each unit at its longest
+    /// backwards (`m` may be a month, a month 31 days, a year 366) and shortest forwards.
+    earliest_shift: i128,
 }
+
+/// librrd's "1980": ten years of seconds (1979-12-30). librrd refuses to fetch data from
+/// before it ("the first entry to fetch should be after 1980"), so a graph that starts earlier
+/// fails in librrd (checked with rrdtool 1.7.2: `315360001-1` draws, `315360001-2` does not).
+const EPOCH_1980: i128 = 315_360_000;
 
 impl P {
     fn peek(&self) -> Option<&Tok> {
@@ -260,7 +271,7 @@ impl P {
 
     fn reference(&mut self) -> Result<(), &'static str> {
         match self.peek().cloned() {
-            None | Some(Tok::Sign) => Ok(()),
+            None | Some(Tok::Sign(_)) => Ok(()),
             Some(Tok::Word(w)) => match w.as_str() {
                 "now" | "n" => {
                     self.i += 1;
@@ -268,7 +279,7 @@ impl P {
                 }
                 "start" | "s" | "end" | "e" | "epoch" => {
                     self.i += 1;
-                    if self.peek() == Some(&Tok::Sign) {
+                    if matches!(self.peek(), Some(Tok::Sign(_))) {
                         Ok(())
                     } else {
                         Err("start, end and epoch must be followed by a + or - offset")
@@ -300,6 +311,7 @@ impl P {
                 match n.len() {
                     _ if clock => self.time_of_day(),
                     _ if value > 315_360_000 => {
+                        self.epoch = Some(value);
                         self.i += 1;
                         Ok(())
                     }
@@ -322,20 +334,29 @@ impl P {
 
     fn offsets(&mut self) -> Result<(), &'static str> {
         while let Some(t) = self.peek() {
-            if *t != Tok::Sign {
+            let Tok::Sign(backwards) = *t else {
                 return Err("expected a + or - offset");
-            }
+            };
             self.i += 1;
             let mut parts = 0;
-            while matches!(self.peek(), Some(Tok::Num(_))) {
+            while let Some(Tok::Num(n)) = self.peek() {
+                let amount: i128 = n.parse().unwrap_or(i128::from(u64::MAX));
                 self.i += 1;
                 parts += 1;
+                let mut unit = None;
                 if let Some(Tok::Word(w)) = self.peek() {
                     if !UNITS.contains(&w.as_str()) {
                         return Err("unknown time unit (expected s, min, h, d, w, mon, y, …)");
                     }
+                    unit = Some(w.clone());
                     self.i += 1;
                 }
+                let (shortest, longest) = unit_seconds(unit.as_deref());
+                self.earliest_shift += if backwards {
+                    -amount * longest
+                } else {
+                    amount * shortest
+                };
             }
             if parts == 0 {
                 return Err("a + or - needs an amount");
@@ -371,9 +392,35 @@ pub(crate) fn check(spec: &str) -> Result<(), &'static str> {
     if t.is_empty() {
         return Err("empty");
     }
-    let mut p = P { t, i: 0 };
+    let mut p = P {
+        t,
+        i: 0,
+        epoch: None,
+        earliest_shift: 0,
+    };
     p.reference()?;
-    p.offsets()
+    p.offsets()?;
+    if let Some(epoch) = p.epoch
+        && i128::from(epoch) + p.earliest_shift < EPOCH_1980
+    {
+        return Err("librrd fetches no data from before 1980 (315360000 seconds since the epoch)");
+    }
+    Ok(())
+}
+
+/// The shortest and longest a unit can be, in seconds (a bare number in an offset is seconds).
+fn unit_seconds(unit: Option<&str>) -> (i128, i128) {
+    const DAY: i128 = 86_400;
+    match unit {
+        None | Some("s" | "sec" | "secs" | "second" | "seconds") => (1, 1),
+        Some("m") => (60, 31 * DAY),
+        Some("min" | "mins" | "minute" | "minutes") => (60, 60),
+        Some("h" | "hr" | "hrs" | "hour" | "hours") => (3600, 3600),
+        Some("d" | "day" | "days") => (DAY, DAY),
+        Some("w" | "wk" | "wks" | "week" | "weeks") => (7 * DAY, 7 * DAY),
+        Some("mon" | "month" | "months") => (28 * DAY, 31 * DAY),
+        _ => (365 * DAY, 366 * DAY),
+    }
 }
 
 #[cfg(test)]
@@ -385,6 +432,9 @@ mod tests {
         "20231231",
         "920804400",
         "315360001",
+        "315360001-1",
+        "320000000-1d",
+        "320000000-1m",
         "12/31/2023",
         "1700000000 -1d",
         "00:00 20231231-1d",
@@ -434,6 +484,8 @@ mod tests {
     ];
 
     const LIBRRD_REFUSES: &[&str] = &[
+        "315360001-2",
+        "320000000-1y",
         "today",
         "yesterday noon",
         "tomorrow",

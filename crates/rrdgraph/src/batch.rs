@@ -3,7 +3,7 @@
 //! # Why processes, not threads
 //!
 //! librrd's graph path is not safe under concurrency, and a lock around it (which this crate
-//! has, see [`render_args`]) makes threads useless for throughput. The evidence, on librrd
+//! has, see [`render_raw_args`]) makes threads useless for throughput. The evidence, on librrd
 //! 1.7.2 (Debian 12):
 //!
 //! - **Process-wide option state.** `--week-fmt` is stored in a global buffer: a graph drawn
@@ -19,12 +19,12 @@
 //!
 //! So the batch renderer spreads graphs over worker **processes**, like munin-graph does. Each
 //! worker is a fresh process of the current program (or a command you choose), and runs graphs
-//! one at a time through the same in-process path as [`render_args`], with its own copy of
-//! librrd's globals.
+//! one at a time through the same in-process path as [`GraphSpec::render`], with its own copy
+//! of librrd's globals.
 //!
 //! # Results
 //!
-//! [`BatchRenderer::render_all`] returns one result per job, in the jobs' order. A failing job
+//! [`BatchRenderer::render`] returns one result per spec, in the specs' order. A failing job
 //! gets its own error (librrd's message), and a worker that dies or overruns the deadline fails
 //! only the job it was running: it is killed and replaced for the remaining jobs.
 //!
@@ -36,7 +36,8 @@
 //! returns at once. A program that cannot do that (a test harness, say) passes its own
 //! command with [`BatchBuilder::worker_command`].
 //!
-//! [`render_args`]: crate::render_args
+//! [`render_raw_args`]: crate::render_raw_args
+//! [`GraphSpec::render`]: crate::GraphSpec::render
 //! [`PINNED_OPTIONS`]: crate::PINNED_OPTIONS
 
 use std::ffi::OsString;
@@ -48,7 +49,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::info::{Info, InfoValue};
-use crate::render::{Rendered, render_args};
+use crate::render::{Rendered, render_raw_args};
 use crate::rrd_error::RrdError;
 
 /// The environment variable that makes a process a batch worker (see
@@ -104,7 +105,7 @@ pub(crate) fn serve_worker(mut input: impl Read, mut output: impl Write) -> io::
     output.write_all(HELLO)?;
     output.flush()?;
     while let Some(args) = read_request(&mut input)? {
-        let answer = render_args(&args);
+        let answer = render_raw_args(&args);
         write_answer(&mut output, &answer)?;
         output.flush()?;
     }
@@ -516,13 +517,13 @@ impl Drop for Worker {
 /// processes, and for the worker entry point.
 ///
 /// ```no_run
-/// # fn main() -> Result<(), rrdgraph::RrdError> {
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// rrdgraph::serve_worker_if_requested(); // first thing in main
 /// let mut batch = rrdgraph::BatchRenderer::builder().workers(2).build()?;
-/// let jobs: Vec<Vec<String>> = (0..10)
-///     .map(|i| vec!["-".into(), format!("DEF:x=host{i}.rrd:in:AVERAGE"), "LINE1:x#ff0000".into()])
-///     .collect();
-/// for (i, result) in batch.render_all(&jobs).into_iter().enumerate() {
+/// let specs = (0..10)
+///     .map(|i| rrdgraph::traffic("-", format!("host{i}.rrd")))
+///     .collect::<Result<Vec<_>, _>>()?;
+/// for (i, result) in batch.render(&specs).into_iter().enumerate() {
 ///     match result {
 ///         Ok(r) => println!("graph {i}: {} bytes", r.image().map_or(0, <[u8]>::len)),
 ///         Err(e) => println!("graph {i}: {e}"),
@@ -571,15 +572,21 @@ impl BatchRenderer {
         self.pool.len()
     }
 
-    /// Renders every job (an argument list as for [`render_args`]: output file first) and
-    /// returns the results in the jobs' order. With `-` as the output file the image comes
-    /// back in the result; a named file is written by the worker (workers run in this
-    /// process's working directory).
+    /// Renders every spec, as [`GraphSpec::render`](crate::GraphSpec::render) does in-process,
+    /// and returns the results in the specs' order: with `-` as a spec's output the image comes
+    /// back in its result; a named file is written by the worker (workers run in this process's
+    /// working directory, so give relative paths from there).
     ///
-    /// Workers start on first use and stay up for the next batch. A job whose worker cannot
-    /// start, dies or overruns the deadline fails with [`RrdError::Worker`]; the next job gets
+    /// Workers start on first use and stay up for the next batch. A spec whose worker cannot
+    /// start, dies or overruns the deadline fails with [`RrdError::Worker`]; the next spec gets
     /// a new worker.
-    pub fn render_all<J, S>(&mut self, jobs: &[J]) -> Vec<Result<Rendered, RrdError>>
+    pub fn render(&mut self, specs: &[crate::GraphSpec]) -> Vec<Result<Rendered, RrdError>> {
+        let jobs: Vec<Vec<String>> = specs.iter().map(crate::GraphSpec::to_args).collect();
+        self.render_jobs(&jobs)
+    }
+
+    /// Renders argument lists (output file first), one result per job in order.
+    fn render_jobs<J, S>(&mut self, jobs: &[J]) -> Vec<Result<Rendered, RrdError>>
     where
         J: AsRef<[S]> + Sync,
         S: AsRef<str> + Sync,
@@ -614,22 +621,6 @@ impl BatchRenderer {
                     .unwrap_or_else(|| Err(RrdError::Worker("job was not run".into())))
             })
             .collect()
-    }
-
-    /// Renders specs into memory (each spec's [`crate::GraphSpec::to_args`] with `-` as the
-    /// output file), in order, like [`BatchRenderer::render_all`].
-    pub fn render_specs(&mut self, specs: &[crate::GraphSpec]) -> Vec<Result<Rendered, RrdError>> {
-        let jobs: Vec<Vec<String>> = specs
-            .iter()
-            .map(|s| {
-                let mut args = s.to_args();
-                if let Some(first) = args.first_mut() {
-                    "-".clone_into(first);
-                }
-                args
-            })
-            .collect();
-        self.render_all(&jobs)
     }
 }
 

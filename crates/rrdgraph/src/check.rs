@@ -81,9 +81,19 @@ impl Cx<'_> {
 
     fn legend(&self, legend: Option<&Legend>) -> Result<()> {
         if let Some(l) = legend {
-            // Legends are validated on construction; re-check what public fields may have
-            // changed.
+            // Legends are validated on construction; re-check what public fields and
+            // `with_code` may have changed.
             check_text(l.text(), MAX_LEGEND_LEN).map_err(|r| self.err("legend", r))?;
+            let len = l.to_raw().len();
+            if len > MAX_LEGEND_LEN {
+                return Err(self.err(
+                    "legend",
+                    ValueError::TooLong {
+                        len,
+                        max: MAX_LEGEND_LEN,
+                    },
+                ));
+            }
         }
         Ok(())
     }
@@ -114,6 +124,16 @@ impl Cx<'_> {
             return Err(self.err(field, ValueError::TrailingBackslash));
         }
         Ok(())
+    }
+
+    /// What a LINE, AREA, STACK or TICK draws: a vname defined before it, or a finite number.
+    fn drawn_value(&self, value: &Position) -> Result<()> {
+        match value {
+            Position::VName(v) => self.lookup("value", v, "DEF, CDEF or VDEF", ANY),
+            // librrd takes inf and nan too, and draws nothing useful with them.
+            Position::Num(n) if !n.is_finite() => self.invalid("value", "must be finite"),
+            Position::Num(_) => Ok(()),
+        }
     }
 
     /// A stacked element needs something drawn before it.
@@ -211,7 +231,7 @@ impl Line {
         {
             return cx.invalid("width", "must be a number of pixels from 0 to 100000");
         }
-        cx.lookup("value", &self.value, "DEF, CDEF or VDEF", ANY)?;
+        cx.drawn_value(&self.value)?;
         cx.legend(self.legend.as_ref())?;
         cx.dashes(self.dashes.as_ref(), self.dash_offset)?;
         cx.stack("stack", self.stack)
@@ -220,7 +240,7 @@ impl Line {
 
 impl Area {
     fn check(&self, cx: &Cx<'_>) -> Result<()> {
-        cx.lookup("value", &self.value, "DEF, CDEF or VDEF", ANY)?;
+        cx.drawn_value(&self.value)?;
         cx.legend(self.legend.as_ref())?;
         if self.gradient.is_some() && self.color.is_none() {
             return cx.invalid("gradient", "a gradient needs the first color");
@@ -236,7 +256,7 @@ impl Area {
 
 impl Stack {
     fn check(&self, cx: &Cx<'_>) -> Result<()> {
-        cx.lookup("value", &self.value, "DEF, CDEF or VDEF", ANY)?;
+        cx.drawn_value(&self.value)?;
         cx.legend(self.legend.as_ref())?;
         cx.stack("value", true)
     }
@@ -244,7 +264,7 @@ impl Stack {
 
 impl Tick {
     fn check(&self, cx: &Cx<'_>) -> Result<()> {
-        cx.lookup("value", &self.value, "DEF, CDEF or VDEF", ANY)?;
+        cx.drawn_value(&self.value)?;
         if !self.fraction.is_finite() || !(-1.0..=1.0).contains(&self.fraction) {
             return cx.invalid("fraction", "must be within -1..=1");
         }

@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::element::{
-    Dashes, Element, Format, HRule, Position, Print, RuleParts, ShiftOffset, VRule,
+    Area, Dashes, Element, Format, HRule, Line, Position, Print, RuleParts, ShiftOffset, Stack,
+    Tick, VRule,
 };
 use crate::options::{Font, GraphOption};
 use crate::rpn::VDefFunc;
@@ -151,24 +152,29 @@ fn dashes(d: &Dashes) -> String {
     )
 }
 
+/// The argument of a drawing element's `new`: `&vname` or a float literal (both are
+/// `Into<Position>`).
 fn position(p: &Position) -> String {
     match p {
-        Position::Num(n) => format!("Position::Num({})", float(*n)),
-        Position::VName(v) => format!("Position::VName({}.clone())", var(v)),
+        Position::Num(n) => float(*n),
+        Position::VName(v) => format!("&{}", var(v)),
     }
 }
 
 fn print(p: &Print) -> String {
     let format = match &p.format {
         Format::Value(f) => {
-            let rebuilt = crate::PrintFormat::with(f.text(), f.code());
+            let rebuilt = crate::PrintFormat::new(f.text()).map(|n| match f.code() {
+                Some(c) => n.with_code(c),
+                None => n,
+            });
             let ctor = match f.code() {
                 _ if rebuilt.ok().as_ref() != Some(f) => {
                     format!("PrintFormat::literal({})?", lit(&f.as_legend().to_raw()))
                 }
                 None => format!("PrintFormat::new({})?", lit(f.text())),
                 Some(c) => format!(
-                    "PrintFormat::with({}, Some(ControlCode::{}))?",
+                    "PrintFormat::new({})?.with_code(ControlCode::{})",
                     lit(f.text()),
                     c.rust_name()
                 ),
@@ -189,6 +195,45 @@ fn print(p: &Print) -> String {
         Format::ValStrfduration(l) => format!("Format::ValStrfduration({})", legend(l)),
     };
     format!("Print::with_format(&{}, {format})", var(&p.vname))
+}
+
+/// The builder's typed setter for a common option, if it has one (`.width(650)`).
+fn setter(o: &GraphOption) -> Option<String> {
+    Some(match o {
+        GraphOption::Start(t) => format!("start({})", lit(t.as_str())),
+        GraphOption::End(t) => format!("end({})", lit(t.as_str())),
+        GraphOption::Step(v) => format!("step({v})"),
+        GraphOption::Title(v) => format!("title({})", lit(v)),
+        GraphOption::VerticalLabel(v) => format!("vertical_label({})", lit(v)),
+        GraphOption::Width(v) => format!("width({v})"),
+        GraphOption::Height(v) => format!("height({v})"),
+        GraphOption::UpperLimit(v) => format!("upper_limit({})", float(*v)),
+        GraphOption::LowerLimit(v) => format!("lower_limit({})", float(*v)),
+        GraphOption::Rigid => "rigid()".to_owned(),
+        GraphOption::AltAutoscale => "alt_autoscale()".to_owned(),
+        GraphOption::Logarithmic => "logarithmic()".to_owned(),
+        GraphOption::Base(v) => format!("base({v})"),
+        GraphOption::UnitsExponent(v) => format!("units_exponent({v})"),
+        GraphOption::RightAxis(a, b) => format!("right_axis({}, {})", float(*a), float(*b)),
+        GraphOption::RightAxisLabel(v) => format!("right_axis_label({})", lit(v)),
+        GraphOption::NoLegend => "no_legend()".to_owned(),
+        GraphOption::OnlyGraph => "only_graph()".to_owned(),
+        GraphOption::FullSizeMode => "full_size_mode()".to_owned(),
+        GraphOption::SlopeMode => "slope_mode()".to_owned(),
+        GraphOption::ImgFormat(f) => format!("image_format(ImageFormat::{})", f.rust_name()),
+        GraphOption::Color(tag, c) => {
+            format!("color(ColorTag::{}, {})", tag.rust_name(), color(*c))
+        }
+        GraphOption::Watermark(v) => format!("watermark({})", lit(v)),
+        GraphOption::Daemon(v) => format!("daemon({})", lit(v)),
+        GraphOption::Zoom(v) => format!("zoom({})", float(*v)),
+        GraphOption::Border(v) => format!("border({v})"),
+        GraphOption::LegendPosition(p) => {
+            format!("legend_position(LegendPosition::{})", p.rust_name())
+        }
+        GraphOption::DisableRrdtoolTag => "disable_rrdtool_tag()".to_owned(),
+        _ => return None,
+    })
 }
 
 fn option(o: &GraphOption) -> String {
@@ -339,7 +384,7 @@ fn element(e: &Element) -> String {
             )
         }
         Element::Line(l) => {
-            let mut s = format!(".line(Line::new(&{})", var(&l.value));
+            let mut s = format!(".line(Line::new({})", position(&l.value));
             match l.width {
                 Some(w) if w.to_bits() == 1.0_f64.to_bits() => {}
                 Some(w) => {
@@ -369,15 +414,12 @@ fn element(e: &Element) -> String {
             s
         }
         Element::Area(a) => {
-            let mut s = format!(".area(Area::new(&{})", var(&a.value));
+            let mut s = format!(".area(Area::new({})", position(&a.value));
             if let Some(c) = a.color {
                 let _ = write!(s, ".color({})", color(c));
             }
             if let Some(c) = a.gradient {
-                let h = a
-                    .gradheight
-                    .map_or("None".to_owned(), |h| format!("Some({})", float(h)));
-                let _ = write!(s, ".gradient({}, {h})", color(c));
+                let _ = write!(s, ".gradient({})", color(c));
             }
             if let Some(leg) = &a.legend {
                 let _ = write!(s, ".legend({})", legend(leg));
@@ -388,28 +430,29 @@ fn element(e: &Element) -> String {
             if a.skipscale {
                 s.push_str(".skipscale()");
             }
-            if let (None, Some(h)) = (a.gradient, a.gradheight) {
+            if let Some(h) = a.gradheight {
                 let _ = write!(s, ".gradheight({})", float(h));
             }
             s.push(')');
             s
         }
-        Element::Stack(st) => format!(
-            ".stack(Stack {{ value: {}.clone(), color: {}, legend: {} }})",
-            var(&st.value),
-            st.color
-                .map_or("None".to_owned(), |c| format!("Some({})", color(c))),
-            st.legend
-                .as_ref()
-                .map_or("None".to_owned(), |l| format!("Some({})", legend(l)))
-        ),
+        Element::Stack(st) => {
+            let mut s = format!(".stack(Stack::new({})", position(&st.value));
+            if let Some(c) = st.color {
+                let _ = write!(s, ".color({})", color(c));
+            }
+            if let Some(l) = &st.legend {
+                let _ = write!(s, ".legend({})", legend(l));
+            }
+            s.push(')');
+            s
+        }
         Element::Tick(t) => {
-            let mut s = format!(
-                ".tick(Tick::new(&{}, {}).fraction({})",
-                var(&t.value),
-                color(t.color),
-                float(t.fraction)
-            );
+            let mut s = format!(".tick(Tick::new({})", position(&t.value));
+            if let Some(c) = t.color {
+                let _ = write!(s, ".color({})", color(c));
+            }
+            let _ = write!(s, ".fraction({})", float(t.fraction));
             if let Some(l) = &t.legend {
                 let _ = write!(s, ".legend({})", legend(l));
             }
@@ -434,10 +477,10 @@ fn element(e: &Element) -> String {
 }
 
 fn rule(method: &str, ty: &str, r: &RuleParts<'_>) -> String {
-    let mut s = match r.color {
-        Some(c) => format!("{ty}::new({}, {})", position(r.pos), color(c)),
-        None => format!("{ty}::uncolored({})", position(r.pos)),
-    };
+    let mut s = format!("{ty}::new({})", position(r.pos));
+    if let Some(c) = r.color {
+        let _ = write!(s, ".color({})", color(c));
+    }
     if let Some(l) = r.legend {
         let _ = write!(s, ".legend({})", legend(l));
     }
@@ -463,10 +506,10 @@ fn element_vnames(e: &Element) -> Vec<&VName> {
             v.push(&d.vname);
             v.push(&d.expr.src);
         }
-        Element::Line(l) => v.push(&l.value),
-        Element::Area(a) => v.push(&a.value),
-        Element::Stack(s) => v.push(&s.value),
-        Element::Tick(t) => v.push(&t.value),
+        Element::Line(Line { value, .. })
+        | Element::Area(Area { value, .. })
+        | Element::Stack(Stack { value, .. })
+        | Element::Tick(Tick { value, .. }) => v.extend(value.vname()),
         Element::Shift(s) => {
             v.push(&s.value);
             if let ShiftOffset::VName(n) = &s.offset {
@@ -546,7 +589,14 @@ impl GraphSpec {
         out.push_str("    let spec = GraphSpec::builder()\n");
         let _ = writeln!(out, "        .output({})", lit(&self.output));
         for o in &self.options {
-            let _ = writeln!(out, "        .option({})", option(o));
+            match setter(o) {
+                Some(call) => {
+                    let _ = writeln!(out, "        .{call}");
+                }
+                None => {
+                    let _ = writeln!(out, "        .option({})", option(o));
+                }
+            }
         }
         for e in &self.elements {
             let _ = writeln!(out, "        {}", element(e));

@@ -1,300 +1,43 @@
-//! The layout of a new RRD (`rrdtool create`): data sources, archives, step and start.
+//! The layout of a new RRD (`rrdtool create`): step, start, template, sources, data sources
+//! and archives.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::data_source::DataSource;
+use crate::rra::{Rra, check_data_size};
 use crate::rrd_error::RrdError;
-use crate::value::Cf;
 
-/// The type of a data source.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum DsType {
-    /// `GAUGE`: the value as given.
-    Gauge,
-    /// `COUNTER`: a growing counter (wraps at 32 or 64 bits).
-    Counter,
-    /// `DCOUNTER`: a floating-point counter.
-    DCounter,
-    /// `DERIVE`: a counter that may fall.
-    Derive,
-    /// `DDERIVE`: a floating-point `DERIVE`.
-    DDerive,
-    /// `ABSOLUTE`: a counter reset on each read.
-    Absolute,
-    /// `COMPUTE`: an RPN expression over the other data sources of the RRD.
-    Compute(String),
-}
+/// rrdtool's step when neither `--step` nor a template gives one.
+pub const DEFAULT_STEP: u64 = 300;
 
-/// A data source of [`CreateSpec`]: `DS:name:TYPE:heartbeat:min:max`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DataSource {
-    name: String,
-    kind: DsType,
-    heartbeat: u64,
-    min: Option<f64>,
-    max: Option<f64>,
-}
-
-impl DataSource {
-    /// A data source of `kind` with a heartbeat in seconds and no limits.
-    pub fn new(name: impl Into<String>, kind: DsType, heartbeat: u64) -> Self {
-        Self {
-            name: name.into(),
-            kind,
-            heartbeat,
-            min: None,
-            max: None,
-        }
-    }
-
-    /// A `GAUGE`.
-    pub fn gauge(name: impl Into<String>, heartbeat: u64) -> Self {
-        Self::new(name, DsType::Gauge, heartbeat)
-    }
-
-    /// A `COUNTER`, as the recipe's `eth0_in`.
-    pub fn counter(name: impl Into<String>, heartbeat: u64) -> Self {
-        Self::new(name, DsType::Counter, heartbeat)
-    }
-
-    /// The smallest valid value; smaller ones are stored as unknown.
-    #[must_use]
-    pub fn min(mut self, min: f64) -> Self {
-        self.min = Some(min);
-        self
-    }
-
-    /// The largest valid value; larger ones are stored as unknown.
-    #[must_use]
-    pub fn max(mut self, max: f64) -> Self {
-        self.max = Some(max);
-        self
-    }
-
-    /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Parses a `DS:name:TYPE:heartbeat:min:max` (or `DS:name:COMPUTE:rpn`) argument, as
-    /// `rrdtool create` takes it.
-    ///
-    /// # Errors
-    ///
-    /// [`RrdError::Invalid`] naming the field that is wrong.
-    pub fn parse(arg: &str) -> Result<Self, RrdError> {
-        let bad = |what: &'static str, reason: String| RrdError::Invalid { what, reason };
-        let rest = arg
-            .strip_prefix("DS:")
-            .ok_or_else(|| bad("data source", format!("{arg:?} does not start with DS:")))?;
-        let mut f = rest.splitn(3, ':');
-        let name = f.next().unwrap_or_default();
-        let kind = f.next().unwrap_or_default();
-        let params = f.next().unwrap_or_default();
-        let ds = if kind == "COMPUTE" {
-            Self::new(name, DsType::Compute(params.to_owned()), 0)
-        } else {
-            let kind = match kind {
-                "GAUGE" => DsType::Gauge,
-                "COUNTER" => DsType::Counter,
-                "DCOUNTER" => DsType::DCounter,
-                "DERIVE" => DsType::Derive,
-                "DDERIVE" => DsType::DDerive,
-                "ABSOLUTE" => DsType::Absolute,
-                other => {
-                    return Err(bad(
-                        "data source type",
-                        format!(
-                            "{other:?} is not GAUGE, COUNTER, DCOUNTER, DERIVE, DDERIVE, \
-                             ABSOLUTE or COMPUTE"
-                        ),
-                    ));
-                }
-            };
-            let p: Vec<&str> = params.split(':').collect();
-            let [hb, min, max] = p[..] else {
-                return Err(bad(
-                    "data source",
-                    format!("{arg:?}: expected heartbeat:min:max after the type"),
-                ));
-            };
-            let heartbeat = hb.parse().map_err(|_| {
-                bad(
-                    "data source heartbeat",
-                    format!("{hb:?} is not a whole number of seconds"),
-                )
-            })?;
-            let limit = |v: &str| -> Result<Option<f64>, RrdError> {
-                if v == "U" {
-                    Ok(None)
-                } else {
-                    v.parse().map(Some).map_err(|_| {
-                        bad("data source limits", format!("{v:?} is not a number or U"))
-                    })
-                }
-            };
-            Self {
-                name: name.to_owned(),
-                kind,
-                heartbeat,
-                min: limit(min)?,
-                max: limit(max)?,
-            }
-        };
-        ds.validate()?;
-        Ok(ds)
-    }
-
-    fn validate(&self) -> Result<(), RrdError> {
-        let ok = !self.name.is_empty()
-            && self.name.len() <= 19
-            && self
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !ok {
-            return Err(RrdError::Invalid {
-                what: "data source name",
-                reason: format!("{:?} must be 1 to 19 of [A-Za-z0-9_-]", self.name),
-            });
-        }
-        if self.heartbeat == 0 && !matches!(self.kind, DsType::Compute(_)) {
-            return Err(RrdError::Invalid {
-                what: "data source heartbeat",
-                reason: format!("{}: the heartbeat must be at least 1 s", self.name),
-            });
-        }
-        if let (Some(lo), Some(hi)) = (self.min, self.max)
-            && lo > hi
-        {
-            return Err(RrdError::Invalid {
-                what: "data source limits",
-                reason: format!("{}: min {lo} is above max {hi}", self.name),
-            });
-        }
-        if let DsType::Compute(rpn) = &self.kind
-            && (rpn.is_empty() || rpn.contains(char::is_whitespace))
-        {
-            return Err(RrdError::Invalid {
-                what: "COMPUTE expression",
-                reason: format!("{}: {rpn:?} is not an RPN expression", self.name),
-            });
-        }
-        Ok(())
-    }
-
-    /// The `DS:` argument.
-    pub fn to_arg(&self) -> String {
-        let limit = |v: Option<f64>| v.map_or_else(|| "U".to_owned(), |v| v.to_string());
-        let kind = match &self.kind {
-            DsType::Gauge => "GAUGE",
-            DsType::Counter => "COUNTER",
-            DsType::DCounter => "DCOUNTER",
-            DsType::Derive => "DERIVE",
-            DsType::DDerive => "DDERIVE",
-            DsType::Absolute => "ABSOLUTE",
-            DsType::Compute(rpn) => return format!("DS:{}:COMPUTE:{rpn}", self.name),
-        };
-        format!(
-            "DS:{}:{kind}:{}:{}:{}",
-            self.name,
-            self.heartbeat,
-            limit(self.min),
-            limit(self.max)
-        )
-    }
-}
-
-/// A round-robin archive of [`CreateSpec`]: `RRA:CF:xff:steps:rows`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rra {
-    cf: Cf,
-    xff: f64,
-    steps: u64,
-    rows: u64,
-}
-
-impl Rra {
-    /// An archive that consolidates `steps` primary points per row with `cf`, keeping `rows`
-    /// rows; `xff` is the fraction of unknown points allowed in a row (`0 <= xff < 1`).
-    pub fn new(cf: Cf, xff: f64, steps: u64, rows: u64) -> Self {
-        Self {
-            cf,
-            xff,
-            steps,
-            rows,
-        }
-    }
-
-    fn validate(&self) -> Result<(), RrdError> {
-        if !matches!(self.cf, Cf::Average | Cf::Min | Cf::Max | Cf::Last) {
-            return Err(RrdError::Invalid {
-                what: "RRA consolidation function",
-                reason: format!(
-                    "{} archives take other parameters; only AVERAGE, MIN, MAX and LAST are \
-                     supported here",
-                    self.cf
-                ),
-            });
-        }
-        if !(0.0..1.0).contains(&self.xff) {
-            return Err(RrdError::Invalid {
-                what: "RRA xff",
-                reason: format!("{} is not in [0, 1)", self.xff),
-            });
-        }
-        if self.steps == 0 || self.rows == 0 {
-            return Err(RrdError::Invalid {
-                what: "RRA size",
-                reason: "steps and rows must be at least 1".into(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Parses an `RRA:CF:xff:steps:rows` argument (AVERAGE, MIN, MAX and LAST archives).
-    ///
-    /// # Errors
-    ///
-    /// [`RrdError::Invalid`] naming the field that is wrong.
-    pub fn parse(arg: &str) -> Result<Self, RrdError> {
-        let bad = |what: &'static str, reason: String| RrdError::Invalid { what, reason };
-        let rest = arg
-            .strip_prefix("RRA:")
-            .ok_or_else(|| bad("archive", format!("{arg:?} does not start with RRA:")))?;
-        let f: Vec<&str> = rest.split(':').collect();
-        let [cf, xff, steps, rows] = f[..] else {
-            return Err(bad(
-                "archive",
-                format!("{arg:?}: expected RRA:CF:xff:steps:rows"),
-            ));
-        };
-        let cf: Cf = cf
-            .parse()
-            .map_err(|e| bad("RRA consolidation function", format!("{e}")))?;
-        let xff = xff
-            .parse()
-            .map_err(|_| bad("RRA xff", format!("{xff:?} is not a number")))?;
-        let count = |v: &str| -> Result<u64, RrdError> {
-            v.parse()
-                .map_err(|_| bad("RRA size", format!("{v:?} is not a whole number")))
-        };
-        let rra = Self::new(cf, xff, count(steps)?, count(rows)?);
-        rra.validate()?;
-        Ok(rra)
-    }
-
-    /// The `RRA:` argument.
-    pub fn to_arg(&self) -> String {
-        format!("RRA:{}:{}:{}:{}", self.cf, self.xff, self.steps, self.rows)
-    }
-}
-
-/// The layout of a new RRD: step, start, data sources and archives.
+/// The layout of a new RRD, everything `rrdtool create` 1.7 takes: step, start,
+/// `--no-overwrite`, `--template`, `--source`, data sources and archives of every kind.
+///
+/// ```no_run
+/// # fn main() -> Result<(), rrdgraph::RrdError> {
+/// use rrdgraph::{CreateSpec, DataSource, Rra, Rrd};
+///
+/// // rrdtool create Flow.rrd --step 5m DS:eth0_in:COUNTER:10m:0:U RRA:AVERAGE:0.5:1h:1y
+/// //   RRA:HWPREDICT:1d:0.1:0.0035:1d
+/// let spec = CreateSpec::new()
+///     .step(300)
+///     .no_overwrite()
+///     .data_source(DataSource::parse("DS:eth0_in:COUNTER:10m:0:U")?)
+///     .archive(Rra::parse("RRA:AVERAGE:0.5:1h:1y")?)
+///     .archive(Rra::parse("RRA:HWPREDICT:1d:0.1:0.0035:1d")?);
+/// Rrd::new("Flow.rrd").create(&spec)?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
 pub struct CreateSpec {
-    step: u64,
+    step: Option<u64>,
     start: Option<String>,
     no_overwrite: bool,
+    template: Option<PathBuf>,
+    sources: Vec<PathBuf>,
     data_sources: Vec<DataSource>,
     archives: Vec<Rra>,
 }
@@ -306,12 +49,15 @@ impl Default for CreateSpec {
 }
 
 impl CreateSpec {
-    /// An empty layout with rrdtool's default step of 300 s.
+    /// An empty layout: rrdtool's step of 300 s unless [`CreateSpec::step`] or a template
+    /// gives one.
     pub fn new() -> Self {
         Self {
-            step: 300,
+            step: None,
             start: None,
             no_overwrite: false,
+            template: None,
+            sources: Vec::new(),
             data_sources: Vec::new(),
             archives: Vec::new(),
         }
@@ -319,7 +65,7 @@ impl CreateSpec {
 
     /// The base interval in seconds (`--step`).
     pub fn step(mut self, seconds: u64) -> Self {
-        self.step = seconds;
+        self.step = Some(seconds);
         self
     }
 
@@ -342,6 +88,20 @@ impl CreateSpec {
         self
     }
 
+    /// Take the step, data sources and archives of the RRD at `path` (`--template`); the
+    /// layout's own data sources and archives are added to them.
+    pub fn template(mut self, path: impl Into<PathBuf>) -> Self {
+        self.template = Some(path.into());
+        self
+    }
+
+    /// Fill the new file with the data of the RRD at `path` (`--source`, any number of times):
+    /// data sources of the same name, or as [`DataSource::from_source`] maps them.
+    pub fn source(mut self, path: impl Into<PathBuf>) -> Self {
+        self.sources.push(path.into());
+        self
+    }
+
     /// Adds a data source.
     pub fn data_source(mut self, ds: DataSource) -> Self {
         self.data_sources.push(ds);
@@ -354,55 +114,118 @@ impl CreateSpec {
         self
     }
 
+    /// The template, if any.
+    pub fn template_path(&self) -> Option<&Path> {
+        self.template.as_deref()
+    }
+
+    /// The source files.
+    pub fn sources(&self) -> &[PathBuf] {
+        &self.sources
+    }
+
+    /// The step that the durations scale by: the one given, else rrdtool's default unless a
+    /// template gives it (then `None` until it is read, see [`Rrd::create`](crate::Rrd::create)).
+    pub fn effective_step(&self) -> Option<u64> {
+        self.step.or(if self.template.is_none() {
+            Some(DEFAULT_STEP)
+        } else {
+            None
+        })
+    }
+
+    /// True when the step was given ([`CreateSpec::step`]).
+    pub fn has_step(&self) -> bool {
+        self.step.is_some()
+    }
+
     /// Checks the layout.
     ///
     /// # Errors
     ///
-    /// [`RrdError::Invalid`] naming the field: no data source, no archive, a bad name, a
-    /// duplicate name, a zero step, an xff out of range.
+    /// [`RrdError::Invalid`] naming the field: no data source or no archive (without a
+    /// template), a bad or duplicate name, a zero step, an archive parameter out of range, a
+    /// duration that the step does not divide, an `rra-num` that names no archive of the
+    /// right kind.
     pub fn validate(&self) -> Result<(), RrdError> {
-        if self.step == 0 {
-            return Err(RrdError::Invalid {
-                what: "step",
-                reason: "must be at least 1 s".into(),
-            });
+        let bad = |what: &'static str, reason: &str| {
+            Err(RrdError::Invalid {
+                what,
+                reason: reason.into(),
+            })
+        };
+        if self.step == Some(0) {
+            return bad("step", "must be at least 1 s");
         }
-        if self.data_sources.is_empty() {
-            return Err(RrdError::Invalid {
-                what: "data sources",
-                reason: "an RRD needs at least one data source".into(),
-            });
-        }
-        if self.archives.is_empty() {
-            return Err(RrdError::Invalid {
-                what: "archives",
-                reason: "an RRD needs at least one RRA".into(),
-            });
+        if self.template.is_none() {
+            if self.data_sources.is_empty() {
+                return bad("data sources", "an RRD needs at least one data source");
+            }
+            if self.archives.is_empty() {
+                return bad("archives", "an RRD needs at least one RRA");
+            }
         }
         for (i, ds) in self.data_sources.iter().enumerate() {
             ds.validate()?;
-            if self.data_sources[..i].iter().any(|d| d.name == ds.name) {
+            if self.data_sources[..i].iter().any(|d| d.name() == ds.name()) {
                 return Err(RrdError::Invalid {
                     what: "data source name",
-                    reason: format!("{:?} is defined twice", ds.name),
+                    reason: format!("{:?} is defined twice", ds.name()),
                 });
             }
         }
-        self.archives.iter().try_for_each(Rra::validate)
+        let step = self.effective_step();
+        for rra in &self.archives {
+            rra.validate(step)?;
+            // A template's archives come first: positions are then librrd's to check.
+            if self.template.is_none() {
+                rra.validate_dependency(&self.archives)?;
+            }
+        }
+        if let Some(step) = step {
+            // Holt-Winters archives librrd adds on its own are as long as the HWPREDICT's
+            // seasonal period at most: counting the HWPREDICT's rows five times bounds them.
+            let rows = self.archives.iter().fold(0u64, |sum, r| {
+                let n = r.rows(step).unwrap_or(0);
+                let n = if matches!(r.cf(), crate::Cf::HwPredict | crate::Cf::MhwPredict) {
+                    n.saturating_mul(5)
+                } else {
+                    n
+                };
+                sum.saturating_add(n)
+            });
+            let ds = u64::try_from(self.data_sources.len()).unwrap_or(u64::MAX);
+            check_data_size(rows, ds)?;
+        }
+        Ok(())
     }
 
-    /// The arguments after the file name, as `rrdtool create` takes them.
-    pub fn to_args(&self) -> Vec<String> {
-        let mut args = vec!["--step".to_owned(), self.step.to_string()];
+    /// The arguments after the file name, as `rrdtool create` takes them: durations resolved
+    /// to counts where the step is known. Paths go as their bytes.
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        let step = self.effective_step();
+        if let Some(step) = step {
+            args.push("--step".into());
+            args.push(step.to_string().into());
+        }
         if let Some(start) = &self.start {
             args.push("--start".into());
-            args.push(start.clone());
+            args.push(start.into());
         }
         if self.no_overwrite {
             args.push("--no-overwrite".into());
         }
-        args.extend(self.data_sources.iter().map(DataSource::to_arg));
-        args.extend(self.archives.iter().map(Rra::to_arg));
+        if let Some(t) = &self.template {
+            args.push("--template".into());
+            args.push(t.into());
+        }
+        for s in &self.sources {
+            args.push("--source".into());
+            args.push(s.into());
+        }
+        args.extend(self.data_sources.iter().map(|d| d.to_arg().into()));
+        args.extend(self.archives.iter().map(|r| r.to_arg(step).into()));
         args
     }
 }
@@ -410,6 +233,8 @@ impl CreateSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data_source::DsType;
+    use crate::value::Cf;
 
     #[test]
     fn create_args_are_rrdtools() {
@@ -480,70 +305,43 @@ mod tests {
     }
 
     #[test]
-    fn ds_and_rra_parse_round_trip() {
-        for arg in [
-            "DS:eth0_in:COUNTER:600:0:U",
-            "DS:t:GAUGE:120:-40:85.5",
-            "DS:s:COMPUTE:a,b,+",
-            "DS:d:DDERIVE:300:U:U",
-        ] {
-            assert_eq!(DataSource::parse(arg).unwrap().to_arg(), arg);
-        }
-        for arg in ["RRA:AVERAGE:0.5:1:600", "RRA:MAX:0:444:797"] {
-            assert_eq!(Rra::parse(arg).unwrap().to_arg(), arg);
-        }
-        let what = |r: Result<DataSource, RrdError>| match r {
-            Err(RrdError::Invalid { what, .. }) => what,
-            other => panic!("{other:?}"),
-        };
+    fn durations_template_and_sources_become_rrdtools_arguments() {
+        let spec = CreateSpec::new()
+            .template("old.rrd")
+            .source("a.rrd")
+            .source("b.rrd")
+            .no_overwrite()
+            .data_source(DataSource::parse("DS:x=y[2]:GAUGE:10m:U:U").unwrap())
+            .archive(Rra::parse("RRA:AVERAGE:0.5:1h:1d").unwrap());
+        // No step yet (the template has it): librrd scales the durations.
+        assert_eq!(spec.effective_step(), None);
+        spec.validate().unwrap();
         assert_eq!(
-            what(DataSource::parse("DS:x:FOO:1:U:U")),
-            "data source type"
+            spec.to_args(),
+            [
+                "--no-overwrite",
+                "--template",
+                "old.rrd",
+                "--source",
+                "a.rrd",
+                "--source",
+                "b.rrd",
+                "DS:x=y[2]:GAUGE:600:U:U",
+                "RRA:AVERAGE:0.5:3600s:86400s"
+            ]
         );
-        assert_eq!(
-            what(DataSource::parse("DS:x:GAUGE:a:U:U")),
-            "data source heartbeat"
-        );
-        assert_eq!(
-            what(DataSource::parse("DS:x:GAUGE:1:z:U")),
-            "data source limits"
-        );
-        assert_eq!(what(DataSource::parse("DS:x:GAUGE:1:U")), "data source");
-        assert_eq!(what(DataSource::parse("x")), "data source");
-        assert!(Rra::parse("RRA:AVG:0.5:1:1").is_err());
-        assert!(Rra::parse("RRA:AVERAGE:2:1:1").is_err());
-        assert!(Rra::parse("RRA:AVERAGE:0.5:1").is_err());
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn ds_parse_emit_round_trip(
-            name in "[A-Za-z0-9_]{1,19}",
-            kind in 0usize..6,
-            heartbeat in 1u64..100_000,
-            min in proptest::option::of(-1e9f64..0.0),
-            max in proptest::option::of(1.0f64..1e9),
-        ) {
-            let kind = [DsType::Gauge, DsType::Counter, DsType::DCounter, DsType::Derive,
-                DsType::DDerive, DsType::Absolute][kind].clone();
-            let ds = DataSource { name, kind, heartbeat, min, max };
-            proptest::prop_assert_eq!(DataSource::parse(&ds.to_arg()).unwrap(), ds);
-        }
-
-        #[test]
-        fn no_text_panics_the_parsers(arg in "\\PC{0,40}") {
-            let _ = DataSource::parse(&arg);
-            let _ = Rra::parse(&arg);
-            let _ = DataSource::parse(&format!("DS:{arg}"));
-            let _ = Rra::parse(&format!("RRA:{arg}"));
-        }
-    }
-
-    #[test]
-    fn cf_round_trips() {
-        for cf in [Cf::Average, Cf::Min, Cf::Max, Cf::Last] {
-            assert_eq!(cf.as_str().parse::<Cf>().unwrap(), cf);
-        }
-        assert!("AVG".parse::<Cf>().is_err());
+        let spec = spec.step(300);
+        assert!(spec.to_args().contains(&"RRA:AVERAGE:0.5:12:24".into()));
+        let bad = CreateSpec::new()
+            .step(420)
+            .data_source(DataSource::gauge("a", 600))
+            .archive(Rra::parse("RRA:AVERAGE:0.5:1h:1d").unwrap());
+        assert!(matches!(
+            bad.validate(),
+            Err(RrdError::Invalid {
+                what: "RRA steps",
+                ..
+            })
+        ));
     }
 }

@@ -1,4 +1,9 @@
 //! Graph elements: data definitions, graph elements and print elements.
+//!
+//! Every drawing element (LINE, AREA, STACK, TICK, HRULE, VRULE) has one shape: `Kind::new(what)`
+//! where `what` is a vname or a number ([`Position`]), then `.color(c)` and `.legend(l)`, and
+//! the kind's own options. A control code always travels inside the [`Legend`] (or the
+//! [`PrintFormat`](crate::PrintFormat)), attached with `with_code`.
 
 use std::path::PathBuf;
 
@@ -81,6 +86,30 @@ impl Def {
     }
 }
 
+/// The one way every drawing element takes its color and legend (the legend carries the
+/// control code: `Legend::new(..)?.with_code(..)`).
+macro_rules! color_and_legend {
+    ($($ty:ident),*) => {$(
+        impl $ty {
+            /// Sets the color.
+            #[must_use]
+            pub fn color(mut self, color: Color) -> Self {
+                self.color = Some(color);
+                self
+            }
+
+            /// Sets the legend, with its control code if any.
+            #[must_use]
+            pub fn legend(mut self, legend: Legend) -> Self {
+                self.legend = Some(legend);
+                self
+            }
+        }
+    )*};
+}
+
+color_and_legend!(Line, Area, Stack, Tick, HRule, VRule);
+
 /// `CDEF:vname=RPN`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CDef {
@@ -128,8 +157,8 @@ pub struct Dashes(pub Vec<f64>);
 pub struct Line {
     /// The width in pixels; `None` writes plain `LINE` (width 1).
     pub width: Option<f64>,
-    /// The vname drawn.
-    pub value: VName,
+    /// The vname drawn, or a constant (`LINE1:100`).
+    pub value: Position,
     /// The color; without one the line is invisible.
     pub color: Option<Color>,
     /// The legend.
@@ -145,11 +174,12 @@ pub struct Line {
 }
 
 impl Line {
-    /// `LINE1:value` (width 1, invisible until a color is set).
-    pub fn new(value: &VName) -> Self {
+    /// `LINE1:value` (width 1, invisible until a color is set); `value` is a vname or a
+    /// number.
+    pub fn new(value: impl Into<Position>) -> Self {
         Line {
             width: Some(1.0),
-            value: value.clone(),
+            value: value.into(),
             color: None,
             legend: None,
             stack: false,
@@ -163,20 +193,6 @@ impl Line {
     #[must_use]
     pub fn width(mut self, width: impl Into<Option<f64>>) -> Self {
         self.width = width.into();
-        self
-    }
-
-    /// Sets the color.
-    #[must_use]
-    pub fn color(mut self, color: Color) -> Self {
-        self.color = Some(color);
-        self
-    }
-
-    /// Sets the legend.
-    #[must_use]
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = Some(legend);
         self
     }
 
@@ -212,8 +228,8 @@ impl Line {
 /// `AREA:value[#color[#color2]][:legend][:STACK][:skipscale][:gradheight=y]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Area {
-    /// The vname drawn.
-    pub value: VName,
+    /// The vname drawn, or a constant (`AREA:100`).
+    pub value: Position,
     /// The fill color; without one the area is invisible.
     pub color: Option<Color>,
     /// The second color of a gradient fill.
@@ -229,10 +245,10 @@ pub struct Area {
 }
 
 impl Area {
-    /// `AREA:value` (invisible until a color is set).
-    pub fn new(value: &VName) -> Self {
+    /// `AREA:value` (invisible until a color is set); `value` is a vname or a number.
+    pub fn new(value: impl Into<Position>) -> Self {
         Area {
-            value: value.clone(),
+            value: value.into(),
             color: None,
             gradient: None,
             legend: None,
@@ -242,25 +258,10 @@ impl Area {
         }
     }
 
-    /// Sets the color.
+    /// Fills with a gradient from the color to `color2` (see [`Area::gradheight`]).
     #[must_use]
-    pub fn color(mut self, color: Color) -> Self {
-        self.color = Some(color);
-        self
-    }
-
-    /// Fills with a gradient from the color to `color2`.
-    #[must_use]
-    pub fn gradient(mut self, color2: Color, gradheight: Option<f64>) -> Self {
+    pub fn gradient(mut self, color2: Color) -> Self {
         self.gradient = Some(color2);
-        self.gradheight = gradheight;
-        self
-    }
-
-    /// Sets the legend.
-    #[must_use]
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = Some(legend);
         self
     }
 
@@ -289,22 +290,33 @@ impl Area {
 /// `STACK:vname#color[:legend]` (deprecated form of `:STACK`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stack {
-    /// The vname drawn.
-    pub value: VName,
-    /// The color.
+    /// The vname drawn, or a constant.
+    pub value: Position,
+    /// The color; without one the element is invisible.
     pub color: Option<Color>,
     /// The legend.
     pub legend: Option<Legend>,
 }
 
-/// `TICK:vname#color:fraction[:legend]` — the fraction is always written (librrd 1.7.2 fails
+impl Stack {
+    /// `STACK:value` (invisible until a color is set); `value` is a vname or a number.
+    pub fn new(value: impl Into<Position>) -> Self {
+        Stack {
+            value: value.into(),
+            color: None,
+            legend: None,
+        }
+    }
+}
+
+/// `TICK:value[#color]:fraction[:legend]` — the fraction is always written (librrd 1.7.2 fails
 /// without it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tick {
-    /// The vname.
-    pub value: VName,
-    /// The color.
-    pub color: Color,
+    /// The vname, or a constant.
+    pub value: Position,
+    /// The color; without one the ticks are invisible.
+    pub color: Option<Color>,
     /// The tick length as a fraction of the y-axis (negative: from the top). Default 0.1.
     pub fraction: f64,
     /// The legend.
@@ -312,11 +324,11 @@ pub struct Tick {
 }
 
 impl Tick {
-    /// `TICK:value#color:0.1`.
-    pub fn new(value: &VName, color: Color) -> Self {
+    /// `TICK:value:0.1` (invisible until a color is set); `value` is a vname or a number.
+    pub fn new(value: impl Into<Position>) -> Self {
         Tick {
-            value: value.clone(),
-            color,
+            value: value.into(),
+            color: None,
             fraction: 0.1,
             legend: None,
         }
@@ -326,13 +338,6 @@ impl Tick {
     #[must_use]
     pub fn fraction(mut self, fraction: f64) -> Self {
         self.fraction = fraction;
-        self
-    }
-
-    /// Sets the legend.
-    #[must_use]
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = Some(legend);
         self
     }
 }
@@ -365,13 +370,57 @@ impl Shift {
     }
 }
 
-/// A rule position: a number (value or epoch seconds) or a VDEF.
+/// What a drawing element draws: a vname, or a number (a constant value, or for a VRULE epoch
+/// seconds). `From` makes one of either: `Line::new(&bits)`, `HRule::new(6144.0)`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Position {
     /// A number.
     Num(f64),
-    /// A VDEF.
+    /// A vname (for the rules, a VDEF).
     VName(VName),
+}
+
+impl Position {
+    /// The vname, if this is one.
+    pub fn vname(&self) -> Option<&VName> {
+        match self {
+            Position::VName(v) => Some(v),
+            Position::Num(_) => None,
+        }
+    }
+}
+
+impl From<&VName> for Position {
+    fn from(v: &VName) -> Self {
+        Position::VName(v.clone())
+    }
+}
+
+impl From<VName> for Position {
+    fn from(v: VName) -> Self {
+        Position::VName(v)
+    }
+}
+
+impl From<f64> for Position {
+    fn from(n: f64) -> Self {
+        Position::Num(n)
+    }
+}
+
+impl From<i32> for Position {
+    fn from(n: i32) -> Self {
+        Position::Num(f64::from(n))
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Position::Num(n) => f.write_str(&crate::value::fmt_f64(*n)),
+            Position::VName(v) => f.write_str(v.as_str()),
+        }
+    }
 }
 
 /// `HRULE:value[#color][:legend][:dashes[=…]][:dash-offset=n]`
@@ -390,33 +439,16 @@ pub struct HRule {
 }
 
 impl HRule {
-    /// A rule without color: librrd draws no line, but the legend entry stays.
-    pub fn uncolored(value: Position) -> Self {
+    /// `HRULE:value` at a number or a VDEF; without a color librrd draws no line, but the
+    /// legend entry stays.
+    pub fn new(value: impl Into<Position>) -> Self {
         HRule {
-            value,
+            value: value.into(),
             color: None,
             legend: None,
             dashes: None,
             dash_offset: None,
         }
-    }
-
-    /// `HRULE:value#color`.
-    pub fn new(value: Position, color: Color) -> Self {
-        HRule {
-            value,
-            color: Some(color),
-            legend: None,
-            dashes: None,
-            dash_offset: None,
-        }
-    }
-
-    /// Sets the legend.
-    #[must_use]
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = Some(legend);
-        self
     }
 
     /// Sets a dash pattern (empty for librrd's default).
@@ -483,33 +515,16 @@ pub struct VRule {
 }
 
 impl VRule {
-    /// A rule without color: librrd draws no line, but the legend entry stays.
-    pub fn uncolored(time: Position) -> Self {
+    /// `VRULE:time` at epoch seconds or a VDEF; without a color librrd draws no line, but the
+    /// legend entry stays.
+    pub fn new(time: impl Into<Position>) -> Self {
         VRule {
-            time,
+            time: time.into(),
             color: None,
             legend: None,
             dashes: None,
             dash_offset: None,
         }
-    }
-
-    /// `VRULE:time#color`.
-    pub fn new(time: Position, color: Color) -> Self {
-        VRule {
-            time,
-            color: Some(color),
-            legend: None,
-            dashes: None,
-            dash_offset: None,
-        }
-    }
-
-    /// Sets the legend.
-    #[must_use]
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = Some(legend);
-        self
     }
 
     /// Sets a dash pattern (empty for librrd's default).

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 
-use crate::element::{Dashes, Element, Position, Print, RuleParts, ShiftOffset};
+use crate::element::{Dashes, Element, Print, RuleParts, ShiftOffset};
 use crate::spec::{ArgForm, GraphSpec};
 use crate::value::{Legend, fmt_f64};
 
@@ -64,7 +64,7 @@ fn dashes_fields(out: &mut String, d: Option<&Dashes>, offset: Option<f64>) {
 
 /// `KEYWORD:pos[#color][:legend][:dashes[=…]][:dash-offset=n]`
 fn rule(out: &mut String, keyword: &str, r: &RuleParts<'_>) {
-    let _ = write!(out, "{keyword}:{}", position(r.pos));
+    let _ = write!(out, "{keyword}:{}", r.pos);
     if let Some(c) = r.color {
         let _ = write!(out, "{c}");
     }
@@ -75,13 +75,6 @@ fn rule(out: &mut String, keyword: &str, r: &RuleParts<'_>) {
         None => {}
     }
     dashes_fields(out, r.dashes, r.offset);
-}
-
-fn position(p: &Position) -> String {
-    match p {
-        Position::Num(n) => fmt_f64(*n),
-        Position::VName(v) => v.to_string(),
-    }
 }
 
 fn print_fields(out: &mut String, p: &Print) {
@@ -205,7 +198,11 @@ pub fn element_arg(e: &Element) -> String {
             }
         }
         Element::Tick(t) => {
-            let _ = write!(out, "TICK:{}{}:{}", t.value, t.color, fmt_f64(t.fraction));
+            let _ = write!(out, "TICK:{}", t.value);
+            if let Some(c) = t.color {
+                let _ = write!(out, "{c}");
+            }
+            let _ = write!(out, ":{}", fmt_f64(t.fraction));
             if let Some(l) = t.legend.as_ref().filter(|g| !g.is_empty()) {
                 legend_field(&mut out, "legend", l);
             }
@@ -370,7 +367,7 @@ mod tests {
         assert_eq!(element_arg(&l.into()), "LINE1:x#FF0000:legend=STACK");
         let l = Line::new(&v).width(None).stack();
         assert_eq!(element_arg(&l.into()), "LINE:x::STACK");
-        let c = Element::Comment(Legend::with("a\\", Some(ControlCode::Left)).unwrap());
+        let c = Element::Comment(Legend::new("a\\").unwrap().with_code(ControlCode::Left));
         assert_eq!(element_arg(&c), "COMMENT:a\\\\l");
     }
 
@@ -378,8 +375,13 @@ mod tests {
     fn tick_always_has_fraction() {
         let v = VName::new("x").unwrap();
         assert_eq!(
-            element_arg(&Tick::new(&v, Color::rgb(0, 0, 0)).into()),
+            element_arg(&Tick::new(&v).color(Color::rgb(0, 0, 0)).into()),
             "TICK:x#000000:0.1"
+        );
+        assert_eq!(element_arg(&Tick::new(5).into()), "TICK:5:0.1");
+        assert_eq!(
+            element_arg(&Line::new(-1.5e3).color(Color::rgb(255, 0, 0)).into()),
+            "LINE1:-1500#FF0000"
         );
     }
 

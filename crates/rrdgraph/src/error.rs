@@ -18,6 +18,14 @@ pub enum ParseReason {
     /// An option that `rrdtool graph` (librrd 1.7) does not know.
     #[error("unknown option {0:?}")]
     UnknownOption(String),
+    /// A long option and its value in one argument (`"--height 200"`): rrdtool 1.7.2's getopt
+    /// refuses it too (`invalid option -- 'height 200'`). The short form in one argument
+    /// (`"-h 200"`) is accepted, as in rrdtool.
+    #[error(
+        "option --{0} and its value are one argument; rrdtool refuses that too: write \
+         --{0}=VALUE, or the value as the next argument"
+    )]
+    JoinedLongValue(String),
     /// An option that needs a value came last.
     #[error("option needs a value")]
     MissingValue,
@@ -146,9 +154,6 @@ pub enum Error {
     /// The spec has no output filename.
     #[error("the graph has no output filename")]
     NoOutput,
-    /// The spec draws and prints nothing (librrd needs at least one graph or print element).
-    #[error("the graph has no graph or print element")]
-    Empty,
     /// Parsing an argument list failed.
     #[error("argument {index} ({arg:?}): {field}: {reason}")]
     Parse {

@@ -83,6 +83,16 @@ impl Argv {
         })
     }
 
+    /// The argv of librrd command `name` (what rrdtool puts first) with `args`, and its argc.
+    fn command(op: &'static str, name: &str, args: &[&OsStr]) -> Result<(Self, c_int), RrdError> {
+        let mut full = Vec::with_capacity(args.len() + 1);
+        full.push(OsStr::new(name));
+        full.extend_from_slice(args);
+        let argv = Self::new(op, &full)?;
+        let argc = argv.argc(op)?;
+        Ok((argv, argc))
+    }
+
     fn argc(&self, op: &'static str) -> Result<c_int, RrdError> {
         c_int::try_from(self.ptrs.len() - 1).map_err(|_| RrdError::Invalid {
             what: op,
@@ -95,6 +105,15 @@ impl Argv {
 fn clear_error() {
     // SAFETY: rrd_clear_error only resets this thread's librrd error context.
     unsafe { rrd_sys::rrd_clear_error() }
+}
+
+/// True when librrd set an error for this thread.
+fn error_is_set() -> bool {
+    // SAFETY: rrd_get_error returns this thread's error buffer (or NULL), read only here.
+    unsafe {
+        let p = rrd_sys::rrd_get_error();
+        !p.is_null() && *p != 0
+    }
 }
 
 /// librrd's error message for the failed call `op`, cleared afterwards.
@@ -148,15 +167,12 @@ pub(crate) fn call_info(
     args: &[&OsStr],
 ) -> Result<Vec<(String, InfoValue)>, RrdError> {
     let op = call.op();
-    let mut full = Vec::with_capacity(args.len() + 1);
-    full.push(OsStr::new(match call {
+    let name = match call {
         InfoCall::Graph => "graphv",
         InfoCall::Info => "info",
         InfoCall::UpdateV => "updatev",
-    }));
-    full.extend_from_slice(args);
-    let mut argv = Argv::new(op, &full)?;
-    let argc = argv.argc(op)?;
+    };
+    let (mut argv, argc) = Argv::command(op, name, args)?;
     let _guard = lock();
     clear_error();
     // SAFETY: argv is a valid NULL-terminated array of argc C strings that outlives the call.
@@ -170,11 +186,7 @@ pub(crate) fn call_info(
     if head.is_null() {
         // A graph with nothing to draw and nothing to print (only COMMENTs, say) returns no
         // list and sets no error: rrdtool's CLI prints nothing and succeeds. So do we.
-        // SAFETY: as in take_error.
-        let failed = unsafe {
-            let p = rrd_sys::rrd_get_error();
-            !p.is_null() && *p != 0
-        };
+        let failed = error_is_set();
         return if failed || !matches!(call, InfoCall::Graph) {
             Err(take_error(op))
         } else {
@@ -187,11 +199,7 @@ pub(crate) fn call_info(
     let list = unsafe { copy_info(head) };
     // SAFETY: head came from librrd and is freed once.
     unsafe { rrd_sys::rrd_info_free(head) };
-    // SAFETY: as in take_error.
-    let failed = unsafe {
-        let p = rrd_sys::rrd_get_error();
-        !p.is_null() && *p != 0
-    };
+    let failed = error_is_set();
     if failed {
         return Err(take_error(op));
     }
@@ -256,19 +264,31 @@ pub(crate) enum StatusCall {
     Update,
     /// `rrd_flushcached`
     FlushCached,
+    /// `rrd_restore`: `restore [-r] [-f] XML FILE`
+    Restore,
+    /// `rrd_tune`: `tune FILE OPTIONS...`
+    Tune,
+    /// `rrd_resize`: `resize FILE RRA GROW|SHRINK ROWS`
+    Resize,
 }
 
-/// Calls `rrd_create`, `rrd_update` or `rrd_flushcached` with `args` (without the command name).
+impl StatusCall {
+    fn op(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::FlushCached => "flushcached",
+            Self::Restore => "restore",
+            Self::Tune => "tune",
+            Self::Resize => "resize",
+        }
+    }
+}
+
+/// Calls one of librrd's status-returning entry points with `args` (without the command name).
 pub(crate) fn call_status(call: StatusCall, args: &[&OsStr]) -> Result<(), RrdError> {
-    let (op, name) = match call {
-        StatusCall::Create => ("create", "create"),
-        StatusCall::Update => ("update", "update"),
-        StatusCall::FlushCached => ("flushcached", "flushcached"),
-    };
-    let mut full = vec![OsStr::new(name)];
-    full.extend_from_slice(args);
-    let mut argv = Argv::new(op, &full)?;
-    let argc = argv.argc(op)?;
+    let op = call.op();
+    let (mut argv, argc) = Argv::command(op, op, args)?;
     let _guard = lock();
     clear_error();
     // SAFETY: argv is a valid NULL-terminated array of argc C strings that outlives the call.
@@ -277,18 +297,25 @@ pub(crate) fn call_status(call: StatusCall, args: &[&OsStr]) -> Result<(), RrdEr
             StatusCall::Create => rrd_sys::rrd_create(argc, argv.ptrs.as_mut_ptr()),
             StatusCall::Update => rrd_sys::rrd_update(argc, argv.ptrs.as_mut_ptr()),
             StatusCall::FlushCached => rrd_sys::rrd_flushcached(argc, argv.ptrs.as_mut_ptr()),
+            StatusCall::Restore => rrd_sys::rrd_restore(argc, argv.ptrs.as_mut_ptr()),
+            StatusCall::Tune => rrd_sys::rrd_tune(argc, argv.ptrs.as_mut_ptr()),
+            StatusCall::Resize => rrd_sys::rrd_resize(argc, argv.ptrs.as_mut_ptr()),
         }
     };
-    if rc == 0 { Ok(()) } else { Err(take_error(op)) }
+    // rrdtool's CLI fails on a set error even when the call returned 0 (rrd_restore does so
+    // for XML that does not parse): so do we.
+    let failed = error_is_set();
+    if rc == 0 && !failed {
+        Ok(())
+    } else {
+        Err(take_error(op))
+    }
 }
 
 /// Calls `rrd_first` (`first [--rraindex n] [--daemon a] <file>`) or `rrd_last`.
 pub(crate) fn call_time(first: bool, args: &[&OsStr]) -> Result<i64, RrdError> {
     let op = if first { "first" } else { "last" };
-    let mut full = vec![OsStr::new(op)];
-    full.extend_from_slice(args);
-    let mut argv = Argv::new(op, &full)?;
-    let argc = argv.argc(op)?;
+    let (mut argv, argc) = Argv::command(op, op, args)?;
     let _guard = lock();
     clear_error();
     // SAFETY: argv is a valid NULL-terminated array of argc C strings that outlives the call.
@@ -380,10 +407,7 @@ const MAX_CELLS: usize = 1 << 28;
 /// Calls `rrd_fetch` (`fetch <file> <CF> [options]`).
 pub(crate) fn call_fetch(args: &[&OsStr]) -> Result<Matrix, RrdError> {
     let op = "fetch";
-    let mut full = vec![OsStr::new(op)];
-    full.extend_from_slice(args);
-    let mut argv = Argv::new(op, &full)?;
-    let argc = argv.argc(op)?;
+    let (mut argv, argc) = Argv::command(op, op, args)?;
     let (mut start, mut end): (rrd_sys::time_t, rrd_sys::time_t) = (0, 0);
     let (mut step, mut ds_cnt): (c_ulong, c_ulong) = (0, 0);
     let mut names: *mut *mut c_char = std::ptr::null_mut();
@@ -412,10 +436,7 @@ pub(crate) fn call_fetch(args: &[&OsStr]) -> Result<Matrix, RrdError> {
 /// Calls `rrd_xport` (`xport [options] DEF:... XPORT:...`).
 pub(crate) fn call_xport(args: &[&OsStr]) -> Result<Matrix, RrdError> {
     let op = "xport";
-    let mut full = vec![OsStr::new(op)];
-    full.extend_from_slice(args);
-    let mut argv = Argv::new(op, &full)?;
-    let argc = argv.argc(op)?;
+    let (mut argv, argc) = Argv::command(op, op, args)?;
     let mut unused: c_int = 0;
     let (mut start, mut end): (rrd_sys::time_t, rrd_sys::time_t) = (0, 0);
     let (mut step, mut col_cnt): (c_ulong, c_ulong) = (0, 0);
@@ -526,6 +547,108 @@ pub(crate) fn call_lastupdate(file: &OsStr) -> Result<LastUpdateRaw, RrdError> {
         names,
         values,
     })
+}
+
+/// Calls `rrd_list` (`list [--recursive] DIR`) and returns its newline-separated answer.
+pub(crate) fn call_list(args: &[&OsStr]) -> Result<String, RrdError> {
+    let op = "list";
+    let (mut argv, argc) = Argv::command(op, op, args)?;
+    let _guard = lock();
+    clear_error();
+    // SAFETY: argv is a valid NULL-terminated array of argc C strings that outlives the call.
+    let list = unsafe { rrd_sys::rrd_list(argc, argv.ptrs.as_mut_ptr()) };
+    if list.is_null() {
+        // An empty directory is no list and no error.
+        let failed = error_is_set();
+        return if failed {
+            Err(take_error(op))
+        } else {
+            Ok(String::new())
+        };
+    }
+    // SAFETY: librrd returned a NUL-terminated string it allocated; copied, then freed once.
+    let text = unsafe {
+        let text = CStr::from_ptr(list).to_string_lossy().into_owned();
+        rrd_sys::rrd_freemem(list.cast());
+        text
+    };
+    Ok(text)
+}
+
+/// Where `rrd_dump_cb_r` writes, and the first write error.
+struct DumpSink<'a> {
+    out: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+/// librrd's output callback: writes `len` bytes at `data` to the sink. Returning less than
+/// `len` makes librrd stop with an error.
+unsafe extern "C" fn dump_chunk(
+    data: *const std::ffi::c_void,
+    len: usize,
+    user: *mut std::ffi::c_void,
+) -> usize {
+    // SAFETY: `user` is the DumpSink that call_dump passed and keeps alive for the call; data
+    // holds `len` bytes (librrd's contract).
+    let (sink, bytes) = unsafe {
+        (
+            &mut *user.cast::<DumpSink<'_>>(),
+            if data.is_null() || len == 0 {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(data.cast::<u8>(), len)
+            },
+        )
+    };
+    if sink.error.is_some() {
+        return 0;
+    }
+    // A panic must not unwind into C.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.out.write_all(bytes))) {
+        Ok(Ok(())) => len,
+        Ok(Err(e)) => {
+            sink.error = Some(e);
+            0
+        }
+        Err(_) => {
+            sink.error = Some(std::io::Error::other("the writer panicked"));
+            0
+        }
+    }
+}
+
+/// Calls `rrd_dump_cb_r(file, header, ...)`, streaming the XML to `out` (0: no header, 1: the
+/// DTD, 2: the XML Schema).
+pub(crate) fn call_dump(
+    file: &OsStr,
+    header: c_int,
+    out: &mut dyn std::io::Write,
+) -> Result<(), RrdError> {
+    let op = "dump";
+    let file = CString::new(file.as_bytes()).map_err(|_| RrdError::NulByte { op, index: 0 })?;
+    let mut sink = DumpSink { out, error: None };
+    let _guard = lock();
+    clear_error();
+    // SAFETY: file is a C string; the callback and the sink it receives live for the call.
+    let rc = unsafe {
+        rrd_sys::rrd_dump_cb_r(
+            file.as_ptr(),
+            header,
+            Some(dump_chunk),
+            (&raw mut sink).cast(),
+        )
+    };
+    if let Some(e) = sink.error {
+        clear_error();
+        return Err(RrdError::Output {
+            op,
+            detail: format!("writing the dump: {e}"),
+        });
+    }
+    if rc != 0 {
+        return Err(take_error(op));
+    }
+    Ok(())
 }
 
 /// librrd's `rrd_time_value_t`, kept opaque: 72 bytes on `x86_64` Linux (`rrd-sys`'s

@@ -8,14 +8,15 @@
 //! - the `RRDCACHED_ADDRESS` environment variable is honoured by librrd when no daemon is given;
 //! - a graph's or xport's `DEF:...:daemon=<address>` and `--daemon` arguments pass through.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use crate::create::CreateSpec;
-use crate::fetch::{FetchRequest, Series};
+use crate::fetch::FetchRequest;
 use crate::ffi;
 use crate::info::Info;
 use crate::rrd_error::RrdError;
+use crate::series::Series;
 use crate::update::{LastUpdate, Update};
 
 /// Borrows each text argument as an `OsStr` for librrd's argv.
@@ -71,7 +72,7 @@ impl Rrd {
     /// whose workers are killed at a deadline.
     ///
     /// Without a daemon, every read ([`Rrd::info`], [`Rrd::first`], [`Rrd::last`],
-    /// [`Rrd::lastupdate`], [`Rrd::fetch`]) first checks the file's header in Rust
+    /// [`Rrd::lastupdate`], [`Rrd::fetch`]) and every update first checks the file's header in Rust
     /// ([`check_header`](crate::check_header)); through a daemon (this one or
     /// `RRDCACHED_ADDRESS`) it does not, as the file may be remote.
     #[must_use]
@@ -85,9 +86,14 @@ impl Rrd {
         &self.path
     }
 
+    /// True when a daemon serves the file ([`Rrd::daemon`] or `RRDCACHED_ADDRESS`).
+    pub(crate) fn through_daemon(&self) -> bool {
+        self.daemon.is_some() || daemon_from_env()
+    }
+
     /// Checks the header unless a daemon serves the file (it may be remote).
     fn check_header(&self) -> Result<(), RrdError> {
-        if self.daemon.is_some() || daemon_from_env() {
+        if self.through_daemon() {
             return Ok(());
         }
         crate::header::check(&self.path)
@@ -108,14 +114,51 @@ impl Rrd {
 
     /// Creates the file (`rrdtool create`).
     ///
+    /// The template and source files are librrd opens of local files: their headers are
+    /// checked first ([`check_header`](crate::check_header)), unless a daemon is used. A
+    /// template without [`CreateSpec::step`] gives its step, which the layout's durations are
+    /// then checked and scaled by.
+    ///
     /// # Errors
     ///
-    /// [`RrdError::Invalid`] for a bad layout, [`RrdError::Librrd`] when librrd refuses it.
+    /// [`RrdError::Invalid`] for a bad layout, [`RrdError::BadHeader`] for a corrupt template
+    /// or source, [`RrdError::Librrd`] when librrd refuses it (an existing file with
+    /// `--no-overwrite`, a data source the sources lack, ...).
     pub fn create(&self, spec: &CreateSpec) -> Result<(), RrdError> {
+        let local = self.daemon.is_none() && !daemon_from_env();
+        if local {
+            for file in spec
+                .template_path()
+                .into_iter()
+                .chain(spec.sources().iter().map(PathBuf::as_path))
+            {
+                crate::header::check(file)?;
+            }
+        }
+        let filled;
+        let spec = match spec.template_path() {
+            Some(template) if !spec.has_step() => {
+                let info = Rrd {
+                    path: template.to_path_buf(),
+                    daemon: self.daemon.clone(),
+                }
+                .info()?;
+                let step = info
+                    .get("step")
+                    .and_then(crate::InfoValue::as_u64)
+                    .ok_or_else(|| RrdError::Output {
+                        op: "info",
+                        detail: format!("{}: no step", template.display()),
+                    })?;
+                filled = spec.clone().step(step);
+                &filled
+            }
+            _ => spec,
+        };
         spec.validate()?;
         let rest = spec.to_args();
         let mut args = self.args(&[]);
-        args.extend(rest.iter().map(OsStr::new));
+        args.extend(rest.iter().map(OsString::as_os_str));
         ffi::call_status(ffi::StatusCall::Create, &args)
     }
 
@@ -145,6 +188,7 @@ impl Rrd {
                 reason: "no values given".into(),
             });
         }
+        self.check_header()?;
         let template = template.map(|t| t.join(":"));
         let values: Vec<String> = updates.iter().map(Update::to_arg).collect();
         let mut args: Vec<&OsStr> = Vec::new();
@@ -174,6 +218,7 @@ impl Rrd {
                 reason: "no values given".into(),
             });
         }
+        self.check_header()?;
         let values: Vec<String> = updates.iter().map(Update::to_arg).collect();
         let mut args = self.args(&[]);
         args.push(OsStr::new("--"));
@@ -224,10 +269,10 @@ impl Rrd {
             self.flush()?;
         }
         let raw = ffi::call_lastupdate(self.path.as_os_str())?;
-        Ok(LastUpdate {
-            time: raw.time,
-            values: raw.names.into_iter().zip(raw.values).collect(),
-        })
+        Ok(LastUpdate::new(
+            raw.time,
+            raw.names.into_iter().zip(raw.values).collect(),
+        ))
     }
 
     /// Values over a time range (`rrdtool fetch`).

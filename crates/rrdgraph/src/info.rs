@@ -41,6 +41,16 @@ impl InfoValue {
         }
     }
 
+    /// The value as a signed integer, for [`InfoValue::Int`] and [`InfoValue::Count`] up to
+    /// `i64::MAX`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Int(i) => Some(*i),
+            Self::Count(c) => i64::try_from(*c).ok(),
+            _ => None,
+        }
+    }
+
     /// The value as text, for [`InfoValue::Text`].
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -61,6 +71,40 @@ impl fmt::Display for InfoValue {
             Self::Text(s) => write!(f, "\"{s}\""),
             Self::Blob(b) => write!(f, "BLOB_SIZE:{}", b.len()),
         }
+    }
+}
+
+/// JSON: a value as a [`Sample`](crate::Sample) (`null` for NaN, `"inf"`/`"-inf"`), counts and
+/// integers as integers, text as a string, a blob as an array of bytes.
+impl serde::Serialize for InfoValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Value(v) => crate::sample::serialize_sample(*v, s),
+            Self::Count(c) => s.serialize_u64(*c),
+            Self::Int(i) => s.serialize_i64(*i),
+            Self::Text(t) => s.serialize_str(t),
+            Self::Blob(b) => s.collect_seq(b),
+        }
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for InfoValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("InfoValue")
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let sample = generator.subschema_for::<crate::Sample>();
+        schemars::json_schema!({
+            "description": "A value of librrd's info list: a number (or null / \"inf\" / \"-inf\"), an integer, a string, or a blob as bytes.",
+            "anyOf": [
+                sample,
+                { "type": "integer" },
+                { "type": "string" },
+                { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 255 } }
+            ]
+        })
     }
 }
 

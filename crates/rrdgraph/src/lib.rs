@@ -13,14 +13,25 @@
 //!   [`GraphSpec::diagnose`], [`GraphSpec::to_args`], [`GraphSpec::to_rust`],
 //!   [`split_command_line`];
 //! - the recipe preset: [`traffic`], [`Traffic`], [`TRAFFIC_RECIPE_ARGS`];
-//! - rendering and RRD operations through librrd: [`render_args`], [`Rendered`], [`Rrd`],
-//!   [`BatchRenderer`]. A program that uses [`BatchRenderer`] must call
-//!   [`serve_worker_if_requested`] first thing in `main`: the workers are that program
-//!   re-executed, and that call is where they serve render requests.
+//! - the recipe's collector: [`CollectCore`] (its decisions, without I/O), [`read_counters`]
+//!   (`/proc/net/dev`) and [`Collector`] (creates the recipe's RRD, one update per step);
+//! - rendering through librrd, one way: [`GraphSpec::render`] (the spec's output `-` gives the
+//!   image in memory, a path makes librrd write the file), in parallel
+//!   [`BatchRenderer::render`]; both give a [`Rendered`]. [`render_raw_args`] is the
+//!   unvalidated lower level, for argument lists that must reach librrd unchanged. A program
+//!   that uses [`BatchRenderer`] must call [`serve_worker_if_requested`] first thing in
+//!   `main`: the workers are that program re-executed, and that call is where they serve
+//!   render requests;
+//! - RRD operations through librrd: [`Rrd`], [`FetchRequest`], [`xport`]; creating
+//!   ([`CreateSpec`], [`Rra`], [`Span`]), reading ([`RrdInfo`], [`Series`], [`LastUpdate`]) and
+//!   maintaining files ([`Rrd::dump`], [`Rrd::restore`], [`Rrd::tune`], [`Rrd::resize`],
+//!   [`list`]).
 
 mod attime;
 mod check;
 mod codegen;
+mod collect;
+mod counters;
 mod element;
 mod element_kind;
 mod emit;
@@ -35,6 +46,10 @@ mod spec;
 mod value;
 mod value_error;
 
+pub use collect::{
+    CLOCK_STEP_TOLERANCE, CollectCore, CollectEvent, CounterSample, Decision, PlannedUpdate,
+};
+pub use counters::{IfaceCounters, PROC_NET_DEV, parse_proc_net_dev, read_counters};
 pub use element::{
     Area, CDef, Dashes, Def, Element, ElementKind, Format, HRule, Line, Position, Print, Shift,
     ShiftOffset, Stack, TextAlign, Tick, VDef, VRule,
@@ -67,6 +82,9 @@ pub use value::Cf;
 // The librrd error is part of the spec's error type, so it builds without librrd too.
 mod rrd_error;
 pub use rrd_error::RrdError;
+// How every `--json` output writes a value (UNKN as null, the infinities as text).
+mod sample;
+pub use sample::Sample;
 
 // --- librrd: modules and exports (the `librrd` feature) ---
 #[cfg(feature = "librrd")]
@@ -79,7 +97,11 @@ mod ffi;
 #[cfg(feature = "librrd")]
 mod batch;
 #[cfg(feature = "librrd")]
+mod collector;
+#[cfg(feature = "librrd")]
 mod create;
+#[cfg(feature = "librrd")]
+mod data_source;
 #[cfg(feature = "librrd")]
 mod fetch;
 #[cfg(feature = "librrd")]
@@ -89,7 +111,21 @@ mod header;
 #[cfg(feature = "librrd")]
 mod info;
 #[cfg(feature = "librrd")]
+mod maintain;
+#[cfg(feature = "librrd")]
 mod render;
+#[cfg(feature = "librrd")]
+mod rra;
+#[cfg(feature = "librrd")]
+mod rrd_info;
+#[cfg(feature = "librrd")]
+mod series;
+#[cfg(feature = "librrd")]
+mod span;
+#[cfg(feature = "librrd")]
+mod times;
+#[cfg(feature = "librrd")]
+mod tune;
 #[cfg(feature = "librrd")]
 mod update;
 #[cfg(feature = "librrd")]
@@ -98,9 +134,15 @@ mod xport;
 #[cfg(feature = "librrd")]
 pub use batch::{BatchBuilder, BatchRenderer, serve_worker_if_requested};
 #[cfg(feature = "librrd")]
-pub use create::{CreateSpec, DataSource, DsType, Rra};
+pub use collector::{
+    Collector, CollectorBuilder, MAX_IFACE_LEN, RECIPE_ARCHIVES, RECIPE_STEP, Report,
+    data_source_names, recipe_layout,
+};
+pub use create::{CreateSpec, DEFAULT_STEP};
 #[cfg(feature = "librrd")]
-pub use fetch::{FetchRequest, Series};
+pub use data_source::{DataSource, DsType};
+#[cfg(feature = "librrd")]
+pub use fetch::FetchRequest;
 #[cfg(feature = "librrd")]
 pub use handle::{Rrd, librrd_version};
 #[cfg(feature = "librrd")]
@@ -108,7 +150,21 @@ pub use header::{MAX_DS, MAX_RRA, check as check_header};
 #[cfg(feature = "librrd")]
 pub use info::{Info, InfoValue};
 #[cfg(feature = "librrd")]
-pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_args, render_to_memory};
+pub use maintain::{DumpHeader, ListRequest, RESIZE_OUTPUT, Resize, RestoreOptions, list};
+#[cfg(feature = "librrd")]
+pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_raw_args};
+#[cfg(feature = "librrd")]
+pub use rra::{MAX_DATA_BYTES, MAX_FAILURES_WINDOW, MAX_ROWS, Rra};
+#[cfg(feature = "librrd")]
+pub use rrd_info::{CdpPrep, DsInfo, RraInfo, RrdInfo};
+#[cfg(feature = "librrd")]
+pub use series::Series;
+#[cfg(feature = "librrd")]
+pub use span::Span;
+#[cfg(feature = "librrd")]
+pub use times::{FirstTime, LastTime};
+#[cfg(feature = "librrd")]
+pub use tune::{MAX_TUNE_STEP, TuneSpec};
 #[cfg(feature = "librrd")]
 pub use update::{LastUpdate, Update};
 #[cfg(feature = "librrd")]

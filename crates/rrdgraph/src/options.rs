@@ -371,6 +371,25 @@ options! {
 /// The largest `--step`, in seconds: librrd reads it with `atoi` into an `int`.
 pub const MAX_STEP: u64 = i32::MAX as u64;
 
+/// Options whose value librrd reads as a number (`atoi` or `strtod`).
+fn is_numeric(long: &str) -> bool {
+    matches!(
+        long,
+        "step"
+            | "width"
+            | "height"
+            | "upper-limit"
+            | "lower-limit"
+            | "units-exponent"
+            | "units-length"
+            | "border"
+            | "zoom"
+            | "font-smoothing-threshold"
+            | "tabwidth"
+            | "base"
+    )
+}
+
 /// Finds an option by long name.
 pub fn option_info(long: &str) -> Option<&'static OptionInfo> {
     OPTIONS.iter().find(|o| o.long == long)
@@ -521,6 +540,14 @@ impl GraphOption {
             allowed: "an rrdtool graph option",
         })?;
         let v = value.unwrap_or("");
+        // librrd reads numbers with atoi/strtod and times with its at-style parser, which all
+        // skip white space: `-w 300` as one argument (getopt's joined value " 300") is a width
+        // of 300. Text values keep their spaces, and keywords compare exactly, as in librrd.
+        let v = if info.long == "start" || info.long == "end" || is_numeric(info.long) {
+            v.trim_matches([' ', '\t', '\n'])
+        } else {
+            v
+        };
         let o = match info.long {
             "start" => GraphOption::Start(AtTime::new(v)?),
             "end" => GraphOption::End(AtTime::new(v)?),
@@ -758,5 +785,16 @@ mod tests {
         assert!(matches!(e("imgformat", "GIF"), ValueError::Keyword { .. }));
         assert!(matches!(e("upper-limit", "abc"), ValueError::Number { .. }));
         assert!(matches!(e("start", "-1dy"), ValueError::Time { .. }));
+        // Keywords compare exactly, as in librrd (`-a PNG` as one argument fails there too).
+        assert!(matches!(e("imgformat", " PNG"), ValueError::Keyword { .. }));
+    }
+
+    #[test]
+    fn numbers_and_times_skip_white_space_like_atoi() {
+        let o = |n, v| GraphOption::from_name_value(n, Some(v)).unwrap();
+        assert_eq!(o("width", " 300 "), GraphOption::Width(300));
+        assert_eq!(o("upper-limit", "  5"), GraphOption::UpperLimit(5.0));
+        assert_eq!(o("start", " -1d").value().as_deref(), Some("-1d"));
+        assert_eq!(o("title", " t"), GraphOption::Title(" t".into()));
     }
 }

@@ -193,6 +193,30 @@ fn value_colors(s: &str) -> Result<(&str, Vec<Color>), FieldError> {
     Ok((value, colors))
 }
 
+/// What a drawing element draws: a number, as librrd reads one when the text is not a vname
+/// (`LINE1:100`, `HRULE:6144`), or a vname. Text that starts like a number but is neither is
+/// a number error.
+fn position(value: &str, expected: &'static str) -> Result<Position, FieldError> {
+    match parse_f64(value) {
+        Ok(n) => Ok(Position::Num(n)),
+        // A vname may start with a digit or `-` (`1st`, `-x`): like librrd, the parser takes a
+        // valid vname for one before calling it "not a number".
+        Err(_) if VName::new(value).is_ok() => Ok(Position::VName(vname(value, "value")?)),
+        Err(_)
+            if value.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) =>
+        {
+            Err((
+                "value",
+                ParseReason::Invalid(ValueError::Number {
+                    text: value.chars().take(40).collect(),
+                    expected,
+                }),
+            ))
+        }
+        Err(_) => Ok(Position::VName(vname(value, "value")?)),
+    }
+}
+
 fn number(s: &str, field: &'static str) -> Result<f64, FieldError> {
     parse_f64(s).map_err(invalid(field))
 }
@@ -414,7 +438,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             let (dashes, dash_offset) = dashes(&mut f)?;
             let l = Line {
                 width,
-                value: vname(value, "value")?,
+                value: position(value, "a number or a vname")?,
                 color: one_color(&colors, false)?,
                 legend: take_legend(&mut f)?,
                 stack,
@@ -440,7 +464,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
                 _ => return Err(("color", ParseReason::UnusedFields("a third color".into()))),
             };
             let a = Area {
-                value: vname(value, "value")?,
+                value: position(value, "a number or a vname")?,
                 color,
                 gradient,
                 stack: f.flag("STACK"),
@@ -458,7 +482,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
             let (value, colors) = value_colors(&fields[1])?;
             let mut f = Fields::new(&fields[2..], &["legend"], &[], DRAW_KEYS)?;
             let s = Stack {
-                value: vname(value, "value")?,
+                value: position(value, "a number or a vname")?,
                 color: one_color(&colors, false)?,
                 legend: take_legend(&mut f)?,
             };
@@ -476,8 +500,8 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
                 },
             };
             let t = Tick {
-                value: vname(value, "value")?,
-                color: one_color(&colors, true)?.unwrap_or(Color::rgb(0, 0, 0)),
+                value: position(value, "a number or a vname")?,
+                color: one_color(&colors, false)?,
                 fraction,
                 legend: take_legend(&mut f)?,
             };
@@ -507,21 +531,7 @@ fn parse_element_fields(arg: &str) -> Result<Element, FieldError> {
         }
         "HRULE" | "VRULE" => {
             let (value, colors) = value_colors(&fields[1])?;
-            let pos = match parse_f64(value) {
-                Ok(n) => Position::Num(n),
-                Err(_)
-                    if value.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') =>
-                {
-                    return Err((
-                        "value",
-                        ParseReason::Invalid(ValueError::Number {
-                            text: value.chars().take(40).collect(),
-                            expected: "a number or a VDEF",
-                        }),
-                    ));
-                }
-                Err(_) => Position::VName(vname(value, "value")?),
-            };
+            let pos = position(value, "a number or a VDEF")?;
             let color = one_color(&colors, false)?;
             let mut f = Fields::new(
                 &fields[2..],
@@ -663,6 +673,16 @@ pub(crate) fn parse_into<S: AsRef<str>>(
                 None => (long, None),
             };
             let Some(info) = option_info(name) else {
+                if let Some((head, _)) = name.split_once([' ', '\t'])
+                    && option_info(head).is_some_and(OptionInfo::takes_value)
+                {
+                    return Err(Error::parse(
+                        index,
+                        a,
+                        "option",
+                        ParseReason::JoinedLongValue(head.to_owned()),
+                    ));
+                }
                 return Err(Error::parse(
                     index,
                     a,
@@ -987,6 +1007,35 @@ impl GraphSpec {
         errors
     }
 
+    /// [`GraphSpec::diagnose`] over arguments that need not be UTF-8, as a program's command
+    /// line has them (see [`GraphSpec::parse_os_args`]): a DEF's RRD path may be any bytes,
+    /// every other argument that is not UTF-8 is one more problem ([`ParseReason::NotUtf8`]).
+    pub fn diagnose_os<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<Error> {
+        use std::os::unix::ffi::OsStrExt as _;
+        let mut not_utf8 = Vec::new();
+        let texts: Vec<String> = args
+            .iter()
+            .enumerate()
+            .map(|(index, a)| {
+                let a = a.as_ref();
+                let lossy = a.to_string_lossy();
+                if a.to_str().is_none() && split_def_path(a.as_bytes()).is_none() {
+                    not_utf8.push(Error::parse(
+                        index,
+                        &lossy,
+                        "argument",
+                        ParseReason::NotUtf8,
+                    ));
+                }
+                lossy.into_owned()
+            })
+            .collect();
+        let mut problems = not_utf8;
+        problems.extend(GraphSpec::diagnose(&texts));
+        problems.sort_by_key(|e| e.arg_index().unwrap_or(usize::MAX));
+        problems
+    }
+
     /// Parses a shell-style command line such as a line from an old script. It may start with
     /// `rrdtool graph` or `rrdtool graphv` (any path to `rrdtool`); argument indexes in errors
     /// count from the output filename, as in [`GraphSpec::parse_args`].
@@ -1022,7 +1071,27 @@ mod tests {
         };
         assert_eq!(v.color, None);
         assert_eq!(spec.to_args(), args);
-        assert!(spec.to_rust().contains("VRule::uncolored("));
+        assert!(
+            spec.to_rust()
+                .contains(".vrule(VRule::new(920806500.0).legend(")
+        );
+    }
+
+    #[test]
+    fn drawing_elements_take_numbers_and_vnames_that_look_like_numbers() {
+        let value = |arg| match parse_element_fields(arg) {
+            Ok(Element::Line(l)) => Ok(l.value),
+            Ok(Element::Tick(t)) => Ok(t.value),
+            Ok(e) => panic!("{e:?}"),
+            Err((field, _)) => Err(field),
+        };
+        assert_eq!(value("LINE1:100#FF0000"), Ok(Position::Num(100.0)));
+        assert_eq!(value("LINE1:-1.5e3"), Ok(Position::Num(-1500.0)));
+        assert_eq!(value("TICK:+2:0.5"), Ok(Position::Num(2.0)));
+        let v = |s| Ok(Position::VName(VName::new(s).unwrap()));
+        assert_eq!(value("LINE1:1st#FF0000"), v("1st"));
+        assert_eq!(value("LINE1:-x"), v("-x"));
+        assert_eq!(value("LINE1:1.2.3"), Err("value"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The `traffic` preset: the recipe's interface traffic graph in one call.
 
-use crate::element::{Area, CDef, Def, HRule, Line, Position, Print};
+use crate::element::{Area, CDef, Def, HRule, Line, Print};
 use crate::error::{Error, Result};
 use crate::op::Op;
 use crate::options::GraphOption;
@@ -156,7 +156,14 @@ impl Traffic {
             .parse()
             .map_err(|e| Error::value("--x-grid", e))?;
         let legend = |s: &str| Legend::new(s).map_err(|e| Error::value("legend", e));
-        let fmt = |s: &str, code| PrintFormat::with(s, code).map_err(|e| Error::value("format", e));
+        let fmt = |s: &str, code: Option<ControlCode>| {
+            PrintFormat::new(s)
+                .map(|f| match code {
+                    Some(c) => f.with_code(c),
+                    None => f,
+                })
+                .map_err(|e| Error::value("format", e))
+        };
         let space = legend(" ")?;
 
         let mut b = GraphSpec::builder()
@@ -167,9 +174,9 @@ impl Traffic {
                 ArgForm::LongEq,
             )
             .option(GraphOption::XGrid(x_grid))
-            .option(GraphOption::Width(self.width))
-            .option(GraphOption::Height(self.height))
-            .option(GraphOption::Title(self.title))
+            .width(self.width)
+            .height(self.height)
+            .title(self.title)
             .def(Def::new(&inoctets, self.rrd.clone(), ds_in, Cf::Average))
             .def(Def::new(&outoctets, self.rrd, ds_out, Cf::Average))
             .cdef(CDef::new(
@@ -193,7 +200,8 @@ impl Traffic {
             );
         if let Some(alarm) = self.alarm {
             b = b.hrule(
-                HRule::new(Position::Num(alarm), Color::rgb(0xFF, 0, 0))
+                HRule::new(alarm)
+                    .color(Color::rgb(0xFF, 0, 0))
                     .legend(legend("Alarm value")?.with_code(ControlCode::Right)),
             );
         }

@@ -5,7 +5,14 @@
 //! range ([`GraphMeta`]), and the `PRINT` values and legends in order. A graph that only
 //! `PRINT`s draws nothing: its `Rendered` has prints and no image or geometry.
 //!
-//! Renders are serialised by the librrd lock (see [`render_args`], "Concurrency"). Before the
+//! There is one way to render a graph: [`GraphSpec::render`](crate::GraphSpec::render), which
+//! does what `rrdtool graph` does with the spec's output (`-`: the image comes back in memory;
+//! a path: librrd writes the file), and its parallel form
+//! [`BatchRenderer::render`](crate::BatchRenderer::render). Below both lies
+//! [`render_raw_args`], an unvalidated `rrdtool graph` argument list, for callers that must
+//! pass librrd exactly what they were given.
+//!
+//! Renders are serialised by the librrd lock (see [`render_raw_args`], "Concurrency"). Before the
 //! caller's arguments, every render passes `--week-fmt Week %V`, librrd's default: librrd keeps
 //! that option in a global buffer, so one graph's `--week-fmt` would otherwise leak into the
 //! next graph drawn by the same process. A caller's own `--week-fmt` comes later and wins.
@@ -189,9 +196,13 @@ fn meta_from(info: &Info) -> Result<GraphMeta, RrdError> {
     })
 }
 
-/// Renders a graph from an `rrdtool graph` argument list: the output file first, then options
-/// and elements, exactly as after `rrdtool graph`. The arguments go to librrd as their bytes,
-/// so a DEF's file (or the output file) need not be UTF-8.
+/// The lower-level render: an `rrdtool graph` argument list as it is, **without** the spec's
+/// validation (the output file first, then options and elements, exactly as after
+/// `rrdtool graph`). Use [`GraphSpec::render`](crate::GraphSpec::render) unless the arguments
+/// must reach librrd byte for byte: librrd may crash or exhaust memory on arguments the spec
+/// would refuse. The arguments go to librrd as their bytes, so a DEF's file (or the output
+/// file) need not be UTF-8; each DEF's file header is checked first
+/// ([`check_header`](crate::check_header)).
 ///
 /// With `-` as the output file the image comes back in [`Rendered::image`] and no file is
 /// written; with a path, librrd writes the file, as `rrdtool graph` does.
@@ -213,7 +224,7 @@ fn meta_from(info: &Info) -> Result<GraphMeta, RrdError> {
 ///
 /// [`RrdError::Invalid`] for an empty list, [`RrdError::NulByte`] for an argument with a NUL
 /// byte, [`RrdError::Librrd`] with rrdtool's own message when librrd refuses the graph.
-pub fn render_args<S: AsRef<OsStr>>(args: &[S]) -> Result<Rendered, RrdError> {
+pub fn render_raw_args<S: AsRef<OsStr>>(args: &[S]) -> Result<Rendered, RrdError> {
     let Some((file, rest)) = args.split_first() else {
         return Err(RrdError::Invalid {
             what: "graph arguments",
@@ -229,55 +240,34 @@ pub fn render_args<S: AsRef<OsStr>>(args: &[S]) -> Result<Rendered, RrdError> {
     Rendered::from_info(Info::new(info))
 }
 
-/// Renders into memory: like [`render_args`] with `-` as the output file. `args` are the
-/// options and elements only.
-///
-/// # Errors
-///
-/// As [`render_args`].
-pub fn render_to_memory<S: AsRef<OsStr>>(args: &[S]) -> Result<Rendered, RrdError> {
-    let mut full: Vec<&OsStr> = Vec::with_capacity(args.len() + 1);
-    full.push(OsStr::new("-"));
-    full.extend(args.iter().map(AsRef::as_ref));
-    render_args(&full)
-}
-
 impl crate::GraphSpec {
-    /// Renders the graph in-process into memory: the image bytes come back in
-    /// [`Rendered::image`] whatever the spec's output file is (nothing is written).
+    /// Renders the graph in-process, as `rrdtool graph` would with these arguments: with `-`
+    /// as the output the image comes back in [`Rendered::image`] and nothing is written; with
+    /// a path librrd writes the file and [`Rendered::image`] is `None`. To get the bytes of a
+    /// spec that names a file, render `spec.clone().with_output("-")`.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let spec = rrdgraph::traffic("Flow.png", "Flow.rrd")?;
-    /// let rendered = spec.render()?;
-    /// std::fs::write("Flow.png", rendered.image().unwrap_or_default())?;
+    /// // Into memory, e.g. to serve over HTTP:
+    /// let png = rrdgraph::traffic("-", "Flow.rrd")?.render()?.into_image();
+    /// // Or let librrd write the file, as `rrdtool graph Flow.png ...` does:
+    /// let rendered = rrdgraph::traffic("Flow.png", "Flow.rrd")?.render()?;
+    /// println!("{:?}", rendered.meta().map(|m| (m.image_width, m.image_height)));
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// Renders take the librrd lock, one at a time (see [`render_raw_args`], "Concurrency");
+    /// for throughput use [`BatchRenderer::render`](crate::BatchRenderer::render).
     ///
     /// # Errors
     ///
     /// [`RrdError::Librrd`] with rrdtool's own message when librrd refuses the graph (a
     /// missing RRD file, an unknown data source, ...): the spec itself was validated when it
-    /// was built.
+    /// was built. [`RrdError::BadHeader`] when a DEF's file is not an RRD that librrd reads
+    /// safely.
     pub fn render(&self) -> Result<Rendered, RrdError> {
-        let mut args = self.to_os_args();
-        if let Some(first) = args.first_mut() {
-            *first = "-".into();
-        }
-        render_args(&args)
-    }
-
-    /// Renders the graph in-process and lets librrd write the spec's output file, as
-    /// `rrdtool graph` does (`-` returns the bytes instead, like [`GraphSpec::render`]).
-    ///
-    /// [`GraphSpec::render`]: crate::GraphSpec::render
-    ///
-    /// # Errors
-    ///
-    /// As [`GraphSpec::render`](crate::GraphSpec::render).
-    pub fn render_to_output(&self) -> Result<Rendered, RrdError> {
-        render_args(&self.to_os_args())
+        render_raw_args(&self.to_os_args())
     }
 }
 
@@ -347,6 +337,9 @@ mod tests {
     #[test]
     fn empty_args_are_refused() {
         let none: [&str; 0] = [];
-        assert!(matches!(render_args(&none), Err(RrdError::Invalid { .. })));
+        assert!(matches!(
+            render_raw_args(&none),
+            Err(RrdError::Invalid { .. })
+        ));
     }
 }

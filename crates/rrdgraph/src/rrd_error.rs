@@ -50,6 +50,14 @@ pub enum RrdError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An interface's counters could not be read (`opskit rrd collect`).
+    #[error("interface {iface}: {reason}")]
+    Counters {
+        /// The interface.
+        iface: String,
+        /// What failed.
+        reason: String,
+    },
     /// A batch worker process failed (it could not start, died, or broke the protocol).
     #[error("batch worker: {0}")]
     Worker(String),

@@ -7,10 +7,10 @@ use crate::element::{
 };
 use crate::error::{Error, Result};
 use crate::image_size::MAX_IMAGE_PIXELS;
-use crate::options::{AxisFormatter, GraphOption, ImageFormat};
+use crate::options::{AxisFormatter, ColorTag, GraphOption, ImageFormat, LegendPosition};
 use crate::value::{
-    Legend, MAX_GRID_LINES, MAX_TEXT_LEN, MAX_Y_GRID_LINES, YGrid, check_axis_format,
-    check_duration_format, check_text,
+    AtTime, Color, Legend, MAX_GRID_LINES, MAX_TEXT_LEN, MAX_Y_GRID_LINES, YGrid,
+    check_axis_format, check_duration_format, check_text,
 };
 use crate::value_error::ValueError;
 
@@ -104,6 +104,13 @@ impl GraphSpec {
     /// # Errors
     /// As [`GraphSpecBuilder::build`].
     pub fn validate(&self) -> Result<()> {
+        self.validate_options()?;
+        self.validate_elements()
+    }
+
+    /// The option half of [`GraphSpec::validate`]: the output, each option, the checks across
+    /// options, and the image size (which the elements' legends count in).
+    fn validate_options(&self) -> Result<()> {
         if self.output.is_empty() {
             return Err(Error::NoOutput);
         }
@@ -139,10 +146,15 @@ impl GraphSpec {
                 max: MAX_IMAGE_PIXELS,
             });
         }
+        Ok(())
+    }
+
+    /// The element half of [`GraphSpec::validate`]: each element's own checks, in order, and
+    /// what the data formats refuse.
+    fn validate_elements(&self) -> Result<()> {
+        // A graph that draws and prints nothing is valid, as in rrdtool: librrd reads its DEFs
+        // and writes no image.
         crate::check::check_elements(&self.elements)?;
-        if !self.elements.iter().any(|e| e.kind().is_output()) {
-            return Err(Error::Empty);
-        }
         // librrd 1.7.2's export path reads outside the data of a SHIFTed series once the shift
         // leaves the RRD's archive (SIGSEGV at 10^7 s over a 300 s RRD; found by the fuzzer),
         // and the bound depends on the RRD, which the spec cannot know.
@@ -331,23 +343,38 @@ fn time_range(start: &str, end: &str) -> Option<(i64, i64)> {
     Some((start.parse().ok()?, end.parse().ok()?))
 }
 
-/// Builds a [`GraphSpec`]. Setters never fail; [`GraphSpecBuilder::args`] remembers the first
-/// parse error and [`GraphSpecBuilder::build`] reports it, after which `build` runs every
+/// Builds a [`GraphSpec`]. Setters never fail: the common options have typed setters
+/// (`.width(650)`, `.start("-1d")`, …) next to the generic [`GraphSpecBuilder::option`];
+/// [`GraphSpecBuilder::args`], `start` and `end` remember the first parse error, and
+/// [`GraphSpecBuilder::build`] reports it, then validates every option and runs every
 /// cross-element check.
 ///
 /// ```
-/// use rrdgraph::{Cf, CDef, Color, Def, DsName, GraphOption, GraphSpec, Legend, Line, VName};
+/// use rrdgraph::{
+///     Cf, CDef, Color, ControlCode, Def, DsName, GraphOption, GraphSpec, HRule, Legend, Line,
+///     VName,
+/// };
 /// let inoctets = VName::new("inoctets")?;
 /// let bits = VName::new("bits")?;
 /// let spec = GraphSpec::builder()
 ///     .output("in.png")
-///     .option(GraphOption::Width(650))
+///     .width(650)
+///     .start("-1d")
+///     .option(GraphOption::SlopeMode) // every option also has the generic form
 ///     .def(Def::new(&inoctets, "Flow.rrd", DsName::new("eth0_in")?, Cf::Average))
 ///     .cdef(CDef::new(&bits, "inoctets,8,*".parse()?))
 ///     .line(Line::new(&bits).color(Color::rgb(0, 0xFF, 0)).legend(Legend::new("In: bits")?))
+///     .hrule(HRule::new(6144.0).color(Color::rgb(0xFF, 0, 0))
+///         .legend(Legend::new("Alarm")?.with_code(ControlCode::Right)))
 ///     .build()?;
-/// assert_eq!(spec.to_args()[3], "DEF:inoctets=Flow.rrd:eth0_in:AVERAGE");
-/// assert_eq!(spec.to_args()[5], "LINE1:bits#00FF00:In\\: bits");
+/// let args = spec.to_args();
+/// assert_eq!(args[1..6], ["--width", "650", "--start", "-1d", "--slope-mode"]);
+/// assert_eq!(args[6], "DEF:inoctets=Flow.rrd:eth0_in:AVERAGE");
+/// assert_eq!(args[8], "LINE1:bits#00FF00:In\\: bits");
+/// assert_eq!(args[9], "HRULE:6144#FF0000:Alarm\\r");
+/// // Values are checked when the spec is built.
+/// assert!(GraphSpec::builder().output("x.png").width(5).build().is_err());
+/// assert!(GraphSpec::builder().output("x.png").start("yesterday-ish").build().is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Default)]
@@ -360,6 +387,17 @@ pub struct GraphSpecBuilder {
     arg_index: Vec<Option<usize>>,
     opt_index: Vec<Option<usize>>,
     error: Option<Error>,
+}
+
+/// Typed setters for the common options: each appends its [`GraphOption`], as
+/// [`GraphSpecBuilder::option`] does, and [`GraphSpecBuilder::build`] validates it.
+macro_rules! option_setters {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) => $var:ident $(($($val:expr),*))?;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(self $(, $arg: $ty)*) -> Self {
+            self.option(GraphOption::$var $(($($val),*))?)
+        }
+    )*};
 }
 
 macro_rules! element_setters {
@@ -384,6 +422,88 @@ impl GraphSpecBuilder {
         self.forms.push(ArgForm::Long);
         self.opt_index.push(None);
         self
+    }
+
+    option_setters! {
+        /// `--step`: the wanted resolution, in seconds.
+        step(seconds: u64) => Step(seconds);
+        /// `--title`.
+        title(title: impl Into<String>) => Title(title.into());
+        /// `--vertical-label`.
+        vertical_label(label: impl Into<String>) => VerticalLabel(label.into());
+        /// `--width` of the canvas in pixels (10 to 100000).
+        width(pixels: u32) => Width(pixels);
+        /// `--height` of the canvas in pixels (10 to 100000).
+        height(pixels: u32) => Height(pixels);
+        /// `--upper-limit` of the y axis.
+        upper_limit(value: f64) => UpperLimit(value);
+        /// `--lower-limit` of the y axis.
+        lower_limit(value: f64) => LowerLimit(value);
+        /// `--rigid`: keep the limits even when the data goes beyond them.
+        rigid() => Rigid;
+        /// `--alt-autoscale`.
+        alt_autoscale() => AltAutoscale;
+        /// `--logarithmic` y axis.
+        logarithmic() => Logarithmic;
+        /// `--base` (1000, or 1024 for memory sizes).
+        base(base: u32) => Base(base);
+        /// `--units-exponent` (a multiple of 3 in -18..=18).
+        units_exponent(exponent: i32) => UnitsExponent(exponent);
+        /// `--right-axis scale:shift`.
+        right_axis(scale: f64, shift: f64) => RightAxis(scale, shift);
+        /// `--right-axis-label`.
+        right_axis_label(label: impl Into<String>) => RightAxisLabel(label.into());
+        /// `--no-legend`.
+        no_legend() => NoLegend;
+        /// `--only-graph`.
+        only_graph() => OnlyGraph;
+        /// `--full-size-mode`: width and height are those of the whole image.
+        full_size_mode() => FullSizeMode;
+        /// `--slope-mode`.
+        slope_mode() => SlopeMode;
+        /// `--imgformat`.
+        image_format(format: ImageFormat) => ImgFormat(format);
+        /// `--color TAG#color` (repeatable, applied in order).
+        color(tag: ColorTag, color: Color) => Color(tag, color);
+        /// `--watermark`.
+        watermark(text: impl Into<String>) => Watermark(text.into());
+        /// `--daemon`: the rrdcached address for every DEF.
+        daemon(address: impl Into<String>) => Daemon(address.into());
+        /// `--zoom` factor (> 0).
+        zoom(factor: f64) => Zoom(factor);
+        /// `--border` width in pixels.
+        border(pixels: u32) => Border(pixels);
+        /// `--legend-position`.
+        legend_position(position: LegendPosition) => LegendPosition(position);
+        /// `--disable-rrdtool-tag`.
+        disable_rrdtool_tag() => DisableRrdtoolTag;
+    }
+
+    /// `--start`, an at-style time (`-1d`, `end-24h`, `920804400`). A time that does not
+    /// parse is reported by [`build`](Self::build).
+    pub fn start(self, time: impl AsRef<str>) -> Self {
+        self.time_option("start", time.as_ref(), GraphOption::Start)
+    }
+
+    /// `--end`, an at-style time (`now`, `start+1d`, `920808000`). A time that does not parse
+    /// is reported by [`build`](Self::build).
+    pub fn end(self, time: impl AsRef<str>) -> Self {
+        self.time_option("end", time.as_ref(), GraphOption::End)
+    }
+
+    fn time_option(
+        mut self,
+        option: &'static str,
+        text: &str,
+        f: fn(AtTime) -> GraphOption,
+    ) -> Self {
+        match AtTime::new(text) {
+            Ok(t) => self.option(f(t)),
+            Err(reason) => {
+                self.remember_error(Error::Option { option, reason });
+                self
+            }
+        }
     }
 
     pub(crate) fn option_with_form(mut self, option: GraphOption, form: ArgForm) -> Self {
@@ -464,21 +584,42 @@ impl GraphSpecBuilder {
         self.output.is_some()
     }
 
-    /// Every remaining problem instead of the first: spec errors one by one, dropping the
-    /// offending element each time (at most 100).
+    /// Every remaining problem instead of the first, each with its argument index where it has
+    /// one: option errors one by one, dropping the offending option each time, then element
+    /// errors one by one, dropping the offending element each time (at most 100 of each).
     pub(crate) fn into_diagnostics(mut self) -> Vec<Error> {
         let mut out: Vec<Error> = self.error.take().into_iter().collect();
+        let output = self.output.clone().unwrap_or_default();
+        let spec = |options: &[GraphOption], elements: &[Element]| GraphSpec {
+            output: output.clone(),
+            options: options.to_vec(),
+            forms: vec![ArgForm::Long; options.len()],
+            elements: elements.to_vec(),
+        };
+        for _ in 0..100 {
+            let e = match spec(&self.options, &self.elements).validate_options() {
+                Ok(()) => break,
+                Err(e) => e,
+            };
+            let Error::Option { option, .. } = &e else {
+                // The output or the image size: nothing to drop, the elements still get checked.
+                out.push(e);
+                break;
+            };
+            let Some(at) = offending_option(&self.options, option) else {
+                out.push(e);
+                break;
+            };
+            out.push(with_index(e, self.opt_index[at]));
+            self.options.remove(at);
+            self.opt_index.remove(at);
+        }
         // Element indexes in the caller's list, as elements get dropped.
         let mut original: Vec<usize> = (0..self.elements.len()).collect();
-        let mut dropped = false;
         for _ in 0..100 {
-            let spec = GraphSpec {
-                output: self.output.clone().unwrap_or_default(),
-                options: self.options.clone(),
-                forms: self.forms.clone(),
-                elements: self.elements.clone(),
+            let Err(mut e) = spec(&self.options, &self.elements).validate_elements() else {
+                break;
             };
-            let Err(mut e) = spec.validate() else { break };
             let element = match &mut e {
                 Error::Element { index, .. }
                 | Error::Undefined { index, .. }
@@ -494,23 +635,19 @@ impl GraphSpecBuilder {
                 *first = original[*first];
             }
             let Some(i) = element else {
-                // After dropping bad elements, "nothing to draw" is only their echo.
-                if !(dropped && matches!(e, Error::Empty)) {
-                    out.push(e);
-                }
+                let index = match &e {
+                    Error::Option { option, .. } => {
+                        offending_option(&self.options, option).and_then(|at| self.opt_index[at])
+                    }
+                    _ => None,
+                };
+                out.push(with_index(e, index));
                 break;
             };
-            match self.arg_index.get(i).copied().flatten() {
-                Some(index) => out.push(Error::ParsedSpec {
-                    index,
-                    source: Box::new(e),
-                }),
-                None => out.push(e),
-            }
+            out.push(with_index(e, self.arg_index.get(i).copied().flatten()));
             self.elements.remove(i);
             self.arg_index.remove(i);
             original.remove(i);
-            dropped = true;
         }
         out
     }
@@ -522,8 +659,8 @@ impl GraphSpecBuilder {
     /// [`Error::Option`] for out-of-range option values; [`Error::Element`] for invalid element
     /// fields (bad RPN, dash pattern, …); [`Error::Undefined`] for vnames used before they are
     /// defined; [`Error::Duplicate`]; [`Error::WrongKind`] when a VDEF or SHIFT does not refer to
-    /// a DEF/CDEF, a rule does not refer to a VDEF, …; [`Error::Empty`] if nothing is drawn or
-    /// printed. Errors of parsed arguments are wrapped in [`Error::ParsedSpec`] with the
+    /// a DEF/CDEF, a rule does not refer to a VDEF, …. A graph with no elements is valid, as in
+    /// rrdtool (it draws nothing). Errors of parsed arguments are wrapped in [`Error::ParsedSpec`] with the
     /// argument index.
     pub fn build(self) -> Result<GraphSpec> {
         if let Some(e) = self.error {
@@ -557,25 +694,34 @@ impl GraphSpecBuilder {
                 | Error::Undefined { index, .. }
                 | Error::Duplicate { index, .. }
                 | Error::WrongKind { index, .. } => self.arg_index.get(*index).copied().flatten(),
-                Error::Option { option, .. } => spec
-                    .options
-                    .iter()
-                    .zip(&self.opt_index)
-                    .filter(|(o, _)| o.long_name() == *option)
-                    .map(|(o, i)| (o.validate().is_err(), *i))
-                    .max_by_key(|(bad, _)| *bad)
-                    .and_then(|(_, i)| i),
+                Error::Option { option, .. } => {
+                    offending_option(&spec.options, option).and_then(|at| self.opt_index[at])
+                }
                 _ => None,
             };
-            match index {
-                Some(index) => Error::ParsedSpec {
-                    index,
-                    source: Box::new(e),
-                },
-                None => e,
-            }
+            with_index(e, index)
         })?;
         Ok(spec)
+    }
+}
+
+/// The option an [`Error::Option`] about `name` is about: the one whose own value is bad, or
+/// else the last one of that name (the one librrd uses).
+fn offending_option(options: &[GraphOption], name: &str) -> Option<usize> {
+    options
+        .iter()
+        .rposition(|o| o.long_name() == name && o.validate().is_err())
+        .or_else(|| options.iter().rposition(|o| o.long_name() == name))
+}
+
+/// `e` with the argument index it came from, when it came from a parsed argument.
+fn with_index(e: Error, index: Option<usize>) -> Error {
+    match index {
+        Some(index) => Error::ParsedSpec {
+            index,
+            source: Box::new(e),
+        },
+        None => e,
     }
 }
 

@@ -2,9 +2,9 @@
 
 use std::ffi::OsStr;
 
-use crate::fetch::Series;
 use crate::ffi;
 use crate::rrd_error::RrdError;
+use crate::series::Series;
 
 /// A typed `rrdtool xport`: DEF, CDEF and VDEF elements of the graph model, then the series to
 /// export with their legends.

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use crate::model::{
     EngineStats, MplsLabel, Reply, ReplyKind, StopReason, Trace, TraceReport, Unreachable,
 };
+use crate::rewrite;
 
 impl TraceReport {
     /// scapy's `TracerouteResult.show()` table, byte for byte: one row per TTL that got at
@@ -22,6 +23,10 @@ impl TraceReport {
     ///
     /// Columns use the target address, as scapy's do. Where a TTL has several replies, the
     /// first reply in time is shown, preferring one that came before the timeout.
+    ///
+    /// Beyond scapy: a cell where a middlebox's rewrite first shows ends in ` *`, and a line
+    /// under the table per middlebox says what it changed (`* ADDR:tcpPORT middlebox before
+    /// TTL 3: mss 1460→1300`); with reverse DNS, a cell carries the name after the kind.
     ///
     /// ```
     /// # use tcptrace::*;
@@ -54,6 +59,10 @@ impl TraceReport {
                 for label in &reply.mpls {
                     let _ = write!(cell, " {}", mpls_text(*label));
                 }
+                if let Some(name) = &reply.name {
+                    let _ = write!(cell, " {name}");
+                }
+                cell.push_str(rewrite::cell_mark(trace, hop.ttl));
                 let w = widths.entry(col.clone()).or_insert(0);
                 *w = (*w).max(col.len()).max(cell.len());
                 rows.insert(hop.ttl);
@@ -75,19 +84,22 @@ impl TraceReport {
             }
             s.push('\n');
         }
+        s.push_str(&rewrite::middlebox_lines(self));
         s
     }
 
     /// An mtr-like summary: for each trace, one line per probed TTL with the addresses that
-    /// answered (`???` for none) and mtr's columns ([`Hop::stats`](crate::Hop::stats)): the
-    /// loss, probes sent and answered in time, the best, average and worst RTT, their
-    /// standard deviation and the jitter (the mean absolute difference of consecutive RTTs,
-    /// as mtr's `Javg`). An address that sent an ICMP unreachable carries traceroute's mark
-    /// (`!N`, `!H`, `!P`, `!X`...; a port unreachable says so in words), and the MPLS label
-    /// stacks quoted at a hop follow its line, one `[MPLS: Lbl 24000 Exp 0 S 1 TTL 1]` per
-    /// entry. Then for each port of each failed target, `TARGET port PORT: not traced,
-    /// REASON`, and last, when the report has them, the engine's counters (probes sent,
-    /// replies, and the packets dropped as unmatched, late or rewritten).
+    /// answered (`NAME (ADDR)` with reverse DNS, `???` for none) and mtr's columns
+    /// ([`Hop::stats`](crate::Hop::stats)): the loss, probes sent and answered in time, the best,
+    /// average and worst RTT, their standard deviation and the jitter (the mean absolute
+    /// difference of consecutive RTTs, as mtr's `Javg`). An address that sent an ICMP
+    /// unreachable carries traceroute's mark (`!N`, `!H`, `!P`, `!X`...; a port unreachable says
+    /// so in words), and the MPLS label stacks quoted at a hop follow its line, one
+    /// `[MPLS: Lbl 24000 Exp 0 S 1 TTL 1]` per entry; under a TTL where a middlebox's rewrite
+    /// first shows, a line `* middlebox before TTL 3: mss 1460→1300` per middlebox. Then for each
+    /// port of each failed target, `TARGET port PORT: not traced, REASON`, and last, when the
+    /// report has them, the engine's counters (probes sent, replies, and the packets dropped as
+    /// unmatched, late or rewritten).
     pub fn summary(&self) -> String {
         self.summary_of(false)
     }
@@ -220,12 +232,16 @@ fn summarize(s: &mut String, trace: &Trace, live: bool) {
         for label in stacks.into_iter().flatten() {
             let _ = writeln!(s, "     {}", mpls_text(*label));
         }
+        s.push_str(&rewrite::summary_lines(trace, hop.ttl));
     }
 }
 
 fn host_label(trace: &Trace, addr: IpAddr, replies: &[Reply]) -> String {
     let r = replies.iter().find(|r| r.from == addr);
-    let mut label = addr.to_string();
+    let mut label = match r.and_then(|r| r.name.as_deref()) {
+        Some(name) => format!("{name} ({addr})"),
+        None => addr.to_string(),
+    };
     if let Some(asn) = r.and_then(|r| r.asn) {
         let _ = write!(label, " AS{asn}");
     }
@@ -281,6 +297,7 @@ mod tests {
             reached: true,
             stop_reason: StopReason::Reached,
             hops,
+            middleboxes: vec![],
         };
         let sa = |a: &str| {
             Reply::new(
@@ -369,6 +386,7 @@ mod tests {
                 Hop::new(1, vec![labelled]),
                 Hop::new(2, vec![unreach("10.0.0.2", 13)]),
             ],
+            middleboxes: vec![],
         }];
         let mut v6 = report();
         v6.traces = vec![Trace {
@@ -378,6 +396,7 @@ mod tests {
             reached: false,
             stop_reason: StopReason::Unreachable,
             hops: vec![Hop::new(1, vec![unreach("2001:db8::1", 3)])],
+            middleboxes: vec![],
         }];
         let table = r.scapy_table();
         assert!(

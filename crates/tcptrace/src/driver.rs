@@ -271,6 +271,7 @@ pub fn trace_observed(config: &TraceConfig, observer: &mut impl Observer) -> Res
                         reached: false,
                         stop_reason: reason.clone(),
                         hops: Vec::new(),
+                        middleboxes: Vec::new(),
                     }));
                 }
             }

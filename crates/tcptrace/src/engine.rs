@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use crate::config::{MAX_ATTEMPTS, TraceConfig};
 use crate::error::ConfigError;
 use crate::model::{EngineStats, FailedTarget, Hop, HopStats, Reply, ReplyKind, StopReason, Trace};
+use crate::rewrite::{Rewrite, SentProbe, compare_answer, compare_quote};
 use crate::wire::{
     Ipv4Repr, Ipv6Repr, ParsedReply, ReplyBody, TcpFlags, TcpRepr, parse_reply,
     parse_reply_v6_payload, proto,
 };
+
+mod matching;
 
 /// One (target, port) to trace, with the addresses to use.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -135,6 +138,14 @@ struct Slot {
     answers_at_send: u64,
 }
 
+/// What a matched reply carries besides its sender and kind.
+#[derive(Debug)]
+struct Detail {
+    mpls: Vec<crate::MplsLabel>,
+    rewrites: Vec<Rewrite>,
+    quoted_tcp: Option<u16>,
+}
+
 #[derive(Clone, Debug)]
 struct FlowState {
     flow: Flow,
@@ -190,9 +201,12 @@ struct FlowRounds {
 /// Each (flow, TTL, attempt) has an index; the TCP sequence number is that index under a keyed
 /// 32-bit permutation, so that a reply is matched to exactly one probe and a forged reply must
 /// guess the key. The IPv4 ID is the probe's index within its flow under a keyed 16-bit
-/// permutation: it must agree with the sequence number, and it alone identifies the probe when
-/// a middlebox has rewritten the sequence number (counted in [`Stats::by_ident`]). The 5-tuple is constant per flow
-/// (Paris traceroute), and so is the IPv6 flow label, so that ECMP keeps a flow on one path.
+/// permutation: it alone identifies the probe when a middlebox has rewritten the sequence
+/// number (counted in [`Stats::by_ident`]). A quote whose source address, source port, IPv4
+/// ID or other fields differ from the probe's is matched all the same and carries the
+/// differences ([`Reply::rewrites`], counted in [`Stats::rewritten`]). The 5-tuple is constant
+/// per flow (Paris traceroute), and so is the IPv6 flow label, so that ECMP keeps a flow on one
+/// path.
 #[derive(Debug)]
 pub struct Engine {
     flows: Vec<FlowState>,
@@ -210,6 +224,9 @@ pub struct Engine {
     id_key: u32,
     /// (source port, destination port, destination) → flow, for the IPv4 ID fallback.
     by_ports: HashMap<(u16, u16, IpAddr), usize>,
+    /// (destination, destination port) → flows, for the IPv4 ID fallback when a middlebox
+    /// rewrote the source port too.
+    by_dest: HashMap<(IpAddr, u16), Vec<usize>>,
     in_flight: u32,
     ready: VecDeque<u32>,
     retries: VecDeque<(u32, u8)>,
@@ -234,6 +251,12 @@ const SENDS_PER_SLOT: u32 = 256;
 const PACING_BURST: u32 = 4;
 /// The TCP window of probes (scapy's default).
 const PROBE_WINDOW: u16 = 8192;
+/// The MSS option of probes: what a 1500-byte Ethernet MTU gives (1500 − 40 for IPv4, − 60
+/// for IPv6), the value MSS clamping lowers.
+const PROBE_MSS_V4: u16 = 1460;
+const PROBE_MSS_V6: u16 = 1440;
+/// The window scale of probes (Linux's for its default buffers).
+const PROBE_WINDOW_SCALE: u8 = 7;
 
 fn mix(x: u64) -> u64 {
     // splitmix64's finalizer.
@@ -309,6 +332,13 @@ impl Engine {
             .enumerate()
             .map(|(i, st)| ((st.sport, st.flow.port, st.flow.dst), i))
             .collect();
+        let mut by_dest: HashMap<(IpAddr, u16), Vec<usize>> = HashMap::new();
+        for (i, st) in states.iter().enumerate() {
+            by_dest
+                .entry((st.flow.dst, st.flow.port))
+                .or_default()
+                .push(i);
+        }
         Ok(Self {
             flows: states,
             min_ttl: config.min_ttl,
@@ -324,6 +354,7 @@ impl Engine {
             keys,
             id_key: mix(key ^ 0x1d) as u32,
             by_ports,
+            by_dest,
             in_flight: 0,
             ready,
             retries: VecDeque::new(),
@@ -408,6 +439,32 @@ impl Engine {
         let (ttl_idx, attempt) = (x / SENDS_PER_SLOT as usize, x % SENDS_PER_SLOT as usize);
         let slot = self.flows[flow].slots.get(ttl_idx)?;
         (attempt < slot.sends.len()).then_some((ttl_idx, attempt))
+    }
+
+    /// The headers of the probe (flow, TTL index, attempt) with sequence number `seq`: what
+    /// [`Engine::poll_transmit`] sends, and what a quote is compared with. A SYN with the
+    /// options of a Linux SYN (MSS, SACK permitted, timestamps with the sequence number as
+    /// `TSval`, window scale), so that a middlebox that rewrites or strips options shows it.
+    fn sent_probe(&self, f: usize, ttl_idx: usize, attempt: usize, seq: u32) -> SentProbe {
+        let st = &self.flows[f];
+        let v4 = st.flow.dst.is_ipv4();
+        let mut tcp = TcpRepr::new(st.sport, st.flow.port, TcpFlags::SYN);
+        tcp.seq_number = seq;
+        tcp.window = PROBE_WINDOW;
+        tcp.mss = Some(if v4 { PROBE_MSS_V4 } else { PROBE_MSS_V6 });
+        tcp.sack_permitted = true;
+        tcp.timestamp = Some((seq, 0));
+        tcp.window_scale = Some(PROBE_WINDOW_SCALE);
+        SentProbe {
+            src: st.flow.src,
+            dst: st.flow.dst,
+            ident: v4.then(|| self.ident(f, ttl_idx, attempt)),
+            // The kernel writes the IPv6 header of a raw socket's packets, with a flow label
+            // of its own (auto flow labels), so the one a probe left with is not known.
+            flow_label: None,
+            tos: 0,
+            tcp,
+        }
     }
 
     fn probe_id(&self, flow: usize, ttl: u8, attempt: u8) -> u32 {
@@ -498,18 +555,8 @@ impl Engine {
         let attempt = self.flows[f].slots[ttl_idx].sends.len() as u8;
         let id = self.probe_id(f, ttl, attempt);
         let seq = self.permute(id);
-        let ident = self.ident(f, ttl_idx, usize::from(attempt));
-        let st = &self.flows[f];
-        let tcp = TcpRepr {
-            src_port: st.sport,
-            dst_port: st.flow.port,
-            seq_number: seq,
-            ack_number: 0,
-            flags: TcpFlags::SYN,
-            window: PROBE_WINDOW,
-            mss: None,
-        };
-        let (src, dst) = (st.flow.src, st.flow.dst);
+        let probe = self.sent_probe(f, ttl_idx, usize::from(attempt), seq);
+        let (tcp, src, dst) = (probe.tcp, probe.src, probe.dst);
         let l4_offset = match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 let ip = Ipv4Repr {
@@ -517,8 +564,8 @@ impl Engine {
                     dst_addr: d,
                     protocol: proto::TCP,
                     ttl,
-                    ident,
-                    tos: 0,
+                    ident: probe.ident.unwrap_or_default(),
+                    tos: probe.tos,
                     dont_frag: false,
                     payload_len: tcp.header_len(),
                 };
@@ -533,8 +580,8 @@ impl Engine {
                     dst_addr: d,
                     next_header: proto::TCP,
                     hop_limit: ttl,
-                    traffic_class: 0,
-                    flow_label: st.label,
+                    traffic_class: probe.tos,
+                    flow_label: self.flows[f].label,
                     payload_len: tcp.header_len(),
                 };
                 buf.clear();
@@ -687,30 +734,10 @@ impl Engine {
     pub fn handle_reply(&mut self, now: Instant, reply: ParsedReply) -> Disposition {
         let found = match &reply.body {
             ReplyBody::IcmpError { kind, probe, .. } => {
-                let same_flow = |st: &FlowState| {
-                    probe.dst == st.flow.dst
-                        && probe.src == st.flow.src
-                        && probe.src_port == st.sport
-                        && probe.dst_port == st.flow.port
-                        && reply.to.is_none_or(|to| to == st.flow.src)
-                };
-                let by_seq = self.decode(probe.seq_number).filter(|&(f, t, a)| {
-                    same_flow(&self.flows[f])
-                        && probe.ident.is_none_or(|i| i == self.ident(f, t, a))
-                });
-                let found = by_seq.or_else(|| {
-                    // A middlebox may have rewritten the sequence number (some firewalls
-                    // randomize it); the IPv4 ID still names the probe within its flow.
-                    let ident = probe.ident?;
-                    let f = self.flow_by_ports(probe.src_port, probe.dst_port, probe.dst)?;
-                    if !same_flow(&self.flows[f]) {
-                        return None;
-                    }
-                    let (t, a) = self.decode_ident(f, ident)?;
-                    self.stats.by_ident += 1;
-                    Some((f, t, a))
-                });
-                found.map(|(f, t, a)| (f, t, a, *kind))
+                self.match_quote(reply.to, probe).map(|(f, t, a)| {
+                    let sent = self.sent_probe(f, t, a, self.seq_of(f, t, a));
+                    (f, t, a, *kind, compare_quote(&sent, probe))
+                })
             }
             ReplyBody::Tcp {
                 src_port,
@@ -731,23 +758,37 @@ impl Engine {
                     .flatten()
                     .and_then(|(f, t, a)| {
                         let st = &self.flows[f];
+                        // A destination port other than ours: a NAT on the way rewrote our
+                        // source port and did not translate the answer back. The
+                        // acknowledgment names the probe all the same.
                         let ok = reply.from == st.flow.dst
                             && *src_port == st.flow.port
-                            && *dst_port == st.sport
                             && reply.to.is_none_or(|to| to == st.flow.src);
-                        ok.then_some((f, t, a, kind))
+                        let seq = ack_number.wrapping_sub(1);
+                        ok.then(|| {
+                            let sent = self.sent_probe(f, t, a, seq);
+                            (f, t, a, kind, compare_answer(&sent, *src_port, *dst_port))
+                        })
                     })
             }
         };
-        let Some((f, ttl_idx, attempt, kind)) = found else {
+        let Some((f, ttl_idx, attempt, kind, rewrites)) = found else {
             self.stats.unmatched += 1;
             return Disposition::Unmatched;
         };
-        let mpls = match reply.body {
-            ReplyBody::IcmpError { mpls, .. } => mpls,
-            ReplyBody::Tcp { .. } => Vec::new(),
+        let detail = match reply.body {
+            ReplyBody::IcmpError { mpls, probe, .. } => Detail {
+                mpls,
+                rewrites,
+                quoted_tcp: Some(probe.tcp.len() as u16),
+            },
+            ReplyBody::Tcp { .. } => Detail {
+                mpls: Vec::new(),
+                rewrites,
+                quoted_tcp: None,
+            },
         };
-        self.record(now, f, ttl_idx, attempt, reply.from, kind, mpls)
+        self.record(now, f, ttl_idx, attempt, reply.from, kind, detail)
     }
 
     #[expect(
@@ -762,7 +803,7 @@ impl Engine {
         attempt: usize,
         from: IpAddr,
         kind: ReplyKind,
-        mpls: Vec<crate::MplsLabel>,
+        detail: Detail,
     ) -> Disposition {
         let ttl = self.min_ttl + ttl_idx as u8;
         let timeout = self.timeout;
@@ -797,7 +838,12 @@ impl Engine {
         }
         let mut reply = Reply::new(from, rtt, kind);
         reply.late = late;
-        reply.mpls = mpls;
+        reply.mpls = detail.mpls;
+        if !detail.rewrites.is_empty() {
+            self.stats.rewritten += 1;
+        }
+        reply.rewrites = detail.rewrites;
+        reply.quoted_tcp = detail.quoted_tcp;
         st.replies[ttl_idx].push(reply.clone());
         self.events.push_back(Event::Reply {
             flow: f,
@@ -1034,14 +1080,17 @@ impl Engine {
                         })
                     })
                     .collect();
-                Trace {
+                let mut trace = Trace {
                     target: st.flow.target.clone(),
                     addr: st.flow.dst,
                     port: st.flow.port,
                     reached: st.reached_ttl.is_some_and(|r| u16::from(r) <= end),
                     stop_reason: st.done.clone().unwrap_or(StopReason::Deadline),
                     hops,
-                }
+                    middleboxes: Vec::new(),
+                };
+                trace.middleboxes = trace.locate_middleboxes();
+                trace
             })
             .collect()
     }
@@ -1170,6 +1219,9 @@ mod tests {
             flags: TcpFlags::SYN | TcpFlags::ACK,
             window: 1000,
             mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamp: None,
         };
         let (IpAddr::V4(s), IpAddr::V4(d)) = (st.flow.dst, st.flow.src) else {
             unreachable!()

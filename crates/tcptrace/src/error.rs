@@ -64,6 +64,13 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
+    /// Reverse DNS was asked to use the system's nameserver, and the resolver configuration
+    /// names none.
+    #[error("{path} names no nameserver; give one for reverse DNS")]
+    NoNameserver {
+        /// The file read (`/etc/resolv.conf`).
+        path: String,
+    },
 }
 
 impl Error {

@@ -7,6 +7,8 @@ mod driver;
 mod engine;
 mod error;
 mod model;
+mod rdns;
+mod rewrite;
 #[cfg(feature = "schema")]
 mod schema;
 mod transport;
@@ -21,12 +23,15 @@ pub use model::{
     EngineStats, FailedTarget, Hop, HopStats, MplsLabel, Reply, ReplyKind, StopReason, Tally,
     TargetError, Trace, TraceParams, TraceReport, Unreachable,
 };
+pub use rdns::{RdnsOutcome, ReverseDns, parse_resolv_conf};
+pub use rewrite::{FieldValue, Middlebox, Rewrite, RewriteField};
 #[cfg(target_os = "linux")]
 pub use transport::RawSockets;
 pub use wire::{
     ExtensionObject, Extensions, IcmpPacket, IcmpVersion, Icmpv4, Icmpv4Packet, Icmpv4Repr, Icmpv6,
     Icmpv6Packet, Icmpv6Repr, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, ParsedReply, QuotedProbe,
-    ReplyBody, TcpFlags, TcpPacket, TcpRepr, WireError, parse_reply, parse_reply_v6_payload,
+    QuotedTcp, ReplyBody, TcpFlags, TcpOption, TcpPacket, TcpRepr, WireError, parse_reply,
+    parse_reply_v6_payload,
 };
 
 // The AS model only; the resolvers are in the `asn-lookup` crate, which depends on this one.

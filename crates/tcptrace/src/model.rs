@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 mod stats;
 mod unreachable;
 
+use crate::rewrite::{Middlebox, Rewrite};
 pub use stats::{EngineStats, HopStats};
 pub use unreachable::Unreachable;
 
@@ -165,6 +166,11 @@ pub struct Trace {
     /// The probed TTLs, in increasing order, up to where the trace stopped. A hop with no
     /// replies is a silent one (`-` in the table, `???` in the summary).
     pub hops: Vec<Hop>,
+    /// The middleboxes that rewrote the probes on the way, where their changes first show
+    /// ([`Trace::locate_middleboxes`] of the replies' [`rewrites`](Reply::rewrites)). Absent
+    /// from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub middleboxes: Vec<Middlebox>,
 }
 
 impl Trace {
@@ -184,6 +190,7 @@ impl Trace {
             reached: false,
             stop_reason,
             hops: Vec::new(),
+            middleboxes: Vec::new(),
         }
     }
 
@@ -458,6 +465,19 @@ pub struct Reply {
     /// The name of that AS, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_name: Option<String>,
+    /// The fields of the probe that arrived changed, as the ICMP error's quote (or the
+    /// destination's answer) shows them: a middlebox before this hop rewrote them. Absent from
+    /// JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rewrites: Vec<Rewrite>,
+    /// For an ICMP error, how many bytes of the probe's TCP header it quoted: 8 from a router
+    /// that quotes what RFC 792 asks for (ports and sequence number), the whole header from one
+    /// that quotes more, as Linux does. The fields past it could not be compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted_tcp: Option<u16>,
+    /// The name of `from` (its PTR record), when reverse DNS was asked for and found one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 impl Reply {
@@ -475,6 +495,9 @@ impl Reply {
             mpls: Vec::new(),
             asn: None,
             as_name: None,
+            rewrites: Vec::new(),
+            quoted_tcp: None,
+            name: None,
         }
     }
 
@@ -639,6 +662,9 @@ mod tests {
                             mpls: vec![],
                             asn: None,
                             as_name: None,
+                            rewrites: vec![],
+                            quoted_tcp: None,
+                            name: None,
                         }],
                     },
                     Hop {
@@ -654,9 +680,13 @@ mod tests {
                             mpls: vec![MplsLabel::new(16, 0, true, 1).unwrap()],
                             asn: Some(64500),
                             as_name: Some("EXAMPLE".into()),
+                            rewrites: vec![],
+                            quoted_tcp: None,
+                            name: None,
                         }],
                     },
                 ],
+                middleboxes: vec![],
             }],
         }
     }

@@ -24,8 +24,10 @@ pub use icmpv4::{Icmpv4Packet, Icmpv4Repr};
 pub use icmpv6::{Icmpv6Packet, Icmpv6Repr};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr};
-pub use reply::{ParsedReply, QuotedProbe, ReplyBody, parse_reply, parse_reply_v6_payload};
-pub use tcp::{TcpFlags, TcpPacket, TcpRepr};
+pub use reply::{
+    ParsedReply, QuotedProbe, QuotedTcp, ReplyBody, parse_reply, parse_reply_v6_payload,
+};
+pub use tcp::{TcpFlags, TcpOption, TcpPacket, TcpRepr};
 
 /// Why bytes could not be read as a packet. Small and `Copy`, because parsing must be cheap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
@@ -160,6 +162,9 @@ pub(crate) fn v6_octets(a: IpAddr) -> [u8; 16] {
 ///     flags: tcptrace::TcpFlags::SYN,
 ///     window: 0,
 ///     mss: None,
+///     window_scale: None,
+///     sack_permitted: false,
+///     timestamp: None,
 /// };
 /// ```
 ///
@@ -185,6 +190,9 @@ pub(crate) fn v6_octets(a: IpAddr) -> [u8; 16] {
 ///     src_port: 1,
 ///     dst_port: 2,
 ///     seq_number: 0,
+///     tos: 0,
+///     flow_label: None,
+///     tcp: tcptrace::QuotedTcp::new(&[]),
 /// };
 /// ```
 ///

@@ -50,6 +50,8 @@
 //! The same description can be written in TOML, see [`TopologyBuilder::from_toml`]. Topologies
 //! that tests of several crates share are functions here: [`web_and_hole`].
 //!
+//! A real DNS server for the network's names is [`Dnsmasq`].
+//!
 //! Code runs inside a node with [`Topology::run_in`] (a thread that entered the namespace;
 //! sockets it opens stay there) and programs with [`Topology::command`] (`ip netns exec`).
 //!
@@ -60,6 +62,7 @@
 //! whose connections are accepted and closed by a thread of the topology.
 
 mod destination;
+mod dns;
 mod enter;
 mod error;
 mod fixture;
@@ -69,6 +72,7 @@ mod toml_spec;
 mod truth;
 
 pub use destination::{Destination, Family, Reply};
+pub use dns::Dnsmasq;
 pub use enter::run_in_namespace;
 pub use error::{Error, Result};
 pub use fixture::web_and_hole;

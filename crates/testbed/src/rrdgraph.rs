@@ -4,8 +4,8 @@
 
 use rrdgraph::{
     Area, AtTime, CDef, Cf, Color, ControlCode, Def, DsName, Element, Format, GraphOption,
-    GraphSpec, HRule, Legend, Line, OPTIONS, Position, Print, PrintFormat, Rpn, Shift, ShiftOffset,
-    Stack, TRAFFIC_RECIPE_ARGS, TextAlign, Tick, VDef, VDefExpr, VDefFunc, VName, VRule,
+    GraphSpec, HRule, Legend, Line, OPTIONS, Print, PrintFormat, Rpn, Shift, ShiftOffset, Stack,
+    TRAFFIC_RECIPE_ARGS, TextAlign, Tick, VDef, VDefExpr, VDefFunc, VName, VRule,
 };
 
 /// One sample of every option librrd 1.7 knows, built from the catalog's example values.
@@ -28,6 +28,10 @@ pub fn option_samples() -> Vec<GraphOption> {
 #[expect(
     clippy::many_single_char_names,
     reason = "short sample vnames read like the graph"
+)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one sample of every element kind and form, in one list"
 )]
 pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
     let v = |s: &str| VName::new(s).expect("sample vnames are valid");
@@ -76,34 +80,41 @@ pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
         Line::new(&z).width(None).dashes(vec![]).into(),
         Area::new(&x)
             .color(red)
-            .gradient(blue, Some(-20.0))
+            .gradient(blue)
+            .gradheight(-20.0)
             .legend(l("area"))
             .stack()
             .into(),
         Area::new(&y).color(blue).skipscale().gradheight(0.0).into(),
-        Element::Stack(Stack {
-            value: z.clone(),
-            color: Some(red),
-            legend: Some(l("stacked")),
-        }),
-        Tick::new(&x, red).fraction(-0.2).legend(l("tick")).into(),
+        Stack::new(&z).color(red).legend(l("stacked")).into(),
+        Tick::new(&x)
+            .color(red)
+            .fraction(-0.2)
+            .legend(l("tick"))
+            .into(),
+        Line::new(2.5).color(blue).legend(l("a constant")).into(),
+        Tick::new(1.0).color(blue).fraction(0.3).into(),
         Element::TextAlign(TextAlign::Center),
-        HRule::new(Position::Num(1.5), red)
+        HRule::new(1.5)
+            .color(red)
             .legend(l("rule\\"))
             .dashes(vec![2.0])
             .into(),
-        HRule::new(Position::VName(avg.clone()), blue).into(),
-        VRule::new(Position::VName(first.clone()), red)
+        HRule::new(&avg).color(blue).into(),
+        VRule::new(&first)
+            .color(red)
             .legend(l("first"))
             .dashes(vec![])
             .dash_offset(2.0)
             .into(),
-        VRule::new(Position::Num(1_700_000_000.0), blue).into(),
+        VRule::new(1_700_000_000.0).color(blue).into(),
         Element::Comment(Legend::code_only(ControlCode::Space)),
     ]);
     for code in ControlCode::ALL {
         e.push(Element::Comment(
-            Legend::with(format!("code {}", code.as_char()), Some(code)).expect("valid"),
+            Legend::new(format!("code {}", code.as_char()))
+                .expect("valid")
+                .with_code(code),
         ));
     }
     e.extend([
@@ -121,7 +132,9 @@ pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
         )),
         Element::GPrint(Print::new(
             &avg,
-            PrintFormat::with("avg=%5.1le%%\\", Some(ControlCode::Justify)).expect("valid"),
+            PrintFormat::new("avg=%5.1le%%\\")
+                .expect("valid")
+                .with_code(ControlCode::Justify),
         )),
         Shift::new_seconds(&x, 3600).into(),
         Element::Shift(Shift {

@@ -1086,6 +1086,7 @@ pub(crate) fn sample_report() -> tcptrace::TraceReport {
                 ),
                 Hop::new(3, vec![reply("8.8.8.8")]),
             ],
+            middleboxes: vec![],
         }],
     )
 }

@@ -105,6 +105,12 @@ impl Conn {
                 })?;
                 Stream::Unix(socket.into())
             }
+            // Nothing is sent to a TLS terminator in clear text.
+            Endpoint::Tls { .. } => {
+                return Err(Error::TlsUnsupported {
+                    endpoint: name.clone(),
+                });
+            }
         };
         tracing::trace!(endpoint = %name, op, elapsed = ?start.elapsed(), "connected");
         Ok(Self {

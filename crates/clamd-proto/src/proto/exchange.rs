@@ -100,6 +100,13 @@ impl Exchange {
         self.results
     }
 
+    /// The result lines received so far, in clamd's order: a driver that shows results as
+    /// they arrive reads the ones past those it has shown after each
+    /// [`handle_input`](Self::handle_input) (also after one that failed).
+    pub fn results(&self) -> &[ScanResult] {
+        &self.results
+    }
+
     /// The command being answered.
     pub fn command(&self) -> &Command {
         &self.command
@@ -224,6 +231,27 @@ mod tests {
             run(Command::Path(ScanMode::ContScan, "/a".into()), &[&many]),
             Err(Error::TooManyResults { limit: 10 })
         ));
+    }
+
+    #[test]
+    fn results_are_visible_as_they_arrive() {
+        let (mut ex, _) = Exchange::new(
+            Command::Path(ScanMode::ContScan, "/a".into()),
+            Mode::Z,
+            1024,
+            10,
+        )
+        .unwrap();
+        ex.handle_input(b"/a/x: Eicar FOUND\0/a/y: Ei").unwrap();
+        assert_eq!(ex.results().len(), 1);
+        assert!(ex.results()[0].is_infected());
+        ex.handle_input(b"car FOUND\0").unwrap();
+        assert_eq!(ex.results().len(), 2);
+        assert!(ex.poll_response().is_none(), "a scan ends at the close");
+        let Response::Scan(lines) = ex.handle_eof().unwrap() else {
+            panic!()
+        };
+        assert_eq!(lines.len(), 2);
     }
 
     #[test]

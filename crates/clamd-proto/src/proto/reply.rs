@@ -233,6 +233,16 @@ pub struct Version {
 }
 
 impl Version {
+    /// The database build time, from [`database_date`](Self::database_date), read as UTC
+    /// (clamd writes it with C `ctime`, in its own time zone: run clamd in UTC, as servers
+    /// usually are, for an exact age). `None` when clamd gave no date (it loaded no official
+    /// `daily` database) or the date is not in `ctime` form.
+    pub fn database_time(&self) -> Option<std::time::SystemTime> {
+        let secs = crate::calendar::parse_ctime(self.database_date.as_deref()?)?;
+        let secs = u64::try_from(secs).ok()?;
+        Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    }
+
     /// Parses `ClamAV 1.4.6` or `ClamAV 1.4.6/27000/Mon Nov 25 08:31:22 2024`.
     ///
     /// # Errors
@@ -691,6 +701,13 @@ mod tests {
         assert_eq!(v.database, Some(27466));
         assert_eq!(v.database_date.as_deref(), Some("Mon Nov 25 08:31:22 2024"));
         assert_eq!(v.to_string(), "ClamAV 1.0.7/27466/Mon Nov 25 08:31:22 2024");
+        let t = v.database_time().unwrap();
+        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 1_732_523_482);
+        assert_eq!(
+            Version::parse(b"ClamAV 1.4.6").unwrap().database_time(),
+            None
+        );
         for bad in [
             &b"ClamAV"[..],
             b"ClamAV ",

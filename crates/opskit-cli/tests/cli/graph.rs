@@ -345,3 +345,155 @@ fn imginfo_replaces_the_size_line_like_rrdtool() {
         );
     }
 }
+
+/// `rrdtool graph OUT ARGS` and `opskit graph OUT ARGS` (different files in `dir`): status,
+/// stdout, stderr's first word and whether the file was written.
+fn rrdtool_and_ours(dir: &std::path::Path, args: &[String]) -> [(Option<i32>, String, bool); 2] {
+    let run = |name: &str, mut cmd: Command| {
+        let out = dir.join(format!("{name}.png"));
+        let _ = std::fs::remove_file(&out);
+        let o = cmd
+            .arg(&out)
+            .args(args)
+            .env_remove("RRDCACHED_ADDRESS")
+            .output()
+            .unwrap();
+        (o.status.code(), stdout(&o), out.exists())
+    };
+    let mut rrdtool = Command::new("rrdtool");
+    rrdtool.arg("graph");
+    let mut ours = Command::new(env!("CARGO_BIN_EXE_opskit"));
+    ours.arg("graph");
+    [run("rrdtool", rrdtool), run("opskit", ours)]
+}
+
+#[test]
+fn reads_real_scripts_the_way_rrdtool_does() {
+    let rrd = TrafficRrd::builder().hours(3).create().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let def = format!("DEF:x={}:eth0_in:AVERAGE", rrd.path().display());
+    let range = [
+        "--start".to_owned(),
+        (DEFAULT_END - 7200).to_string(),
+        "--end".into(),
+        DEFAULT_END.to_string(),
+    ];
+    let with = |rest: &[&str]| {
+        let mut a = range.to_vec();
+        a.push(def.clone());
+        a.extend(rest.iter().map(|s| (*s).to_owned()));
+        a
+    };
+    for args in [
+        // A short option and its value in one argument, as PHP's exec() builds it.
+        with(&["-h 200", "-w 300", "-t my title", "LINE1:x#FF0000:in"]),
+        // Numbers drawn by LINE, AREA, STACK and TICK.
+        with(&[
+            "LINE1:100#FF0000",
+            "AREA:1#0000FF:one",
+            "STACK:2#00FF00",
+            "TICK:x:0.5",
+        ]),
+        // Options after the elements.
+        with(&["LINE1:x#FF0000", "--width", "300", "-h 120"]),
+        // PRINT-only: the size line is 0x0.
+        with(&["VDEF:m=x,MAXIMUM", "PRINT:m:%.0lf"]),
+        // No elements, only a DEF, only a COMMENT: nothing drawn, nothing printed.
+        Vec::new(),
+        with(&[]),
+        vec!["COMMENT:hello".to_owned()],
+    ] {
+        let [theirs, ours] = rrdtool_and_ours(dir.path(), &args);
+        assert_eq!(theirs.0, Some(0), "{args:?}");
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+}
+
+#[test]
+fn errors_exit_1_like_rrdtool() {
+    let rrd = TrafficRrd::builder().hours(3).create().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let def = format!("DEF:x={}:eth0_in:AVERAGE", rrd.path().display());
+    for bad in [
+        "--bogus",
+        // rrdtool's getopt refuses a long option and its value in one argument.
+        "--height 200",
+        "-a PNG",
+        "LINE1:5x#FF0000",
+        "LINE1:undefined#FF0000",
+    ] {
+        let args = strings(&[&def, "LINE1:x#FF0000", bad]);
+        let [theirs, ours] = rrdtool_and_ours(dir.path(), &args);
+        assert_eq!((theirs.0, theirs.2), (Some(1), false), "{bad}");
+        assert_eq!((ours.0, ours.2), (Some(1), false), "{bad}");
+    }
+    // A usage error of our own command line exits 1 too.
+    let o = opskit(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn mode_flags_may_stand_anywhere() {
+    let args = strings(&["x.png", "DEF:x=a.rrd:v:AVERAGE", "LINE1:x#FF0000"]);
+    let emit = |at: usize| {
+        let mut a = args.clone();
+        a.insert(at, "--emit".to_owned());
+        let o = opskit(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let first = emit(0);
+    assert_eq!(first.lines().collect::<Vec<_>>(), args);
+    assert_eq!(emit(1), first);
+    assert_eq!(emit(3), first);
+    // The value of an option stays a value, as getopt reads it: this is a title.
+    let o = opskit(&strings(&[
+        "x.png",
+        "--title",
+        "--check",
+        "--emit",
+        "COMMENT:x",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "x.png\n--title\n--check\nCOMMENT:x\n");
+    // Two modes exclude each other.
+    let o = opskit(&strings(&["--check", "x.png", "COMMENT:x", "--emit"]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("exclude each other"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_reports_every_problem_with_its_argument_index() {
+    let o = opskit(&strings(&[
+        "x.png",
+        "--width",
+        "5",
+        "LINE1:nope#FF0000",
+        "COMMENT:a:b",
+        "--check",
+        "-h 3",
+        "--height 200",
+        "DEF:x=a.rrd:v:AVERAGE",
+        "TICK:x#FF0000:2",
+    ]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    // The indexes count the graph's arguments (0 is OUTPUT), without our own flag.
+    let want = [
+        "argument 1 (\"--width\")",
+        "argument 3:",
+        "argument 4 (\"COMMENT:a:b\")",
+        "argument 5 (\"-h 3\")",
+        "argument 6 (\"--height 200\")",
+        "argument 8:",
+    ];
+    assert_eq!(lines.len(), want.len(), "{err}");
+    for (line, want) in lines.iter().zip(want) {
+        assert!(
+            line.starts_with(&format!("error: {want}")),
+            "{line} / {want}"
+        );
+    }
+}

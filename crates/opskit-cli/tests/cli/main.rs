@@ -5,6 +5,7 @@ mod docs;
 mod graph;
 mod routemap;
 mod rrd;
+mod rrd_collect;
 mod scan;
 mod schema;
 mod trace;

@@ -4,6 +4,10 @@ use std::process::{Command, Output};
 
 use testbed::rrd::{DEFAULT_END, Rrdcached, TrafficRrd};
 
+mod create;
+mod json;
+mod maintain;
+
 fn opskit(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
         .args(args)
@@ -221,6 +225,22 @@ fn through_rrdcached_with_daemon() {
         "{}",
         stdout(&o)
     );
+    // dump flushes through the daemon first, as rrdtool does.
+    let later = next + 300;
+    let o = opskit(&[
+        "rrd",
+        "update",
+        "-d",
+        &addr,
+        f,
+        &format!("{later}:3400000000:1400000000"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dump = stdout(&opskit(&["rrd", "dump", "-d", &addr, f]));
+    assert!(
+        dump.contains(&format!("<lastupdate>{later}</lastupdate>")),
+        "{dump}"
+    );
 }
 
 /// The inspection commands the recipe names print exactly what `rrdtool` prints.
@@ -300,8 +320,9 @@ fn corrupt_headers_are_refused_by_every_command() {
     let dir = tempfile::tempdir().unwrap();
     for (f, field) in corrupt_rrds(dir.path()) {
         let def = format!("DEF:i={f}:eth0_in:AVERAGE");
-        let runs: [&[&str]; 7] = [
+        let runs: [&[&str]; 8] = [
             &["rrd", "info", &f],
+            &["rrd", "update", &f, "1767226200:1:2"],
             &["rrd", "first", &f],
             &["rrd", "last", &f],
             &["rrd", "lastupdate", &f],

@@ -240,6 +240,7 @@ fn non_utf8_paths_are_lossless_in_json() {
 fn text_output_pings_versions_and_summarises() {
     let a = Clamd::start().unwrap();
     let b = Clamd::start().unwrap();
+    let dir = dir_with(&a, &[(b"ok.txt", b"fine")]);
     let out = opskit(&[
         s("--host"),
         s(&a.tcp_addr().to_string()),
@@ -249,6 +250,7 @@ fn text_output_pings_versions_and_summarises() {
         s("--server-version"),
         s("--stats"),
         s("--reload"),
+        dir.as_os_str(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -261,8 +263,8 @@ fn text_output_pings_versions_and_summarises() {
     assert!(text.contains(" version ClamAV "), "{text}");
     assert!(text.contains("POOLS: 1"), "{text}");
     assert!(text.contains("Status: all clean"), "{text}");
-    // No terminal: no progress line.
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("scanning:"));
+    // No terminal: no progress display.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("scanning"));
 }
 
 #[test]
@@ -299,7 +301,7 @@ fn bad_arguments_exit_2() {
 }
 
 #[test]
-fn progress_shows_on_a_terminal_for_long_scans() {
+fn progress_shows_per_host_on_a_terminal() {
     // `script` (bsdutils) runs the command on a pseudo-terminal.
     let clamd = Clamd::start().unwrap();
     let files: Vec<(Vec<u8>, Vec<u8>)> = (0..200)
@@ -327,8 +329,15 @@ fn progress_shows_on_a_terminal_for_long_scans() {
         .expect("run script(1)");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("scanning: "), "no progress line: {text:.400}");
-    assert!(text.contains("/200"), "{text:.400}");
+    let host = clamd.socket_path().display().to_string();
+    assert!(
+        text.contains(&format!("scanning {host} ")),
+        "no progress display: {text:.400}"
+    );
+    assert!(
+        text.contains("/200 scanned, 0 infected, 0 errors"),
+        "{text:.400}"
+    );
     assert!(text.contains("Status: all clean"));
 }
 
@@ -354,9 +363,6 @@ fn concurrency_is_capped_to_the_open_file_limit_with_a_warning() {
             .expect("run opskit scan under prlimit");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let v = json(&out);
-        let results = v["hosts"][0]["results"].as_array().unwrap();
-        let errors = results.iter().filter(|r| r["status"] == "error").count();
-        assert_eq!(errors, 0, "{mode}: {stderr}");
         assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
         assert!(
             stderr.contains("warning: --concurrency 500") && stderr.contains("using 16"),
@@ -679,4 +685,755 @@ fn found_before_a_reset_a_garbled_or_a_cut_line_is_kept_with_the_error() {
         assert!(text.contains("/srv/tree/evil: Eicar FOUND"), "{text}");
         assert!(text.contains(&format!("{addr} /srv/tree ERROR")), "{text}");
     }
+}
+
+#[test]
+fn no_path_is_an_error_not_all_clean() {
+    let clamd = Clamd::start().unwrap();
+    let out = opskit(&[s("--unix"), clamd.socket_path().as_os_str()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no path to scan"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("all clean"));
+}
+
+#[test]
+fn clamdscan_flags_are_aliases_with_clamdscans_meaning() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR), (b"ok.txt", b"fine")]);
+    let sock = clamd.socket_path().as_os_str();
+    let found = format!(
+        "{}: {} FOUND",
+        dir.join("eicar.com").display(),
+        clamd.eicar_signature()
+    );
+    // -m -i: MULTISCAN, only the infected line; --no-summary: nothing else.
+    let out = opskit(&[
+        s("--unix"),
+        sock,
+        s("-m"),
+        s("-i"),
+        s("--no-summary"),
+        dir.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{found}\n"));
+    // --stream and --fdpass walk here: one line per file.
+    for flag in ["--stream", "--fdpass"] {
+        let out = opskit(&[s("--unix"), sock, s(flag), dir.as_os_str()]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {text}");
+        assert!(text.contains(&found), "{flag}: {text}");
+        assert!(
+            text.contains(&format!("{}: OK", dir.join("ok.txt").display())),
+            "{flag}: {text}"
+        );
+        assert!(text.contains("Scans: 2 (2 done"), "{flag}: {text}");
+    }
+    // -f: the paths from a file, one per line.
+    let list = dir.join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n\n{}\n",
+            dir.join("ok.txt").display(),
+            dir.join("eicar.com").display()
+        ),
+    )
+    .unwrap();
+    let out = opskit(&[s("--unix"), sock, s("-f"), list.as_os_str(), s("--json")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["summary"]["jobs"]["given"], 2, "{v}");
+    // -: standard input, streamed, named stdin.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["scan", "--unix"])
+        .arg(sock)
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(EICAR).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("stdin: {} FOUND", clamd.eicar_signature())),
+        "{text}"
+    );
+    // The modes conflict with each other.
+    let out = opskit(&[s("--unix"), sock, s("-m"), s("--stream"), dir.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+#[test]
+fn allmatch_on_a_clamd_that_stops_at_the_first_match_is_an_error_line() {
+    let clamd = Clamd::builder()
+        .allow_all_match_scan(false)
+        .start()
+        .unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    let out = opskit(&[
+        s("--unix"),
+        clamd.socket_path().as_os_str(),
+        s("--mode"),
+        s("allmatch"),
+        dir.as_os_str(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("ALLMATCHSCAN command disabled by clamd configuration. ERROR"),
+        "{text}"
+    );
+    assert!(text.contains("Errors: 1"), "{text}");
+    let help = String::from_utf8_lossy(&opskit(&[s("--help")]).stdout).into_owned();
+    assert!(help.contains("AllowAllMatchScan no"), "{help}");
+}
+
+/// The lines of a running child's standard output, as it prints them.
+fn stdout_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("a piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+#[test]
+fn results_are_printed_as_clamd_sends_them() {
+    // One FOUND line, then a stall of 30 s: the line must show long before the host's
+    // deadline.
+    let addr = found_then_stall_server().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["scan", "--host", &addr, "--host-timeout", "25", "/srv/tree"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = stdout_lines(&mut child);
+    let mut seen = Vec::new();
+    let found = loop {
+        match rx.recv_timeout(Duration::from_secs(15)) {
+            Ok(line) if line == "/srv/tree/evil: Eicar FOUND" => break true,
+            Ok(line) => seen.push(line),
+            Err(_) => break false,
+        }
+    };
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(found, "no FOUND line within 15 s: {seen:?}");
+    assert!(running, "the line came only when opskit ended");
+    assert!(
+        seen.iter().any(|l| l.ends_with("connection [OK]")),
+        "{seen:?}"
+    );
+}
+
+/// A signature database `daily.cud` (an unsigned CVD, which clamd loads without ClamAV's
+/// signing key) built `age` ago, made live in `clamd` by RELOAD: VERSION then reports its
+/// version 27123 and that date.
+fn dated_signatures(clamd: &Clamd, age: Duration) {
+    fn tar_entry(out: &mut Vec<u8>, name: &str, data: &[u8], mtime: u64) {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        let mut field = |at: usize, len: usize, v: u64| {
+            let text = format!("{v:0width$o}\0", width = len - 1);
+            h[at..at + len].copy_from_slice(text.as_bytes());
+        };
+        field(100, 8, 0o644);
+        field(108, 8, 0);
+        field(116, 8, 0);
+        field(124, 12, data.len() as u64);
+        field(136, 12, mtime);
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    let stime = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - age.as_secs();
+    let header = format!(
+        "ClamAV-VDB:opskit test:27123:1:90:{}:X:opskit:{stime}",
+        "0".repeat(32)
+    );
+    let ndb = b"Opskit-Dated-Test:0:*:6f70736b69742d6461746564\n";
+    let sha = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(ndb)?;
+            c.wait_with_output()
+        })
+        .expect("run sha256sum");
+    let sha = String::from_utf8_lossy(&sha.stdout);
+    let sha = sha.split_whitespace().next().unwrap();
+    let info = format!("{header}\ndaily.ndb:{}:{sha}\n", ndb.len());
+    let mut cud = header.into_bytes();
+    cud.resize(512, b' ');
+    tar_entry(&mut cud, "daily.info", info.as_bytes(), stime);
+    tar_entry(&mut cud, "daily.ndb", ndb, stime);
+    cud.resize(cud.len() + 1024, 0);
+    std::fs::write(clamd.database_dir().join("daily.cud"), cud).unwrap();
+    let client = clamd_proto::Client::new(clamd_proto::Endpoint::unix(clamd.socket_path()));
+    client.reload().unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while client.version().unwrap().database != Some(27123) {
+        assert!(
+            std::time::Instant::now() < until,
+            "clamd did not load daily.cud: {}",
+            clamd.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn write_policy(dir: &std::path::Path, text: &str) -> PathBuf {
+    let f = dir.join("fleet.toml");
+    std::fs::write(&f, text).unwrap();
+    f
+}
+
+#[test]
+fn a_policy_runs_once_with_reload_excludes_and_the_signature_age() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(
+        &clamd,
+        &[
+            (b"eicar.com", EICAR),
+            (b"access.log", EICAR),
+            (b"ok.txt", b"fine"),
+        ],
+    );
+    std::fs::create_dir(dir.join("cache")).unwrap();
+    std::fs::write(dir.join("cache/page.html"), EICAR).unwrap();
+    dated_signatures(&clamd, Duration::from_secs(5 * 86_400 + 3600));
+    let sock = clamd.socket_path().display();
+    let tcp = clamd.tcp_addr();
+    let d = dir.display();
+    let policy = write_policy(
+        clamd.dir(),
+        &format!(
+            r#"
+[env.web]
+hosts = ["{tcp}", "unix:{sock}", "tls://127.0.0.1:3311"]
+mode = "multiscan"
+paths = ["{d}"]
+exclude = ["*.log", "{d}/cache/**"]
+reload = true
+timeout = "1m"
+concurrency = 4
+every = "6h"
+max_db_age = "2d"
+
+[env.files]
+hosts = ["{sock}"]
+mode = "stream"
+paths = ["{d}"]
+exclude = ["*.log", "{d}/cache/**"]
+cron = "0 3 * * *"
+max_db_age = "30d"
+"#
+        ),
+    );
+    let out = opskit(&[s("--policy"), policy.as_os_str(), s("--env"), s("web")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("== env web: 3 hosts, multiscan"), "{text}");
+    // Both real hosts show their signature version and date, and are warned about its age.
+    for host in [tcp.to_string(), sock.to_string()] {
+        assert!(text.contains(&format!("{host} version ClamAV ")), "{text}");
+        assert!(text.contains("/27123/"), "{text}");
+        assert!(
+            text.contains(&format!("WARNING {host}: signatures of ")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains(" are 5d1h old, more than max_db_age 2d"),
+        "{text}"
+    );
+    // The TLS host is accounted for, refused before anything is sent.
+    assert!(
+        text.contains(
+            "tls://127.0.0.1:3311 connection [FAILED] tls://127.0.0.1:3311: TLS not supported yet"
+        ),
+        "{text}"
+    );
+    // The infected file is found on both hosts; the excluded ones are listed as excluded.
+    let found = format!(
+        "{}: {} FOUND",
+        dir.join("eicar.com").display(),
+        clamd.eicar_signature()
+    );
+    assert_eq!(text.matches(&found).count(), 2, "{text}");
+    assert!(!text.contains("access.log: Opskit"), "{text}");
+    // Listed once, whatever the number of hosts that met it.
+    assert_eq!(
+        text.matches("access.log: excluded SKIPPED").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{}: excluded SKIPPED",
+            dir.join("access.log").display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{}: excluded SKIPPED",
+            dir.join("cache/page.html").display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Hosts: 3 (1 failed, 0 not scanned)"),
+        "{text}"
+    );
+    assert!(text.contains("Infected files: 2"), "{text}");
+
+    // The stream environment walks here and leaves the excluded entries out; its signatures
+    // are within 30 days: no warning. JSON: one document per environment.
+    let out = opskit(&[
+        s("--policy"),
+        policy.as_os_str(),
+        s("--env"),
+        s("files"),
+        s("--json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = json(&out);
+    crate::schema::assert_valid("scan", &v);
+    let results = v["hosts"][0]["results"].as_array().unwrap();
+    let paths: Vec<&str> = results
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 2, "{v}");
+    assert!(
+        paths
+            .iter()
+            .all(|p| p.ends_with("eicar.com") || p.ends_with("ok.txt")),
+        "{v}"
+    );
+    let skipped: Vec<&str> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["excluded", "excluded"], "{v}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("warning"),
+        "{out:?}"
+    );
+    assert_eq!(v["environment"]["name"], "files", "{v}");
+    assert_eq!(
+        v["environment"]["db_warnings"],
+        serde_json::json!([]),
+        "{v}"
+    );
+
+    // JSON of the web environment: its stale signatures, per host, with their ages.
+    let out = opskit(&[
+        s("--policy"),
+        policy.as_os_str(),
+        s("--env"),
+        s("web"),
+        s("--json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = json(&out);
+    crate::schema::assert_valid("scan", &v);
+    let warnings = v["environment"]["db_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{v}");
+    for w in warnings {
+        assert_eq!(w["kind"], "stale", "{w}");
+        assert_eq!(w["max_seconds"], 2 * 86_400, "{w}");
+        assert!(
+            w["age_seconds"].as_u64().unwrap() >= 5 * 86_400 + 3600,
+            "{w}"
+        );
+    }
+    let broken: [Spoil; 2] = [
+        ("an undated warning with an age", |d| {
+            d["environment"]["db_warnings"][0]["kind"] = "undated".into();
+        }),
+        ("an environment without its name", |d| {
+            d["environment"].as_object_mut().unwrap().remove("name");
+        }),
+    ];
+    crate::schema::assert_refused("scan", &v, &broken);
+
+    // Both environments, one after the other; an unknown --env is refused.
+    let out = opskit(&[s("--policy"), policy.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("SCAN SUMMARY (files)") && text.contains("SCAN SUMMARY (web)"),
+        "{text}"
+    );
+    let out = opskit(&[s("--policy"), policy.as_os_str(), s("--env"), s("db")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no such environment (it has files, web)")
+    );
+}
+
+#[test]
+fn policy_mistakes_are_refused_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, says) in [
+        (
+            "[env.web]\nhosts = [\"127.0.0.1\"]\npaths = [\"/a\"]\nexlude = [\"*.log\"]\n",
+            ":4:1: unknown field `exlude`",
+        ),
+        (
+            "[env.web]\nhosts = [\"127.0.0.1\"]\npaths = [\"/a\"]\ncron = \"0 3 * *\"\n",
+            ":4:8: env.web: cron \"0 3 * *\" has 4 fields",
+        ),
+        (
+            "[env.web]\nhosts = [\"127.0.0.1\"]\n",
+            ":1:1: missing field `paths`",
+        ),
+    ] {
+        let f = write_policy(dir.path(), text);
+        let out = opskit(&[s("--policy"), f.as_os_str()]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("{}{says}", f.display())),
+            "{stderr}"
+        );
+    }
+    // The policy owns its hosts, mode, paths, RELOAD, timeout and concurrency.
+    let f = write_policy(
+        dir.path(),
+        "[env.web]\nhosts = [\"127.0.0.1\"]\npaths = [\"/a\"]\n",
+    );
+    for extra in [
+        &["--host", "127.0.0.1"][..],
+        &["-m"],
+        &["--host-timeout", "5"],
+        &["/b"],
+    ] {
+        let mut args = vec![s("--policy"), f.as_os_str()];
+        args.extend(extra.iter().map(|a| s(a)));
+        let out = opskit(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+            "{out:?}"
+        );
+    }
+    // --daemon needs a schedule in every environment it runs.
+    let f = write_policy(
+        dir.path(),
+        "[env.web]\nhosts = [\"127.0.0.1\"]\npaths = [\"/a\"]\n",
+    );
+    let out = opskit(&[s("--policy"), f.as_os_str(), s("--daemon")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs `every` or `cron`"));
+}
+
+#[test]
+fn the_daemon_runs_each_environment_on_its_schedule_and_stops_on_signals() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let sock = clamd.socket_path().display();
+    let d = dir.display();
+    let ok = format!("[env.ok]\nhosts = [\"{sock}\"]\npaths = [\"{d}\"]\nevery = \"1s\"\n");
+    let broken = format!(
+        "[env.down]\nhosts = [\"{dead}\"]\npaths = [\"{d}\"]\nevery = \"1s\"\ntimeout = \"2s\"\n"
+    );
+    let policy = write_policy(&dir, &format!("{ok}{broken}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["scan", "--daemon", "--policy"])
+        .arg(&policy)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_child(&child);
+    let rx = stdout_lines(&mut child);
+    let mut lines = Vec::new();
+    // Waits until `n` lines containing `what` have been printed.
+    let wait_for = |what: &str, n: usize, lines: &mut Vec<String>| {
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while lines.iter().filter(|l| l.contains(what)).count() < n {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) => lines.push(l),
+                Err(e) => panic!("{e}: no {n} lines with {what:?}: {lines:#?}"),
+            }
+        }
+    };
+    // The healthy environment runs again and again while the other fails each time.
+    let found = format!(
+        "[ok] {}: {} FOUND",
+        dir.join("eicar.com").display(),
+        clamd.eicar_signature()
+    );
+    wait_for(&found, 2, &mut lines);
+    wait_for("[down] ----------- SCAN SUMMARY (down)", 2, &mut lines);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("[down] {dead} connection [FAILED]"))),
+        "{lines:#?}"
+    );
+    // SIGHUP: a new environment, and a policy with a mistake is refused.
+    let late = format!(
+        "[env.late]\nhosts = [\"{sock}\"]\npaths = [\"{d}\"]\ncron = \"* * * * *\"\nevery = \"1s\"\n"
+    );
+    std::fs::write(&policy, format!("{ok}{broken}{late}")).unwrap();
+    kill_process(pid, Signal::HUP).unwrap();
+    let late = late.replace("cron = \"* * * * *\"\n", "");
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(&policy, format!("{ok}{broken}{late}")).unwrap();
+    kill_process(pid, Signal::HUP).unwrap();
+    wait_for("[late] ----------- SCAN SUMMARY (late)", 1, &mut lines);
+    kill_process(pid, Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    // Stopped cleanly (2 when a run was cut short, which it names).
+    assert!(matches!(status.code(), Some(0 | 2)), "{status:?}: {err}");
+    assert!(err.contains("SIGHUP: keeping the running policy"), "{err}");
+    assert!(err.contains("give `every` or `cron`, not both"), "{err}");
+    assert!(err.contains("SIGHUP: policy"), "{err}");
+    assert!(err.contains("opskit: SIGTERM: stopped"), "{err}");
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(5)) {
+        lines.push(l);
+    }
+    if status.code() == Some(2) {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("run interrupted by SIGTERM")),
+            "{lines:#?}"
+        );
+    }
+}
+
+/// A policy of one environment `web` scanning `dir` on `hosts`, with `extra` keys.
+fn web_policy(clamd: &Clamd, hosts: &[String], dir: &std::path::Path, extra: &str) -> PathBuf {
+    let hosts: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
+    write_policy(
+        clamd.dir(),
+        &format!(
+            "[env.web]\nhosts = [{}]\npaths = [{:?}]\n{extra}",
+            hosts.join(", "),
+            dir.display().to_string()
+        ),
+    )
+}
+
+#[test]
+fn a_policy_timeout_is_each_hosts_deadline() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    let staller = Staller::start().unwrap();
+    let hosts = [staller.addr().to_string(), clamd.tcp_addr().to_string()];
+    let policy = web_policy(&clamd, &hosts, &dir, "timeout = \"1s\"\n");
+    let out = opskit(&[s("--policy"), policy.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The stalled host fails at its deadline; the healthy one is scanned.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{0} connection [FAILED] clamd at {0} did not answer PING within",
+            staller.addr()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Hosts: 2 (1 failed, 0 not scanned)"),
+        "{text}"
+    );
+    assert!(text.contains("Infected files: 1"), "{text}");
+}
+
+/// One row of a query on the history file, as text.
+fn history_rows(db: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut st = conn.prepare(sql).unwrap();
+    let n = st.column_count();
+    st.query_map([], |row| {
+        (0..n)
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => "NULL".to_owned(),
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        String::from_utf8_lossy(t).into_owned()
+                    }
+                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                })
+            })
+            .collect()
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[test]
+fn a_policy_run_is_recorded_in_the_history() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR), (b"ok.txt", b"fine")]);
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let hosts = [clamd.socket_path().display().to_string(), dead.to_string()];
+    let policy = web_policy(&clamd, &hosts, &dir, "");
+    let db = clamd.dir().join("history.db");
+    for _ in 0..2 {
+        let out = opskit(&[s("--policy"), policy.as_os_str(), s("--db"), db.as_os_str()]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+    }
+    let runs = history_rows(
+        &db,
+        "SELECT id, environment, status, ended_at >= started_at FROM runs ORDER BY id",
+    );
+    assert_eq!(
+        runs,
+        [["1", "web", "infected", "1"], ["2", "web", "infected", "1"]]
+    );
+    let hosts = history_rows(
+        &db,
+        "SELECT host, state, version IS NOT NULL, error IS NOT NULL FROM hosts WHERE run_id = 2 ORDER BY host",
+    );
+    let sock = clamd.socket_path().display().to_string();
+    let mut want = vec![
+        vec![sock.clone(), "done".into(), "1".into(), "0".into()],
+        vec![dead.to_string(), "failed".into(), "0".into(), "1".into()],
+    ];
+    want.sort();
+    assert_eq!(hosts, want);
+    let findings = history_rows(
+        &db,
+        "SELECT host, path, kind, detail FROM findings WHERE run_id = 2",
+    );
+    assert_eq!(
+        findings,
+        [[
+            sock,
+            dir.join("eicar.com").display().to_string(),
+            "infected".into(),
+            clamd.eicar_signature().to_owned()
+        ]]
+    );
+}
+
+#[test]
+fn a_daemon_killed_midway_leaves_a_consistent_history() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[(b"eicar.com", EICAR)]);
+    // The stalled host keeps each run going for its 30 s timeout.
+    let staller = Staller::start().unwrap();
+    let hosts = [
+        clamd.socket_path().display().to_string(),
+        staller.addr().to_string(),
+    ];
+    let policy = web_policy(&clamd, &hosts, &dir, "every = \"1h\"\ntimeout = \"30s\"\n");
+    let db = clamd.dir().join("history.db");
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .args(["scan", "--daemon", "--policy"])
+            .arg(&policy)
+            .arg("--db")
+            .arg(&db)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Waits until run `run` has recorded its healthy host.
+    let host_recorded = |run: u32| {
+        let until = std::time::Instant::now() + Duration::from_secs(20);
+        let sql = format!("SELECT count(*) FROM hosts WHERE run_id = {run}");
+        // The file and its tables appear while the daemon starts.
+        let recorded = || {
+            rusqlite::Connection::open(&db)
+                .and_then(|c| c.query_row(&sql, [], |r| r.get::<_, i64>(0)))
+                .is_ok_and(|n| n == 1)
+        };
+        while !recorded() {
+            assert!(
+                std::time::Instant::now() < until,
+                "run {run} recorded no host"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mut child = start();
+    host_recorded(1);
+    kill_process(Pid::from_child(&child), Signal::KILL).unwrap();
+    child.wait().unwrap();
+    assert_eq!(history_rows(&db, "PRAGMA integrity_check"), [["ok"]]);
+    // Killed: the run stays `running`, without an end, with the host it finished.
+    assert_eq!(
+        history_rows(&db, "SELECT status, ended_at FROM runs"),
+        [["running", "NULL"]]
+    );
+    assert_eq!(history_rows(&db, "SELECT state FROM hosts"), [["done"]]);
+    assert_eq!(
+        history_rows(&db, "SELECT kind FROM findings"),
+        [["infected"]]
+    );
+
+    // Stopped by SIGTERM: the run is marked interrupted.
+    let child = start();
+    host_recorded(2);
+    kill_process(Pid::from_child(&child), Signal::TERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let runs = history_rows(
+        &db,
+        "SELECT id, status, ended_at IS NOT NULL FROM runs ORDER BY id",
+    );
+    assert_eq!(runs, [["1", "running", "0"], ["2", "interrupted", "1"]]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("opskit: SIGTERM: stopped"));
+
+    // SIGINT (Ctrl-C) too.
+    let child = start();
+    host_recorded(3);
+    kill_process(Pid::from_child(&child), Signal::INT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("opskit: SIGINT: stopped"));
+    let runs = history_rows(&db, "SELECT status FROM runs WHERE id = 3");
+    assert_eq!(runs, [["interrupted"]]);
 }

@@ -18,6 +18,12 @@ const SCHEMAS: &[(&str, Generate)] = &[
     ("trace", || schema_for!(tcptrace::TraceReport)),
     ("scan", || schema_for!(clamd_proto::FleetReport)),
     ("asn", || schema_for!(Vec<asn_lookup::LookupLine>)),
+    ("rrd-info", || schema_for!(rrdgraph::RrdInfo)),
+    ("rrd-first", || schema_for!(rrdgraph::FirstTime)),
+    ("rrd-last", || schema_for!(rrdgraph::LastTime)),
+    ("rrd-lastupdate", || schema_for!(rrdgraph::LastUpdate)),
+    ("rrd-fetch", || schema_for!(rrdgraph::Series)),
+    ("rrd-xport", || schema_for!(rrdgraph::Series)),
 ];
 
 /// When set (to anything), [`checked_in_schemas_are_up_to_date`] writes the files.

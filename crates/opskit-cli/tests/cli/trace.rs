@@ -38,6 +38,9 @@ fn help_lists_the_options() {
         "--summary",
         "--rounds",
         "--interval",
+        "--rdns",
+        "--dns-server",
+        "--rdns-deadline",
         "cap_net_raw+ep",
     ] {
         assert!(text.contains(opt), "--help lacks {opt}:\n{text}");
@@ -793,4 +796,137 @@ fn on_a_terminal_the_summary_redraws_and_progress_shows() {
     let last = screen.rsplit("\x1b[J").next().unwrap();
     assert!(last.contains("StDev"), "{last:?}");
     assert!(last.contains(" 100.0%     5     0 "), "{last:?}");
+}
+
+/// `src — r1 — r2 — r3 — web`, with r2 clamping the MSS of what it forwards to r3 to 1200,
+/// and dnsmasq on web's address with names for the routers. Returns web's address too.
+fn clamped_network_with_names() -> (Topology, testbed::netns::Dnsmasq, String) {
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3"])
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "r2", "r3", "web"])
+        .build()
+        .unwrap();
+    let out_if = net.interface("r2", "r3").unwrap().to_owned();
+    let rules = format!(
+        "add table inet clamp {{ chain f {{ type filter hook forward priority mangle; \
+         oifname \"{out_if}\" tcp flags syn tcp option maxseg size set 1200; }}; }}"
+    );
+    let st = net
+        .command("r2", "nft")
+        .unwrap()
+        .arg(&rules)
+        .status()
+        .unwrap();
+    assert!(st.success(), "{rules}");
+    let web = net.address("web", Family::V4).unwrap();
+    let hop = |node, peer| net.interface_address(node, peer, Family::V4).unwrap();
+    let records = [
+        ("r1.test", hop("r1", "src")),
+        ("r2.test", hop("r2", "r1")),
+        ("r3.test", hop("r3", "r2")),
+    ];
+    let dns = testbed::netns::Dnsmasq::start(&net, "web", web, &records).unwrap();
+    (net, dns, web.to_string())
+}
+
+/// `--rdns --dns-server` names the hops from dnsmasq in the network, the router that clamps
+/// the MSS is marked, and the JSON validates.
+#[test]
+fn rdns_and_middleboxes_in_a_test_network() {
+    if !testbed::require_root("opskit trace rdns_and_middleboxes_in_a_test_network") {
+        return;
+    }
+    let (net, _dns, web) = clamped_network_with_names();
+    let args = [
+        web.as_str(),
+        "--probe-timeout",
+        "0.5",
+        "--rdns",
+        "--dns-server",
+        &web,
+    ];
+    let out = trace_in(&net, &[&args[..], &["--json"][..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::schema::assert_valid("trace", &doc);
+    let hops = &doc["traces"][0]["hops"];
+    for (i, name) in ["r1.test", "r2.test", "r3.test"].iter().enumerate() {
+        assert_eq!(hops[i]["replies"][0]["name"], *name, "{doc:#}");
+    }
+    assert_eq!(
+        hops[2]["replies"][0]["rewrites"][0],
+        serde_json::json!({"field": "mss", "sent": 1460, "seen": 1200}),
+        "{doc:#}"
+    );
+    assert_eq!(doc["traces"][0]["middleboxes"][0]["ttl"], 3, "{doc:#}");
+    let broken: [Spoil; 2] = [
+        ("a rewrite of no known field", |d| {
+            d["traces"][0]["hops"][2]["replies"][0]["rewrites"][0]["field"] = "colour".into();
+        }),
+        ("a name that is no text", |d| {
+            d["traces"][0]["hops"][0]["replies"][0]["name"] = 7.into();
+        }),
+    ];
+    crate::schema::assert_refused("trace", &doc, &broken);
+
+    let out = trace_in(&net, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains(" 11 r3.test *"), "{table}");
+    assert!(
+        table.contains(&format!(
+            "* {web}:tcp80 middlebox before TTL 3: mss 1460→1200"
+        )),
+        "{table}"
+    );
+}
+
+/// A nameserver that never answers (a socket in the source's namespace that nobody reads)
+/// costs the --rdns-deadline, a warning and exit status 1; the trace is printed all the same.
+#[test]
+fn a_silent_nameserver_costs_the_rdns_deadline_and_exits_1() {
+    if !testbed::require_root(
+        "opskit trace a_silent_nameserver_costs_the_rdns_deadline_and_exits_1",
+    ) {
+        return;
+    }
+    let (net, _dns, web) = clamped_network_with_names();
+    let silent = net
+        .run_in("src", || std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+        .unwrap();
+    let silent_addr = silent.local_addr().unwrap().to_string();
+    let t0 = std::time::Instant::now();
+    let out = trace_in(
+        &net,
+        &[
+            web.as_str(),
+            "--probe-timeout",
+            "0.5",
+            "--summary",
+            "--rdns",
+            "--dns-server",
+            &silent_addr,
+            "--rdns-deadline",
+            "500ms",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("4 of 4 addresses got no answer by the deadline"),
+        "{err}"
+    );
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t0.elapsed()
+    );
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        summary.contains("* middlebox before TTL 3: mss 1460→1200"),
+        "{summary}"
+    );
+    drop(silent);
 }

@@ -147,11 +147,12 @@ impl Legend {
         Self::with(text, None)
     }
 
-    /// Literal text and a control code.
-    ///
-    /// # Errors
-    /// As [`Legend::new`].
-    pub fn with(text: impl Into<String>, code: Option<ControlCode>) -> Result<Self, ValueError> {
+    /// Literal text and a control code (the public spelling is
+    /// `Legend::new(text)?.with_code(code)`).
+    pub(crate) fn with(
+        text: impl Into<String>,
+        code: Option<ControlCode>,
+    ) -> Result<Self, ValueError> {
         let text = text.into();
         let code = match code {
             None if needs_nop(&text) => Some(ControlCode::Nop),
@@ -213,7 +214,8 @@ impl Legend {
         Ok(Legend { text, code })
     }
 
-    /// Replaces the control code.
+    /// Attaches (or replaces) the control code: the one way to put a code on a legend, a
+    /// COMMENT or a GPRINT format ([`PrintFormat::with_code`](crate::PrintFormat::with_code)).
     #[must_use]
     pub fn with_code(mut self, code: ControlCode) -> Self {
         self.code = Some(code);

@@ -31,22 +31,21 @@ pub const MAX_FORMAT_WIDTH: usize = 255;
 pub struct PrintFormat(Legend);
 
 impl PrintFormat {
-    /// Validates a format without a control code.
+    /// Validates a format without a control code (attach one with
+    /// [`PrintFormat::with_code`]).
     ///
     /// # Errors
     /// [`ValueError::Format`] if the conversions are wrong; the errors of [`Legend::new`].
     pub fn new(text: impl Into<String>) -> Result<Self, ValueError> {
-        Self::with(text, None)
-    }
-
-    /// Validates a format with a control code.
-    ///
-    /// # Errors
-    /// As [`PrintFormat::new`].
-    pub fn with(text: impl Into<String>, code: Option<ControlCode>) -> Result<Self, ValueError> {
-        let l = Legend::with(text, code)?;
+        let l = Legend::new(text)?;
         check_value_format(l.text())?;
         Ok(PrintFormat(l))
+    }
+
+    /// Attaches (or replaces) the control code, as [`Legend::with_code`] does.
+    #[must_use]
+    pub fn with_code(self, code: ControlCode) -> Self {
+        PrintFormat(self.0.with_code(code))
     }
 
     /// Parses librrd's text (after `\:` unescaping), splitting off a trailing control code.

@@ -227,7 +227,7 @@ fn every_vdef_function_agrees_with_librrd() {
         args.push("PRINT:f:%lf".to_owned());
         let spec = GraphSpec::parse_args(&args).unwrap();
         let rendered =
-            rrdgraph::render_args(&spec.to_args()).unwrap_or_else(|e| panic!("{expr}: {e}"));
+            rrdgraph::render_raw_args(&spec.to_args()).unwrap_or_else(|e| panic!("{expr}: {e}"));
         assert_eq!(rendered.prints().len(), 1, "{expr}");
     }
 }

@@ -5,10 +5,24 @@
 
 use std::time::Duration;
 
-use rrdgraph::{BatchRenderer, RrdError, render_args};
+use rrdgraph::{BatchRenderer, GraphSpec, RrdError};
 use testbed::rrd::TrafficRrd;
 
 use crate::render::flow_args;
+
+fn specs(lists: &[Vec<String>]) -> Vec<GraphSpec> {
+    lists
+        .iter()
+        .map(|a| GraphSpec::parse_args(a).unwrap())
+        .collect()
+}
+
+fn comments(texts: &[&str]) -> Vec<GraphSpec> {
+    texts
+        .iter()
+        .map(|t| GraphSpec::parse_args(&["-", &format!("COMMENT:{t}")]).unwrap())
+        .collect()
+}
 
 fn batch(workers: usize) -> BatchRenderer {
     BatchRenderer::builder()
@@ -49,8 +63,9 @@ fn results_come_back_in_order_with_their_own_errors() {
         }
         jobs.push(args);
     }
+    let jobs = specs(&jobs);
     let mut renderer = batch(2);
-    let results = renderer.render_all(&jobs);
+    let results = renderer.render(&jobs);
     assert_eq!(results.len(), jobs.len());
     for (i, (r, job)) in results.iter().zip(&jobs).enumerate() {
         if i % 4 == 3 {
@@ -67,14 +82,14 @@ fn results_come_back_in_order_with_their_own_errors() {
                 r.legends()
             );
             // The same graph in-process gives the same answer.
-            let local = render_args(job).unwrap();
+            let local = job.render().unwrap();
             assert_eq!(r.legends(), local.legends());
             assert_eq!(r.meta(), local.meta());
             assert_eq!(r.image().map(<[u8]>::len), local.image().map(<[u8]>::len));
         }
     }
     // The workers stay up for the next batch.
-    let again = renderer.render_all(&jobs[..2]);
+    let again = renderer.render(&jobs[..2]);
     assert!(again.iter().all(Result::is_ok));
 }
 
@@ -82,9 +97,10 @@ fn results_come_back_in_order_with_their_own_errors() {
 fn a_worker_that_overruns_is_killed_and_replaced() {
     let rrd = TrafficRrd::builder().hours(2).create().unwrap();
     let jobs: Vec<Vec<String>> = (0..3).map(|_| flow_args(rrd.path(), "-")).collect();
+    let jobs = specs(&jobs);
     let mut renderer = batch(1);
     renderer.set_timeout(Duration::from_millis(1));
-    let results = renderer.render_all(&jobs);
+    let results = renderer.render(&jobs);
     for r in &results {
         assert!(
             matches!(r, Err(RrdError::Worker(m)) if m.contains("longer than")),
@@ -92,7 +108,7 @@ fn a_worker_that_overruns_is_killed_and_replaced() {
         );
     }
     renderer.set_timeout(Duration::from_secs(60));
-    let results = renderer.render_all(&jobs);
+    let results = renderer.render(&jobs);
     assert!(results.iter().all(Result::is_ok), "{results:?}");
 }
 
@@ -103,7 +119,7 @@ fn a_program_that_is_not_a_worker_fails_each_job_cleanly() {
         .worker_command("/bin/true", Vec::<String>::new())
         .build()
         .unwrap();
-    let results = renderer.render_all(&[vec!["-", "COMMENT:x"], vec!["-", "COMMENT:y"]]);
+    let results = renderer.render(&comments(&["x", "y"]));
     assert_eq!(results.len(), 2);
     for r in results {
         assert!(
@@ -116,29 +132,40 @@ fn a_program_that_is_not_a_worker_fails_each_job_cleanly() {
 #[test]
 fn empty_batch() {
     let mut renderer = batch(2);
-    let none: Vec<Vec<String>> = Vec::new();
-    assert!(renderer.render_all(&none).is_empty());
+    assert!(renderer.render(&[]).is_empty());
 }
 
 #[test]
 fn specs_render_in_workers_like_in_process() {
+    // Two specs into memory, two into files: the workers do what `GraphSpec::render` does.
     let rrd = TrafficRrd::builder().hours(3).create().unwrap();
-    let specs: Vec<rrdgraph::GraphSpec> = (0..4)
-        .map(|i| {
-            rrdgraph::GraphSpec::parse_args(&flow_args(rrd.path(), &format!("graph-{i}.png")))
-                .unwrap()
+    let file = |i: usize| rrd.dir().join(format!("graph-{i}.png"));
+    let outputs: Vec<String> = (0..4)
+        .map(|i| match i % 2 {
+            0 => "-".to_owned(),
+            _ => file(i).to_str().unwrap().to_owned(),
         })
         .collect();
+    let jobs: Vec<GraphSpec> = outputs
+        .iter()
+        .map(|o| GraphSpec::parse_args(&flow_args(rrd.path(), o)).unwrap())
+        .collect();
     let mut renderer = batch(2);
-    let results = renderer.render_specs(&specs);
+    let results = renderer.render(&jobs);
     assert_eq!(results.len(), 4);
-    for (spec, r) in specs.iter().zip(results) {
+    let local = jobs[0].render().unwrap();
+    let size = local.image().unwrap().len();
+    for (i, r) in results.into_iter().enumerate() {
         let r = r.unwrap();
-        let local = spec.render().unwrap();
         assert_eq!(r.legends(), local.legends());
-        assert_eq!(r.image().map(<[u8]>::len), local.image().map(<[u8]>::len));
+        assert_eq!(r.meta(), local.meta());
+        if i % 2 == 0 {
+            assert_eq!(r.image().map(<[u8]>::len), Some(size));
+        } else {
+            assert!(r.image().is_none());
+            assert_eq!(std::fs::read(file(i)).unwrap().len(), size);
+        }
     }
-    assert!(!std::path::Path::new("graph-0.png").exists());
 }
 
 #[test]
@@ -149,7 +176,7 @@ fn a_worker_that_never_starts_is_killed_at_the_deadline() {
         .start_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let results = renderer.render_all(&[vec!["-", "COMMENT:x"]]);
+    let results = renderer.render(&comments(&["x"]));
     assert!(
         matches!(&results[0], Err(RrdError::Worker(m)) if m.contains("no hello within")),
         "{results:?}"
@@ -171,7 +198,7 @@ fn a_worker_that_dies_fails_only_its_job() {
         )
         .build()
         .unwrap();
-    let results = renderer.render_all(&[vec!["-", "COMMENT:a"], vec!["-", "COMMENT:b"]]);
+    let results = renderer.render(&comments(&["a", "b"]));
     assert_eq!(results.len(), 2);
     for r in &results {
         assert!(

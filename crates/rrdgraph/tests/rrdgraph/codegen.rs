@@ -7,6 +7,8 @@ use rrdgraph::{GraphSpec, traffic};
 #[rustfmt::skip]
 mod catalog_graph;
 #[rustfmt::skip]
+mod options_graph;
+#[rustfmt::skip]
 mod recipe_graph;
 
 fn check_generated(path: &str, current: &str, expected: &str) {
@@ -52,6 +54,40 @@ fn generated_catalog_code_builds_every_element() {
         &spec.to_rust(),
     );
     assert_eq!(catalog_graph::graph().unwrap(), spec);
+}
+
+/// Every option of the catalog in one graph: the typed setters (`.width(650)`) and the generic
+/// `.option(..)` that the generated code uses build the same spec.
+fn options_spec() -> GraphSpec {
+    let x = rrdgraph::VName::new("x").unwrap();
+    let mut b = GraphSpec::builder().output("o.png");
+    for o in testbed::rrdgraph::option_samples() {
+        b = b.option(o);
+    }
+    b.def(rrdgraph::Def::new(
+        &x,
+        "a.rrd",
+        rrdgraph::DsName::new("v").unwrap(),
+        rrdgraph::Cf::Average,
+    ))
+    .line(rrdgraph::Line::new(&x).color(rrdgraph::Color::rgb(0, 0, 0)))
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn generated_option_code_uses_the_typed_setters() {
+    let spec = options_spec();
+    check_generated(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/rrdgraph/codegen/options_graph.rs"
+        ),
+        include_str!("codegen/options_graph.rs"),
+        &spec.to_rust(),
+    );
+    assert!(spec.to_rust().contains("        .width(650)\n"));
+    assert_eq!(options_graph::graph().unwrap(), spec);
 }
 
 #[test]

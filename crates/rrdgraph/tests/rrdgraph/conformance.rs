@@ -9,8 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use rrdgraph::{
-    Cf, CreateSpec, DataSource, DsType, InfoValue, Rendered, Rra, Rrd, Series, Update,
-    render_to_memory, xport,
+    Cf, CreateSpec, DataSource, DsType, InfoValue, Rendered, Rra, Rrd, Series, Update, xport,
 };
 
 use crate::ops::speed_rrd;
@@ -107,7 +106,7 @@ fn assert_graphv(r: &Rendered, expected: &str) {
 fn graph1() {
     let dir = tempfile::tempdir().unwrap();
     let rrd = speed_rrd(dir.path());
-    let r = render_to_memory(&[
+    let r = crate::render::render_to_memory(&[
         "--start".to_owned(),
         "920804400".into(),
         "--end".into(),
@@ -127,7 +126,7 @@ fn graph1() {
 fn rpn1() {
     let dir = tempfile::tempdir().unwrap();
     let rrd = speed_rrd(dir.path());
-    let r = render_to_memory(&[
+    let r = crate::render::render_to_memory(&[
         "--start".to_owned(),
         "920804400".into(),
         "--end".into(),
@@ -370,7 +369,7 @@ fn vformatter1() {
                 .unwrap();
             done += 1;
         }
-        let r = render_to_memory(&[
+        let r = crate::render::render_to_memory(&[
             "--start".to_owned(),
             "1420070400".into(),
             "--end".into(),

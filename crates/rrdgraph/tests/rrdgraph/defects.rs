@@ -24,7 +24,7 @@ fn alt_autoscale_min_and_max_take_no_argument() {
     let spec = base()
         .option(GraphOption::AltAutoscaleMin)
         .option(GraphOption::AltAutoscaleMax)
-        .line(Line::new(&x()))
+        .line(Line::new(x()))
         .build()
         .unwrap();
     let args = spec.to_args();
@@ -40,7 +40,7 @@ fn alt_autoscale_min_and_max_take_no_argument() {
 fn backslashes_are_not_double_escaped() {
     let legend = Legend::new("In").unwrap().with_code(ControlCode::Left);
     let spec = base()
-        .line(Line::new(&x()).color(Color::rgb(0, 0, 0)).legend(legend))
+        .line(Line::new(x()).color(Color::rgb(0, 0, 0)).legend(legend))
         .build()
         .unwrap();
     assert_eq!(spec.to_args().last().unwrap(), "LINE1:x#000000:In\\l");
@@ -54,7 +54,7 @@ fn backslashes_are_not_double_escaped() {
 #[test]
 fn tick_always_carries_its_fraction() {
     let spec = base()
-        .tick(Tick::new(&x(), Color::rgb(0xFF, 0, 0)))
+        .tick(Tick::new(x()).color(Color::rgb(0xFF, 0, 0)))
         .build()
         .unwrap();
     assert_eq!(spec.to_args().last().unwrap(), "TICK:x#FF0000:0.1");
@@ -70,7 +70,7 @@ fn shift_is_whole_seconds() {
             value: x(),
             offset: ShiftOffset::Seconds(-86_400),
         })
-        .line(Line::new(&x()))
+        .line(Line::new(x()))
         .build()
         .unwrap();
     assert!(spec.to_args().contains(&"SHIFT:x:-86400".to_owned()));
@@ -103,7 +103,7 @@ fn colors_and_fonts_keep_their_order() {
     for o in options.clone() {
         b = b.option(o);
     }
-    let spec = b.line(Line::new(&x())).build().unwrap();
+    let spec = b.line(Line::new(x())).build().unwrap();
     assert_eq!(spec.options(), options);
     let values: Vec<String> = (0..options.len())
         .map(|i| spec.to_args()[2 + 2 * i].clone())

@@ -3,7 +3,7 @@
 //! and any legend text comes back unchanged in librrd's `legend[]`.
 
 use proptest::prelude::*;
-use rrdgraph::{Element, GraphSpec, Legend, Line, VName, render_args};
+use rrdgraph::{Element, GraphSpec, Legend, Line, VName, render_raw_args};
 use testbed::rrd::{DEFAULT_END, TrafficRrd};
 
 use crate::ops::speed_rrd;
@@ -57,8 +57,8 @@ fn emit_of_parse_renders_like_the_original() {
         // Both into memory.
         "-".clone_into(&mut args[0]);
         "-".clone_into(&mut emitted[0]);
-        let original = render_args(&args).unwrap_or_else(|e| panic!("{name}: original: {e}"));
-        let ours = render_args(&emitted).unwrap_or_else(|e| panic!("{name}: emitted: {e}"));
+        let original = render_raw_args(&args).unwrap_or_else(|e| panic!("{name}: original: {e}"));
+        let ours = render_raw_args(&emitted).unwrap_or_else(|e| panic!("{name}: emitted: {e}"));
         assert_eq!(ours.prints(), original.prints(), "{name}: print[]");
         assert_eq!(ours.legends(), original.legends(), "{name}: legend[]");
         assert_eq!(ours.meta(), original.meta(), "{name}: geometry");

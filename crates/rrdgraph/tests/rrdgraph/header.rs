@@ -107,7 +107,7 @@ fn every_operation_refuses_a_corrupt_header_naming_the_field() {
             "XPORT:x:x",
         ]);
         assert_bad(xport, &path, field, "xport");
-        let graph = rrdgraph::render_to_memory(&[
+        let graph = crate::render::render_to_memory(&[
             "--start",
             &START.to_string(),
             "--end",
@@ -138,6 +138,6 @@ fn a_daemon_skips_the_header_check() {
         "DEF:x={}:a:AVERAGE:daemon=unix\\:/nonexistent/x.sock",
         bad.display()
     );
-    let err = rrdgraph::render_to_memory(&[def.as_str(), "LINE1:x#ff0000"]).unwrap_err();
+    let err = crate::render::render_to_memory(&[def.as_str(), "LINE1:x#ff0000"]).unwrap_err();
     assert!(!matches!(err, RrdError::BadHeader { .. }), "{err:?}");
 }

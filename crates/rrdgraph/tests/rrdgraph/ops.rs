@@ -3,8 +3,7 @@
 use std::path::Path;
 
 use rrdgraph::{
-    Cf, CreateSpec, DataSource, FetchRequest, InfoValue, Rra, Rrd, RrdError, Update,
-    render_to_memory, xport,
+    Cf, CreateSpec, DataSource, FetchRequest, InfoValue, Rra, Rrd, RrdError, Update, xport,
 };
 use testbed::rrd::{DEFAULT_END, Rrdcached, STEP, TrafficRrd};
 
@@ -232,7 +231,10 @@ fn rrdcached_via_daemon_option() {
             "VDEF:m=s,MAXIMUM".into(),
             "PRINT:m:%.1lf".into(),
         ]);
-        render_to_memory(&args).unwrap().prints().to_vec()
+        crate::render::render_to_memory(&args)
+            .unwrap()
+            .prints()
+            .to_vec()
     };
     assert_eq!(graph(Some(&cached.address())), ["1.0"]);
     assert_eq!(on_disk.last().unwrap(), 920_809_200);
@@ -276,7 +278,7 @@ fn rrdcached_via_def_daemon_field() {
         .update(&[Update::at(i64::try_from(next).unwrap(), [4e9, 2e9])])
         .unwrap();
     let print_last = |def_extra: &str| {
-        render_to_memory(&[
+        crate::render::render_to_memory(&[
             "--start".to_owned(),
             (DEFAULT_END - 3600).to_string(),
             "--end".into(),

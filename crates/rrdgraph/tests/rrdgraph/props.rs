@@ -32,7 +32,14 @@ fn legend() -> impl Strategy<Value = Option<Legend>> {
         text(),
         proptest::option::of(proptest::sample::select(ControlCode::ALL.to_vec())),
     )
-        .prop_map(|(t, c)| Legend::with(t, c).ok().filter(|l| !l.is_empty()))
+        .prop_map(|(t, c)| {
+            let l = Legend::new(t).ok()?;
+            Some(match c {
+                Some(c) => l.with_code(c),
+                None => l,
+            })
+            .filter(|l| !l.is_empty())
+        })
 }
 
 fn color() -> impl Strategy<Value = Color> {
@@ -98,6 +105,8 @@ enum Seed {
     ),
     Stack(u8, Option<Color>, Option<Legend>),
     Tick(u8, Color, f64, Option<Legend>),
+    /// A LINE, AREA, STACK or TICK (by the `u8`) drawing a number.
+    Constant(u8, f64, Option<Color>, Option<Legend>),
     HRule(Option<f64>, Color, Option<Legend>),
     VRule(Option<i64>, Color, Option<Legend>),
     Comment(Option<Legend>),
@@ -140,6 +149,8 @@ fn seed() -> impl Strategy<Value = Seed> {
             .prop_map(|(v, c, l)| Seed::Stack(v, c, l)),
         (any::<u8>(), color(), -1.0f64..1.0, legend())
             .prop_map(|(v, c, f, l)| Seed::Tick(v, c, f, l)),
+        (any::<u8>(), num(), proptest::option::of(color()), legend())
+            .prop_map(|(k, n, c, l)| Seed::Constant(k, n, c, l)),
         (proptest::option::of(num()), color(), legend()).prop_map(|(n, c, l)| Seed::HRule(n, c, l)),
         (proptest::option::of(0i64..2_000_000_000), color(), legend())
             .prop_map(|(n, c, l)| Seed::VRule(n, c, l)),
@@ -203,7 +214,7 @@ fn build(
     for s in seeds {
         let e: Element = match s {
             Seed::Line(v, w, c, l, st, sk, d) => {
-                let mut line = Line::new(&pick(v)).width(w);
+                let mut line = Line::new(pick(v)).width(w);
                 line.color = c;
                 line.legend = l;
                 line.stack = st && drawn;
@@ -213,7 +224,7 @@ fn build(
                 line.into()
             }
             Seed::Area(v, c, g, l, st, h) => {
-                let mut a = Area::new(&pick(v));
+                let mut a = Area::new(pick(v));
                 a.color = c.or(g.map(|_| Color::rgb(0, 0, 0)));
                 a.gradient = g;
                 a.legend = l;
@@ -222,27 +233,45 @@ fn build(
                 drawn = true;
                 a.into()
             }
-            Seed::Stack(v, c, l) if drawn => Element::Stack(Stack {
-                value: pick(v),
-                color: c,
-                legend: l,
-            }),
+            Seed::Stack(v, c, l) if drawn => {
+                let mut s = Stack::new(pick(v));
+                s.color = c;
+                s.legend = l;
+                s.into()
+            }
             Seed::Stack(..) => continue,
+            Seed::Constant(kind, n, c, l) => {
+                let mut e: Element = match kind % 4 {
+                    0 => Line::new(n).into(),
+                    1 => Area::new(n).into(),
+                    2 if drawn => Stack::new(n).into(),
+                    _ => Tick::new(n).into(),
+                };
+                match &mut e {
+                    Element::Line(x) => (x.color, x.legend) = (c, l),
+                    Element::Area(x) => (x.color, x.legend) = (c, l),
+                    Element::Stack(x) => (x.color, x.legend) = (c, l),
+                    Element::Tick(x) => (x.color, x.legend) = (c, l),
+                    _ => unreachable!("a drawing element"),
+                }
+                drawn |= !matches!(e, Element::Tick(_));
+                e
+            }
             Seed::Tick(v, c, f, l) => {
-                let mut t = Tick::new(&pick(v), c).fraction(f);
+                let mut t = Tick::new(pick(v)).color(c).fraction(f);
                 t.legend = l;
                 t.into()
             }
             Seed::HRule(n, c, l) => {
-                let mut h = HRule::new(n.map_or(Position::VName(v0.clone()), Position::Num), c);
+                let mut h =
+                    HRule::new(n.map_or(Position::VName(v0.clone()), Position::Num)).color(c);
                 h.legend = l;
                 h.into()
             }
             Seed::VRule(n, c, l) => {
-                let mut r = VRule::new(
-                    n.map_or(Position::VName(v0.clone()), |n| Position::Num(n as f64)),
-                    c,
-                );
+                let mut r =
+                    VRule::new(n.map_or(Position::VName(v0.clone()), |n| Position::Num(n as f64)))
+                        .color(c);
                 r.legend = l;
                 r.into()
             }
@@ -250,7 +279,11 @@ fn build(
                 Element::Comment(l.unwrap_or(Legend::code_only(ControlCode::Space)))
             }
             Seed::GPrint(v, cf, f, c) => {
-                let format = PrintFormat::with(f, c).ok()?;
+                let format = PrintFormat::new(f).ok()?;
+                let format = match c {
+                    Some(c) => format.with_code(c),
+                    None => format,
+                };
                 if cf {
                     Element::GPrint(Print::with_cf(&pick(v), Cf::Last, format))
                 } else {

@@ -1,7 +1,17 @@
 //! In-process rendering through the real librrd.
 
-use rrdgraph::{PINNED_OPTIONS, RrdError, render_args, render_to_memory};
+use rrdgraph::{PINNED_OPTIONS, Rendered, RrdError, render_raw_args};
 use testbed::rrd::{DEFAULT_END, TrafficRrd};
+
+/// Renders raw arguments (options and elements, no output file) into memory: the tests that
+/// probe librrd itself pass it exactly what they write.
+pub(crate) fn render_to_memory<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+) -> Result<Rendered, RrdError> {
+    let mut full: Vec<&std::ffi::OsStr> = vec!["-".as_ref()];
+    full.extend(args.iter().map(AsRef::as_ref));
+    render_raw_args(&full)
+}
 
 /// The recipe's graph (`graph.py`), over the fixture's last day.
 pub(crate) fn flow_args(rrd: &std::path::Path, out: &str) -> Vec<String> {
@@ -51,7 +61,7 @@ pub(crate) fn flow_args(rrd: &std::path::Path, out: &str) -> Vec<String> {
 #[test]
 fn flow_graph_renders_to_png_in_memory() {
     let rrd = TrafficRrd::create().unwrap();
-    let r = render_args(&flow_args(rrd.path(), "-")).unwrap();
+    let r = render_raw_args(&flow_args(rrd.path(), "-")).unwrap();
     let png = r.image().expect("an image");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let m = r.meta().expect("geometry");
@@ -168,7 +178,7 @@ fn named_output_file_is_written_by_librrd() {
     let rrd = TrafficRrd::create().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("Flow.png");
-    let r = render_args(&flow_args(rrd.path(), out.to_str().unwrap())).unwrap();
+    let r = render_raw_args(&flow_args(rrd.path(), out.to_str().unwrap())).unwrap();
     assert!(r.image().is_none());
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(&bytes[..4], b"\x89PNG");
@@ -262,7 +272,7 @@ fn a_graph_with_nothing_to_draw_succeeds_empty() {
 #[test]
 fn traffic_preset_renders_the_recipe_graph() {
     let rrd = TrafficRrd::create().unwrap();
-    let spec = rrdgraph::Traffic::new("Flow.png", rrd.path().to_str().unwrap())
+    let spec = rrdgraph::Traffic::new("-", rrd.path().to_str().unwrap())
         .start((DEFAULT_END - 86_400).to_string())
         .build()
         .unwrap();
@@ -286,8 +296,16 @@ fn traffic_preset_renders_the_recipe_graph() {
             r.legends()
         );
     }
-    // render() never writes the spec's output file.
-    assert!(!std::path::Path::new("Flow.png").exists());
+    // With a path as the output, the same render lets librrd write the file, as `rrdtool
+    // graph` does, and gives the same graph without the bytes.
+    let png = rrd.dir().join("Flow.png");
+    let to_file = spec.with_output(png.to_str().unwrap()).render().unwrap();
+    assert!(to_file.image().is_none());
+    // Without `--end` the graph ends "now", so only the geometry is compared.
+    let size = |m: Option<&rrdgraph::GraphMeta>| m.map(|m| (m.image_width, m.image_height));
+    assert_eq!(size(to_file.meta()), size(r.meta()));
+    assert_eq!(to_file.legends(), r.legends());
+    assert_eq!(std::fs::read(&png).unwrap().len(), r.image().unwrap().len());
 }
 
 /// No option leaks into the next graph: for every option of the catalog, a plain graph drawn
@@ -314,7 +332,7 @@ fn no_option_leaks_into_the_next_graph() {
     ]
     .map(str::to_owned)
     .to_vec();
-    let reference = render_args(&plain).unwrap();
+    let reference = render_raw_args(&plain).unwrap();
     let mut leaks = Vec::new();
     // (The time range options are the graph's own and are set by `plain`.)
     for info in rrdgraph::OPTIONS
@@ -331,11 +349,11 @@ fn no_option_leaks_into_the_next_graph() {
                 _ => example.to_owned(),
             });
         }
-        if let Err(e) = render_args(&with) {
+        if let Err(e) = render_raw_args(&with) {
             leaks.push(format!("--{}: {e}", info.long));
             continue;
         }
-        let after = render_args(&plain).unwrap();
+        let after = render_raw_args(&plain).unwrap();
         if after != reference {
             leaks.push(format!("--{} changed the next graph", info.long));
         }

@@ -3,7 +3,8 @@
 //! short is refused by both.
 
 use rrdgraph::{
-    Cf, CreateSpec, DataSource, Effect, GraphSpec, Op, Rpn, RpnError, Rra, Rrd, Update, render_args,
+    Cf, CreateSpec, DataSource, Effect, GraphSpec, Op, Rpn, RpnError, Rra, Rrd, Update,
+    render_raw_args,
 };
 
 const START: i64 = 1_700_000_000;
@@ -113,8 +114,8 @@ fn every_operator_agrees_with_librrd() {
         assert_eq!(rpn.to_string(), expr);
         let args = graph(&path, &expr);
         let spec = GraphSpec::parse_args(&args).unwrap_or_else(|e| panic!("{expr}: {e}"));
-        let rendered =
-            render_args(&spec.to_args()).unwrap_or_else(|e| panic!("librrd refused {expr}: {e}"));
+        let rendered = render_raw_args(&spec.to_args())
+            .unwrap_or_else(|e| panic!("librrd refused {expr}: {e}"));
         assert_eq!(rendered.prints().len(), 1, "{expr}");
 
         if let Some(short) = one_short(*op) {

@@ -5,7 +5,7 @@
 //! emitted and rendered by the installed librrd; every failure is collected and reported at
 //! once, with librrd's own message.
 
-use rrdgraph::{OPTIONS, render_args};
+use rrdgraph::{OPTIONS, render_raw_args};
 use testbed::rrd::{Rrdcached, TrafficRrd};
 
 #[test]
@@ -45,7 +45,7 @@ fn librrd_accepts_every_option_and_element_we_emit() {
             );
         }
         options_seen += usize::from(spec.options().len() == 1);
-        match render_args(&args) {
+        match render_raw_args(&args) {
             Ok(r) => {
                 if spec.draws() && r.image().is_none() {
                     failures.push(format!("{args:?}: no image"));

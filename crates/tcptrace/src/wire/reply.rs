@@ -71,6 +71,94 @@ pub struct QuotedProbe {
     pub dst_port: u16,
     /// The probe's TCP sequence number.
     pub seq_number: u32,
+    /// The IPv4 type-of-service or IPv6 traffic-class byte: DSCP (6 high bits) and ECN (2 low
+    /// bits).
+    pub tos: u8,
+    /// The IPv6 flow label (absent for IPv4).
+    pub flow_label: Option<u32>,
+    /// As much of the probe's TCP header as the error quoted (ports and sequence number
+    /// always, the rest when the router quoted it).
+    pub tcp: QuotedTcp,
+}
+
+/// The bytes of a probe's TCP header that an ICMP error quoted. RFC 792 asks routers for the
+/// IP header and 8 bytes of what follows: ports and sequence number, which every error that
+/// [`parse_reply`] accepts has. RFC 1812 (and Linux, which quotes up to 576 bytes for IPv4
+/// and 1280 for IPv6) gives more; the flags, window and options are known only when the quote
+/// reaches them, so the accessors return `None` for a quote cut before.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QuotedTcp {
+    bytes: [u8; 60],
+    len: u8,
+}
+
+impl QuotedTcp {
+    /// The longest TCP header: data offset 15 words.
+    const MAX: usize = 60;
+
+    /// The quoted bytes of a TCP header (what follows the quoted IP header), cut at the
+    /// header's length (its data offset) when the quote reaches it: what follows is payload or
+    /// the zero padding of an RFC 4884 extension.
+    pub fn new(quoted: &[u8]) -> Self {
+        let hl = quoted
+            .get(12)
+            .map_or(Self::MAX, |b| usize::from(b >> 4) * 4);
+        let hl = if hl < super::tcp::HEADER_LEN {
+            Self::MAX
+        } else {
+            hl
+        };
+        let n = quoted.len().min(hl);
+        let mut bytes = [0; Self::MAX];
+        bytes[..n].copy_from_slice(&quoted[..n]);
+        Self {
+            bytes,
+            len: n as u8,
+        }
+    }
+
+    /// The quoted bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// How many bytes of the header were quoted (8 from a router that quotes only what RFC 792
+    /// asks for).
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// True when nothing was quoted (never for a quote [`parse_reply`] accepted).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The control flags, when quoted.
+    pub fn flags(&self) -> Option<TcpFlags> {
+        (self.len() >= 14).then(|| TcpFlags::from_bits(read_u16(&self.bytes, 12)))
+    }
+
+    /// The window, when quoted.
+    pub fn window(&self) -> Option<u16> {
+        (self.len() >= 16).then(|| read_u16(&self.bytes, 14))
+    }
+
+    /// The option bytes, when the whole header (as its data offset says) was quoted.
+    pub fn options(&self) -> Option<&[u8]> {
+        if self.len() < super::tcp::HEADER_LEN {
+            return None;
+        }
+        let hl = usize::from(self.bytes[12] >> 4) * 4;
+        (super::tcp::HEADER_LEN..=self.len())
+            .contains(&hl)
+            .then(|| &self.bytes[super::tcp::HEADER_LEN..hl])
+    }
+}
+
+impl std::fmt::Debug for QuotedTcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("QuotedTcp").field(&self.as_bytes()).finish()
+    }
 }
 
 /// Parses a whole IPv4 or IPv6 datagram (as a raw IPv4 socket delivers it). The IPv4 header
@@ -202,6 +290,8 @@ fn icmp_error(
                     IpAddr::V4(q.dst_addr()),
                     Some(q.ident()),
                     q.ttl(),
+                    q.tos(),
+                    None,
                 ),
                 l4,
             )
@@ -218,6 +308,8 @@ fn icmp_error(
                     IpAddr::V6(q.dst_addr()),
                     None,
                     q.hop_limit(),
+                    q.traffic_class(),
+                    Some(q.flow_label()),
                 ),
                 l4,
             )
@@ -229,7 +321,7 @@ fn icmp_error(
     if l4.len() < 8 {
         return Err(WireError::Truncated);
     }
-    let (src, dst, ident, ttl) = probe;
+    let (src, dst, ident, ttl, tos, flow_label) = probe;
     Ok(ReplyBody::IcmpError {
         kind,
         probe: QuotedProbe {
@@ -240,6 +332,9 @@ fn icmp_error(
             src_port: read_u16(l4, 0),
             dst_port: read_u16(l4, 2),
             seq_number: read_u32(l4, 4),
+            tos,
+            flow_label,
+            tcp: QuotedTcp::new(l4),
         },
         mpls,
     })

@@ -1,4 +1,7 @@
-//! TCP headers (RFC 9293). Only the MSS option is emitted; other options are skipped on parse.
+//! TCP headers (RFC 9293) with the options of a SYN: MSS, SACK permitted, timestamps and
+//! window scale (RFC 7323, RFC 2018), emitted in Linux's order so that a probe looks like a
+//! kernel's SYN to the firewalls on the way, and read back from ICMP quotes to see which a
+//! middlebox changed.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -180,24 +183,10 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
 
     /// The MSS option, if present and well formed.
     pub fn mss(&self) -> Option<u16> {
-        let mut o = self.options();
-        while let Some((&kind, rest)) = o.split_first() {
-            match kind {
-                0 => return None,
-                1 => o = rest,
-                _ => {
-                    let len = usize::from(*rest.first()?);
-                    if len < 2 || len > o.len() {
-                        return None;
-                    }
-                    if kind == 2 && len == 4 {
-                        return Some(read_u16(o, 2));
-                    }
-                    o = &o[len..];
-                }
-            }
-        }
-        None
+        TcpOption::iter(self.options()).find_map(|o| match o {
+            TcpOption::Mss(v) => Some(v),
+            _ => None,
+        })
     }
 
     /// Whether the checksum is right for a segment between `src` and `dst` (the whole buffer
@@ -228,6 +217,91 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     }
 }
 
+/// One TCP option, as [`TcpOption::iter`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TcpOption {
+    /// End of the option list (kind 0).
+    End,
+    /// No operation, padding (kind 1).
+    Nop,
+    /// Maximum segment size (kind 2).
+    Mss(u16),
+    /// Window scale shift count (kind 3).
+    WindowScale(u8),
+    /// SACK permitted (kind 4).
+    SackPermitted,
+    /// Timestamps (kind 8).
+    Timestamp {
+        /// The sender's timestamp.
+        tsval: u32,
+        /// The echoed timestamp.
+        tsecr: u32,
+    },
+    /// Another option, or a known kind with a length that is not its own.
+    Other {
+        /// Its kind.
+        kind: u8,
+        /// Its length byte.
+        len: u8,
+    },
+}
+
+impl TcpOption {
+    /// The option's kind byte.
+    pub const fn kind(self) -> u8 {
+        match self {
+            Self::End => 0,
+            Self::Nop => 1,
+            Self::Mss(_) => 2,
+            Self::WindowScale(_) => 3,
+            Self::SackPermitted => 4,
+            Self::Timestamp { .. } => 8,
+            Self::Other { kind, .. } => kind,
+        }
+    }
+
+    /// The options in `bytes` (a header's option space), in order, up to the end-of-list
+    /// option or the first malformed one (a length below 2 or past the end), which ends the
+    /// list without a panic.
+    pub fn iter(bytes: &[u8]) -> impl Iterator<Item = Self> + '_ {
+        let mut rest = bytes;
+        std::iter::from_fn(move || {
+            let (&kind, tail) = rest.split_first()?;
+            match kind {
+                0 => {
+                    rest = &[];
+                    Some(Self::End)
+                }
+                1 => {
+                    rest = tail;
+                    Some(Self::Nop)
+                }
+                _ => {
+                    let len = *tail.first()?;
+                    let n = usize::from(len);
+                    if n < 2 || n > rest.len() {
+                        rest = &[];
+                        return None;
+                    }
+                    let body = &rest[2..n];
+                    rest = &rest[n..];
+                    Some(match (kind, body.len()) {
+                        (2, 2) => Self::Mss(read_u16(body, 0)),
+                        (3, 1) => Self::WindowScale(body[0]),
+                        (4, 0) => Self::SackPermitted,
+                        (8, 8) => Self::Timestamp {
+                            tsval: read_u32(body, 0),
+                            tsecr: read_u32(body, 4),
+                        },
+                        _ => Self::Other { kind, len },
+                    })
+                }
+            }
+        })
+    }
+}
+
 /// The fields of a TCP header this crate reads and writes.
 ///
 /// Build one with [`TcpRepr::new`] and set the other fields on it; the fields stay public, and
@@ -249,6 +323,12 @@ pub struct TcpRepr {
     pub window: u16,
     /// The MSS option, when present.
     pub mss: Option<u16>,
+    /// The window scale option (the shift count), when present.
+    pub window_scale: Option<u8>,
+    /// Whether the SACK-permitted option is present.
+    pub sack_permitted: bool,
+    /// The timestamps option (`TSval`, `TSecr`), when present.
+    pub timestamp: Option<(u32, u32)>,
 }
 
 impl TcpRepr {
@@ -257,7 +337,7 @@ impl TcpRepr {
     pub const DEFAULT_WINDOW: u16 = u16::MAX;
 
     /// A segment from `src_port` to `dst_port` with `flags`, sequence and acknowledgment numbers
-    /// 0, window [`Self::DEFAULT_WINDOW`] and no MSS option.
+    /// 0, window [`Self::DEFAULT_WINDOW`] and no options.
     pub const fn new(src_port: u16, dst_port: u16, flags: TcpFlags) -> Self {
         Self {
             src_port,
@@ -267,6 +347,9 @@ impl TcpRepr {
             flags,
             window: Self::DEFAULT_WINDOW,
             mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamp: None,
         }
     }
 
@@ -277,6 +360,15 @@ impl TcpRepr {
     /// As [`TcpPacket::check_len`].
     pub fn parse<T: AsRef<[u8]>>(packet: &TcpPacket<T>) -> Result<Self, WireError> {
         packet.check_len()?;
+        let (mut window_scale, mut sack_permitted, mut timestamp) = (None, false, None);
+        for o in TcpOption::iter(packet.options()) {
+            match o {
+                TcpOption::WindowScale(v) => window_scale = Some(v),
+                TcpOption::SackPermitted => sack_permitted = true,
+                TcpOption::Timestamp { tsval, tsecr } => timestamp = Some((tsval, tsecr)),
+                _ => {}
+            }
+        }
         Ok(Self {
             src_port: packet.src_port(),
             dst_port: packet.dst_port(),
@@ -285,15 +377,59 @@ impl TcpRepr {
             flags: packet.flags(),
             window: packet.window(),
             mss: packet.mss(),
+            window_scale,
+            sack_permitted,
+            timestamp,
         })
     }
 
-    /// The header length [`Self::emit`] writes (20, or 24 with MSS).
+    /// The header length [`Self::emit`] writes: 20, plus 4 for MSS, 12 for timestamps (with
+    /// SACK permitted in their padding) or 4 for SACK permitted alone, and 4 for window scale.
     pub const fn header_len(&self) -> usize {
+        HEADER_LEN + self.options_len()
+    }
+
+    const fn options_len(&self) -> usize {
+        let mut n = 0;
         if self.mss.is_some() {
-            HEADER_LEN + 4
+            n += 4;
+        }
+        if self.timestamp.is_some() {
+            n += 12;
+        } else if self.sack_permitted {
+            n += 4;
+        }
+        if self.window_scale.is_some() {
+            n += 4;
+        }
+        n
+    }
+
+    /// Writes the options in Linux's layout: MSS, SACK permitted + timestamps (NOP-padded when
+    /// one is absent), NOP + window scale.
+    fn emit_options(&self, o: &mut [u8]) {
+        let mut at = 0;
+        if let Some(mss) = self.mss {
+            o[..2].copy_from_slice(&[2, 4]);
+            write_u16(o, 2, mss);
+            at = 4;
+        }
+        let sack: &[u8] = if self.sack_permitted {
+            &[4, 2]
         } else {
-            HEADER_LEN
+            &[1, 1]
+        };
+        if let Some((tsval, tsecr)) = self.timestamp {
+            o[at..at + 4].copy_from_slice(&[sack[0], sack[1], 8, 10]);
+            write_u32(o, at + 4, tsval);
+            write_u32(o, at + 8, tsecr);
+            at += 12;
+        } else if self.sack_permitted {
+            o[at..at + 4].copy_from_slice(&[1, 1, 4, 2]);
+            at += 4;
+        }
+        if let Some(ws) = self.window_scale {
+            o[at..at + 4].copy_from_slice(&[1, 3, 3, ws]);
         }
     }
 
@@ -320,11 +456,7 @@ impl TcpRepr {
         );
         write_u16(b, field::WINDOW.start, self.window);
         write_u16(b, field::URGENT.start, 0);
-        if let Some(mss) = self.mss {
-            b[20] = 2;
-            b[21] = 4;
-            write_u16(b, 22, mss);
-        }
+        self.emit_options(&mut b[HEADER_LEN..]);
         TcpPacket::new_unchecked(b).fill_checksum(src, dst);
         Ok(())
     }
@@ -375,6 +507,45 @@ mod tests {
         let mut buf = [0u8; 24];
         repr().emit(&mut buf, s, d).unwrap();
         assert_eq!(buf, FIXTURE);
+    }
+
+    #[test]
+    fn options_in_linux_layout_round_trip() {
+        let (s, d) = addrs();
+        let mut r = repr();
+        (r.sack_permitted, r.timestamp, r.window_scale) = (true, Some((0x0a0b_0c0d, 0)), Some(7));
+        assert_eq!(r.header_len(), 40);
+        let mut buf = [0u8; 40];
+        r.emit(&mut buf, s, d).unwrap();
+        // What Linux puts in its SYNs: MSS, SACK permitted, timestamps, NOP, window scale.
+        assert_eq!(
+            buf[20..],
+            [
+                2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0, 0, 1, 3, 3, 7
+            ]
+        );
+        assert_eq!(buf[12] >> 4, 10);
+        let p = TcpPacket::new_checked(&buf[..]).unwrap();
+        assert!(p.verify_checksum(s, d));
+        assert_eq!(TcpRepr::parse(&p).unwrap(), r);
+        // Either of SACK permitted and timestamps alone is NOP-padded to a word.
+        r.timestamp = None;
+        assert_eq!(r.header_len(), 32);
+        let mut buf = [0u8; 32];
+        r.emit(&mut buf, s, d).unwrap();
+        assert_eq!(buf[24..28], [1, 1, 4, 2]);
+        assert_eq!(
+            TcpRepr::parse(&TcpPacket::new_checked(&buf[..]).unwrap()).unwrap(),
+            r
+        );
+        let kinds: Vec<u8> = TcpOption::iter(&buf[20..]).map(TcpOption::kind).collect();
+        assert_eq!(kinds, [2, 1, 1, 4, 1, 3]);
+        // A truncated option ends the list.
+        assert_eq!(TcpOption::iter(&[2, 4, 5]).count(), 0);
+        assert_eq!(
+            TcpOption::iter(&[1, 9, 2]).collect::<Vec<_>>(),
+            [TcpOption::Nop, TcpOption::Other { kind: 9, len: 2 }]
+        );
     }
 
     #[test]

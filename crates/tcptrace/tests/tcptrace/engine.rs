@@ -405,9 +405,13 @@ fn spoofed_and_mismatched_replies_are_dropped() {
             p[5] ^= 1;
         }), // another sequence number
         forged(&|p| p[22] ^= 1), // another destination port
-        forged(&|p| p[20] ^= 1), // another source port
         forged(&|p| p[19] ^= 1), // another destination address
-        forged(&|p| p[5] ^= 1),  // another IP ID
+        forged(&|p| {
+            // Another sequence number, IP ID and source port: nothing names the probe.
+            p[27] ^= 1;
+            p[5] ^= 1;
+            p[20] ^= 1;
+        }),
         tcp_answer(dst, src, 80, sport, seq, true), // ack is seq, not seq + 1
         tcp_answer(dst, src, 81, sport, seq.wrapping_add(1), true), // wrong port
         tcp_answer(v4("198.19.9.9"), src, 80, sport, seq.wrapping_add(1), true), // wrong host
@@ -429,7 +433,7 @@ fn spoofed_and_mismatched_replies_are_dropped() {
         assert_eq!(sim.engine.handle_packet(t, &bytes), Disposition::Malformed);
     }
     assert!(sim.engine.poll_event().is_none());
-    assert_eq!(sim.engine.stats().unmatched, 9);
+    assert_eq!(sim.engine.stats().unmatched, 8);
     // The genuine reply is still accepted afterwards.
     let genuine = icmp_error(router, &probe, 11, 0, &[]);
     assert_eq!(sim.engine.handle_packet(t, &genuine), Disposition::Matched);
@@ -437,6 +441,113 @@ fn spoofed_and_mismatched_replies_are_dropped() {
         sim.engine.handle_packet(t, &genuine),
         Disposition::Duplicate
     );
+}
+
+/// A middlebox after TTL 2 rewrites the source address and port, the IP ID, the DSCP and ECN
+/// and clamps the MSS: every reply past it is matched by the sequence number, and flagged.
+#[test]
+fn rewritten_quotes_are_matched_and_flagged() {
+    use tcptrace::RewriteField as F;
+    fn nat(p: &mut [u8]) {
+        p[1] = (10 << 2) | 1; // DSCP AF11, ECT(1)
+        p[4] ^= 0x55; // IP ID
+        p[12..16].copy_from_slice(&[198, 18, 9, 9]); // source address
+        p[20] ^= 1; // source port
+        // MSS 1460 → 1300 (the option is first, at TCP offset 20).
+        p[42..44].copy_from_slice(&1300u16.to_be_bytes());
+    }
+    let cond = Conditions {
+        middlebox: Some((2, nat)),
+        ..Conditions::default()
+    };
+    let mut sim = Sim::new(
+        cfg().build().unwrap(),
+        vec![(T1, Path::chain(&CHAIN, Dest::Open))],
+        cond,
+    );
+    let r = sim.run();
+    assert_eq!(hop_addrs(&r, 0), chain_with_dest());
+    let t = &r.traces[0];
+    let fields = |ttl: u8| -> Vec<tcptrace::RewriteField> {
+        t.hop(ttl).unwrap().replies[0]
+            .rewrites
+            .iter()
+            .map(|w| w.field)
+            .collect()
+    };
+    assert_eq!(fields(1), []);
+    assert_eq!(fields(2), []);
+    let all = [F::SrcAddr, F::SrcPort, F::IpId, F::Dscp, F::Ecn, F::Mss];
+    for ttl in 3..=5 {
+        assert_eq!(fields(ttl), all, "TTL {ttl}");
+        assert_eq!(t.hop(ttl).unwrap().replies[0].quoted_tcp, Some(40));
+    }
+    // The destination's answer carries no quote, and the NAT translated it back.
+    assert_eq!(fields(6), []);
+    assert_eq!(t.middleboxes.len(), 1, "{:?}", t.middleboxes);
+    let m = &t.middleboxes[0];
+    assert_eq!((m.ttl, m.after_ttl), (3, Some(2)));
+    assert_eq!(m.rewrites.iter().map(|w| w.field).collect::<Vec<_>>(), all);
+    assert!(m.to_string().contains("mss 1460→1300"), "{m}");
+    assert!(
+        m.to_string().contains("src_addr 198.18.0.2→198.18.9.9"),
+        "{m}"
+    );
+    assert_eq!(sim.engine.stats().rewritten, 3);
+    assert_eq!(sim.engine.stats().unmatched, 0);
+    // The table marks the TTL and says what changed; so does the summary.
+    let table = r.scapy_table();
+    assert!(table.contains("11 *"), "{table}");
+    assert!(
+        table.contains(&format!("* {T1}:tcp80 middlebox before TTL 3: src_addr")),
+        "{table}"
+    );
+    let summary = r.summary();
+    assert!(
+        summary.contains("     * middlebox before TTL 3: src_addr"),
+        "{summary}"
+    );
+    let json = r.to_json_pretty().unwrap();
+    assert!(json.contains("\"rewrites\""), "{json}");
+    assert_eq!(TraceReport::from_json(&json).unwrap(), r);
+}
+
+/// A NAT that rewrote the source port and did not translate the destination's answer back:
+/// the acknowledgment still names the probe, and the answer shows the port the destination saw.
+#[test]
+fn an_answer_to_a_rewritten_source_port_is_matched_and_flagged() {
+    let mut sim = Sim::new(
+        cfg().max_ttl(1).build().unwrap(),
+        vec![(T1, Path::chain(&[], Dest::Open))],
+        Conditions::default(),
+    );
+    let mut buf = Vec::new();
+    let tx = sim.engine.poll_transmit(sim.now, &mut buf).unwrap();
+    assert_eq!(tx.ttl, 1);
+    let sport = sim.engine.source_port(0).unwrap();
+    let seq = u32::from_be_bytes(buf[24..28].try_into().unwrap());
+    let answer = tcp_answer(
+        v4(T1),
+        v4(SRC4),
+        80,
+        sport ^ 0x100,
+        seq.wrapping_add(1),
+        true,
+    );
+    let t = sim.now + Duration::from_millis(1);
+    assert_eq!(sim.engine.handle_packet(t, &answer), Disposition::Matched);
+    let report = sim.run();
+    let r = &report.traces[0].hops[0].replies[0];
+    assert_eq!(r.kind, ReplyKind::SynAck);
+    assert_eq!(r.quoted_tcp, None);
+    assert_eq!(
+        r.rewrites
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [format!("src_port {sport}→{}", sport ^ 0x100)]
+    );
+    assert_eq!(sim.engine.stats().rewritten, 1);
 }
 
 #[test]
@@ -453,9 +564,15 @@ fn rewritten_sequence_numbers_are_matched_by_ip_id() {
     let r = sim.run();
     assert_eq!(hop_addrs(&r, 0), chain_with_dest());
     assert_eq!(hop_addrs(&r, 1), chain_with_dest());
-    // Every time exceeded (5 routers × 2 flows) was matched through the IP ID.
+    // Every time exceeded (5 routers × 2 flows) was matched through the IP ID, and flagged.
     assert_eq!(sim.engine.stats().by_ident, 10);
+    assert_eq!(sim.engine.stats().rewritten, 10);
     assert_eq!(sim.engine.stats().unmatched, 0);
+    let m = &r.traces[0].middleboxes;
+    assert_eq!(m.len(), 1, "{m:?}");
+    // The sequence number is the timestamp's TSval too, which the firewall left alone.
+    assert_eq!(m[0].ttl, 1);
+    assert_eq!(m[0].rewrites[0].field, tcptrace::RewriteField::Seq);
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //! types' properties, and end-to-end runs over raw sockets in testbed namespaces (root).
 mod e2e;
 mod engine;
+mod middlebox;
 mod oracle;
 mod props;
+mod rdns;
 mod report;
 mod rounds;
 mod rounds_e2e;

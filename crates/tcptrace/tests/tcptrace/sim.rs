@@ -72,7 +72,13 @@ pub(crate) struct Conditions {
     /// A firewall next to the source rewrites the TCP sequence number of outgoing SYNs (and
     /// translates acknowledgments back), so routers quote a sequence number that is not ours.
     pub(crate) rewrite_seq: bool,
+    /// A middlebox after the router at this TTL rewrites the probes it forwards with this
+    /// function (of the whole IP packet), so routers past it quote what it made of them.
+    pub(crate) middlebox: Option<(u8, Rewriter)>,
 }
+
+/// A middlebox's rewrite of a whole IP packet.
+pub(crate) type Rewriter = fn(&mut [u8]);
 
 pub(crate) struct Sim {
     pub(crate) engine: Engine,
@@ -174,7 +180,18 @@ impl Sim {
                 Node::Unreachable(_) => unreachable!("answered above"),
                 Node::Ecmp(addrs) => (v4(addrs[usize::from(sport) % addrs.len()]), vec![]),
             };
-            if self.cond.rewrite_seq {
+            if let Some((after, rewrite)) = self.cond.middlebox
+                && ttl > after
+            {
+                let mut rewritten = probe.to_vec();
+                rewrite(&mut rewritten[..]);
+                let mut e = icmp_error(from, &rewritten, 11, 0, &mpls);
+                // The middlebox translates the error's destination back to us (IPv4 only).
+                let mut ip = Ipv4Repr::parse(&Ipv4Packet::new_checked(&e[..]).unwrap()).unwrap();
+                ip.dst_addr = Ipv4Packet::new_checked(probe).unwrap().src_addr();
+                ip.emit(&mut e[..20]).unwrap();
+                e
+            } else if self.cond.rewrite_seq {
                 let mut rewritten = probe.to_vec();
                 let off = if f.dst.is_ipv4() { 24 } else { 44 };
                 for b in &mut rewritten[off..off + 4] {
