@@ -1,6 +1,7 @@
 //! The route graph: one node per distinct address, built with petgraph (kept private).
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -30,6 +31,9 @@ pub(crate) const TARGET_CHARS: usize = 40;
 pub(crate) const AS_NAME_CHARS: usize = 120;
 /// The most ports listed in the label of an unreached host; the rest are counted (`+3`).
 const BLACKHOLE_PORTS: usize = 6;
+/// The most rewrites listed in one node's annotation; the rest are counted (`+2`) and all
+/// are in its tooltip.
+const REWRITES_SHOWN: usize = 2;
 /// The most MPLS label stacks listed in one node's annotation; more are shown as `…`.
 const MPLS_STACKS: usize = 2;
 
@@ -78,6 +82,9 @@ pub struct Node {
     /// The worst loss, in percent, of the hops the address answered at, among hops with
     /// statistics measured over rounds ([`tcptrace::Hop::measured`]); `None` without them.
     pub loss_pct: Option<f64>,
+    /// The middleboxes whose rewrites first show in this address's replies
+    /// ([`tcptrace::Trace::middleboxes`]), distinct, in the order they came.
+    pub middleboxes: Vec<tcptrace::Middlebox>,
 }
 
 impl Node {
@@ -93,14 +100,29 @@ impl Node {
             mpls: Vec::new(),
             marks: Vec::new(),
             loss_pct: None,
+            middleboxes: Vec::new(),
         }
     }
 
     /// The compact line the map draws under the node's label, or `None` when there is
-    /// nothing to say: the unreachable marks, the MPLS labels (`MPLS 24000`, a stack as
-    /// `MPLS 24000/16`), and a loss above zero (`loss 25%`), joined by ` · `.
+    /// nothing to say: the unreachable marks, a middlebox's rewrites first seen here as the
+    /// table marks them (`* mss 1460→1300`, the first two and `+N`), the MPLS
+    /// labels (`MPLS 24000`, a stack as `MPLS 24000/16`), and a loss above zero (`loss 25%`),
+    /// joined by ` · `.
     pub fn annotation(&self) -> Option<String> {
         let mut parts: Vec<String> = self.marks.clone();
+        let rewrites: Vec<String> = self
+            .middleboxes
+            .iter()
+            .flat_map(|m| m.rewrites.iter().map(ToString::to_string))
+            .collect();
+        if !rewrites.is_empty() {
+            let mut shown = rewrites[..rewrites.len().min(REWRITES_SHOWN)].join(", ");
+            if rewrites.len() > REWRITES_SHOWN {
+                let _ = write!(shown, " +{}", rewrites.len() - REWRITES_SHOWN);
+            }
+            parts.push(format!("* {shown}"));
+        }
         if !self.mpls.is_empty() {
             let mut stacks: Vec<String> = self
                 .mpls
@@ -468,26 +490,21 @@ impl Builder {
                         }
                     }
                 }
+                for m in trace.middleboxes.iter().filter(|m| m.ttl == ttl) {
+                    for (n, _) in &nodes {
+                        let node = &mut self.graph[*n];
+                        if !node.middleboxes.contains(m) {
+                            node.middleboxes.push(m.clone());
+                        }
+                    }
+                }
                 steps.push(Step { ttl: ttl16, nodes });
             }
             self.fill_gaps(&mut steps);
         }
         if !reached {
             let ttl = last.map_or_else(|| u16::from(min_ttl.unwrap_or(1)), |t| u16::from(t) + 1);
-            // One blackhole per unreached host: its ports are grouped in one label.
-            let target = clean(&trace.target, TARGET_CHARS);
-            let graph = &mut self.graph;
-            let n = *self
-                .blackholes
-                .entry((target.clone(), trace.addr))
-                .or_insert_with(|| {
-                    graph.add_node(Node::new(NodeKind::Blackhole, None, String::new()))
-                });
-            let node = &mut self.graph[n];
-            if !node.unreached_ports.contains(&trace.port) {
-                node.unreached_ports.push(trace.port);
-            }
-            node.label = blackhole_label(&target, &node.unreached_ports);
+            let n = self.blackhole(trace);
             steps.push(Step {
                 ttl,
                 nodes: vec![(n, None)],
@@ -499,6 +516,23 @@ impl Builder {
             }
         }
         self.add_edges(ti, &steps)
+    }
+
+    /// The blackhole of `trace`'s host, with the trace's port added: one per unreached host,
+    /// its ports grouped in one label.
+    fn blackhole(&mut self, trace: &Trace) -> NodeIndex {
+        let target = clean(&trace.target, TARGET_CHARS);
+        let graph = &mut self.graph;
+        let n = *self
+            .blackholes
+            .entry((target.clone(), trace.addr))
+            .or_insert_with(|| graph.add_node(Node::new(NodeKind::Blackhole, None, String::new())));
+        let node = &mut self.graph[n];
+        if !node.unreached_ports.contains(&trace.port) {
+            node.unreached_ports.push(trace.port);
+        }
+        node.label = blackhole_label(&target, &node.unreached_ports);
+        n
     }
 
     /// Adds the edges of trace `ti` between consecutive steps (every address of one step to

@@ -401,6 +401,11 @@ pub(crate) fn write(
         };
         let as_class = node.asn.map(|a| format!(" as-{a}")).unwrap_or_default();
         let repeat = if node.ttls.len() > 1 { " repeat" } else { "" };
+        let middlebox = if node.middleboxes.is_empty() {
+            ""
+        } else {
+            " middlebox"
+        };
         let (cx, cy) = (ox + p.x, oy + p.y);
         let (x0, y0) = (cx - p.w / 2.0, cy - p.h / 2.0);
         let annotation = node.annotation();
@@ -411,6 +416,9 @@ pub(crate) fn write(
         if let Some(a) = &annotation {
             let _ = write!(tip, "\n{a}");
         }
+        for m in &node.middleboxes {
+            let _ = write!(tip, "\nmiddlebox before {m}");
+        }
         let mut data = String::new();
         if let Some(a) = node.addr {
             let _ = write!(data, " data-addr=\"{}\"", esc(&a.to_string()));
@@ -420,7 +428,7 @@ pub(crate) fn write(
         }
         let _ = write!(
             s,
-            "<g id=\"{}\" class=\"node {kind}{as_class}{repeat}\"{data} data-ttl=\"{}\"><title>{}</title>",
+            "<g id=\"{}\" class=\"node {kind}{as_class}{repeat}{middlebox}\"{data} data-ttl=\"{}\"><title>{}</title>",
             esc(&id),
             p.ttl,
             esc(&tip)

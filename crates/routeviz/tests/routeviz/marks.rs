@@ -302,3 +302,57 @@ fn dot_carries_the_ids_and_rtt_labels() {
     assert!(rtt.contains(&format!("{edge},label=\"1.5 ms\"];")), "{rtt}");
     assert!(rtt.contains("label=\"2.0 ms\""), "{rtt}");
 }
+
+#[test]
+fn a_middlebox_is_marked_where_its_rewrite_first_shows() {
+    use tcptrace::{FieldValue, Middlebox, Rewrite, RewriteField};
+    let mut t = trace("198.18.99.9", 443);
+    let clamp = Rewrite::new(
+        RewriteField::Mss,
+        FieldValue::Number(1460),
+        FieldValue::Number(1300),
+    );
+    let remark = Rewrite::new(
+        RewriteField::Dscp,
+        FieldValue::Number(0),
+        FieldValue::Number(10),
+    );
+    let ecn = Rewrite::new(
+        RewriteField::Ecn,
+        FieldValue::Number(0),
+        FieldValue::Number(2),
+    );
+    let mut seen = te("198.18.0.2", None);
+    seen.rewrites = vec![clamp.clone(), remark.clone(), ecn.clone()];
+    let mut after = te("198.18.0.3", None);
+    after.rewrites = vec![clamp.clone()];
+    t.hops = vec![
+        Hop::new(1, vec![te("198.18.0.1", None)]),
+        Hop::new(2, vec![seen]),
+        Hop::new(3, vec![after]),
+    ];
+    t.middleboxes = vec![Middlebox::new(2, Some(1), vec![clamp, remark, ecn])];
+    let map = RouteMap::new(&[t]).unwrap();
+    let svg = map.to_svg(&RenderOptions::default());
+    // The marks' glyphs (`*`, `→`, `·`) are in the bundled font: the PNG draws every text.
+    map.to_png(&RenderOptions::default()).unwrap();
+    check_svg_invariants(&svg);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let n = node(&doc, "node-198-18-0-2");
+    assert!(has_class(n, "middlebox"));
+    let a: Vec<String> = n
+        .descendants()
+        .filter(|t| has_class(*t, "annotation"))
+        .map(|t| t.text().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(a, ["* mss 1460→1300, dscp 0→10 +1"]);
+    let tip = title_of(n);
+    assert!(
+        tip.contains("middlebox before TTL 2: mss 1460→1300, dscp 0→10, ecn 0→2"),
+        "every rewrite in the tooltip: {tip}"
+    );
+    // Only where it first shows: the next hop still sees the change but is no middlebox.
+    for id in ["node-198-18-0-1", "node-198-18-0-3"] {
+        assert!(!has_class(node(&doc, id), "middlebox"), "{id}");
+    }
+}
