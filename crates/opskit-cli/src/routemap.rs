@@ -86,10 +86,11 @@ pub(crate) struct Args {
     /// A title drawn above the map.
     #[arg(short, long)]
     title: Option<String>,
-    /// PNG scale factor (0.1 to 8).
+    /// PNG scale factor (0.1 to 8). A PNG is at most 4096 pixels wide: a map wider than that
+    /// at this scale is drawn at the largest smaller scale that fits (down to 0.1).
     #[arg(short, long, default_value_t = 1.0)]
     scale: f32,
-    /// Label edges with the RTT of the hop they lead to.
+    /// Label edges with the RTT of the hop they lead to (SVG, PNG and DOT).
     #[arg(long)]
     rtt: bool,
     /// Leave out the legend of trace colours.

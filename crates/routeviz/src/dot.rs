@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
-use crate::graph::{NodeKind, RouteGraph};
+use crate::graph::{EdgeId, NodeId, NodeKind, RouteGraph};
+use crate::ids;
 use crate::options::RenderOptions;
 use crate::palette::TraceColors;
-use crate::svg::as_colors;
+use crate::svg::{as_colors, format_rtt};
 
 /// Escapes text for a DOT double-quoted string.
 fn quoted(s: &str) -> String {
@@ -66,6 +67,53 @@ fn names(graph: &RouteGraph) -> HashMap<NodeIndex, String> {
     out
 }
 
+/// Writes the edges of every trace, each with its id (and its RTT with `--rtt`).
+fn write_edges(
+    graph: &RouteGraph,
+    opts: &RenderOptions,
+    names: &HashMap<NodeIndex, String>,
+    s: &mut String,
+) {
+    let g = graph.graph();
+    s.push_str("\n\tnode [shape=ellipse,color=black,style=solid];\n\n");
+    let colors = TraceColors::new(graph.traces());
+    for (ti, t) in graph.traces().iter().enumerate() {
+        let _ = writeln!(s, "#---[{}", t.label().replace(['\n', '\r'], " "));
+        let _ = writeln!(s, "\t\tedge [color=\"{}\"];", colors.color(ti));
+        for e in g.edge_references().filter(|e| e.weight().trace == ti) {
+            let mut attrs = String::new();
+            if let Some((from, to)) = graph.edge_keys(EdgeId(e.id())) {
+                let bundle = ids::edge_bundle(&from, &to);
+                let _ = write!(
+                    attrs,
+                    "id={},class={}",
+                    quoted(&format!("{bundle}-trace-{ti}")),
+                    quoted(&format!("{bundle} trace-{ti}"))
+                );
+            }
+            if opts.rtt_labels
+                && let Some(rtt) = e.weight().rtt_ms
+            {
+                let _ = write!(attrs, ",label={}", quoted(&format_rtt(rtt)));
+            }
+            let _ = writeln!(
+                s,
+                "\t{} -> {} [{attrs}];",
+                quoted(&names[&e.source()]),
+                quoted(&names[&e.target()])
+            );
+        }
+    }
+}
+
+/// The `id` attribute of node `n`: the SVG's id of the node's first occurrence.
+fn id_attr(graph: &RouteGraph, n: NodeIndex) -> String {
+    format!(
+        "id={}",
+        quoted(&format!("node-{}", graph.node_key(NodeId(n))))
+    )
+}
+
 /// Writes the DOT of `graph`.
 pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
     let g = graph.graph();
@@ -97,9 +145,22 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
         };
         let _ = writeln!(s, "\t\tlabel = \"{label}\";");
         for n in members {
-            let _ = writeln!(s, "\t\t{};", quoted(&names[&n]));
+            // Endpoints carry their id where they are drawn, with their record.
+            if g[n].kind == NodeKind::Endpoint {
+                let _ = writeln!(s, "\t\t{};", quoted(&names[&n]));
+            } else {
+                let _ = writeln!(s, "\t\t{} [{}];", quoted(&names[&n]), id_attr(graph, n));
+            }
         }
         s.push_str("\t}\n");
+    }
+
+    s.push_str("\n#routers\n");
+    for n in g
+        .node_indices()
+        .filter(|&n| g[n].kind == NodeKind::Router && g[n].asn.is_none())
+    {
+        let _ = writeln!(s, "\t{} [{}];", quoted(&names[&n]), id_attr(graph, n));
     }
 
     s.push_str("\n#endpoints\n");
@@ -114,8 +175,9 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
         }
         let _ = writeln!(
             s,
-            "\t{} [shape=record,color=black,fillcolor=green,style=filled,label={}];",
+            "\t{} [{},shape=record,color=black,fillcolor=green,style=filled,label={}];",
             quoted(&names[&n]),
+            id_attr(graph, n),
             quoted(&label)
         );
     }
@@ -127,8 +189,9 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
     {
         let _ = writeln!(
             s,
-            "\t{} [shape=octagon,color=black,fillcolor=red,style=filled,label={}];",
+            "\t{} [{},shape=octagon,color=black,fillcolor=red,style=filled,label={}];",
             quoted(&names[&n]),
+            id_attr(graph, n),
             quoted(&g[n].label)
         );
     }
@@ -137,26 +200,14 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
     for n in g.node_indices().filter(|&n| g[n].kind == NodeKind::Unknown) {
         let _ = writeln!(
             s,
-            "\t{} [label={},style=dashed];",
+            "\t{} [{},label={},style=dashed];",
             quoted(&names[&n]),
+            id_attr(graph, n),
             quoted(&g[n].label)
         );
     }
 
-    s.push_str("\n\tnode [shape=ellipse,color=black,style=solid];\n\n");
-    let colors = TraceColors::new(graph.traces());
-    for (ti, t) in graph.traces().iter().enumerate() {
-        let _ = writeln!(s, "#---[{}", t.label().replace(['\n', '\r'], " "));
-        let _ = writeln!(s, "\t\tedge [color=\"{}\"];", colors.color(ti));
-        for e in g.edge_references().filter(|e| e.weight().trace == ti) {
-            let _ = writeln!(
-                s,
-                "\t{} -> {};",
-                quoted(&names[&e.source()]),
-                quoted(&names[&e.target()])
-            );
-        }
-    }
+    write_edges(graph, opts, &names, &mut s);
     s.push_str("}\n");
     s
 }

@@ -9,7 +9,7 @@ use tcptrace::Trace;
 /// routers of about 116 px side by side, and 8,192 px about 100 rows of 78 px). It bounds the
 /// work and memory of drawing a map shrunk down to [`MIN_SCALE`](crate::MIN_SCALE), which
 /// would otherwise let in a hundred times more: 4,000 traces of 25 distinct routers each
-/// (100,000 hops) are cut to their first 384 traces (26 nodes each with the blackhole of the
+/// (100,000 hops) are cut to at most their first 384 traces (26 nodes each with the blackhole of the
 /// unreached target) instead of being laid out whole.
 pub const MAX_FIT_NODES: usize = 10_000;
 

@@ -1,12 +1,14 @@
 //! The route graph: one node per distinct address, built with petgraph (kept private).
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 
 use tcptrace::{Reply, ReplyKind, Trace};
 
+use crate::ids;
 use crate::input::Traces;
 use crate::port::PortState;
 use crate::text::clean;
@@ -24,8 +26,16 @@ const MAX_RTT_MS: f64 = 1e7;
 
 /// The longest target shown, in characters.
 pub(crate) const TARGET_CHARS: usize = 40;
-/// The longest AS name shown, in characters.
-pub(crate) const AS_NAME_CHARS: usize = 32;
+/// The longest AS name kept, in characters: generous, so that real names (the longest in
+/// the registries are about 90) are drawn whole, wrapped over lines; only longer ones are cut.
+pub(crate) const AS_NAME_CHARS: usize = 120;
+/// The most ports listed in the label of an unreached host; the rest are counted (`+3`).
+const BLACKHOLE_PORTS: usize = 6;
+/// The most rewrites listed in one node's annotation; the rest are counted (`+2`) and all
+/// are in its tooltip.
+const REWRITES_SHOWN: usize = 2;
+/// The most MPLS label stacks listed in one node's annotation; more are shown as `…`.
+const MPLS_STACKS: usize = 2;
 
 /// What a node of the route graph stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,6 +70,86 @@ pub struct Node {
     /// Every TTL at which the node was seen, ascending. More than one means the address appears
     /// at several TTLs (asymmetric paths or a loop); the layout draws one occurrence per TTL.
     pub ttls: Vec<u16>,
+    /// For a blackhole, the ports of the unreached host whose traces end there, in trace
+    /// order (one blackhole per unreached host, however many of its ports were traced).
+    pub unreached_ports: Vec<u16>,
+    /// The distinct MPLS label stacks quoted in the address's replies (RFC 4950), each
+    /// outermost first, in the order they came.
+    pub mpls: Vec<Vec<u32>>,
+    /// traceroute's marks (`!N`, `!H`, `!P`, `!X`...) of the ICMP unreachables the address
+    /// sent, distinct, in the order they came.
+    pub marks: Vec<String>,
+    /// The worst loss, in percent, of the hops the address answered at, among hops with
+    /// statistics measured over rounds ([`tcptrace::Hop::measured`]); `None` without them.
+    pub loss_pct: Option<f64>,
+    /// The middleboxes whose rewrites first show in this address's replies
+    /// ([`tcptrace::Trace::middleboxes`]), distinct, in the order they came.
+    pub middleboxes: Vec<tcptrace::Middlebox>,
+}
+
+impl Node {
+    fn new(kind: NodeKind, addr: Option<IpAddr>, label: String) -> Self {
+        Self {
+            kind,
+            addr,
+            label,
+            ports: Vec::new(),
+            asn: None,
+            ttls: Vec::new(),
+            unreached_ports: Vec::new(),
+            mpls: Vec::new(),
+            marks: Vec::new(),
+            loss_pct: None,
+            middleboxes: Vec::new(),
+        }
+    }
+
+    /// The compact line the map draws under the node's label, or `None` when there is
+    /// nothing to say: the unreachable marks, a middlebox's rewrites first seen here as the
+    /// table marks them (`* mss 1460→1300`, the first two and `+N`), the MPLS
+    /// labels (`MPLS 24000`, a stack as `MPLS 24000/16`), and a loss above zero (`loss 25%`),
+    /// joined by ` · `.
+    pub fn annotation(&self) -> Option<String> {
+        let mut parts: Vec<String> = self.marks.clone();
+        let rewrites: Vec<String> = self
+            .middleboxes
+            .iter()
+            .flat_map(|m| m.rewrites.iter().map(ToString::to_string))
+            .collect();
+        if !rewrites.is_empty() {
+            let mut shown = rewrites[..rewrites.len().min(REWRITES_SHOWN)].join(", ");
+            if rewrites.len() > REWRITES_SHOWN {
+                let _ = write!(shown, " +{}", rewrites.len() - REWRITES_SHOWN);
+            }
+            parts.push(format!("* {shown}"));
+        }
+        if !self.mpls.is_empty() {
+            let mut stacks: Vec<String> = self
+                .mpls
+                .iter()
+                .take(MPLS_STACKS)
+                .map(|st| st.iter().map(u32::to_string).collect::<Vec<_>>().join("/"))
+                .collect();
+            if self.mpls.len() > MPLS_STACKS {
+                stacks.push("…".to_owned());
+            }
+            parts.push(format!("MPLS {}", stacks.join(", ")));
+        }
+        if let Some(loss) = self.loss_pct.filter(|l| *l > 0.0) {
+            parts.push(format!("loss {}%", format_pct(loss)));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+}
+
+/// `25`, `33.3`, `100`: a percentage with one decimal only where it has one.
+fn format_pct(p: f64) -> String {
+    let r = (p * 10.0).round() / 10.0;
+    if (r - r.round()).abs() < 1e-9 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
 }
 
 /// One edge of the route graph: a step of one trace from one TTL to the next.
@@ -138,6 +228,8 @@ pub struct RouteGraph {
     graph: DiGraph<Node, Edge>,
     traces: Vec<TraceInfo>,
     as_names: BTreeMap<u32, Option<String>>,
+    /// Per node, its content key ([`RouteGraph::node_key`]).
+    keys: Vec<String>,
 }
 
 impl RouteGraph {
@@ -171,16 +263,22 @@ impl RouteGraph {
             mut graph,
             traces,
             as_names,
+            blackholes,
             ..
         } = b;
+        let blackhole_targets: HashMap<NodeIndex, String> =
+            blackholes.into_iter().map(|((t, _), n)| (n, t)).collect();
         for n in graph.node_weights_mut() {
             n.ttls.sort_unstable();
             n.ttls.dedup();
         }
+        sink_blackholes(&mut graph);
+        let keys = node_keys(&graph, &blackhole_targets);
         Ok(Self {
             graph,
             traces,
             as_names,
+            keys,
         })
     }
 
@@ -258,9 +356,45 @@ impl RouteGraph {
         }
     }
 
+    /// The content key of node `id`, or `""` for an id of another graph past this one's
+    /// nodes. The SVG and DOT ids are built from it: `node-<key>`.
+    ///
+    /// A router or endpoint's key is its address with `.` and `:` as `-` (`198-51-100-7`,
+    /// `2001-db8--1`); an unreached host's is `unreached-<target>`, every character of the
+    /// target other than an ASCII letter or digit as `-`; a gap of silent hops is
+    /// `gap-ttl<TTL>` at its first TTL. A key an earlier node already has gets `-2`, `-3`…
+    /// (the first unused, in the order nodes were built), so keys are unique. An address drawn
+    /// at several TTLs has its key at the lowest TTL and `<key>-ttl<TTL>` at the others; the
+    /// edges between two drawn occurrences are `edge-<from>-<to>` and each trace's line in
+    /// that bundle `edge-<from>-<to>-trace-<N>`, N the trace's place in the legend.
+    pub fn node_key(&self, id: NodeId) -> &str {
+        self.keys.get(id.index()).map_or("", String::as_str)
+    }
+
     /// The node `id`, or `None` for an id of another graph past this one's nodes.
     pub fn node(&self, id: NodeId) -> Option<&Node> {
         self.graph.node_weight(id.0)
+    }
+
+    /// The keys of the two drawn occurrences edge `id` joins (`node-<key>` in the SVG), or
+    /// `None` for an id of another graph.
+    pub fn edge_keys(&self, id: EdgeId) -> Option<(String, String)> {
+        let (a, b) = self.graph.edge_endpoints(id.0)?;
+        let w = &self.graph[id.0];
+        Some((
+            self.occurrence_key(NodeId(a), w.from_ttl),
+            self.occurrence_key(NodeId(b), w.to_ttl),
+        ))
+    }
+
+    /// The key of node `id`'s occurrence at `ttl`: [`RouteGraph::node_key`] at its lowest
+    /// TTL, `<key>-ttl<TTL>` at the others.
+    pub fn occurrence_key(&self, id: NodeId, ttl: u16) -> String {
+        ids::occurrence(
+            self.node_key(id),
+            self.node(id).and_then(|n| n.ttls.first().copied()),
+            ttl,
+        )
     }
 
     /// The edge `id`, or `None` for an id of another graph past this one's edges.
@@ -275,6 +409,7 @@ struct Builder {
     traces: Vec<TraceInfo>,
     as_names: BTreeMap<u32, Option<String>>,
     by_addr: HashMap<IpAddr, NodeIndex>,
+    blackholes: HashMap<(String, IpAddr), NodeIndex>,
     unknowns: HashMap<(Vec<NodeIndex>, Vec<NodeIndex>, u16, usize), NodeIndex>,
 }
 
@@ -297,9 +432,17 @@ impl Builder {
         let dest = trace.addr;
         // Replies per TTL, in TTL order; duplicate TTL entries merge.
         let mut by_ttl: BTreeMap<u8, Vec<&Reply>> = BTreeMap::new();
+        // The worst measured loss per TTL, for the nodes that answered there.
+        let mut loss: BTreeMap<u8, f64> = BTreeMap::new();
         for hop in &trace.hops {
             let e = by_ttl.entry(hop.ttl).or_default();
             e.extend(hop.replies.iter());
+            if let Some(st) = &hop.measured
+                && st.loss_pct.is_finite()
+            {
+                let l = loss.entry(hop.ttl).or_insert(0.0);
+                *l = l.max(st.loss_pct.clamp(0.0, 100.0));
+            }
         }
         by_ttl.retain(|_, v| !v.is_empty());
         let dest_ttl = by_ttl
@@ -333,6 +476,10 @@ impl Builder {
                     for r in replies {
                         let final_reply = at_dest && is_final_from_dest(r, dest, trace.reached);
                         let n = self.addr_node(r, final_reply.then_some(trace.port));
+                        if let Some(&l) = loss.get(&ttl) {
+                            let slot = &mut self.graph[n].loss_pct;
+                            *slot = Some(slot.map_or(l, |v| v.max(l)));
+                        }
                         let rtt = Some(r.rtt_ms).filter(|v| (0.0..=MAX_RTT_MS).contains(v));
                         if let Some(slot) = nodes.iter_mut().find(|(m, _)| *m == n) {
                             slot.1 = match (slot.1, rtt) {
@@ -351,27 +498,21 @@ impl Builder {
                         }
                     }
                 }
+                for m in trace.middleboxes.iter().filter(|m| m.ttl == ttl) {
+                    for (n, _) in &nodes {
+                        let node = &mut self.graph[*n];
+                        if !node.middleboxes.contains(m) {
+                            node.middleboxes.push(m.clone());
+                        }
+                    }
+                }
                 steps.push(Step { ttl: ttl16, nodes });
             }
             self.fill_gaps(&mut steps);
         }
         if !reached {
             let ttl = last.map_or_else(|| u16::from(min_ttl.unwrap_or(1)), |t| u16::from(t) + 1);
-            let target = clean(&trace.target, TARGET_CHARS);
-            // Imported traces of tools that record no port (port 0) name their protocol.
-            let label = match (trace.port, trace.source.as_ref().and_then(|s| s.protocol)) {
-                (0, Some(p)) => format!("{target} {p}"),
-                (0, None) => target,
-                (port, _) => format!("{target} {port}/tcp"),
-            };
-            let n = self.graph.add_node(Node {
-                kind: NodeKind::Blackhole,
-                addr: None,
-                label,
-                ports: Vec::new(),
-                asn: None,
-                ttls: Vec::new(),
-            });
+            let n = self.blackhole(trace);
             steps.push(Step {
                 ttl,
                 nodes: vec![(n, None)],
@@ -383,6 +524,24 @@ impl Builder {
             }
         }
         self.add_edges(ti, &steps)
+    }
+
+    /// The blackhole of `trace`'s host, with the trace's port added: one per unreached host,
+    /// its ports grouped in one label.
+    fn blackhole(&mut self, trace: &Trace) -> NodeIndex {
+        let target = clean(&trace.target, TARGET_CHARS);
+        let graph = &mut self.graph;
+        let n = *self
+            .blackholes
+            .entry((target.clone(), trace.addr))
+            .or_insert_with(|| graph.add_node(Node::new(NodeKind::Blackhole, None, String::new())));
+        let node = &mut self.graph[n];
+        if !node.unreached_ports.contains(&trace.port) {
+            node.unreached_ports.push(trace.port);
+        }
+        let protocol = trace.source.as_ref().and_then(|s| s.protocol);
+        node.label = blackhole_label(&target, &node.unreached_ports, protocol);
+        n
     }
 
     /// Adds the edges of trace `ti` between consecutive steps (every address of one step to
@@ -424,18 +583,27 @@ impl Builder {
             }
         }
         let n = *self.by_addr.entry(r.from).or_insert_with(|| {
-            self.graph.add_node(Node {
-                kind: NodeKind::Router,
-                addr: Some(r.from),
-                label: r.from.to_string(),
-                ports: Vec::new(),
-                asn: None,
-                ttls: Vec::new(),
-            })
+            self.graph.add_node(Node::new(
+                NodeKind::Router,
+                Some(r.from),
+                r.from.to_string(),
+            ))
         });
         let node = &mut self.graph[n];
         if node.asn.is_none() {
             node.asn = r.asn;
+        }
+        if !r.mpls.is_empty() {
+            let stack: Vec<u32> = r.mpls.iter().map(|l| l.label).collect();
+            if !node.mpls.contains(&stack) {
+                node.mpls.push(stack);
+            }
+        }
+        if let (Some(u), ReplyKind::Unreachable(code)) = (r.unreachable, r.kind) {
+            let mark = u.mark(code);
+            if !mark.is_empty() && !node.marks.contains(&mark) {
+                node.marks.push(mark);
+            }
         }
         if let Some(port) = port {
             node.kind = NodeKind::Endpoint;
@@ -480,18 +648,12 @@ impl Builder {
             let key = (prev, next, ttl, len);
             let graph = &mut self.graph;
             let n = *self.unknowns.entry(key).or_insert_with(|| {
-                graph.add_node(Node {
-                    kind: NodeKind::Unknown,
-                    addr: None,
-                    label: if len == 1 {
-                        "?".to_owned()
-                    } else {
-                        format!("?×{len}")
-                    },
-                    ports: Vec::new(),
-                    asn: None,
-                    ttls: Vec::new(),
-                })
+                let label = if len == 1 {
+                    "?".to_owned()
+                } else {
+                    format!("?×{len}")
+                };
+                graph.add_node(Node::new(NodeKind::Unknown, None, label))
             });
             out.push(Step {
                 ttl,
@@ -499,6 +661,67 @@ impl Builder {
             });
         }
         *steps = out;
+    }
+}
+
+/// `host 80,443/tcp`: the target and the ports traced to it, the first [`BLACKHOLE_PORTS`]
+/// listed and the rest counted; imported traces of tools that record no port (port 0) name
+/// their protocol instead, or nothing.
+fn blackhole_label(target: &str, ports: &[u16], protocol: Option<tcptrace::Protocol>) -> String {
+    let ports: Vec<u16> = ports.iter().copied().filter(|&p| p != 0).collect();
+    if ports.is_empty() {
+        return match protocol {
+            Some(p) => format!("{target} {p}"),
+            None => target.to_owned(),
+        };
+    }
+    let mut list: Vec<String> = ports
+        .iter()
+        .take(BLACKHOLE_PORTS)
+        .map(u16::to_string)
+        .collect();
+    if ports.len() > BLACKHOLE_PORTS {
+        list.push(format!("+{}", ports.len() - BLACKHOLE_PORTS));
+    }
+    format!("{target} {}/tcp", list.join(","))
+}
+
+/// The content key of every node, in node order, unique in the graph (the rule is on
+/// [`RouteGraph::node_key`]).
+fn node_keys(graph: &DiGraph<Node, Edge>, targets: &HashMap<NodeIndex, String>) -> Vec<String> {
+    let mut taken = std::collections::HashSet::new();
+    graph
+        .node_indices()
+        .map(|i| {
+            let n = &graph[i];
+            let base = match (n.kind, n.addr, targets.get(&i)) {
+                (NodeKind::Router | NodeKind::Endpoint, Some(a), _) => ids::address(a),
+                (NodeKind::Blackhole, _, Some(t)) => ids::unreached(t),
+                _ => ids::gap(n.ttls.first().copied().unwrap_or(0)),
+            };
+            ids::unique(&base, &mut taken)
+        })
+        .collect()
+}
+
+/// Puts each blackhole on the lowest row any of its traces reached it at, so that an
+/// unreached host is one node however its ports' traces ended; the edges into it are
+/// lengthened to match.
+fn sink_blackholes(graph: &mut DiGraph<Node, Edge>) {
+    let sinks: Vec<(NodeIndex, u16)> = graph
+        .node_indices()
+        .filter(|&n| graph[n].kind == NodeKind::Blackhole && graph[n].ttls.len() > 1)
+        .filter_map(|n| graph[n].ttls.last().map(|&t| (n, t)))
+        .collect();
+    for (n, ttl) in sinks {
+        graph[n].ttls = vec![ttl];
+        let incoming: Vec<EdgeIndex> = graph
+            .edges_directed(n, petgraph::Direction::Incoming)
+            .map(|e| petgraph::visit::EdgeRef::id(&e))
+            .collect();
+        for e in incoming {
+            graph[e].to_ttl = ttl;
+        }
     }
 }
 

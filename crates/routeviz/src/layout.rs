@@ -22,8 +22,9 @@ use crate::graph::{EdgeId, NodeId, NodeKind, RouteGraph};
 use crate::text;
 
 pub(crate) use item::{
-    AS_FONT, BLACKHOLE_H, BOX_GAP, BOX_LABEL_BAND, BOX_PAD, CELL_PAD, DUMMY_W, Item, ItemKind,
-    NODE_FONT, NODE_GAP, NODE_H, ROW_PITCH,
+    ANNOTATED_H, ANNOTATION_FONT, AS_FONT, AS_LINE_H, AS_LINES, AS_WRAP_W, BLACKHOLE_H, BOX_GAP,
+    BOX_LABEL_BAND, BOX_PAD, CELL_PAD, DUMMY_W, Item, ItemKind, NODE_FONT, NODE_GAP, NODE_H,
+    ROW_PITCH,
 };
 
 /// A node occurrence with its place on the map.
@@ -69,8 +70,10 @@ pub struct AsBox {
     pub w: f64,
     /// Height.
     pub h: f64,
-    /// The label drawn in the box (`AS64500 NAME`).
+    /// The label of the box (`AS64500 NAME`), whole: the box's tooltip.
     pub label: String,
+    /// The label as drawn: wrapped into lines, cut only past the last one.
+    pub label_lines: Vec<String>,
     /// The graph nodes inside the box.
     pub members: Vec<NodeId>,
     /// The outline, clockwise from the top-left corner: a rectangle, or a staircase of one
@@ -91,6 +94,8 @@ pub struct Layout {
     pub(crate) width: f64,
     pub(crate) height: f64,
     pub(crate) crossings: usize,
+    /// Room above the first row for the extra lines of the AS labels there.
+    pub(crate) top: f64,
 }
 
 impl Layout {
@@ -116,7 +121,7 @@ impl Layout {
 
     /// The y of the row of `ttl`'s node centres.
     pub fn row_y(&self, ttl: u16) -> f64 {
-        row_y(usize::from(ttl.saturating_sub(self.min_ttl)))
+        self.top + row_y(usize::from(ttl.saturating_sub(self.min_ttl)))
     }
 
     /// Every node occurrence with its place.
@@ -136,7 +141,7 @@ impl Layout {
                         ttl: self.min_ttl + it.layer as u16,
                         first,
                         x: it.x,
-                        y: row_y(it.layer),
+                        y: self.top + row_y(it.layer),
                         w: it.w,
                         h: it.h,
                     });
@@ -166,7 +171,7 @@ impl Layout {
         let mut pts = Vec::with_capacity(path.len());
         for (k, &i) in path.iter().enumerate() {
             let it = &self.items[i];
-            let y = row_y(it.layer);
+            let y = self.top + row_y(it.layer);
             let y = if k == 0 {
                 y + it.h / 2.0
             } else if k + 1 == path.len() {
@@ -191,7 +196,7 @@ impl Layout {
             }
             out.push(
                 path.iter()
-                    .map(|&i| (self.items[i].x, row_y(self.items[i].layer)))
+                    .map(|&i| (self.items[i].x, self.top + row_y(self.items[i].layer)))
                     .collect(),
             );
         }
@@ -251,6 +256,7 @@ fn as_boxes(
     layers: &[Vec<usize>],
     runs: &[place::Run],
     label_w: &HashMap<u32, f64>,
+    label_lines: &HashMap<u32, Vec<String>>,
     min_ttl: u16,
 ) -> Vec<AsBox> {
     let mut run_of: HashMap<usize, usize> = HashMap::new();
@@ -332,7 +338,9 @@ fn as_boxes(
         for piece in pieces {
             let first = piece[0];
             let last = piece[piece.len() - 1];
-            let mut bounds = vec![row_y(first) - BLACKHOLE_H / 2.0 - BOX_LABEL_BAND];
+            let lines = label_lines.get(&run.asn).cloned().unwrap_or_default();
+            let extra = lines.len().saturating_sub(1) as f64 * AS_LINE_H;
+            let mut bounds = vec![row_y(first) - BLACKHOLE_H / 2.0 - BOX_LABEL_BAND - extra];
             for &l in &piece[1..] {
                 bounds.push(row_y(l) - ROW_PITCH / 2.0);
             }
@@ -386,6 +394,7 @@ fn as_boxes(
                 w: x1 - x0,
                 h: bounds[bounds.len() - 1] - bounds[0],
                 label: graph.as_label(run.asn),
+                label_lines: lines,
                 members: nodes.into_iter().map(NodeId).collect(),
                 outline: clean,
             });
@@ -428,23 +437,37 @@ pub(crate) fn size_lower_bound(graph: &RouteGraph) -> (f64, f64) {
 /// The size of a graph node as drawn.
 pub(crate) fn node_size(graph: &RouteGraph, n: NodeIndex) -> (f64, f64) {
     let node = &graph.graph()[n];
+    let h = if node.annotation().is_some() {
+        ANNOTATED_H
+    } else {
+        NODE_H
+    };
     match node.kind {
         NodeKind::Router => (
-            text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 4.0,
-            NODE_H,
+            text::width(&node.label, NODE_FONT).max(annotation_width(node)) + 2.0 * CELL_PAD + 4.0,
+            h,
         ),
         NodeKind::Endpoint => {
-            let w: f64 = endpoint_cells(node).iter().map(|c| cell_width(c)).sum();
-            (w, NODE_H)
+            let w: f64 = endpoint_cells(node)
+                .iter()
+                .enumerate()
+                .map(|(i, c)| endpoint_cell_width(node, i, c))
+                .sum();
+            (w, h)
         }
         NodeKind::Unknown => (
             (text::width(&node.label, NODE_FONT) + 26.0).max(38.0),
             NODE_H,
         ),
-        NodeKind::Blackhole => (
-            text::width(&node.label, NODE_FONT) + 2.0 * CELL_PAD + 20.0,
-            BLACKHOLE_H,
-        ),
+        NodeKind::Blackhole => {
+            let (host, ports) = blackhole_lines(node);
+            (
+                text::width(host, NODE_FONT).max(text::width(ports, ANNOTATION_FONT))
+                    + 2.0 * CELL_PAD
+                    + 20.0,
+                BLACKHOLE_H,
+            )
+        }
     }
 }
 
@@ -461,6 +484,30 @@ pub(crate) fn endpoint_cells(node: &crate::Node) -> Vec<String> {
         cells.push(format!("+{} more", node.ports.len() - MAX_PORT_CELLS));
     }
     cells
+}
+
+/// The two lines of a blackhole: the host, and under it its ports (`80,443/tcp`), so that
+/// a row of many unreached hosts stays narrow.
+pub(crate) fn blackhole_lines(node: &crate::Node) -> (&str, &str) {
+    node.label
+        .rsplit_once(' ')
+        .unwrap_or((node.label.as_str(), ""))
+}
+
+/// The width of a node's annotation line, 0 without one.
+fn annotation_width(node: &crate::Node) -> f64 {
+    node.annotation()
+        .map_or(0.0, |a| text::width(&a, ANNOTATION_FONT))
+}
+
+/// The width of cell `i` of an endpoint record: the first holds the address and the
+/// annotation under it.
+pub(crate) fn endpoint_cell_width(node: &crate::Node, i: usize, cell: &str) -> f64 {
+    if i == 0 {
+        text::width(cell, NODE_FONT).max(annotation_width(node)) + 2.0 * CELL_PAD
+    } else {
+        cell_width(cell)
+    }
 }
 
 /// The most port cells drawn in one endpoint record; the rest are counted in a last cell.
@@ -633,14 +680,24 @@ fn build(graph: &RouteGraph) -> Layout {
     }
     let (layers, crossings) = best.unwrap_or_default();
 
-    let label_w: HashMap<u32, f64> = graph
+    let label_lines: HashMap<u32, Vec<String>> = graph
         .as_names()
         .keys()
         .map(|&asn| {
             (
                 asn,
-                text::width(&graph.as_label(asn), AS_FONT) + 2.0 * BOX_PAD,
+                text::wrap(&graph.as_label(asn), AS_FONT, AS_WRAP_W, AS_LINES),
             )
+        })
+        .collect();
+    let label_w: HashMap<u32, f64> = label_lines
+        .iter()
+        .map(|(&asn, lines)| {
+            let w = lines
+                .iter()
+                .map(|l| text::width(l, AS_FONT))
+                .fold(0.0, f64::max);
+            (asn, w + 2.0 * BOX_PAD)
         })
         .collect();
     let runs = place::runs(&layers, &groups);
@@ -649,7 +706,23 @@ fn build(graph: &RouteGraph) -> Layout {
         it.x = x;
     }
 
-    let mut boxes = as_boxes(graph, &items, &layers, &runs, &label_w, min_ttl);
+    let mut boxes = as_boxes(
+        graph,
+        &items,
+        &layers,
+        &runs,
+        &label_w,
+        &label_lines,
+        min_ttl,
+    );
+    // Wrapped labels of boxes on the first row reach above it: make room.
+    let top = boxes.iter().map(|b| -b.y).fold(0.0, f64::max);
+    for b in &mut boxes {
+        b.y += top;
+        for p in &mut b.outline {
+            p.1 += top;
+        }
+    }
 
     // Shift so the drawing starts at x = 0.
     let min_x = items
@@ -672,7 +745,7 @@ fn build(graph: &RouteGraph) -> Layout {
         .map(|i| i.x + i.w / 2.0)
         .chain(boxes.iter().map(|b| b.x + b.w))
         .fold(0.0, f64::max);
-    let height = row_y(n_layers - 1) + BLACKHOLE_H / 2.0 + BOX_PAD;
+    let height = top + row_y(n_layers - 1) + BLACKHOLE_H / 2.0 + BOX_PAD;
     Layout {
         items,
         layers,
@@ -682,5 +755,6 @@ fn build(graph: &RouteGraph) -> Layout {
         width,
         height,
         crossings,
+        top,
     }
 }

@@ -4,6 +4,7 @@ mod dot;
 mod error;
 mod fit;
 mod graph;
+mod ids;
 mod image;
 pub mod import;
 mod input;
@@ -26,7 +27,8 @@ pub use input::Traces;
 pub use layout::{AsBox, Layout, PlacedNode};
 pub use map::RouteMap;
 pub use options::{
-    MAX_PIXELS, MAX_SCALE, MIN_SCALE, PngCompression, RenderOptions, RenderOptionsBuilder,
+    MAX_PIXELS, MAX_PNG_WIDTH, MAX_SCALE, MIN_SCALE, PngCompression, RenderOptions,
+    RenderOptionsBuilder,
 };
 pub use port::PortState;
 pub use raster::encode_png;

@@ -5,7 +5,7 @@ use crate::graph::RouteGraph;
 use crate::image::Image;
 use crate::input::Traces;
 use crate::layout::Layout;
-use crate::options::{MIN_SCALE, RenderOptions};
+use crate::options::{MAX_PNG_WIDTH, MIN_SCALE, RenderOptions};
 use crate::{Error, Result, dot, raster, svg};
 
 /// A route map: the graph of some [`Traces`] and its layout, ready to draw.
@@ -99,7 +99,8 @@ impl RouteMap {
         let passes = |k: usize| -> Result<bool> {
             match RouteGraph::of_first(set, k) {
                 Ok(g) => Ok(g.layout_items() <= MAX_FIT_NODES
-                    && Self::check_bound(&g, MIN_SCALE, limit).is_ok()),
+                    && Self::check_bound(&g, MIN_SCALE, limit).is_ok()
+                    && within_width(crate::layout::size_lower_bound(&g).0)),
                 Err(Error::TooLarge {
                     what: "edges" | "traces",
                     ..
@@ -135,9 +136,11 @@ impl RouteMap {
             let (w, h) = svg::size(&map.graph, &map.layout, opts, map.note.as_deref());
             let (wu, hu) = pixels(w, h, MIN_SCALE);
             let area = wu.saturating_mul(hu);
-            if area <= limit || k == 1 {
+            if (area <= limit && wu <= MAX_PNG_WIDTH) || k == 1 {
                 return Ok(map);
             }
+            // Over the width only: cut by the excess width instead.
+            let area = area.max(limit.saturating_mul(wu) / MAX_PNG_WIDTH);
             #[expect(
                 clippy::cast_precision_loss,
                 clippy::cast_possible_truncation,
@@ -158,7 +161,19 @@ impl RouteMap {
             let (wu, hu) = pixels(w, h, s);
             wu.saturating_mul(hu) <= limit
         };
-        let mut scale = opts.scale;
+        // The width bound holds with or without `fit`: a wide map is drawn smaller.
+        #[expect(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            reason = "a scale from two sizes"
+        )]
+        let mut scale = opts
+            .scale
+            .min((MAX_PNG_WIDTH as f64 / w) as f32)
+            .max(MIN_SCALE);
+        while pixels(w, h, scale).0 > MAX_PNG_WIDTH && scale > MIN_SCALE {
+            scale = (scale * 0.999).max(MIN_SCALE);
+        }
         if !fits(scale) && opts.fit {
             #[expect(
                 clippy::cast_precision_loss,
@@ -171,7 +186,7 @@ impl RouteMap {
                 scale = (scale * 0.995).max(MIN_SCALE);
             }
         }
-        if fits(scale) {
+        if fits(scale) && pixels(w, h, scale).0 <= MAX_PNG_WIDTH {
             Ok(scale)
         } else {
             let (width, height) = pixels(w, h, scale);
@@ -204,16 +219,18 @@ impl RouteMap {
         svg::write(&self.graph, &self.layout, opts, self.note.as_deref()).0
     }
 
-    /// Draws the map as PNG at the options' scale, with the bundled `DejaVu Sans` font. With
-    /// [`RenderOptions::fit`], a map over [`RenderOptions::max_pixels`] at that scale is drawn at
-    /// the largest smaller scale (down to [`MIN_SCALE`]) that fits. The size is checked before
-    /// the SVG is written.
+    /// Draws the map as PNG at the options' scale, with the bundled `DejaVu Sans` font. A map
+    /// wider than [`MAX_PNG_WIDTH`] at that scale is drawn at the largest smaller scale that
+    /// fits, down to [`MIN_SCALE`]. With [`RenderOptions::fit`], a map over
+    /// [`RenderOptions::max_pixels`] at that scale is drawn at the largest smaller scale (down
+    /// to [`MIN_SCALE`]) that fits. The size is checked before the SVG is written.
     ///
     /// # Errors
     ///
     /// Returns [`Error::TextNotRendered`](crate::Error::TextNotRendered) if any text could not
     /// be laid out, [`Error::ImageTooLarge`](crate::Error::ImageTooLarge) past
-    /// [`RenderOptions::max_pixels`] (at [`MIN_SCALE`] with `fit`), and [`Error::Svg`](crate::Error::Svg) or
+    /// [`RenderOptions::max_pixels`] (at [`MIN_SCALE`] with `fit`) or when even at
+    /// [`MIN_SCALE`] the map is wider than [`MAX_PNG_WIDTH`], and [`Error::Svg`](crate::Error::Svg) or
     /// [`Error::Png`](crate::Error::Png) if rasterizing or encoding failed.
     pub fn to_png(&self, opts: &RenderOptions) -> Result<Vec<u8>> {
         raster::encode_png(&self.to_image(opts)?, opts.png_compression)
@@ -239,6 +256,11 @@ impl RouteMap {
             None => dot,
         }
     }
+}
+
+/// Whether a map `w` units wide can be drawn within [`MAX_PNG_WIDTH`] at [`MIN_SCALE`].
+fn within_width(w: f64) -> bool {
+    pixels(w, 1.0, MIN_SCALE).0 <= MAX_PNG_WIDTH
 }
 
 /// The pixel size of `w` by `h` user units at `scale`, rounded up as the rasterizer does.

@@ -11,6 +11,11 @@ pub const MIN_SCALE: f32 = 0.1;
 pub const MAX_SCALE: f32 = 8.0;
 /// The most pixels a PNG may have (a 16384×8192 image).
 pub const MAX_PIXELS: u64 = 16_384 * 8_192;
+/// The widest PNG drawn, in pixels: a map wider than this at the requested scale is drawn at
+/// the largest smaller scale that fits (down to [`MIN_SCALE`]), so that a scan of many
+/// targets stays a picture a screen or a ticket can show (4096 px: two 1080p screens, or a
+/// 4K one) instead of a strip of thousands of pixels.
+pub const MAX_PNG_WIDTH: u64 = 4096;
 
 /// How to draw a route map. Build with [`RenderOptions::builder`]; `Default` draws a legend,
 /// no title, no RTT labels, at scale 1, within [`MAX_PIXELS`], refusing a PNG over that budget

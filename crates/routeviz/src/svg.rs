@@ -15,8 +15,10 @@ use std::fmt::Write as _;
 use petgraph::visit::EdgeRef;
 
 use crate::graph::{NodeKind, RouteGraph};
+use crate::ids;
 use crate::layout::{
-    self, AS_FONT, BLACKHOLE_H, BOX_LABEL_BAND, BOX_PAD, Layout, NODE_FONT, ROW_PITCH,
+    self, ANNOTATION_FONT, AS_FONT, AS_LINE_H, BLACKHOLE_H, BOX_LABEL_BAND, BOX_PAD, Layout,
+    NODE_FONT, ROW_PITCH,
 };
 use crate::options::RenderOptions;
 use crate::palette::TraceColors;
@@ -35,6 +37,8 @@ const RTT_FONT: f64 = 9.0;
 const NOTE_FONT: f64 = 13.0;
 const NOTE_H: f64 = 34.0;
 const PARALLEL: f64 = 3.0;
+/// How far the outermost line of a bundle stays from the sides of its nodes.
+const BUNDLE_INSET: f64 = 6.0;
 
 /// Pastel fill and matching stroke for AS boxes.
 const AS_COLORS: [(&str, &str); 8] = [
@@ -233,26 +237,34 @@ pub(crate) fn write(
         d.push('Z');
         let _ = writeln!(
             s,
-            "<path id=\"as-{}-{}\" class=\"as-box as-{}\" data-ttl-first=\"{}\" data-ttl-last=\"{}\" d=\"{d}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\" stroke-linejoin=\"round\"/>",
-            b.asn, b.run, b.asn, b.first_ttl, b.last_ttl,
-        );
-        let _ = writeln!(
-            as_labels,
-            "<text id=\"as-{}-{}-label\" class=\"as-label as-{}\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"{AS_FONT}\" fill=\"#333333\" stroke=\"{fill}\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
+            "<path id=\"as-{}-{}\" class=\"as-box as-{}\" data-asn=\"{}\" data-ttl-first=\"{}\" data-ttl-last=\"{}\" d=\"{d}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\" stroke-linejoin=\"round\"><title>{}</title></path>",
             b.asn,
             b.run,
             b.asn,
-            ox + b.x + BOX_PAD,
-            oy + b.y + BOX_LABEL_BAND - 3.0,
-            esc(&text::fit(
-                &b.label,
-                AS_FONT,
-                b.outline.get(1).map_or(b.w, |p| p.0)
-                    - b.outline.first().map_or(0.0, |p| p.0)
-                    - 2.0 * BOX_PAD
-            ))
+            b.asn,
+            b.first_ttl,
+            b.last_ttl,
+            esc(&b.label),
         );
-        texts += 1;
+        let room = b.outline.get(1).map_or(b.w, |p| p.0)
+            - b.outline.first().map_or(0.0, |p| p.0)
+            - 2.0 * BOX_PAD;
+        for (k, line) in b.label_lines.iter().enumerate() {
+            let id = if k == 0 {
+                format!("as-{}-{}-label", b.asn, b.run)
+            } else {
+                format!("as-{}-{}-label-{}", b.asn, b.run, k + 1)
+            };
+            let _ = writeln!(
+                as_labels,
+                "<text id=\"{id}\" class=\"as-label as-{}\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"{AS_FONT}\" fill=\"#333333\" stroke=\"{fill}\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
+                b.asn,
+                ox + b.x + BOX_PAD,
+                oy + b.y + BOX_LABEL_BAND - 3.0 + k as f64 * AS_LINE_H,
+                esc(&text::fit(line, AS_FONT, room))
+            );
+            texts += 1;
+        }
     }
     s.push_str("</g>\n");
 
@@ -279,14 +291,20 @@ pub(crate) fn write(
         bundle_of[e.id().index()].1 = n;
     }
     let mut rtts = String::new();
+    // One group per pair of drawn occurrences, in the order of their first edge.
+    let mut groups: Vec<(String, String, String, String)> = Vec::new();
+    let mut group_of: HashMap<(String, String), usize> = HashMap::new();
     for e in g.edge_references() {
         let i = e.id().index();
         let pts = layout.edge_points_at(i);
         if pts.len() < 2 {
             continue;
         }
+        let Some((from, to)) = graph.edge_keys(crate::EdgeId(e.id())) else {
+            continue;
+        };
         let (k, n) = bundle_of[i];
-        let off = (k as f64 - (n as f64 - 1.0) / 2.0) * PARALLEL;
+        let off = bundle_offset(layout, &layout.edge_paths[i], k, n);
         let w = e.weight();
         let color = colors.color(w.trace);
         let mut d = String::new();
@@ -297,9 +315,23 @@ pub(crate) fn write(
             let ym = f64::midpoint(y0, y1);
             let _ = write!(d, " C{x0:.1},{ym:.1} {x1:.1},{ym:.1} {x1:.1},{y1:.1}");
         }
+        let gi = *group_of
+            .entry((from.clone(), to.clone()))
+            .or_insert_with(|| {
+                groups.push((
+                    ids::edge_bundle(&from, &to),
+                    from.clone(),
+                    to.clone(),
+                    String::new(),
+                ));
+                groups.len() - 1
+            });
+        let bundle = &mut groups[gi];
         let _ = writeln!(
-            s,
-            "<path id=\"edge-{i}\" class=\"edge trace-{}\" data-trace=\"{}\" data-ttl=\"{}\" d=\"{d}\" stroke=\"{color}\"><title>{} TTL {}→{}</title></path>",
+            bundle.3,
+            "<path id=\"{}-trace-{}\" class=\"edge trace-{}\" data-trace=\"{}\" data-ttl=\"{}\" d=\"{d}\" stroke=\"{color}\"><title>{} TTL {}→{}</title></path>",
+            esc(&bundle.0),
+            w.trace,
             w.trace,
             w.trace,
             w.to_ttl,
@@ -310,6 +342,15 @@ pub(crate) fn write(
                 .unwrap_or_default()),
             w.from_ttl,
             w.to_ttl
+        );
+    }
+    for (id, from, to, paths) in &groups {
+        let _ = write!(
+            s,
+            "<g id=\"{}\" class=\"edge-bundle\" data-from=\"node-{}\" data-to=\"node-{}\">\n{paths}</g>\n",
+            esc(id),
+            esc(from),
+            esc(to)
         );
     }
     if opts.rtt_labels {
@@ -329,11 +370,7 @@ pub(crate) fn write(
     s.push_str("<g id=\"nodes\">\n");
     for p in layout.nodes() {
         let node = &g[p.node.0];
-        let id = if p.first {
-            format!("node-{}", p.node.index())
-        } else {
-            format!("node-{}-ttl{}", p.node.index(), p.ttl)
-        };
+        let id = format!("node-{}", graph.occurrence_key(p.node, p.ttl));
         let kind = match node.kind {
             NodeKind::Router => "router",
             NodeKind::Endpoint => "endpoint",
@@ -342,18 +379,44 @@ pub(crate) fn write(
         };
         let as_class = node.asn.map(|a| format!(" as-{a}")).unwrap_or_default();
         let repeat = if node.ttls.len() > 1 { " repeat" } else { "" };
+        let middlebox = if node.middleboxes.is_empty() {
+            ""
+        } else {
+            " middlebox"
+        };
         let (cx, cy) = (ox + p.x, oy + p.y);
         let (x0, y0) = (cx - p.w / 2.0, cy - p.h / 2.0);
-        let tip = match node.asn {
+        let annotation = node.annotation();
+        let mut tip = match node.asn {
             Some(a) => format!("{} ({})", node.label, graph.as_label(a)),
             None => node.label.clone(),
         };
+        if let Some(a) = &annotation {
+            let _ = write!(tip, "\n{a}");
+        }
+        for m in &node.middleboxes {
+            let _ = write!(tip, "\nmiddlebox before {m}");
+        }
+        let mut data = String::new();
+        if let Some(a) = node.addr {
+            let _ = write!(data, " data-addr=\"{}\"", esc(&a.to_string()));
+        }
+        if let Some(a) = node.asn {
+            let _ = write!(data, " data-asn=\"{a}\"");
+        }
         let _ = write!(
             s,
-            "<g id=\"{id}\" class=\"node {kind}{as_class}{repeat}\" data-ttl=\"{}\"><title>{}</title>",
+            "<g id=\"{}\" class=\"node {kind}{as_class}{repeat}{middlebox}\"{data} data-ttl=\"{}\"><title>{}</title>",
+            esc(&id),
             p.ttl,
             esc(&tip)
         );
+        // An annotated node is taller: its label moves up and the annotation goes under it.
+        let label_y = if annotation.is_some() {
+            cy - 1.5
+        } else {
+            cy + 4.2
+        };
         match node.kind {
             NodeKind::Router => {
                 let stroke = if node.ttls.len() > 1 {
@@ -364,13 +427,13 @@ pub(crate) fn write(
                 let _ = write!(
                     s,
                     "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"5\" fill=\"#ffffff\" stroke=\"{stroke}\" stroke-width=\"1.2\"/>\
-                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#111111\">{}</text>",
+                     <text x=\"{cx:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\" fill=\"#111111\">{}</text>",
                     p.w,
                     p.h,
-                    cy + 4.2,
                     esc(&node.label)
                 );
                 texts += 1;
+                annotate(&mut s, &mut texts, annotation.as_deref(), cx, cy);
             }
             NodeKind::Endpoint => {
                 let _ = write!(
@@ -380,7 +443,7 @@ pub(crate) fn write(
                 );
                 let mut x = x0;
                 for (c, cell) in layout::endpoint_cells(node).iter().enumerate() {
-                    let cw = layout::cell_width(cell);
+                    let cw = layout::endpoint_cell_width(node, c, cell);
                     if c > 0 {
                         let fill = match node
                             .ports
@@ -403,10 +466,13 @@ pub(crate) fn write(
                         s,
                         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#0d3310\">{}</text>",
                         x + cw / 2.0,
-                        cy + 4.2,
+                        if c == 0 { label_y } else { cy + 4.2 },
                         esc(cell)
                     );
                     texts += 1;
+                    if c == 0 {
+                        annotate(&mut s, &mut texts, annotation.as_deref(), x + cw / 2.0, cy);
+                    }
                     x += cw;
                 }
             }
@@ -439,14 +505,18 @@ pub(crate) fn write(
                 for (i, (x, y)) in pts.iter().enumerate() {
                     let _ = write!(ps, "{}{x:.1},{y:.1}", if i > 0 { " " } else { "" });
                 }
+                let (host, ports) = layout::blackhole_lines(node);
                 let _ = write!(
                     s,
                     "<polygon points=\"{ps}\" fill=\"#d32f2f\" stroke=\"#7f0000\" stroke-width=\"1.4\"/>\
-                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#ffffff\">{}</text>",
-                    cy + 4.2,
-                    esc(&node.label)
+                     <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#ffffff\">{}</text>\
+                     <text class=\"ports\" x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"{ANNOTATION_FONT}\" text-anchor=\"middle\" fill=\"#ffffff\">{}</text>",
+                    cy - 1.5,
+                    esc(host),
+                    cy + 10.5,
+                    esc(ports)
                 );
-                texts += 1;
+                texts += 2;
             }
         }
         s.push_str("</g>\n");
@@ -509,6 +579,36 @@ pub(crate) fn write(
 /// The heading of a legend section: the vantage point, or what traces without one are.
 fn section_title(vantage: Option<&str>) -> &str {
     vantage.unwrap_or("this host")
+}
+
+/// The x offset of line `k` of a bundle of `n` parallel lines along `path`: [`PARALLEL`]
+/// apart, closer where that would spread the bundle wider than the narrower of its two ends
+/// (dozens of traces through one router stay on its node instead of fanning past it).
+fn bundle_offset(layout: &Layout, path: &[usize], k: usize, n: usize) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    let ends = [path.first(), path.last()];
+    let room = ends
+        .iter()
+        .filter_map(|i| i.and_then(|&i| layout.items.get(i)))
+        .map(|it| it.w - 2.0 * BUNDLE_INSET)
+        .fold(f64::MAX, f64::min)
+        .max(0.0);
+    let step = PARALLEL.min(room / (n as f64 - 1.0));
+    (k as f64 - (n as f64 - 1.0) / 2.0) * step
+}
+
+/// Writes a node's annotation (marks, MPLS labels, loss) under its label, centred on `cx`.
+fn annotate(s: &mut String, texts: &mut usize, annotation: Option<&str>, cx: f64, cy: f64) {
+    let Some(a) = annotation else { return };
+    let _ = write!(
+        s,
+        "<text class=\"annotation\" x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"{ANNOTATION_FONT}\" text-anchor=\"middle\" fill=\"#8a1c00\">{}</text>",
+        cy + 10.5,
+        esc(a)
+    );
+    *texts += 1;
 }
 
 /// The point of the edge curve from `p0` to `p1` (vertical tangents at both ends) at height `y`.
@@ -588,16 +688,20 @@ fn rtt_labels(
             let y = p1.1 - (BOX_LABEL_BAND + BOX_PAD + 6.0);
             let y = y.max(f64::midpoint(p0.1, p1.1));
             let (k, n) = bundle_of[j];
-            let off = (k as f64 - (n as f64 - 1.0) / 2.0) * PARALLEL;
+            let off = bundle_offset(layout, &layout.edge_paths[j], k, n);
             let x = curve_x_at(p0, p1, y) + off;
             if best.is_none_or(|(bx, _, _)| x > bx) {
                 best = Some((x, y, j));
             }
         }
         let Some((x, y, j)) = best else { continue };
+        let id = graph
+            .edge_keys(crate::EdgeId(petgraph::graph::EdgeIndex::new(j)))
+            .map_or_else(|| j.to_string(), |(_, to)| to);
         let _ = writeln!(
             out,
-            "<text id=\"rtt-{j}\" class=\"rtt\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"{RTT_FONT}\" fill=\"#444444\" stroke=\"#ffffff\" stroke-width=\"2.5\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
+            "<text id=\"rtt-{}\" class=\"rtt\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"{RTT_FONT}\" fill=\"#444444\" stroke=\"#ffffff\" stroke-width=\"2.5\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
+            esc(&id),
             ox + x + 5.0,
             oy + y + 3.0,
             esc(&label)
@@ -607,7 +711,7 @@ fn rtt_labels(
 }
 
 /// `0.42 ms`, `12.3 ms`, `153 ms`.
-fn format_rtt(ms: f64) -> String {
+pub(crate) fn format_rtt(ms: f64) -> String {
     if ms < 1.0 {
         format!("{ms:.2} ms")
     } else if ms < 100.0 {

@@ -138,6 +138,60 @@ pub(crate) fn fit(text: &str, size: f64, max_w: f64) -> String {
     "…".to_owned()
 }
 
+/// `text` wrapped at spaces into lines at most `max_w` wide at `size` pixels, at most
+/// `max_lines` of them: a word wider than a line is broken, and text past the last line is cut
+/// with an ellipsis.
+pub(crate) fn wrap(text: &str, size: f64, max_w: f64, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut rest = false;
+    'words: for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let joined = if cur.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{cur} {word}")
+        };
+        if width(&joined, size) <= max_w {
+            cur = joined;
+            continue;
+        }
+        if !cur.is_empty() {
+            lines.push(std::mem::take(&mut cur));
+            if lines.len() == max_lines {
+                rest = true;
+                break;
+            }
+        }
+        // The word alone, broken where it is wider than a line.
+        for c in word.chars() {
+            cur.push(c);
+            if width(&cur, size) > max_w {
+                cur.pop();
+                lines.push(std::mem::take(&mut cur));
+                if lines.len() == max_lines {
+                    rest = true;
+                    break 'words;
+                }
+                cur.push(c);
+            }
+        }
+    }
+    if !cur.is_empty() {
+        if lines.len() < max_lines.max(1) {
+            lines.push(cur);
+        } else {
+            rest = true;
+        }
+    }
+    if rest && let Some(last) = lines.last_mut() {
+        *last = fit(&format!("{last}…"), size, max_w);
+        if !last.ends_with('…') {
+            last.push('…');
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +222,22 @@ mod tests {
         let f = fit("AS64500 A VERY LONG NAME INDEED", 11.0, 80.0);
         assert!(f.ends_with('…') && width(&f, 11.0) <= 80.0, "{f}");
         assert_eq!(fit("abc", 11.0, 1.0), "…");
+    }
+
+    #[test]
+    fn wrap_keeps_every_word_within_the_lines() {
+        let name = "AS64500 AS Number for New Zealand Government Communications Security Bureau";
+        let lines = wrap(name, 11.0, 220.0, 3);
+        assert!(lines.len() > 1 && lines.len() <= 3, "{lines:?}");
+        assert!(lines.iter().all(|l| width(l, 11.0) <= 220.0), "{lines:?}");
+        assert_eq!(lines.join(" "), name, "nothing cut within the limit");
+        assert_eq!(wrap("short", 11.0, 160.0, 3), ["short"]);
+        let long = wrap(&"N".repeat(500), 11.0, 160.0, 3);
+        assert_eq!(long.len(), 3);
+        assert!(
+            long[2].ends_with('…') && width(&long[2], 11.0) <= 160.0,
+            "{long:?}"
+        );
     }
 
     #[test]

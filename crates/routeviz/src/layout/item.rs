@@ -5,8 +5,20 @@ use petgraph::graph::NodeIndex;
 
 /// Font size of node labels, in pixels.
 pub(crate) const NODE_FONT: f64 = 12.0;
+/// Font size of a node's annotation (marks, MPLS labels, loss) under its label.
+pub(crate) const ANNOTATION_FONT: f64 = 9.0;
+/// Height of a node with an annotation: as tall as a blackhole, so rows and AS boxes keep
+/// their spacing.
+pub(crate) const ANNOTATED_H: f64 = BLACKHOLE_H;
 /// Font size of AS box labels, in pixels.
 pub(crate) const AS_FONT: f64 = 11.0;
+/// The widest line of an AS box label; longer labels wrap.
+pub(crate) const AS_WRAP_W: f64 = 220.0;
+/// The most lines of an AS box label (with [`AS_WRAP_W`], about 100 characters); a longer
+/// label is cut there, whole in the box's tooltip.
+pub(crate) const AS_LINES: usize = 3;
+/// The distance between two lines of an AS box label.
+pub(crate) const AS_LINE_H: f64 = 11.5;
 /// Height of a node.
 pub(crate) const NODE_H: f64 = 26.0;
 /// Height of a blackhole octagon.

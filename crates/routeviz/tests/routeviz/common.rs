@@ -201,6 +201,17 @@ pub(crate) fn check_svg_invariants(svg: &str) {
     for n in &nodes {
         assert!(inside(n.bbox, view), "{} outside the viewBox", n.id);
     }
+    // Ids are unique, and every edge group joins two drawn nodes.
+    let ids = unique_ids(&doc);
+    for g in doc.descendants().filter(|n| has_class(*n, "edge-bundle")) {
+        for end in ["data-from", "data-to"] {
+            let id = g.attribute(end).unwrap_or_default();
+            assert!(
+                ids.contains(&id) && nodes.iter().any(|n| n.id == id),
+                "{end} {id} names no node"
+            );
+        }
+    }
     for (i, a) in nodes.iter().enumerate() {
         for b in &nodes[i + 1..] {
             assert!(!overlaps(a.bbox, b.bbox), "{} overlaps {}", a.id, b.id);
@@ -353,4 +364,17 @@ pub(crate) fn trace(target: impl Into<String>, port: u16) -> Trace {
 /// A reply of `kind` from `addr` with a zero RTT (set one with `with_rtt_ms`).
 pub(crate) fn reply(addr: IpAddr, kind: ReplyKind) -> Reply {
     Reply::new(addr, std::time::Duration::ZERO, kind)
+}
+
+/// Every id of the document, checked unique.
+pub(crate) fn unique_ids<'a>(doc: &'a roxmltree::Document<'a>) -> Vec<&'a str> {
+    let ids: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.attribute("id"))
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "ids are unique: {ids:?}");
+    ids
 }

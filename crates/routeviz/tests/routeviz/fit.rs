@@ -16,23 +16,30 @@ fn fit(max_pixels: u64) -> RenderOptions {
 
 /// 100,000 distinct hops (4,000 traces of 25) with `fit` and the default budget: their bound
 /// at scale 0.1 is within 16384x8192, so before the node budget the whole map was laid out
-/// (and then refused for its legend). Now it is cut to the first 384 traces (26 nodes each:
-/// 25 routers and the blackhole of the unreached target, 9,984 in all, within 10,000), and
-/// what is left out is counted in the report, the SVG's note and the DOT comment.
+/// (and then refused for its legend). The node budget cuts it to 384 traces (26 nodes each:
+/// 25 routers and the blackhole of the unreached target, 9,984 in all, within 10,000); the
+/// PNG width bound (`MAX_PNG_WIDTH` at `MIN_SCALE`) cuts it further, to the first 313
+/// traces side by side. What is left out is counted in the report, the SVG's note and the
+/// DOT comment.
 #[test]
 fn fit_cuts_a_map_to_the_node_budget() {
     let set = distinct_routes(4000, 25);
     let map = RouteMap::for_png(&set, &fit(routeviz::MAX_PIXELS)).unwrap();
     let r = map.report();
-    assert_eq!((r.traces_given, r.traces_drawn), (4000, 384));
-    assert_eq!((r.hops_given, r.hops_drawn), (100_000, 9_600));
-    assert_eq!((r.traces_omitted(), r.hops_omitted()), (3616, 90_400));
+    assert_eq!((r.traces_given, r.traces_drawn), (4000, 313));
+    assert_eq!((r.hops_given, r.hops_drawn), (100_000, 7_825));
+    assert_eq!((r.traces_omitted(), r.hops_omitted()), (3687, 92_175));
     let t = r.tally();
-    assert_eq!((t.given, t.drawn, t.omitted), (100_000, 9_600, 90_400));
+    assert_eq!((t.given, t.drawn, t.omitted), (100_000, 7_825, 92_175));
     assert!(!r.is_complete());
-    assert_eq!(map.graph().traces().len(), 384);
-    assert_eq!(map.layout().nodes().len(), 384 * 26);
-    const { assert!(384 * 26 <= MAX_FIT_NODES && 385 * 26 > MAX_FIT_NODES) };
+    assert_eq!(map.graph().traces().len(), 313);
+    assert_eq!(map.layout().nodes().len(), 313 * 26);
+    const { assert!(313 * 26 <= MAX_FIT_NODES) };
+    let (w, _) = svg_size(&map.to_svg(&fit(routeviz::MAX_PIXELS)));
+    assert!(
+        w * f64::from(MIN_SCALE) <= routeviz::MAX_PNG_WIDTH as f64,
+        "{w}"
+    );
     let svg = map.to_svg(&RenderOptions::default());
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let note = doc
@@ -42,7 +49,7 @@ fn fit_cuts_a_map_to_the_node_budget() {
     assert_eq!(
         note.text(),
         Some(
-            "3616 of 4000 traces (90400 of 100000 hops) not drawn: the map shows the first 384 \
+            "3687 of 4000 traces (92175 of 100000 hops) not drawn: the map shows the first 313 \
              traces, to stay within 10000 nodes and its pixel budget"
         )
     );
@@ -50,11 +57,11 @@ fn fit_cuts_a_map_to_the_node_budget() {
         doc.descendants()
             .filter(|n| crate::common::has_class(*n, "legend-entry"))
             .count(),
-        384
+        313
     );
     assert!(
         map.to_dot(&RenderOptions::default())
-            .starts_with("// 3616 of 4000 traces (90400 of 100000 hops) not drawn")
+            .starts_with("// 3687 of 4000 traces (92175 of 100000 hops) not drawn")
     );
 }
 

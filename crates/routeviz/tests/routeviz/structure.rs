@@ -2,7 +2,7 @@
 
 use routeviz::{NodeKind, RenderOptions, RouteMap};
 
-use crate::common::{check_svg_invariants, has_class, sample, svg_boxes, svg_nodes};
+use crate::common::{check_svg_invariants, has_class, sample, svg_boxes, svg_nodes, unique_ids};
 
 fn render(rtt: bool) -> (RouteMap, String) {
     let map = RouteMap::new(&sample()).unwrap();
@@ -44,15 +44,19 @@ fn node_and_edge_counts() {
     assert_eq!(map.graph().edge_count(), 16);
     assert_eq!(map.graph().edges().count(), 16);
     assert_eq!(edges, 16);
-    let ids: Vec<&str> = doc
-        .descendants()
-        .filter_map(|n| n.attribute("id"))
-        .collect();
-    let mut unique = ids.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    assert_eq!(unique.len(), ids.len(), "ids are unique");
-    assert!(ids.contains(&"edge-0") && ids.contains(&"node-0") && ids.contains(&"as-64500-0"));
+    let ids = unique_ids(&doc);
+    // Ids are keyed by content (addresses), not by build order.
+    for id in [
+        "node-198-18-0-1",
+        "node-198-19-10-20",
+        "node-unreached-198-18-200-9",
+        "edge-198-18-0-1-198-18-16-1",
+        "edge-198-18-0-1-198-18-16-1-trace-0",
+        "edge-198-18-0-1-198-18-16-1-trace-1",
+        "as-64500-0",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
 }
 
 #[test]
@@ -65,12 +69,20 @@ fn every_label_present() {
         .map(|t| t.text().unwrap_or_default().to_owned())
         .collect();
     for n in map.graph().nodes() {
-        assert!(texts.contains(&n.label), "label {} missing", n.label);
+        // A blackhole draws its host and its ports on two lines.
+        let drawn = match n.label.rsplit_once(' ') {
+            Some((host, ports)) if n.kind == NodeKind::Blackhole => {
+                texts.iter().any(|t| t == host) && texts.iter().any(|t| t == ports)
+            }
+            _ => texts.contains(&n.label),
+        };
+        assert!(drawn, "label {} missing", n.label);
     }
     for want in [
         "80 SA",
         "22 RA",
-        "198.18.200.9 8443/tcp",
+        "198.18.200.9",
+        "8443/tcp",
         "AS64496 LAB",
         "AS64500 TRANSIT",
         "AS64510 HOSTING",
@@ -170,7 +182,15 @@ fn repeated_address_is_drawn_per_ttl() {
         5,
         "each address once per TTL, plus the blackhole"
     );
-    assert!(nodes.iter().any(|n| n.id == "node-0") && nodes.iter().any(|n| n.id == "node-0-ttl3"));
+    assert!(
+        nodes.iter().any(|n| n.id == "node-198-18-0-1")
+            && nodes.iter().any(|n| n.id == "node-198-18-0-1-ttl3"),
+        "the lowest TTL has the address's id, the others add -ttl<TTL>"
+    );
+    assert!(
+        svg.contains("id=\"edge-198-18-0-2-198-18-0-1-ttl3\""),
+        "edges name the occurrences they join"
+    );
     assert!(nodes.iter().filter(|n| n.class.contains("repeat")).count() == 4);
     assert_eq!(map.layout().crossings(), 0);
 }
