@@ -138,6 +138,7 @@ pub use collector::{
     Collector, CollectorBuilder, MAX_IFACE_LEN, RECIPE_ARCHIVES, RECIPE_STEP, Report,
     data_source_names, recipe_layout,
 };
+#[cfg(feature = "librrd")]
 pub use create::{CreateSpec, DEFAULT_STEP};
 #[cfg(feature = "librrd")]
 pub use data_source::{DataSource, DsType};
