@@ -25,7 +25,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-
 /// The recipe's step, in seconds.
 pub const STEP: u64 = 300;
 
@@ -161,7 +160,11 @@ impl TrafficRrdBuilder {
             "--step".into(),
             STEP.to_string(),
         ];
-        create.extend(DS_NAMES.iter().map(|name| format!("DS:{name}:COUNTER:600:0:U")));
+        create.extend(
+            DS_NAMES
+                .iter()
+                .map(|name| format!("DS:{name}:COUNTER:600:0:U")),
+        );
         create.extend(
             ARCHIVES
                 .iter()
