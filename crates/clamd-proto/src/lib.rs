@@ -35,6 +35,8 @@ mod proto;
 #[cfg(feature = "schema")]
 mod schema;
 mod serialize;
+#[cfg(feature = "tls")]
+mod tls;
 mod walk;
 
 #[cfg(feature = "tokio")]
