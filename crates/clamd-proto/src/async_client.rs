@@ -148,8 +148,10 @@ impl Conn {
             if let Some(t) = self.tls.as_mut() {
                 if n == 0 {
                     t.handle_eof();
-                } else {
-                    t.handle_input(&cipher[..n])?;
+                } else if let Err(e) = t.handle_input(&cipher[..n]) {
+                    // Tell the server why (rustls queued the alert), if the socket takes it.
+                    let _ = self.flush_tls().await;
+                    return Err(e);
                 }
             }
             self.flush_tls().await.map_err(|e| self.write_error(e))?;
@@ -208,8 +210,11 @@ impl Conn {
                         .into(),
                 ));
             }
-            if let Some(t) = self.tls.as_mut() {
-                t.handle_input(&cipher[..n])?;
+            if let Some(t) = self.tls.as_mut()
+                && let Err(e) = t.handle_input(&cipher[..n])
+            {
+                let _ = self.flush_tls().await;
+                return Err(e);
             }
         }
     }

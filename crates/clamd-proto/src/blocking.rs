@@ -525,7 +525,17 @@ impl Client {
 
     pub(crate) fn connect(&self, op: &'static str) -> Result<Conn> {
         let deadline = Instant::now() + self.config.timeout;
-        Conn::connect(&self.endpoint, &self.config, op, deadline)
+        #[cfg(feature = "tls")]
+        let tls = self.config.tls.as_deref();
+        #[cfg(not(feature = "tls"))]
+        let tls = None;
+        Conn::connect(
+            &self.endpoint,
+            self.config.connect_timeout,
+            tls,
+            op,
+            deadline,
+        )
     }
 
     /// `PING`: succeeds when clamd answers `PONG`.

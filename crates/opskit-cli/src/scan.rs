@@ -259,7 +259,7 @@ pub(crate) struct Args {
     concurrency: usize,
     /// The CA certificates (PEM, at most 1 MiB) that sign the certificates of the tls://
     /// hosts; the system's trust store is never used. A tls:// host without it fails before
-    /// any connect. With --policy, for the environments that set no tls_ca.
+    /// any connect. With --policy, for the environments that set no `tls_ca`.
     #[arg(long, value_name = "FILE")]
     tls_ca: Option<PathBuf>,
     /// A client certificate (PEM) for tls:// hosts that require one (stunnel's verify = 2);

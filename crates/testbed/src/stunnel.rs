@@ -23,6 +23,7 @@
 //! # }
 //! ```
 
+use std::fmt::Write as _;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -311,10 +312,7 @@ impl StunnelBuilder {
             key = pki.server_key().display(),
         );
         if self.verify_clients {
-            text.push_str(&format!(
-                "verify = 2\nCAfile = {}\n",
-                pki.ca_cert().display()
-            ));
+            let _ = writeln!(text, "verify = 2\nCAfile = {}", pki.ca_cert().display());
         }
         std::fs::write(&conf, text)
             .map_err(|e| context(&e, &format!("writing {}", conf.display())))?;

@@ -8,9 +8,16 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::ClientConfig;
 use crate::endpoint::Endpoint;
 use crate::{Error, Result};
+
+/// The TLS settings a connection may use.
+#[cfg(feature = "tls")]
+pub(crate) type TlsSettings = crate::tls::TlsSettings;
+/// No TLS in this build: there is never a value.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug)]
+pub(crate) enum TlsSettings {}
 
 #[derive(Debug)]
 enum Stream {
@@ -43,13 +50,17 @@ impl Conn {
     /// Connects within the connect timeout and before `deadline`; for a `tls://` endpoint the
     /// connect includes the TLS handshake, so a server that stalls it gives
     /// [`Error::Timeout`] of `TLS handshake` by then.
+    #[cfg_attr(
+        not(feature = "tls"),
+        expect(unused_variables, reason = "only TLS uses it")
+    )]
     pub(crate) fn connect(
         endpoint: &Endpoint,
-        config: &ClientConfig,
+        connect_timeout: Duration,
+        tls: Option<&TlsSettings>,
         op: &'static str,
         deadline: Instant,
     ) -> Result<Self> {
-        let connect_timeout = config.connect_timeout;
         let start = Instant::now();
         let name = endpoint.to_string();
         let left = deadline.saturating_duration_since(start);
@@ -91,7 +102,7 @@ impl Conn {
             }
             #[cfg(feature = "tls")]
             Endpoint::Tls { addr, server_name } => {
-                let Some(settings) = config.tls.as_deref() else {
+                let Some(settings) = tls else {
                     return Err(Error::TlsNotConfigured { endpoint: name });
                 };
                 let core =
@@ -182,7 +193,13 @@ impl Conn {
                             .into(),
                     ));
                 }
-                Ok(n) => t.core.handle_input(&t.buf[..n])?,
+                Ok(n) => {
+                    if let Err(e) = t.core.handle_input(&t.buf[..n]) {
+                        // Tell the server why (rustls queued the alert), if the socket takes it.
+                        let _ = self.flush_tls();
+                        return Err(e);
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.io_error("handshaking with", e)),
             }
@@ -368,7 +385,13 @@ impl Conn {
         }
         match (&t.sock).read(&mut t.buf) {
             Ok(0) => t.core.handle_eof(),
-            Ok(n) => t.core.handle_input(&t.buf[..n])?,
+            Ok(n) => {
+                if let Err(e) = t.core.handle_input(&t.buf[..n]) {
+                    // Tell the server why (rustls queued the alert), if the socket takes it.
+                    let _ = self.flush_tls();
+                    return Err(e);
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(self.io_error("reading from", e)),
         }

@@ -186,7 +186,7 @@ fn environment(
         },
     };
     let schedule = schedule(src, &env, &ctx)?;
-    let tls = tls(src, &env, &ctx)?;
+    let [tls_ca, tls_cert, tls_key] = tls(src, &env, &ctx)?;
     Ok(Environment {
         name,
         hosts,
@@ -198,19 +198,19 @@ fn environment(
         concurrency,
         schedule,
         max_db_age,
-        tls_ca: tls.0,
-        tls_cert: tls.1,
-        tls_key: tls.2,
+        tls_ca,
+        tls_cert,
+        tls_key,
     })
 }
 
-/// The TLS files (`tls_ca`, `tls_cert`, `tls_key`): absolute paths, the certificate and key
+/// The TLS files `[tls_ca, tls_cert, tls_key]`: absolute paths, the certificate and key
 /// together and only with a CA. They are read when the environment's fleet is built.
 fn tls(
     src: &Source<'_>,
     env: &RawEnv,
     ctx: &dyn Fn(String) -> String,
-) -> Result<(Option<PathBuf>, Option<PathBuf>, Option<PathBuf>), PolicyError> {
+) -> Result<[Option<PathBuf>; 3], PolicyError> {
     let keys = [
         ("tls_ca", &env.tls_ca),
         ("tls_cert", &env.tls_cert),
@@ -262,7 +262,7 @@ fn tls(
             ctx("`tls_cert` needs a `tls_ca` to verify the servers with".into()),
         ));
     }
-    Ok((ca, cert, key))
+    Ok([ca, cert, key])
 }
 
 fn paths(

@@ -7,6 +7,7 @@ mod routemap;
 mod rrd;
 mod rrd_collect;
 mod scan;
+mod scan_tls;
 mod schema;
 mod trace;
 mod version;
