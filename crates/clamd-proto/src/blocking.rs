@@ -342,6 +342,28 @@ impl ClientBuilder {
     /// (stunnel's `cert`); read by [`build`](Self::build), at most 1 MiB. A `tls://` endpoint
     /// without it fails with [`Error::TlsNotConfigured`] before any connect. The system's
     /// trust store is never used: a clamd behind stunnel has a private CA.
+    ///
+    /// Against the testbed's private clamd behind Debian's stunnel, whose certificate is for
+    /// `scan1.example` and `127.0.0.1`:
+    ///
+    /// ```
+    /// use clamd_proto::{Client, EICAR, Endpoint, Error};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let clamd = testbed::clamd::Clamd::start()?;
+    /// let stunnel = testbed::stunnel::Stunnel::builder(clamd.tcp_addr()).start()?;
+    /// let ca = stunnel.pki().ca_cert();
+    /// let host: Endpoint = format!("tls://{}#scan1.example", stunnel.addr()).parse()?;
+    /// let client = Client::builder(host.clone()).tls_ca(&ca).build()?;
+    /// client.ping()?;
+    /// assert!(client.scan_bytes(EICAR)?.is_infected());
+    ///
+    /// // Another CA: refused during the handshake, before any command is sent.
+    /// let wrong = Client::builder(host).tls_ca(stunnel.pki().other_ca_cert()).build()?;
+    /// assert!(matches!(wrong.ping(), Err(Error::TlsUntrusted { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "tls")]
     pub fn tls_ca(mut self, path: impl Into<PathBuf>) -> Self {
         self.tls_files.ca = Some(path.into());

@@ -292,6 +292,93 @@ cron = "0 3 * * *"
     }
 
     #[test]
+    fn tls_files_are_absolute_paired_and_checked_by_key() {
+        let env = "[env.web]\nhosts = [\"tls://127.0.0.1:3311#scan1.example\"]\npaths = [\"/a\"]\n";
+        let cases: &[(String, usize, usize, &str)] = &[
+            (
+                format!("{env}tls_ca = \"ca.pem\"\n"),
+                4,
+                10,
+                "not an absolute path",
+            ),
+            (
+                format!("{env}tls_ca = \"/ca.pem\"\ntls_cert = \"/c.pem\"\n"),
+                5,
+                12,
+                "`tls_cert` needs its `tls_key`",
+            ),
+            (
+                format!("{env}tls_ca = \"/ca.pem\"\ntls_key = \"/c.key\"\n"),
+                5,
+                11,
+                "`tls_key` needs its `tls_cert`",
+            ),
+            (
+                format!("{env}tls_cert = \"/c.pem\"\ntls_key = \"/c.key\"\n"),
+                4,
+                12,
+                "needs a `tls_ca`",
+            ),
+            (
+                format!("{env}tls_cafile = \"/ca.pem\"\n"),
+                4,
+                1,
+                "unknown field `tls_cafile`",
+            ),
+            (
+                "[env.web]\nhosts = [\"tls://scan1.example:3311\"]\npaths = [\"/a\"]\n".into(),
+                2,
+                10,
+                "not the host name",
+            ),
+        ];
+        for (text, line, column, says) in cases {
+            let err = Policy::parse(text).unwrap_err();
+            if cfg!(feature = "tls") || !text.contains("tls_") || text.contains("tls_cafile") {
+                assert!(err.message.contains(says), "{text}: {err}");
+                assert_eq!((err.line, err.column), (*line, *column), "{text}: {err}");
+            } else {
+                assert!(err.message.contains("no TLS support"), "{text}: {err}");
+            }
+        }
+        let full = format!(
+            "{env}tls_ca = \"/etc/opskit/ca.pem\"\ntls_cert = \"/etc/opskit/c.pem\"\n\
+             tls_key = \"/etc/opskit/c.key\"\n"
+        );
+        match Policy::parse(&full) {
+            Ok(p) => {
+                assert!(cfg!(feature = "tls"));
+                let web = p.environment("web").unwrap();
+                assert_eq!(web.tls_ca.as_deref(), Some(Path::new("/etc/opskit/ca.pem")));
+                assert_eq!(web.tls_cert.as_deref(), Some(Path::new("/etc/opskit/c.pem")));
+                assert_eq!(web.tls_key.as_deref(), Some(Path::new("/etc/opskit/c.key")));
+            }
+            Err(e) => {
+                assert!(!cfg!(feature = "tls"), "{e}");
+                assert_eq!((e.line, e.column), (4, 10), "{e}");
+            }
+        }
+    }
+
+    /// The TLS files are read when the environment's fleet is built, and a missing one is an
+    /// error of that environment.
+    #[cfg(feature = "tls")]
+    #[test]
+    fn the_fleet_reads_the_tls_files() {
+        let p = Policy::parse(
+            "[env.web]\nhosts = [\"tls://127.0.0.1:3311\"]\npaths = [\"/a\"]\n\
+             tls_ca = \"/nonexistent/ca.pem\"\n",
+        )
+        .unwrap();
+        let err = p.environments()[0].fleet_builder().build().unwrap_err();
+        assert!(
+            matches!(&err, Error::TlsFile { what: "CA certificates", path, .. }
+                if path == Path::new("/nonexistent/ca.pem")),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn load_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("fleet.toml");
