@@ -386,17 +386,12 @@ impl ClientBuilder {
         self
     }
 
-    /// The TLS files at once (the fleet builder's).
+    /// The TLS files at once (the fleet builder's), replacing any set before unless there
+    /// are none.
     #[cfg(feature = "tls")]
     pub(crate) fn tls_files(mut self, files: &TlsFiles) -> Self {
-        if let Some(p) = &files.ca {
-            self = self.tls_ca(p.clone());
-        }
-        if let Some(p) = &files.cert {
-            self = self.tls_cert(p.clone());
-        }
-        if let Some(p) = &files.key {
-            self = self.tls_key(p.clone());
+        if !files.is_empty() {
+            self.tls_files = files.clone();
         }
         self
     }

@@ -345,18 +345,18 @@ cron = "0 3 * * *"
             "{env}tls_ca = \"/etc/opskit/ca.pem\"\ntls_cert = \"/etc/opskit/c.pem\"\n\
              tls_key = \"/etc/opskit/c.key\"\n"
         );
-        match Policy::parse(&full) {
-            Ok(p) => {
-                assert!(cfg!(feature = "tls"));
+        match (Policy::parse(&full), cfg!(feature = "tls")) {
+            (Ok(p), true) => {
                 let web = p.environment("web").unwrap();
                 assert_eq!(web.tls_ca.as_deref(), Some(Path::new("/etc/opskit/ca.pem")));
-                assert_eq!(web.tls_cert.as_deref(), Some(Path::new("/etc/opskit/c.pem")));
+                assert_eq!(
+                    web.tls_cert.as_deref(),
+                    Some(Path::new("/etc/opskit/c.pem"))
+                );
                 assert_eq!(web.tls_key.as_deref(), Some(Path::new("/etc/opskit/c.key")));
             }
-            Err(e) => {
-                assert!(!cfg!(feature = "tls"), "{e}");
-                assert_eq!((e.line, e.column), (4, 10), "{e}");
-            }
+            (Err(e), false) => assert_eq!((e.line, e.column), (4, 10), "{e}"),
+            (r, tls) => panic!("with the tls feature {tls}: {r:?}"),
         }
     }
 

@@ -459,19 +459,7 @@ impl Clamd {
         let mut tcp_ok = self.tcp_addr.is_none();
         loop {
             if let Some(status) = self.child.try_wait()? {
-                let log = self.log();
-                let kind = if log.contains("Address already in use") {
-                    io::ErrorKind::AddrInUse
-                } else {
-                    io::ErrorKind::Other
-                };
-                return Err(io::Error::new(
-                    kind,
-                    format!(
-                        "clamd exited during start-up ({status}); log tail:\n{}",
-                        tail(&log)
-                    ),
-                ));
+                return Err(crate::spawner::exited("clamd", status, &self.log()));
             }
             if !unix_ok {
                 unix_ok = UnixStream::connect(&self.socket)
@@ -495,7 +483,7 @@ impl Clamd {
                     io::ErrorKind::TimedOut,
                     format!(
                         "clamd did not answer PONG within {timeout:?}; log tail:\n{}",
-                        tail(&self.log())
+                        crate::spawner::tail(&self.log())
                     ),
                 ));
             }
@@ -621,9 +609,4 @@ fn hex(bytes: &[u8]) -> String {
 
 fn yes_no(v: bool) -> &'static str {
     if v { "yes" } else { "no" }
-}
-
-fn tail(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }

@@ -7,7 +7,7 @@
 
 use std::io;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 
@@ -56,4 +56,27 @@ pub(crate) fn command(program: &Path) -> Command {
     } else {
         Command::new(program)
     }
+}
+
+/// The error of a daemon that exited during start-up, with the tail of its log: of kind
+/// `AddrInUse` when it lost the race for its port, so that the caller retries with another.
+pub(crate) fn exited(daemon: &str, status: ExitStatus, log: &str) -> io::Error {
+    let kind = if log.contains("Address already in use") {
+        io::ErrorKind::AddrInUse
+    } else {
+        io::ErrorKind::Other
+    };
+    io::Error::new(
+        kind,
+        format!(
+            "{daemon} exited during start-up ({status}); log tail:\n{}",
+            tail(log)
+        ),
+    )
+}
+
+/// The last 20 lines of a log, for errors.
+pub(crate) fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }

@@ -440,19 +440,7 @@ impl Stunnel {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait()? {
-                let log = self.log();
-                let kind = if log.contains("Address already in use") {
-                    io::ErrorKind::AddrInUse
-                } else {
-                    io::ErrorKind::Other
-                };
-                return Err(io::Error::new(
-                    kind,
-                    format!(
-                        "stunnel exited during start-up ({status}); log tail:\n{}",
-                        tail(&log)
-                    ),
-                ));
+                return Err(crate::spawner::exited("stunnel", status, &self.log()));
             }
             // The log says it listens; a probe connection is not made, so that the log's
             // count of accepted connections is the clients' alone.
@@ -466,7 +454,7 @@ impl Stunnel {
                     io::ErrorKind::TimedOut,
                     format!(
                         "stunnel did not accept connections within {timeout:?}; log tail:\n{}",
-                        tail(&log)
+                        crate::spawner::tail(&log)
                     ),
                 ));
             }
@@ -491,9 +479,4 @@ impl Drop for Stunnel {
 
 fn context(e: &io::Error, what: &str) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
-}
-
-fn tail(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }

@@ -193,17 +193,26 @@ impl Conn {
                             .into(),
                     ));
                 }
-                Ok(n) => {
-                    if let Err(e) = t.core.handle_input(&t.buf[..n]) {
-                        // Tell the server why (rustls queued the alert), if the socket takes it.
-                        let _ = self.flush_tls();
-                        return Err(e);
-                    }
-                }
+                Ok(n) => self.take_tls_input(n)?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.io_error("handshaking with", e)),
             }
         }
+    }
+
+    /// Gives the TLS connection the `n` bytes just read into its buffer. When they show a
+    /// failure, the alert rustls queued goes to the server, if the socket takes it, so that
+    /// its log says why.
+    #[cfg(feature = "tls")]
+    fn take_tls_input(&mut self, n: usize) -> Result<()> {
+        let Stream::Tls(t) = &mut self.stream else {
+            return Ok(());
+        };
+        let taken = t.core.handle_input(&t.buf[..n]);
+        if taken.is_err() {
+            let _ = self.flush_tls();
+        }
+        taken
     }
 
     /// Sends the ciphertext the TLS connection has for the socket, before the deadline.
@@ -385,13 +394,7 @@ impl Conn {
         }
         match (&t.sock).read(&mut t.buf) {
             Ok(0) => t.core.handle_eof(),
-            Ok(n) => {
-                if let Err(e) = t.core.handle_input(&t.buf[..n]) {
-                    // Tell the server why (rustls queued the alert), if the socket takes it.
-                    let _ = self.flush_tls();
-                    return Err(e);
-                }
-            }
+            Ok(n) => self.take_tls_input(n)?,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(self.io_error("reading from", e)),
         }

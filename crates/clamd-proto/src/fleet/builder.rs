@@ -147,6 +147,13 @@ impl FleetBuilder {
         self
     }
 
+    /// All three TLS files at once (a policy environment's).
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_files(mut self, files: crate::blocking::TlsFiles) -> Self {
+        self.tls = files;
+        self
+    }
+
     /// Builds the fleet and each host's client.
     ///
     /// # Errors

@@ -302,19 +302,11 @@ impl Environment {
             .per_host(self.concurrency)
             .host_timeout(self.timeout);
         #[cfg(feature = "tls")]
-        let fleet = {
-            let mut fleet = fleet;
-            if let Some(p) = &self.tls_ca {
-                fleet = fleet.tls_ca(p.clone());
-            }
-            if let Some(p) = &self.tls_cert {
-                fleet = fleet.tls_cert(p.clone());
-            }
-            if let Some(p) = &self.tls_key {
-                fleet = fleet.tls_key(p.clone());
-            }
-            fleet
-        };
+        let fleet = fleet.tls_files(crate::blocking::TlsFiles {
+            ca: self.tls_ca.clone(),
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+        });
         fleet
     }
 

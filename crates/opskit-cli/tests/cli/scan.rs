@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::schema::Spoil;
 use testbed::clamd::{Clamd, EICAR, Staller, fake_clamd};
 
-fn opskit(args: &[&OsStr]) -> Output {
+pub(crate) fn opskit(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
         .arg("scan")
         .args(args)
@@ -19,7 +19,7 @@ fn opskit(args: &[&OsStr]) -> Output {
         .expect("run opskit scan")
 }
 
-fn s(v: &str) -> &OsStr {
+pub(crate) fn s(v: &str) -> &OsStr {
     OsStr::new(v)
 }
 

@@ -1,23 +1,12 @@
 //! `opskit scan` over TLS, through Debian's stunnel in front of a private clamd.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use testbed::clamd::{Clamd, EICAR, Staller};
 use testbed::stunnel::{SERVER_NAME, Stunnel};
 
-fn opskit(args: &[&OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .arg("scan")
-        .args(args)
-        .output()
-        .expect("run opskit scan")
-}
-
-fn s(v: &str) -> &OsStr {
-    OsStr::new(v)
-}
+use crate::scan::{opskit, s};
 
 fn text(out: &Output) -> String {
     format!(
