@@ -10,6 +10,8 @@
 //! - `asn`: [`asn`], AS resolution (range tables, MMDB, whois) and trace annotation (turns on
 //!   `tcptrace`);
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
+//! - `clamd-tls` (off by default): TLS to a clamd behind stunnel, `tls://IP:PORT#NAME`
+//!   endpoints and the `tls_*` settings (rustls on `ring`; turns on `clamd`);
 //! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT. A map draws tcptrace's model
 //!   directly (`RouteMap::new(&report)`), so this feature turns on `tcptrace` too.
 //!
@@ -58,7 +60,8 @@ pub mod asn {
     pub use ::asn_lookup::*;
 }
 
-/// The clamd protocol over TCP and Unix sockets, and fleet scanning.
+/// The clamd protocol over TCP and Unix sockets (and TLS with `clamd-tls`), and fleet
+/// scanning.
 #[cfg(feature = "clamd")]
 pub mod clamd {
     pub use ::clamd_proto::*;

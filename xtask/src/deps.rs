@@ -16,6 +16,16 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
         "asn-lookup",
         "the AS resolvers depend on tcptrace, never the other way",
     ),
+    (
+        "clamd-proto",
+        "rustls",
+        "TLS is the `tls` feature's: a user without it compiles no TLS",
+    ),
+    (
+        "opskit-cli",
+        "aws-lc-rs",
+        "TLS is rustls on its ring provider: no aws-lc C/cmake build",
+    ),
 ];
 
 /// Fails when a crate's normal dependency tree holds a crate it must not.

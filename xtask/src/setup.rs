@@ -8,7 +8,8 @@ use crate::run::{Step, succeeds};
 
 /// Debian packages: librrd and its tools, clamd and its test files, the namespace testbed's
 /// tools, the benchmark and oracle peers (dublin-traceroute for NATs, dnsmasq's binary without
-/// its system service for reverse DNS), and the font routeviz bundles a copy of.
+/// its system service for reverse DNS), stunnel4 and openssl for the TLS tests (stunnel in front
+/// of clamd, with certificates made at test time), and the font routeviz bundles a copy of.
 const APT: &[&str] = &[
     "pkg-config",
     "libclang-dev",
@@ -27,6 +28,8 @@ const APT: &[&str] = &[
     "mtr-tiny",
     "dublin-traceroute",
     "dnsmasq-base",
+    "stunnel4",
+    "openssl",
     "fonts-dejavu-core",
     "time",
     "tzdata",

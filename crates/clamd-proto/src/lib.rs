@@ -8,8 +8,10 @@
 //! - The sans-IO core: [`Command`] encoding, the [`Decoder`] that frames replies, typed
 //!   [`Reply`] values, [`Exchange`] for one command on its own connection and [`SessionCore`]
 //!   for IDSESSION. They take bytes and return bytes or values; they never touch a socket.
-//! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets. Its
-//!   settings are a [`ClientConfig`] of their own, which many endpoints share.
+//! - The blocking [`Client`] and its [`Session`], over TCP (socket2), Unix sockets and, with
+//!   the feature `tls`, TLS to a clamd behind stunnel (rustls on `ring`, driven as sans-IO by
+//!   the same transports; the `tls` module). Its settings, TLS files included, are a
+//!   [`ClientConfig`] of their own, which many endpoints share.
 //! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
@@ -35,6 +37,8 @@ mod proto;
 #[cfg(feature = "schema")]
 mod schema;
 mod serialize;
+#[cfg(feature = "tls")]
+mod tls;
 mod walk;
 
 #[cfg(feature = "tokio")]

@@ -17,6 +17,18 @@
 //! was not scanned, otherwise 0. The summary's `Errors:` is clamdscan's `Total errors`: walk
 //! errors (once) plus error lines plus failed and unscanned hosts.
 //!
+//! # TLS
+//!
+//! clamd speaks no TLS; operators put stunnel in front of it. `--host tls://IP:PORT#NAME`
+//! reaches such a clamd over TLS (rustls): the address is an IP address, never a host name
+//! (nothing is resolved), and the server's certificate must be signed by the CA of
+//! `--tls-ca` (PEM) and valid for `NAME` (or for the IP address, without `#NAME`).
+//! `--tls-cert` and `--tls-key` give a client certificate to a stunnel that requires one
+//! (`verify = 2`). A wrong CA or name fails the host with its own error before any clamd
+//! command is sent; the handshake counts against `--connect-timeout`, so a TLS server that
+//! stalls it fails the host by then. A policy sets `tls_ca`, `tls_cert` and `tls_key` per
+//! environment; the flags serve the environments that set no `tls_ca`.
+//!
 //! # Deadlines and limits
 //!
 //! - `--host-timeout` (600 s): each host's deadline, from when it gets its first connection;
@@ -164,7 +176,7 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   errors (once), error lines, and failed and unscanned hosts.\n\n\
                   --policy FILE runs a scan policy (TOML, one [env.NAME] table per environment: \
                   hosts, mode, paths, exclude, reload, timeout, concurrency, every or cron, \
-                  max_db_age); --daemon runs each environment on its schedule until SIGTERM or \
+                  max_db_age, tls_ca, tls_cert, tls_key); --daemon runs each environment on its schedule until SIGTERM or \
                   SIGINT, and SIGHUP reloads the policy; --db PATH records every run in an \
                   SQLite history file."
 )]
@@ -173,7 +185,10 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
     reason = "independent command-line switches"
 )]
 pub(crate) struct Args {
-    /// A clamd over TCP, as HOST or HOST:PORT (default port 3310). Repeatable.
+    /// A clamd over TCP, as HOST or HOST:PORT (default port 3310), or behind a TLS
+    /// terminator such as stunnel as tls://IP:PORT#NAME (an IP address, never resolved; the
+    /// certificate must be valid for NAME, or for the IP address without #NAME; needs
+    /// --tls-ca). Repeatable.
     #[arg(long = "host", value_name = "HOST[:PORT]")]
     hosts: Vec<String>,
     /// A clamd Unix socket. Repeatable. With neither --host nor --unix, Debian's
@@ -242,6 +257,18 @@ pub(crate) struct Args {
     /// (limit - 32) / 2.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
+    /// The CA certificates (PEM, at most 1 MiB) that sign the certificates of the tls://
+    /// hosts; the system's trust store is never used. A tls:// host without it fails before
+    /// any connect. With --policy, for the environments that set no `tls_ca`.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// A client certificate (PEM) for tls:// hosts that require one (stunnel's verify = 2);
+    /// needs --tls-key and --tls-ca.
+    #[arg(long, value_name = "FILE", requires_all = ["tls_key", "tls_ca"])]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Print one JSON object: the format in the module docs, described by the JSON Schema
     /// `schemas/scan.json` of the opskit sources.
     #[arg(long)]
@@ -299,6 +326,20 @@ impl Args {
         } else {
             self.mode
         }
+    }
+
+    /// The fleet with the --tls-* files, read by its `build`.
+    fn tls(&self, mut fleet: clamd_proto::FleetBuilder) -> clamd_proto::FleetBuilder {
+        if let Some(p) = &self.tls_ca {
+            fleet = fleet.tls_ca(p);
+        }
+        if let Some(p) = &self.tls_cert {
+            fleet = fleet.tls_cert(p);
+        }
+        if let Some(p) = &self.tls_key {
+            fleet = fleet.tls_key(p);
+        }
+        fleet
     }
 
     fn show(&self) -> live::Show {
@@ -384,7 +425,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     if let Some(d) = args.deadline {
         fleet = fleet.deadline(d);
     }
-    let fleet = fleet.build()?;
+    let fleet = args.tls(fleet).build()?;
 
     let report = if args.json {
         fleet.run(&plan)

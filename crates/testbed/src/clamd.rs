@@ -41,9 +41,7 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Mutex, OnceLock};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// The 68-byte EICAR anti-virus test string.
@@ -461,19 +459,7 @@ impl Clamd {
         let mut tcp_ok = self.tcp_addr.is_none();
         loop {
             if let Some(status) = self.child.try_wait()? {
-                let log = self.log();
-                let kind = if log.contains("Address already in use") {
-                    io::ErrorKind::AddrInUse
-                } else {
-                    io::ErrorKind::Other
-                };
-                return Err(io::Error::new(
-                    kind,
-                    format!(
-                        "clamd exited during start-up ({status}); log tail:\n{}",
-                        tail(&log)
-                    ),
-                ));
+                return Err(crate::spawner::exited("clamd", status, &self.log()));
             }
             if !unix_ok {
                 unix_ok = UnixStream::connect(&self.socket)
@@ -497,7 +483,7 @@ impl Clamd {
                     io::ErrorKind::TimedOut,
                     format!(
                         "clamd did not answer PONG within {timeout:?}; log tail:\n{}",
-                        tail(&self.log())
+                        crate::spawner::tail(&self.log())
                     ),
                 ));
             }
@@ -542,38 +528,11 @@ impl SetTimeouts for UnixStream {
     }
 }
 
-type SpawnRequest = (PathBuf, PathBuf, mpsc::Sender<io::Result<Child>>);
-
-/// Spawns clamd from a thread that lives as long as the process, through
-/// `setpriv --pdeathsig KILL`: the kernel's parent-death signal follows the thread that forked,
-/// so a test thread must not be the one. This kills clamd even when the process is killed
-/// without unwinding, with no unsafe code of ours.
+/// Spawns clamd from the spawner thread (see [`crate::spawner`]), so that the kernel kills it
+/// even when the process is killed without unwinding.
 fn spawn(clamd: &Path, conf: &Path) -> io::Result<Child> {
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
-    let sender = SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<SpawnRequest>();
-        std::thread::Builder::new()
-            .name("testbed-clamd-spawner".into())
-            .spawn(move || {
-                for (clamd, conf, reply) in rx {
-                    let _ = reply.send(spawn_now(&clamd, &conf));
-                }
-                // The channel is held by a static, so this thread never ends; park it in case.
-                loop {
-                    std::thread::park();
-                }
-            })
-            .expect("spawning the clamd spawner thread");
-        Mutex::new(tx)
-    });
-    let (tx, rx) = mpsc::channel();
-    sender
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .send((clamd.to_path_buf(), conf.to_path_buf(), tx))
-        .map_err(|_| io::Error::other("the clamd spawner thread is gone"))?;
-    rx.recv()
-        .map_err(|_| io::Error::other("the clamd spawner thread is gone"))?
+    let (clamd, conf) = (clamd.to_path_buf(), conf.to_path_buf());
+    crate::spawner::spawn(move || spawn_now(&clamd, &conf))
 }
 
 fn spawn_now(clamd: &Path, conf: &Path) -> io::Result<Child> {
@@ -586,14 +545,7 @@ fn spawn_now(clamd: &Path, conf: &Path) -> io::Result<Child> {
             ),
         )
     })?;
-    let with_setpriv = Path::new("/usr/bin/setpriv").exists();
-    let mut cmd = if with_setpriv {
-        let mut c = Command::new("/usr/bin/setpriv");
-        c.args(["--pdeathsig", "KILL", "--"]).arg(clamd);
-        c
-    } else {
-        Command::new(clamd)
-    };
+    let mut cmd = crate::spawner::command(clamd);
     // clamd's working directory is its private root, not the test's (cargo runs tests in the
     // crate directory): a file clamd ever opens by a relative name then lands in the temporary
     // directory that `Drop` removes, never in the source tree.
@@ -657,9 +609,4 @@ fn hex(bytes: &[u8]) -> String {
 
 fn yes_no(v: bool) -> &'static str {
     if v { "yes" } else { "no" }
-}
-
-fn tail(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }

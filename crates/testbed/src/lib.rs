@@ -12,7 +12,9 @@
 //!   and `rrdgraph::corpus`, samples of every rrdgraph option and element for table tests,
 //!   snapshots and benchmarks;
 //! - `tree`: `tree::BadTree`, a tree with every entry kind a local walk must report, and
-//!   `tree::as_nobody` to walk it unprivileged.
+//!   `tree::as_nobody` to walk it unprivileged;
+//! - `stunnel`: `stunnel::Stunnel`, Debian's stunnel in front of a TCP service (the private
+//!   clamd), with a test CA and certificates made by `openssl` (`stunnel::Pki`).
 //!
 //! Fixtures clean up on drop, also after a panic. [`run_measured`] (always built) runs a
 //! child process and reads its peak resident set size, for tests that bound memory.
@@ -27,6 +29,10 @@ pub mod rrd;
 pub mod rrdgraph;
 #[cfg(feature = "scapy")]
 pub mod scapy;
+#[cfg(any(feature = "clamd", feature = "stunnel"))]
+mod spawner;
+#[cfg(feature = "stunnel")]
+pub mod stunnel;
 #[cfg(feature = "tree")]
 pub mod tree;
 

@@ -8,6 +8,7 @@ mod rrd;
 mod rrd_collect;
 mod scan;
 mod scan_scale;
+mod scan_tls;
 mod schema;
 mod trace;
 mod version;

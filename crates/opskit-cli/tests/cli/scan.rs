@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::schema::Spoil;
 use testbed::clamd::{Clamd, EICAR, Staller, fake_clamd};
 
-fn opskit(args: &[&OsStr]) -> Output {
+pub(crate) fn opskit(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
         .arg("scan")
         .args(args)
@@ -19,7 +19,7 @@ fn opskit(args: &[&OsStr]) -> Output {
         .expect("run opskit scan")
 }
 
-fn s(v: &str) -> &OsStr {
+pub(crate) fn s(v: &str) -> &OsStr {
     OsStr::new(v)
 }
 
@@ -975,10 +975,12 @@ max_db_age = "30d"
         text.contains(" are 5d1h old, more than max_db_age 2d"),
         "{text}"
     );
-    // The TLS host is accounted for, refused before anything is sent.
+    // The TLS host, which has no CA to be verified with, is accounted for, refused before
+    // anything is sent.
     assert!(
         text.contains(
-            "tls://127.0.0.1:3311 connection [FAILED] tls://127.0.0.1:3311: TLS not supported yet"
+            "tls://127.0.0.1:3311 connection [FAILED] tls://127.0.0.1:3311: no CA to verify the \
+             TLS server with"
         ),
         "{text}"
     );
