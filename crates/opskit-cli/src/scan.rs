@@ -292,11 +292,11 @@ pub(crate) struct Args {
     /// reloads the policy.
     #[arg(long, requires = "policy")]
     daemon: bool,
-    /// With --policy: record every run in this history, an `SQLite` file (created with its
+    /// With --policy: record every run in this history, an SQLite file (created with its
     /// directory if missing) or a PostgreSQL server shared by several management hosts
-    /// (postgres://USER@HOST[:PORT]/DB). Default: $XDG_STATE_HOME/opskit/history.sqlite,
-    /// else /var/lib/opskit/history.sqlite for root, else
-    /// ~/.local/state/opskit/history.sqlite. Each run's environment, policy, start, end and
+    /// (`postgres://USER@HOST[:PORT]/DB`). Default: `$XDG_STATE_HOME/opskit/history.sqlite`,
+    /// else `/var/lib/opskit/history.sqlite` for root, else
+    /// `~/.local/state/opskit/history.sqlite`. Each run's environment, policy, start, end and
     /// status, each host's state, version, signature date, timings and error, every
     /// infected file and every per-file error. Each write is a transaction; a run killed
     /// midway is marked incomplete, with the hosts it finished.

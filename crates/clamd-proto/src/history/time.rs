@@ -23,7 +23,7 @@ pub fn utc_text(secs: i64) -> String {
 pub fn parse_utc(text: &str) -> Option<SystemTime> {
     let text = text.strip_suffix('Z').unwrap_or(text);
     let (date, clock) = match text.split_once(['T', ' ']) {
-        Some((d, c)) => (d, Some(c)),
+        Some((day, time)) => (day, Some(time)),
         None => (text, None),
     };
     let mut ymd = date.split('-');
@@ -40,15 +40,16 @@ pub fn parse_utc(text: &str) -> Option<SystemTime> {
         if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
             return None;
         }
-        let n: Vec<i64> = parts
+        let fields: Vec<i64> = parts
             .iter()
             .map(|p| p.parse().ok())
             .collect::<Option<_>>()?;
-        let (h, mi, s) = (n[0], n[1], n.get(2).copied().unwrap_or(0));
-        if h > 23 || mi > 59 || s > 60 {
+        let (hour, minute) = (fields[0], fields[1]);
+        let second = fields.get(2).copied().unwrap_or(0);
+        if hour > 23 || minute > 59 || second > 60 {
             return None;
         }
-        secs += h * 3600 + mi * 60 + s;
+        secs += hour * 3600 + minute * 60 + second;
     }
     Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
 }

@@ -44,7 +44,7 @@ const REPORT_HELP: &str = "--new compares the latest ended run of each environme
 /// Where the history is: the same flag as `opskit scan --db`.
 #[derive(clap::Args)]
 pub(crate) struct DbArg {
-    /// The history: an SQLite file or a postgres://USER@HOST[:PORT]/DB URL (default: see
+    /// The history: an SQLite file or a `postgres://USER@HOST[:PORT]/DB` URL (default: see
     /// below).
     #[arg(long, value_name = "PATH|URL")]
     db: Option<OsString>,

@@ -113,11 +113,31 @@ fn hosts(list: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Two runs of one environment on three hosts of one clamd, and their paths.
+struct TwoRuns {
+    a: PathBuf,
+    b: PathBuf,
+    c: PathBuf,
+    files: PathBuf,
+    policy: PathBuf,
+    sig: String,
+}
+
+fn name(p: &Path) -> String {
+    p.display().to_string()
+}
+
+impl TwoRuns {
+    fn file(&self, f: &str) -> String {
+        name(&self.files.join(f))
+    }
+}
+
 /// Two runs of one environment on three hosts of one clamd: C (its socket) is done in
 /// both; A (a link to the socket) is done in the first and fails in the second; B (a link
 /// to nowhere, then to the socket) fails in the first and recovers. Between the runs
 /// `old.com` is removed and `new.com` appears; `eicar.com` stays.
-fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
+fn two_runs(db: &Db, clamd: &Clamd) -> TwoRuns {
     let files = clamd.dir().join("files");
     std::fs::create_dir(&files).unwrap();
     std::fs::write(files.join("eicar.com"), EICAR).unwrap();
@@ -128,7 +148,6 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
     let c = clamd.socket_path().to_path_buf();
     point(&a, &c);
     point(&b, &nowhere);
-    let name = |p: &Path| p.display().to_string();
     let policy = policy(clamd.dir(), &[name(&a), name(&b), name(&c)], &files, "");
     let scan = || {
         let out = opskit(&[
@@ -145,7 +164,18 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
     point(&a, &nowhere);
     point(&b, &c);
     scan();
+    TwoRuns {
+        a,
+        b,
+        c,
+        files,
+        policy,
+        sig: clamd.eicar_signature().to_owned(),
+    }
+}
 
+fn runs_are_listed(db: &Db, t: &TwoRuns) {
+    let (files, policy) = (&t.files, &t.policy);
     let (code, runs) = query(db, "scan-history", &["history"]);
     assert_eq!(code, Some(0));
     let runs = runs.as_array().unwrap();
@@ -154,8 +184,8 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
         assert_eq!(r["id"], id);
         assert_eq!(r["environment"], "web");
         assert_eq!(r["mode"], "contscan");
-        assert_eq!(r["policy"], name(&policy));
-        assert_eq!(r["paths"], serde_json::json!([name(&files)]));
+        assert_eq!(r["policy"], name(policy));
+        assert_eq!(r["paths"], serde_json::json!([name(files)]));
         // Something was found (which outranks the failed host, as in clamdscan's status).
         assert_eq!(r["status"], "infected", "{r}");
         assert_eq!(
@@ -171,7 +201,11 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
     assert_eq!(later, serde_json::json!([]));
     let (_, recent) = query(db, "scan-history", &["history", "--since", "1h"]);
     assert_eq!(recent.as_array().unwrap().len(), 2);
+}
 
+fn the_latest_run_is_reported(db: &Db, t: &TwoRuns) {
+    let (a, b, c, sig) = (&t.a, &t.b, &t.c, &t.sig);
+    let file = |f: &str| t.file(f);
     // The latest run, in full.
     let (code, latest) = query(db, "scan-report", &["report"]);
     assert_eq!(code, Some(0));
@@ -185,7 +219,7 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
             .cloned()
             .unwrap()
     };
-    let done = by_host(&latest, &c);
+    let done = by_host(&latest, c);
     assert_eq!(done["state"], "done");
     assert!(
         done["version"].as_str().unwrap().starts_with("ClamAV "),
@@ -199,27 +233,29 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
         done["jobs"],
         serde_json::json!({"given": 1, "done": 1, "failed": 0, "skipped": 0})
     );
-    let failed = by_host(&latest, &a);
+    let failed = by_host(&latest, a);
     assert_eq!(failed["state"], "failed");
     assert!(
         failed["error"].as_str().unwrap().contains("connecting"),
         "{failed}"
     );
-    let sig = clamd.eicar_signature().to_owned();
-    let file = |f: &str| name(&files.join(f));
     assert_eq!(
         infections(&latest["findings"]),
         BTreeSet::from([
-            (name(&b), file("eicar.com"), sig.clone()),
-            (name(&b), file("new.com"), sig.clone()),
-            (name(&c), file("eicar.com"), sig.clone()),
-            (name(&c), file("new.com"), sig.clone()),
+            (name(b), file("eicar.com"), sig.clone()),
+            (name(b), file("new.com"), sig.clone()),
+            (name(c), file("eicar.com"), sig.clone()),
+            (name(c), file("new.com"), sig.clone()),
         ])
     );
     let (_, first) = query(db, "scan-report", &["report", "--run", "1"]);
     assert_eq!(first["run"]["id"], 1);
-    assert!(infections(&first["findings"]).contains(&(name(&a), file("old.com"), sig.clone())));
+    assert!(infections(&first["findings"]).contains(&(name(a), file("old.com"), sig.clone())));
+}
 
+fn the_changes_are_reported(db: &Db, t: &TwoRuns) {
+    let (a, b, c, sig) = (&t.a, &t.b, &t.c, &t.sig);
+    let file = |f: &str| t.file(f);
     // What changed: B's findings and C's new.com are new; C's old.com is gone, A's is not
     // (A failed, so it cannot say); A failed, B recovered. New infections exit 1.
     let (code, changes) = query(db, "scan-report-new", &["report", "--new"]);
@@ -234,17 +270,17 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
     assert_eq!(
         infections(&ch["new_infections"]),
         BTreeSet::from([
-            (name(&b), file("eicar.com"), sig.clone()),
-            (name(&b), file("new.com"), sig.clone()),
-            (name(&c), file("new.com"), sig.clone()),
+            (name(b), file("eicar.com"), sig.clone()),
+            (name(b), file("new.com"), sig.clone()),
+            (name(c), file("new.com"), sig.clone()),
         ])
     );
     assert_eq!(
         infections(&ch["infections_gone"]),
-        BTreeSet::from([(name(&c), file("old.com"), sig.clone())])
+        BTreeSet::from([(name(c), file("old.com"), sig.clone())])
     );
-    assert_eq!(hosts(&ch["hosts_failed"]), [name(&a)]);
-    assert_eq!(hosts(&ch["hosts_recovered"]), [name(&b)]);
+    assert_eq!(hosts(&ch["hosts_failed"]), [name(a)]);
+    assert_eq!(hosts(&ch["hosts_recovered"]), [name(b)]);
 
     // The same in text.
     let db_arg = db.arg();
@@ -260,27 +296,23 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("== env web: run 2 against run 1"), "{text}");
     assert!(
-        text.contains(&format!(
-            "NEW {} {}: {sig} FOUND",
-            name(&c),
-            file("new.com")
-        )),
+        text.contains(&format!("NEW {} {}: {sig} FOUND", name(c), file("new.com"))),
         "{text}"
     );
     assert!(
         text.contains(&format!(
             "GONE {} {}: {sig} FOUND",
-            name(&c),
+            name(c),
             file("old.com")
         )),
         "{text}"
     );
     assert!(
-        text.contains(&format!("FAILED host {}: failed", name(&a))),
+        text.contains(&format!("FAILED host {}: failed", name(a))),
         "{text}"
     );
     assert!(
-        text.contains(&format!("RECOVERED host {}: done", name(&b))),
+        text.contains(&format!("RECOVERED host {}: done", name(b))),
         "{text}"
     );
 
@@ -297,6 +329,13 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
         String::from_utf8_lossy(&out.stderr).contains("has no run 9"),
         "{out:?}"
     );
+}
+
+fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
+    let t = two_runs(db, clamd);
+    runs_are_listed(db, &t);
+    the_latest_run_is_reported(db, &t);
+    the_changes_are_reported(db, &t);
 }
 
 #[test]
@@ -367,7 +406,7 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
         (Some(1), Some(1))
     );
     let (_, report) = query(db, "scan-report", &["report", "--run", "1"]);
-    assert_eq!(hosts(&report["hosts"]), [sock.clone()]);
+    assert_eq!(hosts(&report["hosts"]), std::slice::from_ref(&sock));
     assert_eq!(
         infections(&report["findings"]),
         BTreeSet::from([(
