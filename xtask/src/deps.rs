@@ -16,6 +16,16 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
         "asn-lookup",
         "the AS resolvers depend on tcptrace, never the other way",
     ),
+    (
+        "clamd-proto",
+        "rusqlite",
+        "a user who only scans compiles no database (the history is feature `history`)",
+    ),
+    (
+        "clamd-proto",
+        "postgres",
+        "a user who only scans links no PostgreSQL client (feature `history-postgres`)",
+    ),
 ];
 
 /// Fails when a crate's normal dependency tree holds a crate it must not.

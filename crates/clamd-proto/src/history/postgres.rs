@@ -16,11 +16,26 @@ static POSTGRES: Dialect = Dialect {
 
 pub(crate) struct Postgres(postgres::Client);
 
+/// The client's error with its causes: its own text alone is often just "error connecting
+/// to server" or "db error", without the reason (refused, the server's message).
+fn chain(e: &postgres::Error) -> DbError {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text.into()
+}
+
 impl Postgres {
     /// Connects to `url` (`postgres://USER@HOST:PORT/DB`, or any form the `postgres` crate's
     /// `Config` reads).
     pub(crate) fn connect(url: &str) -> Result<Self, DbError> {
-        Ok(Self(postgres::Client::connect(url, postgres::NoTls)?))
+        postgres::Client::connect(url, postgres::NoTls)
+            .map(Self)
+            .map_err(|e| chain(&e))
     }
 }
 
@@ -38,15 +53,27 @@ fn params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 fn column(row: &postgres::Row, i: usize) -> Result<Value, DbError> {
     let t = row.columns()[i].type_();
     Ok(if *t == Type::INT8 {
-        Value::Int(row.try_get(i)?)
+        Value::Int(row.try_get(i).map_err(|e| chain(&e))?)
     } else if *t == Type::INT4 {
-        Value::Int(row.try_get::<_, Option<i32>>(i)?.map(i64::from))
+        Value::Int(
+            row.try_get::<_, Option<i32>>(i)
+                .map_err(|e| chain(&e))?
+                .map(i64::from),
+        )
     } else if *t == Type::BOOL {
-        Value::Int(row.try_get::<_, Option<bool>>(i)?.map(i64::from))
+        Value::Int(
+            row.try_get::<_, Option<bool>>(i)
+                .map_err(|e| chain(&e))?
+                .map(i64::from),
+        )
     } else if *t == Type::BYTEA {
-        Value::Bytes(row.try_get::<_, Option<Vec<u8>>>(i)?.unwrap_or_default())
+        Value::Bytes(
+            row.try_get::<_, Option<Vec<u8>>>(i)
+                .map_err(|e| chain(&e))?
+                .unwrap_or_default(),
+        )
     } else {
-        Value::Text(row.try_get(i)?)
+        Value::Text(row.try_get(i).map_err(|e| chain(&e))?)
     })
 }
 
@@ -56,15 +83,20 @@ impl Db for Postgres {
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
-        Ok(self.0.batch_execute(sql)?)
+        self.0.batch_execute(sql).map_err(|e| chain(&e))
     }
 
     fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, DbError> {
-        Ok(self.0.execute(numbered(sql).as_str(), &params(values))?)
+        self.0
+            .execute(numbered(sql).as_str(), &params(values))
+            .map_err(|e| chain(&e))
     }
 
     fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
-        let rows = self.0.query(numbered(sql).as_str(), &params(values))?;
+        let rows = self
+            .0
+            .query(numbered(sql).as_str(), &params(values))
+            .map_err(|e| chain(&e))?;
         rows.iter()
             .map(|row| (0..row.len()).map(|i| column(row, i)).collect())
             .collect()

@@ -6,11 +6,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::changes::changes;
 use super::db::{Db, DbError, Dialect, Value};
+use super::input::{NewRun, RunFilter};
+use super::location::Location;
 use super::owner::Owner;
 use super::record::{
     Finding, FindingKind, HostRecord, RunChanges, RunRecord, RunStatus, RunSummary,
 };
-use super::{Location, NewRun, RunFilter};
 use crate::fleet::{FleetReport, FleetStatus, HostReport, HostState, JobStatus, Tally};
 use crate::proto::reply::Verdict;
 use crate::{Error, Result};
