@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-/// A run about to start: what [`History::start_run`] records.
+/// A run about to start: what [`History::start_run`](super::History::start_run) records.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct NewRun {
@@ -44,7 +44,7 @@ impl NewRun {
     }
 }
 
-/// Which runs [`History::runs`] lists: all by default.
+/// Which runs [`History::runs`](super::History::runs) lists: all by default.
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct RunFilter {
