@@ -19,6 +19,8 @@
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
 //! - `policy` (feature `policy`): scan policies, one TOML table per environment, with
 //!   schedules and signature-age checks, run through a [`Fleet`].
+//! - `history` (feature `history`, and `history-postgres` for PostgreSQL): the run history,
+//!   one schema and one code path over SQLite and PostgreSQL, and its queries.
 //! - `serialize` and `schema` (feature `schema`): the JSON of [`FleetReport`] and its JSON
 //!   Schema.
 
@@ -30,6 +32,8 @@ mod calendar;
 mod endpoint;
 mod error;
 mod fleet;
+#[cfg(feature = "history")]
+pub mod history;
 mod local;
 #[cfg(feature = "policy")]
 pub mod policy;

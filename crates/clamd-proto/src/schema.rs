@@ -39,6 +39,12 @@ fn path() -> Schema {
     })
 }
 
+/// [`path`] for `#[schemars(schema_with)]` (the history's findings).
+#[cfg(feature = "history")]
+pub(crate) fn path_with(_: &mut SchemaGenerator) -> Schema {
+    path()
+}
+
 /// A string, or `null` when it does not apply.
 fn text_or_null(description: &str) -> Schema {
     json_schema!({ "type": ["string", "null"], "description": description })

@@ -33,6 +33,13 @@ impl Serialize for PathBytes<'_> {
     }
 }
 
+/// Serializes path bytes as [`PathBytes`] does (`#[serde(serialize_with)]` of the history's
+/// findings, which keep a path's bytes).
+#[cfg(feature = "history")]
+pub(crate) fn path_bytes<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    PathBytes(bytes).serialize(s)
+}
+
 /// The JSON string literal of `bytes`, with `\udcXX` for each byte that is not valid UTF-8.
 fn escaped(bytes: &[u8]) -> String {
     let mut s = String::from("\"");

@@ -84,12 +84,32 @@
 //! (even of its whole fleet) never stops the others. The exit status is 0 after a clean stop,
 //! 2 when a run was interrupted.
 //!
-//! `--db PATH` records every policy run (once or by the daemon) in an `SQLite` file compiled
-//! into opskit: each run's environment, policy, start, end and status, each host's state,
-//! version, time and error, every infected file with its signature and every per-file error.
-//! A run's start and each finished host are committed as they happen, so a daemon killed
-//! with SIGKILL leaves a consistent file whose cut run is still `running`; one stopped by
-//! SIGTERM or SIGINT is marked `interrupted`. Nothing is recorded without `--db`.
+//! # History
+//!
+//! Every policy run (once or by the daemon) is recorded in the run history
+//! (`clamd_proto::history`, whose docs hold the schema): each run's environment, policy,
+//! mode, paths, start, end and status; each host's state, VERSION, signature database
+//! version and date, PING latency, time, jobs and error; every infected file with its
+//! signature, every per-file error and failed path, and the local walk's errors. `--db PATH`
+//! is an `SQLite` file compiled into opskit, `--db postgres://USER@HOST[:PORT]/DB` a
+//! PostgreSQL server that several management hosts share, with the same schema. The default
+//! is `$XDG_STATE_HOME/opskit/history.sqlite` when `XDG_STATE_HOME` is set (absolute), else
+//! `/var/lib/opskit/history.sqlite` for root, else `~/.local/state/opskit/history.sqlite`;
+//! `--no-history` records nothing. Scans without `--policy` are not recorded.
+//!
+//! A run's start, each finished host and its end are each one transaction, so a daemon
+//! killed with SIGKILL leaves a consistent history whose cut run is `running` with the hosts
+//! it finished; the next opskit that opens the history on the same host sees that the run's
+//! process is gone and marks it `incomplete` (with no end). One stopped by SIGTERM or SIGINT
+//! is marked `interrupted`.
+//!
+//! `opskit scan history [--env NAME] [--since T] [--json]` lists the runs;
+//! `opskit scan report [--run ID | --new] [--env NAME] [--json]` shows one (the latest by
+//! default), or with `--new` what changed since the previous run of each environment: new
+//! infections, infections gone (on hosts scanned completely), hosts that failed and hosts
+//! that recovered; it exits 1 when there are new infections or newly failed hosts. Their
+//! JSON Schemas are `schemas/scan-history.json`, `scan-report.json` and
+//! `scan-report-new.json`.
 //!
 //! # JSON
 //!
@@ -135,7 +155,9 @@ mod history;
 mod json;
 mod live;
 mod policy;
+mod query;
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -177,9 +199,14 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   --policy FILE runs a scan policy (TOML, one [env.NAME] table per environment: \
                   hosts, mode, paths, exclude, reload, timeout, concurrency, every or cron, \
                   max_db_age, tls_ca, tls_cert, tls_key); --daemon runs each environment on its schedule until SIGTERM or \
-                  SIGINT, and SIGHUP reloads the policy; --db PATH records every run in an \
-                  SQLite history file."
+                  SIGINT, and SIGHUP reloads the policy. Every policy run is recorded in the \
+                  history (--db PATH or postgres:// URL; default \
+                  $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite \
+                  for root, else ~/.local/state/opskit/history.sqlite; --no-history records \
+                  nothing): `opskit scan history` lists the runs, `opskit scan report` shows \
+                  one, `opskit scan report --new` what changed since the previous run."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "independent command-line switches"
@@ -292,12 +319,28 @@ pub(crate) struct Args {
     /// reloads the policy.
     #[arg(long, requires = "policy")]
     daemon: bool,
-    /// With --policy: record every run in this `SQLite` history file (created if missing):
-    /// each run's environment, policy, start, end and status, each host's state, version,
-    /// time and error, every infected file and every per-file error. Each write is a
-    /// transaction; a run killed midway stays `running`, with the hosts it finished.
-    #[arg(long, value_name = "PATH", requires = "policy")]
-    db: Option<PathBuf>,
+    /// With --policy: record every run in this history, an SQLite file (created with its
+    /// directory if missing) or a PostgreSQL server shared by several management hosts
+    /// (`postgres://USER@HOST[:PORT]/DB`). Default: `$XDG_STATE_HOME/opskit/history.sqlite`,
+    /// else `/var/lib/opskit/history.sqlite` for root, else
+    /// `~/.local/state/opskit/history.sqlite`. Each run's environment, policy, start, end and
+    /// status, each host's state, version, signature date, timings and error, every
+    /// infected file and every per-file error. Each write is a transaction; a run killed
+    /// midway is marked incomplete, with the hosts it finished.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        requires = "policy",
+        conflicts_with = "no_history"
+    )]
+    db: Option<OsString>,
+    /// With --policy: record nothing in the history.
+    #[arg(long, requires = "policy")]
+    no_history: bool,
+    /// Query the run history instead of scanning (a path named like a query is written
+    /// ./history or ./report).
+    #[command(subcommand)]
+    query: Option<query::Query>,
     /// Paths to scan: on the hosts for path scans, local for stream and fdpass; `-` streams
     /// standard input.
     #[arg(value_name = "PATH")]
@@ -362,6 +405,9 @@ fn bars(args: &Args) -> bool {
     reason = "the interface every subcommand shares with main.rs"
 )]
 pub(crate) fn run(args: Args) -> Result<Exit> {
+    if let Some(q) = &args.query {
+        return query::run(q);
+    }
     if args.concurrency == 0 {
         return Err(Error::Usage("--concurrency must be at least 1".into()));
     }
