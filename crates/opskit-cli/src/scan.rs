@@ -79,6 +79,15 @@
 //! with SIGKILL leaves a consistent file whose cut run is still `running`; one stopped by
 //! SIGTERM or SIGINT is marked `interrupted`. Nothing is recorded without `--db`.
 //!
+//! # Pools
+//!
+//! `--pool` with `stream` or `fdpass` spreads the local files over the hosts instead of
+//! sending each file to every host (the `pool` module documents its output): each file goes
+//! to the host with the fewest bytes in flight, a host that dies (refused, reset, no verdict
+//! within `--file-timeout`, 60 s) is taken out and its unfinished files go to the others, and
+//! every file is reported once with the host that scanned it. With every host down the rest
+//! are reported as not scanned and the exit status is 2.
+//!
 //! # JSON
 //!
 //! `--json` prints one object, the library's `clamd_proto::FleetReport` serialized, which
@@ -123,6 +132,7 @@ mod history;
 mod json;
 mod live;
 mod policy;
+mod pool;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -166,7 +176,13 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   hosts, mode, paths, exclude, reload, timeout, concurrency, every or cron, \
                   max_db_age); --daemon runs each environment on its schedule until SIGTERM or \
                   SIGINT, and SIGHUP reloads the policy; --db PATH records every run in an \
-                  SQLite history file."
+                  SQLite history file.\n\n\
+                  --pool (with --stream or --fdpass) shares the files among the hosts instead \
+                  of sending each to all: the next file goes to the host with the fewest bytes \
+                  in flight; a host that dies is taken out and its unfinished files move to \
+                  the others; every file is reported once, with its host, and the summary \
+                  gives each host's share and the failovers. --json then prints the document \
+                  of schemas/scan-pool.json."
 )]
 #[expect(
     clippy::struct_excessive_bools,
@@ -271,6 +287,20 @@ pub(crate) struct Args {
     /// transaction; a run killed midway stays `running`, with the hosts it finished.
     #[arg(long, value_name = "PATH", requires = "policy")]
     db: Option<PathBuf>,
+    /// With --stream or --fdpass: spread the local files over the hosts instead of sending
+    /// every file to every host. Each file goes to the host with the fewest bytes in flight,
+    /// over --concurrency connections shared among the hosts (at least one each). A host
+    /// that refuses, resets, closes mid-reply or misses --file-timeout is taken out of the
+    /// pool and its unfinished files go to the others; a file whose verdict arrived is never
+    /// scanned again. Every file is reported once, with the host that scanned it; with every
+    /// host down, the rest are reported as not scanned (exit 2). At most 4096 files are
+    /// queued ahead of the walk.
+    #[arg(long, conflicts_with_all = ["policy", "reload", "ping", "server_version", "stats"])]
+    pool: bool,
+    /// With --pool: the deadline of one file's scan on one host, from connect to verdict
+    /// (default 60 s). A host that misses it is taken out of the pool; the file moves on.
+    #[arg(long, value_name = "SPAN", default_value = "60", value_parser = crate::duration::parse)]
+    file_timeout: Duration,
     /// Paths to scan: on the hosts for path scans, local for stream and fdpass; `-` streams
     /// standard input.
     #[arg(value_name = "PATH")]
@@ -364,6 +394,9 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         ));
     }
     let concurrency = fit_concurrency(args.concurrency);
+    if args.pool {
+        return pool::run(&args, hosts, &paths, concurrency);
+    }
     // Standard input is read once, into an unnamed-on-close temporary file that every host
     // is sent.
     let spool = if stdin { Some(spool_stdin()?) } else { None };

@@ -8,6 +8,7 @@ mod async_client;
 mod deadlines;
 mod fleet;
 mod hostile;
+mod pool;
 mod props;
 mod real;
 mod walk;

@@ -3,6 +3,7 @@
 mod asn;
 mod docs;
 mod graph;
+mod pool;
 mod routemap;
 mod rrd;
 mod rrd_collect;
