@@ -638,7 +638,11 @@ fn pool_child(args: &[String]) {
         "{sum:?}"
     );
     // Both hosts took a share.
-    assert!(report.hosts.iter().all(|h| h.scanned > 0), "{:?}", report.hosts);
+    assert!(
+        report.hosts.iter().all(|h| h.scanned > 0),
+        "{:?}",
+        report.hosts
+    );
 }
 
 fn pool(seed: &mut u64, md: &mut String) {
