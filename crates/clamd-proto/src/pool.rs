@@ -315,13 +315,12 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
             Some(WalkEntry::File(path)) => {
                 let id = self.next_id;
                 self.next_id += 1;
-                match unsent {
-                    Some(reason) => self.not_scanned(id, path, reason),
-                    None => {
-                        // The size when met: a file that changes later is read as it is then.
-                        let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
-                        self.core.handle_file(id, path, bytes);
-                    }
+                if let Some(reason) = unsent {
+                    self.not_scanned(id, path, reason);
+                } else {
+                    // The size when met: a file that changes later is read as it is then.
+                    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+                    self.core.handle_file(id, path, bytes);
                 }
             }
             Some(WalkEntry::Error(e)) => self.walk_errors.push(e),

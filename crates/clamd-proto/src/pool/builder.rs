@@ -142,10 +142,9 @@ impl PoolBuilder {
         }
         let mut sorted: Vec<&Endpoint> = self.hosts.iter().collect();
         sorted.sort();
-        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        if let Some([twice, _]) = sorted.windows(2).find(|w| w[0] == w[1]) {
             return bad(format!(
-                "host {} is in the pool twice (it would get twice its share)",
-                w[0]
+                "host {twice} is in the pool twice (it would get twice its share)"
             ));
         }
         for (what, n) in [
