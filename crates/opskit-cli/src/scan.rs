@@ -605,15 +605,26 @@ fn summary_text(
         "Scans: {} ({} done, {} failed, {} not scanned)",
         jobs.given, jobs.done, jobs.failed, jobs.skipped
     )?;
-    writeln!(out, "Infected files: {}", sum.infected)?;
-    writeln!(out, "Errors: {}", sum.errors)?;
-    let status = match sum.status {
+    summary_end(out, sum.infected, sum.errors, sum.status, report.elapsed)
+}
+
+/// The last lines of a summary: infected files, errors, status and time.
+fn summary_end(
+    out: &mut impl Write,
+    infected: usize,
+    errors: usize,
+    status: clamd_proto::FleetStatus,
+    elapsed: Duration,
+) -> std::io::Result<()> {
+    writeln!(out, "Infected files: {infected}")?;
+    writeln!(out, "Errors: {errors}")?;
+    let status = match status {
         clamd_proto::FleetStatus::AllClean => "all clean",
         clamd_proto::FleetStatus::Infected => "infected",
         clamd_proto::FleetStatus::Incomplete => "incomplete",
     };
     writeln!(out, "Status: {status}")?;
-    writeln!(out, "Time: {:.3} s", report.elapsed.as_secs_f64())
+    writeln!(out, "Time: {:.3} s", elapsed.as_secs_f64())
 }
 
 /// The local walk's errors and skips, in clamdscan's line form (with `-i`, only errors).

@@ -178,13 +178,7 @@ impl PoolSummary {
     /// clamdscan's exit status: 1 if anything was found, otherwise 2 if any file was not
     /// scanned, failed, or is an `ERROR` line, or a walk entry failed, otherwise 0.
     pub fn exit_code(&self) -> u8 {
-        if self.infected > 0 {
-            1
-        } else if self.errors > 0 {
-            2
-        } else {
-            0
-        }
+        self.status.exit_code()
     }
 }
 
@@ -219,13 +213,7 @@ impl PoolReport {
         let file_errors = count(|o| matches!(o, FileOutcome::Scanned(r) if r.is_error()));
         let walk_errors = self.walk_errors.len();
         let errors = walk_errors + file_errors + failed + not_scanned;
-        let status = if infected > 0 {
-            FleetStatus::Infected
-        } else if errors > 0 {
-            FleetStatus::Incomplete
-        } else {
-            FleetStatus::AllClean
-        };
+        let status = FleetStatus::of(infected, errors);
         PoolSummary {
             hosts: self.hosts.len(),
             hosts_down: self.hosts.iter().filter(|h| h.down.is_some()).count(),

@@ -178,13 +178,5 @@ fn text(out: &mut impl Write, report: &PoolReport, args: &Args) -> std::io::Resu
         sum.files, sum.scanned, sum.failed, sum.not_scanned
     )?;
     writeln!(out, "Failovers: {}", sum.failovers)?;
-    writeln!(out, "Infected files: {}", sum.infected)?;
-    writeln!(out, "Errors: {}", sum.errors)?;
-    let status = match sum.status {
-        clamd_proto::FleetStatus::AllClean => "all clean",
-        clamd_proto::FleetStatus::Infected => "infected",
-        clamd_proto::FleetStatus::Incomplete => "incomplete",
-    };
-    writeln!(out, "Status: {status}")?;
-    writeln!(out, "Time: {:.3} s", report.elapsed.as_secs_f64())
+    super::summary_end(out, sum.infected, sum.errors, sum.status, report.elapsed)
 }
