@@ -14,6 +14,7 @@
 
 mod builder;
 mod event;
+mod mode;
 mod report;
 mod schedule;
 #[cfg(feature = "schema")]
@@ -26,9 +27,10 @@ use std::time::{Duration, Instant};
 
 pub use builder::{
     DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_QUEUED, DEFAULT_POOL_PER_HOST,
-    PoolBuilder, PoolMode,
+    PoolBuilder,
 };
 pub use event::PoolEvent;
+pub use mode::PoolMode;
 pub use report::{Failover, FileOutcome, PoolFile, PoolHost, PoolReport, PoolSkip, PoolSummary};
 use schedule::{AfterFailure, Assignment, FileId, Scheduler, Work};
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::Pool;
+use super::mode::PoolMode;
 use crate::blocking::{Client, ClientBuilder, ClientConfig, check_span};
 use crate::endpoint::Endpoint;
 use crate::{Error, Result};
@@ -20,17 +21,6 @@ pub const DEFAULT_MAX_QUEUED: usize = 4096;
 /// The default number of hosts that may die with one file in flight before the file is given
 /// up.
 pub const DEFAULT_MAX_ATTEMPTS: usize = 3;
-
-/// How a pool sends each local file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum PoolMode {
-    /// INSTREAM: the file is read here and streamed (TCP and Unix-socket hosts).
-    #[default]
-    Stream,
-    /// FILDES: the open file is passed by descriptor, clamd reads it (Unix-socket hosts only).
-    Fildes,
-}
 
 /// Builder of a [`Pool`]. Every setting has a default; [`build`](Self::build) refuses what it
 /// would otherwise have to change.
