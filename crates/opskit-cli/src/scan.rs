@@ -111,6 +111,15 @@
 //! JSON Schemas are `schemas/scan-history.json`, `scan-report.json` and
 //! `scan-report-new.json`.
 //!
+//! # Pools
+//!
+//! `--pool` with `stream` or `fdpass` spreads the local files over the hosts instead of
+//! sending each file to every host (the `pool` module documents its output): each file goes
+//! to the host with the fewest bytes in flight, a host that dies (refused, reset, no verdict
+//! within `--file-timeout`, 60 s) is taken out and its unfinished files go to the others, and
+//! every file is reported once with the host that scanned it. With every host down the rest
+//! are reported as not scanned and the exit status is 2.
+//!
 //! # JSON
 //!
 //! `--json` prints one object, the library's `clamd_proto::FleetReport` serialized, which
@@ -156,6 +165,7 @@ mod json;
 mod live;
 mod policy;
 mod query;
+mod pool;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -204,7 +214,13 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite \
                   for root, else ~/.local/state/opskit/history.sqlite; --no-history records \
                   nothing): `opskit scan history` lists the runs, `opskit scan report` shows \
-                  one, `opskit scan report --new` what changed since the previous run."
+                  one, `opskit scan report --new` what changed since the previous run.\n\n\
+                  --pool (with --stream or --fdpass) shares the files among the hosts instead \
+                  of sending each to all: the next file goes to the host with the fewest bytes \
+                  in flight; a host that dies is taken out and its unfinished files move to \
+                  the others; every file is reported once, with its host, and the summary \
+                  gives each host's share and the failovers. --json then prints the document \
+                  of schemas/scan-pool.json."
 )]
 #[command(args_conflicts_with_subcommands = true)]
 #[expect(
@@ -341,6 +357,20 @@ pub(crate) struct Args {
     /// ./history or ./report).
     #[command(subcommand)]
     query: Option<query::Query>,
+    /// With --stream or --fdpass: spread the local files over the hosts instead of sending
+    /// every file to every host. Each file goes to the host with the fewest bytes in flight,
+    /// over --concurrency connections shared among the hosts (at least one each). A host
+    /// that refuses, resets, closes mid-reply or misses --file-timeout is taken out of the
+    /// pool and its unfinished files go to the others; a file whose verdict arrived is never
+    /// scanned again. Every file is reported once, with the host that scanned it; with every
+    /// host down, the rest are reported as not scanned (exit 2). At most 4096 files are
+    /// queued ahead of the walk.
+    #[arg(long, conflicts_with_all = ["policy", "reload", "ping", "server_version", "stats"])]
+    pool: bool,
+    /// With --pool: the deadline of one file's scan on one host, from connect to verdict
+    /// (default 60 s). A host that misses it is taken out of the pool; the file moves on.
+    #[arg(long, value_name = "SPAN", default_value = "60", value_parser = crate::duration::parse)]
+    file_timeout: Duration,
     /// Paths to scan: on the hosts for path scans, local for stream and fdpass; `-` streams
     /// standard input.
     #[arg(value_name = "PATH")]
@@ -451,6 +481,9 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         ));
     }
     let concurrency = fit_concurrency(args.concurrency);
+    if args.pool {
+        return pool::run(&args, hosts, &paths, concurrency);
+    }
     // Standard input is read once, into an unnamed-on-close temporary file that every host
     // is sent.
     let spool = if stdin { Some(spool_stdin()?) } else { None };
@@ -659,15 +692,26 @@ fn summary_text(
         "Scans: {} ({} done, {} failed, {} not scanned)",
         jobs.given, jobs.done, jobs.failed, jobs.skipped
     )?;
-    writeln!(out, "Infected files: {}", sum.infected)?;
-    writeln!(out, "Errors: {}", sum.errors)?;
-    let status = match sum.status {
+    summary_end(out, sum.infected, sum.errors, sum.status, report.elapsed)
+}
+
+/// The last lines of a summary: infected files, errors, status and time.
+fn summary_end(
+    out: &mut impl Write,
+    infected: usize,
+    errors: usize,
+    status: clamd_proto::FleetStatus,
+    elapsed: Duration,
+) -> std::io::Result<()> {
+    writeln!(out, "Infected files: {infected}")?;
+    writeln!(out, "Errors: {errors}")?;
+    let status = match status {
         clamd_proto::FleetStatus::AllClean => "all clean",
         clamd_proto::FleetStatus::Infected => "infected",
         clamd_proto::FleetStatus::Incomplete => "incomplete",
     };
     writeln!(out, "Status: {status}")?;
-    writeln!(out, "Time: {:.3} s", report.elapsed.as_secs_f64())
+    writeln!(out, "Time: {:.3} s", elapsed.as_secs_f64())
 }
 
 /// The local walk's errors and skips, in clamdscan's line form (with `-i`, only errors).
