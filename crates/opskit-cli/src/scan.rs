@@ -402,6 +402,22 @@ impl Args {
     }
 
     /// The fleet with the --tls-* files, read by its `build`.
+    /// Client settings with the TLS files, for a pool (a fleet takes them through
+    /// [`tls`](Self::tls)).
+    fn tls_client(&self) -> clamd_proto::ClientBuilder {
+        let mut client = clamd_proto::ClientBuilder::new();
+        if let Some(p) = &self.tls_ca {
+            client = client.tls_ca(p);
+        }
+        if let Some(p) = &self.tls_cert {
+            client = client.tls_cert(p);
+        }
+        if let Some(p) = &self.tls_key {
+            client = client.tls_key(p);
+        }
+        client
+    }
+
     fn tls(&self, mut fleet: clamd_proto::FleetBuilder) -> clamd_proto::FleetBuilder {
         if let Some(p) = &self.tls_ca {
             fleet = fleet.tls_ca(p);
@@ -430,6 +446,27 @@ fn bars(args: &Args) -> bool {
     !args.json && std::io::stderr().is_terminal()
 }
 
+/// The hosts of `--host` (TCP and TLS) and then `--unix`, or the default socket.
+fn endpoints(args: &Args) -> Result<Vec<Endpoint>> {
+    let mut hosts = Vec::new();
+    for h in &args.hosts {
+        let ep: Endpoint = h
+            .parse()
+            .map_err(|e| Error::Usage(format!("--host {h}: {e}")))?;
+        if ep.is_unix() {
+            return Err(Error::Usage(format!(
+                "--host {h}: a socket path goes to --unix"
+            )));
+        }
+        hosts.push(ep);
+    }
+    hosts.extend(args.unix.iter().map(Endpoint::unix));
+    if hosts.is_empty() {
+        hosts.push(Endpoint::unix(DEFAULT_SOCKET));
+    }
+    Ok(hosts)
+}
+
 #[expect(
     clippy::needless_pass_by_value,
     reason = "the interface every subcommand shares with main.rs"
@@ -447,22 +484,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     if let Some(file) = &args.policy {
         return policy::run(&args, file);
     }
-    let mut hosts = Vec::new();
-    for h in &args.hosts {
-        let ep: Endpoint = h
-            .parse()
-            .map_err(|e| Error::Usage(format!("--host {h}: {e}")))?;
-        if ep.is_unix() {
-            return Err(Error::Usage(format!(
-                "--host {h}: a socket path goes to --unix"
-            )));
-        }
-        hosts.push(ep);
-    }
-    hosts.extend(args.unix.iter().map(Endpoint::unix));
-    if hosts.is_empty() {
-        hosts.push(Endpoint::unix(DEFAULT_SOCKET));
-    }
+    let hosts = endpoints(&args)?;
     let mut paths = args.paths.clone();
     if let Some(list) = &args.file_list {
         paths.extend(file_list(list)?);

@@ -32,6 +32,21 @@ fn fleet(n: usize) -> Vec<Clamd> {
     all
 }
 
+/// Every fourth live host is followed by a bad one, so that the bad hosts meet the workers at
+/// every stage of the run.
+fn interleaved(live: &[String], dead: &[String], stalled: &[String]) -> Vec<String> {
+    let mut bad = dead.iter().chain(stalled);
+    let mut hosts = Vec::new();
+    for (i, h) in live.iter().enumerate() {
+        hosts.push(h.clone());
+        if i % 4 == 3 {
+            hosts.extend(bad.next().cloned());
+        }
+    }
+    hosts.extend(bad.cloned());
+    hosts
+}
+
 fn count(db: &Path, sql: &str) -> i64 {
     rusqlite::Connection::open(db)
         .unwrap()
@@ -64,19 +79,7 @@ fn forty_live_and_ten_dead_or_stalled_hosts_are_all_accounted_for() {
     let stallers: Vec<Staller> = (0..STALLED).map(|_| Staller::start().unwrap()).collect();
     let live: Vec<String> = clamds.iter().map(|c| c.tcp_addr().to_string()).collect();
     let stalled: Vec<String> = stallers.iter().map(|s| s.addr().to_string()).collect();
-    let mut hosts: Vec<String> = Vec::new();
-    // Interleaved, so that the bad hosts meet the workers at every stage of the run.
-    for (i, h) in live.iter().enumerate() {
-        hosts.push(h.clone());
-        if i % 4 == 3 {
-            let k = i / 4;
-            hosts.push(if k < DEAD {
-                dead[k].clone()
-            } else {
-                stalled[k - DEAD].clone()
-            });
-        }
-    }
+    let hosts = interleaved(&live, &dead, &stalled);
     assert_eq!(hosts.len(), LIVE + DEAD + STALLED);
     let quoted: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
     let policy = first.dir().join("fleet.toml");
