@@ -8,7 +8,8 @@ use crate::run::{Step, succeeds};
 
 /// Debian packages: librrd and its tools, clamd and its test files, the namespace testbed's
 /// tools, the benchmark and oracle peers (dublin-traceroute for NATs, dnsmasq's binary without
-/// its system service for reverse DNS), and the font routeviz bundles a copy of.
+/// its system service for reverse DNS), the font routeviz bundles a copy of, and headless
+/// Chromium with its WebDriver for the browser tests of the HTML route report.
 const APT: &[&str] = &[
     "pkg-config",
     "libclang-dev",
@@ -31,6 +32,8 @@ const APT: &[&str] = &[
     "time",
     "tzdata",
     "groff-base",
+    "chromium",
+    "chromium-driver",
 ];
 
 /// Commands that some machines bring from elsewhere (this image's Node.js is not Debian's):

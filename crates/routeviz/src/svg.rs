@@ -135,6 +135,23 @@ pub(crate) fn size(
     (f.width, f.height)
 }
 
+/// The map's own style sheet, the text of its `<style>` element (the HTML report allows it by
+/// its hash).
+pub(crate) const STYLE: &str =
+    ".edge{fill:none;stroke-width:1.6;stroke-linecap:round}.node text{pointer-events:none}";
+
+/// Where the drawing's origin lies on the canvas: layout coordinates plus this are SVG
+/// coordinates.
+pub(crate) fn origin(
+    graph: &RouteGraph,
+    layout: &Layout,
+    opts: &RenderOptions,
+    note: Option<&str>,
+) -> (f64, f64) {
+    let f = frame(graph, layout, opts, note);
+    (f.ox, f.oy)
+}
+
 const KEY_TEXT: &str = "SA open · RA closed · ? no reply";
 
 /// Writes the SVG of a laid-out graph, with `note` (what the map leaves out) under the title.
@@ -158,10 +175,7 @@ pub(crate) fn write(
         w = f.width,
         h = f.height
     );
-    let _ = writeln!(
-        s,
-        "<style>.edge{{fill:none;stroke-width:1.6;stroke-linecap:round}}.node text{{pointer-events:none}}</style>"
-    );
+    let _ = writeln!(s, "<style>{STYLE}</style>");
     let _ = writeln!(
         s,
         "<rect id=\"background\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>",
