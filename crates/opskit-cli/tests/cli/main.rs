@@ -3,6 +3,7 @@
 mod asn;
 mod docs;
 mod graph;
+mod html;
 mod routemap;
 mod rrd;
 mod rrd_collect;
