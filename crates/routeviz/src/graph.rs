@@ -445,20 +445,10 @@ impl Builder {
         let mut by_ttl: BTreeMap<u8, Vec<&Reply>> = BTreeMap::new();
         // The worst measured loss per TTL, for the nodes that answered there.
         let mut loss: BTreeMap<u8, f64> = BTreeMap::new();
-        // The loss per TTL for the detail of each visit: measured, or from the probe count.
-        let mut hop_loss: BTreeMap<u8, f64> = BTreeMap::new();
+        let hop_loss = visit_loss(trace);
         for hop in &trace.hops {
             let e = by_ttl.entry(hop.ttl).or_default();
             e.extend(hop.replies.iter());
-            let l = hop
-                .measured
-                .map(|st| st.loss_pct)
-                .or_else(|| hop.loss().map(|f| f * 100.0))
-                .filter(|l| l.is_finite());
-            if let Some(l) = l {
-                let slot = hop_loss.entry(hop.ttl).or_insert(0.0);
-                *slot = slot.max(l.clamp(0.0, 100.0));
-            }
             if let Some(st) = &hop.measured
                 && st.loss_pct.is_finite()
             {
@@ -498,7 +488,13 @@ impl Builder {
                     for r in replies {
                         let final_reply = at_dest && is_final_from_dest(r, dest, trace.reached);
                         let n = self.addr_node(r, final_reply.then_some(trace.port));
-                        visit(&mut self.graph[n], ti, ttl16, hop_loss.get(&ttl).copied(), r);
+                        visit(
+                            &mut self.graph[n],
+                            ti,
+                            ttl16,
+                            hop_loss.get(&ttl).copied(),
+                            r,
+                        );
                         if let Some(&l) = loss.get(&ttl) {
                             let slot = &mut self.graph[n].loss_pct;
                             *slot = Some(slot.map_or(l, |v| v.max(l)));
@@ -692,6 +688,24 @@ impl Builder {
         }
         *steps = out;
     }
+}
+
+/// The loss per TTL of `trace` for the detail of each visit, in percent: measured over
+/// rounds, or else from the probe count when it is known.
+fn visit_loss(trace: &Trace) -> BTreeMap<u8, f64> {
+    let mut out: BTreeMap<u8, f64> = BTreeMap::new();
+    for hop in &trace.hops {
+        let l = hop
+            .measured
+            .map(|st| st.loss_pct)
+            .or_else(|| hop.loss().map(|f| f * 100.0))
+            .filter(|l| l.is_finite());
+        if let Some(l) = l {
+            let slot = out.entry(hop.ttl).or_insert(0.0);
+            *slot = slot.max(l.clamp(0.0, 100.0));
+        }
+    }
+    out
 }
 
 /// Counts reply `r` of trace `ti` at `ttl` in `node`'s visits.

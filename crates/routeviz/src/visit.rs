@@ -70,8 +70,12 @@ mod tests {
     #[test]
     fn min_avg_max_of_timely_replies() {
         let r = |ms: f64| {
-            Reply::new("192.0.2.1".parse().unwrap(), Duration::ZERO, ReplyKind::TimeExceeded)
-                .with_rtt_ms(ms)
+            Reply::new(
+                "192.0.2.1".parse().unwrap(),
+                Duration::ZERO,
+                ReplyKind::TimeExceeded,
+            )
+            .with_rtt_ms(ms)
         };
         let mut v = Visit::new(0, 3, Some(25.0));
         v.add(&r(1.0));

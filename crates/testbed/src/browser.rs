@@ -1,9 +1,9 @@
-//! Headless Chromium driven through W3C WebDriver, for tests of pages opskit writes (the
+//! Headless Chromium driven through W3C `WebDriver`, for tests of pages opskit writes (the
 //! route map's HTML report).
 //!
 //! [`Browser::start`] runs Debian's `chromedriver` ([`CHROMEDRIVER`]) on a free port of
 //! 127.0.0.1 and opens a session of headless `chromium` ([`CHROMIUM`]) with a private profile.
-//! Every WebDriver call is one HTTP/1.1 request over a `TcpStream` to that port, under a
+//! Every `WebDriver` call is one HTTP/1.1 request over a `TcpStream` to that port, under a
 //! deadline ([`Browser::call_timeout`]). The browser resolves no name (every host maps to
 //! nothing), so a page can reach nothing but what the test serves it; pages are opened as
 //! `file://` URLs. Dropping the [`Browser`] ends the session (Chromium exits) and kills
@@ -25,6 +25,7 @@
 mod base64;
 mod http;
 
+use std::fmt::Write as _;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -41,7 +42,7 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// The window size of the session, in CSS pixels.
 pub const WINDOW: (u32, u32) = (1400, 1000);
 
-/// How long one WebDriver call may take by default (a page load included).
+/// How long one `WebDriver` call may take by default (a page load included).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long chromedriver may take to answer its status as ready.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -56,7 +57,7 @@ pub fn available() -> bool {
     Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists()
 }
 
-/// An element of the page, as WebDriver names it.
+/// An element of the page, as `WebDriver` names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Element(String);
 
@@ -111,13 +112,13 @@ impl Browser {
     }
 
     fn start_once() -> io::Result<Self> {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+            .local_addr()?
+            .port();
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let driver = spawn_driver(port)?;
-        let profile = std::env::temp_dir().join(format!(
-            "testbed-chromium-{}-{port}",
-            std::process::id()
-        ));
+        let profile =
+            std::env::temp_dir().join(format!("testbed-chromium-{}-{port}", std::process::id()));
         let mut b = Self {
             driver,
             addr,
@@ -130,7 +131,7 @@ impl Browser {
         Ok(b)
     }
 
-    /// Sets how long each later WebDriver call may take (30 s unless set).
+    /// Sets how long each later `WebDriver` call may take (30 s unless set).
     #[must_use]
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
@@ -152,7 +153,10 @@ impl Browser {
             if Instant::now() >= deadline {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
-                    format!("chromedriver on {} not ready within {START_TIMEOUT:?}", self.addr),
+                    format!(
+                        "chromedriver on {} not ready within {START_TIMEOUT:?}",
+                        self.addr
+                    ),
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -194,12 +198,15 @@ impl Browser {
             .ok_or_else(|| other(format!("no session id in {v}")))
     }
 
-    /// One WebDriver call: its `value`, or the WebDriver error as an `io::Error`.
+    /// One `WebDriver` call: its `value`, or the `WebDriver` error as an `io::Error`.
     fn call(&self, method: &str, path: &str, body: Option<&Value>) -> io::Result<Value> {
         let text = body.map(Value::to_string);
         let r = http::request(self.addr, method, path, text.as_deref(), self.call_timeout)?;
         let v: Value = serde_json::from_slice(&r.body).map_err(|e| {
-            other(format!("{method} {path}: HTTP {} with a body that is not JSON: {e}", r.status))
+            other(format!(
+                "{method} {path}: HTTP {} with a body that is not JSON: {e}",
+                r.status
+            ))
         })?;
         if r.status != 200 {
             return Err(other(format!(
@@ -230,7 +237,7 @@ impl Browser {
     ///
     /// # Errors
     ///
-    /// When none does (WebDriver's `no such element`).
+    /// When none does (`WebDriver`'s `no such element`).
     pub fn find(&self, selector: &str) -> io::Result<Element> {
         let v = self.session_call(
             "POST",
@@ -262,8 +269,12 @@ impl Browser {
     ///
     /// When the element cannot be clicked (hidden, covered).
     pub fn click(&self, el: &Element) -> io::Result<()> {
-        self.session_call("POST", &format!("/element/{}/click", el.0), Some(&json!({})))
-            .map(drop)
+        self.session_call(
+            "POST",
+            &format!("/element/{}/click", el.0),
+            Some(&json!({})),
+        )
+        .map(drop)
     }
 
     /// Moves the mouse over the centre of `el` (a hover), then releases the input state.
@@ -336,7 +347,9 @@ impl Browser {
     /// When the call fails or the answer is not base64.
     pub fn screenshot(&self) -> io::Result<Vec<u8>> {
         let v = self.session_call("GET", "/screenshot", None)?;
-        let text = v.as_str().ok_or_else(|| other("the screenshot is not a string"))?;
+        let text = v
+            .as_str()
+            .ok_or_else(|| other("the screenshot is not a string"))?;
         base64::decode(text).ok_or_else(|| other("the screenshot is not base64"))
     }
 
@@ -404,7 +417,7 @@ fn percent_path(path: &str) -> String {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -435,6 +448,9 @@ mod tests {
 
     #[test]
     fn file_urls_encode_what_a_path_may_hold() {
-        assert_eq!(percent_path("/tmp/a b/map#1.html"), "/tmp/a%20b/map%231.html");
+        assert_eq!(
+            percent_path("/tmp/a b/map#1.html"),
+            "/tmp/a%20b/map%231.html"
+        );
     }
 }

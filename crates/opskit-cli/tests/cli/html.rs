@@ -97,7 +97,10 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
         return;
     }
     if !testbed::browser::available() {
-        assert!(!testbed::in_ci(), "CI must have chromium and chromium-driver");
+        assert!(
+            !testbed::in_ci(),
+            "CI must have chromium and chromium-driver"
+        );
         eprintln!("!!! SKIPPED: no chromium/chromedriver (cargo xtask setup installs them)");
         return;
     }
@@ -111,16 +114,46 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
     let out = net
         .command("src", env!("CARGO_BIN_EXE_opskit"))
         .unwrap()
-        .args(["trace", web.as_str(), "--json", "--probe-timeout", "0.5", "-p", "80,443"])
+        .args([
+            "trace",
+            web.as_str(),
+            "--json",
+            "--probe-timeout",
+            "0.5",
+            "-p",
+            "80,443",
+        ])
         .arg("--html")
         .arg(&direct)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    label(&mut report, &r1, 64496, "OPSKIT-LAB campus edge", "r1.lab.test");
-    label(&mut report, &r3, 64500, "TRANSIT-ONE backbone", "r3.transit.test");
-    label(&mut report, &web, 64500, "TRANSIT-ONE backbone", "web.transit.test");
+    label(
+        &mut report,
+        &r1,
+        64496,
+        "OPSKIT-LAB campus edge",
+        "r1.lab.test",
+    );
+    label(
+        &mut report,
+        &r3,
+        64500,
+        "TRANSIT-ONE backbone",
+        "r3.transit.test",
+    );
+    label(
+        &mut report,
+        &web,
+        64500,
+        "TRANSIT-ONE backbone",
+        "web.transit.test",
+    );
     let json_path = dir.path().join("labelled.json");
     std::fs::write(&json_path, report.to_string()).unwrap();
     let page = dir.path().join("map.html");
@@ -135,7 +168,9 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
 
     load(&browser, &page);
     // Hovering a node shows its detail: address, name, AS, and RTTs per trace.
-    browser.hover(&browser.find(&format!("#{}", node_id(&r3))).unwrap()).unwrap();
+    browser
+        .hover(&browser.find(&format!("#{}", node_id(&r3))).unwrap())
+        .unwrap();
     let detail = browser.text(&browser.find("#detail").unwrap()).unwrap();
     for want in [
         r3.as_str(),
@@ -152,7 +187,12 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
 
     // A legend entry shows its trace and dims the other.
     let legend = browser.find("#legend-1 text").unwrap();
-    assert!(browser.text(&legend).unwrap().starts_with(&format!("{web}:443")));
+    assert!(
+        browser
+            .text(&legend)
+            .unwrap()
+            .starts_with(&format!("{web}:443"))
+    );
     browser.click(&legend).unwrap();
     let edges = js(
         &browser,
@@ -174,7 +214,10 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
     let status = browser.find("#focus-status").unwrap();
     assert_eq!(browser.text(&status).unwrap(), format!("Showing {web}:443"));
     browser.click(&legend).unwrap();
-    assert!((shown(&browser, "legend-0").1 - 1.0).abs() < 1e-9, "a second click clears it");
+    assert!(
+        (shown(&browser, "legend-0").1 - 1.0).abs() < 1e-9,
+        "a second click clears it"
+    );
 
     // The search finds an address, and a name.
     let search = browser.find("#search").unwrap();
@@ -182,28 +225,45 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
     let status = browser.find("#search-status").unwrap();
     assert_eq!(browser.text(&status).unwrap(), "1 match");
     let class = browser
-        .attribute(&browser.find(&format!("#{}", node_id(&r1))).unwrap(), "class")
+        .attribute(
+            &browser.find(&format!("#{}", node_id(&r1))).unwrap(),
+            "class",
+        )
         .unwrap()
         .unwrap();
     assert!(class.split(' ').any(|c| c == "match"), "{class}");
     let title = browser.find("#detail h2").unwrap();
     assert_eq!(browser.text(&title).unwrap(), r1);
-    js(&browser, "var s = document.getElementById('search'); s.value = '';\
-                  s.dispatchEvent(new Event('input'));", &[]);
+    js(
+        &browser,
+        "var s = document.getElementById('search'); s.value = '';\
+                  s.dispatchEvent(new Event('input'));",
+        &[],
+    );
     browser.type_text(&search, "r3.transit").unwrap();
     assert_eq!(browser.text(&status).unwrap(), "1 match");
-    js(&browser, "var s = document.getElementById('search'); s.value = '';\
-                  s.dispatchEvent(new Event('input'));", &[]);
+    js(
+        &browser,
+        "var s = document.getElementById('search'); s.value = '';\
+                  s.dispatchEvent(new Event('input'));",
+        &[],
+    );
 
     // The AS view folds AS64500 (r3 and web) into one node.
     assert!(!shown(&browser, "as-node-64500").0);
-    browser.click(&browser.find("#as-view-toggle").unwrap()).unwrap();
+    browser
+        .click(&browser.find("#as-view-toggle").unwrap())
+        .unwrap();
     assert!(shown(&browser, "as-node-64500").0);
     assert!(!shown(&browser, &node_id(&r3)).0 && !shown(&browser, &node_id(&web)).0);
-    browser.hover(&browser.find("#as-node-64500").unwrap()).unwrap();
+    browser
+        .hover(&browser.find("#as-node-64500").unwrap())
+        .unwrap();
     let detail = browser.text(&browser.find("#detail").unwrap()).unwrap();
     assert!(detail.contains(&r3) && detail.contains(&web), "{detail}");
-    browser.click(&browser.find("#as-view-toggle").unwrap()).unwrap();
+    browser
+        .click(&browser.find("#as-view-toggle").unwrap())
+        .unwrap();
     assert!(shown(&browser, &node_id(&r3)).0);
 
     // A screenshot shows the map: mostly white, but with the map's colours in it.
@@ -235,14 +295,20 @@ fn check_screenshot(png: &[u8]) {
             ink += 1;
         }
         // The endpoint's fill, #c8ecc8.
-        if (i32::from(r) - 0xc8).abs() < 6 && (i32::from(g) - 0xec).abs() < 6 && (i32::from(b) - 0xc8).abs() < 6 {
+        if (i32::from(r) - 0xc8).abs() < 6
+            && (i32::from(g) - 0xec).abs() < 6
+            && (i32::from(b) - 0xc8).abs() < 6
+        {
             green += 1;
         }
     }
     let total = (w * h) as usize;
     assert!(ink * 50 > total, "only {ink} of {total} pixels drawn");
     assert!(colours.len() > 50, "only {} colours", colours.len());
-    assert!(green > 200, "the endpoint is not in the screenshot ({green} pixels)");
+    assert!(
+        green > 200,
+        "the endpoint is not in the screenshot ({green} pixels)"
+    );
 }
 
 #[test]
@@ -251,7 +317,10 @@ fn hostile_names_never_run_as_script() {
         return;
     }
     if !testbed::browser::available() {
-        assert!(!testbed::in_ci(), "CI must have chromium and chromium-driver");
+        assert!(
+            !testbed::in_ci(),
+            "CI must have chromium and chromium-driver"
+        );
         eprintln!("!!! SKIPPED: no chromium/chromedriver (cargo xtask setup installs them)");
         return;
     }
@@ -269,7 +338,11 @@ fn hostile_names_never_run_as_script() {
         .args(["trace", web.as_str(), "--json", "--probe-timeout", "0.5"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut report: Value = serde_json::from_slice(&out.stdout).unwrap();
     label(&mut report, &r1, 64496, IMG, SCRIPT);
     label(&mut report, &r3, 64500, SCRIPT, SVG);
@@ -282,17 +355,29 @@ fn hostile_names_never_run_as_script() {
 
     let browser = Browser::start().unwrap();
     load(&browser, &page);
-    browser.hover(&browser.find(&format!("#{}", node_id(&r1))).unwrap()).unwrap();
-    browser.hover(&browser.find(&format!("#{}", node_id(&r3))).unwrap()).unwrap();
-    browser.hover(&browser.find(&format!("#{}", node_id(&r1))).unwrap()).unwrap();
+    browser
+        .hover(&browser.find(&format!("#{}", node_id(&r1))).unwrap())
+        .unwrap();
+    browser
+        .hover(&browser.find(&format!("#{}", node_id(&r3))).unwrap())
+        .unwrap();
+    browser
+        .hover(&browser.find(&format!("#{}", node_id(&r1))).unwrap())
+        .unwrap();
     let detail = browser.text(&browser.find("#detail").unwrap()).unwrap();
     assert!(detail.contains(&format!("AS64496 {IMG}")), "{detail}");
     assert!(detail.contains(SCRIPT), "{detail}");
-    browser.click(&browser.find("#as-view-toggle").unwrap()).unwrap();
-    browser.hover(&browser.find("#as-node-64500").unwrap()).unwrap();
+    browser
+        .click(&browser.find("#as-view-toggle").unwrap())
+        .unwrap();
+    browser
+        .hover(&browser.find("#as-node-64500").unwrap())
+        .unwrap();
     let detail = browser.text(&browser.find("#detail").unwrap()).unwrap();
     assert!(detail.contains(SCRIPT), "{detail}");
-    let legend = browser.text(&browser.find("#legend-0 text").unwrap()).unwrap();
+    let legend = browser
+        .text(&browser.find("#legend-0 text").unwrap())
+        .unwrap();
     assert!(legend.starts_with(SVG), "{legend}");
     let dom = js(
         &browser,

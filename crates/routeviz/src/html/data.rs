@@ -125,7 +125,11 @@ pub(crate) fn build(graph: &RouteGraph, layout: &Layout) -> Data {
     let mut nodes = Vec::with_capacity(graph.node_count());
     let mut by_as: BTreeMap<u32, Vec<(NodeId, &Node)>> = BTreeMap::new();
     for (id, node) in graph.node_ids() {
-        let mut traces: Vec<usize> = through.remove(&id).unwrap_or_default().into_iter().collect();
+        let mut traces: Vec<usize> = through
+            .remove(&id)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         traces.extend(node.visits.iter().map(|v| v.trace));
         traces.sort_unstable();
         traces.dedup();
@@ -211,7 +215,8 @@ fn node_fields(graph: &RouteGraph, node: &Node) -> Vec<Field> {
             ));
             fields.push(Field::new(
                 "AS",
-                node.asn.map_or_else(|| "-".to_owned(), |a| graph.as_label(a)),
+                node.asn
+                    .map_or_else(|| "-".to_owned(), |a| graph.as_label(a)),
             ));
         }
         NodeKind::Unknown => {
@@ -345,8 +350,8 @@ mod tests {
 
     #[test]
     fn island_escapes_what_could_end_the_element() {
-        let json = serde_json::to_string(&["</script><script>alert(1)</script>", "<!--", "a&b"])
-            .unwrap();
+        let json =
+            serde_json::to_string(&["</script><script>alert(1)</script>", "<!--", "a&b"]).unwrap();
         let island = escape_island(&json);
         assert!(!island.contains('<') && !island.contains('>') && !island.contains('&'));
         let back: Vec<String> = serde_json::from_str(&island).unwrap();

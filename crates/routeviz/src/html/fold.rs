@@ -9,7 +9,8 @@
 
 #![allow(
     clippy::cast_precision_loss,
-    reason = "counts of hops turned into line widths"
+    clippy::too_many_lines,
+    reason = "counts of hops turned into line widths; the writer reads best top to bottom"
 )]
 
 use std::collections::{BTreeSet, HashMap};
@@ -54,29 +55,30 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, (ox, oy): (f64, f64)) -
     for p in &placed {
         let id = format!("node-{}", graph.occurrence_key(p.node, p.ttl));
         let (x, y) = (ox + p.x, oy + p.y);
-        match graph.node(p.node).and_then(|n| n.asn) {
-            Some(asn) => {
-                let e = extent
-                    .entry(asn)
-                    .or_insert((f64::MAX, f64::MAX, f64::MIN, f64::MIN, BTreeSet::new()));
-                e.0 = e.0.min(x - p.w / 2.0);
-                e.1 = e.1.min(y - p.h / 2.0);
-                e.2 = e.2.max(x + p.w / 2.0);
-                e.3 = e.3.max(y + p.h / 2.0);
-                e.4.insert(p.node.index());
-                group_of.insert(id, as_node_id(asn));
-            }
-            None => {
-                places.insert(
-                    id.clone(),
-                    Place {
-                        x,
-                        y,
-                        half_h: p.h / 2.0,
-                    },
-                );
-                group_of.insert(id.clone(), id);
-            }
+        if let Some(asn) = graph.node(p.node).and_then(|n| n.asn) {
+            let e = extent.entry(asn).or_insert((
+                f64::MAX,
+                f64::MAX,
+                f64::MIN,
+                f64::MIN,
+                BTreeSet::new(),
+            ));
+            e.0 = e.0.min(x - p.w / 2.0);
+            e.1 = e.1.min(y - p.h / 2.0);
+            e.2 = e.2.max(x + p.w / 2.0);
+            e.3 = e.3.max(y + p.h / 2.0);
+            e.4.insert(p.node.index());
+            group_of.insert(id, as_node_id(asn));
+        } else {
+            places.insert(
+                id.clone(),
+                Place {
+                    x,
+                    y,
+                    half_h: p.h / 2.0,
+                },
+            );
+            group_of.insert(id.clone(), id);
         }
     }
     let as_rank: HashMap<u32, usize> = graph

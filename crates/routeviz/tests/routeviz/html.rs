@@ -89,37 +89,58 @@ fn one_page_that_loads_nothing_under_a_strict_policy() {
         "<meta http-equiv=\"Content-Security-Policy\" content=\"",
         "\"",
     );
-    assert!(csp.starts_with("default-src 'none'; script-src 'sha256-"), "{csp}");
+    assert!(
+        csp.starts_with("default-src 'none'; script-src 'sha256-"),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe") && !csp.contains("nonce"), "{csp}");
     // Every inline script and style sheet is allowed by its hash, and nothing else is.
-    let scripts: Vec<&str> = page.split("<script>").skip(1).map(|s| s.split("</script>").next().unwrap()).collect();
+    let scripts: Vec<&str> = page
+        .split("<script>")
+        .skip(1)
+        .map(|s| s.split("</script>").next().unwrap())
+        .collect();
     assert_eq!(scripts.len(), 1, "one script besides the data island");
-    let styles: Vec<&str> = page.split("<style>").skip(1).map(|s| s.split("</style>").next().unwrap()).collect();
+    let styles: Vec<&str> = page
+        .split("<style>")
+        .skip(1)
+        .map(|s| s.split("</style>").next().unwrap())
+        .collect();
     assert_eq!(styles.len(), 2, "the page's and the map's style sheets");
     let mut hashes: Vec<String> = scripts.iter().chain(&styles).map(|t| csp_hash(t)).collect();
     for h in &hashes {
         assert!(csp.contains(h.as_str()), "{h} not in {csp}");
     }
     hashes.sort();
-    let mut named: Vec<&str> = csp.split([' ', ';']).filter(|s| s.starts_with("'sha256-")).collect();
+    let mut named: Vec<&str> = csp
+        .split([' ', ';'])
+        .filter(|s| s.starts_with("'sha256-"))
+        .collect();
     named.sort_unstable();
     assert_eq!(hashes, named);
     assert_eq!(page.matches("<script").count(), 2);
     // No fetch: no URL but the SVG namespace, no source or link attribute, no inline style or
     // event handler attribute.
     let without_ns = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
-    for needle in ["http:", "https:", "://", " src=", "href=", " style=", "<link", "<img", "@import", "url("] {
+    for needle in [
+        "http:", "https:", "://", " src=", "href=", " style=", "<link", "<img", "@import", "url(",
+    ] {
         assert!(!without_ns.contains(needle), "{needle} in the page");
     }
     assert!(
-        !without_ns.split_whitespace().any(|w| w.starts_with("on") && w.contains('=')),
+        !without_ns
+            .split_whitespace()
+            .any(|w| w.starts_with("on") && w.contains('=')),
         "an event handler attribute"
     );
     // The map inside is the SVG, with the AS-level view added under its nodes.
     let svg = between(&page, "<div id=\"map\">\n", "</div>");
     assert!(svg.starts_with("<svg xmlns="));
     let doc = roxmltree::Document::parse(svg).expect("the inline map is well-formed XML");
-    assert!(doc.descendants().any(|n| n.attribute("id") == Some("as-node-64500")));
+    assert!(
+        doc.descendants()
+            .any(|n| n.attribute("id") == Some("as-node-64500"))
+    );
     assert!(svg.find("id=\"as-view\"").unwrap() < svg.find("id=\"nodes\"").unwrap());
 }
 
@@ -143,7 +164,13 @@ fn the_island_holds_each_nodes_detail() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|n| n["ids"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()))
+        .flat_map(|n| {
+            n["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_str().unwrap())
+        })
         .collect();
     let mut a = drawn.clone();
     let mut b = named.clone();
@@ -165,7 +192,13 @@ fn the_island_holds_each_nodes_detail() {
     assert_eq!(visits[0]["rtt"], "1.5 / 2.0 / 2.5 ms");
     assert_eq!(visits[1]["rtt"], "1.5 / 1.5 / 1.5 ms");
     assert_eq!(core["traces"], serde_json::json!([0, 1]));
-    assert!(core["terms"].as_array().unwrap().iter().any(|t| t == "as64500"));
+    assert!(
+        core["terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "as64500")
+    );
 
     let web = entry(&data, "node-198-19-10-20");
     assert_eq!(web["kind"], "endpoint");
@@ -201,7 +234,11 @@ fn hostile_names_never_become_markup() {
         r.name = Some(HOSTILE[(k + 1) % 3].to_owned());
     }
     let page = page_of(&set);
-    assert_eq!(page.matches("<script").count(), 2, "no script element but ours");
+    assert_eq!(
+        page.matches("<script").count(),
+        2,
+        "no script element but ours"
+    );
     assert!(!page.contains("<img") && !page.contains("<!--"));
     let island_text = between(
         &page,

@@ -1,4 +1,4 @@
-//! Standard base64 decoding (RFC 4648 §4), for WebDriver's screenshots.
+//! Standard base64 decoding (RFC 4648 §4), for `WebDriver`'s screenshots.
 
 /// The bytes `text` encodes, or `None` when it is not padded standard base64.
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {

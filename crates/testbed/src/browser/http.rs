@@ -2,6 +2,7 @@
 //! step under one deadline. The response parser is sans-IO ([`parse`]) so that it is tested
 //! on bytes; [`request`] is the thin transport over `TcpStream`.
 
+use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -39,11 +40,14 @@ fn bad(what: impl Into<String>) -> io::Error {
 pub(crate) fn parse(buf: &[u8], eof: bool) -> io::Result<Parsed> {
     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         if eof {
-            return Err(bad("the connection closed before the response headers ended"));
+            return Err(bad(
+                "the connection closed before the response headers ended",
+            ));
         }
         return Ok(Parsed::Incomplete);
     };
-    let head = std::str::from_utf8(&buf[..end]).map_err(|_| bad("response headers are not UTF-8"))?;
+    let head =
+        std::str::from_utf8(&buf[..end]).map_err(|_| bad("response headers are not UTF-8"))?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let mut parts = status_line.splitn(3, ' ');
@@ -64,7 +68,11 @@ pub(crate) fn parse(buf: &[u8], eof: bool) -> io::Result<Parsed> {
         };
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
-            length = Some(value.parse().map_err(|_| bad(format!("bad Content-Length {value:?}")))?);
+            length = Some(
+                value
+                    .parse()
+                    .map_err(|_| bad(format!("bad Content-Length {value:?}")))?,
+            );
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value.to_ascii_lowercase().contains("chunked");
         }
@@ -72,7 +80,9 @@ pub(crate) fn parse(buf: &[u8], eof: bool) -> io::Result<Parsed> {
     let body = &buf[end + 4..];
     if chunked {
         return dechunk(body, eof).map(|b| {
-            b.map_or(Parsed::Incomplete, |body| Parsed::Done(Response { status, body }))
+            b.map_or(Parsed::Incomplete, |body| {
+                Parsed::Done(Response { status, body })
+            })
         });
     }
     match length {
@@ -84,12 +94,11 @@ pub(crate) fn parse(buf: &[u8], eof: bool) -> io::Result<Parsed> {
             "the connection closed after {} of {n} body bytes",
             body.len()
         ))),
-        Some(_) => Ok(Parsed::Incomplete),
         None if eof => Ok(Parsed::Done(Response {
             status,
             body: body.to_vec(),
         })),
-        None => Ok(Parsed::Incomplete),
+        Some(_) | None => Ok(Parsed::Incomplete),
     }
 }
 
@@ -98,7 +107,11 @@ fn dechunk(mut rest: &[u8], eof: bool) -> io::Result<Option<Vec<u8>>> {
     let mut out = Vec::new();
     loop {
         let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") else {
-            return if eof { Err(bad("truncated chunk size")) } else { Ok(None) };
+            return if eof {
+                Err(bad("truncated chunk size"))
+            } else {
+                Ok(None)
+            };
         };
         let size_text = std::str::from_utf8(&rest[..nl]).map_err(|_| bad("bad chunk size"))?;
         let size_text = size_text.split(';').next().unwrap_or_default().trim();
@@ -109,7 +122,11 @@ fn dechunk(mut rest: &[u8], eof: bool) -> io::Result<Option<Vec<u8>>> {
             return Ok(Some(out));
         }
         if data.len() < size + 2 {
-            return if eof { Err(bad("truncated chunk")) } else { Ok(None) };
+            return if eof {
+                Err(bad("truncated chunk"))
+            } else {
+                Ok(None)
+            };
         }
         out.extend_from_slice(&data[..size]);
         rest = &data[size + 2..];
@@ -122,7 +139,7 @@ pub(crate) fn encode(method: &str, addr: SocketAddr, path: &str, body: Option<&s
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if (method != "GET" && method != "DELETE") || !body.is_empty() {
         req.push_str("Content-Type: application/json; charset=utf-8\r\n");
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        let _ = write!(req, "Content-Length: {}\r\n", body.len());
     }
     req.push_str("\r\n");
     req.push_str(body);
@@ -158,13 +175,18 @@ pub(crate) fn request(
     stream.set_write_timeout(Some(left()?))?;
     stream.write_all(&encode(method, addr, path, body))?;
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 64 * 1024];
+    let mut chunk = vec![0u8; 64 * 1024];
     loop {
         stream.set_read_timeout(Some(left()?))?;
         let n = match stream.read(&mut chunk) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 left()?;
                 continue;
             }
@@ -172,7 +194,9 @@ pub(crate) fn request(
         };
         buf.extend_from_slice(&chunk[..n]);
         if buf.len() > MAX_RESPONSE {
-            return Err(bad(format!("{method} {path}: response over {MAX_RESPONSE} bytes")));
+            return Err(bad(format!(
+                "{method} {path}: response over {MAX_RESPONSE} bytes"
+            )));
         }
         if let Parsed::Done(r) = parse(&buf, n == 0)? {
             return Ok(r);
@@ -186,12 +210,19 @@ mod tests {
 
     #[test]
     fn content_length_bodies_wait_for_every_byte() {
-        let full = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\nhello";
+        let full =
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\nhello";
         assert_eq!(parse(&full[..20], false).unwrap(), Parsed::Incomplete);
-        assert_eq!(parse(&full[..full.len() - 1], false).unwrap(), Parsed::Incomplete);
+        assert_eq!(
+            parse(&full[..full.len() - 1], false).unwrap(),
+            Parsed::Incomplete
+        );
         assert_eq!(
             parse(full, false).unwrap(),
-            Parsed::Done(Response { status: 200, body: b"hello".to_vec() })
+            Parsed::Done(Response {
+                status: 200,
+                body: b"hello".to_vec()
+            })
         );
         assert!(parse(&full[..full.len() - 1], true).is_err());
     }
@@ -201,14 +232,20 @@ mod tests {
         let chunked = b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
         assert_eq!(
             parse(chunked, false).unwrap(),
-            Parsed::Done(Response { status: 404, body: b"abcde".to_vec() })
+            Parsed::Done(Response {
+                status: 404,
+                body: b"abcde".to_vec()
+            })
         );
         assert_eq!(parse(&chunked[..60], false).unwrap(), Parsed::Incomplete);
         let closed = b"HTTP/1.0 200 OK\r\n\r\n{}";
         assert_eq!(parse(closed, false).unwrap(), Parsed::Incomplete);
         assert_eq!(
             parse(closed, true).unwrap(),
-            Parsed::Done(Response { status: 200, body: b"{}".to_vec() })
+            Parsed::Done(Response {
+                status: 200,
+                body: b"{}".to_vec()
+            })
         );
     }
 
@@ -221,7 +258,11 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         ] {
-            assert!(parse(bad, true).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(
+                parse(bad, true).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         assert!(parse(b"HTTP/1.1 200", true).is_err());
     }
