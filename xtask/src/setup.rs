@@ -9,7 +9,7 @@ use crate::run::{Step, succeeds};
 /// Debian packages: librrd and its tools, clamd and its test files, the namespace testbed's
 /// tools, the benchmark and oracle peers (dublin-traceroute for NATs, dnsmasq's binary without
 /// its system service for reverse DNS), the font routeviz bundles a copy of, and headless
-/// Chromium with its WebDriver for the browser tests of the HTML route report.
+/// Chromium with its `WebDriver` for the browser tests of the HTML route report.
 const APT: &[&str] = &[
     "pkg-config",
     "libclang-dev",

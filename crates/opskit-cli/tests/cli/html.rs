@@ -3,6 +3,12 @@
 //! with no console error, hovered, filtered by trace, searched, folded by AS, screenshotted,
 //! and fed hostile names that must stay text.
 
+#![allow(
+    clippy::many_single_char_names,
+    clippy::too_many_lines,
+    reason = "test code: pixel channels, and one walk through the page in one browser session"
+)]
+
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -311,6 +317,11 @@ fn check_screenshot(png: &[u8]) {
     );
 }
 
+/// Hostile names: an AS name, a PTR name and a target.
+const IMG: &str = "<img src=x onerror=\"window.pwned=1\">";
+const SCRIPT: &str = "</script><script>window.pwned=2</script>";
+const SVG: &str = "<svg onload=window.pwned=3>";
+
 #[test]
 fn hostile_names_never_run_as_script() {
     if !testbed::require_root("opskit html hostile_names_never_run_as_script") {
@@ -324,9 +335,6 @@ fn hostile_names_never_run_as_script() {
         eprintln!("!!! SKIPPED: no chromium/chromedriver (cargo xtask setup installs them)");
         return;
     }
-    const IMG: &str = "<img src=x onerror=\"window.pwned=1\">";
-    const SCRIPT: &str = "</script><script>window.pwned=2</script>";
-    const SVG: &str = "<svg onload=window.pwned=3>";
     let net = network();
     let web = net.address("web", Family::V4).unwrap().to_string();
     let truth = net.ground_truth(web.parse().unwrap()).unwrap();
