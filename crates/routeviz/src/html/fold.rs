@@ -1,9 +1,10 @@
 //! The AS-level view of the HTML report: each AS folded into one node, drawn over the map's
 //! own layout (the layout algorithm is not run again).
 //!
-//! A folded AS sits at the centre of the bounding box of its members' occurrences, sized to
-//! its label; nodes outside any AS (silent hops, unreached hosts, addresses without an AS)
-//! keep their place. One line joins two of these groups when some trace steps from one to
+//! A folded AS sits on the row nearest the centre of its members' occurrences, sized to its
+//! label, as near their centre as the row leaves room for (nodes outside any AS and folded
+//! ASes placed before it are never overlapped: it moves right of them); nodes outside any AS
+//! (silent hops, unreached hosts, addresses without an AS) keep their place. One line joins two of these groups when some trace steps from one to
 //! the other, carrying every such trace in `data-traces`. The page hides the per-address map
 //! and shows this group when the view is switched.
 
@@ -13,7 +14,7 @@
     reason = "counts of hops turned into line widths; the writer reads best top to bottom"
 )]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use crate::graph::RouteGraph;
@@ -28,6 +29,8 @@ use crate::text::{self, xml_escape};
 const FONT: f64 = 12.0;
 const MAX_LABEL_W: f64 = 280.0;
 const NODE_H: f64 = 38.0;
+/// The least room between two nodes of a row.
+const GAP: f64 = 12.0;
 
 /// A group's centre and half height.
 #[derive(Clone, Copy)]
@@ -43,15 +46,25 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// The index of the row in `rows` nearest `y` (0 without rows).
+fn nearest(rows: &[f64], y: f64) -> usize {
+    rows.iter()
+        .enumerate()
+        .min_by(|a, b| (a.1 - y).abs().total_cmp(&(b.1 - y).abs()))
+        .map_or(0, |(i, _)| i)
+}
+
 /// The `<g id="as-view">` group of the map, in SVG coordinates (`origin` is the drawing's).
 pub(crate) fn write(graph: &RouteGraph, layout: &Layout, (ox, oy): (f64, f64)) -> String {
     let placed = layout.nodes();
     // Each occurrence's group: its AS's folded node, or itself.
     let mut group_of: HashMap<String, String> = HashMap::new();
     let mut places: HashMap<String, Place> = HashMap::new();
-    // Per AS: the bounding box of its members and how many addresses it has.
-    let mut extent: std::collections::BTreeMap<u32, (f64, f64, f64, f64, BTreeSet<usize>)> =
-        std::collections::BTreeMap::new();
+    // What is taken on each row (by the row's index): the nodes outside any AS stay put.
+    let rows: Vec<f64> = layout.ttls().map(|t| oy + layout.row_y(t)).collect();
+    let mut taken: Vec<Vec<(f64, f64)>> = vec![Vec::new(); rows.len()];
+    // Per AS: the bounding box of its members and its addresses.
+    let mut extent: BTreeMap<u32, (f64, f64, f64, f64, BTreeSet<usize>)> = BTreeMap::new();
     for p in &placed {
         let id = format!("node-{}", graph.occurrence_key(p.node, p.ttl));
         let (x, y) = (ox + p.x, oy + p.y);
@@ -70,6 +83,7 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, (ox, oy): (f64, f64)) -
             e.4.insert(p.node.index());
             group_of.insert(id, as_node_id(asn));
         } else {
+            taken[nearest(&rows, y)].push((x - p.w / 2.0, x + p.w / 2.0));
             places.insert(
                 id.clone(),
                 Place {
@@ -87,10 +101,39 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, (ox, oy): (f64, f64)) -
         .enumerate()
         .map(|(i, a)| (*a, i))
         .collect();
+    // The folded nodes, left to right as their members lie.
+    let mut folded: Vec<(u32, f64, f64, usize)> = extent
+        .iter()
+        .map(|(asn, (x0, y0, x1, y1, members))| {
+            (
+                *asn,
+                f64::midpoint(*x0, *x1),
+                f64::midpoint(*y0, *y1),
+                members.len(),
+            )
+        })
+        .collect();
+    folded.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     let mut nodes = String::new();
-    for (asn, (x0, y0, x1, y1, members)) in &extent {
-        let (cx, cy) = (f64::midpoint(*x0, *x1), f64::midpoint(*y0, *y1));
-        let id = as_node_id(*asn);
+    for (asn, want_x, want_y, members) in folded {
+        let label = graph.as_label(asn);
+        let shown = text::fit(&label, FONT, MAX_LABEL_W);
+        let count = format!("{members} address{}", if members == 1 { "" } else { "es" });
+        let w = text::width(&shown, FONT).max(text::width(&count, FONT - 1.0)) + 20.0;
+        // On the row nearest the centre of its members, right of whatever is in the way.
+        let row = nearest(&rows, want_y);
+        let cy = rows.get(row).copied().unwrap_or(want_y);
+        let mut cx = want_x;
+        while let Some(&(_, right)) = taken.get(row).and_then(|t| {
+            t.iter()
+                .find(|(l, r)| cx - w / 2.0 - GAP < *r && cx + w / 2.0 + GAP > *l)
+        }) {
+            cx = right + GAP + w / 2.0;
+        }
+        if let Some(t) = taken.get_mut(row) {
+            t.push((cx - w / 2.0, cx + w / 2.0));
+        }
+        let id = as_node_id(asn);
         places.insert(
             id.clone(),
             Place {
@@ -99,15 +142,7 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, (ox, oy): (f64, f64)) -
                 half_h: NODE_H / 2.0,
             },
         );
-        let label = graph.as_label(*asn);
-        let shown = text::fit(&label, FONT, MAX_LABEL_W);
-        let count = format!(
-            "{} address{}",
-            members.len(),
-            if members.len() == 1 { "" } else { "es" }
-        );
-        let w = text::width(&shown, FONT).max(text::width(&count, FONT - 1.0)) + 20.0;
-        let (fill, stroke) = as_colors(as_rank.get(asn).copied().unwrap_or(0));
+        let (fill, stroke) = as_colors(as_rank.get(&asn).copied().unwrap_or(0));
         let _ = writeln!(
             nodes,
             "<g id=\"{id}\" class=\"node as-node as-{asn}\" data-asn=\"{asn}\"><title>{}</title>\

@@ -169,7 +169,8 @@
     search();
   });
 
-  // Pan and zoom, by the viewBox.
+  // Pan and zoom, by the viewBox; the map starts at the top of its pane.
+  svg.setAttribute('preserveAspectRatio', 'xMidYMin meet');
   var base = svg.viewBox.baseVal;
   var home = [base.x, base.y, base.width, base.height];
   var view = home.slice();
