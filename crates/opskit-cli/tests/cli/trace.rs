@@ -34,6 +34,7 @@ fn help_lists_the_options() {
         "--asn-whois",
         "--svg",
         "--png",
+        "--html",
         "--gap-limit",
         "--summary",
         "--rounds",
