@@ -59,8 +59,8 @@ pub(crate) fn write(
     note: Option<&str>,
 ) -> String {
     let (map, _) = svg::write(graph, layout, opts, note);
-    let origin = svg::origin(graph, layout, opts, note);
-    let folded = fold::write(graph, layout, origin);
+    let (_, _, ox, oy) = svg::placement(graph, layout, opts, note);
+    let folded = fold::write(graph, layout, (ox, oy));
     // The folded view goes under the nodes, so that the nodes outside any AS stay on top.
     let map = match map.find("<g id=\"nodes\">") {
         Some(at) => format!("{}{folded}{}", &map[..at], &map[at..]),

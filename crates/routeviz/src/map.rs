@@ -133,7 +133,7 @@ impl RouteMap {
         // until it fits at the smallest scale (each round cuts by the excess, at least one).
         loop {
             let map = Self::laid_out(RouteGraph::of_first(set, k)?, MapReport::of(set.traces, k));
-            let (w, h) = svg::size(&map.graph, &map.layout, opts, map.note.as_deref());
+            let (w, h, _, _) = svg::placement(&map.graph, &map.layout, opts, map.note.as_deref());
             let (wu, hu) = pixels(w, h, MIN_SCALE);
             let area = wu.saturating_mul(hu);
             if (area <= limit && wu <= MAX_PNG_WIDTH) || k == 1 {
@@ -155,7 +155,7 @@ impl RouteMap {
     /// The scale the PNG is drawn at: the options' scale, or with [`RenderOptions::fit`] the
     /// largest scale down to [`MIN_SCALE`] at which it has at most `max_pixels`.
     fn png_scale(&self, opts: &RenderOptions) -> Result<f32> {
-        let (w, h) = svg::size(&self.graph, &self.layout, opts, self.note.as_deref());
+        let (w, h, _, _) = svg::placement(&self.graph, &self.layout, opts, self.note.as_deref());
         let limit = opts.max_pixels;
         let fits = |s: f32| {
             let (wu, hu) = pixels(w, h, s);

@@ -9,26 +9,57 @@
     reason = "test code: pixel channels, and one walk through the page in one browser session"
 )]
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 use testbed::browser::Browser;
-use testbed::netns::{Destination, Family, Topology};
+use testbed::netns::{Family, Topology};
 
-fn opskit() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_opskit"))
+/// The test network (`src — r1 — r2 — r3 — web`, r2 silent, web listening on port 80) and
+/// the addresses of web, r1 and r3.
+struct TestNet {
+    net: Topology,
+    web: String,
+    r1: String,
+    r3: String,
 }
 
-/// `src — r1 — r2 — r3 — web`, r2 silent, web listening on port 80 (443 closed).
-fn network() -> Topology {
-    Topology::builder()
-        .source("src")
-        .routers(["r1", "r3"])
-        .silent_router("r2")
-        .destination("web", Destination::new().listen(80))
-        .chain(["src", "r1", "r2", "r3", "web"])
-        .build()
+/// The network, or `None` with a loud skip when `test` cannot run here (not root, no
+/// browser); in CI both must be there.
+fn network(test: &str) -> Option<TestNet> {
+    if !testbed::require_root(test) {
+        return None;
+    }
+    if !testbed::browser::available() {
+        assert!(
+            !testbed::in_ci(),
+            "CI must have chromium and chromium-driver"
+        );
+        eprintln!("!!! SKIPPED {test}: no chromium/chromedriver (cargo xtask setup installs them)");
+        return None;
+    }
+    let net = crate::routemap::silent_second_router();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    let truth = net.ground_truth(web.parse().unwrap()).unwrap();
+    let r1 = truth.hops[0].addresses()[0].to_string();
+    let r3 = truth.hops[2].addresses()[0].to_string();
+    Some(TestNet { net, web, r1, r3 })
+}
+
+/// `opskit trace WEB --json --probe-timeout 0.5 EXTRA…` in the source namespace: its report.
+fn trace_json(n: &TestNet, extra: &[&std::ffi::OsStr]) -> Value {
+    let out = n
+        .net
+        .command("src", env!("CARGO_BIN_EXE_opskit"))
         .unwrap()
+        .args(["trace", n.web.as_str(), "--json", "--probe-timeout", "0.5"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The SVG id of the node of `addr`.
@@ -52,20 +83,13 @@ fn label(report: &mut Value, addr: &str, asn: u32, as_name: &str, name: &str) {
     }
 }
 
-fn routemap(json: &std::path::Path, html: &std::path::Path) {
-    let out = opskit()
-        .arg("routemap")
-        .arg(json)
-        .arg("-o")
-        .arg(html)
-        .args(["--rtt", "-t", "Routes from src"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// `report` written to `DIR/STEM.json` and drawn by `opskit routemap` to `DIR/STEM.html`.
+fn page_of(report: &Value, dir: &std::path::Path, stem: &str) -> std::path::PathBuf {
+    let json_path = dir.join(format!("{stem}.json"));
+    std::fs::write(&json_path, report.to_string()).unwrap();
+    let page = dir.join(format!("{stem}.html"));
+    crate::routemap::routemap_ok(&[json_path.as_path()], &page);
+    page
 }
 
 /// Opens `page` and checks that its script ran and nothing went to the console as an error.
@@ -99,46 +123,21 @@ fn shown(browser: &Browser, id: &str) -> (bool, f64) {
 
 #[test]
 fn the_report_of_a_real_trace_works_in_a_real_browser() {
-    if !testbed::require_root("opskit html the_report_of_a_real_trace_works_in_a_real_browser") {
+    let Some(n) = network("opskit html the_report_of_a_real_trace_works_in_a_real_browser") else {
         return;
-    }
-    if !testbed::browser::available() {
-        assert!(
-            !testbed::in_ci(),
-            "CI must have chromium and chromium-driver"
-        );
-        eprintln!("!!! SKIPPED: no chromium/chromedriver (cargo xtask setup installs them)");
-        return;
-    }
-    let net = network();
-    let web = net.address("web", Family::V4).unwrap().to_string();
-    let truth = net.ground_truth(web.parse().unwrap()).unwrap();
-    let r1 = truth.hops[0].addresses()[0].to_string();
-    let r3 = truth.hops[2].addresses()[0].to_string();
+    };
+    let (web, r1, r3) = (n.web.clone(), n.r1.clone(), n.r3.clone());
     let dir = tempfile::tempdir().unwrap();
     let direct = dir.path().join("trace.html");
-    let out = net
-        .command("src", env!("CARGO_BIN_EXE_opskit"))
-        .unwrap()
-        .args([
-            "trace",
-            web.as_str(),
-            "--json",
-            "--probe-timeout",
-            "0.5",
-            "-p",
-            "80,443",
-        ])
-        .arg("--html")
-        .arg(&direct)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let mut report = trace_json(
+        &n,
+        &[
+            "-p".as_ref(),
+            "80,443".as_ref(),
+            "--html".as_ref(),
+            direct.as_os_str(),
+        ],
     );
-    let mut report: Value = serde_json::from_slice(&out.stdout).unwrap();
     label(
         &mut report,
         &r1,
@@ -160,10 +159,7 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
         "TRANSIT-ONE backbone",
         "web.transit.test",
     );
-    let json_path = dir.path().join("labelled.json");
-    std::fs::write(&json_path, report.to_string()).unwrap();
-    let page = dir.path().join("map.html");
-    routemap(&json_path, &page);
+    let page = page_of(&report, dir.path(), "map");
 
     let browser = Browser::start().unwrap();
     // What `opskit trace --html` wrote loads as cleanly.
@@ -324,42 +320,16 @@ const SVG: &str = "<svg onload=window.pwned=3>";
 
 #[test]
 fn hostile_names_never_run_as_script() {
-    if !testbed::require_root("opskit html hostile_names_never_run_as_script") {
+    let Some(n) = network("opskit html hostile_names_never_run_as_script") else {
         return;
-    }
-    if !testbed::browser::available() {
-        assert!(
-            !testbed::in_ci(),
-            "CI must have chromium and chromium-driver"
-        );
-        eprintln!("!!! SKIPPED: no chromium/chromedriver (cargo xtask setup installs them)");
-        return;
-    }
-    let net = network();
-    let web = net.address("web", Family::V4).unwrap().to_string();
-    let truth = net.ground_truth(web.parse().unwrap()).unwrap();
-    let r1 = truth.hops[0].addresses()[0].to_string();
-    let r3 = truth.hops[2].addresses()[0].to_string();
-    let out = net
-        .command("src", env!("CARGO_BIN_EXE_opskit"))
-        .unwrap()
-        .args(["trace", web.as_str(), "--json", "--probe-timeout", "0.5"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    };
+    let (r1, r3) = (n.r1.clone(), n.r3.clone());
+    let mut report = trace_json(&n, &[]);
     label(&mut report, &r1, 64496, IMG, SCRIPT);
     label(&mut report, &r3, 64500, SCRIPT, SVG);
     report["traces"][0]["target"] = json!(SVG);
     let dir = tempfile::tempdir().unwrap();
-    let json_path = dir.path().join("hostile.json");
-    std::fs::write(&json_path, report.to_string()).unwrap();
-    let page = dir.path().join("hostile.html");
-    routemap(&json_path, &page);
+    let page = page_of(&report, dir.path(), "hostile");
 
     let browser = Browser::start().unwrap();
     load(&browser, &page);

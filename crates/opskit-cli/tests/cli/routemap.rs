@@ -765,7 +765,7 @@ fn run_mtr(
 }
 
 /// `src — r1 — r2 — r3 — web` of kernel routers, r2 silent, web listening on port 80.
-fn silent_second_router() -> testbed::netns::Topology {
+pub(crate) fn silent_second_router() -> testbed::netns::Topology {
     use testbed::netns::{Destination, Topology};
     Topology::builder()
         .source("src")
@@ -778,7 +778,7 @@ fn silent_second_router() -> testbed::netns::Topology {
 }
 
 /// Runs `opskit routemap INPUTS -o OUTPUT` and asserts that it succeeded.
-fn routemap_ok(inputs: &[&std::path::Path], output: &std::path::Path) {
+pub(crate) fn routemap_ok(inputs: &[&std::path::Path], output: &std::path::Path) {
     let out = opskit()
         .arg("routemap")
         .args(inputs)

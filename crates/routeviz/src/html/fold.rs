@@ -21,7 +21,7 @@ use crate::graph::RouteGraph;
 use crate::html::data::as_node_id;
 use crate::layout::Layout;
 use crate::palette::TraceColors;
-use crate::svg::as_colors;
+use crate::svg::{as_colors, as_ranks};
 use crate::text::{self, xml_escape};
 
 /// The folded node's label font and the widest label drawn before it is cut (the full name
@@ -95,12 +95,7 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, (ox, oy): (f64, f64)) -
             group_of.insert(id.clone(), id);
         }
     }
-    let as_rank: HashMap<u32, usize> = graph
-        .as_names()
-        .keys()
-        .enumerate()
-        .map(|(i, a)| (*a, i))
-        .collect();
+    let as_rank = as_ranks(graph);
     // The folded nodes, left to right as their members lie.
     let mut folded: Vec<(u32, f64, f64, usize)> = extent
         .iter()
