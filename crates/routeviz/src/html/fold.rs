@@ -61,7 +61,8 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, (ox, oy): (f64, f64)) -
     let mut group_of: HashMap<String, String> = HashMap::new();
     let mut places: HashMap<String, Place> = HashMap::new();
     // What is taken on each row (by the row's index): the nodes outside any AS stay put.
-    let rows: Vec<f64> = layout.ttls().map(|t| oy + layout.row_y(t)).collect();
+    let ttls: Vec<u16> = layout.ttls().collect();
+    let rows: Vec<f64> = ttls.iter().map(|&t| oy + layout.row_y(t)).collect();
     let mut taken: Vec<Vec<(f64, f64)>> = vec![Vec::new(); rows.len()];
     // Per AS: the bounding box of its members and its addresses.
     let mut extent: BTreeMap<u32, (f64, f64, f64, f64, BTreeSet<usize>)> = BTreeMap::new();
@@ -140,10 +141,11 @@ pub(crate) fn write(graph: &RouteGraph, layout: &Layout, (ox, oy): (f64, f64)) -
         let (fill, stroke) = as_colors(as_rank.get(&asn).copied().unwrap_or(0));
         let _ = writeln!(
             nodes,
-            "<g id=\"{id}\" class=\"node as-node as-{asn}\" data-asn=\"{asn}\"><title>{}</title>\
+            "<g id=\"{id}\" class=\"node as-node as-{asn}\" data-asn=\"{asn}\" data-ttl=\"{}\"><title>{}</title>\
              <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{NODE_H:.1}\" rx=\"8\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.6\"/>\
              <text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"{FONT}\" text-anchor=\"middle\" fill=\"#222222\">{}</text>\
              <text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"{}\" text-anchor=\"middle\" fill=\"#555555\">{count}</text></g>",
+            ttls.get(row).copied().unwrap_or(0),
             esc(&label),
             cx - w / 2.0,
             cy - NODE_H / 2.0,
