@@ -292,6 +292,42 @@ impl Browser {
         self.session_call("DELETE", "/actions", None).map(drop)
     }
 
+    /// Presses the left button over the centre of `el`, moves the mouse by `dx`, `dy` CSS
+    /// pixels and releases it: a drag.
+    ///
+    /// # Errors
+    ///
+    /// When the actions fail.
+    pub fn drag(&self, el: &Element, dx: i64, dy: i64) -> io::Result<()> {
+        let actions = json!({"actions": [{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [
+                {"type": "pointerMove", "duration": 0, "x": 0, "y": 0, "origin": {ELEMENT_KEY: el.0}},
+                {"type": "pointerDown", "button": 0},
+                {"type": "pointerMove", "duration": 200, "x": dx, "y": dy, "origin": "pointer"},
+                {"type": "pointerUp", "button": 0},
+            ],
+        }]});
+        self.session_call("POST", "/actions", Some(&actions))?;
+        self.session_call("DELETE", "/actions", None).map(drop)
+    }
+
+    /// Turns the mouse wheel by `delta_y` pixels over the centre of `el` (negative: away
+    /// from the user, which pages read as zooming in).
+    ///
+    /// # Errors
+    ///
+    /// When the actions fail.
+    pub fn wheel(&self, el: &Element, delta_y: i64) -> io::Result<()> {
+        let actions = json!({"actions": [{
+            "type": "wheel", "id": "wheel",
+            "actions": [{"type": "scroll", "duration": 0, "x": 0, "y": 0, "deltaX": 0,
+                         "deltaY": delta_y, "origin": {ELEMENT_KEY: el.0}}],
+        }]});
+        self.session_call("POST", "/actions", Some(&actions))?;
+        self.session_call("DELETE", "/actions", None).map(drop)
+    }
+
     /// Types `text` into `el`.
     ///
     /// # Errors

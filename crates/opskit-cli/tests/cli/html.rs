@@ -268,6 +268,33 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
         .unwrap();
     assert!(shown(&browser, &node_id(&r3)).0);
 
+    // Drag pans and the wheel zooms, through the map's viewBox; Reset brings it back.
+    let view = |b: &Browser| -> Vec<f64> {
+        let svg = b.find("#map svg").unwrap();
+        b.attribute(&svg, "viewBox")
+            .unwrap()
+            .unwrap()
+            .split(' ')
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    let home = view(&browser);
+    let background = browser.find("#background").unwrap();
+    browser.drag(&background, 120, 40).unwrap();
+    let panned = view(&browser);
+    assert!(
+        panned[0] < home[0] - 10.0 && panned[1] < home[1] - 1.0,
+        "{home:?} -> {panned:?}"
+    );
+    assert!((panned[2] - home[2]).abs() < 1e-6, "a pan keeps the zoom");
+    browser.wheel(&background, -300).unwrap();
+    let zoomed = view(&browser);
+    assert!(zoomed[2] < panned[2] * 0.9, "{panned:?} -> {zoomed:?}");
+    browser
+        .click(&browser.find("#zoom-reset").unwrap())
+        .unwrap();
+    assert_eq!(view(&browser), home);
+
     // A screenshot shows the map: mostly white, but with the map's colours in it.
     let png = browser.screenshot().unwrap();
     std::fs::write(dir.path().join("shot.png"), &png).unwrap();
