@@ -394,3 +394,30 @@ fn hostile_names_never_run_as_script() {
     let errors = browser.console_errors().unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+#[test]
+fn help_documents_the_html_report() {
+    let help = |sub: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let routemap = help("routemap");
+    for want in [
+        ".html",
+        "With -o FILE.html",
+        "default-src 'none'",
+        "SHA-256",
+        "AS view",
+    ] {
+        assert!(
+            routemap.contains(want),
+            "routemap --help lacks {want}:\n{routemap}"
+        );
+    }
+    let trace = help("trace");
+    assert!(trace.contains("--html <FILE>"), "{trace}");
+}
