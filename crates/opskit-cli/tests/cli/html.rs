@@ -13,18 +13,21 @@ use serde_json::{Value, json};
 use testbed::browser::Browser;
 use testbed::netns::{Family, Topology};
 
-/// The test network (`src — r1 — r2 — r3 — web`, r2 silent, web listening on port 80) and
-/// the addresses of web, r1 and r3.
+/// A test network `src — r1 — r2 — r3 — web` (web listening on port 80) and the addresses of
+/// web, r1 and r3.
 struct TestNet {
     net: Topology,
+    /// The nameserver of the named network, kept running while the network is used.
+    _dns: Option<testbed::netns::Dnsmasq>,
     web: String,
     r1: String,
     r3: String,
 }
 
 /// The network, or `None` with a loud skip when `test` cannot run here (not root, no
-/// browser); in CI both must be there.
-fn network(test: &str) -> Option<TestNet> {
+/// browser); in CI both must be there. `named`: the routers have PTR names in a dnsmasq of
+/// the network, and r2 clamps the MSS (a middlebox); else r2 is silent.
+fn network(test: &str, named: bool) -> Option<TestNet> {
     if !testbed::require_root(test) {
         return None;
     }
@@ -36,12 +39,23 @@ fn network(test: &str) -> Option<TestNet> {
         eprintln!("!!! SKIPPED {test}: no chromium/chromedriver (cargo xtask setup installs them)");
         return None;
     }
-    let net = crate::routemap::silent_second_router();
+    let (net, dns) = if named {
+        let (net, dns, _) = crate::trace::clamped_network_with_names();
+        (net, Some(dns))
+    } else {
+        (crate::routemap::silent_second_router(), None)
+    };
     let web = net.address("web", Family::V4).unwrap().to_string();
     let truth = net.ground_truth(web.parse().unwrap()).unwrap();
     let r1 = truth.hops[0].addresses()[0].to_string();
     let r3 = truth.hops[2].addresses()[0].to_string();
-    Some(TestNet { net, web, r1, r3 })
+    Some(TestNet {
+        net,
+        _dns: dns,
+        web,
+        r1,
+        r3,
+    })
 }
 
 /// `opskit trace WEB --json --probe-timeout 0.5 EXTRA…` in the source namespace: its report.
@@ -67,16 +81,18 @@ fn node_id(addr: &str) -> String {
     format!("node-{}", addr.replace(['.', ':'], "-"))
 }
 
-/// Gives every reply from `addr` an AS and a PTR name, as an AS database and reverse DNS
-/// would (the testbed's 198.18.0.0/15 is in no AS table).
-fn label(report: &mut Value, addr: &str, asn: u32, as_name: &str, name: &str) {
+/// Gives every reply from `addr` an AS, as an AS database would (the testbed's 198.18.0.0/15
+/// is in no AS table), and a PTR name when `name` is given.
+fn label(report: &mut Value, addr: &str, asn: u32, as_name: &str, name: Option<&str>) {
     for trace in report["traces"].as_array_mut().unwrap() {
         for hop in trace["hops"].as_array_mut().unwrap() {
             for r in hop["replies"].as_array_mut().unwrap() {
                 if r["from"] == addr {
                     r["asn"] = json!(asn);
                     r["as_name"] = json!(as_name);
-                    r["name"] = json!(name);
+                    if let Some(name) = name {
+                        r["name"] = json!(name);
+                    }
                 }
             }
         }
@@ -123,7 +139,10 @@ fn shown(browser: &Browser, id: &str) -> (bool, f64) {
 
 #[test]
 fn the_report_of_a_real_trace_works_in_a_real_browser() {
-    let Some(n) = network("opskit html the_report_of_a_real_trace_works_in_a_real_browser") else {
+    let Some(n) = network(
+        "opskit html the_report_of_a_real_trace_works_in_a_real_browser",
+        true,
+    ) else {
         return;
     };
     let (web, r1, r3) = (n.web.clone(), n.r1.clone(), n.r3.clone());
@@ -134,31 +153,16 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
         &[
             "-p".as_ref(),
             "80,443".as_ref(),
+            "--rdns".as_ref(),
+            "--dns-server".as_ref(),
+            web.as_ref(),
             "--html".as_ref(),
             direct.as_os_str(),
         ],
     );
-    label(
-        &mut report,
-        &r1,
-        64496,
-        "OPSKIT-LAB campus edge",
-        "r1.lab.test",
-    );
-    label(
-        &mut report,
-        &r3,
-        64500,
-        "TRANSIT-ONE backbone",
-        "r3.transit.test",
-    );
-    label(
-        &mut report,
-        &web,
-        64500,
-        "TRANSIT-ONE backbone",
-        "web.transit.test",
-    );
+    label(&mut report, &r1, 64496, "OPSKIT-LAB campus edge", None);
+    label(&mut report, &r3, 64500, "TRANSIT-ONE backbone", None);
+    label(&mut report, &web, 64500, "TRANSIT-ONE backbone", None);
     let page = page_of(&report, dir.path(), "map");
 
     let browser = Browser::start().unwrap();
@@ -169,15 +173,18 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
     assert!(browser.find(&format!("#{}", node_id(&r3))).is_ok());
 
     load(&browser, &page);
-    // Hovering a node shows its detail: address, name, AS, and RTTs per trace.
+    // Hovering a node shows its detail: address, PTR name (from the network's nameserver), AS,
+    // the MSS clamp of r2 that first shows in r3's replies, and RTTs per trace.
     browser
         .hover(&browser.find(&format!("#{}", node_id(&r3))).unwrap())
         .unwrap();
     let detail = browser.text(&browser.find("#detail").unwrap()).unwrap();
     for want in [
         r3.as_str(),
-        "r3.transit.test",
+        "r3.test",
         "AS64500 TRANSIT-ONE backbone",
+        "Middlebox",
+        "mss 1460→1200",
         "RTT min / avg / max",
         &format!("{web}:80"),
         &format!("{web}:443"),
@@ -242,7 +249,7 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
                   s.dispatchEvent(new Event('input'));",
         &[],
     );
-    browser.type_text(&search, "r3.transit").unwrap();
+    browser.type_text(&search, "r3.test").unwrap();
     assert_eq!(browser.text(&status).unwrap(), "1 match");
     js(
         &browser,
@@ -347,13 +354,13 @@ const SVG: &str = "<svg onload=window.pwned=3>";
 
 #[test]
 fn hostile_names_never_run_as_script() {
-    let Some(n) = network("opskit html hostile_names_never_run_as_script") else {
+    let Some(n) = network("opskit html hostile_names_never_run_as_script", false) else {
         return;
     };
     let (r1, r3) = (n.r1.clone(), n.r3.clone());
     let mut report = trace_json(&n, &[]);
-    label(&mut report, &r1, 64496, IMG, SCRIPT);
-    label(&mut report, &r3, 64500, SCRIPT, SVG);
+    label(&mut report, &r1, 64496, IMG, Some(SCRIPT));
+    label(&mut report, &r3, 64500, SCRIPT, Some(SVG));
     report["traces"][0]["target"] = json!(SVG);
     let dir = tempfile::tempdir().unwrap();
     let page = page_of(&report, dir.path(), "hostile");
