@@ -1,11 +1,14 @@
-//! Draws a route map of several traces to `target/demo/route_map.{svg,png,dot}`.
+//! Draws a route map of several traces to `target/demo/route_map.{svg,png,dot}`, and the
+//! interactive HTML report `route_map.html`.
 //!
 //! With no arguments it uses embedded traces shaped like the testbed's network: several targets
 //! and ports, an ECMP split, a silent hop, a target that is never reached, and AS names from a
 //! small table of the 198.18.0.0/15 testbed ranges. When the demo's real trace
 //! (`route_trace.json`, written by `examples/route_trace.rs`) is in the output directory, it
-//! draws that too, as `route_trace_map.*`, labelled from the same kind of table. Given a path, it
-//! draws that `opskit trace --json` file instead. Output goes to `OPSKIT_DEMO_DIR` when set.
+//! draws that too, as `route_trace_map.*`, labelled from the same kind of table, and the HTML
+//! report `route_map.html` is of that real trace (of the embedded traces otherwise). Given a
+//! path, it draws that `opskit trace --json` file instead. Output goes to `OPSKIT_DEMO_DIR` when
+//! set.
 //!
 //! ```text
 //! cargo run --example route_map -- [TRACE.json]
@@ -23,9 +26,9 @@ mod cli;
 
 const USAGE: &str = "usage: route_map [TRACE.json]
 
-Draws route_map.{svg,png,dot} in target/demo (or $OPSKIT_DEMO_DIR) from TRACE.json, an
+Draws route_map.{svg,png,dot,html} in target/demo (or $OPSKIT_DEMO_DIR) from TRACE.json, an
 `opskit trace --json` report. With no arguments: embedded traces, and route_trace.json of
-the demo directory, when there, as route_trace_map.*.";
+the demo directory, when there, as route_trace_map.* and as the HTML report route_map.html.";
 
 /// The testbed's address ranges and the AS each stands for.
 const AS_TABLE: &[(&str, u8, u32, &str)] = &[
@@ -145,15 +148,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(USAGE.into());
         };
         let report = TraceReport::from_json(&std::fs::read_to_string(path)?)?;
-        return draw(&RouteMap::new(&report)?, &dir, "route_map");
+        let map = RouteMap::new(&report)?;
+        draw(&map, &dir, "route_map")?;
+        return report_html(&map, &dir);
     }
-    draw(&RouteMap::new(&demo())?, &dir, "route_map")?;
+    let embedded = RouteMap::new(&demo())?;
+    draw(&embedded, &dir, "route_map")?;
     let real = dir.join("route_trace.json");
     if real.is_file() {
         let mut report = TraceReport::from_json(&std::fs::read_to_string(&real)?)?;
         label_testbed_ases(&mut report);
-        draw(&RouteMap::new(&report)?, &dir, "route_trace_map")?;
+        let map = RouteMap::new(&report)?;
+        draw(&map, &dir, "route_trace_map")?;
+        return report_html(&map, &dir);
     }
+    report_html(&embedded, &dir)
+}
+
+/// Writes `route_map.html`, the interactive report of `map`.
+fn report_html(map: &RouteMap, dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let opts = RenderOptions::builder()
+        .title("Routes from the probe host (TCP SYN traceroute)")
+        .rtt_labels(true)
+        .build()?;
+    let path = dir.join("route_map.html");
+    std::fs::write(&path, map.to_html(&opts))?;
+    println!("wrote {}", path.display());
     Ok(())
 }
 

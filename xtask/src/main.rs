@@ -155,7 +155,10 @@ const DEMOS: &[(&str, &str)] = &[
         "route_trace",
         "TCP SYN route trace in a namespace test network",
     ),
-    ("route_map", "route map with AS clusters (SVG, PNG)"),
+    (
+        "route_map",
+        "route map with AS clusters (SVG, PNG, DOT, and the HTML report route_map.html)",
+    ),
     ("cluster_scan", "central virus scan of two clamd hosts"),
 ];
 

@@ -9,8 +9,9 @@ use crate::run::{Step, succeeds};
 /// Debian packages: librrd and its tools, clamd and its test files, the namespace testbed's
 /// tools, the benchmark and oracle peers (dublin-traceroute for NATs, dnsmasq's binary without
 /// its system service for reverse DNS), stunnel4 and openssl for the TLS tests (stunnel in front
-/// of clamd, with certificates made at test time), the font routeviz bundles a copy of, and
-/// PostgreSQL's server for the shared scan history's tests.
+/// of clamd, with certificates made at test time), the font routeviz bundles a copy of,
+/// PostgreSQL's server for the shared scan history's tests, and headless Chromium with its
+/// `WebDriver` for the browser tests of the HTML route report.
 const APT: &[&str] = &[
     "pkg-config",
     "libclang-dev",
@@ -36,6 +37,8 @@ const APT: &[&str] = &[
     "tzdata",
     "groff-base",
     "postgresql",
+    "chromium",
+    "chromium-driver",
 ];
 
 /// Commands that some machines bring from elsewhere (this image's Node.js is not Debian's):

@@ -25,6 +25,9 @@ enum Format {
     Png,
     /// graphviz DOT in scapy's style.
     Dot,
+    /// One self-contained HTML page: the SVG map with pan and zoom, node details, trace
+    /// highlighting, search and an AS-level view, under a strict Content-Security-Policy.
+    Html,
     /// opskit's own trace JSON (the schema of `opskit trace --json`): the merged, imported
     /// traces, converted.
     Json,
@@ -47,6 +50,14 @@ are given). With -o FILE.json nothing is drawn: the merged traces are written as
 JSON, so routemap converts between the formats. A result without a destination address is
 kept as a failed target; Atlas late replies are counted in the trace's source, not drawn.
 
+With -o FILE.html the map is one self-contained page: the SVG inline, with pan (drag) and
+zoom (wheel, +/-), each node's detail on hover or click (address, PTR name, AS number and
+name, RTT min/avg/max, loss and replies per trace, MPLS labels, unreachable marks, middlebox
+rewrites), a click on a legend entry to show one trace and dim the rest, a search box for an
+address, a name or an AS, and an AS view that folds each AS into one node. It loads nothing:
+its Content-Security-Policy is default-src 'none' with the inline script and styles allowed
+by their SHA-256 hashes, and every name in it is text, never markup.
+
 Limits: each input file is at most 64 MiB and all of them 256 MiB; at most 200,000 records
 per file and 64 packets per hop; at most 4096 traces, 32 replies per hop and
 200,000 edges. A map whose size (checked before the layout, from its widest TTL layer and
@@ -63,8 +74,8 @@ silently: the map carries a note at the top (`N of M traces (H of T hops) not dr
 stderr repeats it as a warning, and the exit status is 1. Only a map whose first trace alone
 is over the budget at scale 0.1 is refused.";
 
-/// Draw a TTL-layered route map (SVG, PNG or DOT) from trace files of several formats, or
-/// convert them to trace JSON.
+/// Draw a TTL-layered route map (SVG, PNG, DOT or an interactive HTML report) from trace
+/// files of several formats, or convert them to trace JSON.
 #[derive(clap::Args)]
 #[command(after_long_help = LIMITS_HELP)]
 pub(crate) struct Args {
@@ -76,8 +87,8 @@ pub(crate) struct Args {
     /// from each file's content.
     #[arg(long, value_name = "FORMAT", value_parser = parse_from)]
     from: Option<ImportFormat>,
-    /// Where to write the map; the extension (.svg, .png, .dot, or .json to convert) picks
-    /// the format. `-` writes to standard output (then give --format).
+    /// Where to write the map; the extension (.svg, .png, .dot, .html, or .json to convert)
+    /// picks the format. `-` writes to standard output (then give --format).
     #[arg(short, long)]
     output: PathBuf,
     /// The output format, instead of the output's extension.
@@ -90,7 +101,7 @@ pub(crate) struct Args {
     /// at this scale is drawn at the largest smaller scale that fits (down to 0.1).
     #[arg(short, long, default_value_t = 1.0)]
     scale: f32,
-    /// Label edges with the RTT of the hop they lead to (SVG, PNG and DOT).
+    /// Label edges with the RTT of the hop they lead to (SVG, PNG, DOT and HTML).
     #[arg(long)]
     rtt: bool,
     /// Leave out the legend of trace colours.
@@ -130,9 +141,10 @@ fn format_of(output: &Path, format: Option<Format>) -> Result<Format> {
         Some("svg") => Ok(Format::Svg),
         Some("png") => Ok(Format::Png),
         Some("dot" | "gv") => Ok(Format::Dot),
+        Some("html" | "htm") => Ok(Format::Html),
         Some("json") => Ok(Format::Json),
         _ => Err(Error::Usage(format!(
-            "cannot tell the format of {}: use a .svg, .png, .dot or .json name, or --format",
+            "cannot tell the format of {}: use a .svg, .png, .dot, .html or .json name, or --format",
             output.display()
         ))),
     }
@@ -225,6 +237,7 @@ fn draw(args: Args) -> Result<Option<MapReport>> {
     let bytes = match format {
         Format::Png => map.to_png(&opts)?,
         Format::Dot => map.to_dot(&opts).into_bytes(),
+        Format::Html => map.to_html(&opts).into_bytes(),
         Format::Svg | Format::Json => map.to_svg(&opts).into_bytes(),
     };
     write_output(&output, &bytes)?;

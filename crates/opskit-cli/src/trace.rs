@@ -64,7 +64,7 @@ mod live;
                   were printed but some target could not be traced, some traces were cut short \
                   by the deadline or failed, or a later \
                   step failed (AS resolution, reverse DNS lookups that failed or timed out, \
-                  writing --svg/--png, a map over its size limit), with a warning on stderr; 2 on \
+                  writing --svg/--png/--html, a map over its size limit), with a warning on stderr; 2 on \
                   an error."
 )]
 pub(crate) struct Args {
@@ -140,6 +140,12 @@ pub(crate) struct Args {
     /// Also draw the route map as PNG to this file.
     #[arg(long, value_name = "FILE")]
     png: Option<PathBuf>,
+    /// Also write the route map as one self-contained HTML page to this file: pan and zoom,
+    /// each node's detail (address, name, AS, RTT and loss per trace, MPLS, rewrites), trace
+    /// highlighting, search and an AS view, under a strict Content-Security-Policy (see
+    /// `opskit routemap --help`).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     #[command(flatten)]
     rdns: RdnsArgs,
 }
@@ -245,7 +251,7 @@ fn annotate(args: &Args, report: &mut TraceReport) -> Result<()> {
 }
 
 fn draw(args: &Args, report: &TraceReport) -> Result<()> {
-    if args.svg.is_none() && args.png.is_none() {
+    if args.svg.is_none() && args.png.is_none() && args.html.is_none() {
         return Ok(());
     }
     let map = routeviz::RouteMap::new(report).context("route map")?;
@@ -257,6 +263,10 @@ fn draw(args: &Args, report: &TraceReport) -> Result<()> {
     if let Some(path) = &args.png {
         let png = map.to_png(&opts).context("route map PNG")?;
         std::fs::write(path, png)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, map.to_html(&opts))
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     }
     Ok(())

@@ -12,6 +12,7 @@ use crate::ids;
 use crate::input::Traces;
 use crate::port::PortState;
 use crate::text::clean;
+use crate::visit::Visit;
 use crate::{Error, Result};
 
 /// The most traces one map takes.
@@ -36,6 +37,8 @@ const BLACKHOLE_PORTS: usize = 6;
 const REWRITES_SHOWN: usize = 2;
 /// The most MPLS label stacks listed in one node's annotation; more are shown as `…`.
 const MPLS_STACKS: usize = 2;
+/// The longest PTR name kept, in characters (a DNS name has at most 253).
+pub(crate) const NAME_CHARS: usize = 253;
 
 /// What a node of the route graph stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +88,12 @@ pub struct Node {
     /// The middleboxes whose rewrites first show in this address's replies
     /// ([`tcptrace::Trace::middleboxes`]), distinct, in the order they came.
     pub middleboxes: Vec<tcptrace::Middlebox>,
+    /// The name of the address (its PTR record, [`tcptrace::Reply::name`]), the first one
+    /// its replies carried (cleaned and bounded).
+    pub name: Option<String>,
+    /// What each trace saw of the address: one [`Visit`] per trace and TTL it answered at,
+    /// in trace order.
+    pub visits: Vec<Visit>,
 }
 
 impl Node {
@@ -101,6 +110,8 @@ impl Node {
             marks: Vec::new(),
             loss_pct: None,
             middleboxes: Vec::new(),
+            name: None,
+            visits: Vec::new(),
         }
     }
 
@@ -434,6 +445,7 @@ impl Builder {
         let mut by_ttl: BTreeMap<u8, Vec<&Reply>> = BTreeMap::new();
         // The worst measured loss per TTL, for the nodes that answered there.
         let mut loss: BTreeMap<u8, f64> = BTreeMap::new();
+        let hop_loss = visit_loss(trace);
         for hop in &trace.hops {
             let e = by_ttl.entry(hop.ttl).or_default();
             e.extend(hop.replies.iter());
@@ -476,6 +488,13 @@ impl Builder {
                     for r in replies {
                         let final_reply = at_dest && is_final_from_dest(r, dest, trace.reached);
                         let n = self.addr_node(r, final_reply.then_some(trace.port));
+                        visit(
+                            &mut self.graph[n],
+                            ti,
+                            ttl16,
+                            hop_loss.get(&ttl).copied(),
+                            r,
+                        );
                         if let Some(&l) = loss.get(&ttl) {
                             let slot = &mut self.graph[n].loss_pct;
                             *slot = Some(slot.map_or(l, |v| v.max(l)));
@@ -593,6 +612,13 @@ impl Builder {
         if node.asn.is_none() {
             node.asn = r.asn;
         }
+        if node.name.is_none() {
+            node.name = r
+                .name
+                .as_deref()
+                .map(|n| clean(n, NAME_CHARS))
+                .filter(|n| !n.is_empty());
+        }
         if !r.mpls.is_empty() {
             let stack: Vec<u32> = r.mpls.iter().map(|l| l.label).collect();
             if !node.mpls.contains(&stack) {
@@ -661,6 +687,38 @@ impl Builder {
             });
         }
         *steps = out;
+    }
+}
+
+/// The loss per TTL of `trace` for the detail of each visit, in percent: measured over
+/// rounds, or else from the probe count when it is known.
+fn visit_loss(trace: &Trace) -> BTreeMap<u8, f64> {
+    let mut out: BTreeMap<u8, f64> = BTreeMap::new();
+    for hop in &trace.hops {
+        let l = hop
+            .measured
+            .map(|st| st.loss_pct)
+            .or_else(|| hop.loss().map(|f| f * 100.0))
+            .filter(|l| l.is_finite());
+        if let Some(l) = l {
+            let slot = out.entry(hop.ttl).or_insert(0.0);
+            *slot = slot.max(l.clamp(0.0, 100.0));
+        }
+    }
+    out
+}
+
+/// Counts reply `r` of trace `ti` at `ttl` in `node`'s visits.
+fn visit(node: &mut Node, ti: usize, ttl: u16, loss: Option<f64>, r: &Reply) {
+    if !node
+        .visits
+        .last()
+        .is_some_and(|v| v.trace == ti && v.ttl == ttl)
+    {
+        node.visits.push(Visit::new(ti, ttl, loss));
+    }
+    if let Some(v) = node.visits.last_mut() {
+        v.add(r);
     }
 }
 

@@ -4,6 +4,7 @@ mod dot;
 mod error;
 mod fit;
 mod graph;
+mod html;
 mod ids;
 mod image;
 pub mod import;
@@ -16,6 +17,7 @@ mod port;
 mod raster;
 mod svg;
 mod text;
+mod visit;
 
 pub use error::{Error, Result};
 pub use fit::{MAX_FIT_NODES, MapReport, MapTally};
@@ -32,3 +34,4 @@ pub use options::{
 };
 pub use port::PortState;
 pub use raster::encode_png;
+pub use visit::Visit;

@@ -1,4 +1,4 @@
-//! The one-call entry point: traces in, SVG, PNG or DOT out.
+//! The one-call entry point: traces in, SVG, PNG, DOT or HTML out.
 
 use crate::fit::{MAX_FIT_NODES, MapReport};
 use crate::graph::RouteGraph;
@@ -6,7 +6,7 @@ use crate::image::Image;
 use crate::input::Traces;
 use crate::layout::Layout;
 use crate::options::{MAX_PNG_WIDTH, MIN_SCALE, RenderOptions};
-use crate::{Error, Result, dot, raster, svg};
+use crate::{Error, Result, dot, html, raster, svg};
 
 /// A route map: the graph of some [`Traces`] and its layout, ready to draw.
 #[derive(Clone, Debug)]
@@ -133,7 +133,7 @@ impl RouteMap {
         // until it fits at the smallest scale (each round cuts by the excess, at least one).
         loop {
             let map = Self::laid_out(RouteGraph::of_first(set, k)?, MapReport::of(set.traces, k));
-            let (w, h) = svg::size(&map.graph, &map.layout, opts, map.note.as_deref());
+            let (w, h, _, _) = svg::placement(&map.graph, &map.layout, opts, map.note.as_deref());
             let (wu, hu) = pixels(w, h, MIN_SCALE);
             let area = wu.saturating_mul(hu);
             if (area <= limit && wu <= MAX_PNG_WIDTH) || k == 1 {
@@ -155,7 +155,7 @@ impl RouteMap {
     /// The scale the PNG is drawn at: the options' scale, or with [`RenderOptions::fit`] the
     /// largest scale down to [`MIN_SCALE`] at which it has at most `max_pixels`.
     fn png_scale(&self, opts: &RenderOptions) -> Result<f32> {
-        let (w, h) = svg::size(&self.graph, &self.layout, opts, self.note.as_deref());
+        let (w, h, _, _) = svg::placement(&self.graph, &self.layout, opts, self.note.as_deref());
         let limit = opts.max_pixels;
         let fits = |s: f32| {
             let (wu, hu) = pixels(w, h, s);
@@ -246,6 +246,20 @@ impl RouteMap {
         let scale = self.png_scale(opts)?;
         let (svg, texts) = svg::write(&self.graph, &self.layout, opts, self.note.as_deref());
         raster::rasterize(&svg, texts, scale, opts.max_pixels)
+    }
+
+    /// Writes the map as one self-contained HTML page: the SVG of [`RouteMap::to_svg`] inline,
+    /// with pan and zoom, the detail of a node on hover or click (address, PTR name, AS
+    /// number and name, RTT min/avg/max and loss per trace, MPLS labels, unreachable marks,
+    /// middlebox rewrites), a legend whose entries highlight one trace, a search box for an
+    /// address, a name or an AS, and an AS-level view that folds each AS into one node.
+    ///
+    /// The page loads nothing: a Content-Security-Policy of `default-src 'none'` allows only
+    /// its own inline script and styles, by their SHA-256 hashes. Every text is escaped; the
+    /// nodes' details are a JSON data island that the script shows with `textContent`, so no
+    /// AS name, PTR name or target ever becomes markup.
+    pub fn to_html(&self, opts: &RenderOptions) -> String {
+        html::write(&self.graph, &self.layout, opts, self.note.as_deref())
     }
 
     /// Writes the map as graphviz DOT in scapy's style (with what it leaves out as a comment).

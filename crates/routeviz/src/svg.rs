@@ -52,6 +52,16 @@ const AS_COLORS: [(&str, &str); 8] = [
     ("#f0f0f0", "#9a9a9a"),
 ];
 
+/// The rank of each AS among the map's ASes, which picks its colours.
+pub(crate) fn as_ranks(graph: &RouteGraph) -> HashMap<u32, usize> {
+    graph
+        .as_names()
+        .keys()
+        .enumerate()
+        .map(|(i, a)| (*a, i))
+        .collect()
+}
+
 /// The fill and stroke of the AS with rank `i` among the map's ASes.
 pub(crate) fn as_colors(i: usize) -> (&'static str, &'static str) {
     AS_COLORS[i % AS_COLORS.len()]
@@ -124,16 +134,23 @@ fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions, note: Option
     }
 }
 
-/// The size of the SVG [`write`] would produce, in user units, without writing it.
-pub(crate) fn size(
+/// The size of the SVG [`write`] would produce, in user units, without writing it, and where
+/// the drawing's origin lies on it (layout coordinates plus the origin are SVG coordinates):
+/// `(width, height, ox, oy)`.
+pub(crate) fn placement(
     graph: &RouteGraph,
     layout: &Layout,
     opts: &RenderOptions,
     note: Option<&str>,
-) -> (f64, f64) {
+) -> (f64, f64, f64, f64) {
     let f = frame(graph, layout, opts, note);
-    (f.width, f.height)
+    (f.width, f.height, f.ox, f.oy)
 }
+
+/// The map's own style sheet, the text of its `<style>` element (the HTML report allows it by
+/// its hash).
+pub(crate) const STYLE: &str =
+    ".edge{fill:none;stroke-width:1.6;stroke-linecap:round}.node text{pointer-events:none}";
 
 const KEY_TEXT: &str = "SA open · RA closed · ? no reply";
 
@@ -158,10 +175,7 @@ pub(crate) fn write(
         w = f.width,
         h = f.height
     );
-    let _ = writeln!(
-        s,
-        "<style>.edge{{fill:none;stroke-width:1.6;stroke-linecap:round}}.node text{{pointer-events:none}}</style>"
-    );
+    let _ = writeln!(s, "<style>{STYLE}</style>");
     let _ = writeln!(
         s,
         "<rect id=\"background\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>",
@@ -214,12 +228,7 @@ pub(crate) fn write(
     s.push_str("</g>\n");
 
     // AS boxes.
-    let as_rank: HashMap<u32, usize> = graph
-        .as_names()
-        .keys()
-        .enumerate()
-        .map(|(i, a)| (*a, i))
-        .collect();
+    let as_rank = as_ranks(graph);
     s.push_str("<g id=\"as-boxes\">\n");
     let mut as_labels = String::new();
     for b in layout.boxes() {

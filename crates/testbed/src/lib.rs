@@ -3,6 +3,8 @@
 //! Each fixture is a feature, so that a crate's tests build only what they use. The names below
 //! are not links, because a module exists only with its feature (docs.rs builds them all):
 //!
+//! - `browser`: `browser::Browser`, headless Chromium driven through Debian's `chromedriver`
+//!   (W3C `WebDriver` over a small HTTP/1.1 client on loopback);
 //! - `clamd`: `clamd::Clamd`, a private clamd with a signature database written by the test;
 //! - `netns`: `netns::Topology`, a test network of namespaces and veth pairs;
 //! - `scapy`: `scapy::Traceroute`, scapy's `traceroute` run as an oracle in a `scapy::Network`,
@@ -20,6 +22,8 @@
 //! Fixtures clean up on drop, also after a panic. [`run_measured`] (always built) runs a
 //! child process and reads its peak resident set size, for tests that bound memory.
 
+#[cfg(feature = "browser")]
+pub mod browser;
 #[cfg(feature = "clamd")]
 pub mod clamd;
 #[cfg(feature = "netns")]

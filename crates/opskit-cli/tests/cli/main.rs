@@ -4,6 +4,7 @@ mod asn;
 mod docs;
 mod graph;
 mod history;
+mod html;
 mod pool;
 mod routemap;
 mod rrd;

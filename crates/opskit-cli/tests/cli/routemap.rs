@@ -34,6 +34,8 @@ fn svg_png_and_dot_from_the_extension() {
         ),
         ("map.png", |b: &[u8]| b.starts_with(b"\x89PNG\r\n\x1a\n")),
         ("map.dot", |b: &[u8]| b.starts_with(b"digraph trace {")),
+        ("map.html", |b: &[u8]| b.starts_with(b"<!DOCTYPE html>")),
+        ("map.htm", |b: &[u8]| b.starts_with(b"<!DOCTYPE html>")),
     ] {
         let out = dir.path().join(name);
         let st = opskit()
@@ -56,6 +58,11 @@ fn svg_png_and_dot_from_the_extension() {
     assert!(svg.contains("AS64496 LAB"));
     let dot = std::fs::read_to_string(dir.path().join("map.dot")).unwrap();
     assert!(dot.contains("subgraph cluster_64496"));
+    // The page holds the same map, with the same content-keyed ids.
+    let html = std::fs::read_to_string(dir.path().join("map.html")).unwrap();
+    assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none';"));
+    assert!(html.contains(">198.19.10.20<") && html.contains("id=\"node-198-19-10-20\""));
+    assert!(html.contains("id=\"as-node-64496\""));
 }
 
 #[test]
@@ -758,7 +765,7 @@ fn run_mtr(
 }
 
 /// `src — r1 — r2 — r3 — web` of kernel routers, r2 silent, web listening on port 80.
-fn silent_second_router() -> testbed::netns::Topology {
+pub(crate) fn silent_second_router() -> testbed::netns::Topology {
     use testbed::netns::{Destination, Topology};
     Topology::builder()
         .source("src")
@@ -771,7 +778,7 @@ fn silent_second_router() -> testbed::netns::Topology {
 }
 
 /// Runs `opskit routemap INPUTS -o OUTPUT` and asserts that it succeeded.
-fn routemap_ok(inputs: &[&std::path::Path], output: &std::path::Path) {
+pub(crate) fn routemap_ok(inputs: &[&std::path::Path], output: &std::path::Path) {
     let out = opskit()
         .arg("routemap")
         .args(inputs)

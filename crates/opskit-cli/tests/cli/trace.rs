@@ -34,6 +34,7 @@ fn help_lists_the_options() {
         "--asn-whois",
         "--svg",
         "--png",
+        "--html",
         "--gap-limit",
         "--summary",
         "--rounds",
@@ -800,7 +801,7 @@ fn on_a_terminal_the_summary_redraws_and_progress_shows() {
 
 /// `src — r1 — r2 — r3 — web`, with r2 clamping the MSS of what it forwards to r3 to 1200,
 /// and dnsmasq on web's address with names for the routers. Returns web's address too.
-fn clamped_network_with_names() -> (Topology, testbed::netns::Dnsmasq, String) {
+pub(crate) fn clamped_network_with_names() -> (Topology, testbed::netns::Dnsmasq, String) {
     let net = Topology::builder()
         .source("src")
         .routers(["r1", "r2", "r3"])

@@ -16,6 +16,7 @@ mod common;
 mod dot;
 mod fit;
 mod hostile;
+mod html;
 mod import;
 mod marks;
 mod png;

@@ -103,6 +103,32 @@ proptest! {
     }
 
     #[test]
+    fn random_reports_are_whole_pages(spec in prop::collection::vec(trace_strategy(), 1..6)) {
+        let set = build(&spec);
+        let opts = RenderOptions::default();
+        let html = RouteMap::new(&set).unwrap().to_html(&opts);
+        prop_assert_eq!(&html, &RouteMap::new(&set).unwrap().to_html(&opts));
+        prop_assert_eq!(html.matches("<script").count(), 2);
+        let start = html.find("<svg ").unwrap();
+        let end = html.find("</svg>").unwrap() + "</svg>".len();
+        let doc = roxmltree::Document::parse(&html[start..end]).unwrap();
+        crate::common::unique_ids(&doc);
+        // A folded AS overlaps neither another nor a node outside any AS.
+        let boxes: Vec<(bool, (f64, f64, f64, f64))> = crate::common::svg_nodes(&doc)
+            .into_iter()
+            .filter(|n| n.class.contains("as-node") || !n.class.contains(" as-"))
+            .map(|n| (n.class.contains("as-node"), n.bbox))
+            .collect();
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                if a.0 || b.0 {
+                    prop_assert!(!crate::common::overlaps(a.1, b.1), "{:?} overlaps {:?}", a, b);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn json_never_panics(s in ".{0,200}") {
         let _ = tcptrace::TraceReport::from_json(&s);
     }
