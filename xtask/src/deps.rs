@@ -26,6 +26,16 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
         "aws-lc-rs",
         "TLS is rustls on its ring provider: no aws-lc C/cmake build",
     ),
+    (
+        "clamd-proto",
+        "rusqlite",
+        "a user who only scans compiles no database (the history is feature `history`)",
+    ),
+    (
+        "clamd-proto",
+        "postgres",
+        "a user who only scans links no PostgreSQL client (feature `history-postgres`)",
+    ),
 ];
 
 /// Fails when a crate's normal dependency tree holds a crate it must not.

@@ -9,7 +9,8 @@ use crate::run::{Step, succeeds};
 /// Debian packages: librrd and its tools, clamd and its test files, the namespace testbed's
 /// tools, the benchmark and oracle peers (dublin-traceroute for NATs, dnsmasq's binary without
 /// its system service for reverse DNS), stunnel4 and openssl for the TLS tests (stunnel in front
-/// of clamd, with certificates made at test time), and the font routeviz bundles a copy of.
+/// of clamd, with certificates made at test time), the font routeviz bundles a copy of, and
+/// PostgreSQL's server for the shared scan history's tests.
 const APT: &[&str] = &[
     "pkg-config",
     "libclang-dev",
@@ -34,6 +35,7 @@ const APT: &[&str] = &[
     "time",
     "tzdata",
     "groff-base",
+    "postgresql",
 ];
 
 /// Commands that some machines bring from elsewhere (this image's Node.js is not Debian's):

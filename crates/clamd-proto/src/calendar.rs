@@ -3,7 +3,7 @@
 /// Year, month (1-12) and day (1-31) of a day number (days since 1970-01-01), in the
 /// proleptic Gregorian calendar (Howard Hinnant's `civil_from_days`).
 // Cron times (feature `policy`) need it; a database date only the other way.
-#[cfg(any(feature = "policy", test))]
+#[cfg(any(feature = "policy", feature = "history", test))]
 #[expect(
     clippy::cast_sign_loss,
     reason = "day of month and month are 1-31 and 1-12 by construction"

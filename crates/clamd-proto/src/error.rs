@@ -247,6 +247,17 @@ pub enum Error {
         /// What failed, in rustls's words and ours.
         reason: String,
     },
+    /// Reading or writing the run history (feature `history`): opening it, its schema, a
+    /// statement or a transaction, on the SQLite file or the PostgreSQL server.
+    #[error("{what}: {source}")]
+    History {
+        /// What was being done, and to which history (`recording a host in the history
+        /// /var/lib/opskit/history.sqlite`).
+        what: String,
+        /// The database's own error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// A mistake in a policy file, with where it is.

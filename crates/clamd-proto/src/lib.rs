@@ -14,11 +14,15 @@
 //!   [`ClientConfig`] of their own, which many endpoints share.
 //! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
+//! - [`Pool`]: the files of one local walk spread over several hosts, by bytes in flight,
+//!   with failover when a host dies, giving a [`PoolReport`] that has every file once.
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
 //! - `policy` (feature `policy`): scan policies, one TOML table per environment, with
 //!   schedules and signature-age checks, run through a [`Fleet`].
+//! - `history` (feature `history`, and `history-postgres` for PostgreSQL): the run history,
+//!   one schema and one code path over SQLite and PostgreSQL, and its queries.
 //! - `serialize` and `schema` (feature `schema`): the JSON of [`FleetReport`] and its JSON
 //!   Schema.
 
@@ -30,9 +34,12 @@ mod calendar;
 mod endpoint;
 mod error;
 mod fleet;
+#[cfg(feature = "history")]
+pub mod history;
 mod local;
 #[cfg(feature = "policy")]
 pub mod policy;
+mod pool;
 mod proto;
 #[cfg(feature = "schema")]
 mod schema;
@@ -54,6 +61,11 @@ pub use fleet::{
     DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, Fleet, FleetBuilder, FleetEvent,
     FleetReport, FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan,
     SkipReason, Summary, Tally, Target,
+};
+pub use pool::{
+    DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_QUEUED, DEFAULT_POOL_PER_HOST,
+    Failover, FileOutcome, Pool, PoolBuilder, PoolEvent, PoolFile, PoolHost, PoolMode, PoolReport,
+    PoolSkip, PoolSummary,
 };
 pub use proto::command::{Command, Mode, ScanMode};
 pub use proto::decoder::{DEFAULT_MAX_LINE, Decoder, Frame};

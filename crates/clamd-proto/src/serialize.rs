@@ -17,10 +17,10 @@ use crate::walk::{Skipped, WalkError};
 /// Path bytes as a JSON string: valid UTF-8 as is, every other byte as the lone surrogate
 /// `\udcXX` (PEP 383 surrogateescape). No `str` can hold a lone surrogate, so the string goes
 /// out as a raw JSON literal; a serializer other than `serde_json`'s sees that literal.
-struct PathBytes<'a>(&'a [u8]);
+pub(crate) struct PathBytes<'a>(pub(crate) &'a [u8]);
 
 impl<'a> PathBytes<'a> {
-    fn of(path: &'a Path) -> Self {
+    pub(crate) fn of(path: &'a Path) -> Self {
         Self(path.as_os_str().as_bytes())
     }
 }
@@ -31,6 +31,13 @@ impl Serialize for PathBytes<'_> {
             .map_err(S::Error::custom)?
             .serialize(s)
     }
+}
+
+/// Serializes path bytes as [`PathBytes`] does (`#[serde(serialize_with)]` of the history's
+/// findings, which keep a path's bytes).
+#[cfg(feature = "history")]
+pub(crate) fn path_bytes<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    PathBytes(bytes).serialize(s)
 }
 
 /// The JSON string literal of `bytes`, with `\udcXX` for each byte that is not valid UTF-8.

@@ -84,12 +84,41 @@
 //! (even of its whole fleet) never stops the others. The exit status is 0 after a clean stop,
 //! 2 when a run was interrupted.
 //!
-//! `--db PATH` records every policy run (once or by the daemon) in an `SQLite` file compiled
-//! into opskit: each run's environment, policy, start, end and status, each host's state,
-//! version, time and error, every infected file with its signature and every per-file error.
-//! A run's start and each finished host are committed as they happen, so a daemon killed
-//! with SIGKILL leaves a consistent file whose cut run is still `running`; one stopped by
-//! SIGTERM or SIGINT is marked `interrupted`. Nothing is recorded without `--db`.
+//! # History
+//!
+//! Every policy run (once or by the daemon) is recorded in the run history
+//! (`clamd_proto::history`, whose docs hold the schema): each run's environment, policy,
+//! mode, paths, start, end and status; each host's state, VERSION, signature database
+//! version and date, PING latency, time, jobs and error; every infected file with its
+//! signature, every per-file error and failed path, and the local walk's errors. `--db PATH`
+//! is an `SQLite` file compiled into opskit, `--db postgres://USER@HOST[:PORT]/DB` a
+//! PostgreSQL server that several management hosts share, with the same schema. The default
+//! is `$XDG_STATE_HOME/opskit/history.sqlite` when `XDG_STATE_HOME` is set (absolute), else
+//! `/var/lib/opskit/history.sqlite` for root, else `~/.local/state/opskit/history.sqlite`;
+//! `--no-history` records nothing. Scans without `--policy` are not recorded.
+//!
+//! A run's start, each finished host and its end are each one transaction, so a daemon
+//! killed with SIGKILL leaves a consistent history whose cut run is `running` with the hosts
+//! it finished; the next opskit that opens the history on the same host sees that the run's
+//! process is gone and marks it `incomplete` (with no end). One stopped by SIGTERM or SIGINT
+//! is marked `interrupted`.
+//!
+//! `opskit scan history [--env NAME] [--since T] [--json]` lists the runs;
+//! `opskit scan report [--run ID | --new] [--env NAME] [--json]` shows one (the latest by
+//! default), or with `--new` what changed since the previous run of each environment: new
+//! infections, infections gone (on hosts scanned completely), hosts that failed and hosts
+//! that recovered; it exits 1 when there are new infections or newly failed hosts. Their
+//! JSON Schemas are `schemas/scan-history.json`, `scan-report.json` and
+//! `scan-report-new.json`.
+//!
+//! # Pools
+//!
+//! `--pool` with `stream` or `fdpass` spreads the local files over the hosts instead of
+//! sending each file to every host (the `pool` module documents its output): each file goes
+//! to the host with the fewest bytes in flight, a host that dies (refused, reset, no verdict
+//! within `--file-timeout`, 60 s) is taken out and its unfinished files go to the others, and
+//! every file is reported once with the host that scanned it. With every host down the rest
+//! are reported as not scanned and the exit status is 2.
 //!
 //! # JSON
 //!
@@ -135,7 +164,10 @@ mod history;
 mod json;
 mod live;
 mod policy;
+mod query;
+mod pool;
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -177,9 +209,20 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   --policy FILE runs a scan policy (TOML, one [env.NAME] table per environment: \
                   hosts, mode, paths, exclude, reload, timeout, concurrency, every or cron, \
                   max_db_age, tls_ca, tls_cert, tls_key); --daemon runs each environment on its schedule until SIGTERM or \
-                  SIGINT, and SIGHUP reloads the policy; --db PATH records every run in an \
-                  SQLite history file."
+                  SIGINT, and SIGHUP reloads the policy. Every policy run is recorded in the \
+                  history (--db PATH or postgres:// URL; default \
+                  $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite \
+                  for root, else ~/.local/state/opskit/history.sqlite; --no-history records \
+                  nothing): `opskit scan history` lists the runs, `opskit scan report` shows \
+                  one, `opskit scan report --new` what changed since the previous run.\n\n\
+                  --pool (with --stream or --fdpass) shares the files among the hosts instead \
+                  of sending each to all: the next file goes to the host with the fewest bytes \
+                  in flight; a host that dies is taken out and its unfinished files move to \
+                  the others; every file is reported once, with its host, and the summary \
+                  gives each host's share and the failovers. --json then prints the document \
+                  of schemas/scan-pool.json."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "independent command-line switches"
@@ -292,12 +335,42 @@ pub(crate) struct Args {
     /// reloads the policy.
     #[arg(long, requires = "policy")]
     daemon: bool,
-    /// With --policy: record every run in this `SQLite` history file (created if missing):
-    /// each run's environment, policy, start, end and status, each host's state, version,
-    /// time and error, every infected file and every per-file error. Each write is a
-    /// transaction; a run killed midway stays `running`, with the hosts it finished.
-    #[arg(long, value_name = "PATH", requires = "policy")]
-    db: Option<PathBuf>,
+    /// With --policy: record every run in this history, an SQLite file (created with its
+    /// directory if missing) or a PostgreSQL server shared by several management hosts
+    /// (`postgres://USER@HOST[:PORT]/DB`). Default: `$XDG_STATE_HOME/opskit/history.sqlite`,
+    /// else `/var/lib/opskit/history.sqlite` for root, else
+    /// `~/.local/state/opskit/history.sqlite`. Each run's environment, policy, start, end and
+    /// status, each host's state, version, signature date, timings and error, every
+    /// infected file and every per-file error. Each write is a transaction; a run killed
+    /// midway is marked incomplete, with the hosts it finished.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        requires = "policy",
+        conflicts_with = "no_history"
+    )]
+    db: Option<OsString>,
+    /// With --policy: record nothing in the history.
+    #[arg(long, requires = "policy")]
+    no_history: bool,
+    /// Query the run history instead of scanning (a path named like a query is written
+    /// ./history or ./report).
+    #[command(subcommand)]
+    query: Option<query::Query>,
+    /// With --stream or --fdpass: spread the local files over the hosts instead of sending
+    /// every file to every host. Each file goes to the host with the fewest bytes in flight,
+    /// over --concurrency connections shared among the hosts (at least one each). A host
+    /// that refuses, resets, closes mid-reply or misses --file-timeout is taken out of the
+    /// pool and its unfinished files go to the others; a file whose verdict arrived is never
+    /// scanned again. Every file is reported once, with the host that scanned it; with every
+    /// host down, the rest are reported as not scanned (exit 2). At most 4096 files are
+    /// queued ahead of the walk.
+    #[arg(long, conflicts_with_all = ["policy", "reload", "ping", "server_version", "stats"])]
+    pool: bool,
+    /// With --pool: the deadline of one file's scan on one host, from connect to verdict
+    /// (default 60 s). A host that misses it is taken out of the pool; the file moves on.
+    #[arg(long, value_name = "SPAN", default_value = "60", value_parser = crate::duration::parse)]
+    file_timeout: Duration,
     /// Paths to scan: on the hosts for path scans, local for stream and fdpass; `-` streams
     /// standard input.
     #[arg(value_name = "PATH")]
@@ -362,6 +435,9 @@ fn bars(args: &Args) -> bool {
     reason = "the interface every subcommand shares with main.rs"
 )]
 pub(crate) fn run(args: Args) -> Result<Exit> {
+    if let Some(q) = &args.query {
+        return query::run(q);
+    }
     if args.concurrency == 0 {
         return Err(Error::Usage("--concurrency must be at least 1".into()));
     }
@@ -405,6 +481,9 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         ));
     }
     let concurrency = fit_concurrency(args.concurrency);
+    if args.pool {
+        return pool::run(&args, hosts, &paths, concurrency);
+    }
     // Standard input is read once, into an unnamed-on-close temporary file that every host
     // is sent.
     let spool = if stdin { Some(spool_stdin()?) } else { None };
@@ -613,15 +692,26 @@ fn summary_text(
         "Scans: {} ({} done, {} failed, {} not scanned)",
         jobs.given, jobs.done, jobs.failed, jobs.skipped
     )?;
-    writeln!(out, "Infected files: {}", sum.infected)?;
-    writeln!(out, "Errors: {}", sum.errors)?;
-    let status = match sum.status {
+    summary_end(out, sum.infected, sum.errors, sum.status, report.elapsed)
+}
+
+/// The last lines of a summary: infected files, errors, status and time.
+fn summary_end(
+    out: &mut impl Write,
+    infected: usize,
+    errors: usize,
+    status: clamd_proto::FleetStatus,
+    elapsed: Duration,
+) -> std::io::Result<()> {
+    writeln!(out, "Infected files: {infected}")?;
+    writeln!(out, "Errors: {errors}")?;
+    let status = match status {
         clamd_proto::FleetStatus::AllClean => "all clean",
         clamd_proto::FleetStatus::Infected => "infected",
         clamd_proto::FleetStatus::Incomplete => "incomplete",
     };
     writeln!(out, "Status: {status}")?;
-    writeln!(out, "Time: {:.3} s", report.elapsed.as_secs_f64())
+    writeln!(out, "Time: {:.3} s", elapsed.as_secs_f64())
 }
 
 /// The local walk's errors and skips, in clamdscan's line form (with `-i`, only errors).

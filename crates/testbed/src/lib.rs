@@ -7,6 +7,7 @@
 //! - `netns`: `netns::Topology`, a test network of namespaces and veth pairs;
 //! - `scapy`: `scapy::Traceroute`, scapy's `traceroute` run as an oracle in a `scapy::Network`,
 //!   the test network the oracle test and the trace benchmark share;
+//! - `postgres`: `postgres::Postgres`, a private PostgreSQL server made with `initdb`;
 //! - `rrd`: `rrd::TrafficRrd`, an RRD like the recipe's `Flow.rrd`, and a private rrdcached;
 //! - `rrdgraph`: `rrdgraph::option_samples`, `rrdgraph::element_samples`, `rrdgraph::catalog`
 //!   and `rrdgraph::corpus`, samples of every rrdgraph option and element for table tests,
@@ -23,6 +24,8 @@
 pub mod clamd;
 #[cfg(feature = "netns")]
 pub mod netns;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "rrd")]
 pub mod rrd;
 #[cfg(feature = "rrdgraph")]

@@ -9,6 +9,7 @@ mod async_client;
 mod deadlines;
 mod fleet;
 mod hostile;
+mod pool;
 mod props;
 mod real;
 #[cfg(feature = "tls")]

@@ -63,7 +63,8 @@ fn select<'p>(policy: &'p Policy, only: Option<&str>) -> Result<Vec<&'p Environm
 #[derive(Clone)]
 #[expect(clippy::struct_excessive_bools, reason = "independent output switches")]
 struct RunOpts {
-    /// Where runs are recorded (`--db`), and the policy file they name.
+    /// Where runs are recorded (`--db` or the default; none with `--no-history`), and the
+    /// policy file they name.
     history: Option<(Arc<History>, PathBuf)>,
     show: live::Show,
     connect_timeout: Duration,
@@ -83,9 +84,11 @@ impl RunOpts {
         let mut show = args.show();
         // A policy run always shows each host's signature version and date.
         show.version = true;
-        let history = match &args.db {
-            Some(db) => Some((Arc::new(History::open(db)?), file.to_path_buf())),
-            None => None,
+        let history = if args.no_history {
+            None
+        } else {
+            let h = History::open(args.db.as_deref())?;
+            Some((Arc::new(h), file.to_path_buf()))
         };
         Ok(Self {
             history,
@@ -159,7 +162,7 @@ fn run_env(opts: &RunOpts, env: &Environment, label: Option<&str>) -> Result<Env
     })?;
     let started = SystemTime::now();
     let run = match &opts.history {
-        Some((h, file)) => Some((h, h.start(&env.name, file, started)?)),
+        Some((h, file)) => Some((h, h.start(env, file, started)?)),
         None => None,
     };
     // Each host is recorded when it is done, so that a run killed midway keeps them.

@@ -3,10 +3,13 @@
 mod asn;
 mod docs;
 mod graph;
+mod history;
+mod pool;
 mod routemap;
 mod rrd;
 mod rrd_collect;
 mod scan;
+mod scan_scale;
 mod scan_tls;
 mod schema;
 mod trace;

@@ -11,8 +11,13 @@ use std::time::Duration;
 use crate::schema::Spoil;
 use testbed::clamd::{Clamd, EICAR, Staller, fake_clamd};
 
+/// The state directory of the tests' opskit runs: the default history of a policy run goes
+/// there, never into the machine's /var/lib/opskit.
+pub(crate) const STATE_HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/opskit-cli-state");
+
 pub(crate) fn opskit(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .env("XDG_STATE_HOME", STATE_HOME)
         .arg("scan")
         .args(args)
         .output()
@@ -1179,6 +1184,7 @@ fn the_daemon_runs_each_environment_on_its_schedule_and_stops_on_signals() {
     );
     let policy = write_policy(&dir, &format!("{ok}{broken}"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .env("XDG_STATE_HOME", STATE_HOME)
         .args(["scan", "--daemon", "--policy"])
         .arg(&policy)
         .stdout(std::process::Stdio::piped())
@@ -1373,6 +1379,7 @@ fn a_daemon_killed_midway_leaves_a_consistent_history() {
     let db = clamd.dir().join("history.db");
     let start = || {
         Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .env("XDG_STATE_HOME", STATE_HOME)
             .args(["scan", "--daemon", "--policy"])
             .arg(&policy)
             .arg("--db")
@@ -1416,7 +1423,8 @@ fn a_daemon_killed_midway_leaves_a_consistent_history() {
         [["infected"]]
     );
 
-    // Stopped by SIGTERM: the run is marked interrupted.
+    // Stopped by SIGTERM: the run is marked interrupted. The daemon's open has marked the
+    // killed run, whose process is gone, incomplete.
     let child = start();
     host_recorded(2);
     kill_process(Pid::from_child(&child), Signal::TERM).unwrap();
@@ -1426,7 +1434,7 @@ fn a_daemon_killed_midway_leaves_a_consistent_history() {
         &db,
         "SELECT id, status, ended_at IS NOT NULL FROM runs ORDER BY id",
     );
-    assert_eq!(runs, [["1", "running", "0"], ["2", "interrupted", "1"]]);
+    assert_eq!(runs, [["1", "incomplete", "0"], ["2", "interrupted", "1"]]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("opskit: SIGTERM: stopped"));
 
     // SIGINT (Ctrl-C) too.

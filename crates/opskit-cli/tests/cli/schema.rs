@@ -17,6 +17,16 @@ type Generate = fn() -> Schema;
 const SCHEMAS: &[(&str, Generate)] = &[
     ("trace", || schema_for!(tcptrace::TraceReport)),
     ("scan", || schema_for!(clamd_proto::FleetReport)),
+    ("scan-history", || {
+        schema_for!(Vec<clamd_proto::history::RunSummary>)
+    }),
+    ("scan-report", || {
+        schema_for!(clamd_proto::history::RunRecord)
+    }),
+    ("scan-report-new", || {
+        schema_for!(Vec<clamd_proto::history::RunChanges>)
+    }),
+    ("scan-pool", || schema_for!(clamd_proto::PoolReport)),
     ("asn", || schema_for!(Vec<asn_lookup::LookupLine>)),
     ("rrd-info", || schema_for!(rrdgraph::RrdInfo)),
     ("rrd-first", || schema_for!(rrdgraph::FirstTime)),

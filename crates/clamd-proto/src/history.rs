@@ -1,0 +1,74 @@
+//! The run history: every fleet run recorded, with its hosts, infections and errors, in an
+//! SQLite file (compiled in, no server) or, for several management hosts that share one
+//! history, on a PostgreSQL server (feature `history-postgres`). Both use one schema and
+//! one set of SQL statements; only the id and byte column types differ.
+//!
+//! ```no_run
+//! use clamd_proto::history::{History, Location, NewRun, RunFilter};
+//! use clamd_proto::{Endpoint, Fleet, ScanMode, ScanPlan};
+//!
+//! let history = History::open(&Location::parse("/var/lib/opskit/history.sqlite".as_ref()))?;
+//! let fleet = Fleet::builder(["127.0.0.1:3310".parse::<Endpoint>()?]).build()?;
+//! let plan = ScanPlan::paths(ScanMode::ContScan, ["/data/www"]);
+//! let run = history.start_run(&NewRun::new("web", "fleet.toml").mode("contscan").paths(["/data/www"]))?;
+//! let report = fleet.run_with_events(&plan, |e| {
+//!     if let clamd_proto::FleetEvent::HostDone { report, .. } = e {
+//!         let _ = history.record_host(run, report);
+//!     }
+//! });
+//! history.finish_run(run, &report, std::time::SystemTime::now())?;
+//! for r in history.runs(&RunFilter::default())? {
+//!     println!("{} {} {}", r.id, r.environment, r.status.name());
+//! }
+//! # Ok::<(), clamd_proto::Error>(())
+//! ```
+//!
+//! # Schema (version [`SCHEMA_VERSION`])
+//!
+//! - `opskit_history(version)`: the schema's version; another version is refused.
+//! - `runs(id, environment, policy, mode, paths, owner, started_at, ended_at, status)`: one
+//!   row per run, committed when it starts with status `running` and its owner
+//!   (`HOST:PID:START`); at its end `status` becomes `all_clean`, `infected` or
+//!   `incomplete` and `ended_at` is set; a run stopped by SIGTERM or SIGINT is
+//!   `interrupted`. `paths` is a JSON list.
+//! - `hosts(run_id, host, state, version, db_version, db_date, db_time, latency_us,
+//!   elapsed_ms, jobs_given, jobs_done, jobs_failed, jobs_skipped, error)`: one row per
+//!   host, committed with its findings in one transaction when the host is done. `state` is
+//!   `done`, `failed` or `not_scanned`; `version` is VERSION's reply, `db_version`,
+//!   `db_date` and `db_time` the signature database's version and date (as clamd wrote it,
+//!   and in seconds since the epoch).
+//! - `findings(run_id, host, path, kind, detail)`: every infected file (`infected`, the
+//!   signature; one row per signature with `allmatch`), every per-file `ERROR` line
+//!   (`error`, clamd's message), every path or file whose scan failed (`job_failed`, the
+//!   error), and the local walk's errors (`walk_error`, host `local`). `path` holds the
+//!   path's bytes (`BLOB`, `BYTEA`).
+//!
+//! Times are seconds since the Unix epoch (UTC).
+//!
+//! # Crash safety
+//!
+//! Each write is one transaction, so the database holds whole runs and whole hosts
+//! whenever the process stops. A run whose process was killed (SIGKILL, a crash) stays
+//! `running` with the hosts it finished; the next [`History::open`] on the same management
+//! host sees that its owner (pid and process start time) is gone and marks it
+//! `incomplete`, with `ended_at` null. A run owned by another management host is left to
+//! that host to judge.
+
+mod changes;
+mod db;
+mod input;
+mod location;
+mod owner;
+#[cfg(feature = "history-postgres")]
+mod postgres;
+mod record;
+mod sqlite;
+mod store;
+mod time;
+
+pub use input::{NewRun, RunFilter};
+pub use location::Location;
+pub use record::{Finding, FindingKind, HostRecord, RunChanges, RunRecord, RunStatus, RunSummary};
+pub use sqlite::BUSY_TIMEOUT;
+pub use store::{History, SCHEMA_VERSION};
+pub use time::{parse_utc, utc_text};

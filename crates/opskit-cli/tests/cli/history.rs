@@ -1,0 +1,477 @@
+//! The run history of `opskit scan --policy`: `opskit scan history` and `opskit scan
+//! report`, each test once on an SQLite file and once on a real PostgreSQL server (Debian's,
+//! started by `testbed::postgres`).
+
+use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use testbed::clamd::{Clamd, EICAR, Staller};
+use testbed::postgres::Postgres;
+
+use crate::scan::STATE_HOME;
+use crate::schema::assert_valid;
+
+/// Where a test's history is: its `--db` argument, and the server behind it.
+enum Db {
+    Sqlite(PathBuf),
+    Postgres(Postgres),
+}
+
+impl Db {
+    fn sqlite(clamd: &Clamd) -> Self {
+        Self::Sqlite(clamd.dir().join("state/history.sqlite"))
+    }
+
+    fn postgres() -> Self {
+        Self::Postgres(Postgres::start().expect("starting PostgreSQL"))
+    }
+
+    fn arg(&self) -> OsString {
+        match self {
+            Self::Sqlite(p) => p.clone().into_os_string(),
+            Self::Postgres(pg) => pg.url().into(),
+        }
+    }
+}
+
+fn opskit(args: &[&OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .env("XDG_STATE_HOME", STATE_HOME)
+        .arg("scan")
+        .args(args)
+        .output()
+        .expect("run opskit scan")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// `opskit scan QUERY ARGS --db DB --json`, checked against its schema.
+fn query(db: &Db, schema: &str, args: &[&str]) -> (Option<i32>, Value) {
+    let db = db.arg();
+    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    all.extend([OsStr::new("--db"), db.as_os_str(), OsStr::new("--json")]);
+    let out = opskit(&all);
+    let v = json(&out);
+    assert_valid(schema, &v);
+    (out.status.code(), v)
+}
+
+fn policy(dir: &Path, hosts: &[String], paths: &Path, extra: &str) -> PathBuf {
+    let hosts: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
+    let f = dir.join("fleet.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "[env.web]\nhosts = [{}]\npaths = [{:?}]\n{extra}",
+            hosts.join(", "),
+            paths.display().to_string()
+        ),
+    )
+    .unwrap();
+    f
+}
+
+/// Points the symbolic link `link` at `target` (replacing it).
+fn point(link: &Path, target: &Path) {
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+/// The (host, path, signature) of each finding in `list`.
+fn infections(list: &Value) -> BTreeSet<(String, String, String)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert_eq!(f["kind"], "infected", "{f}");
+            (
+                f["host"].as_str().unwrap().to_owned(),
+                f["path"].as_str().unwrap().to_owned(),
+                f["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn hosts(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Two runs of one environment on three hosts of one clamd, and their paths.
+struct TwoRuns {
+    a: PathBuf,
+    b: PathBuf,
+    c: PathBuf,
+    files: PathBuf,
+    policy: PathBuf,
+    sig: String,
+}
+
+fn name(p: &Path) -> String {
+    p.display().to_string()
+}
+
+impl TwoRuns {
+    fn file(&self, f: &str) -> String {
+        name(&self.files.join(f))
+    }
+}
+
+/// Two runs of one environment on three hosts of one clamd: C (its socket) is done in
+/// both; A (a link to the socket) is done in the first and fails in the second; B (a link
+/// to nowhere, then to the socket) fails in the first and recovers. Between the runs
+/// `old.com` is removed and `new.com` appears; `eicar.com` stays.
+fn two_runs(db: &Db, clamd: &Clamd) -> TwoRuns {
+    let files = clamd.dir().join("files");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("eicar.com"), EICAR).unwrap();
+    std::fs::write(files.join("old.com"), EICAR).unwrap();
+    std::fs::write(files.join("ok.txt"), b"fine").unwrap();
+    let (a, b) = (clamd.dir().join("a.ctl"), clamd.dir().join("b.ctl"));
+    let nowhere = clamd.dir().join("nowhere.ctl");
+    let c = clamd.socket_path().to_path_buf();
+    point(&a, &c);
+    point(&b, &nowhere);
+    let policy = policy(clamd.dir(), &[name(&a), name(&b), name(&c)], &files, "");
+    let scan = || {
+        let out = opskit(&[
+            OsStr::new("--policy"),
+            policy.as_os_str(),
+            OsStr::new("--db"),
+            db.arg().as_os_str(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+    };
+    scan();
+    std::fs::remove_file(files.join("old.com")).unwrap();
+    std::fs::write(files.join("new.com"), EICAR).unwrap();
+    point(&a, &nowhere);
+    point(&b, &c);
+    scan();
+    TwoRuns {
+        a,
+        b,
+        c,
+        files,
+        policy,
+        sig: clamd.eicar_signature().to_owned(),
+    }
+}
+
+fn runs_are_listed(db: &Db, t: &TwoRuns) {
+    let (files, policy) = (&t.files, &t.policy);
+    let (code, runs) = query(db, "scan-history", &["history"]);
+    assert_eq!(code, Some(0));
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for (r, id) in runs.iter().zip([1, 2]) {
+        assert_eq!(r["id"], id);
+        assert_eq!(r["environment"], "web");
+        assert_eq!(r["mode"], "contscan");
+        assert_eq!(r["policy"], name(policy));
+        assert_eq!(r["paths"], serde_json::json!([name(files)]));
+        // Something was found (which outranks the failed host, as in clamdscan's status).
+        assert_eq!(r["status"], "infected", "{r}");
+        assert_eq!(
+            (r["hosts"].as_u64(), r["hosts_failed"].as_u64()),
+            (Some(3), Some(1))
+        );
+        assert_eq!(r["infected"], 4, "{r}");
+        assert!(r["ended_at"].as_i64().unwrap() >= r["started_at"].as_i64().unwrap());
+    }
+    let (_, none) = query(db, "scan-history", &["history", "--env", "db"]);
+    assert_eq!(none, serde_json::json!([]));
+    let (_, later) = query(db, "scan-history", &["history", "--since", "2999-01-01"]);
+    assert_eq!(later, serde_json::json!([]));
+    let (_, recent) = query(db, "scan-history", &["history", "--since", "1h"]);
+    assert_eq!(recent.as_array().unwrap().len(), 2);
+}
+
+fn the_latest_run_is_reported(db: &Db, t: &TwoRuns) {
+    let (a, b, c, sig) = (&t.a, &t.b, &t.c, &t.sig);
+    let file = |f: &str| t.file(f);
+    // The latest run, in full.
+    let (code, latest) = query(db, "scan-report", &["report"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(latest["run"]["id"], 2);
+    let by_host = |v: &Value, h: &Path| {
+        v["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["host"] == name(h))
+            .cloned()
+            .unwrap()
+    };
+    let done = by_host(&latest, c);
+    assert_eq!(done["state"], "done");
+    assert!(
+        done["version"].as_str().unwrap().starts_with("ClamAV "),
+        "{done}"
+    );
+    assert!(
+        done["latency_us"].is_u64() && done["elapsed_ms"].is_u64(),
+        "{done}"
+    );
+    assert_eq!(
+        done["jobs"],
+        serde_json::json!({"given": 1, "done": 1, "failed": 0, "skipped": 0})
+    );
+    let failed = by_host(&latest, a);
+    assert_eq!(failed["state"], "failed");
+    assert!(
+        failed["error"].as_str().unwrap().contains("connecting"),
+        "{failed}"
+    );
+    assert_eq!(
+        infections(&latest["findings"]),
+        BTreeSet::from([
+            (name(b), file("eicar.com"), sig.clone()),
+            (name(b), file("new.com"), sig.clone()),
+            (name(c), file("eicar.com"), sig.clone()),
+            (name(c), file("new.com"), sig.clone()),
+        ])
+    );
+    let (_, first) = query(db, "scan-report", &["report", "--run", "1"]);
+    assert_eq!(first["run"]["id"], 1);
+    assert!(infections(&first["findings"]).contains(&(name(a), file("old.com"), sig.clone())));
+}
+
+fn the_changes_are_reported(db: &Db, t: &TwoRuns) {
+    let (a, b, c, sig) = (&t.a, &t.b, &t.c, &t.sig);
+    let file = |f: &str| t.file(f);
+    // What changed: B's findings and C's new.com are new; C's old.com is gone, A's is not
+    // (A failed, so it cannot say); A failed, B recovered. New infections exit 1.
+    let (code, changes) = query(db, "scan-report-new", &["report", "--new"]);
+    assert_eq!(code, Some(1));
+    let [ch] = changes.as_array().unwrap().as_slice() else {
+        panic!("one environment: {changes}");
+    };
+    assert_eq!(
+        (ch["run"]["id"].as_i64(), ch["previous"]["id"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        infections(&ch["new_infections"]),
+        BTreeSet::from([
+            (name(b), file("eicar.com"), sig.clone()),
+            (name(b), file("new.com"), sig.clone()),
+            (name(c), file("new.com"), sig.clone()),
+        ])
+    );
+    assert_eq!(
+        infections(&ch["infections_gone"]),
+        BTreeSet::from([(name(c), file("old.com"), sig.clone())])
+    );
+    assert_eq!(hosts(&ch["hosts_failed"]), [name(a)]);
+    assert_eq!(hosts(&ch["hosts_recovered"]), [name(b)]);
+
+    // The same in text.
+    let db_arg = db.arg();
+    let out = opskit(&[
+        OsStr::new("report"),
+        OsStr::new("--new"),
+        OsStr::new("--env"),
+        OsStr::new("web"),
+        OsStr::new("--db"),
+        &db_arg,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("== env web: run 2 against run 1"), "{text}");
+    assert!(
+        text.contains(&format!("NEW {} {}: {sig} FOUND", name(c), file("new.com"))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "GONE {} {}: {sig} FOUND",
+            name(c),
+            file("old.com")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("FAILED host {}: failed", name(a))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("RECOVERED host {}: done", name(b))),
+        "{text}"
+    );
+
+    // A run that does not exist is an error.
+    let out = opskit(&[
+        OsStr::new("report"),
+        OsStr::new("--run"),
+        OsStr::new("9"),
+        OsStr::new("--db"),
+        &db_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no run 9"),
+        "{out:?}"
+    );
+}
+
+fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
+    let t = two_runs(db, clamd);
+    runs_are_listed(db, &t);
+    the_latest_run_is_reported(db, &t);
+    the_changes_are_reported(db, &t);
+}
+
+#[test]
+fn runs_are_listed_reported_and_compared_in_sqlite() {
+    let clamd = Clamd::start().unwrap();
+    let db = Db::sqlite(&clamd);
+    runs_are_listed_reported_and_compared(&db, &clamd);
+}
+
+#[test]
+fn runs_are_listed_reported_and_compared_in_postgresql() {
+    let clamd = Clamd::start().unwrap();
+    let db = Db::postgres();
+    runs_are_listed_reported_and_compared(&db, &clamd);
+}
+
+/// A daemon killed with SIGKILL in the middle of a run (its stalled host holds the run open
+/// for 30 s) leaves a consistent history: the run is `incomplete` with no end, and the host
+/// it finished is recorded with its infection.
+fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
+    use rustix::process::{Pid, Signal, kill_process};
+    let files = clamd.dir().join("files");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("eicar.com"), EICAR).unwrap();
+    let staller = Staller::start().unwrap();
+    let sock = clamd.socket_path().display().to_string();
+    let fleet = [sock.clone(), staller.addr().to_string()];
+    let policy = policy(
+        clamd.dir(),
+        &fleet,
+        &files,
+        "every = \"1h\"\ntimeout = \"30s\"\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .env("XDG_STATE_HOME", STATE_HOME)
+        .args(["scan", "--daemon", "--policy"])
+        .arg(&policy)
+        .arg("--db")
+        .arg(db.arg())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // In progress: the run is recorded as running with its healthy host, by a live owner.
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, runs) = query(db, "scan-history", &["history"]);
+        if runs[0]["hosts"] == 1 {
+            assert_eq!(runs[0]["status"], "running", "{runs}");
+            break;
+        }
+        assert!(Instant::now() < until, "the run recorded no host: {runs}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    kill_process(Pid::from_child(&child), Signal::KILL).unwrap();
+    child.wait().unwrap();
+    assert!(staller.accepted() >= 1, "the stalled host was in progress");
+
+    let (code, runs) = query(db, "scan-history", &["history"]);
+    assert_eq!(code, Some(0));
+    let [run] = runs.as_array().unwrap().as_slice() else {
+        panic!("one run: {runs}");
+    };
+    assert_eq!(run["status"], "incomplete", "{run}");
+    assert_eq!(run["ended_at"], Value::Null);
+    assert_eq!(
+        (run["hosts"].as_u64(), run["infected"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let (_, report) = query(db, "scan-report", &["report", "--run", "1"]);
+    assert_eq!(hosts(&report["hosts"]), std::slice::from_ref(&sock));
+    assert_eq!(
+        infections(&report["findings"]),
+        BTreeSet::from([(
+            sock,
+            files.join("eicar.com").display().to_string(),
+            clamd.eicar_signature().to_owned()
+        )])
+    );
+    if let Db::Sqlite(path) = db {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
+}
+
+#[test]
+fn a_killed_daemon_leaves_an_incomplete_run_in_sqlite() {
+    let clamd = Clamd::start().unwrap();
+    let db = Db::sqlite(&clamd);
+    a_killed_daemon_leaves_an_incomplete_run(&db, &clamd);
+}
+
+#[test]
+fn a_killed_daemon_leaves_an_incomplete_run_in_postgresql() {
+    let clamd = Clamd::start().unwrap();
+    let db = Db::postgres();
+    a_killed_daemon_leaves_an_incomplete_run(&db, &clamd);
+}
+
+#[test]
+fn the_default_history_follows_xdg_state_home_and_no_history_records_nothing() {
+    let clamd = Clamd::start().unwrap();
+    let files = clamd.dir().join("files");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("ok.txt"), b"fine").unwrap();
+    let policy = policy(
+        clamd.dir(),
+        &[clamd.socket_path().display().to_string()],
+        &files,
+        "",
+    );
+    let state = clamd.dir().join("xdg");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .env("XDG_STATE_HOME", &state)
+            .arg("scan")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let p = policy.to_str().unwrap();
+    let out = run(&["--policy", p, "--no-history"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!state.exists(), "--no-history wrote {}", state.display());
+    let out = run(&["--policy", p]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(state.join("opskit/history.sqlite").is_file());
+    let out = run(&["history", "--json"]);
+    let runs = json(&out);
+    assert_eq!(runs[0]["status"], "all_clean", "{runs}");
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+    // The first run of an environment: nothing new, no host failed: exit 0.
+    let out = run(&["report", "--new", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_valid("scan-report-new", &json(&out));
+}

@@ -1,0 +1,275 @@
+//! A private PostgreSQL server: Debian's own `postgres`, with a cluster made by `initdb` in a
+//! temporary directory, for the history tests that must run on a real server.
+//!
+//! [`Postgres::start`] finds the newest server under `/usr/lib/postgresql/*/bin`, runs
+//! `initdb` (superuser `opskit`, trust authentication, UTF-8, C locale), and starts
+//! `postgres -D DATA -k DIR -p PORT -c listen_addresses=127.0.0.1` on a free loopback port,
+//! with its socket in the temporary directory. PostgreSQL refuses to run as root, so as
+//! root both run as the `postgres` user the Debian package creates (else `nobody`), through
+//! `setpriv`, which also gives the server the parent-death signal: if the test process dies
+//! without unwinding, the kernel kills the server. `start` returns once `pg_isready`
+//! answers, or fails by its deadline (30 s) with the server's log. Dropping the
+//! [`Postgres`] stops the server (fast shutdown, then SIGKILL after 10 s) and removes the
+//! directory.
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! let pg = testbed::postgres::Postgres::start()?;
+//! println!("{}", pg.url()); // postgres://opskit@127.0.0.1:PORT/postgres
+//! # Ok(())
+//! # }
+//! ```
+
+use std::io;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+/// How long the server has to answer `pg_isready`.
+pub const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a fast shutdown may take before the server is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a lost race for the free port is retried.
+const PORT_ATTEMPTS: usize = 5;
+
+/// The database superuser that `initdb` creates.
+pub const USER: &str = "opskit";
+
+/// A running private PostgreSQL server.
+#[derive(Debug)]
+pub struct Postgres {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+/// The newest PostgreSQL's `bin` directory, holding `initdb`, `postgres` and `pg_isready`.
+fn bin_dir() -> io::Result<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, b)| b).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "no PostgreSQL server under /usr/lib/postgresql/*/bin; install Debian's postgresql \
+             (cargo xtask setup)",
+        )
+    })
+}
+
+/// The uid and gid of a user, from `/etc/passwd`.
+fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.first() == Some(&name) && f.len() > 3)
+            .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
+            .flatten()
+    })
+}
+
+/// Who the server runs as: `None` to stay this user, or the uid and gid to switch to (as
+/// root, which PostgreSQL refuses).
+fn server_user() -> io::Result<Option<(u32, u32)>> {
+    if !crate::privileges::is_root() {
+        return Ok(None);
+    }
+    user_ids("postgres")
+        .or_else(|| user_ids("nobody"))
+        .map(Some)
+        .ok_or_else(|| {
+            io::Error::other("neither a postgres nor a nobody user to run PostgreSQL as")
+        })
+}
+
+/// `program` run as `user` (through setpriv) with the parent-death signal.
+fn command(program: &Path, user: Option<(u32, u32)>) -> Command {
+    let mut c = Command::new("/usr/bin/setpriv");
+    if let Some((uid, gid)) = user {
+        c.arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={gid}"))
+            .arg("--clear-groups");
+    }
+    c.args(["--pdeathsig", "KILL", "--"]).arg(program);
+    c
+}
+
+/// Spawns from a thread that lives as long as the process: the parent-death signal follows
+/// the thread that forked, and a test thread ends before the server must.
+fn spawn(cmd: Command) -> io::Result<Child> {
+    type Request = (Command, mpsc::Sender<io::Result<Child>>);
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
+    let sender = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("testbed-postgres-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("spawning the postgres spawner thread");
+        Mutex::new(tx)
+    });
+    let (tx, rx) = mpsc::channel();
+    let gone = || io::Error::other("the postgres spawner thread is gone");
+    sender
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .send((cmd, tx))
+        .map_err(|_| gone())?;
+    rx.recv().map_err(|_| gone())?
+}
+
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+impl Postgres {
+    /// Makes a cluster and starts its server; see the module docs.
+    ///
+    /// # Errors
+    ///
+    /// When PostgreSQL is not installed, `initdb` fails, or the server does not answer within
+    /// [`START_TIMEOUT`] (the error holds its log).
+    pub fn start() -> io::Result<Self> {
+        let bin = bin_dir()?;
+        let user = server_user()?;
+        let dir = tempfile::Builder::new().prefix("opskit-pg").tempdir()?;
+        let data = dir.path().join("data");
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
+        }
+        let out = command(&bin.join("initdb"), user)
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()?;
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "initdb failed ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let mut last = None;
+        for _ in 0..PORT_ATTEMPTS {
+            let port = free_port()?;
+            match Self::run(&bin, user, dir.path(), &data, port) {
+                Ok(child) => {
+                    return Ok(Self { child, dir, port });
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("PostgreSQL did not start")))
+    }
+
+    fn run(
+        bin: &Path,
+        user: Option<(u32, u32)>,
+        dir: &Path,
+        data: &Path,
+        port: u16,
+    ) -> io::Result<Child> {
+        let log = dir.join("postgres.log");
+        let log_file = std::fs::File::create(&log)?;
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(&log, Some(uid), Some(gid))?;
+        }
+        let mut cmd = command(&bin.join("postgres"), user);
+        cmd.arg("-D")
+            .arg(data)
+            .arg("-k")
+            .arg(dir)
+            .args(["-p", &port.to_string()])
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file);
+        let mut child = spawn(cmd)?;
+        let until = Instant::now() + START_TIMEOUT;
+        loop {
+            let ready = Command::new(bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", USER])
+                .status()?
+                .success();
+            if ready {
+                return Ok(child);
+            }
+            let died = child.try_wait()?;
+            if died.is_some() || Instant::now() >= until {
+                let _ = child.kill();
+                let _ = child.wait();
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(io::Error::other(format!(
+                    "PostgreSQL on port {port} {}: {text}",
+                    if died.is_some() {
+                        "exited"
+                    } else {
+                        "did not answer within its deadline"
+                    }
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The server's port on 127.0.0.1.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A URL for the superuser's `postgres` database over TCP on loopback.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("postgres://{USER}@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The server's log so far.
+    #[must_use]
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // SIGINT is PostgreSQL's fast shutdown: sessions are ended, the server exits.
+        let pid = rustix::process::Pid::from_child(&self.child);
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
+        let until = Instant::now() + STOP_TIMEOUT;
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
