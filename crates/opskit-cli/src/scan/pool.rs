@@ -58,6 +58,7 @@ pub(super) fn run(
     }
     let per_host = concurrency.div_ceil(hosts.len()).max(1);
     let mut pool = Pool::builder(hosts)
+        .client(args.client()?)
         .mode(mode)
         .per_host(per_host)
         .file_timeout(args.file_timeout)
