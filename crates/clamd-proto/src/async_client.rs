@@ -49,6 +49,9 @@ struct Conn {
     /// The TLS connection over `io`, for a `tls://` endpoint.
     #[cfg(feature = "tls")]
     tls: Option<Box<crate::tls::TlsCore>>,
+    /// The buffer ciphertext is read into (TLS only; empty otherwise).
+    #[cfg(feature = "tls")]
+    cipher: Vec<u8>,
     endpoint: String,
     op: &'static str,
     timeout: Duration,
@@ -61,6 +64,8 @@ impl Conn {
             io,
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "tls")]
+            cipher: Vec::new(),
             endpoint,
             op,
             timeout,
@@ -137,14 +142,21 @@ impl Conn {
     /// Plaintext from the TLS connection, reading ciphertext from the socket as needed.
     #[cfg(feature = "tls")]
     async fn read_tls(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let mut cipher = vec![0u8; 16 * 1024];
+        let mut cipher = std::mem::take(&mut self.cipher);
+        let r = self.read_tls_into(buf, &mut cipher).await;
+        self.cipher = cipher;
+        r
+    }
+
+    #[cfg(feature = "tls")]
+    async fn read_tls_into(&mut self, buf: &mut [u8], cipher: &mut [u8]) -> Result<usize> {
         loop {
             if let Some(t) = self.tls.as_mut()
                 && let Some(n) = t.recv(buf)?
             {
                 return Ok(n);
             }
-            let n = self.read_raw(&mut cipher).await?;
+            let n = self.read_raw(cipher).await?;
             if let Some(t) = self.tls.as_mut() {
                 if n == 0 {
                     t.handle_eof();
@@ -181,7 +193,14 @@ impl Conn {
 
     #[cfg(feature = "tls")]
     async fn drive_handshake(&mut self) -> Result<()> {
-        let mut cipher = vec![0u8; 16 * 1024];
+        let mut cipher = std::mem::take(&mut self.cipher);
+        let r = self.drive_handshake_into(&mut cipher).await;
+        self.cipher = cipher;
+        r
+    }
+
+    #[cfg(feature = "tls")]
+    async fn drive_handshake_into(&mut self, cipher: &mut [u8]) -> Result<()> {
         let closed = |endpoint: &str, reason: String| Error::Tls {
             endpoint: endpoint.to_owned(),
             during: crate::tls::HANDSHAKING,
@@ -201,7 +220,7 @@ impl Conn {
             if !self.tls.as_ref().is_some_and(|t| t.is_handshaking()) {
                 return Ok(());
             }
-            let n = self.read_raw(&mut cipher).await?;
+            let n = self.read_raw(cipher).await?;
             if n == 0 {
                 return Err(closed(
                     &self.endpoint,
@@ -307,6 +326,7 @@ impl AsyncClient {
                 s.set_nodelay(true).map_err(connect_err)?;
                 let mut conn = Conn::new(Box::new(s), name, op, cfg.timeout);
                 conn.tls = Some(Box::new(core));
+                conn.cipher = vec![0; 16 * 1024];
                 conn.handshake(connect_by).await?;
                 return Ok(conn);
             }

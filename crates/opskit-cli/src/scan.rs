@@ -164,8 +164,8 @@ mod history;
 mod json;
 mod live;
 mod policy;
-mod query;
 mod pool;
+mod query;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -302,7 +302,8 @@ pub(crate) struct Args {
     concurrency: usize,
     /// The CA certificates (PEM, at most 1 MiB) that sign the certificates of the tls://
     /// hosts; the system's trust store is never used. A tls:// host without it fails before
-    /// any connect. With --policy, for the environments that set no `tls_ca`.
+    /// any connect. Also for --pool; with --policy, for the environments that set no
+    /// `tls_ca`.
     #[arg(long, value_name = "FILE")]
     tls_ca: Option<PathBuf>,
     /// A client certificate (PEM) for tls:// hosts that require one (stunnel's verify = 2);
@@ -401,34 +402,20 @@ impl Args {
         }
     }
 
-    /// The fleet with the --tls-* files, read by its `build`.
-    /// Client settings with the TLS files, for a pool (a fleet takes them through
-    /// [`tls`](Self::tls)).
-    fn tls_client(&self) -> clamd_proto::ClientBuilder {
-        let mut client = clamd_proto::ClientBuilder::new();
+    /// Client settings with the --tls-* files loaded (the defaults otherwise), for the
+    /// fleet and the pool.
+    fn client(&self) -> Result<clamd_proto::ClientConfig> {
+        let mut b = clamd_proto::ClientBuilder::new();
         if let Some(p) = &self.tls_ca {
-            client = client.tls_ca(p);
+            b = b.tls_ca(p);
         }
         if let Some(p) = &self.tls_cert {
-            client = client.tls_cert(p);
+            b = b.tls_cert(p);
         }
         if let Some(p) = &self.tls_key {
-            client = client.tls_key(p);
+            b = b.tls_key(p);
         }
-        client
-    }
-
-    fn tls(&self, mut fleet: clamd_proto::FleetBuilder) -> clamd_proto::FleetBuilder {
-        if let Some(p) = &self.tls_ca {
-            fleet = fleet.tls_ca(p);
-        }
-        if let Some(p) = &self.tls_cert {
-            fleet = fleet.tls_cert(p);
-        }
-        if let Some(p) = &self.tls_key {
-            fleet = fleet.tls_key(p);
-        }
-        fleet
+        Ok(b.build_config()?)
     }
 
     fn show(&self) -> live::Show {
@@ -444,27 +431,6 @@ impl Args {
 /// Whether progress bars are drawn: on a terminal, never with --json.
 fn bars(args: &Args) -> bool {
     !args.json && std::io::stderr().is_terminal()
-}
-
-/// The hosts of `--host` (TCP and TLS) and then `--unix`, or the default socket.
-fn endpoints(args: &Args) -> Result<Vec<Endpoint>> {
-    let mut hosts = Vec::new();
-    for h in &args.hosts {
-        let ep: Endpoint = h
-            .parse()
-            .map_err(|e| Error::Usage(format!("--host {h}: {e}")))?;
-        if ep.is_unix() {
-            return Err(Error::Usage(format!(
-                "--host {h}: a socket path goes to --unix"
-            )));
-        }
-        hosts.push(ep);
-    }
-    hosts.extend(args.unix.iter().map(Endpoint::unix));
-    if hosts.is_empty() {
-        hosts.push(Endpoint::unix(DEFAULT_SOCKET));
-    }
-    Ok(hosts)
 }
 
 #[expect(
@@ -526,7 +492,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     if let Some(d) = args.deadline {
         fleet = fleet.deadline(d);
     }
-    let fleet = args.tls(fleet).build()?;
+    let fleet = fleet.client(args.client()?).build()?;
 
     let report = if args.json {
         fleet.run(&plan)
@@ -563,6 +529,28 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     };
     print_report(&args, &report)?;
     Ok(Exit::code(report.summary().exit_code()))
+}
+
+/// The hosts of `--host` (TCP or `tls://`) and `--unix`, or Debian's socket when none is
+/// given.
+fn endpoints(args: &Args) -> Result<Vec<Endpoint>> {
+    let mut hosts = Vec::new();
+    for h in &args.hosts {
+        let ep: Endpoint = h
+            .parse()
+            .map_err(|e| Error::Usage(format!("--host {h}: {e}")))?;
+        if ep.is_unix() {
+            return Err(Error::Usage(format!(
+                "--host {h}: a socket path goes to --unix"
+            )));
+        }
+        hosts.push(ep);
+    }
+    hosts.extend(args.unix.iter().map(Endpoint::unix));
+    if hosts.is_empty() {
+        hosts.push(Endpoint::unix(DEFAULT_SOCKET));
+    }
+    Ok(hosts)
 }
 
 /// Prints the end of a run: JSON, or the walk's entries not scanned and the summary (the

@@ -393,6 +393,11 @@ impl Stunnel {
         Arc::clone(&self.pki)
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Its directory (configuration and log).
     pub fn dir(&self) -> &Path {
         self.dir.path()

@@ -135,6 +135,26 @@ fn a_wrong_name_fails_before_anything_reaches_clamd() {
 }
 
 #[test]
+fn a_server_that_speaks_no_tls_is_a_typed_handshake_failure() {
+    // clamd itself, taken for a TLS terminator: it answers the ClientHello in clear text.
+    let clamd = shared();
+    let pki = testbed::stunnel::Pki::generate().unwrap();
+    let err = client(endpoint(clamd.tcp_addr(), None), &pki.ca_cert())
+        .ping()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Tls {
+                during: "handshaking",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn a_client_certificate_is_shown_when_stunnel_requires_one() {
     let clamd = shared();
     let tunnel = Stunnel::builder(clamd.tcp_addr())

@@ -58,7 +58,7 @@ pub(super) fn run(
     }
     let per_host = concurrency.div_ceil(hosts.len()).max(1);
     let mut pool = Pool::builder(hosts)
-        .client(args.tls_client().build_config()?)
+        .client(args.client()?)
         .mode(mode)
         .per_host(per_host)
         .file_timeout(args.file_timeout)

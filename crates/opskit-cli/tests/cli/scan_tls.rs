@@ -196,6 +196,41 @@ tls_ca = "{ca}"
 }
 
 #[test]
+fn a_pool_spreads_files_over_tls_and_plain_hosts() {
+    let clamd = Clamd::start().unwrap();
+    let tunnel = Stunnel::builder(clamd.tcp_addr()).start().unwrap();
+    let dir = infected_dir(&clamd);
+    for i in 0..40 {
+        std::fs::write(dir.join(format!("clean{i}")), format!("clean {i}\n")).unwrap();
+    }
+    let tls = format!("tls://{}#{SERVER_NAME}", tunnel.addr());
+    let plain = clamd.tcp_addr().to_string();
+    let ca = tunnel.pki().ca_cert();
+    let out = opskit(&[
+        s("--pool"),
+        s("--stream"),
+        s("--json"),
+        s("--concurrency=4"),
+        s("--host"),
+        s(&tls),
+        s("--host"),
+        s(&plain),
+        s("--tls-ca"),
+        ca.as_os_str(),
+        dir.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 42, "{v}");
+    for f in files {
+        assert_eq!(f["state"], "scanned", "{f}");
+    }
+    // The TLS host took its share.
+    assert!(files.iter().any(|f| f["host"] == tls.as_str()), "{v}");
+}
+
+#[test]
 fn help_lists_the_tls_flags() {
     let out = opskit(&[s("--help")]);
     let help = String::from_utf8_lossy(&out.stdout);

@@ -3,3 +3,5 @@
 mod clamd;
 mod netns;
 mod rrd;
+#[cfg(feature = "stunnel")]
+mod stunnel;
