@@ -291,7 +291,7 @@ fn truncate(s: &str) -> String {
     s.chars().take(64).collect()
 }
 
-fn parse_span(start: &[u8], end: &[u8]) -> Result<Span, String> {
+pub(crate) fn parse_span(start: &[u8], end: &[u8]) -> Result<Span, String> {
     let span = match (parse_addr(start)?, parse_addr(end)?) {
         (Addr::V4(a), Addr::V4(b)) => Span::V4(a, b),
         (Addr::V6(a), Addr::V6(b)) => Span::V6(a, b),

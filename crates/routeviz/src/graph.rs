@@ -85,6 +85,9 @@ pub struct Node {
     /// The middleboxes whose rewrites first show in this address's replies
     /// ([`tcptrace::Trace::middleboxes`]), distinct, in the order they came.
     pub middleboxes: Vec<tcptrace::Middlebox>,
+    /// Where a geography database places the address ([`tcptrace::Reply::geo`] of its first
+    /// reply that has one).
+    pub geo: Option<tcptrace::Geo>,
 }
 
 impl Node {
@@ -101,16 +104,19 @@ impl Node {
             marks: Vec::new(),
             loss_pct: None,
             middleboxes: Vec::new(),
+            geo: None,
         }
     }
 
     /// The compact line the map draws under the node's label, or `None` when there is
-    /// nothing to say: the unreachable marks, a middlebox's rewrites first seen here as the
+    /// nothing to say: the place (`Frankfurt am Main, DE`, [`tcptrace::Geo::short`]), the
+    /// unreachable marks, a middlebox's rewrites first seen here as the
     /// table marks them (`* mss 1460→1300`, the first two and `+N`), the MPLS
     /// labels (`MPLS 24000`, a stack as `MPLS 24000/16`), and a loss above zero (`loss 25%`),
     /// joined by ` · `.
     pub fn annotation(&self) -> Option<String> {
-        let mut parts: Vec<String> = self.marks.clone();
+        let mut parts: Vec<String> = self.geo.iter().map(tcptrace::Geo::short).collect();
+        parts.extend(self.marks.iter().cloned());
         let rewrites: Vec<String> = self
             .middleboxes
             .iter()
@@ -140,6 +146,23 @@ impl Node {
         }
         (!parts.is_empty()).then(|| parts.join(" · "))
     }
+}
+
+/// The most characters of a region or city name drawn (the model keeps up to 128).
+const PLACE_CHARS: usize = 40;
+
+/// A place as the map draws it: its names cleaned and bounded, since a report read back from
+/// JSON may carry any text there.
+fn clean_geo(g: &tcptrace::Geo) -> tcptrace::Geo {
+    let name = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| clean(t, PLACE_CHARS))
+            .filter(|t| !t.is_empty())
+    };
+    let mut out = g.clone();
+    out.city = name(&g.city);
+    out.region = name(&g.region);
+    out
 }
 
 /// `25`, `33.3`, `100`: a percentage with one decimal only where it has one.
@@ -592,6 +615,9 @@ impl Builder {
         let node = &mut self.graph[n];
         if node.asn.is_none() {
             node.asn = r.asn;
+        }
+        if node.geo.is_none() {
+            node.geo = r.geo.as_deref().map(clean_geo);
         }
         if !r.mpls.is_empty() {
             let stack: Vec<u32> = r.mpls.iter().map(|l| l.label).collect();
