@@ -521,7 +521,7 @@ fn geo_db_adds_country_and_city_columns_and_json() {
     assert_eq!(v[0]["geo"]["lat"], -27.4766);
     assert_eq!(v[2]["geo"]["city"], "Frankfurt am Main");
     assert!(v[3].get("geo").is_none());
-    crate::schema::validate("asn.json", &v).unwrap();
+    crate::schema::validate("asn", &v).unwrap();
 
     // Geography alone: the AS columns say no data.
     let o = opskit(&["--geo-db", geo.to_str().unwrap(), "1.0.0.1"], None);

@@ -833,7 +833,7 @@ fn geo_db_puts_places_in_the_node_labels_tooltips_and_json() {
         v["traces"][0]["hops"][0]["replies"][0]["geo"]["city"],
         "Frankfurt am Main"
     );
-    crate::schema::validate("trace.json", &v).unwrap();
+    crate::schema::validate("trace", &v).unwrap();
     // Hostile text in a report read back: escaped and bounded in the map.
     let hostile = TRACE_JSON.replace(
         r#""as_name":"LAB"}"#,

@@ -985,7 +985,7 @@ fn geo_db_puts_country_and_city_in_the_json_summary_and_table() {
     let r3_geo = &reply_of(&r3)["geo"];
     assert_eq!(r3_geo["country"], "US");
     assert!(r3_geo.get("city").is_none(), "{r3_geo}");
-    crate::schema::validate("trace.json", &v).unwrap();
+    crate::schema::validate("trace", &v).unwrap();
 
     let out = trace_in(&net, &[&common[..], &["--summary"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
