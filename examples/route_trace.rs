@@ -28,6 +28,7 @@
 //! (`route_trace.{txt,json,svg,png}`, `route_trace_summary.txt`) under `target/demo/` (or
 //! `OPSKIT_DEMO_DIR`).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -133,10 +134,10 @@ fn places_of(net: &Topology, targets: &[std::net::IpAddr]) -> Result<String, Box
         for (i, hop) in truth.hops.iter().enumerate() {
             let place = PLACES[i.min(last - 1)];
             for a in hop.addresses() {
-                csv.push_str(&format!("{a},{a},{place}\n"));
+                writeln!(csv, "{a},{a},{place}")?;
             }
         }
-        csv.push_str(&format!("{target},{target},{}\n", PLACES[last]));
+        writeln!(csv, "{target},{target},{}", PLACES[last])?;
     }
     Ok(csv)
 }

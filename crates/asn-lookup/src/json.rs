@@ -40,7 +40,7 @@ pub struct AddressLine {
     /// knows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(with = "Geo", default))]
-    pub geo: Option<Geo>,
+    pub geo: Option<Box<Geo>>,
 }
 
 impl AddressLine {
@@ -59,7 +59,7 @@ impl AddressLine {
     /// Sets where the address is.
     #[must_use]
     pub fn with_geo(mut self, geo: Option<Geo>) -> Self {
-        self.geo = geo;
+        self.geo = geo.map(Box::new);
         self
     }
 }

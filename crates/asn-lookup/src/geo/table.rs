@@ -170,19 +170,18 @@ impl GeoTableBuilder {
                 Err(_) if line_no == 1 && parse::looks_like_header(line) => continue,
                 Err(reason) => return Err(malformed(line_no, reason)),
             };
-            let id = match row.country {
-                None => HOLE,
-                Some(_) => {
-                    place_key(&row, &fields, &mut key);
-                    match &last {
-                        Some((k, id)) if *k == key => *id,
-                        _ => {
-                            let id = self.place_id(&row, &fields, &key);
-                            last = Some((key.clone(), id));
-                            id
-                        }
+            let id = if row.country.is_some() {
+                place_key(&row, &fields, &mut key);
+                match &last {
+                    Some((k, id)) if *k == key => *id,
+                    _ => {
+                        let id = self.place_id(&row, &fields, &key);
+                        last = Some((key.clone(), id));
+                        id
                     }
                 }
+            } else {
+                HOLE
             };
             match row.span {
                 Span::V4(a, b) => self.v4.push((a, b, id)),

@@ -73,7 +73,7 @@ for line in sys.stdin:
         eprintln!("!!! SKIPPED the maxminddb oracle: pip install maxminddb");
         return None;
     }
-    let input: String = addrs.iter().map(|a| format!("{a}\n")).collect();
+    let input: String = addrs.iter().map(|a| a.to_string() + "\n").collect();
     let mut child = Command::new(&python)
         .args(["-c", script])
         .arg(db)
@@ -282,7 +282,7 @@ fn bad_files_are_typed_errors() {
     // The AS MMDB likewise.
     match GeoDatabase::open(resource("asn.mmdb")) {
         Err(AsnError::UnknownFormat { hint, .. }) => {
-            assert!(hint.contains("AS database"), "{hint}")
+            assert!(hint.contains("AS database"), "{hint}");
         }
         other => panic!("{other:?}"),
     }
