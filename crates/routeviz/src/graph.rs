@@ -829,6 +829,47 @@ mod tests {
     }
 
     #[test]
+    fn a_node_carries_its_place_cleaned_first_in_its_annotation() {
+        let de = tcptrace::CountryCode::new("DE").unwrap();
+        let mut hostile = tcptrace::Geo::new(de);
+        // As a report read back from JSON may have it: not made plain by the model's setters.
+        hostile.city = Some(format!("Frank\u{1b}[31mfurt{}", "x".repeat(500)));
+        let mut a = trace("198.18.9.1", 80);
+        let mut mpls = te("198.18.0.1").with_geo(Some(hostile));
+        mpls.mpls = vec![tcptrace::MplsLabel::new(24000, 0, true, 1).unwrap()];
+        let plain =
+            te("198.18.0.2").with_geo(Some(tcptrace::Geo::new(de).with_city(Some("Berlin"))));
+        a.hops = vec![
+            Hop::new(1, vec![mpls]),
+            Hop::new(2, vec![plain, te("198.18.0.3")]),
+        ];
+        let g = RouteGraph::new(&vec![a]).unwrap();
+        let node = |addr: &str| {
+            g.graph()
+                .node_weights()
+                .find(|n| n.addr == Some(ip(addr)))
+                .unwrap()
+        };
+        let first = node("198.18.0.1");
+        let city = first.geo.as_ref().unwrap().city.clone().unwrap();
+        assert!(
+            !city.contains('\u{1b}') && city.chars().count() <= PLACE_CHARS,
+            "{city}"
+        );
+        let note = first.annotation().unwrap();
+        assert!(
+            note.starts_with("Frank[31mfurt") && note.ends_with(", DE · MPLS 24000"),
+            "{note}"
+        );
+        assert_eq!(
+            node("198.18.0.2").annotation().as_deref(),
+            Some("Berlin, DE")
+        );
+        assert_eq!(node("198.18.0.3").geo, None);
+        assert_eq!(node("198.18.0.3").annotation(), None);
+    }
+
+    #[test]
     fn a_long_gap_is_one_unknown_node_with_a_long_edge() {
         let mut a = trace("x", 80);
         a.hops = vec![
