@@ -198,14 +198,7 @@ pub struct GeoStats {
 /// [`AsnError::Incomplete`] when some lookups failed: the other replies are annotated all
 /// the same, and the error counts the failures and carries the first.
 pub fn annotate_geo(report: &mut TraceReport, db: &GeoDatabase) -> Result<GeoStats, AsnError> {
-    let mut addrs: Vec<IpAddr> = report
-        .traces
-        .iter()
-        .flat_map(|t| t.hops.iter())
-        .flat_map(|h| h.replies.iter().map(|r| r.from))
-        .collect();
-    addrs.sort_unstable();
-    addrs.dedup();
+    let addrs = crate::annotate::reply_addrs(report);
     let mut stats = GeoStats {
         addresses: addrs.len(),
         ..GeoStats::default()

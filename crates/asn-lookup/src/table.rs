@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
-use super::parse::{self, LineError, Lines, RangeFormat, Row, Span};
+use super::parse::{self, RangeFormat, Row, Span};
 use super::ranges::Ranges;
 use super::{AsInfo, AsName, AsnError, AsnResolver, CountryCode, IpRange, Resolution, Source};
 
@@ -258,45 +258,12 @@ impl RangeTableBuilder {
             RangeFormat::IptoasnTsv => Source::IptoasnTsv,
             RangeFormat::Pyasn => Source::Pyasn,
         });
-        let mut lines = Lines::new(reader);
         let mut name = Vec::with_capacity(128);
-        let malformed = |line: u64, reason: String| AsnError::Malformed {
-            path: path.to_owned(),
-            line,
-            reason,
-        };
         // The last entry, since consecutive rows often share it.
         let mut last: Option<(u32, Vec<u8>, Option<CountryCode>, u32)> = None;
-        let mut rows = 0u64;
-        loop {
-            let line_no = lines.line_no() + 1;
-            let line = match lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(LineError::Io(source)) => {
-                    return Err(AsnError::Io {
-                        path: path.to_owned(),
-                        source,
-                    });
-                }
-                Err(LineError::TooLong) => {
-                    return Err(malformed(
-                        lines.line_no(),
-                        format!("line longer than {} bytes", parse::MAX_LINE),
-                    ));
-                }
-            };
-            let row = match parse::parse_line(format, line, &mut name) {
-                Ok(Some(row)) => row,
-                Ok(None) => continue,
-                Err(_)
-                    if line_no == 1
-                        && format != RangeFormat::Pyasn
-                        && parse::looks_like_header(line) =>
-                {
-                    continue;
-                }
-                Err(reason) => return Err(malformed(line_no, reason)),
+        parse::for_each_row(reader, path, format != RangeFormat::Pyasn, |line| {
+            let Some(row) = parse::parse_line(format, line, &mut name)? else {
+                return Ok(false);
             };
             let id = match &last {
                 Some((asn, n, cc, id))
@@ -323,16 +290,8 @@ impl RangeTableBuilder {
                 Span::V4(a, b) => self.v4.push((a, b, id)),
                 Span::V6(a, b) => self.v6.push((a, b, id)),
             }
-            rows += 1;
-        }
-        // A file with no range at all (empty, or only a header or comments) is almost always a
-        // failed download; answering "not routed" for every address would hide that.
-        if rows == 0 {
-            return Err(AsnError::EmptyDatabase {
-                path: path.to_owned(),
-            });
-        }
-        Ok(())
+            Ok(true)
+        })
     }
 
     fn entry_id(&mut self, row: &Row, name: &[u8]) -> u32 {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+use crate::mmdb::{mmdb_error, read_mmdb};
 use crate::{AsnError, CountryCode, Geo};
 
 /// A geography MMDB database, held in memory (as large as the file: 28 MiB for
@@ -205,16 +206,7 @@ impl GeoMmdb {
     /// [`AsnError::UnknownFormat`] for an AS database (its `database_type` names ASNs).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AsnError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| AsnError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        if bytes.is_empty() {
-            return Err(AsnError::EmptyDatabase {
-                path: path.to_owned(),
-            });
-        }
-        Self::from_bytes(bytes, path)
+        Self::from_bytes(read_mmdb(path)?, path)
     }
 
     /// Verifies and uses a database already in memory; `path` names it in errors.
@@ -223,10 +215,7 @@ impl GeoMmdb {
     ///
     /// As for [`GeoMmdb::open`], but for the reading.
     pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Self, AsnError> {
-        let err = |e: maxminddb::MaxMindDbError| AsnError::Mmdb {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
+        let err = |e| mmdb_error(path, &e);
         let reader = maxminddb::Reader::from_source(bytes).map_err(err)?;
         let kind = reader.metadata().database_type.to_ascii_lowercase();
         if kind.contains("asn") {
@@ -266,10 +255,7 @@ impl GeoMmdb {
         if ip.is_ipv6() && self.reader.metadata().ip_version == 4 {
             return Ok(None);
         }
-        let err = |e: maxminddb::MaxMindDbError| AsnError::Mmdb {
-            path: self.path.clone(),
-            message: e.to_string(),
-        };
+        let err = |e| mmdb_error(&self.path, &e);
         let found = self.reader.lookup(ip).map_err(err)?;
         Ok(found
             .decode::<Record>()

@@ -9,7 +9,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 use super::csv::{Fields, GeoRow, parse_geo_line};
-use crate::parse::{self, LineError, Lines, Span};
+use crate::parse::{self, Span};
 use crate::ranges::Ranges;
 use crate::{AsnError, Geo, IpRange};
 
@@ -136,39 +136,13 @@ impl GeoTableBuilder {
     ///
     /// As for [`GeoTableBuilder::add_file`].
     pub fn add_reader(&mut self, reader: impl BufRead, path: &Path) -> Result<(), AsnError> {
-        let mut lines = Lines::new(reader);
         let mut fields = Fields::default();
         let mut key = Vec::with_capacity(128);
+        // The last place, since consecutive rows often share it.
         let mut last: Option<(Vec<u8>, u32)> = None;
-        let malformed = |line: u64, reason: String| AsnError::Malformed {
-            path: path.to_owned(),
-            line,
-            reason,
-        };
-        let mut rows = 0u64;
-        loop {
-            let line_no = lines.line_no() + 1;
-            let line = match lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(LineError::Io(source)) => {
-                    return Err(AsnError::Io {
-                        path: path.to_owned(),
-                        source,
-                    });
-                }
-                Err(LineError::TooLong) => {
-                    return Err(malformed(
-                        lines.line_no(),
-                        format!("line longer than {} bytes", parse::MAX_LINE),
-                    ));
-                }
-            };
-            let row = match parse_geo_line(line, &mut fields) {
-                Ok(Some(row)) => row,
-                Ok(None) => continue,
-                Err(_) if line_no == 1 && parse::looks_like_header(line) => continue,
-                Err(reason) => return Err(malformed(line_no, reason)),
+        parse::for_each_row(reader, path, true, |line| {
+            let Some(row) = parse_geo_line(line, &mut fields)? else {
+                return Ok(false);
             };
             let id = if row.country.is_some() {
                 place_key(&row, &fields, &mut key);
@@ -187,15 +161,8 @@ impl GeoTableBuilder {
                 Span::V4(a, b) => self.v4.push((a, b, id)),
                 Span::V6(a, b) => self.v6.push((a, b, id)),
             }
-            rows += 1;
-        }
-        // As for AS tables: a file without a row is almost always a failed download.
-        if rows == 0 {
-            return Err(AsnError::EmptyDatabase {
-                path: path.to_owned(),
-            });
-        }
-        Ok(())
+            Ok(true)
+        })
     }
 
     fn place_id(&mut self, row: &GeoRow, fields: &Fields, key: &[u8]) -> u32 {
