@@ -798,17 +798,20 @@ fn geo_db_puts_places_in_the_node_labels_tooltips_and_json() {
          198.18.16.0,198.18.16.255,NL\n",
     )
     .unwrap();
-    let svg = dir.path().join("map.svg");
-    let st = opskit()
-        .args(["routemap", "--geo-db"])
-        .arg(&geo)
-        .arg(&json)
-        .arg("-o")
-        .arg(&svg)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let svg = std::fs::read_to_string(&svg).unwrap();
+    let map_to = |name: &str| {
+        let out = dir.path().join(name);
+        let st = opskit()
+            .args(["routemap", "--geo-db"])
+            .arg(&geo)
+            .arg(&json)
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(st.success(), "{name}");
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let svg = map_to("map.svg");
     assert!(svg.contains(">Frankfurt am Main, DE<"), "{svg}");
     assert!(svg.contains(">Tokyo, JP<"), "{svg}");
     assert!(svg.contains(">NL<"), "{svg}");
@@ -817,18 +820,7 @@ fn geo_db_puts_places_in_the_node_labels_tooltips_and_json() {
         "the tooltip has the details"
     );
     // -o FILE.json carries the geography on.
-    let out = dir.path().join("all.json");
-    let st = opskit()
-        .args(["routemap", "--geo-db"])
-        .arg(&geo)
-        .arg(&json)
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&map_to("all.json")).unwrap();
     assert_eq!(
         v["traces"][0]["hops"][0]["replies"][0]["geo"]["city"],
         "Frankfurt am Main"
