@@ -7,8 +7,8 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AsnError {
-    /// A database file could not be opened or read.
-    #[error("reading AS database {path}: {source}")]
+    /// A database file (AS or geography) could not be opened or read.
+    #[error("reading database {path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
