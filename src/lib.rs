@@ -6,9 +6,9 @@
 //!
 //! - `rrdgraph`: [`rrdgraph`], rrdtool graph specs rendered through librrd;
 //! - `tcptrace`: [`tcptrace`], the TCP SYN traceroute engine, the project's one trace model
-//!   (`TraceReport`, `Trace`, `Hop`, `Reply`) and the AS model;
-//! - `asn`: [`asn`], AS resolution (range tables, MMDB, whois) and trace annotation (turns on
-//!   `tcptrace`);
+//!   (`TraceReport`, `Trace`, `Hop`, `Reply`), the AS model and the geography model (`Geo`);
+//! - `asn`: [`asn`], AS resolution (range tables, MMDB, whois), geography (ip-location-db
+//!   tables, MMDB: `GeoDatabase`) and trace annotation (turns on `tcptrace`);
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
 //! - `clamd-tls` (off by default): TLS to a clamd behind stunnel, `tls://IP:PORT#NAME`
 //!   endpoints and the `tls_*` settings (rustls on `ring`; turns on `clamd`);

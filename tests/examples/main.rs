@@ -266,6 +266,49 @@ fn route_trace_takes_targets_ports_and_retry_and_draws_the_map() {
 }
 
 #[test]
+fn route_trace_geo_db_puts_cities_in_the_table_and_the_map() {
+    if !testbed::require_root("route_trace_geo_db_puts_cities_in_the_table_and_the_map") {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("edge")
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "edge", "web"])
+        .build()
+        .unwrap();
+    let web = net.address("web", Family::V4).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let geo = dir.path().join("geo.csv");
+    std::fs::write(
+        &geo,
+        format!("{web},{web},JP,Tokyo,,Tokyo,100-0001,35.6895,139.6917,Asia/Tokyo\n"),
+    )
+    .unwrap();
+    let svg = dir.path().join("routes.svg");
+    let mut cmd = example("route_trace");
+    cmd.args(["--retry", "1", "--geo-db"])
+        .arg(&geo)
+        .arg("--map")
+        .arg(&svg)
+        .arg(web.to_string());
+    let (out, stdout, stderr) = net.run_in(net.source(), move || run(cmd)).unwrap();
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("{web:<15} SA JP ")), "{stdout}");
+    let map = std::fs::read_to_string(&svg).expect("the SVG map");
+    assert!(map.contains(">Tokyo, JP<"), "{map}");
+}
+
+#[test]
+fn route_trace_refuses_a_bad_geo_db_before_tracing() {
+    let mut cmd = example("route_trace");
+    cmd.args(["--geo-db", "/nonexistent/geo.csv", "192.0.2.1"]);
+    let (out, _, stderr) = run(cmd);
+    assert!(!out.status.success());
+    assert!(stderr.contains("/nonexistent/geo.csv"), "{stderr}");
+}
+
+#[test]
 fn route_trace_passes_scapy_retry_to_the_tracer() {
     // The tracer's own range check answers, so the value reached its configuration.
     let mut cmd = example("route_trace");

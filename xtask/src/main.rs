@@ -153,7 +153,7 @@ const DEMOS: &[(&str, &str)] = &[
     ),
     (
         "route_trace",
-        "TCP SYN route trace in a namespace test network",
+        "TCP SYN route trace in a namespace test network, with geography",
     ),
     (
         "route_map",

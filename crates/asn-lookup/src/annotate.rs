@@ -22,6 +22,19 @@ pub struct AnnotateStats {
     pub tally: BatchTally,
 }
 
+/// The distinct addresses that replied anywhere in `report`, sorted (for a binary search).
+pub(crate) fn reply_addrs(report: &TraceReport) -> Vec<IpAddr> {
+    let mut addrs: Vec<IpAddr> = report
+        .traces
+        .iter()
+        .flat_map(|t| t.hops.iter())
+        .flat_map(|h| h.replies.iter().map(|r| r.from))
+        .collect();
+    addrs.sort_unstable();
+    addrs.dedup();
+    addrs
+}
+
 /// Fills `asn` and `as_name` of every reply in `report`, resolving each distinct address once,
 /// in one [`AsnResolver::resolve_batch`].
 ///
@@ -36,14 +49,7 @@ pub fn annotate(
     report: &mut TraceReport,
     resolver: &dyn AsnResolver,
 ) -> Result<AnnotateStats, AsnError> {
-    let mut addrs: Vec<IpAddr> = report
-        .traces
-        .iter()
-        .flat_map(|t| t.hops.iter())
-        .flat_map(|h| h.replies.iter().map(|r| r.from))
-        .collect();
-    addrs.sort_unstable();
-    addrs.dedup();
+    let addrs = reply_addrs(report);
     let batch = resolver.resolve_batch(&addrs);
     let tally = batch.tally();
     let answers = batch.resolutions();

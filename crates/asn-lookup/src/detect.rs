@@ -20,17 +20,21 @@ const MMDB_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
 /// `MaxMind` places the metadata in the last 128 KiB.
 const MMDB_TAIL: u64 = 128 * 1024;
 
-/// Recognises a database file by its content: the MMDB metadata marker near the end, else the
-/// shape of the first data line (`;` comments or `prefix<TAB>asn` for pyasn, five tab-separated
-/// fields for iptoasn, commas for CSV). The extension (`.mmdb`, `.dat`, `.tsv`, `.csv`) decides
-/// when the content does not (an empty file, say).
+/// What the start and the end of a file say.
+pub(crate) enum Sniffed {
+    /// The MMDB metadata marker is near the end.
+    Mmdb,
+    /// No marker: the first 16 KiB, to tell text formats apart.
+    Text(Vec<u8>),
+}
+
+/// Reads the first 16 KiB and the last 128 KiB of a file, for [`detect_format`] and the
+/// geography databases' detection.
 ///
 /// # Errors
 ///
-/// [`AsnError::Io`] when the file cannot be read; [`AsnError::UnknownFormat`] for anything else
-/// (compressed files included: decompress them first).
-pub fn detect_format(path: impl AsRef<Path>) -> Result<DatabaseFormat, AsnError> {
-    let path = path.as_ref();
+/// [`AsnError::Io`], or [`AsnError::EmptyDatabase`] for an empty file.
+pub(crate) fn sniff_file(path: &Path) -> Result<Sniffed, AsnError> {
     let io = |source| AsnError::Io {
         path: path.to_owned(),
         source,
@@ -52,16 +56,37 @@ pub fn detect_format(path: impl AsRef<Path>) -> Result<DatabaseFormat, AsnError>
         .map_err(io)?;
     f.take(MMDB_TAIL).read_to_end(&mut tail).map_err(io)?;
     if memchr::memmem::rfind(&tail, MMDB_MARKER).is_some() {
-        return Ok(DatabaseFormat::Mmdb);
+        return Ok(Sniffed::Mmdb);
     }
+    Ok(Sniffed::Text(head))
+}
+
+/// Whether the head of a file is compressed (gzip, bzip2, xz).
+pub(crate) fn is_compressed(head: &[u8]) -> bool {
+    head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(b"BZh")
+        || head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z'])
+}
+
+/// Recognises a database file by its content: the MMDB metadata marker near the end, else the
+/// shape of the first data line (`;` comments or `prefix<TAB>asn` for pyasn, five tab-separated
+/// fields for iptoasn, commas for CSV). The extension (`.mmdb`, `.dat`, `.tsv`, `.csv`) decides
+/// when the content does not (an empty file, say).
+///
+/// # Errors
+///
+/// [`AsnError::Io`] when the file cannot be read; [`AsnError::UnknownFormat`] for anything else
+/// (compressed files included: decompress them first).
+pub fn detect_format(path: impl AsRef<Path>) -> Result<DatabaseFormat, AsnError> {
+    let path = path.as_ref();
+    let Sniffed::Text(head) = sniff_file(path)? else {
+        return Ok(DatabaseFormat::Mmdb);
+    };
     let unknown = |hint: &str| AsnError::UnknownFormat {
         path: path.to_owned(),
         hint: hint.to_owned(),
     };
-    if head.starts_with(&[0x1f, 0x8b])
-        || head.starts_with(b"BZh")
-        || head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z'])
-    {
+    if is_compressed(&head) {
         return Err(unknown("compressed; decompress it first"));
     }
     if let Some(f) = sniff_text(&head) {

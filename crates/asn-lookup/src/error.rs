@@ -7,8 +7,8 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AsnError {
-    /// A database file could not be opened or read.
-    #[error("reading AS database {path}: {source}")]
+    /// A database file (AS or geography) could not be opened or read.
+    #[error("reading database {path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -34,7 +34,8 @@ pub enum AsnError {
         /// What was seen.
         hint: String,
     },
-    /// An MMDB file is corrupt or not of the GeoLite2-ASN layout.
+    /// An MMDB file is corrupt, or a record of it cannot be decoded as the layout asked for
+    /// (GeoLite2-ASN, or a geography layout).
     #[error("MMDB {path}: {message}")]
     Mmdb {
         /// The file.
@@ -99,7 +100,7 @@ pub enum AsnError {
         name: String,
     },
     /// A database file holds no range at all (empty, or only headers and comments), in any
-    /// format; an empty MMDB file is this too.
+    /// format, geography tables included; an empty MMDB file is this too.
     #[error("AS database {path} is empty: it holds no range")]
     EmptyDatabase {
         /// The file.
@@ -108,8 +109,9 @@ pub enum AsnError {
     /// A builder was given an invalid setting.
     #[error("invalid setting: {0}")]
     Config(String),
-    /// [`annotate`](crate::annotate) could not resolve every address: `failed` of the `given` distinct
-    /// addresses failed (the others are annotated).
+    /// [`annotate`](crate::annotate) or [`annotate_geo`](crate::annotate_geo) could not
+    /// resolve every address: `failed` of the `given` distinct addresses failed (the others
+    /// are annotated).
     #[error("{failed} of {given} addresses unresolved: {source}")]
     Incomplete {
         /// Distinct addresses that failed.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{AsName, Outcome, Resolution, UnresolvedReason};
+use crate::{AsName, Geo, Outcome, Resolution, UnresolvedReason};
 
 /// One item of `opskit asn --json`: an address with its resolution, or an AS with its name.
 #[derive(Clone, Debug, Serialize)]
@@ -36,6 +36,11 @@ pub struct AddressLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(with = "String", default))]
     pub error: Option<String>,
+    /// Where a geography database (`--geo-db`) places the address, when one was given and
+    /// knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Geo", default))]
+    pub geo: Option<Box<Geo>>,
 }
 
 impl AddressLine {
@@ -47,7 +52,15 @@ impl AddressLine {
             resolution: outcome.map_or(Resolution::Unknown, Outcome::resolution),
             reason: outcome.map_or(Some(UnresolvedReason::NotAsked), Outcome::reason),
             error: outcome.and_then(Outcome::error).map(ToString::to_string),
+            geo: None,
         }
+    }
+
+    /// Sets where the address is.
+    #[must_use]
+    pub fn with_geo(mut self, geo: Option<Geo>) -> Self {
+        self.geo = geo.map(Box::new);
+        self
     }
 }
 

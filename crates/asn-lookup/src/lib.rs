@@ -5,10 +5,12 @@ mod batch;
 mod combinator;
 mod detect;
 mod error;
+mod geo;
 mod json;
 mod local;
 mod mmdb;
 mod parse;
+mod ranges;
 mod resolver;
 mod table;
 mod whois;
@@ -18,6 +20,10 @@ pub use batch::{AddressOutcome, BatchReport, BatchTally, Outcome, UnresolvedReas
 pub use combinator::{Cache, Chain};
 pub use detect::{DatabaseFormat, detect_format, open_database};
 pub use error::AsnError;
+pub use geo::{
+    GeoDatabase, GeoFormat, GeoMmdb, GeoStats, GeoTable, GeoTableBuilder, annotate_geo,
+    detect_geo_format,
+};
 pub use json::{AddressLine, LookupLine, NameLine};
 pub use mmdb::MmdbDatabase;
 pub use parse::RangeFormat;
@@ -28,9 +34,9 @@ pub use whois::{
     online_resolver,
 };
 
-/// The AS model, defined once in `tcptrace` and re-exported here.
+/// The AS model and the geography model, defined once in `tcptrace` and re-exported here.
 pub use tcptrace::{
-    AsInfo, AsName, CountryCode, IpRange, Resolution, Source, SpecialRange, special_range,
+    AsInfo, AsName, CountryCode, Geo, IpRange, Resolution, Source, SpecialRange, special_range,
 };
 
 use local::local_answer;

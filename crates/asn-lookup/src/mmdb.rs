@@ -44,16 +44,7 @@ impl MmdbDatabase {
     /// MMDB file.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AsnError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| AsnError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        if bytes.is_empty() {
-            return Err(AsnError::EmptyDatabase {
-                path: path.to_owned(),
-            });
-        }
-        Self::from_bytes(bytes, path)
+        Self::from_bytes(read_mmdb(path)?, path)
     }
 
     /// Verifies and uses a database already in memory; `path` names it in errors.
@@ -62,10 +53,7 @@ impl MmdbDatabase {
     ///
     /// [`AsnError::Mmdb`] when the bytes are not a valid MMDB database.
     pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Self, AsnError> {
-        let err = |e: maxminddb::MaxMindDbError| AsnError::Mmdb {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
+        let err = |e| mmdb_error(path, &e);
         let reader = maxminddb::Reader::from_source(bytes).map_err(err)?;
         reader.verify().map_err(err)?;
         Ok(Self {
@@ -81,10 +69,7 @@ impl MmdbDatabase {
     }
 
     fn error(&self, e: &maxminddb::MaxMindDbError) -> AsnError {
-        AsnError::Mmdb {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+        mmdb_error(&self.path, e)
     }
 
     fn names(&self) -> &FxHashMap<u32, AsName> {
@@ -107,6 +92,32 @@ impl MmdbDatabase {
             }
             map
         })
+    }
+}
+
+/// Reads an MMDB file whole (the readers keep it in memory).
+///
+/// # Errors
+///
+/// [`AsnError::Io`], or [`AsnError::EmptyDatabase`] for an empty file.
+pub(crate) fn read_mmdb(path: &Path) -> Result<Vec<u8>, AsnError> {
+    let bytes = std::fs::read(path).map_err(|source| AsnError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    if bytes.is_empty() {
+        return Err(AsnError::EmptyDatabase {
+            path: path.to_owned(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// The reader's error, naming the file.
+pub(crate) fn mmdb_error(path: &Path, e: &maxminddb::MaxMindDbError) -> AsnError {
+    AsnError::Mmdb {
+        path: path.to_owned(),
+        message: e.to_string(),
     }
 }
 

@@ -4,8 +4,9 @@
 //! unescaped into a scratch buffer that the caller reuses.
 
 use std::io::BufRead;
+use std::path::Path;
 
-use crate::CountryCode;
+use crate::{AsnError, CountryCode};
 
 /// The longest line accepted; longer lines are malformed (and never buffered whole).
 pub(crate) const MAX_LINE: usize = 64 * 1024;
@@ -107,6 +108,62 @@ impl<R: BufRead> Lines<R> {
         }
         Ok(Some(&self.buf))
     }
+}
+
+/// Feeds every line of `reader` to `row`, which parses it and keeps what it holds: `Ok(true)`
+/// for a row, `Ok(false)` for a blank or comment line. A first line that fails and looks like
+/// a header is skipped when `header` allows one.
+///
+/// # Errors
+///
+/// [`AsnError::Io`] for a read error, [`AsnError::Malformed`] with the line number for an
+/// over-long line or `row`'s error, and [`AsnError::EmptyDatabase`] when no line was a row
+/// (an empty file, or only a header or comments, is almost always a failed download;
+/// answering "not found" for every address would hide that).
+pub(crate) fn for_each_row(
+    reader: impl BufRead,
+    path: &Path,
+    header: bool,
+    mut row: impl FnMut(&[u8]) -> Result<bool, String>,
+) -> Result<(), AsnError> {
+    let mut lines = Lines::new(reader);
+    let malformed = |line: u64, reason: String| AsnError::Malformed {
+        path: path.to_owned(),
+        line,
+        reason,
+    };
+    let mut rows = 0u64;
+    loop {
+        let line_no = lines.line_no() + 1;
+        let line = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(LineError::Io(source)) => {
+                return Err(AsnError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+            Err(LineError::TooLong) => {
+                return Err(malformed(
+                    lines.line_no(),
+                    format!("line longer than {MAX_LINE} bytes"),
+                ));
+            }
+        };
+        match row(line) {
+            Ok(true) => rows += 1,
+            Ok(false) => {}
+            Err(_) if header && line_no == 1 && looks_like_header(line) => {}
+            Err(reason) => return Err(malformed(line_no, reason)),
+        }
+    }
+    if rows == 0 {
+        return Err(AsnError::EmptyDatabase {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Parses one line. `Ok(None)` for blank and comment lines.
@@ -291,7 +348,7 @@ fn truncate(s: &str) -> String {
     s.chars().take(64).collect()
 }
 
-fn parse_span(start: &[u8], end: &[u8]) -> Result<Span, String> {
+pub(crate) fn parse_span(start: &[u8], end: &[u8]) -> Result<Span, String> {
     let span = match (parse_addr(start)?, parse_addr(end)?) {
         (Addr::V4(a), Addr::V4(b)) => Span::V4(a, b),
         (Addr::V6(a), Addr::V6(b)) => Span::V6(a, b),

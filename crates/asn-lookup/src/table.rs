@@ -7,7 +7,8 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
-use super::parse::{self, LineError, Lines, RangeFormat, Row, Span};
+use super::parse::{self, RangeFormat, Row, Span};
+use super::ranges::Ranges;
 use super::{AsInfo, AsName, AsnError, AsnResolver, CountryCode, IpRange, Resolution, Source};
 
 /// What a table row says (deduplicated across rows).
@@ -32,18 +33,6 @@ pub struct TableEntry<'a> {
     pub range: IpRange,
 }
 
-/// Sorted, disjoint ranges of one family, with the entry index of each.
-#[derive(Debug, Default)]
-struct Family<K> {
-    starts: Vec<K>,
-    ends: Vec<K>,
-    vals: Vec<u32>,
-}
-
-/// The bucket indexes narrow a search by the top 16 bits of the address: `index[h]` is the
-/// number of ranges whose start's top 16 bits are below `h`.
-const BUCKETS: usize = 1 << 16;
-
 /// An offline AS table held as sorted ranges.
 ///
 /// Loads ip-location-db CSV, iptoasn TSV and pyasn `.dat` files (see [`RangeFormat`]), for
@@ -67,12 +56,7 @@ const BUCKETS: usize = 1 << 16;
 /// ```
 #[derive(Debug)]
 pub struct RangeTable {
-    v4: Family<u32>,
-    v4_index: Vec<u32>,
-    v6: Family<u128>,
-    v6_index: Vec<u32>,
-    /// The top 64 bits of each IPv6 start: half the bytes to search through.
-    v6_hi: Vec<u64>,
+    ranges: Ranges,
     entries: Vec<Entry>,
     by_asn: FxHashMap<u32, u32>,
     source: Source,
@@ -108,12 +92,12 @@ impl RangeTable {
 
     /// Number of IPv4 ranges.
     pub fn len_v4(&self) -> usize {
-        self.v4.starts.len()
+        self.ranges.len_v4()
     }
 
     /// Number of IPv6 ranges.
     pub fn len_v6(&self) -> usize {
-        self.v6.starts.len()
+        self.ranges.len_v6()
     }
 
     /// Number of distinct (AS, name, country) entries.
@@ -123,7 +107,7 @@ impl RangeTable {
 
     /// Whether the table has no ranges.
     pub fn is_empty(&self) -> bool {
-        self.v4.starts.is_empty() && self.v6.starts.is_empty()
+        self.ranges.len_v4() == 0 && self.ranges.len_v6() == 0
     }
 
     /// The source that loaded the table (the first file's format).
@@ -144,48 +128,15 @@ impl RangeTable {
     /// [`RangeTable::lookup`] for IPv4.
     #[inline]
     pub fn lookup_v4(&self, ip: Ipv4Addr) -> Option<TableEntry<'_>> {
-        let x = u32::from(ip);
-        let h = (x >> 16) as usize;
-        let lo = *self.v4_index.get(h)? as usize;
-        let hi = *self.v4_index.get(h + 1)? as usize;
-        let p = lo + self.v4.starts.get(lo..hi)?.partition_point(|&s| s <= x);
-        let i = p.checked_sub(1)?;
-        if self.v4.ends[i] < x {
-            return None;
-        }
-        Some(self.entry_at(
-            self.v4.vals[i],
-            IpRange::v4(self.v4.starts[i], self.v4.ends[i]),
-        ))
+        let (val, range) = self.ranges.find_v4(ip)?;
+        Some(self.entry_at(val, range))
     }
 
     /// [`RangeTable::lookup`] for IPv6 (no IPv4-mapped handling).
     #[inline]
     pub fn lookup_v6(&self, ip: Ipv6Addr) -> Option<TableEntry<'_>> {
-        let addr = u128::from(ip);
-        let top16 = (addr >> 112) as usize;
-        let lo = *self.v6_index.get(top16)? as usize;
-        let hi = *self.v6_index.get(top16 + 1)? as usize;
-        let key = (addr >> 64) as u64;
-        let bucket = self.v6_hi.get(lo..hi)?;
-        let upper = bucket.partition_point(|&s| s <= key);
-        // Starts that share the top 64 bits with the address are ordered by their low bits.
-        let equal = bucket[..upper].partition_point(|&s| s < key);
-        let after = lo
-            + equal
-            + self
-                .v6
-                .starts
-                .get(lo + equal..lo + upper)?
-                .partition_point(|&s| s <= addr);
-        let i = after.checked_sub(1)?;
-        if self.v6.ends[i] < addr {
-            return None;
-        }
-        Some(self.entry_at(
-            self.v6.vals[i],
-            IpRange::v6(self.v6.starts[i], self.v6.ends[i]),
-        ))
+        let (val, range) = self.ranges.find_v6(ip)?;
+        Some(self.entry_at(val, range))
     }
 
     #[inline]
@@ -201,19 +152,9 @@ impl RangeTable {
 
     /// Every row, IPv4 first, in address order.
     pub fn rows(&self) -> impl Iterator<Item = TableEntry<'_>> + '_ {
-        let v4 = (0..self.v4.starts.len()).map(|i| {
-            self.entry_at(
-                self.v4.vals[i],
-                IpRange::v4(self.v4.starts[i], self.v4.ends[i]),
-            )
-        });
-        let v6 = (0..self.v6.starts.len()).map(|i| {
-            self.entry_at(
-                self.v6.vals[i],
-                IpRange::v6(self.v6.starts[i], self.v6.ends[i]),
-            )
-        });
-        v4.chain(v6)
+        self.ranges
+            .rows()
+            .map(|(val, range)| self.entry_at(val, range))
     }
 
     /// Writes the table as a pyasn `.dat` prefix file (ranges split into CIDR prefixes).
@@ -234,8 +175,8 @@ impl RangeTable {
 
     fn family_present(&self, ip: IpAddr) -> bool {
         match ip {
-            IpAddr::V4(_) => !self.v4.starts.is_empty(),
-            IpAddr::V6(_) => !self.v6.starts.is_empty(),
+            IpAddr::V4(_) => self.ranges.len_v4() > 0,
+            IpAddr::V6(_) => self.ranges.len_v6() > 0,
         }
     }
 }
@@ -317,45 +258,12 @@ impl RangeTableBuilder {
             RangeFormat::IptoasnTsv => Source::IptoasnTsv,
             RangeFormat::Pyasn => Source::Pyasn,
         });
-        let mut lines = Lines::new(reader);
         let mut name = Vec::with_capacity(128);
-        let malformed = |line: u64, reason: String| AsnError::Malformed {
-            path: path.to_owned(),
-            line,
-            reason,
-        };
         // The last entry, since consecutive rows often share it.
         let mut last: Option<(u32, Vec<u8>, Option<CountryCode>, u32)> = None;
-        let mut rows = 0u64;
-        loop {
-            let line_no = lines.line_no() + 1;
-            let line = match lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(LineError::Io(source)) => {
-                    return Err(AsnError::Io {
-                        path: path.to_owned(),
-                        source,
-                    });
-                }
-                Err(LineError::TooLong) => {
-                    return Err(malformed(
-                        lines.line_no(),
-                        format!("line longer than {} bytes", parse::MAX_LINE),
-                    ));
-                }
-            };
-            let row = match parse::parse_line(format, line, &mut name) {
-                Ok(Some(row)) => row,
-                Ok(None) => continue,
-                Err(_)
-                    if line_no == 1
-                        && format != RangeFormat::Pyasn
-                        && parse::looks_like_header(line) =>
-                {
-                    continue;
-                }
-                Err(reason) => return Err(malformed(line_no, reason)),
+        parse::for_each_row(reader, path, format != RangeFormat::Pyasn, |line| {
+            let Some(row) = parse::parse_line(format, line, &mut name)? else {
+                return Ok(false);
             };
             let id = match &last {
                 Some((asn, n, cc, id))
@@ -382,16 +290,8 @@ impl RangeTableBuilder {
                 Span::V4(a, b) => self.v4.push((a, b, id)),
                 Span::V6(a, b) => self.v6.push((a, b, id)),
             }
-            rows += 1;
-        }
-        // A file with no range at all (empty, or only a header or comments) is almost always a
-        // failed download; answering "not routed" for every address would hide that.
-        if rows == 0 {
-            return Err(AsnError::EmptyDatabase {
-                path: path.to_owned(),
-            });
-        }
-        Ok(())
+            Ok(true)
+        })
     }
 
     fn entry_id(&mut self, row: &Row, name: &[u8]) -> u32 {
@@ -453,22 +353,7 @@ impl RangeTableBuilder {
     /// Sorts and flattens the rows into a table.
     pub fn build(self) -> RangeTable {
         let entries = self.entries;
-        let not_routed = |id: u32| entries[id as usize].asn == 0;
-        let v4 = finish(
-            self.v4,
-            not_routed,
-            |a| a.checked_add(1),
-            |a| a.checked_sub(1),
-        );
-        let v6 = finish(
-            self.v6,
-            not_routed,
-            |a| a.checked_add(1),
-            |a| a.checked_sub(1),
-        );
-        let v4_index = bucket_index(&v4.starts, |s| (s >> 16) as usize);
-        let v6_index = bucket_index(&v6.starts, |s| (s >> 112) as usize);
-        let v6_hi = v6.starts.iter().map(|&s| (s >> 64) as u64).collect();
+        let ranges = Ranges::build(self.v4, self.v6, |id| entries[id as usize].asn == 0);
         let mut by_asn = FxHashMap::default();
         for (id, e) in entries.iter().enumerate() {
             if e.name.is_some() {
@@ -476,11 +361,7 @@ impl RangeTableBuilder {
             }
         }
         RangeTable {
-            v4,
-            v4_index,
-            v6,
-            v6_index,
-            v6_hi,
+            ranges,
             entries,
             by_asn,
             source: self.source.unwrap_or(Source::RangeCsv),
@@ -488,97 +369,8 @@ impl RangeTableBuilder {
     }
 }
 
-/// `index[h]` = the number of starts whose top 16 bits are below `h`, for `h` in `0..=65536`.
-fn bucket_index<K: Copy>(starts: &[K], bucket: impl Fn(K) -> usize) -> Vec<u32> {
-    let mut index = vec![0u32; BUCKETS + 1];
-    for &s in starts {
-        index[bucket(s) + 1] += 1;
-    }
-    for h in 1..=BUCKETS {
-        index[h] += index[h - 1];
-    }
-    index
-}
-
 /// AS numbers below this get a direct-indexed entry hint while loading (4 MiB at most).
 const ASN_HINTS: usize = 1 << 20;
-
-/// Sorts (if needed), flattens overlaps and drops AS 0 holes.
-fn finish<K: Copy + Ord>(
-    mut rows: Vec<(K, K, u32)>,
-    is_hole: impl Fn(u32) -> bool,
-    succ: impl Fn(K) -> Option<K>,
-    pred: impl Fn(K) -> Option<K>,
-) -> Family<K> {
-    let disjoint = rows.windows(2).all(|w| w[0].1 < w[1].0);
-    if !disjoint {
-        rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        rows = flatten(&rows, succ, pred);
-    }
-    let n = rows.iter().filter(|r| !is_hole(r.2)).count();
-    let mut fam = Family {
-        starts: Vec::with_capacity(n),
-        ends: Vec::with_capacity(n),
-        vals: Vec::with_capacity(n),
-    };
-    for (a, b, v) in rows {
-        if !is_hole(v) {
-            fam.starts.push(a);
-            fam.ends.push(b);
-            fam.vals.push(v);
-        }
-    }
-    fam
-}
-
-/// Turns rows sorted by (start ascending, end descending) into disjoint pieces; the row that
-/// started last among those covering a point wins it.
-fn flatten<K: Copy + Ord>(
-    rows: &[(K, K, u32)],
-    succ: impl Fn(K) -> Option<K>,
-    pred: impl Fn(K) -> Option<K>,
-) -> Vec<(K, K, u32)> {
-    let mut out: Vec<(K, K, u32)> = Vec::with_capacity(rows.len() + rows.len() / 4);
-    let mut stack: Vec<(K, K, u32)> = Vec::new();
-    // `cur`: the first point not yet emitted; `None` once the whole space is emitted.
-    let mut cur: Option<K> = None;
-    let emit = |out: &mut Vec<(K, K, u32)>, a: K, b: K, v: u32| {
-        if a <= b {
-            out.push((a, b, v));
-        }
-    };
-    for &(start, end, val) in rows {
-        // Close what ends before this row starts.
-        while let Some(&(_, top_end, top_val)) = stack.last() {
-            if top_end >= start {
-                break;
-            }
-            if let Some(c) = cur
-                && c <= top_end
-            {
-                emit(&mut out, c, top_end, top_val);
-            }
-            cur = succ(top_end).map(|n| cur.map_or(n, |c| c.max(n)));
-            stack.pop();
-        }
-        if let (Some(&(_, _, top_val)), Some(c)) = (stack.last(), cur)
-            && c < start
-            && let Some(p) = pred(start)
-        {
-            emit(&mut out, c, p, top_val);
-        }
-        cur = Some(cur.map_or(start, |c| c.max(start)));
-        stack.push((start, end, val));
-    }
-    while let Some((_, top_end, top_val)) = stack.pop() {
-        let Some(c) = cur else { break };
-        if c <= top_end {
-            emit(&mut out, c, top_end, top_val);
-            cur = succ(top_end);
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,8 @@
 //! Prints one line per input: `address<TAB>asn<TAB>name` for an address whose AS was found;
 //! `address<TAB>-<TAB>-<TAB>reason` for one that is not routed and
 //! `address<TAB>?<TAB>?<TAB>reason` for one the backends could not tell about, with the
-//! library's [`UnresolvedReason`] as the reason. `AS<n>` inputs look up the name of AS `n`.
+//! library's [`UnresolvedReason`] as the reason. With `--geo-db`, the country and city come
+//! after the name (`-` when unknown). `AS<n>` inputs look up the name of AS `n`.
 //! `--json` prints a JSON array of objects instead, the library's
 //! [`LookupLine`]s, which the JSON Schema `schemas/asn.json` of the opskit sources describes.
 
@@ -13,8 +14,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use asn_lookup::{
-    AddressLine, AsName, AsnResolver, BatchTally, Chain, LookupLine, NameLine, Outcome,
-    UnresolvedReason, WhoisResolver, WhoisService, open_database,
+    AddressLine, AsName, AsnResolver, BatchTally, Chain, Geo, GeoDatabase, LookupLine, NameLine,
+    Outcome, UnresolvedReason, WhoisResolver, WhoisService, open_database,
 };
 use serde::Serialize;
 
@@ -36,7 +37,12 @@ server's name did not resolve), reset (the connection was reset mid-reply), bad_
 a whois reply, cut short, or over 4 MiB), backend_failed (anything else), not_asked (never
 sent: an earlier exchange of the batch failed). With --json each object has `status`
 (found, not_routed, unknown), `reason` and, for failures, `error`. A failure anywhere makes
-the exit status 1, and stderr counts the failed addresses by reason.";
+the exit status 1, and stderr counts the failed addresses by reason.
+
+With --geo-db, two columns follow the name: the country (ISO 3166-1 alpha-2) and the city,
+`-` when the database does not know them (`address  asn  name  country  city [reason]`);
+--json objects get `geo` (country, region, city, lat, lon, as the database has them).
+--geo-db alone (no --db or --whois) prints `?` for the AS with reason no_data.";
 
 /// Arguments of `opskit asn`.
 #[derive(clap::Args)]
@@ -46,6 +52,12 @@ pub(crate) struct Args {
     /// detected). Repeat to consult several in order, e.g. the IPv4 and IPv6 halves.
     #[arg(long = "db", value_name = "FILE")]
     db: Vec<PathBuf>,
+    /// Geography database: an ip-location-db country or city CSV table (addresses or -num
+    /// integers) or an MMDB (GeoLite2-City/Country, ip-location-db's geolite2-city), format
+    /// detected. Adds the country and city of each address. Repeat for the IPv4 and IPv6
+    /// halves; the first that knows an address answers.
+    #[arg(long = "geo-db", value_name = "FILE")]
+    geo_db: Vec<PathBuf>,
     /// Online backend, asked after the databases for what they leave unresolved: Team Cymru
     /// gets one bulk query per 1,000 addresses, RIS and RADB one query per address over 4
     /// connections at once; replies over 4 MiB are refused.
@@ -93,12 +105,15 @@ fn parse_input(token: &str) -> Option<Input> {
 struct Shortfall {
     tally: BatchTally,
     first_error: Option<String>,
+    /// Addresses whose geography lookup failed, and the first such error.
+    geo_failed: usize,
+    first_geo_error: Option<String>,
 }
 
 fn build_resolver(args: &Args) -> crate::error::Result<Chain> {
-    if args.db.is_empty() && args.whois.is_none() {
+    if args.db.is_empty() && args.whois.is_none() && args.geo_db.is_empty() {
         return Err(Error::Usage(
-            "give --db FILE and/or --whois cymru|ris|radb".into(),
+            "give --db FILE and/or --whois cymru|ris|radb (and/or --geo-db FILE)".into(),
         ));
     }
     if !(args.whois_timeout.is_finite() && args.whois_timeout > 0.0 && args.whois_timeout <= 3600.0)
@@ -127,10 +142,18 @@ fn build_resolver(args: &Args) -> crate::error::Result<Chain> {
     Ok(chain)
 }
 
+/// Opens every `--geo-db`, in order; `None` without any.
+fn open_geo(paths: &[PathBuf]) -> crate::error::Result<Option<GeoDatabase>> {
+    let db = GeoDatabase::open_all(paths).context("--geo-db")?;
+    Ok((!db.is_empty()).then_some(db))
+}
+
 struct Printer<W: Write> {
     out: W,
     json: bool,
     first: bool,
+    /// Whether the lines carry the geography columns.
+    geo: bool,
 }
 
 impl<W: Write> Printer<W> {
@@ -148,22 +171,42 @@ impl<W: Write> Printer<W> {
         serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)
     }
 
-    fn outcome(&mut self, token: &str, outcome: Option<&Outcome>) -> io::Result<()> {
+    fn outcome(
+        &mut self,
+        token: &str,
+        outcome: Option<&Outcome>,
+        geo: Option<Geo>,
+    ) -> io::Result<()> {
         if self.json {
-            return self.json_item(&LookupLine::Address(AddressLine::new(token, outcome)));
+            return self.json_item(&LookupLine::Address(
+                AddressLine::new(token, outcome).with_geo(geo),
+            ));
         }
+        let place = if self.geo {
+            let (cc, city) = geo.as_ref().map_or(("-", "-"), |g| {
+                (g.country.as_str(), g.city.as_deref().unwrap_or("-"))
+            });
+            format!("\t{cc}\t{city}")
+        } else {
+            String::new()
+        };
         let found = outcome.and_then(Outcome::found);
         let reason = outcome.map_or(Some(UnresolvedReason::NotAsked), Outcome::reason);
         match (found, reason) {
             (Some(info), _) => {
-                writeln!(self.out, "{token}\t{}\t{}", info.asn, info.name_or_empty())
+                writeln!(
+                    self.out,
+                    "{token}\t{}\t{}{place}",
+                    info.asn,
+                    info.name_or_empty()
+                )
             }
             (None, Some(r @ (UnresolvedReason::Special | UnresolvedReason::NotAnnounced))) => {
-                writeln!(self.out, "{token}\t-\t-\t{r}")
+                writeln!(self.out, "{token}\t-\t-{place}\t{r}")
             }
             (None, r) => writeln!(
                 self.out,
-                "{token}\t?\t?\t{}",
+                "{token}\t?\t?{place}\t{}",
                 r.unwrap_or(UnresolvedReason::NoData)
             ),
         }
@@ -209,6 +252,7 @@ impl From<io::Error> for Failure {
 /// and counted in `short`.
 fn flush_batch<W: Write>(
     resolver: &Chain,
+    geo: Option<&GeoDatabase>,
     batch_tokens: &mut Vec<(String, Input)>,
     printer: &mut Printer<W>,
     short: &mut Shortfall,
@@ -228,10 +272,19 @@ fn flush_batch<W: Write>(
     let mut outcomes = batch.into_entries().into_iter().map(|e| e.outcome);
     for (token, input) in batch_tokens.drain(..) {
         match input {
-            Input::Addr(_) => {
+            Input::Addr(ip) => {
+                let place = match geo.map(|db| db.lookup(ip)) {
+                    Some(Ok(place)) => place,
+                    Some(Err(e)) => {
+                        short.geo_failed += 1;
+                        short.first_geo_error.get_or_insert_with(|| e.to_string());
+                        None
+                    }
+                    None => None,
+                };
                 // The report has one entry per address asked, in order; were one missing, the
                 // address would still be printed, as never asked.
-                printer.outcome(&token, outcomes.next().as_ref())?;
+                printer.outcome(&token, outcomes.next().as_ref(), place)?;
             }
             Input::Asn(n) => {
                 let name = resolver.as_name(n).map_err(|e| Failure::Other(e.into()))?;
@@ -258,6 +311,7 @@ fn take(token: &str, origin: &str, batch: &mut Vec<(String, Input)>, bad_input: 
 /// Reads tokens from standard input, resolving and printing every [`BATCH`].
 fn from_stdin<W: Write>(
     resolver: &Chain,
+    geo: Option<&GeoDatabase>,
     printer: &mut Printer<W>,
     bad_input: &mut bool,
     short: &mut Shortfall,
@@ -288,14 +342,15 @@ fn from_stdin<W: Write>(
             take(token, &format!("line {line_no}: "), &mut batch, bad_input);
         }
         if batch.len() >= BATCH {
-            flush_batch(resolver, &mut batch, printer, short)?;
+            flush_batch(resolver, geo, &mut batch, printer, short)?;
         }
     }
-    flush_batch(resolver, &mut batch, printer, short)
+    flush_batch(resolver, geo, &mut batch, printer, short)
 }
 
 pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
     let resolver = build_resolver(&args)?;
+    let geo = open_geo(&args.geo_db)?;
     let Args {
         json, addresses, ..
     } = args;
@@ -304,18 +359,31 @@ pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
         out: BufWriter::new(stdout.lock()),
         json,
         first: true,
+        geo: geo.is_some(),
     };
     let mut bad_input = false;
     let mut short = Shortfall::default();
     let result = printer.start().map_err(Failure::from).and_then(|()| {
         if addresses.is_empty() {
-            from_stdin(&resolver, &mut printer, &mut bad_input, &mut short)?;
+            from_stdin(
+                &resolver,
+                geo.as_ref(),
+                &mut printer,
+                &mut bad_input,
+                &mut short,
+            )?;
         } else {
             let mut batch = Vec::new();
             for token in &addresses {
                 take(token, "", &mut batch, &mut bad_input);
             }
-            flush_batch(&resolver, &mut batch, &mut printer, &mut short)?;
+            flush_batch(
+                &resolver,
+                geo.as_ref(),
+                &mut batch,
+                &mut printer,
+                &mut short,
+            )?;
         }
         printer.finish().map_err(Failure::from)
     });
@@ -335,6 +403,17 @@ pub(crate) fn run(args: Args) -> crate::error::Result<Exit> {
             short.first_error.as_deref().unwrap_or("a backend failed")
         ));
     }
+    if short.geo_failed > 0 {
+        warn(format_args!(
+            "{} address(es) without geography, their lookup failed: {}",
+            short.geo_failed,
+            short
+                .first_geo_error
+                .as_deref()
+                .unwrap_or("a geography lookup failed")
+        ));
+    }
+    let failed = failed + short.geo_failed;
     match result {
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Exit::SUCCESS),
         Err(Failure::Output(e)) => Err(Error::io("writing output", e)),

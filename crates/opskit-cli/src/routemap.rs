@@ -116,6 +116,12 @@ pub(crate) struct Args {
     /// PNG only: the pixel budget, from 1 to 134217728 (the default, 16384x8192).
     #[arg(long, value_name = "PIXELS", default_value_t = routeviz::MAX_PIXELS)]
     max_pixels: u64,
+    /// Geography database: an ip-location-db country or city CSV table or an MMDB
+    /// (GeoLite2-City/Country, ip-location-db's geolite2-city), format detected. Every
+    /// reply's country and city (replacing any the input had) go under its node's address
+    /// and into its tooltip, and into -o FILE.json. Repeat for the IPv4 and IPv6 halves.
+    #[arg(long, value_name = "FILE")]
+    geo_db: Vec<PathBuf>,
 }
 
 pub(crate) fn run(args: Args) -> Result<Exit> {
@@ -210,6 +216,7 @@ fn draw(args: Args) -> Result<Option<MapReport>> {
         no_legend,
         fit,
         max_pixels,
+        geo_db,
     } = args;
     let format = format_of(&output, format)?;
     let mut opts = RenderOptions::builder()
@@ -222,7 +229,11 @@ fn draw(args: Args) -> Result<Option<MapReport>> {
         opts = opts.title(t);
     }
     let opts = opts.build()?;
-    let report = read_all(&inputs, from)?;
+    let mut report = read_all(&inputs, from)?;
+    if !geo_db.is_empty() {
+        let db = asn_lookup::GeoDatabase::open_all(&geo_db).context("--geo-db")?;
+        asn_lookup::annotate_geo(&mut report, &db).context("geography")?;
+    }
     if format == Format::Json {
         let mut text = report.to_json_pretty().map_err(Error::TraceJson)?;
         text.push('\n');

@@ -63,7 +63,7 @@ mod live;
                   Exit status: 0 when every trace ended by a stop condition; 1 when the traces \
                   were printed but some target could not be traced, some traces were cut short \
                   by the deadline or failed, or a later \
-                  step failed (AS resolution, reverse DNS lookups that failed or timed out, \
+                  step failed (AS resolution, geography, reverse DNS lookups that failed or timed out, \
                   writing --svg/--png/--html, a map over its size limit), with a warning on stderr; 2 on \
                   an error."
 )]
@@ -134,6 +134,13 @@ pub(crate) struct Args {
     /// --asn-db when both are given).
     #[arg(long, value_name = "SERVICE")]
     asn_whois: Option<String>,
+    /// Annotate replies with their country and city from this geography database: an
+    /// ip-location-db country or city CSV table or an MMDB (GeoLite2-City/Country,
+    /// ip-location-db's geolite2-city), format detected. The summary shows `(CITY, CC)`
+    /// after each address, the table the country code, --json each reply's `geo`, the map
+    /// its node labels. Repeat for the IPv4 and IPv6 halves.
+    #[arg(long, value_name = "FILE")]
+    geo_db: Vec<PathBuf>,
     /// Also draw the route map as SVG to this file.
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
@@ -250,6 +257,16 @@ fn annotate(args: &Args, report: &mut TraceReport) -> Result<()> {
     Ok(())
 }
 
+/// Puts the country and city of every reply on the report (--geo-db).
+fn locate(args: &Args, report: &mut TraceReport) -> Result<()> {
+    if args.geo_db.is_empty() {
+        return Ok(());
+    }
+    let db = asn_lookup::GeoDatabase::open_all(&args.geo_db).context("--geo-db")?;
+    asn_lookup::annotate_geo(report, &db).context("geography")?;
+    Ok(())
+}
+
 fn draw(args: &Args, report: &TraceReport) -> Result<()> {
     if args.svg.is_none() && args.png.is_none() && args.html.is_none() {
         return Ok(());
@@ -343,6 +360,12 @@ pub(crate) fn run(mut args: Args) -> Result<Exit> {
     if let Err(e) = annotate(&args, &mut report) {
         warn(format_args!(
             "{e}; the trace is printed with the AS data that was found"
+        ));
+        partial = true;
+    }
+    if let Err(e) = locate(&args, &mut report) {
+        warn(format_args!(
+            "{e}; the trace is printed with the geography that was found"
         ));
         partial = true;
     }

@@ -94,6 +94,9 @@ pub struct Node {
     /// What each trace saw of the address: one [`Visit`] per trace and TTL it answered at,
     /// in trace order.
     pub visits: Vec<Visit>,
+    /// Where a geography database places the address ([`tcptrace::Reply::geo`] of its first
+    /// reply that has one).
+    pub geo: Option<tcptrace::Geo>,
 }
 
 impl Node {
@@ -112,16 +115,19 @@ impl Node {
             middleboxes: Vec::new(),
             name: None,
             visits: Vec::new(),
+            geo: None,
         }
     }
 
     /// The compact line the map draws under the node's label, or `None` when there is
-    /// nothing to say: the unreachable marks, a middlebox's rewrites first seen here as the
+    /// nothing to say: the place (`Frankfurt am Main, DE`, [`tcptrace::Geo::short`]), the
+    /// unreachable marks, a middlebox's rewrites first seen here as the
     /// table marks them (`* mss 1460→1300`, the first two and `+N`), the MPLS
     /// labels (`MPLS 24000`, a stack as `MPLS 24000/16`), and a loss above zero (`loss 25%`),
     /// joined by ` · `.
     pub fn annotation(&self) -> Option<String> {
-        let mut parts: Vec<String> = self.marks.clone();
+        let mut parts: Vec<String> = self.geo.iter().map(tcptrace::Geo::short).collect();
+        parts.extend(self.marks.iter().cloned());
         let rewrites: Vec<String> = self
             .middleboxes
             .iter()
@@ -151,6 +157,23 @@ impl Node {
         }
         (!parts.is_empty()).then(|| parts.join(" · "))
     }
+}
+
+/// The most characters of a region or city name drawn (the model keeps up to 128).
+const PLACE_CHARS: usize = 40;
+
+/// A place as the map draws it: its names cleaned and bounded, since a report read back from
+/// JSON may carry any text there.
+fn clean_geo(g: &tcptrace::Geo) -> tcptrace::Geo {
+    let name = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| clean(t, PLACE_CHARS))
+            .filter(|t| !t.is_empty())
+    };
+    let mut out = g.clone();
+    out.city = name(&g.city);
+    out.region = name(&g.region);
+    out
 }
 
 /// `25`, `33.3`, `100`: a percentage with one decimal only where it has one.
@@ -619,6 +642,9 @@ impl Builder {
                 .map(|n| clean(n, NAME_CHARS))
                 .filter(|n| !n.is_empty());
         }
+        if node.geo.is_none() {
+            node.geo = r.geo.as_deref().map(clean_geo);
+        }
         if !r.mpls.is_empty() {
             let stack: Vec<u32> = r.mpls.iter().map(|l| l.label).collect();
             if !node.mpls.contains(&stack) {
@@ -858,6 +884,47 @@ mod tests {
         // a: 0.1-?, ?-1.1, ?-1.2, 1.1-9.1, 1.2-9.1 = 5; b the same; c: 0.1-bh = 1.
         assert_eq!(g.graph().edge_count(), 11);
         assert!(g.traces()[0].reached && !g.traces()[2].reached);
+    }
+
+    #[test]
+    fn a_node_carries_its_place_cleaned_first_in_its_annotation() {
+        let de = tcptrace::CountryCode::new("DE").unwrap();
+        let mut hostile = tcptrace::Geo::new(de);
+        // As a report read back from JSON may have it: not made plain by the model's setters.
+        hostile.city = Some(format!("Frank\u{1b}[31mfurt{}", "x".repeat(500)));
+        let mut a = trace("198.18.9.1", 80);
+        let mut mpls = te("198.18.0.1").with_geo(Some(hostile));
+        mpls.mpls = vec![tcptrace::MplsLabel::new(24000, 0, true, 1).unwrap()];
+        let plain =
+            te("198.18.0.2").with_geo(Some(tcptrace::Geo::new(de).with_city(Some("Berlin"))));
+        a.hops = vec![
+            Hop::new(1, vec![mpls]),
+            Hop::new(2, vec![plain, te("198.18.0.3")]),
+        ];
+        let g = RouteGraph::new(&vec![a]).unwrap();
+        let node = |addr: &str| {
+            g.graph()
+                .node_weights()
+                .find(|n| n.addr == Some(ip(addr)))
+                .unwrap()
+        };
+        let first = node("198.18.0.1");
+        let city = first.geo.as_ref().unwrap().city.clone().unwrap();
+        assert!(
+            !city.contains('\u{1b}') && city.chars().count() <= PLACE_CHARS,
+            "{city}"
+        );
+        let note = first.annotation().unwrap();
+        assert!(
+            note.starts_with("Frank[31mfurt") && note.ends_with(", DE · MPLS 24000"),
+            "{note}"
+        );
+        assert_eq!(
+            node("198.18.0.2").annotation().as_deref(),
+            Some("Berlin, DE")
+        );
+        assert_eq!(node("198.18.0.3").geo, None);
+        assert_eq!(node("198.18.0.3").annotation(), None);
     }
 
     #[test]

@@ -403,6 +403,9 @@ pub(crate) fn write(
         if let Some(a) = &annotation {
             let _ = write!(tip, "\n{a}");
         }
+        if let Some(g) = &node.geo {
+            let _ = write!(tip, "\nlocation: {g}");
+        }
         for m in &node.middleboxes {
             let _ = write!(tip, "\nmiddlebox before {m}");
         }

@@ -16,6 +16,7 @@ mod special;
 mod text;
 
 pub use special::{SpecialRange, special_range};
+pub(crate) use text::plain_text;
 pub use text::{AsName, CountryCode};
 
 /// Which backend produced an answer.

@@ -26,7 +26,8 @@ impl TraceReport {
     ///
     /// Beyond scapy: a cell where a middlebox's rewrite first shows ends in ` *`, and a line
     /// under the table per middlebox says what it changed (`* ADDR:tcpPORT middlebox before
-    /// TTL 3: mss 1460→1300`); with reverse DNS, a cell carries the name after the kind.
+    /// TTL 3: mss 1460→1300`); with reverse DNS, a cell carries the name after the kind, and
+    /// with geography ([`Reply::geo`]) the country code after that (`10.0.0.1 11 DE`).
     ///
     /// ```
     /// # use tcptrace::*;
@@ -62,6 +63,9 @@ impl TraceReport {
                 if let Some(name) = &reply.name {
                     let _ = write!(cell, " {name}");
                 }
+                if let Some(geo) = &reply.geo {
+                    let _ = write!(cell, " {}", geo.country);
+                }
                 cell.push_str(rewrite::cell_mark(trace, hop.ttl));
                 let w = widths.entry(col.clone()).or_insert(0);
                 *w = (*w).max(col.len()).max(cell.len());
@@ -89,7 +93,8 @@ impl TraceReport {
     }
 
     /// An mtr-like summary: for each trace, one line per probed TTL with the addresses that
-    /// answered (`NAME (ADDR)` with reverse DNS, `???` for none) and mtr's columns
+    /// answered (`NAME (ADDR)` with reverse DNS, `???` for none; then `AS64500` with AS data
+    /// and `(Frankfurt am Main, DE)` with geography) and mtr's columns
     /// ([`Hop::stats`](crate::Hop::stats)): the loss, probes sent and answered in time, the best,
     /// average and worst RTT, their standard deviation and the jitter (the mean absolute
     /// difference of consecutive RTTs, as mtr's `Javg`). An address that sent an ICMP
@@ -245,6 +250,9 @@ fn host_label(trace: &Trace, addr: IpAddr, replies: &[Reply]) -> String {
     if let Some(asn) = r.and_then(|r| r.asn) {
         let _ = write!(label, " AS{asn}");
     }
+    if let Some(geo) = r.and_then(|r| r.geo.as_deref()) {
+        let _ = write!(label, " ({})", geo.short());
+    }
     let Some(r) = r else {
         return label;
     };
@@ -352,6 +360,28 @@ mod tests {
         let mut r = report();
         r.traces.clear();
         assert_eq!(r.scapy_table(), " \n");
+    }
+
+    #[test]
+    fn geography_in_the_table_and_the_summary() {
+        let mut r = report();
+        r.traces.truncate(1);
+        let cc = crate::CountryCode::new("DE").unwrap();
+        let reply = &mut r.traces[0].hops[0].replies[0];
+        reply.geo = Some(Box::new(
+            crate::Geo::new(cc).with_city(Some("Frankfurt am Main")),
+        ));
+        reply.asn = Some(64500);
+        assert!(
+            r.scapy_table().contains("10.0.0.1        11 DE "),
+            "{}",
+            r.scapy_table()
+        );
+        let s = r.summary();
+        assert!(
+            s.contains("  3. 10.0.0.1 AS64500 (Frankfurt am Main, DE) "),
+            "{s}"
+        );
     }
 
     #[test]

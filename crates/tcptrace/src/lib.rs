@@ -41,6 +41,10 @@ pub use asn::{
     prefix_bounds, special_range,
 };
 
+// The geography model, filled by `asn-lookup`'s geolocation databases.
+mod geo;
+pub use geo::Geo;
+
 /// The public structs of the engine and the model are built by their constructors, so that a
 /// new field is no breaking change:
 ///

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 mod stats;
 mod unreachable;
 
+use crate::Geo;
 use crate::rewrite::{Middlebox, Rewrite};
 pub use stats::{EngineStats, HopStats};
 pub use unreachable::Unreachable;
@@ -613,6 +614,9 @@ pub struct Reply {
     /// The name of `from` (its PTR record), when reverse DNS was asked for and found one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Where a geolocation database places `from`, when one was given and knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Box<Geo>>,
 }
 
 impl Reply {
@@ -633,6 +637,7 @@ impl Reply {
             rewrites: Vec::new(),
             quoted_tcp: None,
             name: None,
+            geo: None,
         }
     }
 
@@ -640,6 +645,13 @@ impl Reply {
     #[must_use]
     pub fn with_rtt_ms(mut self, rtt_ms: f64) -> Self {
         self.rtt_ms = rtt_ms;
+        self
+    }
+
+    /// Sets where `from` is, as a geolocation database places it.
+    #[must_use]
+    pub fn with_geo(mut self, geo: Option<Geo>) -> Self {
+        self.geo = geo.map(Box::new);
         self
     }
 
@@ -803,6 +815,7 @@ mod tests {
                             rewrites: vec![],
                             quoted_tcp: None,
                             name: None,
+                            geo: None,
                         }],
                     },
                     Hop {
@@ -821,6 +834,7 @@ mod tests {
                             rewrites: vec![],
                             quoted_tcp: None,
                             name: None,
+                            geo: None,
                         }],
                     },
                 ],

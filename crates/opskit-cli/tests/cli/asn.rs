@@ -473,3 +473,81 @@ fn help_documents_the_reasons() {
         assert!(help.contains(word), "{word} missing from --help:\n{help}");
     }
 }
+
+#[test]
+fn geo_db_adds_country_and_city_columns_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let geo = dir.path().join("city-ipv4.csv");
+    std::fs::write(
+        &geo,
+        "1.0.0.0,1.0.0.255,AU,Queensland,,South Brisbane,4101,-27.4766,153.0166,Australia/Brisbane\n\
+         8.8.8.0,8.8.8.255,US,,,,,37.751,-97.822,America/Chicago\n\
+         10.0.0.0,10.0.0.255,\"DE\",Hesse,,\"Frankfurt am Main\",,50.1169,8.6837,\n",
+    )
+    .unwrap();
+    let db = fixture("ranges.csv");
+    let args = [
+        "--db",
+        db.to_str().unwrap(),
+        "--geo-db",
+        geo.to_str().unwrap(),
+        "1.0.0.1",
+        "8.8.8.8",
+        "10.0.0.1",
+        "5.5.5.5",
+    ];
+    let o = opskit(&args, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0], "1.0.0.1\t13335\tCloudflare, Inc.\tAU\tSouth Brisbane",
+        "{text}"
+    );
+    assert_eq!(lines[1], "8.8.8.8\t15169\tGoogle LLC\tUS\t-", "{text}");
+    // A private address: no AS, but this network's own table places it.
+    assert_eq!(
+        lines[2], "10.0.0.1\t-\t-\tDE\tFrankfurt am Main\tspecial",
+        "{text}"
+    );
+    assert!(lines[3].starts_with("5.5.5.5\t-\t-\t-\t-\t"), "{text}");
+
+    let o = opskit(&[&args[..], &["--json"]].concat(), None);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["geo"]["country"], "AU");
+    assert_eq!(v[0]["geo"]["city"], "South Brisbane");
+    assert_eq!(v[0]["geo"]["region"], "Queensland");
+    assert_eq!(v[0]["geo"]["lat"], -27.4766);
+    assert_eq!(v[2]["geo"]["city"], "Frankfurt am Main");
+    assert!(v[3].get("geo").is_none());
+    crate::schema::validate("asn", &v).unwrap();
+
+    // Geography alone: the AS columns say no data.
+    let o = opskit(&["--geo-db", geo.to_str().unwrap(), "1.0.0.1"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout(&o).starts_with("1.0.0.1\t?\t?\tAU\tSouth Brisbane\t"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A bad geography database is an error before anything is looked up.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "1.0.0.0,1.0.0.255,AU\n1.0.1.0,1.0.0.0,AU\n").unwrap();
+    let o = opskit(&["--geo-db", bad.to_str().unwrap(), "1.0.0.1"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--geo-db") && err.contains(":2:"), "{err}");
+    assert!(o.stdout.is_empty());
+
+    let help = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .args(["asn", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains("--geo-db") && help.contains("country"),
+        "{help}"
+    );
+}

@@ -792,3 +792,78 @@ pub(crate) fn routemap_ok(inputs: &[&std::path::Path], output: &std::path::Path)
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn geo_db_puts_places_in_the_node_labels_tooltips_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = input(&dir);
+    let geo = dir.path().join("geo.csv");
+    std::fs::write(
+        &geo,
+        "198.18.0.1,198.18.0.1,DE,Hesse,,Frankfurt am Main,,50.1169,8.6837,\n\
+         198.19.10.0,198.19.10.255,JP,Tokyo,,Tokyo,,35.6895,139.6917,\n\
+         198.18.16.0,198.18.16.255,NL\n",
+    )
+    .unwrap();
+    let map_to = |name: &str| {
+        let out = dir.path().join(name);
+        let st = opskit()
+            .args(["routemap", "--geo-db"])
+            .arg(&geo)
+            .arg(&json)
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(st.success(), "{name}");
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let svg = map_to("map.svg");
+    assert!(svg.contains(">Frankfurt am Main, DE<"), "{svg}");
+    assert!(svg.contains(">Tokyo, JP<"), "{svg}");
+    assert!(svg.contains(">NL<"), "{svg}");
+    assert!(
+        svg.contains("location: Frankfurt am Main, Hesse, DE (50.1169, 8.6837)"),
+        "the tooltip has the details"
+    );
+    // -o FILE.json carries the geography on.
+    let v: serde_json::Value = serde_json::from_str(&map_to("all.json")).unwrap();
+    assert_eq!(
+        v["traces"][0]["hops"][0]["replies"][0]["geo"]["city"],
+        "Frankfurt am Main"
+    );
+    crate::schema::validate("trace", &v).unwrap();
+    // Hostile text in a report read back: escaped and bounded in the map.
+    let hostile = TRACE_JSON.replace(
+        r#""as_name":"LAB"}"#,
+        r#""as_name":"LAB","geo":{"country":"DE","city":"<script>alert(1)</script>\u001b[31m"}}"#,
+    );
+    let p = dir.path().join("hostile.json");
+    std::fs::write(&p, hostile).unwrap();
+    let out = opskit()
+        .arg("routemap")
+        .arg(&p)
+        .args(["-o", "-", "-f", "svg"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !svg.contains("<script>") && svg.contains("&lt;script&gt;"),
+        "{svg}"
+    );
+    assert!(!svg.contains('\u{1b}'));
+    // A geography database that is not one: exit 2 with the file named.
+    let out = opskit()
+        .args(["routemap", "--geo-db", "/nonexistent/geo.mmdb"])
+        .arg(&json)
+        .args(["-o", "-", "-f", "svg"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/geo.mmdb"));
+}

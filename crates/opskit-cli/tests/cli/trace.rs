@@ -32,6 +32,7 @@ fn help_lists_the_options() {
         "--json",
         "--asn-db",
         "--asn-whois",
+        "--geo-db",
         "--svg",
         "--png",
         "--html",
@@ -930,4 +931,96 @@ fn a_silent_nameserver_costs_the_rdns_deadline_and_exits_1() {
         "{summary}"
     );
     drop(silent);
+}
+
+#[test]
+fn geo_db_puts_country_and_city_in_the_json_summary_and_table() {
+    if !testbed::require_root(
+        "opskit trace geo_db_puts_country_and_city_in_the_json_summary_and_table",
+    ) {
+        return;
+    }
+    let net = network();
+    let web = net.address("web", Family::V4).unwrap().to_string();
+    let truth = net.ground_truth(web.parse().unwrap()).unwrap();
+    let r1 = truth.hops[0].addresses()[0].to_string();
+    // The namespace addresses are in the benchmarking range: a table of this network's own
+    // places (the backbone router in Frankfurt, the server in Tokyo, the rest in the US).
+    let dir = tempfile::tempdir().unwrap();
+    let geo = dir.path().join("city-ipv4.csv");
+    std::fs::write(
+        &geo,
+        format!(
+            "198.18.0.0,198.19.255.255,US,,,,,,,\n\
+             {r1},{r1},DE,Hesse,,Frankfurt am Main,60311,50.1169,8.6837,Europe/Berlin\n\
+             {web},{web},JP,Tokyo,,Tokyo,100-0001,35.6895,139.6917,Asia/Tokyo\n"
+        ),
+    )
+    .unwrap();
+    let geo = geo.to_str().unwrap();
+    let common = [web.as_str(), "--probe-timeout", "0.3", "--geo-db", geo];
+
+    let out = trace_in(&net, &[&common[..], &["--json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hops = v["traces"][0]["hops"].as_array().unwrap();
+    let reply_of = |addr: &str| {
+        hops.iter()
+            .flat_map(|h| h["replies"].as_array().unwrap())
+            .find(|r| r["from"] == addr)
+            .unwrap_or_else(|| panic!("no reply from {addr}: {v}"))
+            .clone()
+    };
+    let r1_geo = &reply_of(&r1)["geo"];
+    assert_eq!(r1_geo["country"], "DE", "{v}");
+    assert_eq!(r1_geo["city"], "Frankfurt am Main");
+    assert_eq!(r1_geo["region"], "Hesse");
+    assert_eq!(r1_geo["lat"], 50.1169);
+    let web_geo = &reply_of(&web)["geo"];
+    assert_eq!(
+        (web_geo["country"].as_str(), web_geo["city"].as_str()),
+        (Some("JP"), Some("Tokyo"))
+    );
+    // r3 is only in the country-wide row.
+    let r3 = truth.hops[2].addresses()[0].to_string();
+    let r3_geo = &reply_of(&r3)["geo"];
+    assert_eq!(r3_geo["country"], "US");
+    assert!(r3_geo.get("city").is_none(), "{r3_geo}");
+    crate::schema::validate("trace", &v).unwrap();
+
+    let out = trace_in(&net, &[&common[..], &["--summary"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        summary.contains(&format!("  1. {r1} (Frankfurt am Main, DE) ")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("{web} (Tokyo, JP) [SA]")),
+        "{summary}"
+    );
+    assert!(summary.contains(&format!("{r3} (US) ")), "{summary}");
+
+    let out = trace_in(&net, &common);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains(&format!("{r1:<15} 11 DE ")), "{table}");
+    assert!(table.contains(&format!("{web:<15} SA JP ")), "{table}");
+
+    // A bad geography table costs only the geography: the trace is printed, exit 1.
+    let bad = dir.path().join("asn.csv");
+    std::fs::write(&bad, "1.0.0.0,1.0.0.255,13335,Cloudflare\n").unwrap();
+    let out = trace_in(
+        &net,
+        &[
+            web.as_str(),
+            "--probe-timeout",
+            "0.3",
+            "--geo-db",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--geo-db"), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&web));
 }

@@ -20,28 +20,7 @@ impl AsName {
 
     /// Sanitises `text`; `None` when nothing but white space is left.
     pub fn new(text: &str) -> Option<Self> {
-        let trimmed = text.trim();
-        if trimmed.is_empty() {
-            return None;
-        }
-        let mut out = String::with_capacity(trimmed.len().min(Self::MAX_CHARS * 4));
-        for (n, c) in trimmed.chars().enumerate() {
-            if n == Self::MAX_CHARS {
-                out.pop();
-                out.push('…');
-                break;
-            }
-            out.push(if is_unsafe_char(c) {
-                if c == '\t' {
-                    ' '
-                } else {
-                    char::REPLACEMENT_CHARACTER
-                }
-            } else {
-                c
-            });
-        }
-        Some(Self(out.into()))
+        plain_text(text, Self::MAX_CHARS).map(|s| Self(s.into()))
     }
 
     /// Sanitises bytes (invalid UTF-8 becomes U+FFFD).
@@ -53,6 +32,33 @@ impl AsName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `text` made plain as [`AsName`] describes it, cut to `max_chars` characters (the last one
+/// `…` when cut); `None` when nothing but white space is left.
+pub(crate) fn plain_text(text: &str, max_chars: usize) -> Option<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(trimmed.len().min(max_chars * 4));
+    for (n, c) in trimmed.chars().enumerate() {
+        if n == max_chars {
+            out.pop();
+            out.push('…');
+            break;
+        }
+        out.push(if is_unsafe_char(c) {
+            if c == '\t' {
+                ' '
+            } else {
+                char::REPLACEMENT_CHARACTER
+            }
+        } else {
+            c
+        });
+    }
+    Some(out)
 }
 
 fn is_unsafe_char(c: char) -> bool {
@@ -112,6 +118,19 @@ impl CountryCode {
         }
     }
 
+    /// Two ASCII letters, upper-cased, as geolocation databases write ISO 3166-1 codes:
+    /// unlike [`CountryCode::new`], `NA` is Namibia here; only `ZZ` (unknown) and anything
+    /// but two letters are `None`.
+    pub fn alpha2(b: &[u8]) -> Option<Self> {
+        match b {
+            [a, c] if a.is_ascii_alphabetic() && c.is_ascii_alphabetic() => {
+                let code = [a.to_ascii_uppercase(), c.to_ascii_uppercase()];
+                (&code != b"ZZ").then_some(Self(code))
+            }
+            _ => None,
+        }
+    }
+
     /// The code as text.
     pub fn as_str(&self) -> &str {
         // Both bytes are ASCII letters by construction.
@@ -134,6 +153,19 @@ impl fmt::Display for CountryCode {
 impl Serialize for CountryCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+/// Reads what [`Serialize`] writes: two letters (as [`CountryCode::alpha2`] takes them).
+impl<'de> serde::Deserialize<'de> for CountryCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::alpha2(text.as_bytes()).ok_or_else(|| {
+            serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&text),
+                &"a two-letter country code",
+            )
+        })
     }
 }
 
