@@ -148,6 +148,13 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
     let (web, r1, r3) = (n.web.clone(), n.r1.clone(), n.r3.clone());
     let dir = tempfile::tempdir().unwrap();
     let direct = dir.path().join("trace.html");
+    // The recipe's "IDC location": a geography table that puts r3 in Frankfurt.
+    let geo = dir.path().join("city-ipv4.csv");
+    std::fs::write(
+        &geo,
+        format!("{r3},{r3},DE,Hesse,,Frankfurt am Main,60311,50.1169,8.6837,Europe/Berlin\n"),
+    )
+    .unwrap();
     let mut report = trace_json(
         &n,
         &[
@@ -156,6 +163,8 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
             "--rdns".as_ref(),
             "--dns-server".as_ref(),
             web.as_ref(),
+            "--geo-db".as_ref(),
+            geo.as_os_str(),
             "--html".as_ref(),
             direct.as_os_str(),
         ],
@@ -174,6 +183,7 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
 
     load(&browser, &page);
     // Hovering a node shows its detail: address, PTR name (from the network's nameserver), AS,
+    // its location,
     // the MSS clamp of r2 that first shows in r3's replies, and RTTs per trace.
     browser
         .hover(&browser.find(&format!("#{}", node_id(&r3))).unwrap())
@@ -183,6 +193,8 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
         r3.as_str(),
         "r3.test",
         "AS64500 TRANSIT-ONE backbone",
+        "Location",
+        "Frankfurt am Main, Hesse, DE",
         "Middlebox",
         "mss 1460→1200",
         "RTT min / avg / max",

@@ -218,6 +218,10 @@ fn node_fields(graph: &RouteGraph, node: &Node) -> Vec<Field> {
                 node.asn
                     .map_or_else(|| "-".to_owned(), |a| graph.as_label(a)),
             ));
+            // The recipe's "IDC location": country and city, with what else the database had.
+            if let Some(g) = &node.geo {
+                fields.push(Field::new("Location", g.to_string()));
+            }
         }
         NodeKind::Unknown => {
             fields.push(Field::new("Silent", "no reply at these TTLs"));
