@@ -270,6 +270,19 @@ impl History {
                 db.batch(lock)?;
             }
             db.batch(&schema(db.dialect()))?;
+            // Tables of an older opskit (before the schema had a version) lack the columns
+            // added since: refused here, not at the first write of a run.
+            db.query(
+                "SELECT r.mode, r.paths, r.owner, h.db_version, h.latency_us, h.jobs_given \
+                 FROM runs r, hosts h WHERE 1 = 0",
+                &[],
+            )
+            .map_err(|e| {
+                format!(
+                    "its tables are not those of schema version {SCHEMA_VERSION} ({e}); it was \
+                     written by an older opskit: move it aside"
+                )
+            })?;
             let found = db.query("SELECT version FROM opskit_history", &[])?;
             match found.first().and_then(|r| r.first()).and_then(Value::int) {
                 None => {

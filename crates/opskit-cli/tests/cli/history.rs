@@ -475,3 +475,35 @@ fn the_default_history_follows_xdg_state_home_and_no_history_records_nothing() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_valid("scan-report-new", &json(&out));
 }
+
+#[test]
+fn a_history_of_an_older_schema_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.sqlite");
+    // The tables as the first opskit with a history wrote them.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY, environment TEXT NOT NULL, \
+         policy TEXT NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER, status TEXT NOT NULL);
+         CREATE TABLE hosts (run_id INTEGER NOT NULL, host TEXT NOT NULL, state TEXT NOT NULL, \
+         version TEXT, elapsed_ms INTEGER NOT NULL, error TEXT);
+         INSERT INTO runs VALUES (1, 'web', 'fleet.toml', 0, 1, 'all_clean');",
+    )
+    .unwrap();
+    drop(conn);
+    let out = opskit(&[OsStr::new("history"), OsStr::new("--db"), db.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("written by an older opskit: move it aside"),
+        "{err}"
+    );
+    // Nothing was changed: the schema's transaction was rolled back whole.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(
+        count("SELECT count(*) FROM sqlite_master WHERE name = 'opskit_history'"),
+        0
+    );
+    assert_eq!(count("SELECT count(*) FROM runs"), 1);
+}
