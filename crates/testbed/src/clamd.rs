@@ -42,8 +42,6 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The 68-byte EICAR anti-virus test string.
@@ -542,38 +540,11 @@ impl SetTimeouts for UnixStream {
     }
 }
 
-type SpawnRequest = (PathBuf, PathBuf, mpsc::Sender<io::Result<Child>>);
-
-/// Spawns clamd from a thread that lives as long as the process, through
-/// `setpriv --pdeathsig KILL`: the kernel's parent-death signal follows the thread that forked,
-/// so a test thread must not be the one. This kills clamd even when the process is killed
-/// without unwinding, with no unsafe code of ours.
+/// Spawns clamd through `setpriv --pdeathsig KILL` from the keeper thread (see
+/// [`spawn_kept`](crate::keeper::spawn_kept)).
 fn spawn(clamd: &Path, conf: &Path) -> io::Result<Child> {
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
-    let sender = SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<SpawnRequest>();
-        std::thread::Builder::new()
-            .name("testbed-clamd-spawner".into())
-            .spawn(move || {
-                for (clamd, conf, reply) in rx {
-                    let _ = reply.send(spawn_now(&clamd, &conf));
-                }
-                // The channel is held by a static, so this thread never ends; park it in case.
-                loop {
-                    std::thread::park();
-                }
-            })
-            .expect("spawning the clamd spawner thread");
-        Mutex::new(tx)
-    });
-    let (tx, rx) = mpsc::channel();
-    sender
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .send((clamd.to_path_buf(), conf.to_path_buf(), tx))
-        .map_err(|_| io::Error::other("the clamd spawner thread is gone"))?;
-    rx.recv()
-        .map_err(|_| io::Error::other("the clamd spawner thread is gone"))?
+    let (clamd, conf) = (clamd.to_path_buf(), conf.to_path_buf());
+    crate::keeper::spawn_kept(Box::new(move || spawn_now(&clamd, &conf)))
 }
 
 fn spawn_now(clamd: &Path, conf: &Path) -> io::Result<Child> {

@@ -33,6 +33,8 @@ pub mod scapy;
 #[cfg(feature = "tree")]
 pub mod tree;
 
+#[cfg(any(feature = "clamd", feature = "postgres"))]
+mod keeper;
 mod peak;
 mod privileges;
 pub use peak::{Measured, run_measured};

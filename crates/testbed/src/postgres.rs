@@ -24,7 +24,6 @@ use std::io;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 /// How long the server has to answer `pg_isready`.
@@ -104,33 +103,6 @@ fn command(program: &Path, user: Option<(u32, u32)>) -> Command {
     }
     c.args(["--pdeathsig", "KILL", "--"]).arg(program);
     c
-}
-
-/// Spawns from a thread that lives as long as the process: the parent-death signal follows
-/// the thread that forked, and a test thread ends before the server must.
-fn spawn(cmd: Command) -> io::Result<Child> {
-    type Request = (Command, mpsc::Sender<io::Result<Child>>);
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
-    let sender = SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Request>();
-        std::thread::Builder::new()
-            .name("testbed-postgres-spawner".into())
-            .spawn(move || {
-                for (mut cmd, reply) in rx {
-                    let _ = reply.send(cmd.spawn());
-                }
-            })
-            .expect("spawning the postgres spawner thread");
-        Mutex::new(tx)
-    });
-    let (tx, rx) = mpsc::channel();
-    let gone = || io::Error::other("the postgres spawner thread is gone");
-    sender
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .send((cmd, tx))
-        .map_err(|_| gone())?;
-    rx.recv().map_err(|_| gone())?
 }
 
 fn free_port() -> io::Result<u16> {
@@ -213,7 +185,7 @@ impl Postgres {
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
-        let mut child = spawn(cmd)?;
+        let mut child = crate::keeper::spawn_kept(Box::new(move || cmd.spawn()))?;
         let until = Instant::now() + START_TIMEOUT;
         loop {
             let ready = Command::new(bin.join("pg_isready"))

@@ -158,16 +158,13 @@ fn history(a: &HistoryArgs) -> Result<Exit> {
     for r in &runs {
         let _ = writeln!(
             t,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}",
             r.id,
             printable(&r.environment),
             utc_text(r.started_at),
             time(r.ended_at),
             r.status.name(),
-            r.hosts,
-            r.hosts_failed,
-            r.infected,
-            r.errors
+            counts(r).map(|n| n.to_string()).join("\t")
         );
     }
     print(&t)?;
@@ -232,6 +229,11 @@ fn changes(store: &History, a: &ReportArgs) -> Result<Exit> {
     Ok(Exit::code(u8::from(alarm)))
 }
 
+/// A run's totals: hosts, failed hosts, infected files, errors.
+fn counts(r: &RunSummary) -> [u64; 4] {
+    [r.hosts, r.hosts_failed, r.infected, r.errors]
+}
+
 fn run_head(t: &mut String, r: &RunSummary) {
     let _ = writeln!(
         t,
@@ -242,16 +244,14 @@ fn run_head(t: &mut String, r: &RunSummary) {
         printable(&r.mode),
         printable(&r.paths.join(" "))
     );
+    let [hosts, failed, infected, errors] = counts(r);
     let _ = writeln!(
         t,
-        "started {}, ended {}, status {} ({} hosts, {} failed, {} infected, {} errors; owner {})",
+        "started {}, ended {}, status {} ({hosts} hosts, {failed} failed, {infected} infected, \
+         {errors} errors; owner {})",
         utc_text(r.started_at),
         time(r.ended_at),
         r.status.name(),
-        r.hosts,
-        r.hosts_failed,
-        r.infected,
-        r.errors,
         printable(&r.owner)
     );
 }

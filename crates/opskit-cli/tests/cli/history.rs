@@ -5,15 +5,32 @@
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testbed::clamd::{Clamd, EICAR, Staller};
 use testbed::postgres::Postgres;
 
-use crate::scan::STATE_HOME;
+use crate::scan::{STATE_HOME, json, opskit};
 use crate::schema::assert_valid;
+
+/// Two tests of `check`: on an SQLite file, and on a PostgreSQL server.
+macro_rules! on_both {
+    ($check:ident, $sqlite:ident, $postgres:ident) => {
+        #[test]
+        fn $sqlite() {
+            let clamd = Clamd::start().unwrap();
+            $check(&Db::sqlite(&clamd), &clamd);
+        }
+
+        #[test]
+        fn $postgres() {
+            let clamd = Clamd::start().unwrap();
+            $check(&Db::postgres(), &clamd);
+        }
+    };
+}
 
 /// Where a test's history is: its `--db` argument, and the server behind it.
 enum Db {
@@ -36,25 +53,6 @@ impl Db {
             Self::Postgres(pg) => pg.url().into(),
         }
     }
-}
-
-fn opskit(args: &[&OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .env("XDG_STATE_HOME", STATE_HOME)
-        .arg("scan")
-        .args(args)
-        .output()
-        .expect("run opskit scan")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// `opskit scan QUERY ARGS --db DB --json`, checked against its schema.
@@ -338,19 +336,11 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
     the_changes_are_reported(db, &t);
 }
 
-#[test]
-fn runs_are_listed_reported_and_compared_in_sqlite() {
-    let clamd = Clamd::start().unwrap();
-    let db = Db::sqlite(&clamd);
-    runs_are_listed_reported_and_compared(&db, &clamd);
-}
-
-#[test]
-fn runs_are_listed_reported_and_compared_in_postgresql() {
-    let clamd = Clamd::start().unwrap();
-    let db = Db::postgres();
-    runs_are_listed_reported_and_compared(&db, &clamd);
-}
+on_both!(
+    runs_are_listed_reported_and_compared,
+    runs_are_listed_reported_and_compared_in_sqlite,
+    runs_are_listed_reported_and_compared_in_postgresql
+);
 
 /// A daemon killed with SIGKILL in the middle of a run (its stalled host holds the run open
 /// for 30 s) leaves a consistent history: the run is `incomplete` with no end, and the host
@@ -424,19 +414,11 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
     }
 }
 
-#[test]
-fn a_killed_daemon_leaves_an_incomplete_run_in_sqlite() {
-    let clamd = Clamd::start().unwrap();
-    let db = Db::sqlite(&clamd);
-    a_killed_daemon_leaves_an_incomplete_run(&db, &clamd);
-}
-
-#[test]
-fn a_killed_daemon_leaves_an_incomplete_run_in_postgresql() {
-    let clamd = Clamd::start().unwrap();
-    let db = Db::postgres();
-    a_killed_daemon_leaves_an_incomplete_run(&db, &clamd);
-}
+on_both!(
+    a_killed_daemon_leaves_an_incomplete_run,
+    a_killed_daemon_leaves_an_incomplete_run_in_sqlite,
+    a_killed_daemon_leaves_an_incomplete_run_in_postgresql
+);
 
 #[test]
 fn the_default_history_follows_xdg_state_home_and_no_history_records_nothing() {

@@ -15,7 +15,7 @@ use testbed::clamd::{Clamd, EICAR, Staller, fake_clamd};
 /// there, never into the machine's /var/lib/opskit.
 pub(crate) const STATE_HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/opskit-cli-state");
 
-fn opskit(args: &[&OsStr]) -> Output {
+pub(crate) fn opskit(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_opskit"))
         .env("XDG_STATE_HOME", STATE_HOME)
         .arg("scan")
@@ -40,7 +40,7 @@ fn dir_with(clamd: &Clamd, files: &[(&[u8], &[u8])]) -> PathBuf {
     dir
 }
 
-fn json(out: &Output) -> serde_json::Value {
+pub(crate) fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{e}: {}\n{}",
