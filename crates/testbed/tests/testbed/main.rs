@@ -2,4 +2,5 @@
 
 mod clamd;
 mod netns;
+mod postgres;
 mod rrd;
