@@ -44,6 +44,8 @@ pub struct Postgres {
     child: Child,
     dir: tempfile::TempDir,
     port: u16,
+    bin: PathBuf,
+    user: Option<(u32, u32)>,
 }
 
 /// The newest PostgreSQL's `bin` directory, holding `initdb`, `postgres` and `pg_isready`.
@@ -154,7 +156,13 @@ impl Postgres {
             let port = free_port()?;
             match Self::run(&bin, user, dir.path(), &data, port) {
                 Ok(child) => {
-                    return Ok(Self { child, dir, port });
+                    return Ok(Self {
+                        child,
+                        dir,
+                        port,
+                        bin,
+                        user,
+                    });
                 }
                 Err(e) => last = Some(e),
             }
@@ -213,6 +221,32 @@ impl Postgres {
         }
     }
 
+    /// Stops the server (every session is cut, as in a server restart under its clients) and
+    /// starts it again on the same port and data.
+    ///
+    /// # Errors
+    ///
+    /// As for [`start`](Self::start).
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.stop();
+        let data = self.data_dir();
+        self.child = Self::run(&self.bin, self.user, self.dir.path(), &data, self.port)?;
+        Ok(())
+    }
+
+    /// Fast shutdown (SIGINT: sessions are ended, the server exits), then SIGKILL after
+    /// [`STOP_TIMEOUT`].
+    fn stop(&mut self) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
+        let until = Instant::now() + STOP_TIMEOUT;
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The server's port on 127.0.0.1.
     #[must_use]
     pub fn port(&self) -> u16 {
@@ -246,14 +280,6 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        // SIGINT is PostgreSQL's fast shutdown: sessions are ended, the server exits.
-        let pid = rustix::process::Pid::from_child(&self.child);
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
-        let until = Instant::now() + STOP_TIMEOUT;
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

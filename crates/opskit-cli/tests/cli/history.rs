@@ -489,3 +489,55 @@ fn a_history_of_an_older_schema_is_refused_with_the_reason() {
     );
     assert_eq!(count("SELECT count(*) FROM runs"), 1);
 }
+
+#[test]
+fn a_daemon_keeps_recording_across_a_postgresql_restart() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let clamd = Clamd::start().unwrap();
+    let files = clamd.dir().join("files");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("ok.txt"), b"fine").unwrap();
+    let sock = clamd.socket_path().display().to_string();
+    let policy = policy(clamd.dir(), &[sock], &files, "every = \"1s\"\n");
+    let mut pg = Postgres::start().unwrap();
+    let db = pg.url();
+    let child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .env("XDG_STATE_HOME", STATE_HOME)
+        .args(["scan", "--daemon", "--policy"])
+        .arg(&policy)
+        .args(["--db", &db])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The ended runs, as `opskit scan history` lists them.
+    let ended = |db: &str| {
+        let out = opskit(&[
+            OsStr::new("history"),
+            OsStr::new("--db"),
+            OsStr::new(db),
+            OsStr::new("--json"),
+        ]);
+        let runs = json(&out);
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == "all_clean")
+            .count()
+    };
+    let wait_for = |n: usize| {
+        let until = Instant::now() + Duration::from_secs(30);
+        while ended(&db) < n {
+            assert!(Instant::now() < until, "fewer than {n} runs recorded");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait_for(1);
+    pg.restart().unwrap();
+    let before = ended(&db);
+    wait_for(before + 2);
+    kill_process(Pid::from_child(&child), Signal::TERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("warning"), "a write was lost: {err}");
+}
