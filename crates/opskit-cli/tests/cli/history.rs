@@ -246,6 +246,38 @@ fn the_latest_run_is_reported(db: &Db, t: &TwoRuns) {
             (name(c), file("new.com"), sig.clone()),
         ])
     );
+    // The same in text, and the list of runs.
+    let db_arg = db.arg();
+    let text = |args: &[&str]| {
+        let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        all.extend([OsStr::new("--db"), db_arg.as_os_str()]);
+        let out = opskit(&all);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let report = text(&["report", "--env", "web"]);
+    assert!(report.starts_with("run 2 of env web (policy "), "{report}");
+    assert!(
+        report.contains(&format!("host {}: done, ClamAV ", name(c))),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("host {}: failed, ", name(a)))
+            && report.contains("0/1 jobs done: connecting to clamd at "),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{} {}: {sig} FOUND", name(c), file("new.com"))),
+        "{report}"
+    );
+    let list = text(&["history"]);
+    let rows: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    assert_eq!(rows[0][0], "ID");
+    for (row, id) in rows[1..].iter().zip(["1", "2"]) {
+        assert_eq!((row[0], row[1], row[4]), (id, "web", "infected"), "{list}");
+        assert_eq!(&row[5..], ["3", "1", "4", "1"], "{list}");
+    }
     let (_, first) = query(db, "scan-report", &["report", "--run", "1"]);
     assert_eq!(first["run"]["id"], 1);
     assert!(infections(&first["findings"]).contains(&(name(a), file("old.com"), sig.clone())));
