@@ -10,6 +10,8 @@
 //! - `asn`: [`asn`], AS resolution (range tables, MMDB, whois) and trace annotation (turns on
 //!   `tcptrace`);
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
+//! - `clamd-history` (not default): `clamd::history`, the scan run history in SQLite, and
+//!   `clamd-history-postgres` the same on PostgreSQL;
 //! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT. A map draws tcptrace's model
 //!   directly (`RouteMap::new(&report)`), so this feature turns on `tcptrace` too.
 //!
