@@ -192,7 +192,8 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite \
                   for root, else ~/.local/state/opskit/history.sqlite; --no-history records \
                   nothing): `opskit scan history` lists the runs, `opskit scan report` shows \
-                  one, `opskit scan report --new` what changed since the previous run."
+                  one, `opskit scan report --new` what changed since the previous run (a path to \
+                  scan named history or report is written ./history or ./report)."
 )]
 #[command(args_conflicts_with_subcommands = true)]
 #[expect(

@@ -28,18 +28,31 @@ pub(crate) enum Query {
     Report(ReportArgs),
 }
 
-const HISTORY_HELP: &str = "The history is --db (an SQLite file or a postgres:// URL), by \
-     default $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite for \
-     root, else ~/.local/state/opskit/history.sqlite. A run whose process died (SIGKILL, a \
-     crash) is shown as incomplete with no end. --json prints one JSON array of runs, \
-     described by schemas/scan-history.json of the opskit sources.";
+/// Where the history is by default, in both queries' help.
+macro_rules! default_db {
+    () => {
+        "The history is --db (an SQLite file or a postgres:// URL), by default \
+         $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite for root, \
+         else ~/.local/state/opskit/history.sqlite. "
+    };
+}
 
-const REPORT_HELP: &str = "--new compares the latest ended run of each environment (or of \
-     --env) with the run before it: new infections, infections gone (only on hosts the new \
-     run scanned completely), hosts that failed and hosts that recovered; it exits 1 when \
-     there are new infections or newly failed hosts, else 0. --json prints one JSON object \
+const HISTORY_HELP: &str = concat!(
+    default_db!(),
+    "A run whose process died (SIGKILL, a crash) is shown as incomplete with no end. --json \
+     prints one JSON array of runs, described by schemas/scan-history.json of the opskit \
+     sources."
+);
+
+const REPORT_HELP: &str = concat!(
+    default_db!(),
+    "--new compares the latest ended run of each environment (or of --env) with the run \
+     before it: new infections, infections gone (only on hosts the new run scanned \
+     completely), hosts that failed and hosts that recovered; it exits 1 when there are new \
+     infections or newly failed hosts, else 0. --json prints one JSON object \
      (schemas/scan-report.json) or, with --new, one JSON array with an object per \
-     environment (schemas/scan-report-new.json).";
+     environment (schemas/scan-report-new.json)."
+);
 
 /// Where the history is: the same flag as `opskit scan --db`.
 #[derive(clap::Args)]
