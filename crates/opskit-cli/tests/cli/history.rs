@@ -81,6 +81,16 @@ fn policy(dir: &Path, hosts: &[String], paths: &Path, extra: &str) -> PathBuf {
     f
 }
 
+/// The directory `files` in the clamd's directory, holding `content`.
+fn files(clamd: &Clamd, content: &[(&str, &[u8])]) -> PathBuf {
+    let dir = clamd.dir().join("files");
+    std::fs::create_dir(&dir).unwrap();
+    for (name, data) in content {
+        std::fs::write(dir.join(name), data).unwrap();
+    }
+    dir
+}
+
 /// Points the symbolic link `link` at `target` (replacing it).
 fn point(link: &Path, target: &Path) {
     let _ = std::fs::remove_file(link);
@@ -136,11 +146,14 @@ impl TwoRuns {
 /// to nowhere, then to the socket) fails in the first and recovers. Between the runs
 /// `old.com` is removed and `new.com` appears; `eicar.com` stays.
 fn two_runs(db: &Db, clamd: &Clamd) -> TwoRuns {
-    let files = clamd.dir().join("files");
-    std::fs::create_dir(&files).unwrap();
-    std::fs::write(files.join("eicar.com"), EICAR).unwrap();
-    std::fs::write(files.join("old.com"), EICAR).unwrap();
-    std::fs::write(files.join("ok.txt"), b"fine").unwrap();
+    let files = files(
+        clamd,
+        &[
+            ("eicar.com", EICAR),
+            ("old.com", EICAR),
+            ("ok.txt", b"fine"),
+        ],
+    );
     let (a, b) = (clamd.dir().join("a.ctl"), clamd.dir().join("b.ctl"));
     let nowhere = clamd.dir().join("nowhere.ctl");
     let c = clamd.socket_path().to_path_buf();
@@ -379,9 +392,7 @@ on_both!(
 /// it finished is recorded with its infection.
 fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
     use rustix::process::{Pid, Signal, kill_process};
-    let files = clamd.dir().join("files");
-    std::fs::create_dir(&files).unwrap();
-    std::fs::write(files.join("eicar.com"), EICAR).unwrap();
+    let files = files(clamd, &[("eicar.com", EICAR)]);
     let staller = Staller::start().unwrap();
     let sock = clamd.socket_path().display().to_string();
     let fleet = [sock.clone(), staller.addr().to_string()];
@@ -455,9 +466,7 @@ on_both!(
 #[test]
 fn the_default_history_follows_xdg_state_home_and_no_history_records_nothing() {
     let clamd = Clamd::start().unwrap();
-    let files = clamd.dir().join("files");
-    std::fs::create_dir(&files).unwrap();
-    std::fs::write(files.join("ok.txt"), b"fine").unwrap();
+    let files = files(&clamd, &[("ok.txt", b"fine")]);
     let policy = policy(
         clamd.dir(),
         &[clamd.socket_path().display().to_string()],
@@ -526,9 +535,7 @@ fn a_history_of_an_older_schema_is_refused_with_the_reason() {
 fn a_daemon_keeps_recording_across_a_postgresql_restart() {
     use rustix::process::{Pid, Signal, kill_process};
     let clamd = Clamd::start().unwrap();
-    let files = clamd.dir().join("files");
-    std::fs::create_dir(&files).unwrap();
-    std::fs::write(files.join("ok.txt"), b"fine").unwrap();
+    let files = files(&clamd, &[("ok.txt", b"fine")]);
     let sock = clamd.socket_path().display().to_string();
     let policy = policy(clamd.dir(), &[sock], &files, "every = \"1s\"\n");
     let mut pg = Postgres::start().unwrap();
