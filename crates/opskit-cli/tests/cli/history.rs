@@ -32,6 +32,29 @@ macro_rules! on_both {
     };
 }
 
+/// A daemon a test started: killed and reaped if the test ends first (a failed assertion),
+/// so that no daemon outlives its test.
+struct Daemon(Option<std::process::Child>);
+
+impl Daemon {
+    fn start(cmd: &mut Command) -> Self {
+        Self(Some(cmd.spawn().expect("starting opskit scan --daemon")))
+    }
+
+    fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// Where a test's history is: its `--db` argument, and the server behind it.
 enum Db {
     Sqlite(PathBuf),
@@ -402,16 +425,16 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
         &files,
         "every = \"1h\"\ntimeout = \"30s\"\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .env("XDG_STATE_HOME", STATE_HOME)
-        .args(["scan", "--daemon", "--policy"])
-        .arg(&policy)
-        .arg("--db")
-        .arg(db.arg())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut daemon = Daemon::start(
+        Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .env("XDG_STATE_HOME", STATE_HOME)
+            .args(["scan", "--daemon", "--policy"])
+            .arg(&policy)
+            .arg("--db")
+            .arg(db.arg())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     // In progress: the run is recorded as running with its healthy host, by a live owner.
     let until = Instant::now() + Duration::from_secs(30);
     loop {
@@ -423,7 +446,8 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
         assert!(Instant::now() < until, "the run recorded no host: {runs}");
         std::thread::sleep(Duration::from_millis(200));
     }
-    kill_process(Pid::from_child(&child), Signal::KILL).unwrap();
+    let child = daemon.child();
+    kill_process(Pid::from_child(child), Signal::KILL).unwrap();
     child.wait().unwrap();
     assert!(staller.accepted() >= 1, "the stalled host was in progress");
 
@@ -540,15 +564,15 @@ fn a_daemon_keeps_recording_across_a_postgresql_restart() {
     let policy = policy(clamd.dir(), &[sock], &files, "every = \"1s\"\n");
     let mut pg = Postgres::start().unwrap();
     let db = pg.url();
-    let child = Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .env("XDG_STATE_HOME", STATE_HOME)
-        .args(["scan", "--daemon", "--policy"])
-        .arg(&policy)
-        .args(["--db", &db])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut daemon = Daemon::start(
+        Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .env("XDG_STATE_HOME", STATE_HOME)
+            .args(["scan", "--daemon", "--policy"])
+            .arg(&policy)
+            .args(["--db", &db])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
     // The ended runs, as `opskit scan history` lists them.
     let ended = |db: &str| {
         let out = opskit(&[
@@ -575,8 +599,8 @@ fn a_daemon_keeps_recording_across_a_postgresql_restart() {
     pg.restart().unwrap();
     let before = ended(&db);
     wait_for(before + 2);
-    kill_process(Pid::from_child(&child), Signal::TERM).unwrap();
-    let out = child.wait_with_output().unwrap();
+    kill_process(Pid::from_child(daemon.child()), Signal::TERM).unwrap();
+    let out = daemon.0.take().unwrap().wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("warning"), "a write was lost: {err}");
 }
