@@ -7,8 +7,15 @@
 //!    `DEFAULT_CHUNK_SIZE`.
 //! 2. 5,000 fresh files of 4 KiB: one connection per file, IDSESSION pipelines, FILDES, against
 //!    `clamdscan --stream`, `clamdscan --stream -m` and pyclamd.
-//! 3. A fleet of 4 clamd instances with 1,000 files each, against the slowest single host.
+//! 3. `controller`: our client's CPU per file through the policy runner, against clamdscan's
+//!    for `--stream -m` on the same 5,000 files.
+//! 4. A fleet of 4 clamd instances with 1,000 files each, against the slowest single host.
+//! 5. `pool`: a `Pool` of 2 clamd instances sharing 5,000 fresh files (INSTREAM, whole process),
+//!    against `clamdscan -m --stream` on one of them.
 //!
+//! `cargo bench --bench clamd -- pool` runs only the pool case (any case names given after
+//! `--` choose the cases: `instream`, `small`, `fleet`, `pool`); its section then goes to
+//! `clamd-pool.md` instead of `clamd.md`.
 //! Prints a Markdown section and writes it to `target/bench/clamd.md` (or `$OPSKIT_BENCH_DIR`).
 //! Needs `clamdscan` (clamav-daemon), GNU `time` and `pyclamd` (pip, or Debian's
 //! python3-pyclamd).
@@ -21,9 +28,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use opskit::clamd::{Client, Endpoint, Fleet, Reply, ScanMode, ScanPlan};
+use opskit::clamd::policy::Policy;
+use opskit::clamd::{Client, Endpoint, Fleet, Pool, PoolMode, Reply, ScanMode, ScanPlan, Walker};
 use testbed::clamd::Clamd;
 
 /// Builds the command line of one measured peer for a target path.
@@ -40,6 +48,12 @@ const SMALL_FILES: usize = 5_000;
 const SMALL_SIZE: usize = 4096;
 const FLEET_HOSTS: usize = 4;
 const FLEET_FILES: usize = 1_000;
+const POOL_HOSTS: usize = 2;
+const POOL_FILES: usize = 5_000;
+/// Connections per pool host: clamd's default `MaxThreads` is 10, and 4 per host keeps both
+/// instances busy on this machine's cores without queueing inside clamd.
+const POOL_PER_HOST: usize = 4;
+const CASES: &[&str] = &["instream", "small", "controller", "fleet", "pool"];
 
 fn main() {
     if let Ok(mode) = std::env::var(CHILD_ENV) {
@@ -49,6 +63,11 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    let chosen: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| CASES.contains(&a.as_str()))
+        .collect();
+    let run = |case: &str| chosen.is_empty() || chosen.iter().any(|c| c == case);
     let mut md =
         String::from("## clamd: clamd-proto against clamdscan, pyclamd and clamav-client\n\n");
     let clamd = Clamd::builder()
@@ -72,10 +91,22 @@ fn main() {
             .unwrap_or_default()
     );
 
-    instream_64mib(&clamd, &work, &mut seed, &mut md);
-    many_small_files(&clamd, &work, &mut seed, &mut md);
+    if run("instream") {
+        instream_64mib(&clamd, &work, &mut seed, &mut md);
+    }
+    if run("small") {
+        many_small_files(&clamd, &work, &mut seed, &mut md);
+    }
+    if run("controller") {
+        controller_cost(&clamd, &work, &mut seed, &mut md);
+    }
     drop(clamd);
-    fleet(&mut seed, &mut md);
+    if run("fleet") {
+        fleet(&mut seed, &mut md);
+    }
+    if run("pool") {
+        pool(&mut seed, &mut md);
+    }
 
     print!("{md}");
     let dir = std::env::var_os("OPSKIT_BENCH_DIR").map_or_else(
@@ -83,7 +114,11 @@ fn main() {
         PathBuf::from,
     );
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let out = dir.join("clamd.md");
+    let out = if chosen.is_empty() {
+        dir.join("clamd.md")
+    } else {
+        dir.join(format!("clamd-{}.md", chosen.join("-")))
+    };
     std::fs::write(&out, &md).expect("writing the report");
     println!("wrote {}", out.display());
 }
@@ -91,6 +126,10 @@ fn main() {
 /// Child processes, so that each client's peak memory is its own.
 fn child(mode: &str) {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if mode == "pool" {
+        pool_child(&args);
+        return;
+    }
     let (socket, file) = (&args[0], &args[1]);
     match mode {
         "ours" => {
@@ -447,6 +486,83 @@ fn many_small_files(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) 
     );
 }
 
+/// The scanning client's own CPU time per file: ours through the policy runner (a `stream`
+/// environment, as `opskit scan --policy` runs it), clamdscan's for `--stream -m` on the same
+/// files. clamd's CPU is left out on both sides: it scans the same bytes for both.
+fn controller_cost(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) {
+    let sock = clamd.socket_path();
+    let (mut ours, mut theirs) = (f64::MAX, f64::MAX);
+    for _ in 0..2 {
+        let (sub, _) = fresh_small(dir, seed, SMALL_FILES);
+        let policy = Policy::parse(&format!(
+            "[env.bench]\nhosts = [\"unix:{}\"]\nmode = \"stream\"\npaths = [{:?}]\n\
+             concurrency = 4\n",
+            sock.display(),
+            sub.display().to_string()
+        ))
+        .expect("bench policy");
+        let env = &policy.environments()[0];
+        let before = cpu_secs(std::process::id());
+        let report = env.run(SystemTime::now(), |_| {}).expect("fleet");
+        ours = ours.min(cpu_secs(std::process::id()) - before);
+        let summary = report.report.summary();
+        assert_eq!(summary.jobs.done, SMALL_FILES, "every file scanned");
+        assert_eq!(summary.errors, 0, "no errors");
+        theirs = theirs.min(cpu_timed(&mut clamdscan(clamd, &["--stream", "-m"], &sub)));
+    }
+    let per_file = |cpu: f64| cpu * 1e6 / SMALL_FILES as f64;
+    let _ = writeln!(
+        md,
+        "### 3. Controller cost: the client's CPU per file, {SMALL_FILES} fresh files of 4 KiB\n"
+    );
+    let _ = writeln!(
+        md,
+        "| ours (policy runner, `stream`) | `clamdscan --stream -m` | ours vs clamdscan |"
+    );
+    let _ = writeln!(md, "|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| {:.1} µs ({ours:.2} s) | {:.1} µs ({theirs:.2} s) | {:.2}x less CPU |",
+        per_file(ours),
+        per_file(theirs),
+        theirs / ours
+    );
+    let _ = writeln!(
+        md,
+        "\nCPU is user + system time (ours from `/proc/self/stat` around the run, clamdscan's \
+         from GNU time), best of 2 rounds, in 10 ms ticks.\n"
+    );
+}
+
+/// Runs a command under GNU time and returns its CPU time (user + system), in seconds.
+fn cpu_timed(cmd: &mut Command) -> f64 {
+    let out = std::env::temp_dir().join(format!("opskit-bench-cpu-{}", std::process::id()));
+    let status = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%U %S")
+        .arg("-o")
+        .arg(&out)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("running a peer (GNU time installed?)");
+    assert!(
+        status.success(),
+        "{} failed: {status}",
+        cmd.get_program().display()
+    );
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    text.lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum()
+}
+
 /// Pipelines every file through one IDSESSION and checks that each reply comes back.
 fn pipeline(client: &Client, files: &[PathBuf], fildes: bool) {
     let mut s = client.session().expect("session");
@@ -547,7 +663,7 @@ fn fleet(seed: &mut u64, md: &mut String) {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let _ = writeln!(
         md,
-        "### 3. Fleet of {FLEET_HOSTS} clamd instances, MULTISCAN of {FLEET_FILES} fresh files \
+        "### 4. Fleet of {FLEET_HOSTS} clamd instances, MULTISCAN of {FLEET_FILES} fresh files \
          each\n"
     );
     let sum: Duration = singles.iter().sum();
@@ -585,5 +701,92 @@ fn fleet(seed: &mut u64, md: &mut String) {
         } else {
             "missed"
         }
+    );
+}
+
+/// The pool case's child: a `Pool` of the Unix sockets in `args` (all but the last) scans
+/// the tree that is the last argument, as `opskit scan --pool --stream` does.
+fn pool_child(args: &[String]) {
+    let (tree, sockets) = args.split_last().expect("sockets and a tree");
+    let pool = Pool::builder(sockets.iter().map(Endpoint::unix))
+        .mode(PoolMode::Stream)
+        .per_host(POOL_PER_HOST)
+        .build()
+        .expect("pool settings");
+    let report = pool.run(Walker::new([tree]));
+    let sum = report.summary();
+    assert_eq!(
+        (sum.files, sum.scanned, sum.errors, sum.infected),
+        (POOL_FILES, POOL_FILES, 0, 0),
+        "{sum:?}"
+    );
+    // Both hosts took a share.
+    assert!(
+        report.hosts.iter().all(|h| h.scanned > 0),
+        "{:?}",
+        report.hosts
+    );
+}
+
+fn pool(seed: &mut u64, md: &mut String) {
+    let hosts: Vec<Clamd> = (0..POOL_HOSTS)
+        .map(|_| {
+            Clamd::builder()
+                .disable_cache(true)
+                .start()
+                .expect("pool clamd")
+        })
+        .collect();
+    let work = hosts[0].dir().join("pool");
+    std::fs::create_dir_all(&work).expect("dir");
+    let ours = |tree: &Path| {
+        let mut c = Command::new(std::env::current_exe().expect("bench binary"));
+        c.env(CHILD_ENV, "pool");
+        for h in &hosts {
+            c.arg(h.socket_path());
+        }
+        c.arg(tree);
+        c
+    };
+    let mut ours_runs = Vec::new();
+    let mut peer_runs = Vec::new();
+    // Interleaved rounds with fresh files (and DisableCache on both instances).
+    for _ in 0..3 {
+        let (sub, _) = fresh_small(&work, seed, POOL_FILES);
+        ours_runs.push(timed(&mut ours(&sub)));
+        peer_runs.push(timed(&mut clamdscan(&hosts[0], &["--stream", "-m"], &sub)));
+    }
+    let (ours, ours_rss) = best(&ours_runs);
+    let (peer, peer_rss) = best(&peer_runs);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let _ = writeln!(
+        md,
+        "### 5. Pool of {POOL_HOSTS} clamd instances, {POOL_FILES} fresh files of 4 KiB\n"
+    );
+    let _ = writeln!(
+        md,
+        "Ours: `Pool` (INSTREAM, {POOL_PER_HOST} connections per host, balanced by bytes in \
+         flight) as a whole process, walk included; peer: `clamdscan -m --stream` on one \
+         instance. Best of 3 interleaved rounds, fresh files each round.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| ours (wall) | `clamdscan -m --stream` (wall) | speed-up ours vs peer | ours (peak RSS) | peer (peak RSS) |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| {} | {} | {:.2}x | {} | {} |",
+        secs(ours),
+        secs(peer),
+        peer.as_secs_f64() / ours.as_secs_f64(),
+        mib(ours_rss),
+        mib(peer_rss)
+    );
+    let _ = writeln!(
+        md,
+        "\nBoth instances share this machine's {cores} CPU cores, so two hosts can at best \
+         double the scanning capacity that one clamd gets from them; on a real pool each host \
+         has its own CPUs.\n"
     );
 }

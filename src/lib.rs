@@ -12,6 +12,8 @@
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
 //! - `clamd-history` (not default): `clamd::history`, the scan run history in SQLite, and
 //!   `clamd-history-postgres` the same on PostgreSQL;
+//! - `clamd-tls` (off by default): TLS to a clamd behind stunnel, `tls://IP:PORT#NAME`
+//!   endpoints and the `tls_*` settings (rustls on `ring`; turns on `clamd`);
 //! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT. A map draws tcptrace's model
 //!   directly (`RouteMap::new(&report)`), so this feature turns on `tcptrace` too.
 //!
@@ -60,7 +62,8 @@ pub mod asn {
     pub use ::asn_lookup::*;
 }
 
-/// The clamd protocol over TCP and Unix sockets, and fleet scanning.
+/// The clamd protocol over TCP and Unix sockets (and TLS with `clamd-tls`), and fleet
+/// scanning.
 #[cfg(feature = "clamd")]
 pub mod clamd {
     pub use ::clamd_proto::*;

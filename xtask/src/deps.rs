@@ -18,6 +18,16 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
     ),
     (
         "clamd-proto",
+        "rustls",
+        "TLS is the `tls` feature's: a user without it compiles no TLS",
+    ),
+    (
+        "opskit-cli",
+        "aws-lc-rs",
+        "TLS is rustls on its ring provider: no aws-lc C/cmake build",
+    ),
+    (
+        "clamd-proto",
         "rusqlite",
         "a user who only scans compiles no database (the history is feature `history`)",
     ),

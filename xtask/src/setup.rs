@@ -8,8 +8,9 @@ use crate::run::{Step, succeeds};
 
 /// Debian packages: librrd and its tools, clamd and its test files, the namespace testbed's
 /// tools, the benchmark and oracle peers (dublin-traceroute for NATs, dnsmasq's binary without
-/// its system service for reverse DNS), the font routeviz bundles a copy of, and PostgreSQL's
-/// server for the shared scan history's tests.
+/// its system service for reverse DNS), stunnel4 and openssl for the TLS tests (stunnel in front
+/// of clamd, with certificates made at test time), the font routeviz bundles a copy of, and
+/// PostgreSQL's server for the shared scan history's tests.
 const APT: &[&str] = &[
     "pkg-config",
     "libclang-dev",
@@ -28,6 +29,8 @@ const APT: &[&str] = &[
     "mtr-tiny",
     "dublin-traceroute",
     "dnsmasq-base",
+    "stunnel4",
+    "openssl",
     "fonts-dejavu-core",
     "time",
     "tzdata",

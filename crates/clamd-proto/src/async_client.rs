@@ -46,6 +46,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 struct Conn {
     io: Box<dyn Io>,
+    /// The TLS connection over `io`, for a `tls://` endpoint.
+    #[cfg(feature = "tls")]
+    tls: Option<Box<crate::tls::TlsCore>>,
     endpoint: String,
     op: &'static str,
     timeout: Duration,
@@ -53,6 +56,18 @@ struct Conn {
 }
 
 impl Conn {
+    fn new(io: Box<dyn Io>, endpoint: String, op: &'static str, timeout: Duration) -> Self {
+        Self {
+            io,
+            #[cfg(feature = "tls")]
+            tls: None,
+            endpoint,
+            op,
+            timeout,
+            deadline: tokio::time::Instant::now() + timeout,
+        }
+    }
+
     fn begin(&mut self, op: &'static str) {
         self.op = op;
         self.deadline = tokio::time::Instant::now() + self.timeout;
@@ -67,13 +82,152 @@ impl Conn {
     }
 
     async fn write_all(&mut self, data: &[u8]) -> std::result::Result<(), std::io::Error> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return self.write_all_tls(data).await;
+        }
+        self.write_raw(data).await
+    }
+
+    async fn write_raw(&mut self, data: &[u8]) -> std::result::Result<(), std::io::Error> {
         match tokio::time::timeout_at(self.deadline, self.io.write_all(data)).await {
             Ok(r) => r,
             Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
         }
     }
 
+    /// Plaintext into the TLS connection, its ciphertext out to the socket.
+    #[cfg(feature = "tls")]
+    async fn write_all_tls(&mut self, mut data: &[u8]) -> std::result::Result<(), std::io::Error> {
+        while !data.is_empty() {
+            let n = self.tls.as_mut().map_or(0, |t| t.send(data));
+            self.flush_tls().await?;
+            if n == 0 {
+                let n = self.tls.as_mut().map_or(0, |t| t.send(data));
+                if n == 0 {
+                    return Err(std::io::ErrorKind::WriteZero.into());
+                }
+                data = &data[n..];
+            } else {
+                data = &data[n..];
+            }
+        }
+        self.flush_tls().await
+    }
+
+    /// Sends what the TLS connection has for the socket.
+    #[cfg(feature = "tls")]
+    async fn flush_tls(&mut self) -> std::result::Result<(), std::io::Error> {
+        loop {
+            let Some(out) = self.tls.as_mut().and_then(|t| t.poll_transmit()) else {
+                return Ok(());
+            };
+            let n = match tokio::time::timeout_at(self.deadline, self.io.write(out)).await {
+                Ok(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(std::io::ErrorKind::TimedOut.into()),
+            };
+            if let Some(t) = self.tls.as_mut() {
+                t.advance_transmit(n);
+            }
+        }
+    }
+
+    /// Plaintext from the TLS connection, reading ciphertext from the socket as needed.
+    #[cfg(feature = "tls")]
+    async fn read_tls(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let mut cipher = vec![0u8; 16 * 1024];
+        loop {
+            if let Some(t) = self.tls.as_mut()
+                && let Some(n) = t.recv(buf)?
+            {
+                return Ok(n);
+            }
+            let n = self.read_raw(&mut cipher).await?;
+            if let Some(t) = self.tls.as_mut() {
+                if n == 0 {
+                    t.handle_eof();
+                } else if let Err(e) = t.handle_input(&cipher[..n]) {
+                    // Tell the server why (rustls queued the alert), if the socket takes it.
+                    let _ = self.flush_tls().await;
+                    return Err(e);
+                }
+            }
+            self.flush_tls().await.map_err(|e| self.write_error(e))?;
+        }
+    }
+
+    /// The TLS handshake, by `by`: no plaintext is sent before the server's certificate has
+    /// been verified, and a stall is [`Error::Timeout`] of `TLS handshake`.
+    #[cfg(feature = "tls")]
+    async fn handshake(&mut self, by: tokio::time::Instant) -> Result<()> {
+        let (op, deadline) = (self.op, self.deadline);
+        self.op = "TLS handshake";
+        self.deadline = by.min(deadline);
+        let started = tokio::time::Instant::now();
+        let done = self.drive_handshake().await;
+        self.op = op;
+        self.deadline = deadline;
+        done.map_err(|e| match e {
+            Error::Timeout { endpoint, .. } => Error::Timeout {
+                op: "TLS handshake",
+                endpoint,
+                after: started.elapsed(),
+            },
+            e => e,
+        })
+    }
+
+    #[cfg(feature = "tls")]
+    async fn drive_handshake(&mut self) -> Result<()> {
+        let mut cipher = vec![0u8; 16 * 1024];
+        let closed = |endpoint: &str, reason: String| Error::Tls {
+            endpoint: endpoint.to_owned(),
+            during: crate::tls::HANDSHAKING,
+            reason,
+        };
+        loop {
+            if let Err(e) = self.flush_tls().await {
+                return Err(if e.kind() == std::io::ErrorKind::TimedOut {
+                    self.timeout_error()
+                } else {
+                    closed(
+                        &self.endpoint,
+                        format!("the server closed the connection: {e}"),
+                    )
+                });
+            }
+            if !self.tls.as_ref().is_some_and(|t| t.is_handshaking()) {
+                return Ok(());
+            }
+            let n = self.read_raw(&mut cipher).await?;
+            if n == 0 {
+                return Err(closed(
+                    &self.endpoint,
+                    "the server closed the connection before the handshake was done (it may \
+                     speak no TLS, or refuse this client)"
+                        .into(),
+                ));
+            }
+            if let Some(t) = self.tls.as_mut()
+                && let Err(e) = t.handle_input(&cipher[..n])
+            {
+                let _ = self.flush_tls().await;
+                return Err(e);
+            }
+        }
+    }
+
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return self.read_tls(buf).await;
+        }
+        self.read_raw(buf).await
+    }
+
+    async fn read_raw(&mut self, buf: &mut [u8]) -> Result<usize> {
         match tokio::time::timeout_at(self.deadline, self.io.read(buf)).await {
             Ok(Ok(n)) => Ok(n),
             Ok(Err(source)) => Err(Error::Io {
@@ -111,7 +265,6 @@ impl AsyncClient {
     async fn connect(&self, op: &'static str) -> Result<Conn> {
         let cfg = self.config();
         let start = Instant::now();
-        let deadline = tokio::time::Instant::now() + cfg.timeout;
         let connect_by = tokio::time::Instant::now() + cfg.connect_timeout.min(cfg.timeout);
         let endpoint = self.inner.endpoint();
         let name = endpoint.to_string();
@@ -140,20 +293,32 @@ impl AsyncClient {
                     .map_err(|_| timeout())?
                     .map_err(connect_err)?,
             ),
+            #[cfg(feature = "tls")]
+            Endpoint::Tls { addr, server_name } => {
+                let Some(settings) = cfg.tls.as_deref() else {
+                    return Err(Error::TlsNotConfigured { endpoint: name });
+                };
+                let core =
+                    crate::tls::TlsCore::new(settings, *addr, server_name.as_deref(), &name)?;
+                let s = tokio::time::timeout_at(connect_by, TcpStream::connect(*addr))
+                    .await
+                    .map_err(|_| timeout())?
+                    .map_err(connect_err)?;
+                s.set_nodelay(true).map_err(connect_err)?;
+                let mut conn = Conn::new(Box::new(s), name, op, cfg.timeout);
+                conn.tls = Some(Box::new(core));
+                conn.handshake(connect_by).await?;
+                return Ok(conn);
+            }
             // Nothing is sent to a TLS terminator in clear text.
+            #[cfg(not(feature = "tls"))]
             Endpoint::Tls { .. } => {
                 return Err(Error::TlsUnsupported {
                     endpoint: name.clone(),
                 });
             }
         };
-        Ok(Conn {
-            io,
-            endpoint: name,
-            op,
-            timeout: cfg.timeout,
-            deadline,
-        })
+        Ok(Conn::new(io, name, op, cfg.timeout))
     }
 
     async fn command(&self, command: Command) -> Result<Response> {
@@ -472,13 +637,8 @@ impl AsyncClient {
             .await
             .map_err(|_| timeout())?
             .map_err(io_error)?;
-        let mut conn = Conn {
-            io: Box::new(stream),
-            endpoint: name.clone(),
-            op: "FILDES",
-            timeout: cfg.timeout,
-            deadline,
-        };
+        let mut conn = Conn::new(Box::new(stream), name.clone(), "FILDES", cfg.timeout);
+        conn.deadline = deadline;
         match read_response(&mut conn, &mut ex).await? {
             Response::Scan(mut lines) if lines.len() == 1 => Ok(lines.remove(0)),
             other => Err(unexpected("FILDES", &other)),

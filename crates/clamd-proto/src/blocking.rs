@@ -68,6 +68,8 @@ pub struct ClientConfig {
     pub(crate) resolve_paths: bool,
     pub(crate) keepalive: Duration,
     pub(crate) session_window: usize,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<Arc<crate::tls::TlsSettings>>,
 }
 
 impl Default for ClientConfig {
@@ -84,6 +86,8 @@ impl Default for ClientConfig {
             resolve_paths: true,
             keepalive: crate::proto::session::DEFAULT_KEEPALIVE,
             session_window: DEFAULT_SESSION_WINDOW,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -102,6 +106,12 @@ impl ClientConfig {
     /// The connect timeout.
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
+    }
+
+    /// The CA file that `tls://` servers are verified with, if TLS is configured.
+    #[cfg(feature = "tls")]
+    pub fn tls_ca(&self) -> Option<&Path> {
+        self.tls.as_deref().map(crate::tls::TlsSettings::ca)
     }
 
     /// `path` checked for the mode and, if so configured, made absolute.
@@ -155,6 +165,49 @@ pub struct ClientBuilder {
     endpoint: Option<Endpoint>,
     config: ClientConfig,
     error: Option<String>,
+    #[cfg(feature = "tls")]
+    tls_files: TlsFiles,
+}
+
+/// The TLS files a builder was given, loaded by its `build`.
+#[cfg(feature = "tls")]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TlsFiles {
+    pub(crate) ca: Option<PathBuf>,
+    pub(crate) cert: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
+}
+
+#[cfg(feature = "tls")]
+impl TlsFiles {
+    /// The settings these files give: `None` when no file is set.
+    fn load(&self) -> Result<Option<Arc<crate::tls::TlsSettings>>> {
+        let client = match (&self.cert, &self.key) {
+            (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "a TLS client certificate needs its key (tls_key)".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::Config(
+                    "a TLS client key needs its certificate (tls_cert)".into(),
+                ));
+            }
+        };
+        match (&self.ca, client) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(Error::Config(
+                "a TLS client certificate needs a CA to verify the server with (tls_ca)".into(),
+            )),
+            (Some(ca), client) => Ok(Some(Arc::new(crate::tls::TlsSettings::load(ca, client)?))),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ca.is_none() && self.cert.is_none() && self.key.is_none()
+    }
 }
 
 impl ClientBuilder {
@@ -175,6 +228,8 @@ impl ClientBuilder {
             endpoint: None,
             config,
             error: None,
+            #[cfg(feature = "tls")]
+            tls_files: TlsFiles::default(),
         }
     }
 
@@ -283,6 +338,64 @@ impl ClientBuilder {
         self
     }
 
+    /// The PEM file of the CA certificates that sign the `tls://` servers' certificates
+    /// (stunnel's `cert`); read by [`build`](Self::build), at most 1 MiB. A `tls://` endpoint
+    /// without it fails with [`Error::TlsNotConfigured`] before any connect. The system's
+    /// trust store is never used: a clamd behind stunnel has a private CA.
+    ///
+    /// Against the testbed's private clamd behind Debian's stunnel, whose certificate is for
+    /// `scan1.example` and `127.0.0.1`:
+    ///
+    /// ```
+    /// use clamd_proto::{Client, EICAR, Endpoint, Error};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let clamd = testbed::clamd::Clamd::start()?;
+    /// let stunnel = testbed::stunnel::Stunnel::builder(clamd.tcp_addr()).start()?;
+    /// let ca = stunnel.pki().ca_cert();
+    /// let host: Endpoint = format!("tls://{}#scan1.example", stunnel.addr()).parse()?;
+    /// let client = Client::builder(host.clone()).tls_ca(&ca).build()?;
+    /// client.ping()?;
+    /// assert!(client.scan_bytes(EICAR)?.is_infected());
+    ///
+    /// // Another CA: refused during the handshake, before any command is sent.
+    /// let wrong = Client::builder(host).tls_ca(stunnel.pki().other_ca_cert()).build()?;
+    /// assert!(matches!(wrong.ping(), Err(Error::TlsUntrusted { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls_ca(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls_files.ca = Some(path.into());
+        self
+    }
+
+    /// The PEM file of the client certificate (and its chain) shown to `tls://` servers that
+    /// ask for one (stunnel's `verify = 2`); needs [`tls_key`](Self::tls_key) and
+    /// [`tls_ca`](Self::tls_ca).
+    #[cfg(feature = "tls")]
+    pub fn tls_cert(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls_files.cert = Some(path.into());
+        self
+    }
+
+    /// The PEM file of the client certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    #[cfg(feature = "tls")]
+    pub fn tls_key(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls_files.key = Some(path.into());
+        self
+    }
+
+    /// The TLS files at once (the fleet builder's), replacing any set before unless there
+    /// are none.
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_files(mut self, files: &TlsFiles) -> Self {
+        if !files.is_empty() {
+            self.tls_files = files.clone();
+        }
+        self
+    }
+
     /// Checks the settings and returns them without an endpoint, to share among clients
     /// ([`Client::with_config`], [`FleetBuilder::client`](crate::FleetBuilder::client)). An
     /// endpoint set on the builder is not part of them.
@@ -290,7 +403,9 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// The first invalid setting, or a connect timeout longer than the operation timeout, as
-    /// [`Error::Config`].
+    /// [`Error::Config`]; with TLS files, a client certificate without its key (or the other
+    /// way round) or without a CA, as [`Error::Config`], and a file that cannot be loaded, as
+    /// [`Error::TlsFile`].
     pub fn build_config(self) -> Result<ClientConfig> {
         self.check().map(|(config, _)| config)
     }
@@ -311,7 +426,11 @@ impl ClientBuilder {
         Ok(Client::with_config(endpoint, config))
     }
 
-    fn check(self) -> Result<(ClientConfig, Option<Endpoint>)> {
+    #[cfg_attr(
+        not(feature = "tls"),
+        expect(unused_mut, reason = "only TLS files change it")
+    )]
+    fn check(mut self) -> Result<(ClientConfig, Option<Endpoint>)> {
         if let Some(e) = self.error {
             return Err(Error::Config(e));
         }
@@ -319,6 +438,10 @@ impl ClientBuilder {
             return Err(Error::Config(
                 "connect timeout is longer than the operation timeout".into(),
             ));
+        }
+        #[cfg(feature = "tls")]
+        if !self.tls_files.is_empty() {
+            self.config.tls = self.tls_files.load()?;
         }
         Ok((self.config, self.endpoint))
     }
@@ -419,7 +542,17 @@ impl Client {
 
     pub(crate) fn connect(&self, op: &'static str) -> Result<Conn> {
         let deadline = Instant::now() + self.config.timeout;
-        Conn::connect(&self.endpoint, self.config.connect_timeout, op, deadline)
+        #[cfg(feature = "tls")]
+        let tls = self.config.tls.as_deref();
+        #[cfg(not(feature = "tls"))]
+        let tls = None;
+        Conn::connect(
+            &self.endpoint,
+            self.config.connect_timeout,
+            tls,
+            op,
+            deadline,
+        )
     }
 
     /// `PING`: succeeds when clamd answers `PONG`.

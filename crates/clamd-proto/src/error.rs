@@ -47,7 +47,8 @@ pub enum Error {
     /// The operation's deadline passed before clamd answered.
     #[error("clamd at {endpoint} did not answer {op} within {}", span(after))]
     Timeout {
-        /// The command, e.g. `SCAN`.
+        /// The command, e.g. `SCAN`, or `TLS handshake` when a TLS server stalled before
+        /// the handshake was done (bounded by the connect timeout).
         op: &'static str,
         /// The endpoint.
         endpoint: String,
@@ -179,11 +180,72 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// The endpoint is `tls://`, which this version cannot reach. Nothing was sent.
-    #[error("{endpoint}: TLS not supported yet (clamd behind stunnel cannot be reached)")]
+    /// The endpoint is `tls://` and this build has no TLS (clamd-proto's feature `tls` is
+    /// off). Nothing was sent.
+    #[error("{endpoint}: this build has no TLS support (clamd-proto feature `tls`)")]
     TlsUnsupported {
-        /// The endpoint, as `tls://host:port`.
+        /// The endpoint, as `tls://IP:PORT#NAME`.
         endpoint: String,
+    },
+    /// The endpoint is `tls://` but the client has no TLS settings, so there is no CA to
+    /// verify the server with. Nothing was sent, not even a TCP connect.
+    #[error(
+        "{endpoint}: no CA to verify the TLS server with: give a CA file \
+         (ClientBuilder::tls_ca, --tls-ca, tls_ca in a policy)"
+    )]
+    TlsNotConfigured {
+        /// The endpoint, as `tls://IP:PORT#NAME`.
+        endpoint: String,
+    },
+    /// A TLS file (the CA certificates, the client certificate or its key) could not be
+    /// loaded: unreadable, too large, not PEM, or not usable by rustls.
+    #[error("loading the TLS {what} from {path}: {reason}")]
+    TlsFile {
+        /// `CA certificates`, `client certificate` or `client key`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The server's certificate is not trusted: it is not signed by the configured CA (the
+    /// wrong CA file, or a server that is not the expected one), or it is expired, not yet
+    /// valid or badly signed. The handshake stopped there, so nothing of clamd's protocol was
+    /// sent.
+    #[error("{endpoint}: the TLS server's certificate is not trusted ({reason}); nothing was sent")]
+    TlsUntrusted {
+        /// The endpoint, as `tls://IP:PORT#NAME`.
+        endpoint: String,
+        /// rustls's words for what failed, e.g. `invalid peer certificate: UnknownIssuer`.
+        reason: String,
+    },
+    /// The server's certificate is signed by the configured CA but is not valid for the name
+    /// checked (the endpoint's `#NAME`, or its IP address). Nothing of clamd's protocol was
+    /// sent.
+    #[error(
+        "{endpoint}: the TLS server's certificate is not valid for {name} ({reason}); nothing \
+         was sent"
+    )]
+    TlsWrongName {
+        /// The endpoint, as `tls://IP:PORT#NAME`.
+        endpoint: String,
+        /// The name checked.
+        name: String,
+        /// rustls's words, with the names the certificate holds when it gives them.
+        reason: String,
+    },
+    /// The TLS session failed otherwise: the server refused us (for example it requires a
+    /// client certificate, which with TLS 1.3 is said only after our side of the handshake,
+    /// on the first read), it speaks no TLS, it closed during the handshake, or it broke the
+    /// protocol.
+    #[error("{endpoint}: TLS failed while {during}: {reason}")]
+    Tls {
+        /// The endpoint, as `tls://IP:PORT#NAME`.
+        endpoint: String,
+        /// `handshaking`, `reading from clamd` or `writing to clamd`.
+        during: &'static str,
+        /// What failed, in rustls's words and ours.
+        reason: String,
     },
     /// Reading or writing the run history (feature `history`): opening it, its schema, a
     /// statement or a transaction, on the SQLite file or the PostgreSQL server.

@@ -246,12 +246,28 @@ impl Summary {
     /// 0)`): a run that found a virus and also failed on another file or host exits 1, and the
     /// errors are counted in the summary.
     pub fn exit_code(&self) -> u8 {
-        if self.infected > 0 {
-            1
-        } else if self.errors > 0 {
-            2
+        self.status.exit_code()
+    }
+}
+
+impl FleetStatus {
+    /// The conclusion of a run with these counts: infected outranks errors.
+    pub(crate) fn of(infected: usize, errors: usize) -> Self {
+        if infected > 0 {
+            Self::Infected
+        } else if errors > 0 {
+            Self::Incomplete
         } else {
-            0
+            Self::AllClean
+        }
+    }
+
+    /// clamdscan's exit status for this conclusion: 1 infected, 2 incomplete, 0 all clean.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Infected => 1,
+            Self::Incomplete => 2,
+            Self::AllClean => 0,
         }
     }
 }
@@ -300,13 +316,7 @@ impl FleetReport {
             .count();
         let walk_errors = self.walk_errors.len();
         let errors = walk_errors + file_errors + hosts_failed + hosts_not_scanned;
-        let status = if infected > 0 {
-            FleetStatus::Infected
-        } else if errors > 0 {
-            FleetStatus::Incomplete
-        } else {
-            FleetStatus::AllClean
-        };
+        let status = FleetStatus::of(infected, errors);
         Summary {
             hosts: self.hosts.len(),
             hosts_failed,

@@ -8,10 +8,14 @@
 //! - The sans-IO core: [`Command`] encoding, the [`Decoder`] that frames replies, typed
 //!   [`Reply`] values, [`Exchange`] for one command on its own connection and [`SessionCore`]
 //!   for IDSESSION. They take bytes and return bytes or values; they never touch a socket.
-//! - The blocking [`Client`] and its [`Session`], over TCP (socket2) and Unix sockets. Its
-//!   settings are a [`ClientConfig`] of their own, which many endpoints share.
+//! - The blocking [`Client`] and its [`Session`], over TCP (socket2), Unix sockets and, with
+//!   the feature `tls`, TLS to a clamd behind stunnel (rustls on `ring`, driven as sans-IO by
+//!   the same transports; the `tls` module). Its settings, TLS files included, are a
+//!   [`ClientConfig`] of their own, which many endpoints share.
 //! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
+//! - [`Pool`]: the files of one local walk spread over several hosts, by bytes in flight,
+//!   with failover when a host dies, giving a [`PoolReport`] that has every file once.
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
@@ -35,10 +39,13 @@ pub mod history;
 mod local;
 #[cfg(feature = "policy")]
 pub mod policy;
+mod pool;
 mod proto;
 #[cfg(feature = "schema")]
 mod schema;
 mod serialize;
+#[cfg(feature = "tls")]
+mod tls;
 mod walk;
 
 #[cfg(feature = "tokio")]
@@ -54,6 +61,11 @@ pub use fleet::{
     DEFAULT_CONCURRENCY, DEFAULT_HOST_TIMEOUT, DEFAULT_PER_HOST, Fleet, FleetBuilder, FleetEvent,
     FleetReport, FleetStatus, HostReport, HostState, JobReport, JobStatus, Progress, ScanPlan,
     SkipReason, Summary, Tally, Target,
+};
+pub use pool::{
+    DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_QUEUED, DEFAULT_POOL_PER_HOST,
+    Failover, FileOutcome, Pool, PoolBuilder, PoolEvent, PoolFile, PoolHost, PoolMode, PoolReport,
+    PoolSkip, PoolSummary,
 };
 pub use proto::command::{Command, Mode, ScanMode};
 pub use proto::decoder::{DEFAULT_MAX_LINE, Decoder, Frame};

@@ -4,7 +4,7 @@
 //!
 //! ```toml
 //! [env.web]
-//! hosts = ["10.0.0.21:3310", "unix:/run/clamav/clamd.ctl", "tls://scan1.example:3311"]
+//! hosts = ["10.0.0.21:3310", "unix:/run/clamav/clamd.ctl", "tls://10.0.0.23:3311#scan1.example"]
 //! mode = "multiscan"            # scan | contscan | multiscan | allmatch | stream | fdpass
 //! paths = ["/data/www"]
 //! exclude = ["*.log", "/data/www/cache/**"]
@@ -13,6 +13,7 @@
 //! concurrency = 8
 //! every = "6h"                  # or: cron = "0 3 * * *"
 //! max_db_age = "2d"             # warn when a host's signatures are older
+//! tls_ca = "/etc/opskit/scan-ca.pem"   # the CA that signs stunnel's certificates
 //! ```
 //!
 //! # Keys
@@ -21,7 +22,7 @@
 //!
 //! | key | required | default | meaning |
 //! |---|---|---|---|
-//! | `hosts` | yes | | clamd addresses: `HOST:PORT`, `HOST` (port 3310), `[V6]:PORT`, `unix:PATH` or an absolute socket path, `tls://HOST:PORT`. Each at most once. |
+//! | `hosts` | yes | | clamd addresses: `HOST:PORT`, `HOST` (port 3310), `[V6]:PORT`, `unix:PATH` or an absolute socket path, `tls://IP:PORT#NAME` (clamd behind stunnel; an IP address, never a host name, since names are not resolved for TLS; `NAME` is what the certificate must be valid for, the IP address when left out). Each at most once. |
 //! | `mode` | no | `contscan` | `scan` (stops at the first infected file), `contscan`, `multiscan` (clamd's threads in parallel), `allmatch` (every matching signature), `stream` (local files sent by INSTREAM), `fdpass` (local files passed by descriptor; Unix sockets only). |
 //! | `paths` | yes | | absolute paths: on the hosts for path scans, on this host for `stream` and `fdpass`. |
 //! | `exclude` | no | none | glob patterns ([`Exclude`]): a pattern without `/` matches file names (`*.log`), one with `/` whole paths (`/data/www/cache/**`). `stream`/`fdpass` walks leave matches out (an excluded directory is not walked); for path scans, which clamd walks itself, a named path that matches is not sent and result lines that match are not reported. Every exclusion is listed in the report's `skipped` with the reason `excluded`. |
@@ -31,6 +32,9 @@
 //! | `every` | no | | run at start, then at this interval (daemon only; [`Schedule`]). |
 //! | `cron` | no | | run at these times, UTC, in the cron subset of [`Schedule`] (daemon only). Not with `every`. |
 //! | `max_db_age` | no | none | warn for each host whose signatures (VERSION's database date) are older, or undated. |
+//! | `tls_ca` | for `tls://` hosts | none | absolute path of the PEM file of the CA that signs the `tls://` hosts' certificates (at most 1 MiB). Read when the environment runs; a `tls://` host without it fails, before any connect. Needs the `tls` feature. |
+//! | `tls_cert` | no | none | absolute path of the PEM client certificate shown to hosts that ask for one (stunnel's `verify = 2`); with `tls_key` and `tls_ca`. |
+//! | `tls_key` | no | none | absolute path of the client certificate's PEM private key; with `tls_cert`. |
 //!
 //! Spans are numbers with units `s`, `m`, `h`, `d`, `w`, or several (`1h30m`); a bare
 //! number is refused. Every mistake is a [`PolicyError`] with its line and column: TOML
@@ -145,7 +149,7 @@ mod tests {
 
     const ISSUE: &str = r#"
 [env.web]
-hosts = ["10.0.0.21:3310", "unix:/run/clamav/clamd.ctl", "tls://scan1.example:3311"]
+hosts = ["10.0.0.21:3310", "unix:/run/clamav/clamd.ctl", "tls://10.0.0.23:3311#scan1.example"]
 mode = "multiscan"            # scan | contscan | multiscan | allmatch | stream | fdpass
 paths = ["/data/www"]
 exclude = ["*.log", "/data/www/cache/**"]
@@ -172,7 +176,7 @@ cron = "0 3 * * *"
             [
                 Endpoint::tcp("10.0.0.21", 3310),
                 Endpoint::unix("/run/clamav/clamd.ctl"),
-                "tls://scan1.example:3311".parse().unwrap(),
+                "tls://10.0.0.23:3311#scan1.example".parse().unwrap(),
             ]
         );
         assert_eq!(web.mode, PolicyMode::MultiScan);
@@ -285,6 +289,93 @@ cron = "0 3 * * *"
                     .starts_with(&format!("<policy>:{line}:{column}: "))
             );
         }
+    }
+
+    #[test]
+    fn tls_files_are_absolute_paired_and_checked_by_key() {
+        let env = "[env.web]\nhosts = [\"tls://127.0.0.1:3311#scan1.example\"]\npaths = [\"/a\"]\n";
+        let cases: &[(String, usize, usize, &str)] = &[
+            (
+                format!("{env}tls_ca = \"ca.pem\"\n"),
+                4,
+                10,
+                "not an absolute path",
+            ),
+            (
+                format!("{env}tls_ca = \"/ca.pem\"\ntls_cert = \"/c.pem\"\n"),
+                5,
+                12,
+                "`tls_cert` needs its `tls_key`",
+            ),
+            (
+                format!("{env}tls_ca = \"/ca.pem\"\ntls_key = \"/c.key\"\n"),
+                5,
+                11,
+                "`tls_key` needs its `tls_cert`",
+            ),
+            (
+                format!("{env}tls_cert = \"/c.pem\"\ntls_key = \"/c.key\"\n"),
+                4,
+                12,
+                "needs a `tls_ca`",
+            ),
+            (
+                format!("{env}tls_cafile = \"/ca.pem\"\n"),
+                4,
+                1,
+                "unknown field `tls_cafile`",
+            ),
+            (
+                "[env.web]\nhosts = [\"tls://scan1.example:3311\"]\npaths = [\"/a\"]\n".into(),
+                2,
+                10,
+                "not the host name",
+            ),
+        ];
+        for (text, line, column, says) in cases {
+            let err = Policy::parse(text).unwrap_err();
+            if cfg!(feature = "tls") || !text.contains("tls_") || text.contains("tls_cafile") {
+                assert!(err.message.contains(says), "{text}: {err}");
+                assert_eq!((err.line, err.column), (*line, *column), "{text}: {err}");
+            } else {
+                assert!(err.message.contains("no TLS support"), "{text}: {err}");
+            }
+        }
+        let full = format!(
+            "{env}tls_ca = \"/etc/opskit/ca.pem\"\ntls_cert = \"/etc/opskit/c.pem\"\n\
+             tls_key = \"/etc/opskit/c.key\"\n"
+        );
+        match (Policy::parse(&full), cfg!(feature = "tls")) {
+            (Ok(p), true) => {
+                let web = p.environment("web").unwrap();
+                assert_eq!(web.tls_ca.as_deref(), Some(Path::new("/etc/opskit/ca.pem")));
+                assert_eq!(
+                    web.tls_cert.as_deref(),
+                    Some(Path::new("/etc/opskit/c.pem"))
+                );
+                assert_eq!(web.tls_key.as_deref(), Some(Path::new("/etc/opskit/c.key")));
+            }
+            (Err(e), false) => assert_eq!((e.line, e.column), (4, 10), "{e}"),
+            (r, tls) => panic!("with the tls feature {tls}: {r:?}"),
+        }
+    }
+
+    /// The TLS files are read when the environment's fleet is built, and a missing one is an
+    /// error of that environment.
+    #[cfg(feature = "tls")]
+    #[test]
+    fn the_fleet_reads_the_tls_files() {
+        let p = Policy::parse(
+            "[env.web]\nhosts = [\"tls://127.0.0.1:3311\"]\npaths = [\"/a\"]\n\
+             tls_ca = \"/nonexistent/ca.pem\"\n",
+        )
+        .unwrap();
+        let err = p.environments()[0].fleet_builder().build().unwrap_err();
+        assert!(
+            matches!(&err, Error::TlsFile { what: "CA certificates", path, .. }
+                if path == Path::new("/nonexistent/ca.pem")),
+            "{err}"
+        );
     }
 
     #[test]

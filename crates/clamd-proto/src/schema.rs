@@ -28,7 +28,7 @@ const WALK_REASONS: &[&str] = &[
 const WALK_SKIPS: &[&str] = &["directory_symlink", "excluded"];
 
 /// A path, as `serialize::PathBytes` writes it.
-fn path() -> Schema {
+pub(crate) fn path() -> Schema {
     json_schema!({
         "type": "string",
         "description": "The path's bytes: valid UTF-8 as is, every byte that is not valid UTF-8 \
@@ -46,12 +46,12 @@ pub(crate) fn path_with(_: &mut SchemaGenerator) -> Schema {
 }
 
 /// A string, or `null` when it does not apply.
-fn text_or_null(description: &str) -> Schema {
+pub(crate) fn text_or_null(description: &str) -> Schema {
     json_schema!({ "type": ["string", "null"], "description": description })
 }
 
 /// An object with exactly `properties` (a JSON object of schemas), all of them required.
-fn closed(properties: serde_json::Value) -> Schema {
+pub(crate) fn closed(properties: serde_json::Value) -> Schema {
     let required: Vec<String> = properties
         .as_object()
         .map(|m| m.keys().cloned().collect())
@@ -66,7 +66,7 @@ fn closed(properties: serde_json::Value) -> Schema {
 }
 
 /// One form of a tagged object: `tag` is `value`, and `nulls` are `null` in it.
-fn form(tag: &str, value: &str, nulls: &[&str]) -> serde_json::Value {
+pub(crate) fn form(tag: &str, value: &str, nulls: &[&str]) -> serde_json::Value {
     let mut properties = serde_json::Map::new();
     properties.insert(tag.into(), serde_json::json!({ "const": value }));
     for n in nulls {
@@ -76,7 +76,7 @@ fn form(tag: &str, value: &str, nulls: &[&str]) -> serde_json::Value {
 }
 
 /// [`form`] with `field` a string.
-fn with_text(mut form: serde_json::Value, field: &str) -> serde_json::Value {
+pub(crate) fn with_text(mut form: serde_json::Value, field: &str) -> serde_json::Value {
     form["properties"][field] = serde_json::json!({ "type": "string" });
     form
 }

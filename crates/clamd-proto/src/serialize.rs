@@ -17,10 +17,10 @@ use crate::walk::{Skipped, WalkError};
 /// Path bytes as a JSON string: valid UTF-8 as is, every other byte as the lone surrogate
 /// `\udcXX` (PEP 383 surrogateescape). No `str` can hold a lone surrogate, so the string goes
 /// out as a raw JSON literal; a serializer other than `serde_json`'s sees that literal.
-struct PathBytes<'a>(&'a [u8]);
+pub(crate) struct PathBytes<'a>(pub(crate) &'a [u8]);
 
 impl<'a> PathBytes<'a> {
-    fn of(path: &'a Path) -> Self {
+    pub(crate) fn of(path: &'a Path) -> Self {
         Self(path.as_os_str().as_bytes())
     }
 }

@@ -17,6 +17,18 @@
 //! was not scanned, otherwise 0. The summary's `Errors:` is clamdscan's `Total errors`: walk
 //! errors (once) plus error lines plus failed and unscanned hosts.
 //!
+//! # TLS
+//!
+//! clamd speaks no TLS; operators put stunnel in front of it. `--host tls://IP:PORT#NAME`
+//! reaches such a clamd over TLS (rustls): the address is an IP address, never a host name
+//! (nothing is resolved), and the server's certificate must be signed by the CA of
+//! `--tls-ca` (PEM) and valid for `NAME` (or for the IP address, without `#NAME`).
+//! `--tls-cert` and `--tls-key` give a client certificate to a stunnel that requires one
+//! (`verify = 2`). A wrong CA or name fails the host with its own error before any clamd
+//! command is sent; the handshake counts against `--connect-timeout`, so a TLS server that
+//! stalls it fails the host by then. A policy sets `tls_ca`, `tls_cert` and `tls_key` per
+//! environment; the flags serve the environments that set no `tls_ca`.
+//!
 //! # Deadlines and limits
 //!
 //! - `--host-timeout` (600 s): each host's deadline, from when it gets its first connection;
@@ -99,6 +111,15 @@
 //! JSON Schemas are `schemas/scan-history.json`, `scan-report.json` and
 //! `scan-report-new.json`.
 //!
+//! # Pools
+//!
+//! `--pool` with `stream` or `fdpass` spreads the local files over the hosts instead of
+//! sending each file to every host (the `pool` module documents its output): each file goes
+//! to the host with the fewest bytes in flight, a host that dies (refused, reset, no verdict
+//! within `--file-timeout`, 60 s) is taken out and its unfinished files go to the others, and
+//! every file is reported once with the host that scanned it. With every host down the rest
+//! are reported as not scanned and the exit status is 2.
+//!
 //! # JSON
 //!
 //! `--json` prints one object, the library's `clamd_proto::FleetReport` serialized, which
@@ -143,6 +164,7 @@ mod history;
 mod json;
 mod live;
 mod policy;
+mod pool;
 mod query;
 
 use std::ffi::OsString;
@@ -186,14 +208,20 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   errors (once), error lines, and failed and unscanned hosts.\n\n\
                   --policy FILE runs a scan policy (TOML, one [env.NAME] table per environment: \
                   hosts, mode, paths, exclude, reload, timeout, concurrency, every or cron, \
-                  max_db_age); --daemon runs each environment on its schedule until SIGTERM or \
+                  max_db_age, tls_ca, tls_cert, tls_key); --daemon runs each environment on its schedule until SIGTERM or \
                   SIGINT, and SIGHUP reloads the policy. Every policy run is recorded in the \
                   history (--db PATH or postgres:// URL; default \
                   $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite \
                   for root, else ~/.local/state/opskit/history.sqlite; --no-history records \
                   nothing): `opskit scan history` lists the runs, `opskit scan report` shows \
                   one, `opskit scan report --new` what changed since the previous run (a path to \
-                  scan named history or report is written ./history or ./report)."
+                  scan named history or report is written ./history or ./report).\n\n\
+                  --pool (with --stream or --fdpass) shares the files among the hosts instead \
+                  of sending each to all: the next file goes to the host with the fewest bytes \
+                  in flight; a host that dies is taken out and its unfinished files move to \
+                  the others; every file is reported once, with its host, and the summary \
+                  gives each host's share and the failovers. --json then prints the document \
+                  of schemas/scan-pool.json."
 )]
 #[command(args_conflicts_with_subcommands = true)]
 #[expect(
@@ -201,7 +229,10 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
     reason = "independent command-line switches"
 )]
 pub(crate) struct Args {
-    /// A clamd over TCP, as HOST or HOST:PORT (default port 3310). Repeatable.
+    /// A clamd over TCP, as HOST or HOST:PORT (default port 3310), or behind a TLS
+    /// terminator such as stunnel as tls://IP:PORT#NAME (an IP address, never resolved; the
+    /// certificate must be valid for NAME, or for the IP address without #NAME; needs
+    /// --tls-ca). Repeatable.
     #[arg(long = "host", value_name = "HOST[:PORT]")]
     hosts: Vec<String>,
     /// A clamd Unix socket. Repeatable. With neither --host nor --unix, Debian's
@@ -270,6 +301,18 @@ pub(crate) struct Args {
     /// (limit - 32) / 2.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
+    /// The CA certificates (PEM, at most 1 MiB) that sign the certificates of the tls://
+    /// hosts; the system's trust store is never used. A tls:// host without it fails before
+    /// any connect. With --policy, for the environments that set no `tls_ca`.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// A client certificate (PEM) for tls:// hosts that require one (stunnel's verify = 2);
+    /// needs --tls-key and --tls-ca.
+    #[arg(long, value_name = "FILE", requires_all = ["tls_key", "tls_ca"])]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Print one JSON object: the format in the module docs, described by the JSON Schema
     /// `schemas/scan.json` of the opskit sources.
     #[arg(long)]
@@ -315,6 +358,20 @@ pub(crate) struct Args {
     /// ./history or ./report).
     #[command(subcommand)]
     query: Option<query::Query>,
+    /// With --stream or --fdpass: spread the local files over the hosts instead of sending
+    /// every file to every host. Each file goes to the host with the fewest bytes in flight,
+    /// over --concurrency connections shared among the hosts (at least one each). A host
+    /// that refuses, resets, closes mid-reply or misses --file-timeout is taken out of the
+    /// pool and its unfinished files go to the others; a file whose verdict arrived is never
+    /// scanned again. Every file is reported once, with the host that scanned it; with every
+    /// host down, the rest are reported as not scanned (exit 2). At most 4096 files are
+    /// queued ahead of the walk.
+    #[arg(long, conflicts_with_all = ["policy", "reload", "ping", "server_version", "stats"])]
+    pool: bool,
+    /// With --pool: the deadline of one file's scan on one host, from connect to verdict
+    /// (default 60 s). A host that misses it is taken out of the pool; the file moves on.
+    #[arg(long, value_name = "SPAN", default_value = "60", value_parser = crate::duration::parse)]
+    file_timeout: Duration,
     /// Paths to scan: on the hosts for path scans, local for stream and fdpass; `-` streams
     /// standard input.
     #[arg(value_name = "PATH")]
@@ -345,6 +402,36 @@ impl Args {
         }
     }
 
+    /// The fleet with the --tls-* files, read by its `build`.
+    /// Client settings with the TLS files, for a pool (a fleet takes them through
+    /// [`tls`](Self::tls)).
+    fn tls_client(&self) -> clamd_proto::ClientBuilder {
+        let mut client = clamd_proto::ClientBuilder::new();
+        if let Some(p) = &self.tls_ca {
+            client = client.tls_ca(p);
+        }
+        if let Some(p) = &self.tls_cert {
+            client = client.tls_cert(p);
+        }
+        if let Some(p) = &self.tls_key {
+            client = client.tls_key(p);
+        }
+        client
+    }
+
+    fn tls(&self, mut fleet: clamd_proto::FleetBuilder) -> clamd_proto::FleetBuilder {
+        if let Some(p) = &self.tls_ca {
+            fleet = fleet.tls_ca(p);
+        }
+        if let Some(p) = &self.tls_cert {
+            fleet = fleet.tls_cert(p);
+        }
+        if let Some(p) = &self.tls_key {
+            fleet = fleet.tls_key(p);
+        }
+        fleet
+    }
+
     fn show(&self) -> live::Show {
         live::Show {
             ping: self.ping,
@@ -358,6 +445,27 @@ impl Args {
 /// Whether progress bars are drawn: on a terminal, never with --json.
 fn bars(args: &Args) -> bool {
     !args.json && std::io::stderr().is_terminal()
+}
+
+/// The hosts of `--host` (TCP and TLS) and then `--unix`, or the default socket.
+fn endpoints(args: &Args) -> Result<Vec<Endpoint>> {
+    let mut hosts = Vec::new();
+    for h in &args.hosts {
+        let ep: Endpoint = h
+            .parse()
+            .map_err(|e| Error::Usage(format!("--host {h}: {e}")))?;
+        if ep.is_unix() {
+            return Err(Error::Usage(format!(
+                "--host {h}: a socket path goes to --unix"
+            )));
+        }
+        hosts.push(ep);
+    }
+    hosts.extend(args.unix.iter().map(Endpoint::unix));
+    if hosts.is_empty() {
+        hosts.push(Endpoint::unix(DEFAULT_SOCKET));
+    }
+    Ok(hosts)
 }
 
 #[expect(
@@ -377,22 +485,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     if let Some(file) = &args.policy {
         return policy::run(&args, file);
     }
-    let mut hosts = Vec::new();
-    for h in &args.hosts {
-        let ep: Endpoint = h
-            .parse()
-            .map_err(|e| Error::Usage(format!("--host {h}: {e}")))?;
-        if ep.is_unix() {
-            return Err(Error::Usage(format!(
-                "--host {h}: a socket path goes to --unix"
-            )));
-        }
-        hosts.push(ep);
-    }
-    hosts.extend(args.unix.iter().map(Endpoint::unix));
-    if hosts.is_empty() {
-        hosts.push(Endpoint::unix(DEFAULT_SOCKET));
-    }
+    let hosts = endpoints(&args)?;
     let mut paths = args.paths.clone();
     if let Some(list) = &args.file_list {
         paths.extend(file_list(list)?);
@@ -411,6 +504,9 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         ));
     }
     let concurrency = fit_concurrency(args.concurrency);
+    if args.pool {
+        return pool::run(&args, hosts, &paths, concurrency);
+    }
     // Standard input is read once, into an unnamed-on-close temporary file that every host
     // is sent.
     let spool = if stdin { Some(spool_stdin()?) } else { None };
@@ -431,7 +527,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     if let Some(d) = args.deadline {
         fleet = fleet.deadline(d);
     }
-    let fleet = fleet.build()?;
+    let fleet = args.tls(fleet).build()?;
 
     let report = if args.json {
         fleet.run(&plan)
@@ -619,15 +715,26 @@ fn summary_text(
         "Scans: {} ({} done, {} failed, {} not scanned)",
         jobs.given, jobs.done, jobs.failed, jobs.skipped
     )?;
-    writeln!(out, "Infected files: {}", sum.infected)?;
-    writeln!(out, "Errors: {}", sum.errors)?;
-    let status = match sum.status {
+    summary_end(out, sum.infected, sum.errors, sum.status, report.elapsed)
+}
+
+/// The last lines of a summary: infected files, errors, status and time.
+fn summary_end(
+    out: &mut impl Write,
+    infected: usize,
+    errors: usize,
+    status: clamd_proto::FleetStatus,
+    elapsed: Duration,
+) -> std::io::Result<()> {
+    writeln!(out, "Infected files: {infected}")?;
+    writeln!(out, "Errors: {errors}")?;
+    let status = match status {
         clamd_proto::FleetStatus::AllClean => "all clean",
         clamd_proto::FleetStatus::Infected => "infected",
         clamd_proto::FleetStatus::Incomplete => "incomplete",
     };
     writeln!(out, "Status: {status}")?;
-    writeln!(out, "Time: {:.3} s", report.elapsed.as_secs_f64())
+    writeln!(out, "Time: {:.3} s", elapsed.as_secs_f64())
 }
 
 /// The local walk's errors and skips, in clamdscan's line form (with `-i`, only errors).

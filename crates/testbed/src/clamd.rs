@@ -41,7 +41,7 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// The 68-byte EICAR anti-virus test string.
@@ -459,19 +459,7 @@ impl Clamd {
         let mut tcp_ok = self.tcp_addr.is_none();
         loop {
             if let Some(status) = self.child.try_wait()? {
-                let log = self.log();
-                let kind = if log.contains("Address already in use") {
-                    io::ErrorKind::AddrInUse
-                } else {
-                    io::ErrorKind::Other
-                };
-                return Err(io::Error::new(
-                    kind,
-                    format!(
-                        "clamd exited during start-up ({status}); log tail:\n{}",
-                        tail(&log)
-                    ),
-                ));
+                return Err(crate::spawner::exited("clamd", status, &self.log()));
             }
             if !unix_ok {
                 unix_ok = UnixStream::connect(&self.socket)
@@ -495,7 +483,7 @@ impl Clamd {
                     io::ErrorKind::TimedOut,
                     format!(
                         "clamd did not answer PONG within {timeout:?}; log tail:\n{}",
-                        tail(&self.log())
+                        crate::spawner::tail(&self.log())
                     ),
                 ));
             }
@@ -540,11 +528,11 @@ impl SetTimeouts for UnixStream {
     }
 }
 
-/// Spawns clamd through `setpriv --pdeathsig KILL` from the keeper thread (see
-/// [`spawn_kept`](crate::keeper::spawn_kept)).
+/// Spawns clamd from the spawner thread (see [`crate::spawner`]), so that the kernel kills it
+/// even when the process is killed without unwinding.
 fn spawn(clamd: &Path, conf: &Path) -> io::Result<Child> {
     let (clamd, conf) = (clamd.to_path_buf(), conf.to_path_buf());
-    crate::keeper::spawn_kept(Box::new(move || spawn_now(&clamd, &conf)))
+    crate::spawner::spawn(move || spawn_now(&clamd, &conf))
 }
 
 fn spawn_now(clamd: &Path, conf: &Path) -> io::Result<Child> {
@@ -557,14 +545,7 @@ fn spawn_now(clamd: &Path, conf: &Path) -> io::Result<Child> {
             ),
         )
     })?;
-    let with_setpriv = Path::new("/usr/bin/setpriv").exists();
-    let mut cmd = if with_setpriv {
-        let mut c = Command::new("/usr/bin/setpriv");
-        c.args(["--pdeathsig", "KILL", "--"]).arg(clamd);
-        c
-    } else {
-        Command::new(clamd)
-    };
+    let mut cmd = crate::spawner::command(clamd);
     // clamd's working directory is its private root, not the test's (cargo runs tests in the
     // crate directory): a file clamd ever opens by a relative name then lands in the temporary
     // directory that `Drop` removes, never in the source tree.
@@ -628,9 +609,4 @@ fn hex(bytes: &[u8]) -> String {
 
 fn yes_no(v: bool) -> &'static str {
     if v { "yes" } else { "no" }
-}
-
-fn tail(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }

@@ -13,7 +13,9 @@
 //!   and `rrdgraph::corpus`, samples of every rrdgraph option and element for table tests,
 //!   snapshots and benchmarks;
 //! - `tree`: `tree::BadTree`, a tree with every entry kind a local walk must report, and
-//!   `tree::as_nobody` to walk it unprivileged.
+//!   `tree::as_nobody` to walk it unprivileged;
+//! - `stunnel`: `stunnel::Stunnel`, Debian's stunnel in front of a TCP service (the private
+//!   clamd), with a test CA and certificates made by `openssl` (`stunnel::Pki`).
 //!
 //! Fixtures clean up on drop, also after a panic. [`run_measured`] (always built) runs a
 //! child process and reads its peak resident set size, for tests that bound memory.
@@ -30,11 +32,13 @@ pub mod rrd;
 pub mod rrdgraph;
 #[cfg(feature = "scapy")]
 pub mod scapy;
+#[cfg(any(feature = "clamd", feature = "postgres", feature = "stunnel"))]
+mod spawner;
+#[cfg(feature = "stunnel")]
+pub mod stunnel;
 #[cfg(feature = "tree")]
 pub mod tree;
 
-#[cfg(any(feature = "clamd", feature = "postgres"))]
-mod keeper;
 mod peak;
 mod privileges;
 pub use peak::{Measured, run_measured};

@@ -193,7 +193,7 @@ impl Postgres {
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
-        let mut child = crate::keeper::spawn_kept(Box::new(move || cmd.spawn()))?;
+        let mut child = crate::spawner::spawn(move || cmd.spawn())?;
         let until = Instant::now() + START_TIMEOUT;
         loop {
             let ready = Command::new(bin.join("pg_isready"))

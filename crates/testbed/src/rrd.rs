@@ -25,10 +25,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rrd::ConsolidationFn;
-use rrd::ops::create::{Archive, DataSource, DataSourceName};
-use rrd::ops::update::{BatchTime, Datum};
-
 /// The recipe's step, in seconds.
 pub const STEP: u64 = 300;
 
@@ -43,19 +39,19 @@ pub const ALARM: f64 = 6144.0;
 pub const DS_NAMES: [&str; 2] = ["eth0_in", "eth0_out"];
 
 /// The archives of the recipe's `create.py`: `(consolidation, steps per row, rows)`.
-const ARCHIVES: [(ConsolidationFn, u32, u32); 12] = [
-    (ConsolidationFn::Avg, 1, 600),
-    (ConsolidationFn::Avg, 6, 700),
-    (ConsolidationFn::Avg, 24, 775),
-    (ConsolidationFn::Avg, 288, 797),
-    (ConsolidationFn::Max, 1, 600),
-    (ConsolidationFn::Max, 6, 700),
-    (ConsolidationFn::Max, 24, 775),
-    (ConsolidationFn::Max, 444, 797),
-    (ConsolidationFn::Min, 1, 600),
-    (ConsolidationFn::Min, 6, 700),
-    (ConsolidationFn::Min, 24, 775),
-    (ConsolidationFn::Min, 444, 797),
+const ARCHIVES: [(&str, u32, u32); 12] = [
+    ("AVERAGE", 1, 600),
+    ("AVERAGE", 6, 700),
+    ("AVERAGE", 24, 775),
+    ("AVERAGE", 288, 797),
+    ("MAX", 1, 600),
+    ("MAX", 6, 700),
+    ("MAX", 24, 775),
+    ("MAX", 444, 797),
+    ("MIN", 1, 600),
+    ("MIN", 6, 700),
+    ("MIN", 24, 775),
+    ("MIN", 444, 797),
 ];
 
 /// One step of synthetic traffic, as the RRD stores it.
@@ -121,7 +117,7 @@ impl TrafficRrdBuilder {
     ///
     /// # Errors
     ///
-    /// Fails when the directory cannot be made or librrd refuses the create or an update.
+    /// Fails when the directory cannot be made or `rrdtool` refuses the create or an update.
     pub fn create(self) -> io::Result<TrafficRrd> {
         let dir = tempfile::Builder::new().prefix("opskit-rrd-").tempdir()?;
         let path = dir.path().join(&self.file_name);
@@ -138,7 +134,7 @@ impl TrafficRrdBuilder {
     ///
     /// # Errors
     ///
-    /// Fails when the directory cannot be made or librrd refuses the create or an update.
+    /// Fails when the directory cannot be made or `rrdtool` refuses the create or an update.
     pub fn create_in(self, dir: &Path) -> io::Result<TrafficRrd> {
         std::fs::create_dir_all(dir)
             .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", dir.display())))?;
@@ -158,49 +154,68 @@ impl TrafficRrdBuilder {
             .map(|i| rate_at(first + i * STEP, self.seed))
             .collect();
 
-        let ds: Vec<DataSource> = DS_NAMES
-            .iter()
-            .map(|name| {
-                let name = DataSourceName::new(*name).map_err(invalid)?;
-                Ok(DataSource::counter(&name, 600, Some(0), None))
-            })
-            .collect::<io::Result<_>>()?;
-        let rras: Vec<Archive> = ARCHIVES
-            .iter()
-            .map(|&(cf, steps, rows)| Archive::new(cf, 0.5, steps, rows).map_err(invalid))
-            .collect::<io::Result<_>>()?;
-        rrd::ops::create::create(
-            path,
-            UNIX_EPOCH + Duration::from_secs(first - STEP),
-            Duration::from_secs(STEP),
-            false,
-            None,
-            &[],
-            ds.iter(),
-            rras.iter(),
-        )
-        .map_err(|e| librrd(&format!("create {}", path.display()), &e))?;
+        let mut create: Vec<String> = vec![
+            "--start".into(),
+            (first - STEP).to_string(),
+            "--step".into(),
+            STEP.to_string(),
+        ];
+        create.extend(
+            DS_NAMES
+                .iter()
+                .map(|name| format!("DS:{name}:COUNTER:600:0:U")),
+        );
+        create.extend(
+            ARCHIVES
+                .iter()
+                .map(|(cf, steps, rows)| format!("RRA:{cf}:0.5:{steps}:{rows}")),
+        );
+        rrdtool("create", path, &create)?;
 
         // The counters start somewhere in the middle of their range, like a host that has been
         // up for a while, and grow by rate * step each step: the RRD reads the rates back exactly.
         let mut counter_in: u64 = 3_000_000_000 + (splitmix64(self.seed) % 1_000_000);
         let mut counter_out: u64 = 1_000_000_000 + (splitmix64(self.seed ^ 1) % 1_000_000);
-        let mut batch = Vec::with_capacity(rates.len() + 1);
-        batch.push((
-            BatchTime::Timestamp(UNIX_EPOCH + Duration::from_secs(first)),
-            [Datum::Int(counter_in), Datum::Int(counter_out)],
-        ));
+        let mut updates = Vec::with_capacity(rates.len() + 1);
+        updates.push(format!("{first}:{counter_in}:{counter_out}"));
         for r in &rates {
             counter_in += u64::from(r.in_bytes) * STEP;
             counter_out += u64::from(r.out_bytes) * STEP;
-            batch.push((
-                BatchTime::Timestamp(UNIX_EPOCH + Duration::from_secs(r.time)),
-                [Datum::Int(counter_in), Datum::Int(counter_out)],
-            ));
+            updates.push(format!("{}:{counter_in}:{counter_out}", r.time));
         }
-        rrd::ops::update::update_all(path, rrd::ops::update::Options::default(), &batch)
-            .map_err(|e| librrd(&format!("update {}", path.display()), &e))?;
+        for chunk in updates.chunks(UPDATES_PER_CALL) {
+            rrdtool("update", path, chunk)?;
+        }
         Ok(rates)
+    }
+}
+
+/// Updates per `rrdtool update` process: far below the kernel's argument-size limit.
+const UPDATES_PER_CALL: usize = 2000;
+
+/// Runs `rrdtool OP PATH ARGS...`.
+///
+/// The RRDs are written by the `rrdtool` program, never by librrd in the test's own process:
+/// librrd's create and update switch the process-wide locale (`setlocale(LC_NUMERIC, "C")` and
+/// back) while rrdgraph may be drawing a graph on another test thread, and glibc's `setlocale`
+/// racing another thread's locale use corrupts memory. rrdgraph serializes its own librrd calls
+/// behind one lock; a second in-process librrd user would bypass it.
+fn rrdtool(op: &str, path: &Path, args: &[String]) -> io::Result<()> {
+    let out = Command::new("rrdtool")
+        .arg(op)
+        .arg(path)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| io::Error::new(e.kind(), format!("running rrdtool {op}: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "rrdtool {op} {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
     }
 }
 
@@ -292,14 +307,6 @@ fn splitmix64(x: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-fn invalid(e: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, e.to_string())
-}
-
-fn librrd(what: &str, e: &rrd::error::RrdError) -> io::Error {
-    io::Error::other(format!("{what}: {e}"))
 }
 
 /// A private `rrdcached`, listening on a Unix socket in its own temporary directory.

@@ -31,6 +31,8 @@ pub struct FleetBuilder {
     host_timeout: Duration,
     connect_timeout: Option<Duration>,
     deadline: Option<Duration>,
+    #[cfg(feature = "tls")]
+    tls: crate::blocking::TlsFiles,
 }
 
 impl FleetBuilder {
@@ -45,6 +47,8 @@ impl FleetBuilder {
             host_timeout: DEFAULT_HOST_TIMEOUT,
             connect_timeout: None,
             deadline: None,
+            #[cfg(feature = "tls")]
+            tls: crate::blocking::TlsFiles::default(),
         }
     }
 
@@ -120,6 +124,36 @@ impl FleetBuilder {
         self
     }
 
+    /// The CA file that every `tls://` host's certificate must be signed by, replacing the
+    /// client settings' ([`ClientBuilder::tls_ca`]); read by [`build`](Self::build).
+    #[cfg(feature = "tls")]
+    pub fn tls_ca(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls.ca = Some(path.into());
+        self
+    }
+
+    /// The client certificate shown to `tls://` hosts that ask for one
+    /// ([`ClientBuilder::tls_cert`]); needs [`tls_key`](Self::tls_key).
+    #[cfg(feature = "tls")]
+    pub fn tls_cert(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls.cert = Some(path.into());
+        self
+    }
+
+    /// The client certificate's key ([`ClientBuilder::tls_key`]).
+    #[cfg(feature = "tls")]
+    pub fn tls_key(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls.key = Some(path.into());
+        self
+    }
+
+    /// All three TLS files at once (a policy environment's).
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_files(mut self, files: crate::blocking::TlsFiles) -> Self {
+        self.tls = files;
+        self
+    }
+
     /// Builds the fleet and each host's client.
     ///
     /// # Errors
@@ -127,7 +161,7 @@ impl FleetBuilder {
     /// [`Error::Config`] for a zero concurrency, per-host bound or result cap, a host timeout,
     /// connect timeout or run deadline that is zero or longer than
     /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (100 days), and for the client builder's own
-    /// invalid settings.
+    /// invalid settings; TLS files that cannot be loaded, as [`Error::TlsFile`].
     pub fn build(self) -> Result<Fleet> {
         let zero = |what: &str| {
             Err(Error::Config(format!(
@@ -162,6 +196,10 @@ impl FleetBuilder {
             }
             if let Some(n) = self.max_result_bytes {
                 b = b.max_result_bytes(n);
+            }
+            #[cfg(feature = "tls")]
+            {
+                b = b.tls_files(&self.tls);
             }
             b
         };

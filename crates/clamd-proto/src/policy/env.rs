@@ -183,6 +183,12 @@ pub struct Environment {
     pub schedule: Option<Schedule>,
     /// The oldest signature database accepted without a warning.
     pub max_db_age: Option<Duration>,
+    /// The CA file that the `tls://` hosts' certificates must be signed by.
+    pub tls_ca: Option<PathBuf>,
+    /// The client certificate shown to `tls://` hosts that ask for one.
+    pub tls_cert: Option<PathBuf>,
+    /// The client certificate's key.
+    pub tls_key: Option<PathBuf>,
 }
 
 /// A warning about a host's signature database, from its VERSION.
@@ -286,14 +292,22 @@ impl Environment {
     }
 
     /// A builder of the fleet of the environment's hosts, with its `concurrency` (over all
-    /// hosts and per host) and `timeout` (per host); a caller may add settings the policy does
+    /// hosts and per host), `timeout` (per host) and TLS files (`tls_ca`, `tls_cert`,
+    /// `tls_key`, read by the builder's `build`); a caller may add settings the policy does
     /// not hold (connect timeout, result caps, a run deadline) before
     /// [`run_on`](Self::run_on).
     pub fn fleet_builder(&self) -> FleetBuilder {
-        Fleet::builder(self.hosts.clone())
+        let fleet = Fleet::builder(self.hosts.clone())
             .concurrency(self.concurrency)
             .per_host(self.concurrency)
-            .host_timeout(self.timeout)
+            .host_timeout(self.timeout);
+        #[cfg(feature = "tls")]
+        let fleet = fleet.tls_files(crate::blocking::TlsFiles {
+            ca: self.tls_ca.clone(),
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+        });
+        fleet
     }
 
     /// Runs the environment once through a fleet of [`fleet_builder`](Self::fleet_builder)'s

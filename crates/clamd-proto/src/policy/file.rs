@@ -42,6 +42,12 @@ struct RawEnv {
     cron: Option<Spanned<String>>,
     #[serde(default)]
     max_db_age: Option<Spanned<String>>,
+    #[serde(default)]
+    tls_ca: Option<Spanned<String>>,
+    #[serde(default)]
+    tls_cert: Option<Spanned<String>>,
+    #[serde(default)]
+    tls_key: Option<Spanned<String>>,
 }
 
 /// Line and column (from 1) of a byte offset.
@@ -180,6 +186,7 @@ fn environment(
         },
     };
     let schedule = schedule(src, &env, &ctx)?;
+    let [tls_ca, tls_cert, tls_key] = tls(src, &env, &ctx)?;
     Ok(Environment {
         name,
         hosts,
@@ -191,7 +198,71 @@ fn environment(
         concurrency,
         schedule,
         max_db_age,
+        tls_ca,
+        tls_cert,
+        tls_key,
     })
+}
+
+/// The TLS files `[tls_ca, tls_cert, tls_key]`: absolute paths, the certificate and key
+/// together and only with a CA. They are read when the environment's fleet is built.
+fn tls(
+    src: &Source<'_>,
+    env: &RawEnv,
+    ctx: &dyn Fn(String) -> String,
+) -> Result<[Option<PathBuf>; 3], PolicyError> {
+    let keys = [
+        ("tls_ca", &env.tls_ca),
+        ("tls_cert", &env.tls_cert),
+        ("tls_key", &env.tls_key),
+    ];
+    let mut paths = [None, None, None];
+    for ((key, value), slot) in keys.into_iter().zip(&mut paths) {
+        let Some(v) = value else { continue };
+        if !cfg!(feature = "tls") {
+            return Err(src.error(
+                Some(v.span()),
+                ctx(format!(
+                    "`{key}`: this build has no TLS support (clamd-proto feature `tls`)"
+                )),
+            ));
+        }
+        let path = PathBuf::from(v.get_ref());
+        if v.get_ref().contains('\0') || !path.is_absolute() {
+            return Err(src.error(
+                Some(v.span()),
+                ctx(format!(
+                    "`{key}` {:?} is not an absolute path; a policy names absolute paths",
+                    v.get_ref()
+                )),
+            ));
+        }
+        *slot = Some(path);
+    }
+    let [ca, cert, key] = paths;
+    let at = |v: &Option<Spanned<String>>| v.as_ref().map(Spanned::span);
+    match (&cert, &key) {
+        (Some(_), None) => {
+            return Err(src.error(
+                at(&env.tls_cert),
+                ctx("`tls_cert` needs its `tls_key`".into()),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(src.error(
+                at(&env.tls_key),
+                ctx("`tls_key` needs its `tls_cert`".into()),
+            ));
+        }
+        _ => {}
+    }
+    if cert.is_some() && ca.is_none() {
+        return Err(src.error(
+            at(&env.tls_cert),
+            ctx("`tls_cert` needs a `tls_ca` to verify the servers with".into()),
+        ));
+    }
+    Ok([ca, cert, key])
 }
 
 fn paths(

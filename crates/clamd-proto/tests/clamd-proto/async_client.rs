@@ -7,7 +7,7 @@ use testbed::clamd::Clamd;
 
 use crate::{scratch, shared, write};
 
-fn rt() -> tokio::runtime::Runtime {
+pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,6 +1,7 @@
 //! Integration tests of `clamd-proto`: against a real private clamd from the testbed, against
 //! hostile local listeners (a test double, since no real server misbehaves on demand),
-//! property tests of the sans-IO core, and the local walk on real trees as `nobody`.
+//! property tests of the sans-IO core, the local walk on real trees as `nobody`, and TLS
+//! through Debian's stunnel in front of the private clamd.
 
 mod accounting;
 #[cfg(feature = "tokio")]
@@ -8,8 +9,11 @@ mod async_client;
 mod deadlines;
 mod fleet;
 mod hostile;
+mod pool;
 mod props;
 mod real;
+#[cfg(feature = "tls")]
+mod tls;
 mod walk;
 
 use std::path::{Path, PathBuf};

@@ -71,6 +71,8 @@ struct RunOpts {
     deadline: Option<Duration>,
     max_results: usize,
     max_result_bytes: usize,
+    /// `--tls-ca`, `--tls-cert`, `--tls-key`: for environments that set no `tls_ca`.
+    tls: Option<(PathBuf, Option<(PathBuf, PathBuf)>)>,
     json: bool,
     bars: bool,
     infected: bool,
@@ -95,6 +97,10 @@ impl RunOpts {
             deadline: args.deadline,
             max_results: args.max_results,
             max_result_bytes: args.max_result_bytes,
+            tls: args.tls_ca.clone().map(|ca| {
+                let client = args.tls_cert.clone().zip(args.tls_key.clone());
+                (ca, client)
+            }),
             json: args.json,
             bars: bars(args),
             infected: args.infected,
@@ -143,6 +149,12 @@ fn run_env(opts: &RunOpts, env: &Environment, label: Option<&str>) -> Result<Env
         .max_result_bytes(opts.max_result_bytes);
     if let Some(d) = opts.deadline {
         fleet = fleet.deadline(d);
+    }
+    if let (None, Some((ca, client))) = (&env.tls_ca, &opts.tls) {
+        fleet = fleet.tls_ca(ca);
+        if let Some((cert, key)) = client {
+            fleet = fleet.tls_cert(cert).tls_key(key);
+        }
     }
     let fleet = fleet.build().map_err(|e| Error::Context {
         context: format!("env {}", env.name),

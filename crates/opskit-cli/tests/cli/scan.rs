@@ -24,7 +24,7 @@ pub(crate) fn opskit(args: &[&OsStr]) -> Output {
         .expect("run opskit scan")
 }
 
-fn s(v: &str) -> &OsStr {
+pub(crate) fn s(v: &str) -> &OsStr {
     OsStr::new(v)
 }
 
@@ -980,10 +980,12 @@ max_db_age = "30d"
         text.contains(" are 5d1h old, more than max_db_age 2d"),
         "{text}"
     );
-    // The TLS host is accounted for, refused before anything is sent.
+    // The TLS host, which has no CA to be verified with, is accounted for, refused before
+    // anything is sent.
     assert!(
         text.contains(
-            "tls://127.0.0.1:3311 connection [FAILED] tls://127.0.0.1:3311: TLS not supported yet"
+            "tls://127.0.0.1:3311 connection [FAILED] tls://127.0.0.1:3311: no CA to verify the \
+             TLS server with"
         ),
         "{text}"
     );

@@ -26,6 +26,7 @@ const SCHEMAS: &[(&str, Generate)] = &[
     ("scan-report-new", || {
         schema_for!(Vec<clamd_proto::history::RunChanges>)
     }),
+    ("scan-pool", || schema_for!(clamd_proto::PoolReport)),
     ("asn", || schema_for!(Vec<asn_lookup::LookupLine>)),
     ("rrd-info", || schema_for!(rrdgraph::RrdInfo)),
     ("rrd-first", || schema_for!(rrdgraph::FirstTime)),

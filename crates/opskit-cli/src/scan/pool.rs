@@ -1,0 +1,183 @@
+//! `opskit scan --pool`: the local files of a stream or fdpass scan spread over the hosts
+//! (`clamd_proto::Pool`), each file to the host with the fewest bytes in flight, with
+//! failover when a host dies.
+//!
+//! Each file's line is printed when its verdict arrives, with the host that scanned it; a
+//! host that goes down (`HOST down: why`) and each file moved off it (`PATH moved off HOST:
+//! why`) are printed when they happen. The summary gives each host's share. With `--json`,
+//! one object, the library's `clamd_proto::PoolReport` serialized, described by the JSON
+//! Schema `schemas/scan-pool.json` of the opskit sources:
+//!
+//! ```text
+//! {"hosts":[{"host":"127.0.0.1:3310","down":null,"scanned":2,"infected":1,"file_errors":0,
+//!   "failed":0,"bytes":4164,"failovers":0}],
+//!  "files":[{"path":"/srv/a","host":"127.0.0.1:3310","state":"scanned",
+//!   "result":{"path":"/srv/a","status":"infected","signature":"Eicar","message":null},
+//!   "error":null,"reason":null,"failovers":1}],
+//!  "failovers":[{"path":"/srv/a","from":"127.0.0.1:3311","to":"127.0.0.1:3310",
+//!   "error":"..."}],
+//!  "walk_errors":[],"skipped":[],
+//!  "summary":{"hosts":2,"hosts_down":1,"files":1,"scanned":1,"failed":0,"not_scanned":0,
+//!   "infected":1,"file_errors":0,"walk_errors":0,"failovers":1,"errors":0,
+//!   "status":"infected"}}
+//! ```
+//!
+//! A file's `state` is `scanned` (with its `result`), `failed` (with its `error`: the host
+//! refused it, or it was in flight on 3 hosts that died, or on the last one) or `not_scanned`
+//! (with its `reason`: `hosts_down` or `run_deadline`). Every file of the walk is there once.
+
+use std::io::Write;
+
+use clamd_proto::{Endpoint, FileOutcome, Pool, PoolEvent, PoolMode, PoolReport, Walker};
+
+use super::{Args, ModeArg};
+use crate::error::{Error, Exit, Result};
+
+/// Runs the pool scan of `paths` on `hosts`.
+pub(super) fn run(
+    args: &Args,
+    hosts: Vec<Endpoint>,
+    paths: &[std::path::PathBuf],
+    concurrency: usize,
+) -> Result<Exit> {
+    let mode = match args.mode() {
+        ModeArg::Stream => PoolMode::Stream,
+        ModeArg::Fdpass => PoolMode::Fildes,
+        _ => {
+            return Err(Error::Usage(
+                "--pool spreads local files over the hosts: use it with --stream or --fdpass \
+                 (or --mode stream, fdpass)"
+                    .into(),
+            ));
+        }
+    };
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(Error::Usage(
+            "--pool scans local files: - (standard input) is one stream for one host".into(),
+        ));
+    }
+    let per_host = concurrency.div_ceil(hosts.len()).max(1);
+    let mut pool = Pool::builder(hosts)
+        .client(args.tls_client().build_config()?)
+        .mode(mode)
+        .per_host(per_host)
+        .file_timeout(args.file_timeout)
+        .connect_timeout(args.connect_timeout);
+    if let Some(d) = args.deadline {
+        pool = pool.deadline(d);
+    }
+    let pool = pool.build()?;
+    let walk = Walker::new(paths.iter().cloned());
+    let report = if args.json {
+        pool.run(walk)
+    } else {
+        let mut live = Live {
+            infected_only: args.infected,
+            out: std::io::stdout(),
+            error: None,
+        };
+        let report = pool.run_with_events(walk, |e| live.event(e));
+        if let Some(e) = live.error {
+            return Err(Error::io("writing the report", e));
+        }
+        report
+    };
+    print(args, &report)?;
+    Ok(Exit::code(report.summary().exit_code()))
+}
+
+/// Prints a run's events as they come.
+struct Live {
+    infected_only: bool,
+    out: std::io::Stdout,
+    error: Option<std::io::Error>,
+}
+
+impl Live {
+    fn event(&mut self, e: PoolEvent<'_>) {
+        let line = match e {
+            PoolEvent::File { file, endpoint } => {
+                let host = endpoint.map(ToString::to_string).unwrap_or_default();
+                match &file.outcome {
+                    FileOutcome::Scanned(r) if self.infected_only && !r.is_infected() => {
+                        return;
+                    }
+                    FileOutcome::Scanned(r) => format!("{host} {r}"),
+                    FileOutcome::Failed(err) => {
+                        format!("{host} {} ERROR {err}", file.path.display())
+                    }
+                    FileOutcome::NotScanned(why) => {
+                        format!("{} not scanned: {why}", file.path.display())
+                    }
+                    _ => format!("{} not scanned", file.path.display()),
+                }
+            }
+            PoolEvent::HostDown {
+                endpoint, error, ..
+            } => format!("{endpoint} down: {error}"),
+            PoolEvent::Failover { .. } if self.infected_only => return,
+            PoolEvent::Failover { failover, endpoint } => format!(
+                "{} moved off {endpoint}: {}",
+                failover.path.display(),
+                failover.error
+            ),
+            _ => return,
+        };
+        if let Err(e) = writeln!(self.out.lock(), "{line}")
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+/// The end of a run: JSON, or the walk's entries not scanned and the summary.
+fn print(args: &Args, report: &PoolReport) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let printed = if args.json {
+        super::json::write(&mut out, report)
+    } else {
+        text(&mut out, report, args)
+    };
+    if let Err(e) = printed.and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(Error::io("writing the report", e));
+    }
+    Ok(())
+}
+
+fn text(out: &mut impl Write, report: &PoolReport, args: &Args) -> std::io::Result<()> {
+    for e in &report.walk_errors {
+        writeln!(out, "{e} ERROR")?;
+    }
+    if !args.infected {
+        for k in &report.skipped {
+            writeln!(out, "{k} SKIPPED")?;
+        }
+    }
+    if args.no_summary {
+        return Ok(());
+    }
+    let sum = report.summary();
+    writeln!(out, "----------- POOL SUMMARY -----------")?;
+    for h in &report.hosts {
+        write!(
+            out,
+            "Host {}: {} scanned, {} infected, {} errors, {} failed, {} moved off",
+            h.endpoint, h.scanned, h.infected, h.file_errors, h.failed, h.failovers
+        )?;
+        match &h.down {
+            Some(why) => writeln!(out, ", down: {why}")?,
+            None => writeln!(out)?,
+        }
+    }
+    writeln!(out, "Hosts: {} ({} down)", sum.hosts, sum.hosts_down)?;
+    writeln!(
+        out,
+        "Files: {} ({} scanned, {} failed, {} not scanned)",
+        sum.files, sum.scanned, sum.failed, sum.not_scanned
+    )?;
+    writeln!(out, "Failovers: {}", sum.failovers)?;
+    super::summary_end(out, sum.infected, sum.errors, sum.status, report.elapsed)
+}
