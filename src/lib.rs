@@ -10,6 +10,8 @@
 //! - `asn`: [`asn`], AS resolution (range tables, MMDB, whois), geography (ip-location-db
 //!   tables, MMDB: `GeoDatabase`) and trace annotation (turns on `tcptrace`);
 //! - `clamd`: [`clamd`], the clamd protocol and fleet scanning;
+//! - `clamd-history` (not default): `clamd::history`, the scan run history in SQLite, and
+//!   `clamd-history-postgres` the same on PostgreSQL;
 //! - `clamd-tls` (off by default): TLS to a clamd behind stunnel, `tls://IP:PORT#NAME`
 //!   endpoints and the `tls_*` settings (rustls on `ring`; turns on `clamd`);
 //! - `routeviz`: [`routeviz`], route maps to SVG, PNG and DOT. A map draws tcptrace's model

@@ -53,6 +53,9 @@
 //! host sees that its owner (pid and process start time) is gone and marks it
 //! `incomplete`, with `ended_at` null. A run owned by another management host is left to
 //! that host to judge.
+//!
+//! A PostgreSQL connection lost under a long-running process (the server restarted) is
+//! opened again: a write cut by it is run once more, whole, on the new connection.
 
 mod changes;
 mod db;

@@ -214,7 +214,8 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite \
                   for root, else ~/.local/state/opskit/history.sqlite; --no-history records \
                   nothing): `opskit scan history` lists the runs, `opskit scan report` shows \
-                  one, `opskit scan report --new` what changed since the previous run.\n\n\
+                  one, `opskit scan report --new` what changed since the previous run (a path to \
+                  scan named history or report is written ./history or ./report).\n\n\
                   --pool (with --stream or --fdpass) shares the files among the hosts instead \
                   of sending each to all: the next file goes to the host with the fewest bytes \
                   in flight; a host that dies is taken out and its unfinished files move to \

@@ -36,7 +36,7 @@ pub mod rrd;
 pub mod rrdgraph;
 #[cfg(feature = "scapy")]
 pub mod scapy;
-#[cfg(any(feature = "clamd", feature = "stunnel"))]
+#[cfg(any(feature = "clamd", feature = "postgres", feature = "stunnel"))]
 mod spawner;
 #[cfg(feature = "stunnel")]
 pub mod stunnel;

@@ -24,7 +24,6 @@ use std::io;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 /// How long the server has to answer `pg_isready`.
@@ -45,6 +44,8 @@ pub struct Postgres {
     child: Child,
     dir: tempfile::TempDir,
     port: u16,
+    bin: PathBuf,
+    user: Option<(u32, u32)>,
 }
 
 /// The newest PostgreSQL's `bin` directory, holding `initdb`, `postgres` and `pg_isready`.
@@ -106,33 +107,6 @@ fn command(program: &Path, user: Option<(u32, u32)>) -> Command {
     c
 }
 
-/// Spawns from a thread that lives as long as the process: the parent-death signal follows
-/// the thread that forked, and a test thread ends before the server must.
-fn spawn(cmd: Command) -> io::Result<Child> {
-    type Request = (Command, mpsc::Sender<io::Result<Child>>);
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
-    let sender = SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Request>();
-        std::thread::Builder::new()
-            .name("testbed-postgres-spawner".into())
-            .spawn(move || {
-                for (mut cmd, reply) in rx {
-                    let _ = reply.send(cmd.spawn());
-                }
-            })
-            .expect("spawning the postgres spawner thread");
-        Mutex::new(tx)
-    });
-    let (tx, rx) = mpsc::channel();
-    let gone = || io::Error::other("the postgres spawner thread is gone");
-    sender
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .send((cmd, tx))
-        .map_err(|_| gone())?;
-    rx.recv().map_err(|_| gone())?
-}
-
 fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
         .local_addr()?
@@ -182,7 +156,13 @@ impl Postgres {
             let port = free_port()?;
             match Self::run(&bin, user, dir.path(), &data, port) {
                 Ok(child) => {
-                    return Ok(Self { child, dir, port });
+                    return Ok(Self {
+                        child,
+                        dir,
+                        port,
+                        bin,
+                        user,
+                    });
                 }
                 Err(e) => last = Some(e),
             }
@@ -213,7 +193,7 @@ impl Postgres {
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
-        let mut child = spawn(cmd)?;
+        let mut child = crate::spawner::spawn(move || cmd.spawn())?;
         let until = Instant::now() + START_TIMEOUT;
         loop {
             let ready = Command::new(bin.join("pg_isready"))
@@ -241,6 +221,32 @@ impl Postgres {
         }
     }
 
+    /// Stops the server (every session is cut, as in a server restart under its clients) and
+    /// starts it again on the same port and data.
+    ///
+    /// # Errors
+    ///
+    /// As for [`start`](Self::start).
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.stop();
+        let data = self.data_dir();
+        self.child = Self::run(&self.bin, self.user, self.dir.path(), &data, self.port)?;
+        Ok(())
+    }
+
+    /// Fast shutdown (SIGINT: sessions are ended, the server exits), then SIGKILL after
+    /// [`STOP_TIMEOUT`].
+    fn stop(&mut self) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
+        let until = Instant::now() + STOP_TIMEOUT;
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The server's port on 127.0.0.1.
     #[must_use]
     pub fn port(&self) -> u16 {
@@ -253,6 +259,18 @@ impl Postgres {
         format!("postgres://{USER}@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// The server's (postmaster's) process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The cluster's data directory.
+    #[must_use]
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
     /// The server's log so far.
     #[must_use]
     pub fn log(&self) -> String {
@@ -262,14 +280,6 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        // SIGINT is PostgreSQL's fast shutdown: sessions are ended, the server exits.
-        let pid = rustix::process::Pid::from_child(&self.child);
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
-        let until = Instant::now() + STOP_TIMEOUT;
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

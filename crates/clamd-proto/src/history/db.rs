@@ -99,6 +99,11 @@ pub(crate) trait Db: Send {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
     /// Runs one query; every row, each column as a [`Value`].
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError>;
+    /// Connects again when the connection was lost (a server restarted under a daemon);
+    /// whether it did. A file never loses its connection.
+    fn reconnect_if_lost(&mut self) -> Result<bool, DbError> {
+        Ok(false)
+    }
 }
 
 /// `sql` with its `?` placeholders numbered `$1`, `$2`, … as PostgreSQL wants them. The

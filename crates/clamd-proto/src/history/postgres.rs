@@ -14,7 +14,11 @@ static POSTGRES: Dialect = Dialect {
     schema_lock: Some("SELECT pg_advisory_xact_lock(111930402337140)"),
 };
 
-pub(crate) struct Postgres(postgres::Client);
+pub(crate) struct Postgres {
+    client: postgres::Client,
+    /// Kept to connect again when the server went away.
+    url: String,
+}
 
 /// The client's error with its causes: its own text alone is often just "error connecting
 /// to server" or "db error", without the reason (refused, the server's message).
@@ -33,9 +37,11 @@ impl Postgres {
     /// Connects to `url` (`postgres://USER@HOST:PORT/DB`, or any form the `postgres` crate's
     /// `Config` reads).
     pub(crate) fn connect(url: &str) -> Result<Self, DbError> {
-        postgres::Client::connect(url, postgres::NoTls)
-            .map(Self)
-            .map_err(|e| chain(&e))
+        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| chain(&e))?;
+        Ok(Self {
+            client,
+            url: url.to_owned(),
+        })
     }
 }
 
@@ -83,22 +89,31 @@ impl Db for Postgres {
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
-        self.0.batch_execute(sql).map_err(|e| chain(&e))
+        self.client.batch_execute(sql).map_err(|e| chain(&e))
     }
 
     fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, DbError> {
-        self.0
+        self.client
             .execute(numbered(sql).as_str(), &params(values))
             .map_err(|e| chain(&e))
     }
 
     fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
         let rows = self
-            .0
+            .client
             .query(numbered(sql).as_str(), &params(values))
             .map_err(|e| chain(&e))?;
         rows.iter()
             .map(|row| (0..row.len()).map(|i| column(row, i)).collect())
             .collect()
+    }
+
+    fn reconnect_if_lost(&mut self) -> Result<bool, DbError> {
+        if !self.client.is_closed() {
+            return Ok(false);
+        }
+        self.client =
+            postgres::Client::connect(&self.url, postgres::NoTls).map_err(|e| chain(&e))?;
+        Ok(true)
     }
 }

@@ -270,6 +270,19 @@ impl History {
                 db.batch(lock)?;
             }
             db.batch(&schema(db.dialect()))?;
+            // Tables of an older opskit (before the schema had a version) lack the columns
+            // added since: refused here, not at the first write of a run.
+            db.query(
+                "SELECT r.mode, r.paths, r.owner, h.db_version, h.latency_us, h.jobs_given \
+                 FROM runs r, hosts h WHERE 1 = 0",
+                &[],
+            )
+            .map_err(|e| {
+                format!(
+                    "its tables are not those of schema version {SCHEMA_VERSION} ({e}); it was \
+                     written by an older opskit: move it aside"
+                )
+            })?;
             let found = db.query("SELECT version FROM opskit_history", &[])?;
             match found.first().and_then(|r| r.first()).and_then(Value::int) {
                 None => {
@@ -319,25 +332,44 @@ impl History {
         self.db.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` in one transaction: committed whole, or rolled back.
-    fn write<T>(&self, what: &str, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T> {
+    /// Runs `f` in one transaction: committed whole, or rolled back. A transaction cut by a
+    /// lost connection (the server restarted) is run once more on a new one, so that a
+    /// long-running daemon keeps recording.
+    fn write<T>(
+        &self,
+        what: &str,
+        mut f: impl FnMut(&mut dyn Db) -> Result<T, DbError>,
+    ) -> Result<T> {
         let mut db = self.lock();
-        let begin = db.dialect().begin_write;
-        let result = db
-            .batch(begin)
-            .and_then(|()| f(&mut **db))
-            .and_then(|v| db.batch("COMMIT").map(|()| v));
-        result.map_err(|source| {
-            let _ = db.batch("ROLLBACK");
-            Error::History {
-                what: format!("{what} in the history {}", self.name),
-                source,
+        let mut retried = false;
+        loop {
+            let begin = db.dialect().begin_write;
+            let result = db
+                .batch(begin)
+                .and_then(|()| f(&mut **db))
+                .and_then(|v| db.batch("COMMIT").map(|()| v));
+            match result {
+                Ok(v) => return Ok(v),
+                Err(source) => {
+                    let _ = db.batch("ROLLBACK");
+                    if !retried && matches!(db.reconnect_if_lost(), Ok(true)) {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(Error::History {
+                        what: format!("{what} in the history {}", self.name),
+                        source,
+                    });
+                }
             }
-        })
+        }
     }
 
     fn read<T>(&self, what: &str, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T> {
-        f(&mut **self.lock()).map_err(|source| Error::History {
+        let mut db = self.lock();
+        // A lost connection is replaced before a read (a read is not retried).
+        let _ = db.reconnect_if_lost();
+        f(&mut **db).map_err(|source| Error::History {
             what: format!("{what} in the history {}", self.name),
             source,
         })
@@ -359,7 +391,7 @@ impl History {
                     run.environment.as_str().into(),
                     run.policy.as_str().into(),
                     run.mode.as_str().into(),
-                    paths.into(),
+                    paths.as_str().into(),
                     self.owner.to_string().into(),
                     secs(run.started).into(),
                 ],

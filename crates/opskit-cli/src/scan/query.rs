@@ -28,18 +28,31 @@ pub(crate) enum Query {
     Report(ReportArgs),
 }
 
-const HISTORY_HELP: &str = "The history is --db (an SQLite file or a postgres:// URL), by \
-     default $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite for \
-     root, else ~/.local/state/opskit/history.sqlite. A run whose process died (SIGKILL, a \
-     crash) is shown as incomplete with no end. --json prints one JSON array of runs, \
-     described by schemas/scan-history.json of the opskit sources.";
+/// Where the history is by default, in both queries' help.
+macro_rules! default_db {
+    () => {
+        "The history is --db (an SQLite file or a postgres:// URL), by default \
+         $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite for root, \
+         else ~/.local/state/opskit/history.sqlite. "
+    };
+}
 
-const REPORT_HELP: &str = "--new compares the latest ended run of each environment (or of \
-     --env) with the run before it: new infections, infections gone (only on hosts the new \
-     run scanned completely), hosts that failed and hosts that recovered; it exits 1 when \
-     there are new infections or newly failed hosts, else 0. --json prints one JSON object \
+const HISTORY_HELP: &str = concat!(
+    default_db!(),
+    "A run whose process died (SIGKILL, a crash) is shown as incomplete with no end. --json \
+     prints one JSON array of runs, described by schemas/scan-history.json of the opskit \
+     sources."
+);
+
+const REPORT_HELP: &str = concat!(
+    default_db!(),
+    "--new compares the latest ended run of each environment (or of --env) with the run \
+     before it: new infections, infections gone (only on hosts the new run scanned \
+     completely), hosts that failed and hosts that recovered; it exits 1 when there are new \
+     infections or newly failed hosts, else 0. --json prints one JSON object \
      (schemas/scan-report.json) or, with --new, one JSON array with an object per \
-     environment (schemas/scan-report-new.json).";
+     environment (schemas/scan-report-new.json)."
+);
 
 /// Where the history is: the same flag as `opskit scan --db`.
 #[derive(clap::Args)]
@@ -158,16 +171,13 @@ fn history(a: &HistoryArgs) -> Result<Exit> {
     for r in &runs {
         let _ = writeln!(
             t,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}",
             r.id,
             printable(&r.environment),
             utc_text(r.started_at),
             time(r.ended_at),
             r.status.name(),
-            r.hosts,
-            r.hosts_failed,
-            r.infected,
-            r.errors
+            counts(r).map(|n| n.to_string()).join("\t")
         );
     }
     print(&t)?;
@@ -232,6 +242,11 @@ fn changes(store: &History, a: &ReportArgs) -> Result<Exit> {
     Ok(Exit::code(u8::from(alarm)))
 }
 
+/// A run's totals: hosts, failed hosts, infected files, errors.
+fn counts(r: &RunSummary) -> [u64; 4] {
+    [r.hosts, r.hosts_failed, r.infected, r.errors]
+}
+
 fn run_head(t: &mut String, r: &RunSummary) {
     let _ = writeln!(
         t,
@@ -242,16 +257,14 @@ fn run_head(t: &mut String, r: &RunSummary) {
         printable(&r.mode),
         printable(&r.paths.join(" "))
     );
+    let [hosts, failed, infected, errors] = counts(r);
     let _ = writeln!(
         t,
-        "started {}, ended {}, status {} ({} hosts, {} failed, {} infected, {} errors; owner {})",
+        "started {}, ended {}, status {} ({hosts} hosts, {failed} failed, {infected} infected, \
+         {errors} errors; owner {})",
         utc_text(r.started_at),
         time(r.ended_at),
         r.status.name(),
-        r.hosts,
-        r.hosts_failed,
-        r.infected,
-        r.errors,
         printable(&r.owner)
     );
 }

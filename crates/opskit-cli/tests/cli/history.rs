@@ -5,15 +5,55 @@
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testbed::clamd::{Clamd, EICAR, Staller};
 use testbed::postgres::Postgres;
 
-use crate::scan::STATE_HOME;
+use crate::scan::{STATE_HOME, json, opskit};
 use crate::schema::assert_valid;
+
+/// Two tests of `check`: on an SQLite file, and on a PostgreSQL server.
+macro_rules! on_both {
+    ($check:ident, $sqlite:ident, $postgres:ident) => {
+        #[test]
+        fn $sqlite() {
+            let clamd = Clamd::start().unwrap();
+            $check(&Db::sqlite(&clamd), &clamd);
+        }
+
+        #[test]
+        fn $postgres() {
+            let clamd = Clamd::start().unwrap();
+            $check(&Db::postgres(), &clamd);
+        }
+    };
+}
+
+/// A daemon a test started: killed and reaped if the test ends first (a failed assertion),
+/// so that no daemon outlives its test.
+struct Daemon(Option<std::process::Child>);
+
+impl Daemon {
+    fn start(cmd: &mut Command) -> Self {
+        Self(Some(cmd.spawn().expect("starting opskit scan --daemon")))
+    }
+
+    fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
 
 /// Where a test's history is: its `--db` argument, and the server behind it.
 enum Db {
@@ -36,25 +76,6 @@ impl Db {
             Self::Postgres(pg) => pg.url().into(),
         }
     }
-}
-
-fn opskit(args: &[&OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .env("XDG_STATE_HOME", STATE_HOME)
-        .arg("scan")
-        .args(args)
-        .output()
-        .expect("run opskit scan")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// `opskit scan QUERY ARGS --db DB --json`, checked against its schema.
@@ -81,6 +102,16 @@ fn policy(dir: &Path, hosts: &[String], paths: &Path, extra: &str) -> PathBuf {
     )
     .unwrap();
     f
+}
+
+/// The directory `files` in the clamd's directory, holding `content`.
+fn files(clamd: &Clamd, content: &[(&str, &[u8])]) -> PathBuf {
+    let dir = clamd.dir().join("files");
+    std::fs::create_dir(&dir).unwrap();
+    for (name, data) in content {
+        std::fs::write(dir.join(name), data).unwrap();
+    }
+    dir
 }
 
 /// Points the symbolic link `link` at `target` (replacing it).
@@ -138,11 +169,14 @@ impl TwoRuns {
 /// to nowhere, then to the socket) fails in the first and recovers. Between the runs
 /// `old.com` is removed and `new.com` appears; `eicar.com` stays.
 fn two_runs(db: &Db, clamd: &Clamd) -> TwoRuns {
-    let files = clamd.dir().join("files");
-    std::fs::create_dir(&files).unwrap();
-    std::fs::write(files.join("eicar.com"), EICAR).unwrap();
-    std::fs::write(files.join("old.com"), EICAR).unwrap();
-    std::fs::write(files.join("ok.txt"), b"fine").unwrap();
+    let files = files(
+        clamd,
+        &[
+            ("eicar.com", EICAR),
+            ("old.com", EICAR),
+            ("ok.txt", b"fine"),
+        ],
+    );
     let (a, b) = (clamd.dir().join("a.ctl"), clamd.dir().join("b.ctl"));
     let nowhere = clamd.dir().join("nowhere.ctl");
     let c = clamd.socket_path().to_path_buf();
@@ -248,6 +282,38 @@ fn the_latest_run_is_reported(db: &Db, t: &TwoRuns) {
             (name(c), file("new.com"), sig.clone()),
         ])
     );
+    // The same in text, and the list of runs.
+    let db_arg = db.arg();
+    let text = |args: &[&str]| {
+        let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        all.extend([OsStr::new("--db"), db_arg.as_os_str()]);
+        let out = opskit(&all);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let report = text(&["report", "--env", "web"]);
+    assert!(report.starts_with("run 2 of env web (policy "), "{report}");
+    assert!(
+        report.contains(&format!("host {}: done, ClamAV ", name(c))),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("host {}: failed, ", name(a)))
+            && report.contains("0/1 jobs done: connecting to clamd at "),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{} {}: {sig} FOUND", name(c), file("new.com"))),
+        "{report}"
+    );
+    let list = text(&["history"]);
+    let rows: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    assert_eq!(rows[0][0], "ID");
+    for (row, id) in rows[1..].iter().zip(["1", "2"]) {
+        assert_eq!((row[0], row[1], row[4]), (id, "web", "infected"), "{list}");
+        assert_eq!(&row[5..], ["3", "1", "4", "1"], "{list}");
+    }
     let (_, first) = query(db, "scan-report", &["report", "--run", "1"]);
     assert_eq!(first["run"]["id"], 1);
     assert!(infections(&first["findings"]).contains(&(name(a), file("old.com"), sig.clone())));
@@ -338,28 +404,18 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
     the_changes_are_reported(db, &t);
 }
 
-#[test]
-fn runs_are_listed_reported_and_compared_in_sqlite() {
-    let clamd = Clamd::start().unwrap();
-    let db = Db::sqlite(&clamd);
-    runs_are_listed_reported_and_compared(&db, &clamd);
-}
-
-#[test]
-fn runs_are_listed_reported_and_compared_in_postgresql() {
-    let clamd = Clamd::start().unwrap();
-    let db = Db::postgres();
-    runs_are_listed_reported_and_compared(&db, &clamd);
-}
+on_both!(
+    runs_are_listed_reported_and_compared,
+    runs_are_listed_reported_and_compared_in_sqlite,
+    runs_are_listed_reported_and_compared_in_postgresql
+);
 
 /// A daemon killed with SIGKILL in the middle of a run (its stalled host holds the run open
 /// for 30 s) leaves a consistent history: the run is `incomplete` with no end, and the host
 /// it finished is recorded with its infection.
 fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
     use rustix::process::{Pid, Signal, kill_process};
-    let files = clamd.dir().join("files");
-    std::fs::create_dir(&files).unwrap();
-    std::fs::write(files.join("eicar.com"), EICAR).unwrap();
+    let files = files(clamd, &[("eicar.com", EICAR)]);
     let staller = Staller::start().unwrap();
     let sock = clamd.socket_path().display().to_string();
     let fleet = [sock.clone(), staller.addr().to_string()];
@@ -369,16 +425,16 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
         &files,
         "every = \"1h\"\ntimeout = \"30s\"\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .env("XDG_STATE_HOME", STATE_HOME)
-        .args(["scan", "--daemon", "--policy"])
-        .arg(&policy)
-        .arg("--db")
-        .arg(db.arg())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut daemon = Daemon::start(
+        Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .env("XDG_STATE_HOME", STATE_HOME)
+            .args(["scan", "--daemon", "--policy"])
+            .arg(&policy)
+            .arg("--db")
+            .arg(db.arg())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     // In progress: the run is recorded as running with its healthy host, by a live owner.
     let until = Instant::now() + Duration::from_secs(30);
     loop {
@@ -390,7 +446,8 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
         assert!(Instant::now() < until, "the run recorded no host: {runs}");
         std::thread::sleep(Duration::from_millis(200));
     }
-    kill_process(Pid::from_child(&child), Signal::KILL).unwrap();
+    let child = daemon.child();
+    kill_process(Pid::from_child(child), Signal::KILL).unwrap();
     child.wait().unwrap();
     assert!(staller.accepted() >= 1, "the stalled host was in progress");
 
@@ -424,26 +481,16 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
     }
 }
 
-#[test]
-fn a_killed_daemon_leaves_an_incomplete_run_in_sqlite() {
-    let clamd = Clamd::start().unwrap();
-    let db = Db::sqlite(&clamd);
-    a_killed_daemon_leaves_an_incomplete_run(&db, &clamd);
-}
-
-#[test]
-fn a_killed_daemon_leaves_an_incomplete_run_in_postgresql() {
-    let clamd = Clamd::start().unwrap();
-    let db = Db::postgres();
-    a_killed_daemon_leaves_an_incomplete_run(&db, &clamd);
-}
+on_both!(
+    a_killed_daemon_leaves_an_incomplete_run,
+    a_killed_daemon_leaves_an_incomplete_run_in_sqlite,
+    a_killed_daemon_leaves_an_incomplete_run_in_postgresql
+);
 
 #[test]
 fn the_default_history_follows_xdg_state_home_and_no_history_records_nothing() {
     let clamd = Clamd::start().unwrap();
-    let files = clamd.dir().join("files");
-    std::fs::create_dir(&files).unwrap();
-    std::fs::write(files.join("ok.txt"), b"fine").unwrap();
+    let files = files(&clamd, &[("ok.txt", b"fine")]);
     let policy = policy(
         clamd.dir(),
         &[clamd.socket_path().display().to_string()],
@@ -474,4 +521,86 @@ fn the_default_history_follows_xdg_state_home_and_no_history_records_nothing() {
     let out = run(&["report", "--new", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_valid("scan-report-new", &json(&out));
+}
+
+#[test]
+fn a_history_of_an_older_schema_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.sqlite");
+    // The tables as the first opskit with a history wrote them.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY, environment TEXT NOT NULL, \
+         policy TEXT NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER, status TEXT NOT NULL);
+         CREATE TABLE hosts (run_id INTEGER NOT NULL, host TEXT NOT NULL, state TEXT NOT NULL, \
+         version TEXT, elapsed_ms INTEGER NOT NULL, error TEXT);
+         INSERT INTO runs VALUES (1, 'web', 'fleet.toml', 0, 1, 'all_clean');",
+    )
+    .unwrap();
+    drop(conn);
+    let out = opskit(&[OsStr::new("history"), OsStr::new("--db"), db.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("written by an older opskit: move it aside"),
+        "{err}"
+    );
+    // Nothing was changed: the schema's transaction was rolled back whole.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(
+        count("SELECT count(*) FROM sqlite_master WHERE name = 'opskit_history'"),
+        0
+    );
+    assert_eq!(count("SELECT count(*) FROM runs"), 1);
+}
+
+#[test]
+fn a_daemon_keeps_recording_across_a_postgresql_restart() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let clamd = Clamd::start().unwrap();
+    let files = files(&clamd, &[("ok.txt", b"fine")]);
+    let sock = clamd.socket_path().display().to_string();
+    let policy = policy(clamd.dir(), &[sock], &files, "every = \"1s\"\n");
+    let mut pg = Postgres::start().unwrap();
+    let db = pg.url();
+    let mut daemon = Daemon::start(
+        Command::new(env!("CARGO_BIN_EXE_opskit"))
+            .env("XDG_STATE_HOME", STATE_HOME)
+            .args(["scan", "--daemon", "--policy"])
+            .arg(&policy)
+            .args(["--db", &db])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
+    // The ended runs, as `opskit scan history` lists them.
+    let ended = |db: &str| {
+        let out = opskit(&[
+            OsStr::new("history"),
+            OsStr::new("--db"),
+            OsStr::new(db),
+            OsStr::new("--json"),
+        ]);
+        let runs = json(&out);
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == "all_clean")
+            .count()
+    };
+    let wait_for = |n: usize| {
+        let until = Instant::now() + Duration::from_secs(30);
+        while ended(&db) < n {
+            assert!(Instant::now() < until, "fewer than {n} runs recorded");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait_for(1);
+    pg.restart().unwrap();
+    let before = ended(&db);
+    wait_for(before + 2);
+    kill_process(Pid::from_child(daemon.child()), Signal::TERM).unwrap();
+    let out = daemon.0.take().unwrap().wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("warning"), "a write was lost: {err}");
 }

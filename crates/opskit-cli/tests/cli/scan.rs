@@ -40,7 +40,7 @@ fn dir_with(clamd: &Clamd, files: &[(&[u8], &[u8])]) -> PathBuf {
     dir
 }
 
-fn json(out: &Output) -> serde_json::Value {
+pub(crate) fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{e}: {}\n{}",

@@ -2,6 +2,7 @@
 
 mod clamd;
 mod netns;
+mod postgres;
 mod rrd;
 #[cfg(feature = "stunnel")]
 mod stunnel;
