@@ -6,6 +6,7 @@ mod display;
 mod driver;
 mod engine;
 mod error;
+mod mda;
 mod model;
 mod rdns;
 mod rewrite;
