@@ -299,6 +299,8 @@ mod tests {
             stop_reason: StopReason::Reached,
             hops,
             middleboxes: vec![],
+            links: vec![],
+            diamonds: vec![],
             source: None,
         };
         let sa = |a: &str| {
@@ -389,6 +391,8 @@ mod tests {
                 Hop::new(2, vec![unreach("10.0.0.2", 13)]),
             ],
             middleboxes: vec![],
+            links: vec![],
+            diamonds: vec![],
             source: None,
         }];
         let mut v6 = report();
@@ -400,6 +404,8 @@ mod tests {
             stop_reason: StopReason::Unreachable,
             hops: vec![Hop::new(1, vec![unreach("2001:db8::1", 3)])],
             middleboxes: vec![],
+            links: vec![],
+            diamonds: vec![],
             source: None,
         }];
         let table = r.scapy_table();

@@ -264,16 +264,12 @@ pub fn trace_observed(config: &TraceConfig, observer: &mut impl Observer) -> Res
                         flow: planned.len(),
                         reason: reason.clone(),
                     });
-                    planned.push(Some(Trace {
-                        target: target.to_owned(),
-                        addr: dst,
+                    planned.push(Some(Trace::new(
+                        target.to_owned(),
+                        dst,
                         port,
-                        reached: false,
-                        stop_reason: reason.clone(),
-                        hops: Vec::new(),
-                        middleboxes: Vec::new(),
-                        source: None,
-                    }));
+                        reason.clone(),
+                    )));
                 }
             }
             Plan::Failed(target) => {

@@ -44,11 +44,11 @@ use std::net::IpAddr;
 pub(crate) mod stopping;
 
 /// The most probes one hop of one trace gets (the engine numbers a TTL's probes in 8 bits).
-pub const MAX_PROBES_PER_HOP: u32 = 255;
+pub(crate) const MAX_PROBES_PER_HOP: u32 = 255;
 /// The most planning steps of one hop: each sends a batch and waits for its answers.
-pub const MAX_STEPS_PER_HOP: u32 = 16;
+pub(crate) const MAX_STEPS_PER_HOP: u32 = 16;
 /// The most flows (source ports) one trace uses.
-pub const MAX_FLOWS: u32 = 16_384;
+pub(crate) const MAX_FLOWS: u32 = 16_384;
 /// Losses after which a hop with no answer at all counts as silent.
 const SILENT_AFTER: u32 = 3;
 

@@ -12,19 +12,20 @@ const MAX_N: u32 = 1 << 12;
 /// 27, 33, 38, 44 for k = 1 to 8, the table of the MDA papers and of scamper's `tracelb`.
 /// `k = 0` (nothing found yet) counts as 1.
 pub(crate) fn n_k(k: usize, confidence: f64) -> u32 {
-    let m = k.max(1) + 1;
+    let m = u32::try_from(k.max(1) + 1).unwrap_or(u32::MAX - 1);
     let target = confidence.clamp(0.5, 1.0 - 1e-9);
     // p[j]: the probability of having seen exactly j of the m interfaces so far.
-    let mut p = vec![0.0f64; m + 1];
+    let mut p = vec![0.0f64; m as usize + 1];
     p[0] = 1.0;
     for n in 1..=MAX_N {
         for j in (1..=m).rev() {
-            let stay = j as f64 / m as f64;
-            let come = (m - j + 1) as f64 / m as f64;
+            let stay = f64::from(j) / f64::from(m);
+            let come = f64::from(m - j + 1) / f64::from(m);
+            let j = j as usize;
             p[j] = p[j] * stay + p[j - 1] * come;
         }
         p[0] = 0.0;
-        if p[m] >= target {
+        if p[m as usize] >= target {
             return n;
         }
     }
