@@ -35,6 +35,7 @@ pub struct TraceConfig {
     pub(crate) deadline: Option<Duration>,
     pub(crate) rounds: u32,
     pub(crate) mda: Option<u8>,
+    pub(crate) key: Option<u64>,
     pub(crate) interval: Duration,
 }
 
@@ -97,6 +98,12 @@ impl TraceConfig {
     /// How many probes each hop gets, one per round (mtr's `-c`; default 1).
     pub fn rounds(&self) -> u32 {
         self.rounds
+    }
+
+    /// The key of the run's probe identities when one was fixed
+    /// ([`TraceConfigBuilder::key`]); `None` draws a random one per run.
+    pub fn key(&self) -> Option<u64> {
+        self.key
     }
 
     /// The confidence of multipath discovery in percent, or `None` when it is off
@@ -241,6 +248,7 @@ impl Default for TraceConfigBuilder {
                 rounds: 1,
                 interval: Duration::from_secs(1),
                 mda: None,
+                key: None,
             },
             error: None,
         }
@@ -391,6 +399,15 @@ impl TraceConfigBuilder {
     /// flows), and multipath discovery cannot be combined with rounds. 50 to 99.
     pub fn mda(mut self, confidence: u8) -> Self {
         self.cfg.mda = Some(confidence);
+        self
+    }
+
+    /// Fixes the key of the run's probe identities (sequence numbers, IP IDs and source
+    /// ports); by default each run draws a random one. Runs with the same key send the same
+    /// flows, so under ECMP they take the same paths again (for tests, and for re-tracing one
+    /// load-balanced path), but whoever knows the key can forge replies that match.
+    pub fn key(mut self, key: u64) -> Self {
+        self.cfg.key = Some(key);
         self
     }
 

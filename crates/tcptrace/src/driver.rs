@@ -339,7 +339,7 @@ fn run(
     let v4 = flows.iter().any(|f| f.dst.is_ipv4());
     let v6 = flows.iter().any(|f| f.dst.is_ipv6());
     let mut sockets = RawSockets::open(v4, v6)?;
-    let mut engine = Engine::new(config, flows, run_key())?;
+    let mut engine = Engine::new(config, flows, config.key.unwrap_or_else(run_key))?;
     // A deadline too far away to represent is no deadline.
     let deadline = Instant::now().checked_add(config.deadline());
     let mut buf = Vec::with_capacity(64);

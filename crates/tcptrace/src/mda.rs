@@ -29,6 +29,10 @@
 //!   MDA: each interface of the hop before gets `n_k` flows through it answered here, for the
 //!   `k` successors it has shown.
 //!
+//! A hop starts with one flow through each router of the hop before; where all of them reach
+//! the destination, the hop holds nothing else (the destination is where the paths meet), so
+//! the last hop costs one probe per router before it instead of `n_k`.
+//!
 //! The trace ends where every answer of a hop is final (the destination, an unreachable), at
 //! the gap limit of silent hops, or at the maximum TTL.
 //!
@@ -304,6 +308,21 @@ impl Planner {
     fn step(&mut self) -> bool {
         let ttl = self.cur;
         let hop = self.hop(ttl);
+        if hop.sent() == 0 && ttl > self.min_ttl && self.hop(ttl - 1).answered() > 0 {
+            // One flow through each router of the hop before first: where they all reach
+            // the destination, that is all the hop holds.
+            let firsts: Vec<u16> = self
+                .hop(ttl - 1)
+                .routers()
+                .values()
+                .map(|flows| flows[0])
+                .collect();
+            let mut queued = false;
+            for f in firsts {
+                queued |= self.request(ttl, f);
+            }
+            return queued;
+        }
         let (answered, lost) = (hop.answered(), hop.lost());
         if answered == 0 {
             if lost >= SILENT_AFTER {
@@ -312,6 +331,9 @@ impl Planner {
             let want = SILENT_AFTER.max(stopping::n_k(1, self.confidence)) - lost;
             let n = self.reuse_then_fresh(ttl, want);
             return n > 0;
+        }
+        if hop.has_final_only() && ttl > self.min_ttl && self.every_router_linked(ttl) {
+            return false;
         }
         // The hop's own stopping rule, under MDA-Lite's uniformity.
         let need = stopping::n_k(hop.interfaces().len(), self.confidence);
@@ -396,6 +418,15 @@ impl Planner {
             queued |= self.request_fresh(ttl - 1, control * width.max(1)) > 0;
         }
         queued
+    }
+
+    /// Whether every router of `ttl - 1` has a known successor at `ttl`.
+    fn every_router_linked(&self, ttl: u8) -> bool {
+        let links = self.links_between(ttl - 1);
+        self.hop(ttl - 1)
+            .routers()
+            .keys()
+            .all(|p| links.iter().any(|(a, _)| a == p))
     }
 
     /// The (from, to) links between `ttl` and `ttl + 1`.

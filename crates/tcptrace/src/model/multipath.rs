@@ -42,14 +42,20 @@ pub struct Diamond {
     /// The divergence point, or absent when the paths split at the first TTL probed (they
     /// diverge at the source).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr_opt"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::ip_addr_opt")
+    )]
     pub divergence: Option<IpAddr>,
     /// The TTL of the convergence point, or absent when the trace ended before the paths met.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convergence_ttl: Option<u8>,
     /// The convergence point, or absent when the trace ended before the paths met.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addr_opt"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::ip_addr_opt")
+    )]
     pub convergence: Option<IpAddr>,
     /// The most interfaces at one TTL between the two points.
     pub max_width: u32,

@@ -3,6 +3,7 @@
 mod e2e;
 mod engine;
 mod mda;
+mod mda_e2e;
 mod middlebox;
 mod oracle;
 mod props;
