@@ -117,15 +117,8 @@ pub(crate) struct Args {
     /// The time between the starts of consecutive rounds: seconds or a span such as 500ms.
     #[arg(long, default_value = "1", value_name = "SPAN", value_parser = crate::duration::parse)]
     interval: Duration,
-    /// Multipath discovery: per hop, vary the flow (TCP source port; for IPv6 the flow label
-    /// too) to find every load-balanced interface and the links between hops (the MDA with
-    /// MDA-Lite's shortcuts). Cannot be combined with --rounds.
-    #[arg(long)]
-    mda: bool,
-    /// The confidence of --mda, in percent (50 to 99): the stopping rule rules out a missed
-    /// interface with this probability at each hop.
-    #[arg(long, default_value_t = 95, value_name = "PERCENT", requires = "mda")]
-    confidence: u8,
+    #[command(flatten)]
+    mda: MdaArgs,
     /// Send at most this many probes per second (default: no pacing).
     #[arg(long, value_name = "PPS")]
     pps: Option<u32>,
@@ -164,6 +157,20 @@ pub(crate) struct Args {
     png: Option<PathBuf>,
     #[command(flatten)]
     rdns: RdnsArgs,
+}
+
+/// The multipath discovery arguments of `opskit trace`.
+#[derive(clap::Args)]
+struct MdaArgs {
+    /// Multipath discovery: per hop, vary the flow (the TCP source port) to find every
+    /// load-balanced interface and the links between hops (the MDA with
+    /// MDA-Lite's shortcuts). Cannot be combined with --rounds.
+    #[arg(long = "mda", id = "mda")]
+    enabled: bool,
+    /// The confidence of --mda, in percent (50 to 99): the stopping rule rules out a missed
+    /// interface with this probability at each hop.
+    #[arg(long, default_value_t = 95, value_name = "PERCENT", requires = "mda")]
+    confidence: u8,
 }
 
 /// The reverse DNS arguments of `opskit trace`.
@@ -243,8 +250,8 @@ fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::Co
     if let Some(deadline) = args.deadline {
         b = b.deadline(deadline);
     }
-    if args.mda {
-        b = b.mda(args.confidence);
+    if args.mda.enabled {
+        b = b.mda(args.mda.confidence);
     }
     b.build()
 }

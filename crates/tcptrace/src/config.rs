@@ -392,9 +392,9 @@ impl TraceConfigBuilder {
     }
 
     /// Turns on multipath discovery at `confidence` percent (scamper's and Paris traceroute's
-    /// default is 95): per hop, probes vary their flow (TCP source port; for IPv6 the flow
-    /// label too) to find every load-balanced interface and the links between consecutive
-    /// hops, with the MDA's stopping rule at that confidence and MDA-Lite's shortcuts. Each
+    /// default is 95): per hop, probes vary their flow (TCP source port; the engine varies an
+    /// IPv6 probe's flow label with it, though Linux's raw IPv6 sockets write their own) to
+    /// find every load-balanced interface and the links between consecutive hops, with the MDA's stopping rule at that confidence and MDA-Lite's shortcuts. Each
     /// hop gets at most 255 probes. Retries are not used (lost probes are made up with other
     /// flows), and multipath discovery cannot be combined with rounds. 50 to 99.
     pub fn mda(mut self, confidence: u8) -> Self {

@@ -491,4 +491,49 @@ mod tests {
             "{s}"
         );
     }
+
+    #[test]
+    fn a_multipath_trace_shows_every_interface_and_its_diamonds() {
+        let flow = |a: &str, f: u16| {
+            let mut r = te(a);
+            r.flow = Some(f);
+            r
+        };
+        let mut r = report();
+        r.traces.truncate(1);
+        let t = &mut r.traces[0];
+        t.hops = vec![
+            Hop::new(1, vec![flow("10.0.0.1", 1), flow("10.0.0.1", 2)]),
+            Hop::new(
+                2,
+                vec![
+                    flow("10.0.1.1", 1),
+                    flow("10.0.1.2", 2),
+                    flow("10.0.1.2", 3),
+                ],
+            ),
+            Hop::new(3, vec![flow("10.0.2.1", 1), flow("10.0.2.1", 2)]),
+        ];
+        let ip = |a: &str| a.parse().unwrap();
+        t.links = vec![
+            crate::Link::new(1, ip("10.0.0.1"), ip("10.0.1.1")),
+            crate::Link::new(1, ip("10.0.0.1"), ip("10.0.1.2")),
+        ];
+        t.diamonds = t.find_diamonds();
+        let table = r.scapy_table();
+        assert!(table.contains("10.0.1.1 11 ×1, 10.0.1.2 11 ×2"), "{table}");
+        assert!(
+            table.contains(
+                "<> 192.0.2.1:tcp80 diamond TTL 1 10.0.0.1 → TTL 3 10.0.2.1, 2 wide, 2 links"
+            ),
+            "{table}"
+        );
+        let s = r.summary();
+        assert!(s.contains("  2. 10.0.1.1 ×1 10.0.1.2 ×2"), "{s}");
+        assert!(
+            s.contains("multipath: 4 interfaces, 2 links, 1 diamonds"),
+            "{s}"
+        );
+        assert!(s.contains("     <> diamond TTL 1 10.0.0.1 → TTL 3"), "{s}");
+    }
 }

@@ -11,6 +11,8 @@
 //! - `rrdgraph`: `rrdgraph::option_samples`, `rrdgraph::element_samples`, `rrdgraph::catalog`
 //!   and `rrdgraph::corpus`, samples of every rrdgraph option and element for table tests,
 //!   snapshots and benchmarks;
+//! - `tracelb`: `tracelb::tracelb`, scamper's multipath `tracelb` run as an oracle in a
+//!   namespace test network;
 //! - `tree`: `tree::BadTree`, a tree with every entry kind a local walk must report, and
 //!   `tree::as_nobody` to walk it unprivileged.
 //!
@@ -27,6 +29,8 @@ pub mod rrd;
 pub mod rrdgraph;
 #[cfg(feature = "scapy")]
 pub mod scapy;
+#[cfg(feature = "tracelb")]
+pub mod tracelb;
 #[cfg(feature = "tree")]
 pub mod tree;
 

@@ -46,7 +46,7 @@ fn every_interface_and_link_of_a_nested_diamond() {
     let t = &r.traces[0];
     assert_eq!(t.stop_reason, StopReason::Reached);
     assert!(t.reached);
-    let found: BTreeSet<IpAddr> = t.hops.iter().flat_map(|h| h.addrs()).collect();
+    let found: BTreeSet<IpAddr> = t.hops.iter().flat_map(tcptrace::Hop::addrs).collect();
     assert_eq!(found.len(), 1 + 2 + 4 + 1 + 1, "{found:?}");
     let want: BTreeSet<Link> = [
         link(1, "198.18.1.1", "198.18.2.1"),
