@@ -290,6 +290,20 @@ fn round(r: u16, k: u32) -> u16 {
 }
 
 impl FlowState {
+    /// Records where a reply from `from` at `ttl` shows the path ending: (the destination
+    /// answered, an unreachable came back).
+    fn note_end(&mut self, ttl: u8, from: IpAddr, kind: ReplyKind) -> (bool, bool) {
+        let reached = from == self.flow.dst && kind.is_final();
+        let unreachable = matches!(kind, ReplyKind::Unreachable(_));
+        if reached {
+            self.reached_ttl = Some(self.reached_ttl.map_or(ttl, |r| r.min(ttl)));
+        }
+        if unreachable {
+            self.unreachable_ttl = Some(self.unreachable_ttl.map_or(ttl, |r| r.min(ttl)));
+        }
+        (reached, unreachable)
+    }
+
     /// Past the search for the path: finished, or in its later rounds.
     fn settled(&self) -> bool {
         self.done.is_some() || self.rounds.discovered.is_some()
@@ -959,14 +973,7 @@ impl Engine {
             };
         }
         st.highest_answered = Some(st.highest_answered.map_or(ttl, |h| h.max(ttl)));
-        let reached = from == st.flow.dst && kind.is_final();
-        let unreachable = matches!(kind, ReplyKind::Unreachable(_));
-        if reached {
-            st.reached_ttl = Some(st.reached_ttl.map_or(ttl, |r| r.min(ttl)));
-        }
-        if unreachable {
-            st.unreachable_ttl = Some(st.unreachable_ttl.map_or(ttl, |r| r.min(ttl)));
-        }
+        let (reached, unreachable) = st.note_end(ttl, from, kind);
         // The path ends where the destination answers or an unreachable comes back (from the
         // destination or a router: nothing beyond it gets through).
         if (reached || unreachable) && !self.all_ttls && ttl < st.stop_ttl {
@@ -985,14 +992,7 @@ impl Engine {
     /// A multipath probe (flow number `m`) was answered by `from` with `kind`.
     fn mda_answer(&mut self, f: usize, ttl: u8, m: u16, from: IpAddr, kind: ReplyKind) {
         let st = &mut self.flows[f];
-        let reached = from == st.flow.dst && kind.is_final();
-        let unreachable = matches!(kind, ReplyKind::Unreachable(_));
-        if reached {
-            st.reached_ttl = Some(st.reached_ttl.map_or(ttl, |r| r.min(ttl)));
-        }
-        if unreachable {
-            st.unreachable_ttl = Some(st.unreachable_ttl.map_or(ttl, |r| r.min(ttl)));
-        }
+        let (reached, unreachable) = st.note_end(ttl, from, kind);
         if st.done.is_none()
             && let Some(p) = st.mda.as_mut()
         {
