@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use opskit::tcptrace::{self, TraceConfig};
-use testbed::netns::{DIAMONDS, Family, Topology, diamonds};
+use testbed::netns::{DIAMONDS, ExpectedHop, Family, Topology, diamonds};
 use testbed::tracelb::tracelb;
 
 /// Rounds of each tool, interleaved; the report takes the median wall time.
@@ -76,6 +76,12 @@ fn bench_dir() -> PathBuf {
     )
 }
 
+/// `a / b` for probe counts (far below 2^52).
+fn ratio(a: u64, b: u64) -> f64 {
+    let f = |n: u64| f64::from(u32::try_from(n).unwrap_or(u32::MAX));
+    f(a) / f(b.max(1))
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
@@ -85,7 +91,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 /// ground truth, and the target.
 fn truth(net: &Topology, target: IpAddr) -> BTreeSet<IpAddr> {
     let t = net.ground_truth(target).expect("ground truth");
-    let mut all: BTreeSet<IpAddr> = t.hops.iter().flat_map(|h| h.addresses()).collect();
+    let mut all: BTreeSet<IpAddr> = t.hops.iter().flat_map(ExpectedHop::addresses).collect();
     all.insert(target);
     all
 }
@@ -158,7 +164,7 @@ fn render(net: &Topology, targets: &[IpAddr], runs: &[Vec<Round>; 2]) -> String 
             md,
             "| {shape} | {} | {fo} | {fs} | {po} | {ps} | {:.2} |",
             want.len(),
-            po as f64 / ps.max(1) as f64
+            ratio(po, ps)
         );
     }
     let wall_ours = median(runs[0].iter().map(|r| r.wall).collect());
@@ -166,7 +172,7 @@ fn render(net: &Topology, targets: &[IpAddr], runs: &[Vec<Round>; 2]) -> String 
     let _ = writeln!(
         md,
         "| **all** | | | | **{total_ours}** | **{total_theirs}** | **{:.2}** |\n",
-        total_ours as f64 / total_theirs.max(1) as f64
+        ratio(total_ours, total_theirs)
     );
     let _ = writeln!(
         md,
