@@ -109,20 +109,21 @@ impl HopPlan {
 
     /// The interfaces that answered, with their flows.
     fn interfaces(&self) -> BTreeMap<IpAddr, Vec<u16>> {
-        let mut out: BTreeMap<IpAddr, Vec<u16>> = BTreeMap::new();
-        for (&flow, fate) in &self.fates {
-            if let Fate::At(a, _) = fate {
-                out.entry(*a).or_default().push(flow);
-            }
-        }
-        out
+        self.grouped(|_| true)
     }
 
     /// Interfaces whose answers are not final: routers a flow goes on from.
     fn routers(&self) -> BTreeMap<IpAddr, Vec<u16>> {
+        self.grouped(|fin| !fin)
+    }
+
+    /// The answers whose finality `keep` accepts, grouped by address.
+    fn grouped(&self, keep: impl Fn(bool) -> bool) -> BTreeMap<IpAddr, Vec<u16>> {
         let mut out: BTreeMap<IpAddr, Vec<u16>> = BTreeMap::new();
         for (&flow, fate) in &self.fates {
-            if let Fate::At(a, false) = fate {
+            if let Fate::At(a, fin) = fate
+                && keep(*fin)
+            {
                 out.entry(*a).or_default().push(flow);
             }
         }

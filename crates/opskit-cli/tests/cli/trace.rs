@@ -937,7 +937,9 @@ fn a_silent_nameserver_costs_the_rdns_deadline_and_exits_1() {
 
 #[test]
 fn mda_finds_the_diamonds_in_the_table_the_json_and_the_map() {
-    if !testbed::require_root("opskit trace mda_finds_the_diamonds_in_the_table_the_json_and_the_map") {
+    if !testbed::require_root(
+        "opskit trace mda_finds_the_diamonds_in_the_table_the_json_and_the_map",
+    ) {
         return;
     }
     let net = testbed::netns::diamonds().unwrap();
@@ -946,7 +948,10 @@ fn mda_finds_the_diamonds_in_the_table_the_json_and_the_map() {
     let common = ["--mda", "--probe-timeout", "0.5", "--max-ttl", "8"];
 
     // --json: every reply has its flow, the links are the ground truth's, valid JSON.
-    let out = trace_in(&net, &[&[w3.as_str(), nested.as_str(), "--json"][..], &common[..]].concat());
+    let out = trace_in(
+        &net,
+        &[&[w3.as_str(), nested.as_str(), "--json"][..], &common[..]].concat(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     crate::schema::assert_valid("trace", &doc);
@@ -987,16 +992,26 @@ fn mda_finds_the_diamonds_in_the_table_the_json_and_the_map() {
     let svg = dir.path().join("map.svg");
     let out = trace_in(
         &net,
-        &[&[w3.as_str(), "--svg", svg.to_str().unwrap()][..], &common[..]].concat(),
+        &[
+            &[w3.as_str(), "--svg", svg.to_str().unwrap()][..],
+            &common[..],
+        ]
+        .concat(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let table = String::from_utf8(out.stdout).unwrap();
-    assert!(table.contains(&format!("<> {w3}:tcp80 diamond TTL 1 ")), "{table}");
+    assert!(
+        table.contains(&format!("<> {w3}:tcp80 diamond TTL 1 ")),
+        "{table}"
+    );
     assert!(table.contains(", 3 wide, "), "{table}");
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
 
     // The summary says so too.
-    let out = trace_in(&net, &[&[w3.as_str(), "--summary"][..], &common[..]].concat());
+    let out = trace_in(
+        &net,
+        &[&[w3.as_str(), "--summary"][..], &common[..]].concat(),
+    );
     let summary = String::from_utf8(out.stdout).unwrap();
     assert!(summary.contains("multipath: 8 interfaces"), "{summary}");
 
