@@ -213,7 +213,9 @@ struct FlowRounds {
 /// ID or other fields differ from the probe's is matched all the same and carries the
 /// differences ([`Reply::rewrites`], counted in [`Stats::rewritten`]). The 5-tuple is constant
 /// per flow (Paris traceroute), and so is the IPv6 flow label, so that ECMP keeps a flow on one
-/// path.
+/// path. Under multipath discovery ([`TraceConfig::mda`]) each trace's planner picks a flow
+/// number per probe instead, which the engine turns into the probe's source port (and IPv6
+/// flow label); the probe's identity still names it, so matching is unchanged.
 #[derive(Debug)]
 pub struct Engine {
     flows: Vec<FlowState>,
