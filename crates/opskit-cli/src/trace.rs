@@ -58,6 +58,19 @@ mod live;
                   and the other TCP options; past the sequence number only as far as the router \
                   quoted). A cell where a rewrite first shows ends in ` *`, and a `* ...` line \
                   under the table says what changed; `rewrites` and `middleboxes` in --json.\n\n\
+                  --mda (multipath discovery, as scamper's tracelb and Paris traceroute's MDA) \
+                  probes each hop with many flows (TCP source ports) until the MDA's stopping \
+                  rule at --confidence says no interface is left: n_k answers for the k \
+                  interfaces seen (6, 11, 16, 21, 27, 33, 38, 44 for k = 1..8 at 95%), one \
+                  per router at the destination's TTL. MDA-Lite assumes uniform, unmeshed \
+                  load balancing and checks it from the links; where a hop is meshed or \
+                  uneven it falls back to the full MDA, n_k flows through each router of the \
+                  hop before. Each hop gets at most 255 probes; --retry is not used (lost \
+                  probes are made up with other flows). Every interface of a TTL is in its \
+                  row (one cell per interface, with its flow count), a `<> ...` line under the \
+                  table names each diamond (where the paths diverge and meet again, how wide); \
+                  --json has each reply's `flow` (source port), the trace's `links` (`ttl`, \
+                  `from`, `to`) and `diamonds`; the map draws the links as its edges.\n\n\
                   With --rdns, names come from one nameserver (--dns-server, or the first of \
                   /etc/resolv.conf) within --rdns-deadline for all lookups together.\n\n\
                   Exit status: 0 when every trace ended by a stop condition; 1 when the traces \
@@ -104,6 +117,8 @@ pub(crate) struct Args {
     /// The time between the starts of consecutive rounds: seconds or a span such as 500ms.
     #[arg(long, default_value = "1", value_name = "SPAN", value_parser = crate::duration::parse)]
     interval: Duration,
+    #[command(flatten)]
+    mda: MdaArgs,
     /// Send at most this many probes per second (default: no pacing).
     #[arg(long, value_name = "PPS")]
     pps: Option<u32>,
@@ -155,6 +170,20 @@ pub(crate) struct Args {
     html: Option<PathBuf>,
     #[command(flatten)]
     rdns: RdnsArgs,
+}
+
+/// The multipath discovery arguments of `opskit trace`.
+#[derive(clap::Args)]
+struct MdaArgs {
+    /// Multipath discovery: per hop, vary the flow (the TCP source port) to find every
+    /// load-balanced interface and the links between hops (the MDA with
+    /// MDA-Lite's shortcuts). Cannot be combined with --rounds.
+    #[arg(long = "mda", id = "mda")]
+    enabled: bool,
+    /// The confidence of --mda, in percent (50 to 99): the stopping rule rules out a missed
+    /// interface with this probability at each hop.
+    #[arg(long, default_value_t = 95, value_name = "PERCENT", requires = "mda")]
+    confidence: u8,
 }
 
 /// The reverse DNS arguments of `opskit trace`.
@@ -233,6 +262,9 @@ fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::Co
     }
     if let Some(deadline) = args.deadline {
         b = b.deadline(deadline);
+    }
+    if args.mda.enabled {
+        b = b.mda(args.mda.confidence);
     }
     b.build()
 }

@@ -565,7 +565,7 @@ impl Builder {
                 self.graph[*n].ttls.push(step.ttl);
             }
         }
-        self.add_edges(ti, &steps)
+        self.add_edges(ti, &steps, &trace.links)
     }
 
     /// The blackhole of `trace`'s host, with the trace's port added: one per unreached host,
@@ -586,12 +586,22 @@ impl Builder {
         n
     }
 
-    /// Adds the edges of trace `ti` between consecutive steps (every address of one step to
-    /// every address of the next).
-    fn add_edges(&mut self, ti: usize, steps: &[Step]) -> Result<()> {
+    /// Adds the edges of trace `ti` between consecutive steps: every address of one step to
+    /// every address of the next, or, where a multipath trace found the links from a step's
+    /// TTL (`--mda`), those links only, so that a diamond is drawn as one.
+    fn add_edges(&mut self, ti: usize, steps: &[Step], links: &[tcptrace::Link]) -> Result<()> {
         for pair in steps.windows(2) {
+            let known = links.iter().any(|l| u16::from(l.ttl) == pair[0].ttl);
             for (a, _) in &pair[0].nodes {
                 for (b, rtt) in &pair[1].nodes {
+                    if known
+                        && !matches!((self.graph[*a].addr, self.graph[*b].addr), (Some(x), Some(y))
+                        if links.iter().any(|l| {
+                            u16::from(l.ttl) == pair[0].ttl && l.from == x && l.to == y
+                        }))
+                    {
+                        continue;
+                    }
                     if self.graph.edge_count() >= MAX_EDGES {
                         return Err(Error::TooLarge {
                             what: "edges",
@@ -833,6 +843,36 @@ mod tests {
     fn trace(target: &str, port: u16) -> Trace {
         let addr = target.parse().unwrap_or(ip("192.0.2.255"));
         Trace::new(target, addr, port, StopReason::MaxTtl)
+    }
+
+    #[test]
+    fn a_multipath_trace_draws_its_links_so_a_diamond_is_a_diamond() {
+        // gw, then two routers, then two more where each first-level router leads to one.
+        let mut t = trace("198.18.9.1", 80);
+        t.hops = vec![
+            Hop::new(1, vec![te("198.18.0.1")]),
+            Hop::new(2, vec![te("198.18.1.1"), te("198.18.1.2")]),
+            Hop::new(3, vec![te("198.18.2.1"), te("198.18.2.2")]),
+            Hop::new(4, vec![reply("198.18.9.1", ReplyKind::SynAck)]),
+        ];
+        let l = |ttl, a: &str, b: &str| tcptrace::Link::new(ttl, ip(a), ip(b));
+        t.links = vec![
+            l(1, "198.18.0.1", "198.18.1.1"),
+            l(1, "198.18.0.1", "198.18.1.2"),
+            l(2, "198.18.1.1", "198.18.2.1"),
+            l(2, "198.18.1.2", "198.18.2.2"),
+            l(3, "198.18.2.1", "198.18.9.1"),
+            l(3, "198.18.2.2", "198.18.9.1"),
+        ];
+        let g = RouteGraph::new(&vec![t.clone()]).unwrap();
+        // Without links, TTL 2 to 3 would be all four pairs.
+        assert_eq!(g.edge_count(), 6);
+        let pairs: Vec<(Option<IpAddr>, Option<IpAddr>)> =
+            g.edges().map(|(a, b, _)| (a.addr, b.addr)).collect();
+        assert!(pairs.contains(&(Some(ip("198.18.1.1")), Some(ip("198.18.2.1")))));
+        assert!(!pairs.contains(&(Some(ip("198.18.1.1")), Some(ip("198.18.2.2")))));
+        t.links.clear();
+        assert_eq!(RouteGraph::new(&vec![t]).unwrap().edge_count(), 8);
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct TraceConfig {
     pub(crate) gap_limit: Option<u8>,
     pub(crate) deadline: Option<Duration>,
     pub(crate) rounds: u32,
+    pub(crate) mda: Option<u8>,
+    pub(crate) key: Option<u64>,
     pub(crate) interval: Duration,
 }
 
@@ -98,6 +100,18 @@ impl TraceConfig {
         self.rounds
     }
 
+    /// The key of the run's probe identities when one was fixed
+    /// ([`TraceConfigBuilder::key`]); `None` draws a random one per run.
+    pub fn key(&self) -> Option<u64> {
+        self.key
+    }
+
+    /// The confidence of multipath discovery in percent, or `None` when it is off
+    /// ([`TraceConfigBuilder::mda`]).
+    pub fn mda(&self) -> Option<u8> {
+        self.mda
+    }
+
     /// The time between the starts of consecutive rounds of a trace (default 1 s).
     pub fn interval(&self) -> Duration {
         self.interval
@@ -138,10 +152,23 @@ impl TraceConfig {
     /// 1172 × 2 s + 60 s + 1 s = 2405 s. A run normally ends long before it, when every
     /// trace has reached a stop condition: a dead target, for one, stops at the gap limit
     /// after one probe timeout.
+    ///
+    /// With multipath discovery, `A` is 255 for the probe count (the most one hop gets) and 16
+    /// for the chain (the most planning steps of one hop, each waiting for the answers of the
+    /// one before).
     pub fn plan_deadline(&self) -> Duration {
         let ttls = u32::from(self.max_ttl - self.min_ttl) + 1;
         let n = self.retry.unsigned_abs().min(MAX_ATTEMPTS - 1);
-        let attempts = if self.retry < 0 { MAX_ATTEMPTS } else { 1 + n };
+        let (attempts, chain) = if self.mda.is_some() {
+            (
+                crate::mda::MAX_PROBES_PER_HOP,
+                crate::mda::MAX_STEPS_PER_HOP,
+            )
+        } else if self.retry < 0 {
+            (MAX_ATTEMPTS, MAX_ATTEMPTS)
+        } else {
+            (1 + n, 1 + n)
+        };
         let probes = self.targets.len() as u64
             * self.ports.len() as u64
             * u64::from(ttls)
@@ -151,7 +178,7 @@ impl TraceConfig {
         let window = self
             .timeout
             .saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX));
-        let path = self.timeout.saturating_mul(ttls * attempts);
+        let path = self.timeout.saturating_mul(ttls * chain);
         let pacing = self.pps.map_or(Duration::ZERO, |pps| {
             let nanos = u128::from(probes) * 1_000_000_000 / u128::from(pps);
             Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
@@ -179,6 +206,7 @@ impl TraceConfig {
             deadline_given: self.has_explicit_deadline(),
             rounds: self.rounds,
             interval_s: (self.rounds > 1).then_some(self.interval.as_secs_f64()),
+            mda_confidence: self.mda,
         }
     }
 }
@@ -219,6 +247,8 @@ impl Default for TraceConfigBuilder {
                 deadline: None,
                 rounds: 1,
                 interval: Duration::from_secs(1),
+                mda: None,
+                key: None,
             },
             error: None,
         }
@@ -361,13 +391,34 @@ impl TraceConfigBuilder {
         self
     }
 
+    /// Turns on multipath discovery at `confidence` percent (scamper's and Paris traceroute's
+    /// default is 95): per hop, probes vary their flow (TCP source port; the engine varies an
+    /// IPv6 probe's flow label with it, though Linux's raw IPv6 sockets write their own) to
+    /// find every load-balanced interface and the links between consecutive hops, with the MDA's stopping rule at that confidence and MDA-Lite's shortcuts. Each
+    /// hop gets at most 255 probes. Retries are not used (lost probes are made up with other
+    /// flows), and multipath discovery cannot be combined with rounds. 50 to 99.
+    pub fn mda(mut self, confidence: u8) -> Self {
+        self.cfg.mda = Some(confidence);
+        self
+    }
+
+    /// Fixes the key of the run's probe identities (sequence numbers, IP IDs and source
+    /// ports); by default each run draws a random one. Runs with the same key send the same
+    /// flows, so under ECMP they take the same paths again (for tests, and for re-tracing one
+    /// load-balanced path), but whoever knows the key can forge replies that match.
+    pub fn key(mut self, key: u64) -> Self {
+        self.cfg.key = Some(key);
+        self
+    }
+
     /// Checks the settings and builds the configuration.
     ///
     /// # Errors
     ///
     /// The first [`ConfigError`]: no target, a bad port or port list, TTL 0 or min above max,
     /// a bad timeout, zero pace, window or gap limit, retry outside -63..=63, rounds outside
-    /// 1..=256 or combined with retries, or a plan above 2^20 (flows × TTLs) probes.
+    /// 1..=256 or combined with retries, an MDA confidence outside 50..=99 or multipath
+    /// discovery combined with rounds, or a plan above 2^20 (flows × TTLs) probes.
     pub fn build(self) -> Result<TraceConfig, ConfigError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -417,6 +468,14 @@ impl TraceConfigBuilder {
         }
         if c.rounds > 1 && c.retry != 0 {
             return Err(ConfigError::RoundsWithRetry);
+        }
+        if let Some(conf) = c.mda {
+            if !(50..=99).contains(&conf) {
+                return Err(ConfigError::ConfidenceRange(conf));
+            }
+            if c.rounds > 1 {
+                return Err(ConfigError::MdaWithRounds);
+            }
         }
         let slots =
             c.targets.len() as u64 * c.ports.len() as u64 * u64::from(c.max_ttl - c.min_ttl + 1);

@@ -9,6 +9,8 @@ use crate::model::{
 };
 use crate::rewrite;
 
+mod multipath;
+
 impl TraceReport {
     /// scapy's `TracerouteResult.show()` table, byte for byte: one row per TTL that got at
     /// least one reply, one column per `target:tcpPORT` (sorted as strings, as scapy does),
@@ -23,6 +25,11 @@ impl TraceReport {
     ///
     /// Columns use the target address, as scapy's do. Where a TTL has several replies, the
     /// first reply in time is shown, preferring one that came before the timeout.
+    ///
+    /// Beyond scapy, for a multipath trace (`--mda`): a cell lists every interface of its TTL
+    /// with the number of flows that reached it (`10.0.1.1 11 ×3, 10.0.1.2 11 ×8`), and a line
+    /// under the table per diamond (`<> ADDR:tcpPORT diamond TTL 1 A → TTL 4 B, 2 wide, 6
+    /// links`).
     ///
     /// Beyond scapy: a cell where a middlebox's rewrite first shows ends in ` *`, and a line
     /// under the table per middlebox says what it changed (`* ADDR:tcpPORT middlebox before
@@ -49,11 +56,25 @@ impl TraceReport {
         let mut cells: BTreeMap<(String, u8), String> = BTreeMap::new();
         for trace in &self.traces {
             let col = format!("{}:tcp{}", trace.addr, trace.port);
+            let mda = multipath::is_multipath(trace);
             for hop in &trace.hops {
                 let Some(reply) = shown_reply(&hop.replies) else {
                     continue;
                 };
                 let mut cell = format!("{:<15} {}", reply.from.to_string(), kind_label(reply));
+                if mda {
+                    // Every interface of the hop, each with the number of flows that reached it.
+                    cell = hop
+                        .addrs()
+                        .iter()
+                        .filter_map(|a| hop.replies.iter().find(|r| r.from == *a))
+                        .map(|r| {
+                            let count = multipath::flow_count(hop, r.from);
+                            format!("{} {}{count}", r.from, kind_label(r))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                }
                 if let Some(mark) = unreachable_mark(reply).filter(|m| !m.is_empty()) {
                     let _ = write!(cell, " {mark}");
                 }
@@ -89,6 +110,7 @@ impl TraceReport {
             s.push('\n');
         }
         s.push_str(&rewrite::middlebox_lines(self));
+        s.push_str(&multipath::table_lines(self));
         s
     }
 
@@ -101,7 +123,10 @@ impl TraceReport {
     /// unreachable carries traceroute's mark (`!N`, `!H`, `!P`, `!X`...; a port unreachable says
     /// so in words), and the MPLS label stacks quoted at a hop follow its line, one
     /// `[MPLS: Lbl 24000 Exp 0 S 1 TTL 1]` per entry; under a TTL where a middlebox's rewrite
-    /// first shows, a line `* middlebox before TTL 3: mss 1460→1300` per middlebox. Then for each
+    /// first shows, a line `* middlebox before TTL 3: mss 1460→1300` per middlebox. A multipath
+    /// trace's addresses carry their flow counts (`10.0.1.1 ×3`), and its hops are followed by
+    /// a `multipath:` line (interfaces, links, diamonds) and a `<> diamond ...` line per
+    /// diamond. Then for each
     /// port of each failed target, `TARGET port PORT: not traced, REASON`, and last, when the
     /// report has them, the engine's counters (probes sent, replies, and the packets dropped as
     /// unmatched, late or rewritten).
@@ -207,7 +232,7 @@ fn summarize(s: &mut String, trace: &Trace, live: bool) {
         let mut addrs: Vec<String> = hop
             .addrs()
             .iter()
-            .map(|a| host_label(trace, *a, &hop.replies))
+            .map(|a| host_label(trace, *a, &hop.replies) + &multipath::flow_count(hop, *a))
             .collect();
         if addrs.is_empty() {
             addrs.push("???".into());
@@ -239,6 +264,7 @@ fn summarize(s: &mut String, trace: &Trace, live: bool) {
         }
         s.push_str(&rewrite::summary_lines(trace, hop.ttl));
     }
+    s.push_str(&multipath::summary_lines(trace));
 }
 
 fn host_label(trace: &Trace, addr: IpAddr, replies: &[Reply]) -> String {
@@ -307,6 +333,8 @@ mod tests {
             stop_reason: StopReason::Reached,
             hops,
             middleboxes: vec![],
+            links: vec![],
+            diamonds: vec![],
             source: None,
         };
         let sa = |a: &str| {
@@ -419,6 +447,8 @@ mod tests {
                 Hop::new(2, vec![unreach("10.0.0.2", 13)]),
             ],
             middleboxes: vec![],
+            links: vec![],
+            diamonds: vec![],
             source: None,
         }];
         let mut v6 = report();
@@ -430,6 +460,8 @@ mod tests {
             stop_reason: StopReason::Unreachable,
             hops: vec![Hop::new(1, vec![unreach("2001:db8::1", 3)])],
             middleboxes: vec![],
+            links: vec![],
+            diamonds: vec![],
             source: None,
         }];
         let table = r.scapy_table();
@@ -488,5 +520,50 @@ mod tests {
             s.contains("  1. 10.0.0.1                                  25.0%     4     3     1.000     2.000     3.000     1.000     1.500"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn a_multipath_trace_shows_every_interface_and_its_diamonds() {
+        let flow = |a: &str, f: u16| {
+            let mut r = te(a);
+            r.flow = Some(f);
+            r
+        };
+        let mut r = report();
+        r.traces.truncate(1);
+        let t = &mut r.traces[0];
+        t.hops = vec![
+            Hop::new(1, vec![flow("10.0.0.1", 1), flow("10.0.0.1", 2)]),
+            Hop::new(
+                2,
+                vec![
+                    flow("10.0.1.1", 1),
+                    flow("10.0.1.2", 2),
+                    flow("10.0.1.2", 3),
+                ],
+            ),
+            Hop::new(3, vec![flow("10.0.2.1", 1), flow("10.0.2.1", 2)]),
+        ];
+        let ip = |a: &str| a.parse().unwrap();
+        t.links = vec![
+            crate::Link::new(1, ip("10.0.0.1"), ip("10.0.1.1")),
+            crate::Link::new(1, ip("10.0.0.1"), ip("10.0.1.2")),
+        ];
+        t.diamonds = t.find_diamonds();
+        let table = r.scapy_table();
+        assert!(table.contains("10.0.1.1 11 ×1, 10.0.1.2 11 ×2"), "{table}");
+        assert!(
+            table.contains(
+                "<> 192.0.2.1:tcp80 diamond TTL 1 10.0.0.1 → TTL 3 10.0.2.1, 2 wide, 2 links"
+            ),
+            "{table}"
+        );
+        let s = r.summary();
+        assert!(s.contains("  2. 10.0.1.1 ×1 10.0.1.2 ×2"), "{s}");
+        assert!(
+            s.contains("multipath: 4 interfaces, 2 links, 1 diamonds"),
+            "{s}"
+        );
+        assert!(s.contains("     <> diamond TTL 1 10.0.0.1 → TTL 3"), "{s}");
     }
 }

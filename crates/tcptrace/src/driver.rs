@@ -264,16 +264,12 @@ pub fn trace_observed(config: &TraceConfig, observer: &mut impl Observer) -> Res
                         flow: planned.len(),
                         reason: reason.clone(),
                     });
-                    planned.push(Some(Trace {
-                        target: target.to_owned(),
-                        addr: dst,
+                    planned.push(Some(Trace::new(
+                        target.to_owned(),
+                        dst,
                         port,
-                        reached: false,
-                        stop_reason: reason.clone(),
-                        hops: Vec::new(),
-                        middleboxes: Vec::new(),
-                        source: None,
-                    }));
+                        reason.clone(),
+                    )));
                 }
             }
             Plan::Failed(target) => {
@@ -343,7 +339,7 @@ fn run(
     let v4 = flows.iter().any(|f| f.dst.is_ipv4());
     let v6 = flows.iter().any(|f| f.dst.is_ipv6());
     let mut sockets = RawSockets::open(v4, v6)?;
-    let mut engine = Engine::new(config, flows, run_key())?;
+    let mut engine = Engine::new(config, flows, config.key.unwrap_or_else(run_key))?;
     // A deadline too far away to represent is no deadline.
     let deadline = Instant::now().checked_add(config.deadline());
     let mut buf = Vec::with_capacity(64);

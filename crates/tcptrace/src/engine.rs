@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::config::{MAX_ATTEMPTS, TraceConfig};
 use crate::error::ConfigError;
-use crate::model::{EngineStats, FailedTarget, Hop, HopStats, Reply, ReplyKind, StopReason, Trace};
+use crate::mda::{End, Planner};
+use crate::model::{
+    EngineStats, FailedTarget, Hop, HopStats, Link, Reply, ReplyKind, StopReason, Trace,
+};
 use crate::rewrite::{Rewrite, SentProbe, compare_answer, compare_quote};
 use crate::wire::{
     Ipv4Repr, Ipv6Repr, ParsedReply, ReplyBody, TcpFlags, TcpRepr, parse_reply,
@@ -124,6 +127,8 @@ struct Send {
     expired: bool,
     /// The RTT of an answer that came in time, in milliseconds.
     rtt_ms: Option<f64>,
+    /// The probe's flow number under multipath discovery (0 otherwise).
+    mda_flow: u16,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -164,6 +169,8 @@ struct FlowState {
     slots: Vec<Slot>,
     replies: Vec<Vec<Reply>>,
     rounds: FlowRounds,
+    /// The multipath planner, under multipath discovery.
+    mda: Option<Planner>,
 }
 
 /// Where a flow is in its rounds ([`TraceConfig::rounds`]).
@@ -206,7 +213,9 @@ struct FlowRounds {
 /// ID or other fields differ from the probe's is matched all the same and carries the
 /// differences ([`Reply::rewrites`], counted in [`Stats::rewritten`]). The 5-tuple is constant
 /// per flow (Paris traceroute), and so is the IPv6 flow label, so that ECMP keeps a flow on one
-/// path.
+/// path. Under multipath discovery ([`TraceConfig::mda`]) each trace's planner picks a flow
+/// number per probe instead, which the engine turns into the probe's source port (and IPv6
+/// flow label); the probe's identity still names it, so matching is unchanged.
 #[derive(Debug)]
 pub struct Engine {
     flows: Vec<FlowState>,
@@ -266,12 +275,37 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The TCP source port of flow number `m` of a trace whose own port is `base` (both in
+/// 32768..=65535): consecutive ports, so that a trace's flows never repeat a port.
+fn mda_sport(base: u16, m: u16) -> u16 {
+    32_768 + ((u32::from(base - 32_768) + u32::from(m)) % 32_768) as u16
+}
+
+/// The IPv6 flow label of flow number `m` of a trace whose own label is `base`.
+fn mda_label(base: u32, m: u16) -> u32 {
+    (base ^ (mix(u64::from(m)) as u32)) & 0xf_ffff
+}
+
 fn round(r: u16, k: u32) -> u16 {
     let x = (u32::from(r) ^ k).wrapping_mul(0x9e37_79b1);
     ((x >> 16) ^ x) as u16
 }
 
 impl FlowState {
+    /// Records where a reply from `from` at `ttl` shows the path ending: (the destination
+    /// answered, an unreachable came back).
+    fn note_end(&mut self, ttl: u8, from: IpAddr, kind: ReplyKind) -> (bool, bool) {
+        let reached = from == self.flow.dst && kind.is_final();
+        let unreachable = matches!(kind, ReplyKind::Unreachable(_));
+        if reached {
+            self.reached_ttl = Some(self.reached_ttl.map_or(ttl, |r| r.min(ttl)));
+        }
+        if unreachable {
+            self.unreachable_ttl = Some(self.unreachable_ttl.map_or(ttl, |r| r.min(ttl)));
+        }
+        (reached, unreachable)
+    }
+
     /// Past the search for the path: finished, or in its later rounds.
     fn settled(&self) -> bool {
         self.done.is_some() || self.rounds.discovered.is_some()
@@ -323,6 +357,14 @@ impl Engine {
                 slots: vec![Slot::default(); nttl],
                 replies: vec![Vec::new(); nttl],
                 rounds: FlowRounds::default(),
+                mda: config.mda.map(|c| {
+                    Planner::new(
+                        config.min_ttl,
+                        config.max_ttl,
+                        config.gap_limit,
+                        f64::from(c) / 100.0,
+                    )
+                }),
                 flow,
             });
         }
@@ -446,9 +488,36 @@ impl Engine {
     /// options of a Linux SYN (MSS, SACK permitted, timestamps with the sequence number as
     /// `TSval`, window scale), so that a middlebox that rewrites or strips options shows it.
     fn sent_probe(&self, f: usize, ttl_idx: usize, attempt: usize, seq: u32) -> SentProbe {
+        let mda_flow = self.flows[f].slots[ttl_idx]
+            .sends
+            .get(attempt)
+            .map_or(0, |s| s.mda_flow);
+        self.probe_of(f, ttl_idx, attempt, seq, mda_flow)
+    }
+
+    /// The TCP source port and IPv6 flow label of a flow's probes of flow number `m`.
+    fn flow_id(&self, f: usize, m: u16) -> (u16, u32) {
+        let st = &self.flows[f];
+        if st.mda.is_some() {
+            (mda_sport(st.sport, m), mda_label(st.label, m))
+        } else {
+            (st.sport, st.label)
+        }
+    }
+
+    /// [`Engine::sent_probe`] of a probe of flow number `mda_flow`, sent or about to be.
+    fn probe_of(
+        &self,
+        f: usize,
+        ttl_idx: usize,
+        attempt: usize,
+        seq: u32,
+        mda_flow: u16,
+    ) -> SentProbe {
         let st = &self.flows[f];
         let v4 = st.flow.dst.is_ipv4();
-        let mut tcp = TcpRepr::new(st.sport, st.flow.port, TcpFlags::SYN);
+        let (sport, _) = self.flow_id(f, mda_flow);
+        let mut tcp = TcpRepr::new(sport, st.flow.port, TcpFlags::SYN);
         tcp.seq_number = seq;
         tcp.window = PROBE_WINDOW;
         tcp.mss = Some(if v4 { PROBE_MSS_V4 } else { PROBE_MSS_V6 });
@@ -507,21 +576,38 @@ impl Engine {
         }
     }
 
-    fn next_probe(&mut self) -> Option<(usize, u8)> {
+    /// The next (flow, TTL, MDA flow number) to probe.
+    fn next_probe(&mut self) -> Option<(usize, u8, u16)> {
         while let Some((f, ttl)) = self.retries.pop_front() {
             let st = &self.flows[f as usize];
             let slot = &st.slots[usize::from(ttl - self.min_ttl)];
             if !st.settled() && !slot.answered && !slot.cancelled && !slot.resolved {
-                return Some((f as usize, ttl));
+                return Some((f as usize, ttl, 0));
             }
         }
         while let Some((f, ttl)) = self.round_probes.pop_front() {
             if self.flows[f as usize].done.is_none() {
-                return Some((f as usize, ttl));
+                return Some((f as usize, ttl, 0));
             }
         }
         while let Some(f) = self.ready.pop_front() {
             let f = f as usize;
+            if self.flows[f].mda.is_some() {
+                let st = &mut self.flows[f];
+                st.in_ready = false;
+                let next = match (&st.done, st.mda.as_mut()) {
+                    (None, Some(p)) => p.poll_probe(),
+                    _ => None,
+                };
+                if let Some((ttl, m)) = next {
+                    // Flows take turns, one probe each.
+                    st.in_ready = true;
+                    st.next_ttl = st.next_ttl.max(u16::from(ttl) + 1);
+                    self.ready.push_back(f as u32);
+                    return Some((f, ttl, m));
+                }
+                continue;
+            }
             let cap = self.cap(&self.flows[f]);
             let st = &mut self.flows[f];
             st.in_ready = false;
@@ -534,7 +620,7 @@ impl Engine {
                 st.in_ready = true;
                 self.ready.push_back(f as u32);
             }
-            return Some((f, ttl));
+            return Some((f, ttl, 0));
         }
         None
     }
@@ -550,12 +636,12 @@ impl Engine {
             return None;
         }
         self.start_due_rounds(now);
-        let (f, ttl) = self.next_probe()?;
+        let (f, ttl, mda_flow) = self.next_probe()?;
         let ttl_idx = usize::from(ttl - self.min_ttl);
         let attempt = self.flows[f].slots[ttl_idx].sends.len() as u8;
         let id = self.probe_id(f, ttl, attempt);
         let seq = self.permute(id);
-        let probe = self.sent_probe(f, ttl_idx, usize::from(attempt), seq);
+        let probe = self.probe_of(f, ttl_idx, usize::from(attempt), seq, mda_flow);
         let (tcp, src, dst) = (probe.tcp, probe.src, probe.dst);
         let l4_offset = match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -581,7 +667,7 @@ impl Engine {
                     next_header: proto::TCP,
                     hop_limit: ttl,
                     traffic_class: probe.tos,
-                    flow_label: self.flows[f].label,
+                    flow_label: self.flow_id(f, mda_flow).1,
                     payload_len: tcp.header_len(),
                 };
                 buf.clear();
@@ -606,6 +692,7 @@ impl Engine {
             answered: false,
             expired: false,
             rtt_ms: None,
+            mda_flow,
         });
         slot.answers_at_send = answers;
         self.timeouts
@@ -678,6 +765,12 @@ impl Engine {
             }
             send.expired = true;
             self.in_flight -= 1;
+            let mda_flow = send.mda_flow;
+            if let Some(p) = st.mda.as_mut() {
+                p.handle_loss(ttl, mda_flow);
+                self.mda_progress(f);
+                continue;
+            }
             if self.rounds > 1 && attempt > 0 {
                 self.round_probe_resolved(f);
                 continue;
@@ -810,6 +903,7 @@ impl Engine {
         let st = &mut self.flows[f];
         let slot = &mut st.slots[ttl_idx];
         let send = &mut slot.sends[attempt];
+        let mda_flow = send.mda_flow;
         if send.answered {
             self.stats.duplicates += 1;
             return Disposition::Duplicate;
@@ -844,6 +938,9 @@ impl Engine {
         }
         reply.rewrites = detail.rewrites;
         reply.quoted_tcp = detail.quoted_tcp;
+        if st.mda.is_some() {
+            reply.flow = Some(mda_sport(st.sport, mda_flow));
+        }
         st.replies[ttl_idx].push(reply.clone());
         self.events.push_back(Event::Reply {
             flow: f,
@@ -859,6 +956,14 @@ impl Engine {
             slot.resolved = true;
             self.answers += 1;
         }
+        if st.mda.is_some() {
+            self.mda_answer(f, ttl, mda_flow, from, kind);
+            return if late {
+                Disposition::Late
+            } else {
+                Disposition::Matched
+            };
+        }
         if st.settled() {
             if round_probe {
                 self.round_probe_resolved(f);
@@ -870,14 +975,7 @@ impl Engine {
             };
         }
         st.highest_answered = Some(st.highest_answered.map_or(ttl, |h| h.max(ttl)));
-        let reached = from == st.flow.dst && kind.is_final();
-        let unreachable = matches!(kind, ReplyKind::Unreachable(_));
-        if reached {
-            st.reached_ttl = Some(st.reached_ttl.map_or(ttl, |r| r.min(ttl)));
-        }
-        if unreachable {
-            st.unreachable_ttl = Some(st.unreachable_ttl.map_or(ttl, |r| r.min(ttl)));
-        }
+        let (reached, unreachable) = st.note_end(ttl, from, kind);
         // The path ends where the destination answers or an unreachable comes back (from the
         // destination or a router: nothing beyond it gets through).
         if (reached || unreachable) && !self.all_ttls && ttl < st.stop_ttl {
@@ -890,6 +988,50 @@ impl Engine {
             Disposition::Late
         } else {
             Disposition::Matched
+        }
+    }
+
+    /// A multipath probe (flow number `m`) was answered by `from` with `kind`.
+    fn mda_answer(&mut self, f: usize, ttl: u8, m: u16, from: IpAddr, kind: ReplyKind) {
+        let st = &mut self.flows[f];
+        let (reached, unreachable) = st.note_end(ttl, from, kind);
+        if st.done.is_none()
+            && let Some(p) = st.mda.as_mut()
+        {
+            p.handle_answer(ttl, m, from, reached || unreachable);
+        }
+        self.mda_progress(f);
+    }
+
+    /// After a multipath probe's fate: ends the flow when its planner has, or puts it back in
+    /// turn when the planner has probes to send.
+    fn mda_progress(&mut self, f: usize) {
+        let st = &mut self.flows[f];
+        let Some(p) = &st.mda else { return };
+        if st.done.is_some() {
+            return;
+        }
+        match p.end() {
+            Some(end) => {
+                st.stop_ttl = p.last_ttl();
+                let reason = match end {
+                    End::Final if st.reached_ttl.is_none() && st.unreachable_ttl.is_some() => {
+                        StopReason::Unreachable
+                    }
+                    End::Final => StopReason::Reached,
+                    End::GapLimit => {
+                        st.gap_stopped = true;
+                        StopReason::GapLimit
+                    }
+                    End::MaxTtl => StopReason::MaxTtl,
+                };
+                self.finish(f, reason);
+            }
+            None if !st.in_ready => {
+                st.in_ready = true;
+                self.ready.push_back(f as u32);
+            }
+            None => {}
         }
     }
 
@@ -1088,9 +1230,17 @@ impl Engine {
                     stop_reason: st.done.clone().unwrap_or(StopReason::Deadline),
                     hops,
                     middleboxes: Vec::new(),
+                    links: st.mda.as_ref().map_or_else(Vec::new, |p| {
+                        p.links()
+                            .into_iter()
+                            .map(|(t, a, b)| Link::new(t, a, b))
+                            .collect()
+                    }),
+                    diamonds: Vec::new(),
                     source: None,
                 };
                 trace.middleboxes = trace.locate_middleboxes();
+                trace.diamonds = trace.find_diamonds();
                 trace
             })
             .collect()

@@ -135,6 +135,12 @@ pub enum ConfigError {
     /// Rounds were combined with retries, which would hide the loss the rounds measure.
     #[error("rounds cannot be combined with retries: an unanswered probe of a round is a loss")]
     RoundsWithRetry,
+    /// The confidence of multipath discovery is outside 50..=99 percent.
+    #[error("MDA confidence {0}% is outside 50-99")]
+    ConfidenceRange(u8),
+    /// Multipath discovery was combined with rounds.
+    #[error("multipath discovery (--mda) cannot be combined with rounds")]
+    MdaWithRounds,
     /// The plan is too large (targets × ports × TTLs × attempts).
     #[error("{0} (target, port, TTL) slots is too many for one run (at most 1048576)")]
     TooManyProbes(u64),

@@ -6,6 +6,7 @@ mod display;
 mod driver;
 mod engine;
 mod error;
+mod mda;
 mod model;
 mod rdns;
 mod rewrite;
@@ -20,8 +21,8 @@ pub use driver::{Observer, Progress, plan_flows, resolve, trace, trace_observed,
 pub use engine::{Disposition, Engine, Event, Flow, Stats, Transmit};
 pub use error::{ConfigError, Error, Result};
 pub use model::{
-    EngineStats, FailedTarget, Hop, HopStats, MplsLabel, Protocol, Reply, ReplyKind, StopReason,
-    Tally, TargetError, Trace, TraceParams, TraceReport, TraceSource, Unreachable,
+    Diamond, EngineStats, FailedTarget, Hop, HopStats, Link, MplsLabel, Protocol, Reply, ReplyKind,
+    StopReason, Tally, TargetError, Trace, TraceParams, TraceReport, TraceSource, Unreachable,
 };
 pub use rdns::{RdnsOutcome, ReverseDns, parse_resolv_conf};
 pub use rewrite::{FieldValue, Middlebox, Rewrite, RewriteField};

@@ -13,11 +13,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+mod multipath;
 mod stats;
 mod unreachable;
 
 use crate::Geo;
 use crate::rewrite::{Middlebox, Rewrite};
+pub use multipath::{Diamond, Link};
 pub use stats::{EngineStats, HopStats};
 pub use unreachable::Unreachable;
 
@@ -147,6 +149,10 @@ pub struct TraceParams {
     /// with one round.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_s: Option<f64>,
+    /// The confidence of multipath discovery in percent (`--mda --confidence`), or absent
+    /// when it was off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mda_confidence: Option<u8>,
 }
 
 /// The route to one (target, port).
@@ -173,6 +179,14 @@ pub struct Trace {
     /// from JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub middleboxes: Vec<Middlebox>,
+    /// With multipath discovery (`--mda`): every link found between the interfaces of
+    /// consecutive TTLs, in TTL then address order. Absent from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    /// With multipath discovery: where load-balanced paths diverge and converge
+    /// ([`Trace::find_diamonds`]). Absent from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diamonds: Vec<Diamond>,
     /// Where the trace was measured from and how, when it was imported from another tool
     /// (a RIPE Atlas probe, scamper, mtr). Absent for opskit's own traces, which are all
     /// TCP SYN traces from the host that ran them.
@@ -198,6 +212,8 @@ impl Trace {
             stop_reason,
             hops: Vec::new(),
             middleboxes: Vec::new(),
+            links: Vec::new(),
+            diamonds: Vec::new(),
             source: None,
         }
     }
@@ -617,6 +633,11 @@ pub struct Reply {
     /// Where a geolocation database places `from`, when one was given and knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<Box<Geo>>,
+    /// With multipath discovery (`--mda`): the flow of the probe it answers, as its TCP
+    /// source port (an IPv6 probe's flow label follows it). Absent otherwise: a plain trace
+    /// keeps one flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<u16>,
 }
 
 impl Reply {
@@ -638,6 +659,7 @@ impl Reply {
             quoted_tcp: None,
             name: None,
             geo: None,
+            flow: None,
         }
     }
 
@@ -816,6 +838,7 @@ mod tests {
                             quoted_tcp: None,
                             name: None,
                             geo: None,
+                            flow: None,
                         }],
                     },
                     Hop {
@@ -835,10 +858,13 @@ mod tests {
                             quoted_tcp: None,
                             name: None,
                             geo: None,
+                            flow: None,
                         }],
                     },
                 ],
                 middleboxes: vec![],
+                links: vec![],
+                diamonds: vec![],
                 source: None,
             }],
         }

@@ -13,6 +13,11 @@ pub(crate) fn ip_addr(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// An optional address: absent, or written as [`ip_addr`] writes it.
+pub(crate) fn ip_addr_opt(g: &mut SchemaGenerator) -> Schema {
+    ip_addr(g)
+}
+
 /// A round-trip time in milliseconds, written rounded to the microsecond (3 decimals):
 /// never negative.
 pub(crate) fn rtt_ms(_: &mut SchemaGenerator) -> Schema {

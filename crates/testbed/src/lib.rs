@@ -14,6 +14,8 @@
 //! - `rrdgraph`: `rrdgraph::option_samples`, `rrdgraph::element_samples`, `rrdgraph::catalog`
 //!   and `rrdgraph::corpus`, samples of every rrdgraph option and element for table tests,
 //!   snapshots and benchmarks;
+//! - `tracelb`: `tracelb::tracelb`, scamper's multipath `tracelb` run as an oracle in a
+//!   namespace test network;
 //! - `tree`: `tree::BadTree`, a tree with every entry kind a local walk must report, and
 //!   `tree::as_nobody` to walk it unprivileged;
 //! - `stunnel`: `stunnel::Stunnel`, Debian's stunnel in front of a TCP service (the private
@@ -40,6 +42,8 @@ pub mod scapy;
 mod spawner;
 #[cfg(feature = "stunnel")]
 pub mod stunnel;
+#[cfg(feature = "tracelb")]
+pub mod tracelb;
 #[cfg(feature = "tree")]
 pub mod tree;
 

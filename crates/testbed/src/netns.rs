@@ -75,7 +75,7 @@ pub use destination::{Destination, Family, Reply};
 pub use dns::Dnsmasq;
 pub use enter::run_in_namespace;
 pub use error::{Error, Result};
-pub use fixture::web_and_hole;
+pub use fixture::{DIAMONDS, diamonds, web_and_hole};
 pub use setup::{Topology, clean_leftovers};
 pub use spec::TopologyBuilder;
 pub use truth::{ExpectedHop, GroundTruth, HopCandidate};

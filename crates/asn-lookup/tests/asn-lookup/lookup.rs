@@ -1087,6 +1087,8 @@ pub(crate) fn sample_report() -> tcptrace::TraceReport {
                 Hop::new(3, vec![reply("8.8.8.8")]),
             ],
             middleboxes: vec![],
+            links: vec![],
+            diamonds: vec![],
             source: None,
         }],
     )

@@ -43,6 +43,8 @@ fn help_lists_the_options() {
         "--rdns",
         "--dns-server",
         "--rdns-deadline",
+        "--mda",
+        "--confidence",
         "cap_net_raw+ep",
     ] {
         assert!(text.contains(opt), "--help lacks {opt}:\n{text}");
@@ -62,6 +64,8 @@ fn help_lists_the_options() {
         "[MPLS: Lbl 24000 Exp 0 S 1",
         "engine_stats",
         "progress line on",
+        "6, 11, 16, 21, 27, 33, 38, 44",
+        "`links` (`ttl`,",
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
     }
@@ -1023,4 +1027,92 @@ fn geo_db_puts_country_and_city_in_the_json_summary_and_table() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("--geo-db"), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&web));
+}
+
+#[test]
+fn mda_finds_the_diamonds_in_the_table_the_json_and_the_map() {
+    if !testbed::require_root(
+        "opskit trace mda_finds_the_diamonds_in_the_table_the_json_and_the_map",
+    ) {
+        return;
+    }
+    let net = testbed::netns::diamonds().unwrap();
+    let w3 = net.address("w3", Family::V4).unwrap().to_string();
+    let nested = net.address("nested", Family::V4).unwrap().to_string();
+    let common = ["--mda", "--probe-timeout", "0.5", "--max-ttl", "8"];
+
+    // --json: every reply has its flow, the links are the ground truth's, valid JSON.
+    let out = trace_in(
+        &net,
+        &[&[w3.as_str(), nested.as_str(), "--json"][..], &common[..]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::schema::assert_valid("trace", &doc);
+    assert_eq!(doc["params"]["mda_confidence"], 95);
+    for (i, target) in [&w3, &nested].into_iter().enumerate() {
+        let trace = &doc["traces"][i];
+        let truth = net.ground_truth(target.parse().unwrap()).unwrap();
+        let mut want: Vec<(u64, String, String)> = truth
+            .links(80)
+            .into_iter()
+            .map(|(t, a, b)| (u64::from(t), a.to_string(), b.to_string()))
+            .collect();
+        want.sort();
+        let mut got: Vec<(u64, String, String)> = trace["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["ttl"].as_u64().unwrap(),
+                    l["from"].as_str().unwrap().to_owned(),
+                    l["to"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{target}");
+        for hop in trace["hops"].as_array().unwrap() {
+            for r in hop["replies"].as_array().unwrap() {
+                assert!(r["flow"].as_u64().is_some(), "{r}");
+            }
+        }
+        assert_eq!(trace["diamonds"][0]["convergence"], target.as_str());
+    }
+
+    // The table lists every interface of a TTL and a line per diamond; the map draws links.
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("map.svg");
+    let out = trace_in(
+        &net,
+        &[
+            &[w3.as_str(), "--svg", svg.to_str().unwrap()][..],
+            &common[..],
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains(&format!("<> {w3}:tcp80 diamond TTL 1 ")),
+        "{table}"
+    );
+    assert!(table.contains(", 3 wide, "), "{table}");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+
+    // The summary says so too.
+    let out = trace_in(
+        &net,
+        &[&[w3.as_str(), "--summary"][..], &common[..]].concat(),
+    );
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(summary.contains("multipath: 8 interfaces"), "{summary}");
+
+    // Rounds and a bad confidence are refused.
+    let out = trace_in(&net, &[w3.as_str(), "--mda", "--rounds", "2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = trace_in(&net, &[w3.as_str(), "--mda", "--confidence", "100"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("outside 50-99"), "{}", stderr(&out));
 }

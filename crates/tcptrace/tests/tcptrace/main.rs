@@ -2,6 +2,8 @@
 //! types' properties, and end-to-end runs over raw sockets in testbed namespaces (root).
 mod e2e;
 mod engine;
+mod mda;
+mod mda_e2e;
 mod middlebox;
 mod oracle;
 mod props;

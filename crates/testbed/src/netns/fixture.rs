@@ -24,3 +24,74 @@ pub fn web_and_hole() -> Result<Topology> {
         .link("r1", "hole")
         .build()
 }
+
+/// The shapes of [`diamonds`]: each is a destination behind its own diamond.
+pub const DIAMONDS: &[&str] = &["w2", "w3", "w5", "w8", "nested", "uneven", "meshed"];
+
+/// Load-balanced paths for multipath discovery: from `src` through `gw`, one diamond of
+/// kernel ECMP routes (L4 hash, a hash seed per router) in front of each destination of
+/// [`DIAMONDS`], listening on port 80:
+///
+/// - `w2`, `w3`, `w5`, `w8`: `gw` splits over 2, 3, 5 or 8 routers that meet again at one;
+/// - `nested`: `gw` splits over two routers, each of which splits over two more;
+/// - `uneven`: of `gw`'s two branches one splits over three routers, the other goes on alone,
+///   so that router takes half the flows and the three a sixth each;
+/// - `meshed`: `gw`'s two branches split over two routers each, and share one of them.
+///
+/// Routers answer from the interface a probe came in on, so a router entered over several
+/// links is several interfaces of its TTL, as a real multipath trace sees it.
+///
+/// Node names: `src`, `gw`, then per shape `S`: the routers `S-a1`.., `S-b1`.. (the second
+/// level of `nested`, `uneven` and `meshed`), `S-x` where the paths meet, and the destination
+/// `S`.
+///
+/// # Errors
+///
+/// As [`TopologyBuilder::build`](super::TopologyBuilder::build).
+pub fn diamonds() -> Result<Topology> {
+    let mut b = Topology::builder()
+        .source("src")
+        .router("gw")
+        .link("src", "gw");
+    for &shape in DIAMONDS {
+        let x = format!("{shape}-x");
+        b = b
+            .router(&x)
+            .destination(shape, Destination::new().listen(80))
+            .link(&x, shape);
+        let width = match shape {
+            "w2" => Some(2),
+            "w3" => Some(3),
+            "w5" => Some(5),
+            "w8" => Some(8),
+            _ => None,
+        };
+        if let Some(w) = width {
+            for i in 1..=w {
+                let a = format!("{shape}-a{i}");
+                b = b.router(&a).link("gw", &a).link(&a, &x);
+            }
+            continue;
+        }
+        // Second-level routers (b) under each first-level one (a).
+        let tree: &[&[usize]] = match shape {
+            "nested" => &[&[1, 2], &[3, 4]],
+            "uneven" => &[&[1, 2, 3], &[4]],
+            _ => &[&[1, 2], &[2, 3]],
+        };
+        let mut declared = Vec::new();
+        for (i, under) in tree.iter().enumerate() {
+            let a = format!("{shape}-a{}", i + 1);
+            b = b.router(&a).link("gw", &a);
+            for &j in *under {
+                let r = format!("{shape}-b{j}");
+                if !declared.contains(&j) {
+                    declared.push(j);
+                    b = b.router(&r).link(&r, &x);
+                }
+                b = b.link(&a, &r);
+            }
+        }
+    }
+    b.build()
+}

@@ -128,11 +128,12 @@ impl Topology {
             .map(|n| format!("netns add {n}"))
             .collect();
         ip_batch(None, &adds, "create namespaces")?;
-        for (node, ns) in self.plan.nodes.iter().zip(&self.namespaces) {
+        for (i, (node, ns)) in self.plan.nodes.iter().zip(&self.namespaces).enumerate() {
             let limited =
                 self.plan.linux_icmp_rate_limits && matches!(node.role, Role::Router { .. });
             run_in_namespace(ns, || {
                 write_sysctls(ns, SYSCTLS)?;
+                write_hash_seed(ns, i)?;
                 if limited {
                     write_sysctls(ns, LINUX_ICMP_RATE_LIMITS)?;
                 }
@@ -527,6 +528,24 @@ fn write_sysctls(ns: &str, sysctls: &[(&str, &str)]) -> Result<()> {
             .map_err(|e| Error::io(format!("write {path} in namespace {ns}"), &e))?;
     }
     Ok(())
+}
+
+/// Gives the node its own multipath hash seed (`net.ipv4.fib_multipath_hash_seed`, which IPv6
+/// routes use too), fixed by its position in the description: routers that shared one seed
+/// would split every flow alike, so that a diamond nested in another would only ever see
+/// one branch of the inner split per outer branch. Kernels before 6.11 have no such
+/// sysctl; their namespaces keep the seed they were given.
+fn write_hash_seed(ns: &str, index: usize) -> Result<()> {
+    let path = "/proc/sys/net/ipv4/fib_multipath_hash_seed";
+    if !std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    // Odd multiples of the golden ratio: distinct, never 0 (which would mean "random").
+    let seed = (index as u32).wrapping_mul(0x9e37_79b9) | 1;
+    write_sysctls(
+        ns,
+        &[("net/ipv4/fib_multipath_hash_seed", &seed.to_string())],
+    )
 }
 
 fn address_lines(node: &PlannedNode) -> Vec<String> {

@@ -104,6 +104,31 @@ impl GroundTruth {
         true
     }
 
+    /// Every link a multipath trace to `port` must find: (TTL of `from`, `from`, `to` at the
+    /// next TTL), for each router entered from a router one TTL lower on a shortest path,
+    /// and from each router of the last TTL to the target (when it answers `port`). Links to
+    /// or from silent routers are not seen, so they are left out. Sorted.
+    pub fn links(&self, port: u16) -> Vec<(u8, IpAddr, IpAddr)> {
+        let mut out = Vec::new();
+        for pair in self.hops.windows(2) {
+            for c in pair[1].candidates.iter().filter(|c| !c.silent) {
+                for p in pair[0].candidates.iter().filter(|p| !p.silent) {
+                    if p.node == c.previous {
+                        out.push((pair[0].ttl, p.address, c.address));
+                    }
+                }
+            }
+        }
+        if let (Some(last), Some(target)) = (self.hops.last(), self.answers_from(port)) {
+            for p in last.candidates.iter().filter(|p| !p.silent) {
+                out.push((last.ttl, p.address, target));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Whether `addr` answering at `ttl` is correct for a TCP trace to `port`.
     ///
     /// Routers' answers must be a non-silent candidate of that TTL; at and past the
