@@ -247,7 +247,12 @@ fn fetch_windows() -> Vec<(Cf, i64, i64, u64)> {
     let end = i64::try_from(DEFAULT_END).unwrap_or(i64::MAX);
     let mut windows = Vec::new();
     for cf in [Cf::Average, Cf::Max] {
-        for (back, res) in [(86_400, 1), (86_400, 1800), (7 * 86_400, 1), (30 * 86_400, 7200)] {
+        for (back, res) in [
+            (86_400, 1),
+            (86_400, 1800),
+            (7 * 86_400, 1),
+            (30 * 86_400, 7200),
+        ] {
             windows.push((cf, end - back, end, res));
         }
         windows.push((cf, end - 365 * 86_400, end, 86_400));
@@ -260,7 +265,11 @@ fn same_series(a: &Series, b: &Series) -> bool {
     (a.start(), a.end(), a.step(), a.names(), a.len())
         == (b.start(), b.end(), b.step(), b.names(), b.len())
         && a.rows().zip(b.rows()).all(|((ta, va), (tb, vb))| {
-            ta == tb && va.iter().map(|v| v.to_bits()).eq(vb.iter().map(|v| v.to_bits()))
+            ta == tb
+                && va
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .eq(vb.iter().map(|v| v.to_bits()))
         })
 }
 

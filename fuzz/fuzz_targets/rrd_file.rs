@@ -15,8 +15,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let step = i64::try_from(file.step()).unwrap_or(i64::MAX);
     for cf in Cf::ALL {
-        for (back, len, res) in [(0, 0, 1), (10, 10, 1), (1000, 900, 300), (100_000, 100_000, 3600)]
-        {
+        for (back, len, res) in [
+            (0, 0, 1),
+            (10, 10, 1),
+            (1000, 900, 300),
+            (100_000, 100_000, 3600),
+        ] {
             let start = last.saturating_sub(step.saturating_mul(back));
             let end = start.saturating_add(step.saturating_mul(len));
             if let Ok(s) = file.fetch(cf, start, end, res) {

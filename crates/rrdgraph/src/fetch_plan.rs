@@ -272,7 +272,9 @@ mod tests {
         let w = wish(Cf::Average, MIN_START - 1, MIN_START, 1);
         assert!(matches!(check_wish(w, false), Err(PlanError::Window(_))));
         let w = wish(Cf::Average, MIN_START + 10, MIN_START, 1);
-        assert!(matches!(check_wish(w, false), Err(PlanError::Window(m)) if m.contains("should be less")));
+        assert!(
+            matches!(check_wish(w, false), Err(PlanError::Window(m)) if m.contains("should be less"))
+        );
         let w = wish(Cf::Average, MIN_START, MIN_START, 0);
         assert!(check_wish(w, false).is_err());
         let w = wish(Cf::Average, 1_000_000_123, 1_000_000_500, 100);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::RrdError;
 use crate::fetch_plan::{self, Plan, PlanError, Wish};
-use crate::rrd_layout::{Bad, Defs, LIVE_HEAD_LEN, Live, STAT_HEAD_LEN, StatHead};
+use crate::rrd_layout::{Bad, DEFS_AT, Defs, LIVE_HEAD_LEN, Live, STAT_HEAD_LEN, StatHead};
 use crate::series::Series;
 use crate::value::Cf;
 
@@ -140,7 +140,10 @@ impl RrdFile {
     /// # Errors
     ///
     /// As [`open`](RrdFile::open).
-    pub fn from_bytes(name: impl Into<PathBuf>, bytes: impl Into<Box<[u8]>>) -> Result<Self, RrdError> {
+    pub fn from_bytes(
+        name: impl Into<PathBuf>,
+        bytes: impl Into<Box<[u8]>>,
+    ) -> Result<Self, RrdError> {
         Self::read(name.into(), Source::Bytes(bytes.into()))
     }
 
@@ -169,7 +172,7 @@ impl RrdFile {
         // Bounded by MAX_DS and MAX_RRA, and present in the file (checked just above).
         let mut defs = vec![0u8; usize::try_from(head.defs_len()).unwrap_or(0)];
         source
-            .read_at(&mut defs, head.defs_at())
+            .read_at(&mut defs, DEFS_AT)
             .map_err(|e| io_error(&path, "reading the definitions", &e))?;
         let defs = Defs::parse(head, &defs, len).map_err(|b| bad_header(&path, b))?;
         let file = Self {
@@ -318,11 +321,15 @@ impl RrdFile {
         let archive = &self.defs.archives[plan.archive];
         let row_bytes = columns as u64 * 8;
         // Lead and runs are within the answer by construction; the bounds stay checked.
-        let mut at = usize::try_from(plan.lead).unwrap_or(usize::MAX).saturating_mul(columns);
+        let mut at = usize::try_from(plan.lead)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(columns);
         let mut piece = vec![0u8; READ_PIECE.min(cells * 8).max(8)];
         for &(ring, count) in &plan.runs {
             let mut offset = archive.data_at + ring * row_bytes;
-            let mut left = usize::try_from(count).unwrap_or(usize::MAX).saturating_mul(columns);
+            let mut left = usize::try_from(count)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(columns);
             while left > 0 {
                 let n = left.min(piece.len() / 8);
                 let buf = &mut piece[..n * 8];
@@ -361,12 +368,24 @@ mod tests {
     fn bytes_that_are_not_an_rrd_are_refused_with_the_field() {
         let err = RrdFile::from_bytes("x.rrd", b"hello".to_vec()).unwrap_err();
         assert!(
-            matches!(&err, RrdError::BadHeader { field: "length", .. }),
+            matches!(
+                &err,
+                RrdError::BadHeader {
+                    field: "length",
+                    ..
+                }
+            ),
             "{err}"
         );
         let err = RrdFile::from_bytes("x.rrd", vec![0u8; 4096]).unwrap_err();
         assert!(
-            matches!(&err, RrdError::BadHeader { field: "cookie", .. }),
+            matches!(
+                &err,
+                RrdError::BadHeader {
+                    field: "cookie",
+                    ..
+                }
+            ),
             "{err}"
         );
     }
@@ -375,7 +394,14 @@ mod tests {
     fn a_missing_file_is_an_io_error_with_the_path() {
         let err = RrdFile::open("/nonexistent/x.rrd").unwrap_err();
         assert!(
-            matches!(&err, RrdError::Io { what: "opening", kind: io::ErrorKind::NotFound, .. }),
+            matches!(
+                &err,
+                RrdError::Io {
+                    what: "opening",
+                    kind: io::ErrorKind::NotFound,
+                    ..
+                }
+            ),
             "{err}"
         );
         assert!(err.to_string().starts_with("/nonexistent/x.rrd: opening"));

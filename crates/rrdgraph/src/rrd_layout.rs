@@ -25,6 +25,8 @@ pub const MAX_DS: u64 = 10_000;
 pub const MAX_RRA: u64 = 10_000;
 
 pub(crate) const STAT_HEAD_LEN: usize = 128;
+/// Where the `ds_def`s start; they and the `rra_def`s follow back to back.
+pub(crate) const DEFS_AT: u64 = STAT_HEAD_LEN as u64;
 const DS_DEF_LEN: u64 = 120;
 const RRA_DEF_LEN: u64 = 120;
 pub(crate) const LIVE_HEAD_LEN: usize = 16;
@@ -138,18 +140,13 @@ impl StatHead {
         })
     }
 
-    /// Where the `ds_def`s start; they and the `rra_def`s follow back to back.
-    pub(crate) fn defs_at(self) -> u64 {
-        STAT_HEAD_LEN as u64
-    }
-
     /// Bytes of the `ds_def`s and `rra_def`s (at most 2.4 MB, by [`MAX_DS`] and [`MAX_RRA`]).
     pub(crate) fn defs_len(self) -> u64 {
         self.ds_cnt * DS_DEF_LEN + self.rra_cnt * RRA_DEF_LEN
     }
 
     pub(crate) fn live_at(self) -> u64 {
-        self.defs_at() + self.defs_len()
+        DEFS_AT + self.defs_len()
     }
 
     pub(crate) fn rra_ptr_at(self) -> u64 {

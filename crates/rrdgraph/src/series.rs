@@ -22,7 +22,13 @@ pub struct Series {
 
 impl Series {
     /// A table from its parts; `values` is row-major, `names.len()` values per row.
-    pub(crate) fn new(start: i64, end: i64, step: u64, names: Vec<String>, values: Vec<f64>) -> Self {
+    pub(crate) fn new(
+        start: i64,
+        end: i64,
+        step: u64,
+        names: Vec<String>,
+        values: Vec<f64>,
+    ) -> Self {
         Self {
             start,
             end,

@@ -156,7 +156,7 @@ pub(crate) fn lastupdate(a: Read) -> Result<String, RrdError> {
 
 pub(crate) fn fetch(a: Fetch) -> Result<String, RrdError> {
     if a.pure {
-        return pure_fetch(a);
+        return pure_fetch(&a);
     }
     let mut req = FetchRequest::new(a.cf.parse::<Cf>()?);
     if let Some(s) = a.start {
@@ -176,7 +176,7 @@ pub(crate) fn fetch(a: Fetch) -> Result<String, RrdError> {
 }
 
 /// `fetch --pure`: the same answer from [`rrdgraph::RrdFile`], without librrd.
-fn pure_fetch(a: Fetch) -> Result<String, RrdError> {
+fn pure_fetch(a: &Fetch) -> Result<String, RrdError> {
     if a.daemon.address().is_some() {
         return Err(RrdError::Invalid {
             what: "--pure",

@@ -3,8 +3,7 @@
 //! where librrd has UNKN), across step boundaries, ring wraps and archive switches.
 #![expect(
     clippy::cast_precision_loss,
-    clippy::cast_possible_wrap,
-    reason = "test values and times stay far below 2^52 and 2^63"
+    reason = "test values stay far below 2^52"
 )]
 
 use std::path::Path;
@@ -27,15 +26,25 @@ fn compare(path: &Path, cf: Cf, start: i64, end: i64, resolution: u64) -> Result
     match (theirs, ours) {
         (Ok(t), Ok(o)) => same_series(&t, &o).map_err(|e| format!("{what}: {e}")),
         (Err(t), Err(o)) => same_refusal(&t, &o).map_err(|e| format!("{what}: {e}")),
-        (Ok(t), Err(o)) => Err(format!("{what}: librrd answered {} rows, we refused: {o}", t.len())),
-        (Err(t), Ok(o)) => Err(format!("{what}: librrd refused ({t}), we answered {} rows", o.len())),
+        (Ok(t), Err(o)) => Err(format!(
+            "{what}: librrd answered {} rows, we refused: {o}",
+            t.len()
+        )),
+        (Err(t), Ok(o)) => Err(format!(
+            "{what}: librrd refused ({t}), we answered {} rows",
+            o.len()
+        )),
     }
 }
 
 fn same_series(theirs: &Series, ours: &Series) -> Result<(), String> {
     let shape = |s: &Series| (s.start(), s.end(), s.step(), s.names().to_vec(), s.len());
     if shape(theirs) != shape(ours) {
-        return Err(format!("shape: librrd {:?}, ours {:?}", shape(theirs), shape(ours)));
+        return Err(format!(
+            "shape: librrd {:?}, ours {:?}",
+            shape(theirs),
+            shape(ours)
+        ));
     }
     for ((tt, tv), (ot, ov)) in theirs.rows().zip(ours.rows()) {
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -100,7 +109,11 @@ fn busy_rrd(dir: &Path) -> (std::path::PathBuf, i64) {
         t += if i % 97 == 0 { 400 } else { 45 + (i * 7) % 31 };
         bytes += ((i * 13) % 1000) as f64;
         delta += ((i * 5) % 17) as f64 - 8.0;
-        let temp = if i % 41 == 0 { None } else { Some(20.0 + (i % 50) as f64 / 3.0) };
+        let temp = if i % 41 == 0 {
+            None
+        } else {
+            Some(20.0 + (i % 50) as f64 / 3.0)
+        };
         updates.push(Update::with_unknowns(t, [temp, Some(bytes), Some(delta)]));
     }
     rrd.update(&updates).unwrap();
@@ -114,7 +127,9 @@ fn windows_over_a_busy_rrd_match_librrd() {
     let resolutions = [1, 30, 60, 250, 300, 301, 1800, 3600, 7200, 86_400];
     let mut checked = 0;
     for cf in Cf::ALL {
-        for back in [0, 59, 60, 61, 1800, 7140, 7200, 7260, 30_000, 172_800, 500_000, 1_000_000] {
+        for back in [
+            0, 59, 60, 61, 1800, 7140, 7200, 7260, 30_000, 172_800, 500_000, 1_000_000,
+        ] {
             for len in [0, 1, 60, 299, 300, 3600, 86_400] {
                 for &res in &resolutions {
                     let start = last - back;
@@ -125,7 +140,12 @@ fn windows_over_a_busy_rrd_match_librrd() {
         }
     }
     // Windows after the last update and long before the file's start.
-    for (start, end) in [(last + 10, last + 1000), (last + 100_000, last + 200_000), (T0 - 1_000_000, T0 - 500_000), (T0 - 200_000, last + 50_000)] {
+    for (start, end) in [
+        (last + 10, last + 1000),
+        (last + 100_000, last + 200_000),
+        (T0 - 1_000_000, T0 - 500_000),
+        (T0 - 200_000, last + 50_000),
+    ] {
         for &res in &resolutions {
             assert_same(&path, Cf::Average, start, end, res);
             checked += 1;
@@ -176,13 +196,26 @@ fn a_window_past_the_values_budget_is_refused_before_allocating() {
     // 1980 to now at one second: over a billion rows.
     let err = file.fetch(Cf::Average, 315_360_000, T0, 1).unwrap_err();
     assert!(
-        matches!(err, RrdError::FetchTooLarge { columns: 1, max: rrdgraph::MAX_FETCH_VALUES, .. }),
+        matches!(
+            err,
+            RrdError::FetchTooLarge {
+                columns: 1,
+                max: rrdgraph::MAX_FETCH_VALUES,
+                ..
+            }
+        ),
         "{err}"
     );
     // At the budget's edge the answer is whole.
     let rows = i64::try_from(rrdgraph::MAX_FETCH_VALUES).unwrap();
-    assert_eq!(file.fetch(Cf::Average, T0 - rows, T0 - 1, 1).unwrap().len(), rrdgraph::MAX_FETCH_VALUES);
-    assert!(matches!(file.fetch(Cf::Average, T0 - rows - 1, T0 - 1, 1), Err(RrdError::FetchTooLarge { .. })));
+    assert_eq!(
+        file.fetch(Cf::Average, T0 - rows, T0 - 1, 1).unwrap().len(),
+        rrdgraph::MAX_FETCH_VALUES
+    );
+    assert!(matches!(
+        file.fetch(Cf::Average, T0 - rows - 1, T0 - 1, 1),
+        Err(RrdError::FetchTooLarge { .. })
+    ));
 }
 
 #[test]
@@ -211,7 +244,14 @@ fn the_recipe_traffic_rrd_matches_librrd() {
     let rrd = TrafficRrd::create().unwrap();
     let end = i64::try_from(DEFAULT_END).unwrap();
     for cf in [Cf::Average, Cf::Max, Cf::Min, Cf::Last] {
-        for (back, res) in [(86_400, 1), (86_400, 300), (7 * 86_400, 1800), (30 * 86_400, 7200), (400 * 86_400, 86_400), (3600, 86_400)] {
+        for (back, res) in [
+            (86_400, 1),
+            (86_400, 300),
+            (7 * 86_400, 1800),
+            (30 * 86_400, 7200),
+            (400 * 86_400, 86_400),
+            (3600, 86_400),
+        ] {
             assert_same(rrd.path(), cf, end - back, end, res);
         }
     }
@@ -240,7 +280,11 @@ fn holt_winters_archives_and_format_versions_match_librrd() {
         let path = dir.path().join(name);
         let rrd = Rrd::new(&path);
         let noisy = f64::from(u8::from(matches!(ds, DsType::Gauge)));
-        let predict = if version == b"0004" { "MHWPREDICT" } else { "HWPREDICT" };
+        let predict = if version == b"0004" {
+            "MHWPREDICT"
+        } else {
+            "HWPREDICT"
+        };
         rrd.create(
             &CreateSpec::new()
                 .step(300)
@@ -251,7 +295,12 @@ fn holt_winters_archives_and_format_versions_match_librrd() {
         )
         .unwrap();
         let updates: Vec<_> = (1..=150_i64)
-            .map(|i| Update::at(T0 + 300 * i, [((i * 37) % 100) as f64 * noisy + (i * 100) as f64]))
+            .map(|i| {
+                Update::at(
+                    T0 + 300 * i,
+                    [((i * 37) % 100) as f64 * noisy + (i * 100) as f64],
+                )
+            })
             .collect();
         rrd.update(&updates).unwrap();
         let bytes = std::fs::read(&path).unwrap();
@@ -274,11 +323,18 @@ fn one_open_file_follows_updates_and_serves_threads() {
     assert_eq!(file.ds_names(), ["temp", "bytes", "delta"]);
     assert_eq!(file.step(), 60);
     Rrd::new(&path)
-        .update(&[Update::at(last + 60, [1.0, 3e9, 5.0]), Update::at(last + 120, [2.0, 3e9, 6.0])])
+        .update(&[
+            Update::at(last + 60, [1.0, 3e9, 5.0]),
+            Update::at(last + 120, [2.0, 3e9, 6.0]),
+        ])
         .unwrap();
     assert_eq!(file.last_update().unwrap(), last + 120);
     let theirs = Rrd::new(&path)
-        .fetch(&FetchRequest::new(Cf::Average).start(last - 3600).end(last + 120))
+        .fetch(
+            &FetchRequest::new(Cf::Average)
+                .start(last - 3600)
+                .end(last + 120),
+        )
         .unwrap();
     std::thread::scope(|s| {
         for _ in 0..4 {
@@ -330,8 +386,19 @@ fn corrupt_files_are_refused_with_the_field_and_never_read_past_their_end() {
         .set_len(u64::try_from(good.len() - 8).unwrap())
         .unwrap();
     let last = file.last_update().unwrap();
-    let err = file.fetch(Cf::Average, last - 200 * 3600, last, 3600).unwrap_err();
-    assert!(matches!(err, RrdError::Io { what: "reading rows", .. }), "{err}");
+    let err = file
+        .fetch(Cf::Average, last - 200 * 3600, last, 3600)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RrdError::Io {
+                what: "reading rows",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 /// A random RRD definition: step, data sources, archives.
@@ -361,7 +428,10 @@ fn layout() -> impl Strategy<Value = Layout> {
 
 /// Updates as (gap in steps ×10, value or UNKN): gaps past the heartbeat make UNKN rows.
 fn updates() -> impl Strategy<Value = Vec<(u64, Option<u32>)>> {
-    proptest::collection::vec((1_u64..=35, proptest::option::weighted(0.9, 0_u32..1000)), 0..150)
+    proptest::collection::vec(
+        (1_u64..=35, proptest::option::weighted(0.9, 0_u32..1000)),
+        0..150,
+    )
 }
 
 /// Fetch windows relative to the last update, in steps: (start back, length, resolution, CF);
@@ -396,22 +466,21 @@ fn write_random_rrd(path: &Path, l: &Layout, ups: &[(u64, Option<u32>)], t0: i64
     for &(gap, v) in ups {
         // Tenths of a step: updates fall inside steps and on their boundaries.
         t += (step * i64::try_from(gap).unwrap() + 9) / 10;
-        let values: Vec<Option<f64>> = l
-            .ds
-            .iter()
-            .zip(total.iter_mut())
-            .map(|(kind, sum)| {
-                let v = f64::from(v?);
-                Some(match kind {
-                    // Counters only grow here; a counter that falls is a wrap, another test.
-                    DsType::Counter | DsType::DCounter => {
-                        *sum += v;
-                        *sum
-                    }
-                    _ => v,
+        let values: Vec<Option<f64>> =
+            l.ds.iter()
+                .zip(total.iter_mut())
+                .map(|(kind, sum)| {
+                    let v = f64::from(v?);
+                    Some(match kind {
+                        // Counters only grow here; a counter that falls is a wrap, another test.
+                        DsType::Counter | DsType::DCounter => {
+                            *sum += v;
+                            *sum
+                        }
+                        _ => v,
+                    })
                 })
-            })
-            .collect();
+                .collect();
         batch.push(Update::with_unknowns(t, values));
     }
     if !batch.is_empty() {
