@@ -385,7 +385,8 @@ fn two_threads(
                 .collect();
             workers
                 .into_iter()
-                .filter(|w| !matches!(w.join(), Ok(true)))
+                .map(std::thread::ScopedJoinHandle::join)
+                .filter(|r| !matches!(r, Ok(true)))
                 .count()
         });
         *slot = t.elapsed();
