@@ -4,18 +4,23 @@
 //!    process per graph vs Python's in-process `rrdtool.graphv` (pip package `rrdtool`);
 //! 2. the batch renderer with 2 worker processes vs single-threaded in-process renders;
 //! 3. parse + validate + emit of a corpus of graph definitions vs one render (the spec
-//!    overhead, as a percentage of a render).
+//!    overhead, as a percentage of a render);
+//! 4. the pure-Rust fetch ([`rrdgraph::RrdFile`]) vs librrd's fetch on the same RRD and windows,
+//!    on 1 thread and on 2 (librrd behind its process-wide lock), answers checked equal first.
 //!
 //! Prints a Markdown section and writes it to `target/bench/rrdgraph.md` (or the directory in
-//! `OPSKIT_BENCH_DIR`). `RRDGRAPH_BENCH_RENDERS` overrides the 500 renders;
-//! `RRDGRAPH_BENCH_PARTS=batch` measures only the batch renderer (printed, not written).
+//! `OPSKIT_BENCH_DIR`). `RRDGRAPH_BENCH_RENDERS` overrides the 500 renders and
+//! `RRDGRAPH_BENCH_FETCHES` the 4000 fetches; `RRDGRAPH_BENCH_PARTS=batch` measures only the
+//! batch renderer and `RRDGRAPH_BENCH_PARTS=fetch` only the fetches (printed, not written).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use opskit::rrdgraph::{self, BatchRenderer, GraphSpec, TRAFFIC_RECIPE_ARGS};
+use opskit::rrdgraph::{
+    self, BatchRenderer, Cf, FetchRequest, GraphSpec, Rrd, RrdFile, Series, TRAFFIC_RECIPE_ARGS,
+};
 use testbed::rrd::{DEFAULT_END, TrafficRrd};
 
 fn main() {
@@ -78,9 +83,15 @@ fn run() -> BenchResult<()> {
         batch_renders(&mem_spec, n, &mut rows)?;
         return Ok(());
     }
+    if std::env::var("RRDGRAPH_BENCH_PARTS").is_ok_and(|p| p == "fetch") {
+        fetches(&mut rows, &mut notes)?;
+        print_rows(&rows, &notes);
+        return Ok(());
+    }
     let ours = single_renders(&rrd, &mem_args, n, &mut rows, &mut notes)?;
     batch_renders(&mem_spec, n, &mut rows)?;
     spec_overhead(per_graph(ours, n), &mut rows)?;
+    fetches(&mut rows, &mut notes)?;
     write_report(n, &rows, &notes)
 }
 
@@ -228,6 +239,172 @@ fn spec_overhead(per_render: Duration, rows: &mut Vec<Row>) -> BenchResult<()> {
         ),
     });
     Ok(())
+}
+
+/// The windows of part 4 over the recipe's RRD (30 days of traffic): a day, a week, a month,
+/// a year, each at librrd's default resolution and at a coarser one, in AVERAGE and MAX.
+fn fetch_windows() -> Vec<(Cf, i64, i64, u64)> {
+    let end = i64::try_from(DEFAULT_END).unwrap_or(i64::MAX);
+    let mut windows = Vec::new();
+    for cf in [Cf::Average, Cf::Max] {
+        for (back, res) in [
+            (86_400, 1),
+            (86_400, 1800),
+            (7 * 86_400, 1),
+            (30 * 86_400, 7200),
+        ] {
+            windows.push((cf, end - back, end, res));
+        }
+        windows.push((cf, end - 365 * 86_400, end, 86_400));
+    }
+    windows
+}
+
+/// Same window, step and names, and the same values bit for bit.
+fn same_series(a: &Series, b: &Series) -> bool {
+    (a.start(), a.end(), a.step(), a.names(), a.len())
+        == (b.start(), b.end(), b.step(), b.names(), b.len())
+        && a.rows().zip(b.rows()).all(|((ta, va), (tb, vb))| {
+            ta == tb
+                && va
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .eq(vb.iter().map(|v| v.to_bits()))
+        })
+}
+
+fn librrd_fetch(rrd: &Rrd, w: (Cf, i64, i64, u64)) -> Result<Series, rrdgraph::RrdError> {
+    rrd.fetch(&FetchRequest::new(w.0).start(w.1).end(w.2).resolution(w.3))
+}
+
+/// Part 4: fetch in pure Rust vs librrd's fetch. Ours opens the file for every fetch, as
+/// librrd does; the row "one open file" keeps one [`RrdFile`] for all fetches.
+fn fetches(rows: &mut Vec<Row>, notes: &mut Vec<String>) -> BenchResult<()> {
+    let n: usize = std::env::var("RRDGRAPH_BENCH_FETCHES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000);
+    let fixture = TrafficRrd::builder().hours(30 * 24).create()?;
+    let path = fixture.path();
+    let rrd = Rrd::new(path);
+    let windows = fetch_windows();
+    let open = RrdFile::open(path)?;
+    let mut cells = 0;
+    for &w in &windows {
+        let theirs = librrd_fetch(&rrd, w)?;
+        let ours = open.fetch(w.0, w.1, w.2, w.3)?;
+        if !same_series(&theirs, &ours) {
+            return Err(format!("fetch {w:?}: our answer differs from librrd's").into());
+        }
+        cells += ours.len() * ours.names().len();
+    }
+    let job = |k: usize| -> BenchResult<[Duration; 3]> {
+        let mut t = [Duration::ZERO; 3];
+        for i in 0..k {
+            let w = windows[i % windows.len()];
+            let s = Instant::now();
+            std::hint::black_box(RrdFile::open(path)?.fetch(w.0, w.1, w.2, w.3)?);
+            t[0] += s.elapsed();
+            let s = Instant::now();
+            std::hint::black_box(open.fetch(w.0, w.1, w.2, w.3)?);
+            t[1] += s.elapsed();
+            let s = Instant::now();
+            std::hint::black_box(librrd_fetch(&rrd, w)?);
+            t[2] += s.elapsed();
+        }
+        Ok(t)
+    };
+    job(windows.len())?;
+    // One thread, then two threads of n / 2 fetches each: wall time of the whole batch.
+    let one = job(n)?;
+    let two = two_threads(n, &windows, path, &open, &rrd)?;
+    eprintln!("fetch, 1 thread: {one:?}; 2 threads: {two:?}");
+    let count = f64::from(u32::try_from(n.max(1)).unwrap_or(u32::MAX));
+    let per = |d: Duration| format!("{:.1} µs", d.as_secs_f64() * 1e6 / count);
+    let ratio = |ours: Duration, peer: Duration| {
+        format!("{:.2}x faster", peer.as_secs_f64() / ours.as_secs_f64())
+    };
+    let what = format!(
+        "{} windows of the recipe's RRD ({cells} values in all), {n} fetches",
+        windows.len()
+    );
+    for (label, t) in [("1 thread", one), ("2 threads (wall time)", two)] {
+        rows.push(Row {
+            case: format!("Fetch in pure Rust vs librrd's fetch, {label}: {what}"),
+            ours: per(t[0]),
+            peer: per(t[2]),
+            ratio: ratio(t[0], t[2]),
+        });
+        rows.push(Row {
+            case: format!("Fetch from one open `RrdFile` vs librrd's fetch, {label}"),
+            ours: per(t[1]),
+            peer: per(t[2]),
+            ratio: ratio(t[1], t[2]),
+        });
+    }
+    notes.push(
+        "Fetch: librrd's side is `Rrd::fetch`, which checks the header in Rust and then calls \
+         `rrd_fetch` under the crate's one librrd lock (librrd is not thread-safe); ours takes \
+         no lock. Per-fetch times are the batch's wall time divided by the fetches."
+            .to_owned(),
+    );
+    Ok(())
+}
+
+/// `n` fetches of each kind on two threads (`n / 2` each); the wall time of each kind.
+fn two_threads(
+    n: usize,
+    windows: &[(Cf, i64, i64, u64)],
+    path: &Path,
+    open: &RrdFile,
+    rrd: &Rrd,
+) -> BenchResult<[Duration; 3]> {
+    let mut wall = [Duration::ZERO; 3];
+    for (kind, slot) in wall.iter_mut().enumerate() {
+        let t = Instant::now();
+        let failed = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..2)
+                .map(|w| {
+                    s.spawn(move || {
+                        for i in 0..n / 2 {
+                            let win = windows[(i + w) % windows.len()];
+                            let r = match kind {
+                                0 => RrdFile::open(path)
+                                    .and_then(|f| f.fetch(win.0, win.1, win.2, win.3)),
+                                1 => open.fetch(win.0, win.1, win.2, win.3),
+                                _ => librrd_fetch(rrd, win),
+                            };
+                            if r.is_err() {
+                                return false;
+                            }
+                            std::hint::black_box(r.ok());
+                        }
+                        true
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(std::thread::ScopedJoinHandle::join)
+                .filter(|r| !matches!(r, Ok(true)))
+                .count()
+        });
+        *slot = t.elapsed();
+        if failed > 0 {
+            return Err(format!("{failed} fetch threads failed").into());
+        }
+    }
+    Ok(wall)
+}
+
+fn print_rows(rows: &[Row], notes: &[String]) {
+    println!("| case | ours | peer | ratio |\n| --- | --- | --- | --- |");
+    for r in rows {
+        println!("| {} | {} | {} | {} |", r.case, r.ours, r.peer, r.ratio);
+    }
+    for note in notes {
+        println!("\n{note}");
+    }
 }
 
 fn write_report(n: usize, rows: &[Row], notes: &[String]) -> BenchResult<()> {

@@ -15,6 +15,9 @@
 //! `--source` refuse a corrupt file with `error: FILE: bad RRD header: FIELD: ...`. The check
 //! is skipped when an rrdcached daemon is used (`--daemon`, `RRDCACHED_ADDRESS`, a DEF's
 //! `daemon=`): the file may not be local.
+//!
+//! `fetch --pure` reads the file with `rrdgraph::RrdFile` instead, with no librrd call: the same
+//! output, times in seconds since the epoch only, no daemon.
 
 use std::path::PathBuf;
 

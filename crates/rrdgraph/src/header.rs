@@ -30,10 +30,8 @@ use std::path::Path;
 
 use crate::RrdError;
 
-/// The most data sources a header may declare.
-pub const MAX_DS: u64 = 10_000;
-/// The most archives a header may declare.
-pub const MAX_RRA: u64 = 10_000;
+// One set of limits for both header readers (this check and the pure-Rust reader).
+use crate::rrd_layout::{MAX_DS, MAX_RRA};
 
 const STAT_HEAD: u64 = 128;
 const DS_DEF: u64 = 120;

@@ -25,7 +25,10 @@
 //! - RRD operations through librrd: [`Rrd`], [`FetchRequest`], [`xport`]; creating
 //!   ([`CreateSpec`], [`Rra`], [`Span`]), reading ([`RrdInfo`], [`Series`], [`LastUpdate`]) and
 //!   maintaining files ([`Rrd::dump`], [`Rrd::restore`], [`Rrd::tune`], [`Rrd::resize`],
-//!   [`list`]).
+//!   [`list`]);
+//! - RRD files in pure Rust, without librrd: [`RrdFile`] (the header checked at open,
+//!   [`RrdFile::fetch`] with librrd's rules, the same [`Series`]), bounded by [`MAX_DS`],
+//!   [`MAX_RRA`] and [`MAX_FETCH_VALUES`].
 
 mod attime;
 mod check;
@@ -85,6 +88,15 @@ pub use rrd_error::RrdError;
 // How every `--json` output writes a value (UNKN as null, the infinities as text).
 mod sample;
 pub use sample::Sample;
+// The table of fetch and xport, and the pure-Rust RRD reader that needs no librrd.
+mod exp_format;
+mod fetch_plan;
+mod rrd_file;
+mod rrd_layout;
+mod series;
+pub use rrd_file::{MAX_FETCH_VALUES, RrdFile};
+pub use rrd_layout::{MAX_DS, MAX_RRA};
+pub use series::Series;
 
 // --- librrd: modules and exports (the `librrd` feature) ---
 #[cfg(feature = "librrd")]
@@ -119,8 +131,6 @@ mod rra;
 #[cfg(feature = "librrd")]
 mod rrd_info;
 #[cfg(feature = "librrd")]
-mod series;
-#[cfg(feature = "librrd")]
 mod span;
 #[cfg(feature = "librrd")]
 mod times;
@@ -147,7 +157,7 @@ pub use fetch::FetchRequest;
 #[cfg(feature = "librrd")]
 pub use handle::{Rrd, librrd_version};
 #[cfg(feature = "librrd")]
-pub use header::{MAX_DS, MAX_RRA, check as check_header};
+pub use header::check as check_header;
 #[cfg(feature = "librrd")]
 pub use info::{Info, InfoValue};
 #[cfg(feature = "librrd")]
@@ -158,8 +168,6 @@ pub use render::{GraphMeta, PINNED_OPTIONS, Rendered, render_raw_args};
 pub use rra::{MAX_DATA_BYTES, MAX_FAILURES_WINDOW, MAX_ROWS, Rra};
 #[cfg(feature = "librrd")]
 pub use rrd_info::{CdpPrep, DsInfo, RraInfo, RrdInfo};
-#[cfg(feature = "librrd")]
-pub use series::Series;
 #[cfg(feature = "librrd")]
 pub use span::Span;
 #[cfg(feature = "librrd")]

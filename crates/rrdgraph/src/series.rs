@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 use serde::ser::{SerializeSeq as _, SerializeStruct as _};
 use serde::{Serialize, Serializer};
 
+use crate::exp_format::c_exp;
+#[cfg(feature = "librrd")]
 use crate::ffi;
-use crate::info::c_exp;
 use crate::sample::Sample;
 
 /// A table of values over time, as fetch and xport return it.
@@ -20,6 +21,24 @@ pub struct Series {
 }
 
 impl Series {
+    /// A table from its parts; `values` is row-major, `names.len()` values per row.
+    pub(crate) fn new(
+        start: i64,
+        end: i64,
+        step: u64,
+        names: Vec<String>,
+        values: Vec<f64>,
+    ) -> Self {
+        Self {
+            start,
+            end,
+            step,
+            names,
+            values,
+        }
+    }
+
+    #[cfg(feature = "librrd")]
     pub(crate) fn from_matrix(m: ffi::Matrix) -> Self {
         Self {
             start: m.start,

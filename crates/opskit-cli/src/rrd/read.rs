@@ -85,6 +85,11 @@ pub(crate) struct Fetch {
     /// Align the start to the resolution.
     #[arg(long, short = 'a')]
     align_start: bool,
+    /// Read the file in pure Rust (no librrd call; the same archive, window and values as
+    /// librrd's fetch). --start and --end are then seconds since the epoch (at-style times need
+    /// librrd), and the file must be local (no --daemon).
+    #[arg(long)]
+    pure: bool,
     #[command(flatten)]
     json: Json,
     #[command(flatten)]
@@ -150,6 +155,9 @@ pub(crate) fn lastupdate(a: Read) -> Result<String, RrdError> {
 }
 
 pub(crate) fn fetch(a: Fetch) -> Result<String, RrdError> {
+    if a.pure {
+        return pure_fetch(&a);
+    }
     let mut req = FetchRequest::new(a.cf.parse::<Cf>()?);
     if let Some(s) = a.start {
         req = req.start_at(s);
@@ -165,6 +173,49 @@ pub(crate) fn fetch(a: Fetch) -> Result<String, RrdError> {
     }
     let series = a.daemon.rrd(a.file).fetch(&req)?;
     a.json.print(&series, rrdgraph::Series::to_text)
+}
+
+/// `fetch --pure`: the same answer from [`rrdgraph::RrdFile`], without librrd.
+fn pure_fetch(a: &Fetch) -> Result<String, RrdError> {
+    if a.daemon.address().is_some() {
+        return Err(RrdError::Invalid {
+            what: "--pure",
+            reason: "reads the local file; --daemon needs librrd (drop --pure)".to_owned(),
+        });
+    }
+    let seconds = |opt: &'static str, v: &str| {
+        v.parse::<i64>().map_err(|_| RrdError::Invalid {
+            what: opt,
+            reason: format!(
+                "{v:?}: with --pure, a time is seconds since the epoch (at-style times need \
+                 librrd: drop --pure)"
+            ),
+        })
+    };
+    let end = match &a.end {
+        Some(e) => seconds("--end", e)?,
+        None => now(),
+    };
+    let start = match &a.start {
+        Some(s) => seconds("--start", s)?,
+        None => end.saturating_sub(86_400),
+    };
+    let cf = a.cf.parse::<Cf>()?;
+    let file = rrdgraph::RrdFile::open(&a.file)?;
+    let resolution = a.resolution.unwrap_or(1);
+    let series = if a.align_start {
+        file.fetch_aligned(cf, start, end, resolution)?
+    } else {
+        file.fetch(cf, start, end, resolution)?
+    };
+    a.json.print(&series, rrdgraph::Series::to_text)
+}
+
+/// The current time, as librrd's `now`.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 pub(crate) fn xport(mut a: Xport) -> Result<String, RrdError> {

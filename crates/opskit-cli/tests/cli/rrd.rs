@@ -269,6 +269,104 @@ fn info_first_last_lastupdate_fetch_match_rrdtool_byte_for_byte() {
     }
 }
 
+/// `fetch --pure` (no librrd) prints what `rrdtool fetch` prints, text and JSON alike.
+#[test]
+fn fetch_pure_matches_rrdtool_byte_for_byte() {
+    let rrd = TrafficRrd::builder().hours(30).create().unwrap();
+    let f = rrd.path().to_str().unwrap();
+    let end = DEFAULT_END.to_string();
+    let starts = [
+        DEFAULT_END - 3600,
+        DEFAULT_END - 86_400 - 17,
+        DEFAULT_END - 600_000,
+    ];
+    for start in starts.map(|s| s.to_string()) {
+        for (cf, res) in [("AVERAGE", "1"), ("MAX", "1800"), ("MIN", "7200")] {
+            let args = ["fetch", f, cf, "--start", &start, "--end", &end, "-r", res];
+            let real = Command::new("rrdtool").args(args).output().unwrap();
+            assert!(real.status.success(), "{args:?}");
+            let ours = opskit(&[&["rrd"][..], &args, &["--pure"]].concat());
+            assert!(ours.status.success(), "{args:?}: {}", stderr(&ours));
+            assert_eq!(stdout(&ours), stdout(&real), "{args:?}");
+            let json = |extra: &[&str]| {
+                stdout(&opskit(&[&["rrd"][..], &args, &["--json"], extra].concat()))
+            };
+            assert_eq!(json(&["--pure"]), json(&[]), "{args:?}");
+        }
+    }
+    let aligned = [
+        "fetch",
+        f,
+        "AVERAGE",
+        "-s",
+        "1767139217",
+        "-e",
+        &end,
+        "-r",
+        "3600",
+        "-a",
+    ];
+    let real = Command::new("rrdtool").args(aligned).output().unwrap();
+    let ours = opskit(&[&["rrd"][..], &aligned, &["--pure"]].concat());
+    assert_eq!(stdout(&ours), stdout(&real));
+}
+
+#[test]
+fn fetch_pure_refuses_what_it_cannot_do_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = recipe_rrd(dir.path());
+    let o = opskit(&[
+        "rrd", "fetch", &file, "AVERAGE", "--pure", "--start", "end-1h",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("seconds since the epoch"),
+        "{}",
+        stderr(&o)
+    );
+    let o = opskit(&[
+        "rrd", "fetch", &file, "AVERAGE", "--pure", "--daemon", "unix:/x",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--daemon"), "{}", stderr(&o));
+    let o = opskit(&[
+        "rrd",
+        "fetch",
+        &file,
+        "HWPREDICT",
+        "--pure",
+        "-s",
+        "1767225300",
+        "-e",
+        "1767225900",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("does not contain an RRA matching the chosen CF"),
+        "{}",
+        stderr(&o)
+    );
+    for (path, field) in corrupt_rrds(dir.path()) {
+        let o = opskit(&[
+            "rrd",
+            "fetch",
+            &path,
+            "AVERAGE",
+            "--pure",
+            "-s",
+            "1767225300",
+            "-e",
+            "1767225900",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{path}");
+        assert!(
+            stderr(&o).contains(&format!("bad RRD header: {field}")),
+            "{path}: {}",
+            stderr(&o)
+        );
+    }
+}
+
 type Patch = dyn Fn(&mut Vec<u8>);
 
 /// Copies of a real RRD with a corrupt header, and the field each one must be refused for.

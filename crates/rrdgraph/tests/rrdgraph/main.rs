@@ -13,6 +13,7 @@ mod header;
 mod maintain;
 mod ops;
 mod props;
+mod pure_fetch;
 mod recipe;
 mod render;
 mod rpn;
