@@ -609,5 +609,4 @@ fn layout_quality(md: &mut String) {
         f64::from(wins) * 100.0 / f64::from(n)
     );
     let _ = writeln!(md, "| inputs where ours < dot | {strictly_better}/{n} | |");
-
 }
