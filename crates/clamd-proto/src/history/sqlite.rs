@@ -27,9 +27,35 @@ impl Sqlite {
     pub(crate) fn open(path: &Path) -> Result<Self, DbError> {
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Switching to WAL takes the file exclusively, and SQLite answers "database is
+        // locked" at once, without its busy handler, while another process holds it (a
+        // daemon creating or writing the history as a query opens it). A file already in WAL
+        // mode is left as it is; the switch itself is retried within the busy timeout.
+        let mode: String =
+            busy_retry(|| conn.pragma_query_value(None, "journal_mode", |r| r.get(0)))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            busy_retry(|| conn.pragma_update(None, "journal_mode", "WAL"))?;
+        }
         conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(Self(conn))
+    }
+}
+
+/// Runs `f` again while SQLite says the file is busy, for at most [`BUSY_TIMEOUT`].
+fn busy_retry<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let until = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < until =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            r => return r,
+        }
     }
 }
 
