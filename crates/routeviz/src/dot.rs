@@ -114,6 +114,27 @@ fn id_attr(graph: &RouteGraph, n: NodeIndex) -> String {
     )
 }
 
+/// A router's attributes: its id and, when it has an annotation (its place, unreachable marks,
+/// middlebox rewrites, MPLS labels), a label of its address over that line, as the SVG draws
+/// it. Without one, dot labels the node with its name, the address, as scapy's graph does.
+fn router_attrs(graph: &RouteGraph, n: NodeIndex) -> String {
+    let mut attrs = id_attr(graph, n);
+    let node = &graph.graph()[n];
+    if let Some(note) = node.annotation() {
+        let inner = |t: &str| {
+            let q = quoted(t);
+            q[1..q.len() - 1].to_owned()
+        };
+        let _ = write!(
+            attrs,
+            ",label=\"{}\\n{}\"",
+            inner(&node.label),
+            inner(&note)
+        );
+    }
+    attrs
+}
+
 /// Writes the DOT of `graph`.
 pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
     let g = graph.graph();
@@ -149,7 +170,12 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
             if g[n].kind == NodeKind::Endpoint {
                 let _ = writeln!(s, "\t\t{};", quoted(&names[&n]));
             } else {
-                let _ = writeln!(s, "\t\t{} [{}];", quoted(&names[&n]), id_attr(graph, n));
+                let _ = writeln!(
+                    s,
+                    "\t\t{} [{}];",
+                    quoted(&names[&n]),
+                    router_attrs(graph, n)
+                );
             }
         }
         s.push_str("\t}\n");
@@ -160,7 +186,7 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
         .node_indices()
         .filter(|&n| g[n].kind == NodeKind::Router && g[n].asn.is_none())
     {
-        let _ = writeln!(s, "\t{} [{}];", quoted(&names[&n]), id_attr(graph, n));
+        let _ = writeln!(s, "\t{} [{}];", quoted(&names[&n]), router_attrs(graph, n));
     }
 
     s.push_str("\n#endpoints\n");
@@ -215,6 +241,48 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_router_with_a_place_is_labelled_with_it_as_in_the_svg() {
+        use std::time::Duration;
+        use tcptrace::{CountryCode, Geo, Hop, Reply, ReplyKind, StopReason, Trace};
+        let te = |a: &str| {
+            Reply::new(
+                a.parse().unwrap(),
+                Duration::from_millis(1),
+                ReplyKind::TimeExceeded,
+            )
+        };
+        let de = CountryCode::new("DE").unwrap();
+        let mut t = Trace::new(
+            "198.18.9.1",
+            "198.18.9.1".parse().unwrap(),
+            80,
+            StopReason::MaxTtl,
+        );
+        t.hops = vec![
+            Hop::new(1, vec![te("198.18.0.1")]),
+            Hop::new(
+                2,
+                vec![te("198.18.0.2").with_geo(Some(Geo::new(de).with_city(Some("Berlin \"x\""))))],
+            ),
+        ];
+        let dot = write(
+            &RouteGraph::new(&vec![t]).unwrap(),
+            &RenderOptions::default(),
+        );
+        let line = |addr: &str| {
+            dot.lines()
+                .find(|l| l.trim_start().starts_with(&format!("\"{addr}\" [")))
+                .unwrap_or_else(|| panic!("{addr} in {dot}"))
+                .to_owned()
+        };
+        assert!(
+            line("198.18.0.2").ends_with(r#",label="198.18.0.2\nBerlin \"x\", DE"];"#),
+            "{dot}"
+        );
+        assert!(!line("198.18.0.1").contains("label="), "{dot}");
+    }
 
     #[test]
     fn escapes() {

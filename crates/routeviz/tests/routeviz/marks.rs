@@ -293,8 +293,9 @@ fn dot_carries_the_ids_and_rtt_labels() {
     let map = RouteMap::new(&marked()).unwrap();
     let plain = map.to_dot(&RenderOptions::default());
     let rtt = map.to_dot(&RenderOptions::builder().rtt_labels(true).build().unwrap());
+    // The router carries its id and, as it has marks, a label of its address over them.
     assert!(
-        plain.contains("\"198.18.0.1\" [id=\"node-198-18-0-1\"];"),
+        plain.contains("\"198.18.0.1\" [id=\"node-198-18-0-1\",label=\"198.18.0.1\\n"),
         "{plain}"
     );
     let edge = "\"198.18.0.1\" -> \"198.18.0.2\" [id=\"edge-198-18-0-1-198-18-0-2-trace-0\",class=\"edge-198-18-0-1-198-18-0-2 trace-0\"";
