@@ -161,13 +161,15 @@ fn child(mode: &str) {
 struct Run {
     wall: Duration,
     rss_kib: Option<u64>,
+    /// User + system CPU time, in seconds.
+    cpu_secs: f64,
 }
 
 /// Runs a command under GNU time; wall time is measured here.
 fn timed(cmd: &mut Command) -> Run {
     let out = std::env::temp_dir().join(format!("opskit-bench-time-{}", std::process::id()));
     let mut full = Command::new("/usr/bin/time");
-    full.arg("-f").arg("%M").arg("-o").arg(&out);
+    full.arg("-f").arg("%M %U %S").arg("-o").arg(&out);
     full.arg(cmd.get_program()).args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         if let Some(v) = v {
@@ -188,11 +190,23 @@ fn timed(cmd: &mut Command) -> Run {
         "{} failed: {status}",
         cmd.get_program().display()
     );
-    let rss_kib = std::fs::read_to_string(&out)
-        .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()));
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
     let _ = std::fs::remove_file(&out);
-    Run { wall, rss_kib }
+    let fields: Vec<&str> = text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    Run {
+        wall,
+        rss_kib: fields.first().and_then(|v| v.parse().ok()),
+        cpu_secs: fields
+            .iter()
+            .skip(1)
+            .filter_map(|v| v.parse::<f64>().ok())
+            .sum(),
+    }
 }
 
 fn best(runs: &[Run]) -> (Duration, Option<u64>) {
@@ -508,7 +522,7 @@ fn controller_cost(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) {
         let summary = report.report.summary();
         assert_eq!(summary.jobs.done, SMALL_FILES, "every file scanned");
         assert_eq!(summary.errors, 0, "no errors");
-        theirs = theirs.min(cpu_timed(&mut clamdscan(clamd, &["--stream", "-m"], &sub)));
+        theirs = theirs.min(timed(&mut clamdscan(clamd, &["--stream", "-m"], &sub)).cpu_secs);
     }
     let per_file = |cpu: f64| cpu * 1e6 / SMALL_FILES as f64;
     let _ = writeln!(
@@ -532,35 +546,6 @@ fn controller_cost(clamd: &Clamd, dir: &Path, seed: &mut u64, md: &mut String) {
         "\nCPU is user + system time (ours from `/proc/self/stat` around the run, clamdscan's \
          from GNU time), best of 2 rounds, in 10 ms ticks.\n"
     );
-}
-
-/// Runs a command under GNU time and returns its CPU time (user + system), in seconds.
-fn cpu_timed(cmd: &mut Command) -> f64 {
-    let out = std::env::temp_dir().join(format!("opskit-bench-cpu-{}", std::process::id()));
-    let status = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%U %S")
-        .arg("-o")
-        .arg(&out)
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("running a peer (GNU time installed?)");
-    assert!(
-        status.success(),
-        "{} failed: {status}",
-        cmd.get_program().display()
-    );
-    let text = std::fs::read_to_string(&out).unwrap_or_default();
-    let _ = std::fs::remove_file(&out);
-    text.lines()
-        .last()
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|v| v.parse::<f64>().ok())
-        .sum()
 }
 
 /// Pipelines every file through one IDSESSION and checks that each reply comes back.

@@ -12,10 +12,10 @@ use crate::options::RenderOptions;
 use crate::palette::TraceColors;
 use crate::svg::{as_colors, format_rtt};
 
-/// Escapes text for a DOT double-quoted string.
-fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+/// Text for a DOT double-quoted string: quotes and backslashes escaped, control characters
+/// left out.
+fn escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -24,8 +24,12 @@ fn quoted(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
     out
+}
+
+/// Escapes text for a DOT double-quoted string.
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", escaped(s))
 }
 
 /// Escapes text for a field of a record label.
@@ -121,15 +125,11 @@ fn router_attrs(graph: &RouteGraph, n: NodeIndex) -> String {
     let mut attrs = id_attr(graph, n);
     let node = &graph.graph()[n];
     if let Some(note) = node.annotation() {
-        let inner = |t: &str| {
-            let q = quoted(t);
-            q[1..q.len() - 1].to_owned()
-        };
         let _ = write!(
             attrs,
             ",label=\"{}\\n{}\"",
-            inner(&node.label),
-            inner(&note)
+            escaped(&node.label),
+            escaped(&note)
         );
     }
     attrs
@@ -161,7 +161,7 @@ pub(crate) fn write(graph: &RouteGraph, opts: &RenderOptions) -> String {
         let _ = writeln!(s, "\t\tnode [fillcolor=\"{fill}\",style=filled];");
         s.push_str("\t\tfontsize = 10;\n");
         let label = match name {
-            Some(n) => format!("{asn}\\n[{}]", &quoted(n)[1..quoted(n).len() - 1]),
+            Some(n) => format!("{asn}\\n[{}]", escaped(n)),
             None => format!("{asn}"),
         };
         let _ = writeln!(s, "\t\tlabel = \"{label}\";");
