@@ -26,11 +26,13 @@
 //! # Schema (version [`SCHEMA_VERSION`])
 //!
 //! - `opskit_history(version)`: the schema's version; another version is refused.
-//! - `runs(id, environment, policy, mode, paths, owner, started_at, ended_at, status)`: one
-//!   row per run, committed when it starts with status `running` and its owner
-//!   (`HOST:PID:START`); at its end `status` becomes `all_clean`, `infected` or
-//!   `incomplete` and `ended_at` is set; a run stopped by SIGTERM or SIGINT is
-//!   `interrupted`. `paths` is a JSON list.
+//! - `runs(id, environment, policy, mode, paths, owner, started_at, ended_at, status,
+//!   heartbeat_at, lease_s)`: one row per run, committed when it starts with status
+//!   `running` and its owner (`HOST:PID:START`); at its end `status` becomes `all_clean`,
+//!   `infected` or `incomplete` and `ended_at` is set; a run stopped by SIGTERM or SIGINT is
+//!   `interrupted`. `paths` is a JSON list. `heartbeat_at` is the owner's last heartbeat, in
+//!   the database's clock, and `lease_s` the run's lease in seconds (both null for a run
+//!   written by schema version 1, whose history is brought to version 2 when opened).
 //! - `hosts(run_id, host, state, version, db_version, db_date, db_time, latency_us,
 //!   elapsed_ms, jobs_given, jobs_done, jobs_failed, jobs_skipped, error)`: one row per
 //!   host, committed with its findings in one transaction when the host is done. `state` is
@@ -51,8 +53,15 @@
 //! whenever the process stops. A run whose process was killed (SIGKILL, a crash) stays
 //! `running` with the hosts it finished; the next [`History::open`] on the same management
 //! host sees that its owner (pid and process start time) is gone and marks it
-//! `incomplete`, with `ended_at` null. A run owned by another management host is left to
-//! that host to judge.
+//! `incomplete`, with `ended_at` null.
+//!
+//! A run owned by another management host (a PostgreSQL history that several share) cannot
+//! be judged by its pid. Its owner renews a heartbeat on it four times within its lease
+//! ([`DEFAULT_LEASE`], or [`History::open_with_lease`]), from a thread of the [`History`];
+//! the next [`History::open`] anywhere marks it `incomplete` once its last heartbeat is older
+//! than its lease. Heartbeats and leases are read with the database's clock, so the hosts'
+//! clocks need not agree. A run that was taken for dead while its owner was only cut off (a
+//! network partition longer than the lease) gets its real status if its owner ends it.
 //!
 //! A PostgreSQL connection lost under a long-running process (the server restarted) is
 //! opened again: a write cut by it is run once more, whole, on the new connection.
@@ -60,6 +69,7 @@
 mod changes;
 mod db;
 mod input;
+mod lease;
 mod location;
 mod owner;
 #[cfg(feature = "history-postgres")]
@@ -70,6 +80,7 @@ mod store;
 mod time;
 
 pub use input::{NewRun, RunFilter};
+pub use lease::{DEFAULT_LEASE, MAX_LEASE, MIN_LEASE};
 pub use location::Location;
 pub use record::{Finding, FindingKind, HostRecord, RunChanges, RunRecord, RunStatus, RunSummary};
 pub use sqlite::BUSY_TIMEOUT;

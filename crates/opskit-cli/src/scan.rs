@@ -101,7 +101,11 @@
 //! killed with SIGKILL leaves a consistent history whose cut run is `running` with the hosts
 //! it finished; the next opskit that opens the history on the same host sees that the run's
 //! process is gone and marks it `incomplete` (with no end). One stopped by SIGTERM or SIGINT
-//! is marked `interrupted`.
+//! is marked `interrupted`. On a PostgreSQL history shared by several management hosts, a
+//! run of another host is judged by its lease instead (`--history-lease`, 5 minutes by
+//! default): its owner renews a heartbeat four times within it, and once the last heartbeat
+//! is older than the lease, in the database's clock, the next opskit that opens the history
+//! marks the run `incomplete`.
 //!
 //! `opskit scan history [--env NAME] [--since T] [--json]` lists the runs;
 //! `opskit scan report [--run ID | --new] [--env NAME] [--json]` shows one (the latest by
@@ -355,6 +359,20 @@ pub(crate) struct Args {
     /// With --policy: record nothing in the history.
     #[arg(long, requires = "policy")]
     no_history: bool,
+    /// With --policy: the lease of the runs this process records. It renews a heartbeat on
+    /// each running run four times within it; on a history that several management hosts
+    /// share, any opskit that opens it marks another host's run incomplete once its last
+    /// heartbeat is older than its lease (that host was killed, crashed or lost). Heartbeats
+    /// use the database's clock. 4 s to 1 d.
+    #[arg(
+        long,
+        value_name = "SPAN",
+        default_value = "5m",
+        value_parser = crate::duration::parse,
+        requires = "policy",
+        conflicts_with = "no_history"
+    )]
+    history_lease: Duration,
     /// Query the run history instead of scanning (a path named like a query is written
     /// ./history or ./report).
     #[command(subcommand)]

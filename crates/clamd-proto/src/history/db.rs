@@ -87,6 +87,9 @@ pub(crate) struct Dialect {
     /// Run first in the schema's transaction, so that two management hosts creating the
     /// tables at once do not collide (`None` when the database locks the whole file anyway).
     pub(crate) schema_lock: Option<&'static str>,
+    /// The database's clock, in whole seconds since the epoch: heartbeats and leases use it,
+    /// so that the management hosts' clocks need not agree.
+    pub(crate) now: &'static str,
 }
 
 /// A connection to the history's database.

@@ -52,10 +52,14 @@ impl Owner {
     }
 
     /// Whether this owner is known to be gone: it ran on this host and no process with its
-    /// pid and start time exists. An owner on another host is never taken for gone: only
-    /// that host can tell.
-    pub(crate) fn is_gone(&self, here: &Self) -> bool {
-        self.host == here.host && start_time(self.pid) != Some(self.start)
+    /// pid and start time exists, or it ran on another host and its run's lease has
+    /// `expired` (its pid means nothing here).
+    pub(crate) fn is_gone(&self, here: &Self, expired: bool) -> bool {
+        if self.host == here.host {
+            start_time(self.pid) != Some(self.start)
+        } else {
+            expired
+        }
     }
 }
 
@@ -74,16 +78,22 @@ mod tests {
         let me = Owner::this_process();
         let back = Owner::parse(&me.to_string()).unwrap();
         assert_eq!(back, me);
-        assert!(!me.is_gone(&me));
+        // On this host the process decides, whatever the lease says.
+        assert!(!me.is_gone(&me, false));
+        assert!(!me.is_gone(&me, true));
         let mut other_start = me.clone();
         other_start.start += 1;
-        assert!(other_start.is_gone(&me), "a reused pid is not the owner");
+        assert!(
+            other_start.is_gone(&me, false),
+            "a reused pid is not the owner"
+        );
         let mut elsewhere = other_start.clone();
         elsewhere.host.push_str(".other");
         assert!(
-            !elsewhere.is_gone(&me),
-            "another host's process is never judged here"
+            !elsewhere.is_gone(&me, false),
+            "another host's process is not judged here by its pid"
         );
+        assert!(elsewhere.is_gone(&me, true), "only by its expired lease");
         assert_eq!(Owner::parse("a:b:c"), None);
         assert_eq!(
             Owner::parse("h:with:colon:12:34").unwrap().host,

@@ -12,6 +12,8 @@ static POSTGRES: Dialect = Dialect {
     // concurrent one in PostgreSQL. The key is arbitrary but fixed ("opskit" in ASCII).
     begin_write: "BEGIN",
     schema_lock: Some("SELECT pg_advisory_xact_lock(111930402337140)"),
+    // The statement's time, not the transaction's start (`now()`).
+    now: "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)",
 };
 
 pub(crate) struct Postgres {

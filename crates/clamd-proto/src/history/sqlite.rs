@@ -17,6 +17,7 @@ static SQLITE: Dialect = Dialect {
     bytes: "BLOB",
     begin_write: "BEGIN IMMEDIATE",
     schema_lock: None,
+    now: "CAST(strftime('%s', 'now') AS INTEGER)",
 };
 
 pub(crate) struct Sqlite(rusqlite::Connection);

@@ -1,12 +1,14 @@
 //! [`History`]: the one set of SQL statements, over whichever [`Db`] the location opened.
 
+use std::collections::BTreeSet;
 use std::os::unix::ffi::OsStrExt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::changes::changes;
 use super::db::{Db, DbError, Dialect, Value};
 use super::input::{NewRun, RunFilter};
+use super::lease::{self, DEFAULT_LEASE, Heartbeat};
 use super::location::Location;
 use super::owner::Owner;
 use super::record::{
@@ -18,7 +20,14 @@ use crate::{Error, Result};
 
 /// The schema's version, in `opskit_history`; a history written by another version is
 /// refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version 1 had no lease columns (`runs.heartbeat_at`, `runs.lease_s`): a history of
+/// version 1 is brought to version 2 when it is opened, its runs without a lease.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The columns that version 2 added to `runs`, for a history of version 1.
+const ADD_LEASE: &str = "ALTER TABLE runs ADD COLUMN heartbeat_at BIGINT;
+ALTER TABLE runs ADD COLUMN lease_s BIGINT;
+UPDATE opskit_history SET version = 2";
 
 /// The tables, written once for both databases: only the id and byte column types differ.
 fn schema(d: &Dialect) -> String {
@@ -33,7 +42,9 @@ CREATE TABLE IF NOT EXISTS runs (
     owner TEXT NOT NULL,
     started_at BIGINT NOT NULL,
     ended_at BIGINT,
-    status TEXT NOT NULL
+    status TEXT NOT NULL,
+    heartbeat_at BIGINT,
+    lease_s BIGINT
 );
 CREATE TABLE IF NOT EXISTS hosts (
     run_id BIGINT NOT NULL REFERENCES runs (id),
@@ -89,16 +100,31 @@ const INSERT_FINDING: &str =
 ///
 /// Every write is one transaction: a run's start, each finished host with its findings, a
 /// run's end. Whenever the process stops, the database holds whole hosts and whole runs.
+///
+/// While it has runs that have not ended, a thread renews their leases (see the module's
+/// docs, "Crash safety"); it starts with the first run and ends when the history is dropped.
 pub struct History {
+    // Declared, so dropped, before `inner`: the heartbeat's thread holds only a weak
+    // reference, and is joined while `inner` still lives.
+    heartbeat: OnceLock<Heartbeat>,
+    inner: Arc<Inner>,
+}
+
+/// What the history and its heartbeat thread share.
+struct Inner {
     db: Mutex<Box<dyn Db>>,
     name: String,
     owner: Owner,
+    lease: Duration,
+    /// The runs this history started that have not ended: the leases it renews.
+    running: Mutex<BTreeSet<i64>>,
 }
 
 impl std::fmt::Debug for History {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("History")
-            .field("name", &self.name)
+            .field("name", &self.inner.name)
+            .field("lease", &self.inner.lease)
             .finish_non_exhaustive()
     }
 }
@@ -229,13 +255,27 @@ fn finding(row: &[Value]) -> Result<Finding, DbError> {
 impl History {
     /// Opens the history at `location`, creating its tables when missing, and marks as
     /// [`Incomplete`](RunStatus::Incomplete) every run still `running` whose process, on
-    /// this host, is gone.
+    /// this host, is gone, and every run of another host whose lease has expired. The runs
+    /// it starts have the lease [`DEFAULT_LEASE`](super::DEFAULT_LEASE).
     ///
     /// # Errors
     ///
     /// [`Error::History`] when the database cannot be opened or reached, its schema is of
     /// another version, or (without the feature `history-postgres`) for a PostgreSQL URL.
     pub fn open(location: &Location) -> Result<Self> {
+        Self::open_with_lease(location, DEFAULT_LEASE)
+    }
+
+    /// As [`open`](Self::open), with the lease of the runs this history starts: how long
+    /// another management host waits after a run's last heartbeat before it takes the run
+    /// for dead. Heartbeats are sent four times within it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a lease outside [`MIN_LEASE`](super::MIN_LEASE) to
+    /// [`MAX_LEASE`](super::MAX_LEASE); else as for [`open`](Self::open).
+    pub fn open_with_lease(location: &Location, lease: Duration) -> Result<Self> {
+        let lease = lease::check(lease)?;
         let name = location.to_string();
         let fail = |source: DbError| Error::History {
             what: format!("opening the history {name}"),
@@ -260,10 +300,12 @@ impl History {
                 ));
             }
         };
-        let history = Self {
+        let history = Inner {
             db: Mutex::new(db),
             name,
             owner: Owner::this_process(),
+            lease,
+            running: Mutex::new(BTreeSet::new()),
         };
         history.write("creating the schema", |db| {
             if let Some(lock) = db.dialect().schema_lock {
@@ -291,6 +333,7 @@ impl History {
                         &[SCHEMA_VERSION.into()],
                     )?;
                 }
+                Some(1) => db.batch(ADD_LEASE)?,
                 Some(SCHEMA_VERSION) => {}
                 Some(v) => {
                     return Err(format!(
@@ -303,13 +346,20 @@ impl History {
             Ok(())
         })?;
         history.write("marking the runs of processes that are gone", |db| {
-            let running = db.query("SELECT id, owner FROM runs WHERE status = 'running'", &[])?;
+            // A run without a lease (written by schema version 1) never expires.
+            let sql = format!(
+                "SELECT id, owner, CASE WHEN heartbeat_at + lease_s < {now} THEN 1 ELSE 0 END \
+                 FROM runs WHERE status = 'running'",
+                now = db.dialect().now
+            );
+            let running = db.query(&sql, &[])?;
             for row in running {
+                let expired = row.get(2).and_then(Value::int) == Some(1);
                 let gone = row
                     .get(1)
                     .and_then(Value::text)
                     .and_then(Owner::parse)
-                    .is_some_and(|o| o.is_gone(&history.owner));
+                    .is_some_and(|o| o.is_gone(&history.owner, expired));
                 if let (true, Some(id)) = (gone, row.first().and_then(Value::int)) {
                     db.execute(
                         "UPDATE runs SET status = 'incomplete' WHERE id = ? AND status = 'running'",
@@ -319,62 +369,39 @@ impl History {
             }
             Ok(())
         })?;
-        Ok(history)
+        Ok(Self {
+            heartbeat: OnceLock::new(),
+            inner: Arc::new(history),
+        })
     }
 
     /// Where the history is, as opened (a PostgreSQL password is not shown).
     #[must_use]
     pub fn name(&self) -> &str {
-        &self.name
+        &self.inner.name
     }
 
-    fn lock(&self) -> MutexGuard<'_, Box<dyn Db>> {
-        self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The lease of the runs this history starts.
+    #[must_use]
+    pub fn lease(&self) -> Duration {
+        self.inner.lease
     }
 
-    /// Runs `f` in one transaction: committed whole, or rolled back. A transaction cut by a
-    /// lost connection (the server restarted) is run once more on a new one, so that a
-    /// long-running daemon keeps recording.
-    fn write<T>(
-        &self,
-        what: &str,
-        mut f: impl FnMut(&mut dyn Db) -> Result<T, DbError>,
-    ) -> Result<T> {
-        let mut db = self.lock();
-        let mut retried = false;
-        loop {
-            let begin = db.dialect().begin_write;
-            let result = db
-                .batch(begin)
-                .and_then(|()| f(&mut **db))
-                .and_then(|v| db.batch("COMMIT").map(|()| v));
-            match result {
-                Ok(v) => return Ok(v),
-                Err(source) => {
-                    let _ = db.batch("ROLLBACK");
-                    if !retried && matches!(db.reconnect_if_lost(), Ok(true)) {
-                        retried = true;
-                        continue;
-                    }
-                    return Err(Error::History {
-                        what: format!("{what} in the history {}", self.name),
-                        source,
-                    });
+    /// Starts the thread that renews the leases of this history's running runs, once.
+    fn keep_leases(&self) {
+        self.heartbeat.get_or_init(|| {
+            let inner: Weak<Inner> = Arc::downgrade(&self.inner);
+            Heartbeat::start(lease::renew_every(self.inner.lease), move || {
+                let Some(inner) = inner.upgrade() else {
+                    return false;
+                };
+                if let Err(e) = inner.renew() {
+                    tracing::warn!("{e}");
                 }
-            }
-        }
+                true
+            })
+        });
     }
-
-    fn read<T>(&self, what: &str, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T> {
-        let mut db = self.lock();
-        // A lost connection is replaced before a read (a read is not retried).
-        let _ = db.reconnect_if_lost();
-        f(&mut **db).map_err(|source| Error::History {
-            what: format!("{what} in the history {}", self.name),
-            source,
-        })
-    }
-
     /// Records the start of a run, committed at once with the status
     /// [`Running`](RunStatus::Running) and this process as its owner; returns its id.
     ///
@@ -383,24 +410,34 @@ impl History {
     /// [`Error::History`] when the database refuses the write.
     pub fn start_run(&self, run: &NewRun) -> Result<i64> {
         let paths = serde_json::to_string(&run.paths).unwrap_or_else(|_| "[]".into());
-        self.write("recording a run's start", |db| {
+        let lease = i64::try_from(self.inner.lease.as_secs()).unwrap_or(i64::MAX);
+        let id = self.inner.write("recording a run's start", |db| {
+            let sql = format!(
+                "INSERT INTO runs (environment, policy, mode, paths, owner, started_at, status, \
+                 heartbeat_at, lease_s) VALUES (?, ?, ?, ?, ?, ?, 'running', {now}, ?) \
+                 RETURNING id",
+                now = db.dialect().now
+            );
             let rows = db.query(
-                "INSERT INTO runs (environment, policy, mode, paths, owner, started_at, status) \
-                 VALUES (?, ?, ?, ?, ?, ?, 'running') RETURNING id",
+                &sql,
                 &[
                     run.environment.as_str().into(),
                     run.policy.as_str().into(),
                     run.mode.as_str().into(),
                     paths.as_str().into(),
-                    self.owner.to_string().into(),
+                    self.inner.owner.to_string().into(),
                     secs(run.started).into(),
+                    lease.into(),
                 ],
             )?;
             rows.first()
                 .and_then(|r| r.first())
                 .and_then(Value::int)
                 .ok_or_else(|| corrupt("no id for a new run"))
-        })
+        })?;
+        self.inner.active().insert(id);
+        self.keep_leases();
+        Ok(id)
     }
 
     /// Records one finished host of run `run`, with its infected files, per-file errors and
@@ -440,7 +477,8 @@ impl History {
             int(tally.skipped),
             Value::Text(error),
         ];
-        self.write("recording a host", |db| {
+        self.inner.write("recording a host", |db| {
+            renew(db, run)?;
             db.execute(
                 "INSERT INTO hosts (run_id, host, state, version, db_version, db_date, db_time, \
                  latency_us, elapsed_ms, jobs_given, jobs_done, jobs_failed, jobs_skipped, error) \
@@ -494,7 +532,8 @@ impl History {
             FleetStatus::Infected => RunStatus::Infected,
             FleetStatus::Incomplete => RunStatus::Incomplete,
         };
-        self.write("recording a run's end", |db| {
+        self.inner.active().remove(&run);
+        self.inner.write("recording a run's end", |db| {
             for e in &report.walk_errors {
                 db.execute(
                     INSERT_FINDING,
@@ -521,7 +560,8 @@ impl History {
     ///
     /// [`Error::History`] when the database refuses the write.
     pub fn interrupt_run(&self, run: i64, ended: SystemTime) -> Result<()> {
-        self.write("recording an interrupted run", |db| {
+        self.inner.active().remove(&run);
+        self.inner.write("recording an interrupted run", |db| {
             db.execute(
                 "UPDATE runs SET ended_at = ?, status = 'interrupted' WHERE id = ?",
                 &[secs(ended).into(), run.into()],
@@ -548,7 +588,7 @@ impl History {
             params.push(secs(since).into());
         }
         sql.push_str(" ORDER BY r.started_at, r.id");
-        self.read("listing the runs", |db| {
+        self.inner.read("listing the runs", |db| {
             db.query(&sql, &params)?
                 .iter()
                 .map(|r| summary(r))
@@ -562,7 +602,7 @@ impl History {
     ///
     /// As for [`runs`](Self::runs).
     pub fn run(&self, id: i64) -> Result<Option<RunRecord>> {
-        self.read("reading a run", |db| record(db, id))
+        self.inner.read("reading a run", |db| record(db, id))
     }
 
     /// The id of the latest run, of `environment` when given.
@@ -581,7 +621,7 @@ impl History {
                 Vec::new(),
             ),
         };
-        self.read("finding the latest run", |db| {
+        self.inner.read("finding the latest run", |db| {
             Ok(db
                 .query(sql, &params)?
                 .first()
@@ -596,7 +636,7 @@ impl History {
     ///
     /// As for [`runs`](Self::runs).
     pub fn environments(&self) -> Result<Vec<String>> {
-        self.read("listing the environments", |db| {
+        self.inner.read("listing the environments", |db| {
             let mut names: Vec<String> = db
                 .query("SELECT DISTINCT environment FROM runs", &[])?
                 .iter()
@@ -614,7 +654,7 @@ impl History {
     ///
     /// As for [`runs`](Self::runs).
     pub fn changes(&self, environment: &str) -> Result<Option<RunChanges>> {
-        self.read("comparing runs", |db| {
+        self.inner.read("comparing runs", |db| {
             let ids: Vec<i64> = db
                 .query(
                     "SELECT id FROM runs WHERE environment = ? AND status <> 'running' \
@@ -631,6 +671,83 @@ impl History {
             Ok(Some(changes(run, previous)))
         })
     }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Box<dyn Db>> {
+        self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` in one transaction: committed whole, or rolled back. A transaction cut by a
+    /// lost connection (the server restarted) is run once more on a new one, so that a
+    /// long-running daemon keeps recording.
+    fn write<T>(
+        &self,
+        what: &str,
+        mut f: impl FnMut(&mut dyn Db) -> Result<T, DbError>,
+    ) -> Result<T> {
+        let mut db = self.lock();
+        let mut retried = false;
+        loop {
+            let begin = db.dialect().begin_write;
+            let result = db
+                .batch(begin)
+                .and_then(|()| f(&mut **db))
+                .and_then(|v| db.batch("COMMIT").map(|()| v));
+            match result {
+                Ok(v) => return Ok(v),
+                Err(source) => {
+                    let _ = db.batch("ROLLBACK");
+                    if !retried && matches!(db.reconnect_if_lost(), Ok(true)) {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(Error::History {
+                        what: format!("{what} in the history {}", self.name),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+
+    fn read<T>(&self, what: &str, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T> {
+        let mut db = self.lock();
+        // A lost connection is replaced before a read (a read is not retried).
+        let _ = db.reconnect_if_lost();
+        f(&mut **db).map_err(|source| Error::History {
+            what: format!("{what} in the history {}", self.name),
+            source,
+        })
+    }
+
+    /// Renews the lease of every run this history started that has not ended, with the
+    /// database's clock.
+    fn renew(&self) -> Result<()> {
+        let runs: Vec<i64> = self.active().iter().copied().collect();
+        if runs.is_empty() {
+            return Ok(());
+        }
+        self.write("renewing the runs' leases", |db| {
+            for &run in &runs {
+                renew(db, run)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn active(&self) -> MutexGuard<'_, BTreeSet<i64>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Sets run `run`'s heartbeat to the database's time, while it is running.
+fn renew(db: &mut dyn Db, run: i64) -> Result<u64, DbError> {
+    let sql = format!(
+        "UPDATE runs SET heartbeat_at = {now} WHERE id = ? AND status = 'running'",
+        now = db.dialect().now
+    );
+    db.execute(&sql, &[run.into()])
 }
 
 /// Run `id` with its hosts and findings, sorted here (the two databases collate text

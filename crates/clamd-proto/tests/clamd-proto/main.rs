@@ -1,7 +1,8 @@
 //! Integration tests of `clamd-proto`: against a real private clamd from the testbed, against
 //! hostile local listeners (a test double, since no real server misbehaves on demand),
 //! property tests of the sans-IO core, the local walk on real trees as `nobody`, and TLS
-//! through Debian's stunnel in front of the private clamd.
+//! through Debian's stunnel in front of the private clamd, and the history's leases on SQLite
+//! and a real PostgreSQL server.
 
 mod accounting;
 #[cfg(feature = "tokio")]
@@ -9,6 +10,8 @@ mod async_client;
 mod deadlines;
 mod fleet;
 mod hostile;
+#[cfg(feature = "history-postgres")]
+mod lease;
 mod pool;
 mod props;
 mod real;

@@ -61,9 +61,10 @@ pub(super) struct History {
 }
 
 impl History {
-    pub(super) fn open(db: Option<&OsStr>) -> Result<Self> {
+    /// Opens the history for recording runs, with their `lease` (`--history-lease`).
+    pub(super) fn open(db: Option<&OsStr>, lease: std::time::Duration) -> Result<Self> {
         Ok(Self {
-            store: open(db)?,
+            store: history::History::open_with_lease(&location(db)?, lease)?,
             active: Mutex::new(Vec::new()),
         })
     }

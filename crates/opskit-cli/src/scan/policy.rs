@@ -87,7 +87,7 @@ impl RunOpts {
         let history = if args.no_history {
             None
         } else {
-            let h = History::open(args.db.as_deref())?;
+            let h = History::open(args.db.as_deref(), args.history_lease)?;
             Some((Arc::new(h), file.to_path_buf()))
         };
         Ok(Self {

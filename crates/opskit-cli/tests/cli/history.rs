@@ -410,6 +410,20 @@ on_both!(
     runs_are_listed_reported_and_compared_in_postgresql
 );
 
+/// Waits for the first run to record its first host, and returns it: still running.
+fn first_host_recorded(db: &Db) -> Value {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, runs) = query(db, "scan-history", &["history"]);
+        if runs[0]["hosts"] == 1 {
+            assert_eq!(runs[0]["status"], "running", "{runs}");
+            return runs[0].clone();
+        }
+        assert!(Instant::now() < until, "the run recorded no host: {runs}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// A daemon killed with SIGKILL in the middle of a run (its stalled host holds the run open
 /// for 30 s) leaves a consistent history: the run is `incomplete` with no end, and the host
 /// it finished is recorded with its infection.
@@ -436,16 +450,7 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
             .stderr(Stdio::null()),
     );
     // In progress: the run is recorded as running with its healthy host, by a live owner.
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, runs) = query(db, "scan-history", &["history"]);
-        if runs[0]["hosts"] == 1 {
-            assert_eq!(runs[0]["status"], "running", "{runs}");
-            break;
-        }
-        assert!(Instant::now() < until, "the run recorded no host: {runs}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    first_host_recorded(db);
     let child = daemon.child();
     kill_process(Pid::from_child(child), Signal::KILL).unwrap();
     child.wait().unwrap();
@@ -486,6 +491,79 @@ on_both!(
     a_killed_daemon_leaves_an_incomplete_run_in_sqlite,
     a_killed_daemon_leaves_an_incomplete_run_in_postgresql
 );
+
+/// A daemon on another management host (its own UTS namespace, with another host name) that
+/// shares a PostgreSQL history. Its pid means nothing here: while it renews its lease its run
+/// stays `running` past the lease; once it is killed with SIGKILL, this host marks the run
+/// `incomplete` when the lease has expired, with the host it finished.
+#[test]
+fn another_hosts_killed_daemon_is_marked_incomplete_once_its_lease_expires() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let clamd = Clamd::start().unwrap();
+    let db = Db::postgres();
+    let files = files(&clamd, &[("eicar.com", EICAR)]);
+    let staller = Staller::start().unwrap();
+    let sock = clamd.socket_path().display().to_string();
+    let fleet = [sock, staller.addr().to_string()];
+    let policy = policy(
+        clamd.dir(),
+        &fleet,
+        &files,
+        "every = \"1h\"\ntimeout = \"120s\"\n",
+    );
+    let lease = Duration::from_secs(8);
+    // unshare execs sh, which execs opskit: the child is the daemon itself.
+    let mut daemon = Daemon::start(
+        Command::new("unshare")
+            .args([
+                "--uts",
+                "sh",
+                "-c",
+                "hostname opskit-other-host && exec \"$0\" \"$@\"",
+            ])
+            .arg(env!("CARGO_BIN_EXE_opskit"))
+            .env("XDG_STATE_HOME", STATE_HOME)
+            .args(["scan", "--daemon", "--history-lease", "8s", "--policy"])
+            .arg(&policy)
+            .arg("--db")
+            .arg(db.arg())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let run = first_host_recorded(&db);
+    let owner = run["owner"].as_str().unwrap();
+    assert!(owner.starts_with("opskit-other-host:"), "{owner}");
+    // Alive past its lease: its heartbeats keep the run running.
+    std::thread::sleep(lease + Duration::from_secs(2));
+    let (_, runs) = query(&db, "scan-history", &["history"]);
+    assert_eq!(
+        runs[0]["status"], "running",
+        "a live run was judged dead: {runs}"
+    );
+
+    let child = daemon.child();
+    kill_process(Pid::from_child(child), Signal::KILL).unwrap();
+    child.wait().unwrap();
+    let until = Instant::now() + lease * 6;
+    let run = loop {
+        let (code, runs) = query(&db, "scan-history", &["history"]);
+        assert_eq!(code, Some(0));
+        if runs[0]["status"] != "running" {
+            break runs[0].clone();
+        }
+        assert!(
+            Instant::now() < until,
+            "the dead host's run is still running: {runs}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(run["status"], "incomplete", "{run}");
+    assert_eq!(run["ended_at"], Value::Null);
+    assert_eq!(
+        (run["hosts"].as_u64(), run["infected"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
 
 #[test]
 fn the_default_history_follows_xdg_state_home_and_no_history_records_nothing() {
