@@ -1,5 +1,6 @@
 //! `opskit scan --pool` against private clamd instances: the JSON report and its schema, a
-//! host killed (SIGKILL) in the middle of a run, and the arguments it refuses.
+//! host killed (SIGKILL) in the middle of a run, a dead host restarted that rejoins, every
+//! host dead until the deadline, and the arguments it refuses.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -192,4 +193,111 @@ fn pool_refuses_path_scans_and_tcp_hosts_for_fdpass() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Unix-socket hosts"));
+}
+
+#[test]
+fn pool_waits_for_a_dead_host_that_comes_back_and_it_scans_every_file() {
+    let mut b = Clamd::start().unwrap();
+    let (root, files) = tree(&b, 300, 0);
+    let hb = b.tcp_addr().to_string();
+    // The only host is dead when the run starts: the files wait for it.
+    b.kill();
+    let mut child = opskit()
+        .args(["--pool", "--stream", "--concurrency", "2", "--host", &hb])
+        .args(["--retry-first", "100ms", "--retry-max", "200ms"])
+        .args([
+            "--retry-probes",
+            "1000",
+            "--probe-timeout",
+            "2",
+            "--deadline",
+            "120",
+        ])
+        .arg(&root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = Vec::new();
+    let mut restarted = false;
+    for line in lines {
+        let line = line.unwrap();
+        // Deterministic: b is restarted once a probe has found it dead.
+        if !restarted && line.starts_with(&format!("{hb} still down: ")) {
+            b.restart().unwrap();
+            restarted = true;
+        }
+        out.push(line);
+    }
+    let status = child.wait().unwrap();
+    let text = out.join("\n");
+    assert!(restarted, "{text}");
+    assert_eq!(status.code(), Some(0), "{text}");
+    let scanned: BTreeSet<PathBuf> = out
+        .iter()
+        .filter_map(|l| l.strip_prefix(&format!("{hb} "))?.strip_suffix(": OK"))
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(scanned, files);
+    assert!(text.contains(&format!("{hb} down: ")), "{text}");
+    assert!(text.contains(&format!("{hb} up again after ")), "{text}");
+    assert!(text.contains("Hosts: 1 (1 down, 1 back)"), "{text}");
+    assert!(text.contains(", 300 scanned since"), "{text}");
+    assert!(
+        text.contains("Files: 300 (300 scanned, 0 failed, 0 not scanned)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn pool_with_every_host_dead_ends_at_the_deadline_and_reports_every_file() {
+    let (mut a, mut b) = (Clamd::start().unwrap(), Clamd::start().unwrap());
+    let (root, files) = tree(&a, 40, 0);
+    let (ha, hb) = (a.tcp_addr().to_string(), b.tcp_addr().to_string());
+    a.kill();
+    b.kill();
+    let started = std::time::Instant::now();
+    let out = opskit()
+        .args(["--pool", "--stream", "--json", "--host", &ha, "--host", &hb])
+        .args(["--retry-first", "100ms", "--retry-max", "300ms"])
+        .args(["--retry-probes", "1000", "--deadline", "2"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "the run must end at its deadline, not hang: {took:?}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::schema::assert_valid("scan-pool", &v);
+    let reported: BTreeSet<PathBuf> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert_eq!(f["state"], "not_scanned", "{f}");
+            assert_eq!(f["reason"], "hosts_down", "{f}");
+            PathBuf::from(f["path"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(reported, files);
+    for h in v["hosts"].as_array().unwrap() {
+        assert_eq!(h["given_up"], false, "{h}");
+        let outages = h["outages"].as_array().unwrap();
+        assert_eq!(outages.len(), 1, "{h}");
+        assert!(outages[0]["up_at"].is_null(), "{h}");
+        assert!(outages[0]["failed_probes"].as_u64().unwrap() >= 1, "{h}");
+    }
+    let sum = &v["summary"];
+    assert_eq!(
+        (&sum["not_scanned"], &sum["hosts_down"], &sum["rejoins"]),
+        (
+            &serde_json::json!(40),
+            &serde_json::json!(2),
+            &serde_json::json!(0)
+        )
+    );
 }
