@@ -275,7 +275,7 @@ impl ClamdBuilder {
             db_dir,
             eicar_signature: format!("{}.UNOFFICIAL", self.eicar_signature),
             stream_max_length: self.stream_max_length,
-            clamd_path: self.clamd_path.clone(),
+            program: self.clamd_path.clone(),
             start_timeout: self.start_timeout,
             dir,
         };
@@ -357,7 +357,7 @@ pub struct Clamd {
     db_dir: PathBuf,
     eicar_signature: String,
     stream_max_length: Option<u64>,
-    clamd_path: PathBuf,
+    program: PathBuf,
     start_timeout: Duration,
     // Last, so that the directory goes after the daemon is dead.
     dir: tempfile::TempDir,
@@ -476,7 +476,7 @@ impl Clamd {
             }
             _ => {}
         }
-        self.child = spawn(&self.clamd_path, &self.conf)?;
+        self.child = spawn(&self.program, &self.conf)?;
         self.wait_ready(self.start_timeout)
     }
 

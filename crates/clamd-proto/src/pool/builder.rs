@@ -132,10 +132,11 @@ impl PoolBuilder {
         self
     }
 
-    /// How many hosts may die with one file in flight before that file is given up as
-    /// [`FileOutcome::Failed`](crate::FileOutcome::Failed) (default
+    /// How many times a host may die with one file in flight before that file is given up
+    /// as [`FileOutcome::Failed`](crate::FileOutcome::Failed) (default
     /// [`DEFAULT_MAX_ATTEMPTS`], 3; at least 1), so that a file that kills every clamd it is
-    /// sent to cannot take the whole pool down.
+    /// sent to cannot take the whole pool down. A host that rejoins and dies with the file
+    /// again counts again.
     pub fn max_attempts(mut self, hosts: usize) -> Self {
         self.max_attempts = hosts;
         self

@@ -52,6 +52,18 @@ fn assert_once(report: &PoolReport, files: &BTreeMap<PathBuf, bool>) {
     );
 }
 
+/// Every file of the tree is in the report once, scanned, with its verdict.
+fn assert_all_scanned(report: &PoolReport, files: &BTreeMap<PathBuf, bool>) {
+    assert_once(report, files);
+    for f in &report.files {
+        let FileOutcome::Scanned(r) = &f.outcome else {
+            panic!("{} was not scanned: {:?}", f.path.display(), f.outcome);
+        };
+        assert_eq!(r.path(), f.path);
+        assert_eq!(r.is_infected(), files[&f.path], "{}", f.path.display());
+    }
+}
+
 #[test]
 fn a_host_killed_mid_run_hands_its_unfinished_files_to_the_others() {
     let mut clamds: Vec<Clamd> = (0..3).map(|_| Clamd::start().unwrap()).collect();
@@ -88,15 +100,8 @@ fn a_host_killed_mid_run_hands_its_unfinished_files_to_the_others() {
     });
     assert!(killed_at.is_some(), "the victim was never killed");
     assert!(!clamds[1].is_running());
-    assert_once(&report, &files);
     // Every file was scanned (two hosts stayed up), and every infected file was found.
-    for f in &report.files {
-        let FileOutcome::Scanned(r) = &f.outcome else {
-            panic!("{} was not scanned: {:?}", f.path.display(), f.outcome);
-        };
-        assert_eq!(r.path(), f.path);
-        assert_eq!(r.is_infected(), files[&f.path], "{}", f.path.display());
-    }
+    assert_all_scanned(&report, &files);
     let sum = report.summary();
     assert_eq!(sum.infected, files.values().filter(|&&i| i).count());
     assert_eq!((sum.scanned, sum.errors, sum.hosts_down), (1500, 0, 1));
@@ -263,47 +268,51 @@ fn a_host_killed_and_restarted_mid_run_rejoins_and_scans_again_with_every_file_o
             "{killed} {down_seen} {up_seen}"
         );
         assert!(b.is_running());
-        assert_once(&report, &files);
-        for f in &report.files {
-            let FileOutcome::Scanned(r) = &f.outcome else {
-                panic!("{} was not scanned: {:?}", f.path.display(), f.outcome);
-            };
-            assert_eq!(r.path(), f.path);
-            assert_eq!(r.is_infected(), files[&f.path], "{}", f.path.display());
-        }
-        let sum = report.summary();
-        assert_eq!((sum.scanned, sum.errors, sum.hosts_down), (2400, 0, 1));
-        assert_eq!(sum.rejoins, 1);
-        assert_eq!(sum.infected, files.values().filter(|&&i| i).count());
-        assert_eq!(sum.exit_code(), 1);
-        // b went down once, came back, and scanned files after its restart.
-        let hb = &report.hosts[1];
-        assert!(!hb.given_up);
-        assert_eq!(hb.outages.len(), 1, "{:?}", hb.outages);
-        let out = &hb.outages[0];
-        let up = out.up_at.expect("b came back");
-        assert!(up > out.down_at, "{out:?}");
-        assert!(out.failed_probes >= 1, "{out:?}");
-        assert!(out.scanned_after > 0, "{out:?}");
-        assert_eq!(out.scanned_after, by_b_after_up);
-        assert_eq!(hb.scanned, by_b);
-        assert!(
-            hb.scanned > out.scanned_after,
-            "b scanned before the kill too"
-        );
-        assert!(report.hosts[0].outages.is_empty());
-        // Its files in flight at the kill moved, each reported once where it was scanned.
-        assert!(!report.failovers.is_empty());
-        assert!(report.failovers.iter().all(|m| m.from == 1));
-        for m in &report.failovers {
-            let f = &report.files[m.file];
-            assert_eq!(f.path, m.path);
-            assert!(f.failovers >= 1);
-        }
-        let per_host: usize = report.hosts.iter().map(|h| h.scanned).sum();
-        assert_eq!(per_host, 2400);
+        assert_rejoined(&report, &files, by_b, by_b_after_up);
         b.kill();
     });
+}
+
+/// The rejoin test's report: every file scanned once, host 1 (b) down once and back, with
+/// `by_b` files from it in all and `by_b_after_up` since it came back.
+fn assert_rejoined(
+    report: &PoolReport,
+    files: &BTreeMap<PathBuf, bool>,
+    by_b: usize,
+    by_b_after_up: usize,
+) {
+    assert_all_scanned(report, files);
+    let sum = report.summary();
+    assert_eq!((sum.scanned, sum.errors, sum.hosts_down), (2400, 0, 1));
+    assert_eq!(sum.rejoins, 1);
+    assert_eq!(sum.infected, files.values().filter(|&&i| i).count());
+    assert_eq!(sum.exit_code(), 1);
+    // b went down once, came back, and scanned files after its restart.
+    let hb = &report.hosts[1];
+    assert!(!hb.given_up);
+    assert_eq!(hb.outages.len(), 1, "{:?}", hb.outages);
+    let out = &hb.outages[0];
+    let up = out.up_at.expect("b came back");
+    assert!(up > out.down_at, "{out:?}");
+    assert!(out.failed_probes >= 1, "{out:?}");
+    assert!(out.scanned_after > 0, "{out:?}");
+    assert_eq!(out.scanned_after, by_b_after_up);
+    assert_eq!(hb.scanned, by_b);
+    assert!(
+        hb.scanned > out.scanned_after,
+        "b scanned before the kill too"
+    );
+    assert!(report.hosts[0].outages.is_empty());
+    // Its files in flight at the kill moved, each reported once where it was scanned.
+    assert!(!report.failovers.is_empty());
+    assert!(report.failovers.iter().all(|m| m.from == 1));
+    for m in &report.failovers {
+        let f = &report.files[m.file];
+        assert_eq!(f.path, m.path);
+        assert!(f.failovers >= 1);
+    }
+    let per_host: usize = report.hosts.iter().map(|h| h.scanned).sum();
+    assert_eq!(per_host, 2400);
 }
 
 #[test]
