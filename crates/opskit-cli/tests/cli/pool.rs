@@ -41,6 +41,30 @@ fn opskit() -> Command {
     c
 }
 
+/// Runs `cmd`, calling `on_line` with each line of its standard output as it comes; returns
+/// its exit code and every line.
+fn live(cmd: &mut Command, mut on_line: impl FnMut(&str)) -> (Option<i32>, Vec<String>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        on_line(&line);
+        out.push(line);
+    }
+    (child.wait().unwrap().code(), out)
+}
+
+/// Each of `wanted` is in `text`.
+fn assert_has(text: &str, wanted: &[&str]) {
+    for w in wanted {
+        assert!(text.contains(w), "{w:?} is missing from:\n{text}");
+    }
+}
+
 #[test]
 fn pool_json_reports_every_file_once_with_its_host_and_matches_the_schema() {
     let (a, b) = (Clamd::start().unwrap(), Clamd::start().unwrap());
@@ -127,19 +151,12 @@ fn pool_text_with_a_host_killed_mid_run_still_scans_every_file_once() {
     let mut b = Clamd::start().unwrap();
     let (root, files) = tree(&a, 2000, 0);
     let (ha, hb) = (a.tcp_addr().to_string(), b.tcp_addr().to_string());
-    let mut child = opskit()
-        .args(["--pool", "--stream", "--concurrency", "4"])
-        .args(["--host", &ha, "--host", &hb])
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut out = Vec::new();
     let mut from_b = 0;
-    for line in lines {
-        let line = line.unwrap();
+    let mut cmd = opskit();
+    cmd.args(["--pool", "--stream", "--concurrency", "4"])
+        .args(["--host", &ha, "--host", &hb])
+        .arg(&root);
+    let (code, out) = live(&mut cmd, |line| {
         if line.starts_with(&format!("{hb} ")) && line.ends_with(": OK") {
             from_b += 1;
             // Deterministic: once b has answered 100 files, SIGKILL it mid-run.
@@ -147,12 +164,10 @@ fn pool_text_with_a_host_killed_mid_run_still_scans_every_file_once() {
                 b.kill();
             }
         }
-        out.push(line);
-    }
-    let status = child.wait().unwrap();
+    });
     assert!(from_b >= 100, "b answered {from_b} files: {out:?}");
     // All clean, every file scanned: exit 0 although a host died.
-    assert_eq!(status.code(), Some(0), "{out:?}");
+    assert_eq!(code, Some(0), "{out:?}");
     let mut scanned = BTreeSet::new();
     for l in &out {
         if let Some(rest) = l.strip_suffix(": OK") {
@@ -162,13 +177,14 @@ fn pool_text_with_a_host_killed_mid_run_still_scans_every_file_once() {
         }
     }
     assert_eq!(scanned, files);
-    let text = out.join("\n");
-    assert!(text.contains(&format!("{hb} down: ")), "{text}");
-    assert!(text.contains(&format!(" moved off {hb}: ")), "{text}");
-    assert!(text.contains("Hosts: 2 (1 down)"), "{text}");
-    assert!(
-        text.contains("Files: 2000 (2000 scanned, 0 failed, 0 not scanned)"),
-        "{text}"
+    assert_has(
+        &out.join("\n"),
+        &[
+            &format!("{hb} down: "),
+            &format!(" moved off {hb}: "),
+            "Hosts: 2 (1 down)",
+            "Files: 2000 (2000 scanned, 0 failed, 0 not scanned)",
+        ],
     );
 }
 
@@ -202,51 +218,38 @@ fn pool_waits_for_a_dead_host_that_comes_back_and_it_scans_every_file() {
     let hb = b.tcp_addr().to_string();
     // The only host is dead when the run starts: the files wait for it.
     b.kill();
-    let mut child = opskit()
-        .args(["--pool", "--stream", "--concurrency", "2", "--host", &hb])
-        .args(["--retry-first", "100ms", "--retry-max", "200ms"])
-        .args([
-            "--retry-probes",
-            "1000",
-            "--probe-timeout",
-            "2",
-            "--deadline",
-            "120",
-        ])
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut out = Vec::new();
     let mut restarted = false;
-    for line in lines {
-        let line = line.unwrap();
+    let mut cmd = opskit();
+    cmd.args(["--pool", "--stream", "--concurrency", "2", "--host", &hb])
+        .args(["--retry-first", "100ms", "--retry-max", "200ms"])
+        .args(["--retry-probes", "1000", "--probe-timeout", "2"])
+        .args(["--deadline", "120"])
+        .arg(&root);
+    let (code, out) = live(&mut cmd, |line| {
         // Deterministic: b is restarted once a probe has found it dead.
         if !restarted && line.starts_with(&format!("{hb} still down: ")) {
             b.restart().unwrap();
             restarted = true;
         }
-        out.push(line);
-    }
-    let status = child.wait().unwrap();
+    });
     let text = out.join("\n");
     assert!(restarted, "{text}");
-    assert_eq!(status.code(), Some(0), "{text}");
+    assert_eq!(code, Some(0), "{text}");
     let scanned: BTreeSet<PathBuf> = out
         .iter()
         .filter_map(|l| l.strip_prefix(&format!("{hb} "))?.strip_suffix(": OK"))
         .map(PathBuf::from)
         .collect();
     assert_eq!(scanned, files);
-    assert!(text.contains(&format!("{hb} down: ")), "{text}");
-    assert!(text.contains(&format!("{hb} up again after ")), "{text}");
-    assert!(text.contains("Hosts: 1 (1 down, 1 back)"), "{text}");
-    assert!(text.contains(", 300 scanned since"), "{text}");
-    assert!(
-        text.contains("Files: 300 (300 scanned, 0 failed, 0 not scanned)"),
-        "{text}"
+    assert_has(
+        &text,
+        &[
+            &format!("{hb} down: "),
+            &format!("{hb} up again after "),
+            "Hosts: 1 (1 down, 1 back)",
+            ", 300 scanned since",
+            "Files: 300 (300 scanned, 0 failed, 0 not scanned)",
+        ],
     );
 }
 
