@@ -296,6 +296,9 @@ impl Scheduler {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use std::time::Duration;
 
