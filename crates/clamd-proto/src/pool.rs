@@ -160,7 +160,8 @@ impl Pool {
     }
 
     /// [`run`](Self::run), calling `on_event` on this thread as things happen: each file
-    /// when it is final, each host that goes down, each failover.
+    /// when it is final, each host that goes down, fails a probe or comes back, each
+    /// failover.
     pub fn run_with_events(
         &self,
         walk: impl IntoIterator<Item = WalkEntry>,
