@@ -15,7 +15,8 @@
 //! - [`AsyncClient`] and its [`AsyncSession`] (feature `tokio`).
 //! - [`Fleet`]: one [`ScanPlan`] on many hosts, giving a [`FleetReport`].
 //! - [`Pool`]: the files of one local walk spread over several hosts, by bytes in flight,
-//!   with failover when a host dies, giving a [`PoolReport`] that has every file once.
+//!   with failover when a host dies and a retry with backoff that lets it rejoin, giving a
+//!   [`PoolReport`] that has every file once.
 //! - [`walk()`] and [`Walker`]: the local walk behind stream and FILDES plans, which never
 //!   aborts: every entry is a file, a directory, a [`WalkError`] or [`Skipped`]
 //!   ([`ScanPlan::stream_walk`], [`ScanPlan::fildes_walk`]).
@@ -64,7 +65,8 @@ pub use fleet::{
 };
 pub use pool::{
     DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_QUEUED, DEFAULT_POOL_PER_HOST,
-    Failover, FileOutcome, Pool, PoolBuilder, PoolEvent, PoolFile, PoolHost, PoolMode, PoolReport,
+    DEFAULT_PROBE_TIMEOUT, DEFAULT_RETRY_FIRST, DEFAULT_RETRY_MAX, DEFAULT_RETRY_PROBES, Failover,
+    FileOutcome, Outage, Pool, PoolBuilder, PoolEvent, PoolFile, PoolHost, PoolMode, PoolReport,
     PoolSkip, PoolSummary,
 };
 pub use proto::command::{Command, Mode, ScanMode};

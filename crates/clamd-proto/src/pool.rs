@@ -3,17 +3,22 @@
 //! A [`Pool`] sends each file of a walk to one host (INSTREAM or FILDES), the next file to
 //! the live host with the fewest bytes in flight. When a host dies with files in flight
 //! (refused, reset, closed mid-reply, or no verdict within the file timeout), it is out of
-//! the pool for the rest of the run and those files go to the other hosts. A file is final
+//! the pool and those files go to the other hosts. After a wait that doubles with each
+//! failed probe (capped), the host is probed with `PING`; when it answers, it takes new
+//! files again; when its probes run out, it is out for the rest of the run. A file is final
 //! once a host has sent its verdict: a host that dies afterwards never makes it scanned
 //! again. Every file of the walk is in the report exactly once: scanned (with its host),
 //! failed, or not scanned (every host down, or the run's deadline) — never lost.
 //!
-//! The decisions are made by a sans-IO core (`schedule::Scheduler`); this module is the
-//! driver: one thread per connection slot of each host runs the blocking [`Client`], and the
-//! calling thread owns the core, reads the walk, hands out the files and gathers the report.
+//! The decisions are made by a sans-IO core (`schedule::Scheduler`, with each host's state
+//! machine in `health`); this module is the driver: one thread per connection slot of each
+//! host runs the blocking [`Client`], one more per host sends its probes, and the calling
+//! thread owns the core and the clock, reads the walk, hands out the files and probes, and
+//! gathers the report.
 
 mod builder;
 mod event;
+mod health;
 mod mode;
 mod report;
 mod schedule;
@@ -27,12 +32,15 @@ use std::time::{Duration, Instant};
 
 pub use builder::{
     DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_QUEUED, DEFAULT_POOL_PER_HOST,
+    DEFAULT_PROBE_TIMEOUT, DEFAULT_RETRY_FIRST, DEFAULT_RETRY_MAX, DEFAULT_RETRY_PROBES,
     PoolBuilder,
 };
 pub use event::PoolEvent;
 pub use mode::PoolMode;
-pub use report::{Failover, FileOutcome, PoolFile, PoolHost, PoolReport, PoolSkip, PoolSummary};
-use schedule::{AfterFailure, Assignment, FileId, Scheduler, Work};
+pub use report::{
+    Failover, FileOutcome, Outage, PoolFile, PoolHost, PoolReport, PoolSkip, PoolSummary,
+};
+use schedule::{AfterFailure, Assignment, FileId, Probed, Retry, Scheduler, Work};
 
 use crate::blocking::Client;
 use crate::endpoint::Endpoint;
@@ -83,6 +91,8 @@ pub struct Pool {
     deadline: Option<Duration>,
     max_queued: usize,
     max_attempts: usize,
+    retry: Retry,
+    probe_timeout: Duration,
 }
 
 /// A file for one connection slot.
@@ -91,12 +101,24 @@ struct Task {
     path: PathBuf,
 }
 
-/// What a connection slot made of its file.
-struct Done {
-    host: usize,
-    slot: usize,
-    id: FileId,
-    result: Result<ScanResult>,
+/// What a connection slot made of its file, or a host's prober of its probe.
+enum Done {
+    Scan {
+        host: usize,
+        slot: usize,
+        id: FileId,
+        result: Result<ScanResult>,
+    },
+    Probe {
+        host: usize,
+        result: Result<()>,
+    },
+}
+
+/// The channels to the threads: each host's connection slots, and its prober.
+struct Workers {
+    slots: Vec<Vec<mpsc::Sender<Task>>>,
+    probers: Vec<mpsc::Sender<()>>,
 }
 
 /// How a failed scan counts.
@@ -138,7 +160,8 @@ impl Pool {
     }
 
     /// [`run`](Self::run), calling `on_event` on this thread as things happen: each file
-    /// when it is final, each host that goes down, each failover.
+    /// when it is final, each host that goes down, fails a probe or comes back, each
+    /// failover.
     pub fn run_with_events(
         &self,
         walk: impl IntoIterator<Item = WalkEntry>,
@@ -149,7 +172,20 @@ impl Pool {
         let (done_tx, done_rx) = mpsc::channel::<Done>();
         std::thread::scope(|scope| {
             let mut slots: Vec<Vec<mpsc::Sender<Task>>> = Vec::new();
+            let mut probers = Vec::new();
             for (host, client) in self.clients.iter().enumerate() {
+                let (tx, rx) = mpsc::channel::<()>();
+                let done = done_tx.clone();
+                let timeout = self.probe_timeout;
+                scope.spawn(move || {
+                    for () in rx {
+                        let result = probe(client, timeout, deadline);
+                        if done.send(Done::Probe { host, result }).is_err() {
+                            break;
+                        }
+                    }
+                });
+                probers.push(tx);
                 let mut senders = Vec::new();
                 for slot in 0..self.per_host {
                     let (tx, rx) = mpsc::channel::<Task>();
@@ -158,7 +194,7 @@ impl Pool {
                     scope.spawn(move || {
                         for task in rx {
                             let result = scan(client, mode, &task.path, timeout, deadline);
-                            let d = Done {
+                            let d = Done::Scan {
                                 host,
                                 slot,
                                 id: task.id,
@@ -174,13 +210,37 @@ impl Pool {
                 slots.push(senders);
             }
             drop(done_tx);
-            let mut run = Run::new(self, deadline, &mut on_event);
-            run.drive(walk.into_iter(), &slots, &done_rx);
-            // Dropping the senders ends every slot's thread.
-            drop(slots);
-            run.finish(start)
+            let workers = Workers { slots, probers };
+            let mut run = Run::new(self, start, deadline, &mut on_event);
+            run.drive(walk.into_iter(), &workers, &done_rx);
+            // Dropping the senders ends every thread, once its scan or probe is over.
+            drop(workers);
+            run.finish()
         })
     }
+}
+
+/// What is left of `timeout` within the run's deadline.
+fn cut(timeout: Duration, deadline: Option<Instant>) -> Duration {
+    deadline.map_or(timeout, |d| {
+        d.saturating_duration_since(Instant::now()).min(timeout)
+    })
+}
+
+/// One probe (`PING`) of a host that is down, within the probe's deadline and the run's.
+fn probe(client: &Client, timeout: Duration, deadline: Option<Instant>) -> Result<()> {
+    let left = cut(timeout, deadline);
+    if left.is_zero() {
+        return Err(Error::Timeout {
+            op: "PING",
+            endpoint: client.endpoint().to_string(),
+            after: Duration::ZERO,
+        });
+    }
+    let pinged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.with_timeout(left).ping()
+    }));
+    pinged.unwrap_or_else(|_| Err(Error::Server("the PING of this host panicked".into())))
 }
 
 /// One scan on one connection, within the file's deadline and the run's.
@@ -191,9 +251,7 @@ fn scan(
     timeout: Duration,
     deadline: Option<Instant>,
 ) -> Result<ScanResult> {
-    let left = deadline.map_or(timeout, |d| {
-        d.saturating_duration_since(Instant::now()).min(timeout)
-    });
+    let left = cut(timeout, deadline);
     let op = match mode {
         PoolMode::Stream => "INSTREAM",
         PoolMode::Fildes => "FILDES",
@@ -227,12 +285,13 @@ struct Run<'p, 'e, F: FnMut(PoolEvent<'_>)> {
     skipped: Vec<crate::walk::Skipped>,
     next_id: FileId,
     walk_done: bool,
+    start: Instant,
     deadline: Option<Instant>,
     on_event: &'e mut F,
 }
 
 impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
-    fn new(pool: &'p Pool, deadline: Option<Instant>, on_event: &'e mut F) -> Self {
+    fn new(pool: &'p Pool, start: Instant, deadline: Option<Instant>, on_event: &'e mut F) -> Self {
         Self {
             pool,
             core: Scheduler::new(
@@ -240,6 +299,7 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
                 pool.per_host,
                 pool.max_queued,
                 pool.max_attempts,
+                pool.retry,
             ),
             hosts: pool
                 .clients
@@ -253,6 +313,7 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
             skipped: Vec::new(),
             next_id: 0,
             walk_done: false,
+            start,
             deadline,
             on_event,
         }
@@ -261,22 +322,36 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
     fn drive(
         &mut self,
         mut walk: impl Iterator<Item = WalkEntry>,
-        slots: &[Vec<mpsc::Sender<Task>>],
+        workers: &Workers,
         done: &mpsc::Receiver<Done>,
     ) {
         let deadline = self.deadline;
         loop {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
                 self.core.close();
             }
             while !self.walk_done && self.core.wants_files() {
                 self.take(walk.next(), None);
             }
             while let Some(a) = self.core.poll_assign() {
-                self.send(&a, slots);
+                self.send(&a, &workers.slots);
+            }
+            self.core.handle_timeout(now);
+            while let Some(host) = self.core.poll_probe() {
+                let sent = workers
+                    .probers
+                    .get(host)
+                    .is_some_and(|tx| tx.send(()).is_ok());
+                if !sent {
+                    let e = Error::Server("the host's prober thread is gone".into());
+                    self.probed(host, Err(e));
+                }
             }
             if !self.core.accepting() {
-                let reason = if self.core.is_closed() {
+                // At the deadline with no host up, the hosts being down is the reason the
+                // files were not sent, not the time.
+                let reason = if self.core.is_closed() && self.core.any_up() {
                     PoolSkip::RunDeadline
                 } else {
                     PoolSkip::HostsDown
@@ -291,19 +366,28 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
             if self.walk_done && self.core.is_empty() {
                 return;
             }
-            let got = match deadline {
-                Some(d) if !self.core.is_closed() => {
-                    done.recv_timeout(d.saturating_duration_since(Instant::now()))
-                }
-                _ => done
+            let open_deadline = deadline.filter(|_| !self.core.is_closed());
+            let wake = match (open_deadline, self.core.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let got = match wake {
+                Some(t) => done.recv_timeout(t.saturating_duration_since(Instant::now())),
+                None => done
                     .recv()
                     .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
             };
             match got {
-                Ok(d) => self.handle(d),
+                Ok(Done::Scan {
+                    host,
+                    slot,
+                    id,
+                    result,
+                }) => self.handle(host, slot, id, result),
+                Ok(Done::Probe { host, result }) => self.probed(host, result),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                // Every slot is gone (cannot happen while `slots` lives): nothing more will
-                // come, so what is in flight cannot be answered.
+                // Every thread is gone (cannot happen while `workers` lives): nothing more
+                // will come, so what is in flight cannot be answered.
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
         }
@@ -347,24 +431,24 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
         }
     }
 
-    fn handle(&mut self, d: Done) {
-        match d.result {
-            Ok(result) => self.answered(d.host, d.slot, d.id, Ok(result)),
+    fn handle(&mut self, host: usize, slot: usize, id: FileId, result: Result<ScanResult>) {
+        match result {
+            Ok(result) => self.answered(host, slot, id, Ok(result)),
             // A local file that cannot be read at scan time is an ERROR line for it, as in a
             // fleet, not the host's failure.
             Err(Error::Read { path, source }) => {
                 let line = ScanResult::new(&path, Verdict::Error(source.to_string()));
-                self.answered(d.host, d.slot, d.id, Ok(line));
+                self.answered(host, slot, id, Ok(line));
             }
             // The run's deadline cut the scan: the host is not to blame.
             Err(e @ Error::Timeout { .. })
                 if self.deadline.is_some_and(|t| Instant::now() >= t) =>
             {
-                self.answered(d.host, d.slot, d.id, Err(e));
+                self.answered(host, slot, id, Err(e));
             }
             Err(e) => match failure(&e) {
-                Failure::File => self.answered(d.host, d.slot, d.id, Err(e)),
-                Failure::Host => self.failed(d.host, d.slot, d.id, e),
+                Failure::File => self.answered(host, slot, id, Err(e)),
+                Failure::Host => self.failed(host, slot, id, e),
             },
         }
     }
@@ -378,6 +462,9 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
         let outcome = match r {
             Ok(result) => {
                 h.scanned += 1;
+                if let Some(o) = h.outages.last_mut().filter(|o| o.up_at.is_some()) {
+                    o.scanned_after += 1;
+                }
                 h.bytes += work.bytes;
                 h.infected += usize::from(result.is_infected());
                 h.file_errors += usize::from(result.is_error());
@@ -393,12 +480,22 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
 
     /// The host failed with the file in flight.
     fn failed(&mut self, host: usize, slot: usize, id: FileId, e: Error) {
-        let Some((was_up, after)) = self.core.handle_failed(host, slot, id) else {
+        let now = Instant::now();
+        let Some((went_down, after)) = self.core.handle_failed(host, slot, id, now) else {
             return;
         };
         let endpoint = self.pool.clients[host].endpoint();
-        if was_up {
-            self.hosts[host].down = Some(e.to_string());
+        if went_down {
+            let h = &mut self.hosts[host];
+            h.down.get_or_insert_with(|| e.to_string());
+            h.outages.push(Outage {
+                down_at: now.saturating_duration_since(self.start),
+                error: e.to_string(),
+                up_at: None,
+                failed_probes: 0,
+                scanned_after: 0,
+            });
+            h.given_up = self.core.health(host) == Some(schedule::Health::Gone);
             (self.on_event)(PoolEvent::HostDown {
                 host,
                 endpoint,
@@ -422,6 +519,45 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
                 self.failovers.push(failover);
             }
             AfterFailure::GaveUp(work) => self.finished(work, Some(host), FileOutcome::Failed(e)),
+        }
+    }
+
+    /// Host `host`'s probe answered, or failed.
+    fn probed(&mut self, host: usize, result: Result<()>) {
+        let now = Instant::now();
+        let Some(probed) = self.core.handle_probe(host, result.is_ok(), now) else {
+            return;
+        };
+        let endpoint = self.pool.clients[host].endpoint();
+        let at = now.saturating_duration_since(self.start);
+        let h = &mut self.hosts[host];
+        let Some(outage) = h.outages.last_mut() else {
+            return;
+        };
+        match result {
+            Ok(()) => {
+                outage.up_at = Some(at);
+                let down_for = at.saturating_sub(outage.down_at);
+                (self.on_event)(PoolEvent::HostUp {
+                    host,
+                    endpoint,
+                    down_for,
+                });
+            }
+            Err(error) => {
+                outage.failed_probes += 1;
+                let retry_in = match probed {
+                    Probed::StillDown(at) => Some(at.saturating_duration_since(now)),
+                    Probed::GaveUp | Probed::Rejoined => None,
+                };
+                h.given_up = probed == Probed::GaveUp;
+                (self.on_event)(PoolEvent::ProbeFailed {
+                    host,
+                    endpoint,
+                    error: &error,
+                    retry_in,
+                });
+            }
         }
     }
 
@@ -450,7 +586,7 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
         self.files.push((work.id, file));
     }
 
-    fn finish(mut self, start: Instant) -> PoolReport {
+    fn finish(mut self) -> PoolReport {
         self.files.sort_by_key(|(id, _)| *id);
         PoolReport {
             hosts: self.hosts,
@@ -458,7 +594,7 @@ impl<'p, 'e, F: FnMut(PoolEvent<'_>)> Run<'p, 'e, F> {
             failovers: self.failovers,
             walk_errors: self.walk_errors,
             skipped: self.skipped,
-            elapsed: start.elapsed(),
+            elapsed: self.start.elapsed(),
         }
     }
 }

@@ -121,7 +121,10 @@
 //! sending each file to every host (the `pool` module documents its output): each file goes
 //! to the host with the fewest bytes in flight, a host that dies (refused, reset, no verdict
 //! within `--file-timeout`, 60 s) is taken out and its unfinished files go to the others, and
-//! every file is reported once with the host that scanned it. With every host down the rest
+//! every file is reported once with the host that scanned it. A host that died is probed
+//! (PING) after `--retry-first` (1 s), then after twice the last wait up to `--retry-max`
+//! (30 s), and takes files again when it answers; after `--retry-probes` (5) failed probes
+//! it is out for the run. With every host given up, or still down at `--deadline`, the rest
 //! are reported as not scanned and the exit status is 2.
 //!
 //! # JSON
@@ -223,8 +226,10 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   --pool (with --stream or --fdpass) shares the files among the hosts instead \
                   of sending each to all: the next file goes to the host with the fewest bytes \
                   in flight; a host that dies is taken out and its unfinished files move to \
-                  the others; every file is reported once, with its host, and the summary \
-                  gives each host's share and the failovers. --json then prints the document \
+                  the others; it is probed (PING) after --retry-first, doubling up to \
+                  --retry-max, and rejoins when it answers, until --retry-probes probes have \
+                  failed; every file is reported once, with its host, and the summary gives \
+                  each host's share, its outages and the failovers. --json then prints the document \
                   of schemas/scan-pool.json."
 )]
 #[command(args_conflicts_with_subcommands = true)]
@@ -382,15 +387,33 @@ pub(crate) struct Args {
     /// over --concurrency connections shared among the hosts (at least one each). A host
     /// that refuses, resets, closes mid-reply or misses --file-timeout is taken out of the
     /// pool and its unfinished files go to the others; a file whose verdict arrived is never
-    /// scanned again. Every file is reported once, with the host that scanned it; with every
-    /// host down, the rest are reported as not scanned (exit 2). At most 4096 files are
-    /// queued ahead of the walk.
+    /// scanned again. The host is probed (PING) after --retry-first, then after twice the
+    /// last wait (at most --retry-max), and takes files again when it answers; after
+    /// --retry-probes failed probes it is out for the run. Every file is reported once, with
+    /// the host that scanned it; while every host is down the files wait for one to come
+    /// back, and with every host given up, or still down at --deadline, the rest are
+    /// reported as not scanned (exit 2). At most 4096 files are queued ahead of the walk.
     #[arg(long, conflicts_with_all = ["policy", "reload", "ping", "server_version", "stats"])]
     pool: bool,
     /// With --pool: the deadline of one file's scan on one host, from connect to verdict
     /// (default 60 s). A host that misses it is taken out of the pool; the file moves on.
     #[arg(long, value_name = "SPAN", default_value = "60", value_parser = crate::duration::parse)]
     file_timeout: Duration,
+    /// With --pool: how long a host that failed waits before its first probe (PING),
+    /// default 1 s. Each failed probe doubles the wait, up to --retry-max.
+    #[arg(long, value_name = "SPAN", default_value = "1", value_parser = crate::duration::parse)]
+    retry_first: Duration,
+    /// With --pool: the longest wait between two probes of a host that is down (default
+    /// 30 s; at least --retry-first).
+    #[arg(long, value_name = "SPAN", default_value = "30", value_parser = crate::duration::parse)]
+    retry_max: Duration,
+    /// With --pool: failed probes in a row before a host is out for the rest of the run
+    /// (default 5; 0: a host that fails is never probed, and is out at once).
+    #[arg(long, value_name = "N", default_value_t = clamd_proto::DEFAULT_RETRY_PROBES)]
+    retry_probes: usize,
+    /// With --pool: the deadline of one probe, from connect to PONG (default 5 s).
+    #[arg(long, value_name = "SPAN", default_value = "5", value_parser = crate::duration::parse)]
+    probe_timeout: Duration,
     /// Paths to scan: on the hosts for path scans, local for stream and fdpass; `-` streams
     /// standard input.
     #[arg(value_name = "PATH")]

@@ -16,7 +16,8 @@
 //! the kernel kills clamd too: it is started through `setpriv --pdeathsig KILL` from a spawner
 //! thread that lives as long as the process. `freshclam` is never used.
 //!
-//! Several instances can run at once, as a fleet.
+//! Several instances can run at once, as a fleet. [`Clamd::kill`] and [`Clamd::restart`] take
+//! one down and bring it back at the same addresses, for tests of failover and rejoin.
 //!
 //! ```no_run
 //! # fn main() -> std::io::Result<()> {
@@ -274,6 +275,8 @@ impl ClamdBuilder {
             db_dir,
             eicar_signature: format!("{}.UNOFFICIAL", self.eicar_signature),
             stream_max_length: self.stream_max_length,
+            program: self.clamd_path.clone(),
+            start_timeout: self.start_timeout,
             dir,
         };
         clamd.wait_ready(self.start_timeout)?;
@@ -354,6 +357,8 @@ pub struct Clamd {
     db_dir: PathBuf,
     eicar_signature: String,
     stream_max_length: Option<u64>,
+    program: PathBuf,
+    start_timeout: Duration,
     // Last, so that the directory goes after the daemon is dead.
     dir: tempfile::TempDir,
 }
@@ -451,6 +456,28 @@ impl Clamd {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Starts the daemon again after [`kill`](Self::kill) (or kills it first if it still
+    /// runs), with the same configuration: the same Unix socket, TCP port and database, so
+    /// that clients that knew it find it back. Returns once it answers PONG, as
+    /// [`ClamdBuilder::start`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`ClamdBuilder::start`], also when another process took the TCP port while clamd
+    /// was down (clamd exits, and the error carries its log's tail).
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.kill();
+        // The killed daemon left its socket file behind; nobody else listens on it.
+        match std::fs::remove_file(&self.socket) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(context(&e, "removing the old clamd socket"));
+            }
+            _ => {}
+        }
+        self.child = spawn(&self.program, &self.conf)?;
+        self.wait_ready(self.start_timeout)
     }
 
     fn wait_ready(&mut self, timeout: Duration) -> io::Result<()> {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::Pool;
+use super::health::Retry;
 use super::mode::PoolMode;
 use crate::blocking::{Client, ClientBuilder, ClientConfig, check_span};
 use crate::endpoint::Endpoint;
@@ -22,6 +23,21 @@ pub const DEFAULT_MAX_QUEUED: usize = 4096;
 /// up.
 pub const DEFAULT_MAX_ATTEMPTS: usize = 3;
 
+/// The default wait before a host that failed is probed the first time: 1 s. Each failed
+/// probe doubles it, up to [`DEFAULT_RETRY_MAX`].
+pub const DEFAULT_RETRY_FIRST: Duration = Duration::from_secs(1);
+
+/// The default cap of the wait between two probes of a host that is down: 30 s.
+pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// The default number of probes in a row that may fail before a host is given up for the
+/// run: 5 (with the default waits, a host that stays dead is given up about 31 s after it
+/// failed).
+pub const DEFAULT_RETRY_PROBES: usize = 5;
+
+/// The default deadline of one probe (`PING`) of a host that is down: 5 s.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Builder of a [`Pool`]. Every setting has a default; [`build`](Self::build) refuses what it
 /// would otherwise have to change.
 #[derive(Debug, Clone)]
@@ -36,6 +52,8 @@ pub struct PoolBuilder {
     deadline: Option<Duration>,
     max_queued: usize,
     max_attempts: usize,
+    retry: Retry,
+    probe_timeout: Duration,
 }
 
 impl PoolBuilder {
@@ -50,6 +68,12 @@ impl PoolBuilder {
             deadline: None,
             max_queued: DEFAULT_MAX_QUEUED,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            retry: Retry {
+                first: DEFAULT_RETRY_FIRST,
+                max: DEFAULT_RETRY_MAX,
+                probes: DEFAULT_RETRY_PROBES,
+            },
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
         }
     }
 
@@ -108,12 +132,49 @@ impl PoolBuilder {
         self
     }
 
-    /// How many hosts may die with one file in flight before that file is given up as
-    /// [`FileOutcome::Failed`](crate::FileOutcome::Failed) (default
+    /// How many times a host may die with one file in flight before that file is given up
+    /// as [`FileOutcome::Failed`](crate::FileOutcome::Failed) (default
     /// [`DEFAULT_MAX_ATTEMPTS`], 3; at least 1), so that a file that kills every clamd it is
-    /// sent to cannot take the whole pool down.
+    /// sent to cannot take the whole pool down. A host that rejoins and dies with the file
+    /// again counts again.
     pub fn max_attempts(mut self, hosts: usize) -> Self {
         self.max_attempts = hosts;
+        self
+    }
+
+    /// How long a host that failed waits before its first probe (default
+    /// [`DEFAULT_RETRY_FIRST`], 1 s; at most [`MAX_TIMEOUT`](crate::MAX_TIMEOUT)). Each
+    /// failed probe doubles the wait, up to [`retry_max`](Self::retry_max). A host that
+    /// answers its probe (`PING`) takes files again; one that fails again once it is back,
+    /// before answering any file, waits twice as long as the last time.
+    pub fn retry_first(mut self, wait: Duration) -> Self {
+        self.retry.first = wait;
+        self
+    }
+
+    /// The longest wait between two probes of a host that is down (default
+    /// [`DEFAULT_RETRY_MAX`], 30 s; at least [`retry_first`](Self::retry_first), at most
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT)).
+    pub fn retry_max(mut self, wait: Duration) -> Self {
+        self.retry.max = wait;
+        self
+    }
+
+    /// How many probes in a row may fail before a host is given up for the rest of the run
+    /// (default [`DEFAULT_RETRY_PROBES`], 5). 0: a host that fails is never probed, and is
+    /// out of the pool at once. With every host given up, the files left are reported as not
+    /// scanned ([`PoolSkip::HostsDown`](crate::PoolSkip::HostsDown)); while some host is
+    /// still to be probed they wait for it, until the run's [`deadline`](Self::deadline).
+    pub fn retry_probes(mut self, probes: usize) -> Self {
+        self.retry.probes = probes;
+        self
+    }
+
+    /// The deadline of one probe of a host that is down, from connect to `PONG` (default
+    /// [`DEFAULT_PROBE_TIMEOUT`], 5 s; at most [`MAX_TIMEOUT`](crate::MAX_TIMEOUT)), cut to
+    /// what is left of the run's deadline.
+    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = timeout;
         self
     }
 
@@ -122,8 +183,9 @@ impl PoolBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] for no host, a host given twice, a zero per-host bound, queue limit or
-    /// attempt count, a file timeout, connect timeout or deadline that is zero or longer than
-    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT), FILDES with a host that is not a Unix socket, and
+    /// attempt count, a file timeout, connect timeout, deadline, retry wait or probe timeout
+    /// that is zero or longer than [`MAX_TIMEOUT`](crate::MAX_TIMEOUT), a retry cap below the
+    /// first retry wait, FILDES with a host that is not a Unix socket, and
     /// the client settings' own mistakes.
     pub fn build(self) -> Result<Pool> {
         let bad = |msg: String| Err(Error::Config(msg));
@@ -150,11 +212,20 @@ impl PoolBuilder {
             ("file timeout", Some(self.file_timeout)),
             ("run deadline", self.deadline),
             ("connect timeout", self.connect_timeout),
+            ("first retry wait", Some(self.retry.first)),
+            ("longest retry wait", Some(self.retry.max)),
+            ("probe timeout", Some(self.probe_timeout)),
         ];
         for (what, span) in spans {
             if let Some(d) = span {
                 check_span(what, d).map_err(Error::Config)?;
             }
+        }
+        if self.retry.max < self.retry.first {
+            return bad(format!(
+                "the pool's longest retry wait ({:?}) is shorter than its first ({:?})",
+                self.retry.max, self.retry.first
+            ));
         }
         if self.mode == PoolMode::Fildes
             && let Some(h) = self.hosts.iter().find(|h| !h.is_unix())
@@ -183,6 +254,8 @@ impl PoolBuilder {
             deadline: self.deadline,
             max_queued: self.max_queued,
             max_attempts: self.max_attempts,
+            retry: self.retry,
+            probe_timeout: self.probe_timeout,
         })
     }
 }
@@ -213,6 +286,12 @@ mod tests {
             pool().file_timeout(Duration::MAX),
             pool().deadline(Duration::ZERO),
             pool().connect_timeout(Duration::ZERO),
+            pool().retry_first(Duration::ZERO),
+            pool().retry_max(Duration::MAX),
+            pool().probe_timeout(Duration::ZERO),
+            pool()
+                .retry_first(Duration::from_secs(10))
+                .retry_max(Duration::from_secs(2)),
             Pool::builder([socket(), tcp.clone()]).mode(PoolMode::Fildes),
         ];
         for b in bad {
@@ -222,6 +301,9 @@ mod tests {
         let p = Pool::builder([socket(), tcp])
             .connect_timeout(Duration::from_secs(120))
             .file_timeout(Duration::from_secs(1))
+            .retry_probes(0)
+            .retry_first(Duration::from_millis(100))
+            .retry_max(Duration::from_millis(100))
             .build()
             .unwrap();
         assert_eq!(p.hosts().len(), 2);

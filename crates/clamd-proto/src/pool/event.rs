@@ -2,6 +2,8 @@
 //!
 //! [`Pool::run_with_events`]: crate::Pool::run_with_events
 
+use std::time::Duration;
+
 use crate::Error;
 use crate::endpoint::Endpoint;
 
@@ -19,8 +21,8 @@ pub enum PoolEvent<'a> {
         /// The host that answered it or failed with it last, if it was sent.
         endpoint: Option<&'a Endpoint>,
     },
-    /// A host failed with a file in flight and is out of the pool for the rest of the run;
-    /// comes once per host, before that file's [`Failover`](Self::Failover).
+    /// A host failed with a file in flight and is out of the pool until a probe finds it
+    /// back; comes once per outage, before that file's [`Failover`](Self::Failover).
     HostDown {
         /// The host's index in the pool.
         host: usize,
@@ -28,6 +30,27 @@ pub enum PoolEvent<'a> {
         endpoint: &'a Endpoint,
         /// The failure.
         error: &'a Error,
+    },
+    /// A probe of a host that is down failed.
+    ProbeFailed {
+        /// The host's index in the pool.
+        host: usize,
+        /// The host.
+        endpoint: &'a Endpoint,
+        /// The failure.
+        error: &'a Error,
+        /// When it is probed again, from now; `None`: its probes ran out and it is out for
+        /// the rest of the run.
+        retry_in: Option<Duration>,
+    },
+    /// A host that was down answered its probe and takes files again.
+    HostUp {
+        /// The host's index in the pool.
+        host: usize,
+        /// The host.
+        endpoint: &'a Endpoint,
+        /// How long it was out of the pool.
+        down_for: Duration,
     },
     /// A file was moved off a host that died with it in flight.
     Failover {

@@ -101,15 +101,39 @@ pub struct Failover {
     pub error: String,
 }
 
+/// One time a host was out of the pool: from the failure that took it down to the probe that
+/// found it back, if one did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outage {
+    /// When it went down, from the run's start.
+    pub down_at: Duration,
+    /// Why, in words: the failure (refused, reset, deadline) of a connection to it.
+    pub error: String,
+    /// When a probe found it back, from the run's start; `None` if none did before the run
+    /// ended (or it was given up).
+    pub up_at: Option<Duration>,
+    /// Probes that failed during this outage.
+    pub failed_probes: usize,
+    /// Files it answered with a verdict after it came back, until its next outage or the
+    /// end of the run.
+    pub scanned_after: usize,
+}
+
 /// One host's share of the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolHost {
     /// The host.
     pub endpoint: Endpoint,
-    /// Why it was taken out of the pool, in words: the first failure (refused, reset,
+    /// Why it was first taken out of the pool, in words: the first failure (refused, reset,
     /// deadline) of a connection to it. `None` for a host that stayed up.
     pub down: Option<String>,
+    /// Each time it was out of the pool, in order; empty for a host that stayed up.
+    pub outages: Vec<Outage>,
+    /// Whether its probes ran out ([`PoolBuilder::retry_probes`](crate::PoolBuilder::retry_probes)):
+    /// it was out for the rest of the run.
+    pub given_up: bool,
     /// Files it answered with a verdict.
     pub scanned: usize,
     /// Of those, infected.
@@ -129,6 +153,8 @@ impl PoolHost {
         Self {
             endpoint,
             down: None,
+            outages: Vec::new(),
+            given_up: false,
             scanned: 0,
             infected: 0,
             file_errors: 0,
@@ -148,8 +174,10 @@ impl PoolHost {
 pub struct PoolSummary {
     /// Hosts in the pool.
     pub hosts: usize,
-    /// Hosts taken out of the pool during the run.
+    /// Hosts taken out of the pool during the run, at least once.
     pub hosts_down: usize,
+    /// Outages that ended with the host back in the pool.
+    pub rejoins: usize,
     /// Files the walk gave: `files == scanned + failed + not_scanned`.
     pub files: usize,
     /// Files a host answered with a verdict.
@@ -217,6 +245,12 @@ impl PoolReport {
         PoolSummary {
             hosts: self.hosts.len(),
             hosts_down: self.hosts.iter().filter(|h| h.down.is_some()).count(),
+            rejoins: self
+                .hosts
+                .iter()
+                .flat_map(|h| &h.outages)
+                .filter(|o| o.up_at.is_some())
+                .count(),
             files: self.files.len(),
             scanned,
             failed,

@@ -16,10 +16,35 @@ fn count(description: &str) -> serde_json::Value {
     serde_json::json!({ "type": "integer", "minimum": 0, "description": description })
 }
 
+/// A time from the run's start.
+fn seconds(description: &str) -> serde_json::Value {
+    serde_json::json!({ "type": "number", "minimum": 0, "description": description })
+}
+
+fn outage() -> serde_json::Value {
+    let mut s = closed(serde_json::json!({
+        "down_at": seconds("When the host went down, in seconds from the run's start."),
+        "error": { "type": "string", "description": "The failure that took it down." },
+        "up_at": {
+            "anyOf": [seconds("When a probe found it back, in seconds from the run's start."), { "type": "null" }],
+            "description": "When a probe (PING) found it back, in seconds from the run's start; null if none did."
+        },
+        "failed_probes": count("Probes that failed during this outage."),
+        "scanned_after": count("Files it answered with a verdict after it came back, until its next outage or the end."),
+    }));
+    s.insert(
+        "description".into(),
+        "One time the host was out of the pool.".into(),
+    );
+    s.to_value()
+}
+
 fn host() -> Schema {
     let mut s = closed(serde_json::json!({
         "host": { "type": "string", "description": "The host: `addr:port`, `[v6]:port` or a Unix socket's path." },
-        "down": text_or_null("Why the host was taken out of the pool (its first failure), or null if it stayed up."),
+        "down": text_or_null("Why the host was first taken out of the pool (its first failure), or null if it stayed up."),
+        "outages": { "type": "array", "items": outage(), "description": "Each time it was out of the pool, in order." },
+        "given_up": { "type": "boolean", "description": "Whether its probes ran out: it was out for the rest of the run." },
         "scanned": count("Files it answered with a verdict."),
         "infected": count("Of those, infected."),
         "file_errors": count("Of those, clamd's ERROR lines."),

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
-use super::report::{Failover, FileOutcome, PoolFile, PoolHost, PoolReport};
+use super::report::{Failover, FileOutcome, Outage, PoolFile, PoolHost, PoolReport};
 use crate::serialize::PathBytes;
 
 /// `{"hosts":[…],"files":[…],"failovers":[…],"walk_errors":[…],"skipped":[…],"summary":{…}}`.
@@ -41,18 +41,35 @@ fn host_name(report: &PoolReport, i: Option<usize>) -> Option<String> {
         .map(|h| h.endpoint.to_string())
 }
 
-/// `{"host","down","scanned","infected","file_errors","failed","bytes","failovers"}`.
+/// `{"host","down","outages","given_up","scanned","infected","file_errors","failed","bytes",
+/// "failovers"}`.
 impl Serialize for PoolHost {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("PoolHost", 8)?;
+        let mut st = s.serialize_struct("PoolHost", 10)?;
         st.serialize_field("host", &self.endpoint.to_string())?;
         st.serialize_field("down", &self.down)?;
+        st.serialize_field("outages", &self.outages)?;
+        st.serialize_field("given_up", &self.given_up)?;
         st.serialize_field("scanned", &self.scanned)?;
         st.serialize_field("infected", &self.infected)?;
         st.serialize_field("file_errors", &self.file_errors)?;
         st.serialize_field("failed", &self.failed)?;
         st.serialize_field("bytes", &self.bytes)?;
         st.serialize_field("failovers", &self.failovers)?;
+        st.end()
+    }
+}
+
+/// `{"down_at","error","up_at","failed_probes","scanned_after"}`: times in seconds from the
+/// run's start, `up_at` null if the host never came back.
+impl Serialize for Outage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Outage", 5)?;
+        st.serialize_field("down_at", &self.down_at.as_secs_f64())?;
+        st.serialize_field("error", &self.error)?;
+        st.serialize_field("up_at", &self.up_at.map(|d| d.as_secs_f64()))?;
+        st.serialize_field("failed_probes", &self.failed_probes)?;
+        st.serialize_field("scanned_after", &self.scanned_after)?;
         st.end()
     }
 }

@@ -1,8 +1,10 @@
-//! Pools of real clamd instances: one killed (SIGKILL) in the middle of a run, all of them
-//! killed, and a stalled host that accepts and never answers.
+//! Pools of real clamd instances: one killed (SIGKILL) in the middle of a run, one killed and
+//! restarted that rejoins, all of them killed (given up, or waited for until the deadline),
+//! and a stalled host that accepts and never answers.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use clamd_proto::{
@@ -50,6 +52,18 @@ fn assert_once(report: &PoolReport, files: &BTreeMap<PathBuf, bool>) {
     );
 }
 
+/// Every file of the tree is in the report once, scanned, with its verdict.
+fn assert_all_scanned(report: &PoolReport, files: &BTreeMap<PathBuf, bool>) {
+    assert_once(report, files);
+    for f in &report.files {
+        let FileOutcome::Scanned(r) = &f.outcome else {
+            panic!("{} was not scanned: {:?}", f.path.display(), f.outcome);
+        };
+        assert_eq!(r.path(), f.path);
+        assert_eq!(r.is_infected(), files[&f.path], "{}", f.path.display());
+    }
+}
+
 #[test]
 fn a_host_killed_mid_run_hands_its_unfinished_files_to_the_others() {
     let mut clamds: Vec<Clamd> = (0..3).map(|_| Clamd::start().unwrap()).collect();
@@ -86,15 +100,8 @@ fn a_host_killed_mid_run_hands_its_unfinished_files_to_the_others() {
     });
     assert!(killed_at.is_some(), "the victim was never killed");
     assert!(!clamds[1].is_running());
-    assert_once(&report, &files);
     // Every file was scanned (two hosts stayed up), and every infected file was found.
-    for f in &report.files {
-        let FileOutcome::Scanned(r) = &f.outcome else {
-            panic!("{} was not scanned: {:?}", f.path.display(), f.outcome);
-        };
-        assert_eq!(r.path(), f.path);
-        assert_eq!(r.is_infected(), files[&f.path], "{}", f.path.display());
-    }
+    assert_all_scanned(&report, &files);
     let sum = report.summary();
     assert_eq!(sum.infected, files.values().filter(|&&i| i).count());
     assert_eq!((sum.scanned, sum.errors, sum.hosts_down), (1500, 0, 1));
@@ -132,10 +139,12 @@ fn with_every_host_killed_no_file_is_lost_and_the_run_is_partial() {
         .iter()
         .map(|c| Endpoint::unix(c.socket_path()))
         .collect();
+    // Dead hosts are not probed: with both gone, the rest is not scanned at once.
     let pool = Pool::builder(hosts)
         .mode(PoolMode::Fildes)
         .per_host(2)
         .max_queued(64)
+        .retry_probes(0)
         .build()
         .unwrap();
     let mut seen = 0;
@@ -165,6 +174,229 @@ fn with_every_host_killed_no_file_is_lost_and_the_run_is_partial() {
             assert_eq!(f.host, None);
         }
     }
+    for h in &report.hosts {
+        assert!(h.given_up, "{h:?}");
+        assert_eq!(h.outages.len(), 1);
+        assert_eq!((h.outages[0].up_at, h.outages[0].failed_probes), (None, 0));
+    }
+}
+
+#[test]
+fn a_host_killed_and_restarted_mid_run_rejoins_and_scans_again_with_every_file_once() {
+    let a = Clamd::start().unwrap();
+    let b = Clamd::start().unwrap();
+    let (root, files) = tree(&a, 2400, 89);
+    let hosts = [Endpoint::from(a.tcp_addr()), Endpoint::from(b.tcp_addr())];
+    let pool = Pool::builder(hosts.clone())
+        .per_host(3)
+        // The walk is read as files finish, so that most of it is still ahead when b is back.
+        .max_queued(16)
+        .file_timeout(Duration::from_secs(30))
+        .retry_first(Duration::from_millis(50))
+        .retry_max(Duration::from_millis(400))
+        // b is down while it reloads its database: it must not be given up meanwhile.
+        .retry_probes(1000)
+        .build()
+        .unwrap();
+    let (kill_tx, kill_rx) = mpsc::channel::<()>();
+    let (back_tx, back_rx) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        // b's owner: kills it when told, and restarts it at the same addresses when told
+        // again.
+        let keeper = scope.spawn(move || {
+            let mut b = b;
+            if kill_rx.recv().is_ok() {
+                b.kill();
+                let _ = kill_rx.recv();
+                b.restart().unwrap();
+                assert!(b.is_running());
+                let _ = back_tx.send(());
+            }
+            b
+        });
+        let (mut seen, mut by_b, mut killed, mut down_seen) = (0, 0, false, false);
+        let (mut up_seen, mut by_b_after_up) = (false, 0);
+        let restart_asked = std::cell::Cell::new(false);
+        let entries: Vec<_> = Walker::new([&root]).collect();
+        let total_files = entries.len();
+        let mut given = 0;
+        // The rest of the walk waits, once b is down, until its restart is done: the run
+        // then still has files for b when it rejoins, whatever the machine's speed.
+        let walk = entries.into_iter().inspect(|_| {
+            given += 1;
+            if given == total_files / 2 && restart_asked.get() {
+                back_rx.recv_timeout(Duration::from_secs(120)).unwrap();
+            }
+        });
+        let report = pool.run_with_events(walk, |e| match e {
+            PoolEvent::File { endpoint, .. } => {
+                seen += 1;
+                if endpoint == Some(&hosts[1]) {
+                    by_b += 1;
+                    if up_seen {
+                        by_b_after_up += 1;
+                    }
+                }
+                if !killed && seen >= 200 && by_b >= 20 {
+                    kill_tx.send(()).unwrap();
+                    killed = true;
+                }
+            }
+            PoolEvent::HostDown { host, .. } => {
+                assert_eq!(host, 1);
+                down_seen = true;
+            }
+            // b is restarted once a probe has found it dead.
+            PoolEvent::ProbeFailed { host, retry_in, .. } => {
+                assert_eq!(host, 1);
+                assert!(retry_in.is_some());
+                if !restart_asked.get() {
+                    kill_tx.send(()).unwrap();
+                    restart_asked.set(true);
+                }
+            }
+            PoolEvent::HostUp { host, .. } => {
+                assert_eq!(host, 1);
+                up_seen = true;
+            }
+            _ => {}
+        });
+        drop(kill_tx);
+        let mut b = keeper.join().unwrap();
+        assert!(
+            killed && down_seen && up_seen,
+            "{killed} {down_seen} {up_seen}"
+        );
+        assert!(b.is_running());
+        assert_rejoined(&report, &files, by_b, by_b_after_up);
+        b.kill();
+    });
+}
+
+/// The rejoin test's report: every file scanned once, host 1 (b) down once and back, with
+/// `by_b` files from it in all and `by_b_after_up` since it came back.
+fn assert_rejoined(
+    report: &PoolReport,
+    files: &BTreeMap<PathBuf, bool>,
+    by_b: usize,
+    by_b_after_up: usize,
+) {
+    assert_all_scanned(report, files);
+    let sum = report.summary();
+    assert_eq!((sum.scanned, sum.errors, sum.hosts_down), (2400, 0, 1));
+    assert_eq!(sum.rejoins, 1);
+    assert_eq!(sum.infected, files.values().filter(|&&i| i).count());
+    assert_eq!(sum.exit_code(), 1);
+    // b went down once, came back, and scanned files after its restart.
+    let hb = &report.hosts[1];
+    assert!(!hb.given_up);
+    assert_eq!(hb.outages.len(), 1, "{:?}", hb.outages);
+    let out = &hb.outages[0];
+    let up = out.up_at.expect("b came back");
+    assert!(up > out.down_at, "{out:?}");
+    assert!(out.failed_probes >= 1, "{out:?}");
+    assert!(out.scanned_after > 0, "{out:?}");
+    assert_eq!(out.scanned_after, by_b_after_up);
+    assert_eq!(hb.scanned, by_b);
+    assert!(
+        hb.scanned > out.scanned_after,
+        "b scanned before the kill too"
+    );
+    assert!(report.hosts[0].outages.is_empty());
+    // Its files in flight at the kill moved, each reported once where it was scanned.
+    assert!(!report.failovers.is_empty());
+    assert!(report.failovers.iter().all(|m| m.from == 1));
+    for m in &report.failovers {
+        let f = &report.files[m.file];
+        assert_eq!(f.path, m.path);
+        assert!(f.failovers >= 1);
+    }
+    let per_host: usize = report.hosts.iter().map(|h| h.scanned).sum();
+    assert_eq!(per_host, 2400);
+}
+
+#[test]
+fn with_every_host_dead_and_retrying_the_run_ends_at_its_deadline_with_files_accounted_for() {
+    let mut clamds: Vec<Clamd> = (0..2)
+        .map(|_| Clamd::builder().tcp(false).start().unwrap())
+        .collect();
+    let (root, files) = tree(&clamds[0], 600, 0);
+    let hosts: Vec<Endpoint> = clamds
+        .iter()
+        .map(|c| Endpoint::unix(c.socket_path()))
+        .collect();
+    let deadline = Duration::from_secs(3);
+    let pool = Pool::builder(hosts)
+        .per_host(2)
+        .max_queued(32)
+        .retry_first(Duration::from_millis(100))
+        .retry_max(Duration::from_millis(500))
+        .retry_probes(1000)
+        .deadline(deadline)
+        .build()
+        .unwrap();
+    let (mut seen, mut probes_failed) = (0, 0);
+    let report = pool.run_with_events(Walker::new([&root]), |e| match e {
+        PoolEvent::File { .. } => {
+            seen += 1;
+            if seen == 50 {
+                for c in &mut clamds {
+                    c.kill();
+                }
+            }
+        }
+        PoolEvent::ProbeFailed { retry_in, .. } => {
+            assert!(
+                retry_in.is_some(),
+                "probes do not run out before the deadline"
+            );
+            probes_failed += 1;
+        }
+        _ => {}
+    });
+    assert_once(&report, &files);
+    let sum = report.summary();
+    assert_eq!(sum.scanned + sum.failed + sum.not_scanned, 600);
+    assert!(sum.scanned >= 50, "{sum:?}");
+    assert!(sum.not_scanned > 0, "{sum:?}");
+    assert_eq!((sum.hosts_down, sum.rejoins), (2, 0));
+    assert_eq!(
+        (sum.exit_code(), sum.status),
+        (2, clamd_proto::FleetStatus::Incomplete)
+    );
+    // The hosts were waited for until the deadline, probed again and again, and the run
+    // ended then: no host was given up, and the files left are not scanned because every
+    // host was down.
+    assert!(report.elapsed >= deadline, "{:?}", report.elapsed);
+    assert!(
+        report.elapsed < deadline + Duration::from_secs(30),
+        "the run must end at its deadline, not hang: {:?}",
+        report.elapsed
+    );
+    assert!(probes_failed >= 2, "{probes_failed}");
+    for h in &report.hosts {
+        assert!(!h.given_up);
+        assert_eq!(h.outages.len(), 1);
+        assert!(h.outages[0].failed_probes >= 1, "{h:?}");
+        assert_eq!(h.outages[0].up_at, None);
+    }
+    let probed: usize = report
+        .hosts
+        .iter()
+        .map(|h| h.outages[0].failed_probes)
+        .sum();
+    assert_eq!(probed, probes_failed);
+    for f in &report.files {
+        match &f.outcome {
+            FileOutcome::NotScanned(why) => {
+                assert_eq!(*why, PoolSkip::HostsDown, "{}", f.path.display());
+                assert_eq!(f.host, None);
+            }
+            FileOutcome::Scanned(r) => assert!(!r.is_infected()),
+            FileOutcome::Failed(_) => assert!(f.host.is_some()),
+            _ => {}
+        }
+    }
 }
 
 #[test]
@@ -178,6 +410,8 @@ fn a_stalled_host_misses_the_file_deadline_and_its_files_move_on() {
     ])
     .per_host(2)
     .file_timeout(Duration::from_secs(2))
+    // Not probed again: what it accepted is then exactly the files it stalled.
+    .retry_probes(0)
     .build()
     .unwrap();
     let report = pool.run(Walker::new([&root]));

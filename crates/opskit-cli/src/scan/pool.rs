@@ -3,28 +3,37 @@
 //! failover when a host dies.
 //!
 //! Each file's line is printed when its verdict arrives, with the host that scanned it; a
-//! host that goes down (`HOST down: why`) and each file moved off it (`PATH moved off HOST:
-//! why`) are printed when they happen. The summary gives each host's share. With `--json`,
-//! one object, the library's `clamd_proto::PoolReport` serialized, described by the JSON
-//! Schema `schemas/scan-pool.json` of the opskit sources:
+//! host that goes down (`HOST down: why`), each file moved off it (`PATH moved off HOST:
+//! why`), each failed probe of it (`HOST still down: why (next probe in 2.0s)`, or `HOST given
+//! up: why` for its last) and its return (`HOST up again after 1.4s`) are printed when they
+//! happen. The summary gives each host's share and each of its outages (down when and why,
+//! back when, failed probes, files scanned since). With `--json`, one object, the library's
+//! `clamd_proto::PoolReport` serialized, described by the JSON Schema
+//! `schemas/scan-pool.json` of the opskit sources:
 //!
 //! ```text
-//! {"hosts":[{"host":"127.0.0.1:3310","down":null,"scanned":2,"infected":1,"file_errors":0,
-//!   "failed":0,"bytes":4164,"failovers":0}],
+//! {"hosts":[{"host":"127.0.0.1:3310","down":null,"outages":[],"given_up":false,"scanned":2,
+//!   "infected":1,"file_errors":0,"failed":0,"bytes":4164,"failovers":0},
+//!  {"host":"127.0.0.1:3311","down":"...","outages":[{"down_at":0.21,"error":"...",
+//!   "up_at":1.43,"failed_probes":1,"scanned_after":0}],"given_up":false,"scanned":0,
+//!   "infected":0,"file_errors":0,"failed":0,"bytes":0,"failovers":1}],
 //!  "files":[{"path":"/srv/a","host":"127.0.0.1:3310","state":"scanned",
 //!   "result":{"path":"/srv/a","status":"infected","signature":"Eicar","message":null},
 //!   "error":null,"reason":null,"failovers":1}],
 //!  "failovers":[{"path":"/srv/a","from":"127.0.0.1:3311","to":"127.0.0.1:3310",
 //!   "error":"..."}],
 //!  "walk_errors":[],"skipped":[],
-//!  "summary":{"hosts":2,"hosts_down":1,"files":1,"scanned":1,"failed":0,"not_scanned":0,
-//!   "infected":1,"file_errors":0,"walk_errors":0,"failovers":1,"errors":0,
+//!  "summary":{"hosts":2,"hosts_down":1,"rejoins":1,"files":1,"scanned":1,"failed":0,
+//!   "not_scanned":0,"infected":1,"file_errors":0,"walk_errors":0,"failovers":1,"errors":0,
 //!   "status":"infected"}}
 //! ```
 //!
 //! A file's `state` is `scanned` (with its `result`), `failed` (with its `error`: the host
 //! refused it, or it was in flight on 3 hosts that died, or on the last one) or `not_scanned`
-//! (with its `reason`: `hosts_down` or `run_deadline`). Every file of the walk is there once.
+//! (with its `reason`: `hosts_down`, every host given up or down at the deadline, or
+//! `run_deadline`). Every file of the walk is there once. A host's `outages` give, in seconds
+//! from the run's start, when it went down and when a probe found it back (`up_at` null if
+//! none did); `given_up` says its probes ran out.
 
 use std::io::Write;
 
@@ -62,7 +71,11 @@ pub(super) fn run(
         .mode(mode)
         .per_host(per_host)
         .file_timeout(args.file_timeout)
-        .connect_timeout(args.connect_timeout);
+        .connect_timeout(args.connect_timeout)
+        .retry_first(args.retry_first)
+        .retry_max(args.retry_max)
+        .retry_probes(args.retry_probes)
+        .probe_timeout(args.probe_timeout);
     if let Some(d) = args.deadline {
         pool = pool.deadline(d);
     }
@@ -115,6 +128,21 @@ impl Live {
             PoolEvent::HostDown {
                 endpoint, error, ..
             } => format!("{endpoint} down: {error}"),
+            PoolEvent::ProbeFailed {
+                endpoint,
+                error,
+                retry_in,
+                ..
+            } => match retry_in {
+                Some(wait) => format!(
+                    "{endpoint} still down: {error} (next probe in {:.1}s)",
+                    wait.as_secs_f64()
+                ),
+                None => format!("{endpoint} given up: {error}"),
+            },
+            PoolEvent::HostUp {
+                endpoint, down_for, ..
+            } => format!("{endpoint} up again after {:.1}s", down_for.as_secs_f64()),
             PoolEvent::Failover { .. } if self.infected_only => return,
             PoolEvent::Failover { failover, endpoint } => format!(
                 "{} moved off {endpoint}: {}",
@@ -171,8 +199,37 @@ fn text(out: &mut impl Write, report: &PoolReport, args: &Args) -> std::io::Resu
             Some(why) => writeln!(out, ", down: {why}")?,
             None => writeln!(out)?,
         }
+        for o in &h.outages {
+            write!(
+                out,
+                "  down at {:.3}s: {}",
+                o.down_at.as_secs_f64(),
+                o.error
+            )?;
+            match o.up_at {
+                Some(up) => writeln!(
+                    out,
+                    "; back at {:.3}s after {} failed probes, {} scanned since",
+                    up.as_secs_f64(),
+                    o.failed_probes,
+                    o.scanned_after
+                )?,
+                None if h.given_up => {
+                    writeln!(out, "; given up after {} failed probes", o.failed_probes)?;
+                }
+                None => writeln!(out, "; not back ({} failed probes)", o.failed_probes)?,
+            }
+        }
     }
-    writeln!(out, "Hosts: {} ({} down)", sum.hosts, sum.hosts_down)?;
+    if sum.rejoins > 0 {
+        writeln!(
+            out,
+            "Hosts: {} ({} down, {} back)",
+            sum.hosts, sum.hosts_down, sum.rejoins
+        )?;
+    } else {
+        writeln!(out, "Hosts: {} ({} down)", sum.hosts, sum.hosts_down)?;
+    }
     writeln!(
         out,
         "Files: {} ({} scanned, {} failed, {} not scanned)",

@@ -1,5 +1,6 @@
 //! `opskit scan --pool` against private clamd instances: the JSON report and its schema, a
-//! host killed (SIGKILL) in the middle of a run, and the arguments it refuses.
+//! host killed (SIGKILL) in the middle of a run, a dead host restarted that rejoins, every
+//! host dead until the deadline, and the arguments it refuses.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -38,6 +39,30 @@ fn opskit() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_opskit"));
     c.arg("scan");
     c
+}
+
+/// Runs `cmd`, calling `on_line` with each line of its standard output as it comes; returns
+/// its exit code and every line.
+fn live(cmd: &mut Command, mut on_line: impl FnMut(&str)) -> (Option<i32>, Vec<String>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        on_line(&line);
+        out.push(line);
+    }
+    (child.wait().unwrap().code(), out)
+}
+
+/// Each of `wanted` is in `text`.
+fn assert_has(text: &str, wanted: &[&str]) {
+    for w in wanted {
+        assert!(text.contains(w), "{w:?} is missing from:\n{text}");
+    }
 }
 
 #[test]
@@ -126,19 +151,12 @@ fn pool_text_with_a_host_killed_mid_run_still_scans_every_file_once() {
     let mut b = Clamd::start().unwrap();
     let (root, files) = tree(&a, 2000, 0);
     let (ha, hb) = (a.tcp_addr().to_string(), b.tcp_addr().to_string());
-    let mut child = opskit()
-        .args(["--pool", "--stream", "--concurrency", "4"])
-        .args(["--host", &ha, "--host", &hb])
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut out = Vec::new();
     let mut from_b = 0;
-    for line in lines {
-        let line = line.unwrap();
+    let mut cmd = opskit();
+    cmd.args(["--pool", "--stream", "--concurrency", "4"])
+        .args(["--host", &ha, "--host", &hb])
+        .arg(&root);
+    let (code, out) = live(&mut cmd, |line| {
         if line.starts_with(&format!("{hb} ")) && line.ends_with(": OK") {
             from_b += 1;
             // Deterministic: once b has answered 100 files, SIGKILL it mid-run.
@@ -146,12 +164,10 @@ fn pool_text_with_a_host_killed_mid_run_still_scans_every_file_once() {
                 b.kill();
             }
         }
-        out.push(line);
-    }
-    let status = child.wait().unwrap();
+    });
     assert!(from_b >= 100, "b answered {from_b} files: {out:?}");
     // All clean, every file scanned: exit 0 although a host died.
-    assert_eq!(status.code(), Some(0), "{out:?}");
+    assert_eq!(code, Some(0), "{out:?}");
     let mut scanned = BTreeSet::new();
     for l in &out {
         if let Some(rest) = l.strip_suffix(": OK") {
@@ -161,13 +177,14 @@ fn pool_text_with_a_host_killed_mid_run_still_scans_every_file_once() {
         }
     }
     assert_eq!(scanned, files);
-    let text = out.join("\n");
-    assert!(text.contains(&format!("{hb} down: ")), "{text}");
-    assert!(text.contains(&format!(" moved off {hb}: ")), "{text}");
-    assert!(text.contains("Hosts: 2 (1 down)"), "{text}");
-    assert!(
-        text.contains("Files: 2000 (2000 scanned, 0 failed, 0 not scanned)"),
-        "{text}"
+    assert_has(
+        &out.join("\n"),
+        &[
+            &format!("{hb} down: "),
+            &format!(" moved off {hb}: "),
+            "Hosts: 2 (1 down)",
+            "Files: 2000 (2000 scanned, 0 failed, 0 not scanned)",
+        ],
     );
 }
 
@@ -192,4 +209,98 @@ fn pool_refuses_path_scans_and_tcp_hosts_for_fdpass() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Unix-socket hosts"));
+}
+
+#[test]
+fn pool_waits_for_a_dead_host_that_comes_back_and_it_scans_every_file() {
+    let mut b = Clamd::start().unwrap();
+    let (root, files) = tree(&b, 300, 0);
+    let hb = b.tcp_addr().to_string();
+    // The only host is dead when the run starts: the files wait for it.
+    b.kill();
+    let mut restarted = false;
+    let mut cmd = opskit();
+    cmd.args(["--pool", "--stream", "--concurrency", "2", "--host", &hb])
+        .args(["--retry-first", "100ms", "--retry-max", "200ms"])
+        .args(["--retry-probes", "1000", "--probe-timeout", "2"])
+        .args(["--deadline", "120"])
+        .arg(&root);
+    let (code, out) = live(&mut cmd, |line| {
+        // Deterministic: b is restarted once a probe has found it dead.
+        if !restarted && line.starts_with(&format!("{hb} still down: ")) {
+            b.restart().unwrap();
+            restarted = true;
+        }
+    });
+    let text = out.join("\n");
+    assert!(restarted, "{text}");
+    assert_eq!(code, Some(0), "{text}");
+    let scanned: BTreeSet<PathBuf> = out
+        .iter()
+        .filter_map(|l| l.strip_prefix(&format!("{hb} "))?.strip_suffix(": OK"))
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(scanned, files);
+    assert_has(
+        &text,
+        &[
+            &format!("{hb} down: "),
+            &format!("{hb} up again after "),
+            "Hosts: 1 (1 down, 1 back)",
+            ", 300 scanned since",
+            "Files: 300 (300 scanned, 0 failed, 0 not scanned)",
+        ],
+    );
+}
+
+#[test]
+fn pool_with_every_host_dead_ends_at_the_deadline_and_reports_every_file() {
+    let (mut a, mut b) = (Clamd::start().unwrap(), Clamd::start().unwrap());
+    let (root, files) = tree(&a, 40, 0);
+    let (ha, hb) = (a.tcp_addr().to_string(), b.tcp_addr().to_string());
+    a.kill();
+    b.kill();
+    let started = std::time::Instant::now();
+    let out = opskit()
+        .args(["--pool", "--stream", "--json", "--host", &ha, "--host", &hb])
+        .args(["--retry-first", "100ms", "--retry-max", "300ms"])
+        .args(["--retry-probes", "1000", "--deadline", "2"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "the run must end at its deadline, not hang: {took:?}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::schema::assert_valid("scan-pool", &v);
+    let reported: BTreeSet<PathBuf> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert_eq!(f["state"], "not_scanned", "{f}");
+            assert_eq!(f["reason"], "hosts_down", "{f}");
+            PathBuf::from(f["path"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(reported, files);
+    for h in v["hosts"].as_array().unwrap() {
+        assert_eq!(h["given_up"], false, "{h}");
+        let outages = h["outages"].as_array().unwrap();
+        assert_eq!(outages.len(), 1, "{h}");
+        assert!(outages[0]["up_at"].is_null(), "{h}");
+        assert!(outages[0]["failed_probes"].as_u64().unwrap() >= 1, "{h}");
+    }
+    let sum = &v["summary"];
+    assert_eq!(
+        (&sum["not_scanned"], &sum["hosts_down"], &sum["rejoins"]),
+        (
+            &serde_json::json!(40),
+            &serde_json::json!(2),
+            &serde_json::json!(0)
+        )
+    );
 }

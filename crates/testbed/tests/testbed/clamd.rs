@@ -140,6 +140,33 @@ fn a_fleet_runs_at_once_and_cleans_up_on_drop() {
 }
 
 #[test]
+fn a_killed_clamd_restarts_at_the_same_addresses() {
+    let mut clamd = Clamd::start().unwrap();
+    let (addr, socket) = (clamd.tcp_addr(), clamd.socket_path().to_path_buf());
+    let first = clamd.pid();
+    clamd.kill();
+    assert!(!clamd.is_running());
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "nothing listens while it is down"
+    );
+    clamd.restart().unwrap();
+    assert!(clamd.is_running());
+    assert_ne!(clamd.pid(), first);
+    assert_eq!(
+        (clamd.tcp_addr(), clamd.socket_path()),
+        (addr, socket.as_path())
+    );
+    assert_eq!(command(tcp(&clamd), b"zPING\0"), "PONG\0");
+    assert_eq!(command(unix(&clamd), b"zPING\0"), "PONG\0");
+    // Restarting a running daemon replaces it.
+    let second = clamd.pid();
+    clamd.restart().unwrap();
+    assert_ne!(clamd.pid(), second);
+    assert_eq!(command(tcp(&clamd), b"zPING\0"), "PONG\0");
+}
+
+#[test]
 fn clamd_is_killed_when_a_test_panics() {
     let mut seen = None;
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
