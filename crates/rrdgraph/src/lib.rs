@@ -39,6 +39,8 @@ mod element;
 mod element_kind;
 mod emit;
 mod error;
+mod eval;
+mod eval_error;
 mod image_size;
 mod op;
 mod options;
@@ -59,6 +61,8 @@ pub use element::{
 };
 pub use emit::element_arg;
 pub use error::{Error, ParseReason, Result};
+pub use eval::{Clock, Column, Operand, eval_cdef};
+pub use eval_error::EvalError;
 pub use image_size::{MAX_IMAGE_PIXELS, MAX_LINE_WIDTH};
 pub use op::{Effect, Op};
 pub use options::{
