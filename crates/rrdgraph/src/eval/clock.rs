@@ -15,13 +15,12 @@ pub struct Clock {
 
 impl Clock {
     /// A clock whose `NOW` is `now` (seconds since the epoch), in UTC, with weeks starting on
-    /// Monday (librrd 1.7.2's choice under the C locale, whose week data it does not
-    /// recognise).
+    /// Sunday (librrd 1.7.2 under glibc's C locale, as the tests measure).
     pub fn at(now: i64) -> Self {
         Self {
             now,
             utc_offset: 0,
-            first_weekday: 1,
+            first_weekday: 0,
         }
     }
 
@@ -136,9 +135,14 @@ mod tests {
             assert!(clock.new_period(t, 300, p));
             assert!(!clock.new_period(t + 300, 300, p));
         }
-        // A Thursday is no Monday.
+        // A Thursday is no Sunday.
         assert!(!clock.new_period(t, 300, Period::Week));
-        assert!(clock.new_period(t + 4 * 86_400, 300, Period::Week));
+        assert!(clock.new_period(t + 3 * 86_400, 300, Period::Week));
+        assert!(
+            clock
+                .first_weekday(1)
+                .new_period(t + 4 * 86_400, 300, Period::Week)
+        );
         // An hour east, midnight is an hour earlier in UTC.
         let east = clock.utc_offset(3600);
         assert!(east.new_period(t - 3600, 300, Period::Day));

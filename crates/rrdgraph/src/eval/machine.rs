@@ -1,6 +1,8 @@
 //! librrd's `rpn_calc`: one row of a CDEF, run on a stack that keeps what was popped (librrd's
 //! ROLL copies slots above the top, so the stale values are part of its answer).
 
+use std::cmp::Ordering::Equal;
+
 use crate::eval::clock::{Clock, Period};
 use crate::eval::column::Column;
 use crate::eval::sort::librrd_sort;
@@ -68,7 +70,6 @@ fn c_int(x: f64) -> i64 {
 
 /// librrd's step counts: `(int) ceil((float) a / (float) b)`.
 #[expect(clippy::cast_precision_loss, reason = "librrd converts to float")]
-#[expect(clippy::cast_possible_truncation, reason = "librrd converts to float")]
 fn float_ceil_div(a: i64, b: i64) -> i64 {
     c_int(f64::from(((a as f32) / (b as f32)).ceil()))
 }
@@ -91,18 +92,20 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// Slot `i`. A slot never written reads 0: librrd's stack is fresh heap memory, which
+    /// ROLL reads above the top (librrd 1.7.2 gives `a,b,5,7,4,-1,ROLL,-,-,-` as 2, the
+    /// rotated-in slot 0). Below the bottom is outside librrd's buffer: NaN here.
     fn get(&self, i: isize) -> f64 {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| self.stack.get(i))
-            .copied()
-            .unwrap_or(f64::NAN)
+        match usize::try_from(i) {
+            Ok(i) => self.stack.get(i).copied().unwrap_or(0.0),
+            Err(_) => f64::NAN,
+        }
     }
 
     fn set(&mut self, i: isize, v: f64) {
         if let Ok(i) = usize::try_from(i) {
             if i >= self.stack.len() {
-                self.stack.resize(i + 1, f64::NAN);
+                self.stack.resize(i + 1, 0.0);
             }
             self.stack[i] = v;
         }
@@ -113,7 +116,7 @@ impl<'a> Machine<'a> {
     }
 
     fn push(&mut self, pos: usize, v: f64) -> Step {
-        if self.sp + 1 >= MAX_RPN_TOKENS as isize {
+        if self.sp + 1 >= MAX_RPN_TOKENS.cast_signed() {
             return Err(EvalError::StackTooDeep {
                 pos,
                 max: MAX_RPN_TOKENS,
@@ -146,7 +149,7 @@ impl<'a> Machine<'a> {
                 reason: format!("count {raw} is negative or not a number"),
             });
         }
-        if n > MAX_RPN_TOKENS as i64 {
+        if n > i64::try_from(MAX_RPN_TOKENS).unwrap_or(i64::MAX) {
             return Err(EvalError::StackTooDeep {
                 pos,
                 max: MAX_RPN_TOKENS,
@@ -302,8 +305,8 @@ impl<'a> Machine<'a> {
             Op::Le => self.compare(pos, op, |a, b| a <= b),
             Op::Gt => self.compare(pos, op, |a, b| a > b),
             Op::Ge => self.compare(pos, op, |a, b| a >= b),
-            Op::Ne => self.compare(pos, op, |a, b| a != b),
-            Op::Eq => self.compare(pos, op, |a, b| a == b),
+            Op::Ne => self.compare(pos, op, |a, b| a.partial_cmp(&b) != Some(Equal)),
+            Op::Eq => self.compare(pos, op, |a, b| a.partial_cmp(&b) == Some(Equal)),
             Op::If => {
                 self.need(pos, op, 2)?;
                 let cond = self.get(self.sp - 2);
@@ -670,23 +673,7 @@ impl<'a> Machine<'a> {
             }
             Op::PredictPerc if count > 0 => {
                 librrd_sort(&mut self.extra);
-                let idxf = percentile * (f64::from(n as f32) - 1.0);
-                if percentile < 0.0 {
-                    self.extra
-                        .get(idxf.abs().round() as usize)
-                        .copied()
-                        .unwrap_or(f64::NAN)
-                } else {
-                    let idx = idxf.floor();
-                    let delta = idxf - idx;
-                    let at = |i: usize| self.extra.get(i).copied().unwrap_or(f64::NAN);
-                    let base = at(idx as usize);
-                    if delta == 0.0 {
-                        base
-                    } else {
-                        base + (at(idx as usize + 1) - base) * delta
-                    }
-                }
+                percentile_of(&self.extra, percentile)
             }
             _ => f64::NAN,
         };
@@ -724,5 +711,32 @@ fn median(v: &mut [f64]) -> f64 {
         v[known / 2]
     } else {
         0.5 * (v[known / 2] + v[known / 2 - 1])
+    }
+}
+
+/// PREDICTPERC's pick from the sorted values (`percentile` as a fraction): a negative one takes
+/// the nearest rank, a positive one interpolates between neighbours.
+#[expect(clippy::cast_precision_loss, reason = "librrd's float arithmetic")]
+fn percentile_of(sorted: &[f64], percentile: f64) -> f64 {
+    let at = |i: i64| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| sorted.get(i))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let idxf = percentile * (f64::from(sorted.len() as f32) - 1.0);
+    if percentile < 0.0 {
+        return at(c_int(idxf.abs().round()));
+    }
+    let idx = c_int(idxf.floor());
+    #[expect(clippy::cast_precision_loss, reason = "an index below 2^31")]
+    let delta = idxf - idx as f64;
+    let base = at(idx);
+    // librrd's own test: it also keeps the 100th percentile from reading past the end.
+    if delta == 0.0 {
+        base
+    } else {
+        base + (at(idx + 1) - base) * delta
     }
 }

@@ -56,12 +56,12 @@ fn merge_sort(v: &mut [f64], tmp: &mut Vec<f64>) {
     tmp.clear();
     let (mut i, mut j) = (0, 0);
     while i < left.len() && j < right.len() {
-        if librrd_cmp(left[i], right[j]) != Ordering::Greater {
-            tmp.push(left[i]);
-            i += 1;
-        } else {
+        if librrd_cmp(left[i], right[j]) == Ordering::Greater {
             tmp.push(right[j]);
             j += 1;
+        } else {
+            tmp.push(left[i]);
+            i += 1;
         }
     }
     tmp.extend_from_slice(&left[i..]);
@@ -90,6 +90,6 @@ mod tests {
         // The merge takes the right half's +INF first when it meets a finite value on the left.
         let mut v = [1.0, f64::INFINITY];
         librrd_sort(&mut v);
-        assert_eq!(v, [f64::INFINITY, 1.0]);
+        assert_eq!(v.map(f64::to_bits), [f64::INFINITY, 1.0].map(f64::to_bits));
     }
 }

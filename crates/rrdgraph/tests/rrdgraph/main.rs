@@ -8,6 +8,7 @@ mod defects;
 mod difffuzz;
 mod dropin;
 mod errors;
+mod eval;
 mod fidelity;
 mod header;
 mod maintain;
