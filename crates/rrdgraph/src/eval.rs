@@ -5,10 +5,14 @@
 mod clock;
 mod column;
 mod machine;
+mod reduce;
 mod sort;
+mod vdef;
 
 pub use clock::Clock;
 pub use column::Column;
+pub use reduce::reduce;
+pub use vdef::{VDefValue, vdef};
 
 use crate::eval_error::EvalError;
 use crate::rpn::{Rpn, Token};
@@ -25,8 +29,17 @@ pub enum Operand<'a> {
     Value(f64),
 }
 
+/// A value as JSON: `null` for UNKN, `"inf"`/`"-inf"`, else the number.
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with passes a reference"
+)]
+pub(crate) fn sample_json<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    crate::sample::serialize_sample(*v, s)
+}
+
 /// librrd's `rrd_lcd`, which despite its name is the greatest common divisor of the steps.
-fn gcd(mut a: u64, mut b: u64) -> u64 {
+pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
     }

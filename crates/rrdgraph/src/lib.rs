@@ -41,6 +41,7 @@ mod emit;
 mod error;
 mod eval;
 mod eval_error;
+mod graph_data;
 mod image_size;
 mod op;
 mod options;
@@ -61,8 +62,9 @@ pub use element::{
 };
 pub use emit::element_arg;
 pub use error::{Error, ParseReason, Result};
-pub use eval::{Clock, Column, Operand, eval_cdef};
+pub use eval::{Clock, Column, Operand, VDefValue, eval_cdef, reduce, vdef};
 pub use eval_error::EvalError;
+pub use graph_data::{DataWindow, GraphData};
 pub use image_size::{MAX_IMAGE_PIXELS, MAX_LINE_WIDTH};
 pub use op::{Effect, Op};
 pub use options::{

@@ -70,6 +70,18 @@ impl Column {
         self.values
     }
 
+    /// Moves the series to start at `start` (a SHIFT: the same values, other times).
+    pub(crate) fn move_to(&mut self, start: i64) -> Result<(), EvalError> {
+        let moved = Column::new(start, self.step, std::mem::take(&mut self.values));
+        match moved {
+            Ok(c) => {
+                *self = c;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The step as librrd's `long` (checked below `i64::MAX` in `new`).
     pub(crate) fn step_i64(&self) -> i64 {
         i64::try_from(self.step).unwrap_or(i64::MAX)

@@ -38,25 +38,59 @@ pub(super) fn librrd_cmp(x: f64, y: f64) -> Ordering {
     }
 }
 
-/// Sorts `v` as glibc's `msort_with_tmp` does: halves (the first `n / 2` long), each sorted,
-/// then merged taking from the left half while the comparator says "not greater".
-pub(super) fn librrd_sort(v: &mut [f64]) {
-    let mut tmp = Vec::with_capacity(v.len());
-    merge_sort(v, &mut tmp);
+/// `vdef_percent_compar`, the VDEF percentiles' comparator: NaN lowest (a NaN on the left is
+/// "less" even against NaN), infinities as in [`librrd_cmp`], and finite values never equal.
+pub(super) fn vdef_cmp(a: f64, b: f64) -> Ordering {
+    if a.is_nan() {
+        return Ordering::Less;
+    }
+    if b.is_nan() {
+        return Ordering::Greater;
+    }
+    let sign = |v: f64| {
+        if v > 0.0 {
+            Ordering::Greater
+        } else {
+            Ordering::Less
+        }
+    };
+    if a.is_infinite() {
+        return sign(a);
+    }
+    if b.is_infinite() {
+        return sign(b);
+    }
+    if a < b {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    }
 }
 
-fn merge_sort(v: &mut [f64], tmp: &mut Vec<f64>) {
+/// Sorts `v` with the RPN operators' comparator ([`librrd_cmp`]).
+pub(super) fn librrd_sort(v: &mut [f64]) {
+    glibc_sort(v, librrd_cmp);
+}
+
+/// Sorts `v` as glibc's `msort_with_tmp` does: halves (the first `n / 2` long), each sorted,
+/// then merged taking from the left half while the comparator says "not greater".
+pub(super) fn glibc_sort(v: &mut [f64], cmp: fn(f64, f64) -> Ordering) {
+    let mut tmp = Vec::with_capacity(v.len());
+    merge_sort(v, &mut tmp, cmp);
+}
+
+fn merge_sort(v: &mut [f64], tmp: &mut Vec<f64>, cmp: fn(f64, f64) -> Ordering) {
     let n = v.len();
     if n <= 1 {
         return;
     }
     let (left, right) = v.split_at_mut(n / 2);
-    merge_sort(left, tmp);
-    merge_sort(right, tmp);
+    merge_sort(left, tmp, cmp);
+    merge_sort(right, tmp, cmp);
     tmp.clear();
     let (mut i, mut j) = (0, 0);
     while i < left.len() && j < right.len() {
-        if librrd_cmp(left[i], right[j]) == Ordering::Greater {
+        if cmp(left[i], right[j]) == Ordering::Greater {
             tmp.push(right[j]);
             j += 1;
         } else {

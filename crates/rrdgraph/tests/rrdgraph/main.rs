@@ -10,6 +10,7 @@ mod dropin;
 mod errors;
 mod eval;
 mod fidelity;
+mod graph_data;
 mod header;
 mod maintain;
 mod ops;
