@@ -48,6 +48,14 @@ pub enum EvalError {
         /// The limit.
         max: usize,
     },
+    /// A `--start` or `--end` this crate does not resolve, or a window librrd refuses.
+    #[error("time {spec:?}: {reason}")]
+    Time {
+        /// The at-style time.
+        spec: String,
+        /// Why.
+        reason: String,
+    },
     /// A series is malformed (a step of 0, or fewer values than its window needs), or the
     /// result would be larger than [`MAX_FETCH_VALUES`](crate::MAX_FETCH_VALUES).
     #[error("series {name}: {reason}")]

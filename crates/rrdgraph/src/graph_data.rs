@@ -9,11 +9,14 @@ use std::path::PathBuf;
 use serde::ser::SerializeMap as _;
 use serde::{Serialize, Serializer};
 
+use crate::at_resolve::resolve_window;
 use crate::element::{Def, Element, ShiftOffset};
 use crate::eval::{Clock, Column, Operand, VDefValue, eval_cdef, gcd, reduce, vdef};
 use crate::eval_error::EvalError;
+use crate::options::GraphOption;
 use crate::rrd_file::{MAX_FETCH_VALUES, RrdFile};
 use crate::series::Series;
+use crate::spec::GraphSpec;
 use crate::value::{AtTime, VName};
 
 /// The time window of a graph, as librrd holds it after its options: `start` and `end` in
@@ -330,5 +333,43 @@ impl Serialize for VDefMap<'_> {
             map.serialize_entry(name.as_str(), v)?;
         }
         map.end()
+    }
+}
+
+impl GraphSpec {
+    /// The data behind this graph, computed in Rust from the RRD files with no librrd call
+    /// ([`GraphData::from_files`]): the window from `--start`, `--end`, `--width` (default
+    /// 400) and `--step`, resolved at `clock`'s now.
+    ///
+    /// ```no_run
+    /// use rrdgraph::{Clock, GraphSpec};
+    /// let spec = GraphSpec::parse_args(&["-", "--start", "-1d", "DEF:a=Flow.rrd:eth0_in:AVERAGE",
+    ///     "VDEF:m=a,MAXIMUM", "PRINT:m:%lf"])?;
+    /// let data = spec.data(Clock::at(1_767_225_600))?;
+    /// println!("{}", data.vdefs[0].1.value);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Time`] for a `--start`/`--end` that needs the calendar (a date, a month
+    /// offset), and the errors of [`GraphData::compute`].
+    pub fn data(&self, clock: Clock) -> Result<GraphData, EvalError> {
+        let (mut start, mut end, mut width, mut step) = (None, None, 400, 0);
+        for option in self.options() {
+            match option {
+                GraphOption::Start(t) => start = Some(t.as_str()),
+                GraphOption::End(t) => end = Some(t.as_str()),
+                GraphOption::Width(w) => width = *w,
+                GraphOption::Step(s) => step = *s,
+                _ => {}
+            }
+        }
+        let (start, end) = resolve_window(start, end, clock.now())?;
+        GraphData::from_files(
+            self.elements(),
+            DataWindow::new(start, end, width, step),
+            clock,
+        )
     }
 }

@@ -30,6 +30,7 @@
 //!   [`RrdFile::fetch`] with librrd's rules, the same [`Series`]), bounded by [`MAX_DS`],
 //!   [`MAX_RRA`] and [`MAX_FETCH_VALUES`].
 
+mod at_resolve;
 mod attime;
 mod check;
 mod codegen;

@@ -36,8 +36,8 @@ impl Clock {
         self
     }
 
-    /// What `NOW` pushes.
-    pub(super) fn now(self) -> i64 {
+    /// What `NOW` pushes, and what relative graph times count from.
+    pub fn now(self) -> i64 {
         self.now
     }
 
