@@ -1,7 +1,7 @@
 //! One series of a graph: values at a fixed step, as librrd holds a DEF or CDEF.
 
 use crate::eval_error::EvalError;
-use crate::rrd_file::MAX_FETCH_VALUES;
+use crate::rrd_file::{DNAN, MAX_FETCH_VALUES};
 
 /// A series at a fixed step: value `i` covers `(start + i·step, start + (i+1)·step]`, as a
 /// fetch row stamped with its end. Unknown is NaN.
@@ -98,6 +98,6 @@ impl Column {
             .ok()
             .and_then(|i| self.values.get(i))
             .copied()
-            .unwrap_or(f64::NAN)
+            .unwrap_or(DNAN)
     }
 }

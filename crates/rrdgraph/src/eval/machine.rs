@@ -9,6 +9,7 @@ use crate::eval::sort::librrd_sort;
 use crate::eval_error::EvalError;
 use crate::op::Op;
 use crate::rpn::MAX_RPN_TOKENS;
+use crate::rrd_file::DNAN;
 
 /// A resolved token: VDEFs are numbers by now, DEFs and CDEFs are series with a read position.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +99,7 @@ impl<'a> Machine<'a> {
     fn get(&self, i: isize) -> f64 {
         match usize::try_from(i) {
             Ok(i) => self.stack.get(i).copied().unwrap_or(0.0),
-            Err(_) => f64::NAN,
+            Err(_) => DNAN,
         }
     }
 
@@ -200,7 +201,7 @@ impl<'a> Machine<'a> {
                     let v = if !prev {
                         reader.column.at(reader.at)
                     } else if row.index == 0 {
-                        f64::NAN
+                        DNAN
                     } else {
                         reader.column.at(reader.at - 1)
                     };
@@ -236,10 +237,10 @@ impl<'a> Machine<'a> {
                     .checked_sub(1)
                     .and_then(|i| output.get(i))
                     .copied()
-                    .unwrap_or(f64::NAN);
+                    .unwrap_or(DNAN);
                 self.push(pos, v)
             }
-            Op::Unkn => self.push(pos, f64::NAN),
+            Op::Unkn => self.push(pos, DNAN),
             Op::Inf => self.push(pos, f64::INFINITY),
             Op::NegInf => self.push(pos, f64::NEG_INFINITY),
             Op::Now => self.push(pos, f(self.clock.now())),
@@ -361,7 +362,7 @@ impl<'a> Machine<'a> {
                 } else if hi.is_nan() {
                     hi
                 } else if x < lo || x > hi {
-                    f64::NAN
+                    DNAN
                 } else {
                     x
                 };
@@ -397,7 +398,7 @@ impl<'a> Machine<'a> {
                 let v = if count > 0 {
                     sum / f64::from(count)
                 } else {
-                    f64::NAN
+                    DNAN
                 };
                 self.push(pos, v)
             }
@@ -427,7 +428,7 @@ impl<'a> Machine<'a> {
                     mean2 += delta * (datum - mean);
                 }
                 let v = if count < 2 {
-                    f64::NAN
+                    DNAN
                 } else {
                     (mean2 / f64::from(count - 1)).sqrt()
                 };
@@ -462,7 +463,7 @@ impl<'a> Machine<'a> {
                 self.need(pos, op, 0)?;
                 let n = self.pop_count(pos, op)?;
                 self.need(pos, op, (n - 1) as i64)?;
-                let mut best = f64::NAN;
+                let mut best = DNAN;
                 for _ in 0..n {
                     let v = self.top();
                     self.sp -= 1;
@@ -579,12 +580,12 @@ impl<'a> Machine<'a> {
                 }
             }
             if count == 0 {
-                f64::NAN
+                DNAN
             } else {
                 accum / f64::from(count)
             }
         } else {
-            f64::NAN
+            DNAN
         };
         self.sp -= 1;
         self.set(self.sp, v);
@@ -599,7 +600,7 @@ impl<'a> Machine<'a> {
             op: op.name(),
             reason,
         };
-        let mut percentile = f64::NAN;
+        let mut percentile = DNAN;
         if op == Op::PredictPerc {
             self.need(pos, op, 1)?;
             self.sp -= 1;
@@ -665,7 +666,7 @@ impl<'a> Machine<'a> {
             Op::PredictSigma if count > 1 => {
                 let v = n * sum2 - sum * sum;
                 if v < 0.0 {
-                    f64::NAN
+                    DNAN
                 } else {
                     let c = f64::from(n as f32);
                     (v / (c * (c - 1.0))).sqrt()
@@ -675,7 +676,7 @@ impl<'a> Machine<'a> {
                 librrd_sort(&mut self.extra);
                 percentile_of(&self.extra, percentile)
             }
-            _ => f64::NAN,
+            _ => DNAN,
         };
         self.set(self.sp, v);
         Ok(())
@@ -686,7 +687,7 @@ impl<'a> Machine<'a> {
 /// in place).
 fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
-        return f64::NAN;
+        return DNAN;
     }
     let mut good = 0;
     let mut bad = v.len() - 1;
@@ -704,7 +705,7 @@ fn median(v: &mut [f64]) -> f64 {
         known -= 1;
     }
     if known == 0 {
-        return f64::NAN;
+        return DNAN;
     }
     librrd_sort(&mut v[..known]);
     if known % 2 == 1 {
@@ -723,7 +724,7 @@ fn percentile_of(sorted: &[f64], percentile: f64) -> f64 {
             .ok()
             .and_then(|i| sorted.get(i))
             .copied()
-            .unwrap_or(f64::NAN)
+            .unwrap_or(DNAN)
     };
     let idxf = percentile * (f64::from(sorted.len() as f32) - 1.0);
     if percentile < 0.0 {

@@ -3,6 +3,7 @@
 
 use crate::eval::column::Column;
 use crate::eval_error::EvalError;
+use crate::rrd_file::DNAN;
 use crate::value::Cf;
 
 /// Consolidates `column` (at its fetched step) to the smallest multiple of that step that is
@@ -42,7 +43,7 @@ pub fn reduce(column: &Column, cf: Cf, step: u64) -> Result<Column, EvalError> {
         start -= start_offset;
         let skip = factor_i - start_offset / cur_i;
         src = usize::try_from(skip).unwrap_or(usize::MAX);
-        out.push(f64::NAN);
+        out.push(DNAN);
         rows -= skip;
     }
     if end_offset != 0 {
@@ -62,13 +63,13 @@ pub fn reduce(column: &Column, cf: Cf, step: u64) -> Result<Column, EvalError> {
         rows -= factor_i;
     }
     if end_offset != 0 {
-        out.push(f64::NAN);
+        out.push(DNAN);
     }
     Column::new(start, new_step, out)
 }
 
 fn combine(chunk: &[f64], cf: Cf) -> f64 {
-    let mut acc = f64::NAN;
+    let mut acc = DNAN;
     let mut known = 0u32;
     for &v in chunk {
         if v.is_nan() {
@@ -101,7 +102,7 @@ fn combine(chunk: &[f64], cf: Cf) -> f64 {
     }
     match cf {
         Cf::Min | Cf::Max | Cf::Failures | Cf::Last => acc,
-        _ if known == 0 => f64::NAN,
+        _ if known == 0 => DNAN,
         _ => acc / f64::from(known),
     }
 }
@@ -112,7 +113,7 @@ mod tests {
 
     #[test]
     fn an_aligned_series_halves() {
-        let c = Column::new(6000, 300, vec![1.0, 3.0, f64::NAN, 4.0, f64::NAN, f64::NAN]).unwrap();
+        let c = Column::new(6000, 300, vec![1.0, 3.0, DNAN, 4.0, DNAN, DNAN]).unwrap();
         let r = reduce(&c, Cf::Average, 600).unwrap();
         assert_eq!((r.start(), r.step()), (6000, 600));
         assert_eq!(&r.values()[..2], &[2.0, 4.0]);

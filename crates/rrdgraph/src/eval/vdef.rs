@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::eval::column::Column;
 use crate::eval::sort::{glibc_sort, vdef_cmp};
 use crate::rpn::VDefFunc;
+use crate::rrd_file::DNAN;
 
 /// A VDEF's result: the value, and the time it belongs to for MAXIMUM, MINIMUM, FIRST and LAST.
 ///
@@ -44,7 +45,7 @@ pub fn vdef(column: &Column, func: VDefFunc) -> VDefValue {
         }
         VDefFunc::Maximum | VDefFunc::Minimum => {
             let Some(first) = data.iter().position(|v| !v.is_nan()) else {
-                return VDefValue::timeless(f64::NAN);
+                return VDefValue::timeless(DNAN);
             };
             let mut best = (data[first], first);
             for (i, &v) in data.iter().enumerate().skip(first) {
@@ -66,7 +67,7 @@ pub fn vdef(column: &Column, func: VDefFunc) -> VDefValue {
             let finite = || data.iter().copied().filter(|v| v.is_finite());
             let (sum, cnt) = finite().fold((0.0, 0u32), |(s, c), v| (s + v, c + 1));
             if cnt == 0 {
-                return VDefValue::timeless(f64::NAN);
+                return VDefValue::timeless(DNAN);
             }
             #[expect(clippy::cast_precision_loss, reason = "librrd multiplies by its step")]
             let value = match func {
@@ -85,14 +86,14 @@ pub fn vdef(column: &Column, func: VDefFunc) -> VDefValue {
                 value: data[i],
                 time: at(i),
             },
-            None => VDefValue::timeless(f64::NAN),
+            None => VDefValue::timeless(DNAN),
         },
         VDefFunc::Last => match data.iter().rposition(|v| !v.is_nan()) {
             Some(i) => VDefValue {
                 value: data[i],
                 time: at(i + 1),
             },
-            None => VDefValue::timeless(f64::NAN),
+            None => VDefValue::timeless(DNAN),
         },
         VDefFunc::LslSlope | VDefFunc::LslInt | VDefFunc::LslCorrel => least_squares(data, func),
     }
@@ -107,9 +108,9 @@ fn percentile(mut values: Vec<f64>, p: f64) -> VDefValue {
     let value = if field >= 0.0 {
         #[expect(clippy::cast_possible_truncation, reason = "a non-negative index")]
         #[expect(clippy::cast_sign_loss, reason = "checked non-negative")]
-        values.get(field as usize).copied().unwrap_or(f64::NAN)
+        values.get(field as usize).copied().unwrap_or(DNAN)
     } else {
-        f64::NAN
+        DNAN
     };
     VDefValue::timeless(value)
 }
@@ -134,7 +135,7 @@ fn least_squares(data: &[f64], func: VDefFunc) -> VDefValue {
         }
     }
     if cnt == 0 {
-        return VDefValue::timeless(f64::NAN);
+        return VDefValue::timeless(DNAN);
     }
     let n = f64::from(cnt);
     let slope = (sx * sy - n * sxy) / (sx * sx - n * sxx);

@@ -165,10 +165,12 @@ fn compare(w: Window<'_>, expr: &str) -> Result<(), String> {
         ));
     }
     for (i, (x, y)) in t.iter().zip(&o).enumerate() {
-        if x.to_bits() != y.to_bits() && !(x.is_nan() && y.is_nan()) {
+        if x.to_bits() != y.to_bits() {
             return Err(format!(
-                "{expr}: row {i} (time {}): librrd {x:e}, ours {y:e}",
-                w.start + 300 * (i64::try_from(i).unwrap() + 1)
+                "{expr}: row {i} (time {}): librrd {x:e} {:x}, ours {y:e} {:x}",
+                w.start + 300 * (i64::try_from(i).unwrap() + 1),
+                x.to_bits(),
+                y.to_bits()
             ));
         }
     }

@@ -107,8 +107,9 @@ fn check_series(case: &Case<'_>, data: &GraphData) {
                 assert!(y.is_nan(), "{name} row {i}: outside the series");
                 continue;
             }
-            assert!(
-                x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+            assert_eq!(
+                x.to_bits(),
+                y.to_bits(),
                 "{name} row {i}: librrd {x:e}, ours {y:e} ({args:?})"
             );
         }
