@@ -48,6 +48,9 @@ pub enum EvalError {
         /// The limit.
         max: usize,
     },
+    /// Something the Rust data path does not compute yet (it names what).
+    #[error("not computed in Rust: {0}")]
+    Unsupported(String),
     /// A `--start` or `--end` this crate does not resolve, or a window librrd refuses.
     #[error("time {spec:?}: {reason}")]
     Time {

@@ -10,14 +10,15 @@ use serde::ser::SerializeMap as _;
 use serde::{Serialize, Serializer};
 
 use crate::at_resolve::resolve_window;
-use crate::element::{Def, Element, ShiftOffset};
+use crate::element::{Def, Element, Format, ShiftOffset};
 use crate::eval::{Clock, Column, Operand, VDefValue, eval_cdef, gcd, reduce, vdef};
 use crate::eval_error::EvalError;
 use crate::options::GraphOption;
+use crate::printf::{auto_scale, format_value};
 use crate::rrd_file::{MAX_FETCH_VALUES, RrdFile};
 use crate::series::Series;
 use crate::spec::GraphSpec;
-use crate::value::{AtTime, VName};
+use crate::value::{AtTime, Cf, VName};
 
 /// The time window of a graph, as librrd holds it after its options: `start` and `end` in
 /// seconds, and the image-wide step: the larger of `--step` and `(end - start) / width`.
@@ -82,6 +83,10 @@ pub struct GraphData {
     pub vdefs: Vec<(VName, VDefValue)>,
     /// Each series at its own start and step, as librrd holds it (before the grid).
     pub columns: Vec<(VName, Column)>,
+    /// Each PRINT's text, as `graphv` gives it in `print[i]`.
+    pub prints: Vec<String>,
+    /// Each GPRINT's text, its control code (`\\l`, …) dropped.
+    pub gprints: Vec<String>,
 }
 
 /// What a vname holds while the elements are computed.
@@ -186,7 +191,73 @@ impl GraphData {
                 _ => {}
             }
         }
-        Self::on_grid(window, &order, values)
+        let mut data = Self::on_grid(window, &order, values)?;
+        data.print(elements, 1000)?;
+        Ok(data)
+    }
+
+    /// librrd's `print_calc`: each PRINT and GPRINT with a value format, in order, over a
+    /// VDEF's value or (the deprecated CF form) a series consolidated by the CF; `%s` and `%S`
+    /// scale by `base` as `auto_scale` does, `%S` reusing the factor of the print before it.
+    fn print(&mut self, elements: &[Element], base: u32) -> Result<(), EvalError> {
+        self.prints.clear();
+        self.gprints.clear();
+        // Both carry over from one print to the next, as librrd's locals do.
+        let mut magfact = -1.0;
+        let mut symbol = "";
+        for element in elements {
+            let (print, is_print) = match element {
+                Element::Print(p) => (p, true),
+                Element::GPrint(p) => (p, false),
+                _ => continue,
+            };
+            let Format::Value(format) = &print.format else {
+                return Err(EvalError::Unsupported(format!(
+                    "PRINT/GPRINT of {} with :{}",
+                    print.vname,
+                    print.format.style().unwrap_or("")
+                )));
+            };
+            let mut value = match print.cf {
+                None => self
+                    .vdefs
+                    .iter()
+                    .find(|(n, _)| n == &print.vname)
+                    .map(|(_, v)| v.value)
+                    .ok_or_else(|| EvalError::Undefined(print.vname.clone()))?,
+                Some(cf) => {
+                    let (_, column) = self
+                        .columns
+                        .iter()
+                        .find(|(n, _)| n == &print.vname)
+                        .ok_or_else(|| EvalError::Undefined(print.vname.clone()))?;
+                    consolidate(column.values(), cf)
+                }
+            };
+            let mut text = format.as_legend().text().to_owned();
+            if let Some(at) = text.find("%S") {
+                if magfact < 0.0 {
+                    let (v, s, f) = auto_scale(value, f64::from(base));
+                    (value, symbol, magfact) = (v, s, f);
+                    if value == 0.0 {
+                        magfact = -1.0;
+                    }
+                } else {
+                    value /= magfact;
+                }
+                text.replace_range(at..at + 2, "%s");
+            } else if text.contains("%s") {
+                let (v, s, f) = auto_scale(value, f64::from(base));
+                (value, symbol, magfact) = (v, s, f);
+            }
+            let out = format_value(&text, value, symbol);
+            if is_print {
+                self.prints.push(out);
+            } else {
+                self.gprints.push(out);
+            }
+        }
+        Ok(())
     }
 
     /// Samples every series on xport's grid.
@@ -241,6 +312,8 @@ impl GraphData {
             series,
             vdefs,
             columns,
+            prints: Vec::new(),
+            gprints: Vec::new(),
         })
     }
 
@@ -266,6 +339,46 @@ impl GraphData {
                 .fetch(def.cf, start, end, resolution)
                 .map_err(|e| fetch_failed(def, e))
         })
+    }
+}
+
+/// The deprecated `PRINT:vname:CF:format`: the finite values consolidated by `cf` (an
+/// average only divides when there are two or more).
+fn consolidate(values: &[f64], cf: Cf) -> f64 {
+    let mut acc = f64::NAN;
+    let mut valid = 0u32;
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        if acc.is_nan() {
+            acc = v;
+            valid += 1;
+            continue;
+        }
+        acc = match cf {
+            Cf::Min => {
+                if acc < v {
+                    acc
+                } else {
+                    v
+                }
+            }
+            Cf::Max | Cf::Failures => {
+                if acc > v {
+                    acc
+                } else {
+                    v
+                }
+            }
+            Cf::Last => v,
+            _ => {
+                valid += 1;
+                acc + v
+            }
+        };
+    }
+    if !matches!(cf, Cf::Min | Cf::Max | Cf::Failures | Cf::Last) && valid > 1 {
+        acc / f64::from(valid)
+    } else {
+        acc
     }
 }
 
@@ -305,8 +418,8 @@ impl Serialize for GraphData {
         doc.serialize_field("step", &self.step)?;
         doc.serialize_field("series", &SeriesMap(&self.series))?;
         doc.serialize_field("vdefs", &VDefMap(&self.vdefs))?;
-        doc.serialize_field("prints", &[] as &[String])?;
-        doc.serialize_field("gprints", &[] as &[String])?;
+        doc.serialize_field("prints", &self.prints)?;
+        doc.serialize_field("gprints", &self.gprints)?;
         doc.end()
     }
 }
@@ -355,21 +468,23 @@ impl GraphSpec {
     /// [`EvalError::Time`] for a `--start`/`--end` that needs the calendar (a date, a month
     /// offset), and the errors of [`GraphData::compute`].
     pub fn data(&self, clock: Clock) -> Result<GraphData, EvalError> {
-        let (mut start, mut end, mut width, mut step) = (None, None, 400, 0);
+        let (mut start, mut end, mut width, mut step, mut base) = (None, None, 400, 0, 1000);
         for option in self.options() {
             match option {
                 GraphOption::Start(t) => start = Some(t.as_str()),
                 GraphOption::End(t) => end = Some(t.as_str()),
                 GraphOption::Width(w) => width = *w,
                 GraphOption::Step(s) => step = *s,
+                GraphOption::Base(b) => base = *b,
                 _ => {}
             }
         }
         let (start, end) = resolve_window(start, end, clock.now())?;
-        GraphData::from_files(
-            self.elements(),
-            DataWindow::new(start, end, width, step),
-            clock,
-        )
+        let window = DataWindow::new(start, end, width, step);
+        let mut data = GraphData::from_files(self.elements(), window, clock)?;
+        if base != 1000 {
+            data.print(self.elements(), base)?;
+        }
+        Ok(data)
     }
 }

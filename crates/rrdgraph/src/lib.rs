@@ -48,6 +48,7 @@ mod op;
 mod options;
 mod parse;
 mod preset;
+mod printf;
 mod rpn;
 mod spec;
 mod value;

@@ -275,3 +275,68 @@ fn shift_by_a_constant_and_by_a_vdef() {
         elements: &elements,
     });
 }
+
+/// PRINT and GPRINT text against librrd's `print[i]` and `legend[i]`: printf's conversions,
+/// the SI prefix (`%s`, and `%S` reusing the factor before it), the deprecated CF form.
+#[test]
+fn prints_and_gprints_read_as_librrd_writes_them() {
+    let f = fixture();
+    let formats = [
+        "%lf",
+        "%6.2lf %s",
+        "%.3le",
+        "%lg",
+        "%+08.1lf",
+        "%-10.4lg|",
+        "%5.1lf%S",
+        "%.0lf%%",
+        "%#.0lE",
+        "%10.3lG",
+    ];
+    let mut elements = vec![
+        def(&f, "a", "a", ""),
+        def(&f, "b", "b", ""),
+        "CDEF:big=a,1e6,*".to_owned(),
+        "CDEF:none=a,POP,UNKN".to_owned(),
+        "CDEF:huge=a,POP,INF".to_owned(),
+    ];
+    for src in ["a", "b", "big", "none", "huge"] {
+        for (k, func) in ["MAXIMUM", "AVERAGE", "LAST", "LSLSLOPE"]
+            .iter()
+            .enumerate()
+        {
+            elements.push(format!("VDEF:{src}{k}={src},{func}"));
+        }
+    }
+    let mut vdefs = Vec::new();
+    for src in ["a", "b", "big", "none", "huge"] {
+        for k in 0..4 {
+            vdefs.push(format!("{src}{k}"));
+        }
+    }
+    for (i, v) in vdefs.iter().enumerate() {
+        let fmt = formats[i % formats.len()];
+        elements.push(format!("PRINT:{v}:{fmt}"));
+        elements.push(format!(
+            "GPRINT:{v}:{}\\l",
+            formats[(i + 3) % formats.len()]
+        ));
+    }
+    for cf in ["AVERAGE", "MIN", "MAX", "LAST"] {
+        elements.push(format!("PRINT:a:{cf}:%.4lf"));
+        elements.push(format!("GPRINT:big:{cf}:%.2lf %S"));
+    }
+    let case = Case {
+        start: START - 300 * 100,
+        end: START + 300 * 100,
+        width: 400,
+        elements: &elements,
+    };
+    let data = ours(&case);
+    let mut args = vec!["-".to_owned()];
+    args.extend(common(&case));
+    let rendered = render_raw_args(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert_eq!(rendered.prints(), data.prints.as_slice());
+    assert_eq!(rendered.legends(), data.gprints.as_slice());
+    assert_eq!(data.prints.len(), 24);
+}
