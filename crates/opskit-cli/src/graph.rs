@@ -22,7 +22,14 @@
 //! - `--emit`: print the canonical argument list, one argument per line;
 //! - `--info`: render and print what `rrdtool graphv` prints (`print[0] = "..."`,
 //!   `graph_width = ...`, `legend[0] = "..."`, ...); the image is still written to OUTPUT;
-//! - `--to-rust`: print Rust builder code for the graph.
+//! - `--to-rust`: print Rust builder code for the graph;
+//! - `--data`: print, as one JSON document, the data behind the graph, computed in Rust with
+//!   no librrd call: `{"start", "end", "step", "series": {"<vname>": [1.5, null, ...]},
+//!   "vdefs": {"<vname>": {"value": 2.5, "time": 0}}, "prints": [...], "gprints": [...]}`,
+//!   every DEF and CDEF on xport's grid (`null` for UNKN, `"inf"`/`"-inf"`), every VDEF with
+//!   its time (0 when it has none), the PRINT and GPRINT texts; nothing is drawn or written
+//!   to OUTPUT. `--start`/`--end` must be `now`, `start`, `end` or epoch seconds with offsets
+//!   in s, min, h, d, w (`-1d`, `end-8h`); calendar times are refused.
 //!
 //! Exit status: 0 on success, 1 on any error (invalid arguments, or librrd refusing the graph,
 //! with librrd's own message), as rrdtool.
@@ -30,7 +37,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt as _;
 
-use rrdgraph::{GraphSpec, OPTIONS, OptionInfo, option_info};
+use rrdgraph::{Clock, GraphSpec, OPTIONS, OptionInfo, option_info};
 
 use crate::error::{Error, Exit, Result, report, write_stdout};
 
@@ -69,7 +76,7 @@ finite (AREA:inf). Every error exits 1, as rrdtool.";
 #[command(after_help = LIMITS_HELP)]
 #[expect(
     clippy::struct_excessive_bools,
-    reason = "four mutually exclusive command-line flags"
+    reason = "five mutually exclusive command-line flags"
 )]
 pub(crate) struct Args {
     /// Validate only: print OK, or every problem with its argument index (exit 1). This and
@@ -85,6 +92,10 @@ pub(crate) struct Args {
     /// Print Rust code that builds this graph with `GraphSpec::builder`.
     #[arg(long, group = "mode")]
     to_rust: bool,
+    /// Print the data behind the graph as JSON, computed in Rust without librrd (series,
+    /// VDEFs, PRINT and GPRINT texts); nothing is drawn.
+    #[arg(long, group = "mode")]
+    data: bool,
     /// The output file (`-` for stdout), then the options and elements of `rrdtool graph`.
     /// A DEF's RRD file path may be any bytes (it need not be UTF-8).
     #[arg(
@@ -99,7 +110,7 @@ pub(crate) struct Args {
 }
 
 /// The mode flags, as they are written.
-const MODES: [&str; 4] = ["--check", "--emit", "--info", "--to-rust"];
+const MODES: [&str; 5] = ["--check", "--emit", "--info", "--to-rust", "--data"];
 
 /// Takes our mode flags out of the graph's arguments, wherever they stand, the way getopt
 /// would read them: the value of an option that takes one (`--title --check`, `-t --check`)
@@ -149,6 +160,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         mut emit,
         mut info,
         mut to_rust,
+        mut data,
         graph,
     } = args;
     let (graph, modes) = take_modes(graph);
@@ -157,12 +169,18 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
             "--check" => check = true,
             "--emit" => emit = true,
             "--info" => info = true,
+            "--data" => data = true,
             _ => to_rust = true,
         }
     }
-    if [check, emit, info, to_rust].iter().filter(|m| **m).count() > 1 {
+    if [check, emit, info, to_rust, data]
+        .iter()
+        .filter(|m| **m)
+        .count()
+        > 1
+    {
         return Err(Error::Usage(
-            "--check, --emit, --info and --to-rust exclude each other".into(),
+            "--check, --emit, --info, --to-rust and --data exclude each other".into(),
         ));
     }
     if check {
@@ -188,6 +206,19 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     }
     if to_rust {
         write_stdout(spec.to_rust().as_bytes())?;
+        return Ok(Exit::SUCCESS);
+    }
+    if data {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let computed = spec.data(Clock::at(now)).map_err(rrdgraph::Error::from)?;
+        let mut text = serde_json::to_vec(&computed).map_err(|e| Error::Io {
+            what: "writing the graph's data as JSON".into(),
+            source: std::io::Error::other(e),
+        })?;
+        text.push(b'\n');
+        write_stdout(&text)?;
         return Ok(Exit::SUCCESS);
     }
     let to_stdout = spec.output() == "-";

@@ -1,6 +1,7 @@
 //! The crate's error type.
 
 use crate::element_kind::ElementKind;
+use crate::eval_error::EvalError;
 use crate::rrd_error::RrdError;
 use crate::value::VName;
 use crate::value_error::ValueError;
@@ -166,6 +167,9 @@ pub enum Error {
         /// Why it failed.
         reason: ParseReason,
     },
+    /// Computing a graph's data in Rust failed.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
     /// librrd failed (rendering, or an RRD operation); the message is rrdtool's own.
     #[error(transparent)]
     Rrd(#[from] RrdError),

@@ -30,6 +30,7 @@
 //!   [`RrdFile::fetch`] with librrd's rules, the same [`Series`]), bounded by [`MAX_DS`],
 //!   [`MAX_RRA`] and [`MAX_FETCH_VALUES`].
 
+mod at_resolve;
 mod attime;
 mod check;
 mod codegen;
@@ -39,11 +40,15 @@ mod element;
 mod element_kind;
 mod emit;
 mod error;
+mod eval;
+mod eval_error;
+mod graph_data;
 mod image_size;
 mod op;
 mod options;
 mod parse;
 mod preset;
+mod printf;
 mod rpn;
 mod spec;
 mod value;
@@ -59,6 +64,9 @@ pub use element::{
 };
 pub use emit::element_arg;
 pub use error::{Error, ParseReason, Result};
+pub use eval::{Clock, Column, Operand, VDefValue, eval_cdef, reduce, vdef};
+pub use eval_error::EvalError;
+pub use graph_data::{DataWindow, GraphData};
 pub use image_size::{MAX_IMAGE_PIXELS, MAX_LINE_WIDTH};
 pub use op::{Effect, Op};
 pub use options::{

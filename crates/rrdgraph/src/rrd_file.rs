@@ -18,7 +18,7 @@ pub const MAX_FETCH_VALUES: usize = 1 << 25;
 
 /// librrd's UNKN for rows outside the archive: `DNAN` is computed as `0.0 / 0.0`, which on
 /// `x86_64` is the negative quiet NaN (`rrdtool fetch` prints it `-nan`).
-const DNAN: f64 = f64::from_bits(0xfff8_0000_0000_0000);
+pub(crate) const DNAN: f64 = f64::from_bits(0xfff8_0000_0000_0000);
 
 /// Rows are read in pieces of this many bytes, so a fetch holds its answer and one piece.
 const READ_PIECE: usize = 64 * 1024;

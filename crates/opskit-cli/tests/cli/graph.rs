@@ -497,3 +497,111 @@ fn check_reports_every_problem_with_its_argument_index() {
         );
     }
 }
+
+/// The JSON value of a sample: a number, `null` for UNKN, `"inf"`/`"-inf"`.
+fn sample(v: &serde_json::Value) -> f64 {
+    match v {
+        serde_json::Value::Null => f64::NAN,
+        serde_json::Value::String(s) if s == "inf" => f64::INFINITY,
+        serde_json::Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
+        v => v.as_f64().expect("a number"),
+    }
+}
+
+/// `--data` on the recipe: the series equal librrd's xport of them (same grid, same values),
+/// the GPRINT texts librrd's legends, the VDEF values librrd's PRINTs, all computed without
+/// librrd.
+#[test]
+fn data_is_what_librrd_computes_for_the_recipe() {
+    let rrd = TrafficRrd::create().unwrap();
+    let path = rrd.path().to_str().unwrap();
+    let mut args = recipe("-", path);
+    args.push("VDEF:peak=inbits,MAXIMUM".to_owned());
+    args.push("VDEF:p95=outbits,95,PERCENT".to_owned());
+    args.push("PRINT:peak:%.17le".to_owned());
+    args.push("PRINT:p95:%6.2lf %S".to_owned());
+    let mut with_mode = vec!["--data".to_owned()];
+    with_mode.extend(args.iter().cloned());
+    let o = opskit(&with_mode);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+
+    // librrd's computation of the same definitions, in this process.
+    let options_and_data: Vec<String> = args[1..]
+        .iter()
+        .filter(|a| {
+            !["LINE", "AREA", "HRULE", "COMMENT"]
+                .iter()
+                .any(|k| a.starts_with(k))
+        })
+        .cloned()
+        .collect();
+    let mut xport_args: Vec<String> = vec![
+        "--start".into(),
+        (DEFAULT_END - 86_400).to_string(),
+        "--end".into(),
+        DEFAULT_END.to_string(),
+        "--maxrows".into(),
+        "650".into(),
+    ];
+    xport_args.extend(
+        options_and_data
+            .iter()
+            .filter(|a| a.starts_with("DEF") || a.starts_with("CDEF"))
+            .cloned(),
+    );
+    let names = ["inoctets", "outoctets", "total", "inbits", "outbits"];
+    for n in names {
+        xport_args.push(format!("XPORT:{n}:{n}"));
+    }
+    let theirs = rrdgraph::xport(&xport_args).expect("librrd xport");
+    assert_eq!(doc["start"].as_i64(), Some(theirs.start()));
+    assert_eq!(doc["step"].as_u64(), Some(theirs.step()));
+    for n in names {
+        let ours: Vec<f64> = doc["series"][n]
+            .as_array()
+            .unwrap_or_else(|| panic!("series {n}"))
+            .iter()
+            .map(sample)
+            .collect();
+        let t = theirs.column(n).unwrap();
+        assert_eq!(ours.len(), t.len(), "{n}");
+        for (i, (x, y)) in t.iter().zip(&ours).enumerate() {
+            assert!(
+                x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+                "{n} row {i}: librrd {x}, ours {y}"
+            );
+        }
+    }
+
+    let mut graph_args = vec!["-".to_owned()];
+    graph_args.extend(options_and_data);
+    let rendered = rrdgraph::render_raw_args(&graph_args).expect("librrd graph");
+    let texts = |key: &str| -> Vec<String> {
+        doc[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(texts("gprints"), rendered.legends());
+    assert_eq!(texts("prints"), rendered.prints());
+    assert_eq!(texts("gprints").len(), 6);
+    let peak: f64 = rendered.prints()[0].parse().unwrap();
+    assert_eq!(doc["vdefs"]["peak"]["value"].as_f64(), Some(peak));
+    assert!(doc["vdefs"]["peak"]["time"].as_u64().unwrap() > DEFAULT_END - 86_400);
+}
+
+#[test]
+fn data_refuses_a_calendar_time_with_exit_1() {
+    let o = opskit(&[
+        "--data".into(),
+        "-".into(),
+        "--start".into(),
+        "noon yesterday".into(),
+        "DEF:a=x.rrd:a:AVERAGE".into(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("calendar"), "{}", stderr(&o));
+}
