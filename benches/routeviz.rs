@@ -567,9 +567,14 @@ fn main() {
 /// Layout quality: our crossings against dot's over random inputs. With
 /// `ROUTEVIZ_BENCH_QUALITY_ONLY` set, the bench runs only this part (for work on the layout);
 /// with `ROUTEVIZ_BENCH_DEBUG=DIR`, it writes each input where we lose into DIR, as trace JSON
-/// and DOT.
+/// and DOT; `ROUTEVIZ_BENCH_SEED=N` draws other inputs, to check that a layout change is not
+/// tuned to the usual draw.
 fn layout_quality(md: &mut String) {
-    let mut rng = Rng(0xC0FF_EE00_D0D0);
+    let seed = std::env::var("ROUTEVIZ_BENCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0xC0FF_EE00_D0D0);
+    let mut rng = Rng(seed);
     let (mut wins, mut total_ours, mut total_dot, mut strictly_better) = (0, 0usize, 0usize, 0);
     let n = 200;
     for i in 0..n {
