@@ -565,12 +565,19 @@ fn main() {
 }
 
 /// Layout quality: our crossings against dot's over random inputs. With
-/// `ROUTEVIZ_BENCH_QUALITY_ONLY` set, the bench runs only this part (for work on the layout).
+/// `ROUTEVIZ_BENCH_QUALITY_ONLY` set, the bench runs only this part (for work on the layout);
+/// with `ROUTEVIZ_BENCH_DEBUG=DIR`, it writes each input where we lose into DIR, as trace JSON
+/// and DOT; `ROUTEVIZ_BENCH_SEED=N` draws other inputs, to check that a layout change is not
+/// tuned to the usual draw.
 fn layout_quality(md: &mut String) {
-    let mut rng = Rng(0xC0FF_EE00_D0D0);
+    let seed = std::env::var("ROUTEVIZ_BENCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0xC0FF_EE00_D0D0);
+    let mut rng = Rng(seed);
     let (mut wins, mut total_ours, mut total_dot, mut strictly_better) = (0, 0usize, 0usize, 0);
     let n = 200;
-    for _ in 0..n {
+    for i in 0..n {
         let nt = 2 + rng.below(9) as usize;
         let nh = 6 + rng.below(9) as usize;
         let set = traces(&mut rng, nt, nh);
@@ -580,9 +587,23 @@ fn layout_quality(md: &mut String) {
         let theirs = crossings(&dot_polylines(&plain));
         total_ours += ours;
         total_dot += theirs;
-        if ours > theirs && std::env::var_os("ROUTEVIZ_BENCH_DEBUG").is_some() {
+        if ours > theirs
+            && let Some(dir) = std::env::var_os("ROUTEVIZ_BENCH_DEBUG")
+        {
+            // The losing input as trace JSON and DOT, to look at and re-run.
+            let dir = PathBuf::from(dir);
+            let _ = std::fs::create_dir_all(&dir);
+            let name = format!("loser-{i:03}-{nt}x{nh}");
+            let _ = std::fs::write(
+                dir.join(format!("{name}.json")),
+                serde_json::to_string(&set).unwrap(),
+            );
+            let _ = std::fs::write(
+                dir.join(format!("{name}.dot")),
+                map.to_dot(&RenderOptions::default()),
+            );
             eprintln!(
-                "loser: {nt}x{nh} ours {ours} (layer count {}) dot {theirs}",
+                "{name}: ours {ours} (layer count {}) dot {theirs}",
                 map.layout().crossings()
             );
         }

@@ -522,12 +522,19 @@ pub(crate) fn cell_width(text: &str) -> f64 {
 /// the first only, to keep the layout fast.
 const MULTI_START_ITEMS: usize = 1000;
 
+/// How many depth-first walks with shuffled children a small map also starts from: the
+/// sweeps keep the group order of their start, and barycenters alone rarely undo it, so more
+/// starts are what finds the orders with fewest crossings.
+const SHUFFLED_STARTS: u64 = 4;
+
 /// How [`initial_order`] walks the graph.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Start {
     DepthFirst,
     DepthFirstReversed,
     BreadthFirst,
+    /// Depth-first with the children of every item in an order drawn from this seed.
+    Shuffled(u64),
 }
 
 /// A first order of every layer from a walk down the graph.
@@ -543,6 +550,17 @@ fn initial_order(
     if start == Start::DepthFirstReversed {
         roots.reverse();
     }
+    let mut seed = match start {
+        Start::Shuffled(s) => s,
+        _ => 0,
+    };
+    let mut draw = move |n: usize| {
+        // xorshift64: cheap, and the same every run.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
     roots.sort_by_key(|&i| items[i].layer);
     let mut work: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
     for r in roots {
@@ -563,6 +581,13 @@ fn initial_order(
             let next: Vec<usize> = match start {
                 Start::DepthFirst => down[v].iter().rev().copied().collect(),
                 Start::DepthFirstReversed | Start::BreadthFirst => down[v].clone(),
+                Start::Shuffled(_) => {
+                    let mut next = down[v].clone();
+                    for i in (1..next.len()).rev() {
+                        next.swap(i, draw(i + 1));
+                    }
+                    next
+                }
             };
             for w in next {
                 if !placed[w] {
@@ -659,16 +684,12 @@ fn build(graph: &RouteGraph) -> Layout {
     // (which keep traces together) in creation order and in reverse, and a breadth-first one.
     let groups: Vec<Option<u32>> = items.iter().map(|i| i.group).collect();
     let mut best: Option<(Vec<Vec<usize>>, usize)> = None;
-    let starts: &[Start] = if items.len() <= MULTI_START_ITEMS {
-        &[
-            Start::DepthFirst,
-            Start::DepthFirstReversed,
-            Start::BreadthFirst,
-        ]
-    } else {
-        &[Start::DepthFirst]
-    };
-    for &start in starts {
+    let mut starts = vec![Start::DepthFirst];
+    if items.len() <= MULTI_START_ITEMS {
+        starts.extend([Start::DepthFirstReversed, Start::BreadthFirst]);
+        starts.extend((1..=SHUFFLED_STARTS).map(|i| Start::Shuffled(0x9E37_79B9_7F4A_7C15 ^ i)));
+    }
+    for start in starts {
         let initial = initial_order(&items, &down, n_layers, start);
         let (layers, c) = order::order(initial, &groups, &up, &down);
         if best.as_ref().is_none_or(|(_, bc)| c < *bc) {

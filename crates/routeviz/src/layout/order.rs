@@ -10,7 +10,13 @@ const PATIENCE: usize = 4;
 const MAX_TRANSPOSE: usize = 24;
 /// Transposition passes within each sweep round.
 const ROUND_TRANSPOSE: usize = 1;
-/// Up to this many items, every sweep round also transposes; bigger maps transpose once at the
+/// Sifting passes within each sweep round.
+const ROUND_SIFT: usize = 1;
+/// The most sifting passes at the end, each after a transposition.
+const MAX_SIFT: usize = 4;
+/// The most rounds of transposition then sifting at the end.
+const MAX_POLISH: usize = 4;
+/// Up to this many items, every sweep round also transposes and sifts; bigger maps transpose once at the
 /// end, to keep the layout fast.
 const ROUND_TRANSPOSE_ITEMS: usize = 1000;
 
@@ -47,6 +53,7 @@ pub(super) fn order(
         make_consistent(&mut layers, groups, &mut pos);
         if groups.len() <= ROUND_TRANSPOSE_ITEMS {
             transpose(&mut layers, groups, up, down, &mut pos, ROUND_TRANSPOSE);
+            sift(&mut layers, groups, up, down, &mut pos, ROUND_SIFT);
         }
         let c = crossings(&layers, &pos, down);
         if c < best_c {
@@ -64,7 +71,12 @@ pub(super) fn order(
     for l in &layers {
         set_pos(l, &mut pos);
     }
-    transpose(&mut layers, groups, up, down, &mut pos, MAX_TRANSPOSE);
+    for _ in 0..MAX_POLISH {
+        transpose(&mut layers, groups, up, down, &mut pos, MAX_TRANSPOSE);
+        if !sift(&mut layers, groups, up, down, &mut pos, MAX_SIFT) {
+            break;
+        }
+    }
     let c = crossings(&layers, &pos, down);
     (layers, c)
 }
@@ -356,6 +368,130 @@ fn transpose(
             break;
         }
     }
+}
+
+/// A layer's entities: each maximal stretch of one group's members, and each item outside
+/// any group on its own.
+fn entities(layer: &[usize], groups: &[Option<u32>]) -> Vec<Vec<usize>> {
+    let mut ents: Vec<Vec<usize>> = Vec::new();
+    for &v in layer {
+        match (groups[v], ents.last_mut()) {
+            (Some(g), Some(last)) if groups[last[0]] == Some(g) => last.push(v),
+            _ => ents.push(vec![v]),
+        }
+    }
+    ents
+}
+
+/// Sifting: moves each entity of every layer, and each member within its group, to the place
+/// with the fewest crossings with both neighbouring layers. Unlike transposition it crosses
+/// several entities at once, so it leaves the local minima where every single swap costs more.
+/// Two groups that both occur on a neighbouring layer never pass each other there, so groups
+/// stay consistent. Returns whether anything moved.
+fn sift(
+    layers: &mut [Vec<usize>],
+    groups: &[Option<u32>],
+    up: &[Vec<usize>],
+    down: &[Vec<usize>],
+    pos: &mut [usize],
+    max_passes: usize,
+) -> bool {
+    let cost = |a: &[usize], b: &[usize], pos: &[usize]| {
+        let (ab1, ba1) = pair_cost(a, b, up, pos);
+        let (ab2, ba2) = pair_cost(a, b, down, pos);
+        (ab1 + ab2, ba1 + ba2)
+    };
+    let mut any = false;
+    for _ in 0..max_passes {
+        let mut improved = false;
+        for l in 0..layers.len() {
+            let set = |k: Option<usize>| -> HashSet<u32> {
+                k.and_then(|k| layers.get(k))
+                    .map(|layer| layer.iter().filter_map(|&v| groups[v]).collect())
+                    .unwrap_or_default()
+            };
+            let (above, below) = (set(l.checked_sub(1)), set(Some(l + 1)));
+            let locked = |a: &[usize], b: &[usize]| match (groups[a[0]], groups[b[0]]) {
+                (Some(g), Some(h)) => {
+                    (above.contains(&g) && above.contains(&h))
+                        || (below.contains(&g) && below.contains(&h))
+                }
+                _ => false,
+            };
+            let mut ents = entities(&layers[l], groups);
+            for e in &mut ents {
+                let mut members: Vec<Vec<usize>> = e.iter().map(|&v| vec![v]).collect();
+                if sift_sequence(&mut members, |_, _| false, |a, b| cost(a, b, pos)) {
+                    *e = members.into_iter().flatten().collect();
+                    improved = true;
+                }
+            }
+            if sift_sequence(&mut ents, locked, |a, b| cost(a, b, pos)) {
+                improved = true;
+            }
+            layers[l] = ents.into_iter().flatten().collect();
+            set_pos(&layers[l], pos);
+        }
+        any |= improved;
+        if !improved {
+            break;
+        }
+    }
+    any
+}
+
+/// Moves each element of `seq` in turn (in their first order) to the slot with the least
+/// `cost`, within the elements it is not `locked` against. `cost(a, b)` gives the crossings
+/// with `a` left of `b` and with `b` left of `a`. Returns whether anything moved.
+fn sift_sequence(
+    seq: &mut Vec<Vec<usize>>,
+    locked: impl Fn(&[usize], &[usize]) -> bool,
+    cost: impl Fn(&[usize], &[usize]) -> (usize, usize),
+) -> bool {
+    if seq.len() < 2 {
+        return false;
+    }
+    let order: Vec<usize> = seq.iter().map(|e| e[0]).collect();
+    let mut moved = false;
+    for key in order {
+        let Some(i) = seq.iter().position(|e| e[0] == key) else {
+            continue;
+        };
+        let e = seq.remove(i);
+        let mut lo = i;
+        while lo > 0 && !locked(&e, &seq[lo - 1]) {
+            lo -= 1;
+        }
+        let mut hi = i;
+        while hi < seq.len() && !locked(&e, &seq[hi]) {
+            hi += 1;
+        }
+        // At slot s, the elements of lo..s are left of `e` (their ba) and the rest of lo..hi
+        // right of it (their ab).
+        let costs: Vec<(usize, usize)> = seq[lo..hi].iter().map(|f| cost(&e, f)).collect();
+        let mut left = 0;
+        let mut right: usize = costs.iter().map(|c| c.0).sum();
+        let mut at_i = 0;
+        let mut best = (usize::MAX, lo);
+        for s in lo..=hi {
+            let here = left + right;
+            if s == i {
+                at_i = here;
+            }
+            if here < best.0 {
+                best = (here, s);
+            }
+            if s < hi {
+                let (ab, ba) = costs[s - lo];
+                left += ba;
+                right -= ab;
+            }
+        }
+        let target = if best.0 < at_i { best.1 } else { i };
+        moved |= target != i;
+        seq.insert(target, e);
+    }
+    moved
 }
 
 #[cfg(test)]
