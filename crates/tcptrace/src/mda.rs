@@ -505,7 +505,6 @@ impl Planner {
                 share: flows.len() as f64 / total.max(1) as f64,
             });
         }
-        let first = branches.first().map(|b| (b.succ, b.answered));
         let plan = successors::plan(branches, eps, self.hop(ttl).full);
         let mut queued = false;
         for f in plan.asks {
@@ -513,8 +512,7 @@ impl Planner {
         }
         if plan.short && single {
             // Fresh flows here cross the one interface before.
-            let deficit = first.map_or(1, |(s, m)| Self::deficit(s, m, eps));
-            queued |= self.request_fresh(ttl, deficit) > 0;
+            queued |= self.request_fresh(ttl, plan.more) > 0;
         } else if plan.short && !queued {
             // Node control: fresh flows at the hop before land on each of its routers with
             // probability about 1 / width.
@@ -522,12 +520,6 @@ impl Planner {
             queued |= self.request_fresh(ttl - 1, width.max(1)) > 0;
         }
         queued
-    }
-
-    /// How many more answers a router with `s` successors and `m` answered flows needs to
-    /// hide no more at chance `eps`.
-    fn deficit(s: usize, m: u32, eps: f64) -> u32 {
-        stopping::n_k(s, 1.0 - eps).saturating_sub(m).max(1)
     }
 
     /// The current hop is done: end the trace or move to the next TTL.

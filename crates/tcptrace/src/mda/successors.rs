@@ -52,6 +52,8 @@ pub(crate) struct Plan {
     /// The flows at hand do not suffice: more flows through the first hop's routers are
     /// needed (node control).
     pub(crate) short: bool,
+    /// When short: how many more answers the test wants.
+    pub(crate) more: u32,
 }
 
 /// Plans the flows that bring the hop's chance of hiding an interface to `eps` at most.
@@ -67,6 +69,9 @@ pub(crate) fn plan(mut branches: Vec<Branch>, eps: f64, full: bool) -> Plan {
                 out.asks.push(f);
                 b.answered += 1;
             }
+        }
+        if out.short {
+            estimate_more(&mut branches, eps, true, &mut out);
         }
         return out;
     }
@@ -90,7 +95,36 @@ pub(crate) fn plan(mut branches: Vec<Branch>, eps: f64, full: bool) -> Plan {
     }
     // Every router needs one answered flow at least, for its link.
     out.short |= branches.iter().any(|b| b.answered == 0);
+    if out.short {
+        estimate_more(&mut branches, eps, false, &mut out);
+    }
     out
+}
+
+/// Fills in `more`: answers still wanted as if more flows were at hand, by
+/// the pooled test or (`full`) router by router.
+fn estimate_more(branches: &mut [Branch], eps: f64, full: bool, out: &mut Plan) {
+    let mut wanted = vec![0u32; branches.len()];
+    let mut left: f64 = branches.iter().map(Branch::chance).product();
+    for _ in 0..crate::mda::MAX_PROBES_PER_HOP {
+        let unlinked = branches
+            .iter()
+            .position(|b| b.answered == 0 || (full && b.chance() > eps));
+        let pick = unlinked.or_else(|| {
+            (!full && left > eps)
+                .then(|| {
+                    (0..branches.len())
+                        .max_by(|&a, &b| branches[a].chance().total_cmp(&branches[b].chance()))
+                })
+                .flatten()
+        });
+        let Some(i) = pick else { break };
+        let before = branches[i].chance();
+        branches[i].answered += 1;
+        wanted[i] += 1;
+        left = left / before.max(f64::MIN_POSITIVE) * branches[i].chance();
+    }
+    out.more = wanted.iter().sum::<u32>().max(1);
 }
 
 #[cfg(test)]
