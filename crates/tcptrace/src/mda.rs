@@ -15,19 +15,32 @@
 //!
 //! # The algorithm
 //!
-//! Hop by hop, from the first TTL: the hop's probes reuse the flows that reached a router at
-//! the hop before (so that their two answers give a link), then fresh flows, until the
-//! stopping rule holds: `n_k` answers for the `k` interfaces seen ([`stopping::n_k`]). That
-//! is MDA-Lite's assumption of a uniform, unmeshed diamond, under which one stopping rule
-//! per hop finds every interface. Then:
-//! - every interface still without a known predecessor or successor gets one flow through it
-//!   probed at the other TTL (MDA-Lite's link completion; when no flow through an interface
-//!   is left, fresh flows at the hop before find more, which is node control);
+//! Hop by hop, from the first TTL. The first TTL (and a TTL past a silent hop, whose flows
+//! cannot be told apart) takes fresh flows until the stopping rule holds: `n_k` answers for
+//! the `k` interfaces seen ([`stopping::n_k`]).
+//!
+//! Past a hop that answered, the question is not how many interfaces the next hop has but
+//! how many successors each router of the hop before has, and the next hop's probes reuse
+//! the flows known to cross each router ([`successors`]):
+//! - a router whose flows reached `s` successors hides one more with chance
+//!   [`stopping::miss`]`(s, m)` after `m` of them answered;
+//! - under MDA-Lite's model (uniform, unmeshed load balancing) the routers of one hop have
+//!   as many successors as each other, so the hop hides an interface only if each of its
+//!   routers does: the chances multiply. Each router also keeps its own chance, weighted by
+//!   its share of the flows, under `1 - confidence` with the flows at hand: a router with
+//!   half the flows that hides a split (the model's blind spot) hides much. Eight routers of
+//!   one successor each take 24 answers (13 for the product, three each for the floor)
+//!   instead of the hop-level rule's 44;
+//! - a hop with a single router before it counts every flow probed here as crossing it: its
+//!   test is `n_k` for its successors, as the hop-level rule;
 //! - when the links show meshing (an interface with two successors and one with two
-//!   predecessors between the same two hops) or non-uniformity (interfaces of a hop with
-//!   different numbers of successors, or of predecessors), the hop falls back to the full
-//!   MDA: each interface of the hop before gets `n_k` flows through it answered here, for the
-//!   `k` successors it has shown.
+//!   predecessors between the same two hops) or routers with different numbers of
+//!   successors, the hop falls back to the full MDA: each router passes on its own. Paths
+//!   that converge unevenly (different numbers of predecessors) do not: the test counts
+//!   successors, whatever share of the flows each router gets;
+//! - where a router has too few flows, fresh flows at the hop before find more (node
+//!   control); an interface that no flow ties to the hop before gets one of its flows probed
+//!   there (link completion).
 //!
 //! A hop starts with one flow through each router of the hop before; where all of them reach
 //! the destination, the hop holds nothing else (the destination is where the paths meet), so
@@ -56,6 +69,11 @@ pub(crate) const MAX_STEPS_PER_HOP: u32 = 16;
 pub(crate) const MAX_FLOWS: u32 = 16_384;
 /// Losses after which a hop with no answer at all counts as silent.
 const SILENT_AFTER: u32 = 3;
+
+/// A count of flows as `u32` (a trace has at most [`MAX_FLOWS`]).
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
 
 /// Why a multipath trace ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -502,7 +520,7 @@ impl Planner {
                 succ: succ.len(),
                 answered,
                 untried,
-                share: flows.len() as f64 / total.max(1) as f64,
+                share: f64::from(len32(flows.len())) / f64::from(len32(total).max(1)),
             });
         }
         let plan = successors::plan(branches, eps, self.hop(ttl).full);

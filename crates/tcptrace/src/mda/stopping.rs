@@ -50,9 +50,11 @@ impl Chain {
     /// One more probe.
     fn step(&mut self) {
         let m = self.p.len() - 1;
-        let mf = m as f64;
+        // k + 1 interfaces, k from a hop's interface count: far below 2^32.
+        let mf = f64::from(u32::try_from(m).unwrap_or(u32::MAX));
         for j in (1..=m).rev() {
-            self.p[j] = self.p[j] * (j as f64 / mf) + self.p[j - 1] * ((m - j + 1) as f64 / mf);
+            let jf = f64::from(u32::try_from(j).unwrap_or(u32::MAX));
+            self.p[j] = self.p[j] * (jf / mf) + self.p[j - 1] * ((mf - jf + 1.0) / mf);
         }
         self.p[0] = 0.0;
     }

@@ -137,7 +137,7 @@ mod tests {
                 succ: 1,
                 answered: 1,
                 untried: (0..flows_each).map(|f| i as u16 * 100 + f).collect(),
-                share: 1.0 / k as f64,
+                share: 1.0 / f64::from(k as u32),
             })
             .collect()
     }
