@@ -9,9 +9,11 @@
 //!   every router hides one, and the test multiplies their chances. Against routers whose
 //!   numbers of successors differ unseen (which the model rules out, and the pooled chance
 //!   does not see) each router also keeps its chance, weighted by its share of the hop's
-//!   flows, under `1 - confidence`, with the flows at hand only: a router that carries half
-//!   the flows can hide much more than one that carries an eighth. No router goes below two
-//!   answered flows when it has them (MDA-Lite's meshing test).
+//!   flows, under `1 - confidence`: a router that carries half the flows can hide much more
+//!   than one that carries an eighth. A router that showed one successor gets fresh flows
+//!   for it when its own run short (it may be a load balancer that looks like a plain hop);
+//!   one that showed a split, only the flows at hand. No router goes below two answered
+//!   flows when it has them (MDA-Lite's meshing test).
 //! - **Full** (the full MDA, where meshing or uneven numbers of successors were seen): each
 //!   router passes on its own.
 
@@ -35,7 +37,7 @@ impl Branch {
         miss(self.succ, self.answered)
     }
 
-    /// The chance its flows at hand must bring it under, whatever the others show.
+    /// The chance it must get under, whatever the others show.
     fn floor(&self, eps: f64) -> f64 {
         (eps / self.share.max(f64::MIN_POSITIVE)).min(MIN_FLOWS_CHANCE)
     }
@@ -84,8 +86,10 @@ pub(crate) fn plan(mut branches: Vec<Branch>, eps: f64, full: bool) -> Plan {
             .filter(|b| !b.untried.is_empty() && (pooled || b.chance() > b.floor(eps)))
             .max_by(|a, b| a.chance().total_cmp(&b.chance()));
         let Some(b) = best else {
-            // The floor is worth the flows at hand, not fresh ones.
-            out.short = pooled;
+            out.short = pooled
+                || branches
+                    .iter()
+                    .any(|b| b.succ <= 1 && b.chance() > b.floor(eps));
             break;
         };
         let before = b.chance();
