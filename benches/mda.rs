@@ -129,7 +129,8 @@ fn render(net: &Topology, targets: &[IpAddr], runs: &[Vec<Round>; 2]) -> String 
     let mut md = String::from("## mda: multipath discovery of seven ECMP diamonds\n\n");
     let _ = writeln!(
         md,
-        "`tcptrace` `mda(95)` (MDA-Lite, falling back to the full MDA on meshed or uneven hops) \
+        "`tcptrace` `mda(95)` (MDA-Lite's flows, a successor test per router, the full MDA on \
+         meshed hops or uneven numbers of successors) \
          against `scamper -p 10000` with one `tracelb -P tcp-sport -d 80 -w {WAIT_S}` per \
          target (95%, scamper's defaults otherwise: a probe every 250 ms per trace), all seven \
          targets in one run of each tool, {ROUNDS} interleaved rounds, in the namespace \

@@ -15,19 +15,33 @@
 //!
 //! # The algorithm
 //!
-//! Hop by hop, from the first TTL: the hop's probes reuse the flows that reached a router at
-//! the hop before (so that their two answers give a link), then fresh flows, until the
-//! stopping rule holds: `n_k` answers for the `k` interfaces seen ([`stopping::n_k`]). That
-//! is MDA-Lite's assumption of a uniform, unmeshed diamond, under which one stopping rule
-//! per hop finds every interface. Then:
-//! - every interface still without a known predecessor or successor gets one flow through it
-//!   probed at the other TTL (MDA-Lite's link completion; when no flow through an interface
-//!   is left, fresh flows at the hop before find more, which is node control);
+//! Hop by hop, from the first TTL. The first TTL (and a TTL past a silent hop, whose flows
+//! cannot be told apart) takes fresh flows until the stopping rule holds: `n_k` answers for
+//! the `k` interfaces seen ([`stopping::n_k`]).
+//!
+//! Past a hop that answered, the question is not how many interfaces the next hop has but
+//! how many successors each router of the hop before has, and the next hop's probes reuse
+//! the flows known to cross each router ([`successors`]):
+//! - a router whose flows reached `s` successors hides one more with chance
+//!   [`stopping::miss`]`(s, m)` after `m` of them answered;
+//! - under MDA-Lite's model (uniform, unmeshed load balancing) the routers of one hop have
+//!   as many successors as each other, so the hop hides an interface only if each of its
+//!   routers does: the chances multiply. Each router also keeps its own chance, weighted by
+//!   its share of the flows, under `1 - confidence` (with fresh flows for a router that
+//!   showed one successor, with the flows at hand for one that showed a split): a router
+//!   with half the flows that hides a split (the model's blind spot) hides much. Eight routers of
+//!   one successor each take 24 answers (13 for the product, three each for the floor)
+//!   instead of the hop-level rule's 44;
+//! - a hop with a single router before it counts every flow probed here as crossing it: its
+//!   test is `n_k` for its successors, as the hop-level rule;
 //! - when the links show meshing (an interface with two successors and one with two
-//!   predecessors between the same two hops) or non-uniformity (interfaces of a hop with
-//!   different numbers of successors, or of predecessors), the hop falls back to the full
-//!   MDA: each interface of the hop before gets `n_k` flows through it answered here, for the
-//!   `k` successors it has shown.
+//!   predecessors between the same two hops) or routers with different numbers of
+//!   successors, the hop falls back to the full MDA: each router passes on its own. Paths
+//!   that converge unevenly (different numbers of predecessors) do not: the test counts
+//!   successors, whatever share of the flows each router gets;
+//! - where a router has too few flows, fresh flows at the hop before find more (node
+//!   control); an interface that no flow ties to the hop before gets one of its flows probed
+//!   there (link completion).
 //!
 //! A hop starts with one flow through each router of the hop before; where all of them reach
 //! the destination, the hop holds nothing else (the destination is where the paths meet), so
@@ -46,6 +60,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
 
 pub(crate) mod stopping;
+mod successors;
 
 /// The most probes one hop of one trace gets (the engine numbers a TTL's probes in 8 bits).
 pub(crate) const MAX_PROBES_PER_HOP: u32 = 255;
@@ -55,6 +70,11 @@ pub(crate) const MAX_STEPS_PER_HOP: u32 = 16;
 pub(crate) const MAX_FLOWS: u32 = 16_384;
 /// Losses after which a hop with no answer at all counts as silent.
 const SILENT_AFTER: u32 = 3;
+
+/// A count of flows as `u32` (a trace has at most [`MAX_FLOWS`]).
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
 
 /// Why a multipath trace ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +148,20 @@ impl HopPlan {
             }
         }
         out
+    }
+
+    /// The hop's one interface, when it answered from one only and that is a router.
+    fn sole_router(&self) -> Option<IpAddr> {
+        let mut found = None;
+        for fate in self.fates.values() {
+            match fate {
+                Fate::At(_, true) => return None,
+                Fate::At(a, false) if found.is_some_and(|f| f != *a) => return None,
+                Fate::At(a, false) => found = Some(*a),
+                _ => {}
+            }
+        }
+        found
     }
 
     fn has_final_only(&self) -> bool {
@@ -240,13 +274,13 @@ impl Planner {
     /// then address order. A link joins the interfaces one flow reached at consecutive TTLs.
     pub(crate) fn links(&self) -> Vec<(u8, IpAddr, IpAddr)> {
         let mut out = BTreeSet::new();
-        for (i, pair) in self.hops.windows(2).enumerate() {
+        for i in 0..self.hops.len().saturating_sub(1) {
             let ttl = self.min_ttl + i as u8;
-            for (&flow, fate) in &pair[0].fates {
-                if let (Fate::At(a, false), Some((b, _))) = (fate, pair[1].at(flow)) {
-                    out.insert((ttl, *a, b));
-                }
-            }
+            out.extend(
+                self.links_between(ttl)
+                    .into_iter()
+                    .map(|(a, b)| (ttl, a, b)),
+            );
         }
         out.into_iter().collect()
     }
@@ -336,22 +370,22 @@ impl Planner {
         if hop.has_final_only() && ttl > self.min_ttl && self.every_router_linked(ttl) {
             return false;
         }
-        // The hop's own stopping rule, under MDA-Lite's uniformity.
-        let need = stopping::n_k(hop.interfaces().len(), self.confidence);
-        if answered < need && lost < need {
-            return self.reuse_then_fresh(ttl, need - answered) > 0;
-        }
         if ttl == self.min_ttl || self.hop(ttl - 1).answered() == 0 {
+            // No hop before to tell the flows apart: the hop's own stopping rule.
+            let need = stopping::n_k(hop.interfaces().len(), self.confidence);
+            if answered < need && lost < need {
+                return self.reuse_then_fresh(ttl, need - answered) > 0;
+            }
             return false;
         }
-        if self.complete_links(ttl) {
+        if self.complete_preds(ttl) || self.complete_preds(ttl - 1) {
             return true;
         }
         if !self.hop(ttl).full && self.meshed_or_uneven(ttl) {
             let i = usize::from(ttl - self.min_ttl);
             self.hops[i].full = true;
         }
-        self.hop(ttl).full && self.full_mda(ttl)
+        self.successor_test(ttl)
     }
 
     /// Queues up to `n` probes at `ttl`: flows that reached a router at the TTL before, then
@@ -382,41 +416,23 @@ impl Planner {
         done + self.request_fresh(ttl, n - done)
     }
 
-    /// MDA-Lite's link completion between `ttl - 1` and `ttl`: true when it queued probes.
-    fn complete_links(&mut self, ttl: u8) -> bool {
+    /// Link completion for the interfaces at `ttl` that no flow ties to the hop before:
+    /// one flow through each gets probed at `ttl - 1`. True when it queued probes.
+    fn complete_preds(&mut self, ttl: u8) -> bool {
+        if ttl == self.min_ttl || self.hop(ttl - 1).answered() == 0 {
+            return false;
+        }
         let (prev, here) = (self.hop(ttl - 1), self.hop(ttl));
         let links = self.links_between(ttl - 1);
-        let mut asks: Vec<(u8, u16)> = Vec::new();
-        let mut control = 0u32;
-        // A router of the hop before with no known successor.
-        for (p, flows) in prev.routers() {
-            if links.iter().any(|(a, _)| *a == p) {
-                continue;
-            }
-            match flows.iter().find(|f| !here.fates.contains_key(f)) {
-                Some(&f) => asks.push((ttl, f)),
-                // Every flow through it was lost here: find more flows through it, unless
-                // enough were lost to call what lies beyond it silent.
-                None if (flows.len() as u32) < SILENT_AFTER => control += 1,
-                None => {}
-            }
-        }
-        // An interface here with no known predecessor.
-        for (c, flows) in here.interfaces() {
-            if links.iter().any(|(_, b)| *b == c) {
-                continue;
-            }
-            if let Some(&f) = flows.iter().find(|f| !prev.fates.contains_key(f)) {
-                asks.push((ttl - 1, f));
-            }
-        }
-        let width = prev.routers().len() as u32;
+        let asks: Vec<u16> = here
+            .interfaces()
+            .into_iter()
+            .filter(|(c, _)| !links.iter().any(|(_, b)| b == c))
+            .filter_map(|(_, flows)| flows.into_iter().find(|f| !prev.fates.contains_key(f)))
+            .collect();
         let mut queued = false;
-        for (t, f) in asks {
-            queued |= self.request(t, f);
-        }
-        if control > 0 {
-            queued |= self.request_fresh(ttl - 1, control * width.max(1)) > 0;
+        for f in asks {
+            queued |= self.request(ttl - 1, f);
         }
         queued
     }
@@ -442,8 +458,10 @@ impl Planner {
             .collect()
     }
 
-    /// Whether the links between `ttl - 1` and `ttl` break MDA-Lite's assumptions: meshing,
-    /// or interfaces with different numbers of successors or of predecessors.
+    /// Whether the links between `ttl - 1` and `ttl` break the model of the successor test:
+    /// meshing, or interfaces with different numbers of successors. (Paths that converge
+    /// unevenly, interfaces with different numbers of predecessors, leave it whole: the test
+    /// counts successors per router, whatever share of the flows each router gets.)
     fn meshed_or_uneven(&self, ttl: u8) -> bool {
         let links = self.links_between(ttl - 1);
         let mut succ: BTreeMap<IpAddr, u32> = BTreeMap::new();
@@ -457,51 +475,68 @@ impl Planner {
             let mut v = m.values();
             v.next().is_some_and(|first| v.any(|n| n != first))
         };
-        meshed || uneven(&succ) || uneven(&pred)
+        meshed || uneven(&succ)
     }
 
-    /// The full MDA between `ttl - 1` and `ttl`: each router of the hop before gets `n_k`
-    /// flows through it answered here, for its `k` successors. True when it queued probes.
-    fn full_mda(&mut self, ttl: u8) -> bool {
+    /// The stopping rule between `ttl - 1` and `ttl` ([`successors`]): queues the flows
+    /// through the routers of the hop before that it still needs; true when it queued any.
+    fn successor_test(&mut self, ttl: u8) -> bool {
+        let eps = 1.0 - self.confidence;
         let (prev, here) = (self.hop(ttl - 1), self.hop(ttl));
-        let mut asks: Vec<u16> = Vec::new();
-        let mut control = 0u32;
-        for flows in prev.routers().values() {
+        let mut by_router = prev.routers();
+        let single = prev.sole_router().is_some();
+        if single {
+            // Every flow crosses the hop's one interface: the flows tried here count too.
+            if let Some(flows) = by_router.values_mut().next() {
+                for &f in here.fates.keys() {
+                    if !flows.contains(&f) {
+                        flows.push(f);
+                    }
+                }
+            }
+        }
+        let total: usize = by_router.values().map(Vec::len).sum();
+        let mut branches = Vec::new();
+        for flows in by_router.values() {
             let mut succ = BTreeSet::new();
             let (mut answered, mut lost) = (0u32, 0u32);
-            for f in flows {
-                match here.fates.get(f) {
+            let mut untried = Vec::new();
+            for &f in flows {
+                match here.fates.get(&f) {
                     Some(Fate::At(b, _)) => {
                         succ.insert(*b);
                         answered += 1;
                     }
                     Some(Fate::Lost) => lost += 1,
-                    _ => {}
+                    Some(Fate::Pending) => {}
+                    None => untried.push(f),
                 }
             }
-            let need = stopping::n_k(succ.len(), self.confidence);
-            if answered >= need || lost >= need {
+            if answered == 0 && lost >= SILENT_AFTER {
+                // What lies beyond it does not answer.
                 continue;
             }
-            let deficit = need - answered;
-            let untried: Vec<u16> = flows
-                .iter()
-                .copied()
-                .filter(|f| !here.fates.contains_key(f))
-                .take(deficit as usize)
-                .collect();
-            control += deficit - untried.len() as u32;
-            asks.extend(untried);
+            untried.reverse();
+            branches.push(successors::Branch {
+                succ: succ.len(),
+                answered,
+                untried,
+                share: f64::from(len32(flows.len())) / f64::from(len32(total).max(1)),
+            });
         }
-        let width = prev.routers().len() as u32;
+        let plan = successors::plan(branches, eps, self.hop(ttl).full);
         let mut queued = false;
-        for f in asks {
+        for f in plan.asks {
             queued |= self.request(ttl, f);
         }
-        if control > 0 {
+        if plan.short && single {
+            // Fresh flows here cross the one interface before.
+            queued |= self.request_fresh(ttl, plan.more) > 0;
+        } else if plan.short && !queued {
             // Node control: fresh flows at the hop before land on each of its routers with
             // probability about 1 / width.
-            queued |= self.request_fresh(ttl - 1, control * width.max(1)) > 0;
+            let width = by_router.len() as u32;
+            queued |= self.request_fresh(ttl - 1, width.max(1)) > 0;
         }
         queued
     }
