@@ -62,8 +62,7 @@ use std::net::IpAddr;
 pub(crate) mod stopping;
 mod successors;
 
-/// The most probes one hop of one trace gets (the engine numbers a TTL's probes in 8 bits).
-pub(crate) const MAX_PROBES_PER_HOP: u32 = 255;
+pub(crate) use stopping::MAX_PROBES_PER_HOP;
 /// The most planning steps of one hop: each sends a batch and waits for its answers.
 pub(crate) const MAX_STEPS_PER_HOP: u32 = 16;
 /// The most flows (source ports) one trace uses.

@@ -1,5 +1,8 @@
 //! The MDA's stopping rule: how many probes rule out one more load-balanced interface.
 
+/// The most probes one hop of one trace gets (the engine numbers a TTL's probes in 8 bits).
+pub(crate) const MAX_PROBES_PER_HOP: u32 = 255;
+
 /// The most probes the rule ever asks for.
 const MAX_N: u32 = 1 << 12;
 

@@ -17,7 +17,7 @@
 //! - **Full** (the full MDA, where meshing or uneven numbers of successors were seen): each
 //!   router passes on its own.
 
-use super::stopping::miss;
+use super::stopping::{MAX_PROBES_PER_HOP, miss};
 
 /// One router of the first hop.
 #[derive(Clone, Debug)]
@@ -110,7 +110,7 @@ pub(crate) fn plan(mut branches: Vec<Branch>, eps: f64, full: bool) -> Plan {
 fn estimate_more(branches: &mut [Branch], eps: f64, full: bool, out: &mut Plan) {
     let mut wanted = vec![0u32; branches.len()];
     let mut left: f64 = branches.iter().map(Branch::chance).product();
-    for _ in 0..crate::mda::MAX_PROBES_PER_HOP {
+    for _ in 0..MAX_PROBES_PER_HOP {
         let unlinked = branches
             .iter()
             .position(|b| b.answered == 0 || (full && b.chance() > eps));
