@@ -54,7 +54,7 @@ pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// ```
 /// use rrdgraph::{Clock, Column, Operand, Rpn, VName, eval_cdef};
 /// let x = VName::new("x")?;
-/// let data = Column::new(1_700_000_000, 300, vec![1.0, f64::NAN, 3.0])?;
+/// let data = Column::new(1_699_999_800, 300, vec![1.0, f64::NAN, 3.0])?;
 /// let rpn: Rpn = "x,UN,0,x,IF,2,*".parse()?;
 /// let out = eval_cdef(&rpn, |v| (v == &x).then_some(Operand::Series(&data)), Clock::at(0))?;
 /// assert_eq!(out.values(), &[2.0, 0.0, 6.0]);
