@@ -11,6 +11,7 @@ mod vdef;
 
 pub use clock::Clock;
 pub use column::Column;
+pub(crate) use reduce::fold;
 pub use reduce::reduce;
 pub use vdef::{VDefValue, vdef};
 

@@ -11,7 +11,7 @@ use serde::{Serialize, Serializer};
 
 use crate::at_resolve::resolve_window;
 use crate::element::{Def, Element, Format, ShiftOffset};
-use crate::eval::{Clock, Column, Operand, VDefValue, eval_cdef, gcd, reduce, vdef};
+use crate::eval::{Clock, Column, Operand, VDefValue, eval_cdef, fold, gcd, reduce, vdef};
 use crate::eval_error::EvalError;
 use crate::options::GraphOption;
 use crate::printf::{auto_scale, format_value};
@@ -353,27 +353,10 @@ fn consolidate(values: &[f64], cf: Cf) -> f64 {
             valid += 1;
             continue;
         }
-        acc = match cf {
-            Cf::Min => {
-                if acc < v {
-                    acc
-                } else {
-                    v
-                }
-            }
-            Cf::Max | Cf::Failures => {
-                if acc > v {
-                    acc
-                } else {
-                    v
-                }
-            }
-            Cf::Last => v,
-            _ => {
-                valid += 1;
-                acc + v
-            }
-        };
+        if !matches!(cf, Cf::Min | Cf::Max | Cf::Failures | Cf::Last) {
+            valid += 1;
+        }
+        acc = fold(cf, acc, v);
     }
     if !matches!(cf, Cf::Min | Cf::Max | Cf::Failures | Cf::Last) && valid > 1 {
         acc / f64::from(valid)

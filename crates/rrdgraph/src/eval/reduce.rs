@@ -80,30 +80,36 @@ fn combine(chunk: &[f64], cf: Cf) -> f64 {
             acc = v;
             continue;
         }
-        acc = match cf {
-            // librrd's min() and max() macros: the right operand unless the left wins.
-            Cf::Min => {
-                if acc < v {
-                    acc
-                } else {
-                    v
-                }
-            }
-            Cf::Max | Cf::Failures => {
-                if acc > v {
-                    acc
-                } else {
-                    v
-                }
-            }
-            Cf::Last => v,
-            _ => acc + v,
-        };
+        acc = fold(cf, acc, v);
     }
     match cf {
         Cf::Min | Cf::Max | Cf::Failures | Cf::Last => acc,
         _ if known == 0 => DNAN,
         _ => acc / f64::from(known),
+    }
+}
+
+/// One step of librrd's consolidation by `cf`: the value so far and the next known one.
+/// Every CF but MIN, MAX, FAILURES and LAST sums (an average divides afterwards).
+pub(crate) fn fold(cf: Cf, acc: f64, v: f64) -> f64 {
+    match cf {
+        // librrd's min() and max() macros: the right operand unless the left wins.
+        Cf::Min => {
+            if acc < v {
+                acc
+            } else {
+                v
+            }
+        }
+        Cf::Max | Cf::Failures => {
+            if acc > v {
+                acc
+            } else {
+                v
+            }
+        }
+        Cf::Last => v,
+        _ => acc + v,
     }
 }
 
