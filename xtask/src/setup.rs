@@ -10,8 +10,9 @@ use crate::run::{Step, succeeds};
 /// tools, the benchmark and oracle peers (dublin-traceroute for NATs, dnsmasq's binary without
 /// its system service for reverse DNS), stunnel4 and openssl for the TLS tests (stunnel in front
 /// of clamd, with certificates made at test time), the font routeviz bundles a copy of,
-/// PostgreSQL's server for the shared scan history's tests, and headless Chromium with its
-/// `WebDriver` for the browser tests of the HTML route report.
+/// PostgreSQL's server for the shared scan history's tests, headless Chromium with its
+/// `WebDriver` for the browser tests of the HTML route report, and valgrind, which shows the
+/// tests where librrd reads memory it must not (a bug that crashes only by chance).
 const APT: &[&str] = &[
     "pkg-config",
     "libclang-dev",
@@ -39,6 +40,7 @@ const APT: &[&str] = &[
     "postgresql",
     "chromium",
     "chromium-driver",
+    "valgrind",
 ];
 
 /// Commands that some machines bring from elsewhere (this image's Node.js is not Debian's):

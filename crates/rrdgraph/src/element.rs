@@ -310,7 +310,8 @@ impl Stack {
 }
 
 /// `TICK:value[#color]:fraction[:legend]` — the fraction is always written (librrd 1.7.2 fails
-/// without it).
+/// without it). The value must be a vname: librrd 1.7.2 reads freed memory on a TICK of a
+/// number, so validation refuses one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tick {
     /// The vname, or a constant.

@@ -93,7 +93,7 @@ pub fn element_samples(rrd: &str, ds: &str) -> Vec<Element> {
             .legend(l("tick"))
             .into(),
         Line::new(2.5).color(blue).legend(l("a constant")).into(),
-        Tick::new(1.0).color(blue).fraction(0.3).into(),
+        Tick::new(&y).color(blue).fraction(0.3).into(),
         Element::TextAlign(TextAlign::Center),
         HRule::new(1.5)
             .color(red)

@@ -28,7 +28,17 @@ fn rrdtool_graphv(args: &[String]) -> (bool, String) {
         .output()
         .expect("rrdtool is installed (cargo xtask setup)");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out.status.success() && !text.contains("ERROR"), text)
+    let ok = out.status.success() && !text.contains("ERROR");
+    if ok {
+        return (true, text);
+    }
+    // A refusal says why: librrd's error, or the signal that ended rrdtool.
+    let why = format!(
+        "{text}{} ({})",
+        String::from_utf8_lossy(&out.stderr),
+        out.status
+    );
+    (false, why)
 }
 
 /// Both draw `rest` and answer the same.
@@ -58,7 +68,9 @@ fn a_short_option_and_its_value_in_one_argument() {
 fn lines_areas_and_ticks_draw_numbers() {
     same_as_rrdtool(&["LINE1:100#FF0000", "LINE2:2.5#00FF00:two"]);
     same_as_rrdtool(&["AREA:1#0000FF:one", "STACK:2#00FF00:two", "LINE:+3#FF0000"]);
-    same_as_rrdtool(&["LINE1:x#FF0000", "TICK:1.5#FF0000:0.3:at 1.5", "TICK:x:0.5"]);
+    // TICK takes a vname only: librrd 1.7.2 reads freed memory on a TICK of a number (see
+    // agreement::a_tick_of_a_number_is_refused_as_librrd_reads_freed_memory).
+    same_as_rrdtool(&["LINE1:x#FF0000", "TICK:x#FF0000:0.3:at x", "TICK:x:0.5"]);
     same_as_rrdtool(&["AREA:-1.5e3#0000FF", "LINE1:x#FF0000:in:STACK"]);
 }
 

@@ -53,7 +53,7 @@ pub(crate) fn graph() -> Result<GraphSpec, Box<dyn std::error::Error>> {
         .stack(Stack::new(&z).color(Color::parse("#FF0000")?).legend(Legend::new("stacked")?))
         .tick(Tick::new(&x).color(Color::parse("#FF0000")?).fraction(-0.2).legend(Legend::new("tick")?))
         .line(Line::new(2.5).color(Color::parse("#00F8")?).legend(Legend::new("a constant")?))
-        .tick(Tick::new(1.0).color(Color::parse("#00F8")?).fraction(0.3))
+        .tick(Tick::new(&y).color(Color::parse("#00F8")?).fraction(0.3))
         .text_align(TextAlign::Center)
         .hrule(HRule::new(1.5).color(Color::parse("#FF0000")?).legend(Legend::new("rule\\")?).dashes(vec![2.0]))
         .hrule(HRule::new(&avg).color(Color::parse("#00F8")?))
