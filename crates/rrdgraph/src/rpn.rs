@@ -204,7 +204,8 @@ impl Rpn {
     ///
     /// # Errors
     /// [`RpnError::Underflow`], [`RpnError::Leftover`], [`RpnError::BadCount`],
-    /// [`RpnError::NotFinite`], [`RpnError::Empty`] or [`RpnError::TooLong`].
+    /// [`RpnError::NotFinite`], [`RpnError::TrailingNumber`], [`RpnError::Empty`] or
+    /// [`RpnError::TooLong`].
     #[expect(clippy::too_many_lines, reason = "one arm per stack effect")]
     pub fn check(&self) -> Result<(), RpnError> {
         if self.tokens.is_empty() {
@@ -212,6 +213,10 @@ impl Rpn {
         }
         if self.tokens.len() > MAX_RPN_TOKENS {
             return Err(RpnError::TooLong(self.tokens.len()));
+        }
+        let last = self.tokens.len() - 1;
+        if let Token::Num(_) = self.tokens[last] {
+            return Err(RpnError::TrailingNumber { pos: last });
         }
         // Each slot holds the literal value if it is a known constant.
         let mut stack: Vec<Option<f64>> = Vec::new();
@@ -720,7 +725,11 @@ mod tests {
                 depth: 1
             })
         ));
-        assert_eq!(Rpn::parse("a,1,2"), Err(RpnError::Leftover { depth: 3 }));
+        assert_eq!(Rpn::parse("a,1,b"), Err(RpnError::Leftover { depth: 3 }));
+        assert_eq!(
+            Rpn::parse("a,POP,2"),
+            Err(RpnError::TrailingNumber { pos: 2 })
+        );
         assert!(matches!(
             Rpn::parse("a,b,c,4,AVG"),
             Err(RpnError::Underflow { needed: 5, .. })
@@ -748,7 +757,10 @@ mod tests {
             Err(RpnError::Underflow { .. })
         ));
         assert_eq!(
-            Rpn::num(f64::NAN).check(),
+            Rpn::num(f64::NAN)
+                .push_var(&VName::new("a").unwrap())
+                .op(Op::Add)
+                .check(),
             Err(RpnError::NotFinite { pos: 0 })
         );
     }

@@ -190,6 +190,13 @@ pub enum RpnError {
         /// The largest value allowed.
         max: i64,
     },
+    /// A number as the expression's last token, which librrd 1.7.2 refuses ("don't
+    /// understand"): it reads a number only when a comma follows it.
+    #[error("token {pos}: librrd does not read a number as the last token")]
+    TrailingNumber {
+        /// Zero-based token position.
+        pos: usize,
+    },
     /// A number that is NaN or infinite (use `UNKN`, `INF` or `NEGINF`).
     #[error("token {pos}: numbers must be finite (use UNKN, INF or NEGINF)")]
     NotFinite {

@@ -105,6 +105,7 @@ fn invalid_elements_are_refused_by_both() {
         "CDEF:y=x,+",
         "CDEF:y=x,1,2",
         "CDEF:y=x,ROUND",
+        "CDEF:y=x,POP,1.5", // a number as the last token: "don't understand '1.5'"
         "LINE1:nope#FF0000",
         "COMMENT:a:b",
         "HRULE:x#FF0000",
@@ -178,7 +179,7 @@ fn a_tick_of_a_number_is_refused_as_librrd_reads_freed_memory() {
         "librrd ran a TICK of a number cleanly"
     );
     // The same tick of a CDEF is fine for both, under valgrind too.
-    let mut args = graph(&path, &[], "CDEF:c=x,POP,1.5");
+    let mut args = graph(&path, &[], "CDEF:c=x,POP,1.5,0,+");
     args.push("TICK:c#FF0000:0.3:at 1.5".into());
     assert!(GraphSpec::parse_args(&args).is_ok());
     assert!(!librrd_misbehaves(&args), "librrd misread a TICK of a CDEF");

@@ -161,9 +161,20 @@ fn predict_without_its_shifts_is_refused_before_librrd_crashes() {
 fn malformed_expressions_are_refused_by_both() {
     let dir = tempfile::tempdir().unwrap();
     let path = rrd(dir.path());
-    for expr in ["x,2", "x,DUP", "x,2,2,2,SORT"] {
+    for expr in ["x,2,x", "x,DUP", "x,2,2,2,SORT"] {
         assert!(
             matches!(expr.parse::<Rpn>(), Err(RpnError::Leftover { .. })),
+            "{expr}"
+        );
+        assert!(
+            rrdtool_refuses(&graph(&path, expr)),
+            "librrd accepted {expr}"
+        );
+    }
+    // librrd reads a number only when a comma follows it ("don't understand '2'").
+    for expr in ["x,2", "x,POP,1.5"] {
+        assert!(
+            matches!(expr.parse::<Rpn>(), Err(RpnError::TrailingNumber { .. })),
             "{expr}"
         );
         assert!(
