@@ -47,6 +47,15 @@
 //!
 //! Times are seconds since the Unix epoch (UTC).
 //!
+//! # Runs without a policy
+//!
+//! A scan of hosts and paths given on the command line is recorded as a run of the
+//! environment [`ADHOC_ENVIRONMENT`] (`@adhoc`, which no policy can name: a policy's
+//! environment names are letters, digits, `-` and `_`) with an empty `policy`.
+//! [`History::changes_same_targets`] compares such a run with the previous one over the
+//! same hosts and paths. A pool run ([`History::record_pool`]) is written whole at its end,
+//! each file's finding with the host that scanned it.
+//!
 //! # Crash safety
 //!
 //! Each write is one transaction, so the database holds whole runs and whole hosts
@@ -66,6 +75,7 @@
 //! A PostgreSQL connection lost under a long-running process (the server restarted) is
 //! opened again: a write cut by it is run once more, whole, on the new connection.
 
+mod adhoc;
 mod changes;
 mod db;
 mod input;
@@ -79,6 +89,7 @@ mod sqlite;
 mod store;
 mod time;
 
+pub use adhoc::{ADHOC_ENVIRONMENT, NO_HOST};
 pub use input::{NewRun, RunFilter};
 pub use lease::{DEFAULT_LEASE, MAX_LEASE, MIN_LEASE};
 pub use location::Location;

@@ -177,7 +177,7 @@ mod query;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clamd_proto::{Endpoint, Fleet, FleetReport, ScanMode, ScanPlan};
 
@@ -346,8 +346,8 @@ pub(crate) struct Args {
     /// reloads the policy.
     #[arg(long, requires = "policy")]
     daemon: bool,
-    /// With --policy: record every run in this history, an SQLite file (created with its
-    /// directory if missing) or a PostgreSQL server shared by several management hosts
+    /// Record every run (of a policy, or ad hoc) in this history, an SQLite file (created
+    /// with its directory if missing) or a PostgreSQL server shared by several management hosts
     /// (`postgres://USER@HOST[:PORT]/DB`). Default: `$XDG_STATE_HOME/opskit/history.sqlite`,
     /// else `/var/lib/opskit/history.sqlite` for root, else
     /// `~/.local/state/opskit/history.sqlite`. Each run's environment, policy, start, end and
@@ -357,14 +357,13 @@ pub(crate) struct Args {
     #[arg(
         long,
         value_name = "PATH|URL",
-        requires = "policy",
         conflicts_with = "no_history"
     )]
     db: Option<OsString>,
-    /// With --policy: record nothing in the history.
-    #[arg(long, requires = "policy")]
+    /// Record nothing in the history.
+    #[arg(long)]
     no_history: bool,
-    /// With --policy: the lease of the runs this process records. It renews a heartbeat on
+    /// The lease of the runs this process records. It renews a heartbeat on
     /// each running run four times within it; on a history that several management hosts
     /// share, any opskit that opens it marks another host's run incomplete once its last
     /// heartbeat is older than its lease (that host was killed, crashed or lost). Heartbeats
@@ -374,7 +373,6 @@ pub(crate) struct Args {
         value_name = "SPAN",
         default_value = "5m",
         value_parser = crate::duration::parse,
-        requires = "policy",
         conflicts_with = "no_history"
     )]
     history_lease: Duration,
@@ -511,8 +509,13 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         ));
     }
     let concurrency = fit_concurrency(args.concurrency);
+    let history = if args.no_history {
+        None
+    } else {
+        Some(history::History::open(args.db.as_deref(), args.history_lease)?)
+    };
     if args.pool {
-        return pool::run(&args, hosts, &paths, concurrency);
+        return pool::run(&args, hosts, &paths, concurrency, history.as_ref());
     }
     // Standard input is read once, into an unnamed-on-close temporary file that every host
     // is sent.
@@ -536,14 +539,30 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     }
     let fleet = fleet.client(args.client()?).build()?;
 
+    let run = match &history {
+        Some(h) => Some((h, h.start_adhoc(mode_name(args.mode(), stdin), &paths, SystemTime::now())?)),
+        None => None,
+    };
+    // Each host is recorded when it is done, so that a run killed midway keeps them; with
+    // standard input, at the end, once the spool file's path is `stdin`.
+    let record = |e: &clamd_proto::FleetEvent<'_>| {
+        if let (Some((h, id)), clamd_proto::FleetEvent::HostDone { report, .. }) = (&run, e)
+            && spool.is_none()
+            && let Err(err) = h.host(*id, report)
+        {
+            crate::error::warn(&err);
+        }
+    };
     let report = if args.json {
-        fleet.run(&plan)
+        fleet.run_with_events(&plan, |e| record(&e))
     } else {
         let names: Vec<String> = fleet.hosts().iter().map(ToString::to_string).collect();
         let show = args.show();
         let live = live::Live::new(show, &names, plan.jobs_per_host(), bars(&args));
         let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
-        let report = fleet.run_with_events(&plan, |e| match (&stdin_name, e) {
+        let report = fleet.run_with_events(&plan, |e| {
+            record(&e);
+            match (&stdin_name, e) {
             (
                 Some(tmp),
                 clamd_proto::FleetEvent::Result {
@@ -560,6 +579,7 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
                 });
             }
             (_, e) => live.event(e),
+        }
         });
         live.finish()
             .map_err(|e| Error::io("writing the report", e))?;
@@ -569,6 +589,16 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         Some(f) => rename_stdin(report, f.path()),
         None => report,
     };
+    if let Some((h, id)) = &run {
+        let hosts = if spool.is_some() { &report.hosts[..] } else { &[] };
+        let recorded = hosts
+            .iter()
+            .try_for_each(|host| h.host(*id, host))
+            .and_then(|()| h.finish(*id, &report, SystemTime::now()));
+        if let Err(err) = recorded {
+            crate::error::warn(&err);
+        }
+    }
     print_report(&args, &report)?;
     Ok(Exit::code(report.summary().exit_code()))
 }
@@ -666,6 +696,19 @@ fn rename_stdin(mut report: FleetReport, tmp: &Path) -> FleetReport {
         }
     }
     report
+}
+
+/// The mode an ad-hoc run is recorded with: standard input is always streamed.
+fn mode_name(mode: ModeArg, stdin: bool) -> &'static str {
+    match mode {
+        _ if stdin => "stream",
+        ModeArg::Scan => "scan",
+        ModeArg::Contscan => "contscan",
+        ModeArg::Multiscan => "multiscan",
+        ModeArg::Allmatch => "allmatch",
+        ModeArg::Stream => "stream",
+        ModeArg::Fdpass => "fdpass",
+    }
 }
 
 /// File descriptors kept free for everything but scan connections (standard streams, the
