@@ -354,11 +354,7 @@ pub(crate) struct Args {
     /// status, each host's state, version, signature date, timings and error, every
     /// infected file and every per-file error. Each write is a transaction; a run killed
     /// midway is marked incomplete, with the hosts it finished.
-    #[arg(
-        long,
-        value_name = "PATH|URL",
-        conflicts_with = "no_history"
-    )]
+    #[arg(long, value_name = "PATH|URL", conflicts_with = "no_history")]
     db: Option<OsString>,
     /// Record nothing in the history.
     #[arg(long)]
@@ -512,7 +508,10 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     let history = if args.no_history {
         None
     } else {
-        Some(history::History::open(args.db.as_deref(), args.history_lease)?)
+        Some(history::History::open(
+            args.db.as_deref(),
+            args.history_lease,
+        )?)
     };
     if args.pool {
         return pool::run(&args, hosts, &paths, concurrency, history.as_ref());
@@ -540,7 +539,10 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     let fleet = fleet.client(args.client()?).build()?;
 
     let run = match &history {
-        Some(h) => Some((h, h.start_adhoc(mode_name(args.mode(), stdin), &paths, SystemTime::now())?)),
+        Some(h) => Some((
+            h,
+            h.start_adhoc(mode_name(args.mode(), stdin), &paths, SystemTime::now())?,
+        )),
         None => None,
     };
     // Each host is recorded when it is done, so that a run killed midway keeps them; with
@@ -563,23 +565,23 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         let report = fleet.run_with_events(&plan, |e| {
             record(&e);
             match (&stdin_name, e) {
-            (
-                Some(tmp),
-                clamd_proto::FleetEvent::Result {
-                    host,
-                    endpoint,
-                    result,
-                },
-            ) if result.path() == tmp => {
-                let renamed = result.clone().with_path("stdin");
-                live.event(clamd_proto::FleetEvent::Result {
-                    host,
-                    endpoint,
-                    result: &renamed,
-                });
+                (
+                    Some(tmp),
+                    clamd_proto::FleetEvent::Result {
+                        host,
+                        endpoint,
+                        result,
+                    },
+                ) if result.path() == tmp => {
+                    let renamed = result.clone().with_path("stdin");
+                    live.event(clamd_proto::FleetEvent::Result {
+                        host,
+                        endpoint,
+                        result: &renamed,
+                    });
+                }
+                (_, e) => live.event(e),
             }
-            (_, e) => live.event(e),
-        }
         });
         live.finish()
             .map_err(|e| Error::io("writing the report", e))?;
@@ -590,7 +592,11 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         None => report,
     };
     if let Some((h, id)) = &run {
-        let hosts = if spool.is_some() { &report.hosts[..] } else { &[] };
+        let hosts = if spool.is_some() {
+            &report.hosts[..]
+        } else {
+            &[]
+        };
         let recorded = hosts
             .iter()
             .try_for_each(|host| h.host(*id, host))

@@ -34,7 +34,11 @@ impl History {
     ///
     /// [`Error::History`](crate::Error::History) when the database refuses the write.
     pub fn record_pool(&self, run: i64, report: &PoolReport, ended: SystemTime) -> Result<()> {
-        let names: Vec<String> = report.hosts.iter().map(|h| h.endpoint.to_string()).collect();
+        let names: Vec<String> = report
+            .hosts
+            .iter()
+            .map(|h| h.endpoint.to_string())
+            .collect();
         let status = run_status(report.summary().status);
         self.inner.active().remove(&run);
         self.inner.write("recording a pool run", |db| {

@@ -716,7 +716,11 @@ impl Inner {
         }
     }
 
-    pub(super) fn read<T>(&self, what: &str, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T> {
+    pub(super) fn read<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>,
+    ) -> Result<T> {
         let mut db = self.lock();
         // A lost connection is replaced before a read (a read is not retried).
         let _ = db.reconnect_if_lost();

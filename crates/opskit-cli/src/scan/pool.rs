@@ -82,9 +82,16 @@ pub(super) fn run(
     }
     let pool = pool.build()?;
     let walk = Walker::new(paths.iter().cloned());
-    let mode_name = if mode == PoolMode::Stream { "stream" } else { "fdpass" };
+    let mode_name = if mode == PoolMode::Stream {
+        "stream"
+    } else {
+        "fdpass"
+    };
     let run = match history {
-        Some(h) => Some((h, h.start_adhoc(mode_name, paths, std::time::SystemTime::now())?)),
+        Some(h) => Some((
+            h,
+            h.start_adhoc(mode_name, paths, std::time::SystemTime::now())?,
+        )),
         None => None,
     };
     let report = if args.json {

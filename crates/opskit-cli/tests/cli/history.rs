@@ -12,8 +12,9 @@ use serde_json::Value;
 use testbed::clamd::{Clamd, EICAR, Staller};
 use testbed::postgres::Postgres;
 
-use crate::scan::{STATE_HOME, json, opskit};
+use crate::scan::{json, opskit};
 use crate::schema::assert_valid;
+use crate::state::state_home;
 
 /// Two tests of `check`: on an SQLite file, and on a PostgreSQL server.
 macro_rules! on_both {
@@ -441,7 +442,7 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
     );
     let mut daemon = Daemon::start(
         Command::new(env!("CARGO_BIN_EXE_opskit"))
-            .env("XDG_STATE_HOME", STATE_HOME)
+            .env("XDG_STATE_HOME", state_home())
             .args(["scan", "--daemon", "--policy"])
             .arg(&policy)
             .arg("--db")
@@ -522,7 +523,7 @@ fn another_hosts_killed_daemon_is_marked_incomplete_once_its_lease_expires() {
                 "hostname opskit-other-host && exec \"$0\" \"$@\"",
             ])
             .arg(env!("CARGO_BIN_EXE_opskit"))
-            .env("XDG_STATE_HOME", STATE_HOME)
+            .env("XDG_STATE_HOME", state_home())
             .args(["scan", "--daemon", "--history-lease", "8s", "--policy"])
             .arg(&policy)
             .arg("--db")
@@ -644,7 +645,7 @@ fn a_daemon_keeps_recording_across_a_postgresql_restart() {
     let db = pg.url();
     let mut daemon = Daemon::start(
         Command::new(env!("CARGO_BIN_EXE_opskit"))
-            .env("XDG_STATE_HOME", STATE_HOME)
+            .env("XDG_STATE_HOME", state_home())
             .args(["scan", "--daemon", "--policy"])
             .arg(&policy)
             .args(["--db", &db])
