@@ -367,3 +367,61 @@ fn report_new_compares_an_ad_hoc_run_with_the_previous_over_the_same_targets() {
     assert_eq!(new, [first.join("new.com").display().to_string()], "{c}");
     assert_eq!(gone, [first.join("old.com").display().to_string()], "{c}");
 }
+
+#[test]
+fn ad_hoc_and_pool_runs_are_recorded_and_compared_on_postgresql() {
+    let clamd = Clamd::start().unwrap();
+    let dir = dir_with(&clamd, &[("eicar.com", EICAR), ("ok.txt", b"fine")]);
+    let pg = testbed::postgres::Postgres::start().expect("starting PostgreSQL");
+    let url = pg.url();
+    let state = state_home();
+    let sock = clamd.socket_path().as_os_str();
+    let db = [OsStr::new("--db"), OsStr::new(&url)];
+    let mut plain = vec![OsStr::new("--unix"), sock];
+    plain.extend(db);
+    plain.push(os(&dir));
+    let mut pool = vec![OsStr::new("--pool"), OsStr::new("--fdpass")];
+    pool.extend(&plain);
+    for args in [&plain, &pool] {
+        let out = scan(&state, args);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+    }
+    assert!(std::fs::read_dir(&state).unwrap().next().is_none());
+    let (_, runs) = query(&state, "scan-history", &["history", "--db", &url]);
+    let modes: Vec<(&str, &str, &str)> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap();
+            (s("environment"), s("mode"), s("status"))
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ("@adhoc", "contscan", "infected"),
+            ("@adhoc", "fdpass", "infected")
+        ]
+    );
+    // Same host and path: the pool run is compared with the plain one, and nothing changed.
+    let (code, changes) = query(
+        &state,
+        "scan-report-new",
+        &["report", "--new", "--db", &url],
+    );
+    assert_eq!(code, Some(0), "{changes}");
+    let c = &changes[0];
+    assert_eq!(c["previous"]["id"], runs[0]["id"], "{c}");
+    assert_eq!(c["new_infections"], serde_json::json!([]), "{c}");
+    let (_, report) = query(&state, "scan-report", &["report", "--db", &url]);
+    let host = clamd.socket_path().display().to_string();
+    let file = dir.join("eicar.com").display().to_string();
+    let want = BTreeSet::from([(
+        host,
+        file,
+        "infected".to_owned(),
+        clamd.eicar_signature().to_owned(),
+    )]);
+    assert_eq!(findings(&report), want, "{report}");
+}
