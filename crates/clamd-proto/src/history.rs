@@ -72,6 +72,17 @@
 //! clocks need not agree. A run that was taken for dead while its owner was only cut off (a
 //! network partition longer than the lease) gets its real status if its owner ends it.
 //!
+//! # PostgreSQL over TLS
+//!
+//! The URL's `sslmode` and `sslrootcert` are read as libpq reads them: `disable` (or none)
+//! is plaintext, `prefer` TLS when offered, `require` TLS with the certificate unchecked
+//! (checked as `verify-ca` when `sslrootcert` is given), `verify-ca` signed by a CA of
+//! `sslrootcert` (PEM), `verify-full` also valid for the URL's host, which `hostaddr=IP`
+//! lets be a name that is never resolved. rustls on `ring`; the system's trust store and
+//! `~/.postgresql/root.crt` are never read, so `verify-*` need `sslrootcert`. A certificate
+//! that fails is [`Error::TlsUntrusted`](crate::Error::TlsUntrusted) or
+//! [`Error::TlsWrongName`](crate::Error::TlsWrongName), before any statement is sent.
+//!
 //! A PostgreSQL connection lost under a long-running process (the server restarted) is
 //! opened again: a write cut by it is run once more, whole, on the new connection.
 
@@ -84,6 +95,8 @@ mod location;
 mod owner;
 #[cfg(feature = "history-postgres")]
 mod postgres;
+#[cfg(feature = "history-postgres")]
+mod postgres_tls;
 mod record;
 mod sqlite;
 mod store;

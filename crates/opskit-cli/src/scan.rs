@@ -92,7 +92,13 @@
 //! version and date, PING latency, time, jobs and error; every infected file with its
 //! signature, every per-file error and failed path, and the local walk's errors. `--db PATH`
 //! is an `SQLite` file compiled into opskit, `--db postgres://USER@HOST[:PORT]/DB` a
-//! PostgreSQL server that several management hosts share, with the same schema. The default
+//! PostgreSQL server that several management hosts share, with the same schema, also
+//! over TLS with `?sslmode=verify-full&sslrootcert=CA.pem` (the certificate signed by
+//! that CA and valid for HOST, checked without resolving it when `hostaddr=IP` gives the
+//! address), `verify-ca` (signed by it, any name) or `require` (encrypted; checked as
+//! `verify-ca` with `sslrootcert`, else not at all, as libpq); rustls, and never the system's
+//! trust store. A wrong CA or name fails before any statement, and an ad-hoc scan before
+//! any host is contacted. The default
 //! is `$XDG_STATE_HOME/opskit/history.sqlite` when `XDG_STATE_HOME` is set (absolute), else
 //! `/var/lib/opskit/history.sqlite` for root, else `~/.local/state/opskit/history.sqlite`;
 //! `--no-history` records nothing.
@@ -231,7 +237,8 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   max_db_age, tls_ca, tls_cert, tls_key); --daemon runs each environment on its schedule until SIGTERM or \
                   SIGINT, and SIGHUP reloads the policy. Every run, of a policy or not (then as \
                   env @adhoc, a name no policy can have), is recorded in the \
-                  history (--db PATH or postgres:// URL; default \
+                  history (--db PATH or postgres:// URL, over TLS with \
+                  ?sslmode=verify-full&sslrootcert=CA.pem; default \
                   $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite \
                   for root, else ~/.local/state/opskit/history.sqlite; --no-history records \
                   nothing): `opskit scan history` lists the runs, `opskit scan report` shows \
@@ -364,7 +371,8 @@ pub(crate) struct Args {
     /// Record every run in this history (a scan without --policy as env @adhoc), an SQLite
     /// file (created with its directory if missing) or a PostgreSQL server shared by
     /// several management hosts
-    /// (`postgres://USER@HOST[:PORT]/DB`). Default: `$XDG_STATE_HOME/opskit/history.sqlite`,
+    /// (`postgres://USER@HOST[:PORT]/DB`; over TLS with
+    /// `?sslmode=verify-full&sslrootcert=CA.pem`, or `verify-ca`, `require`). Default: `$XDG_STATE_HOME/opskit/history.sqlite`,
     /// else `/var/lib/opskit/history.sqlite` for root, else
     /// `~/.local/state/opskit/history.sqlite`. Each run's environment, policy, start, end and
     /// status, each host's state, version, signature date, timings and error, every

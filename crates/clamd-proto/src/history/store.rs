@@ -271,6 +271,9 @@ impl History {
     ///
     /// [`Error::History`] when the database cannot be opened or reached, its schema is of
     /// another version, or (without the feature `history-postgres`) for a PostgreSQL URL.
+    /// Over TLS: [`Error::TlsUntrusted`] or [`Error::TlsWrongName`] for a server certificate
+    /// that fails, before any statement; [`Error::TlsFile`] for an unusable `sslrootcert`;
+    /// [`Error::Config`] for an `sslmode` this client does not do.
     pub fn open(location: &Location) -> Result<Self> {
         Self::open_with_lease(location, DEFAULT_LEASE)
     }
@@ -299,7 +302,10 @@ impl History {
             }
             #[cfg(feature = "history-postgres")]
             Location::Postgres(url) => {
-                Box::new(super::postgres::Postgres::connect(url).map_err(fail)?)
+                // A TLS setting or certificate that failed is its own, typed error.
+                let pg = super::postgres::Postgres::connect(url)
+                    .map_err(|e| e.downcast::<Error>().map_or_else(fail, |typed| *typed))?;
+                Box::new(pg)
             }
             #[cfg(not(feature = "history-postgres"))]
             Location::Postgres(_) => {

@@ -60,7 +60,8 @@ const REPORT_HELP: &str = concat!(
 /// Where the history is: the same flag as `opskit scan --db`.
 #[derive(clap::Args)]
 pub(crate) struct DbArg {
-    /// The history: an SQLite file or a `postgres://USER@HOST[:PORT]/DB` URL (default: see
+    /// The history: an SQLite file or a `postgres://USER@HOST[:PORT]/DB` URL (over TLS:
+    /// `?sslmode=verify-full&sslrootcert=CA.pem`, or `verify-ca`, `require`) (default: see
     /// below).
     #[arg(long, value_name = "PATH|URL")]
     db: Option<OsString>,
