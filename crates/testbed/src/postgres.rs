@@ -10,7 +10,9 @@
 //! without unwinding, the kernel kills the server. `start` returns once `pg_isready`
 //! answers, or fails by its deadline (30 s) with the server's log. Dropping the
 //! [`Postgres`] stops the server (fast shutdown, then SIGKILL after 10 s) and removes the
-//! directory.
+//! directory. With the feature `stunnel` too, `Postgres::start_tls` starts it with `ssl = on`
+//! and the server certificate of a `stunnel::Pki` (made by openssl), taking TCP connections
+//! only over TLS.
 //!
 //! ```no_run
 //! # fn main() -> std::io::Result<()> {
