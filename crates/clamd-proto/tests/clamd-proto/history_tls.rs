@@ -112,6 +112,8 @@ fn the_history_works_over_tls_in_each_verifying_mode() {
     ));
     // require without a CA encrypts and checks nothing, as libpq.
     round_trip(&url(&pg, "127.0.0.1", "sslmode=require"));
+    // prefer takes the TLS the server offers (it refuses TCP without it).
+    round_trip(&url(&pg, "127.0.0.1", "sslmode=prefer"));
     assert!(has_tables(&pg));
 }
 
