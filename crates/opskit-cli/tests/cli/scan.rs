@@ -24,7 +24,7 @@ pub(crate) fn s(v: &str) -> &OsStr {
     OsStr::new(v)
 }
 
-fn dir_with(clamd: &Clamd, files: &[(&[u8], &[u8])]) -> PathBuf {
+pub(crate) fn dir_with(clamd: &Clamd, files: &[(&[u8], &[u8])]) -> PathBuf {
     let dir = tempfile::Builder::new()
         .prefix("cli")
         .tempdir_in(clamd.dir())

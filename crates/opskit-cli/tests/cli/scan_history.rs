@@ -38,15 +38,8 @@ fn query(state: &Path, schema: &str, args: &[&str]) -> (Option<i32>, Value) {
 
 /// A fresh directory of `clamd`'s holding `content`.
 fn dir_with(clamd: &Clamd, content: &[(&str, &[u8])]) -> PathBuf {
-    let dir = tempfile::Builder::new()
-        .prefix("adhoc")
-        .tempdir_in(clamd.dir())
-        .unwrap()
-        .keep();
-    for (name, data) in content {
-        std::fs::write(dir.join(name), data).unwrap();
-    }
-    dir
+    let bytes: Vec<(&[u8], &[u8])> = content.iter().map(|(n, d)| (n.as_bytes(), *d)).collect();
+    crate::scan::dir_with(clamd, &bytes)
 }
 
 fn os(p: &Path) -> &OsStr {
