@@ -211,7 +211,8 @@ pub enum Error {
     /// The server's certificate is not trusted: it is not signed by the configured CA (the
     /// wrong CA file, or a server that is not the expected one), or it is expired, not yet
     /// valid or badly signed. The handshake stopped there, so nothing of clamd's protocol was
-    /// sent.
+    /// sent (nor, for a PostgreSQL history, any statement: `endpoint` is then its URL
+    /// without the password).
     #[error("{endpoint}: the TLS server's certificate is not trusted ({reason}); nothing was sent")]
     TlsUntrusted {
         /// The endpoint, as `tls://IP:PORT#NAME`.
@@ -220,8 +221,8 @@ pub enum Error {
         reason: String,
     },
     /// The server's certificate is signed by the configured CA but is not valid for the name
-    /// checked (the endpoint's `#NAME`, or its IP address). Nothing of clamd's protocol was
-    /// sent.
+    /// checked (the endpoint's `#NAME`, or its IP address; a PostgreSQL history's host).
+    /// Nothing of clamd's protocol, nor any statement of the history, was sent.
     #[error(
         "{endpoint}: the TLS server's certificate is not valid for {name} ({reason}); nothing \
          was sent"

@@ -47,6 +47,15 @@
 //!
 //! Times are seconds since the Unix epoch (UTC).
 //!
+//! # Runs without a policy
+//!
+//! A scan of hosts and paths given on the command line is recorded as a run of the
+//! environment [`ADHOC_ENVIRONMENT`] (`@adhoc`, which no policy can name: a policy's
+//! environment names are letters, digits, `-` and `_`) with an empty `policy`.
+//! [`History::changes_same_targets`] compares such a run with the previous one over the
+//! same hosts and paths. A pool run ([`History::record_pool`]) is written whole at its end,
+//! each file's finding with the host that scanned it.
+//!
 //! # Crash safety
 //!
 //! Each write is one transaction, so the database holds whole runs and whole hosts
@@ -63,9 +72,21 @@
 //! clocks need not agree. A run that was taken for dead while its owner was only cut off (a
 //! network partition longer than the lease) gets its real status if its owner ends it.
 //!
+//! # PostgreSQL over TLS
+//!
+//! The URL's `sslmode` and `sslrootcert` are read as libpq reads them: `disable` (or none)
+//! is plaintext, `prefer` TLS when offered, `require` TLS with the certificate unchecked
+//! (checked as `verify-ca` when `sslrootcert` is given), `verify-ca` signed by a CA of
+//! `sslrootcert` (PEM), `verify-full` also valid for the URL's host, which `hostaddr=IP`
+//! lets be a name that is never resolved. rustls on `ring`; the system's trust store and
+//! `~/.postgresql/root.crt` are never read, so `verify-*` need `sslrootcert`. A certificate
+//! that fails is [`Error::TlsUntrusted`](crate::Error::TlsUntrusted) or
+//! [`Error::TlsWrongName`](crate::Error::TlsWrongName), before any statement is sent.
+//!
 //! A PostgreSQL connection lost under a long-running process (the server restarted) is
 //! opened again: a write cut by it is run once more, whole, on the new connection.
 
+mod adhoc;
 mod changes;
 mod db;
 mod input;
@@ -74,11 +95,14 @@ mod location;
 mod owner;
 #[cfg(feature = "history-postgres")]
 mod postgres;
+#[cfg(feature = "history-postgres")]
+mod postgres_tls;
 mod record;
 mod sqlite;
 mod store;
 mod time;
 
+pub use adhoc::{ADHOC_ENVIRONMENT, NO_HOST};
 pub use input::{NewRun, RunFilter};
 pub use lease::{DEFAULT_LEASE, MAX_LEASE, MIN_LEASE};
 pub use location::Location;

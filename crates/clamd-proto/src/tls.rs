@@ -100,7 +100,10 @@ fn read_pem(what: &'static str, path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Every `CERTIFICATE` block of a PEM file; at least one.
-fn certificates(what: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+pub(crate) fn certificates(
+    what: &'static str,
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>> {
     let bytes = read_pem(what, path)?;
     let err = |reason: String| Error::TlsFile {
         what,
@@ -290,18 +293,10 @@ impl TlsCore {
         } else {
             READING
         };
+        if let Some(typed) = certificate_error(e, &endpoint, &self.name) {
+            return typed;
+        }
         match e {
-            rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            ) => Error::TlsWrongName {
-                endpoint,
-                name: self.name.clone(),
-                reason: e.to_string(),
-            },
-            rustls::Error::InvalidCertificate(_) => Error::TlsUntrusted {
-                endpoint,
-                reason: e.to_string(),
-            },
             rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => Error::Tls {
                 endpoint,
                 during,
@@ -325,5 +320,25 @@ impl TlsCore {
                 reason: e.to_string(),
             },
         }
+    }
+}
+
+/// A server certificate that failed verification, typed: not valid for `name`
+/// ([`Error::TlsWrongName`]) or not trusted ([`Error::TlsUntrusted`]); `None` for any other
+/// failure.
+pub(crate) fn certificate_error(e: &rustls::Error, endpoint: &str, name: &str) -> Option<Error> {
+    match e {
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => Some(Error::TlsWrongName {
+            endpoint: endpoint.to_owned(),
+            name: name.to_owned(),
+            reason: e.to_string(),
+        }),
+        rustls::Error::InvalidCertificate(_) => Some(Error::TlsUntrusted {
+            endpoint: endpoint.to_owned(),
+            reason: e.to_string(),
+        }),
+        _ => None,
     }
 }

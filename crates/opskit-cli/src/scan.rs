@@ -92,10 +92,27 @@
 //! version and date, PING latency, time, jobs and error; every infected file with its
 //! signature, every per-file error and failed path, and the local walk's errors. `--db PATH`
 //! is an `SQLite` file compiled into opskit, `--db postgres://USER@HOST[:PORT]/DB` a
-//! PostgreSQL server that several management hosts share, with the same schema. The default
+//! PostgreSQL server that several management hosts share, with the same schema, also
+//! over TLS with `?sslmode=verify-full&sslrootcert=CA.pem` (the certificate signed by
+//! that CA and valid for HOST, checked without resolving it when `hostaddr=IP` gives the
+//! address), `verify-ca` (signed by it, any name) or `require` (encrypted; checked as
+//! `verify-ca` with `sslrootcert`, else not at all, as libpq); rustls, and never the system's
+//! trust store. A wrong CA or name fails before any statement, and an ad-hoc scan before
+//! any host is contacted. The default
 //! is `$XDG_STATE_HOME/opskit/history.sqlite` when `XDG_STATE_HOME` is set (absolute), else
 //! `/var/lib/opskit/history.sqlite` for root, else `~/.local/state/opskit/history.sqlite`;
-//! `--no-history` records nothing. Scans without `--policy` are not recorded.
+//! `--no-history` records nothing.
+//!
+//! Scans without `--policy` (plain, `--pool`, `-f`, `-`) are recorded too, as runs of the
+//! environment `@adhoc`, which no policy can name (a policy's names are letters, digits, `-`
+//! and `_`), with an empty policy: their hosts, mode, paths as given (`-` for standard
+//! input, whose findings are `stdin`), versions, infections, per-file errors and status. A
+//! plain scan records each host when it is done, as a policy run does (with standard input,
+//! at the end); a pool run is written whole at its end, each file's finding with the host
+//! that scanned it, and a pool run killed midway keeps only its start. Either, killed, is
+//! marked `incomplete` by the next opskit that opens the history. An ad-hoc scan whose
+//! history cannot be opened fails before any host is contacted (`--no-history` scans
+//! without one).
 //!
 //! A run's start, each finished host and its end are each one transaction, so a daemon
 //! killed with SIGKILL leaves a consistent history whose cut run is `running` with the hosts
@@ -111,7 +128,9 @@
 //! `opskit scan report [--run ID | --new] [--env NAME] [--json]` shows one (the latest by
 //! default), or with `--new` what changed since the previous run of each environment: new
 //! infections, infections gone (on hosts scanned completely), hosts that failed and hosts
-//! that recovered; it exits 1 when there are new infections or newly failed hosts. Their
+//! that recovered; it exits 1 when there are new infections or newly failed hosts. An
+//! `@adhoc` run is compared with the previous `@adhoc` run over the same paths (in the same
+//! order) and the same set of hosts, not with whatever ran before it. Their
 //! JSON Schemas are `schemas/scan-history.json`, `scan-report.json` and
 //! `scan-report-new.json`.
 //!
@@ -177,7 +196,7 @@ mod query;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clamd_proto::{Endpoint, Fleet, FleetReport, ScanMode, ScanPlan};
 
@@ -216,12 +235,15 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   --policy FILE runs a scan policy (TOML, one [env.NAME] table per environment: \
                   hosts, mode, paths, exclude, reload, timeout, concurrency, every or cron, \
                   max_db_age, tls_ca, tls_cert, tls_key); --daemon runs each environment on its schedule until SIGTERM or \
-                  SIGINT, and SIGHUP reloads the policy. Every policy run is recorded in the \
-                  history (--db PATH or postgres:// URL; default \
+                  SIGINT, and SIGHUP reloads the policy. Every run, of a policy or not (then as \
+                  env @adhoc, a name no policy can have), is recorded in the \
+                  history (--db PATH or postgres:// URL, over TLS with \
+                  ?sslmode=verify-full&sslrootcert=CA.pem; default \
                   $XDG_STATE_HOME/opskit/history.sqlite, else /var/lib/opskit/history.sqlite \
                   for root, else ~/.local/state/opskit/history.sqlite; --no-history records \
                   nothing): `opskit scan history` lists the runs, `opskit scan report` shows \
-                  one, `opskit scan report --new` what changed since the previous run (a path to \
+                  one, `opskit scan report --new` what changed since the previous run (of @adhoc: \
+                  the previous over the same hosts and paths; a path to \
                   scan named history or report is written ./history or ./report).\n\n\
                   --pool (with --stream or --fdpass) shares the files among the hosts instead \
                   of sending each to all: the next file goes to the host with the fewest bytes \
@@ -346,25 +368,22 @@ pub(crate) struct Args {
     /// reloads the policy.
     #[arg(long, requires = "policy")]
     daemon: bool,
-    /// With --policy: record every run in this history, an SQLite file (created with its
-    /// directory if missing) or a PostgreSQL server shared by several management hosts
-    /// (`postgres://USER@HOST[:PORT]/DB`). Default: `$XDG_STATE_HOME/opskit/history.sqlite`,
+    /// Record every run in this history (a scan without --policy as env @adhoc), an SQLite
+    /// file (created with its directory if missing) or a PostgreSQL server shared by
+    /// several management hosts
+    /// (`postgres://USER@HOST[:PORT]/DB`; over TLS with
+    /// `?sslmode=verify-full&sslrootcert=CA.pem`, or `verify-ca`, `require`). Default: `$XDG_STATE_HOME/opskit/history.sqlite`,
     /// else `/var/lib/opskit/history.sqlite` for root, else
     /// `~/.local/state/opskit/history.sqlite`. Each run's environment, policy, start, end and
     /// status, each host's state, version, signature date, timings and error, every
     /// infected file and every per-file error. Each write is a transaction; a run killed
     /// midway is marked incomplete, with the hosts it finished.
-    #[arg(
-        long,
-        value_name = "PATH|URL",
-        requires = "policy",
-        conflicts_with = "no_history"
-    )]
+    #[arg(long, value_name = "PATH|URL", conflicts_with = "no_history")]
     db: Option<OsString>,
-    /// With --policy: record nothing in the history.
-    #[arg(long, requires = "policy")]
+    /// Record nothing in the history.
+    #[arg(long)]
     no_history: bool,
-    /// With --policy: the lease of the runs this process records. It renews a heartbeat on
+    /// The lease of the runs this process records. It renews a heartbeat on
     /// each running run four times within it; on a history that several management hosts
     /// share, any opskit that opens it marks another host's run incomplete once its last
     /// heartbeat is older than its lease (that host was killed, crashed or lost). Heartbeats
@@ -374,7 +393,6 @@ pub(crate) struct Args {
         value_name = "SPAN",
         default_value = "5m",
         value_parser = crate::duration::parse,
-        requires = "policy",
         conflicts_with = "no_history"
     )]
     history_lease: Duration,
@@ -511,15 +529,35 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         ));
     }
     let concurrency = fit_concurrency(args.concurrency);
+    let history = if args.no_history {
+        None
+    } else {
+        Some(history::History::open(
+            args.db.as_deref(),
+            args.history_lease,
+        )?)
+    };
     if args.pool {
-        return pool::run(&args, hosts, &paths, concurrency);
+        return pool::run(&args, hosts, &paths, concurrency, history.as_ref());
     }
+    fleet_scan(&args, hosts, &paths, concurrency, history.as_ref())
+}
+
+/// A scan of `paths` on every host of `hosts`, recorded in `history`.
+fn fleet_scan(
+    args: &Args,
+    hosts: Vec<Endpoint>,
+    paths: &[PathBuf],
+    concurrency: usize,
+    history: Option<&history::History>,
+) -> Result<Exit> {
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
     // Standard input is read once, into an unnamed-on-close temporary file that every host
     // is sent.
     let spool = if stdin { Some(spool_stdin()?) } else { None };
     let plan = match &spool {
         Some(f) => ScanPlan::stream([f.path()]),
-        None => target(args.mode(), &paths),
+        None => target(args.mode(), paths),
     }
     .reload(args.reload)
     .version(true)
@@ -536,30 +574,50 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
     }
     let fleet = fleet.client(args.client()?).build()?;
 
+    let run = match history {
+        Some(h) => Some((
+            h,
+            h.start_adhoc(mode_name(args.mode(), stdin), paths, SystemTime::now())?,
+        )),
+        None => None,
+    };
+    // Each host is recorded when it is done, so that a run killed midway keeps them; with
+    // standard input, at the end, once the spool file's path is `stdin`.
+    let record = |e: &clamd_proto::FleetEvent<'_>| {
+        if let (Some((h, id)), clamd_proto::FleetEvent::HostDone { report, .. }) = (&run, e)
+            && spool.is_none()
+            && let Err(err) = h.host(*id, report)
+        {
+            crate::error::warn(&err);
+        }
+    };
     let report = if args.json {
-        fleet.run(&plan)
+        fleet.run_with_events(&plan, |e| record(&e))
     } else {
         let names: Vec<String> = fleet.hosts().iter().map(ToString::to_string).collect();
         let show = args.show();
-        let live = live::Live::new(show, &names, plan.jobs_per_host(), bars(&args));
+        let live = live::Live::new(show, &names, plan.jobs_per_host(), bars(args));
         let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
-        let report = fleet.run_with_events(&plan, |e| match (&stdin_name, e) {
-            (
-                Some(tmp),
-                clamd_proto::FleetEvent::Result {
-                    host,
-                    endpoint,
-                    result,
-                },
-            ) if result.path() == tmp => {
-                let renamed = result.clone().with_path("stdin");
-                live.event(clamd_proto::FleetEvent::Result {
-                    host,
-                    endpoint,
-                    result: &renamed,
-                });
+        let report = fleet.run_with_events(&plan, |e| {
+            record(&e);
+            match (&stdin_name, e) {
+                (
+                    Some(tmp),
+                    clamd_proto::FleetEvent::Result {
+                        host,
+                        endpoint,
+                        result,
+                    },
+                ) if result.path() == tmp => {
+                    let renamed = result.clone().with_path("stdin");
+                    live.event(clamd_proto::FleetEvent::Result {
+                        host,
+                        endpoint,
+                        result: &renamed,
+                    });
+                }
+                (_, e) => live.event(e),
             }
-            (_, e) => live.event(e),
         });
         live.finish()
             .map_err(|e| Error::io("writing the report", e))?;
@@ -569,8 +627,25 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         Some(f) => rename_stdin(report, f.path()),
         None => report,
     };
-    print_report(&args, &report)?;
+    if let Some((h, id)) = run {
+        record_end(h, id, &report, spool.is_some());
+    }
+    print_report(args, &report)?;
     Ok(Exit::code(report.summary().exit_code()))
+}
+
+/// Records the end of ad-hoc run `id`, and its hosts first when they were held back
+/// (`hosts`: standard input, whose spool file's path is `stdin` only now). A failed write is
+/// a warning: the scan's results were printed all the same.
+fn record_end(h: &history::History, id: i64, report: &FleetReport, hosts: bool) {
+    let hosts = if hosts { &report.hosts[..] } else { &[] };
+    let recorded = hosts
+        .iter()
+        .try_for_each(|host| h.host(id, host))
+        .and_then(|()| h.finish(id, report, SystemTime::now()));
+    if let Err(err) = recorded {
+        crate::error::warn(&err);
+    }
 }
 
 /// The hosts of `--host` (TCP or `tls://`) and `--unix`, or Debian's socket when none is
@@ -666,6 +741,19 @@ fn rename_stdin(mut report: FleetReport, tmp: &Path) -> FleetReport {
         }
     }
     report
+}
+
+/// The mode an ad-hoc run is recorded with: standard input is always streamed.
+fn mode_name(mode: ModeArg, stdin: bool) -> &'static str {
+    match mode {
+        _ if stdin => "stream",
+        ModeArg::Scan => "scan",
+        ModeArg::Contscan => "contscan",
+        ModeArg::Multiscan => "multiscan",
+        ModeArg::Allmatch => "allmatch",
+        ModeArg::Stream => "stream",
+        ModeArg::Fdpass => "fdpass",
+    }
 }
 
 /// File descriptors kept free for everything but scan connections (standard streams, the

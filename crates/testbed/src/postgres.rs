@@ -10,7 +10,9 @@
 //! without unwinding, the kernel kills the server. `start` returns once `pg_isready`
 //! answers, or fails by its deadline (30 s) with the server's log. Dropping the
 //! [`Postgres`] stops the server (fast shutdown, then SIGKILL after 10 s) and removes the
-//! directory.
+//! directory. With the feature `stunnel` too, `Postgres::start_tls` starts it with `ssl = on`
+//! and the server certificate of a `stunnel::Pki` (made by openssl), taking TCP connections
+//! only over TLS.
 //!
 //! ```no_run
 //! # fn main() -> std::io::Result<()> {
@@ -46,6 +48,8 @@ pub struct Postgres {
     port: u16,
     bin: PathBuf,
     user: Option<(u32, u32)>,
+    /// The server's `-c` settings beyond the defaults (TLS).
+    settings: Vec<String>,
 }
 
 /// The newest PostgreSQL's `bin` directory, holding `initdb`, `postgres` and `pg_isready`.
@@ -121,6 +125,40 @@ impl Postgres {
     /// When PostgreSQL is not installed, `initdb` fails, or the server does not answer within
     /// [`START_TIMEOUT`] (the error holds its log).
     pub fn start() -> io::Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// As [`start`](Self::start), with `ssl = on` and the server certificate and key of
+    /// `pki` (valid for [`SERVER_NAME`](crate::stunnel::SERVER_NAME) and `127.0.0.1`, signed
+    /// by its CA), and TCP connections without TLS refused (`hostnossl ... reject` in
+    /// `pg_hba.conf`), so that a client that gets in spoke TLS. The Unix socket stays open.
+    ///
+    /// # Errors
+    ///
+    /// As for [`start`](Self::start), or when the certificate cannot be copied for the
+    /// server.
+    #[cfg(feature = "stunnel")]
+    pub fn start_tls(pki: &crate::stunnel::Pki) -> io::Result<Self> {
+        Self::start_with(Some(pki))
+    }
+
+    #[cfg(not(feature = "stunnel"))]
+    fn start_with(_: Option<&std::convert::Infallible>) -> io::Result<Self> {
+        Self::start_cluster(|_, _| Ok(Vec::new()))
+    }
+
+    #[cfg(feature = "stunnel")]
+    fn start_with(pki: Option<&crate::stunnel::Pki>) -> io::Result<Self> {
+        Self::start_cluster(|dir, user| match pki {
+            None => Ok(Vec::new()),
+            Some(pki) => tls_settings(pki, dir, user),
+        })
+    }
+
+    /// Makes the cluster and starts it with the settings `settings` gives for its directory.
+    fn start_cluster(
+        settings: impl FnOnce(&Path, Option<(u32, u32)>) -> io::Result<Vec<String>>,
+    ) -> io::Result<Self> {
         let bin = bin_dir()?;
         let user = server_user()?;
         let dir = tempfile::Builder::new().prefix("opskit-pg").tempdir()?;
@@ -151,10 +189,11 @@ impl Postgres {
                 String::from_utf8_lossy(&out.stderr)
             )));
         }
+        let settings = settings(dir.path(), user)?;
         let mut last = None;
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            match Self::run(&bin, user, dir.path(), &data, port) {
+            match Self::run(&bin, user, dir.path(), &data, port, &settings) {
                 Ok(child) => {
                     return Ok(Self {
                         child,
@@ -162,6 +201,7 @@ impl Postgres {
                         port,
                         bin,
                         user,
+                        settings,
                     });
                 }
                 Err(e) => last = Some(e),
@@ -176,6 +216,7 @@ impl Postgres {
         dir: &Path,
         data: &Path,
         port: u16,
+        settings: &[String],
     ) -> io::Result<Child> {
         let log = dir.join("postgres.log");
         let log_file = std::fs::File::create(&log)?;
@@ -189,6 +230,7 @@ impl Postgres {
             .arg(dir)
             .args(["-p", &port.to_string()])
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args(settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
@@ -230,7 +272,14 @@ impl Postgres {
     pub fn restart(&mut self) -> io::Result<()> {
         self.stop();
         let data = self.data_dir();
-        self.child = Self::run(&self.bin, self.user, self.dir.path(), &data, self.port)?;
+        self.child = Self::run(
+            &self.bin,
+            self.user,
+            self.dir.path(),
+            &data,
+            self.port,
+            &self.settings,
+        )?;
         Ok(())
     }
 
@@ -259,6 +308,13 @@ impl Postgres {
         format!("postgres://{USER}@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// The directory of the server's Unix socket (`.s.PGSQL.PORT`), which takes every
+    /// connection as the TCP port does, without TLS.
+    #[must_use]
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The server's (postmaster's) process id.
     #[must_use]
     pub fn pid(&self) -> u32 {
@@ -276,6 +332,44 @@ impl Postgres {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default()
     }
+}
+
+/// The server's TLS settings: `pki`'s server certificate and key copied into the cluster's
+/// directory `dir` for the server's user (PostgreSQL wants its key private to it), and a
+/// `pg_hba.conf` that takes TCP connections only over TLS.
+#[cfg(feature = "stunnel")]
+fn tls_settings(
+    pki: &crate::stunnel::Pki,
+    dir: &Path,
+    user: Option<(u32, u32)>,
+) -> io::Result<Vec<String>> {
+    use std::os::unix::fs::PermissionsExt;
+    let (cert, key, hba) = (
+        dir.join("server.pem"),
+        dir.join("server.key"),
+        dir.join("tls_hba.conf"),
+    );
+    std::fs::copy(pki.server_cert(), &cert)?;
+    std::fs::copy(pki.server_key(), &key)?;
+    std::fs::write(
+        &hba,
+        "local all all trust
+         hostssl all all 127.0.0.1/32 trust
+         hostnossl all all 127.0.0.1/32 reject
+",
+    )?;
+    for f in [&cert, &key, &hba] {
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(f, Some(uid), Some(gid))?;
+        }
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(vec![
+        "ssl=on".to_owned(),
+        format!("ssl_cert_file={}", cert.display()),
+        format!("ssl_key_file={}", key.display()),
+        format!("hba_file={}", hba.display()),
+    ])
 }
 
 impl Drop for Postgres {

@@ -1,5 +1,5 @@
-//! The history on a PostgreSQL server (the synchronous `postgres` client, no TLS: the
-//! server is on the management network or reached through a local socket or tunnel).
+//! The history on a PostgreSQL server (the synchronous `postgres` client), in plaintext or
+//! over TLS as the URL's `sslmode` says (`postgres_tls`).
 
 use postgres::types::{ToSql, Type};
 
@@ -19,7 +19,37 @@ static POSTGRES: Dialect = Dialect {
 pub(crate) struct Postgres {
     client: postgres::Client,
     /// Kept to connect again when the server went away.
-    url: String,
+    target: Connection,
+}
+
+/// How to connect: the client's settings, the TLS ones, and the names for TLS errors.
+struct Connection {
+    config: postgres::Config,
+    tls: Option<rustls::ClientConfig>,
+    /// The history's name (the URL without its password).
+    name: String,
+    /// The host the certificate must be valid for.
+    host: String,
+}
+
+impl Connection {
+    fn connect(&self) -> Result<postgres::Client, DbError> {
+        let connected = match &self.tls {
+            None => self.config.connect(postgres::NoTls),
+            Some(tls) => self
+                .config
+                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone())),
+        };
+        connected.map_err(|e| {
+            // A certificate that failed verification is its own, typed error.
+            let typed = super::postgres_tls::rustls_error(&e)
+                .and_then(|r| crate::tls::certificate_error(r, &self.name, &self.host));
+            match typed {
+                Some(t) => Box::new(t) as DbError,
+                None => chain(&e),
+            }
+        })
+    }
 }
 
 /// The client's error with its causes: its own text alone is often just "error connecting
@@ -39,11 +69,24 @@ impl Postgres {
     /// Connects to `url` (`postgres://USER@HOST:PORT/DB`, or any form the `postgres` crate's
     /// `Config` reads).
     pub(crate) fn connect(url: &str) -> Result<Self, DbError> {
-        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| chain(&e))?;
-        Ok(Self {
-            client,
-            url: url.to_owned(),
-        })
+        let target = super::postgres_tls::target(url).map_err(|e| Box::new(e) as DbError)?;
+        let config: postgres::Config = target.url.parse().map_err(|e| chain(&e))?;
+        let host = config
+            .get_hosts()
+            .iter()
+            .find_map(|h| match h {
+                postgres::config::Host::Tcp(name) => Some(name.clone()),
+                postgres::config::Host::Unix(_) => None,
+            })
+            .unwrap_or_default();
+        let target = Connection {
+            config,
+            tls: target.tls,
+            name: super::Location::Postgres(url.to_owned()).to_string(),
+            host,
+        };
+        let client = target.connect()?;
+        Ok(Self { client, target })
     }
 }
 
@@ -114,8 +157,7 @@ impl Db for Postgres {
         if !self.client.is_closed() {
             return Ok(false);
         }
-        self.client =
-            postgres::Client::connect(&self.url, postgres::NoTls).map_err(|e| chain(&e))?;
+        self.client = self.target.connect()?;
         Ok(true)
     }
 }

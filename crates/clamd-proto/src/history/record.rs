@@ -59,13 +59,15 @@ impl RunStatus {
 pub struct RunSummary {
     /// The run's id, increasing with each run recorded in this history.
     pub id: i64,
-    /// The environment's name in the policy.
+    /// The environment's name in the policy; `@adhoc` for a scan without a policy (no
+    /// policy can name an environment so).
     pub environment: String,
-    /// The policy file, as given to opskit.
+    /// The policy file, as given to opskit; empty for a scan without a policy.
     pub policy: String,
     /// The scan mode (`contscan`, `multiscan`, `stream`, …).
     pub mode: String,
-    /// The environment's paths.
+    /// The environment's paths (those given on the command line for `@adhoc`; `-` for
+    /// standard input).
     pub paths: Vec<String>,
     /// The process that ran it: `HOST:PID:START` (START in clock ticks since boot).
     pub owner: String,

@@ -92,7 +92,7 @@ const HOSTS: &str = "SELECT host, state, version, db_version, db_date, db_time, 
 
 const FINDINGS: &str = "SELECT host, path, kind, detail FROM findings WHERE run_id = ?";
 
-const INSERT_FINDING: &str =
+pub(super) const INSERT_FINDING: &str =
     "INSERT INTO findings (run_id, host, path, kind, detail) VALUES (?, ?, ?, ?, ?)";
 
 /// The run history: opened on an SQLite file or a PostgreSQL server, shared by the runs of
@@ -107,11 +107,11 @@ pub struct History {
     // Declared, so dropped, before `inner`: the heartbeat's thread holds only a weak
     // reference, and is joined while `inner` still lives.
     heartbeat: OnceLock<Heartbeat>,
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 /// What the history and its heartbeat thread share.
-struct Inner {
+pub(super) struct Inner {
     db: Mutex<Box<dyn Db>>,
     name: String,
     owner: Owner,
@@ -129,12 +129,12 @@ impl std::fmt::Debug for History {
     }
 }
 
-fn secs(t: SystemTime) -> i64 {
+pub(super) fn secs(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-fn int(n: impl TryInto<i64>) -> Value {
+pub(super) fn int(n: impl TryInto<i64>) -> Value {
     Value::Int(Some(n.try_into().unwrap_or(i64::MAX)))
 }
 
@@ -147,6 +147,15 @@ fn state_name(s: HostState) -> &'static str {
         HostState::Done => "done",
         HostState::NotScanned => "not_scanned",
         _ => "failed",
+    }
+}
+
+/// The status an ended run is recorded with.
+pub(super) fn run_status(s: FleetStatus) -> RunStatus {
+    match s {
+        FleetStatus::AllClean => RunStatus::AllClean,
+        FleetStatus::Infected => RunStatus::Infected,
+        FleetStatus::Incomplete => RunStatus::Incomplete,
     }
 }
 
@@ -262,6 +271,9 @@ impl History {
     ///
     /// [`Error::History`] when the database cannot be opened or reached, its schema is of
     /// another version, or (without the feature `history-postgres`) for a PostgreSQL URL.
+    /// Over TLS: [`Error::TlsUntrusted`] or [`Error::TlsWrongName`] for a server certificate
+    /// that fails, before any statement; [`Error::TlsFile`] for an unusable `sslrootcert`;
+    /// [`Error::Config`] for an `sslmode` this client does not do.
     pub fn open(location: &Location) -> Result<Self> {
         Self::open_with_lease(location, DEFAULT_LEASE)
     }
@@ -290,7 +302,10 @@ impl History {
             }
             #[cfg(feature = "history-postgres")]
             Location::Postgres(url) => {
-                Box::new(super::postgres::Postgres::connect(url).map_err(fail)?)
+                // A TLS setting or certificate that failed is its own, typed error.
+                let pg = super::postgres::Postgres::connect(url)
+                    .map_err(|e| e.downcast::<Error>().map_or_else(fail, |typed| *typed))?;
+                Box::new(pg)
             }
             #[cfg(not(feature = "history-postgres"))]
             Location::Postgres(_) => {
@@ -527,11 +542,7 @@ impl History {
     ///
     /// [`Error::History`] when the database refuses the write.
     pub fn finish_run(&self, run: i64, report: &FleetReport, ended: SystemTime) -> Result<()> {
-        let status = match report.summary().status {
-            FleetStatus::AllClean => RunStatus::AllClean,
-            FleetStatus::Infected => RunStatus::Infected,
-            FleetStatus::Incomplete => RunStatus::Incomplete,
-        };
+        let status = run_status(report.summary().status);
         self.inner.active().remove(&run);
         self.inner.write("recording a run's end", |db| {
             for e in &report.walk_errors {
@@ -681,7 +692,7 @@ impl Inner {
     /// Runs `f` in one transaction: committed whole, or rolled back. A transaction cut by a
     /// lost connection (the server restarted) is run once more on a new one, so that a
     /// long-running daemon keeps recording.
-    fn write<T>(
+    pub(super) fn write<T>(
         &self,
         what: &str,
         mut f: impl FnMut(&mut dyn Db) -> Result<T, DbError>,
@@ -711,7 +722,11 @@ impl Inner {
         }
     }
 
-    fn read<T>(&self, what: &str, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T> {
+    pub(super) fn read<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>,
+    ) -> Result<T> {
         let mut db = self.lock();
         // A lost connection is replaced before a read (a read is not retried).
         let _ = db.reconnect_if_lost();
@@ -736,7 +751,7 @@ impl Inner {
         })
     }
 
-    fn active(&self) -> MutexGuard<'_, BTreeSet<i64>> {
+    pub(super) fn active(&self) -> MutexGuard<'_, BTreeSet<i64>> {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -752,7 +767,7 @@ fn renew(db: &mut dyn Db, run: i64) -> Result<u64, DbError> {
 
 /// Run `id` with its hosts and findings, sorted here (the two databases collate text
 /// differently).
-fn record(db: &mut dyn Db, id: i64) -> Result<Option<RunRecord>, DbError> {
+pub(super) fn record(db: &mut dyn Db, id: i64) -> Result<Option<RunRecord>, DbError> {
     let rows = db.query(&format!("{SUMMARY} WHERE r.id = ?"), &[id.into()])?;
     let Some(run) = rows.first().map(|r| summary(r)).transpose()? else {
         return Ok(None);

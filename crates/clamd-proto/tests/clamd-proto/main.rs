@@ -9,6 +9,8 @@ mod accounting;
 mod async_client;
 mod deadlines;
 mod fleet;
+#[cfg(feature = "history-postgres")]
+mod history_tls;
 mod hostile;
 #[cfg(feature = "history-postgres")]
 mod lease;

@@ -1,4 +1,4 @@
-//! Where policy runs are recorded (`--db`, `--no-history`, the default path), and the runs
+//! Where runs are recorded (`--db`, `--no-history`, the default path), and the runs
 //! this process has open, so that SIGTERM and SIGINT can mark them interrupted. The store
 //! itself is `clamd_proto::history`: one schema and one code path over SQLite and
 //! PostgreSQL.
@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use clamd_proto::history::{self, Location, NewRun};
 use clamd_proto::policy::Environment;
-use clamd_proto::{FleetReport, HostReport};
+use clamd_proto::{FleetReport, HostReport, PoolReport};
 
 use crate::error::{Error, Result};
 
@@ -87,6 +87,29 @@ impl History {
         let id = self.store.start_run(&run)?;
         self.active_runs().push(id);
         Ok(id)
+    }
+
+    /// Records the start of an ad-hoc run (no policy) of `mode` over `paths`; returns its
+    /// id.
+    pub(super) fn start_adhoc(
+        &self,
+        mode: &str,
+        paths: &[PathBuf],
+        started: SystemTime,
+    ) -> Result<i64> {
+        let run = NewRun::new(history::ADHOC_ENVIRONMENT, "")
+            .mode(mode)
+            .paths(paths.iter().map(|p| p.display().to_string()))
+            .started(started);
+        let id = self.store.start_run(&run)?;
+        self.active_runs().push(id);
+        Ok(id)
+    }
+
+    /// Records a whole pool run, at its end.
+    pub(super) fn pool(&self, run: i64, report: &PoolReport, ended: SystemTime) -> Result<()> {
+        self.active_runs().retain(|&r| r != run);
+        Ok(self.store.record_pool(run, report, ended)?)
     }
 
     /// Records one finished host and its findings, in one transaction.

@@ -48,6 +48,7 @@ pub(super) fn run(
     hosts: Vec<Endpoint>,
     paths: &[std::path::PathBuf],
     concurrency: usize,
+    history: Option<&super::history::History>,
 ) -> Result<Exit> {
     let mode = match args.mode() {
         ModeArg::Stream => PoolMode::Stream,
@@ -81,6 +82,18 @@ pub(super) fn run(
     }
     let pool = pool.build()?;
     let walk = Walker::new(paths.iter().cloned());
+    let mode_name = if mode == PoolMode::Stream {
+        "stream"
+    } else {
+        "fdpass"
+    };
+    let run = match history {
+        Some(h) => Some((
+            h,
+            h.start_adhoc(mode_name, paths, std::time::SystemTime::now())?,
+        )),
+        None => None,
+    };
     let report = if args.json {
         pool.run(walk)
     } else {
@@ -95,6 +108,11 @@ pub(super) fn run(
         }
         report
     };
+    if let Some((h, id)) = run
+        && let Err(err) = h.pool(id, &report, std::time::SystemTime::now())
+    {
+        crate::error::warn(&err);
+    }
     print(args, &report)?;
     Ok(Exit::code(report.summary().exit_code()))
 }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use clamd_proto::HostState;
 use clamd_proto::history::{
-    Finding, FindingKind, History, HostRecord, RunChanges, RunFilter, RunRecord, RunSummary,
+    self, Finding, FindingKind, History, HostRecord, RunChanges, RunFilter, RunRecord, RunSummary,
     parse_utc, utc_text,
 };
 
@@ -17,7 +17,7 @@ use crate::error::{Error, Exit, Result};
 /// The queries over the run history.
 #[derive(clap::Subcommand)]
 pub(crate) enum Query {
-    /// List the recorded policy runs, oldest first: id, environment, start, end, status and
+    /// List the recorded runs (of policies, and ad hoc as env @adhoc), oldest first: id, environment, start, end, status and
     /// totals (hosts, failed hosts, infected files, errors).
     #[command(after_help = HISTORY_HELP)]
     History(HistoryArgs),
@@ -39,7 +39,8 @@ macro_rules! default_db {
 
 const HISTORY_HELP: &str = concat!(
     default_db!(),
-    "A run whose process died (SIGKILL, a crash) is shown as incomplete with no end. --json \
+    "Scans without --policy are runs of env @adhoc (no policy can name it), with no policy \
+     file. A run whose process died (SIGKILL, a crash) is shown as incomplete with no end. --json \
      prints one JSON array of runs, described by schemas/scan-history.json of the opskit \
      sources."
 );
@@ -47,7 +48,9 @@ const HISTORY_HELP: &str = concat!(
 const REPORT_HELP: &str = concat!(
     default_db!(),
     "--new compares the latest ended run of each environment (or of --env) with the run \
-     before it: new infections, infections gone (only on hosts the new run scanned \
+     before it; for the ad-hoc scans (env @adhoc: scans without --policy), the latest with \
+     the previous one over the same paths, in the same order, and the same set of hosts. It \
+     shows new infections, infections gone (only on hosts the new run scanned \
      completely), hosts that failed and hosts that recovered; it exits 1 when there are new \
      infections or newly failed hosts, else 0. --json prints one JSON object \
      (schemas/scan-report.json) or, with --new, one JSON array with an object per \
@@ -57,7 +60,8 @@ const REPORT_HELP: &str = concat!(
 /// Where the history is: the same flag as `opskit scan --db`.
 #[derive(clap::Args)]
 pub(crate) struct DbArg {
-    /// The history: an SQLite file or a `postgres://USER@HOST[:PORT]/DB` URL (default: see
+    /// The history: an SQLite file or a `postgres://USER@HOST[:PORT]/DB` URL (over TLS:
+    /// `?sslmode=verify-full&sslrootcert=CA.pem`, or `verify-ca`, `require`) (default: see
     /// below).
     #[arg(long, value_name = "PATH|URL")]
     db: Option<OsString>,
@@ -86,7 +90,8 @@ pub(crate) struct ReportArgs {
     /// The run to show (an id from `opskit scan history`).
     #[arg(long, value_name = "ID", conflicts_with_all = ["new", "env"])]
     run: Option<i64>,
-    /// What changed since the previous run of the same environment.
+    /// What changed since the previous run of the same environment (for @adhoc, the
+    /// previous over the same hosts and paths).
     #[arg(long)]
     new: bool,
     /// The environment: its latest run, or with --new its changes.
@@ -216,7 +221,14 @@ fn changes(store: &History, a: &ReportArgs) -> Result<Exit> {
     };
     let mut all = Vec::new();
     for env in &envs {
-        match store.changes(env)? {
+        // Ad-hoc runs may each scan other hosts and paths: each is compared with the
+        // previous one over the same.
+        let changes = if env == history::ADHOC_ENVIRONMENT {
+            store.changes_same_targets(env)?
+        } else {
+            store.changes(env)?
+        };
+        match changes {
             Some(c) => all.push(c),
             None if a.env.is_some() => {
                 return Err(Error::Usage(format!(
@@ -248,12 +260,16 @@ fn counts(r: &RunSummary) -> [u64; 4] {
 }
 
 fn run_head(t: &mut String, r: &RunSummary) {
+    let policy = if r.policy.is_empty() {
+        "no policy".to_owned()
+    } else {
+        format!("policy {}", printable(&r.policy))
+    };
     let _ = writeln!(
         t,
-        "run {} of env {} (policy {}): {} {}",
+        "run {} of env {} ({policy}): {} {}",
         r.id,
         printable(&r.environment),
-        printable(&r.policy),
         printable(&r.mode),
         printable(&r.paths.join(" "))
     );

@@ -12,12 +12,14 @@ use serde_json::Value;
 use testbed::clamd::{Clamd, EICAR, Staller};
 use testbed::postgres::Postgres;
 
-use crate::scan::{STATE_HOME, json, opskit};
+use crate::scan::{json, opskit};
 use crate::schema::assert_valid;
+use crate::state::state_home;
 
-/// Two tests of `check`: on an SQLite file, and on a PostgreSQL server.
+/// Three tests of `check`: on an SQLite file, on a PostgreSQL server, and on one that takes
+/// TCP only over TLS (`sslmode=verify-full`).
 macro_rules! on_both {
-    ($check:ident, $sqlite:ident, $postgres:ident) => {
+    ($check:ident, $sqlite:ident, $postgres:ident, $tls:ident) => {
         #[test]
         fn $sqlite() {
             let clamd = Clamd::start().unwrap();
@@ -28,6 +30,12 @@ macro_rules! on_both {
         fn $postgres() {
             let clamd = Clamd::start().unwrap();
             $check(&Db::postgres(), &clamd);
+        }
+
+        #[test]
+        fn $tls() {
+            let clamd = Clamd::start().unwrap();
+            $check(&Db::postgres_tls(), &clamd);
         }
     };
 }
@@ -59,6 +67,8 @@ impl Drop for Daemon {
 enum Db {
     Sqlite(PathBuf),
     Postgres(Postgres),
+    /// A server with `ssl = on` and the certificates it was made with.
+    PostgresTls(Postgres, testbed::stunnel::Pki),
 }
 
 impl Db {
@@ -70,10 +80,22 @@ impl Db {
         Self::Postgres(Postgres::start().expect("starting PostgreSQL"))
     }
 
+    fn postgres_tls() -> Self {
+        let pki = testbed::stunnel::Pki::generate().expect("making the certificates");
+        let pg = Postgres::start_tls(&pki).expect("starting PostgreSQL with ssl = on");
+        Self::PostgresTls(pg, pki)
+    }
+
     fn arg(&self) -> OsString {
         match self {
             Self::Sqlite(p) => p.clone().into_os_string(),
             Self::Postgres(pg) => pg.url().into(),
+            Self::PostgresTls(pg, pki) => format!(
+                "{}?sslmode=verify-full&sslrootcert={}",
+                pg.url(),
+                pki.ca_cert().display()
+            )
+            .into(),
         }
     }
 }
@@ -407,7 +429,8 @@ fn runs_are_listed_reported_and_compared(db: &Db, clamd: &Clamd) {
 on_both!(
     runs_are_listed_reported_and_compared,
     runs_are_listed_reported_and_compared_in_sqlite,
-    runs_are_listed_reported_and_compared_in_postgresql
+    runs_are_listed_reported_and_compared_in_postgresql,
+    runs_are_listed_reported_and_compared_in_postgresql_over_tls
 );
 
 /// Waits for the first run to record its first host, and returns it: still running.
@@ -441,7 +464,7 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
     );
     let mut daemon = Daemon::start(
         Command::new(env!("CARGO_BIN_EXE_opskit"))
-            .env("XDG_STATE_HOME", STATE_HOME)
+            .env("XDG_STATE_HOME", state_home())
             .args(["scan", "--daemon", "--policy"])
             .arg(&policy)
             .arg("--db")
@@ -489,7 +512,8 @@ fn a_killed_daemon_leaves_an_incomplete_run(db: &Db, clamd: &Clamd) {
 on_both!(
     a_killed_daemon_leaves_an_incomplete_run,
     a_killed_daemon_leaves_an_incomplete_run_in_sqlite,
-    a_killed_daemon_leaves_an_incomplete_run_in_postgresql
+    a_killed_daemon_leaves_an_incomplete_run_in_postgresql,
+    a_killed_daemon_leaves_an_incomplete_run_in_postgresql_over_tls
 );
 
 /// A daemon on another management host (its own UTS namespace, with another host name) that
@@ -522,7 +546,7 @@ fn another_hosts_killed_daemon_is_marked_incomplete_once_its_lease_expires() {
                 "hostname opskit-other-host && exec \"$0\" \"$@\"",
             ])
             .arg(env!("CARGO_BIN_EXE_opskit"))
-            .env("XDG_STATE_HOME", STATE_HOME)
+            .env("XDG_STATE_HOME", state_home())
             .args(["scan", "--daemon", "--history-lease", "8s", "--policy"])
             .arg(&policy)
             .arg("--db")
@@ -644,7 +668,7 @@ fn a_daemon_keeps_recording_across_a_postgresql_restart() {
     let db = pg.url();
     let mut daemon = Daemon::start(
         Command::new(env!("CARGO_BIN_EXE_opskit"))
-            .env("XDG_STATE_HOME", STATE_HOME)
+            .env("XDG_STATE_HOME", state_home())
             .args(["scan", "--daemon", "--policy"])
             .arg(&policy)
             .args(["--db", &db])
@@ -681,4 +705,46 @@ fn a_daemon_keeps_recording_across_a_postgresql_restart() {
     let out = daemon.0.take().unwrap().wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("warning"), "a write was lost: {err}");
+}
+
+#[test]
+fn a_postgresql_history_with_a_wrong_ca_or_name_is_refused_before_a_scan() {
+    let clamd = Clamd::start().unwrap();
+    let files = files(&clamd, &[("ok.txt", b"fine")]);
+    let pki = testbed::stunnel::Pki::generate().unwrap();
+    let pg = Postgres::start_tls(&pki).unwrap();
+    let other = format!(
+        "{}?sslmode=verify-full&sslrootcert={}",
+        pg.url(),
+        pki.other_ca_cert().display()
+    );
+    let wrong_name = format!(
+        "postgres://opskit@db.other.example:{}/postgres?hostaddr=127.0.0.1&sslmode=verify-full\
+         &sslrootcert={}",
+        pg.port(),
+        pki.ca_cert().display()
+    );
+    for (db, why) in [
+        (other, "not trusted"),
+        (wrong_name, "not valid for db.other.example"),
+    ] {
+        let sock = clamd.socket_path().as_os_str();
+        let out = opskit(&[
+            OsStr::new("--unix"),
+            sock,
+            OsStr::new("--db"),
+            OsStr::new(&db),
+            files.as_os_str(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        // Refused before the scan: no host was contacted, nothing printed.
+        assert!(out.stdout.is_empty(), "{out:?}");
+        let out = opskit(&[OsStr::new("history"), OsStr::new("--db"), OsStr::new(&db)]);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(why),
+            "{out:?}"
+        );
+    }
 }

@@ -36,7 +36,7 @@ fn tree(clamd: &Clamd, n: usize, every: usize) -> (PathBuf, BTreeSet<PathBuf>) {
 }
 
 fn opskit() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_opskit"));
+    let mut c = crate::state::opskit_command();
     c.arg("scan");
     c
 }

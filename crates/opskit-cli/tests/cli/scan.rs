@@ -9,15 +9,11 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::schema::Spoil;
+use crate::state::{opskit_command, state_home};
 use testbed::clamd::{Clamd, EICAR, Staller, fake_clamd};
 
-/// The state directory of the tests' opskit runs: the default history of a policy run goes
-/// there, never into the machine's /var/lib/opskit.
-pub(crate) const STATE_HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/opskit-cli-state");
-
 pub(crate) fn opskit(args: &[&OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .env("XDG_STATE_HOME", STATE_HOME)
+    opskit_command()
         .arg("scan")
         .args(args)
         .output()
@@ -28,7 +24,7 @@ pub(crate) fn s(v: &str) -> &OsStr {
     OsStr::new(v)
 }
 
-fn dir_with(clamd: &Clamd, files: &[(&[u8], &[u8])]) -> PathBuf {
+pub(crate) fn dir_with(clamd: &Clamd, files: &[(&[u8], &[u8])]) -> PathBuf {
     let dir = tempfile::Builder::new()
         .prefix("cli")
         .tempdir_in(clamd.dir())
@@ -329,6 +325,7 @@ fn progress_shows_per_host_on_a_terminal() {
         dir.display()
     );
     let out = Command::new("script")
+        .env("XDG_STATE_HOME", state_home())
         .args(["-qec", &cmd, "/dev/null"])
         .output()
         .expect("run script(1)");
@@ -358,6 +355,7 @@ fn concurrency_is_capped_to_the_open_file_limit_with_a_warning() {
     for mode in ["stream", "fdpass"] {
         // Soft and hard limit 64: 500 connections (plus their files) cannot fit.
         let out = Command::new("prlimit")
+            .env("XDG_STATE_HOME", state_home())
             .arg("--nofile=64:64")
             .arg(env!("CARGO_BIN_EXE_opskit"))
             .args(["scan", "--unix"])
@@ -382,6 +380,7 @@ fn concurrency_is_capped_to_the_open_file_limit_with_a_warning() {
 
         // A soft limit below the hard one is raised first: 100 connections then fit.
         let out = Command::new("prlimit")
+            .env("XDG_STATE_HOME", state_home())
             .arg("--nofile=64:1024")
             .arg(env!("CARGO_BIN_EXE_opskit"))
             .args(["scan", "--unix"])
@@ -516,6 +515,7 @@ fn found_before_a_stall_is_kept_and_exits_1() {
 fn opskit_peak_rss(args: &[&OsStr]) -> (Output, u64) {
     let report = tempfile::NamedTempFile::new().unwrap();
     let out = Command::new("/usr/bin/time")
+        .env("XDG_STATE_HOME", state_home())
         .args(["-f", "%M", "-o"])
         .arg(report.path())
         .arg(env!("CARGO_BIN_EXE_opskit"))
@@ -751,7 +751,7 @@ fn clamdscan_flags_are_aliases_with_clamdscans_meaning() {
     let v = json(&out);
     assert_eq!(v["summary"]["jobs"]["given"], 2, "{v}");
     // -: standard input, streamed, named stdin.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+    let mut child = opskit_command()
         .args(["scan", "--unix"])
         .arg(sock)
         .arg("-")
@@ -818,7 +818,7 @@ fn results_are_printed_as_clamd_sends_them() {
     // One FOUND line, then a stall of 30 s: the line must show long before the host's
     // deadline.
     let addr = found_then_stall_server().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
+    let mut child = opskit_command()
         .args(["scan", "--host", &addr, "--host-timeout", "25", "/srv/tree"])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -1183,8 +1183,7 @@ fn the_daemon_runs_each_environment_on_its_schedule_and_stops_on_signals() {
         "[env.down]\nhosts = [\"{dead}\"]\npaths = [\"{d}\"]\nevery = \"1s\"\ntimeout = \"2s\"\n"
     );
     let policy = write_policy(&dir, &format!("{ok}{broken}"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_opskit"))
-        .env("XDG_STATE_HOME", STATE_HOME)
+    let mut child = opskit_command()
         .args(["scan", "--daemon", "--policy"])
         .arg(&policy)
         .stdout(std::process::Stdio::piped())
@@ -1378,8 +1377,7 @@ fn a_daemon_killed_midway_leaves_a_consistent_history() {
     let policy = web_policy(&clamd, &hosts, &dir, "every = \"1h\"\ntimeout = \"30s\"\n");
     let db = clamd.dir().join("history.db");
     let start = || {
-        Command::new(env!("CARGO_BIN_EXE_opskit"))
-            .env("XDG_STATE_HOME", STATE_HOME)
+        opskit_command()
             .args(["scan", "--daemon", "--policy"])
             .arg(&policy)
             .arg("--db")

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 
 use testbed::clamd::{Clamd, EICAR, Staller};
 
@@ -94,7 +93,7 @@ fn forty_live_and_ten_dead_or_stalled_hosts_are_all_accounted_for() {
     )
     .unwrap();
     let db = first.dir().join("history.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_opskit"))
+    let out = crate::state::opskit_command()
         .args(["scan", "--json", "--policy"])
         .arg(&policy)
         .arg("--db")

@@ -13,7 +13,7 @@ use testbed::clamd::Clamd;
 use testbed::tree::{BadTree, unprivileged};
 
 fn opskit_as_nobody(args: &[&OsStr]) -> Output {
-    unprivileged(Command::new(env!("CARGO_BIN_EXE_opskit")).arg("scan"))
+    unprivileged(crate::state::opskit_command().arg("scan"))
         .args(args)
         .output()
         .expect("run opskit scan as nobody")
@@ -271,7 +271,9 @@ fn a_walk_deeper_than_the_open_file_limit_needs_no_descriptor_per_level() {
         .unwrap();
     let limit = 16;
     assert!(levels > limit, "{levels} levels");
-    let out = unprivileged(Command::new("prlimit").arg(format!("--nofile={limit}:{limit}")))
+    let mut prlimit = Command::new("prlimit");
+    prlimit.env("XDG_STATE_HOME", crate::state::state_home());
+    let out = unprivileged(prlimit.arg(format!("--nofile={limit}:{limit}")))
         .arg(env!("CARGO_BIN_EXE_opskit"))
         .arg("scan")
         .args(["--unix".as_ref(), clamd.socket_path().as_os_str()])
