@@ -11,7 +11,8 @@
 //! against librrd's xport; a graph that differs, or that either side refuses, is left out and
 //! named in the report.
 //!
-//! Measured on one thread, then on all cores: ours on N threads of one process; librrd on N
+//! Measured on one thread, then on all cores, as wall time and as the CPU time of the threads
+//! (or workers) that did the work: ours on N threads of one process; librrd on N
 //! threads behind this crate's one librrd lock (librrd is not thread-safe), and librrd in N
 //! worker processes (this program started again, one `rrd_xport` per graph, timed from the
 //! moment all are ready). Prints a Markdown section and writes it to `target/bench/rrddata.md`
@@ -322,16 +323,29 @@ fn run() -> BenchResult<()> {
 
     // `RRDDATA_BENCH_PARTS=ours` runs only our side, single-threaded (for a profiler).
     if std::env::var("RRDDATA_BENCH_PARTS").is_ok_and(|p| p == "ours") {
-        let t = Instant::now();
+        let specs = graphs
+            .iter()
+            .map(|g| GraphSpec::parse_args(&g.graph_args))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = rounds * graphs.len();
+        let cpu = thread_cpu();
         for _ in 0..rounds {
             for g in &graphs {
                 std::hint::black_box(ours(g)?);
             }
         }
+        let all = thread_cpu() - cpu;
+        let cpu = thread_cpu();
+        for _ in 0..rounds {
+            for s in &specs {
+                std::hint::black_box(s.data(Clock::at(end()))?);
+            }
+        }
+        let data = thread_cpu() - cpu;
         eprintln!(
-            "ours: {} graphs in {:?}",
-            rounds * graphs.len(),
-            t.elapsed()
+            "ours, CPU per graph: {:?} (data() alone {:?}), {n} graphs",
+            all / u32::try_from(n.max(1))?,
+            data / u32::try_from(n.max(1))?
         );
         return Ok(());
     }
@@ -347,54 +361,92 @@ fn run() -> BenchResult<()> {
         let one = measure(set, rounds, 1)?;
         let many = measure(set, rounds, threads)?;
         let case = format!("{what} ({} graphs, {n} computed)", set.len());
-        rows.push(Row::ratio(
-            format!("Data of {case}, 1 thread: ours vs librrd xport"),
-            one.ours,
-            one.locked,
-            n,
-        ));
-        rows.push(Row::ratio(
-            format!("Data of {case}, {threads} threads: ours vs librrd xport behind its lock"),
-            many.ours,
-            many.locked,
-            n,
-        ));
-        rows.push(Row::ratio(
-            format!(
-                "Data of {case}, {threads} threads: ours vs librrd xport in {threads} worker \
-                 processes"
+        let cases: [(&str, Duration, Duration); 7] = [
+            (
+                "1 thread, CPU time: ours vs librrd xport",
+                one.ours.cpu,
+                one.locked.cpu,
             ),
-            many.ours,
-            many.workers,
-            n,
-        ));
+            (
+                "1 thread, wall time: ours vs librrd xport",
+                one.ours.wall,
+                one.locked.wall,
+            ),
+            (
+                "1 thread, CPU time: ours from parsed specs vs librrd xport",
+                one.parsed.cpu,
+                one.locked.cpu,
+            ),
+            (
+                "all cores, wall time: ours on N threads vs librrd xport on N threads behind its lock",
+                many.ours.wall,
+                many.locked.wall,
+            ),
+            (
+                "all cores, wall time: ours on N threads vs librrd xport in N worker processes",
+                many.ours.wall,
+                many.workers.wall,
+            ),
+            (
+                "all cores, CPU time: ours on N threads vs librrd xport in N worker processes",
+                many.ours.cpu,
+                many.workers.cpu,
+            ),
+            (
+                "all cores, wall time: ours from parsed specs vs librrd xport in N worker processes",
+                many.parsed.wall,
+                many.workers.wall,
+            ),
+        ];
+        for (label, ours, peer) in cases {
+            let label = label.replace('N', &threads.to_string());
+            rows.push(Row::ratio(format!("{case}, {label}"), ours, peer, n));
+        }
         rows.push(Row {
-            case: format!("Data of {case}: our scaling, {threads} threads vs 1"),
-            ours: format!("{:.1} graphs/s", rate(n, many.ours)),
-            peer: format!("{:.1} graphs/s", rate(n, one.ours)),
+            case: format!("{case}: our scaling, {threads} threads vs 1 (wall time)"),
+            ours: format!("{:.1} graphs/s", rate(n, many.ours.wall)),
+            peer: format!("{:.1} graphs/s", rate(n, one.ours.wall)),
             ratio: format!(
                 "{:.2}x throughput",
-                one.ours.as_secs_f64() / many.ours.as_secs_f64()
+                one.ours.wall.as_secs_f64() / many.ours.wall.as_secs_f64()
             ),
         });
     }
     write_report(&graphs, values, &left_out, threads, &rows)
 }
 
-/// Wall times of one measurement: ours, librrd behind its lock, librrd in worker processes.
+/// A measurement's wall time and the CPU time its threads (or worker processes) used.
+#[derive(Clone, Copy, Default)]
+struct Spent {
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl std::ops::AddAssign for Spent {
+    fn add_assign(&mut self, o: Self) {
+        self.wall += o.wall;
+        self.cpu += o.cpu;
+    }
+}
+
+/// One measurement: ours, ours from parsed specs, librrd behind its lock, librrd in worker
+/// processes.
+#[derive(Default)]
 struct Times {
-    ours: Duration,
-    locked: Duration,
-    workers: Duration,
+    ours: Spent,
+    parsed: Spent,
+    locked: Spent,
+    workers: Spent,
 }
 
 /// The fewest graphs of one round of a measurement.
 const SEGMENT: usize = 256;
 
-/// `rounds` passes over `graphs` (repeated to at least [`SEGMENT`]) for each side, on `threads` threads (or processes), in
-/// alternating rounds so that all sides see the same machine state.
+/// `rounds` passes over `graphs` (repeated to at least [`SEGMENT`]) for each side, on
+/// `threads` threads (or processes), in alternating rounds so that all sides see the same
+/// machine state.
 fn measure(graphs: &[Graph], rounds: usize, threads: usize) -> BenchResult<Times> {
-    // Each round is long enough (at least SEGMENT graphs) that starting its threads is noise.
+    // Each round is long enough that starting its threads is noise.
     let repeat = SEGMENT.div_ceil(graphs.len().max(1));
     let segment: Vec<Graph> = (0..repeat).flat_map(|_| graphs.iter().cloned()).collect();
     let graphs = segment.as_slice();
@@ -404,13 +456,17 @@ fn measure(graphs: &[Graph], rounds: usize, threads: usize) -> BenchResult<Times
         std::hint::black_box(ours(g)?);
         std::hint::black_box(theirs(g)?);
     }
-    let mut t = Times {
-        ours: Duration::ZERO,
-        locked: Duration::ZERO,
-        workers: Duration::ZERO,
-    };
+    let specs = graphs
+        .iter()
+        .map(|g| GraphSpec::parse_args(&g.graph_args))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut t = Times::default();
     for _ in 0..rounds {
         t.ours += on_threads(graphs, threads, |g| ours(g).map(drop))?;
+        t.parsed += on_threads(&specs, threads, |s| {
+            std::hint::black_box(s.data(Clock::at(end()))?);
+            Ok(())
+        })?;
         t.locked += on_threads(graphs, threads, |g| theirs(g).map(drop))?;
         t.workers += pool.one_pass()?;
     }
@@ -418,38 +474,50 @@ fn measure(graphs: &[Graph], rounds: usize, threads: usize) -> BenchResult<Times
     Ok(t)
 }
 
-/// One pass over `graphs` split over `threads` threads: the wall time.
-fn on_threads(
-    graphs: &[Graph],
+/// The CPU time the calling thread has used.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// One pass over `items` split over `threads` threads: the wall time and the threads' CPU time.
+fn on_threads<T: Sync>(
+    items: &[T],
     threads: usize,
-    job: impl Fn(&Graph) -> BenchResult<()> + Sync,
-) -> BenchResult<Duration> {
+    job: impl Fn(&T) -> BenchResult<()> + Sync,
+) -> BenchResult<Spent> {
     let start = Instant::now();
-    let failed = std::thread::scope(|s| {
+    let results = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
                 let job = &job;
                 s.spawn(move || {
-                    graphs
+                    let cpu = thread_cpu();
+                    let failed = items
                         .iter()
                         .skip(k)
                         .step_by(threads)
                         .map(job)
                         .find_map(Result::err)
-                        .map(|e| e.to_string())
+                        .map(|e| e.to_string());
+                    failed.map_or_else(|| Ok(thread_cpu() - cpu), Err)
                 })
             })
             .collect();
         handles
             .into_iter()
-            .filter_map(|h| h.join().unwrap_or_else(|_| Some("panicked".to_owned())))
-            .next()
+            .map(|h| h.join().unwrap_or_else(|_| Err("panicked".to_owned())))
+            .collect::<Vec<_>>()
     });
     let wall = start.elapsed();
-    match failed {
-        Some(e) => Err(format!("a thread failed: {e}").into()),
-        None => Ok(wall),
+    let mut cpu = Duration::ZERO;
+    for r in results {
+        cpu += r.map_err(|e| format!("a thread failed: {e}"))?;
     }
+    Ok(Spent { wall, cpu })
 }
 
 /// librrd in worker processes: each holds its share of the graphs and runs one xport of each
@@ -485,26 +553,33 @@ impl Workers {
         Ok(pool)
     }
 
-    fn expect_all(&mut self, word: &str) -> BenchResult<()> {
+    /// Every worker's next line is `word`, followed by its CPU time in nanoseconds: the sum.
+    fn expect_all(&mut self, word: &str) -> BenchResult<Duration> {
+        let mut cpu = Duration::ZERO;
         for (_, out) in &mut self.children {
             let mut line = String::new();
             out.read_line(&mut line)?;
-            if line.trim() != word {
+            let (said, nanos) = line.trim().split_once(' ').unwrap_or((line.trim(), "0"));
+            if said != word {
                 return Err(format!("worker said {:?}, not {word}", line.trim()).into());
             }
+            cpu += Duration::from_nanos(nanos.parse()?);
         }
-        Ok(())
+        Ok(cpu)
     }
 
-    fn one_pass(&mut self) -> BenchResult<Duration> {
+    fn one_pass(&mut self) -> BenchResult<Spent> {
         let start = Instant::now();
         for (child, _) in &mut self.children {
             let stdin = child.stdin.as_mut().ok_or("worker stdin")?;
             writeln!(stdin, "go")?;
             stdin.flush()?;
         }
-        self.expect_all("done")?;
-        Ok(start.elapsed())
+        let cpu = self.expect_all("done")?;
+        Ok(Spent {
+            wall: start.elapsed(),
+            cpu,
+        })
     }
 
     fn stop(mut self) -> BenchResult<()> {
@@ -529,16 +604,17 @@ fn xport_worker() -> BenchResult<()> {
         rrdgraph::xport(args)?;
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "ready")?;
+    writeln!(out, "ready 0")?;
     out.flush()?;
     for line in lines {
         if line?.trim() != "go" {
             break;
         }
+        let cpu = thread_cpu();
         for args in &graphs {
             std::hint::black_box(rrdgraph::xport(args)?);
         }
-        writeln!(out, "done")?;
+        writeln!(out, "done {}", (thread_cpu() - cpu).as_nanos())?;
         out.flush()?;
     }
     Ok(())
@@ -589,7 +665,9 @@ fn write_report(
          PRINT). {} graphs, {values} values in all, each checked equal to librrd's bit for bit \
          before timing: the recipe's Flow graph over a day, a week and a month of its 30-day \
          RRD, and the corpus definitions with CDEFs or VDEFs over a day and a week of RRDs of \
-         the recipe's archive sizes. Times are wall time per graph.\n",
+         the recipe's archive sizes. Each figure is per graph: wall time, or the CPU time of the \
+         threads (or worker processes) that did the work, which a machine shared with other \
+         work changes less.\n",
         rrdgraph::librrd_version(),
         graphs.len(),
     );

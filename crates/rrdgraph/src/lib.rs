@@ -51,6 +51,8 @@ mod preset;
 mod printf;
 mod rpn;
 mod spec;
+mod strfduration;
+mod strftime;
 mod value;
 mod value_error;
 

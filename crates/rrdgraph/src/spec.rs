@@ -334,7 +334,24 @@ impl GraphSpec {
 /// them (it reports that itself).
 #[cfg(feature = "librrd")]
 fn time_range(start: &str, end: &str) -> Option<(i64, i64)> {
+    // Epoch seconds need no parser, and librrd's waits for its process-wide lock: parsing
+    // graphs on many threads (for `GraphSpec::data`) would queue there.
+    if let (Some(start), Some(end)) = (epoch_seconds(start), epoch_seconds(end)) {
+        return Some((start, end));
+    }
     crate::ffi::start_end(start, end).ok()
+}
+
+/// A time librrd's `rrd_parsetime` reads as seconds since the epoch: a plain number above ten
+/// years of seconds (below, it is a date such as `20260101`, or a day of the month).
+#[cfg(feature = "librrd")]
+fn epoch_seconds(t: &str) -> Option<i64> {
+    if t.is_empty() || t.len() > 18 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse()
+        .ok()
+        .filter(|&s: &i64| s > 10 * 365 * 24 * 60 * 60)
 }
 
 /// Without librrd, only times in epoch seconds are known (and nothing is drawn in-process).

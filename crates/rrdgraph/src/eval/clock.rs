@@ -41,6 +41,11 @@ impl Clock {
         self.now
     }
 
+    /// Seconds east of UTC.
+    pub(crate) fn offset(self) -> i64 {
+        self.utc_offset
+    }
+
     /// `LTIME` at `t`: librrd's `tzoffset(t) + t`.
     pub(super) fn local(self, t: i64) -> i64 {
         t.saturating_add(self.utc_offset)
