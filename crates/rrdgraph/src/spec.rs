@@ -790,3 +790,31 @@ mod tests {
         assert_eq!(spec.clone().with_output("p").output(), "p");
     }
 }
+
+#[cfg(all(test, feature = "librrd"))]
+mod time_range_tests {
+    use super::*;
+
+    /// The times read without librrd are the ones librrd's parser reads the same way; the
+    /// rest go to it.
+    #[test]
+    fn epoch_seconds_as_librrd_reads_them() {
+        for (start, end) in [("1767139200", "1767225600"), ("315360001", "2000000000")] {
+            assert_eq!(
+                Some((epoch_seconds(start).unwrap(), epoch_seconds(end).unwrap())),
+                crate::ffi::start_end(start, end).ok()
+            );
+        }
+        for t in [
+            "20260101",
+            "315360000",
+            "31",
+            "-1d",
+            "",
+            "1767139200x",
+            "+1767139200",
+        ] {
+            assert_eq!(epoch_seconds(t), None, "{t}");
+        }
+    }
+}
