@@ -196,7 +196,7 @@ fn conversion(out: &mut String, conv: char, tm: &Tm) -> Result<(), String> {
         'l' => write!(out, "{:2}", tm.hour12()),
         'm' => write!(out, "{:02}", tm.month),
         'M' => write!(out, "{:02}", tm.min),
-        'n' => write!(out, "\n"),
+        'n' => writeln!(out),
         'p' => write!(out, "{}", if tm.hour < 12 { "AM" } else { "PM" }),
         'P' => write!(out, "{}", if tm.hour < 12 { "am" } else { "pm" }),
         'r' => write!(
