@@ -33,6 +33,7 @@
 mod at_resolve;
 mod attime;
 mod check;
+mod civil;
 mod codegen;
 mod collect;
 mod counters;

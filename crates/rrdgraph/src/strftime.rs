@@ -6,6 +6,8 @@
 //! flag or width glibc interprets, `%E`/`%O`, `%Z` of a zone, `%s` of a broken-down time, an
 //! unknown conversion) is an error that names it, never a guessed text.
 
+use crate::civil::{civil_from_days, days_from_civil};
+
 /// librrd's legend buffer: `strftime` is given this many bytes, NUL included.
 pub(crate) const FMT_LEG_LEN: usize = 200;
 
@@ -57,32 +59,13 @@ fn is_leap(y: i64) -> bool {
     y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
 }
 
-/// Days from 1970-01-01 to `y`-`m`-`d` (proleptic Gregorian, era-based).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 impl Tm {
     /// `t` seconds since the epoch, `offset` seconds east of UTC; `zone` where it is known.
     pub(crate) fn at(t: i64, offset: i64, zone: Option<&'static str>) -> Self {
         let local = t.saturating_add(offset);
         let days = local.div_euclid(86_400);
         let secs = local.rem_euclid(86_400);
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let mday = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, mday) = civil_from_days(days);
         Self {
             year,
             month,
@@ -138,23 +121,34 @@ impl Tm {
 /// `strftime(buf, FMT_LEG_LEN, format, tm)` in the C locale. `Err` names what is not
 /// formatted here; an answer that would not fit librrd's buffer is refused too.
 pub(crate) fn strftime(format: &str, tm: &Tm) -> Result<String, String> {
-    let mut out = String::new();
-    let mut chars = format.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let Some(conv) = chars.next() else {
-            return Err("a format ending in %".to_owned());
-        };
-        conversion(&mut out, conv, tm)?;
-    }
+    let out = expand(format, |out, conv, _| match conv {
+        Some(conv) => conversion(out, conv, tm),
+        None => Err("a format ending in %".to_owned()),
+    })?;
     if out.len() >= FMT_LEG_LEN {
         return Err(format!(
             "a text of {} bytes, more than librrd's {FMT_LEG_LEN}-byte buffer holds",
             out.len()
         ));
+    }
+    Ok(out)
+}
+
+/// `format` with its text copied and each `%` conversion written by `conv` (given the
+/// character after the `%`, `None` at the end, and the rest of the format).
+fn expand(
+    format: &str,
+    mut conv: impl FnMut(&mut String, Option<char>, &mut std::str::Chars<'_>) -> Result<(), String>,
+) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            let next = chars.next();
+            conv(&mut out, next, &mut chars)?;
+        } else {
+            out.push(c);
+        }
     }
     Ok(out)
 }
@@ -247,17 +241,11 @@ fn conversion(out: &mut String, conv: char, tm: &Tm) -> Result<(), String> {
 /// librrd's `time_clean`: a `:strftime` format over a VDEF without a time, each conversion
 /// replaced by dashes about as wide as its text.
 pub(crate) fn time_clean(format: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut chars = format.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let Some(conv) = chars.next() else {
-            // librrd reads the NUL after it as "anything else".
+    let out = expand(format, |out, conv, chars| {
+        // librrd reads the NUL after a last `%` as "anything else".
+        let Some(conv) = conv else {
             out.push('-');
-            break;
+            return Ok(());
         };
         let text = match conv {
             'E' | 'O' => {
@@ -281,7 +269,8 @@ pub(crate) fn time_clean(format: &str) -> Result<String, String> {
             _ => "-",
         };
         out.push_str(text);
-    }
+        Ok(())
+    })?;
     // librrd stops early near the end of its buffer; such lengths are not reproduced.
     if out.len() + 10 >= FMT_LEG_LEN || format.len() + 2 >= FMT_LEG_LEN {
         return Err(format!(

@@ -326,11 +326,17 @@ fn prints_and_gprints_read_as_librrd_writes_them() {
         elements.push(format!("PRINT:a:{cf}:%.4lf"));
         elements.push(format!("GPRINT:big:{cf}:%.2lf %S"));
     }
+    assert_eq!(check_texts(&elements), 24);
+}
+
+/// Our PRINT and GPRINT texts of `elements` over 200 steps of the fixture against librrd's
+/// `print[i]` and `legend[i]` (in-process); the number of PRINTs.
+fn check_texts(elements: &[String]) -> usize {
     let case = Case {
         start: START - 300 * 100,
         end: START + 300 * 100,
         width: 400,
-        elements: &elements,
+        elements,
     };
     let data = ours(&case);
     let mut args = vec!["-".to_owned()];
@@ -338,7 +344,7 @@ fn prints_and_gprints_read_as_librrd_writes_them() {
     let rendered = render_raw_args(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
     assert_eq!(rendered.prints(), data.prints.as_slice());
     assert_eq!(rendered.legends(), data.gprints.as_slice());
-    assert_eq!(data.prints.len(), 24);
+    data.prints.len()
 }
 
 /// `rrdtool graphv` in its own process under the time zone `tz`: its `print[i]` texts (the
@@ -421,19 +427,7 @@ fn valstrftime_and_valstrfduration_read_as_librrd_writes_them() {
         elements.push(format!("PRINT:avg:{t}:strftime"));
         elements.push(format!("GPRINT:unknown:{t}:strftime"));
     }
-    let case = Case {
-        start: START - 300 * 100,
-        end: START + 300 * 100,
-        width: 400,
-        elements: &elements,
-    };
-    let data = ours(&case);
-    let mut args = vec!["-".to_owned()];
-    args.extend(common(&case));
-    let rendered = render_raw_args(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    assert_eq!(data.prints.len(), 5 * 4 + 5 * 4 + 3);
-    assert_eq!(rendered.prints(), data.prints.as_slice());
-    assert_eq!(rendered.legends(), data.gprints.as_slice());
+    assert_eq!(check_texts(&elements), 5 * 4 + 5 * 4 + 3);
 }
 
 /// A VDEF's time in a zone (`:strftime`): ours with the clock's offset against librrd under a
