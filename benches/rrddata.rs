@@ -56,7 +56,7 @@ fn main() {
 struct Graph {
     name: String,
     /// `rrdtool graph` arguments: output `-`, absolute `--start`/`--end`, the definition.
-    graph_args: Vec<String>,
+    args: Vec<String>,
     /// `rrdtool xport` arguments for the same window, width and DEF/CDEF/VDEF elements, with
     /// an `XPORT` of every DEF and CDEF.
     xport_args: Vec<String>,
@@ -105,10 +105,11 @@ fn xport_args(spec: &GraphSpec, graph_args: &[String], start: i64, end: i64) -> 
         for kind in ["DEF:", "CDEF:", "VDEF:", "SHIFT:"] {
             if let Some(rest) = a.strip_prefix(kind) {
                 args.push(a.clone());
-                if kind != "VDEF:" && kind != "SHIFT:" {
-                    if let Some((vname, _)) = rest.split_once('=') {
-                        series.push(vname.to_owned());
-                    }
+                if kind != "VDEF:"
+                    && kind != "SHIFT:"
+                    && let Some((vname, _)) = rest.split_once('=')
+                {
+                    series.push(vname.to_owned());
                 }
             }
         }
@@ -122,7 +123,7 @@ fn graph(name: String, graph_args: Vec<String>, start: i64, end: i64) -> BenchRe
     let xport_args = xport_args(&spec, &graph_args, start, end);
     Ok(Graph {
         name,
-        graph_args,
+        args: graph_args,
         xport_args,
     })
 }
@@ -184,11 +185,11 @@ fn corpus_graphs(dir: &Path) -> BenchResult<Vec<Graph>> {
         let (mut rrds, mut args, mut refused) = (Vec::new(), Vec::new(), false);
         for line in text.lines() {
             if let Some(header) = line.strip_prefix("# ").filter(|_| args.is_empty()) {
-                if let Some(rrd) = header.strip_prefix("rrd:") {
-                    if let Some((rrd, ds)) = rrd.split_once('=') {
-                        let ds: Vec<String> = ds.split_whitespace().map(str::to_owned).collect();
-                        rrds.push((rrd.trim().to_owned(), ds));
-                    }
+                if let Some(rrd) = header.strip_prefix("rrd:")
+                    && let Some((rrd, ds)) = rrd.split_once('=')
+                {
+                    let ds: Vec<String> = ds.split_whitespace().map(str::to_owned).collect();
+                    rrds.push((rrd.trim().to_owned(), ds));
                 }
                 refused |= header.starts_with("refused:");
             } else if !line.is_empty() {
@@ -229,7 +230,7 @@ fn corpus_graphs(dir: &Path) -> BenchResult<Vec<Graph>> {
 
 /// Ours: the arguments parsed, then everything behind the picture.
 fn ours(g: &Graph) -> BenchResult<GraphData> {
-    let spec = GraphSpec::parse_args(&g.graph_args)?;
+    let spec = GraphSpec::parse_args(&g.args)?;
     Ok(spec.data(Clock::at(end()))?)
 }
 
@@ -292,7 +293,36 @@ fn run() -> BenchResult<()> {
     }
     candidates.extend(corpus_graphs(dir.path())?);
 
-    // Agreement first: only graphs whose data equals librrd's are timed.
+    let (graphs, left_out, values) = agreeing(candidates)?;
+    let recipe_only: Vec<Graph> = graphs
+        .iter()
+        .filter(|g| g.name.starts_with("recipe"))
+        .cloned()
+        .collect();
+    eprintln!(
+        "{} graphs agree with librrd ({values} values), {} left out",
+        graphs.len(),
+        left_out.len()
+    );
+    // `RRDDATA_BENCH_PARTS=ours` runs only our side, single-threaded (for a profiler).
+    if std::env::var("RRDDATA_BENCH_PARTS").is_ok_and(|p| p == "ours") {
+        return profile_ours(&graphs, rounds);
+    }
+    let mut rows = Vec::new();
+    for (what, set) in [
+        ("the recipe's graph", &recipe_only),
+        ("all graphs", &graphs),
+    ] {
+        if !set.is_empty() {
+            rows.extend(measured_rows(what, set, rounds, threads)?);
+        }
+    }
+    write_report(&graphs, values, &left_out, threads, &rows)
+}
+
+/// The graphs whose data equals librrd's (only they are timed), the others with the reason,
+/// and how many values the first hold.
+fn agreeing(candidates: Vec<Graph>) -> BenchResult<(Vec<Graph>, Vec<String>, usize)> {
     let (mut graphs, mut left_out, mut values) = (Vec::new(), Vec::new(), 0);
     for g in candidates {
         match (ours(&g), theirs(&g)) {
@@ -310,109 +340,101 @@ fn run() -> BenchResult<()> {
     if graphs.is_empty() {
         return Err(format!("no graph agrees with librrd: {left_out:?}").into());
     }
-    let recipe_only: Vec<Graph> = graphs
-        .iter()
-        .filter(|g| g.name.starts_with("recipe"))
-        .cloned()
-        .collect();
-    eprintln!(
-        "{} graphs agree with librrd ({values} values), {} left out",
-        graphs.len(),
-        left_out.len()
-    );
+    Ok((graphs, left_out, values))
+}
 
-    // `RRDDATA_BENCH_PARTS=ours` runs only our side, single-threaded (for a profiler).
-    if std::env::var("RRDDATA_BENCH_PARTS").is_ok_and(|p| p == "ours") {
-        let specs = graphs
-            .iter()
-            .map(|g| GraphSpec::parse_args(&g.graph_args))
-            .collect::<Result<Vec<_>, _>>()?;
-        let n = rounds * graphs.len();
-        let cpu = thread_cpu();
-        for _ in 0..rounds {
-            for g in &graphs {
-                std::hint::black_box(ours(g)?);
-            }
+/// Our side alone on one thread: CPU time per graph, with and without parsing.
+fn profile_ours(graphs: &[Graph], rounds: usize) -> BenchResult<()> {
+    let specs = graphs
+        .iter()
+        .map(|g| GraphSpec::parse_args(&g.args))
+        .collect::<Result<Vec<_>, _>>()?;
+    let n = rounds * graphs.len();
+    let cpu = thread_cpu();
+    for _ in 0..rounds {
+        for g in graphs {
+            std::hint::black_box(ours(g)?);
         }
-        let all = thread_cpu() - cpu;
-        let cpu = thread_cpu();
-        for _ in 0..rounds {
-            for s in &specs {
-                std::hint::black_box(s.data(Clock::at(end()))?);
-            }
-        }
-        let data = thread_cpu() - cpu;
-        eprintln!(
-            "ours, CPU per graph: {:?} (data() alone {:?}), {n} graphs",
-            all / u32::try_from(n.max(1))?,
-            data / u32::try_from(n.max(1))?
-        );
-        return Ok(());
     }
+    let all = thread_cpu().saturating_sub(cpu);
+    let cpu = thread_cpu();
+    for _ in 0..rounds {
+        for s in &specs {
+            std::hint::black_box(s.data(Clock::at(end()))?);
+        }
+    }
+    let data = thread_cpu().saturating_sub(cpu);
+    eprintln!(
+        "ours, CPU per graph: {:?} (data() alone {:?}), {n} graphs",
+        all / u32::try_from(n.max(1))?,
+        data / u32::try_from(n.max(1))?
+    );
+    Ok(())
+}
+
+/// The report's rows for `set`: one thread, then `threads`.
+fn measured_rows(
+    what: &str,
+    set: &[Graph],
+    rounds: usize,
+    threads: usize,
+) -> BenchResult<Vec<Row>> {
     let mut rows = Vec::new();
-    for (what, set) in [
-        ("the recipe's graph", &recipe_only),
-        ("all graphs", &graphs),
-    ] {
-        if set.is_empty() {
-            continue;
-        }
-        let n = set.len() * SEGMENT.div_ceil(set.len()) * rounds;
-        let one = measure(set, rounds, 1)?;
-        let many = measure(set, rounds, threads)?;
-        let case = format!("{what} ({} graphs, {n} computed)", set.len());
-        let cases: [(&str, Duration, Duration); 7] = [
-            (
-                "1 thread, CPU time: ours vs librrd xport",
-                one.ours.cpu,
-                one.locked.cpu,
-            ),
-            (
-                "1 thread, wall time: ours vs librrd xport",
-                one.ours.wall,
-                one.locked.wall,
-            ),
-            (
-                "1 thread, CPU time: ours from parsed specs vs librrd xport",
-                one.parsed.cpu,
-                one.locked.cpu,
-            ),
-            (
-                "all cores, wall time: ours on N threads vs librrd xport on N threads behind its lock",
-                many.ours.wall,
-                many.locked.wall,
-            ),
-            (
-                "all cores, wall time: ours on N threads vs librrd xport in N worker processes",
-                many.ours.wall,
-                many.workers.wall,
-            ),
-            (
-                "all cores, CPU time: ours on N threads vs librrd xport in N worker processes",
-                many.ours.cpu,
-                many.workers.cpu,
-            ),
-            (
-                "all cores, wall time: ours from parsed specs vs librrd xport in N worker processes",
-                many.parsed.wall,
-                many.workers.wall,
-            ),
-        ];
-        for (label, ours, peer) in cases {
-            let label = label.replace('N', &threads.to_string());
-            rows.push(Row::ratio(format!("{case}, {label}"), ours, peer, n));
-        }
-        rows.push(Row {
-            case: format!("{case}: our scaling, {threads} threads vs 1 (wall time)"),
-            ours: format!("{:.1} graphs/s", rate(n, many.ours.wall)),
-            peer: format!("{:.1} graphs/s", rate(n, one.ours.wall)),
-            ratio: format!(
-                "{:.2}x throughput",
-                one.ours.wall.as_secs_f64() / many.ours.wall.as_secs_f64()
-            ),
-        });
+    let n = set.len() * SEGMENT.div_ceil(set.len()) * rounds;
+    let one = measure(set, rounds, 1)?;
+    let many = measure(set, rounds, threads)?;
+    let case = format!("{what} ({} graphs, {n} computed)", set.len());
+    let cases: [(&str, Duration, Duration); 7] = [
+        (
+            "1 thread, CPU time: ours vs librrd xport",
+            one.ours.cpu,
+            one.locked.cpu,
+        ),
+        (
+            "1 thread, wall time: ours vs librrd xport",
+            one.ours.wall,
+            one.locked.wall,
+        ),
+        (
+            "1 thread, CPU time: ours from parsed specs vs librrd xport",
+            one.parsed.cpu,
+            one.locked.cpu,
+        ),
+        (
+            "all cores, wall time: ours on N threads vs librrd xport on N threads behind its lock",
+            many.ours.wall,
+            many.locked.wall,
+        ),
+        (
+            "all cores, wall time: ours on N threads vs librrd xport in N worker processes",
+            many.ours.wall,
+            many.workers.wall,
+        ),
+        (
+            "all cores, CPU time: ours on N threads vs librrd xport in N worker processes",
+            many.ours.cpu,
+            many.workers.cpu,
+        ),
+        (
+            "all cores, wall time: ours from parsed specs vs librrd xport in N worker processes",
+            many.parsed.wall,
+            many.workers.wall,
+        ),
+    ];
+    for (label, ours, peer) in cases {
+        let label = label.replace('N', &threads.to_string());
+        rows.push(Row::ratio(format!("{case}, {label}"), ours, peer, n));
     }
-    write_report(&graphs, values, &left_out, threads, &rows)
+    rows.push(Row {
+        case: format!("{case}: our scaling, {threads} threads vs 1 (wall time)"),
+        ours: format!("{:.1} graphs/s", rate(n, many.ours.wall)),
+        peer: format!("{:.1} graphs/s", rate(n, one.ours.wall)),
+        ratio: format!(
+            "{:.2}x throughput",
+            one.ours.wall.as_secs_f64() / many.ours.wall.as_secs_f64()
+        ),
+    });
+    Ok(rows)
 }
 
 /// A measurement's wall time and the CPU time its threads (or worker processes) used.
@@ -458,7 +480,7 @@ fn measure(graphs: &[Graph], rounds: usize, threads: usize) -> BenchResult<Times
     }
     let specs = graphs
         .iter()
-        .map(|g| GraphSpec::parse_args(&g.graph_args))
+        .map(|g| GraphSpec::parse_args(&g.args))
         .collect::<Result<Vec<_>, _>>()?;
     let mut t = Times::default();
     for _ in 0..rounds {
@@ -503,7 +525,7 @@ fn on_threads<T: Sync>(
                         .map(job)
                         .find_map(Result::err)
                         .map(|e| e.to_string());
-                    failed.map_or_else(|| Ok(thread_cpu() - cpu), Err)
+                    failed.map_or_else(|| Ok(thread_cpu().saturating_sub(cpu)), Err)
                 })
             })
             .collect();
@@ -614,7 +636,11 @@ fn xport_worker() -> BenchResult<()> {
         for args in &graphs {
             std::hint::black_box(rrdgraph::xport(args)?);
         }
-        writeln!(out, "done {}", (thread_cpu() - cpu).as_nanos())?;
+        writeln!(
+            out,
+            "done {}",
+            (thread_cpu().saturating_sub(cpu)).as_nanos()
+        )?;
         out.flush()?;
     }
     Ok(())
