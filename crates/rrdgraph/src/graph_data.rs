@@ -19,7 +19,7 @@ use crate::rrd_file::{MAX_FETCH_VALUES, RrdFile};
 use crate::series::Series;
 use crate::spec::GraphSpec;
 use crate::strfduration::strfduration;
-use crate::strftime::{Tm, strftime, time_clean};
+use crate::strftime::{FMT_LEG_LEN, Tm, strftime, time_clean};
 use crate::value::{AtTime, Cf, VName};
 
 /// The time window of a graph, as librrd holds it after its options: `start` and `end` in
@@ -261,10 +261,21 @@ impl GraphData {
                 let (v, s, f) = auto_scale(value, f64::from(base));
                 (value, symbol, magfact) = (v, s, f);
             }
-            let out = format_value(&text, value, symbol);
+            let mut out = format_value(&text, value, symbol);
             if is_print {
                 self.prints.push(out);
             } else {
+                // librrd's `snprintf(legend, FMT_LEG_LEN - 2, ...)` keeps 197 bytes.
+                let keep = FMT_LEG_LEN - 3;
+                if out.len() > keep {
+                    if !out.is_char_boundary(keep) {
+                        return Err(EvalError::Unsupported(format!(
+                            "GPRINT of {}: librrd cuts its text inside a character",
+                            print.vname
+                        )));
+                    }
+                    out.truncate(keep);
+                }
                 self.gprints.push(out);
             }
         }

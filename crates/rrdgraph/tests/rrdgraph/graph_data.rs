@@ -326,7 +326,11 @@ fn prints_and_gprints_read_as_librrd_writes_them() {
         elements.push(format!("PRINT:a:{cf}:%.4lf"));
         elements.push(format!("GPRINT:big:{cf}:%.2lf %S"));
     }
-    assert_eq!(check_texts(&elements), 24);
+    // Wider than librrd's legend buffer: a GPRINT keeps 197 bytes of it, a PRINT all.
+    elements.push("PRINT:a0:%250.1lf".to_owned());
+    elements.push("GPRINT:a0:%250.1lf".to_owned());
+    elements.push("GPRINT:a0:%-250.1lf|".to_owned());
+    assert_eq!(check_texts(&elements), 25);
 }
 
 /// Our PRINT and GPRINT texts of `elements` over 200 steps of the fixture against librrd's
