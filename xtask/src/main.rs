@@ -192,7 +192,7 @@ fn demo(root: &Path) -> Result<(), String> {
 }
 
 const BENCHES: &[&str] = &[
-    "clamd", "rrdgraph", "trace", "asn", "routeviz", "wire", "import", "mda",
+    "clamd", "rrdgraph", "rrddata", "trace", "asn", "routeviz", "wire", "import", "mda",
 ];
 
 fn bench(root: &Path, only: &[String]) -> Result<(), String> {

@@ -29,7 +29,10 @@
 //!   every DEF and CDEF on xport's grid (`null` for UNKN, `"inf"`/`"-inf"`), every VDEF with
 //!   its time (0 when it has none), the PRINT and GPRINT texts; nothing is drawn or written
 //!   to OUTPUT. `--start`/`--end` must be `now`, `start`, `end` or epoch seconds with offsets
-//!   in s, min, h, d, w (`-1d`, `end-8h`); calendar times are refused.
+//!   in s, min, h, d, w (`-1d`, `end-8h`); calendar times are refused. The clock is UTC
+//!   (`rrdgraph::Clock::at(now)`): `LTIME`, `NEWDAY` and friends and the `:strftime` texts
+//!   are what rrdtool writes under `TZ=UTC`; `:valstrftime` is UTC in both, and `%Z` of a
+//!   `:strftime` is refused.
 //!
 //! Exit status: 0 on success, 1 on any error (invalid arguments, or librrd refusing the graph,
 //! with librrd's own message), as rrdtool.
@@ -93,7 +96,8 @@ pub(crate) struct Args {
     #[arg(long, group = "mode")]
     to_rust: bool,
     /// Print the data behind the graph as JSON, computed in Rust without librrd (series,
-    /// VDEFs, PRINT and GPRINT texts); nothing is drawn.
+    /// VDEFs, PRINT and GPRINT texts); nothing is drawn. Times of day are UTC's (LTIME,
+    /// NEWDAY, :strftime), whatever TZ says.
     #[arg(long, group = "mode")]
     data: bool,
     /// The output file (`-` for stdout), then the options and elements of `rrdtool graph`.

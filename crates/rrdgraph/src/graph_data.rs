@@ -18,6 +18,8 @@ use crate::printf::{auto_scale, format_value};
 use crate::rrd_file::{MAX_FETCH_VALUES, RrdFile};
 use crate::series::Series;
 use crate::spec::GraphSpec;
+use crate::strfduration::strfduration;
+use crate::strftime::{FMT_LEG_LEN, Tm, strftime, time_clean};
 use crate::value::{AtTime, Cf, VName};
 
 /// The time window of a graph, as librrd holds it after its options: `start` and `end` in
@@ -192,14 +194,14 @@ impl GraphData {
             }
         }
         let mut data = Self::on_grid(window, &order, values)?;
-        data.print(elements, 1000)?;
+        data.print(elements, 1000, clock)?;
         Ok(data)
     }
 
     /// librrd's `print_calc`: each PRINT and GPRINT with a value format, in order, over a
     /// VDEF's value or (the deprecated CF form) a series consolidated by the CF; `%s` and `%S`
     /// scale by `base` as `auto_scale` does, `%S` reusing the factor of the print before it.
-    fn print(&mut self, elements: &[Element], base: u32) -> Result<(), EvalError> {
+    fn print(&mut self, elements: &[Element], base: u32, clock: Clock) -> Result<(), EvalError> {
         self.prints.clear();
         self.gprints.clear();
         // Both carry over from one print to the next, as librrd's locals do.
@@ -211,19 +213,16 @@ impl GraphData {
                 Element::GPrint(p) => (p, false),
                 _ => continue,
             };
-            let Format::Value(format) = &print.format else {
-                return Err(EvalError::Unsupported(format!(
-                    "PRINT/GPRINT of {} with :{}",
-                    print.vname,
-                    print.format.style().unwrap_or("")
-                )));
-            };
-            let mut value = match print.cf {
-                None => self
-                    .vdefs
+            let vdef = print.cf.is_none().then(|| {
+                self.vdefs
                     .iter()
                     .find(|(n, _)| n == &print.vname)
-                    .map(|(_, v)| v.value)
+                    .map(|(_, v)| *v)
+            });
+            let mut value = match print.cf {
+                None => vdef
+                    .flatten()
+                    .map(|v| v.value)
                     .ok_or_else(|| EvalError::Undefined(print.vname.clone()))?,
                 Some(cf) => {
                     let (_, column) = self
@@ -232,6 +231,18 @@ impl GraphData {
                         .find(|(n, _)| n == &print.vname)
                         .ok_or_else(|| EvalError::Undefined(print.vname.clone()))?;
                     consolidate(column.values(), cf)
+                }
+            };
+            let format = match &print.format {
+                Format::Value(format) => format,
+                other => {
+                    let text = time_text(other, print, vdef.flatten(), value, clock)?;
+                    if is_print {
+                        self.prints.push(text);
+                    } else {
+                        self.gprints.push(text);
+                    }
+                    continue;
                 }
             };
             let mut text = format.as_legend().text().to_owned();
@@ -250,10 +261,21 @@ impl GraphData {
                 let (v, s, f) = auto_scale(value, f64::from(base));
                 (value, symbol, magfact) = (v, s, f);
             }
-            let out = format_value(&text, value, symbol);
+            let mut out = format_value(&text, value, symbol);
             if is_print {
                 self.prints.push(out);
             } else {
+                // librrd's `snprintf(legend, FMT_LEG_LEN - 2, ...)` keeps 197 bytes.
+                let keep = FMT_LEG_LEN - 3;
+                if out.len() > keep {
+                    if !out.is_char_boundary(keep) {
+                        return Err(EvalError::Unsupported(format!(
+                            "GPRINT of {}: librrd cuts its text inside a character",
+                            print.vname
+                        )));
+                    }
+                    out.truncate(keep);
+                }
                 self.gprints.push(out);
             }
         }
@@ -317,8 +339,9 @@ impl GraphData {
         })
     }
 
-    /// [`compute`](GraphData::compute) with the RRDs read by [`RrdFile`] (each file opened
-    /// once).
+    /// [`compute`](GraphData::compute) with the RRDs read by [`RrdFile`]: each file opened
+    /// once, and DEFs of one file, CF and window (its data sources, typically) served by one
+    /// fetch, as librrd's `data_fetch` reuses an earlier DEF's answer.
     ///
     /// # Errors
     ///
@@ -330,15 +353,97 @@ impl GraphData {
         clock: Clock,
     ) -> Result<Self, EvalError> {
         let mut files: HashMap<PathBuf, RrdFile> = HashMap::new();
+        // A graph has a handful of DEFs: a list is quicker than hashing the key.
+        let mut fetched: Vec<(PathBuf, Cf, i64, i64, u64, Series)> = Vec::new();
         Self::compute(elements, window, clock, |def, start, end, resolution| {
+            let key = (def.rrd.as_path(), def.cf, start, end, resolution);
+            if let Some(hit) = fetched
+                .iter()
+                .find(|f| (f.0.as_path(), f.1, f.2, f.3, f.4) == key)
+            {
+                return Ok(hit.5.clone());
+            }
             if !files.contains_key(&def.rrd) {
                 let file = RrdFile::open(&def.rrd).map_err(|e| fetch_failed(def, e))?;
                 files.insert(def.rrd.clone(), file);
             }
-            files[&def.rrd]
+            let series = files[&def.rrd]
                 .fetch(def.cf, start, end, resolution)
-                .map_err(|e| fetch_failed(def, e))
+                .map_err(|e| fetch_failed(def, e))?;
+            fetched.push((def.rrd.clone(), key.1, key.2, key.3, key.4, series.clone()));
+            Ok(series)
         })
+    }
+}
+
+/// A `:strftime`, `:valstrftime` or `:valstrfduration` print's text, as librrd's
+/// `print_calc` writes it: `strftime` of the VDEF's time in the clock's zone (dashes when the
+/// VDEF has none), of the value as a UTC time (truncated to seconds; `%.0f` of it when it is
+/// not finite), of the value as milliseconds (`%f` of it when it is not finite).
+fn time_text(
+    format: &Format,
+    print: &crate::element::Print,
+    vdef: Option<VDefValue>,
+    value: f64,
+    clock: Clock,
+) -> Result<String, EvalError> {
+    let text = format.legend().text();
+    let unsupported = |why: String| {
+        EvalError::Unsupported(format!(
+            "PRINT/GPRINT of {} with :{}: {why}",
+            print.vname,
+            format.style().unwrap_or("")
+        ))
+    };
+    match format {
+        Format::Strftime(_) => {
+            // The deprecated CF form keeps librrd's `tmvdef` of an earlier print (or of now).
+            let vdef = vdef.ok_or_else(|| unsupported("a time needs a VDEF".to_owned()))?;
+            if vdef.time == 0 {
+                time_clean(text).map_err(unsupported)
+            } else {
+                // The zone's name (`%Z`) is not known from an offset.
+                let tm = Tm::at(vdef.time, clock.offset(), None);
+                strftime(text, &tm).map_err(unsupported)
+            }
+        }
+        Format::ValStrftime(_) => {
+            // librrd's `timestamp_to_tm` truncates to whole seconds (its check for a fraction
+            // compares the truncation with itself); what no `long long` holds it prints as
+            // `%.0f`.
+            if !value.is_finite() || value.abs() >= 9.2e18 {
+                return Ok(format_value("%.0lf", value, ""));
+            }
+            // Past the year 9999 glibc writes other widths (and `gmtime_r` fails at last).
+            if value.abs() > 253_402_300_799.0 {
+                return Err(unsupported(format!("the time {value:e}")));
+            }
+            let fmt = if text.is_empty() {
+                "%Y-%m-%d %H:%M:%S"
+            } else {
+                text
+            };
+            #[expect(clippy::cast_possible_truncation, reason = "C's cast, range checked")]
+            let tm = Tm::utc(value as i64);
+            let out = strftime(fmt, &tm).map_err(unsupported)?;
+            if out.is_empty() {
+                // strftime's 0 for an empty text fails librrd's graph.
+                return Err(unsupported("an empty text, which librrd fails".to_owned()));
+            }
+            Ok(out)
+        }
+        Format::ValStrfduration(_) => {
+            if !value.is_finite() {
+                return Ok(format_value("%lf", value, ""));
+            }
+            let fmt = if text.is_empty() {
+                "%H:%02m:%02s"
+            } else {
+                text
+            };
+            strfduration(fmt, value).map_err(unsupported)
+        }
+        Format::Value(_) => Err(unsupported("a value format".to_owned())),
     }
 }
 
@@ -466,7 +571,7 @@ impl GraphSpec {
         let window = DataWindow::new(start, end, width, step);
         let mut data = GraphData::from_files(self.elements(), window, clock)?;
         if base != 1000 {
-            data.print(self.elements(), base)?;
+            data.print(self.elements(), base, clock)?;
         }
         Ok(data)
     }

@@ -33,6 +33,7 @@
 mod at_resolve;
 mod attime;
 mod check;
+mod civil;
 mod codegen;
 mod collect;
 mod counters;
@@ -51,6 +52,8 @@ mod preset;
 mod printf;
 mod rpn;
 mod spec;
+mod strfduration;
+mod strftime;
 mod value;
 mod value_error;
 

@@ -334,7 +334,24 @@ impl GraphSpec {
 /// them (it reports that itself).
 #[cfg(feature = "librrd")]
 fn time_range(start: &str, end: &str) -> Option<(i64, i64)> {
+    // Epoch seconds need no parser, and librrd's waits for its process-wide lock: parsing
+    // graphs on many threads (for `GraphSpec::data`) would queue there.
+    if let (Some(start), Some(end)) = (epoch_seconds(start), epoch_seconds(end)) {
+        return Some((start, end));
+    }
     crate::ffi::start_end(start, end).ok()
+}
+
+/// A time librrd's `rrd_parsetime` reads as seconds since the epoch: a plain number above ten
+/// years of seconds (below, it is a date such as `20260101`, or a day of the month).
+#[cfg(feature = "librrd")]
+fn epoch_seconds(t: &str) -> Option<i64> {
+    if t.is_empty() || t.len() > 18 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse()
+        .ok()
+        .filter(|&s: &i64| s > 10 * 365 * 24 * 60 * 60)
 }
 
 /// Without librrd, only times in epoch seconds are known (and nothing is drawn in-process).
@@ -771,5 +788,33 @@ mod tests {
         assert_eq!(spec.image_format(), ImageFormat::Pdf);
         assert!(spec.draws());
         assert_eq!(spec.clone().with_output("p").output(), "p");
+    }
+}
+
+#[cfg(all(test, feature = "librrd"))]
+mod time_range_tests {
+    use super::*;
+
+    /// The times read without librrd are the ones librrd's parser reads the same way; the
+    /// rest go to it.
+    #[test]
+    fn epoch_seconds_as_librrd_reads_them() {
+        for (start, end) in [("1767139200", "1767225600"), ("315360001", "2000000000")] {
+            assert_eq!(
+                Some((epoch_seconds(start).unwrap(), epoch_seconds(end).unwrap())),
+                crate::ffi::start_end(start, end).ok()
+            );
+        }
+        for t in [
+            "20260101",
+            "315360000",
+            "31",
+            "-1d",
+            "",
+            "1767139200x",
+            "+1767139200",
+        ] {
+            assert_eq!(epoch_seconds(t), None, "{t}");
+        }
     }
 }

@@ -41,6 +41,11 @@ impl Clock {
         self.now
     }
 
+    /// Seconds east of UTC.
+    pub(crate) fn offset(self) -> i64 {
+        self.utc_offset
+    }
+
     /// `LTIME` at `t`: librrd's `tzoffset(t) + t`.
     pub(super) fn local(self, t: i64) -> i64 {
         t.saturating_add(self.utc_offset)
@@ -90,16 +95,7 @@ impl Civil {
         let days = t.div_euclid(86_400);
         // 1970-01-01 was a Thursday.
         let wday = u8::try_from((days + 4).rem_euclid(7)).unwrap_or(0);
-        // Days since 0000-03-01, so that a leap day ends its year.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let mday = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, mday) = crate::civil::civil_from_days(days);
         Civil {
             year,
             month: u8::try_from(month).unwrap_or(0),

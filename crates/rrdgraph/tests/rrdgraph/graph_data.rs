@@ -326,11 +326,21 @@ fn prints_and_gprints_read_as_librrd_writes_them() {
         elements.push(format!("PRINT:a:{cf}:%.4lf"));
         elements.push(format!("GPRINT:big:{cf}:%.2lf %S"));
     }
+    // Wider than librrd's legend buffer: a GPRINT keeps 197 bytes of it, a PRINT all.
+    elements.push("PRINT:a0:%250.1lf".to_owned());
+    elements.push("GPRINT:a0:%250.1lf".to_owned());
+    elements.push("GPRINT:a0:%-250.1lf|".to_owned());
+    assert_eq!(check_texts(&elements), 25);
+}
+
+/// Our PRINT and GPRINT texts of `elements` over 200 steps of the fixture against librrd's
+/// `print[i]` and `legend[i]` (in-process); the number of PRINTs.
+fn check_texts(elements: &[String]) -> usize {
     let case = Case {
         start: START - 300 * 100,
         end: START + 300 * 100,
         width: 400,
-        elements: &elements,
+        elements,
     };
     let data = ours(&case);
     let mut args = vec!["-".to_owned()];
@@ -338,5 +348,173 @@ fn prints_and_gprints_read_as_librrd_writes_them() {
     let rendered = render_raw_args(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
     assert_eq!(rendered.prints(), data.prints.as_slice());
     assert_eq!(rendered.legends(), data.gprints.as_slice());
-    assert_eq!(data.prints.len(), 24);
+    data.prints.len()
+}
+
+/// `rrdtool graphv` in its own process under the time zone `tz`: its `print[i]` texts (the
+/// zone is the process's, so it cannot be changed in this multi-threaded test process).
+fn graphv_prints(tz: &str, args: &[String]) -> Vec<String> {
+    let out = std::process::Command::new("rrdtool")
+        .arg("graphv")
+        .args(args)
+        .env("TZ", tz)
+        .env("LC_ALL", "C")
+        .output()
+        .expect("rrdtool is installed (cargo xtask setup)");
+    assert!(out.status.success(), "rrdtool graphv {args:?}: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut prints: Vec<(usize, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("print[")?;
+            let (i, v) = rest.split_once("] = ")?;
+            Some((
+                i.parse().ok()?,
+                v.strip_prefix('"')?.strip_suffix('"')?.to_owned(),
+            ))
+        })
+        .collect();
+    prints.sort();
+    prints.into_iter().map(|(_, v)| v).collect()
+}
+
+/// PRINT and GPRINT's time formats against librrd (in-process, where the zone does not
+/// matter): `:valstrftime` of the value as a UTC time, `:valstrfduration` of it as
+/// milliseconds, `:strftime` of a VDEF without a time (librrd's dashes), and the fallbacks
+/// for an unknown or fractional value.
+#[test]
+fn valstrftime_and_valstrfduration_read_as_librrd_writes_them() {
+    let f = fixture();
+    let mut elements = vec![
+        def(&f, "a", "a", ""),
+        // A time near the graph, a fraction of a second off it, an unknown, an infinity.
+        "CDEF:when=a,POP,TIME".to_owned(),
+        "VDEF:last=when,LAST".to_owned(),
+        "CDEF:frac=when,0.5,+".to_owned(),
+        "VDEF:lastfrac=frac,LAST".to_owned(),
+        "CDEF:none=a,POP,UNKN".to_owned(),
+        "VDEF:unknown=none,LAST".to_owned(),
+        "CDEF:huge=a,POP,INF".to_owned(),
+        "VDEF:infinite=huge,MAXIMUM".to_owned(),
+        // Durations in milliseconds: the largest value, a negative one.
+        "CDEF:ms=a,1000,*".to_owned(),
+        "VDEF:msmax=ms,MAXIMUM".to_owned(),
+        "VDEF:msmin=ms,MINIMUM".to_owned(),
+        "VDEF:avg=a,AVERAGE".to_owned(),
+    ];
+    let times = [
+        "%Y-%m-%d %H\\:%M\\:%S",
+        "%a %A %b %B %d %e %j %u %w %U %W %V %G %g",
+        "%c|%D|%F|%T|%R|%r|%x|%X|%C|%y|%I %p|%P|%k|%l|%h",
+        "at %H\\:%M %z %Z",
+    ];
+    let durations = [
+        "%H\\:%02m\\:%02s",
+        "%W weeks %d days %h h %m min %.3s s %f ms",
+        "%D|%.2D|%010.4H|%M|%S|%5.1f",
+        "100%%",
+    ];
+    for v in ["last", "lastfrac", "unknown", "infinite", "avg"] {
+        for t in times {
+            elements.push(format!("PRINT:{v}:{t}:valstrftime"));
+            elements.push(format!("GPRINT:{v}:{t}:valstrftime"));
+        }
+    }
+    for v in ["msmax", "msmin", "avg", "unknown", "infinite"] {
+        for d in durations {
+            elements.push(format!("PRINT:{v}:{d}:valstrfduration"));
+            elements.push(format!("GPRINT:{v}:{d}:valstrfduration"));
+        }
+    }
+    // A VDEF without a time: librrd writes dashes for each conversion.
+    for t in ["%Y-%m-%d %H\\:%M", "%T %j %Ey %a%% %D %F %R %G", "plain"] {
+        elements.push(format!("PRINT:avg:{t}:strftime"));
+        elements.push(format!("GPRINT:unknown:{t}:strftime"));
+    }
+    assert_eq!(check_texts(&elements), 5 * 4 + 5 * 4 + 3);
+}
+
+/// A VDEF's time in a zone (`:strftime`): ours with the clock's offset against librrd under a
+/// `TZ` of that fixed offset; across Europe/Berlin's change to summer time (2026-03-29 01:00
+/// UTC) librrd's text equals ours with the offset in force at each time, one hour before the
+/// change and two after. `:valstrftime` is UTC whatever the zone.
+#[test]
+fn strftime_of_vdef_times_in_a_zone_and_across_a_dst_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dst.rrd");
+    let change: i64 = 1_774_746_000;
+    let rrd = Rrd::new(&path);
+    rrd.create(
+        &CreateSpec::new()
+            .step(300)
+            .start(change - 86_400)
+            .data_source(DataSource::gauge("v", 600))
+            .archive(Rra::new(Cf::Average, 0.5, 1, 600)),
+    )
+    .unwrap();
+    // A peak before the change and one after it, each the maximum of its half.
+    let updates: Vec<Update> = (1..=200)
+        .map(|i| {
+            let t = change - 300 * 100 + 300 * i;
+            let v = match i {
+                40 => 500.0,
+                160 => 900.0,
+                _ => f64::from(i32::try_from(i % 17).unwrap()),
+            };
+            Update::at(t, [v])
+        })
+        .collect();
+    rrd.update(&updates).unwrap();
+    let p = path.to_str().unwrap();
+    let formats = ["%Y-%m-%d %H\\:%M\\:%S", "%c %z", "%a %j %U %W %V %G %I %p"];
+    let window = |start: i64, end: i64| -> Vec<String> {
+        let mut args = vec![
+            "-".to_owned(),
+            "--start".to_owned(),
+            start.to_string(),
+            "--end".to_owned(),
+            end.to_string(),
+            format!("DEF:v={p}:v:AVERAGE"),
+            "VDEF:peak=v,MAXIMUM".to_owned(),
+            "VDEF:first=v,FIRST".to_owned(),
+            "CDEF:t=v,POP,TIME".to_owned(),
+            "VDEF:tl=t,LAST".to_owned(),
+        ];
+        for f in formats {
+            args.push(format!("PRINT:peak:{f}:strftime"));
+            args.push(format!("PRINT:first:{f}:strftime"));
+            args.push(format!("PRINT:tl:{f}:valstrftime"));
+        }
+        args
+    };
+    let ours_at = |args: &[String], offset: i64| {
+        let spec = GraphSpec::parse_args(args).unwrap();
+        spec.data(Clock::at(change).utc_offset(offset))
+            .unwrap()
+            .prints
+    };
+    // Fixed offsets: UTC, east of it with minutes, west of it.
+    let both = window(change - 300 * 90, change + 300 * 90);
+    for (tz, offset) in [("UTC0", 0), ("<+0530>-5:30", 19_800), ("<-03>3", -10_800)] {
+        assert_eq!(graphv_prints(tz, &both), ours_at(&both, offset), "TZ={tz}");
+    }
+    // Europe/Berlin: before the change CET (+1 h), after it CEST (+2 h).
+    let before = window(change - 300 * 90, change - 300 * 10);
+    let after = window(change + 300 * 10, change + 300 * 90);
+    assert_eq!(
+        graphv_prints("Europe/Berlin", &before),
+        ours_at(&before, 3600)
+    );
+    assert_eq!(
+        graphv_prints("Europe/Berlin", &after),
+        ours_at(&after, 7200)
+    );
+    // A zone's name is the process's, not the clock's: a typed error, never a guess.
+    let mut named = window(change - 300 * 90, change + 300 * 90);
+    named.push("PRINT:peak:%H\\:%M %Z:strftime".to_owned());
+    let spec = GraphSpec::parse_args(&named).unwrap();
+    assert!(matches!(
+        spec.data(Clock::at(change)),
+        Err(rrdgraph::EvalError::Unsupported(_))
+    ));
 }
