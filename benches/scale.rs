@@ -4,10 +4,11 @@
 //! once from the source namespace from the topology's pool of 1,016 source addresses (ours:
 //! `source_pool`; scamper: `trace -S` per target, the same address for the same target), then
 //! once from the source's one address (the usual way), for the comparison of like with like
-//! and to show what the pool is for. Reported per run: wall time, CPU time (ours: the tracing thread's CPU clock;
-//! scamper: its process's user and system time, the kernel's accounting of waited-for
-//! children that `getrusage(RUSAGE_CHILDREN)` reports, read from `/proc/self/stat`), probes
-//! sent and per second, and hops right against the topology's ground truth.
+//! and to show what the pool is for. Reported per run: wall time, CPU time (ours: the tracing
+//! thread's CPU clock; scamper: its process's user and system time, the kernel's accounting
+//! of waited-for children that `getrusage(RUSAGE_CHILDREN)` reports, read from
+//! `/proc/self/stat`), probes sent and per second, and hops right against the topology's
+//! ground truth.
 //!
 //! Run with `cargo bench --bench scale` as root. Writes `target/bench/scale.md` (or
 //! `$OPSKIT_BENCH_DIR/scale.md`).

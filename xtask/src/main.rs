@@ -192,7 +192,7 @@ fn demo(root: &Path) -> Result<(), String> {
 }
 
 const BENCHES: &[&str] = &[
-    "clamd", "rrdgraph", "trace", "asn", "routeviz", "wire", "import", "mda",
+    "clamd", "rrdgraph", "trace", "asn", "routeviz", "wire", "import", "mda", "scale",
 ];
 
 fn bench(root: &Path, only: &[String]) -> Result<(), String> {
