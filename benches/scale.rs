@@ -255,6 +255,11 @@ fn scamper(net: &Topology, targets: &[IpAddr], pool: &[IpAddr]) -> Result<(Seen,
     Ok((seen, Run::new("scamper", pool, wall, cpu, probes)))
 }
 
+/// A count as a float, for rates and shares (counts here stay far below 2^52).
+fn float(n: impl TryInto<u32>) -> f64 {
+    n.try_into().map_or(f64::from(u32::MAX), f64::from)
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64())
 }
@@ -263,7 +268,7 @@ fn rate(n: u64, d: Duration) -> String {
     if d.is_zero() {
         return "-".to_owned();
     }
-    format!("{:.0}", n as f64 / d.as_secs_f64())
+    format!("{:.0}", float(n) / d.as_secs_f64())
 }
 
 fn render(runs: &[Result<Run, String>], built: Duration) -> String {
@@ -301,7 +306,7 @@ fn render(runs: &[Result<Run, String>], built: Duration) -> String {
                     rate(r.probes, r.wall),
                     r.right,
                     r.total,
-                    100.0 * r.right as f64 / r.total.max(1) as f64
+                    100.0 * float(r.right) / float(r.total.max(1))
                 );
             }
             Err(e) => {
@@ -322,7 +327,7 @@ fn render(runs: &[Result<Run, String>], built: Duration) -> String {
                 "- {sources}: wall {:.2}×, CPU {:.2}×, probes {:.2}×; hops right {} vs ours {}",
                 s.wall.as_secs_f64() / o.wall.as_secs_f64().max(1e-9),
                 s.cpu.as_secs_f64() / o.cpu.as_secs_f64().max(1e-9),
-                s.probes as f64 / o.probes.max(1) as f64,
+                float(s.probes) / float(o.probes.max(1)),
                 s.right,
                 o.right
             );
@@ -337,6 +342,9 @@ fn bench_dir() -> PathBuf {
         PathBuf::from,
     )
 }
+
+/// One tool's run over the targets from the given sources (none: the source's own address).
+type Tool = fn(&Topology, &[IpAddr], &[IpAddr]) -> Result<(Seen, Run), String>;
 
 fn main() {
     if !testbed::require_root("bench scale") {
@@ -354,7 +362,6 @@ fn main() {
         .map(|&t| net.ground_truth(t).expect("a target of the network"))
         .collect();
     let pool = net.source_pool();
-    type Tool = fn(&Topology, &[IpAddr], &[IpAddr]) -> Result<(Seen, Run), String>;
     let plan: [(Tool, &[IpAddr]); 4] =
         [(ours, &pool), (scamper, &pool), (ours, &[]), (scamper, &[])];
     let mut runs = Vec::new();

@@ -430,7 +430,7 @@ impl TraceConfigBuilder {
     /// one the kernel picks (default: none, the kernel's). Linux routers limit the ICMP errors
     /// they send to each host (`icmp_ratelimit`, one a second after a burst of 6), so a router
     /// that every trace crosses answers about one probe a second towards one source address;
-    /// spread over `n` addresses that owns and routes back (an AnyIP route such as
+    /// spread over `n` addresses that the host owns and routes back (an `AnyIP` route such as
     /// `ip route add local 192.0.2.0/24 dev lo` takes in a whole prefix), it answers up to
     /// `n` a second, up to its overall limit (`icmp_msgs_per_sec`, 1000 by default). IPv6
     /// probes leave from the kernel's address, so the pool holds IPv4 addresses only.

@@ -44,8 +44,9 @@ fn ten_thousand_targets_on_two_ports_get_every_hop_from_rate_limited_routers() {
         .source_pool(pool.iter().copied())
         .build()
         .unwrap();
+    let tracing = Instant::now();
     let report = run(&net, config);
-    let traced = started.elapsed() - built;
+    let traced = tracing.elapsed();
 
     let tally = report.tally();
     assert_eq!(
@@ -62,7 +63,7 @@ fn ten_thousand_targets_on_two_ports_get_every_hop_from_rate_limited_routers() {
         assert_matches_truth(t, &truth);
         // No hop left out: every router of the path answered, despite its rate limit.
         for hop in &truth.hops {
-            let got = t.hop(hop.ttl).map(|h| h.addrs());
+            let got = t.hop(hop.ttl).map(tcptrace::Hop::addrs);
             assert!(
                 got.as_ref()
                     .is_some_and(|a| a.len() == 1 && hop.accepts(a[0])),
