@@ -37,6 +37,8 @@ pub struct TraceConfig {
     pub(crate) mda: Option<u8>,
     pub(crate) key: Option<u64>,
     pub(crate) interval: Duration,
+    pub(crate) source_pool: Vec<IpAddr>,
+    pub(crate) depth_first: bool,
 }
 
 impl TraceConfig {
@@ -115,6 +117,17 @@ impl TraceConfig {
     /// The time between the starts of consecutive rounds of a trace (default 1 s).
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+
+    /// The IPv4 addresses that IPv4 traces take turns to send from
+    /// ([`TraceConfigBuilder::source_pool`]); empty for the kernel's choice per target.
+    pub fn source_pool(&self) -> &[IpAddr] {
+        &self.source_pool
+    }
+
+    /// Whether each trace sends its TTLs back to back ([`TraceConfigBuilder::depth_first`]).
+    pub fn depth_first(&self) -> bool {
+        self.depth_first
     }
 
     /// The overall deadline of a blocking run: the one given to
@@ -249,6 +262,8 @@ impl Default for TraceConfigBuilder {
                 interval: Duration::from_secs(1),
                 mda: None,
                 key: None,
+                source_pool: Vec::new(),
+                depth_first: false,
             },
             error: None,
         }
@@ -411,6 +426,32 @@ impl TraceConfigBuilder {
         self
     }
 
+    /// IPv4 traces take turns, target by target, to send from these addresses instead of the
+    /// one the kernel picks (default: none, the kernel's). Linux routers limit the ICMP errors
+    /// they send to each host (`icmp_ratelimit`, one a second after a burst of 6), so a router
+    /// that every trace crosses answers about one probe a second towards one source address;
+    /// spread over `n` addresses that the host owns and routes back (an `AnyIP` route such as
+    /// `ip route add local 192.0.2.0/24 dev lo` takes in a whole prefix), it answers up to
+    /// `n` a second, up to its overall limit (`icmp_msgs_per_sec`, 1000 by default). IPv6
+    /// probes leave from the kernel's address, so the pool holds IPv4 addresses only.
+    pub fn source_pool<I: IntoIterator<Item = IpAddr>>(mut self, addrs: I) -> Self {
+        self.cfg.source_pool = addrs.into_iter().collect();
+        self
+    }
+
+    /// Each trace sends its TTLs up to its frontier (the gap limit beyond its highest answer)
+    /// back to back before the next trace's turn, instead of every trace taking turns one TTL
+    /// at a time (default false). Taking turns sends the first TTL of every trace before any
+    /// second one, so the router next to the source gets all of the first `traces` probes;
+    /// back to back, consecutive probes expire at different hops and that router gets one
+    /// probe in the frontier's length. With [`pps`](Self::pps), that paces each router near
+    /// the source at about `pps / (gap limit)` a second, below the overall ICMP limit of a
+    /// Linux router (1000 a second) when `pps` is below 5000 with the default gap limit.
+    pub fn depth_first(mut self, on: bool) -> Self {
+        self.cfg.depth_first = on;
+        self
+    }
+
     /// Checks the settings and builds the configuration.
     ///
     /// # Errors
@@ -476,6 +517,9 @@ impl TraceConfigBuilder {
             if c.rounds > 1 {
                 return Err(ConfigError::MdaWithRounds);
             }
+        }
+        if let Some(&v6) = c.source_pool.iter().find(|a| a.is_ipv6()) {
+            return Err(ConfigError::Ipv6SourcePool(v6));
         }
         let slots =
             c.targets.len() as u64 * c.ports.len() as u64 * u64::from(c.max_ttl - c.min_ttl + 1);
@@ -660,6 +704,13 @@ mod tests {
             ConfigError::BadTimeout
         );
         assert_eq!(b().pps(0).build().unwrap_err(), ConfigError::ZeroPps);
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(
+            b().source_pool([v4, v6]).build().unwrap_err(),
+            ConfigError::Ipv6SourcePool(v6)
+        );
+        assert_eq!(b().source_pool([v4]).build().unwrap().source_pool(), [v4]);
         assert_eq!(
             b().retry(64).build().unwrap_err(),
             ConfigError::RetryRange(64)

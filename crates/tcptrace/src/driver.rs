@@ -103,6 +103,7 @@ enum Plan<'a> {
 ///
 /// [`Error::Io`] when the route lookup fails for another reason than a missing route.
 fn plan_targets(config: &TraceConfig) -> Result<Vec<Plan<'_>>> {
+    let mut pool = config.source_pool.iter().copied().cycle();
     config
         .targets
         .iter()
@@ -115,6 +116,11 @@ fn plan_targets(config: &TraceConfig) -> Result<Vec<Plan<'_>>> {
                 }
             };
             Ok(match crate::transport::source_for(dst) {
+                // The route check stands: a pool address does not make a target reachable.
+                Ok(src) if src.is_ipv4() => {
+                    let src = pool.next().unwrap_or(src);
+                    Plan::Trace { target, dst, src }
+                }
                 Ok(src) => Plan::Trace { target, dst, src },
                 Err(error @ Error::NoRoute { .. }) => Plan::NoRoute { target, dst, error },
                 Err(e) => return Err(e),

@@ -229,6 +229,7 @@ pub struct Engine {
     max_in_flight: u32,
     all_ttls: bool,
     gap_limit: Option<u8>,
+    depth_first: bool,
     keys: [u32; 4],
     id_key: u32,
     /// (source port, destination port, destination) → flow, for the IPv4 ID fallback.
@@ -393,6 +394,7 @@ impl Engine {
             max_in_flight: config.max_in_flight,
             all_ttls: config.all_ttls,
             gap_limit: config.gap_limit,
+            depth_first: config.depth_first,
             keys,
             id_key: mix(key ^ 0x1d) as u32,
             by_ports,
@@ -618,7 +620,11 @@ impl Engine {
             st.next_ttl += 1;
             if st.next_ttl <= cap {
                 st.in_ready = true;
-                self.ready.push_back(f as u32);
+                if self.depth_first {
+                    self.ready.push_front(f as u32);
+                } else {
+                    self.ready.push_back(f as u32);
+                }
             }
             return Some((f, ttl, 0));
         }
@@ -1326,6 +1332,36 @@ mod tests {
         assert!(e.is_done());
         assert_eq!(e.traces()[0].stop_reason, StopReason::GapLimit);
         assert_eq!(e.traces()[0].hops.len(), 5);
+    }
+
+    /// Two flows, gap limit 3: in turns, or each flow's TTLs back to back.
+    fn send_order(depth_first: bool) -> Vec<(usize, u8)> {
+        let cfg = TraceConfig::builder()
+            .target("t")
+            .gap_limit(Some(3))
+            .depth_first(depth_first)
+            .build()
+            .unwrap();
+        let flows = ["198.19.0.1", "198.19.0.2"]
+            .map(|d| Flow::new(d, "198.18.0.2".parse().unwrap(), d.parse().unwrap(), 80))
+            .to_vec();
+        let mut e = Engine::new(&cfg, flows, 9).unwrap();
+        let mut buf = Vec::new();
+        std::iter::from_fn(|| e.poll_transmit(Instant::now(), &mut buf))
+            .map(|t| (t.flow, t.ttl))
+            .collect()
+    }
+
+    #[test]
+    fn depth_first_sends_each_flows_ttls_back_to_back() {
+        assert_eq!(
+            send_order(false),
+            [(0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (1, 3)]
+        );
+        assert_eq!(
+            send_order(true),
+            [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3)]
+        );
     }
 
     #[test]

@@ -48,7 +48,8 @@
 //! ```
 //!
 //! The same description can be written in TOML, see [`TopologyBuilder::from_toml`]. Topologies
-//! that tests of several crates share are functions here: [`web_and_hole`].
+//! that tests of several crates share are functions here: [`web_and_hole`], [`diamonds`],
+//! [`ten_thousand`].
 //!
 //! A real DNS server for the network's names is [`Dnsmasq`].
 //!
@@ -75,7 +76,9 @@ pub use destination::{Destination, Family, Reply};
 pub use dns::Dnsmasq;
 pub use enter::run_in_namespace;
 pub use error::{Error, Result};
-pub use fixture::{DIAMONDS, diamonds, web_and_hole};
+pub use fixture::{
+    DIAMONDS, TEN_THOUSAND, TEN_THOUSAND_SOURCES, diamonds, ten_thousand, web_and_hole,
+};
 pub use setup::{Topology, clean_leftovers};
 pub use spec::TopologyBuilder;
 pub use truth::{ExpectedHop, GroundTruth, HopCandidate};

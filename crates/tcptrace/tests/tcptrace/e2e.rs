@@ -7,7 +7,7 @@ use std::time::Duration;
 use tcptrace::{Event, ReplyKind, StopReason, Trace, TraceConfig, TraceReport};
 use testbed::netns::{Destination, Family, GroundTruth, Reply, Topology};
 
-fn run(net: &Topology, config: TraceConfig) -> TraceReport {
+pub(crate) fn run(net: &Topology, config: TraceConfig) -> TraceReport {
     net.run_in(net.source(), move || tcptrace::trace(&config))
         .expect("entering the source namespace")
         .expect("tracing")
@@ -79,7 +79,7 @@ fn addrs(t: &Trace) -> Vec<Option<IpAddr>> {
 }
 
 /// Every hop of `t` agrees with the ground truth, and the destination answered as it should.
-fn assert_matches_truth(t: &Trace, truth: &GroundTruth) {
+pub(crate) fn assert_matches_truth(t: &Trace, truth: &GroundTruth) {
     for h in &t.hops {
         for r in &h.replies {
             assert!(

@@ -11,5 +11,6 @@ mod rdns;
 mod report;
 mod rounds;
 mod rounds_e2e;
+mod scale;
 mod sim;
 mod wire;

@@ -95,3 +95,68 @@ pub fn diamonds() -> Result<Topology> {
     }
     b.build()
 }
+
+/// The destinations of [`ten_thousand`], with their number of IPv4 addresses: 10,000 in all.
+pub const TEN_THOUSAND: &[(&str, u16)] = &[
+    ("web", 4_000),
+    ("mixed", 4_000),
+    ("near", 1_500),
+    ("hole", 500),
+];
+
+/// How many source addresses [`ten_thousand`] gives the source: four whole `/24`s.
+pub const TEN_THOUSAND_SOURCES: u16 = 4 * 254;
+
+/// 10,000 IPv4 targets behind routers that keep Linux's default ICMP rate limits, for runs at
+/// scale: `src — r1 — r2`, then
+///
+/// - `r2 — r3a — web`: 4,000 addresses listening on ports 80 and 443 (TTL 4);
+/// - `r2 — r3b — mixed`: 4,000 addresses listening on 80, with 443 closed (RST, TTL 4);
+/// - `r2 — near`: 1,500 addresses with 80 closed and 443 dropped (TTL 3);
+/// - `r3b — hole`: 500 addresses that drop everything (a blackhole at TTL 4).
+///
+/// Each destination's addresses sit in consecutive routed `/24`s (one route per `/24` in each
+/// router, not one per address). The source has [`TEN_THOUSAND_SOURCES`] more addresses to
+/// send from ([`Topology::source_pool`]), which a tracer needs to get every router's answer
+/// at this scale: each router answers about one time exceeded a second towards one host.
+///
+/// # Errors
+///
+/// As [`TopologyBuilder::build`](super::TopologyBuilder::build).
+pub fn ten_thousand() -> Result<Topology> {
+    let count = |name: &str| {
+        TEN_THOUSAND
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(1, |&(_, c)| c)
+    };
+    Topology::builder()
+        .source("src")
+        .routers(["r1", "r2", "r3a", "r3b"])
+        .destination(
+            "web",
+            Destination::new()
+                .listen(80)
+                .listen(443)
+                .addresses(count("web")),
+        )
+        .destination(
+            "mixed",
+            Destination::new().listen(80).addresses(count("mixed")),
+        )
+        .destination(
+            "near",
+            Destination::new().drop_port(443).addresses(count("near")),
+        )
+        .destination(
+            "hole",
+            Destination::new().blackhole().addresses(count("hole")),
+        )
+        .chain(["src", "r1", "r2", "r3a", "web"])
+        .chain(["r2", "r3b", "mixed"])
+        .link("r2", "near")
+        .link("r3b", "hole")
+        .linux_icmp_rate_limits()
+        .source_addresses(TEN_THOUSAND_SOURCES)
+        .build()
+}

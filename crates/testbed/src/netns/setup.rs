@@ -314,6 +314,18 @@ impl Topology {
         })
     }
 
+    /// The source's extra IPv4 addresses to send from, as many as
+    /// [`TopologyBuilder::source_addresses`] asked for (none by default). Every node routes
+    /// them to the source, which takes in whatever is sent to them; a program sends from them
+    /// with a raw socket that writes its own IP header (or after binding to one).
+    pub fn source_pool(&self) -> Vec<IpAddr> {
+        self.plan.nodes[self.plan.source]
+            .pool_v4
+            .iter()
+            .map(|&a| a.into())
+            .collect()
+    }
+
     /// The address of the source, where probes leave from.
     pub fn source_address(&self, family: Family) -> IpAddr {
         let n = &self.plan.nodes[self.plan.source];
@@ -518,6 +530,13 @@ fn describe_node(
             node.service_v4.len()
         )?;
     }
+    if let (Some(first), Some(last)) = (node.pool_v4.first(), node.pool_v4.last()) {
+        writeln!(
+            f,
+            "  {} addresses to send from: {first}..{last}",
+            node.pool_v4.len()
+        )?;
+    }
     Ok(())
 }
 
@@ -574,6 +593,10 @@ fn address_lines(node: &PlannedNode) -> Vec<String> {
     }
     for a in &node.service_v6 {
         l.push(format!("address add {a}/128 dev lo nodad"));
+    }
+    // A local route takes in a whole /24 at once: one line instead of 254 addresses.
+    for p in super::spec::blocks_of(&node.pool_v4) {
+        l.push(format!("route add local {p} dev lo"));
     }
     l
 }

@@ -58,6 +58,7 @@ pub struct TopologyBuilder {
     pub(crate) nodes: Vec<NodeSpec>,
     pub(crate) links: Vec<LinkSpec>,
     pub(crate) linux_icmp_rate_limits: bool,
+    pub(crate) source_pool: u16,
     pub(crate) error: Option<Error>,
 }
 
@@ -167,6 +168,18 @@ impl TopologyBuilder {
         self
     }
 
+    /// Gives the source `count` more IPv4 addresses to send from (0 to 65,024, none by
+    /// default), in the `/24`s of `198.19.0.0/16` after the destinations', 254 to a `/24`:
+    /// one local route per `/24` on the source's loopback (so the kernel takes in whatever is
+    /// sent to them) and one route per `/24` back to the source in every other node. Linux
+    /// rate-limits the ICMP errors it sends per destination host, so probes spread over many
+    /// source addresses get answers from a rate-limited router that one address would not.
+    /// See [`Topology::source_pool`](super::Topology::source_pool).
+    pub fn source_addresses(mut self, count: u16) -> Self {
+        self.source_pool = count;
+        self
+    }
+
     /// Links each node of `names` to the next one: `chain(["src", "r1", "r2", "dst"])`.
     pub fn chain<I, S>(mut self, names: I) -> Self
     where
@@ -185,7 +198,7 @@ impl TopologyBuilder {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        let mut plan = Plan::new(&self.nodes, &self.links)?;
+        let mut plan = Plan::new(&self.nodes, &self.links, self.source_pool)?;
         plan.linux_icmp_rate_limits = self.linux_icmp_rate_limits;
         Ok(plan)
     }
@@ -265,6 +278,9 @@ pub(crate) struct PlannedNode {
     /// Service addresses on the loopback (destinations only).
     pub(crate) service_v4: Vec<Ipv4Addr>,
     pub(crate) service_v6: Vec<Ipv6Addr>,
+    /// The source's extra IPv4 addresses to send from (the source only), whole `/24`s of
+    /// which are routed to it.
+    pub(crate) pool_v4: Vec<Ipv4Addr>,
     pub(crate) routes: Vec<Route>,
 }
 
@@ -300,7 +316,13 @@ fn service_v6(dest: usize, i: u16) -> Ipv6Addr {
 
 /// Gives each destination its service addresses: a `/64` of `2001:db8:1::/48` each, and
 /// consecutive `/24`s of `198.19.0.0/16`, 254 addresses to a `/24`.
-fn assign_service_addresses(nodes: &mut [PlannedNode]) -> Result<()> {
+fn assign_service_addresses(nodes: &mut [PlannedNode], pool: u16) -> Result<()> {
+    let too_many = || {
+        Error::InvalidSpec(format!(
+            "the destinations' IPv4 service addresses and the source's pool need more than \
+             the {MAX_BLOCKS} /24s of 198.19.0.0/16 ({ADDRESSES_PER_BLOCK} to a /24)"
+        ))
+    };
     let mut dest_index = 0usize;
     let mut block = 0usize;
     for n in nodes.iter_mut() {
@@ -312,10 +334,7 @@ fn assign_service_addresses(nodes: &mut [PlannedNode]) -> Result<()> {
             }
             let blocks = usize::from(d.addresses.div_ceil(ADDRESSES_PER_BLOCK));
             if block + blocks > MAX_BLOCKS {
-                return Err(Error::InvalidSpec(format!(
-                    "the destinations' IPv4 service addresses need more than the \
-                     {MAX_BLOCKS} /24s of 198.19.0.0/16 ({ADDRESSES_PER_BLOCK} to a /24)"
-                )));
+                return Err(too_many());
             }
             n.service_v4 = (0..d.addresses).map(|i| service_v4(block, i)).collect();
             block += blocks;
@@ -328,11 +347,32 @@ fn assign_service_addresses(nodes: &mut [PlannedNode]) -> Result<()> {
             return Err(Error::InvalidSpec(format!("node {:?} has no link", n.name)));
         }
     }
+    if pool > 0 {
+        if block + usize::from(pool.div_ceil(ADDRESSES_PER_BLOCK)) > MAX_BLOCKS {
+            return Err(too_many());
+        }
+        if let Some(src) = nodes.iter_mut().find(|n| n.role == Role::Source) {
+            src.pool_v4 = (0..pool).map(|i| service_v4(block, i)).collect();
+        }
+    }
     Ok(())
 }
 
+/// The `/24`s that hold `addrs`, in order, each once.
+pub(crate) fn blocks_of(addrs: &[Ipv4Addr]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in addrs {
+        let [_, _, c, _] = a.octets();
+        let p = format!("198.19.{c}.0/24");
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
 impl Plan {
-    fn new(specs: &[NodeSpec], links: &[LinkSpec]) -> Result<Self> {
+    fn new(specs: &[NodeSpec], links: &[LinkSpec], pool: u16) -> Result<Self> {
         let sources: Vec<usize> = specs
             .iter()
             .enumerate()
@@ -365,6 +405,7 @@ impl Plan {
                 ports: Vec::new(),
                 service_v4: Vec::new(),
                 service_v6: Vec::new(),
+                pool_v4: Vec::new(),
                 routes: Vec::new(),
             })
             .collect();
@@ -395,7 +436,7 @@ impl Plan {
             adj[b].push((a, li));
             plan_links.push((a, b, l.loss));
         }
-        assign_service_addresses(&mut nodes)?;
+        assign_service_addresses(&mut nodes, pool)?;
         let mut plan = Self {
             nodes,
             links: plan_links,
@@ -465,16 +506,12 @@ impl Plan {
         for (n, node) in self.nodes.iter().enumerate() {
             if matches!(node.role, Role::Destination(_)) {
                 // One /24 per block of service addresses, in order.
-                let mut v4: Vec<String> = Vec::new();
-                for a in &node.service_v4 {
-                    let [_, _, c, _] = a.octets();
-                    let p = format!("198.19.{c}.0/24");
-                    if v4.last() != Some(&p) {
-                        v4.push(p);
-                    }
-                }
+                let v4 = blocks_of(&node.service_v4);
                 prefixes.push((n, [n, n], v4, vec![format!("2001:db8:1:{di:x}::/64")]));
                 di += 1;
+            }
+            if !node.pool_v4.is_empty() {
+                prefixes.push((n, [n, n], blocks_of(&node.pool_v4), Vec::new()));
             }
         }
         let mut all_routes = vec![Vec::new(); self.nodes.len()];
@@ -535,6 +572,7 @@ impl Plan {
                 .any(|p| IpAddr::V4(p.v4) == addr || IpAddr::V6(p.v6) == addr)
                 || n.service_v4.iter().any(|a| IpAddr::V4(*a) == addr)
                 || n.service_v6.iter().any(|a| IpAddr::V6(*a) == addr)
+                || n.pool_v4.iter().any(|a| IpAddr::V4(*a) == addr)
         })
     }
 
@@ -799,6 +837,46 @@ mod tests {
         assert!(matches!(full, Err(Error::InvalidSpec(m)) if m.contains("256 /24s")));
         let too_many = Destination::new().addresses(MAX_ADDRESSES + 1);
         assert!(too_many.error.is_some());
+    }
+
+    #[test]
+    fn source_pool_follows_the_destinations_and_is_routed_back() {
+        let plan = TopologyBuilder::new()
+            .source("s")
+            .router("r")
+            .destination("d", Destination::new().addresses(300))
+            .chain(["s", "r", "d"])
+            .source_addresses(260)
+            .plan()
+            .unwrap();
+        let s = &plan.nodes[plan.index("s").unwrap()];
+        assert!(s.service_v4.is_empty());
+        assert_eq!(s.pool_v4.len(), 260);
+        // d holds 198.19.0.* and 198.19.1.*: the pool starts at the third /24.
+        assert_eq!(s.pool_v4[0], Ipv4Addr::new(198, 19, 2, 1));
+        assert_eq!(s.pool_v4[259], Ipv4Addr::new(198, 19, 3, 6));
+        assert_eq!(blocks_of(&s.pool_v4), ["198.19.2.0/24", "198.19.3.0/24"]);
+        assert!(!s.routes.iter().any(|r| r.prefix.starts_with("198.19.2.")));
+        for name in ["r", "d"] {
+            let n = &plan.nodes[plan.index(name).unwrap()];
+            let back = n
+                .routes
+                .iter()
+                .find(|r| r.prefix == "198.19.3.0/24")
+                .unwrap();
+            assert_eq!(
+                plan.owner(back.via[0].0),
+                Some(plan.index(if name == "r" { "s" } else { "r" }).unwrap())
+            );
+        }
+        assert_eq!(plan.owner(IpAddr::V4(s.pool_v4[7])), plan.index("s").ok());
+        let full = TopologyBuilder::new()
+            .source("s")
+            .destination("d", Destination::new().addresses(254 * 255))
+            .link("s", "d")
+            .source_addresses(255)
+            .plan();
+        assert!(matches!(full, Err(Error::InvalidSpec(m)) if m.contains("256 /24s")));
     }
 
     #[test]

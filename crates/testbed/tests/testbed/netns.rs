@@ -94,6 +94,16 @@ fn udp_burst(
         udp.send_to(b"burst", &SocketAddr::new(target, port).into())
             .expect("send UDP probe");
     }
+    collect_icmp(&raw, ports, wait)
+}
+
+/// The ICMP errors that `raw` gets for up to `wait` (less if all are in) that quote a probe
+/// to one of `ports`: port -> reply.
+fn collect_icmp(
+    raw: &UdpSocket,
+    ports: std::ops::Range<u16>,
+    wait: Duration,
+) -> BTreeMap<u16, Icmp> {
     let mut got = BTreeMap::new();
     let mut buf = [0u8; 2048];
     let deadline = Instant::now() + wait;
@@ -724,6 +734,47 @@ fn routers_can_keep_linux_icmp_rate_limits() {
             answers.len()
         );
     }
+}
+
+#[test]
+fn a_rate_limited_router_answers_each_address_of_the_source_pool() {
+    if !testbed::require_root(
+        "netns::a_rate_limited_router_answers_each_address_of_the_source_pool",
+    ) {
+        return;
+    }
+    let net = six_routers(&[], Destination::new())
+        .linux_icmp_rate_limits()
+        .source_addresses(300)
+        .build()
+        .unwrap();
+    let pool = net.source_pool();
+    assert_eq!(pool.len(), 300);
+    let target = net.address("dst", Family::V4).unwrap();
+    let r4 = net.interface_address("r4", "r3", Family::V4).unwrap();
+    // 200 probes that expire at r4, each from its own pool address, 5 ms apart: under r4's
+    // overall limit (1000 a second), one each for its per-host limit (one a second, burst 6).
+    // From one address, r4 answers fewer than 50 of them (the test above).
+    let answers = net
+        .run_in("src", move || {
+            let raw: UdpSocket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))
+                .expect("raw ICMP socket")
+                .into();
+            for (i, &src) in pool.iter().take(200).enumerate() {
+                let udp = UdpSocket::bind((src, 0)).expect("bind a pool address");
+                udp.set_ttl(4).expect("set TTL");
+                udp.send_to(b"pool", (target, 40_000 + i as u16))
+                    .expect("send UDP probe");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            collect_icmp(&raw, 40_000..40_200, Duration::from_secs(2))
+        })
+        .unwrap();
+    assert_eq!(answers.len(), 200, "{answers:?}");
+    assert!(
+        answers.values().all(|a| *a == Icmp::TimeExceeded(r4)),
+        "{answers:?}"
+    );
 }
 
 #[test]
