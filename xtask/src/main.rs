@@ -192,8 +192,7 @@ fn demo(root: &Path) -> Result<(), String> {
 }
 
 const BENCHES: &[&str] = &[
-    "clamd", "rrdgraph", "rrddata", "trace", "asn", "routeviz", "wire", "import", "mda",
-    "scale",
+    "clamd", "rrdgraph", "rrddata", "trace", "asn", "routeviz", "wire", "import", "mda", "scale",
 ];
 
 fn bench(root: &Path, only: &[String]) -> Result<(), String> {
