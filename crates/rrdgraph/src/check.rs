@@ -137,7 +137,7 @@ impl Cx<'_> {
     }
 
     /// A STACK element needs something drawn before it. A LINE or AREA with the STACK flag
-    /// does not: librrd 1.7.2 stacks the first one on zero (Observium's cras_sessions graph
+    /// does not: librrd 1.7.2 stacks the first one on zero (Observium's `cras_sessions` graph
     /// starts with `AREA:svc#aa0000:SSLVPN Tunnels:STACK`).
     fn stack_on_something(&self) -> Result<()> {
         if !self.drawn_before {
