@@ -136,10 +136,12 @@ impl Cx<'_> {
         }
     }
 
-    /// A stacked element needs something drawn before it.
-    fn stack(&self, field: &'static str, stacked: bool) -> Result<()> {
-        if stacked && !self.drawn_before {
-            return self.invalid(field, NOTHING_TO_STACK_ON);
+    /// A STACK element needs something drawn before it. A LINE or AREA with the STACK flag
+    /// does not: librrd 1.7.2 stacks the first one on zero (Observium's `cras_sessions` graph
+    /// starts with `AREA:svc#aa0000:SSLVPN Tunnels:STACK`).
+    fn stack_on_something(&self) -> Result<()> {
+        if !self.drawn_before {
+            return self.invalid("value", NOTHING_TO_STACK_ON);
         }
         Ok(())
     }
@@ -233,8 +235,7 @@ impl Line {
         }
         cx.drawn_value(&self.value)?;
         cx.legend(self.legend.as_ref())?;
-        cx.dashes(self.dashes.as_ref(), self.dash_offset)?;
-        cx.stack("stack", self.stack)
+        cx.dashes(self.dashes.as_ref(), self.dash_offset)
     }
 }
 
@@ -250,7 +251,7 @@ impl Area {
         {
             return cx.invalid("gradheight", "must be finite");
         }
-        cx.stack("stack", self.stack)
+        Ok(())
     }
 }
 
@@ -258,7 +259,7 @@ impl Stack {
     fn check(&self, cx: &Cx<'_>) -> Result<()> {
         cx.drawn_value(&self.value)?;
         cx.legend(self.legend.as_ref())?;
-        cx.stack("value", true)
+        cx.stack_on_something()
     }
 }
 

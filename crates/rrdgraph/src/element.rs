@@ -163,7 +163,7 @@ pub struct Line {
     pub color: Option<Color>,
     /// The legend.
     pub legend: Option<Legend>,
-    /// Stack on the previous LINE/AREA/STACK.
+    /// Stack on the previous LINE/AREA/STACK (on zero when there is none, as librrd 1.7.2 does).
     pub stack: bool,
     /// Leave out of the autoscaling.
     pub skipscale: bool,
@@ -236,7 +236,7 @@ pub struct Area {
     pub gradient: Option<Color>,
     /// The legend.
     pub legend: Option<Legend>,
-    /// Stack on the previous LINE/AREA/STACK.
+    /// Stack on the previous LINE/AREA/STACK (on zero when there is none, as librrd 1.7.2 does).
     pub stack: bool,
     /// Leave out of the autoscaling.
     pub skipscale: bool,

@@ -75,6 +75,14 @@ fn lines_areas_and_ticks_draw_numbers() {
 }
 
 #[test]
+fn a_first_line_or_area_may_carry_the_stack_flag() {
+    // librrd 1.7.2 stacks it on zero; Observium's cras_sessions graph starts this way.
+    same_as_rrdtool(&["AREA:x#AA0000:first:STACK", "AREA:x#999999:second:STACK"]);
+    same_as_rrdtool(&["LINE1:x#FF0000::STACK", "LINE2:x#00FF00:two:STACK"]);
+    same_as_rrdtool(&["HRULE:5#000000", "AREA:x#0000FF::STACK"]);
+}
+
+#[test]
 fn options_may_follow_elements() {
     same_as_rrdtool(&[
         "LINE1:x#FF0000:in",

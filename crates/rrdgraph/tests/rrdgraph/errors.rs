@@ -155,15 +155,17 @@ fn wrong_reference_kinds(elements: &[&str], field: &str) {
 }
 
 #[test]
-fn stack_needs_something_below() {
-    let (arg, e) = spec_err(&["x.png", DEF_A, "AREA:a#FF0000::STACK"]);
+fn a_stack_element_needs_something_below() {
+    // As librrd 1.7.2 ("No previous LINE or AREA found for STACK"); a LINE or AREA with the
+    // STACK flag needs nothing below (dropin::a_first_line_or_area_may_carry_the_stack_flag).
+    let (arg, e) = spec_err(&["x.png", DEF_A, "STACK:a#FF0000"]);
     assert_eq!(arg, 2);
     assert!(
         matches!(
             e,
             Error::Element {
-                kind: ElementKind::Area,
-                field: "stack",
+                kind: ElementKind::Stack,
+                field: "value",
                 ..
             }
         ),
