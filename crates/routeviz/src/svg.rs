@@ -26,6 +26,7 @@ use crate::port::PortState;
 use crate::text::{self, FONT_FAMILY, xml_escape};
 
 mod curve;
+mod legend;
 mod rtt;
 
 const MARGIN: f64 = 16.0;
@@ -85,6 +86,8 @@ struct Frame {
     width: f64,
     height: f64,
     legend_x: f64,
+    legend_y: f64,
+    legend: Option<legend::Legend>,
 }
 
 fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions, note: Option<&str>) -> Frame {
@@ -92,50 +95,50 @@ fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions, note: Option
         + if opts.title.is_some() { TITLE_H } else { 0.0 }
         + if note.is_some() { NOTE_H } else { 0.0 };
     let ox = MARGIN + GUTTER;
-    let legend_x = ox + layout.width() + LEGEND_GAP;
-    let (lw, lh) = if opts.legend {
-        let colors = TraceColors::new(graph.traces());
-        let headings: Vec<&str> = if colors.grouped() {
-            colors
-                .sections()
-                .iter()
-                .map(|s| section_title(s.vantage.as_deref()))
-                .collect()
+    let colors = TraceColors::new(graph.traces());
+    // Beside the map; under it when the map is wide and the legend would need columns there
+    // (so a wide map does not grow wider for its legend).
+    let legend = opts.legend.then(|| {
+        let beside = legend::Legend::new(
+            graph.traces(),
+            &colors,
+            legend::Room::Beside(layout.height()),
+        );
+        if beside.wrapped() && layout.width() > 2.0 * layout.height() {
+            legend::Legend::new(graph.traces(), &colors, legend::Room::Below(layout.width()))
         } else {
-            Vec::new()
-        };
-        let w = graph
-            .traces()
-            .iter()
-            .map(|t| text::width(&t.label(), LEGEND_FONT))
-            .chain(headings.iter().map(|h| text::width(h, LEGEND_FONT) - 24.0))
-            .chain(std::iter::once(text::width(KEY_TEXT, LEGEND_FONT - 1.5)))
-            .fold(text::width("Traces (target:port)", LEGEND_FONT), f64::max);
-        (
-            w + 34.0,
-            ((graph.traces().len() + headings.len()) as f64 + 3.0) * LEGEND_LINE + 8.0,
-        )
+            beside
+        }
+    });
+    let below = legend
+        .as_ref()
+        .is_some_and(|l| matches!(l.room, legend::Room::Below(_)));
+    let (legend_x, legend_y) = if below {
+        (ox, oy + layout.height() + LEGEND_GAP / 2.0)
     } else {
-        (0.0, 0.0)
+        (ox + layout.width() + LEGEND_GAP, oy + 4.0)
     };
-    let mut width = if opts.legend {
+    let (lw, lh) = legend.as_ref().map_or((0.0, 0.0), |l| (l.width, l.height));
+    let mut width = (ox + layout.width() + MARGIN).max(if legend.is_some() {
         legend_x + lw + MARGIN
     } else {
-        ox + layout.width() + MARGIN
-    };
+        0.0
+    });
     if let Some(t) = &opts.title {
         width = width.max(MARGIN * 2.0 + text::width(t, TITLE_FONT));
     }
     if let Some(n) = note {
         width = width.max(MARGIN * 2.0 + text::width(n, NOTE_FONT));
     }
-    let height = (oy + layout.height() + MARGIN).max(oy + lh + MARGIN);
+    let height = (oy + layout.height() + MARGIN).max(legend_y + lh + MARGIN);
     Frame {
         ox,
         oy,
         width: width.ceil(),
         height: height.ceil(),
         legend_x,
+        legend_y,
+        legend,
     }
 }
 
@@ -533,62 +536,11 @@ pub(crate) fn write(
     }
     s.push_str("</g>\n");
 
-    if opts.legend {
-        let lx = f.legend_x;
-        let mut y = oy + 4.0;
-        s.push_str("<g id=\"legend\" class=\"legend\">\n");
-        let _ = writeln!(
-            s,
-            "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" fill=\"#222222\">Traces (target:port)</text>",
-            y + 9.0
-        );
-        texts += 1;
-        y += LEGEND_LINE;
-        for section in colors.sections() {
-            if colors.grouped() {
-                let _ = writeln!(
-                    s,
-                    "<text class=\"legend-section\" x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" font-weight=\"bold\" fill=\"#222222\">{}</text>",
-                    y + 9.0,
-                    esc(section_title(section.vantage.as_deref()))
-                );
-                texts += 1;
-                y += LEGEND_LINE;
-            }
-            for &i in &section.traces {
-                let t = &graph.traces()[i];
-                let color = colors.color(i);
-                let mark = if t.reached { "" } else { " ✗" };
-                let _ = writeln!(
-                    s,
-                    "<g id=\"legend-{i}\" class=\"legend-entry trace-{i}\"><line x1=\"{lx:.1}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"{color}\" stroke-width=\"3\"/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" fill=\"#222222\">{}{mark}</text></g>",
-                    lx + 24.0,
-                    lx + 30.0,
-                    y + 9.0,
-                    esc(&t.label()),
-                    yy = y + 5.0
-                );
-                texts += 1;
-                y += LEGEND_LINE;
-            }
-        }
-        let _ = writeln!(
-            s,
-            "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{}\" fill=\"#666666\">{KEY_TEXT}</text>",
-            y + 14.0,
-            LEGEND_FONT - 1.5
-        );
-        texts += 1;
-        s.push_str("</g>\n");
+    if let Some(l) = &f.legend {
+        texts += l.write(&mut s, graph.traces(), &colors, (f.legend_x, f.legend_y));
     }
     s.push_str("</svg>\n");
     (s, texts)
-}
-
-/// The heading of a legend section: the vantage point, or what traces without one are.
-fn section_title(vantage: Option<&str>) -> &str {
-    vantage.unwrap_or("this host")
 }
 
 /// The x offset of line `k` of a bundle of `n` parallel lines along `path`: [`PARALLEL`]

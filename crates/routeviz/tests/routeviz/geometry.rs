@@ -408,3 +408,119 @@ fn rtt_labels_sit_clear_of_other_edges_and_labels() {
     }
     assert!(labels > 50, "the maps have RTT labels to check: {labels}");
 }
+
+/// `n` targets of [`shared_tree`], some on two ports, measured from three vantage points.
+fn many_traces(n: usize) -> Vec<Trace> {
+    let mut set = shared_tree(7, n, 9);
+    for (i, t) in set.iter_mut().enumerate() {
+        t.source =
+            Some(tcptrace::TraceSource::new("atlas").vantage(format!("probe {}", 6000 + i % 3)));
+    }
+    set
+}
+
+#[test]
+fn the_legend_groups_traces_by_target_and_stays_readable() {
+    for n in [60usize, 120] {
+        let mut set = many_traces(n);
+        // Give one trace per vantage point the same target and port, to be told apart.
+        set[1].target = set[0].target.clone();
+        set[1].addr = set[0].addr;
+        let svg = render(&set);
+        crate::common::check_svg_invariants(&svg);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let legend = doc
+            .descendants()
+            .find(|n| n.attribute("id") == Some("legend"))
+            .expect("a legend");
+        // Every trace once, under its target's heading.
+        let mut seen = vec![0usize; set.len()];
+        let mut heading: Option<String> = None;
+        let mut targets = Vec::new();
+        for g in legend.children().filter(roxmltree::Node::is_element) {
+            if has_class(g, "legend-target") {
+                let t = g
+                    .children()
+                    .find(|c| c.tag_name().name() == "title")
+                    .and_then(|c| c.text())
+                    .unwrap()
+                    .to_owned();
+                assert!(!targets.contains(&t), "{t} has one group");
+                targets.push(t.clone());
+                heading = Some(t);
+            } else if has_class(g, "legend-entry") {
+                let i: usize = g.attribute("id").unwrap()["legend-".len()..]
+                    .parse()
+                    .unwrap();
+                seen[i] += 1;
+                assert_eq!(
+                    heading.as_deref(),
+                    Some(set[i].target.as_str()),
+                    "trace {i} under its target"
+                );
+                let text = g
+                    .children()
+                    .find(|c| c.tag_name().name() == "text")
+                    .and_then(|c| c.text())
+                    .unwrap();
+                let vantage = format!("probe {}", 6000 + i % 3);
+                assert!(
+                    text.contains(&format!(":{}", set[i].port)) && text.contains(&vantage),
+                    "{text}"
+                );
+            }
+        }
+        assert!(seen.iter().all(|&k| k == 1), "{seen:?}");
+        let mut distinct: Vec<&str> = set.iter().map(|t| t.target.as_str()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(targets.len(), distinct.len());
+        // No two texts of the legend overlap, and it wraps into columns of bounded width
+        // beside the map rather than one tall column.
+        let boxes: Vec<(String, String, Rect)> = text_boxes(&svg)
+            .into_iter()
+            .filter(|(_, id, _)| id == "legend" || id.starts_with("legend-"))
+            .collect();
+        let texts: Vec<Rect> = boxes.iter().map(|t| t.2).collect();
+        assert!(texts.len() > set.len(), "{}", texts.len());
+        for (i, a) in texts.iter().enumerate() {
+            for b in &texts[i + 1..] {
+                assert!(
+                    !crate::common::overlaps(*a, *b),
+                    "{n}: legend texts {a:?} and {b:?} overlap"
+                );
+            }
+        }
+        let x0 = texts.iter().map(|b| b.0).fold(f64::MAX, f64::min);
+        let x1 = texts.iter().map(|b| b.0 + b.2).fold(f64::MIN, f64::max);
+        let y1 = texts.iter().map(|b| b.1 + b.3).fold(f64::MIN, f64::max);
+        let columns: std::collections::BTreeSet<i64> = boxes
+            .iter()
+            .filter(|t| t.0.split_whitespace().any(|c| c == "legend-section"))
+            .map(|t| t.2.0.round() as i64)
+            .collect();
+        let (w, h) = crate::common::svg_size(&svg);
+        // Four columns beside the map at most, or under a wide map no wider than it.
+        let map_w = w - x0.min(w);
+        assert!(
+            x1 - x0 <= (4.0 * 300.0 + 3.0 * 20.0f64).max(map_w),
+            "{n}: legend {} wide",
+            x1 - x0
+        );
+        assert!(columns.len() >= 2, "{n}: wrapped into columns");
+        assert!(x1 <= w && y1 <= h, "{n}: inside the map");
+        // Nor does it overlap any other text of the map.
+        let all = text_boxes(&svg);
+        for (_, id, b) in &all {
+            if id == "legend" || id.starts_with("legend-") {
+                continue;
+            }
+            for a in &texts {
+                assert!(
+                    !crate::common::overlaps(*a, *b),
+                    "{n}: legend text {a:?} overlaps {id}"
+                );
+            }
+        }
+    }
+}
