@@ -137,33 +137,26 @@ pub(crate) fn drawn_edges(svg: &str) -> Vec<DrawnEdge> {
     out
 }
 
-/// Whether the segment a-b meets the rectangle (Liang–Barsky clipping).
+/// Whether the segment a-b meets the rectangle: an end inside it, or a proper crossing of
+/// one of its sides (independent of the clipping the library uses to place labels).
 pub(crate) fn segment_hits(a: (f64, f64), b: (f64, f64), r: Rect) -> bool {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [
-        (-dx, a.0 - r.0),
-        (dx, r.0 + r.2 - a.0),
-        (-dy, a.1 - r.1),
-        (dy, r.1 + r.3 - a.1),
-    ] {
-        if p.abs() < 1e-12 {
-            if q < 0.0 {
-                return false;
-            }
-        } else {
-            let t = q / p;
-            if p < 0.0 {
-                t0 = t0.max(t);
-            } else {
-                t1 = t1.min(t);
-            }
-            if t0 > t1 {
-                return false;
-            }
-        }
+    let inside = |p: (f64, f64)| p.0 >= r.0 && p.0 <= r.0 + r.2 && p.1 >= r.1 && p.1 <= r.1 + r.3;
+    if inside(a) || inside(b) {
+        return true;
     }
-    true
+    let side = |p: (f64, f64), q: (f64, f64), s: (f64, f64)| {
+        ((q.0 - p.0) * (s.1 - p.1) - (q.1 - p.1) * (s.0 - p.0)).signum()
+    };
+    let corners = [
+        (r.0, r.1),
+        (r.0 + r.2, r.1),
+        (r.0 + r.2, r.1 + r.3),
+        (r.0, r.1 + r.3),
+    ];
+    (0..4).any(|k| {
+        let (c, d) = (corners[k], corners[(k + 1) % 4]);
+        side(a, b, c) * side(a, b, d) <= 0.0 && side(c, d, a) * side(c, d, b) <= 0.0
+    })
 }
 
 pub(crate) fn line_hits(line: &[(f64, f64)], r: Rect) -> bool {
@@ -178,18 +171,16 @@ pub(crate) fn grow(r: Rect, d: f64) -> Rect {
 /// Half the edges' stroke width: an edge touches a box when its centre line comes this close.
 const HALF_STROKE: f64 = 0.8;
 
-/// xorshift64*, so the generated maps are the same every run.
+/// splitmix64, so the generated maps are the same every run.
 struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n.max(1)
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
