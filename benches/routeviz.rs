@@ -605,7 +605,8 @@ fn layout_times(md: &mut String, work: &Path) {
 }
 
 /// Layout quality: our crossings against dot's over random inputs. With
-/// `ROUTEVIZ_BENCH_QUALITY_ONLY` set, the bench runs only this part (for work on the layout);
+/// `ROUTEVIZ_BENCH_QUALITY_ONLY` set, the bench runs only this part and [`layout_times`] (for
+/// work on the layout);
 /// with `ROUTEVIZ_BENCH_DEBUG=DIR`, it writes each input where we lose into DIR, as trace JSON
 /// and DOT; `ROUTEVIZ_BENCH_SEED=N` draws other inputs, to check that a layout change is not
 /// tuned to the usual draw.
