@@ -364,7 +364,9 @@ fn main() {
     let mut md = String::new();
     let _ = writeln!(md, "## routeviz: route maps against graphviz `dot`\n");
     if std::env::var_os("ROUTEVIZ_BENCH_QUALITY_ONLY").is_some() {
+        layout_times(&mut md, &work);
         layout_quality(&mut md);
+        let _ = std::fs::remove_dir_all(&work);
         println!("{md}");
         return;
     }
@@ -564,8 +566,47 @@ fn main() {
     println!("wrote {}", path.display());
 }
 
+/// With `ROUTEVIZ_BENCH_QUALITY_ONLY`: the graph and layout time of the three maps of the full
+/// run (the same draw), against `dot -Tsvg` on their DOT, for work on the layout.
+fn layout_times(md: &mut String, work: &Path) {
+    let _ = writeln!(
+        md,
+        "### Graph + layout against `dot -Tsvg`\n\n| traces × hops | nodes | ours | `dot -Tsvg` | ratio |\n|---|---|---|---|---|"
+    );
+    let mut rng = Rng(0x5EED_0F0B_5C0D_E001);
+    for (nt, nh) in [(3usize, 12usize), (10, 25), (50, 30)] {
+        let set = traces(&mut rng, nt, nh);
+        let map = RouteMap::new(&set).unwrap();
+        let dp = work.join(format!("t{nt}x{nh}.dot"));
+        std::fs::write(&dp, map.to_dot(&RenderOptions::default())).unwrap();
+        let ours = time_call(
+            || {
+                std::hint::black_box(RouteMap::new(&set).unwrap());
+            },
+            15,
+        );
+        let dot = time_process(
+            || {
+                let mut c = Command::new("dot");
+                c.arg("-Tsvg").arg(&dp).arg("-o").arg(work.join("d.svg"));
+                c
+            },
+            9,
+        );
+        let _ = writeln!(
+            md,
+            "| {nt}×{nh} | {} | {} | {} | {} |",
+            map.layout().nodes().len(),
+            ms(ours),
+            ms(dot),
+            ratio(dot, ours)
+        );
+    }
+}
+
 /// Layout quality: our crossings against dot's over random inputs. With
-/// `ROUTEVIZ_BENCH_QUALITY_ONLY` set, the bench runs only this part (for work on the layout);
+/// `ROUTEVIZ_BENCH_QUALITY_ONLY` set, the bench runs only this part and [`layout_times`] (for
+/// work on the layout);
 /// with `ROUTEVIZ_BENCH_DEBUG=DIR`, it writes each input where we lose into DIR, as trace JSON
 /// and DOT; `ROUTEVIZ_BENCH_SEED=N` draws other inputs, to check that a layout change is not
 /// tuned to the usual draw.

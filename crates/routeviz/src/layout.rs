@@ -24,7 +24,7 @@ use crate::text;
 pub(crate) use item::{
     ANNOTATED_H, ANNOTATION_FONT, AS_FONT, AS_LINE_H, AS_LINES, AS_WRAP_W, BLACKHOLE_H, BOX_GAP,
     BOX_LABEL_BAND, BOX_PAD, CELL_PAD, DUMMY_W, Item, ItemKind, NODE_FONT, NODE_GAP, NODE_H,
-    ROW_PITCH,
+    ROW_PITCH, TITLE_PAD,
 };
 
 /// A node occurrence with its place on the map.
@@ -72,8 +72,12 @@ pub struct AsBox {
     pub h: f64,
     /// The label of the box (`AS64500 NAME`), whole: the box's tooltip.
     pub label: String,
-    /// The label as drawn: wrapped into lines, cut only past the last one.
+    /// The label as drawn: wrapped into lines, cut only past the last one. Empty for the
+    /// pieces of a run after the one that holds its title.
     pub label_lines: Vec<String>,
+    /// The top-left corner of the drawn label's lines: in a slot of its own on the run's first
+    /// row, beside the members, where no edge passes. `None` where `label_lines` is empty.
+    pub label_at: Option<(f64, f64)>,
     /// The graph nodes inside the box.
     pub members: Vec<NodeId>,
     /// The outline, clockwise from the top-left corner: a rectangle, or a staircase of one
@@ -184,6 +188,15 @@ impl Layout {
         pts
     }
 
+    /// The y of the row centre of each point of [`Layout::edge_points_at`].
+    pub(crate) fn edge_rows_at(&self, index: usize) -> Vec<f64> {
+        self.edge_paths.get(index).map_or_else(Vec::new, |path| {
+            path.iter()
+                .map(|&i| self.top + row_y(self.items[i].layer))
+                .collect()
+        })
+    }
+
     /// The drawn edges as straight polylines through their node centres and bend points, one
     /// per pair of connected node occurrences (parallel edges of several traces count once), for
     /// crossing counts.
@@ -209,10 +222,9 @@ impl Layout {
     }
 }
 
-/// The left and right edges of the members of `run` on layer `l`, padded, at least as wide as
-/// the label.
-fn natural_strip(items: &[Item], members: &[usize], lw: f64) -> (f64, f64) {
-    // Only the first row of a run carries the label.
+/// The left and right edges of the members of a run on one layer, padded (the title is one
+/// of them).
+fn natural_strip(items: &[Item], members: &[usize]) -> (f64, f64) {
     let left = members
         .iter()
         .map(|&i| items[i].x - items[i].w / 2.0)
@@ -221,8 +233,7 @@ fn natural_strip(items: &[Item], members: &[usize], lw: f64) -> (f64, f64) {
         .iter()
         .map(|&i| items[i].x + items[i].w / 2.0)
         .fold(f64::MIN, f64::max);
-    let x0 = left - BOX_PAD;
-    (x0, (right + BOX_PAD).max(x0 + lw))
+    (left - BOX_PAD, right + BOX_PAD)
 }
 
 /// The AS boxes: a rectangle over the run's overall extent where that is free of everything
@@ -255,7 +266,6 @@ fn as_boxes(
     items: &[Item],
     layers: &[Vec<usize>],
     runs: &[place::Run],
-    label_w: &HashMap<u32, f64>,
     label_lines: &HashMap<u32, Vec<String>>,
     min_ttl: u16,
 ) -> Vec<AsBox> {
@@ -265,14 +275,12 @@ fn as_boxes(
             run_of.insert(m, r);
         }
     }
-    let lw = |r: usize| label_w.get(&runs[r].asn).copied().unwrap_or(0.0);
     // The run's overall extent from its natural strips.
     let mut extent = vec![(f64::MAX, f64::MIN); runs.len()];
     for l in layers {
         for (run, seg) in segments(l, &run_of) {
             let Some(r) = run else { continue };
-            let first = runs[r].first == items[seg[0]].layer;
-            let (a, b) = natural_strip(items, seg, if first { lw(r) } else { 0.0 });
+            let (a, b) = natural_strip(items, seg);
             extent[r] = (extent[r].0.min(a), extent[r].1.max(b));
         }
     }
@@ -287,8 +295,7 @@ fn as_boxes(
                 obstacles[li].push((it.x - it.w / 2.0, it.x + it.w / 2.0, None));
                 continue;
             };
-            let first = runs[r].first == li;
-            let (a, b) = natural_strip(items, seg, if first { lw(r) } else { 0.0 });
+            let (a, b) = natural_strip(items, seg);
             strips.insert((r, li), (a, b));
             obstacles[li].push((a, b, Some(r)));
         }
@@ -338,9 +345,19 @@ fn as_boxes(
         for piece in pieces {
             let first = piece[0];
             let last = piece[piece.len() - 1];
-            let lines = label_lines.get(&run.asn).cloned().unwrap_or_default();
-            let extra = lines.len().saturating_sub(1) as f64 * AS_LINE_H;
-            let mut bounds = vec![row_y(first) - BLACKHOLE_H / 2.0 - BOX_LABEL_BAND - extra];
+            let title = run
+                .members
+                .iter()
+                .map(|&i| &items[i])
+                .find(|it| it.kind == ItemKind::Title && piece.contains(&it.layer));
+            let (lines, label_at) = match title {
+                Some(t) => (
+                    label_lines.get(&run.asn).cloned().unwrap_or_default(),
+                    Some((t.x - t.w / 2.0 + TITLE_PAD, row_y(t.layer) - t.h / 2.0)),
+                ),
+                None => (Vec::new(), None),
+            };
+            let mut bounds = vec![row_y(first) - BLACKHOLE_H / 2.0 - BOX_LABEL_BAND];
             for &l in &piece[1..] {
                 bounds.push(row_y(l) - ROW_PITCH / 2.0);
             }
@@ -395,6 +412,7 @@ fn as_boxes(
                 h: bounds[bounds.len() - 1] - bounds[0],
                 label: graph.as_label(run.asn),
                 label_lines: lines,
+                label_at,
                 members: nodes.into_iter().map(NodeId).collect(),
                 outline: clean,
             });
@@ -518,14 +536,26 @@ pub(crate) fn cell_width(text: &str) -> f64 {
     text::width(text, NODE_FONT) + 2.0 * CELL_PAD
 }
 
-/// Up to this many items, crossing reduction is tried from every [`Start`]; bigger maps take
-/// the first only, to keep the layout fast.
-const MULTI_START_ITEMS: usize = 1000;
+/// The work that crossing reduction may spend on starts after the first, in units of one
+/// layout item times one layout edge: about what one start costs per unit (its sweeps,
+/// transpositions and sifting touch every edge of every layer a bounded number of times).
+/// Deterministic, unlike a clock, so the same graph keeps the same layout. Maps of up to a
+/// hundred or so items take every extra start; a 10-trace × 25-hop map (about 240 items
+/// and 260 edges) takes none, which keeps its layout near its time before multiple starts
+/// (about 6 ms in a release build, against 15 ms with all of them).
+const START_BUDGET: usize = 60_000;
 
-/// How many depth-first walks with shuffled children a small map also starts from: the
-/// sweeps keep the group order of their start, and barycenters alone rarely undo it, so more
-/// starts are what finds the orders with fewest crossings.
-const SHUFFLED_STARTS: u64 = 4;
+/// The starts tried after the first, most useful first: the sweeps keep the group order of
+/// their start, and barycenters alone rarely undo it, so shuffled depth-first walks are what
+/// most often finds an order with fewer crossings.
+const EXTRA_STARTS: [Start; 6] = [
+    Start::Shuffled(0x9E37_79B9_7F4A_7C15 ^ 1),
+    Start::Shuffled(0x9E37_79B9_7F4A_7C15 ^ 2),
+    Start::Shuffled(0x9E37_79B9_7F4A_7C15 ^ 3),
+    Start::Shuffled(0x9E37_79B9_7F4A_7C15 ^ 4),
+    Start::DepthFirstReversed,
+    Start::BreadthFirst,
+];
 
 /// How [`initial_order`] walks the graph.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -680,15 +710,14 @@ fn build(graph: &RouteGraph) -> Layout {
         }
     }
 
-    // Crossing reduction from a few starts, keeping the best: depth-first walks from the top
-    // (which keep traces together) in creation order and in reverse, and a breadth-first one.
+    // Crossing reduction from a depth-first walk from the top (which keeps traces together),
+    // then from as many other starts as the budget allows, keeping the best.
     let groups: Vec<Option<u32>> = items.iter().map(|i| i.group).collect();
     let mut best: Option<(Vec<Vec<usize>>, usize)> = None;
+    let edges: usize = down.iter().map(Vec::len).sum();
+    let extra = START_BUDGET / (items.len() * edges).max(1);
     let mut starts = vec![Start::DepthFirst];
-    if items.len() <= MULTI_START_ITEMS {
-        starts.extend([Start::DepthFirstReversed, Start::BreadthFirst]);
-        starts.extend((1..=SHUFFLED_STARTS).map(|i| Start::Shuffled(0x9E37_79B9_7F4A_7C15 ^ i)));
-    }
+    starts.extend(EXTRA_STARTS.iter().take(extra));
     for start in starts {
         let initial = initial_order(&items, &down, n_layers, start);
         let (layers, c) = order::order(initial, &groups, &up, &down);
@@ -699,7 +728,7 @@ fn build(graph: &RouteGraph) -> Layout {
             break;
         }
     }
-    let (layers, crossings) = best.unwrap_or_default();
+    let (mut layers, crossings) = best.unwrap_or_default();
 
     let label_lines: HashMap<u32, Vec<String>> = graph
         .as_names()
@@ -711,35 +740,51 @@ fn build(graph: &RouteGraph) -> Layout {
             )
         })
         .collect();
-    let label_w: HashMap<u32, f64> = label_lines
-        .iter()
-        .map(|(&asn, lines)| {
-            let w = lines
-                .iter()
-                .map(|l| text::width(l, AS_FONT))
-                .fold(0.0, f64::max);
-            (asn, w + 2.0 * BOX_PAD)
-        })
-        .collect();
+    // Each run's title takes a slot on its first row, after the run's first stretch there.
+    let mut groups = groups;
+    for run in place::runs(&layers, &groups) {
+        let Some(lines) = label_lines.get(&run.asn).filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let layer = &mut layers[run.first];
+        let Some(start) = layer.iter().position(|&v| groups[v] == Some(run.asn)) else {
+            continue;
+        };
+        let mut end = start;
+        while end + 1 < layer.len() && groups[layer[end + 1]] == Some(run.asn) {
+            end += 1;
+        }
+        let w = lines
+            .iter()
+            .map(|l| text::width(l, AS_FONT))
+            .fold(0.0, f64::max);
+        layer.insert(end + 1, items.len());
+        items.push(Item {
+            kind: ItemKind::Title,
+            layer: run.first,
+            group: Some(run.asn),
+            w: w + 2.0 * TITLE_PAD,
+            h: lines.len() as f64 * AS_LINE_H,
+            x: 0.0,
+        });
+        up.push(Vec::new());
+        down.push(Vec::new());
+        groups.push(Some(run.asn));
+    }
     let runs = place::runs(&layers, &groups);
-    let xs = place::place(&layers, &items, &up, &down, &runs, &label_w);
+    let xs = place::place(&layers, &items, &up, &down, &runs);
     for (it, x) in items.iter_mut().zip(xs) {
         it.x = x;
     }
 
-    let mut boxes = as_boxes(
-        graph,
-        &items,
-        &layers,
-        &runs,
-        &label_w,
-        &label_lines,
-        min_ttl,
-    );
+    let mut boxes = as_boxes(graph, &items, &layers, &runs, &label_lines, min_ttl);
     // Wrapped labels of boxes on the first row reach above it: make room.
     let top = boxes.iter().map(|b| -b.y).fold(0.0, f64::max);
     for b in &mut boxes {
         b.y += top;
+        if let Some(p) = &mut b.label_at {
+            p.1 += top;
+        }
         for p in &mut b.outline {
             p.1 += top;
         }
@@ -757,6 +802,9 @@ fn build(graph: &RouteGraph) -> Layout {
     }
     for b in &mut boxes {
         b.x -= min_x;
+        if let Some(p) = &mut b.label_at {
+            p.0 -= min_x;
+        }
         for p in &mut b.outline {
             p.0 -= min_x;
         }

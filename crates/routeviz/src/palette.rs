@@ -1,5 +1,6 @@
-//! The colours of traces, and the legend sections of a map merged from several vantage
-//! points: each vantage point's traces share a hue family and a section of the legend.
+//! The colours of traces, and their groups in a map merged from several vantage points: each
+//! vantage point's traces share a hue family (the legend groups traces by target, and names
+//! the vantage point of each).
 
 #![allow(
     clippy::cast_precision_loss,
@@ -46,7 +47,7 @@ fn hsl(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
     (to(r), to(g), to(b))
 }
 
-/// The colour of each trace of a map, and its legend sections.
+/// The colour of each trace of a map, and its colour groups.
 ///
 /// Traces without a vantage point (opskit's own) keep the fixed palette, trace by trace. Once
 /// any trace has one, the traces are grouped by vantage point, in order of first appearance:
@@ -106,14 +107,10 @@ impl TraceColors {
         self.colors.get(i).map_or("#000000", String::as_str)
     }
 
-    /// The legend sections; one untitled section when no trace has a vantage point.
+    /// The colour groups, one per vantage point (one without a vantage point when no trace
+    /// has one): the legend lists each target's traces in this order.
     pub(crate) fn sections(&self) -> &[Section] {
         &self.sections
-    }
-
-    /// Whether the legend has titled sections (some trace has a vantage point).
-    pub(crate) fn grouped(&self) -> bool {
-        self.sections.iter().any(|s| s.vantage.is_some())
     }
 }
 
@@ -152,7 +149,6 @@ mod tests {
             info(None),
         ];
         let c = TraceColors::new(&ts);
-        assert!(c.grouped());
         let groups: Vec<(Option<&str>, &[usize])> = c
             .sections()
             .iter()
@@ -173,7 +169,6 @@ mod tests {
         assert_eq!(d.len(), 4, "{colors:?}");
         // Without vantage points, the fixed palette, unchanged.
         let plain = TraceColors::new(&[info(None), info(None)]);
-        assert!(!plain.grouped());
         assert_eq!((plain.color(0), plain.color(1)), ("#1f77b4", "#d62728"));
     }
 }

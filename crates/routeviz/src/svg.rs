@@ -17,13 +17,17 @@ use petgraph::visit::EdgeRef;
 use crate::graph::{NodeKind, RouteGraph};
 use crate::ids;
 use crate::layout::{
-    self, ANNOTATION_FONT, AS_FONT, AS_LINE_H, BLACKHOLE_H, BOX_LABEL_BAND, BOX_PAD, Layout,
-    NODE_FONT, ROW_PITCH,
+    self, ANNOTATION_FONT, AS_FONT, AS_LINE_H, BLACKHOLE_H, BOX_LABEL_BAND, Layout, NODE_FONT,
+    ROW_PITCH,
 };
 use crate::options::RenderOptions;
 use crate::palette::TraceColors;
 use crate::port::PortState;
 use crate::text::{self, FONT_FAMILY, xml_escape};
+
+mod curve;
+mod legend;
+mod rtt;
 
 const MARGIN: f64 = 16.0;
 const GUTTER: f64 = 58.0;
@@ -37,6 +41,8 @@ const RTT_FONT: f64 = 9.0;
 const NOTE_FONT: f64 = 13.0;
 const NOTE_H: f64 = 34.0;
 const PARALLEL: f64 = 3.0;
+/// From the top of an AS title's line to its baseline: the line's height less the descent.
+const AS_BASELINE: f64 = 8.7;
 /// How far the outermost line of a bundle stays from the sides of its nodes.
 const BUNDLE_INSET: f64 = 6.0;
 
@@ -80,6 +86,8 @@ struct Frame {
     width: f64,
     height: f64,
     legend_x: f64,
+    legend_y: f64,
+    legend: Option<legend::Legend>,
 }
 
 fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions, note: Option<&str>) -> Frame {
@@ -87,50 +95,50 @@ fn frame(graph: &RouteGraph, layout: &Layout, opts: &RenderOptions, note: Option
         + if opts.title.is_some() { TITLE_H } else { 0.0 }
         + if note.is_some() { NOTE_H } else { 0.0 };
     let ox = MARGIN + GUTTER;
-    let legend_x = ox + layout.width() + LEGEND_GAP;
-    let (lw, lh) = if opts.legend {
-        let colors = TraceColors::new(graph.traces());
-        let headings: Vec<&str> = if colors.grouped() {
-            colors
-                .sections()
-                .iter()
-                .map(|s| section_title(s.vantage.as_deref()))
-                .collect()
+    let colors = TraceColors::new(graph.traces());
+    // Beside the map; under it when the map is wide and the legend would need columns there
+    // (so a wide map does not grow wider for its legend).
+    let legend = opts.legend.then(|| {
+        let beside = legend::Legend::new(
+            graph.traces(),
+            &colors,
+            legend::Room::Beside(layout.height()),
+        );
+        if beside.wrapped() && layout.width() > 2.0 * layout.height() {
+            legend::Legend::new(graph.traces(), &colors, legend::Room::Below(layout.width()))
         } else {
-            Vec::new()
-        };
-        let w = graph
-            .traces()
-            .iter()
-            .map(|t| text::width(&t.label(), LEGEND_FONT))
-            .chain(headings.iter().map(|h| text::width(h, LEGEND_FONT) - 24.0))
-            .chain(std::iter::once(text::width(KEY_TEXT, LEGEND_FONT - 1.5)))
-            .fold(text::width("Traces (target:port)", LEGEND_FONT), f64::max);
-        (
-            w + 34.0,
-            ((graph.traces().len() + headings.len()) as f64 + 3.0) * LEGEND_LINE + 8.0,
-        )
+            beside
+        }
+    });
+    let below = legend
+        .as_ref()
+        .is_some_and(|l| matches!(l.room, legend::Room::Below(_)));
+    let (legend_x, legend_y) = if below {
+        (ox, oy + layout.height() + LEGEND_GAP / 2.0)
     } else {
-        (0.0, 0.0)
+        (ox + layout.width() + LEGEND_GAP, oy + 4.0)
     };
-    let mut width = if opts.legend {
+    let (lw, lh) = legend.as_ref().map_or((0.0, 0.0), |l| (l.width, l.height));
+    let mut width = (ox + layout.width() + MARGIN).max(if legend.is_some() {
         legend_x + lw + MARGIN
     } else {
-        ox + layout.width() + MARGIN
-    };
+        0.0
+    });
     if let Some(t) = &opts.title {
         width = width.max(MARGIN * 2.0 + text::width(t, TITLE_FONT));
     }
     if let Some(n) = note {
         width = width.max(MARGIN * 2.0 + text::width(n, NOTE_FONT));
     }
-    let height = (oy + layout.height() + MARGIN).max(oy + lh + MARGIN);
+    let height = (oy + layout.height() + MARGIN).max(legend_y + lh + MARGIN);
     Frame {
         ox,
         oy,
         width: width.ceil(),
         height: height.ceil(),
         legend_x,
+        legend_y,
+        legend,
     }
 }
 
@@ -255,9 +263,9 @@ pub(crate) fn write(
             b.last_ttl,
             esc(&b.label),
         );
-        let room = b.outline.get(1).map_or(b.w, |p| p.0)
-            - b.outline.first().map_or(0.0, |p| p.0)
-            - 2.0 * BOX_PAD;
+        let Some((lx, ly)) = b.label_at else {
+            continue;
+        };
         for (k, line) in b.label_lines.iter().enumerate() {
             let id = if k == 0 {
                 format!("as-{}-{}-label", b.asn, b.run)
@@ -268,9 +276,9 @@ pub(crate) fn write(
                 as_labels,
                 "<text id=\"{id}\" class=\"as-label as-{}\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"{AS_FONT}\" fill=\"#333333\" stroke=\"{fill}\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
                 b.asn,
-                ox + b.x + BOX_PAD,
-                oy + b.y + BOX_LABEL_BAND - 3.0 + k as f64 * AS_LINE_H,
-                esc(&text::fit(line, AS_FONT, room))
+                ox + lx,
+                oy + ly + AS_BASELINE + k as f64 * AS_LINE_H,
+                esc(line)
             );
             texts += 1;
         }
@@ -316,14 +324,7 @@ pub(crate) fn write(
         let off = bundle_offset(layout, &layout.edge_paths[i], k, n);
         let w = e.weight();
         let color = colors.color(w.trace);
-        let mut d = String::new();
-        let _ = write!(d, "M{:.1},{:.1}", ox + pts[0].0 + off, oy + pts[0].1);
-        for p in pts.windows(2) {
-            let (x0, y0) = (ox + p[0].0 + off, oy + p[0].1);
-            let (x1, y1) = (ox + p[1].0 + off, oy + p[1].1);
-            let ym = f64::midpoint(y0, y1);
-            let _ = write!(d, " C{x0:.1},{ym:.1} {x1:.1},{ym:.1} {x1:.1},{y1:.1}");
-        }
+        let d = curve::Route::new(&pts, &layout.edge_rows_at(i), off).path_data((ox, oy));
         let gi = *group_of
             .entry((from.clone(), to.clone()))
             .or_insert_with(|| {
@@ -363,7 +364,7 @@ pub(crate) fn write(
         );
     }
     if opts.rtt_labels {
-        rtt_labels(graph, layout, &bundle_of, (ox, oy), &mut rtts, &mut texts);
+        rtt::rtt_labels(graph, layout, &bundle_of, (ox, oy), &mut rtts, &mut texts);
     }
     s.push_str("</g>\n");
     if !rtts.is_empty() {
@@ -535,62 +536,11 @@ pub(crate) fn write(
     }
     s.push_str("</g>\n");
 
-    if opts.legend {
-        let lx = f.legend_x;
-        let mut y = oy + 4.0;
-        s.push_str("<g id=\"legend\" class=\"legend\">\n");
-        let _ = writeln!(
-            s,
-            "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" fill=\"#222222\">Traces (target:port)</text>",
-            y + 9.0
-        );
-        texts += 1;
-        y += LEGEND_LINE;
-        for section in colors.sections() {
-            if colors.grouped() {
-                let _ = writeln!(
-                    s,
-                    "<text class=\"legend-section\" x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" font-weight=\"bold\" fill=\"#222222\">{}</text>",
-                    y + 9.0,
-                    esc(section_title(section.vantage.as_deref()))
-                );
-                texts += 1;
-                y += LEGEND_LINE;
-            }
-            for &i in &section.traces {
-                let t = &graph.traces()[i];
-                let color = colors.color(i);
-                let mark = if t.reached { "" } else { " ✗" };
-                let _ = writeln!(
-                    s,
-                    "<g id=\"legend-{i}\" class=\"legend-entry trace-{i}\"><line x1=\"{lx:.1}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"{color}\" stroke-width=\"3\"/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" fill=\"#222222\">{}{mark}</text></g>",
-                    lx + 24.0,
-                    lx + 30.0,
-                    y + 9.0,
-                    esc(&t.label()),
-                    yy = y + 5.0
-                );
-                texts += 1;
-                y += LEGEND_LINE;
-            }
-        }
-        let _ = writeln!(
-            s,
-            "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"{}\" fill=\"#666666\">{KEY_TEXT}</text>",
-            y + 14.0,
-            LEGEND_FONT - 1.5
-        );
-        texts += 1;
-        s.push_str("</g>\n");
+    if let Some(l) = &f.legend {
+        texts += l.write(&mut s, graph.traces(), &colors, (f.legend_x, f.legend_y));
     }
     s.push_str("</svg>\n");
     (s, texts)
-}
-
-/// The heading of a legend section: the vantage point, or what traces without one are.
-fn section_title(vantage: Option<&str>) -> &str {
-    vantage.unwrap_or("this host")
 }
 
 /// The x offset of line `k` of a bundle of `n` parallel lines along `path`: [`PARALLEL`]
@@ -621,105 +571,6 @@ fn annotate(s: &mut String, texts: &mut usize, annotation: Option<&str>, cx: f64
         esc(a)
     );
     *texts += 1;
-}
-
-/// The point of the edge curve from `p0` to `p1` (vertical tangents at both ends) at height `y`.
-fn curve_x_at(p0: (f64, f64), p1: (f64, f64), y: f64) -> f64 {
-    let ym = f64::midpoint(p0.1, p1.1);
-    let at = |t: f64| {
-        let u = 1.0 - t;
-        let x =
-            u * u * u * p0.0 + 3.0 * u * u * t * p0.0 + 3.0 * u * t * t * p1.0 + t * t * t * p1.0;
-        let yy = u * u * u * p0.1 + 3.0 * u * u * t * ym + 3.0 * u * t * t * ym + t * t * t * p1.1;
-        (x, yy)
-    };
-    let (mut lo, mut hi) = (0.0, 1.0);
-    for _ in 0..40 {
-        let mid = f64::midpoint(lo, hi);
-        if at(mid).1 < y {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    at(lo).0
-}
-
-/// One RTT label per node occurrence reached by edges: the fastest and slowest RTT of the
-/// replies that reached it, right of its rightmost incoming bundle, in the free band between
-/// the rows.
-fn rtt_labels(
-    graph: &RouteGraph,
-    layout: &Layout,
-    bundle_of: &[(usize, usize)],
-    (ox, oy): (f64, f64),
-    out: &mut String,
-    texts: &mut usize,
-) {
-    let g = graph.graph();
-    // Incoming edges per lower item, in edge order.
-    let mut by_target: Vec<(usize, Vec<usize>)> = Vec::new();
-    let mut slot: HashMap<usize, usize> = HashMap::new();
-    for e in g.edge_references() {
-        let path = &layout.edge_paths[e.id().index()];
-        if path.len() < 2 {
-            continue;
-        }
-        let t = path[path.len() - 1];
-        let k = *slot.entry(t).or_insert_with(|| {
-            by_target.push((t, Vec::new()));
-            by_target.len() - 1
-        });
-        by_target[k].1.push(e.id().index());
-    }
-    for (_, edges) in &by_target {
-        let rs: Vec<f64> = edges
-            .iter()
-            .filter_map(|&j| g[petgraph::graph::EdgeIndex::new(j)].rtt_ms)
-            .collect();
-        let (Some(lo), Some(hi)) = (
-            rs.iter().copied().reduce(f64::min),
-            rs.iter().copied().reduce(f64::max),
-        ) else {
-            continue;
-        };
-        let label = if format_rtt(lo) == format_rtt(hi) {
-            format_rtt(lo)
-        } else {
-            format!(
-                "{}–{}",
-                format_rtt(lo).trim_end_matches(" ms"),
-                format_rtt(hi)
-            )
-        };
-        // The rightmost point among the incoming edges, at the label's height.
-        let mut best: Option<(f64, f64, usize)> = None;
-        for &j in edges {
-            let pts = layout.edge_points_at(j);
-            let (p0, p1) = (pts[pts.len() - 2], pts[pts.len() - 1]);
-            let y = p1.1 - (BOX_LABEL_BAND + BOX_PAD + 6.0);
-            let y = y.max(f64::midpoint(p0.1, p1.1));
-            let (k, n) = bundle_of[j];
-            let off = bundle_offset(layout, &layout.edge_paths[j], k, n);
-            let x = curve_x_at(p0, p1, y) + off;
-            if best.is_none_or(|(bx, _, _)| x > bx) {
-                best = Some((x, y, j));
-            }
-        }
-        let Some((x, y, j)) = best else { continue };
-        let id = graph
-            .edge_keys(crate::EdgeId(petgraph::graph::EdgeIndex::new(j)))
-            .map_or_else(|| j.to_string(), |(_, to)| to);
-        let _ = writeln!(
-            out,
-            "<text id=\"rtt-{}\" class=\"rtt\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"{RTT_FONT}\" fill=\"#444444\" stroke=\"#ffffff\" stroke-width=\"2.5\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
-            esc(&id),
-            ox + x + 5.0,
-            oy + y + 3.0,
-            esc(&label)
-        );
-        *texts += 1;
-    }
 }
 
 /// `0.42 ms`, `12.3 ms`, `153 ms`.

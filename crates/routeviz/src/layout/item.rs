@@ -35,6 +35,8 @@ pub(crate) const NODE_GAP: f64 = 16.0;
 pub(crate) const BOX_GAP: f64 = 12.0;
 /// Width reserved for an edge passing through a row (a dummy node).
 pub(crate) const DUMMY_W: f64 = 6.0;
+/// Room left and right of an AS title's text in its slot.
+pub(crate) const TITLE_PAD: f64 = 2.0;
 /// Horizontal padding inside one cell of a node.
 pub(crate) const CELL_PAD: f64 = 9.0;
 
@@ -45,6 +47,10 @@ pub(crate) enum ItemKind {
     Node(NodeIndex),
     /// A bend point of an edge that spans several rows.
     Dummy,
+    /// The title of an AS box, on the first row of its run beside the members: a slot of its
+    /// own on the row, so that no edge can pass through it (edges only meet their nodes and
+    /// the bend points on their own slots).
+    Title,
 }
 
 /// One item on a row: a node occurrence or a dummy.

@@ -1,5 +1,6 @@
 //! x placement: Brandes–Köpf-style alignment and compaction in four directions, balanced, then
 //! a pass that pushes nodes apart until no two overlap and every AS box holds only its members.
+//! AS titles are items of their own, so they get room like any member.
 
 use std::collections::{HashMap, HashSet};
 
@@ -246,7 +247,6 @@ pub(super) fn place(
     up: &[Vec<usize>],
     down: &[Vec<usize>],
     runs: &[Run],
-    label_w: &HashMap<u32, f64>,
 ) -> Vec<f64> {
     let n = items.len();
     if n == 0 {
@@ -301,36 +301,10 @@ pub(super) fn place(
             cons.push((w[0], w[1], sep(items, w[0], w[1])));
         }
     }
-    // Every block of an AS run is at least as wide as its box label: push the item after it.
     let mut run_of: HashMap<usize, usize> = HashMap::new();
     for (r, run) in runs.iter().enumerate() {
         for &m in &run.members {
             run_of.insert(m, r);
-        }
-    }
-    for l in layers {
-        let mut i = 0;
-        while i < l.len() {
-            let Some(&r) = run_of.get(&l[i]) else {
-                i += 1;
-                continue;
-            };
-            let mut j = i;
-            while j + 1 < l.len() && run_of.get(&l[j + 1]) == Some(&r) {
-                j += 1;
-            }
-            if let Some(&next) = l.get(j + 1) {
-                let lw = label_w.get(&runs[r].asn).copied().unwrap_or(0.0);
-                let first = l[i];
-                let npad = if items[next].group.is_some() {
-                    BOX_PAD
-                } else {
-                    0.0
-                };
-                let d = lw - items[first].w / 2.0 - BOX_PAD + BOX_GAP + npad + items[next].w / 2.0;
-                cons.push((first, next, d));
-            }
-            i = j + 1;
         }
     }
     // In row order, left to right, one pass settles them (the second checks).
@@ -355,7 +329,7 @@ pub(super) fn place(
     // Tidy boxes: try to make every AS box a rectangle, by keeping whatever is beside a run on
     // any of its rows clear of all of the run's members. Kept unless it widens the map much.
     let mut rect = x.clone();
-    let Some(box_cons) = rectangle_constraints(layers, items, runs, &run_of, label_w) else {
+    let Some(box_cons) = rectangle_constraints(layers, items, runs, &run_of) else {
         return x;
     };
     cons.extend(box_cons);
@@ -384,7 +358,6 @@ fn rectangle_constraints(
     items: &[Item],
     runs: &[Run],
     run_of: &HashMap<usize, usize>,
-    label_w: &HashMap<u32, f64>,
 ) -> Option<Vec<(usize, usize, f64)>> {
     let mut pairs: HashSet<(Ent, Ent)> = HashSet::new();
     let mut pair_list: Vec<(Ent, Ent)> = Vec::new();
@@ -406,12 +379,9 @@ fn rectangle_constraints(
     }
     let mut cons = Vec::new();
     for (e, f) in pair_list {
-        let (es, elw): (&[usize], f64) = match e {
-            Ent::Run(r) => (
-                &runs[r].members,
-                label_w.get(&runs[r].asn).copied().unwrap_or(0.0),
-            ),
-            Ent::Item(ref i) => (std::slice::from_ref(i), 0.0),
+        let es: &[usize] = match e {
+            Ent::Run(r) => &runs[r].members,
+            Ent::Item(ref i) => std::slice::from_ref(i),
         };
         let fs: &[usize] = match f {
             Ent::Run(r) => &runs[r].members,
@@ -431,8 +401,7 @@ fn rectangle_constraints(
             0.0
         };
         for &a in es {
-            let wa = items[a].w / 2.0;
-            let right = (wa + epad).max(elw - wa - epad);
+            let right = items[a].w / 2.0 + epad;
             for &b in fs {
                 if a != b {
                     cons.push((a, b, right + BOX_GAP + items[b].w / 2.0 + fpad));

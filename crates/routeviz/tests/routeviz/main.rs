@@ -15,6 +15,7 @@
 mod common;
 mod dot;
 mod fit;
+mod geometry;
 mod hostile;
 mod html;
 mod import;
