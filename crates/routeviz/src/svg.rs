@@ -23,28 +23,24 @@ use crate::layout::{
 use crate::options::RenderOptions;
 use crate::palette::TraceColors;
 use crate::port::PortState;
-use crate::text::{self, FONT_FAMILY, xml_escape};
+use crate::text::{self, FONT_FAMILY};
 
 mod curve;
 mod legend;
 mod rtt;
+mod style;
+
+use curve::bundle_offset;
+pub(crate) use style::format_rtt;
+use style::{AS_BASELINE, LEGEND_GAP, esc};
 
 const MARGIN: f64 = 16.0;
 const GUTTER: f64 = 58.0;
 const TITLE_H: f64 = 34.0;
 const TITLE_FONT: f64 = 16.0;
-const LEGEND_FONT: f64 = 11.5;
-const LEGEND_LINE: f64 = 18.0;
-const LEGEND_GAP: f64 = 28.0;
-const RTT_FONT: f64 = 9.0;
 /// Font size and band height of the note on what a map leaves out.
 const NOTE_FONT: f64 = 13.0;
 const NOTE_H: f64 = 34.0;
-const PARALLEL: f64 = 3.0;
-/// From the top of an AS title's line to its baseline: the line's height less the descent.
-const AS_BASELINE: f64 = 8.7;
-/// How far the outermost line of a bundle stays from the sides of its nodes.
-const BUNDLE_INSET: f64 = 6.0;
 
 /// Pastel fill and matching stroke for AS boxes.
 const AS_COLORS: [(&str, &str); 8] = [
@@ -71,12 +67,6 @@ pub(crate) fn as_ranks(graph: &RouteGraph) -> HashMap<u32, usize> {
 /// The fill and stroke of the AS with rank `i` among the map's ASes.
 pub(crate) fn as_colors(i: usize) -> (&'static str, &'static str) {
     AS_COLORS[i % AS_COLORS.len()]
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    xml_escape(s, &mut out);
-    out
 }
 
 /// Where the drawing and the legend go on the canvas.
@@ -159,8 +149,6 @@ pub(crate) fn placement(
 /// its hash).
 pub(crate) const STYLE: &str =
     ".edge{fill:none;stroke-width:1.6;stroke-linecap:round}.node text{pointer-events:none}";
-
-const KEY_TEXT: &str = "SA open · RA closed · ? no reply";
 
 /// Writes the SVG of a laid-out graph, with `note` (what the map leaves out) under the title.
 /// Returns the document and the number of `<text>` elements in it.
@@ -543,24 +531,6 @@ pub(crate) fn write(
     (s, texts)
 }
 
-/// The x offset of line `k` of a bundle of `n` parallel lines along `path`: [`PARALLEL`]
-/// apart, closer where that would spread the bundle wider than the narrower of its two ends
-/// (dozens of traces through one router stay on its node instead of fanning past it).
-fn bundle_offset(layout: &Layout, path: &[usize], k: usize, n: usize) -> f64 {
-    if n < 2 {
-        return 0.0;
-    }
-    let ends = [path.first(), path.last()];
-    let room = ends
-        .iter()
-        .filter_map(|i| i.and_then(|&i| layout.items.get(i)))
-        .map(|it| it.w - 2.0 * BUNDLE_INSET)
-        .fold(f64::MAX, f64::min)
-        .max(0.0);
-    let step = PARALLEL.min(room / (n as f64 - 1.0));
-    (k as f64 - (n as f64 - 1.0) / 2.0) * step
-}
-
 /// Writes a node's annotation (marks, MPLS labels, loss) under its label, centred on `cx`.
 fn annotate(s: &mut String, texts: &mut usize, annotation: Option<&str>, cx: f64, cy: f64) {
     let Some(a) = annotation else { return };
@@ -571,17 +541,6 @@ fn annotate(s: &mut String, texts: &mut usize, annotation: Option<&str>, cx: f64
         esc(a)
     );
     *texts += 1;
-}
-
-/// `0.42 ms`, `12.3 ms`, `153 ms`.
-pub(crate) fn format_rtt(ms: f64) -> String {
-    if ms < 1.0 {
-        format!("{ms:.2} ms")
-    } else if ms < 100.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.0} ms")
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use crate::layout::Layout;
+
 /// How far above and below a row's centre an edge runs straight: past the tallest thing on a
 /// row, a three-line AS title, and the stroke's half width.
 pub(crate) const ROW_CLEAR: f64 = 21.0;
@@ -118,6 +120,28 @@ pub(crate) fn x_at(line: &[(f64, f64)], y: f64) -> Option<f64> {
         }
         Some(lo.0 + (hi.0 - lo.0) * (y - lo.1) / (hi.1 - lo.1))
     })
+}
+
+const PARALLEL: f64 = 3.0;
+/// How far the outermost line of a bundle stays from the sides of its nodes.
+const BUNDLE_INSET: f64 = 6.0;
+
+/// The x offset of line `k` of a bundle of `n` parallel lines along `path`: [`PARALLEL`]
+/// apart, closer where that would spread the bundle wider than the narrower of its two ends
+/// (dozens of traces through one router stay on its node instead of fanning past it).
+pub(super) fn bundle_offset(layout: &Layout, path: &[usize], k: usize, n: usize) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    let ends = [path.first(), path.last()];
+    let room = ends
+        .iter()
+        .filter_map(|i| i.and_then(|&i| layout.items.get(i)))
+        .map(|it| it.w - 2.0 * BUNDLE_INSET)
+        .fold(f64::MAX, f64::min)
+        .max(0.0);
+    let step = PARALLEL.min(room / (n as f64 - 1.0));
+    (k as f64 - (n as f64 - 1.0) / 2.0) * step
 }
 
 #[cfg(test)]

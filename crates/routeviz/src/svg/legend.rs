@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use super::{KEY_TEXT, LEGEND_FONT, LEGEND_LINE, esc};
+use super::style::{KEY_TEXT, LEGEND_FONT, LEGEND_LINE, esc};
 use crate::graph::TraceInfo;
 use crate::palette::TraceColors;
 use crate::text;

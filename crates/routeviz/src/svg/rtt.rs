@@ -15,10 +15,11 @@ use std::fmt::Write as _;
 use petgraph::graph::EdgeIndex;
 use petgraph::visit::EdgeRef;
 
+use super::curve::bundle_offset;
 use super::curve::{Route, x_at};
-use super::{AS_BASELINE, RTT_FONT, bundle_offset, esc, format_rtt};
+use super::style::{AS_BASELINE, LEGEND_GAP, RTT_FONT, esc, format_rtt};
 use crate::graph::RouteGraph;
-use crate::layout::{AS_FONT, AS_LINE_H, Layout, ROW_PITCH};
+use crate::layout::{AS_FONT, AS_LINE_H, BLACKHOLE_H, Layout, ROW_PITCH};
 use crate::text;
 
 /// A box: x, y, width, height.
@@ -188,7 +189,7 @@ pub(super) fn rtt_labels(
             ly + AS_BASELINE + (b.label_lines.len() as f64 - 1.0) * AS_LINE_H + DESCENT * AS_FONT;
         boxes.push((lx - 1.0, top - 1.0, w + 2.0, bottom - top + 2.0));
     }
-    let right_end = layout.width() + super::LEGEND_GAP / 2.0;
+    let right_end = layout.width() + LEGEND_GAP / 2.0;
     for (t, edges) in &by_target {
         let Some(label) = label_text(graph, edges) else {
             continue;
@@ -200,7 +201,7 @@ pub(super) fn rtt_labels(
         let h = (ASCENT + DESCENT) * RTT_FONT + 1.0;
         let below = top_y - 2.0;
         // Heights from just above the node up to just under the row above.
-        let highest = top_y - ROW_PITCH + super::BLACKHOLE_H + h + 2.0;
+        let highest = top_y - ROW_PITCH + BLACKHOLE_H + h + 2.0;
         let steps = ((below - highest) / 4.0).max(0.0) as u32;
         let heights: Vec<f64> = (0..=steps).map(|k| below - f64::from(k) * 4.0).collect();
         let own: Vec<&Vec<(f64, f64)>> = edges.iter().filter_map(|j| lines.get(j)).collect();
