@@ -42,6 +42,9 @@ pub struct Session {
     conn: Conn,
     core: SessionCore,
     eof: bool,
+    /// A hard end for every call, whatever the client's timeout leaves (a fleet host's
+    /// deadline).
+    until: Option<Instant>,
 }
 
 impl Session {
@@ -55,14 +58,21 @@ impl Session {
             conn,
             core,
             eof: false,
+            until: None,
         };
         s.flush()?;
         Ok(s)
     }
 
+    /// No call of this session waits past `deadline`.
+    pub(crate) fn until(mut self, deadline: Instant) -> Self {
+        self.until = Some(deadline);
+        self
+    }
+
     fn begin(&mut self, op: &'static str) {
-        self.conn
-            .begin(op, Instant::now() + self.client.config().timeout);
+        let own = Instant::now() + self.client.config().timeout;
+        self.conn.begin(op, self.until.map_or(own, |u| u.min(own)));
     }
 
     fn flush(&mut self) -> Result<()> {
