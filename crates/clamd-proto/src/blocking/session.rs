@@ -45,6 +45,9 @@ pub struct Session {
     /// A hard end for every call, whatever the client's timeout leaves (a fleet host's
     /// deadline).
     until: Option<Instant>,
+    /// The INSTREAM read buffer, kept between streams so that a pipeline of small files
+    /// allocates and zeroes it once.
+    scratch: Vec<u8>,
 }
 
 impl Session {
@@ -59,6 +62,7 @@ impl Session {
             core,
             eof: false,
             until: None,
+            scratch: Vec::new(),
         };
         s.flush()?;
         Ok(s)
@@ -66,8 +70,13 @@ impl Session {
 
     /// No call of this session waits past `deadline`.
     pub(crate) fn until(mut self, deadline: Instant) -> Self {
-        self.until = Some(deadline);
+        self.set_until(deadline);
         self
+    }
+
+    /// As [`until`](Self::until), for a session that is kept between operations.
+    pub(crate) fn set_until(&mut self, deadline: Instant) {
+        self.until = Some(deadline);
     }
 
     fn begin(&mut self, op: &'static str) {
@@ -143,7 +152,8 @@ impl Session {
         self.make_room()?;
         let chunk = self.client.config().chunk_size;
         let limit = self.client.config().stream_max_length;
-        let mut buf = vec![0u8; chunk];
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.resize(chunk, 0);
         // Read the first chunk before committing the command, so that a failing or too long
         // reader of a small file leaves the session intact.
         let mut n = fill(&mut reader, &mut buf).map_err(|source| Error::Read {
@@ -180,6 +190,7 @@ impl Session {
                 });
             }
         }
+        self.scratch = buf;
         self.core.send_chunk(&[]);
         self.flush()?;
         Ok(id)
