@@ -525,6 +525,39 @@ impl Fleet {
             endpoint: client.endpoint(),
             version: report.version.as_ref(),
         });
+        let slots = self.run_jobs(host, plan, permits, (deadline, late), &timed);
+        drop(first);
+        for (slot, path) in slots.into_iter().zip(plan.job_paths()) {
+            let (lines, status) = slot
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(|| {
+                    let e = Error::Server("the job's worker thread panicked".into());
+                    (Vec::new(), JobStatus::Failed(e))
+                });
+            // Results that arrived before a failure are kept, with the job's error.
+            report.results.extend(lines);
+            report.jobs.push(JobReport {
+                path: path.clone(),
+                status,
+            });
+        }
+        report.elapsed = start.elapsed();
+        report
+    }
+
+    /// Runs the host's jobs on up to `per_host` connections, each job's outcome in its slot;
+    /// `timed` gives a client with what is left of the host's deadline, and jobs that find it
+    /// passed are skipped for `late`.
+    fn run_jobs(
+        &self,
+        host: &Host<'_>,
+        plan: &ScanPlan,
+        permits: &Semaphore,
+        (deadline, late): (Instant, SkipReason),
+        timed: &(dyn Fn(&'static str) -> Result<Client> + Sync),
+    ) -> Vec<Mutex<Option<JobOutcome>>> {
+        let (client, tick) = (host.client, host.tick);
         let on_result = |result: &ScanResult| {
             (host.on_event)(FleetEvent::Result {
                 host: host.index,
@@ -612,24 +645,7 @@ impl Fleet {
             };
             run_conn(&claim_and_grow);
         });
-        drop(first);
-        for (slot, path) in slots.into_iter().zip(plan.job_paths()) {
-            let (lines, status) = slot
-                .into_inner()
-                .unwrap_or_else(PoisonError::into_inner)
-                .unwrap_or_else(|| {
-                    let e = Error::Server("the job's worker thread panicked".into());
-                    (Vec::new(), JobStatus::Failed(e))
-                });
-            // Results that arrived before a failure are kept, with the job's error.
-            report.results.extend(lines);
-            report.jobs.push(JobReport {
-                path: path.clone(),
-                status,
-            });
-        }
-        report.elapsed = start.elapsed();
-        report
+        slots
     }
 }
 
