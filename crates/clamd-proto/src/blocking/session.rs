@@ -177,10 +177,16 @@ impl Session {
                 self.flush()?;
             }
             sent += n as u64;
-            n = fill(&mut reader, &mut buf).map_err(|source| Error::Read {
-                path: "<stream>".into(),
-                source,
-            })?;
+            // `fill` stops short only at the end of the stream: a small file needs no more
+            // reads to learn that again.
+            n = if n < buf.len() {
+                0
+            } else {
+                fill(&mut reader, &mut buf).map_err(|source| Error::Read {
+                    path: "<stream>".into(),
+                    source,
+                })?
+            };
             if let Some(limit) = limit
                 && sent + n as u64 > limit
             {
