@@ -1,8 +1,8 @@
 //! Local files of one fleet connection pipelined through an IDSESSION.
 //!
-//! A connection per file costs the controller a connect, a close, a client copy and a thread
-//! wakeup for every file; inside one session each file is a single write of its command,
-//! data and end marker, and replies are read in blocks.
+//! A connection per file costs the controller a socket, a connect, a close and a copy of the
+//! client's settings for every file; inside one session each small file is a single write of
+//! its command, data and end marker, and replies are read in blocks.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
