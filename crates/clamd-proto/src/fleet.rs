@@ -2,6 +2,7 @@
 
 mod builder;
 mod event;
+mod pipeline;
 mod report;
 mod semaphore;
 
@@ -524,54 +525,7 @@ impl Fleet {
             endpoint: client.endpoint(),
             version: report.version.as_ref(),
         });
-        let on_result = |result: &ScanResult| {
-            (host.on_event)(FleetEvent::Result {
-                host: host.index,
-                endpoint: client.endpoint(),
-                result,
-            });
-        };
-        let jobs = plan.jobs();
-        let budget = Arc::new(client.config().budget());
-        let capped = Mutex::new(false);
-        let next = AtomicUsize::new(0);
-        let slots: Vec<Mutex<Option<JobOutcome>>> = (0..jobs).map(|_| Mutex::new(None)).collect();
-        let run_one = |i: usize| {
-            let (lines, status) = if *capped.lock().unwrap_or_else(PoisonError::into_inner) {
-                (Vec::new(), JobStatus::Skipped(SkipReason::ResultLimit))
-            } else if let Ok(client) = timed("a scan") {
-                let (lines, error) = run_job(&client, &plan.target, i, &budget, &on_result);
-                if let Some(Error::TooManyResults { .. } | Error::ResultBytesExceeded { .. }) =
-                    &error
-                {
-                    *capped.lock().unwrap_or_else(PoisonError::into_inner) = true;
-                }
-                (lines, error.map_or(JobStatus::Done, JobStatus::Failed))
-            } else {
-                // A job whose host has run out of time never connects.
-                (Vec::new(), JobStatus::Skipped(late))
-            };
-            *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some((lines, status));
-            tick();
-        };
-        let claim = || Some(next.fetch_add(1, Ordering::Relaxed)).filter(|&i| i < jobs);
-        std::thread::scope(|scope| {
-            let (run_one, claim) = (&run_one, &claim);
-            let mut connections = 1;
-            while let Some(i) = claim() {
-                // More jobs are waiting: open another connection to this host if a permit is
-                // free now. Never wait for one, so that a started host is not held up by
-                // others.
-                if connections < self.per_host
-                    && next.load(Ordering::Relaxed) < jobs
-                    && let Some(permit) = permits.try_acquire()
-                {
-                    connections += 1;
-                    scope.spawn(move || helper(permit, claim, run_one));
-                }
-                run_one(i);
-            }
-        });
+        let slots = self.run_jobs(host, plan, permits, (deadline, late), &timed);
         drop(first);
         for (slot, path) in slots.into_iter().zip(plan.job_paths()) {
             let (lines, status) = slot
@@ -590,6 +544,108 @@ impl Fleet {
         }
         report.elapsed = start.elapsed();
         report
+    }
+
+    /// Runs the host's jobs on up to `per_host` connections, each job's outcome in its slot;
+    /// `timed` gives a client with what is left of the host's deadline, and jobs that find it
+    /// passed are skipped for `late`.
+    fn run_jobs(
+        &self,
+        host: &Host<'_>,
+        plan: &ScanPlan,
+        permits: &Semaphore,
+        (deadline, late): (Instant, SkipReason),
+        timed: &(dyn Fn(&'static str) -> Result<Client> + Sync),
+    ) -> Vec<Mutex<Option<JobOutcome>>> {
+        let (client, tick) = (host.client, host.tick);
+        let on_result = |result: &ScanResult| {
+            (host.on_event)(FleetEvent::Result {
+                host: host.index,
+                endpoint: client.endpoint(),
+                result,
+            });
+        };
+        let jobs = plan.jobs();
+        let budget = Arc::new(client.config().budget());
+        let capped = Mutex::new(false);
+        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Option<JobOutcome>>> = (0..jobs).map(|_| Mutex::new(None)).collect();
+        let is_capped = || *capped.lock().unwrap_or_else(PoisonError::into_inner);
+        let record = |i: usize, lines, error: Option<Error>| {
+            if let Some(Error::TooManyResults { .. } | Error::ResultBytesExceeded { .. }) = &error {
+                *capped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            }
+            let status = error.map_or(JobStatus::Done, JobStatus::Failed);
+            *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some((lines, status));
+            tick();
+        };
+        let alone = |i: usize| {
+            if is_capped() {
+                *slots[i].lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((Vec::new(), JobStatus::Skipped(SkipReason::ResultLimit)));
+                tick();
+            } else if let Ok(client) = timed("a scan") {
+                let (lines, error) = run_job(&client, &plan.target, i, &budget, &on_result);
+                record(i, lines, error);
+            } else {
+                // A job whose host has run out of time never connects.
+                *slots[i].lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((Vec::new(), JobStatus::Skipped(late)));
+                tick();
+            }
+        };
+        let claim = || Some(next.fetch_add(1, Ordering::Relaxed)).filter(|&i| i < jobs);
+        let finish = |i: usize, r: Result<ScanResult>| {
+            let path = &plan.job_paths()[i];
+            let (lines, error) = local_outcome(path, r, &budget, &on_result);
+            record(i, lines, error);
+        };
+        // Local files share one IDSESSION per connection; other targets (and a host whose
+        // time is up) run a connection per job.
+        let piped = match &plan.target {
+            Target::Stream { files } => Some((files, false)),
+            Target::Fildes { files } => Some((files, true)),
+            _ => None,
+        };
+        let run_conn = |claim: &(dyn Fn() -> Option<usize> + Sync)| match (piped, timed("a scan")) {
+            (Some((files, fildes)), Ok(client)) if next.load(Ordering::Relaxed) < jobs => {
+                pipeline::Pipeline {
+                    files,
+                    fildes,
+                    deadline,
+                    claim,
+                    stop: &is_capped,
+                    finish: &finish,
+                    alone: &alone,
+                }
+                .run(&client);
+            }
+            _ => {
+                while let Some(i) = claim() {
+                    alone(i);
+                }
+            }
+        };
+        let connections = AtomicUsize::new(1);
+        std::thread::scope(|scope| {
+            let (run_conn, claim) = (&run_conn, &claim);
+            let claim_and_grow = || {
+                let i = claim()?;
+                // More jobs are waiting: open another connection to this host if a permit is
+                // free now. Never wait for one, so that a started host is not held up by
+                // others.
+                if connections.load(Ordering::Relaxed) < self.per_host
+                    && next.load(Ordering::Relaxed) < jobs
+                    && let Some(permit) = permits.try_acquire()
+                {
+                    connections.fetch_add(1, Ordering::Relaxed);
+                    scope.spawn(move || helper(permit, claim, run_conn));
+                }
+                Some(i)
+            };
+            run_conn(&claim_and_grow);
+        });
+        slots
     }
 }
 
@@ -623,11 +679,16 @@ struct Host<'a> {
     on_event: &'a (dyn Fn(FleetEvent<'_>) + Sync),
 }
 
+/// The jobs one connection runs while `claim` gives them.
+type ConnRunner<'a> = dyn Fn(&(dyn Fn() -> Option<usize> + Sync)) + Sync + 'a;
+
 /// A further connection to one host: runs jobs while any are left, then gives its permit back.
-fn helper(permit: Permit<'_>, claim: &dyn Fn() -> Option<usize>, run_one: &(dyn Fn(usize) + Sync)) {
-    while let Some(i) = claim() {
-        run_one(i);
-    }
+fn helper(
+    permit: Permit<'_>,
+    claim: &(dyn Fn() -> Option<usize> + Sync),
+    run_conn: &ConnRunner<'_>,
+) {
+    run_conn(claim);
     drop(permit);
 }
 
@@ -655,24 +716,7 @@ fn run_job(
     budget: &Arc<Budget>,
     on_result: &(dyn Fn(&ScanResult) + Sync),
 ) -> (Vec<ScanResult>, Option<Error>) {
-    // A local file that cannot be opened or read (it vanished or changed after the walk) is
-    // an `ERROR` line for that file, not a failure of the host: the host's other files are
-    // scanned and every such file is named.
-    let local = |path: &std::path::Path, r: Result<ScanResult>| {
-        let r = match r {
-            Err(Error::Read { source, .. }) => {
-                Ok(ScanResult::new(path, Verdict::Error(source.to_string())))
-            }
-            r => r,
-        };
-        match r.and_then(|r| budget.charge(&r).map(|()| r)) {
-            Ok(r) => {
-                on_result(&r);
-                (vec![r], None)
-            }
-            Err(e) => (Vec::new(), Some(e)),
-        }
-    };
+    let local = |path: &std::path::Path, r| local_outcome(path, r, budget, on_result);
     match target {
         Target::Nothing => (Vec::new(), None),
         Target::Paths { mode, paths } => {
@@ -682,6 +726,31 @@ fn run_job(
         }
         Target::Stream { files } => local(&files[i], client.stream_file(&files[i])),
         Target::Fildes { files } => local(&files[i], client.fildes_file(&files[i])),
+    }
+}
+
+/// The outcome of one local file's scan, counted against `budget` and given to `on_result`.
+fn local_outcome(
+    path: &std::path::Path,
+    r: Result<ScanResult>,
+    budget: &Budget,
+    on_result: &(dyn Fn(&ScanResult) + Sync),
+) -> (Vec<ScanResult>, Option<Error>) {
+    // A local file that cannot be opened or read (it vanished or changed after the walk) is
+    // an `ERROR` line for that file, not a failure of the host: the host's other files are
+    // scanned and every such file is named.
+    let r = match r {
+        Err(Error::Read { source, .. }) => {
+            Ok(ScanResult::new(path, Verdict::Error(source.to_string())))
+        }
+        r => r,
+    };
+    match r.and_then(|r| budget.charge(&r).map(|()| r)) {
+        Ok(r) => {
+            on_result(&r);
+            (vec![r], None)
+        }
+        Err(e) => (Vec::new(), Some(e)),
     }
 }
 

@@ -42,7 +42,7 @@ pub use report::{
 };
 use schedule::{AfterFailure, Assignment, FileId, Probed, Retry, Scheduler, Work};
 
-use crate::blocking::Client;
+use crate::blocking::{Client, Session};
 use crate::endpoint::Endpoint;
 use crate::proto::reply::{ScanResult, Verdict};
 use crate::walk::WalkEntry;
@@ -192,8 +192,10 @@ impl Pool {
                     let done = done_tx.clone();
                     let (mode, timeout) = (self.mode, self.file_timeout);
                     scope.spawn(move || {
+                        let mut kept = None;
                         for task in rx {
-                            let result = scan(client, mode, &task.path, timeout, deadline);
+                            let result =
+                                scan(client, &mut kept, mode, &task.path, timeout, deadline);
                             let d = Done::Scan {
                                 host,
                                 slot,
@@ -243,9 +245,12 @@ fn probe(client: &Client, timeout: Duration, deadline: Option<Instant>) -> Resul
     pinged.unwrap_or_else(|_| Err(Error::Server("the PING of this host panicked".into())))
 }
 
-/// One scan on one connection, within the file's deadline and the run's.
+/// One scan on one connection, within the file's deadline and the run's. The connection is an
+/// IDSESSION kept in `kept` between the files of one worker, so that a file costs no connect;
+/// any failure closes it, and the next file opens a new one.
 fn scan(
     client: &Client,
+    kept: &mut Option<Session>,
     mode: PoolMode,
     path: &std::path::Path,
     timeout: Duration,
@@ -263,13 +268,63 @@ fn scan(
             after: Duration::ZERO,
         });
     }
-    let client = client.with_timeout(left);
     // A panic in a scan must still give the file back, or the run would wait for it forever.
-    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match mode {
-        PoolMode::Stream => client.stream_file(path),
-        PoolMode::Fildes => client.fildes_file(path),
+    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        session_scan(client, kept, mode, path, left)
     }));
-    scanned.unwrap_or_else(|_| Err(Error::Server(format!("the {op} of this file panicked"))))
+    let result =
+        scanned.unwrap_or_else(|_| Err(Error::Server(format!("the {op} of this file panicked"))));
+    if result.is_err() {
+        *kept = None;
+    }
+    result
+}
+
+/// The scan of one local file in the worker's session; a session kept from an earlier file
+/// that turns out closed (clamd's idle timeout ends sessions) is replaced once.
+fn session_scan(
+    client: &Client,
+    kept: &mut Option<Session>,
+    mode: PoolMode,
+    path: &std::path::Path,
+    left: Duration,
+) -> Result<ScanResult> {
+    let (file, len) = crate::local::open_regular(path)?;
+    if let Some(limit) = client.config().stream_max_length.filter(|&l| len > l) {
+        return Err(Error::StreamTooLong { len, limit });
+    }
+    let until = Instant::now() + left;
+    let reused = kept.is_some();
+    let once = |kept: &mut Option<Session>| -> Result<ScanResult> {
+        let session = match kept {
+            Some(s) => s,
+            None => kept.insert(client.with_timeout(left).session()?),
+        };
+        session.set_until(until);
+        let r = match mode {
+            PoolMode::Stream => session.scan_stream(&file),
+            PoolMode::Fildes => session.scan_fd(&file),
+        };
+        r.map(|r| r.with_path(path)).map_err(|e| match e {
+            Error::Read { source, .. } => Error::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+            e => e,
+        })
+    };
+    match once(kept) {
+        Err(Error::Io { .. } | Error::Truncated(_) | Error::SessionClosed { .. }) if reused => {
+            *kept = None;
+            // The stale session read the file: start it again for the fresh one.
+            std::io::Seek::rewind(&mut &file).map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            once(kept)
+        }
+        r => r,
+    }
 }
 
 /// The state of one run on the calling thread: the core, and the report as it grows.

@@ -42,6 +42,12 @@ pub struct Session {
     conn: Conn,
     core: SessionCore,
     eof: bool,
+    /// A hard end for every call, whatever the client's timeout leaves (a fleet host's
+    /// deadline).
+    until: Option<Instant>,
+    /// The INSTREAM read buffer, kept between streams so that a pipeline of small files
+    /// allocates and zeroes it once.
+    scratch: Vec<u8>,
 }
 
 impl Session {
@@ -55,14 +61,27 @@ impl Session {
             conn,
             core,
             eof: false,
+            until: None,
+            scratch: Vec::new(),
         };
         s.flush()?;
         Ok(s)
     }
 
+    /// No call of this session waits past `deadline`.
+    pub(crate) fn until(mut self, deadline: Instant) -> Self {
+        self.set_until(deadline);
+        self
+    }
+
+    /// As [`until`](Self::until), for a session that is kept between operations.
+    pub(crate) fn set_until(&mut self, deadline: Instant) {
+        self.until = Some(deadline);
+    }
+
     fn begin(&mut self, op: &'static str) {
-        self.conn
-            .begin(op, Instant::now() + self.client.config().timeout);
+        let own = Instant::now() + self.client.config().timeout;
+        self.conn.begin(op, self.until.map_or(own, |u| u.min(own)));
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -133,7 +152,8 @@ impl Session {
         self.make_room()?;
         let chunk = self.client.config().chunk_size;
         let limit = self.client.config().stream_max_length;
-        let mut buf = vec![0u8; chunk];
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.resize(chunk, 0);
         // Read the first chunk before committing the command, so that a failing or too long
         // reader of a small file leaves the session intact.
         let mut n = fill(&mut reader, &mut buf).map_err(|source| Error::Read {
@@ -157,10 +177,16 @@ impl Session {
                 self.flush()?;
             }
             sent += n as u64;
-            n = fill(&mut reader, &mut buf).map_err(|source| Error::Read {
-                path: "<stream>".into(),
-                source,
-            })?;
+            // `fill` stops short only at the end of the stream: a small file needs no more
+            // reads to learn that again.
+            n = if n < buf.len() {
+                0
+            } else {
+                fill(&mut reader, &mut buf).map_err(|source| Error::Read {
+                    path: "<stream>".into(),
+                    source,
+                })?
+            };
             if let Some(limit) = limit
                 && sent + n as u64 > limit
             {
@@ -170,6 +196,7 @@ impl Session {
                 });
             }
         }
+        self.scratch = buf;
         self.core.send_chunk(&[]);
         self.flush()?;
         Ok(id)

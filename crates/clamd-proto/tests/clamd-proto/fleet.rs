@@ -392,3 +392,57 @@ fn the_result_cap_is_the_hosts_over_all_its_jobs() {
         "{statuses:?}"
     );
 }
+
+#[test]
+fn a_host_killed_mid_session_reports_every_file_once() {
+    let clamd = Clamd::builder().start().unwrap();
+    let dir = scratch(&clamd, "killed");
+    let files: Vec<_> = (0..400)
+        .map(|i| {
+            let body = format!("file {i}");
+            write(
+                &dir,
+                &format!("f{i}"),
+                if i % 50 == 7 { EICAR } else { body.as_bytes() },
+            )
+        })
+        .collect();
+    let fleet = Fleet::builder([Endpoint::unix(clamd.socket_path())])
+        .per_host(2)
+        .build()
+        .unwrap();
+    let clamd = std::sync::Mutex::new(clamd);
+    let seen = AtomicUsize::new(0);
+    // Killed from the event of the 100th result, while both sessions have files in flight.
+    let report = fleet.run_with_events(&ScanPlan::stream(&files), |e| {
+        if matches!(e, clamd_proto::FleetEvent::Result { .. })
+            && seen.fetch_add(1, Ordering::SeqCst) + 1 == 100
+        {
+            clamd.lock().unwrap().kill();
+        }
+    });
+    assert!(!clamd.lock().unwrap().is_running());
+    let host = &report.hosts[0];
+    // Every file has exactly one job report, in the plan's order.
+    let paths: Vec<_> = host.jobs.iter().map(|j| j.path.clone()).collect();
+    assert_eq!(paths, files);
+    let done = host
+        .jobs
+        .iter()
+        .filter(|j| matches!(j.status, JobStatus::Done))
+        .count();
+    let failed = host
+        .jobs
+        .iter()
+        .filter(|j| matches!(j.status, JobStatus::Failed(_)))
+        .count();
+    assert_eq!(done + failed, files.len(), "{:?}", host.jobs);
+    assert!(done >= 100 && failed > 0, "done {done}, failed {failed}");
+    // One result line per file that was done, never two for one file.
+    assert_eq!(host.results.len(), done);
+    let mut lines: Vec<_> = host.results.iter().map(|r| r.path().to_owned()).collect();
+    lines.sort();
+    lines.dedup();
+    assert_eq!(lines.len(), done);
+    assert_eq!(seen.load(Ordering::SeqCst), done);
+}
