@@ -206,13 +206,18 @@ fn the_report_of_a_real_trace_works_in_a_real_browser() {
     let rows = browser.find_all("#detail tr.visit").unwrap();
     assert_eq!(rows.len(), 2, "one row per trace through r3:\n{detail}");
 
-    // A legend entry shows its trace and dims the other.
+    // A legend entry shows its trace (its port under its target, the whole trace in its
+    // tooltip) and dims the other.
     let legend = browser.find("#legend-1 text").unwrap();
+    assert!(browser.text(&legend).unwrap().starts_with(":443"));
+    let tooltip = js(
+        &browser,
+        "return document.querySelector('#legend-1 title').textContent;",
+        &[],
+    );
     assert!(
-        browser
-            .text(&legend)
-            .unwrap()
-            .starts_with(&format!("{web}:443"))
+        tooltip.as_str().unwrap().starts_with(&format!("{web}:443")),
+        "{tooltip}"
     );
     browser.click(&legend).unwrap();
     let edges = js(
@@ -399,10 +404,11 @@ fn hostile_names_never_run_as_script() {
         .unwrap();
     let detail = browser.text(&browser.find("#detail").unwrap()).unwrap();
     assert!(detail.contains(SCRIPT), "{detail}");
+    // The hostile target heads its traces in the legend, as text.
     let legend = browser
-        .text(&browser.find("#legend-0 text").unwrap())
+        .text(&browser.find("#legend .legend-target-name").unwrap())
         .unwrap();
-    assert!(legend.starts_with(SVG), "{legend}");
+    assert_eq!(legend, SVG);
     let dom = js(
         &browser,
         "return [typeof window.pwned, document.querySelectorAll('img').length,\

@@ -1,4 +1,5 @@
-//! The legend: traces grouped by target, each target's traces (port, vantage point) under it,
+//! The legend: one section per vantage point (when the map has several), in it the traces
+//! grouped by target, each target's traces (port) under it,
 //! flowed into columns of bounded width so that a map of hundreds of traces keeps a legend
 //! that is readable and no wider than a few columns.
 
@@ -44,6 +45,8 @@ pub(super) enum Room {
 
 /// One line of the legend.
 enum Line {
+    /// A vantage point's section, by name.
+    Section(String),
     /// A target, by name.
     Target(String),
     /// A trace: its index and text (port, vantage point, ✗ when unreached).
@@ -60,19 +63,13 @@ pub(super) struct Legend {
     pub(super) height: f64,
 }
 
-/// What an entry says under its target: `:443`, the vantage point, `✗` when unreached.
+/// What an entry says under its target (and its vantage point's section): `:443`, `✗` when
+/// unreached.
 fn entry_text(t: &TraceInfo) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if t.port != 0 {
-        parts.push(format!(":{}", t.port));
-    }
-    if let Some(v) = &t.vantage {
-        parts.push(v.clone());
-    }
-    let mut s = if parts.is_empty() {
+    let mut s = if t.port == 0 {
         "trace".to_owned()
     } else {
-        parts.join(" · ")
+        format!(":{}", t.port)
     };
     if !t.reached {
         s.push_str(" ✗");
@@ -86,8 +83,9 @@ fn flow(lines: &[Line], per_column: usize) -> Vec<usize> {
     let mut cols = vec![0usize];
     for (k, line) in lines.iter().enumerate() {
         let cur = cols.last().copied().unwrap_or(0);
-        let orphan =
-            matches!(line, Line::Target(_)) && cur + 1 >= per_column && k + 1 < lines.len();
+        let orphan = matches!(line, Line::Target(_) | Line::Section(_))
+            && cur + 1 >= per_column
+            && k + 1 < lines.len();
         if cur >= per_column || (orphan && cur > 0) {
             cols.push(0);
         }
@@ -101,30 +99,35 @@ fn flow(lines: &[Line], per_column: usize) -> Vec<usize> {
 impl Legend {
     /// The legend of `traces` in `room`.
     pub(super) fn new(traces: &[TraceInfo], colors: &TraceColors, room: Room) -> Self {
-        // Targets in order of first appearance; within one, traces in the colour sections'
-        // order (vantage point, then trace order).
-        let mut targets: Vec<(&str, Vec<usize>)> = Vec::new();
-        for s in colors.sections() {
-            for &i in &s.traces {
+        // A section per vantage point when there is one (in the colour sections' order), and
+        // in each the targets in order of first appearance, their traces in trace order.
+        let sectioned = colors.sections().iter().any(|s| s.vantage.is_some());
+        let mut lines: Vec<Line> = Vec::new();
+        for section in colors.sections() {
+            if sectioned {
+                let name = section.vantage.as_deref().unwrap_or("this host");
+                lines.push(Line::Section(name.to_owned()));
+            }
+            let mut targets: Vec<(&str, Vec<usize>)> = Vec::new();
+            for &i in &section.traces {
                 let name = traces[i].target.as_str();
                 match targets.iter_mut().find(|(t, _)| *t == name) {
                     Some((_, v)) => v.push(i),
                     None => targets.push((name, vec![i])),
                 }
             }
-        }
-        targets.sort_by_key(|(_, v)| v.iter().min().copied());
-        let mut lines: Vec<Line> = Vec::new();
-        for (name, members) in &targets {
-            lines.push(Line::Target((*name).to_owned()));
-            for &i in members {
-                lines.push(Line::Entry(i, entry_text(&traces[i])));
+            targets.sort_by_key(|(_, v)| v.iter().min().copied());
+            for (name, members) in &targets {
+                lines.push(Line::Target((*name).to_owned()));
+                for &i in members {
+                    lines.push(Line::Entry(i, entry_text(&traces[i])));
+                }
             }
         }
         let natural = lines
             .iter()
             .map(|l| match l {
-                Line::Target(t) => text::width(t, LEGEND_FONT),
+                Line::Target(t) | Line::Section(t) => text::width(t, LEGEND_FONT),
                 Line::Entry(_, t) => ENTRY_TEXT_X + text::width(t, LEGEND_FONT),
             })
             .chain([
@@ -201,23 +204,42 @@ impl Legend {
                 let y = first + k as f64 * LEGEND_LINE;
                 bottom = bottom.max(y + LEGEND_LINE);
                 match line {
-                    Line::Target(t) => {
+                    Line::Section(t) | Line::Target(t) => {
+                        let (class, text_class, fill) = if let Line::Section(_) = line {
+                            ("legend-vantage", "legend-section", "#000000")
+                        } else {
+                            ("legend-target", "legend-target-name", "#222222")
+                        };
+                        // The whole name in a tooltip only where it is cut: a target's title
+                        // is otherwise its node's alone.
+                        let shown = text::fit(t, LEGEND_FONT, self.column_w - 4.0);
+                        let title = if shown == *t {
+                            String::new()
+                        } else {
+                            format!("<title>{}</title>", esc(t))
+                        };
                         let _ = writeln!(
                             s,
-                            "<g class=\"legend-target\"><title>{}</title><text class=\"legend-section\" x=\"{x:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" font-weight=\"bold\" fill=\"#222222\">{}</text></g>",
-                            esc(t),
+                            "<g class=\"{class}\">{title}<text class=\"{text_class}\" x=\"{x:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" font-weight=\"bold\" fill=\"{fill}\">{}</text></g>",
                             y + 9.0,
-                            esc(&text::fit(t, LEGEND_FONT, self.column_w - 4.0))
+                            esc(&shown)
                         );
                     }
                     Line::Entry(i, t) => {
                         let color = colors.color(*i);
-                        let whole = traces.get(*i).map(TraceInfo::label).unwrap_or_default();
+                        // The tooltip names the trace whole: target:port, from where.
+                        let whole =
+                            traces
+                                .get(*i)
+                                .map_or_else(String::new, |tr| match &tr.vantage {
+                                    Some(v) => format!("{} from {v}", tr.label()),
+                                    None => tr.label(),
+                                });
                         let _ = writeln!(
                             s,
                             "<g id=\"legend-{i}\" class=\"legend-entry trace-{i}\"><title>{}</title><line x1=\"{:.1}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"{color}\" stroke-width=\"3\"/>\
                  <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{LEGEND_FONT}\" fill=\"#222222\">{}</text></g>",
-                            esc(&format!("{whole} {t}")),
+                            esc(&whole),
                             x + MARK_X.0,
                             x + MARK_X.1,
                             x + ENTRY_TEXT_X,

@@ -427,17 +427,24 @@ fn the_legend_groups_traces_by_target_and_stays_readable() {
         // Every trace once, under its target's heading.
         let mut seen = vec![0usize; set.len()];
         let mut heading: Option<String> = None;
+        let mut section: Option<String> = None;
         let mut targets = Vec::new();
         for g in legend.children().filter(roxmltree::Node::is_element) {
-            if has_class(g, "legend-target") {
-                let t = g
-                    .children()
-                    .find(|c| c.tag_name().name() == "title")
-                    .and_then(|c| c.text())
-                    .unwrap()
-                    .to_owned();
-                assert!(!targets.contains(&t), "{t} has one group");
-                targets.push(t.clone());
+            if has_class(g, "legend-vantage") {
+                let text = g.children().find(|c| c.tag_name().name() == "text");
+                section = text.and_then(|c| c.text()).map(str::to_owned);
+                heading = None;
+            } else if has_class(g, "legend-target") {
+                // The whole name: the tooltip where the text is cut, else the text.
+                let named = |tag: &str| {
+                    g.children()
+                        .find(|c| c.tag_name().name() == tag)
+                        .and_then(|c| c.text())
+                };
+                let t = named("title").or_else(|| named("text")).unwrap().to_owned();
+                let key = (section.clone(), t.clone());
+                assert!(!targets.contains(&key), "{t} has one group in its section");
+                targets.push(key);
                 heading = Some(t);
             } else if has_class(g, "legend-entry") {
                 let i: usize = g.attribute("id").unwrap()["legend-".len()..]
@@ -455,14 +462,16 @@ fn the_legend_groups_traces_by_target_and_stays_readable() {
                     .and_then(|c| c.text())
                     .unwrap();
                 let vantage = format!("probe {}", 6000 + i % 3);
-                assert!(
-                    text.contains(&format!(":{}", set[i].port)) && text.contains(&vantage),
-                    "{text}"
-                );
+                assert!(text.contains(&format!(":{}", set[i].port)), "{text}");
+                assert_eq!(section.as_deref(), Some(vantage.as_str()), "{text}");
             }
         }
         assert!(seen.iter().all(|&k| k == 1), "{seen:?}");
-        let mut distinct: Vec<&str> = set.iter().map(|t| t.target.as_str()).collect();
+        let mut distinct: Vec<(String, &str)> = set
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("probe {}", 6000 + i % 3), t.target.as_str()))
+            .collect();
         distinct.sort_unstable();
         distinct.dedup();
         assert_eq!(targets.len(), distinct.len());
@@ -487,7 +496,10 @@ fn the_legend_groups_traces_by_target_and_stays_readable() {
         let y1 = texts.iter().map(|b| b.1 + b.3).fold(f64::MIN, f64::max);
         let columns: std::collections::BTreeSet<i64> = boxes
             .iter()
-            .filter(|t| t.0.split_whitespace().any(|c| c == "legend-section"))
+            .filter(|t| {
+                t.0.split_whitespace()
+                    .any(|c| c == "legend-section" || c == "legend-target-name")
+            })
             .map(|t| t.2.0.round() as i64)
             .collect();
         let (w, h) = crate::common::svg_size(&svg);
