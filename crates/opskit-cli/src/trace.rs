@@ -1,6 +1,7 @@
 //! `opskit trace`: TCP SYN traceroute to many targets and ports at once.
 
 use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -80,6 +81,7 @@ mod live;
                   writing --svg/--png/--html, a map over its size limit), with a warning on stderr; 2 on \
                   an error."
 )]
+#[expect(clippy::struct_excessive_bools, reason = "independent command-line switches")]
 pub(crate) struct Args {
     /// Targets: host names or IPv4/IPv6 addresses.
     #[arg(required = true, value_name = "TARGET")]
@@ -122,6 +124,19 @@ pub(crate) struct Args {
     /// Send at most this many probes per second (default: no pacing).
     #[arg(long, value_name = "PPS")]
     pps: Option<u32>,
+    /// Send IPv4 probes from the addresses of this prefix, each target from the next one
+    /// (repeatable; a /16 at most; /30 and wider leave out the network and broadcast
+    /// addresses). Linux routers answer about one probe a second to each source address
+    /// past a burst of 6, so a large run from one address loses hops that a pool gets back.
+    /// The host must own every address (for a whole prefix: `ip route add local PREFIX dev
+    /// lo`, and a route back to it on the routers); each is checked before anything is sent.
+    #[arg(long, value_name = "PREFIX", value_parser = parse_prefix)]
+    source_pool: Vec<Prefix>,
+    /// Send each trace's TTLs back to back before the next trace's turn, instead of every
+    /// trace taking turns one TTL at a time: with --pps, the routers near the source then get
+    /// about PPS / gap limit probes a second instead of all of them.
+    #[arg(long)]
+    depth_first: bool,
     /// The most probes in flight at once.
     #[arg(long, default_value_t = 256, value_name = "N")]
     max_in_flight: u32,
@@ -203,9 +218,55 @@ struct RdnsArgs {
     rdns_deadline: Duration,
 }
 
+/// The widest prefix --source-pool takes: 65,536 addresses.
+const WIDEST_POOL_PREFIX: u8 = 16;
+
+/// An IPv4 prefix of --source-pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Prefix {
+    network: Ipv4Addr,
+    len: u8,
+}
+
+impl Prefix {
+    /// Its usable addresses: all of a /31 or /32, the rest without the network and broadcast
+    /// addresses, which routers need not answer.
+    fn hosts(self) -> impl Iterator<Item = IpAddr> {
+        let base = u32::from(self.network);
+        let size = 1u32 << (32 - u32::from(self.len));
+        let (first, last) = if self.len >= 31 {
+            (base, base + (size - 1))
+        } else {
+            (base + 1, base + (size - 2))
+        };
+        (first..=last).map(|a| IpAddr::V4(Ipv4Addr::from(a)))
+    }
+}
+
+/// `A.B.C.D/LEN` with LEN from 16 to 32, or one address; host bits must be zero.
+fn parse_prefix(s: &str) -> Result<Prefix, String> {
+    let (addr, len) = s.split_once('/').unwrap_or((s, "32"));
+    let network: Ipv4Addr = addr
+        .parse()
+        .map_err(|_| format!("{s:?} is not an IPv4 prefix (198.51.100.0/24)"))?;
+    let len: u8 = len
+        .parse()
+        .ok()
+        .filter(|l| (WIDEST_POOL_PREFIX..=32).contains(l))
+        .ok_or_else(|| format!("{s:?}: the prefix length must be {WIDEST_POOL_PREFIX} to 32"))?;
+    let host_bits = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
+    if u32::from(network) & host_bits != 0 {
+        return Err(format!(
+            "{s:?} has host bits set: the prefix starts at {}",
+            Ipv4Addr::from(u32::from(network) & !host_bits)
+        ));
+    }
+    Ok(Prefix { network, len })
+}
+
 /// A nameserver address: `ADDR` (port 53) or `ADDR:PORT` (`[V6]:PORT` for IPv6).
 fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
-    if let Ok(a) = s.parse::<std::net::IpAddr>() {
+    if let Ok(a) = s.parse::<IpAddr>() {
         return Ok(std::net::SocketAddr::new(a, 53));
     }
     s.parse().map_err(|_| {
@@ -256,7 +317,9 @@ fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::Co
         .all_ttls(args.all_ttls)
         .gap_limit(gap)
         .rounds(args.rounds)
-        .interval(args.interval);
+        .interval(args.interval)
+        .source_pool(args.source_pool.iter().flat_map(|p| p.hosts()))
+        .depth_first(args.depth_first);
     if let Some(pps) = args.pps {
         b = b.pps(pps);
     }
@@ -430,4 +493,44 @@ pub(crate) fn run(mut args: Args) -> Result<Exit> {
     } else {
         Exit::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_pool_prefixes() {
+        let hosts = |s: &str| parse_prefix(s).unwrap().hosts().collect::<Vec<_>>();
+        let v4 = |s: &str| IpAddr::V4(s.parse().unwrap());
+        assert_eq!(
+            hosts("198.51.100.0/30"),
+            [v4("198.51.100.1"), v4("198.51.100.2")]
+        );
+        assert_eq!(
+            hosts("198.51.100.6/31"),
+            [v4("198.51.100.6"), v4("198.51.100.7")]
+        );
+        assert_eq!(hosts("198.51.100.9"), [v4("198.51.100.9")]);
+        assert_eq!(parse_prefix("198.19.0.0/24").unwrap().hosts().count(), 254);
+        assert_eq!(
+            parse_prefix("198.19.0.0/16").unwrap().hosts().count(),
+            65_534
+        );
+        for bad in [
+            "198.19.0.0/15",
+            "198.19.0.0/33",
+            "198.19.0.1/24",
+            "2001:db8::/64",
+            "x/24",
+            "198.19.0.0/",
+        ] {
+            assert!(parse_prefix(bad).is_err(), "{bad}");
+        }
+        assert!(
+            parse_prefix("198.19.0.1/24")
+                .unwrap_err()
+                .contains("198.19.0.0")
+        );
+    }
 }

@@ -433,7 +433,9 @@ impl TraceConfigBuilder {
     /// spread over `n` addresses that the host owns and routes back (an `AnyIP` route such as
     /// `ip route add local 192.0.2.0/24 dev lo` takes in a whole prefix), it answers up to
     /// `n` a second, up to its overall limit (`icmp_msgs_per_sec`, 1000 by default). IPv6
-    /// probes leave from the kernel's address, so the pool holds IPv4 addresses only.
+    /// probes leave from the kernel's address, so the pool holds IPv4 addresses only. A run
+    /// checks that the host owns each address before it sends anything
+    /// ([`Error::NotLocal`](crate::Error::NotLocal)).
     pub fn source_pool<I: IntoIterator<Item = IpAddr>>(mut self, addrs: I) -> Self {
         self.cfg.source_pool = addrs.into_iter().collect();
         self

@@ -101,8 +101,12 @@ enum Plan<'a> {
 ///
 /// # Errors
 ///
-/// [`Error::Io`] when the route lookup fails for another reason than a missing route.
+/// [`Error::Io`] when the route lookup fails for another reason than a missing route, and
+/// [`Error::NotLocal`] for a pool address that is not this host's.
 fn plan_targets(config: &TraceConfig) -> Result<Vec<Plan<'_>>> {
+    for &addr in &config.source_pool {
+        crate::transport::owns(addr)?;
+    }
     let mut pool = config.source_pool.iter().copied().cycle();
     config
         .targets

@@ -48,6 +48,20 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// An address of the source pool ([`TraceConfigBuilder::source_pool`](crate::TraceConfigBuilder::source_pool))
+    /// is not this host's: the answers to probes sent from it would never come back, so the
+    /// run refuses it before sending anything.
+    #[error(
+        "source pool address {addr} is not this host's (answers to it would not come back; \
+         add it, or a local route for its prefix: `ip route add local PREFIX dev lo`): {source}"
+    )]
+    NotLocal {
+        /// The pool address.
+        addr: IpAddr,
+        /// The operating system's answer to binding it.
+        #[source]
+        source: io::Error,
+    },
     /// One probe could not be sent (no route, a local firewall). [`trace`](crate::trace)
     /// does not fail for it: it ends that probe's trace with
     /// [`StopReason::Failed`](crate::StopReason::Failed) and this message.

@@ -28,9 +28,25 @@ pub(crate) fn source_for(dst: IpAddr) -> Result<IpAddr> {
     Ok(local.ip())
 }
 
+/// Checks that this host owns `addr`, which it does when a socket binds to it (an address of
+/// an interface, or one in a local route's prefix); sends nothing.
+pub(crate) fn owns(addr: IpAddr) -> Result<()> {
+    std::net::UdpSocket::bind((addr, 0))
+        .map(drop)
+        .map_err(|source| Error::NotLocal { addr, source })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_hosts_own_addresses_are_owned() {
+        assert!(owns("127.0.0.1".parse().unwrap()).is_ok());
+        // TEST-NET-3 is on no interface of a test machine.
+        let other: IpAddr = "203.0.113.77".parse().unwrap();
+        assert!(matches!(owns(other), Err(Error::NotLocal { addr, .. }) if addr == other));
+    }
 
     #[test]
     fn source_towards_loopback_is_loopback() {

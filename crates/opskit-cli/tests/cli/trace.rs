@@ -1116,3 +1116,84 @@ fn mda_finds_the_diamonds_in_the_table_the_json_and_the_map() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("outside 50-99"), "{}", stderr(&out));
 }
+
+/// Every hop of every trace, from the JSON of `opskit trace`, matches the ground truth: the
+/// count of (trace, TTL) pairs answered by the router the truth names.
+fn hops_right(net: &Topology, json: &[u8]) -> (usize, usize) {
+    let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+    let (mut right, mut all) = (0, 0);
+    for t in v["traces"].as_array().unwrap() {
+        let truth = net
+            .ground_truth(t["target"].as_str().unwrap().parse().unwrap())
+            .unwrap();
+        for (i, hop) in truth.hops.iter().enumerate() {
+            all += 1;
+            let ttl = i + 1;
+            let want = hop.addresses();
+            let answered = t["hops"].as_array().unwrap().iter().any(|h| {
+                h["ttl"] == ttl
+                    && h["replies"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|r| want.contains(&r["from"].as_str().unwrap().parse().unwrap()))
+            });
+            right += usize::from(answered);
+        }
+    }
+    (right, all)
+}
+
+#[test]
+fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
+    if !testbed::require_root(
+        "opskit trace a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address",
+    ) {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .routers(["r1", "r2"])
+        .destination("web", Destination::new().listen(80).addresses(60))
+        .chain(["src", "r1", "r2", "web"])
+        .linux_icmp_rate_limits()
+        .source_addresses(254)
+        .build()
+        .unwrap();
+    let targets: Vec<String> = net
+        .targets("web", Family::V4)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let pool = net.source_pool();
+    let IpAddr::V4(first) = pool[0] else {
+        panic!("{pool:?}")
+    };
+    let o = first.octets();
+    let prefix = format!("{}.{}.{}.0/24", o[0], o[1], o[2]);
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
+        args.extend(["-p", "80", "--retry", "0", "--probe-timeout", "1", "--json"]);
+        args.extend(extra);
+        trace_in(&net, &args)
+    };
+    // From one address, each router answers its burst of 6 and about one a second after.
+    let one = run(&[]);
+    let (right, all) = hops_right(&net, &one.stdout);
+    assert_eq!(all, 60 * 2);
+    assert!(right < all / 2, "one address: {right} of {all} hops right");
+    // Spread over the pool, every hop answers.
+    let pooled = run(&["--source-pool", &prefix, "--depth-first"]);
+    assert!(pooled.status.success(), "{}", stderr(&pooled));
+    assert_eq!(hops_right(&net, &pooled.stdout), (all, all));
+    // An address the host does not own is refused before any probe leaves.
+    let not_ours = run(&["--source-pool", "203.0.113.0/30"]);
+    assert_eq!(not_ours.status.code(), Some(2), "{}", stderr(&not_ours));
+    assert!(
+        stderr(&not_ours).contains("203.0.113.1 is not this host's"),
+        "{}",
+        stderr(&not_ours)
+    );
+    assert!(not_ours.stdout.is_empty());
+}
