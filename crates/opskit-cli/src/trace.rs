@@ -81,7 +81,10 @@ mod live;
                   writing --svg/--png/--html, a map over its size limit), with a warning on stderr; 2 on \
                   an error."
 )]
-#[expect(clippy::struct_excessive_bools, reason = "independent command-line switches")]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
 pub(crate) struct Args {
     /// Targets: host names or IPv4/IPv6 addresses.
     #[arg(required = true, value_name = "TARGET")]
