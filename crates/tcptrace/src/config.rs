@@ -119,7 +119,7 @@ impl TraceConfig {
         self.interval
     }
 
-    /// The IPv4 addresses that IPv4 traces take turns to send from
+    /// The addresses that traces take turns to send from, each trace from one of its family
     /// ([`TraceConfigBuilder::source_pool`]); empty for the kernel's choice per target.
     pub fn source_pool(&self) -> &[IpAddr] {
         &self.source_pool
@@ -220,6 +220,10 @@ impl TraceConfig {
             rounds: self.rounds,
             interval_s: (self.rounds > 1).then_some(self.interval.as_secs_f64()),
             mda_confidence: self.mda,
+            source_pool: self.source_pool.clone(),
+            depth_first: self.depth_first,
+            key: self.key,
+            rdns_server: None,
         }
     }
 }
@@ -407,8 +411,8 @@ impl TraceConfigBuilder {
     }
 
     /// Turns on multipath discovery at `confidence` percent (scamper's and Paris traceroute's
-    /// default is 95): per hop, probes vary their flow (TCP source port; the engine varies an
-    /// IPv6 probe's flow label with it, though Linux's raw IPv6 sockets write their own) to
+    /// default is 95): per hop, probes vary their flow (TCP source port, and an IPv6
+    /// probe's flow label with it) to
     /// find every load-balanced interface and the links between consecutive hops, with the MDA's stopping rule at that confidence and MDA-Lite's shortcuts. Each
     /// hop gets at most 255 probes. Retries are not used (lost probes are made up with other
     /// flows), and multipath discovery cannot be combined with rounds. 50 to 99.
@@ -426,14 +430,18 @@ impl TraceConfigBuilder {
         self
     }
 
-    /// IPv4 traces take turns, target by target, to send from these addresses instead of the
-    /// one the kernel picks (default: none, the kernel's). Linux routers limit the ICMP errors
+    /// Traces take turns, target by target, to send from these addresses instead of the one
+    /// the kernel picks (default: none, the kernel's): IPv4 traces from the IPv4 addresses
+    /// in turn, IPv6 traces from the IPv6 ones; the traces of a family the pool has no
+    /// address of send from the kernel's choice, and the report records the pool
+    /// ([`TraceParams::source_pool`]). Linux routers limit the ICMP errors
     /// they send to each host (`icmp_ratelimit`, one a second after a burst of 6), so a router
     /// that every trace crosses answers about one probe a second towards one source address;
     /// spread over `n` addresses that the host owns and routes back (an `AnyIP` route such as
     /// `ip route add local 192.0.2.0/24 dev lo` takes in a whole prefix), it answers up to
-    /// `n` a second, up to its overall limit (`icmp_msgs_per_sec`, 1000 by default). IPv6
-    /// probes leave from the kernel's address, so the pool holds IPv4 addresses only. A run
+    /// `n` a second, up to its overall limit (`icmp_msgs_per_sec`, 1000 by default; IPv6
+    /// routers limit per host alike, `net.ipv6.icmp.ratelimit`). For IPv6 the host must
+    /// have each address on an interface (Linux binds IPv6 sockets only to those). A run
     /// checks that the host owns each address before it sends anything
     /// ([`Error::NotLocal`](crate::Error::NotLocal)).
     pub fn source_pool<I: IntoIterator<Item = IpAddr>>(mut self, addrs: I) -> Self {
@@ -519,9 +527,6 @@ impl TraceConfigBuilder {
             if c.rounds > 1 {
                 return Err(ConfigError::MdaWithRounds);
             }
-        }
-        if let Some(&v6) = c.source_pool.iter().find(|a| a.is_ipv6()) {
-            return Err(ConfigError::Ipv6SourcePool(v6));
         }
         let slots =
             c.targets.len() as u64 * c.ports.len() as u64 * u64::from(c.max_ttl - c.min_ttl + 1);
@@ -641,6 +646,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!((old.deadline_s, old.deadline_given), (None, false));
+        assert!(old.source_pool.is_empty() && !old.depth_first && old.key.is_none());
+    }
+
+    #[test]
+    fn params_record_the_options_that_change_what_is_measured() {
+        let pool: Vec<IpAddr> = vec!["192.0.2.7".parse().unwrap(), "2001:db8::7".parse().unwrap()];
+        let c = TraceConfig::builder()
+            .target("192.0.2.1")
+            .source_pool(pool.iter().copied())
+            .depth_first(true)
+            .key(0xfeed)
+            .pps(500)
+            .build()
+            .unwrap();
+        let p = c.params();
+        assert_eq!(p.source_pool, pool);
+        assert!(p.depth_first);
+        assert_eq!((p.key, p.pps), (Some(0xfeed), Some(500)));
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["source_pool"], serde_json::json!(["192.0.2.7", "2001:db8::7"]));
+        assert_eq!(json["depth_first"], true);
+        assert_eq!(json["key"], 0xfeed);
+        let back: TraceParams = serde_json::from_value(json).unwrap();
+        assert_eq!(back, p);
+        // Left at their defaults, they are absent from the JSON.
+        let json = serde_json::to_value(TraceParams::default()).unwrap();
+        for field in ["source_pool", "depth_first", "key", "rdns_server"] {
+            assert!(json.get(field).is_none(), "{field}: {json}");
+        }
     }
 
     #[test]
@@ -709,10 +743,9 @@ mod tests {
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
         let v4: IpAddr = "192.0.2.1".parse().unwrap();
         assert_eq!(
-            b().source_pool([v4, v6]).build().unwrap_err(),
-            ConfigError::Ipv6SourcePool(v6)
+            b().source_pool([v4, v6]).build().unwrap().source_pool(),
+            [v4, v6]
         );
-        assert_eq!(b().source_pool([v4]).build().unwrap().source_pool(), [v4]);
         assert_eq!(
             b().retry(64).build().unwrap_err(),
             ConfigError::RetryRange(64)

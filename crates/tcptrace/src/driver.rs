@@ -107,7 +107,11 @@ fn plan_targets(config: &TraceConfig) -> Result<Vec<Plan<'_>>> {
     for &addr in &config.source_pool {
         crate::transport::owns(addr)?;
     }
-    let mut pool = config.source_pool.iter().copied().cycle();
+    // Each family takes turns over its own addresses: a probe's source and destination
+    // must be of one family.
+    let (v4, v6): (Vec<IpAddr>, Vec<IpAddr>) =
+        config.source_pool.iter().partition(|a| a.is_ipv4());
+    let (mut pool_v4, mut pool_v6) = (v4.iter().copied().cycle(), v6.iter().copied().cycle());
     config
         .targets
         .iter()
@@ -121,11 +125,15 @@ fn plan_targets(config: &TraceConfig) -> Result<Vec<Plan<'_>>> {
             };
             Ok(match crate::transport::source_for(dst) {
                 // The route check stands: a pool address does not make a target reachable.
-                Ok(src) if src.is_ipv4() => {
-                    let src = pool.next().unwrap_or(src);
+                Ok(src) => {
+                    let pooled = if src.is_ipv4() {
+                        pool_v4.next()
+                    } else {
+                        pool_v6.next()
+                    };
+                    let src = pooled.unwrap_or(src);
                     Plan::Trace { target, dst, src }
                 }
-                Ok(src) => Plan::Trace { target, dst, src },
                 Err(error @ Error::NoRoute { .. }) => Plan::NoRoute { target, dst, error },
                 Err(e) => return Err(e),
             })
@@ -453,5 +461,43 @@ mod tests {
         );
         assert!(flows.iter().all(|f| f.src.is_loopback()));
         assert_ne!(run_key(), run_key());
+    }
+
+    #[test]
+    fn each_family_takes_turns_over_its_own_pool_addresses() {
+        let v6_loopback = crate::transport::owns("::1".parse().unwrap()).is_ok();
+        let targets: &[&str] = if v6_loopback {
+            &["127.0.0.1", "::1", "127.0.0.2", "127.0.0.3"]
+        } else {
+            &["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+        };
+        let pool: Vec<IpAddr> = ["127.0.0.7", "::1", "127.0.0.8"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .filter(|a: &IpAddr| v6_loopback || a.is_ipv4())
+            .collect();
+        let config = TraceConfig::builder()
+            .targets(targets.iter().copied())
+            .source_pool(pool)
+            .build()
+            .unwrap();
+        let srcs: Vec<String> = plan_flows(&config)
+            .unwrap()
+            .iter()
+            .map(|f| f.src.to_string())
+            .collect();
+        let want: &[&str] = if v6_loopback {
+            &["127.0.0.7", "::1", "127.0.0.8", "127.0.0.7"]
+        } else {
+            &["127.0.0.7", "127.0.0.8", "127.0.0.7"]
+        };
+        assert_eq!(srcs, want);
+        // An IPv6 address the host does not have is refused before anything is sent.
+        let config = TraceConfig::builder()
+            .target("127.0.0.1")
+            .source_pool(["2001:db8::dead".parse().unwrap()])
+            .build()
+            .unwrap();
+        assert!(matches!(plan_flows(&config), Err(Error::NotLocal { .. })));
     }
 }

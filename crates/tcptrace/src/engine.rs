@@ -57,7 +57,8 @@ pub struct Transmit {
     /// The length of the whole IP packet in the buffer.
     pub len: usize,
     /// Where the TCP header starts in the buffer: a transport that lets the kernel write the IP
-    /// header (IPv6 raw sockets) sends `buf[l4_offset..len]`.
+    /// header (a raw socket without header inclusion) sends `buf[l4_offset..len]`, and the
+    /// kernel must then pick the source address the TCP checksum was computed for.
     pub l4_offset: usize,
 }
 
@@ -518,7 +519,7 @@ impl Engine {
     ) -> SentProbe {
         let st = &self.flows[f];
         let v4 = st.flow.dst.is_ipv4();
-        let (sport, _) = self.flow_id(f, mda_flow);
+        let (sport, label) = self.flow_id(f, mda_flow);
         let mut tcp = TcpRepr::new(sport, st.flow.port, TcpFlags::SYN);
         tcp.seq_number = seq;
         tcp.window = PROBE_WINDOW;
@@ -530,9 +531,9 @@ impl Engine {
             src: st.flow.src,
             dst: st.flow.dst,
             ident: v4.then(|| self.ident(f, ttl_idx, attempt)),
-            // The kernel writes the IPv6 header of a raw socket's packets, with a flow label
-            // of its own (auto flow labels), so the one a probe left with is not known.
-            flow_label: None,
+            // The engine writes the whole IPv6 header (the transport sends it as is), so the
+            // label a quote shows can be compared with the one the probe left with.
+            flow_label: (!v4).then_some(label),
             tos: 0,
             tcp,
         }

@@ -158,9 +158,6 @@ pub enum ConfigError {
     /// The plan is too large (targets × ports × TTLs × attempts).
     #[error("{0} (target, port, TTL) slots is too many for one run (at most 1048576)")]
     TooManyProbes(u64),
-    /// The source pool holds an IPv6 address: IPv6 probes leave from the kernel's address.
-    #[error("source pool address {0} is not IPv4: IPv6 probes leave from the kernel's address")]
-    Ipv6SourcePool(IpAddr),
     /// A flow's source and destination address families differ.
     #[error("source {src} and destination {dst} are of different families")]
     FamilyMismatch {

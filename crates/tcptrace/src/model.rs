@@ -153,6 +153,25 @@ pub struct TraceParams {
     /// when it was off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mda_confidence: Option<u8>,
+    /// The addresses the traces took turns to send from (`--source-pool`), in order: the
+    /// traces of each family take the pool's addresses of that family in turn, target by
+    /// target, in the order of `traces`; a family without any in the pool sent from the
+    /// kernel's choice. Absent when every trace sent from the kernel's choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::ip_addrs"))]
+    pub source_pool: Vec<IpAddr>,
+    /// Whether each trace sent its TTLs back to back before the next trace's turn
+    /// (`--depth-first`) instead of every trace taking turns one TTL at a time.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub depth_first: bool,
+    /// The key of the probe identities when it was fixed rather than drawn at random (runs
+    /// with the same key send the same flows, so ECMP takes them on the same paths).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<u64>,
+    /// The nameserver the reverse DNS names came from (`--rdns`), as `address:port`, or
+    /// absent when no names were looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdns_server: Option<String>,
 }
 
 /// The route to one (target, port).

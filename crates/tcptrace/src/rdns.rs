@@ -164,7 +164,8 @@ impl ReverseDns {
     }
 
     /// Looks up every address that answered in `report` and puts the names on its replies
-    /// ([`Reply::name`](crate::Reply::name)).
+    /// ([`Reply::name`](crate::Reply::name)), and records the nameserver in its parameters
+    /// ([`TraceParams::rdns_server`](crate::TraceParams::rdns_server)).
     ///
     /// # Errors
     ///
@@ -191,6 +192,7 @@ impl ReverseDns {
         {
             r.name = out.names.get(&r.from).cloned();
         }
+        report.params.rdns_server = Some(self.server.to_string());
         Ok(out)
     }
 

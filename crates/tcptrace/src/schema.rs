@@ -18,6 +18,15 @@ pub(crate) fn ip_addr_opt(g: &mut SchemaGenerator) -> Schema {
     ip_addr(g)
 }
 
+/// A list of addresses, each written as [`ip_addr`] writes it.
+pub(crate) fn ip_addrs(g: &mut SchemaGenerator) -> Schema {
+    let item = ip_addr(g);
+    json_schema!({
+        "type": "array",
+        "items": item
+    })
+}
+
 /// A round-trip time in milliseconds, written rounded to the microsecond (3 decimals):
 /// never negative.
 pub(crate) fn rtt_ms(_: &mut SchemaGenerator) -> Schema {

@@ -2,10 +2,11 @@
 //!
 //! - IPv4: probes go out on an `IPPROTO_RAW` socket with `IP_HDRINCL` (the engine writes the IP
 //!   header); replies come in on a raw ICMP and a raw TCP socket, with their IP headers.
-//! - IPv6: probes go out on a raw TCP socket with the hop limit set before each send whose hop
-//!   limit differs from the last (the kernel writes the IPv6 header; the engine has computed the
-//!   TCP checksum for the source address the kernel will pick); replies come in on a raw
-//!   ICMPv6 socket and on that raw TCP socket, without their IPv6 headers.
+//! - IPv6: probes go out whole, IPv6 header included, on an `IPPROTO_RAW` socket (which Linux
+//!   gives `IPV6_HDRINCL`): the engine writes the source address, so that traces can send
+//!   from the addresses of a source pool, and the hop limit and flow label; the TCP checksum
+//!   it computed covers that source. Replies come in on a raw ICMPv6 and a raw IPv6 TCP
+//!   socket, without their IPv6 headers.
 //!
 //! The kernel also sees the SYN-ACKs to our probes and, having no socket for them, answers with
 //! RSTs of its own, as it does for scapy; the crate docs show an nftables rule that drops them.
@@ -43,8 +44,6 @@ enum Kind {
 pub struct RawSockets {
     v4_send: Option<Socket>,
     v6_send: Option<Socket>,
-    v6_hops: Option<u8>,
-    /// Receive sockets. For IPv6 the TCP one is also `v6_send` (a clone of its descriptor).
     recv: Vec<(Socket, Kind)>,
     buf: Vec<u8>,
     send_errors: u64,
@@ -88,12 +87,16 @@ impl RawSockets {
             ));
         }
         if v6 {
-            let s = open(Domain::IPV6, i32::from(proto::TCP), "raw IPv6 TCP")?;
-            let r = s
-                .try_clone()
-                .map_err(|e| Error::io("duplicating the raw IPv6 TCP socket", e))?;
-            recv.push((r, Kind::V6(proto::TCP)));
+            let s = open(Domain::IPV6, IPPROTO_RAW, "raw IPv6 send")?;
+            // Implied by IPPROTO_RAW on Linux; set anyway so that a kernel that does not
+            // imply it fails here rather than sending our header as payload.
+            s.set_header_included_v6(true)
+                .map_err(|e| Error::io("setting IPV6_HDRINCL on the raw IPv6 send socket", e))?;
             v6_send = Some(s);
+            recv.push((
+                open(Domain::IPV6, i32::from(proto::TCP), "raw IPv6 TCP receive")?,
+                Kind::V6(proto::TCP),
+            ));
             recv.push((
                 open(Domain::IPV6, i32::from(proto::ICMPV6), "raw ICMPv6 receive")?,
                 Kind::V6(proto::ICMPV6),
@@ -102,7 +105,6 @@ impl RawSockets {
         Ok(Self {
             v4_send,
             v6_send,
-            v6_hops: None,
             recv,
             buf: vec![0; 65_536],
             send_errors: 0,
@@ -124,22 +126,11 @@ impl RawSockets {
     /// [`Engine::handle_send_error`], so that the probe's trace says why it went no further.
     pub fn send(&mut self, tx: &Transmit, buf: &[u8]) -> Result<()> {
         let addr = SockAddr::from(SocketAddr::new(tx.dst, 0));
-        let res = match tx.dst {
-            IpAddr::V4(_) => {
-                let s = self.v4_send.as_ref().ok_or_else(|| no_socket("IPv4"))?;
-                s.send_to(&buf[..tx.len], &addr)
-            }
-            IpAddr::V6(_) => {
-                let s = self.v6_send.as_ref().ok_or_else(|| no_socket("IPv6"))?;
-                if self.v6_hops != Some(tx.ttl) {
-                    s.set_unicast_hops_v6(u32::from(tx.ttl)).map_err(|e| {
-                        Error::io("setting IPV6_UNICAST_HOPS on the raw IPv6 socket", e)
-                    })?;
-                    self.v6_hops = Some(tx.ttl);
-                }
-                s.send_to(&buf[tx.l4_offset..tx.len], &addr)
-            }
+        let s = match tx.dst {
+            IpAddr::V4(_) => self.v4_send.as_ref().ok_or_else(|| no_socket("IPv4"))?,
+            IpAddr::V6(_) => self.v6_send.as_ref().ok_or_else(|| no_socket("IPv6"))?,
         };
+        let res = s.send_to(&buf[..tx.len], &addr);
         res.map(drop).map_err(|source| {
             tracing::debug!(dst = %tx.dst, ttl = tx.ttl, error = %source, "probe send failed");
             self.send_errors += 1;

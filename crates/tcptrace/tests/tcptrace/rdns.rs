@@ -52,6 +52,7 @@ fn names_come_from_a_real_dnsmasq_in_the_network() {
         })
         .unwrap();
     assert!(!out.is_partial(), "{out:?}");
+    assert_eq!(report.params.rdns_server, Some(server.to_string()));
     for t in &report.traces {
         let names: Vec<Option<&str>> = t
             .hops

@@ -319,11 +319,18 @@ impl Topology {
     /// them to the source, which takes in whatever is sent to them; a program sends from them
     /// with a raw socket that writes its own IP header (or after binding to one).
     pub fn source_pool(&self) -> Vec<IpAddr> {
-        self.plan.nodes[self.plan.source]
-            .pool_v4
-            .iter()
-            .map(|&a| a.into())
-            .collect()
+        self.source_pool_of(Family::V4)
+    }
+
+    /// The source's extra addresses of `family` to send from: for IPv4
+    /// [`Topology::source_pool`], for IPv6 as many in `2001:db8:2::/64`, on the source's
+    /// loopback and routed back to it by every node.
+    pub fn source_pool_of(&self, family: Family) -> Vec<IpAddr> {
+        let n = &self.plan.nodes[self.plan.source];
+        match family {
+            Family::V4 => n.pool_v4.iter().map(|&a| a.into()).collect(),
+            Family::V6 => n.pool_v6.iter().map(|&a| a.into()).collect(),
+        }
     }
 
     /// The address of the source, where probes leave from.
@@ -531,9 +538,10 @@ fn describe_node(
         )?;
     }
     if let (Some(first), Some(last)) = (node.pool_v4.first(), node.pool_v4.last()) {
+        let (f6, l6) = (node.pool_v6[0], node.pool_v6[node.pool_v6.len() - 1]);
         writeln!(
             f,
-            "  {} addresses to send from: {first}..{last}",
+            "  {} addresses to send from: {first}..{last} {f6}..{l6}",
             node.pool_v4.len()
         )?;
     }
@@ -597,6 +605,9 @@ fn address_lines(node: &PlannedNode) -> Vec<String> {
     // A local route takes in a whole /24 at once: one line instead of 254 addresses.
     for p in super::spec::blocks_of(&node.pool_v4) {
         l.push(format!("route add local {p} dev lo"));
+    }
+    for a in &node.pool_v6 {
+        l.push(format!("address add {a}/128 dev lo nodad"));
     }
     l
 }

@@ -171,7 +171,10 @@ impl TopologyBuilder {
     /// Gives the source `count` more IPv4 addresses to send from (0 to 65,024, none by
     /// default), in the `/24`s of `198.19.0.0/16` after the destinations', 254 to a `/24`:
     /// one local route per `/24` on the source's loopback (so the kernel takes in whatever is
-    /// sent to them) and one route per `/24` back to the source in every other node. Linux
+    /// sent to them) and one route per `/24` back to the source in every other node; and as
+    /// many IPv6 addresses, `2001:db8:2::1` on, each on the source's loopback (IPv6 sockets
+    /// bind only to addresses the host has), with a route to `2001:db8:2::/64` back to the
+    /// source in every other node. Linux
     /// rate-limits the ICMP errors it sends per destination host, so probes spread over many
     /// source addresses get answers from a rate-limited router that one address would not.
     /// See [`Topology::source_pool`](super::Topology::source_pool).
@@ -281,6 +284,9 @@ pub(crate) struct PlannedNode {
     /// The source's extra IPv4 addresses to send from (the source only), whole `/24`s of
     /// which are routed to it.
     pub(crate) pool_v4: Vec<Ipv4Addr>,
+    /// As many IPv6 addresses to send from (the source only), in [`POOL_V6`], each on the
+    /// loopback: Linux binds IPv6 sockets only to addresses it has, not to a local route's.
+    pub(crate) pool_v6: Vec<Ipv6Addr>,
     pub(crate) routes: Vec<Route>,
 }
 
@@ -308,6 +314,14 @@ fn link_v6(link: usize, end: u8) -> Ipv6Addr {
 fn service_v4(block: usize, i: u16) -> Ipv4Addr {
     let block = block + usize::from(i / ADDRESSES_PER_BLOCK);
     Ipv4Addr::new(198, 19, block as u8, (i % ADDRESSES_PER_BLOCK + 1) as u8)
+}
+
+/// The `/64` of the source's IPv6 pool, routed back to the source by every other node.
+pub(crate) const POOL_V6: &str = "2001:db8:2::/64";
+
+/// The `i`-th (from 0) address of the source's IPv6 pool.
+fn pool_v6(i: u16) -> Ipv6Addr {
+    Ipv6Addr::new(0x2001, 0xdb8, 2, 0, 0, 0, 0, i + 1)
 }
 
 fn service_v6(dest: usize, i: u16) -> Ipv6Addr {
@@ -353,6 +367,7 @@ fn assign_service_addresses(nodes: &mut [PlannedNode], pool: u16) -> Result<()> 
         }
         if let Some(src) = nodes.iter_mut().find(|n| n.role == Role::Source) {
             src.pool_v4 = (0..pool).map(|i| service_v4(block, i)).collect();
+            src.pool_v6 = (0..pool).map(pool_v6).collect();
         }
     }
     Ok(())
@@ -406,6 +421,7 @@ impl Plan {
                 service_v4: Vec::new(),
                 service_v6: Vec::new(),
                 pool_v4: Vec::new(),
+                pool_v6: Vec::new(),
                 routes: Vec::new(),
             })
             .collect();
@@ -511,7 +527,8 @@ impl Plan {
                 di += 1;
             }
             if !node.pool_v4.is_empty() {
-                prefixes.push((n, [n, n], blocks_of(&node.pool_v4), Vec::new()));
+                let v6 = vec![POOL_V6.to_owned()];
+                prefixes.push((n, [n, n], blocks_of(&node.pool_v4), v6));
             }
         }
         let mut all_routes = vec![Vec::new(); self.nodes.len()];
@@ -573,6 +590,7 @@ impl Plan {
                 || n.service_v4.iter().any(|a| IpAddr::V4(*a) == addr)
                 || n.service_v6.iter().any(|a| IpAddr::V6(*a) == addr)
                 || n.pool_v4.iter().any(|a| IpAddr::V4(*a) == addr)
+                || n.pool_v6.iter().any(|a| IpAddr::V6(*a) == addr)
         })
     }
 
@@ -870,6 +888,14 @@ mod tests {
             );
         }
         assert_eq!(plan.owner(IpAddr::V4(s.pool_v4[7])), plan.index("s").ok());
+        // As many IPv6 addresses, in one /64 that every other node routes back.
+        assert_eq!(s.pool_v6.len(), 260);
+        assert_eq!(s.pool_v6[0], "2001:db8:2::1".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(plan.owner(IpAddr::V6(s.pool_v6[259])), plan.index("s").ok());
+        let r = &plan.nodes[plan.index("r").unwrap()];
+        let back = r.routes.iter().find(|r| r.prefix == POOL_V6).unwrap();
+        assert_eq!(plan.owner(back.via[0].0), plan.index("s").ok());
+        assert!(!s.routes.iter().any(|r| r.prefix == POOL_V6));
         let full = TopologyBuilder::new()
             .source("s")
             .destination("d", Destination::new().addresses(254 * 255))
