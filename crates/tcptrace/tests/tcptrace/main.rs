@@ -7,6 +7,7 @@ mod mda_e2e;
 mod middlebox;
 mod oracle;
 mod props;
+mod ratelimit;
 mod rdns;
 mod report;
 mod rounds;
