@@ -39,6 +39,8 @@ pub struct TraceConfig {
     pub(crate) interval: Duration,
     pub(crate) source_pool: Vec<IpAddr>,
     pub(crate) depth_first: bool,
+    /// Per-router pacing: (interval, burst).
+    pub(crate) router_pacing: Option<(Duration, u32)>,
 }
 
 impl TraceConfig {
@@ -130,6 +132,12 @@ impl TraceConfig {
         self.depth_first
     }
 
+    /// Per-router pacing, (interval, burst), or `None` when it is off
+    /// ([`TraceConfigBuilder::router_pacing`]).
+    pub fn router_pacing(&self) -> Option<(Duration, u32)> {
+        self.router_pacing
+    }
+
     /// The overall deadline of a blocking run: the one given to
     /// [`TraceConfigBuilder::deadline`], or else [`TraceConfig::plan_deadline`].
     pub fn deadline(&self) -> Duration {
@@ -157,6 +165,8 @@ impl TraceConfig {
     ///          + (R - 1) × (I + T)    the later rounds, each started I after the one before
     ///                                 and waiting up to T for its last answer
     ///          + P / pps              the pace, when pacing is on
+    ///          + F × A × R × D        per-router pacing at one probe per D, when on: the
+    ///                                 probes of one TTL through one router's turns
     ///          + 1 s                  slack for the loop
     /// ```
     ///
@@ -197,10 +207,15 @@ impl TraceConfig {
             Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
         });
         let rounds = (self.interval.saturating_add(self.timeout)).saturating_mul(self.rounds - 1);
+        let per_router = self.router_pacing.map_or(Duration::ZERO, |(every, _)| {
+            let one_ttl = probes / u64::from(ttls);
+            every.saturating_mul(u32::try_from(one_ttl).unwrap_or(u32::MAX))
+        });
         window
             .saturating_add(path)
             .saturating_add(rounds)
             .saturating_add(pacing)
+            .saturating_add(per_router)
             .saturating_add(DEADLINE_SLACK)
     }
 
@@ -224,6 +239,8 @@ impl TraceConfig {
             depth_first: self.depth_first,
             key: self.key,
             rdns_server: None,
+            router_interval_s: self.router_pacing.map(|(d, _)| d.as_secs_f64()),
+            router_burst: self.router_pacing.map(|(_, b)| b),
         }
     }
 }
@@ -268,6 +285,7 @@ impl Default for TraceConfigBuilder {
                 key: None,
                 source_pool: Vec::new(),
                 depth_first: false,
+                router_pacing: None,
             },
             error: None,
         }
@@ -462,6 +480,21 @@ impl TraceConfigBuilder {
         self
     }
 
+    /// Paces the probes per expected router (default: off): after a burst of `burst` (at
+    /// least 1), at most one probe per `interval` from each source address expires at each
+    /// TTL. A Linux router sends each host at most one ICMP error a second after a burst of
+    /// 6 (`icmp_ratelimit`; for IPv6 `net.ipv6.icmp.ratelimit`, shorter towards hosts it
+    /// reaches by a wider route), and under shortest-path routing a router is at one TTL on
+    /// every path through it; so with `interval` at or above the router's limit and `burst`
+    /// below its burst, a single source address gets every hop behind such routers, at the
+    /// cost of time (with `F` traces, about `(F - burst) × interval`). Routers that share a
+    /// TTL share its turns. Combines with [`pps`](Self::pps), a source pool (each address
+    /// has turns of its own) and rounds; not with multipath discovery.
+    pub fn router_pacing(mut self, interval: Duration, burst: u32) -> Self {
+        self.cfg.router_pacing = Some((interval, burst.max(1)));
+        self
+    }
+
     /// Checks the settings and builds the configuration.
     ///
     /// # Errors
@@ -469,7 +502,8 @@ impl TraceConfigBuilder {
     /// The first [`ConfigError`]: no target, a bad port or port list, TTL 0 or min above max,
     /// a bad timeout, zero pace, window or gap limit, retry outside -63..=63, rounds outside
     /// 1..=256 or combined with retries, an MDA confidence outside 50..=99 or multipath
-    /// discovery combined with rounds, or a plan above 2^20 (flows × TTLs) probes.
+    /// discovery combined with rounds, a zero per-router interval or per-router pacing combined
+    /// with multipath discovery, or a plan above 2^20 (flows × TTLs) probes.
     pub fn build(self) -> Result<TraceConfig, ConfigError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -504,6 +538,14 @@ impl TraceConfigBuilder {
         }
         if c.pps == Some(0) {
             return Err(ConfigError::ZeroPps);
+        }
+        if let Some((interval, _)) = c.router_pacing {
+            if interval.is_zero() {
+                return Err(ConfigError::ZeroRouterInterval);
+            }
+            if c.mda.is_some() {
+                return Err(ConfigError::RouterPacingWithMda);
+            }
         }
         if c.max_in_flight == 0 {
             return Err(ConfigError::ZeroInFlight);

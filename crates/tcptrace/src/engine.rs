@@ -18,6 +18,9 @@ use crate::wire::{
 };
 
 mod matching;
+mod pacing;
+
+use pacing::RouterPacer;
 
 /// One (target, port) to trace, with the addresses to use.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -252,6 +255,10 @@ pub struct Engine {
     rounds_due: BinaryHeap<Reverse<(Instant, u32)>>,
     /// Probes of later rounds waiting for the window.
     round_probes: VecDeque<(u32, u8)>,
+    /// Per-router pacing ([`TraceConfig::router_pacing`]).
+    router_pacer: Option<RouterPacer>,
+    /// When the earliest probe that per-router pacing held back may go.
+    router_wake: Option<Instant>,
 }
 
 /// How many probes one (flow, TTL) may send, rounds and retries together: a probe's number
@@ -412,6 +419,10 @@ impl Engine {
             round_interval: config.interval,
             rounds_due: BinaryHeap::new(),
             round_probes: VecDeque::new(),
+            router_pacer: config
+                .router_pacing
+                .map(|(interval, burst)| RouterPacer::new(interval, burst)),
+            router_wake: None,
         })
     }
 
@@ -579,20 +590,62 @@ impl Engine {
         }
     }
 
-    /// The next (flow, TTL, MDA flow number) to probe.
-    fn next_probe(&mut self) -> Option<(usize, u8, u16)> {
-        while let Some((f, ttl)) = self.retries.pop_front() {
+    /// Whether per-router pacing lets flow `f` send at `ttl` now; if so, the probe takes its
+    /// bucket's turn, else [`Engine::router_wake`] learns when it may go.
+    fn router_allows(&mut self, f: usize, ttl: u8, now: Instant) -> bool {
+        let Some(p) = self.router_pacer.as_mut() else {
+            return true;
+        };
+        let src = self.flows[f].flow.src;
+        if p.try_take(src, ttl, now) {
+            return true;
+        }
+        let at = p.ready_at(src, ttl, now);
+        self.router_wake = Some(self.router_wake.map_or(at, |w| w.min(at)));
+        false
+    }
+
+    /// The next (flow, TTL, MDA flow number) to probe. Under per-router pacing, a probe whose
+    /// router is not due yet goes back to the end of its queue and the next one is tried, so
+    /// that one busy router does not hold up the traces past others.
+    fn next_probe(&mut self, now: Instant) -> Option<(usize, u8, u16)> {
+        self.router_wake = None;
+        for _ in 0..self.retries.len() {
+            let Some((f, ttl)) = self.retries.pop_front() else {
+                break;
+            };
             let st = &self.flows[f as usize];
             let slot = &st.slots[usize::from(ttl - self.min_ttl)];
             if !st.settled() && !slot.answered && !slot.cancelled && !slot.resolved {
-                return Some((f as usize, ttl, 0));
+                if self.router_allows(f as usize, ttl, now) {
+                    return Some((f as usize, ttl, 0));
+                }
+                self.retries.push_back((f, ttl));
             }
         }
-        while let Some((f, ttl)) = self.round_probes.pop_front() {
+        for _ in 0..self.round_probes.len() {
+            let Some((f, ttl)) = self.round_probes.pop_front() else {
+                break;
+            };
             if self.flows[f as usize].done.is_none() {
-                return Some((f as usize, ttl, 0));
+                if self.router_allows(f as usize, ttl, now) {
+                    return Some((f as usize, ttl, 0));
+                }
+                self.round_probes.push_back((f, ttl));
             }
         }
+        // Flows held back by per-router pacing, to requeue after the search.
+        let mut held = Vec::new();
+        let found = self.next_ready(now, &mut held);
+        for f in held {
+            self.ready.push_back(f);
+        }
+        found
+    }
+
+    /// The next probe of the flows in `ready`, setting aside in `held` those that
+    /// per-router pacing holds back (still marked ready).
+    fn next_ready(&mut self, now: Instant, held: &mut Vec<u32>) -> Option<(usize, u8, u16)> {
         while let Some(f) = self.ready.pop_front() {
             let f = f as usize;
             if self.flows[f].mda.is_some() {
@@ -618,6 +671,12 @@ impl Engine {
                 continue;
             }
             let ttl = st.next_ttl as u8;
+            if !self.router_allows(f, ttl, now) {
+                self.flows[f].in_ready = true;
+                held.push(f as u32);
+                continue;
+            }
+            let st = &mut self.flows[f];
             st.next_ttl += 1;
             if st.next_ttl <= cap {
                 st.in_ready = true;
@@ -643,7 +702,7 @@ impl Engine {
             return None;
         }
         self.start_due_rounds(now);
-        let (f, ttl, mda_flow) = self.next_probe()?;
+        let (f, ttl, mda_flow) = self.next_probe(now)?;
         let ttl_idx = usize::from(ttl - self.min_ttl);
         let attempt = self.flows[f].slots[ttl_idx].sends.len() as u8;
         let id = self.probe_id(f, ttl, attempt);
@@ -735,7 +794,10 @@ impl Engine {
             _ => None,
         };
         let round = self.rounds_due.peek().map(|Reverse((at, _))| *at);
-        [timeout, send, round].into_iter().flatten().min()
+        let router = self
+            .router_wake
+            .filter(|_| pending && self.in_flight < self.max_in_flight);
+        [timeout, send, round, router].into_iter().flatten().min()
     }
 
     /// The next event, if any. Call until `None` after each `handle_*` call.
@@ -1501,5 +1563,68 @@ mod tests {
         );
         assert_eq!(e.poll_timeout(), Some(t0 + Duration::from_secs(2)));
         assert_eq!(e.in_flight(), 2);
+    }
+
+    #[test]
+    fn router_pacing_gives_each_source_and_ttl_a_burst_then_one_probe_per_interval() {
+        let secs = Duration::from_secs;
+        let cfg = TraceConfig::builder()
+            .target("t")
+            .max_ttl(2)
+            .timeout(secs(10))
+            .router_pacing(secs(1), 2)
+            .build()
+            .unwrap();
+        let one: IpAddr = "198.18.0.2".parse().unwrap();
+        let other: IpAddr = "198.18.0.3".parse().unwrap();
+        let flows: Vec<Flow> = [one, one, one, other]
+            .iter()
+            .enumerate()
+            .map(|(i, &src)| Flow::new("t", src, format!("198.19.0.{}", i + 1).parse().unwrap(), 80))
+            .collect();
+        let mut e = Engine::new(&cfg, flows, 7).unwrap();
+        let t0 = Instant::now();
+        let mut buf = Vec::new();
+        let mut sent = |e: &mut Engine, now| {
+            let mut out = Vec::new();
+            while let Some(tx) = e.poll_transmit(now, &mut buf) {
+                out.push((tx.flow, tx.ttl));
+            }
+            out.sort_unstable();
+            out
+        };
+        // At once: a burst of two per TTL from the shared address, and everything from the
+        // address of its own.
+        assert_eq!(
+            sent(&mut e, t0),
+            [(0, 1), (0, 2), (1, 1), (1, 2), (3, 1), (3, 2)]
+        );
+        // The third trace waits for the next turn of both TTLs, a second later.
+        assert_eq!(e.poll_timeout(), Some(t0 + secs(1)));
+        assert!(sent(&mut e, t0 + Duration::from_millis(999)).is_empty());
+        assert_eq!(sent(&mut e, t0 + secs(1)), [(2, 1), (2, 2)]);
+        assert_eq!(e.stats().sent, 8);
+        // The plan's deadline covers the turns: 4 traces × 1 attempt per TTL, 1 s each.
+        let plain = TraceConfig::builder().target("t").max_ttl(2).timeout(secs(10));
+        let paced = plain.clone().router_pacing(secs(1), 2).build().unwrap();
+        let plain = plain.build().unwrap();
+        assert_eq!(paced.plan_deadline(), plain.plan_deadline() + secs(1));
+        assert_eq!(
+            TraceConfig::builder()
+                .target("t")
+                .router_pacing(Duration::ZERO, 1)
+                .build()
+                .unwrap_err(),
+            ConfigError::ZeroRouterInterval
+        );
+        assert_eq!(
+            TraceConfig::builder()
+                .target("t")
+                .mda(95)
+                .router_pacing(secs(1), 1)
+                .build()
+                .unwrap_err(),
+            ConfigError::RouterPacingWithMda
+        );
     }
 }

@@ -152,6 +152,13 @@ pub enum ConfigError {
     /// The confidence of multipath discovery is outside 50..=99 percent.
     #[error("MDA confidence {0}% is outside 50-99")]
     ConfidenceRange(u8),
+    /// Per-router pacing was given a zero interval.
+    #[error("the per-router interval must be above zero")]
+    ZeroRouterInterval,
+    /// Per-router pacing was combined with multipath discovery, whose planner picks its
+    /// probes itself.
+    #[error("per-router pacing (--router-interval) cannot be combined with multipath discovery")]
+    RouterPacingWithMda,
     /// Multipath discovery was combined with rounds.
     #[error("multipath discovery (--mda) cannot be combined with rounds")]
     MdaWithRounds,

@@ -172,6 +172,14 @@ pub struct TraceParams {
     /// absent when no names were looked up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rdns_server: Option<String>,
+    /// Per-router pacing (`--router-interval`): at most one probe per this many seconds from
+    /// each source address expired at each TTL, after a burst of `router_burst`; absent
+    /// when it was off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router_interval_s: Option<f64>,
+    /// The burst of per-router pacing; absent when it was off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router_burst: Option<u32>,
 }
 
 /// The route to one (target, port).

@@ -10,19 +10,21 @@ use testbed::netns::{Destination, Family, Topology};
 
 use crate::e2e::{assert_matches_truth, run};
 
-/// How many targets the rate-limited chain has behind its two routers.
+/// How many targets the rate-limited chain has behind its two routers for the pool.
 const TARGETS: u16 = 60;
+/// How many for per-router pacing, which takes about a second per target.
+const PACED_TARGETS: u16 = 20;
 
-/// `src - r1 - r2 - web`, the routers with Linux's ICMP rate limits, `web` with
-/// [`TARGETS`] addresses listening on port 80 and the source with as many pool addresses.
-fn rate_limited_chain() -> Topology {
+/// `src - r1 - r2 - web`, the routers with Linux's ICMP rate limits, `web` with `targets`
+/// addresses listening on port 80 and the source with as many pool addresses.
+fn rate_limited_chain(targets: u16) -> Topology {
     Topology::builder()
         .source("src")
         .routers(["r1", "r2"])
-        .destination("web", Destination::new().listen(80).addresses(TARGETS))
+        .destination("web", Destination::new().listen(80).addresses(targets))
         .chain(["src", "r1", "r2", "web"])
         .linux_icmp_rate_limits()
-        .source_addresses(TARGETS)
+        .source_addresses(targets)
         .build()
         .unwrap()
 }
@@ -30,7 +32,6 @@ fn rate_limited_chain() -> Topology {
 /// A run over every target of `web` in `family` on port 80, without retries.
 fn config(net: &Topology, family: Family) -> TraceConfigBuilder {
     let targets = net.targets("web", family).unwrap();
-    assert_eq!(targets.len(), usize::from(TARGETS));
     TraceConfig::builder()
         .targets(targets.iter().map(ToString::to_string))
         .port(80)
@@ -66,7 +67,7 @@ fn an_ipv6_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address()
     ) {
         return;
     }
-    let net = rate_limited_chain();
+    let net = rate_limited_chain(TARGETS);
     let all = usize::from(TARGETS) * 2;
     // From the one address the kernel picks, each router answers its burst and a few a
     // second after it.
@@ -109,4 +110,43 @@ fn an_ipv6_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address()
         matches!(err, tcptrace::Error::NotLocal { addr, .. } if addr == stranger),
         "{err}"
     );
+}
+
+#[test]
+fn per_router_pacing_gets_every_hop_from_one_address() {
+    if !testbed::require_root("tcptrace ratelimit per_router_pacing_gets_every_hop_from_one_address")
+    {
+        return;
+    }
+    let net = rate_limited_chain(PACED_TARGETS);
+    let all = usize::from(PACED_TARGETS) * 2;
+    // Paced to the routers' limit, below their burst: every hop, from the one address. (First,
+    // while the routers' buckets towards it are full: the burst counts on them.)
+    let interval = Duration::from_secs(1);
+    let paced = config(&net, Family::V4)
+        .router_pacing(interval, 5)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let paced = run(&net, paced);
+    let took = started.elapsed();
+    assert_eq!(hops_right(&net, &paced), (all, all));
+    for t in &paced.traces {
+        assert_matches_truth(t, &net.ground_truth(t.addr).unwrap());
+        assert!(t.reached, "{t:?}");
+    }
+    assert!(paced.params.source_pool.is_empty());
+    assert_eq!(
+        (paced.params.router_interval_s, paced.params.router_burst),
+        (Some(1.0), Some(5))
+    );
+    // Unpaced, in a fresh network (whose routers' buckets are full again), each router
+    // answers its burst of 6 and about one a second after it.
+    drop(net);
+    let net = rate_limited_chain(PACED_TARGETS);
+    let unpaced = run(&net, config(&net, Family::V4).build().unwrap());
+    let (right, n) = hops_right(&net, &unpaced);
+    assert_eq!(n, all);
+    assert!(right < all / 2, "unpaced: {right} of {all} hops right");
+    eprintln!("IPv4, one address: unpaced {right} of {all} router hops right; paced {all} of {all} in {took:?}");
 }
