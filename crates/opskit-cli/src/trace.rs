@@ -1,7 +1,7 @@
 //! `opskit trace`: TCP SYN traceroute to many targets and ports at once.
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -51,7 +51,8 @@ mod live;
                   late: with P = targets x ports x TTLs x attempts (1 + --retry, or 64 for a \
                   negative --retry) x --rounds, W = --max-in-flight and T = --probe-timeout, \
                   it is ceil(P / W) x T + TTLs x attempts x T + (rounds - 1) x (--interval + \
-                  T) + P / --pps + 1 s: 63 s for one target \
+                  T) + P / --pps + targets x ports x attempts x rounds x \
+                  --router-interval + 1 s: 63 s for one target \
                   on one port with the defaults, 2405 s for 10,000 targets. A run normally ends \
                   long before it (a dead target stops at the --gap-limit after one timeout).\n\n\
                   Middleboxes: each ICMP error's quote of the probe is compared with the probe \
@@ -127,12 +128,14 @@ pub(crate) struct Args {
     /// Send at most this many probes per second (default: no pacing).
     #[arg(long, value_name = "PPS")]
     pps: Option<u32>,
-    /// Send IPv4 probes from the addresses of this prefix, each target from the next one
-    /// (repeatable; a /16 at most; /30 and wider leave out the network and broadcast
-    /// addresses). Linux routers answer about one probe a second to each source address
+    /// Send probes from the addresses of this prefix, each target from the next one of its
+    /// family (repeatable; IPv4 a /16 at most, /30 and wider without the network and
+    /// broadcast addresses; IPv6 a /112 at most, /126 and wider without the first address;
+    /// a family without any sends from the kernel's choice). Linux routers answer about one probe a second to each source address
     /// past a burst of 6, so a large run from one address loses hops that a pool gets back.
-    /// The host must own every address (for a whole prefix: `ip route add local PREFIX dev
-    /// lo`, and a route back to it on the routers); each is checked before anything is sent.
+    /// The host must own every address (for a whole IPv4 prefix: `ip route add local PREFIX
+    /// dev lo`; IPv6 addresses must be on an interface; and a route back on the routers);
+    /// each is checked before anything is sent.
     #[arg(long, value_name = "PREFIX", value_parser = parse_prefix)]
     source_pool: Vec<Prefix>,
     /// Send each trace's TTLs back to back before the next trace's turn, instead of every
@@ -140,6 +143,23 @@ pub(crate) struct Args {
     /// about PPS / gap limit probes a second instead of all of them.
     #[arg(long)]
     depth_first: bool,
+    /// Pace per router: after a burst of --router-burst, at most one probe per SPAN from each
+    /// source address expires at each TTL (the routers of one TTL share its turns). Linux
+    /// routers answer each host about once a second past a burst of 6, so `1s` gets every
+    /// hop behind them from one address, at about a second per target. Cannot be combined
+    /// with --mda.
+    #[arg(long, value_name = "SPAN", value_parser = crate::duration::parse)]
+    router_interval: Option<Duration>,
+    /// The burst of --router-interval: probes per (source address, TTL) sent at once before
+    /// the pacing starts; keep it below the routers' (Linux's is 6) and below what other
+    /// traffic to them left.
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_name = "N",
+        requires = "router_interval"
+    )]
+    router_burst: u32,
     /// The most probes in flight at once.
     #[arg(long, default_value_t = 256, value_name = "N")]
     max_in_flight: u32,
@@ -221,47 +241,75 @@ struct RdnsArgs {
     rdns_deadline: Duration,
 }
 
-/// The widest prefix --source-pool takes: 65,536 addresses.
-const WIDEST_POOL_PREFIX: u8 = 16;
+/// The most addresses one --source-pool prefix may hold: a /16 of IPv4, a /112 of IPv6.
+const WIDEST_POOL_HOST_BITS: u32 = 16;
 
-/// An IPv4 prefix of --source-pool.
+/// An IPv4 or IPv6 prefix of --source-pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Prefix {
-    network: Ipv4Addr,
+    network: IpAddr,
     len: u8,
 }
 
 impl Prefix {
-    /// Its usable addresses: all of a /31 or /32, the rest without the network and broadcast
-    /// addresses, which routers need not answer.
+    /// Its usable addresses: all of an IPv4 /31 or /32 and of an IPv6 /127 or /128; of
+    /// wider IPv4 prefixes all but the network and broadcast addresses, which routers need
+    /// not answer, and of wider IPv6 ones all but the first (the subnet-router anycast).
     fn hosts(self) -> impl Iterator<Item = IpAddr> {
-        let base = u32::from(self.network);
-        let size = 1u32 << (32 - u32::from(self.len));
-        let (first, last) = if self.len >= 31 {
-            (base, base + (size - 1))
-        } else {
-            (base + 1, base + (size - 2))
+        let (base, bits) = match self.network {
+            IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+            IpAddr::V6(a) => (u128::from(a), 128),
         };
-        (first..=last).map(|a| IpAddr::V4(Ipv4Addr::from(a)))
+        let size = 1u128 << (bits - u32::from(self.len));
+        let (first, last) = if u32::from(self.len) + 1 >= bits {
+            (base, base + (size - 1))
+        } else if bits == 32 {
+            (base + 1, base + (size - 2))
+        } else {
+            (base + 1, base + (size - 1))
+        };
+        let v4 = bits == 32;
+        (first..=last).map(move |a| {
+            if v4 {
+                // At most 32 bits by construction.
+                IpAddr::V4(Ipv4Addr::from(a as u32))
+            } else {
+                IpAddr::V6(Ipv6Addr::from(a))
+            }
+        })
     }
 }
 
-/// `A.B.C.D/LEN` with LEN from 16 to 32, or one address; host bits must be zero.
+/// `A.B.C.D/LEN` with LEN from 16 to 32, `X:Y::/LEN` with LEN from 112 to 128, or one
+/// address; host bits must be zero.
 fn parse_prefix(s: &str) -> Result<Prefix, String> {
-    let (addr, len) = s.split_once('/').unwrap_or((s, "32"));
-    let network: Ipv4Addr = addr
-        .parse()
-        .map_err(|_| format!("{s:?} is not an IPv4 prefix (198.51.100.0/24)"))?;
-    let len: u8 = len
-        .parse()
-        .ok()
-        .filter(|l| (WIDEST_POOL_PREFIX..=32).contains(l))
-        .ok_or_else(|| format!("{s:?}: the prefix length must be {WIDEST_POOL_PREFIX} to 32"))?;
-    let host_bits = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
-    if u32::from(network) & host_bits != 0 {
+    let (addr, len) = s.split_once('/').map_or((s, None), |(a, l)| (a, Some(l)));
+    let network: IpAddr = addr.parse().map_err(|_| {
+        format!("{s:?} is not an IPv4 or IPv6 prefix (198.51.100.0/24, 2001:db8::/120)")
+    })?;
+    let bits: u32 = if network.is_ipv4() { 32 } else { 128 };
+    let widest = bits - WIDEST_POOL_HOST_BITS;
+    let len: u8 = match len {
+        None => bits as u8,
+        Some(l) => l
+            .parse()
+            .ok()
+            .filter(|&l: &u8| (widest..=bits).contains(&u32::from(l)))
+            .ok_or_else(|| format!("{s:?}: the prefix length must be {widest} to {bits}"))?,
+    };
+    let value = match network {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    };
+    let host_bits = (1u128 << (bits - u32::from(len))) - 1;
+    if value & host_bits != 0 {
+        let start = value & !host_bits;
+        let start = match network {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(start as u32)),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(start)),
+        };
         return Err(format!(
-            "{s:?} has host bits set: the prefix starts at {}",
-            Ipv4Addr::from(u32::from(network) & !host_bits)
+            "{s:?} has host bits set: the prefix starts at {start}"
         ));
     }
     Ok(Prefix { network, len })
@@ -325,6 +373,9 @@ fn config(args: &Args, targets: Vec<String>) -> Result<TraceConfig, tcptrace::Co
         .depth_first(args.depth_first);
     if let Some(pps) = args.pps {
         b = b.pps(pps);
+    }
+    if let Some(every) = args.router_interval {
+        b = b.router_pacing(every, args.router_burst);
     }
     if let Some(deadline) = args.deadline {
         b = b.deadline(deadline);
@@ -520,11 +571,36 @@ mod tests {
             parse_prefix("198.19.0.0/16").unwrap().hosts().count(),
             65_534
         );
+        let v6 = |s: &str| IpAddr::V6(s.parse().unwrap());
+        assert_eq!(
+            hosts("2001:db8:2::/126"),
+            [
+                v6("2001:db8:2::1"),
+                v6("2001:db8:2::2"),
+                v6("2001:db8:2::3")
+            ]
+        );
+        assert_eq!(
+            hosts("2001:db8:2::6/127"),
+            [v6("2001:db8:2::6"), v6("2001:db8:2::7")]
+        );
+        assert_eq!(hosts("2001:db8:2::9"), [v6("2001:db8:2::9")]);
+        assert_eq!(
+            parse_prefix("2001:db8::/112").unwrap().hosts().count(),
+            65_535
+        );
+        assert!(
+            parse_prefix("2001:db8::1/120")
+                .unwrap_err()
+                .contains("2001:db8::")
+        );
         for bad in [
             "198.19.0.0/15",
             "198.19.0.0/33",
             "198.19.0.1/24",
             "2001:db8::/64",
+            "2001:db8::/111",
+            "2001:db8::/129",
             "x/24",
             "198.19.0.0/",
         ] {

@@ -707,7 +707,10 @@ mod tests {
         assert!(p.depth_first);
         assert_eq!((p.key, p.pps), (Some(0xfeed), Some(500)));
         let json = serde_json::to_value(&p).unwrap();
-        assert_eq!(json["source_pool"], serde_json::json!(["192.0.2.7", "2001:db8::7"]));
+        assert_eq!(
+            json["source_pool"],
+            serde_json::json!(["192.0.2.7", "2001:db8::7"])
+        );
         assert_eq!(json["depth_first"], true);
         assert_eq!(json["key"], 0xfeed);
         let back: TraceParams = serde_json::from_value(json).unwrap();

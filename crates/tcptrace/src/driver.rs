@@ -109,8 +109,7 @@ fn plan_targets(config: &TraceConfig) -> Result<Vec<Plan<'_>>> {
     }
     // Each family takes turns over its own addresses: a probe's source and destination
     // must be of one family.
-    let (v4, v6): (Vec<IpAddr>, Vec<IpAddr>) =
-        config.source_pool.iter().partition(|a| a.is_ipv4());
+    let (v4, v6): (Vec<IpAddr>, Vec<IpAddr>) = config.source_pool.iter().partition(|a| a.is_ipv4());
     let (mut pool_v4, mut pool_v6) = (v4.iter().copied().cycle(), v6.iter().copied().cycle());
     config
         .targets

@@ -1580,7 +1580,9 @@ mod tests {
         let flows: Vec<Flow> = [one, one, one, other]
             .iter()
             .enumerate()
-            .map(|(i, &src)| Flow::new("t", src, format!("198.19.0.{}", i + 1).parse().unwrap(), 80))
+            .map(|(i, &src)| {
+                Flow::new("t", src, format!("198.19.0.{}", i + 1).parse().unwrap(), 80)
+            })
             .collect();
         let mut e = Engine::new(&cfg, flows, 7).unwrap();
         let t0 = Instant::now();
@@ -1605,7 +1607,10 @@ mod tests {
         assert_eq!(sent(&mut e, t0 + secs(1)), [(2, 1), (2, 2)]);
         assert_eq!(e.stats().sent, 8);
         // The plan's deadline covers the turns: 4 traces × 1 attempt per TTL, 1 s each.
-        let plain = TraceConfig::builder().target("t").max_ttl(2).timeout(secs(10));
+        let plain = TraceConfig::builder()
+            .target("t")
+            .max_ttl(2)
+            .timeout(secs(10));
         let paced = plain.clone().router_pacing(secs(1), 2).build().unwrap();
         let plain = plain.build().unwrap();
         assert_eq!(paced.plan_deadline(), plain.plan_deadline() + secs(1));

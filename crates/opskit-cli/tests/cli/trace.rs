@@ -45,6 +45,9 @@ fn help_lists_the_options() {
         "--rdns-deadline",
         "--mda",
         "--confidence",
+        "--source-pool",
+        "--router-interval",
+        "--router-burst",
         "cap_net_raw+ep",
     ] {
         assert!(text.contains(opt), "--help lacks {opt}:\n{text}");
@@ -1196,4 +1199,36 @@ fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
         stderr(&not_ours)
     );
     assert!(not_ours.stdout.is_empty());
+
+    // IPv6 alike: the source has as many IPv6 addresses, 2001:db8:2::1 on.
+    let targets: Vec<String> = net
+        .targets("web", Family::V6)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        net.source_pool_of(Family::V6)[0],
+        "2001:db8:2::1".parse::<IpAddr>().unwrap()
+    );
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
+        args.extend(["-p", "80", "--retry", "0", "--probe-timeout", "1", "--json"]);
+        args.extend(extra);
+        trace_in(&net, &args)
+    };
+    let one = run(&[]);
+    let (right, all) = hops_right(&net, &one.stdout);
+    assert!(
+        right < all / 2,
+        "one IPv6 address: {right} of {all} hops right"
+    );
+    // ::1 to ::7f, all the source's; the report records them.
+    let pooled = run(&["--source-pool", "2001:db8:2::/121", "--depth-first"]);
+    assert!(pooled.status.success(), "{}", stderr(&pooled));
+    assert_eq!(hops_right(&net, &pooled.stdout), (all, all));
+    let v: serde_json::Value = serde_json::from_slice(&pooled.stdout).unwrap();
+    let pool = v["params"]["source_pool"].as_array().unwrap();
+    assert_eq!((pool.len(), pool[0].as_str()), (127, Some("2001:db8:2::1")));
+    assert_eq!(v["params"]["depth_first"], true);
 }

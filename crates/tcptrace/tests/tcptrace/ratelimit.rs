@@ -114,8 +114,9 @@ fn an_ipv6_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address()
 
 #[test]
 fn per_router_pacing_gets_every_hop_from_one_address() {
-    if !testbed::require_root("tcptrace ratelimit per_router_pacing_gets_every_hop_from_one_address")
-    {
+    if !testbed::require_root(
+        "tcptrace ratelimit per_router_pacing_gets_every_hop_from_one_address",
+    ) {
         return;
     }
     let net = rate_limited_chain(PACED_TARGETS);
@@ -148,5 +149,7 @@ fn per_router_pacing_gets_every_hop_from_one_address() {
     let (right, n) = hops_right(&net, &unpaced);
     assert_eq!(n, all);
     assert!(right < all / 2, "unpaced: {right} of {all} hops right");
-    eprintln!("IPv4, one address: unpaced {right} of {all} router hops right; paced {all} of {all} in {took:?}");
+    eprintln!(
+        "IPv4, one address: unpaced {right} of {all} router hops right; paced {all} of {all} in {took:?}"
+    );
 }
