@@ -1163,24 +1163,26 @@ fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
         .source_addresses(254)
         .build()
         .unwrap();
-    let targets: Vec<String> = net
-        .targets("web", Family::V4)
-        .unwrap()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
     let pool = net.source_pool();
     let IpAddr::V4(first) = pool[0] else {
         panic!("{pool:?}")
     };
     let o = first.octets();
     let prefix = format!("{}.{}.{}.0/24", o[0], o[1], o[2]);
-    let run = |extra: &[&str]| {
+    // Every target of `web` in `family`, on port 80, without retries.
+    let run_family = |family: Family, extra: &[&str]| {
+        let targets: Vec<String> = net
+            .targets("web", family)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
         args.extend(["-p", "80", "--retry", "0", "--probe-timeout", "1", "--json"]);
         args.extend(extra);
         trace_in(&net, &args)
     };
+    let run = |extra: &[&str]| run_family(Family::V4, extra);
     // From one address, each router answers its burst of 6 and about one a second after.
     let one = run(&[]);
     let (right, all) = hops_right(&net, &one.stdout);
@@ -1201,22 +1203,11 @@ fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
     assert!(not_ours.stdout.is_empty());
 
     // IPv6 alike: the source has as many IPv6 addresses, 2001:db8:2::1 on.
-    let targets: Vec<String> = net
-        .targets("web", Family::V6)
-        .unwrap()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
     assert_eq!(
         net.source_pool_of(Family::V6)[0],
         "2001:db8:2::1".parse::<IpAddr>().unwrap()
     );
-    let run = |extra: &[&str]| {
-        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
-        args.extend(["-p", "80", "--retry", "0", "--probe-timeout", "1", "--json"]);
-        args.extend(extra);
-        trace_in(&net, &args)
-    };
+    let run = |extra: &[&str]| run_family(Family::V6, extra);
     let one = run(&[]);
     let (right, all) = hops_right(&net, &one.stdout);
     assert!(
