@@ -53,7 +53,8 @@ pub enum Error {
     /// run refuses it before sending anything.
     #[error(
         "source pool address {addr} is not this host's (answers to it would not come back; \
-         add it, or a local route for its prefix: `ip route add local PREFIX dev lo`): {source}"
+         add it to an interface, or for IPv4 a local route for its prefix: `ip route add local \
+         PREFIX dev lo`): {source}"
     )]
     NotLocal {
         /// The pool address.
