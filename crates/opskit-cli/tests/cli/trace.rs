@@ -1208,6 +1208,7 @@ fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
         "2001:db8:2::1".parse::<IpAddr>().unwrap()
     );
     let run = |extra: &[&str]| run_family(Family::V6, extra);
+    let targets_v6_first = net.targets("web", Family::V6).unwrap()[0].to_string();
     let one = run(&[]);
     let (right, all) = hops_right(&net, &one.stdout);
     assert!(
@@ -1222,4 +1223,45 @@ fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
     let pool = v["params"]["source_pool"].as_array().unwrap();
     assert_eq!((pool.len(), pool[0].as_str()), (127, Some("2001:db8:2::1")));
     assert_eq!(v["params"]["depth_first"], true);
+    crate::schema::validate("trace", &v).unwrap();
+    // Per-router pacing is recorded too (one target: no wait past the burst).
+    let paced = trace_in(
+        &net,
+        &[
+            targets_v6_first.as_str(),
+            "-p",
+            "80",
+            "--json",
+            "--router-interval",
+            "1s",
+            "--router-burst",
+            "5",
+        ],
+    );
+    assert!(paced.status.success(), "{}", stderr(&paced));
+    let v: serde_json::Value = serde_json::from_slice(&paced.stdout).unwrap();
+    assert_eq!(
+        (
+            &v["params"]["router_interval_s"],
+            &v["params"]["router_burst"]
+        ),
+        (&serde_json::json!(1.0), &serde_json::json!(5))
+    );
+    crate::schema::validate("trace", &v).unwrap();
+    // Multipath discovery picks its own probes: no per-router pacing with it.
+    let refused = trace_in(
+        &net,
+        &[
+            targets_v6_first.as_str(),
+            "--mda",
+            "--router-interval",
+            "1s",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("per-router pacing"),
+        "{}",
+        stderr(&refused)
+    );
 }
