@@ -1208,7 +1208,6 @@ fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
         "2001:db8:2::1".parse::<IpAddr>().unwrap()
     );
     let run = |extra: &[&str]| run_family(Family::V6, extra);
-    let targets_v6_first = net.targets("web", Family::V6).unwrap()[0].to_string();
     let one = run(&[]);
     let (right, all) = hops_right(&net, &one.stdout);
     assert!(
@@ -1224,11 +1223,28 @@ fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
     assert_eq!((pool.len(), pool[0].as_str()), (127, Some("2001:db8:2::1")));
     assert_eq!(v["params"]["depth_first"], true);
     crate::schema::validate("trace", &v).unwrap();
-    // Per-router pacing is recorded too (one target: no wait past the burst).
+}
+
+#[test]
+fn per_router_pacing_is_recorded_in_the_report_and_refused_with_mda() {
+    if !testbed::require_root(
+        "opskit trace per_router_pacing_is_recorded_in_the_report_and_refused_with_mda",
+    ) {
+        return;
+    }
+    let net = Topology::builder()
+        .source("src")
+        .router("r1")
+        .destination("web", Destination::new().listen(80))
+        .chain(["src", "r1", "web"])
+        .build()
+        .unwrap();
+    let target = net.address("web", Family::V6).unwrap().to_string();
+    // One target: no wait past the burst.
     let paced = trace_in(
         &net,
         &[
-            targets_v6_first.as_str(),
+            target.as_str(),
             "-p",
             "80",
             "--json",
@@ -1249,15 +1265,7 @@ fn a_source_pool_gets_the_answers_that_routers_rate_limit_to_one_address() {
     );
     crate::schema::validate("trace", &v).unwrap();
     // Multipath discovery picks its own probes: no per-router pacing with it.
-    let refused = trace_in(
-        &net,
-        &[
-            targets_v6_first.as_str(),
-            "--mda",
-            "--router-interval",
-            "1s",
-        ],
-    );
+    let refused = trace_in(&net, &[target.as_str(), "--mda", "--router-interval", "1s"]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     assert!(
         stderr(&refused).contains("per-router pacing"),
