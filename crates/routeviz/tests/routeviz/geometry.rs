@@ -13,9 +13,12 @@ use crate::common::{has_class, ip};
 /// A box: x, y, width, height.
 pub(crate) type Rect = (f64, f64, f64, f64);
 
+/// A laid-out text: its class, the id of its nearest element with one, and its box.
+pub(crate) type TextBox = (String, String, Rect);
+
 /// Every `<text>` of `svg` with its class, id (own or that of the nearest group with one) and
 /// the box resvg lays it out in.
-pub(crate) fn text_boxes(svg: &str) -> Vec<(String, String, Rect)> {
+pub(crate) fn text_boxes(svg: &str) -> Vec<TextBox> {
     let mut db = usvg::fontdb::Database::new();
     db.load_font_data(include_bytes!("../../fonts/DejaVuSans.ttf").to_vec());
     db.set_sans_serif_family("DejaVu Sans");
@@ -332,29 +335,70 @@ fn render(set: &[Trace]) -> String {
     svg
 }
 
+/// Checks that no edge of `svg` runs through an AS title of `texts`; returns how many titles.
+pub(crate) fn check_titles(name: &str, svg: &str, texts: &[TextBox]) -> usize {
+    let edges = drawn_edges(svg);
+    let mut titles = 0;
+    for (class, id, b) in texts {
+        if !class.split_whitespace().any(|c| c == "as-label") {
+            continue;
+        }
+        titles += 1;
+        let b = grow(*b, HALF_STROKE);
+        for e in &edges {
+            assert!(
+                !line_hits(&e.line, b),
+                "{name}: edge {}→{} runs through the title {id} at {b:?}",
+                e.from,
+                e.to
+            );
+        }
+    }
+    titles
+}
+
 #[test]
 fn edges_never_run_through_as_titles() {
     let mut titles = 0;
     for (name, set) in maps() {
         let svg = render(&set);
-        let edges = drawn_edges(&svg);
-        for (class, id, b) in text_boxes(&svg) {
-            if !class.split_whitespace().any(|c| c == "as-label") {
-                continue;
-            }
-            titles += 1;
-            let b = grow(b, HALF_STROKE);
-            for e in &edges {
+        titles += check_titles(&name, &svg, &text_boxes(&svg));
+    }
+    assert!(titles > 20, "the maps have titles to check: {titles}");
+}
+
+/// Checks that each RTT label of `texts` keeps clear of the edges of `svg` it does not label,
+/// of the other labels and of AS titles; returns how many labels.
+pub(crate) fn check_rtt_labels(name: &str, svg: &str, texts: &[TextBox]) -> usize {
+    let edges = drawn_edges(svg);
+    let has = |t: &TextBox, class: &str| t.0.split_whitespace().any(|c| c == class);
+    let others: Vec<&TextBox> = texts
+        .iter()
+        .filter(|t| has(t, "rtt") || has(t, "as-label"))
+        .collect();
+    let mut labels = 0;
+    for (_, id, b) in texts.iter().filter(|t| has(t, "rtt")) {
+        labels += 1;
+        let own = format!("node-{}", id.trim_start_matches("rtt-"));
+        let grown = grow(*b, HALF_STROKE);
+        for e in edges.iter().filter(|e| e.to != own) {
+            assert!(
+                !line_hits(&e.line, grown),
+                "{name}: edge {}→{} runs through the RTT label {id}",
+                e.from,
+                e.to
+            );
+        }
+        for (_, other, ob) in &others {
+            if other != id {
                 assert!(
-                    !line_hits(&e.line, b),
-                    "{name}: edge {}→{} runs through the title {id} at {b:?}",
-                    e.from,
-                    e.to
+                    !crate::common::overlaps(*b, *ob),
+                    "{name}: RTT label {id} overlaps {other}"
                 );
             }
         }
     }
-    assert!(titles > 20, "the maps have titles to check: {titles}");
+    labels
 }
 
 #[test]
@@ -362,46 +406,13 @@ fn rtt_labels_sit_clear_of_other_edges_and_labels() {
     let mut labels = 0;
     for (name, set) in maps() {
         let svg = render(&set);
-        let edges = drawn_edges(&svg);
-        let texts = text_boxes(&svg);
-        let rtts: Vec<&(String, String, Rect)> = texts
-            .iter()
-            .filter(|t| t.0.split_whitespace().any(|c| c == "rtt"))
-            .collect();
-        let others: Vec<&(String, String, Rect)> = texts
-            .iter()
-            .filter(|t| {
-                t.0.split_whitespace()
-                    .any(|c| c == "rtt" || c == "as-label")
-            })
-            .collect();
-        for (_, id, b) in &rtts {
-            labels += 1;
-            let own = format!("node-{}", id.trim_start_matches("rtt-"));
-            let grown = grow(*b, HALF_STROKE);
-            for e in edges.iter().filter(|e| e.to != own) {
-                assert!(
-                    !line_hits(&e.line, grown),
-                    "{name}: edge {}→{} runs through the RTT label {id}",
-                    e.from,
-                    e.to
-                );
-            }
-            for (_, other, ob) in &others {
-                if other != id {
-                    assert!(
-                        !crate::common::overlaps(*b, *ob),
-                        "{name}: RTT label {id} overlaps {other}"
-                    );
-                }
-            }
-        }
+        labels += check_rtt_labels(&name, &svg, &text_boxes(&svg));
     }
     assert!(labels > 50, "the maps have RTT labels to check: {labels}");
 }
 
 /// `n` targets of [`shared_tree`], some on two ports, measured from three vantage points.
-fn many_traces(n: usize) -> Vec<Trace> {
+pub(crate) fn many_traces(n: usize) -> Vec<Trace> {
     let mut set = shared_tree(7, n, 9);
     for (i, t) in set.iter_mut().enumerate() {
         t.source =
@@ -475,55 +486,61 @@ fn the_legend_groups_traces_by_target_and_stays_readable() {
         distinct.sort_unstable();
         distinct.dedup();
         assert_eq!(targets.len(), distinct.len());
-        // No two texts of the legend overlap, and it wraps into columns of bounded width
-        // beside the map rather than one tall column.
-        let boxes: Vec<(String, String, Rect)> = text_boxes(&svg)
-            .into_iter()
-            .filter(|(_, id, _)| id == "legend" || id.starts_with("legend-"))
-            .collect();
-        let texts: Vec<Rect> = boxes.iter().map(|t| t.2).collect();
-        assert!(texts.len() > set.len(), "{}", texts.len());
-        for (i, a) in texts.iter().enumerate() {
-            for b in &texts[i + 1..] {
-                assert!(
-                    !crate::common::overlaps(*a, *b),
-                    "{n}: legend texts {a:?} and {b:?} overlap"
-                );
-            }
+        check_legend_texts(&format!("{n}"), &svg, &text_boxes(&svg), set.len());
+    }
+}
+
+/// Checks the legend of a map of `traces` traces: no two of its texts overlap, it wraps into
+/// columns of bounded width beside the map (or under a wide one), it stays inside the map's
+/// view, and it overlaps no other text.
+pub(crate) fn check_legend_texts(name: &str, svg: &str, all: &[TextBox], traces: usize) {
+    let in_legend = |id: &str| id == "legend" || id.starts_with("legend-");
+    let boxes: Vec<&TextBox> = all.iter().filter(|t| in_legend(&t.1)).collect();
+    let texts: Vec<Rect> = boxes.iter().map(|t| t.2).collect();
+    assert!(texts.len() > traces, "{name}: {} legend texts", texts.len());
+    for (i, a) in texts.iter().enumerate() {
+        for b in &texts[i + 1..] {
+            assert!(
+                !crate::common::overlaps(*a, *b),
+                "{name}: legend texts {a:?} and {b:?} overlap"
+            );
         }
-        let x0 = texts.iter().map(|b| b.0).fold(f64::MAX, f64::min);
-        let x1 = texts.iter().map(|b| b.0 + b.2).fold(f64::MIN, f64::max);
-        let y1 = texts.iter().map(|b| b.1 + b.3).fold(f64::MIN, f64::max);
-        let columns: std::collections::BTreeSet<i64> = boxes
-            .iter()
-            .filter(|t| {
-                t.0.split_whitespace()
-                    .any(|c| c == "legend-section" || c == "legend-target-name")
-            })
-            .map(|t| t.2.0.round() as i64)
-            .collect();
-        let (w, h) = crate::common::svg_size(&svg);
-        // Four columns beside the map at most, or under a wide map no wider than it.
-        let map_w = w - x0.min(w);
-        assert!(
-            x1 - x0 <= (4.0 * 300.0 + 3.0 * 20.0f64).max(map_w),
-            "{n}: legend {} wide",
-            x1 - x0
-        );
-        assert!(columns.len() >= 2, "{n}: wrapped into columns");
-        assert!(x1 <= w && y1 <= h, "{n}: inside the map");
-        // Nor does it overlap any other text of the map.
-        let all = text_boxes(&svg);
-        for (_, id, b) in &all {
-            if id == "legend" || id.starts_with("legend-") {
-                continue;
-            }
-            for a in &texts {
-                assert!(
-                    !crate::common::overlaps(*a, *b),
-                    "{n}: legend text {a:?} overlaps {id}"
-                );
-            }
+    }
+    let x0 = texts.iter().map(|b| b.0).fold(f64::MAX, f64::min);
+    let x1 = texts.iter().map(|b| b.0 + b.2).fold(f64::MIN, f64::max);
+    let y1 = texts.iter().map(|b| b.1 + b.3).fold(f64::MIN, f64::max);
+    let columns: std::collections::BTreeSet<i64> = boxes
+        .iter()
+        .filter(|t| {
+            t.0.split_whitespace()
+                .any(|c| c == "legend-section" || c == "legend-target-name")
+        })
+        .map(|t| t.2.0.round() as i64)
+        .collect();
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let vb: Vec<f64> = doc
+        .root_element()
+        .attribute("viewBox")
+        .unwrap()
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let (w, h) = (vb[0] + vb[2], vb[1] + vb[3]);
+    // Four columns beside the map at most, or under a wide map no wider than it.
+    let map_w = w - x0.min(w);
+    assert!(
+        x1 - x0 <= (4.0 * 300.0 + 3.0 * 20.0f64).max(map_w),
+        "{name}: legend {} wide",
+        x1 - x0
+    );
+    assert!(columns.len() >= 2, "{name}: wrapped into columns");
+    assert!(x1 <= w && y1 <= h, "{name}: inside the map");
+    for (_, id, b) in all.iter().filter(|t| !in_legend(&t.1)) {
+        for a in &texts {
+            assert!(
+                !crate::common::overlaps(*a, *b),
+                "{name}: legend text {a:?} overlaps {id}"
+            );
         }
     }
 }

@@ -12,6 +12,7 @@
     reason = "test code: pixel arithmetic and small fixtures"
 )]
 
+mod browser;
 mod common;
 mod dot;
 mod fit;
