@@ -220,7 +220,10 @@ impl Rpn {
         }
         // Each slot holds the literal value if it is a known constant.
         let mut stack: Vec<Option<f64>> = Vec::new();
+        // How many slots the expression has written: librrd's stack keeps what was popped.
+        let mut written = 0;
         for (pos, tok) in self.tokens.iter().enumerate() {
+            written = written.max(stack.len());
             let op = match tok {
                 Token::Num(v) => {
                     if !v.is_finite() {
@@ -355,6 +358,19 @@ impl Rpn {
                     let n = count_at(&stack, 1, false)?;
                     if depth < n + 2 {
                         return Err(under(n + 2, depth));
+                    }
+                    // librrd 1.7.2 rotates the `n` slots from the new top *upwards*: the top,
+                    // the count and step it popped, then what lies above them. A slot this
+                    // expression never wrote is uninitialised heap memory, or past the end
+                    // of librrd's stack (valgrind shows both).
+                    if depth + n > written + 3 {
+                        return Err(RpnError::Malformed {
+                            pos,
+                            op: op.name(),
+                            reason: "librrd 1.7.2's ROLL rotates the slots from the top \
+                                     upwards, and this count reaches past what the \
+                                     expression wrote: librrd reads uninitialised memory",
+                        });
                     }
                     stack.truncate(depth - 2);
                     let len = stack.len();

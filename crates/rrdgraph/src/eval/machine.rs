@@ -93,9 +93,9 @@ impl<'a> Machine<'a> {
         }
     }
 
-    /// Slot `i`. A slot never written reads 0: librrd's stack is fresh heap memory, which
-    /// ROLL reads above the top (librrd 1.7.2 gives `a,b,5,7,4,-1,ROLL,-,-,-` as 2, the
-    /// rotated-in slot 0). Below the bottom is outside librrd's buffer: NaN here.
+    /// Slot `i`. ROLL reads above the top, but validation refuses a ROLL that would reach a
+    /// slot the expression never wrote (uninitialised memory in librrd), so a never-written
+    /// slot is not read; 0 keeps this total. Below the bottom is outside librrd's buffer: NaN.
     fn get(&self, i: isize) -> f64 {
         match usize::try_from(i) {
             Ok(i) => self.stack.get(i).copied().unwrap_or(0.0),

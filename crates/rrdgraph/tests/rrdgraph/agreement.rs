@@ -186,6 +186,27 @@ fn a_tick_of_a_number_is_refused_as_librrd_reads_freed_memory() {
 }
 
 #[test]
+fn a_roll_past_what_the_expression_wrote_is_refused_as_librrd_reads_uninitialised_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = rrd(dir.path());
+    // librrd 1.7.2's ROLL rotates the slots from the new top upwards: a count of 4 over
+    // `x,x,5,7` reaches one slot past anything the expression wrote.
+    let mut args = graph(&path, &[], "CDEF:c=x,x,5,7,4,-1,ROLL,-,-,-");
+    args.push("LINE1:c#FF0000".into());
+    let e = GraphSpec::parse_args(&args).unwrap_err();
+    assert!(e.to_string().contains("ROLL"), "{e}");
+    assert!(
+        librrd_misbehaves(&args),
+        "librrd ran a ROLL past the written stack cleanly"
+    );
+    // A count of 3 stays within what was written: fine for both, under valgrind too.
+    let mut args = graph(&path, &[], "CDEF:c=x,x,5,7,3,-1,ROLL,-,-,-");
+    args.push("LINE1:c#FF0000".into());
+    assert!(GraphSpec::parse_args(&args).is_ok());
+    assert!(!librrd_misbehaves(&args), "librrd misread a ROLL of 3");
+}
+
+#[test]
 fn refused_before_librrd_crashes() {
     let dir = tempfile::tempdir().unwrap();
     let path = rrd(dir.path());

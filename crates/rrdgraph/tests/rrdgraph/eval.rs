@@ -245,7 +245,7 @@ fn every_operator_agrees_with_librrd_bit_for_bit() {
         "a,b,2,COPY,-,-,-",
         "a,b,5,3,INDEX,-,-,-",
         "a,b,5,3,1,ROLL,-,-",
-        "a,b,5,7,4,-1,ROLL,-,-,-",
+        "a,b,5,7,3,-1,ROLL,-,-,-",
         // Sets of values.
         "a,b,INF,5,4,SORT,-,-,-",
         "a,b,NEGINF,UNKN,5,5,SORT,-,-,-,-",
