@@ -4,8 +4,10 @@
 
 mod clock;
 mod column;
+mod columns;
 mod machine;
 mod reduce;
+mod scalar;
 mod sort;
 mod vdef;
 
@@ -138,6 +140,9 @@ pub fn eval_cdef<'a>(
             name: "result".to_owned(),
             reason: format!("{rows} values, more than MAX_FETCH_VALUES"),
         });
+    }
+    if let Some(out) = columns::eval_columns(&code, &readers, start, step_i, rows) {
+        return Column::new(start, step, out);
     }
     let mut machine = Machine::new(code, readers, slot_at, clock);
     let mut out = Vec::with_capacity(rows);
