@@ -331,12 +331,20 @@ impl GraphData {
         let series = columns
             .iter()
             .map(|(name, c)| {
-                let values = (0..rows)
-                    .map(|i| {
-                        let now = start + i64::try_from(i).unwrap_or(0) * step_i;
-                        c.at((now - c.start()).div_euclid(c.step_i64()))
-                    })
-                    .collect();
+                let lead = start - c.start();
+                let values = if c.step_i64() == step_i && lead % step_i == 0 {
+                    // On the grid already: one copy.
+                    let mut v = Vec::with_capacity(rows);
+                    c.window_into(lead / step_i, rows, &mut v);
+                    v
+                } else {
+                    (0..rows)
+                        .map(|i| {
+                            let now = start + i64::try_from(i).unwrap_or(0) * step_i;
+                            c.at((now - c.start()).div_euclid(c.step_i64()))
+                        })
+                        .collect()
+                };
                 (name.clone(), values)
             })
             .collect();

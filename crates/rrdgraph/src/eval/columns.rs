@@ -220,14 +220,12 @@ fn read(reader: &Reader<'_>, prev: bool, start: i64, step: i64, rows: usize, out
     let mut time = start;
     if own == step && start % step == 0 {
         // Every row's time is a multiple of the step: the position moves on in every row.
-        let first = if prev { at - 1 } else { at };
-        out.extend((0..rows).map(|i| {
-            if prev && i == 0 {
-                DNAN
-            } else {
-                column.at(first + i64::try_from(i).unwrap_or(i64::MAX))
-            }
-        }));
+        if prev && rows > 0 {
+            out.push(DNAN);
+            column.window_into(at, rows - 1, out);
+        } else {
+            column.window_into(at, rows, out);
+        }
         return;
     }
     out.extend((0..rows).map(|i| {
