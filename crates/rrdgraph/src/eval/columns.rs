@@ -80,106 +80,33 @@ pub(super) fn eval_columns(
         return None;
     }
     let mut spare: Vec<Vec<f64>> = Vec::new();
-    let fresh = |spare: &mut Vec<Vec<f64>>| {
-        let mut v = spare.pop().unwrap_or_default();
-        v.clear();
-        v.reserve(rows);
-        v
-    };
     let mut stack: Vec<Val> = Vec::with_capacity(code.len());
     for c in code {
         match *c {
             Code::Num(v) => stack.push(Val::Num(v)),
             Code::Var { slot, prev } => {
-                let mut out = fresh(&mut spare);
+                let mut out = fresh(&mut spare, rows);
                 read(&readers[slot], prev, start, step, rows, &mut out);
                 stack.push(Val::Col(out));
             }
             Code::Op(op) => {
-                #[expect(clippy::cast_precision_loss, reason = "times and counts below 2^53")]
-                let f = |v: i64| v as f64;
-                if let Some(g) = scalar::binary(op) {
-                    let b = stack.pop()?;
-                    let a = stack.pop()?;
-                    stack.push(binary(a, b, g, &mut spare));
-                } else if let Some(g) = scalar::unary(op) {
-                    let a = stack.pop()?;
-                    stack.push(match a {
-                        Val::Num(x) => Val::Num(g(x)),
-                        Val::Col(mut x) => {
-                            x.iter_mut().for_each(|v| *v = g(*v));
-                            Val::Col(x)
+                if let Some(func) = scalar::binary(op) {
+                    let top = stack.pop()?;
+                    let below = stack.pop()?;
+                    stack.push(binary(below, top, func, &mut spare));
+                } else if let Some(func) = scalar::unary(op) {
+                    let top = stack.pop()?;
+                    stack.push(match top {
+                        Val::Num(x) => Val::Num(func(x)),
+                        Val::Col(mut col) => {
+                            for v in &mut col {
+                                *v = func(*v);
+                            }
+                            Val::Col(col)
                         }
                     });
                 } else {
-                    match op {
-                        Op::If | Op::Limit => {
-                            let g = if op == Op::If {
-                                scalar::if_else
-                            } else {
-                                scalar::limit
-                            };
-                            let z = stack.pop()?;
-                            let y = stack.pop()?;
-                            let x = stack.pop()?;
-                            let v = if let (Val::Num(a), Val::Num(b), Val::Num(c)) = (&x, &y, &z) {
-                                Val::Num(g(*a, *b, *c))
-                            } else {
-                                let mut out = fresh(&mut spare);
-                                out.extend((0..rows).map(|i| g(x.at(i), y.at(i), z.at(i))));
-                                for v in [x, y, z] {
-                                    if let Val::Col(c) = v {
-                                        spare.push(c);
-                                    }
-                                }
-                                Val::Col(out)
-                            };
-                            stack.push(v);
-                        }
-                        Op::Dup => {
-                            let copy = match stack.last()? {
-                                Val::Num(v) => Val::Num(*v),
-                                Val::Col(c) => {
-                                    let mut out = fresh(&mut spare);
-                                    out.extend_from_slice(c);
-                                    Val::Col(out)
-                                }
-                            };
-                            stack.push(copy);
-                        }
-                        Op::Pop => {
-                            if let Val::Col(c) = stack.pop()? {
-                                spare.push(c);
-                            }
-                        }
-                        Op::Exc => {
-                            let n = stack.len();
-                            stack.swap(n.checked_sub(2)?, n - 1);
-                        }
-                        Op::Unkn => stack.push(Val::Num(DNAN)),
-                        Op::Inf => stack.push(Val::Num(f64::INFINITY)),
-                        Op::NegInf => stack.push(Val::Num(f64::NEG_INFINITY)),
-                        Op::StepWidth => stack.push(Val::Num(f(step))),
-                        Op::Count => {
-                            let mut out = fresh(&mut spare);
-                            let mut n = 0i64;
-                            out.extend((0..rows).map(|_| {
-                                n += 1;
-                                f(n)
-                            }));
-                            stack.push(Val::Col(out));
-                        }
-                        Op::Time => {
-                            let mut out = fresh(&mut spare);
-                            let mut time = start;
-                            out.extend((0..rows).map(|_| {
-                                time += step;
-                                f(time)
-                            }));
-                            stack.push(Val::Col(out));
-                        }
-                        _ => return None,
-                    }
+                    other(op, &mut stack, &mut spare, (start, step, rows))?;
                 }
             }
         }
@@ -190,22 +117,117 @@ pub(super) fn eval_columns(
     }
 }
 
-/// `g(below, top)` over two slots, into the buffer of one of them.
-fn binary(a: Val, b: Val, g: fn(f64, f64) -> f64, spare: &mut Vec<Vec<f64>>) -> Val {
-    match (a, b) {
-        (Val::Num(x), Val::Num(y)) => Val::Num(g(x, y)),
-        (Val::Col(mut x), Val::Num(y)) => {
-            x.iter_mut().for_each(|v| *v = g(*v, y));
-            Val::Col(x)
+/// A buffer for `rows` values, a spare one where there is one.
+fn fresh(spare: &mut Vec<Vec<f64>>, rows: usize) -> Vec<f64> {
+    let mut v = spare.pop().unwrap_or_default();
+    v.clear();
+    v.reserve(rows);
+    v
+}
+
+/// The operators of [`effect`] that are not of one or two values, over `rows` rows from
+/// `start` at `step`.
+fn other(
+    op: Op,
+    stack: &mut Vec<Val>,
+    spare: &mut Vec<Vec<f64>>,
+    (start, step, rows): (i64, i64, usize),
+) -> Option<()> {
+    #[expect(clippy::cast_precision_loss, reason = "times and counts below 2^53")]
+    let float = |v: i64| v as f64;
+    match op {
+        Op::If | Op::Limit => {
+            let func = if op == Op::If {
+                scalar::if_else
+            } else {
+                scalar::limit
+            };
+            let third = stack.pop()?;
+            let second = stack.pop()?;
+            let first = stack.pop()?;
+            let v = if let (Val::Num(x), Val::Num(y), Val::Num(z)) = (&first, &second, &third) {
+                Val::Num(func(*x, *y, *z))
+            } else {
+                let mut out = fresh(spare, rows);
+                out.extend((0..rows).map(|i| func(first.at(i), second.at(i), third.at(i))));
+                for v in [first, second, third] {
+                    if let Val::Col(c) = v {
+                        spare.push(c);
+                    }
+                }
+                Val::Col(out)
+            };
+            stack.push(v);
         }
-        (Val::Num(x), Val::Col(mut y)) => {
-            y.iter_mut().for_each(|v| *v = g(x, *v));
-            Val::Col(y)
+        Op::Dup => {
+            let copy = match stack.last()? {
+                Val::Num(v) => Val::Num(*v),
+                Val::Col(c) => {
+                    let mut out = fresh(spare, rows);
+                    out.extend_from_slice(c);
+                    Val::Col(out)
+                }
+            };
+            stack.push(copy);
         }
-        (Val::Col(mut x), Val::Col(y)) => {
-            x.iter_mut().zip(&y).for_each(|(v, w)| *v = g(*v, *w));
-            spare.push(y);
-            Val::Col(x)
+        Op::Pop => {
+            if let Val::Col(c) = stack.pop()? {
+                spare.push(c);
+            }
+        }
+        Op::Exc => {
+            let n = stack.len();
+            stack.swap(n.checked_sub(2)?, n - 1);
+        }
+        Op::Unkn => stack.push(Val::Num(DNAN)),
+        Op::Inf => stack.push(Val::Num(f64::INFINITY)),
+        Op::NegInf => stack.push(Val::Num(f64::NEG_INFINITY)),
+        Op::StepWidth => stack.push(Val::Num(float(step))),
+        Op::Count => {
+            let mut out = fresh(spare, rows);
+            let mut n = 0i64;
+            out.extend((0..rows).map(|_| {
+                n += 1;
+                float(n)
+            }));
+            stack.push(Val::Col(out));
+        }
+        Op::Time => {
+            let mut out = fresh(spare, rows);
+            let mut time = start;
+            out.extend((0..rows).map(|_| {
+                time += step;
+                float(time)
+            }));
+            stack.push(Val::Col(out));
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// `func(below, top)` over two slots, into the buffer of one of them.
+fn binary(below: Val, top: Val, func: fn(f64, f64) -> f64, spare: &mut Vec<Vec<f64>>) -> Val {
+    match (below, top) {
+        (Val::Num(x), Val::Num(y)) => Val::Num(func(x, y)),
+        (Val::Col(mut col), Val::Num(y)) => {
+            for v in &mut col {
+                *v = func(*v, y);
+            }
+            Val::Col(col)
+        }
+        (Val::Num(x), Val::Col(mut col)) => {
+            for v in &mut col {
+                *v = func(x, *v);
+            }
+            Val::Col(col)
+        }
+        (Val::Col(mut col), Val::Col(other)) => {
+            for (v, w) in col.iter_mut().zip(&other) {
+                *v = func(*v, *w);
+            }
+            spare.push(other);
+            Val::Col(col)
         }
     }
 }
