@@ -4,8 +4,10 @@
 
 mod clock;
 mod column;
+mod columns;
 mod machine;
 mod reduce;
+mod scalar;
 mod sort;
 mod vdef;
 
@@ -71,6 +73,17 @@ pub fn eval_cdef<'a>(
     rpn: &Rpn,
     lookup: impl Fn(&VName) -> Option<Operand<'a>>,
     clock: Clock,
+) -> Result<Column, EvalError> {
+    eval_cdef_by(rpn, lookup, clock, true)
+}
+
+/// [`eval_cdef`], `by_column` where the expression allows it, else row by row (the tests
+/// compare the two).
+fn eval_cdef_by<'a>(
+    rpn: &Rpn,
+    lookup: impl Fn(&VName) -> Option<Operand<'a>>,
+    clock: Clock,
+    by_column: bool,
 ) -> Result<Column, EvalError> {
     let tokens = rpn.tokens();
     let mut code = Vec::with_capacity(tokens.len());
@@ -139,6 +152,9 @@ pub fn eval_cdef<'a>(
             reason: format!("{rows} values, more than MAX_FETCH_VALUES"),
         });
     }
+    if by_column && let Some(out) = columns::eval_columns(&code, &readers, start, step_i, rows) {
+        return Column::new(start, step, out);
+    }
     let mut machine = Machine::new(code, readers, slot_at, clock);
     let mut out = Vec::with_capacity(rows);
     let mut time = start;
@@ -198,6 +214,59 @@ mod tests {
         let out = eval("PREV(a),COUNT,+", &[("a", &a)]).unwrap();
         assert!(out[0].is_nan());
         assert_eq!(&out[1..], &[3.0, 5.0, 7.0]);
+    }
+
+    #[test]
+    fn by_column_and_by_row_agree_to_the_bit() {
+        let nan = f64::NAN;
+        let a = Column::new(6000, 300, vec![1.0, nan, 3.0, -4.5, 0.0, f64::INFINITY]).unwrap();
+        // Another step (b), a later start (c), and a start off the step (d: rows at times that
+        // are no multiple of the step, so the row machine's reads never move on).
+        let b = Column::new(5400, 600, vec![10.0, 20.0, nan, 0.5, 7.0]).unwrap();
+        let c = Column::new(6300, 300, vec![2.0, 2.0, nan, -1.0]).unwrap();
+        let d = Column::new(6100, 300, vec![5.0, 6.0, 7.0, 8.0]).unwrap();
+        let cols = [("a", &a), ("b", &b), ("c", &c), ("d", &d)];
+        let rows_run = [
+            "a,b,+",
+            "a,8,*",
+            "2,3,+,a,*",
+            "a,UN,0,a,IF",
+            "a,b,GT,a,b,IF,c,ADDNAN",
+            "a,PREV(a),-,DUP,*,SQRT",
+            "a,0,2,LIMIT,c,MAXNAN,b,MIN",
+            "a,b,EXC,/,POP,TIME,COUNT,+,STEPWIDTH,-",
+            "UNKN,a,+,INF,NEGINF,+,+",
+            "a,d,+,PREV(d),MINNAN,ISINF",
+            "a,c,%,ATAN,COS,SIN,FLOOR,CEIL,ABS,EXP,LOG",
+            "a,b,EQ,c,NE,a,LE,b,GE,a,LT,d,POW,c,ATAN2,RAD2DEG,DEG2RAD",
+            "1,2,+",
+        ];
+        for expr in rows_run {
+            let rpn: Rpn = expr.parse().unwrap();
+            let lookup = |v: &VName| {
+                cols.iter()
+                    .find(|(n, _)| *n == v.as_str())
+                    .map(|(_, c)| Operand::Series(c))
+            };
+            let clock = Clock::at(1_800_000_000);
+            let by_column = eval_cdef_by(&rpn, lookup, clock, true);
+            let by_row = eval_cdef_by(&rpn, lookup, clock, false);
+            let bits = |r: &Result<Column, EvalError>| {
+                r.as_ref()
+                    .map(|c| {
+                        (
+                            c.start(),
+                            c.step(),
+                            c.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        )
+                    })
+                    .map_err(Clone::clone)
+            };
+            assert_eq!(bits(&by_column), bits(&by_row), "{expr}");
+            if let Ok(c) = &by_row {
+                assert!(!c.values().is_empty(), "{expr}");
+            }
+        }
     }
 
     #[test]

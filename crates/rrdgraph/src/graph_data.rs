@@ -134,6 +134,19 @@ impl GraphData {
         clock: Clock,
         mut fetch: impl FnMut(&Def, i64, i64, u64) -> Result<Series, EvalError>,
     ) -> Result<Self, EvalError> {
+        Self::compute_columns(elements, window, clock, |def, start, end, resolution| {
+            ds_column(def, &fetch(def, start, end, resolution)?)
+        })
+    }
+
+    /// [`compute`](GraphData::compute) with a fetch that answers with the DEF's data source
+    /// alone, so that an answer shared by several DEFs is not copied whole for each.
+    fn compute_columns(
+        elements: &[Element],
+        window: DataWindow,
+        clock: Clock,
+        mut fetch: impl FnMut(&Def, i64, i64, u64) -> Result<Column, EvalError>,
+    ) -> Result<Self, EvalError> {
         let mut values: HashMap<VName, Value> = HashMap::new();
         let mut order: Vec<VName> = Vec::new();
         // The offset each series was moved by (librrd takes the previous SHIFT off first).
@@ -318,12 +331,20 @@ impl GraphData {
         let series = columns
             .iter()
             .map(|(name, c)| {
-                let values = (0..rows)
-                    .map(|i| {
-                        let now = start + i64::try_from(i).unwrap_or(0) * step_i;
-                        c.at((now - c.start()).div_euclid(c.step_i64()))
-                    })
-                    .collect();
+                let lead = start - c.start();
+                let values = if c.step_i64() == step_i && lead % step_i == 0 {
+                    // On the grid already: one copy.
+                    let mut v = Vec::with_capacity(rows);
+                    c.window_into(lead / step_i, rows, &mut v);
+                    v
+                } else {
+                    (0..rows)
+                        .map(|i| {
+                            let now = start + i64::try_from(i).unwrap_or(0) * step_i;
+                            c.at((now - c.start()).div_euclid(c.step_i64()))
+                        })
+                        .collect()
+                };
                 (name.clone(), values)
             })
             .collect();
@@ -355,13 +376,13 @@ impl GraphData {
         let mut files: HashMap<PathBuf, RrdFile> = HashMap::new();
         // A graph has a handful of DEFs: a list is quicker than hashing the key.
         let mut fetched: Vec<(PathBuf, Cf, i64, i64, u64, Series)> = Vec::new();
-        Self::compute(elements, window, clock, |def, start, end, resolution| {
+        Self::compute_columns(elements, window, clock, |def, start, end, resolution| {
             let key = (def.rrd.as_path(), def.cf, start, end, resolution);
             if let Some(hit) = fetched
                 .iter()
                 .find(|f| (f.0.as_path(), f.1, f.2, f.3, f.4) == key)
             {
-                return Ok(hit.5.clone());
+                return ds_column(def, &hit.5);
             }
             if !files.contains_key(&def.rrd) {
                 let file = RrdFile::open(&def.rrd).map_err(|e| fetch_failed(def, e))?;
@@ -370,8 +391,9 @@ impl GraphData {
             let series = files[&def.rrd]
                 .fetch(def.cf, start, end, resolution)
                 .map_err(|e| fetch_failed(def, e))?;
-            fetched.push((def.rrd.clone(), key.1, key.2, key.3, key.4, series.clone()));
-            Ok(series)
+            let column = ds_column(def, &series);
+            fetched.push((def.rrd.clone(), key.1, key.2, key.3, key.4, series));
+            column
         })
     }
 }
@@ -470,26 +492,30 @@ fn consolidate(values: &[f64], cf: Cf) -> f64 {
     }
 }
 
-/// librrd's `data_fetch` for one DEF: its window, the fetch at its step, its data source, and
-/// the consolidation to the image-wide step.
-fn def_column(
-    def: &Def,
-    window: DataWindow,
-    fetch: &mut impl FnMut(&Def, i64, i64, u64) -> Result<Series, EvalError>,
-) -> Result<Column, EvalError> {
-    let start = def_time(def, def.start.as_ref(), window.start)?;
-    let end = def_time(def, def.end.as_ref(), window.end)?;
-    let wanted = def.step.unwrap_or(window.step);
-    let series = fetch(def, start, end, wanted)?;
+/// The DEF's data source in a fetch's answer.
+fn ds_column(def: &Def, series: &Series) -> Result<Column, EvalError> {
     let values = series.column(def.ds.as_str()).ok_or_else(|| {
         fetch_failed(
             def,
             format!("No DS called '{}' in '{}'", def.ds, def.rrd.display()),
         )
     })?;
-    let column = Column::new(series.start(), series.step(), values)?;
+    Column::new(series.start(), series.step(), values)
+}
+
+/// librrd's `data_fetch` for one DEF: its window, the fetch at its step, its data source, and
+/// the consolidation to the image-wide step.
+fn def_column(
+    def: &Def,
+    window: DataWindow,
+    fetch: &mut impl FnMut(&Def, i64, i64, u64) -> Result<Column, EvalError>,
+) -> Result<Column, EvalError> {
+    let start = def_time(def, def.start.as_ref(), window.start)?;
+    let end = def_time(def, def.end.as_ref(), window.end)?;
+    let wanted = def.step.unwrap_or(window.step);
+    let column = fetch(def, start, end, wanted)?;
     let step = wanted.max(window.step);
-    if series.step() < step {
+    if column.step() < step {
         let cf = def.reduce.unwrap_or(def.cf);
         reduce(&column, cf, step)
     } else {

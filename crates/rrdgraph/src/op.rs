@@ -44,6 +44,12 @@ macro_rules! ops {
             pub const fn effect(self) -> Effect {
                 match self { $(Op::$var => $effect,)* }
             }
+
+            /// The operator librrd calls `name`: one `match` on the text, which the compiler
+            /// turns into a length switch, not a scan of every name.
+            pub fn from_name(name: &str) -> Option<Op> {
+                match name { $($name => Some(Op::$var),)* _ => None }
+            }
         }
     };
 }
@@ -225,13 +231,6 @@ impl fmt::Display for Op {
     }
 }
 
-impl Op {
-    /// The operator named `name`, if any.
-    pub fn from_name(name: &str) -> Option<Op> {
-        Op::ALL.iter().copied().find(|o| o.name() == name)
-    }
-}
-
 impl FromStr for Op {
     type Err = ValueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -248,5 +247,5 @@ pub(crate) fn is_reserved(name: &str) -> bool {
     if name.bytes().any(|b| b.is_ascii_lowercase()) {
         return false;
     }
-    Op::ALL.iter().any(|o| o.name() == name) || VDEF_FUNCTION_NAMES.contains(&name)
+    Op::from_name(name).is_some() || VDEF_FUNCTION_NAMES.contains(&name)
 }

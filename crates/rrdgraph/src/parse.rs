@@ -25,11 +25,31 @@ fn invalid(field: &'static str) -> impl Fn(ValueError) -> FieldError {
 /// Splits an element argument at unescaped `:` the way librrd 1.7 does: `\:` is a literal colon
 /// and every other backslash is kept.
 pub(crate) fn split_fields(arg: &str) -> Vec<String> {
-    split_field_bytes(arg.as_bytes())
-        .into_iter()
-        // Splitting at ASCII bytes keeps every field UTF-8.
-        .map(|f| String::from_utf8(f).unwrap_or_default())
-        .collect()
+    let bytes = arg.as_bytes();
+    let mut fields = Vec::with_capacity(8);
+    let mut cur = String::new();
+    // Every cut is at an ASCII byte, so each slice is UTF-8.
+    let (mut from, mut i) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b':') => {
+                cur.push_str(&arg[from..i]);
+                cur.push(':');
+                i += 2;
+                from = i;
+            }
+            b':' => {
+                cur.push_str(&arg[from..i]);
+                fields.push(std::mem::take(&mut cur));
+                i += 1;
+                from = i;
+            }
+            _ => i += 1,
+        }
+    }
+    cur.push_str(&arg[from..]);
+    fields.push(cur);
+    fields
 }
 
 /// A DEF argument whose RRD path is not UTF-8, as the text before and after the path and the

@@ -104,8 +104,9 @@ impl Series {
     pub fn column(&self, name: &str) -> Option<Vec<f64>> {
         let idx = self.names.iter().position(|n| n == name)?;
         Some(
-            self.rows()
-                .map(|(_, r)| r.get(idx).copied().unwrap_or(f64::NAN))
+            self.values
+                .chunks(self.names.len())
+                .map(|r| r.get(idx).copied().unwrap_or(f64::NAN))
                 .collect(),
         )
     }

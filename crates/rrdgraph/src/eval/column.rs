@@ -91,6 +91,20 @@ impl Column {
         i64::try_from(self.values.len()).unwrap_or(i64::MAX)
     }
 
+    /// Appends the values at `first`, `first + 1`, … (`rows` of them) to `out`, NaN outside
+    /// the series, as [`at`](Column::at) of each would: one copy of the part inside.
+    pub(crate) fn window_into(&self, first: i64, rows: usize, out: &mut Vec<f64>) {
+        let end = out.len() + rows;
+        let lead = usize::try_from(first.saturating_neg())
+            .unwrap_or(0)
+            .min(rows);
+        out.resize(out.len() + lead, DNAN);
+        let from = usize::try_from(first).unwrap_or(0);
+        let inside = self.values.get(from..).unwrap_or(&[]);
+        out.extend_from_slice(&inside[..inside.len().min(end - out.len())]);
+        out.resize(end, DNAN);
+    }
+
     /// The value at `index`, or NaN outside the series (where librrd would read memory past its
     /// array).
     pub(crate) fn at(&self, index: i64) -> f64 {

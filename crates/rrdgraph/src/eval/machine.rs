@@ -1,10 +1,9 @@
 //! librrd's `rpn_calc`: one row of a CDEF, run on a stack that keeps what was popped (librrd's
 //! ROLL copies slots above the top, so the stale values are part of its answer).
 
-use std::cmp::Ordering::Equal;
-
 use crate::eval::clock::{Clock, Period};
 use crate::eval::column::Column;
+use crate::eval::scalar;
 use crate::eval::sort::librrd_sort;
 use crate::eval_error::EvalError;
 use crate::op::Op;
@@ -175,21 +174,6 @@ impl<'a> Machine<'a> {
         Ok(())
     }
 
-    /// The comparison operators: an unknown on the left stays, one on the right is taken.
-    fn compare(&mut self, pos: usize, op: Op, f: impl Fn(f64, f64) -> bool) -> Step {
-        self.binary(pos, op, |a, b| {
-            if a.is_nan() {
-                a
-            } else if b.is_nan() {
-                b
-            } else if f(a, b) {
-                1.0
-            } else {
-                0.0
-            }
-        })
-    }
-
     /// Runs the expression for one row; `output` holds the rows before it (for `PREV`).
     pub(super) fn run(&mut self, row: Row, output: &[f64]) -> Result<f64, EvalError> {
         self.sp = -1;
@@ -256,36 +240,6 @@ impl<'a> Machine<'a> {
                 let new = self.clock.new_period(row.time, row.step, period);
                 self.push(pos, if new { 1.0 } else { 0.0 })
             }
-            Op::Add => self.binary(pos, op, |a, b| a + b),
-            Op::AddNan => self.binary(pos, op, |a, b| {
-                if a.is_nan() {
-                    b
-                } else if b.is_nan() {
-                    a
-                } else {
-                    a + b
-                }
-            }),
-            Op::Sub => self.binary(pos, op, |a, b| a - b),
-            Op::Mul => self.binary(pos, op, |a, b| a * b),
-            Op::Div => self.binary(pos, op, |a, b| a / b),
-            Op::Mod => self.binary(pos, op, |a, b| a % b),
-            Op::Pow => self.binary(pos, op, f64::powf),
-            Op::Atan2 => self.binary(pos, op, f64::atan2),
-            Op::Sin => self.unary(pos, op, f64::sin),
-            Op::Cos => self.unary(pos, op, f64::cos),
-            Op::Atan => self.unary(pos, op, f64::atan),
-            // librrd's own constants, not the exact conversions.
-            Op::Rad2Deg => self.unary(pos, op, |a| 57.295_779_51 * a),
-            Op::Deg2Rad => self.unary(pos, op, |a| 0.017_453_295_2 * a),
-            Op::Ceil => self.unary(pos, op, f64::ceil),
-            Op::Floor => self.unary(pos, op, f64::floor),
-            Op::Log => self.unary(pos, op, f64::ln),
-            Op::Exp => self.unary(pos, op, f64::exp),
-            Op::Sqrt => self.unary(pos, op, f64::sqrt),
-            Op::Abs => self.unary(pos, op, f64::abs),
-            Op::Un => self.unary(pos, op, |a| if a.is_nan() { 1.0 } else { 0.0 }),
-            Op::IsInf => self.unary(pos, op, |a| if a.is_infinite() { 1.0 } else { 0.0 }),
             Op::Dup => {
                 self.need(pos, op, 0)?;
                 self.push(pos, self.top())
@@ -302,70 +256,14 @@ impl<'a> Machine<'a> {
                 self.set(self.sp, a);
                 Ok(())
             }
-            Op::Lt => self.compare(pos, op, |a, b| a < b),
-            Op::Le => self.compare(pos, op, |a, b| a <= b),
-            Op::Gt => self.compare(pos, op, |a, b| a > b),
-            Op::Ge => self.compare(pos, op, |a, b| a >= b),
-            Op::Ne => self.compare(pos, op, |a, b| a.partial_cmp(&b) != Some(Equal)),
-            Op::Eq => self.compare(pos, op, |a, b| a.partial_cmp(&b) == Some(Equal)),
-            Op::If => {
+            Op::If | Op::Limit => {
                 self.need(pos, op, 2)?;
-                let cond = self.get(self.sp - 2);
-                let v = if cond.is_nan() || cond == 0.0 {
-                    self.top()
+                let f = if op == Op::If {
+                    scalar::if_else
                 } else {
-                    self.get(self.sp - 1)
+                    scalar::limit
                 };
-                self.sp -= 2;
-                self.set(self.sp, v);
-                Ok(())
-            }
-            Op::Min => self.binary(pos, op, |a, b| {
-                if a.is_nan() {
-                    a
-                } else if b.is_nan() || a > b {
-                    b
-                } else {
-                    a
-                }
-            }),
-            Op::Max => self.binary(pos, op, |a, b| {
-                if a.is_nan() {
-                    a
-                } else if b.is_nan() || a < b {
-                    b
-                } else {
-                    a
-                }
-            }),
-            Op::MinNan => self.binary(pos, op, |a, b| {
-                if a.is_nan() || (!b.is_nan() && a > b) {
-                    b
-                } else {
-                    a
-                }
-            }),
-            Op::MaxNan => self.binary(pos, op, |a, b| {
-                if a.is_nan() || (!b.is_nan() && a < b) {
-                    b
-                } else {
-                    a
-                }
-            }),
-            Op::Limit => {
-                self.need(pos, op, 2)?;
-                let (x, lo, hi) = (self.get(self.sp - 2), self.get(self.sp - 1), self.top());
-                let v = if x.is_nan() {
-                    x
-                } else if lo.is_nan() {
-                    lo
-                } else if hi.is_nan() {
-                    hi
-                } else if x < lo || x > hi {
-                    DNAN
-                } else {
-                    x
-                };
+                let v = f(self.get(self.sp - 2), self.get(self.sp - 1), self.top());
                 self.sp -= 2;
                 self.set(self.sp, v);
                 Ok(())
@@ -523,6 +421,19 @@ impl<'a> Machine<'a> {
             }
             Op::Trend | Op::TrendNan => self.trend(pos, op, row),
             Op::Predict | Op::PredictSigma | Op::PredictPerc => self.predict(pos, op, row),
+            // The operators of one or two values, as the column evaluator computes them.
+            _ => {
+                if let Some(f) = scalar::binary(op) {
+                    self.binary(pos, op, f)
+                } else if let Some(f) = scalar::unary(op) {
+                    self.unary(pos, op, f)
+                } else {
+                    Err(EvalError::Unsupported(format!(
+                        "the operator {}",
+                        op.name()
+                    )))
+                }
+            }
         }
     }
 
