@@ -150,7 +150,7 @@ impl GraphData {
                         Value::Series(c) => Some(Operand::Series(c)),
                         Value::VDef(d) => Some(Operand::Value(d.value)),
                     };
-                    let column = eval_cdef(&cdef.rpn, lookup, clock)?;
+                    let column = eval_cdef(&cdef.rpn, lookup, clock.clone())?;
                     order.push(cdef.vname.clone());
                     values.insert(cdef.vname.clone(), Value::Series(column));
                 }
@@ -194,14 +194,14 @@ impl GraphData {
             }
         }
         let mut data = Self::on_grid(window, &order, values)?;
-        data.print(elements, 1000, clock)?;
+        data.print(elements, 1000, &clock)?;
         Ok(data)
     }
 
     /// librrd's `print_calc`: each PRINT and GPRINT with a value format, in order, over a
     /// VDEF's value or (the deprecated CF form) a series consolidated by the CF; `%s` and `%S`
     /// scale by `base` as `auto_scale` does, `%S` reusing the factor of the print before it.
-    fn print(&mut self, elements: &[Element], base: u32, clock: Clock) -> Result<(), EvalError> {
+    fn print(&mut self, elements: &[Element], base: u32, clock: &Clock) -> Result<(), EvalError> {
         self.prints.clear();
         self.gprints.clear();
         // Both carry over from one print to the next, as librrd's locals do.
@@ -385,7 +385,7 @@ fn time_text(
     print: &crate::element::Print,
     vdef: Option<VDefValue>,
     value: f64,
-    clock: Clock,
+    clock: &Clock,
 ) -> Result<String, EvalError> {
     let text = format.legend().text();
     let unsupported = |why: String| {
@@ -402,8 +402,8 @@ fn time_text(
             if vdef.time == 0 {
                 time_clean(text).map_err(unsupported)
             } else {
-                // The zone's name (`%Z`) is not known from an offset.
-                let tm = Tm::at(vdef.time, clock.offset(), None);
+                let local = clock.zone().at(vdef.time);
+                let tm = Tm::at(vdef.time, local.offset(), local.abbreviation());
                 strftime(text, &tm).map_err(unsupported)
             }
         }
@@ -569,9 +569,9 @@ impl GraphSpec {
         }
         let (start, end) = resolve_window(start, end, clock.now())?;
         let window = DataWindow::new(start, end, width, step);
-        let mut data = GraphData::from_files(self.elements(), window, clock)?;
+        let mut data = GraphData::from_files(self.elements(), window, clock.clone())?;
         if base != 1000 {
-            data.print(self.elements(), base, clock)?;
+            data.print(self.elements(), base, &clock)?;
         }
         Ok(data)
     }
