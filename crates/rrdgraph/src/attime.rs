@@ -150,6 +150,10 @@ struct P {
 /// fails in librrd (checked with rrdtool 1.7.2: `315360001-1` draws, `315360001-2` does not).
 const EPOCH_1980: i128 = 315_360_000;
 
+/// librrd reads a number above this (ten years of seconds) as seconds since the epoch, both
+/// when checking a spec here and when resolving it (`at_resolve`).
+pub(crate) const EPOCH_NUMBERS_ABOVE: i64 = 10 * 365 * 24 * 60 * 60;
+
 impl P {
     fn peek(&self) -> Option<&Tok> {
         self.t.get(self.i)
@@ -310,7 +314,7 @@ impl P {
                 let value: u64 = n.parse().unwrap_or(u64::MAX);
                 match n.len() {
                     _ if clock => self.time_of_day(),
-                    _ if value > 315_360_000 => {
+                    _ if value > EPOCH_NUMBERS_ABOVE.unsigned_abs() => {
                         self.epoch = Some(value);
                         self.i += 1;
                         Ok(())

@@ -567,7 +567,7 @@ impl GraphSpec {
                 _ => {}
             }
         }
-        let (start, end) = resolve_window(start, end, clock.now())?;
+        let (start, end) = resolve_window(start, end, &clock)?;
         let window = DataWindow::new(start, end, width, step);
         let mut data = GraphData::from_files(self.elements(), window, clock.clone())?;
         if base != 1000 {
