@@ -20,36 +20,68 @@ fn refuse(spec: &str, why: impl Into<String>) -> EvalError {
 }
 
 /// `mktime(tm) + offset`, as `rrd_proc_start_end` adds them.
-fn instant(spec: &str, tm: &Tm, offset: i64, clock: &Clock) -> Result<i64, EvalError> {
-    tm.mktime(clock.zone())
+fn instant(
+    spec: &str,
+    tm: &Tm,
+    offset: i64,
+    clock: &Clock,
+    guess: &mut i64,
+) -> Result<i64, EvalError> {
+    tm.mktime(clock.zone(), guess)
         .and_then(|t| t.checked_add(offset))
         .ok_or_else(|| refuse(spec, "the specified time is incorrect (out of range?)"))
 }
 
 /// `rrd_proc_start_end`: the time `other` is relative to, with `rel`'s calendar fields added
 /// to its broken-down local time (whose `tm_isdst` stays as `localtime_r` set it).
-fn relative(spec: &str, base: i64, rel: &TimeValue, clock: &Clock) -> Result<i64, EvalError> {
+fn relative(
+    spec: &str,
+    base: i64,
+    rel: &TimeValue,
+    clock: &Clock,
+    guess: &mut i64,
+) -> Result<i64, EvalError> {
     let mut tm = Tm::local(base, clock.zone());
     tm.mday = tm.mday.saturating_add(rel.tm.mday);
     tm.mon = tm.mon.saturating_add(rel.tm.mon);
     tm.year = tm.year.saturating_add(rel.tm.year);
-    instant(spec, &tm, rel.offset, clock)
+    instant(spec, &tm, rel.offset, clock, guess)
 }
 
 /// librrd's `--start`/`--end` handling: `--start` defaults to `end-24h`, `--end` to `now`;
 /// one may be relative to the other, not both; the start must be after 1980 and not after
-/// the end.
+/// the end. The specs are read in `rrd_graph`'s order (its defaults, then `--start` and
+/// `--end` as they come, `end_first` when `--end` came first), since each `mktime` starts
+/// from the offset the one before found.
 pub(crate) fn resolve_window(
     start: Option<&str>,
     end: Option<&str>,
+    end_first: bool,
     clock: &Clock,
 ) -> Result<(i64, i64), EvalError> {
     let start_spec = start.unwrap_or("end-24h");
     let end_spec = end.unwrap_or("now");
     let now = clock.now();
     let zone = clock.zone();
-    let st = parse_time(start_spec, now, zone).map_err(|e| refuse(start_spec, e))?;
-    let et = parse_time(end_spec, now, zone).map_err(|e| refuse(end_spec, e))?;
+    let mut guess = 0;
+    let parse = |spec: &str, guess: &mut i64| {
+        parse_time(spec, now, zone, guess).map_err(|e| refuse(spec, e))
+    };
+    // rrd_graph parses its defaults first.
+    let mut st = parse("end-24h", &mut guess)?;
+    let mut et = parse("now", &mut guess)?;
+    let specs = [(start, false), (end, true)];
+    let order = if end_first {
+        [specs[1], specs[0]]
+    } else {
+        specs
+    };
+    for (spec, is_end) in order {
+        if let Some(spec) = spec {
+            let tv = parse(spec, &mut guess)?;
+            if is_end { et = tv } else { st = tv }
+        }
+    }
     if st.kind == Kind::End && et.kind == Kind::Start {
         return Err(refuse(
             start_spec,
@@ -69,16 +101,14 @@ pub(crate) fn resolve_window(
         ));
     }
     let (s, e) = if st.kind == Kind::End {
-        let e = instant(end_spec, &et.tm, et.offset, clock)?;
-        (relative(start_spec, e, &st, clock)?, e)
+        let e = instant(end_spec, &et.tm, et.offset, clock, &mut guess)?;
+        (relative(start_spec, e, &st, clock, &mut guess)?, e)
     } else if et.kind == Kind::Start {
-        let s = instant(start_spec, &st.tm, st.offset, clock)?;
-        (s, relative(end_spec, s, &et, clock)?)
+        let s = instant(start_spec, &st.tm, st.offset, clock, &mut guess)?;
+        (s, relative(end_spec, s, &et, clock, &mut guess)?)
     } else {
-        (
-            instant(start_spec, &st.tm, st.offset, clock)?,
-            instant(end_spec, &et.tm, et.offset, clock)?,
-        )
+        let s = instant(start_spec, &st.tm, st.offset, clock, &mut guess)?;
+        (s, instant(end_spec, &et.tm, et.offset, clock, &mut guess)?)
     };
     if s < 315_360_000 {
         return Err(refuse(
@@ -100,13 +130,16 @@ mod tests {
     const NOW: i64 = 1_767_225_600;
 
     fn utc(start: &str, end: &str) -> Result<(i64, i64), EvalError> {
-        resolve_window(Some(start), Some(end), &Clock::at(NOW))
+        resolve_window(Some(start), Some(end), false, &Clock::at(NOW))
     }
 
     #[test]
     fn relative_and_absolute_windows() {
         let clock = Clock::at(NOW);
-        assert_eq!(resolve_window(None, None, &clock), Ok((NOW - 86_400, NOW)));
+        assert_eq!(
+            resolve_window(None, None, false, &clock),
+            Ok((NOW - 86_400, NOW))
+        );
         assert_eq!(utc("-1d", "now-2h"), Ok((NOW - 86_400, NOW - 7200)));
         assert_eq!(
             utc("end-8h30min", "1767000000"),
@@ -144,7 +177,7 @@ mod tests {
         let now = 1_774_821_600;
         let clock = Clock::at(now).in_zone(berlin);
         assert_eq!(
-            resolve_window(Some("-1d"), None, &clock),
+            resolve_window(Some("-1d"), None, false, &clock),
             Ok((now - 23 * 3600, now))
         );
     }

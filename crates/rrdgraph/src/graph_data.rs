@@ -538,6 +538,38 @@ impl Serialize for VDefMap<'_> {
 }
 
 impl GraphSpec {
+    /// `--start` and `--end` resolved as librrd resolves them (`rrd_parsetime` and
+    /// `rrd_proc_start_end`) at `clock`'s now in its zone: seconds since the epoch, before any
+    /// alignment to a step.
+    ///
+    /// ```
+    /// use rrdgraph::{Clock, GraphSpec, Zone};
+    /// let spec = GraphSpec::parse_args(&["-", "--start", "end-1d", "--end", "20260330",
+    ///     "LINE1:1#000000"])?;
+    /// let berlin = Clock::at(0).in_zone(Zone::from_posix("CET-1CEST,M3.5.0,M10.5.0/3")?);
+    /// assert_eq!(spec.time_window(&berlin)?, (1_774_735_200, 1_774_821_600));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Time`] for a spec librrd refuses (with librrd's reason), a start before
+    /// 1980 or after the end.
+    pub fn time_window(&self, clock: &Clock) -> Result<(i64, i64), EvalError> {
+        let (mut start, mut end, mut end_first) = (None, None, false);
+        for option in self.options() {
+            match option {
+                GraphOption::Start(t) => start = Some(t.as_str()),
+                GraphOption::End(t) => {
+                    end_first |= start.is_none();
+                    end = Some(t.as_str());
+                }
+                _ => {}
+            }
+        }
+        resolve_window(start, end, end_first, clock)
+    }
+
     /// The data behind this graph, computed in Rust from the RRD files with no librrd call
     /// ([`GraphData::from_files`]): the window from `--start`, `--end`, `--width` (default
     /// 400) and `--step`, resolved at `clock`'s now.
@@ -553,21 +585,19 @@ impl GraphSpec {
     ///
     /// # Errors
     ///
-    /// [`EvalError::Time`] for a `--start`/`--end` that needs the calendar (a date, a month
-    /// offset), and the errors of [`GraphData::compute`].
+    /// [`EvalError::Time`] as [`time_window`](GraphSpec::time_window), and the errors of
+    /// [`GraphData::compute`].
     pub fn data(&self, clock: Clock) -> Result<GraphData, EvalError> {
-        let (mut start, mut end, mut width, mut step, mut base) = (None, None, 400, 0, 1000);
+        let (mut width, mut step, mut base) = (400, 0, 1000);
         for option in self.options() {
             match option {
-                GraphOption::Start(t) => start = Some(t.as_str()),
-                GraphOption::End(t) => end = Some(t.as_str()),
                 GraphOption::Width(w) => width = *w,
                 GraphOption::Step(s) => step = *s,
                 GraphOption::Base(b) => base = *b,
                 _ => {}
             }
         }
-        let (start, end) = resolve_window(start, end, &clock)?;
+        let (start, end) = self.time_window(&clock)?;
         let window = DataWindow::new(start, end, width, step);
         let mut data = GraphData::from_files(self.elements(), window, clock.clone())?;
         if base != 1000 {

@@ -158,20 +158,39 @@ impl Zone {
     }
 
     /// The instant of a local wall-clock time (`local` counts seconds since 1970-01-01 00:00 of
-    /// the local calendar), as glibc's `mktime` with `tm_isdst = -1` resolves it: a time that
-    /// occurs twice is taken in the later offset (standard time when DST ends), a time in a
-    /// gap in the offset before the gap (02:30 in a spring-forward hour is 03:30 after it).
+    /// the local calendar), as the first `mktime` with `tm_isdst = -1` in a glibc process
+    /// resolves it: see [`resolve_local_from`](Zone::resolve_local_from) with a guess of 0.
     #[must_use]
     pub fn resolve_local(&self, local: i64) -> i64 {
+        self.resolve_local_from(local, 0).0
+    }
+
+    /// glibc's `mktime` with `tm_isdst = -1`, which starts from the offset its previous call
+    /// found (`guess`; 0 in a new process) and follows offsets until one fits: so a time that
+    /// occurs twice is taken in whichever offset that walk reaches first, and a time in a gap
+    /// in the offset before the gap (02:30 in a spring-forward hour is 03:30 after it). Also
+    /// returns the offset the next call starts from.
+    #[must_use]
+    pub fn resolve_local_from(&self, local: i64, guess: i64) -> (i64, i64) {
+        let mut t = local.saturating_sub(guess);
+        let mut previous = None;
+        // glibc gives up after six probes; two offsets meet within three.
+        for _ in 0..6 {
+            let offset = self.offset_at(t);
+            let next = local.saturating_sub(offset);
+            if next == t {
+                return (t, offset);
+            }
+            if previous == Some(next) {
+                break;
+            }
+            previous = Some(t);
+            t = next;
+        }
+        // Oscillating across a gap: glibc prefers the side in daylight-saving time, which for
+        // a spring-forward gap is the offset in effect before it.
         let before = self.offset_at(local.saturating_sub(OFFSET_REACH));
-        let after = self.offset_at(local.saturating_add(OFFSET_REACH));
-        let fits = |offset: i64| {
-            let t = local.saturating_sub(offset);
-            (self.offset_at(t) == offset).then_some(t)
-        };
-        fits(after)
-            .or_else(|| fits(before))
-            .unwrap_or_else(|| local.saturating_sub(before))
+        (local.saturating_sub(before), before)
     }
 }
 

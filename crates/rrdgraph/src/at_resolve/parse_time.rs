@@ -485,7 +485,12 @@ impl<'a> Parser<'a> {
 
 /// `rrd_parsetime(spec)` at `now` in `zone`; an absolute time comes back normalised by
 /// `mktime` (its `tm` and the instant, `Err` when out of range).
-pub(super) fn parse_time(spec: &str, now: i64, zone: &Zone) -> Result<TimeValue, String> {
+pub(super) fn parse_time(
+    spec: &str,
+    now: i64,
+    zone: &Zone,
+    guess: &mut i64,
+) -> Result<TimeValue, String> {
     let mut tm = Tm::local(now, zone);
     tm.isdst = -1;
     let mut p = Parser {
@@ -506,7 +511,7 @@ pub(super) fn parse_time(spec: &str, now: i64, zone: &Zone) -> Result<TimeValue,
     if p.tv.kind == Kind::Absolute {
         let t =
             p.tv.tm
-                .mktime(zone)
+                .mktime(zone, guess)
                 .ok_or_else(|| "the specified time is incorrect (out of range?)".to_owned())?;
         // mktime writes the normalised fields back, tm_isdst included.
         p.tv.tm = Tm::local(t, zone);

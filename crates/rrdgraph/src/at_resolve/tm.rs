@@ -48,8 +48,9 @@ impl Tm {
     }
 
     /// `mktime(&tm)` in `zone`: out-of-range fields carry into the next larger one; `None`
-    /// where glibc answers -1 (or the arithmetic would overflow).
-    pub(super) fn mktime(&self, zone: &Zone) -> Option<i64> {
+    /// where glibc answers -1 (or the arithmetic would overflow). `guess` is glibc's static
+    /// offset from the previous call, which decides repeated local times.
+    pub(super) fn mktime(&self, zone: &Zone, guess: &mut i64) -> Option<i64> {
         let year = self
             .year
             .checked_add(1900)?
@@ -64,7 +65,8 @@ impl Tm {
             .checked_add(self.hour.checked_mul(3600)?)?
             .checked_add(self.min.checked_mul(60)?)?
             .checked_add(self.sec)?;
-        let t = zone.resolve_local(local);
+        let (t, offset) = zone.resolve_local_from(local, *guess);
+        *guess = offset;
         if self.isdst < 0 || zone.at(t).is_dst() == (self.isdst > 0) {
             return Some(t);
         }
@@ -74,6 +76,7 @@ impl Tm {
             for probe in [t - delta, t + delta] {
                 let at = zone.at(probe);
                 if at.is_dst() == (self.isdst > 0) {
+                    *guess = at.offset();
                     return Some(local - at.offset());
                 }
             }
