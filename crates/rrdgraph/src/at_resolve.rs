@@ -181,4 +181,14 @@ mod tests {
             Ok((now - 23 * 3600, now))
         );
     }
+
+    proptest::proptest! {
+        /// Any text resolves or is refused with a reason: librrd's grammar never panics here.
+        #[test]
+        fn any_text_resolves_or_is_refused(spec in "[0-9a-zA-Z:./+ _,-]{0,40}", now in 0..4_000_000_000i64) {
+            let zone = Zone::from_posix("<+1030>-10:30<+11>-11,M10.1.0,M4.1.0").unwrap();
+            let _ = resolve_window(Some(&spec), None, false, &Clock::at(now).in_zone(zone.clone()));
+            let _ = resolve_window(Some("end-1d"), Some(&spec), true, &Clock::at(now).in_zone(zone));
+        }
+    }
 }

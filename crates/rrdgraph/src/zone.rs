@@ -211,4 +211,22 @@ mod tests {
         assert_eq!(berlin.resolve_local(oct + 2 * 3600 + 1800), 1_792_891_800);
         assert_eq!(berlin.resolve_local(oct + 3600 + 1800), 1_792_884_600);
     }
+
+    proptest::proptest! {
+        /// Damaged TZif files and TZ strings are refused or answer, never panic.
+        #[test]
+        fn damaged_inputs_never_panic(cut in 0..4000usize, flip in 0..4000usize, bits in 1..=255u8, text in "[A-Za-z0-9<>+,./:-]{0,30}") {
+            let mut bytes = std::fs::read("/usr/share/zoneinfo/Europe/Berlin").unwrap_or_default();
+            if let Some(b) = bytes.get_mut(flip) {
+                *b ^= bits;
+            }
+            bytes.truncate(cut);
+            for zone in [Zone::from_tzif(&bytes).ok(), Zone::from_posix(&text).ok()].into_iter().flatten() {
+                for t in [i64::MIN, -1, 0, 1_774_746_000, i64::MAX] {
+                    let _ = zone.at(t);
+                }
+                let _ = zone.resolve_local(1_774_749_600);
+            }
+        }
+    }
 }

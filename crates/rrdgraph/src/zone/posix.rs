@@ -54,8 +54,14 @@ impl PosixTz {
         };
         // Like glibc, the transitions of the year `t` falls in by standard time.
         let (year, _, _) = civil_from_days(t.saturating_add(self.std_offset).div_euclid(86_400));
-        let start = dst.start.0.day(year) * 86_400 + dst.start.1 - self.std_offset;
-        let end = dst.end.0.day(year) * 86_400 + dst.end.1 - dst.offset;
+        // Saturating: years near the ends of i64 seconds have no meaningful rule day anyway.
+        let at = |day: i64, time: i64, offset: i64| {
+            day.saturating_mul(86_400)
+                .saturating_add(time)
+                .saturating_sub(offset)
+        };
+        let start = at(dst.start.0.day(year), dst.start.1, self.std_offset);
+        let end = at(dst.end.0.day(year), dst.end.1, dst.offset);
         let in_dst = if start <= end {
             start <= t && t < end
         } else {
