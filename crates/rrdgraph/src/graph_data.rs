@@ -128,6 +128,10 @@ impl GraphData {
     ///
     /// [`EvalError`] from the fetch callback, a DEF whose data source the file lacks, a CDEF,
     /// or a SHIFT by an unknown VDEF value.
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "a clock is built for the call (`Clock::at(now).in_zone(..)`)"
+    )]
     pub fn compute(
         elements: &[Element],
         window: DataWindow,
@@ -587,6 +591,10 @@ impl GraphSpec {
     ///
     /// [`EvalError::Time`] as [`time_window`](GraphSpec::time_window), and the errors of
     /// [`GraphData::compute`].
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "a clock is built for the call (`Clock::at(now).in_zone(..)`)"
+    )]
     pub fn data(&self, clock: Clock) -> Result<GraphData, EvalError> {
         let (mut width, mut step, mut base) = (400, 0, 1000);
         for option in self.options() {

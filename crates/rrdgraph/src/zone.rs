@@ -1,4 +1,4 @@
-//! A time zone as glibc's `localtime_r` and `mktime` use it: a TZif file's transitions with
+//! A time zone as glibc's `localtime_r` and `mktime` use it: a `TZif` file's transitions with
 //! its footer rule, a POSIX TZ string, or a fixed offset. Parsing takes bytes or text; only
 //! [`Zone::from_env`] and [`Zone::named`] read files.
 
@@ -109,7 +109,7 @@ impl Zone {
         posix::parse(spec).map(|tz| Self::of(Kind::Posix(tz)))
     }
 
-    /// The contents of a TZif file (RFC 8536, versions 1 to 3).
+    /// The contents of a `TZif` file (RFC 8536, versions 1 to 3).
     ///
     /// # Errors
     /// [`ZoneError::Truncated`] or [`ZoneError::BadTzif`] for a damaged file, or
@@ -213,7 +213,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Damaged TZif files and TZ strings are refused or answer, never panic.
+        /// Damaged `TZif` files and TZ strings are refused or answer, never panic.
         #[test]
         fn damaged_inputs_never_panic(cut in 0..4000usize, flip in 0..4000usize, bits in 1..=255u8, text in "[A-Za-z0-9<>+,./:-]{0,30}") {
             let mut bytes = std::fs::read("/usr/share/zoneinfo/Europe/Berlin").unwrap_or_default();

@@ -1,6 +1,6 @@
-//! Why a time zone's TZif bytes or POSIX TZ string were refused.
+//! Why a time zone's `TZif` bytes or POSIX TZ string were refused.
 
-/// A TZif file (RFC 8536) or a POSIX `TZ` string that is not read as a zone.
+/// A `TZif` file (RFC 8536) or a POSIX `TZ` string that is not read as a zone.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ZoneError {

@@ -159,7 +159,7 @@ struct Parser<'a> {
 
 type Step = Result<(), String>;
 
-impl<'a> Parser<'a> {
+impl Parser<'_> {
     fn token(&mut self) -> Id {
         let (raw, text) = self.toks[self.pos.min(self.toks.len() - 1)];
         if self.pos < self.toks.len() - 1 {

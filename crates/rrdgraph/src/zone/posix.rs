@@ -113,7 +113,7 @@ struct Cursor<'a> {
     rest: &'a [u8],
 }
 
-impl<'a> Cursor<'a> {
+impl Cursor<'_> {
     fn fail(&self, reason: &'static str) -> ZoneError {
         ZoneError::BadPosix {
             spec: self.spec.chars().take(80).collect(),

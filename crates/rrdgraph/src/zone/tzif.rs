@@ -1,4 +1,4 @@
-//! TZif files (RFC 8536, versions 1 to 3) read from their bytes: the transition table of the
+//! `TZif` files (RFC 8536, versions 1 to 3) read from their bytes: the transition table of the
 //! newest version the file holds, and its footer's POSIX TZ string for times past the table.
 //! Leap-second records are skipped (glibc's `right/` zones count them; these times do not).
 
@@ -13,7 +13,7 @@ pub(crate) struct LocalType {
     pub(crate) abbr: String,
 }
 
-/// A TZif file's contents.
+/// A `TZif` file's contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Tzif {
     /// Transition times, ascending, with the index of the type each starts.
@@ -122,7 +122,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Reads a TZif file.
+/// Reads a `TZif` file.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Tzif, ZoneError> {
     let mut r = Reader { rest: bytes };
     let (version, v1) = r.header()?;

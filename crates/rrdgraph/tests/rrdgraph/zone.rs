@@ -297,10 +297,11 @@ fn zone_files_read_as_glibc_reads_them() {
             .step_by(86_400 * 97 + 3600 * 5 + 1800)
             .chain(CHANGES.iter().flat_map(|c| [c - 1, *c, c + 1, c + 1800]))
             .collect();
-        let mut input = String::new();
-        for t in &times {
-            input.push_str(&format!("@{t}\n"));
-        }
+        let input = times
+            .iter()
+            .map(|t| format!("@{t}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), input).unwrap();
         let out = Command::new("date")
@@ -355,10 +356,13 @@ fn offsets() -> impl Strategy<Value = String> {
         "", "s", "min", "m", "h", "hours", "d", "days", "w", "mon", "months", "y",
     ]);
     prop::collection::vec((prop::bool::ANY, 1..40u32, unit), 0..3).prop_map(|terms| {
-        terms
-            .into_iter()
-            .map(|(plus, n, u)| format!("{}{n}{u}", if plus { '+' } else { '-' }))
-            .collect()
+        let mut out = String::new();
+        for (plus, n, u) in terms {
+            out.push(if plus { '+' } else { '-' });
+            out.push_str(&n.to_string());
+            out.push_str(u);
+        }
+        out
     })
 }
 
