@@ -309,7 +309,15 @@ impl P {
                     self.i += 1;
                     self.day()
                 }
-                w if MONTHS.contains(&w) => self.month_day(),
+                w if MONTHS.contains(&w) => {
+                    self.month_day()?;
+                    // librrd reads a time of day after a leading date (`Mar 29 2026 2:30`).
+                    if matches!(self.peek(), Some(Tok::Num(_))) {
+                        self.clock_time()
+                    } else {
+                        Ok(())
+                    }
+                }
                 _ => Err("unknown word (expected now, start, end, epoch, a time or a month)"),
             },
             Some(Tok::Num(n)) => {

@@ -153,6 +153,13 @@ fn windows_across_dst_changes_agree_with_librrd() {
         ("epoch+1774746000", "now"),
         ("12/25", "now"),
         ("20260329-1d", "now"),
+        ("20260329 00:00-1d", "20260330 1:30+2m"),
+        ("-3d2m", "now-2m3d"),
+        ("-5m", "-6m"),
+        ("monday-1w", "9pm yesterday"),
+        ("noon 12/25/2026", "start+1w2d3h"),
+        ("Mar 29 2026 2:30", "start+1h"),
+        ("end-1mon", "10/25/2026 2:30am"),
     ];
     let mut failures = Vec::new();
     for tz in ZONES {
