@@ -28,11 +28,12 @@
 //!   "vdefs": {"<vname>": {"value": 2.5, "time": 0}}, "prints": [...], "gprints": [...]}`,
 //!   every DEF and CDEF on xport's grid (`null` for UNKN, `"inf"`/`"-inf"`), every VDEF with
 //!   its time (0 when it has none), the PRINT and GPRINT texts; nothing is drawn or written
-//!   to OUTPUT. `--start`/`--end` must be `now`, `start`, `end` or epoch seconds with offsets
-//!   in s, min, h, d, w (`-1d`, `end-8h`); calendar times are refused. The clock is UTC
-//!   (`rrdgraph::Clock::at(now)`): `LTIME`, `NEWDAY` and friends and the `:strftime` texts
-//!   are what rrdtool writes under `TZ=UTC`; `:valstrftime` is UTC in both, and `%Z` of a
-//!   `:strftime` is refused.
+//!   to OUTPUT. The local time zone is the one `TZ` names, read as glibc reads it
+//!   (`rrdgraph::Zone::from_env`: unset is /etc/localtime, a zone name or path, a POSIX TZ
+//!   string): `--start`/`--end` in librrd's whole at-style grammar (dates, times of day,
+//!   calendar days and months across DST changes), `LTIME`, `NEWDAY` and friends and the
+//!   `:strftime` texts (`%Z` too) are what rrdtool writes under the same `TZ`;
+//!   `:valstrftime` is UTC in both.
 //!
 //! Exit status: 0 on success, 1 on any error (invalid arguments, or librrd refusing the graph,
 //! with librrd's own message), as rrdtool.
@@ -40,7 +41,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt as _;
 
-use rrdgraph::{Clock, GraphSpec, OPTIONS, OptionInfo, option_info};
+use rrdgraph::{Clock, GraphSpec, OPTIONS, OptionInfo, Zone, option_info};
 
 use crate::error::{Error, Exit, Result, report, write_stdout};
 
@@ -96,8 +97,8 @@ pub(crate) struct Args {
     #[arg(long, group = "mode")]
     to_rust: bool,
     /// Print the data behind the graph as JSON, computed in Rust without librrd (series,
-    /// VDEFs, PRINT and GPRINT texts); nothing is drawn. Times of day are UTC's (LTIME,
-    /// NEWDAY, :strftime), whatever TZ says.
+    /// VDEFs, PRINT and GPRINT texts); nothing is drawn. Local time is TZ's, as rrdtool
+    /// reads it (--start/--end dates and calendar days, LTIME, NEWDAY, :strftime with %Z).
     #[arg(long, group = "mode")]
     data: bool,
     /// The output file (`-` for stdout), then the options and elements of `rrdtool graph`.
@@ -216,7 +217,8 @@ pub(crate) fn run(args: Args) -> Result<Exit> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let computed = spec.data(Clock::at(now)).map_err(rrdgraph::Error::from)?;
+        let clock = Clock::at(now).in_zone(Zone::from_env());
+        let computed = spec.data(clock).map_err(rrdgraph::Error::from)?;
         let mut text = serde_json::to_vec(&computed).map_err(|e| Error::Io {
             what: "writing the graph's data as JSON".into(),
             source: std::io::Error::other(e),

@@ -150,6 +150,10 @@ struct P {
 /// fails in librrd (checked with rrdtool 1.7.2: `315360001-1` draws, `315360001-2` does not).
 const EPOCH_1980: i128 = 315_360_000;
 
+/// librrd reads a number above this (ten years of seconds) as seconds since the epoch, both
+/// when checking a spec here and when resolving it (`at_resolve`).
+pub(crate) const EPOCH_NUMBERS_ABOVE: i64 = 10 * 365 * 24 * 60 * 60;
+
 impl P {
     fn peek(&self) -> Option<&Tok> {
         self.t.get(self.i)
@@ -243,8 +247,24 @@ impl P {
         Ok(())
     }
 
-    /// `HH[:MM|.MM] [am|pm]` already at a number.
+    /// `HH[:MM|.MM] [am|pm] [day]` already at a number.
     fn time_of_day(&mut self) -> Result<(), &'static str> {
+        self.clock_time()?;
+        self.day()
+    }
+
+    /// After a numeric date librrd reads a time of day again (`tod`), then offsets; with no
+    /// time there, an offset's sign is misread as an hour and the spec fails.
+    fn after_numeric_date(&mut self, what: &'static str) -> Result<(), &'static str> {
+        match self.peek() {
+            None => Ok(()),
+            Some(Tok::Num(_)) => self.clock_time(),
+            Some(_) => Err(what),
+        }
+    }
+
+    /// `HH[:MM] [am|pm]` already at a number.
+    fn clock_time(&mut self) -> Result<(), &'static str> {
         let h = self.num().unwrap_or(u64::MAX);
         // librrd 1.7.2 refuses hour 24 too ("did you really mean month 24?").
         if h > 23 {
@@ -266,7 +286,7 @@ impl P {
             }
             self.i += 1;
         }
-        self.day()
+        Ok(())
     }
 
     fn reference(&mut self) -> Result<(), &'static str> {
@@ -289,7 +309,15 @@ impl P {
                     self.i += 1;
                     self.day()
                 }
-                w if MONTHS.contains(&w) => self.month_day(),
+                w if MONTHS.contains(&w) => {
+                    self.month_day()?;
+                    // librrd reads a time of day after a leading date (`Mar 29 2026 2:30`).
+                    if matches!(self.peek(), Some(Tok::Num(_))) {
+                        self.clock_time()
+                    } else {
+                        Ok(())
+                    }
+                }
                 _ => Err("unknown word (expected now, start, end, epoch, a time or a month)"),
             },
             Some(Tok::Num(n)) => {
@@ -297,11 +325,10 @@ impl P {
                     // A date as the reference: MM/DD/[YY]YY or DD.MM.[YY]YY; like YYYYMMDD,
                     // librrd takes no offset after it.
                     self.day()?;
-                    if self.peek().is_some() {
-                        return Err("librrd takes no offset after a bare numeric date \
-                                    (write 00:00 MM/DD/YYYY-1d)");
-                    }
-                    return Ok(());
+                    return self.after_numeric_date(
+                        "librrd takes no offset after a bare numeric date (write 00:00 \
+                         MM/DD/YYYY-1d or MM/DD/YYYY 00:00-1d)",
+                    );
                 }
                 let clock = matches!(self.peek_at(1), Some(Tok::Colon))
                     || matches!(self.peek_at(1), Some(Tok::Word(w)) if w == "am" || w == "pm");
@@ -310,18 +337,17 @@ impl P {
                 let value: u64 = n.parse().unwrap_or(u64::MAX);
                 match n.len() {
                     _ if clock => self.time_of_day(),
-                    _ if value > 315_360_000 => {
+                    _ if value > EPOCH_NUMBERS_ABOVE.unsigned_abs() => {
                         self.epoch = Some(value);
                         self.i += 1;
                         Ok(())
                     }
                     8 => {
                         self.day()?;
-                        if self.peek().is_some() {
-                            return Err("librrd takes no offset after a bare YYYYMMDD date \
-                                        (write 00:00 YYYYMMDD-1d)");
-                        }
-                        Ok(())
+                        self.after_numeric_date(
+                            "librrd takes no offset after a bare YYYYMMDD date (write 00:00 \
+                             YYYYMMDD-1d)",
+                        )
                     }
                     len if len > 8 => Err("librrd reads numbers up to 315360000 as dates, not \
                                            seconds (write epoch+Ns)"),

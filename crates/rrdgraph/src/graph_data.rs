@@ -128,6 +128,10 @@ impl GraphData {
     ///
     /// [`EvalError`] from the fetch callback, a DEF whose data source the file lacks, a CDEF,
     /// or a SHIFT by an unknown VDEF value.
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "a clock is built for the call (`Clock::at(now).in_zone(..)`)"
+    )]
     pub fn compute(
         elements: &[Element],
         window: DataWindow,
@@ -163,7 +167,7 @@ impl GraphData {
                         Value::Series(c) => Some(Operand::Series(c)),
                         Value::VDef(d) => Some(Operand::Value(d.value)),
                     };
-                    let column = eval_cdef(&cdef.rpn, lookup, clock)?;
+                    let column = eval_cdef(&cdef.rpn, lookup, clock.clone())?;
                     order.push(cdef.vname.clone());
                     values.insert(cdef.vname.clone(), Value::Series(column));
                 }
@@ -207,14 +211,14 @@ impl GraphData {
             }
         }
         let mut data = Self::on_grid(window, &order, values)?;
-        data.print(elements, 1000, clock)?;
+        data.print(elements, 1000, &clock)?;
         Ok(data)
     }
 
     /// librrd's `print_calc`: each PRINT and GPRINT with a value format, in order, over a
     /// VDEF's value or (the deprecated CF form) a series consolidated by the CF; `%s` and `%S`
     /// scale by `base` as `auto_scale` does, `%S` reusing the factor of the print before it.
-    fn print(&mut self, elements: &[Element], base: u32, clock: Clock) -> Result<(), EvalError> {
+    fn print(&mut self, elements: &[Element], base: u32, clock: &Clock) -> Result<(), EvalError> {
         self.prints.clear();
         self.gprints.clear();
         // Both carry over from one print to the next, as librrd's locals do.
@@ -407,7 +411,7 @@ fn time_text(
     print: &crate::element::Print,
     vdef: Option<VDefValue>,
     value: f64,
-    clock: Clock,
+    clock: &Clock,
 ) -> Result<String, EvalError> {
     let text = format.legend().text();
     let unsupported = |why: String| {
@@ -424,8 +428,8 @@ fn time_text(
             if vdef.time == 0 {
                 time_clean(text).map_err(unsupported)
             } else {
-                // The zone's name (`%Z`) is not known from an offset.
-                let tm = Tm::at(vdef.time, clock.offset(), None);
+                let local = clock.zone().at(vdef.time);
+                let tm = Tm::at(vdef.time, local.offset(), local.abbreviation());
                 strftime(text, &tm).map_err(unsupported)
             }
         }
@@ -564,6 +568,38 @@ impl Serialize for VDefMap<'_> {
 }
 
 impl GraphSpec {
+    /// `--start` and `--end` resolved as librrd resolves them (`rrd_parsetime` and
+    /// `rrd_proc_start_end`) at `clock`'s now in its zone: seconds since the epoch, before any
+    /// alignment to a step.
+    ///
+    /// ```
+    /// use rrdgraph::{Clock, GraphSpec, Zone};
+    /// let spec = GraphSpec::parse_args(&["-", "--start", "end-1d", "--end", "20260330",
+    ///     "LINE1:1#000000"])?;
+    /// let berlin = Clock::at(0).in_zone(Zone::from_posix("CET-1CEST,M3.5.0,M10.5.0/3")?);
+    /// assert_eq!(spec.time_window(&berlin)?, (1_774_735_200, 1_774_821_600));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Time`] for a spec librrd refuses (with librrd's reason), a start before
+    /// 1980 or after the end.
+    pub fn time_window(&self, clock: &Clock) -> Result<(i64, i64), EvalError> {
+        let (mut start, mut end, mut end_first) = (None, None, false);
+        for option in self.options() {
+            match option {
+                GraphOption::Start(t) => start = Some(t.as_str()),
+                GraphOption::End(t) => {
+                    end_first |= start.is_none();
+                    end = Some(t.as_str());
+                }
+                _ => {}
+            }
+        }
+        resolve_window(start, end, end_first, clock)
+    }
+
     /// The data behind this graph, computed in Rust from the RRD files with no librrd call
     /// ([`GraphData::from_files`]): the window from `--start`, `--end`, `--width` (default
     /// 400) and `--step`, resolved at `clock`'s now.
@@ -579,25 +615,27 @@ impl GraphSpec {
     ///
     /// # Errors
     ///
-    /// [`EvalError::Time`] for a `--start`/`--end` that needs the calendar (a date, a month
-    /// offset), and the errors of [`GraphData::compute`].
+    /// [`EvalError::Time`] as [`time_window`](GraphSpec::time_window), and the errors of
+    /// [`GraphData::compute`].
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "a clock is built for the call (`Clock::at(now).in_zone(..)`)"
+    )]
     pub fn data(&self, clock: Clock) -> Result<GraphData, EvalError> {
-        let (mut start, mut end, mut width, mut step, mut base) = (None, None, 400, 0, 1000);
+        let (mut width, mut step, mut base) = (400, 0, 1000);
         for option in self.options() {
             match option {
-                GraphOption::Start(t) => start = Some(t.as_str()),
-                GraphOption::End(t) => end = Some(t.as_str()),
                 GraphOption::Width(w) => width = *w,
                 GraphOption::Step(s) => step = *s,
                 GraphOption::Base(b) => base = *b,
                 _ => {}
             }
         }
-        let (start, end) = resolve_window(start, end, clock.now())?;
+        let (start, end) = self.time_window(&clock)?;
         let window = DataWindow::new(start, end, width, step);
-        let mut data = GraphData::from_files(self.elements(), window, clock)?;
+        let mut data = GraphData::from_files(self.elements(), window, clock.clone())?;
         if base != 1000 {
-            data.print(self.elements(), base, clock)?;
+            data.print(self.elements(), base, &clock)?;
         }
         Ok(data)
     }

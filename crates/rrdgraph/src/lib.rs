@@ -56,6 +56,8 @@ mod strfduration;
 mod strftime;
 mod value;
 mod value_error;
+mod zone;
+mod zone_error;
 
 pub use collect::{
     CLOCK_STEP_TOLERANCE, CollectCore, CollectEvent, CounterSample, Decision, PlannedUpdate,
@@ -90,6 +92,8 @@ pub use value::{
     MAX_Y_GRID_LINES, PrintFormat, TimeUnit, VName, XGrid, YGrid,
 };
 pub use value_error::{RpnError, ValueError};
+pub use zone::{LocalTime, Zone};
+pub use zone_error::ZoneError;
 // One consolidation-function type for the whole crate: the spec half defines it (with the
 // Holt-Winters CFs a DEF may read) in value.rs; RRAs and fetches use the same type.
 pub use value::Cf;

@@ -3,8 +3,8 @@
 //! the dashes librrd writes when a VDEF has no time.
 //!
 //! Only what the C library would write the same way everywhere is formatted; anything else (a
-//! flag or width glibc interprets, `%E`/`%O`, `%Z` of a zone, `%s` of a broken-down time, an
-//! unknown conversion) is an error that names it, never a guessed text.
+//! flag or width glibc interprets, `%E`/`%O`, `%Z` of a bare offset with no zone name, `%s` of
+//! a broken-down time, an unknown conversion) is an error that names it, never a guessed text.
 
 use crate::civil::{civil_from_days, days_from_civil};
 
@@ -13,7 +13,7 @@ pub(crate) const FMT_LEG_LEN: usize = 200;
 
 /// A broken-down time, as `gmtime_r` or `localtime_r` at a fixed offset fill `struct tm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tm {
+pub(crate) struct Tm<'a> {
     year: i64,
     /// 1 to 12.
     month: i64,
@@ -28,7 +28,7 @@ pub(crate) struct Tm {
     /// Seconds east of UTC.
     offset: i64,
     /// The zone's abbreviation where it is known (`GMT` for `gmtime_r`).
-    zone: Option<&'static str>,
+    zone: Option<&'a str>,
 }
 
 const DAYS: [&str; 7] = [
@@ -59,9 +59,9 @@ fn is_leap(y: i64) -> bool {
     y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
 }
 
-impl Tm {
+impl<'a> Tm<'a> {
     /// `t` seconds since the epoch, `offset` seconds east of UTC; `zone` where it is known.
-    pub(crate) fn at(t: i64, offset: i64, zone: Option<&'static str>) -> Self {
+    pub(crate) fn at(t: i64, offset: i64, zone: Option<&'a str>) -> Self {
         let local = t.saturating_add(offset);
         let days = local.div_euclid(86_400);
         let secs = local.rem_euclid(86_400);
@@ -120,7 +120,7 @@ impl Tm {
 
 /// `strftime(buf, FMT_LEG_LEN, format, tm)` in the C locale. `Err` names what is not
 /// formatted here; an answer that would not fit librrd's buffer is refused too.
-pub(crate) fn strftime(format: &str, tm: &Tm) -> Result<String, String> {
+pub(crate) fn strftime(format: &str, tm: &Tm<'_>) -> Result<String, String> {
     let out = expand(format, |out, conv, _| match conv {
         Some(conv) => conversion(out, conv, tm),
         None => Err("a format ending in %".to_owned()),

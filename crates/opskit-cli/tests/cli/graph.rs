@@ -593,15 +593,93 @@ fn data_is_what_librrd_computes_for_the_recipe() {
     assert!(doc["vdefs"]["peak"]["time"].as_u64().unwrap() > DEFAULT_END - 86_400);
 }
 
+/// Under `TZ`, `--data` reads local time as rrdtool does under the same `TZ`: a calendar
+/// `--start` across Berlin's spring change (a 23-hour day), `:strftime` with `%Z` before and
+/// after it, and `LTIME`.
 #[test]
-fn data_refuses_a_calendar_time_with_exit_1() {
+fn data_reads_local_time_from_tz_as_rrdtool_does() {
+    let rrd = TrafficRrd::create().unwrap();
+    let path = rrd.path().to_str().unwrap();
+    let args: Vec<String> = [
+        "-",
+        "--start",
+        "00:00 20260329",
+        "--end",
+        "00:00 20260330",
+        &format!("DEF:a={path}:eth0_in:AVERAGE"),
+        "CDEF:t=a,POP,TIME",
+        "CDEF:l=a,POP,LTIME",
+        "VDEF:first=t,FIRST",
+        "VDEF:last=t,LAST",
+        "VDEF:lfirst=l,FIRST",
+        "PRINT:first:%F %T %Z:strftime",
+        "PRINT:last:%F %T %Z:strftime",
+        "PRINT:lfirst:%.0lf",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    let mut with_mode = vec!["--data".to_owned()];
+    with_mode.extend(args.iter().cloned());
+    let o = Command::new(env!("CARGO_BIN_EXE_opskit"))
+        .arg("graph")
+        .args(&with_mode)
+        .env("TZ", "Europe/Berlin")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let theirs = Command::new("rrdtool")
+        .arg("graphv")
+        .args(&args)
+        .env("TZ", "Europe/Berlin")
+        .env("LC_ALL", "C")
+        .output()
+        .expect("rrdtool is installed");
+    assert!(theirs.status.success(), "{theirs:?}");
+    let text = String::from_utf8_lossy(&theirs.stdout);
+    let prints: Vec<&str> = text
+        .lines()
+        .filter_map(|l| {
+            Some(
+                l.strip_prefix("print[")?
+                    .split_once("] = ")?
+                    .1
+                    .trim_matches('"'),
+            )
+        })
+        .collect();
+    let ours: Vec<&str> = doc["prints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(prints, ours);
+    assert!(
+        ours[0].ends_with("CET") && ours[1].ends_with("CEST"),
+        "{ours:?}"
+    );
+    // 2026-03-28 23:00 UTC to 2026-03-29 22:00 UTC: 23 hours.
+    assert_eq!(doc["start"].as_i64(), Some(1_774_738_800));
+    assert_eq!(doc["end"].as_i64(), Some(1_774_738_800 + 23 * 3600));
+}
+
+#[test]
+fn data_refuses_what_librrd_refuses_with_exit_1() {
     let o = opskit(&[
         "--data".into(),
         "-".into(),
         "--start".into(),
-        "noon yesterday".into(),
+        "end-1d".into(),
+        "--end".into(),
+        "start+1d".into(),
         "DEF:a=x.rrd:a:AVERAGE".into(),
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("calendar"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("relative to each other"),
+        "{}",
+        stderr(&o)
+    );
 }

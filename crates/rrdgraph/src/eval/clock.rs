@@ -1,15 +1,19 @@
-//! The time operators' view of a row: its time in a fixed UTC offset, and librrd's tests for
-//! the first step of a day, week, month and year.
+//! The time operators' view of a row: its time in the clock's zone (the offset in effect at
+//! that time, as `localtime_r` gives it), and librrd's tests for the first step of a day, week,
+//! month and year.
 
-/// Where and when a CDEF is evaluated: what `NOW` reads, the UTC offset `LTIME`, `NEWDAY`,
-/// `NEWWEEK`, `NEWMONTH` and `NEWYEAR` use (librrd asks the process's `localtime_r`; here the
-/// zone is explicit, so evaluations in one process need not share it), and the locale's first
-/// day of the week (librrd reads `nl_langinfo`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use crate::zone::Zone;
+
+/// Where and when a CDEF is evaluated: what `NOW` reads, the time zone `LTIME`, `NEWDAY`,
+/// `NEWWEEK`, `NEWMONTH`, `NEWYEAR`, `:strftime` and calendar `--start`/`--end` times use
+/// (librrd asks the process's `localtime_r` and `mktime`; here the zone is explicit, so
+/// evaluations in one process need not share it), and the locale's first day of the week
+/// (librrd reads `nl_langinfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct Clock {
     now: i64,
-    utc_offset: i64,
+    zone: Zone,
     first_weekday: u8,
 }
 
@@ -19,15 +23,28 @@ impl Clock {
     pub fn at(now: i64) -> Self {
         Self {
             now,
-            utc_offset: 0,
+            zone: Zone::utc(),
             first_weekday: 0,
         }
     }
 
-    /// Local time is `seconds` east of UTC (negative west), all year.
+    /// Local time is `seconds` east of UTC (negative west), all year, with no zone name (so
+    /// `%Z` is refused).
     pub fn utc_offset(mut self, seconds: i64) -> Self {
-        self.utc_offset = seconds;
+        self.zone = Zone::fixed(seconds);
         self
+    }
+
+    /// Local time is `zone`'s ([`Zone::from_env`] for what librrd would use).
+    pub fn in_zone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
+        self
+    }
+
+    /// The zone local times are in.
+    #[must_use]
+    pub fn zone(&self) -> &Zone {
+        &self.zone
     }
 
     /// The first day of the week for `NEWWEEK`, 0 = Sunday … 6 = Saturday (taken modulo 7).
@@ -37,28 +54,24 @@ impl Clock {
     }
 
     /// What `NOW` pushes, and what relative graph times count from.
-    pub fn now(self) -> i64 {
+    #[must_use]
+    pub fn now(&self) -> i64 {
         self.now
     }
 
-    /// Seconds east of UTC.
-    pub(crate) fn offset(self) -> i64 {
-        self.utc_offset
-    }
-
     /// `LTIME` at `t`: librrd's `tzoffset(t) + t`.
-    pub(super) fn local(self, t: i64) -> i64 {
-        t.saturating_add(self.utc_offset)
+    pub(super) fn local(&self, t: i64) -> i64 {
+        t.saturating_add(self.zone.offset_at(t))
     }
 
-    fn civil(self, t: i64) -> Civil {
+    fn civil(&self, t: i64) -> Civil {
         Civil::of(self.local(t))
     }
 
     /// `NEWDAY`, `NEWWEEK`, `NEWMONTH` or `NEWYEAR` at `t` for a step of `step` seconds: the
     /// field differs between `t` and `t - step` (for a week: `t` is on the first weekday and
     /// the day before it was not the same weekday).
-    pub(super) fn new_period(self, t: i64, step: i64, period: Period) -> bool {
+    pub(super) fn new_period(&self, t: i64, step: i64, period: Period) -> bool {
         let now = self.civil(t);
         let before = self.civil(t.saturating_sub(step));
         match period {
@@ -136,12 +149,21 @@ mod tests {
         assert!(clock.new_period(t + 3 * 86_400, 300, Period::Week));
         assert!(
             clock
+                .clone()
                 .first_weekday(1)
                 .new_period(t + 4 * 86_400, 300, Period::Week)
         );
         // An hour east, midnight is an hour earlier in UTC.
-        let east = clock.utc_offset(3600);
+        let east = clock.clone().utc_offset(3600);
         assert!(east.new_period(t - 3600, 300, Period::Day));
         assert!(!east.new_period(t, 300, Period::Day));
+        // Berlin's midnight is 23:00 UTC in winter, 22:00 in summer.
+        let berlin = clock.in_zone(Zone::from_posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap());
+        assert!(berlin.new_period(t - 3600, 300, Period::Day));
+        // 2026-06-21 00:00 UTC.
+        let june = 1_782_000_000;
+        assert!(berlin.new_period(june - 7200, 300, Period::Day));
+        assert!(!berlin.new_period(june - 3600, 300, Period::Day));
+        assert_eq!(berlin.local(june), june + 7200);
     }
 }

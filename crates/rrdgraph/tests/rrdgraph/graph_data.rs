@@ -4,7 +4,7 @@
 //! and `:reduce=`, graphs too narrow for their archive, SHIFT and every VDEF function.
 
 use rrdgraph::{
-    Cf, Clock, CreateSpec, DataSource, DataWindow, GraphData, GraphSpec, Rra, Rrd, Update,
+    Cf, Clock, CreateSpec, DataSource, DataWindow, GraphData, GraphSpec, Rra, Rrd, Update, Zone,
     render_raw_args, xport,
 };
 
@@ -498,23 +498,20 @@ fn strftime_of_vdef_times_in_a_zone_and_across_a_dst_change() {
     for (tz, offset) in [("UTC0", 0), ("<+0530>-5:30", 19_800), ("<-03>3", -10_800)] {
         assert_eq!(graphv_prints(tz, &both), ours_at(&both, offset), "TZ={tz}");
     }
-    // Europe/Berlin: before the change CET (+1 h), after it CEST (+2 h).
-    let before = window(change - 300 * 90, change - 300 * 10);
-    let after = window(change + 300 * 10, change + 300 * 90);
+    // Europe/Berlin: before the change CET (+1 h), after it CEST (+2 h), one window across
+    // it, `%Z` included.
+    let mut across = window(change - 300 * 90, change + 300 * 90);
+    across.push("PRINT:peak:%H\\:%M %Z %z:strftime".to_owned());
+    across.push("PRINT:first:%H\\:%M %Z %z:strftime".to_owned());
+    let spec = GraphSpec::parse_args(&across).unwrap();
+    let berlin = Clock::at(change).in_zone(Zone::named("Europe/Berlin"));
     assert_eq!(
-        graphv_prints("Europe/Berlin", &before),
-        ours_at(&before, 3600)
+        graphv_prints("Europe/Berlin", &across),
+        spec.data(berlin).unwrap().prints
     );
-    assert_eq!(
-        graphv_prints("Europe/Berlin", &after),
-        ours_at(&after, 7200)
-    );
-    // A zone's name is the process's, not the clock's: a typed error, never a guess.
-    let mut named = window(change - 300 * 90, change + 300 * 90);
-    named.push("PRINT:peak:%H\\:%M %Z:strftime".to_owned());
-    let spec = GraphSpec::parse_args(&named).unwrap();
+    // A bare offset has no name: a typed error, never a guess.
     assert!(matches!(
-        spec.data(Clock::at(change)),
+        spec.data(Clock::at(change).utc_offset(3600)),
         Err(rrdgraph::EvalError::Unsupported(_))
     ));
 }

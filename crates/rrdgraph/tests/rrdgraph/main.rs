@@ -21,3 +21,4 @@ mod render;
 mod rpn;
 mod snapshots;
 mod table;
+mod zone;
