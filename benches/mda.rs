@@ -17,16 +17,31 @@ use opskit::tcptrace::{self, TraceConfig};
 use testbed::netns::{DIAMONDS, ExpectedHop, Family, Topology, diamonds};
 use testbed::tracelb::tracelb;
 
-/// Rounds of each tool, interleaved; the report takes the median wall time.
+/// Rounds of each tool, interleaved, unless `OPSKIT_MDA_ROUNDS` says otherwise; the report
+/// takes the median wall time.
 const ROUNDS: usize = 3;
+/// The confidence both tools use: ours as `mda(95)`, scamper's `tracelb` by default.
+const CONFIDENCE: u8 = 95;
 /// The per-probe timeout both tools get, in seconds.
 const WAIT_S: u32 = 1;
+
+/// A link: (TTL of `from`, `from`, `to`).
+type Link = (u8, IpAddr, IpAddr);
+
+/// One tool's result towards one target in one round.
+#[derive(Clone, Default)]
+struct Found {
+    probes: u64,
+    /// Probes per TTL (ours only: scamper's JSON does not list every probe).
+    per_ttl: BTreeMap<u8, u64>,
+    interfaces: BTreeSet<IpAddr>,
+    links: BTreeSet<Link>,
+}
 
 /// One tool's result over every diamond in one round.
 struct Round {
     wall: Duration,
-    /// Per target: probes sent, interfaces found.
-    per_target: BTreeMap<IpAddr, (u64, BTreeSet<IpAddr>)>,
+    per_target: BTreeMap<IpAddr, Found>,
 }
 
 fn ours(net: &Topology, targets: &[IpAddr]) -> Result<Round, String> {
@@ -35,7 +50,7 @@ fn ours(net: &Topology, targets: &[IpAddr]) -> Result<Round, String> {
         .port(80)
         .max_ttl(10)
         .timeout(Duration::from_secs(u64::from(WAIT_S)))
-        .mda(95)
+        .mda(CONFIDENCE)
         .build()
         .map_err(|e| e.to_string())?;
     let start = Instant::now();
@@ -48,9 +63,17 @@ fn ours(net: &Topology, targets: &[IpAddr]) -> Result<Round, String> {
         .traces
         .iter()
         .map(|t| {
-            let probes = t.hops.iter().map(|h| u64::from(h.probes)).sum();
-            let found = t.hops.iter().flat_map(tcptrace::Hop::addrs).collect();
-            (t.addr, (probes, found))
+            let found = Found {
+                probes: t.hops.iter().map(|h| u64::from(h.probes)).sum(),
+                per_ttl: t
+                    .hops
+                    .iter()
+                    .map(|h| (h.ttl, u64::from(h.probes)))
+                    .collect(),
+                interfaces: t.hops.iter().flat_map(tcptrace::Hop::addrs).collect(),
+                links: t.links.iter().map(|l| (l.ttl, l.from, l.to)).collect(),
+            };
+            (t.addr, found)
         })
         .collect();
     Ok(Round { wall, per_target })
@@ -61,7 +84,15 @@ fn scamper(net: &Topology, targets: &[IpAddr]) -> Result<Round, String> {
     let per_target = run
         .targets
         .into_iter()
-        .map(|(t, r)| (t, (r.probes, r.interfaces)))
+        .map(|(t, r)| {
+            let found = Found {
+                probes: r.probes,
+                interfaces: r.interfaces,
+                links: r.links,
+                ..Found::default()
+            };
+            (t, found)
+        })
         .collect();
     Ok(Round {
         wall: run.wall,
@@ -115,8 +146,13 @@ fn main() {
         .iter()
         .map(|d| net.address(d, Family::V4).expect("address"))
         .collect();
+    let rounds = std::env::var("OPSKIT_MDA_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS)
+        .max(1);
     let mut runs: [Vec<Round>; 2] = [Vec::new(), Vec::new()];
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         runs[0].push(ours(&net, &targets).expect("tcptrace"));
         runs[1].push(scamper(&net, &targets).expect("scamper"));
     }
@@ -126,64 +162,124 @@ fn main() {
 }
 
 fn render(net: &Topology, targets: &[IpAddr], runs: &[Vec<Round>; 2]) -> String {
+    let rounds = runs[0].len();
     let mut md = String::from("## mda: multipath discovery of seven ECMP diamonds\n\n");
     let _ = writeln!(
         md,
-        "`tcptrace` `mda(95)` (MDA-Lite's flows, a successor test per router, the full MDA on \
-         meshed hops or uneven numbers of successors) \
+        "`tcptrace` `mda({CONFIDENCE})` (MDA-Lite's flows, a successor test per router, the \
+         full MDA on meshed hops or uneven numbers of successors; {CONFIDENCE}% confidence) \
          against `scamper -p 10000` with one `tracelb -P tcp-sport -d 80 -w {WAIT_S}` per \
-         target (95%, scamper's defaults otherwise: a probe every 250 ms per trace), all seven \
-         targets in one run of each tool, {ROUNDS} interleaved rounds, in the namespace \
-         network `testbed::netns::diamonds` (kernel ECMP routes, L4 hash, one hash seed per \
-         router). Probes are the mean per round; interfaces found are the worst round's, \
-         against the ground truth's routers and the target. Wall: median of the rounds.\n"
+         target ({CONFIDENCE}% confidence, scamper's default `-c 95`; its defaults otherwise: \
+         a probe every 250 ms per trace), all seven targets in one run of each tool, {rounds} \
+         interleaved rounds, in the namespace network `testbed::netns::diamonds` (kernel ECMP \
+         routes, L4 hash, one hash seed per router). Probes are the mean per round; \
+         interfaces and links found are the worst round's, against the ground truth's routers \
+         and the target, and its links. Wall: median of the rounds.\n"
     );
     md.push_str(
-        "| diamond | interfaces (truth) | ours found | scamper found | our probes | scamper probes | probe ratio (ours / scamper) |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n",
+        "| diamond | interfaces (truth) | ours found | scamper found | links (truth) | ours found | scamper found | our probes | scamper probes | probe ratio (ours / scamper) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let (mut total_ours, mut total_theirs) = (0u64, 0u64);
-    let mut all_found = true;
+    let (mut all_found, mut all_links) = (true, true);
+    let mut breakdown = String::new();
+    let mut missed = String::new();
     for (shape, t) in DIAMONDS.iter().zip(targets) {
         let want = truth(net, *t);
+        let want_links: BTreeSet<Link> = net
+            .ground_truth(*t)
+            .expect("ground truth")
+            .links(80)
+            .into_iter()
+            .collect();
         let stats = |rounds: &[Round]| {
             let mut probes = 0;
-            let mut worst = usize::MAX;
+            let (mut worst, mut worst_links) = (usize::MAX, usize::MAX);
             for r in rounds {
-                let (p, found) = r.per_target.get(t).cloned().unwrap_or_default();
-                probes += p;
-                worst = worst.min(found.intersection(&want).count());
+                let f = r.per_target.get(t).cloned().unwrap_or_default();
+                probes += f.probes;
+                worst = worst.min(f.interfaces.intersection(&want).count());
+                worst_links = worst_links.min(f.links.intersection(&want_links).count());
             }
-            (probes / rounds.len().max(1) as u64, worst)
+            (probes / rounds.len().max(1) as u64, worst, worst_links)
         };
-        let (po, fo) = stats(&runs[0]);
-        let (ps, fs) = stats(&runs[1]);
+        let (po, fo, lo) = stats(&runs[0]);
+        let (ps, fs, ls) = stats(&runs[1]);
         all_found &= fo == want.len();
+        all_links &= lo == want_links.len();
         total_ours += po;
         total_theirs += ps;
         let _ = writeln!(
             md,
-            "| {shape} | {} | {fo} | {fs} | {po} | {ps} | {:.2} |",
+            "| {shape} | {} | {fo} | {fs} | {} | {lo} | {ls} | {po} | {ps} | {:.2} |",
             want.len(),
+            want_links.len(),
             ratio(po, ps)
         );
+        let mut per_ttl: BTreeMap<u8, u64> = BTreeMap::new();
+        for r in &runs[0] {
+            for (ttl, n) in r
+                .per_target
+                .get(t)
+                .map(|f| f.per_ttl.clone())
+                .unwrap_or_default()
+            {
+                *per_ttl.entry(ttl).or_default() += n;
+            }
+        }
+        let cells: Vec<String> = per_ttl
+            .iter()
+            .map(|(ttl, n)| format!("TTL {ttl}: {:.1}", ratio(*n, rounds as u64)))
+            .collect();
+        let _ = writeln!(breakdown, "| {shape} | {} |", cells.join(", "));
+        for (who, r) in [("ours", &runs[0]), ("scamper", &runs[1])] {
+            for (i, round) in r.iter().enumerate() {
+                let f = round.per_target.get(t).cloned().unwrap_or_default();
+                let lost_if: Vec<String> = want
+                    .difference(&f.interfaces)
+                    .map(ToString::to_string)
+                    .collect();
+                let lost_links: Vec<String> = want_links
+                    .difference(&f.links)
+                    .map(|(ttl, a, b)| format!("{ttl}: {a}→{b}"))
+                    .collect();
+                if !lost_if.is_empty() || !lost_links.is_empty() {
+                    let _ = writeln!(
+                        missed,
+                        "- {shape}, {who}, round {}: interfaces [{}], links [{}]",
+                        i + 1,
+                        lost_if.join(", "),
+                        lost_links.join(", ")
+                    );
+                }
+            }
+        }
     }
     let wall_ours = median(runs[0].iter().map(|r| r.wall).collect());
     let wall_theirs = median(runs[1].iter().map(|r| r.wall).collect());
     let _ = writeln!(
         md,
-        "| **all** | | | | **{total_ours}** | **{total_theirs}** | **{:.2}** |\n",
+        "| **all** | | | | | | | **{total_ours}** | **{total_theirs}** | **{:.2}** |\n",
         ratio(total_ours, total_theirs)
     );
     let _ = writeln!(
         md,
         "Wall time for all seven: ours {:.1} ms, scamper {:.1} ms: scamper / ours = {:.1}×. \
-         Every interface found by us in every round: {}. Target of the issue: every interface, \
-         ≤ 0.7× scamper's probes and less wall time.\n",
+         Every interface found by us in every round: {}; every link: {}. Target of the issue: \
+         every interface, ≤ 0.7× scamper's probes and less wall time.\n",
         wall_ours.as_secs_f64() * 1000.0,
         wall_theirs.as_secs_f64() * 1000.0,
         wall_theirs.as_secs_f64() / wall_ours.as_secs_f64().max(1e-9),
-        if all_found { "yes" } else { "no" }
+        if all_found { "yes" } else { "no" },
+        if all_links { "yes" } else { "no" }
     );
+    md.push_str("Where our probes go (mean per round, per TTL):\n\n| diamond | probes per TTL |\n|---|---|\n");
+    md.push_str(&breakdown);
+    md.push('\n');
+    if !missed.is_empty() {
+        md.push_str("Missed against the ground truth:\n\n");
+        md.push_str(&missed);
+        md.push('\n');
+    }
     md
 }
