@@ -21,6 +21,9 @@ pub struct Tracelb {
     /// `flowid`) reached at consecutive TTLs. The first hop's probes are not in the JSON: a
     /// first hop of one node links to everything found one TTL further.
     pub links: BTreeSet<(u8, IpAddr, IpAddr)>,
+    /// Probes per TTL: those the JSON lists on links, and at the first hop the rest of
+    /// `probec` (the first hop's probes are not listed).
+    pub per_ttl: BTreeMap<u8, u64>,
 }
 
 /// The result of one `scamper` run over several targets.
@@ -103,6 +106,9 @@ pub fn parse(text: &str) -> BTreeMap<IpAddr, Tracelb> {
                     t.interfaces.insert(a);
                     for p in hop["probes"].as_array().into_iter().flatten() {
                         let ttl = p["ttl"].as_u64().and_then(|n| u8::try_from(n).ok());
+                        if let Some(ttl) = ttl {
+                            *t.per_ttl.entry(ttl).or_default() += 1;
+                        }
                         let answered = p["replyc"].as_u64().unwrap_or(1) > 0;
                         if let (Some(ttl), Some(flow), true) = (ttl, p["flowid"].as_u64(), answered)
                         {
@@ -123,6 +129,10 @@ pub fn parse(text: &str) -> BTreeMap<IpAddr, Tracelb> {
             .as_u64()
             .and_then(|n| u8::try_from(n).ok())
             .unwrap_or(1);
+        let listed: u64 = t.per_ttl.values().sum();
+        if t.probes > listed {
+            *t.per_ttl.entry(first).or_default() += t.probes - listed;
+        }
         if let [only] = unprobed[..] {
             for (&(ttl, _), &b) in &at {
                 if ttl == first + 1 {
@@ -160,5 +170,6 @@ mod tests {
             (2, a("198.18.2.2"), a("198.19.0.1")),
         ];
         assert_eq!(t.links, want.into_iter().collect());
+        assert_eq!(t.per_ttl, [(1, 20), (2, 2), (3, 2)].into_iter().collect());
     }
 }
