@@ -1,8 +1,12 @@
 //! Peer benchmark of multipath discovery: `tcptrace` with `mda(95)` against scamper's
 //! `tracelb -P tcp-sport` (95%, its default), both discovering the same seven diamonds of
 //! kernel ECMP routes (`testbed::netns::diamonds`: widths 2, 3, 5 and 8, nested, uneven,
-//! meshed) from the same source namespace in the same run. We compare probes sent, wall time
-//! and interfaces found against the topology's ground truth.
+//! meshed) from the same source namespace in the same run. We compare probes sent (in all and
+//! per TTL), wall time, and the interfaces and links found against the topology's ground
+//! truth (scamper's links: the interfaces one of its flow ids reached at consecutive TTLs),
+//! and print the least a discovery that keeps the stopping rule at the first two hops needs.
+//!
+//! `OPSKIT_MDA_ROUNDS` sets the number of rounds (3 by default).
 //!
 //! Run with `cargo bench --bench mda` as root. Writes `target/bench/mda.md` (or
 //! `$OPSKIT_BENCH_DIR/mda.md`).
@@ -142,6 +146,76 @@ fn least_probes(net: &Topology, target: IpAddr) -> u64 {
     n_k(width(0)) + n_k(width(1)) + later
 }
 
+/// Over the rounds of one tool towards `t`: the mean probes, and the fewest interfaces and
+/// links of the ground truth found in a round.
+fn stats(
+    rounds: &[Round],
+    t: IpAddr,
+    want: &BTreeSet<IpAddr>,
+    want_links: &BTreeSet<Link>,
+) -> (u64, usize, usize) {
+    let mut probes = 0;
+    let (mut worst, mut worst_links) = (usize::MAX, usize::MAX);
+    for r in rounds {
+        let f = r.per_target.get(&t).cloned().unwrap_or_default();
+        probes += f.probes;
+        worst = worst.min(f.interfaces.intersection(want).count());
+        worst_links = worst_links.min(f.links.intersection(want_links).count());
+    }
+    (probes / rounds.len().max(1) as u64, worst, worst_links)
+}
+
+/// The mean probes per TTL towards `t` over the rounds of one tool, as `TTL: probes, ...`.
+fn per_ttl(runs: &[Round], t: IpAddr) -> String {
+    let mut sum: BTreeMap<u8, u64> = BTreeMap::new();
+    for r in runs {
+        let f = r.per_target.get(&t).cloned().unwrap_or_default();
+        for (ttl, n) in f.per_ttl {
+            *sum.entry(ttl).or_default() += n;
+        }
+    }
+    let cells: Vec<String> = sum
+        .iter()
+        .map(|(ttl, n)| format!("{ttl}: {:.1}", ratio(*n, runs.len() as u64)))
+        .collect();
+    cells.join(", ")
+}
+
+/// What each round of each tool missed towards one target, one line per round that missed
+/// anything.
+fn missed_against(
+    shape: &str,
+    target: IpAddr,
+    want: &BTreeSet<IpAddr>,
+    want_links: &BTreeSet<Link>,
+    runs: &[Vec<Round>; 2],
+) -> String {
+    let mut missed = String::new();
+    for (who, r) in [("ours", &runs[0]), ("scamper", &runs[1])] {
+        for (i, round) in r.iter().enumerate() {
+            let f = round.per_target.get(&target).cloned().unwrap_or_default();
+            let lost_if: Vec<String> = want
+                .difference(&f.interfaces)
+                .map(ToString::to_string)
+                .collect();
+            let lost_links: Vec<String> = want_links
+                .difference(&f.links)
+                .map(|(ttl, a, b)| format!("{ttl}: {a}→{b}"))
+                .collect();
+            if !lost_if.is_empty() || !lost_links.is_empty() {
+                let _ = writeln!(
+                    missed,
+                    "- {shape}, {who}, round {}: interfaces [{}], links [{}]",
+                    i + 1,
+                    lost_if.join(", "),
+                    lost_links.join(", ")
+                );
+            }
+        }
+    }
+    missed
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("mda: benchmark skipped (run it with `cargo bench --bench mda`)");
@@ -208,19 +282,8 @@ fn render(net: &Topology, targets: &[IpAddr], runs: &[Vec<Round>; 2]) -> String 
             .links(80)
             .into_iter()
             .collect();
-        let stats = |rounds: &[Round]| {
-            let mut probes = 0;
-            let (mut worst, mut worst_links) = (usize::MAX, usize::MAX);
-            for r in rounds {
-                let f = r.per_target.get(t).cloned().unwrap_or_default();
-                probes += f.probes;
-                worst = worst.min(f.interfaces.intersection(&want).count());
-                worst_links = worst_links.min(f.links.intersection(&want_links).count());
-            }
-            (probes / rounds.len().max(1) as u64, worst, worst_links)
-        };
-        let (po, fo, lo) = stats(&runs[0]);
-        let (ps, fs, ls) = stats(&runs[1]);
+        let (po, fo, lo) = stats(&runs[0], *t, &want, &want_links);
+        let (ps, fs, ls) = stats(&runs[1], *t, &want, &want_links);
         all_found &= fo == want.len();
         all_links &= lo == want_links.len();
         total_ours += po;
@@ -232,50 +295,15 @@ fn render(net: &Topology, targets: &[IpAddr], runs: &[Vec<Round>; 2]) -> String 
             want_links.len(),
             ratio(po, ps)
         );
-        let per_ttl = |runs: &[Round]| {
-            let mut sum: BTreeMap<u8, u64> = BTreeMap::new();
-            for r in runs {
-                let f = r.per_target.get(t).cloned().unwrap_or_default();
-                for (ttl, n) in f.per_ttl {
-                    *sum.entry(ttl).or_default() += n;
-                }
-            }
-            let cells: Vec<String> = sum
-                .iter()
-                .map(|(ttl, n)| format!("{ttl}: {:.1}", ratio(*n, runs.len() as u64)))
-                .collect();
-            cells.join(", ")
-        };
         let least = least_probes(net, *t);
         total_least += least;
         let _ = writeln!(
             breakdown,
             "| {shape} | {} | {} | {least} |",
-            per_ttl(&runs[0]),
-            per_ttl(&runs[1])
+            per_ttl(&runs[0], *t),
+            per_ttl(&runs[1], *t)
         );
-        for (who, r) in [("ours", &runs[0]), ("scamper", &runs[1])] {
-            for (i, round) in r.iter().enumerate() {
-                let f = round.per_target.get(t).cloned().unwrap_or_default();
-                let lost_if: Vec<String> = want
-                    .difference(&f.interfaces)
-                    .map(ToString::to_string)
-                    .collect();
-                let lost_links: Vec<String> = want_links
-                    .difference(&f.links)
-                    .map(|(ttl, a, b)| format!("{ttl}: {a}→{b}"))
-                    .collect();
-                if !lost_if.is_empty() || !lost_links.is_empty() {
-                    let _ = writeln!(
-                        missed,
-                        "- {shape}, {who}, round {}: interfaces [{}], links [{}]",
-                        i + 1,
-                        lost_if.join(", "),
-                        lost_links.join(", ")
-                    );
-                }
-            }
-        }
+        missed.push_str(&missed_against(shape, *t, &want, &want_links, runs));
     }
     let wall_ours = median(runs[0].iter().map(|r| r.wall).collect());
     let wall_theirs = median(runs[1].iter().map(|r| r.wall).collect());
