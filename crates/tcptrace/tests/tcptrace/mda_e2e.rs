@@ -122,3 +122,53 @@ fn ipv6_diamonds_are_found_whole_by_varying_the_source_port() {
         assert_eq!(got, want, "{shape}: IPv6 links");
     }
 }
+
+/// Per hop, the probes a diamond of `k` parallel routers (`w2` to `w8`) may cost under the
+/// stopping rule: `n_1` at TTL 1 and one more per interface of TTL 2 that only a fresh flow
+/// found (link completion); `n_k` at TTL 2 behind TTL 1's one router, and `k` fresh flows for
+/// node control; at most the full MDA's `n_1` per router at TTL 3 (each has one successor,
+/// the interface of the router where the paths meet); one per interface of TTL 3 into the
+/// destination.
+fn per_hop_budget(k: usize) -> [u64; 4] {
+    let k64 = k as u64;
+    [
+        N_K[0] + k64,
+        N_K[k.clamp(1, 8) - 1] + k64,
+        N_K[0] * k64,
+        k64,
+    ]
+}
+
+#[test]
+fn each_hop_of_the_wide_diamonds_stays_within_the_stopping_rule() {
+    if !testbed::require_root("tcptrace mda_e2e each_hop_of_the_wide_diamonds") {
+        return;
+    }
+    let net = diamonds().expect("build the diamonds");
+    let wide: Vec<(&str, usize)> = [("w2", 2), ("w3", 3), ("w5", 5), ("w8", 8)].into();
+    let targets: Vec<IpAddr> = wide
+        .iter()
+        .map(|(d, _)| net.address(d, Family::V4).unwrap())
+        .collect();
+    let report = mda(&net, &targets, 0x6d64_6132);
+    for ((shape, k), (trace, &target)) in wide.iter().zip(report.traces.iter().zip(&targets)) {
+        let truth = net.ground_truth(target).unwrap();
+        assert_eq!(trace.stop_reason, StopReason::Reached, "{shape}");
+        let want: BTreeSet<_> = truth.links(80).into_iter().collect();
+        let got: BTreeSet<_> = trace.links.iter().map(|l| (l.ttl, l.from, l.to)).collect();
+        assert_eq!(got, want, "{shape}: links");
+        let widths: Vec<usize> = trace.hops.iter().map(|h| h.addrs().len()).collect();
+        assert_eq!(widths, [1, *k, *k, 1], "{shape}: interfaces per TTL");
+        let probes: Vec<u64> = trace.hops.iter().map(|h| u64::from(h.probes)).collect();
+        let budget = per_hop_budget(*k);
+        for (ttl, (p, b)) in probes.iter().zip(budget).enumerate() {
+            assert!(
+                *p <= b,
+                "{shape}: {p} probes at TTL {}, the rule's budget {b}",
+                ttl + 1
+            );
+        }
+        // The flows at TTL 2 go on to TTL 3: the convergence costs fewer than the full MDA.
+        assert!(probes[2] < budget[2], "{shape}: {probes:?}");
+    }
+}
