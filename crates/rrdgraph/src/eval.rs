@@ -249,7 +249,7 @@ mod tests {
                     .map(|(_, c)| Operand::Series(c))
             };
             let clock = Clock::at(1_800_000_000);
-            let by_column = eval_cdef_by(&rpn, lookup, clock, true);
+            let by_column = eval_cdef_by(&rpn, lookup, clock.clone(), true);
             let by_row = eval_cdef_by(&rpn, lookup, clock, false);
             let bits = |r: &Result<Column, EvalError>| {
                 r.as_ref()

@@ -138,7 +138,7 @@ impl GraphData {
         clock: Clock,
         mut fetch: impl FnMut(&Def, i64, i64, u64) -> Result<Series, EvalError>,
     ) -> Result<Self, EvalError> {
-        Self::compute_columns(elements, window, clock, |def, start, end, resolution| {
+        Self::compute_columns(elements, window, &clock, |def, start, end, resolution| {
             ds_column(def, &fetch(def, start, end, resolution)?)
         })
     }
@@ -148,7 +148,7 @@ impl GraphData {
     fn compute_columns(
         elements: &[Element],
         window: DataWindow,
-        clock: Clock,
+        clock: &Clock,
         mut fetch: impl FnMut(&Def, i64, i64, u64) -> Result<Column, EvalError>,
     ) -> Result<Self, EvalError> {
         let mut values: HashMap<VName, Value> = HashMap::new();
@@ -211,7 +211,7 @@ impl GraphData {
             }
         }
         let mut data = Self::on_grid(window, &order, values)?;
-        data.print(elements, 1000, &clock)?;
+        data.print(elements, 1000, clock)?;
         Ok(data)
     }
 
@@ -372,6 +372,10 @@ impl GraphData {
     ///
     /// As [`compute`](GraphData::compute); a file that cannot be read or fetched is an
     /// [`EvalError::Series`] naming the DEF, with the reader's message.
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "a clock is built for the call (`Clock::at(now).in_zone(..)`)"
+    )]
     pub fn from_files(
         elements: &[Element],
         window: DataWindow,
@@ -380,7 +384,7 @@ impl GraphData {
         let mut files: HashMap<PathBuf, RrdFile> = HashMap::new();
         // A graph has a handful of DEFs: a list is quicker than hashing the key.
         let mut fetched: Vec<(PathBuf, Cf, i64, i64, u64, Series)> = Vec::new();
-        Self::compute_columns(elements, window, clock, |def, start, end, resolution| {
+        Self::compute_columns(elements, window, &clock, |def, start, end, resolution| {
             let key = (def.rrd.as_path(), def.cf, start, end, resolution);
             if let Some(hit) = fetched
                 .iter()
