@@ -187,11 +187,14 @@
 //! exact bytes.
 
 mod history;
+mod interrupt;
 mod json;
 mod live;
 mod policy;
 mod pool;
 mod query;
+mod received;
+mod signals;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -591,38 +594,63 @@ fn fleet_scan(
             crate::error::warn(&err);
         }
     };
-    let report = if args.json {
-        fleet.run_with_events(&plan, |e| record(&e))
-    } else {
-        let names: Vec<String> = fleet.hosts().iter().map(ToString::to_string).collect();
-        let show = args.show();
-        let live = live::Live::new(show, &names, plan.jobs_per_host(), bars(args));
-        let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
-        let report = fleet.run_with_events(&plan, |e| {
-            record(&e);
-            match (&stdin_name, e) {
-                (
-                    Some(tmp),
-                    clamd_proto::FleetEvent::Result {
-                        host,
-                        endpoint,
-                        result,
-                    },
-                ) if result.path() == tmp => {
-                    let renamed = result.clone().with_path("stdin");
-                    live.event(clamd_proto::FleetEvent::Result {
-                        host,
-                        endpoint,
-                        result: &renamed,
-                    });
+    let names: Vec<String> = fleet.hosts().iter().map(ToString::to_string).collect();
+    let received = received::Received::new(names.len());
+    let live = (!args.json)
+        .then(|| live::Live::new(args.show(), &names, plan.jobs_per_host(), bars(args)));
+    let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
+    let scan = || {
+        fleet.run_with_events(&plan, |e| {
+            use clamd_proto::FleetEvent;
+            // The line as shown and recorded: standard input's spool file is `stdin`.
+            let renamed = match e {
+                FleetEvent::Result { result, .. }
+                    if stdin_name.as_deref() == Some(result.path()) =>
+                {
+                    Some(result.clone().with_path("stdin"))
                 }
-                (_, e) => live.event(e),
-            }
-        });
+                _ => None,
+            };
+            let shown = match e {
+                FleetEvent::Result {
+                    host,
+                    endpoint,
+                    result,
+                } => FleetEvent::Result {
+                    host,
+                    endpoint,
+                    result: renamed.as_ref().unwrap_or(result),
+                },
+                e => e,
+            };
+            let result = match shown {
+                FleetEvent::Result { result, .. } => Some(result),
+                _ => None,
+            };
+            received.pass(shown, result, || {
+                record(&e);
+                if let Some(live) = &live {
+                    live.event(shown);
+                }
+            });
+        })
+    };
+    let cut = interrupt::Cut {
+        names: &names,
+        jobs: plan.job_paths(),
+        files: matches!(args.mode(), ModeArg::Stream | ModeArg::Fdpass) || stdin,
+        run: run.as_ref().map(|(h, id)| (*h, *id)),
+        stdin,
+        env: None,
+        no_summary: args.no_summary,
+    };
+    let report = signals::run_or_stop(scan, |sig| {
+        interrupt::stop(sig, &received, &cut, live.as_ref());
+    })?;
+    if let Some(live) = live {
         live.finish()
             .map_err(|e| Error::io("writing the report", e))?;
-        report
-    };
+    }
     let report = match &spool {
         Some(f) => rename_stdin(report, f.path()),
         None => report,
