@@ -192,6 +192,7 @@ mod json;
 mod live;
 mod policy;
 mod pool;
+mod pool_cut;
 mod query;
 mod received;
 mod signals;
