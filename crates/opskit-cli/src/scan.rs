@@ -14,7 +14,8 @@
 //!
 //! Exit status, as clamdscan's: 1 if anything was found (even if other files or hosts had
 //! errors), otherwise 2 if there was any error (a walk entry, a scan line or a host) or a host
-//! was not scanned, otherwise 0. The summary's `Errors:` is clamdscan's `Total errors`: walk
+//! was not scanned, otherwise 0. A one-shot scan stopped by SIGTERM or SIGINT exits 3 (see
+//! below). The summary's `Errors:` is clamdscan's `Total errors`: walk
 //! errors (once) plus error lines plus failed and unscanned hosts.
 //!
 //! # TLS
@@ -83,6 +84,20 @@
 //! with a mistake is refused with a warning and the old one kept. One environment's failure
 //! (even of its whole fleet) never stops the others. The exit status is 0 after a clean stop,
 //! 2 when a run was interrupted.
+//!
+//! # Signals
+//!
+//! SIGTERM or SIGINT stops a one-shot scan (plain, `-f`, `-`, `--pool`, or `--policy` run
+//! once) cleanly: nothing more is sent, and nothing that arrives after the signal is printed
+//! or recorded. Every result received before it was printed as it came and is recorded in
+//! the history (a host that had not finished as `failed`, "interrupted by a signal before it
+//! finished", with the lines it had sent); each local file (stream, fdpass) that got no
+//! result is listed as `PATH not scanned: interrupted` (a path scan's unfinished hosts as
+//! `HOST interrupted before it finished`), then `run interrupted by SIGTERM: ...` and a
+//! partial summary with `Status: interrupted`. The run is marked `interrupted` in the
+//! history and the exit status is 3, apart from clamdscan's 0, 1 and 2. A second signal exits
+//! at once, even while the first is being handled. With `--json` the lines go to standard
+//! error and no document is written.
 //!
 //! # History
 //!
@@ -217,7 +232,11 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   hosts had errors; otherwise 2 if any file or host had an error or was not \
                   scanned; otherwise 0. Errors are counted in the summary either way. Results \
                   that arrived before a failure (a stall, a deadline, a reset, a result cap) \
-                  are kept and printed with the error.\n\n\
+                  are kept and printed with the error. SIGTERM or SIGINT stops a one-shot scan \
+                  (plain, -f, -, --pool, --policy once) cleanly: every result already received \
+                  is printed once and recorded, each file without one is listed as not \
+                  scanned, the history run is marked interrupted, a partial summary says so, \
+                  and the exit status is 3; a second signal exits at once.\n\n\
                   Results are printed as clamd sends them (CONTSCAN and MULTISCAN stream one \
                   line per infected or failed file); on a terminal a progress bar per host \
                   shows files scanned, infected, errors and elapsed time.\n\n\

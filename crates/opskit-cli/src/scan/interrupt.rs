@@ -89,6 +89,8 @@ pub(super) fn stop(sig: i32, received: &Received, cut: &Cut<'_>, live: Option<&L
             live.print(&t);
             live.clear();
         }
-        None => eprint!("{t}"),
+        None => {
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), t.as_bytes());
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! SIGTERM and SIGINT in `opskit scan`: the daemon's stop and a one-shot scan's interruption
 //! share the listener, the signals' names and the line that closes a cut run.
 
+use std::io::Write as _;
+
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 use crate::error::{Error, Result};
@@ -55,7 +57,12 @@ pub(super) fn run_or_stop<T: Send>(
     let mut seen = false;
     let handle = listen(&[SIGTERM, SIGINT], move |s| {
         if std::mem::replace(&mut seen, true) {
-            eprintln!("opskit: {}: a second signal: exiting at once", name(s));
+            // Not eprintln!: a closed standard error must not keep the process alive.
+            let _ = writeln!(
+                std::io::stderr(),
+                "opskit: {}: a second signal: exiting at once",
+                name(s)
+            );
             std::process::exit(INTERRUPTED.into());
         }
         signal_tx.send(Some(s)).is_ok()
@@ -67,8 +74,9 @@ pub(super) fn run_or_stop<T: Send>(
             r
         });
         if let Ok(Some(sig)) = rx.recv() {
-            stop(sig);
-            eprintln!("opskit: {}: stopped", name(sig));
+            // Exits even if `stop` panics: the scope would otherwise wait for `work`.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stop(sig)));
+            let _ = writeln!(std::io::stderr(), "opskit: {}: stopped", name(sig));
             std::process::exit(INTERRUPTED.into());
         }
         handle.close();
