@@ -615,7 +615,8 @@ fn fleet_scan(
         }
     };
     let names: Vec<String> = fleet.hosts().iter().map(ToString::to_string).collect();
-    let received = received::Received::new(names.len());
+    let files = matches!(args.mode(), ModeArg::Stream | ModeArg::Fdpass) || stdin;
+    let received = received::Received::new(names.len(), files);
     let live = (!args.json)
         .then(|| live::Live::new(args.show(), &names, plan.jobs_per_host(), bars(args)));
     let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
@@ -658,7 +659,7 @@ fn fleet_scan(
     let cut = interrupt::Cut {
         names: &names,
         jobs: plan.job_paths(),
-        files: matches!(args.mode(), ModeArg::Stream | ModeArg::Fdpass) || stdin,
+        files,
         run: run.as_ref().map(|(h, id)| (*h, *id)),
         stdin,
         env: None,

@@ -183,28 +183,9 @@ fn run_env(opts: &RunOpts, env: &Environment, label: Option<&str>) -> Result<Env
     };
     let names = hosts;
     let plan = env.plan();
-    let live = (!opts.json).then(|| {
-        let live = live::Live::new(
-            opts.show,
-            &names,
-            plan.jobs_per_host(),
-            label.is_none() && opts.bars,
-        )
-        .label(label.map(|l| format!("[{l}] ")));
-        live.print(&format!(
-            "== env {}: {} hosts, {} {}\n",
-            env.name,
-            env.hosts.len(),
-            env.mode.name(),
-            env.paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-        live
-    });
-    let received = Received::new(names.len());
+    let live = (!opts.json).then(|| env_live(opts, env, &names, plan.jobs_per_host(), label));
+    let files = env.mode.scan_mode().is_none();
+    let received = Received::new(names.len(), files);
     let scan = || {
         env.run_on(&fleet, started, |e| {
             let result = match e {
@@ -224,7 +205,7 @@ fn run_env(opts: &RunOpts, env: &Environment, label: Option<&str>) -> Result<Env
         let cut = interrupt::Cut {
             names: &names,
             jobs: plan.job_paths(),
-            files: env.mode.scan_mode().is_none(),
+            files,
             run: run.as_ref().map(|(h, id)| (&***h, *id)),
             stdin: false,
             env: Some(&env.name),
@@ -245,18 +226,48 @@ fn run_env(opts: &RunOpts, env: &Environment, label: Option<&str>) -> Result<Env
         super::json::write(&mut out, &report).map_err(|e| Error::io("writing the report", e))?;
         return Ok(report);
     };
+    print_end(opts, &report, live)?;
+    Ok(report)
+}
+
+/// The live output of one run, its heading printed.
+fn env_live(
+    opts: &RunOpts,
+    env: &Environment,
+    names: &[String],
+    jobs: usize,
+    label: Option<&str>,
+) -> live::Live {
+    let live = live::Live::new(opts.show, names, jobs, label.is_none() && opts.bars)
+        .label(label.map(|l| format!("[{l}] ")));
+    live.print(&format!(
+        "== env {}: {} hosts, {} {}\n",
+        env.name,
+        env.hosts.len(),
+        env.mode.name(),
+        env.paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    live
+}
+
+/// The end of a run's text output: the walk's entries not scanned, the signature warnings
+/// and the summary.
+fn print_end(opts: &RunOpts, report: &EnvReport, live: live::Live) -> Result<()> {
     let mut tail = Vec::new();
     let _ = super::walk_text(&mut tail, &report.report, opts.infected);
     for w in &report.db_warnings {
         tail.extend_from_slice(format!("WARNING {w}\n").as_bytes());
     }
     if !opts.no_summary {
-        let _ = summary_text(&mut tail, &report.report, Some(&env.name));
+        let _ = summary_text(&mut tail, &report.report, Some(&report.name));
     }
     live.print(&String::from_utf8_lossy(&tail));
     live.finish()
-        .map_err(|e| Error::io("writing the report", e))?;
-    Ok(report)
+        .map_err(|e| Error::io("writing the report", e))
 }
 
 /// What the daemon's main loop hears about.

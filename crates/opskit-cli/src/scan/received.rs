@@ -11,6 +11,10 @@ use clamd_proto::{FleetEvent, ScanResult};
 /// closed.
 struct State {
     closed: bool,
+    /// Whether clean lines are kept too: for local files (one line each), to list those
+    /// without one; a path scan's clean lines are neither recorded nor listed, and holding
+    /// them would double what a flood of them costs.
+    keep_clean: bool,
     hosts: Vec<Option<Vec<ScanResult>>>,
     /// Results and infected ones over every host, finished or not.
     results: usize,
@@ -28,10 +32,11 @@ pub(super) struct Unfinished {
 }
 
 impl Received {
-    pub(super) fn new(hosts: usize) -> Self {
+    pub(super) fn new(hosts: usize, keep_clean: bool) -> Self {
         Self {
             state: Mutex::new(State {
                 closed: false,
+                keep_clean,
                 hosts: vec![Some(Vec::new()); hosts],
                 results: 0,
                 infected: 0,
@@ -53,7 +58,9 @@ impl Received {
             } => {
                 state.results += 1;
                 state.infected += usize::from(r.is_infected());
-                if let (Some(Some(got)), Some(r)) = (state.hosts.get_mut(host), result) {
+                let keep = state.keep_clean || r.is_infected() || r.is_error();
+                if let (Some(Some(got)), Some(r), true) = (state.hosts.get_mut(host), result, keep)
+                {
                     got.push(r.clone());
                 }
             }
