@@ -217,7 +217,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use clamd_proto::{Endpoint, Fleet, FleetReport, ScanMode, ScanPlan};
+use clamd_proto::{Endpoint, Fleet, FleetReport, ScanMode, ScanPlan, ScanResult};
 
 use crate::error::{Error, Exit, Result};
 
@@ -622,32 +622,8 @@ fn fleet_scan(
     let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
     let scan = || {
         fleet.run_with_events(&plan, |e| {
-            use clamd_proto::FleetEvent;
-            // The line as shown and recorded: standard input's spool file is `stdin`.
-            let renamed = match e {
-                FleetEvent::Result { result, .. }
-                    if stdin_name.as_deref() == Some(result.path()) =>
-                {
-                    Some(result.clone().with_path("stdin"))
-                }
-                _ => None,
-            };
-            let shown = match e {
-                FleetEvent::Result {
-                    host,
-                    endpoint,
-                    result,
-                } => FleetEvent::Result {
-                    host,
-                    endpoint,
-                    result: renamed.as_ref().unwrap_or(result),
-                },
-                e => e,
-            };
-            let result = match shown {
-                FleetEvent::Result { result, .. } => Some(result),
-                _ => None,
-            };
+            let renamed = stdin_renamed(e, stdin_name.as_deref());
+            let (shown, result) = shown_event(e, renamed.as_ref());
             received.pass(shown, result, || {
                 record(&e);
                 if let Some(live) = &live {
@@ -681,6 +657,39 @@ fn fleet_scan(
     }
     print_report(args, &report)?;
     Ok(Exit::code(report.summary().exit_code()))
+}
+
+/// A result line for standard input's spool file, renamed `stdin`, as shown and recorded.
+fn stdin_renamed(e: clamd_proto::FleetEvent<'_>, spool: Option<&Path>) -> Option<ScanResult> {
+    match e {
+        clamd_proto::FleetEvent::Result { result, .. } if spool == Some(result.path()) => {
+            Some(result.clone().with_path("stdin"))
+        }
+        _ => None,
+    }
+}
+
+/// The event as shown (its result `renamed`, when it is), and its result line.
+fn shown_event<'a>(
+    e: clamd_proto::FleetEvent<'a>,
+    renamed: Option<&'a ScanResult>,
+) -> (clamd_proto::FleetEvent<'a>, Option<&'a ScanResult>) {
+    match e {
+        clamd_proto::FleetEvent::Result {
+            host,
+            endpoint,
+            result,
+        } => {
+            let result = renamed.unwrap_or(result);
+            let shown = clamd_proto::FleetEvent::Result {
+                host,
+                endpoint,
+                result,
+            };
+            (shown, Some(result))
+        }
+        e => (e, None),
+    }
 }
 
 /// Records the end of ad-hoc run `id`, and its hosts first when they were held back

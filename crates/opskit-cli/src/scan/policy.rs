@@ -188,10 +188,7 @@ fn run_env(opts: &RunOpts, env: &Environment, label: Option<&str>) -> Result<Env
     let received = Received::new(names.len(), files);
     let scan = || {
         env.run_on(&fleet, started, |e| {
-            let result = match e {
-                clamd_proto::FleetEvent::Result { result, .. } => Some(result),
-                _ => None,
-            };
+            let (_, result) = super::shown_event(e, None);
             received.pass(e, result, || {
                 record(&e);
                 if let Some(live) = &live {
