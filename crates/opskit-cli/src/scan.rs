@@ -112,7 +112,9 @@
 //! that CA and valid for HOST, checked without resolving it when `hostaddr=IP` gives the
 //! address), `verify-ca` (signed by it, any name) or `require` (encrypted; checked as
 //! `verify-ca` with `sslrootcert`, else not at all, as libpq); rustls, and never the system's
-//! trust store. A wrong CA or name fails before any statement, and an ad-hoc scan before
+//! trust store. `&sslcert=CRT&sslkey=KEY` (PEM, both or neither; no default files are read)
+//! give a client certificate to a server that demands one; a key that group or others may
+//! read is refused, as libpq does (at most 0600, or 0640 when root owns it). A wrong CA or name fails before any statement, and an ad-hoc scan before
 //! any host is contacted. The default
 //! is `$XDG_STATE_HOME/opskit/history.sqlite` when `XDG_STATE_HOME` is set (absolute), else
 //! `/var/lib/opskit/history.sqlite` for root, else `~/.local/state/opskit/history.sqlite`;
