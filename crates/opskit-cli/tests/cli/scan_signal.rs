@@ -268,3 +268,24 @@ fn sigterm_mid_pool_scan_records_what_was_received_and_lists_the_rest() {
     assert_eq!(code, Some(3), "{lines:?}");
     check(&state, &files, &lines, 5);
 }
+
+#[test]
+fn sigterm_mid_policy_run_records_what_was_received_and_lists_the_rest() {
+    let (dir, files) = eicar_tree(20);
+    let host = stalling_stream_clamd(6).to_string();
+    let state = state_home();
+    let policy = state.join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[env.web]\nhosts = [\"{host}\"]\nmode = \"stream\"\npaths = [{:?}]\n\
+             concurrency = 1\ntimeout = \"60s\"\n",
+            dir.display().to_string()
+        ),
+    )
+    .unwrap();
+    let args = [OsStr::new("--policy"), policy.as_os_str()];
+    let (code, lines) = interrupt_after(&state, &args, 6);
+    assert_eq!(code, Some(3), "{lines:?}");
+    check(&state, &files, &lines, 6);
+}
