@@ -645,6 +645,10 @@ fn fleet_scan(
     };
     let report = signals::run_or_stop(scan, |sig| {
         interrupt::stop(sig, &received, &cut, live.as_ref());
+        // The process exits without dropping the spool file, so it is removed here.
+        if let Some(f) = &spool {
+            let _ = std::fs::remove_file(f.path());
+        }
     })?;
     if let Some(live) = live {
         live.finish()
