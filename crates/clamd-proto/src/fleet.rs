@@ -184,8 +184,10 @@ impl ScanPlan {
         self.jobs()
     }
 
-    /// The path or local file of each job, in order.
-    fn job_paths(&self) -> &[PathBuf] {
+    /// The path or local file of each job, in order: what a caller that stops a run early
+    /// lists as not scanned when no result came for it.
+    #[must_use]
+    pub fn job_paths(&self) -> &[PathBuf] {
         match &self.target {
             Target::Nothing => &[],
             Target::Paths { paths, .. } => paths,

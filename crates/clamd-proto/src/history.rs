@@ -90,6 +90,7 @@ mod adhoc;
 mod changes;
 mod db;
 mod input;
+mod interrupted;
 mod lease;
 mod location;
 mod owner;
@@ -104,6 +105,7 @@ mod time;
 
 pub use adhoc::{ADHOC_ENVIRONMENT, NO_HOST};
 pub use input::{NewRun, RunFilter};
+pub use interrupted::INTERRUPTED_HOST;
 pub use lease::{DEFAULT_LEASE, MAX_LEASE, MIN_LEASE};
 pub use location::Location;
 pub use record::{Finding, FindingKind, HostRecord, RunChanges, RunRecord, RunStatus, RunSummary};

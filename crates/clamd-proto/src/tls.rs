@@ -48,21 +48,10 @@ impl TlsSettings {
         let config = match client {
             None => builder.with_no_client_auth(),
             Some((cert, key)) => {
-                let chain = certificates("client certificate", cert)?;
-                let bytes = read_pem("client key", key)?;
-                let key_der =
-                    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| Error::TlsFile {
-                        what: "client key",
-                        path: key.to_path_buf(),
-                        reason: e.to_string(),
-                    })?;
+                let (chain, key_der) = client_identity(cert, key)?;
                 builder
                     .with_client_auth_cert(chain, key_der)
-                    .map_err(|e| Error::TlsFile {
-                        what: "client key",
-                        path: key.to_path_buf(),
-                        reason: format!("it does not go with {}: {e}", cert.display()),
-                    })?
+                    .map_err(|e| mismatch(cert, key, &e))?
             }
         };
         Ok(Self {
@@ -74,6 +63,30 @@ impl TlsSettings {
     /// The CA file the servers are verified with.
     pub(crate) fn ca(&self) -> &Path {
         &self.ca
+    }
+}
+
+/// A client certificate chain and its key (PEM), for TLS client authentication.
+pub(crate) fn client_identity(
+    cert: &Path,
+    key: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let chain = certificates("client certificate", cert)?;
+    let bytes = read_pem("client key", key)?;
+    let key_der = PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| Error::TlsFile {
+        what: "client key",
+        path: key.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    Ok((chain, key_der))
+}
+
+/// The error of a client key that rustls finds does not go with its certificate.
+pub(crate) fn mismatch(cert: &Path, key: &Path, e: &rustls::Error) -> Error {
+    Error::TlsFile {
+        what: "client key",
+        path: key.to_path_buf(),
+        reason: format!("it does not go with {}: {e}", cert.display()),
     }
 }
 

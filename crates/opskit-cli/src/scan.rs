@@ -14,7 +14,8 @@
 //!
 //! Exit status, as clamdscan's: 1 if anything was found (even if other files or hosts had
 //! errors), otherwise 2 if there was any error (a walk entry, a scan line or a host) or a host
-//! was not scanned, otherwise 0. The summary's `Errors:` is clamdscan's `Total errors`: walk
+//! was not scanned, otherwise 0. A one-shot scan stopped by SIGTERM or SIGINT exits 3 (see
+//! below). The summary's `Errors:` is clamdscan's `Total errors`: walk
 //! errors (once) plus error lines plus failed and unscanned hosts.
 //!
 //! # TLS
@@ -84,6 +85,20 @@
 //! (even of its whole fleet) never stops the others. The exit status is 0 after a clean stop,
 //! 2 when a run was interrupted.
 //!
+//! # Signals
+//!
+//! SIGTERM or SIGINT stops a one-shot scan (plain, `-f`, `-`, `--pool`, or `--policy` run
+//! once) cleanly: nothing more is sent, and nothing that arrives after the signal is printed
+//! or recorded. Every result received before it was printed as it came and is recorded in
+//! the history (a host that had not finished as `failed`, "interrupted by a signal before it
+//! finished", with the lines it had sent); each local file (stream, fdpass) that got no
+//! result is listed as `PATH not scanned: interrupted` (a path scan's unfinished hosts as
+//! `HOST interrupted before it finished`), then `run interrupted by SIGTERM: ...` and a
+//! partial summary with `Status: interrupted`. The run is marked `interrupted` in the
+//! history and the exit status is 3, apart from clamdscan's 0, 1 and 2. A second signal exits
+//! at once, even while the first is being handled. With `--json` the lines go to standard
+//! error and no document is written.
+//!
 //! # History
 //!
 //! Every policy run (once or by the daemon) is recorded in the run history
@@ -97,7 +112,9 @@
 //! that CA and valid for HOST, checked without resolving it when `hostaddr=IP` gives the
 //! address), `verify-ca` (signed by it, any name) or `require` (encrypted; checked as
 //! `verify-ca` with `sslrootcert`, else not at all, as libpq); rustls, and never the system's
-//! trust store. A wrong CA or name fails before any statement, and an ad-hoc scan before
+//! trust store. `&sslcert=CRT&sslkey=KEY` (PEM, both or neither; no default files are read)
+//! give a client certificate to a server that demands one; a key that group or others may
+//! read is refused, as libpq does (at most 0600, or 0640 when root owns it). A wrong CA or name fails before any statement, and an ad-hoc scan before
 //! any host is contacted. The default
 //! is `$XDG_STATE_HOME/opskit/history.sqlite` when `XDG_STATE_HOME` is set (absolute), else
 //! `/var/lib/opskit/history.sqlite` for root, else `~/.local/state/opskit/history.sqlite`;
@@ -187,18 +204,22 @@
 //! exact bytes.
 
 mod history;
+mod interrupt;
 mod json;
 mod live;
 mod policy;
 mod pool;
+mod pool_cut;
 mod query;
+mod received;
+mod signals;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use clamd_proto::{Endpoint, Fleet, FleetReport, ScanMode, ScanPlan};
+use clamd_proto::{Endpoint, Fleet, FleetReport, ScanMode, ScanPlan, ScanResult};
 
 use crate::error::{Error, Exit, Result};
 
@@ -213,7 +234,11 @@ const DEFAULT_SOCKET: &str = "/run/clamav/clamd.ctl";
                   hosts had errors; otherwise 2 if any file or host had an error or was not \
                   scanned; otherwise 0. Errors are counted in the summary either way. Results \
                   that arrived before a failure (a stall, a deadline, a reset, a result cap) \
-                  are kept and printed with the error.\n\n\
+                  are kept and printed with the error. SIGTERM or SIGINT stops a one-shot scan \
+                  (plain, -f, -, --pool, --policy once) cleanly: every result already received \
+                  is printed once and recorded, each file without one is listed as not \
+                  scanned, the history run is marked interrupted, a partial summary says so, \
+                  and the exit status is 3; a second signal exits at once.\n\n\
                   Results are printed as clamd sends them (CONTSCAN and MULTISCAN stream one \
                   line per infected or failed file); on a terminal a progress bar per host \
                   shows files scanned, infected, errors and elapsed time.\n\n\
@@ -591,38 +616,44 @@ fn fleet_scan(
             crate::error::warn(&err);
         }
     };
-    let report = if args.json {
-        fleet.run_with_events(&plan, |e| record(&e))
-    } else {
-        let names: Vec<String> = fleet.hosts().iter().map(ToString::to_string).collect();
-        let show = args.show();
-        let live = live::Live::new(show, &names, plan.jobs_per_host(), bars(args));
-        let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
-        let report = fleet.run_with_events(&plan, |e| {
-            record(&e);
-            match (&stdin_name, e) {
-                (
-                    Some(tmp),
-                    clamd_proto::FleetEvent::Result {
-                        host,
-                        endpoint,
-                        result,
-                    },
-                ) if result.path() == tmp => {
-                    let renamed = result.clone().with_path("stdin");
-                    live.event(clamd_proto::FleetEvent::Result {
-                        host,
-                        endpoint,
-                        result: &renamed,
-                    });
+    let names: Vec<String> = fleet.hosts().iter().map(ToString::to_string).collect();
+    let files = matches!(args.mode(), ModeArg::Stream | ModeArg::Fdpass) || stdin;
+    let received = received::Received::new(names.len(), files);
+    let live = (!args.json)
+        .then(|| live::Live::new(args.show(), &names, plan.jobs_per_host(), bars(args)));
+    let stdin_name = spool.as_ref().map(|f| f.path().to_path_buf());
+    let scan = || {
+        fleet.run_with_events(&plan, |e| {
+            let renamed = stdin_renamed(e, stdin_name.as_deref());
+            let (shown, result) = shown_event(e, renamed.as_ref());
+            received.pass(shown, result, || {
+                record(&e);
+                if let Some(live) = &live {
+                    live.event(shown);
                 }
-                (_, e) => live.event(e),
-            }
-        });
+            });
+        })
+    };
+    let cut = interrupt::Cut {
+        names: &names,
+        jobs: plan.job_paths(),
+        files,
+        run: run.as_ref().map(|(h, id)| (*h, *id)),
+        stdin,
+        env: None,
+        no_summary: args.no_summary,
+    };
+    let report = signals::run_or_stop(scan, |sig| {
+        interrupt::stop(sig, &received, &cut, live.as_ref());
+        // The process exits without dropping the spool file, so it is removed here.
+        if let Some(f) = &spool {
+            let _ = std::fs::remove_file(f.path());
+        }
+    })?;
+    if let Some(live) = live {
         live.finish()
             .map_err(|e| Error::io("writing the report", e))?;
-        report
-    };
+    }
     let report = match &spool {
         Some(f) => rename_stdin(report, f.path()),
         None => report,
@@ -632,6 +663,39 @@ fn fleet_scan(
     }
     print_report(args, &report)?;
     Ok(Exit::code(report.summary().exit_code()))
+}
+
+/// A result line for standard input's spool file, renamed `stdin`, as shown and recorded.
+fn stdin_renamed(e: clamd_proto::FleetEvent<'_>, spool: Option<&Path>) -> Option<ScanResult> {
+    match e {
+        clamd_proto::FleetEvent::Result { result, .. } if spool == Some(result.path()) => {
+            Some(result.clone().with_path("stdin"))
+        }
+        _ => None,
+    }
+}
+
+/// The event as shown (its result `renamed`, when it is), and its result line.
+fn shown_event<'a>(
+    e: clamd_proto::FleetEvent<'a>,
+    renamed: Option<&'a ScanResult>,
+) -> (clamd_proto::FleetEvent<'a>, Option<&'a ScanResult>) {
+    match e {
+        clamd_proto::FleetEvent::Result {
+            host,
+            endpoint,
+            result,
+        } => {
+            let result = renamed.unwrap_or(result);
+            let shown = clamd_proto::FleetEvent::Result {
+                host,
+                endpoint,
+                result,
+            };
+            (shown, Some(result))
+        }
+        e => (e, None),
+    }
 }
 
 /// Records the end of ad-hoc run `id`, and its hosts first when they were held back

@@ -139,19 +139,32 @@ impl Postgres {
     /// server.
     #[cfg(feature = "stunnel")]
     pub fn start_tls(pki: &crate::stunnel::Pki) -> io::Result<Self> {
-        Self::start_with(Some(pki))
+        Self::start_with(Some((pki, false)))
+    }
+
+    /// As [`start_tls`](Self::start_tls), and TCP clients must also present a client
+    /// certificate signed by `pki`'s CA (`hostssl ... trust clientcert=verify-ca` in
+    /// `pg_hba.conf`, `ssl_ca_file` the CA): one without, or signed by another CA, fails the
+    /// handshake before any statement.
+    ///
+    /// # Errors
+    ///
+    /// As for [`start_tls`](Self::start_tls).
+    #[cfg(feature = "stunnel")]
+    pub fn start_tls_client_cert(pki: &crate::stunnel::Pki) -> io::Result<Self> {
+        Self::start_with(Some((pki, true)))
     }
 
     #[cfg(not(feature = "stunnel"))]
-    fn start_with(_: Option<&std::convert::Infallible>) -> io::Result<Self> {
+    fn start_with(_: Option<(&std::convert::Infallible, bool)>) -> io::Result<Self> {
         Self::start_cluster(|_, _| Ok(Vec::new()))
     }
 
     #[cfg(feature = "stunnel")]
-    fn start_with(pki: Option<&crate::stunnel::Pki>) -> io::Result<Self> {
+    fn start_with(pki: Option<(&crate::stunnel::Pki, bool)>) -> io::Result<Self> {
         Self::start_cluster(|dir, user| match pki {
             None => Ok(Vec::new()),
-            Some(pki) => tls_settings(pki, dir, user),
+            Some((pki, client_cert)) => tls_settings(pki, dir, user, client_cert),
         })
     }
 
@@ -342,23 +355,33 @@ fn tls_settings(
     pki: &crate::stunnel::Pki,
     dir: &Path,
     user: Option<(u32, u32)>,
+    client_cert: bool,
 ) -> io::Result<Vec<String>> {
     use std::os::unix::fs::PermissionsExt;
-    let (cert, key, hba) = (
+    let (cert, key, hba, ca) = (
         dir.join("server.pem"),
         dir.join("server.key"),
         dir.join("tls_hba.conf"),
+        dir.join("client_ca.pem"),
     );
     std::fs::copy(pki.server_cert(), &cert)?;
     std::fs::copy(pki.server_key(), &key)?;
+    std::fs::copy(pki.ca_cert(), &ca)?;
+    let ssl_line = if client_cert {
+        "hostssl all all 127.0.0.1/32 trust clientcert=verify-ca"
+    } else {
+        "hostssl all all 127.0.0.1/32 trust"
+    };
     std::fs::write(
         &hba,
-        "local all all trust
-         hostssl all all 127.0.0.1/32 trust
-         hostnossl all all 127.0.0.1/32 reject
-",
+        format!(
+            "local all all trust
+             {ssl_line}
+             hostnossl all all 127.0.0.1/32 reject
+"
+        ),
     )?;
-    for f in [&cert, &key, &hba] {
+    for f in [&cert, &key, &hba, &ca] {
         if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(f, Some(uid), Some(gid))?;
         }
@@ -369,6 +392,7 @@ fn tls_settings(
         format!("ssl_cert_file={}", cert.display()),
         format!("ssl_key_file={}", key.display()),
         format!("hba_file={}", hba.display()),
+        format!("ssl_ca_file={}", ca.display()),
     ])
 }
 

@@ -42,11 +42,14 @@ impl Connection {
         };
         connected.map_err(|e| {
             // A certificate that failed verification is its own, typed error.
-            let typed = super::postgres_tls::rustls_error(&e)
-                .and_then(|r| crate::tls::certificate_error(r, &self.name, &self.host));
-            match typed {
-                Some(t) => Box::new(t) as DbError,
-                None => chain(&e),
+            let tls = super::postgres_tls::rustls_error(&e);
+            let typed = tls.and_then(|r| crate::tls::certificate_error(r, &self.name, &self.host));
+            match (typed, tls) {
+                (Some(t), _) => Box::new(t) as DbError,
+                // Otherwise hidden behind the I/O error: e.g. the server's alert refusing
+                // the client's certificate.
+                (None, Some(r)) => format!("{}: TLS: {r}", chain(&e)).into(),
+                (None, None) => chain(&e),
             }
         })
     }

@@ -1,6 +1,6 @@
-//! TLS to a PostgreSQL history: libpq's `sslmode` and `sslrootcert` read from the URL, since
-//! the `postgres` client knows neither `verify-ca`, `verify-full` nor `sslrootcert`, and the
-//! rustls settings (on `ring`) that they ask for.
+//! TLS to a PostgreSQL history: libpq's `sslmode`, `sslrootcert`, `sslcert` and `sslkey` read
+//! from the URL, since the `postgres` client knows neither `verify-ca`, `verify-full` nor
+//! these files, and the rustls settings (on `ring`) that they ask for.
 //!
 //! - no `sslmode`, `disable`: no TLS.
 //! - `prefer`: TLS when the server offers it, the certificate not checked (as libpq).
@@ -12,6 +12,12 @@
 //!
 //! `verify-ca` and `verify-full` need `sslrootcert=FILE` (PEM): neither the system's trust
 //! store nor `~/.postgresql/root.crt` is read. `allow` is refused.
+//!
+//! `sslcert=FILE&sslkey=FILE` (PEM, both or neither, with `require`, `verify-ca` or
+//! `verify-full`) are the client certificate for a server that demands one
+//! (`clientcert=verify-ca` or `cert` in `pg_hba.conf`); `~/.postgresql/postgresql.crt` is
+//! never read. As libpq, a key that group or others may read is refused: at most `0600`, or
+//! `0640` when root owns it.
 
 use std::sync::Arc;
 
@@ -72,15 +78,19 @@ pub(crate) fn target(url: &str) -> Result<Target> {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut kept = Vec::new();
     let (mut mode, mut root) = (None, None);
+    let (mut cert, mut client_key) = (None, None);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match decode(key)?.as_str() {
             "sslmode" => mode = Some(decode(value)?),
             "sslrootcert" => root = Some(decode(value)?),
+            "sslcert" => cert = Some(decode(value)?),
+            "sslkey" => client_key = Some(decode(value)?),
             _ => kept.push(pair),
         }
     }
     let bad = |m: String| Error::Config(format!("the history's URL: {m}"));
+    let client = client_files(cert, client_key, mode.as_deref())?;
     let (client_mode, check) = match (mode.as_deref(), &root) {
         (None | Some("disable"), None) => {
             if mode.is_some() {
@@ -142,18 +152,83 @@ pub(crate) fn target(url: &str) -> Result<Target> {
             }
         }
     };
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Config(format!("TLS protocol versions: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let config = with_client(builder, client.as_ref())?;
     let mode = format!("sslmode={client_mode}");
     kept.push(&mode);
     Ok(Target {
         url: join(base, &kept),
         tls: Some(config),
     })
+}
+
+/// `sslcert` and `sslkey`: both or neither, and only over TLS. No default files are read
+/// (libpq's `~/.postgresql/postgresql.crt`).
+fn client_files(
+    cert: Option<String>,
+    key: Option<String>,
+    mode: Option<&str>,
+) -> Result<Option<(String, String)>> {
+    let bad = |m: &str| Error::Config(format!("the history's URL: {m}"));
+    let client = match (cert, key) {
+        (None, None) => return Ok(None),
+        (Some(c), Some(k)) => (c, k),
+        _ => {
+            return Err(bad(
+                "sslcert and sslkey go together (the client certificate and its key, PEM)",
+            ));
+        }
+    };
+    if !matches!(mode, Some("require" | "verify-ca" | "verify-full")) {
+        return Err(bad(
+            "sslcert needs sslmode=require, verify-ca or verify-full",
+        ));
+    }
+    Ok(Some(client))
+}
+
+/// The settings with the client certificate and key of `client`, if any.
+fn with_client(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>,
+    client: Option<&(String, String)>,
+) -> Result<rustls::ClientConfig> {
+    let Some((cert, key)) = client else {
+        return Ok(builder.with_no_client_auth());
+    };
+    let (cert, key) = (std::path::Path::new(cert), std::path::Path::new(key));
+    private_key_file(key)?;
+    let (chain, key_der) = crate::tls::client_identity(cert, key)?;
+    builder
+        .with_client_auth_cert(chain, key_der)
+        .map_err(|e| crate::tls::mismatch(cert, key, &e))
+}
+
+/// Refuses a key that others may read, as libpq does: at most `0600`, or `0640` when root
+/// owns it (a key shared with a group through root's ownership).
+fn private_key_file(key: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(key).map_err(|e| Error::TlsFile {
+        what: "client key",
+        path: key.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let mode = meta.mode() & 0o777;
+    let allowed = if meta.uid() == 0 { 0o640 } else { 0o600 };
+    if mode & !allowed != 0 {
+        return Err(Error::TlsFile {
+            what: "client key",
+            path: key.to_path_buf(),
+            reason: format!(
+                "its permissions {mode:04o} let others read it; it must be u=rw (0600) or less, \
+                 or u=rw,g=r (0640) or less when root owns it"
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn join(base: &str, params: &[&str]) -> String {
@@ -261,6 +336,19 @@ mod tests {
         let t = target("postgres://u@h/db?sslmode=require&connect_timeout=5").unwrap();
         assert_eq!(t.url, "postgres://u@h/db?connect_timeout=5&sslmode=require");
         assert!(t.tls.is_some());
+    }
+
+    #[test]
+    fn a_client_certificate_needs_its_key_and_tls() {
+        for url in [
+            "postgres://u@h/db?sslmode=require&sslcert=/c.pem",
+            "postgres://u@h/db?sslmode=require&sslkey=/k.pem",
+            "postgres://u@h/db?sslcert=/c.pem&sslkey=/k.pem",
+            "postgres://u@h/db?sslmode=prefer&sslcert=/c.pem&sslkey=/k.pem",
+        ] {
+            let e = target(url).err().unwrap();
+            assert!(matches!(e, crate::Error::Config(_)), "{url}: {e}");
+        }
     }
 
     #[test]

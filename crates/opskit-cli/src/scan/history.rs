@@ -117,6 +117,18 @@ impl History {
         Ok(self.store.record_host(run, h)?)
     }
 
+    /// Records a host that had not finished when a signal stopped the run, with the
+    /// `results` it had sent of its `given` jobs.
+    pub(super) fn record_received(
+        &self,
+        run: i64,
+        host: &str,
+        given: usize,
+        results: &[clamd_proto::ScanResult],
+    ) -> Result<()> {
+        Ok(self.store.record_received(run, host, given, results)?)
+    }
+
     /// Records the end of a run: the local walk's errors and its status.
     pub(super) fn finish(&self, run: i64, report: &FleetReport, ended: SystemTime) -> Result<()> {
         self.active_runs().retain(|&r| r != run);

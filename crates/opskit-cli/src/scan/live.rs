@@ -188,14 +188,19 @@ impl Live {
         }
     }
 
-    /// Clears the bars; gives back the first write error, if any.
-    pub(super) fn finish(self) -> io::Result<()> {
+    /// Clears the bars (a run that stops early, before the process exits).
+    pub(super) fn clear(&self) {
         if let Some((multi, bars)) = &self.bars {
             for b in bars {
                 b.finish_and_clear();
             }
             let _ = multi.clear();
         }
+    }
+
+    /// Clears the bars; gives back the first write error, if any.
+    pub(super) fn finish(self) -> io::Result<()> {
+        self.clear();
         match self
             .error
             .into_inner()

@@ -13,7 +13,8 @@ use clamd_proto::policy::{EnvReport, Environment, Policy};
 use clamd_proto::{FleetStatus, Summary};
 
 use super::history::History;
-use super::{Args, bars, live, summary_text};
+use super::received::Received;
+use super::{Args, bars, interrupt, live, summary_text};
 use crate::error::{Error, Exit, Result};
 
 /// The exit status over several runs: clamdscan's rule applied to all of them.
@@ -180,49 +181,90 @@ fn run_env(opts: &RunOpts, env: &Environment, label: Option<&str>) -> Result<Env
             crate::error::warn(&err);
         }
     };
-    let report = if opts.json {
-        let report = env.run_on(&fleet, started, |e| record(&e));
-        finish(&report);
+    let names = hosts;
+    let plan = env.plan();
+    let live = (!opts.json).then(|| env_live(opts, env, &names, plan.jobs_per_host(), label));
+    let files = env.mode.scan_mode().is_none();
+    let received = Received::new(names.len(), files);
+    let scan = || {
+        env.run_on(&fleet, started, |e| {
+            let (_, result) = super::shown_event(e, None);
+            received.pass(e, result, || {
+                record(&e);
+                if let Some(live) = &live {
+                    live.event(e);
+                }
+            });
+        })
+    };
+    // A daemon's runs are stopped by the daemon; a run once is stopped here.
+    let report = if label.is_none() {
+        let cut = interrupt::Cut {
+            names: &names,
+            jobs: plan.job_paths(),
+            files,
+            run: run.as_ref().map(|(h, id)| (&***h, *id)),
+            stdin: false,
+            env: Some(&env.name),
+            no_summary: opts.no_summary,
+        };
+        super::signals::run_or_stop(scan, |sig| {
+            interrupt::stop(sig, &received, &cut, live.as_ref());
+        })?
+    } else {
+        scan()
+    };
+    finish(&report);
+    let Some(live) = live else {
         for w in &report.db_warnings {
             crate::error::warn(format_args!("env {}: {w}", env.name));
         }
         let mut out = std::io::stdout().lock();
         super::json::write(&mut out, &report).map_err(|e| Error::io("writing the report", e))?;
         return Ok(report);
-    } else {
-        let jobs = env.plan().jobs_per_host();
-        let live = live::Live::new(opts.show, &hosts, jobs, label.is_none() && opts.bars)
-            .label(label.map(|l| format!("[{l}] ")));
-        live.print(&format!(
-            "== env {}: {} hosts, {} {}\n",
-            env.name,
-            env.hosts.len(),
-            env.mode.name(),
-            env.paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-        let report = env.run_on(&fleet, started, |e| {
-            record(&e);
-            live.event(e);
-        });
-        finish(&report);
-        let mut tail = Vec::new();
-        let _ = super::walk_text(&mut tail, &report.report, opts.infected);
-        for w in &report.db_warnings {
-            tail.extend_from_slice(format!("WARNING {w}\n").as_bytes());
-        }
-        if !opts.no_summary {
-            let _ = summary_text(&mut tail, &report.report, Some(&env.name));
-        }
-        live.print(&String::from_utf8_lossy(&tail));
-        live.finish()
-            .map_err(|e| Error::io("writing the report", e))?;
-        report
     };
+    print_end(opts, &report, live)?;
     Ok(report)
+}
+
+/// The live output of one run, its heading printed.
+fn env_live(
+    opts: &RunOpts,
+    env: &Environment,
+    names: &[String],
+    jobs: usize,
+    label: Option<&str>,
+) -> live::Live {
+    let live = live::Live::new(opts.show, names, jobs, label.is_none() && opts.bars)
+        .label(label.map(|l| format!("[{l}] ")));
+    live.print(&format!(
+        "== env {}: {} hosts, {} {}\n",
+        env.name,
+        env.hosts.len(),
+        env.mode.name(),
+        env.paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    live
+}
+
+/// The end of a run's text output: the walk's entries not scanned, the signature warnings
+/// and the summary.
+fn print_end(opts: &RunOpts, report: &EnvReport, live: live::Live) -> Result<()> {
+    let mut tail = Vec::new();
+    let _ = super::walk_text(&mut tail, &report.report, opts.infected);
+    for w in &report.db_warnings {
+        tail.extend_from_slice(format!("WARNING {w}\n").as_bytes());
+    }
+    if !opts.no_summary {
+        let _ = summary_text(&mut tail, &report.report, Some(&report.name));
+    }
+    live.print(&String::from_utf8_lossy(&tail));
+    live.finish()
+        .map_err(|e| Error::io("writing the report", e))
 }
 
 /// What the daemon's main loop hears about.
@@ -255,16 +297,10 @@ fn daemon(args: &Args, file: &Path, policy: &Policy) -> Result<Exit> {
     let opts = RunOpts::new(args, file)?;
     let mut envs = scheduled(policy, only)?;
     let (tx, rx) = mpsc::channel::<Msg>();
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
-        .map_err(|e| Error::io("installing the signal handlers", e))?;
     let signal_tx = tx.clone();
-    std::thread::spawn(move || {
-        for s in signals.forever() {
-            if signal_tx.send(Msg::Signal(s)).is_err() {
-                break;
-            }
-        }
-    });
+    let _signals = super::signals::listen(&[SIGTERM, SIGINT, SIGHUP], move |s| {
+        signal_tx.send(Msg::Signal(s)).is_ok()
+    })?;
     let now = SystemTime::now();
     let mut next: BTreeMap<String, SystemTime> = envs
         .iter()
@@ -333,14 +369,10 @@ fn daemon(args: &Args, file: &Path, policy: &Policy) -> Result<Exit> {
     };
     // Every result received was printed (and flushed) as it came; what is still running is
     // named as interrupted, and the process ends without waiting for it.
-    let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+    let name = super::signals::name(sig);
     let mut out = std::io::stdout().lock();
     for env in running.keys() {
-        let _ = writeln!(
-            out,
-            "[{env}] run interrupted by {name}: the results above are what it received; the \
-             rest of it was not scanned"
-        );
+        let _ = writeln!(out, "[{env}] {}", super::signals::cut_line(sig));
     }
     let _ = out.flush();
     if let Some((h, _)) = &opts.history

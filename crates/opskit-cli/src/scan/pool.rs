@@ -39,6 +39,9 @@ use std::io::Write;
 
 use clamd_proto::{Endpoint, FileOutcome, Pool, PoolEvent, PoolMode, PoolReport, Walker};
 
+use std::sync::{Mutex, PoisonError};
+
+use super::pool_cut::Gate;
 use super::{Args, ModeArg};
 use crate::error::{Error, Exit, Result};
 
@@ -67,6 +70,7 @@ pub(super) fn run(
         ));
     }
     let per_host = concurrency.div_ceil(hosts.len()).max(1);
+    let pool_hosts = hosts.clone();
     let mut pool = Pool::builder(hosts)
         .client(args.client()?)
         .mode(mode)
@@ -94,20 +98,38 @@ pub(super) fn run(
         )),
         None => None,
     };
-    let report = if args.json {
-        pool.run(walk)
-    } else {
-        let mut live = Live {
-            infected_only: args.infected,
-            out: std::io::stdout(),
-            error: None,
-        };
-        let report = pool.run_with_events(walk, |e| live.event(e));
-        if let Some(e) = live.error {
-            return Err(Error::io("writing the report", e));
-        }
-        report
+    let names: Vec<String> = pool_hosts.iter().map(ToString::to_string).collect();
+    let gate = Gate::new(names.len());
+    let live = Mutex::new(Live {
+        infected_only: args.infected,
+        out: std::io::stdout(),
+        error: None,
+    });
+    let scan = || {
+        pool.run_with_events(walk, |e| {
+            gate.pass(e, |e| {
+                if !args.json {
+                    live.lock().unwrap_or_else(PoisonError::into_inner).event(e);
+                }
+            });
+        })
     };
+    let report = super::signals::run_or_stop(scan, |sig| {
+        gate.stop(
+            sig,
+            &names,
+            paths,
+            run.as_ref().map(|(h, id)| (*h, *id)),
+            args.no_summary,
+        );
+    })?;
+    if let Some(e) = live
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .error
+    {
+        return Err(Error::io("writing the report", e));
+    }
     if let Some((h, id)) = run
         && let Err(err) = h.pool(id, &report, std::time::SystemTime::now())
     {

@@ -748,3 +748,75 @@ fn a_postgresql_history_with_a_wrong_ca_or_name_is_refused_before_a_scan() {
         );
     }
 }
+
+#[test]
+fn a_postgresql_history_that_demands_a_client_certificate_takes_only_a_trusted_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let clamd = Clamd::start().unwrap();
+    let files = files(&clamd, &[("ok.txt", b"fine")]);
+    let pki = testbed::stunnel::Pki::generate().unwrap();
+    let pg = Postgres::start_tls_client_cert(&pki).unwrap();
+    // The keys as a user keeps them: readable by their owner only, and one left open.
+    let keys = clamd.dir().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let key_with = |name: &str, from: &Path, mode: u32| {
+        let p = keys.join(name);
+        std::fs::copy(from, &p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    };
+    let key = key_with("client.key", &pki.client_key(), 0o600);
+    let other_key = key_with("other.key", &pki.other_client_key(), 0o600);
+    let open_key = key_with("open.key", &pki.client_key(), 0o644);
+    let url = |client: Option<(&Path, &Path)>| {
+        let mut u = format!(
+            "{}?sslmode=verify-full&sslrootcert={}",
+            pg.url(),
+            pki.ca_cert().display()
+        );
+        if let Some((cert, key)) = client {
+            u = format!("{u}&sslcert={}&sslkey={}", cert.display(), key.display());
+        }
+        u
+    };
+    let scan = |db: &str| {
+        opskit(&[
+            OsStr::new("--unix"),
+            clamd.socket_path().as_os_str(),
+            OsStr::new("--db"),
+            OsStr::new(db),
+            files.as_os_str(),
+        ])
+    };
+
+    let trusted = url(Some((&pki.client_cert(), &key)));
+    let out = scan(&trusted);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = opskit(&[
+        OsStr::new("history"),
+        OsStr::new("--db"),
+        OsStr::new(&trusted),
+        OsStr::new("--json"),
+    ]);
+    let runs = json(&out);
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
+
+    for (db, why) in [
+        (url(None), "connection requires a valid client certificate"),
+        (
+            url(Some((&pki.other_client_cert(), &other_key))),
+            "received fatal alert",
+        ),
+        (
+            url(Some((&pki.client_cert(), &open_key))),
+            "permissions 0644",
+        ),
+    ] {
+        let out = scan(&db);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{db}: {stderr}");
+        assert!(stderr.contains(why), "{db}: {stderr}");
+        // Refused before the scan: no host was contacted, nothing printed.
+        assert!(out.stdout.is_empty(), "{db}: {out:?}");
+    }
+}

@@ -12,6 +12,7 @@ mod rrd_collect;
 mod scan;
 mod scan_history;
 mod scan_scale;
+mod scan_signal;
 mod scan_tls;
 mod schema;
 mod state;
