@@ -99,7 +99,11 @@ fn answer(
             }
             if streams.fetch_add(1, Ordering::SeqCst) >= answered {
                 // Stalled: the connection stays open, unanswered, until the client goes.
-                let _ = conn.read(&mut [0u8; 1]);
+                // Whatever the client pipelines after this is read and dropped: closing
+                // with unread data would send a reset, which throws away the answers the
+                // client has not read yet.
+                let mut sink = [0u8; 4096];
+                while conn.read(&mut sink).is_ok_and(|n| n > 0) {}
                 return None;
             }
             b"stream: Eicar-Test-Signature FOUND\0"
