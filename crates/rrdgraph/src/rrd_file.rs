@@ -23,6 +23,29 @@ pub(crate) const DNAN: f64 = f64::from_bits(0xfff8_0000_0000_0000);
 /// Rows are read in pieces of this many bytes, so a fetch holds its answer and one piece.
 const READ_PIECE: usize = 64 * 1024;
 
+/// How much of a file [`RrdFile::open`] reads at once: the whole header of a file of a few
+/// data sources and archives (the recipe's is under 8 KiB).
+const FIRST_READ: usize = 16 * 1024;
+
+/// `len` bytes from `at`: out of `first` (the file's first bytes) where it holds them, else
+/// read.
+fn read_part<'b>(
+    source: &Source,
+    first: &'b [u8],
+    at: u64,
+    len: usize,
+) -> io::Result<std::borrow::Cow<'b, [u8]>> {
+    let held = usize::try_from(at)
+        .ok()
+        .and_then(|at| first.get(at..at.checked_add(len)?));
+    if let Some(held) = held {
+        return Ok(std::borrow::Cow::Borrowed(held));
+    }
+    let mut buf = vec![0u8; len];
+    source.read_at(&mut buf, at)?;
+    Ok(std::borrow::Cow::Owned(buf))
+}
+
 /// Where the bytes come from.
 enum Source {
     File(File),
@@ -151,12 +174,13 @@ impl RrdFile {
         let len = source
             .len()
             .map_err(|e| io_error(&path, "reading the length", &e))?;
-        let mut stat = [0u8; STAT_HEAD_LEN];
-        let stat_len = usize::try_from(len).map_or(STAT_HEAD_LEN, |l| l.min(STAT_HEAD_LEN));
+        // One read for the whole header of a usual file, not one per part.
+        let mut first = vec![0u8; usize::try_from(len).map_or(FIRST_READ, |l| l.min(FIRST_READ))];
         source
-            .read_at(&mut stat[..stat_len], 0)
+            .read_at(&mut first, 0)
             .map_err(|e| io_error(&path, "reading the header", &e))?;
-        let head = StatHead::parse(&stat[..stat_len]).map_err(|b| bad_header(&path, b))?;
+        let head = StatHead::parse(&first[..first.len().min(STAT_HEAD_LEN)])
+            .map_err(|b| bad_header(&path, b))?;
         if len < head.header_len() {
             return Err(bad_header(
                 &path,
@@ -170,9 +194,8 @@ impl RrdFile {
             ));
         }
         // Bounded by MAX_DS and MAX_RRA, and present in the file (checked just above).
-        let mut defs = vec![0u8; usize::try_from(head.defs_len()).unwrap_or(0)];
-        source
-            .read_at(&mut defs, DEFS_AT)
+        let defs_len = usize::try_from(head.defs_len()).unwrap_or(0);
+        let defs = read_part(&source, &first, DEFS_AT, defs_len)
             .map_err(|e| io_error(&path, "reading the definitions", &e))?;
         let defs = Defs::parse(head, &defs, len).map_err(|b| bad_header(&path, b))?;
         let file = Self {
@@ -181,7 +204,7 @@ impl RrdFile {
             head,
             defs,
         };
-        file.live()?;
+        file.live_in(&first)?;
         Ok(file)
     }
 
@@ -213,15 +236,30 @@ impl RrdFile {
 
     /// Reads the live header and the ring positions.
     fn live(&self) -> Result<Live, RrdError> {
-        let mut live = [0u8; LIVE_HEAD_LEN];
-        self.source
-            .read_at(&mut live, self.head.live_at())
+        self.live_in(&[])
+    }
+
+    /// [`live`](RrdFile::live), from `first` (the file's first bytes) where it holds them.
+    fn live_in(&self, first: &[u8]) -> Result<Live, RrdError> {
+        let live_at = self.head.live_at();
+        let ptrs_at = self.head.rra_ptr_at();
+        let ptrs_len = usize::try_from(self.head.rra_ptr_len()).unwrap_or(0);
+        let span = usize::try_from(self.head.header_len() - live_at).unwrap_or(usize::MAX);
+        let parse = |live: &[u8], ptrs: &[u8]| {
+            Live::parse(&self.defs.archives, live, ptrs).map_err(|b| bad_header(&self.path, b))
+        };
+        if span <= FIRST_READ {
+            // Both parts and what lies between them, in one read.
+            let all = read_part(&self.source, first, live_at, span)
+                .map_err(|e| io_error(&self.path, "reading the live header", &e))?;
+            let skip = usize::try_from(ptrs_at - live_at).unwrap_or(0);
+            return parse(&all[..LIVE_HEAD_LEN], &all[skip..skip + ptrs_len]);
+        }
+        let live = read_part(&self.source, first, live_at, LIVE_HEAD_LEN)
             .map_err(|e| io_error(&self.path, "reading the live header", &e))?;
-        let mut ptrs = vec![0u8; usize::try_from(self.head.rra_ptr_len()).unwrap_or(0)];
-        self.source
-            .read_at(&mut ptrs, self.head.rra_ptr_at())
+        let ptrs = read_part(&self.source, first, ptrs_at, ptrs_len)
             .map_err(|e| io_error(&self.path, "reading the archive positions", &e))?;
-        Live::parse(&self.defs.archives, &live, &ptrs).map_err(|b| bad_header(&self.path, b))
+        parse(&live, &ptrs)
     }
 
     /// Fetches `cf` over `(start, end]` as `rrdtool fetch FILE CF --start START --end END
