@@ -212,6 +212,29 @@ mod tests {
         assert_eq!(berlin.resolve_local(oct + 3600 + 1800), 1_792_884_600);
     }
 
+    #[test]
+    fn an_offset_of_months_is_refused() {
+        // A version-1 TZif with one type, 14,124,544 s east of UTC (163 days), as the fuzzer
+        // found it: local times could not be told from other days' (RFC 8536 bounds it).
+        let mut bytes = b"TZif".to_vec();
+        bytes.extend([0u8; 16]);
+        // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt.
+        for n in [0u32, 0, 0, 0, 1, 4] {
+            bytes.extend(n.to_be_bytes());
+        }
+        bytes.extend(14_124_544i32.to_be_bytes());
+        bytes.extend([0, 0]);
+        bytes.extend(b"XYZ\0");
+        assert!(matches!(
+            Zone::from_tzif(&bytes),
+            Err(ZoneError::BadTzif(why)) if why.contains("RFC 8536")
+        ));
+        // The same file one hour east reads.
+        let at = bytes.len() - 10;
+        bytes[at..at + 4].copy_from_slice(&3600i32.to_be_bytes());
+        assert_eq!(Zone::from_tzif(&bytes).unwrap().at(0).offset(), 3600);
+    }
+
     proptest::proptest! {
         /// Damaged `TZif` files and TZ strings are refused or answer, never panic.
         #[test]

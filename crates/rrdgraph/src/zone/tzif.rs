@@ -100,8 +100,12 @@ impl<'a> Reader<'a> {
         let mut local = Vec::with_capacity(c.types);
         for ty in types.chunks_exact(6) {
             let offset = i64::from(i32::from_be_bytes([ty[0], ty[1], ty[2], ty[3]]));
-            if offset == i64::from(i32::MIN) {
-                return Err(ZoneError::BadTzif("an offset of -2^31"));
+            // RFC 8536 3.2: -25 h < offset < 26 h. zic writes nothing else, and a local
+            // time a year away from UTC could not be told from another day's.
+            if !(-89_999..=93_599).contains(&offset) {
+                return Err(ZoneError::BadTzif(
+                    "an offset beyond RFC 8536's -89999 to 93599 seconds",
+                ));
             }
             let start = usize::from(ty[5]);
             let abbr = chars
