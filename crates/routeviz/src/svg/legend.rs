@@ -29,6 +29,10 @@ const MIN_COLUMN_LINES: usize = 24;
 const COLUMN_GAP: f64 = 20.0;
 /// Where an entry's text starts, right of its colour mark.
 const ENTRY_TEXT_X: f64 = 30.0;
+/// Section and target headings are drawn bold, but the layout measures the bundled regular
+/// face only. DejaVu Sans Bold is up to 18% wider (its colon; digits 9%), so a browser drew a
+/// long IPv6 target past the map's edge: bold text is measured this much wider.
+const BOLD_WIDTH: f64 = 1.2;
 /// The colour mark of an entry, indented under its target.
 const MARK_X: (f64, f64) = (6.0, 24.0);
 /// Font size of the key line at the bottom.
@@ -127,7 +131,7 @@ impl Legend {
         let natural = lines
             .iter()
             .map(|l| match l {
-                Line::Target(t) | Line::Section(t) => text::width(t, LEGEND_FONT),
+                Line::Target(t) | Line::Section(t) => BOLD_WIDTH * text::width(t, LEGEND_FONT),
                 Line::Entry(_, t) => ENTRY_TEXT_X + text::width(t, LEGEND_FONT),
             })
             .chain([
@@ -212,7 +216,7 @@ impl Legend {
                         };
                         // The whole name in a tooltip only where it is cut: a target's title
                         // is otherwise its node's alone.
-                        let shown = text::fit(t, LEGEND_FONT, self.column_w - 4.0);
+                        let shown = text::fit(t, LEGEND_FONT, (self.column_w - 4.0) / BOLD_WIDTH);
                         let title = if shown == *t {
                             String::new()
                         } else {

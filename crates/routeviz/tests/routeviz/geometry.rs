@@ -544,3 +544,24 @@ pub(crate) fn check_legend_texts(name: &str, svg: &str, all: &[TextBox], traces:
         }
     }
 }
+
+/// Checks that every legend text of `texts` lies inside the view of `svg`.
+pub(crate) fn check_legend_inside(name: &str, svg: &str, texts: &[TextBox]) {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let vb: Vec<f64> = doc
+        .root_element()
+        .attribute("viewBox")
+        .unwrap()
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let view = (vb[0], vb[1], vb[2], vb[3]);
+    for (_, id, b) in texts {
+        if id == "legend" || id.starts_with("legend-") {
+            assert!(
+                crate::common::inside(*b, view),
+                "{name}: legend text {id} at {b:?} leaves the view {view:?}"
+            );
+        }
+    }
+}
