@@ -30,8 +30,8 @@ const COLUMN_GAP: f64 = 20.0;
 /// Where an entry's text starts, right of its colour mark.
 const ENTRY_TEXT_X: f64 = 30.0;
 /// Section and target headings are drawn bold, but the layout measures the bundled regular
-/// face only. The bold face of DejaVu Sans is up to 18% wider (its colon; digits 9%), so a browser drew a
-/// long IPv6 target past the map's edge: bold text is measured this much wider.
+/// face only. The bold `DejaVu Sans` is up to 18% wider (its colon; digits 9%), so a browser
+/// drew a long IPv6 target past the map's edge: bold text is measured this much wider.
 const BOLD_WIDTH: f64 = 1.2;
 /// The colour mark of an entry, indented under its target.
 const MARK_X: (f64, f64) = (6.0, 24.0);
