@@ -28,9 +28,8 @@
 //!   as many successors as each other, so the hop hides an interface only if each of its
 //!   routers does: the chances multiply. Each router also keeps its own chance, weighted by
 //!   its share of the flows, under `1 - confidence` (with fresh flows for a router that
-//!   showed one successor, with the flows at hand for one that showed a split; none for
-//!   one whose share is at most `1 - confidence`): a router with half the flows that hides
-//!   a split (the model's blind spot) hides much. Eight routers of
+//!   showed one successor, with the flows at hand for one that showed a split): a router
+//!   with half the flows that hides a split (the model's blind spot) hides much. Eight routers of
 //!   one successor each take 24 answers (13 for the product, three each for the floor)
 //!   instead of the hop-level rule's 44;
 //! - a hop with a single router before it counts every flow probed here as crossing it: its

@@ -13,8 +13,7 @@
 //!   than one that carries an eighth. A router that showed one successor gets fresh flows
 //!   for it when its own run short (it may be a load balancer that looks like a plain hop);
 //!   one that showed a split, only the flows at hand. No router goes below two answered
-//!   flows when it has them (MDA-Lite's meshing test), but one whose share is too small for
-//!   its chance to matter gets no fresh flows for a second.
+//!   flows when it has them (MDA-Lite's meshing test).
 //! - **Full** (the full MDA, where meshing or uneven numbers of successors were seen): each
 //!   router passes on its own.
 
@@ -38,15 +37,9 @@ impl Branch {
         miss(self.succ, self.answered)
     }
 
-    /// The chance it must get under, whatever the others show: its share of the flows
-    /// times its chance stays under `eps`.
-    fn bound(&self, eps: f64) -> f64 {
-        eps / self.share.max(f64::MIN_POSITIVE)
-    }
-
-    /// [`Self::bound`], and two answered flows at least (while it has flows at hand).
+    /// The chance it must get under, whatever the others show.
     fn floor(&self, eps: f64) -> f64 {
-        self.bound(eps).min(MIN_FLOWS_CHANCE)
+        (eps / self.share.max(f64::MIN_POSITIVE)).min(MIN_FLOWS_CHANCE)
     }
 }
 
@@ -96,7 +89,7 @@ pub(crate) fn plan(mut branches: Vec<Branch>, eps: f64, full: bool) -> Plan {
             out.short = pooled
                 || branches
                     .iter()
-                    .any(|b| b.succ <= 1 && b.chance() > b.bound(eps));
+                    .any(|b| b.succ <= 1 && b.chance() > b.floor(eps));
             break;
         };
         let before = b.chance();
