@@ -186,17 +186,23 @@ pub(crate) fn inside(inner: (f64, f64, f64, f64), outer: (f64, f64, f64, f64)) -
         && inner.1 + inner.3 <= outer.1 + outer.3 + 1e-6
 }
 
-/// Checks the invariants every map must keep; panics with a message otherwise.
-pub(crate) fn check_svg_invariants(svg: &str) {
-    let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
-    let root = doc.root_element();
-    let vb: Vec<f64> = root
+/// The root's `viewBox`: x, y, width, height.
+pub(crate) fn view_box(doc: &roxmltree::Document) -> (f64, f64, f64, f64) {
+    let vb: Vec<f64> = doc
+        .root_element()
         .attribute("viewBox")
         .unwrap()
         .split(' ')
         .map(|v| v.parse().unwrap())
         .collect();
-    let view = (vb[0], vb[1], vb[2], vb[3]);
+    (vb[0], vb[1], vb[2], vb[3])
+}
+
+/// Checks the invariants every map must keep; panics with a message otherwise.
+pub(crate) fn check_svg_invariants(svg: &str) {
+    let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
+    let root = doc.root_element();
+    let view = view_box(&doc);
     let nodes = svg_nodes(&doc);
     for n in &nodes {
         assert!(inside(n.bbox, view), "{} outside the viewBox", n.id);

@@ -490,11 +490,15 @@ fn the_legend_groups_traces_by_target_and_stays_readable() {
     }
 }
 
+/// Whether the element `id` is the legend or one of its parts.
+fn in_legend(id: &str) -> bool {
+    id == "legend" || id.starts_with("legend-")
+}
+
 /// Checks the legend of a map of `traces` traces: no two of its texts overlap, it wraps into
 /// columns of bounded width beside the map (or under a wide one), it stays inside the map's
 /// view, and it overlaps no other text.
 pub(crate) fn check_legend_texts(name: &str, svg: &str, all: &[TextBox], traces: usize) {
-    let in_legend = |id: &str| id == "legend" || id.starts_with("legend-");
     let boxes: Vec<&TextBox> = all.iter().filter(|t| in_legend(&t.1)).collect();
     let texts: Vec<Rect> = boxes.iter().map(|t| t.2).collect();
     assert!(texts.len() > traces, "{name}: {} legend texts", texts.len());
@@ -517,15 +521,8 @@ pub(crate) fn check_legend_texts(name: &str, svg: &str, all: &[TextBox], traces:
         })
         .map(|t| t.2.0.round() as i64)
         .collect();
-    let doc = roxmltree::Document::parse(svg).unwrap();
-    let vb: Vec<f64> = doc
-        .root_element()
-        .attribute("viewBox")
-        .unwrap()
-        .split(' ')
-        .map(|v| v.parse().unwrap())
-        .collect();
-    let (w, h) = (vb[0] + vb[2], vb[1] + vb[3]);
+    let vb = crate::common::view_box(&roxmltree::Document::parse(svg).unwrap());
+    let (w, h) = (vb.0 + vb.2, vb.1 + vb.3);
     // Four columns beside the map at most, or under a wide map no wider than it.
     let map_w = w - x0.min(w);
     assert!(
@@ -547,17 +544,9 @@ pub(crate) fn check_legend_texts(name: &str, svg: &str, all: &[TextBox], traces:
 
 /// Checks that every legend text of `texts` lies inside the view of `svg`.
 pub(crate) fn check_legend_inside(name: &str, svg: &str, texts: &[TextBox]) {
-    let doc = roxmltree::Document::parse(svg).unwrap();
-    let vb: Vec<f64> = doc
-        .root_element()
-        .attribute("viewBox")
-        .unwrap()
-        .split(' ')
-        .map(|v| v.parse().unwrap())
-        .collect();
-    let view = (vb[0], vb[1], vb[2], vb[3]);
+    let view = crate::common::view_box(&roxmltree::Document::parse(svg).unwrap());
     for (_, id, b) in texts {
-        if id == "legend" || id.starts_with("legend-") {
+        if in_legend(id) {
             assert!(
                 crate::common::inside(*b, view),
                 "{name}: legend text {id} at {b:?} leaves the view {view:?}"
