@@ -201,7 +201,6 @@ pub(crate) fn view_box(doc: &roxmltree::Document) -> (f64, f64, f64, f64) {
 /// Checks the invariants every map must keep; panics with a message otherwise.
 pub(crate) fn check_svg_invariants(svg: &str) {
     let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
-    let root = doc.root_element();
     let view = view_box(&doc);
     let nodes = svg_nodes(&doc);
     for n in &nodes {
